@@ -1,0 +1,1 @@
+"""Clinic administration: staff accounts and the clinic's details and settings."""

@@ -1,0 +1,92 @@
+"""Forms for staff invitations and clinic settings."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
+
+from clinic.core.forms import WholeNumberField, email_field, strip, text_length
+from clinic.extensions import db
+from clinic.models import Clinic, Role
+from clinic.patients.queries import email_in_use
+
+
+class StaffInvitationForm(FlaskForm):
+    """A new colleague's name, email and role."""
+
+    full_name = StringField(
+        "Full name",
+        filters=[strip],
+        validators=[InputRequired("Enter their name."), text_length(120)],
+    )
+    email = email_field("Work email")
+    role = SelectField(
+        "Role",
+        choices=[
+            (Role.CLINICIAN.value, "Clinician (sees and treats patients)"),
+            (Role.ADMIN.value, "Administrator (manages staff and clinic settings)"),
+        ],
+        default=Role.CLINICIAN.value,
+    )
+
+    def validate_email(self, field: StringField) -> None:
+        if field.data and email_in_use(field.data.lower()):
+            raise ValidationError("An account with this email address already exists.")
+
+
+class ClinicSettingsForm(FlaskForm):
+    """The clinic's name, how patients reach it, and its settings."""
+
+    name = StringField(
+        "Clinic name",
+        filters=[strip],
+        validators=[InputRequired("Enter the clinic's name."), text_length(120)],
+    )
+    address = TextAreaField("Address", filters=[strip], validators=[text_length(500)])
+    phone = StringField("Phone", filters=[strip], validators=[text_length(40)])
+    email = StringField(
+        "Contact email",
+        filters=[strip],
+        validators=[
+            Optional(),
+            text_length(254),
+            Email(
+                "Enter an address like clinic@example.org, or leave it empty.",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    timezone = StringField(
+        "Time zone",
+        filters=[strip],
+        validators=[InputRequired("Enter the clinic's time zone, for example Europe/London.")],
+        description="Patients' diary days follow this zone, for example Europe/London.",
+    )
+    invitation_valid_days = WholeNumberField(
+        "Invitation links stay valid for (days)",
+        validators=[
+            InputRequired("Enter a number of days from 1 to 30."),
+            NumberRange(1, 30, "Enter a number of days from 1 to 30."),
+        ],
+    )
+
+    def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._clinic_id = clinic_id
+
+    def validate_name(self, field: StringField) -> None:
+        taken = db.session.scalar(
+            select(Clinic.id).where(Clinic.name == field.data, Clinic.id != self._clinic_id)
+        )
+        if field.data and taken is not None:
+            raise ValidationError("Another clinic already uses this name. Add the town, say.")
+
+    def validate_timezone(self, field: StringField) -> None:
+        if field.data and field.data not in available_timezones():
+            raise ValidationError(
+                "Enter a time zone name such as Europe/London or America/New_York."
+            )

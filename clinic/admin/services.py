@@ -1,0 +1,40 @@
+"""Staff account changes. Functions flush; the view commits once."""
+
+from __future__ import annotations
+
+from clinic.auth.services import issue_invitation
+from clinic.extensions import db
+from clinic.models import Clinic, Role, User
+
+
+class StaffChangeError(ValueError):
+    """The change is not allowed; the message says why in plain words."""
+
+
+def invite_staff(
+    clinic: Clinic, full_name: str, email: str, role: Role, by: User
+) -> tuple[User, str]:
+    """Create a staff account awaiting its password; return it and its invitation token."""
+    user = User(clinic_id=clinic.id, clinic=clinic, full_name=full_name, email=email, role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user, issue_invitation(user, created_by=by)
+
+
+def reissue_staff_invitation(user: User, by: User) -> str:
+    """A fresh invitation for a colleague who has not yet chosen a password."""
+    if user.has_password:
+        raise StaffChangeError(f"{user.full_name} has already set a password.")
+    if not user.active:
+        raise StaffChangeError(f"Reactivate {user.full_name} before inviting them again.")
+    return issue_invitation(user, created_by=by)
+
+
+def set_staff_active(user: User, active: bool, by: User) -> None:
+    """Deactivate (signing them out everywhere) or reactivate a colleague."""
+    if user.id == by.id:
+        raise StaffChangeError("You cannot deactivate your own account.")
+    user.active = active
+    if not active:
+        user.end_all_sessions()
+    db.session.flush()

@@ -1,0 +1,51 @@
+"""Forms for signing in and choosing a password."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from clinic.domain.passwords import MAX_LENGTH, password_problems
+
+
+class LoginForm(FlaskForm):
+    """Email and password, the same for every role."""
+
+    email = EmailField(
+        "Email",
+        validators=[InputRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChoosePasswordForm(FlaskForm):
+    """A new password, typed twice. `email` is the account's, to refuse it as a password."""
+
+    password = PasswordField(
+        "New password",
+        validators=[InputRequired("Choose a password.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Type it again",
+        validators=[
+            InputRequired("Type the password a second time."),
+            EqualTo("password", "The two passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args: object, email: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_password(self, field: PasswordField) -> None:
+        problems = password_problems(field.data or "", self._email)
+        if problems:
+            raise ValidationError(" ".join(problems))

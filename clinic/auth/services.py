@@ -1,0 +1,78 @@
+"""Account operations: authenticate, issue and accept invitations.
+
+Services change the session's objects and flush; the view commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from clinic.auth.hashing import hash_password, needs_rehash, verify_password
+from clinic.extensions import db
+from clinic.models import Invitation, User
+from clinic.models.invitations import hash_token
+from clinic.models.types import utcnow
+from clinic.models.users import normalise_email
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active account with this email and password, or None (whatever was wrong)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    password_hash = user.password_hash if user is not None else None
+    if not verify_password(password_hash, password) or user is None or not user.active:
+        return None
+    if needs_rehash(password_hash):  # parameters were raised since this hash was made
+        user.password_hash = hash_password(password)
+    user.last_login_at = now or utcnow()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and end the account's other sessions."""
+    user.password_hash = hash_password(password)
+    user.end_all_sessions()
+
+
+def issue_invitation(user: User, created_by: User | None, now: datetime | None = None) -> str:
+    """Create an invitation for `user`, replacing any open one, and return its secret token."""
+    now = now or utcnow()
+    open_invitations = db.session.scalars(
+        select(Invitation).where(
+            Invitation.user_id == user.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    )
+    for older in open_invitations:
+        older.revoked_at = now
+    invitation, token = Invitation.issue(
+        user, created_by, valid_days=user.clinic.invitation_valid_days, now=now
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return token
+
+
+def find_usable_invitation(token: str, now: datetime | None = None) -> Invitation | None:
+    """The invitation behind `token` if it can still be used by an active account."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None or not invitation.is_usable(now or utcnow()):
+        return None
+    if not invitation.user.active:
+        return None
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, password: str, now: datetime | None = None) -> User:
+    """Claim the invited account with `password`; the invitation cannot be used again."""
+    now = now or utcnow()
+    invitation.used_at = now
+    user = invitation.user
+    set_password(user, password)
+    user.last_login_at = now
+    db.session.flush()
+    return user

@@ -1,0 +1,81 @@
+"""Sign-in, sign-out, the role-based home redirect and invitation acceptance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from clinic.access import HOME_ENDPOINTS, any_signed_in, is_safe_redirect, public
+from clinic.auth.forms import ChoosePasswordForm, LoginForm
+from clinic.auth.services import accept_invitation, authenticate, find_usable_invitation
+from clinic.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "Those details did not match an active account. Check them and try again."
+
+
+def home_url() -> str:
+    """Where the signed-in user's work starts."""
+    return url_for(HOME_ENDPOINTS[current_user.role])
+
+
+def _start_session(user: object) -> None:
+    # A fresh session at sign-in: nothing from before it (e.g. a fixated cookie) carries over.
+    session.clear()
+    login_user(user)
+
+
+@bp.get("/")
+@public
+def index() -> Response:
+    """Send visitors to sign in and signed-in users to their home page."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | str:
+    """The one sign-in page for admins, clinicians and patients."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            next_url = request.args.get("next")
+            _start_session(user)
+            return redirect(next_url if is_safe_redirect(next_url) else home_url())
+        form.form_errors.append(SIGN_IN_FAILED)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@any_signed_in
+def logout() -> Response:
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept(token: str) -> Response | tuple[str, int] | str:
+    """Choose a password through a single-use invitation link."""
+    invitation = find_usable_invitation(token)
+    if invitation is None:
+        return render_template("auth/invitation_unusable.html"), 410
+    form = ChoosePasswordForm(email=invitation.user.email)
+    if form.validate_on_submit():
+        user = accept_invitation(invitation, form.password.data)
+        db.session.commit()
+        _start_session(user)
+        flash("Your password is set and you are signed in.", "success")
+        return redirect(home_url())
+    return render_template("auth/accept_invitation.html", form=form, user=invitation.user)

@@ -1,0 +1,1 @@
+"""Pieces every feature shares: form helpers, error pages, response headers, health check."""

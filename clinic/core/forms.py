@@ -1,0 +1,56 @@
+"""Form building blocks shared by the features' forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from wtforms import DateField, EmailField, IntegerField
+from wtforms.validators import Email, InputRequired, Length
+
+
+def strip(value: object) -> object:
+    """WTForms filter: drop surrounding white space from text input."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def text_length(maximum: int) -> Length:
+    """A length limit that says the limit in plain words."""
+    return Length(max=maximum, message=f"Use at most {maximum} characters.")
+
+
+class PlainDateField(DateField):
+    """An HTML date input whose parse error says what to type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a real date, for example 1990-04-23.") from exc
+
+
+class WholeNumberField(IntegerField):
+    """An integer input whose parse error says what to type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter a whole number, for example 7.") from exc
+
+
+def email_field(label: str = "Email") -> EmailField:
+    """A required email address, checked for shape only (no DNS lookups)."""
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            InputRequired("Enter an email address."),
+            text_length(254),
+            Email("Enter an email address like name@example.org.", check_deliverability=False),
+        ],
+    )
+
+
+def is_plausible_birth_date(value: date, today: date) -> bool:
+    """A date of birth in the past and not before 1900."""
+    return date(1900, 1, 1) <= value <= today

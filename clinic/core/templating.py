@@ -1,0 +1,26 @@
+"""Values every template may use."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from clinic.access import HOME_ENDPOINTS
+from clinic.models import Role
+
+# Titles and headings may be read from across a room or from browser history: the name a
+# patient or a visitor sees says nothing about what the therapy is.
+NEUTRAL_BRAND = "Therapy diary"
+STAFF_BRAND = "Clinic workspace"
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose the brand for the current viewer and the home endpoints to Jinja."""
+
+    @app.context_processor
+    def site_context() -> dict[str, object]:
+        is_staff = current_user.is_authenticated and current_user.role is not Role.PATIENT
+        return {
+            "brand": STAFF_BRAND if is_staff else NEUTRAL_BRAND,
+            "home_endpoints": HOME_ENDPOINTS,
+        }

@@ -1,0 +1,1 @@
+"""Pure clinical and account rules: no Flask, no database. Unit-tested without an app."""

@@ -1,0 +1,57 @@
+"""Single-use, expiring links with which staff and patients choose their password."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from clinic.extensions import db
+from clinic.models.types import UTCDateTime, utcnow
+from clinic.models.users import User
+
+
+def hash_token(token: str) -> str:
+    """Only a hash is stored, so a copy of the database cannot be used to claim accounts."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(db.Model):
+    """An invitation to claim `user` by choosing a password."""
+
+    __tablename__ = "invitations"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Set when a newer invitation for the same person replaces this one.
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+    created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
+
+    @classmethod
+    def issue(
+        cls, user: User, created_by: User | None, valid_days: int, now: datetime
+    ) -> tuple[Invitation, str]:
+        """A new invitation and its secret token (shown once, never stored)."""
+        token = secrets.token_urlsafe(32)
+        invitation = cls(
+            user=user,
+            created_by=created_by,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + timedelta(days=valid_days),
+        )
+        return invitation, token
+
+    def is_usable(self, now: datetime) -> bool:
+        """Unused, not replaced and not yet expired."""
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at

@@ -1,0 +1,77 @@
+"""The patient record a clinic keeps, optionally linked to a portal login."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from clinic.domain.indications import Indication
+from clinic.extensions import db
+from clinic.models.clinics import Clinic
+from clinic.models.types import UTCDateTime, enum_column, utcnow
+from clinic.models.users import User
+
+
+class PatientStatus(StrEnum):
+    """Where the patient is in their care at the clinic."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    DISCHARGED = "discharged"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Patient(db.Model):
+    """A person under the clinic's care."""
+
+    __tablename__ = "patients"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    # The portal login, once the patient has been invited. One login, one record.
+    user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    date_of_birth: so.Mapped[date]
+    # The clinic's own identifier (MRN / hospital number).
+    clinic_identifier: so.Mapped[str] = so.mapped_column(sa.String(40))
+    pronouns: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    indication: so.Mapped[Indication] = so.mapped_column(enum_column(Indication, "indication"))
+    indication_other: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    referring_clinician: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    status: so.Mapped[PatientStatus] = so.mapped_column(
+        enum_column(PatientStatus, "patient_status"), default=PatientStatus.ACTIVE
+    )
+    responsible_clinician_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    clinic: so.Mapped[Clinic] = so.relationship()
+    user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+    responsible_clinician: so.Mapped[User | None] = so.relationship(
+        foreign_keys=[responsible_clinician_id]
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("clinic_id", "clinic_identifier", name="uq_patients_clinic_identifier"),
+        sa.CheckConstraint(
+            "indication <> 'other' OR indication_other <> ''", name="other_indication_described"
+        ),
+    )
+
+    @property
+    def indication_label(self) -> str:
+        """The indication as a clinician reads it, with the free text for "other"."""
+        if self.indication is Indication.OTHER:
+            return f"Other: {self.indication_other}"
+        return self.indication.label
+
+    def __repr__(self) -> str:
+        return f"<Patient {self.id}>"

@@ -1,0 +1,83 @@
+"""Accounts: clinic staff (admins, clinicians) and patients' portal logins."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from clinic.extensions import db
+from clinic.models.clinics import Clinic
+from clinic.models.types import UTCDateTime, enum_column, utcnow
+
+
+class Role(StrEnum):
+    """What an account is for. Access rules per role live in clinic.access."""
+
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    PATIENT = "patient"
+
+
+def new_session_token() -> str:
+    """A fresh random token; changing it signs the account out everywhere."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """One sign-in. Every account belongs to exactly one clinic."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    # Stored lower-cased (see `normalise_email`), so a plain unique constraint is
+    # case-insensitive on every engine; the CHECK keeps any other writer honest.
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "role"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # NULL until the person accepts their invitation and chooses a password.
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    # Part of the Flask-Login id kept in the session cookie: rotating it ends every session.
+    session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    clinic: so.Mapped[Clinic] = so.relationship()
+
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    @so.validates("email")
+    def _normalise(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users at sign-in
+        return self.active
+
+    @property
+    def has_password(self) -> bool:
+        """Whether the account has been claimed (an invitation accepted)."""
+        return self.password_hash is not None
+
+    def get_id(self) -> str:
+        """The id Flask-Login stores: user id plus session token, so a rotated token
+        invalidates copies of old session cookies."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        """Sign this account out on every device at its next request."""
+        self.session_token = new_session_token()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+def normalise_email(value: str) -> str:
+    """Emails compare case-insensitively; store them trimmed and lower-cased."""
+    return value.strip().lower()

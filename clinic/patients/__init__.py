@@ -1,0 +1,1 @@
+"""Patient records: the caseload list, creating and editing records, portal invitations."""

@@ -1,0 +1,82 @@
+"""Scoped loaders for patient records. Every read of a patient goes through here.
+
+Each loader filters by clinic inside the query, so a record of another clinic is simply
+not found (404): the caller never holds an object it may not see.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload
+
+from clinic.extensions import db
+from clinic.models import Patient, PatientStatus, Role, User
+
+
+def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
+    """The patient with this id in this clinic; 404 if absent or another clinic's."""
+    return db.first_or_404(
+        select(Patient)
+        .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
+        .options(joinedload(Patient.user), joinedload(Patient.responsible_clinician))
+    )
+
+
+def get_own_patient_record(user: User) -> Patient | None:
+    """The record linked to a patient's portal login (portal views never take an id)."""
+    return db.session.scalar(
+        select(Patient)
+        .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+        .options(joinedload(Patient.clinic), joinedload(Patient.responsible_clinician))
+    )
+
+
+def caseload_query(
+    clinic_id: int, search: str = "", status: PatientStatus | None = None
+) -> Select[tuple[Patient]]:
+    """Patients of one clinic for the list page, with what the rows show loaded in one query."""
+    stmt = (
+        select(Patient)
+        .where(Patient.clinic_id == clinic_id)
+        .options(joinedload(Patient.user), joinedload(Patient.responsible_clinician))
+        .order_by(Patient.full_name, Patient.id)
+    )
+    if status is not None:
+        stmt = stmt.where(Patient.status == status)
+    search = search.strip()
+    if search:
+        # Escape LIKE wildcards so a "%" or "_" typed by the user matches itself.
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Patient.full_name.ilike(pattern, escape="\\"),
+                Patient.clinic_identifier.ilike(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def active_clinicians(clinic_id: int) -> list[User]:
+    """Clinicians of the clinic who can be made responsible for a patient."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.clinic_id == clinic_id, User.role == Role.CLINICIAN, User.active)
+            .order_by(User.full_name)
+        )
+    )
+
+
+def identifier_taken(clinic_id: int, identifier: str, except_patient_id: int | None) -> bool:
+    """Whether another patient of the clinic already has this clinic identifier."""
+    stmt = select(Patient.id).where(
+        Patient.clinic_id == clinic_id, Patient.clinic_identifier == identifier
+    )
+    if except_patient_id is not None:
+        stmt = stmt.where(Patient.id != except_patient_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def email_in_use(email: str) -> bool:
+    """Whether any account already signs in with this email."""
+    return db.session.scalar(select(User.id).where(User.email == email).limit(1)) is not None

@@ -1,0 +1,114 @@
+"""Clinician pages for patient records."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from clinic.access import roles
+from clinic.extensions import db
+from clinic.models import PatientStatus, Role
+from clinic.models.types import enum_or_none
+from clinic.patients.forms import PatientForm, PortalInvitationForm
+from clinic.patients.queries import active_clinicians, caseload_query, get_patient_or_404
+from clinic.patients.services import (
+    PortalInvitationError,
+    create_patient,
+    invite_to_portal,
+    update_patient,
+)
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+clinicians_only = roles(Role.CLINICIAN)
+
+
+@bp.get("/")
+@clinicians_only
+def index() -> str:
+    """The clinic's patients, searchable by name or identifier, filterable by status."""
+    search = request.args.get("q", "").strip()[:120]
+    status = enum_or_none(PatientStatus, request.args.get("status", ""))
+    page = db.paginate(
+        caseload_query(current_user.clinic_id, search, status),
+        per_page=current_app.config["PATIENTS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+    )
+    return render_template(
+        "patients/index.html", page=page, search=search, status=status, statuses=PatientStatus
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@clinicians_only
+def new() -> Response | str:
+    """Record a new patient."""
+    form = PatientForm(
+        clinic_id=current_user.clinic_id,
+        clinicians=active_clinicians(current_user.clinic_id),
+        data={"responsible_clinician_id": str(current_user.id)},
+    )
+    if form.validate_on_submit():
+        patient = create_patient(current_user.clinic_id, form.details())
+        db.session.commit()
+        flash(f"{patient.full_name} was added.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=None)
+
+
+@bp.get("/<int:patient_id>")
+@clinicians_only
+def show(patient_id: int) -> str:
+    """One patient's record and portal access."""
+    patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    form = PortalInvitationForm(data={"email": patient.user.email if patient.user else ""})
+    return render_template("patients/show.html", patient=patient, invite_form=form)
+
+
+@bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
+@clinicians_only
+def edit(patient_id: int) -> Response | str:
+    """Change a patient's details."""
+    patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    clinicians = active_clinicians(current_user.clinic_id)
+    if patient.responsible_clinician and patient.responsible_clinician not in clinicians:
+        clinicians.append(patient.responsible_clinician)  # keep a deactivated one selectable
+    form = PatientForm(
+        clinic_id=current_user.clinic_id,
+        clinicians=clinicians,
+        patient_id=patient.id,
+        obj=patient,
+    )
+    if form.validate_on_submit():
+        update_patient(patient, form.details())
+        db.session.commit()
+        flash("The record was updated.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    return render_template("patients/form.html", form=form, patient=patient)
+
+
+@bp.post("/<int:patient_id>/invitation")
+@clinicians_only
+def invite(patient_id: int) -> Response | str | tuple[str, int]:
+    """Issue a single-use portal invitation link for the patient."""
+    patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    form = PortalInvitationForm()
+    if form.validate_on_submit():
+        try:
+            token = invite_to_portal(patient, form.email.data, invited_by=current_user)
+        except PortalInvitationError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            # Shown once: only the token's hash is stored, so this page cannot be recreated.
+            return render_template(
+                "shared/invitation_link.html",
+                link=url_for("auth.accept", token=token, _external=True),
+                person=patient.full_name,
+                user=patient.user,
+                back_url=url_for("patients.show", patient_id=patient.id),
+            )
+    return render_template("patients/show.html", patient=patient, invite_form=form), 400

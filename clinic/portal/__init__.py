@@ -1,0 +1,1 @@
+"""The patient portal (a "therapy diary"): patients see only their own record."""

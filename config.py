@@ -1,0 +1,83 @@
+"""Settings read from the environment.
+
+`load_config(instance_path)` returns a plain dict that `create_app` applies. Every setting
+has a safe default except `SECRET_KEY`, which production must provide: an app that would
+sign sessions with a guessable key refuses to start instead.
+
+Environment variables:
+
+- `CLINIC_ENV`: `production` (default), `development` or `testing`.
+- `SECRET_KEY`: required outside development. In development a random key is generated
+  once and kept in the instance folder, so sessions survive restarts.
+- `CLINIC_DATABASE_URL`: SQLAlchemy URL. Defaults to a SQLite file in the instance folder;
+  `postgresql+psycopg://user@host/db` is the production choice.
+- `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a safe configuration."""
+
+
+def _secret_key(env: str, instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))') before starting."
+        )
+    # Development and tests: one random key per instance folder, created on first start
+    # and readable only by its owner.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str | Path) -> dict[str, Any]:
+    """Build the Flask configuration from the environment for this instance folder."""
+    instance_path = Path(instance_path)
+    env = os.environ.get("CLINIC_ENV", "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CLINIC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+
+    default_db = f"sqlite:///{instance_path / 'clinic.sqlite3'}"
+    database_url = os.environ.get("CLINIC_DATABASE_URL", "").strip() or default_db
+    if database_url.startswith("postgresql://"):
+        # The driver we ship is psycopg 3; a bare postgresql:// URL would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    production = env == "production"
+    return {
+        "CLINIC_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CLINIC_MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
+        # Tests lower them: hashing strength is argon2's business, not our suite's.
+        "PASSWORD_HASH_PARAMS": {},
+        "PATIENTS_PER_PAGE": 25,
+    }
