@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEV := CLINIC_ENV=development
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint install system-deps browser-deps clean
+
+## install: create .venv and install the app with its test tools
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+## run: set up everything (venv, migrations, demo data) and serve the app
+run: install
+	$(DEV) $(FLASK) db upgrade
+	$(DEV) $(FLASK) seed-demo --if-empty
+	@echo
+	@echo "  Open http://$(HOST):$(PORT)/ and sign in with any demo account"
+	@echo "  (password for all of them: demo-pass-2026):"
+	@echo "    clinician  physio@northside.example   (also physio2@northside.example)"
+	@echo "    admin      admin@northside.example"
+	@echo "    patient    avery.quinn@example.org    sam.rivera@example.org"
+	@echo "    other clinic: physio@riverside.example, admin@riverside.example,"
+	@echo "                  jordan.blake@example.org"
+	@echo
+	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: lint, then every test (unit, integration, browser); SQLite unless
+## CLINIC_TEST_DATABASE_URL points at PostgreSQL
+test: install browser-deps lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## browser-deps: Debian's Chromium for the browser tests, axe-core for accessibility checks
+browser-deps: system-deps tests/e2e/node_modules/.installed
+
+system-deps:
+	@bash .ci/system-deps
+
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) tests/e2e/node_modules .pytest_cache .ruff_cache
