@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from clinic.auth.hashing import hash_password
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--clinic", "clinic_name", required=True, help="Name of the new clinic.")
 @click.option("--email", required=True, help="The administrator's sign-in email.")
 @click.option("--name", "full_name", default="Clinic administrator", show_default=True)
@@ -55,6 +57,7 @@ def create_admin(clinic_name: str, email: str, full_name: str, password: str) ->
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option(
     "--if-empty",
     is_flag=True,

@@ -7,8 +7,8 @@ the migrations build exactly the same schema.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,12 +19,12 @@ from flask.testing import FlaskClient
 os.environ["CLINIC_ENV"] = "testing"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
-from clinic import create_app  # noqa: E402
-from clinic.extensions import db  # noqa: E402
-from clinic.models import Patient, Role, User  # noqa: E402
-from tests.support.client import BrowserLikeClient  # noqa: E402
-from tests.support.databases import temporary_database  # noqa: E402
-from tests.support.factories import PASSWORD, make_clinic, make_patient, make_user  # noqa: E402
+from clinic import create_app
+from clinic.extensions import db
+from clinic.models import Patient, Role, User
+from tests.support.client import BrowserLikeClient
+from tests.support.databases import temporary_database
+from tests.support.factories import PASSWORD, make_clinic, make_patient, make_user
 
 # argon2's cheapest parameters: the suite tests our use of the hasher, not its strength.
 FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
 
 from clinic.core.forms import WholeNumberField, email_field, strip, text_length
@@ -27,8 +27,8 @@ class StaffInvitationForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[
-            (Role.CLINICIAN.value, "Clinician (sees and treats patients)"),
-            (Role.ADMIN.value, "Administrator (manages staff and clinic settings)"),
+            SelectChoice(Role.CLINICIAN.value, "Clinician (sees and treats patients)"),
+            SelectChoice(Role.ADMIN.value, "Administrator (manages staff and clinic settings)"),
         ],
         default=Role.CLINICIAN.value,
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from clinic.core.forms import (
@@ -61,7 +61,7 @@ class PatientForm(FlaskForm):
     pronouns = StringField("Pronouns", filters=[strip], validators=[text_length(40)])
     indication = SelectField(
         "Indication",
-        choices=[(i.value, i.label) for i in Indication],
+        choices=[SelectChoice(i.value, i.label) for i in Indication],
         validators=[InputRequired("Choose an indication.")],
     )
     indication_other = StringField(
@@ -71,7 +71,7 @@ class PatientForm(FlaskForm):
         "Referring clinician", filters=[strip], validators=[text_length(200)]
     )
     status = SelectField(
-        "Status", choices=[(s.value, s.label) for s in PatientStatus], default="active"
+        "Status", choices=[SelectChoice(s.value, s.label) for s in PatientStatus], default="active"
     )
     responsible_clinician_id = SelectField(
         "Responsible clinician", coerce=_optional_id_text, default=""
@@ -88,8 +88,8 @@ class PatientForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._clinic_id = clinic_id
         self._patient_id = patient_id
-        self.responsible_clinician_id.choices = [("", "Not assigned")] + [
-            (str(c.id), c.full_name) for c in clinicians
+        self.responsible_clinician_id.choices = [SelectChoice("", "Not assigned")] + [
+            SelectChoice(str(c.id), c.full_name) for c in clinicians
         ]
 
     def validate_date_of_birth(self, field: PlainDateField) -> None:

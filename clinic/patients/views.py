@@ -94,6 +94,9 @@ def edit(patient_id: int) -> Response | str:
 def invite(patient_id: int) -> Response | str | tuple[str, int]:
     """Issue a single-use portal invitation link for the patient."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    if patient.user is not None and patient.user.has_password:
+        flash(f"{patient.full_name} already uses the portal; no invitation is needed.", "error")
+        return redirect(url_for("patients.show", patient_id=patient.id))
     form = PortalInvitationForm()
     if form.validate_on_submit():
         try:

@@ -1,0 +1,166 @@
+"""Every route, every kind of visitor: who gets in, who is refused, and how.
+
+The matrix below is the specification. A route added to the app without an entry here
+fails `test_every_route_is_in_the_matrix`, and one without a declared policy fails
+`test_every_route_declares_a_policy`, so access can never be an afterthought.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, url_for
+
+from clinic import create_app
+from clinic.access import policy_for
+from clinic.auth.services import issue_invitation
+from clinic.extensions import db
+from clinic.models import User
+from tests.conftest import World, act_as, test_config
+
+ANONYMOUS = "anonymous"
+PATIENT = "patient"
+OTHER_PATIENT = "other_patient"
+CLINICIAN = "clinician"
+OTHER_CLINIC_CLINICIAN = "other_clinic_clinician"
+ADMIN = "admin"
+OTHER_CLINIC_ADMIN = "other_clinic_admin"
+ACTORS = [
+    ANONYMOUS,
+    PATIENT,
+    OTHER_PATIENT,
+    CLINICIAN,
+    OTHER_CLINIC_CLINICIAN,
+    ADMIN,
+    OTHER_CLINIC_ADMIN,
+]
+EVERYONE = set(ACTORS)
+
+# (endpoint, method) -> actors allowed. URLs name objects of clinic A: the patient record
+# of PATIENT and the staff account of CLINICIAN's colleague.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("auth.index", "GET"): EVERYONE,
+    ("auth.login", "GET"): EVERYONE,
+    ("auth.login", "POST"): EVERYONE,
+    ("auth.logout", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.accept", "GET"): EVERYONE,
+    ("auth.accept", "POST"): EVERYONE,
+    ("health.healthz", "GET"): EVERYONE,
+    ("static", "GET"): EVERYONE,
+    ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
+    ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.show", "GET"): {CLINICIAN},
+    ("patients.edit", "GET"): {CLINICIAN},
+    ("patients.edit", "POST"): {CLINICIAN},
+    ("patients.invite", "POST"): {CLINICIAN},
+    ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.invite", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.invite", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.reinvite", "POST"): {ADMIN},
+    ("admin.deactivate", "POST"): {ADMIN},
+    ("admin.reactivate", "POST"): {ADMIN},
+    ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+}
+
+# Routes whose URL names an object of clinic A: the other clinic's staff must get 404
+# (not 403), so they cannot even learn that the object exists.
+SCOPED = {
+    "patients.show",
+    "patients.edit",
+    "patients.invite",
+    "admin.reinvite",
+    "admin.deactivate",
+    "admin.reactivate",
+}
+
+
+def routes(app: Flask) -> list[tuple[str, str]]:
+    return sorted(
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def test_every_route_declares_a_policy(app: Flask) -> None:
+    """No endpoint is reachable without an explicit access policy."""
+    with app.test_request_context():
+        undeclared = [ep for ep, _ in routes(app) if policy_for(ep) is None]
+    assert undeclared == []
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    """Each route and method the app serves has an expected-access entry here."""
+    assert set(routes(app)) == set(MATRIX)
+
+
+def test_route_without_policy_is_refused(app: Flask) -> None:
+    """The enforcement hook fails closed: an undeclared view answers 403 even when
+    signed out, instead of running."""
+    other = create_app(test_config(app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    @other.get("/forgotten")
+    def forgotten() -> str:
+        return "secret"
+
+    response = other.test_client().get("/forgotten")
+    assert response.status_code == 403
+    assert b"secret" not in response.data
+
+
+def _actor_user_id(world: World, actor: str) -> int | None:
+    return {
+        ANONYMOUS: None,
+        PATIENT: world.patient.id,
+        OTHER_PATIENT: world.other_patient.id,
+        CLINICIAN: world.clinician.id,
+        OTHER_CLINIC_CLINICIAN: world.other_clinician.id,
+        ADMIN: world.admin.id,
+        OTHER_CLINIC_ADMIN: world.other_admin.id,
+    }[actor]
+
+
+def _url(app: Flask, world: World, endpoint: str) -> str:
+    args: dict[str, object] = {}
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    if "patient_id" in rule.arguments:
+        args["patient_id"] = world.patient.patient_id
+    if "user_id" in rule.arguments:
+        args["user_id"] = world.colleague.id
+    if "filename" in rule.arguments:
+        args["filename"] = "site.css"
+    if "token" in rule.arguments:
+        with app.app_context():
+            user = db.session.get(User, world.colleague.id)
+            user.password_hash = None  # an invited colleague who has not signed in yet
+            args["token"] = issue_invitation(user, created_by=None)
+            db.session.commit()
+    with app.test_request_context():
+        return url_for(endpoint, **args)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX))
+def test_access(app: Flask, client, world: World, endpoint: str, method: str, actor: str) -> None:
+    """Allowed actors reach the route; others are sent to sign in (anonymous), refused
+    (403, wrong role) or told it does not exist (404, another clinic's object)."""
+    url = _url(app, world, endpoint)
+    user_id = _actor_user_id(world, actor)
+    if user_id is not None:
+        act_as(client, user_id)
+    response = client.post(url, data={}) if method == "POST" else client.get(url)
+    response.close()  # static files stream from an open file
+
+    if actor in MATRIX[(endpoint, method)]:
+        assert response.status_code not in (403, 404, 405), response.status_code
+        assert "/login?next=" not in response.headers.get("Location", "")
+    elif actor == ANONYMOUS:
+        assert response.status_code == 302
+        assert "/login?next=" in response.headers["Location"]
+    elif endpoint in SCOPED and actor in (OTHER_CLINIC_CLINICIAN, OTHER_CLINIC_ADMIN):
+        role_fits = (actor == OTHER_CLINIC_CLINICIAN) == endpoint.startswith("patients.")
+        assert response.status_code == (404 if role_fits else 403)
+    else:
+        assert response.status_code == 403

@@ -1,0 +1,142 @@
+"""Administrators manage their clinic's staff and details, and nothing beyond."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from clinic.extensions import db
+from clinic.models import Clinic, User
+from tests.conftest import World, act_as
+
+
+def test_staff_list_shows_only_this_clinics_staff(client, world: World) -> None:
+    """The list shows the clinic's clinicians and admins, no patients, no other clinic."""
+    act_as(client, world.admin.id)
+    html = client.get("/admin/staff").get_data(as_text=True)
+    assert world.clinician.email in html and world.colleague.email in html
+    assert world.patient.email not in html
+    assert world.other_clinician.email not in html
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"full_name": "", "email": "a@test.example"}, "Enter their name."),
+        ({"full_name": "A", "email": "nope"}, "Enter an email address like name@example.org."),
+        ({"full_name": "A", "email": "a@test.example", "role": "patient"}, "Not a valid choice"),
+    ],
+)
+def test_staff_invitation_is_validated(client, world: World, data: dict, message: str) -> None:
+    """Missing or wrong details are explained in plain words."""
+    act_as(client, world.admin.id)
+    response = client.post("/admin/staff/new", data={"role": "clinician", **data})
+    assert message in response.get_data(as_text=True)
+
+
+def test_duplicate_staff_email_is_refused(client, world: World) -> None:
+    """An email that already has an account (any case) cannot be invited again."""
+    act_as(client, world.admin.id)
+    response = client.post(
+        "/admin/staff/new",
+        data={"full_name": "Dup", "email": world.colleague.email.upper(), "role": "clinician"},
+    )
+    assert "already exists" in response.get_data(as_text=True)
+
+
+def test_deactivate_and_reactivate(app: Flask, client, world: World) -> None:
+    """Deactivating blocks sign-in at once; reactivating restores it."""
+    act_as(client, world.admin.id)
+    response = client.post(f"/admin/staff/{world.colleague.id}/deactivate")
+    assert "was deactivated" in client.get(response.headers["Location"]).get_data(as_text=True)
+    refused = app.test_client().post(
+        "/login", data={"email": world.colleague.email, "password": "correct horse battery staple"}
+    )
+    assert refused.status_code == 200
+    client.post(f"/admin/staff/{world.colleague.id}/reactivate")
+    allowed = app.test_client().post(
+        "/login", data={"email": world.colleague.email, "password": "correct horse battery staple"}
+    )
+    assert allowed.headers["Location"] == "/patients/"
+
+
+def test_admin_cannot_deactivate_themselves(app: Flask, client, world: World) -> None:
+    """An admin cannot lock themselves (and possibly the clinic) out."""
+    act_as(client, world.admin.id)
+    response = client.post(f"/admin/staff/{world.admin.id}/deactivate")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You cannot deactivate your own account." in page
+    with app.app_context():
+        assert db.session.get(User, world.admin.id).active
+
+
+def test_patient_logins_are_not_staff(client, world: World) -> None:
+    """A patient's login id in a staff URL is not found, so admins cannot deactivate it."""
+    act_as(client, world.admin.id)
+    assert client.post(f"/admin/staff/{world.patient.id}/deactivate").status_code == 404
+
+
+def test_reinvite_only_for_unclaimed_accounts(client, world: World) -> None:
+    """A colleague who already set a password gets no new invitation link."""
+    act_as(client, world.admin.id)
+    response = client.post(f"/admin/staff/{world.colleague.id}/invitation")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "has already set a password" in page
+
+
+def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
+    """Contact details and settings are saved for the admin's own clinic only."""
+    act_as(client, world.admin.id)
+    response = client.post(
+        "/admin/clinic",
+        data={
+            "name": "Clinic A Renamed",
+            "address": "1 High Street\nTown",
+            "phone": "0200 000 000",
+            "email": "desk@a.example",
+            "timezone": "Europe/Dublin",
+            "invitation_valid_days": "3",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        assert (clinic.name, clinic.timezone, clinic.invitation_valid_days) == (
+            "Clinic A Renamed",
+            "Europe/Dublin",
+            3,
+        )
+        assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "", "Enter the clinic&#39;s name."),
+        ("name", "Clinic B", "Another clinic already uses this name."),
+        ("timezone", "Mars/Olympus", "Enter a time zone name such as Europe/London"),
+        ("invitation_valid_days", "0", "Enter a number of days from 1 to 30."),
+        ("invitation_valid_days", "seven", "Enter a whole number, for example 7."),
+        ("email", "desk", "Enter an address like clinic@example.org, or leave it empty."),
+    ],
+)
+def test_clinic_settings_are_validated(
+    app: Flask, client, world: World, field: str, value: str, message: str
+) -> None:
+    """Each bad value is explained; nothing is saved and the other values stay typed."""
+    act_as(client, world.admin.id)
+    data = {
+        "name": "Kept Name",
+        "address": "",
+        "phone": "0300 000 000",
+        "email": "",
+        "timezone": "Europe/London",
+        "invitation_valid_days": "7",
+        field: value,
+    }
+    response = client.post("/admin/clinic", data=data)
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert "0300 000 000" in html
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).name == "Clinic A"

@@ -1,0 +1,111 @@
+"""The `create-admin` and `seed-demo` commands."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from clinic.auth.services import authenticate
+from clinic.demo import DEMO_PASSWORD
+from clinic.extensions import db
+from clinic.models import Clinic, Patient, Role, User
+from tests.conftest import World
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def test_create_admin_starts_a_clinic(app: Flask) -> None:
+    """The command creates the clinic and an admin who can sign in."""
+    result = run(
+        app,
+        "create-admin",
+        "--clinic",
+        "Harbour Physio",
+        "--email",
+        "Boss@Harbour.example",
+        "--password",
+        "a long enough passphrase",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "boss@harbour.example"))
+        assert admin.role is Role.ADMIN and admin.clinic.name == "Harbour Physio"
+        assert authenticate("boss@harbour.example", "a long enough passphrase") is not None
+
+
+def test_create_admin_prompts_for_the_password(app: Flask) -> None:
+    """Without --password the command asks for it twice, hidden."""
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--clinic", "Prompted", "--email", "p@prompted.example"],
+        input="a long enough passphrase\na long enough passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a long enough passphrase" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--password", "short"], "Use at least 12 characters"),
+        (["--password", "password1234"], "too common"),
+        (["--email", "not-an-email"], "Give an email address"),
+        (["--clinic", "Clinic A"], "already exists"),
+    ],
+)
+def test_create_admin_refuses_bad_input(app: Flask, world: World, args: list, message: str) -> None:
+    """Weak passwords, bad emails and existing clinics are refused with a reason."""
+    base = {
+        "--clinic": "New Clinic",
+        "--email": "new@clinic.example",
+        "--password": "a long enough passphrase",
+    }
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    result = run(app, "create-admin", *[x for pair in base.items() for x in pair])
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Clinic)) == 2
+
+
+def test_seed_demo_fills_an_empty_database(app: Flask) -> None:
+    """Demo data has both clinics and every documented login working."""
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    expected = {
+        "admin@northside.example": Role.ADMIN,
+        "physio@northside.example": Role.CLINICIAN,
+        "physio2@northside.example": Role.CLINICIAN,
+        "avery.quinn@example.org": Role.PATIENT,
+        "sam.rivera@example.org": Role.PATIENT,
+        "admin@riverside.example": Role.ADMIN,
+        "physio@riverside.example": Role.CLINICIAN,
+        "jordan.blake@example.org": Role.PATIENT,
+    }
+    with app.app_context():
+        for email, role in expected.items():
+            user = authenticate(email, DEMO_PASSWORD)
+            assert user is not None and user.role is role, email
+        northside = db.session.scalar(
+            select(Clinic).where(Clinic.name == "Northside Pelvic Health")
+        )
+        patients = db.session.scalars(
+            select(Patient).where(Patient.clinic_id == northside.id)
+        ).all()
+        assert len(patients) >= 6
+        assert len({p.indication for p in patients}) >= 6
+        assert len({p.pronouns for p in patients}) >= 3  # not everyone is a woman
+        avery = next(p for p in patients if p.full_name == "Avery Quinn")
+        assert avery.indication.value == "vaginoplasty" and avery.user is not None
+
+
+def test_seed_demo_refuses_a_non_empty_database(app: Flask, world: World) -> None:
+    """Demo data never mixes with real data; --if-empty makes that a quiet no-op."""
+    refused = run(app, "seed-demo")
+    assert refused.exit_code != 0 and "not empty" in refused.output
+    quiet = run(app, "seed-demo", "--if-empty")
+    assert quiet.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Clinic)) == 2

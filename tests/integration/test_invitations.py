@@ -1,0 +1,228 @@
+"""Portal and staff invitations: single-use, expiring links to choose a password."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from clinic.extensions import db
+from clinic.models import Invitation, Patient, User
+from clinic.models.types import utcnow
+from tests.conftest import World, act_as
+
+LINK = re.compile(r'value="https?://[^"]+(/invitation/[^"]+)"')
+GOOD_PASSWORD = "a calm river at dawn 42"
+
+
+def invite_patient(client, patient_id: int, email: str):
+    return client.post(f"/patients/{patient_id}/invitation", data={"email": email})
+
+
+def link_in(response) -> str:
+    match = LINK.search(response.get_data(as_text=True))
+    assert match, "no invitation link on the page"
+    return match.group(1)
+
+
+def choose_password(client, link: str, password: str = GOOD_PASSWORD, confirm: str | None = None):
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(link).get_data(as_text=True)
+    )
+    return client.post(
+        link,
+        data={
+            "password": password,
+            "confirm": confirm if confirm is not None else password,
+            "csrf_token": token.group(1) if token else "",
+        },
+        csrf=False,
+    )
+
+
+def test_patient_invitation_journey(app: Flask, client, world: World) -> None:
+    """A clinician invites a patient; the patient opens the link, chooses a password,
+    lands in the portal, and can sign in with it afterwards."""
+    act_as(client, world.clinician.id)
+    response = invite_patient(client, world.offline_patient_id, "New.Person@Example.org")
+    assert response.status_code == 200
+    assert "new.person@example.org" in response.get_data(as_text=True)
+    link = link_in(response)
+
+    visitor = app.test_client()
+    page = visitor.get(link)
+    assert page.status_code == 200
+    assert "new.person@example.org" in page.get_data(as_text=True)
+    done = choose_password(visitor, link)
+    assert done.headers["Location"] == "/diary/"
+    assert visitor.get("/diary/").status_code == 200
+
+    with app.app_context():
+        patient = db.session.get(Patient, world.offline_patient_id)
+        assert patient.user.email == "new.person@example.org"
+        assert patient.user.clinic_id == world.clinic_a
+        assert patient.user.has_password
+    fresh = app.test_client()
+    signed = fresh.post(
+        "/login", data={"email": "new.person@example.org", "password": GOOD_PASSWORD}
+    )
+    assert signed.headers["Location"] == "/diary/"
+
+
+def test_link_works_once(app: Flask, client, world: World) -> None:
+    """A used link answers 410 and cannot set another password."""
+    act_as(client, world.clinician.id)
+    link = link_in(invite_patient(client, world.offline_patient_id, "once@example.org"))
+    visitor = app.test_client()
+    choose_password(visitor, link)
+    again = app.test_client().get(link)
+    assert again.status_code == 410
+    assert "can no longer be used" in again.get_data(as_text=True)
+
+
+def test_expired_link_is_refused(app: Flask, client, world: World) -> None:
+    """A link past its expiry time cannot be used."""
+    act_as(client, world.clinician.id)
+    link = link_in(invite_patient(client, world.offline_patient_id, "late@example.org"))
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        invitation.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert app.test_client().get(link).status_code == 410
+
+
+def test_invitation_expires_after_the_clinics_setting(app: Flask, client, world: World) -> None:
+    """Links expire after the clinic's configured number of days (7 by default)."""
+    act_as(client, world.clinician.id)
+    invite_patient(client, world.offline_patient_id, "days@example.org")
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+
+
+def test_new_link_replaces_the_old_one(app: Flask, client, world: World) -> None:
+    """Issuing a second link makes the first one unusable."""
+    act_as(client, world.clinician.id)
+    first = link_in(invite_patient(client, world.offline_patient_id, "twice@example.org"))
+    second = link_in(invite_patient(client, world.offline_patient_id, "twice@example.org"))
+    assert first != second
+    assert app.test_client().get(first).status_code == 410
+    assert app.test_client().get(second).status_code == 200
+
+
+def test_unclaimed_invitation_email_can_be_corrected(app: Flask, client, world: World) -> None:
+    """Before the patient signs in, a new invitation may use a corrected address."""
+    act_as(client, world.clinician.id)
+    invite_patient(client, world.offline_patient_id, "typo@exmaple.org")
+    invite_patient(client, world.offline_patient_id, "fixed@example.org")
+    with app.app_context():
+        assert db.session.get(Patient, world.offline_patient_id).user.email == "fixed@example.org"
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Enter an email address."),
+        ("not-an-email", "Enter an email address like name@example.org."),
+    ],
+)
+def test_invitation_email_is_validated(client, world: World, email: str, message: str) -> None:
+    """A missing or malformed email gets a plain message next to the field."""
+    act_as(client, world.clinician.id)
+    response = invite_patient(client, world.offline_patient_id, email)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_email_of_another_account_cannot_be_reused(app: Flask, client, world: World) -> None:
+    """An email that already signs in (here: another clinic's patient) is refused, with a
+    message that does not say where the account is; nothing is created."""
+    act_as(client, world.clinician.id)
+    response = invite_patient(client, world.offline_patient_id, world.other_clinic_patient.email)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "cannot be used for a new portal account" in html
+    assert "Clinic B" not in html
+    with app.app_context():
+        assert db.session.get(Patient, world.offline_patient_id).user is None
+        assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_patient_already_on_portal_is_not_reinvited(client, world: World) -> None:
+    """A patient who already signs in gets no new invitation."""
+    act_as(client, world.clinician.id)
+    response = invite_patient(client, world.patient.patient_id, world.patient.email)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "already uses the portal" in page
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [
+        ("short one", None, "Use at least 12 characters (you have 9)."),
+        ("password1234", None, "This password is too common."),
+        ("pat@example.org", None, "Do not use your email address as your password."),
+        (GOOD_PASSWORD, "something else entirely", "The two passwords are not the same."),
+    ],
+)
+def test_password_rules_on_acceptance(
+    app: Flask, client, world: World, password: str, confirm: str | None, message: str
+) -> None:
+    """Weak or mistyped passwords are refused with a plain reason; the link still works."""
+    act_as(client, world.clinician.id)
+    link = link_in(invite_patient(client, world.offline_patient_id, "pat@example.org"))
+    visitor = app.test_client()
+    response = choose_password(visitor, link, password, confirm)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert visitor.get(link).status_code == 200
+
+
+def test_staff_invitation_journey(app: Flask, client, world: World) -> None:
+    """An admin invites a clinician, who sets a password and lands on the patient list
+    of the admin's clinic."""
+    act_as(client, world.admin.id)
+    response = client.post(
+        "/admin/staff/new",
+        data={"full_name": "Robin Hart", "email": "robin@test.example", "role": "clinician"},
+    )
+    assert response.status_code == 200
+    link = link_in(response)
+    visitor = app.test_client()
+    assert choose_password(visitor, link).headers["Location"] == "/patients/"
+    with app.app_context():
+        robin = db.session.scalar(select(User).where(User.email == "robin@test.example"))
+        assert robin.clinic_id == world.clinic_a
+
+
+def test_deactivated_colleague_cannot_use_their_invitation(
+    app: Flask, client, world: World
+) -> None:
+    """An invitation stops working when its account is deactivated."""
+    act_as(client, world.admin.id)
+    link = link_in(
+        client.post(
+            "/admin/staff/new",
+            data={"full_name": "Kim Lee", "email": "kim@test.example", "role": "clinician"},
+        )
+    )
+    with app.app_context():
+        kim = db.session.scalar(select(User).where(User.email == "kim@test.example"))
+        kim_id = kim.id
+    client.post(f"/admin/staff/{kim_id}/deactivate")
+    assert app.test_client().get(link).status_code == 410
+
+
+def test_only_a_hash_of_the_token_is_stored(app: Flask, client, world: World) -> None:
+    """The database never holds the secret part of an invitation link."""
+    act_as(client, world.clinician.id)
+    token = link_in(invite_patient(client, world.offline_patient_id, "hash@example.org")).rsplit(
+        "/", 1
+    )[1]
+    with app.app_context():
+        stored = db.session.scalars(select(Invitation.token_hash)).one()
+    assert token not in stored and len(stored) == 64

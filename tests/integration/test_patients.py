@@ -1,0 +1,202 @@
+"""Patient records: create, validate, edit, find, and keep within the clinic."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from clinic.extensions import db
+from clinic.models import Clinic, Patient, User
+from tests.conftest import World, act_as
+from tests.support.factories import make_patient
+
+
+def valid_form(world: World, **overrides: str) -> dict[str, str]:
+    return {
+        "full_name": "Robin Example",
+        "date_of_birth": "1988-05-17",
+        "clinic_identifier": "MRN-NEW-1",
+        "pronouns": "they/them",
+        "indication": "vaginismus",
+        "indication_other": "",
+        "referring_clinician": "Dr A. Person, GP",
+        "status": "active",
+        "responsible_clinician_id": str(world.clinician.id),
+        **overrides,
+    }
+
+
+def patient_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Patient))
+
+
+def test_clinician_adds_a_patient(app: Flask, client, world: World) -> None:
+    """A valid form creates the record in the clinician's clinic and shows it."""
+    act_as(client, world.clinician.id)
+    response = client.post("/patients/new", data=valid_form(world))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Robin Example" in page and "MRN-NEW-1" in page and "they/them" in page
+    with app.app_context():
+        robin = db.session.scalar(select(Patient).where(Patient.full_name == "Robin Example"))
+        assert robin.clinic_id == world.clinic_a
+        assert robin.responsible_clinician_id == world.clinician.id
+
+
+def test_new_patient_form_defaults_to_me_as_responsible(client, world: World) -> None:
+    """The responsible clinician defaults to whoever is adding the patient."""
+    act_as(client, world.clinician.id)
+    html = client.get("/patients/new").get_data(as_text=True)
+    assert f'<option selected value="{world.clinician.id}">' in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("full_name", "", "Enter the patient&#39;s name."),
+        ("full_name", "x" * 121, "Use at most 120 characters."),
+        ("date_of_birth", "", "Enter the date of birth."),
+        ("date_of_birth", "17/05/1988", "Enter a real date, for example 1990-04-23."),
+        ("date_of_birth", "2999-01-01", "The date of birth must be in the past"),
+        ("date_of_birth", "1850-01-01", "The date of birth must be in the past"),
+        ("clinic_identifier", "", "Enter the clinic identifier."),
+        ("indication", "astrology", "Not a valid choice"),
+        ("indication", "other", "Describe the indication when you choose Other."),
+        ("indication_other", "post-surgical", "Choose Other to add a description"),
+        ("status", "deleted", "Not a valid choice"),
+        ("responsible_clinician_id", "999999", "Not a valid choice"),
+    ],
+)
+def test_invalid_input_is_explained_and_kept(
+    app: Flask, client, world: World, field: str, value: str, message: str
+) -> None:
+    """Each rule answers with a plain message; nothing is saved and every other value
+    the clinician typed is still in the form."""
+    act_as(client, world.clinician.id)
+    before = patient_count(app)
+    response = client.post("/patients/new", data=valid_form(world, **{field: value}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert 'aria-invalid="true"' in html
+    if field != "full_name":
+        assert 'value="Robin Example"' in html
+    if field != "referring_clinician":
+        assert "Dr A. Person, GP" in html
+    assert patient_count(app) == before
+
+
+def test_other_clinics_clinician_cannot_be_made_responsible(client, world: World) -> None:
+    """Only this clinic's clinicians are offered, and a forged id is refused."""
+    act_as(client, world.clinician.id)
+    html = client.get("/patients/new").get_data(as_text=True)
+    assert f'value="{world.other_clinician.id}"' not in html
+    response = client.post(
+        "/patients/new",
+        data=valid_form(world, responsible_clinician_id=str(world.other_clinician.id)),
+    )
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_other_indication_needs_a_description(app: Flask, client, world: World) -> None:
+    """ "Other" is accepted with its free text, which the record then shows."""
+    act_as(client, world.clinician.id)
+    data = valid_form(world, indication="other", indication_other="Lichen sclerosus")
+    location = client.post("/patients/new", data=data).headers["Location"]
+    assert "Other: Lichen sclerosus" in client.get(location).get_data(as_text=True)
+
+
+def test_identifier_is_unique_within_a_clinic_only(app: Flask, client, world: World) -> None:
+    """The same MRN is refused twice in one clinic but allowed in another clinic."""
+    with app.app_context():
+        existing = db.session.get(Patient, world.patient.patient_id).clinic_identifier
+        other = db.session.get(Patient, world.other_clinic_patient.patient_id).clinic_identifier
+    act_as(client, world.clinician.id)
+    taken = client.post("/patients/new", data=valid_form(world, clinic_identifier=existing))
+    assert "already has this identifier" in taken.get_data(as_text=True)
+    free = client.post("/patients/new", data=valid_form(world, clinic_identifier=other))
+    assert free.status_code == 302
+
+
+def test_edit_changes_the_record(app: Flask, client, world: World) -> None:
+    """Editing shows current values and saves the change, keeping the identifier valid
+    for the record itself."""
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    with app.app_context():
+        current = db.session.get(Patient, world.patient.patient_id)
+        identifier = current.clinic_identifier
+        assert f'value="{current.full_name}"' in page
+    data = valid_form(
+        world, clinic_identifier=identifier, full_name="Renamed Person", status="paused"
+    )
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    with app.app_context():
+        changed = db.session.get(Patient, world.patient.patient_id)
+        assert changed.full_name == "Renamed Person"
+        assert changed.status.value == "paused"
+
+
+def test_edit_keeps_a_deactivated_responsible_clinician(app: Flask, client, world: World) -> None:
+    """A record whose clinician was deactivated can still be edited without forcing a
+    reassignment."""
+    with app.app_context():
+        db.session.get(User, world.clinician.id).active = False
+        db.session.commit()
+    act_as(client, world.colleague.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    assert f'<option selected value="{world.clinician.id}">' in client.get(url).get_data(
+        as_text=True
+    )
+
+
+def test_search_and_filter(app: Flask, client, world: World) -> None:
+    """The list finds patients by part of the name or identifier, filters by status, and
+    never lists another clinic's patients."""
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        make_patient(clinic, full_name="Zoë 100% Findable", clinic_identifier="FIND-1")
+        make_patient(clinic, full_name="Paused Person", status="paused")
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    found = client.get("/patients/?q=findable").get_data(as_text=True)
+    assert "Zoë 100% Findable" in found and "Paused Person" not in found
+    assert "Zoë" in client.get("/patients/?q=find-1").get_data(as_text=True)
+    assert "Zoë" in client.get("/patients/?q=100%25").get_data(as_text=True)
+    assert "Zoë" not in client.get("/patients/?q=_").get_data(as_text=True)
+    paused = client.get("/patients/?status=paused").get_data(as_text=True)
+    assert "Paused Person" in paused and "Zoë" not in paused
+    everyone = client.get("/patients/").get_data(as_text=True)
+    assert world.other_clinic_patient.name not in everyone
+
+
+def test_pagination(app: Flask, client, world: World) -> None:
+    """Long caseloads are split into pages with working next/previous links."""
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        for n in range(30):
+            make_patient(clinic, full_name=f"Paged {n:02d}")
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    first = client.get("/patients/").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Next page" in first
+    second = client.get("/patients/?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second and "Previous page" in second
+    assert client.get("/patients/?page=abc").status_code == 200
+    assert client.get("/patients/?page=999").status_code == 200
+
+
+def test_free_text_is_escaped(app: Flask, client, world: World) -> None:
+    """Markup typed into any free-text field is shown as text, never run."""
+    act_as(client, world.clinician.id)
+    payload = '<script>alert("x")</script>'
+    data = valid_form(world, full_name=payload, pronouns=payload[:40], referring_clinician=payload)
+    location = client.post("/patients/new", data=data).headers["Location"]
+    for page in (client.get(location), client.get("/patients/")):
+        html = page.get_data(as_text=True)
+        assert payload not in html
+        assert "&lt;script&gt;" in html

@@ -1,0 +1,59 @@
+"""Configuration from the environment, and refusing unsafe production settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load_config
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("CLINIC_ENV", "SECRET_KEY", "CLINIC_DATABASE_URL", "CLINIC_MAX_CONTENT_LENGTH"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_production_refuses_to_start_without_a_secret_key(env, tmp_path: Path) -> None:
+    """Production is the default environment and needs SECRET_KEY."""
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        load_config(tmp_path)
+
+
+def test_development_key_is_generated_once_and_kept(env, tmp_path: Path) -> None:
+    """In development a random key is created in the instance folder and reused."""
+    env.setenv("CLINIC_ENV", "development")
+    first = load_config(tmp_path)["SECRET_KEY"]
+    second = load_config(tmp_path)["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # owner-only
+
+
+def test_defaults_to_sqlite_in_the_instance_folder(env, tmp_path: Path) -> None:
+    """Without CLINIC_DATABASE_URL the database is a SQLite file in the instance folder."""
+    env.setenv("SECRET_KEY", "k")
+    url = load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"]
+    assert url == f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+
+
+def test_plain_postgresql_url_uses_psycopg3(env, tmp_path: Path) -> None:
+    """A postgresql:// URL is given the psycopg 3 driver that the project ships."""
+    env.setenv("SECRET_KEY", "k")
+    env.setenv("CLINIC_DATABASE_URL", "postgresql://u@db/clinic")
+    assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/clinic"
+
+
+def test_production_cookies_are_secure(env, tmp_path: Path) -> None:
+    """Outside development, cookies are sent over HTTPS only."""
+    env.setenv("SECRET_KEY", "k")
+    config = load_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_unknown_environment_is_an_error(env, tmp_path: Path) -> None:
+    """A typo in CLINIC_ENV stops the app instead of silently meaning production."""
+    env.setenv("CLINIC_ENV", "prod")
+    with pytest.raises(ConfigError, match="CLINIC_ENV must be one of"):
+        load_config(tmp_path)
