@@ -34,7 +34,7 @@ class StaffInvitationForm(FlaskForm):
     )
 
     def validate_email(self, field: StringField) -> None:
-        if field.data and email_in_use(field.data.lower()):
+        if field.data and email_in_use(field.data):
             raise ValidationError("An account with this email address already exists.")
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
@@ -20,21 +17,7 @@ from clinic.domain.indications import Indication
 from clinic.models import PatientStatus, User
 from clinic.models.types import utcnow
 from clinic.patients.queries import identifier_taken
-
-
-@dataclass(frozen=True)
-class PatientDetails:
-    """What a clinician records about a patient, validated."""
-
-    full_name: str
-    date_of_birth: date
-    clinic_identifier: str
-    pronouns: str
-    indication: Indication
-    indication_other: str
-    referring_clinician: str
-    status: PatientStatus
-    responsible_clinician_id: int | None
+from clinic.patients.services import PatientDetails
 
 
 def _optional_id_text(value: object) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role, User
+from clinic.models.users import normalise_email
 
 
 def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
@@ -78,5 +79,6 @@ def identifier_taken(clinic_id: int, identifier: str, except_patient_id: int | N
 
 
 def email_in_use(email: str) -> bool:
-    """Whether any account already signs in with this email."""
-    return db.session.scalar(select(User.id).where(User.email == email).limit(1)) is not None
+    """Whether any account already signs in with this email (compared without case)."""
+    stmt = select(User.id).where(User.email == normalise_email(email)).limit(1)
+    return db.session.scalar(stmt) is not None

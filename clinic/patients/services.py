@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import date
 
 from clinic.auth.services import issue_invitation
+from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.models import Patient, Role, User
-from clinic.patients.forms import PatientDetails
+from clinic.models import Patient, PatientStatus, Role, User
+from clinic.models.users import normalise_email
 from clinic.patients.queries import email_in_use
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    """What a clinician records about a patient, validated."""
+
+    full_name: str
+    date_of_birth: date
+    clinic_identifier: str
+    pronouns: str
+    indication: Indication
+    indication_other: str
+    referring_clinician: str
+    status: PatientStatus
+    responsible_clinician_id: int | None
 
 
 class PortalInvitationError(ValueError):
     """The invitation cannot be issued; the message says why in plain words."""
+
+
+# Emails sign in across clinics, so say no more than that this one cannot be used: never
+# whose it is or where.
+EMAIL_UNAVAILABLE = (
+    "This email address cannot be used for a new portal account. "
+    "Ask the patient for another address."
+)
 
 
 def create_patient(clinic_id: int, details: PatientDetails) -> Patient:
@@ -35,11 +60,7 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
     user = patient.user
     if user is None:
         if email_in_use(email):
-            # Emails sign in across clinics, so say no more than that this one cannot be used.
-            raise PortalInvitationError(
-                "This email address cannot be used for a new portal account. "
-                "Ask the patient for another address."
-            )
+            raise PortalInvitationError(EMAIL_UNAVAILABLE)
         user = User(
             clinic_id=patient.clinic_id,
             email=email,
@@ -51,11 +72,8 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
         db.session.flush()
     elif user.has_password:
         raise PortalInvitationError("This patient already uses the portal.")
-    elif user.email != email.strip().lower():
+    elif user.email != normalise_email(email):
         if email_in_use(email):
-            raise PortalInvitationError(
-                "This email address cannot be used for a new portal account. "
-                "Ask the patient for another address."
-            )
+            raise PortalInvitationError(EMAIL_UNAVAILABLE)
         user.email = email  # a corrected address before the patient has signed in
     return issue_invitation(user, created_by=invited_by)

@@ -137,11 +137,16 @@ def test_invitation_email_is_validated(client, world: World, email: str, message
     assert message in response.get_data(as_text=True)
 
 
-def test_email_of_another_account_cannot_be_reused(app: Flask, client, world: World) -> None:
-    """An email that already signs in (here: another clinic's patient) is refused, with a
-    message that does not say where the account is; nothing is created."""
+@pytest.mark.parametrize("transform", [str, str.upper])
+def test_email_of_another_account_cannot_be_reused(
+    app: Flask, client, world: World, transform
+) -> None:
+    """An email that already signs in (here: another clinic's patient), in any letter
+    case, is refused with a message that does not say where the account is; nothing is
+    created."""
     act_as(client, world.clinician.id)
-    response = invite_patient(client, world.offline_patient_id, world.other_clinic_patient.email)
+    email = transform(world.other_clinic_patient.email)
+    response = invite_patient(client, world.offline_patient_id, email)
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "cannot be used for a new portal account" in html
