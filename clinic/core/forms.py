@@ -18,24 +18,28 @@ def text_length(maximum: int) -> Length:
     return Length(max=maximum, message=f"Use at most {maximum} characters.")
 
 
-class PlainDateField(DateField):
+class _PlainParseError:
+    """Mixin: replace a field's technical parse error ("Not a valid ...") with `parse_error`."""
+
+    parse_error = "Check this value."
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)  # type: ignore[misc]
+        except ValueError as exc:
+            raise ValueError(self.parse_error) from exc
+
+
+class PlainDateField(_PlainParseError, DateField):
     """An HTML date input whose parse error says what to type."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("Enter a real date, for example 1990-04-23.") from exc
+    parse_error = "Enter a real date, for example 1990-04-23."
 
 
-class WholeNumberField(IntegerField):
-    """An integer input whose parse error says what to type."""
+class WholeNumberField(_PlainParseError, IntegerField):
+    """A number input whose parse error says what to type."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("Enter a whole number, for example 7.") from exc
+    parse_error = "Enter a whole number, for example 7."
 
 
 def email_field(label: str = "Email") -> EmailField:

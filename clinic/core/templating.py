@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import Flask
 from flask_login import current_user
 
@@ -14,8 +17,20 @@ NEUTRAL_BRAND = "Therapy diary"
 STAFF_BRAND = "Clinic workspace"
 
 
+def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
+    """A UTC timestamp as the clinic's local date and time, e.g. "22 Nov 2026 09:07"."""
+    if moment is None:
+        return ""
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment
+    return local.strftime("%d %b %Y %H:%M")
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Expose the brand for the current viewer and the home endpoints to Jinja."""
+    """Expose the brand, the home endpoints and the clinic_time filter to Jinja."""
+    app.add_template_filter(clinic_time)
 
     @app.context_processor
     def site_context() -> dict[str, object]:

@@ -54,7 +54,10 @@ class PatientForm(FlaskForm):
         "Referring clinician", filters=[strip], validators=[text_length(200)]
     )
     status = SelectField(
-        "Status", choices=[SelectChoice(s.value, s.label) for s in PatientStatus], default="active"
+        "Status",
+        choices=[SelectChoice(s.value, s.label) for s in PatientStatus],
+        default="active",
+        validators=[InputRequired("Choose a status.")],
     )
     responsible_clinician_id = SelectField(
         "Responsible clinician", coerce=_optional_id_text, default=""

@@ -1,0 +1,25 @@
+"""Showing UTC timestamps in the clinic's own time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clinic.core.templating import clinic_time
+
+
+def test_timestamps_follow_the_clinics_zone_and_summer_time() -> None:
+    """09:00 UTC is 10:00 in London in summer and 09:00 in winter."""
+    assert (
+        clinic_time(datetime(2026, 7, 1, 9, 0, tzinfo=UTC), "Europe/London") == "01 Jul 2026 10:00"
+    )
+    assert (
+        clinic_time(datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Europe/London") == "01 Jan 2026 09:00"
+    )
+
+
+def test_unknown_zone_falls_back_to_utc_and_none_is_blank() -> None:
+    """A bad zone never breaks a page; a missing time shows nothing."""
+    assert (
+        clinic_time(datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Nowhere/Land") == "01 Jan 2026 09:00"
+    )
+    assert clinic_time(None) == ""
