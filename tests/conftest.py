@@ -30,7 +30,7 @@ from tests.support.factories import PASSWORD, make_clinic, make_patient, make_us
 FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
-def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
+def config_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
     """Configuration for an app under test."""
     return {
         "TESTING": True,
@@ -41,9 +41,6 @@ def test_config(database_url: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
-test_config.__test__ = False  # a helper, not a test
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with temporary_database(tmp_path_factory.mktemp("db")) as url:
@@ -52,7 +49,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def session_app(database_url: str) -> Iterator[Flask]:
-    app = create_app(test_config(database_url))
+    app = create_app(config_for_tests(database_url))
     app.test_client_class = BrowserLikeClient
     with app.app_context():
         db.create_all()

@@ -15,7 +15,7 @@ from clinic.access import policy_for
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import User
-from tests.conftest import World, act_as, test_config
+from tests.conftest import World, act_as, config_for_tests
 
 ANONYMOUS = "anonymous"
 PATIENT = "patient"
@@ -99,7 +99,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
 def test_route_without_policy_is_refused(app: Flask) -> None:
     """The enforcement hook fails closed: an undeclared view answers 403 even when
     signed out, instead of running."""
-    other = create_app(test_config(app.config["SQLALCHEMY_DATABASE_URI"]))
+    other = create_app(config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     @other.get("/forgotten")
     def forgotten() -> str:

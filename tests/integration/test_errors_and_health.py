@@ -12,7 +12,7 @@ from clinic import create_app
 from clinic.access import public
 from clinic.extensions import db
 from clinic.models import Clinic
-from tests.conftest import World, act_as, test_config
+from tests.conftest import World, act_as, config_for_tests
 
 
 def test_not_found_page_uses_the_site_layout(client) -> None:
@@ -47,7 +47,7 @@ def test_health_check_reports_ok(client) -> None:
 def test_health_check_reports_unreachable_database(tmp_path: Path) -> None:
     """/healthz answers 503 when the database cannot be opened (a real failure: a SQLite
     file in a directory that does not exist)."""
-    broken = create_app(test_config(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"))
+    broken = create_app(config_for_tests(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
@@ -56,7 +56,7 @@ def test_health_check_reports_unreachable_database(tmp_path: Path) -> None:
 @pytest.fixture
 def failing_app(database_url: str):
     """An app with one extra route that writes a row and then fails."""
-    app = create_app(test_config(database_url, PROPAGATE_EXCEPTIONS=False))
+    app = create_app(config_for_tests(database_url, PROPAGATE_EXCEPTIONS=False))
 
     @app.get("/explode")
     @public

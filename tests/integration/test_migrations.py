@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from clinic import create_app
 from clinic.extensions import db
-from tests.conftest import test_config
+from tests.conftest import config_for_tests
 from tests.support.databases import temporary_database
 
 
@@ -19,7 +19,7 @@ def test_migrations_match_models_and_downgrade(tmp_path: Path) -> None:
     """`upgrade` on an empty database leaves no difference from the models, and
     `downgrade` to the start removes every table again."""
     with temporary_database(tmp_path) as url:
-        app = create_app(test_config(url))
+        app = create_app(config_for_tests(url))
         with app.app_context():
             upgrade()
             with db.engine.connect() as conn:
