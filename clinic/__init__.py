@@ -17,15 +17,18 @@ from sqlalchemy.engine import Engine
 from clinic import access
 from clinic.admin.views import bp as admin_bp
 from clinic.auth.views import bp as auth_bp
+from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.templating import register_template_helpers
 from clinic.extensions import csrf, db, login_manager, migrate
+from clinic.library.views import bp as library_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
 from clinic.patients.views import bp as patients_bp
 from clinic.portal.views import bp as portal_bp
+from clinic.protocols.views import bp as protocols_bp
 from config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +48,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     register_extensions(app)
-    for blueprint in (auth_bp, health_bp, admin_bp, patients_bp, portal_bp):
+    for blueprint in (
+        auth_bp,
+        health_bp,
+        admin_bp,
+        patients_bp,
+        protocols_bp,
+        catalogue_bp,
+        library_bp,
+        portal_bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(access.enforce_access_policy)
     app.after_request(set_security_headers)

@@ -11,6 +11,7 @@ from clinic.auth.hashing import hash_password
 from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Role, User
 from clinic.models.users import normalise_email
 
@@ -43,6 +44,8 @@ def create_admin(clinic_name: str, email: str, full_name: str, password: str) ->
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise click.UsageError("An account with this email already exists.")
     clinic = Clinic(name=clinic_name)
+    db.session.add(clinic)
+    seed_clinic_library(clinic)
     db.session.add(
         User(
             clinic=clinic,

@@ -11,6 +11,7 @@ from datetime import date
 from clinic.auth.hashing import hash_password
 from clinic.domain.indications import Indication
 from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Patient, PatientStatus, Role, User
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -166,6 +167,8 @@ def seed_demo() -> None:
     password_hash = hash_password(DEMO_PASSWORD)  # one hash, reused: seeding stays quick
     clinics = {key: Clinic(**details) for key, details in CLINICS.items()}
     db.session.add_all(clinics.values())
+    for clinic in clinics.values():
+        seed_clinic_library(clinic)
     staff = {
         email: User(
             clinic=clinics[clinic],

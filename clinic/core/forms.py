@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import DateField, EmailField, IntegerField
+from wtforms import DateField, EmailField, FloatField, IntegerField
 from wtforms.validators import Email, InputRequired, Length
 
 
@@ -40,6 +40,12 @@ class WholeNumberField(_PlainParseError, IntegerField):
     """A number input whose parse error says what to type."""
 
     parse_error = "Enter a whole number, for example 7."
+
+
+class PlainNumberField(_PlainParseError, FloatField):
+    """A decimal number input whose parse error says what to type."""
+
+    parse_error = "Enter a number, for example 12.5."
 
 
 def email_field(label: str = "Email") -> EmailField:

@@ -1,8 +1,32 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
+from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.invitations import Invitation
 from clinic.models.patients import Patient, PatientStatus
+from clinic.models.protocols import (
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolTemplate,
+    ProtocolVersion,
+    TemplateStage,
+)
 from clinic.models.users import Role, User
 
-__all__ = ["Clinic", "Invitation", "Patient", "PatientStatus", "Role", "User"]
+__all__ = [
+    "Clinic",
+    "DilatorSet",
+    "DilatorSize",
+    "Invitation",
+    "Patient",
+    "PatientStatus",
+    "Protocol",
+    "ProtocolEvent",
+    "ProtocolStage",
+    "ProtocolTemplate",
+    "ProtocolVersion",
+    "Role",
+    "TemplateStage",
+    "User",
+]

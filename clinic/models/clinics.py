@@ -24,12 +24,17 @@ class Clinic(db.Model):
     # IANA zone: "today" for a patient's diary and "due" dates are the clinic's local dates.
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="Europe/London")
     invitation_valid_days: so.Mapped[int] = so.mapped_column(default=7)
+    # Largest diameter step between consecutive stages before the clinician must confirm it.
+    max_step_mm: so.Mapped[float] = so.mapped_column(
+        sa.Numeric(3, 1, asdecimal=False), default=5.0, server_default="5.0"
+    )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint(
             "invitation_valid_days BETWEEN 1 AND 30", name="invitation_valid_days_range"
         ),
+        sa.CheckConstraint("max_step_mm > 0 AND max_step_mm <= 20", name="max_step_range"),
     )
 
     def __repr__(self) -> str:

@@ -1,0 +1,1 @@
+"""The clinic's dilator catalogue: sets and their sizes."""

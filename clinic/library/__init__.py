@@ -1,0 +1,2 @@
+"""The clinic's protocol library: templates per indication, and the defaults every new
+clinic starts with."""

@@ -1,0 +1,236 @@
+"""Protocol templates (the clinic's library) and patients' protocols with their history.
+
+A patient's protocol never changes in place: each change of plan is a new numbered
+version with its own copy of the stages, and each thing that happens (start, stage change,
+pause, ...) is an event with its date, author and reason, chained by hash so that a
+rewritten history shows. `clinic.domain.protocols.in_force_on` reads the events to say what
+was prescribed on any day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import EventKind, Period, ProtocolStatus, Route
+from clinic.extensions import db
+from clinic.models.catalogue import DilatorSize
+from clinic.models.patients import Patient
+from clinic.models.types import UTCDateTime, enum_column, utcnow
+from clinic.models.users import User
+
+
+class StageFields:
+    """The prescription of one stage, shared by template stages and protocol stages."""
+
+    position: so.Mapped[int]  # 1-based order within the plan
+    dilator_size_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("dilator_sizes.id"))
+    minutes: so.Mapped[int]
+    sessions: so.Mapped[int]
+    period: so.Mapped[Period] = so.mapped_column(enum_column(Period, "period"))
+    min_days: so.Mapped[int]
+    is_maintenance: so.Mapped[bool] = so.mapped_column(default=False)
+    target_depth_cm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(3, 1, asdecimal=False))
+    technique_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Progression rule: the system suggests moving up when, over the last `last_n_sessions`
+    # completed sessions, pain during stayed at or below `pain_ceiling`, adherence reached
+    # `min_adherence_pct` and the patient spent `min_days` at the stage.
+    pain_ceiling: so.Mapped[int] = so.mapped_column(default=3)
+    last_n_sessions: so.Mapped[int] = so.mapped_column(default=6)
+    min_adherence_pct: so.Mapped[int] = so.mapped_column(default=80)
+    # Pain at or above this raises a red flag. Bleeding beyond spotting and sharp pain are
+    # red flags at every stage and cannot be switched off.
+    red_flag_pain: so.Mapped[int] = so.mapped_column(default=7)
+    # Why a step larger than the clinic's maximum was prescribed (empty otherwise).
+    jump_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    @so.declared_attr
+    def dilator_size(cls) -> so.Mapped[DilatorSize]:
+        return so.relationship(DilatorSize)
+
+    STAGE_FIELD_NAMES = (
+        "dilator_size_id",
+        "minutes",
+        "sessions",
+        "period",
+        "min_days",
+        "is_maintenance",
+        "target_depth_cm",
+        "technique_notes",
+        "pain_ceiling",
+        "last_n_sessions",
+        "min_adherence_pct",
+        "red_flag_pain",
+        "jump_reason",
+    )
+
+    def stage_values(self) -> dict[str, object]:
+        """The prescription as plain values (used to copy a stage)."""
+        return {name: getattr(self, name) for name in self.STAGE_FIELD_NAMES}
+
+
+def _stage_checks() -> tuple[sa.CheckConstraint, ...]:
+    # The database refuses values no form would let through.
+    return (
+        sa.CheckConstraint("position >= 1", name="position_positive"),
+        sa.CheckConstraint("minutes BETWEEN 1 AND 60", name="minutes_range"),
+        sa.CheckConstraint("sessions BETWEEN 1 AND 21", name="sessions_range"),
+        sa.CheckConstraint("min_days BETWEEN 0 AND 365", name="min_days_range"),
+        sa.CheckConstraint("pain_ceiling BETWEEN 0 AND 10", name="pain_ceiling_range"),
+        sa.CheckConstraint("red_flag_pain BETWEEN 1 AND 10", name="red_flag_pain_range"),
+        sa.CheckConstraint("last_n_sessions BETWEEN 1 AND 30", name="last_n_range"),
+        sa.CheckConstraint("min_adherence_pct BETWEEN 0 AND 100", name="adherence_range"),
+    )
+
+
+class ProtocolTemplate(db.Model):
+    """A reusable plan in the clinic's library, per indication."""
+
+    __tablename__ = "protocol_templates"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    indication: so.Mapped[Indication] = so.mapped_column(enum_column(Indication, "indication"))
+    route: so.Mapped[Route] = so.mapped_column(enum_column(Route, "route"))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    retired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a save based on an older copy is refused, never merged silently.
+    lock_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    stages: so.Mapped[list[TemplateStage]] = so.relationship(
+        order_by="TemplateStage.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    def __repr__(self) -> str:
+        return f"<ProtocolTemplate {self.id}>"
+
+
+class TemplateStage(StageFields, db.Model):
+    """One stage of a template."""
+
+    __tablename__ = "template_stages"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    template_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("protocol_templates.id"), index=True
+    )
+
+    __table_args__ = _stage_checks()
+
+
+class Protocol(db.Model):
+    """A patient's graded dilator program. At most one is open (active or paused)."""
+
+    __tablename__ = "protocols"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patients.id"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    indication: so.Mapped[Indication] = so.mapped_column(enum_column(Indication, "indication"))
+    route: so.Mapped[Route] = so.mapped_column(enum_column(Route, "route"))
+    source_template_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("protocol_templates.id")
+    )
+    # Anal-fissure programs: who directed it (the treating surgeon), as the clinician
+    # confirmed; empty for other indications.
+    surgeon_direction: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # The status after the latest event (kept here for lists and the one-open rule).
+    status: so.Mapped[ProtocolStatus] = so.mapped_column(
+        enum_column(ProtocolStatus, "protocol_status")
+    )
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    lock_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    patient: so.Mapped[Patient] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship()
+    versions: so.Mapped[list[ProtocolVersion]] = so.relationship(
+        back_populates="protocol", order_by="ProtocolVersion.number"
+    )
+    events: so.Mapped[list[ProtocolEvent]] = so.relationship(
+        back_populates="protocol", order_by="ProtocolEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": lock_version}
+    __table_args__ = (
+        sa.Index(
+            "uq_protocols_one_open_per_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('active', 'paused')"),
+            postgresql_where=sa.text("status IN ('active', 'paused')"),
+        ),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Protocol {self.id}>"
+
+
+class ProtocolVersion(db.Model):
+    """One complete plan of a protocol, as prescribed from `effective_on` (see events)."""
+
+    __tablename__ = "protocol_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    protocol_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("protocols.id"), index=True)
+    number: so.Mapped[int]
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 of the stages as prescribed (see clinic.protocols.integrity).
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+    protocol: so.Mapped[Protocol] = so.relationship(back_populates="versions")
+    created_by: so.Mapped[User | None] = so.relationship()
+    stages: so.Mapped[list[ProtocolStage]] = so.relationship(
+        order_by="ProtocolStage.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("protocol_id", "number", name="uq_protocol_versions_number"),
+    )
+
+
+class ProtocolStage(StageFields, db.Model):
+    """One stage of one version of a patient's protocol."""
+
+    __tablename__ = "protocol_stages"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("protocol_versions.id"), index=True)
+
+    __table_args__ = _stage_checks()
+
+
+class ProtocolEvent(db.Model):
+    """Something that happened to a protocol: who, when, effective which day, and why."""
+
+    __tablename__ = "protocol_events"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    protocol_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("protocols.id"), index=True)
+    kind: so.Mapped[EventKind] = so.mapped_column(enum_column(EventKind, "event_kind"))
+    effective_on: so.Mapped[date]
+    version_number: so.Mapped[int]
+    stage: so.Mapped[int]  # the stage in force after the event (1-based)
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    resume_on: so.Mapped[date | None]
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 over this event, its version's content hash and the previous event's hash.
+    chain_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+    protocol: so.Mapped[Protocol] = so.relationship(back_populates="events")
+    created_by: so.Mapped[User | None] = so.relationship()
+
+    __table_args__ = (sa.CheckConstraint("stage >= 1", name="stage_positive"),)

@@ -1,0 +1,1 @@
+"""Patients' graded dilator protocols: start, revise, move between stages, pause, finish."""

@@ -1,0 +1,178 @@
+"""The stage editor shared by templates and patient protocols, and the protocol forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from clinic.core.forms import PlainDateField, PlainNumberField, WholeNumberField, strip, text_length
+from clinic.domain.protocols import (
+    ADHERENCE_RANGE,
+    DEPTH_CM_RANGE,
+    LAST_N_RANGE,
+    MIN_DAYS_RANGE,
+    MINUTES_RANGE,
+    PAIN_RANGE,
+    SESSIONS_PER_WEEK_MAX,
+    Period,
+    Route,
+)
+
+
+def whole(label: str, low: int, high: int, unit: str = "", **kwargs: object) -> WholeNumberField:
+    """A required whole number within [low, high], with the range in its message."""
+    message = f"Enter a whole number from {low} to {high}{unit}."
+    return WholeNumberField(
+        label, validators=[InputRequired(message), NumberRange(low, high, message)], **kwargs
+    )
+
+
+def _size_id(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+class StageForm(Form):
+    """One stage of a plan. Nested in a FieldList, so it has no CSRF token of its own."""
+
+    dilator_size_id = SelectField(
+        "Dilator", coerce=_size_id, validators=[InputRequired("Choose a dilator.")]
+    )
+    minutes = whole("Minutes per session", *MINUTES_RANGE)
+    sessions = whole("Sessions", 1, SESSIONS_PER_WEEK_MAX)
+    period = SelectField(
+        "Per",
+        choices=[SelectChoice(p.value, p.value) for p in Period],
+        default=Period.DAY.value,
+        validators=[InputRequired("Choose per day or per week.")],
+    )
+    min_days = whole("Minimum days at this stage", *MIN_DAYS_RANGE)
+    is_maintenance = BooleanField("Maintenance phase (no end date)")
+    target_depth_cm = PlainNumberField(
+        "Target depth (cm)",
+        validators=[
+            Optional(),
+            NumberRange(*DEPTH_CM_RANGE, "Enter a depth from 1 to 25 cm, or leave it empty."),
+        ],
+    )
+    technique_notes = TextAreaField(
+        "Technique notes for the patient", filters=[strip], validators=[text_length(2000)]
+    )
+    pain_ceiling = whole("Progress while pain during is at most", *PAIN_RANGE, " (0-10 scale)")
+    last_n_sessions = whole("over the last … completed sessions", *LAST_N_RANGE)
+    min_adherence_pct = whole("with adherence of at least (%)", *ADHERENCE_RANGE)
+    red_flag_pain = whole("Red flag when pain reaches", 1, 10, " (0-10 scale)", default=7)
+    jump_reason = StringField(
+        "Reason for a larger step than usual", filters=[strip], validators=[text_length(300)]
+    )
+    remove = BooleanField("Remove this stage when saving")
+
+    def stage_values(self) -> dict[str, object]:
+        """The stage as plain values for the models."""
+        return {
+            "dilator_size_id": int(self.dilator_size_id.data),
+            "minutes": self.minutes.data,
+            "sessions": self.sessions.data,
+            "period": Period(self.period.data),
+            "min_days": self.min_days.data,
+            "is_maintenance": bool(self.is_maintenance.data),
+            "target_depth_cm": round(self.target_depth_cm.data, 1)
+            if self.target_depth_cm.data is not None
+            else None,
+            "technique_notes": self.technique_notes.data or "",
+            "pain_ceiling": self.pain_ceiling.data,
+            "last_n_sessions": self.last_n_sessions.data,
+            "min_adherence_pct": self.min_adherence_pct.data,
+            "red_flag_pain": self.red_flag_pain.data,
+            "jump_reason": self.jump_reason.data or "",
+        }
+
+
+# The value of the `action` button a plan form was submitted with: save it, or add a stage
+# and show the form again (stage lists are edited without JavaScript). Plan pages put a
+# save button first in the form, so pressing Enter saves.
+ACTION_SAVE = "save"
+ACTION_ADD_STAGE = "add_stage"
+
+
+class PlanForm(FlaskForm):
+    """Fields every editable plan has: its stages."""
+
+    stages = FieldList(FormField(StageForm), min_entries=1, max_entries=20)
+
+    def kept_stages(self) -> list[StageForm]:
+        """The stages the clinician did not mark for removal, in order."""
+        return [entry.form for entry in self.stages if not entry.form.remove.data]
+
+    def validate_stages(self, field: FieldList) -> None:
+        if not self.kept_stages():
+            raise ValidationError("Keep at least one stage.")
+
+
+def route_field() -> SelectField:
+    return SelectField(
+        "Used",
+        choices=[SelectChoice(r.value, r.label) for r in Route],
+        validators=[InputRequired("Choose vaginal or anal.")],
+    )
+
+
+class StartProtocolForm(PlanForm):
+    """Start a patient's protocol from a template's copy or from scratch."""
+
+    name = StringField(
+        "Protocol name",
+        filters=[strip],
+        validators=[InputRequired("Give the protocol a name."), text_length(120)],
+    )
+    route = route_field()
+    start_on = PlainDateField("Start date", validators=[InputRequired("Enter the start date.")])
+    start_stage = whole("Start at stage", 1, 20, default=1)
+    surgeon_direction = StringField(
+        "Directed by the treating surgeon (name)",
+        filters=[strip],
+        validators=[text_length(200)],
+        description="Required for anal-fissure programs: dilation there is surgeon-directed.",
+    )
+    surgeon_confirmed = BooleanField(
+        "I confirm this program is directed by the patient's treating surgeon"
+    )
+    template_id = HiddenField()
+
+
+class ReviseProtocolForm(PlanForm):
+    """A new version of an open protocol's plan."""
+
+    current_stage = whole("Patient's current stage in the new plan", 1, 20)
+    effective_on = PlainDateField(
+        "In force from", validators=[InputRequired("Enter the date the new plan starts.")]
+    )
+    reason = TextAreaField(
+        "Why the plan changes",
+        filters=[strip],
+        validators=[InputRequired("Say why the plan changes."), text_length(1000)],
+    )
+    lock_version = HiddenField()
+
+
+class ProtocolEventForm(FlaskForm):
+    """A stage change, pause, resume or completion, with its date and reason."""
+
+    effective_on = PlainDateField("Date", validators=[InputRequired("Enter the date.")])
+    reason = TextAreaField(
+        "Reason",
+        filters=[strip],
+        validators=[InputRequired("Give the reason."), text_length(1000)],
+    )
+    resume_on = PlainDateField("Planned resume date", validators=[Optional()])
+    lock_version = HiddenField()

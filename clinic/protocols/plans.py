@@ -1,0 +1,107 @@
+"""Checking and preparing plans (lists of stages), shared by templates and protocols.
+
+Sizes are always looked up within the clinic, so a forged size id from another clinic is
+treated as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from clinic.domain.protocols import Route, StagePlan, plan_problems
+from clinic.extensions import db
+from clinic.models import DilatorSet, DilatorSize
+from clinic.protocols.forms import PlanForm, StageForm
+
+
+def clinic_dilator_sets(clinic_id: int) -> list[DilatorSet]:
+    """The clinic's dilator sets with their sizes, in two queries."""
+    return list(
+        db.session.scalars(
+            select(DilatorSet)
+            .where(DilatorSet.clinic_id == clinic_id)
+            .options(selectinload(DilatorSet.sizes))
+            .order_by(DilatorSet.name)
+        )
+    )
+
+
+def offer_sizes(form: PlanForm, clinic_id: int, keep_ids: Iterable[int] = ()) -> None:
+    """Fill every stage's dilator choices: the clinic's sizes grouped by set, without
+    retired ones unless a stage already uses them (`keep_ids`)."""
+    keep = {str(i) for i in keep_ids}
+    keep.update(
+        str(e.form.dilator_size_id.data) for e in form.stages if e.form.dilator_size_id.data
+    )
+    choices = [SelectChoice("", "Choose a dilator")]
+    for dilator_set in clinic_dilator_sets(clinic_id):
+        group = f"{dilator_set.name} ({dilator_set.intended_use.label.lower()})"
+        for size in dilator_set.sizes:
+            if size.retired_at is None or str(size.id) in keep:
+                retired = " (retired)" if size.retired_at is not None else ""
+                choices.append(SelectChoice(str(size.id), size.display + retired, optgroup=group))
+    for entry in form.stages:
+        entry.form.dilator_size_id.choices = choices
+
+
+def add_stage(form: PlanForm) -> None:
+    """Append a stage that starts as a copy of the last one (the usual next step differs
+    only in size), to be edited before saving."""
+    kept = form.kept_stages()
+    form.stages.append_entry()
+    new = form.stages.entries[-1].form
+    if kept:
+        for name, field in kept[-1]._fields.items():
+            if name not in ("remove", "jump_reason", "is_maintenance"):
+                new[name].data = field.data
+    choices = form.stages.entries[0].form.dilator_size_id.choices
+    new.dilator_size_id.choices = choices
+
+
+def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float) -> bool:
+    """Apply the plan rules to a form whose fields are already valid; put each problem
+    next to the field it concerns and return whether the plan is sound."""
+    stages = form.kept_stages()
+    ids = {int(s.dilator_size_id.data) for s in stages}
+    sizes = {
+        size.id: size
+        for size in db.session.scalars(
+            select(DilatorSize)
+            .join(DilatorSet)
+            .where(DilatorSize.id.in_(ids), DilatorSet.clinic_id == clinic_id)
+            .options(selectinload(DilatorSize.dilator_set))
+        )
+    }
+    ok = True
+    for stage in stages:
+        if int(stage.dilator_size_id.data) not in sizes:
+            stage.dilator_size_id.errors.append("Choose a dilator from this clinic's catalogue.")
+            ok = False
+    if not ok:
+        return False
+    plans = [_stage_plan(stage, sizes[int(stage.dilator_size_id.data)]) for stage in stages]
+    for problem in plan_problems(plans, route, max_step_mm):
+        ok = False
+        if problem.stage is None:
+            form.form_errors.append(problem.message)
+        else:
+            stages[problem.stage][problem.field or "dilator_size_id"].errors.append(problem.message)
+    return ok
+
+
+def _stage_plan(stage: StageForm, size: DilatorSize) -> StagePlan:
+    values = stage.stage_values()
+    return StagePlan(
+        diameter_mm=size.diameter_mm,
+        size_use=size.dilator_set.intended_use,
+        sessions=values["sessions"],
+        period=values["period"],
+        is_maintenance=values["is_maintenance"],
+        pain_ceiling=values["pain_ceiling"],
+        red_flag_pain=values["red_flag_pain"],
+        jump_reason=values["jump_reason"],
+    )
