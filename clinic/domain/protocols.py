@@ -175,6 +175,12 @@ def plan_problems(
     return problems
 
 
+def frequency_text(sessions: int, period: Period) -> str:
+    """A schedule in plain words: "once a day", "twice a week", "3 times a day"."""
+    times = {1: "once", 2: "twice"}.get(sessions, f"{sessions} times")
+    return f"{times} a {period.value}"
+
+
 def sessions_per_week(sessions: int, period: Period) -> float:
     """How many sessions a week a stage prescribes."""
     return float(sessions * 7 if period is Period.DAY else sessions)

@@ -59,8 +59,12 @@ class DilatorSize(db.Model):
 
     @property
     def display(self) -> str:
-        """How prescriptions name the size: "Size 3 (21 mm)"."""
-        return f"{self.label} ({self.diameter_mm:g} mm)"
+        """How prescriptions name the size: "Size 3 (21 mm)", or "27.5 mm" when the label
+        already is the diameter."""
+        diameter = f"{self.diameter_mm:g} mm"
+        if self.label.replace(" ", "") == diameter.replace(" ", ""):
+            return self.label
+        return f"{self.label} ({diameter})"
 
     def __repr__(self) -> str:
         return f"<DilatorSize {self.id}>"

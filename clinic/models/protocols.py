@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind, Period, ProtocolStatus, Route
+from clinic.domain.protocols import EventKind, Period, ProtocolStatus, Route, frequency_text
 from clinic.extensions import db
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
@@ -66,6 +66,11 @@ class StageFields:
         "red_flag_pain",
         "jump_reason",
     )
+
+    @property
+    def frequency(self) -> str:
+        """The schedule in plain words, e.g. "twice a day"."""
+        return frequency_text(self.sessions, self.period)
 
     def stage_values(self) -> dict[str, object]:
         """The prescription as plain values (used to copy a stage)."""

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.extensions import db
-from clinic.models import PatientStatus, Role
+from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
 from clinic.patients.queries import active_clinicians, caseload_query, get_patient_or_404
@@ -18,6 +18,7 @@ from clinic.patients.services import (
     invite_to_portal,
     update_patient,
 )
+from clinic.protocols.queries import open_protocol
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -64,7 +65,14 @@ def show(patient_id: int) -> str:
     """One patient's record and portal access."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     form = PortalInvitationForm(data={"email": patient.user.email if patient.user else ""})
-    return render_template("patients/show.html", patient=patient, invite_form=form)
+    return _render_show(patient, form)
+
+
+def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
+    protocol = open_protocol(patient.id, patient.clinic_id, with_history=False)
+    return render_template(
+        "patients/show.html", patient=patient, invite_form=invite_form, protocol=protocol
+    )
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -114,4 +122,4 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
                 user=patient.user,
                 back_url=url_for("patients.show", patient_id=patient.id),
             )
-    return render_template("patients/show.html", patient=patient, invite_form=form), 400
+    return _render_show(patient, form), 400

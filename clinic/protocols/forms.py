@@ -68,10 +68,10 @@ class StageForm(Form):
     technique_notes = TextAreaField(
         "Technique notes for the patient", filters=[strip], validators=[text_length(2000)]
     )
-    pain_ceiling = whole("Progress while pain during is at most", *PAIN_RANGE, " (0-10 scale)")
-    last_n_sessions = whole("over the last … completed sessions", *LAST_N_RANGE)
-    min_adherence_pct = whole("with adherence of at least (%)", *ADHERENCE_RANGE)
-    red_flag_pain = whole("Red flag when pain reaches", 1, 10, " (0-10 scale)", default=7)
+    pain_ceiling = whole("Pain during at most (0-10)", *PAIN_RANGE)
+    last_n_sessions = whole("Over the last … completed sessions", *LAST_N_RANGE)
+    min_adherence_pct = whole("Adherence at least (%)", *ADHERENCE_RANGE)
+    red_flag_pain = whole("Red flag when pain reaches (0-10)", 1, 10, default=7)
     jump_reason = StringField(
         "Reason for a larger step than usual", filters=[strip], validators=[text_length(300)]
     )

@@ -1,7 +1,339 @@
-"""Clinician pages for a patient's protocol."""
+"""Clinician pages for a patient's protocol: view, start, revise, stage decisions, pauses."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from clinic.access import roles
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind, Route, in_force_on
+from clinic.extensions import db
+from clinic.models import Patient, Protocol, Role
+from clinic.patients.queries import get_patient_or_404
+from clinic.protocols import integrity
+from clinic.protocols.forms import (
+    ACTION_ADD_STAGE,
+    PlanForm,
+    ProtocolEventForm,
+    ReviseProtocolForm,
+    StartProtocolForm,
+)
+from clinic.protocols.plans import add_stage, check_plan, offer_sizes
+from clinic.protocols.queries import (
+    get_protocol_or_404,
+    get_usable_template,
+    patient_protocols,
+    timeline,
+    usable_templates,
+    version,
+)
+from clinic.protocols.services import (
+    ConcurrentChangeError,
+    ProtocolChangeError,
+    needs_surgeon_direction,
+    record_event,
+    revise_protocol,
+    start_protocol,
+)
 
 bp = Blueprint("protocols", __name__, url_prefix="/patients/<int:patient_id>/protocol")
+
+clinicians_only = roles(Role.CLINICIAN)
+
+# URL word -> the event it records (stage decisions, pause, resume, completion).
+CHANGES = {
+    "advance": EventKind.ADVANCE,
+    "hold": EventKind.HOLD,
+    "step-back": EventKind.STEP_BACK,
+    "pause": EventKind.PAUSE,
+    "resume": EventKind.RESUME,
+    "complete": EventKind.COMPLETE,
+}
+
+
+def _today() -> date:
+    return clinic_today(current_user.clinic.timezone)
+
+
+def _patient(patient_id: int) -> Patient:
+    return get_patient_or_404(patient_id, current_user.clinic_id)
+
+
+@bp.get("/")
+@clinicians_only
+def current(patient_id: int) -> str:
+    """The patient's open protocol, or the choice of how to start one."""
+    patient = _patient(patient_id)
+    protocols = patient_protocols(patient.id, patient.clinic_id)
+    open_protocol = next((p for p in protocols if p.status.is_open), None)
+    if open_protocol is None:
+        return render_template(
+            "protocols/choose.html",
+            patient=patient,
+            templates=_templates_for(patient),
+            past=protocols,
+        )
+    return _render_detail(patient, open_protocol, protocols)
+
+
+@bp.get("/<int:protocol_id>")
+@clinicians_only
+def detail(patient_id: int, protocol_id: int) -> str:
+    """Any of the patient's protocols, current or past, with its full history."""
+    patient = _patient(patient_id)
+    protocols = patient_protocols(patient.id, patient.clinic_id)
+    protocol = next((p for p in protocols if p.id == protocol_id), None)
+    if protocol is None:
+        abort(404)
+    return _render_detail(patient, protocol, protocols)
+
+
+def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protocol]) -> str:
+    today = _today()
+    events = timeline(protocol)
+    now = in_force_on(events, today)
+    # Before a future start date, show the plan that will start.
+    shown = version(protocol, now.version if now else events[-1].version)
+    asked_day, asked = _in_force_lookup(events)
+    return render_template(
+        "protocols/show.html",
+        patient=patient,
+        protocol=protocol,
+        shown=shown,
+        now=now,
+        today=today,
+        asked_day=asked_day,
+        asked=asked,
+        asked_version=version(protocol, asked.version) if asked else None,
+        verified=integrity.verify(protocol),
+        others=[p for p in protocols if p.id != protocol.id],
+        changes=CHANGES,
+    )
+
+
+def _in_force_lookup(events: list) -> tuple[date | None, object]:
+    # "What was prescribed on ...?" from the ?on=YYYY-MM-DD query; junk input is ignored.
+    raw = request.args.get("on", "")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None, None
+    return day, in_force_on(events, day)
+
+
+def _templates_for(patient: Patient) -> list:
+    # Templates for the patient's indication first.
+    templates = usable_templates(patient.clinic_id)
+    return sorted(templates, key=lambda t: (t.indication != patient.indication, t.name))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@clinicians_only
+def start(patient_id: int) -> Response | str:
+    """Start a protocol from a copy of a template or from scratch (replacing an open one)."""
+    patient = _patient(patient_id)
+    clinic = current_user.clinic
+    choice = request.values.get("template", "")
+    if request.method == "GET" and not choice:
+        return render_template(
+            "protocols/choose.html",
+            patient=patient,
+            templates=_templates_for(patient),
+            past=patient_protocols(patient.id, patient.clinic_id),
+        )
+    template = get_usable_template(int(choice), clinic.id) if choice.isdigit() else None
+    if choice.isdigit() and template is None:
+        abort(404)
+    form = StartProtocolForm(data=_start_defaults(patient, template))
+    offer_sizes(form, clinic.id)
+    needs_surgeon = needs_surgeon_direction(patient, template)
+    if _adding_stage(form):
+        return _render_start(patient, form, template, needs_surgeon)
+    if form.validate_on_submit() and check_plan(
+        form, clinic.id, Route(form.route.data), clinic.max_step_mm
+    ):
+        if needs_surgeon and not form.surgeon_confirmed.data:
+            form.surgeon_confirmed.errors.append(
+                "Tick to confirm the treating surgeon directs this program."
+            )
+        else:
+
+            def save() -> Protocol:
+                return start_protocol(
+                    patient,
+                    current_user,
+                    name=form.name.data,
+                    route=Route(form.route.data),
+                    stages=[s.stage_values() for s in form.kept_stages()],
+                    start_stage=form.start_stage.data,
+                    start_on=form.start_on.data,
+                    today=_today(),
+                    template=template,
+                    surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
+                )
+
+            if _save(form, save):
+                flash(f"The protocol “{form.name.data}” was started.", "success")
+                return redirect(url_for("protocols.current", patient_id=patient.id))
+    return _render_start(patient, form, template, needs_surgeon)
+
+
+def _start_defaults(patient: Patient, template: object) -> dict | None:
+    if request.method == "POST":
+        return None
+    defaults: dict = {"start_on": _today(), "start_stage": 1}
+    if template is not None:
+        defaults |= {
+            "name": template.name,
+            "route": template.route.value,
+            "template_id": str(template.id),
+            "stages": [stage.stage_values() for stage in template.stages],
+        }
+    return defaults
+
+
+def _render_start(patient: Patient, form: StartProtocolForm, template: object, needs_surgeon: bool):
+    return render_template(
+        "protocols/start.html",
+        patient=patient,
+        form=form,
+        template=template,
+        needs_surgeon=needs_surgeon,
+        choice=request.values.get("template", ""),
+    )
+
+
+@bp.route("/<int:protocol_id>/revise", methods=["GET", "POST"])
+@clinicians_only
+def revise(patient_id: int, protocol_id: int) -> Response | str:
+    """Change an open protocol's plan: a new version, with who, when and why."""
+    patient = _patient(patient_id)
+    clinic = current_user.clinic
+    protocol = get_protocol_or_404(protocol_id, patient.id, clinic.id)
+    if not protocol.status.is_open:
+        flash("Only an active or paused protocol can be changed.", "error")
+        return redirect(url_for("protocols.detail", patient_id=patient.id, protocol_id=protocol.id))
+    latest = protocol.versions[-1]
+    data = None
+    if request.method == "GET":
+        data = {
+            "stages": [stage.stage_values() for stage in latest.stages],
+            "current_stage": protocol.events[-1].stage,
+            "effective_on": _today(),
+            "lock_version": str(protocol.lock_version),
+        }
+    form = ReviseProtocolForm(data=data)
+    offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
+    if not _adding_stage(form) and (
+        form.validate_on_submit()
+        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm)
+        and _save(
+            form,
+            lambda: revise_protocol(
+                protocol,
+                current_user,
+                expected_lock=form.lock_version.data,
+                stages=[s.stage_values() for s in form.kept_stages()],
+                current_stage=form.current_stage.data,
+                effective_on=form.effective_on.data,
+                today=_today(),
+                reason=form.reason.data,
+            ),
+        )
+    ):
+        flash("The plan was changed; the earlier version stays in the history.", "success")
+        return redirect(url_for("protocols.current", patient_id=patient.id))
+    return render_template("protocols/revise.html", patient=patient, protocol=protocol, form=form)
+
+
+@bp.route(
+    "/<int:protocol_id>/<any(advance, hold, 'step-back', pause, resume, complete):change>",
+    methods=["GET", "POST"],
+)
+@clinicians_only
+def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
+    """Record a stage decision, a pause, a resumption or the end of the protocol."""
+    patient = _patient(patient_id)
+    protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
+    kind = CHANGES[change]
+    data = None
+    if request.method == "GET":
+        data = {"effective_on": _today(), "lock_version": str(protocol.lock_version)}
+    form = ProtocolEventForm(data=data)
+    if form.validate_on_submit() and _save(
+        form,
+        lambda: record_event(
+            protocol,
+            kind,
+            current_user,
+            expected_lock=form.lock_version.data,
+            effective_on=form.effective_on.data,
+            today=_today(),
+            reason=form.reason.data,
+            resume_on=form.resume_on.data,
+        ),
+    ):
+        flash(f"Recorded: {kind.label.lower()}.", "success")
+        return redirect(url_for("protocols.current", patient_id=patient.id))
+    last = protocol.events[-1]
+    return render_template(
+        "protocols/change.html",
+        patient=patient,
+        protocol=protocol,
+        form=form,
+        kind=kind,
+        change=change,
+        stage_now=last.stage,
+        stages=version(protocol, last.version_number).stages,
+    )
+
+
+@bp.get("/<int:protocol_id>/instructions")
+@clinicians_only
+def instructions(patient_id: int, protocol_id: int) -> str:
+    """The plan in plain language with the safety guidance, to print for the patient."""
+    patient = _patient(patient_id)
+    protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
+    today = _today()
+    now = in_force_on(timeline(protocol), today)
+    shown = version(protocol, now.version if now else protocol.events[-1].version_number)
+    return render_template(
+        "protocols/instructions.html",
+        patient=patient,
+        protocol=protocol,
+        shown=shown,
+        stage_now=now.stage if now else protocol.events[-1].stage,
+        clinic=current_user.clinic,
+        today=today,
+    )
+
+
+def _adding_stage(form: PlanForm) -> bool:
+    """Whether the clinician asked for one more stage (then nothing is validated or saved)."""
+    if request.method == "POST" and request.form.get("action") == ACTION_ADD_STAGE:
+        add_stage(form)
+        return True
+    return False
+
+
+def _save(form: PlanForm | ProtocolEventForm, change: Callable[[], object]) -> bool:
+    """Run a service and commit; turn refusals into form errors and roll back."""
+    try:
+        change()
+        db.session.commit()
+    except ProtocolChangeError as exc:
+        db.session.rollback()
+        target = form[exc.field].errors if exc.field and exc.field in form else form.form_errors
+        target.append(str(exc))
+        return False
+    except StaleDataError:
+        db.session.rollback()
+        form.form_errors.append(str(ConcurrentChangeError()))
+        return False
+    return True

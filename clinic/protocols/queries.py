@@ -1,0 +1,105 @@
+"""Scoped loaders for patients' protocols."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clinic.domain.protocols import Event, ProtocolStatus
+from clinic.extensions import db
+from clinic.models import (
+    DilatorSize,
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolTemplate,
+    ProtocolVersion,
+)
+
+_FULL = (
+    selectinload(Protocol.versions)
+    .selectinload(ProtocolVersion.stages)
+    .selectinload(ProtocolStage.dilator_size)
+    .selectinload(DilatorSize.dilator_set),
+    selectinload(Protocol.versions).selectinload(ProtocolVersion.created_by),
+    selectinload(Protocol.events).selectinload(ProtocolEvent.created_by),
+)
+
+
+def get_protocol_or_404(protocol_id: int, patient_id: int, clinic_id: int) -> Protocol:
+    """The protocol with this id, of this patient, in this clinic, with its history."""
+    return db.first_or_404(
+        select(Protocol)
+        .where(
+            Protocol.id == protocol_id,
+            Protocol.patient_id == patient_id,
+            Protocol.clinic_id == clinic_id,
+        )
+        .options(*_FULL)
+    )
+
+
+def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
+    """All of a patient's protocols, newest first, with their history loaded."""
+    return list(
+        db.session.scalars(
+            select(Protocol)
+            .where(Protocol.patient_id == patient_id, Protocol.clinic_id == clinic_id)
+            .options(*_FULL)
+            .order_by(Protocol.created_at.desc(), Protocol.id.desc())
+        )
+    )
+
+
+def open_protocol(patient_id: int, clinic_id: int, with_history: bool = True) -> Protocol | None:
+    """The patient's active or paused protocol, if any (with its history unless told not)."""
+    stmt = select(Protocol).where(
+        Protocol.patient_id == patient_id,
+        Protocol.clinic_id == clinic_id,
+        Protocol.status.in_([ProtocolStatus.ACTIVE, ProtocolStatus.PAUSED]),
+    )
+    return db.session.scalar(stmt.options(*_FULL) if with_history else stmt)
+
+
+def usable_templates(clinic_id: int) -> list[ProtocolTemplate]:
+    """The clinic's templates that are not retired, with their stages."""
+    return list(
+        db.session.scalars(
+            select(ProtocolTemplate)
+            .where(ProtocolTemplate.clinic_id == clinic_id, ProtocolTemplate.retired_at.is_(None))
+            .options(selectinload(ProtocolTemplate.stages))
+            .order_by(ProtocolTemplate.name)
+        )
+    )
+
+
+def get_usable_template(template_id: int, clinic_id: int) -> ProtocolTemplate | None:
+    """A template of this clinic that is not retired, or None."""
+    return db.session.scalar(
+        select(ProtocolTemplate)
+        .where(
+            ProtocolTemplate.id == template_id,
+            ProtocolTemplate.clinic_id == clinic_id,
+            ProtocolTemplate.retired_at.is_(None),
+        )
+        .options(selectinload(ProtocolTemplate.stages))
+    )
+
+
+def timeline(protocol: Protocol) -> list[Event]:
+    """The protocol's events as the domain rules read them."""
+    return [
+        Event(
+            kind=e.kind,
+            effective_on=e.effective_on,
+            version=e.version_number,
+            stage=e.stage,
+            resume_on=e.resume_on,
+        )
+        for e in protocol.events
+    ]
+
+
+def version(protocol: Protocol, number: int) -> ProtocolVersion:
+    """The protocol's version with this number (loaded with the protocol)."""
+    return next(v for v in protocol.versions if v.number == number)

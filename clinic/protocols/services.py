@@ -1,0 +1,278 @@
+"""Changes to patients' protocols. Every change is recorded; nothing is edited in place.
+
+Functions flush; the view commits once. A `ProtocolChangeError` carries a message for the
+clinician; `ConcurrentChangeError` means someone else changed the protocol first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import (
+    STATUS_AFTER,
+    EventKind,
+    ProtocolStatus,
+    Route,
+    allowed_events,
+)
+from clinic.extensions import db
+from clinic.models import (
+    Patient,
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolTemplate,
+    ProtocolVersion,
+    User,
+)
+from clinic.models.types import utcnow
+from clinic.protocols import integrity
+from clinic.protocols.queries import open_protocol, version
+
+# How far ahead a change may be dated: planned pauses and start dates, not far-off plans.
+MAX_DAYS_AHEAD = 90
+# How far back a protocol may be entered (an existing program put on record late).
+MAX_DAYS_BACK = 365
+
+StageValues = dict[str, object]
+
+
+class ProtocolChangeError(ValueError):
+    """The change cannot be made; the message says why in plain words."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConcurrentChangeError(ProtocolChangeError):
+    """The protocol changed since the clinician loaded the page."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else changed this protocol while you were working on it. Nothing was "
+            "saved: reload the page to see the current version, then make your change again."
+        )
+
+
+def needs_surgeon_direction(patient: Patient, template: ProtocolTemplate | None) -> bool:
+    """Anal-fissure programs must be directed by the treating surgeon (dilation there is
+    contested and forceful dilatation risks incontinence)."""
+    return Indication.ANAL_FISSURE in (
+        patient.indication,
+        template.indication if template else None,
+    )
+
+
+def start_protocol(
+    patient: Patient,
+    by: User,
+    *,
+    name: str,
+    route: Route,
+    stages: Sequence[StageValues],
+    start_stage: int,
+    start_on: date,
+    today: date,
+    template: ProtocolTemplate | None = None,
+    surgeon_direction: str = "",
+) -> Protocol:
+    """Start a protocol (replacing the open one, whose history stays) at `start_stage`."""
+    _check_date(start_on, today, earliest=today - timedelta(days=MAX_DAYS_BACK), field="start_on")
+    if not 1 <= start_stage <= len(stages):
+        raise _stage_out_of_range(len(stages), "start_stage")
+    if needs_surgeon_direction(patient, template) and not surgeon_direction:
+        raise ProtocolChangeError(
+            "Anal-fissure programs must be directed by the treating surgeon: name the surgeon "
+            "and tick the confirmation.",
+            "surgeon_direction",
+        )
+    current = open_protocol(patient.id, patient.clinic_id)
+    if current is not None:
+        _record(
+            current,
+            EventKind.REPLACED,
+            start_on,
+            today,
+            by,
+            "Replaced by a new protocol.",
+            date_field="start_on",
+        )
+        db.session.flush()  # the old one must close before the new one opens (one open rule)
+    protocol = Protocol(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        name=name,
+        indication=template.indication if template else patient.indication,
+        route=route,
+        source_template_id=template.id if template else None,
+        surgeon_direction=surgeon_direction,
+        status=ProtocolStatus.ACTIVE,
+        created_by=by,
+        created_at=utcnow(),
+    )
+    db.session.add(protocol)
+    reason = f"Started from the template “{template.name}”." if template else "Started."
+    _add_version(protocol, stages, by, reason)
+    _record(
+        protocol, EventKind.START, start_on, today, by, reason, stage=start_stage, version_number=1
+    )
+    db.session.flush()
+    return protocol
+
+
+def revise_protocol(
+    protocol: Protocol,
+    by: User,
+    *,
+    expected_lock: str,
+    stages: Sequence[StageValues],
+    current_stage: int,
+    effective_on: date,
+    today: date,
+    reason: str,
+) -> ProtocolVersion:
+    """Make a new version of an open protocol's plan, in force from `effective_on`."""
+    _check_lock(protocol, expected_lock)
+    _check_allowed(protocol, EventKind.EDIT)
+    if not 1 <= current_stage <= len(stages):
+        raise _stage_out_of_range(len(stages), "current_stage")
+    new = _add_version(protocol, stages, by, reason)
+    _record(
+        protocol,
+        EventKind.EDIT,
+        effective_on,
+        today,
+        by,
+        reason,
+        stage=current_stage,
+        version_number=new.number,
+    )
+    db.session.flush()
+    return new
+
+
+def record_event(
+    protocol: Protocol,
+    kind: EventKind,
+    by: User,
+    *,
+    expected_lock: str,
+    effective_on: date,
+    today: date,
+    reason: str,
+    resume_on: date | None = None,
+) -> ProtocolEvent:
+    """Record a stage decision (advance, hold, step back) or a pause, resume or completion."""
+    _check_lock(protocol, expected_lock)
+    _check_allowed(protocol, kind)
+    last = protocol.events[-1]
+    stage_count = len(version(protocol, last.version_number).stages)
+    stage = last.stage
+    if kind is EventKind.ADVANCE:
+        if stage >= stage_count:
+            raise ProtocolChangeError("The patient is already at the last stage of this plan.")
+        stage += 1
+    elif kind is EventKind.STEP_BACK:
+        if stage <= 1:
+            raise ProtocolChangeError("The patient is already at the first stage of this plan.")
+        stage -= 1
+    if kind is EventKind.PAUSE and resume_on is not None and resume_on <= effective_on:
+        raise ProtocolChangeError("The resume date must be after the pause starts.", "resume_on")
+    event = _record(
+        protocol,
+        kind,
+        effective_on,
+        today,
+        by,
+        reason,
+        stage=stage,
+        resume_on=resume_on if kind is EventKind.PAUSE else None,
+    )
+    db.session.flush()
+    return event
+
+
+def _stage_out_of_range(count: int, field: str) -> ProtocolChangeError:
+    return ProtocolChangeError(f"Choose a stage from 1 to {count} (the plan has {count}).", field)
+
+
+def _check_lock(protocol: Protocol, expected: str) -> None:
+    if str(protocol.lock_version) != str(expected).strip():
+        raise ConcurrentChangeError()
+
+
+def _check_allowed(protocol: Protocol, kind: EventKind) -> None:
+    if kind not in allowed_events(protocol.status):
+        raise ProtocolChangeError(
+            f"A {protocol.status.value} protocol cannot be changed this way ({kind.label.lower()})."
+        )
+
+
+def _check_date(day: date, today: date, earliest: date, field: str = "effective_on") -> None:
+    if day < earliest:
+        raise ProtocolChangeError(
+            f"The date cannot be before {earliest:%d %b %Y}: changes are recorded in order.",
+            field,
+        )
+    if day > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ProtocolChangeError(
+            f"The date cannot be more than {MAX_DAYS_AHEAD} days ahead.", field
+        )
+
+
+def _add_version(
+    protocol: Protocol, stages: Sequence[StageValues], by: User, reason: str
+) -> ProtocolVersion:
+    number = len(protocol.versions) + 1
+    rows = [ProtocolStage(position=n, **values) for n, values in enumerate(stages, start=1)]
+    new = ProtocolVersion(
+        number=number,
+        reason=reason,
+        created_by=by,
+        created_at=utcnow(),
+        stages=rows,
+        content_hash=integrity.version_hash(rows),
+    )
+    protocol.versions.append(new)
+    return new
+
+
+def _record(
+    protocol: Protocol,
+    kind: EventKind,
+    effective_on: date,
+    today: date,
+    by: User,
+    reason: str,
+    *,
+    stage: int | None = None,
+    version_number: int | None = None,
+    resume_on: date | None = None,
+    date_field: str = "effective_on",
+) -> ProtocolEvent:
+    previous = protocol.events[-1] if protocol.events else None
+    if previous is not None:
+        _check_date(effective_on, today, earliest=previous.effective_on, field=date_field)
+    event = ProtocolEvent(
+        kind=kind,
+        effective_on=effective_on,
+        version_number=version_number or previous.version_number,
+        stage=stage or previous.stage,
+        reason=reason,
+        resume_on=resume_on,
+        created_by=by,
+        created_by_id=by.id,
+        created_at=utcnow(),
+    )
+    event.chain_hash = integrity.event_hash(
+        event,
+        version(protocol, event.version_number).content_hash,
+        previous.chain_hash if previous else integrity.GENESIS,
+    )
+    protocol.events.append(event)
+    protocol.status = STATUS_AFTER[kind] or protocol.status
+    protocol.updated_at = utcnow()  # every change bumps the lock version, even a "hold"
+    return event
