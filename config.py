@@ -7,7 +7,7 @@ sign sessions with a guessable key refuses to start instead.
 Environment variables:
 
 - `CLINIC_ENV`: `production` (default), `development` or `testing`.
-- `SECRET_KEY`: required outside development. In development a random key is generated
+- `SECRET_KEY`: required in production. In development a random key is generated
   once and kept in the instance folder, so sessions survive restarts.
 - `CLINIC_DATABASE_URL`: SQLAlchemy URL. Defaults to a SQLite file in the instance folder;
   `postgresql+psycopg://user@host/db` is the production choice.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def _secret_key(env: str, instance_path: Path) -> str:
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    # Created owner-only from the start: never readable by others, not even briefly.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -67,7 +70,10 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "CLINIC_ENV": env,
         "SECRET_KEY": _secret_key(env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error must never write patient data into the logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # Absolute session lifetime: a stolen cookie stops working within a working day.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "MAX_CONTENT_LENGTH": int(os.environ.get("CLINIC_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

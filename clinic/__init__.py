@@ -21,6 +21,7 @@ from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
+from clinic.core.requests import DatabaseIdConverter, refuse_nul_in_query
 from clinic.core.templating import register_template_helpers
 from clinic.extensions import csrf, db, login_manager, migrate
 from clinic.library.views import bp as library_bp
@@ -48,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     register_extensions(app)
+    # Before any route is added: every <int:...> in a URL is a database id that fits.
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.before_request(refuse_nul_in_query)
     for blueprint in (
         auth_bp,
         health_bp,

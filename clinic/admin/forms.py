@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
 
-from clinic.core.forms import WholeNumberField, email_field, strip, text_length
+from clinic.core.forms import ClinicForm, WholeNumberField, email_field, strip, text_length
 from clinic.extensions import db
 from clinic.models import Clinic, Role
 from clinic.patients.queries import email_in_use
 
 
-class StaffInvitationForm(FlaskForm):
+class StaffInvitationForm(ClinicForm):
     """A new colleague's name, email and role."""
 
     full_name = StringField(
@@ -31,6 +30,7 @@ class StaffInvitationForm(FlaskForm):
             SelectChoice(Role.ADMIN.value, "Administrator (manages staff and clinic settings)"),
         ],
         default=Role.CLINICIAN.value,
+        validators=[InputRequired("Choose a role.")],
     )
 
     def validate_email(self, field: StringField) -> None:
@@ -38,7 +38,7 @@ class StaffInvitationForm(FlaskForm):
             raise ValidationError("An account with this email address already exists.")
 
 
-class ClinicSettingsForm(FlaskForm):
+class ClinicSettingsForm(ClinicForm):
     """The clinic's name, how patients reach it, and its settings."""
 
     name = StringField(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from clinic.core.forms import ClinicForm
 from clinic.domain.passwords import MAX_LENGTH, password_problems
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ClinicForm):
     """Email and password, the same for every role."""
 
     email = EmailField(
@@ -24,7 +24,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChoosePasswordForm(FlaskForm):
+class ChoosePasswordForm(ClinicForm):
     """A new password, typed twice. `email` is the account's, to refuse it as a password."""
 
     password = PasswordField(

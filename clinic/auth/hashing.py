@@ -28,10 +28,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     response times do not reveal which emails have accounts."""
     hasher = _hasher()
     if password_hash is None:
-        dummy = current_app.extensions.setdefault(
-            _EXTENSION_KEY + ".dummy", hasher.hash("not-a-real-password")
-        )
-        _check(hasher, dummy, password)
+        dummy_key = _EXTENSION_KEY + ".dummy"
+        if dummy_key not in current_app.extensions:  # hash once, not on every attempt
+            current_app.extensions[dummy_key] = hasher.hash("not-a-real-password")
+        _check(hasher, current_app.extensions[dummy_key], password)
         return False
     return _check(hasher, password_hash, password)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clinic.auth.hashing import hash_password, needs_rehash, verify_password
 from clinic.extensions import db
@@ -15,6 +15,10 @@ from clinic.models import Invitation, User
 from clinic.models.invitations import hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+
+
+class InvitationAlreadyUsed(Exception):
+    """The invitation was used by another request a moment ago."""
 
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
@@ -70,6 +74,16 @@ def find_usable_invitation(token: str, now: datetime | None = None) -> Invitatio
 def accept_invitation(invitation: Invitation, password: str, now: datetime | None = None) -> User:
     """Claim the invited account with `password`; the invitation cannot be used again."""
     now = now or utcnow()
+    # Claim the invitation with one conditional UPDATE: of two simultaneous submissions
+    # only one can succeed.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise InvitationAlreadyUsed()
     invitation.used_at = now
     user = invitation.user
     set_password(user, password)

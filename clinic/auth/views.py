@@ -8,8 +8,14 @@ from werkzeug.wrappers import Response
 
 from clinic.access import HOME_ENDPOINTS, any_signed_in, is_safe_redirect, public
 from clinic.auth.forms import ChoosePasswordForm, LoginForm
-from clinic.auth.services import accept_invitation, authenticate, find_usable_invitation
+from clinic.auth.services import (
+    InvitationAlreadyUsed,
+    accept_invitation,
+    authenticate,
+    find_usable_invitation,
+)
 from clinic.extensions import db
+from clinic.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -21,7 +27,7 @@ def home_url() -> str:
     return url_for(HOME_ENDPOINTS[current_user.role])
 
 
-def _start_session(user: object) -> None:
+def _start_session(user: User) -> None:
     # A fresh session at sign-in: nothing from before it (e.g. a fixated cookie) carries over.
     session.clear()
     login_user(user)
@@ -57,7 +63,9 @@ def login() -> Response | str:
 @bp.post("/logout")
 @any_signed_in
 def logout() -> Response:
-    """Sign out and forget the session."""
+    """Sign out; the session ends everywhere, so a copied cookie is useless afterwards."""
+    current_user.end_all_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -73,7 +81,11 @@ def accept(token: str) -> Response | tuple[str, int] | str:
         return render_template("auth/invitation_unusable.html"), 410
     form = ChoosePasswordForm(email=invitation.user.email)
     if form.validate_on_submit():
-        user = accept_invitation(invitation, form.password.data)
+        try:
+            user = accept_invitation(invitation, form.password.data)
+        except InvitationAlreadyUsed:
+            db.session.rollback()
+            return render_template("auth/invitation_unusable.html"), 410
         db.session.commit()
         _start_session(user)
         flash("Your password is set and you are signed in.", "success")

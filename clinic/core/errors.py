@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,11 @@ MESSAGES: dict[int, tuple[str, str]] = {
     404: ("Page not found", "The page may have moved, or the address may be mistyped."),
     405: ("That action is not available here", "Go back and use the buttons on the page."),
     410: ("This link can no longer be used", "Ask your clinic for a new one."),
+    409: (
+        "That could not be saved",
+        "It clashes with something saved a moment ago (perhaps the same form sent twice). "
+        "Nothing was changed: go back, reload the page and check before trying again.",
+    ),
     413: ("That was too much to send at once", "Shorten what you entered and try again."),
     500: (
         "Something went wrong on our side",
@@ -49,10 +55,19 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str, int, list] | HTTPException:
         if error.code is None or error.code < 400:
             return error
-        return _render(error.code)
+        # Keep headers such as Allow (405); our page brings its own Content-Type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return (*_render(error.code), headers)
+
+    @app.errorhandler(IntegrityError)
+    def conflict(_error: IntegrityError) -> tuple[str, int]:
+        # A check passed a moment ago and the database refused the write anyway: two
+        # submissions raced (a double tap, two colleagues). Nothing was saved.
+        db.session.rollback()
+        return _render(409)
 
     @app.errorhandler(InternalServerError)
     def server_error(_error: InternalServerError) -> tuple[str, int]:
@@ -73,6 +88,8 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype != "text/css" and not response.mimetype.startswith(("image/", "font/")):
         # Pages show health data: never keep them in a browser or proxy cache.
         response.headers["Cache-Control"] = "no-store"

@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import date
 
-from wtforms import DateField, EmailField, FloatField, IntegerField
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, Field, FloatField, IntegerField
+from wtforms.fields import FieldList, FormField
 from wtforms.validators import Email, InputRequired, Length
+
+# Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
+# cannot store NUL at all; the others hide text in records people rely on.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
+
+
+def _leaf_fields(fields: object) -> Iterator[Field]:
+    for field in fields:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                yield from _leaf_fields([entry])
+        elif isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        else:
+            yield field
+
+
+class ClinicForm(FlaskForm):
+    """Base of every form: besides each field's own rules, text containing invisible
+    control characters is refused next to its field."""
+
+    def validate(self, extra_validators: object = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+                field.errors = [*field.errors, CONTROL_CHARACTER_MESSAGE]
+                valid = False
+        return valid
 
 
 def strip(value: object) -> object:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
 from clinic.core.forms import (
+    ClinicForm,
     PlainDateField,
     email_field,
     is_plausible_birth_date,
@@ -25,7 +25,7 @@ def _optional_id_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-class PatientForm(FlaskForm):
+class PatientForm(ClinicForm):
     """Create or edit a patient record."""
 
     full_name = StringField(
@@ -112,7 +112,7 @@ class PatientForm(FlaskForm):
         )
 
 
-class PortalInvitationForm(FlaskForm):
+class PortalInvitationForm(ClinicForm):
     """The email address a patient will sign in with."""
 
     email = email_field("Patient's email address")

@@ -52,6 +52,9 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
     """Replace the record's details with the validated input."""
     for name, value in asdict(details).items():
         setattr(patient, name, value)
+    if patient.user is not None:
+        # The portal greets patients by this name: an old name must not linger there.
+        patient.user.full_name = details.full_name
     db.session.flush()
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.core.requests import page_number
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
@@ -33,6 +34,7 @@ def index() -> str:
     status = enum_or_none(PatientStatus, request.args.get("status", ""))
     page = db.paginate(
         caseload_query(current_user.clinic_id, search, status),
+        page=page_number(),
         per_page=current_app.config["PATIENTS_PER_PAGE"],
         max_per_page=100,
         error_out=False,
@@ -54,7 +56,7 @@ def new() -> Response | str:
     if form.validate_on_submit():
         patient = create_patient(current_user.clinic_id, form.details())
         db.session.commit()
-        flash(f"{patient.full_name} was added.", "success")
+        flash("The patient was added.", "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=None)
 
@@ -103,7 +105,7 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
     """Issue a single-use portal invitation link for the patient."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     if patient.user is not None and patient.user.has_password:
-        flash(f"{patient.full_name} already uses the portal; no invitation is needed.", "error")
+        flash("This patient already uses the portal; no invitation is needed.", "error")
         return redirect(url_for("patients.show", patient_id=patient.id))
     form = PortalInvitationForm()
     if form.validate_on_submit():

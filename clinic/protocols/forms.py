@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -16,7 +15,14 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from clinic.core.forms import PlainDateField, PlainNumberField, WholeNumberField, strip, text_length
+from clinic.core.forms import (
+    ClinicForm,
+    PlainDateField,
+    PlainNumberField,
+    WholeNumberField,
+    strip,
+    text_length,
+)
 from clinic.domain.protocols import (
     ADHERENCE_RANGE,
     DEPTH_CM_RANGE,
@@ -105,7 +111,7 @@ ACTION_SAVE = "save"
 ACTION_ADD_STAGE = "add_stage"
 
 
-class PlanForm(FlaskForm):
+class PlanForm(ClinicForm):
     """Fields every editable plan has: its stages."""
 
     stages = FieldList(FormField(StageForm), min_entries=1, max_entries=20)
@@ -165,7 +171,7 @@ class ReviseProtocolForm(PlanForm):
     lock_version = HiddenField()
 
 
-class ProtocolEventForm(FlaskForm):
+class ProtocolEventForm(ClinicForm):
     """A stage change, pause, resume or completion, with its date and reason."""
 
     effective_on = PlainDateField("Date", validators=[InputRequired("Enter the date.")])

@@ -1,0 +1,238 @@
+"""The protocol rules: which plans are valid, and what was prescribed on a given day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clinic.domain.protocols import (
+    Event,
+    EventKind,
+    IntendedUse,
+    Period,
+    ProtocolStatus,
+    Route,
+    StagePlan,
+    allowed_events,
+    frequency_text,
+    in_force_on,
+    needs_jump_confirmation,
+    plan_problems,
+)
+
+V = IntendedUse.VAGINAL
+
+
+def stage(mm: float, **kw) -> StagePlan:
+    return StagePlan(
+        **{"diameter_mm": mm, "size_use": V, "sessions": 1, "period": Period.DAY, **kw}
+    )
+
+
+def messages(stages, route=Route.VAGINAL, max_step=5.0) -> list[str]:
+    return [p.message for p in plan_problems(stages, route, max_step)]
+
+
+# --- Plan rules ------------------------------------------------------------------------
+
+
+def test_a_gentle_graded_plan_is_valid() -> None:
+    """Steps of 4 mm, same use as the route, a maintenance phase last: no problems."""
+    assert messages([stage(13), stage(17), stage(21), stage(21, is_maintenance=True)]) == []
+
+
+def test_empty_plan_needs_a_stage() -> None:
+    """A plan has at least one stage."""
+    assert messages([]) == ["Add at least one stage."]
+
+
+def test_sizes_never_decrease() -> None:
+    """A smaller dilator than the previous stage is refused with both sizes named."""
+    [message] = messages([stage(21), stage(17)])
+    assert "Stage 2: the dilator (17 mm) is smaller than stage 1's (21 mm)" in message
+
+
+def test_equal_sizes_are_fine() -> None:
+    """Staying on a size across stages (e.g. longer sessions) is allowed."""
+    assert messages([stage(21), stage(21)]) == []
+
+
+def test_big_jump_needs_a_reason() -> None:
+    """A step over the clinic's maximum is refused until a reason confirms it."""
+    [message] = messages([stage(13), stage(21)])
+    assert "8 mm is a bigger step than this clinic's maximum of 5 mm" in message
+    assert messages([stage(13), stage(21, jump_reason="Surgeon's instruction")]) == []
+    assert messages([stage(13), stage(21, jump_reason="   ")]) != []
+
+
+def test_maximum_step_is_the_clinics() -> None:
+    """The limit is a clinic setting: 8 mm passes at a 10 mm maximum."""
+    assert messages([stage(13), stage(21)], max_step=10) == []
+
+
+def test_a_step_of_exactly_the_maximum_is_fine() -> None:
+    """Half-millimetre sizes (27.5 -> 32.5) at exactly the maximum need no confirmation."""
+    assert not needs_jump_confirmation(27.5, 32.5, 5.0)
+    assert needs_jump_confirmation(27.5, 32.6, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("use", "route", "ok"),
+    [
+        (IntendedUse.VAGINAL, Route.ANAL, False),
+        (IntendedUse.ANAL, Route.VAGINAL, False),
+        (IntendedUse.EITHER, Route.ANAL, True),
+        (IntendedUse.EITHER, Route.VAGINAL, True),
+        (IntendedUse.ANAL, Route.ANAL, True),
+    ],
+)
+def test_device_use_must_suit_the_route(use: IntendedUse, route: Route, ok: bool) -> None:
+    """A vaginal-only device is never prescribed anally, and vice versa."""
+    found = messages([stage(14, size_use=use)], route=route)
+    assert (found == []) is ok
+    if not ok:
+        assert "cannot be used in a" in found[0]
+
+
+def test_sessions_per_day_are_capped() -> None:
+    """More than 4 sessions a day is a typing slip; 21 a week is the weekly cap."""
+    assert "at most 4 sessions per day" in messages([stage(13, sessions=5)])[0]
+    assert messages([stage(13, sessions=21, period=Period.WEEK)]) == []
+
+
+def test_red_flag_level_must_be_above_the_progress_ceiling() -> None:
+    """Pain that allows progress can never also be a red flag."""
+    [message] = messages([stage(13, pain_ceiling=4, red_flag_pain=4)])
+    assert "red-flag pain level must be above the pain ceiling" in message
+
+
+def test_maintenance_only_last() -> None:
+    """A stage with no end can only be the last one."""
+    [message] = messages([stage(13, is_maintenance=True), stage(17)])
+    assert "only the last stage can be one" in message
+
+
+increasing_plans = st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=10).map(
+    lambda steps: [stage(10 + sum(steps[: i + 1]) / 10) for i in range(len(steps))]
+)
+
+
+@given(increasing_plans)
+def test_small_non_decreasing_steps_are_always_valid(stages: list[StagePlan]) -> None:
+    """Property: any plan whose sizes never go down and never rise by more than 5 mm is
+    valid."""
+    assert messages(stages) == []
+
+
+@given(increasing_plans, st.integers(min_value=1, max_value=100))
+def test_any_decrease_is_caught(stages: list[StagePlan], drop_tenths: int) -> None:
+    """Property: appending a smaller size than the last one always yields a problem."""
+    smaller = stage(stages[-1].diameter_mm - drop_tenths / 10)
+    assert any("smaller than" in m for m in messages([*stages, smaller]))
+
+
+def test_frequency_in_plain_words() -> None:
+    """Schedules read the way a patient says them."""
+    assert frequency_text(1, Period.DAY) == "once a day"
+    assert frequency_text(2, Period.WEEK) == "twice a week"
+    assert frequency_text(3, Period.DAY) == "3 times a day"
+
+
+# --- What was in force -----------------------------------------------------------------
+
+D0 = date(2026, 1, 5)
+
+
+def ev(kind: EventKind, day: int, stage: int, version: int = 1, resume: int | None = None):
+    return Event(
+        kind,
+        D0 + timedelta(days=day),
+        version,
+        stage,
+        D0 + timedelta(days=resume) if resume is not None else None,
+    )
+
+
+HISTORY = [
+    ev(EventKind.START, 0, 1),
+    ev(EventKind.ADVANCE, 14, 2),
+    ev(EventKind.EDIT, 20, 2, version=2),
+    ev(EventKind.PAUSE, 30, 2, version=2),
+    ev(EventKind.RESUME, 40, 2, version=2),
+    ev(EventKind.STEP_BACK, 45, 1, version=2),
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (-1, None),
+        (0, (1, 1, ProtocolStatus.ACTIVE, 0)),
+        (13, (1, 1, ProtocolStatus.ACTIVE, 0)),
+        (14, (1, 2, ProtocolStatus.ACTIVE, 14)),
+        (25, (2, 2, ProtocolStatus.ACTIVE, 14)),
+        (35, (2, 2, ProtocolStatus.PAUSED, 14)),
+        (41, (2, 2, ProtocolStatus.ACTIVE, 14)),
+        (50, (2, 1, ProtocolStatus.ACTIVE, 45)),
+    ],
+)
+def test_prescription_in_force_on_past_days(day: int, expected) -> None:
+    """For any day the timeline tells the version, the stage, whether it ran, and since
+    when the patient was at that stage (a plan edit keeps the stage's start date)."""
+    found = in_force_on(HISTORY, D0 + timedelta(days=day))
+    if expected is None:
+        assert found is None
+    else:
+        version, stage_no, status, since = expected
+        assert (found.version, found.stage, found.status, found.stage_since) == (
+            version,
+            stage_no,
+            status,
+            D0 + timedelta(days=since),
+        )
+
+
+def test_planned_pause_ends_by_itself() -> None:
+    """A pause with a resume date is over on that date even if nobody records "resume"."""
+    events = [ev(EventKind.START, 0, 1), ev(EventKind.PAUSE, 10, 1, resume=20)]
+    assert in_force_on(events, D0 + timedelta(days=19)).status is ProtocolStatus.PAUSED
+    assert in_force_on(events, D0 + timedelta(days=20)).status is ProtocolStatus.ACTIVE
+
+
+def test_editing_during_a_pause_keeps_the_planned_resume() -> None:
+    """Changing the plan while paused neither resumes it nor forgets the resume date."""
+    events = [
+        ev(EventKind.START, 0, 1),
+        ev(EventKind.PAUSE, 10, 1, resume=20),
+        ev(EventKind.EDIT, 12, 1, version=2),
+    ]
+    assert in_force_on(events, D0 + timedelta(days=15)).status is ProtocolStatus.PAUSED
+    assert in_force_on(events, D0 + timedelta(days=21)).status is ProtocolStatus.ACTIVE
+
+
+def test_completed_and_replaced_stay_so() -> None:
+    """After completion or replacement nothing is prescribed by this protocol."""
+    for kind, status in (
+        (EventKind.COMPLETE, ProtocolStatus.COMPLETED),
+        (EventKind.REPLACED, ProtocolStatus.REPLACED),
+    ):
+        events = [ev(EventKind.START, 0, 1), ev(kind, 5, 1)]
+        assert in_force_on(events, D0 + timedelta(days=400)).status is status
+        assert allowed_events(status) == frozenset()
+
+
+@given(st.integers(min_value=0, max_value=60))
+def test_days_after_the_last_event_see_the_final_state(extra: int) -> None:
+    """Property: any day on or after the last event shows the state that event left."""
+    found = in_force_on(HISTORY, D0 + timedelta(days=45 + extra))
+    assert (found.version, found.stage, found.status) == (2, 1, ProtocolStatus.ACTIVE)
+
+
+def test_paused_protocols_take_no_stage_decisions() -> None:
+    """While paused, only resume, plan edits, completion or replacement are possible."""
+    assert EventKind.ADVANCE not in allowed_events(ProtocolStatus.PAUSED)
+    assert EventKind.RESUME in allowed_events(ProtocolStatus.PAUSED)
+    assert EventKind.RESUME not in allowed_events(ProtocolStatus.ACTIVE)
