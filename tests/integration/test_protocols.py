@@ -1,0 +1,431 @@
+"""A patient's protocol: started from a template copy, revised into versions, moved through
+stages, paused and resumed, with a complete, tamper-evident record of what was prescribed
+on any day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from clinic.core.clock import clinic_today
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import ProtocolStatus
+from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import (
+    Clinic,
+    Patient,
+    Protocol,
+    ProtocolStage,
+    ProtocolTemplate,
+    TemplateStage,
+)
+from tests.conftest import World, act_as
+from tests.support.factories import make_patient
+from tests.support.forms import form_values
+
+
+@pytest.fixture
+def library(app: Flask, world: World) -> dict[str, int]:
+    """The default catalogue and templates in both clinics; template ids of clinic A."""
+    with app.app_context():
+        for clinic_id in (world.clinic_a, world.clinic_b):
+            seed_clinic_library(db.session.get(Clinic, clinic_id))
+        db.session.commit()
+        return {
+            t.indication.value: t.id
+            for t in db.session.scalars(
+                select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+            )
+        }
+
+
+def base(world: World) -> str:
+    return f"/patients/{world.patient.patient_id}/protocol"
+
+
+def today(app: Flask) -> date:
+    with app.app_context():
+        return clinic_today("Europe/London")
+
+
+def start_from_template(client, world: World, template_id: int, **changes: str):
+    """Open the start form for a template and submit it with `changes`."""
+    page = client.get(f"{base(world)}/new?template={template_id}")
+    assert page.status_code == 200
+    data = {**form_values(page.get_data(as_text=True)), "action": "save", **changes}
+    return client.post(f"{base(world)}/new?template={template_id}", data=data)
+
+
+def the_protocol(app: Flask, world: World) -> Protocol:
+    return db.session.scalars(
+        select(Protocol)
+        .where(Protocol.patient_id == world.patient.patient_id)
+        .order_by(Protocol.id.desc())
+    ).first()
+
+
+def record(client, world: World, protocol_id: int, change: str, **data: str):
+    """Submit a stage decision / pause / resume / completion with today's defaults."""
+    url = f"{base(world)}/{protocol_id}/{change}"
+    values = {**form_values(client.get(url).get_data(as_text=True)), "reason": "Reviewed.", **data}
+    return client.post(url, data=values)
+
+
+def test_start_from_template_copies_the_plan(app: Flask, client, world: World, library) -> None:
+    """Starting from a template gives the patient their own copy: editing the template
+    afterwards never changes what the patient was prescribed."""
+    act_as(client, world.clinician.id)
+    response = start_from_template(client, world, library["vaginismus"])
+    assert response.status_code == 302
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert protocol.status is ProtocolStatus.ACTIVE
+        assert protocol.source_template_id == library["vaginismus"]
+        stages = protocol.versions[0].stages
+        assert [s.minutes for s in stages] == [10] * 7
+        db.session.execute(
+            update(TemplateStage)
+            .where(TemplateStage.template_id == library["vaginismus"])
+            .values(minutes=42)
+        )
+        db.session.commit()
+        db.session.expire_all()
+        assert {s.minutes for s in the_protocol(app, world).versions[0].stages} == {10}
+    page = client.get(base(world) + "/").get_data(as_text=True)
+    assert "Vaginismus: graded exposure" in page and "Current" in page
+
+
+def test_start_from_scratch(app: Flask, client, world: World, library) -> None:
+    """A protocol can be written from nothing, one stage at a time."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template=none"
+    values = form_values(client.get(url).get_data(as_text=True))
+    with app.app_context():
+        size_id = db.session.scalar(
+            select(TemplateStage.dilator_size_id).where(
+                TemplateStage.template_id == library["vaginismus"]
+            )
+        )
+    values.update(
+        {
+            "name": "Custom plan",
+            "route": "vaginal",
+            "stages-0-dilator_size_id": str(size_id),
+            "stages-0-minutes": "5",
+            "stages-0-sessions": "2",
+            "stages-0-period": "week",
+            "stages-0-min_days": "10",
+            "stages-0-pain_ceiling": "3",
+            "stages-0-last_n_sessions": "4",
+            "stages-0-min_adherence_pct": "75",
+            "stages-0-red_flag_pain": "7",
+            "action": "save",
+        }
+    )
+    response = client.post(url, data=values)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert protocol.name == "Custom plan" and protocol.source_template_id is None
+        assert protocol.versions[0].stages[0].frequency == "twice a week"
+
+
+def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library) -> None:
+    """ "Add a stage" shows the form with one more stage (a copy of the last) and saves
+    nothing."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template={library['vaginismus']}"
+    values = {**form_values(client.get(url).get_data(as_text=True)), "action": "add_stage"}
+    html = client.post(url, data=values).get_data(as_text=True)
+    assert "Stage 8" in html and "stages-7-minutes" in html
+    with app.app_context():
+        assert the_protocol(app, world) is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"start_stage": "9"}, "Choose a stage from 1 to 7 (the plan has 7)."),
+        ({"start_on": "2000-01-01"}, "The date cannot be before"),
+        ({"start_on": "2999-01-01"}, "The date cannot be more than 90 days ahead."),
+        ({"name": ""}, "Give the protocol a name."),
+        ({"stages-1-dilator_size_id": "stage-1"}, "Choose a dilator"),
+        ({"stages-2-minutes": "0"}, "Enter a whole number from 1 to 60."),
+        ({"stages-2-red_flag_pain": "2"}, "the red-flag pain level must be above the pain ceiling"),
+        ({"route": "anal"}, "cannot be used in an anal protocol"),
+    ],
+)
+def test_start_form_explains_problems(
+    app: Flask, client, world: World, library, changes: dict, message: str
+) -> None:
+    """Each problem is explained in plain words; nothing is saved; input is kept."""
+    act_as(client, world.clinician.id)
+    if changes.get("stages-1-dilator_size_id") == "stage-1":
+        changes = {"stages-1-dilator_size_id": "999999"}
+    response = start_from_template(client, world, library["vaginismus"], **changes)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html.replace("&#39;", "'")
+    with app.app_context():
+        assert the_protocol(app, world) is None
+
+
+def test_decreasing_sizes_are_refused(app: Flask, client, world: World, library) -> None:
+    """A stage smaller than the one before is refused with both diameters named."""
+    act_as(client, world.clinician.id)
+    page = client.get(f"{base(world)}/new?template={library['vaginismus']}").get_data(as_text=True)
+    values = form_values(page)
+    first, second = values["stages-0-dilator_size_id"], values["stages-1-dilator_size_id"]
+    response = start_from_template(
+        client,
+        world,
+        library["vaginismus"],
+        **{"stages-0-dilator_size_id": second, "stages-1-dilator_size_id": first},
+    )
+    html = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "the dilator (13 mm) is smaller than stage 1's (17 mm)" in html
+
+
+def test_anal_fissure_needs_the_surgeons_direction(
+    app: Flask, client, world: World, library
+) -> None:
+    """For an anal-fissure patient the surgeon must be named and the direction confirmed."""
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).indication = Indication.ANAL_FISSURE
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    unconfirmed = start_from_template(client, world, library["anal_stenosis"])
+    html = unconfirmed.get_data(as_text=True)
+    assert "Tick to confirm the treating surgeon directs this program." in html
+    named = start_from_template(
+        client, world, library["anal_stenosis"], surgeon_confirmed="y", surgeon_direction=""
+    )
+    assert "name the surgeon" in named.get_data(as_text=True)
+    ok = start_from_template(
+        client,
+        world,
+        library["anal_stenosis"],
+        surgeon_confirmed="y",
+        surgeon_direction="Ms F. Doyle, colorectal surgery",
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        assert the_protocol(app, world).surgeon_direction == "Ms F. Doyle, colorectal surgery"
+
+
+def test_stage_decisions_and_history(app: Flask, client, world: World, library) -> None:
+    """Advance, hold and step back move the current stage and are recorded with who,
+    when and why; advancing past the last stage or stepping back before the first is
+    refused."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    assert record(client, world, pid, "step-back").status_code == 200  # already at stage 1
+    assert "already at the first stage" in record(client, world, pid, "step-back").get_data(
+        as_text=True
+    )
+    assert (
+        record(client, world, pid, "advance", reason="Pain 2/10 for two weeks").status_code == 302
+    )
+    assert record(client, world, pid, "hold").status_code == 302
+    assert record(client, world, pid, "step-back", reason="Flare after step").status_code == 302
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert [e.kind.value for e in protocol.events] == ["start", "advance", "hold", "step_back"]
+        assert [e.stage for e in protocol.events] == [1, 2, 2, 1]
+        assert protocol.events[1].reason == "Pain 2/10 for two weeks"
+        assert protocol.events[1].created_by_id == world.clinician.id
+    page = client.get(base(world) + "/").get_data(as_text=True)
+    assert "Pain 2/10 for two weeks" in page and "Flare after step" in page
+
+
+def test_pause_and_resume(app: Flask, client, world: World, library) -> None:
+    """A pause records its reason and planned end; while paused no stage decision can be
+    made; resuming reopens it."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    day = today(app)
+    bad = record(client, world, pid, "pause", resume_on=day.isoformat())
+    assert "The resume date must be after the pause starts." in bad.get_data(as_text=True)
+    paused = record(
+        client,
+        world,
+        pid,
+        "pause",
+        reason="Surgery",
+        resume_on=(day + timedelta(days=14)).isoformat(),
+    )
+    assert paused.status_code == 302
+    refused = record(client, world, pid, "advance")
+    assert "cannot be changed this way" in refused.get_data(as_text=True)
+    assert record(client, world, pid, "resume").status_code == 302
+    with app.app_context():
+        assert the_protocol(app, world).status is ProtocolStatus.ACTIVE
+
+
+def test_changes_cannot_be_backdated_before_the_last_one(
+    app: Flask, client, world: World, library
+) -> None:
+    """History is recorded in order: a decision dated before the previous one is refused."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    early = (today(app) - timedelta(days=3)).isoformat()
+    response = record(client, world, pid, "advance", effective_on=early)
+    assert "The date cannot be before" in response.get_data(as_text=True)
+
+
+def test_revision_makes_a_version_and_the_past_stays_answerable(
+    app: Flask, client, world: World, library
+) -> None:
+    """Changing the plan creates version 2 from a date; asking what was prescribed on an
+    earlier day still answers with version 1."""
+    act_as(client, world.clinician.id)
+    past = (today(app) - timedelta(days=20)).isoformat()
+    start_from_template(client, world, library["vaginismus"], start_on=past)
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    url = f"{base(world)}/{pid}/revise"
+    values = form_values(client.get(url).get_data(as_text=True))
+    values.update(
+        {"stages-0-minutes": "15", "reason": "Longer sessions tolerated", "action": "save"}
+    )
+    assert client.post(url, data=values).status_code == 302
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert [v.number for v in protocol.versions] == [1, 2]
+        assert protocol.versions[0].stages[0].minutes == 10
+        assert protocol.versions[1].stages[0].minutes == 15
+    earlier = client.get(f"{base(world)}/?on={(today(app) - timedelta(days=10)).isoformat()}")
+    assert "plan version 1, stage 1" in earlier.get_data(as_text=True)
+    now = client.get(f"{base(world)}/?on={today(app).isoformat()}")
+    assert "plan version 2, stage 1" in now.get_data(as_text=True)
+    before = client.get(f"{base(world)}/?on={(today(app) - timedelta(days=30)).isoformat()}")
+    assert "had not started" in before.get_data(as_text=True)
+    assert client.get(f"{base(world)}/?on=not-a-date").status_code == 200
+
+
+def test_second_save_from_a_stale_page_is_refused(app: Flask, world: World, library) -> None:
+    """Two clinicians open the same plan; the first save wins, the second is refused
+    with a clear message and keeps what they typed — never a silent overwrite."""
+    first, second = app.test_client(), app.test_client()
+    act_as(first, world.clinician.id)
+    act_as(second, world.colleague.id)
+    start_from_template(first, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    url = f"{base(world)}/{pid}/revise"
+    mine = form_values(first.get(url).get_data(as_text=True))
+    theirs = form_values(second.get(url).get_data(as_text=True))
+    mine.update({"stages-0-minutes": "12", "reason": "Mine", "action": "save"})
+    theirs.update({"stages-0-minutes": "20", "reason": "Theirs, typed carefully", "action": "save"})
+    assert first.post(url, data=mine).status_code == 302
+    refused = second.post(url, data=theirs)
+    html = refused.get_data(as_text=True)
+    assert "Someone else changed this protocol" in html
+    assert "Theirs, typed carefully" in html and 'value="20"' in html
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert len(protocol.versions) == 2 and protocol.versions[1].stages[0].minutes == 12
+
+
+def test_starting_again_replaces_and_keeps_history(
+    app: Flask, client, world: World, library
+) -> None:
+    """A new protocol closes the open one as replaced; both stay on record."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    start_from_template(client, world, library["dyspareunia"])
+    with app.app_context():
+        protocols = db.session.scalars(
+            select(Protocol)
+            .where(Protocol.patient_id == world.patient.patient_id)
+            .order_by(Protocol.id)
+        ).all()
+        assert [p.status for p in protocols] == [ProtocolStatus.REPLACED, ProtocolStatus.ACTIVE]
+        assert protocols[0].events[-1].kind.value == "replaced"
+    page = client.get(base(world) + "/").get_data(as_text=True)
+    assert "Other protocols" in page and "Replaced" in page
+
+
+def test_tampering_shows(app: Flask, client, world: World, library) -> None:
+    """Editing a prescribed stage behind the app's back breaks the recorded fingerprints,
+    and the protocol page says so."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    assert "matches its recorded fingerprints" in client.get(base(world) + "/").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        db.session.execute(update(ProtocolStage).values(minutes=59))
+        db.session.commit()
+    assert "does not match its fingerprints" in client.get(base(world) + "/").get_data(as_text=True)
+
+
+def test_instruction_sheet_is_plain_and_discreet(client, world: World, library) -> None:
+    """The printable sheet spells the plan out in plain words with the safety guidance,
+    under a neutral title."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with client.application.app_context():
+        pid = the_protocol(client.application, world).id
+    html = client.get(f"{base(world)}/{pid}/instructions").get_data(as_text=True)
+    assert "<title>Your session plan" in html
+    assert "once a day" in html and "Size 1 (13 mm)" in html
+    assert "sudden pain is a signal to stop" in html
+    assert "go to emergency care" in html
+
+
+def test_other_clinics_and_other_patients_protocols_are_not_found(
+    app: Flask, client, world: World, library
+) -> None:
+    """A protocol is reached only through its own patient in its own clinic."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+        other = make_patient(db.session.get(Clinic, world.clinic_a))
+        db.session.commit()
+        other_id = other.id
+    assert client.get(f"/patients/{other_id}/protocol/{pid}").status_code == 404
+    assert client.get(f"/patients/{other_id}/protocol/{pid}/revise").status_code == 404
+    assert client.post(f"/patients/{other_id}/protocol/{pid}/advance", data={}).status_code == 404
+    outsider = app.test_client()
+    act_as(outsider, world.other_clinician.id)
+    for url in (f"{base(world)}/", f"{base(world)}/{pid}", f"{base(world)}/{pid}/instructions"):
+        assert outsider.get(url).status_code == 404
+    # The other clinic's template cannot seed this clinic's protocol.
+    with app.app_context():
+        foreign = db.session.scalar(
+            select(ProtocolTemplate.id).where(ProtocolTemplate.clinic_id == world.clinic_b)
+        )
+    assert client.get(f"{base(world)}/new?template={foreign}").status_code == 404
+
+
+def test_one_open_protocol_is_enforced_by_the_database(app: Flask, world: World, library) -> None:
+    """Even bypassing the app, a patient cannot have two open protocols."""
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        for _ in range(2):
+            db.session.add(
+                Protocol(
+                    clinic_id=world.clinic_a,
+                    patient_id=world.patient.patient_id,
+                    name="x",
+                    indication=Indication.VAGINISMUS,
+                    route="vaginal",
+                    status=ProtocolStatus.ACTIVE,
+                )
+            )
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
