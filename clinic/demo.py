@@ -1,18 +1,24 @@
 """Demonstration data: two clinics with staff and patients of several indications.
 
-Every demo account signs in with DEMO_PASSWORD. Later features extend this module
-(protocols, session logs, reports) so every screen has something real to show.
+Every demo account signs in with DEMO_PASSWORD. Every patient has a protocol at a
+realistic point, with its stage and version history. Later features extend this module
+(session logs, reports) so every screen has something real to show.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+from sqlalchemy import select
 
 from clinic.auth.hashing import hash_password
+from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, PatientStatus, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
+from clinic.protocols.services import record_event, revise_protocol, start_protocol
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -162,6 +168,90 @@ PATIENTS = [
 ]
 
 
+# patient name -> (template indication, days ago it started, start stage,
+#                 [(days ago, change, reason)]); changes: "advance", "hold", "step_back",
+#                 "pause:<resume in days>", "complete", "revise:<what>"
+PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, str]]]] = {
+    "Avery Quinn": (
+        Indication.VAGINOPLASTY,
+        200,
+        1,
+        [
+            (186, "advance", "Comfortable at 25 mm to full depth; no bleeding."),
+            (165, "advance", "27.5 mm easy for three weeks."),
+            (144, "advance", "30 mm comfortable; pain 2/10."),
+            (116, "advance", "Three months after surgery: daily dilation from now."),
+            (100, "revise:depth", "Depth measured at review: 15 cm. Target depth added."),
+            (26, "advance", "Six months after surgery: maintenance two to three times a week."),
+        ],
+    ),
+    "Sam Rivera": (
+        Indication.VAGINISMUS,
+        70,
+        1,
+        [
+            (54, "advance", "Size 1 comfortable in all recent sessions."),
+            (37, "advance", "Insertion easy; moving well."),
+            (20, "hold", "Pain 4/10 at size 3: stay two more weeks."),
+            (6, "advance", "Pain down to 2/10 with breathing; ready for size 4."),
+        ],
+    ),
+    "Morgan Ellis": (
+        Indication.PELVIC_RADIOTHERAPY,
+        45,
+        1,
+        [
+            (30, "advance", "Tolerating 3 minutes well; spotting only."),
+            (15, "advance", "Daily sessions agreed at review."),
+        ],
+    ),
+    "Daniel Okafor": (
+        Indication.LEVATOR_ANI,
+        30,
+        1,
+        [
+            (8, "advance", "Relaxation good at size 1; trigger-point pain settling."),
+        ],
+    ),
+    "Priya Natarajan": (
+        Indication.DYSPAREUNIA,
+        60,
+        1,
+        [
+            (45, "advance", "Size 2 comfortable."),
+            (20, "pause:24", "Laparoscopy planned: pause until the post-operative review."),
+        ],
+    ),
+    "Lee Chen": (
+        Indication.ANAL_STENOSIS,
+        25,
+        1,
+        [
+            (10, "advance", "Surgeon's review: continue dilation at the next size."),
+        ],
+    ),
+    "Alex Moreau": (
+        Indication.LEVATOR_ANI,
+        150,
+        1,
+        [
+            (128, "advance", "Comfortable at size 1."),
+            (106, "advance", "Comfortable at size 2."),
+            (60, "complete", "Pain resolved; discharged with advice for flare-ups."),
+        ],
+    ),
+    "Jordan Blake": (
+        Indication.LEVATOR_ANI,
+        40,
+        1,
+        [
+            (18, "advance", "Relaxation with size 1 easy; no pain after sessions."),
+        ],
+    ),
+    "Casey Nguyen": (Indication.VAGINISMUS, 10, 1, []),
+}
+
+
 def seed_demo() -> None:
     """Add the demo clinics, staff and patients to the session (the caller commits)."""
     password_hash = hash_password(DEMO_PASSWORD)  # one hash, reused: seeding stays quick
@@ -218,3 +308,59 @@ def seed_demo() -> None:
             )
         )
     db.session.flush()
+    _seed_protocol_histories()
+
+
+def _seed_protocol_histories() -> None:
+    """Give every demo patient a protocol at a realistic point, through the same services
+    clinicians use, so versions, events and fingerprints are genuine."""
+    for patient in db.session.scalars(select(Patient).order_by(Patient.id)):
+        indication, started, start_stage, changes = PROTOCOL_HISTORIES[patient.full_name]
+        template = db.session.scalar(
+            select(ProtocolTemplate).where(
+                ProtocolTemplate.clinic_id == patient.clinic_id,
+                ProtocolTemplate.indication == indication,
+            )
+        )
+        clinician = patient.responsible_clinician
+        today = clinic_today(patient.clinic.timezone)
+        protocol = start_protocol(
+            patient,
+            clinician,
+            name=template.name,
+            route=template.route,
+            stages=[stage.stage_values() for stage in template.stages],
+            start_stage=start_stage,
+            start_on=today - timedelta(days=started),
+            today=today,
+            template=template,
+        )
+        for days_ago, change, reason in changes:
+            day = today - timedelta(days=days_ago)
+            lock = str(protocol.lock_version)
+            if change == "revise:depth":
+                stages = [stage.stage_values() for stage in protocol.versions[-1].stages]
+                for values in stages:
+                    values["target_depth_cm"] = 15.0
+                revise_protocol(
+                    protocol,
+                    clinician,
+                    expected_lock=lock,
+                    stages=stages,
+                    current_stage=protocol.events[-1].stage,
+                    effective_on=day,
+                    today=today,
+                    reason=reason,
+                )
+                continue
+            kind, _, resume_in = change.partition(":")
+            record_event(
+                protocol,
+                EventKind(kind),
+                clinician,
+                expected_lock=lock,
+                effective_on=day,
+                today=today,
+                reason=reason,
+                resume_on=today + timedelta(days=int(resume_in)) if resume_in else None,
+            )

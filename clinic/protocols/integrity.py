@@ -21,14 +21,17 @@ def _digest(payload: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _canonical_stage(stage: ProtocolStage) -> dict[str, object]:
+    values = {"position": stage.position, **stage.stage_values()}
+    depth = values["target_depth_cm"]
+    # Engines return a stored 15.0 as 15 or 15.0: hash the value, not its spelling.
+    values["target_depth_cm"] = None if depth is None else f"{float(depth):.1f}"
+    return values
+
+
 def version_hash(stages: Sequence[ProtocolStage]) -> str:
     """The hash of a plan's stages, in order."""
-    return _digest(
-        [
-            {"position": s.position, **s.stage_values()}
-            for s in sorted(stages, key=lambda s: s.position)
-        ]
-    )
+    return _digest([_canonical_stage(s) for s in sorted(stages, key=lambda s: s.position)])
 
 
 def event_hash(event: ProtocolEvent, version_content_hash: str, previous: str) -> str:

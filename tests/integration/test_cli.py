@@ -7,9 +7,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from clinic.auth.services import authenticate
+from clinic.core.clock import clinic_today
 from clinic.demo import DEMO_PASSWORD
+from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, Role, User
+from clinic.models import Clinic, Patient, Protocol, Role, User
+from clinic.protocols import integrity
+from clinic.protocols.queries import timeline, version
 from tests.conftest import World
 
 
@@ -109,3 +113,23 @@ def test_seed_demo_refuses_a_non_empty_database(app: Flask, world: World) -> Non
     assert quiet.exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Clinic)) == 2
+
+
+def test_demo_protocols_are_realistic_and_intact(app: Flask) -> None:
+    """Every demo patient has a protocol with a genuine history: Avery Quinn is in the
+    maintenance phase after vaginoplasty with a revised plan, Sam Rivera is midway through
+    graded exposure, Priya Natarajan is paused; every record's fingerprints verify (on
+    this database engine, whatever it returns for stored numbers)."""
+    assert run(app, "seed-demo").exit_code == 0
+    with app.app_context():
+        protocols = {p.patient.full_name: p for p in db.session.scalars(select(Protocol))}
+        assert len(protocols) == 9
+        assert all(integrity.verify(p) for p in protocols.values())
+        today = clinic_today("Europe/London")
+        avery = in_force_on(timeline(protocols["Avery Quinn"]), today)
+        avery_stages = version(protocols["Avery Quinn"], avery.version).stages
+        assert avery_stages[avery.stage - 1].is_maintenance and avery.version == 2
+        sam = in_force_on(timeline(protocols["Sam Rivera"]), today)
+        assert 1 < sam.stage < len(protocols["Sam Rivera"].versions[-1].stages)
+        assert protocols["Priya Natarajan"].status is ProtocolStatus.PAUSED
+        assert protocols["Alex Moreau"].status is ProtocolStatus.COMPLETED
