@@ -61,6 +61,8 @@ class Patient(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "clinic_identifier", name="uq_patients_clinic_identifier"),
+        # Target of composite foreign keys: rows about a patient carry the patient's clinic.
+        sa.UniqueConstraint("id", "clinic_id", name="uq_patients_id_clinic"),
         sa.CheckConstraint(
             "indication <> 'other' OR indication_other <> ''", name="other_indication_described"
         ),

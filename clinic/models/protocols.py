@@ -138,7 +138,7 @@ class Protocol(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
-    patient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patients.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(120))
     indication: so.Mapped[Indication] = so.mapped_column(enum_column(Indication, "indication"))
     route: so.Mapped[Route] = so.mapped_column(enum_column(Route, "route"))
@@ -168,6 +168,12 @@ class Protocol(db.Model):
 
     __mapper_args__ = {"version_id_col": lock_version}
     __table_args__ = (
+        # The protocol's clinic is its patient's clinic: the database refuses a mismatch.
+        sa.ForeignKeyConstraint(
+            ["patient_id", "clinic_id"],
+            ["patients.id", "patients.clinic_id"],
+            name="fk_protocols_patient_clinic",
+        ),
         sa.Index(
             "uq_protocols_one_open_per_patient",
             "patient_id",
