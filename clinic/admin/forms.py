@@ -8,7 +8,14 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
 
-from clinic.core.forms import ClinicForm, WholeNumberField, email_field, strip, text_length
+from clinic.core.forms import (
+    ClinicForm,
+    PlainNumberField,
+    WholeNumberField,
+    email_field,
+    strip,
+    text_length,
+)
 from clinic.extensions import db
 from clinic.models import Clinic, Role
 from clinic.patients.queries import email_in_use
@@ -72,6 +79,15 @@ class ClinicSettingsForm(ClinicForm):
             InputRequired("Enter a number of days from 1 to 30."),
             NumberRange(1, 30, "Enter a number of days from 1 to 30."),
         ],
+    )
+
+    max_step_mm = PlainNumberField(
+        "Largest step between stages without confirmation (mm)",
+        validators=[
+            InputRequired("Enter a step from 0.5 to 20 mm."),
+            NumberRange(0.5, 20, "Enter a step from 0.5 to 20 mm."),
+        ],
+        description="A bigger jump in dilator diameter needs the clinician's reason.",
     )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:

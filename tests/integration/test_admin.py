@@ -96,6 +96,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             "email": "desk@a.example",
             "timezone": "Europe/Dublin",
             "invitation_valid_days": "3",
+            "max_step_mm": "4.5",
         },
     )
     assert response.status_code == 302
@@ -106,6 +107,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             "Europe/Dublin",
             3,
         )
+        assert clinic.max_step_mm == 4.5
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
 
 
@@ -118,6 +120,8 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
         ("invitation_valid_days", "0", "Enter a number of days from 1 to 30."),
         ("invitation_valid_days", "seven", "Enter a whole number, for example 7."),
         ("email", "desk", "Enter an address like clinic@example.org, or leave it empty."),
+        ("max_step_mm", "0", "Enter a step from 0.5 to 20 mm."),
+        ("max_step_mm", "five", "Enter a number, for example 12.5."),
     ],
 )
 def test_clinic_settings_are_validated(
@@ -132,6 +136,7 @@ def test_clinic_settings_are_validated(
         "email": "",
         "timezone": "Europe/London",
         "invitation_valid_days": "7",
+        "max_step_mm": "5",
         field: value,
     }
     response = client.post("/admin/clinic", data=data)
