@@ -45,7 +45,7 @@ def test_clinician_adds_patient_after_fixing_missing_name(page: Page) -> None:
     identifier = f"NPH-E2E-{uuid.uuid4().hex[:6].upper()}"
     sign_in(page, "physio@northside.example")
     expect_path(page, "/patients/")
-    page.get_by_role("button", name="Add a patient").click()
+    page.get_by_role("link", name="Add a patient").click()
 
     expect_path(page, "/patients/new")
     expect(page.get_by_role("heading", level=1, name="Add a patient")).to_be_visible()
@@ -87,7 +87,7 @@ def test_clinician_adds_patient_after_fixing_missing_name(page: Page) -> None:
 
     expect(page).to_have_url(re.compile(r"/patients/\d+(#main)?$"))
     expect(page.get_by_role("heading", level=1, name="Robin Castell")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Robin Castell was added.")
+    expect(page.get_by_role("status")).to_contain_text("The patient was added.")
     expect(page.get_by_text(identifier, exact=True)).to_be_visible()
     expect(page.get_by_text("Dyspareunia / vulvodynia")).to_be_visible()
     assert_accessible(page)

@@ -75,7 +75,7 @@ def test_admin_lands_on_staff_list(page: Page) -> None:
 
     expect_path(page, "/admin/staff")
     expect(page.get_by_role("heading", level=1, name="Staff")).to_be_visible()
-    expect(page.get_by_role("cell", name="Hannah Price")).to_be_visible()
+    expect(page.get_by_role("cell", name="Hannah Price", exact=True)).to_be_visible()
     assert_accessible(page)
 
 

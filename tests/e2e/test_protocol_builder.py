@@ -1,0 +1,85 @@
+"""Browser journey: a clinician prescribes a graded protocol from a template and records
+the first stage decision, keyboard and screen-reader friendly on every page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from clinic.domain.indications import Indication
+from clinic.extensions import db
+from clinic.models import Clinic, Patient
+from tests.e2e.conftest import LiveServer
+from tests.e2e.helpers import assert_accessible, expect_path, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def new_patient(live_server: LiveServer) -> int:
+    """A Northside patient with no protocol yet, made directly in the database."""
+    with live_server.app.app_context():
+        clinic = db.session.scalars(
+            db.select(Clinic).where(Clinic.name == "Northside Pelvic Health")
+        ).one()
+        patient = Patient(
+            clinic_id=clinic.id,
+            full_name="Robin Protocol",
+            date_of_birth=date(1992, 5, 4),
+            clinic_identifier=f"NPH-P-{uuid.uuid4().hex[:6]}",
+            indication=Indication.VAGINISMUS,
+        )
+        db.session.add(patient)
+        db.session.commit()
+        return patient.id
+
+
+def test_clinician_builds_a_protocol_from_a_template(page: Page, live_server: LiveServer) -> None:
+    """From the patient's record a clinician picks the template for the patient's
+    indication, adjusts the first stage, starts the protocol, sees the plan with the
+    current stage marked, moves the patient up a stage with a reason, and opens the
+    printable instruction sheet; every page passes the accessibility checks."""
+    patient_id = new_patient(live_server)
+    sign_in(page, "physio@northside.example")
+    expect_path(page, "/patients/")
+    page.goto(f"/patients/{patient_id}")
+    page.get_by_role("link", name="Start a protocol or see earlier ones").click()
+
+    expect_path(page, f"/patients/{patient_id}/protocol/")
+    assert_accessible(page)
+    # Templates for the patient's indication come first.
+    first_row = page.get_by_role("row").nth(1)
+    expect(first_row).to_contain_text("Vaginismus: graded exposure")
+    first_row.get_by_role("link", name="Use").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Start a protocol for Robin Protocol")
+    assert_accessible(page)
+    page.locator("#stages-0-minutes").fill("5")
+    page.locator("#stages-0-technique_notes").fill("Start with 5 minutes; breathe slowly.")
+    page.get_by_role("button", name="Start protocol").last.click()
+
+    expect_path(page, f"/patients/{patient_id}/protocol/")
+    expect(page.get_by_text("was started")).to_be_visible()
+    current = page.locator("tr[aria-current='step']")
+    expect(current).to_contain_text("Current")
+    expect(current).to_contain_text("Size 1 (13 mm)")
+    expect(current).to_contain_text("5")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Move up a stage").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Move up a stage")
+    assert_accessible(page)
+    page.get_by_label("Reason").fill("Comfortable at size 1 in every session.")
+    page.get_by_role("button", name="Record").click()
+
+    expect(page.locator("tr[aria-current='step']")).to_contain_text("Size 2 (17 mm)")
+    expect(page.get_by_text("Comfortable at size 1 in every session.")).to_be_visible()
+    expect(page.get_by_text("The history matches its recorded fingerprints.")).to_be_visible()
+
+    page.get_by_role("link", name="Patient instruction sheet").click()
+    expect(page).to_have_title("Your session plan · Clinic workspace")
+    expect(page.get_by_role("heading", name="Stage 2 — you are here")).to_be_visible()
+    expect(page.get_by_text("go to emergency care")).to_be_visible()
+    assert_accessible(page)
