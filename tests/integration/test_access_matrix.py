@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask, url_for
+from sqlalchemy import select
 
 from clinic import create_app
 from clinic.access import policy_for
 from clinic.auth.services import issue_invitation
+from clinic.core.clock import clinic_today
 from clinic.extensions import db
-from clinic.models import User
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import Clinic, Patient, ProtocolTemplate, User
+from clinic.protocols.services import start_protocol
 from tests.conftest import World, act_as, config_for_tests
 
 ANONYMOUS = "anonymous"
@@ -35,8 +39,9 @@ ACTORS = [
 ]
 EVERYONE = set(ACTORS)
 
-# (endpoint, method) -> actors allowed. URLs name objects of clinic A: the patient record
-# of PATIENT and the staff account of CLINICIAN's colleague.
+# (endpoint, method) -> actors allowed. URLs name objects of clinic A (see `targets`): the
+# patient record and protocol of PATIENT, the account of CLINICIAN's colleague, a dilator
+# set, size and template of the clinic's library.
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("auth.index", "GET"): EVERYONE,
     ("auth.login", "GET"): EVERYONE,
@@ -62,11 +67,26 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.reactivate", "POST"): {ADMIN},
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("protocols.current", "GET"): {CLINICIAN},
+    ("protocols.detail", "GET"): {CLINICIAN},
+    ("protocols.start", "GET"): {CLINICIAN},
+    ("protocols.start", "POST"): {CLINICIAN},
+    ("protocols.revise", "GET"): {CLINICIAN},
+    ("protocols.revise", "POST"): {CLINICIAN},
+    ("protocols.change", "GET"): {CLINICIAN},
+    ("protocols.change", "POST"): {CLINICIAN},
+    ("protocols.instructions", "GET"): {CLINICIAN},
 }
 
 # Routes whose URL names an object of clinic A: the other clinic's staff must get 404
 # (not 403), so they cannot even learn that the object exists.
 SCOPED = {
+    "protocols.current",
+    "protocols.detail",
+    "protocols.start",
+    "protocols.revise",
+    "protocols.change",
+    "protocols.instructions",
     "patients.show",
     "patients.edit",
     "patients.invite",
@@ -122,45 +142,78 @@ def _actor_user_id(world: World, actor: str) -> int | None:
     }[actor]
 
 
-def _url(app: Flask, world: World, endpoint: str) -> str:
-    args: dict[str, object] = {}
+@pytest.fixture
+def targets(app: Flask, world: World) -> dict[str, object]:
+    """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
+    account and invitation token, a dilator set and size, a template."""
+    with app.app_context():
+        for clinic_id in (world.clinic_a, world.clinic_b):
+            seed_clinic_library(db.session.get(Clinic, clinic_id))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+        ).first()
+        patient = db.session.get(Patient, world.patient.patient_id)
+        protocol = start_protocol(
+            patient,
+            db.session.get(User, world.clinician.id),
+            name=template.name,
+            route=template.route,
+            stages=[stage.stage_values() for stage in template.stages],
+            start_stage=1,
+            start_on=clinic_today("Europe/London"),
+            today=clinic_today("Europe/London"),
+            template=template,
+        )
+        colleague = db.session.get(User, world.colleague.id)
+        colleague.password_hash = None  # an invited colleague who has not signed in yet
+        token = issue_invitation(colleague, created_by=None)
+        size = template.stages[0].dilator_size
+        db.session.commit()
+        return {
+            "patient_id": world.patient.patient_id,
+            "protocol_id": protocol.id,
+            "change": "advance",
+            "user_id": world.colleague.id,
+            "token": token,
+            "set_id": size.set_id,
+            "size_id": size.id,
+            "template_id": template.id,
+            "filename": "site.css",
+        }
+
+
+def _url(app: Flask, endpoint: str, targets: dict[str, object]) -> str:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    if "patient_id" in rule.arguments:
-        args["patient_id"] = world.patient.patient_id
-    if "user_id" in rule.arguments:
-        args["user_id"] = world.colleague.id
-    if "filename" in rule.arguments:
-        args["filename"] = "site.css"
-    if "token" in rule.arguments:
-        with app.app_context():
-            user = db.session.get(User, world.colleague.id)
-            user.password_hash = None  # an invited colleague who has not signed in yet
-            args["token"] = issue_invitation(user, created_by=None)
-            db.session.commit()
     with app.test_request_context():
-        return url_for(endpoint, **args)
+        return url_for(endpoint, **{name: targets[name] for name in rule.arguments})
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize(("endpoint", "method"), sorted(MATRIX))
-def test_access(app: Flask, client, world: World, endpoint: str, method: str, actor: str) -> None:
+def test_access(
+    app: Flask, client, world: World, targets, endpoint: str, method: str, actor: str
+) -> None:
     """Allowed actors reach the route; others are sent to sign in (anonymous), refused
     (403, wrong role) or told it does not exist (404, another clinic's object)."""
-    url = _url(app, world, endpoint)
+    url = _url(app, endpoint, targets)
     user_id = _actor_user_id(world, actor)
     if user_id is not None:
         act_as(client, user_id)
     response = client.post(url, data={}) if method == "POST" else client.get(url)
+    body = response.get_data()
     response.close()  # static files stream from an open file
 
     if actor in MATRIX[(endpoint, method)]:
-        assert response.status_code not in (403, 404, 405), response.status_code
+        # Reached the view: a page, a redirect after a change, or a form's own complaint
+        # about the empty submission; never a refusal, a sign-in or a CSRF failure.
+        assert response.status_code in (200, 302, 400), response.status_code
         assert "/login?next=" not in response.headers.get("Location", "")
+        assert b"This form has expired" not in body
     elif actor == ANONYMOUS:
         assert response.status_code == 302
         assert "/login?next=" in response.headers["Location"]
     elif endpoint in SCOPED and actor in (OTHER_CLINIC_CLINICIAN, OTHER_CLINIC_ADMIN):
-        role_fits = (actor == OTHER_CLINIC_CLINICIAN) == endpoint.startswith("patients.")
-        assert response.status_code == (404 if role_fits else 403)
+        staff_role = OTHER_CLINIC_ADMIN if endpoint.startswith("admin.") else OTHER_CLINIC_CLINICIAN
+        assert response.status_code == (404 if actor == staff_role else 403)
     else:
         assert response.status_code == 403
