@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -76,9 +77,17 @@ class WholeNumberField(_PlainParseError, IntegerField):
 
 
 class PlainNumberField(_PlainParseError, FloatField):
-    """A decimal number input whose parse error says what to type."""
+    """A decimal number input whose parse error says what to type. "nan" and "inf",
+    which Python would read as numbers and every range check would let through, are not
+    numbers here."""
 
     parse_error = "Enter a number, for example 12.5."
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(self.parse_error)
 
 
 def email_field(label: str = "Email") -> EmailField:

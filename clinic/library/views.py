@@ -1,25 +1,162 @@
-"""Clinician pages for the clinic's protocol templates."""
+"""Clinician pages for the clinic's protocol templates: list, read, create, edit, copy,
+retire and restore. Every template is loaded through the clinic-scoped loader."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Iterable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.domain.protocols import Route
 from clinic.extensions import db
+from clinic.library.forms import NEW_STAGE_DEFAULTS, EditTemplateForm, TemplateForm
+from clinic.library.queries import clinic_library, get_template_or_404
+from clinic.library.services import (
+    STALE_TEMPLATE_MESSAGE,
+    TemplateChangedError,
+    copy_template,
+    create_template,
+    restore_template,
+    retire_template,
+    update_template,
+)
 from clinic.models import ProtocolTemplate, Role
+from clinic.protocols.forms import ACTION_ADD_STAGE
+from clinic.protocols.plans import add_stage, check_plan, offer_sizes
 
 bp = Blueprint("library", __name__, url_prefix="/templates")
 
+clinicians_only = roles(Role.CLINICIAN)
+
 
 @bp.get("/")
-@roles(Role.CLINICIAN)
+@clinicians_only
 def index() -> str:
-    """The clinic's protocol templates."""
-    templates = db.session.scalars(
-        select(ProtocolTemplate)
-        .where(ProtocolTemplate.clinic_id == current_user.clinic_id)
-        .order_by(ProtocolTemplate.name)
-    ).all()
-    return render_template("library/index.html", templates=templates)
+    """The clinic's templates in use, by indication, and the retired ones."""
+    return render_template("library/index.html", library=clinic_library(current_user.clinic_id))
+
+
+@bp.get("/<int:template_id>")
+@clinicians_only
+def show(template_id: int) -> str:
+    """One template's whole plan, stage by stage."""
+    template = get_template_or_404(template_id, current_user.clinic_id)
+    return render_template("library/show.html", template=template)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@clinicians_only
+def new() -> Response | str:
+    """Write a new template."""
+    if request.method == "POST":
+        form = TemplateForm()
+    else:
+        form = TemplateForm(data={"stages": [NEW_STAGE_DEFAULTS]})
+    if _ready_to_save(form, keep_ids=()):
+        template = create_template(current_user.clinic_id, form.details())
+        db.session.commit()
+        flash(f"The template “{template.name}” was saved.", "success")
+        return redirect(url_for("library.show", template_id=template.id))
+    return _form_page(form, template=None)
+
+
+@bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
+@clinicians_only
+def edit(template_id: int) -> Response | str | tuple[str, int]:
+    """Change a template's details and stages (refused if someone saved it meanwhile)."""
+    template = get_template_or_404(template_id, current_user.clinic_id)
+    # On POST only what was submitted counts: a missing lock_version must not default to
+    # the current one and slip past the check.
+    form = EditTemplateForm() if request.method == "POST" else EditTemplateForm(obj=template)
+    if _ready_to_save(form, keep_ids=[stage.dilator_size_id for stage in template.stages]):
+        try:
+            update_template(template, form.details(), form.based_on_version())
+            db.session.commit()
+        except (TemplateChangedError, StaleDataError):
+            db.session.rollback()
+            form.form_errors.append(STALE_TEMPLATE_MESSAGE)
+            return _form_page(form, template=template), 409
+        flash(f"Your changes to “{template.name}” were saved.", "success")
+        return redirect(url_for("library.show", template_id=template.id))
+    return _form_page(form, template=template)
+
+
+@bp.post("/<int:template_id>/copy")
+@clinicians_only
+def copy(template_id: int) -> Response:
+    """Make an independent copy of a template and open it for editing."""
+    template = get_template_or_404(template_id, current_user.clinic_id)
+    duplicate = copy_template(template)
+    db.session.commit()
+    flash(
+        f"This is a copy of “{template.name}”. Rename it and change what differs, then save.",
+        "success",
+    )
+    return redirect(url_for("library.edit", template_id=duplicate.id))
+
+
+@bp.post("/<int:template_id>/retire")
+@clinicians_only
+def retire(template_id: int) -> Response:
+    """Take a template out of use; it is kept, and protocols started from it are unchanged."""
+    template = get_template_or_404(template_id, current_user.clinic_id)
+    if retire_template(template):
+        db.session.commit()
+        flash(
+            f"“{template.name}” was retired: it is no longer offered for new protocols. "
+            "Protocols already started from it keep their own copy of the plan.",
+            "success",
+        )
+    else:
+        flash(f"“{template.name}” was already retired.", "info")
+    return redirect(url_for("library.show", template_id=template.id))
+
+
+@bp.post("/<int:template_id>/restore")
+@clinicians_only
+def restore(template_id: int) -> Response:
+    """Put a retired template back in use."""
+    template = get_template_or_404(template_id, current_user.clinic_id)
+    if restore_template(template):
+        db.session.commit()
+        flash(f"“{template.name}” is back in use in the library.", "success")
+    else:
+        flash(f"“{template.name}” is already in use.", "info")
+    return redirect(url_for("library.show", template_id=template.id))
+
+
+def _ready_to_save(form: TemplateForm, keep_ids: Iterable[int]) -> bool:
+    """Whether a submitted template form may be saved: not an "Add a stage" request, and
+    valid both field by field and as a plan. Adds the stage in the former case."""
+    offer_sizes(form, current_user.clinic_id, keep_ids=keep_ids)
+    if request.method != "POST":
+        return False
+    if request.form.get("action") == ACTION_ADD_STAGE:
+        most = form.stages.max_entries
+        if most is not None and len(form.stages) >= most:
+            # FieldList refuses (with an assertion) to grow past its maximum.
+            form.form_errors.append(f"A template has at most {most} stages: none was added.")
+        else:
+            add_stage(form)
+        return False
+    if not form.validate_on_submit():
+        return False
+    return check_plan(
+        form,
+        current_user.clinic_id,
+        Route(form.route.data),
+        current_user.clinic.max_step_mm,
+    )
+
+
+def _form_page(form: TemplateForm, template: ProtocolTemplate | None) -> str:
+    return render_template(
+        "library/form.html",
+        form=form,
+        template=template,
+        max_step_mm=current_user.clinic.max_step_mm,
+    )

@@ -1,0 +1,71 @@
+"""Forms for the clinic's protocol templates: one to create, one to edit (with its lock)."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from clinic.core.forms import strip, text_length
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import Route
+from clinic.library.services import TemplateDetails
+from clinic.protocols.forms import PlanForm, route_field
+
+# What a new template's first stage starts with: the common ground of the default library
+# (daily, ten minutes, two weeks per size, suggest moving up at pain <= 3 over 6 sessions
+# with 80% adherence, red flag at 7/10). Clinicians change all of it.
+NEW_STAGE_DEFAULTS: dict[str, object] = {
+    "minutes": 10,
+    "sessions": 1,
+    "period": "day",
+    "min_days": 14,
+    "pain_ceiling": 3,
+    "last_n_sessions": 6,
+    "min_adherence_pct": 80,
+    "red_flag_pain": 7,
+}
+
+
+class TemplateForm(PlanForm):
+    """Create a protocol template: what it is for, and its ordered stages. (PlanForm is a
+    ClinicForm: text with invisible control characters is refused next to its field.)"""
+
+    name = StringField(
+        "Template name",
+        filters=[strip],
+        validators=[InputRequired("Give the template a name."), text_length(120)],
+    )
+    indication = SelectField(
+        "Indication",
+        choices=[SelectChoice(i.value, i.label) for i in Indication],
+        validators=[InputRequired("Choose an indication.")],
+        description=(
+            "Anal fissure: dilation is used only when the treating surgeon directs it; the "
+            "clinician confirms that when a patient's protocol is started."
+        ),
+    )
+    route = route_field()
+    description = TextAreaField("Description", filters=[strip], validators=[text_length(2000)])
+
+    def details(self) -> TemplateDetails:
+        """The validated input as plain values for the service."""
+        return TemplateDetails(
+            name=self.name.data,
+            indication=Indication(self.indication.data),
+            route=Route(self.route.data),
+            description=self.description.data or "",
+            stages=tuple(stage.stage_values() for stage in self.kept_stages()),
+        )
+
+
+class EditTemplateForm(TemplateForm):
+    """Change a template; `lock_version` is the version the editor was loaded from."""
+
+    lock_version = HiddenField()
+
+    def based_on_version(self) -> int | None:
+        """The template version this edit started from (None if the field was tampered with)."""
+        try:
+            return int(self.lock_version.data)
+        except (TypeError, ValueError):
+            return None
