@@ -8,7 +8,7 @@ PORT ?= 5000
 DEV := CLINIC_ENV=development
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint install system-deps browser-deps clean
+.PHONY: run test lint install system-deps browser-deps bench clean
 
 ## install: create .venv and install the app with its test tools
 install: $(VENV)/.installed
@@ -51,6 +51,13 @@ system-deps:
 tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
+
+## bench: throughput of the caseload list and a protocol page against a trivial endpoint
+## (gunicorn + wrk, 1,000 patients); prints req/s, latency and the ratio to the baseline
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "Install wrk (apt-get install wrk) to run the benchmark." >&2; exit 1; }
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/e2e/node_modules .pytest_cache .ruff_cache

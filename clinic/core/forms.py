@@ -30,16 +30,22 @@ def _leaf_fields(fields: object) -> Iterator[Field]:
 
 
 class ClinicForm(FlaskForm):
-    """Base of every form: besides each field's own rules, text containing invisible
-    control characters is refused next to its field."""
+    """Base of every form: text containing invisible control characters is refused next
+    to its field before any other rule runs (some rules query the database, and
+    PostgreSQL cannot even compare text that holds a NUL)."""
 
     def validate(self, extra_validators: object = None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in _leaf_fields(self):
-            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
-                field.errors = [*field.errors, CONTROL_CHARACTER_MESSAGE]
-                valid = False
-        return valid
+        tainted = [
+            field
+            for field in _leaf_fields(self)
+            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data)
+        ]
+        if not tainted:
+            return super().validate(extra_validators)
+        for field in tainted:
+            field.errors = [CONTROL_CHARACTER_MESSAGE]
+        self._errors = None  # recomputed from the fields on next access
+        return False
 
 
 def strip(value: object) -> object:
