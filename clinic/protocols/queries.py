@@ -8,7 +8,6 @@ from sqlalchemy.orm import selectinload
 from clinic.domain.protocols import Event, ProtocolStatus
 from clinic.extensions import db
 from clinic.models import (
-    DilatorSize,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -19,8 +18,7 @@ from clinic.models import (
 _FULL = (
     selectinload(Protocol.versions)
     .selectinload(ProtocolVersion.stages)
-    .selectinload(ProtocolStage.dilator_size)
-    .selectinload(DilatorSize.dilator_set),
+    .selectinload(ProtocolStage.dilator_size),
     selectinload(Protocol.versions).selectinload(ProtocolVersion.created_by),
     selectinload(Protocol.events).selectinload(ProtocolEvent.created_by),
 )

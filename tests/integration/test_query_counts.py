@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Clinic, Role
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import Clinic, Patient, ProtocolTemplate, Role, User
+from clinic.protocols.queries import get_protocol_or_404
+from clinic.protocols.services import record_event, start_protocol
 from tests.conftest import World, act_as
 from tests.support.factories import make_patient, make_user
 from tests.support.queries import count_queries
@@ -58,3 +65,51 @@ def test_staff_list_query_count_is_constant(app: Flask, client, world: World) ->
             make_user(clinic, Role.CLINICIAN)
         db.session.commit()
     assert queries_for(app, client, "/admin/staff") == small
+
+
+def test_protocol_page_query_count_does_not_grow_with_history(
+    app: Flask, client, world: World
+) -> None:
+    """The protocol page loads its whole history in a fixed number of queries: 2 or 20
+    recorded decisions cost the same (no query per event, version or stage)."""
+    with app.app_context():
+        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
+        template = db.session.scalars(
+            db.select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+        ).first()
+        today = clinic_today("Europe/London")
+        clinician = db.session.get(User, world.clinician.id)
+        protocol = start_protocol(
+            db.session.get(Patient, world.patient.patient_id),
+            clinician,
+            name="p",
+            route=template.route,
+            stages=[s.stage_values() for s in template.stages],
+            start_stage=1,
+            start_on=today - timedelta(days=100),
+            today=today,
+        )
+        db.session.commit()
+        protocol_id = protocol.id
+
+    def add_holds(n: int, first_day: int) -> None:
+        with app.app_context():
+            p = get_protocol_or_404(protocol_id, world.patient.patient_id, world.clinic_a)
+            for i in range(n):
+                record_event(
+                    p,
+                    EventKind.HOLD,
+                    db.session.get(User, world.colleague.id),
+                    expected_lock=str(p.lock_version),
+                    reason="Hold",
+                    effective_on=today - timedelta(days=first_day - i),
+                    today=today,
+                )
+            db.session.commit()
+
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/protocol/"
+    add_holds(1, 90)
+    few = queries_for(app, client, url)
+    add_holds(18, 80)
+    assert queries_for(app, client, url) == few
