@@ -12,6 +12,8 @@ Environment variables:
 - `CLINIC_DATABASE_URL`: SQLAlchemy URL. Defaults to a SQLite file in the instance folder;
   `postgresql+psycopg://user@host/db` is the production choice.
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
+- `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
+  people are built on; without it they use the address of the request.
 """
 
 from __future__ import annotations
@@ -86,4 +88,7 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         # Tests lower them: hashing strength is argon2's business, not our suite's.
         "PASSWORD_HASH_PARAMS": {},
         "PATIENTS_PER_PAGE": 25,
+        # Links sent to people (invitations) are built on this address when set, never on
+        # whatever Host header a request arrived with.
+        "CLINIC_BASE_URL": os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/"),
     }

@@ -15,6 +15,7 @@ from clinic.admin.services import (
     reissue_staff_invitation,
     set_staff_active,
 )
+from clinic.core.links import external_url
 from clinic.extensions import db
 from clinic.models import Role, User
 
@@ -27,7 +28,7 @@ def _invitation_page(token: str, user: User) -> str:
     # Shown once: only the token's hash is stored, so this page cannot be recreated.
     return render_template(
         "shared/invitation_link.html",
-        link=url_for("auth.accept", token=token, _external=True),
+        link=external_url("auth.accept", token=token),
         person=user.full_name,
         user=user,
         back_url=url_for("admin.staff"),

@@ -69,6 +69,11 @@ class Patient(db.Model):
     )
 
     @property
+    def greeting_name(self) -> str:
+        """The first word of the name, for a friendly greeting in the portal."""
+        return self.full_name.split()[0] if self.full_name.strip() else self.full_name
+
+    @property
     def indication_label(self) -> str:
         """The indication as a clinician reads it, with the free text for "other"."""
         if self.indication is Indication.OTHER:

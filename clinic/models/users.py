@@ -61,6 +61,20 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def role_label(self) -> str:
+        """The role as colleagues read it."""
+        return {"admin": "Administrator", "clinician": "Clinician", "patient": "Patient"}[
+            self.role.value
+        ]
+
+    @property
+    def account_status(self) -> str:
+        """Deactivated, Invited (no password chosen yet) or Active, in words."""
+        if not self.active:
+            return "Deactivated"
+        return "Active" if self.has_password else "Invited"
+
+    @property
     def has_password(self) -> bool:
         """Whether the account has been claimed (an invitation accepted)."""
         return self.password_hash is not None

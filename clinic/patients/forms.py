@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from clinic.core.clock import clinic_today
 from clinic.core.forms import (
     ClinicForm,
     PlainDateField,
@@ -15,7 +17,6 @@ from clinic.core.forms import (
 )
 from clinic.domain.indications import Indication
 from clinic.models import PatientStatus, User
-from clinic.models.types import utcnow
 from clinic.patients.queries import identifier_taken
 from clinic.patients.services import PatientDetails
 
@@ -79,7 +80,8 @@ class PatientForm(ClinicForm):
         ]
 
     def validate_date_of_birth(self, field: PlainDateField) -> None:
-        if field.data and not is_plausible_birth_date(field.data, utcnow().date()):
+        today = clinic_today(current_user.clinic.timezone)
+        if field.data and not is_plausible_birth_date(field.data, today):
             raise ValidationError("The date of birth must be in the past (and after 1900).")
 
     def validate_clinic_identifier(self, field: StringField) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.core.links import external_url
 from clinic.core.requests import page_number
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
@@ -119,7 +120,7 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
             # Shown once: only the token's hash is stored, so this page cannot be recreated.
             return render_template(
                 "shared/invitation_link.html",
-                link=url_for("auth.accept", token=token, _external=True),
+                link=external_url("auth.accept", token=token),
                 person=patient.full_name,
                 user=patient.user,
                 back_url=url_for("patients.show", patient_id=patient.id),

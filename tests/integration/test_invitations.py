@@ -231,3 +231,19 @@ def test_only_a_hash_of_the_token_is_stored(app: Flask, client, world: World) ->
     with app.app_context():
         stored = db.session.scalars(select(Invitation.token_hash)).one()
     assert token not in stored and len(stored) == 64
+
+
+def test_links_use_the_configured_public_address(
+    app: Flask, client, world: World, monkeypatch
+) -> None:
+    """With CLINIC_BASE_URL set, invitation links point there rather than at the address
+    the request came to (so a forged Host header cannot redirect a patient's link)."""
+    monkeypatch.setitem(app.config, "CLINIC_BASE_URL", "https://diary.example.org")
+    act_as(client, world.clinician.id)
+    response = client.post(
+        f"/patients/{world.offline_patient_id}/invitation",
+        data={"email": "host@example.org"},
+    )
+    html = response.get_data(as_text=True)
+    assert 'value="https://diary.example.org/invitation/' in html
+    assert "clinic.test/invitation" not in html

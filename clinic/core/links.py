@@ -1,0 +1,13 @@
+"""Links that leave the app (sent to people by email, letter or message)."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link to `endpoint`, on the configured public address when there is one."""
+    base = current_app.config.get("CLINIC_BASE_URL", "")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
