@@ -40,9 +40,13 @@ class StaffInvitationForm(ClinicForm):
         validators=[InputRequired("Choose a role.")],
     )
 
+    def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._clinic_id = clinic_id
+
     def validate_email(self, field: StringField) -> None:
-        if field.data and email_in_use(field.data):
-            raise ValidationError("An account with this email address already exists.")
+        if field.data and email_in_use(field.data, self._clinic_id):
+            raise ValidationError("An account at this clinic already uses this email address.")
 
 
 class ClinicSettingsForm(ClinicForm):

@@ -46,7 +46,7 @@ def staff() -> str:
 @admins_only
 def invite() -> Response | str:
     """Invite a clinician or administrator; the link is shown to copy and send."""
-    form = StaffInvitationForm()
+    form = StaffInvitationForm(clinic_id=current_user.clinic_id)
     if form.validate_on_submit():
         user, token = invite_staff(
             current_user.clinic,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, RadioField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from clinic.core.forms import ClinicForm
@@ -22,6 +22,12 @@ class LoginForm(ClinicForm):
         validators=[InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class ChooseAccountForm(ClinicForm):
+    """Which clinic's account to use, when one sign-in matched several."""
+
+    account = RadioField("Continue as", validators=[InputRequired("Choose an account.")])
 
 
 class ChoosePasswordForm(ClinicForm):

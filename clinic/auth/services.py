@@ -21,16 +21,31 @@ class InvitationAlreadyUsed(Exception):
     """The invitation was used by another request a moment ago."""
 
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
-    """The active account with this email and password, or None (whatever was wrong)."""
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    password_hash = user.password_hash if user is not None else None
-    if not verify_password(password_hash, password) or user is None or not user.active:
-        return None
-    if needs_rehash(password_hash):  # parameters were raised since this hash was made
-        user.password_hash = hash_password(password)
+def authenticate(email: str, password: str) -> list[User]:
+    """The active accounts with this email whose password matches: usually one, none
+    whatever was wrong, several when one person has accounts at several clinics."""
+    candidates = db.session.scalars(
+        select(User)
+        .where(
+            User.email == normalise_email(email),
+            User.active,
+            User.password_hash.is_not(None),
+        )
+        .order_by(User.id)
+    ).all()
+    if not candidates:
+        verify_password(None, password)  # spend the time of a check all the same
+        return []
+    matched = [user for user in candidates if verify_password(user.password_hash, password)]
+    for user in matched:
+        if needs_rehash(user.password_hash):  # parameters were raised since this hash
+            user.password_hash = hash_password(password)
+    return matched
+
+
+def record_sign_in(user: User, now: datetime | None = None) -> None:
+    """Note when the account last signed in (shown to the clinic's admins)."""
     user.last_login_at = now or utcnow()
-    return user
 
 
 def set_password(user: User, password: str) -> None:

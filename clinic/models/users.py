@@ -35,9 +35,11 @@ class User(UserMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
-    # Stored lower-cased (see `normalise_email`), so a plain unique constraint is
-    # case-insensitive on every engine; the CHECK keeps any other writer honest.
-    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    # Stored lower-cased (see `normalise_email`), so the unique constraint below is
+    # case-insensitive on every engine; the CHECK keeps any other writer honest. Unique
+    # per clinic, not globally: otherwise inviting an address would tell one clinic that
+    # the person has an account (is a patient) at another.
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), index=True)
     full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
     role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "role"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
@@ -50,7 +52,10 @@ class User(UserMixin, db.Model):
 
     clinic: so.Mapped[Clinic] = so.relationship()
 
-    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.UniqueConstraint("clinic_id", "email", name="uq_users_clinic_email"),
+    )
 
     @so.validates("email")
     def _normalise(self, _key: str, value: str) -> str:

@@ -78,7 +78,8 @@ def identifier_taken(clinic_id: int, identifier: str, except_patient_id: int | N
     return db.session.scalar(stmt.limit(1)) is not None
 
 
-def email_in_use(email: str) -> bool:
-    """Whether any account already signs in with this email (compared without case)."""
-    stmt = select(User.id).where(User.email == normalise_email(email)).limit(1)
-    return db.session.scalar(stmt) is not None
+def email_in_use(email: str, clinic_id: int) -> bool:
+    """Whether an account of this clinic already signs in with this email (compared
+    without case). Other clinics' accounts are none of this clinic's business."""
+    stmt = select(User.id).where(User.email == normalise_email(email), User.clinic_id == clinic_id)
+    return db.session.scalar(stmt.limit(1)) is not None

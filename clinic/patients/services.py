@@ -32,10 +32,8 @@ class PortalInvitationError(ValueError):
     """The invitation cannot be issued; the message says why in plain words."""
 
 
-# Emails sign in across clinics, so say no more than that this one cannot be used: never
-# whose it is or where.
 EMAIL_UNAVAILABLE = (
-    "This email address cannot be used for a new portal account. "
+    "Another account at this clinic already uses this email address. "
     "Ask the patient for another address."
 )
 
@@ -62,7 +60,7 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
     """Give the patient a portal login (if they have none) and a fresh invitation token."""
     user = patient.user
     if user is None:
-        if email_in_use(email):
+        if email_in_use(email, patient.clinic_id):
             raise PortalInvitationError(EMAIL_UNAVAILABLE)
         user = User(
             clinic_id=patient.clinic_id,
@@ -76,7 +74,7 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
     elif user.has_password:
         raise PortalInvitationError("This patient already uses the portal.")
     elif user.email != normalise_email(email):
-        if email_in_use(email):
+        if email_in_use(email, patient.clinic_id):
             raise PortalInvitationError(EMAIL_UNAVAILABLE)
         user.email = email  # a corrected address before the patient has signed in
     return issue_invitation(user, created_by=invited_by)

@@ -46,6 +46,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("auth.index", "GET"): EVERYONE,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,
+    ("auth.choose_account", "GET"): EVERYONE,
+    ("auth.choose_account", "POST"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE - {ANONYMOUS},
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,

@@ -35,13 +35,31 @@ def test_staff_invitation_is_validated(client, world: World, data: dict, message
 
 
 def test_duplicate_staff_email_is_refused(client, world: World) -> None:
-    """An email that already has an account (any case) cannot be invited again."""
+    """An email that already has an account at this clinic (any case) is refused."""
     act_as(client, world.admin.id)
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "Dup", "email": world.colleague.email.upper(), "role": "clinician"},
     )
-    assert "already exists" in response.get_data(as_text=True)
+    assert "An account at this clinic already uses this email address." in response.get_data(
+        as_text=True
+    )
+
+
+def test_other_clinics_accounts_are_not_revealed(client, world: World) -> None:
+    """Inviting an address that has an account at another clinic (here a patient's)
+    simply works: the form never tells one clinic who has an account elsewhere."""
+    act_as(client, world.admin.id)
+    response = client.post(
+        "/admin/staff/new",
+        data={
+            "full_name": "Same Person",
+            "email": world.other_clinic_patient.email,
+            "role": "clinician",
+        },
+    )
+    assert response.status_code == 200
+    assert "/invitation/" in response.get_data(as_text=True)
 
 
 def test_deactivate_and_reactivate(app: Flask, client, world: World) -> None:

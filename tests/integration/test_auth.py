@@ -7,8 +7,9 @@ import pytest
 from flask import Flask
 
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Clinic, Role, User
 from tests.conftest import FAST_HASHING, World, act_as, sign_in
+from tests.support.factories import PASSWORD, make_user
 
 GENERIC_FAILURE = "Those details did not match an active account"
 
@@ -164,3 +165,45 @@ def test_password_is_stored_as_argon2id(app: Flask, world: World) -> None:
         stored = db.session.get(User, world.clinician.id).password_hash
     assert stored.startswith("$argon2id$")
     assert "correct horse" not in stored
+
+
+def _second_account(app: Flask, world: World, password: str) -> int:
+    """The clinic-A patient's email also used by a clinician account at clinic B."""
+    with app.app_context():
+        clinic_b = db.session.get(Clinic, world.clinic_b)
+        user = make_user(clinic_b, Role.CLINICIAN, email=world.patient.email, password=password)
+        db.session.commit()
+        return user.id
+
+
+def test_same_email_at_two_clinics_signs_in_by_password(app: Flask, client, world: World) -> None:
+    """One address with accounts at two clinics: the password decides which one opens."""
+    _second_account(app, world, "another long passphrase")
+    assert sign_in(client, world.patient.email).headers["Location"] == "/diary/"
+    other = app.test_client()
+    response = sign_in(other, world.patient.email, "another long passphrase")
+    assert response.headers["Location"] == "/patients/"
+
+
+def test_same_email_and_password_at_two_clinics_asks_which(
+    app: Flask, client, world: World
+) -> None:
+    """When both accounts share the password, the person chooses the clinic (they proved
+    who they are, so seeing their own clinics' names is fine); nothing else is accepted."""
+    second = _second_account(app, world, PASSWORD)
+    response = sign_in(client, world.patient.email)
+    assert response.headers["Location"] == "/login/clinic"
+    page = client.get("/login/clinic").get_data(as_text=True)
+    assert "Clinic A (patient)" in page and "Clinic B (clinician)" in page
+    assert client.get("/patients/").status_code == 302  # not signed in yet
+    forged = client.post("/login/clinic", data={"account": str(world.other_clinician.id)})
+    assert "Not a valid choice" in forged.get_data(as_text=True)
+    chosen = client.post("/login/clinic", data={"account": str(second)})
+    assert chosen.headers["Location"] == "/patients/"
+    assert client.get("/patients/").status_code == 200
+    assert client.get("/login/clinic").headers["Location"] == "/"
+
+
+def test_choosing_without_signing_in_goes_nowhere(client) -> None:
+    """The choice page is useless without a matching sign-in just before it."""
+    assert client.get("/login/clinic").headers["Location"] == "/"

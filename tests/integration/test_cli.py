@@ -37,7 +37,7 @@ def test_create_admin_starts_a_clinic(app: Flask) -> None:
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.email == "boss@harbour.example"))
         assert admin.role is Role.ADMIN and admin.clinic.name == "Harbour Physio"
-        assert authenticate("boss@harbour.example", "a long enough passphrase") is not None
+        assert authenticate("boss@harbour.example", "a long enough passphrase") == [admin]
 
 
 def test_create_admin_prompts_for_the_password(app: Flask) -> None:
@@ -90,8 +90,8 @@ def test_seed_demo_fills_an_empty_database(app: Flask) -> None:
     }
     with app.app_context():
         for email, role in expected.items():
-            user = authenticate(email, DEMO_PASSWORD)
-            assert user is not None and user.role is role, email
+            [user] = authenticate(email, DEMO_PASSWORD)
+            assert user.role is role, email
         northside = db.session.scalar(
             select(Clinic).where(Clinic.name == "Northside Pelvic Health")
         )

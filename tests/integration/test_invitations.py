@@ -138,22 +138,37 @@ def test_invitation_email_is_validated(client, world: World, email: str, message
 
 
 @pytest.mark.parametrize("transform", [str, str.upper])
-def test_email_of_another_account_cannot_be_reused(
+def test_email_of_another_account_here_cannot_be_reused(
     app: Flask, client, world: World, transform
 ) -> None:
-    """An email that already signs in (here: another clinic's patient), in any letter
-    case, is refused with a message that does not say where the account is; nothing is
-    created."""
+    """An email that already signs in at this clinic, in any letter case, is refused
+    with a plain message; nothing is created."""
     act_as(client, world.clinician.id)
-    email = transform(world.other_clinic_patient.email)
-    response = invite_patient(client, world.offline_patient_id, email)
-    html = response.get_data(as_text=True)
+    response = invite_patient(
+        client, world.offline_patient_id, transform(world.other_patient.email)
+    )
     assert response.status_code == 400
-    assert "cannot be used for a new portal account" in html
-    assert "Clinic B" not in html
+    assert "Another account at this clinic already uses this email address." in (
+        response.get_data(as_text=True)
+    )
     with app.app_context():
         assert db.session.get(Patient, world.offline_patient_id).user is None
         assert db.session.scalars(select(Invitation)).all() == []
+
+
+def test_another_clinics_patient_is_not_revealed(app: Flask, client, world: World) -> None:
+    """Inviting an address that belongs to a patient of another clinic works like any
+    other address: nothing tells this clinic that the person is a patient elsewhere, and
+    the two accounts stay separate."""
+    act_as(client, world.clinician.id)
+    response = invite_patient(client, world.offline_patient_id, world.other_clinic_patient.email)
+    assert response.status_code == 200
+    assert "/invitation/" in response.get_data(as_text=True)
+    with app.app_context():
+        accounts = db.session.scalars(
+            select(User).where(User.email == world.other_clinic_patient.email)
+        ).all()
+        assert sorted(u.clinic_id for u in accounts) == [world.clinic_a, world.clinic_b]
 
 
 def test_patient_already_on_portal_is_not_reinvited(client, world: World) -> None:
