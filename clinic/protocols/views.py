@@ -25,6 +25,7 @@ from clinic.protocols.forms import (
     StartProtocolForm,
 )
 from clinic.protocols.plans import add_stage, check_plan, offer_sizes
+from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import (
     get_protocol_or_404,
     get_usable_template,
@@ -96,11 +97,9 @@ def detail(patient_id: int, protocol_id: int) -> str:
 
 def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protocol]) -> str:
     today = _today()
-    events = timeline(protocol)
-    now = in_force_on(events, today)
-    # Before a future start date, show the plan that will start.
-    shown = version(protocol, now.version if now else events[-1].version)
-    asked_day, asked = _in_force_lookup(events)
+    prescription = prescription_on(protocol, today)
+    now, shown = prescription.state, prescription.version
+    asked_day, asked = _in_force_lookup(timeline(protocol))
     return render_template(
         "protocols/show.html",
         patient=patient,
@@ -301,14 +300,11 @@ def instructions(patient_id: int, protocol_id: int) -> str:
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
     today = _today()
-    now = in_force_on(timeline(protocol), today)
-    shown = version(protocol, now.version if now else protocol.events[-1].version_number)
+    prescription = prescription_on(protocol, today)
     return render_template(
         "protocols/instructions.html",
         patient=patient,
-        protocol=protocol,
-        shown=shown,
-        stage_now=now.stage if now else protocol.events[-1].stage,
+        prescription=prescription,
         clinic=current_user.clinic,
         today=today,
     )

@@ -54,6 +54,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("health.healthz", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.plan", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.safety", "GET"): {PATIENT, OTHER_PATIENT},
     ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
@@ -184,17 +186,20 @@ def targets(app: Flask, world: World) -> dict[str, object]:
         template = db.session.scalars(
             select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
         ).first()
-        patient = db.session.get(Patient, world.patient.patient_id)
-        protocol = start_protocol(
-            patient,
-            db.session.get(User, world.clinician.id),
-            name=template.name,
-            route=template.route,
-            stages=[stage.stage_values() for stage in template.stages],
-            start_stage=1,
-            start_on=clinic_today("Europe/London"),
-            today=clinic_today("Europe/London"),
-            template=template,
+        # Both portal patients have a protocol, so their plan pages exist.
+        protocol, _ = (
+            start_protocol(
+                db.session.get(Patient, patient_id),
+                db.session.get(User, world.clinician.id),
+                name=template.name,
+                route=template.route,
+                stages=[stage.stage_values() for stage in template.stages],
+                start_stage=1,
+                start_on=clinic_today("Europe/London"),
+                today=clinic_today("Europe/London"),
+                template=template,
+            )
+            for patient_id in (world.patient.patient_id, world.other_patient.patient_id)
         )
         colleague = db.session.get(User, world.colleague.id)
         colleague.password_hash = None  # an invited colleague who has not signed in yet

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from clinic.core.clock import clinic_today
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, Role
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role, User
+from clinic.protocols.services import record_event, start_protocol
 from tests.conftest import World, act_as
 from tests.support.factories import make_user
 
@@ -48,3 +56,114 @@ def test_login_without_a_record_gets_not_found(app: Flask, client, world: World)
         assert db.session.scalar(select(Patient).where(Patient.user_id == orphan_id)) is None
     act_as(client, orphan_id)
     assert client.get("/diary/").status_code == 404
+
+
+@pytest.fixture
+def on_protocol(app: Flask, world: World) -> int:
+    """The world's first patient on the vaginismus template, started 20 days ago at
+    stage 1 and moved up to stage 2 five days ago; returns the protocol id."""
+    with app.app_context():
+        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(
+                ProtocolTemplate.clinic_id == world.clinic_a,
+                ProtocolTemplate.indication == Indication.VAGINISMUS,
+            )
+        ).one()
+        today = clinic_today("Europe/London")
+        clinician = db.session.get(User, world.clinician.id)
+        protocol = start_protocol(
+            db.session.get(Patient, world.patient.patient_id),
+            clinician,
+            name=template.name,
+            route=template.route,
+            stages=[s.stage_values() for s in template.stages],
+            start_stage=1,
+            start_on=today - timedelta(days=20),
+            today=today,
+            template=template,
+        )
+        record_event(
+            protocol,
+            EventKind.ADVANCE,
+            clinician,
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=5),
+            today=today,
+            reason="Ready",
+        )
+        db.session.commit()
+        return protocol.id
+
+
+def test_today_shows_the_current_stage_in_plain_words(client, world: World, on_protocol) -> None:
+    """The patient sees what to do now: stage, dilator, minutes, how often, technique."""
+    act_as(client, world.patient.id)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "Stage 2 of 7" in html
+    assert "Size 2 (17 mm)" in html and "10 minutes" in html and "once a day" in html
+    assert "lubricant" in html
+    assert 'href="/diary/safety"' in html and 'href="/diary/plan"' in html
+
+
+def test_paused_plan_says_so_and_why(app: Flask, client, world: World, on_protocol) -> None:
+    """A paused plan is shown as paused, with the clinician's reason and resume date."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, on_protocol)
+        today = clinic_today("Europe/London")
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today,
+            today=today,
+            reason="Rest until your follow-up appointment.",
+            resume_on=today + timedelta(days=10),
+        )
+        db.session.commit()
+        resume = (today + timedelta(days=10)).strftime("%A %d %B")
+    act_as(client, world.patient.id)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "Your plan is paused" in html and resume in html
+    assert "Rest until your follow-up appointment." in html
+
+
+def test_whole_plan_and_safety_pages(client, world: World, on_protocol) -> None:
+    """The plan page lists every stage with the current one marked; the safety page gives
+    the stop signal, bleeding advice, the stuck-device steps and the clinic's phone."""
+    act_as(client, world.patient.id)
+    plan = client.get("/diary/plan").get_data(as_text=True)
+    assert plan.count("<h2>Stage ") == 7 and "Stage 2 — you are here" in plan
+    safety = client.get("/diary/safety").get_data(as_text=True)
+    for text in (
+        "sudden pain is a signal to stop",
+        "bleeding lasts more than a few minutes",
+        "bear down gently",
+        "go to emergency care",
+        "0100 000 000",
+    ):
+        assert text in safety
+
+
+def test_patient_without_a_plan_gets_no_plan_page(client, world: World) -> None:
+    """Without a protocol the Today page says so calmly and the plan page is not found."""
+    act_as(client, world.other_patient.id)
+    assert "has not set up your session plan" in client.get("/diary/").get_data(as_text=True)
+    assert client.get("/diary/plan").status_code == 404
+
+
+def test_another_patients_plan_never_shows(client, world: World, on_protocol) -> None:
+    """The second patient of the clinic sees none of the first patient's plan."""
+    act_as(client, world.other_patient.id)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "Stage 2 of 7" not in html
+
+
+def test_portal_pages_have_discreet_titles(client, world: World, on_protocol) -> None:
+    """No portal page title names the therapy or the body."""
+    act_as(client, world.patient.id)
+    for url in ("/diary/", "/diary/plan", "/diary/safety"):
+        title = client.get(url).get_data(as_text=True).split("<title>")[1].split("</title>")[0]
+        for word in ("dilat", "vagin", "pelvic", "anal", "sexual"):
+            assert word not in title.lower(), (url, title)
