@@ -69,6 +69,31 @@ def test_patient_lands_on_discreet_diary_on_a_phone(phone_page: Page) -> None:
     assert_accessible(page)
 
 
+def test_patient_reads_todays_stage_plan_and_safety_on_a_phone(phone_page: Page) -> None:
+    """On a phone, a patient in the maintenance phase sees today's stage in plain words,
+    opens the whole plan, and reaches the safety guidance in one tap from the header;
+    every page is discreet, fits the screen and passes the accessibility checks."""
+    page = phone_page
+    sign_in(page, "avery.quinn@example.org")
+    expect_path(page, "/diary/")
+    expect(page.get_by_text("Stage 6 of 6")).to_be_visible()
+    expect(page.get_by_text("This routine has no end date")).to_be_visible()
+
+    page.get_by_role("link", name="See your whole plan").click()
+    expect_path(page, "/diary/plan")
+    expect(page.get_by_role("heading", name="Stage 6 — you are here")).to_be_visible()
+    assert_discreet_title(page)
+    assert_no_horizontal_scrolling(page)
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Staying safe").click()
+    expect_path(page, "/diary/safety")
+    expect(page.get_by_text("go to emergency care")).to_be_visible()
+    assert_discreet_title(page)
+    assert_no_horizontal_scrolling(page)
+    assert_accessible(page)
+
+
 def test_admin_lands_on_staff_list(page: Page) -> None:
     """An administrator signs in and lands on the clinic's staff list."""
     sign_in(page, "admin@northside.example")
