@@ -10,7 +10,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField
 from wtforms.fields import FieldList, FormField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length, StopValidation
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
@@ -18,15 +18,43 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
 
 
-def _leaf_fields(fields: object) -> Iterator[Field]:
+def leaf_fields(fields: object) -> Iterator[Field]:
+    """Every input field of a form, descending into field lists and nested forms."""
     for field in fields:
         if isinstance(field, FieldList):
             for entry in field.entries:
-                yield from _leaf_fields([entry])
+                yield from leaf_fields([entry])
         elif isinstance(field, FormField):
-            yield from _leaf_fields(field.form)
+            yield from leaf_fields(field.form)
         else:
             yield field
+
+
+def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
+    """Every error of a form as (field id to link to, label, message), stage fields named
+    "Stage n, <label>"; the error summary at the top of a form lists these."""
+    items: list[tuple[str, str, str]] = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        if isinstance(field, FieldList):
+            # Plan-level messages link to the list's heading (id "<name>-heading").
+            items += [
+                (f"{field.id}-heading", field.label.text, e)
+                for e in field.errors
+                if isinstance(e, str)
+            ]
+            for number, entry in enumerate(field.entries, start=1):
+                prefix = f"Stage {number}: "
+                for sub in leaf_fields(entry.form):
+                    # Plan-rule messages start with "Stage n: ", which the label already says.
+                    messages = [e.removeprefix(prefix) for e in sub.errors]
+                    if messages:
+                        text = " ".join(m[:1].upper() + m[1:] for m in messages)
+                        items.append((sub.id, f"Stage {number}, {sub.label.text}", text))
+        elif field.errors:
+            items.append((field.id, field.label.text, " ".join(field.errors)))
+    return items
 
 
 class ClinicForm(FlaskForm):
@@ -37,7 +65,7 @@ class ClinicForm(FlaskForm):
     def validate(self, extra_validators: object = None) -> bool:
         tainted = [
             field
-            for field in _leaf_fields(self)
+            for field in leaf_fields(self)
             if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data)
         ]
         if not tainted:
@@ -64,10 +92,18 @@ class _PlainParseError:
     parse_error = "Check this value."
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and not valuelist[0].strip():
+            self.data = None  # empty: for InputRequired / Optional to judge, not a typo
+            return
         try:
             super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as exc:
             raise ValueError(self.parse_error) from exc
+
+    def pre_validate(self, form: object) -> None:
+        # One message for one slip: after a parse error the range checks have nothing to say.
+        if self.process_errors:  # type: ignore[attr-defined]
+            raise StopValidation()
 
 
 class PlainDateField(_PlainParseError, DateField):

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_login import current_user
 
 from clinic.access import HOME_ENDPOINTS
+from clinic.core.forms import error_items
 from clinic.models import Role
 
 # Titles and headings may be read from across a room or from browser history: the name a
@@ -31,6 +32,7 @@ def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
 def register_template_helpers(app: Flask) -> None:
     """Expose the brand, the home endpoints and the clinic_time filter to Jinja."""
     app.add_template_filter(clinic_time)
+    app.add_template_global(error_items)
 
     @app.context_processor
     def site_context() -> dict[str, object]:

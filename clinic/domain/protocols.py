@@ -157,7 +157,7 @@ def plan_problems(
                     "dilator_size_id",
                     f"Stage {number}: the dilator ({stage.diameter_mm:g} mm) is smaller than "
                     f"stage {i}'s ({previous:g} mm). Sizes never go down from one stage to the "
-                    "next; to step back, change the patient's current stage instead.",
+                    "next.",
                 )
             )
         elif needs_jump_confirmation(previous, stage.diameter_mm, max_step_mm) and not (
@@ -262,6 +262,9 @@ class Event:
     version: int
     stage: int  # 1-based stage number in that version
     resume_on: date | None = None  # for a pause with a planned end
+    # The diameter of the stage's dilator, when known: a plan change that renumbers
+    # stages but keeps the patient on the same device does not restart "days at stage".
+    device_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -283,14 +286,15 @@ def in_force_on(events: Sequence[Event], day: date) -> InForce | None:
     """
     status: ProtocolStatus | None = None
     version = stage = 0
+    device_mm: float | None = None
     stage_since = day
     resume_on: date | None = None
     for event in events:
         if event.effective_on > day:
             break
-        if event.kind is EventKind.START or event.stage != stage:
+        if event.kind is EventKind.START or _moved(event, stage, device_mm):
             stage_since = event.effective_on
-        version, stage = event.version, event.stage
+        version, stage, device_mm = event.version, event.stage, event.device_mm
         if event.kind is EventKind.PAUSE:
             resume_on = event.resume_on
         elif STATUS_AFTER[event.kind] is not None:
@@ -301,6 +305,15 @@ def in_force_on(events: Sequence[Event], day: date) -> InForce | None:
     if status is ProtocolStatus.PAUSED and resume_on is not None and resume_on <= day:
         status = ProtocolStatus.ACTIVE
     return InForce(version=version, stage=stage, status=status, stage_since=stage_since)
+
+
+def _moved(event: Event, stage: int, device_mm: float | None) -> bool:
+    """Whether `event` puts the patient on a new stage. A stage decision moves them when
+    the stage number changes; a plan change moves them only if their dilator changes
+    (renumbering the stages around the same device does not restart the count)."""
+    if event.kind is EventKind.EDIT and None not in (event.device_mm, device_mm):
+        return abs(event.device_mm - device_mm) > _EPSILON
+    return event.stage != stage
 
 
 def allowed_events(status: ProtocolStatus) -> frozenset[EventKind]:

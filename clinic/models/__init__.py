@@ -2,6 +2,7 @@
 
 from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
+from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
 from clinic.models.patients import Patient, PatientStatus
 from clinic.models.protocols import (
@@ -16,8 +17,10 @@ from clinic.models.users import Role, User
 
 __all__ = [
     "Clinic",
+    "DiaryEntry",
     "DilatorSet",
     "DilatorSize",
+    "EntryRevision",
     "Invitation",
     "Patient",
     "PatientStatus",
@@ -26,6 +29,7 @@ __all__ = [
     "ProtocolStage",
     "ProtocolTemplate",
     "ProtocolVersion",
+    "RedFlag",
     "Role",
     "TemplateStage",
     "User",

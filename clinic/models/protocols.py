@@ -156,6 +156,8 @@ class Protocol(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     lock_version: so.Mapped[int] = so.mapped_column(default=1)
+    # The chain hash of the latest event: deleting events from the end shows too.
+    head_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
 
     patient: so.Mapped[Patient] = so.relationship()
     created_by: so.Mapped[User | None] = so.relationship()

@@ -16,10 +16,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from clinic.core.forms import (
+    CONTROL_CHARACTER_MESSAGE,
     ClinicForm,
     PlainDateField,
     PlainNumberField,
     WholeNumberField,
+    leaf_fields,
     strip,
     text_length,
 )
@@ -116,6 +118,20 @@ class PlanForm(ClinicForm):
 
     stages = FieldList(FormField(StageForm), min_entries=1, max_entries=20)
 
+    def validate(self, extra_validators: object = None) -> bool:
+        super().validate(extra_validators)
+        if any(CONTROL_CHARACTER_MESSAGE in f.errors for f in leaf_fields(self)):
+            return False  # refused before any other rule ran (see ClinicForm)
+        # A stage ticked for removal is not part of the plan: its errors do not count, so a
+        # broken stage can be removed.
+        for entry in self.stages:
+            if entry.form.remove.data:
+                for field in entry.form:
+                    field.errors = []
+        self._errors = None
+        plan_errors = [e for e in self.stages.errors if isinstance(e, str)]
+        return not (self.form_errors or plan_errors or any(f.errors for f in leaf_fields(self)))
+
     def kept_stages(self) -> list[StageForm]:
         """The stages the clinician did not mark for removal, in order."""
         return [entry.form for entry in self.stages if not entry.form.remove.data]
@@ -153,7 +169,9 @@ class StartProtocolForm(PlanForm):
     surgeon_confirmed = BooleanField(
         "I confirm this program is directed by the patient's treating surgeon"
     )
-    template_id = HiddenField()
+    # Which open protocol (id and lock) the clinician saw when the form opened: a start
+    # from an outdated form must not silently replace a protocol started meanwhile.
+    replaces = HiddenField()
 
 
 class ReviseProtocolForm(PlanForm):
@@ -167,6 +185,9 @@ class ReviseProtocolForm(PlanForm):
         "Why the plan changes",
         filters=[strip],
         validators=[InputRequired("Say why the plan changes."), text_length(1000)],
+    )
+    confirm_device_change = BooleanField(
+        "I confirm the new plan changes the dilator the patient uses now"
     )
     lock_version = HiddenField()
 

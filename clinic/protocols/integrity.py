@@ -1,24 +1,40 @@
 """Tamper evidence for prescriptions: content hashes of versions, a hash chain of events.
 
-A version's hash covers every prescribed value of its stages. Each event's hash covers the
-event, the hash of the version it put in force, and the previous event's hash, so changing
-or deleting any past record breaks every hash after it. `verify` recomputes the chain.
+A version's hash covers its number, reason, author and every prescribed value of its stages.
+Each event's hash covers the event, the hash of the version it put in force, and the
+previous event's hash; the first starts from the protocol's identity (genesis) and the
+protocol keeps the last (head). Changing, inserting or deleting any record therefore breaks
+the chain or its ends; `verify` recomputes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 
-from clinic.models import Protocol, ProtocolEvent, ProtocolStage
-
-GENESIS = "0" * 64
+from clinic.domain.protocols import STATUS_AFTER
+from clinic.models import Protocol, ProtocolEvent, ProtocolStage, ProtocolVersion
 
 
 def _digest(payload: object) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def genesis(protocol: Protocol) -> str:
+    """Where the chain starts: the protocol's identity, so changing whose protocol it is,
+    its route, indication or surgeon's direction breaks every event hash."""
+    return _digest(
+        {
+            "patient_id": protocol.patient_id if protocol.patient_id else protocol.patient.id,
+            "clinic_id": protocol.clinic_id,
+            "name": protocol.name,
+            "route": protocol.route.value,
+            "indication": protocol.indication.value,
+            "surgeon_direction": protocol.surgeon_direction,
+            "created_at": protocol.created_at.isoformat(),
+        }
+    )
 
 
 def _canonical_stage(stage: ProtocolStage) -> dict[str, object]:
@@ -29,9 +45,18 @@ def _canonical_stage(stage: ProtocolStage) -> dict[str, object]:
     return values
 
 
-def version_hash(stages: Sequence[ProtocolStage]) -> str:
-    """The hash of a plan's stages, in order."""
-    return _digest([_canonical_stage(s) for s in sorted(stages, key=lambda s: s.position)])
+def version_hash(version: ProtocolVersion) -> str:
+    """The hash of a plan version: its number, reason, author and stages in order."""
+    return _digest(
+        {
+            "number": version.number,
+            "reason": version.reason,
+            "created_by_id": version.created_by_id,
+            "stages": [
+                _canonical_stage(s) for s in sorted(version.stages, key=lambda s: s.position)
+            ],
+        }
+    )
 
 
 def event_hash(event: ProtocolEvent, version_content_hash: str, previous: str) -> str:
@@ -53,15 +78,17 @@ def event_hash(event: ProtocolEvent, version_content_hash: str, previous: str) -
 
 
 def verify(protocol: Protocol) -> bool:
-    """Whether every version and event still matches the hashes recorded with it."""
+    """Whether every version and event still matches the hashes recorded with it, the
+    chain ends where the protocol says it does, and its status follows from its events."""
     versions = {v.number: v for v in protocol.versions}
-    for version in versions.values():
-        if version_hash(version.stages) != version.content_hash:
-            return False
-    previous = GENESIS
+    if any(version_hash(v) != v.content_hash for v in versions.values()):
+        return False
+    previous = genesis(protocol)
+    status = None
     for event in protocol.events:
         version = versions.get(event.version_number)
         if version is None or event_hash(event, version.content_hash, previous) != event.chain_hash:
             return False
         previous = event.chain_hash
-    return True
+        status = STATUS_AFTER[event.kind] or status
+    return previous == protocol.head_hash and status == protocol.status

@@ -32,11 +32,9 @@ def clinic_dilator_sets(clinic_id: int) -> list[DilatorSet]:
 
 def offer_sizes(form: PlanForm, clinic_id: int, keep_ids: Iterable[int] = ()) -> None:
     """Fill every stage's dilator choices: the clinic's sizes grouped by set, without
-    retired ones unless a stage already uses them (`keep_ids`)."""
+    retired ones unless the saved plan already uses them (`keep_ids`; never what a form
+    submits, or a retired size could be forced into a new plan)."""
     keep = {str(i) for i in keep_ids}
-    keep.update(
-        str(e.form.dilator_size_id.data) for e in form.stages if e.form.dilator_size_id.data
-    )
     choices = [SelectChoice("", "Choose a dilator")]
     for dilator_set in clinic_dilator_sets(clinic_id):
         group = f"{dilator_set.name} ({dilator_set.intended_use.label.lower()})"
@@ -48,9 +46,14 @@ def offer_sizes(form: PlanForm, clinic_id: int, keep_ids: Iterable[int] = ()) ->
         entry.form.dilator_size_id.choices = choices
 
 
-def add_stage(form: PlanForm) -> None:
+def add_stage(form: PlanForm) -> bool:
     """Append a stage that starts as a copy of the last one (the usual next step differs
-    only in size), to be edited before saving."""
+    only in size), to be edited before saving; at the maximum, say so and return False."""
+    if len(form.stages.entries) >= form.stages.max_entries:
+        form.form_errors.append(
+            f"A plan has at most {form.stages.max_entries} stages: remove one to add another."
+        )
+        return False
     kept = form.kept_stages()
     form.stages.append_entry()
     new = form.stages.entries[-1].form
@@ -60,6 +63,7 @@ def add_stage(form: PlanForm) -> None:
                 new[name].data = field.data
     choices = form.stages.entries[0].form.dilator_size_id.choices
     new.dilator_size_id.choices = choices
+    return True
 
 
 def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float) -> bool:

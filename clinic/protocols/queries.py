@@ -93,6 +93,9 @@ def timeline(protocol: Protocol) -> list[Event]:
             version=e.version_number,
             stage=e.stage,
             resume_on=e.resume_on,
+            device_mm=version(protocol, e.version_number)
+            .stages[e.stage - 1]
+            .dilator_size.diameter_mm,
         )
         for e in protocol.events
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from sqlalchemy import func, select
+
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import (
     STATUS_AFTER,
@@ -16,6 +18,7 @@ from clinic.domain.protocols import (
     ProtocolStatus,
     Route,
     allowed_events,
+    in_force_on,
 )
 from clinic.extensions import db
 from clinic.models import (
@@ -29,7 +32,7 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from clinic.protocols import integrity
-from clinic.protocols.queries import open_protocol, version
+from clinic.protocols.queries import open_protocol, timeline, version
 
 # How far ahead a change may be dated: planned pauses and start dates, not far-off plans.
 MAX_DAYS_AHEAD = 90
@@ -79,8 +82,16 @@ def start_protocol(
     template: ProtocolTemplate | None = None,
     surgeon_direction: str = "",
 ) -> Protocol:
-    """Start a protocol (replacing the open one, whose history stays) at `start_stage`."""
-    _check_date(start_on, today, earliest=today - timedelta(days=MAX_DAYS_BACK), field="start_on")
+    """Start a protocol (replacing the open one, whose history stays) at `start_stage`.
+
+    Protocols follow each other: a new one cannot start before anything already recorded
+    for the patient, and one that replaces an open protocol starts today at the latest, so
+    two protocols are never in force on the same day.
+    """
+    current = open_protocol(patient.id, patient.clinic_id)
+    earliest = max([today - timedelta(days=MAX_DAYS_BACK), *_recorded_days(patient)], default=today)
+    latest = today if current is not None else today + timedelta(days=MAX_DAYS_AHEAD)
+    _check_date(start_on, earliest, latest, "start_on")
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
     if needs_surgeon_direction(patient, template) and not surgeon_direction:
@@ -89,7 +100,6 @@ def start_protocol(
             "and tick the confirmation.",
             "surgeon_direction",
         )
-    current = open_protocol(patient.id, patient.clinic_id)
     if current is not None:
         _record(
             current,
@@ -133,12 +143,25 @@ def revise_protocol(
     effective_on: date,
     today: date,
     reason: str,
+    confirm_device_change: bool = False,
 ) -> ProtocolVersion:
     """Make a new version of an open protocol's plan, in force from `effective_on`."""
     _check_lock(protocol, expected_lock)
-    _check_allowed(protocol, EventKind.EDIT)
+    _check_allowed(protocol, EventKind.EDIT, effective_on)
     if not 1 <= current_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "current_stage")
+    last = protocol.events[-1]
+    before = version(protocol, last.version_number).stages[last.stage - 1].dilator_size
+    after_id = stages[current_stage - 1]["dilator_size_id"]
+    if after_id != before.id and not confirm_device_change:
+        # Moving between sizes is a stage decision (move up, step back) with its own
+        # record; a revision that changes the device in use must say so explicitly.
+        raise ProtocolChangeError(
+            f"This new plan changes the dilator the patient uses now (from {before.display}). "
+            "Tick the confirmation if that is intended, or keep the current stage on the "
+            "same dilator and use Move up or Step back.",
+            "confirm_device_change",
+        )
     new = _add_version(protocol, stages, by, reason)
     _record(
         protocol,
@@ -167,7 +190,7 @@ def record_event(
 ) -> ProtocolEvent:
     """Record a stage decision (advance, hold, step back) or a pause, resume or completion."""
     _check_lock(protocol, expected_lock)
-    _check_allowed(protocol, kind)
+    _check_allowed(protocol, kind, effective_on)
     last = protocol.events[-1]
     stage_count = len(version(protocol, last.version_number).stages)
     stage = last.stage
@@ -204,22 +227,39 @@ def _check_lock(protocol: Protocol, expected: str) -> None:
         raise ConcurrentChangeError()
 
 
-def _check_allowed(protocol: Protocol, kind: EventKind) -> None:
-    if kind not in allowed_events(protocol.status):
+def _check_allowed(protocol: Protocol, kind: EventKind, day: date) -> None:
+    # The status on the day of the change: a pause with a planned end is over by then.
+    state = in_force_on(timeline(protocol), day)
+    status = state.status if state else protocol.status
+    if kind not in allowed_events(status):
         raise ProtocolChangeError(
-            f"A {protocol.status.value} protocol cannot be changed this way ({kind.label.lower()})."
+            f"A {status.value} protocol cannot be changed this way ({kind.label.lower()})."
         )
 
 
-def _check_date(day: date, today: date, earliest: date, field: str = "effective_on") -> None:
+def _recorded_days(patient: Patient) -> list[date]:
+    """The latest recorded day of each of the patient's protocols."""
+    return list(
+        db.session.scalars(
+            select(func.max(ProtocolEvent.effective_on))
+            .join(Protocol)
+            .where(Protocol.patient_id == patient.id, Protocol.clinic_id == patient.clinic_id)
+            .group_by(Protocol.id)
+        )
+    )
+
+
+def _check_date(day: date, earliest: date, latest: date, field: str = "effective_on") -> None:
     if day < earliest:
         raise ProtocolChangeError(
             f"The date cannot be before {earliest:%d %b %Y}: changes are recorded in order.",
             field,
         )
-    if day > today + timedelta(days=MAX_DAYS_AHEAD):
+    if day > latest:
         raise ProtocolChangeError(
-            f"The date cannot be more than {MAX_DAYS_AHEAD} days ahead.", field
+            f"The date cannot be after {latest:%d %b %Y}: record changes on or before the "
+            "day they take effect.",
+            field,
         )
 
 
@@ -232,10 +272,11 @@ def _add_version(
         number=number,
         reason=reason,
         created_by=by,
+        created_by_id=by.id,
         created_at=utcnow(),
         stages=rows,
-        content_hash=integrity.version_hash(rows),
     )
+    new.content_hash = integrity.version_hash(new)
     protocol.versions.append(new)
     return new
 
@@ -255,7 +296,9 @@ def _record(
 ) -> ProtocolEvent:
     previous = protocol.events[-1] if protocol.events else None
     if previous is not None:
-        _check_date(effective_on, today, earliest=previous.effective_on, field=date_field)
+        # Changes take effect on or before today, after the last recorded one: the
+        # protocol's status then always describes the present.
+        _check_date(effective_on, previous.effective_on, today, date_field)
     event = ProtocolEvent(
         kind=kind,
         effective_on=effective_on,
@@ -270,9 +313,10 @@ def _record(
     event.chain_hash = integrity.event_hash(
         event,
         version(protocol, event.version_number).content_hash,
-        previous.chain_hash if previous else integrity.GENESIS,
+        previous.chain_hash if previous else integrity.genesis(protocol),
     )
     protocol.events.append(event)
+    protocol.head_hash = event.chain_hash
     protocol.status = STATUS_AFTER[kind] or protocol.status
     protocol.updated_at = utcnow()  # every change bumps the lock version, even a "hold"
     return event

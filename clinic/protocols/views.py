@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -14,7 +15,7 @@ from clinic.access import roles
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind, Route, in_force_on
 from clinic.extensions import db
-from clinic.models import Patient, Protocol, Role
+from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
 from clinic.patients.queries import get_patient_or_404
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
@@ -29,6 +30,7 @@ from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import (
     get_protocol_or_404,
     get_usable_template,
+    open_protocol,
     patient_protocols,
     timeline,
     usable_templates,
@@ -146,66 +148,86 @@ def start(patient_id: int) -> Response | str:
             templates=_templates_for(patient),
             past=patient_protocols(patient.id, patient.clinic_id),
         )
-    template = get_usable_template(int(choice), clinic.id) if choice.isdigit() else None
-    if choice.isdigit() and template is None:
-        abort(404)
-    form = StartProtocolForm(data=_start_defaults(patient, template))
+    template = _chosen_template(choice, clinic.id)
+    current = open_protocol(patient.id, patient.clinic_id, with_history=False)
+    replaces = f"{current.id}:{current.lock_version}" if current else "none"
+    form = StartProtocolForm(data=_start_defaults(template, replaces))
     offer_sizes(form, clinic.id)
     needs_surgeon = needs_surgeon_direction(patient, template)
-    if _adding_stage(form):
-        return _render_start(patient, form, template, needs_surgeon)
-    if form.validate_on_submit() and check_plan(
-        form, clinic.id, Route(form.route.data), clinic.max_step_mm
-    ):
-        if needs_surgeon and not form.surgeon_confirmed.data:
-            form.surgeon_confirmed.errors.append(
-                "Tick to confirm the treating surgeon directs this program."
-            )
-        else:
-
-            def save() -> Protocol:
-                return start_protocol(
-                    patient,
-                    current_user,
-                    name=form.name.data,
-                    route=Route(form.route.data),
-                    stages=[s.stage_values() for s in form.kept_stages()],
-                    start_stage=form.start_stage.data,
-                    start_on=form.start_on.data,
-                    today=_today(),
-                    template=template,
-                    surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
-                )
-
-            if _save(form, save):
-                flash(f"The protocol “{form.name.data}” was started.", "success")
-                return redirect(url_for("protocols.current", patient_id=patient.id))
-    return _render_start(patient, form, template, needs_surgeon)
-
-
-def _start_defaults(patient: Patient, template: object) -> dict | None:
-    if request.method == "POST":
-        return None
-    defaults: dict = {"start_on": _today(), "start_stage": 1}
-    if template is not None:
-        defaults |= {
-            "name": template.name,
-            "route": template.route.value,
-            "template_id": str(template.id),
-            "stages": [stage.stage_values() for stage in template.stages],
-        }
-    return defaults
-
-
-def _render_start(patient: Patient, form: StartProtocolForm, template: object, needs_surgeon: bool):
+    if not _added_stage(form) and _start_is_valid(form, clinic, needs_surgeon, replaces):
+        saved = _save(
+            form,
+            lambda: start_protocol(
+                patient,
+                current_user,
+                name=form.name.data,
+                route=Route(form.route.data),
+                stages=[s.stage_values() for s in form.kept_stages()],
+                start_stage=form.start_stage.data,
+                start_on=form.start_on.data,
+                today=_today(),
+                template=template,
+                surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
+            ),
+        )
+        if saved:
+            flash(f"The protocol “{form.name.data}” was started.", "success")
+            return redirect(url_for("protocols.current", patient_id=patient.id))
     return render_template(
         "protocols/start.html",
         patient=patient,
         form=form,
         template=template,
         needs_surgeon=needs_surgeon,
-        choice=request.values.get("template", ""),
+        choice=choice,
     )
+
+
+def _chosen_template(choice: str, clinic_id: int) -> ProtocolTemplate | None:
+    """The template named by ?template= ("none" or nothing: from scratch); 404 for
+    anything else, including another clinic's or a retired template."""
+    if choice in ("", "none"):
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}", choice):
+        abort(404)
+    template = get_usable_template(int(choice), clinic_id)
+    if template is None:
+        abort(404)
+    return template
+
+
+def _start_defaults(template: ProtocolTemplate | None, replaces: str) -> dict | None:
+    if request.method == "POST":
+        return None
+    defaults: dict = {"start_on": _today(), "start_stage": 1, "replaces": replaces}
+    if template is not None:
+        defaults |= {
+            "name": template.name,
+            "route": template.route.value,
+            "stages": [stage.stage_values() for stage in template.stages],
+        }
+    return defaults
+
+
+def _start_is_valid(
+    form: StartProtocolForm, clinic: Clinic, needs_surgeon: bool, replaces: str
+) -> bool:
+    """Field rules, plan rules, the surgeon's direction, and that the protocols the form
+    was opened against have not changed since (a double submit, a colleague's start)."""
+    if not (
+        form.validate_on_submit()
+        and check_plan(form, clinic.id, Route(form.route.data), clinic.max_step_mm)
+    ):
+        return False
+    if form.replaces.data != replaces:
+        form.form_errors.append(str(ConcurrentChangeError()))
+        return False
+    if needs_surgeon and not form.surgeon_confirmed.data:
+        form.surgeon_confirmed.errors.append(
+            "Tick to confirm the treating surgeon directs this program."
+        )
+        return False
+    return True
 
 
 @bp.route("/<int:protocol_id>/revise", methods=["GET", "POST"])
@@ -229,7 +251,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
         }
     form = ReviseProtocolForm(data=data)
     offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
-    if not _adding_stage(form) and (
+    if not _added_stage(form) and (
         form.validate_on_submit()
         and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm)
         and _save(
@@ -243,6 +265,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
                 effective_on=form.effective_on.data,
                 today=_today(),
                 reason=form.reason.data,
+                confirm_device_change=form.confirm_device_change.data,
             ),
         )
     ):
@@ -310,8 +333,9 @@ def instructions(patient_id: int, protocol_id: int) -> str:
     )
 
 
-def _adding_stage(form: PlanForm) -> bool:
-    """Whether the clinician asked for one more stage (then nothing is validated or saved)."""
+def _added_stage(form: PlanForm) -> bool:
+    """Handle "Add a stage": True when the clinician asked for one (then nothing is
+    validated or saved, and the form comes back with the stage or a message)."""
     if request.method == "POST" and request.form.get("action") == ACTION_ADD_STAGE:
         add_stage(form)
         return True

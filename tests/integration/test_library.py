@@ -380,7 +380,7 @@ def test_the_step_limit_is_the_clinics_own(
         ("stages-0-red_flag_pain", "0", "Enter a whole number from 1 to 10"),
         ("stages-0-min_adherence_pct", "150", "Enter a whole number from 0 to 100."),
         ("stages-0-target_depth_cm", "deep", "Enter a number, for example 12.5."),
-        ("stages-0-target_depth_cm", "nan", "Enter a depth from 1 to 25 cm"),
+        ("stages-0-target_depth_cm", "nan", "Enter a number, for example 12.5."),
         ("stages-0-target_depth_cm", "-3", "Enter a depth from 1 to 25 cm"),
         ("stages-0-period", "month", "Not a valid choice"),
         ("stages-0-dilator_size_id", "", "Choose a dilator."),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
@@ -17,12 +17,15 @@ from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     Clinic,
+    DilatorSize,
     Patient,
     Protocol,
+    ProtocolEvent,
     ProtocolStage,
     ProtocolTemplate,
     TemplateStage,
 )
+from clinic.models.types import utcnow
 from tests.conftest import World, act_as
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
@@ -151,7 +154,7 @@ def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library) ->
     [
         ({"start_stage": "9"}, "Choose a stage from 1 to 7 (the plan has 7)."),
         ({"start_on": "2000-01-01"}, "The date cannot be before"),
-        ({"start_on": "2999-01-01"}, "The date cannot be more than 90 days ahead."),
+        ({"start_on": "2999-01-01"}, "The date cannot be after"),
         ({"name": ""}, "Give the protocol a name."),
         ({"stages-1-dilator_size_id": "stage-1"}, "Choose a dilator"),
         ({"stages-2-minutes": "0"}, "Enter a whole number from 1 to 60."),
@@ -429,3 +432,175 @@ def test_one_open_protocol_is_enforced_by_the_database(app: Flask, world: World,
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+# --- Found in review: history stays consistent whatever the dates and forms -------------
+
+
+def test_changes_cannot_be_dated_in_the_future(app: Flask, client, world: World, library) -> None:
+    """Completing or pausing "next month" is refused: a protocol's status always
+    describes today, so a new protocol can never overlap one completed in the future."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    later = (today(app) + timedelta(days=30)).isoformat()
+    for change in ("complete", "pause", "advance"):
+        response = record(client, world, pid, change, effective_on=later)
+        assert "The date cannot be after" in response.get_data(as_text=True), change
+
+
+def test_a_new_protocol_cannot_start_inside_an_earlier_one(
+    app: Flask, client, world: World, library
+) -> None:
+    """After a protocol completes, the next cannot be back-dated into its time, and one
+    replacing an open protocol cannot be scheduled ahead (two would be in force)."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    ahead = (today(app) + timedelta(days=10)).isoformat()
+    replacing = start_from_template(client, world, library["dyspareunia"], start_on=ahead)
+    assert "The date cannot be after" in replacing.get_data(as_text=True)
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    assert record(client, world, pid, "complete").status_code == 302
+    back = (today(app) - timedelta(days=30)).isoformat()
+    overlapping = start_from_template(client, world, library["dyspareunia"], start_on=back)
+    assert "The date cannot be before" in overlapping.get_data(as_text=True)
+
+
+def test_a_start_from_an_outdated_form_is_refused(
+    app: Flask, client, world: World, library
+) -> None:
+    """Submitting the same start form twice (double click, back button) does not
+    silently replace the protocol the first submission started."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template={library['vaginismus']}"
+    values = {**form_values(client.get(url).get_data(as_text=True)), "action": "save"}
+    assert client.post(url, data=values).status_code == 302
+    again = client.post(url, data=values)
+    assert "Someone else changed this protocol" in again.get_data(as_text=True)
+    with app.app_context():
+        protocols = db.session.scalars(
+            select(Protocol).where(Protocol.patient_id == world.patient.patient_id)
+        ).all()
+        assert len(protocols) == 1
+
+
+def test_a_revision_cannot_silently_change_the_dilator_in_use(
+    app: Flask, client, world: World, library
+) -> None:
+    """Moving the patient's current stage to another dilator through "change the plan"
+    needs an explicit confirmation (or a move up / step back decision)."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    url = f"{base(world)}/{pid}/revise"
+    values = form_values(client.get(url).get_data(as_text=True))
+    values.update({"current_stage": "7", "reason": "Jump", "action": "save"})
+    refused = client.post(url, data=values)
+    assert "changes the dilator the patient uses now" in refused.get_data(as_text=True)
+    values["confirm_device_change"] = "y"
+    assert client.post(url, data=values).status_code == 302
+
+
+def test_removed_history_and_changed_identity_show(
+    app: Flask, client, world: World, library
+) -> None:
+    """Deleting the latest event, or changing a protocol's route behind the app's back,
+    breaks the fingerprints as surely as editing a stage does."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    record(client, world, pid, "advance")
+    page = client.get(base(world) + "/").get_data(as_text=True)
+    assert "matches its recorded fingerprints" in page
+    with app.app_context():
+        db.session.execute(
+            delete(ProtocolEvent).where(ProtocolEvent.id == the_protocol(app, world).events[-1].id)
+        )
+        db.session.commit()
+    assert "does not match its fingerprints" in client.get(base(world) + "/").get_data(as_text=True)
+
+
+def test_changed_route_shows(app: Flask, client, world: World, library) -> None:
+    """The protocol's identity (route, indication, surgeon's direction) is fingerprinted."""
+    act_as(client, world.clinician.id)
+    start_from_template(client, world, library["vaginismus"])
+    with app.app_context():
+        db.session.execute(update(Protocol).values(route="anal"))
+        db.session.commit()
+    assert "does not match its fingerprints" in client.get(base(world) + "/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("choice", ["²", "99999999999999999999", "-1", "abc"])
+def test_junk_template_choice_is_not_found(client, world: World, library, choice: str) -> None:
+    """Anything but a template id of this clinic (or "none") in ?template= is a 404."""
+    act_as(client, world.clinician.id)
+    assert client.get(f"{base(world)}/new", query_string={"template": choice}).status_code == 404
+
+
+def test_adding_a_stage_past_the_maximum_explains(client, world: World, library) -> None:
+    """At 20 stages "Add a stage" says the limit instead of failing."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template={library['vaginismus']}"
+    values = {**form_values(client.get(url).get_data(as_text=True)), "action": "add_stage"}
+    for _ in range(13):  # 7 stages -> 20
+        values = {
+            **form_values(client.post(url, data=values).get_data(as_text=True)),
+            "action": "add_stage",
+        }
+    response = client.post(url, data=values)
+    assert response.status_code == 200
+    assert "A plan has at most 20 stages" in response.get_data(as_text=True)
+
+
+def test_a_retired_size_cannot_be_forced_into_a_new_plan(
+    app: Flask, client, world: World, library
+) -> None:
+    """A size retired from the catalogue is not offered, and a forged submission of it is
+    refused."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template={library['vaginismus']}"
+    values = form_values(client.get(url).get_data(as_text=True))
+    with app.app_context():
+        size = db.session.get(DilatorSize, int(values["stages-0-dilator_size_id"]))
+        size.retired_at = utcnow()
+        db.session.commit()
+    response = client.post(url, data={**values, "action": "save"})
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_a_broken_stage_can_be_removed(app: Flask, client, world: World, library) -> None:
+    """Ticking "remove" on a stage with a bad value lets the rest of the plan save."""
+    act_as(client, world.clinician.id)
+    url = f"{base(world)}/new?template={library['vaginismus']}"
+    values = form_values(client.get(url).get_data(as_text=True))
+    values.update({"stages-6-minutes": "oops", "stages-6-remove": "y", "action": "save"})
+    assert client.post(url, data=values).status_code == 302
+    with app.app_context():
+        assert len(the_protocol(app, world).versions[0].stages) == 6
+
+
+def test_a_planned_pause_that_ended_allows_decisions(
+    app: Flask, client, world: World, library
+) -> None:
+    """Once a pause's planned resume date has passed, stage decisions work again without
+    a separate "resume"."""
+    act_as(client, world.clinician.id)
+    start_from_template(
+        client, world, library["vaginismus"], start_on=(today(app) - timedelta(days=20)).isoformat()
+    )
+    with app.app_context():
+        pid = the_protocol(app, world).id
+    paused = record(
+        client,
+        world,
+        pid,
+        "pause",
+        effective_on=(today(app) - timedelta(days=10)).isoformat(),
+        resume_on=(today(app) - timedelta(days=2)).isoformat(),
+    )
+    assert paused.status_code == 302
+    assert record(client, world, pid, "advance").status_code == 302

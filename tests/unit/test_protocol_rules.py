@@ -236,3 +236,18 @@ def test_paused_protocols_take_no_stage_decisions() -> None:
     assert EventKind.ADVANCE not in allowed_events(ProtocolStatus.PAUSED)
     assert EventKind.RESUME in allowed_events(ProtocolStatus.PAUSED)
     assert EventKind.RESUME not in allowed_events(ProtocolStatus.ACTIVE)
+
+
+def test_plan_change_keeps_days_at_stage_when_the_device_stays() -> None:
+    """A revision that renumbers stages around the same dilator keeps the count of days
+    at the stage; one that changes the dilator at the current stage restarts it."""
+    same_device = [
+        Event(EventKind.START, D0, 1, 2, device_mm=17.0),
+        Event(EventKind.EDIT, D0 + timedelta(days=5), 2, 1, device_mm=17.0),
+    ]
+    assert in_force_on(same_device, D0 + timedelta(days=9)).stage_since == D0
+    new_device = [
+        Event(EventKind.START, D0, 1, 2, device_mm=17.0),
+        Event(EventKind.EDIT, D0 + timedelta(days=5), 2, 2, device_mm=21.0),
+    ]
+    assert in_force_on(new_device, D0 + timedelta(days=9)).stage_since == D0 + timedelta(days=5)

@@ -1,0 +1,112 @@
+"""What patients record: sessions done or skipped, corrections to them, and red flags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from clinic.domain.diary import Bleeding, FlagReason, SkipReason
+from clinic.extensions import db
+from clinic.models.catalogue import DilatorSize
+from clinic.models.types import UTCDateTime, enum_column, utcnow
+from clinic.models.users import User
+
+
+class DiaryEntry(db.Model):
+    """One session done, or one skipped, stored with the prescription in force then."""
+
+    __tablename__ = "diary_entries"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(index=True)
+    protocol_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("protocols.id"), index=True)
+    version_number: so.Mapped[int]
+    stage: so.Mapped[int]
+    skipped: so.Mapped[bool] = so.mapped_column(default=False)
+    occurred_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    # The clinic-local calendar day of `occurred_at`: weeks and "today" are local.
+    occurred_on: so.Mapped[date] = so.mapped_column(index=True)
+    dilator_size_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("dilator_sizes.id"))
+    minutes: so.Mapped[int | None]
+    pain_during: so.Mapped[int | None]
+    pain_after: so.Mapped[int | None]
+    bleeding: so.Mapped[Bleeding | None] = so.mapped_column(enum_column(Bleeding, "bleeding"))
+    sharp_pain: so.Mapped[bool | None]
+    depth_cm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(3, 1, asdecimal=False))
+    note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    skip_reason: so.Mapped[SkipReason | None] = so.mapped_column(
+        enum_column(SkipReason, "skip_reason")
+    )
+    skip_other: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # Exactly-once: the key the form was rendered with; a re-sent form finds its entry.
+    submission_key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    dilator_size: so.Mapped[DilatorSize | None] = so.relationship()
+    flags: so.Mapped[list[RedFlag]] = so.relationship(back_populates="entry")
+    revisions: so.Mapped[list[EntryRevision]] = so.relationship(
+        back_populates="entry", order_by="EntryRevision.id"
+    )
+
+    __table_args__ = (
+        # The entry's clinic is its patient's clinic (see patients.uq_patients_id_clinic).
+        sa.ForeignKeyConstraint(
+            ["patient_id", "clinic_id"],
+            ["patients.id", "patients.clinic_id"],
+            name="fk_diary_entries_patient_clinic",
+        ),
+        sa.Index("ix_diary_entries_patient_day", "patient_id", "occurred_on"),
+        sa.CheckConstraint(
+            "skipped OR (minutes BETWEEN 1 AND 240 AND pain_during BETWEEN 0 AND 10 "
+            "AND pain_after BETWEEN 0 AND 10 AND bleeding IS NOT NULL "
+            "AND sharp_pain IS NOT NULL AND dilator_size_id IS NOT NULL)",
+            name="session_complete",
+        ),
+        sa.CheckConstraint("NOT skipped OR skip_reason IS NOT NULL", name="skip_has_reason"),
+    )
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class EntryRevision(db.Model):
+    """The values an entry had before a correction or its withdrawal (audit trail)."""
+
+    __tablename__ = "entry_revisions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    entry_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("diary_entries.id"), index=True)
+    action: so.Mapped[str] = so.mapped_column(sa.String(20))  # "corrected" or "withdrawn"
+    previous: so.Mapped[str] = so.mapped_column(sa.Text)  # JSON of the values before
+    changed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    changed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="revisions")
+
+
+class RedFlag(db.Model):
+    """A safety signal from an entry that a clinician must see and acknowledge. Never
+    removed: a corrected or withdrawn entry keeps the flags it raised."""
+
+    __tablename__ = "red_flags"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("patients.id"), index=True)
+    entry_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("diary_entries.id"), index=True)
+    reason: so.Mapped[FlagReason] = so.mapped_column(enum_column(FlagReason, "flag_reason"))
+    pain: so.Mapped[int | None]  # the highest pain reported, for HIGH_PAIN
+    raised_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    acknowledgement: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="flags")
+    acknowledged_by: so.Mapped[User | None] = so.relationship()
