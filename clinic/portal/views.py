@@ -58,4 +58,6 @@ def plan() -> str:
 def safety() -> str:
     """Staying safe: discomfort versus pain, bleeding, a device that will not come out."""
     patient = own_record_or_404()
-    return render_template("portal/safety.html", clinic=patient.clinic)
+    return render_template(
+        "portal/safety.html", clinic=patient.clinic, prescription=_prescription(patient)
+    )
