@@ -131,7 +131,8 @@ def test_paused_plan_says_so_and_why(app: Flask, client, world: World, on_protoc
 
 def test_whole_plan_and_safety_pages(client, world: World, on_protocol) -> None:
     """The plan page lists every stage with the current one marked; the safety page gives
-    the stop signal, bleeding advice, the stuck-device steps and the clinic's phone."""
+    the stop signal, bleeding advice, the stuck-device steps, the stage's red-flag pain
+    level and the clinic's phone."""
     act_as(client, world.patient.id)
     plan = client.get("/diary/plan").get_data(as_text=True)
     assert plan.count("<h2>Stage ") == 7 and "Stage 2 — you are here" in plan
@@ -142,6 +143,7 @@ def test_whole_plan_and_safety_pages(client, world: World, on_protocol) -> None:
         "bear down gently",
         "go to emergency care",
         "0100 000 000",
+        "if pain reaches 7 out of 10",
     ):
         assert text in safety
 
