@@ -28,6 +28,7 @@ from clinic.library.views import bp as library_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
 from clinic.patients.views import bp as patients_bp
+from clinic.portal import entries, progress  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from config import load_config

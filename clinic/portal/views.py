@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
+from sqlalchemy import select
 
 from clinic.access import roles
 from clinic.core.clock import clinic_today
-from clinic.models import Patient, Role
+from clinic.extensions import db
+from clinic.models import DiaryEntry, Patient, Role
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
@@ -25,7 +29,7 @@ def own_record_or_404() -> Patient:
     return patient
 
 
-def _prescription(patient: Patient) -> Prescription | None:
+def current_prescription(patient: Patient) -> Prescription | None:
     protocol = open_protocol(patient.id, patient.clinic_id)
     if protocol is None:
         return None
@@ -35,9 +39,30 @@ def _prescription(patient: Patient) -> Prescription | None:
 @bp.get("/")
 @patients_only
 def home() -> str:
-    """Today: what to do now (the current stage in plain words) and who to contact."""
+    """Today: what to do now (the current stage in plain words), how many sessions are done
+    today and this week against the plan, and who to contact."""
     patient = own_record_or_404()
-    return render_template("portal/home.html", patient=patient, prescription=_prescription(patient))
+    prescription = current_prescription(patient)
+    counts = None
+    if prescription is not None and prescription.state is not None:
+        counts = sessions_done(patient, prescription.day)
+    return render_template(
+        "portal/home.html", patient=patient, prescription=prescription, counts=counts
+    )
+
+
+def sessions_done(patient: Patient, today: date) -> dict[str, int]:
+    """Sessions done (not skipped, not withdrawn) today and this week (Monday first)."""
+    week_start = today - timedelta(days=today.weekday())
+    days = db.session.scalars(
+        select(DiaryEntry.occurred_on).where(
+            DiaryEntry.patient_id == patient.id,
+            DiaryEntry.occurred_on.between(week_start, today),
+            DiaryEntry.skipped.is_(False),
+            DiaryEntry.withdrawn_at.is_(None),
+        )
+    ).all()
+    return {"today": sum(1 for d in days if d == today), "week": len(days)}
 
 
 @bp.get("/plan")
@@ -45,7 +70,7 @@ def home() -> str:
 def plan() -> str:
     """The whole plan, stage by stage, with the safety guidance (printable)."""
     patient = own_record_or_404()
-    prescription = _prescription(patient)
+    prescription = current_prescription(patient)
     if prescription is None:
         abort(404)
     return render_template(
@@ -59,5 +84,5 @@ def safety() -> str:
     """Staying safe: discomfort versus pain, bleeding, a device that will not come out."""
     patient = own_record_or_404()
     return render_template(
-        "portal/safety.html", clinic=patient.clinic, prescription=_prescription(patient)
+        "portal/safety.html", clinic=patient.clinic, prescription=current_prescription(patient)
     )

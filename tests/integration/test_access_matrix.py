@@ -15,9 +15,12 @@ from clinic import create_app
 from clinic.access import policy_for
 from clinic.auth.services import issue_invitation
 from clinic.core.clock import clinic_today
+from clinic.diary.services import SkipDetails, record
+from clinic.domain.diary import SkipReason
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Patient, ProtocolTemplate, User
+from clinic.models.types import utcnow
 from clinic.protocols.services import start_protocol
 from tests.conftest import World, act_as, config_for_tests
 
@@ -56,6 +59,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.plan", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.safety", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.progress", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_session", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_session", "POST"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_skip", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_skip", "POST"): {PATIENT, OTHER_PATIENT},
+    ("portal.history", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.entry", "GET"): {PATIENT},
+    ("portal.edit_entry", "GET"): {PATIENT},
+    ("portal.edit_entry", "POST"): {PATIENT},
+    ("portal.withdraw_entry", "POST"): {PATIENT},
     ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
@@ -104,6 +117,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 # Routes whose URL names an object of clinic A: the other clinic's staff must get 404
 # (not 403), so they cannot even learn that the object exists.
+# Entry URLs name PATIENT's own diary entry: the other patient gets 404, never 403.
+OWN_ENTRY = {"portal.entry", "portal.edit_entry", "portal.withdraw_entry"}
+
 SCOPED = {
     "catalogue.edit_set",
     "catalogue.new_size",
@@ -201,6 +217,13 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             )
             for patient_id in (world.patient.patient_id, world.other_patient.patient_id)
         )
+        entry = record(
+            db.session.get(Patient, world.patient.patient_id),
+            protocol,
+            db.session.get(User, world.patient.id),
+            "matrix-entry",
+            SkipDetails(occurred_at=utcnow(), skip_reason=SkipReason.FORGOT, skip_other=""),
+        )
         colleague = db.session.get(User, world.colleague.id)
         colleague.password_hash = None  # an invited colleague who has not signed in yet
         token = issue_invitation(colleague, created_by=None)
@@ -215,6 +238,7 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "set_id": size.set_id,
             "size_id": size.id,
             "template_id": template.id,
+            "entry_id": entry.id,
             "filename": "site.css",
         }
 
@@ -249,6 +273,8 @@ def test_access(
     elif actor == ANONYMOUS:
         assert response.status_code == 302
         assert "/login?next=" in response.headers["Location"]
+    elif endpoint in OWN_ENTRY and actor == OTHER_PATIENT:
+        assert response.status_code == 404
     elif endpoint in SCOPED and actor in (OTHER_CLINIC_CLINICIAN, OTHER_CLINIC_ADMIN):
         staff_role = OTHER_CLINIC_ADMIN if endpoint.startswith("admin.") else OTHER_CLINIC_CLINICIAN
         assert response.status_code == (404 if actor == staff_role else 403)

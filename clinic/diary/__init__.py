@@ -1,0 +1,1 @@
+"""The patient's diary: sessions done or skipped, corrections, and the red flags they raise."""

@@ -1,0 +1,218 @@
+"""Recording diary entries. Functions flush; the view commits once.
+
+Every entry is stored with the protocol version and stage in force on its day, and raises
+the red flags its stage's thresholds call for. Corrections keep the earlier values in the
+audit trail; flags once raised are never removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from clinic.domain.diary import (
+    CORRECTION_WINDOW_HOURS,
+    MAX_BACKDATE_DAYS,
+    Bleeding,
+    SessionReport,
+    SkipReason,
+    red_flags,
+)
+from clinic.domain.protocols import ProtocolStatus, in_force_on
+from clinic.extensions import db
+from clinic.models import DiaryEntry, EntryRevision, Patient, Protocol, RedFlag, User
+from clinic.models.types import utcnow
+from clinic.protocols.queries import timeline, version
+
+
+class DiaryError(ValueError):
+    """The entry cannot be saved as given; the message says why, next to `field`."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    """A session as the patient reported it."""
+
+    occurred_at: datetime
+    dilator_size_id: int
+    minutes: int
+    pain_during: int
+    pain_after: int
+    bleeding: Bleeding
+    sharp_pain: bool
+    depth_cm: float | None
+    note: str
+
+
+@dataclass(frozen=True)
+class SkipDetails:
+    """A skipped session and why."""
+
+    occurred_at: datetime
+    skip_reason: SkipReason
+    skip_other: str
+
+
+def local_day(moment: datetime, zone: str) -> date:
+    """The clinic-local calendar day of a UTC moment."""
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def find_by_key(patient: Patient, key: str) -> DiaryEntry | None:
+    """The patient's entry already saved from the form with this key (exactly-once)."""
+    return db.session.scalar(
+        select(DiaryEntry).where(
+            DiaryEntry.patient_id == patient.id, DiaryEntry.submission_key == key
+        )
+    )
+
+
+def record(
+    patient: Patient,
+    protocol: Protocol,
+    by: User,
+    key: str,
+    details: SessionDetails | SkipDetails,
+    now: datetime | None = None,
+) -> DiaryEntry:
+    """Save a session or a skip against the prescription in force on its day."""
+    now = now or utcnow()
+    day, version_number, stage = _in_force(patient, protocol, details.occurred_at, now)
+    entry = DiaryEntry(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        protocol_id=protocol.id,
+        version_number=version_number,
+        stage=stage,
+        occurred_on=day,
+        submission_key=key,
+        created_by_id=by.id,
+        created_at=now,
+        skipped=isinstance(details, SkipDetails),
+        **asdict(details),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    _raise_flags(entry, protocol)
+    return entry
+
+
+def correct(
+    entry: DiaryEntry,
+    protocol: Protocol,
+    by: User,
+    details: SessionDetails | SkipDetails,
+    now: datetime | None = None,
+) -> None:
+    """Change an entry within the correction window; the earlier values are kept."""
+    now = now or utcnow()
+    _check_window(entry, now)
+    patient = db.session.get(Patient, entry.patient_id)
+    day, version_number, stage = _in_force(patient, protocol, details.occurred_at, now)
+    _keep_revision(entry, "corrected", by, now)
+    for name, value in asdict(details).items():
+        setattr(entry, name, value)
+    entry.occurred_on, entry.version_number, entry.stage = day, version_number, stage
+    entry.updated_at = now
+    db.session.flush()
+    _raise_flags(entry, protocol)
+
+
+def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
+    """Withdraw an entry within the correction window (kept in the audit trail, and any
+    red flag it raised stays for the clinician)."""
+    now = now or utcnow()
+    _check_window(entry, now)
+    _keep_revision(entry, "withdrawn", by, now)
+    entry.withdrawn_at = now
+    db.session.flush()
+
+
+def can_change(entry: DiaryEntry, now: datetime | None = None) -> bool:
+    """Whether the patient may still correct or withdraw the entry."""
+    now = now or utcnow()
+    return entry.withdrawn_at is None and now < entry.created_at + timedelta(
+        hours=CORRECTION_WINDOW_HOURS
+    )
+
+
+def _check_window(entry: DiaryEntry, now: datetime) -> None:
+    if not can_change(entry, now):
+        raise DiaryError(
+            f"Entries can be changed for {CORRECTION_WINDOW_HOURS} hours after saving. "
+            "This one can no longer be changed; tell your clinic if something is wrong."
+        )
+
+
+def _in_force(
+    patient: Patient, protocol: Protocol, moment: datetime, now: datetime
+) -> tuple[date, int, int]:
+    zone = patient.clinic.timezone
+    day, today = local_day(moment, zone), local_day(now, zone)
+    if moment > now + timedelta(minutes=5):
+        raise DiaryError("The time is in the future. Enter when the session happened.", "when")
+    if day < today - timedelta(days=MAX_BACKDATE_DAYS):
+        raise DiaryError(
+            f"Entries can be added for the last {MAX_BACKDATE_DAYS} days only.", "when"
+        )
+    state = in_force_on(timeline(protocol), day)
+    if state is None or state.status in (ProtocolStatus.COMPLETED, ProtocolStatus.REPLACED):
+        raise DiaryError("That day is outside your current plan. Check the date.", "when")
+    return day, state.version, state.stage
+
+
+def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
+    if entry.skipped:
+        return
+    threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
+    report = SessionReport(entry.pain_during, entry.pain_after, entry.bleeding, entry.sharp_pain)
+    already = {flag.reason for flag in entry.flags}
+    for reason in red_flags(report, threshold):
+        if reason not in already:
+            db.session.add(
+                RedFlag(
+                    clinic_id=entry.clinic_id,
+                    patient_id=entry.patient_id,
+                    entry=entry,
+                    reason=reason,
+                    pain=max(entry.pain_during, entry.pain_after),
+                )
+            )
+    db.session.flush()
+
+
+_AUDITED = (
+    "occurred_at",
+    "dilator_size_id",
+    "minutes",
+    "pain_during",
+    "pain_after",
+    "bleeding",
+    "sharp_pain",
+    "depth_cm",
+    "note",
+    "skip_reason",
+    "skip_other",
+    "skipped",
+)
+
+
+def _keep_revision(entry: DiaryEntry, action: str, by: User, now: datetime) -> None:
+    previous = {name: getattr(entry, name) for name in _AUDITED}
+    db.session.add(
+        EntryRevision(
+            entry=entry,
+            action=action,
+            previous=json.dumps(previous, default=str, sort_keys=True),
+            changed_by_id=by.id,
+            changed_at=now,
+        )
+    )

@@ -1,0 +1,268 @@
+"""Patient diary pages: log a session or a skip, see it saved (with guidance when something
+is wrong), list past entries, and correct or withdraw one within 24 hours.
+
+Routes live on the portal blueprint; entries are always looked up within the signed-in
+patient's own record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
+from clinic.diary.services import (
+    DiaryError,
+    SessionDetails,
+    SkipDetails,
+    can_change,
+    correct,
+    find_by_key,
+    record,
+    withdraw,
+)
+from clinic.domain.diary import Bleeding, SkipReason
+from clinic.extensions import db
+from clinic.models import DiaryEntry, DilatorSet, DilatorSize, Patient
+from clinic.portal.views import bp, current_prescription, own_record_or_404, patients_only
+from clinic.protocols.prescriptions import Prescription
+
+
+def _open_plan(patient: Patient) -> Prescription:
+    prescription = current_prescription(patient)
+    if prescription is None:
+        abort(404)  # nothing to log against until the clinician sets up a plan
+    return prescription
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectChoice]:
+    # The clinic's sizes that suit this plan's route (smaller or larger than prescribed).
+    route = prescription.protocol.route
+    sizes = db.session.scalars(
+        select(DilatorSize)
+        .join(DilatorSet)
+        .where(DilatorSet.clinic_id == patient.clinic_id, DilatorSize.retired_at.is_(None))
+        .options(selectinload(DilatorSize.dilator_set))
+        .order_by(DilatorSet.name, DilatorSize.diameter_mm)
+    )
+    choices = [
+        SelectChoice(str(s.id), s.display, optgroup=s.dilator_set.name)
+        for s in sizes
+        if s.dilator_set.intended_use.suits(route)
+    ]
+    prescribed = prescription.stage.dilator_size
+    if str(prescribed.id) not in {c.value for c in choices}:
+        choices.insert(0, SelectChoice(str(prescribed.id), prescribed.display))
+    return choices
+
+
+def _when(form: SessionForm | SkipForm, zone: str) -> datetime:
+    return form.when.data.replace(tzinfo=ZoneInfo(zone))
+
+
+def _session_details(form: SessionForm, zone: str) -> SessionDetails:
+    return SessionDetails(
+        occurred_at=_when(form, zone),
+        dilator_size_id=int(form.dilator_size_id.data),
+        minutes=form.minutes.data,
+        pain_during=int(form.pain_during.data),
+        pain_after=int(form.pain_after.data),
+        bleeding=Bleeding(form.bleeding.data),
+        sharp_pain=form.sharp_pain.data == "yes",
+        depth_cm=round(form.depth_cm.data, 1) if form.depth_cm.data is not None else None,
+        note=form.note.data or "",
+    )
+
+
+def _skip_details(form: SkipForm, zone: str) -> SkipDetails:
+    return SkipDetails(
+        occurred_at=_when(form, zone),
+        skip_reason=SkipReason(form.skip_reason.data),
+        skip_other=form.skip_other.data or "",
+    )
+
+
+def _save_new(form, patient: Patient, prescription: Prescription, details) -> Response | None:
+    """Record the entry once; a repeated submission of the same form shows the first."""
+    existing = find_by_key(patient, form.key.data)
+    if existing is not None:
+        return redirect(url_for("portal.entry", entry_id=existing.id))
+    try:
+        entry = record(patient, prescription.protocol, current_user, form.key.data, details)
+        db.session.commit()
+    except DiaryError as exc:
+        db.session.rollback()
+        form[exc.field or "when"].errors = [*form[exc.field or "when"].errors, str(exc)]
+        return None
+    except IntegrityError:  # the same form, sent twice at the same moment
+        db.session.rollback()
+        existing = find_by_key(patient, form.key.data)
+        if existing is None:
+            raise
+        entry = existing
+    return redirect(url_for("portal.entry", entry_id=entry.id))
+
+
+@bp.route("/log", methods=["GET", "POST"])
+@patients_only
+def log_session() -> Response | str:
+    """Log a session: prefilled with what the plan prescribes, done in a few taps."""
+    patient = own_record_or_404()
+    prescription = _open_plan(patient)
+    zone = patient.clinic.timezone
+    stage = prescription.stage
+    form = SessionForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "when": _local(datetime.now(ZoneInfo(zone)), zone),
+            "dilator_size_id": str(stage.dilator_size_id),
+            "minutes": stage.minutes,
+            "key": new_submission_key(),
+        }
+    )
+    form.dilator_size_id.choices = _size_choices(patient, prescription)
+    if form.validate_on_submit():
+        done = _save_new(form, patient, prescription, _session_details(form, zone))
+        if done is not None:
+            return done
+    return render_template("portal/log.html", form=form, prescription=prescription)
+
+
+@bp.route("/skip", methods=["GET", "POST"])
+@patients_only
+def log_skip() -> Response | str:
+    """Note a skipped session and why (no judgement: it helps plan what comes next)."""
+    patient = own_record_or_404()
+    prescription = _open_plan(patient)
+    zone = patient.clinic.timezone
+    form = SkipForm(
+        data=None
+        if request.method == "POST"
+        else {"when": _local(datetime.now(ZoneInfo(zone)), zone), "key": new_submission_key()}
+    )
+    if form.validate_on_submit():
+        done = _save_new(form, patient, prescription, _skip_details(form, zone))
+        if done is not None:
+            return done
+    return render_template("portal/skip.html", form=form)
+
+
+def _own_entry(patient: Patient, entry_id: int) -> DiaryEntry:
+    """One of the patient's own entries; 404 for anyone else's."""
+    return db.first_or_404(
+        select(DiaryEntry)
+        .where(DiaryEntry.id == entry_id, DiaryEntry.patient_id == patient.id)
+        .options(selectinload(DiaryEntry.flags), selectinload(DiaryEntry.dilator_size))
+    )
+
+
+@bp.get("/entries/<int:entry_id>")
+@patients_only
+def entry(entry_id: int) -> str:
+    """A saved entry, with calm, immediate guidance when it raised a red flag."""
+    patient = own_record_or_404()
+    saved = _own_entry(patient, entry_id)
+    return render_template(
+        "portal/entry.html",
+        entry=saved,
+        clinic=patient.clinic,
+        changeable=can_change(saved),
+        zone=patient.clinic.timezone,
+    )
+
+
+@bp.get("/entries")
+@patients_only
+def history() -> str:
+    """All the patient's entries, newest first."""
+    patient = own_record_or_404()
+    entries = db.session.scalars(
+        select(DiaryEntry)
+        .where(DiaryEntry.patient_id == patient.id)
+        .options(selectinload(DiaryEntry.flags), selectinload(DiaryEntry.dilator_size))
+        .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
+    ).all()
+    return render_template(
+        "portal/history.html",
+        entries=entries,
+        changeable={e.id for e in entries if can_change(e)},
+        zone=patient.clinic.timezone,
+    )
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@patients_only
+def edit_entry(entry_id: int) -> Response | str:
+    """Correct an entry within 24 hours; the earlier values stay in the record."""
+    patient = own_record_or_404()
+    saved = _own_entry(patient, entry_id)
+    if not can_change(saved):
+        flash(
+            "This entry can no longer be changed; tell your clinic if something is wrong.", "error"
+        )
+        return redirect(url_for("portal.entry", entry_id=saved.id))
+    prescription = _open_plan(patient)
+    zone = patient.clinic.timezone
+    form_class = SkipForm if saved.skipped else SessionForm
+    data = None
+    if request.method == "GET":
+        data = {"when": _local(saved.occurred_at, zone), "key": saved.submission_key}
+        if saved.skipped:
+            data |= {"skip_reason": saved.skip_reason.value, "skip_other": saved.skip_other}
+        else:
+            data |= {
+                "dilator_size_id": str(saved.dilator_size_id),
+                "minutes": saved.minutes,
+                "pain_during": str(saved.pain_during),
+                "pain_after": str(saved.pain_after),
+                "bleeding": saved.bleeding.value,
+                "sharp_pain": "yes" if saved.sharp_pain else "no",
+                "depth_cm": saved.depth_cm,
+                "note": saved.note,
+            }
+    form = form_class(data=data)
+    if not saved.skipped:
+        form.dilator_size_id.choices = _size_choices(patient, prescription)
+    if form.validate_on_submit():
+        details = _skip_details(form, zone) if saved.skipped else _session_details(form, zone)
+        try:
+            correct(saved, prescription.protocol, current_user, details)
+            db.session.commit()
+        except DiaryError as exc:
+            db.session.rollback()
+            target = form[exc.field] if exc.field else form.when
+            target.errors = [*target.errors, str(exc)]
+        else:
+            flash("Your entry was corrected.", "success")
+            return redirect(url_for("portal.entry", entry_id=saved.id))
+    template = "portal/skip.html" if saved.skipped else "portal/log.html"
+    return render_template(template, form=form, prescription=prescription, editing=saved)
+
+
+@bp.post("/entries/<int:entry_id>/withdraw")
+@patients_only
+def withdraw_entry(entry_id: int) -> Response:
+    """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn)."""
+    patient = own_record_or_404()
+    saved = _own_entry(patient, entry_id)
+    try:
+        withdraw(saved, current_user)
+        db.session.commit()
+        flash("The entry was withdrawn.", "success")
+    except DiaryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("portal.history"))

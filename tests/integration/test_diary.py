@@ -1,0 +1,289 @@
+"""The patient's diary: logging and skipping sessions, exactly once, red flags with
+guidance, corrections within 24 hours, and nobody else's entries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from clinic.core.clock import clinic_today
+from clinic.domain.diary import FlagReason
+from clinic.domain.indications import Indication
+from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import (
+    Clinic,
+    DiaryEntry,
+    EntryRevision,
+    Patient,
+    ProtocolTemplate,
+    RedFlag,
+    User,
+)
+from clinic.models.types import utcnow
+from clinic.protocols.services import start_protocol
+from tests.conftest import World, act_as
+from tests.support.forms import form_values
+
+
+@pytest.fixture
+def on_plan(app: Flask, world: World) -> None:
+    """Both clinic-A portal patients on the vaginismus template since 10 days ago."""
+    with app.app_context():
+        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(
+                ProtocolTemplate.clinic_id == world.clinic_a,
+                ProtocolTemplate.indication == Indication.VAGINISMUS,
+            )
+        ).one()
+        today = clinic_today("Europe/London")
+        for person in (world.patient, world.other_patient):
+            start_protocol(
+                db.session.get(Patient, person.patient_id),
+                db.session.get(User, world.clinician.id),
+                name=template.name,
+                route=template.route,
+                stages=[s.stage_values() for s in template.stages],
+                start_stage=1,
+                start_on=today - timedelta(days=10),
+                today=today,
+                template=template,
+            )
+        db.session.commit()
+
+
+def session_form(client, **answers: str) -> dict[str, str]:
+    values = form_values(client.get("/diary/log").get_data(as_text=True))
+    values.update(
+        {"pain_during": "2", "pain_after": "1", "bleeding": "none", "sharp_pain": "no", **answers}
+    )
+    return values
+
+
+def count(app: Flask, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_logging_a_session_is_prefilled_and_saved_with_its_stage(
+    app: Flask, client, world: World, on_plan
+) -> None:
+    """The form starts from the prescription; the saved entry carries the version and
+    stage in force, and the patient sees it saved."""
+    act_as(client, world.patient.id)
+    values = session_form(client)
+    assert values["minutes"] == "10"
+    response = client.post("/diary/log", data=values)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved" in page and "Size 1 (13 mm)" in page
+    with app.app_context():
+        entry = db.session.scalars(select(DiaryEntry)).one()
+        assert (entry.version_number, entry.stage, entry.minutes) == (1, 1, 10)
+        assert entry.patient_id == world.patient.patient_id
+    assert "Done today: <strong>1</strong> of 1" in client.get("/diary/").get_data(as_text=True)
+
+
+def test_the_same_form_sent_twice_saves_once(app: Flask, client, world: World, on_plan) -> None:
+    """A double tap, a refresh or a re-sent form creates one entry, not two."""
+    act_as(client, world.patient.id)
+    values = session_form(client)
+    first = client.post("/diary/log", data=values)
+    second = client.post("/diary/log", data=values)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(app, DiaryEntry) == 1
+
+
+def test_red_flags_give_guidance_and_reach_the_clinic(
+    app: Flask, client, world: World, on_plan
+) -> None:
+    """High pain, bleeding beyond spotting and sharp pain each create a flag for the
+    clinician, and the confirmation page says to stop, call, and when to seek urgent
+    care."""
+    act_as(client, world.patient.id)
+    response = client.post(
+        "/diary/log",
+        data=session_form(client, pain_during="8", bleeding="more", sharp_pain="yes"),
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Please stop for today" in page
+    assert "urgent medical care" in page and "0100 000 000" in page
+    with app.app_context():
+        reasons = {f.reason for f in db.session.scalars(select(RedFlag))}
+        assert reasons == {FlagReason.HIGH_PAIN, FlagReason.BLEEDING, FlagReason.SHARP_PAIN}
+
+
+def test_no_flag_for_expected_discomfort(app: Flask, client, world: World, on_plan) -> None:
+    """Pain below the stage's level and spotting raise nothing."""
+    act_as(client, world.patient.id)
+    client.post("/diary/log", data=session_form(client, pain_during="4", bleeding="spotting"))
+    assert count(app, RedFlag) == 0
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"pain_during": ""}, "Choose a number from 0 (no pain) to 10 (worst pain)."),
+        ({"pain_after": "11"}, "Not a valid choice"),
+        ({"bleeding": ""}, "Choose whether there was any bleeding."),
+        ({"sharp_pain": ""}, "Answer whether you felt sharp or sudden pain."),
+        ({"minutes": "0"}, "Enter the minutes, from 1 to 240."),
+        ({"minutes": "ten"}, "Enter a whole number, for example 7."),
+        ({"depth_cm": "40"}, "Enter a depth from 1 to 25 cm, or leave it empty."),
+        ({"when": "yesterday"}, "Enter the date and time, for example"),
+        ({"dilator_size_id": "999999"}, "Not a valid choice"),
+    ],
+)
+def test_every_problem_is_explained_and_input_kept(
+    app: Flask, client, world: World, on_plan, answers: dict, message: str
+) -> None:
+    """Each problem gets a plain message; everything else typed stays; nothing is saved."""
+    act_as(client, world.patient.id)
+    values = session_form(client, note="Felt calmer today", **answers)
+    html = client.post("/diary/log", data=values).get_data(as_text=True)
+    assert message in html
+    assert "Felt calmer today" in html
+    assert count(app, DiaryEntry) == 0
+
+
+@pytest.mark.parametrize(
+    ("offset_days", "message"),
+    [(1, "The time is in the future"), (8, "for the last 7 days only"), (-0, None)],
+)
+def test_dates_future_and_too_old(
+    app: Flask, client, world: World, on_plan, offset_days: int, message
+) -> None:
+    """Back-dating is allowed up to 7 days; the future and older days are refused."""
+    act_as(client, world.patient.id)
+    values = session_form(client)
+    when = values["when"]
+    day = clinic_today("Europe/London") + timedelta(
+        days=offset_days if message != "for the last 7 days only" else -offset_days
+    )
+    values["when"] = day.isoformat() + when[10:]
+    response = client.post("/diary/log", data=values)
+    if message is None:
+        assert response.status_code == 302
+    else:
+        assert message in response.get_data(as_text=True)
+
+
+def test_a_day_before_the_plan_started_is_refused(app: Flask, client, world: World) -> None:
+    """Entries before the protocol's start are refused (nothing was prescribed)."""
+    with app.app_context():
+        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+        ).first()
+        today = clinic_today("Europe/London")
+        start_protocol(
+            db.session.get(Patient, world.patient.patient_id),
+            db.session.get(User, world.clinician.id),
+            name="p",
+            route=template.route,
+            stages=[s.stage_values() for s in template.stages],
+            start_stage=1,
+            start_on=today - timedelta(days=2),
+            today=today,
+        )
+        db.session.commit()
+    act_as(client, world.patient.id)
+    values = session_form(client)
+    values["when"] = (today - timedelta(days=5)).isoformat() + values["when"][10:]
+    assert "outside your current plan" in client.post("/diary/log", data=values).get_data(
+        as_text=True
+    )
+
+
+def test_skipping_with_a_reason(app: Flask, client, world: World, on_plan) -> None:
+    """A skipped session is saved with its reason; "another reason" needs a few words."""
+    act_as(client, world.patient.id)
+    values = form_values(client.get("/diary/skip").get_data(as_text=True))
+    missing = client.post("/diary/skip", data={**values, "skip_reason": "other"})
+    assert "Say briefly what the other reason was." in missing.get_data(as_text=True)
+    assert (
+        client.post("/diary/skip", data={**values, "skip_reason": "no_privacy"}).status_code == 302
+    )
+    with app.app_context():
+        entry = db.session.scalars(select(DiaryEntry)).one()
+        assert entry.skipped and entry.skip_reason.value == "no_privacy"
+    assert "Done today: <strong>0</strong>" in client.get("/diary/").get_data(as_text=True)
+
+
+def test_correction_within_24_hours_keeps_the_original(
+    app: Flask, client, world: World, on_plan
+) -> None:
+    """A correction changes the entry, keeps its earlier values in the audit trail, and a
+    red flag it newly reveals is raised."""
+    act_as(client, world.patient.id)
+    location = client.post("/diary/log", data=session_form(client)).headers["Location"]
+    entry_id = int(location.rsplit("/", 1)[1])
+    values = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
+    assert values["pain_during"] == "2"
+    values["pain_during"] = "9"
+    assert client.post(f"/diary/entries/{entry_id}/edit", data=values).status_code == 302
+    with app.app_context():
+        entry = db.session.get(DiaryEntry, entry_id)
+        assert entry.pain_during == 9 and entry.updated_at is not None
+        revision = db.session.scalars(select(EntryRevision)).one()
+        assert revision.action == "corrected" and '"pain_during": 2' in revision.previous
+        assert [f.reason for f in entry.flags] == [FlagReason.HIGH_PAIN]
+
+
+def test_withdrawal_keeps_the_record_and_its_flags(
+    app: Flask, client, world: World, on_plan
+) -> None:
+    """A withdrawn entry stays on record, marked withdrawn; a red flag it raised stays."""
+    act_as(client, world.patient.id)
+    location = client.post("/diary/log", data=session_form(client, sharp_pain="yes")).headers[
+        "Location"
+    ]
+    entry_id = int(location.rsplit("/", 1)[1])
+    client.post(f"/diary/entries/{entry_id}/withdraw")
+    with app.app_context():
+        entry = db.session.get(DiaryEntry, entry_id)
+        assert entry.withdrawn and len(entry.flags) == 1
+    assert "withdrawn" in client.get("/diary/entries").get_data(as_text=True)
+
+
+def test_after_24_hours_entries_are_fixed(app: Flask, client, world: World, on_plan) -> None:
+    """After the window an entry can be neither corrected nor withdrawn."""
+    act_as(client, world.patient.id)
+    location = client.post("/diary/log", data=session_form(client)).headers["Location"]
+    entry_id = int(location.rsplit("/", 1)[1])
+    with app.app_context():
+        db.session.get(DiaryEntry, entry_id).created_at = utcnow() - timedelta(hours=25)
+        db.session.commit()
+    assert client.get(f"/diary/entries/{entry_id}/edit").status_code == 302
+    client.post(f"/diary/entries/{entry_id}/withdraw")
+    with app.app_context():
+        assert not db.session.get(DiaryEntry, entry_id).withdrawn
+
+
+def test_nobody_reads_or_changes_another_patients_entry(
+    app: Flask, client, world: World, on_plan
+) -> None:
+    """Changing an id in the URL never reaches another patient's entry (read or write)."""
+    act_as(client, world.patient.id)
+    location = client.post("/diary/log", data=session_form(client, note="private")).headers[
+        "Location"
+    ]
+    entry_id = int(location.rsplit("/", 1)[1])
+    other = app.test_client()
+    act_as(other, world.other_patient.id)
+    assert other.get(f"/diary/entries/{entry_id}").status_code == 404
+    assert other.get(f"/diary/entries/{entry_id}/edit").status_code == 404
+    assert other.post(f"/diary/entries/{entry_id}/withdraw").status_code == 404
+    assert "private" not in other.get("/diary/entries").get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.get(DiaryEntry, entry_id).withdrawn
+
+
+def test_no_plan_means_nothing_to_log(client, world: World) -> None:
+    """Without a protocol there is no log form (the Today page explains)."""
+    act_as(client, world.patient.id)
+    assert client.get("/diary/log").status_code == 404

@@ -1,0 +1,263 @@
+"""The patient's Progress page: weekly sessions, pain over time, milestones, and only the
+signed-in patient's own entries, at a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from uuid import uuid4
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+import clinic.portal.progress  # noqa: F401 - registers portal.progress until the app imports it
+from clinic.core.clock import clinic_today
+from clinic.domain.adherence import week_start
+from clinic.domain.diary import Bleeding, SkipReason
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import Clinic, DiaryEntry, Patient, Protocol, ProtocolTemplate, User
+from clinic.protocols.queries import version
+from clinic.protocols.services import record_event, start_protocol
+from tests.conftest import World, act_as
+from tests.support.queries import count_queries
+
+URL = "/diary/progress"
+
+
+def start_plan(app: Flask, world: World, changes: list[tuple[EventKind, int]]) -> int:
+    """The world's first patient on the vaginismus template, started 20 days ago at stage 1
+    (Size 1, 13 mm), then `changes` as (kind, days ago); returns the protocol id."""
+    with app.app_context():
+        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(
+                ProtocolTemplate.clinic_id == world.clinic_a,
+                ProtocolTemplate.indication == Indication.VAGINISMUS,
+            )
+        ).one()
+        today = clinic_today("Europe/London")
+        clinician = db.session.get(User, world.clinician.id)
+        protocol = start_protocol(
+            db.session.get(Patient, world.patient.patient_id),
+            clinician,
+            name=template.name,
+            route=template.route,
+            stages=[s.stage_values() for s in template.stages],
+            start_stage=1,
+            start_on=today - timedelta(days=20),
+            today=today,
+            template=template,
+        )
+        for kind, days_ago in changes:
+            record_event(
+                protocol,
+                kind,
+                clinician,
+                expected_lock=str(protocol.lock_version),
+                effective_on=today - timedelta(days=days_ago),
+                today=today,
+                reason="Agreed at the appointment",
+            )
+        db.session.commit()
+        return protocol.id
+
+
+@pytest.fixture
+def on_protocol(app: Flask, world: World) -> int:
+    """The plan of `start_plan`, moved up to stage 2 (Size 2, 17 mm) five days ago."""
+    return start_plan(app, world, [(EventKind.ADVANCE, 5)])
+
+
+def add_entries(
+    app: Flask,
+    protocol_id: int,
+    person,
+    days_ago: list[int],
+    *,
+    minutes: int = 10,
+    pain: tuple[int, int] = (3, 2),
+    skipped: bool = False,
+    withdrawn: bool = False,
+) -> None:
+    """Sessions (or skips) for `person` logged against `protocol_id`, one per entry of
+    `days_ago`, each stored with the stage in force per the protocol's stage-1/2 history."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        patient = db.session.get(Patient, person.patient_id)
+        today = clinic_today("Europe/London")
+        plan = version(protocol, 1)
+        for ago in days_ago:
+            day = today - timedelta(days=ago)
+            stage = 2 if ago <= 5 else 1
+            db.session.add(
+                DiaryEntry(
+                    clinic_id=patient.clinic_id,
+                    patient_id=patient.id,
+                    protocol_id=protocol.id,
+                    version_number=1,
+                    stage=stage,
+                    skipped=skipped,
+                    occurred_at=datetime.combine(day, time(12), UTC),
+                    occurred_on=day,
+                    dilator_size_id=None if skipped else plan.stages[stage - 1].dilator_size_id,
+                    minutes=None if skipped else minutes,
+                    pain_during=None if skipped else pain[0],
+                    pain_after=None if skipped else pain[1],
+                    bleeding=None if skipped else Bleeding.NONE,
+                    sharp_pain=None if skipped else False,
+                    skip_reason=SkipReason.NO_TIME if skipped else None,
+                    submission_key=uuid4().hex,
+                    created_by_id=person.id,
+                    withdrawn_at=datetime.now(UTC) if withdrawn else None,
+                )
+            )
+        db.session.commit()
+
+
+def page(client, person) -> str:
+    """The Progress page as `person` sees it (asserting it loads)."""
+    act_as(client, person.id)
+    response = client.get(URL)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_progress_shows_charts_tables_and_milestones(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """With sessions logged, the page has both charts (with title and desc), their tables,
+    the recent figures and the milestones in plain words, weeks counted from the start."""
+    add_entries(app, on_protocol, world.patient, [0, 1, 2, 3, 4, 5, 6, 7])
+    html = page(client, world.patient)
+    assert html.count("<svg") == 2
+    assert 'id="adherence-chart-title"' in html and 'id="pain-chart-desc"' in html
+    assert "Sessions each week" in html and "Pain over time" in html
+    assert html.count("<caption>") == 2
+    assert "<dt>Last 7 days</dt>" in html and "7 of 7 (100%)" in html
+    assert "Started with Size 1 (13 mm)" in html
+    assert "Moved to Size 2 (17 mm) in week 3" in html
+    assert "<td>3.0</td><td>2.0</td>" in html  # this week's mean pain during / after
+
+
+def test_title_is_neutral(client, world: World, on_protocol: int) -> None:
+    """The browser title says "Progress" and names no therapy or body part."""
+    html = page(client, world.patient).lower()
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert title.startswith("progress")
+    for word in ("dilator", "vagin", "pelvic", "anal", "sexual", "pain"):
+        assert word not in title
+
+
+def test_charts_are_safe_under_the_content_security_policy(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """The inline SVG carries no script, no <style> element and no style attribute, which
+    the app's CSP would block."""
+    add_entries(app, on_protocol, world.patient, [0, 1, 2])
+    html = page(client, world.patient)
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(svgs) == 2
+    for svg in svgs:
+        assert "<script" not in svg and "<style" not in svg and "style=" not in svg
+
+
+def test_skipped_and_withdrawn_entries_do_not_count(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """Skips and withdrawn sessions count as neither done nor as pain scores."""
+    add_entries(app, on_protocol, world.patient, [0, 1], skipped=True)
+    add_entries(app, on_protocol, world.patient, [2, 3], withdrawn=True, pain=(9, 9))
+    add_entries(app, on_protocol, world.patient, [4])
+    html = page(client, world.patient)
+    assert "1 of 7 (14%)" in html
+    assert "<td>9.0</td>" not in html
+
+
+def test_short_sessions_are_not_counted_as_done(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """A 5-minute session on a 10-minute stage (under 80%) shows its pain but is not done."""
+    add_entries(app, on_protocol, world.patient, [0, 1], minutes=5)
+    html = page(client, world.patient)
+    assert "0 of 7 (0%)" in html
+    assert html.count("<svg") == 2
+
+
+def test_without_a_plan_the_page_is_calm(client, world: World) -> None:
+    """A patient with no protocol sees a calm message and no charts."""
+    html = page(client, world.patient)
+    assert "There is nothing to show here yet" in html
+    assert "<svg" not in html
+
+
+def test_without_entries_there_is_no_pain_chart(client, world: World, on_protocol: int) -> None:
+    """No sessions yet: the weekly chart shows 0%, pain says none logged, nothing breaks."""
+    html = page(client, world.patient)
+    assert html.count("<svg") == 1
+    assert "No sessions logged in these weeks yet." in html
+    assert "0 of 7 (0%)" in html
+
+
+def test_links_to_all_entries(client, world: World, on_protocol: int) -> None:
+    """The page links to the list of past entries."""
+    assert "All your entries" in page(client, world.patient)
+
+
+def test_other_patients_entries_never_appear(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """Entries of another patient never reach this patient's page, even stored against the
+    same protocol id."""
+    add_entries(app, on_protocol, world.other_patient, [0, 1, 2, 3], pain=(9, 8))
+    html = page(client, world.patient)
+    assert "0 of 7 (0%)" in html
+    assert "<td>9.0</td>" not in html and "<td>8.0</td>" not in html
+    assert "No sessions logged in these weeks yet." in html
+
+
+def test_only_patients_may_open_it(client, world: World) -> None:
+    """Staff are refused and visitors sent to sign in."""
+    assert client.get(URL).status_code == 302
+    act_as(client, world.clinician.id)
+    assert client.get(URL).status_code == 403
+
+
+def queries_for(app: Flask, client) -> int:
+    """How many SQL statements one load of the page sends."""
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        assert client.get(URL).status_code == 200
+    return len(statements)
+
+
+def test_query_count_does_not_grow_with_entries(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """10 or 100 entries cost the same number of queries: entries load in one query."""
+    act_as(client, world.patient.id)
+    add_entries(app, on_protocol, world.patient, [i % 20 for i in range(10)])
+    at_ten = queries_for(app, client)
+    add_entries(app, on_protocol, world.patient, [i % 20 for i in range(90)])
+    assert queries_for(app, client) == at_ten
+
+
+def test_weeks_start_from_the_plan_start(client, world: World, on_protocol: int) -> None:
+    """The tables list the weeks from the one the plan started in (20 days ago) to this
+    week, not twelve weeks of nothing."""
+    today = clinic_today("Europe/London")
+    expected = (week_start(today) - week_start(today - timedelta(days=20))).days // 7 + 1
+    html = page(client, world.patient)
+    assert html.count('<tr><th scope="row">') == 2 * expected
+
+
+def test_a_week_with_nothing_planned_has_no_percentage(app: Flask, client, world: World) -> None:
+    """Paused since the day after the start: this week reads "none planned", not 0%."""
+    start_plan(app, world, [(EventKind.PAUSE, 19)])
+    html = page(client, world.patient)
+    assert "<td>0</td><td>0</td><td>none planned</td></tr>" in html
+    assert "<dt>Last 7 days</dt>\n      <dd>nothing in your plan</dd>" in html

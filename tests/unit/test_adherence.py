@@ -1,0 +1,265 @@
+"""Adherence rules: what a day prescribes, what counts as a completed session, and how
+weeks and recent windows add up (examples and hypothesis properties)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clinic.domain.adherence import (
+    Schedule,
+    Session,
+    StageDose,
+    adherence_between,
+    counts_as_completed,
+    recent_adherence,
+    week_start,
+    weekly_adherence,
+)
+from clinic.domain.protocols import Event, EventKind, Period
+
+MONDAY = date(2026, 3, 2)
+DAILY = StageDose(sessions=1, period=Period.DAY, minutes=10)
+TWICE_DAILY = StageDose(sessions=2, period=Period.DAY, minutes=15)
+THREE_A_WEEK = StageDose(sessions=3, period=Period.WEEK, minutes=20)
+
+
+def schedule(*events: Event, doses=None) -> Schedule:
+    """A schedule with stage 1 once a day, stage 2 three times a week, stage 3 twice a day."""
+    return Schedule(
+        events=events, doses=doses or {(1, 1): DAILY, (1, 2): THREE_A_WEEK, (1, 3): TWICE_DAILY}
+    )
+
+
+def start(on: date = MONDAY, stage: int = 1) -> Event:
+    """A start event at `stage` of version 1."""
+    return Event(EventKind.START, on, 1, stage)
+
+
+def done(on: date, minutes: int = 10, stage: int = 1, **kw) -> Session:
+    """A session logged against version 1, `stage`."""
+    return Session(on=on, version=1, stage=stage, minutes=minutes, **kw)
+
+
+def test_daily_stage_prescribes_its_sessions_each_day() -> None:
+    """Once a day for a week prescribes 7; twice a day prescribes 14."""
+    once = schedule(start())
+    twice = schedule(start(stage=3))
+    assert once.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 7
+    assert twice.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 14
+
+
+def test_weekly_stage_spreads_over_the_days_and_sums_to_the_week() -> None:
+    """Three a week prescribes exactly 3 over any seven days, 3/7 on one day."""
+    plan = schedule(start(stage=2))
+    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
+    assert plan.prescribed_between(MONDAY + timedelta(days=3), MONDAY + timedelta(days=9)) == 3
+    assert float(plan.prescribed_on(MONDAY)) == pytest.approx(3 / 7)
+
+
+def test_nothing_is_prescribed_before_the_start() -> None:
+    """Days before the start prescribe nothing, so their week has no adherence."""
+    plan = schedule(start(MONDAY + timedelta(days=7)))
+    week = adherence_between(plan, [], MONDAY, MONDAY + timedelta(days=6))
+    assert week.prescribed == 0
+    assert week.percent is None
+
+
+def test_a_pause_prescribes_nothing_and_a_planned_resume_restarts_it() -> None:
+    """Paused on Wednesday with a planned resume on Saturday: only Monday, Tuesday,
+    Saturday and Sunday prescribe a session."""
+    pause = Event(
+        EventKind.PAUSE, MONDAY + timedelta(days=2), 1, 1, resume_on=MONDAY + timedelta(days=5)
+    )
+    plan = schedule(start(), pause)
+    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 4
+
+
+def test_completed_and_replaced_protocols_prescribe_nothing_afterwards() -> None:
+    """After completion or replacement, no day prescribes anything."""
+    for kind in (EventKind.COMPLETE, EventKind.REPLACED):
+        plan = schedule(start(), Event(kind, MONDAY + timedelta(days=3), 1, 1))
+        assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
+
+
+def test_stage_change_mid_week_mixes_the_frequencies() -> None:
+    """Once a day Mon-Wed, then three a week Thu-Sun: 3 + 4 x 3/7."""
+    plan = schedule(start(), Event(EventKind.ADVANCE, MONDAY + timedelta(days=3), 1, 2))
+    week = adherence_between(plan, [], MONDAY, MONDAY + timedelta(days=6))
+    assert week.prescribed == pytest.approx(3 + 4 * 3 / 7)
+
+
+def test_completion_threshold_is_a_share_of_the_stage_minutes() -> None:
+    """8 of 10 minutes counts at 80%, 7 does not; a clinic setting of 70% accepts 7."""
+    plan = schedule(start())
+    assert counts_as_completed(done(MONDAY, 8), plan)
+    assert not counts_as_completed(done(MONDAY, 7), plan)
+    assert counts_as_completed(done(MONDAY, 7), plan, completion_pct=70)
+
+
+def test_threshold_follows_the_stage_the_entry_was_logged_against() -> None:
+    """12 minutes counts for the 15-minute stage (80%) but not for the 20-minute one."""
+    plan = schedule(start())
+    assert counts_as_completed(done(MONDAY, 12, stage=3), plan)
+    assert not counts_as_completed(done(MONDAY, 12, stage=2), plan)
+
+
+def test_skipped_and_withdrawn_entries_never_count() -> None:
+    """A skip or a withdrawn session is not a completed session."""
+    plan = schedule(start())
+    assert not counts_as_completed(done(MONDAY, None, skipped=True), plan)
+    assert not counts_as_completed(done(MONDAY, 10, withdrawn=True), plan)
+
+
+def test_week_percent_is_capped_at_100() -> None:
+    """Ten sessions in a week of seven prescribed is 100%, not 143%."""
+    plan = schedule(start())
+    sessions = [done(MONDAY + timedelta(days=i % 7)) for i in range(10)]
+    week = adherence_between(plan, sessions, MONDAY, MONDAY + timedelta(days=6))
+    assert week.completed == 10
+    assert week.percent == 100
+
+
+def test_weekly_adherence_uses_monday_weeks_and_stops_at_the_last_day() -> None:
+    """From a Thursday to the Wednesday after next: three Monday-start weeks, the last
+    one counting Monday to Wednesday only."""
+    plan = schedule(start(MONDAY - timedelta(days=14)))
+    first, last = MONDAY + timedelta(days=3), MONDAY + timedelta(days=16)
+    sessions = [done(MONDAY), done(MONDAY + timedelta(days=14))]
+    weeks = weekly_adherence(plan, sessions, first, last)
+    assert [w.first for w in weeks] == [MONDAY, MONDAY + timedelta(days=7), MONDAY + timedelta(14)]
+    assert all(w.first.weekday() == 0 for w in weeks)
+    assert [w.prescribed for w in weeks] == [7, 7, 3]
+    assert [w.completed for w in weeks] == [1, 0, 1]
+    assert weeks[2].percent == pytest.approx(100 / 3)
+
+
+def test_recent_windows_end_on_the_given_day() -> None:
+    """Last 7 days and last 28 days, today included."""
+    today = MONDAY + timedelta(days=40)
+    plan = schedule(start())
+    sessions = [done(today - timedelta(days=i)) for i in range(7)]
+    seven = recent_adherence(plan, sessions, today, 7)
+    twenty_eight = recent_adherence(plan, sessions, today, 28)
+    assert (seven.first, seven.last, seven.percent) == (today - timedelta(days=6), today, 100)
+    assert twenty_eight.prescribed == 28 and twenty_eight.percent == 25
+
+
+def test_week_start_is_monday() -> None:
+    """Any day of a week maps to its Monday."""
+    assert {week_start(MONDAY + timedelta(days=i)) for i in range(7)} == {MONDAY}
+
+
+# ---------------------------------------------------------------------------------------
+# Properties
+
+DAY_OFFSETS = st.integers(min_value=0, max_value=55)
+STAGES = st.sampled_from([1, 2, 3])
+
+
+@st.composite
+def timelines(draw) -> tuple[Event, ...]:
+    """A start, then stage changes, pauses (with or without a planned resume) and resumes
+    on increasing days; maybe a completion at the end."""
+    day = draw(DAY_OFFSETS.map(lambda n: MONDAY + timedelta(days=n % 10)))
+    stage = draw(STAGES)
+    events = [Event(EventKind.START, day, 1, stage)]
+    paused = False
+    for _ in range(draw(st.integers(0, 6))):
+        day += timedelta(days=draw(st.integers(1, 10)))
+        if paused:
+            events.append(Event(EventKind.RESUME, day, 1, stage))
+            paused = False
+        elif draw(st.booleans()):
+            resume = draw(st.none() | st.integers(1, 8).map(lambda n, d=day: d + timedelta(n)))
+            events.append(Event(EventKind.PAUSE, day, 1, stage, resume_on=resume))
+            paused = True
+        else:
+            stage = draw(STAGES)
+            events.append(Event(EventKind.ADVANCE, day, 1, stage))
+    if draw(st.booleans()):
+        events.append(
+            Event(EventKind.COMPLETE, day + timedelta(days=draw(st.integers(1, 9))), 1, 1)
+        )
+    return tuple(events)
+
+
+@st.composite
+def session_lists(draw) -> list[Session]:
+    """Entries of any kind on days around the schedule."""
+    return draw(
+        st.lists(
+            st.builds(
+                Session,
+                on=DAY_OFFSETS.map(lambda n: MONDAY + timedelta(days=n)),
+                version=st.just(1),
+                stage=STAGES,
+                minutes=st.none() | st.integers(1, 60),
+                skipped=st.booleans(),
+                withdrawn=st.booleans(),
+            ),
+            max_size=40,
+        )
+    )
+
+
+WINDOWS = st.tuples(DAY_OFFSETS, st.integers(0, 40)).map(
+    lambda t: (MONDAY + timedelta(days=t[0]), MONDAY + timedelta(days=t[0] + t[1]))
+)
+
+
+@given(timelines(), session_lists(), WINDOWS)
+def test_percent_is_within_0_and_100_or_none(events, sessions, window) -> None:
+    """Whatever the plan and the diary, adherence is 0-100, or None with nothing prescribed."""
+    result = adherence_between(schedule(*events), sessions, *window)
+    if result.prescribed == 0:
+        assert result.percent is None
+    else:
+        assert 0 <= result.percent <= 100
+    for week in weekly_adherence(schedule(*events), sessions, *window):
+        assert week.percent is None or 0 <= week.percent <= 100
+
+
+@given(session_lists(), WINDOWS)
+def test_a_window_with_no_prescription_has_no_adherence(sessions, window) -> None:
+    """Before the start nothing is prescribed: adherence is None, never 0%, even with
+    sessions logged."""
+    later = window[1] + timedelta(days=1)
+    result = adherence_between(schedule(start(later)), sessions, *window)
+    assert result.prescribed == 0
+    assert result.percent is None
+
+
+@given(timelines(), session_lists(), WINDOWS, DAY_OFFSETS, STAGES)
+def test_adding_a_completed_session_never_lowers_adherence(
+    events, sessions, window, offset, stage
+) -> None:
+    """One more full-length session can only keep or raise adherence."""
+    plan = schedule(*events)
+    before = adherence_between(plan, sessions, *window)
+    extra = done(MONDAY + timedelta(days=offset), minutes=60, stage=stage)
+    after = adherence_between(plan, [*sessions, extra], *window)
+    if before.percent is None:
+        assert after.percent is None
+    else:
+        assert after.percent >= before.percent
+
+
+@given(WINDOWS, DAY_OFFSETS, st.integers(1, 20))
+def test_pauses_reduce_prescribed_days(window, offset, length) -> None:
+    """Pausing an active protocol for some days never adds to what is prescribed, and takes
+    away every day it covers inside the window."""
+    active = schedule(start(MONDAY))
+    pause_on = MONDAY + timedelta(days=offset)
+    paused = schedule(
+        start(MONDAY),
+        Event(EventKind.PAUSE, pause_on, 1, 1, resume_on=pause_on + timedelta(days=length)),
+    )
+    first, last = window
+    covered = sum(1 for i in range(length) if first <= pause_on + timedelta(days=i) <= last)
+    assert (
+        paused.prescribed_between(first, last) == active.prescribed_between(first, last) - covered
+    )
