@@ -7,17 +7,23 @@ realistic point, with its stage and version history. Later features extend this 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
+from clinic.diary.services import SessionDetails, SkipDetails, record
+from clinic.domain.diary import Bleeding, SkipReason
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
+from clinic.protocols.prescriptions import prescription_on
+from clinic.protocols.queries import open_protocol
 from clinic.protocols.services import record_event, revise_protocol, start_protocol
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -309,6 +315,7 @@ def seed_demo() -> None:
         )
     db.session.flush()
     _seed_protocol_histories()
+    _seed_diaries()
 
 
 def _seed_protocol_histories() -> None:
@@ -364,3 +371,92 @@ def _seed_protocol_histories() -> None:
                 reason=reason,
                 resume_on=today + timedelta(days=int(resume_in)) if resume_in else None,
             )
+
+
+# Diaries: months of entries for the patients who use the portal. Seeded per patient so
+# the demo is the same every time. (name, days of history, weekly adherence range, the
+# days ago of a red-flag session and what it reported)
+DIARIES = {
+    "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
+    "Sam Rivera": (70, (0.45, 0.95), (3, {"pain_during": 8, "sharp_pain": True})),
+    "Jordan Blake": (40, (0.5, 0.9), (5, {"bleeding": Bleeding.MORE})),
+}
+SKIP_REASONS = (
+    [SkipReason.NO_TIME] * 4
+    + [SkipReason.FORGOT] * 3
+    + [
+        SkipReason.UNWELL,
+        SkipReason.NO_PRIVACY,
+        SkipReason.PAIN_OR_FEAR,
+    ]
+)
+
+
+def _seed_diaries() -> None:
+    """Entries recorded through the diary service, so stages, versions and red flags are
+    exactly what a patient's own entries would carry: adherence that varies by week,
+    pain that eases as a size is mastered and rises briefly after each step up, skips
+    with their reasons, and one red flag each (so every clinic has one)."""
+    for name, (days, adherence_range, (flag_day, flag_report)) in DIARIES.items():
+        patient = db.session.scalar(select(Patient).where(Patient.full_name == name))
+        protocol = open_protocol(patient.id, patient.clinic_id)
+        zone = ZoneInfo(patient.clinic.timezone)
+        rng = random.Random(name)
+        today = clinic_today(patient.clinic.timezone)
+        first = max(today - timedelta(days=days), protocol.events[0].effective_on)
+        adherence = rng.uniform(*adherence_range)
+        day = first
+        while day < today:
+            if day.weekday() == 0:
+                adherence = rng.uniform(*adherence_range)  # some weeks go better than others
+            prescription = prescription_on(protocol, day)
+            if prescription.state is not None and not prescription.paused:
+                _seed_day(
+                    patient,
+                    protocol,
+                    prescription,
+                    day,
+                    zone,
+                    rng,
+                    adherence,
+                    flag_report if (today - day).days == flag_day else None,
+                )
+            day += timedelta(days=1)
+
+
+def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_report) -> None:
+    stage = prescription.stage
+    per_day = stage.sessions if stage.period.value == "day" else 0
+    if stage.period.value == "week":
+        per_day = 1 if rng.random() < stage.sessions / 7 else 0
+    if flag_report is not None:
+        per_day = max(per_day, 1)  # the red-flag session happens on its day
+    days_on_stage = (day - prescription.state.stage_since).days
+    for n in range(per_day):
+        moment = datetime.combine(day, time(8 + 5 * n, rng.randrange(60)), zone)
+        key = f"demo-{patient.id}-{day.isoformat()}-{n}"
+        if flag_report is None and rng.random() > adherence:
+            if rng.random() < 0.6:
+                details = SkipDetails(moment, rng.choice(SKIP_REASONS), "")
+            else:
+                continue  # missed without a note, as often happens
+        else:
+            # Pain rises after a step up and eases over about two weeks.
+            during = max(0, min(6, round(4.5 - days_on_stage / 4 + rng.uniform(-1, 1))))
+            report = {
+                "pain_during": during,
+                "pain_after": max(0, during - rng.randrange(2)),
+                "bleeding": Bleeding.SPOTTING if rng.random() < 0.05 else Bleeding.NONE,
+                "sharp_pain": False,
+                **(flag_report or {}),
+            }
+            flag_report = None
+            details = SessionDetails(
+                occurred_at=moment,
+                dilator_size_id=stage.dilator_size_id,
+                minutes=stage.minutes if rng.random() < 0.85 else max(1, stage.minutes - 4),
+                depth_cm=stage.target_depth_cm,
+                note="",
+                **report,
+            )
+        record(patient, protocol, patient.user, key, details, now=moment + timedelta(minutes=20))

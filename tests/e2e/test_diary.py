@@ -1,0 +1,56 @@
+"""Browser journey on a phone: a patient logs a session, gets the red-flag guidance, and
+finds the entry in their history."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import (
+    assert_accessible,
+    assert_discreet_title,
+    assert_no_horizontal_scrolling,
+    expect_path,
+    sign_in,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_patient_logs_a_painful_session_on_a_phone(phone_page: Page) -> None:
+    """On a 360 px phone a patient opens "Log a session" from Today, finds it prefilled
+    from the plan, answers the pain scales with large radio buttons, and on saving gets
+    calm guidance to stop and contact the clinic; the entry then shows in their history
+    with the clinic told. Every page is discreet, fits and passes the accessibility
+    checks."""
+    page = phone_page
+    sign_in(page, "sam.rivera@example.org")
+    expect_path(page, "/diary/")
+    page.get_by_role("link", name="Log a session").click()
+
+    expect_path(page, "/diary/log")
+    assert_discreet_title(page)
+    assert_no_horizontal_scrolling(page)
+    assert_accessible(page)
+    expect(page.get_by_label("Minutes")).to_have_value("10")
+    page.get_by_role("group", name="Pain during the session").get_by_label("8", exact=True).check()
+    page.get_by_role("group", name="Pain afterwards").get_by_label("5", exact=True).check()
+    page.get_by_role("group", name="Bleeding").get_by_label("None").check()
+    page.get_by_role("group", name="Any sharp or sudden pain?").get_by_label("No").check()
+    page.get_by_role("button", name="Save session").click()
+
+    expect(page.get_by_role("heading", name="Please stop for today")).to_be_visible()
+    expect(page.get_by_text("Your clinic has been told")).to_be_visible()
+    assert_discreet_title(page)
+    assert_no_horizontal_scrolling(page)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="All your entries").click()
+    expect_path(page, "/diary/entries")
+    expect(page.get_by_text("Clinic told: high pain").first).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    expect_path(page, "/diary/progress")
+    assert_discreet_title(page)
+    assert_accessible(page)
