@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from clinic.domain.diary import Bleeding, FlagReason, SkipReason
 from clinic.extensions import db
 from clinic.models.catalogue import DilatorSize
+from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
 
@@ -110,3 +111,13 @@ class RedFlag(db.Model):
 
     entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="flags")
     acknowledged_by: so.Mapped[User | None] = so.relationship()
+
+
+# Open red flags per patient, loaded with every patient row in the same query (a correlated
+# count), so lists can show them without a query per row.
+Patient.open_red_flags = so.column_property(
+    sa.select(sa.func.count(RedFlag.id))
+    .where(RedFlag.patient_id == Patient.id, RedFlag.acknowledged_at.is_(None))
+    .correlate_except(RedFlag)
+    .scalar_subquery()
+)

@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
-from clinic.models import Patient, PatientStatus, Role, User
+from clinic.models import Patient, PatientStatus, RedFlag, Role, User
 from clinic.models.users import normalise_email
 
 
@@ -83,3 +83,19 @@ def email_in_use(email: str, clinic_id: int) -> bool:
     without case). Other clinics' accounts are none of this clinic's business."""
     stmt = select(User.id).where(User.email == normalise_email(email), User.clinic_id == clinic_id)
     return db.session.scalar(stmt.limit(1)) is not None
+
+
+def open_red_flags(patient_id: int, clinic_id: int) -> list[RedFlag]:
+    """The patient's red flags no clinician has acknowledged yet, newest first."""
+    return list(
+        db.session.scalars(
+            select(RedFlag)
+            .where(
+                RedFlag.patient_id == patient_id,
+                RedFlag.clinic_id == clinic_id,
+                RedFlag.acknowledged_at.is_(None),
+            )
+            .options(joinedload(RedFlag.entry))
+            .order_by(RedFlag.raised_at.desc())
+        )
+    )

@@ -13,7 +13,12 @@ from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
-from clinic.patients.queries import active_clinicians, caseload_query, get_patient_or_404
+from clinic.patients.queries import (
+    active_clinicians,
+    caseload_query,
+    get_patient_or_404,
+    open_red_flags,
+)
 from clinic.patients.services import (
     PortalInvitationError,
     create_patient,
@@ -74,7 +79,11 @@ def show(patient_id: int) -> str:
 def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
     protocol = open_protocol(patient.id, patient.clinic_id, with_history=False)
     return render_template(
-        "patients/show.html", patient=patient, invite_form=invite_form, protocol=protocol
+        "patients/show.html",
+        patient=patient,
+        invite_form=invite_form,
+        protocol=protocol,
+        flags=open_red_flags(patient.id, patient.clinic_id),
     )
 
 

@@ -287,3 +287,18 @@ def test_no_plan_means_nothing_to_log(client, world: World) -> None:
     """Without a protocol there is no log form (the Today page explains)."""
     act_as(client, world.patient.id)
     assert client.get("/diary/log").status_code == 404
+
+
+def test_clinicians_see_red_flags_at_once(app: Flask, client, world: World, on_plan) -> None:
+    """A red flag shows on the patient's record and in the caseload list of their clinic
+    straight away — and nowhere in another clinic."""
+    act_as(client, world.patient.id)
+    client.post("/diary/log", data=session_form(client, pain_after="9"))
+    clinician = app.test_client()
+    act_as(clinician, world.clinician.id)
+    record_page = clinician.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
+    assert "High pain" in record_page and "(9/10)" in record_page
+    assert "1 red flag" in clinician.get("/patients/").get_data(as_text=True)
+    outsider = app.test_client()
+    act_as(outsider, world.other_clinician.id)
+    assert "red flag" not in outsider.get("/patients/").get_data(as_text=True)
