@@ -26,6 +26,7 @@ from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
 from clinic.models import DiaryEntry, EntryRevision, Patient, Protocol, RedFlag, User
 from clinic.models.types import utcnow
+from clinic.monitoring.services import refresh_patient
 from clinic.protocols.queries import timeline, version
 
 
@@ -102,6 +103,7 @@ def record(
     db.session.add(entry)
     db.session.flush()
     _raise_flags(entry, protocol)
+    refresh_patient(patient)
     return entry
 
 
@@ -124,6 +126,7 @@ def correct(
     entry.updated_at = now
     db.session.flush()
     _raise_flags(entry, protocol)
+    refresh_patient(patient)
 
 
 def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
@@ -134,6 +137,7 @@ def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
     _keep_revision(entry, "withdrawn", by, now)
     entry.withdrawn_at = now
     db.session.flush()
+    refresh_patient(db.session.get(Patient, entry.patient_id))
 
 
 def can_change(entry: DiaryEntry, now: datetime | None = None) -> bool:

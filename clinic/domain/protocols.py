@@ -316,6 +316,10 @@ def _moved(event: Event, stage: int, device_mm: float | None) -> bool:
     return event.stage != stage
 
 
+# The decisions a clinician takes about the current stage (the suggestions' counterparts).
+STAGE_DECISIONS = frozenset({EventKind.ADVANCE, EventKind.HOLD, EventKind.STEP_BACK})
+
+
 def allowed_events(status: ProtocolStatus) -> frozenset[EventKind]:
     """What a clinician may record next, given the protocol's current status."""
     if status is ProtocolStatus.ACTIVE:

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
+from clinic.models.care import CareFlag, ClinicalNote, PatientSummary
 from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
@@ -16,7 +17,9 @@ from clinic.models.protocols import (
 from clinic.models.users import Role, User
 
 __all__ = [
+    "CareFlag",
     "Clinic",
+    "ClinicalNote",
     "DiaryEntry",
     "DilatorSet",
     "DilatorSize",
@@ -24,6 +27,7 @@ __all__ = [
     "Invitation",
     "Patient",
     "PatientStatus",
+    "PatientSummary",
     "Protocol",
     "ProtocolEvent",
     "ProtocolStage",

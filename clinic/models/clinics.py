@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -28,6 +28,12 @@ class Clinic(db.Model):
     max_step_mm: so.Mapped[float] = so.mapped_column(
         sa.Numeric(3, 1, asdecimal=False), default=5.0, server_default="5.0"
     )
+    # A session counts as done when it lasted at least this share of the prescribed minutes.
+    completion_pct: so.Mapped[int] = so.mapped_column(default=80, server_default="80")
+    # Days without a diary entry before a patient is flagged as not logging.
+    not_logging_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
+    # The clinic-local day every patient summary was last recomputed (see clinic.monitoring).
+    summaries_on: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -35,6 +41,8 @@ class Clinic(db.Model):
             "invitation_valid_days BETWEEN 1 AND 30", name="invitation_valid_days_range"
         ),
         sa.CheckConstraint("max_step_mm > 0 AND max_step_mm <= 20", name="max_step_range"),
+        sa.CheckConstraint("completion_pct BETWEEN 50 AND 100", name="completion_pct_range"),
+        sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
     )
 
     def __repr__(self) -> str:

@@ -50,6 +50,8 @@ class Patient(db.Model):
     responsible_clinician_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id"), index=True
     )
+    # The next review the clinician planned; a "review due" flag is raised on that day.
+    review_on: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
+from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind, Period, ProtocolStatus, Route, frequency_text
 from clinic.extensions import db
 from clinic.models.catalogue import DilatorSize
@@ -238,6 +239,11 @@ class ProtocolEvent(db.Model):
     stage: so.Mapped[int]  # the stage in force after the event (1-based)
     reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     resume_on: so.Mapped[date | None]
+    # For a stage decision: what the system suggested when it was made (None if nothing),
+    # so the record shows whether the clinician followed the suggestion or overrode it.
+    suggested: so.Mapped[Suggestion | None] = so.mapped_column(
+        enum_column(Suggestion, "suggestion")
+    )
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     # SHA-256 over this event, its version's content hash and the previous event's hash.

@@ -50,7 +50,8 @@ class User(UserMixin, db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
-    clinic: so.Mapped[Clinic] = so.relationship()
+    # Joined: every signed-in request needs the clinic (its time zone, its settings).
+    clinic: so.Mapped[Clinic] = so.relationship(lazy="joined")
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

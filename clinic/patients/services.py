@@ -10,6 +10,7 @@ from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role, User
 from clinic.models.users import normalise_email
+from clinic.monitoring.services import refresh_patient
 from clinic.patients.queries import email_in_use
 
 
@@ -43,6 +44,7 @@ def create_patient(clinic_id: int, details: PatientDetails) -> Patient:
     patient = Patient(clinic_id=clinic_id, **asdict(details))
     db.session.add(patient)
     db.session.flush()
+    refresh_patient(patient)
     return patient
 
 
@@ -54,6 +56,7 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
         # The portal greets patients by this name: an old name must not linger there.
         patient.user.full_name = details.full_name
     db.session.flush()
+    refresh_patient(patient)
 
 
 def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:

@@ -16,45 +16,24 @@ from statistics import fmean
 
 from flask import render_template
 from markupsafe import Markup
-from sqlalchemy import select
 
 from clinic.charts import PainPoint, SizeStep, WeekBar, adherence_chart, pain_chart
 from clinic.core.clock import clinic_today
 from clinic.domain.adherence import (
     DEFAULT_COMPLETION_PCT,
     Adherence,
-    Schedule,
-    Session,
-    StageDose,
     recent_adherence,
     week_start,
     weekly_adherence,
 )
 from clinic.domain.protocols import EventKind
-from clinic.extensions import db
-from clinic.models import DiaryEntry, Patient, Protocol, ProtocolStage
+from clinic.models import Patient, Protocol, ProtocolStage
+from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
+from clinic.monitoring.services import load_sessions
 from clinic.portal.views import bp, own_record_or_404, patients_only
-from clinic.protocols.queries import open_protocol, timeline
+from clinic.protocols.queries import open_protocol
 
 WEEKS_SHOWN = 12
-
-
-@dataclass(frozen=True)
-class ScoredSession(Session):
-    """A session with the pain scores the patient gave (None for a skip)."""
-
-    pain_during: int | None = None
-    pain_after: int | None = None
-
-    @property
-    def scored(self) -> bool:
-        """A session done, not withdrawn, with both pain scores."""
-        return (
-            not self.skipped
-            and not self.withdrawn
-            and self.pain_during is not None
-            and self.pain_after is not None
-        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +73,13 @@ def progress() -> str:
     if protocol is not None:
         today = clinic_today(patient.clinic.timezone)
         first = _first_week_shown(protocol, today)
-        summary = build_progress(protocol, _entries(patient, protocol, first, today), first, today)
+        summary = build_progress(
+            protocol,
+            _entries(patient, first, today),
+            first,
+            today,
+            patient.clinic.completion_pct,
+        )
     return render_template("portal/progress.html", patient=patient, progress=summary)
 
 
@@ -106,40 +91,9 @@ def _first_week_shown(protocol: Protocol, today: date) -> date:
     return min(max(twelve_weeks_back, started), week_start(today))
 
 
-def _entries(patient: Patient, protocol: Protocol, first: date, last: date) -> list[ScoredSession]:
-    """The patient's entries of this protocol from `first` to `last`, in one query."""
-    rows = db.session.execute(
-        select(
-            DiaryEntry.occurred_on,
-            DiaryEntry.version_number,
-            DiaryEntry.stage,
-            DiaryEntry.minutes,
-            DiaryEntry.skipped,
-            DiaryEntry.withdrawn_at,
-            DiaryEntry.pain_during,
-            DiaryEntry.pain_after,
-        )
-        .where(
-            DiaryEntry.patient_id == patient.id,
-            DiaryEntry.clinic_id == patient.clinic_id,
-            DiaryEntry.protocol_id == protocol.id,
-            DiaryEntry.occurred_on.between(first, last),
-        )
-        .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
-    )
-    return [
-        ScoredSession(
-            on=r.occurred_on,
-            version=r.version_number,
-            stage=r.stage,
-            minutes=r.minutes,
-            skipped=r.skipped,
-            withdrawn=r.withdrawn_at is not None,
-            pain_during=r.pain_during,
-            pain_after=r.pain_after,
-        )
-        for r in rows
-    ]
+def _entries(patient: Patient, first: date, last: date) -> list[ScoredSession]:
+    """The patient's entries of the open protocol from `first` to `last`, in one query."""
+    return load_sessions(patient.clinic_id, [patient.id], first, last).get(patient.id, [])
 
 
 def build_progress(
@@ -151,11 +105,8 @@ def build_progress(
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
     stages with their sizes, and events must be loaded)."""
-    stages = _stages(protocol)
-    schedule = Schedule(
-        events=tuple(timeline(protocol)),
-        doses={key: StageDose(s.sessions, s.period, s.minutes) for key, s in stages.items()},
-    )
+    stages = stages_of(protocol)
+    schedule = schedule_of(protocol)
     weeks = weekly_adherence(schedule, sessions, first, today, completion_pct)
     scored = [s for s in sessions if s.scored]
     by_week: dict[date, list[ScoredSession]] = defaultdict(list)
@@ -192,11 +143,6 @@ def build_progress(
             else None
         ),
     )
-
-
-def _stages(protocol: Protocol) -> dict[tuple[int, int], ProtocolStage]:
-    """Every stage of every version, by (version number, stage position)."""
-    return {(v.number, s.position): s for v in protocol.versions for s in v.stages}
 
 
 def _size_steps(

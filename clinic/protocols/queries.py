@@ -15,13 +15,17 @@ from clinic.models import (
     ProtocolVersion,
 )
 
-_FULL = (
+# A protocol with everything its history pages and the rules read.
+FULL_HISTORY = (
     selectinload(Protocol.versions)
     .selectinload(ProtocolVersion.stages)
     .selectinload(ProtocolStage.dilator_size),
     selectinload(Protocol.versions).selectinload(ProtocolVersion.created_by),
     selectinload(Protocol.events).selectinload(ProtocolEvent.created_by),
 )
+
+
+OPEN_STATUSES = (ProtocolStatus.ACTIVE, ProtocolStatus.PAUSED)
 
 
 def get_protocol_or_404(protocol_id: int, patient_id: int, clinic_id: int) -> Protocol:
@@ -33,7 +37,7 @@ def get_protocol_or_404(protocol_id: int, patient_id: int, clinic_id: int) -> Pr
             Protocol.patient_id == patient_id,
             Protocol.clinic_id == clinic_id,
         )
-        .options(*_FULL)
+        .options(*FULL_HISTORY)
     )
 
 
@@ -43,7 +47,7 @@ def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
         db.session.scalars(
             select(Protocol)
             .where(Protocol.patient_id == patient_id, Protocol.clinic_id == clinic_id)
-            .options(*_FULL)
+            .options(*FULL_HISTORY)
             .order_by(Protocol.created_at.desc(), Protocol.id.desc())
         )
     )
@@ -54,9 +58,9 @@ def open_protocol(patient_id: int, clinic_id: int, with_history: bool = True) ->
     stmt = select(Protocol).where(
         Protocol.patient_id == patient_id,
         Protocol.clinic_id == clinic_id,
-        Protocol.status.in_([ProtocolStatus.ACTIVE, ProtocolStatus.PAUSED]),
+        Protocol.status.in_(OPEN_STATUSES),
     )
-    return db.session.scalar(stmt.options(*_FULL) if with_history else stmt)
+    return db.session.scalar(stmt.options(*FULL_HISTORY) if with_history else stmt)
 
 
 def usable_templates(clinic_id: int) -> list[ProtocolTemplate]:

@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from clinic.domain.indications import Indication
+from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import (
+    STAGE_DECISIONS,
     STATUS_AFTER,
     EventKind,
     ProtocolStatus,
@@ -31,6 +33,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
+from clinic.monitoring.services import acknowledge_ready_flags, refresh_patient
 from clinic.protocols import integrity
 from clinic.protocols.queries import open_protocol, timeline, version
 
@@ -130,6 +133,7 @@ def start_protocol(
         protocol, EventKind.START, start_on, today, by, reason, stage=start_stage, version_number=1
     )
     db.session.flush()
+    refresh_patient(patient)
     return protocol
 
 
@@ -174,6 +178,7 @@ def revise_protocol(
         version_number=new.number,
     )
     db.session.flush()
+    refresh_patient(protocol.patient)
     return new
 
 
@@ -187,8 +192,13 @@ def record_event(
     today: date,
     reason: str,
     resume_on: date | None = None,
+    suggested: Suggestion | None = None,
 ) -> ProtocolEvent:
-    """Record a stage decision (advance, hold, step back) or a pause, resume or completion."""
+    """Record a stage decision (advance, hold, step back) or a pause, resume or completion.
+
+    `suggested` is what the system suggested when the clinician decided, kept with the
+    decision. A stage decision also answers an open "ready to advance" flag.
+    """
     _check_lock(protocol, expected_lock)
     _check_allowed(protocol, kind, effective_on)
     last = protocol.events[-1]
@@ -214,7 +224,11 @@ def record_event(
         stage=stage,
         resume_on=resume_on if kind is EventKind.PAUSE else None,
     )
+    if kind in STAGE_DECISIONS:
+        event.suggested = suggested
+        acknowledge_ready_flags(protocol.patient, by, f"{kind.label}: {reason}")
     db.session.flush()
+    refresh_patient(protocol.patient)
     return event
 
 

@@ -1,0 +1,168 @@
+"""Flags: what makes a patient need a clinician's attention, and how urgently.
+
+Five kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
+the other four are raised by the rules below when the clinic's data shows them:
+
+- not logging: no diary entry (a session or a skip) for N days (a clinic setting, 5 by
+  default) while the protocol is running;
+- pain rising: the mean pain during the sessions of the last 7 days is at least 2 points
+  above the mean of the 7 days before;
+- ready to advance: the progression rule suggests advancing (see
+  `clinic.domain.progression`);
+- review due: the review date the clinician set has come.
+
+Every flag stays until a clinician acknowledges it with a note. A raised flag carries a
+key naming the episode it is about (the last entry before a silence, the stage reached, the
+review date ...): the same episode never raises a second flag, even after acknowledgement,
+and a new episode raises a new one.
+
+Pure functions over plain values: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import IntEnum, StrEnum
+from statistics import fmean
+
+DEFAULT_NOT_LOGGING_DAYS = 5
+PAIN_RISE_POINTS = 2.0
+PAIN_WINDOW_DAYS = 7
+
+
+class Severity(IntEnum):
+    """How soon a flag needs a clinician; always shown in words, never by colour alone."""
+
+    INFO = 1
+    ATTENTION = 2
+    URGENT = 3
+
+    @property
+    def label(self) -> str:
+        return {1: "For information", 2: "Needs attention", 3: "Urgent"}[self.value]
+
+
+class FlagKind(StrEnum):
+    """The kinds of flag a patient can have."""
+
+    RED_FLAG = "red_flag"
+    PAIN_RISING = "pain_rising"
+    NOT_LOGGING = "not_logging"
+    REVIEW_DUE = "review_due"
+    READY = "ready"
+
+    @property
+    def label(self) -> str:
+        return {
+            "red_flag": "Red flag",
+            "pain_rising": "Pain rising",
+            "not_logging": "Not logging",
+            "review_due": "Review due",
+            "ready": "Ready to advance",
+        }[self.value]
+
+    @property
+    def severity(self) -> Severity:
+        return {
+            "red_flag": Severity.URGENT,
+            "pain_rising": Severity.ATTENTION,
+            "not_logging": Severity.ATTENTION,
+            "review_due": Severity.ATTENTION,
+            "ready": Severity.INFO,
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A flag the rules say should be raised: its kind, the episode key, and why."""
+
+    kind: FlagKind
+    key: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ScoredDay:
+    """One session's pain during, on its clinic-local day."""
+
+    on: date
+    pain_during: int
+
+
+def not_logging(
+    last_entry_on: date | None,
+    running_since: date,
+    today: date,
+    days: int = DEFAULT_NOT_LOGGING_DAYS,
+) -> Signal | None:
+    """A "not logging" signal when nothing was logged for `days` days or more.
+
+    The silence is counted from the last entry, or from `running_since` (the day the
+    protocol started or last resumed) when that is later: a patient is not "silent" for
+    days on which nothing was asked of them.
+    """
+    since = max(d for d in (last_entry_on, running_since) if d is not None)
+    silent = (today - since).days
+    if silent < days:
+        return None
+    if last_entry_on is None or last_entry_on < running_since:
+        detail = f"No diary entry in the {silent} days since {_day(running_since)}"
+    else:
+        detail = f"No diary entry for {silent} days (last on {_day(last_entry_on)})"
+    return Signal(FlagKind.NOT_LOGGING, f"not_logging:{since.isoformat()}", detail)
+
+
+def pain_means(sessions: Sequence[ScoredDay], today: date) -> tuple[float | None, float | None]:
+    """Mean pain during over the last 7 days (today included) and over the 7 days before;
+    None for a window without sessions."""
+    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
+    before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
+    recent = [s.pain_during for s in sessions if recent_from <= s.on <= today]
+    before = [s.pain_during for s in sessions if before_from <= s.on < recent_from]
+    return (fmean(recent) if recent else None, fmean(before) if before else None)
+
+
+def pain_rising(sessions: Sequence[ScoredDay], today: date) -> Signal | None:
+    """A "pain rising" signal when the last 7 days' mean pain during is at least 2 points
+    above the previous 7 days' (both windows need sessions).
+
+    One signal per 7-day block at most: a rise that lasts is not re-raised every day.
+    """
+    recent, before = pain_means(sessions, today)
+    if recent is None or before is None or recent - before < PAIN_RISE_POINTS:
+        return None
+    block = today.toordinal() // PAIN_WINDOW_DAYS
+    detail = (
+        f"Mean pain during {recent:.1f} in the last 7 days, up from {before:.1f} "
+        "in the 7 days before"
+    )
+    return Signal(FlagKind.PAIN_RISING, f"pain_rising:{block}", detail)
+
+
+def ready_to_advance(
+    protocol_id: int, version: int, stage: int, stage_since: date, why: str
+) -> Signal:
+    """A "ready to advance" signal for the stage reached on `stage_since` (raised once per
+    stage: holding a patient back does not raise it again until they move)."""
+    return Signal(
+        FlagKind.READY,
+        f"ready:{protocol_id}:{version}:{stage}:{stage_since.isoformat()}",
+        f"Stage {stage}: {why}",
+    )
+
+
+def review_due(review_on: date | None, today: date) -> Signal | None:
+    """A "review due" signal once the review date the clinician set has come."""
+    if review_on is None or review_on > today:
+        return None
+    return Signal(
+        FlagKind.REVIEW_DUE,
+        f"review:{review_on.isoformat()}",
+        f"Review planned for {_day(review_on)}",
+    )
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%b %Y}"

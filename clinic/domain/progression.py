@@ -1,0 +1,193 @@
+"""Progression: what the evidence at the current stage suggests doing next.
+
+The clinical reference has no published "pain at most X over N sessions" rule, so each
+stage carries its own: a pain ceiling, a number of recent sessions, a minimum adherence and
+a minimum number of days at the stage (all set by the clinician). From those the system
+**suggests** one of four next steps, with the plain-language reasons behind it; a clinician
+decides and records the decision. Nothing here ever changes a protocol.
+
+The rules, in the order they are applied:
+
+1. An open red flag: REVIEW. Nothing moves on until a clinician has looked at it.
+2. Pain during above the stage's ceiling in more than half of the recent sessions, and in
+   at least three of them (fewer when the stage looks at fewer sessions): STEP BACK to let
+   things settle, or REVIEW on the first stage, where there is nothing to step back to.
+3. Adherence below half the stage's minimum: REVIEW (what gets in the way matters more
+   than the size).
+4. Every condition met (enough sessions, each within the ceiling; adherence; days at the
+   stage): ADVANCE, except on the last stage of the plan, where it is HOLD.
+5. Otherwise HOLD, naming what is not met yet.
+
+Suggestions are ordered STEP BACK < REVIEW < HOLD < ADVANCE: adding a completed,
+painless session never moves the suggestion down that order (a property the tests check).
+
+Pure functions over plain values: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Fewest painful sessions that suggest stepping back: one or two bad sessions are a reason
+# to hold, not to go back.
+MIN_SESSIONS_TO_STEP_BACK = 3
+
+
+class Suggestion(StrEnum):
+    """A next step the system may suggest for the current stage."""
+
+    STEP_BACK = "step_back"
+    REVIEW = "review"
+    HOLD = "hold"
+    ADVANCE = "advance"
+
+    @property
+    def label(self) -> str:
+        return {
+            "step_back": "Step back",
+            "review": "Review",
+            "hold": "Hold",
+            "advance": "Advance",
+        }[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Position in the order STEP BACK < REVIEW < HOLD < ADVANCE."""
+        return list(Suggestion).index(self)
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """The progression rule of one stage, as the clinician set it."""
+
+    pain_ceiling: int
+    last_n_sessions: int
+    min_adherence_pct: int
+    min_days: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What is known about the patient's time at the current stage.
+
+    `pains` are the pain-during scores of the sessions done at this stage (not skipped or
+    withdrawn), oldest first. `adherence_pct` covers the days at this stage (at most the
+    last 28), None when those days prescribed nothing.
+    """
+
+    rule: StageRule
+    pains: Sequence[int]
+    adherence_pct: float | None
+    days_at_stage: int
+    open_red_flags: int
+    stage: int
+    stage_count: int
+
+    @property
+    def recent(self) -> Sequence[int]:
+        """The pain scores the rule looks at: the last `last_n_sessions`."""
+        return self.pains[-self.rule.last_n_sessions :]
+
+    @property
+    def on_last_stage(self) -> bool:
+        return self.stage >= self.stage_count
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence in plain words, and whether it speaks for advancing."""
+
+    text: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A suggested next step and the reasons behind it, most important first."""
+
+    suggestion: Suggestion
+    reasons: tuple[Reason, ...]
+
+    @property
+    def summary(self) -> str:
+        """The reasons on one line, as a decision's pre-filled reason."""
+        return "; ".join(r.text for r in self.reasons)
+
+
+def suggest(evidence: Evidence) -> Advice:
+    """The suggested next step for the current stage, with its reasons."""
+    rule = evidence.rule
+    recent = evidence.recent
+    painful = sum(1 for p in recent if p > rule.pain_ceiling)
+    criteria = (
+        _pain_reason(evidence, painful),
+        _adherence_reason(evidence),
+        Reason(
+            f"{_days(evidence.days_at_stage)} at this stage (≥ {rule.min_days})",
+            evidence.days_at_stage >= rule.min_days,
+        ),
+    )
+
+    if evidence.open_red_flags:
+        flags = _count(evidence.open_red_flags, "open red flag")
+        return Advice(
+            Suggestion.REVIEW,
+            (Reason(f"{flags}: review before any change", False), *criteria),
+        )
+    if painful >= min(MIN_SESSIONS_TO_STEP_BACK, rule.last_n_sessions) and painful * 2 > len(
+        recent
+    ):
+        if evidence.stage > 1:
+            return Advice(Suggestion.STEP_BACK, criteria)
+        first = Reason("already on the first stage: nothing to step back to", False)
+        return Advice(Suggestion.REVIEW, (criteria[0], first, *criteria[1:]))
+    if (
+        evidence.adherence_pct is not None
+        and evidence.adherence_pct * 2 < rule.min_adherence_pct
+        and evidence.days_at_stage >= 7
+    ):
+        return Advice(Suggestion.REVIEW, (criteria[1], criteria[0], criteria[2]))
+    if all(r.met for r in criteria):
+        if evidence.on_last_stage:
+            last = Reason("last stage of the plan: continue, or consider completing it", False)
+            return Advice(Suggestion.HOLD, (last, *criteria))
+        return Advice(Suggestion.ADVANCE, criteria)
+    return Advice(Suggestion.HOLD, tuple(sorted(criteria, key=lambda r: r.met)))
+
+
+def _pain_reason(evidence: Evidence, painful: int) -> Reason:
+    rule = evidence.rule
+    recent = evidence.recent
+    needed = rule.last_n_sessions
+    within = len(recent) - painful
+    if not recent:
+        return Reason(f"no sessions logged at this stage yet ({needed} needed)", False)
+    if len(recent) < needed:
+        return Reason(
+            f"pain during ≤ {rule.pain_ceiling} in {within} of {_count(len(recent), 'session')}"
+            f" at this stage ({needed} needed)",
+            False,
+        )
+    return Reason(
+        f"pain during ≤ {rule.pain_ceiling} in {within} of the last {_count(needed, 'session')}",
+        painful == 0,
+    )
+
+
+def _adherence_reason(evidence: Evidence) -> Reason:
+    minimum = evidence.rule.min_adherence_pct
+    if evidence.adherence_pct is None:
+        return Reason("no sessions prescribed at this stage yet", minimum == 0)
+    pct = round(evidence.adherence_pct)
+    met = evidence.adherence_pct >= minimum
+    return Reason(f"adherence {pct}% ({'≥' if met else '<'} {minimum}%)", met)
+
+
+def _days(n: int) -> str:
+    return _count(n, "day")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

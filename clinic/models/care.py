@@ -1,0 +1,119 @@
+"""What the clinic's care team works from: flags raised by the rules, the per-patient
+summary the dashboard lists, and clinical notes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from clinic.domain.flags import FlagKind
+from clinic.domain.progression import Suggestion
+from clinic.extensions import db
+from clinic.models.patients import Patient
+from clinic.models.types import UTCDateTime, enum_column, utcnow
+from clinic.models.users import User
+
+NOTE_EDIT_WINDOW = timedelta(hours=24)
+
+
+def _patient_clinic_fk(table: str) -> sa.ForeignKeyConstraint:
+    # The row's clinic is its patient's clinic: the database refuses a mismatch.
+    return sa.ForeignKeyConstraint(
+        ["patient_id", "clinic_id"],
+        ["patients.id", "patients.clinic_id"],
+        name=f"fk_{table}_patient_clinic",
+    )
+
+
+class CareFlag(db.Model):
+    """A flag raised by the rules (not logging, pain rising, ready, review due). Kept
+    until a clinician acknowledges it with a note, and never deleted. Red flags from the
+    portal are `RedFlag` rows, tied to the entry that raised them."""
+
+    __tablename__ = "care_flags"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(index=True)
+    kind: so.Mapped[FlagKind] = so.mapped_column(enum_column(FlagKind, "flag_kind"))
+    # The episode the flag is about (see clinic.domain.flags): one flag per episode.
+    key: so.Mapped[str] = so.mapped_column(sa.String(120))
+    detail: so.Mapped[str] = so.mapped_column(sa.Text)
+    raised_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    acknowledgement: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+    acknowledged_by: so.Mapped[User | None] = so.relationship()
+
+    __table_args__ = (
+        _patient_clinic_fk("care_flags"),
+        sa.UniqueConstraint("patient_id", "key", name="uq_care_flags_episode"),
+    )
+
+
+class PatientSummary(db.Model):
+    """The dashboard's row for a patient, as of `computed_on`: recomputed whenever the
+    patient's diary, protocol or flags change, and for every patient once a day (days
+    passing move the adherence windows and can raise flags)."""
+
+    __tablename__ = "patient_summaries"
+
+    patient_id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    computed_on: so.Mapped[date]
+    computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    protocol_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("protocols.id"))
+    paused: so.Mapped[bool] = so.mapped_column(default=False)
+    stage: so.Mapped[int | None]
+    stage_count: so.Mapped[int | None]
+    size_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    size_mm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(4, 1, asdecimal=False))
+    adherence_7: so.Mapped[float | None]
+    adherence_28: so.Mapped[float | None]
+    pain_7: so.Mapped[float | None]  # mean pain during, last 7 days
+    pain_prev_7: so.Mapped[float | None]  # the same, the 7 days before
+    last_entry_on: so.Mapped[date | None]
+    suggestion: so.Mapped[Suggestion | None] = so.mapped_column(
+        enum_column(Suggestion, "suggestion")
+    )
+    suggestion_reasons: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Open rule flags: how many, and the highest severity (sorting uses it).
+    open_flags: so.Mapped[int] = so.mapped_column(default=0)
+    top_severity: so.Mapped[int] = so.mapped_column(default=0, index=True)
+    open_flag_kinds: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+
+    patient: so.Mapped[Patient] = so.relationship()
+
+    __table_args__ = (_patient_clinic_fk("patient_summaries"),)
+
+
+class ClinicalNote(db.Model):
+    """A dated note signed by its author. Editable by the author for 24 hours; after that
+    it stands as written and can only be added to (an addendum is a note of its own)."""
+
+    __tablename__ = "clinical_notes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(index=True)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    addendum_to_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("clinical_notes.id"), index=True
+    )
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    written_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+
+    author: so.Mapped[User] = so.relationship()
+    addenda: so.Mapped[list[ClinicalNote]] = so.relationship(
+        order_by="ClinicalNote.written_at", remote_side="ClinicalNote.addendum_to_id"
+    )
+
+    __table_args__ = (_patient_clinic_fk("clinical_notes"),)
+
+    def editable_by(self, user: User, now: datetime) -> bool:
+        """Whether `user` may still change the note: its author, within 24 hours."""
+        return user.id == self.author_id and now - self.written_at < NOTE_EDIT_WINDOW

@@ -1,0 +1,178 @@
+"""From a patient's loaded protocol and entries to what the rules say about them.
+
+No queries here: callers load the protocol with its history (`clinic.protocols.queries`)
+and the entries (`load_sessions`), once for one patient or for a whole clinic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from clinic.domain.adherence import (
+    DEFAULT_COMPLETION_PCT,
+    Schedule,
+    Session,
+    StageDose,
+    adherence_between,
+    recent_adherence,
+)
+from clinic.domain.flags import (
+    DEFAULT_NOT_LOGGING_DAYS,
+    ScoredDay,
+    Signal,
+    not_logging,
+    pain_means,
+    pain_rising,
+    ready_to_advance,
+    review_due,
+)
+from clinic.domain.progression import Advice, Evidence, StageRule, Suggestion, suggest
+from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force_on
+from clinic.models import Protocol, ProtocolStage
+from clinic.protocols.queries import timeline, version
+
+# How far back the rules look: the stage's last sessions (at most 30) and 28-day adherence.
+LOOKBACK_DAYS = 60
+
+
+@dataclass(frozen=True)
+class ScoredSession(Session):
+    """A diary entry as the rules see it, with the pain scores given (None for a skip)."""
+
+    pain_during: int | None = None
+    pain_after: int | None = None
+
+    @property
+    def scored(self) -> bool:
+        """A session done, not withdrawn, with both pain scores."""
+        return (
+            not self.skipped
+            and not self.withdrawn
+            and self.pain_during is not None
+            and self.pain_after is not None
+        )
+
+
+def stages_of(protocol: Protocol) -> dict[tuple[int, int], ProtocolStage]:
+    """Every stage of every version, by (version number, stage position)."""
+    return {(v.number, s.position): s for v in protocol.versions for s in v.stages}
+
+
+def schedule_of(protocol: Protocol) -> Schedule:
+    """The protocol's prescription day by day, for the adherence rules."""
+    return Schedule(
+        events=tuple(timeline(protocol)),
+        doses={
+            key: StageDose(s.sessions, s.period, s.minutes)
+            for key, s in stages_of(protocol).items()
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the rules say about one patient today."""
+
+    today: date
+    in_force: InForce | None
+    stage: ProtocolStage | None
+    stage_count: int
+    adherence_7: float | None
+    adherence_28: float | None
+    pain_7: float | None
+    pain_prev_7: float | None
+    last_entry_on: date | None
+    advice: Advice | None  # None unless the protocol is running today
+    signals: list[Signal] = field(default_factory=list)
+
+    @property
+    def paused(self) -> bool:
+        return self.in_force is not None and self.in_force.status is ProtocolStatus.PAUSED
+
+
+def assess(
+    protocol: Protocol | None,
+    sessions: Sequence[ScoredSession],
+    *,
+    today: date,
+    last_entry_on: date | None,
+    open_red_flags: int,
+    review_on: date | None,
+    completion_pct: int = DEFAULT_COMPLETION_PCT,
+    not_logging_days: int = DEFAULT_NOT_LOGGING_DAYS,
+) -> Assessment:
+    """Apply the rules to a patient: `protocol` is the open one (with its history) or
+    None, `sessions` its entries of the last `LOOKBACK_DAYS` days."""
+    signals = [s for s in (review_due(review_on, today),) if s]
+    if protocol is None:
+        return Assessment(
+            today, None, None, 0, None, None, None, None, last_entry_on, None, signals
+        )
+    schedule = schedule_of(protocol)
+    state = in_force_on(schedule.events, today)
+    stage = stages_of(protocol).get((state.version, state.stage)) if state else None
+    stage_count = len(version(protocol, state.version).stages) if state else 0
+    scored = [ScoredDay(s.on, s.pain_during) for s in sessions if s.scored]
+    pain_7, pain_prev_7 = pain_means(scored, today)
+    advice = None
+    if state is not None and stage is not None and state.status is ProtocolStatus.ACTIVE:
+        since = state.stage_since
+        window_start = max(since, today - timedelta(days=27))
+        at_stage = adherence_between(schedule, sessions, window_start, today, completion_pct)
+        advice = suggest(
+            Evidence(
+                rule=StageRule(
+                    stage.pain_ceiling,
+                    stage.last_n_sessions,
+                    stage.min_adherence_pct,
+                    stage.min_days,
+                ),
+                pains=[s.pain_during for s in sessions if s.scored and s.on >= since],
+                adherence_pct=at_stage.percent,
+                days_at_stage=(today - since).days,
+                open_red_flags=open_red_flags,
+                stage=state.stage,
+                stage_count=stage_count,
+            )
+        )
+        silence = not_logging(
+            last_entry_on, _running_since(protocol, today), today, not_logging_days
+        )
+        rising = pain_rising(scored, today)
+        signals += [s for s in (silence, rising) if s]
+        if advice.suggestion is Suggestion.ADVANCE:
+            signals.append(
+                ready_to_advance(protocol.id, state.version, state.stage, since, advice.summary)
+            )
+    return Assessment(
+        today=today,
+        in_force=state,
+        stage=stage,
+        stage_count=stage_count,
+        adherence_7=recent_adherence(schedule, sessions, today, 7, completion_pct).percent,
+        adherence_28=recent_adherence(schedule, sessions, today, 28, completion_pct).percent,
+        pain_7=pain_7,
+        pain_prev_7=pain_prev_7,
+        last_entry_on=last_entry_on,
+        advice=advice,
+        signals=signals,
+    )
+
+
+def _running_since(protocol: Protocol, today: date) -> date:
+    """The day the protocol last started running: its start, or the end of its last pause."""
+    since = protocol.events[0].effective_on
+    paused_until: date | None = None
+    for event in protocol.events:
+        if event.effective_on > today:
+            break
+        if event.kind is EventKind.PAUSE:
+            paused_until = event.resume_on or today
+        elif event.kind in (EventKind.RESUME, EventKind.START):
+            since = event.effective_on
+            paused_until = None
+    if paused_until is not None and paused_until <= today:
+        since = max(since, paused_until)
+    return since

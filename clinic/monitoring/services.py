@@ -1,0 +1,293 @@
+"""Keeping each patient's dashboard summary and flags up to date.
+
+`refresh_patients` recomputes the summaries of some or all patients of a clinic and raises
+the flags the rules call for, in a fixed number of queries whatever the caseload. It runs
+in the same transaction as every change that can alter a summary (an entry logged or
+changed, a protocol decision, a flag acknowledged, a patient's details), and once a day
+for the whole clinic, because days passing move the windows (`refresh_clinic_if_stale`,
+also `flask refresh-summaries` for a scheduled run).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from clinic.core.clock import clinic_today
+from clinic.domain.flags import FlagKind, Signal
+from clinic.extensions import db
+from clinic.models import (
+    CareFlag,
+    Clinic,
+    DiaryEntry,
+    Patient,
+    PatientStatus,
+    PatientSummary,
+    Protocol,
+    RedFlag,
+    User,
+)
+from clinic.models.types import utcnow
+from clinic.monitoring.evidence import LOOKBACK_DAYS, Assessment, ScoredSession, assess
+from clinic.protocols.queries import FULL_HISTORY, OPEN_STATUSES
+
+
+def refresh_patient(patient: Patient, today: date | None = None) -> None:
+    """Recompute one patient's summary and flags (call after a change, before commit)."""
+    refresh_patients(patient.clinic, [patient.id], today)
+
+
+def refresh_clinic_if_stale(clinic: Clinic) -> bool:
+    """Recompute every summary of the clinic once per clinic-local day; True if it ran."""
+    today = clinic_today(clinic.timezone)
+    if clinic.summaries_on == today:
+        return False
+    refresh_patients(clinic, None, today)
+    clinic.summaries_on = today
+    db.session.flush()
+    return True
+
+
+def refresh_patients(
+    clinic: Clinic, patient_ids: Sequence[int] | None, today: date | None = None
+) -> None:
+    """Recompute the summaries and raise the flags of these patients of `clinic` (all of
+    them when `patient_ids` is None)."""
+    today = today or clinic_today(clinic.timezone)
+    patients = _patients(clinic.id, patient_ids)
+    if not patients:
+        return
+    ids = [p.id for p in patients]
+    protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
+    sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
+    last_entries = _last_entry_days(clinic.id, ids)
+    red_flags = _open_red_flag_counts(clinic.id, ids)
+    assessments = {
+        p.id: assess(
+            protocols.get(p.id),
+            sessions.get(p.id, []),
+            today=today,
+            last_entry_on=last_entries.get(p.id),
+            open_red_flags=red_flags.get(p.id, 0),
+            review_on=p.review_on if p.status is not PatientStatus.DISCHARGED else None,
+            completion_pct=clinic.completion_pct,
+            not_logging_days=clinic.not_logging_days,
+        )
+        for p in patients
+    }
+    _raise(clinic.id, {pid: a.signals for pid, a in assessments.items()})
+    open_flags = _open_care_flags(clinic.id, ids)
+    summaries = {
+        s.patient_id: s
+        for s in db.session.scalars(
+            select(PatientSummary).where(
+                PatientSummary.clinic_id == clinic.id, PatientSummary.patient_id.in_(ids)
+            )
+        )
+    }
+    for patient in patients:
+        summary = summaries.get(patient.id)
+        if summary is None:
+            summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id)
+            db.session.add(summary)
+        _fill(summary, assessments[patient.id], protocols.get(patient.id), open_flags[patient.id])
+    db.session.flush()
+
+
+def load_sessions(
+    clinic_id: int, patient_ids: Sequence[int], first: date, last: date
+) -> dict[int, list[ScoredSession]]:
+    """The entries of these patients' open protocols from `first` to `last`, per patient,
+    oldest first, in one query."""
+    rows = db.session.execute(
+        select(
+            DiaryEntry.patient_id,
+            DiaryEntry.occurred_on,
+            DiaryEntry.version_number,
+            DiaryEntry.stage,
+            DiaryEntry.minutes,
+            DiaryEntry.skipped,
+            DiaryEntry.withdrawn_at,
+            DiaryEntry.pain_during,
+            DiaryEntry.pain_after,
+        )
+        .join(Protocol, Protocol.id == DiaryEntry.protocol_id)
+        .where(
+            DiaryEntry.clinic_id == clinic_id,
+            DiaryEntry.patient_id.in_(patient_ids),
+            DiaryEntry.occurred_on.between(first, last),
+            Protocol.status.in_(OPEN_STATUSES),
+        )
+        .order_by(DiaryEntry.patient_id, DiaryEntry.occurred_at, DiaryEntry.id)
+    )
+    by_patient: dict[int, list[ScoredSession]] = defaultdict(list)
+    for r in rows:
+        by_patient[r.patient_id].append(
+            ScoredSession(
+                on=r.occurred_on,
+                version=r.version_number,
+                stage=r.stage,
+                minutes=r.minutes,
+                skipped=r.skipped,
+                withdrawn=r.withdrawn_at is not None,
+                pain_during=r.pain_during,
+                pain_after=r.pain_after,
+            )
+        )
+    return by_patient
+
+
+def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
+    """Record that a clinician has seen a flag and what they did about it."""
+    if flag.acknowledged_at is not None:
+        raise FlagAlreadyAcknowledged()
+    flag.acknowledged_at = utcnow()
+    flag.acknowledged_by_id = by.id
+    flag.acknowledgement = note
+    db.session.flush()
+    refresh_patients(by.clinic, [flag.patient_id])
+
+
+def acknowledge_ready_flags(patient: Patient, by: User, note: str) -> None:
+    """A stage decision answers an open "ready to advance" flag: acknowledge it with the
+    decision's reason (the flag stays in the record, acknowledged)."""
+    for flag in db.session.scalars(
+        select(CareFlag).where(
+            CareFlag.patient_id == patient.id,
+            CareFlag.clinic_id == patient.clinic_id,
+            CareFlag.kind == FlagKind.READY,
+            CareFlag.acknowledged_at.is_(None),
+        )
+    ):
+        flag.acknowledged_at = utcnow()
+        flag.acknowledged_by_id = by.id
+        flag.acknowledgement = note
+    db.session.flush()
+
+
+class FlagAlreadyAcknowledged(ValueError):
+    """The flag was acknowledged already (by someone else, or a form sent twice)."""
+
+    def __str__(self) -> str:
+        return "This flag has already been acknowledged."
+
+
+def _patients(clinic_id: int, patient_ids: Sequence[int] | None) -> list[Patient]:
+    stmt = select(Patient).where(Patient.clinic_id == clinic_id)
+    if patient_ids is not None:
+        stmt = stmt.where(Patient.id.in_(patient_ids))
+    return list(db.session.scalars(stmt.order_by(Patient.id)))
+
+
+def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Protocol]:
+    return db.session.scalars(
+        select(Protocol)
+        .where(
+            Protocol.clinic_id == clinic_id,
+            Protocol.patient_id.in_(patient_ids),
+            Protocol.status.in_(OPEN_STATUSES),
+        )
+        .options(*FULL_HISTORY)
+    )
+
+
+def _last_entry_days(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, date]:
+    """The day of each patient's latest entry (a session or a skip; withdrawn ones aside)."""
+    rows = db.session.execute(
+        select(DiaryEntry.patient_id, func.max(DiaryEntry.occurred_on))
+        .where(
+            DiaryEntry.clinic_id == clinic_id,
+            DiaryEntry.patient_id.in_(patient_ids),
+            DiaryEntry.withdrawn_at.is_(None),
+        )
+        .group_by(DiaryEntry.patient_id)
+    )
+    return {pid: day for pid, day in rows}
+
+
+def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, int]:
+    rows = db.session.execute(
+        select(RedFlag.patient_id, func.count(RedFlag.id))
+        .where(
+            RedFlag.clinic_id == clinic_id,
+            RedFlag.patient_id.in_(patient_ids),
+            RedFlag.acknowledged_at.is_(None),
+        )
+        .group_by(RedFlag.patient_id)
+    )
+    return {pid: n for pid, n in rows}
+
+
+def _raise(clinic_id: int, signals: dict[int, list[Signal]]) -> None:
+    """Add a flag for each signal whose episode has none yet (open or acknowledged)."""
+    wanted = {(pid, s.key): s for pid, sigs in signals.items() for s in sigs}
+    if not wanted:
+        return
+    existing = {
+        tuple(row)
+        for row in db.session.execute(
+            select(CareFlag.patient_id, CareFlag.key).where(
+                CareFlag.clinic_id == clinic_id,
+                CareFlag.patient_id.in_({pid for pid, _ in wanted}),
+                CareFlag.key.in_({key for _, key in wanted}),
+            )
+        )
+    }
+    for (pid, key), signal in wanted.items():
+        if (pid, key) not in existing:
+            db.session.add(
+                CareFlag(
+                    clinic_id=clinic_id,
+                    patient_id=pid,
+                    kind=signal.kind,
+                    key=key,
+                    detail=signal.detail,
+                    raised_at=utcnow(),
+                )
+            )
+    db.session.flush()
+
+
+def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, list[FlagKind]]:
+    rows = db.session.execute(
+        select(CareFlag.patient_id, CareFlag.kind).where(
+            CareFlag.clinic_id == clinic_id,
+            CareFlag.patient_id.in_(patient_ids),
+            CareFlag.acknowledged_at.is_(None),
+        )
+    )
+    kinds: dict[int, list[FlagKind]] = defaultdict(list)
+    for pid, kind in rows:
+        kinds[pid].append(kind)
+    return kinds
+
+
+def _fill(
+    summary: PatientSummary,
+    assessment: Assessment,
+    protocol: Protocol | None,
+    open_kinds: list[FlagKind],
+) -> None:
+    summary.computed_on = assessment.today
+    summary.computed_at = utcnow()
+    summary.protocol_id = protocol.id if protocol else None
+    summary.paused = assessment.paused
+    stage = assessment.stage
+    summary.stage = assessment.in_force.stage if assessment.in_force and stage else None
+    summary.stage_count = assessment.stage_count or None
+    summary.size_label = stage.dilator_size.label if stage else ""
+    summary.size_mm = stage.dilator_size.diameter_mm if stage else None
+    summary.adherence_7 = assessment.adherence_7
+    summary.adherence_28 = assessment.adherence_28
+    summary.pain_7 = assessment.pain_7
+    summary.pain_prev_7 = assessment.pain_prev_7
+    summary.last_entry_on = assessment.last_entry_on
+    advice = assessment.advice
+    summary.suggestion = advice.suggestion if advice else None
+    summary.suggestion_reasons = advice.summary if advice else ""
+    summary.open_flags = len(open_kinds)
+    summary.top_severity = max((k.severity for k in open_kinds), default=0)
+    summary.open_flag_kinds = " ".join(sorted({k.value for k in open_kinds}))
