@@ -27,7 +27,7 @@ run: install
 	@echo "  (password for all of them: demo-pass-2026):"
 	@echo "    clinician  physio@northside.example   (also physio2@northside.example)"
 	@echo "    admin      admin@northside.example"
-	@echo "    patient    avery.quinn@example.org    sam.rivera@example.org"
+	@echo "    patient    avery.quinn@example.org    sam.rivera@example.org    morgan.ellis@example.org"
 	@echo "    other clinic: physio@riverside.example, admin@riverside.example,"
 	@echo "                  jordan.blake@example.org"
 	@echo

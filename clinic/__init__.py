@@ -23,14 +23,17 @@ from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.requests import DatabaseIdConverter, refuse_nul_in_query
 from clinic.core.templating import register_template_helpers
+from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import csrf, db, login_manager, migrate
 from clinic.library.views import bp as library_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
+from clinic.notes.views import bp as notes_bp
 from clinic.patients.views import bp as patients_bp
 from clinic.portal import entries, progress  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
+from clinic.timeline.views import bp as timeline_bp
 from config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,9 +59,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         auth_bp,
         health_bp,
+        dashboard_bp,
         admin_bp,
         patients_bp,
+        notes_bp,
         protocols_bp,
+        timeline_bp,
         catalogue_bp,
         library_bp,
         portal_bp,

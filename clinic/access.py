@@ -94,6 +94,6 @@ def is_safe_redirect(target: str | None) -> bool:
 
 HOME_ENDPOINTS: dict[Role, str] = {
     Role.ADMIN: "admin.staff",
-    Role.CLINICIAN: "patients.index",
+    Role.CLINICIAN: "dashboard.index",
     Role.PATIENT: "portal.home",
 }

@@ -62,10 +62,18 @@ class PainPoint:
 
 @dataclass(frozen=True)
 class SizeStep:
-    """The day a dilator diameter came into force (the first one is the starting size)."""
+    """The day a stage or dilator diameter came into force (the first one is the start);
+    `stage` is given when the chart marks stage changes too."""
 
     on: date
     diameter_mm: float
+    stage: int | None = None
+
+    @property
+    def text(self) -> str:
+        """How the marker reads: "21 mm", or "stage 3, 21 mm"."""
+        size = f"{self.diameter_mm:g} mm"
+        return f"stage {self.stage}, {size}" if self.stage is not None else size
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,13 @@ def pain_chart(
     """Pain during (solid line, filled dots) and after (dashed line, hollow dots) each
     session against date on a 0-10 scale; each dilator size step is a labelled vertical
     marker ("21 mm")."""
-    steps = {step.on: step.diameter_mm for step in size_steps}
+    steps = {step.on: step for step in size_steps}
     days = sorted({p.on for p in points} | set(steps))
     labels = sorted(set(steps) | ({days[0], days[-1]} if days else set()))
 
     def label(value: date) -> str:
-        mm = steps.get(value)
-        return f"{_day(value)}: {mm:g} mm" if mm is not None else _day(value)
+        step = steps.get(value)
+        return f"{_day(value)}: {step.text}" if step is not None else _day(value)
 
     chart = pygal.DateLine(
         **_common_config(),
@@ -129,9 +137,7 @@ def pain_chart(
     else:
         description = "No sessions with pain scores yet."
     if size_steps:
-        description += " Dilator size changes: " + ", ".join(
-            f"{s.diameter_mm:g} mm from {_day(s.on)}" for s in size_steps
-        )
+        description += " Changes: " + ", ".join(f"{s.text} from {_day(s.on)}" for s in size_steps)
         description += "."
     return _finish(
         chart,

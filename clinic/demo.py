@@ -22,6 +22,7 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
+from clinic.monitoring.services import refresh_later
 from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import open_protocol
 from clinic.protocols.services import record_event, revise_protocol, start_protocol
@@ -90,8 +91,8 @@ PATIENTS = [
         "",
         "Dr K. Iqbal, clinical oncology",
         PatientStatus.ACTIVE,
-        "physio2@northside.example",
-        None,
+        "physio@northside.example",
+        "morgan.ellis@example.org",
     ),
     (
         "northside",
@@ -204,11 +205,11 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
     ),
     "Morgan Ellis": (
         Indication.PELVIC_RADIOTHERAPY,
-        45,
+        75,
         1,
         [
-            (30, "advance", "Tolerating 3 minutes well; spotting only."),
-            (15, "advance", "Daily sessions agreed at review."),
+            (60, "advance", "Tolerating 3 minutes well; spotting only."),
+            (30, "advance", "Daily sessions agreed at review."),
         ],
     ),
     "Daniel Okafor": (
@@ -314,8 +315,10 @@ def seed_demo() -> None:
             )
         )
     db.session.flush()
-    _seed_protocol_histories()
-    _seed_diaries()
+    # History is replayed day by day: flags must describe today, not each replayed day.
+    with refresh_later():
+        _seed_protocol_histories()
+        _seed_diaries()
 
 
 def _seed_protocol_histories() -> None:
@@ -374,12 +377,14 @@ def _seed_protocol_histories() -> None:
 
 
 # Diaries: months of entries for the patients who use the portal. Seeded per patient so
-# the demo is the same every time. (name, days of history, weekly adherence range, the
-# days ago of a red-flag session and what it reported)
+# the demo is the same every time. (name, days of history, weekly adherence range, and
+# the days ago of a red-flag session and what it reported, if any)
 DIARIES = {
     "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
     "Sam Rivera": (70, (0.45, 0.95), (3, {"pain_during": 8, "sharp_pain": True})),
     "Jordan Blake": (40, (0.5, 0.9), (5, {"bleeding": Bleeding.MORE})),
+    # Steady and comfortable: the progression rule suggests moving up.
+    "Morgan Ellis": (60, (1.0, 1.0), None),
 }
 SKIP_REASONS = (
     [SkipReason.NO_TIME] * 4
@@ -396,8 +401,9 @@ def _seed_diaries() -> None:
     """Entries recorded through the diary service, so stages, versions and red flags are
     exactly what a patient's own entries would carry: adherence that varies by week,
     pain that eases as a size is mastered and rises briefly after each step up, skips
-    with their reasons, and one red flag each (so every clinic has one)."""
-    for name, (days, adherence_range, (flag_day, flag_report)) in DIARIES.items():
+    with their reasons, and red flags (every clinic has one)."""
+    for name, (days, adherence_range, red_flag) in DIARIES.items():
+        flag_day, flag_report = red_flag or (None, None)
         patient = db.session.scalar(select(Patient).where(Patient.full_name == name))
         protocol = open_protocol(patient.id, patient.clinic_id)
         zone = ZoneInfo(patient.clinic.timezone)
@@ -454,7 +460,7 @@ def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_r
             details = SessionDetails(
                 occurred_at=moment,
                 dilator_size_id=stage.dilator_size_id,
-                minutes=stage.minutes if rng.random() < 0.85 else max(1, stage.minutes - 4),
+                minutes=stage.minutes if rng.random() < 0.9 else max(1, stage.minutes - 4),
                 depth_cm=stage.target_depth_cm,
                 note="",
                 **report,

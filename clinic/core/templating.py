@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -29,9 +29,15 @@ def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
     return local.strftime("%d %b %Y %H:%M")
 
 
+def short_date(day: date | None) -> str:
+    """A calendar day as lists show it, e.g. "22 Nov 2026"."""
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Expose the brand, the home endpoints and the clinic_time filter to Jinja."""
+    """Expose the brand, the home endpoints and the date filters to Jinja."""
     app.add_template_filter(clinic_time)
+    app.add_template_filter(short_date)
     app.add_template_global(error_items)
 
     @app.context_processor

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum, StrEnum
+from fractions import Fraction
 from statistics import fmean
 
 DEFAULT_NOT_LOGGING_DAYS = 5
@@ -117,10 +118,7 @@ def not_logging(
 def pain_means(sessions: Sequence[ScoredDay], today: date) -> tuple[float | None, float | None]:
     """Mean pain during over the last 7 days (today included) and over the 7 days before;
     None for a window without sessions."""
-    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
-    before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
-    recent = [s.pain_during for s in sessions if recent_from <= s.on <= today]
-    before = [s.pain_during for s in sessions if before_from <= s.on < recent_from]
+    recent, before = _pain_windows(sessions, today)
     return (fmean(recent) if recent else None, fmean(before) if before else None)
 
 
@@ -130,9 +128,16 @@ def pain_rising(sessions: Sequence[ScoredDay], today: date) -> Signal | None:
 
     One signal per 7-day block at most: a rise that lasts is not re-raised every day.
     """
-    recent, before = pain_means(sessions, today)
-    if recent is None or before is None or recent - before < PAIN_RISE_POINTS:
+    recent_scores, before_scores = _pain_windows(sessions, today)
+    if not recent_scores or not before_scores:
         return None
+    # Exact means: 11/3 and 5/3 differ by exactly 2, which floats put a hair below.
+    rise = Fraction(sum(recent_scores), len(recent_scores)) - Fraction(
+        sum(before_scores), len(before_scores)
+    )
+    if rise < PAIN_RISE_POINTS:
+        return None
+    recent, before = fmean(recent_scores), fmean(before_scores)
     block = today.toordinal() // PAIN_WINDOW_DAYS
     detail = (
         f"Mean pain during {recent:.1f} in the last 7 days, up from {before:.1f} "
@@ -164,5 +169,42 @@ def review_due(review_on: date | None, today: date) -> Signal | None:
     )
 
 
+def _pain_windows(sessions: Sequence[ScoredDay], today: date) -> tuple[list[int], list[int]]:
+    """Pain during of the sessions in the last 7 days (today included) and the 7 before."""
+    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
+    before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
+    recent = [s.pain_during for s in sessions if recent_from <= s.on <= today]
+    before = [s.pain_during for s in sessions if before_from <= s.on < recent_from]
+    return recent, before
+
+
 def _day(d: date) -> str:
     return f"{d.day} {d:%b %Y}"
+
+
+class Trend(StrEnum):
+    """Which way mean pain moved from one week to the next."""
+
+    RISING = "rising"
+    STEADY = "steady"
+    FALLING = "falling"
+
+    @property
+    def arrow(self) -> str:
+        return {"rising": "↑", "steady": "→", "falling": "↓"}[self.value]
+
+
+# A change smaller than a point either way is noise on a 0-10 scale.
+TREND_POINTS = 1.0
+
+
+def pain_trend(last_7: float | None, previous_7: float | None) -> Trend | None:
+    """The trend of mean pain between the previous 7 days and the last 7; None when
+    either week has no sessions."""
+    if last_7 is None or previous_7 is None:
+        return None
+    if last_7 - previous_7 >= TREND_POINTS:
+        return Trend.RISING
+    if previous_7 - last_7 >= TREND_POINTS:
+        return Trend.FALLING
+    return Trend.STEADY

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.domain.flags import FlagKind
+from clinic.domain.flags import FlagKind, Trend, pain_trend
 from clinic.domain.progression import Suggestion
 from clinic.extensions import db
 from clinic.models.patients import Patient
@@ -67,6 +67,7 @@ class PatientSummary(db.Model):
     computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     protocol_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("protocols.id"))
     paused: so.Mapped[bool] = so.mapped_column(default=False)
+    keeps_diary: so.Mapped[bool] = so.mapped_column(default=True)  # uses the portal
     stage: so.Mapped[int | None]
     stage_count: so.Mapped[int | None]
     size_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
@@ -88,6 +89,17 @@ class PatientSummary(db.Model):
     patient: so.Mapped[Patient] = so.relationship()
 
     __table_args__ = (_patient_clinic_fk("patient_summaries"),)
+
+    @property
+    def open_kinds(self) -> list[FlagKind]:
+        """The kinds of open rule flags, most severe first."""
+        kinds = [FlagKind(v) for v in self.open_flag_kinds.split()]
+        return sorted(kinds, key=lambda k: (-k.severity, k.label))
+
+    @property
+    def trend(self) -> Trend | None:
+        """Mean pain this week against last week."""
+        return pain_trend(self.pain_7, self.pain_prev_7)
 
 
 class ClinicalNote(db.Model):
@@ -117,3 +129,15 @@ class ClinicalNote(db.Model):
     def editable_by(self, user: User, now: datetime) -> bool:
         """Whether `user` may still change the note: its author, within 24 hours."""
         return user.id == self.author_id and now - self.written_at < NOTE_EDIT_WINDOW
+
+
+# A patient's dashboard row. Lists load it with the patient (contains_eager); a lazy load
+# from a template would mean a query per row, so it raises instead.
+Patient.summary = so.relationship(
+    PatientSummary,
+    primaryjoin=PatientSummary.patient_id == Patient.id,
+    foreign_keys=[PatientSummary.patient_id],
+    uselist=False,
+    viewonly=True,
+    lazy="raise",
+)

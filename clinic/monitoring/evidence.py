@@ -84,8 +84,9 @@ class Assessment:
     pain_7: float | None
     pain_prev_7: float | None
     last_entry_on: date | None
-    advice: Advice | None  # None unless the protocol is running today
+    advice: Advice | None  # None unless the protocol is running and there is a diary
     signals: list[Signal] = field(default_factory=list)
+    keeps_diary: bool = True
 
     @property
     def paused(self) -> bool:
@@ -102,13 +103,16 @@ def assess(
     review_on: date | None,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     not_logging_days: int = DEFAULT_NOT_LOGGING_DAYS,
+    keeps_diary: bool = True,
 ) -> Assessment:
     """Apply the rules to a patient: `protocol` is the open one (with its history) or
-    None, `sessions` its entries of the last `LOOKBACK_DAYS` days."""
+    None, `sessions` its entries of the last `LOOKBACK_DAYS` days. A patient who does not
+    use the portal (`keeps_diary` false) has no diary to judge: no suggestion, and no
+    "not logging" flag."""
     signals = [s for s in (review_due(review_on, today),) if s]
     if protocol is None:
         return Assessment(
-            today, None, None, 0, None, None, None, None, last_entry_on, None, signals
+            today, None, None, 0, None, None, None, None, last_entry_on, None, signals, keeps_diary
         )
     schedule = schedule_of(protocol)
     state = in_force_on(schedule.events, today)
@@ -117,7 +121,8 @@ def assess(
     scored = [ScoredDay(s.on, s.pain_during) for s in sessions if s.scored]
     pain_7, pain_prev_7 = pain_means(scored, today)
     advice = None
-    if state is not None and stage is not None and state.status is ProtocolStatus.ACTIVE:
+    running = state is not None and state.status is ProtocolStatus.ACTIVE
+    if keeps_diary and running and stage is not None:
         since = state.stage_since
         window_start = max(since, today - timedelta(days=27))
         at_stage = adherence_between(schedule, sessions, window_start, today, completion_pct)
@@ -158,6 +163,7 @@ def assess(
         last_entry_on=last_entry_on,
         advice=advice,
         signals=signals,
+        keeps_diary=keeps_diary,
     )
 
 

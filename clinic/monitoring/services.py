@@ -11,10 +11,13 @@ also `flask refresh-summaries` for a scheduled run).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind, Signal
@@ -34,10 +37,51 @@ from clinic.models.types import utcnow
 from clinic.monitoring.evidence import LOOKBACK_DAYS, Assessment, ScoredSession, assess
 from clinic.protocols.queries import FULL_HISTORY, OPEN_STATUSES
 
+# Inside `refresh_later`, the patients waiting for a refresh (by clinic id); else None.
+_pending: ContextVar[dict[int, set[int]] | None] = ContextVar("pending_refresh", default=None)
+
 
 def refresh_patient(patient: Patient, today: date | None = None) -> None:
     """Recompute one patient's summary and flags (call after a change, before commit)."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.setdefault(patient.clinic_id, set()).add(patient.id)
+        return
     refresh_patients(patient.clinic, [patient.id], today)
+
+
+@contextmanager
+def refresh_later() -> Iterator[None]:
+    """Refresh each changed patient once, at the end of the block, instead of after every
+    change: for loading history in bulk (demo data, imports), where flags must reflect
+    today and not each moment of the history as it is replayed."""
+    pending: dict[int, set[int]] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    for clinic_id, patient_ids in pending.items():
+        refresh_patients(db.session.get(Clinic, clinic_id), sorted(patient_ids))
+
+
+def assess_patient(patient: Patient, protocol: Protocol | None, today: date) -> Assessment:
+    """What the rules say about one patient today (`protocol` is their open one, loaded
+    with its history, or None)."""
+    ids = [patient.id]
+    return assess(
+        protocol,
+        load_sessions(patient.clinic_id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today).get(
+            patient.id, []
+        ),
+        today=today,
+        last_entry_on=_last_entry_days(patient.clinic_id, ids).get(patient.id),
+        open_red_flags=_open_red_flag_counts(patient.clinic_id, ids).get(patient.id, 0),
+        review_on=_review_on(patient),
+        completion_pct=patient.clinic.completion_pct,
+        not_logging_days=patient.clinic.not_logging_days,
+        keeps_diary=_keeps_diary(patient),
+    )
 
 
 def refresh_clinic_if_stale(clinic: Clinic) -> bool:
@@ -72,14 +116,16 @@ def refresh_patients(
             today=today,
             last_entry_on=last_entries.get(p.id),
             open_red_flags=red_flags.get(p.id, 0),
-            review_on=p.review_on if p.status is not PatientStatus.DISCHARGED else None,
+            review_on=_review_on(p),
             completion_pct=clinic.completion_pct,
             not_logging_days=clinic.not_logging_days,
+            keeps_diary=_keeps_diary(p),
         )
         for p in patients
     }
-    _raise(clinic.id, {pid: a.signals for pid, a in assessments.items()})
     open_flags = _open_care_flags(clinic.id, ids)
+    for flag in _raise(clinic.id, {pid: a.signals for pid, a in assessments.items()}, open_flags):
+        open_flags[flag.patient_id].append(flag.kind)
     summaries = {
         s.patient_id: s
         for s in db.session.scalars(
@@ -175,8 +221,18 @@ class FlagAlreadyAcknowledged(ValueError):
         return "This flag has already been acknowledged."
 
 
+def _review_on(patient: Patient) -> date | None:
+    """The planned review that can fall due (none once the patient is discharged)."""
+    return patient.review_on if patient.status is not PatientStatus.DISCHARGED else None
+
+
+def _keeps_diary(patient: Patient) -> bool:
+    """Whether the patient uses the portal (has set a password), so keeps a diary."""
+    return patient.user is not None and patient.user.has_password
+
+
 def _patients(clinic_id: int, patient_ids: Sequence[int] | None) -> list[Patient]:
-    stmt = select(Patient).where(Patient.clinic_id == clinic_id)
+    stmt = select(Patient).where(Patient.clinic_id == clinic_id).options(joinedload(Patient.user))
     if patient_ids is not None:
         stmt = stmt.where(Patient.id.in_(patient_ids))
     return list(db.session.scalars(stmt.order_by(Patient.id)))
@@ -221,11 +277,19 @@ def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[in
     return {pid: n for pid, n in rows}
 
 
-def _raise(clinic_id: int, signals: dict[int, list[Signal]]) -> None:
-    """Add a flag for each signal whose episode has none yet (open or acknowledged)."""
-    wanted = {(pid, s.key): s for pid, sigs in signals.items() for s in sigs}
+def _raise(
+    clinic_id: int, signals: dict[int, list[Signal]], open_kinds: dict[int, list[FlagKind]]
+) -> list[CareFlag]:
+    """Add a flag for each signal whose episode has none yet (open or acknowledged), unless
+    the patient has an open flag of that kind already: one is enough to ask for a look."""
+    wanted = {
+        (pid, s.key): s
+        for pid, sigs in signals.items()
+        for s in sigs
+        if s.kind not in open_kinds.get(pid, ())
+    }
     if not wanted:
-        return
+        return []
     existing = {
         tuple(row)
         for row in db.session.execute(
@@ -236,19 +300,21 @@ def _raise(clinic_id: int, signals: dict[int, list[Signal]]) -> None:
             )
         )
     }
-    for (pid, key), signal in wanted.items():
-        if (pid, key) not in existing:
-            db.session.add(
-                CareFlag(
-                    clinic_id=clinic_id,
-                    patient_id=pid,
-                    kind=signal.kind,
-                    key=key,
-                    detail=signal.detail,
-                    raised_at=utcnow(),
-                )
-            )
+    raised = [
+        CareFlag(
+            clinic_id=clinic_id,
+            patient_id=pid,
+            kind=signal.kind,
+            key=key,
+            detail=signal.detail,
+            raised_at=utcnow(),
+        )
+        for (pid, key), signal in wanted.items()
+        if (pid, key) not in existing
+    ]
+    db.session.add_all(raised)
     db.session.flush()
+    return raised
 
 
 def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, list[FlagKind]]:
@@ -288,6 +354,7 @@ def _fill(
     advice = assessment.advice
     summary.suggestion = advice.suggestion if advice else None
     summary.suggestion_reasons = advice.summary if advice else ""
+    summary.keeps_diary = assessment.keeps_diary
     summary.open_flags = len(open_kinds)
     summary.top_severity = max((k.severity for k in open_kinds), default=0)
     summary.open_flag_kinds = " ".join(sorted({k.value for k in open_kinds}))

@@ -6,9 +6,10 @@ not found (404): the caller never holds an object it may not see.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, RedFlag, Role, User
 from clinic.models.users import normalise_email
@@ -46,14 +47,7 @@ def caseload_query(
         stmt = stmt.where(Patient.status == status)
     search = search.strip()
     if search:
-        # Escape LIKE wildcards so a "%" or "_" typed by the user matches itself.
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        stmt = stmt.where(
-            or_(
-                Patient.full_name.ilike(pattern, escape="\\"),
-                Patient.clinic_identifier.ilike(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(name_or_identifier_matches(search))
     return stmt
 
 

@@ -192,6 +192,9 @@ class ReviseProtocolForm(PlanForm):
     lock_version = HiddenField()
 
 
+REASON_MAX = 1000
+
+
 class ProtocolEventForm(ClinicForm):
     """A stage change, pause, resume or completion, with its date and reason."""
 
@@ -199,7 +202,7 @@ class ProtocolEventForm(ClinicForm):
     reason = TextAreaField(
         "Reason",
         filters=[strip],
-        validators=[InputRequired("Give the reason."), text_length(1000)],
+        validators=[InputRequired("Give the reason."), text_length(REASON_MAX)],
     )
     resume_on = PlainDateField("Planned resume date", validators=[Optional()])
     lock_version = HiddenField()

@@ -13,13 +13,16 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.core.clock import clinic_today
-from clinic.domain.protocols import EventKind, Route, in_force_on
+from clinic.domain.progression import Suggestion
+from clinic.domain.protocols import STAGE_DECISIONS, EventKind, Route, in_force_on
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
+from clinic.monitoring.services import assess_patient
 from clinic.patients.queries import get_patient_or_404
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
     ACTION_ADD_STAGE,
+    REASON_MAX,
     PlanForm,
     ProtocolEventForm,
     ReviseProtocolForm,
@@ -286,7 +289,12 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     kind = CHANGES[change]
     data = None
     if request.method == "GET":
-        data = {"effective_on": _today(), "lock_version": str(protocol.lock_version)}
+        data = {
+            "effective_on": _today(),
+            "lock_version": str(protocol.lock_version),
+            # Accepting a suggestion from the timeline brings its reasons, to edit freely.
+            "reason": request.args.get("reason", "")[:REASON_MAX],
+        }
     form = ProtocolEventForm(data=data)
     if form.validate_on_submit() and _save(
         form,
@@ -299,6 +307,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
             today=_today(),
             reason=form.reason.data,
             resume_on=form.resume_on.data,
+            suggested=_suggestion_now(patient, protocol) if kind in STAGE_DECISIONS else None,
         ),
     ):
         flash(f"Recorded: {kind.label.lower()}.", "success")
@@ -314,6 +323,13 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
         stage_now=last.stage,
         stages=version(protocol, last.version_number).stages,
     )
+
+
+def _suggestion_now(patient: Patient, protocol: Protocol) -> Suggestion | None:
+    """What the rules suggest for the patient today, recorded with a stage decision
+    (computed here, never taken from the form)."""
+    advice = assess_patient(patient, protocol, _today()).advice
+    return advice.suggestion if advice else None
 
 
 @bp.get("/<int:protocol_id>/instructions")

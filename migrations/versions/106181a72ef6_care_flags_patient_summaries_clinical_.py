@@ -66,6 +66,7 @@ def upgrade():
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('protocol_id', sa.Integer(), nullable=True),
     sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('keeps_diary', sa.Boolean(), nullable=False),
     sa.Column('stage', sa.Integer(), nullable=True),
     sa.Column('stage_count', sa.Integer(), nullable=True),
     sa.Column('size_label', sa.String(length=80), nullable=False),

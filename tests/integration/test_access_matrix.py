@@ -16,11 +16,12 @@ from clinic.access import policy_for
 from clinic.auth.services import issue_invitation
 from clinic.core.clock import clinic_today
 from clinic.diary.services import SkipDetails, record
-from clinic.domain.diary import SkipReason
+from clinic.domain.diary import FlagReason, SkipReason
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, ProtocolTemplate, User
+from clinic.models import Clinic, Patient, ProtocolTemplate, RedFlag, User
 from clinic.models.types import utcnow
+from clinic.notes.services import write_note
 from clinic.protocols.services import start_protocol
 from tests.conftest import World, act_as, config_for_tests
 
@@ -76,6 +77,14 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("patients.edit", "GET"): {CLINICIAN},
     ("patients.edit", "POST"): {CLINICIAN},
     ("patients.invite", "POST"): {CLINICIAN},
+    ("notes.index", "GET"): {CLINICIAN},
+    ("notes.add", "POST"): {CLINICIAN},
+    ("notes.edit", "GET"): {CLINICIAN},
+    ("notes.edit", "POST"): {CLINICIAN},
+    ("notes.add_addendum", "POST"): {CLINICIAN},
+    ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("timeline.show", "GET"): {CLINICIAN},
+    ("timeline.acknowledge_flag", "POST"): {CLINICIAN},
     ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.invite", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.invite", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
@@ -140,6 +149,12 @@ SCOPED = {
     "patients.show",
     "patients.edit",
     "patients.invite",
+    "timeline.show",
+    "timeline.acknowledge_flag",
+    "notes.index",
+    "notes.add",
+    "notes.edit",
+    "notes.add_addendum",
     "admin.reinvite",
     "admin.deactivate",
     "admin.reactivate",
@@ -195,7 +210,7 @@ def _actor_user_id(world: World, actor: str) -> int | None:
 @pytest.fixture
 def targets(app: Flask, world: World) -> dict[str, object]:
     """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
-    account and invitation token, a dilator set and size, a template."""
+    account and invitation token, a dilator set and size, a template, a clinical note."""
     with app.app_context():
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
@@ -217,6 +232,11 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             )
             for patient_id in (world.patient.patient_id, world.other_patient.patient_id)
         )
+        note = write_note(  # by CLINICIAN, just now: still editable
+            db.session.get(Patient, world.patient.patient_id),
+            db.session.get(User, world.clinician.id),
+            "Matrix note.",
+        )
         entry = record(
             db.session.get(Patient, world.patient.patient_id),
             protocol,
@@ -224,6 +244,13 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "matrix-entry",
             SkipDetails(occurred_at=utcnow(), skip_reason=SkipReason.FORGOT, skip_other=""),
         )
+        red_flag = RedFlag(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            entry=entry,
+            reason=FlagReason.SHARP_PAIN,
+        )
+        db.session.add(red_flag)
         colleague = db.session.get(User, world.colleague.id)
         colleague.password_hash = None  # an invited colleague who has not signed in yet
         token = issue_invitation(colleague, created_by=None)
@@ -239,6 +266,9 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "size_id": size.id,
             "template_id": template.id,
             "entry_id": entry.id,
+            "note_id": note.id,
+            "source": "red",
+            "flag_id": red_flag.id,
             "filename": "site.css",
         }
 

@@ -75,7 +75,7 @@ def test_deactivate_and_reactivate(app: Flask, client, world: World) -> None:
     allowed = app.test_client().post(
         "/login", data={"email": world.colleague.email, "password": "correct horse battery staple"}
     )
-    assert allowed.headers["Location"] == "/patients/"
+    assert allowed.headers["Location"] == "/dashboard/"
 
 
 def test_admin_cannot_deactivate_themselves(app: Flask, client, world: World) -> None:

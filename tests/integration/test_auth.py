@@ -16,7 +16,7 @@ GENERIC_FAILURE = "Those details did not match an active account"
 
 @pytest.mark.parametrize(
     ("who", "home"),
-    [("clinician", "/patients/"), ("admin", "/admin/staff"), ("patient", "/diary/")],
+    [("clinician", "/dashboard/"), ("admin", "/admin/staff"), ("patient", "/diary/")],
 )
 def test_each_role_lands_on_its_home_page(client, world: World, who: str, home: str) -> None:
     """The same /login form signs in every role and sends each to its own start page."""
@@ -30,7 +30,7 @@ def test_each_role_lands_on_its_home_page(client, world: World, who: str, home: 
 def test_email_is_case_insensitive(client, world: World) -> None:
     """An email typed with capitals and spaces signs in to the same account."""
     response = sign_in(client, f"  {world.clinician.email.upper()} ")
-    assert response.headers["Location"] == "/patients/"
+    assert response.headers["Location"] == "/dashboard/"
 
 
 @pytest.mark.parametrize("case", ["wrong password", "unknown email", "deactivated", "unclaimed"])
@@ -68,9 +68,9 @@ def test_empty_sign_in_says_what_is_missing(client) -> None:
     ("next_url", "expected"),
     [
         ("/patients/?q=a", "/patients/?q=a"),
-        ("https://evil.example/", "/patients/"),
-        ("//evil.example/", "/patients/"),
-        ("/\\evil.example", "/patients/"),
+        ("https://evil.example/", "/dashboard/"),
+        ("//evil.example/", "/dashboard/"),
+        ("/\\evil.example", "/dashboard/"),
     ],
 )
 def test_next_redirect_stays_on_site(client, world: World, next_url: str, expected: str) -> None:
@@ -182,7 +182,7 @@ def test_same_email_at_two_clinics_signs_in_by_password(app: Flask, client, worl
     assert sign_in(client, world.patient.email).headers["Location"] == "/diary/"
     other = app.test_client()
     response = sign_in(other, world.patient.email, "another long passphrase")
-    assert response.headers["Location"] == "/patients/"
+    assert response.headers["Location"] == "/dashboard/"
 
 
 def test_same_email_and_password_at_two_clinics_asks_which(
@@ -199,7 +199,7 @@ def test_same_email_and_password_at_two_clinics_asks_which(
     forged = client.post("/login/clinic", data={"account": str(world.other_clinician.id)})
     assert "Not a valid choice" in forged.get_data(as_text=True)
     chosen = client.post("/login/clinic", data={"account": str(second)})
-    assert chosen.headers["Location"] == "/patients/"
+    assert chosen.headers["Location"] == "/dashboard/"
     assert client.get("/patients/").status_code == 200
     assert client.get("/login/clinic").headers["Location"] == "/"
 

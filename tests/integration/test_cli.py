@@ -9,9 +9,19 @@ from sqlalchemy import func, select
 from clinic.auth.services import authenticate
 from clinic.core.clock import clinic_today
 from clinic.demo import DEMO_PASSWORD
+from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
-from clinic.models import Clinic, DiaryEntry, Patient, Protocol, RedFlag, Role, User
+from clinic.models import (
+    Clinic,
+    DiaryEntry,
+    Patient,
+    PatientSummary,
+    Protocol,
+    RedFlag,
+    Role,
+    User,
+)
 from clinic.protocols import integrity
 from clinic.protocols.queries import timeline, version
 from tests.conftest import World
@@ -136,13 +146,19 @@ def test_demo_protocols_are_realistic_and_intact(app: Flask) -> None:
 
 
 def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> None:
-    """The portal patients have weeks of entries (sessions and skips with reasons), and
-    each clinic has at least one red flag to show."""
+    """The portal patients have weeks of entries (sessions and skips with reasons), each
+    clinic has at least one red flag to show, and one patient is ready to move up."""
     assert run(app, "seed-demo").exit_code == 0
     with app.app_context():
         entries = db.session.scalars(select(DiaryEntry)).all()
         by_patient = {e.patient_id for e in entries}
-        assert len(by_patient) == 3 and len(entries) > 100
+        assert len(by_patient) == 4 and len(entries) > 100
         assert any(e.skipped and e.skip_reason for e in entries)
         flagged_clinics = {f.clinic_id for f in db.session.scalars(select(RedFlag))}
         assert flagged_clinics == {c.id for c in db.session.scalars(select(Clinic))}
+        ready = db.session.scalars(
+            select(Patient.full_name)
+            .join(PatientSummary, PatientSummary.patient_id == Patient.id)
+            .where(PatientSummary.suggestion == Suggestion.ADVANCE)
+        ).all()
+        assert ready == ["Morgan Ellis"]

@@ -213,7 +213,7 @@ def test_staff_invitation_journey(app: Flask, client, world: World) -> None:
     assert response.status_code == 200
     link = link_in(response)
     visitor = app.test_client()
-    assert choose_password(visitor, link).headers["Location"] == "/patients/"
+    assert choose_password(visitor, link).headers["Location"] == "/dashboard/"
     with app.app_context():
         robin = db.session.scalar(select(User).where(User.email == "robin@test.example"))
         assert robin.clinic_id == world.clinic_a

@@ -4,118 +4,27 @@ signed-in patient's own entries, at a fixed number of queries."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
-from uuid import uuid4
+from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 import clinic.portal.progress  # noqa: F401 - registers portal.progress until the app imports it
 from clinic.core.clock import clinic_today
 from clinic.domain.adherence import week_start
-from clinic.domain.diary import Bleeding, SkipReason
-from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, DiaryEntry, Patient, Protocol, ProtocolTemplate, User
-from clinic.protocols.queries import version
-from clinic.protocols.services import record_event, start_protocol
 from tests.conftest import World, act_as
+from tests.support.diaries import add_entries, start_plan
 from tests.support.queries import count_queries
 
 URL = "/diary/progress"
 
 
-def start_plan(app: Flask, world: World, changes: list[tuple[EventKind, int]]) -> int:
-    """The world's first patient on the vaginismus template, started 20 days ago at stage 1
-    (Size 1, 13 mm), then `changes` as (kind, days ago); returns the protocol id."""
-    with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == world.clinic_a,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).one()
-        today = clinic_today("Europe/London")
-        clinician = db.session.get(User, world.clinician.id)
-        protocol = start_protocol(
-            db.session.get(Patient, world.patient.patient_id),
-            clinician,
-            name=template.name,
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=20),
-            today=today,
-            template=template,
-        )
-        for kind, days_ago in changes:
-            record_event(
-                protocol,
-                kind,
-                clinician,
-                expected_lock=str(protocol.lock_version),
-                effective_on=today - timedelta(days=days_ago),
-                today=today,
-                reason="Agreed at the appointment",
-            )
-        db.session.commit()
-        return protocol.id
-
-
 @pytest.fixture
 def on_protocol(app: Flask, world: World) -> int:
     """The plan of `start_plan`, moved up to stage 2 (Size 2, 17 mm) five days ago."""
-    return start_plan(app, world, [(EventKind.ADVANCE, 5)])
-
-
-def add_entries(
-    app: Flask,
-    protocol_id: int,
-    person,
-    days_ago: list[int],
-    *,
-    minutes: int = 10,
-    pain: tuple[int, int] = (3, 2),
-    skipped: bool = False,
-    withdrawn: bool = False,
-) -> None:
-    """Sessions (or skips) for `person` logged against `protocol_id`, one per entry of
-    `days_ago`, each stored with the stage in force per the protocol's stage-1/2 history."""
-    with app.app_context():
-        protocol = db.session.get(Protocol, protocol_id)
-        patient = db.session.get(Patient, person.patient_id)
-        today = clinic_today("Europe/London")
-        plan = version(protocol, 1)
-        for ago in days_ago:
-            day = today - timedelta(days=ago)
-            stage = 2 if ago <= 5 else 1
-            db.session.add(
-                DiaryEntry(
-                    clinic_id=patient.clinic_id,
-                    patient_id=patient.id,
-                    protocol_id=protocol.id,
-                    version_number=1,
-                    stage=stage,
-                    skipped=skipped,
-                    occurred_at=datetime.combine(day, time(12), UTC),
-                    occurred_on=day,
-                    dilator_size_id=None if skipped else plan.stages[stage - 1].dilator_size_id,
-                    minutes=None if skipped else minutes,
-                    pain_during=None if skipped else pain[0],
-                    pain_after=None if skipped else pain[1],
-                    bleeding=None if skipped else Bleeding.NONE,
-                    sharp_pain=None if skipped else False,
-                    skip_reason=SkipReason.NO_TIME if skipped else None,
-                    submission_key=uuid4().hex,
-                    created_by_id=person.id,
-                    withdrawn_at=datetime.now(UTC) if withdrawn else None,
-                )
-            )
-        db.session.commit()
+    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
 
 
 def page(client, person) -> str:
@@ -257,7 +166,7 @@ def test_weeks_start_from_the_plan_start(client, world: World, on_protocol: int)
 
 def test_a_week_with_nothing_planned_has_no_percentage(app: Flask, client, world: World) -> None:
     """Paused since the day after the start: this week reads "none planned", not 0%."""
-    start_plan(app, world, [(EventKind.PAUSE, 19)])
+    start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.PAUSE, 19)])
     html = page(client, world.patient)
     assert "<td>0</td><td>0</td><td>none planned</td></tr>" in html
     assert "<dt>Last 7 days</dt>\n      <dd>nothing in your plan</dd>" in html

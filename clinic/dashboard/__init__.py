@@ -1,0 +1,1 @@
+"""The clinician's home page: who needs attention today, and why."""

@@ -1,0 +1,176 @@
+"""Progress over a period: weekly adherence and pain, the charts, and the milestones.
+
+Shared by the patient's Progress page and the clinician's timeline (and the reports): the
+same figures everywhere, from the rules in `clinic.domain.adherence` and the charts in
+`clinic.charts`. Callers load the protocol with its history and the period's sessions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import fmean
+
+from markupsafe import Markup
+
+from clinic.charts import PainPoint, SizeStep, WeekBar, adherence_chart, pain_chart
+from clinic.domain.adherence import (
+    DEFAULT_COMPLETION_PCT,
+    Adherence,
+    recent_adherence,
+    week_start,
+    weekly_adherence,
+)
+from clinic.domain.protocols import EventKind
+from clinic.models import Protocol, ProtocolStage
+from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
+
+WEEKS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One calendar week of the tables: adherence and mean pain of its sessions."""
+
+    adherence: Adherence
+    sessions: int  # sessions done (any length) with pain scores
+    mean_during: float | None
+    mean_after: float | None
+
+    @property
+    def label(self) -> str:
+        """The week as the tables name it: its Monday, "2 Mar"."""
+        return _day(self.adherence.week_start)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Everything the Progress page shows, as plain values and finished charts."""
+
+    weeks: list[WeekRow]
+    last_7: Adherence
+    last_28: Adherence
+    milestones: list[str]
+    adherence_svg: Markup | None  # None when no week prescribed anything
+    pain_svg: Markup | None  # None when no session in the window has pain scores
+
+
+def first_week_shown(protocol: Protocol, today: date, weeks: int = WEEKS_SHOWN) -> date:
+    """The Monday the page starts from: `weeks` weeks back, or the week the plan started
+    if that is later (weeks before it have nothing to show)."""
+    weeks_back = week_start(today) - timedelta(weeks=weeks - 1)
+    started = week_start(protocol.events[0].effective_on) if protocol.events else today
+    return min(max(weeks_back, started), week_start(today))
+
+
+def build_progress(
+    protocol: Protocol,
+    sessions: Sequence[ScoredSession],
+    first: date,
+    today: date,
+    completion_pct: int = DEFAULT_COMPLETION_PCT,
+) -> Progress:
+    """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
+    stages with their sizes, and events must be loaded)."""
+    stages = stages_of(protocol)
+    schedule = schedule_of(protocol)
+    weeks = weekly_adherence(schedule, sessions, first, today, completion_pct)
+    scored = [s for s in sessions if s.scored]
+    by_week: dict[date, list[ScoredSession]] = defaultdict(list)
+    for s in scored:
+        by_week[week_start(s.on)].append(s)
+    rows = [
+        WeekRow(
+            adherence=week,
+            sessions=len(by_week[week.first]),
+            mean_during=_mean([s.pain_during for s in by_week[week.first]]),
+            mean_after=_mean([s.pain_after for s in by_week[week.first]]),
+        )
+        for week in weeks
+    ]
+    steps = _size_steps(protocol, stages, today)
+    shown_steps = [s for s in steps if s.on >= first]
+    before = [s for s in steps if s.on < first]
+    if before:  # the size in force when the window opens
+        shown_steps.insert(0, SizeStep(first, before[-1].diameter_mm, before[-1].stage))
+    has_prescription = any(w.percent is not None for w in weeks)
+    return Progress(
+        weeks=rows,
+        last_7=recent_adherence(schedule, sessions, today, 7, completion_pct),
+        last_28=recent_adherence(schedule, sessions, today, 28, completion_pct),
+        milestones=_milestones(protocol, stages, today),
+        adherence_svg=(
+            adherence_chart([WeekBar(w.first, w.percent) for w in weeks])
+            if has_prescription
+            else None
+        ),
+        pain_svg=(
+            pain_chart([PainPoint(s.on, s.pain_during, s.pain_after) for s in scored], shown_steps)
+            if scored
+            else None
+        ),
+    )
+
+
+def _size_steps(
+    protocol: Protocol, stages: dict[tuple[int, int], ProtocolStage], today: date
+) -> list[SizeStep]:
+    """The days the stage or the dilator diameter changed (the first is the start), up to
+    today."""
+    steps: list[SizeStep] = []
+    for event in protocol.events:
+        stage = stages.get((event.version_number, event.stage))
+        if event.effective_on > today or stage is None:
+            continue
+        step = SizeStep(event.effective_on, stage.dilator_size.diameter_mm, event.stage)
+        if not steps or (steps[-1].diameter_mm, steps[-1].stage) != (step.diameter_mm, step.stage):
+            steps.append(step)
+    return steps
+
+
+def _milestones(
+    protocol: Protocol, stages: dict[tuple[int, int], ProtocolStage], today: date
+) -> list[str]:
+    """The protocol's events up to today in plain words, weeks counted from the start:
+    "Moved to Size 3 (21 mm) in week 4"."""
+    if not protocol.events:
+        return []
+    start = protocol.events[0].effective_on
+    milestones: list[str] = []
+    previous_mm: float | None = None
+    for event in protocol.events:
+        stage = stages.get((event.version_number, event.stage))
+        if event.effective_on > today or stage is None:
+            continue
+        size, mm = stage.dilator_size.display, stage.dilator_size.diameter_mm
+        week = (event.effective_on - start).days // 7 + 1
+        changed_size = previous_mm is not None and mm != previous_mm
+        if event.kind is EventKind.START:
+            text = f"Started with {size} on {_day(event.effective_on)}"
+        elif event.kind is EventKind.STEP_BACK:
+            text = f"Went back to {size} in week {week}, to let things settle"
+        elif changed_size:
+            text = f"Moved to {size} in week {week}"
+        elif event.kind is EventKind.ADVANCE:
+            text = f"Moved up to stage {event.stage} in week {week}"
+        elif event.kind is EventKind.COMPLETE:
+            text = f"Completed the plan in week {week}"
+        else:
+            text = ""
+        if text:
+            milestones.append(text)
+        previous_mm = mm
+    return milestones
+
+
+def _mean(values: Sequence[int | None]) -> float | None:
+    """The mean of the values given, None when there are none."""
+    present = [v for v in values if v is not None]
+    return fmean(present) if present else None
+
+
+def _day(d: date) -> str:
+    """A short date without the year, "2 Mar"."""
+    return f"{d.day} {d:%b}"

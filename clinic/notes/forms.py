@@ -1,0 +1,49 @@
+"""Forms for clinical notes: the text of a note (new or edited) and of an addendum."""
+
+from __future__ import annotations
+
+from wtforms import Field, TextAreaField
+from wtforms.validators import DataRequired, ValidationError
+
+from clinic.core.forms import ClinicForm, strip
+
+NOTE_MAX_LENGTH = 5000
+
+
+def normalise_line_breaks(value: object) -> object:
+    """WTForms filter: browsers send each line break as CR LF; keep one character per
+    break, so the length limit counts what the person typed."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
+def at_most_note_length(_form: object, field: Field) -> None:
+    """Refuse text over the limit, saying by how much. (Not `Length`: it would put a
+    `maxlength` on the box, and browsers silently cut off pasted text at that limit.)"""
+    if field.data and len(field.data) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            f"Use at most {NOTE_MAX_LENGTH:,} characters; this text has {len(field.data):,}. "
+            "Shorten it, or split it into two notes."
+        )
+
+
+def note_text(label: str, empty_message: str) -> TextAreaField:
+    """A note's text: required (white space alone does not count), at most 5,000 characters."""
+    return TextAreaField(
+        label,
+        description=f"Up to {NOTE_MAX_LENGTH:,} characters.",
+        filters=[normalise_line_breaks, strip],
+        validators=[DataRequired(empty_message), at_most_note_length],
+        render_kw={"rows": 8},
+    )
+
+
+class NoteForm(ClinicForm):
+    """Write a new note, or change one within its 24 hours."""
+
+    body = note_text("Note", "Write the note before saving: it is empty.")
+
+
+class AddendumForm(ClinicForm):
+    """Add to a note that can no longer be changed (or to a colleague's note)."""
+
+    body = note_text("Addendum", "Write the addendum before saving: it is empty.")

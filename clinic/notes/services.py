@@ -1,0 +1,75 @@
+"""Writing clinical notes. Functions flush; the view commits once.
+
+A note is signed by its author and dated when written. Its author may change it for 24
+hours (the change is marked); after that, or for anyone else, only an addendum can add to
+it. Addenda hang off the original note: an addendum never has addenda of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from clinic.extensions import db
+from clinic.models import ClinicalNote, Patient, User
+from clinic.models.types import utcnow
+
+EDIT_REFUSED = "Notes can be changed for 24 hours by their author; add an addendum instead."
+ADDENDUM_REFUSED = (
+    "An addendum cannot have addenda of its own; add one to the original note instead."
+)
+
+
+class NoteError(ValueError):
+    """The note cannot be written as asked; the message says why in plain words."""
+
+
+def can_take_addendum(note: ClinicalNote) -> bool:
+    """Whether addenda may be added to `note` (only original notes take them)."""
+    return note.addendum_to_id is None
+
+
+def write_note(
+    patient: Patient, author: User, body: str, now: datetime | None = None
+) -> ClinicalNote:
+    """Record a note about the patient, signed by `author` and dated now."""
+    note = ClinicalNote(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        author_id=author.id,
+        body=body,
+        written_at=now or utcnow(),
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | None = None) -> None:
+    """Replace the note's text; only its author may, within 24 hours of writing it."""
+    now = now or utcnow()
+    if not note.editable_by(editor, now):
+        raise NoteError(EDIT_REFUSED)
+    if body == note.body:
+        return  # saved unchanged: nothing was edited, so no "edited" mark
+    note.body = body
+    note.edited_at = now
+    db.session.flush()
+
+
+def write_addendum(
+    note: ClinicalNote, author: User, body: str, now: datetime | None = None
+) -> ClinicalNote:
+    """Add an addendum to an original note, signed by `author` and dated now."""
+    if not can_take_addendum(note):
+        raise NoteError(ADDENDUM_REFUSED)
+    addendum = ClinicalNote(
+        clinic_id=note.clinic_id,
+        patient_id=note.patient_id,
+        author_id=author.id,
+        addendum_to_id=note.id,
+        body=body,
+        written_at=now or utcnow(),
+    )
+    db.session.add(addendum)
+    db.session.flush()
+    return addendum

@@ -1,0 +1,129 @@
+"""Scoped loaders for the timeline: a patient's entries in a period and their flags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from clinic.domain.diary import SkipReason
+from clinic.extensions import db
+from clinic.models import CareFlag, DiaryEntry, Patient, Protocol, RedFlag
+from clinic.monitoring.evidence import ScoredSession
+from clinic.protocols.queries import OPEN_STATUSES
+
+# Acknowledged flags shown under the open ones (the newest; older ones stay in the record).
+ACKNOWLEDGED_SHOWN = 20
+
+
+def period_entries(patient: Patient, first: date, last: date) -> list[DiaryEntry]:
+    """The patient's entries of their open protocol from `first` to `last`, newest first,
+    with the dilator and the red flags each raised."""
+    return list(
+        db.session.scalars(
+            select(DiaryEntry)
+            .join(Protocol, Protocol.id == DiaryEntry.protocol_id)
+            .where(
+                DiaryEntry.patient_id == patient.id,
+                DiaryEntry.clinic_id == patient.clinic_id,
+                DiaryEntry.occurred_on.between(first, last),
+                Protocol.status.in_(OPEN_STATUSES),
+            )
+            .options(joinedload(DiaryEntry.dilator_size), selectinload(DiaryEntry.flags))
+            .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
+        )
+    )
+
+
+def as_sessions(entries: list[DiaryEntry]) -> list[ScoredSession]:
+    """Entries (newest first) as the rules read them, oldest first."""
+    return [
+        ScoredSession(
+            on=e.occurred_on,
+            version=e.version_number,
+            stage=e.stage,
+            minutes=e.minutes,
+            skipped=e.skipped,
+            withdrawn=e.withdrawn,
+            pain_during=e.pain_during,
+            pain_after=e.pain_after,
+        )
+        for e in reversed(entries)
+    ]
+
+
+def skip_summary(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
+    """Why sessions were skipped in the period, most frequent reason first."""
+    counts = Counter(e.skip_reason for e in entries if e.skipped and not e.withdrawn)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].label))
+
+
+@dataclass(frozen=True)
+class PatientFlags:
+    """A patient's flags: the open ones (red flags first) and the latest acknowledged."""
+
+    open_red: list[RedFlag]
+    open_care: list[CareFlag]
+    acknowledged: list[RedFlag | CareFlag]
+
+    @property
+    def open_count(self) -> int:
+        return len(self.open_red) + len(self.open_care)
+
+
+def patient_flags(patient: Patient) -> PatientFlags:
+    """Every flag of the patient worth showing, in two queries."""
+    red = list(
+        db.session.scalars(
+            select(RedFlag)
+            .where(RedFlag.patient_id == patient.id, RedFlag.clinic_id == patient.clinic_id)
+            .options(joinedload(RedFlag.entry), joinedload(RedFlag.acknowledged_by))
+            .order_by(RedFlag.raised_at.desc(), RedFlag.id.desc())
+        )
+    )
+    care = list(
+        db.session.scalars(
+            select(CareFlag)
+            .where(CareFlag.patient_id == patient.id, CareFlag.clinic_id == patient.clinic_id)
+            .options(joinedload(CareFlag.acknowledged_by))
+            .order_by(CareFlag.raised_at.desc(), CareFlag.id.desc())
+        )
+    )
+    acknowledged = sorted(
+        (f for f in [*red, *care] if f.acknowledged_at is not None),
+        key=lambda f: f.acknowledged_at,
+        reverse=True,
+    )
+    return PatientFlags(
+        open_red=[f for f in red if f.acknowledged_at is None],
+        open_care=sorted(
+            (f for f in care if f.acknowledged_at is None),
+            key=lambda f: (-f.kind.severity, f.raised_at),
+        ),
+        acknowledged=acknowledged[:ACKNOWLEDGED_SHOWN],
+    )
+
+
+def get_red_flag_or_404(flag_id: int, patient: Patient) -> RedFlag:
+    """The patient's red flag with this id; 404 if it is another patient's or clinic's."""
+    return db.first_or_404(
+        select(RedFlag).where(
+            RedFlag.id == flag_id,
+            RedFlag.patient_id == patient.id,
+            RedFlag.clinic_id == patient.clinic_id,
+        )
+    )
+
+
+def get_care_flag_or_404(flag_id: int, patient: Patient) -> CareFlag:
+    """The patient's flag with this id; 404 if it is another patient's or clinic's."""
+    return db.first_or_404(
+        select(CareFlag).where(
+            CareFlag.id == flag_id,
+            CareFlag.patient_id == patient.id,
+            CareFlag.clinic_id == patient.clinic_id,
+        )
+    )

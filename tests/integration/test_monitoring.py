@@ -1,0 +1,182 @@
+"""Monitoring keeps summaries and flags current: which flags are raised when, once per
+episode and one open per kind, deferred during bulk loads, and for whom."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from clinic.core.clock import clinic_today
+from clinic.domain.flags import FlagKind
+from clinic.domain.progression import Suggestion
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import CareFlag, Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
+from clinic.monitoring.services import acknowledge, refresh_later, refresh_patient, refresh_patients
+from clinic.protocols.services import record_event
+from tests.conftest import World
+from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.factories import make_patient
+from tests.support.queries import count_queries
+
+
+def flags_of(app: Flask, patient_id: int) -> list[tuple[FlagKind, bool]]:
+    """(kind, still open) for each of the patient's rule flags, oldest first."""
+    with app.app_context():
+        return [
+            (f.kind, f.acknowledged_at is None)
+            for f in db.session.scalars(
+                select(CareFlag).where(CareFlag.patient_id == patient_id).order_by(CareFlag.id)
+            )
+        ]
+
+
+def summary_of(app: Flask, patient_id: int) -> PatientSummary:
+    with app.app_context():
+        summary = db.session.get(PatientSummary, patient_id)
+        db.session.expunge(summary)
+        return summary
+
+
+def test_not_logging_is_raised_after_the_clinics_number_of_silent_days(
+    app: Flask, world: World
+) -> None:
+    """Four silent days raise nothing under the default of five; with the clinic's setting
+    at four, they raise "not logging"."""
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=4)
+    refresh(app, world.clinic_a)
+    assert flags_of(app, world.patient.patient_id) == []
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).not_logging_days = 4
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert flags_of(app, world.patient.patient_id) == [(FlagKind.NOT_LOGGING, True)]
+
+
+def test_one_open_flag_per_kind_and_one_flag_per_episode(app: Flask, world: World) -> None:
+    """A second silence does not add a flag while the first is open; once acknowledged,
+    the same silence is not raised again, but a new one after a new entry is."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, protocol, world.patient, [20])
+    refresh(app, world.clinic_a)
+    add_entries(app, protocol, world.patient, [10])
+    refresh(app, world.clinic_a)
+    assert flags_of(app, world.patient.patient_id) == [(FlagKind.NOT_LOGGING, True)]
+
+    with app.app_context():
+        flag = db.session.scalars(select(CareFlag)).one()
+        acknowledge(flag, db.session.get(User, world.clinician.id), "Phoned: was away.")
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    # The silence since day -10 is a new episode: raised once, then left alone.
+    refresh(app, world.clinic_a)
+    assert flags_of(app, world.patient.patient_id) == [
+        (FlagKind.NOT_LOGGING, False),
+        (FlagKind.NOT_LOGGING, True),
+    ]
+
+
+def test_pain_rising_is_raised_from_the_diary(app: Flask, world: World) -> None:
+    """Mean pain during 2 points above the week before raises "pain rising"."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=20)
+    add_entries(app, protocol, world.patient, [12, 11, 10, 9], pain=(1, 1))
+    add_entries(app, protocol, world.patient, [3, 2, 1, 0], pain=(4, 3))
+    refresh(app, world.clinic_a)
+    assert (FlagKind.PAIN_RISING, True) in flags_of(app, world.patient.patient_id)
+    assert summary_of(app, world.patient.patient_id).pain_7 == 4
+
+
+def test_ready_is_raised_and_a_stage_decision_answers_it(app: Flask, world: World) -> None:
+    """Meeting the stage's rule raises "ready to advance" with ADVANCE suggested; recording
+    the advance keeps the suggestion with the decision and acknowledges the flag."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=16)
+    add_entries(app, protocol_id, world.patient, range(16), pain=(2, 1))
+    refresh(app, world.clinic_a)
+    assert summary_of(app, world.patient.patient_id).suggestion is Suggestion.ADVANCE
+    assert (FlagKind.READY, True) in flags_of(app, world.patient.patient_id)
+
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        event = record_event(
+            protocol,
+            EventKind.ADVANCE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=clinic_today(ZONE),
+            today=clinic_today(ZONE),
+            reason="Comfortable at size 1.",
+            suggested=Suggestion.ADVANCE,
+        )
+        db.session.commit()
+        assert event.suggested is Suggestion.ADVANCE
+        flag = db.session.scalars(select(CareFlag).where(CareFlag.kind == FlagKind.READY)).one()
+        assert flag.acknowledgement == "Moved up a stage: Comfortable at size 1."
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.stage == 2 and summary.suggestion is Suggestion.HOLD
+    assert "ready" not in summary.open_flag_kinds
+
+
+def test_patients_without_the_portal_get_no_suggestion_and_no_silence_flag(
+    app: Flask, world: World
+) -> None:
+    """No diary to judge: no suggestion and no "not logging", however long the silence."""
+    start_plan(app, world.offline_patient_id, world.clinician.id, started_days_ago=30)
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.offline_patient_id)
+    assert summary.suggestion is None and not summary.keeps_diary
+    assert summary.stage == 1
+    assert flags_of(app, world.offline_patient_id) == []
+
+
+def test_review_due_on_the_day_and_never_for_discharged_patients(app: Flask, world: World) -> None:
+    """A review date that has come raises "review due"; a discharged patient's does not."""
+    with app.app_context():
+        today = clinic_today(ZONE)
+        db.session.get(Patient, world.patient.patient_id).review_on = today
+        other = db.session.get(Patient, world.other_patient.patient_id)
+        other.review_on = today - timedelta(days=1)
+        other.status = PatientStatus.DISCHARGED
+        db.session.get(Patient, world.offline_patient_id).review_on = today + timedelta(days=1)
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert flags_of(app, world.patient.patient_id) == [(FlagKind.REVIEW_DUE, True)]
+    assert flags_of(app, world.other_patient.patient_id) == []
+    assert flags_of(app, world.offline_patient_id) == []
+
+
+def test_refresh_later_refreshes_once_at_the_end(app: Flask, world: World) -> None:
+    """Inside `refresh_later` changes wait; the patients are refreshed when it ends."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        with refresh_later():
+            refresh_patient(patient)
+            assert db.session.get(PatientSummary, patient.id) is None
+        assert db.session.get(PatientSummary, patient.id) is not None
+
+
+def test_a_clinic_refresh_costs_the_same_queries_at_5_and_40_patients(
+    app: Flask, world: World
+) -> None:
+    """The daily refresh loads everything in batches: more patients, not more queries."""
+
+    def queries_for_refresh() -> int:
+        with app.app_context():
+            clinic = db.session.get(Clinic, world.clinic_a)
+            with count_queries(db.engine) as statements:
+                refresh_patients(clinic, None)
+            db.session.commit()
+            return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    for patient_id in (world.patient.patient_id, world.other_patient.patient_id):
+        start_plan(app, patient_id, world.clinician.id)
+    refresh(app, world.clinic_a)
+    few = queries_for_refresh()
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        for _ in range(35):
+            make_patient(clinic, portal=True)
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert queries_for_refresh() == few
