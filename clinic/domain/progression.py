@@ -180,8 +180,10 @@ def _adherence_reason(evidence: Evidence) -> Reason:
     minimum = evidence.rule.min_adherence_pct
     if evidence.adherence_pct is None:
         return Reason("no sessions prescribed at this stage yet", minimum == 0)
-    pct = round(evidence.adherence_pct)
     met = evidence.adherence_pct >= minimum
+    # Rounded as everywhere else, but never up to the minimum when it is not met: 79.6%
+    # against 80% must not read "80% (< 80%)".
+    pct = round(evidence.adherence_pct) if met else min(round(evidence.adherence_pct), minimum - 1)
     return Reason(f"adherence {pct}% ({'≥' if met else '<'} {minimum}%)", met)
 
 

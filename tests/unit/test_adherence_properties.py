@@ -1,0 +1,299 @@
+"""Adherence properties over generated plans and diaries: always 0-100, None (never 0%)
+when nothing was prescribed, weekly figures capped at 100% however many extra sessions
+were logged, and the weeks adding up to the whole (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+from itertools import pairwise
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clinic.domain.adherence import (
+    DEFAULT_COMPLETION_PCT,
+    Schedule,
+    Session,
+    StageDose,
+    adherence_between,
+    counts_as_completed,
+    days_between,
+    recent_adherence,
+    week_start,
+    weekly_adherence,
+)
+from clinic.domain.protocols import Event, EventKind, Period, in_force_on
+
+MONDAY = date(2026, 3, 2)
+DOSE = StageDose(sessions=1, period=Period.DAY, minutes=10)
+
+# Within the stage editor's limits: 1-4 a day or 1-21 a week, 1-60 minutes.
+DOSES = st.builds(
+    StageDose, sessions=st.integers(1, 4), period=st.just(Period.DAY), minutes=st.integers(1, 60)
+) | st.builds(
+    StageDose, sessions=st.integers(1, 21), period=st.just(Period.WEEK), minutes=st.integers(1, 60)
+)
+
+
+def on(offset: int) -> date:
+    """The day `offset` days after MONDAY."""
+    return MONDAY + timedelta(days=offset)
+
+
+@st.composite
+def schedules(draw) -> Schedule:
+    """A plan of 1-4 stages of any dose (daily or weekly) and a timeline of a start, then
+    stage changes, pauses with or without a planned resume, resumes, and perhaps an end."""
+    stage_count = draw(st.integers(1, 4))
+    doses = {(1, n): draw(DOSES) for n in range(1, stage_count + 1)}
+    stages = st.integers(1, stage_count)
+    day = on(draw(st.integers(0, 20)))
+    stage = draw(stages)
+    events = [Event(EventKind.START, day, 1, stage)]
+    paused = False
+    for _ in range(draw(st.integers(0, 6))):
+        day += timedelta(days=draw(st.integers(1, 12)))
+        if paused:
+            events.append(Event(EventKind.RESUME, day, 1, stage))
+            paused = False
+        elif draw(st.booleans()):
+            resume = draw(st.none() | st.integers(1, 9).map(lambda n, d=day: d + timedelta(n)))
+            events.append(Event(EventKind.PAUSE, day, 1, stage, resume_on=resume))
+            paused = True
+        else:
+            stage = draw(stages)
+            events.append(Event(EventKind.ADVANCE, day, 1, stage))
+    if draw(st.booleans()):
+        end = draw(st.sampled_from([EventKind.COMPLETE, EventKind.REPLACED]))
+        events.append(Event(end, day + timedelta(days=draw(st.integers(1, 9))), 1, stage))
+    return Schedule(events=tuple(events), doses=doses)
+
+
+def entries(stage_count: int = 4) -> st.SearchStrategy[list[Session]]:
+    """Diary entries of any kind (done, short, skipped, withdrawn, unknown stage) on days
+    around the plan, several a day at times."""
+    return st.lists(
+        st.builds(
+            Session,
+            on=st.integers(-5, 70).map(on),
+            version=st.just(1) | st.integers(1, 2),
+            stage=st.integers(1, stage_count + 1),
+            minutes=st.none() | st.integers(0, 90),
+            skipped=st.booleans(),
+            withdrawn=st.booleans(),
+        ),
+        max_size=25,
+    )
+
+
+WINDOWS = st.tuples(st.integers(-5, 60), st.integers(0, 45)).map(
+    lambda t: (on(t[0]), on(t[0] + t[1]))
+)
+
+
+def full_sessions(schedule: Schedule, first: date, last: date, per_day: int) -> list[Session]:
+    """`per_day` full-length sessions on every day from `first` to `last`, each logged
+    against the stage in force that day (stage 1 when none is)."""
+    sessions = []
+    for day in days_between(first, last):
+        state = in_force_on(schedule.events, day)
+        version, stage = (state.version, state.stage) if state else (1, 1)
+        sessions += [Session(day, version, stage, minutes=60)] * per_day
+    return sessions
+
+
+# ---------------------------------------------------------------------------------------
+# 0-100, or None
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_adherence_is_between_0_and_100_or_none(schedule, sessions, window) -> None:
+    """Property: any plan, any diary, any window: a percentage within 0-100, or None."""
+    result = adherence_between(schedule, sessions, *window)
+    assert result.percent is None or 0 <= result.percent <= 100
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_none_exactly_when_nothing_was_prescribed(schedule, sessions, window) -> None:
+    """Property: adherence is None exactly when the window prescribed nothing, so "no
+    prescription" is never shown as 0%."""
+    result = adherence_between(schedule, sessions, *window)
+    assert (result.percent is None) == (result.prescribed == 0)
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_percent_is_completed_over_prescribed_capped_at_100(schedule, sessions, window) -> None:
+    """Property: the percentage is exactly 100 x completed / prescribed, capped at 100."""
+    result = adherence_between(schedule, sessions, *window)
+    if result.prescribed:
+        expected = min(100.0, 100.0 * result.completed / result.prescribed)
+        assert result.percent == pytest.approx(expected)
+        assert (result.percent == 100) == (result.completed >= result.prescribed)
+
+
+@given(entries(), WINDOWS, st.integers(1, 30))
+def test_a_window_before_the_start_has_no_adherence(sessions, window, gap) -> None:
+    """Property: before the start nothing is prescribed: None, even with sessions logged
+    in the window."""
+    first, last = window
+    plan = Schedule((Event(EventKind.START, last + timedelta(days=gap), 1, 1),), {(1, 1): DOSE})
+    logged = [*sessions, Session(first, 1, 1, 60)]
+    result = adherence_between(plan, logged, first, last)
+    assert result.prescribed == 0
+    assert result.completed >= 1
+    assert result.percent is None
+
+
+@given(entries(), st.integers(0, 20), st.integers(1, 30))
+def test_a_window_inside_an_open_pause_has_no_adherence(sessions, start, length) -> None:
+    """Property: days paused with no planned resume prescribe nothing: None, not 0%."""
+    pause_on = on(start + 3)
+    plan = Schedule(
+        (Event(EventKind.START, on(start), 1, 1), Event(EventKind.PAUSE, pause_on, 1, 1)),
+        {(1, 1): DOSE},
+    )
+    result = adherence_between(plan, sessions, pause_on, pause_on + timedelta(days=length))
+    assert result.percent is None
+
+
+@given(entries(), st.sampled_from([EventKind.COMPLETE, EventKind.REPLACED]), st.integers(0, 30))
+def test_a_window_after_the_end_has_no_adherence(sessions, end, length) -> None:
+    """Property: after completion or replacement nothing is prescribed: None, not 0%."""
+    plan = Schedule(
+        (Event(EventKind.START, MONDAY, 1, 1), Event(end, on(10), 1, 1)), {(1, 1): DOSE}
+    )
+    assert adherence_between(plan, sessions, on(10), on(10 + length)).percent is None
+
+
+@given(schedules(), entries(), st.integers(-5, 60), st.integers(1, 10))
+def test_an_empty_window_has_no_adherence(schedule, sessions, start, back) -> None:
+    """Property: a window that ends before it begins prescribes nothing: None."""
+    first = on(start)
+    result = adherence_between(schedule, sessions, first, first - timedelta(days=back))
+    assert (result.prescribed, result.completed, result.percent) == (0, 0, None)
+
+
+# ---------------------------------------------------------------------------------------
+# Weeks
+
+
+@given(schedules(), WINDOWS, st.integers(1, 3))
+def test_weekly_adherence_never_exceeds_100_with_extra_sessions(schedule, window, extra) -> None:
+    """Property: five or more full sessions logged every day, more than any stage asks,
+    give exactly 100% in every week that prescribed something, never more."""
+    first, last = window
+    sessions = full_sessions(schedule, week_start(first), last, 4 + extra)
+    for week in weekly_adherence(schedule, sessions, first, last):
+        if week.prescribed == 0:
+            assert week.percent is None
+        else:
+            assert week.completed >= week.prescribed
+            assert week.percent == 100
+
+
+@given(schedules(), entries(), WINDOWS, st.lists(st.integers(0, 70), max_size=30))
+def test_extra_sessions_never_push_a_week_over_100(schedule, sessions, window, extra_days):
+    """Property: adding any number of completed sessions keeps every week within 0-100."""
+    first, last = window
+    more = [*sessions, *(Session(on(d), 1, 1, 60) for d in extra_days for _ in range(3))]
+    for week in weekly_adherence(schedule, more, first, last):
+        assert week.percent is None or 0 <= week.percent <= 100
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_weeks_are_consecutive_mondays_covering_the_window(schedule, sessions, window) -> None:
+    """Property: weeks start on consecutive Mondays, from the week of `first` to the week
+    of `last`; each ends on its Sunday except the last, which ends on `last`."""
+    first, last = window
+    weeks = weekly_adherence(schedule, sessions, first, last)
+    assert weeks[0].first == week_start(first)
+    assert weeks[-1].last == last
+    for week in weeks:
+        assert week.first.weekday() == 0
+        assert week.week_start == week.first
+    for earlier, later in pairwise(weeks):
+        assert later.first == earlier.first + timedelta(days=7)
+        assert earlier.last == earlier.first + timedelta(days=6)
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_weeks_add_up_to_the_whole(schedule, sessions, window) -> None:
+    """Property: prescribed and completed over the weeks sum to those of the whole span
+    (from the Monday of the first week to the last day)."""
+    first, last = window
+    weeks = weekly_adherence(schedule, sessions, first, last)
+    whole = adherence_between(schedule, sessions, week_start(first), last)
+    assert sum(w.completed for w in weeks) == whole.completed
+    assert sum(w.prescribed for w in weeks) == pytest.approx(whole.prescribed)
+
+
+@given(st.integers(1, 21), st.integers(0, 60))
+def test_any_seven_days_of_a_weekly_stage_prescribe_the_weekly_count(count, start) -> None:
+    """Property: N a week prescribes exactly N over any seven consecutive active days."""
+    dose = StageDose(sessions=count, period=Period.WEEK, minutes=10)
+    plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): dose})
+    assert plan.prescribed_between(on(start), on(start + 6)) == count
+
+
+# ---------------------------------------------------------------------------------------
+# What counts, and which sessions are looked at
+
+
+@given(DOSES, st.integers(0, 120), st.integers(1, 100))
+def test_a_session_counts_exactly_at_its_share_of_the_minutes(dose, minutes, pct) -> None:
+    """Property: a session counts exactly when its minutes reach `pct`% of the stage's
+    minutes (exact arithmetic, no rounding at the boundary)."""
+    plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): dose})
+    session = Session(MONDAY, 1, 1, minutes)
+    expected = Fraction(minutes) >= Fraction(pct * dose.minutes, 100)
+    assert counts_as_completed(session, plan, pct) == expected
+
+
+@given(schedules(), st.integers(1, 4), st.integers(0, 90), st.booleans(), st.booleans())
+def test_skipped_withdrawn_or_unknown_entries_never_count(
+    schedule, stage, minutes, skipped, withdrawn
+) -> None:
+    """Property: a skip, a withdrawn entry, or one against a stage the plan does not have
+    never counts as completed, however long."""
+    session = Session(MONDAY, 1, stage, minutes, skipped=skipped, withdrawn=withdrawn)
+    if skipped or withdrawn or (1, stage) not in schedule.doses:
+        assert not counts_as_completed(session, schedule)
+
+
+@given(schedules(), entries(), WINDOWS, st.randoms(use_true_random=False))
+def test_adherence_ignores_the_order_of_entries(schedule, sessions, window, rnd) -> None:
+    """Property: shuffling the diary changes nothing."""
+    shuffled = list(sessions)
+    rnd.shuffle(shuffled)
+    assert adherence_between(schedule, shuffled, *window) == adherence_between(
+        schedule, sessions, *window
+    )
+
+
+@given(schedules(), entries(), WINDOWS)
+def test_entries_outside_the_window_are_ignored(schedule, sessions, window) -> None:
+    """Property: only entries dated inside the window count."""
+    first, last = window
+    inside = [s for s in sessions if first <= s.on <= last]
+    assert adherence_between(schedule, sessions, first, last) == adherence_between(
+        schedule, inside, first, last
+    )
+
+
+@given(schedules(), entries(), st.integers(0, 60).map(on), st.integers(1, 40))
+def test_recent_adherence_covers_exactly_the_last_days(schedule, sessions, today, days) -> None:
+    """Property: the last N days end today and hold exactly N days."""
+    result = recent_adherence(schedule, sessions, today, days, DEFAULT_COMPLETION_PCT)
+    assert result.last == today
+    assert len(days_between(result.first, result.last)) == days
+    assert result == adherence_between(schedule, sessions, result.first, today)
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_recent_adherence_needs_at_least_one_day(days: int) -> None:
+    """A window of zero or fewer days is a programming error, not "no adherence"."""
+    plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): DOSE})
+    with pytest.raises(ValueError, match="at least 1"):
+        recent_adherence(plan, [], MONDAY, days)
