@@ -14,12 +14,14 @@ from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Role, User
 from clinic.models.users import normalise_email
+from clinic.monitoring.services import refresh_clinic
 
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to `flask --app wsgi ...`."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(refresh_summaries)
 
 
 @click.command("create-admin")
@@ -76,3 +78,15 @@ def seed_demo_command(if_empty: bool) -> None:
     seed_demo()
     db.session.commit()
     click.echo(f"Demo data added. Every demo account's password is {DEMO_PASSWORD}.")
+
+
+@click.command("refresh-summaries")
+@with_appcontext
+def refresh_summaries() -> None:
+    """Recompute every clinic's dashboard summaries and flags for today (run daily, early
+    in the morning; the dashboard also does it on its first visit of the day)."""
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.id)).all()
+    for clinic in clinics:
+        refresh_clinic(clinic)
+    db.session.commit()
+    click.echo(f"Summaries refreshed for {len(clinics)} clinic(s).")

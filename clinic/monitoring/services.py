@@ -84,14 +84,19 @@ def assess_patient(patient: Patient, protocol: Protocol | None, today: date) -> 
     )
 
 
-def refresh_clinic_if_stale(clinic: Clinic) -> bool:
-    """Recompute every summary of the clinic once per clinic-local day; True if it ran."""
+def refresh_clinic(clinic: Clinic) -> None:
+    """Recompute every summary and flag of the clinic for its today."""
     today = clinic_today(clinic.timezone)
-    if clinic.summaries_on == today:
-        return False
     refresh_patients(clinic, None, today)
     clinic.summaries_on = today
     db.session.flush()
+
+
+def refresh_clinic_if_stale(clinic: Clinic) -> bool:
+    """Recompute every summary of the clinic once per clinic-local day; True if it ran."""
+    if clinic.summaries_on == clinic_today(clinic.timezone):
+        return False
+    refresh_clinic(clinic)
     return True
 
 

@@ -162,3 +162,18 @@ def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> 
             .where(PatientSummary.suggestion == Suggestion.ADVANCE)
         ).all()
         assert ready == ["Morgan Ellis"]
+
+
+def test_refresh_summaries_brings_every_clinic_up_to_today(app: Flask, world: World) -> None:
+    """The scheduled command recomputes each clinic's summaries and marks the day."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.review_on = clinic_today(patient.clinic.timezone)
+        db.session.commit()
+    result = run(app, "refresh-summaries")
+    assert result.exit_code == 0 and "2 clinic(s)" in result.output
+    with app.app_context():
+        for clinic in db.session.scalars(select(Clinic)):
+            assert clinic.summaries_on == clinic_today(clinic.timezone)
+        summary = db.session.get(PatientSummary, world.patient.patient_id)
+        assert summary.open_flag_kinds == "review_due"

@@ -62,6 +62,6 @@ def form_values(html: str, form_index: int = 1) -> dict[str, str]:
     reader.feed(html)
     values = reader.values
     for name, value in values.items():
-        if value.startswith("\n"):  # browsers drop a textarea's first newline
-            values[name] = value[1:]
+        if value.startswith(("\r\n", "\n")):  # browsers drop a textarea's first newline
+            values[name] = value.removeprefix("\r").removeprefix("\n")
     return values

@@ -1,0 +1,239 @@
+"""The clinician's dashboard: most urgent first, filters, red flags never hidden, scoped
+to the clinic, a daily refresh, and a fixed number of queries whatever the caseload."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask
+
+from clinic.core.clock import clinic_today
+from clinic.diary.services import SessionDetails, record
+from clinic.domain.diary import Bleeding
+from clinic.domain.indications import Indication
+from clinic.extensions import db
+from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
+from clinic.models.types import utcnow
+from tests.conftest import World, act_as
+from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.factories import make_patient
+from tests.support.queries import count_queries
+
+URL = "/dashboard/"
+
+
+def rows(html: str) -> list[str]:
+    """The patient names in the table, top to bottom."""
+    body = html.split("<tbody>", 1)[1] if "<tbody>" in html else ""
+    return re.findall(r'<a href="/patients/\d+/timeline">([^<]+)</a>', body)
+
+
+def dashboard(client, person, query: str = "") -> str:
+    act_as(client, person.id)
+    response = client.get(URL + query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def report_red_flag(app: Flask, person, protocol_id: int) -> None:
+    """The patient logs a session with sharp pain through the diary (raises a red flag)."""
+    with app.app_context():
+        patient = db.session.get(Patient, person.patient_id)
+        protocol = db.session.get(Protocol, protocol_id)
+        size_id = protocol.versions[0].stages[0].dilator_size_id
+        record(
+            patient,
+            protocol,
+            db.session.get(User, person.id),
+            f"red-{person.id}",
+            SessionDetails(utcnow(), size_id, 10, 3, 2, Bleeding.NONE, True, None, ""),
+        )
+        db.session.commit()
+
+
+def name_of(app: Flask, patient_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Patient, patient_id).full_name
+
+
+def test_most_urgent_first_red_flags_then_attention_then_the_rest(
+    app: Flask, client, world: World
+) -> None:
+    """A red flag puts a patient at the top, a silence flag next, a quiet patient last."""
+    with app.app_context():
+        for patient_id in (
+            world.patient.patient_id,
+            world.other_patient.patient_id,
+            world.offline_patient_id,
+        ):
+            db.session.get(Patient, patient_id).responsible_clinician_id = world.clinician.id
+        db.session.commit()
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=10)
+    flagged = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    add_entries(app, flagged, world.other_patient, [1, 2, 3])
+    report_red_flag(app, world.other_patient, flagged)
+    refresh(app, world.clinic_a)
+
+    html = dashboard(client, world.clinician)
+    assert rows(html) == [
+        name_of(app, world.other_patient.patient_id),
+        name_of(app, world.patient.patient_id),
+        name_of(app, world.offline_patient_id),
+    ]
+    assert "Red flag" in html and "(urgent)" in html
+    assert "Not logging" in html and "(needs attention)" in html
+    assert "1 patient has an open red flag." in html
+
+
+def test_my_patients_by_default_whole_clinic_on_request(app: Flask, client, world: World) -> None:
+    """By default a clinician sees the patients they are responsible for; "whole clinic"
+    shows everyone in the clinic and nobody from another clinic."""
+    mine = name_of(app, world.patient.patient_id)
+    assert rows(dashboard(client, world.clinician)) == [mine]
+    everyone = rows(dashboard(client, world.clinician, "?who=all"))
+    assert sorted(everyone) == sorted(
+        name_of(app, pid)
+        for pid in (
+            world.patient.patient_id,
+            world.other_patient.patient_id,
+            world.offline_patient_id,
+        )
+    )
+    assert name_of(app, world.other_clinic_patient.patient_id) not in everyone
+    assert rows(dashboard(client, world.other_clinician, "?who=all")) == [
+        name_of(app, world.other_clinic_patient.patient_id)
+    ]
+
+
+def test_filters_status_indication_flag_and_search(app: Flask, client, world: World) -> None:
+    """Each filter narrows the list; an unknown value falls back to the default."""
+    with app.app_context():
+        db.session.get(Patient, world.other_patient.patient_id).status = PatientStatus.DISCHARGED
+        offline = db.session.get(Patient, world.offline_patient_id)
+        offline.indication = Indication.ANAL_STENOSIS
+        offline.full_name = "Quinn 100% Example"
+        db.session.commit()
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=10)
+    refresh(app, world.clinic_a)
+    patient, other = (
+        name_of(app, world.patient.patient_id),
+        name_of(app, world.other_patient.patient_id),
+    )
+
+    assert other not in rows(dashboard(client, world.clinician, "?who=all"))
+    assert rows(dashboard(client, world.clinician, "?who=all&status=discharged")) == [other]
+    assert other in rows(dashboard(client, world.clinician, "?who=all&status=any"))
+    assert rows(dashboard(client, world.clinician, "?who=all&indication=anal_stenosis")) == [
+        "Quinn 100% Example"
+    ]
+    assert rows(dashboard(client, world.clinician, "?who=all&flag=not_logging")) == [patient]
+    assert rows(dashboard(client, world.clinician, "?who=all&flag=red_flag")) == []
+    assert rows(dashboard(client, world.clinician, "?who=all&q=100%25")) == ["Quinn 100% Example"]
+    assert rows(dashboard(client, world.clinician, "?who=all&q=mrn")) != []
+    assert rows(dashboard(client, world.clinician, "?who=all&status=nonsense&flag=x")) != []
+
+
+def test_red_flags_are_announced_whatever_the_filters(app: Flask, client, world: World) -> None:
+    """A red flag on a colleague's patient still shows in the banner on "my patients",
+    with a link to every red-flagged patient."""
+    protocol = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    report_red_flag(app, world.other_patient, protocol)
+    html = dashboard(client, world.clinician)
+    assert name_of(app, world.other_patient.patient_id) not in rows(html)
+    assert "1 patient has an open red flag." in html
+    assert "flag=red_flag" in html
+    html = dashboard(client, world.clinician, "?who=all&status=any&flag=red_flag")
+    assert rows(html) == [name_of(app, world.other_patient.patient_id)]
+
+
+def test_a_new_red_flag_shows_at_once(app: Flask, client, world: World) -> None:
+    """The red-flag count is read live, not from the summary: a flag raised after the
+    summary was computed still puts the patient on top."""
+    protocol = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    refresh(app, world.clinic_a)
+    with app.app_context():
+        # A stale summary, as if the refresh had not happened after the report.
+        db.session.get(Clinic, world.clinic_a).summaries_on = clinic_today(ZONE)
+        db.session.commit()
+    report_red_flag(app, world.other_patient, protocol)
+    with app.app_context():
+        summary = db.session.get(PatientSummary, world.other_patient.patient_id)
+        summary.top_severity = 0
+        db.session.commit()
+    assert rows(dashboard(client, world.clinician, "?who=all"))[0] == name_of(
+        app, world.other_patient.patient_id
+    )
+
+
+def test_first_visit_of_the_day_refreshes_the_clinic(app: Flask, client, world: World) -> None:
+    """Summaries computed yesterday are recomputed on the first visit today, once."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    with app.app_context():
+        yesterday = clinic_today(ZONE) - timedelta(days=1)
+        db.session.get(Clinic, world.clinic_a).summaries_on = yesterday
+        db.session.get(PatientSummary, world.patient.patient_id).computed_on = yesterday
+        db.session.commit()
+    dashboard(client, world.clinician)
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).summaries_on == clinic_today(ZONE)
+        summary = db.session.get(PatientSummary, world.patient.patient_id)
+        assert summary.computed_on == clinic_today(ZONE)
+
+
+def test_pagination_keeps_the_filters(app: Flask, client, world: World) -> None:
+    """With more patients than a page holds, the next-page link keeps the filters."""
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        for _ in range(30):
+            make_patient(clinic)
+        db.session.commit()
+    html = dashboard(client, world.clinician, "?who=all&status=any")
+    assert len(rows(html)) == 25
+    assert "Page 1 of 2" in html
+    next_link = re.search(r'href="(/dashboard/\?[^"]*page=2[^"]*)"', html).group(1)
+    assert "who=all" in next_link and "status=any" in next_link
+    assert (
+        len(
+            rows(
+                dashboard(client, world.clinician, next_link.split(URL, 1)[1].replace("&amp;", "&"))
+            )
+        )
+        == 8
+    )
+
+
+def test_query_count_is_the_same_at_5_and_50_patients(app: Flask, client, world: World) -> None:
+    """The dashboard sends a fixed number of queries whatever the caseload and diaries."""
+
+    def add(n: int) -> None:
+        with app.app_context():
+            clinic = db.session.get(Clinic, world.clinic_a)
+            ids = [
+                make_patient(clinic, portal=True, responsible_clinician_id=world.clinician.id).id
+                for _ in range(n)
+            ]
+            db.session.commit()
+        for pid in ids:
+            protocol = start_plan(app, pid, world.clinician.id)
+            with app.app_context():
+                patient = db.session.get(Patient, pid)
+                person = type("P", (), {"patient_id": pid, "id": patient.user_id})
+            add_entries(app, protocol, person, [1, 2, 3])
+        refresh(app, world.clinic_a)
+        with app.app_context():
+            db.session.get(Clinic, world.clinic_a).summaries_on = clinic_today(ZONE)
+            db.session.commit()
+
+    def queries() -> int:
+        act_as(client, world.clinician.id)
+        with app.app_context():
+            engine = db.engine
+        with count_queries(engine) as statements:
+            assert client.get(URL + "?who=all&status=any").status_code == 200
+        return len(statements)
+
+    add(2)
+    few = queries()
+    add(45)
+    assert queries() == few <= 5
