@@ -72,6 +72,12 @@ def expect_path(page: Page, path: str) -> None:
     expect(page).to_have_url(re.compile(r"^https?://[^/?#]+" + re.escape(path) + r"([?#].*)?$"))
 
 
+def open_patient_list(page: Page) -> None:
+    """Go from any staff page to the patient list through the main navigation."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
+    expect_path(page, "/patients/")
+
+
 def assert_discreet_title(page: Page) -> None:
     """The tab title names no body part or therapy (it shows in history and tab bars)."""
     title = page.title().lower()

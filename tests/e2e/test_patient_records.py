@@ -17,6 +17,7 @@ from tests.e2e.helpers import (
     assert_discreet_title,
     expect_path,
     focus_path_to,
+    open_patient_list,
     sign_in,
     sign_out,
 )
@@ -44,7 +45,8 @@ def test_clinician_adds_patient_after_fixing_missing_name(page: Page) -> None:
     patient's record shows."""
     identifier = f"NPH-E2E-{uuid.uuid4().hex[:6].upper()}"
     sign_in(page, "physio@northside.example")
-    expect_path(page, "/patients/")
+    expect_path(page, "/dashboard/")
+    open_patient_list(page)
     page.get_by_role("link", name="Add a patient").click()
 
     expect_path(page, "/patients/new")
@@ -100,16 +102,17 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     clinician signs out, the link opens a discreet page where the patient chooses a password
     and lands, signed in, on the diary. The link then no longer works."""
     sign_in(page, "physio@northside.example")
-    expect_path(page, "/patients/")
-    page.get_by_role("link", name="Morgan Ellis").click()
+    expect_path(page, "/dashboard/")
+    open_patient_list(page)
+    page.get_by_role("link", name="Daniel Okafor").click()
 
-    expect(page.get_by_role("heading", level=1, name="Morgan Ellis")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Daniel Okafor")).to_be_visible()
     expect(page.get_by_text("The patient does not use the portal yet.")).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Patient's email address").fill("morgan.ellis@example.org")
+    page.get_by_label("Patient's email address").fill("daniel.okafor@example.org")
     page.get_by_role("button", name="Create invitation link").click()
 
-    expect(page.get_by_role("heading", name="Invitation link for Morgan Ellis")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invitation link for Daniel Okafor")).to_be_visible()
     link = page.get_by_label("Link", exact=True).input_value()
     assert link.startswith(live_server.url("/invitation/")), link
     assert_accessible(page)
@@ -119,7 +122,7 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     page.goto(link)
 
     expect(page.get_by_role("heading", level=1, name="Choose a password")).to_be_visible()
-    expect(page.get_by_text("morgan.ellis@example.org")).to_be_visible()
+    expect(page.get_by_text("daniel.okafor@example.org")).to_be_visible()
     assert_discreet_title(page)
     assert_accessible(page)
     page.get_by_label("New password").fill("a calm river at dawn 42")
@@ -127,7 +130,7 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     page.get_by_role("button", name="Save password and sign in").click()
 
     expect_path(page, "/diary/")
-    expect(page.get_by_role("heading", level=1, name="Hello, Morgan")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Hello, Daniel")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Your password is set")
     assert_discreet_title(page)
     assert_accessible(page)

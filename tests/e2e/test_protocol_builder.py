@@ -13,7 +13,7 @@ from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import Clinic, Patient
 from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import assert_accessible, expect_path, sign_in
+from tests.e2e.helpers import assert_accessible, expect_path, open_patient_list, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,8 @@ def test_clinician_builds_a_protocol_from_a_template(page: Page, live_server: Li
     printable instruction sheet; every page passes the accessibility checks."""
     patient_id = new_patient(live_server)
     sign_in(page, "physio@northside.example")
-    expect_path(page, "/patients/")
+    expect_path(page, "/dashboard/")
+    open_patient_list(page)
     page.goto(f"/patients/{patient_id}")
     page.get_by_role("link", name="Start a protocol or see earlier ones").click()
 

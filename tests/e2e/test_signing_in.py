@@ -12,6 +12,7 @@ from tests.e2e.helpers import (
     assert_discreet_title,
     assert_no_horizontal_scrolling,
     expect_path,
+    open_patient_list,
     sign_in,
     sign_out,
 )
@@ -24,7 +25,8 @@ def test_clinician_sees_own_clinic_patients_only(page: Page, live_server: LiveSe
     of another clinic: not in the list, not by searching, not by typing the record's URL."""
     sign_in(page, "physio@northside.example")
 
-    expect_path(page, "/patients/")
+    expect_path(page, "/dashboard/")
+    open_patient_list(page)
     expect(page.get_by_role("heading", level=1, name="Patients")).to_be_visible()
     expect(page.get_by_role("link", name="Avery Quinn")).to_be_visible()
     expect(page.get_by_text("Jordan Blake")).to_have_count(0)
@@ -125,7 +127,7 @@ def test_sign_out_from_header_ends_the_session(page: Page) -> None:
     """The header's "Sign out" button returns to the sign-in page with a confirmation, and
     the signed-out browser can no longer open staff pages."""
     sign_in(page, "physio@northside.example")
-    expect_path(page, "/patients/")
+    expect_path(page, "/dashboard/")
 
     sign_out(page)
 
