@@ -52,8 +52,10 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
-## bench: throughput of the caseload list and a protocol page against a trivial endpoint
-## (gunicorn + wrk, 1,000 patients); prints req/s, latency and the ratio to the baseline
+## bench: throughput of the caseload list, protocol page, dashboard and patient timeline
+## against a trivial endpoint (gunicorn + wrk; 1,000 patients with a year of diary entries
+## each); prints req/s, latency and the ratio to the baseline. Options via BENCH_ARGS, e.g.
+## make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "Install wrk (apt-get install wrk) to run the benchmark." >&2; exit 1; }

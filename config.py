@@ -88,6 +88,11 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         # Tests lower them: hashing strength is argon2's business, not our suite's.
         "PASSWORD_HASH_PARAMS": {},
         "PATIENTS_PER_PAGE": 25,
+        # Rendered dashboard tables, per process, keyed by the clinic's data version (see
+        # clinic.dashboard.views): a cache entry can only be replaced, never go stale.
+        "CACHE_TYPE": "SimpleCache",
+        "CACHE_DEFAULT_TIMEOUT": 600,
+        "CACHE_THRESHOLD": 500,
         # Links sent to people (invitations) are built on this address when set, never on
         # whatever Host header a request arrived with.
         "CLINIC_BASE_URL": os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/"),

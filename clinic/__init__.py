@@ -24,7 +24,7 @@ from clinic.core.health import bp as health_bp
 from clinic.core.requests import DatabaseIdConverter, refuse_nul_in_query
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
-from clinic.extensions import csrf, db, login_manager, migrate
+from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.library.views import bp as library_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
         render_item=render_migration_type,
     )
     csrf.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

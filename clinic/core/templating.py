@@ -34,10 +34,16 @@ def short_date(day: date | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
 
 
+def percent(value: float | None) -> str:
+    """A share as a whole percentage, "86%"; a dash when there is none."""
+    return "—" if value is None else f"{value:.0f}%"
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Expose the brand, the home endpoints and the date filters to Jinja."""
+    """Expose the brand, the home endpoints and the formatting filters to Jinja."""
     app.add_template_filter(clinic_time)
     app.add_template_filter(short_date)
+    app.add_template_filter(percent)
     app.add_template_global(error_items)
 
     @app.context_processor

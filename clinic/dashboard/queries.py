@@ -1,19 +1,20 @@
 """The dashboard's caseload query: patients with their summaries, most urgent first.
 
-Everything a row shows comes from the patient and their `PatientSummary` (kept current by
-`clinic.monitoring`) in one query; open red flags are counted live in the same query, so
-a red flag reported a moment ago is never hidden behind a summary.
+Everything a row shows comes from the patient and their `PatientSummary` in one query. The
+summary changes in the same transaction as anything it counts (see `clinic.monitoring`),
+so a red flag reported a moment ago already sorts its patient to the top; the banner's
+count of red-flagged patients is read from the flags themselves on every visit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.core.search import name_or_identifier_matches
-from clinic.domain.flags import FlagKind, Severity
+from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, PatientSummary, RedFlag
@@ -36,21 +37,17 @@ class Filters:
 
 
 def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
-    """The clinic's patients, each with its summary loaded, most urgent first:
-    open red flags, then the most severe open flag, the number of open flags, the
-    longest silence, then name."""
-    urgency = case(
-        (Patient.open_red_flags > 0, int(Severity.URGENT)),
-        else_=func.coalesce(PatientSummary.top_severity, 0),
-    )
+    """The clinic's patients, each with its summary loaded, most urgent first: the most
+    severe open flag (red flags are urgent), the number of red flags, then of other flags,
+    the longest silence, then name."""
     stmt = (
         select(Patient)
         .outerjoin(Patient.summary)
         .options(contains_eager(Patient.summary))
         .where(Patient.clinic_id == clinic_id)
         .order_by(
-            urgency.desc(),
-            Patient.open_red_flags.desc(),
+            func.coalesce(PatientSummary.top_severity, 0).desc(),
+            func.coalesce(PatientSummary.red_flags, 0).desc(),
             func.coalesce(PatientSummary.open_flags, 0).desc(),
             PatientSummary.last_entry_on.asc().nulls_last(),
             Patient.full_name,
@@ -64,7 +61,7 @@ def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
     if filters.indication is not None:
         stmt = stmt.where(Patient.indication == filters.indication)
     if filters.flag is FlagKind.RED_FLAG:
-        stmt = stmt.where(Patient.open_red_flags > 0)
+        stmt = stmt.where(PatientSummary.red_flags > 0)
     elif filters.flag is not None:
         # Kinds are stored space-separated; each value is a distinct word.
         stmt = stmt.where(
@@ -76,7 +73,8 @@ def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
 
 
 def patients_with_red_flags(clinic_id: int) -> int:
-    """How many of the clinic's patients have an open red flag (shown whatever the filters)."""
+    """How many of the clinic's patients have an open red flag (shown whatever the filters),
+    counted from the flags themselves."""
     return db.session.scalar(
         select(func.count(func.distinct(RedFlag.patient_id))).where(
             RedFlag.clinic_id == clinic_id, RedFlag.acknowledged_at.is_(None)

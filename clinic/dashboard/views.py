@@ -1,17 +1,26 @@
-"""The clinician's dashboard: the caseload sorted by urgency, with filters."""
+"""The clinician's dashboard: the caseload sorted by urgency, with filters.
+
+The caseload table is rendered from the patients' summaries, which change only together
+with the clinic's `data_version` (see `clinic.monitoring.services.refresh_patients`). So the
+rendered table is cached under that version with the filters and page: a cached table
+is either current or never asked for again. The red-flag banner is counted afresh on
+every visit, from the flags themselves.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from clinic.access import roles
+from clinic.core.clock import clinic_today
 from clinic.core.requests import page_number
 from clinic.dashboard.queries import Filters, caseload, patients_with_red_flags
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
-from clinic.extensions import db
-from clinic.models import PatientStatus, Role
+from clinic.extensions import cache, db
+from clinic.models import Clinic, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.monitoring.services import refresh_clinic_if_stale
 
@@ -30,23 +39,53 @@ def index() -> str:
     if refresh_clinic_if_stale(clinic):
         db.session.commit()
     filters = _filters()
-    page = db.paginate(
+    page = page_number()
+    key = _cache_key(clinic, filters, page)
+    table = cache.get(key)
+    if table is None:
+        table = _caseload_table(clinic, filters, page)
+        cache.set(key, table)
+    return render_template(
+        "dashboard/index.html",
+        caseload=table,
+        filters=filters,
+        red_flag_patients=patients_with_red_flags(clinic.id),
+        **_choices(),
+    )
+
+
+def _caseload_table(clinic: Clinic, filters: Filters, page: int) -> Markup:
+    """The caseload table for these filters and page, rendered."""
+    rows = db.paginate(
         caseload(clinic.id, current_user.id, filters),
-        page=page_number(),
+        page=page,
         per_page=current_app.config["PATIENTS_PER_PAGE"],
         max_per_page=100,
         error_out=False,
     )
-    return render_template(
-        "dashboard/index.html",
-        page=page,
-        filters=filters,
-        red_flag_patients=patients_with_red_flags(clinic.id),
-        statuses=PatientStatus,
-        indications=Indication,
-        flag_kinds=FlagKind,
-        ANY=ANY,
+    html = render_template("dashboard/_caseload.html", page=rows, filters=filters, **_choices())
+    # Safe: the output of an autoescaped template, marked so the page does not escape it again.
+    return Markup(html)  # noqa: S704
+
+
+def _cache_key(clinic: Clinic, filters: Filters, page: int) -> str:
+    # The clinic's creation time tells apart clinics that share an id across databases
+    # (a restored backup, the test suite), whose versions would otherwise collide; the
+    # clinician matters only for "my patients".
+    owner = current_user.id if filters.mine_only else "all"
+    return (
+        f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:{clinic.data_version}:"
+        f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}"
     )
+
+
+def _choices() -> dict[str, object]:
+    return {
+        "statuses": PatientStatus,
+        "indications": Indication,
+        "flag_kinds": FlagKind,
+        "ANY": ANY,
+    }
 
 
 def _filters() -> Filters:

@@ -42,7 +42,7 @@ class Severity(IntEnum):
 
     @property
     def label(self) -> str:
-        return {1: "For information", 2: "Needs attention", 3: "Urgent"}[self.value]
+        return ("For information", "Needs attention", "Urgent")[self.value - 1]
 
 
 class FlagKind(StrEnum):
@@ -56,23 +56,27 @@ class FlagKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "red_flag": "Red flag",
-            "pain_rising": "Pain rising",
-            "not_logging": "Not logging",
-            "review_due": "Review due",
-            "ready": "Ready to advance",
-        }[self.value]
+        return FLAG_LABELS[self]
 
     @property
     def severity(self) -> Severity:
-        return {
-            "red_flag": Severity.URGENT,
-            "pain_rising": Severity.ATTENTION,
-            "not_logging": Severity.ATTENTION,
-            "review_due": Severity.ATTENTION,
-            "ready": Severity.INFO,
-        }[self.value]
+        return FLAG_SEVERITIES[self]
+
+
+FLAG_LABELS = {
+    FlagKind.RED_FLAG: "Red flag",
+    FlagKind.PAIN_RISING: "Pain rising",
+    FlagKind.NOT_LOGGING: "Not logging",
+    FlagKind.REVIEW_DUE: "Review due",
+    FlagKind.READY: "Ready to advance",
+}
+FLAG_SEVERITIES = {
+    FlagKind.RED_FLAG: Severity.URGENT,
+    FlagKind.PAIN_RISING: Severity.ATTENTION,
+    FlagKind.NOT_LOGGING: Severity.ATTENTION,
+    FlagKind.REVIEW_DUE: Severity.ATTENTION,
+    FlagKind.READY: Severity.INFO,
+}
 
 
 @dataclass(frozen=True)

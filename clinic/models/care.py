@@ -81,7 +81,10 @@ class PatientSummary(db.Model):
         enum_column(Suggestion, "suggestion")
     )
     suggestion_reasons: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # Open rule flags: how many, and the highest severity (sorting uses it).
+    # Open flags: red flags and rule flags, and the highest severity of all of them (red
+    # flags are urgent). The dashboard sorts by these; they change in the same transaction
+    # as the flags themselves.
+    red_flags: so.Mapped[int] = so.mapped_column(default=0)
     open_flags: so.Mapped[int] = so.mapped_column(default=0)
     top_severity: so.Mapped[int] = so.mapped_column(default=0, index=True)
     open_flag_kinds: so.Mapped[str] = so.mapped_column(sa.String(120), default="")

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from clinic.core.clock import clinic_today
@@ -110,6 +110,11 @@ def refresh_patients(
     if not patients:
         return
     ids = [p.id for p in patients]
+    # Taken first: from here until commit, other refreshes of the clinic wait (a row lock
+    # on PostgreSQL, the write lock on SQLite), so versions follow the order of commits.
+    db.session.execute(
+        update(Clinic).where(Clinic.id == clinic.id).values(data_version=Clinic.data_version + 1)
+    )
     protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
     sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
     last_entries = _last_entry_days(clinic.id, ids)
@@ -144,7 +149,13 @@ def refresh_patients(
         if summary is None:
             summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id)
             db.session.add(summary)
-        _fill(summary, assessments[patient.id], protocols.get(patient.id), open_flags[patient.id])
+        _fill(
+            summary,
+            assessments[patient.id],
+            protocols.get(patient.id),
+            open_flags[patient.id],
+            red_flags.get(patient.id, 0),
+        )
     db.session.flush()
 
 
@@ -341,6 +352,7 @@ def _fill(
     assessment: Assessment,
     protocol: Protocol | None,
     open_kinds: list[FlagKind],
+    red_flags: int,
 ) -> None:
     summary.computed_on = assessment.today
     summary.computed_at = utcnow()
@@ -360,6 +372,8 @@ def _fill(
     summary.suggestion = advice.suggestion if advice else None
     summary.suggestion_reasons = advice.summary if advice else ""
     summary.keeps_diary = assessment.keeps_diary
+    summary.red_flags = red_flags
     summary.open_flags = len(open_kinds)
-    summary.top_severity = max((k.severity for k in open_kinds), default=0)
+    kinds = [*open_kinds, *([FlagKind.RED_FLAG] if red_flags else [])]
+    summary.top_severity = max((k.severity for k in kinds), default=0)
     summary.open_flag_kinds = " ".join(sorted({k.value for k in open_kinds}))

@@ -7,7 +7,7 @@ not found (404): the caller never holds an object it may not see.
 from __future__ import annotations
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
@@ -40,7 +40,11 @@ def caseload_query(
     stmt = (
         select(Patient)
         .where(Patient.clinic_id == clinic_id)
-        .options(joinedload(Patient.user), joinedload(Patient.responsible_clinician))
+        .options(
+            joinedload(Patient.user),
+            joinedload(Patient.responsible_clinician),
+            undefer(Patient.open_red_flags),
+        )
         .order_by(Patient.full_name, Patient.id)
     )
     if status is not None:

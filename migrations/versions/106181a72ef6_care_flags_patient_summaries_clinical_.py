@@ -78,6 +78,7 @@ def upgrade():
     sa.Column('last_entry_on', sa.Date(), nullable=True),
     sa.Column('suggestion', sa.Enum('step_back', 'review', 'hold', 'advance', name='suggestion', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('suggestion_reasons', sa.Text(), nullable=False),
+    sa.Column('red_flags', sa.Integer(), nullable=False),
     sa.Column('open_flags', sa.Integer(), nullable=False),
     sa.Column('top_severity', sa.Integer(), nullable=False),
     sa.Column('open_flag_kinds', sa.String(length=120), nullable=False),
@@ -94,6 +95,7 @@ def upgrade():
         batch_op.add_column(sa.Column('completion_pct', sa.Integer(), server_default='80', nullable=False))
         batch_op.add_column(sa.Column('not_logging_days', sa.Integer(), server_default='5', nullable=False))
         batch_op.add_column(sa.Column('summaries_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('data_version', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_check_constraint('completion_pct_range', 'completion_pct BETWEEN 50 AND 100')
         batch_op.create_check_constraint('not_logging_days_range', 'not_logging_days BETWEEN 2 AND 60')
         # Declared on the model since the catalogue migration, which did not create it.
@@ -101,6 +103,10 @@ def upgrade():
 
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_on', sa.Date(), nullable=True))
+
+    with op.batch_alter_table('diary_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_diary_entries_clinic_id'))
+        batch_op.create_index('ix_diary_entries_clinic_patient_day', ['clinic_id', 'patient_id', 'occurred_on'], unique=False)
 
     with op.batch_alter_table('protocol_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('suggested', sa.Enum('step_back', 'review', 'hold', 'advance', name='suggestion', native_enum=False, create_constraint=True), nullable=True))
@@ -115,6 +121,10 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_protocol_events_suggestion'), type_='check')
         batch_op.drop_column('suggested')
 
+    with op.batch_alter_table('diary_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_diary_entries_clinic_patient_day')
+        batch_op.create_index(batch_op.f('ix_diary_entries_clinic_id'), ['clinic_id'], unique=False)
+
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.drop_column('review_on')
 
@@ -122,6 +132,7 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_clinics_max_step_range'), type_='check')
         batch_op.drop_constraint(op.f('ck_clinics_not_logging_days_range'), type_='check')
         batch_op.drop_constraint(op.f('ck_clinics_completion_pct_range'), type_='check')
+        batch_op.drop_column('data_version')
         batch_op.drop_column('summaries_on')
         batch_op.drop_column('not_logging_days')
         batch_op.drop_column('completion_pct')

@@ -1,9 +1,19 @@
-"""Throughput benchmark: the caseload list and a protocol page against a trivial endpoint.
+"""Throughput benchmark: clinicians' pages against a trivial endpoint, on a big caseload.
 
-Run with `make bench`. It builds a SQLite database with a big caseload (default 1,000
-patients, each with a protocol and its history), serves the app with gunicorn, and loads
-each page with wrk from a second process. Machines here are shared and noisy, so the result
-that matters is the ratio to the trivial endpoint (/healthz) measured in the same run.
+Run with `make bench` (options through BENCH_ARGS, e.g.
+`make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"`).
+
+It builds a SQLite database with the demo data plus a big caseload (default 1,000
+patients, half for each Northside clinician): every bench patient has a protocol started
+about a year ago and moved up through its stages since, and a year of diary entries
+(sessions at roughly the prescribed frequency, skips with their reasons, days without
+any entry, pain mostly low with higher days, red flags as the rules raise them, a few
+still open). Then it serves the app with gunicorn, signs in as a clinician and loads each
+page with wrk from a second process.
+
+Machines here are shared and noisy, so the figure that matters is the ratio to the
+trivial endpoint (/healthz), measured in the same run before and after the pages. A page
+that does not answer 200 (not written yet, for instance) is reported and skipped.
 
 Not part of the test suite: timings never decide whether tests pass.
 """
@@ -13,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import os
+import random
 import re
 import shutil
 import socket
@@ -20,84 +31,496 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import date, timedelta
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+
+from clinic import create_app
+from clinic.core.clock import clinic_today
+from clinic.demo import DEMO_PASSWORD, SKIP_REASONS, seed_demo
+from clinic.domain.diary import Bleeding, FlagReason, SessionReport, red_flags
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import Event, EventKind, Period, ProtocolStatus, in_force_on
+from clinic.extensions import db
+from clinic.models import (
+    Clinic,
+    DiaryEntry,
+    Patient,
+    ProtocolTemplate,
+    RedFlag,
+    Role,
+    User,
+)
+from clinic.monitoring.services import refresh_later, refresh_patients
+from clinic.protocols.queries import timeline
+from clinic.protocols.services import record_event, start_protocol
 
 ROOT = Path(__file__).resolve().parents[2]
+CLINIC_NAME = "Northside Pelvic Health"
+CLINICIANS = ("physio@northside.example", "physio2@northside.example")
+SIGN_IN_AS = CLINICIANS[0]
+BASELINE = ("trivial endpoint (/healthz)", "/healthz")
+
+# The pages, in the order they are measured: name for --pages -> (label, path). {patient}
+# is a bench patient of the signed-in clinician with a year of logs.
+PAGES = {
+    "caseload": ("caseload list (/patients/)", "/patients/"),
+    "search": ("caseload search (?q=Bench 004)", "/patients/?q=Bench+004"),
+    "protocol": ("protocol page (a year of events)", "/patients/{patient}/protocol/"),
+    "dashboard": ("dashboard (/dashboard/)", "/dashboard/"),
+    "dashboard-all": ("dashboard, whole clinic (/dashboard/?who=all)", "/dashboard/?who=all"),
+    "timeline": ("patient timeline (/patients/<id>/timeline)", "/patients/{patient}/timeline"),
+}
+
+# wrk drops a response slower than its timeout (2 s by default) from the latency figures
+# and counts it as a timeout: give slow pages time, so their percentiles are real.
+WRK_TIMEOUT = 30
+INSERT_CHUNK = 10_000  # diary rows per bulk INSERT (and per commit)
+OPEN_RED_FLAG_EVERY = 50  # one bench patient in 50 has an open red flag from the last days
+SILENT_EVERY = 25  # one in 25 stopped logging a week to a month ago
+REVIEW_DUE_EVERY = 10  # one in 10 has a review date that has come
+# Why a clinician moved a bench patient up.
+ADVANCE_REASONS = (
+    "Comfortable at this size in recent sessions; pain low.",
+    "Insertion easy; ready for the next size.",
+    "Pain 2/10 or less for two weeks; moving up.",
+    "Sessions regular and comfortable.",
+)
 
 
-def seed(database_url: str, patients: int) -> None:
-    """The demo data plus `patients` more, each with a protocol a few stages in."""
+def log(message: str) -> None:
+    """Progress and seeding figures go to stderr; the results table goes to stdout."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# Seeding ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StagePrescription:
+    """What a diary entry needs from the stage it was logged under."""
+
+    dilator_size_id: int
+    minutes: int
+    sessions: int
+    period: Period
+    red_flag_pain: int
+    target_depth_cm: float | None
+
+
+@dataclass(frozen=True)
+class BenchPatient:
+    """One seeded patient, as plain values: enough to write their diary without the ORM."""
+
+    n: int
+    patient_id: int
+    user_id: int
+    clinician_id: int
+    protocol_id: int
+    events: list[Event]  # the protocol's timeline, as the rules read it
+    stages: dict[int, list[StagePrescription]]  # per protocol version number, stage 1 first
+
+
+@dataclass
+class SeedCounts:
+    """What seeding inserted, for the report."""
+
+    patients: int = 0
+    events: int = 0
+    entries: int = 0
+    skips: int = 0
+    red_flags: int = 0
+    open_red_flags: int = 0
+
+
+def seed(database_url: str, patients: int) -> int:
+    """Build the bench database: the demo data plus `patients` bench patients with a year
+    of history each. Returns the id of a bench patient of the signed-in clinician who
+    logged all year (the patient whose pages are measured)."""
     os.environ["CLINIC_DATABASE_URL"] = database_url
-    from clinic import create_app
-    from clinic.core.clock import clinic_today
-    from clinic.demo import seed_demo
-    from clinic.domain.indications import Indication
-    from clinic.domain.protocols import EventKind
-    from clinic.extensions import db
-    from clinic.models import Clinic, Patient, ProtocolTemplate, User
-    from clinic.protocols.services import record_event, start_protocol
-
     app = create_app({"PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
+    counts = SeedCounts(patients=patients)
     with app.app_context():
         db.create_all()
         seed_demo()
-        clinic = db.session.scalar(
-            db.select(Clinic).where(Clinic.name == "Northside Pelvic Health")
-        )
-        clinician = db.session.scalar(
-            db.select(User).where(User.email == "physio@northside.example")
-        )
-        template = db.session.scalar(
-            db.select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == clinic.id,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        )
-        today = clinic_today(clinic.timezone)
-        for n in range(patients):
-            patient = Patient(
-                clinic_id=clinic.id,
-                full_name=f"Bench Patient {n:05d}",
-                date_of_birth=date(1980, 1, 1) + timedelta(days=n),
-                clinic_identifier=f"B{n:06d}",
-                indication=Indication.VAGINISMUS,
-                responsible_clinician=clinician,
-            )
-            db.session.add(patient)
-            db.session.flush()
-            protocol = start_protocol(
-                patient,
-                clinician,
-                name=template.name,
-                route=template.route,
-                stages=[s.stage_values() for s in template.stages],
-                start_stage=1,
-                start_on=today - timedelta(days=60),
-                today=today,
-                template=template,
-            )
-            for days_ago in (45, 30, 15):
-                record_event(
-                    protocol,
-                    EventKind.ADVANCE,
-                    clinician,
-                    expected_lock=str(protocol.lock_version),
-                    effective_on=today - timedelta(days=days_ago),
-                    today=today,
-                    reason="Ready.",
-                )
-            if n % 200 == 0:
-                db.session.commit()
         db.session.commit()
+        clinic = db.session.scalar(select(Clinic).where(Clinic.name == CLINIC_NAME))
+        today = clinic_today(clinic.timezone)
+
+        # Each patient's summary and flags are computed once, after their whole year is in,
+        # not after every replayed change (which would also raise "not logging" flags for
+        # protocols whose diaries are not seeded yet).
+        with refresh_later():
+            started = time.perf_counter()
+            bench = seed_protocols(clinic, patients, today)
+            counts.events = sum(len(p.events) for p in bench)
+            log(
+                f"seeded {patients} patients, {patients} protocols with {counts.events} "
+                f"events in {time.perf_counter() - started:.1f} s"
+            )
+            started = time.perf_counter()
+            seed_diaries(clinic, bench, today, counts)
+            log(
+                f"seeded {counts.entries} diary entries ({counts.skips} skips) and "
+                f"{counts.red_flags} red flags ({counts.open_red_flags} open) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            started = time.perf_counter()
+        refresh_patients(clinic, None, today)
+        # As the dashboard's first visit of the day would: the summaries are current, so
+        # the benchmark measures the steady state, not the once-a-day refresh.
+        clinic.summaries_on = today
+        db.session.commit()
+        log(f"refreshed the clinic's summaries in {time.perf_counter() - started:.1f} s")
+    return bench[0].patient_id
+
+
+def seed_protocols(clinic: Clinic, count: int, today: date) -> list[BenchPatient]:
+    """Add `count` patients (each with a portal account), alternately for each clinician,
+    each on the vaginismus program from about a year ago, moved up stage by stage through
+    the protocol services as a clinician would."""
+    clinicians = [db.session.scalar(select(User).where(User.email == e)) for e in CLINICIANS]
+    template = db.session.scalar(
+        select(ProtocolTemplate).where(
+            ProtocolTemplate.clinic_id == clinic.id,
+            ProtocolTemplate.indication == Indication.VAGINISMUS,
+        )
+    )
+    stage_values = [stage.stage_values() for stage in template.stages]
+    password_hash = clinicians[0].password_hash  # the demo password: one hash, reused
+    bench: list[BenchPatient] = []
+    for n in range(count):
+        rng = random.Random(f"protocol-{n}")
+        clinician = clinicians[n % len(clinicians)]
+        name = f"Bench Patient {n:05d}"
+        user = User(
+            clinic_id=clinic.id,
+            email=f"bench.patient.{n:05d}@example.org",
+            full_name=name,
+            role=Role.PATIENT,
+            password_hash=password_hash,
+        )
+        patient = Patient(
+            clinic_id=clinic.id,
+            user=user,
+            full_name=name,
+            date_of_birth=date(1970, 1, 1) + timedelta(days=(n * 37) % 12_000),
+            clinic_identifier=f"B{n:06d}",
+            indication=Indication.VAGINISMUS,
+            responsible_clinician=clinician,
+            review_on=_review_date(n, rng, today),
+        )
+        db.session.add(patient)
+        db.session.flush()
+        protocol = start_protocol(
+            patient,
+            clinician,
+            name=template.name,
+            route=template.route,
+            stages=stage_values,
+            start_stage=1,
+            start_on=today - timedelta(days=365 - n % 7),
+            today=today,
+            template=template,
+        )
+        for day in _advance_days(rng, protocol.events[0].effective_on, today, len(stage_values)):
+            record_event(
+                protocol,
+                EventKind.ADVANCE,
+                clinician,
+                expected_lock=str(protocol.lock_version),
+                effective_on=day,
+                today=today,
+                reason=rng.choice(ADVANCE_REASONS),
+            )
+        bench.append(
+            BenchPatient(
+                n=n,
+                patient_id=patient.id,
+                user_id=user.id,
+                clinician_id=clinician.id,
+                protocol_id=protocol.id,
+                events=timeline(protocol),
+                stages={
+                    v.number: [
+                        StagePrescription(
+                            s.dilator_size_id,
+                            s.minutes,
+                            s.sessions,
+                            s.period,
+                            s.red_flag_pain,
+                            s.target_depth_cm,
+                        )
+                        for s in v.stages
+                    ]
+                    for v in protocol.versions
+                },
+            )
+        )
+        if n % 100 == 99:
+            db.session.commit()
+    db.session.commit()
+    return bench
+
+
+def _review_date(n: int, rng: random.Random, today: date) -> date:
+    """Most reviews are planned weeks ahead; one patient in REVIEW_DUE_EVERY is due now."""
+    if n % REVIEW_DUE_EVERY == 3:
+        return today - timedelta(days=rng.randrange(7))
+    return today + timedelta(days=rng.randint(7, 90))
+
+
+def _advance_days(rng: random.Random, start: date, today: date, stage_count: int) -> list[date]:
+    """When the patient moved up: every three weeks to a few months, at their own pace,
+    until the last stage (or until last week)."""
+    pace = rng.uniform(1.2, 3.5)
+    days: list[date] = []
+    day = start
+    while len(days) < stage_count - 1:
+        day += timedelta(days=round(rng.randint(18, 35) * pace))  # at least the 14 days
+        if day > today - timedelta(days=7):
+            break
+        days.append(day)
+    return days
+
+
+def seed_diaries(
+    clinic: Clinic, bench: Sequence[BenchPatient], today: date, counts: SeedCounts
+) -> None:
+    """A year of diary entries per bench patient, inserted with bulk INSERTs in chunks,
+    then the red flags those entries raise (acknowledged, except a few recent ones)."""
+    zone = ZoneInfo(clinic.timezone)
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []  # each with the submission key of its entry
+    for patient in bench:
+        for row, raised in _diary(patient, clinic.id, zone, today, now):
+            rows.append(row)
+            flags.extend(raised)
+            counts.entries += 1
+            counts.skips += row["skipped"]
+        if len(rows) >= INSERT_CHUNK:
+            db.session.execute(insert(DiaryEntry), rows)
+            db.session.commit()
+            rows.clear()
+    if rows:
+        db.session.execute(insert(DiaryEntry), rows)
+        db.session.commit()
+
+    keys = [flag["submission_key"] for flag in flags]
+    entry_ids: dict[str, int] = {}
+    for i in range(0, len(keys), 500):
+        entry_ids.update(
+            db.session.execute(
+                select(DiaryEntry.submission_key, DiaryEntry.id).where(
+                    DiaryEntry.submission_key.in_(keys[i : i + 500])
+                )
+            ).all()
+        )
+    for flag in flags:
+        flag["entry_id"] = entry_ids[flag.pop("submission_key")]
+    if flags:
+        db.session.execute(insert(RedFlag), flags)
+    db.session.commit()
+    counts.red_flags = len(flags)
+    counts.open_red_flags = sum(flag["acknowledged_at"] is None for flag in flags)
+
+
+def _diary(
+    patient: BenchPatient, clinic_id: int, zone: ZoneInfo, today: date, now: datetime
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The patient's entries from the protocol's start to yesterday, each with the red
+    flags it raises, as rows for bulk INSERTs.
+
+    Each patient has their own habits: how regularly they log (varying from week to week),
+    how much pain they feel. Pain rises after each step up and eases over about two weeks;
+    a few days are bad. Missed sessions are a skip with a reason or, less often, nothing.
+    """
+    rng = random.Random(f"diary-{patient.n}")
+    regularity = rng.uniform(0.55, 0.97)
+    sensitivity = rng.uniform(-0.5, 2.0)
+    last_day = today - timedelta(days=1)
+    if patient.n % SILENT_EVERY == SILENT_EVERY // 2:
+        last_day = today - timedelta(days=rng.randint(7, 30))  # stopped logging
+    open_flag_day = None
+    if patient.n % OPEN_RED_FLAG_EVERY == OPEN_RED_FLAG_EVERY // 2:
+        open_flag_day = today - timedelta(days=rng.randint(1, 3))
+
+    adherence = regularity
+    first = patient.events[0].effective_on
+    for day in (first + timedelta(days=d) for d in range((last_day - first).days + 1)):
+        if day.weekday() == 0:  # some weeks go better than others
+            adherence = min(1.0, max(0.1, regularity + rng.uniform(-0.25, 0.1)))
+        state = in_force_on(patient.events, day)
+        if state is None or state.status is not ProtocolStatus.ACTIVE:
+            continue
+        stage = patient.stages[state.version][state.stage - 1]
+        if stage.period is Period.DAY:
+            per_day = stage.sessions
+        else:
+            per_day = 1 if rng.random() < stage.sessions / 7 else 0
+        if day == open_flag_day:
+            per_day = max(per_day, 1)
+        for i, hour in enumerate(sorted(rng.sample(range(7, 22), per_day))):
+            occurred_at = datetime.combine(day, clock_time(hour, rng.randrange(60)), zone)
+            created_at = min(now, occurred_at + timedelta(minutes=rng.randint(2, 90)))
+            row = {
+                "clinic_id": clinic_id,
+                "patient_id": patient.patient_id,
+                "protocol_id": patient.protocol_id,
+                "version_number": state.version,
+                "stage": state.stage,
+                "occurred_at": occurred_at.astimezone(UTC),
+                "occurred_on": day,
+                "submission_key": f"bench-{patient.patient_id}-{day.isoformat()}-{i}",
+                "created_by_id": patient.user_id,
+                "created_at": created_at.astimezone(UTC),
+                "updated_at": None,
+                "withdrawn_at": None,
+                "note": "",
+                "skip_other": "",
+            }
+            flagged = day == open_flag_day and i == 0
+            if not flagged and rng.random() > adherence:
+                if rng.random() < 0.4:
+                    continue  # missed without a word, as often happens
+                yield row | _skip(rng), []
+                continue
+            session = _session(rng, stage, (day - state.stage_since).days, sensitivity)
+            if flagged:
+                session.update(pain_during=8, pain_after=7)  # a recent red flag, still open
+            report = SessionReport(
+                session["pain_during"],
+                session["pain_after"],
+                session["bleeding"],
+                session["sharp_pain"],
+            )
+            raised = [
+                _red_flag(row, reason, max(report.pain_during, report.pain_after))
+                | _acknowledgement(rng, row["created_at"], patient.clinician_id, now, flagged)
+                for reason in red_flags(report, stage.red_flag_pain)
+            ]
+            yield row | session, raised
+
+
+def _skip(rng: random.Random) -> dict[str, Any]:
+    """The columns of a skipped session."""
+    return {
+        "skipped": True,
+        "skip_reason": rng.choice(SKIP_REASONS),
+        "dilator_size_id": None,
+        "minutes": None,
+        "pain_during": None,
+        "pain_after": None,
+        "bleeding": None,
+        "sharp_pain": None,
+        "depth_cm": None,
+    }
+
+
+def _session(
+    rng: random.Random, stage: StagePrescription, days_on_stage: int, sensitivity: float
+) -> dict[str, Any]:
+    """The columns of a session done: mostly the prescribed minutes, pain mostly low
+    (`sensitivity` is the patient's usual level; higher for two weeks after a step up, and
+    on the odd bad day), bleeding rarely."""
+    settling = max(0.0, 3.0 - days_on_stage / 5)
+    during = round(sensitivity + settling + rng.gauss(0, 0.9))
+    if rng.random() < 0.02:
+        during += rng.randint(2, 4)  # a bad day
+    during = min(10, max(0, during))
+    after = min(10, max(0, during + rng.choice((-2, -1, -1, 0, 0, 0, 1))))
+    roll = rng.random()
+    bleeding = (
+        Bleeding.MORE if roll < 0.002 else Bleeding.SPOTTING if roll < 0.04 else Bleeding.NONE
+    )
+    minutes = stage.minutes
+    if rng.random() > 0.8:
+        minutes = max(1, minutes + rng.randint(-5, 5))
+    return {
+        "skipped": False,
+        "skip_reason": None,
+        "dilator_size_id": stage.dilator_size_id,
+        "minutes": minutes,
+        "pain_during": during,
+        "pain_after": after,
+        "bleeding": bleeding,
+        "sharp_pain": rng.random() < 0.002,
+        "depth_cm": stage.target_depth_cm,
+    }
+
+
+def _red_flag(entry: dict[str, Any], reason: FlagReason, pain: int) -> dict[str, Any]:
+    """A red flag raised by `entry` (named by its submission key until it has an id)."""
+    return {
+        "submission_key": entry["submission_key"],
+        "clinic_id": entry["clinic_id"],
+        "patient_id": entry["patient_id"],
+        "reason": reason,
+        "pain": pain,
+        "raised_at": entry["created_at"],
+    }
+
+
+def _acknowledgement(
+    rng: random.Random, raised_at: datetime, clinician_id: int, now: datetime, still_open: bool
+) -> dict[str, Any]:
+    """The acknowledgement columns of a red flag: the responsible clinician acknowledged it
+    within a day or so, unless it is `still_open`."""
+    if still_open:
+        return {"acknowledged_at": None, "acknowledged_by_id": None, "acknowledgement": ""}
+    return {
+        "acknowledged_at": min(now, raised_at + timedelta(hours=rng.uniform(1, 30))),
+        "acknowledged_by_id": clinician_id,
+        "acknowledgement": "Phoned the patient; advice given, plan unchanged.",
+    }
+
+
+# Measuring -------------------------------------------------------------------------------
 
 
 def free_port() -> int:
+    """A TCP port nothing listens on."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start gunicorn on `port` and wait until /healthz answers."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz").read()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 10 s.")
 
 
 def sign_in(base: str) -> str:
@@ -107,20 +530,44 @@ def sign_in(base: str) -> str:
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode(
-        {"email": "physio@northside.example", "password": "demo-pass-2026", "csrf_token": token}
+        {"email": SIGN_IN_AS, "password": DEMO_PASSWORD, "csrf_token": token}
     ).encode()
     opener.open(base + "/login", data=form).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Report a redirect instead of following it (a redirect to /login means signed out)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def probe(url: str, cookie: str) -> str | None:
+    """None if the page answers 200 once; otherwise why it cannot be measured."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers={"Cookie": cookie})) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status, location = exc.code, exc.headers.get("Location", "")
+        if status == 404:
+            return "not found (404): the page does not exist yet; skipped"
+        if 300 <= status < 400:
+            return f"redirected ({status}) to {location}; skipped"
+        return f"answered {status} ({exc.reason}); skipped"
+    return None if status == 200 else f"answered {status}; skipped"
+
+
 def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, float]:
-    """Requests per second and latency percentiles (ms) from one wrk run."""
+    """Requests per second, latency percentiles (ms) and error counts from one wrk run."""
     out = subprocess.run(
         [
             "wrk",
             "-t2",
             f"-c{connections}",
             f"-d{seconds}s",
+            f"--timeout={WRK_TIMEOUT}s",
             "--latency",
             "-H",
             f"Cookie: {cookie}",
@@ -130,29 +577,83 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, floa
         text=True,
         check=True,
     ).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise SystemExit(f"{url}: {non_2xx.group(1)} error responses; is the page broken?\n{out}")
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: .*timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": ms("50%"),
         "p90": ms("90%"),
         "p99": ms("99%"),
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "timeouts": int(socket_errors.group(1)) if socket_errors else 0,
     }
 
 
+def measure(
+    base: str, cookie: str, pages: Sequence[tuple[str, str]], seconds: int, connections: int
+) -> list[tuple[str, dict[str, float] | str]]:
+    """Each page's wrk figures (or why it was skipped), between two runs of the baseline."""
+    results: list[tuple[str, dict[str, float] | str]] = []
+    runs = [BASELINE, *pages, (BASELINE[0] + ", again", BASELINE[1])]
+    for label, path in runs:
+        log(f"measuring {label} ...")
+        problem = probe(base + path, cookie)
+        results.append((label, problem or wrk(base + path, cookie, seconds, connections)))
+    return results
+
+
+def report(results: list[tuple[str, dict[str, float] | str]], args: argparse.Namespace) -> None:
+    """The results table: req/s, its ratio to the trivial endpoint, latency percentiles."""
+    baselines = [r["rps"] for label, r in results if label.startswith(BASELINE[0])]
+    baseline = sum(baselines) / len(baselines)
+    width = max(len(label) for label, _ in results) + 1
+    print(f"\n{args.workers} gunicorn workers, wrk {args.connections} connections,", end=" ")
+    print(f"{args.seconds} s each, {args.patients} bench patients\n")
+    print(f"{'page':{width}} {'req/s':>8} {'ratio':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
+    for label, r in results:
+        if isinstance(r, str):
+            print(f"{label:{width}} {r}")
+            continue
+        print(f"{label:{width}} {r['rps']:8.0f} {r['rps'] / baseline:7.3f}", end=" ")
+        print(f"{r['p50']:8.1f} {r['p90']:8.1f} {r['p99']:8.1f}", end="")
+        if r["errors"] or r["timeouts"]:
+            print(f"  ({r['errors']:.0f} error responses, {r['timeouts']:.0f} timeouts)", end="")
+        print()
+    print(f"\nratio: req/s over the mean of the two {BASELINE[1]} runs ({baseline:.0f} req/s)")
+
+
+def page_names(value: str) -> list[str]:
+    """--pages: a comma-separated list of names from PAGES."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(PAGES))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown page {', '.join(unknown)}; choose from {', '.join(PAGES)}"
+        )
+    return names
+
+
 def main() -> None:
+    """Seed, serve, measure, report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--patients", type=int, default=1000, help="bench patients to seed")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--pages",
+        type=page_names,
+        default=list(PAGES),
+        help=f"comma-separated pages to measure (default all: {','.join(PAGES)})",
+    )
     args = parser.parse_args()
+    if args.patients < 1:
+        parser.error("--patients must be at least 1")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
 
@@ -166,58 +667,21 @@ def main() -> None:
         }
         os.environ.update(env)
         started = time.perf_counter()
-        seed(database_url, args.patients)
-        elapsed = time.perf_counter() - started
-        print(f"seeded {args.patients} patients with protocols in {elapsed:.1f} s")
+        patient_id = seed(database_url, args.patients)
+        log(f"seeding took {time.perf_counter() - started:.1f} s in all")
 
         port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(args.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        server = serve(port, args.workers, env)
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(base + "/healthz").read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            cookie = sign_in(base)
-            pages = {
-                "trivial endpoint (/healthz)": "/healthz",
-                "caseload list (/patients/)": "/patients/",
-                "caseload search (?q=Bench 004)": "/patients/?q=Bench+004",
-                "protocol page (4 events)": "/patients/20/protocol/",
-            }
-            results = {
-                name: wrk(base + path, cookie, args.seconds, args.connections)
-                for name, path in pages.items()
-            }
+            pages = [
+                (PAGES[name][0], PAGES[name][1].format(patient=patient_id)) for name in args.pages
+            ]
+            results = measure(base, sign_in(base), pages, args.seconds, args.connections)
         finally:
             server.terminate()
             server.wait(timeout=10)
-
-    baseline = results["trivial endpoint (/healthz)"]["rps"]
-    print(f"\n{args.workers} gunicorn workers, wrk {args.connections} connections,", end=" ")
-    print(f"{args.seconds} s each\n")
-    print(f"{'page':34} {'req/s':>8} {'ratio':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
-    for name, r in results.items():
-        ratio = r["rps"] / baseline
-        print(f"{name:34} {r['rps']:8.0f} {ratio:7.2f}", end=" ")
-        print(f"{r['p50']:8.1f} {r['p90']:8.1f} {r['p99']:8.1f}")
+    report(results, args)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from clinic.models.types import utcnow
 from tests.conftest import World, act_as
 from tests.support.diaries import ZONE, add_entries, refresh, start_plan
 from tests.support.factories import make_patient
+from tests.support.forms import form_values
 from tests.support.queries import count_queries
 
 URL = "/dashboard/"
@@ -147,23 +148,34 @@ def test_red_flags_are_announced_whatever_the_filters(app: Flask, client, world:
     assert rows(html) == [name_of(app, world.other_patient.patient_id)]
 
 
-def test_a_new_red_flag_shows_at_once(app: Flask, client, world: World) -> None:
-    """The red-flag count is read live, not from the summary: a flag raised after the
-    summary was computed still puts the patient on top."""
-    protocol = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
+    app: Flask, client, world: World
+) -> None:
+    """The table is cached between visits, under the clinic's data version: a red flag
+    reported in between changes the version, so the next visit shows it on top."""
+    quiet = start_plan(app, world.patient.patient_id, world.clinician.id)
+    flagged = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    add_entries(app, quiet, world.patient, [0])
     refresh(app, world.clinic_a)
-    with app.app_context():
-        # A stale summary, as if the refresh had not happened after the report.
-        db.session.get(Clinic, world.clinic_a).summaries_on = clinic_today(ZONE)
-        db.session.commit()
-    report_red_flag(app, world.other_patient, protocol)
-    with app.app_context():
-        summary = db.session.get(PatientSummary, world.other_patient.patient_id)
-        summary.top_severity = 0
-        db.session.commit()
-    assert rows(dashboard(client, world.clinician, "?who=all"))[0] == name_of(
-        app, world.other_patient.patient_id
-    )
+    first = rows(dashboard(client, world.clinician, "?who=all"))
+    assert first[0] != name_of(app, world.other_patient.patient_id)
+    assert "Red flag" not in dashboard(client, world.clinician, "?who=all").split("<tbody>")[1]
+
+    report_red_flag(app, world.other_patient, flagged)
+    html = dashboard(client, world.clinician, "?who=all")
+    assert rows(html)[0] == name_of(app, world.other_patient.patient_id)
+    assert "Red flag" in html.split("<tbody>")[1]
+
+
+def test_changed_details_show_on_the_next_visit(app: Flask, client, world: World) -> None:
+    """A patient's new name shows at once: editing the record changes the data version."""
+    dashboard(client, world.clinician)
+    act_as(client, world.clinician.id)
+    edit = f"/patients/{world.patient.patient_id}/edit"
+    values = form_values(client.get(edit).get_data(as_text=True))
+    values["full_name"] = "Renamed Person"
+    assert client.post(edit, data=values).status_code == 302
+    assert rows(dashboard(client, world.clinician)) == ["Renamed Person"]
 
 
 def test_first_visit_of_the_day_refreshes_the_clinic(app: Flask, client, world: World) -> None:
