@@ -70,7 +70,7 @@ class PatientSummary(db.Model):
     keeps_diary: so.Mapped[bool] = so.mapped_column(default=True)  # uses the portal
     stage: so.Mapped[int | None]
     stage_count: so.Mapped[int | None]
-    size_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    size_label: so.Mapped[str] = so.mapped_column(sa.String(80), default="")  # "Size 3 (21 mm)"
     size_mm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(4, 1, asdecimal=False))
     adherence_7: so.Mapped[float | None]
     adherence_28: so.Mapped[float | None]

@@ -44,6 +44,20 @@ class ScoredSession(Session):
     pain_during: int | None = None
     pain_after: int | None = None
 
+    @classmethod
+    def of(cls, entry: object) -> ScoredSession:
+        """From a diary entry, or a row with the same column names."""
+        return cls(
+            on=entry.occurred_on,
+            version=entry.version_number,
+            stage=entry.stage,
+            minutes=entry.minutes,
+            skipped=entry.skipped,
+            withdrawn=entry.withdrawn_at is not None,
+            pain_during=entry.pain_during,
+            pain_after=entry.pain_after,
+        )
+
     @property
     def scored(self) -> bool:
         """A session done, not withdrawn, with both pain scores."""

@@ -187,18 +187,7 @@ def load_sessions(
     )
     by_patient: dict[int, list[ScoredSession]] = defaultdict(list)
     for r in rows:
-        by_patient[r.patient_id].append(
-            ScoredSession(
-                on=r.occurred_on,
-                version=r.version_number,
-                stage=r.stage,
-                minutes=r.minutes,
-                skipped=r.skipped,
-                withdrawn=r.withdrawn_at is not None,
-                pain_during=r.pain_during,
-                pain_after=r.pain_after,
-            )
-        )
+        by_patient[r.patient_id].append(ScoredSession.of(r))
     return by_patient
 
 
@@ -361,7 +350,7 @@ def _fill(
     stage = assessment.stage
     summary.stage = assessment.in_force.stage if assessment.in_force and stage else None
     summary.stage_count = assessment.stage_count or None
-    summary.size_label = stage.dilator_size.label if stage else ""
+    summary.size_label = stage.dilator_size.display if stage else ""
     summary.size_mm = stage.dilator_size.diameter_mm if stage else None
     summary.adherence_7 = assessment.adherence_7
     summary.adherence_28 = assessment.adherence_28

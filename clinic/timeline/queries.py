@@ -40,19 +40,7 @@ def period_entries(patient: Patient, first: date, last: date) -> list[DiaryEntry
 
 def as_sessions(entries: list[DiaryEntry]) -> list[ScoredSession]:
     """Entries (newest first) as the rules read them, oldest first."""
-    return [
-        ScoredSession(
-            on=e.occurred_on,
-            version=e.version_number,
-            stage=e.stage,
-            minutes=e.minutes,
-            skipped=e.skipped,
-            withdrawn=e.withdrawn,
-            pain_during=e.pain_during,
-            pain_after=e.pain_after,
-        )
-        for e in reversed(entries)
-    ]
+    return [ScoredSession.of(e) for e in reversed(entries)]
 
 
 def skip_summary(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
