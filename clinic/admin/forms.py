@@ -6,8 +6,16 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from clinic.admin.services import ClinicSettings
 from clinic.core.forms import (
     ClinicForm,
     PlainNumberField,
@@ -27,7 +35,7 @@ class StaffInvitationForm(ClinicForm):
     full_name = StringField(
         "Full name",
         filters=[strip],
-        validators=[InputRequired("Enter their name."), text_length(120)],
+        validators=[DataRequired("Enter their name."), text_length(120)],
     )
     email = email_field("Work email")
     role = SelectField(
@@ -49,13 +57,17 @@ class StaffInvitationForm(ClinicForm):
             raise ValidationError("An account at this clinic already uses this email address.")
 
 
+COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
+NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
+
+
 class ClinicSettingsForm(ClinicForm):
     """The clinic's name, how patients reach it, and its settings."""
 
     name = StringField(
         "Clinic name",
         filters=[strip],
-        validators=[InputRequired("Enter the clinic's name."), text_length(120)],
+        validators=[DataRequired("Enter the clinic's name."), text_length(120)],
     )
     address = TextAreaField("Address", filters=[strip], validators=[text_length(500)])
     phone = StringField("Phone", filters=[strip], validators=[text_length(40)])
@@ -74,7 +86,7 @@ class ClinicSettingsForm(ClinicForm):
     timezone = StringField(
         "Time zone",
         filters=[strip],
-        validators=[InputRequired("Enter the clinic's time zone, for example Europe/London.")],
+        validators=[DataRequired("Enter the clinic's time zone, for example Europe/London.")],
         description="Patients' diary days follow this zone, for example Europe/London.",
     )
     invitation_valid_days = WholeNumberField(
@@ -93,6 +105,28 @@ class ClinicSettingsForm(ClinicForm):
         ],
         description="A bigger jump in dilator diameter needs the clinician's reason.",
     )
+    completion_pct = WholeNumberField(
+        "Minimum share of the prescribed minutes for a session to count as done (%)",
+        validators=[
+            InputRequired(COMPLETION_MESSAGE),
+            NumberRange(50, 100, COMPLETION_MESSAGE),
+        ],
+        description=(
+            "At 80, a 10-minute session counts as done from 8 minutes. "
+            "Adherence and the suggestions to move up a stage use this."
+        ),
+    )
+    not_logging_days = WholeNumberField(
+        "Days without a diary entry before a patient is flagged as not logging",
+        validators=[
+            InputRequired(NOT_LOGGING_MESSAGE),
+            NumberRange(2, 60, NOT_LOGGING_MESSAGE),
+        ],
+        description=(
+            "Only for patients who use the portal. The days count from their last entry, "
+            "or from when their program started or resumed."
+        ),
+    )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -110,3 +144,17 @@ class ClinicSettingsForm(ClinicForm):
             raise ValidationError(
                 "Enter a time zone name such as Europe/London or America/New_York."
             )
+
+    def settings(self) -> ClinicSettings:
+        """The validated input as plain values for the service."""
+        return ClinicSettings(
+            name=self.name.data,
+            address=self.address.data or "",
+            phone=self.phone.data or "",
+            email=self.email.data or "",
+            timezone=self.timezone.data,
+            invitation_valid_days=self.invitation_valid_days.data,
+            max_step_mm=self.max_step_mm.data,
+            completion_pct=self.completion_pct.data,
+            not_logging_days=self.not_logging_days.data,
+        )

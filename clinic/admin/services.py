@@ -1,10 +1,28 @@
-"""Staff account changes. Functions flush; the view commits once."""
+"""Staff account and clinic settings changes. Functions flush; the view commits once."""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
+from clinic.monitoring.services import refresh_clinic
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """The clinic's contact details and settings, validated."""
+
+    name: str
+    address: str
+    phone: str
+    email: str
+    timezone: str
+    invitation_valid_days: int
+    max_step_mm: float
+    completion_pct: int
+    not_logging_days: int
 
 
 class StaffChangeError(ValueError):
@@ -38,3 +56,13 @@ def set_staff_active(user: User, active: bool, by: User) -> None:
     if not active:
         user.end_all_sessions()
     db.session.flush()
+
+
+def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
+    """Save the clinic's details and settings, then recompute every patient's summary and
+    flags: the thresholds the rules apply, and the zone that says which day it is, may
+    have changed."""
+    for name, value in asdict(settings).items():
+        setattr(clinic, name, value)
+    db.session.flush()
+    refresh_clinic(clinic)

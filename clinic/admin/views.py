@@ -14,6 +14,7 @@ from clinic.admin.services import (
     invite_staff,
     reissue_staff_invitation,
     set_staff_active,
+    update_clinic_settings,
 )
 from clinic.core.links import external_url
 from clinic.extensions import db
@@ -104,11 +105,12 @@ def _set_active(user_id: int, active: bool) -> Response:
 @bp.route("/clinic", methods=["GET", "POST"])
 @admins_only
 def settings() -> Response | str:
-    """The clinic's name, contact details (shown to patients) and settings."""
+    """The clinic's name, contact details (shown to patients) and settings; saving
+    recomputes every patient's summary under the new settings."""
     clinic = current_user.clinic
     form = ClinicSettingsForm(obj=clinic, clinic_id=clinic.id)
     if form.validate_on_submit():
-        form.populate_obj(clinic)
+        update_clinic_settings(clinic, form.settings())
         db.session.commit()
         flash("Clinic details saved.", "success")
         return redirect(url_for("admin.settings"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from clinic.core.clock import clinic_today
 from clinic.core.forms import (
@@ -20,6 +22,17 @@ from clinic.models import PatientStatus, User
 from clinic.patients.queries import identifier_taken
 from clinic.patients.services import PatientDetails
 
+# How far ahead a review can be planned; a later date is more likely a typo than a plan.
+REVIEW_HORIZON_YEARS = 2
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
 
 def _optional_id_text(value: object) -> str:
     # A select's option values are text; "" stands for "not assigned" (a NULL id).
@@ -32,15 +45,15 @@ class PatientForm(ClinicForm):
     full_name = StringField(
         "Full name",
         filters=[strip],
-        validators=[InputRequired("Enter the patient's name."), text_length(120)],
+        validators=[DataRequired("Enter the patient's name."), text_length(120)],
     )
     date_of_birth = PlainDateField(
-        "Date of birth", validators=[InputRequired("Enter the date of birth.")]
+        "Date of birth", validators=[DataRequired("Enter the date of birth.")]
     )
     clinic_identifier = StringField(
         "Clinic identifier (MRN)",
         filters=[strip],
-        validators=[InputRequired("Enter the clinic identifier."), text_length(40)],
+        validators=[DataRequired("Enter the clinic identifier."), text_length(40)],
     )
     pronouns = StringField("Pronouns", filters=[strip], validators=[text_length(40)])
     indication = SelectField(
@@ -63,6 +76,7 @@ class PatientForm(ClinicForm):
     responsible_clinician_id = SelectField(
         "Responsible clinician", coerce=_optional_id_text, default=""
     )
+    review_on = PlainDateField("Next review", validators=[Optional()])
 
     def __init__(
         self,
@@ -83,6 +97,14 @@ class PatientForm(ClinicForm):
         today = clinic_today(current_user.clinic.timezone)
         if field.data and not is_plausible_birth_date(field.data, today):
             raise ValidationError("The date of birth must be in the past (and after 1900).")
+
+    def validate_review_on(self, field: PlainDateField) -> None:
+        # A past date is allowed: it simply raises the "review due" flag at once.
+        today = clinic_today(current_user.clinic.timezone)
+        if field.data and field.data > _years_after(today, REVIEW_HORIZON_YEARS):
+            raise ValidationError(
+                "Choose a review date no more than two years from today, or leave it empty."
+            )
 
     def validate_clinic_identifier(self, field: StringField) -> None:
         if field.data and identifier_taken(self._clinic_id, field.data, self._patient_id):
@@ -111,6 +133,7 @@ class PatientForm(ClinicForm):
             responsible_clinician_id=int(self.responsible_clinician_id.data)
             if self.responsible_clinician_id.data
             else None,
+            review_on=self.review_on.data,
         )
 
 

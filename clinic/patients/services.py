@@ -27,6 +27,7 @@ class PatientDetails:
     referring_clinician: str
     status: PatientStatus
     responsible_clinician_id: int | None
+    review_on: date | None  # the next planned review; "review due" is flagged from then
 
 
 class PortalInvitationError(ValueError):

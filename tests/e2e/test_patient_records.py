@@ -35,6 +35,7 @@ PATIENT_FORM_FIELDS = [
     "referring_clinician",
     "status",
     "responsible_clinician_id",
+    "review_on",
 ]
 
 

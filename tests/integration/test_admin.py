@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from clinic.domain.flags import FlagKind
 from clinic.extensions import db
-from clinic.models import Clinic, User
+from clinic.models import CareFlag, Clinic, PatientSummary, User
 from tests.conftest import World, act_as
+from tests.support.diaries import add_entries, refresh, start_plan
+
+SETTINGS = {
+    "name": "Kept Name",
+    "address": "",
+    "phone": "0300 000 000",
+    "email": "",
+    "timezone": "Europe/London",
+    "invitation_valid_days": "7",
+    "max_step_mm": "5",
+    "completion_pct": "80",
+    "not_logging_days": "5",
+}
 
 
 def test_staff_list_shows_only_this_clinics_staff(client, world: World) -> None:
@@ -23,6 +38,7 @@ def test_staff_list_shows_only_this_clinics_staff(client, world: World) -> None:
     ("data", "message"),
     [
         ({"full_name": "", "email": "a@test.example"}, "Enter their name."),
+        ({"full_name": "   ", "email": "a@test.example"}, "Enter their name."),
         ({"full_name": "A", "email": "nope"}, "Enter an email address like name@example.org."),
         ({"full_name": "A", "email": "a@test.example", "role": "patient"}, "Not a valid choice"),
     ],
@@ -115,6 +131,8 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             "timezone": "Europe/Dublin",
             "invitation_valid_days": "3",
             "max_step_mm": "4.5",
+            "completion_pct": "70",
+            "not_logging_days": "10",
         },
     )
     assert response.status_code == 302
@@ -126,6 +144,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             3,
         )
         assert clinic.max_step_mm == 4.5
+        assert (clinic.completion_pct, clinic.not_logging_days) == (70, 10)
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
 
 
@@ -133,33 +152,78 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
     ("field", "value", "message"),
     [
         ("name", "", "Enter the clinic&#39;s name."),
+        ("name", "   ", "Enter the clinic&#39;s name."),
         ("name", "Clinic B", "Another clinic already uses this name."),
         ("timezone", "Mars/Olympus", "Enter a time zone name such as Europe/London"),
+        ("timezone", "  ", "Enter the clinic&#39;s time zone, for example Europe/London."),
         ("invitation_valid_days", "0", "Enter a number of days from 1 to 30."),
         ("invitation_valid_days", "seven", "Enter a whole number, for example 7."),
         ("email", "desk", "Enter an address like clinic@example.org, or leave it empty."),
         ("max_step_mm", "0", "Enter a step from 0.5 to 20 mm."),
         ("max_step_mm", "five", "Enter a number, for example 12.5."),
+        ("completion_pct", "", "Enter a whole number from 50 to 100."),
+        ("completion_pct", "49", "Enter a whole number from 50 to 100."),
+        ("completion_pct", "101", "Enter a whole number from 50 to 100."),
+        ("completion_pct", "eighty", "Enter a whole number, for example 7."),
+        ("completion_pct", "80.5", "Enter a whole number, for example 7."),
+        ("not_logging_days", "", "Enter a whole number of days from 2 to 60."),
+        ("not_logging_days", "1", "Enter a whole number of days from 2 to 60."),
+        ("not_logging_days", "61", "Enter a whole number of days from 2 to 60."),
+        ("not_logging_days", "a week", "Enter a whole number, for example 7."),
     ],
 )
 def test_clinic_settings_are_validated(
     app: Flask, client, world: World, field: str, value: str, message: str
 ) -> None:
-    """Each bad value is explained; nothing is saved and the other values stay typed."""
+    """Each bad value is explained next to its field; nothing is saved, and what was
+    typed, the bad value included, is still in the form."""
     act_as(client, world.admin.id)
-    data = {
-        "name": "Kept Name",
-        "address": "",
-        "phone": "0300 000 000",
-        "email": "",
-        "timezone": "Europe/London",
-        "invitation_valid_days": "7",
-        "max_step_mm": "5",
-        field: value,
-    }
-    response = client.post("/admin/clinic", data=data)
-    html = response.get_data(as_text=True)
-    assert message in html
-    assert "0300 000 000" in html
     with app.app_context():
-        assert db.session.get(Clinic, world.clinic_a).name == "Clinic A"
+        clinic = db.session.get(Clinic, world.clinic_a)
+        before = (clinic.name, clinic.timezone, clinic.completion_pct, clinic.not_logging_days)
+    response = client.post("/admin/clinic", data={**SETTINGS, field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in html
+    assert f'id="{field}-error"' in html
+    assert "0300 000 000" in html
+    if value.strip():
+        assert f'value="{value}"' in html or f">{value}<" in html
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        after = (clinic.name, clinic.timezone, clinic.completion_pct, clinic.not_logging_days)
+        assert after == before
+
+
+def test_monitoring_settings_show_their_current_values(client, world: World) -> None:
+    """The form offers the clinic's thresholds (the defaults at first) with their hints."""
+    act_as(client, world.admin.id)
+    html = client.get("/admin/clinic").get_data(as_text=True)
+    assert 'name="completion_pct"' in html and 'value="80"' in html
+    assert 'name="not_logging_days"' in html and 'value="5"' in html
+    assert "At 80, a 10-minute session counts as done from 8 minutes." in html
+
+
+def test_saving_settings_recomputes_every_summary(app: Flask, client, world: World) -> None:
+    """Sessions of 7 of the prescribed 10 minutes do not count at 80% but do at 70%, and
+    two silent days are "not logging" once the clinic says two: saving the settings
+    applies both to the summaries and flags at once, without waiting for the daily run."""
+    patient_id = world.patient.patient_id
+    protocol = start_plan(app, patient_id, world.clinician.id, started_days_ago=4)
+    add_entries(app, protocol, world.patient, [4, 3, 2], minutes=7)
+    refresh(app, world.clinic_a)
+    with app.app_context():
+        summary = db.session.get(PatientSummary, patient_id)
+        assert summary.adherence_28 == 0
+        assert "not_logging" not in summary.open_flag_kinds
+
+    act_as(client, world.admin.id)
+    data = {**SETTINGS, "name": "Clinic A", "completion_pct": "70", "not_logging_days": "2"}
+    assert client.post("/admin/clinic", data=data).status_code == 302
+
+    with app.app_context():
+        summary = db.session.get(PatientSummary, patient_id)
+        assert summary.adherence_28 > 0
+        assert "not_logging" in summary.open_flag_kinds
+        kinds = db.session.scalars(select(CareFlag.kind).where(CareFlag.patient_id == patient_id))
+        assert FlagKind.NOT_LOGGING in list(kinds)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from clinic.core.clock import clinic_today
+from clinic.domain.flags import FlagKind
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, User
+from clinic.models import CareFlag, Clinic, Patient, User
 from tests.conftest import World, act_as
 from tests.support.factories import make_patient
 
@@ -25,6 +29,25 @@ def valid_form(world: World, **overrides: str) -> dict[str, str]:
         "responsible_clinician_id": str(world.clinician.id),
         **overrides,
     }
+
+
+def clinic_day(app: Flask, world: World) -> date:
+    """Today as clinic A sees it."""
+    with app.app_context():
+        return clinic_today(db.session.get(Clinic, world.clinic_a).timezone)
+
+
+def review_flags(app: Flask, patient_id: int) -> list[tuple[str, bool]]:
+    """(key, still open) of each "review due" flag of the patient."""
+    with app.app_context():
+        return [
+            (f.key, f.acknowledged_at is None)
+            for f in db.session.scalars(
+                select(CareFlag).where(
+                    CareFlag.patient_id == patient_id, CareFlag.kind == FlagKind.REVIEW_DUE
+                )
+            )
+        ]
 
 
 def patient_count(app: Flask) -> int:
@@ -56,17 +79,22 @@ def test_new_patient_form_defaults_to_me_as_responsible(client, world: World) ->
     ("field", "value", "message"),
     [
         ("full_name", "", "Enter the patient&#39;s name."),
+        ("full_name", "   ", "Enter the patient&#39;s name."),
         ("full_name", "x" * 121, "Use at most 120 characters."),
         ("date_of_birth", "", "Enter the date of birth."),
+        ("date_of_birth", "  ", "Enter the date of birth."),
         ("date_of_birth", "17/05/1988", "Enter a real date, for example 1990-04-23."),
         ("date_of_birth", "2999-01-01", "The date of birth must be in the past"),
         ("date_of_birth", "1850-01-01", "The date of birth must be in the past"),
         ("clinic_identifier", "", "Enter the clinic identifier."),
+        ("clinic_identifier", " \t ", "Enter the clinic identifier."),
         ("indication", "astrology", "Not a valid choice"),
         ("indication", "other", "Describe the indication when you choose Other."),
         ("indication_other", "post-surgical", "Choose Other to add a description"),
         ("status", "deleted", "Not a valid choice"),
         ("responsible_clinician_id", "999999", "Not a valid choice"),
+        ("review_on", "next week", "Enter a real date, for example 1990-04-23."),
+        ("review_on", "2999-01-01", "Choose a review date no more than two years from today"),
     ],
 )
 def test_invalid_input_is_explained_and_kept(
@@ -200,3 +228,86 @@ def test_free_text_is_escaped(app: Flask, client, world: World) -> None:
         html = page.get_data(as_text=True)
         assert payload not in html
         assert "&lt;script&gt;" in html
+
+
+def test_a_name_of_only_spaces_is_refused_on_edit(app: Flask, client, world: World) -> None:
+    """Spaces are not a name: the edit is refused with the message and the record keeps
+    its name (the strip filter leaves nothing, which counts as missing)."""
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    response = client.post(url, data=valid_form(world, full_name="   "))
+    assert response.status_code == 200
+    assert "Enter the patient&#39;s name." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Patient, world.patient.patient_id).full_name == world.patient.name
+
+
+def test_review_date_today_raises_review_due(app: Flask, client, world: World) -> None:
+    """A review planned for today raises an open "review due" flag on saving, and the
+    record shows the date."""
+    today = clinic_day(app, world)
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    response = client.post(url, data=valid_form(world, review_on=today.isoformat()))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Patient, world.patient.patient_id).review_on == today
+    assert review_flags(app, world.patient.patient_id) == [(f"review:{today.isoformat()}", True)]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Next review" in page and f"{today.day} {today:%b %Y}" in page
+
+
+def test_review_date_in_the_past_or_on_a_new_record_is_allowed(
+    app: Flask, client, world: World
+) -> None:
+    """A date already gone is accepted (it is due at once), also when adding a patient."""
+    yesterday = clinic_day(app, world) - timedelta(days=1)
+    act_as(client, world.clinician.id)
+    response = client.post("/patients/new", data=valid_form(world, review_on=str(yesterday)))
+    assert response.status_code == 302
+    with app.app_context():
+        robin = db.session.scalar(select(Patient).where(Patient.full_name == "Robin Example"))
+        assert robin.review_on == yesterday
+        robin_id = robin.id
+    assert review_flags(app, robin_id) == [(f"review:{yesterday.isoformat()}", True)]
+
+
+def test_a_future_review_date_raises_nothing_yet(app: Flask, client, world: World) -> None:
+    """A review next week is saved but not yet due; exactly two years ahead is the limit."""
+    today = clinic_day(app, world)
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    next_week = today + timedelta(days=7)
+    assert client.post(url, data=valid_form(world, review_on=str(next_week))).status_code == 302
+    assert review_flags(app, world.patient.patient_id) == []
+    try:
+        limit = today.replace(year=today.year + 2)
+    except ValueError:  # 29 February
+        limit = date(today.year + 2, 2, 28)
+    assert client.post(url, data=valid_form(world, review_on=str(limit))).status_code == 302
+    too_far = client.post(url, data=valid_form(world, review_on=str(limit + timedelta(days=1))))
+    html = too_far.get_data(as_text=True)
+    assert "Choose a review date no more than two years from today" in html
+    assert f'value="{limit + timedelta(days=1)}"' in html
+    with app.app_context():
+        assert db.session.get(Patient, world.patient.patient_id).review_on == limit
+
+
+def test_review_date_can_be_cleared(app: Flask, client, world: World) -> None:
+    """The edit form shows the planned date where the timeline's link lands (#review_on);
+    emptying the field removes it."""
+    planned = clinic_day(app, world) + timedelta(days=30)
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).review_on = planned
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert 'id="review_on"' in form and f'value="{planned}"' in form
+    assert "A &#39;review due&#39; flag appears on this day." in form
+    response = client.post(url, data=valid_form(world, review_on=""))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Patient, world.patient.patient_id).review_on is None
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not planned" in page
