@@ -93,7 +93,10 @@ class _PlainParseError:
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist and not valuelist[0].strip():
-            self.data = None  # empty: for InputRequired / Optional to judge, not a typo
+            # Empty (spaces count as empty): for InputRequired / Optional to judge, not a
+            # typo. They read raw_data, which would otherwise hold the spaces and pass.
+            self.data = None
+            self.raw_data = [""]
             return
         try:
             super().process_formdata(valuelist)  # type: ignore[misc]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
+from wtforms.validators import InputRequired, Optional
 
-from clinic.core.forms import PlainNumberField
+from clinic.core.forms import PlainDateField, PlainNumberField, WholeNumberField
 
 
 class NumberForm(Form):
@@ -26,3 +27,20 @@ def test_real_numbers_pass(raw: str, expected: float) -> None:
     """Ordinary decimals are read as given (ranges are each form's own business)."""
     form = NumberForm(MultiDict({"value": raw}))
     assert form.validate() and form.value.data == expected
+
+
+class RequiredFieldsForm(Form):
+    day = PlainDateField("Date", validators=[InputRequired("Enter the date.")])
+    count = WholeNumberField("Count", validators=[InputRequired("Enter the count.")])
+    later = PlainDateField("Later", validators=[Optional()])
+
+
+@pytest.mark.parametrize("blank", ["", " ", "   \t "])
+def test_spaces_in_a_required_date_or_number_are_no_answer(blank: str) -> None:
+    """Spaces alone are an empty answer: the required message, never a value of None
+    slipping through to the code behind the form (a 500 once)."""
+    form = RequiredFieldsForm(MultiDict({"day": blank, "count": blank, "later": blank}))
+    assert not form.validate()
+    assert form.day.errors == ["Enter the date."]
+    assert form.count.errors == ["Enter the count."]
+    assert form.later.errors == [] and form.later.data is None
