@@ -11,10 +11,11 @@ from sqlalchemy import select, update
 
 from clinic.auth.hashing import hash_password, needs_rehash, verify_password
 from clinic.extensions import db
-from clinic.models import Invitation, User
+from clinic.models import Invitation, Patient, Role, User
 from clinic.models.invitations import hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+from clinic.monitoring.services import refresh_patient
 
 
 class InvitationAlreadyUsed(Exception):
@@ -104,4 +105,11 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     set_password(user, password)
     user.last_login_at = now
     db.session.flush()
+    if user.role is Role.PATIENT:
+        # From now on the patient keeps a diary: the rules start judging it.
+        patient = db.session.scalar(
+            select(Patient).where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+        )
+        if patient is not None:
+            refresh_patient(patient)
     return user

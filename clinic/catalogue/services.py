@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from clinic.catalogue.queries import size_in_use
 from clinic.domain.protocols import IntendedUse
 from clinic.extensions import db
-from clinic.models import DilatorSet, DilatorSize
+from clinic.models import Clinic, DilatorSet, DilatorSize
 from clinic.models.types import utcnow
+from clinic.monitoring.services import refresh_patients
 
 LABEL_CONSTRAINT = "uq_dilator_sizes_set_label"
 # SQLite names the columns rather than the constraint.
@@ -94,9 +95,13 @@ def update_size(size: DilatorSize, details: SizeDetails) -> None:
     """Change a size's label, diameter or length. Raises CatalogueError when the diameter
     of a size in use would change, or when the set already has the label."""
     changes_diameter = round(details.diameter_mm, 1) != round(size.diameter_mm, 1)
-    if changes_diameter and size_in_use(size.id):
+    in_use = size_in_use(size.id)
+    if changes_diameter and in_use:
         raise CatalogueError(DIAMETER_IN_USE, "diameter_mm")
     _save_size(size, details, add=False)
+    if in_use:
+        # Patients' summaries name the size they are on: a new label must show there too.
+        refresh_patients(db.session.get(Clinic, size.dilator_set.clinic_id), None)
 
 
 def _save_size(size: DilatorSize, details: SizeDetails, add: bool) -> None:

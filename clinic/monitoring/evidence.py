@@ -33,8 +33,9 @@ from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force
 from clinic.models import Protocol, ProtocolStage
 from clinic.protocols.queries import timeline, version
 
-# How far back the rules look: the stage's last sessions (at most 30) and 28-day adherence.
-LOOKBACK_DAYS = 60
+# How far back the rules look: far enough for a stage's last sessions (at most 30: ten
+# weeks at three a week) and for 28-day adherence.
+LOOKBACK_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Assessment:
     advice: Advice | None  # None unless the protocol is running and there is a diary
     signals: list[Signal] = field(default_factory=list)
     keeps_diary: bool = True
+    open_red_flags: int = 0
 
     @property
     def paused(self) -> bool:
@@ -126,7 +128,19 @@ def assess(
     signals = [s for s in (review_due(review_on, today),) if s]
     if protocol is None:
         return Assessment(
-            today, None, None, 0, None, None, None, None, last_entry_on, None, signals, keeps_diary
+            today,
+            None,
+            None,
+            0,
+            None,
+            None,
+            None,
+            None,
+            last_entry_on,
+            None,
+            signals,
+            keeps_diary,
+            open_red_flags,
         )
     schedule = schedule_of(protocol)
     state = in_force_on(schedule.events, today)
@@ -137,7 +151,10 @@ def assess(
     advice = None
     running = state is not None and state.status is ProtocolStatus.ACTIVE
     if keeps_diary and running and stage is not None:
-        since = state.stage_since
+        running_since = _running_since(protocol, today)
+        # After a pause the evidence starts again: regression after illness or surgery is
+        # common, and days on hold are not days of practice at the stage.
+        since = max(state.stage_since, running_since)
         window_start = max(since, today - timedelta(days=27))
         at_stage = adherence_between(schedule, sessions, window_start, today, completion_pct)
         advice = suggest(
@@ -156,9 +173,7 @@ def assess(
                 stage_count=stage_count,
             )
         )
-        silence = not_logging(
-            last_entry_on, _running_since(protocol, today), today, not_logging_days
-        )
+        silence = not_logging(last_entry_on, running_since, today, not_logging_days)
         rising = pain_rising(scored, today)
         signals += [s for s in (silence, rising) if s]
         if advice.suggestion is Suggestion.ADVANCE:
@@ -170,14 +185,24 @@ def assess(
         in_force=state,
         stage=stage,
         stage_count=stage_count,
-        adherence_7=recent_adherence(schedule, sessions, today, 7, completion_pct).percent,
-        adherence_28=recent_adherence(schedule, sessions, today, 28, completion_pct).percent,
+        # Without the portal there is no diary, so no adherence to speak of (not 0%).
+        adherence_7=(
+            recent_adherence(schedule, sessions, today, 7, completion_pct).percent
+            if keeps_diary
+            else None
+        ),
+        adherence_28=(
+            recent_adherence(schedule, sessions, today, 28, completion_pct).percent
+            if keeps_diary
+            else None
+        ),
         pain_7=pain_7,
         pain_prev_7=pain_prev_7,
         last_entry_on=last_entry_on,
         advice=advice,
         signals=signals,
         keeps_diary=keeps_diary,
+        open_red_flags=open_red_flags,
     )
 
 

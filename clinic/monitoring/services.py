@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind, Signal
+from clinic.domain.progression import Suggestion
 from clinic.extensions import db
 from clinic.models import (
     CareFlag,
@@ -133,6 +134,14 @@ def refresh_patients(
         )
         for p in patients
     }
+    _close_stale_ready_flags(
+        clinic.id,
+        [
+            pid
+            for pid, a in assessments.items()
+            if a.advice is None or a.advice.suggestion is not Suggestion.ADVANCE
+        ],
+    )
     open_flags = _open_care_flags(clinic.id, ids)
     for flag in _raise(clinic.id, {pid: a.signals for pid, a in assessments.items()}, open_flags):
         open_flags[flag.patient_id].append(flag.kind)
@@ -192,13 +201,18 @@ def load_sessions(
 
 
 def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
-    """Record that a clinician has seen a flag and what they did about it."""
-    if flag.acknowledged_at is not None:
+    """Record that a clinician has seen a flag and what they did about it. Two clinicians
+    acknowledging at once: the first note stands, the second is told (never overwrites)."""
+    model = type(flag)
+    done = db.session.execute(
+        update(model)
+        .where(model.id == flag.id, model.acknowledged_at.is_(None))
+        .values(acknowledged_at=utcnow(), acknowledged_by_id=by.id, acknowledgement=note)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
         raise FlagAlreadyAcknowledged()
-    flag.acknowledged_at = utcnow()
-    flag.acknowledged_by_id = by.id
-    flag.acknowledgement = note
-    db.session.flush()
+    db.session.expire(flag)
     refresh_patients(by.clinic, [flag.patient_id])
 
 
@@ -217,6 +231,28 @@ def acknowledge_ready_flags(patient: Patient, by: User, note: str) -> None:
         flag.acknowledged_by_id = by.id
         flag.acknowledgement = note
     db.session.flush()
+
+
+# The note on a "ready to advance" flag the evidence has overtaken (no clinician signs it).
+NO_LONGER_READY = "Closed by the system: the evidence no longer suggests moving up."
+
+
+def _close_stale_ready_flags(clinic_id: int, patient_ids: Sequence[int]) -> None:
+    """Close the open "ready to advance" flags of patients the rules no longer suggest
+    advancing (a red flag came in, pain rose, the stage changed): a stale "ready" next to a
+    red flag would mislead. Other kinds wait for a clinician, whatever happens."""
+    if patient_ids:
+        db.session.execute(
+            update(CareFlag)
+            .where(
+                CareFlag.clinic_id == clinic_id,
+                CareFlag.patient_id.in_(patient_ids),
+                CareFlag.kind == FlagKind.READY,
+                CareFlag.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=utcnow(), acknowledgement=NO_LONGER_READY)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class FlagAlreadyAcknowledged(ValueError):

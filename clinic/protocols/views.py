@@ -13,7 +13,6 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.core.clock import clinic_today
-from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import STAGE_DECISIONS, EventKind, Route, in_force_on
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
@@ -22,7 +21,6 @@ from clinic.patients.queries import get_patient_or_404
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
     ACTION_ADD_STAGE,
-    REASON_MAX,
     PlanForm,
     ProtocolEventForm,
     ReviseProtocolForm,
@@ -287,14 +285,20 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
     kind = CHANGES[change]
+    # For a stage decision: what the rules say now, shown next to the form and kept with
+    # the decision (computed here, never taken from the request).
+    assessment = assess_patient(patient, protocol, _today()) if kind in STAGE_DECISIONS else None
+    advice = assessment.advice if assessment else None
     data = None
     if request.method == "GET":
-        data = {
-            "effective_on": _today(),
-            "lock_version": str(protocol.lock_version),
-            # Accepting a suggestion from the timeline brings its reasons, to edit freely.
-            "reason": request.args.get("reason", "")[:REASON_MAX],
-        }
+        data = {"effective_on": _today(), "lock_version": str(protocol.lock_version)}
+        if (
+            request.args.get("from") == "suggestion"
+            and advice
+            and advice.suggestion.value == kind.value
+        ):
+            # Accepting the suggestion brings its reasons, to edit freely.
+            data["reason"] = f"Suggested: {advice.summary}."
     form = ProtocolEventForm(data=data)
     if form.validate_on_submit() and _save(
         form,
@@ -307,7 +311,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
             today=_today(),
             reason=form.reason.data,
             resume_on=form.resume_on.data,
-            suggested=_suggestion_now(patient, protocol) if kind in STAGE_DECISIONS else None,
+            suggested=advice.suggestion if advice else None,
         ),
     ):
         flash(f"Recorded: {kind.label.lower()}.", "success")
@@ -322,14 +326,9 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
         change=change,
         stage_now=last.stage,
         stages=version(protocol, last.version_number).stages,
+        advice=advice,
+        open_red_flags=assessment.open_red_flags if assessment else 0,
     )
-
-
-def _suggestion_now(patient: Patient, protocol: Protocol) -> Suggestion | None:
-    """What the rules suggest for the patient today, recorded with a stage decision
-    (computed here, never taken from the form)."""
-    advice = assess_patient(patient, protocol, _today()).advice
-    return advice.suggestion if advice else None
 
 
 @bp.get("/<int:protocol_id>/instructions")

@@ -249,3 +249,21 @@ def test_query_count_is_the_same_at_5_and_50_patients(app: Flask, client, world:
     few = queries()
     add(45)
     assert queries() == few <= 5
+
+
+def test_a_second_visit_is_served_from_the_cache(app: Flask, client, world: World) -> None:
+    """Nothing changed between two visits: the second reads no patient rows at all."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.clinician.id)
+    with app.app_context():
+        engine = db.engine
+
+    def statements() -> list[str]:
+        with count_queries(engine) as seen:
+            assert client.get(URL).status_code == 200
+        return seen
+
+    first, second = statements(), statements()
+    assert any("FROM patients" in s for s in first)
+    assert not any("FROM patients" in s for s in second)
+    assert len(second) < len(first)

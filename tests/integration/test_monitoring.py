@@ -5,18 +5,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from clinic.catalogue.services import SizeDetails, update_size
 from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
-from clinic.monitoring.services import acknowledge, refresh_later, refresh_patient, refresh_patients
+from clinic.models.types import utcnow
+from clinic.monitoring.services import (
+    NO_LONGER_READY,
+    FlagAlreadyAcknowledged,
+    acknowledge,
+    refresh_later,
+    refresh_patient,
+    refresh_patients,
+)
 from clinic.protocols.services import record_event
 from tests.conftest import World
+from tests.integration.test_dashboard import report_red_flag
 from tests.support.diaries import ZONE, add_entries, refresh, start_plan
 from tests.support.factories import make_patient
 from tests.support.queries import count_queries
@@ -180,3 +191,81 @@ def test_a_clinic_refresh_costs_the_same_queries_at_5_and_40_patients(
         db.session.commit()
     refresh(app, world.clinic_a)
     assert queries_for_refresh() == few
+
+
+def test_after_a_pause_the_evidence_starts_again(app: Flask, world: World) -> None:
+    """Days on hold are not days at the stage, and sessions before a long pause do not
+    make a patient "ready" the day they resume."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=40)
+    add_entries(app, protocol_id, world.patient, range(39, 33, -1), pain=(1, 0))
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=33),
+            today=today,
+            reason="Surgery.",
+            resume_on=today - timedelta(days=1),
+        )
+        db.session.commit()
+    add_entries(app, protocol_id, world.patient, [1, 0], pain=(0, 0))
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is Suggestion.HOLD
+    assert "1 day at this stage" in summary.suggestion_reasons
+    assert "in 2 of 2 sessions" in summary.suggestion_reasons
+    assert (FlagKind.READY, True) not in flags_of(app, world.patient.patient_id)
+
+
+def test_a_stale_ready_flag_is_closed_when_a_red_flag_comes_in(app: Flask, world: World) -> None:
+    """ "Ready to advance" next to a red flag would mislead: the system closes it, saying
+    so, and the suggestion becomes REVIEW."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=16)
+    add_entries(app, protocol_id, world.patient, range(16), pain=(2, 1))
+    refresh(app, world.clinic_a)
+    assert (FlagKind.READY, True) in flags_of(app, world.patient.patient_id)
+
+    report_red_flag(app, world.patient, protocol_id)
+    assert (FlagKind.READY, False) in flags_of(app, world.patient.patient_id)
+    with app.app_context():
+        ready = db.session.scalars(select(CareFlag).where(CareFlag.kind == FlagKind.READY)).one()
+        assert ready.acknowledged_by_id is None
+        assert ready.acknowledgement == NO_LONGER_READY
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is Suggestion.REVIEW and "ready" not in summary.open_flag_kinds
+
+
+def test_a_flag_is_acknowledged_once_even_by_two_clinicians_at_once(
+    app: Flask, world: World
+) -> None:
+    """The second of two simultaneous acknowledgements is refused; the first note stands."""
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=10)
+    with app.app_context():
+        flag = db.session.scalars(select(CareFlag)).one()
+        # Someone else acknowledges it after this request loaded the flag.
+        with db.engine.begin() as other:
+            other.execute(
+                CareFlag.__table__.update()
+                .where(CareFlag.id == flag.id)
+                .values(acknowledged_at=utcnow(), acknowledgement="First.")
+            )
+        with pytest.raises(FlagAlreadyAcknowledged):
+            acknowledge(flag, db.session.get(User, world.clinician.id), "Second.")
+        db.session.rollback()
+        assert db.session.get(CareFlag, flag.id).acknowledgement == "First."
+
+
+def test_renaming_a_size_in_use_shows_on_the_dashboard_rows(app: Flask, world: World) -> None:
+    """Summaries name the size; renaming it refreshes them (and the cached table)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    with app.app_context():
+        size = db.session.get(Protocol, protocol_id).versions[0].stages[0].dilator_size
+        before = db.session.get(Clinic, world.clinic_a).data_version
+        update_size(size, SizeDetails("Smallest", size.diameter_mm, size.insertable_length_mm))
+        db.session.commit()
+        assert db.session.get(Clinic, world.clinic_a).data_version > before
+    assert summary_of(app, world.patient.patient_id).size_label.startswith("Smallest")

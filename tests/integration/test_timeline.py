@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from sqlalchemy import select
@@ -65,12 +64,11 @@ def test_accepting_the_suggestion_records_the_decision(app: Flask, client, world
     keeps what was suggested, and answers the "ready" flag."""
     protocol_id = ready_patient(app, world)
     html = timeline(client, world.clinician, world.patient.patient_id)
-    link = unescape(re.search(r'href="([^"]*/advance\?[^"]*)"', html).group(1))
-    reason = parse_qs(urlsplit(link).query)["reason"][0]
-    assert reason.startswith("Suggested: pain during ≤ 3 in 6 of the last 6 sessions")
+    link = unescape(re.search(r'href="([^"]*/advance\?from=suggestion)"', html).group(1))
     values = form_values(client.get(link).get_data(as_text=True))
-    assert values["reason"] == reason  # pre-filled, and the clinician may edit it
-    values["reason"] = reason + " Agreed today."
+    # Pre-filled from the rules on the server (never from the link), and editable.
+    assert values["reason"].startswith("Suggested: pain during ≤ 3 in 6 of the last 6 sessions")
+    values["reason"] += " Agreed today."
     response = client.post(link.split("?")[0], data=values)
     assert response.status_code == 302
     with app.app_context():
@@ -149,6 +147,9 @@ def test_flags_of_another_patient_or_clinic_are_not_found(app: Flask, client, wo
     right_patient = f"{url(world.other_patient.patient_id)}/flags/red/{flag_id}/acknowledge"
     assert client.post(right_patient, data={f"ack-red-{flag_id}-note": "x"}).status_code == 404
     assert client.get(url(world.other_patient.patient_id)).status_code == 404
+    # Under their own patient, the other clinic's clinician still cannot reach this flag.
+    own_patient = f"{url(world.other_clinic_patient.patient_id)}/flags/red/{flag_id}/acknowledge"
+    assert client.post(own_patient, data={f"ack-red-{flag_id}-note": "x"}).status_code == 404
     with app.app_context():
         assert db.session.get(RedFlag, flag_id).acknowledged_at is None
 
@@ -160,10 +161,11 @@ def test_typed_text_is_escaped(app: Flask, client, world: World) -> None:
     with app.app_context():
         flag_id = db.session.scalars(select(RedFlag.id)).one()
     act_as(client, world.clinician.id)
-    client.post(
+    response = client.post(
         f"{url(world.patient.patient_id)}/flags/red/{flag_id}/acknowledge",
         data={f"ack-red-{flag_id}-note": "<script>alert(1)</script>"},
     )
+    assert response.status_code == 302
     html = timeline(client, world.clinician, world.patient.patient_id)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -194,3 +196,21 @@ def test_period_choice_and_query_count(app: Flask, client, world: World) -> None
     assert '<option value="12" selected>' in timeline(
         client, world.clinician, world.patient.patient_id, "?weeks=7"
     )
+
+
+def test_the_decision_page_shows_the_suggestion_and_open_red_flags(
+    app: Flask, client, world: World
+) -> None:
+    """Deciding a stage shows what the rules say now and any open red flag; the reasons
+    are pre-filled only when the decision is the suggested one."""
+    protocol_id = ready_patient(app, world)
+    act_as(client, world.clinician.id)
+    base = f"/patients/{world.patient.patient_id}/protocol/{protocol_id}"
+    hold = client.get(base + "/hold?from=suggestion").get_data(as_text=True)
+    assert "The system suggests: Advance" in hold and "overriding it" in hold
+    assert form_values(hold)["reason"] == ""
+
+    report_red_flag(app, world.patient, protocol_id)
+    advance = client.get(base + "/advance?from=suggestion").get_data(as_text=True)
+    assert "1 open red flag" in advance and "The system suggests: Review" in advance
+    assert form_values(advance)["reason"] == ""
