@@ -95,9 +95,24 @@ def refresh_clinic(clinic: Clinic) -> None:
 
 def refresh_clinic_if_stale(clinic: Clinic) -> bool:
     """Recompute every summary of the clinic once per clinic-local day; True if it ran."""
-    if clinic.summaries_on == clinic_today(clinic.timezone):
+    today = clinic_today(clinic.timezone)
+    if clinic.summaries_on == today:
         return False
-    refresh_clinic(clinic)
+    # Claim the day with one conditional UPDATE: of two first visits at once, the second
+    # waits for the first to commit, then finds the day taken and does not repeat the work.
+    claimed = db.session.execute(
+        update(Clinic)
+        .where(
+            Clinic.id == clinic.id,
+            (Clinic.summaries_on.is_(None)) | (Clinic.summaries_on != today),
+        )
+        .values(summaries_on=today)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(clinic, ["summaries_on"])
+    if claimed != 1:
+        return False
+    refresh_patients(clinic, None, today)
     return True
 
 
