@@ -1,6 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
-from clinic.models.care import CareFlag, ClinicalNote, PatientSummary
+from clinic.models.care import CareFlag, ClinicalNote, ClinicalNoteRevision, PatientSummary
 from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
@@ -20,6 +20,7 @@ __all__ = [
     "CareFlag",
     "Clinic",
     "ClinicalNote",
+    "ClinicalNoteRevision",
     "DiaryEntry",
     "DilatorSet",
     "DilatorSize",

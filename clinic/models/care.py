@@ -1,5 +1,5 @@
 """What the clinic's care team works from: flags raised by the rules, the per-patient
-summary the dashboard lists, and clinical notes."""
+summary the dashboard lists, and clinical notes with their earlier wording."""
 
 from __future__ import annotations
 
@@ -126,6 +126,12 @@ class ClinicalNote(db.Model):
     addenda: so.Mapped[list[ClinicalNote]] = so.relationship(
         order_by="ClinicalNote.written_at", remote_side="ClinicalNote.addendum_to_id"
     )
+    # The wording the note had before each change, oldest first. Pages that show it load
+    # it with the notes (`selectinload`); a lazy load from a template would mean a query
+    # per note, so it raises instead.
+    revisions: so.Mapped[list[ClinicalNoteRevision]] = so.relationship(
+        order_by="ClinicalNoteRevision.id", lazy="raise"
+    )
 
     __table_args__ = (_patient_clinic_fk("clinical_notes"),)
 
@@ -144,3 +150,19 @@ Patient.summary = so.relationship(
     viewonly=True,
     lazy="raise",
 )
+
+
+class ClinicalNoteRevision(db.Model):
+    """The wording a note (or addendum) had before its author changed it. A signed note is
+    part of the clinical record: a change within the 24 hours keeps what it replaced, and
+    revisions are never changed or deleted."""
+
+    __tablename__ = "clinical_note_revisions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    note_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinical_notes.id"), index=True)
+    body: so.Mapped[str] = so.mapped_column(sa.Text)  # the text before the change
+    # When this text was written: the note's `written_at`, or the previous change's time.
+    written_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    replaced_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    replaced_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))

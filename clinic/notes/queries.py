@@ -29,8 +29,8 @@ def get_note_or_404(note_id: int, patient_id: int, clinic_id: int) -> ClinicalNo
 
 def notes_for(patient_id: int, clinic_id: int, limit: int | None = None) -> list[ClinicalNote]:
     """The patient's original notes, newest first (the latest `limit` if given), each with
-    its author and its addenda (oldest first, with their authors) loaded: two queries,
-    however many notes there are."""
+    its author, its earlier wording and its addenda (oldest first, with their authors and
+    earlier wording) loaded: at most four queries, however many notes there are."""
     stmt = (
         select(ClinicalNote)
         .where(
@@ -40,7 +40,10 @@ def notes_for(patient_id: int, clinic_id: int, limit: int | None = None) -> list
         )
         .options(
             joinedload(ClinicalNote.author),
-            selectinload(ClinicalNote.addenda).joinedload(ClinicalNote.author),
+            selectinload(ClinicalNote.revisions),
+            selectinload(ClinicalNote.addenda).options(
+                joinedload(ClinicalNote.author), selectinload(ClinicalNote.revisions)
+            ),
         )
         .order_by(ClinicalNote.written_at.desc(), ClinicalNote.id.desc())
     )

@@ -1,7 +1,8 @@
 """Writing clinical notes. Functions flush; the view commits once.
 
 A note is signed by its author and dated when written. Its author may change it for 24
-hours (the change is marked); after that, or for anyone else, only an addendum can add to
+hours (the change is marked, and the wording it replaced is kept as a revision: the record
+never loses what was signed); after that, or for anyone else, only an addendum can add to
 it. Addenda hang off the original note: an addendum never has addenda of its own.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from clinic.extensions import db
-from clinic.models import ClinicalNote, Patient, User
+from clinic.models import ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
 
 EDIT_REFUSED = "Notes can be changed for 24 hours by their author; add an addendum instead."
@@ -45,12 +46,23 @@ def write_note(
 
 
 def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | None = None) -> None:
-    """Replace the note's text; only its author may, within 24 hours of writing it."""
+    """Replace the note's text, keeping the text it replaces as a revision; only its
+    author may, within 24 hours of writing it."""
     now = now or utcnow()
     if not note.editable_by(editor, now):
         raise NoteError(EDIT_REFUSED)
     if body == note.body:
-        return  # saved unchanged: nothing was edited, so no "edited" mark
+        return  # saved unchanged: nothing was edited, so no "edited" mark and no revision
+    # Added by its key, not through `note.revisions`, which is never lazy-loaded.
+    db.session.add(
+        ClinicalNoteRevision(
+            note_id=note.id,
+            body=note.body,
+            written_at=note.edited_at or note.written_at,
+            replaced_at=now,
+            replaced_by_id=editor.id,
+        )
+    )
     note.body = body
     note.edited_at = now
     db.session.flush()

@@ -1,4 +1,4 @@
-"""care flags, patient summaries, clinical notes; monitoring settings; review date; suggestion on decisions
+"""care flags, patient summaries, clinical notes and their revisions; monitoring settings; review date; suggestion on decisions
 
 Revision ID: 106181a72ef6
 Revises: 9e022779f3a9
@@ -58,6 +58,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_clinical_notes_addendum_to_id'), ['addendum_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_clinical_notes_clinic_id'), ['clinic_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_clinical_notes_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('clinical_note_revisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('written_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('replaced_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['note_id'], ['clinical_notes.id'], name=op.f('fk_clinical_note_revisions_note_id_clinical_notes')),
+    sa.ForeignKeyConstraint(['replaced_by_id'], ['users.id'], name=op.f('fk_clinical_note_revisions_replaced_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clinical_note_revisions'))
+    )
+    with op.batch_alter_table('clinical_note_revisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clinical_note_revisions_note_id'), ['note_id'], unique=False)
 
     op.create_table('patient_summaries',
     sa.Column('patient_id', sa.Integer(), nullable=False),
@@ -142,6 +156,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_patient_summaries_clinic_id'))
 
     op.drop_table('patient_summaries')
+    with op.batch_alter_table('clinical_note_revisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clinical_note_revisions_note_id'))
+
+    op.drop_table('clinical_note_revisions')
     with op.batch_alter_table('clinical_notes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_clinical_notes_patient_id'))
         batch_op.drop_index(batch_op.f('ix_clinical_notes_clinic_id'))

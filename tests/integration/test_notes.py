@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from clinic.core.templating import clinic_time
 from clinic.extensions import db
-from clinic.models import Clinic, ClinicalNote, Patient, User
+from clinic.models import Clinic, ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
 from clinic.notes.queries import notes_for
-from clinic.notes.services import ADDENDUM_REFUSED, write_addendum, write_note
+from clinic.notes.services import ADDENDUM_REFUSED, change_note, write_addendum, write_note
 from tests.conftest import World, act_as
 from tests.support.queries import count_queries
 
@@ -39,6 +39,27 @@ def make_note(
             note = write_addendum(db.session.get(ClinicalNote, addendum_to), author, body, now=now)
         db.session.commit()
         return note.id
+
+
+def edit_note(app: Flask, note_id: int, editor_id: int, body: str) -> None:
+    """Change a note (or addendum) now, as `editor` (its author, within its 24 hours)."""
+    with app.app_context():
+        change_note(db.session.get(ClinicalNote, note_id), db.session.get(User, editor_id), body)
+        db.session.commit()
+
+
+def revisions_of(app: Flask, note_id: int) -> list[ClinicalNoteRevision]:
+    """The note's stored revisions, oldest first, detached from the session."""
+    with app.app_context():
+        revisions = list(
+            db.session.scalars(
+                select(ClinicalNoteRevision)
+                .where(ClinicalNoteRevision.note_id == note_id)
+                .order_by(ClinicalNoteRevision.id)
+            )
+        )
+        db.session.expunge_all()
+        return revisions
 
 
 def notes_url(world: World) -> str:
@@ -124,12 +145,71 @@ def test_author_edits_a_note_within_24_hours(app: Flask, client, world: World) -
     assert "Tolerating size 3 well." in page and "<strong>edited</strong> by the author" in page
 
 
+def test_editing_keeps_the_earlier_wording_and_shows_it(app: Flask, client, world: World) -> None:
+    """Each change keeps the text it replaced, dated when that text was written and when
+    it was replaced, by whom; the notes page (and the timeline) shows the note as it
+    stands, with its earlier wording, oldest first, folded under it and escaped."""
+    pid = world.patient.patient_id
+    note_id = make_note(app, pid, world.clinician.id, "Size 2 <b>fine</b>.", hours_ago=23)
+    written_at = stored(app, note_id).written_at
+    act_as(client, world.clinician.id)
+    edit_url = f"{notes_url(world)}/{note_id}/edit"
+    assert client.post(edit_url, data={"body": "Size 3 fine."}).status_code == 302
+    first_edit = stored(app, note_id).edited_at
+    assert client.post(edit_url, data={"body": "Size 4 fine."}).status_code == 302
+    note = stored(app, note_id)
+    assert note.body == "Size 4 fine."
+
+    first, second = revisions_of(app, note_id)
+    assert (first.body, first.written_at, first.replaced_at) == (
+        "Size 2 <b>fine</b>.",
+        written_at,
+        first_edit,
+    )
+    assert (second.body, second.written_at, second.replaced_at) == (
+        "Size 3 fine.",
+        first_edit,
+        note.edited_at,
+    )
+    assert {first.replaced_by_id, second.replaced_by_id} == {world.clinician.id}
+
+    page = client.get(notes_url(world)).get_data(as_text=True)
+    assert "<b>fine</b>" not in page
+    order = [
+        "Size 4 fine.",
+        "<summary>Earlier wording (2)",
+        "Size 2 &lt;b&gt;fine&lt;/b&gt;.",
+        "Size 3 fine.",
+    ]
+    positions = [page.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "of the note of " + clinic_time(written_at, "UTC") + "</span></summary>" in page
+    timeline = client.get(f"/patients/{pid}/timeline").get_data(as_text=True)
+    assert "Earlier wording (2)" in timeline and "Size 3 fine." in timeline
+
+
+def test_editing_an_addendum_keeps_its_earlier_wording(app: Flask, client, world: World) -> None:
+    """An addendum changed by its author keeps what it said before, shown under it."""
+    pid = world.patient.patient_id
+    note_id = make_note(app, pid, world.colleague.id, hours_ago=48)
+    addendum_id = make_note(app, pid, world.clinician.id, "Seen: fine.", addendum_to=note_id)
+    act_as(client, world.clinician.id)
+    client.post(f"{notes_url(world)}/{addendum_id}/edit", data={"body": "Seen: pain settled."})
+    assert [r.body for r in revisions_of(app, addendum_id)] == ["Seen: fine."]
+    assert revisions_of(app, note_id) == []
+    page = client.get(notes_url(world)).get_data(as_text=True)
+    assert page.count("<summary>Earlier wording (1)") == 1
+    assert page.index("Seen: pain settled.") < page.index("Seen: fine.")
+
+
 def test_saving_an_unchanged_note_does_not_mark_it_edited(app: Flask, client, world: World) -> None:
-    """Pressing Save without changing anything leaves no "edited" mark."""
+    """Pressing Save without changing anything leaves no "edited" mark and no revision."""
     note_id = make_note(app, world.patient.patient_id, world.clinician.id)
     act_as(client, world.clinician.id)
     client.post(f"{notes_url(world)}/{note_id}/edit", data={"body": "Tolerating size 2 well."})
     assert stored(app, note_id).edited_at is None
+    assert revisions_of(app, note_id) == []
+    assert "Earlier wording" not in client.get(notes_url(world)).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -290,16 +370,18 @@ def all_notes_routes(world: World, patient_id: int, note_id: int) -> list[tuple[
 
 def test_other_clinics_clinician_finds_nothing(app: Flask, client, world: World) -> None:
     """Another clinic's clinician gets 404 on every notes route of this clinic's patient,
-    never sees a note, and changes nothing."""
-    note_id = make_note(app, world.patient.patient_id, world.clinician.id, "Private text.")
+    never sees a note or its earlier wording, and changes nothing."""
+    note_id = make_note(app, world.patient.patient_id, world.clinician.id, "Private draft.")
+    edit_note(app, note_id, world.clinician.id, "Private text.")
     act_as(client, world.other_clinician.id)
     for method, url in all_notes_routes(world, world.patient.patient_id, note_id):
         data = {"body": "Intruding."}
         response = client.post(url, data=data) if method == "POST" else client.get(url)
         assert response.status_code == 404, (method, url)
-        assert "Private text." not in response.get_data(as_text=True)
+        assert "Private" not in response.get_data(as_text=True)
     assert note_count(app) == 1
     assert stored(app, note_id).body == "Private text."
+    assert [r.body for r in revisions_of(app, note_id)] == ["Private draft."]
 
 
 def test_a_note_is_only_found_under_its_own_patient(app: Flask, client, world: World) -> None:
@@ -362,15 +444,17 @@ def test_notes_for_loads_latest_notes_with_addenda(app: Flask, world: World) -> 
 
 
 def test_notes_page_query_count_is_constant(app: Flask, client, world: World) -> None:
-    """The notes page costs the same number of queries for 2 notes as for 20, each with
-    an addendum by a colleague (no query per note, addendum or author)."""
+    """The notes page costs the same number of queries for 2 notes as for 20, each edited
+    and with an edited addendum by a colleague (no query per note, addendum, author or
+    earlier wording)."""
 
     def add_notes(n: int) -> None:
+        pid = world.patient.patient_id
         for i in range(n):
-            note_id = make_note(app, world.patient.patient_id, world.clinician.id, f"Note {i}.")
-            make_note(
-                app, world.patient.patient_id, world.colleague.id, "Agreed.", addendum_to=note_id
-            )
+            note_id = make_note(app, pid, world.clinician.id, f"Note {i}.")
+            edit_note(app, note_id, world.clinician.id, f"Note {i}, corrected.")
+            addendum_id = make_note(app, pid, world.colleague.id, "Agree.", addendum_to=note_id)
+            edit_note(app, addendum_id, world.colleague.id, "Agreed.")
 
     def queries() -> int:
         with app.app_context():
@@ -384,5 +468,8 @@ def test_notes_page_query_count_is_constant(app: Flask, client, world: World) ->
     few = queries()
     add_notes(18)
     assert queries() == few
-    assert client.get(notes_url(world)).get_data(as_text=True).count("Agreed.") == 20
-    assert few <= 5  # the user, the patient, the notes, their addenda (+ a savepoint at most)
+    page = client.get(notes_url(world)).get_data(as_text=True)
+    assert page.count("Agreed.") == 20 and page.count("Earlier wording (1)") == 40
+    # The user, the patient, the notes, their addenda, the earlier wording of each
+    # (+ a savepoint at most).
+    assert few <= 7
