@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
+
 from clinic.extensions import db
 from clinic.models import ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
@@ -63,9 +65,28 @@ def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | Non
             replaced_by_id=editor.id,
         )
     )
-    note.body = body
-    note.edited_at = now
+    # Compare-and-set: if the text changed since this request read it (the author saving
+    # from two windows), refuse rather than lose the wording in between unrecorded.
+    changed = db.session.execute(
+        update(ClinicalNote)
+        .where(ClinicalNote.id == note.id, ClinicalNote.body == note.body)
+        .values(body=body, edited_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise NoteChangedMeanwhile()
+    db.session.expire(note)
     db.session.flush()
+
+
+class NoteChangedMeanwhile(NoteError):
+    """The note's text changed after the edit form was checked."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This note was changed meanwhile, perhaps in another window. Your text is "
+            "below: open the note again to see its latest wording, then make your change."
+        )
 
 
 def write_addendum(

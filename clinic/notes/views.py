@@ -16,6 +16,7 @@ from clinic.notes.queries import get_note_or_404, notes_for
 from clinic.notes.services import (
     ADDENDUM_REFUSED,
     EDIT_REFUSED,
+    NoteChangedMeanwhile,
     NoteError,
     can_take_addendum,
     change_note,
@@ -85,6 +86,10 @@ def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         try:
             change_note(note, current_user, form.body.data)
+        except NoteChangedMeanwhile as exc:
+            db.session.rollback()
+            form.body.errors = [str(exc)]
+            return _render_edit(patient, note, form, refused=False), 409
         except NoteError as exc:  # the 24 hours ran out while the form was being checked
             db.session.rollback()
             form.body.errors = [str(exc)]

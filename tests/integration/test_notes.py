@@ -14,7 +14,13 @@ from clinic.extensions import db
 from clinic.models import Clinic, ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
 from clinic.notes.queries import notes_for
-from clinic.notes.services import ADDENDUM_REFUSED, change_note, write_addendum, write_note
+from clinic.notes.services import (
+    ADDENDUM_REFUSED,
+    NoteChangedMeanwhile,
+    change_note,
+    write_addendum,
+    write_note,
+)
 from tests.conftest import World, act_as
 from tests.support.queries import count_queries
 
@@ -473,3 +479,25 @@ def test_notes_page_query_count_is_constant(app: Flask, client, world: World) ->
     # The user, the patient, the notes, their addenda, the earlier wording of each
     # (+ a savepoint at most).
     assert few <= 7
+
+
+def test_an_edit_from_a_stale_window_is_refused_and_loses_nothing(app: Flask, world: World) -> None:
+    """If the text changed after this edit read it (another window), the edit is refused
+    and neither wording is lost."""
+    with app.app_context():
+        author = db.session.get(User, world.clinician.id)
+        note = write_note(db.session.get(Patient, world.patient.patient_id), author, "First.")
+        db.session.commit()
+        note = db.session.get(ClinicalNote, note.id)
+        assert note.body == "First."
+        with db.engine.begin() as other_window:
+            other_window.execute(
+                ClinicalNote.__table__.update()
+                .where(ClinicalNote.id == note.id)
+                .values(body="Second.")
+            )
+        with pytest.raises(NoteChangedMeanwhile):
+            change_note(note, author, "Third.")
+        db.session.rollback()
+        assert db.session.get(ClinicalNote, note.id).body == "Second."
+        assert db.session.scalar(select(func.count(ClinicalNoteRevision.id))) == 0
