@@ -115,6 +115,17 @@ class RedFlag(db.Model):
     entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="flags")
     acknowledged_by: so.Mapped[User | None] = so.relationship()
 
+    __table_args__ = (
+        # The open ones, which the dashboard counts on every visit.
+        sa.Index(
+            "ix_red_flags_open",
+            "clinic_id",
+            "patient_id",
+            sqlite_where=sa.text("acknowledged_at IS NULL"),
+            postgresql_where=sa.text("acknowledged_at IS NULL"),
+        ),
+    )
+
 
 # Open red flags per patient, as a correlated count lists load in the same query as the
 # patients (`undefer`), so they show them without a query per row. Deferred elsewhere: a

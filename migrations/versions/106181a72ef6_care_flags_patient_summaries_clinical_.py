@@ -118,6 +118,9 @@ def upgrade():
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_on', sa.Date(), nullable=True))
 
+    with op.batch_alter_table('red_flags', schema=None) as batch_op:
+        batch_op.create_index('ix_red_flags_open', ['clinic_id', 'patient_id'], unique=False, sqlite_where=sa.text('acknowledged_at IS NULL'), postgresql_where=sa.text('acknowledged_at IS NULL'))
+
     with op.batch_alter_table('diary_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_diary_entries_clinic_id'))
         batch_op.create_index('ix_diary_entries_clinic_patient_day', ['clinic_id', 'patient_id', 'occurred_on'], unique=False)
@@ -134,6 +137,9 @@ def downgrade():
         # SQLite's table rebuild would otherwise keep the enum's CHECK on a dropped column.
         batch_op.drop_constraint(op.f('ck_protocol_events_suggestion'), type_='check')
         batch_op.drop_column('suggested')
+
+    with op.batch_alter_table('red_flags', schema=None) as batch_op:
+        batch_op.drop_index('ix_red_flags_open', sqlite_where=sa.text('acknowledged_at IS NULL'), postgresql_where=sa.text('acknowledged_at IS NULL'))
 
     with op.batch_alter_table('diary_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_diary_entries_clinic_patient_day')
