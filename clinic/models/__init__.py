@@ -1,6 +1,12 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
-from clinic.models.care import CareFlag, ClinicalNote, ClinicalNoteRevision, PatientSummary
+from clinic.models.care import (
+    CareFlag,
+    ClinicalNote,
+    ClinicalNoteRevision,
+    PatientSummary,
+    Report,
+)
 from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
@@ -35,6 +41,7 @@ __all__ = [
     "ProtocolTemplate",
     "ProtocolVersion",
     "RedFlag",
+    "Report",
     "Role",
     "TemplateStage",
     "User",

@@ -166,3 +166,30 @@ class ClinicalNoteRevision(db.Model):
     written_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     replaced_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     replaced_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+
+
+class Report(db.Model):
+    """A document generated for a patient, kept exactly as it was sent: the PDF bytes and
+    their SHA-256, who made it, when, and for which period. Never changed or deleted."""
+
+    __tablename__ = "reports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    patient_id: so.Mapped[int] = so.mapped_column(index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # "progress"
+    period_from: so.Mapped[date]
+    period_to: so.Mapped[date]
+    assessment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    plan: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # None when made from the command line.
+    author_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    file_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    size_bytes: so.Mapped[int]
+
+    author: so.Mapped[User | None] = so.relationship()
+
+    __table_args__ = (_patient_clinic_fk("reports"),)

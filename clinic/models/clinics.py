@@ -37,6 +37,8 @@ class Clinic(db.Model):
     # Goes up in the same transaction as any change to the patients' summaries: pages
     # rendered from the summaries are cached under it (see clinic.dashboard.views).
     data_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Paper for printed documents: "a4" or "letter".
+    paper_size: so.Mapped[str] = so.mapped_column(sa.String(10), default="a4", server_default="a4")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -45,6 +47,7 @@ class Clinic(db.Model):
         ),
         sa.CheckConstraint("max_step_mm > 0 AND max_step_mm <= 20", name="max_step_range"),
         sa.CheckConstraint("completion_pct BETWEEN 50 AND 100", name="completion_pct_range"),
+        sa.CheckConstraint("paper_size IN ('a4', 'letter')", name="paper_size_known"),
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
     )
 

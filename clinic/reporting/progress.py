@@ -1,0 +1,252 @@
+"""The progress report: one patient's program over a period, for the MDT and referrers.
+
+The figures come from the same rules and code as the clinician's timeline
+(`clinic.domain.adherence`, `clinic.monitoring.progress`), so a report never disagrees
+with the screen. Wording about adherence stays neutral: sessions done against sessions
+prescribed, never "non-compliant".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import fmean
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from clinic.domain.adherence import Adherence, adherence_between
+from clinic.domain.diary import SkipReason
+from clinic.domain.protocols import InForce, in_force_on
+from clinic.extensions import db
+from clinic.models import (
+    Clinic,
+    DiaryEntry,
+    Patient,
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    RedFlag,
+    Report,
+    User,
+)
+from clinic.models.types import utcnow
+from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
+from clinic.monitoring.progress import Progress, build_progress
+from clinic.protocols.queries import patient_protocols
+from clinic.reporting.pdf import render_pdf
+
+DEFAULT_WEEKS = 12
+# The weeks at each end of the period whose mean pain is compared.
+END_WEEKS = 2
+KIND = "progress"
+PAIN_CHART = "pain-chart.svg"
+ADHERENCE_CHART = "adherence-chart.svg"
+
+
+class ReportError(ValueError):
+    """The report cannot be made as asked (said in plain words, for the form)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """Everything the progress report shows, as plain values and finished charts."""
+
+    clinic: Clinic
+    patient: Patient
+    protocol: Protocol
+    period_from: date
+    period_to: date
+    author: User | None
+    generated_at: datetime
+    state: InForce | None  # at the end of the period
+    stage: ProtocolStage | None
+    stage_count: int
+    adherence: Adherence
+    pain_start: float | None  # mean pain during, first two weeks of the period
+    pain_end: float | None  # the same, last two weeks
+    red_flags: list[RedFlag]
+    skips: list[tuple[SkipReason, int]]
+    progress: Progress
+    events: list[ProtocolEvent]  # the stage history: in force at the start, then changes
+    assessment: str
+    plan: str
+
+    @property
+    def title(self) -> str:
+        return f"Progress report: {self.patient.full_name}"
+
+
+def latest_protocol(patient: Patient) -> Protocol | None:
+    """The protocol a report is about: the open one, else the most recent."""
+    protocols = patient_protocols(patient.id, patient.clinic_id)
+    return next((p for p in protocols if p.status.is_open), protocols[0] if protocols else None)
+
+
+def default_period(protocol: Protocol, today: date) -> tuple[date, date]:
+    """The last 12 weeks, or since the protocol started if that is later."""
+    start = protocol.events[0].effective_on
+    return max(today - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1), start), today
+
+
+def build_progress_report(
+    patient: Patient,
+    protocol: Protocol,
+    period_from: date,
+    period_to: date,
+    *,
+    author: User | None,
+    assessment: str = "",
+    plan: str = "",
+    now: datetime | None = None,
+) -> ProgressReport:
+    """The report's content for `protocol` (loaded with its history) over the period."""
+    if period_to < period_from:
+        raise ReportError("The end of the period must be on or after its start.", "period_to")
+    entries = _entries(patient, protocol, period_from, period_to)
+    sessions = [ScoredSession.of(e) for e in entries]
+    schedule = schedule_of(protocol)
+    completion = patient.clinic.completion_pct
+    state = in_force_on(schedule.events, period_to)
+    stages = stages_of(protocol)
+    stage = stages.get((state.version, state.stage)) if state else None
+    return ProgressReport(
+        clinic=patient.clinic,
+        patient=patient,
+        protocol=protocol,
+        period_from=period_from,
+        period_to=period_to,
+        author=author,
+        generated_at=now or utcnow(),
+        state=state,
+        stage=stage,
+        stage_count=sum(1 for v, _ in stages if state and v == state.version),
+        adherence=adherence_between(schedule, sessions, period_from, period_to, completion),
+        pain_start=_mean_pain(sessions, period_from, period_from + timedelta(weeks=END_WEEKS)),
+        pain_end=_mean_pain(sessions, period_to - timedelta(weeks=END_WEEKS), period_to),
+        red_flags=_red_flags(patient, period_from, period_to),
+        skips=_skips(entries),
+        progress=build_progress(protocol, sessions, period_from, period_to, completion),
+        events=_history(protocol, period_from, period_to),
+        assessment=assessment,
+        plan=plan,
+    )
+
+
+def progress_report_pdf(report: ProgressReport) -> bytes:
+    """The report as a tagged PDF on the clinic's paper."""
+    # Charts go in as SVG images, not inline markup: WeasyPrint styles every inline SVG
+    # node as part of the page (most of the time of a report), and an image carries the
+    # alternative text a tagged PDF needs.
+    charts = {
+        name: str(svg).encode()
+        for name, svg in (
+            (PAIN_CHART, report.progress.pain_svg),
+            (ADHERENCE_CHART, report.progress.adherence_svg),
+        )
+        if svg is not None
+    }
+    return render_pdf(
+        "reports/progress.html", report.clinic.paper_size, files=charts, report=report
+    )
+
+
+def file_name(patient: Patient, period_to: date) -> str:
+    """A neutral file name: what it is and whose record number, nothing about the therapy."""
+    identifier = re.sub(r"[^A-Za-z0-9-]+", "-", patient.clinic_identifier).strip("-")
+    return f"progress-report-{identifier or patient.id}-{period_to.isoformat()}.pdf"
+
+
+def create_progress_report(
+    patient: Patient,
+    period_from: date,
+    period_to: date,
+    *,
+    author: User | None,
+    assessment: str,
+    plan: str,
+) -> Report:
+    """Make the progress report and keep it, exactly as generated, in the patient's record."""
+    protocol = latest_protocol(patient)
+    if protocol is None:
+        raise ReportError("This patient has no protocol yet, so there is nothing to report.")
+    report = build_progress_report(
+        patient, protocol, period_from, period_to, author=author, assessment=assessment, plan=plan
+    )
+    pdf = progress_report_pdf(report)
+    record = Report(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        kind=KIND,
+        period_from=period_from,
+        period_to=period_to,
+        assessment=assessment,
+        plan=plan,
+        author_id=author.id if author else None,
+        created_at=report.generated_at,
+        file_name=file_name(patient, period_to),
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size_bytes=len(pdf),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def _entries(patient: Patient, protocol: Protocol, first: date, last: date) -> list[DiaryEntry]:
+    return list(
+        db.session.scalars(
+            select(DiaryEntry)
+            .where(
+                DiaryEntry.clinic_id == patient.clinic_id,
+                DiaryEntry.patient_id == patient.id,
+                DiaryEntry.protocol_id == protocol.id,
+                DiaryEntry.occurred_on.between(first, last),
+            )
+            .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
+        )
+    )
+
+
+def _mean_pain(sessions: list[ScoredSession], first: date, last: date) -> float | None:
+    """Mean pain during over the days `first` to `last` (None without sessions)."""
+    pains = [s.pain_during for s in sessions if s.scored and first <= s.on <= last]
+    return fmean(pains) if pains else None
+
+
+def _red_flags(patient: Patient, first: date, last: date) -> list[RedFlag]:
+    """Red flags from sessions in the period, oldest first, with how each was handled."""
+    return list(
+        db.session.scalars(
+            select(RedFlag)
+            .join(DiaryEntry, DiaryEntry.id == RedFlag.entry_id)
+            .where(
+                RedFlag.clinic_id == patient.clinic_id,
+                RedFlag.patient_id == patient.id,
+                DiaryEntry.occurred_on.between(first, last),
+            )
+            .options(joinedload(RedFlag.entry), joinedload(RedFlag.acknowledged_by))
+            .order_by(DiaryEntry.occurred_at, RedFlag.id)
+        )
+    )
+
+
+def _skips(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
+    """Why sessions were skipped, most frequent first."""
+    counts = Counter(e.skip_reason for e in entries if e.skipped and e.withdrawn_at is None)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].label))
+
+
+def _history(protocol: Protocol, first: date, last: date) -> list[ProtocolEvent]:
+    """The event in force when the period starts, then every event within it."""
+    before = [e for e in protocol.events if e.effective_on < first]
+    within = [e for e in protocol.events if first <= e.effective_on <= last]
+    return before[-1:] + within
