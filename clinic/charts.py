@@ -98,11 +98,15 @@ def _day(d: date) -> str:
 
 
 def pain_chart(
-    points: Sequence[PainPoint], size_steps: Sequence[SizeStep], chart_id: str = "pain-chart"
+    points: Sequence[PainPoint],
+    size_steps: Sequence[SizeStep],
+    chart_id: str = "pain-chart",
+    compact: bool = False,
 ) -> Markup:
     """Pain during (solid line, filled dots) and after (dashed line, hollow dots) each
     session against date on a 0-10 scale; each dilator size step is a labelled vertical
-    marker ("21 mm")."""
+    marker ("21 mm"). `compact` (print, next to a table of the figures) labels every other
+    pain level and draws no dots: every label and shape is work for the PDF's layout."""
     steps = {step.on: step for step in size_steps}
     days = sorted({p.on for p in points} | set(steps))
     labels = sorted(set(steps) | ({days[0], days[-1]} if days else set()))
@@ -114,7 +118,10 @@ def pain_chart(
     chart = pygal.DateLine(
         **_common_config(),
         range=(0, 10),
-        y_labels=list(range(11)),
+        y_labels=list(range(0, 11, 2 if compact else 1)),
+        # In print the lines carry the trend (solid and dashed); a dot per session is
+        # clutter on paper and dozens of shapes to lay out.
+        show_dots=not compact,
         show_x_guides=True,
         x_labels=labels,
         x_value_formatter=label,
@@ -148,9 +155,12 @@ def pain_chart(
     )
 
 
-def adherence_chart(weeks: Sequence[WeekBar], chart_id: str = "adherence-chart") -> Markup:
-    """Bars of each week's adherence, 0-100%, the percent printed above each bar; a week
-    with nothing prescribed has no bar."""
+def adherence_chart(
+    weeks: Sequence[WeekBar], chart_id: str = "adherence-chart", compact: bool = False
+) -> Markup:
+    """Bars of each week's adherence, 0-100%, the percent printed above each bar (not when
+    `compact`: in print the table next to it gives the figures); a week with nothing
+    prescribed has no bar."""
     chart = pygal.Bar(
         **_common_config(),
         range=(0, 100),
@@ -158,7 +168,7 @@ def adherence_chart(weeks: Sequence[WeekBar], chart_id: str = "adherence-chart")
         x_labels=[_day(w.week_start) for w in weeks],
         x_label_rotation=25,
         show_legend=False,
-        print_values=True,
+        print_values=not compact,
         print_values_position="top",
         value_formatter=lambda v: f"{v:.0f}%",
     )

@@ -71,6 +71,7 @@ def build_progress(
     first: date,
     today: date,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
+    compact_charts: bool = False,
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
     stages with their sizes, and events must be loaded)."""
@@ -102,12 +103,16 @@ def build_progress(
         last_28=recent_adherence(schedule, sessions, today, 28, completion_pct),
         milestones=_milestones(protocol, stages, today),
         adherence_svg=(
-            adherence_chart([WeekBar(w.first, w.percent) for w in weeks])
+            adherence_chart([WeekBar(w.first, w.percent) for w in weeks], compact=compact_charts)
             if has_prescription
             else None
         ),
         pain_svg=(
-            pain_chart([PainPoint(s.on, s.pain_during, s.pain_after) for s in scored], shown_steps)
+            pain_chart(
+                [PainPoint(s.on, s.pain_during, s.pain_after) for s in scored],
+                shown_steps,
+                compact=compact_charts,
+            )
             if scored
             else None
         ),

@@ -133,7 +133,9 @@ def build_progress_report(
         pain_end=_mean_pain(sessions, period_to - timedelta(weeks=END_WEEKS), period_to),
         red_flags=_red_flags(patient, period_from, period_to),
         skips=_skips(entries),
-        progress=build_progress(protocol, sessions, period_from, period_to, completion),
+        progress=build_progress(
+            protocol, sessions, period_from, period_to, completion, compact_charts=True
+        ),
         events=_history(protocol, period_from, period_to),
         assessment=assessment,
         plan=plan,
