@@ -27,6 +27,7 @@ from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.library.views import bp as library_bp
+from clinic.mdt.views import bp as mdt_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
 from clinic.notes.views import bp as notes_bp
@@ -34,6 +35,7 @@ from clinic.patients.views import bp as patients_bp
 from clinic.portal import entries, progress  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
+from clinic.reporting.views import bp as reporting_bp
 from clinic.timeline.views import bp as timeline_bp
 from config import load_config
 
@@ -68,11 +70,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_bp,
         health_bp,
         dashboard_bp,
+        mdt_bp,
         admin_bp,
         patients_bp,
         notes_bp,
         protocols_bp,
         timeline_bp,
+        reporting_bp,
         catalogue_bp,
         library_bp,
         portal_bp,

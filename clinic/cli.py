@@ -1,20 +1,35 @@
-"""Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations."""
+"""Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations,
+`refresh-summaries` for the daily run, `report` for progress reports in batches."""
 
 from __future__ import annotations
 
+import os
+from datetime import date, datetime
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from clinic.auth.hashing import hash_password
+from clinic.core.clock import clinic_today
+from clinic.core.templating import short_date
 from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Role, User
+from clinic.models import Clinic, Patient, Role, User
 from clinic.models.users import normalise_email
 from clinic.monitoring.services import refresh_clinic
+from clinic.patients.queries import patients_known_as
+from clinic.reporting.forms import MAX_PERIOD
+from clinic.reporting.progress import (
+    ReportError,
+    create_progress_report,
+    default_period,
+    latest_protocol,
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -22,6 +37,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(refresh_summaries)
+    app.cli.add_command(progress_report_command)
 
 
 @click.command("create-admin")
@@ -90,3 +106,150 @@ def refresh_summaries() -> None:
         refresh_clinic(clinic)
     db.session.commit()
     click.echo(f"Summaries refreshed for {len(clinics)} clinic(s).")
+
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.command("report")
+@with_appcontext
+@click.option(
+    "--patient",
+    "login_or_identifier",
+    required=True,
+    help="The patient's portal email or clinic identifier.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the PDF (replaced if it exists).",
+)
+@click.option("--from", "period_from", type=DAY, help="First day (YYYY-MM-DD).")
+@click.option("--to", "period_to", type=DAY, help="Last day (YYYY-MM-DD); default today.")
+@click.option(
+    "--clinic",
+    "clinic_name",
+    help="The clinic's name, when more than one clinic has a patient with that email or "
+    "identifier.",
+)
+def progress_report_command(
+    login_or_identifier: str,
+    out: Path,
+    period_from: datetime | None,
+    period_to: datetime | None,
+    clinic_name: str | None,
+) -> None:
+    """Generate a patient's progress report, keep it with their record (as the web page
+    does, with no author, assessment or plan) and write its PDF to --out.
+
+    Without --from and --to the period is the web form's default: the last 12 weeks, or
+    since the program started.
+    """
+    if not out.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
+        )
+    patient = _patient_for_report(login_or_identifier, clinic_name)
+    protocol = latest_protocol(patient)
+    if protocol is None:
+        raise click.ClickException(
+            "This patient has no protocol yet, so there is nothing to report."
+        )
+    start = protocol.events[0].effective_on
+    today = clinic_today(patient.clinic.timezone)
+    if start > today:
+        raise click.ClickException(
+            f"The program starts on {short_date(start)}: there is nothing to report yet."
+        )
+    last = period_to.date() if period_to else today
+    first = period_from.date() if period_from else default_period(protocol, last)[0]
+    _check_period(first, last, start, today)
+    # Print templates are Jinja pages: they expect a request (the layout's context
+    # processors, url_for), and links in them should point at the public address.
+    with current_app.test_request_context(
+        base_url=current_app.config.get("CLINIC_BASE_URL") or None
+    ):
+        try:
+            record = create_progress_report(
+                patient, first, last, author=None, assessment="", plan=""
+            )
+        except ReportError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+    _write_private(out, record.pdf)
+    click.echo(
+        f"Progress report for {patient.clinic_identifier} ({patient.clinic.name}), "
+        f"{first.isoformat()} to {last.isoformat()}, kept as report {record.id}."
+    )
+    click.echo(f"Written to {out.resolve()} ({record.size_bytes:,} bytes).")
+    click.echo(f"SHA-256: {record.sha256}")
+
+
+def _patient_for_report(login_or_identifier: str, clinic_name: str | None) -> Patient:
+    """The one patient the operator named, or a usage error saying how to name them."""
+    if clinic_name is not None and (
+        db.session.scalar(select(Clinic.id).where(Clinic.name == clinic_name.strip())) is None
+    ):
+        raise click.BadParameter(
+            f"no clinic is named {clinic_name.strip()!r}.", param_hint="--clinic"
+        )
+    matches = patients_known_as(login_or_identifier, clinic_name)
+    if not matches:
+        where = f"at {clinic_name.strip()!r}" if clinic_name else "in any clinic"
+        raise click.BadParameter(
+            f"no patient {where} has the portal email or clinic identifier "
+            f"{login_or_identifier.strip()!r}.",
+            param_hint="--patient",
+        )
+    if len({p.clinic_id for p in matches}) > 1:
+        # Say no more than that: which clinics a person is a patient of is their data.
+        raise click.UsageError(
+            "More than one clinic has a patient with this email or identifier. "
+            "Add --clinic NAME (the clinic's name as in its settings) to choose."
+        )
+    if len(matches) > 1:
+        raise click.UsageError(
+            "Two patients of this clinic match (one by portal email, one by clinic "
+            "identifier). Give the clinic identifier of the one you mean."
+        )
+    return matches[0]
+
+
+def _check_period(first: date, last: date, program_start: date, today: date) -> None:
+    """The web form's rules for the period, as usage errors."""
+    if last > today:
+        raise click.BadParameter(
+            f"the period cannot end in the future (today is {today.isoformat()}).",
+            param_hint="--to",
+        )
+    if last < program_start:
+        raise click.BadParameter(
+            f"the program started on {program_start.isoformat()}: end the period on that "
+            "day or later.",
+            param_hint="--to",
+        )
+    if last < first:
+        raise click.BadParameter("--to must be on or after --from.", param_hint="--to")
+    if first < program_start:
+        raise click.BadParameter(
+            f"the program started on {program_start.isoformat()}: start the period on "
+            "that day or later.",
+            param_hint="--from",
+        )
+    if last - first >= MAX_PERIOD:
+        raise click.BadParameter("choose a period of at most two years.", param_hint="--from")
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Write `content` readable by its owner only (it is a health record)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+    except OSError as exc:
+        raise click.ClickException(
+            f"The report was kept with the record but could not be written to {path}: "
+            f"{exc.strerror}."
+        ) from exc

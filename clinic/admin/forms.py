@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import (
+    AnyOf,
     DataRequired,
     Email,
     InputRequired,
@@ -59,6 +60,9 @@ class StaffInvitationForm(ClinicForm):
 
 COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
 NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
+PAPER_MESSAGE = "Choose A4 or US Letter."
+# The papers clinic.reporting.pdf prints on (the database allows only these too).
+PAPER_SIZES = [SelectChoice("a4", "A4"), SelectChoice("letter", "US Letter")]
 
 
 class ClinicSettingsForm(ClinicForm):
@@ -127,6 +131,18 @@ class ClinicSettingsForm(ClinicForm):
             "or from when their program started or resumed."
         ),
     )
+    # Checked here, in plain words, rather than by the generic "Not a valid choice".
+    paper_size = SelectField(
+        "Paper for printed documents",
+        choices=PAPER_SIZES,
+        default="a4",
+        validate_choice=False,
+        validators=[
+            InputRequired(PAPER_MESSAGE),
+            AnyOf([choice.value for choice in PAPER_SIZES], PAPER_MESSAGE),
+        ],
+        description="Progress reports and other PDFs are printed on this paper.",
+    )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -157,4 +173,5 @@ class ClinicSettingsForm(ClinicForm):
             max_step_mm=self.max_step_mm.data,
             completion_pct=self.completion_pct.data,
             not_logging_days=self.not_logging_days.data,
+            paper_size=self.paper_size.data,
         )

@@ -23,6 +23,7 @@ class ClinicSettings:
     max_step_mm: float
     completion_pct: int
     not_logging_days: int
+    paper_size: str  # "a4" or "letter": the paper printed documents are made for
 
 
 class StaffChangeError(ValueError):

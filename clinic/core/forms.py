@@ -76,6 +76,12 @@ class ClinicForm(FlaskForm):
         return False
 
 
+def normalise_line_breaks(value: object) -> object:
+    """WTForms filter: browsers send each line break as CR LF; keep one character per
+    break, so the length limit counts what the person typed."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def strip(value: object) -> object:
     """WTForms filter: drop surrounding white space from text input."""
     return value.strip() if isinstance(value, str) else value

@@ -11,7 +11,7 @@ also `flask refresh-summaries` for a scheduled run).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
@@ -69,20 +69,37 @@ def refresh_later() -> Iterator[None]:
 def assess_patient(patient: Patient, protocol: Protocol | None, today: date) -> Assessment:
     """What the rules say about one patient today (`protocol` is their open one, loaded
     with its history, or None)."""
-    ids = [patient.id]
-    return assess(
-        protocol,
-        load_sessions(patient.clinic_id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today).get(
-            patient.id, []
-        ),
-        today=today,
-        last_entry_on=_last_entry_days(patient.clinic_id, ids).get(patient.id),
-        open_red_flags=_open_red_flag_counts(patient.clinic_id, ids).get(patient.id, 0),
-        review_on=_review_on(patient),
-        completion_pct=patient.clinic.completion_pct,
-        not_logging_days=patient.clinic.not_logging_days,
-        keeps_diary=_keeps_diary(patient),
-    )
+    protocols = {patient.id: protocol} if protocol is not None else {}
+    return assess_patients(patient.clinic, [patient], protocols, today)[patient.id]
+
+
+def assess_patients(
+    clinic: Clinic,
+    patients: Sequence[Patient],
+    protocols: Mapping[int, Protocol],
+    today: date,
+) -> dict[int, Assessment]:
+    """What the rules say about each of these patients of `clinic` today, by patient id, in
+    three queries whatever their number (`protocols` holds each one's open protocol, loaded
+    with its history; patients without one are absent)."""
+    ids = [p.id for p in patients]
+    sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
+    last_entries = _last_entry_days(clinic.id, ids)
+    red_flags = _open_red_flag_counts(clinic.id, ids)
+    return {
+        p.id: assess(
+            protocols.get(p.id),
+            sessions.get(p.id, []),
+            today=today,
+            last_entry_on=last_entries.get(p.id),
+            open_red_flags=red_flags.get(p.id, 0),
+            review_on=_review_on(p),
+            completion_pct=clinic.completion_pct,
+            not_logging_days=clinic.not_logging_days,
+            keeps_diary=_keeps_diary(p),
+        )
+        for p in patients
+    }
 
 
 def refresh_clinic(clinic: Clinic) -> None:
@@ -132,23 +149,7 @@ def refresh_patients(
         update(Clinic).where(Clinic.id == clinic.id).values(data_version=Clinic.data_version + 1)
     )
     protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
-    sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
-    last_entries = _last_entry_days(clinic.id, ids)
-    red_flags = _open_red_flag_counts(clinic.id, ids)
-    assessments = {
-        p.id: assess(
-            protocols.get(p.id),
-            sessions.get(p.id, []),
-            today=today,
-            last_entry_on=last_entries.get(p.id),
-            open_red_flags=red_flags.get(p.id, 0),
-            review_on=_review_on(p),
-            completion_pct=clinic.completion_pct,
-            not_logging_days=clinic.not_logging_days,
-            keeps_diary=_keeps_diary(p),
-        )
-        for p in patients
-    }
+    assessments = assess_patients(clinic, patients, protocols, today)
     _close_stale_ready_flags(
         clinic.id,
         [
@@ -178,7 +179,7 @@ def refresh_patients(
             assessments[patient.id],
             protocols.get(patient.id),
             open_flags[patient.id],
-            red_flags.get(patient.id, 0),
+            assessments[patient.id].open_red_flags,
         )
     db.session.flush()
 

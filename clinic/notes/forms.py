@@ -5,15 +5,9 @@ from __future__ import annotations
 from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from clinic.core.forms import ClinicForm, strip
+from clinic.core.forms import ClinicForm, normalise_line_breaks, strip
 
 NOTE_MAX_LENGTH = 5000
-
-
-def normalise_line_breaks(value: object) -> object:
-    """WTForms filter: browsers send each line break as CR LF; keep one character per
-    break, so the length limit counts what the person typed."""
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
 
 def at_most_note_length(_form: object, field: Field) -> None:

@@ -6,12 +6,12 @@ not found (404): the caller never holds an object it may not see.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
-from clinic.models import Patient, PatientStatus, RedFlag, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, RedFlag, Role, User
 from clinic.models.users import normalise_email
 
 
@@ -97,3 +97,23 @@ def open_red_flags(patient_id: int, clinic_id: int) -> list[RedFlag]:
             .order_by(RedFlag.raised_at.desc())
         )
     )
+
+
+def patients_known_as(login_or_identifier: str, clinic_name: str | None = None) -> list[Patient]:
+    """Patients whose portal email or clinic identifier is `login_or_identifier`, in every
+    clinic or only the one named. For the command line (an operator of the whole system);
+    pages always go through the clinic-scoped loaders above."""
+    value = login_or_identifier.strip()
+    by_login = select(User.id).where(
+        User.email == normalise_email(value), User.role == Role.PATIENT
+    )
+    stmt = (
+        select(Patient)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .where(or_(Patient.user_id.in_(by_login), Patient.clinic_identifier == value))
+        .options(contains_eager(Patient.clinic))
+        .order_by(Patient.clinic_id, Patient.id)
+    )
+    if clinic_name is not None:
+        stmt = stmt.where(Clinic.name == clinic_name.strip())
+    return list(db.session.scalars(stmt))

@@ -7,14 +7,18 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.core.clock import clinic_today
+from clinic.core.downloads import pdf_attachment
 from clinic.extensions import db
 from clinic.models import DiaryEntry, Patient, Role
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
+from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
+from clinic.reporting.instructions import instruction_sheet_pdf
 
 bp = Blueprint("portal", __name__, url_prefix="/diary")
 
@@ -65,17 +69,40 @@ def sessions_done(patient: Patient, today: date) -> dict[str, int]:
     return {"today": sum(1 for d in days if d == today), "week": len(days)}
 
 
+def no_plan_page() -> tuple[str, int]:
+    """Not found, said calmly: the clinician has not set up a plan here yet."""
+    return render_template(
+        "errors/error.html",
+        code=404,
+        title="No session plan yet",
+        detail="Your clinician has not set up your session plan here yet. Until they do, "
+        "follow what you agreed at your last appointment.",
+    ), 404
+
+
 @bp.get("/plan")
 @patients_only
-def plan() -> str:
+def plan() -> str | tuple[str, int]:
     """The whole plan, stage by stage, with the safety guidance (printable)."""
     patient = own_record_or_404()
     prescription = current_prescription(patient)
     if prescription is None:
-        abort(404)
+        return no_plan_page()
     return render_template(
         "portal/plan.html", patient=patient, prescription=prescription, clinic=patient.clinic
     )
+
+
+@bp.get("/plan.pdf")
+@patients_only
+def plan_pdf() -> Response | tuple[str, int]:
+    """The signed-in patient's own current plan as a PDF to keep or print (neutral name)."""
+    patient = own_record_or_404()
+    prescription = current_prescription(patient)
+    if prescription is None:
+        return no_plan_page()
+    pdf = instruction_sheet_pdf(prescription, patient.clinic, prescription.day)
+    return pdf_attachment(pdf, SHEET_FILE_NAME)
 
 
 @bp.get("/safety")

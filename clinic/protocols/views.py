@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.core.clock import clinic_today
+from clinic.core.downloads import pdf_attachment
 from clinic.domain.protocols import STAGE_DECISIONS, EventKind, Route, in_force_on
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
@@ -45,6 +46,8 @@ from clinic.protocols.services import (
     revise_protocol,
     start_protocol,
 )
+from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
+from clinic.reporting.instructions import instruction_sheet_pdf
 
 bp = Blueprint("protocols", __name__, url_prefix="/patients/<int:patient_id>/protocol")
 
@@ -346,6 +349,17 @@ def instructions(patient_id: int, protocol_id: int) -> str:
         clinic=current_user.clinic,
         today=today,
     )
+
+
+@bp.get("/<int:protocol_id>/instructions.pdf")
+@clinicians_only
+def instructions_pdf(patient_id: int, protocol_id: int) -> Response:
+    """The same sheet as a PDF to print or hand over (neutral file name, never cached)."""
+    patient = _patient(patient_id)
+    protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
+    today = _today()
+    pdf = instruction_sheet_pdf(prescription_on(protocol, today), current_user.clinic, today)
+    return pdf_attachment(pdf, SHEET_FILE_NAME)
 
 
 def _added_stage(form: PlanForm) -> bool:

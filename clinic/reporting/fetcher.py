@@ -9,6 +9,7 @@ other URL, whatever its scheme.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -47,4 +48,5 @@ class BundledAssetsFetcher(URLFetcher):
 
 
 def _type(url: str) -> str:
-    return "image/svg+xml" if url.endswith(".svg") else "application/octet-stream"
+    # WeasyPrint drops a stylesheet or image whose type it does not recognise.
+    return mimetypes.guess_type(url)[0] or "application/octet-stream"

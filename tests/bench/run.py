@@ -15,6 +15,12 @@ Machines here are shared and noisy, so the figure that matters is the ratio to t
 trivial endpoint (/healthz), measured in the same run before and after the pages. A page
 that does not answer 200 (not written yet, for instance) is reported and skipped.
 
+The report benchmark (`--report also`, the default; `--report only` for it alone, without
+wrk or gunicorn) renders the 12-week progress report of a demo patient with a diary in
+this warm process, `--renders` times, interleaved with as many renders of a one-paragraph
+document through the same pipeline; it prints both medians and their ratio against the
+target (the report takes at most 10x the paragraph).
+
 Not part of the test suite: timings never decide whether tests pass.
 """
 
@@ -38,10 +44,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from io import BytesIO
 from pathlib import Path
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pypdf import PdfReader
 from sqlalchemy import insert, select
 
 from clinic import create_app
@@ -63,6 +72,13 @@ from clinic.models import (
 from clinic.monitoring.services import refresh_later, refresh_patients
 from clinic.protocols.queries import timeline
 from clinic.protocols.services import record_event, start_protocol
+from clinic.reporting.pdf import html_to_pdf
+from clinic.reporting.progress import (
+    build_progress_report,
+    default_period,
+    latest_protocol,
+    progress_report_pdf,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_NAME = "Northside Pelvic Health"
@@ -80,6 +96,15 @@ PAGES = {
     "dashboard-all": ("dashboard, whole clinic (/dashboard/?who=all)", "/dashboard/?who=all"),
     "timeline": ("patient timeline (/patients/<id>/timeline)", "/patients/{patient}/timeline"),
 }
+
+# The report benchmark: a demo patient whose diary covers the whole 12 weeks (Avery Quinn:
+# 120 days of daily and then weekly sessions, a red flag, stage changes).
+REPORT_PATIENT = "Avery Quinn"
+REPORT_TARGET = 10  # the report may take at most this many times the one-paragraph document
+ONE_PARAGRAPH = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>One paragraph</title></head>
+<body><p>Please continue your dilator program as agreed at your last appointment, and
+contact the clinic if you have any questions.</p></body></html>"""
 
 # wrk drops a response slower than its timeout (2 s by default) from the latency figures
 # and counts it as a timeout: give slow pages time, so their percentiles are real.
@@ -142,10 +167,10 @@ class SeedCounts:
     open_red_flags: int = 0
 
 
-def seed(database_url: str, patients: int) -> int:
+def seed(database_url: str, patients: int) -> int | None:
     """Build the bench database: the demo data plus `patients` bench patients with a year
     of history each. Returns the id of a bench patient of the signed-in clinician who
-    logged all year (the patient whose pages are measured)."""
+    logged all year (the patient whose pages are measured), None without bench patients."""
     os.environ["CLINIC_DATABASE_URL"] = database_url
     app = create_app({"PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
     counts = SeedCounts(patients=patients)
@@ -181,7 +206,7 @@ def seed(database_url: str, patients: int) -> int:
         clinic.summaries_on = today
         db.session.commit()
         log(f"refreshed the clinic's summaries in {time.perf_counter() - started:.1f} s")
-    return bench[0].patient_id
+    return bench[0].patient_id if bench else None
 
 
 def seed_protocols(clinic: Clinic, count: int, today: date) -> list[BenchPatient]:
@@ -627,6 +652,94 @@ def report(results: list[tuple[str, dict[str, float] | str]], args: argparse.Nam
     print(f"\nratio: req/s over the mean of the two {BASELINE[1]} runs ({baseline:.0f} req/s)")
 
 
+# The report benchmark -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """Render times (seconds) of the progress report and of the one-paragraph document."""
+
+    patient: str
+    period: str
+    pages: int
+    size_bytes: int
+    paper: str
+    first_report: float  # the first render of each, in a process that had rendered nothing
+    first_paragraph: float
+    report: list[float]
+    paragraph: list[float]
+
+
+def _timed(render: Any) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    pdf = render()
+    return time.perf_counter() - started, pdf
+
+
+def measure_report(renders: int) -> ReportFigures:
+    """The demo patient's 12-week progress report rendered `renders` times in this
+    process (its content built once, as the report's page does before rendering), each
+    render next to one of a one-paragraph document through the same pipeline
+    (`html_to_pdf`: print stylesheet, the clinic's paper, PDF/UA), so both see the same
+    noise. A first render of each warms the process (fonts, stylesheet) and is reported
+    apart."""
+    app = create_app()
+    with app.test_request_context():
+        patient = db.session.scalar(select(Patient).where(Patient.full_name == REPORT_PATIENT))
+        protocol = latest_protocol(patient)
+        period_from, period_to = default_period(protocol, clinic_today(patient.clinic.timezone))
+        content = build_progress_report(
+            patient,
+            protocol,
+            period_from,
+            period_to,
+            author=patient.responsible_clinician,
+            assessment="Dilating regularly; pain settling after each step up.",
+            plan="Continue at the current size; review in four weeks.",
+        )
+        paper = patient.clinic.paper_size
+        first_report, pdf = _timed(lambda: progress_report_pdf(content))
+        first_paragraph, _ = _timed(lambda: html_to_pdf(ONE_PARAGRAPH, paper))
+        report_times: list[float] = []
+        paragraph_times: list[float] = []
+        for n in range(renders):
+            log(f"rendering the report and the paragraph ({n + 1} of {renders}) ...")
+            paragraph_times.append(_timed(lambda: html_to_pdf(ONE_PARAGRAPH, paper))[0])
+            report_times.append(_timed(lambda: progress_report_pdf(content))[0])
+    return ReportFigures(
+        patient=REPORT_PATIENT,
+        period=f"{period_from.day} {period_from:%b %Y} to {period_to.day} {period_to:%b %Y}",
+        pages=len(PdfReader(BytesIO(pdf)).pages),
+        size_bytes=len(pdf),
+        paper=paper,
+        first_report=first_report,
+        first_paragraph=first_paragraph,
+        report=report_times,
+        paragraph=paragraph_times,
+    )
+
+
+def report_rendering(figures: ReportFigures) -> None:
+    """The report benchmark's results: medians (and range) in ms, and the ratio."""
+    report_ms, paragraph_ms = median(figures.report) * 1000, median(figures.paragraph) * 1000
+    ratio = report_ms / paragraph_ms
+    size = f"{figures.pages} pages, {figures.size_bytes / 1024:.0f} KiB, {figures.paper}"
+    print(f"\nprogress report of {figures.patient}, {figures.period} ({size})")
+    print(f"{len(figures.report)} renders in a warm process, each next to a one-paragraph", end=" ")
+    print("document (html_to_pdf)\n")
+    print(f"{'document':24} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'first ms':>9}")
+    for label, times, first in (
+        ("one paragraph", figures.paragraph, figures.first_paragraph),
+        ("12-week progress report", figures.report, figures.first_report),
+    ):
+        print(f"{label:24} {median(times) * 1000:10.1f} {min(times) * 1000:8.1f}", end=" ")
+        print(f"{max(times) * 1000:8.1f} {first * 1000:9.1f}")
+    print("(first: the first render of each in the process, the report's first; not counted)")
+    verdict = "within" if ratio <= REPORT_TARGET else "OVER"
+    print(f"\nratio: {ratio:.1f}x the one-paragraph document ({verdict} the target of", end=" ")
+    print(f"{REPORT_TARGET}x)")
+
+
 def page_names(value: str) -> list[str]:
     """--pages: a comma-separated list of names from PAGES."""
     names = [name.strip() for name in value.split(",") if name.strip()]
@@ -651,10 +764,22 @@ def main() -> None:
         default=list(PAGES),
         help=f"comma-separated pages to measure (default all: {','.join(PAGES)})",
     )
+    parser.add_argument(
+        "--report",
+        choices=("also", "only", "skip"),
+        default="also",
+        help="the progress report benchmark: after seeding, before the pages (default), "
+        "alone (no wrk, no gunicorn, no bench patients), or not at all",
+    )
+    parser.add_argument(
+        "--renders", type=int, default=25, help="renders of the report and of the paragraph"
+    )
     args = parser.parse_args()
     if args.patients < 1:
         parser.error("--patients must be at least 1")
-    if shutil.which("wrk") is None:
+    if args.renders < 1:
+        parser.error("--renders must be at least 1")
+    if args.report != "only" and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -667,21 +792,29 @@ def main() -> None:
         }
         os.environ.update(env)
         started = time.perf_counter()
-        patient_id = seed(database_url, args.patients)
+        patient_id = seed(database_url, 0 if args.report == "only" else args.patients)
         log(f"seeding took {time.perf_counter() - started:.1f} s in all")
+        # Before gunicorn starts, so nothing else competes for the CPU.
+        figures = None if args.report == "skip" else measure_report(args.renders)
 
-        port = free_port()
-        server = serve(port, args.workers, env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            pages = [
-                (PAGES[name][0], PAGES[name][1].format(patient=patient_id)) for name in args.pages
-            ]
-            results = measure(base, sign_in(base), pages, args.seconds, args.connections)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    report(results, args)
+        results = None
+        if args.report != "only":
+            port = free_port()
+            server = serve(port, args.workers, env)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                pages = [
+                    (PAGES[name][0], PAGES[name][1].format(patient=patient_id))
+                    for name in args.pages
+                ]
+                results = measure(base, sign_in(base), pages, args.seconds, args.connections)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+    if results is not None:
+        report(results, args)
+    if figures is not None:
+        report_rendering(figures)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from clinic.diary.services import SkipDetails, record
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, ProtocolTemplate, RedFlag, User
+from clinic.models import Clinic, Patient, ProtocolTemplate, RedFlag, Report, User
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from clinic.protocols.services import start_protocol
@@ -59,6 +59,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("static", "GET"): EVERYONE,
     ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.plan", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.plan_pdf", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.safety", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.progress", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.log_session", "GET"): {PATIENT, OTHER_PATIENT},
@@ -82,7 +83,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("notes.edit", "GET"): {CLINICIAN},
     ("notes.edit", "POST"): {CLINICIAN},
     ("notes.add_addendum", "POST"): {CLINICIAN},
+    ("reporting.index", "GET"): {CLINICIAN},
+    ("reporting.new", "GET"): {CLINICIAN},
+    ("reporting.new", "POST"): {CLINICIAN},
+    ("reporting.download", "GET"): {CLINICIAN},
     ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("timeline.show", "GET"): {CLINICIAN},
     ("timeline.acknowledge_flag", "POST"): {CLINICIAN},
     ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
@@ -102,6 +109,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("protocols.change", "GET"): {CLINICIAN},
     ("protocols.change", "POST"): {CLINICIAN},
     ("protocols.instructions", "GET"): {CLINICIAN},
+    ("protocols.instructions_pdf", "GET"): {CLINICIAN},
     ("catalogue.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("catalogue.new_set", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("catalogue.new_set", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
@@ -146,6 +154,7 @@ SCOPED = {
     "protocols.revise",
     "protocols.change",
     "protocols.instructions",
+    "protocols.instructions_pdf",
     "patients.show",
     "patients.edit",
     "patients.invite",
@@ -155,6 +164,9 @@ SCOPED = {
     "notes.add",
     "notes.edit",
     "notes.add_addendum",
+    "reporting.index",
+    "reporting.new",
+    "reporting.download",
     "admin.reinvite",
     "admin.deactivate",
     "admin.reactivate",
@@ -210,7 +222,8 @@ def _actor_user_id(world: World, actor: str) -> int | None:
 @pytest.fixture
 def targets(app: Flask, world: World) -> dict[str, object]:
     """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
-    account and invitation token, a dilator set and size, a template, a clinical note."""
+    account and invitation token, a dilator set and size, a template, a clinical note, a
+    progress report."""
     with app.app_context():
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
@@ -255,6 +268,21 @@ def targets(app: Flask, world: World) -> dict[str, object]:
         colleague.password_hash = None  # an invited colleague who has not signed in yet
         token = issue_invitation(colleague, created_by=None)
         size = template.stages[0].dilator_size
+        # A stored report as the record keeps it (rendering one per matrix case would
+        # cost minutes; test_reports.py renders real ones).
+        report = Report(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            kind="progress",
+            period_from=clinic_today("Europe/London"),
+            period_to=clinic_today("Europe/London"),
+            author_id=world.clinician.id,
+            file_name="progress-report-matrix.pdf",
+            pdf=b"%PDF-1.7 matrix",
+            sha256="0" * 64,
+            size_bytes=15,
+        )
+        db.session.add(report)
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -267,6 +295,7 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "template_id": template.id,
             "entry_id": entry.id,
             "note_id": note.id,
+            "report_id": report.id,
             "source": "red",
             "flag_id": red_flag.id,
             "filename": "site.css",

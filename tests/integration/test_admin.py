@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.extensions import db
-from clinic.models import CareFlag, Clinic, PatientSummary, User
+from clinic.models import CareFlag, Clinic, Patient, PatientSummary, Protocol, User
+from clinic.reporting.progress import build_progress_report, default_period, progress_report_pdf
 from tests.conftest import World, act_as
-from tests.support.diaries import add_entries, refresh, start_plan
+from tests.support.diaries import ZONE, add_entries, refresh, start_plan
 
 SETTINGS = {
     "name": "Kept Name",
@@ -22,6 +27,7 @@ SETTINGS = {
     "max_step_mm": "5",
     "completion_pct": "80",
     "not_logging_days": "5",
+    "paper_size": "a4",
 }
 
 
@@ -133,6 +139,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             "max_step_mm": "4.5",
             "completion_pct": "70",
             "not_logging_days": "10",
+            "paper_size": "a4",
         },
     )
     assert response.status_code == 302
@@ -227,3 +234,71 @@ def test_saving_settings_recomputes_every_summary(app: Flask, client, world: Wor
         assert "not_logging" in summary.open_flag_kinds
         kinds = db.session.scalars(select(CareFlag.kind).where(CareFlag.patient_id == patient_id))
         assert FlagKind.NOT_LOGGING in list(kinds)
+
+
+def _report_page_size(app: Flask, world: World, protocol_id: int) -> tuple[float, float]:
+    """Width and height (points) of each page of the patient's progress report PDF,
+    rendered as the clinic's settings say; every page must agree."""
+    with app.test_request_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        protocol = db.session.get(Protocol, protocol_id)
+        period_from, period_to = default_period(protocol, clinic_today(ZONE))
+        report = build_progress_report(
+            patient,
+            protocol,
+            period_from,
+            period_to,
+            author=db.session.get(User, world.clinician.id),
+            assessment="Progressing.",
+            plan="Continue.",
+        )
+        pdf = progress_report_pdf(report)
+    sizes = {
+        (float(page.mediabox.width), float(page.mediabox.height))
+        for page in PdfReader(BytesIO(pdf)).pages
+    }
+    assert len(sizes) == 1
+    return sizes.pop()
+
+
+def test_paper_size_setting_decides_the_pdf_page(app: Flask, client, world: World) -> None:
+    """A4 by default; an admin can choose US Letter, and the clinic's progress reports are
+    then printed on it (612 x 792 pt) until A4 (595 x 842 pt) is chosen again."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    add_entries(app, protocol_id, world.patient, [15, 10, 5, 1])
+    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+
+    act_as(client, world.admin.id)
+    html = client.get("/admin/clinic").get_data(as_text=True)
+    assert "Paper for printed documents" in html
+    assert '<option selected value="a4">A4</option>' in html
+    assert '<option value="letter">US Letter</option>' in html
+
+    data = {**SETTINGS, "name": "Clinic A", "paper_size": "letter"}
+    assert client.post("/admin/clinic", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).paper_size == "letter"
+        assert db.session.get(Clinic, world.clinic_b).paper_size == "a4"
+    html = client.get("/admin/clinic").get_data(as_text=True)
+    assert '<option selected value="letter">US Letter</option>' in html
+    assert _report_page_size(app, world, protocol_id) == pytest.approx((612, 792), abs=0.5)
+
+    data["paper_size"] = "a4"
+    assert client.post("/admin/clinic", data=data).status_code == 302
+    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+
+
+@pytest.mark.parametrize("value", ["legal", "A4", "letter ", "", None])
+def test_paper_size_is_validated(app: Flask, client, world: World, value: str | None) -> None:
+    """Only A4 or US Letter, checked on the server (not only by the select's options);
+    anything else, or nothing, is explained next to the field and nothing is saved."""
+    act_as(client, world.admin.id)
+    data = {**SETTINGS, "name": "Clinic A", "paper_size": value}
+    if value is None:
+        del data["paper_size"]
+    response = client.post("/admin/clinic", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="paper_size-error"' in html and "Choose A4 or US Letter." in html
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).paper_size == "a4"

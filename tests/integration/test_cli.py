@@ -1,10 +1,17 @@
-"""The `create-admin` and `seed-demo` commands."""
+"""The commands: `create-admin`, `seed-demo`, `refresh-summaries` and `report`."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from clinic.auth.services import authenticate
 from clinic.core.clock import clinic_today
@@ -19,12 +26,16 @@ from clinic.models import (
     PatientSummary,
     Protocol,
     RedFlag,
+    Report,
     Role,
     User,
 )
 from clinic.protocols import integrity
 from clinic.protocols.queries import timeline, version
+from clinic.reporting.progress import default_period
 from tests.conftest import World
+from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.factories import make_patient
 
 
 def run(app: Flask, *args: str):
@@ -177,3 +188,143 @@ def test_refresh_summaries_brings_every_clinic_up_to_today(app: Flask, world: Wo
             assert clinic.summaries_on == clinic_today(clinic.timezone)
         summary = db.session.get(PatientSummary, world.patient.patient_id)
         assert summary.open_flag_kinds == "review_due"
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_plan(app: Flask, world: World) -> int:
+    """PATIENT on a plan started 20 days ago, with a few sessions logged."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    add_entries(app, protocol_id, world.patient, [10, 8, 3])
+    return protocol_id
+
+
+def identifier_of(app: Flask, patient_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Patient, patient_id).clinic_identifier
+
+
+def stored_reports(app: Flask) -> list[Report]:
+    with app.app_context():
+        reports = db.session.scalars(select(Report).options(undefer(Report.pdf))).all()
+        db.session.expunge_all()
+        return list(reports)
+
+
+def test_report_by_portal_email_writes_the_kept_pdf(
+    app: Flask, world: World, on_plan: int, tmp_path: Path
+) -> None:
+    """Found by portal email (any case, stray spaces), over the web form's default period:
+    the report is kept with the record like the web's (no author, assessment or plan) and
+    the file written is byte for byte the kept one, whose SHA-256 is printed."""
+    out = tmp_path / "report.pdf"
+    who = f"  {world.patient.email.upper()} "
+    result = run(app, "report", "--patient", who, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    [report] = stored_reports(app)
+    assert out.read_bytes() == report.pdf
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == report.sha256
+    assert f"SHA-256: {report.sha256}" in result.output and str(out) in result.output
+    assert report.kind == "progress" and report.patient_id == world.patient.patient_id
+    assert report.author_id is None and report.assessment == "" and report.plan == ""
+    with app.app_context():
+        protocol = db.session.get(Protocol, on_plan)
+        expected = default_period(protocol, clinic_today(ZONE))
+    assert (report.period_from, report.period_to) == expected
+    assert out.stat().st_mode & 0o077 == 0  # a health record: readable by its owner only
+    assert PdfReader(io.BytesIO(out.read_bytes())).pages  # a PDF that opens
+
+
+def test_report_by_identifier_over_a_chosen_period(
+    app: Flask, world: World, on_plan: int, tmp_path: Path
+) -> None:
+    """Found by clinic identifier; --from and --to set the period."""
+    today = clinic_today(ZONE)
+    first, last = today - timedelta(days=14), today - timedelta(days=2)
+    out = tmp_path / "chosen.pdf"
+    result = run(
+        app,
+        "report",
+        "--patient",
+        identifier_of(app, world.patient.patient_id),
+        "--out",
+        str(out),
+        "--from",
+        first.isoformat(),
+        "--to",
+        last.isoformat(),
+    )
+    assert result.exit_code == 0, result.output
+    [report] = stored_reports(app)
+    assert (report.period_from, report.period_to) == (first, last)
+    assert out.read_bytes() == report.pdf
+
+
+def test_an_identifier_in_two_clinics_needs_the_clinic(
+    app: Flask, world: World, on_plan: int, tmp_path: Path
+) -> None:
+    """When two clinics each have a patient with the identifier, the command asks for
+    --clinic and says nothing else about either patient or which clinics they are at;
+    with --clinic it reports on that clinic's patient."""
+    identifier = identifier_of(app, world.patient.patient_id)
+    with app.app_context():
+        make_patient(
+            db.session.get(Clinic, world.clinic_b),
+            full_name="Blake Twin",
+            clinic_identifier=identifier,
+        )
+        db.session.commit()
+    out = tmp_path / "twin.pdf"
+    refused = run(app, "report", "--patient", identifier, "--out", str(out))
+    assert refused.exit_code != 0
+    assert "More than one clinic has a patient with this email or identifier" in refused.output
+    assert "--clinic" in refused.output
+    for private in ("Blake Twin", world.patient.name, "Clinic A", "Clinic B"):
+        assert private not in refused.output
+    assert not out.exists() and stored_reports(app) == []
+
+    chosen = run(app, "report", "--patient", identifier, "--clinic", "Clinic A", "--out", str(out))
+    assert chosen.exit_code == 0, chosen.output
+    [report] = stored_reports(app)
+    assert report.patient_id == world.patient.patient_id
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--patient", "nobody@nowhere.example"], "no patient in any clinic"),
+        (["--patient", "MRN-UNKNOWN"], "no patient in any clinic"),
+        (["--clinic", "No Such Clinic"], "no clinic is named 'No Such Clinic'"),
+        (["--from", "2026-02-30"], "does not match the format"),
+        (["--to", "yesterday"], "does not match the format"),
+        (["--from", 5, "--to", 10], "--to must be on or after --from"),
+        (["--to", -1], "cannot end in the future"),
+        (["--from", 30], "the program started on"),
+        (["--to", 30], "the program started on"),
+    ],
+)
+def test_report_refuses_what_it_cannot_do(
+    app: Flask, world: World, on_plan: int, tmp_path: Path, args: list, message: str
+) -> None:
+    """Unknown patients and clinics, malformed dates and periods outside the program are
+    refused with a reason; nothing is kept and no file is written."""
+    today = clinic_today(ZONE)
+    # Whole numbers in `args` are days ago (negative: the future).
+    args = [(today - timedelta(days=a)).isoformat() if isinstance(a, int) else a for a in args]
+    base = {"--patient": world.patient.email, "--out": str(tmp_path / "refused.pdf")}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    result = run(app, "report", *[x for pair in base.items() for x in pair])
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
+    assert not (tmp_path / "refused.pdf").exists() and stored_reports(app) == []
+
+
+def test_report_for_a_patient_without_a_protocol(app: Flask, world: World, tmp_path: Path) -> None:
+    """A patient who has no protocol yet has nothing to report, and the command says so."""
+    out = tmp_path / "none.pdf"
+    identifier = identifier_of(app, world.offline_patient_id)
+    result = run(app, "report", "--patient", identifier, "--out", str(out))
+    assert result.exit_code != 0 and "has no protocol yet" in result.output
+    assert not out.exists() and stored_reports(app) == []

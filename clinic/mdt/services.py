@@ -1,0 +1,241 @@
+"""Building and rendering the MDT pack.
+
+Everything is read in the request, for all chosen patients at once (see `queries`): the
+figures come from the same rules as the timeline and the dashboard (`assess_patients`,
+`adherence_between`), so the pack never disagrees with the screen. The charts are drawn
+from plain values, then the whole pack is laid out in one WeasyPrint render, its charts
+passed as files as the progress report does.
+
+The period is the four weeks (28 days) ending on the day the pack is made: the meeting
+discusses the latest figures, whenever it takes place. Mean pain compares the first two
+weeks of those four with the last two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import fmean
+
+from clinic.charts import PainPoint, SizeStep, pain_chart
+from clinic.domain.adherence import Adherence, adherence_between
+from clinic.mdt import queries
+from clinic.models import CareFlag, Clinic, Patient, Protocol, RedFlag, User
+from clinic.models.types import utcnow
+from clinic.monitoring.evidence import Assessment, ScoredSession, schedule_of, stages_of
+from clinic.monitoring.services import assess_patients, load_sessions
+from clinic.reporting.pdf import render_pdf
+
+MAX_PATIENTS = 40
+WINDOW_DAYS = 28
+HALF_DAYS = 14
+
+
+class MdtPackError(ValueError):
+    """The pack cannot be made as asked (said in plain words, for the form)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days the figures cover, both ends included, and its two halves."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def ending(cls, last: date) -> Window:
+        return cls(last - timedelta(days=WINDOW_DAYS - 1), last)
+
+    @property
+    def first_half(self) -> tuple[date, date]:
+        return self.first, self.first + timedelta(days=HALF_DAYS - 1)
+
+    @property
+    def second_half(self) -> tuple[date, date]:
+        return self.last - timedelta(days=HALF_DAYS - 1), self.last
+
+
+@dataclass(frozen=True)
+class PainChartData:
+    """What one patient's pain chart is drawn from: plain values only, so it can be drawn
+    anywhere (another process included)."""
+
+    file_name: str
+    points: tuple[PainPoint, ...]
+    steps: tuple[SizeStep, ...]
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    """One patient's page of the pack."""
+
+    patient: Patient
+    protocol: Protocol | None  # the open one; None when no program is running
+    assessment: Assessment
+    adherence: Adherence | None  # None without a program or without a diary
+    pain_first: float | None  # mean pain during, first two weeks (None: no sessions)
+    pain_second: float | None  # the same, last two weeks
+    scored_sessions: int
+    red_flags: list[RedFlag]
+    care_flags: list[CareFlag]
+    chart: PainChartData | None  # None when no session of the period has pain scores
+
+    @property
+    def anchor(self) -> str:
+        """The page's id, which the contents links to."""
+        return f"patient-{self.patient.id}"
+
+
+@dataclass(frozen=True)
+class MdtPack:
+    """The whole pack: who made it, for which meeting, and a page per patient."""
+
+    clinic: Clinic
+    author: User | None
+    meeting_on: date
+    generated_at: datetime
+    window: Window
+    pages: list[PatientPage]
+
+    @property
+    def title(self) -> str:
+        return f"MDT pack, meeting on {self.meeting_on.day} {self.meeting_on:%b %Y}"
+
+    @property
+    def file_name(self) -> str:
+        """Neutral: what it is and the meeting date, nothing about anyone in it."""
+        return f"mdt-pack-{self.meeting_on.isoformat()}.pdf"
+
+
+def build_pack(
+    clinic: Clinic,
+    patient_ids: Sequence[int],
+    meeting_on: date,
+    *,
+    author: User | None,
+    today: date,
+    now: datetime | None = None,
+) -> MdtPack:
+    """The pack's content for these patients of `clinic`, most urgent first. Refuses (and
+    reads nothing more) if any id is not a patient of the clinic."""
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        raise MdtPackError("Choose at least one patient.")
+    if len(ids) > MAX_PATIENTS:
+        raise MdtPackError(
+            f"Choose at most {MAX_PATIENTS} patients for one pack (you chose {len(ids)})."
+        )
+    patients = queries.chosen_patients(clinic.id, ids)
+    if len(patients) != len(ids):
+        missing = len(ids) - len(patients)
+        raise MdtPackError(
+            f"{missing} of the chosen patients {'is' if missing == 1 else 'are'} not a "
+            "patient of this clinic (or no longer exists). Nothing was made: choose again "
+            "from the list."
+        )
+    window = Window.ending(today)
+    protocols = queries.open_protocols(clinic.id, ids)
+    assessments = assess_patients(clinic, patients, protocols, today)
+    sessions = load_sessions(clinic.id, ids, window.first, window.last)
+    red_flags = queries.open_red_flags(clinic.id, ids)
+    care_flags = queries.open_care_flags(clinic.id, ids)
+    pages = [
+        _page(
+            patient,
+            protocols.get(patient.id),
+            assessments[patient.id],
+            sessions.get(patient.id, []),
+            window,
+            red_flags.get(patient.id, []),
+            care_flags.get(patient.id, []),
+            clinic.completion_pct,
+        )
+        for patient in patients
+    ]
+    return MdtPack(clinic, author, meeting_on, now or utcnow(), window, pages)
+
+
+def pack_pdf(pack: MdtPack) -> bytes:
+    """The pack as one tagged PDF on the clinic's paper."""
+    charts = draw_charts([page.chart for page in pack.pages if page.chart is not None])
+    return render_pdf("reports/mdt.html", pack.clinic.paper_size, files=charts, pack=pack)
+
+
+def draw_charts(charts: Sequence[PainChartData]) -> dict[str, bytes]:
+    """Every chart as SVG bytes, by file name."""
+    # In this process, on purpose: measured on 2 cores (tests/bench/mdt_pack.py), 20 charts
+    # take ~70 ms of a ~1.6 s pack (WeasyPrint's layout is the rest), and a process pool
+    # saved ~20 ms at best, lost time under load, took 1.4 s to start and ~100 MiB a worker.
+    return {chart.file_name: draw_pain_chart(chart) for chart in charts}
+
+
+def draw_pain_chart(chart: PainChartData) -> bytes:
+    """One pain chart as SVG (an image in the PDF, with its alternative text there)."""
+    svg = pain_chart(chart.points, chart.steps, chart_id=chart.file_name[:-4], compact=True)
+    return str(svg).encode()
+
+
+def _page(
+    patient: Patient,
+    protocol: Protocol | None,
+    assessment: Assessment,
+    sessions: list[ScoredSession],
+    window: Window,
+    red_flags: list[RedFlag],
+    care_flags: list[CareFlag],
+    completion_pct: int,
+) -> PatientPage:
+    adherence = None
+    if protocol is not None and assessment.keeps_diary:
+        adherence = adherence_between(
+            schedule_of(protocol), sessions, window.first, window.last, completion_pct
+        )
+    scored = [s for s in sessions if s.scored]
+    chart = None
+    if protocol is not None and scored:
+        chart = PainChartData(
+            file_name=f"pain-{patient.id}.svg",
+            points=tuple(PainPoint(s.on, s.pain_during, s.pain_after) for s in scored),
+            steps=tuple(_size_steps(protocol, window)),
+        )
+    return PatientPage(
+        patient=patient,
+        protocol=protocol,
+        assessment=assessment,
+        adherence=adherence,
+        pain_first=_mean_pain(scored, *window.first_half),
+        pain_second=_mean_pain(scored, *window.second_half),
+        scored_sessions=len(scored),
+        red_flags=red_flags,
+        care_flags=care_flags,
+        chart=chart,
+    )
+
+
+def _mean_pain(scored: list[ScoredSession], first: date, last: date) -> float | None:
+    """Mean pain during over the days `first` to `last` (None without sessions)."""
+    pains = [s.pain_during for s in scored if first <= s.on <= last]
+    return fmean(pains) if pains else None
+
+
+def _size_steps(protocol: Protocol, window: Window) -> list[SizeStep]:
+    """The stage and dilator in force when the window opens, then each change within it,
+    as the chart marks them ("stage 3, 21 mm")."""
+    stages = stages_of(protocol)
+    changes: list[SizeStep] = []
+    for event in protocol.events:
+        stage = stages.get((event.version_number, event.stage))
+        if event.effective_on > window.last or stage is None:
+            continue
+        step = SizeStep(event.effective_on, stage.dilator_size.diameter_mm, event.stage)
+        if not changes or (changes[-1].diameter_mm, changes[-1].stage) != (
+            step.diameter_mm,
+            step.stage,
+        ):
+            changes.append(step)
+    shown = [s for s in changes if s.on >= window.first]
+    before = [s for s in changes if s.on < window.first]
+    if before and (not shown or shown[0].on > window.first):
+        shown.insert(0, SizeStep(window.first, before[-1].diameter_mm, before[-1].stage))
+    return shown

@@ -1,0 +1,77 @@
+"""The form a clinician fills in to generate a progress report: the period, and the
+assessment and plan typed in at generation time."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from wtforms import Field, TextAreaField
+from wtforms.validators import InputRequired, ValidationError
+
+from clinic.core.forms import ClinicForm, PlainDateField, normalise_line_breaks, strip
+from clinic.core.templating import short_date
+
+TEXT_MAX_LENGTH = 5000
+# Two years, a leap day included: longer periods make reports nobody reads.
+MAX_PERIOD = timedelta(days=2 * 365 + 1)
+
+
+def at_most_text_length(_form: object, field: Field) -> None:
+    """Refuse text over the limit, saying by how much. (Not `Length`: its `maxlength`
+    attribute makes browsers cut off pasted text without a word.)"""
+    if field.data and len(field.data) > TEXT_MAX_LENGTH:
+        raise ValidationError(
+            f"Use at most {TEXT_MAX_LENGTH:,} characters; this text has {len(field.data):,}."
+        )
+
+
+def typed_text(label: str, description: str) -> TextAreaField:
+    """Optional free text printed in the report as typed (escaped, never markup)."""
+    return TextAreaField(
+        label,
+        description=f"{description} Up to {TEXT_MAX_LENGTH:,} characters.",
+        filters=[normalise_line_breaks, strip],
+        validators=[at_most_text_length],
+        render_kw={"rows": 6},
+    )
+
+
+class ProgressReportForm(ClinicForm):
+    """Generate a progress report over a period of the patient's program.
+
+    `today` is the clinic's date and `program_start` the day the program started: the
+    period lies between them and spans at most two years.
+    """
+
+    period_from = PlainDateField(
+        "Period from", validators=[InputRequired("Enter the first day of the period.")]
+    )
+    period_to = PlainDateField(
+        "Period to", validators=[InputRequired("Enter the last day of the period.")]
+    )
+    assessment = typed_text("Assessment", "Your assessment, printed in the report as typed.")
+    plan = typed_text("Plan", "The plan from here, printed in the report as typed.")
+
+    def __init__(self, *args: Any, today: date, program_start: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.program_start = program_start
+
+    def validate_period_from(self, field: Field) -> None:
+        if field.data < self.program_start:
+            raise ValidationError(
+                f"The program started on {short_date(self.program_start)}: "
+                "start the period on that day or later."
+            )
+        if self.period_to.data and self.period_to.data - field.data >= MAX_PERIOD:
+            raise ValidationError("Choose a period of at most two years.")
+
+    def validate_period_to(self, field: Field) -> None:
+        if field.data > self.today:
+            raise ValidationError(
+                f"The period cannot end in the future: choose today ({short_date(self.today)}) "
+                "or an earlier day."
+            )
+        if self.period_from.data and field.data < self.period_from.data:
+            raise ValidationError("The end of the period must be on or after its start.")

@@ -1,0 +1,161 @@
+"""The instruction sheet as a PDF: the plan in force in plain words with the reviewed safety
+guidance, under a neutral title and file name, for the clinician to print and for the
+patient to download their own (and only their own) plan."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import Clinic, Patient, Protocol
+from clinic.protocols.prescriptions import prescription_on
+from tests.conftest import World, act_as
+from tests.support.diaries import ZONE, start_plan
+
+# Words that would say what the therapy is, or where on the body.
+GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
+STOP_SIGNAL = "Sharp or sudden pain is a signal to stop."
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A downloaded sheet: its text (whitespace collapsed), title and file name."""
+
+    text: str
+    title: str
+    file_name: str
+    reader: PdfReader
+
+
+def download(client, url: str) -> Sheet:
+    """GET a sheet and check it comes as a private PDF attachment."""
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    file_name = re.search(r'filename="?([^";]+)', disposition).group(1)
+    return Sheet(text=text, title=reader.metadata.title, file_name=file_name, reader=reader)
+
+
+def clinician_url(patient_id: int, protocol_id: int) -> str:
+    return f"/patients/{patient_id}/protocol/{protocol_id}/instructions.pdf"
+
+
+@pytest.fixture
+def on_stage_two(app: Flask, world: World) -> int:
+    """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago."""
+    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
+
+
+def stage_now(app: Flask, protocol_id: int) -> tuple[str, int]:
+    """The dilator (as prescriptions name it) and minutes of the stage in force today."""
+    with app.app_context():
+        stage = prescription_on(db.session.get(Protocol, protocol_id), clinic_today(ZONE)).stage
+        return stage.dilator_size.display, stage.minutes
+
+
+def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
+    app: Flask, client, world: World, on_stage_two: int
+) -> None:
+    """The clinician's PDF names the current stage's dilator and minutes, marks where the
+    patient is, and carries the reviewed stop signal and the clinic's phone."""
+    act_as(client, world.clinician.id)
+    sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
+    dilator, minutes = stage_now(app, on_stage_two)
+    assert dilator == "Size 2 (17 mm)"
+    assert f"Use {dilator} for {minutes} minutes" in sheet.text
+    assert "Stage 2 — you are here" in sheet.text
+    assert STOP_SIGNAL in sheet.text
+    assert "go to emergency care" in sheet.text
+    assert "0100 000 000" in sheet.text
+
+
+def test_sheet_is_discreet_and_anonymous(
+    app: Flask, client, world: World, on_stage_two: int
+) -> None:
+    """Title metadata and file name are neutral; the sheet carries neither the patient's
+    name nor their clinic identifier (it may be left on a printer)."""
+    act_as(client, world.clinician.id)
+    sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
+    assert sheet.title == "Your session plan"
+    assert sheet.file_name == "session-plan.pdf"
+    for word in GIVEAWAYS:
+        assert word not in sheet.title.lower() and word not in sheet.file_name
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        name, identifier = patient.full_name, patient.clinic_identifier
+    assert name not in sheet.text and identifier not in sheet.text
+
+
+def test_sheet_is_on_the_clinics_paper(app: Flask, client, world: World, on_stage_two: int) -> None:
+    """A clinic that prints on US Letter gets Letter pages (A4 is the default)."""
+    act_as(client, world.clinician.id)
+    url = clinician_url(world.patient.patient_id, on_stage_two)
+    a4 = download(client, url).reader.pages[0].mediabox
+    assert round(float(a4.width)) == 595
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).paper_size = "letter"
+        db.session.commit()
+    letter = download(client, url).reader.pages[0].mediabox
+    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
+
+
+def test_other_clinics_clinician_gets_not_found(
+    app: Flask, client, world: World, on_stage_two: int
+) -> None:
+    """Another clinic's clinician cannot learn the sheet exists; nor is a protocol reached
+    through another patient's URL."""
+    act_as(client, world.other_clinician.id)
+    assert client.get(clinician_url(world.patient.patient_id, on_stage_two)).status_code == 404
+    act_as(client, world.clinician.id)
+    wrong_patient = clinician_url(world.other_patient.patient_id, on_stage_two)
+    assert client.get(wrong_patient).status_code == 404
+
+
+def test_patient_downloads_their_own_plan_only(
+    app: Flask, client, world: World, on_stage_two: int
+) -> None:
+    """The portal serves the signed-in patient's current plan: PATIENT gets stage 2,
+    OTHER_PATIENT (on their own plan, still at stage 1) gets theirs."""
+    start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    act_as(client, world.patient.id)
+    mine = download(client, "/diary/plan.pdf")
+    assert "Stage 2 — you are here" in mine.text and STOP_SIGNAL in mine.text
+    assert mine.title == "Your session plan" and mine.file_name == "session-plan.pdf"
+    act_as(client, world.other_patient.id)
+    theirs = download(client, "/diary/plan.pdf")
+    assert "Stage 1 — you are here" in theirs.text
+    assert "Stage 2 — you are here" not in theirs.text
+
+
+def test_patient_without_a_plan_gets_a_calm_page(client, world: World) -> None:
+    """No plan yet: a page saying so (not found), never a server error or an empty PDF."""
+    act_as(client, world.other_patient.id)
+    response = client.get("/diary/plan.pdf")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "No session plan yet" in html and "has not set up your session plan" in html
+
+
+def test_the_pages_offer_the_download(client, world: World, on_stage_two: int) -> None:
+    """The clinician's printable sheet and the portal's plan page link to their PDF."""
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/protocol/{on_stage_two}/instructions"
+    html = client.get(url).get_data(as_text=True)
+    assert f'href="{url}.pdf">Download as PDF' in html
+    act_as(client, world.patient.id)
+    html = client.get("/diary/plan").get_data(as_text=True)
+    assert 'href="/diary/plan.pdf">Download as PDF' in html

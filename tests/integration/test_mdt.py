@@ -1,0 +1,281 @@
+"""The MDT pack: a contents page and one page per ticked patient, with the figures of the
+last four weeks from the same rules as the timeline; only the clinic's own patients, at
+most 40, for clinicians only, at a fixed number of queries."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from clinic.core.clock import clinic_today
+from clinic.domain.adherence import adherence_between
+from clinic.extensions import db
+from clinic.models import Clinic, DiaryEntry, Patient, Protocol
+from clinic.monitoring.evidence import ScoredSession, schedule_of
+from tests.conftest import World, act_as
+from tests.integration.test_dashboard import report_red_flag
+from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.queries import count_queries
+
+URL = "/mdt/"
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """Clinic A's three patients: PATIENT (the clinician's own, with a red flag and pain
+    easing over four weeks), OTHER_PATIENT (a colleague's, a few easy sessions) and one
+    with no program and no portal."""
+
+    own: int
+    own_protocol: int
+    colleague: int
+    offline: int
+
+
+@pytest.fixture
+def caseload(app: Flask, world: World) -> Caseload:
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.responsible_clinician_id = world.clinician.id
+        colleagues_patient = db.session.get(Patient, world.other_patient.patient_id)
+        colleagues_patient.responsible_clinician_id = world.colleague.id
+        db.session.commit()
+    own = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, own, world.patient, [20, 18, 16], pain=(5, 4))
+    add_entries(app, own, world.patient, range(1, 11), pain=(3, 2))
+    report_red_flag(app, world.patient, own)  # today, pain 3 and 2, with sharp pain
+    other = start_plan(app, world.other_patient.patient_id, world.colleague.id)
+    add_entries(app, other, world.other_patient, range(2, 6), pain=(2, 1))
+    refresh(app, world.clinic_a)
+    return Caseload(
+        world.patient.patient_id, own, world.other_patient.patient_id, world.offline_patient_id
+    )
+
+
+@dataclass(frozen=True)
+class Patientish:
+    name: str
+    identifier: str
+
+
+def people(app: Flask, *patient_ids: int) -> list[Patientish]:
+    with app.app_context():
+        return [
+            Patientish(p.full_name, p.clinic_identifier)
+            for p in (db.session.get(Patient, i) for i in patient_ids)
+        ]
+
+
+def today():
+    return clinic_today(ZONE)
+
+
+def post(client, patient_ids, meeting_on=None, **extra):
+    data = {"patient_ids": [str(i) for i in patient_ids], **extra}
+    data["meeting_on"] = (meeting_on or today()).isoformat()
+    return client.post(URL, data=data)
+
+
+def text_of(reader: PdfReader, page: int) -> str:
+    return " ".join(reader.pages[page].extract_text().split())
+
+
+def test_pack_has_a_contents_page_and_a_page_per_patient(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """The download is a private PDF attachment with a neutral name; its contents page
+    lists every patient with the page their summary is on, and each page carries the
+    patient's name and identifier. The PDF is tagged and titled."""
+    act_as(client, world.clinician.id)
+    meeting = today() + timedelta(days=3)
+    response = post(client, [caseload.own, caseload.colleague, caseload.offline], meeting)
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f"attachment; filename=mdt-pack-{meeting.isoformat()}.pdf"
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    assert len(reader.pages) == 1 + 3
+    assert reader.metadata.title == f"MDT pack, meeting on {meeting.day} {meeting:%b %Y}"
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+
+    contents = reader.pages[0].extract_text()
+    assert "Contents" in contents
+    for person in people(app, caseload.own, caseload.colleague, caseload.offline):
+        line = re.search(
+            rf"^{re.escape(person.name)} \({re.escape(person.identifier)}\).*?(\d+)\s*$",
+            contents,
+            re.MULTILINE,
+        )
+        assert line, f"{person.name} is not listed with a page number"
+        page = int(line.group(1))
+        text = text_of(reader, page - 1)
+        assert person.name in text and person.identifier in text
+    # Most urgent first: the red flag puts the clinician's own patient on page 2.
+    assert people(app, caseload.own)[0].name in text_of(reader, 1)
+
+
+def test_figures_match_the_rules_and_the_wording_is_neutral(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """Sessions completed of prescribed over the 28 days are the adherence rule's figures
+    for the same data; mean pain compares the first two weeks (5.0) with the last two
+    (3.0); the open red flag and the suggestion with its reasons are shown."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, caseload.own_protocol)
+        clinic = db.session.get(Clinic, world.clinic_a)
+        first, last = today() - timedelta(days=27), today()
+        entries = db.session.scalars(
+            select(DiaryEntry).where(DiaryEntry.protocol_id == protocol.id)
+        ).all()
+        expected = adherence_between(
+            schedule_of(protocol),
+            [ScoredSession.of(e) for e in entries],
+            first,
+            last,
+            clinic.completion_pct,
+        )
+    act_as(client, world.clinician.id)
+    reader = PdfReader(io.BytesIO(post(client, [caseload.own]).get_data()))
+    assert len(reader.pages) == 2
+    text = text_of(reader, 1)
+    assert (
+        f"Sessions: {expected.completed} completed of {expected.prescribed:g} prescribed "
+        f"({expected.percent:.0f}%)."
+    ) in text
+    assert "5.0/10 in the first two weeks, 3.0/10 in the last two" in text
+    assert "Red flag: Sharp pain" in text and "not yet reviewed" in text
+    assert "Suggested next step: Review" in text
+    assert "Not met: " in text
+    assert "stage 1 of" in text and "Size 1 (13 mm)" in text
+    everything = " ".join(text_of(reader, i) for i in range(len(reader.pages))).lower()
+    assert "complian" not in everything
+
+
+def test_patients_without_a_program_or_a_diary_get_a_plain_page(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """No program: said so, with no figures, no suggestion and no chart."""
+    act_as(client, world.clinician.id)
+    reader = PdfReader(io.BytesIO(post(client, [caseload.offline]).get_data()))
+    text = text_of(reader, 1)
+    assert "Stage: no program running." in text
+    assert "Suggested next step None: no program is running." in text
+    assert "No sessions with pain scores in the last four weeks." in text
+
+
+def test_form_ticks_my_running_programs_and_lists_most_urgent_first(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """By default the list is my active patients, and those with a program are ticked;
+    the whole clinic can be listed, a colleague's patients unticked."""
+    act_as(client, world.clinician.id)
+    html = client.get(URL).get_data(as_text=True)
+    assert re.search(rf'id="patient-{caseload.own}"[^>]*checked', html)
+    assert f'id="patient-{caseload.colleague}"' not in html
+
+    html = client.get(URL + "?who=all").get_data(as_text=True)
+    assert re.search(rf'id="patient-{caseload.own}"[^>]*checked', html)
+    assert re.search(rf'id="patient-{caseload.colleague}"[^>]*>', html)
+    assert not re.search(rf'id="patient-{caseload.colleague}"[^>]*checked', html)
+    assert not re.search(rf'id="patient-{caseload.offline}"[^>]*checked', html)
+    # Most urgent first: the red-flagged patient before the others.
+    assert html.index(f'id="patient-{caseload.own}"') < html.index(
+        f'id="patient-{caseload.colleague}"'
+    )
+    world_b = people(app, world.other_clinic_patient.patient_id)[0]
+    assert world_b.name not in html
+
+
+@pytest.mark.parametrize(
+    ("ids", "meeting_days", "message"),
+    [
+        ("none", 0, "Tick at least one patient."),
+        ("junk", 0, "Tick patients from the list only."),
+        ("too_many", 0, "Tick at most 40 patients for one pack (you ticked 41)."),
+        ("own", 200, "Choose a meeting date from"),
+        ("own", -30, "Choose a meeting date from"),
+    ],
+)
+def test_invalid_requests_are_refused_with_a_reason(
+    app: Flask, client, world: World, caseload: Caseload, ids, meeting_days, message
+) -> None:
+    """Nothing is made without a patient, with junk for an id, with more than 40 patients
+    or for a meeting date far from today; the form says why."""
+    chosen = {
+        "none": [],
+        "junk": ["abc"],
+        "too_many": list(range(1, 42)),
+        "own": [caseload.own],
+    }[ids]
+    act_as(client, world.clinician.id)
+    response = post(client, chosen, today() + timedelta(days=meeting_days))
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert message in response.get_data(as_text=True)
+
+
+def test_another_clinics_patient_is_refused_and_nothing_is_rendered(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """An id of another clinic's patient (or of no one) among the ticked ones: the whole
+    request is refused, and nothing about that patient appears."""
+    act_as(client, world.clinician.id)
+    other = people(app, world.other_clinic_patient.patient_id)[0]
+    for stranger in (world.other_clinic_patient.patient_id, 999_999):
+        response = post(client, [caseload.own, stranger])
+        assert response.status_code == 400
+        assert response.mimetype == "text/html"
+        html = response.get_data(as_text=True)
+        assert "1 of the chosen patients is not a patient of this clinic" in html
+        assert other.name not in html and other.identifier not in html
+
+
+@pytest.mark.parametrize("who", ["anonymous", "patient", "admin", "other_clinic_admin"])
+def test_only_clinicians_may_make_a_pack(
+    app: Flask, client, world: World, caseload: Caseload, who: str
+) -> None:
+    """Signed-out visitors are sent to sign in; patients and admins are refused."""
+    person = {
+        "anonymous": None,
+        "patient": world.patient,
+        "admin": world.admin,
+        "other_clinic_admin": world.other_admin,
+    }[who]
+    if person is not None:
+        act_as(client, person.id)
+    for response in (client.get(URL), post(client, [caseload.own])):
+        if person is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == 403
+        assert response.mimetype != "application/pdf"
+
+
+def test_query_count_does_not_grow_with_the_patients(
+    app: Flask, client, world: World, caseload: Caseload
+) -> None:
+    """Making a pack for three patients sends as many queries as for one."""
+    act_as(client, world.clinician.id)
+    with app.app_context():
+        engine = db.engine
+
+    token = client.fetch_csrf_token()  # outside the count: it visits another page
+
+    def queries(ids: list[int]) -> int:
+        with count_queries(engine) as statements:
+            assert post(client, ids, csrf_token=token).status_code == 200
+        return len(statements)
+
+    one = queries([caseload.own])
+    three = queries([caseload.own, caseload.colleague, caseload.offline])
+    assert one == three
