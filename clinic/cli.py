@@ -245,7 +245,10 @@ def _check_period(first: date, last: date, program_start: date, today: date) -> 
 def _write_private(path: Path, content: bytes) -> None:
     """Write `content` readable by its owner only (it is a health record)."""
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Not through a symbolic link; and owner-only even when the file existed already
+        # (the mode given to open applies only to a file it creates).
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        os.fchmod(descriptor, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(content)
     except OSError as exc:

@@ -175,12 +175,14 @@ def weekly_adherence(
     completion_pct: int = DEFAULT_COMPLETION_PCT,
 ) -> list[Adherence]:
     """Adherence per calendar week (Monday to Sunday), oldest first, for every week from
-    the one holding `first` to the one holding `last`. The last week stops at `last` (a
-    week in progress counts only the days so far)."""
+    the one holding `first` to the one holding `last`. The first week starts at `first`
+    and the last stops at `last`: days outside the window count nothing (a report's period
+    may start mid-week, and its sessions before `first` were never read)."""
     weeks: list[Adherence] = []
     monday = week_start(first)
     while monday <= last:
         sunday = min(monday + timedelta(days=6), last)
-        weeks.append(adherence_between(schedule, sessions, monday, sunday, completion_pct))
+        start = max(monday, first)
+        weeks.append(adherence_between(schedule, sessions, start, sunday, completion_pct))
         monday += timedelta(days=7)
     return weeks

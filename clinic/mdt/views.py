@@ -103,6 +103,10 @@ def _filters() -> Filters:
     status_arg = args.get("status", "")
     return Filters(
         mine_only=args.get("who", "mine") != "all",
-        status=None if status_arg == ANY else enum_or_none(PatientStatus, status_arg or "active"),
+        status=(
+            None
+            if status_arg == ANY
+            else enum_or_none(PatientStatus, status_arg) or PatientStatus.ACTIVE
+        ),
         search=args.get("q", "").strip()[:120],
     )

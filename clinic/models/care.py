@@ -193,3 +193,14 @@ class Report(db.Model):
     author: so.Mapped[User | None] = so.relationship()
 
     __table_args__ = (_patient_clinic_fk("reports"),)
+
+
+@sa.event.listens_for(Report, "before_update")
+@sa.event.listens_for(Report, "before_delete")
+def _reports_are_kept_as_sent(_mapper: object, _connection: object, report: Report) -> None:
+    # A report is the record of what was sent: correcting it means a new report.
+    raise ReportIsFinal(f"report {report.id} is kept as it was sent and cannot change")
+
+
+class ReportIsFinal(RuntimeError):
+    """Something tried to change or delete a stored report."""

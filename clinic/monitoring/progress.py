@@ -85,9 +85,9 @@ def build_progress(
     rows = [
         WeekRow(
             adherence=week,
-            sessions=len(by_week[week.first]),
-            mean_during=_mean([s.pain_during for s in by_week[week.first]]),
-            mean_after=_mean([s.pain_after for s in by_week[week.first]]),
+            sessions=len(by_week[week.week_start]),
+            mean_during=_mean([s.pain_during for s in by_week[week.week_start]]),
+            mean_after=_mean([s.pain_after for s in by_week[week.week_start]]),
         )
         for week in weeks
     ]
@@ -103,7 +103,9 @@ def build_progress(
         last_28=recent_adherence(schedule, sessions, today, 28, completion_pct),
         milestones=_milestones(protocol, stages, today),
         adherence_svg=(
-            adherence_chart([WeekBar(w.first, w.percent) for w in weeks], compact=compact_charts)
+            adherence_chart(
+                [WeekBar(w.week_start, w.percent) for w in weeks], compact=compact_charts
+            )
             if has_prescription
             else None
         ),

@@ -40,8 +40,8 @@ from clinic.protocols.queries import patient_protocols
 from clinic.reporting.pdf import render_pdf
 
 DEFAULT_WEEKS = 12
-# The weeks at each end of the period whose mean pain is compared.
-END_WEEKS = 2
+# The days at each end of the period whose mean pain is compared (two weeks).
+END_DAYS = 14
 KIND = "progress"
 PAIN_CHART = "pain-chart.svg"
 ADHERENCE_CHART = "adherence-chart.svg"
@@ -72,12 +72,18 @@ class ProgressReport:
     adherence: Adherence
     pain_start: float | None  # mean pain during, first two weeks of the period
     pain_end: float | None  # the same, last two weeks
+    pain_overall: float | None  # the whole period (what a period under four weeks shows)
     red_flags: list[RedFlag]
     skips: list[tuple[SkipReason, int]]
     progress: Progress
     events: list[ProtocolEvent]  # the stage history: in force at the start, then changes
     assessment: str
     plan: str
+
+    @property
+    def short_period(self) -> bool:
+        """Under four weeks: the first and last two weeks would overlap."""
+        return (self.period_to - self.period_from).days + 1 < 2 * END_DAYS
 
     @property
     def title(self) -> str:
@@ -129,8 +135,9 @@ def build_progress_report(
         stage=stage,
         stage_count=sum(1 for v, _ in stages if state and v == state.version),
         adherence=adherence_between(schedule, sessions, period_from, period_to, completion),
-        pain_start=_mean_pain(sessions, period_from, period_from + timedelta(weeks=END_WEEKS)),
-        pain_end=_mean_pain(sessions, period_to - timedelta(weeks=END_WEEKS), period_to),
+        pain_start=_mean_pain(sessions, period_from, period_from + timedelta(days=END_DAYS - 1)),
+        pain_end=_mean_pain(sessions, period_to - timedelta(days=END_DAYS - 1), period_to),
+        pain_overall=_mean_pain(sessions, period_from, period_to),
         red_flags=_red_flags(patient, period_from, period_to),
         skips=_skips(entries),
         progress=build_progress(

@@ -23,9 +23,11 @@ from clinic.domain.diary import SkipReason
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import DiaryEntry, Patient, Protocol, Report, User
+from clinic.models.care import ReportIsFinal
 from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
 from clinic.reporting.forms import TEXT_MAX_LENGTH
+from clinic.reporting.progress import build_progress_report, create_progress_report
 from tests.conftest import World, act_as
 from tests.support.diaries import ZONE, add_entries, start_plan
 from tests.support.forms import form_values
@@ -480,3 +482,44 @@ def test_the_list_costs_the_same_queries_for_one_or_many(app: Flask, client, wor
         assert db.session.scalar(select(func.count()).select_from(Report)) == 6
     report_reads = [s for s in statements if "FROM reports" in s]
     assert report_reads and all("reports.pdf" not in s for s in report_reads)
+
+
+def test_a_stored_report_cannot_be_changed_or_deleted(app: Flask, world: World) -> None:
+    """The record is what was sent: the model refuses updates and deletes."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    with app.app_context(), app.test_request_context():
+        report = create_progress_report(
+            db.session.get(Patient, world.patient.patient_id),
+            today() - timedelta(days=7),
+            today(),
+            author=db.session.get(User, world.clinician.id),
+            assessment="As sent.",
+            plan="",
+        )
+        db.session.commit()
+        report.assessment = "Changed afterwards."
+        with pytest.raises(ReportIsFinal):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.get(Report, report.id))
+        with pytest.raises(ReportIsFinal):
+            db.session.flush()
+        db.session.rollback()
+        assert db.session.get(Report, report.id).assessment == "As sent."
+
+
+def test_a_period_starting_mid_week_counts_only_its_own_days(app: Flask, world: World) -> None:
+    """The first week's row covers the period's days of that week: a session every day
+    from a Saturday start reads 2 of 2, not 2 of 7."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, protocol_id, world.patient, range(30))
+    saturday = today() - timedelta(days=(today().weekday() - 5) % 7 + 7)
+    with app.app_context(), app.test_request_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        protocol = patient_protocols(patient.id, patient.clinic_id)[0]
+        report = build_progress_report(patient, protocol, saturday, today(), author=None)
+        first = report.progress.weeks[0].adherence
+        assert (first.completed, first.prescribed) == (2, 2)
+        assert (
+            sum(w.adherence.completed for w in report.progress.weeks) == report.adherence.completed
+        )

@@ -123,17 +123,23 @@ def test_week_percent_is_capped_at_100() -> None:
     assert week.percent == 100
 
 
-def test_weekly_adherence_uses_monday_weeks_and_stops_at_the_last_day() -> None:
-    """From a Thursday to the Wednesday after next: three Monday-start weeks, the last
-    one counting Monday to Wednesday only."""
+def test_weekly_adherence_uses_monday_weeks_within_the_window() -> None:
+    """From a Thursday to the Wednesday after next: three Monday-start weeks, the first
+    counting Thursday to Sunday (the window's days) and the last Monday to Wednesday; a
+    session before the window counts nowhere, as it would never have been read."""
     plan = schedule(start(MONDAY - timedelta(days=14)))
     first, last = MONDAY + timedelta(days=3), MONDAY + timedelta(days=16)
-    sessions = [done(MONDAY), done(MONDAY + timedelta(days=14))]
+    sessions = [done(MONDAY), done(MONDAY + timedelta(days=4)), done(MONDAY + timedelta(days=14))]
     weeks = weekly_adherence(plan, sessions, first, last)
-    assert [w.first for w in weeks] == [MONDAY, MONDAY + timedelta(days=7), MONDAY + timedelta(14)]
-    assert all(w.first.weekday() == 0 for w in weeks)
-    assert [w.prescribed for w in weeks] == [7, 7, 3]
+    assert [w.week_start for w in weeks] == [
+        MONDAY,
+        MONDAY + timedelta(days=7),
+        MONDAY + timedelta(14),
+    ]
+    assert [w.first for w in weeks] == [first, MONDAY + timedelta(days=7), MONDAY + timedelta(14)]
+    assert [w.prescribed for w in weeks] == [4, 7, 3]
     assert [w.completed for w in weeks] == [1, 0, 1]
+    assert weeks[0].percent == 25
     assert weeks[2].percent == pytest.approx(100 / 3)
 
 

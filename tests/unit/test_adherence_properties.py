@@ -204,27 +204,27 @@ def test_extra_sessions_never_push_a_week_over_100(schedule, sessions, window, e
 
 @given(schedules(), entries(), WINDOWS)
 def test_weeks_are_consecutive_mondays_covering_the_window(schedule, sessions, window) -> None:
-    """Property: weeks start on consecutive Mondays, from the week of `first` to the week
-    of `last`; each ends on its Sunday except the last, which ends on `last`."""
+    """Property: weeks are the calendar weeks from the week of `first` to the week of
+    `last`, on consecutive Mondays; each covers its days inside the window: the first
+    starts on `first`, the last ends on `last`, the others run Monday to Sunday."""
     first, last = window
     weeks = weekly_adherence(schedule, sessions, first, last)
-    assert weeks[0].first == week_start(first)
+    assert weeks[0].first == first and weeks[0].week_start == week_start(first)
     assert weeks[-1].last == last
     for week in weeks:
-        assert week.first.weekday() == 0
-        assert week.week_start == week.first
+        assert week.week_start.weekday() == 0
+        assert week.first == max(week.week_start, first)
     for earlier, later in pairwise(weeks):
-        assert later.first == earlier.first + timedelta(days=7)
-        assert earlier.last == earlier.first + timedelta(days=6)
+        assert later.week_start == earlier.week_start + timedelta(days=7)
+        assert earlier.last == earlier.week_start + timedelta(days=6)
 
 
 @given(schedules(), entries(), WINDOWS)
 def test_weeks_add_up_to_the_whole(schedule, sessions, window) -> None:
-    """Property: prescribed and completed over the weeks sum to those of the whole span
-    (from the Monday of the first week to the last day)."""
+    """Property: prescribed and completed over the weeks sum to those of the window."""
     first, last = window
     weeks = weekly_adherence(schedule, sessions, first, last)
-    whole = adherence_between(schedule, sessions, week_start(first), last)
+    whole = adherence_between(schedule, sessions, first, last)
     assert sum(w.completed for w in weeks) == whole.completed
     assert sum(w.prescribed for w in weeks) == pytest.approx(whole.prescribed)
 
