@@ -12,6 +12,7 @@ from enum import Enum
 from sqlalchemy.exc import IntegrityError
 
 from clinic.catalogue.queries import size_in_use
+from clinic.core.refusals import Refusal
 from clinic.domain.protocols import IntendedUse
 from clinic.extensions import db
 from clinic.models import Clinic, DilatorSet, DilatorSize
@@ -48,12 +49,8 @@ class SizeDetails:
     insertable_length_mm: int | None
 
 
-class CatalogueError(ValueError):
+class CatalogueError(Refusal):
     """A change the catalogue refuses; `field` names the form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def label_taken_message(label: str) -> str:

@@ -11,6 +11,7 @@ from clinic.catalogue import services
 from clinic.catalogue.forms import DilatorSetForm, DilatorSizeForm
 from clinic.catalogue.queries import get_set_or_404, get_size_or_404, size_in_use, sizes_in_use
 from clinic.catalogue.services import CatalogueError, Removal
+from clinic.core.forms import show_refusal
 from clinic.extensions import db
 from clinic.models import Role
 from clinic.protocols.plans import clinic_dilator_sets
@@ -72,7 +73,7 @@ def new_size(set_id: int) -> Response | str:
         try:
             size = services.add_size(dilator_set, form.details())
         except CatalogueError as exc:
-            form[exc.field or "label"].errors.append(str(exc))
+            show_refusal(form, exc, "label")
         else:
             db.session.commit()
             flash(f"{size.label} was added to {dilator_set.name}.", "success")
@@ -92,7 +93,7 @@ def edit_size(size_id: int) -> Response | str:
         try:
             services.update_size(size, form.details())
         except CatalogueError as exc:
-            form[exc.field or "label"].errors.append(str(exc))
+            show_refusal(form, exc, "label")
         else:
             db.session.commit()
             flash(f"{size.label} was updated.", "success")

@@ -157,3 +157,13 @@ def email_field(label: str = "Email") -> EmailField:
 def is_plausible_birth_date(value: date, today: date) -> bool:
     """A date of birth in the past and not before 1900."""
     return date(1900, 1, 1) <= value <= today
+
+
+def show_refusal(form: FlaskForm, refusal: Exception, default_field: str | None = None) -> None:
+    """Show a service's refusal next to the field it names (or `default_field`), else at
+    the top of the form. (Before validation a field's errors are a tuple: rebuild it.)"""
+    name = getattr(refusal, "field", None) or default_field
+    if name and name in form:
+        form[name].errors = [*form[name].errors, str(refusal)]
+    else:
+        form.form_errors.append(str(refusal))

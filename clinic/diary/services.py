@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from clinic.core.refusals import Refusal
 from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
     MAX_BACKDATE_DAYS,
@@ -30,12 +31,8 @@ from clinic.monitoring.services import refresh_patient
 from clinic.protocols.queries import timeline, version
 
 
-class DiaryError(ValueError):
+class DiaryError(Refusal):
     """The entry cannot be saved as given; the message says why, next to `field`."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

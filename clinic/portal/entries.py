@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from clinic.core.forms import show_refusal
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
 from clinic.diary.services import (
     DiaryError,
@@ -104,7 +105,7 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
         db.session.commit()
     except DiaryError as exc:
         db.session.rollback()
-        form[exc.field or "when"].errors = [*form[exc.field or "when"].errors, str(exc)]
+        show_refusal(form, exc, "when")
         return None
     except IntegrityError:  # the same form, sent twice at the same moment
         db.session.rollback()
@@ -243,8 +244,7 @@ def edit_entry(entry_id: int) -> Response | str:
             db.session.commit()
         except DiaryError as exc:
             db.session.rollback()
-            target = form[exc.field] if exc.field else form.when
-            target.errors = [*target.errors, str(exc)]
+            show_refusal(form, exc, "when")
         else:
             flash("Your entry was corrected.", "success")
             return redirect(url_for("portal.entry", entry_id=saved.id))

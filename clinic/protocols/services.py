@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from clinic.core.refusals import Refusal
 from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import (
@@ -45,12 +46,8 @@ MAX_DAYS_BACK = 365
 StageValues = dict[str, object]
 
 
-class ProtocolChangeError(ValueError):
+class ProtocolChangeError(Refusal):
     """The change cannot be made; the message says why in plain words."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class ConcurrentChangeError(ProtocolChangeError):

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
+from clinic.core.forms import show_refusal
 from clinic.domain.protocols import STAGE_DECISIONS, EventKind, Route, in_force_on
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
@@ -378,8 +379,7 @@ def _save(form: PlanForm | ProtocolEventForm, change: Callable[[], object]) -> b
         db.session.commit()
     except ProtocolChangeError as exc:
         db.session.rollback()
-        target = form[exc.field].errors if exc.field and exc.field in form else form.form_errors
-        target.append(str(exc))
+        show_refusal(form, exc)
         return False
     except StaleDataError:
         db.session.rollback()

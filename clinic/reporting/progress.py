@@ -18,6 +18,7 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from clinic.core.refusals import Refusal
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.diary import SkipReason
 from clinic.domain.protocols import InForce, in_force_on
@@ -47,12 +48,8 @@ PAIN_CHART = "pain-chart.svg"
 ADHERENCE_CHART = "adherence-chart.svg"
 
 
-class ReportError(ValueError):
+class ReportError(Refusal):
     """The report cannot be made as asked (said in plain words, for the form)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

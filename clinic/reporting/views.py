@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
+from clinic.core.forms import show_refusal
 from clinic.core.templating import short_date
 from clinic.extensions import db
 from clinic.models import Patient, Protocol, Role
@@ -73,8 +74,7 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
             )
         except ReportError as exc:
             db.session.rollback()
-            target = form[exc.field].errors if exc.field in form else form.form_errors
-            target.append(str(exc))
+            show_refusal(form, exc)
         else:
             db.session.commit()
             flash(
