@@ -11,6 +11,7 @@ from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
+from clinic.models.measures import ClinicInstrument, MeasureAssignment, MeasureResponse
 from clinic.models.patients import Patient, PatientStatus
 from clinic.models.protocols import (
     Protocol,
@@ -20,11 +21,14 @@ from clinic.models.protocols import (
     ProtocolVersion,
     TemplateStage,
 )
+from clinic.models.security import AuditEvent, PatientErasure, RecoveryCode, UserSession
 from clinic.models.users import Role, User
 
 __all__ = [
+    "AuditEvent",
     "CareFlag",
     "Clinic",
+    "ClinicInstrument",
     "ClinicalNote",
     "ClinicalNoteRevision",
     "DiaryEntry",
@@ -32,7 +36,10 @@ __all__ = [
     "DilatorSize",
     "EntryRevision",
     "Invitation",
+    "MeasureAssignment",
+    "MeasureResponse",
     "Patient",
+    "PatientErasure",
     "PatientStatus",
     "PatientSummary",
     "Protocol",
@@ -40,9 +47,11 @@ __all__ = [
     "ProtocolStage",
     "ProtocolTemplate",
     "ProtocolVersion",
+    "RecoveryCode",
     "RedFlag",
     "Report",
     "Role",
     "TemplateStage",
     "User",
+    "UserSession",
 ]

@@ -39,6 +39,11 @@ class Clinic(db.Model):
     data_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Paper for printed documents: "a4" or "letter".
     paper_size: so.Mapped[str] = so.mapped_column(sa.String(10), default="a4", server_default="a4")
+    # Security settings: two-factor mandatory for admins and clinicians; idle minutes
+    # before a session ends, for staff and for patients.
+    staff_mfa_required: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    staff_idle_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
+    patient_idle_minutes: so.Mapped[int] = so.mapped_column(default=30, server_default="30")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -49,6 +54,8 @@ class Clinic(db.Model):
         sa.CheckConstraint("completion_pct BETWEEN 50 AND 100", name="completion_pct_range"),
         sa.CheckConstraint("paper_size IN ('a4', 'letter')", name="paper_size_known"),
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
+        sa.CheckConstraint("staff_idle_minutes BETWEEN 5 AND 60", name="staff_idle_range"),
+        sa.CheckConstraint("patient_idle_minutes BETWEEN 5 AND 120", name="patient_idle_range"),
     )
 
     def __repr__(self) -> str:

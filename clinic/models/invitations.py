@@ -31,6 +31,11 @@ class Invitation(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # "invitation" (claim the account) or "reset" (choose a new password): same single-use,
+    # expiring, hashed token.
+    purpose: so.Mapped[str] = so.mapped_column(
+        sa.String(20), default="invitation", server_default="invitation"
+    )
     # Set when a newer invitation for the same person replaces this one.
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 

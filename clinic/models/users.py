@@ -48,6 +48,15 @@ class User(UserMixin, db.Model):
     # Part of the Flask-Login id kept in the session cookie: rotating it ends every session.
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # Two-factor (TOTP): the shared secret (base32) once enrolment is confirmed, and the
+    # last time step accepted, so a code cannot be used twice.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    totp_enabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    # Per-account back-off after failed sign-ins: short, growing waits, never a lock-out.
+    failed_sign_ins: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    sign_in_blocked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
     # Joined: every signed-in request needs the clinic (its time zone, its settings).
