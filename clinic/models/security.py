@@ -70,8 +70,6 @@ class UserSession(db.Model):
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    # When the second factor (or a fresh password) was last given: re-authentication gate.
-    reauthenticated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     end_reason: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
