@@ -1,0 +1,59 @@
+"""Which instruments a clinic can use: those shipped with the product (clinic/data/
+instruments/) and those the clinic imported (`ClinicInstrument` rows, same format).
+
+A clinic's import of a key wins over a shipped file with that key: that is how a clinic
+holding a licence adds the wording to a scoring-only instrument such as FSFI. Answers are
+always scored with the exact version they were given on (`version_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from clinic.domain.questionnaires import Instrument, parse_instrument, shipped_instruments
+from clinic.extensions import db
+from clinic.models import ClinicInstrument
+
+
+@lru_cache(maxsize=256)
+def _parsed(definition: str) -> Instrument:
+    # Imported definitions never change (a new version is a new row): parse each once.
+    return parse_instrument(definition)
+
+
+def _imported(clinic_id: int, *, include_retired: bool) -> list[ClinicInstrument]:
+    query = select(ClinicInstrument).where(ClinicInstrument.clinic_id == clinic_id)
+    if not include_retired:
+        query = query.where(ClinicInstrument.retired_at.is_(None))
+    return list(db.session.scalars(query.order_by(ClinicInstrument.id)))
+
+
+def available(clinic_id: int) -> Mapping[str, Instrument]:
+    """Instruments the clinic can assign now, by key: shipped ones, replaced by the clinic's
+    latest import of the same key. Includes scoring-only ones (check `administrable`
+    before asking a patient)."""
+    found: dict[str, Instrument] = dict(shipped_instruments())
+    for row in _imported(clinic_id, include_retired=False):  # oldest first: latest wins
+        found[row.key] = _parsed(row.definition)
+    return dict(sorted(found.items(), key=lambda pair: pair[1].title.lower()))
+
+
+def current(clinic_id: int, key: str) -> Instrument | None:
+    """The version of `key` a patient answering today is asked (None if the clinic has
+    no such instrument)."""
+    return available(clinic_id).get(key)
+
+
+def version_of(clinic_id: int, key: str, version: str) -> Instrument | None:
+    """Exactly version `version` of `key` as the clinic had it (retired imports too), to
+    show or re-read an answer given on that version."""
+    for row in reversed(_imported(clinic_id, include_retired=True)):
+        if row.key == key and row.version == version:
+            return _parsed(row.definition)
+    shipped = shipped_instruments().get(key)
+    if shipped is not None and shipped.version == version:
+        return shipped
+    return None
