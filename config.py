@@ -14,6 +14,20 @@ Environment variables:
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
 - `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
   people are built on; without it they use the address of the request.
+- `CLINIC_SESSION_HOURS`: a signed-in session ends this many hours after sign-in, however
+  active (default 12). Idle time-outs are clinic settings (15 minutes for staff, 30 for
+  patients by default).
+- `CLINIC_RATELIMIT_STORAGE_URL`: where rate-limit counts are kept, e.g.
+  `redis://127.0.0.1:6379/0`, so that every worker and server shares them. Default
+  `memory://`: each process counts on its own.
+- `CLINIC_PROXY_COUNT`: how many reverse proxies (which set X-Forwarded-For) stand in front
+  of the app (default 0). Rate limits count per client address, so behind a proxy set this,
+  or every visitor looks like the proxy.
+- `CLINIC_SMTP_HOST`, `CLINIC_SMTP_PORT` (587), `CLINIC_SMTP_USERNAME`,
+  `CLINIC_SMTP_PASSWORD`, `CLINIC_SMTP_SECURITY` (`starttls`, `ssl` or `none`): the mail
+  server for password-reset links. Without a host, messages are written as .eml files to
+  the instance folder's `outbox/` (development).
+- `CLINIC_MAIL_FROM`: the sender address of those messages.
 """
 
 from __future__ import annotations
@@ -68,20 +82,30 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
     production = env == "production"
+    session_lifetime = timedelta(hours=int(os.environ.get("CLINIC_SESSION_HOURS", "12")))
+    smtp_host = os.environ.get("CLINIC_SMTP_HOST", "").strip()
     return {
         "CLINIC_ENV": env,
         "SECRET_KEY": _secret_key(env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # hide_parameters: a database error must never write patient data into the logs.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
-        # Absolute session lifetime: a stolen cookie stops working within a working day.
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # How long a SQLite write waits for another to finish before the request gives up
+        # with a 503 ("nothing was changed, try again").
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        # Absolute session lifetime, checked on the server (clinic.auth.sessions): a stolen
+        # cookie stops working within a working day, however busy.
+        "SESSION_ABSOLUTE_LIFETIME": session_lifetime,
+        "PERMANENT_SESSION_LIFETIME": session_lifetime,
         "MAX_CONTENT_LENGTH": int(os.environ.get("CLINIC_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # Flask-Login's "remember me" cookie is never set (sign-in passes remember=False, and
+        # a session needs its server-side record); should one appear, it is locked down too.
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
@@ -96,4 +120,27 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         # Links sent to people (invitations) are built on this address when set, never on
         # whatever Host header a request arrived with.
         "CLINIC_BASE_URL": os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/"),
+        "PROXY_COUNT": int(os.environ.get("CLINIC_PROXY_COUNT", "0")),
+        # Rate limits per client address (Flask-Limiter; see clinic.auth.limits). If the
+        # shared storage is unreachable, each process keeps limiting on its own meanwhile.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": (
+            os.environ.get("CLINIC_RATELIMIT_STORAGE_URL", "").strip() or "memory://"
+        ),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "clinic",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SIGN_IN": "20 per minute;200 per hour",
+        "RATELIMIT_RESET_REQUEST": "5 per minute;30 per hour",
+        "RATELIMIT_LINKS": "10 per minute;60 per hour",
+        # Email (clinic.core.mail): SMTP when a host is set, else .eml files; tests keep
+        # messages in memory whatever the environment says.
+        "MAIL_OUTBOX": "memory" if env == "testing" else ("smtp" if smtp_host else "files"),
+        "MAIL_SMTP_HOST": smtp_host,
+        "MAIL_SMTP_PORT": int(os.environ.get("CLINIC_SMTP_PORT", "587")),
+        "MAIL_SMTP_USERNAME": os.environ.get("CLINIC_SMTP_USERNAME", ""),
+        "MAIL_SMTP_PASSWORD": os.environ.get("CLINIC_SMTP_PASSWORD", ""),
+        "MAIL_SMTP_SECURITY": os.environ.get("CLINIC_SMTP_SECURITY", "starttls").strip().lower(),
+        "MAIL_FROM": os.environ.get("CLINIC_MAIL_FROM", "").strip() or "no-reply@localhost",
     }

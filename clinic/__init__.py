@@ -7,35 +7,49 @@ them. Templates live in the top-level `templates/` folder, print templates in `r
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic import access
+from clinic.account.guards import enforce_mandatory_enrolment
+from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp
+from clinic.audit.privacy import keep_patient_data_out_of_logs
+from clinic.audit.views import bp as audit_bp
+from clinic.auth import limits, reset, sessions, timeout  # noqa: F401 (routes join auth_bp)
 from clinic.auth.views import bp as auth_bp
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
+from clinic.core import mail
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
-from clinic.core.requests import DatabaseIdConverter, refuse_nul_in_query
+from clinic.core.requests import (
+    DatabaseIdConverter,
+    refuse_files_and_json,
+    refuse_nul_in_query,
+)
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
+from clinic.measures.views import bp as measures_bp
+from clinic.measures.views import instruments_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
 from clinic.notes.views import bp as notes_bp
 from clinic.patients.views import bp as patients_bp
-from clinic.portal import entries, progress  # noqa: F401 (their routes join portal_bp)
+from clinic.portal import entries, measures, progress  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.reporting.views import bp as reporting_bp
+from clinic.rights.views import bp as rights_bp
 from clinic.timeline.views import bp as timeline_bp
 from config import load_config
 
@@ -62,28 +76,46 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    if app.config.get("PROXY_COUNT"):
+        # Behind reverse proxies, the client's address (rate limits, audit) is the one they
+        # forwarded, trusting exactly that many hops.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
     register_extensions(app)
+    keep_patient_data_out_of_logs()
     # Before any route is added: every <int:...> in a URL is a database id that fits.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.before_request(refuse_nul_in_query)
+    app.before_request(refuse_files_and_json)
     for blueprint in (
         auth_bp,
+        account_bp,
         health_bp,
         dashboard_bp,
         mdt_bp,
         admin_bp,
+        audit_bp,
         patients_bp,
         notes_bp,
+        measures_bp,
+        instruments_bp,
         protocols_bp,
         timeline_bp,
         reporting_bp,
+        rights_bp,
         catalogue_bp,
         library_bp,
         portal_bp,
     ):
         app.register_blueprint(blueprint)
+    # Before the access check: the session is checked (idle, lifetime, ended) on its own.
+    app.before_request(sessions.load_early)
     app.before_request(access.enforce_access_policy)
+    # After the access check: staff whose clinic requires two-factor set it up first.
+    app.before_request(enforce_mandatory_enrolment)
     app.after_request(set_security_headers)
+    app.after_request(sessions.add_idle_warning)
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -93,6 +125,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     db.init_app(app)
+    pragmas = _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    with app.app_context():
+        for engine in db.engines.values():
+            event.listen(engine, "connect", pragmas)
     migrate.init_app(
         app,
         db,
@@ -107,30 +143,39 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     # Flask-Login's "strong" protection compares a hash of IP and user agent; phones change
-    # networks all day, so rely on the rotating session token instead.
+    # networks all day, so rely on the server-side session record instead (auth.sessions).
     login_manager.session_protection = "basic"
+    limits.init_app(app)
+    mail.init_app(app)
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The account behind a session id "<id>:<token>"; None once the token has rotated
-    (password changed, deactivated) so old cookies stop working."""
-    raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdigit() or not token:
-        return None
-    user = db.session.get(User, int(raw_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    """The account behind this browser's server-side session, or None when the session is
+    unknown, ended, idle or too old, or the account deactivated (clinic.auth.sessions)."""
+    return sessions.load_user(user_id)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores foreign keys unless asked, and without WAL a reader blocks the writer.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    """A "connect" listener for the app's engine.
+
+    SQLite ignores foreign keys unless asked, and without WAL a reader blocks the writer.
+    A writer waits up to `busy_timeout_ms` for another one to finish; after that the request
+    answers 503 (see clinic.core.errors). Python's sqlite3 (legacy transaction control,
+    which we keep) opens the transaction just before a request's first INSERT, UPDATE or
+    DELETE: reads before it need no lock, and the first write waits for the write lock under
+    that timeout, so the "read, then fail to upgrade" SQLITE_BUSY of a deferred transaction
+    that began with a read cannot happen and no `BEGIN IMMEDIATE` is needed. Services that
+    read, then write what they read, take the row first (an UPDATE; see
+    clinic.monitoring.services.refresh_patients)."""
+
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.close()
+
+    return set_pragmas

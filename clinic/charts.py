@@ -7,9 +7,10 @@ colour, stroke and font is set as an SVG presentation attribute (which CSP does 
 and WeasyPrint understands). Each chart gets a <title> and a <desc> and is exposed as one
 image to assistive technology; the page gives the same figures as a table.
 
-Only numbers and dates reach the SVG text (clinic data such as dilator labels stays out),
-and the XML is serialised by ElementTree, which escapes what it writes: the result is safe
-to mark up as HTML.
+Only numbers, dates and an outcome measure's own title and band names reach the SVG text
+(clinic data such as dilator labels stays out), and the XML is serialised by ElementTree,
+which escapes what it writes: the result is safe to mark up as HTML, whatever a clinic's
+imported instrument calls its bands.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ PAIN_DURING = "#0072b2"
 PAIN_AFTER = "#d55e00"
 SIZE_STEP = "#3e4c59"
 ADHERENCE = "#0072b2"
+MEASURE = "#0072b2"
+# The x-axis label of an answer that has no score; the chart marks it like a size step.
+NOT_SCORED = "not scored"
 FONT_SIZE = 14
 # pygal lays labels out from these sizes; the SVG is then given the same sizes as attributes.
 LAYOUT = Style(
@@ -83,6 +87,23 @@ class WeekBar:
 
     week_start: date
     percent: float | None
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """One answer to an outcome measure, on the day it was asked for: its total, or None
+    when it has none (not valid, or too few answers), drawn as a gap."""
+
+    on: date
+    total: float | None
+
+
+@dataclass(frozen=True)
+class BandStart:
+    """Where a band of an outcome measure's scores starts, and its name ("Moderate")."""
+
+    minimum: float
+    label: str
 
 
 @dataclass(frozen=True)
@@ -191,6 +212,103 @@ def adherence_chart(
     )
 
 
+def measure_chart(
+    points: Sequence[ScorePoint],
+    *,
+    title: str,
+    minimum: float,
+    maximum: float,
+    bands: Sequence[BandStart] = (),
+    decimals: int = 0,
+    chart_id: str = "measure-chart",
+) -> Markup:
+    """An outcome measure's total at each answer against date, on the instrument's whole
+    range (`minimum` to `maximum`) so a change is seen at its true size. Each band starts
+    at a labelled guide line ("4 Moderate"); an answer without a score breaks the line and
+    is marked on the date axis as "not scored"."""
+    days = [p.on for p in points]
+    unscored = {p.on for p in points if p.total is None}
+    labels = sorted(set(_spread(days, 6)) | unscored)
+
+    def label(value: date) -> str:
+        return f"{_day(value)}: {NOT_SCORED}" if value in unscored else _day(value)
+
+    def number(value: float) -> str:
+        return f"{value:.{decimals}f}"
+
+    # Bands: a guide line where each starts, its name in the margin on the right.
+    levels = sorted({b.minimum for b in bands} | {minimum, maximum}) if bands else None
+    # Labelled explicitly, so each reads with the instrument's decimals ("26.6", "2.0").
+    y_labels = [
+        {"value": value, "label": number(value)} for value in (levels or _ticks(minimum, maximum))
+    ]
+    config = _common_config()
+    if bands:
+        # Room on the right for the longest band name (about 7 px a letter at 12 px).
+        config["margin_right"] = 16 + 7 * max(len(b.label) for b in bands)
+    chart = pygal.DateLine(
+        **config,
+        range=(minimum, maximum),
+        y_labels=y_labels,
+        show_legend=False,
+        # A gap where an answer has no score, rather than a line drawn across it.
+        allow_interruptions=True,
+        show_x_guides=True,
+        x_labels=labels,
+        x_value_formatter=label,
+        x_label_rotation=25,
+    )
+    chart.add(title, [(p.on, p.total) for p in points])
+    scored = [p for p in points if p.total is not None]
+    if scored:
+        first, last = scored[0], scored[-1]
+        description = (
+            f"{title}, from {number(minimum)} to {number(maximum)}: {len(scored)} scored "
+            f"answer{'s' if len(scored) != 1 else ''} from {_day(first.on)} {first.on.year} "
+            f"({number(first.total)}) to {_day(last.on)} {last.on.year} ({number(last.total)})."
+        )
+    else:
+        description = f"{title}: no answer could be scored yet."
+    if unscored:
+        description += " Not scored: " + ", ".join(f"{_day(d)} {d.year}" for d in sorted(unscored))
+        description += "."
+    if bands:
+        description += " Bands: " + ", ".join(f"{b.label} from {number(b.minimum)}" for b in bands)
+        description += "."
+    return _finish(
+        chart,
+        chart_id=chart_id,
+        title=title,
+        description=description,
+        looks=[_SeriesLook(MEASURE, None, hollow_dots=False)],
+        bands=[(number(b.minimum), b.label) for b in bands],
+        top=number(maximum),
+    )
+
+
+def _spread(days: Sequence[date], most: int) -> list[date]:
+    """At most `most` of `days` (sorted), evenly spread, the first and last always in:
+    enough date labels to read the axis without crowding it."""
+    ordered = sorted(set(days))
+    if len(ordered) <= most:
+        return ordered
+    step = (len(ordered) - 1) / (most - 1)
+    return [ordered[round(i * step)] for i in range(most)]
+
+
+def _ticks(minimum: float, maximum: float) -> list[float]:
+    """Round values from `minimum` to `maximum`, at most about ten of them."""
+    span = maximum - minimum
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50, 100) if span / s <= 10), max(span / 10, 1))
+    ticks = []
+    value = minimum
+    # The last round value gives way to the maximum when their labels would touch.
+    while value < maximum - step * 0.6:
+        ticks.append(value)
+        value += step
+    return [*ticks, maximum]
+
+
 def _common_config() -> dict[str, object]:
     """pygal options every chart shares: size, fonts for layout, no script."""
     # js=[] drops pygal's tooltip script; its inline config <script> is removed in _finish.
@@ -216,11 +334,16 @@ def _finish(
     title: str,
     description: str,
     looks: Sequence[_SeriesLook],
+    bands: Sequence[tuple[str, str]] = (),
+    top: str = "",
 ) -> Markup:
-    """pygal's SVG made CSP-safe and accessible, as markup ready to embed."""
+    """pygal's SVG made CSP-safe and accessible, as markup ready to embed. `bands` names
+    the band starting at each of these y labels, up to the label `top` (see _name_bands)."""
     root = chart.render_tree()
     _strip(root)
     _style(root, looks)
+    if bands:
+        _name_bands(root, bands, top)
     root.attrib.pop("class", None)
     root.set("id", chart_id)
     root.set("xmlns", SVG_NS)
@@ -268,7 +391,7 @@ def _style(root: ET.Element, looks: Sequence[_SeriesLook]) -> None:
     for group in root.iter("g"):
         classes = set(group.get("class", "").split())
         if {"axis", "x"} <= classes:
-            _mark_size_steps(group)
+            _mark_x_steps(group)
         elif "legend" in classes:
             _legend_sample(group, looks)
 
@@ -353,12 +476,48 @@ def _legend_sample(legend: ET.Element, looks: Sequence[_SeriesLook]) -> None:
     text.set("x", f"{float(text.get('x', 0)) + 18:g}")
 
 
-def _mark_size_steps(axis: ET.Element) -> None:
-    """Draw the x guides labelled with a size ("21 mm") as solid marker lines."""
+def _name_bands(root: ET.Element, bands: Sequence[tuple[str, str]], top: str) -> None:
+    """Write each band's name to the right of the plot, level with the middle of its
+    range; `bands` are (y label of its start, name), lowest first, and `top` is the y
+    label of the highest score."""
+    for axis in root.iter("g"):
+        if not {"axis", "y"} <= set(axis.get("class", "").split()):
+            continue
+        # Each guide is drawn as "M0 <y> h<width>", labelled with its value.
+        levels: dict[str, float] = {}
+        width = 0.0
+        for guides in axis:
+            text, path = guides.find("text"), guides.find("path")
+            if text is None or path is None or "h" not in path.get("d", ""):
+                continue
+            start, across = path.get("d", "").split("h")
+            levels[(text.text or "").strip()] = float(start.split()[1])
+            width = float(across)
+        ends = [start for start, _ in bands[1:]] + [top]
+        for (start, name), end in zip(bands, ends, strict=True):
+            if start not in levels or end not in levels:
+                continue
+            middle = (levels[start] + levels[end]) / 2
+            label = ET.SubElement(axis, "text", x=f"{width + 8:g}", y=f"{middle + 4:g}")
+            label.text = name
+            label.set("fill", AXIS)
+            label.set("stroke", "none")
+            label.set("font-size", str(FONT_SIZE - 2))
+            label.set("text-anchor", "start")
+            label.set("class", "band-name")
+
+
+def _mark_x_steps(axis: ET.Element) -> None:
+    """Draw the x guides labelled with a size ("21 mm") or an answer not scored as solid
+    marker lines."""
     for guides in axis:
         text = guides.find("text")
         path = guides.find("path")
-        if text is not None and path is not None and (text.text or "").endswith(" mm"):
+        if (
+            text is not None
+            and path is not None
+            and (text.text or "").endswith((" mm", f": {NOT_SCORED}"))
+        ):
             path.set("stroke", SIZE_STEP)
             path.set("stroke-width", "1.5")
             path.attrib.pop("stroke-dasharray", None)

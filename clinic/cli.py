@@ -1,5 +1,6 @@
 """Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations,
-`refresh-summaries` for the daily run, `report` for progress reports in batches."""
+`refresh-summaries` for the daily run, `report` for progress reports in batches, `backup`
+and `restore` for the SQLite database (logic in clinic/backup.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from clinic import backup as backups
 from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.templating import short_date
@@ -38,6 +40,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(refresh_summaries)
     app.cli.add_command(progress_report_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-admin")
@@ -256,3 +260,45 @@ def _write_private(path: Path, content: bytes) -> None:
             f"The report was kept with the record but could not be written to {path}: "
             f"{exc.strerror}."
         ) from exc
+
+
+BACKUP_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=BACKUP_FILE)
+@click.option("--force", is_flag=True, help="Replace FILE if it already exists.")
+def backup_command(file: Path, force: bool) -> None:
+    """Copy the SQLite database to FILE while the application keeps running (readable by
+    its owner only). On PostgreSQL, print the pg_dump command to use instead."""
+    url = db.engine.url
+    if not backups.is_sqlite(url):
+        click.echo(backups.postgresql_instructions(url, str(file), restoring=False))
+        raise click.exceptions.Exit(1)  # nothing was backed up: scripts must notice
+    try:
+        result = backups.backup(db.engine, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Backed up to {result.path.resolve()} ({result.size_bytes:,} bytes, schema "
+        f"revision {result.revision or 'none'})."
+    )
+    click.echo(f"SHA-256: {result.sha256}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=BACKUP_FILE)
+def restore_command(file: Path) -> None:
+    """Restore a backup made by `backup` into the application's database, which must be
+    empty (stop the application first). On PostgreSQL, print the pg_restore command."""
+    url = db.engine.url
+    if not backups.is_sqlite(url):
+        click.echo(backups.postgresql_instructions(url, str(file), restoring=True))
+        raise click.exceptions.Exit(1)
+    try:
+        revision = backups.restore(db.engine, file, backups.migration_heads())
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {file} (schema revision {revision}) into {url.database}.")

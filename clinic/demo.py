@@ -15,12 +15,17 @@ from sqlalchemy import select
 
 from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
+from clinic.core.refusals import Refusal
 from clinic.diary.services import SessionDetails, SkipDetails, record
 from clinic.domain.diary import Bleeding, SkipReason
 from clinic.domain.indications import Indication
+from clinic.domain.measure_schedule import Cadence
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
+from clinic.measures.answers import start_or_resume, submit
+from clinic.measures.schedule import program_dates
+from clinic.measures.services import assign
 from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
 from clinic.monitoring.services import refresh_later
 from clinic.protocols.prescriptions import prescription_on
@@ -319,6 +324,7 @@ def seed_demo() -> None:
     with refresh_later():
         _seed_protocol_histories()
         _seed_diaries()
+        seed_measures()
 
 
 def _seed_protocol_histories() -> None:
@@ -466,3 +472,68 @@ def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_r
                 **report,
             )
         record(patient, protocol, patient.user, key, details, now=moment + timedelta(minutes=20))
+
+
+# Outcome measures: (patient, instrument, every N weeks or None for a one-off, the days ago
+# a one-off is asked, [(occasion, days after it the patient answered, answers)]). Repeating
+# ones are assigned on the day the program started, so they have a baseline.
+_CONFIDENCE = ("insert", "on_own", "discomfort", "keep_going", "next_size")
+MEASURES = [
+    (
+        "Sam Rivera",
+        "pain-nrs",
+        4,
+        None,
+        [
+            ("baseline", 0, {"pain": 6}),
+            ("week-4", 1, {"pain": 5}),
+            ("week-8", 2, {"pain": 3}),
+        ],
+    ),
+    (
+        "Sam Rivera",
+        "dilator-confidence",
+        4,
+        None,
+        [
+            ("baseline", 0, dict(zip(_CONFIDENCE, (1, 1, 2, 2, 1), strict=True))),
+            ("week-4", 2, dict(zip(_CONFIDENCE, (2, 2, 2, 3, 2), strict=True))),
+            ("week-8", 1, dict(zip(_CONFIDENCE, (3, 3, 3, 3, None), strict=True))),
+        ],
+    ),
+    ("Avery Quinn", "pgic", None, 12, [("once", 1, {"change": 2})]),
+    ("Avery Quinn", "pain-nrs", None, 0, []),  # waiting on the patient's Today page
+]
+
+
+def seed_measures() -> None:
+    """Outcome measures for two demo patients, assigned and answered through the services
+    clinicians and patients use, so every score is computed as on submission. A measure
+    the patient already has (seeded elsewhere) is left as it is."""
+    for name, key, every_weeks, days_ago, answered in MEASURES:
+        patient = db.session.scalar(select(Patient).where(Patient.full_name == name))
+        zone = ZoneInfo(patient.clinic.timezone)
+        today = clinic_today(patient.clinic.timezone)
+        if every_weeks is None:
+            day = today - timedelta(days=days_ago)
+            cadence, first = Cadence.ONCE, day
+        else:
+            started = program_dates(patient.clinic_id, [patient.id])[patient.id].started_on
+            cadence, day, first = Cadence.REPEATING, None, started
+        try:
+            assignment = assign(
+                patient,
+                key,
+                cadence,
+                by=patient.responsible_clinician,
+                on=day,
+                every_weeks=every_weeks,
+                today=first,
+            )
+        except Refusal:
+            continue
+        for occasion, late, answers in answered:
+            weeks = int(occasion.removeprefix("week-")) if occasion.startswith("week-") else 0
+            on = first + timedelta(weeks=weeks, days=late)
+            response = start_or_resume(patient, assignment, occasion, today=on)
+            submit(response, answers, now=datetime.combine(on, time(18, 30), zone))

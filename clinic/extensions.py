@@ -4,7 +4,10 @@
 package root, so there are no import cycles.
 """
 
+from flask import current_app
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -34,3 +37,12 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 cache = Cache()
+# Limits are declared on the views (clinic.auth.limits), counted per client address.
+limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _rate_limits_off() -> bool:
+    # Flask-Limiter keeps one on/off switch on this shared object; with several apps in one
+    # process (the tests) each app's own RATELIMIT_ENABLED must decide, per request.
+    return not current_app.config.get("RATELIMIT_ENABLED", True)

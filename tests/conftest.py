@@ -20,6 +20,7 @@ os.environ["CLINIC_ENV"] = "testing"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
 from clinic import create_app
+from clinic.auth.sessions import SESSION_ID_KEY, open_record
 from clinic.extensions import db
 from clinic.models import Patient, Role, User
 from tests.support.client import BrowserLikeClient
@@ -37,6 +38,9 @@ def config_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PASSWORD_HASH_PARAMS": FAST_HASHING,
         "SERVER_NAME": "clinic.test",
+        # Tests sign in hundreds of times from one address; the rate-limit tests turn
+        # limits back on for their own app.
+        "RATELIMIT_ENABLED": False,
         **overrides,
     }
 
@@ -143,10 +147,17 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
 
 
 def act_as(client: FlaskClient, user_id: int) -> None:
-    """Put a user in the client's session directly (skips the sign-in form, for speed)."""
+    """Sign a user in on this client without the sign-in form (for speed): a real
+    server-side session record, and its token in a fresh cookie session, as a sign-in
+    leaves them."""
     app = client.application
     with app.app_context():
-        session_id = db.session.get(User, user_id).get_id()
+        user = db.session.get(User, user_id)
+        _, token = open_record(user)
+        login_id = user.get_id()
+        db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = session_id
+        session.clear()
+        session["_user_id"] = login_id
         session["_fresh"] = True
+        session[SESSION_ID_KEY] = token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -61,6 +61,8 @@ class StaffInvitationForm(ClinicForm):
 COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
 NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
 PAPER_MESSAGE = "Choose A4 or US Letter."
+STAFF_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 60."
+PATIENT_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 120."
 # The papers clinic.reporting.pdf prints on (the database allows only these too).
 PAPER_SIZES = [SelectChoice("a4", "A4"), SelectChoice("letter", "US Letter")]
 
@@ -143,6 +145,32 @@ class ClinicSettingsForm(ClinicForm):
         ],
         description="Progress reports and other PDFs are printed on this paper.",
     )
+    staff_idle_minutes = WholeNumberField(
+        "Sign staff out after this many minutes without activity",
+        validators=[
+            InputRequired(STAFF_IDLE_MESSAGE),
+            NumberRange(5, 60, STAFF_IDLE_MESSAGE),
+        ],
+        description=(
+            "Two minutes before, a page left open asks whether they are still there. "
+            "Anything typed in a form is kept, and sent once they sign in again."
+        ),
+    )
+    patient_idle_minutes = WholeNumberField(
+        "Sign patients out after this many minutes without activity",
+        validators=[
+            InputRequired(PATIENT_IDLE_MESSAGE),
+            NumberRange(5, 120, PATIENT_IDLE_MESSAGE),
+        ],
+    )
+    staff_mfa_required = BooleanField(
+        "Require two-factor sign-in for administrators and clinicians",
+        description=(
+            "Staff without it are asked to set it up (with an authenticator app on their "
+            "phone) the next time they open a page, you included. Patients may choose it "
+            "but are never required to."
+        ),
+    )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -174,4 +202,7 @@ class ClinicSettingsForm(ClinicForm):
             completion_pct=self.completion_pct.data,
             not_logging_days=self.not_logging_days.data,
             paper_size=self.paper_size.data,
+            staff_idle_minutes=self.staff_idle_minutes.data,
+            patient_idle_minutes=self.patient_idle_minutes.data,
+            staff_mfa_required=bool(self.staff_mfa_required.data),
         )

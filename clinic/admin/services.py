@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from clinic.audit.log import record
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
@@ -24,6 +25,9 @@ class ClinicSettings:
     completion_pct: int
     not_logging_days: int
     paper_size: str  # "a4" or "letter": the paper printed documents are made for
+    staff_idle_minutes: int  # sessions end after this long without activity (5 to 60)
+    patient_idle_minutes: int  # the same for patients (5 to 120)
+    staff_mfa_required: bool  # administrators and clinicians must use two-factor sign-in
 
 
 class StaffChangeError(ValueError):
@@ -37,6 +41,9 @@ def invite_staff(
     user = User(clinic_id=clinic.id, clinic=clinic, full_name=full_name, email=email, role=role)
     db.session.add(user)
     db.session.flush()
+    record(
+        "staff.invite", object_type="user", object_id=user.id, actor=by, detail={"role": role.value}
+    )
     return user, issue_invitation(user, created_by=by)
 
 
@@ -46,6 +53,7 @@ def reissue_staff_invitation(user: User, by: User) -> str:
         raise StaffChangeError(f"{user.full_name} has already set a password.")
     if not user.active:
         raise StaffChangeError(f"Reactivate {user.full_name} before inviting them again.")
+    record("staff.reinvite", object_type="user", object_id=user.id, actor=by)
     return issue_invitation(user, created_by=by)
 
 
@@ -54,6 +62,12 @@ def set_staff_active(user: User, active: bool, by: User) -> None:
     if user.id == by.id:
         raise StaffChangeError("You cannot deactivate your own account.")
     user.active = active
+    record(
+        "staff.reactivate" if active else "staff.deactivate",
+        object_type="user",
+        object_id=user.id,
+        actor=by,
+    )
     if not active:
         user.end_all_sessions()
     db.session.flush()
@@ -63,6 +77,10 @@ def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
     """Save the clinic's details and settings, then recompute every patient's summary and
     flags: the thresholds the rules apply, and the zone that says which day it is, may
     have changed."""
+    changed = sorted(
+        name for name, value in asdict(settings).items() if getattr(clinic, name) != value
+    )
+    record("clinic.settings", object_type="clinic", object_id=clinic.id, detail={"fields": changed})
     for name, value in asdict(settings).items():
         setattr(clinic, name, value)
     db.session.flush()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.account.guards import reauthentication_needed
 from clinic.admin.forms import ClinicSettingsForm, StaffInvitationForm
 from clinic.admin.queries import clinic_staff, get_staff_or_404
 from clinic.admin.services import (
@@ -16,7 +17,10 @@ from clinic.admin.services import (
     set_staff_active,
     update_clinic_settings,
 )
+from clinic.audit.log import audited
+from clinic.auth import mfa
 from clinic.core.links import external_url
+from clinic.core.refusals import Refusal
 from clinic.extensions import db
 from clinic.models import Role, User
 
@@ -39,12 +43,18 @@ def _invitation_page(token: str, user: User) -> str:
 @bp.get("/staff")
 @admins_only
 def staff() -> str:
-    """The clinic's clinicians and administrators."""
-    return render_template("admin/staff.html", staff=clinic_staff(current_user.clinic_id))
+    """The clinic's clinicians and administrators, with whether each uses two-factor."""
+    staff = clinic_staff(current_user.clinic_id)
+    return render_template(
+        "admin/staff.html",
+        staff=staff,
+        two_factor_on={user.id for user in staff if mfa.is_enabled(user)},
+    )
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 @admins_only
+@audited(change="staff.invite")
 def invite() -> Response | str:
     """Invite a clinician or administrator; the link is shown to copy and send."""
     form = StaffInvitationForm(clinic_id=current_user.clinic_id)
@@ -63,6 +73,7 @@ def invite() -> Response | str:
 
 @bp.post("/staff/<int:user_id>/invitation")
 @admins_only
+@audited(change="staff.reinvite", object_type="user", object_id="user_id")
 def reinvite(user_id: int) -> Response | str:
     """A new invitation link for a colleague who has not yet signed in."""
     user = get_staff_or_404(user_id, current_user.clinic_id)
@@ -77,6 +88,7 @@ def reinvite(user_id: int) -> Response | str:
 
 @bp.post("/staff/<int:user_id>/deactivate")
 @admins_only
+@audited(change="staff.deactivate", object_type="user", object_id="user_id")
 def deactivate(user_id: int) -> Response:
     """Stop a colleague's access; their sessions end at once."""
     return _set_active(user_id, active=False)
@@ -84,9 +96,49 @@ def deactivate(user_id: int) -> Response:
 
 @bp.post("/staff/<int:user_id>/reactivate")
 @admins_only
+@audited(change="staff.reactivate", object_type="user", object_id="user_id")
 def reactivate(user_id: int) -> Response:
     """Restore a colleague's access."""
     return _set_active(user_id, active=True)
+
+
+@bp.route("/staff/<int:user_id>/two-factor-reset", methods=["GET", "POST"])
+@admins_only
+@audited(change="auth.mfa_reset", object_type="user", object_id="user_id")
+def reset_two_factor(user_id: int) -> Response | str:
+    """Reset a colleague's two-factor sign-in when they lost their phone and recovery
+    codes: a page says what happens, and the button does it (with the administrator's
+    password entered within the last five minutes)."""
+    user = get_staff_or_404(user_id, current_user.clinic_id)
+    me = current_user._get_current_object()
+    # The impossible is refused before the password is asked for.
+    if (reason := mfa.why_not_reset(user, by=me)) is not None:
+        flash(reason, "error")
+        return redirect(url_for("admin.staff"))
+    if (confirm_first := reauthentication_needed()) is not None:
+        return confirm_first
+    if request.method == "GET":
+        return render_template(
+            "admin/reset_two_factor.html", user=user, mandatory=mfa.is_mandatory(user)
+        )
+    try:
+        mfa.reset_for_colleague(user, by=me)
+    except Refusal as refusal:
+        flash(str(refusal), "error")
+        return redirect(url_for("admin.staff"))
+    db.session.commit()
+    then = (
+        "They will be asked to set it up again, with their new phone, when they sign in."
+        if mfa.is_mandatory(user)
+        else "They can sign in with their password alone, and turn it on again from their "
+        "account page."
+    )
+    flash(
+        f"Two-factor sign-in was reset for {user.full_name}, who has been signed out "
+        f"everywhere. {then}",
+        "success",
+    )
+    return redirect(url_for("admin.staff"))
 
 
 def _set_active(user_id: int, active: bool) -> Response:
@@ -104,6 +156,7 @@ def _set_active(user_id: int, active: bool) -> Response:
 
 @bp.route("/clinic", methods=["GET", "POST"])
 @admins_only
+@audited(change="clinic.settings", object_type="clinic")
 def settings() -> Response | str:
     """The clinic's name, contact details (shown to patients) and settings; saving
     recomputes every patient's summary under the new settings."""

@@ -1,8 +1,24 @@
 """Writing to the audit trail.
 
 `record(action, ...)` adds one `AuditEvent` to the current transaction, so an audited change
-and its audit row commit or roll back together. For reads (views, downloads) the view calls
-`record` and commits once like any other request.
+and its audit row commit or roll back together: services call it next to the change.
+
+Views declare what they show with `@audited(...)`:
+
+    @bp.get("/<int:patient_id>/timeline")
+    @roles(Role.CLINICIAN)
+    @audited("timeline.view", patient="patient_id")
+    def show(patient_id): ...
+
+Put it under the access decorator, just above the function. A GET that answers 2xx
+records its `read` action and commits (reads otherwise commit nothing; a redirect or an
+error showed nothing and records nothing). For any other method, `change` names what the
+request tries to do: the service records the change itself, with the ids it made, and the
+view commits as usual. When the request ends without such an event (a form with errors, a
+refusal, nothing to change) or with an error status, the decorator rolls back whatever the
+view left uncommitted and records the attempt with its outcome ("invalid", "refused",
+"unchanged"), so every request to an audited route leaves a trace. `record_each` writes one
+event per patient of a document about many (the MDT pack) in one statement.
 
 Never pass what a person typed or a patient's details: `detail` is for non-identifying facts
 (field names changed, a count, a reason code). Ids are enough to find the record.
@@ -11,14 +27,24 @@ Never pass what a person typed or a patient's details: `detail` is for non-ident
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, make_response, request
 from flask_login import current_user
+from sqlalchemy import insert, select
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, User
+from clinic.models import AuditEvent, Patient, User
+from clinic.models.types import utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# How a view names the patient (and object) it shows: the name of a URL argument, or a
+# function of the URL arguments (e.g. `own_patient` for portal pages).
+IdSource = str | Callable[[Mapping[str, Any]], int | None] | None
 
 
 def record(
@@ -37,19 +63,171 @@ def record(
     The actor defaults to the signed-in user and the clinic to the actor's clinic; the
     address comes from the request when there is one.
     """
+    return _add(
+        _values(action, patient_id, object_type, object_id, outcome, actor, clinic_id, detail)
+    )
+
+
+def _add(values: Mapping[str, Any]) -> AuditEvent:
+    event = AuditEvent(**values)
+    db.session.add(event)
+    if has_app_context():
+        # Lets `audited` see whether the request's service recorded its change.
+        g.setdefault("audit_events", []).append(event)
+    return event
+
+
+def record_each(
+    action: str,
+    patient_ids: Iterable[int],
+    *,
+    object_type: str = "",
+    object_id: int | None = None,
+    actor: User | None = None,
+    clinic_id: int | None = None,
+) -> None:
+    """One event per patient (one document about many), written in one statement: a
+    pack of 40 patients costs what a pack of one does."""
+    rows = [
+        _values(action, patient_id, object_type, object_id, "ok", actor, clinic_id, None)
+        for patient_id in patient_ids
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
+        if has_app_context():
+            g.audit_written_in_bulk = True
+
+
+def _values(
+    action: str,
+    patient_id: int | None,
+    object_type: str,
+    object_id: int | None,
+    outcome: str,
+    actor: User | None,
+    clinic_id: int | None,
+    detail: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
-    event = AuditEvent(
-        clinic_id=clinic_id if clinic_id is not None else (actor.clinic_id if actor else None),
-        actor_id=actor.id if actor else None,
-        actor_role=actor.role.value if actor else "",
-        action=action,
-        patient_id=patient_id,
-        object_type=object_type,
-        object_id=object_id,
-        outcome=outcome,
-        ip=(request.remote_addr or "")[:45] if has_request_context() else "",
-        detail=json.dumps(dict(detail or {}), sort_keys=True, default=str),
+    return {
+        "at": utcnow(),
+        "clinic_id": clinic_id if clinic_id is not None else (actor.clinic_id if actor else None),
+        "actor_id": actor.id if actor else None,
+        "actor_role": actor.role.value if actor else "",
+        "action": action,
+        "patient_id": patient_id,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "ip": (request.remote_addr or "")[:45] if has_request_context() else "",
+        "detail": json.dumps(dict(detail or {}), sort_keys=True, default=str),
+    }
+
+
+def own_patient(_arguments: Mapping[str, Any]) -> int | None:
+    """The signed-in patient's own record (portal pages take no patient id from the URL)."""
+    return db.session.scalar(
+        select(Patient.id).where(
+            Patient.user_id == current_user.id, Patient.clinic_id == current_user.clinic_id
+        )
     )
-    db.session.add(event)
-    return event
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """What an audited view records; kept on the view so tests can read it."""
+
+    read: str | None
+    change: str | None
+    patient: IdSource
+    object_type: str
+    object_id: IdSource
+    detail: Callable[[], Mapping[str, Any]] | None
+
+
+def audited(
+    read: str | None = None,
+    *,
+    change: str | None = None,
+    patient: IdSource = None,
+    object_type: str = "",
+    object_id: IdSource = None,
+    detail: Callable[[], Mapping[str, Any]] | None = None,
+) -> Callable[[F], F]:
+    """Record every use of the view: `read` after a successful GET, or the attempted
+    `change` of any other request whose service recorded nothing (see the module's
+    docstring). `patient` and `object_id` name URL arguments (or compute the id)."""
+    if read is None and change is None:
+        raise ValueError("audited() needs a read or a change action")
+    spec = AuditSpec(read, change, patient, object_type, object_id, detail)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            response = make_response(view(*args, **kwargs))
+            _after(spec, kwargs, response.status_code)
+            return response
+
+        wrapper.audit = spec  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _after(spec: AuditSpec, arguments: Mapping[str, Any], status: int) -> None:
+    if request.method in ("GET", "HEAD"):
+        if spec.read is None or not 200 <= status < 300:
+            return  # a redirect or a refusal showed nothing
+        _add(_values_from(spec, spec.read, arguments, "ok"))
+    else:
+        if spec.change is None:
+            return
+        if status >= 400 or not _recorded_in_this_request():
+            # Nothing was changed, or the change failed: keep only the attempt, never
+            # anything the view left uncommitted. (The event's values are read first: the
+            # rollback expires the signed-in user.)
+            attempt = _values_from(spec, spec.change, arguments, _outcome(status))
+            db.session.rollback()
+            g.pop("audit_written_in_bulk", None)
+            if not _recorded_in_this_request():  # unless the change was committed
+                _add(attempt)
+    db.session.commit()
+
+
+def _recorded_in_this_request() -> bool:
+    # An event rolled back with a failed change is no longer in the session. (Events
+    # written in bulk are not tracked one by one: they come last, just before the answer.)
+    return g.get("audit_written_in_bulk", False) or any(
+        event in db.session for event in g.get("audit_events", [])
+    )
+
+
+def _outcome(status: int) -> str:
+    """The attempted change's outcome, from the answer the view gave."""
+    if status < 400:
+        return "unchanged"  # a form shown again, or a change that was not needed
+    return "invalid" if status in (400, 422) else "refused"
+
+
+def _resolve(source: IdSource, arguments: Mapping[str, Any]) -> int | None:
+    if source is None:
+        return None
+    if callable(source):
+        return source(arguments)
+    return arguments.get(source)
+
+
+def _values_from(
+    spec: AuditSpec, action: str, arguments: Mapping[str, Any], outcome: str
+) -> dict[str, Any]:
+    return _values(
+        action,
+        patient_id=_resolve(spec.patient, arguments),
+        object_type=spec.object_type,
+        object_id=_resolve(spec.object_id, arguments),
+        outcome=outcome,
+        actor=None,
+        clinic_id=None,
+        detail=spec.detail() if spec.detail else None,
+    )

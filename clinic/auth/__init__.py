@@ -1,1 +1,2 @@
-"""Sign-in, sign-out and accepting invitations."""
+"""Sign-in (password, second factor), sign-out, server-side sessions and idle time-outs,
+rate limits and back-off, invitations and password resets."""

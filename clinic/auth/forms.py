@@ -1,11 +1,11 @@
-"""Forms for signing in and choosing a password."""
+"""Forms for signing in (password, then a code when two-factor is on) and choosing a password."""
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, RadioField
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms import EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from clinic.core.forms import ClinicForm
+from clinic.core.forms import ClinicForm, email_field, strip
 from clinic.domain.passwords import MAX_LENGTH, password_problems
 
 
@@ -55,3 +55,72 @@ class ChoosePasswordForm(ClinicForm):
         problems = password_problems(field.data or "", self._email)
         if problems:
             raise ValidationError(" ".join(problems))
+
+
+CODE_RENDER = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+
+
+def code_field(
+    label: str = "Code", *, description: str = "", recovery_codes: bool = True
+) -> StringField:
+    """A one-time code: the 6 digits an authenticator app shows, or (where allowed) one of
+    the account's recovery codes."""
+    if recovery_codes:
+        required = "Enter the 6-digit code from your authenticator app."
+        too_long = Length(max=40, message="Enter the 6-digit code, or one recovery code.")
+        render = CODE_RENDER
+    else:
+        required = "Enter the 6-digit code your app shows."
+        too_long = Length(max=20, message="Enter the 6 digits your app shows.")
+        render = {**CODE_RENDER, "inputmode": "numeric"}
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[DataRequired(required), too_long],
+        description=description,
+        render_kw=render,
+    )
+
+
+class SecondFactorForm(ClinicForm):
+    """The second sign-in step: a code from the authenticator app, or a recovery code."""
+
+    code = code_field()
+
+
+class ForgotPasswordForm(ClinicForm):
+    """The address to send a link to, for choosing a new password."""
+
+    email = email_field("Email")
+
+
+class SignInAgainForm(ClinicForm):
+    """After a time-out, with a form kept unsent: the password (and the code, when the
+    account has two-factor on) to sign in again. `kept` is the signed, kept form."""
+
+    kept = HiddenField()
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code from your authenticator app",
+        filters=[strip],
+        validators=[Length(max=40, message="Enter the 6-digit code, or one recovery code.")],
+        description="The 6 digits your app shows now, or one of your recovery codes.",
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+
+    def __init__(self, *args: object, needs_code: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not needs_code:
+            del self.code
+
+    def validate_code(self, field: StringField) -> None:
+        if not field.data:
+            raise ValidationError("Enter the 6-digit code from your authenticator app.")

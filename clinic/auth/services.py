@@ -1,47 +1,115 @@
-"""Account operations: authenticate, issue and accept invitations.
+"""Account operations: authenticate (with the per-account back-off), issue and accept
+invitations, reset forgotten passwords.
 
 Services change the session's objects and flush; the view commits once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from clinic.audit.log import record
+from clinic.auth import mfa, sessions
 from clinic.auth.hashing import hash_password, needs_rehash, verify_password
+from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, Role, User
-from clinic.models.invitations import hash_token
+from clinic.models.invitations import INVITATION, RESET, hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
 from clinic.monitoring.services import refresh_patient
+
+# A reset link works for an hour: long enough to find the email, short enough that an old
+# message in a mailbox is no key to the account.
+RESET_VALID_FOR = timedelta(hours=1)
 
 
 class InvitationAlreadyUsed(Exception):
     """The invitation was used by another request a moment ago."""
 
 
-def authenticate(email: str, password: str) -> list[User]:
-    """The active accounts with this email whose password matches: usually one, none
-    whatever was wrong, several when one person has accounts at several clinics."""
-    candidates = db.session.scalars(
-        select(User)
-        .where(
-            User.email == normalise_email(email),
-            User.active,
-            User.password_hash.is_not(None),
+def claimed_accounts(email: str) -> list[User]:
+    """The active accounts under `email` that have a password (one per clinic at most)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.email == normalise_email(email),
+                User.active,
+                User.password_hash.is_not(None),
+            )
+            .order_by(User.id)
         )
-        .order_by(User.id)
-    ).all()
+    )
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> list[User]:
+    """The active accounts with this email whose password matches: usually one, none
+    whatever was wrong, several when one person has accounts at several clinics.
+
+    An account whose sign-in is paused by the back-off never matches, even with the right
+    password (the password is still checked, so the time taken tells nothing); a match
+    starts its count of failures again."""
+    now = now or utcnow()
+    candidates = claimed_accounts(email)
     if not candidates:
         verify_password(None, password)  # spend the time of a check all the same
         return []
-    matched = [user for user in candidates if verify_password(user.password_hash, password)]
+    matched = [
+        user
+        for user in candidates
+        if verify_password(user.password_hash, password)
+        and not backoff.is_paused(user.sign_in_blocked_until, now)
+    ]
     for user in matched:
+        clear_backoff(user)
         if needs_rehash(user.password_hash):  # parameters were raised since this hash
             user.password_hash = hash_password(password)
     return matched
+
+
+def clear_backoff(user: User) -> None:
+    """Start counting failed sign-ins from zero (after a success or a password reset)."""
+    if user.failed_sign_ins or user.sign_in_blocked_until is not None:
+        user.failed_sign_ins = 0
+        user.sign_in_blocked_until = None
+
+
+def note_failed_password(user: User, now: datetime) -> None:
+    """Count a wrong password for `user` and pause its sign-in when the rule says so
+    (clinic.domain.backoff). The count goes up in one UPDATE, so simultaneous attempts
+    each count."""
+    failures = db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_sign_ins=User.failed_sign_ins + 1)
+        .returning(User.failed_sign_ins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "failed_sign_ins", failures)
+    paused_until = backoff.paused_until(failures, now)
+    if paused_until is not None:
+        user.sign_in_blocked_until = paused_until
+
+
+def audit_refused_step(user: User, step: str, *, blocked: bool = False) -> None:
+    """Audit a sign-in of `user` refused at `step` ("password" or "second_factor"):
+    "blocked" when the back-off paused it, whatever was typed."""
+    record(
+        "auth.sign_in_failed",
+        clinic_id=user.clinic_id,
+        object_type="user",
+        object_id=user.id,
+        outcome="refused" if blocked else "failed",
+        detail={"step": step, "reason": "blocked"} if blocked else {"step": step},
+    )
+
+
+def _audit_paused(user: User) -> None:
+    audit_refused_step(user, "password", blocked=True)
 
 
 def record_sign_in(user: User, now: datetime | None = None) -> None:
@@ -49,18 +117,55 @@ def record_sign_in(user: User, now: datetime | None = None) -> None:
     user.last_login_at = now or utcnow()
 
 
-def set_password(user: User, password: str) -> None:
-    """Store a new password and end the account's other sessions."""
+def record_failed_sign_in(email: str, now: datetime | None = None) -> None:
+    """Audit a sign-in refused at the password: one event in the trail of each clinic with
+    an active account under this email, or one with no clinic when there is none. The
+    typed email is never stored, only the accounts' ids.
+
+    Each account counts the failure towards its back-off, except one whose sign-in was
+    paused: that attempt was refused whatever the password ("blocked"), and neither
+    counts nor lengthens the pause."""
+    now = now or utcnow()
+    accounts = db.session.scalars(
+        select(User).where(User.email == normalise_email(email), User.active)
+    ).all()
+    for user in accounts or [None]:
+        if user is not None and backoff.is_paused(user.sign_in_blocked_until, now):
+            _audit_paused(user)
+            continue
+        if user is not None and user.has_password:
+            note_failed_password(user, now)
+        record(
+            "auth.sign_in_failed",
+            clinic_id=user.clinic_id if user else None,
+            object_type="user" if user else "",
+            object_id=user.id if user else None,
+            outcome="failed",
+            detail={"step": "password"},
+        )
+
+
+def set_password(user: User, password: str, *, keep_current_session: bool = True) -> None:
+    """Store a new password and end the account's other sessions. The session making
+    this request stays signed in when it is the account's own (a change on the account
+    page), unless `keep_current_session` is False (a reset or an invitation: every
+    session ends, and the view starts a fresh one)."""
     user.password_hash = hash_password(password)
-    user.end_all_sessions()
+    keep = sessions.current_record_id(user) if keep_current_session else None
+    sessions.end_others(user, sessions.EndReason.PASSWORD_CHANGED, keep=keep)
 
 
-def issue_invitation(user: User, created_by: User | None, now: datetime | None = None) -> str:
-    """Create an invitation for `user`, replacing any open one, and return its secret token."""
+def issue_invitation(
+    user: User, created_by: User | None, now: datetime | None = None, purpose: str = INVITATION
+) -> str:
+    """Create a link for `user` (an invitation, or with `purpose=RESET` a password reset),
+    replacing any open one of the same purpose, and return its secret token. Invitations
+    last the clinic's `invitation_valid_days`, resets `RESET_VALID_FOR`."""
     now = now or utcnow()
     open_invitations = db.session.scalars(
         select(Invitation).where(
             Invitation.user_id == user.id,
+            Invitation.purpose == purpose,
             Invitation.used_at.is_(None),
             Invitation.revoked_at.is_(None),
         )
@@ -68,17 +173,27 @@ def issue_invitation(user: User, created_by: User | None, now: datetime | None =
     for older in open_invitations:
         older.revoked_at = now
     invitation, token = Invitation.issue(
-        user, created_by, valid_days=user.clinic.invitation_valid_days, now=now
+        user,
+        created_by,
+        valid_days=user.clinic.invitation_valid_days,
+        now=now,
+        purpose=purpose,
+        valid_for=RESET_VALID_FOR if purpose == RESET else None,
     )
     db.session.add(invitation)
     db.session.flush()
     return token
 
 
-def find_usable_invitation(token: str, now: datetime | None = None) -> Invitation | None:
-    """The invitation behind `token` if it can still be used by an active account."""
+def find_usable_invitation(
+    token: str, now: datetime | None = None, purpose: str = INVITATION
+) -> Invitation | None:
+    """The link behind `token` if it is for `purpose` and can still be used by an active
+    account (a reset token is no invitation, and the other way round)."""
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+        select(Invitation).where(
+            Invitation.token_hash == hash_token(token), Invitation.purpose == purpose
+        )
     )
     if invitation is None or not invitation.is_usable(now or utcnow()):
         return None
@@ -90,8 +205,33 @@ def find_usable_invitation(token: str, now: datetime | None = None) -> Invitatio
 def accept_invitation(invitation: Invitation, password: str, now: datetime | None = None) -> User:
     """Claim the invited account with `password`; the invitation cannot be used again."""
     now = now or utcnow()
-    # Claim the invitation with one conditional UPDATE: of two simultaneous submissions
-    # only one can succeed.
+    _claim(invitation, now)
+    user = invitation.user
+    set_password(user, password, keep_current_session=False)
+    user.last_login_at = now
+    db.session.flush()
+    patient = None
+    if user.role is Role.PATIENT:
+        # From now on the patient keeps a diary: the rules start judging it.
+        patient = db.session.scalar(
+            select(Patient).where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+        )
+        if patient is not None:
+            refresh_patient(patient)
+    record(
+        "invitation.accept",
+        actor=user,
+        patient_id=patient.id if patient is not None else None,
+        object_type="invitation",
+        object_id=invitation.id,
+        detail={"purpose": invitation.purpose},
+    )
+    return user
+
+
+def _claim(invitation: Invitation, now: datetime) -> None:
+    """Mark the link used with one conditional UPDATE: of two simultaneous submissions
+    only one can succeed (the other raises InvitationAlreadyUsed)."""
     claimed = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
@@ -101,15 +241,69 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     if claimed != 1:
         raise InvitationAlreadyUsed()
     invitation.used_at = now
-    user = invitation.user
-    set_password(user, password)
-    user.last_login_at = now
-    db.session.flush()
-    if user.role is Role.PATIENT:
-        # From now on the patient keeps a diary: the rules start judging it.
-        patient = db.session.scalar(
-            select(Patient).where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+
+
+def request_password_reset(email: str, now: datetime | None = None) -> list[tuple[User, str]]:
+    """Reset links for the claimed, active accounts under `email` (one per clinic where
+    the person has one; usually one, often none): each replaces any open reset link of its
+    account. Audited per account, without the address. Whether any exist is for the
+    caller to keep to itself."""
+    now = now or utcnow()
+    accounts = claimed_accounts(email)
+    links = []
+    for user in accounts:
+        links.append((user, issue_invitation(user, created_by=None, now=now, purpose=RESET)))
+        record(
+            "auth.password_reset_requested",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
         )
-        if patient is not None:
-            refresh_patient(patient)
+    return links
+
+
+def reset_password(invitation: Invitation, password: str, now: datetime | None = None) -> User:
+    """Choose a new password through a reset link: the link cannot be used again, every
+    session of the account ends, and the back-off starts from zero (a reset is how the
+    owner gets in while an attacker keeps sign-in paused)."""
+    now = now or utcnow()
+    _claim(invitation, now)
+    user = invitation.user
+    set_password(user, password, keep_current_session=False)
+    user.password_changed_at = now
+    clear_backoff(user)
+    db.session.flush()
+    record(
+        "auth.password_reset",
+        actor=user,
+        object_type="invitation",
+        object_id=invitation.id,
+    )
     return user
+
+
+def sign_in_again(
+    user: User, password: str, code: str = "", now: datetime | None = None
+) -> str | None:
+    """After a time-out: whether `password` (and, with two-factor on, `code`) open
+    `user`'s account, under the same back-off and audit as the sign-in page. Returns the
+    second factor used ("none", "totp" or "recovery"), or None when refused."""
+    now = now or utcnow()
+    if not user.active or user.password_hash is None:
+        verify_password(None, password)
+        return None
+    right = verify_password(user.password_hash, password)
+    if backoff.is_paused(user.sign_in_blocked_until, now):
+        _audit_paused(user)
+        return None
+    if not right:
+        note_failed_password(user, now)
+        audit_refused_step(user, "password")
+        return None
+    clear_backoff(user)
+    if not mfa.is_enabled(user):
+        return "none"
+    method = mfa.check_second_factor(user, code, now)
+    if method is None:
+        audit_refused_step(user, "second_factor")
+    return method

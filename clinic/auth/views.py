@@ -3,29 +3,46 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from clinic.access import HOME_ENDPOINTS, any_signed_in, is_safe_redirect, public
-from clinic.auth.forms import ChooseAccountForm, ChoosePasswordForm, LoginForm
+from clinic.account.guards import mark_recent_auth
+from clinic.audit.log import record
+from clinic.auth import mfa, sessions
+from clinic.auth.forms import ChooseAccountForm, ChoosePasswordForm, LoginForm, SecondFactorForm
+from clinic.auth.limits import link_limit, sign_in_limit
 from clinic.auth.services import (
     InvitationAlreadyUsed,
     accept_invitation,
+    audit_refused_step,
     authenticate,
     find_usable_invitation,
+    record_failed_sign_in,
     record_sign_in,
 )
 from clinic.extensions import db
 from clinic.models import User
+from clinic.models.types import utcnow
 
 bp = Blueprint("auth", __name__)
 
-SIGN_IN_FAILED = "Those details did not match an active account. Check them and try again."
+# The same words for every refusal (wrong password, unknown address, sign-in paused after
+# many attempts), so the page never tells whether an account exists.
+SIGN_IN_FAILED = (
+    "Those details did not match an active account. Check them and try again. After "
+    "several unsuccessful tries, signing in pauses for a few minutes."
+)
 # Session keys between a sign-in matching several accounts and the choice of one.
 PENDING_ACCOUNTS = "pending_account_ids"
 PENDING_NEXT = "pending_next"
+# Between a right password and the code of an account with two-factor on: who, and since
+# when (a POSIX time). Not signed in yet; the code must come within PENDING_CODE_SECONDS.
+PENDING_CODE = "pending_second_factor"
+PENDING_CODE_SECONDS = 5 * 60
+CODE_EXPIRED = "That took more than 5 minutes. Please sign in again."
 
 
 def home_url() -> str:
@@ -34,9 +51,10 @@ def home_url() -> str:
 
 
 def _start_session(user: User) -> None:
-    # A fresh session at sign-in: nothing from before it (e.g. a fixated cookie) carries over.
-    session.clear()
-    login_user(user)
+    # A fresh session at sign-in, with a new server-side record: nothing from before it
+    # (e.g. a fixated cookie) carries over. Saved at once: the next request needs it.
+    sessions.begin(user)
+    db.session.commit()
 
 
 @bp.get("/")
@@ -50,6 +68,7 @@ def index() -> Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@sign_in_limit
 def login() -> Response | str:
     """The one sign-in page for admins, clinicians and patients."""
     if current_user.is_authenticated:
@@ -59,7 +78,7 @@ def login() -> Response | str:
         matched = authenticate(form.email.data, form.password.data)
         next_url = request.args.get("next")
         if len(matched) == 1:
-            return _sign_in(matched[0], next_url)
+            return _password_accepted(matched[0], next_url)
         if matched:
             # One person, accounts at several clinics with the same password: they proved
             # who they are, so they may see those clinics' names and pick one.
@@ -68,15 +87,84 @@ def login() -> Response | str:
             session[PENDING_ACCOUNTS] = [user.id for user in matched]
             session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
             return redirect(url_for("auth.choose_account"))
+        record_failed_sign_in(form.email.data)
+        db.session.commit()
         form.form_errors.append(SIGN_IN_FAILED)
     return render_template("auth/login.html", form=form)
 
 
-def _sign_in(user: User, next_url: str | None) -> Response:
+def _password_accepted(user: User, next_url: str | None) -> Response:
+    """The password was right: sign in, or first ask for the code when two-factor is on."""
+    if not mfa.is_enabled(user):
+        return _sign_in(user, next_url)
+    db.session.commit()  # keep any re-hashed password
+    session.clear()
+    session[PENDING_CODE] = {"user_id": user.id, "since": utcnow().timestamp()}
+    session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
+    return redirect(url_for("auth.second_factor"))
+
+
+def _sign_in(user: User, next_url: str | None, second_factor: str = "none") -> Response:
     record_sign_in(user)
+    record(
+        "auth.sign_in",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        detail={"second_factor": second_factor},
+    )
     db.session.commit()
     _start_session(user)
+    mark_recent_auth()  # they have just entered their password (and code)
     return redirect(next_url if is_safe_redirect(next_url) else home_url())
+
+
+def _pending_code_user() -> User | None:
+    """The account waiting for its second factor, if it is still in time and still usable."""
+    pending = session.get(PENDING_CODE)
+    if not isinstance(pending, dict):
+        return None
+    since, user_id = pending.get("since"), pending.get("user_id")
+    if not isinstance(since, int | float) or not isinstance(user_id, int):
+        return None
+    if not 0 <= utcnow().timestamp() - since <= PENDING_CODE_SECONDS:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not mfa.is_enabled(user):
+        return None
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@sign_in_limit
+def second_factor() -> Response | str:
+    """The second sign-in step: the code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(home_url())
+    user = _pending_code_user()
+    if user is None:
+        had_pending = session.pop(PENDING_CODE, None) is not None
+        if had_pending:
+            flash(CODE_EXPIRED, "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        method = mfa.check_second_factor(user, form.code.data)
+        if method is not None:
+            signed_in = _sign_in(user, session.get(PENDING_NEXT), second_factor=method)
+            if method == "recovery":  # after _sign_in, which starts a fresh session
+                flash(
+                    f"You signed in with a recovery code ({mfa.recovery_codes_left(user)} "
+                    "left; each works once). If your phone is lost, choose “Move to a new "
+                    "phone” on Your account.",
+                    "info",
+                )
+            return signed_in
+        audit_refused_step(user, "second_factor")
+        db.session.commit()
+        form.code.errors = [mfa.CODE_REFUSED]
+    return render_template("auth/second_factor.html", form=form)
 
 
 @bp.route("/login/clinic", methods=["GET", "POST"])
@@ -100,15 +188,16 @@ def choose_account() -> Response | str:
     ]
     if form.validate_on_submit():
         chosen = next(user for user in accounts if str(user.id) == form.account.data)
-        return _sign_in(chosen, session.get(PENDING_NEXT))
+        return _password_accepted(chosen, session.get(PENDING_NEXT))
     return render_template("auth/choose_account.html", form=form)
 
 
 @bp.post("/logout")
 @any_signed_in
 def logout() -> Response:
-    """Sign out; the session ends everywhere, so a copied cookie is useless afterwards."""
-    current_user.end_all_sessions()
+    """Sign out: this browser's session ends on the server, so a copied cookie is useless
+    afterwards. (Other devices stay signed in; changing the password ends those.)"""
+    sessions.end_current()
     db.session.commit()
     logout_user()
     session.clear()
@@ -118,6 +207,7 @@ def logout() -> Response:
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
+@link_limit
 def accept(token: str) -> Response | tuple[str, int] | str:
     """Choose a password through a single-use invitation link."""
     invitation = find_usable_invitation(token)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -26,7 +33,16 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Something went wrong on our side",
         "Nothing you entered was saved. Please try again in a moment.",
     ),
+    503: ("This page is not available right now", "Please try again in a moment."),
 }
+
+# A database that is unreachable or too busy to take a write: the request is abandoned
+# whole, and the browser is told when to try again.
+UNAVAILABLE_SAVE = (
+    "We could not save this",
+    "Nothing was changed. Please try again in a moment.",
+)
+RETRY_AFTER_SECONDS = 10
 
 
 def _render(code: int, title: str | None = None, detail: str | None = None) -> tuple[str, int]:
@@ -69,10 +85,51 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return _render(409)
 
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        if not is_unavailability(error):
+            raise error  # a bug, not an outage: the 500 path logs it in full
+        _rollback_quietly()
+        # Class names and the route's pattern only: the message and the statement's
+        # parameters may carry patient data or connection details.
+        current_app.logger.warning(
+            "database unavailable during %s %s: %s (%s)",
+            request.method,
+            request.url_rule.rule if request.url_rule else "(no route)",
+            type(error).__name__,
+            type(error.orig).__name__,
+        )
+        title, detail = UNAVAILABLE_SAVE if request.method == "POST" else MESSAGES[503]
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        try:
+            return (*_render(503, title, detail), headers)
+        except SQLAlchemyError:
+            # The layout asks who is signed in, and that needs the database (the rollback
+            # expired the loaded account): show the page as to a visitor instead.
+            _rollback_quietly()
+            g._login_user = AnonymousUserMixin()
+            return (*_render(503, title, detail), headers)
+
     @app.errorhandler(InternalServerError)
     def server_error(_error: InternalServerError) -> tuple[str, int]:
-        db.session.rollback()
+        _rollback_quietly()
         return _render(500)
+
+
+def is_unavailability(error: DBAPIError) -> bool:
+    """Whether a database error means "not now" (connection lost or refused, the database
+    locked or busy past the timeout, a lock or deadlock timeout) rather than a bug:
+    trying again later is the right advice."""
+    return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
+
+
+def _rollback_quietly() -> None:
+    """Roll the request's transaction back; with the connection gone, the rollback itself
+    may fail, and the transaction is void anyway."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        current_app.logger.warning("rollback failed after a database error")
 
 
 # default-src 'self' and no 'unsafe-inline': the app ships no inline script or style.

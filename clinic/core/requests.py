@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
 # The largest id either database stores in an INTEGER column.
@@ -26,6 +29,31 @@ def refuse_nul_in_query() -> None:
     """
     if any("\x00" in text for pair in request.args.items(multi=True) for text in pair):
         abort(400)
+
+
+def refuse_files_and_json() -> None:
+    """before_request hook: a body carrying files or JSON is refused (400).
+
+    Every form here is plain text fields and no route takes JSON; Flask-WTF would otherwise
+    hand a form a file or a JSON number or list where it reads text. The one route that
+    reads an uploaded file (a clinic importing a questionnaire) says so with `takes_files`.
+    """
+    if request.method == "GET" or not (request.is_json or request.files):
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.files and not request.is_json and getattr(view, "takes_files", False):
+        return
+    abort(400)
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def takes_files(view: F) -> F:
+    """Mark a view whose form reads an uploaded file (refuse_files_and_json lets its
+    files through; the form checks them)."""
+    view.takes_files = True  # type: ignore[attr-defined]
+    return view
 
 
 def page_number(maximum: int = 100_000) -> int:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.requests import page_number
 from clinic.dashboard.queries import Filters, caseload, patients_with_red_flags
@@ -31,6 +32,7 @@ ANY = "any"
 
 @bp.get("/")
 @roles(Role.CLINICIAN)
+@audited("dashboard.view")
 def index() -> str:
     """Who needs attention today: the caseload, most urgent first."""
     clinic = current_user.clinic

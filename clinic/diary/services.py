@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
 from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
@@ -100,6 +101,13 @@ def record(
     db.session.add(entry)
     db.session.flush()
     _raise_flags(entry, protocol)
+    audit.record(
+        "diary.skip" if entry.skipped else "diary.log",
+        patient_id=patient.id,
+        object_type="diary_entry",
+        object_id=entry.id,
+        actor=by,
+    )
     refresh_patient(patient)
     return entry
 
@@ -123,6 +131,13 @@ def correct(
     entry.updated_at = now
     db.session.flush()
     _raise_flags(entry, protocol)
+    audit.record(
+        "diary.correct",
+        patient_id=patient.id,
+        object_type="diary_entry",
+        object_id=entry.id,
+        actor=by,
+    )
     refresh_patient(patient)
 
 
@@ -134,6 +149,13 @@ def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
     _keep_revision(entry, "withdrawn", by, now)
     entry.withdrawn_at = now
     db.session.flush()
+    audit.record(
+        "diary.withdraw",
+        patient_id=entry.patient_id,
+        object_type="diary_entry",
+        object_id=entry.id,
+        actor=by,
+    )
     refresh_patient(db.session.get(Patient, entry.patient_id))
 
 

@@ -1,7 +1,7 @@
 """Flags: what makes a patient need a clinician's attention, and how urgently.
 
-Five kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
-the other four are raised by the rules below when the clinic's data shows them:
+Six kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
+the other five are raised by the rules below when the clinic's data shows them:
 
 - not logging: no diary entry (a session or a skip) for N days (a clinic setting, 5 by
   default) while the protocol is running;
@@ -9,12 +9,17 @@ the other four are raised by the rules below when the clinic's data shows them:
   above the mean of the 7 days before;
 - ready to advance: the progression rule suggests advancing (see
   `clinic.domain.progression`);
-- review due: the review date the clinician set has come.
+- review due: the review date the clinician set has come;
+- questionnaire overdue: an outcome measure asked for on a day is still unanswered after
+  its grace period (when that is, is `clinic.domain.measure_schedule`'s rule). Each
+  occasion is its own episode, and its flag is closed by the system once the occasion is
+  answered or the measure is stopped: nothing is left for the clinician to do about it.
 
-Every flag stays until a clinician acknowledges it with a note. A raised flag carries a
-key naming the episode it is about (the last entry before a silence, the stage reached, the
-review date ...): the same episode never raises a second flag, even after acknowledgement,
-and a new episode raises a new one.
+Every flag stays until a clinician acknowledges it with a note, or the system closes it
+once the evidence has moved on ("ready to advance" overtaken, a questionnaire answered). A
+raised flag carries a key naming the episode it is about (the last entry before a silence,
+the stage reached, the review date, the occasion ...): the same episode never raises a
+second flag, even after acknowledgement, and a new episode raises a new one.
 
 Pure functions over plain values: no Flask, no database.
 """
@@ -53,6 +58,7 @@ class FlagKind(StrEnum):
     NOT_LOGGING = "not_logging"
     REVIEW_DUE = "review_due"
     READY = "ready"
+    MEASURE_OVERDUE = "measure_overdue"
 
     @property
     def label(self) -> str:
@@ -62,6 +68,13 @@ class FlagKind(StrEnum):
     def severity(self) -> Severity:
         return FLAG_SEVERITIES[self]
 
+    @property
+    def one_open_at_a_time(self) -> bool:
+        """Whether a new episode waits while a flag of this kind is open: one open flag is
+        enough to ask for a look. Overdue questionnaires are the exception: each names its
+        own occasion and closes by itself when that occasion is answered."""
+        return self is not FlagKind.MEASURE_OVERDUE
+
 
 FLAG_LABELS = {
     FlagKind.RED_FLAG: "Red flag",
@@ -69,6 +82,7 @@ FLAG_LABELS = {
     FlagKind.NOT_LOGGING: "Not logging",
     FlagKind.REVIEW_DUE: "Review due",
     FlagKind.READY: "Ready to advance",
+    FlagKind.MEASURE_OVERDUE: "Questionnaire overdue",
 }
 FLAG_SEVERITIES = {
     FlagKind.RED_FLAG: Severity.URGENT,
@@ -76,6 +90,9 @@ FLAG_SEVERITIES = {
     FlagKind.NOT_LOGGING: Severity.ATTENTION,
     FlagKind.REVIEW_DUE: Severity.ATTENTION,
     FlagKind.READY: Severity.INFO,
+    # A missed questionnaire costs a data point, not the patient's safety or progress:
+    # below silence and rising pain, with "ready to advance".
+    FlagKind.MEASURE_OVERDUE: Severity.INFO,
 }
 
 
@@ -170,6 +187,28 @@ def review_due(review_on: date | None, today: date) -> Signal | None:
         FlagKind.REVIEW_DUE,
         f"review:{review_on.isoformat()}",
         f"Review planned for {_day(review_on)}",
+    )
+
+
+def measure_overdue_key(assignment_id: int, occasion_key: str) -> str:
+    """The episode key of one occasion of one assigned measure ("measure_overdue:12:week-4")."""
+    return f"measure_overdue:{assignment_id}:{occasion_key}"
+
+
+def measure_overdue(
+    assignment_id: int,
+    occasion_key: str,
+    occasion_on: date,
+    what: str,
+    grace_days: int,
+) -> Signal:
+    """A "questionnaire overdue" signal for one occasion (call it for the occasions the
+    schedule rules say are overdue); `what` names the measure and the occasion in words,
+    e.g. "Dilator confidence, week 4"."""
+    return Signal(
+        FlagKind.MEASURE_OVERDUE,
+        measure_overdue_key(assignment_id, occasion_key),
+        f"{what}, asked for {_day(occasion_on)}: not answered within {grace_days} days",
     )
 
 

@@ -105,6 +105,14 @@ class SumOf(StrEnum):
     ITEMS = "items"
 
 
+class Better(StrEnum):
+    """Which way a total moves when the patient is doing better (so a change from the
+    baseline can be read as an improvement or a worsening)."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+
+
 class Status(StrEnum):
     """Whether a response gave a total that can be read."""
 
@@ -194,7 +202,13 @@ class Domain:
 
 @dataclass(frozen=True)
 class Total:
-    """The total: the sum of every domain, or of `items` (pro-rated down to `min_answered`)."""
+    """The total: the sum of every domain, or of `items` (pro-rated down to `min_answered`).
+
+    `better` says which way the total moves as the patient improves (None: not stated, so
+    a change is reported in points only). `rates_change` marks a total that is itself the
+    patient's rating of change since the start (PGIC): comparing it with its own first
+    answer would mean nothing, so no change from baseline is computed for it.
+    """
 
     label: str
     sum_of: SumOf
@@ -203,6 +217,8 @@ class Total:
     items: tuple[str, ...] = ()
     min_answered: int = 0
     bands: tuple[Band, ...] = ()
+    better: Better | None = None
+    rates_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -544,7 +560,10 @@ _ITEM_FIELDS = ({"key", "options"}, {"text", "shown_if", "when_hidden"})
 _OPTION_FIELDS = ({"value"}, {"label"})
 _SHOWN_IF_FIELDS = ({"item", "answered"}, set())
 _DOMAIN_FIELDS = ({"key", "label", "items", "range"}, {"weight", "min_answered", "bands"})
-_TOTAL_FIELDS = ({"label", "sum_of", "range"}, {"items", "min_answered", "bands"})
+_TOTAL_FIELDS = (
+    {"label", "sum_of", "range"},
+    {"items", "min_answered", "bands", "better", "rates_change"},
+)
 _BAND_FIELDS = ({"range", "label", "interpretation"}, set())
 _VALIDITY_FIELDS = (
     {"reason", "invalid_when_at_least", "of_items"},
@@ -887,10 +906,24 @@ class _Reader:
             keys = found
             min_answered = self.min_answered(fields, where, len(keys))
             minimum, maximum = self.computed_range(keys, items, Decimal(1), declared, where)
+        better = None
+        if "better" in fields:
+            try:
+                better = Better(fields["better"])
+            except ValueError:
+                self.problem(
+                    f"{where}: better must be 'lower' or 'higher', not {fields['better']!r}"
+                )
+        rates_change = fields.get("rates_change", False)
+        if not isinstance(rates_change, bool):
+            self.problem(f"{where}: rates_change must be true or false")
+            rates_change = False
         if label is None:
             return None
         bands = self.bands(fields.get("bands", []), where, minimum, maximum, decimals)
-        return Total(label, sum_of, minimum, maximum, keys, min_answered, bands)
+        return Total(
+            label, sum_of, minimum, maximum, keys, min_answered, bands, better, rates_change
+        )
 
     def min_answered(self, fields: Mapping[str, Any], where: str, count: int) -> int:
         if "min_answered" not in fields:
@@ -1162,6 +1195,97 @@ def _number(value: Decimal | int) -> str:
 
 def _span(low: Decimal | int, high: Decimal | int) -> str:
     return f"{_number(low)} to {_number(high)}"
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing scoring rules
+
+
+def scoring_differences(reference: Instrument, other: Instrument) -> list[str]:
+    """Where `other` scores a response differently from `reference`, in plain words (empty
+    when the two score every response alike and give it the same meaning).
+
+    Wording may differ: the items' text and answer labels, the title, citation, licence,
+    recall period, instructions, notes and version. Everything that decides a score or what
+    it means may not: the items (keys, order, answer values, skip logic), the domains, the
+    total, the bands, the validity rules and the decimals. This is how a clinic holding a
+    licence adds only the wording to rules that ship without it.
+    """
+    problems: list[str] = []
+    if other.decimals != reference.decimals:
+        problems.append(
+            f"decimals is {other.decimals}, but the shipped rules round to {reference.decimals}"
+        )
+    theirs = {item.key: item for item in other.items}
+    ours = {item.key: item for item in reference.items}
+    missing = [key for key in ours if key not in theirs]
+    extra = [key for key in theirs if key not in ours]
+    if missing:
+        problems.append(f"the shipped rules have items the file lacks: {', '.join(missing)}")
+    if extra:
+        problems.append(f"the file has items the shipped rules do not: {', '.join(extra)}")
+    if not missing and not extra and list(theirs) != list(ours):
+        problems.append("the items are in a different order from the shipped rules")
+    for key, item in ours.items():
+        if key not in theirs:
+            continue
+        mine = theirs[key]
+        if mine.values != item.values:
+            problems.append(
+                f"item {key!r} offers {describe_values(mine.values)}, but the shipped rules"
+                f" give it {describe_values(item.values)}"
+            )
+        if (mine.shown_if, mine.when_hidden) != (item.shown_if, item.when_hidden):
+            problems.append(f"item {key!r}: its skip logic differs from the shipped rules")
+    problems += _domain_differences(reference.domains, other.domains)
+    for what, mine, shipped in (
+        ("label", other.total.label, reference.total.label),
+        (
+            "sum",
+            (other.total.sum_of, other.total.items),
+            (reference.total.sum_of, reference.total.items),
+        ),
+        ("min_answered", other.total.min_answered, reference.total.min_answered),
+        (
+            "range",
+            (other.total.minimum, other.total.maximum),
+            (reference.total.minimum, reference.total.maximum),
+        ),
+        ("bands", other.total.bands, reference.total.bands),
+        ("better", other.total.better, reference.total.better),
+        ("rates_change", other.total.rates_change, reference.total.rates_change),
+    ):
+        if mine != shipped:
+            problems.append(f"the total: its {what} differs from the shipped rules")
+    if other.validity != reference.validity:
+        problems.append("the validity rules differ from the shipped rules")
+    return problems
+
+
+def _domain_differences(reference: Sequence[Domain], other: Sequence[Domain]) -> list[str]:
+    problems: list[str] = []
+    theirs = {domain.key: domain for domain in other}
+    ours = {domain.key: domain for domain in reference}
+    missing = [key for key in ours if key not in theirs]
+    extra = [key for key in theirs if key not in ours]
+    if missing:
+        problems.append(f"the shipped rules have domains the file lacks: {', '.join(missing)}")
+    if extra:
+        problems.append(f"the file has domains the shipped rules do not: {', '.join(extra)}")
+    for key, domain in ours.items():
+        mine = theirs.get(key)
+        if mine is None:
+            continue
+        for what, a, b in (
+            ("label", mine.label, domain.label),
+            ("items", mine.items, domain.items),
+            ("weight", mine.weight, domain.weight),
+            ("min_answered", mine.min_answered, domain.min_answered),
+            ("bands", mine.bands, domain.bands),
+        ):
+            if a != b:
+                problems.append(f"domain {key!r}: its {what} differs from the shipped rules")
+    return problems
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ passed as files as the progress report does.
 
 The period is the four weeks (28 days) ending on the day the pack is made: the meeting
 discusses the latest figures, whenever it takes place. Mean pain compares the first two
-weeks of those four with the last two.
+weeks of those four with the last two. Outcome measures are asked for weeks apart, so
+four weeks would rarely hold two answers: they cover the running program from its start
+(the whole record for a patient without one), baseline to latest.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from statistics import fmean
 from clinic.charts import PainPoint, SizeStep, pain_chart
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.mdt import queries
+from clinic.measures.results import Series, series_for
+from clinic.measures.summaries import MeasureSummary, since, summaries
 from clinic.models import CareFlag, Clinic, Patient, Protocol, RedFlag, User
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import Assessment, ScoredSession, schedule_of, stages_of
@@ -80,6 +84,8 @@ class PatientPage:
     red_flags: list[RedFlag]
     care_flags: list[CareFlag]
     chart: PainChartData | None  # None when no session of the period has pain scores
+    measures: list[MeasureSummary]  # answers to occasions from `measures_since` on
+    measures_since: date | None  # the program's start; None: the whole record
 
     @property
     def anchor(self) -> str:
@@ -140,6 +146,7 @@ def build_pack(
     sessions = load_sessions(clinic.id, ids, window.first, window.last)
     red_flags = queries.open_red_flags(clinic.id, ids)
     care_flags = queries.open_care_flags(clinic.id, ids)
+    measures = series_for(clinic.id, ids, until=today, zone=clinic.timezone)
     pages = [
         _page(
             patient,
@@ -150,6 +157,7 @@ def build_pack(
             red_flags.get(patient.id, []),
             care_flags.get(patient.id, []),
             clinic.completion_pct,
+            measures[patient.id],
         )
         for patient in patients
     ]
@@ -185,6 +193,7 @@ def _page(
     red_flags: list[RedFlag],
     care_flags: list[CareFlag],
     completion_pct: int,
+    measures: list[Series],
 ) -> PatientPage:
     adherence = None
     if protocol is not None and assessment.keeps_diary:
@@ -192,6 +201,7 @@ def _page(
             schedule_of(protocol), sessions, window.first, window.last, completion_pct
         )
     scored = [s for s in sessions if s.scored]
+    started = protocol.events[0].effective_on if protocol is not None else None
     chart = None
     if protocol is not None and scored:
         chart = PainChartData(
@@ -210,6 +220,8 @@ def _page(
         red_flags=red_flags,
         care_flags=care_flags,
         chart=chart,
+        measures=summaries(since(measures, started), in_period=started is not None),
+        measures_since=started,
     )
 
 

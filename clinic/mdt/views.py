@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited, record_each
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.dashboard.queries import Filters
@@ -30,6 +31,7 @@ ANY = "any"
 
 @bp.get("/")
 @clinicians_only
+@audited("mdt.form")
 def new() -> str:
     """Choose the patients and the meeting date for an MDT pack."""
     clinic = current_user.clinic
@@ -43,6 +45,7 @@ def new() -> str:
 
 @bp.post("/")
 @clinicians_only
+@audited(change="mdt.export", object_type="mdt_pack")
 def create() -> Response | tuple[str, int]:
     """Make the MDT pack for the ticked patients and send it as a PDF download."""
     clinic = current_user.clinic
@@ -60,6 +63,7 @@ def create() -> Response | tuple[str, int]:
         except MdtPackError as exc:
             form.patient_ids.errors.append(str(exc))
         else:
+            record_each("mdt.export", [p.patient.id for p in pack.pages], object_type="mdt_pack")
             return pdf_attachment(pack_pdf(pack), pack.file_name)
     return _render(form, ticked=set(form.patient_ids.data or [])), 400
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic.domain.questionnaires import Instrument, parse_instrument, shipped_instruments
 from clinic.extensions import db
@@ -45,6 +46,31 @@ def current(clinic_id: int, key: str) -> Instrument | None:
     """The version of `key` a patient answering today is asked (None if the clinic has
     no such instrument)."""
     return available(clinic_id).get(key)
+
+
+def versions(clinic_id: int) -> dict[tuple[str, str], Instrument]:
+    """Every version of every instrument the clinic has had, by (key, version): the shipped
+    ones and all its imports, retired ones too (an import wins over a shipped file with
+    the same key and version, as in `version_of`). One query, to read many answers."""
+    found: dict[tuple[str, str], Instrument] = {
+        (key, instrument.version): instrument for key, instrument in shipped_instruments().items()
+    }
+    for row in _imported(clinic_id, include_retired=True):
+        found[(row.key, row.version)] = _parsed(row.definition)
+    return found
+
+
+def imported(clinic_id: int) -> list[ClinicInstrument]:
+    """The clinic's imports, retired ones too, newest first, each with who imported it
+    (for the instruments page; one query)."""
+    return list(
+        db.session.scalars(
+            select(ClinicInstrument)
+            .where(ClinicInstrument.clinic_id == clinic_id)
+            .options(joinedload(ClinicInstrument.imported_by))
+            .order_by(ClinicInstrument.id.desc())
+        )
+    )
 
 
 def version_of(clinic_id: int, key: str, version: str) -> Instrument | None:

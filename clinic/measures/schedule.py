@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from clinic.core.templating import short_date
 from clinic.domain.measure_schedule import (
     DEFAULT_GRACE_DAYS,
     Assignment,
@@ -25,7 +27,8 @@ from clinic.domain.measure_schedule import (
 )
 from clinic.domain.protocols import EventKind, ProtocolStatus
 from clinic.extensions import db
-from clinic.models import MeasureAssignment, MeasureResponse, Protocol, ProtocolEvent
+from clinic.measures.instruments import available
+from clinic.models import MeasureAssignment, MeasureResponse, Patient, Protocol, ProtocolEvent
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ class OccasionStatus:
     def in_progress(self) -> bool:
         """Started and saved, not yet submitted."""
         return self.response is not None and not self.response.submitted
+
+    @property
+    def label(self) -> str:
+        """The occasion as people read it: "At the start", "Week 4", "At discharge"."""
+        return occasion_label(self.state.occasion.key)
 
 
 def program_dates(clinic_id: int, patient_ids: Collection[int]) -> dict[int, ProgramDates]:
@@ -134,23 +142,34 @@ def occasion_statuses(
         responses[response.assignment_id][response.occasion_key] = response
     dates = program_dates(clinic_id, {a.patient_id for a in assignments})
     for assignment in assignments:
-        given = responses[assignment.id]
-        program = dates[assignment.patient_id]
-        found = occasions(
-            as_rule(assignment),
-            protocol_start=program.started_on,
-            discharged_on=program.discharged_on,
-            until=today,
-            grace_days=grace_days,
+        result[assignment.patient_id] += _statuses_of(
+            assignment, responses[assignment.id], dates[assignment.patient_id], today, grace_days
         )
-        answered = [key for key, r in given.items() if r.submitted]
-        for state in states(found, answered, today, grace_days):
-            result[assignment.patient_id].append(
-                OccasionStatus(assignment, state, given.get(state.occasion.key))
-            )
     for statuses in result.values():
         statuses.sort(key=lambda s: (s.state.occasion.on, s.assignment.id))
     return result
+
+
+def _statuses_of(
+    assignment: MeasureAssignment,
+    given: dict[str, MeasureResponse],
+    program: ProgramDates,
+    today: date,
+    grace_days: int,
+) -> list[OccasionStatus]:
+    """The occasions one assignment has asked for up to today, with the answers given."""
+    found = occasions(
+        as_rule(assignment),
+        protocol_start=program.started_on,
+        discharged_on=program.discharged_on,
+        until=today,
+        grace_days=grace_days,
+    )
+    answered = [key for key, r in given.items() if r.submitted]
+    return [
+        OccasionStatus(assignment, state, given.get(state.occasion.key))
+        for state in states(found, answered, today, grace_days)
+    ]
 
 
 def due_now(statuses: list[OccasionStatus]) -> list[OccasionStatus]:
@@ -161,3 +180,152 @@ def due_now(statuses: list[OccasionStatus]) -> list[OccasionStatus]:
 def overdue(statuses: list[OccasionStatus]) -> list[OccasionStatus]:
     """The occasions past their grace period without an answer."""
     return [s for s in statuses if s.state.overdue]
+
+
+# ---------------------------------------------------------------------------------------
+# In words, for the clinician's pages
+
+
+_OCCASION_LABELS = {"once": "Once", "baseline": "At the start", "discharge": "At discharge"}
+
+
+def occasion_label(key: str) -> str:
+    """An occasion's key as people read it: "At the start", "Week 4", "At discharge"."""
+    if key.startswith("week-") and key.removeprefix("week-").isdigit():
+        return f"Week {key.removeprefix('week-')}"
+    return _OCCASION_LABELS.get(key, key)
+
+
+def schedule_in_words(assignment: MeasureAssignment) -> str:
+    """When the assignment asks, e.g. "At the start, every 4 weeks, and at discharge" or
+    "Once, on 3 Jun 2026"."""
+    if assignment.cadence is Cadence.ONCE:
+        return f"Once, on {short_date(assignment.on)}"
+    parts = ["At the start"]
+    if assignment.every_weeks:
+        weeks = assignment.every_weeks
+        parts.append("every week" if weeks == 1 else f"every {weeks} weeks")
+    if assignment.at_discharge:
+        parts.append("at discharge")
+    if len(parts) == 1:
+        return "At the start only"
+    if len(parts) == 2:
+        return f"{parts[0]} and {parts[1]}"
+    return f"{parts[0]}, {parts[1]}, and {parts[2]}"
+
+
+@dataclass(frozen=True)
+class NextOccasion:
+    """The next time an assignment asks, after today: a day and its label, or (when the day
+    is not known yet) words saying what it waits for."""
+
+    on: date | None
+    label: str
+
+
+def next_occasion(
+    assignment: MeasureAssignment, program: ProgramDates, today: date
+) -> NextOccasion | None:
+    """The next occasion after today, or None when the assignment asks nothing more (a
+    one-off whose day has come, a repeating one after discharge, or an ended one)."""
+    if assignment.ended_at is not None:
+        return None
+    if assignment.cadence is Cadence.ONCE:
+        return NextOccasion(assignment.on, "Once") if assignment.on > today else None
+    if program.discharged_on is not None:
+        return None
+    if program.started_on is None:
+        return NextOccasion(None, "At the start, once a protocol starts")
+    rule = as_rule(assignment)
+    horizon = today + timedelta(weeks=(assignment.every_weeks or 0) + 1)
+    ahead = [
+        occasion
+        for occasion in occasions(
+            rule, protocol_start=program.started_on, discharged_on=None, until=horizon
+        )
+        if occasion.on > today
+    ]
+    if ahead:
+        return NextOccasion(ahead[0].on, occasion_label(ahead[0].key))
+    if assignment.at_discharge:
+        return NextOccasion(None, "At discharge")
+    return None
+
+
+@dataclass(frozen=True)
+class AssignmentOverview:
+    """One of a patient's assignments as the clinician's pages show it."""
+
+    assignment: MeasureAssignment
+    title: str
+    schedule: str
+    next: NextOccasion | None
+    waiting: list[OccasionStatus]  # due now and not answered, oldest first
+    answered: int  # occasions answered
+
+    @property
+    def ended(self) -> bool:
+        return self.assignment.ended_at is not None
+
+    @property
+    def finished(self) -> bool:
+        """A one-off that was answered: it asks for nothing more."""
+        return self.assignment.cadence is Cadence.ONCE and self.answered > 0
+
+    @property
+    def active(self) -> bool:
+        """Still asks for answers (now or later)."""
+        return not self.ended and not self.finished
+
+    @property
+    def overdue(self) -> list[OccasionStatus]:
+        return [s for s in self.waiting if s.state.overdue]
+
+
+def overview(
+    patient: Patient, today: date, *, grace_days: int = DEFAULT_GRACE_DAYS
+) -> list[AssignmentOverview]:
+    """All of the patient's assignments, ended ones too, oldest first: each with its
+    instrument's title, schedule in words, next occasion, the occasions waiting now and
+    how many were answered. Five queries whatever the number of assignments."""
+    assignments = list(
+        db.session.scalars(
+            select(MeasureAssignment)
+            .where(
+                MeasureAssignment.clinic_id == patient.clinic_id,
+                MeasureAssignment.patient_id == patient.id,
+            )
+            .options(joinedload(MeasureAssignment.assigned_by))
+            .order_by(MeasureAssignment.id)
+        )
+    )
+    if not assignments:
+        return []
+    responses: dict[int, dict[str, MeasureResponse]] = defaultdict(dict)
+    for response in db.session.scalars(
+        select(MeasureResponse).where(
+            MeasureResponse.clinic_id == patient.clinic_id,
+            MeasureResponse.patient_id == patient.id,
+        )
+    ):
+        responses[response.assignment_id][response.occasion_key] = response
+    program = program_dates(patient.clinic_id, [patient.id])[patient.id]
+    instruments = available(patient.clinic_id)
+    rows = []
+    for assignment in assignments:
+        given = responses[assignment.id]
+        statuses = _statuses_of(assignment, given, program, today, grace_days)
+        instrument = instruments.get(assignment.instrument_key)
+        rows.append(
+            AssignmentOverview(
+                assignment=assignment,
+                title=instrument.title if instrument else assignment.instrument_key,
+                schedule=schedule_in_words(assignment),
+                next=next_occasion(assignment, program, today),
+                waiting=[]
+                if assignment.ended_at is not None
+                else [s for s in statuses if s.state.due],
+                answered=sum(1 for r in given.values() if r.submitted),
+            )
+        )
+    return rows

@@ -13,6 +13,10 @@ from clinic.extensions import db
 from clinic.models.types import UTCDateTime, utcnow
 from clinic.models.users import User
 
+# What a link is for. A token of one purpose is never accepted for the other.
+INVITATION = "invitation"  # claim the account by choosing its first password
+RESET = "reset"  # choose a new password for a claimed account
+
 
 def hash_token(token: str) -> str:
     """Only a hash is stored, so a copy of the database cannot be used to claim accounts."""
@@ -44,16 +48,26 @@ class Invitation(db.Model):
 
     @classmethod
     def issue(
-        cls, user: User, created_by: User | None, valid_days: int, now: datetime
+        cls,
+        user: User,
+        created_by: User | None,
+        valid_days: int = 0,
+        now: datetime | None = None,
+        *,
+        purpose: str = INVITATION,
+        valid_for: timedelta | None = None,
     ) -> tuple[Invitation, str]:
-        """A new invitation and its secret token (shown once, never stored)."""
+        """A new link for `purpose` and its secret token (shown once, never stored), valid
+        for `valid_for` or else `valid_days`."""
+        now = now or utcnow()
         token = secrets.token_urlsafe(32)
         invitation = cls(
             user=user,
             created_by=created_by,
             token_hash=hash_token(token),
             created_at=now,
-            expires_at=now + timedelta(days=valid_days),
+            expires_at=now + (valid_for if valid_for is not None else timedelta(days=valid_days)),
+            purpose=purpose,
         )
         return invitation, token
 

@@ -1,12 +1,14 @@
 """From a patient's loaded protocol and entries to what the rules say about them.
 
 No queries here: callers load the protocol with its history (`clinic.protocols.queries`)
-and the entries (`load_sessions`), once for one patient or for a whole clinic.
+and the entries (`load_sessions`), once for one patient or for a whole clinic; and for
+outcome measures, the occasions each patient's measures asked for
+(`clinic.measures.schedule.occasion_statuses`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -22,14 +24,18 @@ from clinic.domain.flags import (
     DEFAULT_NOT_LOGGING_DAYS,
     ScoredDay,
     Signal,
+    measure_overdue,
+    measure_overdue_key,
     not_logging,
     pain_means,
     pain_rising,
     ready_to_advance,
     review_due,
 )
+from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
 from clinic.domain.progression import Advice, Evidence, StageRule, Suggestion, suggest
 from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force_on
+from clinic.measures.schedule import OccasionStatus, occasion_label
 from clinic.models import Protocol, ProtocolStage
 from clinic.protocols.queries import timeline, version
 
@@ -221,3 +227,46 @@ def _running_since(protocol: Protocol, today: date) -> date:
     if paused_until is not None and paused_until <= today:
         since = max(since, paused_until)
     return since
+
+
+@dataclass(frozen=True)
+class MeasureEvidence:
+    """What the patients' outcome-measure schedules say today: a "questionnaire overdue"
+    signal per overdue occasion (by patient id), and the episode keys of the occasions
+    still overdue and of those answered, so flags whose occasion was answered (or is no
+    longer asked for) can be closed."""
+
+    signals: dict[int, list[Signal]]
+    overdue_keys: set[str]
+    answered_keys: set[str]
+
+
+def measure_evidence(
+    statuses: Mapping[int, Sequence[OccasionStatus]],
+    titles: Mapping[str, str],
+    grace_days: int = DEFAULT_GRACE_DAYS,
+) -> MeasureEvidence:
+    """Signals for the overdue occasions among `statuses` (every occasion of every
+    assignment, ended ones included: those ask for nothing more and raise nothing);
+    `titles` names each instrument by key."""
+    signals: dict[int, list[Signal]] = {}
+    overdue: set[str] = set()
+    answered: set[str] = set()
+    for patient_id, found in statuses.items():
+        for status in found:
+            assignment, state = status.assignment, status.state
+            key = measure_overdue_key(assignment.id, state.occasion.key)
+            if state.answered:
+                answered.add(key)
+            if not state.overdue or assignment.ended_at is not None:
+                continue
+            overdue.add(key)
+            what = titles.get(assignment.instrument_key, assignment.instrument_key)
+            if assignment.cadence is not Cadence.ONCE:
+                what += f", {occasion_label(state.occasion.key).lower()}"
+            signals.setdefault(patient_id, []).append(
+                measure_overdue(
+                    assignment.id, state.occasion.key, state.occasion.on, what, grace_days
+                )
+            )
+    return MeasureEvidence(signals, overdue, answered)

@@ -1,7 +1,8 @@
 """Keeping each patient's dashboard summary and flags up to date.
 
 `refresh_patients` recomputes the summaries of some or all patients of a clinic and raises
-the flags the rules call for, in a fixed number of queries whatever the caseload. It runs
+the flags the rules call for (and closes those the system answers itself: a stale "ready",
+a questionnaire since answered), in a fixed number of queries whatever the caseload. It runs
 in the same transaction as every change that can alter a summary (an entry logged or
 changed, a protocol decision, a flag acknowledged, a patient's details), and once a day
 for the whole clinic, because days passing move the windows (`refresh_clinic_if_stale`,
@@ -16,13 +17,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import joinedload
 
+from clinic.audit.log import record
 from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind, Signal
+from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS
 from clinic.domain.progression import Suggestion
 from clinic.extensions import db
+from clinic.measures.instruments import available
+from clinic.measures.schedule import occasion_statuses
 from clinic.models import (
     CareFlag,
     Clinic,
@@ -35,7 +40,14 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
-from clinic.monitoring.evidence import LOOKBACK_DAYS, Assessment, ScoredSession, assess
+from clinic.monitoring.evidence import (
+    LOOKBACK_DAYS,
+    Assessment,
+    MeasureEvidence,
+    ScoredSession,
+    assess,
+    measure_evidence,
+)
 from clinic.protocols.queries import FULL_HISTORY, OPEN_STATUSES
 
 # Inside `refresh_later`, the patients waiting for a refresh (by clinic id); else None.
@@ -158,8 +170,26 @@ def refresh_patients(
             if a.advice is None or a.advice.suggestion is not Suggestion.ADVANCE
         ],
     )
-    open_flags = _open_care_flags(clinic.id, ids)
-    for flag in _raise(clinic.id, {pid: a.signals for pid, a in assessments.items()}, open_flags):
+    measures = _measure_evidence(clinic.id, ids, today)
+    open_rows = _open_care_flags(clinic.id, ids)
+    closed = _close_settled_overdue_flags(open_rows, measures)
+    open_flags: dict[int, list[FlagKind]] = defaultdict(list)
+    open_episodes: set[tuple[int, str]] = set()
+    for row in open_rows:
+        if row.id not in closed:
+            open_flags[row.patient_id].append(row.kind)
+            open_episodes.add((row.patient_id, row.key))
+    # Episodes with an open flag already need no look-up: an overdue questionnaire stays
+    # overdue, day after day, until it is answered.
+    signals = {
+        pid: [
+            s
+            for s in [*a.signals, *measures.signals.get(pid, [])]
+            if (pid, s.key) not in open_episodes
+        ]
+        for pid, a in assessments.items()
+    }
+    for flag in _raise(clinic.id, signals, open_flags):
         open_flags[flag.patient_id].append(flag.kind)
     summaries = {
         s.patient_id: s
@@ -229,6 +259,13 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
     if done.rowcount != 1:
         raise FlagAlreadyAcknowledged()
     db.session.expire(flag)
+    record(
+        "flag.acknowledge",
+        patient_id=flag.patient_id,
+        object_type="red_flag" if isinstance(flag, RedFlag) else "care_flag",
+        object_id=flag.id,
+        actor=by,
+    )
     refresh_patients(by.clinic, [flag.patient_id])
 
 
@@ -269,6 +306,51 @@ def _close_stale_ready_flags(clinic_id: int, patient_ids: Sequence[int]) -> None
             .values(acknowledged_at=utcnow(), acknowledgement=NO_LONGER_READY)
             .execution_options(synchronize_session=False)
         )
+
+
+# The notes on a "questionnaire overdue" flag the system closes (no clinician signs them).
+MEASURE_ANSWERED = "Closed by the system: the questionnaire was answered."
+MEASURE_NOT_ASKED = (
+    "Closed by the system: the questionnaire is no longer asked for (the measure was stopped"
+    " or its schedule changed)."
+)
+
+
+def _measure_evidence(clinic_id: int, patient_ids: Sequence[int], today: date) -> MeasureEvidence:
+    """The patients' overdue questionnaires and answered occasions today: the occasions
+    of every assignment, ended ones too (four queries, or one without any assignment),
+    and the instruments' titles when something is overdue (one more)."""
+    statuses = occasion_statuses(
+        clinic_id, patient_ids, today, include_ended=True, grace_days=DEFAULT_GRACE_DAYS
+    )
+    titles: dict[str, str] = {}
+    if any(s.state.overdue for found in statuses.values() for s in found):
+        titles = {key: instrument.title for key, instrument in available(clinic_id).items()}
+    return measure_evidence(statuses, titles, DEFAULT_GRACE_DAYS)
+
+
+def _close_settled_overdue_flags(open_flags: Sequence[Row], measures: MeasureEvidence) -> set[int]:
+    """Close the open "questionnaire overdue" flags among `open_flags` whose occasion is no
+    longer overdue: answered (late, but answered), or no longer asked for (the measure was
+    stopped). Nothing is left for a clinician to do about them, so the system says so and
+    signs nothing. Returns the ids closed."""
+    settled = [
+        (row.id, row.key)
+        for row in open_flags
+        if row.kind is FlagKind.MEASURE_OVERDUE and row.key not in measures.overdue_keys
+    ]
+    for note, flag_ids in (
+        (MEASURE_ANSWERED, [fid for fid, key in settled if key in measures.answered_keys]),
+        (MEASURE_NOT_ASKED, [fid for fid, key in settled if key not in measures.answered_keys]),
+    ):
+        if flag_ids:
+            db.session.execute(
+                update(CareFlag)
+                .where(CareFlag.id.in_(flag_ids), CareFlag.acknowledged_at.is_(None))
+                .values(acknowledged_at=utcnow(), acknowledgement=note)
+                .execution_options(synchronize_session=False)
+            )
+    return {fid for fid, _ in settled}
 
 
 class FlagAlreadyAcknowledged(ValueError):
@@ -338,12 +420,13 @@ def _raise(
     clinic_id: int, signals: dict[int, list[Signal]], open_kinds: dict[int, list[FlagKind]]
 ) -> list[CareFlag]:
     """Add a flag for each signal whose episode has none yet (open or acknowledged), unless
-    the patient has an open flag of that kind already: one is enough to ask for a look."""
+    the patient has an open flag of that kind already: one is enough to ask for a look
+    (except for kinds where each episode is its own flag, see FlagKind.one_open_at_a_time)."""
     wanted = {
         (pid, s.key): s
         for pid, sigs in signals.items()
         for s in sigs
-        if s.kind not in open_kinds.get(pid, ())
+        if not (s.kind.one_open_at_a_time and s.kind in open_kinds.get(pid, ()))
     }
     if not wanted:
         return []
@@ -374,18 +457,17 @@ def _raise(
     return raised
 
 
-def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, list[FlagKind]]:
-    rows = db.session.execute(
-        select(CareFlag.patient_id, CareFlag.kind).where(
-            CareFlag.clinic_id == clinic_id,
-            CareFlag.patient_id.in_(patient_ids),
-            CareFlag.acknowledged_at.is_(None),
+def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> list[Row]:
+    """The patients' open rule flags: id, patient id, kind and episode key of each."""
+    return list(
+        db.session.execute(
+            select(CareFlag.id, CareFlag.patient_id, CareFlag.kind, CareFlag.key).where(
+                CareFlag.clinic_id == clinic_id,
+                CareFlag.patient_id.in_(patient_ids),
+                CareFlag.acknowledged_at.is_(None),
+            )
         )
     )
-    kinds: dict[int, list[FlagKind]] = defaultdict(list)
-    for pid, kind in rows:
-        kinds[pid].append(kind)
-    return kinds
 
 
 def _fill(

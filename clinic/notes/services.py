@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
+from clinic.audit.log import record
 from clinic.extensions import db
 from clinic.models import ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
@@ -44,6 +45,7 @@ def write_note(
     )
     db.session.add(note)
     db.session.flush()
+    record("note.write", patient_id=patient.id, object_type="note", object_id=note.id, actor=author)
     return note
 
 
@@ -77,6 +79,9 @@ def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | Non
         raise NoteChangedMeanwhile()
     db.session.expire(note)
     db.session.flush()
+    record(
+        "note.edit", patient_id=note.patient_id, object_type="note", object_id=note.id, actor=editor
+    )
 
 
 class NoteChangedMeanwhile(NoteError):
@@ -105,4 +110,11 @@ def write_addendum(
     )
     db.session.add(addendum)
     db.session.flush()
+    record(
+        "note.addendum",
+        patient_id=note.patient_id,
+        object_type="note",
+        object_id=addendum.id,
+        actor=author,
+    )
     return addendum

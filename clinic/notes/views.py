@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.extensions import db
 from clinic.models import ClinicalNote, Patient, Role
 from clinic.models.types import utcnow
@@ -47,6 +48,7 @@ def _render_index(patient: Patient, form: NoteForm) -> str:
 
 @bp.get("")
 @clinicians_only
+@audited("note.list", patient="patient_id")
 def index(patient_id: int) -> str:
     """All of the patient's notes, newest first, each with its addenda; and a new note."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -55,6 +57,7 @@ def index(patient_id: int) -> str:
 
 @bp.post("")
 @clinicians_only
+@audited(change="note.write", patient="patient_id")
 def add(patient_id: int) -> Response | tuple[str, int]:
     """Write a note, signed by the clinician and dated now."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -69,6 +72,13 @@ def add(patient_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
 @clinicians_only
+@audited(
+    "note.edit_form",
+    change="note.edit",
+    patient="patient_id",
+    object_type="note",
+    object_id="note_id",
+)
 def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
     """Change a note: only its author, only within 24 hours of writing it."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -115,6 +125,7 @@ def _render_edit(patient: Patient, note: ClinicalNote, form: NoteForm, refused: 
 
 @bp.post("/<int:note_id>/addendum")
 @clinicians_only
+@audited(change="note.addendum", patient="patient_id", object_type="note", object_id="note_id")
 def add_addendum(patient_id: int, note_id: int) -> Response | tuple[str, int]:
     """Add an addendum to a note, signed by the clinician and dated now."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from clinic.audit.log import record
 from clinic.auth.services import issue_invitation
 from clinic.domain.indications import Indication
 from clinic.extensions import db
@@ -45,12 +46,29 @@ def create_patient(clinic_id: int, details: PatientDetails) -> Patient:
     patient = Patient(clinic_id=clinic_id, **asdict(details))
     db.session.add(patient)
     db.session.flush()
+    record(
+        "patient.create",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        clinic_id=clinic_id,
+    )
     refresh_patient(patient)
     return patient
 
 
 def update_patient(patient: Patient, details: PatientDetails) -> None:
     """Replace the record's details with the validated input."""
+    changed = sorted(
+        name for name, value in asdict(details).items() if getattr(patient, name) != value
+    )
+    record(
+        "patient.update",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        detail={"fields": changed},
+    )
     for name, value in asdict(details).items():
         setattr(patient, name, value)
     if patient.user is not None:
@@ -81,4 +99,11 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
         if email_in_use(email, patient.clinic_id):
             raise PortalInvitationError(EMAIL_UNAVAILABLE)
         user.email = email  # a corrected address before the patient has signed in
+    record(
+        "patient.invite",
+        patient_id=patient.id,
+        object_type="user",
+        object_id=user.id,
+        actor=invited_by,
+    )
     return issue_invitation(user, created_by=invited_by)

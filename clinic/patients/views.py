@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.core.links import external_url
 from clinic.core.requests import page_number
 from clinic.extensions import db
@@ -34,6 +35,7 @@ clinicians_only = roles(Role.CLINICIAN)
 
 @bp.get("/")
 @clinicians_only
+@audited("patient.list")
 def index() -> str:
     """The clinic's patients, searchable by name or identifier, filterable by status."""
     search = request.args.get("q", "").strip()[:120]
@@ -52,6 +54,7 @@ def index() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @clinicians_only
+@audited(change="patient.create")
 def new() -> Response | str:
     """Record a new patient."""
     form = PatientForm(
@@ -69,6 +72,7 @@ def new() -> Response | str:
 
 @bp.get("/<int:patient_id>")
 @clinicians_only
+@audited("patient.view", patient="patient_id")
 def show(patient_id: int) -> str:
     """One patient's record and portal access."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -89,6 +93,7 @@ def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
 @clinicians_only
+@audited("patient.edit_form", change="patient.update", patient="patient_id")
 def edit(patient_id: int) -> Response | str:
     """Change a patient's details."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -111,6 +116,7 @@ def edit(patient_id: int) -> Response | str:
 
 @bp.post("/<int:patient_id>/invitation")
 @clinicians_only
+@audited(change="patient.invite", patient="patient_id")
 def invite(patient_id: int) -> Response | str | tuple[str, int]:
     """Issue a single-use portal invitation link for the patient."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from clinic.audit.log import audited, own_patient
 from clinic.core.forms import show_refusal
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
 from clinic.diary.services import (
@@ -118,6 +119,7 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
 
 @bp.route("/log", methods=["GET", "POST"])
 @patients_only
+@audited("portal.log_form", change="diary.log", patient=own_patient)
 def log_session() -> Response | str:
     """Log a session: prefilled with what the plan prescribes, done in a few taps."""
     patient = own_record_or_404()
@@ -144,6 +146,7 @@ def log_session() -> Response | str:
 
 @bp.route("/skip", methods=["GET", "POST"])
 @patients_only
+@audited("portal.skip_form", change="diary.skip", patient=own_patient)
 def log_skip() -> Response | str:
     """Note a skipped session and why (no judgement: it helps plan what comes next)."""
     patient = own_record_or_404()
@@ -172,6 +175,7 @@ def _own_entry(patient: Patient, entry_id: int) -> DiaryEntry:
 
 @bp.get("/entries/<int:entry_id>")
 @patients_only
+@audited("portal.entry", patient=own_patient, object_type="diary_entry", object_id="entry_id")
 def entry(entry_id: int) -> str:
     """A saved entry, with calm, immediate guidance when it raised a red flag."""
     patient = own_record_or_404()
@@ -187,6 +191,7 @@ def entry(entry_id: int) -> str:
 
 @bp.get("/entries")
 @patients_only
+@audited("portal.history", patient=own_patient)
 def history() -> str:
     """All the patient's entries, newest first."""
     patient = own_record_or_404()
@@ -206,6 +211,13 @@ def history() -> str:
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
 @patients_only
+@audited(
+    "portal.edit_form",
+    change="diary.correct",
+    patient=own_patient,
+    object_type="diary_entry",
+    object_id="entry_id",
+)
 def edit_entry(entry_id: int) -> Response | str:
     """Correct an entry within 24 hours; the earlier values stay in the record."""
     patient = own_record_or_404()
@@ -254,6 +266,12 @@ def edit_entry(entry_id: int) -> Response | str:
 
 @bp.post("/entries/<int:entry_id>/withdraw")
 @patients_only
+@audited(
+    change="diary.withdraw",
+    patient=own_patient,
+    object_type="diary_entry",
+    object_id="entry_id",
+)
 def withdraw_entry(entry_id: int) -> Response:
     """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn)."""
     patient = own_record_or_404()

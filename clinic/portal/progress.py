@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import render_template
 
+from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.models import Patient
 from clinic.monitoring.evidence import ScoredSession
@@ -23,6 +24,7 @@ from clinic.protocols.queries import open_protocol
 
 @bp.get("/progress")
 @patients_only
+@audited("portal.progress", patient=own_patient)
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
     patient = own_record_or_404()

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.extensions import db
+from clinic.measures.answers import any_answered, waiting
 from clinic.models import DiaryEntry, Patient, Role
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
@@ -42,16 +44,23 @@ def current_prescription(patient: Patient) -> Prescription | None:
 
 @bp.get("/")
 @patients_only
+@audited("portal.home", patient=own_patient)
 def home() -> str:
     """Today: what to do now (the current stage in plain words), how many sessions are done
-    today and this week against the plan, and who to contact."""
+    today and this week against the plan, any questionnaire from the clinic ready to
+    answer, and who to contact."""
     patient = own_record_or_404()
     prescription = current_prescription(patient)
     counts = None
     if prescription is not None and prescription.state is not None:
         counts = sessions_done(patient, prescription.day)
     return render_template(
-        "portal/home.html", patient=patient, prescription=prescription, counts=counts
+        "portal/home.html",
+        patient=patient,
+        prescription=prescription,
+        counts=counts,
+        questionnaires=waiting(patient, clinic_today(patient.clinic.timezone)),
+        answered_any=any_answered(patient),
     )
 
 
@@ -82,6 +91,7 @@ def no_plan_page() -> tuple[str, int]:
 
 @bp.get("/plan")
 @patients_only
+@audited("portal.plan", patient=own_patient)
 def plan() -> str | tuple[str, int]:
     """The whole plan, stage by stage, with the safety guidance (printable)."""
     patient = own_record_or_404()
@@ -95,6 +105,7 @@ def plan() -> str | tuple[str, int]:
 
 @bp.get("/plan.pdf")
 @patients_only
+@audited("portal.plan_pdf", patient=own_patient)
 def plan_pdf() -> Response | tuple[str, int]:
     """The signed-in patient's own current plan as a PDF to keep or print (neutral name)."""
     patient = own_record_or_404()
@@ -107,6 +118,7 @@ def plan_pdf() -> Response | tuple[str, int]:
 
 @bp.get("/safety")
 @patients_only
+@audited("portal.safety", patient=own_patient)
 def safety() -> str:
     """Staying safe: discomfort versus pain, bleeding, a device that will not come out."""
     patient = own_record_or_404()

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from clinic.audit.log import record
 from clinic.core.refusals import Refusal
 from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
@@ -130,6 +131,13 @@ def start_protocol(
         protocol, EventKind.START, start_on, today, by, reason, stage=start_stage, version_number=1
     )
     db.session.flush()
+    record(
+        "protocol.start",
+        patient_id=patient.id,
+        object_type="protocol",
+        object_id=protocol.id,
+        actor=by,
+    )
     refresh_patient(patient)
     return protocol
 
@@ -175,6 +183,14 @@ def revise_protocol(
         version_number=new.number,
     )
     db.session.flush()
+    record(
+        "protocol.revise",
+        patient_id=protocol.patient_id,
+        object_type="protocol",
+        object_id=protocol.id,
+        actor=by,
+        detail={"version": new.number},
+    )
     refresh_patient(protocol.patient)
     return new
 
@@ -225,6 +241,14 @@ def record_event(
         event.suggested = suggested
         acknowledge_ready_flags(protocol.patient, by, f"{kind.label}: {reason}")
     db.session.flush()
+    record(
+        "protocol.change",
+        patient_id=protocol.patient_id,
+        object_type="protocol",
+        object_id=protocol.id,
+        actor=by,
+        detail={"kind": kind.value},
+    )
     refresh_patient(protocol.patient)
     return event
 

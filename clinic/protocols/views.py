@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
@@ -75,6 +76,7 @@ def _patient(patient_id: int) -> Patient:
 
 @bp.get("/")
 @clinicians_only
+@audited("protocol.view", patient="patient_id")
 def current(patient_id: int) -> str:
     """The patient's open protocol, or the choice of how to start one."""
     patient = _patient(patient_id)
@@ -92,6 +94,7 @@ def current(patient_id: int) -> str:
 
 @bp.get("/<int:protocol_id>")
 @clinicians_only
+@audited("protocol.view", patient="patient_id", object_type="protocol", object_id="protocol_id")
 def detail(patient_id: int, protocol_id: int) -> str:
     """Any of the patient's protocols, current or past, with its full history."""
     patient = _patient(patient_id)
@@ -141,6 +144,7 @@ def _templates_for(patient: Patient) -> list:
 
 @bp.route("/new", methods=["GET", "POST"])
 @clinicians_only
+@audited("protocol.start_form", change="protocol.start", patient="patient_id")
 def start(patient_id: int) -> Response | str:
     """Start a protocol from a copy of a template or from scratch (replacing an open one)."""
     patient = _patient(patient_id)
@@ -237,6 +241,13 @@ def _start_is_valid(
 
 @bp.route("/<int:protocol_id>/revise", methods=["GET", "POST"])
 @clinicians_only
+@audited(
+    "protocol.revise_form",
+    change="protocol.revise",
+    patient="patient_id",
+    object_type="protocol",
+    object_id="protocol_id",
+)
 def revise(patient_id: int, protocol_id: int) -> Response | str:
     """Change an open protocol's plan: a new version, with who, when and why."""
     patient = _patient(patient_id)
@@ -284,6 +295,13 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     methods=["GET", "POST"],
 )
 @clinicians_only
+@audited(
+    "protocol.change_form",
+    change="protocol.change",
+    patient="patient_id",
+    object_type="protocol",
+    object_id="protocol_id",
+)
 def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     """Record a stage decision, a pause, a resumption or the end of the protocol."""
     patient = _patient(patient_id)
@@ -337,6 +355,12 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
 
 @bp.get("/<int:protocol_id>/instructions")
 @clinicians_only
+@audited(
+    "protocol.instructions",
+    patient="patient_id",
+    object_type="protocol",
+    object_id="protocol_id",
+)
 def instructions(patient_id: int, protocol_id: int) -> str:
     """The plan in plain language with the safety guidance, to print for the patient."""
     patient = _patient(patient_id)
@@ -354,6 +378,12 @@ def instructions(patient_id: int, protocol_id: int) -> str:
 
 @bp.get("/<int:protocol_id>/instructions.pdf")
 @clinicians_only
+@audited(
+    "protocol.instructions_pdf",
+    patient="patient_id",
+    object_type="protocol",
+    object_id="protocol_id",
+)
 def instructions_pdf(patient_id: int, protocol_id: int) -> Response:
     """The same sheet as a PDF to print or hand over (neutral file name, never cached)."""
     patient = _patient(patient_id)

@@ -1,9 +1,10 @@
 """The progress report: one patient's program over a period, for the MDT and referrers.
 
 The figures come from the same rules and code as the clinician's timeline
-(`clinic.domain.adherence`, `clinic.monitoring.progress`), so a report never disagrees
-with the screen. Wording about adherence stays neutral: sessions done against sessions
-prescribed, never "non-compliant".
+(`clinic.domain.adherence`, `clinic.monitoring.progress`, and for outcome measures
+`clinic.measures.results` put into words by `clinic.measures.summaries`), so a report
+never disagrees with the screen. Wording about adherence stays neutral: sessions done
+against sessions prescribed, never "non-compliant".
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.diary import SkipReason
 from clinic.domain.protocols import InForce, in_force_on
 from clinic.extensions import db
+from clinic.measures.results import series_for
+from clinic.measures.summaries import MeasureSummary, summaries
 from clinic.models import (
     Clinic,
     DiaryEntry,
@@ -74,6 +78,8 @@ class ProgressReport:
     skips: list[tuple[SkipReason, int]]
     progress: Progress
     events: list[ProtocolEvent]  # the stage history: in force at the start, then changes
+    # Outcome measures asked for in the period: baseline and latest are the period's own.
+    measures: list[MeasureSummary]
     assessment: str
     plan: str
 
@@ -141,6 +147,16 @@ def build_progress_report(
             protocol, sessions, period_from, period_to, completion, compact_charts=True
         ),
         events=_history(protocol, period_from, period_to),
+        measures=summaries(
+            series_for(
+                patient.clinic_id,
+                [patient.id],
+                since=period_from,
+                until=period_to,
+                zone=patient.clinic.timezone,
+            )[patient.id],
+            in_period=True,
+        ),
         assessment=assessment,
         plan=plan,
     )
@@ -204,6 +220,14 @@ def create_progress_report(
     )
     db.session.add(record)
     db.session.flush()
+    audit.record(
+        "report.create",
+        patient_id=patient.id,
+        object_type="report",
+        object_id=record.id,
+        actor=author,
+        clinic_id=patient.clinic_id,
+    )
     return record
 
 

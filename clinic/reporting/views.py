@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
@@ -33,6 +34,7 @@ clinicians_only = roles(Role.CLINICIAN)
 
 @bp.get("")
 @clinicians_only
+@audited("report.list", patient="patient_id")
 def index(patient_id: int) -> str:
     """The patient's reports, newest first, each as it was generated."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -45,6 +47,7 @@ def index(patient_id: int) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @clinicians_only
+@audited("report.form", change="report.create", patient="patient_id")
 def new(patient_id: int) -> Response | str | tuple[str, int]:
     """Generate a progress report over a period, with an assessment and plan, and keep it."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -91,6 +94,7 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
 
 @bp.get("/<int:report_id>/download")
 @clinicians_only
+@audited("report.download", patient="patient_id", object_type="report", object_id="report_id")
 def download(patient_id: int, report_id: int) -> Response:
     """The report's PDF, byte for byte as it was generated, under its neutral file name."""
     report = get_report_or_404(report_id, patient_id, current_user.clinic_id)

@@ -7,10 +7,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
+from clinic.measures.results import series_for
+from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.progress import build_progress, first_week_shown
@@ -46,6 +49,7 @@ DECISIONS = {
 
 @bp.get("")
 @clinicians_only
+@audited("timeline.view", patient="patient_id")
 def show(patient_id: int) -> str:
     """One patient's course: flags, the suggested next step, charts, entries, history."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -54,6 +58,7 @@ def show(patient_id: int) -> str:
 
 @bp.post("/flags/<any(red, rule):source>/<int:flag_id>/acknowledge")
 @clinicians_only
+@audited(change="flag.acknowledge", patient="patient_id", object_type="flag", object_id="flag_id")
 def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | tuple[str, int]:
     """Acknowledge a flag with a note on what was done about it."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
@@ -63,6 +68,10 @@ def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | t
         else get_care_flag_or_404(flag_id, patient)
     )
     form = AcknowledgeForm(prefix=_form_prefix(source, flag_id))
+    if flag.acknowledged_at is not None:
+        # Its form is gone from the page, so a complaint about the note would show nowhere.
+        flash(str(FlagAlreadyAcknowledged()), "info")
+        return redirect(url_for("timeline.show", patient_id=patient.id) + "#flags-heading")
     if form.validate_on_submit():
         try:
             acknowledge(flag, current_user, form.note.data)
@@ -127,5 +136,10 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         flags=flags,
         forms=forms,
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),
+        # Every answer on record: questionnaires are months apart, the page's period is not.
+        measures=summaries(
+            series_for(patient.clinic_id, [patient.id], zone=clinic.timezone)[patient.id],
+            charts=True,
+        ),
         now=utcnow(),
     )

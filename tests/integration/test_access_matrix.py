@@ -7,6 +7,8 @@ fails `test_every_route_is_in_the_matrix`, and one without a declared policy fai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask, url_for
 from sqlalchemy import select
@@ -17,13 +19,27 @@ from clinic.auth.services import issue_invitation
 from clinic.core.clock import clinic_today
 from clinic.diary.services import SkipDetails, record
 from clinic.domain.diary import FlagReason, SkipReason
+from clinic.domain.measure_schedule import Cadence
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, ProtocolTemplate, RedFlag, Report, User
+from clinic.models import (
+    Clinic,
+    ClinicInstrument,
+    MeasureAssignment,
+    MeasureResponse,
+    Patient,
+    ProtocolTemplate,
+    RedFlag,
+    Report,
+    User,
+)
+from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from clinic.protocols.services import start_protocol
 from tests.conftest import World, act_as, config_for_tests
+
+INSTRUMENTS = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
 
 ANONYMOUS = "anonymous"
 PATIENT = "patient"
@@ -53,8 +69,30 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("auth.choose_account", "GET"): EVERYONE,
     ("auth.choose_account", "POST"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.second_factor", "GET"): EVERYONE,
+    ("auth.second_factor", "POST"): EVERYONE,
+    ("account.index", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.reauthenticate", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.reauthenticate", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.change_password", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.change_password", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.change_email", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.change_email", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.two_factor", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.start_two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.new_recovery_codes", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.disable_two_factor", "POST"): EVERYONE - {ANONYMOUS},
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,
+    ("auth.forgot_password", "GET"): EVERYONE,
+    ("auth.forgot_password", "POST"): EVERYONE,
+    ("auth.reset_sent", "GET"): EVERYONE,
+    ("auth.choose_new_password", "GET"): EVERYONE,
+    ("auth.choose_new_password", "POST"): EVERYONE,
+    ("auth.idle_warning", "GET"): EVERYONE,
+    ("auth.stay_signed_in", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.sign_in_again_and_resume", "POST"): EVERYONE,
     ("health.healthz", "GET"): EVERYONE,
     ("static", "GET"): EVERYONE,
     ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
@@ -71,6 +109,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.edit_entry", "GET"): {PATIENT},
     ("portal.edit_entry", "POST"): {PATIENT},
     ("portal.withdraw_entry", "POST"): {PATIENT},
+    ("portal.questionnaires", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.questionnaire", "GET"): {PATIENT},
+    ("portal.questionnaire", "POST"): {PATIENT},
+    ("portal.questionnaire_sent", "GET"): {PATIENT},
     ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
@@ -87,6 +129,19 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("reporting.new", "GET"): {CLINICIAN},
     ("reporting.new", "POST"): {CLINICIAN},
     ("reporting.download", "GET"): {CLINICIAN},
+    ("measures.index", "GET"): {CLINICIAN},
+    ("measures.add", "POST"): {CLINICIAN},
+    ("measures.end", "GET"): {CLINICIAN},
+    ("measures.end", "POST"): {CLINICIAN},
+    ("measures.response", "GET"): {CLINICIAN},
+    ("instruments.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN},
+    ("instruments.import_file", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("instruments.retire", "POST"): {ADMIN},
+    ("rights.export", "GET"): {CLINICIAN, ADMIN},
+    ("rights.own_export", "GET"): {PATIENT, OTHER_PATIENT},
+    ("rights.erase", "GET"): {ADMIN},
+    ("rights.erase", "POST"): {ADMIN},
+    ("rights.requests", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
@@ -98,8 +153,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.reinvite", "POST"): {ADMIN},
     ("admin.deactivate", "POST"): {ADMIN},
     ("admin.reactivate", "POST"): {ADMIN},
+    ("admin.reset_two_factor", "GET"): {ADMIN},
+    ("admin.reset_two_factor", "POST"): {ADMIN},
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.export", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.patient_history", "GET"): {CLINICIAN},
     ("protocols.current", "GET"): {CLINICIAN},
     ("protocols.detail", "GET"): {CLINICIAN},
     ("protocols.start", "GET"): {CLINICIAN},
@@ -134,8 +194,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
 
 # Routes whose URL names an object of clinic A: the other clinic's staff must get 404
 # (not 403), so they cannot even learn that the object exists.
-# Entry URLs name PATIENT's own diary entry: the other patient gets 404, never 403.
-OWN_ENTRY = {"portal.entry", "portal.edit_entry", "portal.withdraw_entry"}
+# Entry and questionnaire URLs name PATIENT's own diary entry or measure assignment: the
+# other patient gets 404, never 403.
+OWN_ENTRY = {
+    "portal.entry",
+    "portal.edit_entry",
+    "portal.withdraw_entry",
+    "portal.questionnaire",
+    "portal.questionnaire_sent",
+}
 
 SCOPED = {
     "catalogue.edit_set",
@@ -167,9 +234,18 @@ SCOPED = {
     "reporting.index",
     "reporting.new",
     "reporting.download",
+    "audit.patient_history",
+    "measures.index",
+    "measures.add",
+    "measures.end",
+    "measures.response",
+    "instruments.retire",
+    "rights.export",
+    "rights.erase",
     "admin.reinvite",
     "admin.deactivate",
     "admin.reactivate",
+    "admin.reset_two_factor",
 }
 
 
@@ -267,6 +343,10 @@ def targets(app: Flask, world: World) -> dict[str, object]:
         colleague = db.session.get(User, world.colleague.id)
         colleague.password_hash = None  # an invited colleague who has not signed in yet
         token = issue_invitation(colleague, created_by=None)
+        # A password-reset link of a claimed account (another patient's, at clinic B).
+        reset_token = issue_invitation(
+            db.session.get(User, world.other_clinic_patient.id), created_by=None, purpose=RESET
+        )
         size = template.stages[0].dilator_size
         # A stored report as the record keeps it (rendering one per matrix case would
         # cost minutes; test_reports.py renders real ones).
@@ -283,6 +363,51 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             size_bytes=15,
         )
         db.session.add(report)
+        # A questionnaire due today for PATIENT (answering it is in test_portal_measures.py).
+        measure = MeasureAssignment(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            instrument_key="pain-nrs",
+            cadence=Cadence.ONCE,
+            on=clinic_today("Europe/London"),
+            assigned_on=clinic_today("Europe/London"),
+        )
+        db.session.add(measure)
+        # A response PATIENT sent, and a version of an instrument clinic A imported.
+        answered = MeasureAssignment(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            instrument_key="dilator-confidence",
+            cadence=Cadence.ONCE,
+            on=clinic_today("Europe/London"),
+            assigned_on=clinic_today("Europe/London"),
+        )
+        db.session.add(answered)
+        db.session.flush()
+        sent = MeasureResponse(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            assignment_id=answered.id,
+            occasion_key="once",
+            occasion_on=clinic_today("Europe/London"),
+            instrument_key="dilator-confidence",
+            instrument_version="1",
+            answers='{"insert": 2}',
+            submitted_at=utcnow(),
+            valid=True,
+            invalid_reason="Not scored: 1 of 5 questions answered, at least 4 needed",
+        )
+        instrument = ClinicInstrument(
+            clinic_id=world.clinic_a,
+            key="pain-nrs",
+            version="2-matrix",
+            title="Pain (clinic copy)",
+            licence_status="free",
+            definition=(INSTRUMENTS / "pain-nrs.json")
+            .read_text("utf-8")
+            .replace('"version": "1"', '"version": "2-matrix"'),
+        )
+        db.session.add_all([sent, instrument])
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -290,6 +415,7 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "change": "advance",
             "user_id": world.colleague.id,
             "token": token,
+            "reset_token": reset_token,
             "set_id": size.set_id,
             "size_id": size.id,
             "template_id": template.id,
@@ -299,6 +425,10 @@ def targets(app: Flask, world: World) -> dict[str, object]:
             "source": "red",
             "flag_id": red_flag.id,
             "filename": "site.css",
+            "assignment_id": measure.id,
+            "response_id": sent.id,
+            "instrument_id": instrument.id,
+            "occasion_key": "once",
         }
 
 
@@ -335,7 +465,8 @@ def test_access(
     elif endpoint in OWN_ENTRY and actor == OTHER_PATIENT:
         assert response.status_code == 404
     elif endpoint in SCOPED and actor in (OTHER_CLINIC_CLINICIAN, OTHER_CLINIC_ADMIN):
-        staff_role = OTHER_CLINIC_ADMIN if endpoint.startswith("admin.") else OTHER_CLINIC_CLINICIAN
-        assert response.status_code == (404 if actor == staff_role else 403)
+        # Staff of the other clinic whose role may use the route find nothing there (404).
+        same_role = {OTHER_CLINIC_CLINICIAN: CLINICIAN, OTHER_CLINIC_ADMIN: ADMIN}[actor]
+        assert response.status_code == (404 if same_role in MATRIX[(endpoint, method)] else 403)
     else:
         assert response.status_code == 403

@@ -28,6 +28,8 @@ SETTINGS = {
     "completion_pct": "80",
     "not_logging_days": "5",
     "paper_size": "a4",
+    "staff_idle_minutes": "15",
+    "patient_idle_minutes": "30",
 }
 
 
@@ -140,6 +142,8 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
             "completion_pct": "70",
             "not_logging_days": "10",
             "paper_size": "a4",
+            "staff_idle_minutes": "10",
+            "patient_idle_minutes": "45",
         },
     )
     assert response.status_code == 302
@@ -152,6 +156,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
         )
         assert clinic.max_step_mm == 4.5
         assert (clinic.completion_pct, clinic.not_logging_days) == (70, 10)
+        assert (clinic.staff_idle_minutes, clinic.patient_idle_minutes) == (10, 45)
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
 
 
@@ -177,6 +182,10 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
         ("not_logging_days", "1", "Enter a whole number of days from 2 to 60."),
         ("not_logging_days", "61", "Enter a whole number of days from 2 to 60."),
         ("not_logging_days", "a week", "Enter a whole number, for example 7."),
+        ("staff_idle_minutes", "4", "Enter a whole number of minutes from 5 to 60."),
+        ("staff_idle_minutes", "61", "Enter a whole number of minutes from 5 to 60."),
+        ("patient_idle_minutes", "", "Enter a whole number of minutes from 5 to 120."),
+        ("patient_idle_minutes", "121", "Enter a whole number of minutes from 5 to 120."),
     ],
 )
 def test_clinic_settings_are_validated(

@@ -18,6 +18,7 @@ from tests.conftest import World, act_as
 from tests.integration.test_dashboard import report_red_flag
 from tests.support.diaries import add_entries, refresh, start_plan
 from tests.support.forms import form_values
+from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
 from tests.support.queries import count_queries
 
 
@@ -130,6 +131,10 @@ def test_acknowledging_a_red_flag_needs_a_note_and_keeps_it(
 
     again = client.post(action, data={prefix + "note": "Second try."}, follow_redirects=True)
     assert "already been acknowledged" in again.get_data(as_text=True)
+    # Even with a blank note (its form is gone from the page, so a note error would show
+    # nowhere): the page says the flag is done.
+    blank = client.post(action, data={prefix + "note": ""}, follow_redirects=True)
+    assert "already been acknowledged" in blank.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(RedFlag, flag_id).acknowledgement == "Phoned; settled with rest."
 
@@ -173,9 +178,11 @@ def test_typed_text_is_escaped(app: Flask, client, world: World) -> None:
 
 def test_period_choice_and_query_count(app: Flask, client, world: World) -> None:
     """The period can be 4 to 52 weeks (anything else: 12); the page costs the same
-    queries with 10 entries or 100."""
+    queries with 10 entries or 100, and with one outcome measure answered twice or three
+    measures answered 20 times in all (a chart each)."""
     protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=120)
     add_entries(app, protocol, world.patient, range(0, 20, 2))
+    weekly_pain_scores(app, world.patient.patient_id, weeks=1, started_days_ago=120)
     refresh(app, world.clinic_a)
 
     def queries(query: str) -> int:
@@ -188,8 +195,15 @@ def test_period_choice_and_query_count(app: Flask, client, world: World) -> None
 
     few = queries("?weeks=52")
     add_entries(app, protocol, world.patient, range(20, 110))
+    weekly_pain_scores(app, world.patient.patient_id, weeks=14, started_days_ago=119)
+    confidence = assign_measure(app, world.patient.patient_id, "dilator-confidence", on_days_ago=3)
+    answer_measure(app, confidence, "once", {"insert": 2, "on_own": 3}, occasion_days_ago=3)
+    change = assign_measure(app, world.patient.patient_id, "pgic", on_days_ago=2)
+    answer_measure(app, change, "once", {"change": 2}, occasion_days_ago=2)
     refresh(app, world.clinic_a)
     assert queries("?weeks=52") == few
+    # Pain and adherence, then the pain scale and PGIC (two confidence answers: no score).
+    assert timeline(client, world.clinician, world.patient.patient_id).count("<svg") == 2 + 2
     assert "100 entries" in timeline(client, world.clinician, world.patient.patient_id, "?weeks=52")
     four_weeks = timeline(client, world.clinician, world.patient.patient_id, "?weeks=4")
     assert "100 entries" not in four_weeks and '<option value="4" selected>' in four_weeks

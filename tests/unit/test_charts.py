@@ -8,7 +8,16 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from clinic.charts import PainPoint, SizeStep, WeekBar, adherence_chart, pain_chart
+from clinic.charts import (
+    BandStart,
+    PainPoint,
+    ScorePoint,
+    SizeStep,
+    WeekBar,
+    adherence_chart,
+    measure_chart,
+    pain_chart,
+)
 
 START = date(2026, 3, 2)
 
@@ -26,6 +35,14 @@ def weeks(percents: list[float | None]) -> list[WeekBar]:
     return [WeekBar(START + timedelta(weeks=i), p) for i, p in enumerate(percents)]
 
 
+BANDS = [BandStart(0, "Low"), BandStart(8, "Moderate"), BandStart(15, "High")]
+
+
+def scores(*totals: float | None) -> list[ScorePoint]:
+    """Answers two weeks apart with these totals (None: not scored)."""
+    return [ScorePoint(START + timedelta(weeks=2 * i), t) for i, t in enumerate(totals)]
+
+
 def parse(svg: str) -> ET.Element:
     """The SVG as an XML tree (proves it is well-formed)."""
     return ET.fromstring(str(svg))  # noqa: S314 - our own output
@@ -38,6 +55,12 @@ CHARTS = {
     "adherence": lambda: adherence_chart(weeks([None, 40, 85.7, 100])),
     "empty pain": lambda: pain_chart([], []),
     "empty adherence": lambda: adherence_chart([]),
+    "measure": lambda: measure_chart(
+        scores(7, None, 13, 16), title="Confidence", minimum=0, maximum=20, bands=BANDS
+    ),
+    "measure without bands": lambda: measure_chart(
+        scores(20.1, 27.3), title="Index", minimum=2, maximum=36, decimals=1
+    ),
 }
 
 
@@ -101,3 +124,39 @@ def test_chart_ids_are_configurable_for_two_charts_on_a_page() -> None:
     """The title and desc ids follow the chart id, so two charts on one page never clash."""
     svg = str(adherence_chart(weeks([50]), chart_id="weeks-b"))
     assert 'id="weeks-b-title"' in svg and 'id="weeks-b-desc"' in svg
+
+
+def test_measure_chart_leaves_a_marked_gap_for_an_answer_without_a_score() -> None:
+    """A dot per scored answer; the unscored one breaks the line (7 stands alone, 13 and 16
+    are joined) and is a labelled marker on the date axis, told in the desc too."""
+    svg = str(measure_chart(scores(7, None, 13, 16), title="C", minimum=0, maximum=20))
+    assert len(re.findall(r'<circle [^>]*class="dot', svg)) == 3
+    lines = re.findall(r'<path d="([^"]*)"[^>]*class="line reactive', svg)
+    assert len(lines) == 1 and lines[0].count("L") == 1
+    assert "16 Mar: not scored" in svg and "Not scored: 16 Mar 2026." in svg
+
+
+def test_measure_chart_spans_the_whole_range_with_named_bands() -> None:
+    """The y axis runs over the instrument's whole range with a guide where each band
+    starts, and each band is named beside its range; the desc lists them."""
+    root = parse(measure_chart(scores(7, 16), title="C", minimum=0, maximum=20, bands=BANDS))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert {"0", "8", "15", "20"} <= set(texts)
+    assert {"Low", "Moderate", "High"} <= set(texts)
+    desc = root.find("{http://www.w3.org/2000/svg}desc").text
+    assert "from 0 to 20" in desc and "Moderate from 8" in desc
+
+
+def test_measure_chart_escapes_what_an_imported_instrument_says() -> None:
+    """A clinic's instrument names its bands and title: markup in them is text, never run."""
+    svg = str(
+        measure_chart(
+            scores(3),
+            title="<script>alert(1)</script>",
+            minimum=0,
+            maximum=10,
+            bands=[BandStart(0, "<b>low</b>"), BandStart(5, "high")],
+        )
+    )
+    assert "<script" not in svg and "<b>" not in svg
+    assert "&lt;b&gt;low&lt;/b&gt;" in svg

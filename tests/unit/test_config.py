@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,21 @@ def test_unknown_environment_is_an_error(env, tmp_path: Path) -> None:
     env.setenv("CLINIC_ENV", "prod")
     with pytest.raises(ConfigError, match="CLINIC_ENV must be one of"):
         load_config(tmp_path)
+
+
+def test_rate_limits_count_in_memory_unless_redis_is_named(env, tmp_path: Path) -> None:
+    """Rate-limit counts stay in each process by default, in Redis when it is named."""
+    env.setenv("SECRET_KEY", "k")
+    env.delenv("CLINIC_RATELIMIT_STORAGE_URL", raising=False)
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+    env.setenv("CLINIC_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_sessions_last_twelve_hours_unless_configured(env, tmp_path: Path) -> None:
+    """The absolute session lifetime is 12 hours, or CLINIC_SESSION_HOURS."""
+    env.setenv("SECRET_KEY", "k")
+    env.delenv("CLINIC_SESSION_HOURS", raising=False)
+    assert load_config(tmp_path)["SESSION_ABSOLUTE_LIFETIME"] == timedelta(hours=12)
+    env.setenv("CLINIC_SESSION_HOURS", "8")
+    assert load_config(tmp_path)["SESSION_ABSOLUTE_LIFETIME"] == timedelta(hours=8)

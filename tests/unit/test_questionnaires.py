@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from clinic.domain.questionnaires import (
     AnswerError,
+    Better,
     Instrument,
     InstrumentError,
     LicenceStatus,
@@ -27,6 +28,7 @@ from clinic.domain.questionnaires import (
     load_instrument,
     parse_instrument,
     score,
+    scoring_differences,
     shipped_instruments,
     shipping_problems,
 )
@@ -1324,3 +1326,172 @@ def test_a_damaged_instrument_is_refused_cleanly(data: st.DataObject) -> None:
         load_instrument(document)
     except InstrumentError as error:
         assert error.problems
+
+
+# ---------------------------------------------------------------------------------------
+# Which way is better, and instruments that rate change themselves
+
+
+@pytest.mark.parametrize(
+    ("key", "better"),
+    [
+        ("pain-nrs", Better.LOWER),
+        ("dilator-confidence", Better.HIGHER),
+        ("fsfi", Better.HIGHER),
+        ("nih-cpsi", Better.LOWER),
+        ("marinoff", Better.LOWER),
+        ("pgic", Better.LOWER),
+    ],
+)
+def test_every_bundled_total_says_which_way_is_better(key: str, better: Better) -> None:
+    """Less pain, fewer symptoms and a lower Marinoff grade are better; more confidence and
+    a higher FSFI are better; on PGIC 1 is 'very much improved'."""
+    assert SHIPPED[key].total.better is better
+
+
+def test_only_pgic_rates_change_itself() -> None:
+    """PGIC is itself a rating of change since the start: no change from its first answer
+    is computed. Every other bundled total is compared with its baseline."""
+    assert {key for key, i in SHIPPED.items() if i.total.rates_change} == {"pgic"}
+
+
+def test_better_and_rates_change_are_optional() -> None:
+    """A total that says neither loads, with no direction and not rating change."""
+    total = load_instrument(demo()).total
+    assert (total.better, total.rates_change) == (None, False)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"better": "down"}, "the total: better must be 'lower' or 'higher', not 'down'"),
+        ({"better": ["lower"]}, "the total: better must be 'lower' or 'higher'"),
+        ({"rates_change": "yes"}, "the total: rates_change must be true or false"),
+    ],
+)
+def test_better_and_rates_change_are_checked(fields: dict[str, Any], message: str) -> None:
+    """A direction other than lower/higher, or rates_change that is not true/false, is
+    refused in words."""
+    data = demo()
+    data["total"].update(fields)
+    with pytest.raises(InstrumentError) as raised:
+        load_instrument(data)
+    assert any(message in p for p in raised.value.problems), raised.value.problems
+
+
+def test_better_is_read_from_the_file() -> None:
+    """'higher' in the file is Better.HIGHER on the total."""
+    data = demo()
+    data["total"].update(better="higher", rates_change=True)
+    total = load_instrument(data).total
+    assert (total.better, total.rates_change) == (Better.HIGHER, True)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing scoring rules (a licensed clinic adds only the wording)
+
+
+@pytest.mark.parametrize("name", ["fsfi.scoring.json", "nih-cpsi.scoring.json"])
+def test_wording_alone_makes_no_scoring_difference(name: str) -> None:
+    """Text, labels, licence, title and version may change: the rules score alike."""
+    worded = with_wording(file_data(name))
+    worded.update(title="Our licensed copy", version="2026-clinic", notes="Licensed 2026.")
+    imported = load_instrument(worded)
+    assert scoring_differences(SHIPPED[imported.key], imported) == []
+
+
+def _fsfi_changed(mutate: Mutation) -> Instrument:
+    data = with_wording(file_data("fsfi.scoring.json"))
+    mutate(data)
+    return load_instrument(data)
+
+
+def _domain(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(d for d in data["domains"] if d["key"] == key)
+
+
+def _lighter_desire(data: dict[str, Any]) -> None:
+    # Desire weighted 0.5 instead of 0.6, with the ranges that follow from it.
+    _domain(data, "desire").update(weight=Decimal("0.5"), range=[Decimal("1.0"), Decimal("5.0")])
+    data["total"]["range"] = [Decimal("1.8"), Decimal("35.0")]
+    data["total"]["bands"][0]["range"][0] = Decimal("1.8")
+    data["total"]["bands"][-1]["range"][1] = Decimal("35.0")
+
+
+def _swap_first_items(data: dict[str, Any]) -> None:
+    data["items"][0], data["items"][1] = data["items"][1], data["items"][0]
+
+
+SCORING_CHANGES: list[tuple[str, Mutation, str]] = [
+    (
+        "a weight",
+        _lighter_desire,
+        "domain 'desire': its weight differs from the shipped rules",
+    ),
+    (
+        "an answer value",
+        lambda d: item(d, "q1")["options"].pop(2),
+        "item 'q1' offers 1, 2, 4 or 5, but the shipped rules give it 1 to 5",
+    ),
+    (
+        "the cut-off",
+        lambda d: (
+            d["total"]["bands"][0]["range"].__setitem__(1, Decimal("26.0"))
+            or d["total"]["bands"][1]["range"].__setitem__(0, Decimal("26.1"))
+        ),
+        "the total: its bands differs from the shipped rules",
+    ),
+    (
+        "the validity rule",
+        lambda d: d["validity"][0].update(invalid_when_at_least=9),
+        "the validity rules differ from the shipped rules",
+    ),
+    (
+        "the rounding",
+        lambda d: (
+            d.update(decimals=2) or d["total"]["bands"][1]["range"].__setitem__(0, Decimal("26.51"))
+        ),
+        "decimals is 2, but the shipped rules round to 1",
+    ),
+    (
+        "the direction",
+        lambda d: d["total"].update(better="lower"),
+        "the total: its better differs from the shipped rules",
+    ),
+    (
+        "the order of the items",
+        _swap_first_items,
+        "the items are in a different order from the shipped rules",
+    ),
+    (
+        "a domain's pro-rating",
+        lambda d: _domain(d, "desire").update(min_answered=2),
+        "domain 'desire': its min_answered differs from the shipped rules",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [(m, msg) for _, m, msg in SCORING_CHANGES],
+    ids=[n for n, _, _ in SCORING_CHANGES],
+)
+def test_any_change_to_the_scoring_is_a_difference(mutate: Mutation, message: str) -> None:
+    """Each change to what decides or interprets an FSFI score is named in words."""
+    changed = _fsfi_changed(mutate)
+    assert message in scoring_differences(FSFI, changed)
+
+
+def test_missing_and_extra_items_and_domains_are_named() -> None:
+    """A file with q19 replaced by q20 (and a domain renamed) names both sides."""
+    data = demo()
+    other = copy.deepcopy(data)
+    item(other, "hope")["key"] = "joy"
+    other["domains"][1]["items"] = ["calm", "joy"]
+    other["domains"][1]["key"] = "mood"
+    other["validity"][0]["of_items"] = ["calm", "joy"]
+    problems = scoring_differences(load_instrument(data), load_instrument(other))
+    assert "the shipped rules have items the file lacks: hope" in problems
+    assert "the file has items the shipped rules do not: joy" in problems
+    assert "the shipped rules have domains the file lacks: feeling" in problems
+    assert "the file has domains the shipped rules do not: mood" in problems

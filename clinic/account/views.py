@@ -1,0 +1,208 @@
+"""The account page every signed-in person has: change password and email, set up or turn
+off two-factor sign-in, new recovery codes; and the "confirm it is you" page that every
+one of those changes asks for first (see clinic.account.guards)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from clinic.access import any_signed_in, is_safe_redirect
+from clinic.account import services
+from clinic.account.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ConfirmEnrolmentForm,
+    ReauthenticateForm,
+    ReauthenticateWithCodeForm,
+)
+from clinic.account.guards import (
+    confirmation_page,
+    kept_fields,
+    mark_recent_auth,
+    require_recent_auth,
+)
+from clinic.auth import mfa
+from clinic.auth.limits import sign_in_limit
+from clinic.core.forms import show_refusal
+from clinic.core.refusals import Refusal
+from clinic.extensions import db
+from clinic.models import User
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+# The key being set up, until a code from the app confirms it (then it moves to the account).
+PENDING_ENROLMENT = "two_factor_new_key"
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+@bp.get("")
+@any_signed_in
+def index() -> str:
+    """The signed-in person's email, password and two-factor sign-in, with what they can
+    change."""
+    user = _me()
+    return render_template(
+        "account/index.html",
+        user=user,
+        two_factor=mfa.is_enabled(user),
+        mandatory=mfa.is_mandatory(user),
+        codes_left=mfa.recovery_codes_left(user) if mfa.is_enabled(user) else 0,
+    )
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@any_signed_in
+@sign_in_limit
+def reauthenticate() -> Response | str:
+    """Confirm it is you (password, and the code when two-factor is on) before a change to
+    the account's security or a grave administrative change; then back to where the change
+    was asked for, offering to send on a form that was kept meanwhile."""
+    user = _me()
+    next_url = request.args.get("next")
+    back = next_url if is_safe_redirect(next_url) else url_for("account.index")
+    with_code = mfa.is_enabled(user)
+    form = ReauthenticateWithCodeForm() if with_code else ReauthenticateForm()
+    kept = kept_fields() if request.method == "POST" else []
+    if form.validate_on_submit():
+        code = form.code.data if with_code else ""
+        confirmed = services.confirm_identity(user, form.password.data, code)
+        db.session.commit()  # a code used up, or the failed attempt in the audit trail
+        if confirmed:
+            mark_recent_auth()
+            if kept:
+                return render_template("account/send_kept.html", kept=kept, target=back)
+            return redirect(back)
+        form.form_errors.append(services.CONFIRM_REFUSED)
+    if kept:
+        return confirmation_page(kept, back, form)
+    return render_template("account/reauthenticate.html", form=form, with_code=with_code)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@any_signed_in
+@require_recent_auth
+def change_password() -> Response | str:
+    """Choose a new password (the current one first); other sessions end, this one stays."""
+    user = _me()
+    form = ChangePasswordForm(email=user.email)
+    if form.validate_on_submit():
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except Refusal as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            # The account's other sessions ended (a stolen cookie stops working); this one,
+            # the owner's, stays signed in (see clinic.auth.services.set_password).
+            db.session.commit()
+            flash(
+                "Your password was changed. Anywhere else you were signed in has been signed out.",
+                "success",
+            )
+            return redirect(url_for("account.index"))
+    return render_template("account/change_password.html", form=form)
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@any_signed_in
+@require_recent_auth
+def change_email() -> Response | str:
+    """Sign in with a different email address from now on."""
+    user = _me()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            services.change_email(user, form.email.data)
+        except Refusal as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Your email address was changed. Use it the next time you sign in.", "success")
+            return redirect(url_for("account.index"))
+    return render_template("account/change_email.html", form=form, user=user)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@any_signed_in
+@require_recent_auth
+def two_factor() -> Response | str:
+    """Set up two-factor sign-in (or move it to a new phone): add the key to an
+    authenticator app (QR code or typed), then confirm with the code it shows; the
+    recovery codes are shown once."""
+    user = _me()
+    secret = session.get(PENDING_ENROLMENT)
+    form = ConfirmEnrolmentForm()
+    if secret and form.validate_on_submit():
+        try:
+            codes = mfa.confirm_enrolment(user, secret, form.code.data)
+        except Refusal as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            session.pop(PENDING_ENROLMENT, None)
+            return _recovery_codes_page(codes, first_time=True)
+    enrolment = {}
+    if secret:
+        uri = mfa.provisioning_uri(secret, user.email)
+        enrolment = {"uri": uri, "qr": mfa.qr_svg(uri), "key": mfa.secret_for_display(secret)}
+    return render_template(
+        "account/two_factor.html",
+        form=form,
+        user=user,
+        started=bool(secret),
+        enabled=mfa.is_enabled(user),
+        mandatory=mfa.is_mandatory(user),
+        issuer=mfa.ISSUER,
+        **enrolment,
+    )
+
+
+@bp.post("/two-factor/start")
+@any_signed_in
+@require_recent_auth
+def start_two_factor() -> Response:
+    """Make a new key for the authenticator app. It is kept in this session only until a
+    code confirms it: an earlier key (an old phone) works until then."""
+    session[PENDING_ENROLMENT] = mfa.new_secret()
+    return redirect(url_for("account.two_factor"))
+
+
+@bp.post("/two-factor/recovery-codes")
+@any_signed_in
+@require_recent_auth
+def new_recovery_codes() -> Response | str:
+    """Replace the recovery codes with ten new ones, shown once."""
+    try:
+        codes = mfa.replace_recovery_codes(_me())
+    except Refusal as refusal:
+        flash(str(refusal), "error")
+        return redirect(url_for("account.index"))
+    db.session.commit()
+    return _recovery_codes_page(codes, first_time=False)
+
+
+@bp.post("/two-factor/turn-off")
+@any_signed_in
+@require_recent_auth
+def disable_two_factor() -> Response:
+    """Turn two-factor sign-in off (not when the clinic requires it for the account)."""
+    try:
+        mfa.disable(_me())
+    except Refusal as refusal:
+        flash(str(refusal), "error")
+    else:
+        db.session.commit()
+        flash("Two-factor sign-in is off. Signing in needs only your password.", "success")
+    return redirect(url_for("account.index"))
+
+
+def _recovery_codes_page(codes: list[str], first_time: bool) -> str:
+    # Shown once: only the codes' hashes are stored, so this page cannot be made again.
+    return render_template("account/recovery_codes.html", codes=codes, first_time=first_time)

@@ -1,0 +1,190 @@
+"""What the audit trail's codes mean, in words: actions, outcomes, roles and objects.
+
+An event stores a short code ("timeline.view"); pages and exports show the words here. The
+admin page offers the actions below as its "Action" filter, in these groups. An action
+written by code that is missing here still shows, as its code: add it when you add one.
+"""
+
+from __future__ import annotations
+
+# (group, ((code, words), ...)): the order is the order of the filter's choices.
+ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Patient records",
+        (
+            ("patient.list", "Listed or searched patients"),
+            ("patient.view", "Viewed the patient's record"),
+            ("patient.edit_form", "Opened the patient's details to edit"),
+            ("patient.create", "Added a patient"),
+            ("patient.update", "Changed the patient's details"),
+            ("patient.invite", "Issued a portal invitation"),
+            ("patient.export", "Exported the patient's data"),
+            ("patient.erase", "Erased the patient"),
+            ("patient.erase_form", "Opened the form to erase the patient"),
+            ("dashboard.view", "Opened the dashboard (caseload)"),
+            ("timeline.view", "Viewed the timeline"),
+            ("flag.acknowledge", "Acknowledged a flag"),
+            ("audit.patient_history", "Viewed the patient's access history"),
+        ),
+    ),
+    (
+        "Clinical notes",
+        (
+            ("note.list", "Read the clinical notes"),
+            ("note.edit_form", "Opened a note to change it"),
+            ("note.write", "Wrote a clinical note"),
+            ("note.edit", "Changed a clinical note"),
+            ("note.addendum", "Added an addendum"),
+        ),
+    ),
+    (
+        "Protocols",
+        (
+            ("protocol.view", "Viewed a protocol"),
+            ("protocol.start_form", "Opened the form to start a protocol"),
+            ("protocol.revise_form", "Opened the form to change a plan"),
+            ("protocol.change_form", "Opened the form for a protocol decision"),
+            ("protocol.start", "Started a protocol"),
+            ("protocol.revise", "Changed a protocol's plan"),
+            ("protocol.change", "Recorded a protocol decision"),
+            ("protocol.instructions", "Viewed the instruction sheet"),
+            ("protocol.instructions_pdf", "Downloaded the instruction sheet (PDF)"),
+        ),
+    ),
+    (
+        "Outcome measures",
+        (
+            ("measure.list", "Viewed the outcome measures"),
+            ("measure.view", "Viewed a questionnaire's answers"),
+            ("measure.assign", "Assigned an outcome measure"),
+            ("measure.end_form", "Opened the form to end an outcome measure"),
+            ("measure.end", "Ended an outcome measure"),
+            ("measure.save", "Saved questionnaire answers for later"),
+            ("measure.submit", "Sent a questionnaire"),
+            ("measure.answer", "Answered a questionnaire"),
+            ("instrument.import", "Added a questionnaire to the clinic"),
+            ("instrument.retire", "Retired a questionnaire"),
+        ),
+    ),
+    (
+        "Reports and exports",
+        (
+            ("report.list", "Listed progress reports"),
+            ("report.form", "Opened the progress report form"),
+            ("report.create", "Generated a progress report"),
+            ("report.download", "Downloaded a progress report"),
+            ("mdt.form", "Opened the MDT pack form (patient list)"),
+            ("mdt.export", "Included in an MDT pack (PDF)"),
+        ),
+    ),
+    (
+        "Diary (by the patient)",
+        (
+            ("portal.home", "Opened the diary"),
+            ("portal.plan", "Viewed their plan"),
+            ("portal.plan_pdf", "Downloaded their plan (PDF)"),
+            ("portal.safety", "Viewed the safety guidance"),
+            ("portal.progress", "Viewed their progress"),
+            ("portal.history", "Listed their diary entries"),
+            ("portal.entry", "Viewed a diary entry"),
+            ("portal.log_form", "Opened the form to log a session"),
+            ("portal.skip_form", "Opened the form to note a skipped session"),
+            ("portal.edit_form", "Opened a diary entry to correct it"),
+            ("portal.questionnaires", "Listed their questionnaires"),
+            ("portal.questionnaire", "Opened a questionnaire"),
+            ("portal.questionnaire_sent", "Saw a questionnaire's confirmation"),
+            ("diary.log", "Logged a session"),
+            ("diary.skip", "Noted a skipped session"),
+            ("diary.correct", "Corrected a diary entry"),
+            ("diary.withdraw", "Withdrew a diary entry"),
+        ),
+    ),
+    (
+        "Sign-in and accounts",
+        (
+            ("auth.sign_in", "Signed in"),
+            ("auth.sign_in_failed", "Failed to sign in"),
+            ("auth.sign_out", "Signed out"),
+            ("auth.session_expired", "Was signed out (time limit)"),
+            ("auth.password_reset_requested", "Asked for a password reset link"),
+            ("auth.password_reset", "Chose a new password through a reset link"),
+            ("auth.recovery_code_used", "Used a recovery code"),
+            ("auth.mfa_enabled", "Turned on two-step sign-in"),
+            ("auth.mfa_disabled", "Turned off two-step sign-in"),
+            ("auth.recovery_codes_replaced", "Replaced their recovery codes"),
+            ("auth.password_changed", "Changed their password"),
+            ("auth.email_changed", "Changed their email address"),
+            ("invitation.accept", "Accepted an invitation"),
+        ),
+    ),
+    (
+        "Administration",
+        (
+            ("staff.invite", "Invited a colleague"),
+            ("staff.reinvite", "Issued a new invitation link to a colleague"),
+            ("staff.deactivate", "Deactivated a colleague"),
+            ("staff.reactivate", "Reactivated a colleague"),
+            ("auth.mfa_reset", "Reset a colleague's two-step sign-in"),
+            ("clinic.settings", "Changed the clinic's settings"),
+            ("audit.search", "Searched the audit trail"),
+            ("audit.export", "Exported the audit trail (CSV)"),
+        ),
+    ),
+)
+
+ACTIONS: dict[str, str] = {code: words for _, group in ACTION_GROUPS for code, words in group}
+
+OUTCOMES: dict[str, str] = {
+    "ok": "Done",
+    "unchanged": "Nothing changed",
+    "invalid": "Not done: the form had errors",
+    "refused": "Refused",
+    "failed": "Failed",
+}
+
+ROLES: dict[str, str] = {
+    "admin": "Administrator",
+    "clinician": "Clinician",
+    "patient": "Patient",
+}
+
+OBJECTS: dict[str, str] = {
+    "patient": "patient record",
+    "note": "clinical note",
+    "protocol": "protocol",
+    "red_flag": "red flag",
+    "care_flag": "flag",
+    "flag": "flag",
+    "report": "progress report",
+    "diary_entry": "diary entry",
+    "user": "account",
+    "session": "sign-in session",
+    "invitation": "invitation",
+    "clinic": "clinic",
+    "mdt_pack": "MDT pack",
+    "patient_erasure": "erasure record",
+    "measure_assignment": "outcome measure",
+    "measure_response": "questionnaire answers",
+    "clinic_instrument": "questionnaire",
+}
+
+
+def action_words(code: str) -> str:
+    """What `code` means ("Viewed the timeline"); the code itself when it is not known."""
+    return ACTIONS.get(code, code)
+
+
+def outcome_words(code: str) -> str:
+    return OUTCOMES.get(code, code)
+
+
+def role_words(code: str) -> str:
+    return ROLES.get(code, code)
+
+
+def object_words(object_type: str, object_id: int | None) -> str:
+    """ "clinical note 12", or "" for an event about no particular object."""
+    if not object_type:
+        return ""
+    words = OBJECTS.get(object_type, object_type.replace("_", " "))
+    return f"{words} {object_id}" if object_id is not None else words

@@ -1,0 +1,78 @@
+"""The audit trail as CSV, written row by row as the database returns them.
+
+Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a
+formula, so such cells get a leading apostrophe: a name typed as "=HYPERLINK(...)" is
+shown as text, never run, when an administrator opens the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import Row
+
+from clinic.audit.display import EventLine
+
+HEADER = (
+    "Time (clinic)",
+    "Time (UTC)",
+    "Who",
+    "Role",
+    "Action",
+    "Action code",
+    "Patient",
+    "Patient identifier",
+    "Patient number",
+    "Object",
+    "Outcome",
+    "IP address",
+    "Detail",
+    "Event number",
+)
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """The value as text a spreadsheet shows as it is."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cells(line: EventLine) -> tuple[object, ...]:
+    return (
+        line.at_local.isoformat(timespec="seconds"),
+        line.at_utc.isoformat(timespec="seconds"),
+        line.who,
+        line.role,
+        line.action_words,
+        line.action,
+        line.patient_name or (line.patient if line.patient_id is not None else ""),
+        line.patient_identifier,
+        line.patient_id,
+        line.object,
+        line.outcome,
+        line.ip,
+        line.detail,
+        line.id,
+    )
+
+
+def csv_lines(rows: Iterable[Row], zone: str) -> Iterator[str]:
+    """The header, then one CSV line per event. Starts with a byte-order mark so that
+    spreadsheet programs read names with accents correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values: Iterable[object]) -> str:
+        writer.writerow([safe_cell(v) for v in values])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield "\ufeff" + line(HEADER)
+    for row in rows:
+        yield line(cells(EventLine.of(row, zone)))

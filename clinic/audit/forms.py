@@ -1,0 +1,63 @@
+"""The audit trail's search form: who, which patient, what, and when.
+
+A GET form (the filters live in the URL, so a search can be bookmarked or exported as it
+stands): no CSRF token, nothing changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import SelectField, StringField
+from wtforms.validators import Optional, ValidationError
+
+from clinic.audit.actions import ACTION_GROUPS
+from clinic.core.forms import ClinicForm, PlainDateField, strip, text_length
+from clinic.models import User
+
+ANYONE = ""
+
+
+class ListChoiceField(SelectField):
+    """A select whose refusal of a value not in the list says so in plain words."""
+
+    def pre_validate(self, form: object) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as exc:
+            raise ValidationError("Choose from the list.") from exc
+
+
+class AuditSearchForm(ClinicForm):
+    """Narrow the trail to one account, patients matching a name or identifier, one
+    action, and a period of the clinic's calendar days."""
+
+    class Meta:
+        csrf = False
+
+    user = ListChoiceField("Who", default=ANYONE)
+    patient = StringField(
+        "Patient name or identifier", filters=[strip], validators=[text_length(120)]
+    )
+    action = ListChoiceField("Action", default=ANYONE)
+    date_from = PlainDateField("From", validators=[Optional()])
+    date_to = PlainDateField("To", validators=[Optional()])
+
+    def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user.choices = [(ANYONE, "Anyone")] + [
+            (str(u.id), f"{u.full_name} ({u.role_label}{'' if u.active else ', deactivated'})")
+            for u in staff
+        ]
+        self.action.choices = {
+            None: [(ANYONE, "Any action")],
+            **{group: list(actions) for group, actions in ACTION_GROUPS},
+        }
+
+    def validate_date_to(self, field: PlainDateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end of the period must be on or after its start.")
+
+    @property
+    def actor_id(self) -> int | None:
+        return int(self.user.data) if self.user.data else None

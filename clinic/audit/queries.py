@@ -1,0 +1,204 @@
+"""Reading the audit trail, always within one clinic.
+
+Every query filters by the clinic inside the query, so another clinic's events never come
+back. A list page costs a fixed number of queries: the events of a page come with their
+actor's name and their patient's name and identifier from one query (outer joins: the
+trail outlives erased patients, which show by number only), and the total from one count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, select
+
+from clinic.core.search import name_or_identifier_matches
+from clinic.extensions import db
+from clinic.models import AuditEvent, Patient, PatientErasure, Role, User
+
+PER_PAGE = 50
+RECENT_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the trail is narrowed to; empty values do not narrow."""
+
+    actor_id: int | None = None
+    patient_id: int | None = None
+    patient_search: str = ""  # a name or identifier, matched as the patient lists do
+    action: str = ""
+    start: datetime | None = None  # UTC, inclusive
+    end: datetime | None = None  # UTC, exclusive
+
+
+def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, ...]:
+    """The UTC moments between which the clinic's calendar days `first` to `last` fall
+    (midnight at the start of `first`, midnight after `last`)."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+    return (
+        midnight(first) if first else None,
+        midnight(last + timedelta(days=1)) if last else None,
+    )
+
+
+def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [AuditEvent.clinic_id == clinic_id]
+    if filters.actor_id is not None:
+        conditions.append(AuditEvent.actor_id == filters.actor_id)
+    if filters.patient_id is not None:
+        conditions.append(AuditEvent.patient_id == filters.patient_id)
+    if filters.patient_search:
+        conditions.append(
+            AuditEvent.patient_id.in_(
+                select(Patient.id).where(
+                    Patient.clinic_id == clinic_id,
+                    name_or_identifier_matches(filters.patient_search),
+                )
+            )
+        )
+    if filters.action:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.start is not None:
+        conditions.append(AuditEvent.at >= filters.start)
+    if filters.end is not None:
+        conditions.append(AuditEvent.at < filters.end)
+    return conditions
+
+
+def _with_names(conditions: list[ColumnElement[bool]]) -> Select:
+    """Events newest first, each with who did it and which patient it was about."""
+    return (
+        select(
+            AuditEvent,
+            User.full_name.label("actor_name"),
+            Patient.id.label("patient_found"),
+            Patient.full_name.label("patient_name"),
+            Patient.clinic_identifier.label("patient_identifier"),
+        )
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(
+            Patient,
+            and_(Patient.id == AuditEvent.patient_id, Patient.clinic_id == AuditEvent.clinic_id),
+        )
+        .where(*conditions)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of events, with what the pager macro needs."""
+
+    items: list[Row]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def search_events(clinic_id: int, filters: AuditFilters, page: int) -> Page:
+    """One page of the clinic's events matching `filters`, newest first (two queries)."""
+    conditions = _conditions(clinic_id, filters)
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    rows = db.session.execute(
+        _with_names(conditions).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    return Page(items=list(rows), page=page, per_page=PER_PAGE, total=total or 0)
+
+
+def stream_events(clinic_id: int, filters: AuditFilters) -> Iterator[Row]:
+    """Every matching event, newest first, fetched in batches (for the CSV export)."""
+    stmt = _with_names(_conditions(clinic_id, filters)).execution_options(yield_per=500)
+    yield from db.session.execute(stmt)
+
+
+def recent_patient_events(patient: Patient, limit: int = RECENT_SHOWN) -> list[Row]:
+    """The latest events about the patient, in one query. The patient's own visits to
+    their diary pages are left out here (the full history has them): the point is who
+    else looked at or changed the record."""
+    own_page_view = and_(
+        AuditEvent.actor_role == Role.PATIENT.value, AuditEvent.action.startswith("portal.")
+    )
+    conditions = [
+        AuditEvent.clinic_id == patient.clinic_id,
+        AuditEvent.patient_id == patient.id,
+        not_(own_page_view),
+    ]
+    return list(db.session.execute(_with_names(conditions).limit(limit)))
+
+
+def staff_accounts(clinic_id: int) -> list[User]:
+    """The clinic's administrators and clinicians, deactivated ones too, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.clinic_id == clinic_id, User.role.in_((Role.ADMIN, Role.CLINICIAN)))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """A patient the trail may be narrowed to: on record, or erased (a number only)."""
+
+    id: int
+    name: str = ""
+    identifier: str = ""
+
+    @property
+    def erased(self) -> bool:
+        return not self.name
+
+
+def known_patient(clinic_id: int, patient_id: int) -> PatientRef | None:
+    """The clinic's patient with this id, or the record of its erasure; None for any
+    other id (another clinic's patient, or no patient at all)."""
+    found = db.session.execute(
+        select(Patient.full_name, Patient.clinic_identifier).where(
+            Patient.id == patient_id, Patient.clinic_id == clinic_id
+        )
+    ).first()
+    if found is not None:
+        return PatientRef(patient_id, found.full_name, found.clinic_identifier)
+    erased = db.session.scalar(
+        select(PatientErasure.id).where(
+            PatientErasure.clinic_id == clinic_id, PatientErasure.erased_patient_id == patient_id
+        )
+    )
+    return PatientRef(patient_id) if erased is not None else None
+
+
+def patient_history(patient: Patient, page: int) -> Page:
+    """Every event about the patient, newest first, a page at a time (two queries)."""
+    return search_events(patient.clinic_id, AuditFilters(patient_id=patient.id), page)

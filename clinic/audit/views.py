@@ -1,0 +1,155 @@
+"""The audit trail's pages: the administrators' search with its CSV export, and a
+patient's access history for the clinic's clinicians.
+
+Both only ever read the signed-in user's clinic. Looking at the trail is itself recorded
+("audit.search", "audit.export", "audit.patient_history").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
+
+from clinic.access import roles
+from clinic.audit import queries
+from clinic.audit.display import EventLine
+from clinic.audit.export import csv_lines
+from clinic.audit.forms import AuditSearchForm
+from clinic.audit.log import audited
+from clinic.core.clock import clinic_today
+from clinic.core.requests import MAX_ID, page_number
+from clinic.models import Patient, Role
+from clinic.patients.queries import get_patient_or_404
+
+bp = Blueprint("audit", __name__)
+
+admins_only = roles(Role.ADMIN)
+
+
+def _patient_id_asked() -> int | None:
+    """The ?patient_id= the search is narrowed to; 404 for junk (links never make it)."""
+    raw = request.args.get("patient_id", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        abort(404)
+    return int(raw)
+
+
+def _audited_patient(_arguments: Any) -> int | None:
+    # Only reached after the view answered 2xx, so the id was checked against the clinic.
+    return request.args.get("patient_id", type=int)
+
+
+def _filters_used() -> dict[str, Any]:
+    """Which filters the search used, for its own audit event. The typed patient search
+    is recorded as used or not, never as text: it may be a patient's name."""
+    args = request.args
+    used: dict[str, Any] = {
+        "user": args.get("user", ""),
+        "patient_id": args.get("patient_id", ""),
+        "patient_search": bool(args.get("patient", "").strip()),
+        "action": args.get("action", ""),
+        "from": args.get("date_from", ""),
+        "to": args.get("date_to", ""),
+        "page": page_number(),
+    }
+    return {name: value for name, value in used.items() if value}
+
+
+def _read_search() -> tuple[AuditSearchForm, queries.AuditFilters, queries.PatientRef | None]:
+    """The search form from the query string, the filters it means, and the patient the
+    search is narrowed to (404 for a patient this clinic never had)."""
+    clinic = current_user.clinic
+    patient = None
+    patient_id = _patient_id_asked()
+    if patient_id is not None:
+        patient = queries.known_patient(clinic.id, patient_id)
+        if patient is None:
+            abort(404)
+    form = AuditSearchForm(request.args, staff=queries.staff_accounts(clinic.id))
+    form.validate()
+    start, end = queries.day_bounds(form.date_from.data, form.date_to.data, clinic.timezone)
+    filters = queries.AuditFilters(
+        actor_id=form.actor_id if not form.user.errors else None,
+        patient_id=patient_id,
+        patient_search=form.patient.data or "",
+        action=form.action.data or "",
+        start=start,
+        end=end,
+    )
+    return form, filters, patient
+
+
+def _render_search(
+    form: AuditSearchForm, patient: queries.PatientRef | None, page: queries.Page | None
+) -> str:
+    zone = current_user.clinic.timezone
+    return render_template(
+        "audit/search.html",
+        form=form,
+        patient=patient,
+        page=page,
+        lines=[EventLine.of(row, zone) for row in page.items] if page else [],
+        query=_query_without("page"),
+        any_patient_query=_query_without("page", "patient_id"),
+    )
+
+
+def _query_without(*names: str) -> dict[str, str]:
+    """The search's non-empty query arguments but `names` (for links that keep it)."""
+    return {k: v for k, v in request.args.items() if k not in names and v}
+
+
+@bp.get("/admin/audit")
+@admins_only
+@audited("audit.search", patient=_audited_patient, detail=_filters_used)
+def search() -> str | tuple[str, int]:
+    """The clinic's audit trail, newest first, narrowed by who, patient, action, period."""
+    form, filters, patient = _read_search()
+    if form.errors:
+        return _render_search(form, patient, None), 400
+    page = queries.search_events(current_user.clinic_id, filters, page_number())
+    return _render_search(form, patient, page)
+
+
+@bp.get("/admin/audit/export")
+@admins_only
+@audited("audit.export", patient=_audited_patient, detail=_filters_used)
+def export() -> Response | tuple[str, int]:
+    """The events the search shows, all of them, as a CSV file (neutral name)."""
+    form, filters, patient = _read_search()
+    if form.errors:
+        return _render_search(form, patient, None), 400
+    clinic = current_user.clinic
+    rows = queries.stream_events(clinic.id, filters)
+    response = Response(stream_with_context(csv_lines(rows, clinic.timezone)), mimetype="text/csv")
+    name = f"audit-{clinic_today(clinic.timezone).isoformat()}.csv"
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response
+
+
+@bp.get("/patients/<int:patient_id>/access")
+@roles(Role.CLINICIAN)
+@audited("audit.patient_history", patient="patient_id")
+def patient_history(patient_id: int) -> str:
+    """Everything the trail holds about one patient: who looked, who changed what, when."""
+    patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    page = queries.patient_history(patient, page_number())
+    zone = current_user.clinic.timezone
+    return render_template(
+        "audit/patient_history.html",
+        patient=patient,
+        page=page,
+        lines=[EventLine.of(row, zone) for row in page.items],
+    )
+
+
+@bp.app_template_global()
+def recent_patient_access(patient: Patient) -> list[EventLine]:
+    """The latest events about `patient`, for the section on the patient's page (one
+    query). A template global so that page's section is one self-contained include."""
+    zone = current_user.clinic.timezone
+    return [EventLine.of(row, zone) for row in queries.recent_patient_events(patient)]

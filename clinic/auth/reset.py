@@ -1,0 +1,128 @@
+"""Forgotten passwords: ask for a link by email, then choose a new password through it.
+
+The answer to a request is always the same ("If an account exists for that address, we
+have sent a link"), whether or not one does, and takes about as long: the email goes out
+after the response (clinic.core.mail). A link is an `Invitation` with purpose "reset":
+hashed, single-use (claimed atomically), replaced by a newer request, and valid for an
+hour. Choosing the new password ends every session of the account and signs in afresh
+(or, with two-factor on, leaves the second step to the sign-in page).
+
+One address may have accounts at several clinics: one message goes to it, with a link per
+clinic, each naming its clinic (a single link names none).
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from clinic.access import public
+from clinic.account.guards import mark_recent_auth
+from clinic.audit.log import record
+from clinic.auth import mfa, sessions
+from clinic.auth.forms import ChoosePasswordForm, ForgotPasswordForm
+from clinic.auth.limits import link_limit, reset_request_limit
+from clinic.auth.services import (
+    RESET_VALID_FOR,
+    InvitationAlreadyUsed,
+    find_usable_invitation,
+    record_sign_in,
+    request_password_reset,
+    reset_password,
+)
+from clinic.auth.views import bp, home_url
+from clinic.core.links import external_url
+from clinic.core.mail import Message, send
+from clinic.extensions import db
+from clinic.models import User
+from clinic.models.invitations import RESET
+
+# Neutral on purpose: it shows on lock screens and in notification previews.
+SUBJECT = "Your sign-in link"
+
+
+def reset_message(email: str, links: list[tuple[User, str]]) -> Message:
+    """The email with the reset link(s) for the accounts under `email`."""
+    hours = int(RESET_VALID_FOR.total_seconds() // 3600)
+    within = "within the next hour" if hours == 1 else f"within the next {hours} hours"
+    if len(links) == 1:
+        url = external_url("auth.choose_new_password", reset_token=links[0][1])
+        middle = (
+            "To choose a new password for signing in, open this link "
+            f"{within}:\n\n{url}\n\nThe link works once."
+        )
+    else:
+        listed = "\n\n".join(
+            f"{user.clinic.name}:\n" + external_url("auth.choose_new_password", reset_token=token)
+            for user, token in links
+        )
+        middle = (
+            "This address signs in to more than one clinic. To choose a new password, "
+            f"open the link for that clinic {within}; each link works once.\n\n{listed}"
+        )
+    body = (
+        "Hello,\n\n"
+        "We received a request to choose a new password for your account.\n\n"
+        f"{middle}\n\n"
+        "If you did not ask for this, you can ignore this message: nothing has changed.\n"
+    )
+    return Message(to=email, subject=SUBJECT, body=body)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+@reset_request_limit
+def forgot_password() -> Response | str:
+    """Ask for a link to choose a new password (the same answer whoever asks)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        links = request_password_reset(form.email.data)
+        db.session.commit()
+        if links:
+            send(reset_message(form.email.data, links))
+        return redirect(url_for("auth.reset_sent"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.get("/password/forgot/sent")
+@public
+def reset_sent() -> str:
+    """What happens next, said the same way whether or not an account exists."""
+    return render_template("auth/reset_sent.html")
+
+
+@bp.route("/password/reset/<reset_token>", methods=["GET", "POST"])
+@public
+@link_limit
+def choose_new_password(reset_token: str) -> Response | tuple[str, int] | str:
+    """Choose a new password through a single-use reset link."""
+    invitation = find_usable_invitation(reset_token, purpose=RESET)
+    if invitation is None:
+        return render_template("auth/reset_unusable.html"), 410
+    user = invitation.user
+    form = ChoosePasswordForm(email=user.email)
+    if form.validate_on_submit():
+        try:
+            reset_password(invitation, form.password.data)
+        except InvitationAlreadyUsed:
+            db.session.rollback()
+            return render_template("auth/reset_unusable.html"), 410
+        if mfa.is_enabled(user):
+            # The link proves the mailbox, not the phone: the code is still asked for.
+            db.session.commit()
+            flash("Your new password is saved. Sign in with it, then enter your code.", "success")
+            return redirect(url_for("auth.login"))
+        record_sign_in(user)
+        record(
+            "auth.sign_in",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            detail={"second_factor": "none", "after": "password reset"},
+        )
+        sessions.begin(user)
+        mark_recent_auth()
+        db.session.commit()
+        flash("Your new password is saved and you are signed in.", "success")
+        return redirect(home_url())
+    return render_template("auth/reset_choose.html", form=form, user=user)

@@ -1,0 +1,264 @@
+"""Erasing a patient on a documented request. Functions flush; the view commits once.
+
+In one transaction: read the facts the de-identified aggregates need, keep them in a
+`PatientErasure` with the request's reference, delete every row about the patient (and
+their portal account), then the patient, make the dashboards forget them, and record one
+"patient.erase" audit event. Audit events stay: they hold ids, never personal data, and
+they are the proof of what was done to the record and by whom.
+
+`erased_tables()` names every table an erasure deletes from; a test fails when a table
+with a `patient_id` column is neither there nor in `KEPT_TABLES`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import sqlalchemy as sa
+
+from clinic.audit.log import record
+from clinic.core.refusals import Refusal
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import (
+    CareFlag,
+    Clinic,
+    ClinicalNote,
+    ClinicalNoteRevision,
+    DiaryEntry,
+    EntryRevision,
+    Invitation,
+    MeasureAssignment,
+    MeasureResponse,
+    Patient,
+    PatientErasure,
+    PatientSummary,
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolVersion,
+    RecoveryCode,
+    RedFlag,
+    Report,
+    Role,
+    User,
+    UserSession,
+)
+from clinic.models.types import utcnow
+from clinic.protocols.queries import OPEN_STATUSES
+from clinic.rights.aggregates import CareFacts, erasure_aggregates
+
+# Tables with a patient_id that an erasure leaves as they are: the audit trail holds ids
+# only, and must outlive the record to show what was done to it.
+KEPT_TABLES = frozenset({"audit_events"})
+
+ERASED_MEANWHILE = (
+    "This record was erased meanwhile, perhaps by a colleague; nothing more was done."
+)
+
+
+class ErasureRefused(Refusal):
+    """The erasure cannot go ahead; the message says why in plain words."""
+
+
+def _deletions(
+    pid: int, cid: int, account: int | None
+) -> Iterator[tuple[sa.Table, sa.ColumnElement[bool]]]:
+    """Each table to empty of patient `pid` of clinic `cid` (portal account `account`)
+    and the condition that finds their rows, in an order the foreign keys accept
+    (children before their parents)."""
+
+    def of_patient(model: type[db.Model]) -> sa.ColumnElement[bool]:
+        return sa.and_(model.patient_id == pid, model.clinic_id == cid)
+
+    entries = sa.select(DiaryEntry.id).where(of_patient(DiaryEntry))
+    notes = sa.select(ClinicalNote.id).where(of_patient(ClinicalNote))
+    protocols = sa.select(Protocol.id).where(of_patient(Protocol))
+    versions = sa.select(ProtocolVersion.id).where(ProtocolVersion.protocol_id.in_(protocols))
+
+    yield RedFlag.__table__, of_patient(RedFlag)
+    yield EntryRevision.__table__, EntryRevision.entry_id.in_(entries)
+    yield DiaryEntry.__table__, of_patient(DiaryEntry)
+    yield CareFlag.__table__, of_patient(CareFlag)
+    yield PatientSummary.__table__, of_patient(PatientSummary)
+    yield ClinicalNoteRevision.__table__, ClinicalNoteRevision.note_id.in_(notes)
+    # Addenda first: they point at the notes they add to.
+    yield (
+        ClinicalNote.__table__,
+        sa.and_(of_patient(ClinicalNote), ClinicalNote.addendum_to_id.is_not(None)),
+    )
+    yield ClinicalNote.__table__, of_patient(ClinicalNote)
+    yield MeasureResponse.__table__, of_patient(MeasureResponse)
+    yield MeasureAssignment.__table__, of_patient(MeasureAssignment)
+    # Reports refuse deletion through the ORM (a `before_delete` hook): that guards the
+    # record of what was sent against slips in everyday code. An erasure is the one
+    # deliberate exception, so it deletes them with a plain table-level DELETE, which
+    # that hook does not see.
+    yield Report.__table__, of_patient(Report)
+    yield ProtocolEvent.__table__, ProtocolEvent.protocol_id.in_(protocols)
+    yield ProtocolStage.__table__, ProtocolStage.version_id.in_(versions)
+    yield ProtocolVersion.__table__, ProtocolVersion.protocol_id.in_(protocols)
+    yield Protocol.__table__, of_patient(Protocol)
+    yield Patient.__table__, sa.and_(Patient.id == pid, Patient.clinic_id == cid)
+    # The portal account goes after the record that points at it.
+    if account is not None:
+        yield Invitation.__table__, Invitation.user_id == account
+        yield UserSession.__table__, UserSession.user_id == account
+        yield RecoveryCode.__table__, RecoveryCode.user_id == account
+        yield (
+            User.__table__,
+            sa.and_(User.id == account, User.clinic_id == cid, User.role == Role.PATIENT),
+        )
+
+
+def erased_tables() -> frozenset[str]:
+    """The names of the tables an erasure deletes from (whatever the patient has)."""
+    return frozenset(table.name for table, _ in _deletions(0, 0, 0))
+
+
+def erase_patient(
+    patient: Patient, *, by: User, request_reference: str, today: date
+) -> PatientErasure:
+    """Erase the patient and their portal account, keeping only de-identified aggregates
+    with the request's reference; returns the erasure record."""
+    # Take the patient's row before reading anything, so that nothing about the patient is
+    # added between the figures being read and the rows being deleted: on PostgreSQL, other
+    # writers about this patient (an entry being logged) wait for this transaction, then
+    # find no patient; on SQLite the UPDATE takes the database's write lock.
+    this_patient = sa.and_(Patient.id == patient.id, Patient.clinic_id == patient.clinic_id)
+    db.session.execute(sa.select(Patient.id).where(this_patient).with_for_update())
+    taken = db.session.execute(
+        sa.update(Patient.__table__).where(this_patient).values(updated_at=utcnow())
+    ).rowcount
+    if taken != 1:
+        raise ErasureRefused(ERASED_MEANWHILE)
+    erasure = PatientErasure(
+        clinic_id=patient.clinic_id,
+        erased_patient_id=patient.id,
+        erased_by_id=by.id,
+        request_reference=request_reference,
+        aggregates=json.dumps(erasure_aggregates(care_facts(patient, today)), sort_keys=True),
+    )
+    db.session.add(erasure)
+    db.session.flush()
+    removed: dict[str, int] = {}
+    for table, condition in _deletions(patient.id, patient.clinic_id, patient.user_id):
+        count = db.session.execute(sa.delete(table).where(condition)).rowcount
+        removed[table.name] = removed.get(table.name, 0) + count
+    if removed[Patient.__tablename__] != 1:
+        raise ErasureRefused(ERASED_MEANWHILE)
+    # The dashboard caches its table under the clinic's data version (see
+    # clinic.monitoring.services): a new version makes a cached row of this patient unused.
+    db.session.execute(
+        sa.update(Clinic)
+        .where(Clinic.id == patient.clinic_id)
+        .values(data_version=Clinic.data_version + 1)
+    )
+    record(
+        "patient.erase",
+        patient_id=patient.id,
+        object_type="patient_erasure",
+        object_id=erasure.id,
+        actor=by,
+        clinic_id=patient.clinic_id,
+        detail={"removed": {name: n for name, n in removed.items() if n}},
+    )
+    db.session.flush()
+    # The objects now describe deleted rows: keep them out of the rest of the request.
+    for obj in (patient.user, patient):
+        if obj is not None and obj in db.session:
+            db.session.expunge(obj)
+    return erasure
+
+
+def care_facts(patient: Patient, today: date) -> CareFacts:
+    """What the aggregates are made of, read from the record (a few queries)."""
+    pid, cid = patient.id, patient.clinic_id
+    protocols = db.session.execute(
+        sa.select(
+            sa.func.count(Protocol.id).label("count"),
+            sa.func.count(Protocol.id).filter(Protocol.status.in_(OPEN_STATUSES)).label("open"),
+        ).where(Protocol.patient_id == pid, Protocol.clinic_id == cid)
+    ).one()
+    events = db.session.execute(
+        sa.select(
+            sa.func.min(ProtocolEvent.effective_on)
+            .filter(ProtocolEvent.kind == EventKind.START)
+            .label("start"),
+            sa.func.max(ProtocolEvent.effective_on).label("last"),
+            sa.func.max(ProtocolEvent.stage).label("stage"),
+        )
+        .join(Protocol, Protocol.id == ProtocolEvent.protocol_id)
+        .where(Protocol.patient_id == pid, Protocol.clinic_id == cid)
+    ).one()
+    in_diary = DiaryEntry.withdrawn_at.is_(None)
+    entries = db.session.execute(
+        sa.select(
+            sa.func.count(DiaryEntry.id)
+            .filter(in_diary, DiaryEntry.skipped.is_(False))
+            .label("done"),
+            sa.func.count(DiaryEntry.id)
+            .filter(in_diary, DiaryEntry.skipped.is_(True))
+            .label("skipped"),
+        ).where(DiaryEntry.patient_id == pid, DiaryEntry.clinic_id == cid)
+    ).one()
+    red_flags = db.session.scalar(
+        sa.select(sa.func.count(RedFlag.id)).where(
+            RedFlag.patient_id == pid, RedFlag.clinic_id == cid
+        )
+    )
+    assigned = db.session.scalar(
+        sa.select(sa.func.count(MeasureAssignment.id)).where(
+            MeasureAssignment.patient_id == pid, MeasureAssignment.clinic_id == cid
+        )
+    )
+    completed = db.session.execute(
+        sa.select(MeasureResponse.instrument_key, sa.func.count(MeasureResponse.id))
+        .where(
+            MeasureResponse.patient_id == pid,
+            MeasureResponse.clinic_id == cid,
+            MeasureResponse.submitted_at.is_not(None),
+        )
+        .group_by(MeasureResponse.instrument_key)
+    ).all()
+    return CareFacts(
+        indication=patient.indication.value,
+        date_of_birth=patient.date_of_birth,
+        erased_on=today,
+        status=patient.status.value,
+        program_start=events.start,
+        # A program still open runs until the erasure; a closed one ended with its last event.
+        program_end=events.last if protocols.count and not protocols.open else None,
+        protocols=protocols.count,
+        stages_reached=events.stage or 0,
+        sessions_logged=entries.done,
+        sessions_skipped=entries.skipped,
+        red_flags=red_flags,
+        measures_assigned=assigned,
+        measures_completed={key: n for key, n in completed},
+    )
+
+
+def what_erasure_removes(patient: Patient) -> list[tuple[str, int]]:
+    """What the erasure page lists as going: each kind of item and how many the record
+    holds now."""
+    pid, cid = patient.id, patient.clinic_id
+
+    def count(model: type[db.Model]) -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(model)
+            .where(model.patient_id == pid, model.clinic_id == cid)
+        )
+
+    return [
+        ("Dilator programs (every version, stage and event)", count(Protocol)),
+        ("Diary entries (with their corrections)", count(DiaryEntry)),
+        ("Red flags", count(RedFlag)),
+        ("Other flags", count(CareFlag)),
+        ("Clinical notes and addenda (with their earlier wording)", count(ClinicalNote)),
+        ("Outcome-measure answers", count(MeasureResponse)),
+        ("Progress reports (the stored PDFs)", count(Report)),
+    ]

@@ -1,0 +1,304 @@
+"""A copy of everything held about a patient: a ZIP of patient.json (versioned, matching the
+database), the stored reports byte for byte and a README; for the clinic's clinicians and
+administrators, and for the patient (only their own) from the portal; no secrets; audited;
+a fixed number of queries whatever the record holds."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from clinic.core.clock import clinic_today
+from clinic.extensions import db
+from clinic.models import (
+    AuditEvent,
+    CareFlag,
+    DiaryEntry,
+    Invitation,
+    Patient,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolVersion,
+    Report,
+    User,
+    UserSession,
+)
+from clinic.notes.services import write_note
+from clinic.rights.export import SCHEMA_VERSION
+from tests.conftest import World, act_as
+from tests.support.diaries import ZONE
+from tests.support.queries import count_queries
+from tests.support.records import (
+    NOTE_TEXT,
+    RECOVERY_CODE_HASH,
+    TOTP_SECRET,
+    FullRecord,
+    full_record,
+)
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def export_url(patient_id: int) -> str:
+    return f"/patients/{patient_id}/export"
+
+
+def unzip(response: Any) -> tuple[dict[str, Any], zipfile.ZipFile]:
+    """The bundle and the archive of an export download."""
+    assert response.status_code == 200, response.status_code
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return json.loads(archive.read("patient.json")), archive
+
+
+@pytest.fixture
+def record(app: Flask, world: World) -> FullRecord:
+    return full_record(app, world.patient.patient_id, world.patient.id, world.clinician.id)
+
+
+def test_the_bundle_matches_the_database(app: Flask, client, world: World, record) -> None:
+    """patient.json holds the record as the database has it: the patient, the portal
+    account, each protocol with its versions, stages and events, the entries with their
+    corrections, the flags with their acknowledgements, the notes with their earlier
+    wording and addenda, the outcome measures and the reports' details."""
+    act_as(client, world.clinician.id)
+    bundle, archive = unzip(client.get(export_url(record.patient_id)))
+
+    assert bundle["format"] == "patient-data-export"
+    assert bundle["schema_version"] == SCHEMA_VERSION == 1
+    with app.app_context():
+        patient = db.session.get(Patient, record.patient_id)
+        assert bundle["patient"]["full_name"] == patient.full_name
+        assert bundle["patient"]["date_of_birth"] == patient.date_of_birth.isoformat()
+        assert bundle["patient"]["clinic_identifier"] == patient.clinic_identifier
+        assert bundle["patient"]["indication"] == patient.indication.value
+        assert "clinic_id" not in bundle["patient"]
+        assert bundle["clinic"]["name"] == patient.clinic.name
+        user = db.session.get(User, record.user_id)
+        account = bundle["portal_account"]
+        assert account["email"] == user.email
+        assert account["created_at"] == user.created_at.isoformat().replace("+00:00", "Z")
+        assert ISO_UTC.match(account["last_login_at"])
+        assert len(account["invitations"]) == 1 and len(account["sign_in_sessions"]) == 1
+
+        [protocol] = bundle["protocols"]
+        assert protocol["id"] == record.protocol_id
+        versions = db.session.scalars(
+            select(ProtocolVersion).where(ProtocolVersion.protocol_id == record.protocol_id)
+        ).all()
+        assert [v["number"] for v in protocol["versions"]] == sorted(v.number for v in versions)
+        stage_count = len(
+            db.session.scalars(
+                select(ProtocolStage).where(ProtocolStage.version_id.in_([v.id for v in versions]))
+            ).all()
+        )
+        assert sum(len(v["stages"]) for v in protocol["versions"]) == stage_count > 0
+        events = db.session.scalars(
+            select(ProtocolEvent)
+            .where(ProtocolEvent.protocol_id == record.protocol_id)
+            .order_by(ProtocolEvent.id)
+        ).all()
+        assert [e["kind"] for e in protocol["events"]] == [e.kind.value for e in events]
+        assert [e["effective_on"] for e in protocol["events"]] == [
+            e.effective_on.isoformat() for e in events
+        ]
+
+        entries = db.session.scalars(
+            select(DiaryEntry)
+            .where(DiaryEntry.patient_id == record.patient_id)
+            .order_by(DiaryEntry.occurred_at, DiaryEntry.id)
+        ).all()
+        assert [e["id"] for e in bundle["diary_entries"]] == [e.id for e in entries]
+        first = next(e for e in bundle["diary_entries"] if e["id"] == record.entry_ids[0])
+        assert first["revisions"][0]["previous"] == {"minutes": 5, "pain_during": 4}
+        assert all(ISO_UTC.match(e["occurred_at"]) for e in bundle["diary_entries"])
+
+    [red_flag] = bundle["red_flags"]
+    assert red_flag["pain"] == 8 and red_flag["acknowledgement"] == "Phoned; settled with rest."
+    with app.app_context():
+        flags = db.session.scalars(
+            select(CareFlag).where(CareFlag.patient_id == record.patient_id).order_by(CareFlag.id)
+        ).all()
+    assert sorted(f["id"] for f in bundle["care_flags"]) == [f.id for f in flags]
+    [review] = [f for f in bundle["care_flags"] if f["kind"] == "review_due"]
+    assert review["acknowledgement"] == "Booked." and ISO_UTC.match(review["acknowledged_at"])
+    assert bundle["dashboard_summary"]["patient_id"] == record.patient_id
+
+    [note] = bundle["clinical_notes"]
+    assert note["id"] == record.note_id and note["body"] == NOTE_TEXT
+    assert [r["body"] for r in note["revisions"]] == ["First wording."]
+    assert [a["id"] for a in note["addenda"]] == [record.addendum_id]
+
+    [assignment] = bundle["outcome_measures"]
+    assert assignment["id"] == record.assignment_id and assignment["cadence"] == "repeating"
+    [response] = assignment["responses"]
+    assert response["id"] == record.response_id
+    assert response["answers"] == {"pain": 6} and response["total"] == 6.0
+
+    people = {p["id"]: p for p in bundle["people"]}
+    assert people[world.clinician.id]["name"] == world.clinician.name
+    assert set(people[world.clinician.id]) == {"id", "name", "role"}
+    assert bundle["dilator_sizes"] and all("display" in s for s in bundle["dilator_sizes"])
+
+    assert "README.txt" in archive.namelist()
+    assert "patient.json" in archive.read("README.txt").decode()
+
+
+def test_each_report_is_in_the_zip_exactly_as_kept(
+    app: Flask, client, world: World, record
+) -> None:
+    """Every stored report is in reports/ byte for byte, even two with the same file
+    name, and its entry in patient.json names its file and checksum."""
+    act_as(client, world.clinician.id)
+    bundle, archive = unzip(client.get(export_url(record.patient_id)))
+    assert len(bundle["reports"]) == 2
+    paths = {r["file"] for r in bundle["reports"]}
+    assert len(paths) == 2 and all(p.startswith("reports/") for p in paths)
+    with app.app_context():
+        for entry in bundle["reports"]:
+            stored = db.session.get(Report, entry["id"])
+            assert archive.read(entry["file"]) == stored.pdf
+            assert entry["sha256"] == stored.sha256
+            assert "pdf" not in entry
+    assert sorted(archive.namelist()) == sorted(["README.txt", "patient.json", *paths])
+
+
+def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record) -> None:
+    """Password hash, two-factor secret, session token, invitation and session token
+    hashes, recovery codes and the entries' submission keys are never exported."""
+    with app.app_context():
+        user = db.session.get(User, record.user_id)
+        secrets = {
+            user.password_hash,
+            user.session_token,
+            TOTP_SECRET,
+            RECOVERY_CODE_HASH,
+            *db.session.scalars(select(UserSession.token_hash)),
+            *db.session.scalars(select(Invitation.token_hash)),
+            *db.session.scalars(select(DiaryEntry.submission_key)),
+        }
+    act_as(client, world.clinician.id)
+    bundle, archive = unzip(client.get(export_url(record.patient_id)))
+    everything = b"".join(archive.read(name) for name in archive.namelist()).decode("latin-1")
+    for secret in secrets:
+        assert secret and secret not in everything
+    account = bundle["portal_account"]
+    for field in ("password_hash", "totp_secret", "session_token", "totp_last_step"):
+        assert field not in account
+    assert account["password_set"] is True
+
+
+def test_file_name_and_readme_are_neutral(app: Flask, client, world: World, record) -> None:
+    """The download is named by the clinic's identifier and the day, never by name or
+    diagnosis, and no copy may be kept by a cache."""
+    act_as(client, world.clinician.id)
+    response = client.get(export_url(record.patient_id))
+    with app.app_context():
+        patient = db.session.get(Patient, record.patient_id)
+        expected = f"export-{patient.clinic_identifier}-{clinic_today(ZONE).isoformat()}.zip"
+        name, indication = patient.full_name, patient.indication.value
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == f"attachment; filename={expected}"
+    assert name.split()[0] not in disposition and indication not in disposition
+    assert response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_export_is_audited(app: Flask, client, world: World, record) -> None:
+    """Each download adds a "patient.export" event naming the patient, by whom and how."""
+    act_as(client, world.admin.id)
+    assert client.get(export_url(record.patient_id)).status_code == 200
+    act_as(client, world.patient.id)
+    assert client.get("/diary/my-data").status_code == 200
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "patient.export").order_by(AuditEvent.id)
+        ).all()
+        assert [(e.actor_id, e.patient_id) for e in events] == [
+            (world.admin.id, record.patient_id),
+            (world.patient.id, record.patient_id),
+        ]
+        assert [json.loads(e.detail) for e in events] == [
+            {"via": "clinic", "reports": 2},
+            {"via": "portal", "reports": 2},
+        ]
+
+
+def test_administrators_export_too(client, world: World, record) -> None:
+    """The clinic's administrators download the same bundle as its clinicians."""
+    act_as(client, world.admin.id)
+    bundle, _ = unzip(client.get(export_url(record.patient_id)))
+    assert bundle["patient"]["id"] == record.patient_id
+
+
+def test_another_clinics_patient_is_not_found(client, world: World, record) -> None:
+    """Staff of one clinic find nothing at another clinic's patient's export (404)."""
+    for staff in (world.other_clinician.id, world.other_admin.id):
+        act_as(client, staff)
+        assert client.get(export_url(record.patient_id)).status_code == 404
+    act_as(client, world.clinician.id)
+    assert client.get(export_url(world.other_clinic_patient.patient_id)).status_code == 404
+
+
+def test_a_patient_downloads_only_their_own(app: Flask, client, world: World, record) -> None:
+    """From the portal the patient gets their own bundle, whatever the URL says; another
+    patient gets theirs, without a trace of the first one's record."""
+    act_as(client, world.patient.id)
+    home = client.get("/diary/").get_data(as_text=True)
+    assert "/diary/my-data" in home and "Download my data" in home
+    bundle, archive = unzip(
+        client.get(f"/diary/my-data?patient_id={world.other_patient.patient_id}")
+    )
+    assert bundle["patient"]["id"] == world.patient.patient_id
+    assert len(bundle["diary_entries"]) == len(record.entry_ids)
+
+    act_as(client, world.other_patient.id)
+    bundle, archive = unzip(client.get("/diary/my-data"))
+    assert bundle["patient"]["id"] == world.other_patient.patient_id
+    assert bundle["diary_entries"] == [] and bundle["reports"] == []
+    assert bundle["protocols"] == [] and bundle["clinical_notes"] == []
+    text = archive.read("patient.json").decode()
+    assert world.patient.name not in text and NOTE_TEXT not in text
+    assert archive.namelist() == ["README.txt", "patient.json"]
+
+
+def test_the_patient_page_offers_the_download(client, world: World) -> None:
+    """The patient's page links to the export; erasure is left to administrators."""
+    act_as(client, world.clinician.id)
+    html = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
+    assert export_url(world.patient.patient_id) in html
+    assert f"/patients/{world.patient.patient_id}/erasure" not in html
+    assert "administrator" in html
+
+
+def test_queries_do_not_grow_with_the_record(app: Flask, client, world: World) -> None:
+    """A small record and a large one (more entries, notes and reports) cost the same
+    number of queries: one per table, never one per row."""
+    full_record(app, world.patient.patient_id, world.patient.id, world.clinician.id, entries=1)
+    large = full_record(
+        app, world.other_patient.patient_id, world.other_patient.id, world.clinician.id, entries=12
+    )
+    with app.app_context():
+        patient = db.session.get(Patient, large.patient_id)
+        for author in (world.clinician.id, world.colleague.id, world.colleague.id):
+            write_note(patient, db.session.get(User, author), "Another note.")
+        db.session.commit()
+        engine = db.engine
+    act_as(client, world.clinician.id)
+
+    def queries(patient_id: int) -> int:
+        with count_queries(engine) as statements:
+            bundle, _ = unzip(client.get(export_url(patient_id)))
+        return len(statements), bundle
+
+    small_count, small = queries(world.patient.patient_id)
+    large_count, large_bundle = queries(large.patient_id)
+    assert len(large_bundle["diary_entries"]) == 12 > len(small["diary_entries"])
+    assert len(large_bundle["clinical_notes"]) == 4 > len(small["clinical_notes"])
+    assert large_count == small_count <= 25

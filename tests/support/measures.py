@@ -1,0 +1,90 @@
+"""Outcome measures for tests, written straight to the database: an assignment of an
+instrument to a patient, a clinic's import of an instrument version, and the shipped
+instruments' data to build imported versions from."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from clinic.core.clock import clinic_today
+from clinic.domain.measure_schedule import Cadence
+from clinic.domain.questionnaires import parse_instrument
+from clinic.extensions import db
+from clinic.models import ClinicInstrument, MeasureAssignment, Patient
+from clinic.models.types import utcnow
+
+INSTRUMENTS = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
+ZONE = "Europe/London"
+
+
+def shipped_data(file_name: str) -> dict[str, Any]:
+    """A shipped instrument file's data (decimals exact), to change into another version."""
+    text = (INSTRUMENTS / file_name).read_text(encoding="utf-8")
+    return json.loads(text, parse_float=Decimal)
+
+
+def assign(
+    app: Flask,
+    patient_id: int,
+    instrument_key: str = "dilator-confidence",
+    *,
+    days_from_today: int = 0,
+    cadence: Cadence = Cadence.ONCE,
+    every_weeks: int | None = None,
+    ended: bool = False,
+) -> int:
+    """Assign `instrument_key` to the patient; ONCE: asked `days_from_today` days from today
+    (negative: in the past), REPEATING: at the start and every `every_weeks` weeks (needs a
+    started protocol, see tests/support/diaries.start_plan). Returns the assignment id."""
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        today = clinic_today(ZONE)
+        assignment = MeasureAssignment(
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            instrument_key=instrument_key,
+            cadence=cadence,
+            on=today + timedelta(days=days_from_today) if cadence is Cadence.ONCE else None,
+            every_weeks=every_weeks,
+            assigned_on=min(today, today + timedelta(days=days_from_today)),
+            ended_at=utcnow() if ended else None,
+        )
+        db.session.add(assignment)
+        db.session.commit()
+        return assignment.id
+
+
+def import_instrument(app: Flask, clinic_id: int, data: dict[str, Any]) -> None:
+    """The clinic imports this instrument definition (a new version is a new row)."""
+    text = json.dumps(data, default=float)  # exact decimals back to JSON numbers
+    instrument = parse_instrument(text)  # refuse a broken test definition early
+    with app.app_context():
+        db.session.add(
+            ClinicInstrument(
+                clinic_id=clinic_id,
+                key=instrument.key,
+                version=instrument.version,
+                title=instrument.title,
+                licence_status=instrument.licence.status.value,
+                definition=text,
+            )
+        )
+        db.session.commit()
+
+
+def end_assignment(app: Flask, assignment_id: int) -> None:
+    """The clinician stops the assignment (as the clinician side does)."""
+    with app.app_context():
+        db.session.get(MeasureAssignment, assignment_id).ended_at = utcnow()
+        db.session.commit()
+
+
+def today() -> date:
+    """Today in the test clinics' zone."""
+    return clinic_today(ZONE)

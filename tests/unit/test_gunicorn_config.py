@@ -1,0 +1,90 @@
+"""The gunicorn settings we ship (gunicorn.conf.py, used by the README's production command)
+write no access log, and a log turned on never holds a query string (what was typed in a
+search box), a Referer, a redirect's Location, cookies or an invitation link's token."""
+
+from __future__ import annotations
+
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from gunicorn.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+TOKEN = "Zq3" + "x" * 40  # the shape of an invitation token (43 URL-safe characters)
+
+
+def test_no_access_log_and_a_format_without_the_query_string() -> None:
+    """Access logging is off; the format, for when it is turned on, names the path without
+    the query string (%(U)s) and neither the request line, the query nor the Referer."""
+    assert SETTINGS["accesslog"] is None
+    log_format = SETTINGS["access_log_format"]
+    assert "%(U)s" in log_format
+    for leaky in ("%(r)s", "%(q)s", "%(f)s", "}i)s", "}e)s", "}o)s"):
+        assert leaky not in log_format
+
+
+def test_the_readme_runs_gunicorn_with_this_file() -> None:
+    """The documented production command names the settings file."""
+    readme = (ROOT / "README.md").read_text()
+    assert "gunicorn --config gunicorn.conf.py" in readme
+
+
+@pytest.mark.parametrize(
+    "log_format",
+    [
+        None,  # ours
+        # gunicorn's default, as someone might pass it with --access-log-format
+        '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
+        "%(U)s %(q)s %({referer}i)s %({query_string}e)s %({raw_uri}e)s %({location}o)s "
+        "%({cookie}i)s",
+    ],
+)
+def test_a_log_turned_on_shows_nothing_typed(tmp_path: Path, log_format: str | None) -> None:
+    """With an access log turned on, a search and an invitation link are logged without the
+    name searched for, the previous page's query, the redirect's target, the cookie or the
+    token, whatever the format asks for."""
+    config = Config()
+    for name in ("accesslog", "access_log_format", "logger_class"):
+        if name == "access_log_format" and log_format is not None:
+            config.set(name, log_format)
+        elif name == "accesslog":
+            config.set(name, str(tmp_path / "access.log"))
+        else:
+            config.set(name, SETTINGS[name])
+    logger = config.logger_class(config)
+    requests = [
+        ("/patients/", "q=Avery+Quinn", "https://clinic.example/dashboard/?q=Avery"),
+        (f"/invitation/{TOKEN}", "", "https://clinic.example/login?next=/x%3Fq%3DAvery"),
+    ]
+    for path, query, referer in requests:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"{path}?{query}" if query else path,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "192.0.2.7",
+            "HTTP_REFERER": referer,
+            "HTTP_COOKIE": "session=secret-cookie",
+        }
+        response = SimpleNamespace(
+            status="302 FOUND", sent=0, headers=[("Location", f"/login?next={path}?{query}")]
+        )
+        request = SimpleNamespace(
+            headers=[("REFERER", referer), ("COOKIE", "session=secret-cookie")]
+        )
+        logger.access(response, request, environ, timedelta(milliseconds=12))
+    # gunicorn's loggers are process-wide: close and remove what this test added.
+    for log in (logger.access_log, logger.error_log):
+        for handler in list(log.handlers):
+            handler.close()
+            log.removeHandler(handler)
+    written = (tmp_path / "access.log").read_text()
+
+    assert "/patients/" in written and "/invitation/[token]" in written
+    for secret in ("Avery", "Quinn", TOKEN, "secret-cookie", "next="):
+        assert secret not in written, secret
