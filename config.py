@@ -13,7 +13,8 @@ Environment variables:
   `postgresql+psycopg://user@host/db` is the production choice.
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
 - `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
-  people are built on; without it they use the address of the request.
+  people are built on. Required in production; in development, without it, links use the
+  address of the request.
 - `CLINIC_SESSION_HOURS`: a signed-in session ends this many hours after sign-in, however
   active (default 12). Idle time-outs are clinic settings (15 minutes for staff, 30 for
   patients by default).
@@ -82,6 +83,14 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
     production = env == "production"
+    base_url = os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/")
+    if production and not base_url.startswith(("https://", "http://")):
+        # Without it, reset and invitation links would be built on the request's Host
+        # header, which anyone can set: a reset link pointing at their own site.
+        raise ConfigError(
+            "CLINIC_BASE_URL is not set. Set it to the public address people use "
+            "(https://diary.example.org) before starting."
+        )
     session_lifetime = timedelta(hours=int(os.environ.get("CLINIC_SESSION_HOURS", "12")))
     smtp_host = os.environ.get("CLINIC_SMTP_HOST", "").strip()
     return {
@@ -119,7 +128,7 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "CACHE_THRESHOLD": 500,
         # Links sent to people (invitations) are built on this address when set, never on
         # whatever Host header a request arrived with.
-        "CLINIC_BASE_URL": os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/"),
+        "CLINIC_BASE_URL": base_url,
         "PROXY_COUNT": int(os.environ.get("CLINIC_PROXY_COUNT", "0")),
         # Rate limits per client address (Flask-Limiter; see clinic.auth.limits). If the
         # shared storage is unreachable, each process keeps limiting on its own meanwhile.

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, select
+from sqlalchemy.orm import aliased
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
@@ -58,6 +59,7 @@ def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[boo
         conditions.append(AuditEvent.actor_id == filters.actor_id)
     if filters.patient_id is not None:
         conditions.append(AuditEvent.patient_id == filters.patient_id)
+        conditions.append(_about_the_current_record())
     if filters.patient_search:
         conditions.append(
             AuditEvent.patient_id.in_(
@@ -67,6 +69,7 @@ def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[boo
                 )
             )
         )
+        conditions.append(_about_the_current_record())
     if filters.action:
         conditions.append(AuditEvent.action == filters.action)
     if filters.start is not None:
@@ -76,8 +79,32 @@ def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[boo
     return conditions
 
 
+def _last_erasure_of(patient_id: ColumnElement[int]) -> ColumnElement[int]:
+    # SQLite (tables without AUTOINCREMENT) gives a new row the id of an erased one when
+    # that was the highest. Events up to the erasure's own event were about the erased
+    # patient, never the record that holds the id now: compare audit ids, which only grow.
+    erasure = aliased(AuditEvent)
+    return func.coalesce(
+        select(func.max(erasure.id))
+        .where(
+            erasure.action == "patient.erase",
+            erasure.clinic_id == AuditEvent.clinic_id,
+            erasure.patient_id == patient_id,
+        )
+        .correlate(AuditEvent)
+        .scalar_subquery(),
+        0,
+    )
+
+
+def _about_the_current_record() -> ColumnElement[bool]:
+    """Only events about the patient record that holds the id now (see _last_erasure_of)."""
+    return AuditEvent.id > _last_erasure_of(AuditEvent.patient_id)
+
+
 def _with_names(conditions: list[ColumnElement[bool]]) -> Select:
-    """Events newest first, each with who did it and which patient it was about."""
+    """Events newest first, each with who did it and which patient it was about (an
+    erased patient's events show as erased even when a new record has its id since)."""
     return (
         select(
             AuditEvent,
@@ -89,7 +116,11 @@ def _with_names(conditions: list[ColumnElement[bool]]) -> Select:
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(
             Patient,
-            and_(Patient.id == AuditEvent.patient_id, Patient.clinic_id == AuditEvent.clinic_id),
+            and_(
+                Patient.id == AuditEvent.patient_id,
+                Patient.clinic_id == AuditEvent.clinic_id,
+                AuditEvent.id > _last_erasure_of(AuditEvent.patient_id),
+            ),
         )
         .where(*conditions)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
@@ -152,6 +183,7 @@ def recent_patient_events(patient: Patient, limit: int = RECENT_SHOWN) -> list[R
     conditions = [
         AuditEvent.clinic_id == patient.clinic_id,
         AuditEvent.patient_id == patient.id,
+        _about_the_current_record(),
         not_(own_page_view),
     ]
     return list(db.session.execute(_with_names(conditions).limit(limit)))

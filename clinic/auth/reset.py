@@ -41,8 +41,14 @@ from clinic.models.invitations import RESET
 SUBJECT = "Your sign-in link"
 
 
-def reset_message(email: str, links: list[tuple[User, str]]) -> Message:
-    """The email with the reset link(s) for the accounts under `email`."""
+def reset_message(links: list[tuple[User, str]]) -> Message:
+    """The email with the reset link(s) for these accounts (all under one address).
+
+    It goes to the address the accounts have, never to the one typed in the request: the
+    two only compare equal once lower-cased, and lower-casing maps some other characters
+    onto plain letters (the Kelvin sign "K" becomes "k"), so a typed address can match an
+    account and yet be another mailbox."""
+    email = links[0][0].email
     hours = int(RESET_VALID_FOR.total_seconds() // 3600)
     within = "within the next hour" if hours == 1 else f"within the next {hours} hours"
     if len(links) == 1:
@@ -79,7 +85,7 @@ def forgot_password() -> Response | str:
         links = request_password_reset(form.email.data)
         db.session.commit()
         if links:
-            send(reset_message(form.email.data, links))
+            send(reset_message(links))
         return redirect(url_for("auth.reset_sent"))
     return render_template("auth/reset_request.html", form=form)
 

@@ -51,8 +51,9 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> list
     whatever was wrong, several when one person has accounts at several clinics.
 
     An account whose sign-in is paused by the back-off never matches, even with the right
-    password (the password is still checked, so the time taken tells nothing); a match
-    starts its count of failures again."""
+    password (the password is still checked, so the time taken tells nothing). A match
+    starts its count of failures again, unless a code is still to come: then only the
+    right code does (see `check_second_step`)."""
     now = now or utcnow()
     candidates = claimed_accounts(email)
     if not candidates:
@@ -65,7 +66,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> list
         and not backoff.is_paused(user.sign_in_blocked_until, now)
     ]
     for user in matched:
-        clear_backoff(user)
+        if not mfa.is_enabled(user):
+            clear_backoff(user)
         if needs_rehash(user.password_hash):  # parameters were raised since this hash
             user.password_hash = hash_password(password)
     return matched
@@ -79,9 +81,9 @@ def clear_backoff(user: User) -> None:
 
 
 def note_failed_password(user: User, now: datetime) -> None:
-    """Count a wrong password for `user` and pause its sign-in when the rule says so
-    (clinic.domain.backoff). The count goes up in one UPDATE, so simultaneous attempts
-    each count."""
+    """Count a failed sign-in (a wrong password, or a wrong code after the right one) for
+    `user` and pause its sign-in when the rule says so (clinic.domain.backoff). The count
+    goes up in one UPDATE, so simultaneous attempts each count."""
     failures = db.session.execute(
         update(User)
         .where(User.id == user.id)
@@ -110,6 +112,25 @@ def audit_refused_step(user: User, step: str, *, blocked: bool = False) -> None:
 
 def _audit_paused(user: User) -> None:
     audit_refused_step(user, "password", blocked=True)
+
+
+def check_second_step(user: User, entry: str, now: datetime | None = None) -> str | None:
+    """The code typed after the right password (an app's code or a recovery code), under
+    the account's back-off like the password: while sign-in is paused the code is not
+    even checked (nor used up), a wrong one counts as a failed sign-in, and a right one
+    starts the count again. Returns the second factor used ("totp" or "recovery"), or
+    None when refused; audited either way."""
+    now = now or utcnow()
+    if backoff.is_paused(user.sign_in_blocked_until, now):
+        audit_refused_step(user, "second_factor", blocked=True)
+        return None
+    method = mfa.check_second_factor(user, entry, now)
+    if method is None:
+        note_failed_password(user, now)
+        audit_refused_step(user, "second_factor")
+        return None
+    clear_backoff(user)
+    return method
 
 
 def record_sign_in(user: User, now: datetime | None = None) -> None:
@@ -300,10 +321,7 @@ def sign_in_again(
         note_failed_password(user, now)
         audit_refused_step(user, "password")
         return None
-    clear_backoff(user)
     if not mfa.is_enabled(user):
+        clear_backoff(user)
         return "none"
-    method = mfa.check_second_factor(user, code, now)
-    if method is None:
-        audit_refused_step(user, "second_factor")
-    return method
+    return check_second_step(user, code, now)

@@ -17,12 +17,13 @@ from clinic.auth.limits import link_limit, sign_in_limit
 from clinic.auth.services import (
     InvitationAlreadyUsed,
     accept_invitation,
-    audit_refused_step,
     authenticate,
+    check_second_step,
     find_usable_invitation,
     record_failed_sign_in,
     record_sign_in,
 )
+from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import User
 from clinic.models.types import utcnow
@@ -35,14 +36,22 @@ SIGN_IN_FAILED = (
     "Those details did not match an active account. Check them and try again. After "
     "several unsuccessful tries, signing in pauses for a few minutes."
 )
-# Session keys between a sign-in matching several accounts and the choice of one.
-PENDING_ACCOUNTS = "pending_account_ids"
+# Session keys between a sign-in matching several accounts and the choice of one: which
+# accounts, and since when (a POSIX time). The choice must come within PENDING_SECONDS
+# too: the cookie would otherwise open those accounts, without a password, to whoever
+# holds it later (the next person at a shared computer, a copy of the cookie).
+PENDING_ACCOUNTS = "pending_accounts"
 PENDING_NEXT = "pending_next"
 # Between a right password and the code of an account with two-factor on: who, and since
-# when (a POSIX time). Not signed in yet; the code must come within PENDING_CODE_SECONDS.
+# when (a POSIX time). Not signed in yet; the code must come within PENDING_SECONDS.
 PENDING_CODE = "pending_second_factor"
-PENDING_CODE_SECONDS = 5 * 60
+PENDING_SECONDS = 5 * 60
 CODE_EXPIRED = "That took more than 5 minutes. Please sign in again."
+# The password was right, so saying that sign-in is paused tells nothing new.
+CODE_PAUSED = (
+    "After several unsuccessful tries, signing in to this account is paused for a few "
+    "minutes. Please wait, then sign in again."
+)
 
 
 def home_url() -> str:
@@ -84,7 +93,10 @@ def login() -> Response | str:
             # who they are, so they may see those clinics' names and pick one.
             db.session.commit()  # keep any re-hashed passwords
             session.clear()
-            session[PENDING_ACCOUNTS] = [user.id for user in matched]
+            session[PENDING_ACCOUNTS] = {
+                "user_ids": [user.id for user in matched],
+                "since": utcnow().timestamp(),
+            }
             session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
             return redirect(url_for("auth.choose_account"))
         record_failed_sign_in(form.email.data)
@@ -119,15 +131,19 @@ def _sign_in(user: User, next_url: str | None, second_factor: str = "none") -> R
     return redirect(next_url if is_safe_redirect(next_url) else home_url())
 
 
+def _in_time(pending: object) -> bool:
+    """Whether a pending step (a dict with its "since") began within PENDING_SECONDS."""
+    since = pending.get("since") if isinstance(pending, dict) else None
+    return isinstance(since, int | float) and 0 <= utcnow().timestamp() - since <= PENDING_SECONDS
+
+
 def _pending_code_user() -> User | None:
     """The account waiting for its second factor, if it is still in time and still usable."""
     pending = session.get(PENDING_CODE)
-    if not isinstance(pending, dict):
+    if not _in_time(pending):
         return None
-    since, user_id = pending.get("since"), pending.get("user_id")
-    if not isinstance(since, int | float) or not isinstance(user_id, int):
-        return None
-    if not 0 <= utcnow().timestamp() - since <= PENDING_CODE_SECONDS:
+    user_id = pending.get("user_id")
+    if not isinstance(user_id, int):
         return None
     user = db.session.get(User, user_id)
     if user is None or not user.active or not mfa.is_enabled(user):
@@ -150,7 +166,7 @@ def second_factor() -> Response | str:
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        method = mfa.check_second_factor(user, form.code.data)
+        method = check_second_step(user, form.code.data)
         if method is not None:
             signed_in = _sign_in(user, session.get(PENDING_NEXT), second_factor=method)
             if method == "recovery":  # after _sign_in, which starts a fresh session
@@ -161,17 +177,33 @@ def second_factor() -> Response | str:
                     "info",
                 )
             return signed_in
-        audit_refused_step(user, "second_factor")
-        db.session.commit()
-        form.code.errors = [mfa.CODE_REFUSED]
+        db.session.commit()  # the failure counts towards the back-off, and is audited
+        paused = backoff.is_paused(user.sign_in_blocked_until, utcnow())
+        form.code.errors = [CODE_PAUSED if paused else mfa.CODE_REFUSED]
     return render_template("auth/second_factor.html", form=form)
+
+
+def _pending_account_ids() -> list[int] | None:
+    """The accounts the sign-in just before matched, to choose from (none without one);
+    None when that sign-in is more than five minutes old."""
+    pending = session.get(PENDING_ACCOUNTS)
+    if pending is None:
+        return []
+    if not _in_time(pending):
+        return None
+    ids = pending.get("user_ids")
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
 @bp.route("/login/clinic", methods=["GET", "POST"])
 @public
 def choose_account() -> Response | str:
     """After a sign-in that matched accounts at several clinics: which one to use now."""
-    pending = session.get(PENDING_ACCOUNTS) or []
+    pending = _pending_account_ids()
+    if pending is None:
+        session.pop(PENDING_ACCOUNTS, None)
+        flash(CODE_EXPIRED, "info")
+        return redirect(url_for("auth.login"))
     accounts = [
         user
         for user in db.session.scalars(

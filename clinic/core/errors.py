@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -116,11 +118,33 @@ def register_error_handlers(app: Flask) -> None:
         return _render(500)
 
 
+# SQLite's primary result codes that mean "not now": busy or locked past the timeout, the
+# file cannot be opened, a disk error, a full disk, no memory. SQLite reports a missing
+# table or column, or a syntax error, as an OperationalError too (code SQLITE_ERROR):
+# that is a bug, which retrying cannot cure.
+_SQLITE_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
 def is_unavailability(error: DBAPIError) -> bool:
     """Whether a database error means "not now" (connection lost or refused, the database
     locked or busy past the timeout, a lock or deadlock timeout) rather than a bug:
     trying again later is the right advice."""
-    return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        code = getattr(error.orig, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def _rollback_quietly() -> None:

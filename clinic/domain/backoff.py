@@ -2,14 +2,17 @@
 
 The rule, in plain words:
 
-- The first five wrong passwords in a row cost nothing (people mistype).
-- Each further wrong password pauses sign-in to that account: 1 minute after the sixth,
+- The first five failures in a row cost nothing (people mistype). A failure is a wrong
+  password, or a wrong two-factor code after the right password: whoever has the
+  password must not be able to guess codes without end.
+- Each further failure pauses sign-in to that account: 1 minute after the sixth,
   then 2, 4 and 8 minutes, and never more than 15 minutes.
 - During a pause every attempt is refused, even with the right password, and the refused
   attempt neither counts nor lengthens the pause: someone guessing cannot keep an account
   closed for longer than 15 minutes with one attempt, and must wait out each pause.
-- A successful sign-in, or choosing a new password through a reset link, starts counting
-  again from zero. (A reset link is the way in for the real owner during a pause.)
+- A successful sign-in (with two-factor on: the right code, not just the password), or
+  choosing a new password through a reset link, starts counting again from zero. (A
+  reset link is the way in for the real owner during a pause.)
 
 Pure functions: no database, no Flask; clinic.auth.services applies them to accounts.
 """

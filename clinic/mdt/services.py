@@ -24,6 +24,7 @@ from clinic.charts import PainPoint, SizeStep, pain_chart
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.mdt import queries
 from clinic.measures.results import Series, series_for
+from clinic.measures.schedule import program_dates
 from clinic.measures.summaries import MeasureSummary, since, summaries
 from clinic.models import CareFlag, Clinic, Patient, Protocol, RedFlag, User
 from clinic.models.types import utcnow
@@ -147,6 +148,9 @@ def build_pack(
     red_flags = queries.open_red_flags(clinic.id, ids)
     care_flags = queries.open_care_flags(clinic.id, ids)
     measures = series_for(clinic.id, ids, until=today, zone=clinic.timezone)
+    # The program's start, as the measures' schedule counts it: a protocol that replaced
+    # another continues its program, so the baseline answered before stays the baseline.
+    programs = program_dates(clinic.id, ids)
     pages = [
         _page(
             patient,
@@ -158,6 +162,7 @@ def build_pack(
             care_flags.get(patient.id, []),
             clinic.completion_pct,
             measures[patient.id],
+            programs[patient.id].started_on,
         )
         for patient in patients
     ]
@@ -194,6 +199,7 @@ def _page(
     care_flags: list[CareFlag],
     completion_pct: int,
     measures: list[Series],
+    program_started_on: date | None,
 ) -> PatientPage:
     adherence = None
     if protocol is not None and assessment.keeps_diary:
@@ -201,7 +207,7 @@ def _page(
             schedule_of(protocol), sessions, window.first, window.last, completion_pct
         )
     scored = [s for s in sessions if s.scored]
-    started = protocol.events[0].effective_on if protocol is not None else None
+    started = program_started_on if protocol is not None else None
     chart = None
     if protocol is not None and scored:
         chart = PainChartData(

@@ -40,7 +40,7 @@ from clinic.core.clock import clinic_today
 from clinic.core.refusals import Refusal
 from clinic.domain.questionnaires import Instrument, Item, Score, score
 from clinic.extensions import db
-from clinic.measures.instruments import current, version_of
+from clinic.measures.instruments import available, current, version_of, versions
 from clinic.measures.schedule import OccasionStatus, due_now, occasion_statuses
 from clinic.models import MeasureAssignment, MeasureResponse, Patient
 from clinic.models.types import utcnow
@@ -156,22 +156,23 @@ def scored_answers(
 # Reading: what waits for the patient, what they answered, a draft's answers
 
 
-def _instrument_for(
-    clinic_id: int, key: str, response: MeasureResponse | None
-) -> Instrument | None:
-    if response is not None:
-        return version_of(clinic_id, key, response.instrument_version)
-    return current(clinic_id, key)
-
-
 def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
     """The questionnaires the patient can answer today, oldest occasion first. Those that
-    cannot be put to patients (no wording, or no longer known) are left out."""
+    cannot be put to patients (no wording, or no longer known) are left out. The clinic's
+    instruments are read once, however many are waiting."""
     statuses = occasion_statuses(patient.clinic_id, [patient.id], today)[patient.id]
+    due = due_now(statuses)
+    if not due:
+        return []
+    asked_now = available(patient.clinic_id)
+    drafted = versions(patient.clinic_id) if any(s.in_progress for s in due) else {}
     found: list[WaitingQuestionnaire] = []
-    for status in due_now(statuses):
-        draft = status.response if status.in_progress else None
-        instrument = _instrument_for(patient.clinic_id, status.assignment.instrument_key, draft)
+    for status in due:
+        key = status.assignment.instrument_key
+        if status.in_progress:  # a draft keeps the version it was started on
+            instrument = drafted.get((key, status.response.instrument_version))
+        else:
+            instrument = asked_now.get(key)
         if instrument is None or not instrument.administrable:
             continue
         found.append(
@@ -188,22 +189,26 @@ def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
 
 
 def answered(patient: Patient) -> list[AnsweredQuestionnaire]:
-    """The questionnaires the patient sent, newest first (date and name only)."""
-    responses = db.session.scalars(
-        select(MeasureResponse)
-        .where(
-            MeasureResponse.clinic_id == patient.clinic_id,
-            MeasureResponse.patient_id == patient.id,
-            MeasureResponse.submitted_at.is_not(None),
+    """The questionnaires the patient sent, newest first (date and name only); the
+    clinic's instruments are read once, however many were sent."""
+    responses = list(
+        db.session.scalars(
+            select(MeasureResponse)
+            .where(
+                MeasureResponse.clinic_id == patient.clinic_id,
+                MeasureResponse.patient_id == patient.id,
+                MeasureResponse.submitted_at.is_not(None),
+            )
+            .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc())
         )
-        .order_by(MeasureResponse.submitted_at.desc(), MeasureResponse.id.desc())
     )
+    if not responses:
+        return []
     zone = ZoneInfo(patient.clinic.timezone)
+    every_version = versions(patient.clinic_id)
     result = []
     for response in responses:
-        instrument = version_of(
-            patient.clinic_id, response.instrument_key, response.instrument_version
-        )
+        instrument = every_version.get((response.instrument_key, response.instrument_version))
         result.append(
             AnsweredQuestionnaire(
                 answered_on=response.submitted_at.astimezone(zone).date(),

@@ -32,7 +32,7 @@ class ScoredAnswer:
     response_id: int
     occasion_key: str
     occasion_on: date
-    answered_on: date  # UTC date of submission; `occasion_on` is the day it was asked for
+    answered_on: date  # the clinic's day it was sent; `occasion_on`: the day it was asked for
     version: str
     total: float | None
     band_label: str

@@ -2,18 +2,24 @@
 
 The rules (when an occasion opens, is due, is overdue) are the pure functions of
 clinic.domain.measure_schedule; this module gathers their inputs for many patients in a
-constant number of queries: the assignments, the answers given, and each patient's program
-dates (the first protocol start, and the discharge when the latest protocol was completed).
+constant number of queries: the assignments, the answers given, and each patient's programs.
+
+A program runs from a protocol's start to the day a protocol is completed (the discharge);
+a protocol that replaces another continues its program, and one started after a discharge
+begins a new program. A repeating assignment follows one program, the one running when it
+was assigned (or discharged in the grace period before, whose discharge it still asks
+for; else the next to start): after that program's discharge it asks nothing more, even
+when the patient starts again, so the weeks between are never asked for after the fact.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from clinic.core.templating import short_date
@@ -25,7 +31,7 @@ from clinic.domain.measure_schedule import (
     occasions,
     states,
 )
-from clinic.domain.protocols import EventKind, ProtocolStatus
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.measures.instruments import available
 from clinic.models import MeasureAssignment, MeasureResponse, Patient, Protocol, ProtocolEvent
@@ -59,42 +65,59 @@ class OccasionStatus:
         return occasion_label(self.state.occasion.key)
 
 
-def program_dates(clinic_id: int, patient_ids: Collection[int]) -> dict[int, ProgramDates]:
-    """Each patient's program dates (two queries whatever the number of patients)."""
+NO_PROGRAM = ProgramDates(None, None)
+
+
+def programs(clinic_id: int, patient_ids: Collection[int]) -> dict[int, list[ProgramDates]]:
+    """Each patient's programs, oldest first (one query whatever the number of patients):
+    from a protocol's start to the completion of the protocol that ends the program (a
+    replacement continues it), the last one still running when nothing completed it."""
+    found: dict[int, list[ProgramDates]] = {pid: [] for pid in patient_ids}
     if not patient_ids:
-        return {}
-    starts = dict(
-        db.session.execute(
-            select(Protocol.patient_id, func.min(ProtocolEvent.effective_on))
-            .join(ProtocolEvent, ProtocolEvent.protocol_id == Protocol.id)
-            .where(
-                Protocol.clinic_id == clinic_id,
-                Protocol.patient_id.in_(patient_ids),
-                ProtocolEvent.kind == EventKind.START,
-            )
-            .group_by(Protocol.patient_id)
-        ).all()
+        return found
+    rows = db.session.execute(
+        select(Protocol.patient_id, ProtocolEvent.kind, ProtocolEvent.effective_on)
+        .join(ProtocolEvent, ProtocolEvent.protocol_id == Protocol.id)
+        .where(
+            Protocol.clinic_id == clinic_id,
+            Protocol.patient_id.in_(patient_ids),
+            ProtocolEvent.kind.in_([EventKind.START, EventKind.COMPLETE]),
+        )
+        # Protocols follow each other (one open at a time), each starting before it ends.
+        .order_by(Protocol.patient_id, Protocol.id, ProtocolEvent.id)
+    ).all()
+    running: dict[int, date] = {}  # the start of each patient's program not yet completed
+    for pid, kind, day in rows:
+        if kind == EventKind.START:
+            running.setdefault(pid, day)
+        elif pid in running:
+            found[pid].append(ProgramDates(running.pop(pid), day))
+    for pid, day in running.items():
+        found[pid].append(ProgramDates(day, None))
+    return found
+
+
+def program_dates(clinic_id: int, patient_ids: Collection[int]) -> dict[int, ProgramDates]:
+    """Each patient's latest program: running, or discharged when nothing started since
+    (NO_PROGRAM for a patient who never had a protocol). One query."""
+    return {
+        pid: found[-1] if found else NO_PROGRAM
+        for pid, found in programs(clinic_id, patient_ids).items()
+    }
+
+
+def program_for(
+    assignment: MeasureAssignment,
+    found: Sequence[ProgramDates],
+    grace_days: int = DEFAULT_GRACE_DAYS,
+) -> ProgramDates:
+    """The program a repeating assignment follows, among the patient's programs (oldest
+    first): the first not discharged before the grace period ahead of the assignment (so
+    the one running then, or one whose discharge it may still ask for), else none yet."""
+    earliest = assignment.assigned_on - timedelta(days=grace_days)
+    return next(
+        (p for p in found if p.discharged_on is None or p.discharged_on >= earliest), NO_PROGRAM
     )
-    # The latest protocol of each patient; discharged when it was completed.
-    latest = (
-        select(Protocol.patient_id, func.max(Protocol.id).label("protocol_id"))
-        .where(Protocol.clinic_id == clinic_id, Protocol.patient_id.in_(patient_ids))
-        .group_by(Protocol.patient_id)
-        .subquery()
-    )
-    ends = dict(
-        db.session.execute(
-            select(Protocol.patient_id, func.max(ProtocolEvent.effective_on))
-            .join(latest, latest.c.protocol_id == Protocol.id)
-            .join(ProtocolEvent, ProtocolEvent.protocol_id == Protocol.id)
-            .where(
-                Protocol.status == ProtocolStatus.COMPLETED,
-                ProtocolEvent.kind == EventKind.COMPLETE,
-            )
-            .group_by(Protocol.patient_id)
-        ).all()
-    )
-    return {pid: ProgramDates(starts.get(pid), ends.get(pid)) for pid in patient_ids}
 
 
 def as_rule(assignment: MeasureAssignment) -> Assignment:
@@ -119,7 +142,7 @@ def occasion_statuses(
     """For each patient, every occasion their assignments have asked for up to today,
     oldest first, answered or not. Ended assignments ask for nothing more: they are left
     out unless `include_ended` (their answered occasions still show on the record).
-    Four queries whatever the number of patients."""
+    Three queries whatever the number of patients."""
     result: dict[int, list[OccasionStatus]] = {pid: [] for pid in patient_ids}
     if not patient_ids:
         return result
@@ -140,10 +163,11 @@ def occasion_statuses(
         )
     ):
         responses[response.assignment_id][response.occasion_key] = response
-    dates = program_dates(clinic_id, {a.patient_id for a in assignments})
+    found = programs(clinic_id, {a.patient_id for a in assignments})
     for assignment in assignments:
+        program = program_for(assignment, found[assignment.patient_id], grace_days)
         result[assignment.patient_id] += _statuses_of(
-            assignment, responses[assignment.id], dates[assignment.patient_id], today, grace_days
+            assignment, responses[assignment.id], program, today, grace_days
         )
     for statuses in result.values():
         statuses.sort(key=lambda s: (s.state.occasion.on, s.assignment.id))
@@ -227,7 +251,8 @@ def next_occasion(
     assignment: MeasureAssignment, program: ProgramDates, today: date
 ) -> NextOccasion | None:
     """The next occasion after today, or None when the assignment asks nothing more (a
-    one-off whose day has come, a repeating one after discharge, or an ended one)."""
+    one-off whose day has come, a repeating one after the discharge of its program (see
+    `program_for`), or an ended one)."""
     if assignment.ended_at is not None:
         return None
     if assignment.cadence is Cadence.ONCE:
@@ -287,7 +312,7 @@ def overview(
 ) -> list[AssignmentOverview]:
     """All of the patient's assignments, ended ones too, oldest first: each with its
     instrument's title, schedule in words, next occasion, the occasions waiting now and
-    how many were answered. Five queries whatever the number of assignments."""
+    how many were answered. Four queries whatever the number of assignments."""
     assignments = list(
         db.session.scalars(
             select(MeasureAssignment)
@@ -309,11 +334,12 @@ def overview(
         )
     ):
         responses[response.assignment_id][response.occasion_key] = response
-    program = program_dates(patient.clinic_id, [patient.id])[patient.id]
+    found = programs(patient.clinic_id, [patient.id])[patient.id]
     instruments = available(patient.clinic_id)
     rows = []
     for assignment in assignments:
         given = responses[assignment.id]
+        program = program_for(assignment, found, grace_days)
         statuses = _statuses_of(assignment, given, program, today, grace_days)
         instrument = instruments.get(assignment.instrument_key)
         rows.append(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
 
@@ -321,7 +322,8 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
     if earlier is not None:
         problems.append(
             f"version {instrument.version} of {instrument.key} was imported on"
-            f" {short_date(earlier.imported_at.date())}: answers refer to a key and a version,"
+            f" {short_date(earlier.imported_at.astimezone(ZoneInfo(clinic.timezone)).date())}:"
+            " answers refer to a key and a version,"
             " so a version cannot change; give this file a new version"
         )
     return problems

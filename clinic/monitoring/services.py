@@ -318,7 +318,7 @@ MEASURE_NOT_ASKED = (
 
 def _measure_evidence(clinic_id: int, patient_ids: Sequence[int], today: date) -> MeasureEvidence:
     """The patients' overdue questionnaires and answered occasions today: the occasions
-    of every assignment, ended ones too (four queries, or one without any assignment),
+    of every assignment, ended ones too (three queries, or one without any assignment),
     and the instruments' titles when something is overdue (one more)."""
     statuses = occasion_statuses(
         clinic_id, patient_ids, today, include_ended=True, grace_days=DEFAULT_GRACE_DAYS

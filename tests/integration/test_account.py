@@ -17,7 +17,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, User
 from tests.conftest import World, act_as, sign_in
 from tests.support.factories import PASSWORD
-from tests.support.two_factor import code_for, enrol
+from tests.support.two_factor import code_for, enrol, wrong_code_for
 
 NEW_PASSWORD = "a brand new quiet lantern"
 CONFIRM = "/account/confirm"
@@ -96,6 +96,21 @@ def test_a_wrong_password_does_not_confirm(app: Flask, client, world: World) -> 
     )
     with app.app_context():  # it counts towards the account's sign-in back-off
         assert db.session.get(User, world.clinician.id).failed_sign_ins == 1
+
+
+def test_a_wrong_code_at_confirmation_counts_towards_the_back_off(
+    app: Flask, client, world: World
+) -> None:
+    """The right password with a wrong code is a failed confirmation like a wrong password:
+    it counts towards the account's back-off (the password does not start the count
+    again), so a session left open is no way to guess codes without end."""
+    secret, _ = enrol(app, world.clinician.id)
+    act_as(client, world.clinician.id)
+    for attempt in (1, 2):
+        response = client.post(CONFIRM, data={"password": PASSWORD, "code": wrong_code_for(secret)})
+        assert "Those details did not match." in response.get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(User, world.clinician.id).failed_sign_ins == attempt
 
 
 def test_confirmation_with_two_factor_needs_the_code(app: Flask, client, world: World) -> None:

@@ -3,11 +3,14 @@ sessions that really end."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
+from clinic.models.types import utcnow
 from tests.conftest import FAST_HASHING, World, act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
 
@@ -207,3 +210,20 @@ def test_same_email_and_password_at_two_clinics_asks_which(
 def test_choosing_without_signing_in_goes_nowhere(client) -> None:
     """The choice page is useless without a matching sign-in just before it."""
     assert client.get("/login/clinic").headers["Location"] == "/"
+
+
+def test_the_clinic_choice_must_come_within_five_minutes(
+    app: Flask, client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A matching sign-in left at the clinic choice (on a shared computer, or in a copied
+    cookie) is no key to the accounts: more than five minutes later, choosing signs nobody
+    in, and the person is asked to sign in again."""
+    second = _second_account(app, world, PASSWORD)
+    assert sign_in(client, world.patient.email).headers["Location"] == "/login/clinic"
+    later = utcnow() + timedelta(minutes=5, seconds=1)
+    monkeypatch.setattr("clinic.auth.views.utcnow", lambda: later)
+
+    chosen = client.post("/login/clinic", data={"account": str(second)})
+    assert chosen.headers["Location"] == "/login"
+    assert client.get("/patients/").status_code == 302  # nobody signed in
+    assert "Please sign in again" in client.get("/login").get_data(as_text=True)

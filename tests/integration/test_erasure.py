@@ -5,6 +5,7 @@ audit trail stay, and every page forgets the patient."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from clinic.core.clock import clinic_today
+from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import (
     AuditEvent,
@@ -25,6 +27,7 @@ from clinic.models import (
     ProtocolVersion,
     User,
 )
+from clinic.models.types import utcnow
 from clinic.rights.aggregates import age_band, whole_weeks
 from clinic.rights.erasure import KEPT_TABLES, ErasureRefused, erase_patient, erased_tables
 from tests.conftest import World, act_as
@@ -468,3 +471,42 @@ def test_a_record_erased_meanwhile_is_not_erased_twice(app: Flask, world: World)
             )
             == 1
         )
+
+
+def test_a_new_record_never_inherits_an_erased_records_trail(
+    app: Flask, client, world: World, record: FullRecord
+) -> None:
+    """SQLite gives a new row the id of an erased one when it was the highest. The erased
+    patient's trail is then never shown as the new patient's: not on the new patient's
+    page, their full history or the audit search narrowed to them; there the old events
+    read "erased patient"."""
+    act_as(client, world.clinician.id)
+    assert client.get(f"/patients/{record.patient_id}/export").status_code == 200
+    signed_in_and_confirmed(client, world.admin.id)
+    assert erase(client, app, record.patient_id).status_code == 302
+    with app.app_context():
+        newcomer = Patient(
+            clinic_id=world.clinic_a,
+            full_name="Robin Newcomer",
+            date_of_birth=date(1990, 1, 1),
+            clinic_identifier="NEW-1",
+            indication=Indication.VAGINISMUS,
+            created_at=utcnow() + timedelta(seconds=1),  # after the erasure, as in life
+        )
+        if db.engine.dialect.name == "sqlite":
+            newcomer.id = record.patient_id  # what SQLite does when it was the highest id
+        db.session.add(newcomer)
+        db.session.commit()
+        new_id = newcomer.id
+    act_as(client, world.clinician.id)
+    page = client.get(f"/patients/{new_id}").get_data(as_text=True)
+    history = client.get(f"/patients/{new_id}/access").get_data(as_text=True)
+    signed_in_and_confirmed(client, world.admin.id)
+    filtered = client.get(f"/admin/audit?patient_id={new_id}").get_data(as_text=True)
+    for html in (page, history, filtered):
+        html = re.sub(r"<select.*?</select>", "", html, flags=re.S)  # the action filter
+        assert "Robin Newcomer" in html
+        assert "Exported the patient&#39;s data" not in html
+        assert "Erased the patient" not in html
+    everything = client.get("/admin/audit").get_data(as_text=True)
+    assert f"erased patient #{record.patient_id}" in everything

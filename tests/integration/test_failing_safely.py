@@ -268,3 +268,23 @@ def test_other_database_errors_stay_server_errors(app: Flask, client, world: Wor
             client.get("/patients/")
     finally:
         event.remove(engine, "before_cursor_execute", malformed)
+
+
+def test_a_missing_table_or_column_stays_a_server_error(app: Flask, client, world: World) -> None:
+    """A statement naming a table the database does not have (a migration not run, a typo
+    in a query) is a bug, not an outage, on either engine: SQLite reports it as an
+    OperationalError, as it does a locked database, yet it must not hide behind the calm
+    503 ("try again in a moment") while every retry fails the same way."""
+    act_as(client, world.clinician.id)
+    with app.app_context():
+        engine = db.engine
+
+    def misnamed(_conn, _cursor, statement, parameters, *_args) -> tuple:
+        return statement.replace("FROM patients", "FROM patients_never_migrated"), parameters
+
+    event.listen(engine, "before_cursor_execute", misnamed, retval=True)
+    try:
+        with pytest.raises((OperationalError, ProgrammingError)):  # TESTING propagates it
+            client.get("/patients/")
+    finally:
+        event.remove(engine, "before_cursor_execute", misnamed)

@@ -318,6 +318,24 @@ def test_a_version_is_never_overwritten(app: Flask, client, world: World) -> Non
         )
 
 
+def test_the_day_of_an_earlier_import_is_the_clinics_day(app: Flask, world: World) -> None:
+    """Imported at 23:30 UTC on 1 July, which is 00:30 on 2 July in the clinic (London,
+    summer time): importing the same version again names the clinic's day."""
+    data = shipped("dilator-confidence.json")
+    data["version"] = "2"
+    with app.app_context():
+        admin = db.session.get(User, world.admin.id)
+        clinic = admin.clinic
+        assert clinic.timezone == "Europe/London"
+        services.import_instrument(
+            clinic, dumps(data), admin, now=datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+        )
+        with pytest.raises(services.ImportRefused) as refused:
+            services.import_instrument(clinic, dumps(data), admin)
+        db.session.rollback()
+    assert any("was imported on 2 Jul 2026" in p for p in refused.value.problems)
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [

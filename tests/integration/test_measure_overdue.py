@@ -17,6 +17,7 @@ from sqlalchemy import inspect, select
 from clinic import create_app
 from clinic.domain.flags import FlagKind, Severity
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Clinic, Patient, PatientSummary, User
 from clinic.monitoring.services import (
@@ -174,6 +175,29 @@ def test_one_flag_per_occasion(app: Flask, world: World) -> None:
         (keys[0], False, "Reminded by phone."),
         (keys[1], True, ""),
     ]
+
+
+def test_a_restart_after_discharge_raises_no_flag_for_the_weeks_between(
+    app: Flask, world: World
+) -> None:
+    """Asked every 4 weeks in a program started 120 days ago and discharged 90 days ago,
+    every occasion answered: when the patient starts again, the weeks they were
+    discharged are not asked for after the fact, so no overdue flag is raised for them."""
+    pid = world.patient.patient_id
+    start_plan(app, pid, world.clinician.id, [(EventKind.COMPLETE, 90)], started_days_ago=120)
+    assignment = assign_measure(
+        app,
+        pid,
+        "pain-nrs",
+        cadence=Cadence.REPEATING,
+        every_weeks=4,
+        assigned_days_ago=120,
+    )
+    for occasion, days in (("baseline", 120), ("week-4", 92), ("discharge", 90)):
+        answer_measure(app, assignment, occasion, PAIN, occasion_days_ago=days)
+    start_plan(app, pid, world.clinician.id, started_days_ago=5)
+    refresh(app, world.clinic_a)
+    assert overdue_flags(app, pid) == []
 
 
 def test_shown_and_filtered_on_the_dashboard_and_acknowledged_on_the_timeline(

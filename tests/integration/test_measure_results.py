@@ -269,6 +269,28 @@ def test_the_mdt_pack_shows_the_measures_since_the_program_started(
     assert "5 (Moderate)" in other and "Only one scored answer so far" in other
 
 
+def test_the_mdt_pack_keeps_the_baseline_when_a_protocol_is_replaced(
+    app: Flask, client, world: World, scored: Scored
+) -> None:
+    """A new protocol replacing the running one today continues the program: the pack's
+    table still starts at the program's start, with the baseline the schedule asked for
+    there (7, Low), as the timeline shows it."""
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=0)
+    act_as(client, world.clinician.id)
+    response = client.post(
+        "/mdt/",
+        data={"patient_ids": [str(world.patient.patient_id)], "meeting_on": today().isoformat()},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    own = " ".join(reader.pages[1].extract_text().split())
+    assert f"Outcome measures since the program started ({short_date(days_ago(54))})" in own
+    assert (
+        f"Dilator confidence (0 to 20) 7 (Low) {short_date(days_ago(54))} 16 (High) "
+        f"{short_date(days_ago(12))} +9 points: improved"
+    ) in own
+
+
 def test_another_clinics_answers_never_appear(
     app: Flask, client, world: World, scored: Scored
 ) -> None:

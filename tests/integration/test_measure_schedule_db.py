@@ -37,6 +37,7 @@ from clinic.measures.schedule import (
     overdue,
     overview,
     program_dates,
+    programs,
     schedule_in_words,
 )
 from clinic.models import ClinicInstrument, MeasureAssignment, Patient, User
@@ -158,9 +159,9 @@ def test_every_version_stays_readable(app: Flask, world: World) -> None:
 # Program dates and occasions
 
 
-def test_program_dates_are_the_first_start_and_the_discharge(app: Flask, world: World) -> None:
-    """Started: the first protocol's start. Discharged: when the latest protocol was
-    completed. A patient without a protocol has neither."""
+def test_program_dates_are_the_start_and_the_discharge(app: Flask, world: World) -> None:
+    """Started: the protocol's start. Discharged: when it was completed. A patient
+    without a protocol has neither."""
     pid = world.patient.patient_id
     start_plan(app, pid, world.clinician.id, [(EventKind.COMPLETE, 3)], started_days_ago=30)
     with app.app_context():
@@ -169,6 +170,80 @@ def test_program_dates_are_the_first_start_and_the_discharge(app: Flask, world: 
     assert dates[pid].discharged_on == today() - timedelta(days=3)
     assert dates[world.other_patient.patient_id].started_on is None
     assert dates[world.other_patient.patient_id].discharged_on is None
+
+
+def test_a_replacement_continues_the_program_and_a_restart_begins_another(
+    app: Flask, world: World
+) -> None:
+    """A protocol replaced 100 days ago continues the program started 120 days ago, which
+    ends with the completion 90 days ago; the protocol started 5 days ago begins a new
+    program, the one the patient is in now."""
+    pid = world.patient.patient_id
+    start_plan(app, pid, world.clinician.id, started_days_ago=120)
+    start_plan(app, pid, world.clinician.id, [(EventKind.COMPLETE, 90)], started_days_ago=100)
+    start_plan(app, pid, world.clinician.id, started_days_ago=5)
+    with app.app_context():
+        found = programs(world.clinic_a, [pid, world.other_patient.patient_id])
+        latest = program_dates(world.clinic_a, [pid])[pid]
+    assert found[pid] == [
+        ProgramDates(today() - timedelta(days=120), today() - timedelta(days=90)),
+        ProgramDates(today() - timedelta(days=5), None),
+    ]
+    assert found[world.other_patient.patient_id] == []
+    assert latest == ProgramDates(today() - timedelta(days=5), None)
+
+
+def test_a_restart_after_discharge_asks_nothing_after_the_fact(app: Flask, world: World) -> None:
+    """Every 4 weeks from a start 120 days ago, discharged 90 days ago with every occasion
+    answered, started again 5 days ago: the assignment followed the program it was made
+    in and asks nothing more (not the weeks the patient was discharged, all long overdue),
+    its discharge answer still counts; assigned again now, the measure asks for the new
+    program's own start."""
+    pid = world.patient.patient_id
+    start = today() - timedelta(days=120)
+    start_plan(app, pid, world.clinician.id, [(EventKind.COMPLETE, 90)], started_days_ago=120)
+    first = assign(app, pid, world.clinician.id, assigned_on=start)
+    answer(app, first, "baseline", {"pain": 6}, on=start)
+    answer(app, first, "week-4", {"pain": 4}, on=start + timedelta(weeks=4))
+    answer(app, first, "discharge", {"pain": 2}, on=today() - timedelta(days=90))
+    start_plan(app, pid, world.clinician.id, started_days_ago=5)
+    with app.app_context():
+        statuses = occasion_statuses(world.clinic_a, [pid], today())[pid]
+        assert [(s.state.occasion.key, s.state.answered) for s in statuses] == [
+            ("baseline", True),
+            ("week-4", True),
+            ("discharge", True),
+        ]
+        (row,) = overview(db.session.get(Patient, pid), today())
+        assert row.next is None and row.waiting == []
+        services.end_assignment(
+            db.session.get(MeasureAssignment, first), db.session.get(User, world.clinician.id)
+        )
+        db.session.commit()
+    again = assign(app, pid, world.clinician.id)
+    with app.app_context():
+        statuses = occasion_statuses(world.clinic_a, [pid], today())[pid]
+    assert [(s.assignment.id, s.state.occasion.key, s.state.occasion.on) for s in statuses] == [
+        (again, "baseline", today() - timedelta(days=5))
+    ]
+
+
+def test_a_measure_assigned_between_programs_waits_for_the_next(app: Flask, world: World) -> None:
+    """Assigned 30 days after a discharge, a repeating measure asks nothing from the
+    program that ended and waits for the next one to start."""
+    pid = world.patient.patient_id
+    start_plan(app, pid, world.clinician.id, [(EventKind.COMPLETE, 60)], started_days_ago=120)
+    assign(app, pid, world.clinician.id, assigned_on=today() - timedelta(days=30))
+    with app.app_context():
+        assert occasion_statuses(world.clinic_a, [pid], today())[pid] == []
+        (row,) = overview(db.session.get(Patient, pid), today())
+        assert row.next.label == "At the start, once a protocol starts"
+    start_plan(app, pid, world.clinician.id, started_days_ago=2)
+    with app.app_context():
+        statuses = occasion_statuses(world.clinic_a, [pid], today())[pid]
+    assert [(s.state.occasion.key, s.state.occasion.on) for s in statuses] == [
+        ("baseline", today() - timedelta(days=2))
+    ]
 
 
 def test_occasions_up_to_today_with_their_state(app: Flask, world: World) -> None:
@@ -210,8 +285,8 @@ def test_an_ended_assignment_asks_nothing_unless_asked_for(app: Flask, world: Wo
         assert len(occasion_statuses(world.clinic_a, [pid], today(), include_ended=True)[pid]) == 1
 
 
-def test_occasions_cost_four_queries_whatever_the_patients(app: Flask, world: World) -> None:
-    """Two patients or one: assignments, answers and the two program dates."""
+def test_occasions_cost_three_queries_whatever_the_patients(app: Flask, world: World) -> None:
+    """Two patients or one: assignments, answers and the programs."""
     for pid in (world.patient.patient_id, world.other_patient.patient_id):
         start_plan(app, pid, world.clinician.id, started_days_ago=30)
         assign(app, pid, world.clinician.id, assigned_on=today() - timedelta(days=30))
@@ -223,7 +298,7 @@ def test_occasions_cost_four_queries_whatever_the_patients(app: Flask, world: Wo
             result = occasion_statuses(
                 world.clinic_a, [world.patient.patient_id, world.other_patient.patient_id], today()
             )
-    assert len(one) == len(two) == 4
+    assert len(one) == len(two) == 3
     assert all(result.values())
 
 
@@ -329,7 +404,7 @@ def test_after_the_last_interval_the_next_is_discharge(app: Flask, world: World)
 
 def test_the_overview_says_what_is_finished_and_ended(app: Flask, world: World) -> None:
     """An answered one-off is finished, an ended assignment ended; both not active, and an
-    ended one has nothing waiting. Five queries however many assignments."""
+    ended one has nothing waiting. Four queries however many assignments."""
     pid = world.patient.patient_id
     done = assign(app, pid, world.clinician.id, "pgic", Cadence.ONCE, on=today(), every_weeks=None)
     answer(app, done, "once", {"change": 3}, on=today())
@@ -354,7 +429,7 @@ def test_the_overview_says_what_is_finished_and_ended(app: Flask, world: World) 
         patient = db.session.get(Patient, pid)
         with count_queries(db.engine) as statements:
             rows = {row.assignment.id: row for row in overview(patient, today())}
-        assert len(statements) == 5
+        assert len(statements) == 4
     assert (rows[done].finished, rows[done].active, rows[done].answered) == (True, False, 1)
     assert (rows[stopped].ended, rows[stopped].active, rows[stopped].waiting) == (True, False, [])
     assert rows[active].active and rows[active].title == FOLDER_PAIN.title

@@ -665,3 +665,16 @@ def test_the_demo_has_scored_measures_to_show(app: Flask) -> None:
         rows = overview(avery, clinic_today(avery.clinic.timezone))
         waiting = [r for r in rows if r.waiting]
         assert [r.assignment.instrument_key for r in waiting] == ["pain-nrs"]
+
+
+def test_the_page_warns_when_the_patient_cannot_answer_yet(
+    app: Flask, client, world: World
+) -> None:
+    """A patient without a portal login cannot answer: the assign form says so and points
+    to the invitation; a patient with a login sees no such note."""
+    act_as(client, world.clinician.id)
+    offline = client.get(measures_url(world.offline_patient_id)).get_data(as_text=True)
+    assert 'id="no-portal-login"' in offline
+    assert "cannot answer questionnaires" in offline
+    online = client.get(measures_url(world.patient.patient_id)).get_data(as_text=True)
+    assert 'id="no-portal-login"' not in online

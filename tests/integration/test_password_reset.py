@@ -76,7 +76,7 @@ def test_a_reset_link_is_emailed_neutrally(
     assert response.headers["Location"] == "/password/forgot/sent"
     assert SENT in client.get("/password/forgot/sent").get_data(as_text=True)
     (message,) = messages
-    assert message.to == world.patient.email.upper()
+    assert message.to == world.patient.email  # the account's address, not as typed
     assert message.subject == "Your sign-in link"
     assert "https://diary.example.org/password/reset/" in message.body
     assert "within the next hour" in message.body
@@ -84,6 +84,20 @@ def test_a_reset_link_is_emailed_neutrally(
     (event,) = audit(app, "auth.password_reset_requested")
     assert (event.object_id, event.clinic_id) == (world.patient.id, world.clinic_a)
     assert world.patient.email not in event.detail
+
+
+def test_the_link_goes_to_the_accounts_address_never_a_look_alike(
+    app: Flask, client, world: World, messages
+) -> None:
+    """An address typed with a character that lower-cases onto a plain letter (the Kelvin
+    sign "K" becomes "k") matches the account, but is another mailbox: the link goes to
+    the address the account has, never to the one typed."""
+    with app.app_context():
+        db.session.get(User, world.clinician.id).email = "kate@example.org"
+        db.session.commit()
+    ask_for_reset(client, "\u212aate@example.org")
+    (message,) = messages
+    assert message.to == "kate@example.org"
 
 
 @pytest.mark.parametrize("case", ["unknown", "deactivated", "not yet claimed"])

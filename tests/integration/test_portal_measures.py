@@ -27,7 +27,15 @@ from clinic.models.types import utcnow
 from tests.conftest import World, act_as
 from tests.support.diaries import start_plan
 from tests.support.forms import form_values
-from tests.support.measures import assign, end_assignment, import_instrument, shipped_data
+from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
+from tests.support.measures import (
+    assign,
+    end_assignment,
+    import_instrument,
+    shipped_data,
+    today,
+)
+from tests.support.queries import count_queries
 
 READY = "A short questionnaire from your clinic is ready"
 
@@ -121,6 +129,39 @@ def test_several_waiting_are_counted(app: Flask, client, world: World) -> None:
     html = client.get("/diary/").get_data(as_text=True)
     assert "2 short questionnaires from your clinic are ready" in html
     assert url(first) in html and url(second) in html
+
+
+def test_the_lists_cost_the_same_queries_however_many_questionnaires(
+    app: Flask, client, world: World
+) -> None:
+    """Today and the list of questionnaires read the instruments once, not once per
+    questionnaire waiting or sent: one waiting and one sent, or fourteen waiting and ten
+    sent, cost the same number of queries."""
+    pid = world.patient.patient_id
+    start_plan(app, pid, world.clinician.id, started_days_ago=70)
+    once = assign_measure(app, pid, "pain-nrs", on_days_ago=3)
+    answer_measure(app, once, "once", {"pain": 3}, occasion_days_ago=3)
+    assign_measure(app, pid, "dilator-confidence")
+    act_as(client, world.patient.id)
+    with app.app_context():
+        engine = db.engine
+
+    def queries() -> tuple[int, int]:
+        counts = []
+        for page in ("/diary/", "/diary/questionnaires"):
+            with count_queries(engine) as statements:
+                assert client.get(page).status_code == 200
+            counts.append(len(statements))
+        return counts[0], counts[1]
+
+    few = queries()
+    weekly_pain_scores(app, pid, 8, started_days_ago=70)  # weeks 9 and 10 waiting
+    assign_measure(app, pid, "pgic", cadence=Cadence.REPEATING, every_weeks=1, assigned_days_ago=70)
+    with app.app_context():
+        sent = db.session.scalar(select(func.count(MeasureResponse.id)))
+        waiting = answers_service.waiting(db.session.get(Patient, pid), today())
+    assert (sent, len(waiting)) == (10, 1 + 2 + 11)
+    assert queries() == few
 
 
 # ---------------------------------------------------------------------------------------

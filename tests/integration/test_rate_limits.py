@@ -93,6 +93,35 @@ def test_other_addresses_are_not_limited(limited: Flask, world: World) -> None:
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_for_header_gains_no_attempts(
+    app: Flask, database_url: str, world: World, proxies: int
+) -> None:
+    """X-Forwarded-For is the client's to write: without a proxy in front (the default)
+    it is ignored, and behind one only the address that proxy appended counts, so a new
+    made-up address per attempt never buys a new allowance."""
+    limited = limited_app(database_url, RATELIMIT_STORAGE_URI="memory://", PROXY_COUNT=proxies)
+    try:
+        client = limited.test_client()
+        answers = []
+        for n in range(4):
+            forged = f"198.51.100.{n + 1}"
+            # What the proxy forwards: the client's header, then the client's real address.
+            header = f"{forged}, 203.0.113.7" if proxies else forged
+            answers.append(
+                client.post(
+                    "/login",
+                    data={"email": world.clinician.email, "password": WRONG},
+                    headers={"X-Forwarded-For": header},
+                ).status_code
+            )
+        assert answers == [200, 200, 200, 429]
+    finally:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("door", "limit"),
     [

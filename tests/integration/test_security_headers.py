@@ -100,6 +100,7 @@ def production_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
     """The app as configured for production (secure cookies, HTTPS)."""
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "production-like-test-key")
+    monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
     production = create_app(config_for_tests(database_url, TESTING=False))
     production.test_client_class = BrowserLikeClient
     assert production.config["SESSION_COOKIE_SECURE"]

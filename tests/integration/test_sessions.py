@@ -188,6 +188,7 @@ def test_production_cookies_are_locked_down(
     """Outside development and tests the session cookie is Secure, HttpOnly and
     SameSite=Lax."""
     monkeypatch.setenv("CLINIC_ENV", "production")
+    monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
     production = create_app(config_for_tests(database_url))
     try:
         assert production.config["SESSION_COOKIE_SECURE"] is True

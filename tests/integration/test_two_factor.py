@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -15,14 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.auth import mfa
-from clinic.auth.views import CODE_EXPIRED, PENDING_CODE
+from clinic.auth.views import CODE_EXPIRED, CODE_PAUSED, PENDING_CODE
 from clinic.demo import seed_demo
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, Role, User
+from clinic.models.types import utcnow
 from tests.conftest import World, act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.forms import form_values
-from tests.support.two_factor import code_for, enrol
+from tests.support.two_factor import code_for, enrol, wrong_code_for
 
 CODE_PAGE = "/login/code"
 ENROL_PAGE = "/account/two-factor"
@@ -220,6 +221,47 @@ def test_new_recovery_codes_replace_the_old_ones(app: Flask, client, world: Worl
         assert not mfa.accept_recovery_code(user, old_codes[1])
         assert mfa.accept_recovery_code(user, new_codes[0])
     assert events(app, "auth.recovery_codes_replaced")
+
+
+def test_wrong_codes_pause_the_account_like_wrong_passwords(
+    app: Flask, client, world: World
+) -> None:
+    """Someone who has the password cannot guess codes without end: each wrong code counts
+    towards the account's sign-in back-off like a wrong password, entering the right
+    password again between guesses does not start the count again (only a whole sign-in
+    does), and during the pause even the right code is refused, audited as blocked and
+    not used up. Once the pause is over, the right code signs in and the count restarts."""
+    secret, _ = enrol(app, world.clinician.id)
+    guess = wrong_code_for(secret)
+    for _ in range(3):
+        assert sign_in(client, world.clinician.email).headers["Location"] == CODE_PAGE
+        for _ in range(2):
+            assert client.post(CODE_PAGE, data={"code": guess}).status_code == 200
+    with app.app_context():
+        user = db.session.get(User, world.clinician.id)
+        assert user.failed_sign_ins == 6
+        assert user.sign_in_blocked_until is not None
+        step_before = user.totp_last_step
+
+    paused = client.post(CODE_PAGE, data={"code": code_for(secret, 1)})
+    assert paused.status_code == 200
+    assert CODE_PAUSED in paused.get_data(as_text=True)
+    assert not is_signed_in(client)
+    assert json.loads(events(app, "auth.sign_in_failed")[-1].detail) == {
+        "step": "second_factor",
+        "reason": "blocked",
+    }
+    with app.app_context():
+        user = db.session.get(User, world.clinician.id)
+        assert (user.failed_sign_ins, user.totp_last_step) == (6, step_before)
+        user.sign_in_blocked_until = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+    done = client.post(CODE_PAGE, data={"code": code_for(secret, 1)})
+    assert done.headers["Location"] == "/dashboard/"
+    with app.app_context():
+        user = db.session.get(User, world.clinician.id)
+        assert (user.failed_sign_ins, user.sign_in_blocked_until) == (0, None)
 
 
 def test_code_step_cannot_be_reached_without_the_password(client, world: World) -> None:

@@ -28,3 +28,11 @@ def enrol(app: Flask, user_id: int) -> tuple[str, list[str]]:
         codes = mfa.confirm_enrolment(user, secret, code_for(secret))
         db.session.commit()
     return secret, codes
+
+
+def wrong_code_for(secret: str) -> str:
+    """Six digits that are none of the codes the app shows around now (a guess)."""
+    shown = {code_for(secret, steps) for steps in range(-2, 3)}
+    return next(
+        guess for guess in (f"{n:06d}" for n in range(0, 10**6, 111_111)) if guess not in shown
+    )

@@ -14,6 +14,7 @@ from config import ConfigError, load_config
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("CLINIC_ENV", "SECRET_KEY", "CLINIC_DATABASE_URL", "CLINIC_MAX_CONTENT_LENGTH"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
     return monkeypatch
 
 
@@ -76,3 +77,22 @@ def test_sessions_last_twelve_hours_unless_configured(env, tmp_path: Path) -> No
     assert load_config(tmp_path)["SESSION_ABSOLUTE_LIFETIME"] == timedelta(hours=12)
     env.setenv("CLINIC_SESSION_HOURS", "8")
     assert load_config(tmp_path)["SESSION_ABSOLUTE_LIFETIME"] == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("base_url", ["", "diary.example.org", "  "])
+def test_production_refuses_to_start_without_its_public_address(
+    env, tmp_path: Path, base_url: str
+) -> None:
+    """Production needs CLINIC_BASE_URL: otherwise reset and invitation links would be
+    built on the request's Host header, which a stranger can set to their own site."""
+    env.setenv("SECRET_KEY", "k")
+    env.setenv("CLINIC_BASE_URL", base_url)
+    with pytest.raises(ConfigError, match="CLINIC_BASE_URL is not set"):
+        load_config(tmp_path)
+
+
+def test_development_builds_links_on_the_request_without_a_base_url(env, tmp_path: Path) -> None:
+    """In development the address may be left out (links use the request's)."""
+    env.setenv("CLINIC_ENV", "development")
+    env.delenv("CLINIC_BASE_URL")
+    assert load_config(tmp_path)["CLINIC_BASE_URL"] == ""

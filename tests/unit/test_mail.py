@@ -77,6 +77,7 @@ def test_the_configuration_picks_the_outbox(
     """SMTP with a host, files without one, and always memory in tests."""
     monkeypatch.setenv("CLINIC_ENV", env)
     monkeypatch.setenv("SECRET_KEY", "k")
+    monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
     monkeypatch.setenv("CLINIC_SMTP_HOST", smtp_host)
     assert load_config(tmp_path)["MAIL_OUTBOX"] == expected
 
