@@ -20,6 +20,7 @@ from clinic import access
 from clinic.account.guards import enforce_mandatory_enrolment
 from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp
+from clinic.audit.log import record_refused_access
 from clinic.audit.privacy import keep_patient_data_out_of_logs
 from clinic.audit.views import bp as audit_bp
 from clinic.auth import limits, reset, sessions, timeout  # noqa: F401 (routes join auth_bp)
@@ -114,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(access.enforce_access_policy)
     # After the access check: staff whose clinic requires two-factor set it up first.
     app.before_request(enforce_mandatory_enrolment)
+    app.after_request(record_refused_access)
     app.after_request(set_security_headers)
     app.after_request(sessions.add_idle_warning)
     register_error_handlers(app)

@@ -104,6 +104,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("auth.sign_in", "Signed in"),
             ("auth.sign_in_failed", "Failed to sign in"),
+            ("access.refused", "Was refused a page, or asked for a record not theirs"),
             ("auth.sign_out", "Signed out"),
             ("auth.session_expired", "Was signed out (time limit)"),
             ("auth.password_reset_requested", "Asked for a password reset link"),

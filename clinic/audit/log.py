@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 from flask import g, has_app_context, has_request_context, make_response, request
 from flask_login import current_user
 from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient, User
@@ -231,3 +233,33 @@ def _values_from(
         clinic_id=None,
         detail=spec.detail() if spec.detail else None,
     )
+
+
+REFUSED_STATUSES = frozenset({403, 404})
+
+
+def record_refused_access(response: Response) -> Response:
+    """after_request hook: a signed-in person refused a page (403, wrong role) or told it
+    does not exist (404, e.g. another clinic's record) leaves an "access.refused" event,
+    so probing for other people's records shows in the trail (ASVS 7.2.2). The id asked
+    for is kept as a number in `detail`, never as the event's patient: it may be another
+    clinic's. Nothing the request left uncommitted is kept."""
+    if (
+        response.status_code not in REFUSED_STATUSES
+        or request.endpoint in (None, "static")
+        or not current_user.is_authenticated
+        or g.get("audit_events")  # the view's own audit already said what happened
+    ):
+        return response
+    detail = {"status": response.status_code, "endpoint": request.endpoint}
+    detail.update(
+        {name: value for name, value in (request.view_args or {}).items() if isinstance(value, int)}
+    )
+    try:
+        values = _values("access.refused", None, "", None, "refused", None, None, detail)
+        db.session.rollback()
+        _add(values)
+        db.session.commit()
+    except SQLAlchemyError:  # the refusal still stands; the 503 handling covers outages
+        db.session.rollback()
+    return response

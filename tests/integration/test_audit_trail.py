@@ -76,13 +76,14 @@ def test_pages_that_commit_nothing_still_commit_their_event(
     ]
 
 
-def test_another_clinics_patient_is_not_found_and_nothing_is_recorded(
+def test_another_clinics_patient_is_not_found_and_no_view_is_recorded(
     app: Flask, client, world: World
 ) -> None:
-    """A refused page showed nothing, so it records no view."""
+    """A refused page showed nothing, so it records no view of the patient: only the
+    refusal itself, attached to no patient."""
     act_as(client, world.other_clinician.id)
     assert client.get(f"/patients/{world.patient.patient_id}").status_code == 404
-    assert events(app) == []
+    assert [(e.action, e.patient_id) for e in events(app)] == [("access.refused", None)]
 
 
 def test_a_change_and_its_event_are_saved_together(app: Flask, client, world: World) -> None:
@@ -270,3 +271,27 @@ def test_events_outside_requests_name_the_acting_account(app: Flask, world: Worl
         db.session.commit()
     event = only(app, "note.write")
     assert (event.actor_id, event.clinic_id, event.ip) == (world.clinician.id, world.clinic_a, "")
+
+
+def test_refused_and_not_found_pages_are_recorded(app: Flask, client, world: World) -> None:
+    """Probing leaves a trace: another clinic's clinician asking for this clinic's patient
+    (404) and a patient opening a staff page (403) each leave an "access.refused" event in
+    their own clinic's trail, with the id asked for as a number and no patient attached."""
+    act_as(client, world.other_clinician.id)
+    assert client.get(f"/patients/{world.patient.patient_id}").status_code == 404
+    act_as(client, world.patient.id)
+    assert client.get("/dashboard/").status_code == 403
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "access.refused").order_by(AuditEvent.id)
+        ).all()
+        assert [(e.actor_id, e.clinic_id, e.patient_id, e.outcome) for e in events] == [
+            (world.other_clinician.id, world.clinic_b, None, "refused"),
+            (world.patient.id, world.clinic_a, None, "refused"),
+        ]
+        assert json.loads(events[0].detail) == {
+            "status": 404,
+            "endpoint": "patients.show",
+            "patient_id": world.patient.patient_id,
+        }
+        assert json.loads(events[1].detail) == {"status": 403, "endpoint": "dashboard.index"}
