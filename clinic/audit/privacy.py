@@ -2,7 +2,7 @@
 
 The trail itself stores ids and codes, never what a person typed (see `clinic.audit.log`).
 The logs are the other place data could leak to: the database engine already hides
-statement parameters (`hide_parameters` in config.py), and this module stops it from
+statement parameters (`hide_parameters` in clinic/config.py), and this module stops it from
 logging fetched rows, which it does whenever its logger is set to DEBUG (someone
 debugging a slow page in production would otherwise write names and notes to disk).
 """

@@ -2,7 +2,7 @@
 set a password (invitations and resets) and asking for a reset link.
 
 Counted per client address (Flask-Limiter), on POST only: showing a form costs nothing.
-The limits are settings (config.py, `RATELIMIT_*`); the counts live in memory or, with
+The limits are settings (clinic/config.py, `RATELIMIT_*`); the counts live in memory or, with
 `CLINIC_RATELIMIT_STORAGE_URL`, in Redis shared by every worker. Guessing one account's
 password is slowed further by the per-account back-off (clinic.domain.backoff).
 

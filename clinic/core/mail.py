@@ -1,6 +1,6 @@
 """Sending email through an outbox chosen by the configuration.
 
-- `smtp`: when `CLINIC_SMTP_HOST` is set (see config.py), messages go to that server.
+- `smtp`: when `CLINIC_SMTP_HOST` is set (see clinic/config.py), messages go to that server.
 - `files`: otherwise (development), each message is written as an .eml file to the
   instance folder's `outbox/`, readable only by its owner: open it with a mail program to
   follow a link. Messages never go to the logs, since links in them sign people in.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load_config
+from clinic import create_app
+from clinic.config import ConfigError, instance_path_from_environment, load_config
 
 
 @pytest.fixture
@@ -96,3 +97,27 @@ def test_development_builds_links_on_the_request_without_a_base_url(env, tmp_pat
     env.setenv("CLINIC_ENV", "development")
     env.delenv("CLINIC_BASE_URL")
     assert load_config(tmp_path)["CLINIC_BASE_URL"] == ""
+
+
+def test_the_instance_folder_can_be_named_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """CLINIC_INSTANCE_PATH moves the instance folder, and with it the default database,
+    wherever the app is installed; without it Flask's default stands."""
+    monkeypatch.delenv("CLINIC_INSTANCE_PATH", raising=False)
+    monkeypatch.delenv("CLINIC_DATABASE_URL", raising=False)
+    assert instance_path_from_environment() is None
+    monkeypatch.setenv("CLINIC_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app()
+    assert app.instance_path == str(tmp_path / "instance")
+    assert (tmp_path / "instance").is_dir()
+    expected = f"sqlite:///{tmp_path / 'instance' / 'clinic.sqlite3'}"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+def test_a_relative_instance_folder_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative CLINIC_INSTANCE_PATH would move with the directory the server starts in:
+    the app refuses it instead."""
+    monkeypatch.setenv("CLINIC_INSTANCE_PATH", "var/instance")
+    with pytest.raises(ConfigError, match="must be an absolute path"):
+        instance_path_from_environment()

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from clinic.config import load_config
 from clinic.core import mail
 from clinic.core.mail import FileOutbox, MemoryOutbox, Message, SmtpOutbox
-from config import load_config
 
 MESSAGE = Message(to="a@example.org", subject="Your sign-in link", body="Open this link.")
 

@@ -1,0 +1,171 @@
+"""Settings read from the environment.
+
+`load_config(instance_path)` returns a plain dict that `create_app` applies. Every setting
+has a safe default except `SECRET_KEY`, which production must provide: an app that would
+sign sessions with a guessable key refuses to start instead.
+
+Environment variables:
+
+- `CLINIC_ENV`: `production` (default), `development` or `testing`.
+- `CLINIC_INSTANCE_PATH`: the instance folder (an absolute path), where the default SQLite
+  database, the development secret key and the development outbox live. Default: Flask's,
+  `instance/` beside `clinic/` in a source checkout and `<prefix>/var/clinic-instance` for
+  an installed package (`<prefix>` being the virtualenv or the Python installation).
+- `SECRET_KEY`: required in production. In development a random key is generated
+  once and kept in the instance folder, so sessions survive restarts.
+- `CLINIC_DATABASE_URL`: SQLAlchemy URL. Defaults to a SQLite file in the instance folder;
+  `postgresql+psycopg://user@host/db` is the production choice.
+- `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
+- `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
+  people are built on. Required in production; in development, without it, links use the
+  address of the request.
+- `CLINIC_SESSION_HOURS`: a signed-in session ends this many hours after sign-in, however
+  active (default 12). Idle time-outs are clinic settings (15 minutes for staff, 30 for
+  patients by default).
+- `CLINIC_RATELIMIT_STORAGE_URL`: where rate-limit counts are kept, e.g.
+  `redis://127.0.0.1:6379/0`, so that every worker and server shares them. Default
+  `memory://`: each process counts on its own.
+- `CLINIC_PROXY_COUNT`: how many reverse proxies (which set X-Forwarded-For) stand in front
+  of the app (default 0). Rate limits count per client address, so behind a proxy set this,
+  or every visitor looks like the proxy.
+- `CLINIC_SMTP_HOST`, `CLINIC_SMTP_PORT` (587), `CLINIC_SMTP_USERNAME`,
+  `CLINIC_SMTP_PASSWORD`, `CLINIC_SMTP_SECURITY` (`starttls`, `ssl` or `none`): the mail
+  server for password-reset links. Without a host, messages are written as .eml files to
+  the instance folder's `outbox/` (development).
+- `CLINIC_MAIL_FROM`: the sender address of those messages.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a safe configuration."""
+
+
+def _secret_key(env: str, instance_path: Path) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))') before starting."
+        )
+    # Development and tests: one random key per instance folder, created on first start
+    # and readable only by its owner.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created owner-only from the start: never readable by others, not even briefly.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def instance_path_from_environment() -> str | None:
+    """The instance folder `CLINIC_INSTANCE_PATH` names, or None for Flask's default."""
+    value = os.environ.get("CLINIC_INSTANCE_PATH", "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        # A relative folder would move with the directory the server happens to start in.
+        raise ConfigError(f"CLINIC_INSTANCE_PATH must be an absolute path, not {value!r}.")
+    return str(path)
+
+
+def load_config(instance_path: str | Path) -> dict[str, Any]:
+    """Build the Flask configuration from the environment for this instance folder."""
+    instance_path = Path(instance_path)
+    env = os.environ.get("CLINIC_ENV", "production").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CLINIC_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+
+    default_db = f"sqlite:///{instance_path / 'clinic.sqlite3'}"
+    database_url = os.environ.get("CLINIC_DATABASE_URL", "").strip() or default_db
+    if database_url.startswith("postgresql://"):
+        # The driver we ship is psycopg 3; a bare postgresql:// URL would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    production = env == "production"
+    base_url = os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/")
+    if production and not base_url.startswith(("https://", "http://")):
+        # Without it, reset and invitation links would be built on the request's Host
+        # header, which anyone can set: a reset link pointing at their own site.
+        raise ConfigError(
+            "CLINIC_BASE_URL is not set. Set it to the public address people use "
+            "(https://diary.example.org) before starting."
+        )
+    session_lifetime = timedelta(hours=int(os.environ.get("CLINIC_SESSION_HOURS", "12")))
+    smtp_host = os.environ.get("CLINIC_SMTP_HOST", "").strip()
+    return {
+        "CLINIC_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # hide_parameters: a database error must never write patient data into the logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # How long a SQLite write waits for another to finish before the request gives up
+        # with a 503 ("nothing was changed, try again").
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        # Absolute session lifetime, checked on the server (clinic.auth.sessions): a stolen
+        # cookie stops working within a working day, however busy.
+        "SESSION_ABSOLUTE_LIFETIME": session_lifetime,
+        "PERMANENT_SESSION_LIFETIME": session_lifetime,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CLINIC_MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        # Flask-Login's "remember me" cookie is never set (sign-in passes remember=False, and
+        # a session needs its server-side record); should one appear, it is locked down too.
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # argon2id parameters (argon2-cffi's RFC 9106 low-memory profile by default).
+        # Tests lower them: hashing strength is argon2's business, not our suite's.
+        "PASSWORD_HASH_PARAMS": {},
+        "PATIENTS_PER_PAGE": 25,
+        # Rendered dashboard tables, per process, keyed by the clinic's data version (see
+        # clinic.dashboard.views): a cache entry can only be replaced, never go stale.
+        "CACHE_TYPE": "SimpleCache",
+        "CACHE_DEFAULT_TIMEOUT": 600,
+        "CACHE_THRESHOLD": 500,
+        # Links sent to people (invitations) are built on this address when set, never on
+        # whatever Host header a request arrived with.
+        "CLINIC_BASE_URL": base_url,
+        "PROXY_COUNT": int(os.environ.get("CLINIC_PROXY_COUNT", "0")),
+        # Rate limits per client address (Flask-Limiter; see clinic.auth.limits). If the
+        # shared storage is unreachable, each process keeps limiting on its own meanwhile.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": (
+            os.environ.get("CLINIC_RATELIMIT_STORAGE_URL", "").strip() or "memory://"
+        ),
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "clinic",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SIGN_IN": "20 per minute;200 per hour",
+        "RATELIMIT_RESET_REQUEST": "5 per minute;30 per hour",
+        "RATELIMIT_LINKS": "10 per minute;60 per hour",
+        # Email (clinic.core.mail): SMTP when a host is set, else .eml files; tests keep
+        # messages in memory whatever the environment says.
+        "MAIL_OUTBOX": "memory" if env == "testing" else ("smtp" if smtp_host else "files"),
+        "MAIL_SMTP_HOST": smtp_host,
+        "MAIL_SMTP_PORT": int(os.environ.get("CLINIC_SMTP_PORT", "587")),
+        "MAIL_SMTP_USERNAME": os.environ.get("CLINIC_SMTP_USERNAME", ""),
+        "MAIL_SMTP_PASSWORD": os.environ.get("CLINIC_SMTP_PASSWORD", ""),
+        "MAIL_SMTP_SECURITY": os.environ.get("CLINIC_SMTP_SECURITY", "starttls").strip().lower(),
+        "MAIL_FROM": os.environ.get("CLINIC_MAIL_FROM", "").strip() or "no-reply@localhost",
+    }
