@@ -1,7 +1,11 @@
 """The clinic application: `create_app` builds a configured Flask app.
 
-Settings come from the environment (see config.py); tests pass `test_config` to override
-them. Templates live in the top-level `templates/` folder, print templates in `reports/`.
+Settings come from the environment (see clinic/config.py); tests pass `test_config` to
+override them. Page templates come from `templates/`, print templates from `reports/` and
+migrations from `migrations/`: top-level folders in the repository, inside the package once
+installed (see clinic.bundled). Production starts the app through Flask's factory
+convention, independent of the working directory: `flask --app clinic ...` and
+`gunicorn "clinic:create_app()"`.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from clinic.audit.privacy import keep_patient_data_out_of_logs
 from clinic.audit.views import bp as audit_bp
 from clinic.auth import limits, reset, sessions, timeout  # noqa: F401 (routes join auth_bp)
 from clinic.auth.views import bp as auth_bp
+from clinic.bundled import MIGRATIONS, REPORTS, TEMPLATES
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
+from clinic.config import instance_path_from_environment, load_config
 from clinic.core import mail
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
@@ -52,9 +58,6 @@ from clinic.protocols.views import bp as protocols_bp
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.timeline.views import bp as timeline_bp
-from config import load_config
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -62,14 +65,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
+        instance_path=instance_path_from_environment(),
+        template_folder=str(TEMPLATES),
         static_folder="static",
     )
     # Pages come from templates/; print documents from reports/, named "reports/...".
     app.jinja_loader = ChoiceLoader(
         [
-            FileSystemLoader(str(ROOT / "templates")),
-            PrefixLoader({"reports": FileSystemLoader(str(ROOT / "reports"))}),
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader({"reports": FileSystemLoader(str(REPORTS))}),
         ]
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -134,7 +138,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(ROOT / "migrations"),
+        directory=str(MIGRATIONS),
         render_as_batch=True,  # SQLite alters tables by copying them
         render_item=render_migration_type,
     )

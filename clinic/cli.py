@@ -35,7 +35,7 @@ from clinic.reporting.progress import (
 
 
 def register_commands(app: Flask) -> None:
-    """Attach the commands to `flask --app wsgi ...`."""
+    """Attach the commands to `flask --app clinic ...`."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(refresh_summaries)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Mapping
-from pathlib import Path
 
 from weasyprint import URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-ASSETS = Path(__file__).resolve().parents[2] / "reports" / "assets"
+from clinic.bundled import REPORTS
+
+ASSETS = REPORTS / "assets"
 # The base URL documents are rendered against: relative links resolve inside ASSETS.
 BASE_URL = ASSETS.as_uri() + "/"
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 
 from flask import render_template
 from weasyprint import CSS, HTML
 
+from clinic.bundled import REPORTS
 from clinic.reporting.fetcher import BASE_URL, BundledAssetsFetcher
 
-STYLESHEET = Path(__file__).resolve().parents[2] / "reports" / "print.css"
+STYLESHEET = REPORTS / "print.css"
 PAPER = {"a4": "A4", "letter": "letter"}
 
 
