@@ -1,5 +1,7 @@
-"""gunicorn's settings for this app: `gunicorn --config gunicorn.conf.py wsgi:app` (gunicorn
-also reads this file by itself when started from this folder).
+"""gunicorn's settings for this app, shipped inside the package so that an installed app has
+them wherever it starts: `gunicorn --config python:clinic.gunicorn_config "clinic:create_app()"`.
+(In the repository, gunicorn.conf.py names them, and gunicorn reads that file by itself
+when started from the project folder.)
 
 No access log, and none that could say more than it should if one is turned on
 (`--access-logfile -`): search boxes send what was typed (often a patient's name) in the

@@ -1,6 +1,7 @@
-"""The gunicorn settings we ship (gunicorn.conf.py, used by the README's production command)
-write no access log, and a log turned on never holds a query string (what was typed in a
-search box), a Referer, a redirect's Location, cookies or an invitation link's token."""
+"""The gunicorn settings we ship (clinic.gunicorn_config, used by the README's production
+command; gunicorn.conf.py names them in the project folder) write no access log, and a log
+turned on never holds a query string (what was typed in a search box), a Referer, a
+redirect's Location, cookies or an invitation link's token."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
+from clinic import gunicorn_config
+
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+# What `--config python:clinic.gunicorn_config` hands gunicorn: the module's names.
+SETTINGS = vars(gunicorn_config)
 TOKEN = "Zq3" + "x" * 40  # the shape of an invitation token (43 URL-safe characters)
 
 
@@ -27,10 +31,18 @@ def test_no_access_log_and_a_format_without_the_query_string() -> None:
         assert leaky not in log_format
 
 
-def test_the_readme_runs_gunicorn_with_this_file() -> None:
-    """The documented production command names the settings file."""
+def test_the_readme_runs_gunicorn_with_these_settings() -> None:
+    """The documented production command names the settings module."""
     readme = (ROOT / "README.md").read_text()
-    assert "gunicorn --config gunicorn.conf.py" in readme
+    assert "gunicorn --config python:clinic.gunicorn_config" in readme
+
+
+def test_the_project_folder_gets_the_same_settings() -> None:
+    """gunicorn started from the project folder (which reads gunicorn.conf.py by itself)
+    gets the same settings as production."""
+    in_repository = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    for name in ("accesslog", "access_log_format", "logger_class"):
+        assert in_repository[name] is SETTINGS[name]
 
 
 @pytest.mark.parametrize(
