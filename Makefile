@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEV := CLINIC_ENV=development
-FLASK := $(BIN)/flask --app wsgi
+# Flask's factory convention, as in production: `clinic` has create_app.
+FLASK := $(BIN)/flask --app clinic
 
 .PHONY: run test lint install system-deps browser-deps bench clean
 
