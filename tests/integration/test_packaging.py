@@ -237,6 +237,9 @@ def server(venv: Path, elsewhere: Path, production_env: dict[str, str]) -> Itera
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # gunicorn 27 opens a control socket in XDG_RUNTIME_DIR (else ~/.gunicorn/), one path for
+    # every server of the user: this one keeps to its own directory.
+    server_env = {**production_env, "XDG_RUNTIME_DIR": str(elsewhere)}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             str(venv / "bin" / "python"),
@@ -251,7 +254,7 @@ def server(venv: Path, elsewhere: Path, production_env: dict[str, str]) -> Itera
             "clinic:create_app()",
         ],
         cwd=elsewhere,
-        env=production_env,
+        env=server_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
