@@ -15,9 +15,10 @@ from sqlalchemy import select
 from clinic.account.guards import REAUTH_AT
 from clinic.extensions import db
 from clinic.models import AuditEvent, User
-from tests.conftest import World, act_as, sign_in
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
 from tests.support.two_factor import code_for, enrol, wrong_code_for
+from tests.support.world import World
 
 NEW_PASSWORD = "a brand new quiet lantern"
 CONFIRM = "/account/confirm"

@@ -9,13 +9,14 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.extensions import db
-from clinic.models import CareFlag, Clinic, Patient, PatientSummary, Protocol, User
-from clinic.reporting.progress import build_progress_report, default_period, progress_report_pdf
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from clinic.models import CareFlag, Clinic, PatientSummary, User
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries, refresh
+from tests.support.protocols import start_plan
+from tests.support.reports import ReportRenderer
+from tests.support.world import World
 
 SETTINGS = {
     "name": "Kept Name",
@@ -245,23 +246,8 @@ def test_saving_settings_recomputes_every_summary(app: Flask, client, world: Wor
         assert FlagKind.NOT_LOGGING in list(kinds)
 
 
-def _report_page_size(app: Flask, world: World, protocol_id: int) -> tuple[float, float]:
-    """Width and height (points) of each page of the patient's progress report PDF,
-    rendered as the clinic's settings say; every page must agree."""
-    with app.test_request_context():
-        patient = db.session.get(Patient, world.patient.patient_id)
-        protocol = db.session.get(Protocol, protocol_id)
-        period_from, period_to = default_period(protocol, clinic_today(ZONE))
-        report = build_progress_report(
-            patient,
-            protocol,
-            period_from,
-            period_to,
-            author=db.session.get(User, world.clinician.id),
-            assessment="Progressing.",
-            plan="Continue.",
-        )
-        pdf = progress_report_pdf(report)
+def _page_size(pdf: bytes) -> tuple[float, float]:
+    """Width and height (points) of each page of a PDF; every page must agree."""
     sizes = {
         (float(page.mediabox.width), float(page.mediabox.height))
         for page in PdfReader(BytesIO(pdf)).pages
@@ -270,12 +256,14 @@ def _report_page_size(app: Flask, world: World, protocol_id: int) -> tuple[float
     return sizes.pop()
 
 
-def test_paper_size_setting_decides_the_pdf_page(app: Flask, client, world: World) -> None:
+def test_paper_size_setting_decides_the_pdf_page(
+    app: Flask, client, world: World, progress_report: ReportRenderer
+) -> None:
     """A4 by default; an admin can choose US Letter, and the clinic's progress reports are
     then printed on it (612 x 792 pt) until A4 (595 x 842 pt) is chosen again."""
     protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
     add_entries(app, protocol_id, world.patient, [15, 10, 5, 1])
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((595.28, 841.89), abs=1)
 
     act_as(client, world.admin.id)
     html = client.get("/admin/clinic").get_data(as_text=True)
@@ -290,11 +278,11 @@ def test_paper_size_setting_decides_the_pdf_page(app: Flask, client, world: Worl
         assert db.session.get(Clinic, world.clinic_b).paper_size == "a4"
     html = client.get("/admin/clinic").get_data(as_text=True)
     assert '<option selected value="letter">US Letter</option>' in html
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((612, 792), abs=0.5)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((612, 792), abs=0.5)
 
     data["paper_size"] = "a4"
     assert client.post("/admin/clinic", data=data).status_code == 302
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((595.28, 841.89), abs=1)
 
 
 @pytest.mark.parametrize("value", ["legal", "A4", "letter ", "", None])

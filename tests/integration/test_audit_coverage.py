@@ -23,8 +23,7 @@ from clinic import create_app
 from clinic.audit.actions import ACTIONS
 from clinic.extensions import db
 from clinic.models import AuditEvent
-from tests.conftest import World, act_as, config_for_tests
-from tests.integration.test_access_matrix import (
+from tests.support.access_matrix import (
     ADMIN,
     CLINICIAN,
     MATRIX,
@@ -32,9 +31,11 @@ from tests.integration.test_access_matrix import (
     OTHER_CLINIC_CLINICIAN,
     OTHER_PATIENT,
     PATIENT,
-    targets,  # noqa: F401 (the fixture: objects of clinic A the URLs name)
 )
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.reauth import confirmed_recently
+from tests.support.world import World
 
 # Routes that need no audit event, and why. Keys: "endpoint", "endpoint METHOD", or
 # "blueprint.*" for every route of a blueprint.
@@ -109,7 +110,7 @@ def test_route_writes_an_audit_event(
     app: Flask,
     client,
     world: World,
-    targets,  # noqa: F811 (the fixture imported above)
+    targets,
     endpoint: str,
     method: str,
 ) -> None:

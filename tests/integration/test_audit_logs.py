@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient
-from tests.conftest import World, act_as
-from tests.integration.test_invitations import choose_password, link_in
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.invitations import choose_password, link_in
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 NAME = "Philippa Quartermaine"
 EMAIL = "philippa.q@example.org"

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Patient, PatientErasure, Role
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient, make_user
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 JAN_10 = datetime(2026, 1, 10, 15, 4, 5, tzinfo=UTC)  # 10:04:05 in New York
 NOTE = re.compile(r"clinical note (\d+)")

@@ -15,10 +15,11 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicalNote, DiaryEntry, Patient, Role, User
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
-from tests.conftest import World, act_as
-from tests.integration.test_invitations import choose_password, invite_patient, link_in
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.invitations import choose_password, invite_patient, link_in
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 
 def events(app: Flask, **where: object) -> list[AuditEvent]:

@@ -11,8 +11,10 @@ from flask import Flask
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
 from clinic.models.types import utcnow
-from tests.conftest import FAST_HASHING, World, act_as, sign_in
+from tests.support.apps import FAST_HASHING
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
+from tests.support.world import World
 
 GENERIC_FAILURE = "Those details did not match an active account"
 

@@ -26,8 +26,9 @@ from clinic.models import (
     TemplateStage,
 )
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 # ---------------------------------------------------------------------------------------
 # Helpers

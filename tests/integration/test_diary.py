@@ -11,47 +11,31 @@ from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
 from clinic.domain.diary import FlagReason
-from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
-    Clinic,
     DiaryEntry,
     EntryRevision,
     Patient,
-    ProtocolTemplate,
     RedFlag,
     User,
 )
 from clinic.models.types import utcnow
-from clinic.protocols.services import start_protocol
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.protocols import make_protocol
+from tests.support.world import World
 
 
 @pytest.fixture
 def on_plan(app: Flask, world: World) -> None:
     """Both clinic-A portal patients on the vaginismus template since 10 days ago."""
     with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == world.clinic_a,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).one()
         today = clinic_today("Europe/London")
         for person in (world.patient, world.other_patient):
-            start_protocol(
+            make_protocol(
                 db.session.get(Patient, person.patient_id),
                 db.session.get(User, world.clinician.id),
-                name=template.name,
-                route=template.route,
-                stages=[s.stage_values() for s in template.stages],
-                start_stage=1,
-                start_on=today - timedelta(days=10),
-                today=today,
-                template=template,
+                started_on=today - timedelta(days=10),
             )
         db.session.commit()
 
@@ -175,20 +159,11 @@ def test_dates_future_and_too_old(
 def test_a_day_before_the_plan_started_is_refused(app: Flask, client, world: World) -> None:
     """Entries before the protocol's start are refused (nothing was prescribed)."""
     with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-        ).first()
         today = clinic_today("Europe/London")
-        start_protocol(
+        make_protocol(
             db.session.get(Patient, world.patient.patient_id),
             db.session.get(User, world.clinician.id),
-            name="p",
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=2),
-            today=today,
+            started_on=today - timedelta(days=2),
         )
         db.session.commit()
     act_as(client, world.patient.id)

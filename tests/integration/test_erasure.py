@@ -30,12 +30,13 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from clinic.rights.aggregates import age_band, whole_weeks
 from clinic.rights.erasure import KEPT_TABLES, ErasureRefused, erase_patient, erased_tables
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.diaries import ZONE
 from tests.support.factories import PASSWORD
 from tests.support.html import forms_in
 from tests.support.reauth import confirmed_recently
 from tests.support.records import NOTE_TEXT, FullRecord, full_record
+from tests.support.world import World
 
 REFERENCE = "DP request 2026-014, letter of 20 Nov 2026"
 

@@ -12,7 +12,9 @@ from clinic import create_app
 from clinic.access import public
 from clinic.extensions import db
 from clinic.models import Clinic
-from tests.conftest import World, act_as, config_for_tests
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
+from tests.support.world import World
 
 
 def test_not_found_page_uses_the_site_layout(client) -> None:

@@ -32,7 +32,7 @@ from clinic.models import (
 )
 from clinic.notes.services import write_note
 from clinic.rights.export import SCHEMA_VERSION
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.diaries import ZONE
 from tests.support.queries import count_queries
 from tests.support.records import (
@@ -42,6 +42,7 @@ from tests.support.records import (
     FullRecord,
     full_record,
 )
+from tests.support.world import World
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 

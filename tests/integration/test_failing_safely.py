@@ -27,11 +27,13 @@ from clinic import create_app
 from clinic.auth.sessions import SESSION_ID_KEY
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate
-from tests.conftest import World, act_as, config_for_tests
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.client import BrowserLikeClient
-from tests.support.diaries import start_plan
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 from tests.support.snapshots import changes, database_rows
+from tests.support.world import World
 
 # Rows the request may add whatever happens (none today; the trail of other features).
 UNTOUCHED_BY_DESIGN = ("audit_events", "user_sessions")

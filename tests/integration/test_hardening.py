@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Patient, User
-from tests.conftest import FAST_HASHING, World, act_as, sign_in
+from tests.support.apps import FAST_HASHING
+from tests.support.auth import act_as, sign_in
+from tests.support.world import World
 
 PASSWORD = "correct horse battery staple"
 

@@ -13,12 +13,13 @@ from flask import Flask
 from pypdf import PdfReader
 
 from clinic.core.clock import clinic_today
-from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol
 from clinic.protocols.prescriptions import prescription_on
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 # Words that would say what the therapy is, or where on the body.
 GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
@@ -54,9 +55,9 @@ def clinician_url(patient_id: int, protocol_id: int) -> str:
 
 
 @pytest.fixture
-def on_stage_two(app: Flask, world: World) -> int:
-    """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago."""
-    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
+def on_stage_two(on_protocol: int) -> int:
+    """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago (`on_protocol`)."""
+    return on_protocol
 
 
 def stage_now(app: Flask, protocol_id: int) -> tuple[str, int]:

@@ -28,7 +28,8 @@ from clinic.measures import services
 from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.instruments import available, current, version_of
 from clinic.models import AuditEvent, ClinicInstrument, MeasureAssignment, Patient, User
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
+from tests.support.world import World
 
 FOLDER = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
 URL = "/questionnaires/"

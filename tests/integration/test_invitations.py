@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,35 +11,9 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, User
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
-
-LINK = re.compile(r'value="https?://[^"]+(/invitation/[^"]+)"')
-GOOD_PASSWORD = "a calm river at dawn 42"
-
-
-def invite_patient(client, patient_id: int, email: str):
-    return client.post(f"/patients/{patient_id}/invitation", data={"email": email})
-
-
-def link_in(response) -> str:
-    match = LINK.search(response.get_data(as_text=True))
-    assert match, "no invitation link on the page"
-    return match.group(1)
-
-
-def choose_password(client, link: str, password: str = GOOD_PASSWORD, confirm: str | None = None):
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(link).get_data(as_text=True)
-    )
-    return client.post(
-        link,
-        data={
-            "password": password,
-            "confirm": confirm if confirm is not None else password,
-            "csrf_token": token.group(1) if token else "",
-        },
-        csrf=False,
-    )
+from tests.support.auth import act_as
+from tests.support.invitations import GOOD_PASSWORD, choose_password, invite_patient, link_in
+from tests.support.world import World
 
 
 def test_patient_invitation_journey(app: Flask, client, world: World) -> None:

@@ -18,9 +18,10 @@ from clinic.extensions import db
 from clinic.library import services
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, DilatorSet, DilatorSize, ProtocolTemplate, TemplateStage
-from tests.conftest import World, act_as
-from tests.integration.test_query_counts import queries_for
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.queries import queries_for
+from tests.support.world import World
 
 STALE = (
     "Someone else changed this template while you were editing. Your changes were not "

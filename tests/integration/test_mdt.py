@@ -19,10 +19,11 @@ from clinic.domain.adherence import adherence_between
 from clinic.extensions import db
 from clinic.models import Clinic, DiaryEntry, Patient, Protocol
 from clinic.monitoring.evidence import ScoredSession, schedule_of
-from tests.conftest import World, act_as
-from tests.integration.test_dashboard import report_red_flag
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 URL = "/mdt/"
 

@@ -20,10 +20,12 @@ from clinic.domain.measure_schedule import Cadence
 from clinic.domain.questionnaires import Score, Status, score, shipped_instruments
 from clinic.extensions import db
 from clinic.measures.results import series_for
-from tests.conftest import World, act_as
-from tests.integration.test_reports import generate, read_pdf, stored_reports
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries
 from tests.support.measure_scores import answer_measure, assign_measure, days_ago, today
+from tests.support.protocols import start_plan
+from tests.support.reports import generate, read_pdf, stored_reports
+from tests.support.world import World
 
 STARTED_DAYS_AGO = 54
 

@@ -6,7 +6,7 @@ the audit trail, and every URL scoped to the clinic (another clinic's ids answer
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -17,7 +17,6 @@ from clinic.demo import seed_demo
 from clinic.domain.measure_schedule import Cadence
 from clinic.extensions import db
 from clinic.measures import services
-from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.results import series_for
 from clinic.measures.schedule import overview
 from clinic.models import (
@@ -27,10 +26,13 @@ from clinic.models import (
     Patient,
     User,
 )
-from tests.conftest import World, act_as
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.measures import answer_measure as answer
+from tests.support.measures import assign_measure as assign
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 ZONE = "Europe/London"
 PAIN = "Pain numeric rating scale (0\N{EN DASH}10)"
@@ -42,44 +44,6 @@ def today() -> date:
 
 def measures_url(patient_id: int) -> str:
     return f"/patients/{patient_id}/measures"
-
-
-def assign(
-    app: Flask,
-    patient_id: int,
-    by_id: int,
-    key: str = "pain-nrs",
-    cadence: Cadence = Cadence.REPEATING,
-    *,
-    every_weeks: int | None = 4,
-    on: date | None = None,
-    assigned_on: date | None = None,
-) -> int:
-    """Assign through the service, on `assigned_on` (default today); returns the id."""
-    with app.app_context():
-        assignment = services.assign(
-            db.session.get(Patient, patient_id),
-            key,
-            cadence,
-            by=db.session.get(User, by_id),
-            on=on,
-            every_weeks=every_weeks,
-            today=assigned_on,
-        )
-        db.session.commit()
-        return assignment.id
-
-
-def answer(app: Flask, assignment_id: int, occasion_key: str, answers: dict, *, on: date) -> int:
-    """The patient answers an occasion on day `on`, through the portal's service (scored on
-    submission); returns the response id."""
-    with app.app_context():
-        assignment = db.session.get(MeasureAssignment, assignment_id)
-        patient = db.session.get(Patient, assignment.patient_id)
-        response = start_or_resume(patient, assignment, occasion_key, today=on)
-        submit(response, answers, now=datetime.combine(on, time(12), UTC))
-        db.session.commit()
-        return response.id
 
 
 def events(app: Flask, action: str) -> list[AuditEvent]:

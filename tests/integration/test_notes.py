@@ -21,8 +21,9 @@ from clinic.notes.services import (
     write_addendum,
     write_note,
 )
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 EDIT_REFUSED_WORDS = "Notes can be changed for 24 hours by their author; add an addendum instead."
 

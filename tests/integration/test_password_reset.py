@@ -20,8 +20,9 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSession
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, sign_in
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import make_user
+from tests.support.world import World
 
 SENT = "If an account exists for that address, we have sent a link"
 NEW_PASSWORD = "a calm river at dawn 42"

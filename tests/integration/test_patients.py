@@ -12,8 +12,9 @@ from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Clinic, Patient, User
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient
+from tests.support.world import World
 
 
 def valid_form(world: World, **overrides: str) -> dict[str, str]:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
-from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role, User
-from clinic.protocols.services import record_event, start_protocol
-from tests.conftest import World, act_as
+from clinic.models import Clinic, Patient, Protocol, Role, User
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
 from tests.support.factories import make_user
+from tests.support.world import World
 
 
 def test_patient_sees_their_own_care_team(app: Flask, client, world: World) -> None:
@@ -56,44 +54,6 @@ def test_login_without_a_record_gets_not_found(app: Flask, client, world: World)
         assert db.session.scalar(select(Patient).where(Patient.user_id == orphan_id)) is None
     act_as(client, orphan_id)
     assert client.get("/diary/").status_code == 404
-
-
-@pytest.fixture
-def on_protocol(app: Flask, world: World) -> int:
-    """The world's first patient on the vaginismus template, started 20 days ago at
-    stage 1 and moved up to stage 2 five days ago; returns the protocol id."""
-    with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == world.clinic_a,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).one()
-        today = clinic_today("Europe/London")
-        clinician = db.session.get(User, world.clinician.id)
-        protocol = start_protocol(
-            db.session.get(Patient, world.patient.patient_id),
-            clinician,
-            name=template.name,
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=20),
-            today=today,
-            template=template,
-        )
-        record_event(
-            protocol,
-            EventKind.ADVANCE,
-            clinician,
-            expected_lock=str(protocol.lock_version),
-            effective_on=today - timedelta(days=5),
-            today=today,
-            reason="Ready",
-        )
-        db.session.commit()
-        return protocol.id
 
 
 def test_today_shows_the_current_stage_in_plain_words(client, world: World, on_protocol) -> None:

@@ -26,9 +26,10 @@ from clinic.models import (
     TemplateStage,
 )
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
+from tests.support.world import World
 
 
 @pytest.fixture

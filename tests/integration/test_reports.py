@@ -5,15 +5,12 @@ SHA-256), listed newest first, downloaded byte for byte, and only within the cli
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from html import unescape
 
 import pytest
 from flask import Flask
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
@@ -28,10 +25,13 @@ from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
 from clinic.reporting.forms import TEXT_MAX_LENGTH
 from clinic.reporting.progress import build_progress_report, create_progress_report
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.reports import generate, new_url, read_pdf, stored_reports
+from tests.support.world import World
 
 STARTED_DAYS_AGO = 40
 # Words that would say what the therapy is, or where on the body.
@@ -40,10 +40,6 @@ GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
 
 def reports_url(patient_id: int) -> str:
     return f"/patients/{patient_id}/reports"
-
-
-def new_url(patient_id: int) -> str:
-    return f"/patients/{patient_id}/reports/new"
 
 
 def download_url(patient_id: int, report_id: int) -> str:
@@ -77,31 +73,6 @@ def course(app: Flask, world: World) -> int:
     return protocol
 
 
-def generate(client, patient_id: int, expect: int = 302, **changes: str):
-    """Open the form, change what is given, send it; returns the response."""
-    page = client.get(new_url(patient_id))
-    assert page.status_code == 200
-    values = form_values(page.get_data(as_text=True))
-    values.update(changes)
-    response = client.post(new_url(patient_id), data=values)
-    assert response.status_code == expect, response.get_data(as_text=True)[:2000]
-    return response
-
-
-def stored_reports(app: Flask, patient_id: int) -> list[Report]:
-    """The patient's stored reports, oldest first, PDFs loaded, detached."""
-    with app.app_context():
-        reports = list(
-            db.session.scalars(
-                select(Report).where(Report.patient_id == patient_id).order_by(Report.id)
-            )
-        )
-        for report in reports:
-            _ = report.pdf, report.author  # load the deferred bytes and the author
-        db.session.expunge_all()
-        return reports
-
-
 def engine_adherence(app: Flask, patient_id: int, first: date, last: date) -> Adherence:
     """Adherence over the period as the rules compute it from the stored entries."""
     with app.app_context():
@@ -116,20 +87,6 @@ def engine_adherence(app: Flask, patient_id: int, first: date, last: date) -> Ad
         return adherence_between(
             schedule_of(protocol), sessions, first, last, patient.clinic.completion_pct
         )
-
-
-@dataclass(frozen=True)
-class ReadBack:
-    """A PDF as pypdf reads it: text with white space collapsed, and its reader."""
-
-    text: str
-    reader: PdfReader
-
-
-def read_pdf(data: bytes) -> ReadBack:
-    reader = PdfReader(io.BytesIO(data))
-    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-    return ReadBack(text, reader)
 
 
 def test_the_form_proposes_the_program_so_far(client, world: World, course: int) -> None:

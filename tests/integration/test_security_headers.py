@@ -14,12 +14,12 @@ from flask import Flask
 
 from clinic import create_app
 from clinic.extensions import db
-from tests.conftest import World, act_as, config_for_tests
-from tests.integration import test_access_matrix as matrix
+from tests.support import access_matrix as matrix
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.client import BrowserLikeClient
 from tests.support.routes import SIGNED_IN_FIRST, actor_for, client_as, endpoints, url_of
-
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
+from tests.support.world import World
 
 STRICT_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin"}
 # Static assets (style sheets, fonts, images) hold no patient data and may be cached.

@@ -19,11 +19,13 @@ from clinic.auth.sessions import SESSION_ID_KEY, page_takes_typing
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, ClinicalNote, User, UserSession
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, config_for_tests, sign_in
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as, sign_in
 from tests.support.client import csrf_token_in
-from tests.support.diaries import start_plan
 from tests.support.factories import PASSWORD
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 IDLE_STAFF = "You were signed out after 15 minutes without activity"
 IDLE_PATIENT = "You were signed out after 30 minutes without activity"

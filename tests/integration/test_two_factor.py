@@ -20,10 +20,11 @@ from clinic.demo import seed_demo
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, Role, User
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, sign_in
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.forms import form_values
 from tests.support.two_factor import code_for, enrol, wrong_code_for
+from tests.support.world import World
 
 CODE_PAGE = "/login/code"
 ENROL_PAGE = "/account/two-factor"

@@ -19,10 +19,11 @@ from clinic.audit.actions import ACTIONS
 from clinic.auth import mfa
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, User, UserSession
-from tests.conftest import World, act_as, sign_in
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
 from tests.support.reauth import confirmed_recently
 from tests.support.two_factor import enrol
+from tests.support.world import World
 
 STAFF_PAGE = "/admin/staff"
 ENROL_PAGE = "/account/two-factor"
