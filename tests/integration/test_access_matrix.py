@@ -8,10 +8,11 @@ specification. A route added to the app without an entry there fails
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 
-from clinic import create_app
 from clinic.access import policy_for
 from tests.support.access_matrix import (
     ACTORS,
@@ -27,7 +28,6 @@ from tests.support.access_matrix import (
     actor_user_id,
     url_of,
 )
-from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
 from tests.support.world import World
 
@@ -52,10 +52,10 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     assert set(routes(app)) == set(MATRIX)
 
 
-def test_route_without_policy_is_refused(app: Flask) -> None:
+def test_route_without_policy_is_refused(make_app: Callable[..., Flask]) -> None:
     """The enforcement hook fails closed: an undeclared view answers 403 even when
     signed out, instead of running."""
-    other = create_app(config_for_tests(app.config["SQLALCHEMY_DATABASE_URI"]))
+    other = make_app()
 
     @other.get("/forgotten")
     def forgotten() -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from clinic import create_app
 from clinic.access import public
 from clinic.extensions import db
 from clinic.models import Clinic
-from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
 from tests.support.world import World
 
@@ -46,19 +45,21 @@ def test_health_check_reports_ok(client) -> None:
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_health_check_reports_unreachable_database(tmp_path: Path) -> None:
+def test_health_check_reports_unreachable_database(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
     """/healthz answers 503 when the database cannot be opened (a real failure: a SQLite
     file in a directory that does not exist)."""
-    broken = create_app(config_for_tests(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"))
+    broken = make_app(url=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
 @pytest.fixture
-def failing_app(database_url: str):
+def failing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     """An app with one extra route that writes a row and then fails."""
-    app = create_app(config_for_tests(database_url, PROPAGATE_EXCEPTIONS=False))
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/explode")
     @public
@@ -71,7 +72,6 @@ def failing_app(database_url: str):
     with app.app_context():
         db.session.execute(Clinic.__table__.delete().where(Clinic.name == "Half-written clinic"))
         db.session.commit()
-        db.engine.dispose()
 
 
 def test_server_error_rolls_back_and_explains(failing_app: Flask) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,13 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from clinic import create_app
 from clinic.auth.sessions import SESSION_ID_KEY
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate
-from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
-from tests.support.client import BrowserLikeClient
 from tests.support.forms import form_values
 from tests.support.protocols import start_plan
 from tests.support.snapshots import changes, database_rows
@@ -169,7 +166,7 @@ def test_a_page_whose_reads_fail_is_a_calm_503(app: Flask, client, world: World)
     ["sqlite-in-missing-folder", "postgresql-on-closed-port"],
 )
 def test_an_unreachable_database_gives_503_pages_and_health(
-    tmp_path: Path, unreachable: str
+    tmp_path: Path, unreachable: str, make_app: Callable[..., Flask]
 ) -> None:
     """With no database at all (a real failure to connect), a signed-in page and a form
     answer the calm 503 page, never a 500, and /healthz says 503."""
@@ -178,8 +175,7 @@ def test_an_unreachable_database_gives_503_pages_and_health(
         "postgresql-on-closed-port": "postgresql+psycopg://nobody@127.0.0.1:1/none"
         "?connect_timeout=2",
     }[unreachable]
-    broken = create_app(config_for_tests(url))
-    broken.test_client_class = BrowserLikeClient
+    broken = make_app(url=url)
     client = broken.test_client()
     with client.session_transaction() as session:
         # A signed-in browser: finding its session and account needs the database.
@@ -190,8 +186,6 @@ def test_an_unreachable_database_gives_503_pages_and_health(
     with client.session_transaction() as session:
         session.clear()
     assert_calm_503(client.post("/login", data={"email": "a@b.example", "password": "x"}))
-    with broken.app_context():
-        db.engine.dispose()
 
 
 @contextmanager
@@ -213,7 +207,7 @@ def write_lock_held(database_url: str, clinic_id: int) -> Iterator[None]:
 
 
 @pytest.fixture
-def impatient_app(database_url: str) -> Iterator[Flask]:
+def impatient_app(database_url: str, make_app: Callable[..., Flask]) -> Flask:
     """The app on the test database, waiting 0.2 s for a lock instead of 5 s."""
     if make_url(database_url).get_backend_name() == "sqlite":
         overrides = {"SQLITE_BUSY_TIMEOUT_MS": 200}
@@ -225,11 +219,7 @@ def impatient_app(database_url: str) -> Iterator[Flask]:
                 "connect_args": {"options": "-c lock_timeout=200"},
             }
         }
-    impatient = create_app(config_for_tests(database_url, **overrides))
-    impatient.test_client_class = BrowserLikeClient
-    yield impatient
-    with impatient.app_context():
-        db.engine.dispose()
+    return make_app(**overrides)
 
 
 def test_a_write_lock_held_past_the_timeout_gives_503_not_500(
