@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from clinic.account.guards import REAUTH_AT
 from clinic.extensions import db
-from clinic.models import AuditEvent, User
+from clinic.models import User
+from tests.support.audit import events
 from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
 from tests.support.two_factor import code_for, enrol, wrong_code_for
@@ -29,11 +29,6 @@ def confirmed_recently(client: FlaskClient, minutes_ago: float = 0) -> None:
     with client.session_transaction() as session:
         moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
         session[REAUTH_AT] = moment.timestamp()
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 @pytest.mark.parametrize("who", ["admin", "clinician", "patient"])

@@ -15,22 +15,12 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicalNote, DiaryEntry, Patient, Role, User
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
+from tests.support.audit import events
 from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.invitations import choose_password, invite_patient, link_in
 from tests.support.protocols import start_plan
 from tests.support.world import World
-
-
-def events(app: Flask, **where: object) -> list[AuditEvent]:
-    """The stored events matching `where` (column=value), oldest first, detached."""
-    with app.app_context():
-        stmt = select(AuditEvent).order_by(AuditEvent.id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(AuditEvent, column) == value)
-        found = list(db.session.scalars(stmt))
-        db.session.expunge_all()
-        return found
 
 
 def only(app: Flask, action: str, **where: object) -> AuditEvent:

@@ -20,12 +20,12 @@ from clinic.measures import services
 from clinic.measures.results import series_for
 from clinic.measures.schedule import overview
 from clinic.models import (
-    AuditEvent,
     MeasureAssignment,
     MeasureResponse,
     Patient,
     User,
 )
+from tests.support.audit import events
 from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.measures import answer_measure as answer
@@ -44,17 +44,6 @@ def today() -> date:
 
 def measures_url(patient_id: int) -> str:
     return f"/patients/{patient_id}/measures"
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        found = list(
-            db.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-            )
-        )
-        db.session.expunge_all()
-        return found
 
 
 def assignments(app: Flask, patient_id: int) -> list[MeasureAssignment]:

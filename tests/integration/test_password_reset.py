@@ -20,6 +20,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSession
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
+from tests.support.audit import events as audit
 from tests.support.auth import act_as, sign_in
 from tests.support.factories import make_user
 from tests.support.world import World
@@ -50,13 +51,6 @@ def links_in(message: Message) -> list[str]:
 def choose(client, link: str, password: str = NEW_PASSWORD):
     client.get(link)
     return client.post(link, data={"password": password, "confirm": password})
-
-
-def audit(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-        db.session.expunge_all()
-        return list(events)
 
 
 def test_the_sign_in_page_offers_a_reset(client) -> None:

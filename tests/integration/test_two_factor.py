@@ -20,6 +20,7 @@ from clinic.demo import seed_demo
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, Role, User
 from clinic.models.types import utcnow
+from tests.support.audit import events
 from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.forms import form_values
@@ -34,15 +35,6 @@ def require_for_staff(app: Flask, clinic_id: int) -> None:
     with app.app_context():
         db.session.get(Clinic, clinic_id).staff_mfa_required = True
         db.session.commit()
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-            )
-        )
 
 
 def is_signed_in(client: FlaskClient) -> bool:
