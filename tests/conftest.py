@@ -28,11 +28,12 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from tests.support.access_matrix import build_targets
 from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.client import BrowserLikeClient
 from tests.support.databases import temporary_database
 from tests.support.protocols import start_plan
 from tests.support.reports import RenderedReport, ReportRenderer, render_progress_report
-from tests.support.world import World, build_world
+from tests.support.world import Person, World, build_world
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +85,27 @@ def world(app: Flask) -> World:
         built = build_world()
         db.session.commit()
     return built
+
+
+@pytest.fixture
+def as_clinician(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's clinician at clinic A; gives that person."""
+    act_as(client, world.clinician.id)
+    return world.clinician
+
+
+@pytest.fixture
+def as_admin(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's administrator of clinic A; gives that person."""
+    act_as(client, world.admin.id)
+    return world.admin
+
+
+@pytest.fixture
+def as_patient(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's first portal patient; gives that person."""
+    act_as(client, world.patient.id)
+    return world.patient
 
 
 @pytest.fixture

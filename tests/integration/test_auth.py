@@ -93,15 +93,13 @@ def test_next_redirect_stays_on_site(client, world: World, next_url: str, expect
     assert response.headers["Location"] == expected
 
 
-def test_signed_in_user_visiting_login_goes_home(client, world: World) -> None:
+def test_signed_in_user_visiting_login_goes_home(client, world: World, as_patient) -> None:
     """A signed-in user is not shown the sign-in form again."""
-    act_as(client, world.patient.id)
     assert client.get("/login").headers["Location"] == "/diary/"
 
 
-def test_logout_is_post_only_and_ends_the_session(client, world: World) -> None:
+def test_logout_is_post_only_and_ends_the_session(client, world: World, as_clinician) -> None:
     """GET cannot sign anyone out (no state change on GET); POST does, for good."""
-    act_as(client, world.clinician.id)
     assert client.get("/logout").status_code == 405
     response = client.post("/logout")
     assert response.headers["Location"] == "/login"

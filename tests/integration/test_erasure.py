@@ -189,11 +189,10 @@ def test_the_aggregates_are_right_and_identify_no_one(
 
 
 def test_the_audit_trail_stays_and_shows_the_erasure(
-    app: Flask, client, world: World, record: FullRecord
+    app: Flask, client, world: World, record: FullRecord, as_clinician
 ) -> None:
     """Earlier audit events about the patient stay, and one "patient.erase" event names
     the erasure record, the patient's id and the administrator."""
-    act_as(client, world.clinician.id)
     assert client.get(f"/patients/{record.patient_id}/export").status_code == 200
     signed_in_and_confirmed(client, world.admin.id)
     assert erase(client, app, record.patient_id).status_code == 302

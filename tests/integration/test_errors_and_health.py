@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from clinic.access import public
 from clinic.extensions import db
 from clinic.models import Clinic
-from tests.support.auth import act_as
 from tests.support.world import World
 
 
@@ -86,9 +85,8 @@ def test_server_error_rolls_back_and_explains(failing_app: Flask) -> None:
     assert count == 0
 
 
-def test_security_headers_on_every_page(client, world: World) -> None:
+def test_security_headers_on_every_page(client, world: World, as_clinician) -> None:
     """Pages forbid framing, inline script and sniffing, and are never cached."""
-    act_as(client, world.clinician.id)
     for url in ("/login", "/patients/", f"/patients/{world.patient.patient_id}"):
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]

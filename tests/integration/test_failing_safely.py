@@ -152,9 +152,10 @@ def test_a_protocol_start_failing_at_commit_saves_nothing(app: Flask, client, wo
     assert client.post(url, data=data).status_code == 302
 
 
-def test_a_page_whose_reads_fail_is_a_calm_503(app: Flask, client, world: World) -> None:
+def test_a_page_whose_reads_fail_is_a_calm_503(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A page (no saving involved) whose database goes away says so plainly, with a 503."""
-    act_as(client, world.clinician.id)
     with failing(app, statement_containing="FROM patients"):
         response = client.get("/patients/")
     html = assert_calm_503(response, saving=False)
@@ -242,11 +243,12 @@ def test_a_write_lock_held_past_the_timeout_gives_503_not_500(
     assert client.post("/diary/log", data=data).status_code == 302
 
 
-def test_other_database_errors_stay_server_errors(app: Flask, client, world: World) -> None:
+def test_other_database_errors_stay_server_errors(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Only "not now" failures become 503: a database error that means a bug (here a
     statement the database refuses as malformed) is still a 500, so it is not hidden
     behind "try again"."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
 
@@ -262,12 +264,13 @@ def test_other_database_errors_stay_server_errors(app: Flask, client, world: Wor
         event.remove(engine, "before_cursor_execute", malformed)
 
 
-def test_a_missing_table_or_column_stays_a_server_error(app: Flask, client, world: World) -> None:
+def test_a_missing_table_or_column_stays_a_server_error(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A statement naming a table the database does not have (a migration not run, a typo
     in a query) is a bug, not an outage, on either engine: SQLite reports it as an
     OperationalError, as it does a locked database, yet it must not hide behind the calm
     503 ("try again in a moment") while every retry fails the same way."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
 

@@ -68,11 +68,10 @@ def stage_now(app: Flask, protocol_id: int) -> tuple[str, int]:
 
 
 def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
-    app: Flask, client, world: World, on_stage_two: int
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
 ) -> None:
     """The clinician's PDF names the current stage's dilator and minutes, marks where the
     patient is, and carries the reviewed stop signal and the clinic's phone."""
-    act_as(client, world.clinician.id)
     sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
     dilator, minutes = stage_now(app, on_stage_two)
     assert dilator == "Size 2 (17 mm)"
@@ -84,11 +83,10 @@ def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
 
 
 def test_sheet_is_discreet_and_anonymous(
-    app: Flask, client, world: World, on_stage_two: int
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
 ) -> None:
     """Title metadata and file name are neutral; the sheet carries neither the patient's
     name nor their clinic identifier (it may be left on a printer)."""
-    act_as(client, world.clinician.id)
     sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
     assert sheet.title == "Your session plan"
     assert sheet.file_name == "session-plan.pdf"
@@ -100,9 +98,10 @@ def test_sheet_is_discreet_and_anonymous(
     assert name not in sheet.text and identifier not in sheet.text
 
 
-def test_sheet_is_on_the_clinics_paper(app: Flask, client, world: World, on_stage_two: int) -> None:
+def test_sheet_is_on_the_clinics_paper(
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
+) -> None:
     """A clinic that prints on US Letter gets Letter pages (A4 is the default)."""
-    act_as(client, world.clinician.id)
     url = clinician_url(world.patient.patient_id, on_stage_two)
     a4 = download(client, url).reader.pages[0].mediabox
     assert round(float(a4.width)) == 595

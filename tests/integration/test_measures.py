@@ -130,9 +130,8 @@ def test_clinician_assigns_a_one_off_for_a_later_day(app: Flask, client, world: 
     assert f"Once, on {day.day} {day:%b %Y}" in page
 
 
-def test_the_one_off_day_defaults_to_today(app: Flask, client, world: World) -> None:
+def test_the_one_off_day_defaults_to_today(app: Flask, client, world: World, as_clinician) -> None:
     """The day box starts at today, so a one-off for now takes two clicks."""
-    act_as(client, world.clinician.id)
     assert assign_form(client, world.patient.patient_id)["on"] == today().isoformat()
 
 
@@ -522,9 +521,8 @@ def test_the_patient_page_lists_current_measures_and_overdue_in_words(
     assert f'href="{measures_url(pid)}"' in section
 
 
-def test_the_patient_page_without_measures(app: Flask, client, world: World) -> None:
+def test_the_patient_page_without_measures(app: Flask, client, world: World, as_clinician) -> None:
     """No measures: the section says so and links to the measures page."""
-    act_as(client, world.clinician.id)
     page = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
     assert "No measures are being asked now." in page
 
@@ -621,11 +619,10 @@ def test_the_demo_has_scored_measures_to_show(app: Flask) -> None:
 
 
 def test_the_page_warns_when_the_patient_cannot_answer_yet(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """A patient without a portal login cannot answer: the assign form says so and points
     to the invitation; a patient with a login sees no such note."""
-    act_as(client, world.clinician.id)
     offline = client.get(measures_url(world.offline_patient_id)).get_data(as_text=True)
     assert 'id="no-portal-login"' in offline
     assert "cannot answer questionnaires" in offline

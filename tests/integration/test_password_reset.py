@@ -21,7 +21,7 @@ from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSessio
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
 from tests.support.audit import events as audit
-from tests.support.auth import act_as, sign_in
+from tests.support.auth import sign_in
 from tests.support.factories import make_user
 from tests.support.world import World
 
@@ -274,12 +274,11 @@ def test_two_factor_is_still_asked_after_a_reset(
 
 
 def test_a_signed_in_visitor_using_a_link_is_signed_in_as_its_owner(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, messages, as_clinician
 ) -> None:
     """Someone signed in who opens a reset link for (their own, or another) account ends
     up signed in as the link's account, in a new session; the browser's previous session
     is ended, not left open."""
-    act_as(client, world.clinician.id)
     ask_for_reset(app.test_client(), world.patient.email)
     assert choose(client, links_in(messages[0])[0]).headers["Location"] == "/diary/"
     with app.app_context():

@@ -17,9 +17,8 @@ from tests.support.factories import make_user
 from tests.support.world import World
 
 
-def test_patient_sees_their_own_care_team(app: Flask, client, world: World) -> None:
+def test_patient_sees_their_own_care_team(app: Flask, client, world: World, as_patient) -> None:
     """The portal greets the patient and shows their clinician and clinic contact."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True)
     assert world.patient.name.split()[0] in html
     assert world.clinician.name in html
@@ -34,9 +33,8 @@ def test_two_patients_never_see_each_other(client, world: World) -> None:
     assert world.patient.name not in html
 
 
-def test_portal_titles_are_discreet(client, world: World) -> None:
+def test_portal_titles_are_discreet(client, world: World, as_patient) -> None:
     """Nothing in the portal's title or headings names the therapy."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True).lower()
     title = html.split("<title>")[1].split("</title>")[0]
     assert "therapy diary" in title
@@ -56,9 +54,10 @@ def test_login_without_a_record_gets_not_found(app: Flask, client, world: World)
     assert client.get("/diary/").status_code == 404
 
 
-def test_today_shows_the_current_stage_in_plain_words(client, world: World, on_protocol) -> None:
+def test_today_shows_the_current_stage_in_plain_words(
+    client, world: World, on_protocol, as_patient
+) -> None:
     """The patient sees what to do now: stage, dilator, minutes, how often, technique."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True)
     assert "Stage 2 of 7" in html
     assert "Size 2 (17 mm)" in html and "10 minutes" in html and "once a day" in html
@@ -89,11 +88,10 @@ def test_paused_plan_says_so_and_why(app: Flask, client, world: World, on_protoc
     assert "Rest until your follow-up appointment." in html
 
 
-def test_whole_plan_and_safety_pages(client, world: World, on_protocol) -> None:
+def test_whole_plan_and_safety_pages(client, world: World, on_protocol, as_patient) -> None:
     """The plan page lists every stage with the current one marked; the safety page gives
     the stop signal, bleeding advice, the stuck-device steps, the stage's red-flag pain
     level and the clinic's phone."""
-    act_as(client, world.patient.id)
     plan = client.get("/diary/plan").get_data(as_text=True)
     assert plan.count("<h2>Stage ") == 7 and "Stage 2 — you are here" in plan
     safety = " ".join(client.get("/diary/safety").get_data(as_text=True).split())
@@ -122,9 +120,8 @@ def test_another_patients_plan_never_shows(client, world: World, on_protocol) ->
     assert "Stage 2 of 7" not in html
 
 
-def test_portal_pages_have_discreet_titles(client, world: World, on_protocol) -> None:
+def test_portal_pages_have_discreet_titles(client, world: World, on_protocol, as_patient) -> None:
     """No portal page title names the therapy or the body."""
-    act_as(client, world.patient.id)
     for url in ("/diary/", "/diary/plan", "/diary/safety"):
         title = client.get(url).get_data(as_text=True).split("<title>")[1].split("</title>")[0]
         for word in ("dilat", "vagin", "pelvic", "anal", "sexual"):

@@ -140,10 +140,9 @@ def queries_for(app: Flask, client) -> int:
 
 
 def test_query_count_does_not_grow_with_entries(
-    app: Flask, client, world: World, on_protocol: int
+    app: Flask, client, world: World, on_protocol: int, as_patient
 ) -> None:
     """10 or 100 entries cost the same number of queries: entries load in one query."""
-    act_as(client, world.patient.id)
     add_entries(app, on_protocol, world.patient, [i % 20 for i in range(10)])
     at_ten = queries_for(app, client)
     add_entries(app, on_protocol, world.patient, [i % 20 for i in range(90)])

@@ -89,10 +89,11 @@ def engine_adherence(app: Flask, patient_id: int, first: date, last: date) -> Ad
         )
 
 
-def test_the_form_proposes_the_program_so_far(client, world: World, course: int) -> None:
+def test_the_form_proposes_the_program_so_far(
+    client, world: World, course: int, as_clinician
+) -> None:
     """Started 40 days ago (under 12 weeks): the period proposed runs from the start to today,
     and both notes are optional."""
-    act_as(client, world.clinician.id)
     html = client.get(new_url(world.patient.patient_id)).get_data(as_text=True)
     values = form_values(html)
     assert values["period_from"] == (today() - timedelta(days=STARTED_DAYS_AGO)).isoformat()
@@ -111,11 +112,10 @@ def test_a_long_program_proposes_the_last_twelve_weeks(app: Flask, client, world
 
 
 def test_generating_keeps_the_exact_pdf_with_its_hash(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """The report is stored with its period, author, typed text, neutral file name, the PDF
     bytes and their SHA-256; the clinician lands on the list, which names it."""
-    act_as(client, world.clinician.id)
     first = today() - timedelta(days=27)
     response = generate(
         client,
@@ -147,12 +147,11 @@ def test_generating_keeps_the_exact_pdf_with_its_hash(
 
 
 def test_the_pdf_reads_back_with_the_engines_figures(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Read back with pypdf: pages, the patient's name and identifier, the title, the
     sessions figure exactly as the adherence rules compute it for the same period, the
     typed assessment and plan, the structure tree, the metadata and the language."""
-    act_as(client, world.clinician.id)
     first = today() - timedelta(days=27)
     generate(
         client,
@@ -187,9 +186,10 @@ def test_the_pdf_reads_back_with_the_engines_figures(
     assert pdf.reader.metadata.author == author
 
 
-def test_typed_markup_is_printed_as_text(app: Flask, client, world: World, course: int) -> None:
+def test_typed_markup_is_printed_as_text(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
     """HTML typed into the assessment is printed literally, never interpreted."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id, assessment="Better: <b>x</b> & <i>y</i>")
     (report,) = stored_reports(app, world.patient.patient_id)
     assert report.assessment == "Better: <b>x</b> & <i>y</i>"
@@ -197,11 +197,10 @@ def test_typed_markup_is_printed_as_text(app: Flask, client, world: World, cours
 
 
 def test_download_gives_the_stored_bytes_every_time(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Two downloads are byte for byte the stored PDF, whose SHA-256 is the recorded one,
     sent as a private attachment under the neutral file name."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id)
     (report,) = stored_reports(app, world.patient.patient_id)
     url = download_url(world.patient.patient_id, report.id)
@@ -218,11 +217,10 @@ def test_download_gives_the_stored_bytes_every_time(
 
 
 def test_the_list_shows_each_report_newest_first(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Two reports: the newer is listed first, each with its period, author, size, a short
     SHA-256 with the full value beside it, and a download link."""
-    act_as(client, world.clinician.id)
     older_from = today() - timedelta(days=30)
     generate(client, world.patient.patient_id, period_from=older_from.isoformat())
     generate(client, world.patient.patient_id, period_from=today().isoformat())
@@ -240,18 +238,18 @@ def test_the_list_shows_each_report_newest_first(
     assert text.count(world.clinician.name) >= 2
 
 
-def test_patient_and_timeline_pages_link_to_the_reports(client, world: World, course: int) -> None:
+def test_patient_and_timeline_pages_link_to_the_reports(
+    client, world: World, course: int, as_clinician
+) -> None:
     """The reports are one click from the patient's record and from the timeline."""
-    act_as(client, world.clinician.id)
     link = f'href="{reports_url(world.patient.patient_id)}"'
     for page in ("", "/timeline"):
         html = client.get(f"/patients/{world.patient.patient_id}{page}").get_data(as_text=True)
         assert link in html
 
 
-def test_a_patient_without_reports_says_so(client, world: World) -> None:
+def test_a_patient_without_reports_says_so(client, world: World, as_clinician) -> None:
     """An empty list says there are none, and offers to generate one."""
-    act_as(client, world.clinician.id)
     html = client.get(reports_url(world.patient.patient_id)).get_data(as_text=True)
     assert "No progress reports yet." in html
     assert f'href="{new_url(world.patient.patient_id)}"' in html
@@ -272,12 +270,11 @@ def test_a_patient_without_reports_says_so(client, world: World) -> None:
     ],
 )
 def test_a_period_that_does_not_fit_is_refused_in_plain_words(
-    app: Flask, client, world: World, course: int, changes, field: str, message: str
+    app: Flask, client, world: World, course: int, changes, field: str, message: str, as_clinician
 ) -> None:
     """Ends before it starts, ends in the future, starts before the program, missing or
     mistyped: the form comes back (400) with the message linked to the field, nothing
     stored, and the typed assessment and plan kept."""
-    act_as(client, world.clinician.id)
 
     def day(value: str) -> str:
         if value == "today":
@@ -319,9 +316,10 @@ def test_a_period_over_two_years_is_refused(app: Flask, client, world: World) ->
     assert len(stored_reports(app, world.patient.patient_id)) == 1
 
 
-def test_text_over_the_limit_is_refused(app: Flask, client, world: World, course: int) -> None:
+def test_text_over_the_limit_is_refused(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
     """An assessment over 5,000 characters is refused, saying by how much, and kept."""
-    act_as(client, world.clinician.id)
     long_text = "a" * (TEXT_MAX_LENGTH + 1)
     response = generate(client, world.patient.patient_id, expect=400, assessment=long_text)
     html = response.get_data(as_text=True)
@@ -331,11 +329,10 @@ def test_text_over_the_limit_is_refused(app: Flask, client, world: World, course
 
 
 def test_a_patient_without_a_protocol_gets_a_clear_message(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """No protocol: the page says there is nothing to report and offers to start one,
     instead of a form; a POST stores nothing."""
-    act_as(client, world.clinician.id)
     response = client.get(new_url(world.patient.patient_id))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -417,10 +414,11 @@ def test_another_patients_report_is_not_found_under_this_patient(
     assert "No progress reports yet." in html
 
 
-def test_the_list_costs_the_same_queries_for_one_or_many(app: Flask, client, world: World) -> None:
+def test_the_list_costs_the_same_queries_for_one_or_many(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """One report or six by different authors: the list page sends the same number of
     statements (authors loaded with the reports; the PDFs not loaded at all)."""
-    act_as(client, world.clinician.id)
     make_stored_report(app, world.patient.patient_id, world.clinician.id)
     with app.app_context():
         engine = db.engine

@@ -354,10 +354,11 @@ def test_sign_ins_and_failures_are_audited_without_the_typed_email(
 # Mandatory for staff ---------------------------------------------------------------------
 
 
-def test_admin_can_make_two_factor_mandatory_for_staff(app: Flask, client, world: World) -> None:
+def test_admin_can_make_two_factor_mandatory_for_staff(
+    app: Flask, client, world: World, as_admin
+) -> None:
     """The clinic settings page has the setting; saving it applies at once, to the admin
     who saved it too."""
-    act_as(client, world.admin.id)
     page = client.get("/admin/clinic").get_data(as_text=True)
     assert "Require two-factor sign-in for administrators and clinicians" in page
     values = form_values(page)
