@@ -1,5 +1,7 @@
 """The suite's fixtures: one app and database per test run, emptied after every test; the
-world of clinics and people most tests act in; apps with other settings; protocols.
+world of clinics and people most tests act in, and its client signed in as one of them;
+apps with other settings; a patient on a protocol; the access matrix's objects; progress
+reports as printed.
 
 Only fixtures live here. What they are built from (and what a test needs as a plain
 function, e.g. `act_as` inside a hypothesis test) lives in tests/support/, and tests import
