@@ -1,4 +1,11 @@
-"""Shared fixtures: one app and database per test run, emptied after every test.
+"""The suite's fixtures: one app and database per test run, emptied after every test; the
+world of clinics and people most tests act in, and its client signed in as one of them;
+apps with other settings; a patient on a protocol; the access matrix's objects; progress
+reports as printed.
+
+Only fixtures live here. What they are built from (and what a test needs as a plain
+function, e.g. `act_as` inside a hypothesis test) lives in tests/support/, and tests import
+it from there, never from this file (tests/unit/test_suite_layout.py keeps it so).
 
 The schema is built with `create_all` for speed; tests/integration/test_migrations.py proves
 the migrations build exactly the same schema.
@@ -7,8 +14,7 @@ the migrations build exactly the same schema.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,39 +26,29 @@ os.environ["CLINIC_ENV"] = "testing"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
 from clinic import create_app
-from clinic.auth.sessions import SESSION_ID_KEY, open_record
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Patient, Role, User
+from tests.support.access_matrix import build_targets
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.client import BrowserLikeClient
 from tests.support.databases import temporary_database
-from tests.support.factories import PASSWORD, make_clinic, make_patient, make_user
-
-# argon2's cheapest parameters: the suite tests our use of the hasher, not its strength.
-FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-
-
-def config_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
-    """Configuration for an app under test."""
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PASSWORD_HASH_PARAMS": FAST_HASHING,
-        "SERVER_NAME": "clinic.test",
-        # Tests sign in hundreds of times from one address; the rate-limit tests turn
-        # limits back on for their own app.
-        "RATELIMIT_ENABLED": False,
-        **overrides,
-    }
+from tests.support.protocols import start_plan
+from tests.support.reports import RenderedReport, ReportRenderer, render_progress_report
+from tests.support.world import Person, World, build_world
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own for this run (SQLite, or PostgreSQL when
+    CLINIC_TEST_DATABASE_URL is set), dropped at the end."""
     with temporary_database(tmp_path_factory.mktemp("db")) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def session_app(database_url: str) -> Iterator[Flask]:
+    """The app on the run's database, its schema built once; tests use `app`."""
     app = create_app(config_for_tests(database_url))
     app.test_client_class = BrowserLikeClient
     with app.app_context():
@@ -80,84 +76,83 @@ def app(session_app: Flask) -> Iterator[Flask]:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """A browser-like client of the app (POSTs carry a CSRF token), signed in as nobody."""
     return app.test_client()
-
-
-@dataclass(frozen=True)
-class Person:
-    """An account as tests use it: ids and sign-in email, no live ORM object."""
-
-    id: int
-    email: str
-    name: str
-    patient_id: int | None = None
-
-
-@dataclass(frozen=True)
-class World:
-    """Two clinics. A: admin, two clinicians, patients with and without portal logins.
-    B: admin, clinician, one patient with a portal login."""
-
-    clinic_a: int
-    clinic_b: int
-    admin: Person
-    clinician: Person
-    colleague: Person
-    patient: Person
-    other_patient: Person
-    offline_patient_id: int
-    other_admin: Person
-    other_clinician: Person
-    other_clinic_patient: Person
-
-
-def _person(user: User, patient: Patient | None = None) -> Person:
-    return Person(user.id, user.email, user.full_name, patient.id if patient else None)
 
 
 @pytest.fixture
 def world(app: Flask) -> World:
+    """Two clinics with their staff and patients (see `World`), committed."""
     with app.app_context():
-        a, b = make_clinic(name="Clinic A"), make_clinic(name="Clinic B")
-        clinician = make_user(a, Role.CLINICIAN)
-        p1 = make_patient(a, portal=True, responsible_clinician=clinician)
-        p2 = make_patient(a, portal=True)
-        p3 = make_patient(a)
-        pb = make_patient(b, portal=True)
-        built = World(
-            clinic_a=a.id,
-            clinic_b=b.id,
-            admin=_person(make_user(a, Role.ADMIN)),
-            clinician=_person(clinician),
-            colleague=_person(make_user(a, Role.CLINICIAN)),
-            patient=_person(p1.user, p1),
-            other_patient=_person(p2.user, p2),
-            offline_patient_id=p3.id,
-            other_admin=_person(make_user(b, Role.ADMIN)),
-            other_clinician=_person(make_user(b, Role.CLINICIAN)),
-            other_clinic_patient=_person(pb.user, pb),
-        )
+        built = build_world()
         db.session.commit()
     return built
 
 
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    """Sign in through the real login form; returns the response."""
-    return client.post("/login", data={"email": email, "password": password})
+@pytest.fixture
+def as_clinician(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's clinician at clinic A; gives that person."""
+    act_as(client, world.clinician.id)
+    return world.clinician
 
 
-def act_as(client: FlaskClient, user_id: int) -> None:
-    """Sign a user in on this client without the sign-in form (for speed): a real
-    server-side session record, and its token in a fresh cookie session, as a sign-in
-    leaves them."""
-    app = client.application
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        _, token = open_record(user)
-        login_id = user.get_id()
-        db.session.commit()
-    with client.session_transaction() as session:
-        session.clear()
-        session["_user_id"] = login_id
-        session["_fresh"] = True
-        session[SESSION_ID_KEY] = token
+@pytest.fixture
+def as_admin(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's administrator of clinic A; gives that person."""
+    act_as(client, world.admin.id)
+    return world.admin
+
+
+@pytest.fixture
+def as_patient(client: FlaskClient, world: World) -> Person:
+    """`client` signed in as the world's first portal patient; gives that person."""
+    act_as(client, world.patient.id)
+    return world.patient
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """A factory of apps with other settings than `app`: `make_app(KEY=value, ...)` on the
+    run's database, or `make_app(url=...)` on another one. Their connections are closed
+    after the test."""
+    made: list[Flask] = []
+
+    def make(*, url: str = database_url, **overrides: Any) -> Flask:
+        made_app = create_app(config_for_tests(url, **overrides))
+        made_app.test_client_class = BrowserLikeClient
+        made.append(made_app)
+        return made_app
+
+    yield make
+    for made_app in made:
+        with made_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def targets(app: Flask, world: World) -> dict[str, object]:
+    """The objects of clinic A the access matrix's URLs name, by URL argument (see
+    `tests.support.access_matrix.build_targets`)."""
+    return build_targets(app, world)
+
+
+@pytest.fixture
+def on_protocol(app: Flask, world: World) -> int:
+    """The world's patient on the clinic's vaginismus template, started 20 days ago at
+    stage 1 (Size 1, 13 mm) and moved up to stage 2 (Size 2, 17 mm) five days ago; returns
+    the protocol id."""
+    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
+
+
+@pytest.fixture
+def progress_report(app: Flask, world: World) -> ReportRenderer:
+    """Render the world's patient's progress report on a protocol, by the world's clinician:
+    `progress_report(protocol_id, assessment=..., plan=...)` gives its HTML and PDF."""
+
+    def render(protocol_id: int, **text: str) -> RenderedReport:
+        return render_progress_report(
+            app, world.patient.patient_id, protocol_id, world.clinician.id, **text
+        )
+
+    return render

@@ -12,8 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import assert_accessible, expect_path, sign_in
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,6 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import (
     assert_accessible,
     assert_discreet_title,
@@ -21,6 +20,7 @@ from tests.e2e.helpers import (
     sign_in,
     sign_out,
 )
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.e2e
 

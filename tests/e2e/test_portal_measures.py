@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import MeasureResponse
-from tests.e2e.conftest import STEP_TIMEOUT_MS, LiveServer
 from tests.e2e.helpers import (
     assert_accessible,
     assert_discreet_title,
@@ -22,6 +21,7 @@ from tests.e2e.helpers import (
     sign_in,
     sign_out,
 )
+from tests.support.browser import STEP_TIMEOUT_MS, LiveServer
 from tests.support.measures import assign
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import Clinic, Patient
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import assert_accessible, expect_path, open_patient_list, sign_in
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from clinic.core.templating import short_date
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import assert_accessible, assert_discreet_title, expect_path, sign_in
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.e2e
 

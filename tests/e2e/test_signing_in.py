@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from clinic.auth.views import SIGN_IN_FAILED
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import (
     assert_accessible,
     assert_discreet_title,
@@ -16,6 +15,7 @@ from tests.e2e.helpers import (
     sign_in,
     sign_out,
 )
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,8 @@ from clinic.core.mail import outbox
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Role, User, UserSession
 from clinic.models.types import utcnow
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import assert_accessible, assert_discreet_title, expect_path, sign_in
+from tests.support.browser import LiveServer
 from tests.support.factories import make_user
 
 pytestmark = pytest.mark.e2e

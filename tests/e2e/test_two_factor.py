@@ -10,7 +10,6 @@ from sqlalchemy import select
 from clinic.demo import DEMO_PASSWORD
 from clinic.extensions import db
 from clinic.models import Clinic, Role
-from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import (
     assert_accessible,
     assert_discreet_title,
@@ -18,6 +17,7 @@ from tests.e2e.helpers import (
     sign_in,
     sign_out,
 )
+from tests.support.browser import LiveServer
 from tests.support.factories import make_user
 from tests.support.two_factor import code_for
 

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from clinic.account.guards import REAUTH_AT
 from clinic.extensions import db
-from clinic.models import AuditEvent, User
-from tests.conftest import World, act_as, sign_in
+from clinic.models import User
+from tests.support.audit import events
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
 from tests.support.two_factor import code_for, enrol, wrong_code_for
+from tests.support.world import World
 
 NEW_PASSWORD = "a brand new quiet lantern"
 CONFIRM = "/account/confirm"
@@ -28,11 +29,6 @@ def confirmed_recently(client: FlaskClient, minutes_ago: float = 0) -> None:
     with client.session_transaction() as session:
         moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
         session[REAUTH_AT] = moment.timestamp()
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 @pytest.mark.parametrize("who", ["admin", "clinician", "patient"])
@@ -50,10 +46,11 @@ def test_every_role_has_an_account_page_in_the_menu(client, world: World, who: s
 
 
 @pytest.mark.parametrize("path", ["/account/password", "/account/email", "/account/two-factor"])
-def test_security_changes_ask_to_confirm_it_is_you(client, world: World, path: str) -> None:
+def test_security_changes_ask_to_confirm_it_is_you(
+    client, world: World, path: str, as_clinician
+) -> None:
     """Without a recent password, the change pages send the person to confirm it is them,
     and that page brings them back."""
-    act_as(client, world.clinician.id)
     response = client.get(path)
     assert response.headers["Location"] == f"{CONFIRM}?next={path}"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -64,9 +61,8 @@ def test_security_changes_ask_to_confirm_it_is_you(client, world: World, path: s
     assert client.get(path).status_code == 200
 
 
-def test_confirmation_lasts_five_minutes(client, world: World) -> None:
+def test_confirmation_lasts_five_minutes(client, world: World, as_patient) -> None:
     """A confirmation 4 minutes ago is honoured; one 6 minutes ago is not."""
-    act_as(client, world.patient.id)
     confirmed_recently(client, minutes_ago=4)
     assert client.get("/account/password").status_code == 200
     confirmed_recently(client, minutes_ago=6)
@@ -79,9 +75,8 @@ def test_signing_in_counts_as_a_confirmation(client, world: World) -> None:
     assert client.get("/account/email").status_code == 200
 
 
-def test_a_wrong_password_does_not_confirm(app: Flask, client, world: World) -> None:
+def test_a_wrong_password_does_not_confirm(app: Flask, client, world: World, as_clinician) -> None:
     """A wrong password is refused in plain words, audited, and confirms nothing."""
-    act_as(client, world.clinician.id)
     response = client.post(
         f"{CONFIRM}?next=/account/password", data={"password": "not the password at all"}
     )
@@ -129,17 +124,19 @@ def test_confirmation_with_two_factor_needs_the_code(app: Flask, client, world: 
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "/\\evil"])
-def test_confirmation_goes_back_only_to_this_site(client, world: World, next_url: str) -> None:
+def test_confirmation_goes_back_only_to_this_site(
+    client, world: World, next_url: str, as_clinician
+) -> None:
     """The page returns only to a path on this site, never another address."""
-    act_as(client, world.clinician.id)
     response = client.post(CONFIRM, query_string={"next": next_url}, data={"password": PASSWORD})
     assert response.headers["Location"] == "/account"
 
 
-def test_a_post_after_the_confirmation_lapsed_returns_to_its_form(client, world: World) -> None:
+def test_a_post_after_the_confirmation_lapsed_returns_to_its_form(
+    client, world: World, as_clinician
+) -> None:
     """A form sent after the five minutes ran out changes nothing and leads back to the
     same form once the person has confirmed."""
-    act_as(client, world.clinician.id)
     response = client.post("/account/email", data={"email": "new@test.example"})
     assert response.headers["Location"] == f"{CONFIRM}?next=/account/email"
 

@@ -9,13 +9,14 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.extensions import db
-from clinic.models import CareFlag, Clinic, Patient, PatientSummary, Protocol, User
-from clinic.reporting.progress import build_progress_report, default_period, progress_report_pdf
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from clinic.models import CareFlag, Clinic, PatientSummary, User
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries, refresh
+from tests.support.protocols import start_plan
+from tests.support.reports import ReportRenderer
+from tests.support.world import World
 
 SETTINGS = {
     "name": "Kept Name",
@@ -33,9 +34,8 @@ SETTINGS = {
 }
 
 
-def test_staff_list_shows_only_this_clinics_staff(client, world: World) -> None:
+def test_staff_list_shows_only_this_clinics_staff(client, world: World, as_admin) -> None:
     """The list shows the clinic's clinicians and admins, no patients, no other clinic."""
-    act_as(client, world.admin.id)
     html = client.get("/admin/staff").get_data(as_text=True)
     assert world.clinician.email in html and world.colleague.email in html
     assert world.patient.email not in html
@@ -51,16 +51,16 @@ def test_staff_list_shows_only_this_clinics_staff(client, world: World) -> None:
         ({"full_name": "A", "email": "a@test.example", "role": "patient"}, "Not a valid choice"),
     ],
 )
-def test_staff_invitation_is_validated(client, world: World, data: dict, message: str) -> None:
+def test_staff_invitation_is_validated(
+    client, world: World, data: dict, message: str, as_admin
+) -> None:
     """Missing or wrong details are explained in plain words."""
-    act_as(client, world.admin.id)
     response = client.post("/admin/staff/new", data={"role": "clinician", **data})
     assert message in response.get_data(as_text=True)
 
 
-def test_duplicate_staff_email_is_refused(client, world: World) -> None:
+def test_duplicate_staff_email_is_refused(client, world: World, as_admin) -> None:
     """An email that already has an account at this clinic (any case) is refused."""
-    act_as(client, world.admin.id)
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "Dup", "email": world.colleague.email.upper(), "role": "clinician"},
@@ -70,10 +70,9 @@ def test_duplicate_staff_email_is_refused(client, world: World) -> None:
     )
 
 
-def test_other_clinics_accounts_are_not_revealed(client, world: World) -> None:
+def test_other_clinics_accounts_are_not_revealed(client, world: World, as_admin) -> None:
     """Inviting an address that has an account at another clinic (here a patient's)
     simply works: the form never tells one clinic who has an account elsewhere."""
-    act_as(client, world.admin.id)
     response = client.post(
         "/admin/staff/new",
         data={
@@ -86,9 +85,8 @@ def test_other_clinics_accounts_are_not_revealed(client, world: World) -> None:
     assert "/invitation/" in response.get_data(as_text=True)
 
 
-def test_deactivate_and_reactivate(app: Flask, client, world: World) -> None:
+def test_deactivate_and_reactivate(app: Flask, client, world: World, as_admin) -> None:
     """Deactivating blocks sign-in at once; reactivating restores it."""
-    act_as(client, world.admin.id)
     response = client.post(f"/admin/staff/{world.colleague.id}/deactivate")
     assert "was deactivated" in client.get(response.headers["Location"]).get_data(as_text=True)
     refused = app.test_client().post(
@@ -102,9 +100,8 @@ def test_deactivate_and_reactivate(app: Flask, client, world: World) -> None:
     assert allowed.headers["Location"] == "/dashboard/"
 
 
-def test_admin_cannot_deactivate_themselves(app: Flask, client, world: World) -> None:
+def test_admin_cannot_deactivate_themselves(app: Flask, client, world: World, as_admin) -> None:
     """An admin cannot lock themselves (and possibly the clinic) out."""
-    act_as(client, world.admin.id)
     response = client.post(f"/admin/staff/{world.admin.id}/deactivate")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "You cannot deactivate your own account." in page
@@ -112,23 +109,20 @@ def test_admin_cannot_deactivate_themselves(app: Flask, client, world: World) ->
         assert db.session.get(User, world.admin.id).active
 
 
-def test_patient_logins_are_not_staff(client, world: World) -> None:
+def test_patient_logins_are_not_staff(client, world: World, as_admin) -> None:
     """A patient's login id in a staff URL is not found, so admins cannot deactivate it."""
-    act_as(client, world.admin.id)
     assert client.post(f"/admin/staff/{world.patient.id}/deactivate").status_code == 404
 
 
-def test_reinvite_only_for_unclaimed_accounts(client, world: World) -> None:
+def test_reinvite_only_for_unclaimed_accounts(client, world: World, as_admin) -> None:
     """A colleague who already set a password gets no new invitation link."""
-    act_as(client, world.admin.id)
     response = client.post(f"/admin/staff/{world.colleague.id}/invitation")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "has already set a password" in page
 
 
-def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
+def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -> None:
     """Contact details and settings are saved for the admin's own clinic only."""
-    act_as(client, world.admin.id)
     response = client.post(
         "/admin/clinic",
         data={
@@ -189,11 +183,10 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World) -> None:
     ],
 )
 def test_clinic_settings_are_validated(
-    app: Flask, client, world: World, field: str, value: str, message: str
+    app: Flask, client, world: World, field: str, value: str, message: str, as_admin
 ) -> None:
     """Each bad value is explained next to its field; nothing is saved, and what was
     typed, the bad value included, is still in the form."""
-    act_as(client, world.admin.id)
     with app.app_context():
         clinic = db.session.get(Clinic, world.clinic_a)
         before = (clinic.name, clinic.timezone, clinic.completion_pct, clinic.not_logging_days)
@@ -211,9 +204,8 @@ def test_clinic_settings_are_validated(
         assert after == before
 
 
-def test_monitoring_settings_show_their_current_values(client, world: World) -> None:
+def test_monitoring_settings_show_their_current_values(client, world: World, as_admin) -> None:
     """The form offers the clinic's thresholds (the defaults at first) with their hints."""
-    act_as(client, world.admin.id)
     html = client.get("/admin/clinic").get_data(as_text=True)
     assert 'name="completion_pct"' in html and 'value="80"' in html
     assert 'name="not_logging_days"' in html and 'value="5"' in html
@@ -245,23 +237,8 @@ def test_saving_settings_recomputes_every_summary(app: Flask, client, world: Wor
         assert FlagKind.NOT_LOGGING in list(kinds)
 
 
-def _report_page_size(app: Flask, world: World, protocol_id: int) -> tuple[float, float]:
-    """Width and height (points) of each page of the patient's progress report PDF,
-    rendered as the clinic's settings say; every page must agree."""
-    with app.test_request_context():
-        patient = db.session.get(Patient, world.patient.patient_id)
-        protocol = db.session.get(Protocol, protocol_id)
-        period_from, period_to = default_period(protocol, clinic_today(ZONE))
-        report = build_progress_report(
-            patient,
-            protocol,
-            period_from,
-            period_to,
-            author=db.session.get(User, world.clinician.id),
-            assessment="Progressing.",
-            plan="Continue.",
-        )
-        pdf = progress_report_pdf(report)
+def _page_size(pdf: bytes) -> tuple[float, float]:
+    """Width and height (points) of each page of a PDF; every page must agree."""
     sizes = {
         (float(page.mediabox.width), float(page.mediabox.height))
         for page in PdfReader(BytesIO(pdf)).pages
@@ -270,12 +247,14 @@ def _report_page_size(app: Flask, world: World, protocol_id: int) -> tuple[float
     return sizes.pop()
 
 
-def test_paper_size_setting_decides_the_pdf_page(app: Flask, client, world: World) -> None:
+def test_paper_size_setting_decides_the_pdf_page(
+    app: Flask, client, world: World, progress_report: ReportRenderer
+) -> None:
     """A4 by default; an admin can choose US Letter, and the clinic's progress reports are
     then printed on it (612 x 792 pt) until A4 (595 x 842 pt) is chosen again."""
     protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
     add_entries(app, protocol_id, world.patient, [15, 10, 5, 1])
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((595.28, 841.89), abs=1)
 
     act_as(client, world.admin.id)
     html = client.get("/admin/clinic").get_data(as_text=True)
@@ -290,18 +269,19 @@ def test_paper_size_setting_decides_the_pdf_page(app: Flask, client, world: Worl
         assert db.session.get(Clinic, world.clinic_b).paper_size == "a4"
     html = client.get("/admin/clinic").get_data(as_text=True)
     assert '<option selected value="letter">US Letter</option>' in html
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((612, 792), abs=0.5)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((612, 792), abs=0.5)
 
     data["paper_size"] = "a4"
     assert client.post("/admin/clinic", data=data).status_code == 302
-    assert _report_page_size(app, world, protocol_id) == pytest.approx((595.28, 841.89), abs=1)
+    assert _page_size(progress_report(protocol_id).pdf) == pytest.approx((595.28, 841.89), abs=1)
 
 
 @pytest.mark.parametrize("value", ["legal", "A4", "letter ", "", None])
-def test_paper_size_is_validated(app: Flask, client, world: World, value: str | None) -> None:
+def test_paper_size_is_validated(
+    app: Flask, client, world: World, value: str | None, as_admin
+) -> None:
     """Only A4 or US Letter, checked on the server (not only by the select's options);
     anything else, or nothing, is explained next to the field and nothing is saved."""
-    act_as(client, world.admin.id)
     data = {**SETTINGS, "name": "Clinic A", "paper_size": value}
     if value is None:
         del data["paper_size"]

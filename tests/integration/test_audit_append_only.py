@@ -21,8 +21,9 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models import AuditEvent
 from clinic.models.security import AuditIsAppendOnly
-from tests.conftest import World, config_for_tests
+from tests.support.apps import config_for_tests
 from tests.support.databases import temporary_database
+from tests.support.world import World
 
 # A row as plain SQL writes it (every column the table requires).
 INSERT = (

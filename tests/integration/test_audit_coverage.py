@@ -23,8 +23,7 @@ from clinic import create_app
 from clinic.audit.actions import ACTIONS
 from clinic.extensions import db
 from clinic.models import AuditEvent
-from tests.conftest import World, act_as, config_for_tests
-from tests.integration.test_access_matrix import (
+from tests.support.access_matrix import (
     ADMIN,
     CLINICIAN,
     MATRIX,
@@ -32,9 +31,12 @@ from tests.integration.test_access_matrix import (
     OTHER_CLINIC_CLINICIAN,
     OTHER_PATIENT,
     PATIENT,
-    targets,  # noqa: F401 (the fixture: objects of clinic A the URLs name)
+    actor_user_id,
 )
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.reauth import confirmed_recently
+from tests.support.world import World
 
 # Routes that need no audit event, and why. Keys: "endpoint", "endpoint METHOD", or
 # "blueprint.*" for every route of a blueprint.
@@ -88,17 +90,6 @@ def _audited_routes() -> list[tuple[str, str]]:
     return [route for route in _routes(app) if not _exempt(*route)]
 
 
-def _user_id(world: World, actor: str) -> int:
-    return {
-        PATIENT: world.patient.id,
-        OTHER_PATIENT: world.other_patient.id,
-        CLINICIAN: world.clinician.id,
-        OTHER_CLINIC_CLINICIAN: world.other_clinician.id,
-        ADMIN: world.admin.id,
-        OTHER_CLINIC_ADMIN: world.other_admin.id,
-    }[actor]
-
-
 def _last_event_id(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
@@ -109,7 +100,7 @@ def test_route_writes_an_audit_event(
     app: Flask,
     client,
     world: World,
-    targets,  # noqa: F811 (the fixture imported above)
+    targets,
     endpoint: str,
     method: str,
 ) -> None:
@@ -118,7 +109,7 @@ def test_route_writes_an_audit_event(
     allowed = MATRIX.get((endpoint, method))
     assert allowed, f"{endpoint} {method} is not in the access matrix: add it there first"
     actor = next(a for a in PREFERRED_ACTORS if a in allowed)
-    act_as(client, _user_id(world, actor))
+    act_as(client, actor_user_id(world, actor))
     # As a sign-in leaves it: pages that ask for the password again (erasure) show.
     confirmed_recently(client)
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
@@ -140,8 +131,8 @@ def test_route_writes_an_audit_event(
     if method == "GET":
         # A redirect or an error shows nothing, so records nothing: the case proves nothing.
         assert response.status_code == 200, (
-            f"{endpoint} GET answered {response.status_code}: make targets() in "
-            "test_access_matrix.py name objects this page shows"
+            f"{endpoint} GET answered {response.status_code}: make build_targets() in "
+            "tests/support/access_matrix.py name objects this page shows"
         )
     assert events, (
         f"{endpoint} {method} (answered {response.status_code}) wrote no audit event: "

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient
-from tests.conftest import World, act_as
-from tests.integration.test_invitations import choose_password, link_in
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.invitations import choose_password, link_in
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 NAME = "Philippa Quartermaine"
 EMAIL = "philippa.q@example.org"
@@ -53,13 +54,12 @@ def every_logger_listening(
 
 
 def test_main_flows_log_no_patient_data(
-    app: Flask, client, world: World, every_logger_listening: pytest.LogCaptureFixture
+    app: Flask, client, world: World, every_logger_listening: pytest.LogCaptureFixture, as_clinician
 ) -> None:
     """Patient created, portal invitation accepted, a failed sign-in with the patient's
     address, a diary entry with a note, a clinical note and a progress report: nothing a
     patient is or wrote reaches a log record."""
     # A clinician records the patient and invites them to the portal.
-    act_as(client, world.clinician.id)
     values = form_values(client.get("/patients/new").get_data(as_text=True))
     values |= {"full_name": NAME, "date_of_birth": BIRTH[0], "clinic_identifier": "QX-1"}
     created = client.post("/patients/new", data=values)

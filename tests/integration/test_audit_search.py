@@ -17,9 +17,10 @@ from sqlalchemy import select
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Patient, PatientErasure, Role
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient, make_user
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 JAN_10 = datetime(2026, 1, 10, 15, 4, 5, tzinfo=UTC)  # 10:04:05 in New York
 NOTE = re.compile(r"clinical note (\d+)")
@@ -218,10 +219,11 @@ def test_filters_that_make_no_sense_are_explained(
             assert f'name="{name}" type="date" value="{value}"' in page
 
 
-def test_the_list_is_paginated_at_a_constant_cost(app: Flask, client, world: World) -> None:
+def test_the_list_is_paginated_at_a_constant_cost(
+    app: Flask, client, world: World, as_admin
+) -> None:
     """50 events a page, newest first; a page costs the same number of queries with 5
     events or 120 (names come with the events, the total from one count)."""
-    act_as(client, world.admin.id)
     with app.app_context():
         engine = db.engine
         clinic = db.session.get(Clinic, world.clinic_a)
@@ -262,11 +264,10 @@ def test_the_list_is_paginated_at_a_constant_cost(app: Flask, client, world: Wor
 
 
 def test_searching_and_exporting_are_recorded_without_what_was_typed(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_admin
 ) -> None:
     """Looking at the trail is itself in the trail; the typed patient search is recorded
     as used, never as text (it may be a name)."""
-    act_as(client, world.admin.id)
     audit_page(client, patient="Zebedee", action="timeline.view", date_from="2026-01-01")
     client.get(
         "/admin/audit/export", query_string={"patient_id": world.patient.patient_id}
@@ -439,10 +440,9 @@ def test_the_patient_page_shows_recent_access(app: Flask, client, world: World) 
 
 
 def test_the_patient_page_costs_the_same_however_long_the_history(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """The access section is one query, with 3 events or 60."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
     url = f"/patients/{world.patient.patient_id}"

@@ -15,21 +15,12 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicalNote, DiaryEntry, Patient, Role, User
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
-from tests.conftest import World, act_as
-from tests.integration.test_invitations import choose_password, invite_patient, link_in
-from tests.support.diaries import start_plan
+from tests.support.audit import events
+from tests.support.auth import act_as
 from tests.support.forms import form_values
-
-
-def events(app: Flask, **where: object) -> list[AuditEvent]:
-    """The stored events matching `where` (column=value), oldest first, detached."""
-    with app.app_context():
-        stmt = select(AuditEvent).order_by(AuditEvent.id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(AuditEvent, column) == value)
-        found = list(db.session.scalars(stmt))
-        db.session.expunge_all()
-        return found
+from tests.support.invitations import choose_password, invite_patient, link_in
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 
 def only(app: Flask, action: str, **where: object) -> AuditEvent:
@@ -39,11 +30,10 @@ def only(app: Flask, action: str, **where: object) -> AuditEvent:
 
 
 def test_viewing_a_record_is_recorded_with_who_when_and_where(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """Opening a patient's page leaves one committed "patient.view" event: the clinician,
     their role and clinic, the patient, the address, the time, the outcome."""
-    act_as(client, world.clinician.id)
     before = utcnow()
     assert client.get(f"/patients/{world.patient.patient_id}").status_code == 200
     event = only(app, "patient.view")
@@ -61,11 +51,10 @@ def test_viewing_a_record_is_recorded_with_who_when_and_where(
 
 
 def test_pages_that_commit_nothing_still_commit_their_event(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """The timeline and the notes page change nothing, yet their events are in the
     database once the response is sent (read back through a new connection)."""
-    act_as(client, world.clinician.id)
     client.get(f"/patients/{world.patient.patient_id}/timeline")
     client.get(f"/patients/{world.patient.patient_id}/notes")
     # Read in a fresh session: an uncommitted row would have been rolled back at the end
@@ -86,9 +75,10 @@ def test_another_clinics_patient_is_not_found_and_no_view_is_recorded(
     assert [(e.action, e.patient_id) for e in events(app)] == [("access.refused", None)]
 
 
-def test_a_change_and_its_event_are_saved_together(app: Flask, client, world: World) -> None:
+def test_a_change_and_its_event_are_saved_together(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Writing a note records "note.write" naming the note, in the same transaction."""
-    act_as(client, world.clinician.id)
     response = client.post(f"/patients/{world.patient.patient_id}/notes", data={"body": "Seen."})
     assert response.status_code == 302
     with app.app_context():
@@ -102,10 +92,11 @@ def test_a_change_and_its_event_are_saved_together(app: Flask, client, world: Wo
     )
 
 
-def test_a_refused_change_is_recorded_as_an_attempt(app: Flask, client, world: World) -> None:
+def test_a_refused_change_is_recorded_as_an_attempt(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A form with errors and a change the rules refuse leave an event with that outcome,
     and no event claims the change was made."""
-    act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/notes"
     assert client.post(url, data={"body": "  "}).status_code == 400
     with app.app_context():
@@ -131,10 +122,9 @@ def test_a_refused_change_is_recorded_as_an_attempt(app: Flask, client, world: W
 
 
 def test_patient_update_records_which_fields_changed_not_their_values(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """The event says which details changed; the new values stay out of the trail."""
-    act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/edit"
     values = form_values(client.get(url).get_data(as_text=True))
     values["full_name"] = "Renamed Person"
@@ -221,9 +211,10 @@ def test_invitations_issued_and_accepted(app: Flask, client, world: World) -> No
     )
 
 
-def test_the_dashboard_is_one_event_without_a_patient(app: Flask, client, world: World) -> None:
+def test_the_dashboard_is_one_event_without_a_patient(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """The caseload lists many patients: one "dashboard.view" per visit, naming none."""
-    act_as(client, world.clinician.id)
     assert client.get("/dashboard/").status_code == 200
     event = only(app, "dashboard.view")
     assert event.patient_id is None and event.clinic_id == world.clinic_a

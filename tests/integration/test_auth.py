@@ -11,8 +11,10 @@ from flask import Flask
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
 from clinic.models.types import utcnow
-from tests.conftest import FAST_HASHING, World, act_as, sign_in
+from tests.support.apps import FAST_HASHING
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
+from tests.support.world import World
 
 GENERIC_FAILURE = "Those details did not match an active account"
 
@@ -91,15 +93,13 @@ def test_next_redirect_stays_on_site(client, world: World, next_url: str, expect
     assert response.headers["Location"] == expected
 
 
-def test_signed_in_user_visiting_login_goes_home(client, world: World) -> None:
+def test_signed_in_user_visiting_login_goes_home(client, world: World, as_patient) -> None:
     """A signed-in user is not shown the sign-in form again."""
-    act_as(client, world.patient.id)
     assert client.get("/login").headers["Location"] == "/diary/"
 
 
-def test_logout_is_post_only_and_ends_the_session(client, world: World) -> None:
+def test_logout_is_post_only_and_ends_the_session(client, world: World, as_clinician) -> None:
     """GET cannot sign anyone out (no state change on GET); POST does, for good."""
-    act_as(client, world.clinician.id)
     assert client.get("/logout").status_code == 405
     response = client.post("/logout")
     assert response.headers["Location"] == "/login"

@@ -24,9 +24,10 @@ from clinic import create_app
 from clinic.backup import migration_heads
 from clinic.extensions import db
 from clinic.models import Patient, Role
-from tests.conftest import config_for_tests
-from tests.support.diaries import add_entries, start_plan
+from tests.support.apps import config_for_tests
+from tests.support.diaries import add_entries
 from tests.support.factories import make_clinic, make_patient, make_user
+from tests.support.protocols import start_plan
 
 SEED_ENTRIES = 3000
 

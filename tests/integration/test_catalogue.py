@@ -26,8 +26,9 @@ from clinic.models import (
     TemplateStage,
 )
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 # ---------------------------------------------------------------------------------------
 # Helpers
@@ -142,10 +143,11 @@ VALID_SIZE = {"label": "27.5 mm", "diameter_mm": "27.5", "insertable_length_mm":
 # Sets and sizes
 
 
-def test_clinician_creates_a_set_and_adds_sizes(app: Flask, client, world: World) -> None:
+def test_clinician_creates_a_set_and_adds_sizes(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A new set belongs to the clinician's clinic and leads straight to adding sizes; the
     catalogue then lists its sizes smallest first with diameter, length and status."""
-    act_as(client, world.clinician.id)
     response = client.post("/catalogue/sets/new", data=VALID_SET)
     assert response.status_code == 302
     with app.app_context():
@@ -512,9 +514,8 @@ def test_catalogue_page_is_accessible_and_says_status_in_words(
     assert html.count('name="csrf_token"') >= 3  # sign out + one form per size button
 
 
-def test_empty_catalogue_invites_a_first_set(client, world: World) -> None:
+def test_empty_catalogue_invites_a_first_set(client, world: World, as_clinician) -> None:
     """With no sets the page says so and links to adding one."""
-    act_as(client, world.clinician.id)
     html = page(client, "/catalogue/")
     assert "No dilator sets yet." in html and 'href="/catalogue/sets/new"' in html
 
@@ -555,9 +556,8 @@ def test_other_clinics_sets_and_sizes_are_not_found(app: Flask, client, world: W
         assert db.session.get(DilatorSize, ids.sizes["Size 1"]).retired_at is None
 
 
-def test_unknown_ids_are_not_found(client, world: World) -> None:
+def test_unknown_ids_are_not_found(client, world: World, as_clinician) -> None:
     """Ids that exist nowhere, even beyond what the database can store, get 404."""
-    act_as(client, world.clinician.id)
     for missing in (999999, 2**40):
         assert client.get(f"/catalogue/sets/{missing}/edit").status_code == 404
         assert client.get(f"/catalogue/sizes/{missing}/edit").status_code == 404
@@ -597,9 +597,8 @@ def test_posts_without_csrf_token_are_refused(app: Flask, client, world: World) 
     assert count(app, DilatorSet) == 1 and count(app, DilatorSize) == 2
 
 
-def test_remove_and_restore_refuse_get(client, world: World) -> None:
+def test_remove_and_restore_refuse_get(client, world: World, as_clinician) -> None:
     """Removing and restoring only happen through a POST."""
-    act_as(client, world.clinician.id)
     assert client.get("/catalogue/sizes/1/remove").status_code == 405
     assert client.get("/catalogue/sizes/1/restore").status_code == 405
 

@@ -33,9 +33,10 @@ from clinic.models import (
 from clinic.protocols import integrity
 from clinic.protocols.queries import timeline, version
 from clinic.reporting.progress import default_period
-from tests.conftest import World
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.diaries import ZONE, add_entries
 from tests.support.factories import make_patient
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 
 def run(app: Flask, *args: str):

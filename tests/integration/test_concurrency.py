@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from clinic.extensions import db
 from clinic.models import Clinic, DiaryEntry, PatientSummary, RedFlag, Role
 from clinic.monitoring.services import refresh_patients
-from tests.conftest import act_as
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.factories import make_clinic, make_patient, make_user
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 
 PATIENTS = 20
 ROUNDS = 3

@@ -9,17 +9,16 @@ from datetime import timedelta
 from flask import Flask
 
 from clinic.core.clock import clinic_today
-from clinic.diary.services import SessionDetails, record
-from clinic.domain.diary import Bleeding
 from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
-from clinic.models.types import utcnow
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from clinic.models import Clinic, Patient, PatientStatus, PatientSummary
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 URL = "/dashboard/"
 
@@ -35,22 +34,6 @@ def dashboard(client, person, query: str = "") -> str:
     response = client.get(URL + query)
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def report_red_flag(app: Flask, person, protocol_id: int) -> None:
-    """The patient logs a session with sharp pain through the diary (raises a red flag)."""
-    with app.app_context():
-        patient = db.session.get(Patient, person.patient_id)
-        protocol = db.session.get(Protocol, protocol_id)
-        size_id = protocol.versions[0].stages[0].dilator_size_id
-        record(
-            patient,
-            protocol,
-            db.session.get(User, person.id),
-            f"red-{person.id}",
-            SessionDetails(utcnow(), size_id, 10, 3, 2, Bleeding.NONE, True, None, ""),
-        )
-        db.session.commit()
 
 
 def name_of(app: Flask, patient_id: int) -> str:

@@ -11,47 +11,31 @@ from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
 from clinic.domain.diary import FlagReason
-from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
-    Clinic,
     DiaryEntry,
     EntryRevision,
     Patient,
-    ProtocolTemplate,
     RedFlag,
     User,
 )
 from clinic.models.types import utcnow
-from clinic.protocols.services import start_protocol
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.protocols import make_protocol
+from tests.support.world import World
 
 
 @pytest.fixture
 def on_plan(app: Flask, world: World) -> None:
     """Both clinic-A portal patients on the vaginismus template since 10 days ago."""
     with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == world.clinic_a,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).one()
         today = clinic_today("Europe/London")
         for person in (world.patient, world.other_patient):
-            start_protocol(
+            make_protocol(
                 db.session.get(Patient, person.patient_id),
                 db.session.get(User, world.clinician.id),
-                name=template.name,
-                route=template.route,
-                stages=[s.stage_values() for s in template.stages],
-                start_stage=1,
-                start_on=today - timedelta(days=10),
-                today=today,
-                template=template,
+                started_on=today - timedelta(days=10),
             )
         db.session.commit()
 
@@ -70,11 +54,10 @@ def count(app: Flask, model) -> int:
 
 
 def test_logging_a_session_is_prefilled_and_saved_with_its_stage(
-    app: Flask, client, world: World, on_plan
+    app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
     """The form starts from the prescription; the saved entry carries the version and
     stage in force, and the patient sees it saved."""
-    act_as(client, world.patient.id)
     values = session_form(client)
     assert values["minutes"] == "10"
     response = client.post("/diary/log", data=values)
@@ -88,9 +71,10 @@ def test_logging_a_session_is_prefilled_and_saved_with_its_stage(
     assert "Done today: <strong>1</strong> of 1" in client.get("/diary/").get_data(as_text=True)
 
 
-def test_the_same_form_sent_twice_saves_once(app: Flask, client, world: World, on_plan) -> None:
+def test_the_same_form_sent_twice_saves_once(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
     """A double tap, a refresh or a re-sent form creates one entry, not two."""
-    act_as(client, world.patient.id)
     values = session_form(client)
     first = client.post("/diary/log", data=values)
     second = client.post("/diary/log", data=values)
@@ -99,12 +83,11 @@ def test_the_same_form_sent_twice_saves_once(app: Flask, client, world: World, o
 
 
 def test_red_flags_give_guidance_and_reach_the_clinic(
-    app: Flask, client, world: World, on_plan
+    app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
     """High pain, bleeding beyond spotting and sharp pain each create a flag for the
     clinician, and the confirmation page says to stop, call, and when to seek urgent
     care."""
-    act_as(client, world.patient.id)
     response = client.post(
         "/diary/log",
         data=session_form(client, pain_during="8", bleeding="more", sharp_pain="yes"),
@@ -117,9 +100,10 @@ def test_red_flags_give_guidance_and_reach_the_clinic(
         assert reasons == {FlagReason.HIGH_PAIN, FlagReason.BLEEDING, FlagReason.SHARP_PAIN}
 
 
-def test_no_flag_for_expected_discomfort(app: Flask, client, world: World, on_plan) -> None:
+def test_no_flag_for_expected_discomfort(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
     """Pain below the stage's level and spotting raise nothing."""
-    act_as(client, world.patient.id)
     client.post("/diary/log", data=session_form(client, pain_during="4", bleeding="spotting"))
     assert count(app, RedFlag) == 0
 
@@ -139,10 +123,9 @@ def test_no_flag_for_expected_discomfort(app: Flask, client, world: World, on_pl
     ],
 )
 def test_every_problem_is_explained_and_input_kept(
-    app: Flask, client, world: World, on_plan, answers: dict, message: str
+    app: Flask, client, world: World, on_plan, answers: dict, message: str, as_patient
 ) -> None:
     """Each problem gets a plain message; everything else typed stays; nothing is saved."""
-    act_as(client, world.patient.id)
     values = session_form(client, note="Felt calmer today", **answers)
     html = client.post("/diary/log", data=values).get_data(as_text=True)
     assert message in html
@@ -155,10 +138,9 @@ def test_every_problem_is_explained_and_input_kept(
     [(1, "The time is in the future"), (8, "for the last 7 days only"), (-0, None)],
 )
 def test_dates_future_and_too_old(
-    app: Flask, client, world: World, on_plan, offset_days: int, message
+    app: Flask, client, world: World, on_plan, offset_days: int, message, as_patient
 ) -> None:
     """Back-dating is allowed up to 7 days; the future and older days are refused."""
-    act_as(client, world.patient.id)
     values = session_form(client)
     when = values["when"]
     day = clinic_today("Europe/London") + timedelta(
@@ -175,20 +157,11 @@ def test_dates_future_and_too_old(
 def test_a_day_before_the_plan_started_is_refused(app: Flask, client, world: World) -> None:
     """Entries before the protocol's start are refused (nothing was prescribed)."""
     with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-        ).first()
         today = clinic_today("Europe/London")
-        start_protocol(
+        make_protocol(
             db.session.get(Patient, world.patient.patient_id),
             db.session.get(User, world.clinician.id),
-            name="p",
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=2),
-            today=today,
+            started_on=today - timedelta(days=2),
         )
         db.session.commit()
     act_as(client, world.patient.id)
@@ -199,9 +172,8 @@ def test_a_day_before_the_plan_started_is_refused(app: Flask, client, world: Wor
     )
 
 
-def test_skipping_with_a_reason(app: Flask, client, world: World, on_plan) -> None:
+def test_skipping_with_a_reason(app: Flask, client, world: World, on_plan, as_patient) -> None:
     """A skipped session is saved with its reason; "another reason" needs a few words."""
-    act_as(client, world.patient.id)
     values = form_values(client.get("/diary/skip").get_data(as_text=True))
     missing = client.post("/diary/skip", data={**values, "skip_reason": "other"})
     assert "Say briefly what the other reason was." in missing.get_data(as_text=True)
@@ -215,11 +187,10 @@ def test_skipping_with_a_reason(app: Flask, client, world: World, on_plan) -> No
 
 
 def test_correction_within_24_hours_keeps_the_original(
-    app: Flask, client, world: World, on_plan
+    app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
     """A correction changes the entry, keeps its earlier values in the audit trail, and a
     red flag it newly reveals is raised."""
-    act_as(client, world.patient.id)
     location = client.post("/diary/log", data=session_form(client)).headers["Location"]
     entry_id = int(location.rsplit("/", 1)[1])
     values = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
@@ -235,10 +206,9 @@ def test_correction_within_24_hours_keeps_the_original(
 
 
 def test_withdrawal_keeps_the_record_and_its_flags(
-    app: Flask, client, world: World, on_plan
+    app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
     """A withdrawn entry stays on record, marked withdrawn; a red flag it raised stays."""
-    act_as(client, world.patient.id)
     location = client.post("/diary/log", data=session_form(client, sharp_pain="yes")).headers[
         "Location"
     ]
@@ -250,9 +220,10 @@ def test_withdrawal_keeps_the_record_and_its_flags(
     assert "withdrawn" in client.get("/diary/entries").get_data(as_text=True)
 
 
-def test_after_24_hours_entries_are_fixed(app: Flask, client, world: World, on_plan) -> None:
+def test_after_24_hours_entries_are_fixed(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
     """After the window an entry can be neither corrected nor withdrawn."""
-    act_as(client, world.patient.id)
     location = client.post("/diary/log", data=session_form(client)).headers["Location"]
     entry_id = int(location.rsplit("/", 1)[1])
     with app.app_context():
@@ -265,10 +236,9 @@ def test_after_24_hours_entries_are_fixed(app: Flask, client, world: World, on_p
 
 
 def test_nobody_reads_or_changes_another_patients_entry(
-    app: Flask, client, world: World, on_plan
+    app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
     """Changing an id in the URL never reaches another patient's entry (read or write)."""
-    act_as(client, world.patient.id)
     location = client.post("/diary/log", data=session_form(client, note="private")).headers[
         "Location"
     ]
@@ -283,16 +253,16 @@ def test_nobody_reads_or_changes_another_patients_entry(
         assert not db.session.get(DiaryEntry, entry_id).withdrawn
 
 
-def test_no_plan_means_nothing_to_log(client, world: World) -> None:
+def test_no_plan_means_nothing_to_log(client, world: World, as_patient) -> None:
     """Without a protocol there is no log form (the Today page explains)."""
-    act_as(client, world.patient.id)
     assert client.get("/diary/log").status_code == 404
 
 
-def test_clinicians_see_red_flags_at_once(app: Flask, client, world: World, on_plan) -> None:
+def test_clinicians_see_red_flags_at_once(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
     """A red flag shows on the patient's record and in the caseload list of their clinic
     straight away — and nowhere in another clinic."""
-    act_as(client, world.patient.id)
     client.post("/diary/log", data=session_form(client, pain_after="9"))
     clinician = app.test_client()
     act_as(clinician, world.clinician.id)

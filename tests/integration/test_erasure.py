@@ -30,12 +30,13 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from clinic.rights.aggregates import age_band, whole_weeks
 from clinic.rights.erasure import KEPT_TABLES, ErasureRefused, erase_patient, erased_tables
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.diaries import ZONE
 from tests.support.factories import PASSWORD
 from tests.support.html import forms_in
 from tests.support.reauth import confirmed_recently
 from tests.support.records import NOTE_TEXT, FullRecord, full_record
+from tests.support.world import World
 
 REFERENCE = "DP request 2026-014, letter of 20 Nov 2026"
 
@@ -188,11 +189,10 @@ def test_the_aggregates_are_right_and_identify_no_one(
 
 
 def test_the_audit_trail_stays_and_shows_the_erasure(
-    app: Flask, client, world: World, record: FullRecord
+    app: Flask, client, world: World, record: FullRecord, as_clinician
 ) -> None:
     """Earlier audit events about the patient stay, and one "patient.erase" event names
     the erasure record, the patient's id and the administrator."""
-    act_as(client, world.clinician.id)
     assert client.get(f"/patients/{record.patient_id}/export").status_code == 200
     signed_in_and_confirmed(client, world.admin.id)
     assert erase(client, app, record.patient_id).status_code == 302

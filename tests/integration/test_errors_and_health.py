@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from clinic import create_app
 from clinic.access import public
 from clinic.extensions import db
 from clinic.models import Clinic
-from tests.conftest import World, act_as, config_for_tests
+from tests.support.world import World
 
 
 def test_not_found_page_uses_the_site_layout(client) -> None:
@@ -44,19 +44,21 @@ def test_health_check_reports_ok(client) -> None:
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_health_check_reports_unreachable_database(tmp_path: Path) -> None:
+def test_health_check_reports_unreachable_database(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
     """/healthz answers 503 when the database cannot be opened (a real failure: a SQLite
     file in a directory that does not exist)."""
-    broken = create_app(config_for_tests(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"))
+    broken = make_app(url=f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
 @pytest.fixture
-def failing_app(database_url: str):
+def failing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     """An app with one extra route that writes a row and then fails."""
-    app = create_app(config_for_tests(database_url, PROPAGATE_EXCEPTIONS=False))
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
 
     @app.get("/explode")
     @public
@@ -69,7 +71,6 @@ def failing_app(database_url: str):
     with app.app_context():
         db.session.execute(Clinic.__table__.delete().where(Clinic.name == "Half-written clinic"))
         db.session.commit()
-        db.engine.dispose()
 
 
 def test_server_error_rolls_back_and_explains(failing_app: Flask) -> None:
@@ -84,9 +85,8 @@ def test_server_error_rolls_back_and_explains(failing_app: Flask) -> None:
     assert count == 0
 
 
-def test_security_headers_on_every_page(client, world: World) -> None:
+def test_security_headers_on_every_page(client, world: World, as_clinician) -> None:
     """Pages forbid framing, inline script and sniffing, and are never cached."""
-    act_as(client, world.clinician.id)
     for url in ("/login", "/patients/", f"/patients/{world.patient.patient_id}"):
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]

@@ -32,7 +32,7 @@ from clinic.models import (
 )
 from clinic.notes.services import write_note
 from clinic.rights.export import SCHEMA_VERSION
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.diaries import ZONE
 from tests.support.queries import count_queries
 from tests.support.records import (
@@ -42,6 +42,7 @@ from tests.support.records import (
     FullRecord,
     full_record,
 )
+from tests.support.world import World
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 
@@ -62,12 +63,13 @@ def record(app: Flask, world: World) -> FullRecord:
     return full_record(app, world.patient.patient_id, world.patient.id, world.clinician.id)
 
 
-def test_the_bundle_matches_the_database(app: Flask, client, world: World, record) -> None:
+def test_the_bundle_matches_the_database(
+    app: Flask, client, world: World, record, as_clinician
+) -> None:
     """patient.json holds the record as the database has it: the patient, the portal
     account, each protocol with its versions, stages and events, the entries with their
     corrections, the flags with their acknowledgements, the notes with their earlier
     wording and addenda, the outcome measures and the reports' details."""
-    act_as(client, world.clinician.id)
     bundle, archive = unzip(client.get(export_url(record.patient_id)))
 
     assert bundle["format"] == "patient-data-export"
@@ -151,11 +153,10 @@ def test_the_bundle_matches_the_database(app: Flask, client, world: World, recor
 
 
 def test_each_report_is_in_the_zip_exactly_as_kept(
-    app: Flask, client, world: World, record
+    app: Flask, client, world: World, record, as_clinician
 ) -> None:
     """Every stored report is in reports/ byte for byte, even two with the same file
     name, and its entry in patient.json names its file and checksum."""
-    act_as(client, world.clinician.id)
     bundle, archive = unzip(client.get(export_url(record.patient_id)))
     assert len(bundle["reports"]) == 2
     paths = {r["file"] for r in bundle["reports"]}
@@ -194,10 +195,11 @@ def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record
     assert account["password_set"] is True
 
 
-def test_file_name_and_readme_are_neutral(app: Flask, client, world: World, record) -> None:
+def test_file_name_and_readme_are_neutral(
+    app: Flask, client, world: World, record, as_clinician
+) -> None:
     """The download is named by the clinic's identifier and the day, never by name or
     diagnosis, and no copy may be kept by a cache."""
-    act_as(client, world.clinician.id)
     response = client.get(export_url(record.patient_id))
     with app.app_context():
         patient = db.session.get(Patient, record.patient_id)
@@ -230,9 +232,8 @@ def test_the_export_is_audited(app: Flask, client, world: World, record) -> None
         ]
 
 
-def test_administrators_export_too(client, world: World, record) -> None:
+def test_administrators_export_too(client, world: World, record, as_admin) -> None:
     """The clinic's administrators download the same bundle as its clinicians."""
-    act_as(client, world.admin.id)
     bundle, _ = unzip(client.get(export_url(record.patient_id)))
     assert bundle["patient"]["id"] == record.patient_id
 
@@ -268,9 +269,8 @@ def test_a_patient_downloads_only_their_own(app: Flask, client, world: World, re
     assert archive.namelist() == ["README.txt", "patient.json"]
 
 
-def test_the_patient_page_offers_the_download(client, world: World) -> None:
+def test_the_patient_page_offers_the_download(client, world: World, as_clinician) -> None:
     """The patient's page links to the export; erasure is left to administrators."""
-    act_as(client, world.clinician.id)
     html = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
     assert export_url(world.patient.patient_id) in html
     assert f"/patients/{world.patient.patient_id}/erasure" not in html

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,15 +23,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from clinic import create_app
 from clinic.auth.sessions import SESSION_ID_KEY
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate
-from tests.conftest import World, act_as, config_for_tests
-from tests.support.client import BrowserLikeClient
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 from tests.support.snapshots import changes, database_rows
+from tests.support.world import World
 
 # Rows the request may add whatever happens (none today; the trail of other features).
 UNTOUCHED_BY_DESIGN = ("audit_events", "user_sessions")
@@ -153,9 +152,10 @@ def test_a_protocol_start_failing_at_commit_saves_nothing(app: Flask, client, wo
     assert client.post(url, data=data).status_code == 302
 
 
-def test_a_page_whose_reads_fail_is_a_calm_503(app: Flask, client, world: World) -> None:
+def test_a_page_whose_reads_fail_is_a_calm_503(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A page (no saving involved) whose database goes away says so plainly, with a 503."""
-    act_as(client, world.clinician.id)
     with failing(app, statement_containing="FROM patients"):
         response = client.get("/patients/")
     html = assert_calm_503(response, saving=False)
@@ -167,7 +167,7 @@ def test_a_page_whose_reads_fail_is_a_calm_503(app: Flask, client, world: World)
     ["sqlite-in-missing-folder", "postgresql-on-closed-port"],
 )
 def test_an_unreachable_database_gives_503_pages_and_health(
-    tmp_path: Path, unreachable: str
+    tmp_path: Path, unreachable: str, make_app: Callable[..., Flask]
 ) -> None:
     """With no database at all (a real failure to connect), a signed-in page and a form
     answer the calm 503 page, never a 500, and /healthz says 503."""
@@ -176,8 +176,7 @@ def test_an_unreachable_database_gives_503_pages_and_health(
         "postgresql-on-closed-port": "postgresql+psycopg://nobody@127.0.0.1:1/none"
         "?connect_timeout=2",
     }[unreachable]
-    broken = create_app(config_for_tests(url))
-    broken.test_client_class = BrowserLikeClient
+    broken = make_app(url=url)
     client = broken.test_client()
     with client.session_transaction() as session:
         # A signed-in browser: finding its session and account needs the database.
@@ -188,8 +187,6 @@ def test_an_unreachable_database_gives_503_pages_and_health(
     with client.session_transaction() as session:
         session.clear()
     assert_calm_503(client.post("/login", data={"email": "a@b.example", "password": "x"}))
-    with broken.app_context():
-        db.engine.dispose()
 
 
 @contextmanager
@@ -211,7 +208,7 @@ def write_lock_held(database_url: str, clinic_id: int) -> Iterator[None]:
 
 
 @pytest.fixture
-def impatient_app(database_url: str) -> Iterator[Flask]:
+def impatient_app(database_url: str, make_app: Callable[..., Flask]) -> Flask:
     """The app on the test database, waiting 0.2 s for a lock instead of 5 s."""
     if make_url(database_url).get_backend_name() == "sqlite":
         overrides = {"SQLITE_BUSY_TIMEOUT_MS": 200}
@@ -223,11 +220,7 @@ def impatient_app(database_url: str) -> Iterator[Flask]:
                 "connect_args": {"options": "-c lock_timeout=200"},
             }
         }
-    impatient = create_app(config_for_tests(database_url, **overrides))
-    impatient.test_client_class = BrowserLikeClient
-    yield impatient
-    with impatient.app_context():
-        db.engine.dispose()
+    return make_app(**overrides)
 
 
 def test_a_write_lock_held_past_the_timeout_gives_503_not_500(
@@ -250,11 +243,12 @@ def test_a_write_lock_held_past_the_timeout_gives_503_not_500(
     assert client.post("/diary/log", data=data).status_code == 302
 
 
-def test_other_database_errors_stay_server_errors(app: Flask, client, world: World) -> None:
+def test_other_database_errors_stay_server_errors(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Only "not now" failures become 503: a database error that means a bug (here a
     statement the database refuses as malformed) is still a 500, so it is not hidden
     behind "try again"."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
 
@@ -270,12 +264,13 @@ def test_other_database_errors_stay_server_errors(app: Flask, client, world: Wor
         event.remove(engine, "before_cursor_execute", malformed)
 
 
-def test_a_missing_table_or_column_stays_a_server_error(app: Flask, client, world: World) -> None:
+def test_a_missing_table_or_column_stays_a_server_error(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A statement naming a table the database does not have (a migration not run, a typo
     in a query) is a bug, not an outage, on either engine: SQLite reports it as an
     OperationalError, as it does a locked database, yet it must not hide behind the calm
     503 ("try again in a moment") while every retry fails the same way."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
 

@@ -32,8 +32,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from clinic import create_app
-from tests.conftest import World, config_for_tests
-from tests.integration import test_access_matrix as matrix
+from tests.support.apps import config_for_tests
 from tests.support.html import Form, forms_in
 from tests.support.routes import (
     actor_for,
@@ -45,6 +44,7 @@ from tests.support.routes import (
     pages_to_search,
     url_of,
 )
+from tests.support.world import World
 
 settings.register_profile(
     "form-fuzzing",
@@ -57,7 +57,6 @@ settings.register_profile(
 FUZZING = settings.get_profile("form-fuzzing")
 GET_FUZZING = settings(FUZZING, max_examples=max(3, FUZZING.max_examples // 3))
 
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
 
 # A client address of its own (TEST-NET-3), so the fuzzer's sign-in attempts never count
 # against the rate limits of other tests, which come from 127.0.0.1.

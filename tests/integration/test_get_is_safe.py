@@ -20,12 +20,10 @@ from flask import Flask
 from clinic.extensions import db
 from clinic.models import Clinic
 from clinic.monitoring.services import refresh_clinic_if_stale
-from tests.conftest import World
-from tests.integration import test_access_matrix as matrix
+from tests.support import access_matrix as matrix
 from tests.support.routes import client_as, endpoints, url_of
 from tests.support.snapshots import changes, database_rows
-
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
+from tests.support.world import World
 
 REFRESHED_BY_DESIGN = ("audit_events", "user_sessions")
 

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Patient, User
-from tests.conftest import FAST_HASHING, World, act_as, sign_in
+from tests.support.apps import FAST_HASHING
+from tests.support.auth import act_as, sign_in
+from tests.support.world import World
 
 PASSWORD = "correct horse battery staple"
 
@@ -86,18 +88,20 @@ def test_absurd_ids_are_not_found(client, world: World, url: str) -> None:
 
 
 @pytest.mark.parametrize("page", ["99999999999999999999", "-5", "0", "x"])
-def test_absurd_page_numbers_show_the_first_page(client, world: World, page: str) -> None:
+def test_absurd_page_numbers_show_the_first_page(
+    client, world: World, page: str, as_clinician
+) -> None:
     """A junk ?page= shows page 1 instead of failing."""
-    act_as(client, world.clinician.id)
     response = client.get(f"/patients/?page={page}")
     assert response.status_code == 200
     assert world.patient.name in response.get_data(as_text=True)
 
 
-def test_control_characters_are_refused_next_to_the_field(app: Flask, client, world: World) -> None:
+def test_control_characters_are_refused_next_to_the_field(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A NUL or other invisible control character in a form gets a plain message at the
     field (PostgreSQL could not store it; SQLite would hide it in the record)."""
-    act_as(client, world.clinician.id)
     response = client.post(
         "/patients/new",
         data={
@@ -123,15 +127,15 @@ def test_nul_in_sign_in_form_is_a_message_not_a_crash(client) -> None:
     assert "invisible control characters" in response.get_data(as_text=True)
 
 
-def test_nul_in_query_string_is_a_bad_request(client, world: World) -> None:
+def test_nul_in_query_string_is_a_bad_request(client, world: World, as_clinician) -> None:
     """A NUL in a search is refused with 400 before it reaches the database."""
-    act_as(client, world.clinician.id)
     assert client.get("/patients/?q=a%00b").status_code == 400
 
 
-def test_renaming_a_patient_renames_their_portal_greeting(app: Flask, client, world: World) -> None:
+def test_renaming_a_patient_renames_their_portal_greeting(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """After a name change the portal never shows the old name."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         patient = db.session.get(Patient, world.patient.patient_id)
         data = {

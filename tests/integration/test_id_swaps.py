@@ -43,10 +43,9 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from clinic.protocols.queries import open_protocol
-from clinic.protocols.services import start_protocol
-from tests.conftest import World
-from tests.integration import test_access_matrix as matrix
+from tests.support import access_matrix as matrix
 from tests.support.html import Form, elements_and_text, forms_in
+from tests.support.protocols import make_protocol
 from tests.support.routes import (
     NOT_PAGES,
     SIGNED_IN_FIRST,
@@ -58,8 +57,7 @@ from tests.support.routes import (
     url_of,
 )
 from tests.support.snapshots import changes, database_rows
-
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
+from tests.support.world import World
 
 UNTOUCHED_BY_DESIGN = ("audit_events", "user_sessions")
 ZONE = "Europe/London"
@@ -100,20 +98,7 @@ def _things_of(app: Flask, patient_id: int, author_id: int, portal_user_id: int)
         today = clinic_today(ZONE)
         protocol = open_protocol(patient.id, patient.clinic_id)
         if protocol is None:
-            template = db.session.scalars(
-                db.select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == patient.clinic_id)
-            ).first()
-            protocol = start_protocol(
-                patient,
-                author,
-                name=template.name,
-                route=template.route,
-                stages=[stage.stage_values() for stage in template.stages],
-                start_stage=1,
-                start_on=today,
-                today=today,
-                template=template,
-            )
+            protocol = make_protocol(patient, author)
         note = write_note(patient, author, f"A note about {patient.full_name}.")
         entry = record(
             patient,

@@ -13,12 +13,13 @@ from flask import Flask
 from pypdf import PdfReader
 
 from clinic.core.clock import clinic_today
-from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol
 from clinic.protocols.prescriptions import prescription_on
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 # Words that would say what the therapy is, or where on the body.
 GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
@@ -54,9 +55,9 @@ def clinician_url(patient_id: int, protocol_id: int) -> str:
 
 
 @pytest.fixture
-def on_stage_two(app: Flask, world: World) -> int:
-    """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago."""
-    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
+def on_stage_two(on_protocol: int) -> int:
+    """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago (`on_protocol`)."""
+    return on_protocol
 
 
 def stage_now(app: Flask, protocol_id: int) -> tuple[str, int]:
@@ -67,11 +68,10 @@ def stage_now(app: Flask, protocol_id: int) -> tuple[str, int]:
 
 
 def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
-    app: Flask, client, world: World, on_stage_two: int
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
 ) -> None:
     """The clinician's PDF names the current stage's dilator and minutes, marks where the
     patient is, and carries the reviewed stop signal and the clinic's phone."""
-    act_as(client, world.clinician.id)
     sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
     dilator, minutes = stage_now(app, on_stage_two)
     assert dilator == "Size 2 (17 mm)"
@@ -83,11 +83,10 @@ def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
 
 
 def test_sheet_is_discreet_and_anonymous(
-    app: Flask, client, world: World, on_stage_two: int
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
 ) -> None:
     """Title metadata and file name are neutral; the sheet carries neither the patient's
     name nor their clinic identifier (it may be left on a printer)."""
-    act_as(client, world.clinician.id)
     sheet = download(client, clinician_url(world.patient.patient_id, on_stage_two))
     assert sheet.title == "Your session plan"
     assert sheet.file_name == "session-plan.pdf"
@@ -99,9 +98,10 @@ def test_sheet_is_discreet_and_anonymous(
     assert name not in sheet.text and identifier not in sheet.text
 
 
-def test_sheet_is_on_the_clinics_paper(app: Flask, client, world: World, on_stage_two: int) -> None:
+def test_sheet_is_on_the_clinics_paper(
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
+) -> None:
     """A clinic that prints on US Letter gets Letter pages (A4 is the default)."""
-    act_as(client, world.clinician.id)
     url = clinician_url(world.patient.patient_id, on_stage_two)
     a4 = download(client, url).reader.pages[0].mediabox
     assert round(float(a4.width)) == 595

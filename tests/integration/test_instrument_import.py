@@ -28,7 +28,8 @@ from clinic.measures import services
 from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.instruments import available, current, version_of
 from clinic.models import AuditEvent, ClinicInstrument, MeasureAssignment, Patient, User
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
+from tests.support.world import World
 
 FOLDER = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
 URL = "/questionnaires/"
@@ -100,13 +101,12 @@ NO_ACTIVITY = {
 
 
 def test_admin_imports_fsfi_wording_and_it_scores_exactly_like_the_shipped_rules(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_admin
 ) -> None:
     """A licensed clinic pastes FSFI with its wording: the import is kept with its licence
     and audited, FSFI becomes one patients can be asked, and every kind of response
     (complete, one blank pro-rated, too few answers, not sexually active) scores exactly
     as the shipped rules score it."""
-    act_as(client, world.admin.id)
     response = post_text(client, dumps(worded_fsfi()))
     assert response.status_code == 302
     page = client.get(URL).get_data(as_text=True)
@@ -152,9 +152,8 @@ def test_admin_imports_fsfi_wording_and_it_scores_exactly_like_the_shipped_rules
     assert "Licence agreement 2026-17" in page
 
 
-def test_an_uploaded_file_is_imported(app: Flask, client, world: World) -> None:
+def test_an_uploaded_file_is_imported(app: Flask, client, world: World, as_admin) -> None:
     """The file input works as well as pasting (multipart upload)."""
-    act_as(client, world.admin.id)
     data = shipped("pain-nrs.json")
     data.update(version="2-northside", title="Pain (Northside wording)")
     response = client.post(
@@ -224,10 +223,9 @@ def test_a_licensed_fsfi_can_be_assigned_answered_and_read_with_its_domains(
     ],
 )
 def test_broken_files_are_refused_in_words(
-    app: Flask, client, world: World, text: str, problem: str
+    app: Flask, client, world: World, text: str, problem: str, as_admin
 ) -> None:
     """Broken JSON, nothing at all, or not an instrument: refused, nothing kept."""
-    act_as(client, world.admin.id)
     response = post_text(client, text)
     assert response.status_code == 400
     assert problem in response.get_data(as_text=True)
@@ -393,10 +391,9 @@ def test_a_file_and_pasted_text_together_are_refused(app: Flask, client, world: 
     ],
 )
 def test_unreadable_or_large_files_are_refused(
-    app: Flask, client, world: World, content: bytes, problem: str
+    app: Flask, client, world: World, content: bytes, problem: str, as_admin
 ) -> None:
     """A file that is not UTF-8, or too large, is refused next to the file input."""
-    act_as(client, world.admin.id)
     response = client.post(
         URL,
         data={"file": (io.BytesIO(content), "x.json"), "licence_confirmed": "y"},
@@ -439,11 +436,10 @@ def test_retiring_a_version_brings_back_the_previous_one(app: Flask, client, wor
 
 
 def test_retiring_is_refused_while_patients_would_have_nothing_to_answer(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_admin
 ) -> None:
     """The licensed FSFI wording cannot be retired while a patient has FSFI assigned (they
     would be left with scoring rules only); once the assignment ends, it can."""
-    act_as(client, world.admin.id)
     post_text(client, dumps(worded_fsfi()))
     [row] = rows(app)
     with app.app_context():

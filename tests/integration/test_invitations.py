@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,41 +11,14 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, User
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
-
-LINK = re.compile(r'value="https?://[^"]+(/invitation/[^"]+)"')
-GOOD_PASSWORD = "a calm river at dawn 42"
-
-
-def invite_patient(client, patient_id: int, email: str):
-    return client.post(f"/patients/{patient_id}/invitation", data={"email": email})
+from tests.support.auth import act_as
+from tests.support.invitations import GOOD_PASSWORD, choose_password, invite_patient, link_in
+from tests.support.world import World
 
 
-def link_in(response) -> str:
-    match = LINK.search(response.get_data(as_text=True))
-    assert match, "no invitation link on the page"
-    return match.group(1)
-
-
-def choose_password(client, link: str, password: str = GOOD_PASSWORD, confirm: str | None = None):
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(link).get_data(as_text=True)
-    )
-    return client.post(
-        link,
-        data={
-            "password": password,
-            "confirm": confirm if confirm is not None else password,
-            "csrf_token": token.group(1) if token else "",
-        },
-        csrf=False,
-    )
-
-
-def test_patient_invitation_journey(app: Flask, client, world: World) -> None:
+def test_patient_invitation_journey(app: Flask, client, world: World, as_clinician) -> None:
     """A clinician invites a patient; the patient opens the link, chooses a password,
     lands in the portal, and can sign in with it afterwards."""
-    act_as(client, world.clinician.id)
     response = invite_patient(client, world.offline_patient_id, "New.Person@Example.org")
     assert response.status_code == 200
     assert "new.person@example.org" in response.get_data(as_text=True)
@@ -72,9 +44,8 @@ def test_patient_invitation_journey(app: Flask, client, world: World) -> None:
     assert signed.headers["Location"] == "/diary/"
 
 
-def test_link_works_once(app: Flask, client, world: World) -> None:
+def test_link_works_once(app: Flask, client, world: World, as_clinician) -> None:
     """A used link answers 410 and cannot set another password."""
-    act_as(client, world.clinician.id)
     link = link_in(invite_patient(client, world.offline_patient_id, "once@example.org"))
     visitor = app.test_client()
     choose_password(visitor, link)
@@ -83,9 +54,8 @@ def test_link_works_once(app: Flask, client, world: World) -> None:
     assert "can no longer be used" in again.get_data(as_text=True)
 
 
-def test_expired_link_is_refused(app: Flask, client, world: World) -> None:
+def test_expired_link_is_refused(app: Flask, client, world: World, as_clinician) -> None:
     """A link past its expiry time cannot be used."""
-    act_as(client, world.clinician.id)
     link = link_in(invite_patient(client, world.offline_patient_id, "late@example.org"))
     with app.app_context():
         invitation = db.session.scalars(select(Invitation)).one()
@@ -94,18 +64,18 @@ def test_expired_link_is_refused(app: Flask, client, world: World) -> None:
     assert app.test_client().get(link).status_code == 410
 
 
-def test_invitation_expires_after_the_clinics_setting(app: Flask, client, world: World) -> None:
+def test_invitation_expires_after_the_clinics_setting(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Links expire after the clinic's configured number of days (7 by default)."""
-    act_as(client, world.clinician.id)
     invite_patient(client, world.offline_patient_id, "days@example.org")
     with app.app_context():
         invitation = db.session.scalars(select(Invitation)).one()
         assert invitation.expires_at - invitation.created_at == timedelta(days=7)
 
 
-def test_new_link_replaces_the_old_one(app: Flask, client, world: World) -> None:
+def test_new_link_replaces_the_old_one(app: Flask, client, world: World, as_clinician) -> None:
     """Issuing a second link makes the first one unusable."""
-    act_as(client, world.clinician.id)
     first = link_in(invite_patient(client, world.offline_patient_id, "twice@example.org"))
     second = link_in(invite_patient(client, world.offline_patient_id, "twice@example.org"))
     assert first != second
@@ -113,9 +83,10 @@ def test_new_link_replaces_the_old_one(app: Flask, client, world: World) -> None
     assert app.test_client().get(second).status_code == 200
 
 
-def test_unclaimed_invitation_email_can_be_corrected(app: Flask, client, world: World) -> None:
+def test_unclaimed_invitation_email_can_be_corrected(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Before the patient signs in, a new invitation may use a corrected address."""
-    act_as(client, world.clinician.id)
     invite_patient(client, world.offline_patient_id, "typo@exmaple.org")
     invite_patient(client, world.offline_patient_id, "fixed@example.org")
     with app.app_context():
@@ -129,9 +100,10 @@ def test_unclaimed_invitation_email_can_be_corrected(app: Flask, client, world: 
         ("not-an-email", "Enter an email address like name@example.org."),
     ],
 )
-def test_invitation_email_is_validated(client, world: World, email: str, message: str) -> None:
+def test_invitation_email_is_validated(
+    client, world: World, email: str, message: str, as_clinician
+) -> None:
     """A missing or malformed email gets a plain message next to the field."""
-    act_as(client, world.clinician.id)
     response = invite_patient(client, world.offline_patient_id, email)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -139,11 +111,10 @@ def test_invitation_email_is_validated(client, world: World, email: str, message
 
 @pytest.mark.parametrize("transform", [str, str.upper])
 def test_email_of_another_account_here_cannot_be_reused(
-    app: Flask, client, world: World, transform
+    app: Flask, client, world: World, transform, as_clinician
 ) -> None:
     """An email that already signs in at this clinic, in any letter case, is refused
     with a plain message; nothing is created."""
-    act_as(client, world.clinician.id)
     response = invite_patient(
         client, world.offline_patient_id, transform(world.other_patient.email)
     )
@@ -156,11 +127,12 @@ def test_email_of_another_account_here_cannot_be_reused(
         assert db.session.scalars(select(Invitation)).all() == []
 
 
-def test_another_clinics_patient_is_not_revealed(app: Flask, client, world: World) -> None:
+def test_another_clinics_patient_is_not_revealed(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Inviting an address that belongs to a patient of another clinic works like any
     other address: nothing tells this clinic that the person is a patient elsewhere, and
     the two accounts stay separate."""
-    act_as(client, world.clinician.id)
     response = invite_patient(client, world.offline_patient_id, world.other_clinic_patient.email)
     assert response.status_code == 200
     assert "/invitation/" in response.get_data(as_text=True)
@@ -171,9 +143,8 @@ def test_another_clinics_patient_is_not_revealed(app: Flask, client, world: Worl
         assert sorted(u.clinic_id for u in accounts) == [world.clinic_a, world.clinic_b]
 
 
-def test_patient_already_on_portal_is_not_reinvited(client, world: World) -> None:
+def test_patient_already_on_portal_is_not_reinvited(client, world: World, as_clinician) -> None:
     """A patient who already signs in gets no new invitation."""
-    act_as(client, world.clinician.id)
     response = invite_patient(client, world.patient.patient_id, world.patient.email)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -190,10 +161,9 @@ def test_patient_already_on_portal_is_not_reinvited(client, world: World) -> Non
     ],
 )
 def test_password_rules_on_acceptance(
-    app: Flask, client, world: World, password: str, confirm: str | None, message: str
+    app: Flask, client, world: World, password: str, confirm: str | None, message: str, as_clinician
 ) -> None:
     """Weak or mistyped passwords are refused with a plain reason; the link still works."""
-    act_as(client, world.clinician.id)
     link = link_in(invite_patient(client, world.offline_patient_id, "pat@example.org"))
     visitor = app.test_client()
     response = choose_password(visitor, link, password, confirm)
@@ -202,10 +172,9 @@ def test_password_rules_on_acceptance(
     assert visitor.get(link).status_code == 200
 
 
-def test_staff_invitation_journey(app: Flask, client, world: World) -> None:
+def test_staff_invitation_journey(app: Flask, client, world: World, as_admin) -> None:
     """An admin invites a clinician, who sets a password and lands on the patient list
     of the admin's clinic."""
-    act_as(client, world.admin.id)
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "Robin Hart", "email": "robin@test.example", "role": "clinician"},
@@ -220,10 +189,9 @@ def test_staff_invitation_journey(app: Flask, client, world: World) -> None:
 
 
 def test_deactivated_colleague_cannot_use_their_invitation(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_admin
 ) -> None:
     """An invitation stops working when its account is deactivated."""
-    act_as(client, world.admin.id)
     link = link_in(
         client.post(
             "/admin/staff/new",
@@ -237,9 +205,8 @@ def test_deactivated_colleague_cannot_use_their_invitation(
     assert app.test_client().get(link).status_code == 410
 
 
-def test_only_a_hash_of_the_token_is_stored(app: Flask, client, world: World) -> None:
+def test_only_a_hash_of_the_token_is_stored(app: Flask, client, world: World, as_clinician) -> None:
     """The database never holds the secret part of an invitation link."""
-    act_as(client, world.clinician.id)
     token = link_in(invite_patient(client, world.offline_patient_id, "hash@example.org")).rsplit(
         "/", 1
     )[1]

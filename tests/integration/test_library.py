@@ -18,9 +18,10 @@ from clinic.extensions import db
 from clinic.library import services
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, DilatorSet, DilatorSize, ProtocolTemplate, TemplateStage
-from tests.conftest import World, act_as
-from tests.integration.test_query_counts import queries_for
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.queries import queries_for
+from tests.support.world import World
 
 STALE = (
     "Someone else changed this template while you were editing. Your changes were not "
@@ -174,11 +175,10 @@ def make_template(app: Flask, clinic_id: int, sizes: dict[str, int], name: str) 
 
 
 def test_clinician_creates_a_template_with_two_stages(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A valid form with two stages creates the template in the clinician's clinic, stages
     at positions 1 and 2 in the order given, and shows the plan."""
-    act_as(client, world.clinician.id)
     data = plan_form(
         [
             stage(sizes["Size 1"], target_depth_cm="8.5"),
@@ -205,10 +205,11 @@ def test_clinician_creates_a_template_with_two_stages(
     assert "Two-step plan" in page and "Size 1 (13 mm)" in page and "3 times a week" in page
 
 
-def test_new_template_form_saves_on_enter(client, world: World, sizes: dict[str, int]) -> None:
+def test_new_template_form_saves_on_enter(
+    client, world: World, sizes: dict[str, int], as_clinician
+) -> None:
     """The new-template page offers one stage with the usual starting values, and its
     first submit button (the one Enter presses) saves rather than adding a stage."""
-    act_as(client, world.clinician.id)
     page = text(client.get("/templates/new"))
     buttons = re.findall(r'<button type="submit" name="action" value="(\w+)"', page)
     assert buttons[0] == "save" and buttons[-1] == "save" and "add_stage" in buttons
@@ -218,11 +219,10 @@ def test_new_template_form_saves_on_enter(client, world: World, sizes: dict[str,
 
 
 def test_add_a_stage_shows_one_more_and_saves_nothing(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """ "Add a stage" returns the form with one more stage (a copy of the last one to edit),
     keeps what was typed, shows no error even for incomplete input, and saves nothing."""
-    act_as(client, world.clinician.id)
     before = template_count(app)
     data = plan_form([stage(sizes["Size 1"], minutes="12")], action="add_stage", name="")
     response = client.post("/templates/new", data=data)
@@ -235,10 +235,9 @@ def test_add_a_stage_shows_one_more_and_saves_nothing(
 
 
 def test_adding_past_the_most_stages_is_refused_politely(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A plan already at 20 stages gets a message instead of a 21st stage (or an error)."""
-    act_as(client, world.clinician.id)
     data = plan_form([stage(sizes["Size 1"])] * 20, action="add_stage")
     response = client.post("/templates/new", data=data)
     page = text(response)
@@ -311,10 +310,10 @@ def test_plan_rules_are_explained_next_to_the_field(
     stages: list[tuple[str, dict[str, Any]]],
     field_id: str,
     message: str,
+    as_clinician,
 ) -> None:
     """Each plan rule refuses the save with its plain message under the stage field it
     concerns, listed in the summary too; nothing is saved and the input is kept."""
-    act_as(client, world.clinician.id)
     before = template_count(app)
     data = plan_form(
         [stage(sizes[label], **extra) for label, extra in stages],
@@ -332,10 +331,9 @@ def test_plan_rules_are_explained_next_to_the_field(
 
 
 def test_a_big_step_is_accepted_with_a_reason(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A step over the clinic's maximum is saved once the clinician gives the reason."""
-    act_as(client, world.clinician.id)
     data = plan_form(
         [
             stage(sizes["Size 1"]),
@@ -391,11 +389,17 @@ def test_the_step_limit_is_the_clinics_own(
     ],
 )
 def test_junk_input_is_explained_and_kept(
-    app: Flask, client, world: World, sizes: dict[str, int], field: str, value: str, message: str
+    app: Flask,
+    client,
+    world: World,
+    sizes: dict[str, int],
+    field: str,
+    value: str,
+    message: str,
+    as_clinician,
 ) -> None:
     """Whatever is typed (or forged), the answer is the form again with a plain message
     next to the field, never a server error, and nothing is saved."""
-    act_as(client, world.clinician.id)
     before = template_count(app)
     data = plan_form([stage(sizes["Size 1"])], name="Junk test")
     data[field] = value
@@ -424,11 +428,10 @@ def test_another_clinics_dilator_is_refused(
 
 
 def test_stages_marked_for_removal_are_dropped(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A stage with "Remove this stage" ticked is not saved; the others keep their order
     and are numbered 1..n."""
-    act_as(client, world.clinician.id)
     data = plan_form(
         [
             stage(sizes["Size 1"], minutes="5"),
@@ -443,10 +446,9 @@ def test_stages_marked_for_removal_are_dropped(
 
 
 def test_removing_every_stage_is_refused(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A plan needs at least one stage: ticking "remove" on all of them is explained."""
-    act_as(client, world.clinician.id)
     before = template_count(app)
     data = plan_form([stage(sizes["Size 1"], remove=True), stage(sizes["Size 2"], remove=True)])
     page = text(client.post("/templates/new", data=data))
@@ -459,11 +461,10 @@ def test_removing_every_stage_is_refused(
 
 
 def test_edit_replaces_the_details_and_stages(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """Saving an edit replaces the stages with the kept ones (positions 1..n) and moves the
     template's version on."""
-    act_as(client, world.clinician.id)
     template_id = make_template(app, world.clinic_a, sizes, "Before")
     page = text(client.get(f"/templates/{template_id}/edit"))
     assert value_of(page, "lock_version") == "1"
@@ -486,12 +487,11 @@ def test_edit_replaces_the_details_and_stages(
 
 
 def test_edit_from_a_stale_copy_is_refused_and_keeps_the_input(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """An edit based on an older version (someone saved in between, even only the stages)
     is refused with a clear message; what the clinician typed is still in the form and the
     template is unchanged."""
-    act_as(client, world.clinician.id)
     template_id = make_template(app, world.clinic_a, sizes, "Shared")
     colleague_edit = plan_form(
         [stage(sizes["Size 1"], minutes="20"), stage(sizes["Size 2"])],
@@ -517,11 +517,10 @@ def test_edit_from_a_stale_copy_is_refused_and_keeps_the_input(
 
 
 def test_every_default_template_saves_unchanged_through_the_edit_form(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """The edit page shows a template exactly as stored: submitting it untouched passes
     every rule and leaves the stages as they were (new rows, same prescription)."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         templates = {
             t.id: [s.stage_values() for s in t.stages]
@@ -541,10 +540,9 @@ def test_every_default_template_saves_unchanged_through_the_edit_form(
 
 @pytest.mark.parametrize("forged", ["", "abc", "-1"])
 def test_edit_without_a_usable_lock_version_is_refused(
-    app: Flask, client, world: World, sizes: dict[str, int], forged: str
+    app: Flask, client, world: World, sizes: dict[str, int], forged: str, as_clinician
 ) -> None:
     """A missing or tampered lock_version never passes for the current one."""
-    act_as(client, world.clinician.id)
     template_id = make_template(app, world.clinic_a, sizes, "Guarded")
     data = plan_form([stage(sizes["Size 1"])], name="Changed", lock_version=forged)
     response = client.post(f"/templates/{template_id}/edit", data=data)
@@ -553,11 +551,15 @@ def test_edit_without_a_usable_lock_version_is_refused(
 
 
 def test_a_save_racing_another_is_refused_at_commit(
-    app: Flask, client, world: World, sizes: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    client,
+    world: World,
+    sizes: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    as_clinician,
 ) -> None:
     """If another save lands between the version check and the write, the database's
     version check (StaleDataError) refuses it with the same message and nothing is kept."""
-    act_as(client, world.clinician.id)
     template_id = make_template(app, world.clinic_a, sizes, "Raced")
     real_update = services.update_template
 
@@ -603,11 +605,10 @@ def test_edit_keeps_a_retired_size_the_template_uses(
 
 
 def test_copy_is_independent_of_the_original(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """Copying makes "Copy of <name>" with its own stage rows and opens it for editing;
     editing the copy leaves the original's stages alone, and the other way round."""
-    act_as(client, world.clinician.id)
     original_id = make_template(app, world.clinic_a, sizes, "Original")
     response = client.post(f"/templates/{original_id}/copy")
     copy_id = template_id_named(app, "Copy of Original")
@@ -630,10 +631,11 @@ def test_copy_is_independent_of_the_original(
     assert [r[2:] for r in stage_rows(app, original_id)] == [(sizes["Size 5"], 9)]
 
 
-def test_retire_and_restore(app: Flask, client, world: World, sizes: dict[str, int]) -> None:
+def test_retire_and_restore(
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
+) -> None:
     """Retiring keeps the template but moves it to the "Retired" section of the library, in
     words; restoring puts it back in use."""
-    act_as(client, world.clinician.id)
     template_id = make_template(app, world.clinic_a, sizes, "Seasonal plan")
     response = client.post(f"/templates/{template_id}/retire")
     assert response.headers["Location"] == f"/templates/{template_id}"
@@ -701,11 +703,10 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
 
 
 def test_template_page_reads_as_a_plan(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """The plan table says each stage's dilator, schedule, minimum time (or "Maintenance
     (no end)"), progression rule and red flag in words, with technique notes."""
-    act_as(client, world.clinician.id)
     template_id = template_id_named(app, "After vaginoplasty: intensive then maintenance")
     page = text(client.get(f"/templates/{template_id}"))
     assert '<th scope="col">Dilator</th>' in page
@@ -718,11 +719,10 @@ def test_template_page_reads_as_a_plan(
 
 
 def test_anal_fissure_template_shows_the_surgeon_note(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A template for anal fissure carries a visible note that a protocol from it must be
     directed by the treating surgeon."""
-    act_as(client, world.clinician.id)
     data = plan_form(
         [stage(sizes["Anal 1"], minutes="5"), stage(sizes["Anal 2"], minutes="5")],
         name="Fissure, surgeon-directed",
@@ -739,11 +739,10 @@ def test_anal_fissure_template_shows_the_surgeon_note(
 
 
 def test_library_query_count_is_constant(
-    app: Flask, client, world: World, sizes: dict[str, int]
+    app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """The library page costs the same number of queries with 6 templates as with 20
     (stages and their sizes are loaded in bulk), retired ones included."""
-    act_as(client, world.clinician.id)
     retired = make_template(app, world.clinic_a, sizes, "Retired early")
     client.post(f"/templates/{retired}/retire")
     assert template_count(app) == 7  # 6 defaults in use, 1 retired

@@ -19,10 +19,11 @@ from clinic.domain.adherence import adherence_between
 from clinic.extensions import db
 from clinic.models import Clinic, DiaryEntry, Patient, Protocol
 from clinic.monitoring.evidence import ScoredSession, schedule_of
-from tests.conftest import World, act_as
-from tests.integration.test_dashboard import report_red_flag
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 URL = "/mdt/"
 
@@ -88,12 +89,11 @@ def text_of(reader: PdfReader, page: int) -> str:
 
 
 def test_pack_has_a_contents_page_and_a_page_per_patient(
-    app: Flask, client, world: World, caseload: Caseload
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
 ) -> None:
     """The download is a private PDF attachment with a neutral name; its contents page
     lists every patient with the page their summary is on, and each page carries the
     patient's name and identifier. The PDF is tagged and titled."""
-    act_as(client, world.clinician.id)
     meeting = today() + timedelta(days=3)
     response = post(client, [caseload.own, caseload.colleague, caseload.offline], meeting)
 
@@ -162,10 +162,9 @@ def test_figures_match_the_rules_and_the_wording_is_neutral(
 
 
 def test_patients_without_a_program_or_a_diary_get_a_plain_page(
-    app: Flask, client, world: World, caseload: Caseload
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
 ) -> None:
     """No program: said so, with no figures, no suggestion and no chart."""
-    act_as(client, world.clinician.id)
     reader = PdfReader(io.BytesIO(post(client, [caseload.offline]).get_data()))
     text = text_of(reader, 1)
     assert "Stage: no program running." in text
@@ -174,11 +173,10 @@ def test_patients_without_a_program_or_a_diary_get_a_plain_page(
 
 
 def test_form_ticks_my_running_programs_and_lists_most_urgent_first(
-    app: Flask, client, world: World, caseload: Caseload
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
 ) -> None:
     """By default the list is my active patients, and those with a program are ticked;
     the whole clinic can be listed, a colleague's patients unticked."""
-    act_as(client, world.clinician.id)
     html = client.get(URL).get_data(as_text=True)
     assert re.search(rf'id="patient-{caseload.own}"[^>]*checked', html)
     assert f'id="patient-{caseload.colleague}"' not in html
@@ -225,11 +223,10 @@ def test_invalid_requests_are_refused_with_a_reason(
 
 
 def test_another_clinics_patient_is_refused_and_nothing_is_rendered(
-    app: Flask, client, world: World, caseload: Caseload
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
 ) -> None:
     """An id of another clinic's patient (or of no one) among the ticked ones: the whole
     request is refused, and nothing about that patient appears."""
-    act_as(client, world.clinician.id)
     other = people(app, world.other_clinic_patient.patient_id)[0]
     for stranger in (world.other_clinic_patient.patient_id, 999_999):
         response = post(client, [caseload.own, stranger])
@@ -262,10 +259,9 @@ def test_only_clinicians_may_make_a_pack(
 
 
 def test_query_count_does_not_grow_with_the_patients(
-    app: Flask, client, world: World, caseload: Caseload
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
 ) -> None:
     """Making a pack for three patients sends as many queries as for one."""
-    act_as(client, world.clinician.id)
     with app.app_context():
         engine = db.engine
 

@@ -26,9 +26,10 @@ from clinic.monitoring.services import (
     acknowledge,
     refresh_patients,
 )
-from tests.conftest import World, act_as, config_for_tests
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
 from tests.support.databases import temporary_database
-from tests.support.diaries import refresh, start_plan
+from tests.support.diaries import refresh
 from tests.support.factories import make_patient
 from tests.support.measure_scores import (
     answer_measure,
@@ -37,7 +38,9 @@ from tests.support.measure_scores import (
     end_measure,
     today,
 )
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 PAIN = {"pain": 4}
 

@@ -20,10 +20,12 @@ from clinic.domain.measure_schedule import Cadence
 from clinic.domain.questionnaires import Score, Status, score, shipped_instruments
 from clinic.extensions import db
 from clinic.measures.results import series_for
-from tests.conftest import World, act_as
-from tests.integration.test_reports import generate, read_pdf, stored_reports
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries
 from tests.support.measure_scores import answer_measure, assign_measure, days_ago, today
+from tests.support.protocols import start_plan
+from tests.support.reports import generate, read_pdf, stored_reports
+from tests.support.world import World
 
 STARTED_DAYS_AGO = 54
 
@@ -145,13 +147,12 @@ def test_the_timeline_charts_each_instrument_with_its_figures(
 
 
 def test_the_report_shows_baseline_latest_and_change_as_scored(
-    app: Flask, client, world: World, scored: Scored
+    app: Flask, client, world: World, scored: Scored, as_clinician
 ) -> None:
     """The progress report's table, read back from the PDF, gives for dilator confidence
     the baseline (7, Low) and latest (16, High) with their days and the change (+9:
     improved), exactly the domain's scores and `series_for`'s for the same period; the
     answers without a score are noted with the scorer's reasons."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id)
     (report,) = stored_reports(app, world.patient.patient_id)
     text = read_pdf(report.pdf).text
@@ -184,11 +185,10 @@ def test_the_report_shows_baseline_latest_and_change_as_scored(
 
 
 def test_a_reports_period_has_its_own_baseline(
-    app: Flask, client, world: World, scored: Scored
+    app: Flask, client, world: World, scored: Scored, as_clinician
 ) -> None:
     """A period starting after the first answer takes its own first score as baseline (13
     at week 4, so +3); a period holding one score says there is no change to show yet."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id, period_from=days_ago(30).isoformat())
     generate(
         client,

@@ -7,7 +7,7 @@ the clinic."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from clinic.domain.protocols import EventKind
 from clinic.domain.questionnaires import shipped_instruments
 from clinic.extensions import db
 from clinic.measures import services
-from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.instruments import available, current, imported, version_of, versions
 from clinic.measures.results import (
     ScoredAnswer,
@@ -41,9 +40,11 @@ from clinic.measures.schedule import (
     schedule_in_words,
 )
 from clinic.models import ClinicInstrument, MeasureAssignment, Patient, User
-from tests.conftest import World
-from tests.support.diaries import start_plan
+from tests.support.measures import answer_measure as answer
+from tests.support.measures import assign_measure as assign
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 ZONE = "Europe/London"
 FOLDER_PAIN = shipped_instruments()["pain-nrs"]
@@ -54,43 +55,6 @@ PAIN_FILE = (
 
 def today() -> date:
     return clinic_today(ZONE)
-
-
-def assign(
-    app: Flask,
-    patient_id: int,
-    by_id: int,
-    key: str = "pain-nrs",
-    cadence: Cadence = Cadence.REPEATING,
-    *,
-    every_weeks: int | None = 4,
-    at_discharge: bool = True,
-    on: date | None = None,
-    assigned_on: date | None = None,
-) -> int:
-    with app.app_context():
-        assignment = services.assign(
-            db.session.get(Patient, patient_id),
-            key,
-            cadence,
-            by=db.session.get(User, by_id),
-            on=on,
-            every_weeks=every_weeks,
-            at_discharge=at_discharge,
-            today=assigned_on,
-        )
-        db.session.commit()
-        return assignment.id
-
-
-def answer(app: Flask, assignment_id: int, occasion: str, answers: dict, *, on: date) -> int:
-    with app.app_context():
-        assignment = db.session.get(MeasureAssignment, assignment_id)
-        patient = db.session.get(Patient, assignment.patient_id)
-        response = start_or_resume(patient, assignment, occasion, today=on)
-        submit(response, answers, now=datetime.combine(on, time(12), UTC))
-        db.session.commit()
-        return response.id
 
 
 def import_pain_version(app: Flask, clinic_id: int, version: str, **changes) -> int:

@@ -6,7 +6,7 @@ the audit trail, and every URL scoped to the clinic (another clinic's ids answer
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -17,20 +17,22 @@ from clinic.demo import seed_demo
 from clinic.domain.measure_schedule import Cadence
 from clinic.extensions import db
 from clinic.measures import services
-from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.results import series_for
 from clinic.measures.schedule import overview
 from clinic.models import (
-    AuditEvent,
     MeasureAssignment,
     MeasureResponse,
     Patient,
     User,
 )
-from tests.conftest import World, act_as
-from tests.support.diaries import start_plan
+from tests.support.audit import events
+from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.measures import answer_measure as answer
+from tests.support.measures import assign_measure as assign
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 ZONE = "Europe/London"
 PAIN = "Pain numeric rating scale (0\N{EN DASH}10)"
@@ -42,55 +44,6 @@ def today() -> date:
 
 def measures_url(patient_id: int) -> str:
     return f"/patients/{patient_id}/measures"
-
-
-def assign(
-    app: Flask,
-    patient_id: int,
-    by_id: int,
-    key: str = "pain-nrs",
-    cadence: Cadence = Cadence.REPEATING,
-    *,
-    every_weeks: int | None = 4,
-    on: date | None = None,
-    assigned_on: date | None = None,
-) -> int:
-    """Assign through the service, on `assigned_on` (default today); returns the id."""
-    with app.app_context():
-        assignment = services.assign(
-            db.session.get(Patient, patient_id),
-            key,
-            cadence,
-            by=db.session.get(User, by_id),
-            on=on,
-            every_weeks=every_weeks,
-            today=assigned_on,
-        )
-        db.session.commit()
-        return assignment.id
-
-
-def answer(app: Flask, assignment_id: int, occasion_key: str, answers: dict, *, on: date) -> int:
-    """The patient answers an occasion on day `on`, through the portal's service (scored on
-    submission); returns the response id."""
-    with app.app_context():
-        assignment = db.session.get(MeasureAssignment, assignment_id)
-        patient = db.session.get(Patient, assignment.patient_id)
-        response = start_or_resume(patient, assignment, occasion_key, today=on)
-        submit(response, answers, now=datetime.combine(on, time(12), UTC))
-        db.session.commit()
-        return response.id
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        found = list(
-            db.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-            )
-        )
-        db.session.expunge_all()
-        return found
 
 
 def assignments(app: Flask, patient_id: int) -> list[MeasureAssignment]:
@@ -177,9 +130,8 @@ def test_clinician_assigns_a_one_off_for_a_later_day(app: Flask, client, world: 
     assert f"Once, on {day.day} {day:%b %Y}" in page
 
 
-def test_the_one_off_day_defaults_to_today(app: Flask, client, world: World) -> None:
+def test_the_one_off_day_defaults_to_today(app: Flask, client, world: World, as_clinician) -> None:
     """The day box starts at today, so a one-off for now takes two clicks."""
-    act_as(client, world.clinician.id)
     assert assign_form(client, world.patient.patient_id)["on"] == today().isoformat()
 
 
@@ -569,9 +521,8 @@ def test_the_patient_page_lists_current_measures_and_overdue_in_words(
     assert f'href="{measures_url(pid)}"' in section
 
 
-def test_the_patient_page_without_measures(app: Flask, client, world: World) -> None:
+def test_the_patient_page_without_measures(app: Flask, client, world: World, as_clinician) -> None:
     """No measures: the section says so and links to the measures page."""
-    act_as(client, world.clinician.id)
     page = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
     assert "No measures are being asked now." in page
 
@@ -668,11 +619,10 @@ def test_the_demo_has_scored_measures_to_show(app: Flask) -> None:
 
 
 def test_the_page_warns_when_the_patient_cannot_answer_yet(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """A patient without a portal login cannot answer: the assign form says so and points
     to the invitation; a patient with a login sees no such note."""
-    act_as(client, world.clinician.id)
     offline = client.get(measures_url(world.offline_patient_id)).get_data(as_text=True)
     assert 'id="no-portal-login"' in offline
     assert "cannot answer questionnaires" in offline

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from clinic import create_app
 from clinic.extensions import db
-from tests.conftest import config_for_tests
+from tests.support.apps import config_for_tests
 from tests.support.databases import temporary_database
 
 

@@ -26,11 +26,11 @@ from clinic.monitoring.services import (
     refresh_patients,
 )
 from clinic.protocols.services import record_event
-from tests.conftest import World
-from tests.integration.test_dashboard import report_red_flag
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
 from tests.support.factories import make_patient
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 
 def flags_of(app: Flask, patient_id: int) -> list[tuple[FlagKind, bool]]:

@@ -21,8 +21,9 @@ from clinic.notes.services import (
     write_addendum,
     write_note,
 )
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 EDIT_REFUSED_WORDS = "Notes can be changed for 24 hours by their author; add an addendum instead."
 
@@ -340,10 +341,11 @@ def test_invalid_text_is_explained_and_kept(
     assert stored(app, note_id).body == "Tolerating size 2 well."
 
 
-def test_line_breaks_count_once_towards_the_limit(app: Flask, client, world: World) -> None:
+def test_line_breaks_count_once_towards_the_limit(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """5,000 characters typed over many lines are accepted, although the browser sends
     each line break as two characters."""
-    act_as(client, world.clinician.id)
     body = "\r\n".join(["x" * 99] * 50)  # 4,999 characters as typed; 5,048 as sent
     assert client.post(notes_url(world), data={"body": body}).status_code == 302
 
@@ -426,9 +428,8 @@ def test_patients_and_admins_cannot_reach_notes(
     assert note_count(app) == 1
 
 
-def test_patient_record_links_to_the_notes(client, world: World) -> None:
+def test_patient_record_links_to_the_notes(client, world: World, as_clinician) -> None:
     """The patient's record page leads to their notes."""
-    act_as(client, world.clinician.id)
     page = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
     assert f'href="{notes_url(world)}"' in page
 

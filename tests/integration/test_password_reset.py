@@ -20,8 +20,10 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSession
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, sign_in
+from tests.support.audit import events as audit
+from tests.support.auth import sign_in
 from tests.support.factories import make_user
+from tests.support.world import World
 
 SENT = "If an account exists for that address, we have sent a link"
 NEW_PASSWORD = "a calm river at dawn 42"
@@ -49,13 +51,6 @@ def links_in(message: Message) -> list[str]:
 def choose(client, link: str, password: str = NEW_PASSWORD):
     client.get(link)
     return client.post(link, data={"password": password, "confirm": password})
-
-
-def audit(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
-        db.session.expunge_all()
-        return list(events)
 
 
 def test_the_sign_in_page_offers_a_reset(client) -> None:
@@ -279,12 +274,11 @@ def test_two_factor_is_still_asked_after_a_reset(
 
 
 def test_a_signed_in_visitor_using_a_link_is_signed_in_as_its_owner(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, messages, as_clinician
 ) -> None:
     """Someone signed in who opens a reset link for (their own, or another) account ends
     up signed in as the link's account, in a new session; the browser's previous session
     is ended, not left open."""
-    act_as(client, world.clinician.id)
     ask_for_reset(app.test_client(), world.patient.email)
     assert choose(client, links_in(messages[0])[0]).headers["Location"] == "/diary/"
     with app.app_context():

@@ -12,8 +12,9 @@ from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Clinic, Patient, User
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient
+from tests.support.world import World
 
 
 def valid_form(world: World, **overrides: str) -> dict[str, str]:
@@ -55,9 +56,8 @@ def patient_count(app: Flask) -> int:
         return db.session.scalar(select(func.count()).select_from(Patient))
 
 
-def test_clinician_adds_a_patient(app: Flask, client, world: World) -> None:
+def test_clinician_adds_a_patient(app: Flask, client, world: World, as_clinician) -> None:
     """A valid form creates the record in the clinician's clinic and shows it."""
-    act_as(client, world.clinician.id)
     response = client.post("/patients/new", data=valid_form(world))
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -68,9 +68,8 @@ def test_clinician_adds_a_patient(app: Flask, client, world: World) -> None:
         assert robin.responsible_clinician_id == world.clinician.id
 
 
-def test_new_patient_form_defaults_to_me_as_responsible(client, world: World) -> None:
+def test_new_patient_form_defaults_to_me_as_responsible(client, world: World, as_clinician) -> None:
     """The responsible clinician defaults to whoever is adding the patient."""
-    act_as(client, world.clinician.id)
     html = client.get("/patients/new").get_data(as_text=True)
     assert f'<option selected value="{world.clinician.id}">' in html
 
@@ -98,11 +97,10 @@ def test_new_patient_form_defaults_to_me_as_responsible(client, world: World) ->
     ],
 )
 def test_invalid_input_is_explained_and_kept(
-    app: Flask, client, world: World, field: str, value: str, message: str
+    app: Flask, client, world: World, field: str, value: str, message: str, as_clinician
 ) -> None:
     """Each rule answers with a plain message; nothing is saved and every other value
     the clinician typed is still in the form."""
-    act_as(client, world.clinician.id)
     before = patient_count(app)
     response = client.post("/patients/new", data=valid_form(world, **{field: value}))
     html = response.get_data(as_text=True)
@@ -116,9 +114,10 @@ def test_invalid_input_is_explained_and_kept(
     assert patient_count(app) == before
 
 
-def test_other_clinics_clinician_cannot_be_made_responsible(client, world: World) -> None:
+def test_other_clinics_clinician_cannot_be_made_responsible(
+    client, world: World, as_clinician
+) -> None:
     """Only this clinic's clinicians are offered, and a forged id is refused."""
-    act_as(client, world.clinician.id)
     html = client.get("/patients/new").get_data(as_text=True)
     assert f'value="{world.other_clinician.id}"' not in html
     response = client.post(
@@ -128,9 +127,10 @@ def test_other_clinics_clinician_cannot_be_made_responsible(client, world: World
     assert "Not a valid choice" in response.get_data(as_text=True)
 
 
-def test_other_indication_needs_a_description(app: Flask, client, world: World) -> None:
+def test_other_indication_needs_a_description(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """ "Other" is accepted with its free text, which the record then shows."""
-    act_as(client, world.clinician.id)
     data = valid_form(world, indication="other", indication_other="Lichen sclerosus")
     location = client.post("/patients/new", data=data).headers["Location"]
     assert "Other: Lichen sclerosus" in client.get(location).get_data(as_text=True)
@@ -148,10 +148,9 @@ def test_identifier_is_unique_within_a_clinic_only(app: Flask, client, world: Wo
     assert free.status_code == 302
 
 
-def test_edit_changes_the_record(app: Flask, client, world: World) -> None:
+def test_edit_changes_the_record(app: Flask, client, world: World, as_clinician) -> None:
     """Editing shows current values and saves the change, keeping the identifier valid
     for the record itself."""
-    act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/edit"
     page = client.get(url).get_data(as_text=True)
     with app.app_context():
@@ -218,9 +217,8 @@ def test_pagination(app: Flask, client, world: World) -> None:
     assert client.get("/patients/?page=999").status_code == 200
 
 
-def test_free_text_is_escaped(app: Flask, client, world: World) -> None:
+def test_free_text_is_escaped(app: Flask, client, world: World, as_clinician) -> None:
     """Markup typed into any free-text field is shown as text, never run."""
-    act_as(client, world.clinician.id)
     payload = '<script>alert("x")</script>'
     data = valid_form(world, full_name=payload, pronouns=payload[:40], referring_clinician=payload)
     location = client.post("/patients/new", data=data).headers["Location"]
@@ -230,10 +228,11 @@ def test_free_text_is_escaped(app: Flask, client, world: World) -> None:
         assert "&lt;script&gt;" in html
 
 
-def test_a_name_of_only_spaces_is_refused_on_edit(app: Flask, client, world: World) -> None:
+def test_a_name_of_only_spaces_is_refused_on_edit(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Spaces are not a name: the edit is refused with the message and the record keeps
     its name (the strip filter leaves nothing, which counts as missing)."""
-    act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/edit"
     response = client.post(url, data=valid_form(world, full_name="   "))
     assert response.status_code == 200

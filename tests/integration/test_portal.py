@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
-from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role, User
-from clinic.protocols.services import record_event, start_protocol
-from tests.conftest import World, act_as
+from clinic.models import Clinic, Patient, Protocol, Role, User
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
 from tests.support.factories import make_user
+from tests.support.world import World
 
 
-def test_patient_sees_their_own_care_team(app: Flask, client, world: World) -> None:
+def test_patient_sees_their_own_care_team(app: Flask, client, world: World, as_patient) -> None:
     """The portal greets the patient and shows their clinician and clinic contact."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True)
     assert world.patient.name.split()[0] in html
     assert world.clinician.name in html
@@ -36,9 +33,8 @@ def test_two_patients_never_see_each_other(client, world: World) -> None:
     assert world.patient.name not in html
 
 
-def test_portal_titles_are_discreet(client, world: World) -> None:
+def test_portal_titles_are_discreet(client, world: World, as_patient) -> None:
     """Nothing in the portal's title or headings names the therapy."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True).lower()
     title = html.split("<title>")[1].split("</title>")[0]
     assert "therapy diary" in title
@@ -58,47 +54,10 @@ def test_login_without_a_record_gets_not_found(app: Flask, client, world: World)
     assert client.get("/diary/").status_code == 404
 
 
-@pytest.fixture
-def on_protocol(app: Flask, world: World) -> int:
-    """The world's first patient on the vaginismus template, started 20 days ago at
-    stage 1 and moved up to stage 2 five days ago; returns the protocol id."""
-    with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == world.clinic_a,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).one()
-        today = clinic_today("Europe/London")
-        clinician = db.session.get(User, world.clinician.id)
-        protocol = start_protocol(
-            db.session.get(Patient, world.patient.patient_id),
-            clinician,
-            name=template.name,
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=20),
-            today=today,
-            template=template,
-        )
-        record_event(
-            protocol,
-            EventKind.ADVANCE,
-            clinician,
-            expected_lock=str(protocol.lock_version),
-            effective_on=today - timedelta(days=5),
-            today=today,
-            reason="Ready",
-        )
-        db.session.commit()
-        return protocol.id
-
-
-def test_today_shows_the_current_stage_in_plain_words(client, world: World, on_protocol) -> None:
+def test_today_shows_the_current_stage_in_plain_words(
+    client, world: World, on_protocol, as_patient
+) -> None:
     """The patient sees what to do now: stage, dilator, minutes, how often, technique."""
-    act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True)
     assert "Stage 2 of 7" in html
     assert "Size 2 (17 mm)" in html and "10 minutes" in html and "once a day" in html
@@ -129,11 +88,10 @@ def test_paused_plan_says_so_and_why(app: Flask, client, world: World, on_protoc
     assert "Rest until your follow-up appointment." in html
 
 
-def test_whole_plan_and_safety_pages(client, world: World, on_protocol) -> None:
+def test_whole_plan_and_safety_pages(client, world: World, on_protocol, as_patient) -> None:
     """The plan page lists every stage with the current one marked; the safety page gives
     the stop signal, bleeding advice, the stuck-device steps, the stage's red-flag pain
     level and the clinic's phone."""
-    act_as(client, world.patient.id)
     plan = client.get("/diary/plan").get_data(as_text=True)
     assert plan.count("<h2>Stage ") == 7 and "Stage 2 — you are here" in plan
     safety = " ".join(client.get("/diary/safety").get_data(as_text=True).split())
@@ -162,9 +120,8 @@ def test_another_patients_plan_never_shows(client, world: World, on_protocol) ->
     assert "Stage 2 of 7" not in html
 
 
-def test_portal_pages_have_discreet_titles(client, world: World, on_protocol) -> None:
+def test_portal_pages_have_discreet_titles(client, world: World, on_protocol, as_patient) -> None:
     """No portal page title names the therapy or the body."""
-    act_as(client, world.patient.id)
     for url in ("/diary/", "/diary/plan", "/diary/safety"):
         title = client.get(url).get_data(as_text=True).split("<title>")[1].split("</title>")[0]
         for word in ("dilat", "vagin", "pelvic", "anal", "sexual"):

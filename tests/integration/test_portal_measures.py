@@ -24,8 +24,7 @@ from clinic.measures.answers import (
 )
 from clinic.models import AuditEvent, MeasureAssignment, MeasureResponse, Patient
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
-from tests.support.diaries import start_plan
+from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
 from tests.support.measures import (
@@ -35,7 +34,9 @@ from tests.support.measures import (
     shipped_data,
     today,
 )
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 READY = "A short questionnaire from your clinic is ready"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 
 import clinic.portal.progress  # noqa: F401 - registers portal.progress until the app imports it
@@ -14,17 +13,13 @@ from clinic.core.clock import clinic_today
 from clinic.domain.adherence import week_start
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from tests.conftest import World, act_as
-from tests.support.diaries import add_entries, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 URL = "/diary/progress"
-
-
-@pytest.fixture
-def on_protocol(app: Flask, world: World) -> int:
-    """The plan of `start_plan`, moved up to stage 2 (Size 2, 17 mm) five days ago."""
-    return start_plan(app, world.patient.patient_id, world.clinician.id, [(EventKind.ADVANCE, 5)])
 
 
 def page(client, person) -> str:
@@ -145,10 +140,9 @@ def queries_for(app: Flask, client) -> int:
 
 
 def test_query_count_does_not_grow_with_entries(
-    app: Flask, client, world: World, on_protocol: int
+    app: Flask, client, world: World, on_protocol: int, as_patient
 ) -> None:
     """10 or 100 entries cost the same number of queries: entries load in one query."""
-    act_as(client, world.patient.id)
     add_entries(app, on_protocol, world.patient, [i % 20 for i in range(10)])
     at_ten = queries_for(app, client)
     add_entries(app, on_protocol, world.patient, [i % 20 for i in range(90)])

@@ -26,9 +26,10 @@ from clinic.models import (
     TemplateStage,
 )
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as
+from tests.support.auth import act_as
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
+from tests.support.world import World
 
 
 @pytest.fixture
@@ -78,10 +79,11 @@ def record(client, world: World, protocol_id: int, change: str, **data: str):
     return client.post(url, data=values)
 
 
-def test_start_from_template_copies_the_plan(app: Flask, client, world: World, library) -> None:
+def test_start_from_template_copies_the_plan(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
     """Starting from a template gives the patient their own copy: editing the template
     afterwards never changes what the patient was prescribed."""
-    act_as(client, world.clinician.id)
     response = start_from_template(client, world, library["vaginismus"])
     assert response.status_code == 302
     with app.app_context():
@@ -102,9 +104,8 @@ def test_start_from_template_copies_the_plan(app: Flask, client, world: World, l
     assert "Vaginismus: graded exposure" in page and "Current" in page
 
 
-def test_start_from_scratch(app: Flask, client, world: World, library) -> None:
+def test_start_from_scratch(app: Flask, client, world: World, library, as_clinician) -> None:
     """A protocol can be written from nothing, one stage at a time."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template=none"
     values = form_values(client.get(url).get_data(as_text=True))
     with app.app_context():
@@ -137,10 +138,9 @@ def test_start_from_scratch(app: Flask, client, world: World, library) -> None:
         assert protocol.versions[0].stages[0].frequency == "twice a week"
 
 
-def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library) -> None:
+def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library, as_clinician) -> None:
     """ "Add a stage" shows the form with one more stage (a copy of the last) and saves
     nothing."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template={library['vaginismus']}"
     values = {**form_values(client.get(url).get_data(as_text=True)), "action": "add_stage"}
     html = client.post(url, data=values).get_data(as_text=True)
@@ -163,10 +163,9 @@ def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library) ->
     ],
 )
 def test_start_form_explains_problems(
-    app: Flask, client, world: World, library, changes: dict, message: str
+    app: Flask, client, world: World, library, changes: dict, message: str, as_clinician
 ) -> None:
     """Each problem is explained in plain words; nothing is saved; input is kept."""
-    act_as(client, world.clinician.id)
     if changes.get("stages-1-dilator_size_id") == "stage-1":
         changes = {"stages-1-dilator_size_id": "999999"}
     response = start_from_template(client, world, library["vaginismus"], **changes)
@@ -177,9 +176,10 @@ def test_start_form_explains_problems(
         assert the_protocol(app, world) is None
 
 
-def test_decreasing_sizes_are_refused(app: Flask, client, world: World, library) -> None:
+def test_decreasing_sizes_are_refused(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
     """A stage smaller than the one before is refused with both diameters named."""
-    act_as(client, world.clinician.id)
     page = client.get(f"{base(world)}/new?template={library['vaginismus']}").get_data(as_text=True)
     values = form_values(page)
     first, second = values["stages-0-dilator_size_id"], values["stages-1-dilator_size_id"]
@@ -220,11 +220,12 @@ def test_anal_fissure_needs_the_surgeons_direction(
         assert the_protocol(app, world).surgeon_direction == "Ms F. Doyle, colorectal surgery"
 
 
-def test_stage_decisions_and_history(app: Flask, client, world: World, library) -> None:
+def test_stage_decisions_and_history(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
     """Advance, hold and step back move the current stage and are recorded with who,
     when and why; advancing past the last stage or stepping back before the first is
     refused."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -247,10 +248,9 @@ def test_stage_decisions_and_history(app: Flask, client, world: World, library) 
     assert "Pain 2/10 for two weeks" in page and "Flare after step" in page
 
 
-def test_pause_and_resume(app: Flask, client, world: World, library) -> None:
+def test_pause_and_resume(app: Flask, client, world: World, library, as_clinician) -> None:
     """A pause records its reason and planned end; while paused no stage decision can be
     made; resuming reopens it."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -274,10 +274,9 @@ def test_pause_and_resume(app: Flask, client, world: World, library) -> None:
 
 
 def test_changes_cannot_be_backdated_before_the_last_one(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """History is recorded in order: a decision dated before the previous one is refused."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -287,11 +286,10 @@ def test_changes_cannot_be_backdated_before_the_last_one(
 
 
 def test_revision_makes_a_version_and_the_past_stays_answerable(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Changing the plan creates version 2 from a date; asking what was prescribed on an
     earlier day still answers with version 1."""
-    act_as(client, world.clinician.id)
     past = (today(app) - timedelta(days=20)).isoformat()
     start_from_template(client, world, library["vaginismus"], start_on=past)
     with app.app_context():
@@ -341,10 +339,9 @@ def test_second_save_from_a_stale_page_is_refused(app: Flask, world: World, libr
 
 
 def test_starting_again_replaces_and_keeps_history(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """A new protocol closes the open one as replaced; both stay on record."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     start_from_template(client, world, library["dyspareunia"])
     with app.app_context():
@@ -359,10 +356,9 @@ def test_starting_again_replaces_and_keeps_history(
     assert "Other protocols" in page and "Replaced" in page
 
 
-def test_tampering_shows(app: Flask, client, world: World, library) -> None:
+def test_tampering_shows(app: Flask, client, world: World, library, as_clinician) -> None:
     """Editing a prescribed stage behind the app's back breaks the recorded fingerprints,
     and the protocol page says so."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     assert "matches its recorded fingerprints" in client.get(base(world) + "/").get_data(
         as_text=True
@@ -373,10 +369,11 @@ def test_tampering_shows(app: Flask, client, world: World, library) -> None:
     assert "does not match its fingerprints" in client.get(base(world) + "/").get_data(as_text=True)
 
 
-def test_instruction_sheet_is_plain_and_discreet(client, world: World, library) -> None:
+def test_instruction_sheet_is_plain_and_discreet(
+    client, world: World, library, as_clinician
+) -> None:
     """The printable sheet spells the plan out in plain words with the safety guidance,
     under a neutral title."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with client.application.app_context():
         pid = the_protocol(client.application, world).id
@@ -388,10 +385,9 @@ def test_instruction_sheet_is_plain_and_discreet(client, world: World, library) 
 
 
 def test_other_clinics_and_other_patients_protocols_are_not_found(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """A protocol is reached only through its own patient in its own clinic."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -437,10 +433,11 @@ def test_one_open_protocol_is_enforced_by_the_database(app: Flask, world: World,
 # --- Found in review: history stays consistent whatever the dates and forms -------------
 
 
-def test_changes_cannot_be_dated_in_the_future(app: Flask, client, world: World, library) -> None:
+def test_changes_cannot_be_dated_in_the_future(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
     """Completing or pausing "next month" is refused: a protocol's status always
     describes today, so a new protocol can never overlap one completed in the future."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -451,11 +448,10 @@ def test_changes_cannot_be_dated_in_the_future(app: Flask, client, world: World,
 
 
 def test_a_new_protocol_cannot_start_inside_an_earlier_one(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """After a protocol completes, the next cannot be back-dated into its time, and one
     replacing an open protocol cannot be scheduled ahead (two would be in force)."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     ahead = (today(app) + timedelta(days=10)).isoformat()
     replacing = start_from_template(client, world, library["dyspareunia"], start_on=ahead)
@@ -469,11 +465,10 @@ def test_a_new_protocol_cannot_start_inside_an_earlier_one(
 
 
 def test_a_start_from_an_outdated_form_is_refused(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Submitting the same start form twice (double click, back button) does not
     silently replace the protocol the first submission started."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template={library['vaginismus']}"
     values = {**form_values(client.get(url).get_data(as_text=True)), "action": "save"}
     assert client.post(url, data=values).status_code == 302
@@ -487,11 +482,10 @@ def test_a_start_from_an_outdated_form_is_refused(
 
 
 def test_a_revision_cannot_silently_change_the_dilator_in_use(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Moving the patient's current stage to another dilator through "change the plan"
     needs an explicit confirmation (or a move up / step back decision)."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -505,11 +499,10 @@ def test_a_revision_cannot_silently_change_the_dilator_in_use(
 
 
 def test_removed_history_and_changed_identity_show(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Deleting the latest event, or changing a protocol's route behind the app's back,
     breaks the fingerprints as surely as editing a stage does."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         pid = the_protocol(app, world).id
@@ -524,9 +517,8 @@ def test_removed_history_and_changed_identity_show(
     assert "does not match its fingerprints" in client.get(base(world) + "/").get_data(as_text=True)
 
 
-def test_changed_route_shows(app: Flask, client, world: World, library) -> None:
+def test_changed_route_shows(app: Flask, client, world: World, library, as_clinician) -> None:
     """The protocol's identity (route, indication, surgeon's direction) is fingerprinted."""
-    act_as(client, world.clinician.id)
     start_from_template(client, world, library["vaginismus"])
     with app.app_context():
         db.session.execute(update(Protocol).values(route="anal"))
@@ -535,15 +527,17 @@ def test_changed_route_shows(app: Flask, client, world: World, library) -> None:
 
 
 @pytest.mark.parametrize("choice", ["²", "99999999999999999999", "-1", "abc"])
-def test_junk_template_choice_is_not_found(client, world: World, library, choice: str) -> None:
+def test_junk_template_choice_is_not_found(
+    client, world: World, library, choice: str, as_clinician
+) -> None:
     """Anything but a template id of this clinic (or "none") in ?template= is a 404."""
-    act_as(client, world.clinician.id)
     assert client.get(f"{base(world)}/new", query_string={"template": choice}).status_code == 404
 
 
-def test_adding_a_stage_past_the_maximum_explains(client, world: World, library) -> None:
+def test_adding_a_stage_past_the_maximum_explains(
+    client, world: World, library, as_clinician
+) -> None:
     """At 20 stages "Add a stage" says the limit instead of failing."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template={library['vaginismus']}"
     values = {**form_values(client.get(url).get_data(as_text=True)), "action": "add_stage"}
     for _ in range(13):  # 7 stages -> 20
@@ -557,11 +551,10 @@ def test_adding_a_stage_past_the_maximum_explains(client, world: World, library)
 
 
 def test_a_retired_size_cannot_be_forced_into_a_new_plan(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """A size retired from the catalogue is not offered, and a forged submission of it is
     refused."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template={library['vaginismus']}"
     values = form_values(client.get(url).get_data(as_text=True))
     with app.app_context():
@@ -572,9 +565,10 @@ def test_a_retired_size_cannot_be_forced_into_a_new_plan(
     assert "Not a valid choice" in response.get_data(as_text=True)
 
 
-def test_a_broken_stage_can_be_removed(app: Flask, client, world: World, library) -> None:
+def test_a_broken_stage_can_be_removed(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
     """Ticking "remove" on a stage with a bad value lets the rest of the plan save."""
-    act_as(client, world.clinician.id)
     url = f"{base(world)}/new?template={library['vaginismus']}"
     values = form_values(client.get(url).get_data(as_text=True))
     values.update({"stages-6-minutes": "oops", "stages-6-remove": "y", "action": "save"})
@@ -584,11 +578,10 @@ def test_a_broken_stage_can_be_removed(app: Flask, client, world: World, library
 
 
 def test_a_planned_pause_that_ended_allows_decisions(
-    app: Flask, client, world: World, library
+    app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Once a pause's planned resume date has passed, stage decisions work again without
     a separate "resume"."""
-    act_as(client, world.clinician.id)
     start_from_template(
         client, world, library["vaginismus"], start_on=(today(app) - timedelta(days=20)).isoformat()
     )

@@ -9,13 +9,14 @@ from flask import Flask
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, Patient, ProtocolTemplate, Role, User
+from clinic.models import Clinic, Patient, Role, User
 from clinic.protocols.queries import get_protocol_or_404
-from clinic.protocols.services import record_event, start_protocol
-from tests.conftest import World, act_as
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
 from tests.support.factories import make_patient, make_user
-from tests.support.queries import count_queries
+from tests.support.protocols import make_protocol
+from tests.support.queries import queries_for
+from tests.support.world import World
 
 
 def add_patients(app: Flask, clinic_id: int, n: int) -> None:
@@ -29,14 +30,6 @@ def add_patients(app: Flask, clinic_id: int, n: int) -> None:
                 clinic, portal=i % 2 == 0, responsible_clinician=clinician if i % 2 else None
             )
         db.session.commit()
-
-
-def queries_for(app: Flask, client, url: str) -> int:
-    with app.app_context():
-        engine = db.engine
-    with count_queries(engine) as statements:
-        assert client.get(url).status_code == 200
-    return len(statements)
 
 
 def test_patient_list_query_count_is_constant(
@@ -55,9 +48,8 @@ def test_patient_list_query_count_is_constant(
     assert at_fifty <= 4  # the user, the count, the page of rows (+ a savepoint at most)
 
 
-def test_staff_list_query_count_is_constant(app: Flask, client, world: World) -> None:
+def test_staff_list_query_count_is_constant(app: Flask, client, world: World, as_admin) -> None:
     """The staff list costs the same number of queries at any staff size."""
-    act_as(client, world.admin.id)
     small = queries_for(app, client, "/admin/staff")
     with app.app_context():
         clinic = db.session.get(Clinic, world.clinic_a)
@@ -73,21 +65,11 @@ def test_protocol_page_query_count_does_not_grow_with_history(
     """The protocol page loads its whole history in a fixed number of queries: 2 or 20
     recorded decisions cost the same (no query per event, version or stage)."""
     with app.app_context():
-        seed_clinic_library(db.session.get(Clinic, world.clinic_a))
-        template = db.session.scalars(
-            db.select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-        ).first()
         today = clinic_today("Europe/London")
-        clinician = db.session.get(User, world.clinician.id)
-        protocol = start_protocol(
+        protocol = make_protocol(
             db.session.get(Patient, world.patient.patient_id),
-            clinician,
-            name="p",
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=100),
-            today=today,
+            db.session.get(User, world.clinician.id),
+            started_on=today - timedelta(days=100),
         )
         db.session.commit()
         protocol_id = protocol.id

@@ -21,9 +21,11 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, User
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
-from tests.conftest import World, config_for_tests, sign_in
+from tests.support.apps import config_for_tests
+from tests.support.auth import sign_in
 from tests.support.client import BrowserLikeClient
 from tests.support.factories import PASSWORD
+from tests.support.world import World
 
 GENERIC_FAILURE = "Those details did not match an active account"
 REDIS_URL = "redis://127.0.0.1:6379/0"

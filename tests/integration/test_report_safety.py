@@ -21,20 +21,20 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from flask import Flask, render_template
+from flask import Flask
 from pypdf import PdfReader
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetchingError, fetch
 
-from clinic.core.clock import clinic_today
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, Protocol, User
+from clinic.models import Clinic, Patient
 from clinic.reporting.fetcher import ASSETS, BASE_URL, BundledAssetsFetcher, RefusedURL
 from clinic.reporting.fonts import MISSING_MESSAGE, harfbuzz_subset_available
 from clinic.reporting.pdf import html_to_pdf
-from clinic.reporting.progress import build_progress_report, default_period, progress_report_pdf
-from tests.conftest import World
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.diaries import add_entries
+from tests.support.protocols import start_plan
+from tests.support.reports import ReportRenderer
+from tests.support.world import World
 
 PASSWD = Path("/etc/passwd")
 PASSWD_LINE = "root:x:0:0"  # the first line of /etc/passwd on Debian
@@ -361,7 +361,9 @@ def typed_text(listener: Listener) -> tuple[str, str]:
     return assessment, plan
 
 
-def test_typed_text_is_printed_literally(app: Flask, world: World, listener: Listener) -> None:
+def test_typed_text_is_printed_literally(
+    app: Flask, world: World, listener: Listener, progress_report: ReportRenderer
+) -> None:
     """A progress report whose assessment, plan, patient name and clinic address hold
     markup shows that markup as text (escaped in the HTML, readable in the PDF) and
     fetches nothing."""
@@ -376,21 +378,8 @@ def test_typed_text_is_printed_literally(app: Flask, world: World, listener: Lis
         db.session.commit()
     assessment, plan = typed_text(listener)
 
-    with app.test_request_context():
-        patient = db.session.get(Patient, world.patient.patient_id)
-        protocol = db.session.get(Protocol, protocol_id)
-        period_from, period_to = default_period(protocol, clinic_today(ZONE))
-        report = build_progress_report(
-            patient,
-            protocol,
-            period_from,
-            period_to,
-            author=db.session.get(User, world.clinician.id),
-            assessment=assessment,
-            plan=plan,
-        )
-        html = render_template("reports/progress.html", report=report)
-        pdf = progress_report_pdf(report)
+    report = progress_report(protocol_id, assessment=assessment, plan=plan)
+    html, pdf = report.html, report.pdf
 
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<link rel=attachment" not in html and "<b>Rivera" not in html

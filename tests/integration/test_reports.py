@@ -5,15 +5,12 @@ SHA-256), listed newest first, downloaded byte for byte, and only within the cli
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from html import unescape
 
 import pytest
 from flask import Flask
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
@@ -28,10 +25,13 @@ from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
 from clinic.reporting.forms import TEXT_MAX_LENGTH
 from clinic.reporting.progress import build_progress_report, create_progress_report
-from tests.conftest import World, act_as
-from tests.support.diaries import ZONE, add_entries, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import ZONE, add_entries
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.reports import generate, new_url, read_pdf, stored_reports
+from tests.support.world import World
 
 STARTED_DAYS_AGO = 40
 # Words that would say what the therapy is, or where on the body.
@@ -40,10 +40,6 @@ GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
 
 def reports_url(patient_id: int) -> str:
     return f"/patients/{patient_id}/reports"
-
-
-def new_url(patient_id: int) -> str:
-    return f"/patients/{patient_id}/reports/new"
 
 
 def download_url(patient_id: int, report_id: int) -> str:
@@ -77,31 +73,6 @@ def course(app: Flask, world: World) -> int:
     return protocol
 
 
-def generate(client, patient_id: int, expect: int = 302, **changes: str):
-    """Open the form, change what is given, send it; returns the response."""
-    page = client.get(new_url(patient_id))
-    assert page.status_code == 200
-    values = form_values(page.get_data(as_text=True))
-    values.update(changes)
-    response = client.post(new_url(patient_id), data=values)
-    assert response.status_code == expect, response.get_data(as_text=True)[:2000]
-    return response
-
-
-def stored_reports(app: Flask, patient_id: int) -> list[Report]:
-    """The patient's stored reports, oldest first, PDFs loaded, detached."""
-    with app.app_context():
-        reports = list(
-            db.session.scalars(
-                select(Report).where(Report.patient_id == patient_id).order_by(Report.id)
-            )
-        )
-        for report in reports:
-            _ = report.pdf, report.author  # load the deferred bytes and the author
-        db.session.expunge_all()
-        return reports
-
-
 def engine_adherence(app: Flask, patient_id: int, first: date, last: date) -> Adherence:
     """Adherence over the period as the rules compute it from the stored entries."""
     with app.app_context():
@@ -118,24 +89,11 @@ def engine_adherence(app: Flask, patient_id: int, first: date, last: date) -> Ad
         )
 
 
-@dataclass(frozen=True)
-class ReadBack:
-    """A PDF as pypdf reads it: text with white space collapsed, and its reader."""
-
-    text: str
-    reader: PdfReader
-
-
-def read_pdf(data: bytes) -> ReadBack:
-    reader = PdfReader(io.BytesIO(data))
-    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-    return ReadBack(text, reader)
-
-
-def test_the_form_proposes_the_program_so_far(client, world: World, course: int) -> None:
+def test_the_form_proposes_the_program_so_far(
+    client, world: World, course: int, as_clinician
+) -> None:
     """Started 40 days ago (under 12 weeks): the period proposed runs from the start to today,
     and both notes are optional."""
-    act_as(client, world.clinician.id)
     html = client.get(new_url(world.patient.patient_id)).get_data(as_text=True)
     values = form_values(html)
     assert values["period_from"] == (today() - timedelta(days=STARTED_DAYS_AGO)).isoformat()
@@ -154,11 +112,10 @@ def test_a_long_program_proposes_the_last_twelve_weeks(app: Flask, client, world
 
 
 def test_generating_keeps_the_exact_pdf_with_its_hash(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """The report is stored with its period, author, typed text, neutral file name, the PDF
     bytes and their SHA-256; the clinician lands on the list, which names it."""
-    act_as(client, world.clinician.id)
     first = today() - timedelta(days=27)
     response = generate(
         client,
@@ -190,12 +147,11 @@ def test_generating_keeps_the_exact_pdf_with_its_hash(
 
 
 def test_the_pdf_reads_back_with_the_engines_figures(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Read back with pypdf: pages, the patient's name and identifier, the title, the
     sessions figure exactly as the adherence rules compute it for the same period, the
     typed assessment and plan, the structure tree, the metadata and the language."""
-    act_as(client, world.clinician.id)
     first = today() - timedelta(days=27)
     generate(
         client,
@@ -230,9 +186,10 @@ def test_the_pdf_reads_back_with_the_engines_figures(
     assert pdf.reader.metadata.author == author
 
 
-def test_typed_markup_is_printed_as_text(app: Flask, client, world: World, course: int) -> None:
+def test_typed_markup_is_printed_as_text(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
     """HTML typed into the assessment is printed literally, never interpreted."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id, assessment="Better: <b>x</b> & <i>y</i>")
     (report,) = stored_reports(app, world.patient.patient_id)
     assert report.assessment == "Better: <b>x</b> & <i>y</i>"
@@ -240,11 +197,10 @@ def test_typed_markup_is_printed_as_text(app: Flask, client, world: World, cours
 
 
 def test_download_gives_the_stored_bytes_every_time(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Two downloads are byte for byte the stored PDF, whose SHA-256 is the recorded one,
     sent as a private attachment under the neutral file name."""
-    act_as(client, world.clinician.id)
     generate(client, world.patient.patient_id)
     (report,) = stored_reports(app, world.patient.patient_id)
     url = download_url(world.patient.patient_id, report.id)
@@ -261,11 +217,10 @@ def test_download_gives_the_stored_bytes_every_time(
 
 
 def test_the_list_shows_each_report_newest_first(
-    app: Flask, client, world: World, course: int
+    app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """Two reports: the newer is listed first, each with its period, author, size, a short
     SHA-256 with the full value beside it, and a download link."""
-    act_as(client, world.clinician.id)
     older_from = today() - timedelta(days=30)
     generate(client, world.patient.patient_id, period_from=older_from.isoformat())
     generate(client, world.patient.patient_id, period_from=today().isoformat())
@@ -283,18 +238,18 @@ def test_the_list_shows_each_report_newest_first(
     assert text.count(world.clinician.name) >= 2
 
 
-def test_patient_and_timeline_pages_link_to_the_reports(client, world: World, course: int) -> None:
+def test_patient_and_timeline_pages_link_to_the_reports(
+    client, world: World, course: int, as_clinician
+) -> None:
     """The reports are one click from the patient's record and from the timeline."""
-    act_as(client, world.clinician.id)
     link = f'href="{reports_url(world.patient.patient_id)}"'
     for page in ("", "/timeline"):
         html = client.get(f"/patients/{world.patient.patient_id}{page}").get_data(as_text=True)
         assert link in html
 
 
-def test_a_patient_without_reports_says_so(client, world: World) -> None:
+def test_a_patient_without_reports_says_so(client, world: World, as_clinician) -> None:
     """An empty list says there are none, and offers to generate one."""
-    act_as(client, world.clinician.id)
     html = client.get(reports_url(world.patient.patient_id)).get_data(as_text=True)
     assert "No progress reports yet." in html
     assert f'href="{new_url(world.patient.patient_id)}"' in html
@@ -315,12 +270,11 @@ def test_a_patient_without_reports_says_so(client, world: World) -> None:
     ],
 )
 def test_a_period_that_does_not_fit_is_refused_in_plain_words(
-    app: Flask, client, world: World, course: int, changes, field: str, message: str
+    app: Flask, client, world: World, course: int, changes, field: str, message: str, as_clinician
 ) -> None:
     """Ends before it starts, ends in the future, starts before the program, missing or
     mistyped: the form comes back (400) with the message linked to the field, nothing
     stored, and the typed assessment and plan kept."""
-    act_as(client, world.clinician.id)
 
     def day(value: str) -> str:
         if value == "today":
@@ -362,9 +316,10 @@ def test_a_period_over_two_years_is_refused(app: Flask, client, world: World) ->
     assert len(stored_reports(app, world.patient.patient_id)) == 1
 
 
-def test_text_over_the_limit_is_refused(app: Flask, client, world: World, course: int) -> None:
+def test_text_over_the_limit_is_refused(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
     """An assessment over 5,000 characters is refused, saying by how much, and kept."""
-    act_as(client, world.clinician.id)
     long_text = "a" * (TEXT_MAX_LENGTH + 1)
     response = generate(client, world.patient.patient_id, expect=400, assessment=long_text)
     html = response.get_data(as_text=True)
@@ -374,11 +329,10 @@ def test_text_over_the_limit_is_refused(app: Flask, client, world: World, course
 
 
 def test_a_patient_without_a_protocol_gets_a_clear_message(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """No protocol: the page says there is nothing to report and offers to start one,
     instead of a form; a POST stores nothing."""
-    act_as(client, world.clinician.id)
     response = client.get(new_url(world.patient.patient_id))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -460,10 +414,11 @@ def test_another_patients_report_is_not_found_under_this_patient(
     assert "No progress reports yet." in html
 
 
-def test_the_list_costs_the_same_queries_for_one_or_many(app: Flask, client, world: World) -> None:
+def test_the_list_costs_the_same_queries_for_one_or_many(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """One report or six by different authors: the list page sends the same number of
     statements (authors loaded with the reports; the PDFs not loaded at all)."""
-    act_as(client, world.clinician.id)
     make_stored_report(app, world.patient.patient_id, world.clinician.id)
     with app.app_context():
         engine = db.engine

@@ -7,19 +7,15 @@ show patient data); and, in the production configuration, HSTS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
-from clinic import create_app
-from clinic.extensions import db
-from tests.conftest import World, act_as, config_for_tests
-from tests.integration import test_access_matrix as matrix
-from tests.support.client import BrowserLikeClient
+from tests.support import access_matrix as matrix
+from tests.support.auth import act_as
 from tests.support.routes import SIGNED_IN_FIRST, actor_for, client_as, endpoints, url_of
-
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
+from tests.support.world import World
 
 STRICT_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin"}
 # Static assets (style sheets, fonts, images) hold no patient data and may be cached.
@@ -96,17 +92,14 @@ def test_error_answers_send_the_security_headers(
 
 
 @pytest.fixture
-def production_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def production_app(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Flask:
     """The app as configured for production (secure cookies, HTTPS)."""
     monkeypatch.setenv("CLINIC_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "production-like-test-key")
     monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
-    production = create_app(config_for_tests(database_url, TESTING=False))
-    production.test_client_class = BrowserLikeClient
+    production = make_app(TESTING=False)
     assert production.config["SESSION_COOKIE_SECURE"]
-    yield production
-    with production.app_context():
-        db.engine.dispose()
+    return production
 
 
 def test_production_sends_hsts_on_every_route(
@@ -125,12 +118,12 @@ def test_production_sends_hsts_on_every_route(
     assert unprotected == []
 
 
-def test_development_sends_no_hsts(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_development_sends_no_hsts(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a developer's machine (plain http://localhost) HSTS would lock the browser out
     of every other local project, so development does not send it."""
     monkeypatch.setenv("CLINIC_ENV", "development")
-    development = create_app(config_for_tests(database_url))
+    development = make_app()
     response = development.test_client().get("/login")
     assert "Strict-Transport-Security" not in response.headers
-    with development.app_context():
-        db.engine.dispose()

@@ -19,11 +19,13 @@ from clinic.auth.sessions import SESSION_ID_KEY, page_takes_typing
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, ClinicalNote, User, UserSession
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, config_for_tests, sign_in
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as, sign_in
 from tests.support.client import csrf_token_in
-from tests.support.diaries import start_plan
 from tests.support.factories import PASSWORD
 from tests.support.forms import form_values
+from tests.support.protocols import start_plan
+from tests.support.world import World
 
 IDLE_STAFF = "You were signed out after 15 minutes without activity"
 IDLE_PATIENT = "You were signed out after 30 minutes without activity"
@@ -165,10 +167,11 @@ def test_deactivation_ends_the_session_record(app: Flask, client, world: World) 
     assert record.end_reason == "revoked"
 
 
-def test_a_session_without_its_record_is_signed_out(app: Flask, client, world: World) -> None:
+def test_a_session_without_its_record_is_signed_out(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Flask-Login's id alone (an old cookie, a forged remember-me cookie) is not enough:
     without a live server-side record nobody is signed in."""
-    act_as(client, world.clinician.id)
     with client.session_transaction() as cookie:
         cookie.pop(SESSION_ID_KEY)
     assert client.get("/patients/").status_code == 302
@@ -262,10 +265,11 @@ def test_the_idle_limit_is_the_clinics_setting(app: Flask, client, world: World)
     assert "You were signed out after 5 minutes without activity" in response.get_data(as_text=True)
 
 
-def test_activity_is_written_at_most_once_a_minute(app: Flask, client, world: World) -> None:
+def test_activity_is_written_at_most_once_a_minute(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A request within a minute of the last written activity writes nothing; one after
     that moves `last_seen_at` to now (keeping the session alive)."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(seconds=30))
     before = sessions_of(app, world.clinician.id)[-1].last_seen_at
     client.get("/patients/")
@@ -277,9 +281,10 @@ def test_activity_is_written_at_most_once_a_minute(app: Flask, client, world: Wo
     assert utcnow() - seen < timedelta(seconds=30)
 
 
-def test_sessions_end_after_their_absolute_lifetime(app: Flask, client, world: World) -> None:
+def test_sessions_end_after_their_absolute_lifetime(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """However active, a session ends 12 hours after sign-in (the configured lifetime)."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(0), age=timedelta(hours=11, minutes=59))
     assert client.get("/patients/").status_code == 200
     age_session(app, world.clinician.id, idle=timedelta(0), age=timedelta(hours=12, seconds=1))
@@ -301,11 +306,12 @@ def test_the_lifetime_is_configurable(
 # The warning before an idle time-out ------------------------------------------------------
 
 
-def test_pages_without_a_form_warn_two_minutes_before_the_limit(client, world: World) -> None:
+def test_pages_without_a_form_warn_two_minutes_before_the_limit(
+    client, world: World, as_clinician
+) -> None:
     """A page with nothing to type in reloads into the warning two minutes before the
     idle limit (15 minutes, plus the minute activity may be written late), and the
     warning knows the page to come back to."""
-    act_as(client, world.clinician.id)
     response = client.get("/patients/")
     delay, url = response.headers["Refresh"].split("; url=")
     assert 14 * 60 - 5 <= int(delay) <= 14 * 60
@@ -357,10 +363,11 @@ def test_every_template_form_states_its_method_as_the_detection_expects() -> Non
     assert odd == []
 
 
-def test_the_warning_offers_to_stay_signed_in(app: Flask, client, world: World) -> None:
+def test_the_warning_offers_to_stay_signed_in(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """Two minutes before the limit the warning says so, without counting as activity
     itself; "Stay signed in" renews the session and goes back to the page."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(minutes=14))
     before = sessions_of(app, world.clinician.id)[-1].last_seen_at
     warning = client.get("/session/timeout?next=/patients/")
@@ -378,10 +385,11 @@ def test_the_warning_offers_to_stay_signed_in(app: Flask, client, world: World) 
     assert client.get("/patients/").status_code == 200
 
 
-def test_the_warning_left_alone_ends_on_the_sign_in_page(app: Flask, client, world: World) -> None:
+def test_the_warning_left_alone_ends_on_the_sign_in_page(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """When the warning reloads after the limit, the person lands on the sign-in page with
     the calm message; "Stay signed in" is too late by then."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(minutes=16, seconds=1))
     response = client.get("/session/timeout?next=/patients/")
     assert response.headers["Location"] == "/login"
@@ -390,9 +398,8 @@ def test_the_warning_left_alone_ends_on_the_sign_in_page(app: Flask, client, wor
     assert late.headers["Location"].startswith("/login")
 
 
-def test_stay_signed_in_goes_only_to_this_site(client, world: World) -> None:
+def test_stay_signed_in_goes_only_to_this_site(client, world: World, as_clinician) -> None:
     """The page to come back to must be on this site."""
-    act_as(client, world.clinician.id)
     response = client.post("/session/stay", data={"next": "https://evil.example/"})
     assert response.headers["Location"] == "/dashboard/"
 
@@ -495,10 +502,9 @@ def test_a_kept_form_is_offered_at_once_when_signed_in_meanwhile(
 
 
 def test_a_plain_page_after_a_timeout_goes_to_sign_in_and_back(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, as_clinician
 ) -> None:
     """Opening a page after the time-out asks to sign in, then returns to that page."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(minutes=20))
     response = client.get("/patients/?q=a")
     login_url = response.headers["Location"]
@@ -512,10 +518,9 @@ def test_a_plain_page_after_a_timeout_goes_to_sign_in_and_back(
     assert back.headers["Location"] == "/patients/?q=a"
 
 
-def test_passwords_are_never_kept(app: Flask, client, world: World) -> None:
+def test_passwords_are_never_kept(app: Flask, client, world: World, as_clinician) -> None:
     """A password form sent after a time-out (the account page) is not kept: passwords
     are never written back into a page. The person is sent to sign in."""
-    act_as(client, world.clinician.id)
     age_session(app, world.clinician.id, idle=timedelta(minutes=20))
     response = client.post(
         "/account/password",

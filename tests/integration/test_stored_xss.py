@@ -46,14 +46,13 @@ from clinic.models.types import utcnow
 from clinic.monitoring.services import acknowledge
 from clinic.notes.services import change_note, write_addendum, write_note
 from clinic.protocols.queries import open_protocol
-from clinic.protocols.services import record_event, revise_protocol, start_protocol
+from clinic.protocols.services import record_event, revise_protocol
 from clinic.reporting.queries import patient_reports
-from tests.conftest import World
-from tests.integration import test_access_matrix as matrix
+from tests.support import access_matrix as matrix
 from tests.support.html import elements_and_text
+from tests.support.protocols import make_protocol
 from tests.support.routes import NOT_PAGES, client_as, url_of
-
-targets = matrix.targets  # the access matrix's objects of clinic A, named by URLs
+from tests.support.world import World
 
 PAYLOADS = {
     "script element": "<script>alert(1)</script>",
@@ -130,16 +129,12 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
             }
             for stage in template.stages
         ]
-        protocol = start_protocol(
+        protocol = make_protocol(
             patient,
             clinician,
-            name=text("protocols.name"),
-            route=template.route,
-            stages=stages,
-            start_stage=1,
-            start_on=today,
-            today=today,
             template=template,
+            stages=stages,
+            name=text("protocols.name"),
             surgeon_direction=text("protocols.surgeon_direction"),
         )
         db.session.flush()

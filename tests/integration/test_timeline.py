@@ -14,12 +14,13 @@ from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Patient, Protocol, RedFlag
-from tests.conftest import World, act_as
-from tests.integration.test_dashboard import report_red_flag
-from tests.support.diaries import add_entries, refresh, start_plan
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries, refresh, report_red_flag
 from tests.support.forms import form_values
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
+from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.world import World
 
 
 def url(patient_id: int) -> str:

@@ -20,10 +20,12 @@ from clinic.demo import seed_demo
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, Role, User
 from clinic.models.types import utcnow
-from tests.conftest import World, act_as, sign_in
+from tests.support.audit import events
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD, make_user
 from tests.support.forms import form_values
 from tests.support.two_factor import code_for, enrol, wrong_code_for
+from tests.support.world import World
 
 CODE_PAGE = "/login/code"
 ENROL_PAGE = "/account/two-factor"
@@ -33,15 +35,6 @@ def require_for_staff(app: Flask, clinic_id: int) -> None:
     with app.app_context():
         db.session.get(Clinic, clinic_id).staff_mfa_required = True
         db.session.commit()
-
-
-def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-            )
-        )
 
 
 def is_signed_in(client: FlaskClient) -> bool:
@@ -361,10 +354,11 @@ def test_sign_ins_and_failures_are_audited_without_the_typed_email(
 # Mandatory for staff ---------------------------------------------------------------------
 
 
-def test_admin_can_make_two_factor_mandatory_for_staff(app: Flask, client, world: World) -> None:
+def test_admin_can_make_two_factor_mandatory_for_staff(
+    app: Flask, client, world: World, as_admin
+) -> None:
     """The clinic settings page has the setting; saving it applies at once, to the admin
     who saved it too."""
-    act_as(client, world.admin.id)
     page = client.get("/admin/clinic").get_data(as_text=True)
     assert "Require two-factor sign-in for administrators and clinicians" in page
     values = form_values(page)

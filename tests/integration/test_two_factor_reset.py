@@ -19,10 +19,11 @@ from clinic.audit.actions import ACTIONS
 from clinic.auth import mfa
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, RecoveryCode, User, UserSession
-from tests.conftest import World, act_as, sign_in
+from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
 from tests.support.reauth import confirmed_recently
 from tests.support.two_factor import enrol
+from tests.support.world import World
 
 STAFF_PAGE = "/admin/staff"
 ENROL_PAGE = "/account/two-factor"
@@ -201,10 +202,9 @@ def test_an_administrator_cannot_reset_their_own(app: Flask, client, world: Worl
     assert two_factor_state(app, world.admin.id) == (True, 10)
 
 
-def test_nothing_to_reset_is_said_so(app: Flask, client, world: World) -> None:
+def test_nothing_to_reset_is_said_so(app: Flask, client, world: World, as_admin) -> None:
     """A colleague without two-factor: the page says there is nothing to reset, before
     any password is asked for."""
-    act_as(client, world.admin.id)  # no recent confirmation
     response = client.get(reset_url(world.colleague.id))
     assert response.headers["Location"] == STAFF_PAGE
     assert "does not use two-factor sign-in: there is nothing to reset" in page_text(

@@ -1,5 +1,7 @@
-"""Protocols and diary entries for tests, written straight to the database (fast), plus
-`refresh` to bring the monitoring summaries up to date afterwards as the app would."""
+"""Diary entries for tests, written straight to the database (fast), plus `refresh` to
+bring the monitoring summaries up to date afterwards as the app would, and a session with
+sharp pain logged through the diary service (`report_red_flag`). Protocols to log against
+come from tests/support/protocols.py."""
 
 from __future__ import annotations
 
@@ -8,79 +10,17 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
 
 from flask import Flask
-from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
+from clinic.diary.services import SessionDetails, record
 from clinic.domain.diary import Bleeding, SkipReason
-from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind, in_force_on
+from clinic.domain.protocols import in_force_on
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
-from clinic.models import Clinic, DiaryEntry, Patient, Protocol, ProtocolTemplate, User
+from clinic.models import Clinic, DiaryEntry, Patient, Protocol, User
+from clinic.models.types import utcnow
 from clinic.monitoring.services import refresh_patients
 from clinic.protocols.queries import timeline, version
-from clinic.protocols.services import record_event, start_protocol
-
-ZONE = "Europe/London"
-
-
-def start_plan(
-    app: Flask,
-    patient_id: int,
-    clinician_id: int,
-    changes: Sequence[tuple[EventKind, int]] = (),
-    *,
-    started_days_ago: int = 20,
-) -> int:
-    """The patient on their clinic's vaginismus template (Size 1, 13 mm, then Size 2,
-    17 mm ...), started `started_days_ago` days ago at stage 1, then `changes` as (kind,
-    days ago); returns the protocol id."""
-    with app.app_context():
-        patient = db.session.get(Patient, patient_id)
-        clinic = db.session.get(Clinic, patient.clinic_id)
-        template = _vaginismus_template(clinic)
-        today = clinic_today(ZONE)
-        clinician = db.session.get(User, clinician_id)
-        protocol = start_protocol(
-            patient,
-            clinician,
-            name=template.name,
-            route=template.route,
-            stages=[s.stage_values() for s in template.stages],
-            start_stage=1,
-            start_on=today - timedelta(days=started_days_ago),
-            today=today,
-            template=template,
-        )
-        for kind, days_ago in changes:
-            record_event(
-                protocol,
-                kind,
-                clinician,
-                expected_lock=str(protocol.lock_version),
-                effective_on=today - timedelta(days=days_ago),
-                today=today,
-                reason="Agreed at the appointment",
-            )
-        db.session.commit()
-        return protocol.id
-
-
-def _vaginismus_template(clinic: Clinic) -> ProtocolTemplate:
-    def find() -> ProtocolTemplate | None:
-        return db.session.scalars(
-            select(ProtocolTemplate).where(
-                ProtocolTemplate.clinic_id == clinic.id,
-                ProtocolTemplate.indication == Indication.VAGINISMUS,
-            )
-        ).first()
-
-    template = find()
-    if template is None:
-        seed_clinic_library(clinic)
-        db.session.flush()
-        template = find()
-    return template
+from tests.support.protocols import ZONE
 
 
 def add_entries(
@@ -136,4 +76,20 @@ def refresh(app: Flask, clinic_id: int) -> None:
     """Recompute every summary and flag of the clinic, as the daily refresh does."""
     with app.app_context():
         refresh_patients(db.session.get(Clinic, clinic_id), None)
+        db.session.commit()
+
+
+def report_red_flag(app: Flask, person, protocol_id: int) -> None:
+    """The patient logs a session with sharp pain through the diary (raises a red flag)."""
+    with app.app_context():
+        patient = db.session.get(Patient, person.patient_id)
+        protocol = db.session.get(Protocol, protocol_id)
+        size_id = protocol.versions[0].stages[0].dilator_size_id
+        record(
+            patient,
+            protocol,
+            db.session.get(User, person.id),
+            f"red-{person.id}",
+            SessionDetails(utcnow(), size_id, 10, 3, 2, Bleeding.NONE, True, None, ""),
+        )
         db.session.commit()

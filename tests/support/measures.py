@@ -1,11 +1,12 @@
-"""Outcome measures for tests, written straight to the database: an assignment of an
-instrument to a patient, a clinic's import of an instrument version, and the shipped
-instruments' data to build imported versions from."""
+"""Outcome measures for tests: an assignment of an instrument to a patient and a clinic's
+import of an instrument version written straight to the database (fast), the shipped
+instruments' data to build imported versions from, and assigning and answering through
+the services (`assign_measure`, `answer_measure`) where what the services do is tested."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from clinic.core.clock import clinic_today
 from clinic.domain.measure_schedule import Cadence
 from clinic.domain.questionnaires import parse_instrument
 from clinic.extensions import db
-from clinic.models import ClinicInstrument, MeasureAssignment, Patient
+from clinic.measures import services
+from clinic.measures.answers import start_or_resume, submit
+from clinic.models import ClinicInstrument, MeasureAssignment, Patient, User
 from clinic.models.types import utcnow
+from tests.support.protocols import ZONE
 
 INSTRUMENTS = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
-ZONE = "Europe/London"
 
 
 def shipped_data(file_name: str) -> dict[str, Any]:
@@ -41,7 +44,7 @@ def assign(
 ) -> int:
     """Assign `instrument_key` to the patient; ONCE: asked `days_from_today` days from today
     (negative: in the past), REPEATING: at the start and every `every_weeks` weeks (needs a
-    started protocol, see tests/support/diaries.start_plan). Returns the assignment id."""
+    started protocol, see tests/support/protocols.start_plan). Returns the assignment id."""
     with app.app_context():
         patient = db.session.get(Patient, patient_id)
         today = clinic_today(ZONE)
@@ -58,6 +61,49 @@ def assign(
         db.session.add(assignment)
         db.session.commit()
         return assignment.id
+
+
+def assign_measure(
+    app: Flask,
+    patient_id: int,
+    by_id: int,
+    key: str = "pain-nrs",
+    cadence: Cadence = Cadence.REPEATING,
+    *,
+    every_weeks: int | None = 4,
+    at_discharge: bool = True,
+    on: date | None = None,
+    assigned_on: date | None = None,
+) -> int:
+    """Assign through the service, by the user `by_id`, on `assigned_on` (default today);
+    returns the id."""
+    with app.app_context():
+        assignment = services.assign(
+            db.session.get(Patient, patient_id),
+            key,
+            cadence,
+            by=db.session.get(User, by_id),
+            on=on,
+            every_weeks=every_weeks,
+            at_discharge=at_discharge,
+            today=assigned_on,
+        )
+        db.session.commit()
+        return assignment.id
+
+
+def answer_measure(
+    app: Flask, assignment_id: int, occasion_key: str, answers: dict, *, on: date
+) -> int:
+    """The patient answers an occasion on day `on`, through the portal's service (scored on
+    submission); returns the response id."""
+    with app.app_context():
+        assignment = db.session.get(MeasureAssignment, assignment_id)
+        patient = db.session.get(Patient, assignment.patient_id)
+        response = start_or_resume(patient, assignment, occasion_key, today=on)
+        submit(response, answers, now=datetime.combine(on, time(12), UTC))
+        db.session.commit()
+        return response.id
 
 
 def import_instrument(app: Flask, clinic_id: int, data: dict[str, Any]) -> None:

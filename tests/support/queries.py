@@ -1,12 +1,15 @@
-"""Count the SQL statements a block of code sends."""
+"""Count the SQL statements a block of code, or a page, sends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from clinic.extensions import db
 
 
 @contextmanager
@@ -22,3 +25,12 @@ def count_queries(engine: Engine) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def queries_for(app: Flask, client, url: str) -> int:
+    """How many statements opening `url` on `client` sends (asserting it loads)."""
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)

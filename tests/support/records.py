@@ -36,7 +36,8 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from clinic.notes.services import change_note, write_addendum, write_note
-from tests.support.diaries import ZONE, add_entries, refresh, start_plan
+from tests.support.diaries import ZONE, add_entries, refresh
+from tests.support.protocols import start_plan
 
 # Secrets the record holds: none may ever leave it in an export.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from tests.conftest import World, act_as
-from tests.integration import test_access_matrix as matrix
+from tests.support import access_matrix as matrix
+from tests.support.access_matrix import url_of
+from tests.support.auth import act_as
 from tests.support.html import Form, elements_and_text, forms_in
 from tests.support.reauth import confirmed_recently
+from tests.support.world import World
 
 # Who uses a route when several roles may: the visitor for the doors (sign-in, invitation
 # links), else the role whose work it is.
@@ -62,16 +64,11 @@ def client_as(app: Flask, world: World, actor: str, address: str | None = None):
     client = app.test_client()
     if address:
         client.environ_base["REMOTE_ADDR"] = address
-    user_id = matrix._actor_user_id(world, actor)
+    user_id = matrix.actor_user_id(world, actor)
     if user_id is not None:
         act_as(client, user_id)
         confirmed_recently(client)
     return client
-
-
-def url_of(app: Flask, endpoint: str, values: dict) -> str:
-    """The endpoint's URL with its arguments taken from `values` (the matrix's targets)."""
-    return matrix._url(app, endpoint, values)
 
 
 def page_html(response) -> str | None:

@@ -1,0 +1,398 @@
+"""The access matrix: who may use each route of the app, and the objects of clinic A its
+URLs name (`build_targets`, offered as the `targets` fixture).
+
+The matrix is the specification that tests/integration/test_access_matrix.py checks route by
+route and actor by actor; the route-walking tests (tests/support/routes.py and the tests built
+on it: security headers, form fuzzing, id swaps, stored XSS, audit coverage) use it to know
+who may open a page. A route added to the app without an entry here fails the suite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, url_for
+from sqlalchemy import select
+
+from clinic.auth.services import issue_invitation
+from clinic.core.clock import clinic_today
+from clinic.diary.services import SkipDetails, record
+from clinic.domain.diary import FlagReason, SkipReason
+from clinic.domain.measure_schedule import Cadence
+from clinic.extensions import db
+from clinic.library.defaults import seed_clinic_library
+from clinic.models import (
+    Clinic,
+    ClinicInstrument,
+    MeasureAssignment,
+    MeasureResponse,
+    Patient,
+    ProtocolTemplate,
+    RedFlag,
+    Report,
+    User,
+)
+from clinic.models.invitations import RESET
+from clinic.models.types import utcnow
+from clinic.notes.services import write_note
+from tests.support.protocols import make_protocol
+from tests.support.world import World
+
+INSTRUMENTS = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
+
+ANONYMOUS = "anonymous"
+PATIENT = "patient"
+OTHER_PATIENT = "other_patient"
+CLINICIAN = "clinician"
+OTHER_CLINIC_CLINICIAN = "other_clinic_clinician"
+ADMIN = "admin"
+OTHER_CLINIC_ADMIN = "other_clinic_admin"
+ACTORS = [
+    ANONYMOUS,
+    PATIENT,
+    OTHER_PATIENT,
+    CLINICIAN,
+    OTHER_CLINIC_CLINICIAN,
+    ADMIN,
+    OTHER_CLINIC_ADMIN,
+]
+EVERYONE = set(ACTORS)
+
+# (endpoint, method) -> actors allowed. URLs name objects of clinic A (see `targets`): the
+# patient record and protocol of PATIENT, the account of CLINICIAN's colleague, a dilator
+# set, size and template of the clinic's library.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("auth.index", "GET"): EVERYONE,
+    ("auth.login", "GET"): EVERYONE,
+    ("auth.login", "POST"): EVERYONE,
+    ("auth.choose_account", "GET"): EVERYONE,
+    ("auth.choose_account", "POST"): EVERYONE,
+    ("auth.logout", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.second_factor", "GET"): EVERYONE,
+    ("auth.second_factor", "POST"): EVERYONE,
+    ("account.index", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.reauthenticate", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.reauthenticate", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.change_password", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.change_password", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.change_email", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.change_email", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.two_factor", "GET"): EVERYONE - {ANONYMOUS},
+    ("account.two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.start_two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.new_recovery_codes", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.disable_two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.accept", "GET"): EVERYONE,
+    ("auth.accept", "POST"): EVERYONE,
+    ("auth.forgot_password", "GET"): EVERYONE,
+    ("auth.forgot_password", "POST"): EVERYONE,
+    ("auth.reset_sent", "GET"): EVERYONE,
+    ("auth.choose_new_password", "GET"): EVERYONE,
+    ("auth.choose_new_password", "POST"): EVERYONE,
+    ("auth.idle_warning", "GET"): EVERYONE,
+    ("auth.stay_signed_in", "POST"): EVERYONE - {ANONYMOUS},
+    ("auth.sign_in_again_and_resume", "POST"): EVERYONE,
+    ("health.healthz", "GET"): EVERYONE,
+    ("static", "GET"): EVERYONE,
+    ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.plan", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.plan_pdf", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.safety", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.progress", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_session", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_session", "POST"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_skip", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.log_skip", "POST"): {PATIENT, OTHER_PATIENT},
+    ("portal.history", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.entry", "GET"): {PATIENT},
+    ("portal.edit_entry", "GET"): {PATIENT},
+    ("portal.edit_entry", "POST"): {PATIENT},
+    ("portal.withdraw_entry", "POST"): {PATIENT},
+    ("portal.questionnaires", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.questionnaire", "GET"): {PATIENT},
+    ("portal.questionnaire", "POST"): {PATIENT},
+    ("portal.questionnaire_sent", "GET"): {PATIENT},
+    ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("patients.show", "GET"): {CLINICIAN},
+    ("patients.edit", "GET"): {CLINICIAN},
+    ("patients.edit", "POST"): {CLINICIAN},
+    ("patients.invite", "POST"): {CLINICIAN},
+    ("notes.index", "GET"): {CLINICIAN},
+    ("notes.add", "POST"): {CLINICIAN},
+    ("notes.edit", "GET"): {CLINICIAN},
+    ("notes.edit", "POST"): {CLINICIAN},
+    ("notes.add_addendum", "POST"): {CLINICIAN},
+    ("reporting.index", "GET"): {CLINICIAN},
+    ("reporting.new", "GET"): {CLINICIAN},
+    ("reporting.new", "POST"): {CLINICIAN},
+    ("reporting.download", "GET"): {CLINICIAN},
+    ("measures.index", "GET"): {CLINICIAN},
+    ("measures.add", "POST"): {CLINICIAN},
+    ("measures.end", "GET"): {CLINICIAN},
+    ("measures.end", "POST"): {CLINICIAN},
+    ("measures.response", "GET"): {CLINICIAN},
+    ("instruments.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN},
+    ("instruments.import_file", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("instruments.retire", "POST"): {ADMIN},
+    ("rights.export", "GET"): {CLINICIAN, ADMIN},
+    ("rights.own_export", "GET"): {PATIENT, OTHER_PATIENT},
+    ("rights.erase", "GET"): {ADMIN},
+    ("rights.erase", "POST"): {ADMIN},
+    ("rights.requests", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("timeline.show", "GET"): {CLINICIAN},
+    ("timeline.acknowledge_flag", "POST"): {CLINICIAN},
+    ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.invite", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.invite", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.reinvite", "POST"): {ADMIN},
+    ("admin.deactivate", "POST"): {ADMIN},
+    ("admin.reactivate", "POST"): {ADMIN},
+    ("admin.reset_two_factor", "GET"): {ADMIN},
+    ("admin.reset_two_factor", "POST"): {ADMIN},
+    ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.export", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.patient_history", "GET"): {CLINICIAN},
+    ("protocols.current", "GET"): {CLINICIAN},
+    ("protocols.detail", "GET"): {CLINICIAN},
+    ("protocols.start", "GET"): {CLINICIAN},
+    ("protocols.start", "POST"): {CLINICIAN},
+    ("protocols.revise", "GET"): {CLINICIAN},
+    ("protocols.revise", "POST"): {CLINICIAN},
+    ("protocols.change", "GET"): {CLINICIAN},
+    ("protocols.change", "POST"): {CLINICIAN},
+    ("protocols.instructions", "GET"): {CLINICIAN},
+    ("protocols.instructions_pdf", "GET"): {CLINICIAN},
+    ("catalogue.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("catalogue.new_set", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("catalogue.new_set", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("catalogue.edit_set", "GET"): {CLINICIAN},
+    ("catalogue.edit_set", "POST"): {CLINICIAN},
+    ("catalogue.new_size", "GET"): {CLINICIAN},
+    ("catalogue.new_size", "POST"): {CLINICIAN},
+    ("catalogue.edit_size", "GET"): {CLINICIAN},
+    ("catalogue.edit_size", "POST"): {CLINICIAN},
+    ("catalogue.remove_size", "POST"): {CLINICIAN},
+    ("catalogue.restore_size", "POST"): {CLINICIAN},
+    ("library.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("library.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("library.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("library.show", "GET"): {CLINICIAN},
+    ("library.edit", "GET"): {CLINICIAN},
+    ("library.edit", "POST"): {CLINICIAN},
+    ("library.copy", "POST"): {CLINICIAN},
+    ("library.retire", "POST"): {CLINICIAN},
+    ("library.restore", "POST"): {CLINICIAN},
+}
+
+# Routes whose URL names an object of clinic A: the other clinic's staff must get 404
+# (not 403), so they cannot even learn that the object exists.
+# Entry and questionnaire URLs name PATIENT's own diary entry or measure assignment: the
+# other patient gets 404, never 403.
+OWN_ENTRY = {
+    "portal.entry",
+    "portal.edit_entry",
+    "portal.withdraw_entry",
+    "portal.questionnaire",
+    "portal.questionnaire_sent",
+}
+
+SCOPED = {
+    "catalogue.edit_set",
+    "catalogue.new_size",
+    "catalogue.edit_size",
+    "catalogue.remove_size",
+    "catalogue.restore_size",
+    "library.show",
+    "library.edit",
+    "library.copy",
+    "library.retire",
+    "library.restore",
+    "protocols.current",
+    "protocols.detail",
+    "protocols.start",
+    "protocols.revise",
+    "protocols.change",
+    "protocols.instructions",
+    "protocols.instructions_pdf",
+    "patients.show",
+    "patients.edit",
+    "patients.invite",
+    "timeline.show",
+    "timeline.acknowledge_flag",
+    "notes.index",
+    "notes.add",
+    "notes.edit",
+    "notes.add_addendum",
+    "reporting.index",
+    "reporting.new",
+    "reporting.download",
+    "audit.patient_history",
+    "measures.index",
+    "measures.add",
+    "measures.end",
+    "measures.response",
+    "instruments.retire",
+    "rights.export",
+    "rights.erase",
+    "admin.reinvite",
+    "admin.deactivate",
+    "admin.reactivate",
+    "admin.reset_two_factor",
+}
+
+
+def actor_user_id(world: World, actor: str) -> int | None:
+    """The account an actor signs in with (None for the anonymous visitor)."""
+    return {
+        ANONYMOUS: None,
+        PATIENT: world.patient.id,
+        OTHER_PATIENT: world.other_patient.id,
+        CLINICIAN: world.clinician.id,
+        OTHER_CLINIC_CLINICIAN: world.other_clinician.id,
+        ADMIN: world.admin.id,
+        OTHER_CLINIC_ADMIN: world.other_admin.id,
+    }[actor]
+
+
+def build_targets(app: Flask, world: World) -> dict[str, object]:
+    """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
+    account and invitation token, a dilator set and size, a template, a clinical note, a
+    progress report."""
+    with app.app_context():
+        for clinic_id in (world.clinic_a, world.clinic_b):
+            seed_clinic_library(db.session.get(Clinic, clinic_id))
+        template = db.session.scalars(
+            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+        ).first()
+        # Both portal patients have a protocol, so their plan pages exist.
+        protocol, _ = (
+            make_protocol(
+                db.session.get(Patient, patient_id),
+                db.session.get(User, world.clinician.id),
+                template=template,
+            )
+            for patient_id in (world.patient.patient_id, world.other_patient.patient_id)
+        )
+        note = write_note(  # by CLINICIAN, just now: still editable
+            db.session.get(Patient, world.patient.patient_id),
+            db.session.get(User, world.clinician.id),
+            "Matrix note.",
+        )
+        entry = record(
+            db.session.get(Patient, world.patient.patient_id),
+            protocol,
+            db.session.get(User, world.patient.id),
+            "matrix-entry",
+            SkipDetails(occurred_at=utcnow(), skip_reason=SkipReason.FORGOT, skip_other=""),
+        )
+        red_flag = RedFlag(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            entry=entry,
+            reason=FlagReason.SHARP_PAIN,
+        )
+        db.session.add(red_flag)
+        colleague = db.session.get(User, world.colleague.id)
+        colleague.password_hash = None  # an invited colleague who has not signed in yet
+        token = issue_invitation(colleague, created_by=None)
+        # A password-reset link of a claimed account (another patient's, at clinic B).
+        reset_token = issue_invitation(
+            db.session.get(User, world.other_clinic_patient.id), created_by=None, purpose=RESET
+        )
+        size = template.stages[0].dilator_size
+        # A stored report as the record keeps it (rendering one per matrix case would
+        # cost minutes; test_reports.py renders real ones).
+        report = Report(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            kind="progress",
+            period_from=clinic_today("Europe/London"),
+            period_to=clinic_today("Europe/London"),
+            author_id=world.clinician.id,
+            file_name="progress-report-matrix.pdf",
+            pdf=b"%PDF-1.7 matrix",
+            sha256="0" * 64,
+            size_bytes=15,
+        )
+        db.session.add(report)
+        # A questionnaire due today for PATIENT (answering it is in test_portal_measures.py).
+        measure = MeasureAssignment(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            instrument_key="pain-nrs",
+            cadence=Cadence.ONCE,
+            on=clinic_today("Europe/London"),
+            assigned_on=clinic_today("Europe/London"),
+        )
+        db.session.add(measure)
+        # A response PATIENT sent, and a version of an instrument clinic A imported.
+        answered = MeasureAssignment(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            instrument_key="dilator-confidence",
+            cadence=Cadence.ONCE,
+            on=clinic_today("Europe/London"),
+            assigned_on=clinic_today("Europe/London"),
+        )
+        db.session.add(answered)
+        db.session.flush()
+        sent = MeasureResponse(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            assignment_id=answered.id,
+            occasion_key="once",
+            occasion_on=clinic_today("Europe/London"),
+            instrument_key="dilator-confidence",
+            instrument_version="1",
+            answers='{"insert": 2}',
+            submitted_at=utcnow(),
+            valid=True,
+            invalid_reason="Not scored: 1 of 5 questions answered, at least 4 needed",
+        )
+        instrument = ClinicInstrument(
+            clinic_id=world.clinic_a,
+            key="pain-nrs",
+            version="2-matrix",
+            title="Pain (clinic copy)",
+            licence_status="free",
+            definition=(INSTRUMENTS / "pain-nrs.json")
+            .read_text("utf-8")
+            .replace('"version": "1"', '"version": "2-matrix"'),
+        )
+        db.session.add_all([sent, instrument])
+        db.session.commit()
+        return {
+            "patient_id": world.patient.patient_id,
+            "protocol_id": protocol.id,
+            "change": "advance",
+            "user_id": world.colleague.id,
+            "token": token,
+            "reset_token": reset_token,
+            "set_id": size.set_id,
+            "size_id": size.id,
+            "template_id": template.id,
+            "entry_id": entry.id,
+            "note_id": note.id,
+            "report_id": report.id,
+            "source": "red",
+            "flag_id": red_flag.id,
+            "filename": "site.css",
+            "assignment_id": measure.id,
+            "response_id": sent.id,
+            "instrument_id": instrument.id,
+            "occasion_key": "once",
+        }
+
+
+def url_of(app: Flask, endpoint: str, targets: dict[str, object]) -> str:
+    """The endpoint's URL with its arguments taken from `targets`."""
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        return url_for(endpoint, **{name: targets[name] for name in rule.arguments})

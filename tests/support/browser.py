@@ -1,0 +1,83 @@
+"""What the browser tests' fixtures (the conftest of tests/e2e) are built from: Debian's
+Chromium and how it is started, the device shapes, and the live server (the app with the
+demo data) the browser talks to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext
+from sqlalchemy import select
+
+from clinic import create_app
+from clinic.demo import seed_demo
+from clinic.extensions import db
+from clinic.models import Patient
+from tests.support.apps import config_for_tests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+# Playwright waits this long (ms) for an element or a navigation before failing a step.
+STEP_TIMEOUT_MS = 10_000
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The running app as the browser reaches it, with a look into its database."""
+
+    base_url: str
+    app: Flask
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a path on the live server."""
+        return self.base_url + path
+
+    def patient_id(self, full_name: str) -> int:
+        """The record id of the (seeded) patient with this name, in any clinic."""
+        with self.app.app_context():
+            return db.session.scalars(
+                select(Patient.id).where(Patient.full_name == full_name)
+            ).one()
+
+
+def seeded_app(database_url: str) -> Flask:
+    """The app on `database_url`, its schema built and filled with the demo data."""
+    # SERVER_NAME stays unset: the browser reaches the app at 127.0.0.1:<port>, and
+    # invitation links are built from the host the request came to.
+    app = create_app(config_for_tests(database_url, SERVER_NAME=None))
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+        db.session.commit()
+    return app
+
+
+def open_context(
+    browser: Browser, live_server: LiveServer, device: dict[str, Any]
+) -> BrowserContext:
+    """A fresh browser context (no cookies) on the live server, shaped like `device`."""
+    # bypass_csp: the app's Content-Security-Policy would refuse the injected axe script.
+    context = browser.new_context(base_url=live_server.base_url, bypass_csp=True, **device)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    return context
