@@ -27,7 +27,7 @@ from clinic.auth import limits, reset, sessions, timeout  # noqa: F401 (routes j
 from clinic.auth.views import bp as auth_bp
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
-from clinic.core import mail
+from clinic.core import mail, uow
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.requests import (
@@ -121,6 +121,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
+    # Last, once every route exists: each view runs in the request's unit of work.
+    uow.init_app(app)
     return app
 
 
