@@ -80,7 +80,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> list
 def _rehash_if_needed(user: User, password: str) -> None:
     """Hash the right password again when the hashing parameters were raised since (the
     only moment the password is at hand)."""
-    if needs_rehash(user.password_hash):
+    if user.password_hash is not None and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
 
 

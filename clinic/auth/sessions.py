@@ -134,7 +134,7 @@ def ended_message(reason: str, user: User) -> str | None:
 
 def open_record(user: User, user_agent: str = "", now: datetime | None = None) -> tuple[int, str]:
     """Create a session record for `user`; return its id and its secret token (only the
-    token's hash is stored). Flushes; the caller commits."""
+    token's hash is stored). Flushes; the unit of work commits."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     user_session = UserSession(

@@ -140,6 +140,17 @@ def trial_clinics(app: Flask) -> int:
         return db.session.scalar(select(func.count()).where(Clinic.name == TRIAL))
 
 
+def test_every_route_runs_in_the_request_unit_of_work(app: Flask) -> None:
+    """`create_app` wraps every view it registers, so no route can save half a change
+    (a view added after it would not be: this names any such route)."""
+    outside = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if not getattr(view, "in_unit_of_work", False)
+    ]
+    assert outside == []
+
+
 def test_a_view_that_returns_commits_what_it_wrote(trial_app: Flask) -> None:
     """The control case: a view that ends normally has its write committed."""
     assert trial_app.test_client().post("/uow-trial/returns").status_code == 200
