@@ -33,7 +33,7 @@ from clinic.bundled import MIGRATIONS, REPORTS, TEMPLATES
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
 from clinic.config import instance_path_from_environment, load_config
-from clinic.core import mail
+from clinic.core import mail, uow
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.requests import (
@@ -125,6 +125,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     register_commands(app)
+    # Last, once every route exists: each view runs in the request's unit of work.
+    uow.init_app(app)
     return app
 
 

@@ -104,12 +104,19 @@ def postgresql_instructions(url: URL, file: str, restoring: bool) -> str:
 
 
 @contextlib.contextmanager
-def _sqlite_connection(engine: Engine) -> Iterator[sqlite3.Connection]:
-    """The engine's own sqlite3 connection (with the application's pragmas)."""
+def _sqlite_connection(engine: Engine, *, autocommit: bool = False) -> Iterator[sqlite3.Connection]:
+    """The engine's own sqlite3 connection (with the application's pragmas). With
+    `autocommit`, Python's sqlite3 opens no transaction on it while it is lent here (the
+    destination of a backup may have none open); it is given back as it was."""
     raw = engine.raw_connection()
+    connection = raw.driver_connection
+    previous = connection.isolation_level
     try:
-        yield raw.driver_connection
+        if autocommit:
+            connection.isolation_level = None
+        yield connection
     finally:
+        connection.isolation_level = previous
         raw.close()
 
 
@@ -188,7 +195,7 @@ def restore(engine: Engine, source: Path, heads: set[str]) -> str:
     except sqlite3.Error as exc:
         raise BackupError(f"{str(source)!r} cannot be read: {exc}.") from exc
     try:
-        with _sqlite_connection(engine) as target:
+        with _sqlite_connection(engine, autocommit=True) as target:
             problem = _not_empty(target)
             if problem:
                 raise BackupError(
@@ -196,7 +203,6 @@ def restore(engine: Engine, source: Path, heads: set[str]) -> str:
                     "only into an empty database. Point CLINIC_DATABASE_URL at a new file "
                     "(or move this one aside) and run restore again."
                 )
-            target.commit()  # no transaction may be open on the destination of a backup
             backup_copy.backup(target)
             _check_sound(target, "The restored database")
     except sqlite3.Error as exc:

@@ -1,6 +1,10 @@
 """Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations,
 `refresh-summaries` for the daily run, `report` for progress reports in batches, `backup`
-and `restore` for the SQLite database (logic in clinic/backup.py)."""
+and `restore` for the SQLite database (logic in clinic/backup.py).
+
+A command that changes the database is one unit of work (clinic.core.uow): `@transactional`
+commits once when it succeeds, and a command that fails (any error, a usage error
+included) saves nothing. It says what it did once that is saved (`after_commit`)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from clinic import backup as backups
 from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.templating import short_date
+from clinic.core.uow import after_commit, transactional, unit_of_work
 from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
@@ -46,6 +51,7 @@ def register_commands(app: Flask) -> None:
 
 @click.command("create-admin")
 @with_appcontext
+@transactional
 @click.option("--clinic", "clinic_name", required=True, help="Name of the new clinic.")
 @click.option("--email", required=True, help="The administrator's sign-in email.")
 @click.option("--name", "full_name", default="Clinic administrator", show_default=True)
@@ -75,12 +81,12 @@ def create_admin(clinic_name: str, email: str, full_name: str, password: str) ->
             password_hash=hash_password(password),
         )
     )
-    db.session.commit()
-    click.echo(f"Created clinic {clinic_name!r} with administrator {email}.")
+    after_commit(lambda: click.echo(f"Created clinic {clinic_name!r} with administrator {email}."))
 
 
 @click.command("seed-demo")
 @with_appcontext
+@transactional
 @click.option(
     "--if-empty",
     is_flag=True,
@@ -96,20 +102,21 @@ def seed_demo_command(if_empty: bool) -> None:
             "The database is not empty; seed-demo only fills an empty database."
         )
     seed_demo()
-    db.session.commit()
-    click.echo(f"Demo data added. Every demo account's password is {DEMO_PASSWORD}.")
+    after_commit(
+        lambda: click.echo(f"Demo data added. Every demo account's password is {DEMO_PASSWORD}.")
+    )
 
 
 @click.command("refresh-summaries")
 @with_appcontext
+@transactional
 def refresh_summaries() -> None:
     """Recompute every clinic's dashboard summaries and flags for today (run daily, early
     in the morning; the dashboard also does it on its first visit of the day)."""
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.id)).all()
     for clinic in clinics:
         refresh_clinic(clinic)
-    db.session.commit()
-    click.echo(f"Summaries refreshed for {len(clinics)} clinic(s).")
+    after_commit(lambda: click.echo(f"Summaries refreshed for {len(clinics)} clinic(s)."))
 
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -171,17 +178,20 @@ def progress_report_command(
     _check_period(first, last, start, today)
     # Print templates are Jinja pages: they expect a request (the layout's context
     # processors, url_for), and links in them should point at the public address.
-    with current_app.test_request_context(
-        base_url=current_app.config.get("CLINIC_BASE_URL") or None
+    # The report is kept (its own unit of work) before its file is written: a file that
+    # cannot be written does not undo it (the message says so).
+    with (
+        current_app.test_request_context(
+            base_url=current_app.config.get("CLINIC_BASE_URL") or None
+        ),
+        unit_of_work(),
     ):
         try:
             record = create_progress_report(
                 patient, first, last, author=None, assessment="", plan=""
             )
         except ReportError as exc:
-            db.session.rollback()
             raise click.ClickException(str(exc)) from exc
-        db.session.commit()
     _write_private(out, record.pdf)
     click.echo(
         f"Progress report for {patient.clinic_identifier} ({patient.clinic.name}), "

@@ -1,5 +1,5 @@
 """Changes a person makes to their own account: password and email. (Two-factor changes
-live in clinic.auth.mfa.) Functions flush and add the audit event; the view commits once."""
+live in clinic.auth.mfa.) Functions flush and add the audit event; the unit of work commits once."""
 
 from __future__ import annotations
 

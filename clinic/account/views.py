@@ -25,9 +25,8 @@ from clinic.account.guards import (
 )
 from clinic.auth import mfa
 from clinic.auth.limits import sign_in_limit
-from clinic.core.forms import show_refusal
+from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
-from clinic.extensions import db
 from clinic.models import User
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -70,14 +69,13 @@ def reauthenticate() -> Response | str:
     kept = kept_fields() if request.method == "POST" else []
     if form.validate_on_submit():
         code = form.code.data if with_code else ""
-        confirmed = services.confirm_identity(user, form.password.data, code)
-        db.session.commit()  # a code used up, or the failed attempt in the audit trail
-        if confirmed:
+        # A failed attempt is kept (back-off, audit trail) although the request fails.
+        if services.confirm_identity(user, form.password.data, code):
             mark_recent_auth()
             if kept:
                 return render_template("account/send_kept.html", kept=kept, target=back)
             return redirect(back)
-        form.form_errors.append(services.CONFIRM_REFUSED)
+        show_refusal(form, Refusal(services.CONFIRM_REFUSED))
     if kept:
         return confirmation_page(kept, back, form)
     return render_template("account/reauthenticate.html", form=form, with_code=with_code)
@@ -94,12 +92,10 @@ def change_password() -> Response | str:
         try:
             services.change_password(user, form.current_password.data, form.password.data)
         except Refusal as refusal:
-            db.session.rollback()
             show_refusal(form, refusal)
         else:
             # The account's other sessions ended (a stolen cookie stops working); this one,
             # the owner's, stays signed in (see clinic.auth.services.set_password).
-            db.session.commit()
             flash(
                 "Your password was changed. Anywhere else you were signed in has been signed out.",
                 "success",
@@ -119,10 +115,8 @@ def change_email() -> Response | str:
         try:
             services.change_email(user, form.email.data)
         except Refusal as refusal:
-            db.session.rollback()
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             flash("Your email address was changed. Use it the next time you sign in.", "success")
             return redirect(url_for("account.index"))
     return render_template("account/change_email.html", form=form, user=user)
@@ -142,10 +136,8 @@ def two_factor() -> Response | str:
         try:
             codes = mfa.confirm_enrolment(user, secret, form.code.data)
         except Refusal as refusal:
-            db.session.rollback()
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             session.pop(PENDING_ENROLMENT, None)
             return _recovery_codes_page(codes, first_time=True)
     enrolment = {}
@@ -182,9 +174,8 @@ def new_recovery_codes() -> Response | str:
     try:
         codes = mfa.replace_recovery_codes(_me())
     except Refusal as refusal:
-        flash(str(refusal), "error")
+        flash_refusal(refusal)
         return redirect(url_for("account.index"))
-    db.session.commit()
     return _recovery_codes_page(codes, first_time=False)
 
 
@@ -196,9 +187,8 @@ def disable_two_factor() -> Response:
     try:
         mfa.disable(_me())
     except Refusal as refusal:
-        flash(str(refusal), "error")
+        flash_refusal(refusal)
     else:
-        db.session.commit()
         flash("Two-factor sign-in is off. Signing in needs only your password.", "success")
     return redirect(url_for("account.index"))
 

@@ -1,4 +1,4 @@
-"""Staff account and clinic settings changes. Functions flush; the view commits once."""
+"""Staff account and clinic settings changes. Functions flush; the unit of work commits once."""
 
 from __future__ import annotations
 

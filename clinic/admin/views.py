@@ -19,9 +19,9 @@ from clinic.admin.services import (
 )
 from clinic.audit.log import audited
 from clinic.auth import mfa
+from clinic.core.forms import flash_refusal
 from clinic.core.links import external_url
 from clinic.core.refusals import Refusal
-from clinic.extensions import db
 from clinic.models import Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -66,7 +66,6 @@ def invite() -> Response | str:
             Role(form.role.data),
             by=current_user,
         )
-        db.session.commit()
         return _invitation_page(token, user)
     return render_template("admin/invite.html", form=form)
 
@@ -80,9 +79,8 @@ def reinvite(user_id: int) -> Response | str:
     try:
         token = reissue_staff_invitation(user, by=current_user)
     except StaffChangeError as exc:
-        flash(str(exc), "error")
+        flash_refusal(exc)
         return redirect(url_for("admin.staff"))
-    db.session.commit()
     return _invitation_page(token, user)
 
 
@@ -124,9 +122,8 @@ def reset_two_factor(user_id: int) -> Response | str:
     try:
         mfa.reset_for_colleague(user, by=me)
     except Refusal as refusal:
-        flash(str(refusal), "error")
+        flash_refusal(refusal)
         return redirect(url_for("admin.staff"))
-    db.session.commit()
     then = (
         "They will be asked to set it up again, with their new phone, when they sign in."
         if mfa.is_mandatory(user)
@@ -146,9 +143,8 @@ def _set_active(user_id: int, active: bool) -> Response:
     try:
         set_staff_active(user, active, by=current_user)
     except StaffChangeError as exc:
-        flash(str(exc), "error")
+        flash_refusal(exc)
     else:
-        db.session.commit()
         verb = "reactivated" if active else "deactivated"
         flash(f"{user.full_name} was {verb}.", "success")
     return redirect(url_for("admin.staff"))
@@ -164,7 +160,6 @@ def settings() -> Response | str:
     form = ClinicSettingsForm(obj=clinic, clinic_id=clinic.id)
     if form.validate_on_submit():
         update_clinic_settings(clinic, form.settings())
-        db.session.commit()
         flash("Clinic details saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)

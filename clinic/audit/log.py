@@ -11,14 +11,15 @@ Views declare what they show with `@audited(...)`:
     def show(patient_id): ...
 
 Put it under the access decorator, just above the function. A GET that answers 2xx
-records its `read` action and commits (reads otherwise commit nothing; a redirect or an
+records its `read` action, committed with the request's unit of work (a redirect or an
 error showed nothing and records nothing). For any other method, `change` names what the
 request tries to do: the service records the change itself, with the ids it made, and the
-view commits as usual. When the request ends without such an event (a form with errors, a
-refusal, nothing to change) or with an error status, the decorator rolls back whatever the
-view left uncommitted and records the attempt with its outcome ("invalid", "refused",
-"unchanged"), so every request to an audited route leaves a trace. `record_each` writes one
-event per patient of a document about many (the MDT pack) in one statement.
+request's unit of work commits both. When the request ends without such an event (a form
+with errors, a refusal, nothing to change) or with an error status, the decorator discards
+whatever the view changed and keeps the attempt with its outcome ("invalid", "refused",
+"unchanged") through `clinic.core.uow.persist_despite_failure`, so every request to an
+audited route leaves a trace. `record_each` writes one event per patient of a document
+about many (the MDT pack) in one statement.
 
 Never pass what a person typed or a patient's details: `detail` is for non-identifying facts
 (field names changed, a count, a reason code). Ids are enough to find the record.
@@ -32,12 +33,13 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, has_app_context, has_request_context, make_response, request
+from flask import current_app, g, has_app_context, has_request_context, make_response, request
 from flask_login import current_user
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from clinic.core.uow import persist_despite_failure
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient, User
 from clinic.models.types import utcnow
@@ -187,14 +189,18 @@ def _after(spec: AuditSpec, arguments: Mapping[str, Any], status: int) -> None:
             return
         if status >= 400 or not _recorded_in_this_request():
             # Nothing was changed, or the change failed: keep only the attempt, never
-            # anything the view left uncommitted. (The event's values are read first: the
-            # rollback expires the signed-in user.)
+            # anything the view changed. (The event's values are read first: discarding
+            # the view's changes expires the signed-in user.)
             attempt = _values_from(spec, spec.change, arguments, _outcome(status))
-            db.session.rollback()
-            g.pop("audit_written_in_bulk", None)
-            if not _recorded_in_this_request():  # unless the change was committed
-                _add(attempt)
-    db.session.commit()
+            persist_despite_failure(lambda: _keep_attempt(attempt))
+
+
+def _keep_attempt(attempt: Mapping[str, Any]) -> None:
+    g.pop("audit_written_in_bulk", None)
+    # Unless an event of this request was kept already despite the failure (a refused
+    # step of signing in, counted towards the back-off): that one says what happened.
+    if not _recorded_in_this_request():
+        _add(attempt)
 
 
 def _recorded_in_this_request() -> bool:
@@ -243,7 +249,8 @@ def record_refused_access(response: Response) -> Response:
     does not exist (404, e.g. another clinic's record) leaves an "access.refused" event,
     so probing for other people's records shows in the trail (ASVS 7.2.2). The id asked
     for is kept as a number in `detail`, never as the event's patient: it may be another
-    clinic's. Nothing the request left uncommitted is kept."""
+    clinic's. Nothing the request changed is kept (the event is written through
+    `clinic.core.uow.persist_despite_failure`)."""
     if (
         response.status_code not in REFUSED_STATUSES
         or request.endpoint in (None, "static")
@@ -257,9 +264,7 @@ def record_refused_access(response: Response) -> Response:
     )
     try:
         values = _values("access.refused", None, "", None, "refused", None, None, detail)
-        db.session.rollback()
-        _add(values)
-        db.session.commit()
+        persist_despite_failure(lambda: _add(values))
     except SQLAlchemyError:  # the refusal still stands; the 503 handling covers outages
-        db.session.rollback()
+        current_app.logger.warning("a refused page could not be kept in the audit trail")
     return response

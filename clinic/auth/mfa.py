@@ -20,7 +20,7 @@ The rules, in plain words:
   another administrator) are for.
 
 The functions at the top are pure (no database, no Flask); the rest change the account
-and its recovery codes, add the audit event and flush. The view commits once.
+and its recovery codes, add the audit event and flush. The unit of work commits once.
 """
 
 from __future__ import annotations

@@ -17,23 +17,21 @@ from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from clinic.access import public
-from clinic.account.guards import mark_recent_auth
-from clinic.audit.log import record
-from clinic.auth import mfa, sessions
+from clinic.auth import mfa
 from clinic.auth.forms import ChoosePasswordForm, ForgotPasswordForm
 from clinic.auth.limits import link_limit, reset_request_limit
 from clinic.auth.services import (
     RESET_VALID_FOR,
     InvitationAlreadyUsed,
+    complete_sign_in,
     find_usable_invitation,
-    record_sign_in,
     request_password_reset,
     reset_password,
 )
 from clinic.auth.views import bp, home_url
 from clinic.core.links import external_url
 from clinic.core.mail import Message, send
-from clinic.extensions import db
+from clinic.core.uow import after_commit
 from clinic.models import User
 from clinic.models.invitations import RESET
 
@@ -83,9 +81,9 @@ def forgot_password() -> Response | str:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         links = request_password_reset(form.email.data)
-        db.session.commit()
         if links:
-            send(reset_message(links))
+            # Only once the links are saved: a link in the mailbox must work.
+            after_commit(lambda: send(reset_message(links)))
         return redirect(url_for("auth.reset_sent"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -111,24 +109,12 @@ def choose_new_password(reset_token: str) -> Response | tuple[str, int] | str:
         try:
             reset_password(invitation, form.password.data)
         except InvitationAlreadyUsed:
-            db.session.rollback()
-            return render_template("auth/reset_unusable.html"), 410
+            return render_template("auth/reset_unusable.html"), 410  # saves nothing
         if mfa.is_enabled(user):
             # The link proves the mailbox, not the phone: the code is still asked for.
-            db.session.commit()
             flash("Your new password is saved. Sign in with it, then enter your code.", "success")
             return redirect(url_for("auth.login"))
-        record_sign_in(user)
-        record(
-            "auth.sign_in",
-            actor=user,
-            object_type="user",
-            object_id=user.id,
-            detail={"second_factor": "none", "after": "password reset"},
-        )
-        sessions.begin(user)
-        mark_recent_auth()
-        db.session.commit()
+        complete_sign_in(user, after="password reset")
         flash("Your new password is saved and you are signed in.", "success")
         return redirect(home_url())
     return render_template("auth/reset_choose.html", form=form, user=user)

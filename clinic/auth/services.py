@@ -1,7 +1,10 @@
-"""Account operations: authenticate (with the per-account back-off), issue and accept
-invitations, reset forgotten passwords.
+"""Account operations: authenticate (with the per-account back-off), complete a sign-in,
+issue and accept invitations, reset forgotten passwords.
 
-Services change the session's objects and flush; the view commits once.
+Services change the session's objects and flush; the request's unit of work commits once
+(clinic.core.uow). A failed attempt (a wrong password or code, a sign-in while paused) is
+kept although the request fails: it counts towards the back-off and is audited through
+`clinic.core.uow.persist_despite_failure`.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from clinic.account.guards import mark_recent_auth
 from clinic.audit.log import record
 from clinic.auth import mfa, sessions
 from clinic.auth.hashing import hash_password, needs_rehash, verify_password
+from clinic.core.uow import persist_despite_failure
 from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, Role, User
@@ -68,9 +73,15 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> list
     for user in matched:
         if not mfa.is_enabled(user):
             clear_backoff(user)
-        if needs_rehash(user.password_hash):  # parameters were raised since this hash
-            user.password_hash = hash_password(password)
+        _rehash_if_needed(user, password)
     return matched
+
+
+def _rehash_if_needed(user: User, password: str) -> None:
+    """Hash the right password again when the hashing parameters were raised since (the
+    only moment the password is at hand)."""
+    if user.password_hash is not None and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
 
 
 def clear_backoff(user: User) -> None:
@@ -110,8 +121,21 @@ def audit_refused_step(user: User, step: str, *, blocked: bool = False) -> None:
     )
 
 
-def _audit_paused(user: User) -> None:
-    audit_refused_step(user, "password", blocked=True)
+def count_failed_step(user: User, step: str, now: datetime) -> None:
+    """A wrong password or code for `user` at `step`: counted towards the back-off and
+    audited, and kept although the request fails."""
+
+    def write() -> None:
+        note_failed_password(user, now)
+        audit_refused_step(user, step)
+
+    persist_despite_failure(write)
+
+
+def audit_paused(user: User, step: str = "password") -> None:
+    """A sign-in of `user` refused at `step` because the back-off paused it: audited, and
+    kept although the request fails (it neither counts nor lengthens the pause)."""
+    persist_despite_failure(lambda: audit_refused_step(user, step, blocked=True))
 
 
 def check_second_step(user: User, entry: str, now: datetime | None = None) -> str | None:
@@ -122,37 +146,71 @@ def check_second_step(user: User, entry: str, now: datetime | None = None) -> st
     None when refused; audited either way."""
     now = now or utcnow()
     if backoff.is_paused(user.sign_in_blocked_until, now):
-        audit_refused_step(user, "second_factor", blocked=True)
+        audit_paused(user, "second_factor")
         return None
     method = mfa.check_second_factor(user, entry, now)
     if method is None:
-        note_failed_password(user, now)
-        audit_refused_step(user, "second_factor")
+        count_failed_step(user, "second_factor", now)
         return None
     clear_backoff(user)
     return method
 
 
-def record_sign_in(user: User, now: datetime | None = None) -> None:
-    """Note when the account last signed in (shown to the clinic's admins)."""
-    user.last_login_at = now or utcnow()
+def complete_sign_in(
+    user: User,
+    *,
+    second_factor: str = "none",
+    after: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Sign `user` in on this browser, once who they are is proved: by their password (and
+    code, `second_factor` "totp" or "recovery"), after a time-out, or through a reset link
+    or an invitation (`after` says which, in the audit event). Every way in calls this
+    one function, so a sign-in always ends in the same state. The caller found the
+    account active and its sign-in not paused (the checks of `authenticate`,
+    `check_second_step`, `sign_in_again` and `find_usable_invitation`), and re-hashed the
+    password when the parameters rose (only the password check has it at hand).
+
+    The order of steps, and why:
+    1. The back-off starts from zero: the person got in.
+    2. A brand-new server-side session (`sessions.begin`): this browser's earlier session
+       ends, Flask's session is emptied (nothing planted before the sign-in, such as a
+       fixated cookie or a pending step, carries over), a new token is issued and
+       Flask-Login signs the account in.
+    3. "Confirmed it is you" starts now. After step 2, which would erase it.
+    4. The time of the sign-in, and the "auth.sign_in" audit event.
+    Everything is one unit of work, committed with the request: should the commit fail,
+    there is no session record, no audit event and no reset back-off, and the token the
+    browser was given opens nothing (the page says nothing was saved)."""
+    now = now or utcnow()
+    clear_backoff(user)
+    sessions.begin(user, now)
+    mark_recent_auth(now)
+    user.last_login_at = now
+    detail = {"second_factor": second_factor}
+    if after is not None:
+        detail["after"] = after
+    record("auth.sign_in", actor=user, object_type="user", object_id=user.id, detail=detail)
 
 
 def record_failed_sign_in(email: str, now: datetime | None = None) -> None:
     """Audit a sign-in refused at the password: one event in the trail of each clinic with
     an active account under this email, or one with no clinic when there is none. The
-    typed email is never stored, only the accounts' ids.
+    typed email is never stored, only the accounts' ids. Kept although the request fails.
 
     Each account counts the failure towards its back-off, except one whose sign-in was
     paused: that attempt was refused whatever the password ("blocked"), and neither
     counts nor lengthens the pause."""
-    now = now or utcnow()
+    persist_despite_failure(lambda: _record_failed_sign_in(email, now or utcnow()))
+
+
+def _record_failed_sign_in(email: str, now: datetime) -> None:
     accounts = db.session.scalars(
         select(User).where(User.email == normalise_email(email), User.active)
     ).all()
     for user in accounts or [None]:
         if user is not None and backoff.is_paused(user.sign_in_blocked_until, now):
-            _audit_paused(user)
+            audit_refused_step(user, "password", blocked=True)
             continue
         if user is not None and user.has_password:
             note_failed_password(user, now)
@@ -229,7 +287,6 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     _claim(invitation, now)
     user = invitation.user
     set_password(user, password, keep_current_session=False)
-    user.last_login_at = now
     db.session.flush()
     patient = None
     if user.role is Role.PATIENT:
@@ -315,12 +372,12 @@ def sign_in_again(
         return None
     right = verify_password(user.password_hash, password)
     if backoff.is_paused(user.sign_in_blocked_until, now):
-        _audit_paused(user)
+        audit_paused(user)
         return None
     if not right:
-        note_failed_password(user, now)
-        audit_refused_step(user, "password")
+        count_failed_step(user, "password", now)
         return None
+    _rehash_if_needed(user, password)
     if not mfa.is_enabled(user):
         clear_backoff(user)
         return "none"

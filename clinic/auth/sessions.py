@@ -44,6 +44,7 @@ from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from clinic.audit.log import record
+from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.models import Role, User, UserSession
 from clinic.models.invitations import hash_token
@@ -133,7 +134,7 @@ def ended_message(reason: str, user: User) -> str | None:
 
 def open_record(user: User, user_agent: str = "", now: datetime | None = None) -> tuple[int, str]:
     """Create a session record for `user`; return its id and its secret token (only the
-    token's hash is stored). Flushes; the caller commits."""
+    token's hash is stored). Flushes; the unit of work commits."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     user_session = UserSession(
@@ -152,7 +153,7 @@ def begin(user: User, now: datetime | None = None) -> None:
     """Sign `user` in on this browser with a brand-new session: Flask's session is emptied
     first, so nothing from before (a planted cookie, a CSRF secret) carries over, and the
     token is new (renewal at sign-in). Any session this browser had is ended. Flushes; the
-    view commits."""
+    unit of work commits (see clinic.auth.services.complete_sign_in, the one caller)."""
     now = now or utcnow()
     previous = g.pop("user_session_id", None)
     if previous is not None:
@@ -181,7 +182,7 @@ def current_record_id(user: User | None = None) -> int | None:
 
 def end_current(reason: EndReason = EndReason.SIGN_OUT, now: datetime | None = None) -> None:
     """End this browser's session (audited as "auth.sign_out" for a sign-out) and forget it
-    in the cookie. Flushes; the view commits."""
+    in the cookie. Flushes; the unit of work commits."""
     record_id = g.pop("user_session_id", None)
     ended = record_id is not None and _end(record_id, reason, now or utcnow())
     if ended and reason is EndReason.SIGN_OUT and current_user.is_authenticated:
@@ -296,7 +297,6 @@ def load_user(user_id: str) -> User | None:
         return None
     if not user.active or user.session_token != generation:
         _end(user_session.id, EndReason.REVOKED, now)
-        db.session.commit()
         _forget(user.id, EndReason.REVOKED)
         return None
     idle = idle_limit(user)
@@ -311,9 +311,8 @@ def load_user(user_id: str) -> User | None:
         return _expire(user_session, user, reason, now)
     last_seen = user_session.last_seen_at
     if now - last_seen >= TOUCH_EVERY and request.endpoint not in PASSIVE_ENDPOINTS:
-        # Its own short transaction, at the start of the request (see `load_early`).
+        # Committed at once, alone, at the start of the request (see `load_early`).
         _touch(user_session.id, now)
-        db.session.commit()
         last_seen = now
     g.user_session_id = user_session.id
     g.session_deadline = idle_deadline(last_seen, idle)
@@ -334,7 +333,6 @@ def _expire(user_session: UserSession, user: User, reason: EndReason, now: datet
             object_id=session_id,
             detail=detail,
         )
-    db.session.commit()
     _forget(user_id, reason)
     if message:
         flash(message, "info")
@@ -343,10 +341,15 @@ def _expire(user_session: UserSession, user: User, reason: EndReason, now: datet
 
 
 def load_early() -> None:
-    """before_request hook: check the session before anything else runs, so its own
-    writes (activity, expiry) commit alone, never in the middle of a view's work."""
+    """before_request hook: check the session before anything else runs, as a unit of
+    work of its own (clinic.core.uow). Its writes (activity, a session ended) are kept
+    whatever the page does next, never mixed with a view's work, and commit at once: a
+    write lock is never held while the page is worked out. (Should the session be
+    checked later, only by an error page after an earlier hook refused the request,
+    its writes are dropped with that request; the next request checks again.)"""
     if request.endpoint not in _NO_USER_ENDPOINTS:
-        _ = current_user.is_authenticated
+        with unit_of_work():
+            _ = current_user.is_authenticated
 
 
 # Time-out warnings ------------------------------------------------------------------------

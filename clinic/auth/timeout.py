@@ -35,13 +35,13 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from clinic.access import any_signed_in, is_safe_redirect, public
-from clinic.account.guards import mark_recent_auth
-from clinic.audit.log import record
 from clinic.auth import mfa, sessions
 from clinic.auth.forms import SignInAgainForm
 from clinic.auth.limits import sign_in_limit
-from clinic.auth.services import record_sign_in, sign_in_again
+from clinic.auth.services import complete_sign_in, sign_in_again
 from clinic.auth.views import SIGN_IN_FAILED, bp, home_url
+from clinic.core.forms import show_refusal
+from clinic.core.refusals import Refusal
 from clinic.extensions import db, login_manager
 from clinic.models import User
 
@@ -161,7 +161,6 @@ def idle_warning() -> Response:
 def stay_signed_in() -> Response:
     """ "Stay signed in" on the warning: count it as activity, and go back to the page."""
     sessions.renew()
-    db.session.commit()
     back = request.form.get("next")
     return redirect(back if is_safe_redirect(back) else home_url())
 
@@ -187,18 +186,8 @@ def sign_in_again_and_resume() -> Response | str:
         code = form.code.data if "code" in form else ""
         second_factor = sign_in_again(user, form.password.data, code)
         if second_factor is not None:
-            record_sign_in(user)
-            record(
-                "auth.sign_in",
-                actor=user,
-                object_type="user",
-                object_id=user.id,
-                detail={"second_factor": second_factor, "after": "time-out"},
-            )
-            sessions.begin(user)
-            mark_recent_auth()
-            db.session.commit()
+            complete_sign_in(user, second_factor=second_factor, after="time-out")
             return render_template("auth/idle_send_kept.html", kept=form_kept)
-        db.session.commit()  # the failure counts towards the back-off, and is audited
-        form.form_errors.append(SIGN_IN_FAILED)
+        # The failure was kept (it counts towards the back-off, and is audited).
+        show_refusal(form, Refusal(SIGN_IN_FAILED))
     return _sign_in_again_page(user, request.form.get("kept", ""), form)

@@ -9,8 +9,6 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from clinic.access import HOME_ENDPOINTS, any_signed_in, is_safe_redirect, public
-from clinic.account.guards import mark_recent_auth
-from clinic.audit.log import record
 from clinic.auth import mfa, sessions
 from clinic.auth.forms import ChooseAccountForm, ChoosePasswordForm, LoginForm, SecondFactorForm
 from clinic.auth.limits import link_limit, sign_in_limit
@@ -19,10 +17,12 @@ from clinic.auth.services import (
     accept_invitation,
     authenticate,
     check_second_step,
+    complete_sign_in,
     find_usable_invitation,
     record_failed_sign_in,
-    record_sign_in,
 )
+from clinic.core.forms import show_refusal
+from clinic.core.refusals import Refusal
 from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import User
@@ -59,13 +59,6 @@ def home_url() -> str:
     return url_for(HOME_ENDPOINTS[current_user.role])
 
 
-def _start_session(user: User) -> None:
-    # A fresh session at sign-in, with a new server-side record: nothing from before it
-    # (e.g. a fixated cookie) carries over. Saved at once: the next request needs it.
-    sessions.begin(user)
-    db.session.commit()
-
-
 @bp.get("/")
 @public
 def index() -> Response:
@@ -91,7 +84,6 @@ def login() -> Response | str:
         if matched:
             # One person, accounts at several clinics with the same password: they proved
             # who they are, so they may see those clinics' names and pick one.
-            db.session.commit()  # keep any re-hashed passwords
             session.clear()
             session[PENDING_ACCOUNTS] = {
                 "user_ids": [user.id for user in matched],
@@ -99,9 +91,8 @@ def login() -> Response | str:
             }
             session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
             return redirect(url_for("auth.choose_account"))
-        record_failed_sign_in(form.email.data)
-        db.session.commit()
-        form.form_errors.append(SIGN_IN_FAILED)
+        record_failed_sign_in(form.email.data)  # kept: it counts towards the back-off
+        show_refusal(form, Refusal(SIGN_IN_FAILED))
     return render_template("auth/login.html", form=form)
 
 
@@ -109,7 +100,6 @@ def _password_accepted(user: User, next_url: str | None) -> Response:
     """The password was right: sign in, or first ask for the code when two-factor is on."""
     if not mfa.is_enabled(user):
         return _sign_in(user, next_url)
-    db.session.commit()  # keep any re-hashed password
     session.clear()
     session[PENDING_CODE] = {"user_id": user.id, "since": utcnow().timestamp()}
     session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
@@ -117,17 +107,7 @@ def _password_accepted(user: User, next_url: str | None) -> Response:
 
 
 def _sign_in(user: User, next_url: str | None, second_factor: str = "none") -> Response:
-    record_sign_in(user)
-    record(
-        "auth.sign_in",
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        detail={"second_factor": second_factor},
-    )
-    db.session.commit()
-    _start_session(user)
-    mark_recent_auth()  # they have just entered their password (and code)
+    complete_sign_in(user, second_factor=second_factor)
     return redirect(next_url if is_safe_redirect(next_url) else home_url())
 
 
@@ -177,9 +157,9 @@ def second_factor() -> Response | str:
                     "info",
                 )
             return signed_in
-        db.session.commit()  # the failure counts towards the back-off, and is audited
+        # The failure was kept (it counts towards the back-off, and is audited).
         paused = backoff.is_paused(user.sign_in_blocked_until, utcnow())
-        form.code.errors = [CODE_PAUSED if paused else mfa.CODE_REFUSED]
+        show_refusal(form, Refusal(CODE_PAUSED if paused else mfa.CODE_REFUSED, field="code"))
     return render_template("auth/second_factor.html", form=form)
 
 
@@ -230,7 +210,6 @@ def logout() -> Response:
     """Sign out: this browser's session ends on the server, so a copied cookie is useless
     afterwards. (Other devices stay signed in; changing the password ends those.)"""
     sessions.end_current()
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -250,10 +229,8 @@ def accept(token: str) -> Response | tuple[str, int] | str:
         try:
             user = accept_invitation(invitation, form.password.data)
         except InvitationAlreadyUsed:
-            db.session.rollback()
-            return render_template("auth/invitation_unusable.html"), 410
-        db.session.commit()
-        _start_session(user)
+            return render_template("auth/invitation_unusable.html"), 410  # saves nothing
+        complete_sign_in(user, after="invitation")
         flash("Your password is set and you are signed in.", "success")
         return redirect(home_url())
     return render_template("auth/accept_invitation.html", form=form, user=invitation.user)

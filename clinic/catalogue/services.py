@@ -1,4 +1,4 @@
-"""Changes to the dilator catalogue. Functions flush; the view commits once.
+"""Changes to the dilator catalogue. Functions flush; the unit of work commits once.
 
 A size that a template or protocol uses is part of prescriptions on record, so it is never
 deleted (it is retired instead) and its diameter never changes.

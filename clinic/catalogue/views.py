@@ -12,7 +12,6 @@ from clinic.catalogue.forms import DilatorSetForm, DilatorSizeForm
 from clinic.catalogue.queries import get_set_or_404, get_size_or_404, size_in_use, sizes_in_use
 from clinic.catalogue.services import CatalogueError, Removal
 from clinic.core.forms import show_refusal
-from clinic.extensions import db
 from clinic.models import Role
 from clinic.protocols.plans import clinic_dilator_sets
 
@@ -43,7 +42,6 @@ def new_set() -> Response | str:
     form = DilatorSetForm()
     if form.validate_on_submit():
         dilator_set = services.create_set(current_user.clinic_id, form.details())
-        db.session.commit()
         flash(f"{dilator_set.name} was added. Now add its sizes.", "success")
         return redirect(url_for("catalogue.new_size", set_id=dilator_set.id))
     return render_template("catalogue/set_form.html", form=form, dilator_set=None)
@@ -57,7 +55,6 @@ def edit_set(set_id: int) -> Response | str:
     form = DilatorSetForm(obj=dilator_set)
     if form.validate_on_submit():
         services.update_set(dilator_set, form.details())
-        db.session.commit()
         flash(f"{dilator_set.name} was updated.", "success")
         return _back_to_set(dilator_set.id)
     return render_template("catalogue/set_form.html", form=form, dilator_set=dilator_set)
@@ -75,7 +72,6 @@ def new_size(set_id: int) -> Response | str:
         except CatalogueError as exc:
             show_refusal(form, exc, "label")
         else:
-            db.session.commit()
             flash(f"{size.label} was added to {dilator_set.name}.", "success")
             return _back_to_set(dilator_set.id)
     return render_template(
@@ -95,7 +91,6 @@ def edit_size(size_id: int) -> Response | str:
         except CatalogueError as exc:
             show_refusal(form, exc, "label")
         else:
-            db.session.commit()
             flash(f"{size.label} was updated.", "success")
             return _back_to_set(size.set_id)
     return render_template(
@@ -114,7 +109,6 @@ def remove_size(size_id: int) -> Response:
     size = get_size_or_404(size_id, current_user.clinic_id)
     label, set_id = size.label, size.set_id
     outcome = services.remove_size(size)
-    db.session.commit()
     if outcome is Removal.DELETED:
         flash(f"{label} was deleted.", "success")
     elif outcome is Removal.RETIRED:
@@ -134,7 +128,6 @@ def restore_size(size_id: int) -> Response:
     """Offer a retired size for new plans again."""
     size = get_size_or_404(size_id, current_user.clinic_id)
     if services.restore_size(size):
-        db.session.commit()
         flash(f"{size.label} was restored and is offered for new plans again.", "success")
     else:
         flash(f"{size.label} is not retired; nothing changed.", "info")

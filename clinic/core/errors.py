@@ -17,7 +17,7 @@ from sqlalchemy.exc import (
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from clinic.extensions import db
+from clinic.core.uow import discard
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Something in that request was not right", "Go back, check the form and try again."),
@@ -61,7 +61,8 @@ def _render(code: int, title: str | None = None, detail: str | None = None) -> t
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Friendly pages for HTTP errors; a server error rolls the transaction back first."""
+    """Friendly pages for HTTP errors. A failed view's unit of work has rolled back already;
+    an error outside any view (a before_request hook) is rolled back here."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> tuple[str, int]:
@@ -84,14 +85,14 @@ def register_error_handlers(app: Flask) -> None:
     def conflict(_error: IntegrityError) -> tuple[str, int]:
         # A check passed a moment ago and the database refused the write anyway: two
         # submissions raced (a double tap, two colleagues). Nothing was saved.
-        db.session.rollback()
+        discard()
         return _render(409)
 
     @app.errorhandler(DBAPIError)
     def database_unavailable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
         if not is_unavailability(error):
             raise error  # a bug, not an outage: the 500 path logs it in full
-        _rollback_quietly()
+        discard()
         # Class names and the route's pattern only: the message and the statement's
         # parameters may carry patient data or connection details.
         current_app.logger.warning(
@@ -108,13 +109,13 @@ def register_error_handlers(app: Flask) -> None:
         except SQLAlchemyError:
             # The layout asks who is signed in, and that needs the database (the rollback
             # expired the loaded account): show the page as to a visitor instead.
-            _rollback_quietly()
+            discard()
             g._login_user = AnonymousUserMixin()
             return (*_render(503, title, detail), headers)
 
     @app.errorhandler(InternalServerError)
     def server_error(_error: InternalServerError) -> tuple[str, int]:
-        _rollback_quietly()
+        discard()
         return _render(500)
 
 
@@ -145,15 +146,6 @@ def is_unavailability(error: DBAPIError) -> bool:
         code = getattr(error.orig, "sqlite_errorcode", None)
         return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
     return isinstance(error, OperationalError | InterfaceError)
-
-
-def _rollback_quietly() -> None:
-    """Roll the request's transaction back; with the connection gone, the rollback itself
-    may fail, and the transaction is void anyway."""
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        current_app.logger.warning("rollback failed after a database error")
 
 
 # default-src 'self' and no 'unsafe-inline': the app ships no inline script or style.

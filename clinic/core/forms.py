@@ -7,10 +7,13 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField
 from wtforms.fields import FieldList, FormField
 from wtforms.validators import Email, InputRequired, Length, StopValidation
+
+from clinic.core.uow import discard
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
@@ -60,7 +63,18 @@ def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
 class ClinicForm(FlaskForm):
     """Base of every form: text containing invisible control characters is refused next
     to its field before any other rule runs (some rules query the database, and
-    PostgreSQL cannot even compare text that holds a NUL)."""
+    PostgreSQL cannot even compare text that holds a NUL). A sent form that fails its
+    checks saves nothing of its request (see `validate_on_submit`)."""
+
+    def validate_on_submit(self, extra_validators: object = None) -> bool:
+        """Whether the form was sent and passes its checks. A sent form that fails them
+        discards the request's unit of work (clinic.core.uow): nothing the view changed
+        before checking it is saved."""
+        if super().validate_on_submit(extra_validators):
+            return True
+        if self.is_submitted():
+            discard()
+        return False
 
     def validate(self, extra_validators: object = None) -> bool:
         tainted = [
@@ -161,9 +175,19 @@ def is_plausible_birth_date(value: date, today: date) -> bool:
 
 def show_refusal(form: FlaskForm, refusal: Exception, default_field: str | None = None) -> None:
     """Show a service's refusal next to the field it names (or `default_field`), else at
-    the top of the form. (Before validation a field's errors are a tuple: rebuild it.)"""
+    the top of the form; nothing the request changed is saved (the unit of work is
+    discarded, see clinic.core.uow). (Before validation a field's errors are a tuple:
+    rebuild it.)"""
+    discard()
     name = getattr(refusal, "field", None) or default_field
     if name and name in form:
         form[name].errors = [*form[name].errors, str(refusal)]
     else:
         form.form_errors.append(str(refusal))
+
+
+def flash_refusal(refusal: Exception, category: str = "error") -> None:
+    """Say a service's refusal in a message on the next page (for a view that answers it
+    with a redirect); like `show_refusal`, nothing the request changed is saved."""
+    discard()
+    flash(str(refusal), category)

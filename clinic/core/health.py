@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from clinic.access import public
+from clinic.core.uow import discard
 from clinic.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -20,7 +21,7 @@ def healthz() -> tuple[Response, int]:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        db.session.rollback()
+        discard()
         # The class name is enough to diagnose; the message may carry connection details.
         current_app.logger.warning("health check: database unreachable (%s)", type(exc).__name__)
         return jsonify(status="unavailable", database="unreachable"), 503

@@ -1,5 +1,7 @@
 """The one shape of a service's refusal: a plain-words message and the form field it
-concerns, which the view shows next to that field (see `clinic.core.forms.show_refusal`)."""
+concerns, which the view shows next to that field (see `clinic.core.forms.show_refusal`,
+or `flash_refusal` for a message on the next page). Showing it discards the request's
+unit of work: nothing the service changed before refusing is saved (clinic.core.uow)."""
 
 from __future__ import annotations
 

@@ -38,8 +38,7 @@ def index() -> str:
     clinic = current_user.clinic
     # Days passing move every adherence window; the first visit of the day brings the
     # clinic's summaries up to date (a scheduled `flask refresh-summaries` does it earlier).
-    if refresh_clinic_if_stale(clinic):
-        db.session.commit()
+    refresh_clinic_if_stale(clinic)  # committed with the request's unit of work
     filters = _filters()
     page = page_number()
     key = _cache_key(clinic, filters, page)

@@ -1,4 +1,4 @@
-"""Recording diary entries. Functions flush; the view commits once.
+"""Recording diary entries. Functions flush; the unit of work commits once.
 
 Every entry is stored with the protocol version and stage in force on its day, and raises
 the red flags its stage's thresholds call for. Corrections keep the earlier values in the

@@ -1,4 +1,4 @@
-"""Changes to the clinic's protocol templates. Functions flush; the view commits once.
+"""Changes to the clinic's protocol templates. Functions flush; the unit of work commits once.
 
 A template's stages are replaced as a whole on every save (positions 1..n in the order
 given), and every save bumps the template's `lock_version`, so an editor working from an

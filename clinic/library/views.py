@@ -11,8 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.core.forms import show_refusal
+from clinic.core.refusals import Refusal
 from clinic.domain.protocols import Route
-from clinic.extensions import db
 from clinic.library.forms import NEW_STAGE_DEFAULTS, EditTemplateForm, TemplateForm
 from clinic.library.queries import clinic_library, get_template_or_404
 from clinic.library.services import (
@@ -58,7 +59,6 @@ def new() -> Response | str:
         form = TemplateForm(data={"stages": [NEW_STAGE_DEFAULTS]})
     if _ready_to_save(form, keep_ids=()):
         template = create_template(current_user.clinic_id, form.details())
-        db.session.commit()
         flash(f"The template “{template.name}” was saved.", "success")
         return redirect(url_for("library.show", template_id=template.id))
     return _form_page(form, template=None)
@@ -75,10 +75,8 @@ def edit(template_id: int) -> Response | str | tuple[str, int]:
     if _ready_to_save(form, keep_ids=[stage.dilator_size_id for stage in template.stages]):
         try:
             update_template(template, form.details(), form.based_on_version())
-            db.session.commit()
         except (TemplateChangedError, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(STALE_TEMPLATE_MESSAGE)
+            show_refusal(form, Refusal(STALE_TEMPLATE_MESSAGE))
             return _form_page(form, template=template), 409
         flash(f"Your changes to “{template.name}” were saved.", "success")
         return redirect(url_for("library.show", template_id=template.id))
@@ -91,7 +89,6 @@ def copy(template_id: int) -> Response:
     """Make an independent copy of a template and open it for editing."""
     template = get_template_or_404(template_id, current_user.clinic_id)
     duplicate = copy_template(template)
-    db.session.commit()
     flash(
         f"This is a copy of “{template.name}”. Rename it and change what differs, then save.",
         "success",
@@ -105,7 +102,6 @@ def retire(template_id: int) -> Response:
     """Take a template out of use; it is kept, and protocols started from it are unchanged."""
     template = get_template_or_404(template_id, current_user.clinic_id)
     if retire_template(template):
-        db.session.commit()
         flash(
             f"“{template.name}” was retired: it is no longer offered for new protocols. "
             "Protocols already started from it keep their own copy of the plan.",
@@ -122,7 +118,6 @@ def restore(template_id: int) -> Response:
     """Put a retired template back in use."""
     template = get_template_or_404(template_id, current_user.clinic_id)
     if restore_template(template):
-        db.session.commit()
         flash(f"“{template.name}” is back in use in the library.", "success")
     else:
         flash(f"“{template.name}” is already in use.", "info")

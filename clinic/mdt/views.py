@@ -12,7 +12,6 @@ from clinic.audit.log import audited, record_each
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.dashboard.queries import Filters
-from clinic.extensions import db
 from clinic.mdt.forms import MdtPackForm
 from clinic.mdt.queries import choosable_patients
 from clinic.mdt.services import MAX_PATIENTS, MdtPackError, build_pack, pack_pdf
@@ -36,8 +35,7 @@ def new() -> str:
     """Choose the patients and the meeting date for an MDT pack."""
     clinic = current_user.clinic
     # The list is sorted by the summaries: bring them up to today, as the dashboard does.
-    if refresh_clinic_if_stale(clinic):
-        db.session.commit()
+    refresh_clinic_if_stale(clinic)  # committed with the request's unit of work
     today = clinic_today(clinic.timezone)
     form = MdtPackForm(today=today, data={"meeting_on": today})
     return _render(form, ticked=None)

@@ -1,6 +1,6 @@
 """Patients answering their outcome measures: the questionnaires waiting for them, a draft
-they can save and resume, and the submission that scores it. Functions flush; the view
-commits once.
+they can save and resume, and the submission that scores it. Functions flush; the unit
+of work commits once.
 
 Rules, in the order a patient meets them:
 

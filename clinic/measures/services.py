@@ -1,6 +1,6 @@
 """Clinicians' changes to outcome measures: assigning a measure to a patient and ending it,
 and a clinic importing (and retiring) instruments of its own. Functions flush and add the
-audit event; the view commits once.
+audit event; the unit of work commits once.
 
 The rules, in plain words:
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
-from clinic.core.forms import show_refusal
+from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
 from clinic.core.requests import takes_files
 from clinic.domain.questionnaires import AnswerError, score, shipped_instruments
@@ -112,10 +112,8 @@ def add(patient_id: int) -> Response | tuple[str, int]:
                 at_discharge=form.at_discharge.data,
             )
         except Refusal as refusal:
-            db.session.rollback()
             show_refusal(form, refusal, "instrument")
             return _render_index(patient, form), 400
-        db.session.commit()
         flash("The measure was assigned.", "success")
         return redirect(url_for("measures.index", patient_id=patient.id))
     return _render_index(patient, form), 400
@@ -146,7 +144,6 @@ def end(patient_id: int, assignment_id: int) -> Response | str:
     form = EndMeasureForm()
     if form.validate_on_submit():
         end_assignment(assignment, current_user)
-        db.session.commit()
         flash("The measure was ended. Answers already given stay on the record.", "success")
         return redirect(back)
     instrument = available(patient.clinic_id).get(assignment.instrument_key)
@@ -264,11 +261,9 @@ def import_file() -> Response | tuple[str, int]:
     try:
         row = import_instrument(db.session.get(Clinic, current_user.clinic_id), text, current_user)
     except ImportRefused as refusal:
-        db.session.rollback()
-        form.form_errors.append(str(refusal))
+        show_refusal(form, refusal)
         return _render_instruments(form, refusal.problems), 400
     title, version = row.title, row.version
-    db.session.commit()
     flash(f"{title}, version {version}, was imported.", "success")
     return redirect(url_for("instruments.index"))
 
@@ -289,10 +284,8 @@ def retire(instrument_id: int) -> Response:
         try:
             retire_instrument(row, current_user)
         except Refusal as refusal:
-            db.session.rollback()
-            flash(str(refusal), "error")
+            flash_refusal(refusal)
             return redirect(url_for("instruments.index"))
         title, version = row.title, row.version
-        db.session.commit()
         flash(f"{title}, version {version}, was retired.", "success")
     return redirect(url_for("instruments.index"))

@@ -1,4 +1,4 @@
-"""Writing clinical notes. Functions flush; the view commits once.
+"""Writing clinical notes. Functions flush; the unit of work commits once.
 
 A note is signed by its author and dated when written. Its author may change it for 24
 hours (the change is marked, and the wording it replaced is kept as a revision: the record

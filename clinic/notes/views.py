@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
-from clinic.extensions import db
+from clinic.core.forms import show_refusal
 from clinic.models import ClinicalNote, Patient, Role
 from clinic.models.types import utcnow
 from clinic.notes.forms import AddendumForm, NoteForm
@@ -64,7 +64,6 @@ def add(patient_id: int) -> Response | tuple[str, int]:
     form = NoteForm()
     if form.validate_on_submit():
         note = write_note(patient, current_user, form.body.data)
-        db.session.commit()
         flash("The note was added.", "success")
         return redirect(_notes_url(patient.id, note))
     return _render_index(patient, form), 400
@@ -97,14 +96,11 @@ def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
         try:
             change_note(note, current_user, form.body.data)
         except NoteChangedMeanwhile as exc:
-            db.session.rollback()
-            form.body.errors = [str(exc)]
+            show_refusal(form, exc, "body")
             return _render_edit(patient, note, form, refused=False), 409
         except NoteError as exc:  # the 24 hours ran out while the form was being checked
-            db.session.rollback()
-            form.body.errors = [str(exc)]
+            show_refusal(form, exc, "body")
             return _render_edit(patient, note, form, refused=True), 403
-        db.session.commit()
         flash("The note was updated.", "success")
         return redirect(_notes_url(patient.id, note))
     return _render_edit(patient, note, form, refused=False)
@@ -136,7 +132,6 @@ def add_addendum(patient_id: int, note_id: int) -> Response | tuple[str, int]:
     form = AddendumForm()
     if form.validate_on_submit():
         addendum = write_addendum(note, current_user, form.body.data)
-        db.session.commit()
         flash("The addendum was added.", "success")
         return redirect(_notes_url(patient.id, addendum))
     return render_template("notes/addendum.html", patient=patient, note=note, form=form), 400

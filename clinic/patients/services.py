@@ -1,4 +1,4 @@
-"""Changes to patient records. Functions flush; the view commits once."""
+"""Changes to patient records. Functions flush; the unit of work commits once."""
 
 from __future__ import annotations
 

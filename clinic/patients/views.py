@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
+from clinic.core.forms import show_refusal
 from clinic.core.links import external_url
 from clinic.core.requests import page_number
 from clinic.extensions import db
@@ -64,7 +65,6 @@ def new() -> Response | str:
     )
     if form.validate_on_submit():
         patient = create_patient(current_user.clinic_id, form.details())
-        db.session.commit()
         flash("The patient was added.", "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=None)
@@ -108,7 +108,6 @@ def edit(patient_id: int) -> Response | str:
     )
     if form.validate_on_submit():
         update_patient(patient, form.details())
-        db.session.commit()
         flash("The record was updated.", "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=patient)
@@ -128,10 +127,8 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
         try:
             token = invite_to_portal(patient, form.email.data, invited_by=current_user)
         except PortalInvitationError as exc:
-            db.session.rollback()
-            form.email.errors.append(str(exc))
+            show_refusal(form, exc, "email")
         else:
-            db.session.commit()
             # Shown once: only the token's hash is stored, so this page cannot be recreated.
             return render_template(
                 "shared/invitation_link.html",

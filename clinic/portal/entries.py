@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from clinic.audit.log import audited, own_patient
-from clinic.core.forms import show_refusal
+from clinic.core.forms import flash_refusal, show_refusal
+from clinic.core.uow import discard
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
 from clinic.diary.services import (
     DiaryError,
@@ -103,13 +104,11 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
         return redirect(url_for("portal.entry", entry_id=existing.id))
     try:
         entry = record(patient, prescription.protocol, current_user, form.key.data, details)
-        db.session.commit()
     except DiaryError as exc:
-        db.session.rollback()
         show_refusal(form, exc, "when")
         return None
     except IntegrityError:  # the same form, sent twice at the same moment
-        db.session.rollback()
+        discard()  # nothing of this request is saved: show the entry the other one saved
         existing = find_by_key(patient, form.key.data)
         if existing is None:
             raise
@@ -253,9 +252,7 @@ def edit_entry(entry_id: int) -> Response | str:
         details = _skip_details(form, zone) if saved.skipped else _session_details(form, zone)
         try:
             correct(saved, prescription.protocol, current_user, details)
-            db.session.commit()
         except DiaryError as exc:
-            db.session.rollback()
             show_refusal(form, exc, "when")
         else:
             flash("Your entry was corrected.", "success")
@@ -278,9 +275,7 @@ def withdraw_entry(entry_id: int) -> Response:
     saved = _own_entry(patient, entry_id)
     try:
         withdraw(saved, current_user)
-        db.session.commit()
         flash("The entry was withdrawn.", "success")
     except DiaryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        flash_refusal(exc)
     return redirect(url_for("portal.history"))

@@ -20,6 +20,8 @@ from werkzeug.wrappers import Response
 
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
+from clinic.core.forms import flash_refusal
+from clinic.core.uow import discard
 from clinic.domain.questionnaires import Instrument, Item
 from clinic.extensions import db
 from clinic.measures.answers import (
@@ -155,11 +157,12 @@ def questionnaire(assignment_id: int, occasion_key: str) -> Response | str | tup
             version=request.form.get("version") if request.method == "POST" else None,
         )
     except AlreadySent as refusal:
+        discard()
         if request.method == "POST":  # answers from a second window: say why they went nowhere
             flash(str(refusal), "info")
         return redirect(sent_page)
     except QuestionnaireUnavailable as refusal:
-        return _not_open_page(refusal)
+        return _not_open_page(refusal)  # a 404: saves nothing
     instrument = instrument_of(response)
     if request.method == "GET":
         values = {key: str(value) for key, value in saved_answers(response).items()}
@@ -178,26 +181,22 @@ def questionnaire(assignment_id: int, occasion_key: str) -> Response | str | tup
             # One pause before sending with questions left blank: answer them, or press
             # Submit again. Leaving out a question is the patient's right.
             save_draft(response, answers)
-            db.session.commit()
             return again(blanks=unanswered(instrument, answers))
         if sending:
             submit(response, answers)
-            db.session.commit()
             return redirect(sent_page)
         save_draft(response, answers)
-        db.session.commit()
     except AnswersRefused as refusal:
-        db.session.rollback()
+        discard()
         return again(problems=refusal.problems, message=str(refusal))
     except AlreadySent as refusal:
-        db.session.rollback()
-        flash(str(refusal), "info")
+        flash_refusal(refusal, "info")
         return redirect(sent_page)
     except (NothingAnswered, SavedElsewhere) as refusal:
-        db.session.rollback()
+        discard()
         return again(message=str(refusal))
     except QuestionnaireUnavailable as refusal:
-        db.session.rollback()
+        discard()
         return _not_open_page(refusal)
     flash("Your answers are saved. You can finish the questionnaire later from Today.", "success")
     return redirect(url_for("portal.home"))

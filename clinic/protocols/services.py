@@ -1,6 +1,6 @@
 """Changes to patients' protocols. Every change is recorded; nothing is edited in place.
 
-Functions flush; the view commits once. A `ProtocolChangeError` carries a message for the
+Functions flush; the unit of work commits once. A `ProtocolChangeError` carries a message for the
 clinician; `ConcurrentChangeError` means someone else changed the protocol first.
 """
 

@@ -403,16 +403,15 @@ def _added_stage(form: PlanForm) -> bool:
 
 
 def _save(form: PlanForm | ProtocolEventForm, change: Callable[[], object]) -> bool:
-    """Run a service and commit; turn refusals into form errors and roll back."""
+    """Run a service (the request's unit of work commits it); turn a refusal, or a change
+    saved meanwhile by someone else, into form errors (then nothing is saved)."""
     try:
         change()
-        db.session.commit()
+        db.session.flush()  # a change saved meanwhile shows here (StaleDataError)
     except ProtocolChangeError as exc:
-        db.session.rollback()
         show_refusal(form, exc)
         return False
     except StaleDataError:
-        db.session.rollback()
-        form.form_errors.append(str(ConcurrentChangeError()))
+        show_refusal(form, ConcurrentChangeError())
         return False
     return True

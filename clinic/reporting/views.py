@@ -15,7 +15,6 @@ from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
 from clinic.core.templating import short_date
-from clinic.extensions import db
 from clinic.models import Patient, Protocol, Role
 from clinic.patients.queries import get_patient_or_404
 from clinic.reporting.forms import ProgressReportForm
@@ -76,10 +75,8 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
                 plan=form.plan.data or "",
             )
         except ReportError as exc:
-            db.session.rollback()
             show_refusal(form, exc)
         else:
-            db.session.commit()
             flash(
                 f"The progress report for {short_date(record.period_from)} to "
                 f"{short_date(record.period_to)} was generated and kept with the record.",

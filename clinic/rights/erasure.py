@@ -1,4 +1,4 @@
-"""Erasing a patient on a documented request. Functions flush; the view commits once.
+"""Erasing a patient on a documented request. Functions flush; the unit of work commits once.
 
 In one transaction: read the facts the de-identified aggregates need, keep them in a
 `PatientErasure` with the request's reference, delete every row about the patient (and

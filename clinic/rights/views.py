@@ -12,8 +12,8 @@ from clinic.access import roles
 from clinic.account.guards import reauthentication_needed
 from clinic.audit.log import audited, record
 from clinic.core.clock import clinic_today
+from clinic.core.forms import flash_refusal
 from clinic.domain.indications import Indication
-from clinic.extensions import db
 from clinic.models import Patient, Role
 from clinic.models.types import utcnow
 from clinic.patients.queries import get_patient_or_404
@@ -42,7 +42,6 @@ def _export_response(patient: Patient, via: str) -> Response:
         object_id=patient.id,
         detail={"via": via, "reports": len(export.reports)},
     )
-    db.session.commit()
     response = Response(archive, mimetype="application/zip")
     response.headers.set("Content-Disposition", "attachment", filename=export.file_name)
     # Health data: no browser or proxy may keep a copy.
@@ -88,10 +87,8 @@ def erase(patient_id: int) -> Response | str | tuple[str, int]:
             )
         except ErasureRefused as exc:
             # Erased meanwhile (another administrator): there is no record left to show.
-            db.session.rollback()
-            flash(str(exc), "error")
+            flash_refusal(exc)
             return redirect(url_for("rights.requests"))
-        db.session.commit()
         flash(
             f"The patient's record was erased (erasure record {erasure.id}). "
             "The de-identified figures and the audit trail are kept.",

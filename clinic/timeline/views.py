@@ -9,9 +9,9 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
+from clinic.core.forms import flash_refusal
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
-from clinic.extensions import db
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
@@ -76,10 +76,8 @@ def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | t
         try:
             acknowledge(flag, current_user, form.note.data)
         except FlagAlreadyAcknowledged as exc:
-            db.session.rollback()
-            flash(str(exc), "info")
+            flash_refusal(exc, "info")
         else:
-            db.session.commit()
             flash("The flag was acknowledged; your note is kept with it.", "success")
         return redirect(url_for("timeline.show", patient_id=patient.id) + "#flags-heading")
     return _render(patient, {(source, flag_id): form}), 400
