@@ -26,9 +26,9 @@ from clinic.auth.timeout import keep_form
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, User, UserSession
 from clinic.models.invitations import RESET, hash_token
-from tests.conftest import World
 from tests.support.factories import PASSWORD, make_user
 from tests.support.two_factor import code_for, enrol
+from tests.support.world import World
 
 NEW_PASSWORD = "a calm river at dawn 42"
 PLANTED = "planted_before_sign_in"

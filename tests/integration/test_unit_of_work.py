@@ -30,9 +30,10 @@ from clinic.core.forms import ClinicForm, flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, User
-from tests.conftest import World, config_for_tests
+from tests.support.apps import config_for_tests
 from tests.support.factories import PASSWORD
 from tests.support.two_factor import enrol, wrong_code_for
+from tests.support.world import World
 
 TRIAL = "Unit of work trial"
 TRIAL_BP = Blueprint("uow_trial", __name__, url_prefix="/uow-trial")
