@@ -63,7 +63,7 @@ def weekday_date(day: date | None) -> str:
     return f"{day:%A %d %B}" if day else ""
 
 
-# Every named format templates may use, by filter name.
+# The named date and time formats, each a Jinja filter under its own name.
 DATE_FILTERS = (short_date, padded_date, long_date, day_month, weekday, weekday_date, clinic_time)
 
 
