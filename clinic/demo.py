@@ -8,6 +8,7 @@ realistic point, with its stage and version history. Later features extend this 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -355,9 +356,10 @@ def _seed_protocol_histories() -> None:
             day = today - timedelta(days=days_ago)
             lock = str(protocol.lock_version)
             if change == "revise:depth":
-                stages = [stage.stage_values() for stage in protocol.versions[-1].stages]
-                for values in stages:
-                    values["target_depth_cm"] = 15.0
+                stages = [
+                    replace(stage.stage_values(), target_depth_cm=15.0)
+                    for stage in protocol.versions[-1].stages
+                ]
                 revise_protocol(
                     protocol,
                     clinician,

@@ -1,4 +1,5 @@
-"""Values every template may use."""
+"""Values every template may use: the brand, the navigation, and the named formats for
+dates, times and shares (templates never format a date themselves)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from flask_login import current_user
 
 from clinic.access import HOME_ENDPOINTS
 from clinic.core.forms import error_items
+from clinic.core.navigation import NAVIGATION
+from clinic.domain.protocols import EventKind
 from clinic.models import Role
 
 # Titles and headings may be read from across a room or from browser history: the name a
@@ -30,8 +33,38 @@ def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
 
 
 def short_date(day: date | None) -> str:
-    """A calendar day as lists show it, e.g. "22 Nov 2026"."""
+    """A calendar day as lists show it, e.g. "3 Nov 2026"."""
     return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def padded_date(day: date | None) -> str:
+    """A calendar day with a two-digit day, as the protocol's record shows it: "03 Nov 2026"
+    (the days of its history line up)."""
+    return f"{day:%d %b %Y}" if day else ""
+
+
+def long_date(day: date | None) -> str:
+    """A calendar day with the month in full, as printed for patients: "3 November 2026"."""
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def day_month(day: date | None) -> str:
+    """A day and month without the year, for short spans within one report: "3 Nov"."""
+    return f"{day.day} {day:%b}" if day else ""
+
+
+def weekday(day: date | None) -> str:
+    """The day of the week: "Tuesday"."""
+    return f"{day:%A}" if day else ""
+
+
+def weekday_date(day: date | None) -> str:
+    """A near day as the patient's portal names it: "Tuesday 03 November"."""
+    return f"{day:%A %d %B}" if day else ""
+
+
+# The named date and time formats, each a Jinja filter under its own name.
+DATE_FILTERS = (short_date, padded_date, long_date, day_month, weekday, weekday_date, clinic_time)
 
 
 def percent(value: float | None) -> str:
@@ -40,16 +73,20 @@ def percent(value: float | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Expose the brand, the home endpoints and the formatting filters to Jinja."""
-    app.add_template_filter(clinic_time)
-    app.add_template_filter(short_date)
+    """Expose the brand, the navigation, the home endpoints and the formatting filters to
+    Jinja, and the protocol event kinds (pages ask `EventKind.ADVANCE in allowed`)."""
+    for date_filter in DATE_FILTERS:
+        app.add_template_filter(date_filter)
     app.add_template_filter(percent)
     app.add_template_global(error_items)
+    app.add_template_global(EventKind, "EventKind")
 
     @app.context_processor
     def site_context() -> dict[str, object]:
-        is_staff = current_user.is_authenticated and current_user.role is not Role.PATIENT
+        signed_in = current_user.is_authenticated
+        is_staff = signed_in and current_user.role is not Role.PATIENT
         return {
             "brand": STAFF_BRAND if is_staff else NEUTRAL_BRAND,
             "home_endpoints": HOME_ENDPOINTS,
+            "navigation": NAVIGATION.get(current_user.role, ()) if signed_in else (),
         }

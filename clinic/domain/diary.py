@@ -33,6 +33,10 @@ class Bleeding(StrEnum):
             "more": "More than spotting",
         }[self.value]
 
+    @property
+    def is_beyond_spotting(self) -> bool:
+        return self is Bleeding.MORE
+
 
 class SkipReason(StrEnum):
     """Why a session was skipped (clinicians read these as a summary, never as blame)."""
@@ -70,6 +74,11 @@ class FlagReason(StrEnum):
             "bleeding": "Bleeding beyond spotting",
             "sharp_pain": "Sharp pain",
         }[self.value]
+
+    @property
+    def is_high_pain(self) -> bool:
+        """Raised by a pain score (which the flag then shows)."""
+        return self is FlagReason.HIGH_PAIN
 
 
 @dataclass(frozen=True)

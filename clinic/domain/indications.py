@@ -25,6 +25,11 @@ class Indication(StrEnum):
         """The wording shown to clinicians."""
         return INDICATION_LABELS[self]
 
+    @property
+    def is_surgeon_directed(self) -> bool:
+        """Dilation for it is used only when the treating surgeon directs it."""
+        return self is Indication.ANAL_FISSURE
+
 
 INDICATION_LABELS: dict[Indication, str] = {
     Indication.VAGINISMUS: "Vaginismus / genito-pelvic pain-penetration disorder",

@@ -53,6 +53,11 @@ class Suggestion(StrEnum):
         }[self.value]
 
     @property
+    def is_review(self) -> bool:
+        """A call to look at the patient, not a decision to record."""
+        return self is Suggestion.REVIEW
+
+    @property
     def rank(self) -> int:
         """Position in the order STEP BACK < REVIEW < HOLD < ADVANCE."""
         return list(Suggestion).index(self)

@@ -10,10 +10,14 @@ suggests and the clinician decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Generic, TypeVar
+
+from clinic.domain.progression import Suggestion
 
 
 class Route(StrEnum):
@@ -53,35 +57,115 @@ class Period(StrEnum):
     def label(self) -> str:
         return f"per {self.value}"
 
+    @property
+    def is_daily(self) -> bool:
+        return self is Period.DAY
+
+
+Number = TypeVar("Number", int, float)
+
+
+@dataclass(frozen=True)
+class Bounds(Generic[Number]):
+    """The values a field accepts: from `low` to `high`, both included."""
+
+    low: Number
+    high: Number
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.low <= value <= self.high
+
 
 # Plausible ranges. Wide enough for every schedule in the clinical reference (e.g. 3 x 50
-# minutes a day after some vaginoplasties), narrow enough to catch typing slips.
-MINUTES_RANGE = (1, 60)
+# minutes a day after some vaginoplasties), narrow enough to catch typing slips. The stage
+# editor's validators and the database's CHECK constraints are both built from these.
+MINUTES_RANGE = Bounds(1, 60)
 SESSIONS_PER_DAY_MAX = 4
 SESSIONS_PER_WEEK_MAX = 21
-MIN_DAYS_RANGE = (0, 365)
-PAIN_RANGE = (0, 10)
-LAST_N_RANGE = (1, 30)
-ADHERENCE_RANGE = (0, 100)
-DEPTH_CM_RANGE = (1.0, 25.0)
+# A stage's session count per day or per week; `plan_problems` holds a daily count to the
+# lower daily maximum.
+SESSIONS_RANGE = Bounds(1, SESSIONS_PER_WEEK_MAX)
+MIN_DAYS_RANGE = Bounds(0, 365)
+PAIN_RANGE = Bounds(0, 10)
+# A red flag at pain 0 would flag every session.
+RED_FLAG_PAIN_RANGE = Bounds(1, 10)
+LAST_N_RANGE = Bounds(1, 30)
+ADHERENCE_RANGE = Bounds(0, 100)
+DEPTH_CM_RANGE = Bounds(1.0, 25.0)
+TECHNIQUE_NOTES_MAX = 2000
+JUMP_REASON_MAX = 300
+STAGES_MAX = 20
+# Stage numbers, 1-based, within a plan of at most STAGES_MAX stages.
+STAGE_NUMBER_RANGE = Bounds(1, STAGES_MAX)
 DEFAULT_MAX_STEP_MM = 5.0
+
+# A stage's progression rule when nobody set it: the common ground of the default library
+# (suggest moving up at pain <= 3 over 6 sessions with 80% adherence, red flag at 7/10).
+DEFAULT_PAIN_CEILING = 3
+DEFAULT_LAST_N_SESSIONS = 6
+DEFAULT_MIN_ADHERENCE_PCT = 80
+DEFAULT_RED_FLAG_PAIN = 7
 
 # Half a tenth of a millimetre: diameters are kept to one decimal place.
 _EPSILON = 0.05
 
 
-@dataclass(frozen=True)
-class StagePlan:
-    """What the validation rules need to know about one stage."""
+@dataclass(frozen=True, kw_only=True)
+class StagePrescription:
+    """One stage of a plan as the clinician prescribes it.
 
-    diameter_mm: float
-    size_use: IntendedUse
+    The one definition of a stage's fields: the stage editor produces it, the services take
+    it, and template and protocol stages store exactly these columns (see STAGE_LIMITS for
+    the ranges of the whole numbers).
+    """
+
+    dilator_size_id: int
+    minutes: int
     sessions: int
     period: Period
+    min_days: int
     is_maintenance: bool = False
-    pain_ceiling: int = 3
-    red_flag_pain: int = 7
+    target_depth_cm: float | None = None
+    technique_notes: str = ""
+    # Progression rule: the system suggests moving up when, over the last `last_n_sessions`
+    # completed sessions, pain during stayed at or below `pain_ceiling`, adherence reached
+    # `min_adherence_pct` and the patient spent `min_days` at the stage.
+    pain_ceiling: int = DEFAULT_PAIN_CEILING
+    last_n_sessions: int = DEFAULT_LAST_N_SESSIONS
+    min_adherence_pct: int = DEFAULT_MIN_ADHERENCE_PCT
+    # Pain at or above this raises a red flag.
+    red_flag_pain: int = DEFAULT_RED_FLAG_PAIN
+    # Why a step larger than the clinic's maximum was prescribed (empty otherwise).
     jump_reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields by name, e.g. as a stored stage's column values."""
+        return {name: getattr(self, name) for name in STAGE_FIELD_NAMES}
+
+
+STAGE_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(StagePrescription))
+
+# The whole-number fields of a stage and the values each accepts.
+STAGE_LIMITS: Mapping[str, Bounds[int]] = MappingProxyType(
+    {
+        "minutes": MINUTES_RANGE,
+        "sessions": SESSIONS_RANGE,
+        "min_days": MIN_DAYS_RANGE,
+        "pain_ceiling": PAIN_RANGE,
+        "red_flag_pain": RED_FLAG_PAIN_RANGE,
+        "last_n_sessions": LAST_N_RANGE,
+        "min_adherence_pct": ADHERENCE_RANGE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage's prescription with what the plan rules need to know about its dilator."""
+
+    prescription: StagePrescription
+    diameter_mm: float
+    size_use: IntendedUse
 
 
 @dataclass(frozen=True)
@@ -108,6 +192,7 @@ def plan_problems(
         return [StageProblem(None, None, "Add at least one stage.")]
     for i, stage in enumerate(stages):
         number = i + 1
+        prescribed = stage.prescription
         if not stage.size_use.suits(route):
             problems.append(
                 StageProblem(
@@ -119,26 +204,26 @@ def plan_problems(
                 )
             )
         per_period_max = (
-            SESSIONS_PER_DAY_MAX if stage.period is Period.DAY else SESSIONS_PER_WEEK_MAX
+            SESSIONS_PER_DAY_MAX if prescribed.period is Period.DAY else SESSIONS_PER_WEEK_MAX
         )
-        if stage.sessions > per_period_max:
+        if prescribed.sessions > per_period_max:
             problems.append(
                 StageProblem(
                     i,
                     "sessions",
-                    f"Stage {number}: at most {per_period_max} sessions {stage.period.label}.",
+                    f"Stage {number}: at most {per_period_max} sessions {prescribed.period.label}.",
                 )
             )
-        if stage.red_flag_pain <= stage.pain_ceiling:
+        if prescribed.red_flag_pain <= prescribed.pain_ceiling:
             problems.append(
                 StageProblem(
                     i,
                     "red_flag_pain",
                     f"Stage {number}: the red-flag pain level must be above the pain ceiling "
-                    f"for progressing ({stage.pain_ceiling}/10).",
+                    f"for progressing ({prescribed.pain_ceiling}/10).",
                 )
             )
-        if stage.is_maintenance and i != len(stages) - 1:
+        if prescribed.is_maintenance and i != len(stages) - 1:
             problems.append(
                 StageProblem(
                     i,
@@ -161,7 +246,7 @@ def plan_problems(
                 )
             )
         elif needs_jump_confirmation(previous, stage.diameter_mm, max_step_mm) and not (
-            stage.jump_reason.strip()
+            prescribed.jump_reason.strip()
         ):
             problems.append(
                 StageProblem(
@@ -207,6 +292,14 @@ class ProtocolStatus(StrEnum):
         """Active or paused: the patient's current protocol."""
         return self in (ProtocolStatus.ACTIVE, ProtocolStatus.PAUSED)
 
+    @property
+    def is_active(self) -> bool:
+        return self is ProtocolStatus.ACTIVE
+
+    @property
+    def is_paused(self) -> bool:
+        return self is ProtocolStatus.PAUSED
+
 
 class EventKind(StrEnum):
     """Things that happen to a protocol, each recorded with who, when and why."""
@@ -225,6 +318,34 @@ class EventKind(StrEnum):
     def label(self) -> str:
         return EVENT_LABELS[self]
 
+    @property
+    def page_title(self) -> str:
+        """The heading of the page that records this kind, e.g. "Step back a stage"."""
+        return CHANGE_PAGE_TITLES[self]
+
+    @property
+    def slug(self) -> str:
+        """The word for this kind in URLs, which use hyphens: "step-back"."""
+        return self.value.replace("_", "-")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> EventKind:
+        """The kind a URL word names (ValueError for any other word)."""
+        return cls(slug.replace("-", "_"))
+
+    @property
+    def stage_step(self) -> int:
+        """How many stages this moves the patient: +1 up, -1 back, 0 for anything else."""
+        return {EventKind.ADVANCE: 1, EventKind.STEP_BACK: -1}.get(self, 0)
+
+    @property
+    def is_pause(self) -> bool:
+        return self is EventKind.PAUSE
+
+    def follows(self, suggestion: Suggestion | None) -> bool:
+        """Whether recording this carries out `suggestion` (False when it overrides it)."""
+        return suggestion is not None and decision_for(suggestion) is self
+
 
 EVENT_LABELS = {
     EventKind.START: "Started",
@@ -236,6 +357,15 @@ EVENT_LABELS = {
     EventKind.RESUME: "Resumed",
     EventKind.COMPLETE: "Completed",
     EventKind.REPLACED: "Replaced by a new protocol",
+}
+
+CHANGE_PAGE_TITLES = {
+    EventKind.ADVANCE: "Move up a stage",
+    EventKind.HOLD: "Hold at this stage",
+    EventKind.STEP_BACK: "Step back a stage",
+    EventKind.PAUSE: "Pause the protocol",
+    EventKind.RESUME: "Resume the protocol",
+    EventKind.COMPLETE: "Complete the protocol",
 }
 
 # The status each kind of event leaves the protocol in (stage changes and edits keep an
@@ -311,13 +441,34 @@ def _moved(event: Event, stage: int, device_mm: float | None) -> bool:
     """Whether `event` puts the patient on a new stage. A stage decision moves them when
     the stage number changes; a plan change moves them only if their dilator changes
     (renumbering the stages around the same device does not restart the count)."""
-    if event.kind is EventKind.EDIT and None not in (event.device_mm, device_mm):
+    if event.kind is EventKind.EDIT and event.device_mm is not None and device_mm is not None:
         return abs(event.device_mm - device_mm) > _EPSILON
     return event.stage != stage
 
 
 # The decisions a clinician takes about the current stage (the suggestions' counterparts).
 STAGE_DECISIONS = frozenset({EventKind.ADVANCE, EventKind.HOLD, EventKind.STEP_BACK})
+
+# What a clinician records on a protocol's "change" page, one page per kind (its URL word is
+# the kind's `slug`). Plan changes and replacements have pages of their own.
+CHANGE_PAGES: tuple[EventKind, ...] = (
+    EventKind.ADVANCE,
+    EventKind.HOLD,
+    EventKind.STEP_BACK,
+    EventKind.PAUSE,
+    EventKind.RESUME,
+    EventKind.COMPLETE,
+)
+
+
+def decision_for(suggestion: Suggestion) -> EventKind | None:
+    """The stage decision that carries out a suggestion; None for REVIEW, which asks the
+    clinician to look at the patient rather than to record a decision."""
+    return {
+        Suggestion.ADVANCE: EventKind.ADVANCE,
+        Suggestion.HOLD: EventKind.HOLD,
+        Suggestion.STEP_BACK: EventKind.STEP_BACK,
+    }.get(suggestion)
 
 
 def allowed_events(status: ProtocolStatus) -> frozenset[EventKind]:
@@ -337,3 +488,23 @@ def allowed_events(status: ProtocolStatus) -> frozenset[EventKind]:
     if status is ProtocolStatus.PAUSED:
         return frozenset({EventKind.EDIT, EventKind.RESUME, EventKind.COMPLETE, EventKind.REPLACED})
     return frozenset()
+
+
+def refusal(kind: EventKind, status: ProtocolStatus, stage: int, stage_count: int) -> str | None:
+    """Why `kind` cannot be recorded for a protocol in `status` whose patient is at `stage`
+    of `stage_count`, in plain words; None when it can."""
+    if kind not in allowed_events(status):
+        return f"A {status.value} protocol cannot be changed this way ({kind.label.lower()})."
+    if kind.stage_step > 0 and stage >= stage_count:
+        return "The patient is already at the last stage of this plan."
+    if kind.stage_step < 0 and stage <= 1:
+        return "The patient is already at the first stage of this plan."
+    return None
+
+
+def allowed_now(status: ProtocolStatus, stage: int, stage_count: int) -> frozenset[EventKind]:
+    """Everything a clinician may record next: the kinds `refusal` lets through. Pages offer
+    exactly these, and the services refuse the rest."""
+    return frozenset(
+        kind for kind in EventKind if refusal(kind, status, stage, stage_count) is None
+    )

@@ -13,7 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import IntendedUse, Period, Route
+from clinic.domain.protocols import (
+    DEFAULT_LAST_N_SESSIONS,
+    DEFAULT_MIN_ADHERENCE_PCT,
+    DEFAULT_PAIN_CEILING,
+    DEFAULT_RED_FLAG_PAIN,
+    IntendedUse,
+    Period,
+    Route,
+)
 from clinic.extensions import db
 from clinic.models import Clinic, DilatorSet, DilatorSize, ProtocolTemplate, TemplateStage
 
@@ -82,6 +90,9 @@ SPOTTING = (
 
 @dataclass(frozen=True)
 class StageDefault:
+    """A default template's stage: a `StagePrescription` naming its size by label, since
+    the clinic's sizes do not exist yet."""
+
     size_label: str
     minutes: int
     sessions: int
@@ -89,10 +100,10 @@ class StageDefault:
     min_days: int
     notes: str
     is_maintenance: bool = False
-    pain_ceiling: int = 3
-    last_n_sessions: int = 6
-    min_adherence_pct: int = 80
-    red_flag_pain: int = 7
+    pain_ceiling: int = DEFAULT_PAIN_CEILING
+    last_n_sessions: int = DEFAULT_LAST_N_SESSIONS
+    min_adherence_pct: int = DEFAULT_MIN_ADHERENCE_PCT
+    red_flag_pain: int = DEFAULT_RED_FLAG_PAIN
 
 
 @dataclass(frozen=True)

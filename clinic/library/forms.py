@@ -7,22 +7,28 @@ from wtforms.validators import InputRequired
 
 from clinic.core.forms import strip, text_length
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import Route
+from clinic.domain.protocols import (
+    DEFAULT_LAST_N_SESSIONS,
+    DEFAULT_MIN_ADHERENCE_PCT,
+    DEFAULT_PAIN_CEILING,
+    DEFAULT_RED_FLAG_PAIN,
+    Route,
+)
 from clinic.library.services import TemplateDetails
 from clinic.protocols.forms import PlanForm, route_field
 
 # What a new template's first stage starts with: the common ground of the default library
-# (daily, ten minutes, two weeks per size, suggest moving up at pain <= 3 over 6 sessions
-# with 80% adherence, red flag at 7/10). Clinicians change all of it.
+# (daily, ten minutes, two weeks per size, and the default progression rule). Clinicians
+# change all of it.
 NEW_STAGE_DEFAULTS: dict[str, object] = {
     "minutes": 10,
     "sessions": 1,
     "period": "day",
     "min_days": 14,
-    "pain_ceiling": 3,
-    "last_n_sessions": 6,
-    "min_adherence_pct": 80,
-    "red_flag_pain": 7,
+    "pain_ceiling": DEFAULT_PAIN_CEILING,
+    "last_n_sessions": DEFAULT_LAST_N_SESSIONS,
+    "min_adherence_pct": DEFAULT_MIN_ADHERENCE_PCT,
+    "red_flag_pain": DEFAULT_RED_FLAG_PAIN,
 }
 
 

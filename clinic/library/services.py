@@ -7,11 +7,10 @@ older copy is refused rather than silently overwriting someone else's changes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import Route
+from clinic.domain.protocols import Route, StagePrescription
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate, TemplateStage
 from clinic.models.types import utcnow
@@ -31,18 +30,17 @@ class TemplateChangedError(Exception):
 
 @dataclass(frozen=True)
 class TemplateDetails:
-    """A template as a clinician describes it, validated: the stages in order, each as
-    the plain values of `StageFields.STAGE_FIELD_NAMES`."""
+    """A template as a clinician describes it, validated: the stages in order."""
 
     name: str
     indication: Indication
     route: Route
     description: str
-    stages: tuple[Mapping[str, object], ...]
+    stages: tuple[StagePrescription, ...]
 
 
-def _stages(values: tuple[Mapping[str, object], ...]) -> list[TemplateStage]:
-    return [TemplateStage(position=n, **stage) for n, stage in enumerate(values, start=1)]
+def _stages(stages: tuple[StagePrescription, ...]) -> list[TemplateStage]:
+    return [TemplateStage(position=n, **stage.as_dict()) for n, stage in enumerate(stages, start=1)]
 
 
 def create_template(clinic_id: int, details: TemplateDetails) -> ProtocolTemplate:

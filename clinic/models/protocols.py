@@ -16,7 +16,21 @@ import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
-from clinic.domain.protocols import EventKind, Period, ProtocolStatus, Route, frequency_text
+from clinic.domain.protocols import (
+    DEFAULT_LAST_N_SESSIONS,
+    DEFAULT_MIN_ADHERENCE_PCT,
+    DEFAULT_PAIN_CEILING,
+    DEFAULT_RED_FLAG_PAIN,
+    STAGE_FIELD_NAMES,
+    STAGE_LIMITS,
+    STAGE_NUMBER_RANGE,
+    EventKind,
+    Period,
+    ProtocolStatus,
+    Route,
+    StagePrescription,
+    frequency_text,
+)
 from clinic.extensions import db
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
@@ -25,7 +39,8 @@ from clinic.models.users import User
 
 
 class StageFields:
-    """The prescription of one stage, shared by template stages and protocol stages."""
+    """The columns of one stage, shared by template stages and protocol stages: exactly the
+    fields of `clinic.domain.protocols.StagePrescription` (see there), plus the position."""
 
     position: so.Mapped[int]  # 1-based order within the plan
     dilator_size_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("dilator_sizes.id"))
@@ -36,59 +51,52 @@ class StageFields:
     is_maintenance: so.Mapped[bool] = so.mapped_column(default=False)
     target_depth_cm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(3, 1, asdecimal=False))
     technique_notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # Progression rule: the system suggests moving up when, over the last `last_n_sessions`
-    # completed sessions, pain during stayed at or below `pain_ceiling`, adherence reached
-    # `min_adherence_pct` and the patient spent `min_days` at the stage.
-    pain_ceiling: so.Mapped[int] = so.mapped_column(default=3)
-    last_n_sessions: so.Mapped[int] = so.mapped_column(default=6)
-    min_adherence_pct: so.Mapped[int] = so.mapped_column(default=80)
-    # Pain at or above this raises a red flag. Bleeding beyond spotting and sharp pain are
-    # red flags at every stage and cannot be switched off.
-    red_flag_pain: so.Mapped[int] = so.mapped_column(default=7)
-    # Why a step larger than the clinic's maximum was prescribed (empty otherwise).
+    pain_ceiling: so.Mapped[int] = so.mapped_column(default=DEFAULT_PAIN_CEILING)
+    last_n_sessions: so.Mapped[int] = so.mapped_column(default=DEFAULT_LAST_N_SESSIONS)
+    min_adherence_pct: so.Mapped[int] = so.mapped_column(default=DEFAULT_MIN_ADHERENCE_PCT)
+    # Bleeding beyond spotting and sharp pain are red flags at every stage and cannot be
+    # switched off; `red_flag_pain` adds a pain level.
+    red_flag_pain: so.Mapped[int] = so.mapped_column(default=DEFAULT_RED_FLAG_PAIN)
     jump_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     @so.declared_attr
     def dilator_size(cls) -> so.Mapped[DilatorSize]:
         return so.relationship(DilatorSize)
 
-    STAGE_FIELD_NAMES = (
-        "dilator_size_id",
-        "minutes",
-        "sessions",
-        "period",
-        "min_days",
-        "is_maintenance",
-        "target_depth_cm",
-        "technique_notes",
-        "pain_ceiling",
-        "last_n_sessions",
-        "min_adherence_pct",
-        "red_flag_pain",
-        "jump_reason",
-    )
-
     @property
     def frequency(self) -> str:
         """The schedule in plain words, e.g. "twice a day"."""
         return frequency_text(self.sessions, self.period)
 
-    def stage_values(self) -> dict[str, object]:
-        """The prescription as plain values (used to copy a stage)."""
-        return {name: getattr(self, name) for name in self.STAGE_FIELD_NAMES}
+    def stage_values(self) -> StagePrescription:
+        """The prescription as a value (used to copy a stage, and to fill the stage editor)."""
+        return StagePrescription(**{name: getattr(self, name) for name in STAGE_FIELD_NAMES})
+
+
+# The name each range's CHECK constraint has had since the first migration.
+_RANGE_CHECK_NAMES = {
+    "minutes": "minutes_range",
+    "sessions": "sessions_range",
+    "min_days": "min_days_range",
+    "pain_ceiling": "pain_ceiling_range",
+    "red_flag_pain": "red_flag_pain_range",
+    "last_n_sessions": "last_n_range",
+    "min_adherence_pct": "adherence_range",
+}
 
 
 def _stage_checks() -> tuple[sa.CheckConstraint, ...]:
-    # The database refuses values no form would let through.
+    # The database refuses values no form would let through: the ranges are the domain's,
+    # the very ones the stage editor validates against.
     return (
-        sa.CheckConstraint("position >= 1", name="position_positive"),
-        sa.CheckConstraint("minutes BETWEEN 1 AND 60", name="minutes_range"),
-        sa.CheckConstraint("sessions BETWEEN 1 AND 21", name="sessions_range"),
-        sa.CheckConstraint("min_days BETWEEN 0 AND 365", name="min_days_range"),
-        sa.CheckConstraint("pain_ceiling BETWEEN 0 AND 10", name="pain_ceiling_range"),
-        sa.CheckConstraint("red_flag_pain BETWEEN 1 AND 10", name="red_flag_pain_range"),
-        sa.CheckConstraint("last_n_sessions BETWEEN 1 AND 30", name="last_n_range"),
-        sa.CheckConstraint("min_adherence_pct BETWEEN 0 AND 100", name="adherence_range"),
+        sa.CheckConstraint(f"position >= {STAGE_NUMBER_RANGE.low}", name="position_positive"),
+        *(
+            sa.CheckConstraint(
+                f"{column} BETWEEN {limits.low} AND {limits.high}",
+                name=_RANGE_CHECK_NAMES[column],
+            )
+            for column, limits in STAGE_LIMITS.items()
+        ),
     )
 
 
@@ -252,4 +260,6 @@ class ProtocolEvent(db.Model):
     protocol: so.Mapped[Protocol] = so.relationship(back_populates="events")
     created_by: so.Mapped[User | None] = so.relationship()
 
-    __table_args__ = (sa.CheckConstraint("stage >= 1", name="stage_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint(f"stage >= {STAGE_NUMBER_RANGE.low}", name="stage_positive"),
+    )

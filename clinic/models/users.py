@@ -22,6 +22,14 @@ class Role(StrEnum):
     CLINICIAN = "clinician"
     PATIENT = "patient"
 
+    @property
+    def is_admin(self) -> bool:
+        return self is Role.ADMIN
+
+    @property
+    def is_patient(self) -> bool:
+        return self is Role.PATIENT
+
 
 def new_session_token() -> str:
     """A fresh random token; changing it signs the account out everywhere."""

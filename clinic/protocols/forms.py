@@ -26,23 +26,27 @@ from clinic.core.forms import (
     text_length,
 )
 from clinic.domain.protocols import (
-    ADHERENCE_RANGE,
+    DEFAULT_RED_FLAG_PAIN,
     DEPTH_CM_RANGE,
-    LAST_N_RANGE,
-    MIN_DAYS_RANGE,
-    MINUTES_RANGE,
-    PAIN_RANGE,
-    SESSIONS_PER_WEEK_MAX,
+    JUMP_REASON_MAX,
+    STAGE_LIMITS,
+    STAGE_NUMBER_RANGE,
+    STAGES_MAX,
+    TECHNIQUE_NOTES_MAX,
+    Bounds,
     Period,
     Route,
+    StagePrescription,
 )
 
 
-def whole(label: str, low: int, high: int, unit: str = "", **kwargs: object) -> WholeNumberField:
-    """A required whole number within [low, high], with the range in its message."""
-    message = f"Enter a whole number from {low} to {high}{unit}."
+def whole(label: str, limits: Bounds[int], **kwargs: object) -> WholeNumberField:
+    """A required whole number within `limits`, with the range in its message."""
+    message = f"Enter a whole number from {limits.low} to {limits.high}."
     return WholeNumberField(
-        label, validators=[InputRequired(message), NumberRange(low, high, message)], **kwargs
+        label,
+        validators=[InputRequired(message), NumberRange(limits.low, limits.high, message)],
+        **kwargs,
     )
 
 
@@ -56,54 +60,66 @@ class StageForm(Form):
     dilator_size_id = SelectField(
         "Dilator", coerce=_size_id, validators=[InputRequired("Choose a dilator.")]
     )
-    minutes = whole("Minutes per session", *MINUTES_RANGE)
-    sessions = whole("Sessions", 1, SESSIONS_PER_WEEK_MAX)
+    minutes = whole("Minutes per session", STAGE_LIMITS["minutes"])
+    sessions = whole("Sessions", STAGE_LIMITS["sessions"])
     period = SelectField(
         "Per",
         choices=[SelectChoice(p.value, p.value) for p in Period],
         default=Period.DAY.value,
         validators=[InputRequired("Choose per day or per week.")],
     )
-    min_days = whole("Minimum days at this stage", *MIN_DAYS_RANGE)
+    min_days = whole("Minimum days at this stage", STAGE_LIMITS["min_days"])
     is_maintenance = BooleanField("Maintenance phase (no end date)")
     target_depth_cm = PlainNumberField(
         "Target depth (cm)",
         validators=[
             Optional(),
-            NumberRange(*DEPTH_CM_RANGE, "Enter a depth from 1 to 25 cm, or leave it empty."),
+            NumberRange(
+                DEPTH_CM_RANGE.low,
+                DEPTH_CM_RANGE.high,
+                f"Enter a depth from {DEPTH_CM_RANGE.low:g} to {DEPTH_CM_RANGE.high:g} cm, "
+                "or leave it empty.",
+            ),
         ],
     )
     technique_notes = TextAreaField(
-        "Technique notes for the patient", filters=[strip], validators=[text_length(2000)]
+        "Technique notes for the patient",
+        filters=[strip],
+        validators=[text_length(TECHNIQUE_NOTES_MAX)],
     )
-    pain_ceiling = whole("Pain during at most (0-10)", *PAIN_RANGE)
-    last_n_sessions = whole("Over the last … completed sessions", *LAST_N_RANGE)
-    min_adherence_pct = whole("Adherence at least (%)", *ADHERENCE_RANGE)
-    red_flag_pain = whole("Red flag when pain reaches (0-10)", 1, 10, default=7)
+    pain_ceiling = whole("Pain during at most (0-10)", STAGE_LIMITS["pain_ceiling"])
+    last_n_sessions = whole("Over the last … completed sessions", STAGE_LIMITS["last_n_sessions"])
+    min_adherence_pct = whole("Adherence at least (%)", STAGE_LIMITS["min_adherence_pct"])
+    red_flag_pain = whole(
+        "Red flag when pain reaches (0-10)",
+        STAGE_LIMITS["red_flag_pain"],
+        default=DEFAULT_RED_FLAG_PAIN,
+    )
     jump_reason = StringField(
-        "Reason for a larger step than usual", filters=[strip], validators=[text_length(300)]
+        "Reason for a larger step than usual",
+        filters=[strip],
+        validators=[text_length(JUMP_REASON_MAX)],
     )
     remove = BooleanField("Remove this stage when saving")
 
-    def stage_values(self) -> dict[str, object]:
-        """The stage as plain values for the models."""
-        return {
-            "dilator_size_id": int(self.dilator_size_id.data),
-            "minutes": self.minutes.data,
-            "sessions": self.sessions.data,
-            "period": Period(self.period.data),
-            "min_days": self.min_days.data,
-            "is_maintenance": bool(self.is_maintenance.data),
-            "target_depth_cm": round(self.target_depth_cm.data, 1)
-            if self.target_depth_cm.data is not None
-            else None,
-            "technique_notes": self.technique_notes.data or "",
-            "pain_ceiling": self.pain_ceiling.data,
-            "last_n_sessions": self.last_n_sessions.data,
-            "min_adherence_pct": self.min_adherence_pct.data,
-            "red_flag_pain": self.red_flag_pain.data,
-            "jump_reason": self.jump_reason.data or "",
-        }
+    def stage_values(self) -> StagePrescription:
+        """The validated stage as the value the services take."""
+        depth = self.target_depth_cm.data
+        return StagePrescription(
+            dilator_size_id=int(self.dilator_size_id.data),
+            minutes=self.minutes.data,
+            sessions=self.sessions.data,
+            period=Period(self.period.data),
+            min_days=self.min_days.data,
+            is_maintenance=bool(self.is_maintenance.data),
+            target_depth_cm=round(depth, 1) if depth is not None else None,
+            technique_notes=self.technique_notes.data or "",
+            pain_ceiling=self.pain_ceiling.data,
+            last_n_sessions=self.last_n_sessions.data,
+            min_adherence_pct=self.min_adherence_pct.data,
+            red_flag_pain=self.red_flag_pain.data,
+            jump_reason=self.jump_reason.data or "",
+        )
 
 
 # The value of the `action` button a plan form was submitted with: save it, or add a stage
@@ -116,7 +132,7 @@ ACTION_ADD_STAGE = "add_stage"
 class PlanForm(ClinicForm):
     """Fields every editable plan has: its stages."""
 
-    stages = FieldList(FormField(StageForm), min_entries=1, max_entries=20)
+    stages = FieldList(FormField(StageForm), min_entries=1, max_entries=STAGES_MAX)
 
     def validate(self, extra_validators: object = None) -> bool:
         super().validate(extra_validators)
@@ -159,7 +175,7 @@ class StartProtocolForm(PlanForm):
     )
     route = route_field()
     start_on = PlainDateField("Start date", validators=[InputRequired("Enter the start date.")])
-    start_stage = whole("Start at stage", 1, 20, default=1)
+    start_stage = whole("Start at stage", STAGE_NUMBER_RANGE, default=1)
     surgeon_direction = StringField(
         "Directed by the treating surgeon (name)",
         filters=[strip],
@@ -177,7 +193,7 @@ class StartProtocolForm(PlanForm):
 class ReviseProtocolForm(PlanForm):
     """A new version of an open protocol's plan."""
 
-    current_stage = whole("Patient's current stage in the new plan", 1, 20)
+    current_stage = whole("Patient's current stage in the new plan", STAGE_NUMBER_RANGE)
     effective_on = PlainDateField(
         "In force from", validators=[InputRequired("Enter the date the new plan starts.")]
     )

@@ -98,14 +98,4 @@ def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float)
 
 
 def _stage_plan(stage: StageForm, size: DilatorSize) -> StagePlan:
-    values = stage.stage_values()
-    return StagePlan(
-        diameter_mm=size.diameter_mm,
-        size_use=size.dilator_set.intended_use,
-        sessions=values["sessions"],
-        period=values["period"],
-        is_maintenance=values["is_maintenance"],
-        pain_ceiling=values["pain_ceiling"],
-        red_flag_pain=values["red_flag_pain"],
-        jump_reason=values["jump_reason"],
-    )
+    return StagePlan(stage.stage_values(), size.diameter_mm, size.dilator_set.intended_use)

@@ -21,8 +21,9 @@ from clinic.domain.protocols import (
     EventKind,
     ProtocolStatus,
     Route,
-    allowed_events,
+    StagePrescription,
     in_force_on,
+    refusal,
 )
 from clinic.extensions import db
 from clinic.models import (
@@ -43,8 +44,6 @@ from clinic.protocols.queries import open_protocol, timeline, version
 MAX_DAYS_AHEAD = 90
 # How far back a protocol may be entered (an existing program put on record late).
 MAX_DAYS_BACK = 365
-
-StageValues = dict[str, object]
 
 
 class ProtocolChangeError(Refusal):
@@ -76,7 +75,7 @@ def start_protocol(
     *,
     name: str,
     route: Route,
-    stages: Sequence[StageValues],
+    stages: Sequence[StagePrescription],
     start_stage: int,
     start_on: date,
     today: date,
@@ -147,7 +146,7 @@ def revise_protocol(
     by: User,
     *,
     expected_lock: str,
-    stages: Sequence[StageValues],
+    stages: Sequence[StagePrescription],
     current_stage: int,
     effective_on: date,
     today: date,
@@ -161,7 +160,7 @@ def revise_protocol(
         raise _stage_out_of_range(len(stages), "current_stage")
     last = protocol.events[-1]
     before = version(protocol, last.version_number).stages[last.stage - 1].dilator_size
-    after_id = stages[current_stage - 1]["dilator_size_id"]
+    after_id = stages[current_stage - 1].dilator_size_id
     if after_id != before.id and not confirm_device_change:
         # Moving between sizes is a stage decision (move up, step back) with its own
         # record; a revision that changes the device in use must say so explicitly.
@@ -214,17 +213,7 @@ def record_event(
     """
     _check_lock(protocol, expected_lock)
     _check_allowed(protocol, kind, effective_on)
-    last = protocol.events[-1]
-    stage_count = len(version(protocol, last.version_number).stages)
-    stage = last.stage
-    if kind is EventKind.ADVANCE:
-        if stage >= stage_count:
-            raise ProtocolChangeError("The patient is already at the last stage of this plan.")
-        stage += 1
-    elif kind is EventKind.STEP_BACK:
-        if stage <= 1:
-            raise ProtocolChangeError("The patient is already at the first stage of this plan.")
-        stage -= 1
+    stage = protocol.events[-1].stage + kind.stage_step
     if kind is EventKind.PAUSE and resume_on is not None and resume_on <= effective_on:
         raise ProtocolChangeError("The resume date must be after the pause starts.", "resume_on")
     event = _record(
@@ -266,10 +255,11 @@ def _check_allowed(protocol: Protocol, kind: EventKind, day: date) -> None:
     # The status on the day of the change: a pause with a planned end is over by then.
     state = in_force_on(timeline(protocol), day)
     status = state.status if state else protocol.status
-    if kind not in allowed_events(status):
-        raise ProtocolChangeError(
-            f"A {status.value} protocol cannot be changed this way ({kind.label.lower()})."
-        )
+    last = protocol.events[-1]
+    stage_count = len(version(protocol, last.version_number).stages)
+    reason = refusal(kind, status, last.stage, stage_count)
+    if reason is not None:
+        raise ProtocolChangeError(reason)
 
 
 def _recorded_days(patient: Patient) -> list[date]:
@@ -299,10 +289,10 @@ def _check_date(day: date, earliest: date, latest: date, field: str = "effective
 
 
 def _add_version(
-    protocol: Protocol, stages: Sequence[StageValues], by: User, reason: str
+    protocol: Protocol, stages: Sequence[StagePrescription], by: User, reason: str
 ) -> ProtocolVersion:
     number = len(protocol.versions) + 1
-    rows = [ProtocolStage(position=n, **values) for n, values in enumerate(stages, start=1)]
+    rows = [ProtocolStage(position=n, **stage.as_dict()) for n, stage in enumerate(stages, start=1)]
     new = ProtocolVersion(
         number=number,
         reason=reason,

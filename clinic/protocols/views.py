@@ -16,7 +16,14 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
-from clinic.domain.protocols import STAGE_DECISIONS, EventKind, Route, in_force_on
+from clinic.domain.protocols import (
+    CHANGE_PAGES,
+    STAGE_DECISIONS,
+    EventKind,
+    Route,
+    allowed_now,
+    in_force_on,
+)
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
 from clinic.monitoring.services import assess_patient
@@ -55,15 +62,8 @@ bp = Blueprint("protocols", __name__, url_prefix="/patients/<int:patient_id>/pro
 
 clinicians_only = roles(Role.CLINICIAN)
 
-# URL word -> the event it records (stage decisions, pause, resume, completion).
-CHANGES = {
-    "advance": EventKind.ADVANCE,
-    "hold": EventKind.HOLD,
-    "step-back": EventKind.STEP_BACK,
-    "pause": EventKind.PAUSE,
-    "resume": EventKind.RESUME,
-    "complete": EventKind.COMPLETE,
-}
+# The URL words of the change pages, quoted for the route's `any` converter.
+CHANGE_SLUGS = ", ".join(f"'{kind.slug}'" for kind in CHANGE_PAGES)
 
 
 def _today() -> date:
@@ -110,6 +110,7 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
     prescription = prescription_on(protocol, today)
     now, shown = prescription.state, prescription.version
     asked_day, asked = _in_force_lookup(timeline(protocol))
+    last = protocol.events[-1]
     return render_template(
         "protocols/show.html",
         patient=patient,
@@ -122,7 +123,10 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
         asked_version=version(protocol, asked.version) if asked else None,
         verified=integrity.verify(protocol),
         others=[p for p in protocols if p.id != protocol.id],
-        changes=CHANGES,
+        # What the clinician may record now (nothing once the protocol is closed).
+        allowed=allowed_now(
+            protocol.status, last.stage, len(version(protocol, last.version_number).stages)
+        ),
     )
 
 
@@ -291,7 +295,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
 
 
 @bp.route(
-    "/<int:protocol_id>/<any(advance, hold, 'step-back', pause, resume, complete):change>",
+    f"/<int:protocol_id>/<any({CHANGE_SLUGS}):change>",
     methods=["GET", "POST"],
 )
 @clinicians_only
@@ -306,7 +310,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     """Record a stage decision, a pause, a resumption or the end of the protocol."""
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
-    kind = CHANGES[change]
+    kind = EventKind.from_slug(change)
     # For a stage decision: what the rules say now, shown next to the form and kept with
     # the decision (computed here, never taken from the request).
     assessment = assess_patient(patient, protocol, _today()) if kind in STAGE_DECISIONS else None
@@ -314,11 +318,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     data = None
     if request.method == "GET":
         data = {"effective_on": _today(), "lock_version": str(protocol.lock_version)}
-        if (
-            request.args.get("from") == "suggestion"
-            and advice
-            and advice.suggestion.value == kind.value
-        ):
+        if request.args.get("from") == "suggestion" and advice and kind.follows(advice.suggestion):
             # Accepting the suggestion brings its reasons, to edit freely.
             data["reason"] = f"Suggested: {advice.summary}."
     form = ProtocolEventForm(data=data)
@@ -345,7 +345,6 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
         protocol=protocol,
         form=form,
         kind=kind,
-        change=change,
         stage_now=last.stage,
         stages=version(protocol, last.version_number).stages,
         advice=advice,

@@ -10,8 +10,7 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.forms import flash_refusal
-from clinic.domain.progression import Suggestion
-from clinic.domain.protocols import EventKind
+from clinic.domain.protocols import EventKind, allowed_now, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
@@ -38,13 +37,6 @@ clinicians_only = roles(Role.CLINICIAN)
 PERIODS = (4, 12, 26, 52)  # weeks
 DEFAULT_PERIOD = 12
 NOTES_SHOWN = 3
-
-# The decision that carries out each suggestion, and the URL word for it.
-DECISIONS = {
-    Suggestion.ADVANCE: (EventKind.ADVANCE, "advance"),
-    Suggestion.HOLD: (EventKind.HOLD, "hold"),
-    Suggestion.STEP_BACK: (EventKind.STEP_BACK, "step-back"),
-}
 
 
 @bp.get("")
@@ -115,9 +107,13 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         for source, group in (("red", flags.open_red), ("rule", flags.open_care))
         for flag in group
     }
-    decision = None
-    if assessment.advice and assessment.advice.suggestion in DECISIONS:
-        decision = DECISIONS[assessment.advice.suggestion]
+    # Next to a suggestion: the decision that carries it out, and what else may be recorded.
+    decision: EventKind | None = None
+    allowed: frozenset[EventKind] = frozenset()
+    state = assessment.in_force
+    if assessment.advice and state is not None:
+        decision = decision_for(assessment.advice.suggestion)
+        allowed = allowed_now(state.status, state.stage, assessment.stage_count)
     return render_template(
         "timeline/show.html",
         patient=patient,
@@ -131,6 +127,7 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         skips=skips,
         assessment=assessment,
         decision=decision,
+        allowed=allowed,
         flags=flags,
         forms=forms,
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),

@@ -683,14 +683,9 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
         for template in templates:
             plans = [
                 StagePlan(
-                    diameter_mm=s.dilator_size.diameter_mm,
-                    size_use=s.dilator_size.dilator_set.intended_use,
-                    sessions=s.sessions,
-                    period=s.period,
-                    is_maintenance=s.is_maintenance,
-                    pain_ceiling=s.pain_ceiling,
-                    red_flag_pain=s.red_flag_pain,
-                    jump_reason=s.jump_reason,
+                    s.stage_values(),
+                    s.dilator_size.diameter_mm,
+                    s.dilator_size.dilator_set.intended_use,
                 )
                 for s in template.stages
             ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -122,11 +122,11 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
         template = _row(ProtocolTemplate, targets["template_id"])
         today = clinic_today(ZONE)
         stages = [
-            {
-                **stage.stage_values(),
-                "technique_notes": text("protocol_stages.technique_notes"),
-                "jump_reason": text("protocol_stages.jump_reason"),
-            }
+            replace(
+                stage.stage_values(),
+                technique_notes=text("protocol_stages.technique_notes"),
+                jump_reason=text("protocol_stages.jump_reason"),
+            )
             for stage in template.stages
         ]
         protocol = make_protocol(

@@ -16,6 +16,7 @@ from clinic.domain.protocols import (
     ProtocolStatus,
     Route,
     StagePlan,
+    StagePrescription,
     allowed_events,
     frequency_text,
     in_force_on,
@@ -26,10 +27,15 @@ from clinic.domain.protocols import (
 V = IntendedUse.VAGINAL
 
 
-def stage(mm: float, **kw) -> StagePlan:
-    return StagePlan(
-        **{"diameter_mm": mm, "size_use": V, "sessions": 1, "period": Period.DAY, **kw}
-    )
+def stage(mm: float, size_use: IntendedUse = V, **kw) -> StagePlan:
+    prescribed = {
+        "dilator_size_id": 1,
+        "minutes": 10,
+        "sessions": 1,
+        "period": Period.DAY,
+        "min_days": 14,
+    }
+    return StagePlan(StagePrescription(**{**prescribed, **kw}), mm, size_use)
 
 
 def messages(stages, route=Route.VAGINAL, max_step=5.0) -> list[str]:

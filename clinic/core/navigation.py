@@ -1,0 +1,62 @@
+"""The main navigation: one list of entries per role, rendered by the base layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clinic.models import Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One link of the main navigation, and the pages that count as inside it."""
+
+    label: str
+    endpoint: str
+    # The page is marked as current on any page of these blueprints, or on these endpoints.
+    blueprints: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+
+    def is_current(self, endpoint: str | None, blueprint: str | None) -> bool:
+        """Whether the page being shown (its endpoint and blueprint) belongs to this entry."""
+        return blueprint in self.blueprints or endpoint in self.endpoints
+
+
+ACCOUNT = NavEntry("Your account", "account.index", blueprints=("account",))
+
+NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
+    Role.CLINICIAN: (
+        NavEntry("Today", "dashboard.index", blueprints=("dashboard",)),
+        # Everything about one patient sits under "Patients".
+        NavEntry(
+            "Patients",
+            "patients.index",
+            blueprints=(
+                "patients",
+                "protocols",
+                "timeline",
+                "notes",
+                "reporting",
+                "audit",
+                "measures",
+            ),
+        ),
+        NavEntry("Templates", "library.index", blueprints=("library",)),
+        NavEntry("Dilators", "catalogue.index", blueprints=("catalogue",)),
+        ACCOUNT,
+    ),
+    Role.ADMIN: (
+        NavEntry("Staff", "admin.staff", endpoints=("admin.staff",)),
+        NavEntry("Clinic", "admin.settings", endpoints=("admin.settings",)),
+        NavEntry("Questionnaires", "instruments.index", blueprints=("instruments",)),
+        NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
+        NavEntry("Audit trail", "audit.search", blueprints=("audit",)),
+        ACCOUNT,
+    ),
+    Role.PATIENT: (
+        NavEntry("Today", "portal.home", endpoints=("portal.home",)),
+        NavEntry("Progress", "portal.progress", endpoints=("portal.progress",)),
+        NavEntry("Staying safe", "portal.safety", endpoints=("portal.safety",)),
+        ACCOUNT,
+    ),
+}
