@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind
+from clinic.domain.protocols import EventKind, StagePrescription
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, User
-from clinic.protocols.services import StageValues, record_event, start_protocol
+from clinic.protocols.services import record_event, start_protocol
 
 ZONE = "Europe/London"
 
@@ -55,7 +55,7 @@ def make_protocol(
     clinician: User,
     *,
     template: ProtocolTemplate | None = None,
-    stages: Sequence[StageValues] | None = None,
+    stages: Sequence[StagePrescription] | None = None,
     started_on: date | None = None,
     start_stage: int = 1,
     changes: Sequence[tuple[EventKind, date]] = (),
