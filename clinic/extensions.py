@@ -4,6 +4,8 @@
 package root, so there are no import cycles.
 """
 
+from typing import TYPE_CHECKING
+
 from flask import current_app
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -33,6 +35,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base of every model. Flask-SQLAlchemy builds `db.Model` at run time, so a type checker
+# sees it as Any; the class it builds derives from Base, which carries the mapping's types.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -39,6 +39,7 @@ from sqlalchemy import delete, func, or_, select, update
 from clinic.audit.log import record
 from clinic.auth import sessions
 from clinic.core.refusals import Refusal
+from clinic.core.statements import affected_rows
 from clinic.extensions import db
 from clinic.models import RecoveryCode, Role, User
 from clinic.models.types import utcnow
@@ -281,7 +282,7 @@ def accept_totp(user: User, entry: str, now: datetime | None = None) -> bool:
     step = matching_step(user.totp_secret, entry, now or utcnow(), user.totp_last_step)
     if step is None:
         return False
-    claimed = db.session.execute(
+    claimed = affected_rows(
         update(User)
         .where(
             User.id == user.id,
@@ -289,7 +290,7 @@ def accept_totp(user: User, entry: str, now: datetime | None = None) -> bool:
         )
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         return False
     user.totp_last_step = step
@@ -311,12 +312,12 @@ def accept_recovery_code(user: User, entry: str, now: datetime | None = None) ->
     )
     if code_id is None:
         return False
-    claimed = db.session.execute(
+    claimed = affected_rows(
         update(RecoveryCode)
         .where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         return False
     record(

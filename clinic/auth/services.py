@@ -18,6 +18,7 @@ from clinic.account.guards import mark_recent_auth
 from clinic.audit.log import record
 from clinic.auth import mfa, sessions
 from clinic.auth.hashing import hash_password, needs_rehash, verify_password
+from clinic.core.statements import affected_rows
 from clinic.core.uow import persist_despite_failure
 from clinic.domain import backoff
 from clinic.extensions import db
@@ -95,7 +96,7 @@ def note_failed_password(user: User, now: datetime) -> None:
     """Count a failed sign-in (a wrong password, or a wrong code after the right one) for
     `user` and pause its sign-in when the rule says so (clinic.domain.backoff). The count
     goes up in one UPDATE, so simultaneous attempts each count."""
-    failures = db.session.execute(
+    failures = affected_rows(
         update(User)
         .where(User.id == user.id)
         .values(failed_sign_ins=User.failed_sign_ins + 1)
@@ -315,7 +316,7 @@ def _claim(invitation: Invitation, now: datetime) -> None:
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise InvitationAlreadyUsed()
     invitation.used_at = now

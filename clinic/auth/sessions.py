@@ -44,6 +44,7 @@ from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from clinic.audit.log import record
+from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.models import Role, User, UserSession
@@ -204,11 +205,11 @@ def end_others(
     )
     if keep is not None:
         query = query.where(UserSession.id != keep)
-    ended = db.session.execute(
+    ended = affected_rows(
         query.values(ended_at=now or utcnow(), end_reason=reason.value).execution_options(
             synchronize_session=False
         )
-    ).rowcount
+    )
     return ended
 
 
@@ -234,12 +235,12 @@ def _end(record_id: int, reason: EndReason, now: datetime) -> bool:
     """End one record if it is still open; whether this call ended it (two requests
     racing to end the same session audit it once)."""
     return (
-        db.session.execute(
+        affected_rows(
             update(UserSession)
             .where(UserSession.id == record_id, UserSession.ended_at.is_(None))
             .values(ended_at=now, end_reason=reason.value)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         == 1
     )
 

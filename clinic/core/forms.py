@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
+from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
@@ -21,7 +22,7 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
 
 
-def leaf_fields(fields: object) -> Iterator[Field]:
+def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
     """Every input field of a form, descending into field lists and nested forms."""
     for field in fields:
         if isinstance(field, FieldList):
@@ -110,6 +111,9 @@ class _PlainParseError:
     """Mixin: replace a field's technical parse error ("Not a valid ...") with `parse_error`."""
 
     parse_error = "Check this value."
+    # The parsed value, of the field class this is mixed into (WTForms ships no types, so
+    # its fields' data is Any too; declared here so the None below does not narrow it).
+    data: Any
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist and not valuelist[0].strip():

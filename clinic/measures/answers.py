@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
 from clinic.core.refusals import Refusal
+from clinic.core.statements import affected_rows
 from clinic.domain.questionnaires import Instrument, Item, Score, score
 from clinic.extensions import db
 from clinic.measures.instruments import available, current, version_of, versions
@@ -408,12 +409,12 @@ def _write(response: MeasureResponse, now: datetime, **values: object) -> None:
                 "the same moment. Check the answers below and save or send them again."
             ) from exc
         return
-    changed = db.session.execute(
+    changed = affected_rows(
         update(MeasureResponse)
         .where(MeasureResponse.id == response.id, MeasureResponse.submitted_at.is_(None))
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         raise AlreadySent("Your answers to this questionnaire were already sent.")
     db.session.refresh(response)

@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 
 from clinic.domain.flags import FlagKind, Trend, pain_trend
 from clinic.domain.progression import Suggestion
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
@@ -27,7 +27,7 @@ def _patient_clinic_fk(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
-class CareFlag(db.Model):
+class CareFlag(Model):
     """A flag raised by the rules (not logging, pain rising, ready, review due). Kept
     until a clinician acknowledges it with a note, and never deleted. Red flags from the
     portal are `RedFlag` rows, tied to the entry that raised them."""
@@ -54,7 +54,7 @@ class CareFlag(db.Model):
     )
 
 
-class PatientSummary(db.Model):
+class PatientSummary(Model):
     """The dashboard's row for a patient, as of `computed_on`: recomputed whenever the
     patient's diary, protocol or flags change, and for every patient once a day (days
     passing move the adherence windows and can raise flags)."""
@@ -105,7 +105,7 @@ class PatientSummary(db.Model):
         return pain_trend(self.pain_7, self.pain_prev_7)
 
 
-class ClinicalNote(db.Model):
+class ClinicalNote(Model):
     """A dated note signed by its author. Editable by the author for 24 hours; after that
     it stands as written and can only be added to (an addendum is a note of its own)."""
 
@@ -152,7 +152,7 @@ Patient.summary = so.relationship(
 )
 
 
-class ClinicalNoteRevision(db.Model):
+class ClinicalNoteRevision(Model):
     """The wording a note (or addendum) had before its author changed it. A signed note is
     part of the clinical record: a change within the 24 hours keeps what it replaced, and
     revisions are never changed or deleted."""
@@ -168,7 +168,7 @@ class ClinicalNoteRevision(db.Model):
     replaced_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
 
 
-class Report(db.Model):
+class Report(Model):
     """A document generated for a patient, kept exactly as it was sent: the PDF bytes and
     their SHA-256, who made it, when, and for which period. Never changed or deleted."""
 

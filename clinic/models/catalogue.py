@@ -8,11 +8,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.protocols import IntendedUse
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 
 
-class DilatorSet(db.Model):
+class DilatorSet(Model):
     """A product line or kit the clinic prescribes from (e.g. a graduated vaginal set)."""
 
     __tablename__ = "dilator_sets"
@@ -36,7 +36,7 @@ class DilatorSet(db.Model):
         return f"<DilatorSet {self.id}>"
 
 
-class DilatorSize(db.Model):
+class DilatorSize(Model):
     """One dilator of a set. Sizes a protocol has used are retired, never deleted, so every
     past prescription still names the device it meant."""
 

@@ -7,11 +7,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, utcnow
 
 
-class Clinic(db.Model):
+class Clinic(Model):
     """A pelvic-health clinic with its contact details and settings."""
 
     __tablename__ = "clinics"

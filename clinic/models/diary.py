@@ -8,14 +8,14 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.diary import Bleeding, FlagReason, SkipReason
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
 
 
-class DiaryEntry(db.Model):
+class DiaryEntry(Model):
     """One session done, or one skipped, stored with the prescription in force then."""
 
     __tablename__ = "diary_entries"
@@ -80,7 +80,7 @@ class DiaryEntry(db.Model):
         return self.withdrawn_at is not None
 
 
-class EntryRevision(db.Model):
+class EntryRevision(Model):
     """The values an entry had before a correction or its withdrawal (audit trail)."""
 
     __tablename__ = "entry_revisions"
@@ -95,7 +95,7 @@ class EntryRevision(db.Model):
     entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="revisions")
 
 
-class RedFlag(db.Model):
+class RedFlag(Model):
     """A safety signal from an entry that a clinician must see and acknowledge. Never
     removed: a corrected or withdrawn entry keeps the flags it raised."""
 

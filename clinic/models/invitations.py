@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, utcnow
 from clinic.models.users import User
 
@@ -23,7 +23,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An invitation to claim `user` by choosing a password."""
 
     __tablename__ = "invitations"

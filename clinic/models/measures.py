@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.measure_schedule import Cadence
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
 
@@ -27,7 +27,7 @@ def _patient_clinic_fk(table: str) -> sa.ForeignKeyConstraint:
     )
 
 
-class ClinicInstrument(db.Model):
+class ClinicInstrument(Model):
     """An instrument a clinic imported (one it holds a licence for), kept as imported.
     A new version is a new row; older versions stay so old scores keep their meaning."""
 
@@ -53,7 +53,7 @@ class ClinicInstrument(db.Model):
     )
 
 
-class MeasureAssignment(db.Model):
+class MeasureAssignment(Model):
     """An instrument assigned to a patient: once on a day, or repeating (at the protocol's
     start, every N weeks, and at discharge). See clinic.domain.measure_schedule."""
 
@@ -86,7 +86,7 @@ class MeasureAssignment(db.Model):
     )
 
 
-class MeasureResponse(db.Model):
+class MeasureResponse(Model):
     """The patient's answers for one occasion of an assignment. A draft until submitted;
     scored on submission with the instrument version it was answered on, then final."""
 

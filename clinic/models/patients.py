@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.clinics import Clinic
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
+
+if TYPE_CHECKING:
+    from clinic.models.care import PatientSummary
 
 
 class PatientStatus(StrEnum):
@@ -27,7 +31,7 @@ class PatientStatus(StrEnum):
         return self.value.capitalize()
 
 
-class Patient(db.Model):
+class Patient(Model):
     """A person under the clinic's care."""
 
     __tablename__ = "patients"
@@ -60,6 +64,11 @@ class Patient(db.Model):
     responsible_clinician: so.Mapped[User | None] = so.relationship(
         foreign_keys=[responsible_clinician_id]
     )
+    if TYPE_CHECKING:
+        # Mapped after the classes they need exist: summary in clinic.models.care,
+        # open_red_flags in clinic.models.diary.
+        summary: so.Mapped[PatientSummary | None]
+        open_red_flags: so.Mapped[int]
 
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "clinic_identifier", name="uq_patients_clinic_identifier"),

@@ -31,7 +31,7 @@ from clinic.domain.protocols import (
     StagePrescription,
     frequency_text,
 )
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
@@ -100,7 +100,7 @@ def _stage_checks() -> tuple[sa.CheckConstraint, ...]:
     )
 
 
-class ProtocolTemplate(db.Model):
+class ProtocolTemplate(Model):
     """A reusable plan in the clinic's library, per indication."""
 
     __tablename__ = "protocol_templates"
@@ -127,7 +127,7 @@ class ProtocolTemplate(db.Model):
         return f"<ProtocolTemplate {self.id}>"
 
 
-class TemplateStage(StageFields, db.Model):
+class TemplateStage(StageFields, Model):
     """One stage of a template."""
 
     __tablename__ = "template_stages"
@@ -140,7 +140,7 @@ class TemplateStage(StageFields, db.Model):
     __table_args__ = _stage_checks()
 
 
-class Protocol(db.Model):
+class Protocol(Model):
     """A patient's graded dilator program. At most one is open (active or paused)."""
 
     __tablename__ = "protocols"
@@ -198,7 +198,7 @@ class Protocol(db.Model):
         return f"<Protocol {self.id}>"
 
 
-class ProtocolVersion(db.Model):
+class ProtocolVersion(Model):
     """One complete plan of a protocol, as prescribed from `effective_on` (see events)."""
 
     __tablename__ = "protocol_versions"
@@ -223,7 +223,7 @@ class ProtocolVersion(db.Model):
     )
 
 
-class ProtocolStage(StageFields, db.Model):
+class ProtocolStage(StageFields, Model):
     """One stage of one version of a patient's protocol."""
 
     __tablename__ = "protocol_stages"
@@ -234,7 +234,7 @@ class ProtocolStage(StageFields, db.Model):
     __table_args__ = _stage_checks()
 
 
-class ProtocolEvent(db.Model):
+class ProtocolEvent(Model):
     """Something that happened to a protocol: who, when, effective which day, and why."""
 
     __tablename__ = "protocol_events"

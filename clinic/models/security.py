@@ -12,11 +12,11 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One thing someone did: who (account id and role), what (`action`, e.g.
     "patient.view", "report.download", "auth.sign_in_failed"), on which patient and object,
     when, from where, and whether it succeeded. Append-only: never changed or deleted.
@@ -58,7 +58,7 @@ class AuditIsAppendOnly(RuntimeError):
     """Something tried to change or delete an audit event."""
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in session (a browser), kept on the server so it can be ended: the cookie
     carries only a random token whose hash is stored here. Ends on sign-out, idle timeout,
     absolute lifetime, or a password change elsewhere."""
@@ -75,7 +75,7 @@ class UserSession(db.Model):
     user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time two-factor recovery code (only its hash is stored)."""
 
     __tablename__ = "recovery_codes"
@@ -87,7 +87,7 @@ class RecoveryCode(db.Model):
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
 
 
-class PatientErasure(db.Model):
+class PatientErasure(Model):
     """A patient erased on a documented request: when, by whom, the request's reference and
     the de-identified aggregates kept (JSON: indication, age band, program length, sessions
     logged...). The patient's id survives only as a number in the audit trail."""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from clinic.extensions import db
+from clinic.extensions import Model
 from clinic.models.clinics import Clinic
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 
@@ -36,7 +36,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """One sign-in. Every account belongs to exactly one clinic."""
 
     __tablename__ = "users"

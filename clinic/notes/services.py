@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from clinic.audit.log import record
+from clinic.core.statements import affected_rows
 from clinic.extensions import db
 from clinic.models import ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
@@ -69,12 +70,12 @@ def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | Non
     )
     # Compare-and-set: if the text changed since this request read it (the author saving
     # from two windows), refuse rather than lose the wording in between unrecorded.
-    changed = db.session.execute(
+    changed = affected_rows(
         update(ClinicalNote)
         .where(ClinicalNote.id == note.id, ClinicalNote.body == note.body)
         .values(body=body, edited_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         raise NoteChangedMeanwhile()
     db.session.expire(note)

@@ -20,8 +20,9 @@ import sqlalchemy as sa
 
 from clinic.audit.log import record
 from clinic.core.refusals import Refusal
+from clinic.core.statements import affected_rows
 from clinic.domain.protocols import EventKind
-from clinic.extensions import db
+from clinic.extensions import Model, db
 from clinic.models import (
     CareFlag,
     Clinic,
@@ -70,7 +71,7 @@ def _deletions(
     and the condition that finds their rows, in an order the foreign keys accept
     (children before their parents)."""
 
-    def of_patient(model: type[db.Model]) -> sa.ColumnElement[bool]:
+    def of_patient(model: type[Model]) -> sa.ColumnElement[bool]:
         return sa.and_(model.patient_id == pid, model.clinic_id == cid)
 
     entries = sa.select(DiaryEntry.id).where(of_patient(DiaryEntry))
@@ -129,9 +130,9 @@ def erase_patient(
     # find no patient; on SQLite the UPDATE takes the database's write lock.
     this_patient = sa.and_(Patient.id == patient.id, Patient.clinic_id == patient.clinic_id)
     db.session.execute(sa.select(Patient.id).where(this_patient).with_for_update())
-    taken = db.session.execute(
+    taken = affected_rows(
         sa.update(Patient.__table__).where(this_patient).values(updated_at=utcnow())
-    ).rowcount
+    )
     if taken != 1:
         raise ErasureRefused(ERASED_MEANWHILE)
     erasure = PatientErasure(
@@ -145,7 +146,7 @@ def erase_patient(
     db.session.flush()
     removed: dict[str, int] = {}
     for table, condition in _deletions(patient.id, patient.clinic_id, patient.user_id):
-        count = db.session.execute(sa.delete(table).where(condition)).rowcount
+        count = affected_rows(sa.delete(table).where(condition))
         removed[table.name] = removed.get(table.name, 0) + count
     if removed[Patient.__tablename__] != 1:
         raise ErasureRefused(ERASED_MEANWHILE)
@@ -246,7 +247,7 @@ def what_erasure_removes(patient: Patient) -> list[tuple[str, int]]:
     holds now."""
     pid, cid = patient.id, patient.clinic_id
 
-    def count(model: type[db.Model]) -> int:
+    def count(model: type[Model]) -> int:
         return db.session.scalar(
             sa.select(sa.func.count())
             .select_from(model)
