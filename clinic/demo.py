@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,9 +28,17 @@ from clinic.library.defaults import seed_clinic_library
 from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.schedule import program_dates
 from clinic.measures.services import assign
-from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
+from clinic.models import (
+    Clinic,
+    Patient,
+    PatientStatus,
+    Protocol,
+    ProtocolTemplate,
+    Role,
+    User,
+)
 from clinic.monitoring.services import refresh_later
-from clinic.protocols.prescriptions import prescription_on
+from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
 from clinic.protocols.services import record_event, revise_protocol, start_protocol
 
@@ -270,8 +279,8 @@ def seed_demo() -> None:
     password_hash = hash_password(DEMO_PASSWORD)  # one hash, reused: seeding stays quick
     clinics = {key: Clinic(**details) for key, details in CLINICS.items()}
     db.session.add_all(clinics.values())
-    for clinic in clinics.values():
-        seed_clinic_library(clinic)
+    for each in clinics.values():
+        seed_clinic_library(each)
     staff = {
         email: User(
             clinic=clinics[clinic],
@@ -328,18 +337,28 @@ def seed_demo() -> None:
         seed_measures()
 
 
+_T = TypeVar("_T")
+
+
+def _present(value: _T | None, what: str) -> _T:
+    """`value`, which the demo data above guarantees (a LookupError naming `what` if not)."""
+    if value is None:
+        raise LookupError(f"The demo data has no {what}.")
+    return value
+
+
 def _seed_protocol_histories() -> None:
     """Give every demo patient a protocol at a realistic point, through the same services
     clinicians use, so versions, events and fingerprints are genuine."""
     for patient in db.session.scalars(select(Patient).order_by(Patient.id)):
         indication, started, start_stage, changes = PROTOCOL_HISTORIES[patient.full_name]
-        template = db.session.scalar(
+        template = db.session.scalars(
             select(ProtocolTemplate).where(
                 ProtocolTemplate.clinic_id == patient.clinic_id,
                 ProtocolTemplate.indication == indication,
             )
-        )
-        clinician = patient.responsible_clinician
+        ).one()
+        clinician = _present(patient.responsible_clinician, f"clinician of {patient.full_name}")
         today = clinic_today(patient.clinic.timezone)
         protocol = start_protocol(
             patient,
@@ -387,7 +406,16 @@ def _seed_protocol_histories() -> None:
 # Diaries: months of entries for the patients who use the portal. Seeded per patient so
 # the demo is the same every time. (name, days of history, weekly adherence range, and
 # the days ago of a red-flag session and what it reported, if any)
-DIARIES = {
+class _Reported(TypedDict, total=False):
+    """What a seeded session reported, in SessionDetails' terms."""
+
+    pain_during: int
+    pain_after: int
+    bleeding: Bleeding
+    sharp_pain: bool
+
+
+DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]] = {
     "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
     "Sam Rivera": (70, (0.45, 0.95), (3, {"pain_during": 8, "sharp_pain": True})),
     "Jordan Blake": (40, (0.5, 0.9), (5, {"bleeding": Bleeding.MORE})),
@@ -412,8 +440,9 @@ def _seed_diaries() -> None:
     with their reasons, and red flags (every clinic has one)."""
     for name, (days, adherence_range, red_flag) in DIARIES.items():
         flag_day, flag_report = red_flag or (None, None)
-        patient = db.session.scalar(select(Patient).where(Patient.full_name == name))
-        protocol = open_protocol(patient.id, patient.clinic_id)
+        patient = db.session.scalars(select(Patient).where(Patient.full_name == name)).one()
+        protocol = _present(open_protocol(patient.id, patient.clinic_id), f"program of {name}")
+        user = _present(patient.user, f"portal account of {name}")
         zone = ZoneInfo(patient.clinic.timezone)
         rng = random.Random(name)
         today = clinic_today(patient.clinic.timezone)
@@ -427,8 +456,10 @@ def _seed_diaries() -> None:
             if prescription.state is not None and not prescription.paused:
                 _seed_day(
                     patient,
+                    user,
                     protocol,
                     prescription,
+                    prescription.state.stage_since,
                     day,
                     zone,
                     rng,
@@ -438,17 +469,30 @@ def _seed_diaries() -> None:
             day += timedelta(days=1)
 
 
-def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_report) -> None:
+def _seed_day(
+    patient: Patient,
+    user: User,
+    protocol: Protocol,
+    prescription: Prescription,
+    stage_since: date,
+    day: date,
+    zone: ZoneInfo,
+    rng: random.Random,
+    adherence: float,
+    flag_report: _Reported | None,
+) -> None:
+    """One day of a demo diary: its sessions and skips, recorded as `user` (the patient)."""
     stage = prescription.stage
     per_day = stage.sessions if stage.period.value == "day" else 0
     if stage.period.value == "week":
         per_day = 1 if rng.random() < stage.sessions / 7 else 0
     if flag_report is not None:
         per_day = max(per_day, 1)  # the red-flag session happens on its day
-    days_on_stage = (day - prescription.state.stage_since).days
+    days_on_stage = (day - stage_since).days
     for n in range(per_day):
         moment = datetime.combine(day, time(8 + 5 * n, rng.randrange(60)), zone)
         key = f"demo-{patient.id}-{day.isoformat()}-{n}"
+        details: SessionDetails | SkipDetails
         if flag_report is None and rng.random() > adherence:
             if rng.random() < 0.6:
                 details = SkipDetails(moment, rng.choice(SKIP_REASONS), "")
@@ -457,7 +501,7 @@ def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_r
         else:
             # Pain rises after a step up and eases over about two weeks.
             during = max(0, min(6, round(4.5 - days_on_stage / 4 + rng.uniform(-1, 1))))
-            report = {
+            report: _Reported = {
                 "pain_during": during,
                 "pain_after": max(0, during - rng.randrange(2)),
                 "bleeding": Bleeding.SPOTTING if rng.random() < 0.05 else Bleeding.NONE,
@@ -473,14 +517,16 @@ def _seed_day(patient, protocol, prescription, day, zone, rng, adherence, flag_r
                 note="",
                 **report,
             )
-        record(patient, protocol, patient.user, key, details, now=moment + timedelta(minutes=20))
+        record(patient, protocol, user, key, details, now=moment + timedelta(minutes=20))
 
 
 # Outcome measures: (patient, instrument, every N weeks or None for a one-off, the days ago
 # a one-off is asked, [(occasion, days after it the patient answered, answers)]). Repeating
 # ones are assigned on the day the program started, so they have a baseline.
 _CONFIDENCE = ("insert", "on_own", "discomfort", "keep_going", "next_size")
-MEASURES = [
+MEASURES: list[
+    tuple[str, str, int | None, int | None, list[tuple[str, int, dict[str, int | None]]]]
+] = [
     (
         "Sam Rivera",
         "pain-nrs",
@@ -513,21 +559,24 @@ def seed_measures() -> None:
     clinicians and patients use, so every score is computed as on submission. A measure
     the patient already has (seeded elsewhere) is left as it is."""
     for name, key, every_weeks, days_ago, answered in MEASURES:
-        patient = db.session.scalar(select(Patient).where(Patient.full_name == name))
+        patient = db.session.scalars(select(Patient).where(Patient.full_name == name)).one()
+        clinician = _present(patient.responsible_clinician, f"clinician of {patient.full_name}")
         zone = ZoneInfo(patient.clinic.timezone)
         today = clinic_today(patient.clinic.timezone)
-        if every_weeks is None:
+        day: date | None
+        if days_ago is not None:
             day = today - timedelta(days=days_ago)
             cadence, first = Cadence.ONCE, day
         else:
             started = program_dates(patient.clinic_id, [patient.id])[patient.id].started_on
-            cadence, day, first = Cadence.REPEATING, None, started
+            first = _present(started, f"program start of {name}")
+            cadence, day = Cadence.REPEATING, None
         try:
             assignment = assign(
                 patient,
                 key,
                 cadence,
-                by=patient.responsible_clinician,
+                by=clinician,
                 on=day,
                 every_weeks=every_weeks,
                 today=first,

@@ -4,7 +4,7 @@
 package root, so there are no import cycles.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask import current_app
 from flask_caching import Cache
@@ -14,7 +14,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL
@@ -32,6 +32,10 @@ class Base(DeclarativeBase):
     """Declarative base carrying the naming convention."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model maps one table (none maps a join or a subquery), so its __table__ can
+        # be deleted from and updated.
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -96,7 +96,7 @@ def note_failed_password(user: User, now: datetime) -> None:
     """Count a failed sign-in (a wrong password, or a wrong code after the right one) for
     `user` and pause its sign-in when the rule says so (clinic.domain.backoff). The count
     goes up in one UPDATE, so simultaneous attempts each count."""
-    failures = affected_rows(
+    failures = db.session.execute(
         update(User)
         .where(User.id == user.id)
         .values(failed_sign_ins=User.failed_sign_ins + 1)
@@ -311,7 +311,7 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
 def _claim(invitation: Invitation, now: datetime) -> None:
     """Mark the link used with one conditional UPDATE: of two simultaneous submissions
     only one can succeed (the other raises InvitationAlreadyUsed)."""
-    claimed = db.session.execute(
+    claimed = affected_rows(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
         .values(used_at=now)

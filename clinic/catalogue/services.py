@@ -98,7 +98,7 @@ def update_size(size: DilatorSize, details: SizeDetails) -> None:
     _save_size(size, details, add=False)
     if in_use:
         # Patients' summaries name the size they are on: a new label must show there too.
-        refresh_patients(db.session.get(Clinic, size.dilator_set.clinic_id), None)
+        refresh_patients(db.session.get_one(Clinic, size.dilator_set.clinic_id), None)
 
 
 def _save_size(size: DilatorSize, details: SizeDetails, add: bool) -> None:

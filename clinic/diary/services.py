@@ -20,7 +20,6 @@ from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
     MAX_BACKDATE_DAYS,
     Bleeding,
-    SessionReport,
     SkipReason,
     red_flags,
 )
@@ -122,7 +121,7 @@ def correct(
     """Change an entry within the correction window; the earlier values are kept."""
     now = now or utcnow()
     _check_window(entry, now)
-    patient = db.session.get(Patient, entry.patient_id)
+    patient = db.session.get_one(Patient, entry.patient_id)
     day, version_number, stage = _in_force(patient, protocol, details.occurred_at, now)
     _keep_revision(entry, "corrected", by, now)
     for name, value in asdict(details).items():
@@ -156,7 +155,7 @@ def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
         object_id=entry.id,
         actor=by,
     )
-    refresh_patient(db.session.get(Patient, entry.patient_id))
+    refresh_patient(db.session.get_one(Patient, entry.patient_id))
 
 
 def can_change(entry: DiaryEntry, now: datetime | None = None) -> bool:
@@ -196,7 +195,7 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
     if entry.skipped:
         return
     threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
-    report = SessionReport(entry.pain_during, entry.pain_after, entry.bleeding, entry.sharp_pain)
+    report = entry.report
     already = {flag.reason for flag in entry.flags}
     for reason in red_flags(report, threshold):
         if reason not in already:
@@ -206,7 +205,7 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
                     patient_id=entry.patient_id,
                     entry=entry,
                     reason=reason,
-                    pain=max(entry.pain_during, entry.pain_after),
+                    pain=max(report.pain_during, report.pain_after),
                 )
             )
     db.session.flush()

@@ -212,7 +212,11 @@ def _page(
     if protocol is not None and scored:
         chart = PainChartData(
             file_name=f"pain-{patient.id}.svg",
-            points=tuple(PainPoint(s.on, s.pain_during, s.pain_after) for s in scored),
+            points=tuple(
+                PainPoint(s.on, s.pain_during, s.pain_after)
+                for s in scored
+                if s.pain_during is not None and s.pain_after is not None  # scored: given
+            ),
             steps=tuple(_size_steps(protocol, window)),
         )
     return PatientPage(
@@ -233,7 +237,7 @@ def _page(
 
 def _mean_pain(scored: list[ScoredSession], first: date, last: date) -> float | None:
     """Mean pain during over the days `first` to `last` (None without sessions)."""
-    pains = [s.pain_during for s in scored if first <= s.on <= last]
+    pains = [s.pain_during for s in scored if first <= s.on <= last and s.pain_during is not None]
     return fmean(pains) if pains else None
 
 

@@ -374,7 +374,7 @@ def submit(
         valid=result.valid,
         invalid_reason="; ".join(result.reasons),
     )
-    refresh_patient(db.session.get(Patient, response.patient_id))
+    refresh_patient(db.session.get_one(Patient, response.patient_id))
     record(
         "measure.submit",
         patient_id=response.patient_id,

@@ -218,7 +218,7 @@ def end_assignment(assignment: MeasureAssignment, by: User, now: datetime | None
         object_id=assignment.id,
         detail={"instrument": assignment.instrument_key},
     )
-    refresh_patient(db.session.get(Patient, assignment.patient_id))
+    refresh_patient(db.session.get_one(Patient, assignment.patient_id))
 
 
 # ---------------------------------------------------------------------------------------

@@ -259,7 +259,9 @@ def import_file() -> Response | tuple[str, int]:
         form.file.errors = [*form.file.errors, str(error)]
         return _render_instruments(form), 400
     try:
-        row = import_instrument(db.session.get(Clinic, current_user.clinic_id), text, current_user)
+        row = import_instrument(
+            db.session.get_one(Clinic, current_user.clinic_id), text, current_user
+        )
     except ImportRefused as refusal:
         show_refusal(form, refusal)
         return _render_instruments(form, refusal.problems), 400

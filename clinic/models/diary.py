@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.domain.diary import Bleeding, FlagReason, SkipReason
+from clinic.domain.diary import Bleeding, FlagReason, SessionReport, SkipReason
 from clinic.extensions import Model
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
@@ -78,6 +78,19 @@ class DiaryEntry(Model):
     @property
     def withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def report(self) -> SessionReport:
+        """What a session (not a skip) reported; the `session_complete` CHECK guarantees
+        every part of it."""
+        if (
+            self.pain_during is None
+            or self.pain_after is None
+            or self.bleeding is None
+            or self.sharp_pain is None
+        ):
+            raise ValueError(f"diary entry {self.id} is a skip, not a session")
+        return SessionReport(self.pain_during, self.pain_after, self.bleeding, self.sharp_pain)
 
 
 class EntryRevision(Model):

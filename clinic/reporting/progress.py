@@ -248,7 +248,11 @@ def _entries(patient: Patient, protocol: Protocol, first: date, last: date) -> l
 
 def _mean_pain(sessions: list[ScoredSession], first: date, last: date) -> float | None:
     """Mean pain during over the days `first` to `last` (None without sessions)."""
-    pains = [s.pain_during for s in sessions if s.scored and first <= s.on <= last]
+    pains = [
+        s.pain_during
+        for s in sessions
+        if s.scored and s.pain_during is not None and first <= s.on <= last
+    ]
     return fmean(pains) if pains else None
 
 
@@ -271,7 +275,11 @@ def _red_flags(patient: Patient, first: date, last: date) -> list[RedFlag]:
 
 def _skips(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
     """Why sessions were skipped, most frequent first."""
-    counts = Counter(e.skip_reason for e in entries if e.skipped and e.withdrawn_at is None)
+    counts = Counter(
+        e.skip_reason
+        for e in entries
+        if e.skip_reason is not None and e.skipped and e.withdrawn_at is None
+    )
     return sorted(counts.items(), key=lambda item: (-item[1], item[0].label))
 
 

@@ -22,7 +22,7 @@ from clinic.audit.log import record
 from clinic.core.refusals import Refusal
 from clinic.core.statements import affected_rows
 from clinic.domain.protocols import EventKind
-from clinic.extensions import Model, db
+from clinic.extensions import db
 from clinic.models import (
     CareFlag,
     Clinic,
@@ -64,6 +64,20 @@ class ErasureRefused(Refusal):
     """The erasure cannot go ahead; the message says why in plain words."""
 
 
+# The models whose rows each belong to one patient of one clinic (patient_id, clinic_id).
+_PatientRows = (
+    type[CareFlag]
+    | type[ClinicalNote]
+    | type[DiaryEntry]
+    | type[MeasureAssignment]
+    | type[MeasureResponse]
+    | type[PatientSummary]
+    | type[Protocol]
+    | type[RedFlag]
+    | type[Report]
+)
+
+
 def _deletions(
     pid: int, cid: int, account: int | None
 ) -> Iterator[tuple[sa.Table, sa.ColumnElement[bool]]]:
@@ -71,7 +85,7 @@ def _deletions(
     and the condition that finds their rows, in an order the foreign keys accept
     (children before their parents)."""
 
-    def of_patient(model: type[Model]) -> sa.ColumnElement[bool]:
+    def of_patient(model: _PatientRows) -> sa.ColumnElement[bool]:
         return sa.and_(model.patient_id == pid, model.clinic_id == cid)
 
     entries = sa.select(DiaryEntry.id).where(of_patient(DiaryEntry))
@@ -179,7 +193,7 @@ def care_facts(patient: Patient, today: date) -> CareFacts:
     pid, cid = patient.id, patient.clinic_id
     protocols = db.session.execute(
         sa.select(
-            sa.func.count(Protocol.id).label("count"),
+            sa.func.count(Protocol.id).label("programs"),
             sa.func.count(Protocol.id).filter(Protocol.status.in_(OPEN_STATUSES)).label("open"),
         ).where(Protocol.patient_id == pid, Protocol.clinic_id == cid)
     ).one()
@@ -205,16 +219,16 @@ def care_facts(patient: Patient, today: date) -> CareFacts:
             .label("skipped"),
         ).where(DiaryEntry.patient_id == pid, DiaryEntry.clinic_id == cid)
     ).one()
-    red_flags = db.session.scalar(
+    red_flags = db.session.execute(
         sa.select(sa.func.count(RedFlag.id)).where(
             RedFlag.patient_id == pid, RedFlag.clinic_id == cid
         )
-    )
-    assigned = db.session.scalar(
+    ).scalar_one()
+    assigned = db.session.execute(
         sa.select(sa.func.count(MeasureAssignment.id)).where(
             MeasureAssignment.patient_id == pid, MeasureAssignment.clinic_id == cid
         )
-    )
+    ).scalar_one()
     completed = db.session.execute(
         sa.select(MeasureResponse.instrument_key, sa.func.count(MeasureResponse.id))
         .where(
@@ -231,8 +245,8 @@ def care_facts(patient: Patient, today: date) -> CareFacts:
         status=patient.status.value,
         program_start=events.start,
         # A program still open runs until the erasure; a closed one ended with its last event.
-        program_end=events.last if protocols.count and not protocols.open else None,
-        protocols=protocols.count,
+        program_end=events.last if protocols.programs and not protocols.open else None,
+        protocols=protocols.programs,
         stages_reached=events.stage or 0,
         sessions_logged=entries.done,
         sessions_skipped=entries.skipped,
@@ -247,12 +261,12 @@ def what_erasure_removes(patient: Patient) -> list[tuple[str, int]]:
     holds now."""
     pid, cid = patient.id, patient.clinic_id
 
-    def count(model: type[Model]) -> int:
-        return db.session.scalar(
+    def count(model: _PatientRows) -> int:
+        return db.session.execute(
             sa.select(sa.func.count())
             .select_from(model)
             .where(model.patient_id == pid, model.clinic_id == cid)
-        )
+        ).scalar_one()
 
     return [
         ("Dilator programs (every version, stage and event)", count(Protocol)),

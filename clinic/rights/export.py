@@ -122,7 +122,7 @@ def build_export(patient: Patient, now: datetime, today: date) -> PatientExport:
         pdf = report.pop("pdf")
         report["file"] = report_files[report["id"]]
         reports.append((report["file"], pdf))
-    clinic = db.session.get(Clinic, patient.clinic_id)
+    clinic = db.session.get_one(Clinic, patient.clinic_id)
     bundle = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -248,8 +248,10 @@ def _load(patient: Patient) -> dict[str, list[Row]]:
             if account is not None
             else []
         )
-    people = _referenced(rows, "users") | {patient.responsible_clinician_id}
-    rows["people"] = _people(cid, people - {None})
+    people = _referenced(rows, "users")
+    if patient.responsible_clinician_id is not None:
+        people.add(patient.responsible_clinician_id)
+    rows["people"] = _people(cid, people)
     rows["dilator_sizes"] = _sizes(cid, _referenced(rows, "dilator_sizes"))
     return rows
 

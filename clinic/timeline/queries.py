@@ -45,7 +45,11 @@ def as_sessions(entries: list[DiaryEntry]) -> list[ScoredSession]:
 
 def skip_summary(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
     """Why sessions were skipped in the period, most frequent reason first."""
-    counts = Counter(e.skip_reason for e in entries if e.skipped and not e.withdrawn)
+    counts = Counter(
+        e.skip_reason
+        for e in entries
+        if e.skip_reason is not None and e.skipped and not e.withdrawn
+    )
     return sorted(counts.items(), key=lambda item: (-item[1], item[0].label))
 
 
@@ -80,8 +84,9 @@ def patient_flags(patient: Patient) -> PatientFlags:
             .order_by(CareFlag.raised_at.desc(), CareFlag.id.desc())
         )
     )
+    flags: list[RedFlag | CareFlag] = [*red, *care]
     acknowledged = sorted(
-        (f for f in [*red, *care] if f.acknowledged_at is not None),
+        (f for f in flags if f.acknowledged_at is not None),
         key=lambda f: f.acknowledged_at,
         reverse=True,
     )
