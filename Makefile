@@ -42,6 +42,7 @@ test: install browser-deps lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## browser-deps: Debian's Chromium for the browser tests, axe-core for accessibility checks
 browser-deps: system-deps tests/e2e/node_modules/.installed

@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Behind reverse proxies, the client's address (rate limits, audit) is the one they
         # forwarded, trusting exactly that many hops.
         count = app.config["PROXY_COUNT"]
+        # Flask documents wrapping wsgi_app in middleware this way; mypy sees a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     register_extensions(app)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from clinic.extensions import login_manager
@@ -40,6 +41,7 @@ class AccessPolicy:
 
 def _declare(policy: AccessPolicy) -> Callable[[F], F]:
     def decorator(view: F) -> F:
+        # A function takes attributes; the Callable bound of F does not say so.
         view.access_policy = policy  # type: ignore[attr-defined]
         return view
 
@@ -67,7 +69,7 @@ def policy_for(endpoint: str) -> AccessPolicy | None:
     return getattr(view, "access_policy", None)
 
 
-def enforce_access_policy() -> object | None:
+def enforce_access_policy() -> ResponseReturnValue | None:
     """before_request hook: apply the endpoint's declared policy."""
     if request.endpoint is None:  # unknown URL or method: Flask answers 404/405 itself
         return None
@@ -84,7 +86,7 @@ def enforce_access_policy() -> object | None:
     return None
 
 
-def is_safe_redirect(target: str | None) -> bool:
+def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     """True for a path on this site (never another host, never a scheme-relative URL)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False

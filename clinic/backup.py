@@ -110,6 +110,9 @@ def _sqlite_connection(engine: Engine, *, autocommit: bool = False) -> Iterator[
     destination of a backup may have none open); it is given back as it was."""
     raw = engine.raw_connection()
     connection = raw.driver_connection
+    if not isinstance(connection, sqlite3.Connection):
+        raw.close()
+        raise TypeError(f"{engine.url.drivername} is not Python's sqlite3 driver")
     previous = connection.isolation_level
     try:
         if autocommit:

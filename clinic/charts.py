@@ -259,13 +259,13 @@ def measure_chart(
         x_label_rotation=25,
     )
     chart.add(title, [(p.on, p.total) for p in points])
-    scored = [p for p in points if p.total is not None]
+    scored = [(p.on, p.total) for p in points if p.total is not None]
     if scored:
-        first, last = scored[0], scored[-1]
+        (first_on, first_total), (last_on, last_total) = scored[0], scored[-1]
         description = (
             f"{title}, from {number(minimum)} to {number(maximum)}: {len(scored)} scored "
-            f"answer{'s' if len(scored) != 1 else ''} from {_day(first.on)} {first.on.year} "
-            f"({number(first.total)}) to {_day(last.on)} {last.on.year} ({number(last.total)})."
+            f"answer{'s' if len(scored) != 1 else ''} from {_day(first_on)} {first_on.year} "
+            f"({number(first_total)}) to {_day(last_on)} {last_on.year} ({number(last_total)})."
         )
     else:
         description = f"{title}: no answer could be scored yet."

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Row, Select, and_, func, not_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
@@ -40,7 +40,7 @@ def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[dateti
     """The UTC moments between which the clinic's calendar days `first` to `last` fall
     (midnight at the start of `first`, midnight after `last`)."""
     try:
-        tz = ZoneInfo(zone)
+        tz: tzinfo = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = UTC
 
@@ -79,7 +79,7 @@ def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[boo
     return conditions
 
 
-def _last_erasure_of(patient_id: ColumnElement[int]) -> ColumnElement[int]:
+def _last_erasure_of(patient_id: InstrumentedAttribute[int | None]) -> ColumnElement[int]:
     # SQLite (tables without AUTOINCREMENT) gives a new row the id of an erased one when
     # that was the highest. Events up to the erasure's own event were about the erased
     # patient, never the record that holds the id now: compare audit ids, which only grow.

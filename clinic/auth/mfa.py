@@ -266,20 +266,21 @@ def _forget_second_factor(user: User) -> None:
 
 def recovery_codes_left(user: User) -> int:
     """How many of the account's recovery codes are still unused."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def accept_totp(user: User, entry: str, now: datetime | None = None) -> bool:
     """Whether `entry` is a current, unused code of the account's app; if so its step is
     used up. Two requests racing with the same code: one conditional UPDATE lets only one
     of them through."""
-    if not is_enabled(user):
+    secret = user.totp_secret
+    if not is_enabled(user) or secret is None:
         return False
-    step = matching_step(user.totp_secret, entry, now or utcnow(), user.totp_last_step)
+    step = matching_step(secret, entry, now or utcnow(), user.totp_last_step)
     if step is None:
         return False
     claimed = affected_rows(

@@ -9,6 +9,7 @@ kept although the request fails: it counts towards the back-off and is audited t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -209,7 +210,8 @@ def _record_failed_sign_in(email: str, now: datetime) -> None:
     accounts = db.session.scalars(
         select(User).where(User.email == normalise_email(email), User.active)
     ).all()
-    for user in accounts or [None]:
+    candidates: Sequence[User | None] = accounts or [None]
+    for user in candidates:
         if user is not None and backoff.is_paused(user.sign_in_blocked_until, now):
             audit_refused_step(user, "password", blocked=True)
             continue

@@ -309,7 +309,8 @@ def load_user(user_id: str) -> User | None:
         current_app.config["SESSION_ABSOLUTE_LIFETIME"],
     )
     if reason is not None:
-        return _expire(user_session, user, reason, now)
+        _expire(user_session, user, reason, now)
+        return None
     last_seen = user_session.last_seen_at
     if now - last_seen >= TOUCH_EVERY and request.endpoint not in PASSIVE_ENDPOINTS:
         # Committed at once, alone, at the start of the request (see `load_early`).

@@ -65,7 +65,10 @@ class KeptForm:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_KEPT_FORM_SALT)
+    key = current_app.secret_key
+    if not key:  # clinic.config always sets one; never sign with an empty key
+        raise RuntimeError("SECRET_KEY is not set")
+    return URLSafeTimedSerializer(key, salt=_KEPT_FORM_SALT)
 
 
 def keep_form(user_id: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeGuard
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -111,7 +113,7 @@ def _sign_in(user: User, next_url: str | None, second_factor: str = "none") -> R
     return redirect(next_url if is_safe_redirect(next_url) else home_url())
 
 
-def _in_time(pending: object) -> bool:
+def _in_time(pending: object) -> TypeGuard[dict[str, Any]]:
     """Whether a pending step (a dict with its "since") began within PENDING_SECONDS."""
     since = pending.get("since") if isinstance(pending, dict) else None
     return isinstance(since, int | float) and 0 <= utcnow().timestamp() - since <= PENDING_SECONDS

@@ -163,7 +163,8 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if response.mimetype != "text/css" and not response.mimetype.startswith(("image/", "font/")):
+    mimetype = response.mimetype or ""
+    if mimetype != "text/css" and not mimetype.startswith(("image/", "font/")):
         # Pages show health data: never keep them in a browser or proxy cache.
         response.headers["Cache-Control"] = "no-store"
     return response

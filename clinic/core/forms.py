@@ -123,13 +123,14 @@ class _PlainParseError:
             self.raw_data = [""]
             return
         try:
+            # The field class this is mixed into has process_formdata; the mixin alone does not.
             super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as exc:
             raise ValueError(self.parse_error) from exc
 
     def pre_validate(self, form: object) -> None:
         # One message for one slip: after a parse error the range checks have nothing to say.
-        if self.process_errors:  # type: ignore[attr-defined]
+        if self.process_errors:  # type: ignore[attr-defined]  # the field's, as above
             raise StopValidation()
 
 

@@ -52,6 +52,7 @@ F = TypeVar("F", bound=Callable[..., object])
 def takes_files(view: F) -> F:
     """Mark a view whose form reads an uploaded file (refuse_files_and_json lets its
     files through; the form checks them)."""
+    # A function takes attributes; the Callable bound of F does not say so.
     view.takes_files = True  # type: ignore[attr-defined]
     return view
 

@@ -75,8 +75,8 @@ def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
 def patients_with_red_flags(clinic_id: int) -> int:
     """How many of the clinic's patients have an open red flag (shown whatever the filters),
     counted from the flags themselves."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(func.distinct(RedFlag.patient_id))).where(
             RedFlag.clinic_id == clinic_id, RedFlag.acknowledged_at.is_(None)
         )
-    )
+    ).scalar_one()

@@ -33,7 +33,7 @@ def pause_after(failures: int) -> timedelta:
         return timedelta(0)
     # 1, 2, 4, 8, then the cap; the exponent is bounded so a huge count stays cheap.
     doublings = min(beyond_free - 1, 8)
-    return min(FIRST_PAUSE * 2**doublings, LONGEST_PAUSE)
+    return min(FIRST_PAUSE * (1 << doublings), LONGEST_PAUSE)
 
 
 def paused_until(failures: int, now: datetime) -> datetime | None:

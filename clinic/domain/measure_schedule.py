@@ -82,7 +82,8 @@ def occasions(
 ) -> list[Occasion]:
     """The occasions the assignment asks for up to `until`, oldest first."""
     if assignment.cadence is Cadence.ONCE:
-        return [Occasion("once", assignment.on, "once")] if assignment.on <= until else []
+        day = assignment.on  # never None here: Assignment refuses a one-off without its day
+        return [Occasion("once", day, "once")] if day is not None and day <= until else []
     if protocol_start is None:
         return []
     found: list[Occasion] = []

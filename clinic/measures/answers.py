@@ -170,7 +170,8 @@ def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
     found: list[WaitingQuestionnaire] = []
     for status in due:
         key = status.assignment.instrument_key
-        if status.in_progress:  # a draft keeps the version it was started on
+        if status.in_progress and status.response is not None:
+            # A draft keeps the version it was started on.
             instrument = drafted.get((key, status.response.instrument_version))
         else:
             instrument = asked_now.get(key)
@@ -212,7 +213,7 @@ def answered(patient: Patient) -> list[AnsweredQuestionnaire]:
         instrument = every_version.get((response.instrument_key, response.instrument_version))
         result.append(
             AnsweredQuestionnaire(
-                answered_on=response.submitted_at.astimezone(zone).date(),
+                answered_on=response.sent_at.astimezone(zone).date(),
                 title=instrument.title if instrument else "Questionnaire",
             )
         )

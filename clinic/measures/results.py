@@ -85,10 +85,10 @@ class Series:
     def change(self) -> float | None:
         """Latest minus baseline; None until there are two scored answers, and for an
         instrument that rates change itself."""
-        scored = self.scored
-        if len(scored) < 2 or self.rates_change:
+        totals = [a.total for a in self.answers if a.total is not None]
+        if len(totals) < 2 or self.rates_change:
             return None
-        return round(scored[-1].total - scored[0].total, 3)
+        return round(totals[-1] - totals[0], 3)
 
 
 def format_score(value: float | None, instrument: Instrument | None) -> str:
@@ -197,7 +197,7 @@ def series_for(
                 response_id=response.id,
                 occasion_key=response.occasion_key,
                 occasion_on=response.occasion_on,
-                answered_on=response.submitted_at.astimezone(local).date(),
+                answered_on=response.sent_at.astimezone(local).date(),
                 version=response.instrument_version,
                 total=response.total,
                 band_label=response.band_label,

@@ -256,7 +256,8 @@ def next_occasion(
     if assignment.ended_at is not None:
         return None
     if assignment.cadence is Cadence.ONCE:
-        return NextOccasion(assignment.on, "Once") if assignment.on > today else None
+        day = assignment.on  # a one-off always has its day (see clinic.domain.measure_schedule)
+        return NextOccasion(day, "Once") if day is not None and day > today else None
     if program.discharged_on is not None:
         return None
     if program.started_on is None:

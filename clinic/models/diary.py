@@ -92,6 +92,13 @@ class DiaryEntry(Model):
             raise ValueError(f"diary entry {self.id} is a skip, not a session")
         return SessionReport(self.pain_during, self.pain_after, self.bleeding, self.sharp_pain)
 
+    @property
+    def reason_skipped(self) -> SkipReason:
+        """Why a skip was skipped; the `skip_has_reason` CHECK guarantees one."""
+        if self.skip_reason is None:
+            raise ValueError(f"diary entry {self.id} is a session, not a skip")
+        return self.skip_reason
+
 
 class EntryRevision(Model):
     """The values an entry had before a correction or its withdrawal (audit trail)."""

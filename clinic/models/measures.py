@@ -127,3 +127,10 @@ class MeasureResponse(Model):
     def submitted(self) -> bool:
         """Whether the answers were sent (and scored); drafts can still change."""
         return self.submitted_at is not None
+
+    @property
+    def sent_at(self) -> datetime:
+        """When the answers were sent; only for a sent response (a draft has no such time)."""
+        if self.submitted_at is None:
+            raise ValueError(f"measure response {self.id} is a draft")
+        return self.submitted_at

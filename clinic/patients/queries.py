@@ -35,7 +35,7 @@ def get_own_patient_record(user: User) -> Patient | None:
 
 def caseload_query(
     clinic_id: int, search: str = "", status: PatientStatus | None = None
-) -> Select[tuple[Patient]]:
+) -> Select[Patient]:
     """Patients of one clinic for the list page, with what the rows show loaded in one query."""
     stmt = (
         select(Patient)

@@ -233,15 +233,16 @@ def edit_entry(entry_id: int) -> Response | str:
     if request.method == "GET":
         data = {"when": _local(saved.occurred_at, zone), "key": saved.submission_key}
         if saved.skipped:
-            data |= {"skip_reason": saved.skip_reason.value, "skip_other": saved.skip_other}
+            data |= {"skip_reason": saved.reason_skipped.value, "skip_other": saved.skip_other}
         else:
+            report = saved.report
             data |= {
                 "dilator_size_id": str(saved.dilator_size_id),
                 "minutes": saved.minutes,
-                "pain_during": str(saved.pain_during),
-                "pain_after": str(saved.pain_after),
-                "bleeding": saved.bleeding.value,
-                "sharp_pain": "yes" if saved.sharp_pain else "no",
+                "pain_during": str(report.pain_during),
+                "pain_after": str(report.pain_after),
+                "bleeding": report.bleeding.value,
+                "sharp_pain": "yes" if report.sharp_pain else "no",
                 "depth_cm": saved.depth_cm,
                 "note": saved.note,
             }

@@ -38,8 +38,9 @@ def genesis(protocol: Protocol) -> str:
 
 
 def _canonical_stage(stage: ProtocolStage) -> dict[str, object]:
-    values = {"position": stage.position, **stage.stage_values().as_dict()}
-    depth = values["target_depth_cm"]
+    prescription = stage.stage_values()
+    values = {"position": stage.position, **prescription.as_dict()}
+    depth = prescription.target_depth_cm
     # Engines return a stored 15.0 as 15 or 15.0: hash the value, not its spelling.
     values["target_depth_cm"] = None if depth is None else f"{float(depth):.1f}"
     return values

@@ -324,11 +324,16 @@ def _record(
         # Changes take effect on or before today, after the last recorded one: the
         # protocol's status then always describes the present.
         _check_date(effective_on, previous.effective_on, today, date_field)
+    if previous is not None:
+        version_number = version_number or previous.version_number
+        stage = stage or previous.stage
+    if version_number is None or stage is None:
+        raise ValueError("the first event of a protocol names its version and stage")
     event = ProtocolEvent(
         kind=kind,
         effective_on=effective_on,
-        version_number=version_number or previous.version_number,
-        stage=stage or previous.stage,
+        version_number=version_number,
+        stage=stage,
         reason=reason,
         resume_on=resume_on,
         created_by=by,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,7 +19,9 @@ from clinic.core.forms import show_refusal
 from clinic.domain.protocols import (
     CHANGE_PAGES,
     STAGE_DECISIONS,
+    Event,
     EventKind,
+    InForce,
     Route,
     allowed_now,
     in_force_on,
@@ -130,7 +132,7 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
     )
 
 
-def _in_force_lookup(events: list) -> tuple[date | None, object]:
+def _in_force_lookup(events: Sequence[Event]) -> tuple[date | None, InForce | None]:
     # "What was prescribed on ...?" from the ?on=YYYY-MM-DD query; junk input is ignored.
     raw = request.args.get("on", "")
     try:
@@ -140,7 +142,7 @@ def _in_force_lookup(events: list) -> tuple[date | None, object]:
     return day, in_force_on(events, day)
 
 
-def _templates_for(patient: Patient) -> list:
+def _templates_for(patient: Patient) -> list[ProtocolTemplate]:
     # Templates for the patient's indication first.
     templates = usable_templates(patient.clinic_id)
     return sorted(templates, key=lambda t: (t.indication != patient.indication, t.name))

@@ -85,11 +85,14 @@ def patient_flags(patient: Patient) -> PatientFlags:
         )
     )
     flags: list[RedFlag | CareFlag] = [*red, *care]
-    acknowledged = sorted(
-        (f for f in flags if f.acknowledged_at is not None),
-        key=lambda f: f.acknowledged_at,
-        reverse=True,
-    )
+    acknowledged = [
+        flag
+        for _, flag in sorted(
+            ((f.acknowledged_at, f) for f in flags if f.acknowledged_at is not None),
+            key=lambda pair: pair[0],
+            reverse=True,
+        )
+    ]
     return PatientFlags(
         open_red=[f for f in red if f.acknowledged_at is None],
         open_care=sorted(
