@@ -403,9 +403,6 @@ def _seed_protocol_histories() -> None:
             )
 
 
-# Diaries: months of entries for the patients who use the portal. Seeded per patient so
-# the demo is the same every time. (name, days of history, weekly adherence range, and
-# the days ago of a red-flag session and what it reported, if any)
 class _Reported(TypedDict, total=False):
     """What a seeded session reported, in SessionDetails' terms."""
 
@@ -415,6 +412,9 @@ class _Reported(TypedDict, total=False):
     sharp_pain: bool
 
 
+# Diaries: months of entries for the patients who use the portal. Seeded per patient so
+# the demo is the same every time. (name, days of history, weekly adherence range, and
+# the days ago of a red-flag session and what it reported, if any)
 DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]] = {
     "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
     "Sam Rivera": (70, (0.45, 0.95), (3, {"pain_during": 8, "sharp_pain": True})),
