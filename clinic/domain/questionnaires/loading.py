@@ -127,20 +127,25 @@ def _unsafe(data: object) -> Iterator[str]:
 def _unsafe_value(data: object, path: Path, node: object) -> list[str]:
     if isinstance(node, str):
         return [_surrogate(place(data, path), node)] if _SURROGATE.search(node) else []
-    if (isinstance(node, float) and not math.isfinite(node)) or (
-        isinstance(node, Decimal) and not node.is_finite()
-    ):
+    if isinstance(node, float | Decimal) and not _finite(node):
         return [f"{place(data, path)} must be a finite number"]
     if isinstance(node, dict):
-        where = place(data, path)
-        problems = [f"{where}: field names must be text" for k in node if not isinstance(k, str)]
-        problems += [
-            _surrogate(f"{where}: a field name", k)
-            for k in node
-            if isinstance(k, str) and _SURROGATE.search(k)
-        ]
-        return problems[:1]
+        return _unsafe_names(place(data, path), node)[:1]
     return []
+
+
+def _finite(value: float | Decimal) -> bool:
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+
+
+def _unsafe_names(where: str, node: Mapping[object, object]) -> list[str]:
+    """Field names that are not text, or hold half of a UTF-16 pair."""
+    problems = [f"{where}: field names must be text" for k in node if not isinstance(k, str)]
+    return problems + [
+        _surrogate(f"{where}: a field name", k)
+        for k in node
+        if isinstance(k, str) and _SURROGATE.search(k)
+    ]
 
 
 def _surrogate(where: str, text: str) -> str:

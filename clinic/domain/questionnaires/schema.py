@@ -163,9 +163,10 @@ def _not_whole(where: str, value: object) -> str:
 def _string(where: str, path: Path, value: object) -> list[str]:
     """Text was expected: a key, a reference to an item, or wording."""
     if path == ("key",):
+        what = f"the key {shown(value)}" if isinstance(value, str) else f"{where}, as text,"
         return [
-            f"the key {shown(value)} must be lower-case letters and digits, words joined by"
-            " hyphens (like 'pain-nrs')"
+            f"{what} must be lower-case letters and digits, words joined by hyphens"
+            " (like 'pain-nrs')"
         ]
     if path[-1:] == ("key",):
         return [

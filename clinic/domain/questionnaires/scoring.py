@@ -69,15 +69,7 @@ def score(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
     not offer; blank answers (None, or no key) are allowed."""
     given = _checked(instrument, answers)
     shown = _shown(instrument, given)
-    ignored = tuple(
-        item.key
-        for item in instrument.items
-        if item.key not in shown and given.get(item.key) is not None
-    )
-    values = {
-        item.key: given.get(item.key) if item.key in shown else item.when_hidden
-        for item in instrument.items
-    }
+    values = _scored_values(instrument, given, shown)
     sums = [
         _weighted_sum(instrument, domain.items, domain.weight, domain.min_answered, values)
         for domain in instrument.domains
@@ -88,14 +80,9 @@ def score(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
     ]
     total = _total(instrument, sums, domain_scores, values)
     invalid = [r for rule in instrument.validity if (r := _invalid_reason(rule, values))]
-    if invalid:
-        status = Status.INVALID
-    elif total.exact is None:
-        status = Status.INCOMPLETE
-    else:
-        status = Status.SCORED
+    status = _status(bool(invalid), total.exact)
     shown_total = _round(total.exact, instrument.decimals) if status is Status.SCORED else None
-    prorated = {key for summed in sums for key in summed.prorated} | set(total.prorated)
+    prorated = set(total.prorated).union(*(summed.prorated for summed in sums))
     return Score(
         instrument=instrument.key,
         version=instrument.version,
@@ -104,9 +91,30 @@ def score(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
         band=_band(instrument.total.bands, shown_total),
         domains=tuple(domain_scores),
         reasons=(*invalid, *total.incomplete),
-        prorated=tuple(item.key for item in instrument.items if item.key in prorated),
-        ignored=ignored,
+        prorated=_in_order(instrument, prorated),
+        ignored=_in_order(instrument, {k for k, v in given.items() if v is not None} - shown),
     )
+
+
+def _scored_values(
+    instrument: Instrument, given: Mapping[str, int | None], shown: set[str]
+) -> dict[str, int | None]:
+    """What each item scores: its answer when shown, its when_hidden value when not."""
+    return {
+        item.key: given.get(item.key) if item.key in shown else item.when_hidden
+        for item in instrument.items
+    }
+
+
+def _in_order(instrument: Instrument, keys: set[str]) -> tuple[str, ...]:
+    """`keys` in the order of the instrument's items."""
+    return tuple(item.key for item in instrument.items if item.key in keys)
+
+
+def _status(invalid: bool, total: Fraction | None) -> Status:
+    if invalid:
+        return Status.INVALID
+    return Status.INCOMPLETE if total is None else Status.SCORED
 
 
 def _domain_score(domain: Domain, summed: _Sum, decimals: int) -> DomainScore:

@@ -103,14 +103,9 @@ class _Checker:
 
     def instrument(self) -> Instrument | None:
         header = self.header()
-        decimals = self.readable(("decimals",))
-        decimals = decimals if isinstance(decimals, int) else 0
-        items = self.items()
-        if items is not None and header is not None:
-            self.wording(items, header.licence)
-        if items is None or self.problems or self.shape.broken(("items",)):
-            # Checked in stages, so that one mistake is reported once: domains, total and
-            # validity are only checked against sound items.
+        decimals = self.readable(("decimals",)) or 0
+        items = self.sound_items(header)
+        if items is None:
             return None
         by_key = {item.key: item for item in items}
         domains, complete = self.domains(by_key, decimals)
@@ -133,6 +128,19 @@ class _Checker:
             instructions=self.text(("instructions",)),
             notes=self.text(("notes",)),
         )
+
+    def sound_items(self, header: _Header | None) -> tuple[Item, ...] | None:
+        """The items, when every one of them is sound.
+
+        Checked in stages, so that one mistake is reported once: domains, total and
+        validity are only checked against sound items.
+        """
+        items = self.items()
+        if items is not None and header is not None:
+            self.wording(items, header.licence)
+        if items is None or self.problems or self.shape.broken(("items",)):
+            return None
+        return items
 
     def text(self, path: Path) -> str | None:
         value = self.readable(path)
@@ -191,7 +199,7 @@ class _Checker:
         options = self.options(data["options"], where, worded)
         shown_if = None
         if "shown_if" in data:
-            unread = {e.get("key") for e in listed[: int(path[-1])] if isinstance(e, Mapping)}
+            unread = {_key_of(e) for e in listed[: int(path[-1])]}
             shown_if = self.shown_if(data["shown_if"], where, data["key"], earlier, unread)
         when_hidden = data.get("when_hidden")
         values = [o.value for o in options]
@@ -216,13 +224,17 @@ class _Checker:
             options.append(Option(entry["value"], label.strip() if label is not None else None))
         if not worded and any(o.label is not None for o in options):
             self.problem(f"{where} has answer labels but no text")
+        self.repeated_answers(options, where)
+        return tuple(options)
+
+    def repeated_answers(self, options: Sequence[Option], where: str) -> None:
+        """Two options of one item may not score alike, nor read alike."""
         for value, n in Counter(o.value for o in options).items():
             if n > 1:
                 self.problem(f"{where}: the value {value} is given to {n} options")
         for label, n in Counter(o.label for o in options if o.label is not None).items():
             if n > 1:
                 self.problem(f"{where}: the label {label!r} is given to {n} options")
-        return tuple(options)
 
     def shown_if(
         self,
@@ -230,7 +242,7 @@ class _Checker:
         where: str,
         key: str,
         earlier: Mapping[str, Item],
-        unread: set[object],
+        unread: set[str | None],
     ) -> ShownIf | None:
         controller, values = data["item"], tuple(data["answered"])
         if controller == key:
@@ -490,6 +502,11 @@ class _Checker:
                     " when it is not asked)"
                 )
         return None if unknown else tuple(keys)
+
+
+def _key_of(data: object) -> str | None:
+    key = data.get("key") if isinstance(data, Mapping) else None
+    return key if isinstance(key, str) else None
 
 
 def _decimal(value: int | float | Decimal) -> Decimal:
