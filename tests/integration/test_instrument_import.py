@@ -541,7 +541,8 @@ HOSTILE = {
     ),
     "a lone surrogate in the title": (
         _pain_text('"title": "Pain', '"title": "\\ud800Pain'),
-        "The title contains \\ud800, half of a character that is not there: remove it.",
+        "The title contains \\ud800, which is half of a character (an unpaired surrogate)"
+        " and cannot be stored: remove it.",
     ),
 }
 

@@ -144,7 +144,7 @@ def test_schema_failures_are_said_in_words(change: Any, message: str) -> None:
         ("[" * 100_000 + "]" * 100_000, "nests lists and objects more than 20 levels deep"),
         ('{"a": ' * 30 + "1" + "}" * 30, "nests lists and objects more than 20 levels deep"),
         ('{"key": 1' + "0" * 5000 + "}", "the instrument's key, as text, must be lower-case"),
-        ('{"title": "\\udfff"}', "the title contains \\udfff, half of a character"),
+        ('{"title": "\\udfff"}', "the title contains \\udfff, which is half of a character"),
         ('{"\\ud800": 1}', "the instrument: a field name contains \\ud800"),
         ('{"decimals": -Infinity}', "-Infinity is not a number an instrument can use"),
     ],

@@ -129,7 +129,7 @@ def _unsafe_value(data: object, path: Path, node: object) -> list[str]:
         return [_surrogate(place(data, path), node)] if _SURROGATE.search(node) else []
     if isinstance(node, float | Decimal) and not _finite(node):
         return [f"{place(data, path)} must be a finite number"]
-    if isinstance(node, dict):
+    if isinstance(node, dict) and any(not isinstance(k, str) or _SURROGATE.search(k) for k in node):
         return _unsafe_names(place(data, path), node)[:1]
     return []
 
@@ -150,7 +150,10 @@ def _unsafe_names(where: str, node: Mapping[object, object]) -> list[str]:
 
 def _surrogate(where: str, text: str) -> str:
     half = next(c for c in text if _SURROGATE.match(c))
-    return f"{where} contains \\u{ord(half):04x}, half of a character that is not there: remove it"
+    return (
+        f"{where} contains \\u{ord(half):04x}, which is half of a character (an unpaired"
+        " surrogate) and cannot be stored: remove it"
+    )
 
 
 # ---------------------------------------------------------------------------------------
