@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clinic.domain.questionnaires import InstrumentError, load_instrument, parse_instrument
-from clinic.domain.questionnaires.loading import MAX_DEPTH
+from clinic.domain.questionnaires.loading import MAX_DEPTH, MAX_VALUES
 from clinic.domain.questionnaires.schema import _TRANSLATIONS, schema
 
 FOLDER = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
@@ -166,6 +166,17 @@ def test_deep_data_from_python_is_refused_without_recursion() -> None:
     assert problems_of({**pain(), "notes": deep}) == (
         f"the file nests lists and objects more than {MAX_DEPTH} levels deep; an instrument"
         " needs six at most",
+    )
+
+
+def test_a_file_of_countless_tiny_values_is_refused_before_the_schema() -> None:
+    """A file crammed with more values than any instrument needs is refused in one problem
+    before the (slow) schema check, so an upload cannot hold a request for long."""
+    data = pain()
+    data["notes"] = [0] * MAX_VALUES
+    assert problems_of(data) == (
+        f"the file holds more than {MAX_VALUES:,} values (numbers, texts, lists and objects);"
+        " an instrument needs far fewer",
     )
 
 

@@ -5,8 +5,9 @@ A file's text goes through three gates, each reporting every problem it finds in
 1. JSON that Python can hold safely: valid JSON, no field given twice in one object, no
    NaN or Infinity, nesting no deeper than an instrument needs (a file nested thousands of
    levels deep would exhaust the stack), whole numbers of sane length (Python refuses to
-   convert one of 5,000 digits), and text with no half of a UTF-16 pair (no database can
-   store it).
+   convert one of 5,000 digits), no more values than an instrument could need (checking
+   each against the schema takes time), and text with no half of a UTF-16 pair (no
+   database can store it).
 2. The shape, against the shipped JSON Schema (`schema`).
 3. The meaning (`semantics`), which builds the `Instrument`.
 
@@ -38,6 +39,11 @@ SCHEMA_SUFFIX = ".schema.json"
 # An instrument nests six levels (items, an item, its options, an option...): far more is
 # not an instrument, and would exhaust the stack of whatever walks it.
 MAX_DEPTH = 20
+# The values (numbers, texts, lists, objects) a file may hold. FSFI with its wording holds
+# about 550; 300 questions of 10 answers each about 10,000. Checking a value against the
+# schema costs far more than reading it, so a file of 256 kB crammed with tiny values
+# would hold a request for many seconds: refused before the schema is asked.
+MAX_VALUES = 20_000
 # Longer runs of digits are read as decimals, which the schema then refuses as out of
 # range, instead of asking Python to convert a number it refuses to hold.
 _MAX_INTEGER_DIGITS = 20
@@ -107,14 +113,17 @@ def _too_deep() -> str:
 
 def _unsafe(data: object) -> Iterator[str]:
     """What in `data` no later check could handle safely, walked without recursion: too
-    deep a nesting (then nothing else is looked at), text with half of a UTF-16 pair,
-    numbers that are not finite, field names that are not text."""
+    deep a nesting or too many values (then nothing else is looked at), text with half of
+    a UTF-16 pair, numbers that are not finite, field names that are not text."""
     stack: list[tuple[Path, object]] = [((), data)]
     found: list[str] = []
+    count = 0
     while stack:
         path, node = stack.pop()
-        if len(path) > MAX_DEPTH:
-            yield _too_deep()
+        count += 1
+        beyond = _beyond_limits(len(path), count)
+        if beyond:
+            yield beyond
             return
         found.extend(_unsafe_value(data, path, node))
         if isinstance(node, dict):
@@ -122,6 +131,17 @@ def _unsafe(data: object) -> Iterator[str]:
         elif isinstance(node, list):
             stack.extend(((*path, n), v) for n, v in reversed(list(enumerate(node))))
     yield from found
+
+
+def _beyond_limits(depth: int, count: int) -> str | None:
+    if depth > MAX_DEPTH:
+        return _too_deep()
+    if count > MAX_VALUES:
+        return (
+            f"the file holds more than {MAX_VALUES:,} values (numbers, texts, lists and"
+            " objects); an instrument needs far fewer"
+        )
+    return None
 
 
 def _unsafe_value(data: object, path: Path, node: object) -> list[str]:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -42,7 +42,12 @@ class Problems:
 
     def broken(self, path: Path) -> bool:
         """Whether the part at `path`, or anything inside it, failed the schema."""
-        return any(found[: len(path)] == path for found in self.paths)
+        return path in self._holding
+
+    @cached_property
+    def _holding(self) -> frozenset[Path]:
+        # Every place that holds a problem, at any depth: one lookup per question asked.
+        return frozenset(path[:n] for path in self.paths for n in range(len(path) + 1))
 
 
 @cache
@@ -57,11 +62,7 @@ def schema() -> Mapping[str, Any]:
 def problems(document: Any) -> Problems:
     """Every place `document` departs from the instrument schema, in document order."""
     errors = sorted(_validator().iter_errors(document), key=lambda e: _order(document, e))
-    messages: list[str] = []
-    for error in errors:
-        for message in _messages(document, error):
-            if message not in messages:
-                messages.append(message)
+    messages = dict.fromkeys(m for error in errors for m in _messages(document, error))
     return Problems(tuple(messages), frozenset(tuple(e.absolute_path) for e in errors))
 
 
