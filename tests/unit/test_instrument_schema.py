@@ -157,6 +157,18 @@ def test_hostile_text_is_refused_in_words(text: str, message: str) -> None:
     assert any(message in p for p in raised.value.problems), raised.value.problems
 
 
+def test_a_tiny_number_is_named_with_its_exponent() -> None:
+    """1e-999999 in a range is refused for its decimals, and the problem names it as
+    written rather than with a million zeros."""
+    text = (FOLDER / "pain-nrs.json").read_text("utf-8").replace("[0, 10]", "[0, 1e-999999]", 1)
+    with pytest.raises(InstrumentError) as raised:
+        parse_instrument(text)
+    assert "the total: range: 1E-999999 has more decimals than the instrument's 0" in (
+        raised.value.problems
+    )
+    assert max(len(p) for p in raised.value.problems) < 200
+
+
 def test_deep_data_from_python_is_refused_without_recursion() -> None:
     """Data built in Python (no parser to stop it) nested far past the stack's depth is
     refused by the walk that looks for it, which does not recurse."""
@@ -263,4 +275,6 @@ def test_any_text_is_an_instrument_or_problems_in_words(text: str) -> None:
         parse_instrument(text)
     except InstrumentError as error:
         assert error.problems
-        assert all(isinstance(p, str) and p for p in error.problems)
+        # Each problem names its value briefly, whatever the value (a 5,000-digit number
+        # or 1e-999999 is not spelled out in full).
+        assert all(isinstance(p, str) and 0 < len(p) < 600 for p in error.problems)

@@ -188,6 +188,8 @@ class ValidityRule:
 
 @dataclass(frozen=True)
 class Licence:
+    """The instrument's licence status, and in words why we or the clinic may use it."""
+
     status: LicenceStatus
     note: str
 

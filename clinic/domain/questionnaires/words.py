@@ -31,8 +31,12 @@ def or_list(values: Sequence[object]) -> str:
 
 
 def number(value: Decimal | int) -> str:
-    """A number as people write it: 0.6, 26.55, 12 (never 1.20 or 1.2E+1)."""
-    return format(Decimal(value).normalize(), "f")
+    """A number as people write it: 0.6, 26.55, 12 (never 1.20 or 1.2E+1); one far from
+    1 keeps its exponent (1E-999999, not a million zeros)."""
+    normal = Decimal(value).normalize()
+    if not -_SHOWN_LENGTH < normal.adjusted() < _SHOWN_LENGTH:
+        return str(normal)
+    return format(normal, "f")
 
 
 def span(low: Decimal | int, high: Decimal | int) -> str:
