@@ -504,3 +504,68 @@ def test_the_list_shows_every_questionnaire_with_its_licence(
     assert 'Retire<span class="visually-hidden"> Pain numeric rating scale' in page
     assert "In use" in page
     assert f"{clinic_today('Europe/London'):%d %b %Y}" in page
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile files: each refused in words, never a server error
+
+
+def _pain_text(old: str, new: str) -> str:
+    """The shipped pain scale as a new version, with one piece of its JSON text replaced."""
+    text = (FOLDER / "pain-nrs.json").read_text("utf-8").replace('"version": "1"', '"version": "2"')
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+HOSTILE = {
+    "nested a thousand levels deep": (
+        _pain_text('"recall_period": "past 7 days"', '"recall_period": ' + "[" * 1000 + "]" * 1000),
+        "The file nests lists and objects more than 20 levels deep",
+    ),
+    "a range of 1e30": (
+        _pain_text('"range": [0, 10]', '"range": [0, 1e30]'),
+        "The total: range must be a number from -1000000 to 1000000, not 1E+30.",
+    ),
+    "a range of 1e999999": (
+        _pain_text('"range": [0, 10]', '"range": [0, 1e999999]'),
+        "The total: range must be a number from -1000000 to 1000000, not 1E+999999.",
+    ),
+    "an option value of 5,000 digits": (
+        _pain_text('"value": 10,', '"value": ' + "9" * 5000 + ","),
+        "Item 1 ('pain'), option 11: the value must be a whole number from -1000000 to"
+        " 1000000, not a number 5000 digits long.",
+    ),
+    "a lone surrogate in the title": (
+        _pain_text('"title": "Pain', '"title": "\\ud800Pain'),
+        "The title contains \\ud800, which is half of a character (an unpaired surrogate)"
+        " and cannot be stored: remove it.",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", ["paste", "upload"])
+@pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
+def test_hostile_files_are_refused_in_words(
+    app: Flask, client, world: World, how: str, case: str
+) -> None:
+    """A file built to break the parser or the database (nesting deep enough to exhaust the
+    stack, numbers too large for exact decimals or for int(), half of a UTF-16 pair that no
+    database can store) is refused with a problem in words, pasted or uploaded, and
+    nothing is kept."""
+    text, problem = HOSTILE[case]
+    act_as(client, world.admin.id)
+    if how == "paste":
+        response = post_text(client, text)
+    else:
+        response = client.post(
+            URL,
+            data={
+                "file": (io.BytesIO(text.encode("utf-8")), "hostile.json"),
+                "licence_confirmed": "y",
+            },
+        )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "nothing was imported" in page
+    assert problem in page
+    assert rows(app) == []
