@@ -35,7 +35,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
-from clinic.monitoring.services import acknowledge_ready_flags, refresh_patient
+from clinic.monitoring.services import acknowledge_ready_flags
 from clinic.protocols import integrity
 from clinic.protocols.queries import open_protocol, timeline, version
 
@@ -138,7 +138,6 @@ def start_protocol(
         object_id=protocol.id,
         actor=by,
     )
-    refresh_patient(patient)
     return protocol
 
 
@@ -191,7 +190,6 @@ def revise_protocol(
         actor=by,
         detail={"version": new.number},
     )
-    refresh_patient(protocol.patient)
     return new
 
 
@@ -249,7 +247,6 @@ def record_event(
         actor=by,
         detail={"kind": kind.value},
     )
-    refresh_patient(protocol.patient)
     return event
 
 
