@@ -28,7 +28,7 @@ from clinic.measures.answers import start_or_resume, submit
 from clinic.measures.schedule import program_dates
 from clinic.measures.services import assign
 from clinic.models import Clinic, Patient, PatientStatus, ProtocolTemplate, Role, User
-from clinic.monitoring.services import refresh_later
+from clinic.monitoring import upkeep
 from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import open_protocol
 from clinic.protocols.services import record_event, revise_protocol, start_protocol
@@ -322,7 +322,7 @@ def seed_demo() -> None:
         )
     db.session.flush()
     # History is replayed day by day: flags must describe today, not each replayed day.
-    with refresh_later():
+    with upkeep.deferred():
         _seed_protocol_histories()
         _seed_diaries()
         seed_measures()

@@ -134,7 +134,7 @@ def test_red_flags_are_announced_whatever_the_filters(app: Flask, client, world:
 def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
     app: Flask, client, world: World
 ) -> None:
-    """The table is cached between visits, under the clinic's data version: a red flag
+    """The table is cached between visits, under the clinic's caseload version: a red flag
     reported in between changes the version, so the next visit shows it on top."""
     quiet = start_plan(app, world.patient.patient_id, world.clinician.id)
     flagged = start_plan(app, world.other_patient.patient_id, world.clinician.id)
@@ -151,7 +151,7 @@ def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
 
 
 def test_changed_details_show_on_the_next_visit(app: Flask, client, world: World) -> None:
-    """A patient's new name shows at once: editing the record changes the data version."""
+    """A patient's new name shows at once: editing the record changes the caseload version."""
     dashboard(client, world.clinician)
     act_as(client, world.clinician.id)
     edit = f"/patients/{world.patient.patient_id}/edit"
