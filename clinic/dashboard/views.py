@@ -11,6 +11,8 @@ red-flag banner is counted afresh on every visit, from the flags themselves.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,6 +21,7 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.requests import page_number
+from clinic.core.uow import after_commit
 from clinic.dashboard.queries import CaseloadState, Filters, caseload, caseload_state
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
@@ -49,7 +52,9 @@ def index() -> str:
     table = cache.get(key)
     if table is None:
         table = _caseload_table(clinic, filters, page)
-        cache.set(key, table)
+        # Kept only once the request's changes (the day's refresh) are saved: a key read
+        # from a refresh that is then rolled back must never hold a table.
+        after_commit(partial(cache.set, key, table))
     return render_template(
         "dashboard/index.html",
         caseload=table,
