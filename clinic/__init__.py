@@ -50,6 +50,7 @@ from clinic.measures.views import bp as measures_bp
 from clinic.measures.views import instruments_bp
 from clinic.models import User
 from clinic.models.types import render_migration_type
+from clinic.monitoring import upkeep
 from clinic.notes.views import bp as notes_bp
 from clinic.patients.views import bp as patients_bp
 from clinic.portal import entries, measures, progress  # noqa: F401 (their routes join portal_bp)
@@ -134,6 +135,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     db.init_app(app)
+    # Summaries follow every change to what they are made of (clinic.monitoring.upkeep).
+    upkeep.install(db.session)
     pragmas = _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with app.app_context():
         for engine in db.engines.values():

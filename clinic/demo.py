@@ -37,7 +37,7 @@ from clinic.models import (
     Role,
     User,
 )
-from clinic.monitoring.services import refresh_later
+from clinic.monitoring import upkeep
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
 from clinic.protocols.services import record_event, revise_protocol, start_protocol
@@ -331,7 +331,7 @@ def seed_demo() -> None:
         )
     db.session.flush()
     # History is replayed day by day: flags must describe today, not each replayed day.
-    with refresh_later():
+    with upkeep.deferred():
         _seed_protocol_histories()
         _seed_diaries()
         seed_measures()

@@ -8,7 +8,6 @@ from clinic.audit.log import record
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
-from clinic.monitoring.services import refresh_clinic
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,9 @@ def set_staff_active(user: User, active: bool, by: User) -> None:
 
 
 def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
-    """Save the clinic's details and settings, then recompute every patient's summary and
-    flags: the thresholds the rules apply, and the zone that says which day it is, may
-    have changed."""
+    """Save the clinic's details and settings. A change to the thresholds the rules apply,
+    or to the zone that says which day it is, recomputes every patient's summary and flags
+    before the commit (see clinic.monitoring.upkeep)."""
     changed = sorted(
         name for name, value in asdict(settings).items() if getattr(clinic, name) != value
     )
@@ -84,4 +83,3 @@ def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
     for name, value in asdict(settings).items():
         setattr(clinic, name, value)
     db.session.flush()
-    refresh_clinic(clinic)

@@ -27,7 +27,6 @@ from clinic.models import Invitation, Patient, Role, User
 from clinic.models.invitations import INVITATION, RESET, hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
-from clinic.monitoring.services import refresh_patient
 
 # A reset link works for an hour: long enough to find the email, short enough that an old
 # message in a mailbox is no key to the account.
@@ -293,12 +292,9 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     db.session.flush()
     patient = None
     if user.role is Role.PATIENT:
-        # From now on the patient keeps a diary: the rules start judging it.
         patient = db.session.scalar(
             select(Patient).where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
         )
-        if patient is not None:
-            refresh_patient(patient)
     record(
         "invitation.accept",
         actor=user,

@@ -15,9 +15,8 @@ from clinic.catalogue.queries import size_in_use
 from clinic.core.refusals import Refusal
 from clinic.domain.protocols import IntendedUse
 from clinic.extensions import db
-from clinic.models import Clinic, DilatorSet, DilatorSize
+from clinic.models import DilatorSet, DilatorSize
 from clinic.models.types import utcnow
-from clinic.monitoring.services import refresh_patients
 
 LABEL_CONSTRAINT = "uq_dilator_sizes_set_label"
 # SQLite names the columns rather than the constraint.
@@ -96,9 +95,6 @@ def update_size(size: DilatorSize, details: SizeDetails) -> None:
     if changes_diameter and in_use:
         raise CatalogueError(DIAMETER_IN_USE, "diameter_mm")
     _save_size(size, details, add=False)
-    if in_use:
-        # Patients' summaries name the size they are on: a new label must show there too.
-        refresh_patients(db.session.get_one(Clinic, size.dilator_set.clinic_id), None)
 
 
 def _save_size(size: DilatorSize, details: SizeDetails, add: bool) -> None:

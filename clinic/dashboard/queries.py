@@ -1,9 +1,10 @@
 """The dashboard's caseload query: patients with their summaries, most urgent first.
 
 Everything a row shows comes from the patient and their `PatientSummary` in one query. The
-summary changes in the same transaction as anything it counts (see `clinic.monitoring`),
-so a red flag reported a moment ago already sorts its patient to the top; the banner's
-count of red-flagged patients is read from the flags themselves on every visit.
+summary changes in the same transaction as anything it counts, and as the patient's own
+row (see `clinic.monitoring.upkeep`), so a red flag reported a moment ago already sorts its
+patient to the top; the banner's count of red-flagged patients is read from the flags
+themselves on every visit. `caseload_state` says when a rendered table may be reused.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from clinic.core.search import name_or_identifier_matches
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.models import Patient, PatientStatus, PatientSummary, RedFlag
+from clinic.models import Patient, PatientErasure, PatientStatus, PatientSummary, RedFlag
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,50 @@ def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
     return stmt
 
 
-def patients_with_red_flags(clinic_id: int) -> int:
-    """How many of the clinic's patients have an open red flag (shown whatever the filters),
-    counted from the flags themselves."""
-    return db.session.execute(
-        select(func.count(func.distinct(RedFlag.patient_id))).where(
-            RedFlag.clinic_id == clinic_id, RedFlag.acknowledged_at.is_(None)
+@dataclass(frozen=True)
+class CaseloadState:
+    """What every visit reads afresh: the version of what the caseload tables are rendered
+    from, and how many patients have an open red flag (shown whatever the filters,
+    counted from the flags themselves).
+
+    `version` is three numbers that differ after any committed change to the clinic's
+    patients or their summaries: how many summaries, the sum of their versions, how many
+    patients were erased. Why that is enough, whatever order concurrent transactions
+    commit in: a transaction that changes a patient's row or anything their summary is
+    made of refreshes the summary before it commits (clinic.monitoring.upkeep), and a
+    refresh either inserts the summary with version 1 or adds 1 to its version in the
+    database (never a value read earlier, so no increment is lost). Summaries are deleted
+    only with their patient, by an erasure, which adds a `PatientErasure` row in the same
+    transaction; nothing deletes those. So from one committed state to any later one,
+    either an erasure happened (the third number grew) or no summary went away and every
+    change added at least 1 to the sum: equal numbers mean the same rows. The numbers come
+    from one statement, so from one snapshot. (A maximum of versions or timestamps would
+    not do: a transaction that commits after a later-numbered one leaves it unchanged.)"""
+
+    version: tuple[int, int, int]
+    red_flag_patients: int
+
+
+def caseload_state(clinic_id: int) -> CaseloadState:
+    """The clinic's caseload version and count of red-flagged patients, in one query."""
+    erased = (
+        select(func.count(PatientErasure.id))
+        .where(PatientErasure.clinic_id == clinic_id)
+        .scalar_subquery()
+    )
+    red_flagged = (
+        select(func.count(func.distinct(RedFlag.patient_id)))
+        .where(RedFlag.clinic_id == clinic_id, RedFlag.acknowledged_at.is_(None))
+        .scalar_subquery()
+    )
+    summaries, versions, erasures, red_flag_patients = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(PatientSummary.version), 0),
+            erased,
+            red_flagged,
         )
-    ).scalar_one()
+        .select_from(PatientSummary)
+        .where(PatientSummary.clinic_id == clinic_id)
+    ).one()
+    return CaseloadState((summaries, int(versions), erasures), red_flag_patients)

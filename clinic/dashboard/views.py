@@ -1,13 +1,17 @@
 """The clinician's dashboard: the caseload sorted by urgency, with filters.
 
-The caseload table is rendered from the patients' summaries, which change only together
-with the clinic's `data_version` (see `clinic.monitoring.services.refresh_patients`). So the
-rendered table is cached under that version with the filters and page: a cached table
-is either current or never asked for again. The red-flag banner is counted afresh on
-every visit, from the flags themselves.
+The caseload table is rendered from the patients and their summaries, whose every
+committed change moves the clinic's caseload version (see
+`clinic.dashboard.queries.CaseloadState`). So the rendered table is cached under that
+version with the day, filters and page: a cached table is either current or never asked
+for again. The version is read from the summaries
+themselves, so writes about different patients never wait for each other to keep it. The
+red-flag banner is counted afresh on every visit, from the flags themselves.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
@@ -17,7 +21,8 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.requests import page_number
-from clinic.dashboard.queries import Filters, caseload, patients_with_red_flags
+from clinic.core.uow import after_commit
+from clinic.dashboard.queries import CaseloadState, Filters, caseload, caseload_state
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import cache, db
@@ -41,16 +46,20 @@ def index() -> str:
     refresh_clinic_if_stale(clinic)  # committed with the request's unit of work
     filters = _filters()
     page = page_number()
-    key = _cache_key(clinic, filters, page)
+    # Read before the table is rendered, so a table is never older than its key.
+    state = caseload_state(clinic.id)
+    key = _cache_key(clinic, state, filters, page)
     table = cache.get(key)
     if table is None:
         table = _caseload_table(clinic, filters, page)
-        cache.set(key, table)
+        # Kept only once the request's changes (the day's refresh) are saved: a key read
+        # from a refresh that is then rolled back must never hold a table.
+        after_commit(partial(cache.set, key, table))
     return render_template(
         "dashboard/index.html",
         caseload=table,
         filters=filters,
-        red_flag_patients=patients_with_red_flags(clinic.id),
+        red_flag_patients=state.red_flag_patients,
         **_choices(),
     )
 
@@ -69,13 +78,15 @@ def _caseload_table(clinic: Clinic, filters: Filters, page: int) -> Markup:
     return Markup(html)  # noqa: S704
 
 
-def _cache_key(clinic: Clinic, filters: Filters, page: int) -> str:
-    # The clinic's creation time tells apart clinics that share an id across databases
-    # (a restored backup, the test suite), whose versions would otherwise collide; the
+def _cache_key(clinic: Clinic, state: CaseloadState, filters: Filters, page: int) -> str:
+    # The clinic's creation time tells apart clinics that share an id across databases (a
+    # restored backup, the test suite), whose versions would otherwise collide; the
     # clinician matters only for "my patients".
+    summaries, versions, erasures = state.version
     owner = current_user.id if filters.mine_only else "all"
     return (
-        f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:{clinic.data_version}:"
+        f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:"
+        f"{summaries}.{versions}.{erasures}:"
         f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}"
     )
 

@@ -27,7 +27,6 @@ from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
 from clinic.models import DiaryEntry, EntryRevision, Patient, Protocol, RedFlag, User
 from clinic.models.types import utcnow
-from clinic.monitoring.services import refresh_patient
 from clinic.protocols.queries import timeline, version
 
 
@@ -107,7 +106,6 @@ def record(
         object_id=entry.id,
         actor=by,
     )
-    refresh_patient(patient)
     return entry
 
 
@@ -137,7 +135,6 @@ def correct(
         object_id=entry.id,
         actor=by,
     )
-    refresh_patient(patient)
 
 
 def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
@@ -155,7 +152,6 @@ def withdraw(entry: DiaryEntry, by: User, now: datetime | None = None) -> None:
         object_id=entry.id,
         actor=by,
     )
-    refresh_patient(db.session.get_one(Patient, entry.patient_id))
 
 
 def can_change(entry: DiaryEntry, now: datetime | None = None) -> bool:

@@ -45,7 +45,6 @@ from clinic.measures.instruments import available, current, version_of, versions
 from clinic.measures.schedule import OccasionStatus, due_now, occasion_statuses
 from clinic.models import MeasureAssignment, MeasureResponse, Patient
 from clinic.models.types import utcnow
-from clinic.monitoring.services import refresh_patient
 
 NOT_OFFERED = "Choose one of the answers listed for this question."
 
@@ -375,7 +374,6 @@ def submit(
         valid=result.valid,
         invalid_reason="; ".join(result.reasons),
     )
-    refresh_patient(db.session.get_one(Patient, response.patient_id))
     record(
         "measure.submit",
         patient_id=response.patient_id,

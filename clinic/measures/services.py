@@ -55,7 +55,6 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
-from clinic.monitoring.services import refresh_patient
 
 # A worded FSFI is about 15 kB; a quarter of a megabyte leaves room for long instruments.
 MAX_DEFINITION_BYTES = 256 * 1024
@@ -169,8 +168,6 @@ def assign(
             "at_discharge": at_discharge,
         },
     )
-    # The dashboard's summary shows overdue questionnaires: keep it in step.
-    refresh_patient(patient, today)
     return assignment
 
 
@@ -218,7 +215,6 @@ def end_assignment(assignment: MeasureAssignment, by: User, now: datetime | None
         object_id=assignment.id,
         detail={"instrument": assignment.instrument_key},
     )
-    refresh_patient(db.session.get_one(Patient, assignment.patient_id))
 
 
 # ---------------------------------------------------------------------------------------

@@ -55,9 +55,9 @@ class CareFlag(Model):
 
 
 class PatientSummary(Model):
-    """The dashboard's row for a patient, as of `computed_on`: recomputed whenever the
-    patient's diary, protocol or flags change, and for every patient once a day (days
-    passing move the adherence windows and can raise flags)."""
+    """The dashboard's row for a patient, as of `computed_on`: recomputed in the transaction
+    of every change to what it is made of (see clinic.monitoring.upkeep), and for every
+    patient once a day (days passing move the adherence windows and can raise flags)."""
 
     __tablename__ = "patient_summaries"
 
@@ -65,6 +65,9 @@ class PatientSummary(Model):
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
     computed_on: so.Mapped[date]
     computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    # One more at every refresh (in the database, `version + 1`): the dashboard caches its
+    # table under the sum of its clinic's versions (see clinic.dashboard.queries).
+    version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     protocol_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("protocols.id"))
     paused: so.Mapped[bool] = so.mapped_column(default=False)
     keeps_diary: so.Mapped[bool] = so.mapped_column(default=True)  # uses the portal

@@ -34,9 +34,6 @@ class Clinic(Model):
     not_logging_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
     # The clinic-local day every patient summary was last recomputed (see clinic.monitoring).
     summaries_on: so.Mapped[date | None]
-    # Goes up in the same transaction as any change to the patients' summaries: pages
-    # rendered from the summaries are cached under it (see clinic.dashboard.views).
-    data_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Paper for printed documents: "a4" or "letter".
     paper_size: so.Mapped[str] = so.mapped_column(sa.String(10), default="a4", server_default="a4")
     # Security settings: two-factor mandatory for admins and clinicians; idle minutes

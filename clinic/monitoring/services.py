@@ -2,9 +2,11 @@
 
 `refresh_patients` recomputes the summaries of some or all patients of a clinic and raises
 the flags the rules call for (and closes those the system answers itself: a stale "ready",
-a questionnaire since answered), in a fixed number of queries whatever the caseload. It runs
-in the same transaction as every change that can alter a summary (an entry logged or
-changed, a protocol decision, a flag acknowledged, a patient's details), and once a day
+a questionnaire since answered), in a fixed number of queries whatever the caseload. Each
+refresh of a summary adds one to its `version`, which the dashboard's cache key is made of.
+
+Nobody calls it after a change: `clinic.monitoring.upkeep` notices the patients a
+transaction changed and refreshes them just before it commits. It also runs once a day
 for the whole clinic, because days passing move the windows (`refresh_clinic_if_stale`,
 also `flask refresh-summaries` for a scheduled run).
 """
@@ -14,11 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, timedelta
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
@@ -50,32 +51,28 @@ from clinic.monitoring.evidence import (
 )
 from clinic.protocols.queries import FULL_HISTORY, OPEN_STATUSES
 
-# Inside `refresh_later`, the patients waiting for a refresh (by clinic id); else None.
-_pending: ContextVar[dict[int, set[int]] | None] = ContextVar("pending_refresh", default=None)
+# Set in `Session.info` while a refresh writes: what it writes (summaries, flags it raises
+# or closes) is its own output, not a change `clinic.monitoring.upkeep` must answer.
+_REFRESHING = "summaries_refreshing"
 
 
-def refresh_patient(patient: Patient, today: date | None = None) -> None:
-    """Recompute one patient's summary and flags (call after a change, before commit)."""
-    pending = _pending.get()
-    if pending is not None:
-        pending.setdefault(patient.clinic_id, set()).add(patient.id)
-        return
-    refresh_patients(patient.clinic, [patient.id], today)
+def is_refreshing(session: Session) -> bool:
+    """Whether a summary refresh is writing in this session now."""
+    return bool(session.info.get(_REFRESHING))
 
 
 @contextmanager
-def refresh_later() -> Iterator[None]:
-    """Refresh each changed patient once, at the end of the block, instead of after every
-    change: for loading history in bulk (demo data, imports), where flags must reflect
-    today and not each moment of the history as it is replayed."""
-    pending: dict[int, set[int]] = {}
-    token = _pending.set(pending)
+def _refreshing() -> Iterator[None]:
+    """Mark the writes of the block as a refresh's own. What the session holds unflushed
+    before it is flushed first, so that those changes are still noticed as changes."""
+    db.session.flush()
+    info = db.session.info
+    outer = info.get(_REFRESHING, False)
+    info[_REFRESHING] = True
     try:
         yield
     finally:
-        _pending.reset(token)
-    for clinic_id, patient_ids in pending.items():
-        refresh_patients(db.session.get(Clinic, clinic_id), sorted(patient_ids))
+        info[_REFRESHING] = outer
 
 
 def assess_patient(patient: Patient, protocol: Protocol | None, today: date) -> Assessment:
@@ -118,8 +115,9 @@ def refresh_clinic(clinic: Clinic) -> None:
     """Recompute every summary and flag of the clinic for its today."""
     today = clinic_today(clinic.timezone)
     refresh_patients(clinic, None, today)
-    clinic.summaries_on = today
-    db.session.flush()
+    with _refreshing():
+        clinic.summaries_on = today
+        db.session.flush()
 
 
 def refresh_clinic_if_stale(clinic: Clinic) -> bool:
@@ -129,15 +127,16 @@ def refresh_clinic_if_stale(clinic: Clinic) -> bool:
         return False
     # Claim the day with one conditional UPDATE: of two first visits at once, the second
     # waits for the first to commit, then finds the day taken and does not repeat the work.
-    claimed = db.session.execute(
-        update(Clinic)
-        .where(
-            Clinic.id == clinic.id,
-            (Clinic.summaries_on.is_(None)) | (Clinic.summaries_on != today),
-        )
-        .values(summaries_on=today)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    with _refreshing():
+        claimed = db.session.execute(
+            update(Clinic)
+            .where(
+                Clinic.id == clinic.id,
+                (Clinic.summaries_on.is_(None)) | (Clinic.summaries_on != today),
+            )
+            .values(summaries_on=today)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.expire(clinic, ["summaries_on"])
     if claimed != 1:
         return False
@@ -149,17 +148,43 @@ def refresh_patients(
     clinic: Clinic, patient_ids: Sequence[int] | None, today: date | None = None
 ) -> None:
     """Recompute the summaries and raise the flags of these patients of `clinic` (all of
-    them when `patient_ids` is None)."""
+    them when `patient_ids` is None; ids of patients erased meanwhile are passed over)."""
     today = today or clinic_today(clinic.timezone)
-    patients = _patients(clinic.id, patient_ids)
-    if not patients:
-        return
-    ids = [p.id for p in patients]
-    # Taken first: from here until commit, other refreshes of the clinic wait (a row lock
-    # on PostgreSQL, the write lock on SQLite), so versions follow the order of commits.
+    with _refreshing():
+        _take_summaries(clinic.id, patient_ids)
+        patients = _patients(clinic.id, patient_ids)
+        if patients:
+            _refresh(clinic, patients, today)
+        db.session.flush()
+
+
+def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> None:
+    """Add one to the version of the patients' summaries, taking their rows first.
+
+    Taken before anything is read: another refresh of the same patients waits until this
+    transaction ends (row locks on PostgreSQL, in patient order so that two refreshes of
+    overlapping sets cannot deadlock; the write lock on SQLite), then reads what this one
+    wrote. Refreshes of other patients of the clinic do not wait. The version goes up in
+    the database (`version + 1`), never from a value read earlier, so no refresh is lost
+    from the sum the dashboard's cache key is made of."""
+    taken = select(PatientSummary.patient_id).where(PatientSummary.clinic_id == clinic_id)
+    if patient_ids is not None:
+        taken = taken.where(PatientSummary.patient_id.in_(patient_ids))
     db.session.execute(
-        update(Clinic).where(Clinic.id == clinic.id).values(data_version=Clinic.data_version + 1)
+        update(PatientSummary)
+        .where(
+            PatientSummary.patient_id.in_(
+                taken.order_by(PatientSummary.patient_id).with_for_update(key_share=True)
+            )
+        )
+        .values(version=PatientSummary.version + 1)
+        .execution_options(synchronize_session=False)
     )
+
+
+def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
+    """Recompute the summaries and flags of `patients` (of `clinic`, rows taken)."""
+    ids = [p.id for p in patients]
     protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
     assessments = assess_patients(clinic, patients, protocols, today)
     _close_stale_ready_flags(
@@ -194,15 +219,15 @@ def refresh_patients(
     summaries = {
         s.patient_id: s
         for s in db.session.scalars(
-            select(PatientSummary).where(
-                PatientSummary.clinic_id == clinic.id, PatientSummary.patient_id.in_(ids)
-            )
+            select(PatientSummary)
+            .where(PatientSummary.clinic_id == clinic.id, PatientSummary.patient_id.in_(ids))
+            .execution_options(populate_existing=True)
         )
     }
     for patient in patients:
         summary = summaries.get(patient.id)
         if summary is None:
-            summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id)
+            summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id, version=1)
             db.session.add(summary)
         _fill(
             summary,
@@ -211,7 +236,6 @@ def refresh_patients(
             open_flags[patient.id],
             assessments[patient.id].open_red_flags,
         )
-    db.session.flush()
 
 
 def load_sessions(
@@ -266,7 +290,6 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
         object_id=flag.id,
         actor=by,
     )
-    refresh_patients(by.clinic, [flag.patient_id])
 
 
 def acknowledge_ready_flags(patient: Patient, by: User, note: str) -> None:

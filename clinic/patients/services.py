@@ -11,7 +11,6 @@ from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role, User
 from clinic.models.users import normalise_email
-from clinic.monitoring.services import refresh_patient
 from clinic.patients.queries import email_in_use
 
 
@@ -53,7 +52,6 @@ def create_patient(clinic_id: int, details: PatientDetails) -> Patient:
         object_id=patient.id,
         clinic_id=clinic_id,
     )
-    refresh_patient(patient)
     return patient
 
 
@@ -75,7 +73,6 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
         # The portal greets patients by this name: an old name must not linger there.
         patient.user.full_name = details.full_name
     db.session.flush()
-    refresh_patient(patient)
 
 
 def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:

@@ -36,7 +36,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
-from clinic.monitoring.services import acknowledge_ready_flags, refresh_patient
+from clinic.monitoring.services import acknowledge_ready_flags
 from clinic.protocols import integrity
 from clinic.protocols.queries import open_protocol, timeline, version
 
@@ -137,7 +137,6 @@ def start_protocol(
         object_id=protocol.id,
         actor=by,
     )
-    refresh_patient(patient)
     return protocol
 
 
@@ -190,7 +189,6 @@ def revise_protocol(
         actor=by,
         detail={"version": new.number},
     )
-    refresh_patient(protocol.patient)
     return new
 
 
@@ -238,7 +236,6 @@ def record_event(
         actor=by,
         detail={"kind": kind.value},
     )
-    refresh_patient(protocol.patient)
     return event
 
 

@@ -2,9 +2,14 @@
 
 In one transaction: read the facts the de-identified aggregates need, keep them in a
 `PatientErasure` with the request's reference, delete every row about the patient (and
-their portal account), then the patient, make the dashboards forget them, and record one
-"patient.erase" audit event. Audit events stay: they hold ids, never personal data, and
-they are the proof of what was done to the record and by whom.
+their portal account), then the patient, and record one "patient.erase" audit event. Audit
+events stay: they hold ids, never personal data, and they are the proof of what was done
+to the record and by whom.
+
+The new `PatientErasure` row is what makes the dashboard's cached tables forget the patient
+(see clinic.dashboard.queries.CaseloadState). The deletions are table-level statements,
+which the summary upkeep (clinic.monitoring.upkeep) does not follow: nothing is left to
+refresh.
 
 `erased_tables()` names every table an erasure deletes from; a test fails when a table
 with a `patient_id` column is neither there nor in `KEPT_TABLES`.
@@ -25,7 +30,6 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import (
     CareFlag,
-    Clinic,
     ClinicalNote,
     ClinicalNoteRevision,
     DiaryEntry,
@@ -164,13 +168,6 @@ def erase_patient(
         removed[table.name] = removed.get(table.name, 0) + count
     if removed[Patient.__tablename__] != 1:
         raise ErasureRefused(ERASED_MEANWHILE)
-    # The dashboard caches its table under the clinic's data version (see
-    # clinic.monitoring.services): a new version makes a cached row of this patient unused.
-    db.session.execute(
-        sa.update(Clinic)
-        .where(Clinic.id == patient.clinic_id)
-        .values(data_version=Clinic.data_version + 1)
-    )
     record(
         "patient.erase",
         patient_id=patient.id,

@@ -69,7 +69,7 @@ from clinic.models import (
     Role,
     User,
 )
-from clinic.monitoring.services import refresh_later, refresh_patients
+from clinic.monitoring import upkeep
 from clinic.protocols.queries import timeline
 from clinic.protocols.services import record_event, start_protocol
 from clinic.reporting.pdf import html_to_pdf
@@ -182,9 +182,9 @@ def seed(database_url: str, patients: int) -> int | None:
         today = clinic_today(clinic.timezone)
 
         # Each patient's summary and flags are computed once, after their whole year is in,
-        # not after every replayed change (which would also raise "not logging" flags for
+        # not at every commit of the replay (which would also raise "not logging" flags for
         # protocols whose diaries are not seeded yet).
-        with refresh_later():
+        with upkeep.deferred():
             started = time.perf_counter()
             bench = seed_protocols(clinic, patients, today)
             counts.events = sum(len(p.events) for p in bench)
@@ -200,7 +200,6 @@ def seed(database_url: str, patients: int) -> int | None:
                 f"in {time.perf_counter() - started:.1f} s"
             )
             started = time.perf_counter()
-        refresh_patients(clinic, None, today)
         # As the dashboard's first visit of the day would: the summaries are current, so
         # the benchmark measures the steady state, not the once-a-day refresh.
         clinic.summaries_on = today

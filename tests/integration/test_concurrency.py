@@ -1,6 +1,7 @@
 """Concurrent writes: twenty patients logging sessions at the same moment through the real
 app lose nothing, on SQLite (a file in WAL mode, writers waiting on the busy timeout) and
-on PostgreSQL when CLINIC_TEST_DATABASE_URL points at one.
+on PostgreSQL when CLINIC_TEST_DATABASE_URL points at one; and on PostgreSQL, writes about
+two patients of one clinic do not wait for each other.
 
 Each patient has their own test client in their own thread; a barrier releases every
 thread's POST at once, round after round.
@@ -11,13 +12,20 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from clinic.diary.services import SessionDetails, record
+from clinic.domain.diary import Bleeding
 from clinic.extensions import db
-from clinic.models import Clinic, DiaryEntry, PatientSummary, RedFlag, Role
+from clinic.models import Clinic, DiaryEntry, Patient, PatientSummary, RedFlag, Role, User
+from clinic.models.types import utcnow
+from clinic.monitoring import upkeep
 from clinic.monitoring.services import refresh_patients
+from clinic.protocols.queries import open_protocol
 from tests.support.auth import act_as
+from tests.support.databases import server_url
 from tests.support.factories import make_clinic, make_patient, make_user
 from tests.support.forms import form_values
 from tests.support.protocols import start_plan
@@ -55,7 +63,7 @@ def _summaries(app: Flask, clinic_id: int) -> dict[int, dict[str, object]]:
             s.patient_id: {
                 c.key: getattr(s, c.key)
                 for c in PatientSummary.__table__.columns
-                if c.key != "computed_at"
+                if c.key not in ("computed_at", "version")
             }
             for s in db.session.scalars(
                 select(PatientSummary).where(PatientSummary.clinic_id == clinic_id)
@@ -63,18 +71,21 @@ def _summaries(app: Flask, clinic_id: int) -> dict[int, dict[str, object]]:
         }
 
 
-def _data_version(app: Flask, clinic_id: int) -> int:
+def _versions(app: Flask, clinic_id: int) -> int:
+    """The sum of the clinic's summary versions (one more per refresh)."""
     with app.app_context():
-        return db.session.get(Clinic, clinic_id).data_version
+        return db.session.scalar(
+            select(func.sum(PatientSummary.version)).where(PatientSummary.clinic_id == clinic_id)
+        )
 
 
 def test_twenty_patients_logging_at_once_lose_nothing(app: Flask) -> None:
     """Every one of the simultaneous submissions is saved (a redirect to the saved entry,
     never a 409, 500 or 503), every entry and red flag is in the database, each patient's
-    summary equals one computed afterwards in quiet, and the clinic's data version counted
+    summary equals one computed afterwards in quiet, and the summaries' versions counted
     every write (no lost update)."""
     clinic_id, writers = _writers(app)
-    version_before = _data_version(app, clinic_id)
+    versions_before = _versions(app, clinic_id)
     clients = {}
     for writer in writers:
         clients[writer.patient_id] = app.test_client()
@@ -136,12 +147,77 @@ def test_twenty_patients_logging_at_once_lose_nothing(app: Flask) -> None:
         )
     assert entries == {w.patient_id: ROUNDS for w in writers}
     assert flags == {w.patient_id: 1 for w in writers if w.raises_flag}
-    assert _data_version(app, clinic_id) - version_before == PATIENTS * ROUNDS
+    assert _versions(app, clinic_id) - versions_before == PATIENTS * ROUNDS
 
     written = _summaries(app, clinic_id)
     assert {pid: s["red_flags"] for pid, s in written.items()} == {
         w.patient_id: int(w.raises_flag) for w in writers
     }
+    with app.app_context():
+        refresh_patients(db.session.get(Clinic, clinic_id), None)
+        db.session.commit()
+    assert _summaries(app, clinic_id) == written
+
+
+@pytest.mark.skipif(
+    server_url() is None,
+    reason="SQLite has one write lock per database, so its writers always take turns; "
+    "what is shown here is that PostgreSQL's writers do not",
+)
+def test_two_patients_of_a_clinic_are_written_without_waiting_for_each_other(
+    app: Flask,
+) -> None:
+    """While a transaction that logged a session for one patient, and refreshed their
+    summary, is held open, a transaction logging a session for another patient of the same
+    clinic commits under a 2-second lock timeout: it waits for no row the first one holds
+    (the clinic's row is no longer taken by every refresh). Afterwards both summaries are
+    those a quiet recomputation gives."""
+    clinic_id, writers = _writers(app)
+    first, second = writers[0], writers[1]
+    held, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def log_session(writer: Writer) -> None:
+        patient = db.session.get(Patient, writer.patient_id)
+        protocol = open_protocol(patient.id, patient.clinic_id)
+        size_id = protocol.versions[0].stages[0].dilator_size_id
+        record(
+            patient,
+            protocol,
+            db.session.get(User, writer.user_id),
+            f"hold-{writer.patient_id}",
+            SessionDetails(utcnow(), size_id, 10, 2, 1, Bleeding.NONE, False, None, ""),
+        )
+
+    def first_transaction() -> None:
+        try:
+            with app.app_context():
+                log_session(first)
+                upkeep.refresh_changed(db.session())  # what the commit would do first
+                held.set()
+                assert release.wait(timeout=30)
+                db.session.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+            held.set()
+
+    thread = threading.Thread(target=first_transaction)
+    thread.start()
+    try:
+        assert held.wait(timeout=30)
+        with app.app_context():
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            log_session(second)
+            db.session.commit()  # raises LockNotAvailable if it had to wait for the first
+            assert thread.is_alive()  # the first transaction was open all along
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert failures == []
+
+    written = _summaries(app, clinic_id)
+    assert written[first.patient_id]["last_entry_on"] is not None
+    assert written[second.patient_id]["last_entry_on"] is not None
     with app.app_context():
         refresh_patients(db.session.get(Clinic, clinic_id), None)
         db.session.commit()

@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
-from clinic.extensions import db
+from clinic.extensions import cache, db
 from clinic.models import Clinic, Patient, PatientStatus, PatientSummary
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
@@ -134,7 +136,7 @@ def test_red_flags_are_announced_whatever_the_filters(app: Flask, client, world:
 def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
     app: Flask, client, world: World
 ) -> None:
-    """The table is cached between visits, under the clinic's data version: a red flag
+    """The table is cached between visits, under the clinic's caseload version: a red flag
     reported in between changes the version, so the next visit shows it on top."""
     quiet = start_plan(app, world.patient.patient_id, world.clinician.id)
     flagged = start_plan(app, world.other_patient.patient_id, world.clinician.id)
@@ -151,7 +153,7 @@ def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
 
 
 def test_changed_details_show_on_the_next_visit(app: Flask, client, world: World) -> None:
-    """A patient's new name shows at once: editing the record changes the data version."""
+    """A patient's new name shows at once: editing the record changes the caseload version."""
     dashboard(client, world.clinician)
     act_as(client, world.clinician.id)
     edit = f"/patients/{world.patient.patient_id}/edit"
@@ -250,3 +252,36 @@ def test_a_second_visit_is_served_from_the_cache(app: Flask, client, world: Worl
     assert any("FROM patients" in s for s in first)
     assert not any("FROM patients" in s for s in second)
     assert len(second) < len(first)
+
+
+def test_a_table_rendered_in_a_request_that_fails_to_commit_is_not_cached(
+    app: Flask, client, world: World
+) -> None:
+    """The first visit of the day refreshes the summaries and renders the table under the
+    caseload version it just moved. If that request's commit fails (a 503), the version
+    was never saved, so the table must not be kept: a later, different caseload could
+    reach the same version and be shown the wrong table."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    with app.app_context():
+        yesterday = clinic_today(ZONE) - timedelta(days=1)
+        db.session.get(Clinic, world.clinic_a).summaries_on = yesterday
+        db.session.commit()
+        engine = db.engine
+        cache.clear()
+
+    def refuse_commit(_connection) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    act_as(client, world.clinician.id)
+    event.listen(engine, "commit", refuse_commit)
+    try:
+        assert client.get(URL).status_code == 503
+    finally:
+        event.remove(engine, "commit", refuse_commit)
+    with app.app_context():
+        # cachelib's SimpleCache keeps its entries in `_cache`: none may start "dashboard:".
+        kept = [k for k in cache.cache._cache if "dashboard:" in k]
+        assert kept == []
+    assert client.get(URL).status_code == 200
+    with app.app_context():
+        assert [k for k in cache.cache._cache if "dashboard:" in k]

@@ -23,6 +23,7 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    PatientSummary,
     User,
 )
 from tests.support.audit import events
@@ -285,24 +286,25 @@ def test_the_service_refuses_an_interval_out_of_range(app: Flask, world: World, 
     assert raised.value.field == "every_weeks"
 
 
-def test_assigning_and_ending_refresh_the_patients_summary(
-    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_assigning_and_ending_refresh_the_patients_summary(app: Flask, world: World) -> None:
     """The dashboard's summary (which shows overdue questionnaires) is refreshed in the
-    same transaction as an assignment or its end."""
-    refreshed: list[int] = []
-    monkeypatch.setattr(
-        services, "refresh_patient", lambda patient, today=None: refreshed.append(patient.id)
-    )
+    same transaction as an assignment, and as its end."""
     pid = world.patient.patient_id
+
+    def version() -> int:
+        with app.app_context():
+            return db.session.get(PatientSummary, pid).version
+
+    before = version()
     assignment_id = assign(app, pid, world.clinician.id)
-    assert refreshed == [pid]
+    assert version() == before + 1
     with app.app_context():
         services.end_assignment(
             db.session.get(MeasureAssignment, assignment_id),
             db.session.get(User, world.clinician.id),
         )
-    assert refreshed == [pid, pid]
+        db.session.commit()
+    assert version() == before + 2
 
 
 # ---------------------------------------------------------------------------------------

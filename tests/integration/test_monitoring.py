@@ -17,12 +17,11 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import CareFlag, Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
 from clinic.models.types import utcnow
+from clinic.monitoring import upkeep
 from clinic.monitoring.services import (
     NO_LONGER_READY,
     FlagAlreadyAcknowledged,
     acknowledge,
-    refresh_later,
-    refresh_patient,
     refresh_patients,
 )
 from clinic.protocols.services import record_event
@@ -157,14 +156,24 @@ def test_review_due_on_the_day_and_never_for_discharged_patients(app: Flask, wor
     assert flags_of(app, world.offline_patient_id) == []
 
 
-def test_refresh_later_refreshes_once_at_the_end(app: Flask, world: World) -> None:
-    """Inside `refresh_later` changes wait; the patients are refreshed when it ends."""
+def test_deferred_refreshes_once_at_the_end(app: Flask, world: World) -> None:
+    """Inside `upkeep.deferred` even a commit leaves a changed patient's summary and flags
+    as they were; the end of the block refreshes them, once."""
+    pid = world.patient.patient_id
     with app.app_context():
-        patient = db.session.get(Patient, world.patient.patient_id)
-        with refresh_later():
-            refresh_patient(patient)
-            assert db.session.get(PatientSummary, patient.id) is None
-        assert db.session.get(PatientSummary, patient.id) is not None
+
+        def version() -> int:
+            return db.session.scalar(select(PatientSummary.version).filter_by(patient_id=pid))
+
+        before = version()
+        with upkeep.deferred():
+            db.session.get(Patient, pid).review_on = clinic_today(ZONE) - timedelta(days=1)
+            db.session.commit()
+            assert version() == before
+            assert db.session.scalar(select(CareFlag.id).filter_by(patient_id=pid)) is None
+        db.session.commit()
+        assert version() == before + 1
+    assert flags_of(app, pid) == [(FlagKind.REVIEW_DUE, True)]
 
 
 def test_a_clinic_refresh_costs_the_same_queries_at_5_and_40_patients(
@@ -264,8 +273,8 @@ def test_renaming_a_size_in_use_shows_on_the_dashboard_rows(app: Flask, world: W
     protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
     with app.app_context():
         size = db.session.get(Protocol, protocol_id).versions[0].stages[0].dilator_size
-        before = db.session.get(Clinic, world.clinic_a).data_version
+        before = db.session.get(PatientSummary, world.patient.patient_id).version
         update_size(size, SizeDetails("Smallest", size.diameter_mm, size.insertable_length_mm))
         db.session.commit()
-        assert db.session.get(Clinic, world.clinic_a).data_version > before
+        assert db.session.get(PatientSummary, world.patient.patient_id).version > before
     assert summary_of(app, world.patient.patient_id).size_label.startswith("Smallest")

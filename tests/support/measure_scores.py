@@ -18,6 +18,7 @@ from clinic.extensions import db
 from clinic.measures.instruments import available
 from clinic.models import MeasureAssignment, MeasureResponse, Patient
 from clinic.models.types import utcnow
+from clinic.monitoring.services import refresh_patients
 from tests.support.diaries import ZONE
 
 
@@ -43,7 +44,8 @@ def assign_measure(
 ) -> int:
     """Assign `instrument_key` to the patient: ONCE, asked `on_days_ago` days ago (and
     assigned that day unless said otherwise); REPEATING, at the protocol's start and every
-    `every_weeks` weeks (assigned today unless said otherwise). Returns its id."""
+    `every_weeks` weeks (assigned today unless said otherwise). The patient's summary is
+    refreshed as of the day it was assigned. Returns its id."""
     with app.app_context():
         patient = db.session.get(Patient, patient_id)
         once = cadence is Cadence.ONCE
@@ -60,6 +62,8 @@ def assign_measure(
             assigned_on=days_ago(assigned_days_ago),
         )
         db.session.add(assignment)
+        # As the app did on the day it was assigned (the commit refreshes no one again).
+        refresh_patients(patient.clinic, [patient.id], days_ago(assigned_days_ago))
         db.session.commit()
         return assignment.id
 
@@ -82,7 +86,8 @@ def answer_measure(
 ) -> Score:
     """The patient's submitted answers for one occasion (asked for `occasion_days_ago`
     days ago, answered that day unless said otherwise), scored on the clinic's current
-    version of the instrument and stored with the score. Returns the domain's score."""
+    version of the instrument and stored with the score; the patient's summary is refreshed
+    as of the day they were sent. Returns the domain's score."""
     with app.app_context():
         assignment = db.session.get(MeasureAssignment, assignment_id)
         instrument = available(assignment.clinic_id)[assignment.instrument_key]
@@ -110,6 +115,10 @@ def answer_measure(
                 valid=result.valid,
                 invalid_reason="; ".join(result.reasons),
             )
+        )
+        # As the app did on the day the answers were sent (the commit refreshes no one again).
+        refresh_patients(
+            db.session.get(Patient, assignment.patient_id).clinic, [assignment.patient_id], answered
         )
         db.session.commit()
         return result

@@ -1,0 +1,363 @@
+"""Dashboard summaries kept current by the session, not by hand.
+
+A patient's `PatientSummary` (their row on the dashboard: stage, adherence, pain, flags) is
+derived from their diary, protocol, flags, questionnaires and details. No write path calls
+anything to keep it current; this module listens to the sessions of `db` instead:
+
+1. While a transaction runs, it notes whose data changed:
+   - after each flush (`after_flush`), the objects added or changed, and before it
+     (`before_flush`) those deleted, of the models in `INPUTS`;
+   - before each bulk `update()` or `delete()` of such a model (`do_orm_execute`), the
+     patients of the rows its WHERE clause matches (one SELECT; a row is never missed,
+     at worst a patient is refreshed for nothing); for a bulk `insert()` with a list of
+     rows, the patients named in the rows.
+2. Just before the transaction commits (`before_commit`), it flushes, then refreshes those
+   patients' summaries with `clinic.monitoring.services.refresh_patients`; what the refresh
+   writes (summaries, flags raised or closed) is flushed in the same transaction, and is
+   not itself noted as a change. A change to a clinic's rules (completion percentage, days
+   before "not logging", time zone) refreshes the whole clinic. A patient refreshed on
+   purpose after their last change (the daily refresh, a test's refresh as of another day)
+   is not refreshed again.
+3. A rollback forgets what was noted.
+
+So whoever commits (a request's unit of work, a CLI command, a test) and however often the
+session flushes, no change is committed without the summaries it alters. Patients erased
+meanwhile are passed over: the refresh does not find them.
+
+A new model a summary is computed from (or that the dashboard row shows) goes into
+`INPUTS`, with the query that finds the patients of its rows and, if only some of its
+columns matter, which. That is all: no service calls anything. A test fails for a model
+with a `patient_id` column that is in neither `INPUTS` nor `NOT_INPUTS`.
+
+Loading history in bulk (demo data, the benchmark's year of entries) is done inside
+`deferred()`: the patients are refreshed once when the block ends, even across commits, so
+the flags describe today and not each replayed day.
+
+Not seen, on purpose: table-level statements (`delete(Model.__table__)`), which the erasure
+uses for rows whose patient is going away, and the legacy `bulk_*_mappings` methods.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.scoping import scoped_session
+
+from clinic.extensions import db
+from clinic.models import (
+    AuditEvent,
+    CareFlag,
+    Clinic,
+    ClinicalNote,
+    DiaryEntry,
+    DilatorSize,
+    EntryRevision,
+    MeasureAssignment,
+    MeasureResponse,
+    Patient,
+    PatientSummary,
+    Protocol,
+    ProtocolEvent,
+    ProtocolStage,
+    ProtocolVersion,
+    RedFlag,
+    Report,
+    User,
+)
+from clinic.monitoring.services import is_refreshing, refresh_clinic, refresh_patients
+from clinic.protocols.queries import OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Input:
+    """How a change to rows of one model reaches the summaries.
+
+    `rows` selects (clinic id, patient id) of the patients whose summaries the model's rows
+    feed, with the model in its FROM (so a bulk statement's WHERE clause can narrow it), or
+    (clinic id,) when `whole_clinic`. `own` names the attributes that hold those ids on an
+    object, when it has them (no query needed). `columns`: only changes to these matter
+    (None: any column)."""
+
+    rows: Select[Any]
+    own: tuple[str, ...] = ()
+    columns: frozenset[str] | None = None
+    whole_clinic: bool = False
+
+
+def _of_patient(model: Any) -> Input:
+    """A model whose rows carry their patient and clinic."""
+    return Input(
+        select(model.clinic_id, model.patient_id).distinct(), own=("clinic_id", "patient_id")
+    )
+
+
+def _through_protocol(model: Any, *joins: Any) -> Input:
+    """A model that reaches its patient through the protocol (`joins`: the way there)."""
+    rows = select(Protocol.clinic_id, Protocol.patient_id).select_from(model)
+    for target, on in joins:
+        rows = rows.join(target, on)
+    return Input(rows.distinct())
+
+
+INPUTS: dict[type, Input] = {
+    Patient: Input(select(Patient.clinic_id, Patient.id).distinct(), own=("clinic_id", "id")),
+    DiaryEntry: _of_patient(DiaryEntry),
+    EntryRevision: Input(
+        select(DiaryEntry.clinic_id, DiaryEntry.patient_id)
+        .select_from(EntryRevision)
+        .join(DiaryEntry, DiaryEntry.id == EntryRevision.entry_id)
+        .distinct()
+    ),
+    RedFlag: _of_patient(RedFlag),
+    CareFlag: _of_patient(CareFlag),
+    MeasureAssignment: _of_patient(MeasureAssignment),
+    MeasureResponse: _of_patient(MeasureResponse),
+    Protocol: _of_patient(Protocol),
+    ProtocolEvent: _through_protocol(
+        ProtocolEvent, (Protocol, Protocol.id == ProtocolEvent.protocol_id)
+    ),
+    ProtocolVersion: _through_protocol(
+        ProtocolVersion, (Protocol, Protocol.id == ProtocolVersion.protocol_id)
+    ),
+    ProtocolStage: _through_protocol(
+        ProtocolStage,
+        (ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id),
+        (Protocol, Protocol.id == ProtocolVersion.protocol_id),
+    ),
+    # The portal in use (a password chosen) decides whether the rules expect a diary.
+    User: Input(
+        select(Patient.clinic_id, Patient.id)
+        .select_from(User)
+        .join(Patient, Patient.user_id == User.id)
+        .distinct(),
+        columns=frozenset({"password_hash"}),
+    ),
+    # Summaries name the size a patient is on, with its diameter.
+    DilatorSize: Input(
+        select(Protocol.clinic_id, Protocol.patient_id)
+        .select_from(DilatorSize)
+        .join(ProtocolStage, ProtocolStage.dilator_size_id == DilatorSize.id)
+        .join(ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id)
+        .join(Protocol, Protocol.id == ProtocolVersion.protocol_id)
+        .where(Protocol.status.in_(OPEN_STATUSES))
+        .distinct(),
+        columns=frozenset({"label", "diameter_mm"}),
+    ),
+    # The rules' thresholds, and the zone that says which day it is, for every patient.
+    Clinic: Input(
+        select(Clinic.id),
+        own=("id",),
+        columns=frozenset({"completion_pct", "not_logging_days", "timezone"}),
+        whole_clinic=True,
+    ),
+}
+
+# Models with a patient column that no summary is made of (a test checks the two lists
+# cover every such model): notes and reports are read on their own pages, the audit trail
+# and the summaries themselves are outputs.
+NOT_INPUTS: frozenset[type] = frozenset({AuditEvent, ClinicalNote, Report, PatientSummary})
+
+_CHANGES = "summary_upkeep_changes"
+_DEFERRED = "summary_upkeep_deferred"
+
+
+class UnnoticedWrite(TypeError):
+    """A bulk INSERT whose rows do not say which patients they are about."""
+
+
+@dataclass
+class _Changes:
+    """What a transaction changed so far: patients by clinic, whole clinics, and rows of
+    models that reach their patient through other rows (resolved before commit)."""
+
+    patients: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    clinics: set[int] = field(default_factory=set)
+    rows: defaultdict[type, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def __bool__(self) -> bool:
+        return bool(self.patients or self.clinics or self.rows)
+
+    def note(self, found: Input, ids: Iterable[Any]) -> None:
+        """Note the ids `found.rows` (or an object's `own` attributes) gave."""
+        values = tuple(ids)
+        if found.whole_clinic:
+            self.clinics.add(values[0])
+        elif values[1] is not None:
+            self.patients[values[0]].add(values[1])
+
+
+def install(session: scoped_session[Session]) -> None:
+    """Listen to the sessions `session` makes (once, however often the app is created)."""
+    for name, listener in (
+        ("before_flush", _before_flush),
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _on_execute),
+        ("before_commit", _before_commit),
+        ("after_transaction_end", _after_transaction_end),
+    ):
+        if not event.contains(session, name, listener):
+            event.listen(session, name, listener)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the refreshes until the block ends, even across commits, then refresh every
+    patient changed in it once (the caller commits): for loading history in bulk, where
+    flags must describe today and not each moment of the history as it is replayed."""
+    session = db.session()
+    session.info[_DEFERRED] = session.info.get(_DEFERRED, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_DEFERRED] -= 1
+    if not session.info[_DEFERRED]:
+        refresh_changed(session)
+
+
+def refresh_changed(session: Session) -> None:
+    """Flush, then refresh the summaries of the patients changed so far in this session's
+    transaction (before a commit; also when deferred refreshes are due)."""
+    while True:
+        session.flush()
+        changes: _Changes | None = session.info.pop(_CHANGES, None)
+        if not changes:
+            return
+        if session is not db.session():
+            raise RuntimeError("Summaries are refreshed through db.session only.")
+        whole, patients = _resolve(session, changes)
+        for clinic_id in sorted(whole | patients.keys()):
+            clinic = session.get(Clinic, clinic_id)
+            if clinic is None:
+                continue
+            if clinic_id in whole:
+                refresh_clinic(clinic)
+            else:
+                refresh_patients(clinic, sorted(patients[clinic_id]))
+
+
+def _resolve(session: Session, changes: _Changes) -> tuple[set[int], dict[int, set[int]]]:
+    """The whole clinics and the patients by clinic that `changes` stand for (one query per
+    model noted by row)."""
+    for model, ids in changes.rows.items():
+        found = INPUTS[model]
+        for row in session.execute(found.rows.where(model.id.in_(sorted(ids)))):
+            changes.note(found, row)
+    return changes.clinics, changes.patients
+
+
+def _changes(session: Session) -> _Changes:
+    changes: _Changes | None = session.info.get(_CHANGES)
+    if changes is None:
+        changes = session.info[_CHANGES] = _Changes()
+    return changes
+
+
+def _note_object(session: Session, obj: object, *, deleted: bool = False) -> None:
+    """Note an object added, changed or (with `deleted`, before its row goes) deleted."""
+    found = INPUTS.get(type(obj))
+    if found is None:
+        return
+    changes = _changes(session)
+    if found.own:
+        changes.note(found, (getattr(obj, name) for name in found.own))
+    elif deleted:
+        model: Any = type(obj)
+        for row in session.execute(found.rows.where(model.id == obj.id)):  # type: ignore[attr-defined]
+            changes.note(found, row)
+    else:
+        changes.rows[type(obj)].add(obj.id)  # type: ignore[attr-defined]
+
+
+def _changed(session: Session, obj: object) -> bool:
+    """Whether a flushed object's columns that feed a summary changed."""
+    found = INPUTS.get(type(obj))
+    if found is None:
+        return False
+    if found.columns is None:
+        return session.is_modified(obj, include_collections=False)
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in found.columns)
+
+
+def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    # Deleted rows are looked up now, while they still exist.
+    if is_refreshing(session):
+        return
+    for obj in session.deleted:
+        _note_object(session, obj, deleted=True)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    # New rows have their ids now; the history of changed ones is still there.
+    if is_refreshing(session):
+        _note_refreshed(session)
+        return
+    for obj in session.new:
+        _note_object(session, obj)
+    for obj in session.dirty:
+        if _changed(session, obj):
+            _note_object(session, obj)
+
+
+def _note_refreshed(session: Session) -> None:
+    # A refresh writes every summary it recomputes, after flushing what came before: the
+    # patients it wrote need no other refresh unless they change again (a caller that
+    # refreshes on purpose, e.g. as of another day, is not overridden at commit).
+    changes: _Changes | None = session.info.get(_CHANGES)
+    if changes is None:
+        return
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, PatientSummary) and obj.clinic_id in changes.patients:
+            changes.patients[obj.clinic_id].discard(obj.patient_id)
+            if not changes.patients[obj.clinic_id]:
+                del changes.patients[obj.clinic_id]
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """Note the patients of a bulk statement's rows, before it runs."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    mapper = state.bind_mapper
+    found = INPUTS.get(mapper.class_) if mapper is not None else None
+    if found is None or is_refreshing(state.session):
+        return
+    session, model = state.session, mapper.class_  # type: ignore[union-attr]
+    changes = _changes(session)
+    given = state.parameters
+    rows = given if isinstance(given, list) else [given] if given else []
+    if state.is_insert:
+        if not found.own or not rows or any(name not in r for r in rows for name in found.own):
+            raise UnnoticedWrite(
+                f"A bulk INSERT into {model.__tablename__} must give {found.own or 'ids'} in"
+                " each row, or add objects to the session: the summaries must know whose"
+                " data changed (see clinic.monitoring.upkeep)."
+            )
+        for r in rows:
+            changes.note(found, (r[name] for name in found.own))
+        return
+    if rows:  # an UPDATE by primary key, one set of values per row
+        matched = found.rows.where(model.id.in_([r["id"] for r in rows]))
+    else:
+        where = state.statement.whereclause  # type: ignore[attr-defined]
+        matched = found.rows if where is None else found.rows.where(where)
+    for row in session.execute(matched):
+        changes.note(found, row)
+
+
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction() or session.info.get(_DEFERRED):
+        return
+    refresh_changed(session)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # Committed, rolled back or closed: what was noted is done with, unless refreshes are
+    # deferred (a bulk load commits as it goes and refreshes once at the end).
+    if transaction.parent is None and not session.info.get(_DEFERRED):
+        session.info.pop(_CHANGES, None)
