@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Row
 
 from clinic.domain.adherence import (
     DEFAULT_COMPLETION_PCT,
@@ -36,7 +39,7 @@ from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
 from clinic.domain.progression import Advice, Evidence, StageRule, Suggestion, suggest
 from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force_on
 from clinic.measures.schedule import OccasionStatus, occasion_label
-from clinic.models import Protocol, ProtocolStage
+from clinic.models import DiaryEntry, Protocol, ProtocolStage
 from clinic.protocols.queries import timeline, version
 
 # How far back the rules look: far enough for a stage's last sessions (at most 30: ten
@@ -52,7 +55,7 @@ class ScoredSession(Session):
     pain_after: int | None = None
 
     @classmethod
-    def of(cls, entry: object) -> ScoredSession:
+    def of(cls, entry: DiaryEntry | Row[*tuple[Any, ...]]) -> ScoredSession:
         """From a diary entry, or a row with the same column names."""
         return cls(
             on=entry.occurred_on,
@@ -152,11 +155,17 @@ def assess(
     state = in_force_on(schedule.events, today)
     stage = stages_of(protocol).get((state.version, state.stage)) if state else None
     stage_count = len(version(protocol, state.version).stages) if state else 0
-    scored = [ScoredDay(s.on, s.pain_during) for s in sessions if s.scored]
+    scored = [
+        ScoredDay(s.on, s.pain_during) for s in sessions if s.pain_during is not None and s.scored
+    ]
     pain_7, pain_prev_7 = pain_means(scored, today)
     advice = None
-    running = state is not None and state.status is ProtocolStatus.ACTIVE
-    if keeps_diary and running and stage is not None:
+    if (
+        keeps_diary
+        and state is not None
+        and state.status is ProtocolStatus.ACTIVE  # running
+        and stage is not None
+    ):
         running_since = _running_since(protocol, today)
         # After a pause the evidence starts again: regression after illness or surgery is
         # common, and days on hold are not days of practice at the stage.
@@ -171,7 +180,11 @@ def assess(
                     stage.min_adherence_pct,
                     stage.min_days,
                 ),
-                pains=[s.pain_during for s in sessions if s.scored and s.on >= since],
+                pains=[
+                    s.pain_during
+                    for s in sessions
+                    if s.pain_during is not None and s.scored and s.on >= since
+                ],
                 adherence_pct=at_stage.percent,
                 days_at_stage=(today - since).days,
                 open_red_flags=open_red_flags,

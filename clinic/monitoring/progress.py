@@ -111,7 +111,11 @@ def build_progress(
         ),
         pain_svg=(
             pain_chart(
-                [PainPoint(s.on, s.pain_during, s.pain_after) for s in scored],
+                [
+                    PainPoint(s.on, s.pain_during, s.pain_after)
+                    for s in scored
+                    if s.pain_during is not None and s.pain_after is not None  # scored: given
+                ],
                 shown_steps,
                 compact=compact_charts,
             )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
+from clinic.core.statements import affected_rows
 from clinic.domain.flags import FlagKind, Signal
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS
 from clinic.domain.progression import Suggestion
@@ -128,7 +129,7 @@ def refresh_clinic_if_stale(clinic: Clinic) -> bool:
     # Claim the day with one conditional UPDATE: of two first visits at once, the second
     # waits for the first to commit, then finds the day taken and does not repeat the work.
     with _refreshing():
-        claimed = db.session.execute(
+        claimed = affected_rows(
             update(Clinic)
             .where(
                 Clinic.id == clinic.id,
@@ -136,7 +137,7 @@ def refresh_clinic_if_stale(clinic: Clinic) -> bool:
             )
             .values(summaries_on=today)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     db.session.expire(clinic, ["summaries_on"])
     if claimed != 1:
         return False
@@ -274,13 +275,13 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
     """Record that a clinician has seen a flag and what they did about it. Two clinicians
     acknowledging at once: the first note stands, the second is told (never overwrites)."""
     model = type(flag)
-    done = db.session.execute(
+    done = affected_rows(
         update(model)
         .where(model.id == flag.id, model.acknowledged_at.is_(None))
         .values(acknowledged_at=utcnow(), acknowledged_by_id=by.id, acknowledgement=note)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if done != 1:
         raise FlagAlreadyAcknowledged()
     db.session.expire(flag)
     record(

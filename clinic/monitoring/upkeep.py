@@ -40,12 +40,12 @@ uses for rows whose patient is going away, and the legacy `bulk_*_mappings` meth
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, inspect, select
+from sqlalchemy import Delete, Select, Update, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.scoping import scoped_session
 
@@ -73,6 +73,8 @@ from clinic.models import (
 from clinic.monitoring.services import is_refreshing, refresh_clinic, refresh_patients
 from clinic.protocols.queries import OPEN_STATUSES
 
+_S = TypeVar("_S", bound=Session)
+
 
 @dataclass(frozen=True)
 class Input:
@@ -84,7 +86,7 @@ class Input:
     object, when it has them (no query needed). `columns`: only changes to these matter
     (None: any column)."""
 
-    rows: Select[Any]
+    rows: Select[*tuple[Any, ...]]
     own: tuple[str, ...] = ()
     columns: frozenset[str] | None = None
     whole_clinic: bool = False
@@ -105,7 +107,7 @@ def _through_protocol(model: Any, *joins: Any) -> Input:
     return Input(rows.distinct())
 
 
-INPUTS: dict[type, Input] = {
+INPUTS: dict[type[Any], Input] = {
     Patient: Input(select(Patient.clinic_id, Patient.id).distinct(), own=("clinic_id", "id")),
     DiaryEntry: _of_patient(DiaryEntry),
     EntryRevision: Input(
@@ -161,7 +163,7 @@ INPUTS: dict[type, Input] = {
 # Models with a patient column that no summary is made of (a test checks the two lists
 # cover every such model): notes and reports are read on their own pages, the audit trail
 # and the summaries themselves are outputs.
-NOT_INPUTS: frozenset[type] = frozenset({AuditEvent, ClinicalNote, Report, PatientSummary})
+NOT_INPUTS: frozenset[type[Any]] = frozenset({AuditEvent, ClinicalNote, Report, PatientSummary})
 
 _CHANGES = "summary_upkeep_changes"
 _DEFERRED = "summary_upkeep_deferred"
@@ -178,7 +180,7 @@ class _Changes:
 
     patients: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     clinics: set[int] = field(default_factory=set)
-    rows: defaultdict[type, set[int]] = field(default_factory=lambda: defaultdict(set))
+    rows: defaultdict[type[Any], set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def __bool__(self) -> bool:
         return bool(self.patients or self.clinics or self.rows)
@@ -192,7 +194,7 @@ class _Changes:
             self.patients[values[0]].add(values[1])
 
 
-def install(session: scoped_session[Session]) -> None:
+def install(session: scoped_session[_S]) -> None:
     """Listen to the sessions `session` makes (once, however often the app is created)."""
     for name, listener in (
         ("before_flush", _before_flush),
@@ -325,12 +327,13 @@ def _on_execute(state: ORMExecuteState) -> None:
         return
     mapper = state.bind_mapper
     found = INPUTS.get(mapper.class_) if mapper is not None else None
-    if found is None or is_refreshing(state.session):
+    if mapper is None or found is None or is_refreshing(state.session):
         return
-    session, model = state.session, mapper.class_  # type: ignore[union-attr]
+    session, model = state.session, mapper.class_
     changes = _changes(session)
     given = state.parameters
-    rows = given if isinstance(given, list) else [given] if given else []
+    # One set of values (a dict), or a list of them for an executemany.
+    rows = ([given] if given else []) if isinstance(given, Mapping) else list(given or ())
     if state.is_insert:
         if not found.own or not rows or any(name not in r for r in rows for name in found.own):
             raise UnnoticedWrite(
@@ -344,7 +347,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     if rows:  # an UPDATE by primary key, one set of values per row
         matched = found.rows.where(model.id.in_([r["id"] for r in rows]))
     else:
-        where = state.statement.whereclause  # type: ignore[attr-defined]
+        statement = state.statement
+        where = statement.whereclause if isinstance(statement, Update | Delete) else None
         matched = found.rows if where is None else found.rows.where(where)
     for row in session.execute(matched):
         changes.note(found, row)
