@@ -91,10 +91,11 @@ def unit_of_work() -> Iterator[None]:
         if depth == 0:
             if info.get(_DISCARDED):
                 _roll_back()
-            elif _has_changes():
-                _commit()
-            for action in info.pop(_AFTER_COMMIT, []):
-                action()
+            else:
+                if _has_changes():
+                    _commit()
+                for action in info.pop(_AFTER_COMMIT, []):
+                    action()
     except BaseException:
         if depth == 0:
             _roll_back()
@@ -139,6 +140,8 @@ def after_commit(action: Callable[[], object]) -> None:
     if not info.get(_DEPTH):
         action()
         return
+    if info.get(_DISCARDED):
+        return  # the unit will roll back: what it changed is not kept, so nothing follows
     info.setdefault(_AFTER_COMMIT, []).append(action)
 
 

@@ -115,10 +115,19 @@ def assess_patients(
 def refresh_clinic(clinic: Clinic) -> None:
     """Recompute every summary and flag of the clinic for its today."""
     today = clinic_today(clinic.timezone)
-    refresh_patients(clinic, None, today)
+    # The clinic's row first, then its summaries: the order `refresh_clinic_if_stale`
+    # takes them in. A scheduled refresh and the day's first dashboard visit at the same
+    # moment then queue one behind the other instead of deadlocking (each holding what the
+    # other waits for). The UPDATE is unconditional so that it always takes the row.
     with _refreshing():
-        clinic.summaries_on = today
-        db.session.flush()
+        db.session.execute(
+            update(Clinic)
+            .where(Clinic.id == clinic.id)
+            .values(summaries_on=today)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.expire(clinic, ["summaries_on"])
+    refresh_patients(clinic, None, today)
 
 
 def refresh_clinic_if_stale(clinic: Clinic) -> bool:

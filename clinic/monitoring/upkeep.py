@@ -344,6 +344,10 @@ def _on_execute(state: ORMExecuteState) -> None:
         for r in rows:
             changes.note(found, (r[name] for name in found.own))
         return
+    if state.is_update and found.columns is not None:
+        sets = _columns_set(state.statement, rows)
+        if sets is not None and not sets & found.columns:
+            return  # e.g. a failed sign-in counted on a patient's account: no summary input
     if rows:  # an UPDATE by primary key, one set of values per row
         matched = found.rows.where(model.id.in_([r["id"] for r in rows]))
     else:
@@ -352,6 +356,21 @@ def _on_execute(state: ORMExecuteState) -> None:
         matched = found.rows if where is None else found.rows.where(where)
     for row in session.execute(matched):
         changes.note(found, row)
+
+
+def _columns_set(statement: object, rows: list[dict[str, object]]) -> set[str] | None:
+    """The names of the columns a bulk UPDATE sets, or None when they cannot be told (then
+    the statement counts as changing every column). SQLAlchemy keeps `.values(...)` in
+    `_values` (or `_ordered_values`) and has no public reader for it; pyproject bounds the
+    version, and without either attribute this answers None, which is only slower."""
+    pairs = getattr(statement, "_values", None) or dict(
+        getattr(statement, "_ordered_values", None) or ()
+    )
+    names = {key if isinstance(key, str) else getattr(key, "key", None) for key in pairs}
+    names |= {name for r in rows for name in r if name != "id"}
+    if not names or None in names:
+        return None
+    return {name for name in names if name is not None}
 
 
 def _before_commit(session: Session) -> None:

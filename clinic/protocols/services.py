@@ -22,6 +22,7 @@ from clinic.domain.protocols import (
     ProtocolStatus,
     Route,
     StagePrescription,
+    allowed_now,
     in_force_on,
     refusal,
 )
@@ -248,13 +249,23 @@ def _check_lock(protocol: Protocol, expected: str) -> None:
         raise ConcurrentChangeError()
 
 
-def _check_allowed(protocol: Protocol, kind: EventKind, day: date) -> None:
-    # The status on the day of the change: a pause with a planned end is over by then.
+def allowed_on(protocol: Protocol, day: date) -> frozenset[EventKind]:
+    """What a clinician may record for `protocol` on `day`: what the pages offer, and
+    exactly what `record_event` accepts for that day."""
+    return allowed_now(*_decision_state(protocol, day))
+
+
+def _decision_state(protocol: Protocol, day: date) -> tuple[ProtocolStatus, int, int]:
+    """The status in force on `day` (a pause with a planned end is over by then, though
+    the stored status still says paused), the patient's stage and the plan's stage count."""
     state = in_force_on(timeline(protocol), day)
     status = state.status if state else protocol.status
     last = protocol.events[-1]
-    stage_count = len(version(protocol, last.version_number).stages)
-    reason = refusal(kind, status, last.stage, stage_count)
+    return status, last.stage, len(version(protocol, last.version_number).stages)
+
+
+def _check_allowed(protocol: Protocol, kind: EventKind, day: date) -> None:
+    reason = refusal(kind, *_decision_state(protocol, day))
     if reason is not None:
         raise ProtocolChangeError(reason)
 

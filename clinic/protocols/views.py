@@ -23,7 +23,6 @@ from clinic.domain.protocols import (
     EventKind,
     InForce,
     Route,
-    allowed_now,
     in_force_on,
 )
 from clinic.extensions import db
@@ -52,6 +51,7 @@ from clinic.protocols.queries import (
 from clinic.protocols.services import (
     ConcurrentChangeError,
     ProtocolChangeError,
+    allowed_on,
     needs_surgeon_direction,
     record_event,
     revise_protocol,
@@ -112,7 +112,6 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
     prescription = prescription_on(protocol, today)
     now, shown = prescription.state, prescription.version
     asked_day, asked = _in_force_lookup(timeline(protocol))
-    last = protocol.events[-1]
     return render_template(
         "protocols/show.html",
         patient=patient,
@@ -126,9 +125,7 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
         verified=integrity.verify(protocol),
         others=[p for p in protocols if p.id != protocol.id],
         # What the clinician may record now (nothing once the protocol is closed).
-        allowed=allowed_now(
-            protocol.status, last.stage, len(version(protocol, last.version_number).stages)
-        ),
+        allowed=allowed_on(protocol, today),
     )
 
 

@@ -10,7 +10,7 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.forms import flash_refusal
-from clinic.domain.protocols import EventKind, allowed_now, decision_for
+from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
@@ -20,6 +20,7 @@ from clinic.monitoring.services import FlagAlreadyAcknowledged, acknowledge, ass
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
 from clinic.protocols.queries import open_protocol, version
+from clinic.protocols.services import allowed_on
 from clinic.timeline.forms import AcknowledgeForm
 from clinic.timeline.queries import (
     as_sessions,
@@ -111,9 +112,9 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
     decision: EventKind | None = None
     allowed: frozenset[EventKind] = frozenset()
     state = assessment.in_force
-    if assessment.advice and state is not None:
+    if assessment.advice and state is not None and protocol is not None:
         decision = decision_for(assessment.advice.suggestion)
-        allowed = allowed_now(state.status, state.stage, assessment.stage_count)
+        allowed = allowed_on(protocol, today)
     return render_template(
         "timeline/show.html",
         patient=patient,

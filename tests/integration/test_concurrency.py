@@ -10,18 +10,22 @@ thread's POST at once, round after round.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from clinic.core.uow import unit_of_work
 from clinic.diary.services import SessionDetails, record
 from clinic.domain.diary import Bleeding
 from clinic.extensions import db
 from clinic.models import Clinic, DiaryEntry, Patient, PatientSummary, RedFlag, Role, User
 from clinic.models.types import utcnow
-from clinic.monitoring import upkeep
+from clinic.monitoring import services, upkeep
 from clinic.monitoring.services import refresh_patients
 from clinic.protocols.queries import open_protocol
 from tests.support.auth import act_as
@@ -222,3 +226,53 @@ def test_two_patients_of_a_clinic_are_written_without_waiting_for_each_other(
         refresh_patients(db.session.get(Clinic, clinic_id), None)
         db.session.commit()
     assert _summaries(app, clinic_id) == written
+
+
+@pytest.mark.skipif(
+    server_url() is None,
+    reason="SQLite has one write lock per database: two refreshes always take turns there; "
+    "what is shown here is the order PostgreSQL's row locks are taken in",
+)
+def test_a_scheduled_refresh_and_the_first_dashboard_visit_queue_instead_of_deadlocking(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduled whole-clinic refresh (`flask refresh-summaries`) and the day's first
+    dashboard visit both take the clinic's row and then its summaries, in that order. With
+    the scheduled one slowed down half-way (its summaries taken), the visit arriving then
+    waits for it and finds the day done: neither fails with a deadlock."""
+    clinic_id, _ = _writers(app)
+    with app.app_context():
+        db.session.get(Clinic, clinic_id).summaries_on = date(2000, 1, 1)
+        db.session.commit()
+    summaries_taken = threading.Event()
+    outcomes: dict[str, str] = {}
+    original = services.refresh_patients
+
+    def slow_refresh(*args: object, **kwargs: object) -> None:
+        original(*args, **kwargs)
+        if threading.current_thread().name == "scheduled":
+            summaries_taken.set()
+            time.sleep(1.5)  # the visit arrives while the summaries are held
+
+    monkeypatch.setattr(services, "refresh_patients", slow_refresh)
+
+    def run(name: str, work: Callable[[Clinic], object]) -> None:
+        try:
+            with app.app_context(), unit_of_work():
+                outcomes[name] = repr(work(db.session.get(Clinic, clinic_id)))
+        except BaseException as exc:  # reported below
+            outcomes[name] = f"{type(exc).__name__}: {exc}"[:200]
+            summaries_taken.set()
+
+    scheduled = threading.Thread(
+        target=run, args=("scheduled", services.refresh_clinic), name="scheduled"
+    )
+    scheduled.start()
+    assert summaries_taken.wait(timeout=30)
+    visit = threading.Thread(
+        target=run, args=("visit", services.refresh_clinic_if_stale), name="visit"
+    )
+    visit.start()
+    scheduled.join(timeout=30)
+    visit.join(timeout=30)
+    assert outcomes == {"scheduled": "None", "visit": "False"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from clinic.access import public
 from clinic.extensions import db
@@ -42,6 +42,24 @@ def test_health_check_reports_ok(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_check_commits_nothing(app: Flask, client) -> None:
+    """A probe only reads: load balancers call it every few seconds, and a COMMIT per
+    probe would be a write per probe."""
+    with app.app_context():
+        engine = db.engine
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", count)
+    try:
+        assert client.get("/healthz").status_code == 200
+    finally:
+        event.remove(engine, "commit", count)
+    assert commits == []
 
 
 def test_health_check_reports_unreachable_database(

@@ -581,7 +581,8 @@ def test_a_planned_pause_that_ended_allows_decisions(
     app: Flask, client, world: World, library, as_clinician
 ) -> None:
     """Once a pause's planned resume date has passed, stage decisions work again without
-    a separate "resume"."""
+    a separate "resume", and the protocol page offers what the service accepts: the
+    decisions, not a "resume" it would refuse."""
     start_from_template(
         client, world, library["vaginismus"], start_on=(today(app) - timedelta(days=20)).isoformat()
     )
@@ -596,4 +597,7 @@ def test_a_planned_pause_that_ended_allows_decisions(
         resume_on=(today(app) - timedelta(days=2)).isoformat(),
     )
     assert paused.status_code == 302
+    page = client.get(f"{base(world)}/{pid}").get_data(as_text=True)
+    assert f"/{pid}/advance" in page and f"/{pid}/pause" in page
+    assert f"/{pid}/resume" not in page
     assert record(client, world, pid, "advance").status_code == 302

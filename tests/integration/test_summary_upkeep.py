@@ -184,6 +184,36 @@ def test_a_portal_password_refreshes_the_patient(app: Flask, world: World) -> No
         assert db.session.get(PatientSummary, pid).keeps_diary is True
 
 
+def test_a_bulk_update_of_columns_no_summary_reads_refreshes_no_one(
+    app: Flask, world: World, client
+) -> None:
+    """A wrong password on a patient's account is counted with a bulk UPDATE of the
+    account's failure count, which no summary reads: the patient's summary (and with it
+    every cached dashboard table of the clinic) stays as it was. A bulk UPDATE of the
+    password itself, which decides whether the patient keeps a diary, is followed."""
+    pid = world.patient.patient_id
+    before = versions(app, world.clinic_a)[pid]
+    response = client.post(
+        "/login",
+        data={
+            "email": world.patient.email,
+            "password": "not the password",
+            "csrf_token": client.fetch_csrf_token(),
+        },
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(User, world.patient.id).failed_sign_ins == 1
+    assert versions(app, world.clinic_a)[pid] == before
+    with app.app_context():
+        db.session.execute(
+            update(User).where(User.id == world.patient.id).values(password_hash=None)
+        )
+        db.session.commit()
+        assert db.session.get(PatientSummary, pid).keeps_diary is False
+    assert versions(app, world.clinic_a)[pid] == before + 1
+
+
 def test_a_patient_changed_then_erased_is_not_refreshed_back(app: Flask, world: World) -> None:
     """A patient changed and erased in one transaction: the commit refreshes nobody and
     leaves no summary of theirs behind."""

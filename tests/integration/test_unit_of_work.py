@@ -331,3 +331,28 @@ def test_a_unit_of_work_inside_another_joins_it(app: Flask) -> None:
         inner()
         raise RuntimeError("the job failed after the inner unit")
     assert trial_clinics(app) == 0
+
+
+def test_nothing_follows_a_discarded_unit(app: Flask) -> None:
+    """What is handed to `after_commit` after the unit was discarded (a refusal, then more
+    work) never runs: the unit rolls back, so nothing it announced happened."""
+    ran: list[str] = []
+    with app.app_context(), uow.unit_of_work():
+        uow.discard()
+        uow.after_commit(lambda: ran.append("sent"))
+    assert ran == []
+
+
+def test_nothing_follows_a_unit_whose_inner_unit_failed(app: Flask) -> None:
+    """An inner unit that fails dooms the outer one, which the caller may still let end
+    normally (it caught the error): what was handed to `after_commit` before or after
+    does not run, and nothing is written."""
+    ran: list[str] = []
+    with app.app_context(), uow.unit_of_work():
+        uow.after_commit(lambda: ran.append("before"))
+        _write_a_clinic()
+        with pytest.raises(RuntimeError), uow.unit_of_work():
+            raise RuntimeError("the inner unit failed")
+        uow.after_commit(lambda: ran.append("after"))
+    assert ran == []
+    assert trial_clinics(app) == 0

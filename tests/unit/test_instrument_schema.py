@@ -100,9 +100,9 @@ def test_every_keyword_of_the_schema_has_words() -> None:
         (lambda d: d["total"].update(items=[3]), "the total: items must list item keys (text)"),
         (lambda d: d["items"][0].update(key="q1\n"), "item 1's key must start with a lower-case"),
         (lambda d: d.update(key="pain-nrs\n"), "the key 'pain-nrs\\n' must be lower-case"),
-        (lambda d: d.update(decimals=True), "decimals must be a whole number, not True"),
+        (lambda d: d.update(decimals=True), "decimals must be a whole number, not true"),
         (lambda d: d.update(notes=["x"]), "the notes must be text that is not blank"),
-        (lambda d: d["licence"].update(status=None), "the licence status None is not one of"),
+        (lambda d: d["licence"].update(status=None), "the licence status null is not one of"),
         (lambda d: d.update(format="1"), "format must be 1 (the only format this version reads)"),
         (
             lambda d: d["items"][0].update(shown_if={"item": 1, "answered": [1]}),

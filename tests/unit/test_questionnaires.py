@@ -857,7 +857,7 @@ REFUSALS: list[tuple[str, Mutation, str]] = [
     (
         "boolean value",
         lambda d: item(d, "calm")["options"][1].update(value=True),
-        "must be a whole number, not True",
+        "must be a whole number, not true",
     ),
     (
         "duplicate values",

@@ -6,6 +6,7 @@ comparison of scoring rules, so that a value reads the same wherever it is menti
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -67,6 +68,8 @@ def shown(data: Any) -> str:
         return f"a number {_digits(data)} digits long"
     if isinstance(data, Decimal):
         return _shown_decimal(data)
+    if data is None or isinstance(data, bool):
+        return json.dumps(data)  # as the file says it: true, false, null (not True, None)
     text = repr(data)
     return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 3] + "..."
 
