@@ -40,7 +40,7 @@ uses for rows whose patient is going away, and the legacy `bulk_*_mappings` meth
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -358,7 +358,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         changes.note(found, row)
 
 
-def _columns_set(statement: object, rows: list[dict[str, object]]) -> set[str] | None:
+def _columns_set(statement: object, rows: Sequence[Mapping[str, object]]) -> set[str] | None:
     """The names of the columns a bulk UPDATE sets, or None when they cannot be told (then
     the statement counts as changing every column). SQLAlchemy keeps `.values(...)` in
     `_values` (or `_ordered_values`) and has no public reader for it; pyproject bounds the
