@@ -268,12 +268,15 @@ def _note_object(session: Session, obj: object, *, deleted: bool = False) -> Non
     changes = _changes(session)
     if found.own:
         changes.note(found, (getattr(obj, name) for name in found.own))
-    elif deleted:
-        model: Any = type(obj)
-        for row in session.execute(found.rows.where(model.id == obj.id)):  # type: ignore[attr-defined]
-            changes.note(found, row)
     else:
-        changes.rows[type(obj)].add(obj.id)  # type: ignore[attr-defined]
+        # Every model in INPUTS has an integer `id`, which `object` cannot say.
+        entity: Any = obj
+        if deleted:
+            model: Any = type(obj)
+            for row in session.execute(found.rows.where(model.id == entity.id)):
+                changes.note(found, row)
+        else:
+            changes.rows[type(obj)].add(entity.id)
 
 
 def _changed(session: Session, obj: object) -> bool:
