@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clinic import access
+from clinic import access, queue
 from clinic.account.guards import enforce_mandatory_enrolment
 from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp
@@ -159,6 +159,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     limits.init_app(app)
     mail.init_app(app)
+    queue.init_app(app)
 
 
 @login_manager.user_loader

@@ -18,7 +18,7 @@ Environment variables:
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
 - `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
   people are built on. Required in production; in development, without it, links use the
-  address of the request.
+  development server's default address, http://127.0.0.1:5000.
 - `CLINIC_SESSION_HOURS`: a signed-in session ends this many hours after sign-in, however
   active (default 12). Idle time-outs are clinic settings (15 minutes for staff, 30 for
   patients by default).
@@ -33,6 +33,9 @@ Environment variables:
   server for password-reset links. Without a host, messages are written as .eml files to
   the instance folder's `outbox/` (development).
 - `CLINIC_MAIL_FROM`: the sender address of those messages.
+- `CLINIC_QUEUE_URL`: the task queue's storage (clinic.queue): `redis://host:6379/1` in
+  production, shared by every web process and worker. Default: a SQLite file in the
+  instance folder (`queue.sqlite3`), for one machine.
 """
 
 from __future__ import annotations
@@ -100,6 +103,9 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
 
     production = env == "production"
     base_url = os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/")
+    if env == "development" and not base_url:
+        # The worker builds links without a request to read an address from.
+        base_url = "http://127.0.0.1:5000"
     if production and not base_url.startswith(("https://", "http://")):
         # Without it, reset and invitation links would be built on the request's Host
         # header, which anyone can set: a reset link pointing at their own site.
@@ -168,4 +174,12 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "MAIL_SMTP_PASSWORD": os.environ.get("CLINIC_SMTP_PASSWORD", ""),
         "MAIL_SMTP_SECURITY": os.environ.get("CLINIC_SMTP_SECURITY", "starttls").strip().lower(),
         "MAIL_FROM": os.environ.get("CLINIC_MAIL_FROM", "").strip() or "no-reply@localhost",
+        # The task queue (clinic.queue). Tests run jobs at once, in the caller's thread.
+        "QUEUE_URL": os.environ.get("CLINIC_QUEUE_URL", "").strip(),
+        "QUEUE_IMMEDIATE": env == "testing",
+        # How long a worker may hold a claimed message before another may send it (a
+        # worker that died mid-send); well above one SMTP send's time-out.
+        "OUTBOX_LEASE": timedelta(
+            seconds=int(os.environ.get("CLINIC_OUTBOX_LEASE_SECONDS", "120"))
+        ),
     }

@@ -1,8 +1,9 @@
 """Forgotten passwords: ask for a link by email, then choose a new password through it.
 
 The answer to a request is always the same ("If an account exists for that address, we
-have sent a link"), whether or not one does, and takes about as long: the email goes out
-after the response (clinic.core.mail). A link is an `Invitation` with purpose "reset":
+have sent a link"), whether or not one does, and takes the same time: the request only
+queues a job (`send_reset_links`), and the job looks the address up, issues the links
+and writes the message into the outbox. A link is an `Invitation` with purpose "reset":
 hashed, single-use (claimed atomically), replaced by a newer request, and valid for an
 hour. Choosing the new password ends every session of the account and signs in afresh
 (or, with two-factor on, leaves the second step to the sign-in page).
@@ -12,6 +13,8 @@ clinic, each naming its clinic (a single link names none).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
@@ -30,23 +33,24 @@ from clinic.auth.services import (
 )
 from clinic.auth.views import bp, home_url
 from clinic.core.links import external_url
-from clinic.core.mail import Message, send
-from clinic.core.uow import after_commit
+from clinic.core.uow import unit_of_work
 from clinic.models import User
 from clinic.models.invitations import RESET
+from clinic.outbox import Content, post
+from clinic.outbox.kinds import MessageKind
+from clinic.queue import enqueue, job
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
 SUBJECT = "Your sign-in link"
 
 
-def reset_message(links: list[tuple[User, str]]) -> Message:
+def reset_message(links: list[tuple[User, str]]) -> Content:
     """The email with the reset link(s) for these accounts (all under one address).
 
     It goes to the address the accounts have, never to the one typed in the request: the
     two only compare equal once lower-cased, and lower-casing maps some other characters
     onto plain letters (the Kelvin sign "K" becomes "k"), so a typed address can match an
     account and yet be another mailbox."""
-    email = links[0][0].email
     hours = int(RESET_VALID_FOR.total_seconds() // 3600)
     within = "within the next hour" if hours == 1 else f"within the next {hours} hours"
     if len(links) == 1:
@@ -70,7 +74,26 @@ def reset_message(links: list[tuple[User, str]]) -> Message:
         f"{middle}\n\n"
         "If you did not ask for this, you can ignore this message: nothing has changed.\n"
     )
-    return Message(to=email, subject=SUBJECT, body=body)
+    return Content(subject=SUBJECT, body=body)
+
+
+@job
+def send_reset_links(email: str) -> None:
+    """Issue reset links for the accounts under `email`, if any, and write the message
+    (to the address the accounts have: see `reset_message`)."""
+    with unit_of_work():
+        links = request_password_reset(email)
+        if links:
+            first, token = links[0]
+            post(
+                MessageKind.PASSWORD_RESET,
+                # One message per request: named by a digest of its first link (the
+                # link itself never goes into the key).
+                hashlib.sha256(token.encode()).hexdigest()[:32],
+                to=first,
+                clinic_id=first.clinic_id,
+                content=reset_message(links),
+            )
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -80,10 +103,8 @@ def forgot_password() -> Response | str:
     """Ask for a link to choose a new password (the same answer whoever asks)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        links = request_password_reset(form.email.data)
-        if links:
-            # Only once the links are saved: a link in the mailbox must work.
-            after_commit(lambda: send(reset_message(links)))
+        # The same work whoever asks: the look-up happens in the queue.
+        enqueue(send_reset_links, form.email.data)
         return redirect(url_for("auth.reset_sent"))
     return render_template("auth/reset_request.html", form=form)
 

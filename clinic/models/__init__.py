@@ -12,6 +12,7 @@ from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
 from clinic.models.measures import ClinicInstrument, MeasureAssignment, MeasureResponse
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.patients import Patient, PatientStatus
 from clinic.models.protocols import (
     Protocol,
@@ -38,6 +39,8 @@ __all__ = [
     "Invitation",
     "MeasureAssignment",
     "MeasureResponse",
+    "MessageStatus",
+    "OutboxMessage",
     "Patient",
     "PatientErasure",
     "PatientStatus",

@@ -37,6 +37,7 @@ from clinic.models import (
     Invitation,
     MeasureAssignment,
     MeasureResponse,
+    OutboxMessage,
     Patient,
     PatientErasure,
     PatientSummary,
@@ -124,6 +125,7 @@ def _deletions(
     # The portal account goes after the record that points at it.
     if account is not None:
         yield Invitation.__table__, Invitation.user_id == account
+        yield OutboxMessage.__table__, OutboxMessage.user_id == account
         yield UserSession.__table__, UserSession.user_id == account
         yield RecoveryCode.__table__, RecoveryCode.user_id == account
         yield (

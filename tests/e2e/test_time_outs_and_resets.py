@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from clinic.core.mail import outbox
+from clinic.core.mail import transport
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Role, User, UserSession
 from clinic.models.types import utcnow
@@ -57,7 +57,7 @@ def test_forgotten_password_journey(page: Page, live_server: LiveServer) -> None
     assert_accessible(page)
 
     with live_server.app.app_context():
-        (message,) = [m for m in outbox().messages if m.to == email]
+        (message,) = [m for m in transport().messages if m.to == email]
     assert message.subject == "Your sign-in link"
     link = re.search(r"http://\S+", message.body).group(0)
     page.goto(link)

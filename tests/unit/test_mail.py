@@ -1,65 +1,63 @@
-"""The email outbox: SMTP when a server is configured, .eml files otherwise, memory in
-tests; and which one the configuration picks."""
+"""The mail transports: SMTP (checked against a real SMTP server on the loopback), .eml
+files, memory in tests; and which one the configuration picks."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from clinic.config import load_config
-from clinic.core import mail
-from clinic.core.mail import FileOutbox, MemoryOutbox, Message, SmtpOutbox
+from clinic.core.mail import (
+    MailServerUnavailable,
+    MemoryTransport,
+    Message,
+    MessageRefused,
+    SmtpTransport,
+)
+from tests.support.smtp import free_port, smtp_sink
 
-MESSAGE = Message(to="a@example.org", subject="Your sign-in link", body="Open this link.")
-
-
-class FakeSMTP:
-    """Records what the outbox asks of the server."""
-
-    calls: list[tuple[str, Any]] = []
-
-    def __init__(self, host: str, port: int, timeout: float) -> None:
-        self.calls.append(("connect", (host, port)))
-
-    def __enter__(self) -> FakeSMTP:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.calls.append(("quit", None))
-
-    def starttls(self, context: object) -> None:
-        self.calls.append(("starttls", None))
-
-    def login(self, username: str, password: str) -> None:
-        self.calls.append(("login", username))
-
-    def send_message(self, email: Any) -> None:
-        self.calls.append(("send", (email["From"], email["To"], email["Subject"])))
+MESSAGE = Message(
+    to="a@example.org",
+    subject="Your sign-in link",
+    body="Open this link.",
+    sender_name="Northside Clinic",
+    message_id="<outbox-7@clinic.example>",
+)
 
 
-def test_smtp_uses_starttls_and_signs_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Over SMTP the message goes through STARTTLS, with the configured login and sender."""
-    FakeSMTP.calls = []
-    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
-    box = SmtpOutbox("smtp.example.org", 587, "clinic@example.org", "user", "secret")
-    box.deliver(MESSAGE)
-    assert FakeSMTP.calls == [
-        ("connect", ("smtp.example.org", 587)),
-        ("starttls", None),
-        ("login", "user"),
-        ("send", ("clinic@example.org", "a@example.org", "Your sign-in link")),
-        ("quit", None),
-    ]
+def test_smtp_sends_a_batch_over_one_connection() -> None:
+    """Several messages go through one session; the server receives each with the sender's
+    display name, the subject and the stable Message-ID."""
+    with smtp_sink() as sink:
+        transport = SmtpTransport("127.0.0.1", sink.port, "clinic@example.org", security="none")
+        with transport.session() as send:
+            send(MESSAGE)
+            send(Message(to="b@example.org", subject="Second", body="Two."))
+        first, second = sink.received
+    assert first["From"] == "Northside Clinic <clinic@example.org>"
+    assert first["To"] == "a@example.org" and first["Subject"] == "Your sign-in link"
+    assert first["Message-ID"] == "<outbox-7@clinic.example>"
+    assert first.get_content().strip() == "Open this link."
+    assert second["From"] == "clinic@example.org" and second["To"] == "b@example.org"
 
 
-def test_a_local_relay_needs_no_tls_or_login(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`security="none"` without a username: a trusted local relay, plain SMTP."""
-    FakeSMTP.calls = []
-    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
-    SmtpOutbox("localhost", 25, "clinic@example.org", security="none").deliver(MESSAGE)
-    assert [name for name, _ in FakeSMTP.calls] == ["connect", "send", "quit"]
+def test_a_refused_recipient_is_the_messages_fault_without_its_address() -> None:
+    """A 5xx refusal of a recipient is `MessageRefused`, and the reason kept (shown to
+    administrators) carries the code, never the address."""
+    with smtp_sink() as sink:
+        sink.handler.refuse.add("a@example.org")
+        transport = SmtpTransport("127.0.0.1", sink.port, "clinic@example.org", security="none")
+        with transport.session() as send, pytest.raises(MessageRefused) as refused:
+            send(MESSAGE)
+    assert "550" in refused.value.reason and "example.org" not in refused.value.reason
+
+
+def test_a_server_that_is_not_there_is_unavailable_not_a_refusal() -> None:
+    """Nobody listening: the message waits (`MailServerUnavailable`), it is not refused."""
+    transport = SmtpTransport("127.0.0.1", free_port(), "clinic@example.org", security="none")
+    with transport.session() as send, pytest.raises(MailServerUnavailable):
+        send(MESSAGE)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +69,7 @@ def test_a_local_relay_needs_no_tls_or_login(monkeypatch: pytest.MonkeyPatch) ->
         ("testing", "smtp.example.org", "memory"),
     ],
 )
-def test_the_configuration_picks_the_outbox(
+def test_the_configuration_picks_the_transport(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: str, smtp_host: str, expected: str
 ) -> None:
     """SMTP with a host, files without one, and always memory in tests."""
@@ -82,9 +80,9 @@ def test_the_configuration_picks_the_outbox(
     assert load_config(tmp_path)["MAIL_OUTBOX"] == expected
 
 
-def test_outboxes_deliver() -> None:
-    """The memory outbox keeps what it is given, in order."""
-    box = MemoryOutbox()
-    box.deliver(MESSAGE)
-    assert box.messages == [MESSAGE]
-    assert not box.slow and not FileOutbox(Path("."), "x").slow and SmtpOutbox("h", 1, "x").slow
+def test_the_memory_transport_keeps_messages_in_order() -> None:
+    """The memory transport keeps what it is given, in order."""
+    transport = MemoryTransport()
+    with transport.session() as send:
+        send(MESSAGE)
+    assert transport.messages == [MESSAGE]

@@ -1,0 +1,123 @@
+"""Messages that leave the system: written here as rows, sent by the worker.
+
+A feature that must tell someone something calls `post(...)` inside its unit of work: the
+message is saved with the event that causes it, or not at all. Each message has a key
+naming its occasion, recipient and channel (`occasion_key`); posting a key already in the
+outbox keeps the first message, so an event handled twice (a job run again, two workers)
+still sends one. Once the unit commits, the worker is asked to deliver
+(clinic.outbox.delivery); a periodic sweep catches anything that request missed.
+
+What a message may say: a neutral subject, what to do, and a link to sign in. Never a
+condition, a device, a symptom, a score or the patient's name (see
+tests/integration/test_message_privacy.py, which renders every kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from clinic.core.uow import after_commit
+from clinic.extensions import db
+from clinic.models import User
+from clinic.models.outbox import MessageStatus, OutboxMessage
+from clinic.models.types import utcnow
+from clinic.outbox.jobs import deliver_outbox
+from clinic.outbox.kinds import MessageKind
+from clinic.queue import enqueue
+
+EMAIL = "email"
+_KICK_PENDING = "clinic.outbox.kick_pending"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a message says: a subject and a plain-text body."""
+
+    subject: str
+    body: str
+
+
+def occasion_key(kind: MessageKind, occasion: object, recipient: User | str, channel: str) -> str:
+    """The unique key of one message: the kind, what it is about (`occasion`, e.g. a
+    flag's id and the escalation level), who it goes to and how."""
+    who = f"user:{recipient.id}" if isinstance(recipient, User) else f"address:{recipient}"
+    return f"{kind.value}:{occasion}:{who}:{channel}"[:200]
+
+
+def post(
+    kind: MessageKind,
+    occasion: object,
+    *,
+    to: User | str,
+    clinic_id: int,
+    content: Content,
+    sender_name: str = "",
+    channel: str = EMAIL,
+) -> bool:
+    """Write one message into the outbox, in the current unit of work; True if it is new
+    (False: this occasion's message to this recipient was already written)."""
+    address = to.email if isinstance(to, User) else to
+    values = {
+        "clinic_id": clinic_id,
+        "user_id": to.id if isinstance(to, User) else None,
+        "kind": kind.value,
+        "key": occasion_key(kind, occasion, to, channel),
+        "channel": channel,
+        "recipient": address,
+        "sender_name": sender_name,
+        "subject": content.subject,
+        "body": content.body,
+        "status": MessageStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "last_error": "",
+        "created_at": utcnow(),
+    }
+    table = OutboxMessage.__table__
+    insert = (
+        postgresql.insert(table)
+        if db.session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
+    # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
+    # workers at once) neither fails nor writes a second message.
+    written = db.session.execute(
+        insert.values(**values).on_conflict_do_nothing(index_elements=["key"])
+    )
+    new = bool(written.rowcount)  # type: ignore[attr-defined]
+    if new:
+        _deliver_after_commit()
+    return new
+
+
+def _deliver_after_commit() -> None:
+    """Ask the worker to deliver once the unit commits (once, however many were posted)."""
+    info = db.session.info
+    if info.get(_KICK_PENDING):
+        return
+    info[_KICK_PENDING] = True
+
+    def kick() -> None:
+        info.pop(_KICK_PENDING, None)
+        enqueue(deliver_outbox)
+
+    after_commit(kick)
+
+
+def cancel(kind: MessageKind, occasion_prefix: str) -> int:
+    """Withdraw the messages of this kind whose occasion starts with `occasion_prefix` that
+    have not gone out yet (an escalation once the flag is acknowledged); returns how many."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == kind.value,
+            OutboxMessage.key.startswith(f"{kind.value}:{occasion_prefix}", autoescape=True),
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(status=MessageStatus.CANCELLED, body="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

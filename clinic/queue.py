@@ -1,0 +1,132 @@
+"""The task queue: Huey runs background and scheduled work; the database holds the truth.
+
+Why Huey rather than Celery: one small dependency with periodic tasks built in, an
+embedded SQLite storage (no server to run in development) and Redis in production, which
+the project already uses for rate limits. Nothing here needs Celery's routing, canvases or
+brokers, and a job never carries state that matters: the outbox rows and the clinic's
+data are in the database, so a lost queue entry costs a delay, never a message.
+
+- `huey` is the process's queue. `init_app` points it at the storage the app's
+  configuration names: `CLINIC_QUEUE_URL` = `redis://...` (production: every web process
+  and worker shares it), otherwise a SQLite file in the instance folder; in tests
+  (`QUEUE_IMMEDIATE`) jobs run at once in the caller's thread. Huey's queue is one object
+  per process, so the app created last decides (one app per process outside the tests).
+- `@job` and `@periodic(crontab)` declare work. Each run has an app context of its own,
+  hence a database session of its own; the body opens its unit(s) of work.
+- `enqueue_after_commit(job, ...)` queues a job once the current unit of work is saved.
+  When the queue is unreachable (Redis down), the page still works: the work waits for the
+  periodic sweep that runs when the worker is back (every job is safe to run again).
+- The worker is `huey_consumer clinic.worker.huey` (see README: one consumer with the
+  scheduler, others with `--no-periodic`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import TaskWrapper
+from huey.storage import MemoryStorage
+
+from clinic.core.uow import after_commit
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+# Results are never read (jobs write what they produce to the database).
+huey = Huey("clinic", results=False, immediate=True, storage_class=MemoryStorage)
+
+# The modules that declare jobs, imported by `init_app` so that every process (web and
+# worker) knows every job by name.
+JOB_MODULES = ("clinic.outbox.jobs",)
+
+_worker_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Point the process's queue at the storage this app's configuration names."""
+    global _worker_app
+    config = app.config
+    if config.get("QUEUE_IMMEDIATE"):
+        huey.immediate = True
+    else:
+        url = config["QUEUE_URL"] or f"sqlite:///{Path(app.instance_path) / 'queue.sqlite3'}"
+        _connect(url)
+    _worker_app = app
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+
+def _connect(url: str) -> None:
+    """Use Redis (`redis://`) or a SQLite file (`sqlite:///path`) for the queue."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        huey.storage_class = RedisHuey.storage_class
+        huey.storage_kwargs = {"url": url}
+    elif url.startswith("sqlite:///"):
+        huey.storage_class = SqliteHuey.storage_class
+        huey.storage_kwargs = {"filename": url.removeprefix("sqlite:///")}
+    else:
+        raise ValueError(f"CLINIC_QUEUE_URL must start with redis:// or sqlite:///, not {url!r}")
+    huey.immediate = False
+    huey.storage = huey.create_storage()
+
+
+def _app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _worker_app is None:
+        raise RuntimeError("No app: the worker imports clinic.worker, which creates it.")
+    return _worker_app
+
+
+def _in_app_context(function: Callable[P, T]) -> Callable[P, T]:
+    @wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        # A context of its own, hence a session of its own: a job run at once (tests)
+        # after a request's commit never shares the request's transaction.
+        with _app().app_context():
+            return function(*args, **kwargs)
+
+    return run
+
+
+def job(function: Callable[P, T]) -> TaskWrapper:
+    """Declare background work: `enqueue_after_commit(function, ...)` queues it."""
+    return huey.task(name=function.__name__)(_in_app_context(function))
+
+
+def periodic(schedule: Callable[..., bool]) -> Callable[[Callable[[], T]], TaskWrapper]:
+    """Declare scheduled work, run by the worker that runs the scheduler (`crontab(...)`)."""
+
+    def declare(function: Callable[[], T]) -> TaskWrapper:
+        return huey.periodic_task(schedule, name=function.__name__)(_in_app_context(function))
+
+    return declare
+
+
+def enqueue(task: TaskWrapper, *args: Any) -> None:
+    """Queue `task` now. In tests (immediate) it runs at once and its errors propagate.
+    An unreachable queue is logged, not raised: the periodic sweep does the work later."""
+    if huey.immediate:
+        task.call_local(*args)
+        return
+    try:
+        task(*args)
+    except Exception:  # redis.ConnectionError, sqlite3.OperationalError, ...
+        logger.warning("The task queue is unreachable; %s waits for the next sweep", task.name)
+
+
+def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:
+    """Queue `task` once the current unit of work has committed (never if it rolls back)."""
+    after_commit(lambda: enqueue(task, *args))
+
+
+__all__ = ["crontab", "enqueue", "enqueue_after_commit", "huey", "init_app", "job", "periodic"]
