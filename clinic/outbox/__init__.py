@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from clinic.core.uow import after_commit
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Clinic, User
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.outbox.jobs import deliver_outbox
@@ -38,6 +38,11 @@ class Content:
 
     subject: str
     body: str
+
+
+def sender_name_for(clinic: Clinic) -> str:
+    """The display name in From for this clinic's messages (the clinic's name for now)."""
+    return clinic.name
 
 
 def occasion_key(kind: MessageKind, occasion: object, recipient: User | str, channel: str) -> str:

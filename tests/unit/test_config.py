@@ -92,11 +92,12 @@ def test_production_refuses_to_start_without_its_public_address(
         load_config(tmp_path)
 
 
-def test_development_builds_links_on_the_request_without_a_base_url(env, tmp_path: Path) -> None:
-    """In development the address may be left out (links use the request's)."""
+def test_development_links_default_to_the_development_server(env, tmp_path: Path) -> None:
+    """In development the address may be left out: links (built by the worker, without a
+    request) point at `make run`'s server."""
     env.setenv("CLINIC_ENV", "development")
     env.delenv("CLINIC_BASE_URL")
-    assert load_config(tmp_path)["CLINIC_BASE_URL"] == ""
+    assert load_config(tmp_path)["CLINIC_BASE_URL"] == "http://127.0.0.1:5000"
 
 
 def test_the_instance_folder_can_be_named_in_the_environment(
