@@ -31,18 +31,20 @@ The whole story, in the order a request meets it:
 5. After-request hooks and error handlers run after the unit ended: they write only
    through `persist_despite_failure` (clinic.audit.log.record_refused_access). A streamed
    response's body is produced after the commit, so it may only read.
-6. What leaves the system because of a change (an email, later a job put in a queue) is
+6. What leaves the system because of a change (a message, a job put in the queue) is
    handed to `after_commit`: it happens once the change is saved, and never for a change
-   that was not.
+   that was not. Messages themselves are rows written in the unit (clinic.outbox.post):
+   `after_commit` only asks the worker to send them.
 
 A command or a job is a unit of work around its body: `@transactional` under a click
 command's `with_appcontext` (clinic/cli.py), or `with unit_of_work():` around a part of
-it. A background job does the same inside its own app context (hence its own session):
+it. A background job (clinic.queue) runs in an app context of its own, hence a session of
+its own:
 
-    @huey.task()
-    def send_reminders() -> None:
-        with worker_app.app_context(), unit_of_work():
-            ...                # change objects, flush; raise to keep nothing
+    @job
+    def send_reset_links(email: str) -> None:
+        with unit_of_work():
+            ...                # change objects, flush, post messages; raise to keep nothing
 
 A unit of work entered inside another joins it (the outer one commits), so a job calling
 a function that is also a command's body commits once.
@@ -94,7 +96,7 @@ def unit_of_work() -> Iterator[None]:
             else:
                 if _has_changes():
                     _commit()
-                for action in info.pop(_AFTER_COMMIT, []):
+                for action in info.pop(_AFTER_COMMIT, {}).values():
                     action()
     except BaseException:
         if depth == 0:
@@ -132,17 +134,19 @@ def discard() -> None:
         info[_DISCARDED] = True
 
 
-def after_commit(action: Callable[[], object]) -> None:
+def after_commit(action: Callable[[], object], *, once_as: str | None = None) -> None:
     """Run `action` once the unit of work has committed, and never when it rolls back
     (or was discarded): for what leaves the system because of a change, such as an
-    email. Outside a unit of work, at once."""
+    email. Outside a unit of work, at once. Actions given the same `once_as` name run
+    once per unit (the first one given), however often they were asked for."""
     info = db.session.info
     if not info.get(_DEPTH):
         action()
         return
     if info.get(_DISCARDED):
         return  # the unit will roll back: what it changed is not kept, so nothing follows
-    info.setdefault(_AFTER_COMMIT, []).append(action)
+    pending: dict[object, Callable[[], object]] = info.setdefault(_AFTER_COMMIT, {})
+    pending.setdefault(once_as if once_as is not None else object(), action)
 
 
 def persist_despite_failure(write: Callable[[], T]) -> T:

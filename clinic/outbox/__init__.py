@@ -29,7 +29,6 @@ from clinic.outbox.kinds import MessageKind
 from clinic.queue import enqueue
 
 EMAIL = "email"
-_KICK_PENDING = "clinic.outbox.kick_pending"
 
 
 @dataclass(frozen=True)
@@ -100,16 +99,7 @@ def post(
 
 def _deliver_after_commit() -> None:
     """Ask the worker to deliver once the unit commits (once, however many were posted)."""
-    info = db.session.info
-    if info.get(_KICK_PENDING):
-        return
-    info[_KICK_PENDING] = True
-
-    def kick() -> None:
-        info.pop(_KICK_PENDING, None)
-        enqueue(deliver_outbox)
-
-    after_commit(kick)
+    after_commit(lambda: enqueue(deliver_outbox), once_as="clinic.outbox.deliver")
 
 
 def cancel(kind: MessageKind, occasion_prefix: str) -> int:

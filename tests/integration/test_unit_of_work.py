@@ -356,3 +356,19 @@ def test_nothing_follows_a_unit_whose_inner_unit_failed(app: Flask) -> None:
         uow.after_commit(lambda: ran.append("after"))
     assert ran == []
     assert trial_clinics(app) == 0
+
+
+def test_actions_named_alike_run_once_per_unit_and_not_after_a_rollback(app: Flask) -> None:
+    """`after_commit(..., once_as=name)`: however many writes ask for it (three messages
+    posted), the action runs once when the unit commits. A unit that rolled back leaves no
+    trace of the name: the next unit's request runs (nothing is silently skipped)."""
+    ran: list[str] = []
+    with app.app_context():
+        with pytest.raises(RuntimeError), uow.unit_of_work():
+            uow.after_commit(lambda: ran.append("lost"), once_as="deliver")
+            raise RuntimeError("the unit failed")
+        with uow.unit_of_work():
+            for n in range(3):
+                uow.after_commit(lambda n=n: ran.append(f"deliver {n}"), once_as="deliver")
+            uow.after_commit(lambda: ran.append("other"))
+    assert ran == ["deliver 0", "other"]
