@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import render_template
 
 from clinic.core.links import external_url
 from clinic.models import User
 from clinic.outbox import Content, post, sender_name_for
+from clinic.outbox.text import render_text
 from clinic.outbox.kinds import MessageKind
 
 CHANGE_LINK_SUBJECT = "Confirm your new email address"
 NOTICE_SUBJECT = "A change to your account"
 
 _NOTICES = {
-    MessageKind.EMAIL_CHANGED: "mail/email_changed.txt",
-    MessageKind.PASSWORD_CHANGED: "mail/password_changed.txt",
-    MessageKind.TWO_FACTOR_OFF: "mail/two_factor_off.txt",
+    MessageKind.EMAIL_CHANGED: "email_changed.txt",
+    MessageKind.PASSWORD_CHANGED: "password_changed.txt",
+    MessageKind.TWO_FACTOR_OFF: "two_factor_off.txt",
 }
 
 
@@ -33,8 +33,8 @@ def send_email_change_link(
 ) -> None:
     """Write the message with the confirmation link to the NEW address (the account keeps
     its address until the link is opened)."""
-    body = render_template(
-        "mail/email_change_link.txt",
+    body = render_text(
+        "email_change_link.txt",
         link=external_url("account.confirm_email", email_token=token),
         expires_at=expires_at,
         zone=user.clinic.timezone,
@@ -52,7 +52,7 @@ def send_email_change_link(
 def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, to: str) -> None:
     """Tell the account's owner at `to` (its address before the change) that `kind` of
     change happened at `at`, with what to do if it was not them."""
-    body = render_template(
+    body = render_text(
         _NOTICES[kind],
         at=at,
         zone=user.clinic.timezone,

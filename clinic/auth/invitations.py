@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from flask import render_template
 from sqlalchemy import select
 
 from clinic.core.links import external_url
@@ -32,6 +31,7 @@ from clinic.models.invitations import INVITATION, hash_token
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.outbox import Content, post, sender_name_for
+from clinic.outbox.text import render_text
 from clinic.outbox.kinds import MessageKind
 from clinic.queue import crontab, periodic
 
@@ -57,8 +57,8 @@ def email_invitation(user: User, token: str) -> None:
         select(Invitation).where(Invitation.token_hash == hash_token(token))
     ).one()
     clinic = user.clinic
-    body = render_template(
-        "mail/invitation.txt",
+    body = render_text(
+        "invitation.txt",
         link=external_url("auth.accept", token=token),
         expires_at=invitation.expires_at,
         zone=clinic.timezone,
@@ -99,8 +99,8 @@ def remind(invitation: Invitation) -> bool:
     """Write the one reminder of `invitation` (False when it was written before)."""
     user = invitation.user
     clinic = user.clinic
-    body = render_template(
-        "mail/invitation_reminder.txt",
+    body = render_text(
+        "invitation_reminder.txt",
         issued_at=invitation.created_at,
         expires_at=invitation.expires_at,
         zone=clinic.timezone,
