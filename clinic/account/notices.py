@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
 from clinic.core.links import external_url
 from clinic.models import User
 from clinic.outbox import Content, post, sender_name_for
-from clinic.outbox.text import render_text
 from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
 
 CHANGE_LINK_SUBJECT = "Confirm your new email address"
 NOTICE_SUBJECT = "A change to your account"

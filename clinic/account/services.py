@@ -29,6 +29,7 @@ from clinic.auth.services import (
     sign_in_again,
 )
 from clinic.core.refusals import Refusal
+from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import Invitation, User
 from clinic.models.invitations import EMAIL_CHANGE, hash_token
@@ -38,6 +39,10 @@ from clinic.outbox.kinds import MessageKind
 from clinic.patients.queries import email_in_use
 
 NOT_CURRENT = "That is not your current password."
+PAUSED = (
+    "There were too many wrong attempts, so this is paused for a few minutes. "
+    "Wait, then try again."
+)
 CONFIRM_REFUSED = "Those details did not match. Check them and try again."
 ADDRESS_TAKEN = "Another account at your clinic already uses this email address."
 
@@ -49,11 +54,19 @@ def confirm_identity(user: User, password: str, code: str = "") -> bool:
     return sign_in_again(user, password, code) is not None
 
 
+def _check_current_password(user: User, password: str, field: str) -> None:
+    """Refuse (next to `field`) a wrong current password, or any while the account's
+    sign-in is paused, saying which: the person is signed in, so there is no account's
+    existence to keep secret."""
+    if not check_password(user, password):
+        paused = backoff.is_paused(user.sign_in_blocked_until, utcnow())
+        raise Refusal(PAUSED if paused else NOT_CURRENT, field=field)
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the account's password; its other sessions end (see `set_password`), and
     the account's address is told. The current password is checked like a sign-in."""
-    if not check_password(user, current):
-        raise Refusal(NOT_CURRENT, field="current_password")
+    _check_current_password(user, current, "current_password")
     if new == current:
         raise Refusal("Choose a password different from your current one.", field="password")
     now = utcnow()
@@ -73,8 +86,7 @@ def request_email_change(user: User, new_email: str, password: str, code: str = 
     email = normalise_email(new_email)
     if email == user.email:
         raise Refusal("This is already your email address.", field="email")
-    if not check_password(user, password):
-        raise Refusal(NOT_CURRENT, field="password")
+    _check_current_password(user, password, "password")
     if mfa.is_enabled(user) and check_second_step(user, code) is None:
         raise Refusal("That code did not match. Enter the code your app shows now.", field="code")
     if email_in_use(email, user.clinic_id):

@@ -31,8 +31,8 @@ from clinic.models.invitations import INVITATION, hash_token
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.outbox import Content, post, sender_name_for
-from clinic.outbox.text import render_text
 from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
 from clinic.queue import crontab, periodic
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
