@@ -40,8 +40,7 @@ from clinic.patients.queries import email_in_use
 
 NOT_CURRENT = "That is not your current password."
 PAUSED = (
-    "There were too many wrong attempts, so this is paused for a few minutes. "
-    "Wait, then try again."
+    "There were too many wrong attempts, so this is paused for a few minutes. Wait, then try again."
 )
 CONFIRM_REFUSED = "Those details did not match. Check them and try again."
 ADDRESS_TAKEN = "Another account at your clinic already uses this email address."

@@ -42,8 +42,8 @@ REMIND_AFTER = timedelta(days=3)
 
 # How the clinician reads the email's status: "sent" means the mail server accepted it.
 STATUS_WORDS = {
-    MessageStatus.PENDING: "waiting to be sent",
-    MessageStatus.SENDING: "waiting to be sent",
+    MessageStatus.PENDING: "waiting",
+    MessageStatus.SENDING: "waiting",
     MessageStatus.SENT: "sent",
     MessageStatus.FAILED: "failed",
     MessageStatus.CANCELLED: "not sent",
@@ -125,7 +125,7 @@ def remind_unaccepted() -> int:
 
 def invitation_email_status(user_ids: Iterable[int]) -> dict[int, str]:
     """The status of the latest invitation email of each account, in words ("sent",
-    "waiting to be sent", "failed"), by account id; accounts never emailed are absent.
+    "waiting", "failed"), by account id; accounts never emailed are absent.
     One query, whatever the number of accounts."""
     ids = list(user_ids)
     if not ids:
