@@ -45,6 +45,7 @@ def send_email_change_link(
         clinic_id=user.clinic_id,
         content=Content(subject=CHANGE_LINK_SUBJECT, body=body),
         sender_name=sender_name_for(user.clinic),
+        account=user,
     )
 
 
@@ -64,4 +65,5 @@ def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, 
         clinic_id=user.clinic_id,
         content=Content(subject=NOTICE_SUBJECT, body=body),
         sender_name=sender_name_for(user.clinic),
+        account=user,
     )

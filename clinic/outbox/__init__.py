@@ -60,13 +60,17 @@ def post(
     content: Content,
     sender_name: str = "",
     channel: str = EMAIL,
+    account: User | None = None,
 ) -> bool:
     """Write one message into the outbox, in the current unit of work; True if it is new
-    (False: this occasion's message to this recipient was already written)."""
+    (False: this occasion's message to this recipient was already written). A message to
+    an address about an account (its old or new address during an email change) names the
+    `account`, so that erasing the account erases the message too."""
     address = to.email if isinstance(to, User) else to
+    owner = to if isinstance(to, User) else account
     values = {
         "clinic_id": clinic_id,
-        "user_id": to.id if isinstance(to, User) else None,
+        "user_id": owner.id if owner is not None else None,
         "kind": kind.value,
         "key": occasion_key(kind, occasion, to, channel),
         "channel": channel,

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from clinic import create_app
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
-from clinic.models import AuditEvent, Clinic, Invitation, Patient, User
+from clinic.models import AuditEvent, Clinic, Invitation, OutboxMessage, Patient, User
 from clinic.models.invitations import EMAIL_CHANGE
 from clinic.models.types import utcnow
 from clinic.rights.erasure import erase_patient
@@ -82,6 +82,9 @@ def test_an_email_change_waits_for_the_link_sent_to_the_new_address(
     assert "If this wasn't you, reset your password at" in notice.body
     assert "/password/forgot" in notice.body and "contact your clinic" in notice.body
     assert_discreet(notice, also=[world.patient.name])
+    with app.app_context():  # both name the account, so that erasing it erases them
+        owners = db.session.scalars(select(OutboxMessage.user_id)).all()
+        assert owners == [world.patient.id, world.patient.id]
     for action in ("auth.email_change_requested", "auth.email_changed"):
         [event] = events(app, action)
         assert event.actor_id == world.patient.id
