@@ -92,10 +92,14 @@ def post(
     )
     # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
     # workers at once) neither fails nor writes a second message.
+    # RETURNING says whether a row was written: the row count of ON CONFLICT DO NOTHING
+    # is not reliable across drivers (PostgreSQL's reported 1 for a skipped row).
     written = db.session.execute(
-        insert.values(**values).on_conflict_do_nothing(index_elements=["key"])
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
     )
-    new = bool(written.rowcount)  # type: ignore[attr-defined]
+    new = written.scalar_one_or_none() is not None
     if new:
         _deliver_after_commit()
     return new
