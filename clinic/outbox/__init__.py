@@ -95,9 +95,7 @@ def post(
     # RETURNING says whether a row was written: the row count of ON CONFLICT DO NOTHING
     # is not reliable across drivers (PostgreSQL's reported 1 for a skipped row).
     written = db.session.execute(
-        insert.values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table.c.id)
+        insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
     new = written.scalar_one_or_none() is not None
     if new:
