@@ -26,6 +26,7 @@ os.environ["CLINIC_ENV"] = "testing"
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
 from clinic import create_app
+from clinic.core.mail import Message
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from tests.support.access_matrix import build_targets
@@ -33,6 +34,7 @@ from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
 from tests.support.client import BrowserLikeClient
 from tests.support.databases import temporary_database
+from tests.support.mail import sent_messages
 from tests.support.protocols import start_plan
 from tests.support.reports import RenderedReport, ReportRenderer, render_progress_report
 from tests.support.world import Person, World, build_world
@@ -108,6 +110,15 @@ def as_patient(client: FlaskClient, world: World) -> Person:
     """`client` signed in as the world's first portal patient; gives that person."""
     act_as(client, world.patient.id)
     return world.patient
+
+
+@pytest.fixture
+def mail(app: Flask) -> Iterator[list[Message]]:
+    """The messages the app sends during the test, in order (empty at the start)."""
+    sent = sent_messages(app)
+    sent.clear()
+    yield sent
+    sent.clear()
 
 
 @pytest.fixture

@@ -48,9 +48,25 @@ class ChangePasswordForm(ChoosePasswordForm):
 
 
 class ChangeEmailForm(ClinicForm):
-    """The new address to sign in with."""
+    """The new address to sign in with, and the current password (asked here, whenever
+    the person last entered it: an open session is not enough to move the account)."""
 
     email = email_field("New email address")
+    password = current_password_field()
+
+
+class ChangeEmailWithCodeForm(ChangeEmailForm):
+    """The same, with a code, for an account with two-factor on."""
+
+    code = code_field(
+        "Code from your authenticator app",
+        description="The 6 digits your app shows now, or one of your recovery codes.",
+    )
+
+
+class ConfirmEmailForm(ClinicForm):
+    """The button that moves the account to the new address (a POST, so that a mail
+    program opening the link to preview it changes nothing)."""
 
 
 class ConfirmEnrolmentForm(ClinicForm):

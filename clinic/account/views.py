@@ -8,11 +8,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clinic.access import any_signed_in, is_safe_redirect
+from clinic.access import any_signed_in, is_safe_redirect, public
 from clinic.account import services
 from clinic.account.forms import (
     ChangeEmailForm,
+    ChangeEmailWithCodeForm,
     ChangePasswordForm,
+    ConfirmEmailForm,
     ConfirmEnrolmentForm,
     ReauthenticateForm,
     ReauthenticateWithCodeForm,
@@ -24,7 +26,8 @@ from clinic.account.guards import (
     require_recent_auth,
 )
 from clinic.auth import mfa
-from clinic.auth.limits import sign_in_limit
+from clinic.auth.limits import link_limit, sign_in_limit
+from clinic.auth.services import InvitationAlreadyUsed
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
 from clinic.models import User
@@ -84,8 +87,10 @@ def reauthenticate() -> Response | str:
 @bp.route("/password", methods=["GET", "POST"])
 @any_signed_in
 @require_recent_auth
+@sign_in_limit
 def change_password() -> Response | str:
-    """Choose a new password (the current one first); other sessions end, this one stays."""
+    """Choose a new password (the current one first, checked like a sign-in); other
+    sessions end, this one stays, and the account's address is told."""
     user = _me()
     form = ChangePasswordForm(email=user.email)
     if form.validate_on_submit():
@@ -106,20 +111,53 @@ def change_password() -> Response | str:
 
 @bp.route("/email", methods=["GET", "POST"])
 @any_signed_in
-@require_recent_auth
+@sign_in_limit
 def change_email() -> Response | str:
-    """Sign in with a different email address from now on."""
+    """Ask to sign in with a different address: the password (and code) now, then a link
+    sent to the new address makes the change."""
     user = _me()
-    form = ChangeEmailForm()
+    with_code = mfa.is_enabled(user)
+    form = ChangeEmailWithCodeForm() if with_code else ChangeEmailForm()
     if form.validate_on_submit():
+        code = form.code.data if with_code else ""
         try:
-            services.change_email(user, form.email.data)
+            new_email = services.request_email_change(
+                user, form.email.data, form.password.data, code
+            )
         except Refusal as refusal:
             show_refusal(form, refusal)
         else:
-            flash("Your email address was changed. Use it the next time you sign in.", "success")
+            flash(
+                f"We sent a link to {new_email}. Open it to finish the change; until then, "
+                "sign in with your current address.",
+                "success",
+            )
             return redirect(url_for("account.index"))
-    return render_template("account/change_email.html", form=form, user=user)
+    return render_template("account/change_email.html", form=form, user=user, with_code=with_code)
+
+
+@bp.route("/email/confirm/<email_token>", methods=["GET", "POST"])
+@public
+@link_limit
+def confirm_email(email_token: str) -> Response | tuple[str, int] | str:
+    """Finish an email change through the link sent to the new address (a button, so
+    that a mail program previewing the link changes nothing)."""
+    invitation = services.email_change_link(email_token)
+    if invitation is None:
+        return render_template("account/email_link_unusable.html"), 410
+    form = ConfirmEmailForm()
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_email_change(invitation)
+        except InvitationAlreadyUsed:
+            return render_template("account/email_link_unusable.html"), 410
+        except Refusal as refusal:
+            show_refusal(form, refusal)
+        else:
+            flash(f"Your email address is now {user.email}. Use it to sign in.", "success")
+            signed_in = current_user.is_authenticated and current_user.id == user.id
+            return redirect(url_for("account.index" if signed_in else "auth.login"))
+    return render_template("account/confirm_email.html", form=form, new_email=invitation.new_email)
 
 
 @bp.route("/two-factor", methods=["GET", "POST"])
@@ -185,7 +223,7 @@ def new_recovery_codes() -> Response | str:
 def disable_two_factor() -> Response:
     """Turn two-factor sign-in off (not when the clinic requires it for the account)."""
     try:
-        mfa.disable(_me())
+        services.turn_off_two_factor(_me())
     except Refusal as refusal:
         flash_refusal(refusal)
     else:

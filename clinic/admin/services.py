@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from clinic.audit.log import record
+from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
@@ -36,24 +37,30 @@ class StaffChangeError(ValueError):
 def invite_staff(
     clinic: Clinic, full_name: str, email: str, role: Role, by: User
 ) -> tuple[User, str]:
-    """Create a staff account awaiting its password; return it and its invitation token."""
+    """Create a staff account awaiting its password and email it the invitation; return
+    the account and its invitation token."""
     user = User(clinic_id=clinic.id, clinic=clinic, full_name=full_name, email=email, role=role)
     db.session.add(user)
     db.session.flush()
     record(
         "staff.invite", object_type="user", object_id=user.id, actor=by, detail={"role": role.value}
     )
-    return user, issue_invitation(user, created_by=by)
+    token = issue_invitation(user, created_by=by)
+    email_invitation(user, token)
+    return user, token
 
 
 def reissue_staff_invitation(user: User, by: User) -> str:
-    """A fresh invitation for a colleague who has not yet chosen a password."""
+    """A fresh invitation, emailed, for a colleague who has not yet chosen a password (the
+    earlier link stops working)."""
     if user.has_password:
         raise StaffChangeError(f"{user.full_name} has already set a password.")
     if not user.active:
         raise StaffChangeError(f"Reactivate {user.full_name} before inviting them again.")
     record("staff.reinvite", object_type="user", object_id=user.id, actor=by)
-    return issue_invitation(user, created_by=by)
+    token = issue_invitation(user, created_by=by)
+    email_invitation(user, token)
+    return token
 
 
 def set_staff_active(user: User, active: bool, by: User) -> None:

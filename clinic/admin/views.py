@@ -19,6 +19,7 @@ from clinic.admin.services import (
 )
 from clinic.audit.log import audited
 from clinic.auth import mfa
+from clinic.auth.invitations import invitation_email_status
 from clinic.core.forms import flash_refusal
 from clinic.core.links import external_url
 from clinic.core.refusals import Refusal
@@ -43,12 +44,14 @@ def _invitation_page(token: str, user: User) -> str:
 @bp.get("/staff")
 @admins_only
 def staff() -> str:
-    """The clinic's clinicians and administrators, with whether each uses two-factor."""
+    """The clinic's clinicians and administrators, with whether each uses two-factor and,
+    for those invited, whether the invitation email went out."""
     staff = clinic_staff(current_user.clinic_id)
     return render_template(
         "admin/staff.html",
         staff=staff,
         two_factor_on={user.id for user in staff if mfa.is_enabled(user)},
+        invitation_email=invitation_email_status(u.id for u in staff if not u.has_password),
     )
 
 
@@ -56,7 +59,7 @@ def staff() -> str:
 @admins_only
 @audited(change="staff.invite")
 def invite() -> Response | str:
-    """Invite a clinician or administrator; the link is shown to copy and send."""
+    """Invite a clinician or administrator: the link is emailed, and shown once here."""
     form = StaffInvitationForm(clinic_id=current_user.clinic_id)
     if form.validate_on_submit():
         user, token = invite_staff(
@@ -74,7 +77,7 @@ def invite() -> Response | str:
 @admins_only
 @audited(change="staff.reinvite", object_type="user", object_id="user_id")
 def reinvite(user_id: int) -> Response | str:
-    """A new invitation link for a colleague who has not yet signed in."""
+    """Resend an invitation: a new link, emailed (the earlier one stops working)."""
     user = get_staff_or_404(user_id, current_user.clinic_id)
     try:
         token = reissue_staff_invitation(user, by=current_user)

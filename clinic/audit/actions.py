@@ -114,6 +114,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.mfa_disabled", "Turned off two-step sign-in"),
             ("auth.recovery_codes_replaced", "Replaced their recovery codes"),
             ("auth.password_changed", "Changed their password"),
+            ("auth.email_change_requested", "Asked to change their email address"),
             ("auth.email_changed", "Changed their email address"),
             ("invitation.accept", "Accepted an invitation"),
         ),

@@ -24,13 +24,15 @@ from clinic.core.uow import persist_despite_failure
 from clinic.domain import backoff
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, Role, User
-from clinic.models.invitations import INVITATION, RESET, hash_token
+from clinic.models.invitations import EMAIL_CHANGE, INVITATION, RESET, hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
 
 # A reset link works for an hour: long enough to find the email, short enough that an old
 # message in a mailbox is no key to the account.
 RESET_VALID_FOR = timedelta(hours=1)
+# A link proving a new email address: a day, so it can be opened on another device later.
+EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
 
 
 class InvitationAlreadyUsed(Exception):
@@ -237,11 +239,17 @@ def set_password(user: User, password: str, *, keep_current_session: bool = True
 
 
 def issue_invitation(
-    user: User, created_by: User | None, now: datetime | None = None, purpose: str = INVITATION
+    user: User,
+    created_by: User | None,
+    now: datetime | None = None,
+    purpose: str = INVITATION,
+    new_email: str = "",
 ) -> str:
-    """Create a link for `user` (an invitation, or with `purpose=RESET` a password reset),
-    replacing any open one of the same purpose, and return its secret token. Invitations
-    last the clinic's `invitation_valid_days`, resets `RESET_VALID_FOR`."""
+    """Create a link for `user` (an invitation; with `purpose=RESET` a password reset; with
+    `purpose=EMAIL_CHANGE` the proof of `new_email`), replacing any open one of the same
+    purpose (the older link stops working), and return its secret token. Invitations last
+    the clinic's `invitation_valid_days`, resets `RESET_VALID_FOR`, email changes
+    `EMAIL_CHANGE_VALID_FOR`."""
     now = now or utcnow()
     open_invitations = db.session.scalars(
         select(Invitation).where(
@@ -259,7 +267,8 @@ def issue_invitation(
         valid_days=user.clinic.invitation_valid_days,
         now=now,
         purpose=purpose,
-        valid_for=RESET_VALID_FOR if purpose == RESET else None,
+        valid_for={RESET: RESET_VALID_FOR, EMAIL_CHANGE: EMAIL_CHANGE_VALID_FOR}.get(purpose),
+        new_email=new_email,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -286,7 +295,7 @@ def find_usable_invitation(
 def accept_invitation(invitation: Invitation, password: str, now: datetime | None = None) -> User:
     """Claim the invited account with `password`; the invitation cannot be used again."""
     now = now or utcnow()
-    _claim(invitation, now)
+    claim_link(invitation, now)
     user = invitation.user
     set_password(user, password, keep_current_session=False)
     db.session.flush()
@@ -306,7 +315,7 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     return user
 
 
-def _claim(invitation: Invitation, now: datetime) -> None:
+def claim_link(invitation: Invitation, now: datetime) -> None:
     """Mark the link used with one conditional UPDATE: of two simultaneous submissions
     only one can succeed (the other raises InvitationAlreadyUsed)."""
     claimed = affected_rows(
@@ -344,7 +353,7 @@ def reset_password(invitation: Invitation, password: str, now: datetime | None =
     session of the account ends, and the back-off starts from zero (a reset is how the
     owner gets in while an attacker keeps sign-in paused)."""
     now = now or utcnow()
-    _claim(invitation, now)
+    claim_link(invitation, now)
     user = invitation.user
     set_password(user, password, keep_current_session=False)
     user.password_changed_at = now
@@ -359,6 +368,28 @@ def reset_password(invitation: Invitation, password: str, now: datetime | None =
     return user
 
 
+def check_password(user: User, password: str, now: datetime | None = None) -> bool:
+    """Whether `password` is `user`'s, under the same back-off and audit as the sign-in
+    page: while the account's sign-in is paused it is refused whatever was typed, and a
+    wrong one counts towards the pause and is audited (kept although the request fails).
+    A right one starts the count again only when no code is still to come."""
+    now = now or utcnow()
+    if not user.active or user.password_hash is None:
+        verify_password(None, password)
+        return False
+    right = verify_password(user.password_hash, password)
+    if backoff.is_paused(user.sign_in_blocked_until, now):
+        audit_paused(user)
+        return False
+    if not right:
+        count_failed_step(user, "password", now)
+        return False
+    _rehash_if_needed(user, password)
+    if not mfa.is_enabled(user):
+        clear_backoff(user)
+    return True
+
+
 def sign_in_again(
     user: User, password: str, code: str = "", now: datetime | None = None
 ) -> str | None:
@@ -366,18 +397,8 @@ def sign_in_again(
     `user`'s account, under the same back-off and audit as the sign-in page. Returns the
     second factor used ("none", "totp" or "recovery"), or None when refused."""
     now = now or utcnow()
-    if not user.active or user.password_hash is None:
-        verify_password(None, password)
+    if not check_password(user, password, now):
         return None
-    right = verify_password(user.password_hash, password)
-    if backoff.is_paused(user.sign_in_blocked_until, now):
-        audit_paused(user)
-        return None
-    if not right:
-        count_failed_step(user, "password", now)
-        return None
-    _rehash_if_needed(user, password)
     if not mfa.is_enabled(user):
-        clear_backoff(user)
         return "none"
     return check_second_step(user, code, now)

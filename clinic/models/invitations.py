@@ -16,6 +16,7 @@ from clinic.models.users import User
 # What a link is for. A token of one purpose is never accepted for the other.
 INVITATION = "invitation"  # claim the account by choosing its first password
 RESET = "reset"  # choose a new password for a claimed account
+EMAIL_CHANGE = "email_change"  # prove the new address of an email change (see `new_email`)
 
 
 def hash_token(token: str) -> str:
@@ -42,6 +43,9 @@ class Invitation(Model):
     )
     # Set when a newer invitation for the same person replaces this one.
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # For an email change: the address the account moves to once the link sent to it is
+    # opened (until then the account keeps its address). Empty for other purposes.
+    new_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
     created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
@@ -56,6 +60,7 @@ class Invitation(Model):
         *,
         purpose: str = INVITATION,
         valid_for: timedelta | None = None,
+        new_email: str = "",
     ) -> tuple[Invitation, str]:
         """A new link for `purpose` and its secret token (shown once, never stored), valid
         for `valid_for` or else `valid_days`."""
@@ -68,6 +73,7 @@ class Invitation(Model):
             created_at=now,
             expires_at=now + (valid_for if valid_for is not None else timedelta(days=valid_days)),
             purpose=purpose,
+            new_email=new_email,
         )
         return invitation, token
 

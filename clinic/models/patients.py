@@ -77,6 +77,8 @@ class Patient(Model):
         sa.CheckConstraint(
             "indication <> 'other' OR indication_other <> ''", name="other_indication_described"
         ),
+        # Never reuse an erased patient's id on SQLite (see clinic.models.users.User).
+        {"sqlite_autoincrement": True},
     )
 
     @property

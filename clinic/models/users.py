@@ -73,6 +73,9 @@ class User(UserMixin, Model):
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
         sa.UniqueConstraint("clinic_id", "email", name="uq_users_clinic_email"),
+        # On SQLite, ids are never reused (AUTOINCREMENT): an erased account's id must not
+        # come back as a new colleague's, or the audit trail would mix the two.
+        {"sqlite_autoincrement": True},
     )
 
     @so.validates("email")

@@ -60,13 +60,17 @@ def post(
     content: Content,
     sender_name: str = "",
     channel: str = EMAIL,
+    account: User | None = None,
 ) -> bool:
     """Write one message into the outbox, in the current unit of work; True if it is new
-    (False: this occasion's message to this recipient was already written)."""
+    (False: this occasion's message to this recipient was already written). A message to
+    an address about an account (its old or new address during an email change) names the
+    `account`, so that erasing the account erases the message too."""
     address = to.email if isinstance(to, User) else to
+    owner = to if isinstance(to, User) else account
     values = {
         "clinic_id": clinic_id,
-        "user_id": to.id if isinstance(to, User) else None,
+        "user_id": owner.id if owner is not None else None,
         "kind": kind.value,
         "key": occasion_key(kind, occasion, to, channel),
         "channel": channel,
@@ -88,10 +92,12 @@ def post(
     )
     # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
     # workers at once) neither fails nor writes a second message.
+    # RETURNING says whether a row was written: the row count of ON CONFLICT DO NOTHING
+    # is not reliable across drivers (PostgreSQL's reported 1 for a skipped row).
     written = db.session.execute(
-        insert.values(**values).on_conflict_do_nothing(index_elements=["key"])
+        insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
-    new = bool(written.rowcount)  # type: ignore[attr-defined]
+    new = written.scalar_one_or_none() is not None
     if new:
         _deliver_after_commit()
     return new

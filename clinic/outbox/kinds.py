@@ -10,6 +10,12 @@ class MessageKind(StrEnum):
     privacy test that renders every kind (tests/integration/test_message_privacy.py)."""
 
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of message, not a password
+    INVITATION = "invitation"
+    INVITATION_REMINDER = "invitation_reminder"
+    EMAIL_CHANGE_LINK = "email_change_link"
+    EMAIL_CHANGED = "email_changed"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind of message, not a password
+    TWO_FACTOR_OFF = "two_factor_off"
 
     @property
     def label(self) -> str:
@@ -19,4 +25,10 @@ class MessageKind(StrEnum):
 
 _LABELS = {
     MessageKind.PASSWORD_RESET: "Password reset link",
+    MessageKind.INVITATION: "Invitation to set up an account",
+    MessageKind.INVITATION_REMINDER: "Reminder of an invitation",
+    MessageKind.EMAIL_CHANGE_LINK: "Link to confirm a new email address",
+    MessageKind.EMAIL_CHANGED: "Notice of an email address change",
+    MessageKind.PASSWORD_CHANGED: "Notice of a password change",
+    MessageKind.TWO_FACTOR_OFF: "Notice that two-factor sign-in was turned off",
 }

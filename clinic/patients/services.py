@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from clinic.audit.log import record
+from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
 from clinic.domain.indications import Indication
 from clinic.extensions import db
@@ -33,6 +34,13 @@ class PatientDetails:
 class PortalInvitationError(ValueError):
     """The invitation cannot be issued; the message says why in plain words."""
 
+
+# Patients are told to phone the clinic (about a link that stopped working, and in the
+# guidance on what to do when something is wrong): no number, no invitation.
+NO_CLINIC_PHONE = (
+    "Your clinic has no phone number in its settings yet, and patients are told to phone "
+    "the clinic. Ask an administrator to add it in Clinic settings, then invite the patient."
+)
 
 EMAIL_UNAVAILABLE = (
     "Another account at this clinic already uses this email address. "
@@ -76,7 +84,11 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
 
 
 def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
-    """Give the patient a portal login (if they have none) and a fresh invitation token."""
+    """Give the patient a portal login (if they have none) and a fresh invitation token,
+    and email them the link (the earlier link, if any, stops working). Refused while the
+    clinic has no phone number."""
+    if not patient.clinic.phone.strip():
+        raise PortalInvitationError(NO_CLINIC_PHONE)
     user = patient.user
     if user is None:
         if email_in_use(email, patient.clinic_id):
@@ -103,4 +115,6 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
         object_id=user.id,
         actor=invited_by,
     )
-    return issue_invitation(user, created_by=invited_by)
+    token = issue_invitation(user, created_by=invited_by)
+    email_invitation(user, token)
+    return token

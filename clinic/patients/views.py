@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
+from clinic.auth.invitations import invitation_email_status
 from clinic.core.forms import show_refusal
 from clinic.core.links import external_url
 from clinic.core.requests import page_number
@@ -82,10 +83,16 @@ def show(patient_id: int) -> str:
 
 def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
     protocol = open_protocol(patient.id, patient.clinic_id, with_history=False)
+    invited = patient.user is not None and not patient.user.has_password
     return render_template(
         "patients/show.html",
         patient=patient,
         invite_form=invite_form,
+        invitation_email=(
+            invitation_email_status([patient.user.id]).get(patient.user.id)
+            if invited and patient.user is not None
+            else None
+        ),
         protocol=protocol,
         flags=open_red_flags(patient.id, patient.clinic_id),
     )
@@ -117,7 +124,8 @@ def edit(patient_id: int) -> Response | str:
 @clinicians_only
 @audited(change="patient.invite", patient="patient_id")
 def invite(patient_id: int) -> Response | str | tuple[str, int]:
-    """Issue a single-use portal invitation link for the patient."""
+    """Invite the patient to the portal, or invite them again: a new single-use link is
+    emailed to them and shown once, to print or read out."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     if patient.user is not None and patient.user.has_password:
         flash("This patient already uses the portal; no invitation is needed.", "error")

@@ -99,9 +99,10 @@ def test_clinician_adds_patient_after_fixing_missing_name(page: Page) -> None:
 def test_invited_patient_chooses_password_and_reaches_diary(
     page: Page, live_server: LiveServer
 ) -> None:
-    """A clinician creates a portal link for a patient without portal access; after the
-    clinician signs out, the link opens a discreet page where the patient chooses a password
-    and lands, signed in, on the diary. The link then no longer works."""
+    """A clinician invites a patient without portal access (the link is emailed, and shown
+    once for in-clinic set-up; the page then says the email was sent); after the clinician
+    signs out, the link opens a discreet page where the patient chooses a password and
+    lands, signed in, on the diary. The link then no longer works."""
     sign_in(page, "physio@northside.example")
     expect_path(page, "/dashboard/")
     open_patient_list(page)
@@ -111,12 +112,15 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     expect(page.get_by_text("The patient does not use the portal yet.")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Patient's email address").fill("daniel.okafor@example.org")
-    page.get_by_role("button", name="Create invitation link").click()
+    page.get_by_role("button", name="Send invitation").click()
 
-    expect(page.get_by_role("heading", name="Invitation link for Daniel Okafor")).to_be_visible()
+    expect(page.get_by_role("heading", name="Invitation for Daniel Okafor")).to_be_visible()
+    expect(page.get_by_text("We are emailing the invitation to")).to_be_visible()
     link = page.get_by_label("Link", exact=True).input_value()
     assert link.startswith(live_server.url("/invitation/")), link
     assert_accessible(page)
+    page.get_by_role("link", name="Done").click()
+    expect(page.get_by_text("Invitation email:")).to_be_visible()
 
     sign_out(page)
     expect_path(page, "/login")

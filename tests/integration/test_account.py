@@ -1,5 +1,6 @@
-"""The account page: every role has one; changing the password or email needs a recent
-"confirm it is you"; the password rules, email uniqueness and the audit trail apply."""
+"""The account page: every role has one; changing the password or two-factor needs a recent
+"confirm it is you"; the password rules and the audit trail apply. (Changing the email asks
+for the password in its own form: tests/integration/test_email_change.py.)"""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_every_role_has_an_account_page_in_the_menu(client, world: World, who: s
     assert "Two-factor sign-in" in page and "Off." in page
 
 
-@pytest.mark.parametrize("path", ["/account/password", "/account/email", "/account/two-factor"])
+@pytest.mark.parametrize("path", ["/account/password", "/account/two-factor"])
 def test_security_changes_ask_to_confirm_it_is_you(
     client, world: World, path: str, as_clinician
 ) -> None:
@@ -72,7 +73,7 @@ def test_confirmation_lasts_five_minutes(client, world: World, as_patient) -> No
 def test_signing_in_counts_as_a_confirmation(client, world: World) -> None:
     """Having just signed in with the password, the person is not asked again."""
     sign_in(client, world.admin.email)
-    assert client.get("/account/email").status_code == 200
+    assert client.get("/account/password").status_code == 200
 
 
 def test_a_wrong_password_does_not_confirm(app: Flask, client, world: World, as_clinician) -> None:
@@ -120,7 +121,7 @@ def test_confirmation_with_two_factor_needs_the_code(app: Flask, client, world: 
     assert "Those details did not match." in wrong.get_data(as_text=True)
     done = client.post(CONFIRM, data={"password": PASSWORD, "code": code_for(secret, 1)})
     assert done.headers["Location"] == "/account"
-    assert client.get("/account/email").status_code == 200
+    assert client.get("/account/password").status_code == 200
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "/\\evil"])
@@ -137,8 +138,8 @@ def test_a_post_after_the_confirmation_lapsed_returns_to_its_form(
 ) -> None:
     """A form sent after the five minutes ran out changes nothing and leads back to the
     same form once the person has confirmed."""
-    response = client.post("/account/email", data={"email": "new@test.example"})
-    assert response.headers["Location"] == f"{CONFIRM}?next=/account/email"
+    response = client.post("/account/password", data={"current_password": PASSWORD})
+    assert response.headers["Location"] == f"{CONFIRM}?next=/account/password"
 
 
 # Changing the password -------------------------------------------------------------------
@@ -213,63 +214,3 @@ def test_new_password_follows_the_rules(
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert client.get("/account").status_code == 200  # still signed in, nothing changed
-
-
-# Changing the email ----------------------------------------------------------------------
-
-
-def test_email_change_signs_in_with_the_new_address(app: Flask, client, world: World) -> None:
-    """The new address is used from the next sign-in; the old one no longer works; the
-    audit trail says that it changed but not what either address is."""
-    sign_in(client, world.patient.email)
-    response = client.post("/account/email", data={"email": "  New.Address@Example.org "})
-    assert response.headers["Location"] == "/account"
-    assert "new.address@example.org" in client.get("/account").get_data(as_text=True)
-    assert sign_in(app.test_client(), world.patient.email).status_code == 200  # refused
-    assert sign_in(app.test_client(), "new.address@example.org").headers["Location"] == "/diary/"
-    [changed] = events(app, "auth.email_changed")
-    assert changed.actor_id == world.patient.id
-    assert "example.org" not in changed.detail and world.patient.email not in changed.detail
-
-
-def test_email_must_be_unique_within_the_clinic(app: Flask, client, world: World) -> None:
-    """An address another account of the same clinic uses is refused (in any case), and
-    the typed address stays in the field; another clinic's account does not matter."""
-    sign_in(client, world.clinician.email)
-    response = client.post("/account/email", data={"email": world.colleague.email.upper()})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "Another account at your clinic already uses this email address." in html
-    assert f'value="{world.colleague.email.upper()}"' in html
-    with app.app_context():
-        assert db.session.get(User, world.clinician.id).email == world.clinician.email
-
-    assert (
-        client.post("/account/email", data={"email": world.other_clinician.email}).headers[
-            "Location"
-        ]
-        == "/account"
-    )
-
-
-@pytest.mark.parametrize(
-    ("typed", "message"),
-    [
-        ("", "Enter an email address."),
-        ("not-an-address", "Enter an email address like name@example.org."),
-        ("x" * 250 + "@a.example", "Use at most 254 characters."),
-    ],
-)
-def test_email_is_checked(client, world: World, typed: str, message: str) -> None:
-    """A missing or malformed address is refused next to the field."""
-    sign_in(client, world.clinician.email)
-    response = client.post("/account/email", data={"email": typed})
-    assert response.status_code == 200
-    assert message in response.get_data(as_text=True)
-
-
-def test_same_email_refused_as_no_change(client, world: World) -> None:
-    """Typing the current address again says so instead of pretending to change it."""
-    sign_in(client, world.clinician.email)
-    response = client.post("/account/email", data={"email": world.clinician.email})
-    assert "This is already your email address." in response.get_data(as_text=True)

@@ -63,7 +63,7 @@ UNTOUCHED_BY_DESIGN = ("audit_events", "user_sessions")
 ZONE = "Europe/London"
 
 # URL parts that are not ids (words, secrets, file names).
-NOT_IDS = {"change", "source", "filename", "occasion_key", "token", "reset_token"}
+NOT_IDS = {"change", "source", "filename", "occasion_key", "token", "reset_token", "email_token"}
 # Ids of a patient's things: swapped for another patient's in the same clinic too.
 PATIENT_THINGS = {
     "protocol_id",

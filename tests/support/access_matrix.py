@@ -32,7 +32,7 @@ from clinic.models import (
     Report,
     User,
 )
-from clinic.models.invitations import RESET
+from clinic.models.invitations import EMAIL_CHANGE, RESET
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from tests.support.protocols import make_protocol
@@ -82,6 +82,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("account.start_two_factor", "POST"): EVERYONE - {ANONYMOUS},
     ("account.new_recovery_codes", "POST"): EVERYONE - {ANONYMOUS},
     ("account.disable_two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    # The link sent to a new address is the proof: whoever opens it, signed in or not.
+    ("account.confirm_email", "GET"): EVERYONE,
+    ("account.confirm_email", "POST"): EVERYONE,
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,
     ("auth.forgot_password", "GET"): EVERYONE,
@@ -306,6 +309,13 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
         reset_token = issue_invitation(
             db.session.get(User, world.other_clinic_patient.id), created_by=None, purpose=RESET
         )
+        # An email change asked for by another clinic's clinician, not yet confirmed.
+        email_token = issue_invitation(
+            db.session.get(User, world.other_clinician.id),
+            created_by=None,
+            purpose=EMAIL_CHANGE,
+            new_email="moved@matrix.example",
+        )
         size = template.stages[0].dilator_size
         # A stored report as the record keeps it (rendering one per matrix case would
         # cost minutes; test_reports.py renders real ones).
@@ -375,6 +385,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "user_id": world.colleague.id,
             "token": token,
             "reset_token": reset_token,
+            "email_token": email_token,
             "set_id": size.set_id,
             "size_id": size.id,
             "template_id": template.id,

@@ -1,0 +1,69 @@
+"""Messages about changes to an account's security: the link that proves a new email
+address, and the notices to the account's (old) address when its email or password
+changes or two-factor sign-in is turned off.
+
+A notice gives the owner a way to react when the change was not theirs: reset the password
+through the forgotten-password page, and contact the clinic. Subjects are neutral (they
+show on lock screens); nothing names the clinic's field of care or the person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from clinic.core.links import external_url
+from clinic.models import User
+from clinic.outbox import Content, post, sender_name_for
+from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
+
+CHANGE_LINK_SUBJECT = "Confirm your new email address"
+NOTICE_SUBJECT = "A change to your account"
+
+_NOTICES = {
+    MessageKind.EMAIL_CHANGED: "email_changed.txt",
+    MessageKind.PASSWORD_CHANGED: "password_changed.txt",
+    MessageKind.TWO_FACTOR_OFF: "two_factor_off.txt",
+}
+
+
+def send_email_change_link(
+    user: User, invitation_id: int, new_email: str, token: str, expires_at: datetime
+) -> None:
+    """Write the message with the confirmation link to the NEW address (the account keeps
+    its address until the link is opened)."""
+    body = render_text(
+        "email_change_link.txt",
+        link=external_url("account.confirm_email", email_token=token),
+        expires_at=expires_at,
+        zone=user.clinic.timezone,
+    )
+    post(
+        MessageKind.EMAIL_CHANGE_LINK,
+        invitation_id,
+        to=new_email,
+        clinic_id=user.clinic_id,
+        content=Content(subject=CHANGE_LINK_SUBJECT, body=body),
+        sender_name=sender_name_for(user.clinic),
+        account=user,
+    )
+
+
+def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, to: str) -> None:
+    """Tell the account's owner at `to` (its address before the change) that `kind` of
+    change happened at `at`, with what to do if it was not them."""
+    body = render_text(
+        _NOTICES[kind],
+        at=at,
+        zone=user.clinic.timezone,
+        reset=external_url("auth.forgot_password"),
+    )
+    post(
+        kind,
+        occasion,
+        to=to,
+        clinic_id=user.clinic_id,
+        content=Content(subject=NOTICE_SUBJECT, body=body),
+        sender_name=sender_name_for(user.clinic),
+        account=user,
+    )

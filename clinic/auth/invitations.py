@@ -1,0 +1,145 @@
+"""Invitations by email: the message with the link, a reminder after three days, and
+whether the email went out.
+
+Inviting someone (a patient to the portal, a colleague to the staff pages) issues a link
+(clinic.auth.services.issue_invitation) and, in the same unit of work, writes the email
+with it into the outbox (`email_invitation`); the clinician still sees the link once, to
+print or read out for set-up in the clinic. A new invitation replaces the older link, and
+is emailed as a message of its own.
+
+A reminder goes once per invitation (its key names the invitation), three days after it
+was issued, while it is still unused and unexpired (`remind_unaccepted`, a periodic job).
+It carries no link (only the link's hash is stored): it says where the link is and when it
+stops working.
+
+What the clinician sees (`invitation_email_status`): the status of the latest invitation
+email of each account, read from the outbox in one query for a whole list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from clinic.core.links import external_url
+from clinic.core.uow import unit_of_work
+from clinic.extensions import db
+from clinic.models import Invitation, User
+from clinic.models.invitations import INVITATION, hash_token
+from clinic.models.outbox import MessageStatus, OutboxMessage
+from clinic.models.types import utcnow
+from clinic.outbox import Content, post, sender_name_for
+from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
+from clinic.queue import crontab, periodic
+
+# Neutral on purpose: it shows on lock screens and in notification previews.
+SUBJECT = "Set up your account"
+REMINDER_SUBJECT = "Your account is waiting to be set up"
+REMIND_AFTER = timedelta(days=3)
+
+# How the clinician reads the email's status: "sent" means the mail server accepted it.
+STATUS_WORDS = {
+    MessageStatus.PENDING: "waiting",
+    MessageStatus.SENDING: "waiting",
+    MessageStatus.SENT: "sent",
+    MessageStatus.FAILED: "failed",
+    MessageStatus.CANCELLED: "not sent",
+}
+
+
+def email_invitation(user: User, token: str) -> None:
+    """Write the email carrying the invitation link `token` of `user` into the outbox, in
+    the current unit of work (one message per invitation)."""
+    invitation = db.session.scalars(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).one()
+    clinic = user.clinic
+    body = render_text(
+        "invitation.txt",
+        link=external_url("auth.accept", token=token),
+        expires_at=invitation.expires_at,
+        zone=clinic.timezone,
+        patient=user.role.is_patient,
+    )
+    post(
+        MessageKind.INVITATION,
+        invitation.id,
+        to=user,
+        clinic_id=user.clinic_id,
+        content=Content(subject=SUBJECT, body=body),
+        sender_name=sender_name_for(clinic),
+    )
+
+
+def due_reminders(now: datetime) -> list[Invitation]:
+    """Invitations issued at least three days ago that are still open: unused, not
+    replaced, unexpired, for an active account without a password."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .join(User, User.id == Invitation.user_id)
+            .where(
+                Invitation.purpose == INVITATION,
+                Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+                Invitation.created_at <= now - REMIND_AFTER,
+                User.active,
+                User.password_hash.is_(None),
+            )
+            .order_by(Invitation.id)
+        )
+    )
+
+
+def remind(invitation: Invitation) -> bool:
+    """Write the one reminder of `invitation` (False when it was written before)."""
+    user = invitation.user
+    clinic = user.clinic
+    body = render_text(
+        "invitation_reminder.txt",
+        issued_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+        zone=clinic.timezone,
+        sign_in=external_url("auth.login"),
+    )
+    return post(
+        MessageKind.INVITATION_REMINDER,
+        invitation.id,
+        to=user,
+        clinic_id=user.clinic_id,
+        content=Content(subject=REMINDER_SUBJECT, body=body),
+        sender_name=sender_name_for(clinic),
+    )
+
+
+@periodic(crontab(minute="17"))
+def remind_unaccepted() -> int:
+    """Hourly: remind each open invitation once, three days after it was issued."""
+    with unit_of_work():
+        return sum(remind(invitation) for invitation in due_reminders(utcnow()))
+
+
+def invitation_email_status(user_ids: Iterable[int]) -> dict[int, str]:
+    """The status of the latest invitation email of each account, in words ("sent",
+    "waiting", "failed"), by account id; accounts never emailed are absent.
+    One query, whatever the number of accounts."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(OutboxMessage.user_id, OutboxMessage.status)
+        .where(
+            OutboxMessage.user_id.in_(ids),
+            OutboxMessage.kind == MessageKind.INVITATION.value,
+        )
+        .order_by(OutboxMessage.id.desc())
+    )
+    latest: dict[int, str] = {}
+    for user_id, status in rows:
+        if user_id is not None and user_id not in latest:
+            latest[user_id] = STATUS_WORDS[MessageStatus(status)]
+    return latest
