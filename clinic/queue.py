@@ -8,9 +8,10 @@ data are in the database, so a lost queue entry costs a delay, never a message.
 
 - `huey` is the process's queue. `init_app` points it at the storage the app's
   configuration names: `CLINIC_QUEUE_URL` = `redis://...` (production: every web process
-  and worker shares it), otherwise a SQLite file in the instance folder; in tests
-  (`QUEUE_IMMEDIATE`) jobs run at once in the caller's thread. Huey's queue is one object
-  per process, so the app created last decides (one app per process outside the tests).
+  and worker shares it), otherwise a SQLite file in the instance folder. Huey's queue is
+  one object per process, so the last app created with a real queue decides where it is
+  (one app per process outside the tests). An app with `QUEUE_IMMEDIATE` (tests) runs its
+  jobs at once in the caller's thread, whatever the queue.
 - `@job` and `@periodic(crontab)` declare work. Each run has an app context of its own,
   hence a database session of its own; the body opens its unit(s) of work.
 - `enqueue_after_commit(job, ...)` queues a job once the current unit of work is saved.
@@ -52,12 +53,11 @@ _worker_app: Flask | None = None
 
 
 def init_app(app: Flask) -> None:
-    """Point the process's queue at the storage this app's configuration names."""
-    global _worker_app
+    """Point the process's queue at the storage this app's configuration names (an app
+    whose jobs run at once, in tests, leaves the queue as it is: see `enqueue`)."""
+    global _worker_app  # one queue per process, by Huey's design
     config = app.config
-    if config.get("QUEUE_IMMEDIATE"):
-        huey.immediate = True
-    else:
+    if not config.get("QUEUE_IMMEDIATE"):
         url = config["QUEUE_URL"] or f"sqlite:///{Path(app.instance_path) / 'queue.sqlite3'}"
         _connect(url)
     _worker_app = app
@@ -112,10 +112,18 @@ def periodic(schedule: Callable[..., bool]) -> Callable[[Callable[[], T]], TaskW
     return declare
 
 
+def _runs_at_once() -> bool:
+    """Whether jobs run in the caller's thread: the current app's choice (tests), so that
+    a test app with a real queue never changes what another test's app does."""
+    if has_app_context():
+        return bool(current_app.config.get("QUEUE_IMMEDIATE"))
+    return bool(huey.immediate)
+
+
 def enqueue(task: TaskWrapper, *args: Any) -> None:
     """Queue `task` now. In tests (immediate) it runs at once and its errors propagate.
     An unreachable queue is logged, not raised: the periodic sweep does the work later."""
-    if huey.immediate:
+    if _runs_at_once():
         task.call_local(*args)
         return
     try:
