@@ -40,8 +40,10 @@ class Content:
 
 
 def sender_name_for(clinic: Clinic) -> str:
-    """The display name in From for this clinic's messages (the clinic's name for now)."""
-    return clinic.name
+    """The display name in From for this clinic's messages: the one set in the clinic's
+    settings, which may be empty (some patients prefer no clinic name in their mailbox),
+    or the clinic's name when none was set."""
+    return clinic.name if clinic.mail_sender_name is None else clinic.mail_sender_name
 
 
 def occasion_key(kind: MessageKind, occasion: object, recipient: User | str, channel: str) -> str:

@@ -10,6 +10,8 @@ class MessageKind(StrEnum):
     privacy test that renders every kind (tests/integration/test_message_privacy.py)."""
 
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of message, not a password
+    RED_FLAG_ALERT = "red_flag_alert"
+    RED_FLAG_ESCALATION = "red_flag_escalation"
 
     @property
     def label(self) -> str:
@@ -19,4 +21,6 @@ class MessageKind(StrEnum):
 
 _LABELS = {
     MessageKind.PASSWORD_RESET: "Password reset link",
+    MessageKind.RED_FLAG_ALERT: "Red flag: alert to the clinician",
+    MessageKind.RED_FLAG_ESCALATION: "Red flag: not acknowledged in time (escalation)",
 }
