@@ -17,8 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from flask import render_template
+from flask import current_app
 from sqlalchemy import select
 
 from clinic.core.links import external_url
@@ -61,7 +62,13 @@ class PatientGuidance:
     zone: str
     response_hours: int
     out_of_hours_text: str
-    opens_next: datetime  # the next opening (for "we open again on ...")
+    opens_next: datetime  # the next opening (for "it opens again on ...")
+
+    @property
+    def opens_next_text(self) -> str:
+        """The next opening in the clinic's time: "Monday 8 June at 08:00"."""
+        local = self.opens_next.astimezone(ZoneInfo(self.zone))
+        return f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"
 
 
 def patient_guidance(clinic: Clinic, now: datetime) -> PatientGuidance:
@@ -75,6 +82,24 @@ def patient_guidance(clinic: Clinic, now: datetime) -> PatientGuidance:
         out_of_hours_text=clinic.out_of_hours_text,
         opens_next=next_opening(now, hours),
     )
+
+
+def reported_today(patient: Patient, now: datetime) -> bool:
+    """Whether the patient raised a red flag today (the clinic's day), acknowledged or not:
+    their Today page then asks them to speak to the clinic before the next session."""
+    zone = ZoneInfo(patient.clinic.timezone)
+    local = now.astimezone(zone)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
+    found = db.session.scalar(
+        select(RedFlag.id)
+        .where(
+            RedFlag.patient_id == patient.id,
+            RedFlag.clinic_id == patient.clinic_id,
+            RedFlag.raised_at >= midnight,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _can_sign_in(user: User) -> bool:
@@ -111,6 +136,12 @@ def alert_recipients(patient: Patient) -> list[User]:
     return staff(patient.clinic_id, [Role.CLINICIAN])
 
 
+def _render_mail(template: str, **values: object) -> str:
+    """A message body from its text template under templates/mail/, without the page
+    context (no request or signed-in person is needed: a job composes messages too)."""
+    return current_app.jinja_env.get_template(template).render(**values)
+
+
 def _dashboard_link() -> str:
     # The whole clinic, any status, narrowed to what needs attention; the words in the
     # address say nothing about health (it shows in browser histories and mail logs).
@@ -119,7 +150,7 @@ def _dashboard_link() -> str:
 
 def alert_content() -> Content:
     """The message a new report sends: that a patient needs review, and where to look."""
-    body = render_template("mail/red_flag_alert.txt", link=_dashboard_link())
+    body = _render_mail("mail/red_flag_alert.txt", link=_dashboard_link())
     return Content(subject=ALERT_SUBJECT, body=body)
 
 
@@ -130,7 +161,7 @@ def escalation_content(clinic: Clinic, level: int, *, for_clinician: bool) -> Co
         clinic.escalate_after_working_hours if level == FIRST else clinic.escalate_again_after_hours
     )
     link = _dashboard_link() if for_clinician else external_url("auth.index")
-    body = render_template(
+    body = _render_mail(
         "mail/red_flag_escalation.txt",
         level=level,
         hours=hours,

@@ -101,5 +101,11 @@ class Clinic(Model):
         ),
     )
 
+    @property
+    def sender_name(self) -> str:
+        """The display name on the clinic's emails: the one set, possibly none, or else
+        the clinic's name."""
+        return self.name if self.mail_sender_name is None else self.mail_sender_name
+
     def __repr__(self) -> str:
         return f"<Clinic {self.id}>"
