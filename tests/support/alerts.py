@@ -84,9 +84,7 @@ def outbox(app: Flask, *kinds: MessageKind) -> list[Posted]:
     ]
     with app.app_context():
         rows = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.kind.in_(wanted))
-            .order_by(OutboxMessage.id)
+            select(OutboxMessage).where(OutboxMessage.kind.in_(wanted)).order_by(OutboxMessage.id)
         )
         return [
             Posted(r.kind, r.key, r.recipient, r.status.value, r.subject, r.sender_name)
