@@ -226,15 +226,16 @@ class ClinicSettingsForm(ClinicForm):
             InputRequired(ESCALATE_AFTER_MESSAGE),
             NumberRange(1, 72, ESCALATE_AFTER_MESSAGE),
         ],
-        description="When nobody has acknowledged a report by then, every clinician and "
-        "administrator receives a reminder.",
+        description="Counted in opening hours. If nobody has acknowledged the report by "
+        "then, every clinician and administrator is reminded.",
     )
     escalate_again_after_hours = WholeNumberField(
-        "Second reminder after (hours, including nights and weekends)",
+        "Second reminder after (hours)",
         validators=[
             InputRequired(ESCALATE_AGAIN_MESSAGE),
             NumberRange(1, 336, ESCALATE_AGAIN_MESSAGE),
         ],
+        description="Counted around the clock, nights and weekends included.",
     )
     duty_email = StringField(
         "Duty address",
@@ -260,6 +261,7 @@ class ClinicSettingsForm(ClinicForm):
         "What patients should do outside opening hours",
         filters=[strip, normalise_line_breaks],
         validators=[DataRequired(OUT_OF_HOURS_MESSAGE), text_length(1000)],
+        render_kw={"rows": 4},
         description="Shown with the guidance after a report that needs review, for "
         "example who to call at night and at weekends.",
     )

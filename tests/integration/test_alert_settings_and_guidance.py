@@ -143,7 +143,7 @@ def test_guidance_during_opening_hours(
     html = entry_page_at(client, monkeypatch, flagged, datetime(2026, 6, 9, 10, tzinfo=LONDON))
     assert "Your clinic has been sent a message about it." in html
     assert "Monday to Friday, 08:00 to 18:00 (Europe/London time)" in html
-    assert "usually answers within 4 hours" in html
+    assert "During those hours it usually answers within 4 hours." in html
     assert "The clinic is closed now" not in html
     assert "Outside opening hours: Outside opening hours, the clinic reads" in html
     assert "Get emergency care now" in html

@@ -206,7 +206,9 @@ def test_escalation_counts_working_hours_across_a_weekend(
     assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(72)) == 3
     assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(100)) == 0
     assert {m.to for m in messages} == staff
-    assert all("more than 72 hours" in m.body for m in messages)
+    for message in messages:
+        assert "more than 72 hours" in message.body
+        assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
 
 
 def test_the_second_level_alone_when_it_falls_due_first(
