@@ -77,10 +77,12 @@ def secrets_of(app: Flask, patient_id: int) -> list[str]:
         return [patient.full_name, patient.clinic_identifier]
 
 
-def run_escalation_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> int:
-    """Run the periodic escalation job as if the clock showed `moment`."""
+def run_escalation_at(app: Flask, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> int:
+    """Run the periodic escalation job as if the clock showed `moment` (in this app: the
+    queue's own app is the one created last, which in a long run is another test's)."""
     monkeypatch.setattr("clinic.alerts.jobs.utcnow", lambda: moment)
-    return escalate_red_flags.call_local()
+    with app.app_context():
+        return escalate_red_flags.call_local()
 
 
 def set_clinic(app: Flask, clinic_id: int, **values: object) -> None:
@@ -188,11 +190,11 @@ def test_escalation_counts_working_hours_across_a_weekend(
     log_session(app, world.patient, plans["patient"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
     messages.clear()
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(3)) == 0
-    assert run_escalation_at(monkeypatch, datetime(2026, 6, 8, 9, 59, tzinfo=LONDON)) == 0
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(3)) == 0
+    assert run_escalation_at(app, monkeypatch, datetime(2026, 6, 8, 9, 59, tzinfo=LONDON)) == 0
     monday_ten = datetime(2026, 6, 8, 10, tzinfo=LONDON)
-    assert run_escalation_at(monkeypatch, monday_ten) == 3
-    assert run_escalation_at(monkeypatch, monday_ten + hours(1)) == 0
+    assert run_escalation_at(app, monkeypatch, monday_ten) == 3
+    assert run_escalation_at(app, monkeypatch, monday_ten + hours(1)) == 0
     staff = {world.clinician.email, world.colleague.email, world.admin.email}
     assert {m.to for m in messages} == staff
     for message in messages:
@@ -203,8 +205,8 @@ def test_escalation_counts_working_hours_across_a_weekend(
     assert "/dashboard/" not in to_admin.body and "make sure a clinician" in to_admin.body
     messages.clear()
     # 72 calendar hours after Friday 16:00: Monday 16:00.
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(72)) == 3
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(100)) == 0
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(72)) == 3
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(100)) == 0
     assert {m.to for m in messages} == staff
     for message in messages:
         assert "more than 72 hours" in message.body
@@ -220,8 +222,8 @@ def test_the_second_level_alone_when_it_falls_due_first(
     log_session(app, world.patient, plans["patient"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
     messages.clear()
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(24)) == 3
-    assert run_escalation_at(monkeypatch, datetime(2026, 6, 8, 10, tzinfo=LONDON)) == 0
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(24)) == 3
+    assert run_escalation_at(app, monkeypatch, datetime(2026, 6, 8, 10, tzinfo=LONDON)) == 0
     assert {p.key.split(":")[2] for p in outbox(app, MessageKind.RED_FLAG_ESCALATION)} == {
         "level-2"
     }
@@ -234,7 +236,7 @@ def test_escalation_never_reaches_another_clinic(
     log_session(app, world.other_clinic_patient, plans["clinic_b"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
     messages.clear()
-    run_escalation_at(monkeypatch, FRIDAY_4PM + hours(24))
+    run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(24))
     assert {m.to for m in messages} == {world.other_clinician.email, world.other_admin.email}
 
 
@@ -256,7 +258,7 @@ def test_acknowledging_withdraws_what_has_not_gone_out_and_stops_escalation(
     report marks its alert and escalation "not needed"; later runs post nothing new."""
     log_session(app, world.patient, plans["patient"], pain=9, sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
-    run_escalation_at(monkeypatch, FRIDAY_4PM + hours(24))
+    run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(24))
     assert {p.status for p in outbox(app)} == {MessageStatus.PENDING.value}
     acknowledge_all(app, world, first_only=True)
     # Part of the report still waits for someone: its messages stand.
@@ -264,7 +266,7 @@ def test_acknowledging_withdraws_what_has_not_gone_out_and_stops_escalation(
     acknowledge_all(app, world)
     assert {p.status for p in outbox(app)} == {MessageStatus.CANCELLED.value}
     before = len(outbox(app))
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(200)) == 0
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(200)) == 0
     assert len(outbox(app)) == before
 
 
@@ -275,5 +277,5 @@ def test_flags_acknowledged_in_time_never_escalate(
     log_session(app, world.patient, plans["patient"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
     acknowledge_all(app, world)
-    assert run_escalation_at(monkeypatch, FRIDAY_4PM + hours(100)) == 0
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(100)) == 0
     assert outbox(app, MessageKind.RED_FLAG_ESCALATION) == []
