@@ -261,7 +261,7 @@ class ClinicSettingsForm(ClinicForm):
         "What patients should do outside opening hours",
         filters=[strip, normalise_line_breaks],
         validators=[DataRequired(OUT_OF_HOURS_MESSAGE), text_length(1000)],
-        render_kw={"rows": 4},
+        render_kw={"rows": 5},
         description="Shown with the guidance after a report that needs review, for "
         "example who to call at night and at weekends.",
     )
