@@ -24,6 +24,7 @@ from clinic import access, queue
 from clinic.account.guards import enforce_mandatory_enrolment
 from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp
+from clinic.alerts import upkeep as alerts_upkeep
 from clinic.audit.log import record_refused_access
 from clinic.audit.privacy import keep_patient_data_out_of_logs
 from clinic.audit.views import bp as audit_bp
@@ -137,6 +138,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     # Summaries follow every change to what they are made of (clinic.monitoring.upkeep).
     upkeep.install(db.session)
+    # New red flags reach the clinic at once; acknowledged ones stop (clinic.alerts).
+    alerts_upkeep.install(db.session)
     pragmas = _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with app.app_context():
         for engine in db.engines.values():

@@ -47,7 +47,11 @@ huey = Huey("clinic", results=False, immediate=True, storage_class=MemoryStorage
 
 # The modules that declare jobs, imported by `init_app` so that every process (web and
 # worker) knows every job by name.
-JOB_MODULES = ("clinic.outbox.jobs", "clinic.auth.invitations")
+JOB_MODULES = (
+    "clinic.outbox.jobs",
+    "clinic.auth.invitations",
+    "clinic.alerts.jobs",
+)
 
 _worker_app: Flask | None = None
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import time
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -15,16 +23,20 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.admin.services import ClinicSettings
 from clinic.core.forms import (
     ClinicForm,
     PlainNumberField,
+    PlainTimeField,
     WholeNumberField,
     email_field,
+    normalise_line_breaks,
     strip,
     text_length,
 )
+from clinic.domain.working_hours import DAY_NAMES
 from clinic.extensions import db
 from clinic.models import Clinic, Role
 from clinic.patients.queries import email_in_use
@@ -63,6 +75,20 @@ NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
 PAPER_MESSAGE = "Choose A4 or US Letter."
 STAFF_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 60."
 PATIENT_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 120."
+RESPONSE_MESSAGE = "Enter a whole number of working hours from 1 to 72."
+ESCALATE_AFTER_MESSAGE = "Enter a whole number of working hours from 1 to 72."
+ESCALATE_AGAIN_MESSAGE = "Enter a whole number of hours from 1 to 336 (two weeks)."
+OUT_OF_HOURS_MESSAGE = "Say what patients should do outside opening hours."
+WORKING_DAY_CHOICES = [SelectChoice(str(n), name) for n, name in enumerate(DAY_NAMES, start=1)]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (rendered as a fieldset by the `radio_group` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 # The papers clinic.reporting.pdf prints on (the database allows only these too).
 PAPER_SIZES = [SelectChoice("a4", "A4"), SelectChoice("letter", "US Letter")]
 
@@ -172,9 +198,88 @@ class ClinicSettingsForm(ClinicForm):
         ),
     )
 
+    # Alerts: when the clinic answers, what patients do meanwhile, who is told.
+    response_hours = WholeNumberField(
+        "Usual time to answer a patient's report that needs review (working hours)",
+        validators=[InputRequired(RESPONSE_MESSAGE), NumberRange(1, 72, RESPONSE_MESSAGE)],
+        description="Patients are told the clinic usually answers within this time, "
+        "during opening hours.",
+    )
+    working_days = CheckboxesField(
+        "Working days",
+        choices=WORKING_DAY_CHOICES,
+        validate_choice=False,
+    )
+    opens_at = PlainTimeField(
+        "Opens at",
+        format="%H:%M",
+        validators=[InputRequired("Enter the opening time, for example 08:00.")],
+    )
+    closes_at = PlainTimeField(
+        "Closes at",
+        format="%H:%M",
+        validators=[InputRequired("Enter the closing time, for example 18:00.")],
+    )
+    escalate_after_working_hours = WholeNumberField(
+        "First reminder to all staff after (working hours)",
+        validators=[
+            InputRequired(ESCALATE_AFTER_MESSAGE),
+            NumberRange(1, 72, ESCALATE_AFTER_MESSAGE),
+        ],
+        description="Counted in opening hours. If nobody has acknowledged the report by "
+        "then, every clinician and administrator is reminded.",
+    )
+    escalate_again_after_hours = WholeNumberField(
+        "Second reminder after (hours)",
+        validators=[
+            InputRequired(ESCALATE_AGAIN_MESSAGE),
+            NumberRange(1, 336, ESCALATE_AGAIN_MESSAGE),
+        ],
+        description="Counted around the clock, nights and weekends included.",
+    )
+    duty_email = StringField(
+        "Duty address",
+        filters=[strip],
+        validators=[
+            Optional(),
+            text_length(254),
+            Email(
+                "Enter an address like duty@example.org, or leave it empty.",
+                check_deliverability=False,
+            ),
+        ],
+        description="A shared inbox that receives every alert and reminder too.",
+    )
+    sender_name = StringField(
+        "Sender name on emails",
+        filters=[strip],
+        validators=[text_length(120)],
+        description="Shown as who the email is from. Leave it empty to show no name: some "
+        "patients prefer no clinic name in their mailbox.",
+    )
+    out_of_hours_text = TextAreaField(
+        "What patients should do outside opening hours",
+        filters=[strip, normalise_line_breaks],
+        validators=[DataRequired(OUT_OF_HOURS_MESSAGE), text_length(1000)],
+        render_kw={"rows": 5},
+        description="Shown with the guidance after a report that needs review, for "
+        "example who to call at night and at weekends.",
+    )
+
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._clinic_id = clinic_id
+
+    def validate_working_days(self, field: CheckboxesField) -> None:
+        chosen = set(field.data or [])
+        if not chosen:
+            raise ValidationError("Choose at least one working day.")
+        if not chosen <= {choice.value for choice in WORKING_DAY_CHOICES}:
+            raise ValidationError("Choose days from the list.")
+
+    def validate_closes_at(self, field: PlainTimeField) -> None:
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise ValidationError("The closing time must be later than the opening time.")
 
     def validate_name(self, field: StringField) -> None:
         taken = db.session.scalar(
@@ -205,4 +310,27 @@ class ClinicSettingsForm(ClinicForm):
             staff_idle_minutes=self.staff_idle_minutes.data,
             patient_idle_minutes=self.patient_idle_minutes.data,
             staff_mfa_required=bool(self.staff_mfa_required.data),
+            response_hours=self.response_hours.data,
+            working_days="".join(sorted(self.working_days.data)),
+            opens_at_minute=_minutes(self.opens_at.data),
+            closes_at_minute=_minutes(self.closes_at.data),
+            escalate_after_working_hours=self.escalate_after_working_hours.data,
+            escalate_again_after_hours=self.escalate_again_after_hours.data,
+            duty_email=(self.duty_email.data or "").lower(),
+            sender_name=self.sender_name.data or "",
+            out_of_hours_text=self.out_of_hours_text.data,
         )
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def alert_settings_data(clinic: Clinic) -> dict[str, object]:
+    """What the alert fields show that the clinic does not hold under their names."""
+    return {
+        "opens_at": time(clinic.opens_at_minute // 60, clinic.opens_at_minute % 60),
+        "closes_at": time(min(clinic.closes_at_minute // 60, 23), clinic.closes_at_minute % 60)
+        if clinic.closes_at_minute < 1440
+        else time(23, 59),
+    }

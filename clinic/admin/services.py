@@ -28,6 +28,16 @@ class ClinicSettings:
     staff_idle_minutes: int  # sessions end after this long without activity (5 to 60)
     patient_idle_minutes: int  # the same for patients (5 to 120)
     staff_mfa_required: bool  # administrators and clinicians must use two-factor sign-in
+    # Alerts (clinic.alerts): see the columns of Clinic.
+    response_hours: int
+    working_days: str  # ISO weekday digits, "12345"
+    opens_at_minute: int
+    closes_at_minute: int
+    escalate_after_working_hours: int
+    escalate_again_after_hours: int
+    duty_email: str
+    sender_name: str  # "" for none; the clinic's name to follow the name
+    out_of_hours_text: str
 
 
 class StaffChangeError(ValueError):
@@ -83,10 +93,13 @@ def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
     """Save the clinic's details and settings. A change to the thresholds the rules apply,
     or to the zone that says which day it is, recomputes every patient's summary and flags
     before the commit (see clinic.monitoring.upkeep)."""
-    changed = sorted(
-        name for name, value in asdict(settings).items() if getattr(clinic, name) != value
-    )
+    values = asdict(settings)
+    # The sender name is stored as NULL while it is the clinic's name, so that it follows a
+    # new name; "" shows none.
+    sender = values.pop("sender_name")
+    values["mail_sender_name"] = None if sender == settings.name else sender
+    changed = sorted(name for name, value in values.items() if getattr(clinic, name) != value)
     record("clinic.settings", object_type="clinic", object_id=clinic.id, detail={"fields": changed})
-    for name, value in asdict(settings).items():
+    for name, value in values.items():
         setattr(clinic, name, value)
     db.session.flush()

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.account.guards import reauthentication_needed
-from clinic.admin.forms import ClinicSettingsForm, StaffInvitationForm
+from clinic.admin.forms import ClinicSettingsForm, StaffInvitationForm, alert_settings_data
 from clinic.admin.queries import clinic_staff, get_staff_or_404
 from clinic.admin.services import (
     StaffChangeError,
@@ -160,7 +160,7 @@ def settings() -> Response | str:
     """The clinic's name, contact details (shown to patients) and settings; saving
     recomputes every patient's summary under the new settings."""
     clinic = current_user.clinic
-    form = ClinicSettingsForm(obj=clinic, clinic_id=clinic.id)
+    form = ClinicSettingsForm(obj=clinic, clinic_id=clinic.id, **alert_settings_data(clinic))
     if form.validate_on_submit():
         update_clinic_settings(clinic, form.settings())
         flash("Clinic details saved.", "success")

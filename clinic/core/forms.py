@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, Field, FloatField, IntegerField
+from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
 from wtforms.validators import Email, InputRequired, Length, StopValidation
 
@@ -138,6 +138,12 @@ class PlainDateField(_PlainParseError, DateField):
     """An HTML date input whose parse error says what to type."""
 
     parse_error = "Enter a real date, for example 1990-04-23."
+
+
+class PlainTimeField(_PlainParseError, TimeField):
+    """An HTML time input ("08:30") whose parse error says what to type."""
+
+    parse_error = "Enter a time like 08:30."
 
 
 class WholeNumberField(_PlainParseError, IntegerField):

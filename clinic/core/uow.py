@@ -134,6 +134,12 @@ def discard() -> None:
         info[_DISCARDED] = True
 
 
+def in_unit_of_work() -> bool:
+    """Whether a unit of work is open on the session (if not, whoever commits is a test,
+    a script, or a session listener running inside a plain commit)."""
+    return bool(db.session.info.get(_DEPTH))
+
+
 def after_commit(action: Callable[[], object], *, once_as: str | None = None) -> None:
     """Run `action` once the unit of work has committed, and never when it rolls back
     (or was discarded): for what leaves the system because of a change, such as an

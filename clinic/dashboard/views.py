@@ -100,14 +100,23 @@ def _choices() -> dict[str, object]:
     }
 
 
+# `show=attention` (the link in alert emails) narrows the list to patients with an open
+# red flag, in words that say nothing about health in a mail log or a browser history.
+SHOW_ATTENTION = "attention"
+
+
 def _filters() -> Filters:
     """The filters in the query string; anything unrecognised falls back to the default."""
     args = request.args
     status_arg = args.get("status", "")
+    if args.get("show") == SHOW_ATTENTION and not args.get("flag"):
+        flag: FlagKind | None = FlagKind.RED_FLAG
+    else:
+        flag = enum_or_none(FlagKind, args.get("flag", ""))
     return Filters(
         mine_only=args.get("who", "mine") != "all",
         status=None if status_arg == ANY else enum_or_none(PatientStatus, status_arg or "active"),
         indication=enum_or_none(Indication, args.get("indication", "")),
-        flag=enum_or_none(FlagKind, args.get("flag", "")),
+        flag=flag,
         search=args.get("q", "").strip()[:120],
     )

@@ -10,6 +10,12 @@ import sqlalchemy.orm as so
 from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, utcnow
 
+# What patients are told to do outside opening hours until the clinic words its own.
+DEFAULT_OUT_OF_HOURS_TEXT = (
+    "Outside opening hours, the clinic reads messages on its next working day. If you "
+    "are worried and it cannot wait, contact your out-of-hours medical service or urgent care."
+)
+
 
 class Clinic(Model):
     """A pelvic-health clinic with its contact details and settings."""
@@ -41,6 +47,30 @@ class Clinic(Model):
     staff_mfa_required: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     staff_idle_minutes: so.Mapped[int] = so.mapped_column(default=15, server_default="15")
     patient_idle_minutes: so.Mapped[int] = so.mapped_column(default=30, server_default="30")
+    # Alerts (clinic.alerts). How soon the clinic usually answers a patient's report that
+    # needs review, in working hours; its working days (ISO weekday digits, Monday "1" to
+    # Sunday "7", e.g. "12345") and opening hours (minutes after local midnight, in the
+    # clinic's zone): the patient is told these, and escalation counts working hours.
+    response_hours: so.Mapped[int] = so.mapped_column(default=4, server_default="4")
+    working_days: so.Mapped[str] = so.mapped_column(
+        sa.String(7), default="12345", server_default="12345"
+    )
+    opens_at_minute: so.Mapped[int] = so.mapped_column(default=480, server_default="480")
+    closes_at_minute: so.Mapped[int] = so.mapped_column(default=1080, server_default="1080")
+    # A report not acknowledged after this many working hours goes to every clinician and
+    # administrator; again after this many calendar hours.
+    escalate_after_working_hours: so.Mapped[int] = so.mapped_column(default=4, server_default="4")
+    escalate_again_after_hours: so.Mapped[int] = so.mapped_column(default=24, server_default="24")
+    # An address (a shared duty inbox) that receives every alert too; empty for none.
+    duty_email: so.Mapped[str] = so.mapped_column(sa.String(254), default="", server_default="")
+    # The display name on the clinic's emails: NULL follows the clinic's name, "" shows
+    # none (some patients prefer no clinic name in their mailbox).
+    mail_sender_name: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    # What a patient should do outside opening hours (shown with the guidance after a
+    # report that needs review).
+    out_of_hours_text: so.Mapped[str] = so.mapped_column(
+        sa.Text, default=DEFAULT_OUT_OF_HOURS_TEXT, server_default=DEFAULT_OUT_OF_HOURS_TEXT
+    )
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
@@ -53,7 +83,29 @@ class Clinic(Model):
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
         sa.CheckConstraint("staff_idle_minutes BETWEEN 5 AND 60", name="staff_idle_range"),
         sa.CheckConstraint("patient_idle_minutes BETWEEN 5 AND 120", name="patient_idle_range"),
+        sa.CheckConstraint("response_hours BETWEEN 1 AND 72", name="response_hours_range"),
+        sa.CheckConstraint("length(working_days) BETWEEN 1 AND 7", name="working_days_given"),
+        sa.CheckConstraint(
+            "opens_at_minute >= 0 AND closes_at_minute <= 1440"
+            " AND opens_at_minute < closes_at_minute",
+            name="opening_hours_order",
+        ),
+        sa.CheckConstraint(
+            "escalate_after_working_hours BETWEEN 1 AND 72", name="escalate_after_range"
+        ),
+        sa.CheckConstraint(
+            "escalate_again_after_hours BETWEEN 1 AND 336", name="escalate_again_range"
+        ),
+        sa.CheckConstraint(
+            "length(out_of_hours_text) BETWEEN 1 AND 1000", name="out_of_hours_text_given"
+        ),
     )
+
+    @property
+    def sender_name(self) -> str:
+        """The display name on the clinic's emails: the one set, possibly none, or else
+        the clinic's name."""
+        return self.name if self.mail_sender_name is None else self.mail_sender_name
 
     def __repr__(self) -> str:
         return f"<Clinic {self.id}>"

@@ -131,11 +131,15 @@ class RedFlag(Model):
     acknowledged_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     acknowledged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     acknowledgement: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # The escalation level reached while it stayed open (clinic.alerts): 0 none yet, 1 and
+    # 2 the levels sent. A flag loaded with history starts at 2: it is not news.
+    escalated_level: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     entry: so.Mapped[DiaryEntry] = so.relationship(back_populates="flags")
     acknowledged_by: so.Mapped[User | None] = so.relationship()
 
     __table_args__ = (
+        sa.CheckConstraint("escalated_level BETWEEN 0 AND 2", name="escalated_level_range"),
         # The open ones, which the dashboard counts on every visit.
         sa.Index(
             "ix_red_flags_open",

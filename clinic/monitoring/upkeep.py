@@ -222,6 +222,12 @@ def deferred() -> Iterator[None]:
         refresh_changed(session)
 
 
+def loading_history(session: Session) -> bool:
+    """Whether the session is inside `deferred()`: history loaded in bulk, whose red flags
+    are not news (clinic.alerts announces none of them)."""
+    return bool(session.info.get(_DEFERRED))
+
+
 def refresh_changed(session: Session) -> None:
     """Flush, then refresh the summaries of the patients changed so far in this session's
     transaction (before a commit; also when deferred refreshes are due)."""

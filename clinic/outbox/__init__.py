@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
-from clinic.core.uow import after_commit
+from clinic.core.uow import after_commit, in_unit_of_work
 from clinic.extensions import db
 from clinic.models import Clinic, User
 from clinic.models.outbox import MessageStatus, OutboxMessage
@@ -40,8 +41,10 @@ class Content:
 
 
 def sender_name_for(clinic: Clinic) -> str:
-    """The display name in From for this clinic's messages (the clinic's name for now)."""
-    return clinic.name
+    """The display name in From for this clinic's messages: the one set in the clinic's
+    settings, which may be empty (some patients prefer no clinic name in their mailbox),
+    or the clinic's name when none was set."""
+    return clinic.sender_name
 
 
 def occasion_key(kind: MessageKind, occasion: object, recipient: User | str, channel: str) -> str:
@@ -105,7 +108,19 @@ def post(
 
 def _deliver_after_commit() -> None:
     """Ask the worker to deliver once the unit commits (once, however many were posted)."""
-    after_commit(lambda: enqueue(deliver_outbox), once_as="clinic.outbox.deliver")
+    if in_unit_of_work():
+        after_commit(lambda: enqueue(deliver_outbox), once_as="clinic.outbox.deliver")
+        return
+    # Posted outside a unit of work: by a session listener while a plain commit runs
+    # (clinic.alerts), or before one. Asked once the session has committed: before, the
+    # worker could not see the rows, and on SQLite would wait on this session's lock.
+    session = db.session()
+    if not event.contains(session, "after_commit", _deliver_now):
+        event.listen(session, "after_commit", _deliver_now, once=True)
+
+
+def _deliver_now(_session: object) -> None:
+    enqueue(deliver_outbox)
 
 
 def cancel(kind: MessageKind, occasion_prefix: str) -> int:

@@ -16,6 +16,8 @@ class MessageKind(StrEnum):
     EMAIL_CHANGED = "email_changed"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind of message, not a password
     TWO_FACTOR_OFF = "two_factor_off"
+    RED_FLAG_ALERT = "red_flag_alert"
+    RED_FLAG_ESCALATION = "red_flag_escalation"
 
     @property
     def label(self) -> str:
@@ -31,4 +33,6 @@ _LABELS = {
     MessageKind.EMAIL_CHANGED: "Notice of an email address change",
     MessageKind.PASSWORD_CHANGED: "Notice of a password change",
     MessageKind.TWO_FACTOR_OFF: "Notice that two-factor sign-in was turned off",
+    MessageKind.RED_FLAG_ALERT: "Red flag: alert to the clinician",
+    MessageKind.RED_FLAG_ESCALATION: "Red flag: not acknowledged in time (escalation)",
 }

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from clinic.alerts.services import patient_guidance
 from clinic.audit.log import audited, own_patient
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.uow import discard
@@ -35,6 +36,7 @@ from clinic.diary.services import (
 from clinic.domain.diary import Bleeding, SkipReason
 from clinic.extensions import db
 from clinic.models import DiaryEntry, DilatorSet, DilatorSize, Patient
+from clinic.models.types import utcnow
 from clinic.portal.views import bp, current_prescription, own_record_or_404, patients_only
 from clinic.protocols.prescriptions import Prescription
 
@@ -185,6 +187,7 @@ def entry(entry_id: int) -> str:
         clinic=patient.clinic,
         changeable=can_change(saved),
         zone=patient.clinic.timezone,
+        guidance=patient_guidance(patient.clinic, utcnow()) if saved.flags else None,
     )
 
 

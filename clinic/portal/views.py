@@ -10,12 +10,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
+from clinic.alerts.services import reported_today
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.extensions import db
 from clinic.measures.answers import any_answered, waiting
 from clinic.models import DiaryEntry, Patient, Role
+from clinic.models.types import utcnow
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
@@ -48,7 +50,8 @@ def current_prescription(patient: Patient) -> Prescription | None:
 def home() -> str:
     """Today: what to do now (the current stage in plain words), how many sessions are done
     today and this week against the plan, any questionnaire from the clinic ready to
-    answer, and who to contact."""
+    answer, and who to contact; after a report that needs review today, a reminder to
+    speak to the clinic before the next session instead of the call to log one."""
     patient = own_record_or_404()
     prescription = current_prescription(patient)
     counts = None
@@ -61,6 +64,7 @@ def home() -> str:
         counts=counts,
         questionnaires=waiting(patient, clinic_today(patient.clinic.timezone)),
         answered_any=any_answered(patient),
+        reported_today=reported_today(patient, utcnow()),
     )
 
 

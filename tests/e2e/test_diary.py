@@ -20,8 +20,10 @@ pytestmark = pytest.mark.e2e
 def test_patient_logs_a_painful_session_on_a_phone(phone_page: Page) -> None:
     """On a 360 px phone a patient opens "Log a session" from Today, finds it prefilled
     from the plan, answers the pain scales with large radio buttons, and on saving gets
-    calm guidance to stop and contact the clinic; the entry then shows in their history
-    with the clinic told. Every page is discreet, fits and passes the accessibility
+    calm guidance: stop, the clinic has been sent a message and when it answers, and when
+    to get emergency care; the entry then shows in their history with the clinic told,
+    and Today asks them to speak to the clinic before the next session instead of
+    offering to log one. Every page is discreet, fits and passes the accessibility
     checks."""
     page = phone_page
     sign_in(page, "sam.rivera@example.org")
@@ -40,7 +42,9 @@ def test_patient_logs_a_painful_session_on_a_phone(phone_page: Page) -> None:
     page.get_by_role("button", name="Save session").click()
 
     expect(page.get_by_role("heading", name="Please stop for today")).to_be_visible()
-    expect(page.get_by_text("Your clinic has been told")).to_be_visible()
+    expect(page.get_by_text("Your clinic has been sent a message about it.")).to_be_visible()
+    expect(page.get_by_role("heading", name="When the clinic will answer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Get emergency care now")).to_be_visible()
     assert_discreet_title(page)
     assert_no_horizontal_scrolling(page)
     assert_accessible(page)
@@ -53,4 +57,14 @@ def test_patient_logs_a_painful_session_on_a_phone(phone_page: Page) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
     expect_path(page, "/diary/progress")
     assert_discreet_title(page)
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
+    expect_path(page, "/diary/")
+    expect(
+        page.get_by_text("You reported something today that your clinic will look at.")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Log a session", exact=True)).to_have_count(0)
+    assert_discreet_title(page)
+    assert_no_horizontal_scrolling(page)
     assert_accessible(page)

@@ -31,6 +31,28 @@ SETTINGS = {
     "paper_size": "a4",
     "staff_idle_minutes": "15",
     "patient_idle_minutes": "30",
+    # Alerts and opening hours (clinic.alerts).
+    "working_days": ["1", "2", "3", "4", "5"],
+    "opens_at": "08:00",
+    "closes_at": "18:00",
+    "response_hours": "4",
+    "escalate_after_working_hours": "4",
+    "escalate_again_after_hours": "24",
+    "duty_email": "",
+    "sender_name": "Kept Name",
+    "out_of_hours_text": "Call the out-of-hours service.",
+}
+
+ALERT_FIELDS = {
+    "working_days",
+    "opens_at",
+    "closes_at",
+    "response_hours",
+    "escalate_after_working_hours",
+    "escalate_again_after_hours",
+    "duty_email",
+    "sender_name",
+    "out_of_hours_text",
 }
 
 
@@ -138,6 +160,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
             "paper_size": "a4",
             "staff_idle_minutes": "10",
             "patient_idle_minutes": "45",
+            **{k: v for k, v in SETTINGS.items() if k in ALERT_FIELDS},
         },
     )
     assert response.status_code == 302

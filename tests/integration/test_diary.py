@@ -94,7 +94,8 @@ def test_red_flags_give_guidance_and_reach_the_clinic(
     )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Please stop for today" in page
-    assert "urgent medical care" in page and "0100 000 000" in page
+    assert "Get emergency care now" in page and "0100 000 000" in page
+    assert "Your clinic has been sent a message about it." in page
     with app.app_context():
         reasons = {f.reason for f in db.session.scalars(select(RedFlag))}
         assert reasons == {FlagReason.HIGH_PAIN, FlagReason.BLEEDING, FlagReason.SHARP_PAIN}
