@@ -10,6 +10,8 @@ class MessageKind(StrEnum):
     privacy test that renders every kind (tests/integration/test_message_privacy.py)."""
 
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind of message, not a password
+    DAILY_DIGEST = "daily_digest"
+    QUESTIONNAIRE_READY = "questionnaire_ready"
 
     @property
     def label(self) -> str:
@@ -19,4 +21,6 @@ class MessageKind(StrEnum):
 
 _LABELS = {
     MessageKind.PASSWORD_RESET: "Password reset link",
+    MessageKind.DAILY_DIGEST: "Daily summary for a clinician",
+    MessageKind.QUESTIONNAIRE_READY: "Questionnaire ready for a patient",
 }

@@ -82,6 +82,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("account.start_two_factor", "POST"): EVERYONE - {ANONYMOUS},
     ("account.new_recovery_codes", "POST"): EVERYONE - {ANONYMOUS},
     ("account.disable_two_factor", "POST"): EVERYONE - {ANONYMOUS},
+    ("account.notifications", "GET"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("account.notifications", "POST"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,
     ("auth.forgot_password", "GET"): EVERYONE,
