@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from wtforms import PasswordField, RadioField, SelectField
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, Length
 
 from clinic.auth.forms import ChoosePasswordForm, code_field
@@ -80,13 +80,13 @@ class DigestPreferencesForm(ClinicForm):
 
     digest = RadioField(
         "Daily summary by email",
-        choices=[(ON, "Send it each day"), (OFF, "Do not send it")],
+        choices=[SelectChoice(ON, "Send it each day"), SelectChoice(OFF, "Do not send it")],
         validate_choice=False,
         validators=[InputRequired(DIGEST_CHOICE_MESSAGE), AnyOf([ON, OFF], DIGEST_CHOICE_MESSAGE)],
     )
     digest_at = SelectField(
         "Send it at",
-        choices=[(_time_value(t), _time_value(t)) for t in DIGEST_TIMES],
+        choices=[SelectChoice(_time_value(t), _time_value(t)) for t in DIGEST_TIMES],
         validate_choice=False,
         validators=[
             InputRequired(DIGEST_TIME_MESSAGE),
@@ -116,7 +116,10 @@ class QuestionnaireEmailsForm(ClinicForm):
 
     questionnaire_emails = RadioField(
         "Email me when my clinic asks me to fill in a questionnaire",
-        choices=[(ON, "Yes, email me"), (OFF, "No, I will check when I sign in")],
+        choices=[
+            SelectChoice(ON, "Yes, email me"),
+            SelectChoice(OFF, "No, I will check when I sign in"),
+        ],
         validate_choice=False,
         validators=[
             InputRequired(QUESTIONNAIRE_CHOICE_MESSAGE),

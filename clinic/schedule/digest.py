@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import render_template
 from sqlalchemy import func, select
 
 from clinic.core import clock
@@ -38,6 +37,7 @@ from clinic.models import (
 from clinic.models.outbox import OutboxMessage
 from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
+from clinic.schedule.texts import render_text
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
 SUBJECT = "Your daily summary"
@@ -121,7 +121,7 @@ def post_digests(clinic: Clinic, now: datetime) -> int:
 
 def digest_message(digest: Digest, *, day_label: str) -> Content:
     """The digest as an email: the counts, a link to sign in, how to change it."""
-    body = render_template(
+    body = render_text(
         "mail/daily_digest.txt",
         day=day_label,
         lines=digest_lines(digest.counts),

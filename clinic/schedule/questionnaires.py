@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template
 from sqlalchemy import select
 
 from clinic.core.links import external_url
@@ -21,6 +20,7 @@ from clinic.measures.schedule import occasion_statuses
 from clinic.models import Clinic, Patient, User
 from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
+from clinic.schedule.texts import render_text
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
 SUBJECT = "You have something to fill in"
@@ -28,9 +28,10 @@ SUBJECT = "You have something to fill in"
 
 def ready_message() -> Content:
     """The message to a patient: something to fill in, and a link to sign in."""
-    body = render_template(
-        "mail/questionnaire_ready.txt", link=external_url("portal.questionnaires")
-    )
+    # The sign-in page, not the questionnaires' own address: the portal's addresses
+    # say what the care is about, and a link shows in previews. After signing in, the
+    # patient's first page lists what is waiting.
+    body = render_text("mail/questionnaire_ready.txt", link=external_url("auth.login"))
     return Content(subject=SUBJECT, body=body)
 
 

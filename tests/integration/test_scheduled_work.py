@@ -80,7 +80,10 @@ def test_the_daily_refresh_runs_at_the_early_hour_of_each_clinics_zone(
     assert run_at(app, clock, utc(JAN_12, 8, 5), "start_daily_work") == [w.clinic_b]
     assert days_of(app, w.clinic_b) == (JAN_12, JAN_12, {JAN_12})
     for minutes in range(20, 24 * 60 - 8 * 60, 15):  # the rest of the UTC day
-        assert run_at(app, clock, utc(JAN_12, 8) + timedelta(minutes=minutes), "start_daily_work") == []
+        assert (
+            run_at(app, clock, utc(JAN_12, 8) + timedelta(minutes=minutes), "start_daily_work")
+            == []
+        )
 
 
 def test_a_clinic_job_run_twice_does_the_work_once(
@@ -235,7 +238,9 @@ def test_clean_up_removes_old_sessions_links_and_message_bodies_only(
             hash_token("expired lately"),
             hash_token("still valid"),
         }
-        bodies = {k: b for k, b in db.session.execute(select(OutboxMessage.key, OutboxMessage.body))}
+        bodies = {
+            k: b for k, b in db.session.execute(select(OutboxMessage.key, OutboxMessage.body))
+        }
         assert bodies == {
             "failed long ago": "",
             "withdrawn long ago": "",
