@@ -21,6 +21,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic import access, queue
+from clinic.account import notifications  # noqa: F401 (its routes join account_bp)
 from clinic.account.guards import enforce_mandatory_enrolment
 from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp

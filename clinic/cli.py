@@ -111,8 +111,9 @@ def seed_demo_command(if_empty: bool) -> None:
 @with_appcontext
 @transactional
 def refresh_summaries() -> None:
-    """Recompute every clinic's dashboard summaries and flags for today (run daily, early
-    in the morning; the dashboard also does it on its first visit of the day)."""
+    """Recompute every clinic's dashboard summaries and flags for today, at once (the
+    scheduler does it daily, see clinic.schedule; the dashboard's first visit of the day
+    does it when the scheduler has not)."""
     clinics = db.session.scalars(select(Clinic).order_by(Clinic.id)).all()
     for clinic in clinics:
         refresh_clinic(clinic)

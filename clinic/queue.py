@@ -51,6 +51,7 @@ JOB_MODULES = (
     "clinic.outbox.jobs",
     "clinic.auth.invitations",
     "clinic.alerts.jobs",
+    "clinic.schedule.jobs",
 )
 
 _worker_app: Flask | None = None

@@ -1,14 +1,18 @@
-"""Forms of the account page: confirm it is you, change password, change email, and the
-code that confirms two-factor set-up."""
+"""Forms of the account page: confirm it is you, change password, change email, the
+code that confirms two-factor set-up, and the email notifications a person chooses."""
 
 from __future__ import annotations
 
-from wtforms import PasswordField
-from wtforms.validators import InputRequired, Length
+from datetime import time
+
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField
+from wtforms.validators import AnyOf, InputRequired, Length
 
 from clinic.auth.forms import ChoosePasswordForm, code_field
 from clinic.core.forms import ClinicForm, email_field
+from clinic.domain.daily import DIGEST_TIMES
 from clinic.domain.passwords import MAX_LENGTH
+from clinic.models import User
 
 
 def current_password_field(label: str = "Your current password") -> PasswordField:
@@ -73,3 +77,73 @@ class ConfirmEnrolmentForm(ClinicForm):
     """The first code from the app, proving it was set up with the new key."""
 
     code = code_field("6-digit code from the app", recovery_codes=False)
+
+
+# --- Email notifications (clinic.account.notifications) ---------------------------------
+
+ON, OFF = "on", "off"
+DIGEST_CHOICE_MESSAGE = "Choose whether to receive the daily summary."
+DIGEST_TIME_MESSAGE = "Choose a time from the list."
+QUESTIONNAIRE_CHOICE_MESSAGE = "Choose whether to receive these emails."
+
+
+def _time_value(at: time) -> str:
+    return f"{at:%H:%M}"
+
+
+class DigestPreferencesForm(ClinicForm):
+    """A clinician's daily summary: on or off, and at which clinic-local time."""
+
+    digest = RadioField(
+        "Daily summary by email",
+        choices=[SelectChoice(ON, "Send it each day"), SelectChoice(OFF, "Do not send it")],
+        validate_choice=False,
+        validators=[InputRequired(DIGEST_CHOICE_MESSAGE), AnyOf([ON, OFF], DIGEST_CHOICE_MESSAGE)],
+    )
+    digest_at = SelectField(
+        "Send it at",
+        choices=[SelectChoice(_time_value(t), _time_value(t)) for t in DIGEST_TIMES],
+        validate_choice=False,
+        validators=[
+            InputRequired(DIGEST_TIME_MESSAGE),
+            AnyOf([_time_value(t) for t in DIGEST_TIMES], DIGEST_TIME_MESSAGE),
+        ],
+    )
+
+    @property
+    def chosen_time(self) -> time:
+        """The chosen time as a `time` (valid once the form has validated)."""
+        hours, minutes = self.digest_at.data.split(":")
+        return time(int(hours), int(minutes))
+
+    @classmethod
+    def for_user(cls, user: User) -> DigestPreferencesForm:
+        """The form showing what `user` has chosen (a sent form's values win)."""
+        return cls(
+            data={
+                "digest": ON if user.digest_enabled else OFF,
+                "digest_at": _time_value(user.digest_at),
+            }
+        )
+
+
+class QuestionnaireEmailsForm(ClinicForm):
+    """A patient's emails saying a questionnaire is ready: on or off."""
+
+    questionnaire_emails = RadioField(
+        "Email me when my clinic asks me to fill in a questionnaire",
+        choices=[
+            SelectChoice(ON, "Yes, email me"),
+            SelectChoice(OFF, "No, I will check when I sign in"),
+        ],
+        validate_choice=False,
+        validators=[
+            InputRequired(QUESTIONNAIRE_CHOICE_MESSAGE),
+            AnyOf([ON, OFF], QUESTIONNAIRE_CHOICE_MESSAGE),
+        ],
+    )
+
+    @classmethod
+    def for_user(cls, user: User) -> QuestionnaireEmailsForm:
+        """The form showing what `user` has chosen (a sent form's values win)."""
+        return cls(data={"questionnaire_emails": ON if user.questionnaire_emails else OFF})

@@ -28,7 +28,7 @@ from clinic.domain.indications import Indication
 from clinic.extensions import cache, db
 from clinic.models import Clinic, PatientStatus, Role
 from clinic.models.types import enum_or_none
-from clinic.monitoring.services import refresh_clinic_if_stale
+from clinic.schedule.daily import refresh_on_first_view
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -41,9 +41,10 @@ ANY = "any"
 def index() -> str:
     """Who needs attention today: the caseload, most urgent first."""
     clinic = current_user.clinic
-    # Days passing move every adherence window; the first visit of the day brings the
-    # clinic's summaries up to date (a scheduled `flask refresh-summaries` does it earlier).
-    refresh_clinic_if_stale(clinic)  # committed with the request's unit of work
+    # Days passing move every adherence window. The scheduled daily work brings the
+    # clinic's summaries up to today at an early hour; if it has not, this visit does
+    # (committed with the request's unit of work) and the page says why it was slow.
+    first_view = refresh_on_first_view(clinic)
     filters = _filters()
     page = page_number()
     # Read before the table is rendered, so a table is never older than its key.
@@ -60,6 +61,7 @@ def index() -> str:
         caseload=table,
         filters=filters,
         red_flag_patients=state.red_flag_patients,
+        refresh_note=first_view.note,
         **_choices(),
     )
 

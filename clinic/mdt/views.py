@@ -17,7 +17,7 @@ from clinic.mdt.queries import choosable_patients
 from clinic.mdt.services import MAX_PATIENTS, MdtPackError, build_pack, pack_pdf
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
-from clinic.monitoring.services import refresh_clinic_if_stale
+from clinic.schedule.daily import refresh_on_first_view
 
 bp = Blueprint("mdt", __name__, url_prefix="/mdt")
 
@@ -35,7 +35,7 @@ def new() -> str:
     """Choose the patients and the meeting date for an MDT pack."""
     clinic = current_user.clinic
     # The list is sorted by the summaries: bring them up to today, as the dashboard does.
-    refresh_clinic_if_stale(clinic)  # committed with the request's unit of work
+    refresh_on_first_view(clinic)  # committed with the request's unit of work
     today = clinic_today(clinic.timezone)
     form = MdtPackForm(today=today, data={"meeting_on": today})
     return _render(form, ticked=None)

@@ -40,6 +40,10 @@ class Clinic(Model):
     not_logging_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
     # The clinic-local day every patient summary was last recomputed (see clinic.monitoring).
     summaries_on: so.Mapped[date | None]
+    # The clinic-local day the scheduled daily work last ran (clinic.schedule.daily): the
+    # refresh, questionnaires made ready. Apart from `summaries_on`, which a first page
+    # view or a whole-clinic change also sets.
+    daily_run_on: so.Mapped[date | None]
     # Paper for printed documents: "a4" or "letter".
     paper_size: so.Mapped[str] = so.mapped_column(sa.String(10), default="a4", server_default="a4")
     # Security settings: two-factor mandatory for admins and clinicians; idle minutes

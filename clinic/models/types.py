@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from clinic.core import clock
+
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC (used as a column default callable)."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware in UTC (used as a column default callable), from
+    the clock tests can move (clinic.core.clock)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

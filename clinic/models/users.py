@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -29,6 +29,10 @@ class Role(StrEnum):
     @property
     def is_patient(self) -> bool:
         return self is Role.PATIENT
+
+
+# When the daily digest goes out unless the clinician chooses another time (clinic time).
+DEFAULT_DIGEST_AT = time(8, 0)
 
 
 def new_session_token() -> str:
@@ -66,6 +70,15 @@ class User(UserMixin, Model):
     failed_sign_ins: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     sign_in_blocked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # What the person chose to receive by email (clinic.account.notifications). Staff: the
+    # daily digest of counts, on by default, at a clinic-local time. Patients: a message
+    # when a questionnaire is ready. Alerts about patients who need review are not here:
+    # they always go out.
+    digest_enabled: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    digest_at: so.Mapped[time] = so.mapped_column(
+        sa.Time, default=lambda: DEFAULT_DIGEST_AT, server_default="08:00:00"
+    )
+    questionnaire_emails: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
     # Joined: every signed-in request needs the clinic (its time zone, its settings).
     clinic: so.Mapped[Clinic] = so.relationship(lazy="joined")

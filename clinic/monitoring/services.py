@@ -7,8 +7,9 @@ refresh of a summary adds one to its `version`, which the dashboard's cache key 
 
 Nobody calls it after a change: `clinic.monitoring.upkeep` notices the patients a
 transaction changed and refreshes them just before it commits. It also runs once a day
-for the whole clinic, because days passing move the windows (`refresh_clinic_if_stale`,
-also `flask refresh-summaries` for a scheduled run).
+for the whole clinic, because days passing move the windows: the scheduler's daily work
+(clinic.schedule.daily), or the day's first dashboard visit when the scheduler has not run
+(`refresh_clinic_if_stale`); `flask refresh-summaries` for a run at once.
 """
 
 from __future__ import annotations

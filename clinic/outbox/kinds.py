@@ -18,6 +18,8 @@ class MessageKind(StrEnum):
     TWO_FACTOR_OFF = "two_factor_off"
     RED_FLAG_ALERT = "red_flag_alert"
     RED_FLAG_ESCALATION = "red_flag_escalation"
+    DAILY_DIGEST = "daily_digest"
+    QUESTIONNAIRE_READY = "questionnaire_ready"
 
     @property
     def label(self) -> str:
@@ -35,4 +37,6 @@ _LABELS = {
     MessageKind.TWO_FACTOR_OFF: "Notice that two-factor sign-in was turned off",
     MessageKind.RED_FLAG_ALERT: "Red flag: alert to the clinician",
     MessageKind.RED_FLAG_ESCALATION: "Red flag: not acknowledged in time (escalation)",
+    MessageKind.DAILY_DIGEST: "Daily summary for a clinician",
+    MessageKind.QUESTIONNAIRE_READY: "Questionnaire ready for a patient",
 }

@@ -85,6 +85,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # The link sent to a new address is the proof: whoever opens it, signed in or not.
     ("account.confirm_email", "GET"): EVERYONE,
     ("account.confirm_email", "POST"): EVERYONE,
+    ("account.notifications", "GET"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    ("account.notifications", "POST"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,
     ("auth.forgot_password", "GET"): EVERYONE,

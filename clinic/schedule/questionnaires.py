@@ -1,0 +1,75 @@
+"""Telling patients that a questionnaire is ready to fill in.
+
+Run by each clinic's daily work: every occasion due today (or since, still within its
+grace period, for days the scheduler missed) and not yet started gets one message to its
+patient, keyed by the assignment and the occasion, so a job run twice sends one. Only
+patients who use the portal (an active account with a password) and have not turned
+these emails off. An occasion already overdue is not announced: by then the clinic has
+been told, and a "ready" email a week late reads oddly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from clinic.core.links import external_url
+from clinic.extensions import db
+from clinic.measures.schedule import occasion_statuses
+from clinic.models import Clinic, Patient, User
+from clinic.outbox import Content, post, sender_name_for
+from clinic.outbox.kinds import MessageKind
+from clinic.schedule.texts import render_text
+
+# Neutral on purpose: it shows on lock screens and in notification previews.
+SUBJECT = "You have something to fill in"
+
+
+def ready_message() -> Content:
+    """The message to a patient: something to fill in, and a link to sign in."""
+    # The sign-in page, not the questionnaires' own address: the portal's addresses
+    # say what the care is about, and a link shows in previews. After signing in, the
+    # patient's first page lists what is waiting.
+    body = render_text("mail/questionnaire_ready.txt", link=external_url("auth.login"))
+    return Content(subject=SUBJECT, body=body)
+
+
+def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
+    """Post a message for each occasion of the clinic's portal patients that is ready
+    today and was not announced yet; returns how many were posted (four queries, then
+    one per message)."""
+    accounts = {
+        patient_id: user
+        for patient_id, user in db.session.execute(
+            select(Patient.id, User)
+            .join(User, User.id == Patient.user_id)
+            .where(
+                Patient.clinic_id == clinic.id,
+                User.clinic_id == clinic.id,
+                User.active.is_(True),
+                User.password_hash.is_not(None),
+                User.questionnaire_emails.is_(True),
+            )
+        )
+    }
+    if not accounts:
+        return 0
+    content: Content | None = None
+    posted = 0
+    statuses = occasion_statuses(clinic.id, accounts.keys(), today)
+    for patient_id, found in statuses.items():
+        for status in found:
+            state = status.state
+            if not state.due or state.overdue or status.response is not None:
+                continue
+            content = content or ready_message()
+            posted += post(
+                MessageKind.QUESTIONNAIRE_READY,
+                f"{status.assignment.id}:{state.occasion.key}",
+                to=accounts[patient_id],
+                clinic_id=clinic.id,
+                content=content,
+                sender_name=sender_name_for(clinic),
+            )
+    return posted
