@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from clinic.core.links import external_url
@@ -36,6 +35,7 @@ from clinic.extensions import db
 from clinic.models import Clinic, Patient, RedFlag, Role, User
 from clinic.outbox import Content, cancel, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
 
 # Neutral on purpose: subjects show on lock screens and in notification previews.
 ALERT_SUBJECT = "A patient needs review"
@@ -136,12 +136,6 @@ def alert_recipients(patient: Patient) -> list[User]:
     return staff(patient.clinic_id, [Role.CLINICIAN])
 
 
-def _render_mail(template: str, **values: object) -> str:
-    """A message body from its text template under templates/mail/, without the page
-    context (no request or signed-in person is needed: a job composes messages too)."""
-    return current_app.jinja_env.get_template(template).render(**values)
-
-
 def _dashboard_link() -> str:
     # The whole clinic, any status, narrowed to what needs attention; the words in the
     # address say nothing about health (it shows in browser histories and mail logs).
@@ -150,7 +144,7 @@ def _dashboard_link() -> str:
 
 def alert_content() -> Content:
     """The message a new report sends: that a patient needs review, and where to look."""
-    body = _render_mail("mail/red_flag_alert.txt", link=_dashboard_link())
+    body = render_text("red_flag_alert.txt", link=_dashboard_link())
     return Content(subject=ALERT_SUBJECT, body=body)
 
 
@@ -161,8 +155,8 @@ def escalation_content(clinic: Clinic, level: int, *, for_clinician: bool) -> Co
         clinic.escalate_after_working_hours if level == FIRST else clinic.escalate_again_after_hours
     )
     link = _dashboard_link() if for_clinician else external_url("auth.index")
-    body = _render_mail(
-        "mail/red_flag_escalation.txt",
+    body = render_text(
+        "red_flag_escalation.txt",
         level=level,
         hours=hours,
         for_clinician=for_clinician,

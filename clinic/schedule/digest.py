@@ -37,7 +37,7 @@ from clinic.models import (
 from clinic.models.outbox import OutboxMessage
 from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
-from clinic.schedule.texts import render_text
+from clinic.outbox.text import render_text
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
 SUBJECT = "Your daily summary"
@@ -122,7 +122,7 @@ def post_digests(clinic: Clinic, now: datetime) -> int:
 def digest_message(digest: Digest, *, day_label: str) -> Content:
     """The digest as an email: the counts, a link to sign in, how to change it."""
     body = render_text(
-        "mail/daily_digest.txt",
+        "daily_digest.txt",
         day=day_label,
         lines=digest_lines(digest.counts),
         link=external_url("dashboard.index"),

@@ -20,7 +20,7 @@ from clinic.measures.schedule import occasion_statuses
 from clinic.models import Clinic, Patient, User
 from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
-from clinic.schedule.texts import render_text
+from clinic.outbox.text import render_text
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
 SUBJECT = "You have something to fill in"
@@ -31,7 +31,7 @@ def ready_message() -> Content:
     # The sign-in page, not the questionnaires' own address: the portal's addresses
     # say what the care is about, and a link shows in previews. After signing in, the
     # patient's first page lists what is waiting.
-    body = render_text("mail/questionnaire_ready.txt", link=external_url("auth.login"))
+    body = render_text("questionnaire_ready.txt", link=external_url("auth.login"))
     return Content(subject=SUBJECT, body=body)
 
 
