@@ -1,0 +1,147 @@
+"""Every kind of message the system sends, caused the way it is in use, for a patient whose
+name, identifier and notes are full of diagnostic words: no subject or body carries any of
+them, nor any word of the deny-list (tests/support/privacy.py), and every kind in
+`MessageKind` is covered (a new kind without a cause here fails the suite)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from clinic.account.services import (
+    change_password,
+    confirm_email_change,
+    email_change_link,
+    request_email_change,
+    turn_off_two_factor,
+)
+from clinic.alerts.services import escalate_due
+from clinic.auth.invitations import remind
+from clinic.core.mail import Message
+from clinic.core.uow import unit_of_work
+from clinic.extensions import db
+from clinic.models import Clinic, Invitation, Patient, User
+from clinic.models.outbox import OutboxMessage
+from clinic.outbox.kinds import MessageKind
+from clinic.patients.services import invite_to_portal
+from clinic.schedule.digest import post_digests
+from clinic.schedule.questionnaires import tell_questionnaires_ready
+from tests.support.alerts import log_session
+from tests.support.clock import Clock, frozen_at
+from tests.support.factories import PASSWORD, make_patient
+from tests.support.mail import sent_messages
+from tests.support.measures import assign
+from tests.support.privacy import assert_discreet
+from tests.support.world import World
+
+# A Tuesday morning in London, inside the default opening hours.
+MORNING = datetime(2027, 1, 12, 9, 5, tzinfo=UTC)
+# What the record holds that no message may repeat.
+NAME = "Vaginismus Bleeding Quinnell"
+IDENTIFIER = "STENOSIS-4471"
+NEW_PASSWORD = "a calm river at dawn 42"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return frozen_at(monkeypatch, MORNING)
+
+
+@pytest.fixture
+def sent(app: Flask) -> Iterator[list[Message]]:
+    messages = sent_messages(app)
+    messages.clear()
+    yield messages
+    messages.clear()
+
+
+def _in_unit(app: Flask, work: Callable[[], object]) -> None:
+    with app.app_context(), unit_of_work():
+        work()
+
+
+def cause_everything(
+    app: Flask, client: FlaskClient, world: World, clock: Clock, plan: int
+) -> None:
+    """One of each kind, through the services a request or a job calls."""
+    pid, clinician = world.patient.patient_id, world.clinician.id
+    # A new patient invited to the portal, then reminded.
+    with app.app_context(), unit_of_work():
+        clinic = db.session.get_one(Clinic, world.clinic_a)
+        newcomer = make_patient(clinic, full_name=NAME + " Junior", clinic_identifier="PELVIC-9")
+        db.session.flush()
+        invite_to_portal(newcomer, "newcomer@example.org", db.session.get_one(User, clinician))
+        newcomer_user = newcomer.user_id
+    with app.app_context(), unit_of_work():
+        invitation = db.session.scalars(
+            select(Invitation).where(Invitation.user_id == newcomer_user)
+        ).one()
+        remind(invitation)
+    # A reset link asked for.
+    client.post("/password/forgot", data={"email": world.patient.email})
+    # The patient's own account: password, email, two-factor.
+    with app.app_context(), unit_of_work():
+        # Two-factor on (as enrolment leaves it), so that turning it off is told.
+        account = db.session.get_one(User, world.patient.id)
+        account.totp_secret, account.totp_enabled_at = "JBSWY3DPEHPK3PXP", clock()
+    _in_unit(
+        app,
+        lambda: change_password(db.session.get_one(User, world.patient.id), PASSWORD, NEW_PASSWORD),
+    )
+    _in_unit(app, lambda: turn_off_two_factor(db.session.get_one(User, world.patient.id)))
+    _in_unit(
+        app,
+        lambda: request_email_change(
+            db.session.get_one(User, world.patient.id), "new-address@example.org", NEW_PASSWORD
+        ),
+    )
+    (link,) = [m.body for m in sent_messages(app) if m.to == "new-address@example.org"]
+    token = re.search(r"/account/email/confirm/(\S+)", link).group(1)
+    _in_unit(app, lambda: confirm_email_change(email_change_link(token)))
+    # A report that needs review, then its escalation, the digest and a questionnaire.
+    log_session(app, world.patient, plan, pain=9)
+    clock.advance(timedelta(days=2))
+    _in_unit(app, lambda: escalate_due(clock()))
+    with app.app_context(), unit_of_work():
+        db.session.get_one(User, clinician).digest_at = clock().time()
+    _in_unit(app, lambda: post_digests(db.session.get_one(Clinic, world.clinic_a), clock()))
+    assign(app, pid, days_from_today=0)
+    _in_unit(
+        app,
+        lambda: tell_questionnaires_ready(
+            db.session.get_one(Clinic, world.clinic_a), clock().date()
+        ),
+    )
+
+
+def test_no_message_of_any_kind_carries_health_information_or_the_patient(
+    app: Flask,
+    client: FlaskClient,
+    world: World,
+    clock: Clock,
+    on_protocol: int,
+    sent: list[Message],
+) -> None:
+    """With the record full of diagnostic words (the name, the identifier), every kind of
+    message is written and sent, and none names any of them or a deny-listed word."""
+    with app.app_context(), unit_of_work():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        patient.full_name, patient.clinic_identifier = NAME, IDENTIFIER
+    cause_everything(app, client, world, clock, on_protocol)
+    with app.app_context():
+        kinds = {
+            f"<outbox-{row.id}@": row.kind
+            for row in db.session.execute(select(OutboxMessage.id, OutboxMessage.kind))
+        }
+    seen: set[str] = set()
+    for message in sent:
+        kind = next(k for prefix, k in kinds.items() if message.message_id.startswith(prefix))
+        seen.add(kind)
+        assert_discreet(message, also=[NAME, IDENTIFIER, "PELVIC-9"])
+    assert seen == {kind.value for kind in MessageKind}, "a kind of message was not caused"
