@@ -8,9 +8,11 @@ The clinical rule (issue 5), in plain terms:
   day by day.
 - A paused day prescribes nothing, nor does any day before the start or after the protocol
   was completed or replaced.
-- A session counts as completed when it lasted at least a share (80% by default, a clinic
-  setting) of the minutes prescribed for the stage in force for that entry. Skipped and
-  withdrawn entries never count.
+- A session counts as completed when it was done with the size prescribed for the stage in
+  force for that entry (issue 16: a smaller or a larger size is not what was prescribed)
+  and lasted at least a share (80% by default, a clinic setting) of that stage's minutes.
+  Skipped and withdrawn entries never count. A session done with a larger size than
+  prescribed is also noticed for a clinician's review (`larger_than_prescribed`).
 - Adherence is completed / prescribed, never above 100% (extra sessions do not make up for
   another week), and there is no adherence at all (None, not 0%) for a window that
   prescribed nothing.
@@ -37,6 +39,9 @@ class StageDose:
     sessions: int
     period: Period
     minutes: int
+    # The prescribed dilator (catalogue id and diameter), when known.
+    size_id: int | None = None
+    size_mm: float | None = None
 
     @property
     def per_day(self) -> Fraction:
@@ -83,6 +88,9 @@ class Session:
     minutes: int | None
     skipped: bool = False
     withdrawn: bool = False
+    # The dilator used (catalogue id and diameter), when known.
+    size_id: int | None = None
+    size_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -117,15 +125,40 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# Half a tenth of a millimetre: diameters are kept to one decimal place.
+_EPSILON_MM = 0.05
+
+
+def with_prescribed_size(session: Session, dose: StageDose) -> bool:
+    """Whether the session was done with the prescribed dilator (True when either is not
+    known: nothing says otherwise)."""
+    if session.size_id is None or dose.size_id is None:
+        return True
+    return session.size_id == dose.size_id
+
+
+def larger_than_prescribed(session: Session, schedule: Schedule) -> bool:
+    """Whether a session done (not skipped or withdrawn) used a dilator of a larger
+    diameter than the stage it was logged against prescribes: a patient moving up on their
+    own, which a clinician should review."""
+    if session.skipped or session.withdrawn or session.size_mm is None:
+        return False
+    dose = schedule.doses.get((session.version, session.stage))
+    if dose is None or dose.size_mm is None:
+        return False
+    return session.size_mm > dose.size_mm + _EPSILON_MM
+
+
 def counts_as_completed(
     session: Session, schedule: Schedule, completion_pct: int = DEFAULT_COMPLETION_PCT
 ) -> bool:
-    """Whether a session counts as done: not skipped or withdrawn, and at least
-    `completion_pct`% of the minutes of the stage it was logged against."""
+    """Whether a session counts as done: not skipped or withdrawn, done with the size
+    prescribed for the stage it was logged against, and at least `completion_pct`% of
+    that stage's minutes."""
     if session.skipped or session.withdrawn or session.minutes is None:
         return False
     dose = schedule.doses.get((session.version, session.stage))
-    if dose is None:
+    if dose is None or not with_prescribed_size(session, dose):
         return False
     # Whole numbers: 8 of 10 minutes is exactly 80%, with no float rounding at the edge.
     return session.minutes * 100 >= completion_pct * dose.minutes

@@ -21,12 +21,15 @@ from clinic.domain.adherence import (
     Session,
     StageDose,
     adherence_between,
+    counts_as_completed,
+    larger_than_prescribed,
     recent_adherence,
 )
 from clinic.domain.flags import (
     DEFAULT_NOT_LOGGING_DAYS,
     ScoredDay,
     Signal,
+    larger_size,
     measure_overdue,
     measure_overdue_key,
     not_logging,
@@ -36,7 +39,14 @@ from clinic.domain.flags import (
     review_due,
 )
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
-from clinic.domain.progression import Advice, Evidence, StageRule, Suggestion, suggest
+from clinic.domain.progression import (
+    Advice,
+    Evidence,
+    StageRule,
+    StageSession,
+    Suggestion,
+    suggest,
+)
 from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force_on
 from clinic.measures.schedule import OccasionStatus, occasion_label
 from clinic.models import DiaryEntry, Protocol, ProtocolStage
@@ -53,10 +63,20 @@ class ScoredSession(Session):
 
     pain_during: int | None = None
     pain_after: int | None = None
+    red_flag: bool = False  # raised a red flag, acknowledged or not
+    size_label: str = ""  # how the dilator used is named ("Size 3 (21 mm)")
 
     @classmethod
-    def of(cls, entry: DiaryEntry | Row[*tuple[Any, ...]]) -> ScoredSession:
-        """From a diary entry, or a row with the same column names."""
+    def of(
+        cls,
+        entry: DiaryEntry | Row[*tuple[Any, ...]],
+        *,
+        red_flag: bool = False,
+        size_mm: float | None = None,
+        size_label: str = "",
+    ) -> ScoredSession:
+        """From a diary entry, or a row with the same column names (the red flag and the
+        size's diameter and name come from their own tables)."""
         return cls(
             on=entry.occurred_on,
             version=entry.version_number,
@@ -64,8 +84,12 @@ class ScoredSession(Session):
             minutes=entry.minutes,
             skipped=entry.skipped,
             withdrawn=entry.withdrawn_at is not None,
+            size_id=entry.dilator_size_id,
+            size_mm=size_mm,
             pain_during=entry.pain_during,
             pain_after=entry.pain_after,
+            red_flag=red_flag,
+            size_label=size_label,
         )
 
     @property
@@ -89,7 +113,9 @@ def schedule_of(protocol: Protocol) -> Schedule:
     return Schedule(
         events=tuple(timeline(protocol)),
         doses={
-            key: StageDose(s.sessions, s.period, s.minutes)
+            key: StageDose(
+                s.sessions, s.period, s.minutes, s.dilator_size_id, s.dilator_size.diameter_mm
+            )
             for key, s in stages_of(protocol).items()
         },
     )
@@ -156,7 +182,9 @@ def assess(
     stage = stages_of(protocol).get((state.version, state.stage)) if state else None
     stage_count = len(version(protocol, state.version).stages) if state else 0
     scored = [
-        ScoredDay(s.on, s.pain_during) for s in sessions if s.pain_during is not None and s.scored
+        ScoredDay(s.on, s.pain_during, s.pain_after)
+        for s in sessions
+        if s.pain_during is not None and s.scored
     ]
     pain_7, pain_prev_7 = pain_means(scored, today)
     advice = None
@@ -180,10 +208,18 @@ def assess(
                     stage.min_adherence_pct,
                     stage.min_days,
                 ),
-                pains=[
-                    s.pain_during
+                sessions=[
+                    StageSession(
+                        s.pain_during,
+                        s.pain_after,
+                        counts=counts_as_completed(s, schedule, completion_pct),
+                        red_flag=s.red_flag,
+                    )
                     for s in sessions
-                    if s.pain_during is not None and s.scored and s.on >= since
+                    if s.pain_during is not None
+                    and s.pain_after is not None
+                    and s.scored
+                    and s.on >= since
                 ],
                 adherence_pct=at_stage.percent,
                 days_at_stage=(today - since).days,
@@ -199,6 +235,8 @@ def assess(
             signals.append(
                 ready_to_advance(protocol.id, state.version, state.stage, since, advice.summary)
             )
+    if state is not None and state.status.is_open:
+        signals += _larger_sizes(protocol, schedule, sessions)
     return Assessment(
         today=today,
         in_force=state,
@@ -223,6 +261,30 @@ def assess(
         keeps_diary=keeps_diary,
         open_red_flags=open_red_flags,
     )
+
+
+def _larger_sizes(
+    protocol: Protocol, schedule: Schedule, sessions: Sequence[ScoredSession]
+) -> list[Signal]:
+    """A "larger size than prescribed" signal for each stage and size where a session was
+    done with a larger dilator than the stage prescribes (its first such session)."""
+    stages = stages_of(protocol)
+    found: dict[str, Signal] = {}
+    for s in sessions:
+        if s.size_id is None or not larger_than_prescribed(s, schedule):
+            continue
+        stage = stages[(s.version, s.stage)]
+        signal = larger_size(
+            protocol.id,
+            s.version,
+            s.stage,
+            s.size_id,
+            s.size_label or "another size",
+            stage.dilator_size.display,
+            s.on,
+        )
+        found.setdefault(signal.key, signal)
+    return list(found.values())
 
 
 def _running_since(protocol: Protocol, today: date) -> date:

@@ -15,6 +15,7 @@ from clinic.domain.adherence import (
     StageDose,
     adherence_between,
     counts_as_completed,
+    larger_than_prescribed,
     recent_adherence,
     week_start,
     weekly_adherence,
@@ -269,3 +270,52 @@ def test_pauses_reduce_prescribed_days(window, offset, length) -> None:
     assert (
         paused.prescribed_between(first, last) == active.prescribed_between(first, last) - covered
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: only the prescribed size counts; a larger one is noticed
+
+SIZED = StageDose(sessions=1, period=Period.DAY, minutes=10, size_id=3, size_mm=21.0)
+
+
+def sized_schedule() -> Schedule:
+    return Schedule(events=(start(),), doses={(1, 1): SIZED})
+
+
+@pytest.mark.parametrize(
+    ("size_id", "size_mm", "counts", "larger"),
+    [
+        (3, 21.0, True, False),  # the prescribed size
+        (2, 18.0, False, False),  # a smaller size: not what was prescribed
+        (4, 24.0, False, True),  # a larger size: not counted, and noticed
+        (None, None, True, False),  # size not known: nothing says otherwise
+    ],
+)
+def test_only_the_prescribed_size_counts_and_a_larger_one_is_noticed(
+    size_id: int | None, size_mm: float | None, counts: bool, larger: bool
+) -> None:
+    """A session of the prescribed minutes counts only with the prescribed size; a larger
+    diameter than prescribed is noticed for review."""
+    s = done(MONDAY, size_id=size_id, size_mm=size_mm)
+    assert counts_as_completed(s, sized_schedule()) is counts
+    assert larger_than_prescribed(s, sized_schedule()) is larger
+
+
+def test_a_skipped_or_withdrawn_larger_size_is_not_noticed() -> None:
+    """Only sessions done are noticed: a withdrawn entry with a larger size is not."""
+    s = done(MONDAY, size_id=4, size_mm=24.0, withdrawn=True)
+    assert not larger_than_prescribed(s, sized_schedule())
+
+
+@given(st.integers(1, 6), st.integers(1, 60))
+def test_a_counted_session_is_never_a_larger_size(size_id: int, minutes: int) -> None:
+    """Property: over a set whose sizes grow 3 mm apart (size 3 is 21 mm), a session that
+    counts was done with the prescribed size, so it is never noticed for a larger one; and
+    a session noticed never counts."""
+    s = done(MONDAY, minutes=minutes, size_id=size_id, size_mm=12.0 + 3 * size_id)
+    counted = counts_as_completed(s, sized_schedule())
+    larger = larger_than_prescribed(s, sized_schedule())
+    assert not (counted and larger)
+    assert larger == (size_id > 3)
+    if counted:
+        assert s.size_id == SIZED.size_id
