@@ -199,7 +199,9 @@ def assess(
         # common, and days on hold are not days of practice at the stage.
         since = max(state.stage_since, running_since)
         window_start = max(since, today - timedelta(days=27))
-        at_stage = adherence_between(schedule, sessions, window_start, today, completion_pct)
+        at_stage = adherence_between(
+            schedule, sessions, window_start, today, completion_pct, today=today
+        )
         advice = suggest(
             Evidence(
                 rule=StageRule(
@@ -244,12 +246,12 @@ def assess(
         stage_count=stage_count,
         # Without the portal there is no diary, so no adherence to speak of (not 0%).
         adherence_7=(
-            recent_adherence(schedule, sessions, today, 7, completion_pct).percent
+            recent_adherence(schedule, sessions, today, 7, completion_pct, today=today).percent
             if keeps_diary
             else None
         ),
         adherence_28=(
-            recent_adherence(schedule, sessions, today, 28, completion_pct).percent
+            recent_adherence(schedule, sessions, today, 28, completion_pct, today=today).percent
             if keeps_diary
             else None
         ),

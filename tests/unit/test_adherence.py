@@ -19,6 +19,7 @@ from clinic.domain.adherence import (
     recent_adherence,
     week_start,
     weekly_adherence,
+    weekly_due_on,
 )
 from clinic.domain.protocols import Event, EventKind, Period
 
@@ -54,11 +55,13 @@ def test_daily_stage_prescribes_its_sessions_each_day() -> None:
 
 
 def test_weekly_stage_spreads_over_the_days_and_sums_to_the_week() -> None:
-    """Three a week prescribes exactly 3 over any seven days, 3/7 on one day."""
+    """Three a week prescribes exactly 3 over any seven days, as whole sessions falling
+    due on Wednesday, Friday and Sunday (never 3/7 of a session on a day)."""
     plan = schedule(start(stage=2))
     assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
     assert plan.prescribed_between(MONDAY + timedelta(days=3), MONDAY + timedelta(days=9)) == 3
-    assert float(plan.prescribed_on(MONDAY)) == pytest.approx(3 / 7)
+    week = [plan.prescribed_on(MONDAY + timedelta(days=n)) for n in range(7)]
+    assert week == [0, 0, 1, 0, 1, 0, 1]
 
 
 def test_nothing_is_prescribed_before_the_start() -> None:
@@ -87,10 +90,11 @@ def test_completed_and_replaced_protocols_prescribe_nothing_afterwards() -> None
 
 
 def test_stage_change_mid_week_mixes_the_frequencies() -> None:
-    """Once a day Mon-Wed, then three a week Thu-Sun: 3 + 4 x 3/7."""
+    """Once a day Mon-Wed, then three a week Thu-Sun: 3, plus the weekly sessions that fall
+    due Thu-Sun (Friday's and Sunday's): 5 whole sessions (it was 3 + 4 x 3/7 = 4.7)."""
     plan = schedule(start(), Event(EventKind.ADVANCE, MONDAY + timedelta(days=3), 1, 2))
     week = adherence_between(plan, [], MONDAY, MONDAY + timedelta(days=6))
-    assert week.prescribed == pytest.approx(3 + 4 * 3 / 7)
+    assert week.prescribed == 5
 
 
 def test_completion_threshold_is_a_share_of_the_stage_minutes() -> None:
@@ -319,3 +323,66 @@ def test_a_counted_session_is_never_a_larger_size(size_id: int, minutes: int) ->
     assert larger == (size_id > 3)
     if counted:
         assert s.size_id == SIZED.size_id
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: whole sessions, and today counts once logged
+
+
+@pytest.mark.parametrize(
+    ("per_week", "due"),
+    [
+        (1, [0, 0, 0, 0, 0, 0, 1]),
+        (2, [0, 0, 0, 1, 0, 0, 1]),
+        (3, [0, 0, 1, 0, 1, 0, 1]),
+        (7, [1, 1, 1, 1, 1, 1, 1]),
+        (10, [1, 1, 2, 1, 2, 1, 2]),
+    ],
+)
+def test_a_weekly_stage_falls_due_at_the_end_of_each_share_of_the_week(
+    per_week: int, due: list[int]
+) -> None:
+    """The k-th of N weekly sessions falls due on weekday ceil(7k/N): whole sessions."""
+    assert [weekly_due_on(per_week, d) for d in range(1, 8)] == due
+
+
+def test_today_counts_once_logged() -> None:
+    """A patient who logged every day of the last week reads 100% before logging today
+    (the 7 days end yesterday), and 100% again once today is logged (not 86%)."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=13)
+    before = [done(MONDAY + timedelta(days=n)) for n in range(13)]
+    waiting = recent_adherence(plan, before, today, 7, today=today)
+    assert (waiting.completed, waiting.prescribed, waiting.last) == (7, 7, today - timedelta(1))
+    logged = recent_adherence(plan, [*before, done(today)], today, 7, today=today)
+    assert (logged.completed, logged.prescribed, logged.last) == (7, 7, today)
+
+
+def test_a_skip_logged_today_counts_today_too() -> None:
+    """A skip logged today is an entry for today: today's session is prescribed, not done."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=6)
+    entries = [done(MONDAY + timedelta(days=n)) for n in range(6)]
+    entries.append(done(today, minutes=None, skipped=True))
+    result = adherence_between(plan, entries, MONDAY, today, today=today)
+    assert (result.completed, result.prescribed) == (6, 7)
+
+
+def test_a_window_in_the_past_is_not_shortened() -> None:
+    """Days before today have ended: a report's period ending last week keeps its end."""
+    plan = schedule(start(MONDAY))
+    result = adherence_between(
+        plan, [], MONDAY, MONDAY + timedelta(days=6), today=MONDAY + timedelta(days=20)
+    )
+    assert result.prescribed == 7
+
+
+def test_weekly_rows_stop_at_the_last_day_that_counts() -> None:
+    """On a Wednesday with nothing logged yet, this week's row covers Monday and Tuesday."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=9)
+    weeks = weekly_adherence(plan, [], MONDAY, today, today=today)
+    assert [(w.first, w.last, w.prescribed) for w in weeks] == [
+        (MONDAY, MONDAY + timedelta(days=6), 7),
+        (MONDAY + timedelta(days=7), MONDAY + timedelta(days=8), 2),
+    ]
