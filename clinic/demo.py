@@ -241,7 +241,8 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
         1,
         [
             (45, "advance", "Size 2 comfortable."),
-            (20, "pause:24", "Laparoscopy planned: pause until the post-operative review."),
+            # The planned restart date has passed: "review before resuming" (issue 16).
+            (20, "pause:-3", "Laparoscopy planned: pause until the post-operative review."),
         ],
     ),
     "Lee Chen": (

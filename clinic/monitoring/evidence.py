@@ -36,6 +36,7 @@ from clinic.domain.flags import (
     pain_means,
     pain_rising,
     ready_to_advance,
+    resume_review,
     review_due,
 )
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
@@ -239,6 +240,13 @@ def assess(
             )
     if state is not None and state.status.is_open:
         signals += _larger_sizes(protocol, schedule, sessions)
+    if (
+        state is not None
+        and state.resume_review_due(today)
+        and state.paused_on is not None
+        and state.resume_on is not None
+    ):
+        signals.append(resume_review(protocol.id, state.paused_on, state.resume_on))
     return Assessment(
         today=today,
         in_force=state,
@@ -290,19 +298,14 @@ def _larger_sizes(
 
 
 def _running_since(protocol: Protocol, today: date) -> date:
-    """The day the protocol last started running: its start, or the end of its last pause."""
+    """The day the protocol last started running: its start, or its last resume (a pause
+    ends only when a clinician resumes it)."""
     since = protocol.events[0].effective_on
-    paused_until: date | None = None
     for event in protocol.events:
         if event.effective_on > today:
             break
-        if event.kind is EventKind.PAUSE:
-            paused_until = event.resume_on or today
-        elif event.kind in (EventKind.RESUME, EventKind.START):
+        if event.kind in (EventKind.RESUME, EventKind.START):
             since = event.effective_on
-            paused_until = None
-    if paused_until is not None and paused_until <= today:
-        since = max(since, paused_until)
     return since
 
 

@@ -320,14 +320,17 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
     )
 
 
-def acknowledge_ready_flags(patient: Patient, by: User, note: str) -> None:
-    """A stage decision answers an open "ready to advance" flag: acknowledge it with the
-    decision's reason (the flag stays in the record, acknowledged)."""
+def acknowledge_ready_flags(
+    patient: Patient, by: User, note: str, kind: FlagKind = FlagKind.READY
+) -> None:
+    """A stage decision answers an open "ready to advance" flag, and resuming a paused
+    plan its "review before resuming" (`kind`): acknowledge it with the decision's reason
+    (the flag stays in the record, acknowledged)."""
     for flag in db.session.scalars(
         select(CareFlag).where(
             CareFlag.patient_id == patient.id,
             CareFlag.clinic_id == patient.clinic_id,
-            CareFlag.kind == FlagKind.READY,
+            CareFlag.kind == kind,
             CareFlag.acknowledged_at.is_(None),
         )
     ):

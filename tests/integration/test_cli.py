@@ -162,7 +162,8 @@ def test_demo_protocols_are_realistic_and_intact(app: Flask) -> None:
 def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> None:
     """The portal patients have weeks of entries (sessions and skips with reasons), each
     clinic has at least one red flag to show, one patient is ready to move up, and one
-    used a larger size than prescribed (issue 16)."""
+    used a larger size than prescribed and one waits for review before resuming (issue
+    16)."""
     assert run(app, "seed-demo").exit_code == 0
     with app.app_context():
         entries = db.session.scalars(select(DiaryEntry)).all()
@@ -183,6 +184,12 @@ def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> 
             .where(CareFlag.kind == FlagKind.LARGER_SIZE)
         ).all()
         assert larger == ["Jordan Blake"]
+        to_review = db.session.scalars(
+            select(Patient.full_name)
+            .join(CareFlag, CareFlag.patient_id == Patient.id)
+            .where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).all()
+        assert to_review == ["Priya Natarajan"]
 
 
 def test_refresh_summaries_brings_every_clinic_up_to_today(app: Flask, world: World) -> None:

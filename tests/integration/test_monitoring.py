@@ -232,6 +232,16 @@ def test_after_a_pause_the_evidence_starts_again(app: Flask, world: World) -> No
             reason="Surgery.",
             resume_on=today - timedelta(days=1),
         )
+        # A pause ends when a clinician resumes it (issue 16), not on its planned date.
+        record_event(
+            protocol,
+            EventKind.RESUME,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=1),
+            today=today,
+            reason="Recovered well.",
+        )
         db.session.commit()
     add_entries(app, protocol_id, world.patient, [1, 0], pain=(0, 0))
     refresh(app, world.clinic_a)
@@ -394,3 +404,37 @@ def test_an_acknowledged_red_flag_still_holds_while_in_the_window(app: Flask, wo
     add_entries(app, protocol_id, world.patient, [1], pain=(1, 1))
     refresh(app, world.clinic_a)
     assert summary_of(app, world.patient.patient_id).suggestion is Suggestion.ADVANCE
+
+
+def test_a_pause_past_its_planned_date_raises_review_before_resuming(
+    app: Flask, world: World
+) -> None:
+    """A pause planned to end two days ago: the plan is still paused (no suggestion), and
+    "review before resuming" is raised once, naming both dates (before the date nothing
+    is due: tests/unit/test_protocol_rules.py)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=20)
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=10),
+            today=today,
+            reason="Surgery.",
+            resume_on=today - timedelta(days=2),
+        )
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.paused and summary.suggestion is None
+    assert "resume_review" in summary.open_flag_kinds
+    with app.app_context():
+        flag = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).one()
+        assert flag.detail.startswith("Paused since ")
+        assert "review before resuming (the plan stays paused until it is resumed)" in flag.detail

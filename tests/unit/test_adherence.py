@@ -72,14 +72,17 @@ def test_nothing_is_prescribed_before_the_start() -> None:
     assert week.percent is None
 
 
-def test_a_pause_prescribes_nothing_and_a_planned_resume_restarts_it() -> None:
-    """Paused on Wednesday with a planned resume on Saturday: only Monday, Tuesday,
-    Saturday and Sunday prescribe a session."""
+def test_a_pause_prescribes_nothing_until_it_is_resumed() -> None:
+    """Paused on Wednesday with a planned resume on Saturday: the plan stays paused past
+    that date (issue 16: it was 4, counting Saturday and Sunday), so only Monday and
+    Tuesday prescribe; resumed on Sunday, Sunday prescribes too."""
     pause = Event(
         EventKind.PAUSE, MONDAY + timedelta(days=2), 1, 1, resume_on=MONDAY + timedelta(days=5)
     )
     plan = schedule(start(), pause)
-    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 4
+    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 2
+    resumed = schedule(start(), pause, Event(EventKind.RESUME, MONDAY + timedelta(days=6), 1, 1))
+    assert resumed.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
 
 
 def test_completed_and_replaced_protocols_prescribe_nothing_afterwards() -> None:
@@ -261,13 +264,15 @@ def test_adding_a_completed_session_never_lowers_adherence(
 
 @given(WINDOWS, DAY_OFFSETS, st.integers(1, 20))
 def test_pauses_reduce_prescribed_days(window, offset, length) -> None:
-    """Pausing an active protocol for some days never adds to what is prescribed, and takes
-    away every day it covers inside the window."""
+    """Pausing an active protocol for some days (then resuming it) never adds to what is
+    prescribed, and takes away every day it covers inside the window."""
     active = schedule(start(MONDAY))
     pause_on = MONDAY + timedelta(days=offset)
+    resume_on = pause_on + timedelta(days=length)
     paused = schedule(
         start(MONDAY),
-        Event(EventKind.PAUSE, pause_on, 1, 1, resume_on=pause_on + timedelta(days=length)),
+        Event(EventKind.PAUSE, pause_on, 1, 1, resume_on=resume_on),
+        Event(EventKind.RESUME, resume_on, 1, 1),
     )
     first, last = window
     covered = sum(1 for i in range(length) if first <= pause_on + timedelta(days=i) <= last)
