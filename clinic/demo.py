@@ -241,7 +241,8 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
         1,
         [
             (45, "advance", "Size 2 comfortable."),
-            (20, "pause:24", "Laparoscopy planned: pause until the post-operative review."),
+            # The planned restart date has passed: "review before resuming" (issue 16).
+            (20, "pause:-3", "Laparoscopy planned: pause until the post-operative review."),
         ],
     ),
     "Lee Chen": (
@@ -422,6 +423,9 @@ DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]
     # Steady and comfortable: the progression rule suggests moving up.
     "Morgan Ellis": (60, (1.0, 1.0), None),
 }
+# Patients who once used a larger size than prescribed, and how many days ago (issue 16:
+# the dashboard shows "Larger size than prescribed" for review).
+LARGER_SIZE_DAYS = {"Jordan Blake": 2}
 SKIP_REASONS = (
     [SkipReason.NO_TIME] * 4
     + [SkipReason.FORGOT] * 3
@@ -465,6 +469,7 @@ def _seed_diaries() -> None:
                     rng,
                     adherence,
                     flag_report if (today - day).days == flag_day else None,
+                    larger=(today - day).days == LARGER_SIZE_DAYS.get(name),
                 )
             day += timedelta(days=1)
 
@@ -480,20 +485,32 @@ def _seed_day(
     rng: random.Random,
     adherence: float,
     flag_report: _Reported | None,
+    *,
+    larger: bool = False,
 ) -> None:
-    """One day of a demo diary: its sessions and skips, recorded as `user` (the patient)."""
+    """One day of a demo diary: its sessions and skips, recorded as `user` (the patient);
+    with `larger`, its first session is done with the next size up of the same set."""
     stage = prescription.stage
+    size_id = stage.dilator_size_id
+    if larger:
+        prescribed = stage.dilator_size
+        bigger = [
+            s
+            for s in prescribed.dilator_set.sizes
+            if s.diameter_mm > prescribed.diameter_mm and s.retired_at is None
+        ]
+        size_id = bigger[0].id if bigger else size_id
     per_day = stage.sessions if stage.period.value == "day" else 0
     if stage.period.value == "week":
         per_day = 1 if rng.random() < stage.sessions / 7 else 0
-    if flag_report is not None:
-        per_day = max(per_day, 1)  # the red-flag session happens on its day
+    if flag_report is not None or larger:
+        per_day = max(per_day, 1)  # the red-flag (or larger-size) session happens on its day
     days_on_stage = (day - stage_since).days
     for n in range(per_day):
         moment = datetime.combine(day, time(8 + 5 * n, rng.randrange(60)), zone)
         key = f"demo-{patient.id}-{day.isoformat()}-{n}"
         details: SessionDetails | SkipDetails
-        if flag_report is None and rng.random() > adherence:
+        if flag_report is None and not larger and rng.random() > adherence:
             if rng.random() < 0.6:
                 details = SkipDetails(moment, rng.choice(SKIP_REASONS), "")
             else:
@@ -511,13 +528,14 @@ def _seed_day(
             flag_report = None
             details = SessionDetails(
                 occurred_at=moment,
-                dilator_size_id=stage.dilator_size_id,
+                dilator_size_id=size_id,
                 minutes=stage.minutes if rng.random() < 0.9 else max(1, stage.minutes - 4),
                 depth_cm=stage.target_depth_cm,
                 note="",
                 **report,
             )
         record(patient, protocol, user, key, details, now=moment + timedelta(minutes=20))
+        size_id, larger = stage.dilator_size_id, False  # one session with the larger size
 
 
 # Outcome measures: (patient, instrument, every N weeks or None for a one-off, the days ago

@@ -2,15 +2,23 @@
 
 The clinical rule (issue 5), in plain terms:
 
-- Each day prescribes what the stage in force that day asks for. A stage of "N a day"
-  prescribes N sessions on each day; a stage of "N a week" prescribes N/7 of a session on
-  each day, so any seven days add up to N. Stage changes mid-week mix the two frequencies
-  day by day.
+- Each day prescribes what the stage in force that day asks for, in whole sessions (issue
+  16: nobody reads "12.6 prescribed"). A stage of "N a day" prescribes N sessions on each
+  day. A stage of "N a week" prescribes N whole sessions in each calendar week (Monday to
+  Sunday), each falling due at the end of its share of the week: the k-th of N (k = 1..N)
+  on weekday ceil(7k/N) (1 = Monday). Once a week falls due on Sunday, twice a week on
+  Thursday and Sunday, three times on Wednesday, Friday and Sunday; any seven days in a
+  row prescribe exactly N. Stage changes mid-week mix the two frequencies day by day.
+- Today counts only once it has been logged (a session or a skip) or has ended: until
+  then the windows end yesterday, so a patient who logged every day never reads 86% for
+  the 7 days before today's entry (`last_counted_day`).
 - A paused day prescribes nothing, nor does any day before the start or after the protocol
   was completed or replaced.
-- A session counts as completed when it lasted at least a share (80% by default, a clinic
-  setting) of the minutes prescribed for the stage in force for that entry. Skipped and
-  withdrawn entries never count.
+- A session counts as completed when it was done with the size prescribed for the stage in
+  force for that entry (issue 16: a smaller or a larger size is not what was prescribed)
+  and lasted at least a share (80% by default, a clinic setting) of that stage's minutes.
+  Skipped and withdrawn entries never count. A session done with a larger size than
+  prescribed is also noticed for a clinician's review (`larger_than_prescribed`).
 - Adherence is completed / prescribed, never above 100% (extra sessions do not make up for
   another week), and there is no adherence at all (None, not 0%) for a window that
   prescribed nothing.
@@ -23,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 
 from clinic.domain.protocols import Event, Period, ProtocolStatus, in_force_on
 
@@ -37,13 +44,16 @@ class StageDose:
     sessions: int
     period: Period
     minutes: int
+    # The prescribed dilator (catalogue id and diameter), when known.
+    size_id: int | None = None
+    size_mm: float | None = None
 
-    @property
-    def per_day(self) -> Fraction:
-        """Sessions prescribed on one day of this stage (exact, so weeks sum correctly)."""
+    def on(self, day: date) -> int:
+        """Whole sessions this stage prescribes on `day`: all of a daily stage's, or the
+        sessions of a weekly stage that fall due that weekday (see the module docstring)."""
         if self.period is Period.DAY:
-            return Fraction(self.sessions)
-        return Fraction(self.sessions, 7)
+            return self.sessions
+        return weekly_due_on(self.sessions, day.isoweekday())
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,14 @@ class Schedule:
             return None
         return self.doses.get((state.version, state.stage))
 
-    def prescribed_on(self, day: date) -> Fraction:
-        """Sessions prescribed on `day` (a fraction for a weekly stage)."""
+    def prescribed_on(self, day: date) -> int:
+        """Whole sessions prescribed on `day`."""
         dose = self.dose_on(day)
-        return dose.per_day if dose else Fraction(0)
+        return dose.on(day) if dose else 0
 
-    def prescribed_between(self, first: date, last: date) -> Fraction:
-        """Sessions prescribed from `first` to `last`, both included."""
-        return sum((self.prescribed_on(day) for day in days_between(first, last)), Fraction(0))
+    def prescribed_between(self, first: date, last: date) -> int:
+        """Whole sessions prescribed from `first` to `last`, both included."""
+        return sum(self.prescribed_on(day) for day in days_between(first, last))
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,9 @@ class Session:
     minutes: int | None
     skipped: bool = False
     withdrawn: bool = False
+    # The dilator used (catalogue id and diameter), when known.
+    size_id: int | None = None
+    size_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ class Adherence:
 
     first: date
     last: date
-    prescribed: float
+    prescribed: int
     completed: int
 
     @property
@@ -107,6 +120,20 @@ class Adherence:
         return week_start(self.first)
 
 
+def weekly_due_on(sessions: int, weekday: int) -> int:
+    """How many of a weekly stage's `sessions` fall due on ISO `weekday` (1 = Monday ...
+    7 = Sunday): the k-th on weekday ceil(7k / sessions). Every week adds up to `sessions`
+    and any seven days in a row do too."""
+    return sum(1 for k in range(1, sessions + 1) if -(-7 * k // sessions) == weekday)
+
+
+def last_counted_day(sessions: Iterable[Session], today: date) -> date:
+    """The last day adherence counts: today once something was logged today (a session
+    or a skip, not withdrawn), otherwise yesterday, the last day that has ended."""
+    logged = any(s.on == today and not s.withdrawn for s in sessions)
+    return today if logged else today - timedelta(days=1)
+
+
 def days_between(first: date, last: date) -> list[date]:
     """Every day from `first` to `last`, both included (empty if `last` is earlier)."""
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -117,15 +144,40 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# Half a tenth of a millimetre: diameters are kept to one decimal place.
+_EPSILON_MM = 0.05
+
+
+def with_prescribed_size(session: Session, dose: StageDose) -> bool:
+    """Whether the session was done with the prescribed dilator (True when either is not
+    known: nothing says otherwise)."""
+    if session.size_id is None or dose.size_id is None:
+        return True
+    return session.size_id == dose.size_id
+
+
+def larger_than_prescribed(session: Session, schedule: Schedule) -> bool:
+    """Whether a session done (not skipped or withdrawn) used a dilator of a larger
+    diameter than the stage it was logged against prescribes: a patient moving up on their
+    own, which a clinician should review."""
+    if session.skipped or session.withdrawn or session.size_mm is None:
+        return False
+    dose = schedule.doses.get((session.version, session.stage))
+    if dose is None or dose.size_mm is None:
+        return False
+    return session.size_mm > dose.size_mm + _EPSILON_MM
+
+
 def counts_as_completed(
     session: Session, schedule: Schedule, completion_pct: int = DEFAULT_COMPLETION_PCT
 ) -> bool:
-    """Whether a session counts as done: not skipped or withdrawn, and at least
-    `completion_pct`% of the minutes of the stage it was logged against."""
+    """Whether a session counts as done: not skipped or withdrawn, done with the size
+    prescribed for the stage it was logged against, and at least `completion_pct`% of
+    that stage's minutes."""
     if session.skipped or session.withdrawn or session.minutes is None:
         return False
     dose = schedule.doses.get((session.version, session.stage))
-    if dose is None:
+    if dose is None or not with_prescribed_size(session, dose):
         return False
     # Whole numbers: 8 of 10 minutes is exactly 80%, with no float rounding at the edge.
     return session.minutes * 100 >= completion_pct * dose.minutes
@@ -137,8 +189,14 @@ def adherence_between(
     first: date,
     last: date,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
+    *,
+    today: date | None = None,
 ) -> Adherence:
-    """Adherence from `first` to `last`, both included."""
+    """Adherence from `first` to `last`, both included; given `today`, no later than the
+    last day that counts (`last_counted_day`)."""
+    sessions = list(sessions)
+    if today is not None:
+        last = min(last, last_counted_day(sessions, today))
     completed = sum(
         1
         for s in sessions
@@ -147,7 +205,7 @@ def adherence_between(
     return Adherence(
         first=first,
         last=last,
-        prescribed=float(schedule.prescribed_between(first, last)),
+        prescribed=schedule.prescribed_between(first, last),
         completed=completed,
     )
 
@@ -155,15 +213,22 @@ def adherence_between(
 def recent_adherence(
     schedule: Schedule,
     sessions: Iterable[Session],
-    today: date,
+    last: date,
     days: int,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
+    *,
+    today: date | None = None,
 ) -> Adherence:
-    """Adherence over the last `days` days ending with `today` (7 and 28 are reported)."""
+    """Adherence over the `days` days ending with `last` (7 and 28 are reported). Given
+    `today`, the days end no later than the last day that counts (`last_counted_day`):
+    the last 7 days of a patient who has not logged today end yesterday."""
     if days < 1:
         raise ValueError("days must be at least 1")
+    sessions = list(sessions)
+    if today is not None:
+        last = min(last, last_counted_day(sessions, today))
     return adherence_between(
-        schedule, sessions, today - timedelta(days=days - 1), today, completion_pct
+        schedule, sessions, last - timedelta(days=days - 1), last, completion_pct
     )
 
 
@@ -173,11 +238,16 @@ def weekly_adherence(
     first: date,
     last: date,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
+    *,
+    today: date | None = None,
 ) -> list[Adherence]:
     """Adherence per calendar week (Monday to Sunday), oldest first, for every week from
     the one holding `first` to the one holding `last`. The first week starts at `first`
     and the last stops at `last`: days outside the window count nothing (a report's period
-    may start mid-week, and its sessions before `first` were never read)."""
+    may start mid-week, and its sessions before `first` were never read). Given `today`,
+    the weeks stop at the last day that counts (`last_counted_day`)."""
+    if today is not None:
+        last = min(last, last_counted_day(sessions, today))
     weeks: list[Adherence] = []
     monday = week_start(first)
     while monday <= last:

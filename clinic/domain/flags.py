@@ -1,19 +1,24 @@
 """Flags: what makes a patient need a clinician's attention, and how urgently.
 
-Six kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
-the other five are raised by the rules below when the clinic's data shows them:
+Eight kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
+the other seven are raised by the rules below when the clinic's data shows them:
 
 - not logging: no diary entry (a session or a skip) for N days (a clinic setting, 5 by
   default) while the protocol is running;
-- pain rising: the mean pain during the sessions of the last 7 days is at least 2 points
-  above the mean of the 7 days before;
+- pain rising: the mean pain during, or the mean pain after, the sessions of the last 7
+  days is at least 2 points above the same mean over the 7 days before (issue 16: pain
+  after a session counts too);
 - ready to advance: the progression rule suggests advancing (see
   `clinic.domain.progression`);
 - review due: the review date the clinician set has come;
 - questionnaire overdue: an outcome measure asked for on a day is still unanswered after
   its grace period (when that is, is `clinic.domain.measure_schedule`'s rule). Each
   occasion is its own episode, and its flag is closed by the system once the occasion is
-  answered or the measure is stopped: nothing is left for the clinician to do about it.
+  answered or the measure is stopped: nothing is left for the clinician to do about it;
+- larger size than prescribed: a session was done with a larger dilator than its stage
+  prescribes (a patient moving up on their own); once per stage and size used;
+- review before resuming: a pause's planned resume date has come; the plan stays paused
+  until a clinician resumes it (see `clinic.domain.protocols.in_force_on`).
 
 Every flag stays until a clinician acknowledges it with a note, or the system closes it
 once the evidence has moved on ("ready to advance" overtaken, a questionnaire answered). A
@@ -59,6 +64,8 @@ class FlagKind(StrEnum):
     REVIEW_DUE = "review_due"
     READY = "ready"
     MEASURE_OVERDUE = "measure_overdue"
+    LARGER_SIZE = "larger_size"
+    RESUME_REVIEW = "resume_review"
 
     @property
     def label(self) -> str:
@@ -83,6 +90,8 @@ FLAG_LABELS = {
     FlagKind.REVIEW_DUE: "Review due",
     FlagKind.READY: "Ready to advance",
     FlagKind.MEASURE_OVERDUE: "Questionnaire overdue",
+    FlagKind.LARGER_SIZE: "Larger size than prescribed",
+    FlagKind.RESUME_REVIEW: "Review before resuming",
 }
 FLAG_SEVERITIES = {
     FlagKind.RED_FLAG: Severity.URGENT,
@@ -93,6 +102,11 @@ FLAG_SEVERITIES = {
     # A missed questionnaire costs a data point, not the patient's safety or progress:
     # below silence and rising pain, with "ready to advance".
     FlagKind.MEASURE_OVERDUE: Severity.INFO,
+    # Moving up on one's own skips the clinician's decision (and upsizing "as tolerated"
+    # has caused tears after vaginoplasty): a look soon, not an emergency.
+    FlagKind.LARGER_SIZE: Severity.ATTENTION,
+    # A paused plan waits on the clinician: the patient is told nothing is prescribed yet.
+    FlagKind.RESUME_REVIEW: Severity.ATTENTION,
 }
 
 
@@ -107,10 +121,11 @@ class Signal:
 
 @dataclass(frozen=True)
 class ScoredDay:
-    """One session's pain during, on its clinic-local day."""
+    """One session's pain during (and after, when known), on its clinic-local day."""
 
     on: date
     pain_during: int
+    pain_after: int | None = None
 
 
 def not_logging(
@@ -144,12 +159,29 @@ def pain_means(sessions: Sequence[ScoredDay], today: date) -> tuple[float | None
 
 
 def pain_rising(sessions: Sequence[ScoredDay], today: date) -> Signal | None:
-    """A "pain rising" signal when the last 7 days' mean pain during is at least 2 points
-    above the previous 7 days' (both windows need sessions).
+    """A "pain rising" signal when the last 7 days' mean pain during, or mean pain after,
+    is at least 2 points above the previous 7 days' (both windows need sessions).
 
     One signal per 7-day block at most: a rise that lasts is not re-raised every day.
     """
-    recent_scores, before_scores = _pain_windows(sessions, today)
+    block = today.toordinal() // PAIN_WINDOW_DAYS
+    for when, windows in (
+        ("during", _pain_windows(sessions, today)),
+        ("after", _pain_after_windows(sessions, today)),
+    ):
+        rise = _rise(*windows)
+        if rise is not None:
+            recent, before = rise
+            detail = (
+                f"Mean pain {when} {recent:.1f} in the last 7 days, up from {before:.1f} "
+                "in the 7 days before"
+            )
+            return Signal(FlagKind.PAIN_RISING, f"pain_rising:{block}", detail)
+    return None
+
+
+def _rise(recent_scores: list[int], before_scores: list[int]) -> tuple[float, float] | None:
+    """The two means when the recent one is at least PAIN_RISE_POINTS above the one before."""
     if not recent_scores or not before_scores:
         return None
     # Exact means: 11/3 and 5/3 differ by exactly 2, which floats put a hair below.
@@ -158,13 +190,7 @@ def pain_rising(sessions: Sequence[ScoredDay], today: date) -> Signal | None:
     )
     if rise < PAIN_RISE_POINTS:
         return None
-    recent, before = fmean(recent_scores), fmean(before_scores)
-    block = today.toordinal() // PAIN_WINDOW_DAYS
-    detail = (
-        f"Mean pain during {recent:.1f} in the last 7 days, up from {before:.1f} "
-        "in the 7 days before"
-    )
-    return Signal(FlagKind.PAIN_RISING, f"pain_rising:{block}", detail)
+    return fmean(recent_scores), fmean(before_scores)
 
 
 def ready_to_advance(
@@ -176,6 +202,33 @@ def ready_to_advance(
         FlagKind.READY,
         f"ready:{protocol_id}:{version}:{stage}:{stage_since.isoformat()}",
         f"Stage {stage}: {why}",
+    )
+
+
+def larger_size(
+    protocol_id: int, version: int, stage: int, used_id: int, used: str, prescribed: str, on: date
+) -> Signal:
+    """A "larger size than prescribed" signal: a session at stage `stage` was done with
+    `used` (the size's name, catalogue id `used_id`) where `prescribed` was prescribed.
+    One episode per stage and
+    size used: the same size at the same stage is not raised again once acknowledged, a
+    yet larger one or another stage is."""
+    return Signal(
+        FlagKind.LARGER_SIZE,
+        f"larger_size:{protocol_id}:{version}:{stage}:{used_id}",
+        f"Used a larger size than prescribed: {used} on {_day(on)}, where stage {stage}"
+        f" prescribes {prescribed}. Not counted towards moving up.",
+    )
+
+
+def resume_review(protocol_id: int, paused_on: date, resume_on: date) -> Signal:
+    """A "review before resuming" signal once a pause's planned resume date has come: the
+    plan stays paused until a clinician resumes it."""
+    return Signal(
+        FlagKind.RESUME_REVIEW,
+        f"resume_review:{protocol_id}:{paused_on.isoformat()}",
+        f"Paused since {_day(paused_on)}, planned to resume on {_day(resume_on)}: review"
+        " before resuming (the plan stays paused until it is resumed)",
     )
 
 
@@ -218,6 +271,16 @@ def _pain_windows(sessions: Sequence[ScoredDay], today: date) -> tuple[list[int]
     before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
     recent = [s.pain_during for s in sessions if recent_from <= s.on <= today]
     before = [s.pain_during for s in sessions if before_from <= s.on < recent_from]
+    return recent, before
+
+
+def _pain_after_windows(sessions: Sequence[ScoredDay], today: date) -> tuple[list[int], list[int]]:
+    """Pain after, as `_pain_windows` (sessions without a pain-after score left out)."""
+    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
+    before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
+    scored = [(s.on, s.pain_after) for s in sessions if s.pain_after is not None]
+    recent = [p for on, p in scored if recent_from <= on <= today]
+    before = [p for on, p in scored if before_from <= on < recent_from]
     return recent, before
 
 

@@ -18,6 +18,19 @@ The rules, in the order they are applied:
    stage): ADVANCE, except on the last stage of the plan, where it is HOLD.
 5. Otherwise HOLD, naming what is not met yet.
 
+What counts as evidence (issue 16):
+
+- The recent sessions are the last `last_n_sessions` sessions that *count*: done with the
+  prescribed size and at least the counted share of its minutes. A session with a smaller
+  or larger size, or too short, is never evidence for advancing.
+- A recent session is within the ceiling when both its pain during **and** its pain after
+  are at or below it, and it raised no red flag: an acknowledged red flag still speaks
+  against advancing while its session is in the evidence window. Pain after therefore
+  holds (HOLD); stepping back still looks at pain during only.
+- The evidence window runs from the oldest recent session to today, and every session in
+  it counts against advancing when it was painful or raised a red flag, whatever its size
+  or length (a painful session with a smaller size is still a painful session).
+
 Suggestions are ordered STEP BACK < REVIEW < HOLD < ADVANCE: adding a completed,
 painless session never moves the suggestion down that order (a property the tests check).
 
@@ -74,16 +87,32 @@ class StageRule:
 
 
 @dataclass(frozen=True)
+class StageSession:
+    """A session done at the current stage (not skipped or withdrawn), as the rule sees
+    it: its pain scores, whether it counts (prescribed size, at least the counted minutes)
+    and whether it raised a red flag (acknowledged or not)."""
+
+    pain_during: int
+    pain_after: int
+    counts: bool = True
+    red_flag: bool = False
+
+    def within(self, ceiling: int) -> bool:
+        """Pain during and after at or below `ceiling`, and no red flag."""
+        return self.pain_during <= ceiling and self.pain_after <= ceiling and not self.red_flag
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What is known about the patient's time at the current stage.
 
-    `pains` are the pain-during scores of the sessions done at this stage (not skipped or
-    withdrawn), oldest first. `adherence_pct` covers the days at this stage (at most the
-    last 28), None when those days prescribed nothing.
+    `sessions` are the sessions done at this stage (not skipped or withdrawn), oldest
+    first. `adherence_pct` covers the days at this stage (at most the last 28), None when
+    those days prescribed nothing.
     """
 
     rule: StageRule
-    pains: Sequence[int]
+    sessions: Sequence[StageSession]
     adherence_pct: float | None
     days_at_stage: int
     open_red_flags: int
@@ -91,9 +120,28 @@ class Evidence:
     stage_count: int
 
     @property
-    def recent(self) -> Sequence[int]:
-        """The pain scores the rule looks at: the last `last_n_sessions`."""
-        return self.pains[-self.rule.last_n_sessions :]
+    def counted(self) -> Sequence[StageSession]:
+        """The sessions that count: prescribed size, at least the counted minutes."""
+        return [s for s in self.sessions if s.counts]
+
+    @property
+    def recent(self) -> Sequence[StageSession]:
+        """The sessions the rule looks at: the last `last_n_sessions` that count."""
+        return self.counted[-self.rule.last_n_sessions :]
+
+    @property
+    def others_against(self) -> int:
+        """Sessions in the evidence window that do not count but speak against advancing
+        (painful or red-flagged): from the oldest recent session on, every session of the
+        stage when none counts yet."""
+        counted_at = [i for i, s in enumerate(self.sessions) if s.counts]
+        recent_at = counted_at[-self.rule.last_n_sessions :]
+        start = recent_at[0] if recent_at else 0
+        return sum(
+            1
+            for s in self.sessions[start:]
+            if not s.counts and not s.within(self.rule.pain_ceiling)
+        )
 
     @property
     def on_last_stage(self) -> bool:
@@ -125,9 +173,10 @@ def suggest(evidence: Evidence) -> Advice:
     """The suggested next step for the current stage, with its reasons."""
     rule = evidence.rule
     recent = evidence.recent
-    painful = sum(1 for p in recent if p > rule.pain_ceiling)
+    # Stepping back looks at pain during only; pain after and red flags hold (see above).
+    painful = sum(1 for s in recent if s.pain_during > rule.pain_ceiling)
     criteria = (
-        _pain_reason(evidence, painful),
+        _pain_reason(evidence),
         _adherence_reason(evidence),
         Reason(
             f"{_days(evidence.days_at_stage)} at this stage (≥ {rule.min_days})",
@@ -162,22 +211,44 @@ def suggest(evidence: Evidence) -> Advice:
     return Advice(Suggestion.HOLD, tuple(sorted(criteria, key=lambda r: r.met)))
 
 
-def _pain_reason(evidence: Evidence, painful: int) -> Reason:
+def _pain_reason(evidence: Evidence) -> Reason:
     rule = evidence.rule
+    ceiling = rule.pain_ceiling
     recent = evidence.recent
     needed = rule.last_n_sessions
-    within = len(recent) - painful
-    if not recent:
+    within = sum(1 for s in recent if s.within(ceiling))
+    flagged = sum(1 for s in recent if s.red_flag)
+    others = evidence.others_against
+    notes = []
+    if flagged:
+        notes.append(f"{flagged} with a red flag")
+    if others:
+        notes.append(
+            f"{_count(others, 'other session')} with another size or fewer minutes"
+            f" above {ceiling} or with a red flag"
+        )
+    uncounted = len(evidence.sessions) - len(evidence.counted)
+    if len(recent) < needed and uncounted:
+        notes.append(f"{uncounted} not counted: another size or fewer minutes")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    if not evidence.sessions:
         return Reason(f"no sessions logged at this stage yet ({needed} needed)", False)
+    if not recent:
+        return Reason(
+            f"no sessions with the prescribed size and minutes at this stage yet"
+            f" ({needed} needed){note}",
+            False,
+        )
     if len(recent) < needed:
         return Reason(
-            f"pain during ≤ {rule.pain_ceiling} in {within} of {_count(len(recent), 'session')}"
-            f" at this stage ({needed} needed)",
+            f"pain during and after ≤ {ceiling} in {within} of"
+            f" {_count(len(recent), 'session')} at this stage ({needed} needed){note}",
             False,
         )
     return Reason(
-        f"pain during ≤ {rule.pain_ceiling} in {within} of the last {_count(needed, 'session')}",
-        painful == 0,
+        f"pain during and after ≤ {ceiling} in {within} of the last"
+        f" {_count(needed, 'session')}{note}",
+        within == needed and not others,
     )
 
 

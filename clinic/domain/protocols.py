@@ -405,20 +405,36 @@ class InForce:
     stage: int
     status: ProtocolStatus
     stage_since: date  # the day the patient moved to this stage
+    # For a paused protocol: the day the pause began and its planned resume date, if any.
+    paused_on: date | None = None
+    resume_on: date | None = None
+
+    def resume_review_due(self, day: date) -> bool:
+        """Whether a paused protocol's planned resume date has come by `day`: a clinician
+        should review the patient and resume it (it never resumes by itself)."""
+        return (
+            self.status is ProtocolStatus.PAUSED
+            and self.resume_on is not None
+            and self.resume_on <= day
+        )
 
 
 def in_force_on(events: Sequence[Event], day: date) -> InForce | None:
     """What was prescribed on `day`, from the protocol's events in recorded order;
     None before the protocol started.
 
-    A pause with a planned resume date ends by itself on that date, so a forgotten
-    "resume" never leaves a patient paused (and unprescribed) indefinitely.
+    A pause ends only when a clinician records "resume" (issue 16): its planned resume
+    date does not restart the plan by itself, since what paused it (illness, surgery)
+    needs a look first. The date raises "review before resuming" instead
+    (`InForce.resume_review_due`, `clinic.domain.flags.resume_review`), so a forgotten
+    resume is noticed rather than leaving the patient paused unseen.
     """
     status: ProtocolStatus | None = None
     version = stage = 0
     device_mm: float | None = None
     stage_since = day
     resume_on: date | None = None
+    paused_on: date | None = None
     for event in events:
         if event.effective_on > day:
             break
@@ -427,14 +443,21 @@ def in_force_on(events: Sequence[Event], day: date) -> InForce | None:
         version, stage, device_mm = event.version, event.stage, event.device_mm
         if event.kind is EventKind.PAUSE:
             resume_on = event.resume_on
+            paused_on = event.effective_on
         elif STATUS_AFTER[event.kind] is not None:
             resume_on = None  # any other change of status ends the pause
         status = STATUS_AFTER[event.kind] or status
     if status is None:
         return None
-    if status is ProtocolStatus.PAUSED and resume_on is not None and resume_on <= day:
-        status = ProtocolStatus.ACTIVE
-    return InForce(version=version, stage=stage, status=status, stage_since=stage_since)
+    paused = status is ProtocolStatus.PAUSED
+    return InForce(
+        version=version,
+        stage=stage,
+        status=status,
+        stage_since=stage_since,
+        paused_on=paused_on if paused else None,
+        resume_on=resume_on if paused else None,
+    )
 
 
 def _moved(event: Event, stage: int, device_mm: float | None) -> bool:

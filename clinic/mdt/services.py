@@ -203,8 +203,14 @@ def _page(
 ) -> PatientPage:
     adherence = None
     if protocol is not None and assessment.keeps_diary:
+        # The pack is made today: today counts once logged, as on screen.
         adherence = adherence_between(
-            schedule_of(protocol), sessions, window.first, window.last, completion_pct
+            schedule_of(protocol),
+            sessions,
+            window.first,
+            window.last,
+            completion_pct,
+            today=window.last,
         )
     scored = [s for s in sessions if s.scored]
     started = program_started_on if protocol is not None else None

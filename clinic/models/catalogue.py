@@ -61,10 +61,16 @@ class DilatorSize(Model):
     def display(self) -> str:
         """How prescriptions name the size: "Size 3 (21 mm)", or "27.5 mm" when the label
         already is the diameter."""
-        diameter = f"{self.diameter_mm:g} mm"
-        if self.label.replace(" ", "") == diameter.replace(" ", ""):
-            return self.label
-        return f"{self.label} ({diameter})"
+        return size_display(self.label, self.diameter_mm)
 
     def __repr__(self) -> str:
         return f"<DilatorSize {self.id}>"
+
+
+def size_display(label: str, diameter_mm: float) -> str:
+    """How prescriptions name a size: "Size 3 (21 mm)", or "27.5 mm" when the label
+    already is the diameter (also for a size read as plain columns)."""
+    diameter = f"{diameter_mm:g} mm"
+    if label.replace(" ", "") == diameter.replace(" ", ""):
+        return label
+    return f"{label} ({diameter})"

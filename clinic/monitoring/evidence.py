@@ -21,22 +21,33 @@ from clinic.domain.adherence import (
     Session,
     StageDose,
     adherence_between,
+    counts_as_completed,
+    larger_than_prescribed,
     recent_adherence,
 )
 from clinic.domain.flags import (
     DEFAULT_NOT_LOGGING_DAYS,
     ScoredDay,
     Signal,
+    larger_size,
     measure_overdue,
     measure_overdue_key,
     not_logging,
     pain_means,
     pain_rising,
     ready_to_advance,
+    resume_review,
     review_due,
 )
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS, Cadence
-from clinic.domain.progression import Advice, Evidence, StageRule, Suggestion, suggest
+from clinic.domain.progression import (
+    Advice,
+    Evidence,
+    StageRule,
+    StageSession,
+    Suggestion,
+    suggest,
+)
 from clinic.domain.protocols import EventKind, InForce, ProtocolStatus, in_force_on
 from clinic.measures.schedule import OccasionStatus, occasion_label
 from clinic.models import DiaryEntry, Protocol, ProtocolStage
@@ -53,10 +64,20 @@ class ScoredSession(Session):
 
     pain_during: int | None = None
     pain_after: int | None = None
+    red_flag: bool = False  # raised a red flag, acknowledged or not
+    size_label: str = ""  # how the dilator used is named ("Size 3 (21 mm)")
 
     @classmethod
-    def of(cls, entry: DiaryEntry | Row[*tuple[Any, ...]]) -> ScoredSession:
-        """From a diary entry, or a row with the same column names."""
+    def of(
+        cls,
+        entry: DiaryEntry | Row[*tuple[Any, ...]],
+        *,
+        red_flag: bool = False,
+        size_mm: float | None = None,
+        size_label: str = "",
+    ) -> ScoredSession:
+        """From a diary entry, or a row with the same column names (the red flag and the
+        size's diameter and name come from their own tables)."""
         return cls(
             on=entry.occurred_on,
             version=entry.version_number,
@@ -64,8 +85,12 @@ class ScoredSession(Session):
             minutes=entry.minutes,
             skipped=entry.skipped,
             withdrawn=entry.withdrawn_at is not None,
+            size_id=entry.dilator_size_id,
+            size_mm=size_mm,
             pain_during=entry.pain_during,
             pain_after=entry.pain_after,
+            red_flag=red_flag,
+            size_label=size_label,
         )
 
     @property
@@ -89,7 +114,9 @@ def schedule_of(protocol: Protocol) -> Schedule:
     return Schedule(
         events=tuple(timeline(protocol)),
         doses={
-            key: StageDose(s.sessions, s.period, s.minutes)
+            key: StageDose(
+                s.sessions, s.period, s.minutes, s.dilator_size_id, s.dilator_size.diameter_mm
+            )
             for key, s in stages_of(protocol).items()
         },
     )
@@ -156,7 +183,9 @@ def assess(
     stage = stages_of(protocol).get((state.version, state.stage)) if state else None
     stage_count = len(version(protocol, state.version).stages) if state else 0
     scored = [
-        ScoredDay(s.on, s.pain_during) for s in sessions if s.pain_during is not None and s.scored
+        ScoredDay(s.on, s.pain_during, s.pain_after)
+        for s in sessions
+        if s.pain_during is not None and s.scored
     ]
     pain_7, pain_prev_7 = pain_means(scored, today)
     advice = None
@@ -171,7 +200,9 @@ def assess(
         # common, and days on hold are not days of practice at the stage.
         since = max(state.stage_since, running_since)
         window_start = max(since, today - timedelta(days=27))
-        at_stage = adherence_between(schedule, sessions, window_start, today, completion_pct)
+        at_stage = adherence_between(
+            schedule, sessions, window_start, today, completion_pct, today=today
+        )
         advice = suggest(
             Evidence(
                 rule=StageRule(
@@ -180,10 +211,18 @@ def assess(
                     stage.min_adherence_pct,
                     stage.min_days,
                 ),
-                pains=[
-                    s.pain_during
+                sessions=[
+                    StageSession(
+                        s.pain_during,
+                        s.pain_after,
+                        counts=counts_as_completed(s, schedule, completion_pct),
+                        red_flag=s.red_flag,
+                    )
                     for s in sessions
-                    if s.pain_during is not None and s.scored and s.on >= since
+                    if s.pain_during is not None
+                    and s.pain_after is not None
+                    and s.scored
+                    and s.on >= since
                 ],
                 adherence_pct=at_stage.percent,
                 days_at_stage=(today - since).days,
@@ -199,6 +238,15 @@ def assess(
             signals.append(
                 ready_to_advance(protocol.id, state.version, state.stage, since, advice.summary)
             )
+    if state is not None and state.status.is_open:
+        signals += _larger_sizes(protocol, schedule, sessions)
+    if (
+        state is not None
+        and state.resume_review_due(today)
+        and state.paused_on is not None
+        and state.resume_on is not None
+    ):
+        signals.append(resume_review(protocol.id, state.paused_on, state.resume_on))
     return Assessment(
         today=today,
         in_force=state,
@@ -206,12 +254,12 @@ def assess(
         stage_count=stage_count,
         # Without the portal there is no diary, so no adherence to speak of (not 0%).
         adherence_7=(
-            recent_adherence(schedule, sessions, today, 7, completion_pct).percent
+            recent_adherence(schedule, sessions, today, 7, completion_pct, today=today).percent
             if keeps_diary
             else None
         ),
         adherence_28=(
-            recent_adherence(schedule, sessions, today, 28, completion_pct).percent
+            recent_adherence(schedule, sessions, today, 28, completion_pct, today=today).percent
             if keeps_diary
             else None
         ),
@@ -225,20 +273,39 @@ def assess(
     )
 
 
+def _larger_sizes(
+    protocol: Protocol, schedule: Schedule, sessions: Sequence[ScoredSession]
+) -> list[Signal]:
+    """A "larger size than prescribed" signal for each stage and size where a session was
+    done with a larger dilator than the stage prescribes (its first such session)."""
+    stages = stages_of(protocol)
+    found: dict[str, Signal] = {}
+    for s in sessions:
+        if s.size_id is None or not larger_than_prescribed(s, schedule):
+            continue
+        stage = stages[(s.version, s.stage)]
+        signal = larger_size(
+            protocol.id,
+            s.version,
+            s.stage,
+            s.size_id,
+            s.size_label or "another size",
+            stage.dilator_size.display,
+            s.on,
+        )
+        found.setdefault(signal.key, signal)
+    return list(found.values())
+
+
 def _running_since(protocol: Protocol, today: date) -> date:
-    """The day the protocol last started running: its start, or the end of its last pause."""
+    """The day the protocol last started running: its start, or its last resume (a pause
+    ends only when a clinician resumes it)."""
     since = protocol.events[0].effective_on
-    paused_until: date | None = None
     for event in protocol.events:
         if event.effective_on > today:
             break
-        if event.kind is EventKind.PAUSE:
-            paused_until = event.resume_on or today
-        elif event.kind in (EventKind.RESUME, EventKind.START):
+        if event.kind in (EventKind.RESUME, EventKind.START):
             since = event.effective_on
-            paused_until = None
-    if paused_until is not None and paused_until <= today:
-        since = max(since, paused_until)
     return since
 
 

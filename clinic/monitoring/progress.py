@@ -72,12 +72,17 @@ def build_progress(
     today: date,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     compact_charts: bool = False,
+    *,
+    now_day: date | None = None,
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
-    stages with their sizes, and events must be loaded)."""
+    stages with their sizes, and events must be loaded). `now_day` is the clinic's real
+    today (by default `today`): adherence counts it only once it is logged or has ended;
+    a report's window can end earlier."""
+    now_day = now_day or today
     stages = stages_of(protocol)
     schedule = schedule_of(protocol)
-    weeks = weekly_adherence(schedule, sessions, first, today, completion_pct)
+    weeks = weekly_adherence(schedule, sessions, first, today, completion_pct, today=now_day)
     scored = [s for s in sessions if s.scored]
     by_week: dict[date, list[ScoredSession]] = defaultdict(list)
     for s in scored:
@@ -99,8 +104,8 @@ def build_progress(
     has_prescription = any(w.percent is not None for w in weeks)
     return Progress(
         weeks=rows,
-        last_7=recent_adherence(schedule, sessions, today, 7, completion_pct),
-        last_28=recent_adherence(schedule, sessions, today, 28, completion_pct),
+        last_7=recent_adherence(schedule, sessions, today, 7, completion_pct, today=now_day),
+        last_28=recent_adherence(schedule, sessions, today, 28, completion_pct, today=now_day),
         milestones=_milestones(protocol, stages, today),
         adherence_svg=(
             adherence_chart(

@@ -35,6 +35,7 @@ from clinic.models import (
     CareFlag,
     Clinic,
     DiaryEntry,
+    DilatorSize,
     Patient,
     PatientStatus,
     PatientSummary,
@@ -42,6 +43,7 @@ from clinic.models import (
     RedFlag,
     User,
 )
+from clinic.models.catalogue import size_display
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import (
     LOOKBACK_DAYS,
@@ -253,7 +255,11 @@ def load_sessions(
     clinic_id: int, patient_ids: Sequence[int], first: date, last: date
 ) -> dict[int, list[ScoredSession]]:
     """The entries of these patients' open protocols from `first` to `last`, per patient,
-    oldest first, in one query."""
+    oldest first, in one query: each with the dilator used and whether it raised a red
+    flag (acknowledged or not: an acknowledged flag is not a painless session)."""
+    red_flag = (
+        select(RedFlag.id).where(RedFlag.entry_id == DiaryEntry.id).exists().label("red_flag")
+    )
     rows = db.session.execute(
         select(
             DiaryEntry.patient_id,
@@ -265,8 +271,13 @@ def load_sessions(
             DiaryEntry.withdrawn_at,
             DiaryEntry.pain_during,
             DiaryEntry.pain_after,
+            DiaryEntry.dilator_size_id,
+            DilatorSize.label.label("size_label"),
+            DilatorSize.diameter_mm.label("size_mm"),
+            red_flag,
         )
         .join(Protocol, Protocol.id == DiaryEntry.protocol_id)
+        .outerjoin(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
         .where(
             DiaryEntry.clinic_id == clinic_id,
             DiaryEntry.patient_id.in_(patient_ids),
@@ -277,7 +288,14 @@ def load_sessions(
     )
     by_patient: dict[int, list[ScoredSession]] = defaultdict(list)
     for r in rows:
-        by_patient[r.patient_id].append(ScoredSession.of(r))
+        by_patient[r.patient_id].append(
+            ScoredSession.of(
+                r,
+                red_flag=bool(r.red_flag),
+                size_mm=r.size_mm,
+                size_label=size_display(r.size_label, r.size_mm) if r.size_label else "",
+            )
+        )
     return by_patient
 
 
@@ -303,14 +321,17 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
     )
 
 
-def acknowledge_ready_flags(patient: Patient, by: User, note: str) -> None:
-    """A stage decision answers an open "ready to advance" flag: acknowledge it with the
-    decision's reason (the flag stays in the record, acknowledged)."""
+def acknowledge_ready_flags(
+    patient: Patient, by: User, note: str, kind: FlagKind = FlagKind.READY
+) -> None:
+    """A stage decision answers an open "ready to advance" flag, and resuming a paused
+    plan its "review before resuming" (`kind`): acknowledge it with the decision's reason
+    (the flag stays in the record, acknowledged)."""
     for flag in db.session.scalars(
         select(CareFlag).where(
             CareFlag.patient_id == patient.id,
             CareFlag.clinic_id == patient.clinic_id,
-            CareFlag.kind == FlagKind.READY,
+            CareFlag.kind == kind,
             CareFlag.acknowledged_at.is_(None),
         )
     ):

@@ -53,24 +53,31 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectChoice]:
-    # The clinic's sizes that suit this plan's route (smaller or larger than prescribed).
+    """The sizes a patient can say they used: the prescribed one first (and chosen by
+    default), then the clinic's other sizes made for this plan's route, smaller or larger
+    (issue 16: a larger one raises a flag for review, so it must be choosable, never a
+    device for the other route)."""
     route = prescription.protocol.route
+    prescribed = prescription.stage.dilator_size
     sizes = db.session.scalars(
         select(DilatorSize)
         .join(DilatorSet)
-        .where(DilatorSet.clinic_id == patient.clinic_id, DilatorSize.retired_at.is_(None))
+        .where(
+            DilatorSet.clinic_id == patient.clinic_id,
+            DilatorSize.retired_at.is_(None),
+            DilatorSize.id != prescribed.id,
+        )
         .options(selectinload(DilatorSize.dilator_set))
         .order_by(DilatorSet.name, DilatorSize.diameter_mm)
     )
-    choices = [
-        SelectChoice(str(s.id), s.display, optgroup=s.dilator_set.name)
-        for s in sizes
-        if s.dilator_set.intended_use.suits(route)
+    return [
+        SelectChoice(str(prescribed.id), f"{prescribed.display}, your prescribed size"),
+        *(
+            SelectChoice(str(s.id), s.display, optgroup=f"Other sizes: {s.dilator_set.name}")
+            for s in sizes
+            if s.dilator_set.intended_use.suits(route)
+        ),
     ]
-    prescribed = prescription.stage.dilator_size
-    if str(prescribed.id) not in {c.value for c in choices}:
-        choices.insert(0, SelectChoice(str(prescribed.id), prescribed.display))
-    return choices
 
 
 def _when(form: SessionForm | SkipForm, zone: str) -> datetime:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from clinic.audit.log import record
 from clinic.core.refusals import Refusal
+from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import (
@@ -208,7 +209,8 @@ def record_event(
     """Record a stage decision (advance, hold, step back) or a pause, resume or completion.
 
     `suggested` is what the system suggested when the clinician decided, kept with the
-    decision. A stage decision also answers an open "ready to advance" flag.
+    decision. A stage decision also answers an open "ready to advance" flag, and a
+    resume an open "review before resuming".
     """
     _check_lock(protocol, expected_lock)
     _check_allowed(protocol, kind, effective_on)
@@ -228,6 +230,10 @@ def record_event(
     if kind in STAGE_DECISIONS:
         event.suggested = suggested
         acknowledge_ready_flags(protocol.patient, by, f"{kind.label}: {reason}")
+    if kind is EventKind.RESUME:
+        acknowledge_ready_flags(
+            protocol.patient, by, f"{kind.label}: {reason}", FlagKind.RESUME_REVIEW
+        )
     db.session.flush()
     record(
         "protocol.change",
@@ -256,8 +262,8 @@ def allowed_on(protocol: Protocol, day: date) -> frozenset[EventKind]:
 
 
 def _decision_state(protocol: Protocol, day: date) -> tuple[ProtocolStatus, int, int]:
-    """The status in force on `day` (a pause with a planned end is over by then, though
-    the stored status still says paused), the patient's stage and the plan's stage count."""
+    """The status in force on `day` (a pause lasts until a clinician resumes it, whatever
+    its planned date), the patient's stage and the plan's stage count."""
     state = in_force_on(timeline(protocol), day)
     status = state.status if state else protocol.status
     last = protocol.events[-1]

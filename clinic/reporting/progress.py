@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import fmean
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -121,6 +122,9 @@ def build_progress_report(
         raise ReportError("The end of the period must be on or after its start.", "period_to")
     entries = _entries(patient, protocol, period_from, period_to)
     sessions = [ScoredSession.of(e) for e in entries]
+    generated_at = now or utcnow()
+    # The day the report is made counts once logged or ended, as on screen.
+    made_on = generated_at.astimezone(ZoneInfo(patient.clinic.timezone)).date()
     schedule = schedule_of(protocol)
     completion = patient.clinic.completion_pct
     state = in_force_on(schedule.events, period_to)
@@ -133,18 +137,26 @@ def build_progress_report(
         period_from=period_from,
         period_to=period_to,
         author=author,
-        generated_at=now or utcnow(),
+        generated_at=generated_at,
         state=state,
         stage=stage,
         stage_count=sum(1 for v, _ in stages if state and v == state.version),
-        adherence=adherence_between(schedule, sessions, period_from, period_to, completion),
+        adherence=adherence_between(
+            schedule, sessions, period_from, period_to, completion, today=made_on
+        ),
         pain_start=_mean_pain(sessions, period_from, period_from + timedelta(days=END_DAYS - 1)),
         pain_end=_mean_pain(sessions, period_to - timedelta(days=END_DAYS - 1), period_to),
         pain_overall=_mean_pain(sessions, period_from, period_to),
         red_flags=_red_flags(patient, period_from, period_to),
         skips=_skips(entries),
         progress=build_progress(
-            protocol, sessions, period_from, period_to, completion, compact_charts=True
+            protocol,
+            sessions,
+            period_from,
+            period_to,
+            completion,
+            compact_charts=True,
+            now_day=made_on,
         ),
         events=_history(protocol, period_from, period_to),
         measures=summaries(

@@ -16,10 +16,12 @@ from sqlalchemy.orm import undefer
 from clinic.auth.services import authenticate
 from clinic.core.clock import clinic_today
 from clinic.demo import DEMO_PASSWORD
+from clinic.domain.flags import FlagKind
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
 from clinic.models import (
+    CareFlag,
     Clinic,
     DiaryEntry,
     Patient,
@@ -159,7 +161,9 @@ def test_demo_protocols_are_realistic_and_intact(app: Flask) -> None:
 
 def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> None:
     """The portal patients have weeks of entries (sessions and skips with reasons), each
-    clinic has at least one red flag to show, and one patient is ready to move up."""
+    clinic has at least one red flag to show, one patient is ready to move up, and one
+    used a larger size than prescribed and one waits for review before resuming (issue
+    16)."""
     assert run(app, "seed-demo").exit_code == 0
     with app.app_context():
         entries = db.session.scalars(select(DiaryEntry)).all()
@@ -174,6 +178,18 @@ def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> 
             .where(PatientSummary.suggestion == Suggestion.ADVANCE)
         ).all()
         assert ready == ["Morgan Ellis"]
+        larger = db.session.scalars(
+            select(Patient.full_name)
+            .join(CareFlag, CareFlag.patient_id == Patient.id)
+            .where(CareFlag.kind == FlagKind.LARGER_SIZE)
+        ).all()
+        assert larger == ["Jordan Blake"]
+        to_review = db.session.scalars(
+            select(Patient.full_name)
+            .join(CareFlag, CareFlag.patient_id == Patient.id)
+            .where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).all()
+        assert to_review == ["Priya Natarajan"]
 
 
 def test_refresh_summaries_brings_every_clinic_up_to_today(app: Flask, world: World) -> None:

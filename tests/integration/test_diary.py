@@ -3,6 +3,7 @@ guidance, corrections within 24 hours, and nobody else's entries."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from clinic.domain.diary import FlagReason
 from clinic.extensions import db
 from clinic.models import (
     DiaryEntry,
+    DilatorSet,
     EntryRevision,
     Patient,
     RedFlag,
@@ -273,3 +275,23 @@ def test_clinicians_see_red_flags_at_once(
     outsider = app.test_client()
     act_as(outsider, world.other_clinician.id)
     assert "red flag" not in outsider.get("/patients/").get_data(as_text=True)
+
+
+def test_the_size_list_offers_the_prescribed_size_first_and_only_the_routes_sizes(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """The log form's size list starts with the prescribed size (chosen by default, said
+    to be the prescribed one), then the clinic's other sizes for a vaginal plan, never a
+    device of its anal set."""
+    page = client.get("/diary/log").get_data(as_text=True)
+    select_html = page[page.index('<select id="dilator_size_id"') :]
+    select_html = select_html[: select_html.index("</select>")]
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", select_html)
+    assert options[0][1] == "Size 1 (13 mm), your prescribed size"
+    assert "selected" in options[0][0]
+    assert len(options) > 1 and all("selected" not in attrs for attrs, _ in options[1:])
+    with app.app_context():
+        sets = db.session.scalars(select(DilatorSet.name)).all()
+    assert "Anal dilator set" in sets  # the clinic has one: the list leaves it out
+    assert "Anal dilator set" not in select_html
+    assert 'label="Other sizes: ' in select_html

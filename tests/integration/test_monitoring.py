@@ -11,11 +11,22 @@ from sqlalchemy import select
 
 from clinic.catalogue.services import SizeDetails, update_size
 from clinic.core.clock import clinic_today
+from clinic.diary.services import SessionDetails, record
+from clinic.domain.diary import Bleeding
 from clinic.domain.flags import FlagKind
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import CareFlag, Clinic, Patient, PatientStatus, PatientSummary, Protocol, User
+from clinic.models import (
+    CareFlag,
+    Clinic,
+    Patient,
+    PatientStatus,
+    PatientSummary,
+    Protocol,
+    RedFlag,
+    User,
+)
 from clinic.models.types import utcnow
 from clinic.monitoring import upkeep
 from clinic.monitoring.services import (
@@ -25,7 +36,7 @@ from clinic.monitoring.services import (
     refresh_patients,
 )
 from clinic.protocols.services import record_event
-from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag
+from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag, stage_size_id
 from tests.support.factories import make_patient
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -57,7 +68,8 @@ def test_not_logging_is_raised_after_the_clinics_number_of_silent_days(
     at four, they raise "not logging"."""
     start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=4)
     refresh(app, world.clinic_a)
-    assert flags_of(app, world.patient.patient_id) == []
+    kinds = {kind for kind, _ in flags_of(app, world.patient.patient_id)}
+    assert not kinds & {FlagKind.LARGER_SIZE, FlagKind.READY}
     with app.app_context():
         db.session.get(Clinic, world.clinic_a).not_logging_days = 4
         db.session.commit()
@@ -220,6 +232,16 @@ def test_after_a_pause_the_evidence_starts_again(app: Flask, world: World) -> No
             reason="Surgery.",
             resume_on=today - timedelta(days=1),
         )
+        # A pause ends when a clinician resumes it (issue 16), not on its planned date.
+        record_event(
+            protocol,
+            EventKind.RESUME,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=1),
+            today=today,
+            reason="Recovered well.",
+        )
         db.session.commit()
     add_entries(app, protocol_id, world.patient, [1, 0], pain=(0, 0))
     refresh(app, world.clinic_a)
@@ -278,3 +300,141 @@ def test_renaming_a_size_in_use_shows_on_the_dashboard_rows(app: Flask, world: W
         db.session.commit()
         assert db.session.get(PatientSummary, world.patient.patient_id).version > before
     assert summary_of(app, world.patient.patient_id).size_label.startswith("Smallest")
+
+
+# ---------------------------------------------------------------------------------------
+# The evidence behind a suggestion (issue 16)
+
+
+def test_a_larger_size_than_prescribed_raises_a_flag_and_is_not_counted(
+    app: Flask, world: World
+) -> None:
+    """Painless sessions at stage 1, the last three with stage 2's larger size: those three
+    count neither as completed nor as evidence (3 of the last 7 days completed, HOLD), and
+    one "larger size than prescribed" flag names both sizes, raised once."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=16)
+    larger = stage_size_id(app, protocol_id, 2)
+    add_entries(app, protocol_id, world.patient, range(16, 3, -1), pain=(1, 1))
+    add_entries(app, protocol_id, world.patient, [2, 1, 0], pain=(1, 1), size_id=larger)
+    refresh(app, world.clinic_a)
+    refresh(app, world.clinic_a)
+    # (The plan was started before the entries were added: a "not logging" flag as well.)
+    flags = flags_of(app, world.patient.patient_id)
+    assert [f for f in flags if f[0] is FlagKind.LARGER_SIZE] == [(FlagKind.LARGER_SIZE, True)]
+    with app.app_context():
+        flag = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.LARGER_SIZE)
+        ).one()
+        assert flag.detail.startswith("Used a larger size than prescribed: Size 2 (17 mm) on ")
+        assert "stage 1 prescribes Size 1 (13 mm)" in flag.detail
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.adherence_7 == pytest.approx(100 * 3 / 7)
+    assert summary.suggestion is Suggestion.HOLD
+
+
+def test_only_sessions_with_the_prescribed_size_make_a_patient_ready(
+    app: Flask, world: World
+) -> None:
+    """Sixteen painless days, all with a smaller size than stage 2 prescribes: no
+    ADVANCE and no "ready" (and no flag: a smaller size is a patient's own caution)."""
+    protocol_id = start_plan(
+        app,
+        world.patient.patient_id,
+        world.clinician.id,
+        [(EventKind.ADVANCE, 16)],
+        started_days_ago=17,
+    )
+    smaller = stage_size_id(app, protocol_id, 1)
+    add_entries(app, protocol_id, world.patient, range(16), pain=(1, 1), size_id=smaller)
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is not Suggestion.ADVANCE
+    assert "no sessions with the prescribed size and minutes" in summary.suggestion_reasons
+    kinds = {kind for kind, _ in flags_of(app, world.patient.patient_id)}
+    assert not kinds & {FlagKind.LARGER_SIZE, FlagKind.READY}
+
+
+def test_pain_after_holds_and_raises_pain_rising(app: Flask, world: World) -> None:
+    """Pain during low throughout; pain after up from 1 to 5 this week: HOLD (not
+    ADVANCE), and "pain rising" naming pain after."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=16)
+    add_entries(app, protocol_id, world.patient, range(16, 6, -1), pain=(1, 1))
+    add_entries(app, protocol_id, world.patient, range(6, -1, -1), pain=(1, 5))
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is Suggestion.HOLD
+    assert "pain during and after ≤ 3 in 0 of the last 6 sessions" in summary.suggestion_reasons
+    with app.app_context():
+        rising = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.PAIN_RISING)
+        ).one()
+        assert rising.detail.startswith("Mean pain after 5.0 in the last 7 days, up from 1.0")
+
+
+def test_an_acknowledged_red_flag_still_holds_while_in_the_window(app: Flask, world: World) -> None:
+    """A red flag today, acknowledged: REVIEW gives way to HOLD, not ADVANCE, while its
+    session is among the last six; six newer painless sessions later, it is out of the
+    window and ADVANCE comes back."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, protocol_id, world.patient, range(30, 7, -1), pain=(1, 1))
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        protocol = db.session.get(Protocol, protocol_id)
+        size_id = protocol.versions[0].stages[0].dilator_size_id
+        when = utcnow() - timedelta(days=7)
+        record(
+            patient,
+            protocol,
+            db.session.get(User, world.patient.id),
+            "red-ack",
+            SessionDetails(when, size_id, 10, 2, 2, Bleeding.NONE, True, None, ""),
+        )
+        db.session.commit()
+    assert summary_of(app, world.patient.patient_id).suggestion is Suggestion.REVIEW
+    with app.app_context():
+        red = db.session.scalars(select(RedFlag)).one()
+        acknowledge(red, db.session.get(User, world.clinician.id), "Phoned: settled.")
+        db.session.commit()
+    add_entries(app, protocol_id, world.patient, range(6, 1, -1), pain=(1, 1))
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is Suggestion.HOLD
+    assert "(1 with a red flag)" in summary.suggestion_reasons
+
+    add_entries(app, protocol_id, world.patient, [1], pain=(1, 1))
+    refresh(app, world.clinic_a)
+    assert summary_of(app, world.patient.patient_id).suggestion is Suggestion.ADVANCE
+
+
+def test_a_pause_past_its_planned_date_raises_review_before_resuming(
+    app: Flask, world: World
+) -> None:
+    """A pause planned to end two days ago: the plan is still paused (no suggestion), and
+    "review before resuming" is raised once, naming both dates (before the date nothing
+    is due: tests/unit/test_protocol_rules.py)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=20)
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=10),
+            today=today,
+            reason="Surgery.",
+            resume_on=today - timedelta(days=2),
+        )
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.paused and summary.suggestion is None
+    assert "resume_review" in summary.open_flag_kinds
+    with app.app_context():
+        flag = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).one()
+        assert flag.detail.startswith("Paused since ")
+        assert "review before resuming (the plan stays paused until it is resumed)" in flag.detail

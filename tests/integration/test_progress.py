@@ -164,3 +164,21 @@ def test_a_week_with_nothing_planned_has_no_percentage(app: Flask, client, world
     html = page(client, world.patient)
     assert "<td>0</td><td>0</td><td>none planned</td></tr>" in html
     assert "<dt>Last 7 days</dt>\n      <dd>nothing in your plan</dd>" in html
+
+
+def test_today_counts_once_logged_and_no_fraction_is_shown(
+    app: Flask, client, world: World
+) -> None:
+    """A patient on a once-a-day stage who logged every day: "Last 7 days" reads 7 of 7
+    (100%) before today is logged (not 6 of 7, 86%) and after; no session count in the
+    weekly table has a decimal point (whole sessions, issue 16)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    # Every day logged except today.
+    add_entries(app, protocol_id, world.patient, range(30, 0, -1), pain=(1, 1))
+    html = page(client, world.patient)
+    assert "7 of 7 (100%)" in html and "28 of 28 (100%)" in html
+    add_entries(app, protocol_id, world.patient, [0], pain=(1, 1))
+    html = page(client, world.patient)
+    assert "7 of 7 (100%)" in html and "28 of 28 (100%)" in html
+    table = html[html.index("<table") :]
+    assert not re.search(r"<td>\d+\.\d+</td><td>\d+</td><td>\d+%", table)

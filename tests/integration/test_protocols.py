@@ -11,11 +11,13 @@ from flask import Flask
 from sqlalchemy import delete, select, update
 
 from clinic.core.clock import clinic_today
+from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import ProtocolStatus
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
+    CareFlag,
     Clinic,
     DilatorSize,
     Patient,
@@ -577,12 +579,13 @@ def test_a_broken_stage_can_be_removed(
         assert len(the_protocol(app, world).versions[0].stages) == 6
 
 
-def test_a_planned_pause_that_ended_allows_decisions(
+def test_a_planned_pause_waits_for_a_clinician_to_resume_it(
     app: Flask, client, world: World, library, as_clinician
 ) -> None:
-    """Once a pause's planned resume date has passed, stage decisions work again without
-    a separate "resume", and the protocol page offers what the service accepts: the
-    decisions, not a "resume" it would refuse."""
+    """Once a pause's planned resume date has passed, the plan is still paused (issue 16:
+    it used to resume by itself): the page offers "resume", not stage decisions, and the
+    service refuses a decision; the date raised "review before resuming", which the
+    resume answers; then decisions work again."""
     start_from_template(
         client, world, library["vaginismus"], start_on=(today(app) - timedelta(days=20)).isoformat()
     )
@@ -598,6 +601,22 @@ def test_a_planned_pause_that_ended_allows_decisions(
     )
     assert paused.status_code == 302
     page = client.get(f"{base(world)}/{pid}").get_data(as_text=True)
-    assert f"/{pid}/advance" in page and f"/{pid}/pause" in page
-    assert f"/{pid}/resume" not in page
+    assert f"/{pid}/resume" in page
+    assert f"/{pid}/advance" not in page and f"/{pid}/pause" not in page
+    assert record(client, world, pid, "advance").status_code != 302
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert protocol.status is ProtocolStatus.PAUSED
+        flag = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).one()
+        assert flag.acknowledged_at is None and "review before resuming" in flag.detail
+
+    assert record(client, world, pid, "resume", reason="Recovered well.").status_code == 302
+    with app.app_context():
+        assert the_protocol(app, world).status is ProtocolStatus.ACTIVE
+        flag = db.session.scalars(
+            select(CareFlag).where(CareFlag.kind == FlagKind.RESUME_REVIEW)
+        ).one()
+        assert flag.acknowledgement == "Resumed: Recovered well."
     assert record(client, world, pid, "advance").status_code == 302

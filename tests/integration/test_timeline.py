@@ -51,7 +51,7 @@ def test_timeline_shows_the_evidence_and_the_suggestion(app: Flask, client, worl
     html = timeline(client, world.clinician, world.patient.patient_id)
     text = unescape(re.sub(r"<[^>]+>", " ", html))
     assert "Suggested next step: Advance" in text
-    assert "Met: pain during ≤ 3 in 6 of the last 6 sessions" in text
+    assert "Met: pain during and after ≤ 3 in 6 of the last 6 sessions" in text
     assert "Advance to stage 2" in text
     assert html.count("<svg") == 2
     assert "No time: 1" in text
@@ -69,7 +69,9 @@ def test_accepting_the_suggestion_records_the_decision(app: Flask, client, world
     link = unescape(re.search(r'href="([^"]*/advance\?from=suggestion)"', html).group(1))
     values = form_values(client.get(link).get_data(as_text=True))
     # Pre-filled from the rules on the server (never from the link), and editable.
-    assert values["reason"].startswith("Suggested: pain during ≤ 3 in 6 of the last 6 sessions")
+    assert values["reason"].startswith(
+        "Suggested: pain during and after ≤ 3 in 6 of the last 6 sessions"
+    )
     values["reason"] += " Agreed today."
     response = client.post(link.split("?")[0], data=values)
     assert response.status_code == 302

@@ -34,10 +34,12 @@ def add_entries(
     skipped: bool = False,
     withdrawn: bool = False,
     skip_reason: SkipReason = SkipReason.NO_TIME,
+    size_id: int | None = None,
 ) -> None:
     """Sessions (or skips) for `person` logged against `protocol_id`, one per entry of
-    `days_ago`, each stored with the version and stage in force on its day. Written
-    directly: call `refresh` before reading summaries or flags."""
+    `days_ago`, each stored with the version and stage in force on its day and done with
+    that stage's dilator (or the size `size_id`). Written directly: call `refresh` before
+    reading summaries or flags."""
     with app.app_context():
         protocol = db.session.get(Protocol, protocol_id)
         patient = db.session.get(Patient, person.patient_id)
@@ -57,7 +59,7 @@ def add_entries(
                     skipped=skipped,
                     occurred_at=datetime.combine(day, time(12), UTC),
                     occurred_on=day,
-                    dilator_size_id=None if skipped else stage.dilator_size_id,
+                    dilator_size_id=None if skipped else size_id or stage.dilator_size_id,
                     minutes=None if skipped else minutes,
                     pain_during=None if skipped else pain[0],
                     pain_after=None if skipped else pain[1],
@@ -77,6 +79,13 @@ def refresh(app: Flask, clinic_id: int) -> None:
     with app.app_context():
         refresh_patients(db.session.get(Clinic, clinic_id), None)
         db.session.commit()
+
+
+def stage_size_id(app: Flask, protocol_id: int, stage: int) -> int:
+    """The dilator size id the first version of the protocol prescribes at `stage`."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        return protocol.versions[0].stages[stage - 1].dilator_size_id
 
 
 def report_red_flag(app: Flask, person, protocol_id: int) -> None:

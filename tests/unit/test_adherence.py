@@ -15,9 +15,11 @@ from clinic.domain.adherence import (
     StageDose,
     adherence_between,
     counts_as_completed,
+    larger_than_prescribed,
     recent_adherence,
     week_start,
     weekly_adherence,
+    weekly_due_on,
 )
 from clinic.domain.protocols import Event, EventKind, Period
 
@@ -53,11 +55,13 @@ def test_daily_stage_prescribes_its_sessions_each_day() -> None:
 
 
 def test_weekly_stage_spreads_over_the_days_and_sums_to_the_week() -> None:
-    """Three a week prescribes exactly 3 over any seven days, 3/7 on one day."""
+    """Three a week prescribes exactly 3 over any seven days, as whole sessions falling
+    due on Wednesday, Friday and Sunday (never 3/7 of a session on a day)."""
     plan = schedule(start(stage=2))
     assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
     assert plan.prescribed_between(MONDAY + timedelta(days=3), MONDAY + timedelta(days=9)) == 3
-    assert float(plan.prescribed_on(MONDAY)) == pytest.approx(3 / 7)
+    week = [plan.prescribed_on(MONDAY + timedelta(days=n)) for n in range(7)]
+    assert week == [0, 0, 1, 0, 1, 0, 1]
 
 
 def test_nothing_is_prescribed_before_the_start() -> None:
@@ -68,14 +72,17 @@ def test_nothing_is_prescribed_before_the_start() -> None:
     assert week.percent is None
 
 
-def test_a_pause_prescribes_nothing_and_a_planned_resume_restarts_it() -> None:
-    """Paused on Wednesday with a planned resume on Saturday: only Monday, Tuesday,
-    Saturday and Sunday prescribe a session."""
+def test_a_pause_prescribes_nothing_until_it_is_resumed() -> None:
+    """Paused on Wednesday with a planned resume on Saturday: the plan stays paused past
+    that date (issue 16: it was 4, counting Saturday and Sunday), so only Monday and
+    Tuesday prescribe; resumed on Sunday, Sunday prescribes too."""
     pause = Event(
         EventKind.PAUSE, MONDAY + timedelta(days=2), 1, 1, resume_on=MONDAY + timedelta(days=5)
     )
     plan = schedule(start(), pause)
-    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 4
+    assert plan.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 2
+    resumed = schedule(start(), pause, Event(EventKind.RESUME, MONDAY + timedelta(days=6), 1, 1))
+    assert resumed.prescribed_between(MONDAY, MONDAY + timedelta(days=6)) == 3
 
 
 def test_completed_and_replaced_protocols_prescribe_nothing_afterwards() -> None:
@@ -86,10 +93,11 @@ def test_completed_and_replaced_protocols_prescribe_nothing_afterwards() -> None
 
 
 def test_stage_change_mid_week_mixes_the_frequencies() -> None:
-    """Once a day Mon-Wed, then three a week Thu-Sun: 3 + 4 x 3/7."""
+    """Once a day Mon-Wed, then three a week Thu-Sun: 3, plus the weekly sessions that fall
+    due Thu-Sun (Friday's and Sunday's): 5 whole sessions (it was 3 + 4 x 3/7 = 4.7)."""
     plan = schedule(start(), Event(EventKind.ADVANCE, MONDAY + timedelta(days=3), 1, 2))
     week = adherence_between(plan, [], MONDAY, MONDAY + timedelta(days=6))
-    assert week.prescribed == pytest.approx(3 + 4 * 3 / 7)
+    assert week.prescribed == 5
 
 
 def test_completion_threshold_is_a_share_of_the_stage_minutes() -> None:
@@ -256,16 +264,130 @@ def test_adding_a_completed_session_never_lowers_adherence(
 
 @given(WINDOWS, DAY_OFFSETS, st.integers(1, 20))
 def test_pauses_reduce_prescribed_days(window, offset, length) -> None:
-    """Pausing an active protocol for some days never adds to what is prescribed, and takes
-    away every day it covers inside the window."""
+    """Pausing an active protocol for some days (then resuming it) never adds to what is
+    prescribed, and takes away every day it covers inside the window."""
     active = schedule(start(MONDAY))
     pause_on = MONDAY + timedelta(days=offset)
+    resume_on = pause_on + timedelta(days=length)
     paused = schedule(
         start(MONDAY),
-        Event(EventKind.PAUSE, pause_on, 1, 1, resume_on=pause_on + timedelta(days=length)),
+        Event(EventKind.PAUSE, pause_on, 1, 1, resume_on=resume_on),
+        Event(EventKind.RESUME, resume_on, 1, 1),
     )
     first, last = window
     covered = sum(1 for i in range(length) if first <= pause_on + timedelta(days=i) <= last)
     assert (
         paused.prescribed_between(first, last) == active.prescribed_between(first, last) - covered
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: only the prescribed size counts; a larger one is noticed
+
+SIZED = StageDose(sessions=1, period=Period.DAY, minutes=10, size_id=3, size_mm=21.0)
+
+
+def sized_schedule() -> Schedule:
+    return Schedule(events=(start(),), doses={(1, 1): SIZED})
+
+
+@pytest.mark.parametrize(
+    ("size_id", "size_mm", "counts", "larger"),
+    [
+        (3, 21.0, True, False),  # the prescribed size
+        (2, 18.0, False, False),  # a smaller size: not what was prescribed
+        (4, 24.0, False, True),  # a larger size: not counted, and noticed
+        (None, None, True, False),  # size not known: nothing says otherwise
+    ],
+)
+def test_only_the_prescribed_size_counts_and_a_larger_one_is_noticed(
+    size_id: int | None, size_mm: float | None, counts: bool, larger: bool
+) -> None:
+    """A session of the prescribed minutes counts only with the prescribed size; a larger
+    diameter than prescribed is noticed for review."""
+    s = done(MONDAY, size_id=size_id, size_mm=size_mm)
+    assert counts_as_completed(s, sized_schedule()) is counts
+    assert larger_than_prescribed(s, sized_schedule()) is larger
+
+
+def test_a_skipped_or_withdrawn_larger_size_is_not_noticed() -> None:
+    """Only sessions done are noticed: a withdrawn entry with a larger size is not."""
+    s = done(MONDAY, size_id=4, size_mm=24.0, withdrawn=True)
+    assert not larger_than_prescribed(s, sized_schedule())
+
+
+@given(st.integers(1, 6), st.integers(1, 60))
+def test_a_counted_session_is_never_a_larger_size(size_id: int, minutes: int) -> None:
+    """Property: over a set whose sizes grow 3 mm apart (size 3 is 21 mm), a session that
+    counts was done with the prescribed size, so it is never noticed for a larger one; and
+    a session noticed never counts."""
+    s = done(MONDAY, minutes=minutes, size_id=size_id, size_mm=12.0 + 3 * size_id)
+    counted = counts_as_completed(s, sized_schedule())
+    larger = larger_than_prescribed(s, sized_schedule())
+    assert not (counted and larger)
+    assert larger == (size_id > 3)
+    if counted:
+        assert s.size_id == SIZED.size_id
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: whole sessions, and today counts once logged
+
+
+@pytest.mark.parametrize(
+    ("per_week", "due"),
+    [
+        (1, [0, 0, 0, 0, 0, 0, 1]),
+        (2, [0, 0, 0, 1, 0, 0, 1]),
+        (3, [0, 0, 1, 0, 1, 0, 1]),
+        (7, [1, 1, 1, 1, 1, 1, 1]),
+        (10, [1, 1, 2, 1, 2, 1, 2]),
+    ],
+)
+def test_a_weekly_stage_falls_due_at_the_end_of_each_share_of_the_week(
+    per_week: int, due: list[int]
+) -> None:
+    """The k-th of N weekly sessions falls due on weekday ceil(7k/N): whole sessions."""
+    assert [weekly_due_on(per_week, d) for d in range(1, 8)] == due
+
+
+def test_today_counts_once_logged() -> None:
+    """A patient who logged every day of the last week reads 100% before logging today
+    (the 7 days end yesterday), and 100% again once today is logged (not 86%)."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=13)
+    before = [done(MONDAY + timedelta(days=n)) for n in range(13)]
+    waiting = recent_adherence(plan, before, today, 7, today=today)
+    assert (waiting.completed, waiting.prescribed, waiting.last) == (7, 7, today - timedelta(1))
+    logged = recent_adherence(plan, [*before, done(today)], today, 7, today=today)
+    assert (logged.completed, logged.prescribed, logged.last) == (7, 7, today)
+
+
+def test_a_skip_logged_today_counts_today_too() -> None:
+    """A skip logged today is an entry for today: today's session is prescribed, not done."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=6)
+    entries = [done(MONDAY + timedelta(days=n)) for n in range(6)]
+    entries.append(done(today, minutes=None, skipped=True))
+    result = adherence_between(plan, entries, MONDAY, today, today=today)
+    assert (result.completed, result.prescribed) == (6, 7)
+
+
+def test_a_window_in_the_past_is_not_shortened() -> None:
+    """Days before today have ended: a report's period ending last week keeps its end."""
+    plan = schedule(start(MONDAY))
+    result = adherence_between(
+        plan, [], MONDAY, MONDAY + timedelta(days=6), today=MONDAY + timedelta(days=20)
+    )
+    assert result.prescribed == 7
+
+
+def test_weekly_rows_stop_at_the_last_day_that_counts() -> None:
+    """On a Wednesday with nothing logged yet, this week's row covers Monday and Tuesday."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=9)
+    weeks = weekly_adherence(plan, [], MONDAY, today, today=today)
+    assert [(w.first, w.last, w.prescribed) for w in weeks] == [
+        (MONDAY, MONDAY + timedelta(days=6), 7),
+        (MONDAY + timedelta(days=7), MONDAY + timedelta(days=8), 2),
+    ]

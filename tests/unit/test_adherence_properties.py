@@ -297,3 +297,37 @@ def test_recent_adherence_needs_at_least_one_day(days: int) -> None:
     plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): DOSE})
     with pytest.raises(ValueError, match="at least 1"):
         recent_adherence(plan, [], MONDAY, days)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: whole sessions; today counts once logged
+
+
+@given(schedules(), entries(), WINDOWS, st.integers(-5, 70).map(on) | st.none())
+def test_prescribed_is_always_a_whole_number_of_sessions(schedule, sessions, window, today):
+    """Property: any plan, diary and window (clipped at today or not), every day and every
+    week prescribes whole sessions: no fraction of a session can ever be shown."""
+    result = adherence_between(schedule, sessions, *window, today=today)
+    assert isinstance(result.prescribed, int)
+    for week in weekly_adherence(schedule, sessions, *window, today=today):
+        assert isinstance(week.prescribed, int)
+
+
+@given(schedules(), st.integers(7, 60), st.sampled_from([7, 28]), st.booleans())
+def test_a_patient_who_logs_every_prescribed_session_reads_100_before_and_after_today(
+    schedule, today_offset, days, logged_today
+) -> None:
+    """Property: full-length sessions for everything prescribed on every day up to
+    yesterday (and today too, or not yet): the recent window reads 100% or nothing was
+    prescribed, never less because today is not over."""
+    today = on(today_offset)
+    last = today if logged_today else today - timedelta(days=1)
+    sessions = []
+    for day in days_between(on(-5), last):
+        state = in_force_on(schedule.events, day)
+        version, stage = (state.version, state.stage) if state else (1, 1)
+        sessions += [Session(day, version, stage, minutes=60)] * schedule.prescribed_on(day)
+    result = recent_adherence(schedule, sessions, today, days, today=today)
+    assert result.percent in (None, 100.0)
+    # The window ends today exactly when something was logged today.
+    assert (result.last == today) == any(s.on == today for s in sessions)

@@ -15,6 +15,7 @@ from clinic.domain.flags import (
     FlagKind,
     ScoredDay,
     Severity,
+    larger_size,
     not_logging,
     pain_means,
     pain_rising,
@@ -307,10 +308,12 @@ def test_a_rise_is_keyed_by_its_seven_day_block(sessions: list[ScoredDay], shift
 def test_ready_to_advance_is_keyed_by_the_stage_reached() -> None:
     """The key names protocol, version, stage and the day the stage began; the detail the
     stage and the reasons."""
-    signal = ready_to_advance(12, 2, 3, date(2026, 3, 1), "pain during ≤ 3 in 6 of the last 6")
+    signal = ready_to_advance(
+        12, 2, 3, date(2026, 3, 1), "pain during and after ≤ 3 in 6 of the last 6"
+    )
     assert signal.kind is FlagKind.READY
     assert signal.key == "ready:12:2:3:2026-03-01"
-    assert signal.detail == "Stage 3: pain during ≤ 3 in 6 of the last 6"
+    assert signal.detail == "Stage 3: pain during and after ≤ 3 in 6 of the last 6"
 
 
 def test_ready_to_advance_is_raised_once_per_stage() -> None:
@@ -360,3 +363,65 @@ def test_review_due_on_and_after_the_date_only(review_on: date, today: date) -> 
         assert signal.key == f"review:{review_on.isoformat()}"
     else:
         assert signal is None
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: pain after rises too; a larger size than prescribed
+
+
+def test_pain_after_rising_alone_raises_pain_rising() -> None:
+    """Pain during flat at 2, pain after from 1 to 4: "pain rising", naming pain after."""
+    sessions = [ScoredDay(ago(n), 2, 1) for n in (10, 9, 8)]
+    sessions += [ScoredDay(ago(n), 2, 4) for n in (2, 1, 0)]
+    signal = pain_rising(sessions, TODAY)
+    assert signal is not None and signal.kind is FlagKind.PAIN_RISING
+    assert signal.detail == (
+        "Mean pain after 4.0 in the last 7 days, up from 1.0 in the 7 days before"
+    )
+
+
+def test_pain_after_rising_less_than_two_points_raises_nothing() -> None:
+    """Pain after from 2 to 3.9 (and pain during flat): nothing."""
+    sessions = [ScoredDay(ago(n), 2, 2) for n in (10, 9)]
+    sessions += [ScoredDay(ago(2), 2, 4), ScoredDay(ago(1), 2, 4), ScoredDay(ago(0), 2, 3)]
+    assert pain_rising(sessions, TODAY) is None
+
+
+@given(
+    st.lists(
+        st.builds(
+            ScoredDay,
+            on=st.integers(-2, 20).map(ago),
+            pain_during=st.integers(0, 10),
+            pain_after=st.integers(0, 10) | st.none(),
+        ),
+        max_size=12,
+    )
+)
+def test_pain_rising_follows_either_mean(sessions: list[ScoredDay]) -> None:
+    """Property: raised exactly when the mean pain during, or the mean pain after, of the
+    last 7 days is at least 2 points above that of the 7 days before."""
+
+    def rose(scores: list[tuple[date, int]]) -> bool:
+        recent = [p for d, p in scores if ago(6) <= d <= TODAY]
+        before = [p for d, p in scores if ago(13) <= d < ago(6)]
+        return bool(recent and before) and (
+            Fraction(sum(recent), len(recent)) - Fraction(sum(before), len(before)) >= 2
+        )
+
+    during = rose([(s.on, s.pain_during) for s in sessions])
+    after = rose([(s.on, s.pain_after) for s in sessions if s.pain_after is not None])
+    assert (pain_rising(sessions, TODAY) is not None) == (during or after)
+
+
+def test_a_larger_size_is_its_own_kind_needing_attention() -> None:
+    """ "Larger size than prescribed" needs attention, keyed by stage and size used."""
+    signal = larger_size(7, 1, 2, 42, "Size 4 (24 mm)", "Size 3 (21 mm)", ago(1))
+    assert signal.kind is FlagKind.LARGER_SIZE
+    assert signal.kind.label == "Larger size than prescribed"
+    assert signal.kind.severity is Severity.ATTENTION
+    assert signal.key == "larger_size:7:1:2:42"
+    assert signal.detail == (
+        "Used a larger size than prescribed: Size 4 (24 mm) on 17 Mar 2026, where stage 2"
+        " prescribes Size 3 (21 mm). Not counted towards moving up."
+    )

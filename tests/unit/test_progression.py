@@ -4,6 +4,7 @@ edge cases, and hypothesis properties of the order STEP BACK < REVIEW < HOLD < A
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import product
 
 import pytest
@@ -16,6 +17,7 @@ from clinic.domain.progression import (
     Evidence,
     Reason,
     StageRule,
+    StageSession,
     Suggestion,
     suggest,
 )
@@ -31,11 +33,13 @@ def evidence(
     stage: int = 2,
     stage_count: int = 4,
     rule: StageRule = RULE,
+    sessions: Sequence[StageSession] | None = None,
 ) -> Evidence:
-    """Evidence that meets every condition of `RULE` unless told otherwise."""
+    """Evidence that meets every condition of `RULE` unless told otherwise: `pains` are
+    sessions that count, each with the same pain during and after (or give `sessions`)."""
     return Evidence(
         rule=rule,
-        pains=list(pains),
+        sessions=list(sessions) if sessions is not None else [StageSession(p, p) for p in pains],
         adherence_pct=adherence,
         days_at_stage=days,
         open_red_flags=red_flags,
@@ -49,7 +53,7 @@ def texts(advice: Advice) -> list[str]:
     return [r.text for r in advice.reasons]
 
 
-PAIN_MET = Reason("pain during ≤ 3 in 6 of the last 6 sessions", True)
+PAIN_MET = Reason("pain during and after ≤ 3 in 6 of the last 6 sessions", True)
 ADHERENCE_MET = Reason("adherence 86% (≥ 80%)", True)
 DAYS_MET = Reason("15 days at this stage (≥ 14)", True)
 
@@ -83,7 +87,7 @@ def test_every_condition_met_advances_with_its_three_reasons() -> None:
 def test_summary_joins_the_reasons_on_one_line() -> None:
     """The summary (a decision's pre-filled reason) is the reasons joined by semicolons."""
     assert suggest(evidence()).summary == (
-        "pain during ≤ 3 in 6 of the last 6 sessions; adherence 86% (≥ 80%); "
+        "pain during and after ≤ 3 in 6 of the last 6 sessions; adherence 86% (≥ 80%); "
         "15 days at this stage (≥ 14)"
     )
 
@@ -180,7 +184,7 @@ def test_four_of_six_painful_steps_back_on_stage_2() -> None:
     advice = suggest(evidence(pains=[1, 5, 6, 2, 4, 7]))
     assert advice.suggestion is Suggestion.STEP_BACK
     assert advice.reasons == (
-        Reason("pain during ≤ 3 in 2 of the last 6 sessions", False),
+        Reason("pain during and after ≤ 3 in 2 of the last 6 sessions", False),
         ADHERENCE_MET,
         DAYS_MET,
     )
@@ -191,7 +195,7 @@ def test_four_of_six_painful_on_stage_1_is_a_review() -> None:
     advice = suggest(evidence(pains=[1, 5, 6, 2, 4, 7], stage=1))
     assert advice.suggestion is Suggestion.REVIEW
     assert advice.reasons == (
-        Reason("pain during ≤ 3 in 2 of the last 6 sessions", False),
+        Reason("pain during and after ≤ 3 in 2 of the last 6 sessions", False),
         Reason("already on the first stage: nothing to step back to", False),
         ADHERENCE_MET,
         DAYS_MET,
@@ -291,7 +295,7 @@ def test_one_painful_session_holds_and_says_so() -> None:
     advice = suggest(evidence(pains=[1, 2, 3, 4, 2, 1]))
     assert advice.suggestion is Suggestion.HOLD
     assert advice.reasons == (
-        Reason("pain during ≤ 3 in 5 of the last 6 sessions", False),
+        Reason("pain during and after ≤ 3 in 5 of the last 6 sessions", False),
         ADHERENCE_MET,
         DAYS_MET,
     )
@@ -309,14 +313,16 @@ def test_fewer_than_n_sessions_hold_however_painless() -> None:
     advice = suggest(evidence(pains=[0, 1, 2, 3]))
     assert advice.suggestion is Suggestion.HOLD
     assert advice.reasons[0] == Reason(
-        "pain during ≤ 3 in 4 of 4 sessions at this stage (6 needed)", False
+        "pain during and after ≤ 3 in 4 of 4 sessions at this stage (6 needed)", False
     )
 
 
 def test_counts_are_singular_for_one() -> None:
     """One session and one day read "1 session" and "1 day", not "1 sessions"."""
     advice = suggest(evidence(pains=[2], days=1))
-    assert texts(advice)[0] == "pain during ≤ 3 in 1 of 1 session at this stage (6 needed)"
+    assert (
+        texts(advice)[0] == "pain during and after ≤ 3 in 1 of 1 session at this stage (6 needed)"
+    )
     assert "1 day at this stage (≥ 14)" in texts(advice)
 
 
@@ -324,7 +330,7 @@ def test_a_one_session_rule_reads_singular() -> None:
     """A rule over the last session only: "in 1 of the last 1 session"."""
     rule = StageRule(pain_ceiling=3, last_n_sessions=1, min_adherence_pct=80, min_days=14)
     assert texts(suggest(evidence(pains=[2], rule=rule)))[0] == (
-        "pain during ≤ 3 in 1 of the last 1 session"
+        "pain during and after ≤ 3 in 1 of the last 1 session"
     )
 
 
@@ -377,9 +383,17 @@ def evidences(draw) -> Evidence:
     # Often at least the N sessions the rule looks at, sometimes fewer.
     count = draw(st.integers(0, n + 5) | st.integers(n, n + 5) | st.integers(0, 3))
     days = st.integers(0, 400) | st.integers(-3, 3).map(lambda d: max(0, rule.min_days + d))
+    # Mostly sessions that count, without a red flag, pain after near pain during.
+    session = st.builds(
+        StageSession,
+        pain_during=pain,
+        pain_after=pain,
+        counts=st.sampled_from([True, True, True, False]),
+        red_flag=st.sampled_from([False, False, False, False, True]),
+    )
     return Evidence(
         rule=rule,
-        pains=draw(st.lists(pain, min_size=count, max_size=count)),
+        sessions=draw(st.lists(session, min_size=count, max_size=count)),
         adherence_pct=draw(adherence),
         days_at_stage=draw(days),
         open_red_flags=draw(st.sampled_from([0, 0, 0, 0, 0, 1, 3])),
@@ -415,8 +429,12 @@ def test_advance_only_when_every_condition_is_met(ev: Evidence) -> None:
     advice = suggest(ev)
     if advice.suggestion is Suggestion.ADVANCE:
         rule = ev.rule
-        assert len(ev.pains) >= rule.last_n_sessions
-        assert all(p <= rule.pain_ceiling for p in ev.pains[-rule.last_n_sessions :])
+        counted_at = [i for i, x in enumerate(ev.sessions) if x.counts]
+        assert len(counted_at) >= rule.last_n_sessions
+        # Every session from the oldest of the last N that count is within the ceiling
+        # (during and after, no red flag), whatever its size or length.
+        window = ev.sessions[counted_at[-rule.last_n_sessions] :]
+        assert all(x.within(rule.pain_ceiling) for x in window)
         assert ev.days_at_stage >= rule.min_days
         if ev.adherence_pct is None:
             assert rule.min_adherence_pct == 0
@@ -429,7 +447,7 @@ def test_advance_only_when_every_condition_is_met(ev: Evidence) -> None:
 def test_step_back_only_when_most_recent_sessions_hurt(ev: Evidence) -> None:
     """Property: STEP BACK means more than half the recent sessions above the ceiling."""
     if suggest(ev).suggestion is Suggestion.STEP_BACK:
-        painful = sum(1 for p in ev.recent if p > ev.rule.pain_ceiling)
+        painful = sum(1 for x in ev.recent if x.pain_during > ev.rule.pain_ceiling)
         assert painful * 2 > len(ev.recent)
         assert painful >= min(MIN_SESSIONS_TO_STEP_BACK, ev.rule.last_n_sessions)
         assert ev.stage > 1
@@ -478,7 +496,7 @@ def test_a_painless_completed_session_never_makes_the_suggestion_worse(
     after = suggest(
         Evidence(
             rule=ev.rule,
-            pains=[*ev.pains, 0],
+            sessions=[*ev.sessions, StageSession(0, 0)],
             adherence_pct=adherence,
             days_at_stage=ev.days_at_stage,
             open_red_flags=ev.open_red_flags,
@@ -492,9 +510,9 @@ def test_a_painless_completed_session_never_makes_the_suggestion_worse(
 @given(evidences())
 def test_suggest_is_pure(ev: Evidence) -> None:
     """Property: the same evidence always gives the same advice and is left unchanged."""
-    pains = list(ev.pains)
+    sessions = list(ev.sessions)
     assert suggest(ev) == suggest(ev)
-    assert list(ev.pains) == pains
+    assert list(ev.sessions) == sessions
 
 
 @given(st.integers(1, 100), st.floats(0.001, 0.999, allow_nan=False))
@@ -522,3 +540,132 @@ def test_a_painless_session_never_makes_things_worse_in_a_small_world() -> None:
         for later in raised:
             after = suggest(evidence([*pains, 0], later, days, flags, stage, 3, rule))
             assert after.suggestion.rank >= before.suggestion.rank, (pains, adherence, later)
+
+
+# ---------------------------------------------------------------------------------------
+# What counts as evidence (issue 16): the prescribed size, pain after, red flags
+
+
+def test_sessions_with_another_size_or_too_short_are_not_evidence_for_advancing() -> None:
+    """Six painless sessions, two of them with another size or too short: only four count,
+    so HOLD, and the reason says why the other two are not counted."""
+    sessions = [StageSession(1, 1)] * 4 + [StageSession(0, 0, counts=False)] * 2
+    advice = suggest(evidence(sessions=sessions))
+    assert advice.suggestion is Suggestion.HOLD
+    assert texts(advice)[0] == (
+        "pain during and after ≤ 3 in 4 of 4 sessions at this stage (6 needed)"
+        " (2 not counted: another size or fewer minutes)"
+    )
+
+
+def test_only_sessions_with_another_size_say_so() -> None:
+    """No session with the prescribed size and minutes yet: HOLD, saying so."""
+    advice = suggest(evidence(sessions=[StageSession(0, 0, counts=False)] * 8))
+    assert advice.suggestion is Suggestion.HOLD
+    assert texts(advice)[0] == (
+        "no sessions with the prescribed size and minutes at this stage yet (6 needed)"
+        " (8 not counted: another size or fewer minutes)"
+    )
+
+
+def test_a_painful_session_with_another_size_in_the_window_holds() -> None:
+    """Six painless sessions that count, and between them one with a smaller size at
+    pain 6: HOLD (a painful session is painful whatever the size)."""
+    sessions = [StageSession(1, 1)] * 3 + [StageSession(6, 2, counts=False)]
+    sessions += [StageSession(1, 1)] * 3
+    advice = suggest(evidence(sessions=sessions))
+    assert advice.suggestion is Suggestion.HOLD
+    assert advice.reasons[0] == Reason(
+        "pain during and after ≤ 3 in 6 of the last 6 sessions (1 other session with another"
+        " size or fewer minutes above 3 or with a red flag)",
+        False,
+    )
+
+
+def test_an_uncounted_session_before_the_window_does_not_matter() -> None:
+    """A painful session with another size before the last six that count is outside the
+    evidence window: ADVANCE."""
+    sessions = [StageSession(6, 6, counts=False)] + [StageSession(1, 1)] * 6
+    assert suggest(evidence(sessions=sessions)).suggestion is Suggestion.ADVANCE
+
+
+def test_pain_after_above_the_ceiling_holds() -> None:
+    """Pain during within the ceiling but pain after 5 in one of the last six: HOLD."""
+    sessions = [StageSession(1, 1)] * 5 + [StageSession(2, 5)]
+    advice = suggest(evidence(sessions=sessions))
+    assert advice.suggestion is Suggestion.HOLD
+    assert advice.reasons[0] == Reason(
+        "pain during and after ≤ 3 in 5 of the last 6 sessions", False
+    )
+
+
+def test_pain_after_alone_never_steps_back() -> None:
+    """Pain after above the ceiling in every session (pain during low): HOLD, not STEP
+    BACK, which stays a matter of pain during."""
+    advice = suggest(evidence(sessions=[StageSession(1, 6)] * 6))
+    assert advice.suggestion is Suggestion.HOLD
+
+
+def test_an_acknowledged_red_flag_still_counts_against_advancing() -> None:
+    """No open red flag, but one of the last six sessions raised one (since acknowledged):
+    HOLD, naming it."""
+    sessions = [StageSession(1, 1)] * 5 + [StageSession(1, 1, red_flag=True)]
+    advice = suggest(evidence(sessions=sessions, red_flags=0))
+    assert advice.suggestion is Suggestion.HOLD
+    assert advice.reasons[0] == Reason(
+        "pain during and after ≤ 3 in 5 of the last 6 sessions (1 with a red flag)", False
+    )
+
+
+def test_a_red_flag_out_of_the_window_no_longer_holds() -> None:
+    """Once six newer sessions that count follow it, the flagged session is out of the
+    window: ADVANCE."""
+    sessions = [StageSession(1, 1, red_flag=True)] + [StageSession(1, 1)] * 6
+    assert suggest(evidence(sessions=sessions)).suggestion is Suggestion.ADVANCE
+
+
+@given(evidences(), st.data())
+def test_a_session_that_does_not_count_never_makes_the_suggestion_better(
+    ev: Evidence, data: st.DataObject
+) -> None:
+    """Property: appending a session with another size or too short (any pain, any red
+    flag) never moves the suggestion up the order."""
+    extra = StageSession(
+        data.draw(st.integers(0, 10)),
+        data.draw(st.integers(0, 10)),
+        counts=False,
+        red_flag=data.draw(st.booleans()),
+    )
+    after = suggest(replace(ev, sessions=[*ev.sessions, extra]))
+    assert after.suggestion.rank <= suggest(ev).suggestion.rank
+
+
+@given(evidences(), st.data())
+def test_more_pain_after_or_a_red_flag_never_makes_the_suggestion_better(
+    ev: Evidence, data: st.DataObject
+) -> None:
+    """Property: raising one session's pain after, or marking it red-flagged (an
+    acknowledged flag is still a flag), never moves the suggestion up the order."""
+    if not ev.sessions:
+        return
+    i = data.draw(st.integers(0, len(ev.sessions) - 1))
+    s = ev.sessions[i]
+    worse = replace(
+        s,
+        pain_after=data.draw(st.integers(s.pain_after, 10)),
+        red_flag=s.red_flag or data.draw(st.booleans()),
+    )
+    sessions = [*ev.sessions[:i], worse, *ev.sessions[i + 1 :]]
+    after = suggest(replace(ev, sessions=sessions))
+    assert after.suggestion.rank <= suggest(ev).suggestion.rank
+
+
+@given(evidences())
+def test_advance_never_rests_on_a_red_flag_or_pain_after_in_the_last_sessions(
+    ev: Evidence,
+) -> None:
+    """Property: ADVANCE means none of the last N sessions that count raised a red flag
+    or had pain after above the ceiling."""
+    if suggest(ev).suggestion is Suggestion.ADVANCE:
+        for s in ev.recent:
+            assert not s.red_flag and s.pain_after <= ev.rule.pain_ceiling and s.counts

@@ -201,22 +201,50 @@ def test_prescription_in_force_on_past_days(day: int, expected) -> None:
         )
 
 
-def test_planned_pause_ends_by_itself() -> None:
-    """A pause with a resume date is over on that date even if nobody records "resume"."""
+def test_a_planned_pause_does_not_end_by_itself() -> None:
+    """A pause with a resume date stays paused on and after that date until a clinician
+    records "resume" (issue 16: the old rule resumed it by itself); from the date on, a
+    review before resuming is due."""
     events = [ev(EventKind.START, 0, 1), ev(EventKind.PAUSE, 10, 1, resume=20)]
-    assert in_force_on(events, D0 + timedelta(days=19)).status is ProtocolStatus.PAUSED
-    assert in_force_on(events, D0 + timedelta(days=20)).status is ProtocolStatus.ACTIVE
+    before = in_force_on(events, D0 + timedelta(days=19))
+    on_the_day = in_force_on(events, D0 + timedelta(days=20))
+    assert before.status is on_the_day.status is ProtocolStatus.PAUSED
+    assert not before.resume_review_due(D0 + timedelta(days=19))
+    assert on_the_day.resume_review_due(D0 + timedelta(days=20))
+    assert (on_the_day.paused_on, on_the_day.resume_on) == (
+        D0 + timedelta(days=10),
+        D0 + timedelta(days=20),
+    )
+    resumed = [*events, ev(EventKind.RESUME, 22, 1)]
+    state = in_force_on(resumed, D0 + timedelta(days=22))
+    assert state.status is ProtocolStatus.ACTIVE and not state.resume_review_due(
+        D0 + timedelta(days=22)
+    )
+
+
+@given(st.integers(1, 30), st.integers(0, 60))
+def test_only_a_resume_ends_a_pause(length: int, later: int) -> None:
+    """Property: whatever its planned date, a pause lasts every day after it until a
+    "resume"; a review is due exactly from the planned date on."""
+    events = [ev(EventKind.START, 0, 1), ev(EventKind.PAUSE, 5, 1, resume=5 + length)]
+    day = D0 + timedelta(days=5 + later)
+    state = in_force_on(events, day)
+    assert state.status is ProtocolStatus.PAUSED
+    assert state.resume_review_due(day) == (later >= length)
 
 
 def test_editing_during_a_pause_keeps_the_planned_resume() -> None:
-    """Changing the plan while paused neither resumes it nor forgets the resume date."""
+    """Changing the plan while paused neither resumes it nor forgets the resume date (its
+    review falls due on that date; the pause goes on until a resume)."""
     events = [
         ev(EventKind.START, 0, 1),
         ev(EventKind.PAUSE, 10, 1, resume=20),
         ev(EventKind.EDIT, 12, 1, version=2),
     ]
     assert in_force_on(events, D0 + timedelta(days=15)).status is ProtocolStatus.PAUSED
-    assert in_force_on(events, D0 + timedelta(days=21)).status is ProtocolStatus.ACTIVE
+    later = in_force_on(events, D0 + timedelta(days=21))
+    assert later.status is ProtocolStatus.PAUSED
+    assert later.resume_on == D0 + timedelta(days=20)
 
 
 def test_completed_and_replaced_stay_so() -> None:
