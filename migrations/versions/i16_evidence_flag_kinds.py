@@ -2,7 +2,7 @@
 prescribed) and "resume_review" (a pause's planned end has come: review before resuming).
 
 Revision ID: i16_evidence
-Revises: 5b7739e50926
+Revises: i14_schedule
 Create Date: 2026-12-04 21:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'i16_evidence'
-down_revision = '5b7739e50926'
+down_revision = 'i14_schedule'
 branch_labels = None
 depends_on = None
 
