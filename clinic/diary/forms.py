@@ -10,13 +10,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.core.forms import ClinicForm, PlainNumberField, WholeNumberField, strip, text_length
-from clinic.domain.diary import PAIN_SCALE, Bleeding, SkipReason
+from clinic.domain.diary import PAIN_SCALE, Bleeding, Concern, SkipReason
 
 
 class PlainDateTimeField(DateTimeLocalField):
@@ -89,6 +91,15 @@ class SessionForm(EntryForm):
             Optional(),
             NumberRange(1, 25, "Enter a depth from 1 to 25 cm, or leave it empty."),
         ],
+    )
+    # Each ticked box is a red flag; the view sets the choices the plan asks about
+    # (`concerns_offered`), and a value outside them is refused, not saved.
+    concerns = SelectMultipleField(
+        "Anything else today?",
+        choices=[],
+        coerce=Concern,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     note = TextAreaField("Note", filters=[strip], validators=[text_length(1000)])
 

@@ -13,7 +13,15 @@ the other five are raised by the rules below when the clinic's data shows them:
 - questionnaire overdue: an outcome measure asked for on a day is still unanswered after
   its grace period (when that is, is `clinic.domain.measure_schedule`'s rule). Each
   occasion is its own episode, and its flag is closed by the system once the occasion is
-  answered or the measure is stopped: nothing is left for the clinician to do about it.
+  answered or the measure is stopped: nothing is left for the clinician to do about it;
+- skipping for pain: `PAIN_SKIPS` sessions or more skipped for "pain or worry about pain"
+  within `PAIN_SKIPS_DAYS` days (fear of pain is a reason to review the plan with the
+  patient, not to wait for them to stop);
+- feeling very much worse: a "very much worse" answer to the patient global impression of
+  change (PGIC), one flag per answer.
+
+Distress or flashbacks reported with a session is a red flag of its own, at a lower
+severity: `FlagKind.DISTRESS` names it on the dashboard (it is never a rule flag's kind).
 
 Every flag stays until a clinician acknowledges it with a note, or the system closes it
 once the evidence has moved on ("ready to advance" overtaken, a questionnaire answered). A
@@ -34,6 +42,15 @@ from fractions import Fraction
 from statistics import fmean
 
 DEFAULT_NOT_LOGGING_DAYS = 5
+# Three skips for pain or fear of it within two weeks: at the usual two to three sessions
+# a week, that is most of a fortnight's sessions given up to pain. A named constant, not a
+# clinic setting: it is a safety control (a clinic should not be able to switch it off
+# quietly), and changing it is a change to the clinical safety case.
+PAIN_SKIPS = 3
+PAIN_SKIPS_DAYS = 14
+# The PGIC's seventh option, "very much worse" (clinic/data/instruments/pgic.json).
+PGIC_KEY = "pgic"
+PGIC_VERY_MUCH_WORSE = 7
 PAIN_RISE_POINTS = 2.0
 PAIN_WINDOW_DAYS = 7
 
@@ -59,6 +76,11 @@ class FlagKind(StrEnum):
     REVIEW_DUE = "review_due"
     READY = "ready"
     MEASURE_OVERDUE = "measure_overdue"
+    PAIN_SKIPS = "pain_skips"
+    PGIC_WORSE = "pgic_worse"
+    # Open lower-severity red flags (distress), as the dashboard names them; no rule
+    # raises a flag of this kind.
+    DISTRESS = "distress"
 
     @property
     def label(self) -> str:
@@ -83,6 +105,9 @@ FLAG_LABELS = {
     FlagKind.REVIEW_DUE: "Review due",
     FlagKind.READY: "Ready to advance",
     FlagKind.MEASURE_OVERDUE: "Questionnaire overdue",
+    FlagKind.PAIN_SKIPS: "Skipping for pain",
+    FlagKind.PGIC_WORSE: "Feels very much worse",
+    FlagKind.DISTRESS: "Distress: check in",
 }
 FLAG_SEVERITIES = {
     FlagKind.RED_FLAG: Severity.URGENT,
@@ -93,6 +118,9 @@ FLAG_SEVERITIES = {
     # A missed questionnaire costs a data point, not the patient's safety or progress:
     # below silence and rising pain, with "ready to advance".
     FlagKind.MEASURE_OVERDUE: Severity.INFO,
+    FlagKind.PAIN_SKIPS: Severity.ATTENTION,
+    FlagKind.PGIC_WORSE: Severity.ATTENTION,
+    FlagKind.DISTRESS: Severity.ATTENTION,
 }
 
 
@@ -209,6 +237,44 @@ def measure_overdue(
         FlagKind.MEASURE_OVERDUE,
         measure_overdue_key(assignment_id, occasion_key),
         f"{what}, asked for {_day(occasion_on)}: not answered within {grace_days} days",
+    )
+
+
+def pain_skips(
+    skipped_on: Sequence[date],
+    today: date,
+    count: int = PAIN_SKIPS,
+    days: int = PAIN_SKIPS_DAYS,
+) -> Signal | None:
+    """A "skipping for pain" signal when `count` or more sessions were skipped for pain or
+    worry about pain in the last `days` days (today included); `skipped_on` holds the day
+    of each such skip (withdrawn ones left out).
+
+    The episode is the `days`-day block of the latest skip counted: a flag once
+    acknowledged is raised again only by a new skip in a later block, not by the same
+    skips seen on another day.
+    """
+    since = today - timedelta(days=days - 1)
+    recent = sorted(d for d in skipped_on if since <= d <= today)
+    if len(recent) < count:
+        return None
+    block = recent[-1].toordinal() // days
+    detail = (
+        f"{len(recent)} sessions skipped for pain or worry about pain in the last {days} days"
+        f" (latest {_day(recent[-1])})"
+    )
+    return Signal(FlagKind.PAIN_SKIPS, f"pain_skips:{block}", detail)
+
+
+def pgic_very_much_worse(response_id: int, answer: float | None, on: date) -> Signal | None:
+    """A "feels very much worse" signal for a PGIC answer of 7 ("very much worse"), one
+    per answer (its response is the episode)."""
+    if answer is None or int(answer) != PGIC_VERY_MUCH_WORSE:
+        return None
+    return Signal(
+        FlagKind.PGIC_WORSE,
+        f"pgic_worse:{response_id}",
+        f'Answered "very much worse" to the global impression of change on {_day(on)}',
     )
 
 
