@@ -136,12 +136,12 @@ class FlagReason(StrEnum):
     HIGH_PAIN = "high_pain"
     BLEEDING = "bleeding"
     SHARP_PAIN = "sharp_pain"
+    BLEEDING_RETURNED = "rt_bleeding"
     INFECTION = "infection"
     FISTULA = "fistula"
     URINARY = "urinary"
     BOWEL_LEAKAGE = "bowel_leakage"
     DEVICE_STUCK = "device_stuck"
-    BLEEDING_RETURNED = "rt_bleeding"
     DISTRESS = "distress"
 
     @property
