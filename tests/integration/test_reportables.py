@@ -6,6 +6,7 @@ dashboard and timeline name every new reason and its severity in words."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -20,6 +21,8 @@ from clinic.domain.indications import Indication
 from clinic.domain.measure_schedule import Cadence
 from clinic.extensions import db
 from clinic.models import CareFlag, DiaryEntry, Patient, PatientSummary, RedFlag, User
+from clinic.models.types import utcnow
+from clinic.rights.export import build_export
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries, refresh
 from tests.support.forms import form_values
@@ -184,6 +187,7 @@ def test_a_question_the_plan_does_not_ask_is_refused(
     put_on_plan(app, world)
     response = client.post("/diary/log", data=session_form(client, ["bowel_leakage"]))
     assert response.status_code == 200
+    assert "Tick only the boxes shown on the page." in response.get_data(as_text=True)
     assert reasons(app) == {}
 
 
@@ -276,3 +280,17 @@ def test_a_very_much_worse_global_impression_raises_a_care_flag(app: Flask, worl
         ).all()
         assert [f.patient_id for f in flags] == [world.patient.patient_id]
         assert "very much worse" in flags[0].detail
+
+
+def test_the_patients_export_lists_what_they_ticked(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """A subject-access export carries each entry's concerns as a list of codes."""
+    put_on_plan(app, world)
+    client.post("/diary/log", data=session_form(client, ["urinary", "distress"]))
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        export = build_export(patient, utcnow(), clinic_today(ZONE))
+        entries = export.bundle["diary_entries"]
+        assert [e["concerns"] for e in entries] == [["distress", "urinary"]]
+        json.dumps(export.bundle)  # all of it is JSON
