@@ -147,7 +147,7 @@ def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(
 ) -> None:
     """Urinary trouble and distress together: two flags with their own severities; the
     dashboard shows the urgent red flag and the check-in, each with its severity in
-    words; the timeline names both reasons."""
+    words; the timeline names both reasons, the urgent one first."""
     put_on_plan(app, world)
     client.post("/diary/log", data=session_form(client, ["urinary", "distress"]))
     assert reasons(app) == {FlagReason.URINARY: 3, FlagReason.DISTRESS: 2}
@@ -156,8 +156,10 @@ def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(
     assert '<strong>Red flag</strong> <small class="severity">(urgent)</small>' in dashboard
     assert "Distress: check in" in dashboard
     timeline = client.get(f"/patients/{world.patient.patient_id}/timeline").get_data(as_text=True)
-    assert "New trouble passing urine, burning or blood in the urine" in timeline
+    urgent = timeline.index("Red flag: New trouble passing urine, burning or blood in the urine")
+    assert urgent < timeline.index("Red flag: Distress or flashbacks during the session")
     assert "— Urgent" in timeline
+    assert "Distress or flashbacks during the session (needs attention)" in timeline  # entries
 
 
 def test_nothing_ticked_is_lost_on_a_validation_error(
