@@ -19,7 +19,7 @@ from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.refusals import Refusal
 from clinic.diary.services import SessionDetails, SkipDetails, record
-from clinic.domain.diary import Bleeding, SkipReason
+from clinic.domain.diary import Bleeding, Concern, SkipReason
 from clinic.domain.indications import Indication
 from clinic.domain.measure_schedule import Cadence
 from clinic.domain.protocols import EventKind
@@ -411,6 +411,7 @@ class _Reported(TypedDict, total=False):
     pain_after: int
     bleeding: Bleeding
     sharp_pain: bool
+    concerns: frozenset[Concern]
 
 
 # Diaries: months of entries for the patients who use the portal. Seeded per patient so
@@ -418,8 +419,18 @@ class _Reported(TypedDict, total=False):
 # the days ago of a red-flag session and what it reported, if any)
 DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]] = {
     "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
-    "Sam Rivera": (70, (0.45, 0.95), (3, {"pain_during": 8, "sharp_pain": True})),
-    "Jordan Blake": (40, (0.5, 0.9), (5, {"bleeding": Bleeding.MORE})),
+    # Sharp pain, and distress during the session (a check-in, at a lower severity).
+    "Sam Rivera": (
+        70,
+        (0.45, 0.95),
+        (3, {"pain_during": 8, "sharp_pain": True, "concerns": frozenset({Concern.DISTRESS})}),
+    ),
+    # Bleeding, and new trouble passing urine.
+    "Jordan Blake": (
+        40,
+        (0.5, 0.9),
+        (5, {"bleeding": Bleeding.MORE, "concerns": frozenset({Concern.URINARY})}),
+    ),
     # Steady and comfortable: the progression rule suggests moving up.
     "Morgan Ellis": (60, (1.0, 1.0), None),
 }

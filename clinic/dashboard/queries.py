@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.core.search import name_or_identifier_matches
+from clinic.domain.diary import FlagReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
@@ -106,7 +107,12 @@ def caseload_state(clinic_id: int) -> CaseloadState:
     )
     red_flagged = (
         select(func.count(func.distinct(RedFlag.patient_id)))
-        .where(RedFlag.clinic_id == clinic_id, RedFlag.acknowledged_at.is_(None))
+        .where(
+            RedFlag.clinic_id == clinic_id,
+            RedFlag.acknowledged_at.is_(None),
+            # The banner is for urgent flags; a distress check-in shows in its row.
+            RedFlag.reason.in_([r for r in FlagReason if r.urgent]),
+        )
         .scalar_subquery()
     )
     summaries, versions, erasures, red_flag_patients = db.session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from wtforms import (
     DateTimeLocalField,
@@ -10,13 +11,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.core.forms import ClinicForm, PlainNumberField, WholeNumberField, strip, text_length
-from clinic.domain.diary import PAIN_SCALE, Bleeding, SkipReason
+from clinic.domain.diary import PAIN_SCALE, Bleeding, Concern, SkipReason
 
 
 class PlainDateTimeField(DateTimeLocalField):
@@ -41,6 +44,18 @@ def pain_scale(label: str) -> RadioField:
 def new_submission_key() -> str:
     """A fresh key for a form: the same key submitted twice saves one entry."""
     return uuid.uuid4().hex
+
+
+class CheckboxesField(SelectMultipleField):
+    """A set of checkboxes whose errors are plain words (only a changed page sends a value
+    that is not one of its boxes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        message = "Tick only the boxes shown on the page."
+        kwargs.setdefault("widget", ListWidget(prefix_label=False))
+        kwargs.setdefault("option_widget", CheckboxInput())
+        super().__init__(*args, **kwargs)
+        self.invalid_value_message = self.invalid_choice_message = message
 
 
 class EntryForm(ClinicForm):
@@ -89,6 +104,13 @@ class SessionForm(EntryForm):
             Optional(),
             NumberRange(1, 25, "Enter a depth from 1 to 25 cm, or leave it empty."),
         ],
+    )
+    # Each ticked box is a red flag; the view sets the choices the plan asks about
+    # (`concerns_offered`), and a value outside them is refused, not saved.
+    concerns = CheckboxesField(
+        "Anything else today?",
+        choices=[],
+        coerce=Concern,
     )
     note = TextAreaField("Note", filters=[strip], validators=[text_length(1000)])
 

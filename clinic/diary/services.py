@@ -19,8 +19,12 @@ from clinic.core.refusals import Refusal
 from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
     MAX_BACKDATE_DAYS,
+    RADIOTHERAPY_QUIET_SESSIONS,
     Bleeding,
+    Concern,
     SkipReason,
+    bleeding_returned,
+    encode_concerns,
     red_flags,
 )
 from clinic.domain.protocols import ProtocolStatus, in_force_on
@@ -47,6 +51,7 @@ class SessionDetails:
     sharp_pain: bool
     depth_cm: float | None
     note: str
+    concerns: frozenset[Concern] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -192,8 +197,11 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
         return
     threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
     report = entry.report
+    returned = bleeding_returned(
+        protocol.indication, report.bleeding, _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS)
+    )
     already = {flag.reason for flag in entry.flags}
-    for reason in red_flags(report, threshold):
+    for reason in red_flags(report, threshold, returned):
         if reason not in already:
             db.session.add(
                 RedFlag(
@@ -207,6 +215,27 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
     db.session.flush()
 
 
+def _bleeding_before(entry: DiaryEntry, n: int) -> list[Bleeding]:
+    """The bleeding answers of the `n` sessions of the same protocol before `entry`, oldest
+    first (withdrawn ones left out: the patient said they were wrong)."""
+    rows = db.session.scalars(
+        select(DiaryEntry.bleeding)
+        .where(
+            DiaryEntry.clinic_id == entry.clinic_id,
+            DiaryEntry.patient_id == entry.patient_id,
+            DiaryEntry.protocol_id == entry.protocol_id,
+            DiaryEntry.skipped.is_(False),
+            DiaryEntry.withdrawn_at.is_(None),
+            DiaryEntry.id != entry.id,
+            (DiaryEntry.occurred_at < entry.occurred_at)
+            | ((DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)),
+        )
+        .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
+        .limit(n)
+    ).all()
+    return [b for b in reversed(rows) if b is not None]
+
+
 _AUDITED = (
     "occurred_at",
     "dilator_size_id",
@@ -217,6 +246,7 @@ _AUDITED = (
     "sharp_pain",
     "depth_cm",
     "note",
+    "concerns",
     "skip_reason",
     "skip_other",
     "skipped",
@@ -225,6 +255,7 @@ _AUDITED = (
 
 def _keep_revision(entry: DiaryEntry, action: str, by: User, now: datetime) -> None:
     previous = {name: getattr(entry, name) for name in _AUDITED}
+    previous["concerns"] = encode_concerns(entry.concerns or ())
     db.session.add(
         EntryRevision(
             entry=entry,

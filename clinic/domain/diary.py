@@ -6,12 +6,26 @@ sudden pain is a stop signal; spotting that stops quickly is common, bleeding be
 needs review; pain at or above the stage's threshold (7-8/10 by default) must reach a
 clinician promptly. Pain is the 0-10 numeric rating scale (LOINC 72514-3), stored as an
 integer.
+
+Beyond pain and bleeding, a patient can tell us about other things in a short "Anything
+else today?" list (`Concern`): each is a red flag in the clinical reference (infection
+signs, stool/wind/urine from the vagina, new urinary or bowel trouble, a device that could
+not be removed), except distress or flashbacks, which deserve a gentle check-in and are
+flagged at a lower severity. Which of them are asked depends on the plan's route and
+indication (`concerns_offered`). New bleeding after radiotherapy, after a spell with none,
+is derived from the diary (`bleeding_returned`), never asked: the patient already answers
+the bleeding question every session.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from clinic.domain.flags import Severity
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import Route
 
 PAIN_SCALE = range(0, 11)
 MAX_BACKDATE_DAYS = 7
@@ -60,12 +74,75 @@ class SkipReason(StrEnum):
         }[self.value]
 
 
+# Indications whose programme follows an operation: their infection question names the
+# wound. Anal fissure counts: dilation there is surgeon-directed and often follows surgery.
+SURGICAL_INDICATIONS = frozenset(
+    {Indication.VAGINOPLASTY, Indication.ANAL_STENOSIS, Indication.ANAL_FISSURE}
+)
+
+# "A spell with none" after radiotherapy: this many sessions in a row without any bleeding
+# (about three weeks at the usual twice a week), after which bleeding is new again.
+RADIOTHERAPY_QUIET_SESSIONS = 6
+
+
+class Concern(StrEnum):
+    """Something else a patient can tell us about a session ("Anything else today?")."""
+
+    INFECTION = "infection"
+    FISTULA = "fistula"
+    URINARY = "urinary"
+    BOWEL_LEAKAGE = "bowel_leakage"
+    DEVICE_STUCK = "device_stuck"
+    DISTRESS = "distress"
+
+    def label_for(self, surgical: bool) -> str:
+        """The checkbox's words for the patient (plain, no diagnosis named)."""
+        if self is Concern.INFECTION:
+            signs = "a bad-smelling discharge, redness that is spreading"
+            if surgical:
+                return f"A fever, or signs of infection: {signs}, or a wound opening"
+            return f"A fever, or signs of infection: {signs}"
+        return {
+            "fistula": "Stool (poo), wind or urine (pee) coming from the vagina",
+            "urinary": "New trouble peeing, burning when you pee, or blood in your pee",
+            "bowel_leakage": "New leaking of stool (poo) or wind, or needing to rush to the toilet",
+            "device_stuck": "The dilator would not come out",
+            "distress": "Upsetting feelings or memories (flashbacks) during the session",
+        }[self.value]
+
+    @property
+    def reason(self) -> FlagReason:
+        """The red flag this concern raises."""
+        return FlagReason(self.value)
+
+
+def concerns_offered(route: Route, indication: Indication) -> list[Concern]:
+    """The concerns a plan asks about, in a fixed order: stool, wind or urine from the
+    vagina only on a vaginal route (a neovagina too); new bowel leakage or urgency only on
+    an anal one. Infection signs are asked of everyone (worded for the wound after
+    surgery): fragile tissue after radiotherapy or in skin conditions can become infected
+    too, and one more checkbox costs less than a missed infection."""
+    return [
+        c
+        for c in Concern
+        if not (c is Concern.FISTULA and route is not Route.VAGINAL)
+        and not (c is Concern.BOWEL_LEAKAGE and route is not Route.ANAL)
+    ]
+
+
 class FlagReason(StrEnum):
-    """Why an entry raised a red flag."""
+    """Why an entry raised a red flag (the words are for clinicians)."""
 
     HIGH_PAIN = "high_pain"
     BLEEDING = "bleeding"
     SHARP_PAIN = "sharp_pain"
+    BLEEDING_RETURNED = "rt_bleeding"
+    INFECTION = "infection"
+    FISTULA = "fistula"
+    URINARY = "urinary"
+    BOWEL_LEAKAGE = "bowel_leakage"
+    DEVICE_STUCK = "device_stuck"
+    DISTRESS = "distress"
 
     @property
     def label(self) -> str:
@@ -73,7 +150,23 @@ class FlagReason(StrEnum):
             "high_pain": "High pain",
             "bleeding": "Bleeding beyond spotting",
             "sharp_pain": "Sharp pain",
+            "infection": "Fever or infection signs",
+            "fistula": "Stool, wind or urine from the vagina or neovagina",
+            "urinary": "New trouble passing urine, burning or blood in the urine",
+            "bowel_leakage": "New leakage of stool or wind, or urgency",
+            "device_stuck": "Device could not be removed",
+            "rt_bleeding": "New bleeding after radiotherapy, after a spell with none",
+            "distress": "Distress or flashbacks during the session",
         }[self.value]
+
+    @property
+    def severity(self) -> Severity:
+        """Urgent, except distress: a gentle check-in and signposting, not an alarm."""
+        return Severity.ATTENTION if self is FlagReason.DISTRESS else Severity.URGENT
+
+    @property
+    def urgent(self) -> bool:
+        return self.severity is Severity.URGENT
 
     @property
     def is_high_pain(self) -> bool:
@@ -89,13 +182,18 @@ class SessionReport:
     pain_after: int
     bleeding: Bleeding
     sharp_pain: bool
+    concerns: frozenset[Concern] = field(default_factory=frozenset)
 
 
-def red_flags(report: SessionReport, red_flag_pain: int) -> list[FlagReason]:
+def red_flags(
+    report: SessionReport, red_flag_pain: int, bleeding_returned: bool = False
+) -> list[FlagReason]:
     """The red flags a session raises under its stage's threshold, in a fixed order.
 
     Bleeding beyond spotting and sharp pain are always red flags; pain (during or after)
-    is one from `red_flag_pain` upwards.
+    is one from `red_flag_pain` upwards; each concern reported raises its own; and
+    `bleeding_returned` (see `bleeding_returned`) raises one for new bleeding after
+    radiotherapy.
     """
     flags: list[FlagReason] = []
     if max(report.pain_during, report.pain_after) >= red_flag_pain:
@@ -104,7 +202,38 @@ def red_flags(report: SessionReport, red_flag_pain: int) -> list[FlagReason]:
         flags.append(FlagReason.BLEEDING)
     if report.sharp_pain:
         flags.append(FlagReason.SHARP_PAIN)
+    if bleeding_returned:
+        flags.append(FlagReason.BLEEDING_RETURNED)
+    flags += [c.reason for c in Concern if c in report.concerns]
     return flags
+
+
+def bleeding_returned(
+    indication: Indication,
+    now: Bleeding,
+    before: Sequence[Bleeding],
+    quiet: int = RADIOTHERAPY_QUIET_SESSIONS,
+) -> bool:
+    """Whether a session after pelvic radiotherapy brings bleeding back after a spell with
+    none: any bleeding now (spotting too), and none in each of the `quiet` sessions just
+    before (`before` is the earlier sessions, oldest first). Spotting is expected early
+    on; bleeding that comes back once the tissue has settled needs a clinician's look."""
+    if indication is not Indication.PELVIC_RADIOTHERAPY or now is Bleeding.NONE:
+        return False
+    recent = before[-quiet:] if quiet > 0 else []
+    return len(recent) == quiet and all(b is Bleeding.NONE for b in recent)
+
+
+def encode_concerns(concerns: Iterable[Concern]) -> str:
+    """Concerns as stored: their values, space-separated, in a fixed order."""
+    chosen = set(concerns)
+    return " ".join(c.value for c in Concern if c in chosen)
+
+
+def decode_concerns(text: str | None) -> frozenset[Concern]:
+    """Stored concerns back as a set (unknown words are ignored)."""
+    values = {c.value for c in Concern}
+    return frozenset(Concern(v) for v in (text or "").split() if v in values)
 
 
 def pain_band(pain: int) -> str:

@@ -1,7 +1,7 @@
 """Flags: what makes a patient need a clinician's attention, and how urgently.
 
-Eight kinds. A red flag comes from the patient's own report (see `clinic.domain.diary`);
-the other seven are raised by the rules below when the clinic's data shows them:
+A red flag comes from the patient's own report (see `clinic.domain.diary`); the other
+kinds are raised by the rules below when the clinic's data shows them:
 
 - not logging: no diary entry (a session or a skip) for N days (a clinic setting, 5 by
   default) while the protocol is running;
@@ -19,6 +19,14 @@ the other seven are raised by the rules below when the clinic's data shows them:
   prescribes (a patient moving up on their own); once per stage and size used;
 - review before resuming: a pause's planned resume date has come; the plan stays paused
   until a clinician resumes it (see `clinic.domain.protocols.in_force_on`).
+- skipping for pain: `PAIN_SKIPS` sessions or more skipped for "pain or worry about pain"
+  within `PAIN_SKIPS_DAYS` days (fear of pain is a reason to review the plan with the
+  patient, not to wait for them to stop);
+- feeling very much worse: a "very much worse" answer to the patient global impression of
+  change (PGIC), one flag per answer.
+
+Distress or flashbacks reported with a session is a red flag of its own, at a lower
+severity: `FlagKind.DISTRESS` names it on the dashboard (it is never a rule flag's kind).
 
 Every flag stays until a clinician acknowledges it with a note, or the system closes it
 once the evidence has moved on ("ready to advance" overtaken, a questionnaire answered). A
@@ -39,6 +47,15 @@ from fractions import Fraction
 from statistics import fmean
 
 DEFAULT_NOT_LOGGING_DAYS = 5
+# Three skips for pain or fear of it within two weeks: at the usual two to three sessions
+# a week, that is most of a fortnight's sessions given up to pain. A named constant, not a
+# clinic setting: it is a safety control (a clinic should not be able to switch it off
+# quietly), and changing it is a change to the clinical safety case.
+PAIN_SKIPS = 3
+PAIN_SKIPS_DAYS = 14
+# The PGIC's seventh option, "very much worse" (clinic/data/instruments/pgic.json).
+PGIC_KEY = "pgic"
+PGIC_VERY_MUCH_WORSE = 7
 PAIN_RISE_POINTS = 2.0
 PAIN_WINDOW_DAYS = 7
 
@@ -66,6 +83,11 @@ class FlagKind(StrEnum):
     MEASURE_OVERDUE = "measure_overdue"
     LARGER_SIZE = "larger_size"
     RESUME_REVIEW = "resume_review"
+    PAIN_SKIPS = "pain_skips"
+    PGIC_WORSE = "pgic_worse"
+    # Open lower-severity red flags (distress), as the dashboard names them; no rule
+    # raises a flag of this kind.
+    DISTRESS = "distress"
 
     @property
     def label(self) -> str:
@@ -92,6 +114,9 @@ FLAG_LABELS = {
     FlagKind.MEASURE_OVERDUE: "Questionnaire overdue",
     FlagKind.LARGER_SIZE: "Larger size than prescribed",
     FlagKind.RESUME_REVIEW: "Review before resuming",
+    FlagKind.PAIN_SKIPS: "Skipping for pain",
+    FlagKind.PGIC_WORSE: "Feels very much worse",
+    FlagKind.DISTRESS: "Distress: check in",
 }
 FLAG_SEVERITIES = {
     FlagKind.RED_FLAG: Severity.URGENT,
@@ -107,6 +132,9 @@ FLAG_SEVERITIES = {
     FlagKind.LARGER_SIZE: Severity.ATTENTION,
     # A paused plan waits on the clinician: the patient is told nothing is prescribed yet.
     FlagKind.RESUME_REVIEW: Severity.ATTENTION,
+    FlagKind.PAIN_SKIPS: Severity.ATTENTION,
+    FlagKind.PGIC_WORSE: Severity.ATTENTION,
+    FlagKind.DISTRESS: Severity.ATTENTION,
 }
 
 
@@ -262,6 +290,44 @@ def measure_overdue(
         FlagKind.MEASURE_OVERDUE,
         measure_overdue_key(assignment_id, occasion_key),
         f"{what}, asked for {_day(occasion_on)}: not answered within {grace_days} days",
+    )
+
+
+def pain_skips(
+    skipped_on: Sequence[date],
+    today: date,
+    count: int = PAIN_SKIPS,
+    days: int = PAIN_SKIPS_DAYS,
+) -> Signal | None:
+    """A "skipping for pain" signal when `count` or more sessions were skipped for pain or
+    worry about pain in the last `days` days (today included); `skipped_on` holds the day
+    of each such skip (withdrawn ones left out).
+
+    The episode is the `days`-day block of the latest skip counted: a flag once
+    acknowledged is raised again only by a new skip in a later block, not by the same
+    skips seen on another day.
+    """
+    since = today - timedelta(days=days - 1)
+    recent = sorted(d for d in skipped_on if since <= d <= today)
+    if len(recent) < count:
+        return None
+    block = recent[-1].toordinal() // days
+    detail = (
+        f"{len(recent)} sessions skipped for pain or worry about pain in the last {days} days"
+        f" (latest {_day(recent[-1])})"
+    )
+    return Signal(FlagKind.PAIN_SKIPS, f"pain_skips:{block}", detail)
+
+
+def pgic_very_much_worse(response_id: int, answer: float | None, on: date) -> Signal | None:
+    """A "feels very much worse" signal for a PGIC answer of 7 ("very much worse"), one
+    per answer (its response is the episode)."""
+    if answer is None or int(answer) != PGIC_VERY_MUCH_WORSE:
+        return None
+    return Signal(
+        FlagKind.PGIC_WORSE,
+        f"pgic_worse:{response_id}",
+        f'Answered "very much worse" to the global impression of change on {_day(on)}',
     )
 
 

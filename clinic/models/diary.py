@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.types import TypeDecorator
 
-from clinic.domain.diary import Bleeding, FlagReason, SessionReport, SkipReason
+from clinic.domain.diary import (
+    Bleeding,
+    Concern,
+    FlagReason,
+    SessionReport,
+    SkipReason,
+    decode_concerns,
+    encode_concerns,
+)
 from clinic.extensions import Model
 from clinic.models.catalogue import DilatorSize
 from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
 from clinic.models.users import User
+
+
+class ConcernSet(TypeDecorator[frozenset[Concern]]):
+    """The concerns reported with a session: a set in Python, their values space-separated
+    in the database ("" for none)."""
+
+    impl = sa.String(120)
+    cache_ok = True
+
+    def process_bind_param(self, value: frozenset[Concern] | None, dialect: Any) -> str:
+        return encode_concerns(value or ())
+
+    def process_result_value(self, value: str | None, dialect: Any) -> frozenset[Concern]:
+        return decode_concerns(value)
 
 
 class DiaryEntry(Model):
@@ -38,6 +62,10 @@ class DiaryEntry(Model):
     sharp_pain: so.Mapped[bool | None]
     depth_cm: so.Mapped[float | None] = so.mapped_column(sa.Numeric(3, 1, asdecimal=False))
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # What else the patient ticked under "Anything else today?" (see Concern).
+    concerns: so.Mapped[frozenset[Concern]] = so.mapped_column(
+        ConcernSet(), default=frozenset, server_default=""
+    )
     skip_reason: so.Mapped[SkipReason | None] = so.mapped_column(
         enum_column(SkipReason, "skip_reason")
     )
@@ -90,7 +118,13 @@ class DiaryEntry(Model):
             or self.sharp_pain is None
         ):
             raise ValueError(f"diary entry {self.id} is a skip, not a session")
-        return SessionReport(self.pain_during, self.pain_after, self.bleeding, self.sharp_pain)
+        return SessionReport(
+            self.pain_during,
+            self.pain_after,
+            self.bleeding,
+            self.sharp_pain,
+            self.concerns or frozenset(),
+        )
 
     @property
     def reason_skipped(self) -> SkipReason:

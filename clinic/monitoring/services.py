@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session, joinedload
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
 from clinic.core.statements import affected_rows
-from clinic.domain.flags import FlagKind, Signal
+from clinic.domain.diary import FlagReason, SkipReason
+from clinic.domain.flags import (
+    PGIC_KEY,
+    FlagKind,
+    Signal,
+    pain_skips,
+    pgic_very_much_worse,
+)
 from clinic.domain.measure_schedule import DEFAULT_GRACE_DAYS
 from clinic.domain.progression import Suggestion
 from clinic.extensions import db
@@ -36,6 +43,7 @@ from clinic.models import (
     Clinic,
     DiaryEntry,
     DilatorSize,
+    MeasureResponse,
     Patient,
     PatientStatus,
     PatientSummary,
@@ -209,6 +217,9 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
         ],
     )
     measures = _measure_evidence(clinic.id, ids, today)
+    extra = _pain_skip_signals(clinic.id, ids, today)
+    for pid, found in _pgic_signals(clinic.id, ids, today).items():
+        extra.setdefault(pid, []).extend(found)
     open_rows = _open_care_flags(clinic.id, ids)
     closed = _close_settled_overdue_flags(open_rows, measures)
     open_flags: dict[int, list[FlagKind]] = defaultdict(list)
@@ -222,7 +233,7 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
     signals = {
         pid: [
             s
-            for s in [*a.signals, *measures.signals.get(pid, [])]
+            for s in [*a.signals, *measures.signals.get(pid, []), *extra.get(pid, [])]
             if (pid, s.key) not in open_episodes
         ]
         for pid, a in assessments.items()
@@ -237,6 +248,7 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
             .execution_options(populate_existing=True)
         )
     }
+    distress = _open_distress_counts(clinic.id, ids)
     for patient in patients:
         summary = summaries.get(patient.id)
         if summary is None:
@@ -248,6 +260,7 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
             protocols.get(patient.id),
             open_flags[patient.id],
             assessments[patient.id].open_red_flags,
+            distress.get(patient.id, 0),
         )
 
 
@@ -471,6 +484,70 @@ def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[in
     return {pid: n for pid, n in rows}
 
 
+def _open_distress_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, int]:
+    """Open red flags of a lower severity than urgent (distress), per patient."""
+    rows = db.session.execute(
+        select(RedFlag.patient_id, func.count(RedFlag.id))
+        .where(
+            RedFlag.clinic_id == clinic_id,
+            RedFlag.patient_id.in_(patient_ids),
+            RedFlag.acknowledged_at.is_(None),
+            RedFlag.reason.in_([r for r in FlagReason if not r.urgent]),
+        )
+        .group_by(RedFlag.patient_id)
+    )
+    return {pid: n for pid, n in rows}
+
+
+def _pain_skip_signals(
+    clinic_id: int, patient_ids: Sequence[int], today: date
+) -> dict[int, list[Signal]]:
+    """A "skipping for pain" signal per patient the rule finds one for (one query)."""
+    rows = db.session.execute(
+        select(DiaryEntry.patient_id, DiaryEntry.occurred_on).where(
+            DiaryEntry.clinic_id == clinic_id,
+            DiaryEntry.patient_id.in_(patient_ids),
+            DiaryEntry.skipped.is_(True),
+            DiaryEntry.skip_reason == SkipReason.PAIN_OR_FEAR,
+            DiaryEntry.withdrawn_at.is_(None),
+            DiaryEntry.occurred_on.between(today - timedelta(days=LOOKBACK_DAYS - 1), today),
+        )
+    )
+    days: dict[int, list[date]] = defaultdict(list)
+    for pid, on in rows:
+        days[pid].append(on)
+    found = {pid: pain_skips(d, today) for pid, d in days.items()}
+    return {pid: [signal] for pid, signal in found.items() if signal is not None}
+
+
+def _pgic_signals(
+    clinic_id: int, patient_ids: Sequence[int], today: date
+) -> dict[int, list[Signal]]:
+    """A "feels very much worse" signal per PGIC answered so in the look-back window
+    (their episodes are the responses: one answered long ago and acknowledged is not
+    raised again)."""
+    rows = db.session.execute(
+        select(
+            MeasureResponse.id,
+            MeasureResponse.patient_id,
+            MeasureResponse.total,
+            MeasureResponse.occasion_on,
+        ).where(
+            MeasureResponse.clinic_id == clinic_id,
+            MeasureResponse.patient_id.in_(patient_ids),
+            MeasureResponse.instrument_key == PGIC_KEY,
+            MeasureResponse.submitted_at.is_not(None),
+            MeasureResponse.occasion_on >= today - timedelta(days=LOOKBACK_DAYS - 1),
+        )
+    )
+    signals: dict[int, list[Signal]] = defaultdict(list)
+    for response_id, pid, total, on in rows:
+        signal = pgic_very_much_worse(response_id, total, on)
+        if signal is not None:
+            signals[pid].append(signal)
+    return signals
+
+
 def _raise(
     clinic_id: int, signals: dict[int, list[Signal]], open_kinds: dict[int, list[FlagKind]]
 ) -> list[CareFlag]:
@@ -531,6 +608,7 @@ def _fill(
     protocol: Protocol | None,
     open_kinds: list[FlagKind],
     red_flags: int,
+    distress: int = 0,
 ) -> None:
     summary.computed_on = assessment.today
     summary.computed_at = utcnow()
@@ -550,8 +628,11 @@ def _fill(
     summary.suggestion = advice.suggestion if advice else None
     summary.suggestion_reasons = advice.summary if advice else ""
     summary.keeps_diary = assessment.keeps_diary
-    summary.red_flags = red_flags
-    summary.open_flags = len(open_kinds)
-    kinds = [*open_kinds, *([FlagKind.RED_FLAG] if red_flags else [])]
+    # Red flags on the dashboard are the urgent ones; open lower-severity ones (distress)
+    # show as a kind of their own, with its severity in words.
+    summary.red_flags = red_flags - distress
+    shown = [*open_kinds, *([FlagKind.DISTRESS] if distress else [])]
+    summary.open_flags = len(shown)
+    kinds = [*shown, *([FlagKind.RED_FLAG] if summary.red_flags else [])]
     summary.top_severity = max((k.severity for k in kinds), default=0)
-    summary.open_flag_kinds = " ".join(sorted({k.value for k in open_kinds}))
+    summary.open_flag_kinds = " ".join(sorted({k.value for k in shown}))

@@ -33,7 +33,7 @@ from clinic.diary.services import (
     record,
     withdraw,
 )
-from clinic.domain.diary import Bleeding, SkipReason
+from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
 from clinic.extensions import db
 from clinic.models import DiaryEntry, DilatorSet, DilatorSize, Patient
 from clinic.models.types import utcnow
@@ -80,6 +80,16 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
     ]
 
 
+def _concern_choices(prescription: Prescription) -> list[SelectChoice]:
+    # What this plan asks about (by route), worded for the indication.
+    protocol = prescription.protocol
+    surgical = protocol.indication in SURGICAL_INDICATIONS
+    return [
+        SelectChoice(c.value, c.label_for(surgical))
+        for c in concerns_offered(protocol.route, protocol.indication)
+    ]
+
+
 def _when(form: SessionForm | SkipForm, zone: str) -> datetime:
     return form.when.data.replace(tzinfo=ZoneInfo(zone))
 
@@ -95,6 +105,7 @@ def _session_details(form: SessionForm, zone: str) -> SessionDetails:
         sharp_pain=form.sharp_pain.data == "yes",
         depth_cm=round(form.depth_cm.data, 1) if form.depth_cm.data is not None else None,
         note=form.note.data or "",
+        concerns=frozenset(form.concerns.data or ()),
     )
 
 
@@ -145,6 +156,7 @@ def log_session() -> Response | str:
         }
     )
     form.dilator_size_id.choices = _size_choices(patient, prescription)
+    form.concerns.choices = _concern_choices(prescription)
     if form.validate_on_submit():
         done = _save_new(form, patient, prescription, _session_details(form, zone))
         if done is not None:
@@ -255,10 +267,12 @@ def edit_entry(entry_id: int) -> Response | str:
                 "sharp_pain": "yes" if report.sharp_pain else "no",
                 "depth_cm": saved.depth_cm,
                 "note": saved.note,
+                "concerns": sorted(saved.concerns or ()),
             }
     form = form_class(data=data)
     if not saved.skipped:
         form.dilator_size_id.choices = _size_choices(patient, prescription)
+        form.concerns.choices = _concern_choices(prescription)
     if form.validate_on_submit():
         details = _skip_details(form, zone) if saved.skipped else _session_details(form, zone)
         try:

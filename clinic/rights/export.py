@@ -405,6 +405,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, (set, frozenset)):  # a diary entry's concerns: their codes
+        return sorted(_plain(v) for v in value)
     return value
 
 

@@ -94,7 +94,11 @@ def patient_flags(patient: Patient) -> PatientFlags:
         )
     ]
     return PatientFlags(
-        open_red=[f for f in red if f.acknowledged_at is None],
+        # Urgent ones first (newest first within a severity): a distress check-in waits
+        # below them.
+        open_red=sorted(
+            (f for f in red if f.acknowledged_at is None), key=lambda f: -f.reason.severity
+        ),
         open_care=sorted(
             (f for f in care if f.acknowledged_at is None),
             key=lambda f: (-f.kind.severity, f.raised_at),

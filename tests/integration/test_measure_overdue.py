@@ -219,7 +219,7 @@ def test_shown_and_filtered_on_the_dashboard_and_acknowledged_on_the_timeline(
         }
     act_as(client, world.clinician.id)
     html = client.get("/dashboard/?who=all").get_data(as_text=True)
-    assert 'Questionnaire overdue<span class="visually-hidden"> (for information)' in html
+    assert 'Questionnaire overdue <small class="severity">(for information)' in html
     assert '<option value="measure_overdue"' in html
     filtered = client.get("/dashboard/?who=all&flag=measure_overdue").get_data(as_text=True)
     listed = re.findall(r'<a href="/patients/\d+/timeline">([^<]+)</a>', filtered)
