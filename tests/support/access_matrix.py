@@ -9,6 +9,8 @@ who may open a page. A route added to the app without an entry here fails the su
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, url_for
@@ -24,6 +26,8 @@ from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     Clinic,
     ClinicInstrument,
+    JobRun,
+    JobStatus,
     MeasureAssignment,
     MeasureResponse,
     Patient,
@@ -144,6 +148,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    # CLINICIAN's own run (their colleague would get 404 too: see test_background_runs).
+    ("jobs.progress", "GET"): {CLINICIAN},
+    ("jobs.download", "GET"): {CLINICIAN},
     ("timeline.show", "GET"): {CLINICIAN},
     ("timeline.acknowledge_flag", "POST"): {CLINICIAN},
     ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
@@ -234,6 +241,8 @@ SCOPED = {
     "reporting.new",
     "reporting.download",
     "audit.patient_history",
+    "jobs.progress",
+    "jobs.download",
     "measures.index",
     "measures.add",
     "measures.end",
@@ -366,7 +375,23 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             .read_text("utf-8")
             .replace('"version": "1"', '"version": "2-matrix"'),
         )
-        db.session.add_all([sent, instrument])
+        # An MDT pack CLINICIAN asked for, made and kept for its download (making a real
+        # one per matrix case would cost minutes; test_background_runs.py makes real ones).
+        run = JobRun(
+            clinic_id=world.clinic_a,
+            requested_by_id=world.clinician.id,
+            kind="mdt_pack",
+            params=json.dumps({"patient_ids": [world.patient.patient_id]}),
+            status=JobStatus.DONE,
+            total=1,
+            done=1,
+            result=b"%PDF-1.7 matrix",
+            result_name="mdt-pack-matrix.pdf",
+            result_type="application/pdf",
+            result_size=15,
+            expires_at=utcnow() + timedelta(hours=24),
+        )
+        db.session.add_all([sent, instrument, run])
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -388,6 +413,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "response_id": sent.id,
             "instrument_id": instrument.id,
             "occasion_key": "once",
+            "run_id": run.id,
         }
 
 
