@@ -232,8 +232,8 @@ def _stages(app: Flask, targets: dict, text) -> None:
         db.session.commit()
 
 
-# Static files; the matrix's stored report is a stub (the real one is read below).
-SKIPPED_PAGES = {"static", "reporting.download"}
+# Static files; the matrix's stored report and MDT pack are stubs (real ones are read below).
+SKIPPED_PAGES = {"static", "reporting.download", "jobs.download"}
 # Stored but on no page today (only in a person's data export): still stored hostile, so a
 # page that starts showing it is checked from then on.
 NOT_SHOWN = {"user_sessions.user_agent"}
