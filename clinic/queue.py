@@ -46,7 +46,12 @@ huey = Huey("clinic", results=False, immediate=True, storage_class=MemoryStorage
 
 # The modules that declare jobs, imported by `init_app` so that every process (web and
 # worker) knows every job by name.
-JOB_MODULES = ("clinic.outbox.jobs", "clinic.mdt.jobs", "clinic.jobs.tasks")
+JOB_MODULES = (
+    "clinic.outbox.jobs",
+    "clinic.mdt.jobs",
+    "clinic.audit.jobs",
+    "clinic.jobs.tasks",
+)
 
 _worker_app: Flask | None = None
 

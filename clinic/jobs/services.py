@@ -12,8 +12,8 @@ that makes the file:
 3. the file is stored with its expiry (a day), or, when making it raised, the run is marked
    failed with plain words for the person who asked, and nothing of it is kept.
 
-Every look-up for a page is scoped by clinic and by the account that asked (`own_run`):
-anyone else is told the run does not exist.
+Every look-up for a page is scoped by clinic, by the account that asked and by the kinds
+its role asks for (`own_run`): anyone else is told the run does not exist.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from flask import current_app
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
-from clinic.jobs.kinds import KINDS, JobKind
+from clinic.jobs.kinds import KINDS, JobKind, kinds_for
 from clinic.models import JobRun, JobStatus, User
 from clinic.models.types import utcnow
 
@@ -51,7 +51,6 @@ FAILED_UNEXPECTEDLY = (
     "Something went wrong while making it, and nothing was kept. Try again; if it fails "
     "again, tell your administrator."
 )
-TOO_LARGE = "The file came out too large to keep. Try again with fewer patients."
 STOPPED = "It stopped before it was finished (the server was restarted). Try again."
 
 Progress = Callable[[int], None]
@@ -87,13 +86,15 @@ def request_run(kind: JobKind, params: Mapping[str, Any], total: int, *, by: Use
 
 
 def own_run(run_id: int, user: User) -> JobRun | None:
-    """The run `run_id` if `user` asked for it (in their clinic); None otherwise."""
+    """The run `run_id` if `user` asked for it (in their clinic) and it is of a kind
+    their role asks for (an MDT pack: a clinician's; an audit export: an administrator's);
+    None otherwise."""
     return db.session.scalar(
         sa.select(JobRun).where(
             JobRun.id == run_id,
             JobRun.clinic_id == user.clinic_id,
             JobRun.requested_by_id == user.id,
-            JobRun.kind.in_(KINDS),
+            JobRun.kind.in_(kinds_for(user.role)),
         )
     )
 
@@ -124,9 +125,10 @@ def run_job(run_id: int, make: Callable[[JobRun, Progress], JobResult]) -> None:
     try:
         with unit_of_work():
             run = db.session.get_one(JobRun, run_id)
+            too_large = kind_of(run).too_large
             result = make(run, lambda done: report_progress(run_id, done))
         if len(result.content) > MAX_RESULT_BYTES:
-            raise JobRefused(TOO_LARGE)
+            raise JobRefused(too_large)
     except JobRefused as refusal:
         message = str(refusal)
     except Exception:
@@ -227,12 +229,18 @@ def purge_expired(now: datetime | None = None) -> Purge:
 
 
 def discard_runs_about(patient_id: int, clinic_id: int) -> int:
-    """Delete the clinic's runs whose file holds this patient (for an erasure): a pack of
-    many patients goes whole, as it cannot be kept without them. How many were deleted."""
+    """Delete the clinic's runs whose file holds (or may hold) this patient, for an
+    erasure: a pack of many patients goes whole, as it cannot be kept without them, and so
+    does every audit export (any event's patient may be named in it). How many were
+    deleted."""
     runs = db.session.execute(
-        sa.select(JobRun.id, JobRun.params).where(JobRun.clinic_id == clinic_id)
+        sa.select(JobRun.id, JobRun.kind, JobRun.params).where(JobRun.clinic_id == clinic_id)
     ).all()
-    about = [run_id for run_id, params in runs if patient_id in _patient_ids(params)]
+    about = [
+        run_id
+        for run_id, kind, params in runs
+        if (kind in KINDS and KINDS[kind].holds_any_patient) or patient_id in _patient_ids(params)
+    ]
     if not about:
         return 0
     return affected_rows(sa.delete(JobRun).where(JobRun.id.in_(about)))

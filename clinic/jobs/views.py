@@ -1,5 +1,7 @@
 """The progress page of a background run and the download of its file, for the person who
-asked only: anyone else (a colleague, another clinic) is told it does not exist.
+asked only: anyone else (a colleague, another clinic, another role) is told it does not
+exist. The kind of run decides the role: an MDT pack is a clinician's, an audit export an
+administrator's (clinic.jobs.kinds).
 
 The page refreshes itself (`<meta http-equiv="refresh">`: no script, which the CSP forbids
 inline anyway) until the run is finished, then offers the file or says why it failed.
@@ -18,8 +20,8 @@ from clinic.models import JobRun, JobStatus, Role
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
-# Every kind so far is a clinician's (the MDT pack).
-staff_who_run_jobs = roles(Role.CLINICIAN)
+# The roles that ask for some kind of run; which runs each may see is `own_run`'s answer.
+staff_who_run_jobs = roles(Role.CLINICIAN, Role.ADMIN)
 
 # Seconds between refreshes while the run is not finished.
 REFRESH_SECONDS = 2
@@ -60,12 +62,13 @@ def download(run_id: int) -> Response | tuple[str, int]:
         abort(404)  # nothing to download yet: the progress page says so
     if is_expired(run) or run.result is None:
         return render_template("jobs/expired.html", run=run, kind=kind), 410
-    # Who took which patients' data away, as the pack made in the request recorded it.
-    record_each(
-        kind.download_action, patient_ids(run), object_type=kind.object_type, object_id=run.id
-    )
+    if kind.download_action:
+        # Who took which patients' data away, as the pack made in the request recorded it.
+        record_each(
+            kind.download_action, patient_ids(run), object_type=kind.object_type, object_id=run.id
+        )
     response = Response(run.result, mimetype=run.result_type)
     response.headers.set("Content-Disposition", "attachment", filename=run.result_name)
-    # Health data: no browser or proxy may keep a copy.
+    # Personal data: no browser or proxy may keep a copy.
     response.headers["Cache-Control"] = "no-store"
     return response

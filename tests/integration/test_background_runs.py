@@ -124,19 +124,24 @@ def test_a_run_not_finished_refreshes_itself_and_counts_in_words(
     assert client.get(f"/jobs/{asked}/download").status_code == 404  # nothing yet
 
 
-@pytest.mark.parametrize("who", ["colleague", "other_clinic_clinician", "admin"])
+@pytest.mark.parametrize(
+    "who", ["colleague", "other_clinic_clinician", "admin", "other_admin", "patient"]
+)
 def test_only_the_person_who_asked_may_see_or_download(
     app: Flask, client, world: World, asked: int, who: str
 ) -> None:
-    """A colleague of the same clinic and another clinic's clinician are told the run does
-    not exist (404); an administrator's role may not use the pages at all (403)."""
+    """A colleague of the same clinic, another clinic's clinician and the administrators
+    (whose role follows runs too, but not MDT packs) are told the run does not exist
+    (404); a patient's role may not use the pages at all (403)."""
     person = {
         "colleague": world.colleague,
         "other_clinic_clinician": world.other_clinician,
         "admin": world.admin,
+        "other_admin": world.other_admin,
+        "patient": world.patient,
     }[who]
     act_as(client, person.id)
-    expected = 403 if who == "admin" else 404
+    expected = 403 if who == "patient" else 404
     for url in (f"/jobs/{asked}", f"/jobs/{asked}/download"):
         response = client.get(url)
         assert response.status_code == expected

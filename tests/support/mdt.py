@@ -3,14 +3,14 @@ to the run's progress page (the job ran at once in the tests), and download the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 
 from werkzeug.test import TestResponse
 
+from tests.support.jobs import download_from_progress
+
 URL = "/mdt/"
-DOWNLOAD = re.compile(r'href="(/jobs/\d+/download)"')
 
 
 def ask_for_pack(
@@ -25,13 +25,7 @@ def ask_for_pack(
 def download_pack(client, answer: TestResponse) -> TestResponse:
     """Follow a redirect to the progress page, which must offer the download, and take it.
     Any other answer (the form refused, a sign-in asked for) is returned as it is."""
-    if answer.status_code != 302 or "/jobs/" not in answer.headers["Location"]:
-        return answer
-    page = client.get(answer.headers["Location"])
-    assert page.status_code == 200, page.status_code
-    link = DOWNLOAD.search(page.get_data(as_text=True))
-    assert link, "the progress page offers no download: " + page.get_data(as_text=True)[:1500]
-    return client.get(link.group(1))
+    return download_from_progress(client, answer)
 
 
 def make_pack(
