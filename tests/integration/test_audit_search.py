@@ -4,8 +4,6 @@ never sees another clinic's trail."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,45 +15,19 @@ from sqlalchemy import select
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Patient, PatientErasure, Role
-from tests.support.audit_export import ask_for_export, export_csv
+from tests.support.audit_export import (
+    JAN_10,
+    add_event,
+    ask_for_export,
+    export_csv,
+    read_csv,
+)
 from tests.support.auth import act_as
 from tests.support.factories import make_patient, make_user
 from tests.support.queries import count_queries
 from tests.support.world import World
 
-JAN_10 = datetime(2026, 1, 10, 15, 4, 5, tzinfo=UTC)  # 10:04:05 in New York
 NOTE = re.compile(r"clinical note (\d+)")
-
-
-def add_event(
-    app: Flask,
-    clinic_id: int,
-    *,
-    actor: int | None = None,
-    role: str = "clinician",
-    action: str = "timeline.view",
-    patient_id: int | None = None,
-    at: datetime = JAN_10,
-    marker: int | None = None,
-    ip: str = "10.0.0.1",
-) -> int:
-    """An event as the app would have written it; `marker` becomes a clinical note id,
-    shown as "clinical note <marker>" so tests can tell events apart on the page."""
-    with app.app_context():
-        event = AuditEvent(
-            clinic_id=clinic_id,
-            actor_id=actor,
-            actor_role=role if actor else "",
-            action=action,
-            patient_id=patient_id,
-            object_type="note" if marker is not None else "",
-            object_id=marker,
-            ip=ip,
-            at=at,
-        )
-        db.session.add(event)
-        db.session.commit()
-        return event.id
 
 
 def set_zone(app: Flask, clinic_id: int, zone: str = "America/New_York") -> None:
@@ -288,10 +260,6 @@ def test_searching_and_exporting_are_recorded_without_what_was_typed(
         assert (export.action, export.patient_id) == ("audit.export", world.patient.patient_id)
         assert export.actor_id == world.admin.id and export.object_type == "job_run"
         assert json.loads(export.detail) == {"patient_id": str(world.patient.patient_id)}
-
-
-def read_csv(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_export_is_the_filtered_trail_as_csv(app: Flask, client, world: World) -> None:

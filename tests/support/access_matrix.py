@@ -148,7 +148,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
-    # CLINICIAN's own run (their colleague would get 404 too: see test_background_runs).
+    # CLINICIAN's own run, an MDT pack: any other member of staff, of either role, is
+    # told it does not exist (REQUESTER_ONLY; an administrator's own audit export is in
+    # test_audit_export_runs, a colleague's case in test_background_runs).
     ("jobs.progress", "GET"): {CLINICIAN},
     ("jobs.download", "GET"): {CLINICIAN},
     ("timeline.show", "GET"): {CLINICIAN},
@@ -164,7 +166,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
-    ("audit.export", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.export", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.patient_history", "GET"): {CLINICIAN},
     ("protocols.current", "GET"): {CLINICIAN},
     ("protocols.detail", "GET"): {CLINICIAN},
@@ -209,6 +211,12 @@ OWN_ENTRY = {
     "portal.questionnaire",
     "portal.questionnaire_sent",
 }
+
+# Background runs (the `run_id` target: CLINICIAN's MDT pack) are for the account that
+# asked only; the pages are open to both staff roles (the run's kind decides whose it may
+# be), so any other member of staff, of either clinic and either role, gets 404.
+REQUESTER_ONLY = {"jobs.progress", "jobs.download"}
+STAFF = {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN}
 
 SCOPED = {
     "catalogue.edit_set",
