@@ -97,6 +97,13 @@ def _render_search(
         "audit/search.html",
         form=form,
         export_form=AuditExportForm(formdata=None),
+        # The export holds the events counted on this page, not the ones written since
+        # (this search's own event among them): it stops at the newest event now.
+        export_query=(
+            {**_query_without("page"), "up_to": queries.last_event_id(current_user.clinic_id)}
+            if page and page.items
+            else {}
+        ),
         patient=patient,
         page=page,
         lines=[EventLine.of(row, zone) for row in page.items] if page else [],
@@ -138,8 +145,9 @@ def export() -> Response | tuple[str, int]:
         # The job keeps the patients the typed text matched now, never the text.
         matching = queries.patients_matching(clinic_id, filters.patient_search)
         filters = replace(filters, patient_search="", patient_ids=matching)
-    # The trail as it stands now: what is written meanwhile is not in this file.
-    filters = replace(filters, up_to_id=queries.last_event_id(clinic_id))
+    # The trail as the search page counted it (or as it stands now): what is written
+    # meanwhile is not in this file.
+    filters = replace(filters, up_to_id=_last_event_asked(clinic_id))
     run = request_run(
         AUDIT_EXPORT,
         filters.to_params(),
@@ -156,6 +164,16 @@ def export() -> Response | tuple[str, int]:
     )
     enqueue_after_commit(make_audit_export, run.id)
     return redirect(url_for("jobs.progress", run_id=run.id))
+
+
+def _last_event_asked(clinic_id: int) -> int:
+    """The newest event the export holds: the page's ?up_to= (the newest event when the
+    search was shown), never past the newest event now; junk or nothing means now."""
+    now = queries.last_event_id(clinic_id)
+    raw = request.args.get("up_to", "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return now
+    return min(int(raw), now)
 
 
 @bp.get("/patients/<int:patient_id>/access")

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from clinic.audit.jobs import make_audit_export
 from clinic.core.clock import clinic_today
@@ -78,7 +78,10 @@ def test_the_export_is_asked_for_then_downloaded_from_its_progress_page(
         r'<form method="post" action="([^"]+)" class="export-form">(.*?)</form>', html, re.S
     )
     assert form and 'name="csrf_token"' in form.group(2)
-    assert form.group(1) == "/admin/audit/export?action=timeline.view"
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(AuditEvent.id)))
+    # The export stops at the newest event when the page was shown (not this search's own).
+    assert form.group(1) == f"/admin/audit/export?action=timeline.view&amp;up_to={newest - 1}"
     assert "Export these 5 events (CSV)" in form.group(2)
 
     answer = ask_for_export(client, action="timeline.view")
@@ -194,6 +197,27 @@ def test_the_file_holds_the_trail_as_it_stood_when_asked(
     assert len(rows) == total
     assert markers(rows) == [2, 1, 0]
     assert not {"job.progress", "audit.export"} & {row["Action code"] for row in rows}
+
+
+def test_the_file_holds_the_events_the_search_page_counted(
+    app: Flask, client, world: World
+) -> None:
+    """The button sends the newest event the page counted (?up_to=): events after it (the
+    search's own, any written since) are left out, so "these N events" are N; an up_to
+    past the trail's end, or junk, means the trail as it is now."""
+    seed_timeline_views(app, world, 4)
+    act_as(client, world.admin.id)
+    with app.app_context():
+        ids = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    rows = read_csv(export_csv(client, up_to=ids[1]))
+    assert markers(rows) == [1, 0]
+    assert markers(read_csv(export_csv(client, action="timeline.view", up_to="x²"))) == [3, 2, 1, 0]
+    assert markers(read_csv(export_csv(client, action="timeline.view", up_to=10**12))) == [
+        3,
+        2,
+        1,
+        0,
+    ]
 
 
 def test_progress_is_counted_in_words(app: Flask, client, world: World) -> None:
