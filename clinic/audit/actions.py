@@ -131,7 +131,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.mfa_reset", "Reset a colleague's two-step sign-in"),
             ("clinic.settings", "Changed the clinic's settings"),
             ("audit.search", "Searched the audit trail"),
-            ("audit.export", "Exported the audit trail (CSV)"),
+            ("audit.export", "Exported the audit trail (CSV, made in the background)"),
         ),
     ),
 )

@@ -8,6 +8,8 @@ the number of queries grows with the trail; the progress is saved after each bat
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from clinic.audit.export import TooLarge, write_csv
 from clinic.audit.queries import EXPORT_BATCH, AuditFilters, stream_events
 from clinic.core.clock import clinic_today
@@ -37,13 +39,15 @@ def _make(run: JobRun, progress: Progress) -> JobResult:
     clinic = db.session.get_one(Clinic, run.clinic_id)
     filters = AuditFilters.from_params(params_of(run))
     try:
-        content = write_csv(
-            stream_events(clinic.id, filters),
-            clinic.timezone,
-            every=EXPORT_BATCH,
-            progress=progress,
-            max_bytes=MAX_RESULT_BYTES,
-        )
+        # Closed however writing ends, so the database cursor never outlives the job.
+        with closing(stream_events(clinic.id, filters)) as rows:
+            content = write_csv(
+                rows,
+                clinic.timezone,
+                every=EXPORT_BATCH,
+                progress=progress,
+                max_bytes=MAX_RESULT_BYTES,
+            )
     except TooLarge as refusal:
         raise JobRefused(AUDIT_EXPORT.too_large) from refusal
     # A neutral name: the clinic's date it was made, nothing about what it holds.

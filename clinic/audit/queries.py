@@ -8,7 +8,7 @@ trail outlives erased patients, which show by number only), and the total from o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -220,12 +220,18 @@ def search_events(clinic_id: int, filters: AuditFilters, page: int) -> Page:
 EXPORT_BATCH = 500
 
 
-def stream_events(clinic_id: int, filters: AuditFilters) -> Iterator[Row]:
+def stream_events(clinic_id: int, filters: AuditFilters) -> Generator[Row, None, None]:
     """Every matching event, newest first, from one query read in batches (a server-side
     cursor where the database has them): memory and query count do not grow with the
     number of events."""
     stmt = _with_names(_conditions(clinic_id, filters)).execution_options(yield_per=EXPORT_BATCH)
-    yield from db.session.execute(stmt)
+    result = db.session.execute(stmt)
+    try:
+        yield from result
+    finally:
+        # A reader that stops early (a file grown too large) closes the generator: the
+        # server-side cursor goes with it, inside the transaction that opened it.
+        result.close()
 
 
 def count_events(clinic_id: int, filters: AuditFilters) -> int:

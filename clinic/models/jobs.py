@@ -1,5 +1,6 @@
-"""Long work run for someone in the background (an MDT pack for many patients), with its
-progress and, once done, the file it made, kept for a day for its download.
+"""Long work run for someone in the background (an MDT pack for many patients, an audit
+trail export), with its progress and, once done, the file it made, kept for a day for its
+download.
 
 The file is kept in the database, not in an instance folder: the worker that makes it and
 the web process that serves it may be on different machines, and they share only the
@@ -41,14 +42,14 @@ class JobRun(Model):
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
     # Only this account may follow the run and download its file.
     requested_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
-    # What is made (clinic.jobs.kinds), e.g. "mdt_pack".
+    # What is made (clinic.jobs.kinds): "mdt_pack", "audit_export".
     kind: so.Mapped[str] = so.mapped_column(sa.String(40))
     # What the job needs, as JSON: ids and dates only, never names or typed text.
     params: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
     status: so.Mapped[JobStatus] = so.mapped_column(
         enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
     )
-    # Progress in the kind's own unit (patients): `done` of `total`.
+    # Progress in the kind's own unit (patients, events): `done` of `total`.
     done: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     total: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

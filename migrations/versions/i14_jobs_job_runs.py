@@ -1,4 +1,4 @@
-"""Background runs (the MDT pack) with their progress and, for a day, their file (issue 14).
+"""Background runs (the MDT pack, the audit trail export) with their progress and, for a day, their file (issue 14).
 
 Revision ID: i14_jobs
 Revises: 5b7739e50926
