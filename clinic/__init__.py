@@ -46,6 +46,7 @@ from clinic.core.requests import (
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
+from clinic.jobs.views import bp as jobs_bp
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
 from clinic.measures.views import bp as measures_bp
@@ -103,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health_bp,
         dashboard_bp,
         mdt_bp,
+        jobs_bp,
         admin_bp,
         audit_bp,
         patients_bp,

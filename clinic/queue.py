@@ -52,6 +52,9 @@ JOB_MODULES = (
     "clinic.auth.invitations",
     "clinic.alerts.jobs",
     "clinic.schedule.jobs",
+    "clinic.mdt.jobs",
+    "clinic.audit.jobs",
+    "clinic.jobs.tasks",
 )
 
 _worker_app: Flask | None = None

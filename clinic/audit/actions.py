@@ -74,7 +74,10 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("report.create", "Generated a progress report"),
             ("report.download", "Downloaded a progress report"),
             ("mdt.form", "Opened the MDT pack form (patient list)"),
-            ("mdt.export", "Included in an MDT pack (PDF)"),
+            ("mdt.request", "Asked for an MDT pack (made in the background)"),
+            ("mdt.export", "Included in a downloaded MDT pack (PDF)"),
+            ("job.progress", "Viewed the progress of a file being made"),
+            ("job.download", "Downloaded a file made in the background"),
         ),
     ),
     (
@@ -129,7 +132,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.mfa_reset", "Reset a colleague's two-step sign-in"),
             ("clinic.settings", "Changed the clinic's settings"),
             ("audit.search", "Searched the audit trail"),
-            ("audit.export", "Exported the audit trail (CSV)"),
+            ("audit.export", "Exported the audit trail (CSV, made in the background)"),
         ),
     ),
 )
@@ -164,6 +167,7 @@ OBJECTS: dict[str, str] = {
     "invitation": "invitation",
     "clinic": "clinic",
     "mdt_pack": "MDT pack",
+    "job_run": "file made in the background",
     "patient_erasure": "erasure record",
     "measure_assignment": "outcome measure",
     "measure_response": "questionnaire answers",

@@ -1,4 +1,5 @@
-"""The audit trail as CSV, written row by row as the database returns them.
+"""The audit trail as CSV, written row by row as the database returns them (by the
+background export, clinic.audit.jobs).
 
 Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a
 formula, so such cells get a leading apostrophe: a name typed as "=HYPERLINK(...)" is
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import Row
 
@@ -76,3 +77,28 @@ def csv_lines(rows: Iterable[Row], zone: str) -> Iterator[str]:
     yield "\ufeff" + line(HEADER)
     for row in rows:
         yield line(cells(EventLine.of(row, zone)))
+
+
+def write_csv(
+    rows: Iterable[Row],
+    zone: str,
+    *,
+    every: int,
+    progress: Callable[[int], None],
+    max_bytes: int,
+) -> bytes:
+    """The whole CSV file (UTF-8), calling `progress(n)` after every `every` events.
+    Raises `TooLarge` as soon as it passes `max_bytes`, instead of building all of it."""
+    out = io.BytesIO()
+    # Line 0 is the header; line n the n-th event.
+    for events, text in enumerate(csv_lines(rows, zone)):
+        out.write(text.encode("utf-8"))
+        if out.tell() > max_bytes:
+            raise TooLarge
+        if events and events % every == 0:
+            progress(events)
+    return out.getvalue()
+
+
+class TooLarge(Exception):
+    """The file would pass the size that may be kept."""

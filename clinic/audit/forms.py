@@ -1,7 +1,9 @@
-"""The audit trail's search form: who, which patient, what, and when.
+"""The audit trail's search form: who, which patient, what, and when; and the button that
+exports the search's events.
 
-A GET form (the filters live in the URL, so a search can be bookmarked or exported as it
-stands): no CSRF token, nothing changes.
+The search is a GET form (the filters live in the URL, so a search can be bookmarked or
+exported as it stands): no CSRF token, nothing changes. The export is a POST with a CSRF
+token: it asks for a background run.
 """
 
 from __future__ import annotations
@@ -61,3 +63,9 @@ class AuditSearchForm(ClinicForm):
     @property
     def actor_id(self) -> int | None:
         return int(self.user.data) if self.user.data else None
+
+
+class AuditExportForm(ClinicForm):
+    """Ask for the search's events as a CSV file, made in the background. Only its CSRF
+    token is sent in the body: the filters are the search's, in the query string of the
+    form's address, as the search page shows them."""

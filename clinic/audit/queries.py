@@ -8,7 +8,7 @@ trail outlives erased patients, which show by number only), and the total from o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,9 +31,53 @@ class AuditFilters:
     actor_id: int | None = None
     patient_id: int | None = None
     patient_search: str = ""  # a name or identifier, matched as the patient lists do
+    # The patients such a search matched when an export was asked for (the job keeps ids,
+    # never the typed text, which may be a name).
+    patient_ids: tuple[int, ...] | None = None
     action: str = ""
     start: datetime | None = None  # UTC, inclusive
     end: datetime | None = None  # UTC, exclusive
+    # The last event an export holds: the trail as it was when it was asked for, not
+    # the events written while it is made (its own progress page views among them).
+    up_to_id: int | None = None
+
+    def to_params(self) -> dict[str, object]:
+        """The filters as JSON-ready values, for a background export's parameters. The
+        typed patient search must have been resolved to `patient_ids` first."""
+        if self.patient_search:
+            raise ValueError("resolve the patient search to patient_ids first")
+        return {
+            "actor_id": self.actor_id,
+            "patient_id": self.patient_id,
+            "matching_patient_ids": None if self.patient_ids is None else list(self.patient_ids),
+            "action": self.action,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "up_to_id": self.up_to_id,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, object]) -> AuditFilters:
+        """The filters `to_params` wrote."""
+
+        def moment(value: object) -> datetime | None:
+            return datetime.fromisoformat(str(value)) if value else None
+
+        def number(value: object) -> int | None:
+            return None if value is None else int(str(value))
+
+        matching = params.get("matching_patient_ids")
+        return cls(
+            actor_id=number(params.get("actor_id")),
+            patient_id=number(params.get("patient_id")),
+            patient_ids=(
+                None if not isinstance(matching, list) else tuple(int(i) for i in matching)
+            ),
+            action=str(params.get("action") or ""),
+            start=moment(params.get("start")),
+            end=moment(params.get("end")),
+            up_to_id=number(params.get("up_to_id")),
+        )
 
 
 def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, ...]:
@@ -70,12 +114,17 @@ def _conditions(clinic_id: int, filters: AuditFilters) -> list[ColumnElement[boo
             )
         )
         conditions.append(_about_the_current_record())
+    if filters.patient_ids is not None:
+        conditions.append(AuditEvent.patient_id.in_(filters.patient_ids))
+        conditions.append(_about_the_current_record())
     if filters.action:
         conditions.append(AuditEvent.action == filters.action)
     if filters.start is not None:
         conditions.append(AuditEvent.at >= filters.start)
     if filters.end is not None:
         conditions.append(AuditEvent.at < filters.end)
+    if filters.up_to_id is not None:
+        conditions.append(AuditEvent.id <= filters.up_to_id)
     return conditions
 
 
@@ -160,17 +209,54 @@ class Page:
 def search_events(clinic_id: int, filters: AuditFilters, page: int) -> Page:
     """One page of the clinic's events matching `filters`, newest first (two queries)."""
     conditions = _conditions(clinic_id, filters)
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    total = count_events(clinic_id, filters)
     rows = db.session.execute(
         _with_names(conditions).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
-    return Page(items=list(rows), page=page, per_page=PER_PAGE, total=total or 0)
+    return Page(items=list(rows), page=page, per_page=PER_PAGE, total=total)
 
 
-def stream_events(clinic_id: int, filters: AuditFilters) -> Iterator[Row]:
-    """Every matching event, newest first, fetched in batches (for the CSV export)."""
-    stmt = _with_names(_conditions(clinic_id, filters)).execution_options(yield_per=500)
-    yield from db.session.execute(stmt)
+# Rows fetched from the database at a time by an export (one query, read in batches).
+EXPORT_BATCH = 500
+
+
+def stream_events(clinic_id: int, filters: AuditFilters) -> Generator[Row, None, None]:
+    """Every matching event, newest first, from one query read in batches (a server-side
+    cursor where the database has them): memory and query count do not grow with the
+    number of events."""
+    stmt = _with_names(_conditions(clinic_id, filters)).execution_options(yield_per=EXPORT_BATCH)
+    result = db.session.execute(stmt)
+    try:
+        yield from result
+    finally:
+        # A reader that stops early (a file grown too large) closes the generator: the
+        # server-side cursor goes with it, inside the transaction that opened it.
+        result.close()
+
+
+def count_events(clinic_id: int, filters: AuditFilters) -> int:
+    """How many events match `filters` (one query)."""
+    conditions = _conditions(clinic_id, filters)
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+
+
+def last_event_id(clinic_id: int) -> int:
+    """The newest event of the clinic's trail (0 for none): where an export stops."""
+    return (
+        db.session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.clinic_id == clinic_id))
+        or 0
+    )
+
+
+def patients_matching(clinic_id: int, text: str) -> tuple[int, ...]:
+    """The clinic's patients whose name or identifier matches `text` (as the search does)."""
+    return tuple(
+        db.session.scalars(
+            select(Patient.id)
+            .where(Patient.clinic_id == clinic_id, name_or_identifier_matches(text))
+            .order_by(Patient.id)
+        )
+    )
 
 
 def recent_patient_events(patient: Patient, limit: int = RECENT_SHOWN) -> list[Row]:

@@ -2,26 +2,32 @@
 patient's access history for the clinic's clinicians.
 
 Both only ever read the signed-in user's clinic. Looking at the trail is itself recorded
-("audit.search", "audit.export", "audit.patient_history").
+("audit.search", "audit.export", "audit.patient_history"). The export is written by a job
+(clinic.audit.jobs): the button asks for it (POST), and the administrator follows it and
+downloads the file on the run's progress page (clinic.jobs.views).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit import queries
 from clinic.audit.display import EventLine
-from clinic.audit.export import csv_lines
-from clinic.audit.forms import AuditSearchForm
-from clinic.audit.log import audited
-from clinic.core.clock import clinic_today
+from clinic.audit.forms import AuditExportForm, AuditSearchForm
+from clinic.audit.jobs import make_audit_export
+from clinic.audit.log import audited, record
 from clinic.core.requests import MAX_ID, page_number
+from clinic.jobs.kinds import AUDIT_EXPORT
+from clinic.jobs.services import request_run
 from clinic.models import Patient, Role
 from clinic.patients.queries import get_patient_or_404
+from clinic.queue import enqueue_after_commit
 
 bp = Blueprint("audit", __name__)
 
@@ -43,7 +49,7 @@ def _audited_patient(_arguments: Any) -> int | None:
     return request.args.get("patient_id", type=int)
 
 
-def _filters_used() -> dict[str, Any]:
+def _filters_used(*, with_page: bool = True) -> dict[str, Any]:
     """Which filters the search used, for its own audit event. The typed patient search
     is recorded as used or not, never as text: it may be a patient's name."""
     args = request.args
@@ -54,7 +60,7 @@ def _filters_used() -> dict[str, Any]:
         "action": args.get("action", ""),
         "from": args.get("date_from", ""),
         "to": args.get("date_to", ""),
-        "page": page_number(),
+        "page": page_number() if with_page else None,
     }
     return {name: value for name, value in used.items() if value}
 
@@ -90,6 +96,14 @@ def _render_search(
     return render_template(
         "audit/search.html",
         form=form,
+        export_form=AuditExportForm(formdata=None),
+        # The export holds the events counted on this page, not the ones written since
+        # (this search's own event among them): it stops at the newest event now.
+        export_query=(
+            {**_query_without("page"), "up_to": queries.last_event_id(current_user.clinic_id)}
+            if page and page.items
+            else {}
+        ),
         patient=patient,
         page=page,
         lines=[EventLine.of(row, zone) for row in page.items] if page else [],
@@ -115,20 +129,51 @@ def search() -> str | tuple[str, int]:
     return _render_search(form, patient, page)
 
 
-@bp.get("/admin/audit/export")
+@bp.post("/admin/audit/export")
 @admins_only
-@audited("audit.export", patient=_audited_patient, detail=_filters_used)
+@audited(change="audit.export", object_type="job_run")
 def export() -> Response | tuple[str, int]:
-    """The events the search shows, all of them, as a CSV file (neutral name)."""
+    """Ask for the events the search shows, all of them, as a CSV file: it is written in
+    the background, and the administrator follows it on its progress page
+    (POST/redirect/GET)."""
     form, filters, patient = _read_search()
-    if form.errors:
+    export_form = AuditExportForm()
+    if form.errors or not export_form.validate_on_submit():
         return _render_search(form, patient, None), 400
-    clinic = current_user.clinic
-    rows = queries.stream_events(clinic.id, filters)
-    response = Response(stream_with_context(csv_lines(rows, clinic.timezone)), mimetype="text/csv")
-    name = f"audit-{clinic_today(clinic.timezone).isoformat()}.csv"
-    response.headers.set("Content-Disposition", "attachment", filename=name)
-    return response
+    clinic_id = current_user.clinic_id
+    if filters.patient_search:
+        # The job keeps the patients the typed text matched now, never the text.
+        matching = queries.patients_matching(clinic_id, filters.patient_search)
+        filters = replace(filters, patient_search="", patient_ids=matching)
+    # The trail as the search page counted it (or as it stands now): what is written
+    # meanwhile is not in this file.
+    filters = replace(filters, up_to_id=_last_event_asked(clinic_id))
+    run = request_run(
+        AUDIT_EXPORT,
+        filters.to_params(),
+        total=queries.count_events(clinic_id, filters),
+        by=current_user._get_current_object(),
+    )
+    # What the export asked for, as the search's own event says it (never typed text).
+    record(
+        "audit.export",
+        patient_id=patient.id if patient else None,
+        object_type="job_run",
+        object_id=run.id,
+        detail=_filters_used(with_page=False),
+    )
+    enqueue_after_commit(make_audit_export, run.id)
+    return redirect(url_for("jobs.progress", run_id=run.id))
+
+
+def _last_event_asked(clinic_id: int) -> int:
+    """The newest event the export holds: the page's ?up_to= (the newest event when the
+    search was shown), never past the newest event now; junk or nothing means now."""
+    now = queries.last_event_id(clinic_id)
+    raw = request.args.get("up_to", "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return now
+    return min(int(raw), now)
 
 
 @bp.get("/patients/<int:patient_id>/access")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_login import current_user
 
 from clinic.access import HOME_ENDPOINTS
@@ -83,7 +83,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def site_context() -> dict[str, object]:
-        signed_in = current_user.is_authenticated
+        # A job renders templates with no request (hence no one signed in): an MDT pack
+        # made by the worker.
+        signed_in = has_request_context() and current_user.is_authenticated
         is_staff = signed_in and current_user.role is not Role.PATIENT
         return {
             "brand": STAFF_BRAND if is_staff else NEUTRAL_BRAND,

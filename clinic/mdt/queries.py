@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from clinic.dashboard.queries import Filters, caseload
@@ -36,6 +36,18 @@ def chosen_patients(clinic_id: int, patient_ids: Sequence[int]) -> list[Patient]
         .options(joinedload(Patient.user), joinedload(Patient.responsible_clinician))
     )
     return list(db.session.scalars(stmt))
+
+
+def count_of_patients(clinic_id: int, patient_ids: Sequence[int]) -> int:
+    """How many of `patient_ids` are patients of this clinic."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Patient)
+            .where(Patient.clinic_id == clinic_id, Patient.id.in_(patient_ids))
+        )
+        or 0
+    )
 
 
 def open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, Protocol]:

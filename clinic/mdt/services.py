@@ -1,10 +1,12 @@
 """Building and rendering the MDT pack.
 
-Everything is read in the request, for all chosen patients at once (see `queries`): the
-figures come from the same rules as the timeline and the dashboard (`assess_patients`,
-`adherence_between`), so the pack never disagrees with the screen. The charts are drawn
-from plain values, then the whole pack is laid out in one WeasyPrint render, its charts
-passed as files as the progress report does.
+Everything is read by the job that makes the pack (clinic.mdt.jobs), for all chosen
+patients at once (see `queries`): the figures come from the same rules as the timeline
+and the dashboard (`assess_patients`, `adherence_between`), so the pack never disagrees
+with the screen. The charts are drawn from plain values, patient by patient (the job's
+progress), then the whole pack is laid out in one WeasyPrint render, its charts passed as
+files as the progress report does. The request that asks for a pack only checks the
+patients (`check_patients`).
 
 The period is the four weeks (28 days) ending on the day the pack is made: the meeting
 discusses the latest figures, whenever it takes place. Mean pain compares the first two
@@ -15,7 +17,7 @@ four weeks would rarely hold two answers: they cover the running program from it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import fmean
@@ -126,21 +128,9 @@ def build_pack(
 ) -> MdtPack:
     """The pack's content for these patients of `clinic`, most urgent first. Refuses (and
     reads nothing more) if any id is not a patient of the clinic."""
-    ids = list(dict.fromkeys(patient_ids))
-    if not ids:
-        raise MdtPackError("Choose at least one patient.")
-    if len(ids) > MAX_PATIENTS:
-        raise MdtPackError(
-            f"Choose at most {MAX_PATIENTS} patients for one pack (you chose {len(ids)})."
-        )
+    ids = _checked_count(patient_ids)
     patients = queries.chosen_patients(clinic.id, ids)
-    if len(patients) != len(ids):
-        missing = len(ids) - len(patients)
-        raise MdtPackError(
-            f"{missing} of the chosen patients {'is' if missing == 1 else 'are'} not a "
-            "patient of this clinic (or no longer exists). Nothing was made: choose again "
-            "from the list."
-        )
+    _refuse_missing(len(ids), len(patients))
     window = Window.ending(today)
     protocols = queries.open_protocols(clinic.id, ids)
     assessments = assess_patients(clinic, patients, protocols, today)
@@ -169,9 +159,45 @@ def build_pack(
     return MdtPack(clinic, author, meeting_on, now or utcnow(), window, pages)
 
 
-def pack_pdf(pack: MdtPack) -> bytes:
-    """The pack as one tagged PDF on the clinic's paper."""
-    charts = draw_charts([page.chart for page in pack.pages if page.chart is not None])
+def check_patients(clinic: Clinic, patient_ids: Sequence[int]) -> list[int]:
+    """The ids, each once, if all are patients of `clinic` (one query, for the request
+    that asks for a pack: the pack itself is made later, by a job, which checks again)."""
+    ids = _checked_count(patient_ids)
+    _refuse_missing(len(ids), queries.count_of_patients(clinic.id, ids))
+    return ids
+
+
+def _checked_count(patient_ids: Sequence[int]) -> list[int]:
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        raise MdtPackError("Choose at least one patient.")
+    if len(ids) > MAX_PATIENTS:
+        raise MdtPackError(
+            f"Choose at most {MAX_PATIENTS} patients for one pack (you chose {len(ids)})."
+        )
+    return ids
+
+
+def _refuse_missing(asked: int, found: int) -> None:
+    if found != asked:
+        missing = asked - found
+        raise MdtPackError(
+            f"{missing} of the chosen patients {'is' if missing == 1 else 'are'} not a "
+            "patient of this clinic (or no longer exists). Nothing was made: choose again "
+            "from the list."
+        )
+
+
+def pack_pdf(pack: MdtPack, progress: Callable[[int], None] | None = None) -> bytes:
+    """The pack as one tagged PDF on the clinic's paper. `progress(n)` is told after each
+    patient's page is prepared (its chart drawn); the layout of the whole pack, one
+    WeasyPrint render (its contents page numbers its pages), comes after the last."""
+    charts: dict[str, bytes] = {}
+    for done, page in enumerate(pack.pages, start=1):
+        if page.chart is not None:
+            charts[page.chart.file_name] = draw_pain_chart(page.chart)
+        if progress is not None:
+            progress(done)
     return render_pdf("reports/mdt.html", pack.clinic.paper_size, files=charts, pack=pack)
 
 

@@ -1,22 +1,26 @@
-"""Clinician pages for the MDT pack: choose patients and the meeting date, download the
-PDF."""
+"""Clinician pages for the MDT pack: choose patients and the meeting date; the pack is
+then made by a job (clinic.mdt.jobs), followed and downloaded on its progress page
+(clinic.jobs.views)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
-from clinic.audit.log import audited, record_each
+from clinic.audit.log import audited, record
 from clinic.core.clock import clinic_today
-from clinic.core.downloads import pdf_attachment
 from clinic.dashboard.queries import Filters
+from clinic.jobs.kinds import MDT_PACK
+from clinic.jobs.services import request_run
 from clinic.mdt.forms import MdtPackForm
+from clinic.mdt.jobs import make_mdt_pack
 from clinic.mdt.queries import choosable_patients
-from clinic.mdt.services import MAX_PATIENTS, MdtPackError, build_pack, pack_pdf
+from clinic.mdt.services import MAX_PATIENTS, MdtPackError, check_patients
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
+from clinic.queue import enqueue_after_commit
 from clinic.schedule.daily import refresh_on_first_view
 
 bp = Blueprint("mdt", __name__, url_prefix="/mdt")
@@ -43,26 +47,33 @@ def new() -> str:
 
 @bp.post("/")
 @clinicians_only
-@audited(change="mdt.export", object_type="mdt_pack")
+@audited(change="mdt.request", object_type="job_run")
 def create() -> Response | tuple[str, int]:
-    """Make the MDT pack for the ticked patients and send it as a PDF download."""
+    """Ask for the MDT pack of the ticked patients; it is made in the background, and the
+    clinician follows it on its progress page (POST/redirect/GET)."""
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
     form = MdtPackForm(today=today)
     if form.validate_on_submit():
         try:
-            pack = build_pack(
-                clinic,
-                form.patient_ids.data,
-                form.meeting_on.data,
-                author=current_user._get_current_object(),
-                today=today,
-            )
+            ids = check_patients(clinic, form.patient_ids.data)
         except MdtPackError as exc:
             form.patient_ids.errors.append(str(exc))
         else:
-            record_each("mdt.export", [p.patient.id for p in pack.pages], object_type="mdt_pack")
-            return pdf_attachment(pack_pdf(pack), pack.file_name)
+            run = request_run(
+                MDT_PACK,
+                {"patient_ids": ids, "meeting_on": form.meeting_on.data.isoformat()},
+                total=len(ids),
+                by=current_user._get_current_object(),
+            )
+            record(
+                "mdt.request",
+                object_type="job_run",
+                object_id=run.id,
+                detail={"patients": len(ids)},
+            )
+            enqueue_after_commit(make_mdt_pack, run.id)
+            return redirect(url_for("jobs.progress", run_id=run.id))
     return _render(form, ticked=set(form.patient_ids.data or [])), 400
 
 

@@ -11,6 +11,7 @@ from clinic.models.catalogue import DilatorSet, DilatorSize
 from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
+from clinic.models.jobs import JobRun, JobStatus
 from clinic.models.measures import ClinicInstrument, MeasureAssignment, MeasureResponse
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.patients import Patient, PatientStatus
@@ -37,6 +38,8 @@ __all__ = [
     "DilatorSize",
     "EntryRevision",
     "Invitation",
+    "JobRun",
+    "JobStatus",
     "MeasureAssignment",
     "MeasureResponse",
     "MessageStatus",

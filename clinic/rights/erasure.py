@@ -28,6 +28,7 @@ from clinic.core.refusals import Refusal
 from clinic.core.statements import affected_rows
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
+from clinic.jobs.services import discard_runs_about
 from clinic.models import (
     CareFlag,
     ClinicalNote,
@@ -35,6 +36,7 @@ from clinic.models import (
     DiaryEntry,
     EntryRevision,
     Invitation,
+    JobRun,
     MeasureAssignment,
     MeasureResponse,
     OutboxMessage,
@@ -170,6 +172,8 @@ def erase_patient(
         removed[table.name] = removed.get(table.name, 0) + count
     if removed[Patient.__tablename__] != 1:
         raise ErasureRefused(ERASED_MEANWHILE)
+    # Files made in the background (an MDT pack) that hold the patient go whole.
+    removed[JobRun.__tablename__] = discard_runs_about(patient.id, patient.clinic_id)
     record(
         "patient.erase",
         patient_id=patient.id,

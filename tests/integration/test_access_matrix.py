@@ -24,7 +24,9 @@ from tests.support.access_matrix import (
     OTHER_CLINIC_CLINICIAN,
     OTHER_PATIENT,
     OWN_ENTRY,
+    REQUESTER_ONLY,
     SCOPED,
+    STAFF,
     actor_user_id,
     url_of,
 )
@@ -72,7 +74,8 @@ def test_access(
     app: Flask, client, world: World, targets, endpoint: str, method: str, actor: str
 ) -> None:
     """Allowed actors reach the route; others are sent to sign in (anonymous), refused
-    (403, wrong role) or told it does not exist (404, another clinic's object)."""
+    (403, wrong role) or told it does not exist (404, another clinic's object, or another
+    person's background run)."""
     url = url_of(app, endpoint, targets)
     user_id = actor_user_id(world, actor)
     if user_id is not None:
@@ -91,6 +94,9 @@ def test_access(
         assert response.status_code == 302
         assert "/login?next=" in response.headers["Location"]
     elif endpoint in OWN_ENTRY and actor == OTHER_PATIENT:
+        assert response.status_code == 404
+    elif endpoint in REQUESTER_ONLY and actor in STAFF:
+        # Someone else's background run: not there, whatever the role or clinic.
         assert response.status_code == 404
     elif endpoint in SCOPED and actor in (OTHER_CLINIC_CLINICIAN, OTHER_CLINIC_ADMIN):
         # Staff of the other clinic whose role may use the route find nothing there (404).

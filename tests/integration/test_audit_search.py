@@ -4,8 +4,6 @@ never sees another clinic's trail."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,44 +15,19 @@ from sqlalchemy import select
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Patient, PatientErasure, Role
+from tests.support.audit_export import (
+    JAN_10,
+    add_event,
+    ask_for_export,
+    export_csv,
+    read_csv,
+)
 from tests.support.auth import act_as
 from tests.support.factories import make_patient, make_user
 from tests.support.queries import count_queries
 from tests.support.world import World
 
-JAN_10 = datetime(2026, 1, 10, 15, 4, 5, tzinfo=UTC)  # 10:04:05 in New York
 NOTE = re.compile(r"clinical note (\d+)")
-
-
-def add_event(
-    app: Flask,
-    clinic_id: int,
-    *,
-    actor: int | None = None,
-    role: str = "clinician",
-    action: str = "timeline.view",
-    patient_id: int | None = None,
-    at: datetime = JAN_10,
-    marker: int | None = None,
-    ip: str = "10.0.0.1",
-) -> int:
-    """An event as the app would have written it; `marker` becomes a clinical note id,
-    shown as "clinical note <marker>" so tests can tell events apart on the page."""
-    with app.app_context():
-        event = AuditEvent(
-            clinic_id=clinic_id,
-            actor_id=actor,
-            actor_role=role if actor else "",
-            action=action,
-            patient_id=patient_id,
-            object_type="note" if marker is not None else "",
-            object_id=marker,
-            ip=ip,
-            at=at,
-        )
-        db.session.add(event)
-        db.session.commit()
-        return event.id
 
 
 def set_zone(app: Flask, clinic_id: int, zone: str = "America/New_York") -> None:
@@ -269,9 +242,7 @@ def test_searching_and_exporting_are_recorded_without_what_was_typed(
     """Looking at the trail is itself in the trail; the typed patient search is recorded
     as used, never as text (it may be a name)."""
     audit_page(client, patient="Zebedee", action="timeline.view", date_from="2026-01-01")
-    client.get(
-        "/admin/audit/export", query_string={"patient_id": world.patient.patient_id}
-    ).get_data()
+    assert export_csv(client, patient_id=world.patient.patient_id).status_code == 200
     with app.app_context():
         search, export = db.session.scalars(
             select(AuditEvent)
@@ -287,15 +258,14 @@ def test_searching_and_exporting_are_recorded_without_what_was_typed(
         }
         assert "Zebedee" not in search.detail
         assert (export.action, export.patient_id) == ("audit.export", world.patient.patient_id)
-
-
-def read_csv(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+        assert export.actor_id == world.admin.id and export.object_type == "job_run"
+        assert json.loads(export.detail) == {"patient_id": str(world.patient.patient_id)}
 
 
 def test_export_is_the_filtered_trail_as_csv(app: Flask, client, world: World) -> None:
-    """The export holds exactly the events the search shows, all pages of them, under a
-    neutral file name, never cached."""
+    """The export (made in the background, downloaded from its progress page) holds
+    exactly the events the search shows, all pages of them, under a neutral file name,
+    never cached."""
     set_zone(app, world.clinic_a)
     for i in range(60):
         add_event(
@@ -307,10 +277,7 @@ def test_export_is_the_filtered_trail_as_csv(app: Flask, client, world: World) -
         )
     add_event(app, world.clinic_a, actor=world.admin.id, role="admin", action="note.write")
     act_as(client, world.admin.id)
-    response = client.get(
-        "/admin/audit/export",
-        query_string={"action": "timeline.view", "patient_id": world.patient.patient_id},
-    )
+    response = export_csv(client, action="timeline.view", patient_id=world.patient.patient_id)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     today = clinic_today("America/New_York").isoformat()
@@ -349,7 +316,7 @@ def test_export_cells_cannot_become_spreadsheet_formulas(app: Flask, client, wor
     add_event(app, world.clinic_a, actor=actor, patient_id=patient)
     add_event(app, world.clinic_a, actor=plain)
     act_as(client, world.admin.id)
-    rows = read_csv(client.get("/admin/audit/export", query_string={"action": "timeline.view"}))
+    rows = read_csv(export_csv(client, action="timeline.view"))
     assert [row["Who"] for row in rows] == ["'-2+3", "'@SUM(A1)"]
     assert rows[1]["Patient"] == """'=HYPERLINK("http://x.example","click")"""
     assert rows[1]["Patient identifier"] == "'+1-2"
@@ -374,14 +341,12 @@ def test_another_clinics_trail_is_never_shown(app: Flask, client, world: World) 
     page = audit_page(client)
     assert shown(page) == [2]
     assert world.clinician.name not in page.get_data(as_text=True)
-    exported = read_csv(client.get("/admin/audit/export"))
+    exported = read_csv(export_csv(client))
     assert [row["Object"] for row in exported if row["Object"]] == ["clinical note 2"]
     assert all(row["Who"] != world.clinician.name for row in exported)
 
     assert audit_page(client, patient_id=world.patient.patient_id).status_code == 404
-    export = client.get(
-        "/admin/audit/export", query_string={"patient_id": world.patient.patient_id}
-    )
+    export = ask_for_export(client, patient_id=world.patient.patient_id)
     assert export.status_code == 404
     assert audit_page(client, user=world.clinician.id).status_code == 400
     assert shown(audit_page(client, patient=name)) == []

@@ -19,6 +19,7 @@ from tests.support.audit import events
 from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.invitations import choose_password, invite_patient, link_in
+from tests.support.mdt import ask_for_pack, download_pack
 from tests.support.protocols import start_plan
 from tests.support.world import World
 
@@ -221,21 +222,27 @@ def test_the_dashboard_is_one_event_without_a_patient(
 
 
 def test_an_mdt_pack_records_each_patient_in_it(app: Flask, client, world: World) -> None:
-    """The pack's PDF shows every chosen patient: each gets an "mdt.export" event."""
+    """Asking for a pack is recorded once ("mdt.request", the run as its object); each
+    download of the made PDF records every patient in it ("mdt.export"), so who took
+    which patients' data away is kept although the pack is made in the background."""
     chosen = [world.patient.patient_id, world.offline_patient_id]
     act_as(client, world.clinician.id)
-    response = client.post(
-        "/mdt/",
-        data={
-            "patient_ids": [str(i) for i in chosen],
-            "meeting_on": clinic_today("Europe/London").isoformat(),
-        },
+    answer = ask_for_pack(client, chosen, clinic_today("Europe/London"))
+    asked = only(app, "mdt.request")
+    assert (asked.actor_id, asked.object_type, asked.patient_id) == (
+        world.clinician.id,
+        "job_run",
+        None,
     )
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert events(app, action="mdt.export") == []  # made, not yet downloaded
+
+    for _ in range(2):
+        response = download_pack(client, answer)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
     exported = events(app, action="mdt.export")
-    assert sorted(e.patient_id for e in exported) == sorted(chosen)
-    assert {(e.actor_id, e.outcome, e.object_type) for e in exported} == {
-        (world.clinician.id, "ok", "mdt_pack")
+    assert sorted(e.patient_id for e in exported) == sorted(chosen * 2)
+    assert {(e.actor_id, e.outcome, e.object_type, e.object_id) for e in exported} == {
+        (world.clinician.id, "ok", "mdt_pack", asked.object_id)
     }
 
 

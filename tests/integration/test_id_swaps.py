@@ -15,6 +15,7 @@ nothing saved; the same form unchanged is saved, so the refusal is the id's doin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ from clinic.extensions import db
 from clinic.models import (
     ClinicInstrument,
     DilatorSize,
+    JobRun,
+    JobStatus,
     MeasureAssignment,
     MeasureResponse,
     Patient,
@@ -74,6 +77,8 @@ PATIENT_THINGS = {
     "assignment_id",
     "response_id",
     "user_id",
+    # A background run (an MDT pack holding the patient), asked for by someone else.
+    "run_id",
 }
 # Ids of a clinic's things (catalogue, library, instruments): swapped for another clinic's.
 CLINIC_THINGS = {"set_id", "size_id", "template_id", "instrument_id"}
@@ -89,9 +94,12 @@ class Victim:
     ids: dict[str, int]
 
 
-def _things_of(app: Flask, patient_id: int, author_id: int, portal_user_id: int) -> dict:
+def _things_of(
+    app: Flask, patient_id: int, author_id: int, portal_user_id: int, run_owner_id: int
+) -> dict:
     """A protocol, note, diary entry with a red flag, stored report and a questionnaire
-    (assigned and answered) for the patient, as the ids URLs name."""
+    (assigned and answered) for the patient, and an MDT pack holding them made for
+    `run_owner_id`, as the ids URLs name."""
     with app.app_context():
         patient = db.session.get(Patient, patient_id)
         author = db.session.get(User, author_id)
@@ -148,9 +156,24 @@ def _things_of(app: Flask, patient_id: int, author_id: int, portal_user_id: int)
             valid=False,
             invalid_reason="Not scored",
         )
-        db.session.add(response)
+        run = JobRun(
+            clinic_id=patient.clinic_id,
+            requested_by_id=run_owner_id,
+            kind="mdt_pack",
+            params=json.dumps({"patient_ids": [patient.id]}),
+            status=JobStatus.DONE,
+            total=1,
+            done=1,
+            result=b"%PDF-1.7 swap",
+            result_name="mdt-pack-swap.pdf",
+            result_type="application/pdf",
+            result_size=13,
+            expires_at=utcnow() + timedelta(hours=24),
+        )
+        db.session.add_all([response, run])
         db.session.commit()
         return {
+            "run_id": run.id,
             "patient_id": patient.id,
             "protocol_id": protocol.id,
             "note_id": note.id,
@@ -168,13 +191,18 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
     clinic B's catalogue, library and an instrument ("other clinic"). The staff account of
     the same clinic is PATIENT's portal login (not staff: the staff pages must not find it)."""
     same = _things_of(
-        app, world.other_patient.patient_id, world.clinician.id, world.other_patient.id
+        app,
+        world.other_patient.patient_id,
+        world.clinician.id,
+        world.other_patient.id,
+        world.colleague.id,  # a pack a colleague asked for: CLINICIAN must not find it
     )
     other = _things_of(
         app,
         world.other_clinic_patient.patient_id,
         world.other_clinician.id,
         world.other_clinic_patient.id,
+        world.other_clinician.id,
     )
     with app.app_context():
         size = db.session.scalars(

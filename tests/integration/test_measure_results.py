@@ -22,6 +22,7 @@ from clinic.extensions import db
 from clinic.measures.results import series_for
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries
+from tests.support.mdt import make_pack
 from tests.support.measure_scores import answer_measure, assign_measure, days_ago, today
 from tests.support.protocols import start_plan
 from tests.support.reports import generate, read_pdf, stored_reports
@@ -246,13 +247,7 @@ def test_the_mdt_pack_shows_the_measures_since_the_program_started(
     offline = assign_measure(app, world.offline_patient_id, "pain-nrs", on_days_ago=3)
     answer_measure(app, offline, "once", {"pain": 5}, occasion_days_ago=3)
     act_as(client, world.clinician.id)
-    response = client.post(
-        "/mdt/",
-        data={
-            "patient_ids": [str(world.patient.patient_id), str(world.offline_patient_id)],
-            "meeting_on": today().isoformat(),
-        },
-    )
+    response = make_pack(client, [world.patient.patient_id, world.offline_patient_id], today())
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     reader = PdfReader(io.BytesIO(response.get_data()))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
@@ -277,10 +272,7 @@ def test_the_mdt_pack_keeps_the_baseline_when_a_protocol_is_replaced(
     there (7, Low), as the timeline shows it."""
     start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=0)
     act_as(client, world.clinician.id)
-    response = client.post(
-        "/mdt/",
-        data={"patient_ids": [str(world.patient.patient_id)], "meeting_on": today().isoformat()},
-    )
+    response = make_pack(client, [world.patient.patient_id], today())
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     reader = PdfReader(io.BytesIO(response.get_data()))
     own = " ".join(reader.pages[1].extract_text().split())

@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -50,6 +50,7 @@ from clinic.protocols.services import record_event, revise_protocol
 from clinic.reporting.queries import patient_reports
 from tests.support import access_matrix as matrix
 from tests.support.html import elements_and_text
+from tests.support.mdt import make_pack
 from tests.support.protocols import make_protocol
 from tests.support.routes import NOT_PAGES, client_as, url_of
 from tests.support.world import World
@@ -231,8 +232,8 @@ def _stages(app: Flask, targets: dict, text) -> None:
         db.session.commit()
 
 
-# Static files; the matrix's stored report is a stub (the real one is read below).
-SKIPPED_PAGES = {"static", "reporting.download"}
+# Static files; the matrix's stored report and MDT pack are stubs (real ones are read below).
+SKIPPED_PAGES = {"static", "reporting.download", "jobs.download"}
 # Stored but on no page today (only in a person's data export): still stored hostile, so a
 # page that starts showing it is checked from then on.
 NOT_SHOWN = {"user_sessions.user_agent"}
@@ -348,7 +349,7 @@ def _documents(app: Flask, world: World, targets: dict, text, problems: dict) ->
     with app.app_context():
         report_id = patient_reports(patient_id, world.clinic_a)[0].id
     report = client.get(f"/patients/{patient_id}/reports/{report_id}/download").get_data()
-    pack = client.post("/mdt/", data={"patient_ids": str(patient_id), "meeting_on": today})
+    pack = make_pack(client, [patient_id], date.fromisoformat(today))
     assert pack.mimetype == "application/pdf", pack.get_data(as_text=True)
     return [
         _pdf_text(report, problems, "progress report"),

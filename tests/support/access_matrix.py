@@ -9,6 +9,8 @@ who may open a page. A route added to the app without an entry here fails the su
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, url_for
@@ -24,6 +26,8 @@ from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     Clinic,
     ClinicInstrument,
+    JobRun,
+    JobStatus,
     MeasureAssignment,
     MeasureResponse,
     Patient,
@@ -149,6 +153,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("dashboard.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("mdt.create", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    # CLINICIAN's own run, an MDT pack: any other member of staff, of either role, is
+    # told it does not exist (REQUESTER_ONLY; an administrator's own audit export is in
+    # test_audit_export_runs, a colleague's case in test_background_runs).
+    ("jobs.progress", "GET"): {CLINICIAN},
+    ("jobs.download", "GET"): {CLINICIAN},
     ("timeline.show", "GET"): {CLINICIAN},
     ("timeline.acknowledge_flag", "POST"): {CLINICIAN},
     ("admin.staff", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
@@ -162,7 +171,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
-    ("audit.export", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("audit.export", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.patient_history", "GET"): {CLINICIAN},
     ("protocols.current", "GET"): {CLINICIAN},
     ("protocols.detail", "GET"): {CLINICIAN},
@@ -208,6 +217,12 @@ OWN_ENTRY = {
     "portal.questionnaire_sent",
 }
 
+# Background runs (the `run_id` target: CLINICIAN's MDT pack) are for the account that
+# asked only; the pages are open to both staff roles (the run's kind decides whose it may
+# be), so any other member of staff, of either clinic and either role, gets 404.
+REQUESTER_ONLY = {"jobs.progress", "jobs.download"}
+STAFF = {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN}
+
 SCOPED = {
     "catalogue.edit_set",
     "catalogue.new_size",
@@ -239,6 +254,8 @@ SCOPED = {
     "reporting.new",
     "reporting.download",
     "audit.patient_history",
+    "jobs.progress",
+    "jobs.download",
     "measures.index",
     "measures.add",
     "measures.end",
@@ -378,7 +395,23 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             .read_text("utf-8")
             .replace('"version": "1"', '"version": "2-matrix"'),
         )
-        db.session.add_all([sent, instrument])
+        # An MDT pack CLINICIAN asked for, made and kept for its download (making a real
+        # one per matrix case would cost minutes; test_background_runs.py makes real ones).
+        run = JobRun(
+            clinic_id=world.clinic_a,
+            requested_by_id=world.clinician.id,
+            kind="mdt_pack",
+            params=json.dumps({"patient_ids": [world.patient.patient_id]}),
+            status=JobStatus.DONE,
+            total=1,
+            done=1,
+            result=b"%PDF-1.7 matrix",
+            result_name="mdt-pack-matrix.pdf",
+            result_type="application/pdf",
+            result_size=15,
+            expires_at=utcnow() + timedelta(hours=24),
+        )
+        db.session.add_all([sent, instrument, run])
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -401,6 +434,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "response_id": sent.id,
             "instrument_id": instrument.id,
             "occasion_key": "once",
+            "run_id": run.id,
         }
 
 
