@@ -31,6 +31,8 @@ from typing import Protocol
 from flask import Flask, current_app
 
 _EXTENSION_KEY = "clinic.mail_transport"
+# SMTP's "service not available, closing transmission channel": the server, not the message.
+SERVICE_NOT_AVAILABLE = 421
 
 
 @dataclass(frozen=True)
@@ -141,12 +143,15 @@ class SmtpTransport:
                 smtplib.SMTPDataError,
                 smtplib.SMTPNotSupportedError,
             ) as error:
-                # A refusal with a permanent (5xx) code is about this message; a temporary
-                # (4xx) one is the server's state: the message waits without losing a try.
+                # 421 is the server's state ("closing the channel"): the message waits
+                # without losing a try. Any other refusal, temporary (450 mailbox busy,
+                # 451 greylisted, 452 mailbox full) or permanent (5xx), is about this
+                # message: it uses a try and backs off, so a recipient refused for days
+                # ends "failed" instead of holding back every message after it.
                 code = getattr(error, "smtp_code", 550)
                 if isinstance(error, smtplib.SMTPRecipientsRefused):
                     code = min(c for c, _ in error.recipients.values())
-                if 400 <= code < 500:
+                if code == SERVICE_NOT_AVAILABLE:
                     raise MailServerUnavailable(_reason(error)) from None
                 raise MessageRefused(_reason(error)) from None
             except (OSError, smtplib.SMTPException) as error:
