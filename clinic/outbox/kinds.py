@@ -20,3 +20,12 @@ class MessageKind(StrEnum):
 _LABELS = {
     MessageKind.PASSWORD_RESET: "Password reset link",
 }
+
+
+def kind_label(value: str) -> str:
+    """The words for a stored kind; the stored value itself for a kind this version does
+    not know (a row written by a newer release during a deploy)."""
+    try:
+        return MessageKind(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()

@@ -33,6 +33,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.invitations import RESET
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from tests.support.protocols import make_protocol
@@ -156,6 +157,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.reset_two_factor", "POST"): {ADMIN},
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.outbox", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.retry_message", "POST"): {ADMIN},
     ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.export", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.patient_history", "GET"): {CLINICIAN},
@@ -245,6 +248,7 @@ SCOPED = {
     "admin.deactivate",
     "admin.reactivate",
     "admin.reset_two_factor",
+    "admin.retry_message",
 }
 
 
@@ -264,7 +268,7 @@ def actor_user_id(world: World, actor: str) -> int | None:
 def build_targets(app: Flask, world: World) -> dict[str, object]:
     """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
     account and invitation token, a dilator set and size, a template, a clinical note, a
-    progress report."""
+    progress report, a message that failed."""
     with app.app_context():
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
@@ -366,7 +370,20 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             .read_text("utf-8")
             .replace('"version": "1"', '"version": "2-matrix"'),
         )
-        db.session.add_all([sent, instrument])
+        # A message to PATIENT that could not be sent (the outbox's "Retry" names it).
+        failed_message = OutboxMessage(
+            clinic_id=world.clinic_a,
+            user_id=world.patient.id,
+            kind="password_reset",
+            key="password_reset:matrix:user:1:email",
+            recipient=world.patient.email,
+            subject="Your sign-in link",
+            body="Open this link.",
+            status=MessageStatus.FAILED,
+            attempts=6,
+            last_error="recipient refused (550)",
+        )
+        db.session.add_all([sent, instrument, failed_message])
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -388,6 +405,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "response_id": sent.id,
             "instrument_id": instrument.id,
             "occasion_key": "once",
+            "message_id": failed_message.id,
         }
 
 
