@@ -1,12 +1,19 @@
-"""Outbox rows as tests need them: messages in any status, written straight to the table."""
+"""Outbox rows as tests need them (messages in any status, written straight to the table,
+or posted as features post them), and a mail transport that refuses on demand."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask
 
+from clinic.core import mail
+from clinic.core.mail import Message, MessageRefused
+from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
@@ -53,9 +60,10 @@ def add_messages(
 
 
 def post_messages(app: Flask, clinic_id: int, count: int, prefix: str = "m") -> None:
-    """Post `count` messages through `clinic.outbox.post`, as a feature would (committed;
-    in tests, the delivery this asks for runs at once)."""
-    with app.app_context():
+    """Post `count` messages through `clinic.outbox.post` in one unit of work, as a
+    feature would: committed, then delivery is asked for (run at once in tests, or by a
+    real worker when the queue is shared with one). Recipients: `{prefix}.{n}@example.org`."""
+    with app.app_context(), unit_of_work():
         for n in range(count):
             post(
                 MessageKind.PASSWORD_RESET,
@@ -64,7 +72,6 @@ def post_messages(app: Flask, clinic_id: int, count: int, prefix: str = "m") -> 
                 clinic_id=clinic_id,
                 content=Content(subject="Your sign-in link", body=f"Message {prefix}-{n}."),
             )
-        db.session.commit()
 
 
 def statuses(app: Flask) -> dict[str, int]:
@@ -74,3 +81,33 @@ def statuses(app: Flask) -> dict[str, int]:
         for status in db.session.scalars(db.select(OutboxMessage.status)):
             counts[status.value] = counts.get(status.value, 0) + 1
         return counts
+
+
+@dataclass
+class RefusingTransport:
+    """A mail transport that refuses every message (550) while `refusing`, and keeps
+    what it accepts afterwards in `messages`."""
+
+    refusing: bool = True
+    messages: list[Message] = field(default_factory=list)
+
+    @contextmanager
+    def session(self) -> Iterator[Callable[[Message], None]]:
+        def send(message: Message) -> None:
+            if self.refusing:
+                raise MessageRefused("recipient refused (550)")
+            self.messages.append(message)
+
+        yield send
+
+
+@contextmanager
+def transport_in_use(app: Flask, transport: object) -> Iterator[None]:
+    """Make `transport` the app's mail transport for the block."""
+    key = mail._EXTENSION_KEY
+    previous = app.extensions[key]
+    app.extensions[key] = transport
+    try:
+        yield
+    finally:
+        app.extensions[key] = previous
