@@ -178,12 +178,14 @@ class FileTransport:
     @contextmanager
     def session(self) -> Iterator[Send]:
         def send(message: Message) -> None:
+            # Composed first: a message that cannot be written leaves no empty file.
+            content = as_email(message, self.sender).as_bytes()
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             # A random name: the file name says nothing about who the message is for.
             path = self.folder / f"{secrets.token_hex(8)}.eml"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(as_email(message, self.sender).as_bytes())
+                handle.write(content)
 
         yield send
 
