@@ -61,8 +61,11 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 ## and the ratio (target: at most 10x). Options via BENCH_ARGS, e.g.
 ## make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"
 ## make bench BENCH_ARGS="--report only --renders 40"   (the report alone, no wrk needed)
+## Last, mail: messages per second through the worker to an SMTP server on the loopback
+## against a plain smtplib loop (target: at least half), and an alert's commit-to-arrival
+## time: make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)
 bench: install
-	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*) ;; *) \
+	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*) ;; *) \
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "Install wrk (apt-get install wrk) to run the benchmark." >&2; exit 1; } ;; esac
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
