@@ -19,7 +19,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-## run: set up everything (venv, migrations, demo data) and serve the app
+## run: set up everything (venv, migrations, demo data) and serve the app, with the
+## worker beside it (sends mail as .eml files to the instance folder's outbox/, runs the
+## scheduled work); Ctrl-C stops both
+# The worker runs in the background and the server in the foreground; however the server
+# ends (Ctrl-C, an error), the trap stops the worker too. --max-delay 1: the SQLite queue
+# is polled at least every second. Links in messages point at this server unless
+# CLINIC_BASE_URL says otherwise.
 run: install
 	$(DEV) $(FLASK) db upgrade
 	$(DEV) $(FLASK) seed-demo --if-empty
@@ -31,7 +37,11 @@ run: install
 	@echo "    patient    avery.quinn@example.org    sam.rivera@example.org    morgan.ellis@example.org"
 	@echo "    other clinic: physio@riverside.example, admin@riverside.example,"
 	@echo "                  jordan.blake@example.org"
+	@echo "  Messages are written to the instance folder's outbox/ (open them in a mail program)."
 	@echo
+	@export CLINIC_BASE_URL="$${CLINIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV) $(BIN)/huey_consumer clinic.worker.huey --workers 2 --max-delay 1 --quiet & worker=$$!; \
 	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: lint, then every test (unit, integration, browser); SQLite unless
