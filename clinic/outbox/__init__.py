@@ -88,10 +88,12 @@ def post(
     )
     # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
     # workers at once) neither fails nor writes a second message.
+    # Whether a row was written is read from RETURNING: psycopg reports no row count (-1)
+    # for this statement, which read as "new" every time on PostgreSQL.
     written = db.session.execute(
-        insert.values(**values).on_conflict_do_nothing(index_elements=["key"])
+        insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
-    new = bool(written.rowcount)  # type: ignore[attr-defined]
+    new = written.first() is not None
     if new:
         _deliver_after_commit()
     return new
