@@ -19,7 +19,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-## run: set up everything (venv, migrations, demo data) and serve the app
+## run: set up everything (venv, migrations, demo data) and serve the app, with the
+## worker beside it (sends mail as .eml files to the instance folder's outbox/, runs the
+## scheduled work); Ctrl-C stops both
+# The worker runs in the background and the server in the foreground; however the server
+# ends (Ctrl-C, an error), the trap stops the worker too. --max-delay 1: the SQLite queue
+# is polled at least every second. Links in messages point at this server unless
+# CLINIC_BASE_URL says otherwise.
 run: install
 	$(DEV) $(FLASK) db upgrade
 	$(DEV) $(FLASK) seed-demo --if-empty
@@ -31,7 +37,11 @@ run: install
 	@echo "    patient    avery.quinn@example.org    sam.rivera@example.org    morgan.ellis@example.org"
 	@echo "    other clinic: physio@riverside.example, admin@riverside.example,"
 	@echo "                  jordan.blake@example.org"
+	@echo "  Messages are written to the instance folder's outbox/ (open them in a mail program)."
 	@echo
+	@export CLINIC_BASE_URL="$${CLINIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV) $(BIN)/huey_consumer clinic.worker.huey --workers 2 --max-delay 1 --quiet & worker=$$!; \
 	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: lint, then every test (unit, integration, browser); SQLite unless
@@ -61,8 +71,11 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 ## and the ratio (target: at most 10x). Options via BENCH_ARGS, e.g.
 ## make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"
 ## make bench BENCH_ARGS="--report only --renders 40"   (the report alone, no wrk needed)
+## Last, mail: messages per second through the worker to an SMTP server on the loopback
+## against a plain smtplib loop (target: at least half), and an alert's commit-to-arrival
+## time: make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)
 bench: install
-	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*) ;; *) \
+	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*) ;; *) \
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "Install wrk (apt-get install wrk) to run the benchmark." >&2; exit 1; } ;; esac
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)

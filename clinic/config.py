@@ -36,6 +36,10 @@ Environment variables:
 - `CLINIC_QUEUE_URL`: the task queue's storage (clinic.queue): `redis://host:6379/1` in
   production, shared by every web process and worker. Default: a SQLite file in the
   instance folder (`queue.sqlite3`), for one machine.
+- `CLINIC_OUTBOX_LEASE_SECONDS` (120): how long a worker holds the messages it is sending;
+  a worker that dies leaves them to others once it has run out.
+- `CLINIC_OUTBOX_SERVER_RETRY_SECONDS` (60): how soon messages are tried again after the
+  mail server could not be reached (no attempt is used).
 """
 
 from __future__ import annotations
@@ -181,5 +185,9 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         # worker that died mid-send); well above one SMTP send's time-out.
         "OUTBOX_LEASE": timedelta(
             seconds=int(os.environ.get("CLINIC_OUTBOX_LEASE_SECONDS", "120"))
+        ),
+        # How soon messages are tried again after the mail server could not be reached.
+        "OUTBOX_SERVER_RETRY": timedelta(
+            seconds=int(os.environ.get("CLINIC_OUTBOX_SERVER_RETRY_SECONDS", "60"))
         ),
     }

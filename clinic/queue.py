@@ -128,15 +128,24 @@ def _runs_at_once() -> bool:
     return bool(huey.immediate)
 
 
-def enqueue(task: TaskWrapper, *args: Any) -> None:
+def enqueue(task: TaskWrapper, *args: Any, run_here_if_unreachable: bool = False) -> None:
     """Queue `task` now. In tests (immediate) it runs at once and its errors propagate.
-    An unreachable queue is logged, not raised: the periodic sweep does the work later."""
+    An unreachable queue is logged, not raised: the periodic sweep does the work later.
+
+    A job whose work exists nowhere but in its arguments (a password-reset request: no
+    row says it was asked for) would be lost with the queue down: with
+    `run_here_if_unreachable` it runs in this process instead (the message it posts then
+    waits in the outbox for a worker like any other)."""
     if _runs_at_once():
         task.call_local(*args)
         return
     try:
         task(*args)
     except Exception:  # redis.ConnectionError, sqlite3.OperationalError, ...
+        if run_here_if_unreachable:
+            logger.warning("The task queue is unreachable; %s runs in this process", task.name)
+            task.call_local(*args)
+            return
         logger.warning("The task queue is unreachable; %s waits for the next sweep", task.name)
 
 

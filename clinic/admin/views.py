@@ -1,14 +1,22 @@
-"""Administrator pages: the clinic's staff and its settings."""
+"""Administrator pages: the clinic's staff, its settings and its outbox."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.account.guards import reauthentication_needed
 from clinic.admin.forms import ClinicSettingsForm, StaffInvitationForm, alert_settings_data
+from clinic.admin.outbox import (
+    SHOWN,
+    OutboxChangeError,
+    failed_count,
+    get_message_or_404,
+    outbox_query,
+    send_again,
+)
 from clinic.admin.queries import clinic_staff, get_staff_or_404
 from clinic.admin.services import (
     StaffChangeError,
@@ -23,7 +31,10 @@ from clinic.auth.invitations import invitation_email_status
 from clinic.core.forms import flash_refusal
 from clinic.core.links import external_url
 from clinic.core.refusals import Refusal
+from clinic.core.requests import page_number
+from clinic.extensions import db
 from clinic.models import Role, User
+from clinic.outbox.kinds import kind_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,6 +63,7 @@ def staff() -> str:
         staff=staff,
         two_factor_on={user.id for user in staff if mfa.is_enabled(user)},
         invitation_email=invitation_email_status(u.id for u in staff if not u.has_password),
+        failed_messages=failed_count(current_user.clinic_id),
     )
 
 
@@ -166,3 +178,45 @@ def settings() -> Response | str:
         flash("Clinic details saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)
+
+
+@bp.get("/outbox")
+@admins_only
+@audited("outbox.view")
+def outbox() -> str:
+    """The clinic's messages (kind, recipient, status, attempts; never what they say),
+    failed ones first, filterable by status."""
+    shown = request.args.get("status", "all")
+    if shown not in SHOWN:
+        shown = "all"
+    page = db.paginate(
+        outbox_query(current_user.clinic_id, shown),
+        page=page_number(),
+        per_page=current_app.config["PATIENTS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+    )
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        shown=shown,
+        choices=SHOWN,
+        kind_label=kind_label,
+        failed_messages=failed_count(current_user.clinic_id),
+    )
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@admins_only
+@audited(change="outbox.retry", object_type="outbox_message", object_id="message_id")
+def retry_message(message_id: int) -> Response:
+    """Send a failed message again, with a fresh set of attempts."""
+    message = get_message_or_404(message_id, current_user.clinic_id)
+    try:
+        send_again(message, by=current_user)
+    except OutboxChangeError as refusal:
+        flash_refusal(refusal)
+    else:
+        flash("The message will be sent again in a moment.", "success")
+    shown = request.form.get("status")
+    return redirect(url_for("admin.outbox", status=shown if shown in SHOWN else None))

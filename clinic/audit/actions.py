@@ -133,6 +133,8 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("clinic.settings", "Changed the clinic's settings"),
             ("audit.search", "Searched the audit trail"),
             ("audit.export", "Exported the audit trail (CSV, made in the background)"),
+            ("outbox.view", "Viewed the outbox (who messages went to)"),
+            ("outbox.retry", "Asked for a failed message to be sent again"),
         ),
     ),
 )
@@ -172,6 +174,7 @@ OBJECTS: dict[str, str] = {
     "measure_assignment": "outcome measure",
     "measure_response": "questionnaire answers",
     "clinic_instrument": "questionnaire",
+    "outbox_message": "message",
 }
 
 

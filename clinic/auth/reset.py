@@ -103,8 +103,9 @@ def forgot_password() -> Response | str:
     """Ask for a link to choose a new password (the same answer whoever asks)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        # The same work whoever asks: the look-up happens in the queue.
-        enqueue(send_reset_links, form.email.data)
+        # The same work whoever asks: the look-up happens in the queue. With the queue
+        # down (Redis), it happens here rather than not at all: the request is in no row.
+        enqueue(send_reset_links, form.email.data, run_here_if_unreachable=True)
         return redirect(url_for("auth.reset_sent"))
     return render_template("auth/reset_request.html", form=form)
 

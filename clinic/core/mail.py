@@ -31,6 +31,8 @@ from typing import Protocol
 from flask import Flask, current_app
 
 _EXTENSION_KEY = "clinic.mail_transport"
+# SMTP's "service not available, closing transmission channel": the server, not the message.
+SERVICE_NOT_AVAILABLE = 421
 
 
 @dataclass(frozen=True)
@@ -141,12 +143,15 @@ class SmtpTransport:
                 smtplib.SMTPDataError,
                 smtplib.SMTPNotSupportedError,
             ) as error:
-                # A refusal with a permanent (5xx) code is about this message; a temporary
-                # (4xx) one is the server's state: the message waits without losing a try.
+                # 421 is the server's state ("closing the channel"): the message waits
+                # without losing a try. Any other refusal, temporary (450 mailbox busy,
+                # 451 greylisted, 452 mailbox full) or permanent (5xx), is about this
+                # message: it uses a try and backs off, so a recipient refused for days
+                # ends "failed" instead of holding back every message after it.
                 code = getattr(error, "smtp_code", 550)
                 if isinstance(error, smtplib.SMTPRecipientsRefused):
                     code = min(c for c, _ in error.recipients.values())
-                if 400 <= code < 500:
+                if code == SERVICE_NOT_AVAILABLE:
                     raise MailServerUnavailable(_reason(error)) from None
                 raise MessageRefused(_reason(error)) from None
             except (OSError, smtplib.SMTPException) as error:
@@ -173,12 +178,14 @@ class FileTransport:
     @contextmanager
     def session(self) -> Iterator[Send]:
         def send(message: Message) -> None:
+            # Composed first: a message that cannot be written leaves no empty file.
+            content = as_email(message, self.sender).as_bytes()
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             # A random name: the file name says nothing about who the message is for.
             path = self.folder / f"{secrets.token_hex(8)}.eml"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(as_email(message, self.sender).as_bytes())
+                handle.write(content)
 
         yield send
 

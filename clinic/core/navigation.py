@@ -51,6 +51,7 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         NavEntry("Questionnaires", "instruments.index", blueprints=("instruments",)),
         NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
         NavEntry("Audit trail", "audit.search", blueprints=("audit",)),
+        NavEntry("Outbox", "admin.outbox", endpoints=("admin.outbox",)),
         ACCOUNT,
     ),
     Role.PATIENT: (

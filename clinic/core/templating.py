@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, has_request_context
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from clinic.access import HOME_ENDPOINTS
 from clinic.core.forms import error_items
@@ -72,12 +73,22 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
 
 
+def breakable_email(address: str) -> Markup:
+    """An email address that may wrap after its "@" and its dots in a narrow column (never
+    in the middle of a word), and still copies as typed."""
+    return Markup("<wbr>@").join(
+        Markup(".<wbr>").join(escape(part) for part in side.split("."))
+        for side in address.split("@")
+    )
+
+
 def register_template_helpers(app: Flask) -> None:
     """Expose the brand, the navigation, the home endpoints and the formatting filters to
     Jinja, and the protocol event kinds (pages ask `EventKind.ADVANCE in allowed`)."""
     for date_filter in DATE_FILTERS:
         app.add_template_filter(date_filter)
     app.add_template_filter(percent)
+    app.add_template_filter(breakable_email)
     app.add_template_global(error_items)
     app.add_template_global(EventKind, "EventKind")
 

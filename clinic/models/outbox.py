@@ -28,6 +28,16 @@ class MessageStatus(StrEnum):
     CANCELLED = "cancelled"  # its occasion passed before it went out (a flag acknowledged)
 
     @property
+    def failed(self) -> bool:
+        """Given up after the last attempt: an administrator may send it again."""
+        return self is MessageStatus.FAILED
+
+    @property
+    def waiting(self) -> bool:
+        """Not sent yet, and due at `next_attempt_at`."""
+        return self is MessageStatus.PENDING
+
+    @property
     def label(self) -> str:
         """The status as an administrator reads it."""
         return {

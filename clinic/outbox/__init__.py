@@ -95,12 +95,12 @@ def post(
     )
     # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
     # workers at once) neither fails nor writes a second message.
-    # RETURNING says whether a row was written: the row count of ON CONFLICT DO NOTHING
-    # is not reliable across drivers (PostgreSQL's reported 1 for a skipped row).
+    # Whether a row was written is read from RETURNING: psycopg reports no row count (-1)
+    # for this statement, which read as "new" every time on PostgreSQL.
     written = db.session.execute(
         insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
-    new = written.scalar_one_or_none() is not None
+    new = written.first() is not None
     if new:
         _deliver_after_commit()
     return new

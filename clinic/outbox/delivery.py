@@ -12,10 +12,18 @@
    its last attempt: administrators see it and may retry (`retry`). A server that cannot
    be reached is not the message's fault: the batch is released without using up an
    attempt, and goes out when the server is back.
+4. A message that cannot even be handed to the transport (an address no header can
+   carry) is refused like one the server refused, so it never holds back the batch; and a
+   message whose worker died while sending it on every one of its attempts is "failed"
+   rather than claimed for ever.
+5. `next_due_at` says when something will next be due (a retry, a lease running out):
+   the worker's jobs (clinic.outbox.jobs) use it to come back then, sooner than the
+   minute's sweep.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,9 +48,14 @@ BACKOFF = (
     timedelta(hours=4),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
-# How soon a batch is tried again when the mail server could not be reached.
+# How soon a batch is tried again when the mail server could not be reached: the
+# configuration's OUTBOX_SERVER_RETRY (CLINIC_OUTBOX_SERVER_RETRY_SECONDS), one minute unless
+# set.
 SERVER_RETRY = timedelta(minutes=1)
 UNREACHABLE = "mail server unreachable"
+DIED_SENDING = "the worker stopped while sending it"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,19 @@ def claim(limit: int) -> list[Claimed]:
     now = utcnow()
     lease: timedelta = current_app.config["OUTBOX_LEASE"]
     with unit_of_work():
+        # A message whose worker died while sending it on its last attempt is not tried
+        # again for ever (it may be what kills the worker): it is failed, for an
+        # administrator to look at.
+        affected_rows(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.status == MessageStatus.SENDING,
+                OutboxMessage.claimed_until < now,
+                OutboxMessage.attempts >= MAX_ATTEMPTS,
+            )
+            .values(status=MessageStatus.FAILED, claimed_until=None, last_error=DIED_SENDING)
+            .execution_options(synchronize_session=False)
+        )
         due = (
             sa.select(OutboxMessage.id)
             .where(_due(now))
@@ -155,7 +181,8 @@ def _release(batch: list[Claimed], reason: str) -> None:
                 status=MessageStatus.PENDING,
                 claimed_until=None,
                 attempts=OutboxMessage.attempts - 1,
-                next_attempt_at=utcnow() + SERVER_RETRY,
+                next_attempt_at=utcnow()
+                + current_app.config.get("OUTBOX_SERVER_RETRY", SERVER_RETRY),
                 last_error=reason,
             )
             .execution_options(synchronize_session=False)
@@ -182,15 +209,17 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                     send(claimed.message)
                 except MessageRefused as refusal:
                     done.refused += 1
-                    _mark(
-                        claimed.id,
-                        last_error=refusal.reason,
-                        **after_refusal(claimed.attempts, utcnow()),
-                    )
+                    _refused(claimed, refusal.reason)
                 except MailServerUnavailable as unavailable:
                     done.server_unavailable = True
                     _release(batch[position:], f"{UNREACHABLE} ({unavailable})")
                     break
+                except Exception as error:  # one bad message, not the whole batch
+                    # The transport could not even take it (a header it cannot write): the
+                    # message's fault. Left "sending", it would stop every batch it is in.
+                    logger.exception("outbox message %s could not be sent", claimed.id)
+                    done.refused += 1
+                    _refused(claimed, f"could not be sent ({type(error).__name__})")
                 else:
                     done.sent += 1
                     _mark(
@@ -205,10 +234,32 @@ def deliver_due(batch_size: int = 50) -> Delivery:
     return done
 
 
+def _refused(claimed: Claimed, reason: str) -> None:
+    _mark(claimed.id, last_error=reason[:200], **after_refusal(claimed.attempts, utcnow()))
+
+
+def next_due_at() -> datetime | None:
+    """When a message will next be due: the earliest retry of a waiting message, or the
+    end of a lease held by a worker (which, if that worker died, frees its messages)."""
+    pending = db.session.scalar(
+        sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == MessageStatus.PENDING
+        )
+    )
+    leased = db.session.scalar(
+        sa.select(sa.func.min(OutboxMessage.claimed_until)).where(
+            OutboxMessage.status == MessageStatus.SENDING
+        )
+    )
+    times = [t for t in (pending, leased) if t is not None]
+    return min(times) if times else None
+
+
 def retry(message: OutboxMessage) -> None:
     """Put a failed message back in line, with a fresh set of attempts (an administrator
     asked; the body was kept for this)."""
     message.status = MessageStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = utcnow()
+    message.claimed_until = None
     message.last_error = ""

@@ -40,3 +40,12 @@ _LABELS = {
     MessageKind.DAILY_DIGEST: "Daily summary for a clinician",
     MessageKind.QUESTIONNAIRE_READY: "Questionnaire ready for a patient",
 }
+
+
+def kind_label(value: str) -> str:
+    """The words for a stored kind; the stored value itself for a kind this version does
+    not know (a row written by a newer release during a deploy)."""
+    try:
+        return MessageKind(value).label
+    except ValueError:
+        return value.replace("_", " ").capitalize()

@@ -21,6 +21,12 @@ this warm process, `--renders` times, interleaved with as many renders of a one-
 document through the same pipeline; it prints both medians and their ratio against the
 target (the report takes at most 10x the paragraph).
 
+The mail benchmark (`--mail also`, the default, after the pages; `--mail only` for it
+alone, without wrk or gunicorn; see tests/bench/mail.py) sends `--messages` messages
+through the real worker to an SMTP server on the loopback and as many with a plain
+smtplib loop, prints both rates and their ratio (target: the worker at least half the
+loop), then the time from an urgent message's commit to its arrival.
+
 Not part of the test suite: timings never decide whether tests pass.
 """
 
@@ -53,6 +59,9 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
+# This checkout's `clinic` and `tests` (the virtualenv's editable install may be another's).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from clinic import create_app
 from clinic.core.clock import clinic_today
 from clinic.demo import DEMO_PASSWORD, SKIP_REASONS, seed_demo
@@ -79,6 +88,7 @@ from clinic.reporting.progress import (
     latest_protocol,
     progress_report_pdf,
 )
+from tests.bench.mail import MailFigures, measure_mail, report_mail
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_NAME = "Northside Pelvic Health"
@@ -773,12 +783,28 @@ def main() -> None:
     parser.add_argument(
         "--renders", type=int, default=25, help="renders of the report and of the paragraph"
     )
+    parser.add_argument(
+        "--mail",
+        choices=("also", "only", "skip"),
+        default="also",
+        help="the mail benchmark (worker vs a plain SMTP loop, alert latency): after the "
+        "pages (default), alone (no wrk, no gunicorn, no bench patients), or not at all",
+    )
+    parser.add_argument("--messages", type=int, default=500, help="messages per mail sender")
+    parser.add_argument(
+        "--latency-samples", type=int, default=10, help="urgent messages timed one by one"
+    )
     args = parser.parse_args()
+    if args.mail == "only":
+        args.report = "skip"
     if args.patients < 1:
         parser.error("--patients must be at least 1")
     if args.renders < 1:
         parser.error("--renders must be at least 1")
-    if args.report != "only" and shutil.which("wrk") is None:
+    if args.messages < 2 or args.latency_samples < 1:
+        parser.error("--messages must be at least 2 and --latency-samples at least 1")
+    pages_too = args.report != "only" and args.mail != "only"
+    if pages_too and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -791,13 +817,13 @@ def main() -> None:
         }
         os.environ.update(env)
         started = time.perf_counter()
-        patient_id = seed(database_url, 0 if args.report == "only" else args.patients)
+        patient_id = seed(database_url, args.patients if pages_too else 0)
         log(f"seeding took {time.perf_counter() - started:.1f} s in all")
         # Before gunicorn starts, so nothing else competes for the CPU.
         figures = None if args.report == "skip" else measure_report(args.renders)
 
         results = None
-        if args.report != "only":
+        if pages_too:
             port = free_port()
             server = serve(port, args.workers, env)
             try:
@@ -810,10 +836,17 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=10)
+        mail: MailFigures | None = None
+        if args.mail != "skip":
+            mail = measure_mail(
+                database_url, Path(tmp), args.messages, args.latency_samples, free_port
+            )
     if results is not None:
         report(results, args)
     if figures is not None:
         report_rendering(figures)
+    if mail is not None:
+        report_mail(mail)
 
 
 if __name__ == "__main__":

@@ -314,7 +314,7 @@ def test_the_request_does_the_same_work_whether_or_not_an_account_exists(
     the database for an address with an account as for one without, so its timing tells
     nothing. The look-up, the link and the message happen in the job."""
     queued: list[str] = []
-    monkeypatch.setattr(reset_module, "enqueue", lambda _task, email: queued.append(email))
+    monkeypatch.setattr(reset_module, "enqueue", lambda _task, email, **_: queued.append(email))
     statements: dict[str, list[str]] = {}
     for email in (world.patient.email, "nobody-here@example.org"):
         with app.app_context():

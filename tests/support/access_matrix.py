@@ -37,6 +37,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.invitations import EMAIL_CHANGE, RESET
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from tests.support.protocols import make_protocol
@@ -170,6 +171,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.reset_two_factor", "POST"): {ADMIN},
     ("admin.settings", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.outbox", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.retry_message", "POST"): {ADMIN},
     ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.export", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.patient_history", "GET"): {CLINICIAN},
@@ -267,6 +270,7 @@ SCOPED = {
     "admin.deactivate",
     "admin.reactivate",
     "admin.reset_two_factor",
+    "admin.retry_message",
 }
 
 
@@ -286,7 +290,7 @@ def actor_user_id(world: World, actor: str) -> int | None:
 def build_targets(app: Flask, world: World) -> dict[str, object]:
     """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
     account and invitation token, a dilator set and size, a template, a clinical note, a
-    progress report."""
+    progress report, a message that failed."""
     with app.app_context():
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
@@ -411,7 +415,20 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             result_size=15,
             expires_at=utcnow() + timedelta(hours=24),
         )
-        db.session.add_all([sent, instrument, run])
+        # A message to PATIENT that could not be sent (the outbox's "Retry" names it).
+        failed_message = OutboxMessage(
+            clinic_id=world.clinic_a,
+            user_id=world.patient.id,
+            kind="password_reset",
+            key="password_reset:matrix:user:1:email",
+            recipient=world.patient.email,
+            subject="Your sign-in link",
+            body="Open this link.",
+            status=MessageStatus.FAILED,
+            attempts=6,
+            last_error="recipient refused (550)",
+        )
+        db.session.add_all([sent, instrument, run, failed_message])
         db.session.commit()
         return {
             "patient_id": world.patient.patient_id,
@@ -435,6 +452,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "instrument_id": instrument.id,
             "occasion_key": "once",
             "run_id": run.id,
+            "message_id": failed_message.id,
         }
 
 

@@ -33,6 +33,8 @@ class SinkHandler:
 
     received: list[EmailMessage] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    # Recipients refused for now (450: a mailbox busy or greylisting), not for good.
+    refuse_for_now: set[str] = field(default_factory=set)
     # Stall the n-th message (1-based) in DATA until `release` is set, then answer 421
     # without keeping it: for killing a worker in the middle of a send.
     hold_at: int | None = None
@@ -46,6 +48,8 @@ class SinkHandler:
     ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.refuse_for_now:
+            return "450 4.2.1 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

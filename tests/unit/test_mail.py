@@ -53,6 +53,31 @@ def test_a_refused_recipient_is_the_messages_fault_without_its_address() -> None
     assert "550" in refused.value.reason and "example.org" not in refused.value.reason
 
 
+def test_a_recipient_refused_for_now_is_the_messages_refusal() -> None:
+    """A 450 for one recipient (mailbox busy, greylisting) is about that message: it uses
+    an attempt and backs off, instead of holding back every message behind it."""
+    with smtp_sink() as sink:
+        sink.handler.refuse_for_now.add("a@example.org")
+        transport = SmtpTransport("127.0.0.1", sink.port, "clinic@example.org", security="none")
+        with transport.session() as send:
+            with pytest.raises(MessageRefused) as refused:
+                send(MESSAGE)
+            send(Message(to="b@example.org", subject="Second", body="Two."))
+    assert "450" in refused.value.reason
+    assert [m["To"] for m in sink.received] == ["b@example.org"]
+
+
+def test_a_421_is_the_server_going_away_not_a_refusal() -> None:
+    """421 ("closing the channel") says the server is not available: the message waits
+    without losing an attempt."""
+    with smtp_sink() as sink:
+        sink.handler.hold_at = 1
+        sink.handler.release.set()  # answer 421 at once
+        transport = SmtpTransport("127.0.0.1", sink.port, "clinic@example.org", security="none")
+        with transport.session() as send, pytest.raises(MailServerUnavailable):
+            send(MESSAGE)
+
+
 def test_a_server_that_is_not_there_is_unavailable_not_a_refusal() -> None:
     """Nobody listening: the message waits (`MailServerUnavailable`), it is not refused."""
     transport = SmtpTransport("127.0.0.1", free_port(), "clinic@example.org", security="none")

@@ -1,10 +1,10 @@
-"""Showing UTC timestamps in the clinic's own time zone."""
+"""Showing UTC timestamps in the clinic's own time zone, and email addresses in narrow columns."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clinic.core.templating import clinic_time
+from clinic.core.templating import breakable_email, clinic_time
 
 
 def test_timestamps_follow_the_clinics_zone_and_summer_time() -> None:
@@ -23,3 +23,11 @@ def test_unknown_zone_falls_back_to_utc_and_none_is_blank() -> None:
         clinic_time(datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Nowhere/Land") == "01 Jan 2026 09:00"
     )
     assert clinic_time(None) == ""
+
+
+def test_an_email_address_may_break_after_its_at_and_dots_and_is_escaped() -> None:
+    """`breakable_email` offers line breaks after "@" and each dot (never mid-word), and
+    escapes the address: an address is data someone typed."""
+    assert str(breakable_email("jo.b@example.org")) == "jo.<wbr>b<wbr>@example.<wbr>org"
+    assert "<script>" not in str(breakable_email("<script>@x.org"))
+    assert str(breakable_email("<script>@x.org")).startswith("&lt;script&gt;")
