@@ -52,10 +52,10 @@ def sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def queue_url(tmp_path: Path) -> Iterator[str]:
+def queue_url(app: Flask, tmp_path: Path) -> Iterator[str]:
     """A SQLite queue file shared by this process and the worker."""
     url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-    with queue_shared_with_worker(url):
+    with queue_shared_with_worker(app, url):
         yield url
 
 
@@ -212,7 +212,7 @@ def test_with_redis_down_a_page_that_posts_a_message_still_works_and_a_worker_ca
 
 
 @pytest.fixture
-def redis_queue() -> Iterator[str]:
+def redis_queue(app: Flask) -> Iterator[str]:
     """A Redis database of its own on the local server (skips without one), flushed."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
@@ -221,7 +221,7 @@ def redis_queue() -> Iterator[str]:
         pytest.skip("no Redis on 127.0.0.1:6379 (CI starts one)")
     client.flushdb()
     try:
-        with queue_shared_with_worker(REDIS_URL):
+        with queue_shared_with_worker(app, REDIS_URL):
             yield REDIS_URL
     finally:
         client.flushdb()

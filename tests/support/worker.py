@@ -114,15 +114,17 @@ def running_worker(environment: dict[str, str], folder: Path) -> Iterator[Worker
 
 
 @contextmanager
-def queue_shared_with_worker(url: str) -> Iterator[None]:
-    """Point this process's queue at the worker's for the block (tests otherwise run
-    jobs at once, in memory); put it back afterwards."""
-    previous_app = queue._worker_app
+def queue_shared_with_worker(app: Flask, url: str) -> Iterator[None]:
+    """Make `app` queue its jobs where the worker reads them for the block (apps under
+    test otherwise run jobs at once, in memory); put it back afterwards."""
+    previous_app, previous = queue._worker_app, app.config["QUEUE_IMMEDIATE"]
+    app.config["QUEUE_IMMEDIATE"] = False
     queue._connect(url)
     try:
         yield
     finally:
-        queue.huey.immediate = True  # back to running jobs at once, in memory
+        app.config["QUEUE_IMMEDIATE"] = previous
+        queue.huey.immediate = True  # back to an in-memory queue
         queue._worker_app = previous_app
 
 
