@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from clinic.audit.log import record
 from clinic.auth.services import issue_invitation
+from clinic.domain.starting import DEFAULT_RADIOTHERAPY_WEEKS
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
 
@@ -27,6 +28,8 @@ class ClinicSettings:
     staff_idle_minutes: int  # sessions end after this long without activity (5 to 60)
     patient_idle_minutes: int  # the same for patients (5 to 120)
     staff_mfa_required: bool  # administrators and clinicians must use two-factor sign-in
+    # Weeks after pelvic radiotherapy ends before dilation may start (2 to 8).
+    radiotherapy_weeks: int = DEFAULT_RADIOTHERAPY_WEEKS
 
 
 class StaffChangeError(ValueError):

@@ -18,7 +18,8 @@ from clinic.patients.queries import email_in_use
 class PatientDetails:
     """What a clinician records about a patient, validated."""
 
-    full_name: str
+    full_name: str  # the legal name, for documents that need it
+    name_to_use: str  # what the patient is called in everything patient-facing ("" if none)
     date_of_birth: date
     clinic_identifier: str
     pronouns: str
@@ -28,6 +29,7 @@ class PatientDetails:
     status: PatientStatus
     responsible_clinician_id: int | None
     review_on: date | None  # the next planned review; "review due" is flagged from then
+    radiotherapy_ended_on: date | None = None  # counts the interval before dilation starts
 
 
 class PortalInvitationError(ValueError):

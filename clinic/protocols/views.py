@@ -52,6 +52,7 @@ from clinic.protocols.services import (
     ConcurrentChangeError,
     ProtocolChangeError,
     allowed_on,
+    needs_radiotherapy_date,
     needs_surgeon_direction,
     record_event,
     revise_protocol,
@@ -163,9 +164,17 @@ def start(patient_id: int) -> Response | str:
     template = _chosen_template(choice, clinic.id)
     current = open_protocol(patient.id, patient.clinic_id, with_history=False)
     replaces = f"{current.id}:{current.lock_version}" if current else "none"
-    form = StartProtocolForm(data=_start_defaults(template, replaces))
+    form = StartProtocolForm(data=_start_defaults(patient, template, replaces))
     offer_sizes(form, clinic.id)
     needs_surgeon = needs_surgeon_direction(patient, template)
+    needs_radiotherapy = needs_radiotherapy_date(patient, template)
+    # Shown as required (not "optional") where the indication needs them.
+    for needed, fields in (
+        (needs_surgeon, (form.surgeon_direction, form.procedure_on)),
+        (needs_radiotherapy, (form.radiotherapy_ended_on,)),
+    ):
+        for needed_field in fields:
+            needed_field.flags.required = needed
     if not _added_stage(form) and _start_is_valid(form, clinic, needs_surgeon, replaces):
         saved = _save(
             form,
@@ -180,6 +189,10 @@ def start(patient_id: int) -> Response | str:
                 today=_today(),
                 template=template,
                 surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
+                procedure_on=form.procedure_on.data if needs_surgeon else None,
+                radiotherapy_ended_on=form.radiotherapy_ended_on.data
+                if needs_radiotherapy
+                else None,
             ),
         )
         if saved:
@@ -191,6 +204,8 @@ def start(patient_id: int) -> Response | str:
         form=form,
         template=template,
         needs_surgeon=needs_surgeon,
+        needs_radiotherapy=needs_radiotherapy,
+        radiotherapy_weeks=clinic.radiotherapy_weeks,
         choice=choice,
     )
 
@@ -208,10 +223,17 @@ def _chosen_template(choice: str, clinic_id: int) -> ProtocolTemplate | None:
     return template
 
 
-def _start_defaults(template: ProtocolTemplate | None, replaces: str) -> dict | None:
+def _start_defaults(
+    patient: Patient, template: ProtocolTemplate | None, replaces: str
+) -> dict | None:
     if request.method == "POST":
         return None
-    defaults: dict = {"start_on": _today(), "start_stage": 1, "replaces": replaces}
+    defaults: dict = {
+        "start_on": _today(),
+        "start_stage": 1,
+        "replaces": replaces,
+        "radiotherapy_ended_on": patient.radiotherapy_ended_on,
+    }
     if template is not None:
         defaults |= {
             "name": template.name,

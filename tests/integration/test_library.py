@@ -677,6 +677,11 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
                 Indication.VAGINOPLASTY,
                 Indication.ANAL_STENOSIS,
                 Indication.LEVATOR_ANI,
+                Indication.CHRONIC_PELVIC_PAIN,
+                Indication.VAGINAL_AGENESIS,
+                Indication.MENOPAUSE_GSM,
+                Indication.PERINEAL_SCARRING,
+                Indication.LICHEN_SCLEROSUS,
             ]
         )
         max_step = db.session.get(Clinic, world.clinic_a).max_step_mm
@@ -686,10 +691,13 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
                     s.stage_values(),
                     s.dilator_size.diameter_mm,
                     s.dilator_size.dilator_set.intended_use,
+                    s.dilator_size.dilator_set.flared_base,
                 )
                 for s in template.stages
             ]
             assert plan_problems(plans, template.route, max_step) == [], template.name
+            # Every default carries its evidence and a date to check it again.
+            assert template.sources.strip() and template.review_on is not None, template.name
     act_as(client, world.clinician.id)
     page = text(client.get("/templates/"))
     for template in templates:
