@@ -26,7 +26,7 @@ from clinic.domain.protocols import (
     in_force_on,
     refusal,
 )
-from clinic.domain.starting import start_problems
+from clinic.domain.starting import StartProblem, start_problems
 from clinic.extensions import db
 from clinic.models import (
     Patient,
@@ -78,6 +78,27 @@ def needs_radiotherapy_date(patient: Patient, template: ProtocolTemplate | None)
     return any(i.follows_radiotherapy for i in start_indications(patient, template))
 
 
+def start_refusals(
+    patient: Patient,
+    template: ProtocolTemplate | None,
+    *,
+    start_on: date,
+    surgeon_direction: str,
+    procedure_on: date | None,
+    radiotherapy_ended_on: date | None,
+) -> list[StartProblem]:
+    """Why a protocol for this patient (from this template) cannot start on `start_on`:
+    the start conditions of `clinic.domain.starting`, with the clinic's interval."""
+    return start_problems(
+        start_indications(patient, template),
+        start_on=start_on,
+        radiotherapy_ended_on=radiotherapy_ended_on or patient.radiotherapy_ended_on,
+        radiotherapy_weeks=patient.clinic.radiotherapy_weeks,
+        surgeon_direction=surgeon_direction,
+        procedure_on=procedure_on,
+    )
+
+
 def start_protocol(
     patient: Patient,
     by: User,
@@ -109,18 +130,17 @@ def start_protocol(
     _check_date(start_on, earliest, latest, "start_on")
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
-    surgeon_directed = needs_surgeon_direction(patient, template)
-    if not surgeon_directed:
+    if not needs_surgeon_direction(patient, template):
         surgeon_direction, procedure_on = "", None
     after_radiotherapy = needs_radiotherapy_date(patient, template)
     ended_on = radiotherapy_ended_on or patient.radiotherapy_ended_on
-    problems = start_problems(
-        start_indications(patient, template),
+    problems = start_refusals(
+        patient,
+        template,
         start_on=start_on,
-        radiotherapy_ended_on=ended_on,
-        radiotherapy_weeks=patient.clinic.radiotherapy_weeks,
         surgeon_direction=surgeon_direction,
         procedure_on=procedure_on,
+        radiotherapy_ended_on=ended_on,
     )
     if problems:
         raise ProtocolChangeError(problems[0].message, problems[0].field)

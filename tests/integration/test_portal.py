@@ -18,18 +18,27 @@ from tests.support.world import World
 
 
 def test_patient_sees_their_own_care_team(app: Flask, client, world: World, as_patient) -> None:
-    """The portal greets the patient and shows their clinician and clinic contact."""
+    """The portal greets the patient by the name to use on their record and shows their
+    clinician and clinic contact; the legal name shows nowhere on the page, not even in
+    "Signed in as". (Was: greeted by the first word of the legal name.)"""
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).name_to_use = "Robin"
+        db.session.commit()
     html = client.get("/diary/").get_data(as_text=True)
-    assert world.patient.name.split()[0] in html
+    assert "<h1>Hello, Robin</h1>" in html
+    assert world.patient.name not in html
+    assert f"Signed in as {world.patient.email}" in html
     assert world.clinician.name in html
     assert "0100 000 000" in html  # the clinic's phone from its settings
 
 
-def test_two_patients_never_see_each_other(client, world: World) -> None:
-    """Each patient's portal shows only their own name."""
+def test_no_name_to_use_means_a_neutral_greeting(client, world: World) -> None:
+    """Without a name to use, the portal says a plain "Hello": it never guesses a name
+    from the legal one. Each patient's portal shows nobody else's name."""
     act_as(client, world.other_patient.id)
     html = client.get("/diary/").get_data(as_text=True)
-    assert world.other_patient.name.split()[0] in html
+    assert "<h1>Hello</h1>" in html
+    assert world.other_patient.name.split()[0] not in html
     assert world.patient.name not in html
 
 

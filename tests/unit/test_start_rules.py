@@ -85,9 +85,7 @@ def test_surgeon_directed_programs_need_the_surgeon_and_the_procedure_date(
         "procedure_on"
     ]
     assert (
-        problems(
-            {indication}, surgeon_direction="Ms R. Patel", procedure_on=date(2026, 11, 10)
-        )
+        problems({indication}, surgeon_direction="Ms R. Patel", procedure_on=date(2026, 11, 10))
         == []
     )
 
