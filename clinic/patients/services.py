@@ -72,7 +72,8 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
     for name, value in asdict(details).items():
         setattr(patient, name, value)
     if patient.user is not None:
-        # The portal greets patients by this name: an old name must not linger there.
+        # The login keeps the legal name in step (accounts and audit read it); the portal
+        # itself greets by the name to use, never by this one.
         patient.user.full_name = details.full_name
     db.session.flush()
 

@@ -8,12 +8,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
+from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, Role, User
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
 from tests.support.factories import make_user
+from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
 
@@ -135,3 +137,25 @@ def test_portal_pages_have_discreet_titles(client, world: World, on_protocol, as
         title = client.get(url).get_data(as_text=True).split("<title>")[1].split("</title>")[0]
         for word in ("dilat", "vagin", "pelvic", "anal", "sexual"):
             assert word not in title.lower(), (url, title)
+
+
+def test_after_radiotherapy_portal_and_template_agree_on_how_long(
+    app: Flask, client, world: World
+) -> None:
+    """In the maintenance phase after radiotherapy, the Today page and the whole plan say
+    "about 1 to 2 years", the very words of the template's description (was: "no end
+    date" in the portal while the template said 1-2 years)."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.indication = Indication.PELVIC_RADIOTHERAPY
+        patient.radiotherapy_ended_on = clinic_today("Europe/London") - timedelta(weeks=10)
+        template = clinic_template(patient.clinic_id, Indication.PELVIC_RADIOTHERAPY)
+        clinician = db.session.get(User, world.clinician.id)
+        make_protocol(patient, clinician, template=template, start_stage=len(template.stages))
+        description = template.description
+        db.session.commit()
+    words = Indication.PELVIC_RADIOTHERAPY.maintenance_duration
+    assert words in description and "about 1 to 2 years" in words
+    act_as(client, world.patient.id)
+    assert words in client.get("/diary/").get_data(as_text=True)
+    assert words in client.get("/diary/plan").get_data(as_text=True)
