@@ -175,6 +175,32 @@ PATIENTS = [
         "jordan.blake@example.org",
     ),
     (
+        "northside",
+        "Rhiannon Price-Davies",
+        date(2007, 5, 22),
+        "NPH-1008",
+        "she/her",
+        Indication.VAGINAL_AGENESIS,
+        "",
+        "Dr M. Osei, adolescent gynaecology (specialist MRKH service)",
+        PatientStatus.ACTIVE,
+        "physio@northside.example",
+        None,
+    ),
+    (
+        "northside",
+        "Margaret Holloway",
+        date(1958, 10, 3),
+        "NPH-1009",
+        "she/her",
+        Indication.MENOPAUSE_GSM,
+        "",
+        "Dr S. Hale, gynaecology (on an aromatase inhibitor)",
+        PatientStatus.ACTIVE,
+        "physio2@northside.example",
+        None,
+    ),
+    (
         "riverside",
         "Casey Nguyen",
         date(1996, 7, 9),
@@ -189,6 +215,32 @@ PATIENTS = [
     ),
 ]
 
+
+# What each patient asks to be called. Morgan Ellis has none recorded: the portal greets
+# them with a plain "Hello", never with the first word of the legal name.
+NAMES_TO_USE: dict[str, str] = {
+    "Avery Quinn": "Avery",
+    "Sam Rivera": "Sam",
+    "Daniel Okafor": "Dan",
+    "Priya Natarajan": "Priya",
+    "Lee Chen": "Lee",
+    "Alex Moreau": "Alex",
+    "Rhiannon Price-Davies": "Rhi",
+    "Margaret Holloway": "Maggie",
+    "Jordan Blake": "Jordan",
+    "Casey Nguyen": "Casey",
+}
+
+# Days before the protocol started that radiotherapy ended (the clinic's interval is 4
+# weeks by default; 6 weeks passed here).
+RADIOTHERAPY_ENDED_BEFORE_START = {"Morgan Ellis": 42}
+
+# Surgeon-directed programs: the treating surgeon and the days before the protocol
+# started that the procedure took place.
+SURGERY: dict[str, tuple[str, int]] = {
+    "Avery Quinn": ("Ms R. Adeyemi, gender surgery", 7),
+    "Lee Chen": ("Ms F. Doyle, colorectal surgery", 21),
+}
 
 # patient name -> (template indication, days ago it started, start stage,
 #                 [(days ago, change, reason)]); changes: "advance", "hold", "step_back",
@@ -228,7 +280,7 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
         ],
     ),
     "Daniel Okafor": (
-        Indication.LEVATOR_ANI,
+        Indication.CHRONIC_PELVIC_PAIN,
         30,
         1,
         [
@@ -264,13 +316,26 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
         ],
     ),
     "Jordan Blake": (
-        Indication.LEVATOR_ANI,
+        Indication.CHRONIC_PELVIC_PAIN,
         40,
         1,
         [
             (18, "advance", "Relaxation with size 1 easy; no pain after sessions."),
         ],
     ),
+    "Rhiannon Price-Davies": (
+        Indication.VAGINAL_AGENESIS,
+        35,
+        1,
+        [
+            (
+                12,
+                "advance",
+                "Steady pressure at size 1 comfortable; consent reviewed with her alone.",
+            )
+        ],
+    ),
+    "Margaret Holloway": (Indication.MENOPAUSE_GSM, 14, 1, []),
     "Casey Nguyen": (Indication.VAGINISMUS, 10, 1, []),
 }
 
@@ -320,6 +385,7 @@ def seed_demo() -> None:
                 clinic=clinics[clinic],
                 user=portal_user,
                 full_name=name,
+                name_to_use=NAMES_TO_USE.get(name, ""),
                 date_of_birth=born,
                 clinic_identifier=identifier,
                 pronouns=pronouns,
@@ -361,6 +427,11 @@ def _seed_protocol_histories() -> None:
         ).one()
         clinician = _present(patient.responsible_clinician, f"clinician of {patient.full_name}")
         today = clinic_today(patient.clinic.timezone)
+        start_on = today - timedelta(days=started)
+        if patient.full_name in RADIOTHERAPY_ENDED_BEFORE_START:
+            before = RADIOTHERAPY_ENDED_BEFORE_START[patient.full_name]
+            patient.radiotherapy_ended_on = start_on - timedelta(days=before)
+        surgeon, procedure_before = SURGERY.get(patient.full_name, ("", 0))
         protocol = start_protocol(
             patient,
             clinician,
@@ -368,9 +439,11 @@ def _seed_protocol_histories() -> None:
             route=template.route,
             stages=[stage.stage_values() for stage in template.stages],
             start_stage=start_stage,
-            start_on=today - timedelta(days=started),
+            start_on=start_on,
             today=today,
             template=template,
+            surgeon_direction=surgeon,
+            procedure_on=start_on - timedelta(days=procedure_before) if surgeon else None,
         )
         for days_ago, change, reason in changes:
             day = today - timedelta(days=days_ago)

@@ -36,6 +36,7 @@ from clinic.core.forms import (
     strip,
     text_length,
 )
+from clinic.domain.starting import RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_LOW
 from clinic.domain.working_hours import DAY_NAMES
 from clinic.extensions import db
 from clinic.models import Clinic, Role
@@ -72,6 +73,9 @@ class StaffInvitationForm(ClinicForm):
 
 COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
 NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
+RADIOTHERAPY_WEEKS_MESSAGE = (
+    f"Enter a whole number of weeks from {RADIOTHERAPY_WEEKS_LOW} to {RADIOTHERAPY_WEEKS_HIGH}."
+)
 PAPER_MESSAGE = "Choose A4 or US Letter."
 STAFF_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 60."
 PATIENT_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 120."
@@ -136,6 +140,19 @@ class ClinicSettingsForm(ClinicForm):
             NumberRange(0.5, 20, "Enter a step from 0.5 to 20 mm."),
         ],
         description="A bigger jump in dilator diameter needs the clinician's reason.",
+    )
+    radiotherapy_weeks = WholeNumberField(
+        "Weeks after pelvic radiotherapy ends before dilation may start",
+        validators=[
+            InputRequired(RADIOTHERAPY_WEEKS_MESSAGE),
+            NumberRange(
+                RADIOTHERAPY_WEEKS_LOW, RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_MESSAGE
+            ),
+        ],
+        description=(
+            "The guideline range is 2 to 8 weeks. A program after radiotherapy cannot start "
+            "earlier than this after the date radiotherapy ended."
+        ),
     )
     completion_pct = WholeNumberField(
         "Minimum share of the prescribed minutes for a session to count as done (%)",
@@ -319,6 +336,7 @@ class ClinicSettingsForm(ClinicForm):
             duty_email=(self.duty_email.data or "").lower(),
             sender_name=self.sender_name.data or "",
             out_of_hours_text=self.out_of_hours_text.data,
+            radiotherapy_weeks=self.radiotherapy_weeks.data,
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from clinic.audit.log import record
 from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
+from clinic.domain.starting import DEFAULT_RADIOTHERAPY_WEEKS
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
 
@@ -38,6 +39,8 @@ class ClinicSettings:
     duty_email: str
     sender_name: str  # "" for none; the clinic's name to follow the name
     out_of_hours_text: str
+    # Weeks after pelvic radiotherapy ends before dilation may start (2 to 8).
+    radiotherapy_weeks: int = DEFAULT_RADIOTHERAPY_WEEKS
 
 
 class StaffChangeError(ValueError):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from clinic.catalogue.queries import label_taken
@@ -71,7 +71,21 @@ class DilatorSetForm(ClinicForm):
         default="",
         validators=[InputRequired("Choose what the set is made for.")],
     )
+    flared_base = BooleanField(
+        "Every size in this set has a flared base",
+        description=(
+            "A flared base stops a dilator slipping inside. Sets for anal use must have one; "
+            "protocols used anally can only prescribe sizes from such a set."
+        ),
+    )
     notes = TextAreaField("Notes", filters=[strip], validators=[text_length(2000)])
+
+    def validate_flared_base(self, field: BooleanField) -> None:
+        if self.intended_use.data in (IntendedUse.ANAL, IntendedUse.EITHER) and not field.data:
+            raise ValidationError(
+                "A set for anal use must have a flared base. Tick this box if every size "
+                "has one, or choose vaginal use."
+            )
 
     def details(self) -> SetDetails:
         """The validated input as plain values for the service."""
@@ -80,6 +94,7 @@ class DilatorSetForm(ClinicForm):
             material=self.material.data or "",
             intended_use=IntendedUse(self.intended_use.data),
             notes=self.notes.data or "",
+            flared_base=bool(self.flared_base.data),
         )
 
 

@@ -37,6 +37,7 @@ class SetDetails:
     material: str
     intended_use: IntendedUse
     notes: str
+    flared_base: bool = False  # every size has one: required before any anal use
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ class Indication(StrEnum):
     ANAL_FISSURE = "anal_fissure"
     LEVATOR_ANI = "levator_ani"
     CHRONIC_PELVIC_PAIN = "chronic_pelvic_pain"
+    VAGINAL_AGENESIS = "vaginal_agenesis"
+    MENOPAUSE_GSM = "menopause_gsm"
+    PERINEAL_SCARRING = "perineal_scarring"
+    LICHEN_SCLEROSUS = "lichen_sclerosus"
     OTHER = "other"
 
     @property
@@ -27,8 +31,23 @@ class Indication(StrEnum):
 
     @property
     def is_surgeon_directed(self) -> bool:
-        """Dilation for it is used only when the treating surgeon directs it."""
-        return self is Indication.ANAL_FISSURE
+        """Dilation for it is used only when the treating surgeon directs it, after a
+        procedure whose date is recorded (clinical review: anal fissure, after
+        haemorrhoidectomy / anal stenosis, after vaginoplasty)."""
+        return self in SURGEON_DIRECTED
+
+    @property
+    def maintenance_duration(self) -> str:
+        """How long a maintenance phase lasts, in the words the patient reads both in the
+        portal and in the template's notes (one source, so they never disagree)."""
+        return MAINTENANCE_DURATIONS.get(
+            self, "This routine has no set end date: keep it going until your clinic says."
+        )
+
+    @property
+    def follows_radiotherapy(self) -> bool:
+        """Dilation starts only once the clinic's interval after radiotherapy has passed."""
+        return self is Indication.PELVIC_RADIOTHERAPY
 
 
 INDICATION_LABELS: dict[Indication, str] = {
@@ -40,5 +59,23 @@ INDICATION_LABELS: dict[Indication, str] = {
     Indication.ANAL_FISSURE: "Anal fissure (surgeon-directed)",
     Indication.LEVATOR_ANI: "Levator ani syndrome",
     Indication.CHRONIC_PELVIC_PAIN: "Chronic prostatitis / chronic pelvic pain syndrome",
+    Indication.VAGINAL_AGENESIS: "Vaginal agenesis / MRKH",
+    Indication.MENOPAUSE_GSM: "Genitourinary syndrome of menopause / vaginal atrophy",
+    Indication.PERINEAL_SCARRING: "Post-partum perineal scarring",
+    Indication.LICHEN_SCLEROSUS: "Narrowing from lichen sclerosus / lichen planus",
     Indication.OTHER: "Other",
 }
+
+# Clinical reference: after pelvic radiotherapy "continue about 1-2 years, and say so
+# consistently"; after vaginoplasty, maintenance is lifelong.
+MAINTENANCE_DURATIONS: dict[Indication, str] = {
+    Indication.PELVIC_RADIOTHERAPY: (
+        "Keep this routine going for about 1 to 2 years after radiotherapy. Your clinic will "
+        "tell you when you can stop."
+    ),
+    Indication.VAGINOPLASTY: "This routine is lifelong: keep it going.",
+}
+
+SURGEON_DIRECTED = frozenset(
+    {Indication.ANAL_FISSURE, Indication.ANAL_STENOSIS, Indication.VAGINOPLASTY}
+)

@@ -32,7 +32,8 @@ class Route(StrEnum):
 
 
 class IntendedUse(StrEnum):
-    """What a dilator set is made for (anal devices need a flared base)."""
+    """What a dilator set is made for. Anal use also needs a flared base, recorded on the
+    set (`DilatorSet.flared_base`) and checked by `plan_problems`."""
 
     VAGINAL = "vaginal"
     ANAL = "anal"
@@ -166,6 +167,8 @@ class StagePlan:
     prescription: StagePrescription
     diameter_mm: float
     size_use: IntendedUse
+    # Whether the size's set is recorded as having a flared base (required for anal use).
+    flared_base: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,17 @@ def plan_problems(
                     f"Stage {number}: this dilator is made for {stage.size_use.label.lower()} "
                     f"use and cannot be used in a{'n' if route is Route.ANAL else ''} "
                     f"{route.value} protocol.",
+                )
+            )
+        elif route is Route.ANAL and not stage.flared_base:
+            problems.append(
+                StageProblem(
+                    i,
+                    "dilator_size_id",
+                    f"Stage {number}: a dilator used anally must have a flared base, so it "
+                    "cannot slip inside, and this dilator's set is not recorded as having "
+                    "one. Choose a dilator from a set with a flared base, or record the "
+                    "flared base on the set in the catalogue if it has one.",
                 )
             )
         per_period_max = (

@@ -11,6 +11,7 @@ spotting and sharp pain are red flags.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import (
@@ -61,7 +62,7 @@ CATALOGUE: dict[str, tuple[str, IntendedUse, str, list[tuple[str, float, int]]]]
     ANAL_SET: (
         "Silicone with a flared base",
         IntendedUse.ANAL,
-        "Every size has a flared base: only devices with a flared base are used anally.",
+        "Every size has a flared base, so none can slip fully inside.",
         [
             ("Anal 1", 10, 70),
             ("Anal 2", 14, 80),
@@ -73,7 +74,18 @@ CATALOGUE: dict[str, tuple[str, IntendedUse, str, list[tuple[str, float, int]]]]
 }
 
 # Technique notes that recur in the clinical sources, in plain words for patients.
-LUBRICANT = "Use plenty of lubricant (water-based, or silicone-based if you are sensitive)."
+LUBRICANT = (
+    "Use plenty of water-based lubricant (silicone-based lubricant damages silicone dilators)."
+)
+# Tissue after radiotherapy, in menopause or with vulvodynia is easily irritated.
+GENTLE_LUBRICANT = (
+    "Use plenty of a low-irritant, water-based lubricant (silicone-based lubricant damages "
+    "silicone dilators)."
+)
+HYGIENE = (
+    "Wash the dilator before and after each use. It is yours alone: never share it, and "
+    "never move it from anal to vaginal use."
+)
 BREATHING = (
     "Lie comfortably, breathe slowly and insert on an out-breath as the muscles relax. "
     "Hold steady, gentle pressure; never force."
@@ -81,11 +93,16 @@ BREATHING = (
 WARM_UP = "When you start a new size, warm up for a few minutes with the previous size."
 MOVEMENT = "Once insertion is easy, add gentle in-and-out or rotating movements."
 STOP_SIGNAL = "Stretching or pressure is expected. Stop if you feel sharp or sudden pain."
-FLARED_BASE = "Only use a dilator with a flared base."
+FLARED_BASE = "Use only the dilators you were given for anal use: each has a wide, flared base."
 SPOTTING = (
     "A little spotting can happen. Contact the clinic if bleeding lasts more than a few "
     "minutes, is dark red or comes with pain."
 )
+
+
+# Every default template is due for review a year after this library was written; clinics
+# move the date when they check a template against current evidence.
+REVIEW_ON = date(2027, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,16 @@ class TemplateDefault:
     dilator_set: str
     description: str
     stages: list[StageDefault] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
+    review_on: date = REVIEW_ON
+
+
+# References as the clinical reference (shared guides, clinical-content.md) names them.
+# A line ending "(locate before relying on it)" is one the reference mentions without full
+# details: the clinic should find the paper before citing the template to others.
+CLINICAL_REFERENCE = "Clinic dilator-programme clinical reference (shared guides), 2026"
+MELTZER = "Meltzer: 15 minutes from day 6, 10-21 days per size, 4 sizes (post-vaginoplasty)"
+MARTIMEDIC_RRM = "Martimedic (about 2 weeks per size); RRM Academy (3-4 weeks per size)"
 
 
 def _graded(
@@ -145,8 +172,15 @@ TEMPLATES: list[TemplateDefault] = [
             1,
             Period.DAY,
             14,
-            f"{LUBRICANT} {BREATHING} {STOP_SIGNAL}",
+            f"{LUBRICANT} {BREATHING} {STOP_SIGNAL} {HYGIENE}",
             f"{WARM_UP} {LUBRICANT} {BREATHING} {MOVEMENT} {STOP_SIGNAL}",
+        ),
+        (
+            "Maseroli E et al. Outcome of medical and psychosexual interventions for "
+            "vaginismus: a systematic review and meta-analysis. J Sex Med 2018",
+            "ter Kuile MM et al. Therapist-aided exposure for women with lifelong vaginismus: "
+            "a randomized waiting-list control trial. J Consult Clin Psychol 2013",
+            MARTIMEDIC_RRM,
         ),
     ),
     TemplateDefault(
@@ -161,42 +195,71 @@ TEMPLATES: list[TemplateDefault] = [
             5,
             Period.WEEK,
             14,
-            f"{LUBRICANT} {BREATHING} {STOP_SIGNAL}",
-            f"{WARM_UP} {LUBRICANT} {BREATHING} {MOVEMENT} {STOP_SIGNAL}",
+            f"{GENTLE_LUBRICANT} {BREATHING} {STOP_SIGNAL} {HYGIENE}",
+            f"{WARM_UP} {GENTLE_LUBRICANT} {BREATHING} {MOVEMENT} {STOP_SIGNAL}",
         ),
+        (CLINICAL_REFERENCE, MARTIMEDIC_RRM),
     ),
     TemplateDefault(
         "After pelvic radiotherapy: stenosis prevention",
         Indication.PELVIC_RADIOTHERAPY,
         Route.VAGINAL,
         VAGINAL_SET,
-        "Start 2-8 weeks after treatment, from about 3 minutes twice a week up to about 10 "
-        "minutes a day, and continue for 1-2 years.",
+        "Starts with the smallest size, only once the clinic's interval after the end of "
+        "radiotherapy has passed (the guideline range is 2-8 weeks; the date radiotherapy "
+        "ended is asked for when the program starts). From about 3 minutes twice a week up "
+        "to about 10 minutes a day. "
+        f"{Indication.PELVIC_RADIOTHERAPY.maintenance_duration}",
         [
-            StageDefault("Size 3", 3, 2, Period.WEEK, 14, f"{LUBRICANT} {BREATHING} {SPOTTING}"),
-            StageDefault("Size 3", 5, 3, Period.WEEK, 14, f"{LUBRICANT} {BREATHING} {SPOTTING}"),
             StageDefault(
-                "Size 4", 10, 1, Period.DAY, 28, f"{WARM_UP} {LUBRICANT} {MOVEMENT} {SPOTTING}"
+                "Size 1",
+                3,
+                2,
+                Period.WEEK,
+                14,
+                f"{GENTLE_LUBRICANT} {BREATHING} {SPOTTING} {HYGIENE}",
             ),
             StageDefault(
-                "Size 4",
+                "Size 1", 5, 3, Period.WEEK, 14, f"{GENTLE_LUBRICANT} {BREATHING} {SPOTTING}"
+            ),
+            StageDefault(
+                "Size 2",
+                10,
+                1,
+                Period.DAY,
+                28,
+                f"{WARM_UP} {GENTLE_LUBRICANT} {MOVEMENT} {SPOTTING}",
+            ),
+            StageDefault(
+                "Size 3",
                 10,
                 3,
                 Period.WEEK,
                 0,
-                f"{LUBRICANT} {MOVEMENT} {SPOTTING} Keep going for 1-2 years.",
+                f"{WARM_UP} {GENTLE_LUBRICANT} {MOVEMENT} {SPOTTING}",
                 is_maintenance=True,
             ),
         ],
+        (
+            "International guideline on vaginal dilation after pelvic radiotherapy (start 2-8 "
+            "weeks after treatment; continue about 1-2 years)",
+            "Miles T, Johnson N. Vaginal dilator therapy for women receiving pelvic "
+            "radiotherapy. Cochrane Database Syst Rev 2014",
+            "Leeds Teaching Hospitals and Royal Free London NHS patient leaflets on vaginal "
+            "dilators after radiotherapy",
+        ),
     ),
     TemplateDefault(
         "After vaginoplasty: intensive then maintenance",
         Indication.VAGINOPLASTY,
         Route.VAGINAL,
         VAGINOPLASTY_SET,
-        "Three times a day for the first three months while sizes go up every 2-3 weeks, "
-        "then daily to six months, then two to three times a week for life. Depth matters as "
-        "much as diameter: insert to the depth measured in clinic each time.",
+        "Directed by the surgical team (their name and the date of surgery are recorded when "
+        "the program starts). Three times a day for the first three months while sizes go up "
+        "every 2-3 weeks, then daily to six months, then two to three times a week. Depth "
+        "matters as much as diameter: insert to the depth measured in clinic each time. "
+        "Pain or difficulty is a reason to review with the surgical team, not to go down a "
+        f"size. {Indication.VAGINOPLASTY.maintenance_duration}",
         [
             StageDefault(
                 "25 mm",
@@ -204,7 +267,7 @@ TEMPLATES: list[TemplateDefault] = [
                 3,
                 Period.DAY,
                 14,
-                f"{LUBRICANT} {BREATHING} Insert to your measured depth. {SPOTTING}",
+                f"{LUBRICANT} {BREATHING} Insert to your measured depth. {SPOTTING} {HYGIENE}",
             ),
             StageDefault(
                 "27.5 mm",
@@ -244,27 +307,34 @@ TEMPLATES: list[TemplateDefault] = [
                 3,
                 Period.WEEK,
                 0,
-                f"{LUBRICANT} Insert to your measured depth. This is lifelong care: "
-                "if you miss sessions, tell the clinic rather than going up a size.",
+                f"{LUBRICANT} Insert to your measured depth. If you miss sessions or it gets "
+                "harder, tell the clinic rather than changing size.",
                 is_maintenance=True,
             ),
         ],
+        ("Brownstein & Crane: post-vaginoplasty dilation schedule", MELTZER, CLINICAL_REFERENCE),
     ),
     TemplateDefault(
         "Anal stenosis / after haemorrhoidectomy",
         Indication.ANAL_STENOSIS,
         Route.ANAL,
         ANAL_SET,
-        "Self-dilation directed by the surgeon, usually from about the third week after "
-        "surgery, daily, two weeks per size.",
+        "Self-dilation directed by the surgeon (their name and the date of surgery are "
+        "recorded when the program starts), usually from about the third week after "
+        "surgery, daily, two weeks per size. Needs a set with a flared base.",
         _graded(
             ["Anal 2", "Anal 3", "Anal 4", "Anal 5"],
             5,
             1,
             Period.DAY,
             14,
-            f"{FLARED_BASE} {LUBRICANT} {BREATHING} {STOP_SIGNAL}",
+            f"{FLARED_BASE} {LUBRICANT} {BREATHING} {STOP_SIGNAL} {HYGIENE}",
             f"{FLARED_BASE} {WARM_UP} {LUBRICANT} {BREATHING} {STOP_SIGNAL}",
+        ),
+        (
+            "Eberspacher et al. 2021: self-dilation for sphincter spasm after "
+            "haemorrhoidectomy from about week 3 (locate before relying on it)",
+            CLINICAL_REFERENCE,
         ),
     ),
     TemplateDefault(
@@ -281,8 +351,139 @@ TEMPLATES: list[TemplateDefault] = [
             Period.WEEK,
             21,
             f"{FLARED_BASE} {LUBRICANT} {BREATHING} Let the pelvic floor drop and relax "
-            f"with each breath. {STOP_SIGNAL}",
+            f"with each breath. {STOP_SIGNAL} {HYGIENE}",
             f"{FLARED_BASE} {WARM_UP} {LUBRICANT} {BREATHING} {STOP_SIGNAL}",
+        ),
+        (CLINICAL_REFERENCE, MARTIMEDIC_RRM),
+    ),
+    TemplateDefault(
+        "Chronic prostatitis / CPPS: pelvic floor relaxation",
+        Indication.CHRONIC_PELVIC_PAIN,
+        Route.ANAL,
+        ANAL_SET,
+        "For men with chronic prostatitis / chronic pelvic pain syndrome (and anyone with "
+        "the condition): slow anal dilation to help the pelvic floor let go, alongside "
+        "trigger-point work and relaxation, three times a week, three weeks per size. "
+        "Measure progress with the NIH-CPSI at the start and every few weeks. Needs a set "
+        "with a flared base.",
+        _graded(
+            ["Anal 1", "Anal 2", "Anal 3", "Anal 4"],
+            10,
+            3,
+            Period.WEEK,
+            21,
+            f"{FLARED_BASE} {LUBRICANT} Lie on your side with your knees bent, or on your "
+            "back with a pillow under your knees. "
+            f"{BREATHING} Let the muscles between your legs drop and soften with each "
+            f"breath out. {STOP_SIGNAL} {HYGIENE}",
+            f"{FLARED_BASE} {WARM_UP} {LUBRICANT} {BREATHING} {STOP_SIGNAL}",
+        ),
+        (
+            "Litwin MS et al. The National Institutes of Health chronic prostatitis symptom "
+            "index (NIH-CPSI). J Urol 1999",
+            "A small study of an anal stretching device in men with CP/CPPS reported less pain "
+            "without notable side effects (locate before relying on it)",
+            CLINICAL_REFERENCE,
+        ),
+    ),
+    TemplateDefault(
+        "Vaginal agenesis / MRKH: first-line dilation",
+        Indication.VAGINAL_AGENESIS,
+        Route.VAGINAL,
+        VAGINAL_SET,
+        "Dilation is the first-line treatment, before any surgery, and is led by a "
+        "specialist service. Often started in adolescence: record the young person's own "
+        "consent (and, where needed, a parent's), agree with them how their privacy from "
+        "family is kept (where dilators and notes are stored, who may see the portal), and "
+        "follow the clinic's safeguarding procedure for any concern. Pressure is applied "
+        "to the vaginal dimple, gently, daily; sizes go up slowly as length is gained.",
+        _graded(
+            [f"Size {n}" for n in range(1, 6)],
+            15,
+            1,
+            Period.DAY,
+            21,
+            f"{LUBRICANT} Press the dilator gently against the dimple, aiming slightly back "
+            f"towards your spine. {BREATHING} {STOP_SIGNAL} {HYGIENE} You can talk to the "
+            "clinic in private about anything, at any time.",
+            f"{WARM_UP} {LUBRICANT} Steady, gentle pressure for the whole session. {STOP_SIGNAL}",
+        ),
+        (
+            "ACOG Committee Opinion No. 728: Mullerian agenesis: diagnosis, management, and "
+            "treatment. Obstet Gynecol 2018 (dilation first-line)",
+            CLINICAL_REFERENCE,
+        ),
+    ),
+    TemplateDefault(
+        "Genitourinary syndrome of menopause: gentle dilation",
+        Indication.MENOPAUSE_GSM,
+        Route.VAGINAL,
+        VAGINAL_SET,
+        "Gentle graded dilation alongside vaginal moisturisers or oestrogen as prescribed "
+        "(including after aromatase inhibitors or on testosterone). Tissue is fragile: start "
+        "small, go slowly, and expect spotting more often.",
+        _graded(
+            [f"Size {n}" for n in range(1, 5)],
+            5,
+            3,
+            Period.WEEK,
+            21,
+            f"{GENTLE_LUBRICANT} Use your moisturiser or oestrogen as prescribed. "
+            f"{BREATHING} {SPOTTING} {HYGIENE}",
+            f"{WARM_UP} {GENTLE_LUBRICANT} {BREATHING} {SPOTTING}",
+        ),
+        (
+            "The 2020 genitourinary syndrome of menopause position statement of The North "
+            "American Menopause Society. Menopause 2020",
+            CLINICAL_REFERENCE,
+        ),
+    ),
+    TemplateDefault(
+        "Post-partum perineal scarring: graded dilation",
+        Indication.PERINEAL_SCARRING,
+        Route.VAGINAL,
+        VAGINAL_SET,
+        "Graded dilation for a tight or painful perineal scar after childbirth, once the "
+        "wound has healed and alongside the treating team's scar care. Three to five "
+        "sessions a week, two to three weeks per size.",
+        _graded(
+            [f"Size {n}" for n in range(2, 6)],
+            10,
+            4,
+            Period.WEEK,
+            14,
+            f"{LUBRICANT} {BREATHING} Aim the dilator gently towards your back, away from the "
+            f"scar at first. {STOP_SIGNAL} {HYGIENE}",
+            f"{WARM_UP} {LUBRICANT} {BREATHING} {MOVEMENT} {STOP_SIGNAL}",
+        ),
+        (
+            "RCOG Green-top Guideline No. 29: management of third- and fourth-degree "
+            "perineal tears, 2015",
+            CLINICAL_REFERENCE,
+        ),
+    ),
+    TemplateDefault(
+        "Lichen sclerosus / planus narrowing: gentle dilation",
+        Indication.LICHEN_SCLEROSUS,
+        Route.VAGINAL,
+        VAGINAL_SET,
+        "Gentle graded dilation for narrowing from lichen sclerosus or lichen planus, "
+        "alongside the skin treatment the treating team leads (keep using it as prescribed). "
+        "Three sessions a week, three weeks per size.",
+        _graded(
+            [f"Size {n}" for n in range(1, 5)],
+            10,
+            3,
+            Period.WEEK,
+            21,
+            f"{GENTLE_LUBRICANT} Keep using your prescribed skin treatment. {BREATHING} "
+            f"{SPOTTING} {HYGIENE}",
+            f"{WARM_UP} {GENTLE_LUBRICANT} {BREATHING} {SPOTTING}",
+        ),
+        (
+            "Lewis FM et al. British Association of Dermatologists guidelines for the "
+            "management of lichen sclerosus. Br J Dermatol 2018",
+            CLINICAL_REFERENCE,
         ),
     ),
 ]
@@ -295,7 +496,13 @@ def seed_clinic_library(clinic: Clinic) -> None:
     sizes: dict[tuple[str, str], DilatorSize] = {}
     for name, (material, use, notes, rows) in CATALOGUE.items():
         dilator_set = DilatorSet(
-            clinic_id=clinic.id, name=name, material=material, intended_use=use, notes=notes
+            clinic_id=clinic.id,
+            name=name,
+            material=material,
+            intended_use=use,
+            # The default anal set is one whose every size has a flared base.
+            flared_base=use is IntendedUse.ANAL,
+            notes=notes,
         )
         db.session.add(dilator_set)
         for label, diameter, length in rows:
@@ -315,6 +522,8 @@ def seed_clinic_library(clinic: Clinic) -> None:
                 indication=template.indication,
                 route=template.route,
                 description=template.description,
+                sources="\n".join(template.sources),
+                review_on=template.review_on,
                 stages=[
                     TemplateStage(
                         position=n,

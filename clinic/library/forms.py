@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
-from clinic.core.forms import strip, text_length
+from clinic.core.forms import PlainDateField, strip, text_length
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import (
     DEFAULT_LAST_N_SESSIONS,
@@ -46,12 +46,24 @@ class TemplateForm(PlanForm):
         choices=[SelectChoice(i.value, i.label) for i in Indication],
         validators=[InputRequired("Choose an indication.")],
         description=(
-            "Anal fissure: dilation is used only when the treating surgeon directs it; the "
-            "clinician confirms that when a patient's protocol is started."
+            "Anal fissure, after haemorrhoidectomy / anal stenosis and after vaginoplasty: "
+            "dilation is used only when the treating surgeon directs it; the clinician "
+            "records the surgeon and the procedure date when a patient's protocol is started."
         ),
     )
     route = route_field()
     description = TextAreaField("Description", filters=[strip], validators=[text_length(2000)])
+    sources = TextAreaField(
+        "Sources",
+        filters=[strip],
+        validators=[text_length(4000)],
+        description="The guidelines and studies the plan rests on, one a line.",
+    )
+    review_on = PlainDateField(
+        "Review the template by",
+        validators=[Optional()],
+        description="When the clinic checks the template against current evidence.",
+    )
 
     def details(self) -> TemplateDetails:
         """The validated input as plain values for the service."""
@@ -60,6 +72,8 @@ class TemplateForm(PlanForm):
             indication=Indication(self.indication.data),
             route=Route(self.route.data),
             description=self.description.data or "",
+            sources=self.sources.data or "",
+            review_on=self.review_on.data,
             stages=tuple(stage.stage_values() for stage in self.kept_stages()),
         )
 

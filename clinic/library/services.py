@@ -8,6 +8,7 @@ older copy is refused rather than silently overwriting someone else's changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import Route, StagePrescription
@@ -37,6 +38,8 @@ class TemplateDetails:
     route: Route
     description: str
     stages: tuple[StagePrescription, ...]
+    sources: str = ""  # one reference a line
+    review_on: date | None = None  # when the clinic reviews the template next
 
 
 def _stages(stages: tuple[StagePrescription, ...]) -> list[TemplateStage]:
@@ -51,6 +54,8 @@ def create_template(clinic_id: int, details: TemplateDetails) -> ProtocolTemplat
         indication=details.indication,
         route=details.route,
         description=details.description,
+        sources=details.sources,
+        review_on=details.review_on,
         stages=_stages(details.stages),
     )
     db.session.add(template)
@@ -73,6 +78,8 @@ def update_template(
     template.indication = details.indication
     template.route = details.route
     template.description = details.description
+    template.sources = details.sources
+    template.review_on = details.review_on
     template.stages = _stages(details.stages)
     # A change to the stages alone leaves the template's own row untouched, and then its
     # version would not move: touching updated_at makes every save a versioned UPDATE.
@@ -88,6 +95,8 @@ def copy_template(template: ProtocolTemplate) -> ProtocolTemplate:
         indication=template.indication,
         route=template.route,
         description=template.description,
+        sources=template.sources,
+        review_on=template.review_on,
         stages=_stages(tuple(stage.stage_values() for stage in template.stages)),
     )
     db.session.add(copy)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.core.forms import show_refusal
 from clinic.core.refusals import Refusal
+from clinic.domain.indications import Indication
 from clinic.domain.protocols import Route
 from clinic.library.forms import NEW_STAGE_DEFAULTS, EditTemplateForm, TemplateForm
 from clinic.library.queries import clinic_library, get_template_or_404
@@ -154,4 +155,5 @@ def _form_page(form: TemplateForm, template: ProtocolTemplate | None) -> str:
         form=form,
         template=template,
         max_step_mm=current_user.clinic.max_step_mm,
+        surgeon_directed=[i.value for i in Indication if i.is_surgeon_directed],
     )

@@ -24,6 +24,9 @@ class DilatorSet(Model):
     intended_use: so.Mapped[IntendedUse] = so.mapped_column(
         enum_column(IntendedUse, "intended_use")
     )
+    # Every device of the set has a flared base (it cannot slip fully inside): required
+    # before the set is prescribed for anal use, checked by the plan rules.
+    flared_base: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     notes: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 

@@ -40,7 +40,11 @@ class Patient(Model):
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
     # The portal login, once the patient has been invited. One login, one record.
     user_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), unique=True)
+    # The legal name, for documents that need it (reports, MDT packs, letters).
     full_name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    # What the patient asks to be called: everything patient-facing uses it, and greets
+    # neutrally when it is empty (never the first word of the legal name).
+    name_to_use: so.Mapped[str] = so.mapped_column(sa.String(80), default="", server_default="")
     date_of_birth: so.Mapped[date]
     # The clinic's own identifier (MRN / hospital number).
     clinic_identifier: so.Mapped[str] = so.mapped_column(sa.String(40))
@@ -56,6 +60,10 @@ class Patient(Model):
     )
     # The next review the clinician planned; a "review due" flag is raised on that day.
     review_on: so.Mapped[date | None]
+    # When pelvic radiotherapy ended. On the record, not a protocol: it is the patient's
+    # treatment history, the same for every program that follows (a replaced protocol
+    # must not take it away) and what the clinic's interval before dilation counts from.
+    radiotherapy_ended_on: so.Mapped[date | None]
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -83,8 +91,14 @@ class Patient(Model):
 
     @property
     def greeting_name(self) -> str:
-        """The first word of the name, for a friendly greeting in the portal."""
-        return self.full_name.split()[0] if self.full_name.strip() else self.full_name
+        """The name to use with the patient, or "" when none was recorded. Never derived
+        from the legal name: its first word may not be what the patient is called."""
+        return self.name_to_use.strip()
+
+    @property
+    def greeting(self) -> str:
+        """ "Hello, Sam", or a neutral "Hello" when no name to use was recorded."""
+        return f"Hello, {self.greeting_name}" if self.greeting_name else "Hello"
 
     @property
     def indication_label(self) -> str:

@@ -111,6 +111,9 @@ class ProtocolTemplate(Model):
     indication: so.Mapped[Indication] = so.mapped_column(enum_column(Indication, "indication"))
     route: so.Mapped[Route] = so.mapped_column(enum_column(Route, "route"))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # Where the plan comes from (one reference a line) and when the clinic reviews it next.
+    sources: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
+    review_on: so.Mapped[date | None]
     retired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -154,9 +157,12 @@ class Protocol(Model):
     source_template_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("protocol_templates.id")
     )
-    # Anal-fissure programs: who directed it (the treating surgeon), as the clinician
-    # confirmed; empty for other indications.
+    # Surgeon-directed programs (anal fissure, after haemorrhoidectomy / anal stenosis,
+    # after vaginoplasty): who directed it (the treating surgeon), as the clinician
+    # confirmed, and the date of the procedure it follows; empty for other indications.
+    # On the protocol, not the patient: each program follows its own procedure.
     surgeon_direction: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    procedure_on: so.Mapped[date | None]
     # The status after the latest event (kept here for lists and the one-open rule).
     status: so.Mapped[ProtocolStatus] = so.mapped_column(
         enum_column(ProtocolStatus, "protocol_status")

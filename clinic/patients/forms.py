@@ -55,6 +55,15 @@ class PatientForm(ClinicForm):
         filters=[strip],
         validators=[DataRequired("Enter the clinic identifier."), text_length(40)],
     )
+    name_to_use = StringField(
+        "Name to use",
+        filters=[strip],
+        validators=[text_length(80)],
+        description=(
+            "What the patient asks to be called. The portal and printed instructions use it; "
+            "left empty, they greet the patient with a plain “Hello”."
+        ),
+    )
     pronouns = StringField("Pronouns", filters=[strip], validators=[text_length(40)])
     indication = SelectField(
         "Indication",
@@ -77,6 +86,14 @@ class PatientForm(ClinicForm):
         "Responsible clinician", coerce=_optional_id_text, default=""
     )
     review_on = PlainDateField("Next review", validators=[Optional()])
+    radiotherapy_ended_on = PlainDateField(
+        "Pelvic radiotherapy ended on",
+        validators=[Optional()],
+        description=(
+            "After radiotherapy, a dilation program starts only once the clinic's interval "
+            "after this date has passed."
+        ),
+    )
 
     def __init__(
         self,
@@ -118,11 +135,20 @@ class PatientForm(ClinicForm):
             # Refuse rather than silently drop what the clinician typed.
             raise ValidationError("Choose Other to add a description, or clear this box.")
 
+    def validate_radiotherapy_ended_on(self, field: PlainDateField) -> None:
+        today = clinic_today(current_user.clinic.timezone)
+        if field.data and field.data > today:
+            raise ValidationError(
+                "Enter the day radiotherapy ended, today or earlier (record it once it has "
+                "ended), or leave it empty."
+            )
+
     def details(self) -> PatientDetails:
         """The validated input as plain values for the service."""
         indication = Indication(self.indication.data)
         return PatientDetails(
             full_name=self.full_name.data,
+            name_to_use=self.name_to_use.data or "",
             date_of_birth=self.date_of_birth.data,
             clinic_identifier=self.clinic_identifier.data,
             pronouns=self.pronouns.data or "",
@@ -134,6 +160,7 @@ class PatientForm(ClinicForm):
             if self.responsible_clinician_id.data
             else None,
             review_on=self.review_on.data,
+            radiotherapy_ended_on=self.radiotherapy_ended_on.data,
         )
 
 

@@ -19,7 +19,8 @@ from clinic.patients.queries import email_in_use
 class PatientDetails:
     """What a clinician records about a patient, validated."""
 
-    full_name: str
+    full_name: str  # the legal name, for documents that need it
+    name_to_use: str  # what the patient is called in everything patient-facing ("" if none)
     date_of_birth: date
     clinic_identifier: str
     pronouns: str
@@ -29,6 +30,7 @@ class PatientDetails:
     status: PatientStatus
     responsible_clinician_id: int | None
     review_on: date | None  # the next planned review; "review due" is flagged from then
+    radiotherapy_ended_on: date | None = None  # counts the interval before dilation starts
 
 
 class PortalInvitationError(ValueError):
@@ -78,7 +80,8 @@ def update_patient(patient: Patient, details: PatientDetails) -> None:
     for name, value in asdict(details).items():
         setattr(patient, name, value)
     if patient.user is not None:
-        # The portal greets patients by this name: an old name must not linger there.
+        # The login keeps the legal name in step (accounts and audit read it); the portal
+        # itself greets by the name to use, never by this one.
         patient.user.full_name = details.full_name
     db.session.flush()
 

@@ -180,10 +180,20 @@ class StartProtocolForm(PlanForm):
         "Directed by the treating surgeon (name)",
         filters=[strip],
         validators=[text_length(200)],
-        description="Required for anal-fissure programs: dilation there is surgeon-directed.",
+        description="For example Ms R. Patel, colorectal surgery.",
+    )
+    procedure_on = PlainDateField(
+        "Date of the procedure",
+        validators=[Optional()],
+        description="The operation this program follows. The program starts on or after it.",
     )
     surgeon_confirmed = BooleanField(
         "I confirm this program is directed by the patient's treating surgeon"
+    )
+    radiotherapy_ended_on = PlainDateField(
+        "Radiotherapy ended on",
+        validators=[Optional()],
+        description="The last day of pelvic radiotherapy. Saved on the patient's record.",
     )
     # Which open protocol (id and lock) the clinician saw when the form opened: a start
     # from an outdated form must not silently replace a protocol started meanwhile.

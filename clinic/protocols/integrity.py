@@ -24,17 +24,20 @@ def _digest(payload: object) -> str:
 def genesis(protocol: Protocol) -> str:
     """Where the chain starts: the protocol's identity, so changing whose protocol it is,
     its route, indication or surgeon's direction breaks every event hash."""
-    return _digest(
-        {
-            "patient_id": protocol.patient_id if protocol.patient_id else protocol.patient.id,
-            "clinic_id": protocol.clinic_id,
-            "name": protocol.name,
-            "route": protocol.route.value,
-            "indication": protocol.indication.value,
-            "surgeon_direction": protocol.surgeon_direction,
-            "created_at": protocol.created_at.isoformat(),
-        }
-    )
+    identity: dict[str, object] = {
+        "patient_id": protocol.patient_id if protocol.patient_id else protocol.patient.id,
+        "clinic_id": protocol.clinic_id,
+        "name": protocol.name,
+        "route": protocol.route.value,
+        "indication": protocol.indication.value,
+        "surgeon_direction": protocol.surgeon_direction,
+        "created_at": protocol.created_at.isoformat(),
+    }
+    if protocol.procedure_on is not None:
+        # Only when recorded: protocols from before the procedure date existed keep the
+        # hashes they were chained with.
+        identity["procedure_on"] = protocol.procedure_on.isoformat()
+    return _digest(identity)
 
 
 def _canonical_stage(stage: ProtocolStage) -> dict[str, object]:

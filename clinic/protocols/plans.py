@@ -98,4 +98,9 @@ def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float)
 
 
 def _stage_plan(stage: StageForm, size: DilatorSize) -> StagePlan:
-    return StagePlan(stage.stage_values(), size.diameter_mm, size.dilator_set.intended_use)
+    return StagePlan(
+        stage.stage_values(),
+        size.diameter_mm,
+        size.dilator_set.intended_use,
+        flared_base=size.dilator_set.flared_base,
+    )

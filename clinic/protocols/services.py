@@ -27,6 +27,7 @@ from clinic.domain.protocols import (
     in_force_on,
     refusal,
 )
+from clinic.domain.starting import StartProblem, start_problems
 from clinic.extensions import db
 from clinic.models import (
     Patient,
@@ -62,12 +63,40 @@ class ConcurrentChangeError(ProtocolChangeError):
         )
 
 
+def start_indications(patient: Patient, template: ProtocolTemplate | None) -> set[Indication]:
+    """The indications whose start conditions apply: the patient's and the template's."""
+    return {patient.indication, *([template.indication] if template else [])}
+
+
 def needs_surgeon_direction(patient: Patient, template: ProtocolTemplate | None) -> bool:
-    """Anal-fissure programs must be directed by the treating surgeon (dilation there is
-    contested and forceful dilatation risks incontinence)."""
-    return Indication.ANAL_FISSURE in (
-        patient.indication,
-        template.indication if template else None,
+    """Surgeon-directed programs (anal fissure, after haemorrhoidectomy / anal stenosis,
+    after vaginoplasty) need the treating surgeon's direction and the procedure date."""
+    return any(i.is_surgeon_directed for i in start_indications(patient, template))
+
+
+def needs_radiotherapy_date(patient: Patient, template: ProtocolTemplate | None) -> bool:
+    """Programs after pelvic radiotherapy start only after the clinic's interval."""
+    return any(i.follows_radiotherapy for i in start_indications(patient, template))
+
+
+def start_refusals(
+    patient: Patient,
+    template: ProtocolTemplate | None,
+    *,
+    start_on: date,
+    surgeon_direction: str,
+    procedure_on: date | None,
+    radiotherapy_ended_on: date | None,
+) -> list[StartProblem]:
+    """Why a protocol for this patient (from this template) cannot start on `start_on`:
+    the start conditions of `clinic.domain.starting`, with the clinic's interval."""
+    return start_problems(
+        start_indications(patient, template),
+        start_on=start_on,
+        radiotherapy_ended_on=radiotherapy_ended_on or patient.radiotherapy_ended_on,
+        radiotherapy_weeks=patient.clinic.radiotherapy_weeks,
+        surgeon_direction=surgeon_direction,
+        procedure_on=procedure_on,
     )
 
 
@@ -83,12 +112,18 @@ def start_protocol(
     today: date,
     template: ProtocolTemplate | None = None,
     surgeon_direction: str = "",
+    procedure_on: date | None = None,
+    radiotherapy_ended_on: date | None = None,
 ) -> Protocol:
     """Start a protocol (replacing the open one, whose history stays) at `start_stage`.
 
     Protocols follow each other: a new one cannot start before anything already recorded
     for the patient, and one that replaces an open protocol starts today at the latest, so
     two protocols are never in force on the same day.
+
+    Some indications set conditions (`clinic.domain.starting`): after radiotherapy, the
+    date it ended (kept on the patient's record) and the clinic's interval since; for a
+    surgeon-directed program, the surgeon's direction and the procedure date.
     """
     current = open_protocol(patient.id, patient.clinic_id)
     earliest = max([today - timedelta(days=MAX_DAYS_BACK), *_recorded_days(patient)], default=today)
@@ -96,11 +131,31 @@ def start_protocol(
     _check_date(start_on, earliest, latest, "start_on")
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
-    if needs_surgeon_direction(patient, template) and not surgeon_direction:
-        raise ProtocolChangeError(
-            "Anal-fissure programs must be directed by the treating surgeon: name the surgeon "
-            "and tick the confirmation.",
-            "surgeon_direction",
+    if not needs_surgeon_direction(patient, template):
+        surgeon_direction, procedure_on = "", None
+    after_radiotherapy = needs_radiotherapy_date(patient, template)
+    ended_on = radiotherapy_ended_on or patient.radiotherapy_ended_on
+    problems = start_refusals(
+        patient,
+        template,
+        start_on=start_on,
+        surgeon_direction=surgeon_direction,
+        procedure_on=procedure_on,
+        radiotherapy_ended_on=ended_on,
+    )
+    if problems:
+        raise ProtocolChangeError(problems[0].message, problems[0].field)
+    if after_radiotherapy and ended_on != patient.radiotherapy_ended_on:
+        # Entered on the start page: it belongs to the record, where every later program
+        # (and the clinician reading the record) finds it.
+        patient.radiotherapy_ended_on = ended_on
+        record(
+            "patient.update",
+            patient_id=patient.id,
+            object_type="patient",
+            object_id=patient.id,
+            actor=by,
+            detail={"fields": ["radiotherapy_ended_on"]},
         )
     if current is not None:
         _record(
@@ -121,6 +176,7 @@ def start_protocol(
         route=route,
         source_template_id=template.id if template else None,
         surgeon_direction=surgeon_direction,
+        procedure_on=procedure_on,
         status=ProtocolStatus.ACTIVE,
         created_by=by,
         created_at=utcnow(),

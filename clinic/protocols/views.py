@@ -26,7 +26,7 @@ from clinic.domain.protocols import (
     in_force_on,
 )
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, Role
+from clinic.models import Patient, Protocol, ProtocolTemplate, Role
 from clinic.monitoring.services import assess_patient
 from clinic.patients.queries import get_patient_or_404
 from clinic.protocols import integrity
@@ -52,10 +52,12 @@ from clinic.protocols.services import (
     ConcurrentChangeError,
     ProtocolChangeError,
     allowed_on,
+    needs_radiotherapy_date,
     needs_surgeon_direction,
     record_event,
     revise_protocol,
     start_protocol,
+    start_refusals,
 )
 from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
 from clinic.reporting.instructions import instruction_sheet_pdf
@@ -163,10 +165,18 @@ def start(patient_id: int) -> Response | str:
     template = _chosen_template(choice, clinic.id)
     current = open_protocol(patient.id, patient.clinic_id, with_history=False)
     replaces = f"{current.id}:{current.lock_version}" if current else "none"
-    form = StartProtocolForm(data=_start_defaults(template, replaces))
+    form = StartProtocolForm(data=_start_defaults(patient, template, replaces))
     offer_sizes(form, clinic.id)
     needs_surgeon = needs_surgeon_direction(patient, template)
-    if not _added_stage(form) and _start_is_valid(form, clinic, needs_surgeon, replaces):
+    needs_radiotherapy = needs_radiotherapy_date(patient, template)
+    # Shown as required (not "optional") where the indication needs them.
+    for needed, fields in (
+        (needs_surgeon, (form.surgeon_direction, form.procedure_on)),
+        (needs_radiotherapy, (form.radiotherapy_ended_on,)),
+    ):
+        for needed_field in fields:
+            needed_field.flags.required = needed
+    if not _added_stage(form) and _start_is_valid(form, patient, template, needs_surgeon, replaces):
         saved = _save(
             form,
             lambda: start_protocol(
@@ -180,6 +190,10 @@ def start(patient_id: int) -> Response | str:
                 today=_today(),
                 template=template,
                 surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
+                procedure_on=form.procedure_on.data if needs_surgeon else None,
+                radiotherapy_ended_on=form.radiotherapy_ended_on.data
+                if needs_radiotherapy
+                else None,
             ),
         )
         if saved:
@@ -191,6 +205,8 @@ def start(patient_id: int) -> Response | str:
         form=form,
         template=template,
         needs_surgeon=needs_surgeon,
+        needs_radiotherapy=needs_radiotherapy,
+        radiotherapy_weeks=clinic.radiotherapy_weeks,
         choice=choice,
     )
 
@@ -208,10 +224,17 @@ def _chosen_template(choice: str, clinic_id: int) -> ProtocolTemplate | None:
     return template
 
 
-def _start_defaults(template: ProtocolTemplate | None, replaces: str) -> dict | None:
+def _start_defaults(
+    patient: Patient, template: ProtocolTemplate | None, replaces: str
+) -> dict | None:
     if request.method == "POST":
         return None
-    defaults: dict = {"start_on": _today(), "start_stage": 1, "replaces": replaces}
+    defaults: dict = {
+        "start_on": _today(),
+        "start_stage": 1,
+        "replaces": replaces,
+        "radiotherapy_ended_on": patient.radiotherapy_ended_on,
+    }
     if template is not None:
         defaults |= {
             "name": template.name,
@@ -222,10 +245,16 @@ def _start_defaults(template: ProtocolTemplate | None, replaces: str) -> dict | 
 
 
 def _start_is_valid(
-    form: StartProtocolForm, clinic: Clinic, needs_surgeon: bool, replaces: str
+    form: StartProtocolForm,
+    patient: Patient,
+    template: ProtocolTemplate | None,
+    needs_surgeon: bool,
+    replaces: str,
 ) -> bool:
-    """Field rules, plan rules, the surgeon's direction, and that the protocols the form
-    was opened against have not changed since (a double submit, a colleague's start)."""
+    """Field rules, plan rules, the start conditions (every one shown at once, next to its
+    field), the surgeon's confirmation, and that the protocols the form was opened against
+    have not changed since (a double submit, a colleague's start)."""
+    clinic = current_user.clinic
     if not (
         form.validate_on_submit()
         and check_plan(form, clinic.id, Route(form.route.data), clinic.max_step_mm)
@@ -234,12 +263,22 @@ def _start_is_valid(
     if form.replaces.data != replaces:
         form.form_errors.append(str(ConcurrentChangeError()))
         return False
+    problems = start_refusals(
+        patient,
+        template,
+        start_on=form.start_on.data,
+        surgeon_direction=form.surgeon_direction.data or "" if needs_surgeon else "",
+        procedure_on=form.procedure_on.data if needs_surgeon else None,
+        radiotherapy_ended_on=form.radiotherapy_ended_on.data,
+    )
+    for problem in problems:
+        form[problem.field].errors.append(problem.message)
     if needs_surgeon and not form.surgeon_confirmed.data:
         form.surgeon_confirmed.errors.append(
             "Tick to confirm the treating surgeon directs this program."
         )
         return False
-    return True
+    return not problems
 
 
 @bp.route("/<int:protocol_id>/revise", methods=["GET", "POST"])

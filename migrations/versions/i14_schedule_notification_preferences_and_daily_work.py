@@ -22,14 +22,16 @@ def upgrade():
     with op.batch_alter_table('clinics', schema=None) as batch_op:
         batch_op.add_column(sa.Column('daily_run_on', sa.Date(), nullable=True))
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    # AUTOINCREMENT kept (i14_accounts): a rebuild of the table must not drop it.
+    with op.batch_alter_table('users', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('digest_enabled', sa.Boolean(), server_default=sa.true(), nullable=False))
         batch_op.add_column(sa.Column('digest_at', sa.Time(), server_default='08:00:00', nullable=False))
         batch_op.add_column(sa.Column('questionnaire_emails', sa.Boolean(), server_default=sa.true(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    # AUTOINCREMENT kept (i14_accounts): a rebuild of the table must not drop it.
+    with op.batch_alter_table('users', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('questionnaire_emails')
         batch_op.drop_column('digest_at')
         batch_op.drop_column('digest_enabled')

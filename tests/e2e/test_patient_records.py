@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 # The patient form's fields in the order Tab reaches them (ids as WTForms renders them).
 PATIENT_FORM_FIELDS = [
     "full_name",
+    "name_to_use",
     "date_of_birth",
     "clinic_identifier",
     "pronouns",
@@ -36,6 +37,7 @@ PATIENT_FORM_FIELDS = [
     "status",
     "responsible_clinician_id",
     "review_on",
+    "radiotherapy_ended_on",
 ]
 
 
@@ -102,7 +104,8 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     """A clinician invites a patient without portal access (the link is emailed, and shown
     once for in-clinic set-up; the page then says the email was sent); after the clinician
     signs out, the link opens a discreet page where the patient chooses a password and
-    lands, signed in, on the diary. The link then no longer works."""
+    lands, signed in, on the diary, greeted by the name to use on their record (not the
+    first word of the legal name). The link then no longer works."""
     sign_in(page, "physio@northside.example")
     expect_path(page, "/dashboard/")
     open_patient_list(page)
@@ -135,7 +138,7 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     page.get_by_role("button", name="Save password and sign in").click()
 
     expect_path(page, "/diary/")
-    expect(page.get_by_role("heading", level=1, name="Hello, Daniel")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Hello, Dan")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Your password is set")
     assert_discreet_title(page)
     assert_accessible(page)

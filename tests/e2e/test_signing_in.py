@@ -72,14 +72,16 @@ def test_patient_lands_on_discreet_diary_on_a_phone(phone_page: Page) -> None:
 
 
 def test_patient_reads_todays_stage_plan_and_safety_on_a_phone(phone_page: Page) -> None:
-    """On a phone, a patient in the maintenance phase sees today's stage in plain words,
+    """On a phone, a patient in the maintenance phase sees today's stage in plain words
+    (with how long maintenance lasts for their program; was: "no end date" for everyone),
     opens the whole plan, and reaches the safety guidance in one tap from the header;
     every page is discreet, fits the screen and passes the accessibility checks."""
     page = phone_page
     sign_in(page, "avery.quinn@example.org")
     expect_path(page, "/diary/")
     expect(page.get_by_text("Stage 6 of 6")).to_be_visible()
-    expect(page.get_by_text("This routine has no end date")).to_be_visible()
+    # After vaginoplasty the maintenance phase is lifelong, said as the template says it.
+    expect(page.get_by_text("This routine is lifelong: keep it going.")).to_be_visible()
 
     page.get_by_role("link", name="See your whole plan").click()
     expect_path(page, "/diary/plan")

@@ -26,6 +26,7 @@ SETTINGS = {
     "timezone": "Europe/London",
     "invitation_valid_days": "7",
     "max_step_mm": "5",
+    "radiotherapy_weeks": "4",
     "completion_pct": "80",
     "not_logging_days": "5",
     "paper_size": "a4",
@@ -155,6 +156,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
             "timezone": "Europe/Dublin",
             "invitation_valid_days": "3",
             "max_step_mm": "4.5",
+            "radiotherapy_weeks": "6",
             "completion_pct": "70",
             "not_logging_days": "10",
             "paper_size": "a4",
@@ -172,6 +174,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
             3,
         )
         assert clinic.max_step_mm == 4.5
+        assert clinic.radiotherapy_weeks == 6
         assert (clinic.completion_pct, clinic.not_logging_days) == (70, 10)
         assert (clinic.staff_idle_minutes, clinic.patient_idle_minutes) == (10, 45)
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
@@ -190,6 +193,9 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         ("email", "desk", "Enter an address like clinic@example.org, or leave it empty."),
         ("max_step_mm", "0", "Enter a step from 0.5 to 20 mm."),
         ("max_step_mm", "five", "Enter a number, for example 12.5."),
+        ("radiotherapy_weeks", "", "Enter a whole number of weeks from 2 to 8."),
+        ("radiotherapy_weeks", "1", "Enter a whole number of weeks from 2 to 8."),
+        ("radiotherapy_weeks", "9", "Enter a whole number of weeks from 2 to 8."),
         ("completion_pct", "", "Enter a whole number from 50 to 100."),
         ("completion_pct", "49", "Enter a whole number from 50 to 100."),
         ("completion_pct", "101", "Enter a whole number from 50 to 100."),

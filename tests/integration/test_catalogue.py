@@ -48,11 +48,16 @@ def make_set(
     name: str = "Graduated set",
     sizes: tuple[tuple[str, float, int | None], ...] = (("Size 1", 13, 90), ("Size 2", 17, 100)),
     intended_use: IntendedUse = IntendedUse.VAGINAL,
+    flared_base: bool = False,
 ) -> SetIds:
     """A dilator set with sizes, committed."""
     with app.app_context():
         dilator_set = DilatorSet(
-            clinic_id=clinic_id, name=name, material="Silicone", intended_use=intended_use
+            clinic_id=clinic_id,
+            name=name,
+            material="Silicone",
+            intended_use=intended_use,
+            flared_base=flared_base,
         )
         db.session.add(dilator_set)
         rows = [
@@ -260,6 +265,72 @@ def test_set_form_explains_each_problem_and_keeps_input(
     assert count(app, DilatorSet) == 1
     with app.app_context():
         assert db.session.get(DilatorSet, ids.id).name == "Stored name"
+
+
+@pytest.mark.parametrize("use", ["anal", "either"])
+def test_a_set_for_anal_use_must_record_a_flared_base(
+    app: Flask, client, world: World, use: str, as_clinician
+) -> None:
+    """A set for anal use (or either) is refused, in plain words and with everything typed
+    kept, until the flared base is ticked; then it is saved with it and the catalogue says
+    so in words."""
+    refused = client.post("/catalogue/sets/new", data={**VALID_SET, "intended_use": use})
+    html = html_lib.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 200
+    assert "Error: A set for anal use must have a flared base." in html
+    assert 'value="Medical-grade plastic"' in html and "Depth marks every centimetre." in html
+    assert count(app, DilatorSet) == 0
+    saved = client.post(
+        "/catalogue/sets/new", data={**VALID_SET, "intended_use": use, "flared_base": "y"}
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(DilatorSet)).flared_base is True
+    assert "Yes, every size" in page(client, "/catalogue/")
+
+
+def test_an_anal_plan_from_a_set_without_a_flared_base_is_refused(
+    app: Flask, client, world: World, as_clinician
+) -> None:
+    """An anal template whose sizes come from a set not recorded as having a flared base
+    is refused next to the dilator, saying how to fix it; recording the base on the set
+    lets the same plan through."""
+    ids = make_set(
+        app,
+        world.clinic_a,
+        name="Unchecked anal set",
+        sizes=(("Anal 1", 10, 70), ("Anal 2", 14, 80)),
+        intended_use=IntendedUse.ANAL,
+    )
+    data = {
+        "name": "Anal plan",
+        "indication": "levator_ani",
+        "route": "anal",
+        "description": "",
+        "action": "save",
+    }
+    for n, label in enumerate(("Anal 1", "Anal 2")):
+        data |= {
+            f"stages-{n}-dilator_size_id": str(ids.sizes[label]),
+            f"stages-{n}-minutes": "10",
+            f"stages-{n}-sessions": "3",
+            f"stages-{n}-period": "week",
+            f"stages-{n}-min_days": "21",
+            f"stages-{n}-pain_ceiling": "3",
+            f"stages-{n}-last_n_sessions": "3",
+            f"stages-{n}-min_adherence_pct": "70",
+            f"stages-{n}-red_flag_pain": "7",
+        }
+    refused = client.post("/templates/new", data=data)
+    html = html_lib.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 200
+    assert "Stage 1: a dilator used anally must have a flared base" in html
+    assert "record the flared base on the set in the catalogue" in html
+    assert 'value="Anal plan"' in html
+    with app.app_context():
+        db.session.get(DilatorSet, ids.id).flared_base = True
+        db.session.commit()
+    assert client.post("/templates/new", data=data).status_code == 302
 
 
 @pytest.mark.parametrize(

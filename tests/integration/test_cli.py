@@ -17,6 +17,7 @@ from clinic.auth.services import authenticate
 from clinic.core.clock import clinic_today
 from clinic.demo import DEMO_PASSWORD
 from clinic.domain.flags import FlagKind
+from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
@@ -143,12 +144,27 @@ def test_demo_protocols_are_realistic_and_intact(app: Flask) -> None:
     """Every demo patient has a protocol with a genuine history: Avery Quinn is in the
     maintenance phase after vaginoplasty with a revised plan, Sam Rivera is midway through
     graded exposure, Priya Natarajan is paused; every record's fingerprints verify (on
-    this database engine, whatever it returns for stored numbers)."""
+    this database engine, whatever it returns for stored numbers). The surgeon-directed
+    programs record the surgeon and a procedure before the start; Morgan Ellis started
+    after the clinic's interval following radiotherapy; the new templates are in use."""
     assert run(app, "seed-demo").exit_code == 0
     with app.app_context():
         protocols = {p.patient.full_name: p for p in db.session.scalars(select(Protocol))}
-        assert len(protocols) == 9
+        assert len(protocols) == 11
         assert all(integrity.verify(p) for p in protocols.values())
+        for name in ("Avery Quinn", "Lee Chen"):
+            started = protocols[name].events[0].effective_on
+            assert protocols[name].surgeon_direction
+            assert protocols[name].procedure_on is not None
+            assert protocols[name].procedure_on <= started
+        morgan = protocols["Morgan Ellis"]
+        ended = morgan.patient.radiotherapy_ended_on
+        assert ended is not None
+        weeks = morgan.patient.clinic.radiotherapy_weeks
+        assert morgan.events[0].effective_on >= ended + timedelta(weeks=weeks)
+        assert morgan.patient.name_to_use == ""  # greeted with a plain "Hello"
+        assert protocols["Daniel Okafor"].indication is Indication.CHRONIC_PELVIC_PAIN
+        assert protocols["Rhiannon Price-Davies"].indication is Indication.VAGINAL_AGENESIS
         today = clinic_today("Europe/London")
         avery = in_force_on(timeline(protocols["Avery Quinn"]), today)
         avery_stages = version(protocols["Avery Quinn"], avery.version).stages

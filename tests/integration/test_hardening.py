@@ -135,11 +135,13 @@ def test_nul_in_query_string_is_a_bad_request(client, world: World, as_clinician
 def test_renaming_a_patient_renames_their_portal_greeting(
     app: Flask, client, world: World, as_clinician
 ) -> None:
-    """After a name change the portal never shows the old name."""
+    """After a name change the portal never shows the old name; it greets by the new name
+    to use, and shows no legal name at all. (Was: greeted by the new legal name.)"""
     with app.app_context():
         patient = db.session.get(Patient, world.patient.patient_id)
         data = {
             "full_name": "Renamed Person",
+            "name_to_use": "Ren",
             "date_of_birth": "1990-01-01",
             "clinic_identifier": patient.clinic_identifier,
             "pronouns": "they/them",
@@ -153,7 +155,8 @@ def test_renaming_a_patient_renames_their_portal_greeting(
     portal = app.test_client()
     act_as(portal, world.patient.id)
     html = portal.get("/diary/").get_data(as_text=True)
-    assert "Renamed Person" in html and world.patient.name not in html
+    assert "Hello, Ren" in html
+    assert "Renamed Person" not in html and world.patient.name not in html
 
 
 def test_method_not_allowed_says_what_is(client) -> None:

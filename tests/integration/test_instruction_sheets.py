@@ -159,3 +159,21 @@ def test_the_pages_offer_the_download(client, world: World, on_stage_two: int) -
     act_as(client, world.patient.id)
     html = client.get("/diary/plan").get_data(as_text=True)
     assert 'href="/diary/plan.pdf">Download as PDF' in html
+
+
+def test_the_printable_page_addresses_the_patient_by_the_name_they_use(
+    app: Flask, client, world: World, on_stage_two: int, as_clinician
+) -> None:
+    """The instruction page a clinician prints for the patient says who it is for with
+    the name to use, and with no name to use names nobody (never the legal name's first
+    word)."""
+    url = f"/patients/{world.patient.patient_id}/protocol/{on_stage_two}/instructions"
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        first_word = patient.full_name.split()[0]
+    unnamed = client.get(url).get_data(as_text=True)
+    assert f"For {first_word}" not in unnamed and "Plan version" in unnamed
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).name_to_use = "Robin"
+        db.session.commit()
+    assert "For Robin. Plan version" in client.get(url).get_data(as_text=True)

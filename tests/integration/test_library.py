@@ -677,6 +677,11 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
                 Indication.VAGINOPLASTY,
                 Indication.ANAL_STENOSIS,
                 Indication.LEVATOR_ANI,
+                Indication.CHRONIC_PELVIC_PAIN,
+                Indication.VAGINAL_AGENESIS,
+                Indication.MENOPAUSE_GSM,
+                Indication.PERINEAL_SCARRING,
+                Indication.LICHEN_SCLEROSUS,
             ]
         )
         max_step = db.session.get(Clinic, world.clinic_a).max_step_mm
@@ -686,10 +691,13 @@ def test_seeded_defaults_cover_each_indication_but_anal_fissure(
                     s.stage_values(),
                     s.dilator_size.diameter_mm,
                     s.dilator_size.dilator_set.intended_use,
+                    s.dilator_size.dilator_set.flared_base,
                 )
                 for s in template.stages
             ]
             assert plan_problems(plans, template.route, max_step) == [], template.name
+            # Every default carries its evidence and a date to check it again.
+            assert template.sources.strip() and template.review_on is not None, template.name
     act_as(client, world.clinician.id)
     page = text(client.get("/templates/"))
     for template in templates:
@@ -717,7 +725,8 @@ def test_anal_fissure_template_shows_the_surgeon_note(
     app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
     """A template for anal fissure carries a visible note that a protocol from it must be
-    directed by the treating surgeon."""
+    directed by the treating surgeon, with the procedure date. (Wording now covers every
+    surgeon-directed indication.)"""
     data = plan_form(
         [stage(sizes["Anal 1"], minutes="5"), stage(sizes["Anal 2"], minutes="5")],
         name="Fissure, surgeon-directed",
@@ -727,22 +736,23 @@ def test_anal_fissure_template_shows_the_surgeon_note(
     response = client.post("/templates/new", data=data)
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"]))
-    assert "Anal fissure: directed by the treating surgeon only." in page
+    assert "Directed by the treating surgeon only." in page
+    assert "records the date of the procedure" in page
     edit_page = text(client.get(response.headers["Location"] + "/edit"))
-    assert "Anal fissure: directed by the treating surgeon only." in edit_page
+    assert "Directed by the treating surgeon only." in edit_page
     assert "Surgeon-directed only" in text(client.get("/templates/"))
 
 
 def test_library_query_count_is_constant(
     app: Flask, client, world: World, sizes: dict[str, int], as_clinician
 ) -> None:
-    """The library page costs the same number of queries with 6 templates as with 20
+    """The library page costs the same number of queries with 12 templates as with 20
     (stages and their sizes are loaded in bulk), retired ones included."""
     retired = make_template(app, world.clinic_a, sizes, "Retired early")
     client.post(f"/templates/{retired}/retire")
-    assert template_count(app) == 7  # 6 defaults in use, 1 retired
+    assert template_count(app) == 12  # 11 defaults in use, 1 retired
     with_six = queries_for(app, client, "/templates/")
-    for n in range(13):
+    for n in range(8):
         make_template(app, world.clinic_a, sizes, f"Extra {n:02d}")
     with_twenty = queries_for(app, client, "/templates/")
     assert with_six == with_twenty

@@ -28,3 +28,25 @@ def test_migrations_match_models_and_downgrade(tmp_path: Path) -> None:
             downgrade(revision="base")
             assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
             db.engine.dispose()
+
+
+def test_ids_of_accounts_and_patients_are_never_reused_after_every_migration(
+    tmp_path: Path,
+) -> None:
+    """On SQLite, `users` and `patients` keep AUTOINCREMENT through every later migration
+    (a migration that rebuilds either table in batch mode must say so, or SQLite would
+    reuse an erased patient's id for the next account). PostgreSQL never reuses ids."""
+    with temporary_database(tmp_path) as url:
+        app = create_app(config_for_tests(url))
+        with app.app_context():
+            upgrade()
+            if db.engine.dialect.name == "sqlite":
+                with db.engine.connect() as conn:
+                    tables = dict(
+                        conn.exec_driver_sql(
+                            "SELECT name, sql FROM sqlite_master"
+                            " WHERE name IN ('users', 'patients')"
+                        ).all()
+                    )
+                assert all("AUTOINCREMENT" in sql for sql in tables.values()), tables.keys()
+            db.engine.dispose()

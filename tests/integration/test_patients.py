@@ -68,6 +68,34 @@ def test_clinician_adds_a_patient(app: Flask, client, world: World, as_clinician
         assert robin.responsible_clinician_id == world.clinician.id
 
 
+def test_name_to_use_and_radiotherapy_end_are_recorded(
+    app: Flask, client, world: World, as_clinician
+) -> None:
+    """The name to use and the date radiotherapy ended are saved and shown on the record,
+    next to the legal name; the name to use is optional."""
+    response = client.post(
+        "/patients/new",
+        data=valid_form(
+            world,
+            name_to_use="Rob",
+            indication="pelvic_radiotherapy",
+            radiotherapy_ended_on="2026-01-15",
+        ),
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Robin Example" in page and "Rob" in page and "15 Jan 2026" in page
+    with app.app_context():
+        robin = db.session.scalar(select(Patient).where(Patient.full_name == "Robin Example"))
+        assert robin.name_to_use == "Rob" and robin.greeting == "Hello, Rob"
+        assert robin.radiotherapy_ended_on == date(2026, 1, 15)
+    other = client.post("/patients/new", data=valid_form(world, clinic_identifier="MRN-NEW-2"))
+    assert other.status_code == 302
+    with app.app_context():
+        unnamed = db.session.scalar(select(Patient).where(Patient.clinic_identifier == "MRN-NEW-2"))
+        assert unnamed.name_to_use == "" and unnamed.greeting == "Hello"
+
+
 def test_new_patient_form_defaults_to_me_as_responsible(client, world: World, as_clinician) -> None:
     """The responsible clinician defaults to whoever is adding the patient."""
     html = client.get("/patients/new").get_data(as_text=True)
@@ -94,6 +122,9 @@ def test_new_patient_form_defaults_to_me_as_responsible(client, world: World, as
         ("responsible_clinician_id", "999999", "Not a valid choice"),
         ("review_on", "next week", "Enter a real date, for example 1990-04-23."),
         ("review_on", "2999-01-01", "Choose a review date no more than two years from today"),
+        ("name_to_use", "x" * 81, "Use at most 80 characters."),
+        ("radiotherapy_ended_on", "2999-01-01", "Enter the day radiotherapy ended, today or"),
+        ("radiotherapy_ended_on", "last spring", "Enter a real date, for example 1990-04-23."),
     ],
 )
 def test_invalid_input_is_explained_and_kept(

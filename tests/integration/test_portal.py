@@ -8,28 +8,39 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
+from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Protocol, Role, User
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
 from tests.support.factories import make_user
+from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
 
 def test_patient_sees_their_own_care_team(app: Flask, client, world: World, as_patient) -> None:
-    """The portal greets the patient and shows their clinician and clinic contact."""
+    """The portal greets the patient by the name to use on their record and shows their
+    clinician and clinic contact; the legal name shows nowhere on the page, not even in
+    "Signed in as". (Was: greeted by the first word of the legal name.)"""
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).name_to_use = "Robin"
+        db.session.commit()
     html = client.get("/diary/").get_data(as_text=True)
-    assert world.patient.name.split()[0] in html
+    assert "<h1>Hello, Robin</h1>" in html
+    assert world.patient.name not in html
+    assert f"Signed in as {world.patient.email}" in html
     assert world.clinician.name in html
     assert "0100 000 000" in html  # the clinic's phone from its settings
 
 
-def test_two_patients_never_see_each_other(client, world: World) -> None:
-    """Each patient's portal shows only their own name."""
+def test_no_name_to_use_means_a_neutral_greeting(client, world: World) -> None:
+    """Without a name to use, the portal says a plain "Hello": it never guesses a name
+    from the legal one. Each patient's portal shows nobody else's name."""
     act_as(client, world.other_patient.id)
     html = client.get("/diary/").get_data(as_text=True)
-    assert world.other_patient.name.split()[0] in html
+    assert "<h1>Hello</h1>" in html
+    assert world.other_patient.name.split()[0] not in html
     assert world.patient.name not in html
 
 
@@ -126,3 +137,25 @@ def test_portal_pages_have_discreet_titles(client, world: World, on_protocol, as
         title = client.get(url).get_data(as_text=True).split("<title>")[1].split("</title>")[0]
         for word in ("dilat", "vagin", "pelvic", "anal", "sexual"):
             assert word not in title.lower(), (url, title)
+
+
+def test_after_radiotherapy_portal_and_template_agree_on_how_long(
+    app: Flask, client, world: World
+) -> None:
+    """In the maintenance phase after radiotherapy, the Today page and the whole plan say
+    "about 1 to 2 years", the very words of the template's description (was: "no end
+    date" in the portal while the template said 1-2 years)."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.indication = Indication.PELVIC_RADIOTHERAPY
+        patient.radiotherapy_ended_on = clinic_today("Europe/London") - timedelta(weeks=10)
+        template = clinic_template(patient.clinic_id, Indication.PELVIC_RADIOTHERAPY)
+        clinician = db.session.get(User, world.clinician.id)
+        make_protocol(patient, clinician, template=template, start_stage=len(template.stages))
+        description = template.description
+        db.session.commit()
+    words = Indication.PELVIC_RADIOTHERAPY.maintenance_duration
+    assert words in description and "about 1 to 2 years" in words
+    act_as(client, world.patient.id)
+    assert words in client.get("/diary/").get_data(as_text=True)
+    assert words in client.get("/diary/plan").get_data(as_text=True)

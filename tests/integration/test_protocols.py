@@ -195,31 +195,129 @@ def test_decreasing_sizes_are_refused(
     assert "the dilator (13 mm) is smaller than stage 1's (17 mm)" in html
 
 
-def test_anal_fissure_needs_the_surgeons_direction(
-    app: Flask, client, world: World, library
+@pytest.mark.parametrize(
+    ("patient_indication", "template_key"),
+    [
+        (Indication.ANAL_FISSURE, "anal_stenosis"),
+        (Indication.ANAL_STENOSIS, "anal_stenosis"),
+        (Indication.VAGINISMUS, "vaginoplasty"),  # the template's indication counts too
+    ],
+)
+def test_surgeon_directed_programs_need_the_surgeon_and_the_procedure_date(
+    app: Flask, client, world: World, library, patient_indication, template_key
 ) -> None:
-    """For an anal-fissure patient the surgeon must be named and the direction confirmed."""
+    """Anal fissure, after haemorrhoidectomy / anal stenosis and after vaginoplasty (the
+    patient's indication or the template's): the surgeon is named, the procedure date
+    recorded and the direction confirmed, each refused in plain words next to its field,
+    with everything typed kept; the protocol then records both. (Was: anal fissure only,
+    without a procedure date.)"""
     with app.app_context():
-        db.session.get(Patient, world.patient.patient_id).indication = Indication.ANAL_FISSURE
+        db.session.get(Patient, world.patient.patient_id).indication = patient_indication
         db.session.commit()
     act_as(client, world.clinician.id)
-    unconfirmed = start_from_template(client, world, library["anal_stenosis"])
-    html = unconfirmed.get_data(as_text=True)
-    assert "Tick to confirm the treating surgeon directs this program." in html
-    named = start_from_template(
-        client, world, library["anal_stenosis"], surgeon_confirmed="y", surgeon_direction=""
-    )
-    assert "name the surgeon" in named.get_data(as_text=True)
+    template = library[template_key]
+    empty = start_from_template(client, world, template).get_data(as_text=True)
+    assert "This program must be directed by the treating surgeon" in empty
+    assert "Enter the date of the procedure this program follows." in empty
+    assert "Tick to confirm the treating surgeon directs this program." in empty
+    today = clinic_today("Europe/London")
+    later = (today + timedelta(days=3)).isoformat()
+    too_early = start_from_template(
+        client,
+        world,
+        template,
+        surgeon_direction="Ms F. Doyle, colorectal surgery",
+        procedure_on=later,
+        name="Kept name",
+    ).get_data(as_text=True)
+    assert "cannot start before the procedure" in too_early
+    assert 'value="Ms F. Doyle, colorectal surgery"' in too_early  # nothing typed is lost
+    assert f'value="{later}"' in too_early and 'value="Kept name"' in too_early
+    procedure = (today - timedelta(days=21)).isoformat()
     ok = start_from_template(
         client,
         world,
-        library["anal_stenosis"],
+        template,
         surgeon_confirmed="y",
         surgeon_direction="Ms F. Doyle, colorectal surgery",
+        procedure_on=procedure,
     )
     assert ok.status_code == 302
     with app.app_context():
-        assert the_protocol(app, world).surgeon_direction == "Ms F. Doyle, colorectal surgery"
+        protocol = the_protocol(app, world)
+        assert protocol.surgeon_direction == "Ms F. Doyle, colorectal surgery"
+        assert protocol.procedure_on == date.fromisoformat(procedure)
+    shown = client.get(f"{base(world)}/").get_data(as_text=True)
+    assert "Ms F. Doyle, colorectal surgery" in shown
+
+
+def test_other_programs_keep_no_surgeon_or_procedure(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
+    """A program that is not surgeon-directed neither asks for nor keeps a surgeon or a
+    procedure date, even when a forged form sends them."""
+    page = client.get(f"{base(world)}/new?template={library['vaginismus']}").get_data(as_text=True)
+    assert "Surgeon-directed program" not in page
+    response = start_from_template(
+        client, world, library["vaginismus"], surgeon_direction="X", procedure_on="2026-01-01"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        protocol = the_protocol(app, world)
+        assert protocol.surgeon_direction == "" and protocol.procedure_on is None
+
+
+def test_after_radiotherapy_the_clinics_interval_is_kept(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
+    """A program after pelvic radiotherapy asks when radiotherapy ended, refuses a start
+    before the clinic's interval (4 weeks unless changed) with the earliest date, keeps
+    what was typed, and saves the end date on the patient's record once it starts."""
+    with app.app_context():
+        db.session.get(
+            Patient, world.patient.patient_id
+        ).indication = Indication.PELVIC_RADIOTHERAPY
+        db.session.commit()
+    template = library["pelvic_radiotherapy"]
+    form_page = client.get(f"{base(world)}/new?template={template}").get_data(as_text=True)
+    assert "starts dilation 4 weeks after radiotherapy ends, with the smallest size" in form_page
+    missing = start_from_template(client, world, template).get_data(as_text=True)
+    assert "Enter the date radiotherapy ended" in missing
+    today = clinic_today("Europe/London")
+    recent = (today - timedelta(days=10)).isoformat()
+    early = start_from_template(client, world, template, radiotherapy_ended_on=recent).get_data(
+        as_text=True
+    )
+    earliest = today - timedelta(days=10) + timedelta(weeks=4)
+    assert f"the earliest start date is {earliest:%d %b %Y}" in early
+    assert f'value="{recent}"' in early
+    with app.app_context():
+        assert the_protocol(app, world) is None
+        assert db.session.get(Patient, world.patient.patient_id).radiotherapy_ended_on is None
+    ended = (today - timedelta(weeks=6)).isoformat()
+    assert (
+        start_from_template(client, world, template, radiotherapy_ended_on=ended).status_code == 302
+    )
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        assert patient.radiotherapy_ended_on == date.fromisoformat(ended)
+        first = the_protocol(app, world).versions[0].stages[0].dilator_size
+        assert first.label == "Size 1"  # the smallest size of the set
+
+
+def test_the_radiotherapy_interval_is_the_clinics_setting(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
+    """A clinic that starts at 8 weeks refuses a start 6 weeks after radiotherapy."""
+    today = clinic_today("Europe/London")
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.indication = Indication.PELVIC_RADIOTHERAPY
+        patient.radiotherapy_ended_on = today - timedelta(weeks=6)
+        db.session.get(Clinic, world.clinic_a).radiotherapy_weeks = 8
+        db.session.commit()
+    page = start_from_template(client, world, library["pelvic_radiotherapy"])
+    assert "This clinic starts dilation 8 weeks after it ends" in page.get_data(as_text=True)
 
 
 def test_stage_decisions_and_history(

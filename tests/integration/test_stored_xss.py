@@ -104,6 +104,7 @@ def _patient_record(app: Flask, world: World, targets: dict, text) -> None:
     with app.app_context():
         patient = _row(Patient, world.patient.patient_id)
         patient.full_name = text("patients.full_name")
+        patient.name_to_use = text("patients.name_to_use")
         patient.user.full_name = patient.full_name  # the portal greets by the login's name
         patient.clinic_identifier = text("patients.clinic_identifier")
         patient.pronouns = text("patients.pronouns")
@@ -121,6 +122,8 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
         patient = _row(Patient, world.patient.patient_id)
         clinician = _row(User, world.clinician.id)
         template = _row(ProtocolTemplate, targets["template_id"])
+        # Surgeon-directed, so the surgeon's (hostile) name is kept with a procedure date.
+        template.indication = Indication.VAGINOPLASTY
         today = clinic_today(ZONE)
         stages = [
             replace(
@@ -137,6 +140,7 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
             stages=stages,
             name=text("protocols.name"),
             surgeon_direction=text("protocols.surgeon_direction"),
+            procedure_on=today,
         )
         db.session.flush()
         revise_protocol(
@@ -212,7 +216,7 @@ FIELDS = [
     Field("patient record", _patient_record),
     Field("dilator size", _set(DilatorSize, "size_id", "label")),
     Field("dilator set", _set(DilatorSet, "set_id", "name", "material", "notes")),
-    Field("template", _set(ProtocolTemplate, "template_id", "name", "description")),
+    Field("template", _set(ProtocolTemplate, "template_id", "name", "description", "sources")),
     Field("template stages", lambda app, _world, targets, text: _stages(app, targets, text)),
     Field("instrument title", _set(ClinicInstrument, "instrument_id", "title")),
     Field("protocol", _protocol),  # after the template: its name is quoted in the history

@@ -27,7 +27,7 @@ from clinic.domain.protocols import (
 V = IntendedUse.VAGINAL
 
 
-def stage(mm: float, size_use: IntendedUse = V, **kw) -> StagePlan:
+def stage(mm: float, size_use: IntendedUse = V, flared_base: bool = True, **kw) -> StagePlan:
     prescribed = {
         "dilator_size_id": 1,
         "minutes": 10,
@@ -35,7 +35,7 @@ def stage(mm: float, size_use: IntendedUse = V, **kw) -> StagePlan:
         "period": Period.DAY,
         "min_days": 14,
     }
-    return StagePlan(StagePrescription(**{**prescribed, **kw}), mm, size_use)
+    return StagePlan(StagePrescription(**{**prescribed, **kw}), mm, size_use, flared_base)
 
 
 def messages(stages, route=Route.VAGINAL, max_step=5.0) -> list[str]:
@@ -101,6 +101,32 @@ def test_device_use_must_suit_the_route(use: IntendedUse, route: Route, ok: bool
     assert (found == []) is ok
     if not ok:
         assert "cannot be used in a" in found[0]
+
+
+@pytest.mark.parametrize("use", [IntendedUse.ANAL, IntendedUse.EITHER])
+def test_anal_use_needs_a_set_with_a_flared_base(use: IntendedUse) -> None:
+    """A dilator whose set is not recorded as having a flared base is refused for anal use,
+    with the way out in plain words; the same dilator is fine once the base is recorded."""
+    [message] = messages([stage(14, size_use=use, flared_base=False)], route=Route.ANAL)
+    assert message.startswith("Stage 1: a dilator used anally must have a flared base")
+    assert "record the flared base on the set in the catalogue" in message
+    assert messages([stage(14, size_use=use, flared_base=True)], route=Route.ANAL) == []
+
+
+def test_flared_base_is_not_asked_of_vaginal_use() -> None:
+    """Vaginal plans do not need a flared base."""
+    assert messages([stage(14, flared_base=False), stage(17, flared_base=False)]) == []
+
+
+@given(
+    flags=st.lists(st.booleans(), min_size=1, max_size=6),
+)
+def test_every_anal_stage_without_a_flared_base_is_named(flags: list[bool]) -> None:
+    """Each anal stage whose set lacks a flared base gets its own problem, and only those."""
+    plan = [stage(14, size_use=IntendedUse.ANAL, flared_base=f) for f in flags]
+    found = plan_problems(plan, Route.ANAL, 5.0)
+    assert [p.stage for p in found] == [i for i, f in enumerate(flags) if not f]
+    assert all(p.field == "dilator_size_id" for p in found)
 
 
 def test_sessions_per_day_are_capped() -> None:
