@@ -5,7 +5,6 @@ patient or their health. Clinic B's staff never hear of clinic A's patients."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinic.alerts.jobs import escalate_red_flags
-from clinic.core.mail import Message, transport
 from clinic.domain.diary import Bleeding
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, RedFlag, User
@@ -30,16 +28,6 @@ LONDON = ZoneInfo("Europe/London")
 ALERT, ESCALATION = MessageKind.RED_FLAG_ALERT.value, MessageKind.RED_FLAG_ESCALATION.value
 # Friday 5 June 2026, 16:00 in London (the clinic opens Monday to Friday, 08:00 to 18:00).
 FRIDAY_4PM = datetime(2026, 6, 5, 16, tzinfo=LONDON)
-
-
-@pytest.fixture
-def messages(app: Flask) -> Iterator[list[Message]]:
-    """The messages delivered during the test (the memory transport)."""
-    with app.app_context():
-        sent = transport().messages
-    sent.clear()
-    yield sent
-    sent.clear()
 
 
 @pytest.fixture
@@ -94,7 +82,7 @@ def set_clinic(app: Flask, clinic_id: int, **values: object) -> None:
 
 
 def test_a_report_alerts_the_responsible_clinician_once_and_discreetly(
-    app: Flask, world: World, plans, messages
+    app: Flask, world: World, plans, mail
 ) -> None:
     """Sharp pain, bleeding and high pain in one entry: three flags, one message, to the
     patient's clinician only; neutral subject, a link to the dashboard narrowed to
@@ -106,7 +94,7 @@ def test_a_report_alerts_the_responsible_clinician_once_and_discreetly(
     (posted,) = outbox(app)
     assert (posted.kind, posted.recipient, posted.status) == (ALERT, world.clinician.email, "sent")
     assert posted.sender_name == "Clinic A"
-    (message,) = messages
+    (message,) = mail
     assert message.to == world.clinician.email
     assert message.subject == "A patient needs review"
     assert "A patient in your caseload reported something that needs review" in message.body
@@ -114,72 +102,68 @@ def test_a_report_alerts_the_responsible_clinician_once_and_discreetly(
     assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
 
 
-def test_a_session_without_a_red_flag_sends_nothing(
-    app: Flask, world: World, plans, messages
-) -> None:
+def test_a_session_without_a_red_flag_sends_nothing(app: Flask, world: World, plans, mail) -> None:
     """An ordinary session tells nobody anything."""
     log_session(app, world.patient, plans["patient"], pain=2)
-    assert outbox(app) == [] and messages == []
+    assert outbox(app) == [] and mail == []
 
 
-def test_the_duty_address_receives_every_alert_too(
-    app: Flask, world: World, plans, messages
-) -> None:
+def test_the_duty_address_receives_every_alert_too(app: Flask, world: World, plans, mail) -> None:
     """With a duty address set, it gets its own copy (and a clinic's sender name left
     empty shows no name)."""
     set_clinic(app, world.clinic_a, duty_email="duty@a.example", mail_sender_name="")
     log_session(app, world.patient, plans["patient"], sharp=True)
-    assert sorted(m.to for m in messages) == sorted(["duty@a.example", world.clinician.email])
+    assert sorted(m.to for m in mail) == sorted(["duty@a.example", world.clinician.email])
     assert {p.sender_name for p in outbox(app)} == {""}
-    for message in messages:
+    for message in mail:
         assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
 
 
 def test_without_a_responsible_clinician_every_clinician_is_told(
-    app: Flask, world: World, plans, messages
+    app: Flask, world: World, plans, mail
 ) -> None:
     """A patient with nobody responsible: every clinician of the clinic (not the
     administrator, not clinic B's clinician) receives the alert."""
     log_session(app, world.other_patient, plans["other"], sharp=True)
-    assert sorted(m.to for m in messages) == sorted([world.clinician.email, world.colleague.email])
+    assert sorted(m.to for m in mail) == sorted([world.clinician.email, world.colleague.email])
 
 
 def test_a_deactivated_responsible_clinician_is_replaced_by_the_clinic(
-    app: Flask, world: World, plans, messages
+    app: Flask, world: World, plans, mail
 ) -> None:
     """A responsible clinician who can no longer sign in is not the only one told."""
     with app.app_context():
         db.session.get_one(User, world.clinician.id).active = False
         db.session.commit()
     log_session(app, world.patient, plans["patient"], sharp=True)
-    assert [m.to for m in messages] == [world.colleague.email]
+    assert [m.to for m in mail] == [world.colleague.email]
 
 
-def test_clinic_b_staff_hear_only_of_clinic_b(app: Flask, world: World, plans, messages) -> None:
+def test_clinic_b_staff_hear_only_of_clinic_b(app: Flask, world: World, plans, mail) -> None:
     """Reports in both clinics: each clinic's clinicians receive their own patients'
     alerts only."""
     log_session(app, world.other_patient, plans["other"], sharp=True)
     log_session(app, world.other_clinic_patient, plans["clinic_b"], sharp=True)
-    assert sorted(m.to for m in messages) == sorted(
+    assert sorted(m.to for m in mail) == sorted(
         [world.clinician.email, world.colleague.email, world.other_clinician.email]
     )
 
 
 def test_a_correction_does_not_alert_again_for_the_same_flags(
-    app: Flask, world: World, plans, messages
+    app: Flask, world: World, plans, mail
 ) -> None:
     """Correcting an entry whose flags were announced sends nothing new; a correction
     that adds a new reason is a new report, announced once."""
     entry_id = log_session(app, world.patient, plans["patient"], sharp=True)
     correct_session(app, world.patient, plans["patient"], entry_id, pain=3, bleeding=Bleeding.NONE)
-    assert len(messages) == 1
+    assert len(mail) == 1
     correct_session(app, world.patient, plans["patient"], entry_id, pain=3, bleeding=Bleeding.MORE)
-    assert len(messages) == 2
+    assert len(mail) == 2
     assert len({p.key for p in outbox(app)}) == 2
 
 
 def test_escalation_counts_working_hours_across_a_weekend(
-    app: Flask, world: World, plans, messages, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, plans, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A report on Friday at 16:00 (first level after 4 working hours, second after 72
     hours here): nothing that evening or over the weekend; the first level on Monday at 10:00
@@ -189,39 +173,39 @@ def test_escalation_counts_working_hours_across_a_weekend(
     set_clinic(app, world.clinic_a, escalate_again_after_hours=72)
     log_session(app, world.patient, plans["patient"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
-    messages.clear()
+    mail.clear()
     assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(3)) == 0
     assert run_escalation_at(app, monkeypatch, datetime(2026, 6, 8, 9, 59, tzinfo=LONDON)) == 0
     monday_ten = datetime(2026, 6, 8, 10, tzinfo=LONDON)
     assert run_escalation_at(app, monkeypatch, monday_ten) == 3
     assert run_escalation_at(app, monkeypatch, monday_ten + hours(1)) == 0
     staff = {world.clinician.email, world.colleague.email, world.admin.email}
-    assert {m.to for m in messages} == staff
-    for message in messages:
+    assert {m.to for m in mail} == staff
+    for message in mail:
         assert message.subject == "A patient still needs review"
         assert "4 working hours" in message.body
         assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
-    (to_admin,) = [m for m in messages if m.to == world.admin.email]
+    (to_admin,) = [m for m in mail if m.to == world.admin.email]
     assert "/dashboard/" not in to_admin.body and "make sure a clinician" in to_admin.body
-    messages.clear()
+    mail.clear()
     # 72 calendar hours after Friday 16:00: Monday 16:00.
     assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(72)) == 3
     assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(100)) == 0
-    assert {m.to for m in messages} == staff
-    for message in messages:
+    assert {m.to for m in mail} == staff
+    for message in mail:
         assert "more than 72 hours" in message.body
         assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
 
 
 def test_the_second_level_alone_when_it_falls_due_first(
-    app: Flask, world: World, plans, messages, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, plans, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the default second level (24 calendar hours), a Friday 16:00 report reaches
     it on Saturday 16:00, before the first level's Monday 10:00: only the second level is
     sent, and Monday sends nothing more."""
     log_session(app, world.patient, plans["patient"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
-    messages.clear()
+    mail.clear()
     assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(24)) == 3
     assert run_escalation_at(app, monkeypatch, datetime(2026, 6, 8, 10, tzinfo=LONDON)) == 0
     assert {p.key.split(":")[2] for p in outbox(app, MessageKind.RED_FLAG_ESCALATION)} == {
@@ -230,14 +214,14 @@ def test_the_second_level_alone_when_it_falls_due_first(
 
 
 def test_escalation_never_reaches_another_clinic(
-    app: Flask, world: World, plans, messages, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, plans, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Clinic B's report escalates to clinic B's clinician and administrator only."""
     log_session(app, world.other_clinic_patient, plans["clinic_b"], sharp=True)
     flags_raised_at(app, FRIDAY_4PM)
-    messages.clear()
+    mail.clear()
     run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(24))
-    assert {m.to for m in messages} == {world.other_clinician.email, world.other_admin.email}
+    assert {m.to for m in mail} == {world.other_clinician.email, world.other_admin.email}
 
 
 def acknowledge_all(app: Flask, world: World, *, first_only: bool = False) -> None:
@@ -271,7 +255,7 @@ def test_acknowledging_withdraws_what_has_not_gone_out_and_stops_escalation(
 
 
 def test_flags_acknowledged_in_time_never_escalate(
-    app: Flask, world: World, plans, messages, monkeypatch: pytest.MonkeyPatch
+    app: Flask, world: World, plans, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A report acknowledged before the first level is due sends no escalation."""
     log_session(app, world.patient, plans["patient"], sharp=True)

@@ -4,13 +4,12 @@ name or a health word; computed in a constant number of queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask import Flask
 
-from clinic.core.mail import Message, transport
+from clinic.core.mail import Message
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, Role, User
 from clinic.schedule.digest import digests_due
@@ -33,16 +32,6 @@ CONFIDENCE = {"insert": 1, "on_own": 1, "discomfort": 2, "keep_going": 2, "next_
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The app's clock, on 12 January 2027 at 08:05 UTC (08:05 in London)."""
     return frozen_at(monkeypatch, MORNING)
-
-
-@pytest.fixture
-def messages(app: Flask) -> Iterator[list[Message]]:
-    """The messages the app sends during the test."""
-    with app.app_context():
-        sent = transport().messages
-    sent.clear()
-    yield sent
-    sent.clear()
 
 
 def needs_review(app: Flask, *patient_ids: int) -> None:
@@ -89,19 +78,19 @@ def names(app: Flask) -> list[str]:
         ]
 
 
-def by_recipient(messages: list[Message]) -> dict[str, Message]:
-    return {m.to: m for m in messages}
+def by_recipient(mail: list[Message]) -> dict[str, Message]:
+    return {m.to: m for m in mail}
 
 
 def test_the_digest_counts_a_clinicians_own_caseload_and_the_clinic(
-    app: Flask, caseload: World, clock: Clock, messages: list[Message]
+    app: Flask, caseload: World, clock: Clock, mail: list[Message]
 ) -> None:
     """At 08:05 (their default 08:00) the clinician hears of their two patients needing
     attention and the questionnaire answered; the colleague of their one; both of the four
     in the clinic. Clinic B's clinician has nothing and hears nothing. Nothing names a
     patient or says anything about their care."""
     assert run_at(app, clock, MORNING, "send_digests") == 2
-    sent = by_recipient(messages)
+    sent = by_recipient(mail)
     assert set(sent) == {caseload.clinician.email, caseload.colleague.email}
     mine = sent[caseload.clinician.email]
     assert mine.subject == "Your daily summary"
@@ -112,12 +101,12 @@ def test_the_digest_counts_a_clinicians_own_caseload_and_the_clinic(
     theirs = sent[caseload.colleague.email]
     assert "1 patient in your caseload needs attention." in theirs.body
     assert "questionnaire" not in theirs.body.split("To see who")[0]
-    for message in messages:
+    for message in mail:
         assert_discreet(message, also=names(app))
 
 
 def test_one_digest_a_day_at_the_chosen_local_time(
-    app: Flask, caseload: World, clock: Clock, messages: list[Message]
+    app: Flask, caseload: World, clock: Clock, mail: list[Message]
 ) -> None:
     """The clinician chose 10:00, in a clinic in New York: nothing at 08:05 London time
     nor at 09:55 New York time; one at 10:05; none more that day however often the
@@ -133,13 +122,13 @@ def test_one_digest_a_day_at_the_chosen_local_time(
     assert run_at(app, clock, new_york_10 + timedelta(minutes=5), "send_digests") == 1
     for minutes in (20, 35, 50, 65, 80, 95):
         assert run_at(app, clock, new_york_10 + timedelta(minutes=minutes), "send_digests") == 0
-    assert [m.to for m in messages] == [caseload.clinician.email]
+    assert [m.to for m in mail] == [caseload.clinician.email]
     assert run_at(app, clock, new_york_10 + DAY + timedelta(minutes=5), "send_digests") == 1
-    assert [m.to for m in messages] == [caseload.clinician.email] * 2
+    assert [m.to for m in mail] == [caseload.clinician.email] * 2
 
 
 def test_opted_out_inactive_and_late_digests_are_not_sent(
-    app: Flask, caseload: World, clock: Clock, messages: list[Message]
+    app: Flask, caseload: World, clock: Clock, mail: list[Message]
 ) -> None:
     """The colleague turned it off; the clinician's account was deactivated: nobody hears
     anything. A digest the scheduler missed by more than two hours is skipped for the
@@ -153,7 +142,7 @@ def test_opted_out_inactive_and_late_digests_are_not_sent(
         db.session.get(User, caseload.clinician.id).active = True
         db.session.commit()
     assert run_at(app, clock, MORNING + timedelta(hours=2), "send_digests") == 0
-    assert messages == []
+    assert mail == []
 
 
 @pytest.mark.parametrize("extra", [0, 6])

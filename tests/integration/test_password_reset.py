@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from clinic.auth import reset as reset_module
 from clinic.auth.services import InvitationAlreadyUsed, issue_invitation, reset_password
-from clinic.core.mail import FileTransport, Message, transport
+from clinic.core.mail import FileTransport, Message
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSession
 from clinic.models.invitations import RESET
@@ -30,16 +30,6 @@ from tests.support.world import World
 SENT = "If an account exists for that address, we have sent a link"
 NEW_PASSWORD = "a calm river at dawn 42"
 LINK = re.compile(r"https?://[^\s]+(/password/reset/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def messages(app: Flask) -> list[Message]:
-    """The messages the app sends during the test (kept in memory in tests)."""
-    with app.app_context():
-        sent = transport().messages
-    sent.clear()
-    yield sent
-    sent.clear()
 
 
 def ask_for_reset(client, email: str):
@@ -63,7 +53,7 @@ def test_the_sign_in_page_offers_a_reset(client) -> None:
 
 
 def test_a_reset_link_is_emailed_neutrally(
-    app: Flask, client, world: World, messages, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client, world: World, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Asking sends one plain email with a neutral subject and a link on the configured
     public address; the answer is the standard one; the request is audited without the
@@ -72,7 +62,7 @@ def test_a_reset_link_is_emailed_neutrally(
     response = ask_for_reset(client, world.patient.email.upper())
     assert response.headers["Location"] == "/password/forgot/sent"
     assert SENT in client.get("/password/forgot/sent").get_data(as_text=True)
-    (message,) = messages
+    (message,) = mail
     assert message.to == world.patient.email  # the account's address, not as typed
     assert message.subject == "Your sign-in link"
     assert "https://diary.example.org/password/reset/" in message.body
@@ -84,7 +74,7 @@ def test_a_reset_link_is_emailed_neutrally(
 
 
 def test_the_link_goes_to_the_accounts_address_never_a_look_alike(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, mail
 ) -> None:
     """An address typed with a character that lower-cases onto a plain letter (the Kelvin
     sign "K" becomes "k") matches the account, but is another mailbox: the link goes to
@@ -93,13 +83,13 @@ def test_the_link_goes_to_the_accounts_address_never_a_look_alike(
         db.session.get(User, world.clinician.id).email = "kate@example.org"
         db.session.commit()
     ask_for_reset(client, "\u212aate@example.org")
-    (message,) = messages
+    (message,) = mail
     assert message.to == "kate@example.org"
 
 
 @pytest.mark.parametrize("case", ["unknown", "deactivated", "not yet claimed"])
 def test_no_account_gets_the_same_answer_and_no_email(
-    app: Flask, client, world: World, messages, case: str
+    app: Flask, client, world: World, mail, case: str
 ) -> None:
     """An unknown address, a deactivated account or one never claimed: the same answer,
     no email, nothing in the trail that names the address."""
@@ -116,20 +106,20 @@ def test_no_account_gets_the_same_answer_and_no_email(
             db.session.commit()
     response = ask_for_reset(client, email)
     assert response.headers["Location"] == "/password/forgot/sent"
-    assert messages == []
+    assert mail == []
     assert audit(app, "auth.password_reset_requested") == []
 
 
-def test_a_bad_address_is_explained(client, messages) -> None:
+def test_a_bad_address_is_explained(client, mail) -> None:
     """Something that is not an email address is refused next to the field, kept as typed."""
     html = ask_for_reset(client, "not an address").get_data(as_text=True)
     assert "Enter an email address like name@example.org." in html
     assert 'value="not an address"' in html
-    assert messages == []
+    assert mail == []
 
 
 def test_the_link_sets_a_new_password_and_signs_in_afresh(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, mail
 ) -> None:
     """The link shows the form; the new password (checked by the usual rules) ends every
     other session of the account, signs in here, and is audited; the old one stops
@@ -137,7 +127,7 @@ def test_the_link_sets_a_new_password_and_signs_in_afresh(
     elsewhere = app.test_client()
     sign_in(elsewhere, world.patient.email)
     ask_for_reset(client, world.patient.email)
-    (link,) = links_in(messages[0])
+    (link,) = links_in(mail[0])
     weak = choose(client, link, "short")
     assert weak.status_code == 200 and "At least 12 characters" in weak.get_data(as_text=True)
     done = choose(client, link)
@@ -149,10 +139,10 @@ def test_the_link_sets_a_new_password_and_signs_in_afresh(
     assert sign_in(app.test_client(), world.patient.email, NEW_PASSWORD).status_code == 302
 
 
-def test_a_link_works_once(app: Flask, client, world: World, messages) -> None:
+def test_a_link_works_once(app: Flask, client, world: World, mail) -> None:
     """After use, the link is refused (410) with a way to ask for another."""
     ask_for_reset(client, world.patient.email)
-    (link,) = links_in(messages[0])
+    (link,) = links_in(mail[0])
     choose(client, link)
     again = app.test_client()
     response = again.get(link)
@@ -161,10 +151,10 @@ def test_a_link_works_once(app: Flask, client, world: World, messages) -> None:
     assert choose(again, link, "another calm river 43").status_code == 410
 
 
-def test_a_link_expires_after_an_hour(app: Flask, client, world: World, messages) -> None:
+def test_a_link_expires_after_an_hour(app: Flask, client, world: World, mail) -> None:
     """A reset link is valid for one hour only."""
     ask_for_reset(client, world.patient.email)
-    (link,) = links_in(messages[0])
+    (link,) = links_in(mail[0])
     with app.app_context():
         invitation = db.session.scalars(select(Invitation)).one()
         assert invitation.expires_at - invitation.created_at == timedelta(hours=1)
@@ -173,21 +163,21 @@ def test_a_link_expires_after_an_hour(app: Flask, client, world: World, messages
     assert client.get(link).status_code == 410
 
 
-def test_a_new_request_replaces_the_older_link(client, world: World, messages) -> None:
+def test_a_new_request_replaces_the_older_link(client, world: World, mail) -> None:
     """Only the newest link works."""
     ask_for_reset(client, world.patient.email)
     ask_for_reset(client, world.patient.email)
-    first, second = (links_in(message)[0] for message in messages)
+    first, second = (links_in(message)[0] for message in mail)
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
 
 
 def test_reset_and_invitation_tokens_are_not_interchangeable(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, mail
 ) -> None:
     """A reset token is no invitation and an invitation token no reset link."""
     ask_for_reset(client, world.patient.email)
-    (link,) = links_in(messages[0])
+    (link,) = links_in(mail[0])
     token = link.rsplit("/", 1)[1]
     assert client.get(f"/invitation/{token}").status_code == 410
     with app.app_context():
@@ -222,7 +212,7 @@ def test_two_simultaneous_uses_of_one_link_let_one_through(app: Flask, world: Wo
 
 
 def test_one_address_at_two_clinics_gets_one_email_with_a_link_each(
-    app: Flask, client, world: World, messages
+    app: Flask, client, world: World, mail
 ) -> None:
     """An address with accounts at two clinics gets one message naming each clinic with
     its own link; each link resets its own account only."""
@@ -233,7 +223,7 @@ def test_one_address_at_two_clinics_gets_one_email_with_a_link_each(
         other_id = other.id
         db.session.commit()
     ask_for_reset(client, world.patient.email)
-    (message,) = messages
+    (message,) = mail
     assert "Clinic A:" in message.body and "Clinic B:" in message.body
     first, second = links_in(message)
     assert choose(client, second).headers["Location"] == "/dashboard/"
@@ -243,7 +233,7 @@ def test_one_address_at_two_clinics_gets_one_email_with_a_link_each(
     assert app.test_client().get(first).status_code == 200
 
 
-def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, messages) -> None:
+def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, mail) -> None:
     """While someone keeps the account's sign-in paused, its owner gets in by a reset
     link, which also starts the count of failures again."""
     with app.app_context():
@@ -252,16 +242,14 @@ def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, messages) 
         user.sign_in_blocked_until = utcnow() + timedelta(minutes=10)
         db.session.commit()
     ask_for_reset(client, world.patient.email)
-    choose(client, links_in(messages[0])[0])
+    choose(client, links_in(mail[0])[0])
     with app.app_context():
         user = db.session.get(User, world.patient.id)
         assert (user.failed_sign_ins, user.sign_in_blocked_until) == (0, None)
     assert sign_in(app.test_client(), world.patient.email, NEW_PASSWORD).status_code == 302
 
 
-def test_two_factor_is_still_asked_after_a_reset(
-    app: Flask, client, world: World, messages
-) -> None:
+def test_two_factor_is_still_asked_after_a_reset(app: Flask, client, world: World, mail) -> None:
     """A reset link proves the mailbox, not the phone: with two-factor on, the new
     password is saved but signing in still asks for the code."""
     with app.app_context():
@@ -270,19 +258,19 @@ def test_two_factor_is_still_asked_after_a_reset(
         user.totp_enabled_at = utcnow()
         db.session.commit()
     ask_for_reset(client, world.clinician.email)
-    done = choose(client, links_in(messages[0])[0])
+    done = choose(client, links_in(mail[0])[0])
     assert done.headers["Location"] == "/login"
     assert client.get("/patients/").status_code == 302
 
 
 def test_a_signed_in_visitor_using_a_link_is_signed_in_as_its_owner(
-    app: Flask, client, world: World, messages, as_clinician
+    app: Flask, client, world: World, mail, as_clinician
 ) -> None:
     """Someone signed in who opens a reset link for (their own, or another) account ends
     up signed in as the link's account, in a new session; the browser's previous session
     is ended, not left open."""
     ask_for_reset(app.test_client(), world.patient.email)
-    assert choose(client, links_in(messages[0])[0]).headers["Location"] == "/diary/"
+    assert choose(client, links_in(mail[0])[0]).headers["Location"] == "/diary/"
     with app.app_context():
         sign_ins = db.session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "auth.sign_in")

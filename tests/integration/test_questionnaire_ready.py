@@ -4,13 +4,12 @@ off, never to anyone of another clinic."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 
-from clinic.core.mail import Message, transport
+from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.measures.answers import save_draft, start_or_resume
@@ -33,16 +32,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return frozen_at(monkeypatch, datetime(2027, 1, 11, 15, tzinfo=UTC))
 
 
-@pytest.fixture
-def messages(app: Flask) -> Iterator[list[Message]]:
-    """The messages the app sends during the test."""
-    with app.app_context():
-        sent = transport().messages
-    sent.clear()
-    yield sent
-    sent.clear()
-
-
 def names_in(app: Flask, world: World) -> list[str]:
     """What no message may carry: every patient's name and clinic identifier."""
     with app.app_context():
@@ -54,17 +43,17 @@ def names_in(app: Flask, world: World) -> list[str]:
 
 
 def test_a_ready_questionnaire_is_announced_once_per_occasion(
-    app: Flask, world: World, clock: Clock, messages: list[Message]
+    app: Flask, world: World, clock: Clock, mail: list[Message]
 ) -> None:
     """A one-off measure due tomorrow: nothing today; tomorrow's daily work sends one
     message to the patient, neutral, with a link to sign in; the day after (still open)
     nothing more."""
     assignment = assign(app, world.patient.patient_id, days_from_today=1)
     run_at(app, clock, EARLY - DAY, "start_daily_work")
-    assert messages == []
+    assert mail == []
 
     run_at(app, clock, EARLY, "start_daily_work")
-    (message,) = messages
+    (message,) = mail
     assert message.to == world.patient.email
     assert message.subject == "You have something to fill in"
     assert "http://clinic.test/login" in message.body
@@ -74,11 +63,11 @@ def test_a_ready_questionnaire_is_announced_once_per_occasion(
     ]
 
     run_at(app, clock, EARLY + DAY, "start_daily_work")
-    assert len(messages) == 1
+    assert len(mail) == 1
 
 
 def test_only_portal_patients_who_want_them_and_only_of_the_clinic(
-    app: Flask, world: World, clock: Clock, messages: list[Message]
+    app: Flask, world: World, clock: Clock, mail: list[Message]
 ) -> None:
     """Of clinic A's patients with a questionnaire due, the one without a portal account
     and the one who turned these emails off get nothing; clinic A's daily work never
@@ -96,15 +85,15 @@ def test_only_portal_patients_who_want_them_and_only_of_the_clinic(
     clock.set(EARLY)
     with app.app_context(), unit_of_work():
         run_daily_work(db.session.get(Clinic, world.clinic_a))
-    assert [m.to for m in messages] == [world.patient.email]
+    assert [m.to for m in mail] == [world.patient.email]
 
     with app.app_context(), unit_of_work():
         run_daily_work(db.session.get(Clinic, world.clinic_b))
-    assert [m.to for m in messages] == [world.patient.email, world.other_clinic_patient.email]
+    assert [m.to for m in mail] == [world.patient.email, world.other_clinic_patient.email]
 
 
 def test_an_occasion_already_overdue_or_started_is_not_announced(
-    app: Flask, world: World, clock: Clock, messages: list[Message]
+    app: Flask, world: World, clock: Clock, mail: list[Message]
 ) -> None:
     """An occasion past its grace period (the clinic has been told instead) and one the
     patient has already started are left alone; an ended assignment asks nothing."""
@@ -117,4 +106,4 @@ def test_an_occasion_already_overdue_or_started_is_not_announced(
         save_draft(draft, {"insert": 2})
         db.session.commit()
     run_at(app, clock, EARLY, "start_daily_work")
-    assert messages == []
+    assert mail == []
