@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Update, event, inspect, select
+from sqlalchemy import Update, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.scoping import scoped_session
 
 from clinic.alerts import services
+from clinic.core.session_events import listen_once
 from clinic.models import RedFlag
 from clinic.monitoring.upkeep import loading_history
 
@@ -37,15 +38,16 @@ _MAYBE_ACKNOWLEDGED = "clinic.alerts.maybe_acknowledged"
 
 def install(session: scoped_session[_S]) -> None:
     """Listen to the sessions `session` makes (once, however often the app is created)."""
-    for name, listener in (
-        ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _on_execute),
-        ("before_commit", _before_commit),
-        ("after_transaction_end", _after_transaction_end),
-    ):
-        if not event.contains(session, name, listener):
-            event.listen(session, name, listener)
+    listen_once(
+        session,
+        (
+            ("before_flush", _before_flush),
+            ("after_flush", _after_flush),
+            ("do_orm_execute", _on_execute),
+            ("before_commit", _before_commit),
+            ("after_transaction_end", _after_transaction_end),
+        ),
+    )
 
 
 def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:

@@ -45,10 +45,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Delete, Select, Update, event, inspect, select
+from sqlalchemy import Delete, Select, Update, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.scoping import scoped_session
 
+from clinic.core.session_events import listen_once
 from clinic.extensions import db
 from clinic.models import (
     AuditEvent,
@@ -196,15 +197,16 @@ class _Changes:
 
 def install(session: scoped_session[_S]) -> None:
     """Listen to the sessions `session` makes (once, however often the app is created)."""
-    for name, listener in (
-        ("before_flush", _before_flush),
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _on_execute),
-        ("before_commit", _before_commit),
-        ("after_transaction_end", _after_transaction_end),
-    ):
-        if not event.contains(session, name, listener):
-            event.listen(session, name, listener)
+    listen_once(
+        session,
+        (
+            ("before_flush", _before_flush),
+            ("after_flush", _after_flush),
+            ("do_orm_execute", _on_execute),
+            ("before_commit", _before_commit),
+            ("after_transaction_end", _after_transaction_end),
+        ),
+    )
 
 
 @contextmanager
