@@ -110,9 +110,7 @@ def request_email_change(user: User, new_email: str, password: str, code: str = 
             select(Invitation).where(Invitation.token_hash == hash_token(token))
         ).one()
         notices.send_email_change_link(user, invitation.id, email, token, invitation.expires_at)
-    notices.notify_owner(
-        MessageKind.EMAIL_CHANGE_REQUESTED, user, occasion, now, to=user.email
-    )
+    notices.notify_owner(MessageKind.EMAIL_CHANGE_REQUESTED, user, occasion, now, to=user.email)
     # The addresses themselves stay out of the trail: only that a change was asked for.
     record("auth.email_change_requested", actor=user, object_type="user", object_id=user.id)
     return email
