@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clinic import access, queue
 from clinic.account import notifications  # noqa: F401 (its routes join account_bp)
+from clinic.account import upkeep as account_upkeep
 from clinic.account.guards import enforce_mandatory_enrolment
 from clinic.account.views import bp as account_bp
 from clinic.admin.views import bp as admin_bp
@@ -143,6 +144,8 @@ def register_extensions(app: Flask) -> None:
     upkeep.install(db.session)
     # New red flags reach the clinic at once; acknowledged ones stop (clinic.alerts).
     alerts_upkeep.install(db.session)
+    # A new password or second factor withdraws open email changes (clinic.account.upkeep).
+    account_upkeep.install(db.session)
     pragmas = _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     with app.app_context():
         for engine in db.engines.values():

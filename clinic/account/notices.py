@@ -1,10 +1,14 @@
 """Messages about changes to an account's security: the link that proves a new email
-address, and the notices to the account's (old) address when its email or password
-changes or two-factor sign-in is turned off.
+address (or, when another account at the clinic has that address, a word to it that it
+cannot serve a second one), and the notices to the account's address when an email change
+is asked for or made, the password changes or two-factor sign-in is turned off.
 
-A notice gives the owner a way to react when the change was not theirs: reset the password
-through the forgotten-password page, and contact the clinic. Subjects are neutral (they
-show on lock screens); nothing names the clinic's field of care or the person.
+A notice gives the owner a way to react when the change was not theirs: contact the
+clinic (its phone number when it has one), and, while the account still has this address,
+reset the password through the forgotten-password page (a new password also withdraws an
+asked-for email change). Once the email has changed, the old address can reset nothing:
+that notice only says to contact the clinic. Subjects are neutral (they show on lock
+screens); nothing names the clinic's field of care or the person.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 
 CHANGE_LINK_SUBJECT = "Confirm your new email address"
+IN_USE_SUBJECT = "A request about this email address"
 NOTICE_SUBJECT = "A change to your account"
 
 _NOTICES = {
+    MessageKind.EMAIL_CHANGE_REQUESTED: "email_change_requested.txt",
     MessageKind.EMAIL_CHANGED: "email_changed.txt",
     MessageKind.PASSWORD_CHANGED: "password_changed.txt",
     MessageKind.TWO_FACTOR_OFF: "two_factor_off.txt",
@@ -49,6 +55,26 @@ def send_email_change_link(
     )
 
 
+def tell_address_in_use(user: User, address: str, occasion: object) -> None:
+    """Tell `address`, which another account of `user`'s clinic signs in with, that `user`
+    asked to move to it and that nothing changed (the person who asked is answered as
+    if a link had gone: only the mailbox's owner learns the address has an account)."""
+    body = render_text(
+        "email_address_in_use.txt",
+        sign_in=external_url("auth.login"),
+        phone=user.clinic.phone,
+    )
+    post(
+        MessageKind.EMAIL_ADDRESS_IN_USE,
+        occasion,
+        to=address,
+        clinic_id=user.clinic_id,
+        content=Content(subject=IN_USE_SUBJECT, body=body),
+        sender_name=sender_name_for(user.clinic),
+        account=user,
+    )
+
+
 def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, to: str) -> None:
     """Tell the account's owner at `to` (its address before the change) that `kind` of
     change happened at `at`, with what to do if it was not them."""
@@ -57,6 +83,7 @@ def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, 
         at=at,
         zone=user.clinic.timezone,
         reset=external_url("auth.forgot_password"),
+        phone=user.clinic.phone,
     )
     post(
         kind,

@@ -8,8 +8,9 @@ side door for guessing a password.
 
 An email change takes effect only once a link sent to the new address is opened (an
 `Invitation` with purpose "email_change" holding the new address); the old address keeps
-working until then, and is told when the change happens. So is it when the password
-changes or two-factor is turned off.
+working until then, and is told at once that a change was asked for, and again when it
+happens. A new password or second factor withdraws the open link (clinic.account.upkeep).
+The account's address is also told when the password changes or two-factor is turned off.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from clinic.auth.services import (
     claim_link,
     find_usable_invitation,
     issue_invitation,
+    revoke_open_links,
     set_password,
     sign_in_again,
 )
@@ -81,20 +83,34 @@ def change_password(user: User, current: str, new: str) -> None:
 def request_email_change(user: User, new_email: str, password: str, code: str = "") -> str:
     """Send a link to `new_email` that moves the account to it once opened; return the
     address as stored. The password (and, with two-factor on, the code) are checked like a
-    sign-in, in this same request. A newer request replaces the older link."""
+    sign-in, in this same request. A newer request replaces the older link. The account's
+    address is told at once, with how to stop it (a new password withdraws the link: see
+    clinic.account.upkeep).
+
+    The answer is the same whether or not another account at the clinic uses the address
+    (who is a patient here is not for the person typing to learn): when one does, no link
+    is sent, and the address's owner is told it cannot serve a second account. The link,
+    once opened, checks again (`confirm_email_change`)."""
     email = normalise_email(new_email)
     if email == user.email:
         raise Refusal("This is already your email address.", field="email")
     _check_current_password(user, password, "password")
     if mfa.is_enabled(user) and check_second_step(user, code) is None:
         raise Refusal("That code did not match. Enter the code your app shows now.", field="code")
+    now = utcnow()
+    occasion = f"{user.id}:{now.isoformat()}"
     if email_in_use(email, user.clinic_id):
-        raise Refusal(ADDRESS_TAKEN, field="email")
-    token = issue_invitation(user, created_by=user, purpose=EMAIL_CHANGE, new_email=email)
-    invitation = db.session.scalars(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    ).one()
-    notices.send_email_change_link(user, invitation.id, email, token, invitation.expires_at)
+        revoke_open_links(user.id, EMAIL_CHANGE, now)  # as a new link would
+        notices.tell_address_in_use(user, email, occasion)
+    else:
+        token = issue_invitation(
+            user, created_by=user, now=now, purpose=EMAIL_CHANGE, new_email=email
+        )
+        invitation = db.session.scalars(
+            select(Invitation).where(Invitation.token_hash == hash_token(token))
+        ).one()
+        notices.send_email_change_link(user, invitation.id, email, token, invitation.expires_at)
+    notices.notify_owner(MessageKind.EMAIL_CHANGE_REQUESTED, user, occasion, now, to=user.email)
     # The addresses themselves stay out of the trail: only that a change was asked for.
     record("auth.email_change_requested", actor=user, object_type="user", object_id=user.id)
     return email

@@ -9,7 +9,9 @@ hour. Choosing the new password ends every session of the account and signs in a
 (or, with two-factor on, leaves the second step to the sign-in page).
 
 One address may have accounts at several clinics: one message goes to it, with a link per
-clinic, each naming its clinic (a single link names none).
+clinic, each under the clinic's name on mail, or "Account 1", "Account 2" for a clinic
+that keeps its name out of mailboxes (a single link names none). The body is
+templates/mail/password_reset.txt.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ from clinic.core.links import external_url
 from clinic.core.uow import unit_of_work
 from clinic.models import User
 from clinic.models.invitations import RESET
-from clinic.outbox import Content, post
+from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
+from clinic.outbox.text import render_text
 from clinic.queue import enqueue, job
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
@@ -50,30 +53,20 @@ def reset_message(links: list[tuple[User, str]]) -> Content:
     It goes to the address the accounts have, never to the one typed in the request: the
     two only compare equal once lower-cased, and lower-casing maps some other characters
     onto plain letters (the Kelvin sign "K" becomes "k"), so a typed address can match an
-    account and yet be another mailbox."""
+    account and yet be another mailbox.
+
+    With several links, each is labelled with its clinic's name on mail
+    (`sender_name_for`); a clinic that keeps its name out of mailboxes gets a neutral
+    "Account 2" instead, its place in the list."""
     hours = int(RESET_VALID_FOR.total_seconds() // 3600)
-    within = "within the next hour" if hours == 1 else f"within the next {hours} hours"
-    if len(links) == 1:
-        url = external_url("auth.choose_new_password", reset_token=links[0][1])
-        middle = (
-            "To choose a new password for signing in, open this link "
-            f"{within}:\n\n{url}\n\nThe link works once."
+    listed = [
+        (
+            sender_name_for(user.clinic) or f"Account {number}",
+            external_url("auth.choose_new_password", reset_token=token),
         )
-    else:
-        listed = "\n\n".join(
-            f"{user.clinic.name}:\n" + external_url("auth.choose_new_password", reset_token=token)
-            for user, token in links
-        )
-        middle = (
-            "This address signs in to more than one clinic. To choose a new password, "
-            f"open the link for that clinic {within}; each link works once.\n\n{listed}"
-        )
-    body = (
-        "Hello,\n\n"
-        "We received a request to choose a new password for your account.\n\n"
-        f"{middle}\n\n"
-        "If you did not ask for this, you can ignore this message: nothing has changed.\n"
-    )
+        for number, (user, token) in enumerate(links, start=1)
+    ]
+    body = render_text("password_reset.txt", links=listed, hours=hours)
     return Content(subject=SUBJECT, body=body)
 
 

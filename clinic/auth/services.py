@@ -251,16 +251,7 @@ def issue_invitation(
     the clinic's `invitation_valid_days`, resets `RESET_VALID_FOR`, email changes
     `EMAIL_CHANGE_VALID_FOR`."""
     now = now or utcnow()
-    open_invitations = db.session.scalars(
-        select(Invitation).where(
-            Invitation.user_id == user.id,
-            Invitation.purpose == purpose,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-    )
-    for older in open_invitations:
-        older.revoked_at = now
+    revoke_open_links(user.id, purpose, now)
     invitation, token = Invitation.issue(
         user,
         created_by,
@@ -273,6 +264,22 @@ def issue_invitation(
     db.session.add(invitation)
     db.session.flush()
     return token
+
+
+def revoke_open_links(user_id: int, purpose: str, now: datetime) -> None:
+    """Stop the account's open links of `purpose` working (unused ones: a used link is
+    spent anyway). Changes loaded objects, no bulk UPDATE, so that it may run inside a
+    flush (clinic.account.upkeep)."""
+    open_links = db.session.scalars(
+        select(Invitation).where(
+            Invitation.user_id == user_id,
+            Invitation.purpose == purpose,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    )
+    for link in open_links:
+        link.revoked_at = now
 
 
 def find_usable_invitation(

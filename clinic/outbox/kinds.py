@@ -13,6 +13,8 @@ class MessageKind(StrEnum):
     INVITATION = "invitation"
     INVITATION_REMINDER = "invitation_reminder"
     EMAIL_CHANGE_LINK = "email_change_link"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_ADDRESS_IN_USE = "email_address_in_use"
     EMAIL_CHANGED = "email_changed"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a kind of message, not a password
     TWO_FACTOR_OFF = "two_factor_off"
@@ -32,6 +34,8 @@ _LABELS = {
     MessageKind.INVITATION: "Invitation to set up an account",
     MessageKind.INVITATION_REMINDER: "Reminder of an invitation",
     MessageKind.EMAIL_CHANGE_LINK: "Link to confirm a new email address",
+    MessageKind.EMAIL_CHANGE_REQUESTED: "Notice that an email address change was asked for",
+    MessageKind.EMAIL_ADDRESS_IN_USE: "Notice that an address already in use was not taken",
     MessageKind.EMAIL_CHANGED: "Notice of an email address change",
     MessageKind.PASSWORD_CHANGED: "Notice of a password change",
     MessageKind.TWO_FACTOR_OFF: "Notice that two-factor sign-in was turned off",

@@ -1,8 +1,10 @@
 """Account safety now that mail goes out: changing the email asks for the password (and
 code) in its own form and takes effect only through a link sent to the new address; the
-old address is told of email and password changes and of two-factor being turned off;
-the current-password check on "change password" is a sign-in's (rate limit, back-off,
-audit); on SQLite an erased patient's ids never come back."""
+old address is told at once that a change was asked for, and of email and password
+changes and of two-factor being turned off; a new password or second factor withdraws an
+open email change; the form answers the same whether or not another account has the
+address; the current-password check on "change password" is a sign-in's (rate limit,
+back-off, audit); on SQLite an erased patient's ids never come back."""
 
 from __future__ import annotations
 
@@ -77,14 +79,16 @@ def test_an_email_change_waits_for_the_link_sent_to_the_new_address(
     assert sign_in(app.test_client(), NEW_ADDRESS).headers["Location"] == "/diary/"
     assert visitor.get(link).status_code == 410  # once
 
-    [notice] = to(mail, world.patient.email)
-    assert notice.subject == "A change to your account"
-    assert "If this wasn't you, reset your password at" in notice.body
-    assert "/password/forgot" in notice.body and "contact your clinic" in notice.body
-    assert_discreet(notice, also=[world.patient.name])
-    with app.app_context():  # both name the account, so that erasing it erases them
+    asked, changed = to(mail, world.patient.email)
+    assert asked.subject == changed.subject == "A change to your account"
+    assert "someone asked to sign in to your account with a different email" in asked.body
+    assert "/password/forgot" in asked.body and "that cancels the request" in asked.body
+    assert "was changed" in changed.body and "contact your clinic straight away" in changed.body
+    for notice in (asked, changed):
+        assert_discreet(notice, also=[world.patient.name, NEW_ADDRESS])
+    with app.app_context():  # all name the account, so that erasing it erases them
         owners = db.session.scalars(select(OutboxMessage.user_id)).all()
-        assert owners == [world.patient.id, world.patient.id]
+        assert owners == [world.patient.id] * 3
     for action in ("auth.email_change_requested", "auth.email_changed"):
         [event] = events(app, action)
         assert event.actor_id == world.patient.id
@@ -145,19 +149,48 @@ def test_the_new_address_is_checked(client, world: World, typed: str, message: s
     assert message in response.get_data(as_text=True)
 
 
-def test_the_same_or_a_taken_address_is_refused(app: Flask, client, world: World, mail) -> None:
-    """The current address is refused as no change; one another account of the clinic uses
-    (in any case) is refused; another clinic's account does not matter."""
+def test_the_same_address_is_refused(app: Flask, client, world: World, mail) -> None:
+    """The current address (in any case) is refused as no change, and nothing is sent."""
     act_as(client, world.clinician.id)
-    same = ask_to_change_email(client, world.clinician.email)
+    same = ask_to_change_email(client, world.clinician.email.upper())
     assert "This is already your email address." in same.get_data(as_text=True)
-    taken = ask_to_change_email(client, world.colleague.email.upper())
-    assert "Another account at your clinic already uses this email address." in (
-        taken.get_data(as_text=True)
-    )
     assert mail == []
+
+
+def test_a_taken_address_gets_the_same_answer_as_a_free_one(
+    app: Flask, client, world: World, mail
+) -> None:
+    """Typing an address another account of the clinic uses (another patient's, a staff
+    member's) is answered exactly as a free one ('We sent a link'), so nobody learns who
+    else is at the clinic: no link goes, the address's owner is told it cannot serve a
+    second account, the account's own address is told of the request as usual, and the
+    earlier link stops working as a newer request's would. Another clinic's account does
+    not matter."""
+    act_as(client, world.patient.id)
+    ask_to_change_email(client, "first@example.org")
+    earlier = link_path(to(mail, "first@example.org")[0], "/account/email/confirm/")
+    taken = ask_to_change_email(client, world.other_patient.email.upper())
+    taken_page = client.get("/account").get_data(as_text=True)
+    free = ask_to_change_email(client, "nobody.here@example.org")
+    free_page = client.get("/account").get_data(as_text=True)
+    assert taken.status_code == free.status_code == 302
+    assert taken.headers["Location"] == free.headers["Location"] == "/account"
+    assert "already uses this email address" not in taken_page
+    assert f"We sent a link to {world.other_patient.email}" in taken_page
+    assert "We sent a link to nobody.here@example.org" in free_page
+    [word] = to(mail, world.other_patient.email)
+    assert word.subject == "A request about this email address"
+    assert "/account/email/confirm/" not in word.body
+    assert "an address can belong to one account only" in word.body
+    assert_discreet(word, also=[world.patient.name, world.patient.email])
+    assert len(to(mail, world.patient.email)) == 3  # one notice per request, taken or not
+    assert app.test_client().get(earlier).status_code == 410
+    assert email_of(app, world.other_patient.id) == world.other_patient.email
+
+    act_as(client, world.clinician.id)
     elsewhere = ask_to_change_email(client, world.other_clinician.email)
     assert elsewhere.headers["Location"] == "/account"
+    assert len(to(mail, world.other_clinician.email)) == 1  # the link: another clinic
 
 
 def test_a_newer_request_replaces_the_link_and_a_stale_link_is_refused(
@@ -225,6 +258,128 @@ def test_turning_two_factor_off_is_told_to_the_accounts_address(
     assert "Two-factor sign-in" in notice.body and "was turned off" in notice.body
     assert "If this wasn't you" in notice.body
     assert_discreet(notice, also=[world.clinician.name])
+
+
+def test_the_account_is_told_at_once_that_an_email_change_was_asked_for(
+    app: Flask, client, world: World, mail
+) -> None:
+    """The moment a change is asked for, the account's address hears of it, with the way
+    to stop it: reset the password (which withdraws the link) and call the clinic, on
+    its number when it has one. The new address is not repeated to it."""
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).phone = "020 7946 0000"
+        db.session.commit()
+    act_as(client, world.patient.id)
+    ask_to_change_email(client)
+    [notice] = to(mail, world.patient.email)
+    assert notice.subject == "A change to your account"
+    assert "reset your password now at" in notice.body and "/password/forgot" in notice.body
+    assert "that cancels the request" in notice.body
+    assert "contact your clinic on 020 7946 0000" in notice.body
+    assert_discreet(notice, also=[world.patient.name, NEW_ADDRESS])
+
+
+@pytest.mark.parametrize(
+    ("phone", "told"),
+    [
+        ("", "contact your clinic straight away and tell them"),
+        ("0161 496 0000", "contact your clinic straight away on 0161 496 0000"),
+    ],
+    ids=["no phone number", "a phone number"],
+)
+def test_the_email_changed_notice_sends_the_old_address_to_the_clinic(
+    app: Flask, client, world: World, mail, phone: str, told: str
+) -> None:
+    """Once the account has moved, no account has the old address, so a reset asked from
+    it would reach nobody: the notice sends its reader to the clinic straight away (with
+    the clinic's number when it has one), and offers no reset link."""
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).phone = phone
+        db.session.commit()
+    act_as(client, world.patient.id)
+    ask_to_change_email(client)
+    app.test_client().post(link_path(to(mail, NEW_ADDRESS)[0], "/account/email/confirm/"))
+    changed = to(mail, world.patient.email)[-1]
+    assert "was changed" in changed.body and told in changed.body
+    assert "/password" not in changed.body and "reset your password" not in changed.body
+
+
+def reset_through_the_emailed_link(app: Flask, email: str, mail) -> None:
+    """The owner asks for a reset link from the sign-in page and chooses a new password."""
+    owner = app.test_client()
+    owner.post("/password/forgot", data={"email": email})
+    [reset] = [m for m in to(mail, email) if "/password/reset/" in m.body]
+    link = link_path(reset, "/password/reset/")
+    owner.get(link)
+    done = owner.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302
+
+
+def test_a_password_reset_withdraws_a_pending_email_change(
+    app: Flask, client, world: World, mail
+) -> None:
+    """Someone who knows the password asks to move the account to their own address; the
+    owner, told at once, resets the password through the emailed link. The change link,
+    asked for with the old password, no longer moves the account (410), and the account
+    keeps its address."""
+    act_as(client, world.patient.id)
+    ask_to_change_email(client, "taker@example.org")
+    change_link = link_path(to(mail, "taker@example.org")[0], "/account/email/confirm/")
+    reset_through_the_emailed_link(app, world.patient.email, mail)
+    assert app.test_client().post(change_link).status_code == 410
+    assert email_of(app, world.patient.id) == world.patient.email
+    with app.app_context():
+        [link] = db.session.scalars(
+            select(Invitation).where(Invitation.purpose == EMAIL_CHANGE)
+        ).all()
+        assert link.revoked_at is not None and link.used_at is None
+
+
+def change_password_on_the_account_page(app: Flask, client, user_id: int) -> None:
+    confirmed_recently(client)
+    client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
+
+
+def turn_two_factor_on(app: Flask, client, user_id: int) -> None:
+    enrol(app, user_id)
+
+
+def turn_two_factor_off(app: Flask, client, user_id: int) -> None:
+    confirmed_recently(client)
+    client.post("/account/two-factor/turn-off")
+
+
+@pytest.mark.parametrize(
+    ("prepare", "change"),
+    [
+        (None, change_password_on_the_account_page),
+        (None, turn_two_factor_on),
+        (turn_two_factor_on, turn_two_factor_on),  # a new phone
+        (turn_two_factor_on, turn_two_factor_off),
+    ],
+    ids=["password changed", "two-factor on", "two-factor moved", "two-factor off"],
+)
+def test_new_credentials_withdraw_a_pending_email_change(
+    app: Flask, client, world: World, mail, prepare, change
+) -> None:
+    """A change of password or of second factor after an email change was asked for
+    withdraws its link: the request was made with credentials just replaced."""
+    if prepare is not None:
+        prepare(app, client, world.patient.id)
+    act_as(client, world.patient.id)
+    more = {}
+    if prepare is not None:  # with two-factor on, the request needs a code too
+        with app.app_context():
+            secret = db.session.get(User, world.patient.id).totp_secret
+        more = {"code": code_for(secret, 1)}
+    ask_to_change_email(client, "taker@example.org", **more)
+    stale = link_path(to(mail, "taker@example.org")[0], "/account/email/confirm/")
+    change(app, client, world.patient.id)
+    assert app.test_client().post(stale).status_code == 410
+    assert email_of(app, world.patient.id) == world.patient.email
 
 
 # The current password on "change password" -----------------------------------------------

@@ -95,6 +95,15 @@ def cause_everything(
         lambda: change_password(db.session.get_one(User, world.patient.id), PASSWORD, NEW_PASSWORD),
     )
     _in_unit(app, lambda: turn_off_two_factor(db.session.get_one(User, world.patient.id)))
+    # An address another account of the clinic has: its owner is told, nothing changes.
+    _in_unit(
+        app,
+        lambda: request_email_change(
+            db.session.get_one(User, world.patient.id), world.clinician.email, NEW_PASSWORD
+        ),
+    )
+    # A free address: a link to it, and the account's own address told of the request.
+    clock.advance(timedelta(minutes=1))
     _in_unit(
         app,
         lambda: request_email_change(

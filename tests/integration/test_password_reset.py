@@ -233,6 +233,28 @@ def test_one_address_at_two_clinics_gets_one_email_with_a_link_each(
     assert app.test_client().get(first).status_code == 200
 
 
+def test_a_clinic_that_keeps_its_name_off_mail_is_not_named_in_a_reset_email(
+    app: Flask, client, world: World, mail
+) -> None:
+    """One address has accounts at two clinics, one of which chose no name on mail (some
+    patients prefer none in their mailbox): its link is labelled by its place in the
+    list ("Account 2"), never by the clinic's name; the other clinic's link keeps the
+    name it shows on mail (its sender name, not its full name)."""
+    with app.app_context():
+        a = db.session.get(Clinic, world.clinic_a)
+        a.name, a.mail_sender_name = "Northside Physiotherapy Service", "Northside"
+        b = db.session.get(Clinic, world.clinic_b)
+        b.name, b.mail_sender_name = "Eastgate Surgery Follow-up", ""
+        make_user(b, Role.PATIENT, email=world.patient.email)
+        db.session.commit()
+    ask_for_reset(client, world.patient.email)
+    (message,) = mail
+    assert message.sender_name == ""
+    assert "Northside:\n" in message.body and "Account 2:\n" in message.body
+    assert "Eastgate" not in message.body and "Physiotherapy" not in message.body
+    assert len(links_in(message)) == 2
+
+
 def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, mail) -> None:
     """While someone keeps the account's sign-in paused, its owner gets in by a reset
     link, which also starts the count of failures again."""
