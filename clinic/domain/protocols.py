@@ -30,6 +30,14 @@ class Route(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def is_vaginal(self) -> bool:
+        return self is Route.VAGINAL
+
+    @property
+    def is_anal(self) -> bool:
+        return self is Route.ANAL
+
 
 class IntendedUse(StrEnum):
     """What a dilator set is made for. Anal use also needs a flared base, recorded on the

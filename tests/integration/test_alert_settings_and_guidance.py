@@ -32,6 +32,7 @@ SETTINGS = {
     "timezone": "Europe/London",
     "invitation_valid_days": "7",
     "max_step_mm": "5",
+    "radiotherapy_weeks": "4",
     "completion_pct": "80",
     "not_logging_days": "5",
     "paper_size": "a4",

@@ -102,7 +102,8 @@ def test_the_worker_makes_the_pack_outside_any_request(
     html = client.get(f"/jobs/{run_id}").get_data(as_text=True)
     assert "Waiting to start." in html and 'http-equiv="refresh"' in html
 
-    make_mdt_pack.call_local(run_id)
+    with app.app_context():  # the job runs in the test's app, as the worker in its own
+        make_mdt_pack.call_local(run_id)
     assert run_of(app, run_id).status is JobStatus.DONE
     pdf = download_pack(client, answer)
     assert PdfReader(io.BytesIO(pdf.get_data())).metadata.title.startswith("MDT pack")
@@ -248,7 +249,8 @@ def test_a_patient_erased_before_the_job_runs_leaves_nothing_to_make(
             today=clinic_today(ZONE),
         )
         db.session.commit()
-    make_mdt_pack.call_local(run_id)
+    with app.app_context():  # the job runs in the test's app, as the worker in its own
+        make_mdt_pack.call_local(run_id)
     with app.app_context():
         assert db.session.get(JobRun, run_id) is None
     assert client.get(f"/jobs/{run_id}").status_code == 404
@@ -272,7 +274,8 @@ def test_erasing_a_patient_deletes_the_packs_that_hold_them(
 def test_a_run_is_made_once(app: Flask, world: World, asked: int) -> None:
     """A worker given a finished run again (a retry, a duplicate) changes nothing."""
     before = run_of(app, asked)
-    make_mdt_pack.call_local(asked)
+    with app.app_context():  # the job runs in the test's app, as the worker in its own
+        make_mdt_pack.call_local(asked)
     after = run_of(app, asked)
     assert (after.finished_at, after.result) == (before.finished_at, before.result)
     assert services.is_expired(after) is False

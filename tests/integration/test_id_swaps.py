@@ -43,6 +43,7 @@ from clinic.models import (
     Report,
     User,
 )
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from clinic.protocols.queries import open_protocol
@@ -81,7 +82,7 @@ PATIENT_THINGS = {
     "run_id",
 }
 # Ids of a clinic's things (catalogue, library, instruments): swapped for another clinic's.
-CLINIC_THINGS = {"set_id", "size_id", "template_id", "instrument_id"}
+CLINIC_THINGS = {"set_id", "size_id", "template_id", "instrument_id", "message_id"}
 FILLER = "Written by the id-swap test."
 
 
@@ -221,9 +222,22 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
             licence_status="free",
             definition="{}",
         )
-        db.session.add(instrument)
+        # A message of clinic B that could not be sent (its "Retry" names it).
+        message = OutboxMessage(
+            clinic_id=world.clinic_b,
+            user_id=world.other_clinic_patient.id,
+            kind="password_reset",
+            key="password_reset:swap:user:b:email",
+            recipient=world.other_clinic_patient.email,
+            subject="Your sign-in link",
+            body="Open this link.",
+            status=MessageStatus.FAILED,
+            attempts=6,
+        )
+        db.session.add_all([instrument, message])
         db.session.commit()
         other |= {
+            "message_id": message.id,
             "user_id": world.other_clinician.id,
             "set_id": size.set_id,
             "size_id": size.id,

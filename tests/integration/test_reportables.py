@@ -36,12 +36,22 @@ def put_on_plan(app: Flask, world: World, indication: Indication = Indication.VA
     20 days ago; returns the protocol id."""
     with app.app_context():
         patient = db.session.get(Patient, world.patient.patient_id)
-        details = {"surgeon_direction": "Ms F. Doyle"} if indication.is_surgeon_directed else {}
+        started_on = clinic_today(ZONE) - timedelta(days=20)
+        details: dict = {}
+        if indication.is_surgeon_directed:
+            # Surgeon-directed programmes start once directed, after the procedure.
+            details = {
+                "surgeon_direction": "Ms F. Doyle",
+                "procedure_on": started_on - timedelta(days=21),
+            }
+        if indication is Indication.PELVIC_RADIOTHERAPY:
+            # Dilation starts only after the clinic's interval since radiotherapy ended.
+            patient.radiotherapy_ended_on = started_on - timedelta(weeks=10)
         protocol = make_protocol(
             patient,
             db.session.get(User, world.clinician.id),
             template=clinic_template(world.clinic_a, indication),
-            started_on=clinic_today(ZONE) - timedelta(days=20),
+            started_on=started_on,
             **details,
         )
         db.session.commit()
