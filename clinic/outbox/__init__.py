@@ -7,6 +7,15 @@ outbox keeps the first message, so an event handled twice (a job run again, two 
 still sends one. Once the unit commits, the worker is asked to deliver
 (clinic.outbox.delivery); a periodic sweep catches anything that request missed.
 
+Ids in keys are never reused: on SQLite a table without AUTOINCREMENT hands a deleted
+row's id (an erased patient's flag, an invitation the clean-up removed) to the next row,
+whose message would then share the old one's key and never be written. Every table whose
+ids name an occasion, or go out as a Message-ID, is in `IDS_NEVER_REUSED` and has
+`sqlite_autoincrement=True` in its model (tests/unit/test_outbox_occasions.py finds every
+occasion in the code); a migration that rebuilds one of them in batch mode must pass
+`table_kwargs={'sqlite_autoincrement': True}` (tests/integration/test_migrations.py
+checks it after every migration).
+
 What a message may say: a neutral subject, what to do, and a link to sign in. Never a
 condition, a device, a symptom, a score or the patient's name (see
 tests/integration/test_message_privacy.py, which renders every kind).
@@ -30,6 +39,13 @@ from clinic.outbox.kinds import MessageKind
 from clinic.queue import enqueue
 
 EMAIL = "email"
+
+# The tables whose row ids leave in a message: in an occasion's key (a report's first
+# flag, an invitation, a questionnaire assignment, an account as recipient) or as the
+# Message-ID (the outbox's own rows). See the module's docstring.
+IDS_NEVER_REUSED = frozenset(
+    {"users", "patients", "red_flags", "invitations", "measure_assignments", "outbox_messages"}
+)
 
 
 @dataclass(frozen=True)
