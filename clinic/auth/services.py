@@ -27,12 +27,20 @@ from clinic.models import Invitation, Patient, Role, User
 from clinic.models.invitations import EMAIL_CHANGE, INVITATION, RESET, hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+from clinic.outbox import cancel
+from clinic.outbox.kinds import MessageKind
 
 # A reset link works for an hour: long enough to find the email, short enough that an old
 # message in a mailbox is no key to the account.
 RESET_VALID_FOR = timedelta(hours=1)
 # A link proving a new email address: a day, so it can be opened on another device later.
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
+# The messages keyed by a link's id (clinic.auth.invitations, clinic.account.notices),
+# withdrawn when a newer link replaces it. A reset's message is keyed by its request.
+LINK_MESSAGES = {
+    INVITATION: (MessageKind.INVITATION, MessageKind.INVITATION_REMINDER),
+    EMAIL_CHANGE: (MessageKind.EMAIL_CHANGE_LINK,),
+}
 
 
 class InvitationAlreadyUsed(Exception):
@@ -261,6 +269,10 @@ def issue_invitation(
     )
     for older in open_invitations:
         older.revoked_at = now
+        # Its messages not sent yet (waiting, or failed and waiting for an administrator)
+        # carry or point to a link that no longer works: withdrawn, bodies emptied.
+        for kind in LINK_MESSAGES.get(purpose, ()):
+            cancel(kind, f"{older.id}:", failed=True)
     invitation, token = Invitation.issue(
         user,
         created_by,

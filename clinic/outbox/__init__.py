@@ -139,16 +139,21 @@ def _deliver_now(_session: object) -> None:
     enqueue(deliver_outbox)
 
 
-def cancel(kind: MessageKind, occasion_prefix: str) -> int:
+def cancel(kind: MessageKind, occasion_prefix: str, *, failed: bool = False) -> int:
     """Withdraw the messages of this kind whose occasion starts with `occasion_prefix` that
-    have not gone out yet (an escalation once the flag is acknowledged); returns how many."""
+    have not gone out yet (an escalation once the flag is acknowledged); returns how many.
+    With `failed`, the failed ones too (an invitation whose link was replaced: an
+    administrator must not send a dead link again, and only failed ones can be retried).
+    A message being sent stays as it is: the worker may already have handed it over."""
+    unsent = [MessageStatus.PENDING, MessageStatus.FAILED] if failed else [MessageStatus.PENDING]
     result = db.session.execute(
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.kind == kind.value,
             OutboxMessage.key.startswith(f"{kind.value}:{occasion_prefix}", autoescape=True),
-            OutboxMessage.status == MessageStatus.PENDING,
+            OutboxMessage.status.in_(unsent),
         )
+        # The body goes: a link in it may sign someone in.
         .values(status=MessageStatus.CANCELLED, body="")
         .execution_options(synchronize_session=False)
     )
