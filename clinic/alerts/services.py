@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clinic.core.links import external_url
 from clinic.domain.working_hours import (
@@ -142,9 +142,11 @@ def _dashboard_link() -> str:
     return external_url("dashboard.index", who="all", status="any", show="attention")
 
 
-def alert_content() -> Content:
-    """The message a new report sends: that a patient needs review, and where to look."""
-    body = render_text("red_flag_alert.txt", link=_dashboard_link())
+def alert_content(*, for_clinician: bool = True) -> Content:
+    """The message a new report sends: that a patient needs review, and where to look (an
+    administrator, who cannot open the dashboard, is given the sign-in page)."""
+    link = _dashboard_link() if for_clinician else external_url("auth.index")
+    body = render_text("red_flag_alert.txt", link=link, for_clinician=for_clinician)
     return Content(subject=ALERT_SUBJECT, body=body)
 
 
@@ -204,13 +206,19 @@ def announce(flags: Iterable[RedFlag]) -> int:
         patient = db.session.get(Patient, anchor.patient_id)
         if patient is None or patient.clinic_id != anchor.clinic_id:
             continue
-        content = alert_content()
+        clinic = patient.clinic
+        recipients = alert_recipients(patient)
+        if not recipients and not clinic.duty_email.strip():
+            # Nobody to tell (no clinician who can sign in, no duty address), while the
+            # patient is told the clinic was sent a message: the administrators are told,
+            # to make sure a clinician looks at it.
+            recipients = staff(clinic.id, [Role.ADMIN])
         written += _post_to_all(
             MessageKind.RED_FLAG_ALERT,
             f"flag-{anchor.id}",
-            patient.clinic,
-            alert_recipients(patient),
-            {True: content, False: content},
+            clinic,
+            recipients,
+            {True: alert_content(), False: alert_content(for_clinician=False)},
         )
     return written
 
@@ -250,16 +258,18 @@ def escalate_due(now: datetime) -> int:
         clinic = clinics.get(clinic_id) or clinics.setdefault(
             clinic_id, db.session.get_one(Clinic, clinic_id)
         )
-        anchor = group[0]
+        occasion = f"flag-{group[0].id}"
         reached = min(flag.escalated_level for flag in group)
         level = escalation_level_due(min(group, key=lambda flag: flag.raised_at), clinic, now)
         if level <= reached:
             continue
+        if not _claim_level(group, level):
+            continue  # acknowledged (or escalated by another run) since they were read
         if clinic_id not in recipients:
             recipients[clinic_id] = staff(clinic_id, [Role.CLINICIAN, Role.ADMIN])
         written += _post_to_all(
             MessageKind.RED_FLAG_ESCALATION,
-            f"flag-{anchor.id}:level-{level}",
+            f"{occasion}:level-{level}",
             clinic,
             recipients[clinic_id],
             {
@@ -267,10 +277,32 @@ def escalate_due(now: datetime) -> int:
                 False: escalation_content(clinic, level, for_clinician=False),
             },
         )
-        for flag in group:
-            flag.escalated_level = max(flag.escalated_level, level)
-    db.session.flush()
     return written
+
+
+def _claim_level(flags: list[RedFlag], level: int) -> list[int]:
+    """Record `level` on those of these flags still open and below it, in one statement
+    that reads the flags as they are now (not as the job read them): an acknowledgement
+    committed meanwhile leaves nothing to escalate. On PostgreSQL the UPDATE re-checks its
+    condition on the newest row and waits for an acknowledgement being written; SQLite
+    writes one at a time. Returns the ids updated."""
+    claimed = list(
+        db.session.scalars(
+            update(RedFlag)
+            .where(
+                RedFlag.id.in_([flag.id for flag in flags]),
+                RedFlag.acknowledged_at.is_(None),
+                RedFlag.escalated_level < level,
+            )
+            .values(escalated_level=level)
+            .returning(RedFlag.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    # The flags this session holds no longer show what the database has.
+    for flag in flags:
+        db.session.expire(flag)
+    return claimed
 
 
 def withdraw_for_acknowledged(flag_ids: Iterable[int]) -> int:

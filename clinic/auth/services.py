@@ -27,12 +27,20 @@ from clinic.models import Invitation, Patient, Role, User
 from clinic.models.invitations import EMAIL_CHANGE, INVITATION, RESET, hash_token
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+from clinic.outbox import cancel
+from clinic.outbox.kinds import MessageKind
 
 # A reset link works for an hour: long enough to find the email, short enough that an old
 # message in a mailbox is no key to the account.
 RESET_VALID_FOR = timedelta(hours=1)
 # A link proving a new email address: a day, so it can be opened on another device later.
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
+# The messages keyed by a link's id (clinic.auth.invitations, clinic.account.notices),
+# withdrawn when a newer link replaces it. A reset's message is keyed by its request.
+LINK_MESSAGES = {
+    INVITATION: (MessageKind.INVITATION, MessageKind.INVITATION_REMINDER),
+    EMAIL_CHANGE: (MessageKind.EMAIL_CHANGE_LINK,),
+}
 
 
 class InvitationAlreadyUsed(Exception):
@@ -251,7 +259,11 @@ def issue_invitation(
     the clinic's `invitation_valid_days`, resets `RESET_VALID_FOR`, email changes
     `EMAIL_CHANGE_VALID_FOR`."""
     now = now or utcnow()
-    revoke_open_links(user.id, purpose, now)
+    for older in revoke_open_links(user.id, purpose, now):
+        # Its messages not sent yet (waiting, or failed and waiting for an administrator)
+        # carry or point to a link that no longer works: withdrawn, bodies emptied.
+        for kind in LINK_MESSAGES.get(purpose, ()):
+            cancel(kind, f"{older.id}:", failed=True)
     invitation, token = Invitation.issue(
         user,
         created_by,
@@ -266,10 +278,10 @@ def issue_invitation(
     return token
 
 
-def revoke_open_links(user_id: int, purpose: str, now: datetime) -> None:
+def revoke_open_links(user_id: int, purpose: str, now: datetime) -> list[Invitation]:
     """Stop the account's open links of `purpose` working (unused ones: a used link is
-    spent anyway). Changes loaded objects, no bulk UPDATE, so that it may run inside a
-    flush (clinic.account.upkeep)."""
+    spent anyway); returns them. Changes loaded objects, no bulk UPDATE, so that it may
+    run inside a flush (clinic.account.upkeep)."""
     open_links = db.session.scalars(
         select(Invitation).where(
             Invitation.user_id == user_id,
@@ -278,8 +290,10 @@ def revoke_open_links(user_id: int, purpose: str, now: datetime) -> None:
             Invitation.revoked_at.is_(None),
         )
     )
-    for link in open_links:
+    revoked = list(open_links)
+    for link in revoked:
         link.revoked_at = now
+    return revoked
 
 
 def find_usable_invitation(

@@ -182,6 +182,10 @@ class RedFlag(Model):
             sqlite_where=sa.text("acknowledged_at IS NULL"),
             postgresql_where=sa.text("acknowledged_at IS NULL"),
         ),
+        # On SQLite, ids are never reused (AUTOINCREMENT): a report's alerts are keyed by
+        # its first flag's id in the outbox (clinic.outbox), and an erased patient's flag id
+        # coming back would make a new report's alert a duplicate of the old one, unsent.
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -50,6 +50,10 @@ class Invitation(Model):
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
     created_by: so.Mapped[User | None] = so.relationship(foreign_keys=[created_by_id])
 
+    # On SQLite, ids are never reused (AUTOINCREMENT): the outbox keys an invitation's
+    # messages by its id, and the daily clean-up deletes old invitations.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
     @classmethod
     def issue(
         cls,

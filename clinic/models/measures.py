@@ -83,6 +83,9 @@ class MeasureAssignment(Model):
         sa.CheckConstraint(
             "every_weeks IS NULL OR every_weeks BETWEEN 1 AND 52", name="every_weeks_range"
         ),
+        # On SQLite, ids are never reused (AUTOINCREMENT): the outbox keys the
+        # questionnaire-ready messages by assignment id (clinic.outbox).
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -77,6 +77,9 @@ class OutboxMessage(Model):
     attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     claimed_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # The claim of the worker sending it (random, set at each claim): a worker writes what
+    # became of a message only while the claim is still its own (clinic.outbox.delivery).
+    claim_token: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     # The kind of error only (an SMTP code, "server unreachable"): never an address.
     last_error: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
@@ -86,6 +89,9 @@ class OutboxMessage(Model):
         # What the worker looks for: messages due, oldest first.
         sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # On SQLite, ids are never reused (AUTOINCREMENT): a message's id is its
+        # Message-ID, and a mailbox may drop a new message that has an old one's.
+        {"sqlite_autoincrement": True},
     )
 
     def __repr__(self) -> str:

@@ -7,6 +7,15 @@ outbox keeps the first message, so an event handled twice (a job run again, two 
 still sends one. Once the unit commits, the worker is asked to deliver
 (clinic.outbox.delivery); a periodic sweep catches anything that request missed.
 
+Ids in keys are never reused: on SQLite a table without AUTOINCREMENT hands a deleted
+row's id (an erased patient's flag, an invitation the clean-up removed) to the next row,
+whose message would then share the old one's key and never be written. Every table whose
+ids name an occasion, or go out as a Message-ID, is in `IDS_NEVER_REUSED` and has
+`sqlite_autoincrement=True` in its model (tests/unit/test_outbox_occasions.py finds every
+occasion in the code); a migration that rebuilds one of them in batch mode must pass
+`table_kwargs={'sqlite_autoincrement': True}` (tests/integration/test_migrations.py
+checks it after every migration).
+
 What a message may say: a neutral subject, what to do, and a link to sign in. Never a
 condition, a device, a symptom, a score or the patient's name (see
 tests/integration/test_message_privacy.py, which renders every kind).
@@ -30,6 +39,13 @@ from clinic.outbox.kinds import MessageKind
 from clinic.queue import enqueue
 
 EMAIL = "email"
+
+# The tables whose row ids leave in a message: in an occasion's key (a report's first
+# flag, an invitation, a questionnaire assignment, an account as recipient) or as the
+# Message-ID (the outbox's own rows). See the module's docstring.
+IDS_NEVER_REUSED = frozenset(
+    {"users", "patients", "red_flags", "invitations", "measure_assignments", "outbox_messages"}
+)
 
 
 @dataclass(frozen=True)
@@ -123,16 +139,21 @@ def _deliver_now(_session: object) -> None:
     enqueue(deliver_outbox)
 
 
-def cancel(kind: MessageKind, occasion_prefix: str) -> int:
+def cancel(kind: MessageKind, occasion_prefix: str, *, failed: bool = False) -> int:
     """Withdraw the messages of this kind whose occasion starts with `occasion_prefix` that
-    have not gone out yet (an escalation once the flag is acknowledged); returns how many."""
+    have not gone out yet (an escalation once the flag is acknowledged); returns how many.
+    With `failed`, the failed ones too (an invitation whose link was replaced: an
+    administrator must not send a dead link again, and only failed ones can be retried).
+    A message being sent stays as it is: the worker may already have handed it over."""
+    unsent = [MessageStatus.PENDING, MessageStatus.FAILED] if failed else [MessageStatus.PENDING]
     result = db.session.execute(
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.kind == kind.value,
             OutboxMessage.key.startswith(f"{kind.value}:{occasion_prefix}", autoescape=True),
-            OutboxMessage.status == MessageStatus.PENDING,
+            OutboxMessage.status.in_(unsent),
         )
+        # The body goes: a link in it may sign someone in.
         .values(status=MessageStatus.CANCELLED, body="")
         .execution_options(synchronize_session=False)
     )

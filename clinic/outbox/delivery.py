@@ -1,13 +1,20 @@
 """Sending what the outbox holds: claim, send, mark, each step its own transaction.
 
 1. `deliver_due` claims a batch of due messages in one short transaction: status
-   "sending", one more attempt, and a lease (`claimed_until`). On PostgreSQL two workers
-   skip each other's rows (SKIP LOCKED); on SQLite the write lock takes them in turn.
-2. It sends them over one connection, and marks each one "sent" as soon as the server has
-   accepted it, in a transaction of its own, emptying its body (links in it sign people
-   in). A worker killed mid-batch leaves the rest "sending"; once the lease has run out,
-   the next run sends them. Only a message the server accepted in the instant before the
-   worker died can go twice, and it goes with the same Message-ID.
+   "sending", one more attempt, a lease (`claimed_until`) and the claim's own random
+   token (`claim_token`). On PostgreSQL two workers skip each other's rows (SKIP LOCKED);
+   on SQLite the write lock takes them in turn.
+2. It sends them over one connection. Just before each send it renews that message's
+   lease, only while the claim is still its own (same token, still "sending"): a batch
+   slower than one lease loses the messages another worker took meanwhile (their lease
+   had run out, as if this worker had died) and skips them, rather than sending them a
+   second time. It marks each one "sent" as soon as the server has accepted it, in a
+   transaction of its own, emptying its body (links in it sign people in); every mark is
+   made only under its own token too. A worker killed mid-batch leaves the rest
+   "sending"; once the lease has run out, the next run sends them. Only a message the
+   server accepted in the instant before the worker died, or whose one send took longer
+   than a whole lease (the SMTP timeout is far shorter), can go twice, and it goes with
+   the same Message-ID.
 3. A message the server refuses waits longer each time (`BACKOFF`) and is "failed" after
    its last attempt: administrators see it and may retry (`retry`). A server that cannot
    be reached is not the message's fault: the batch is released without using up an
@@ -24,6 +31,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +73,7 @@ class Claimed:
     id: int
     attempts: int
     message: Message
+    token: str  # the claim's: this worker's while the row still holds it
 
 
 @dataclass
@@ -95,6 +104,7 @@ def claim(limit: int) -> list[Claimed]:
     """Take up to `limit` due messages for this worker, in a transaction of their own."""
     now = utcnow()
     lease: timedelta = current_app.config["OUTBOX_LEASE"]
+    token = secrets.token_hex(16)
     with unit_of_work():
         # A message whose worker died while sending it on its last attempt is not tried
         # again for ever (it may be what kills the worker): it is failed, for an
@@ -106,7 +116,12 @@ def claim(limit: int) -> list[Claimed]:
                 OutboxMessage.claimed_until < now,
                 OutboxMessage.attempts >= MAX_ATTEMPTS,
             )
-            .values(status=MessageStatus.FAILED, claimed_until=None, last_error=DIED_SENDING)
+            .values(
+                status=MessageStatus.FAILED,
+                claimed_until=None,
+                claim_token=None,
+                last_error=DIED_SENDING,
+            )
             .execution_options(synchronize_session=False)
         )
         due = (
@@ -123,6 +138,7 @@ def claim(limit: int) -> list[Claimed]:
                 .values(
                     status=MessageStatus.SENDING,
                     claimed_until=now + lease,
+                    claim_token=token,
                     attempts=OutboxMessage.attempts + 1,
                 )
                 .returning(OutboxMessage.id)
@@ -152,34 +168,63 @@ def claim(limit: int) -> list[Claimed]:
                 sender_name=row.sender_name,
                 message_id=_message_id(row.id),
             ),
+            token=token,
         )
         for row in rows
     ]
 
 
-def _mark(outbox_id: int, **values: object) -> None:
-    """Record what became of a claimed message (only while it is still claimed: a row an
-    administrator changed meanwhile keeps their change)."""
+def _still_ours(claimed: Claimed) -> sa.ColumnElement[bool]:
+    """The message is still "sending" under this claim (not taken by another worker whose
+    sweep found the lease run out, not changed by an administrator)."""
+    return sa.and_(
+        OutboxMessage.id == claimed.id,
+        OutboxMessage.status == MessageStatus.SENDING,
+        OutboxMessage.claim_token == claimed.token,
+    )
+
+
+def _renew(claimed: Claimed) -> bool:
+    """Extend the lease of a message about to be sent, if the claim is still this
+    worker's; False when it is not (another worker has it: not sent here)."""
+    lease: timedelta = current_app.config["OUTBOX_LEASE"]
+    with unit_of_work():
+        return (
+            affected_rows(
+                sa.update(OutboxMessage)
+                .where(_still_ours(claimed))
+                .values(claimed_until=utcnow() + lease)
+            )
+            == 1
+        )
+
+
+def _mark(claimed: Claimed, **values: object) -> None:
+    """Record what became of a claimed message (only while the claim is still this
+    worker's: a row an administrator or another worker changed meanwhile keeps that)."""
     with unit_of_work():
         affected_rows(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id, OutboxMessage.status == MessageStatus.SENDING)
-            .values(claimed_until=None, **values)
+            .where(_still_ours(claimed))
+            .values(claimed_until=None, claim_token=None, **values)
         )
 
 
 def _release(batch: list[Claimed], reason: str) -> None:
-    """Give the batch back without using up an attempt: the server was not there."""
+    """Give the batch back without using up an attempt: the server was not there (the
+    messages another worker took meanwhile stay with it)."""
     with unit_of_work():
         db.session.execute(
             sa.update(OutboxMessage)
             .where(
                 OutboxMessage.id.in_([c.id for c in batch]),
                 OutboxMessage.status == MessageStatus.SENDING,
+                OutboxMessage.claim_token == batch[0].token,
             )
             .values(
                 status=MessageStatus.PENDING,
                 claimed_until=None,
+                claim_token=None,
                 attempts=OutboxMessage.attempts - 1,
                 next_attempt_at=utcnow()
                 + current_app.config.get("OUTBOX_SERVER_RETRY", SERVER_RETRY),
@@ -205,6 +250,8 @@ def deliver_due(batch_size: int = 50) -> Delivery:
     while batch := claim(batch_size):
         with transport.session() as send:
             for position, claimed in enumerate(batch):
+                if not _renew(claimed):
+                    continue  # another worker took it when this batch outlived its lease
                 try:
                     send(claimed.message)
                 except MessageRefused as refusal:
@@ -223,7 +270,7 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                 else:
                     done.sent += 1
                     _mark(
-                        claimed.id,
+                        claimed,
                         status=MessageStatus.SENT,
                         sent_at=utcnow(),
                         body="",
@@ -235,7 +282,7 @@ def deliver_due(batch_size: int = 50) -> Delivery:
 
 
 def _refused(claimed: Claimed, reason: str) -> None:
-    _mark(claimed.id, last_error=reason[:200], **after_refusal(claimed.attempts, utcnow()))
+    _mark(claimed, last_error=reason[:200], **after_refusal(claimed.attempts, utcnow()))
 
 
 def next_due_at() -> datetime | None:
@@ -262,4 +309,5 @@ def retry(message: OutboxMessage) -> None:
     message.attempts = 0
     message.next_attempt_at = utcnow()
     message.claimed_until = None
+    message.claim_token = None
     message.last_error = ""

@@ -10,15 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+import clinic.alerts.services as services
 from clinic.alerts.jobs import escalate_red_flags
+from clinic.core.clock import clinic_today
 from clinic.domain.diary import Bleeding
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, RedFlag, User
 from clinic.models.outbox import MessageStatus
 from clinic.monitoring.services import acknowledge
 from clinic.outbox.kinds import MessageKind
+from clinic.rights.erasure import erase_patient
 from tests.support.alerts import correct_session, flags_raised_at, hours, log_session, outbox
 from tests.support.privacy import assert_discreet
 from tests.support.protocols import start_plan
@@ -263,3 +266,85 @@ def test_flags_acknowledged_in_time_never_escalate(
     acknowledge_all(app, world)
     assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(100)) == 0
     assert outbox(app, MessageKind.RED_FLAG_ESCALATION) == []
+
+
+def test_a_report_after_an_erasure_still_alerts_the_clinician(
+    app: Flask, world: World, plans, mail
+) -> None:
+    """One patient reports (the alert is keyed by the report's first flag id) and is then
+    erased, flags and all. The next report, by another patient of the same clinician, is
+    announced: flag ids never come back (AUTOINCREMENT on SQLite), so its alert is not
+    taken for the erased one's."""
+    with app.app_context():
+        db.session.get_one(
+            Patient, world.other_patient.patient_id
+        ).responsible_clinician_id = world.clinician.id
+        db.session.commit()
+    log_session(app, world.patient, plans["patient"], bleeding=Bleeding.MORE)
+    with app.app_context():
+        erase_patient(
+            db.session.get_one(Patient, world.patient.patient_id),
+            by=db.session.get_one(User, world.admin.id),
+            request_reference="DP request 1",
+            today=clinic_today("Europe/London"),
+        )
+        db.session.commit()
+    mail.clear()
+    log_session(app, world.other_patient, plans["other"], bleeding=Bleeding.MORE)
+    assert [m.to for m in mail] == [world.clinician.email]
+
+
+def test_with_no_clinician_to_tell_the_administrators_are_told(
+    app: Flask, world: World, plans, mail
+) -> None:
+    """No clinician of the clinic can sign in and no duty address is set: the alert goes
+    to the clinic's administrators (the patient is told the clinic was sent a message),
+    with the sign-in page (they cannot open the dashboard) and nothing about the patient."""
+    with app.app_context():
+        for person in (world.clinician, world.colleague):
+            db.session.get_one(User, person.id).active = False
+        db.session.commit()
+    log_session(app, world.patient, plans["patient"], sharp=True)
+    (message,) = mail
+    assert message.to == world.admin.email
+    assert "make sure a clinician looks at it" in message.body
+    assert "/dashboard/" not in message.body
+    assert_discreet(message, also=secrets_of(app, world.patient.patient_id))
+
+
+def test_with_a_duty_address_the_administrators_are_not_told(
+    app: Flask, world: World, plans, mail
+) -> None:
+    """No clinician can sign in, but the duty address is set: it alone is told."""
+    set_clinic(app, world.clinic_a, duty_email="duty@a.example")
+    with app.app_context():
+        for person in (world.clinician, world.colleague):
+            db.session.get_one(User, person.id).active = False
+        db.session.commit()
+    log_session(app, world.patient, plans["patient"], sharp=True)
+    assert [m.to for m in mail] == ["duty@a.example"]
+
+
+def test_an_acknowledgement_while_the_escalation_runs_stops_it(
+    app: Flask, world: World, plans, mail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The escalation job has read the open flags when a clinician's acknowledgement is
+    committed by another connection: the job records and posts nothing for that report
+    (the level is written only on flags still open, in the same statement that reads
+    them)."""
+    log_session(app, world.patient, plans["patient"], bleeding=Bleeding.MORE)
+    flags_raised_at(app, FRIDAY_4PM)
+    mail.clear()
+    real = services.escalation_level_due
+
+    def acknowledged_meanwhile(flag: RedFlag, clinic: Clinic, now: datetime) -> int:
+        with db.engine.connect() as other:  # the clinician's request, committed
+            other.execute(update(RedFlag.__table__).values(acknowledged_at=now))
+            other.commit()
+        return real(flag, clinic, now)
+
+    monkeypatch.setattr(services, "escalation_level_due", acknowledged_meanwhile)
+    assert run_escalation_at(app, monkeypatch, FRIDAY_4PM + hours(25)) == 0
+    assert mail == []
+    with app.app_context():
+        assert set(db.session.scalars(select(RedFlag.escalated_level))) == {0}

@@ -1,13 +1,14 @@
 """Invitations by email: the link goes out by email in the same unit of work as the
 invitation (and is still shown once, for in-clinic set-up); resending makes a new link and
-emails it (the old one stops working); the patient's page and the staff list say whether
-the email went out; one reminder after three days; no invitation while the clinic has no
-phone number."""
+emails it (the old one stops working, and its emails not sent yet are withdrawn); the
+patient's page and the staff list say whether the email went out; one reminder after three
+days; no invitation while the clinic has no phone number."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -17,6 +18,7 @@ from clinic.models import Clinic, Invitation, OutboxMessage, Patient, User
 from clinic.models.outbox import MessageStatus
 from clinic.models.types import utcnow
 from clinic.outbox.kinds import MessageKind
+from clinic.schedule.cleanup import clean_up
 from tests.support.auth import act_as
 from tests.support.invitations import choose_password, invite_patient, link_in
 from tests.support.mail import link_path, to
@@ -227,3 +229,78 @@ def test_no_invitation_while_the_clinic_has_no_phone_number(
     with app.app_context():
         assert db.session.get(Patient, world.offline_patient_id).user is None
         assert db.session.scalars(select(Invitation)).all() == []
+
+
+def _invitation_messages(app: Flask) -> list[tuple[MessageStatus, str]]:
+    """(status, body) of every invitation email, oldest first."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(OutboxMessage.status, OutboxMessage.body)
+            .where(OutboxMessage.kind == MessageKind.INVITATION.value)
+            .order_by(OutboxMessage.id)
+        )
+        return [(status, body) for status, body in rows]
+
+
+def test_resending_withdraws_the_old_links_unsent_emails(
+    app: Flask, client, world: World, mail, as_clinician, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first invitation's email failed (an administrator could send it again) and a
+    reminder waits; the clinician resends: the old link no longer works, so its failed
+    email and its reminder are withdrawn ("not sent", bodies emptied, nothing left to
+    retry) and only the new link is emailed."""
+    invite_patient(client, world.offline_patient_id, "bounced@example.org")
+    with app.app_context():
+        db.session.execute(update(OutboxMessage).values(status=MessageStatus.FAILED))
+        db.session.execute(
+            update(Invitation).values(created_at=utcnow() - timedelta(days=3, minutes=1))
+        )
+        db.session.commit()
+    monkeypatch.setattr("clinic.outbox.enqueue", lambda *args: None)  # the reminder waits
+    with app.app_context():
+        assert remind_unaccepted.call_local() == 1
+    monkeypatch.undo()
+    invite_patient(client, world.offline_patient_id, "bounced@example.org")
+    (old, _), new = _invitation_messages(app)
+    assert old is MessageStatus.CANCELLED and new[0] is MessageStatus.SENT
+    with app.app_context():
+        rows = db.session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.body).where(
+                OutboxMessage.status == MessageStatus.CANCELLED
+            )
+        ).all()
+    assert sorted((kind, body) for kind, _status, body in rows) == [
+        (MessageKind.INVITATION.value, ""),
+        (MessageKind.INVITATION_REMINDER.value, ""),
+    ]
+    assert len(to(mail, "bounced@example.org")) == 2  # the first try, then the new link
+
+
+def test_resending_withdraws_a_waiting_email_with_the_old_link(
+    app: Flask, client, world: World, mail, as_clinician, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail server has not taken the first email yet when the clinician resends: it
+    is withdrawn with its link, and the new one waits alone."""
+    monkeypatch.setattr("clinic.outbox.enqueue", lambda *args: None)
+    invite_patient(client, world.offline_patient_id, "slow@example.org")
+    invite_patient(client, world.offline_patient_id, "slow@example.org")
+    assert _invitation_messages(app)[0] == (MessageStatus.CANCELLED, "")
+    assert _invitation_messages(app)[1][0] is MessageStatus.PENDING
+    assert mail == []
+
+
+def test_a_new_invitation_after_the_clean_up_is_emailed(
+    app: Flask, client, world: World, mail, as_clinician
+) -> None:
+    """An invitation expired long ago and the daily clean-up deleted it; the clinician
+    invites the patient again. Invitation ids are never reused (AUTOINCREMENT on SQLite),
+    so the new invitation's email is not taken for the deleted one's: it goes out."""
+    invite_patient(client, world.offline_patient_id, "late@example.org")
+    long_ago = utcnow() - timedelta(days=60)
+    with app.app_context():
+        db.session.execute(update(Invitation).values(created_at=long_ago, expires_at=long_ago))
+        clean_up(utcnow())
+        db.session.commit()
+        assert db.session.scalars(select(Invitation)).all() == []
+    invite_patient(client, world.offline_patient_id, "late@example.org")
+    assert len(to(mail, "late@example.org")) == 2

@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 
 from clinic import create_app
 from clinic.extensions import db
+from clinic.outbox import IDS_NEVER_REUSED
 from tests.support.apps import config_for_tests
 from tests.support.databases import temporary_database
 
@@ -33,20 +34,20 @@ def test_migrations_match_models_and_downgrade(tmp_path: Path) -> None:
 def test_ids_of_accounts_and_patients_are_never_reused_after_every_migration(
     tmp_path: Path,
 ) -> None:
-    """On SQLite, `users` and `patients` keep AUTOINCREMENT through every later migration
-    (a migration that rebuilds either table in batch mode must say so, or SQLite would
-    reuse an erased patient's id for the next account). PostgreSQL never reuses ids."""
+    """On SQLite, the tables whose ids must never come back keep AUTOINCREMENT through every
+    later migration: `users` and `patients` (an erased patient's id must not become a new
+    colleague's, or the audit trail would mix the two) and every table whose ids go into a
+    message (`clinic.outbox.IDS_NEVER_REUSED`: a flag's id reused after an erasure would
+    make a new report's alert a duplicate of the old one, never written). A migration
+    that rebuilds one of them in batch mode must say so. PostgreSQL never reuses ids."""
+    never_reused = {"users", "patients"} | IDS_NEVER_REUSED
     with temporary_database(tmp_path) as url:
         app = create_app(config_for_tests(url))
         with app.app_context():
             upgrade()
             if db.engine.dialect.name == "sqlite":
                 with db.engine.connect() as conn:
-                    tables = dict(
-                        conn.exec_driver_sql(
-                            "SELECT name, sql FROM sqlite_master"
-                            " WHERE name IN ('users', 'patients')"
-                        ).all()
-                    )
-                assert all("AUTOINCREMENT" in sql for sql in tables.values()), tables.keys()
+                    tables = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+                missing = {t for t in never_reused if "AUTOINCREMENT" not in tables[t]}
+                assert not missing, f"ids reused after deletion in {sorted(missing)}"
             db.engine.dispose()

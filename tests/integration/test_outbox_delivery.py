@@ -1,16 +1,21 @@
 """Delivery's edge cases, in process: a message the transport cannot even take is refused
 without stopping its batch; a message whose worker died on its last attempt is failed, not
-claimed for ever; `next_due_at` names the next retry or lease end the worker comes back for."""
+claimed for ever; `next_due_at` names the next retry or lease end the worker comes back for;
+a batch slower than its lease sends nothing twice (each claim is the worker's own)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from clinic.core.mail import FileTransport
+import clinic.outbox.delivery as delivery
+from clinic.core.mail import FileTransport, Message
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.models.outbox import MessageStatus, OutboxMessage
@@ -68,3 +73,70 @@ def test_next_due_is_the_earliest_retry_or_lease_end(app: Flask, world: World) -
             db.session.get(OutboxMessage, waiting).next_attempt_at = later
             db.session.get(OutboxMessage, leased).claimed_until = soon
         assert abs((next_due_at() - soon).total_seconds()) < 0.01
+
+
+class SlowServer:
+    """A mail server that takes `seconds` per message on the clock `delivery.utcnow`
+    reads, while another worker's sweep runs during each send of the first worker."""
+
+    def __init__(self, app: Flask, clock: dict[str, timedelta], seconds: int) -> None:
+        self.app, self.clock, self.seconds = app, clock, seconds
+        self.delivered: list[tuple[str, str]] = []  # (worker, Message-ID)
+        self.worker = "first"
+
+    @contextmanager
+    def session(self) -> Iterator[Callable[[Message], None]]:
+        def send(message: Message) -> None:
+            self.delivered.append((self.worker, message.message_id))
+            self.clock["offset"] += timedelta(seconds=self.seconds)
+            if self.worker == "first":
+                self.worker = "second"  # the other worker's sweep, while this send runs
+                with self.app.app_context():
+                    deliver_due()
+                self.worker = "first"
+
+        yield send
+
+
+def test_a_batch_slower_than_its_lease_sends_each_message_once(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker claims three messages with one 120 s lease; the server takes 100 s per
+    message, and another worker sweeps during each send. The first worker renews each
+    message's lease just before sending it, so the second finds nothing to take until the
+    batch outlives the third message's lease; then it takes and sends that one, and the
+    first worker, no longer holding it, skips it. Each message goes once, and each is
+    "sent"."""
+    ids = add_messages(app, world.clinic_a, 3, MessageStatus.PENDING)
+    clock = {"offset": timedelta(0)}
+    real_utcnow = delivery.utcnow
+    monkeypatch.setattr(delivery, "utcnow", lambda: real_utcnow() + clock["offset"])
+    server = SlowServer(app, clock, seconds=100)
+    with app.app_context(), transport_in_use(app, server):
+        deliver_due()
+        statuses = set(db.session.scalars(sa.select(OutboxMessage.status)))
+        expected = sorted(delivery._message_id(i) for i in ids)
+    assert sorted(message_id for _worker, message_id in server.delivered) == expected
+    assert server.delivered[-1][0] == "second"  # the last one, taken over
+    assert statuses == {MessageStatus.SENT}
+
+
+def test_a_worker_records_nothing_on_a_message_another_worker_took(
+    app: Flask, world: World
+) -> None:
+    """A claimed message whose lease ran out is claimed again by a second worker: the
+    first worker's claim no longer renews, and its mark changes nothing."""
+    add_messages(app, world.clinic_a, 1, MessageStatus.PENDING)
+    with app.app_context():
+        (first,) = delivery.claim(10)
+        with unit_of_work():
+            db.session.execute(
+                sa.update(OutboxMessage).values(claimed_until=utcnow() - timedelta(seconds=1))
+            )
+        (second,) = delivery.claim(10)
+        assert first.token != second.token
+        assert not delivery._renew(first)
+        delivery._mark(first, status=MessageStatus.SENT)
+        db.session.expire_all()
+        assert db.session.scalars(sa.select(OutboxMessage.status)).one() == MessageStatus.SENDING
+        assert delivery._renew(second)
