@@ -72,8 +72,8 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 ## make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"
 ## make bench BENCH_ARGS="--report only --renders 40"   (the report alone, no wrk needed)
 ## Last, mail: messages per second through the worker to an SMTP server on the loopback
-## against a plain smtplib loop (target: at least half), and an alert's commit-to-arrival
-## time: make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)
+## against a plain smtplib loop (target: at least half), and the time from a red-flag diary
+## entry to the clinician's email (median, p95): make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)
 bench: install
 	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*) ;; *) \
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \

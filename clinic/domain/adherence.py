@@ -7,8 +7,8 @@ The clinical rule (issue 5), in plain terms:
   day. A stage of "N a week" prescribes N whole sessions in each calendar week (Monday to
   Sunday), each falling due at the end of its share of the week: the k-th of N (k = 1..N)
   on weekday ceil(7k/N) (1 = Monday). Once a week falls due on Sunday, twice a week on
-  Thursday and Sunday, three times on Wednesday, Friday and Sunday; any seven days in a
-  row prescribe exactly N. Stage changes mid-week mix the two frequencies day by day.
+  Thursday and Sunday, three times on Wednesday, Friday and Sunday; exactly N fall due in
+  any seven days in a row. Stage changes mid-week mix the two frequencies day by day.
 - Today counts only once it has been logged (a session or a skip) or has ended: until
   then the windows end yesterday, so a patient who logged every day never reads 86% for
   the 7 days before today's entry (`last_counted_day`).
@@ -19,15 +19,23 @@ The clinical rule (issue 5), in plain terms:
   and lasted at least a share (80% by default, a clinic setting) of that stage's minutes.
   Skipped and withdrawn entries never count. A session done with a larger size than
   prescribed is also noticed for a clinician's review (`larger_than_prescribed`).
-- Adherence is completed / prescribed, never above 100% (extra sessions do not make up for
-  another week), and there is no adherence at all (None, not 0%) for a window that
-  prescribed nothing.
+- Sessions count within their calendar week (the part of it inside the window), never
+  more than that week asks: extra sessions do not make up for another week, and no figure
+  ever reads "2 of 1". Sessions done early count toward the week's occasions that are not
+  due yet (after the window's last day; a weekly stage's only: a daily stage's tomorrow
+  is not done today), and those occasions then count as prescribed too
+  (`credit_for_week`): three a week, two done by Monday evening reads "2 of 2", not
+  "2 of 0". A whole week therefore prescribes exactly its N, whatever was logged.
+- Adherence is completed / prescribed, never above 100%, and there is no adherence at all
+  (None, not 0%) for a window that prescribed nothing (sessions on days that prescribed
+  nothing, before the start or while paused, do not count either).
 
 Pure functions over plain values: no Flask, no database.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -100,7 +108,9 @@ class Session:
 
 @dataclass(frozen=True)
 class Adherence:
-    """Adherence over the days `first` to `last` (both included)."""
+    """Adherence over the days `first` to `last` (both included): the sessions prescribed
+    (due in the window, plus the later occasions of its last week that sessions done early
+    already cover) and those completed toward them, never more than prescribed."""
 
     first: date
     last: date
@@ -183,6 +193,30 @@ def counts_as_completed(
     return session.minutes * 100 >= completion_pct * dose.minutes
 
 
+def credit_for_week(due: int, done: int, still_to_come: int) -> tuple[int, int]:
+    """(prescribed, completed) for the part of one calendar week inside a window: `due`
+    occasions fell due in it, `done` sessions were completed in it, and `still_to_come`
+    occasions of the same week fall due after the window (a weekly stage's). Sessions
+    beyond those due count toward the occasions still to come, which then count as
+    prescribed; beyond those too they count for nothing. So completed is never more than
+    prescribed, and prescribed never more than the week's occasions."""
+    if min(due, done, still_to_come) < 0:
+        raise ValueError("occasions and sessions are never negative")
+    prescribed = due + min(max(done - due, 0), still_to_come)
+    return prescribed, min(done, prescribed)
+
+
+def _still_to_come(schedule: Schedule, after: date) -> int:
+    """Occasions of weekly stages due after `after` in the same calendar week."""
+    sunday = week_start(after) + timedelta(days=6)
+    total = 0
+    for day in days_between(after + timedelta(days=1), sunday):
+        dose = schedule.dose_on(day)
+        if dose is not None and dose.period is Period.WEEK:
+            total += dose.on(day)
+    return total
+
+
 def adherence_between(
     schedule: Schedule,
     sessions: Iterable[Session],
@@ -192,22 +226,30 @@ def adherence_between(
     *,
     today: date | None = None,
 ) -> Adherence:
-    """Adherence from `first` to `last`, both included; given `today`, no later than the
-    last day that counts (`last_counted_day`)."""
+    """Adherence from `first` to `last`, both included, counted calendar week by calendar
+    week (`credit_for_week`); given `today`, no later than the last day that counts
+    (`last_counted_day`)."""
     sessions = list(sessions)
     if today is not None:
         last = min(last, last_counted_day(sessions, today))
-    completed = sum(
-        1
+    done_on = Counter(
+        s.on
         for s in sessions
         if first <= s.on <= last and counts_as_completed(s, schedule, completion_pct)
     )
-    return Adherence(
-        first=first,
-        last=last,
-        prescribed=schedule.prescribed_between(first, last),
-        completed=completed,
-    )
+    prescribed = completed = 0
+    monday = week_start(first)
+    while first <= last and monday <= last:
+        start, end = max(monday, first), min(monday + timedelta(days=6), last)
+        week_prescribed, week_completed = credit_for_week(
+            due=schedule.prescribed_between(start, end),
+            done=sum(done_on[day] for day in days_between(start, end)),
+            still_to_come=_still_to_come(schedule, end),
+        )
+        prescribed += week_prescribed
+        completed += week_completed
+        monday += timedelta(days=7)
+    return Adherence(first=first, last=last, prescribed=prescribed, completed=completed)
 
 
 def recent_adherence(

@@ -25,7 +25,8 @@ The mail benchmark (`--mail also`, the default, after the pages; `--mail only` f
 alone, without wrk or gunicorn; see tests/bench/mail.py) sends `--messages` messages
 through the real worker to an SMTP server on the loopback and as many with a plain
 smtplib loop, prints both rates and their ratio (target: the worker at least half the
-loop), then the time from an urgent message's commit to its arrival.
+loop), then the time from a red-flag diary entry to the clinician's email at the server
+(median and 95th percentile).
 
 Not part of the test suite: timings never decide whether tests pass.
 """
@@ -792,7 +793,7 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=500, help="messages per mail sender")
     parser.add_argument(
-        "--latency-samples", type=int, default=10, help="urgent messages timed one by one"
+        "--latency-samples", type=int, default=10, help="red-flag entries timed one by one"
     )
     args = parser.parse_args()
     if args.mail == "only":

@@ -12,14 +12,11 @@ when that one is missing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from clinic.extensions import db
 from tests.e2e.helpers import AXE_SCRIPT
 from tests.support.browser import (
     CHROMIUM,
@@ -29,27 +26,46 @@ from tests.support.browser import (
     LiveServer,
     open_context,
     seeded_app,
+    serving,
 )
 from tests.support.databases import temporary_database
+from tests.support.smtp import SmtpSink, smtp_sink
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app with the demo data, served on a free port of 127.0.0.1 for the whole run."""
-    with temporary_database(tmp_path_factory.mktemp("e2e-db")) as database_url:
-        app = seeded_app(database_url)
-        server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+    with (
+        temporary_database(tmp_path_factory.mktemp("e2e-db")) as database_url,
+        serving(seeded_app(database_url)) as server,
+    ):
+        yield server
+
+
+@pytest.fixture
+def mailing_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LiveServer, SmtpSink]]:
+    """A live server of its own (its own demo database) whose messages go by SMTP to a
+    real SMTP server on the loopback, returned with it. Its jobs still run at once, in the
+    thread that queued them, so a message is at the SMTP server when the page that caused
+    it has answered. Links in messages composed outside a request (the escalation job)
+    point at the server too."""
+    with (
+        smtp_sink() as sink,
+        temporary_database(tmp_path_factory.mktemp("e2e-mail-db")) as database_url,
+    ):
+        app = seeded_app(
+            database_url,
+            MAIL_OUTBOX="smtp",
+            MAIL_SMTP_HOST="127.0.0.1",
+            MAIL_SMTP_PORT=sink.port,
+            MAIL_SMTP_SECURITY="none",
+            MAIL_FROM="no-reply@clinic.test",
+        )
+        with serving(app) as server:
+            app.config["CLINIC_BASE_URL"] = server.base_url
+            yield server, sink
 
 
 @pytest.fixture(scope="session")

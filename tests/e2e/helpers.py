@@ -48,6 +48,19 @@ def assert_accessible(page: Page) -> None:
     assert not blocking, f"accessibility violations on {page.url}:\n{report}"
 
 
+def assert_accessible_at(page: Page, widths: tuple[int, ...] = (390, 1280)) -> None:
+    """`assert_accessible` with the page laid out at each of `widths` (a phone and a
+    desktop by default), then back at its own size."""
+    own = page.viewport_size
+    assert own is not None
+    try:
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": own["height"]})
+            assert_accessible(page)
+    finally:
+        page.set_viewport_size(own)
+
+
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     """Open the sign-in page, check it, and submit the form as a person would."""
     page.goto("/login")

@@ -5,6 +5,9 @@ demo data) the browser talks to.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from clinic import create_app
 from clinic.demo import seed_demo
@@ -61,16 +65,35 @@ class LiveServer:
             ).one()
 
 
-def seeded_app(database_url: str) -> Flask:
-    """The app on `database_url`, its schema built and filled with the demo data."""
+def seeded_app(database_url: str, **overrides: Any) -> Flask:
+    """The app on `database_url` (configured with `overrides`), its schema built and
+    filled with the demo data."""
     # SERVER_NAME stays unset: the browser reaches the app at 127.0.0.1:<port>, and
     # invitation links are built from the host the request came to.
-    app = create_app(config_for_tests(database_url, SERVER_NAME=None))
+    app = create_app(config_for_tests(database_url, SERVER_NAME=None, **overrides))
     with app.app_context():
         db.create_all()
         seed_demo()
         db.session.commit()
     return app
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    """Serve `app` on a free port of 127.0.0.1 (threaded) for the block, then stop it and
+    close its database connections."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def open_context(

@@ -1,6 +1,8 @@
 """Adherence properties over generated plans and diaries: always 0-100, None (never 0%)
 when nothing was prescribed, weekly figures capped at 100% however many extra sessions
-were logged, and the weeks adding up to the whole (hypothesis)."""
+were logged, never more completed than prescribed in any figure shown (sessions done early
+count toward the week's occasions still to come), a whole week prescribing exactly its N,
+and the weeks adding up to the whole (hypothesis)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from clinic.domain.adherence import (
     StageDose,
     adherence_between,
     counts_as_completed,
+    credit_for_week,
     days_between,
     recent_adherence,
     week_start,
@@ -135,14 +138,13 @@ def test_percent_is_completed_over_prescribed_capped_at_100(schedule, sessions, 
 
 @given(entries(), WINDOWS, st.integers(1, 30))
 def test_a_window_before_the_start_has_no_adherence(sessions, window, gap) -> None:
-    """Property: before the start nothing is prescribed: None, even with sessions logged
-    in the window."""
+    """Property: before the start of a daily plan nothing is prescribed: None, even with
+    sessions logged in the window, which count for nothing (never "1 of 0")."""
     first, last = window
     plan = Schedule((Event(EventKind.START, last + timedelta(days=gap), 1, 1),), {(1, 1): DOSE})
     logged = [*sessions, Session(first, 1, 1, 60)]
     result = adherence_between(plan, logged, first, last)
-    assert result.prescribed == 0
-    assert result.completed >= 1
+    assert (result.prescribed, result.completed) == (0, 0)
     assert result.percent is None
 
 
@@ -331,3 +333,85 @@ def test_a_patient_who_logs_every_prescribed_session_reads_100_before_and_after_
     assert result.percent in (None, 100.0)
     # The window ends today exactly when something was logged today.
     assert (result.last == today) == any(s.on == today for s in sessions)
+
+
+# ---------------------------------------------------------------------------------------
+# Never more completed than prescribed (a part-week read "2 of 1 (100%)")
+
+
+@given(st.integers(0, 21), st.integers(0, 40), st.integers(0, 21))
+def test_a_weeks_credit_never_shows_more_done_than_prescribed(due, done, still_to_come) -> None:
+    """Property: for any part of a week, completed <= prescribed; prescribed is at least
+    what fell due and at most that plus what is still to come; every session up to that
+    counts."""
+    prescribed, completed = credit_for_week(due, done, still_to_come)
+    assert completed <= prescribed
+    assert due <= prescribed <= due + still_to_come
+    assert completed == min(done, due + still_to_come)
+
+
+@given(schedules(), entries(), WINDOWS, st.integers(-5, 70).map(on) | st.none())
+def test_no_figure_shows_more_completed_than_prescribed(schedule, sessions, window, today):
+    """Property: any plan, diary and window (clipped at today or not): the window, each of
+    its weeks and the last 7 and 28 days never show more sessions completed than
+    prescribed, and their percentage is exactly completed over prescribed (so never above
+    100 with no cap needed)."""
+    figures = [
+        adherence_between(schedule, sessions, *window, today=today),
+        *weekly_adherence(schedule, sessions, *window, today=today),
+    ]
+    if today is not None:
+        figures += [recent_adherence(schedule, sessions, today, n, today=today) for n in (7, 28)]
+    for figure in figures:
+        assert 0 <= figure.completed <= figure.prescribed
+        if figure.prescribed:
+            assert figure.percent == pytest.approx(100 * figure.completed / figure.prescribed)
+            assert figure.percent <= 100
+
+
+@given(DOSES, entries(1), st.integers(0, 8), st.integers(1, 3))
+def test_a_whole_week_prescribes_exactly_its_count(dose, sessions, week, extra) -> None:
+    """Property: Monday to Sunday of an active single-stage plan prescribes exactly N a
+    week (7N for N a day), whatever was logged: sessions done early never add to a week
+    that is over, and extra sessions fill it at most."""
+    plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): dose})
+    monday = on(7 * week)
+    per_week = dose.sessions * (7 if dose.period is Period.DAY else 1)
+    many = [*sessions, *(Session(monday, 1, 1, 60) for _ in range(per_week + extra))]
+    for diary in (sessions, many):
+        result = adherence_between(plan, diary, monday, monday + timedelta(days=6))
+        assert result.prescribed == per_week
+    assert adherence_between(plan, many, monday, monday + timedelta(days=6)).percent == 100
+
+
+@given(st.integers(1, 21), st.integers(0, 6), st.integers(0, 25))
+def test_sessions_done_early_count_toward_the_rest_of_the_week(count, weekday, done) -> None:
+    """Property: N a week, the window ending on any day of the week with `done` full
+    sessions logged on its Monday: the week reads what fell due plus as many of the
+    occasions still to come as were done early (never more than N), all of them
+    completed up to that."""
+    dose = StageDose(sessions=count, period=Period.WEEK, minutes=10)
+    plan = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): dose})
+    last = on(weekday)
+    result = adherence_between(plan, [Session(MONDAY, 1, 1, 10)] * done, MONDAY, last)
+    due = plan.prescribed_between(MONDAY, last)
+    assert result.prescribed == max(due, min(done, count))
+    assert result.completed == min(done, result.prescribed)
+
+
+def test_two_sessions_early_in_the_week_read_2_of_2_not_2_of_1() -> None:
+    """The case found in review: three a week (due Wednesday, Friday and Sunday), two
+    sessions on Monday, the week so far up to Wednesday: "2 of 2 (100%)", not "2 of 1";
+    a daily stage's extra session does not stand for tomorrow's: "1 of 1"."""
+    weekly = Schedule(
+        (Event(EventKind.START, MONDAY, 1, 1),),
+        {(1, 1): StageDose(sessions=3, period=Period.WEEK, minutes=10)},
+    )
+    twice = [Session(MONDAY, 1, 1, 10), Session(MONDAY, 1, 1, 10)]
+    wednesday = adherence_between(weekly, twice, MONDAY, on(2))
+    assert (wednesday.completed, wednesday.prescribed, wednesday.percent) == (2, 2, 100.0)
+    monday = adherence_between(weekly, twice, MONDAY, MONDAY)
+    assert (monday.completed, monday.prescribed) == (2, 2)
+    daily = Schedule((Event(EventKind.START, MONDAY, 1, 1),), {(1, 1): DOSE})
+    assert adherence_between(daily, twice, MONDAY, MONDAY).completed == 1
+    assert adherence_between(daily, twice, MONDAY, MONDAY).prescribed == 1
