@@ -106,7 +106,13 @@ class ClinicSettingsForm(ClinicForm):
         validators=[DataRequired("Enter the clinic's name."), text_length(120)],
     )
     address = TextAreaField("Address", filters=[strip], validators=[text_length(500)])
-    phone = StringField("Phone", filters=[strip], validators=[text_length(40)])
+    phone = StringField(
+        "Phone",
+        filters=[strip],
+        validators=[text_length(40)],
+        description="Needed before patients can be invited: what patients are told after "
+        "a report that needs review asks them to phone the clinic.",
+    )
     email = StringField(
         "Contact email",
         filters=[strip],

@@ -86,6 +86,8 @@ def send_reset_links(email: str) -> None:
                 to=first,
                 clinic_id=first.clinic_id,
                 content=reset_message(links),
+                # From the clinic (as it chose to be named) when one clinic sends it.
+                sender_name=sender_name_for(first.clinic) if len(links) == 1 else "",
             )
 
 

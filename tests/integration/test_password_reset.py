@@ -255,6 +255,21 @@ def test_a_clinic_that_keeps_its_name_off_mail_is_not_named_in_a_reset_email(
     assert len(links_in(message)) == 2
 
 
+def test_a_reset_email_from_one_clinic_comes_under_the_name_it_chose(
+    app: Flask, client, world: World, mail
+) -> None:
+    """From one clinic, the reset email comes from the sender name the clinic set for
+    mail, and from no name at all when it chose none."""
+    for chosen in ("Northside", ""):
+        with app.app_context():
+            db.session.get(Clinic, world.clinic_a).mail_sender_name = chosen
+            db.session.commit()
+        mail.clear()
+        ask_for_reset(client, world.patient.email)
+        (message,) = mail
+        assert message.sender_name == chosen
+
+
 def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, mail) -> None:
     """While someone keeps the account's sign-in paused, its owner gets in by a reset
     link, which also starts the count of failures again."""
