@@ -146,6 +146,7 @@ def _ready_to_save(form: TemplateForm, keep_ids: Iterable[int]) -> bool:
         current_user.clinic_id,
         Route(form.route.data),
         current_user.clinic.max_step_mm,
+        Indication(form.indication.data),
     )
 
 

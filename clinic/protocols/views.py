@@ -16,6 +16,7 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
+from clinic.domain.progression import GoingBack, default_going_back
 from clinic.domain.protocols import (
     CHANGE_PAGES,
     STAGE_DECISIONS,
@@ -189,6 +190,7 @@ def start(patient_id: int) -> Response | str:
                 start_on=form.start_on.data,
                 today=_today(),
                 template=template,
+                going_back=GoingBack(form.going_back.data),
                 surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
                 procedure_on=form.procedure_on.data if needs_surgeon else None,
                 radiotherapy_ended_on=form.radiotherapy_ended_on.data
@@ -234,6 +236,9 @@ def _start_defaults(
         "start_stage": 1,
         "replaces": replaces,
         "radiotherapy_ended_on": patient.radiotherapy_ended_on,
+        "going_back": (
+            template.going_back if template else default_going_back(patient.indication)
+        ).value,
     }
     if template is not None:
         defaults |= {
@@ -257,7 +262,13 @@ def _start_is_valid(
     clinic = current_user.clinic
     if not (
         form.validate_on_submit()
-        and check_plan(form, clinic.id, Route(form.route.data), clinic.max_step_mm)
+        and check_plan(
+            form,
+            clinic.id,
+            Route(form.route.data),
+            clinic.max_step_mm,
+            template.indication if template else patient.indication,
+        )
     ):
         return False
     if form.replaces.data != replaces:
@@ -311,7 +322,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
     if not _added_stage(form) and (
         form.validate_on_submit()
-        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm)
+        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm, protocol.indication)
         and _save(
             form,
             lambda: revise_protocol(

@@ -70,8 +70,8 @@ def test_big_jump_needs_a_reason() -> None:
     """A step over the clinic's maximum is refused until a reason confirms it."""
     [message] = messages([stage(13), stage(21)])
     assert "8 mm is a bigger step than this clinic's maximum of 5 mm" in message
-    assert messages([stage(13), stage(21, jump_reason="Surgeon's instruction")]) == []
-    assert messages([stage(13), stage(21, jump_reason="   ")]) != []
+    assert messages([stage(13), stage(21, limits_reason="Surgeon's instruction")]) == []
+    assert messages([stage(13), stage(21, limits_reason="   ")]) != []
 
 
 def test_maximum_step_is_the_clinics() -> None:
