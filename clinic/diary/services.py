@@ -28,7 +28,6 @@ from clinic.domain.diary import (
     encode_concerns,
     red_flags,
 )
-from clinic.domain.indications import Indication
 from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
 from clinic.models import (
@@ -229,7 +228,7 @@ def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
     """After vaginoplasty: whether this session's depth is more than the clinic's set
     amount below the best of the recent sessions with a dilator at least as wide."""
     if (
-        protocol.indication is not Indication.VAGINOPLASTY
+        not protocol.indication.is_neovagina
         or entry.depth_cm is None
         or entry.dilator_size_id is None
     ):

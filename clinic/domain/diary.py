@@ -132,7 +132,7 @@ def concerns_offered(route: Route, indication: Indication) -> list[Concern]:
         for c in Concern
         if not (c is Concern.FISTULA and route is not Route.VAGINAL)
         and not (c is Concern.BOWEL_LEAKAGE and route is not Route.ANAL)
-        and not (c is Concern.NOT_INSERTED and indication is not Indication.VAGINOPLASTY)
+        and not (c is Concern.NOT_INSERTED and not indication.is_neovagina)
     ]
 
 

@@ -98,7 +98,7 @@ class GoingBack(StrEnum):
 
 def default_going_back(indication: Indication) -> GoingBack:
     """The setting a new template or protocol starts with: review after vaginoplasty."""
-    if indication is Indication.VAGINOPLASTY:
+    if indication.is_neovagina:
         return GoingBack.SURGICAL_REVIEW
     return GoingBack.STEP_BACK
 

@@ -33,6 +33,14 @@ class Route(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def is_vaginal(self) -> bool:
+        return self is Route.VAGINAL
+
+    @property
+    def is_anal(self) -> bool:
+        return self is Route.ANAL
+
 
 class IntendedUse(StrEnum):
     """What a dilator set is made for. Anal use also needs a flared base, recorded on the
@@ -218,7 +226,8 @@ def beyond_usual_limits(
     found: list[str] = []
     if previous_mm is not None and needs_jump_confirmation(previous_mm, diameter_mm, max_step_mm):
         found.append(
-            f"a {diameter_mm - previous_mm:g} mm step (this clinic's maximum is {max_step_mm:g} mm)"
+            f"a step of {diameter_mm - previous_mm:g} mm"
+            f" (this clinic's maximum is {max_step_mm:g} mm)"
         )
     if not prescribed.is_maintenance:
         if prescribed.pain_ceiling > USUAL_PAIN_CEILING_MAX:
@@ -235,11 +244,7 @@ def beyond_usual_limits(
 def needs_target_depth(indication: Indication | None) -> bool:
     """Whether every stage must name a target depth: after vaginoplasty depth matters as
     much as diameter, and a schedule without it has caused harm (clinical reference)."""
-    return indication is Indication.VAGINOPLASTY
-
-
-def _and_list(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return indication is not None and indication.is_neovagina
 
 
 def plan_problems(
@@ -331,9 +336,8 @@ def plan_problems(
                 StageProblem(
                     i,
                     "limits_reason",
-                    f"Stage {number}: {_and_list(beyond)} "
-                    f"{'goes' if len(beyond) == 1 else 'go'} beyond the usual limits. "
-                    "Confirm by giving the reason.",
+                    f"Stage {number} goes beyond the usual limits: {'; '.join(beyond)}. "
+                    "Confirm it by giving the reason.",
                 )
             )
     return problems

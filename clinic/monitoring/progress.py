@@ -24,7 +24,6 @@ from clinic.domain.adherence import (
     weekly_adherence,
 )
 from clinic.domain.depth import DepthWeek, depth_by_week
-from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.models import Protocol, ProtocolStage
 from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
@@ -147,7 +146,7 @@ def depth_trend(sessions: Iterable[ScoredSession]) -> list[DepthWeek]:
 def shows_depth(protocol: Protocol | None, trend: Sequence[DepthWeek]) -> bool:
     """Whether to show the depth trend: always after vaginoplasty (an empty one says that
     no depth was logged), and for any other program whose patient logged depths."""
-    return bool(trend) or (protocol is not None and protocol.indication is Indication.VAGINOPLASTY)
+    return bool(trend) or (protocol is not None and protocol.indication.is_neovagina)
 
 
 def _size_steps(

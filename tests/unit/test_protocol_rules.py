@@ -69,7 +69,8 @@ def test_equal_sizes_are_fine() -> None:
 def test_big_jump_needs_a_reason() -> None:
     """A step over the clinic's maximum is refused until a reason confirms it."""
     [message] = messages([stage(13), stage(21)])
-    assert "8 mm is a bigger step than this clinic's maximum of 5 mm" in message
+    # Issue 16: one message for every reason a stage goes beyond the usual limits.
+    assert "a step of 8 mm (this clinic's maximum is 5 mm)" in message
     assert messages([stage(13), stage(21, limits_reason="Surgeon's instruction")]) == []
     assert messages([stage(13), stage(21, limits_reason="   ")]) != []
 
