@@ -162,14 +162,22 @@ def going_back_field() -> SelectField:
     """What the plan suggests when pain says go back (see clinic.domain.progression)."""
     return SelectField(
         "When pain says go back, suggest",
-        choices=[SelectChoice(g.value, g.label) for g in GoingBack],
-        default=GoingBack.STEP_BACK.value,
-        validators=[InputRequired("Choose what to suggest when pain says go back.")],
+        choices=[
+            SelectChoice("", "The usual for the indication"),
+            *(SelectChoice(g.value, g.label) for g in GoingBack),
+        ],
+        default="",
+        validators=[Optional()],
         description=(
-            "After vaginoplasty going down a size risks narrowing: the usual choice there is "
-            "a review with the surgical team."
+            "The usual: a review with the surgical team after vaginoplasty, where going down "
+            "a size risks narrowing; otherwise stepping back a stage."
         ),
     )
+
+
+def chosen_going_back(field: SelectField) -> GoingBack | None:
+    """The choice made, or None for "the usual for the indication"."""
+    return GoingBack(field.data) if field.data else None
 
 
 def route_field() -> SelectField:

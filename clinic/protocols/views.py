@@ -16,7 +16,6 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
-from clinic.domain.progression import GoingBack, default_going_back
 from clinic.domain.protocols import (
     CHANGE_PAGES,
     STAGE_DECISIONS,
@@ -37,6 +36,7 @@ from clinic.protocols.forms import (
     ProtocolEventForm,
     ReviseProtocolForm,
     StartProtocolForm,
+    chosen_going_back,
 )
 from clinic.protocols.plans import add_stage, check_plan, offer_sizes
 from clinic.protocols.prescriptions import prescription_on
@@ -190,7 +190,7 @@ def start(patient_id: int) -> Response | str:
                 start_on=form.start_on.data,
                 today=_today(),
                 template=template,
-                going_back=GoingBack(form.going_back.data),
+                going_back=chosen_going_back(form.going_back),
                 surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
                 procedure_on=form.procedure_on.data if needs_surgeon else None,
                 radiotherapy_ended_on=form.radiotherapy_ended_on.data
@@ -236,9 +236,8 @@ def _start_defaults(
         "start_stage": 1,
         "replaces": replaces,
         "radiotherapy_ended_on": patient.radiotherapy_ended_on,
-        "going_back": (
-            template.going_back if template else default_going_back(patient.indication)
-        ).value,
+        # From a template, its setting; from scratch, the usual for the indication.
+        "going_back": template.going_back.value if template else "",
     }
     if template is not None:
         defaults |= {

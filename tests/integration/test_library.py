@@ -263,8 +263,9 @@ def test_adding_past_the_most_stages_is_refused_politely(
             "vaginal",
             [("Size 1", {}), ("Size 3", {})],
             "stages-1-limits_reason",
-            "Stage 2: 8 mm is a bigger step than this clinic's maximum of 5 mm. Confirm it by "
-            "giving the reason.",
+            # Issue 16: one message for every way a stage goes beyond the usual limits.
+            "Stage 2 goes beyond the usual limits: a step of 8 mm (this clinic's maximum is "
+            "5 mm). Confirm it by giving the reason.",
         ),
         (
             "anal",
