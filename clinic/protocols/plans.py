@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import Route, StagePlan, plan_problems
+from clinic.domain.protocols import Route, StagePlan, needs_target_depth, plan_problems
 from clinic.extensions import db
 from clinic.models import DilatorSet, DilatorSize
 from clinic.protocols.forms import PlanForm, StageForm
@@ -65,6 +65,13 @@ def add_stage(form: PlanForm) -> bool:
     choices = form.stages.entries[0].form.dilator_size_id.choices
     new.dilator_size_id.choices = choices
     return True
+
+
+def mark_required_depth(form: PlanForm, indication: Indication | None) -> None:
+    """Show each stage's target depth as required where the indication needs one (the
+    plan rules refuse a stage without it, see `needs_target_depth`)."""
+    for entry in form.stages:
+        entry.form.target_depth_cm.flags.required = needs_target_depth(indication)
 
 
 def check_plan(

@@ -38,7 +38,7 @@ from clinic.protocols.forms import (
     StartProtocolForm,
     chosen_going_back,
 )
-from clinic.protocols.plans import add_stage, check_plan, offer_sizes
+from clinic.protocols.plans import add_stage, check_plan, mark_required_depth, offer_sizes
 from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import (
     get_protocol_or_404,
@@ -201,6 +201,7 @@ def start(patient_id: int) -> Response | str:
         if saved:
             flash(f"The protocol “{form.name.data}” was started.", "success")
             return redirect(url_for("protocols.current", patient_id=patient.id))
+    mark_required_depth(form, template.indication if template else patient.indication)
     return render_template(
         "protocols/start.html",
         patient=patient,
@@ -339,6 +340,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     ):
         flash("The plan was changed; the earlier version stays in the history.", "success")
         return redirect(url_for("protocols.current", patient_id=patient.id))
+    mark_required_depth(form, protocol.indication)
     return render_template("protocols/revise.html", patient=patient, protocol=protocol, form=form)
 
 
