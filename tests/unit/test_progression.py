@@ -497,16 +497,9 @@ def test_a_painless_completed_session_never_makes_the_suggestion_worse(
         adherence = None  # a window that prescribed nothing still prescribes nothing
     else:
         adherence = data.draw(st.floats(ev.adherence_pct, 100, allow_nan=False))
+    # The same evidence otherwise (the going-back setting too).
     after = suggest(
-        Evidence(
-            rule=ev.rule,
-            sessions=[*ev.sessions, StageSession(0, 0)],
-            adherence_pct=adherence,
-            days_at_stage=ev.days_at_stage,
-            open_red_flags=ev.open_red_flags,
-            stage=ev.stage,
-            stage_count=ev.stage_count,
-        )
+        replace(ev, sessions=[*ev.sessions, StageSession(0, 0)], adherence_pct=adherence)
     )
     assert after.suggestion.rank >= before.suggestion.rank
 
