@@ -255,7 +255,7 @@ PROTOCOL_HISTORIES: dict[str, tuple[Indication, int, int, list[tuple[int, str, s
             (165, "advance", "27.5 mm easy for three weeks."),
             (144, "advance", "30 mm comfortable; pain 2/10."),
             (116, "advance", "Three months after surgery: daily dilation from now."),
-            (100, "revise:depth", "Depth measured at review: 15 cm. Target depth added."),
+            (100, "revise:depth", "Depth measured at review: 15 cm. Target depth updated."),
             (26, "advance", "Six months after surgery: maintenance two to three times a week."),
         ],
     ),
@@ -491,7 +491,8 @@ class _Reported(TypedDict, total=False):
 # the demo is the same every time. (name, days of history, weekly adherence range, and
 # the days ago of a red-flag session and what it reported, if any)
 DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]] = {
-    "Avery Quinn": (120, (0.7, 1.0), (40, {"pain_during": 7})),
+    # After vaginoplasty: the size used before would not go in (see DEPTH_LOSS too).
+    "Avery Quinn": (120, (0.7, 1.0), (4, {"concerns": frozenset({Concern.NOT_INSERTED})})),
     # Sharp pain, and distress during the session (a check-in, at a lower severity).
     "Sam Rivera": (
         70,
@@ -510,6 +511,9 @@ DIARIES: dict[str, tuple[int, tuple[float, float], tuple[int, _Reported] | None]
 # Patients who once used a larger size than prescribed, and how many days ago (issue 16:
 # the dashboard shows "Larger size than prescribed" for review).
 LARGER_SIZE_DAYS = {"Jordan Blake": 2}
+# After vaginoplasty: (days ago, depth in cm) of a session that went well under the recent
+# ones' depth (about 15 cm), a loss of depth for the clinic to see.
+DEPTH_LOSS = {"Avery Quinn": (3, 13.2)}
 SKIP_REASONS = (
     [SkipReason.NO_TIME] * 4
     + [SkipReason.FORGOT] * 3
@@ -554,8 +558,15 @@ def _seed_diaries() -> None:
                     adherence,
                     flag_report if (today - day).days == flag_day else None,
                     larger=(today - day).days == LARGER_SIZE_DAYS.get(name),
+                    depth_cm=_depth_loss_on(name, (today - day).days),
                 )
             day += timedelta(days=1)
+
+
+def _depth_loss_on(name: str, days_ago: int) -> float | None:
+    """The depth of the demo's loss-of-depth session, on its day (None on other days)."""
+    loss = DEPTH_LOSS.get(name)
+    return loss[1] if loss is not None and loss[0] == days_ago else None
 
 
 def _seed_day(
@@ -571,9 +582,11 @@ def _seed_day(
     flag_report: _Reported | None,
     *,
     larger: bool = False,
+    depth_cm: float | None = None,
 ) -> None:
     """One day of a demo diary: its sessions and skips, recorded as `user` (the patient);
-    with `larger`, its first session is done with the next size up of the same set."""
+    with `larger`, its first session is done with the next size up of the same set; with
+    `depth_cm`, its first session gives that depth."""
     stage = prescription.stage
     size_id = stage.dilator_size_id
     if larger:
@@ -587,14 +600,14 @@ def _seed_day(
     per_day = stage.sessions if stage.period.value == "day" else 0
     if stage.period.value == "week":
         per_day = 1 if rng.random() < stage.sessions / 7 else 0
-    if flag_report is not None or larger:
+    if flag_report is not None or larger or depth_cm is not None:
         per_day = max(per_day, 1)  # the red-flag (or larger-size) session happens on its day
     days_on_stage = (day - stage_since).days
     for n in range(per_day):
         moment = datetime.combine(day, time(8 + 5 * n, rng.randrange(60)), zone)
         key = f"demo-{patient.id}-{day.isoformat()}-{n}"
         details: SessionDetails | SkipDetails
-        if flag_report is None and not larger and rng.random() > adherence:
+        if flag_report is None and not larger and depth_cm is None and rng.random() > adherence:
             if rng.random() < 0.6:
                 details = SkipDetails(moment, rng.choice(SKIP_REASONS), "")
             else:
@@ -602,6 +615,13 @@ def _seed_day(
         else:
             # Pain rises after a step up and eases over about two weeks.
             during = max(0, min(6, round(4.5 - days_on_stage / 4 + rng.uniform(-1, 1))))
+            # Depth, where the stage sets one: a little short of the target after a step
+            # up, nearing it as the size is mastered (the timeline's depth trend).
+            target = stage.target_depth_cm
+            # Never more than 0.9 cm short: these ordinary sessions raise no depth flag.
+            short = max(0.0, 0.5 - days_on_stage / 28) + rng.uniform(0.0, 0.4)
+            depth = depth_cm or (round(target - short, 1) if target is not None else None)
+            depth_cm = None  # the loss of depth is one session
             report: _Reported = {
                 "pain_during": during,
                 "pain_after": max(0, during - rng.randrange(2)),
@@ -614,7 +634,7 @@ def _seed_day(
                 occurred_at=moment,
                 dilator_size_id=size_id,
                 minutes=stage.minutes if rng.random() < 0.9 else max(1, stage.minutes - 4),
-                depth_cm=stage.target_depth_cm,
+                depth_cm=depth,
                 note="",
                 **report,
             )

@@ -36,6 +36,7 @@ from clinic.core.forms import (
     strip,
     text_length,
 )
+from clinic.domain.depth import DEPTH_DROP_CM_RANGE, DEPTH_LOOKBACK_SESSIONS
 from clinic.domain.starting import RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_LOW
 from clinic.domain.working_hours import DAY_NAMES
 from clinic.extensions import db
@@ -73,6 +74,9 @@ class StaffInvitationForm(ClinicForm):
 
 COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
 NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
+DEPTH_DROP_MESSAGE = (
+    f"Enter a depth from {DEPTH_DROP_CM_RANGE[0]:g} to {DEPTH_DROP_CM_RANGE[1]:g} cm."
+)
 RADIOTHERAPY_WEEKS_MESSAGE = (
     f"Enter a whole number of weeks from {RADIOTHERAPY_WEEKS_LOW} to {RADIOTHERAPY_WEEKS_HIGH}."
 )
@@ -158,6 +162,18 @@ class ClinicSettingsForm(ClinicForm):
         description=(
             "The guideline range is 2 to 8 weeks. A program after radiotherapy cannot start "
             "earlier than this after the date radiotherapy ended."
+        ),
+    )
+    depth_drop_cm = PlainNumberField(
+        "After vaginoplasty: red flag when depth drops by more than (cm)",
+        validators=[
+            InputRequired(DEPTH_DROP_MESSAGE),
+            NumberRange(DEPTH_DROP_CM_RANGE[0], DEPTH_DROP_CM_RANGE[1], DEPTH_DROP_MESSAGE),
+        ],
+        description=(
+            "Compared with the deepest of the patient's last "
+            f"{DEPTH_LOOKBACK_SESSIONS} sessions with a dilator at least as wide. 1 cm is "
+            "beyond the usual reading error of the dilator's markings."
         ),
     )
     completion_pct = WholeNumberField(
@@ -343,6 +359,7 @@ class ClinicSettingsForm(ClinicForm):
             sender_name=self.sender_name.data or "",
             out_of_hours_text=self.out_of_hours_text.data,
             radiotherapy_weeks=self.radiotherapy_weeks.data,
+            depth_drop_cm=round(self.depth_drop_cm.data, 1),
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from clinic.audit.log import record
 from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
+from clinic.domain.depth import DEFAULT_DEPTH_DROP_CM
 from clinic.domain.starting import DEFAULT_RADIOTHERAPY_WEEKS
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
@@ -41,6 +42,8 @@ class ClinicSettings:
     out_of_hours_text: str
     # Weeks after pelvic radiotherapy ends before dilation may start (2 to 8).
     radiotherapy_weeks: int = DEFAULT_RADIOTHERAPY_WEEKS
+    # After vaginoplasty, how much less deep than recent sessions raises a red flag (cm).
+    depth_drop_cm: float = DEFAULT_DEPTH_DROP_CM
 
 
 class StaffChangeError(ValueError):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
+from clinic.domain.depth import DEPTH_LOOKBACK_SESSIONS, DepthReading, depth_lost
 from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
     MAX_BACKDATE_DAYS,
@@ -29,7 +30,15 @@ from clinic.domain.diary import (
 )
 from clinic.domain.protocols import ProtocolStatus, in_force_on
 from clinic.extensions import db
-from clinic.models import DiaryEntry, EntryRevision, Patient, Protocol, RedFlag, User
+from clinic.models import (
+    DiaryEntry,
+    DilatorSize,
+    EntryRevision,
+    Patient,
+    Protocol,
+    RedFlag,
+    User,
+)
 from clinic.models.types import utcnow
 from clinic.protocols.queries import timeline, version
 
@@ -201,7 +210,7 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
         protocol.indication, report.bleeding, _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS)
     )
     already = {flag.reason for flag in entry.flags}
-    for reason in red_flags(report, threshold, returned):
+    for reason in red_flags(report, threshold, returned, _depth_lost(entry, protocol)):
         if reason not in already:
             db.session.add(
                 RedFlag(
@@ -213,6 +222,40 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
                 )
             )
     db.session.flush()
+
+
+def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
+    """After vaginoplasty: whether this session's depth is more than the clinic's set
+    amount below the best of the recent sessions with a dilator at least as wide."""
+    if (
+        not protocol.indication.is_neovagina
+        or entry.depth_cm is None
+        or entry.dilator_size_id is None
+    ):
+        return False
+    size = db.session.get(DilatorSize, entry.dilator_size_id)
+    if size is None:
+        return False
+    rows = db.session.execute(
+        select(DiaryEntry.depth_cm, DilatorSize.diameter_mm)
+        .join(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
+        .where(
+            DiaryEntry.clinic_id == entry.clinic_id,
+            DiaryEntry.patient_id == entry.patient_id,
+            DiaryEntry.protocol_id == entry.protocol_id,
+            DiaryEntry.skipped.is_(False),
+            DiaryEntry.withdrawn_at.is_(None),
+            DiaryEntry.depth_cm.is_not(None),
+            DiaryEntry.id != entry.id,
+            (DiaryEntry.occurred_at < entry.occurred_at)
+            | ((DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)),
+        )
+        .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
+        .limit(DEPTH_LOOKBACK_SESSIONS)
+    ).all()
+    before = [DepthReading(depth, mm) for depth, mm in reversed(rows) if depth is not None]
+    drop_cm = protocol.patient.clinic.depth_drop_cm
+    return depth_lost(DepthReading(entry.depth_cm, size.diameter_mm), before, drop_cm)
 
 
 def _bleeding_before(entry: DiaryEntry, n: int) -> list[Bleeding]:

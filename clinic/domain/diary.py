@@ -10,11 +10,13 @@ integer.
 Beyond pain and bleeding, a patient can tell us about other things in a short "Anything
 else today?" list (`Concern`): each is a red flag in the clinical reference (infection
 signs, stool/wind/urine from the vagina, new urinary or bowel trouble, a device that could
-not be removed), except distress or flashbacks, which deserve a gentle check-in and are
-flagged at a lower severity. Which of them are asked depends on the plan's route and
+not be removed, a size used before that could not be inserted after vaginoplasty),
+except distress or flashbacks, which deserve a gentle check-in and are flagged at a lower
+severity. Which of them are asked depends on the plan's route and
 indication (`concerns_offered`). New bleeding after radiotherapy, after a spell with none,
 is derived from the diary (`bleeding_returned`), never asked: the patient already answers
-the bleeding question every session.
+the bleeding question every session. Likewise a loss of depth after vaginoplasty is derived
+from the depths logged (`clinic.domain.depth.depth_lost`).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class Concern(StrEnum):
     URINARY = "urinary"
     BOWEL_LEAKAGE = "bowel_leakage"
     DEVICE_STUCK = "device_stuck"
+    NOT_INSERTED = "not_inserted"
     DISTRESS = "distress"
 
     def label_for(self, surgical: bool) -> str:
@@ -107,6 +110,7 @@ class Concern(StrEnum):
             "urinary": "New trouble peeing, burning when you pee, or blood in your pee",
             "bowel_leakage": "New leaking of stool (poo) or wind, or needing to rush to the toilet",
             "device_stuck": "The dilator would not come out",
+            "not_inserted": "I could not insert the size I used before",
             "distress": "Upsetting feelings or memories (flashbacks) during the session",
         }[self.value]
 
@@ -119,7 +123,8 @@ class Concern(StrEnum):
 def concerns_offered(route: Route, indication: Indication) -> list[Concern]:
     """The concerns a plan asks about, in a fixed order: stool, wind or urine from the
     vagina only on a vaginal route (a neovagina too); new bowel leakage or urgency only on
-    an anal one. Infection signs are asked of everyone (worded for the wound after
+    an anal one; not being able to insert the size used before only after vaginoplasty,
+    where it can mean narrowing. Infection signs are asked of everyone (worded for the wound after
     surgery): fragile tissue after radiotherapy or in skin conditions can become infected
     too, and one more checkbox costs less than a missed infection."""
     return [
@@ -127,6 +132,7 @@ def concerns_offered(route: Route, indication: Indication) -> list[Concern]:
         for c in Concern
         if not (c is Concern.FISTULA and route is not Route.VAGINAL)
         and not (c is Concern.BOWEL_LEAKAGE and route is not Route.ANAL)
+        and not (c is Concern.NOT_INSERTED and not indication.is_neovagina)
     ]
 
 
@@ -142,6 +148,8 @@ class FlagReason(StrEnum):
     URINARY = "urinary"
     BOWEL_LEAKAGE = "bowel_leakage"
     DEVICE_STUCK = "device_stuck"
+    NOT_INSERTED = "not_inserted"
+    DEPTH_LOSS = "depth_loss"
     DISTRESS = "distress"
 
     @property
@@ -155,6 +163,8 @@ class FlagReason(StrEnum):
             "urinary": "New trouble passing urine, burning or blood in the urine",
             "bowel_leakage": "New leakage of stool or wind, or urgency",
             "device_stuck": "Device could not be removed",
+            "not_inserted": "Could not insert a size used before",
+            "depth_loss": "Loss of depth",
             "rt_bleeding": "New bleeding after radiotherapy, after a spell with none",
             "distress": "Distress or flashbacks during the session",
         }[self.value]
@@ -186,14 +196,18 @@ class SessionReport:
 
 
 def red_flags(
-    report: SessionReport, red_flag_pain: int, bleeding_returned: bool = False
+    report: SessionReport,
+    red_flag_pain: int,
+    bleeding_returned: bool = False,
+    depth_lost: bool = False,
 ) -> list[FlagReason]:
     """The red flags a session raises under its stage's threshold, in a fixed order.
 
     Bleeding beyond spotting and sharp pain are always red flags; pain (during or after)
     is one from `red_flag_pain` upwards; each concern reported raises its own; and
     `bleeding_returned` (see `bleeding_returned`) raises one for new bleeding after
-    radiotherapy.
+    radiotherapy, and `depth_lost` (see `clinic.domain.depth.depth_lost`) one for a loss
+    of depth after vaginoplasty.
     """
     flags: list[FlagReason] = []
     if max(report.pain_during, report.pain_after) >= red_flag_pain:
@@ -204,6 +218,8 @@ def red_flags(
         flags.append(FlagReason.SHARP_PAIN)
     if bleeding_returned:
         flags.append(FlagReason.BLEEDING_RETURNED)
+    if depth_lost:
+        flags.append(FlagReason.DEPTH_LOSS)
     flags += [c.reason for c in Concern if c in report.concerns]
     return flags
 

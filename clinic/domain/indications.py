@@ -49,6 +49,12 @@ class Indication(StrEnum):
         """Dilation starts only once the clinic's interval after radiotherapy has passed."""
         return self is Indication.PELVIC_RADIOTHERAPY
 
+    @property
+    def is_neovagina(self) -> bool:
+        """After vaginoplasty: depth is kept as much as diameter, and going down a size
+        risks narrowing (the clinical reference's corrections)."""
+        return self is Indication.VAGINOPLASTY
+
 
 INDICATION_LABELS: dict[Indication, str] = {
     Indication.VAGINISMUS: "Vaginismus / genito-pelvic pain-penetration disorder",

@@ -12,6 +12,9 @@ The rules, in the order they are applied:
 2. Pain during above the stage's ceiling in more than half of the recent sessions, and in
    at least three of them (fewer when the stage looks at fewer sessions): STEP BACK to let
    things settle, or REVIEW on the first stage, where there is nothing to step back to.
+   A plan whose setting says "review with the surgical team" (`GoingBack`; the default
+   after vaginoplasty, where a smaller size risks narrowing) is never told to step back:
+   it is REVIEW.
 3. Adherence below half the stage's minimum: REVIEW (what gets in the way matters more
    than the size).
 4. Every condition met (enough sessions, each within the ceiling; adherence; days at the
@@ -42,6 +45,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from clinic.domain.indications import Indication
 
 # Fewest painful sessions that suggest stepping back: one or two bad sessions are a reason
 # to hold, not to go back.
@@ -74,6 +79,28 @@ class Suggestion(StrEnum):
     def rank(self) -> int:
         """Position in the order STEP BACK < REVIEW < HOLD < ADVANCE."""
         return list(Suggestion).index(self)
+
+
+class GoingBack(StrEnum):
+    """What a plan suggests when pain says go back: a smaller size, or a review with the
+    surgical team (after vaginoplasty going down a size risks narrowing)."""
+
+    STEP_BACK = "step_back"
+    SURGICAL_REVIEW = "surgical_review"
+
+    @property
+    def label(self) -> str:
+        return {
+            "step_back": "Step back a stage",
+            "surgical_review": "Review with the surgical team (never a smaller size)",
+        }[self.value]
+
+
+def default_going_back(indication: Indication) -> GoingBack:
+    """The setting a new template or protocol starts with: review after vaginoplasty."""
+    if indication.is_neovagina:
+        return GoingBack.SURGICAL_REVIEW
+    return GoingBack.STEP_BACK
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,7 @@ class Evidence:
     open_red_flags: int
     stage: int
     stage_count: int
+    going_back: GoingBack = GoingBack.STEP_BACK
 
     @property
     def counted(self) -> Sequence[StageSession]:
@@ -193,6 +221,11 @@ def suggest(evidence: Evidence) -> Advice:
     if painful >= min(MIN_SESSIONS_TO_STEP_BACK, rule.last_n_sessions) and painful * 2 > len(
         recent
     ):
+        if evidence.going_back is GoingBack.SURGICAL_REVIEW:
+            surgical = Reason(
+                "going down a size risks narrowing: review with the surgical team", False
+            )
+            return Advice(Suggestion.REVIEW, (criteria[0], surgical, *criteria[1:]))
         if evidence.stage > 1:
             return Advice(Suggestion.STEP_BACK, criteria)
         first = Reason("already on the first stage: nothing to step back to", False)

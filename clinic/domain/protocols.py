@@ -4,8 +4,10 @@ on a given day.
 Pure functions over plain values (no Flask, no database), so a clinician can read the rules
 here and the tests can check them exhaustively. The facts behind them are in the clinical
 reference: sizes go up in small steps; a larger jump needs the clinician's explicit
-confirmation; a maintenance phase has no end, so it can only be the last stage; the system
-suggests and the clinician decides.
+confirmation with a reason, and so does a progression rule outside the usual safety limits
+(`beyond_usual_limits`); after vaginoplasty every stage has a target depth; a maintenance
+phase has no end, so it can only be the last stage; the system suggests and the clinician
+decides.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
+from clinic.domain.indications import Indication
 from clinic.domain.progression import Suggestion
 
 
@@ -102,7 +105,7 @@ LAST_N_RANGE = Bounds(1, 30)
 ADHERENCE_RANGE = Bounds(0, 100)
 DEPTH_CM_RANGE = Bounds(1.0, 25.0)
 TECHNIQUE_NOTES_MAX = 2000
-JUMP_REASON_MAX = 300
+LIMITS_REASON_MAX = 300
 STAGES_MAX = 20
 # Stage numbers, 1-based, within a plan of at most STAGES_MAX stages.
 STAGE_NUMBER_RANGE = Bounds(1, STAGES_MAX)
@@ -114,6 +117,16 @@ DEFAULT_PAIN_CEILING = 3
 DEFAULT_LAST_N_SESSIONS = 6
 DEFAULT_MIN_ADHERENCE_PCT = 80
 DEFAULT_RED_FLAG_PAIN = 7
+
+# The usual safety limits of a stage's rule (issue 16). Beyond them a stage needs the
+# clinician's reason, as an oversized step does: a ceiling above 4/10 lets moderate pain
+# count as "comfortable" (the reference: stay while discomfort is below about 3-4/10); a
+# red flag only above 8/10 lets severe pain (7-10) pass unseen; zero minimum days or a
+# single session of evidence lets one good day suggest moving up.
+USUAL_PAIN_CEILING_MAX = 4
+USUAL_RED_FLAG_PAIN_MAX = 8
+USUAL_MIN_DAYS_MIN = 1
+USUAL_LAST_N_SESSIONS_MIN = 2
 
 # Half a tenth of a millimetre: diameters are kept to one decimal place.
 _EPSILON = 0.05
@@ -144,8 +157,9 @@ class StagePrescription:
     min_adherence_pct: int = DEFAULT_MIN_ADHERENCE_PCT
     # Pain at or above this raises a red flag.
     red_flag_pain: int = DEFAULT_RED_FLAG_PAIN
-    # Why a step larger than the clinic's maximum was prescribed (empty otherwise).
-    jump_reason: str = ""
+    # Why the stage goes beyond the usual limits (`beyond_usual_limits`): a step larger
+    # than the clinic's maximum, or a rule outside the usual safety limits. Empty otherwise.
+    limits_reason: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The fields by name, e.g. as a stored stage's column values."""
@@ -194,8 +208,50 @@ def needs_jump_confirmation(previous_mm: float, diameter_mm: float, max_step_mm:
     return diameter_mm - previous_mm > max_step_mm + _EPSILON
 
 
+def beyond_usual_limits(
+    prescribed: StagePrescription,
+    diameter_mm: float,
+    previous_mm: float | None,
+    max_step_mm: float = DEFAULT_MAX_STEP_MM,
+) -> list[str]:
+    """What in a stage goes beyond the usual limits and so needs the clinician's reason, in
+    plain words ("a pain ceiling above 4/10"); empty when nothing does. `previous_mm` is
+    the previous stage's diameter (None for the first stage).
+
+    One mechanism for every exception: a step larger than the clinic's maximum, a pain
+    ceiling above USUAL_PAIN_CEILING_MAX, a red flag only above USUAL_RED_FLAG_PAIN_MAX,
+    zero minimum days, or a single session of evidence. A maintenance phase never moves
+    up, so only its red-flag level is looked at.
+    """
+    found: list[str] = []
+    if previous_mm is not None and needs_jump_confirmation(previous_mm, diameter_mm, max_step_mm):
+        found.append(
+            f"a step of {diameter_mm - previous_mm:g} mm"
+            f" (this clinic's maximum is {max_step_mm:g} mm)"
+        )
+    if not prescribed.is_maintenance:
+        if prescribed.pain_ceiling > USUAL_PAIN_CEILING_MAX:
+            found.append(f"a pain ceiling above {USUAL_PAIN_CEILING_MAX}/10")
+        if prescribed.min_days < USUAL_MIN_DAYS_MIN:
+            found.append("no minimum days at the stage")
+        if prescribed.last_n_sessions < USUAL_LAST_N_SESSIONS_MIN:
+            found.append("a single session of evidence")
+    if prescribed.red_flag_pain > USUAL_RED_FLAG_PAIN_MAX:
+        found.append(f"a red flag only above {USUAL_RED_FLAG_PAIN_MAX}/10")
+    return found
+
+
+def needs_target_depth(indication: Indication | None) -> bool:
+    """Whether every stage must name a target depth: after vaginoplasty depth matters as
+    much as diameter, and a schedule without it has caused harm (clinical reference)."""
+    return indication is not None and indication.is_neovagina
+
+
 def plan_problems(
-    stages: Sequence[StagePlan], route: Route, max_step_mm: float = DEFAULT_MAX_STEP_MM
+    stages: Sequence[StagePlan],
+    route: Route,
+    max_step_mm: float = DEFAULT_MAX_STEP_MM,
+    indication: Indication | None = None,
 ) -> list[StageProblem]:
     """Everything wrong with a protocol's stages, in order; an empty list means valid."""
     problems: list[StageProblem] = []
@@ -254,10 +310,17 @@ def plan_problems(
                     "can be one.",
                 )
             )
-        if i == 0:
-            continue
-        previous = stages[i - 1].diameter_mm
-        if stage.diameter_mm < previous - _EPSILON:
+        if needs_target_depth(indication) and prescribed.target_depth_cm is None:
+            problems.append(
+                StageProblem(
+                    i,
+                    "target_depth_cm",
+                    f"Stage {number}: after vaginoplasty each stage needs a target depth, in "
+                    "cm (depth matters as much as size). Enter the depth measured in clinic.",
+                )
+            )
+        previous = stages[i - 1].diameter_mm if i else None
+        if previous is not None and stage.diameter_mm < previous - _EPSILON:
             problems.append(
                 StageProblem(
                     i,
@@ -267,16 +330,14 @@ def plan_problems(
                     "next.",
                 )
             )
-        elif needs_jump_confirmation(previous, stage.diameter_mm, max_step_mm) and not (
-            prescribed.jump_reason.strip()
-        ):
+        beyond = beyond_usual_limits(prescribed, stage.diameter_mm, previous, max_step_mm)
+        if beyond and not prescribed.limits_reason.strip():
             problems.append(
                 StageProblem(
                     i,
-                    "jump_reason",
-                    f"Stage {number}: {stage.diameter_mm - previous:g} mm is a bigger step than "
-                    f"this clinic's maximum of {max_step_mm:g} mm. Confirm it by giving the "
-                    "reason.",
+                    "limits_reason",
+                    f"Stage {number} goes beyond the usual limits: {'; '.join(beyond)}. "
+                    "Confirm it by giving the reason.",
                 )
             )
     return problems

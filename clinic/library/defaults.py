@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from clinic.domain.indications import Indication
+from clinic.domain.progression import default_going_back
 from clinic.domain.protocols import (
     DEFAULT_LAST_N_SESSIONS,
     DEFAULT_MIN_ADHERENCE_PCT,
@@ -100,6 +101,11 @@ SPOTTING = (
 )
 
 
+# The target depth each default post-vaginoplasty stage starts with, until the clinic
+# enters the depth measured after surgery (typical neovaginal depths are 10-15 cm; a
+# lower figure never asks for more than the surgery made).
+DEFAULT_NEOVAGINA_DEPTH_CM = 12.0
+
 # Every default template is due for review a year after this library was written; clinics
 # move the date when they check a template against current evidence.
 REVIEW_ON = date(2027, 12, 1)
@@ -121,6 +127,7 @@ class StageDefault:
     last_n_sessions: int = DEFAULT_LAST_N_SESSIONS
     min_adherence_pct: int = DEFAULT_MIN_ADHERENCE_PCT
     red_flag_pain: int = DEFAULT_RED_FLAG_PAIN
+    target_depth_cm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +264,9 @@ TEMPLATES: list[TemplateDefault] = [
         "Directed by the surgical team (their name and the date of surgery are recorded when "
         "the program starts). Three times a day for the first three months while sizes go up "
         "every 2-3 weeks, then daily to six months, then two to three times a week. Depth "
-        "matters as much as diameter: insert to the depth measured in clinic each time. "
+        "matters as much as diameter: insert to the depth measured in clinic each time (each "
+        f"stage's target depth of {DEFAULT_NEOVAGINA_DEPTH_CM:g} cm is a placeholder: set it to "
+        "the depth the surgical team measured). "
         "Pain or difficulty is a reason to review with the surgical team, not to go down a "
         f"size. {Indication.VAGINOPLASTY.maintenance_duration}",
         [
@@ -268,6 +277,7 @@ TEMPLATES: list[TemplateDefault] = [
                 Period.DAY,
                 14,
                 f"{LUBRICANT} {BREATHING} Insert to your measured depth. {SPOTTING} {HYGIENE}",
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
             StageDefault(
                 "27.5 mm",
@@ -276,6 +286,7 @@ TEMPLATES: list[TemplateDefault] = [
                 Period.DAY,
                 21,
                 f"{WARM_UP} {LUBRICANT} Insert to your measured depth. {SPOTTING}",
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
             StageDefault(
                 "30 mm",
@@ -284,6 +295,7 @@ TEMPLATES: list[TemplateDefault] = [
                 Period.DAY,
                 21,
                 f"{WARM_UP} {LUBRICANT} Insert to your measured depth. {SPOTTING}",
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
             StageDefault(
                 "32.5 mm",
@@ -292,6 +304,7 @@ TEMPLATES: list[TemplateDefault] = [
                 Period.DAY,
                 28,
                 f"{WARM_UP} {LUBRICANT} Insert to your measured depth. {SPOTTING}",
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
             StageDefault(
                 "32.5 mm",
@@ -300,6 +313,7 @@ TEMPLATES: list[TemplateDefault] = [
                 Period.DAY,
                 90,
                 f"{LUBRICANT} Insert to your measured depth. {STOP_SIGNAL}",
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
             StageDefault(
                 "32.5 mm",
@@ -310,6 +324,7 @@ TEMPLATES: list[TemplateDefault] = [
                 f"{LUBRICANT} Insert to your measured depth. If you miss sessions or it gets "
                 "harder, tell the clinic rather than changing size.",
                 is_maintenance=True,
+                target_depth_cm=DEFAULT_NEOVAGINA_DEPTH_CM,
             ),
         ],
         ("Brownstein & Crane: post-vaginoplasty dilation schedule", MELTZER, CLINICAL_REFERENCE),
@@ -524,6 +539,7 @@ def seed_clinic_library(clinic: Clinic) -> None:
                 description=template.description,
                 sources="\n".join(template.sources),
                 review_on=template.review_on,
+                going_back=default_going_back(template.indication),
                 stages=[
                     TemplateStage(
                         position=n,
@@ -538,6 +554,7 @@ def seed_clinic_library(clinic: Clinic) -> None:
                         last_n_sessions=stage.last_n_sessions,
                         min_adherence_pct=stage.min_adherence_pct,
                         red_flag_pain=stage.red_flag_pain,
+                        target_depth_cm=stage.target_depth_cm,
                     )
                     for n, stage in enumerate(template.stages, start=1)
                 ],

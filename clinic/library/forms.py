@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Optional
 
 from clinic.core.forms import PlainDateField, strip, text_length
 from clinic.domain.indications import Indication
+from clinic.domain.progression import default_going_back
 from clinic.domain.protocols import (
     DEFAULT_LAST_N_SESSIONS,
     DEFAULT_MIN_ADHERENCE_PCT,
@@ -15,7 +16,7 @@ from clinic.domain.protocols import (
     Route,
 )
 from clinic.library.services import TemplateDetails
-from clinic.protocols.forms import PlanForm, route_field
+from clinic.protocols.forms import PlanForm, chosen_going_back, going_back_field, route_field
 
 # What a new template's first stage starts with: the common ground of the default library
 # (daily, ten minutes, two weeks per size, and the default progression rule). Clinicians
@@ -52,6 +53,7 @@ class TemplateForm(PlanForm):
         ),
     )
     route = route_field()
+    going_back = going_back_field()
     description = TextAreaField("Description", filters=[strip], validators=[text_length(2000)])
     sources = TextAreaField(
         "Sources",
@@ -71,6 +73,8 @@ class TemplateForm(PlanForm):
             name=self.name.data,
             indication=Indication(self.indication.data),
             route=Route(self.route.data),
+            going_back=chosen_going_back(self.going_back)
+            or default_going_back(Indication(self.indication.data)),
             description=self.description.data or "",
             sources=self.sources.data or "",
             review_on=self.review_on.data,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from clinic.domain.indications import Indication
+from clinic.domain.progression import GoingBack
 from clinic.domain.protocols import Route, StagePrescription
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate, TemplateStage
@@ -40,6 +41,8 @@ class TemplateDetails:
     stages: tuple[StagePrescription, ...]
     sources: str = ""  # one reference a line
     review_on: date | None = None  # when the clinic reviews the template next
+    # What the plan suggests when pain says go back (see clinic.domain.progression).
+    going_back: GoingBack = GoingBack.STEP_BACK
 
 
 def _stages(stages: tuple[StagePrescription, ...]) -> list[TemplateStage]:
@@ -53,6 +56,7 @@ def create_template(clinic_id: int, details: TemplateDetails) -> ProtocolTemplat
         name=details.name,
         indication=details.indication,
         route=details.route,
+        going_back=details.going_back,
         description=details.description,
         sources=details.sources,
         review_on=details.review_on,
@@ -77,6 +81,7 @@ def update_template(
     template.name = details.name
     template.indication = details.indication
     template.route = details.route
+    template.going_back = details.going_back
     template.description = details.description
     template.sources = details.sources
     template.review_on = details.review_on
@@ -94,6 +99,7 @@ def copy_template(template: ProtocolTemplate) -> ProtocolTemplate:
         name=(COPY_PREFIX + template.name)[:NAME_MAX_LENGTH],
         indication=template.indication,
         route=template.route,
+        going_back=template.going_back,
         description=template.description,
         sources=template.sources,
         review_on=template.review_on,

@@ -27,8 +27,9 @@ from clinic.library.services import (
     update_template,
 )
 from clinic.models import ProtocolTemplate, Role
+from clinic.models.types import enum_or_none
 from clinic.protocols.forms import ACTION_ADD_STAGE
-from clinic.protocols.plans import add_stage, check_plan, offer_sizes
+from clinic.protocols.plans import add_stage, check_plan, mark_required_depth, offer_sizes
 
 bp = Blueprint("library", __name__, url_prefix="/templates")
 
@@ -146,10 +147,13 @@ def _ready_to_save(form: TemplateForm, keep_ids: Iterable[int]) -> bool:
         current_user.clinic_id,
         Route(form.route.data),
         current_user.clinic.max_step_mm,
+        Indication(form.indication.data),
     )
 
 
 def _form_page(form: TemplateForm, template: ProtocolTemplate | None) -> str:
+    indication = enum_or_none(Indication, form.indication.data)
+    mark_required_depth(form, indication)
     return render_template(
         "library/form.html",
         form=form,

@@ -18,12 +18,13 @@ four weeks would rarely hold two answers: they cover the running program from it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
 
 from clinic.charts import PainPoint, SizeStep, pain_chart
 from clinic.domain.adherence import Adherence, adherence_between
+from clinic.domain.depth import DepthWeek
 from clinic.mdt import queries
 from clinic.measures.results import Series, series_for
 from clinic.measures.schedule import program_dates
@@ -31,6 +32,7 @@ from clinic.measures.summaries import MeasureSummary, since, summaries
 from clinic.models import CareFlag, Clinic, Patient, Protocol, RedFlag, User
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import Assessment, ScoredSession, schedule_of, stages_of
+from clinic.monitoring.progress import depth_trend, shows_depth
 from clinic.monitoring.services import assess_patients, load_sessions
 from clinic.reporting.pdf import render_pdf
 
@@ -89,6 +91,12 @@ class PatientPage:
     chart: PainChartData | None  # None when no session of the period has pain scores
     measures: list[MeasureSummary]  # answers to occasions from `measures_since` on
     measures_since: date | None  # the program's start; None: the whole record
+    # Depth by week in the window (after vaginoplasty, or whenever depths were logged).
+    depth_weeks: list[DepthWeek] = field(default_factory=list)
+
+    @property
+    def shows_depth(self) -> bool:
+        return shows_depth(self.protocol, self.depth_weeks)
 
     @property
     def anchor(self) -> str:
@@ -264,6 +272,7 @@ def _page(
         chart=chart,
         measures=summaries(since(measures, started), in_period=started is not None),
         measures_since=started,
+        depth_weeks=depth_trend(sessions) if protocol is not None else [],
     )
 
 

@@ -38,6 +38,11 @@ class Clinic(Model):
     # Weeks after pelvic radiotherapy ends before a dilation program may start (the
     # guideline range is 2-8; see clinic.domain.starting for the default's reason).
     radiotherapy_weeks: so.Mapped[int] = so.mapped_column(default=4, server_default="4")
+    # After vaginoplasty: a session this many cm less deep than the best of the recent
+    # ones raises a red flag (see clinic.domain.depth for the default's reason).
+    depth_drop_cm: so.Mapped[float] = so.mapped_column(
+        sa.Numeric(3, 1, asdecimal=False), default=1.0, server_default="1.0"
+    )
     completion_pct: so.Mapped[int] = so.mapped_column(default=80, server_default="80")
     # Days without a diary entry before a patient is flagged as not logging.
     not_logging_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
@@ -87,6 +92,7 @@ class Clinic(Model):
         sa.CheckConstraint("max_step_mm > 0 AND max_step_mm <= 20", name="max_step_range"),
         sa.CheckConstraint("completion_pct BETWEEN 50 AND 100", name="completion_pct_range"),
         sa.CheckConstraint("radiotherapy_weeks BETWEEN 2 AND 8", name="radiotherapy_weeks_range"),
+        sa.CheckConstraint("depth_drop_cm BETWEEN 0.5 AND 5", name="depth_drop_range"),
         sa.CheckConstraint("paper_size IN ('a4', 'letter')", name="paper_size_known"),
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
         sa.CheckConstraint("staff_idle_minutes BETWEEN 5 AND 60", name="staff_idle_range"),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
-from clinic.domain.progression import Suggestion
+from clinic.domain.progression import GoingBack, Suggestion
 from clinic.domain.protocols import (
     DEFAULT_LAST_N_SESSIONS,
     DEFAULT_MIN_ADHERENCE_PCT,
@@ -57,7 +57,7 @@ class StageFields:
     # Bleeding beyond spotting and sharp pain are red flags at every stage and cannot be
     # switched off; `red_flag_pain` adds a pain level.
     red_flag_pain: so.Mapped[int] = so.mapped_column(default=DEFAULT_RED_FLAG_PAIN)
-    jump_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    limits_reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
     @so.declared_attr
     def dilator_size(cls) -> so.Mapped[DilatorSize]:
@@ -114,6 +114,13 @@ class ProtocolTemplate(Model):
     # Where the plan comes from (one reference a line) and when the clinic reviews it next.
     sources: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     review_on: so.Mapped[date | None]
+    # What the plan suggests when pain says go back (a smaller size, or a review with the
+    # surgical team: the default after vaginoplasty, see `default_going_back`).
+    going_back: so.Mapped[GoingBack] = so.mapped_column(
+        enum_column(GoingBack, "going_back"),
+        default=GoingBack.STEP_BACK,
+        server_default="step_back",
+    )
     retired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -163,6 +170,12 @@ class Protocol(Model):
     # On the protocol, not the patient: each program follows its own procedure.
     surgeon_direction: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     procedure_on: so.Mapped[date | None]
+    # What the plan suggests when pain says go back (copied from the template at start).
+    going_back: so.Mapped[GoingBack] = so.mapped_column(
+        enum_column(GoingBack, "going_back"),
+        default=GoingBack.STEP_BACK,
+        server_default="step_back",
+    )
     # The status after the latest event (kept here for lists and the one-open rule).
     status: so.Mapped[ProtocolStatus] = so.mapped_column(
         enum_column(ProtocolStatus, "protocol_status")

@@ -66,6 +66,7 @@ class ScoredSession(Session):
     pain_after: int | None = None
     red_flag: bool = False  # raised a red flag, acknowledged or not
     size_label: str = ""  # how the dilator used is named ("Size 3 (21 mm)")
+    depth_cm: float | None = None  # how deep the dilator went, when the patient said
 
     @classmethod
     def of(
@@ -91,6 +92,7 @@ class ScoredSession(Session):
             pain_after=entry.pain_after,
             red_flag=red_flag,
             size_label=size_label,
+            depth_cm=entry.depth_cm,
         )
 
     @property
@@ -229,6 +231,7 @@ def assess(
                 open_red_flags=open_red_flags,
                 stage=state.stage,
                 stage_count=stage_count,
+                going_back=protocol.going_back,
             )
         )
         silence = not_logging(last_entry_on, running_since, today, not_logging_days)

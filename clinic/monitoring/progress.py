@@ -8,7 +8,7 @@ same figures everywhere, from the rules in `clinic.domain.adherence` and the cha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
@@ -23,6 +23,7 @@ from clinic.domain.adherence import (
     week_start,
     weekly_adherence,
 )
+from clinic.domain.depth import DepthWeek, depth_by_week
 from clinic.domain.protocols import EventKind
 from clinic.models import Protocol, ProtocolStage
 from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
@@ -128,6 +129,24 @@ def build_progress(
             else None
         ),
     )
+
+
+def depth_trend(sessions: Iterable[ScoredSession]) -> list[DepthWeek]:
+    """Depth by week from the sessions done (not withdrawn) that say how deep the dilator
+    went: what the timeline, the progress report and the MDT pack show after vaginoplasty."""
+    return depth_by_week(
+        [
+            (s.on, s.depth_cm)
+            for s in sessions
+            if s.depth_cm is not None and not s.skipped and not s.withdrawn
+        ]
+    )
+
+
+def shows_depth(protocol: Protocol | None, trend: Sequence[DepthWeek]) -> bool:
+    """Whether to show the depth trend: always after vaginoplasty (an empty one says that
+    no depth was logged), and for any other program whose patient logged depths."""
+    return bool(trend) or (protocol is not None and protocol.indication.is_neovagina)
 
 
 def _size_steps(

@@ -284,6 +284,7 @@ def load_sessions(
             DiaryEntry.withdrawn_at,
             DiaryEntry.pain_during,
             DiaryEntry.pain_after,
+            DiaryEntry.depth_cm,
             DiaryEntry.dilator_size_id,
             DilatorSize.label.label("size_label"),
             DilatorSize.diameter_mm.label("size_mm"),

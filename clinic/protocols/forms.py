@@ -25,10 +25,11 @@ from clinic.core.forms import (
     strip,
     text_length,
 )
+from clinic.domain.progression import GoingBack
 from clinic.domain.protocols import (
     DEFAULT_RED_FLAG_PAIN,
     DEPTH_CM_RANGE,
-    JUMP_REASON_MAX,
+    LIMITS_REASON_MAX,
     STAGE_LIMITS,
     STAGE_NUMBER_RANGE,
     STAGES_MAX,
@@ -95,10 +96,10 @@ class StageForm(Form):
         STAGE_LIMITS["red_flag_pain"],
         default=DEFAULT_RED_FLAG_PAIN,
     )
-    jump_reason = StringField(
-        "Reason for a larger step than usual",
+    limits_reason = StringField(
+        "Reason for going beyond the usual limits",
         filters=[strip],
-        validators=[text_length(JUMP_REASON_MAX)],
+        validators=[text_length(LIMITS_REASON_MAX)],
     )
     remove = BooleanField("Remove this stage when saving")
 
@@ -118,7 +119,7 @@ class StageForm(Form):
             last_n_sessions=self.last_n_sessions.data,
             min_adherence_pct=self.min_adherence_pct.data,
             red_flag_pain=self.red_flag_pain.data,
-            jump_reason=self.jump_reason.data or "",
+            limits_reason=self.limits_reason.data or "",
         )
 
 
@@ -157,6 +158,28 @@ class PlanForm(ClinicForm):
             raise ValidationError("Keep at least one stage.")
 
 
+def going_back_field() -> SelectField:
+    """What the plan suggests when pain says go back (see clinic.domain.progression)."""
+    return SelectField(
+        "When pain says go back, suggest",
+        choices=[
+            SelectChoice("", "The usual for the indication"),
+            *(SelectChoice(g.value, g.label) for g in GoingBack),
+        ],
+        default="",
+        validators=[Optional()],
+        description=(
+            "The usual: a review with the surgical team after vaginoplasty, where going down "
+            "a size risks narrowing; otherwise stepping back a stage."
+        ),
+    )
+
+
+def chosen_going_back(field: SelectField) -> GoingBack | None:
+    """The choice made, or None for "the usual for the indication"."""
+    return GoingBack(field.data) if field.data else None
+
+
 def route_field() -> SelectField:
     return SelectField(
         "Used",
@@ -190,6 +213,7 @@ class StartProtocolForm(PlanForm):
     surgeon_confirmed = BooleanField(
         "I confirm this program is directed by the patient's treating surgeon"
     )
+    going_back = going_back_field()
     radiotherapy_ended_on = PlainDateField(
         "Radiotherapy ended on",
         validators=[Optional()],

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from clinic.domain.protocols import Route, StagePlan, plan_problems
+from clinic.domain.indications import Indication
+from clinic.domain.protocols import Route, StagePlan, needs_target_depth, plan_problems
 from clinic.extensions import db
 from clinic.models import DilatorSet, DilatorSize
 from clinic.protocols.forms import PlanForm, StageForm
@@ -59,16 +60,30 @@ def add_stage(form: PlanForm) -> bool:
     new = form.stages.entries[-1].form
     if kept:
         for name, field in kept[-1]._fields.items():
-            if name not in ("remove", "jump_reason", "is_maintenance"):
+            if name not in ("remove", "limits_reason", "is_maintenance"):
                 new[name].data = field.data
     choices = form.stages.entries[0].form.dilator_size_id.choices
     new.dilator_size_id.choices = choices
     return True
 
 
-def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float) -> bool:
+def mark_required_depth(form: PlanForm, indication: Indication | None) -> None:
+    """Show each stage's target depth as required where the indication needs one (the
+    plan rules refuse a stage without it, see `needs_target_depth`)."""
+    for entry in form.stages:
+        entry.form.target_depth_cm.flags.required = needs_target_depth(indication)
+
+
+def check_plan(
+    form: PlanForm,
+    clinic_id: int,
+    route: Route,
+    max_step_mm: float,
+    indication: Indication | None = None,
+) -> bool:
     """Apply the plan rules to a form whose fields are already valid; put each problem
-    next to the field it concerns and return whether the plan is sound."""
+    next to the field it concerns and return whether the plan is sound. (The indication
+    adds its own rules: after vaginoplasty each stage needs a target depth.)"""
     stages = form.kept_stages()
     ids = {int(s.dilator_size_id.data) for s in stages}
     sizes = {
@@ -88,7 +103,7 @@ def check_plan(form: PlanForm, clinic_id: int, route: Route, max_step_mm: float)
     if not ok:
         return False
     plans = [_stage_plan(stage, sizes[int(stage.dilator_size_id.data)]) for stage in stages]
-    for problem in plan_problems(plans, route, max_step_mm):
+    for problem in plan_problems(plans, route, max_step_mm, indication):
         ok = False
         if problem.stage is None:
             form.form_errors.append(problem.message)

@@ -15,7 +15,7 @@ from clinic.audit.log import record
 from clinic.core.refusals import Refusal
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
-from clinic.domain.progression import Suggestion
+from clinic.domain.progression import GoingBack, Suggestion, default_going_back
 from clinic.domain.protocols import (
     STAGE_DECISIONS,
     STATUS_AFTER,
@@ -111,6 +111,7 @@ def start_protocol(
     start_on: date,
     today: date,
     template: ProtocolTemplate | None = None,
+    going_back: GoingBack | None = None,
     surgeon_direction: str = "",
     procedure_on: date | None = None,
     radiotherapy_ended_on: date | None = None,
@@ -124,6 +125,8 @@ def start_protocol(
     Some indications set conditions (`clinic.domain.starting`): after radiotherapy, the
     date it ended (kept on the patient's record) and the clinic's interval since; for a
     surgeon-directed program, the surgeon's direction and the procedure date.
+    `going_back` (what pain that says go back suggests) defaults to the template's, or to
+    the indication's default (`default_going_back`) from scratch.
     """
     current = open_protocol(patient.id, patient.clinic_id)
     earliest = max([today - timedelta(days=MAX_DAYS_BACK), *_recorded_days(patient)], default=today)
@@ -168,11 +171,15 @@ def start_protocol(
             date_field="start_on",
         )
         db.session.flush()  # the old one must close before the new one opens (one open rule)
+    indication = template.indication if template else patient.indication
+    if going_back is None:
+        going_back = template.going_back if template else default_going_back(indication)
     protocol = Protocol(
         clinic_id=patient.clinic_id,
         patient=patient,
         name=name,
-        indication=template.indication if template else patient.indication,
+        indication=indication,
+        going_back=going_back,
         route=route,
         source_template_id=template.id if template else None,
         surgeon_direction=surgeon_direction,

@@ -36,8 +36,9 @@ from clinic.protocols.forms import (
     ProtocolEventForm,
     ReviseProtocolForm,
     StartProtocolForm,
+    chosen_going_back,
 )
-from clinic.protocols.plans import add_stage, check_plan, offer_sizes
+from clinic.protocols.plans import add_stage, check_plan, mark_required_depth, offer_sizes
 from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import (
     get_protocol_or_404,
@@ -189,6 +190,7 @@ def start(patient_id: int) -> Response | str:
                 start_on=form.start_on.data,
                 today=_today(),
                 template=template,
+                going_back=chosen_going_back(form.going_back),
                 surgeon_direction=form.surgeon_direction.data if needs_surgeon else "",
                 procedure_on=form.procedure_on.data if needs_surgeon else None,
                 radiotherapy_ended_on=form.radiotherapy_ended_on.data
@@ -199,6 +201,7 @@ def start(patient_id: int) -> Response | str:
         if saved:
             flash(f"The protocol “{form.name.data}” was started.", "success")
             return redirect(url_for("protocols.current", patient_id=patient.id))
+    mark_required_depth(form, template.indication if template else patient.indication)
     return render_template(
         "protocols/start.html",
         patient=patient,
@@ -234,6 +237,8 @@ def _start_defaults(
         "start_stage": 1,
         "replaces": replaces,
         "radiotherapy_ended_on": patient.radiotherapy_ended_on,
+        # From a template, its setting; from scratch, the usual for the indication.
+        "going_back": template.going_back.value if template else "",
     }
     if template is not None:
         defaults |= {
@@ -257,7 +262,13 @@ def _start_is_valid(
     clinic = current_user.clinic
     if not (
         form.validate_on_submit()
-        and check_plan(form, clinic.id, Route(form.route.data), clinic.max_step_mm)
+        and check_plan(
+            form,
+            clinic.id,
+            Route(form.route.data),
+            clinic.max_step_mm,
+            template.indication if template else patient.indication,
+        )
     ):
         return False
     if form.replaces.data != replaces:
@@ -311,7 +322,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
     if not _added_stage(form) and (
         form.validate_on_submit()
-        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm)
+        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm, protocol.indication)
         and _save(
             form,
             lambda: revise_protocol(
@@ -329,6 +340,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     ):
         flash("The plan was changed; the earlier version stays in the history.", "success")
         return redirect(url_for("protocols.current", patient_id=patient.id))
+    mark_required_depth(form, protocol.indication)
     return render_template("protocols/revise.html", patient=patient, protocol=protocol, form=form)
 
 

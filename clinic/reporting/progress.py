@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
 from clinic.domain.adherence import Adherence, adherence_between
+from clinic.domain.depth import DepthWeek
 from clinic.domain.diary import SkipReason
 from clinic.domain.protocols import InForce, in_force_on
 from clinic.extensions import db
@@ -41,7 +42,7 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
-from clinic.monitoring.progress import Progress, build_progress
+from clinic.monitoring.progress import Progress, build_progress, depth_trend, shows_depth
 from clinic.protocols.queries import patient_protocols
 from clinic.reporting.pdf import render_pdf
 
@@ -83,6 +84,12 @@ class ProgressReport:
     measures: list[MeasureSummary]
     assessment: str
     plan: str
+    # Depth by week (after vaginoplasty, or whenever depths were logged).
+    depth_weeks: list[DepthWeek] = field(default_factory=list)
+
+    @property
+    def shows_depth(self) -> bool:
+        return shows_depth(self.protocol, self.depth_weeks)
 
     @property
     def short_period(self) -> bool:
@@ -171,6 +178,7 @@ def build_progress_report(
         ),
         assessment=assessment,
         plan=plan,
+        depth_weeks=depth_trend(sessions),
     )
 
 

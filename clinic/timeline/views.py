@@ -10,12 +10,13 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.forms import flash_refusal
+from clinic.domain.depth import DepthWeek
 from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
 from clinic.models.types import utcnow
-from clinic.monitoring.progress import build_progress, first_week_shown
+from clinic.monitoring.progress import build_progress, depth_trend, first_week_shown, shows_depth
 from clinic.monitoring.services import FlagAlreadyAcknowledged, acknowledge, assess_patient
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
@@ -93,13 +94,14 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
     protocol = open_protocol(patient.id, patient.clinic_id)
     weeks = _period()
     progress = entries = skips = None
+    depth_weeks: list[DepthWeek] = []
     if protocol is not None:
         first = first_week_shown(protocol, today, weeks)
         entries = period_entries(patient, first, today)
         skips = skip_summary(entries)
-        progress = build_progress(
-            protocol, as_sessions(entries), first, today, clinic.completion_pct
-        )
+        sessions = as_sessions(entries)
+        progress = build_progress(protocol, sessions, first, today, clinic.completion_pct)
+        depth_weeks = depth_trend(sessions)
     assessment = assess_patient(patient, protocol, today)
     flags = patient_flags(patient)
     forms = {
@@ -126,6 +128,8 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         progress=progress,
         entries=entries,
         skips=skips,
+        depth_weeks=depth_weeks,
+        depth_shown=shows_depth(protocol, depth_weeks),
         assessment=assessment,
         decision=decision,
         allowed=allowed,

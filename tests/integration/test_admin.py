@@ -27,6 +27,7 @@ SETTINGS = {
     "invitation_valid_days": "7",
     "max_step_mm": "5",
     "radiotherapy_weeks": "4",
+    "depth_drop_cm": "1.0",
     "completion_pct": "80",
     "not_logging_days": "5",
     "paper_size": "a4",
@@ -157,6 +158,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
             "invitation_valid_days": "3",
             "max_step_mm": "4.5",
             "radiotherapy_weeks": "6",
+            "depth_drop_cm": "1.5",
             "completion_pct": "70",
             "not_logging_days": "10",
             "paper_size": "a4",
@@ -175,6 +177,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         )
         assert clinic.max_step_mm == 4.5
         assert clinic.radiotherapy_weeks == 6
+        assert clinic.depth_drop_cm == 1.5
         assert (clinic.completion_pct, clinic.not_logging_days) == (70, 10)
         assert (clinic.staff_idle_minutes, clinic.patient_idle_minutes) == (10, 45)
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
@@ -196,6 +199,9 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         ("radiotherapy_weeks", "", "Enter a whole number of weeks from 2 to 8."),
         ("radiotherapy_weeks", "1", "Enter a whole number of weeks from 2 to 8."),
         ("radiotherapy_weeks", "9", "Enter a whole number of weeks from 2 to 8."),
+        ("depth_drop_cm", "", "Enter a depth from 0.5 to 5 cm."),
+        ("depth_drop_cm", "0.4", "Enter a depth from 0.5 to 5 cm."),
+        ("depth_drop_cm", "6", "Enter a depth from 0.5 to 5 cm."),
         ("completion_pct", "", "Enter a whole number from 50 to 100."),
         ("completion_pct", "49", "Enter a whole number from 50 to 100."),
         ("completion_pct", "101", "Enter a whole number from 50 to 100."),

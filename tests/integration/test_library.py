@@ -66,7 +66,7 @@ def stage(size_id: int | str, **overrides: Any) -> dict[str, Any]:
         "last_n_sessions": "6",
         "min_adherence_pct": "80",
         "red_flag_pain": "7",
-        "jump_reason": "",
+        "limits_reason": "",
         **overrides,
     }
 
@@ -262,9 +262,10 @@ def test_adding_past_the_most_stages_is_refused_politely(
         (
             "vaginal",
             [("Size 1", {}), ("Size 3", {})],
-            "stages-1-jump_reason",
-            "Stage 2: 8 mm is a bigger step than this clinic's maximum of 5 mm. Confirm it by "
-            "giving the reason.",
+            "stages-1-limits_reason",
+            # Issue 16: one message for every way a stage goes beyond the usual limits.
+            "Stage 2 goes beyond the usual limits: a step of 8 mm (this clinic's maximum is "
+            "5 mm). Confirm it by giving the reason.",
         ),
         (
             "anal",
@@ -337,14 +338,14 @@ def test_a_big_step_is_accepted_with_a_reason(
     data = plan_form(
         [
             stage(sizes["Size 1"]),
-            stage(sizes["Size 3"], jump_reason="Size 2 tolerated in clinic already."),
+            stage(sizes["Size 3"], limits_reason="Size 2 tolerated in clinic already."),
         ],
         name="With a jump",
     )
     assert client.post("/templates/new", data=data).status_code == 302
     template_id = template_id_named(app, "With a jump")
     with app.app_context():
-        reason = db.session.get(ProtocolTemplate, template_id).stages[1].jump_reason
+        reason = db.session.get(ProtocolTemplate, template_id).stages[1].limits_reason
     assert reason == "Size 2 tolerated in clinic already."
     assert "Size 2 tolerated in clinic already." in text(client.get(f"/templates/{template_id}"))
 
@@ -385,7 +386,7 @@ def test_the_step_limit_is_the_clinics_own(
         ("stages-0-dilator_size_id", "abc", "Not a valid choice"),
         ("stages-0-dilator_size_id", "999999", "Not a valid choice"),
         ("stages-0-technique_notes", "breathe\x00", "Remove the invisible control characters"),
-        ("stages-0-jump_reason", "x" * 301, "Use at most 300 characters."),
+        ("stages-0-limits_reason", "x" * 301, "Use at most 300 characters."),
     ],
 )
 def test_junk_input_is_explained_and_kept(

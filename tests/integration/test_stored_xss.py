@@ -129,7 +129,7 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
             replace(
                 stage.stage_values(),
                 technique_notes=text("protocol_stages.technique_notes"),
-                jump_reason=text("protocol_stages.jump_reason"),
+                limits_reason=text("protocol_stages.limits_reason"),
             )
             for stage in template.stages
         ]
@@ -232,7 +232,7 @@ def _stages(app: Flask, targets: dict, text) -> None:
         template = _row(ProtocolTemplate, targets["template_id"])
         for stage in template.stages:
             stage.technique_notes = text("template_stages.technique_notes")
-            stage.jump_reason = text("template_stages.jump_reason")
+            stage.limits_reason = text("template_stages.limits_reason")
         db.session.commit()
 
 

@@ -35,17 +35,19 @@ def add_entries(
     withdrawn: bool = False,
     skip_reason: SkipReason = SkipReason.NO_TIME,
     size_id: int | None = None,
+    depths: Sequence[float | None] = (),
 ) -> None:
     """Sessions (or skips) for `person` logged against `protocol_id`, one per entry of
     `days_ago`, each stored with the version and stage in force on its day and done with
-    that stage's dilator (or the size `size_id`). Written directly: call `refresh` before
+    that stage's dilator (or the size `size_id`), with the depth (cm) of the same place in
+    `depths` if given. Written directly: call `refresh` before
     reading summaries or flags."""
     with app.app_context():
         protocol = db.session.get(Protocol, protocol_id)
         patient = db.session.get(Patient, person.patient_id)
         today = clinic_today(ZONE)
         events = timeline(protocol)
-        for ago in days_ago:
+        for i, ago in enumerate(days_ago):
             day = today - timedelta(days=ago)
             state = in_force_on(events, day)
             stage = version(protocol, state.version).stages[state.stage - 1]
@@ -65,6 +67,7 @@ def add_entries(
                     pain_after=None if skipped else pain[1],
                     bleeding=None if skipped else Bleeding.NONE,
                     sharp_pain=None if skipped else False,
+                    depth_cm=depths[i] if i < len(depths) else None,
                     skip_reason=skip_reason if skipped else None,
                     submission_key=uuid4().hex,
                     created_by_id=person.id,

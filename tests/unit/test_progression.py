@@ -11,14 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clinic.domain.indications import Indication
 from clinic.domain.progression import (
     MIN_SESSIONS_TO_STEP_BACK,
     Advice,
     Evidence,
+    GoingBack,
     Reason,
     StageRule,
     StageSession,
     Suggestion,
+    default_going_back,
     suggest,
 )
 
@@ -399,6 +402,7 @@ def evidences(draw) -> Evidence:
         open_red_flags=draw(st.sampled_from([0, 0, 0, 0, 0, 1, 3])),
         stage=draw(st.integers(1, stage_count)),
         stage_count=stage_count,
+        going_back=draw(st.sampled_from(list(GoingBack))),
     )
 
 
@@ -493,16 +497,9 @@ def test_a_painless_completed_session_never_makes_the_suggestion_worse(
         adherence = None  # a window that prescribed nothing still prescribes nothing
     else:
         adherence = data.draw(st.floats(ev.adherence_pct, 100, allow_nan=False))
+    # The same evidence otherwise (the going-back setting too).
     after = suggest(
-        Evidence(
-            rule=ev.rule,
-            sessions=[*ev.sessions, StageSession(0, 0)],
-            adherence_pct=adherence,
-            days_at_stage=ev.days_at_stage,
-            open_red_flags=ev.open_red_flags,
-            stage=ev.stage,
-            stage_count=ev.stage_count,
-        )
+        replace(ev, sessions=[*ev.sessions, StageSession(0, 0)], adherence_pct=adherence)
     )
     assert after.suggestion.rank >= before.suggestion.rank
 
@@ -669,3 +666,60 @@ def test_advance_never_rests_on_a_red_flag_or_pain_after_in_the_last_sessions(
     if suggest(ev).suggestion is Suggestion.ADVANCE:
         for s in ev.recent:
             assert not s.red_flag and s.pain_after <= ev.rule.pain_ceiling and s.counts
+
+
+# ---------------------------------------------------------------------------------------
+# When pain says go back (issue 16: after vaginoplasty a smaller size risks narrowing)
+
+
+def test_a_plan_set_to_review_with_the_surgical_team_never_steps_back() -> None:
+    """4 of the last 6 above the ceiling on stage 2 of a plan set to "review with the
+    surgical team": REVIEW, saying why, with the evidence reasons around it."""
+    ev = replace(evidence(pains=[1, 5, 6, 2, 4, 7]), going_back=GoingBack.SURGICAL_REVIEW)
+    advice = suggest(ev)
+    assert advice.suggestion is Suggestion.REVIEW
+    assert advice.reasons == (
+        Reason("pain during and after ≤ 3 in 2 of the last 6 sessions", False),
+        Reason("going down a size risks narrowing: review with the surgical team", False),
+        ADHERENCE_MET,
+        DAYS_MET,
+    )
+
+
+def test_the_setting_changes_nothing_when_pain_does_not_say_go_back() -> None:
+    """Painless evidence advances whatever the setting."""
+    ev = replace(evidence(), going_back=GoingBack.SURGICAL_REVIEW)
+    assert suggest(ev).suggestion is Suggestion.ADVANCE
+
+
+def test_vaginoplasty_plans_review_by_default_others_step_back() -> None:
+    """The default setting: review with the surgical team after vaginoplasty only."""
+    for indication in Indication:
+        expected = (
+            GoingBack.SURGICAL_REVIEW
+            if indication is Indication.VAGINOPLASTY
+            else GoingBack.STEP_BACK
+        )
+        assert default_going_back(indication) is expected
+
+
+def test_the_settings_have_plain_labels() -> None:
+    """What the template and protocol forms offer."""
+    assert GoingBack.STEP_BACK.label == "Step back a stage"
+    assert GoingBack.SURGICAL_REVIEW.label.startswith("Review with the surgical team")
+
+
+@given(evidences())
+def test_review_with_the_surgical_team_never_suggests_a_smaller_size(ev: Evidence) -> None:
+    """Property: a plan set to review with the surgical team is never told to step back."""
+    ev = replace(ev, going_back=GoingBack.SURGICAL_REVIEW)
+    assert suggest(ev).suggestion is not Suggestion.STEP_BACK
+
+
+@given(evidences())
+def test_the_setting_only_turns_step_back_into_review(ev: Evidence) -> None:
+    """Property: the same evidence gives the same suggestion under both settings, except
+    that STEP BACK becomes REVIEW."""
+    stepping = suggest(replace(ev, going_back=GoingBack.STEP_BACK)).suggestion
+    reviewing = suggest(replace(ev, going_back=GoingBack.SURGICAL_REVIEW)).suggestion
+    assert reviewing is (Suggestion.REVIEW if stepping is Suggestion.STEP_BACK else stepping)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clinic.domain.indications import Indication
 from clinic.domain.protocols import (
     Event,
     EventKind,
@@ -18,9 +19,11 @@ from clinic.domain.protocols import (
     StagePlan,
     StagePrescription,
     allowed_events,
+    beyond_usual_limits,
     frequency_text,
     in_force_on,
     needs_jump_confirmation,
+    needs_target_depth,
     plan_problems,
 )
 
@@ -69,9 +72,10 @@ def test_equal_sizes_are_fine() -> None:
 def test_big_jump_needs_a_reason() -> None:
     """A step over the clinic's maximum is refused until a reason confirms it."""
     [message] = messages([stage(13), stage(21)])
-    assert "8 mm is a bigger step than this clinic's maximum of 5 mm" in message
-    assert messages([stage(13), stage(21, jump_reason="Surgeon's instruction")]) == []
-    assert messages([stage(13), stage(21, jump_reason="   ")]) != []
+    # Issue 16: one message for every reason a stage goes beyond the usual limits.
+    assert "a step of 8 mm (this clinic's maximum is 5 mm)" in message
+    assert messages([stage(13), stage(21, limits_reason="Surgeon's instruction")]) == []
+    assert messages([stage(13), stage(21, limits_reason="   ")]) != []
 
 
 def test_maximum_step_is_the_clinics() -> None:
@@ -311,3 +315,97 @@ def test_plan_change_keeps_days_at_stage_when_the_device_stays() -> None:
         Event(EventKind.EDIT, D0 + timedelta(days=5), 2, 2, device_mm=21.0),
     ]
     assert in_force_on(new_device, D0 + timedelta(days=9)).stage_since == D0 + timedelta(days=5)
+
+
+# --- Safety limits and target depth (issue 16) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"pain_ceiling": 5, "red_flag_pain": 7}, "a pain ceiling above 4/10"),
+        ({"red_flag_pain": 9}, "a red flag only above 8/10"),
+        ({"min_days": 0}, "no minimum days at the stage"),
+        ({"last_n_sessions": 1}, "a single session of evidence"),
+    ],
+)
+def test_a_rule_beyond_the_usual_limits_needs_a_reason(change: dict, words: str) -> None:
+    """Each limit beyond the usual asks for the same reason as an oversized step, under
+    the same field, naming what goes beyond; a reason lets the plan through."""
+    [problem] = plan_problems([stage(13), stage(17, **change)], Route.VAGINAL, 5.0)
+    assert problem.field == "limits_reason" and problem.stage == 1
+    assert problem.message == (
+        f"Stage 2 goes beyond the usual limits: {words}. Confirm it by giving the reason."
+    )
+    assert messages([stage(13), stage(17, **change, limits_reason="Surgeon's plan.")]) == []
+
+
+def test_the_usual_limits_themselves_need_no_reason() -> None:
+    """Pain ceiling 4, red flag at 8, one minimum day and two sessions are within limits."""
+    within = {"pain_ceiling": 4, "red_flag_pain": 8, "min_days": 1, "last_n_sessions": 2}
+    assert messages([stage(13, **within)]) == []
+
+
+def test_every_exception_of_a_stage_is_named_in_one_message() -> None:
+    """A big step and a high ceiling on the same stage: one message naming both."""
+    [message] = messages([stage(13), stage(21, pain_ceiling=6)])
+    assert "a step of 8 mm (this clinic's maximum is 5 mm); a pain ceiling above 4/10" in message
+
+
+def test_a_maintenance_phase_is_held_to_its_red_flag_only() -> None:
+    """A maintenance phase never moves up: no minimum days is usual there, a red flag
+    only above 8 still needs a reason."""
+    assert messages([stage(13), stage(13, is_maintenance=True, min_days=0)]) == []
+    assert messages([stage(13), stage(13, is_maintenance=True, red_flag_pain=9)]) != []
+
+
+def test_after_vaginoplasty_every_stage_needs_a_target_depth() -> None:
+    """A vaginoplasty plan without a stage's target depth is refused next to that field,
+    in plain words; other indications may leave it empty."""
+    plan = [stage(25, target_depth_cm=12.0), stage(27.5)]
+    [problem] = plan_problems(plan, Route.VAGINAL, 5.0, Indication.VAGINOPLASTY)
+    assert (problem.stage, problem.field) == (1, "target_depth_cm")
+    assert problem.message == (
+        "Stage 2: after vaginoplasty each stage needs a target depth, in cm (depth matters "
+        "as much as size). Enter the depth measured in clinic."
+    )
+    assert plan_problems(plan, Route.VAGINAL, 5.0, Indication.VAGINISMUS) == []
+    assert needs_target_depth(Indication.VAGINOPLASTY)
+    assert not needs_target_depth(None)
+
+
+limits = st.fixed_dictionaries(
+    {
+        "pain_ceiling": st.integers(0, 6),
+        "red_flag_pain": st.integers(7, 10),
+        "min_days": st.integers(0, 3),
+        "last_n_sessions": st.integers(1, 3),
+        "is_maintenance": st.booleans(),
+    }
+)
+
+
+@given(limits, st.floats(13, 40), st.floats(0, 12), st.text(max_size=5))
+def test_a_stage_beyond_the_usual_limits_is_valid_only_with_a_reason(
+    values: dict, previous_mm: float, step_mm: float, reason: str
+) -> None:
+    """Property: a stage is refused for its limits exactly when something goes beyond the
+    usual (an oversized step, a ceiling above 4, a red flag above 8, no minimum days or a
+    single session, the last three only outside maintenance) and no reason is given."""
+    plan = [stage(previous_mm), stage(previous_mm + step_mm, **values, limits_reason=reason)]
+    beyond = (
+        step_mm > 5.0 + 0.05
+        or values["red_flag_pain"] > 8
+        or (
+            not values["is_maintenance"]
+            and (
+                values["pain_ceiling"] > 4
+                or values["min_days"] < 1
+                or values["last_n_sessions"] < 2
+            )
+        )
+    )
+    refused = any(p.field == "limits_reason" for p in plan_problems(plan, Route.VAGINAL, 5.0))
+    assert refused == (beyond and not reason.strip())
+    found = beyond_usual_limits(plan[1].prescription, plan[1].diameter_mm, previous_mm, 5.0)
+    assert bool(found) == beyond

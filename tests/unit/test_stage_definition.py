@@ -38,7 +38,7 @@ PRESCRIPTION = StagePrescription(
     last_n_sessions=5,
     min_adherence_pct=70,
     red_flag_pain=8,
-    jump_reason="Surgeon's advice.",
+    limits_reason="Surgeon's advice.",
 )
 
 
@@ -130,7 +130,7 @@ def test_the_stage_editor_produces_the_prescription() -> None:
                 "last_n_sessions": "5",
                 "min_adherence_pct": "70",
                 "red_flag_pain": "8",
-                "jump_reason": "Surgeon's advice.",
+                "limits_reason": "Surgeon's advice.",
             }
         )
     )
