@@ -5,7 +5,7 @@ vaginoplasty); the clinic's depth drop that raises a red flag; red flags for a s
 could not be inserted and for a loss of depth.
 
 Revision ID: i16_neo
-Revises: i16_templates
+Revises: i14_fix
 Create Date: 2026-12-04 22:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i16_neo'
-down_revision = 'i16_templates'
+down_revision = 'i14_fix'
 branch_labels = None
 depends_on = None
 
@@ -47,14 +47,16 @@ def upgrade():
         # After vaginoplasty a smaller size risks narrowing: existing plans review instead.
         op.execute(f"UPDATE {table} SET going_back = 'surgical_review' WHERE indication = 'vaginoplasty'")
 
-    with op.batch_alter_table('red_flags', schema=None) as batch_op:
+    # AUTOINCREMENT kept on SQLite (i14_fix): ids named by messages are never reused.
+    with op.batch_alter_table('red_flags', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_constraint(op.f('ck_red_flags_flag_reason'), type_='check')
         batch_op.create_check_constraint('flag_reason', _check('reason', (*_REASONS, *_NEW_REASONS)))
 
 
 def downgrade():
     op.execute("DELETE FROM red_flags WHERE reason IN (" + ", ".join(f"'{r}'" for r in _NEW_REASONS) + ")")
-    with op.batch_alter_table('red_flags', schema=None) as batch_op:
+    # AUTOINCREMENT kept on SQLite (i14_fix): ids named by messages are never reused.
+    with op.batch_alter_table('red_flags', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_constraint(op.f('ck_red_flags_flag_reason'), type_='check')
         batch_op.create_check_constraint('flag_reason', _check('reason', _REASONS))
 

@@ -28,6 +28,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "clinic"
 OCCASIONS: dict[str, str | None] = {
     "invitation.id": "invitations",
     "f'{user.id}:{now.isoformat()}'": "users",
+    "occasion": "users",  # request_email_change: occasion = f"{user.id}:{now.isoformat()}"
     "f'flag-{anchor.id}'": "red_flags",
     "f'{occasion}:level-{level}'": "red_flags",  # occasion = f"flag-{group[0].id}"
     "f'{status.assignment.id}:{state.occasion.key}'": "measure_assignments",
