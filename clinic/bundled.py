@@ -4,9 +4,9 @@ assets, database migrations, and the documents the app shows (docs/: the safety 
 In the repository they sit at the top level beside `clinic/` (the layout the project card
 fixes). A wheel carries them inside the package, as `clinic/templates/`, `clinic/reports/`,
 `clinic/migrations/` and `clinic/docs/` (see `[tool.setuptools]` in pyproject.toml), so an
-installed app needs no source checkout and no particular working directory. The package folder is looked
-at first; a source checkout (tests, `pip install -e .`, `PYTHONPATH=.`) has no such folders
-there and uses the top-level ones.
+installed app needs no source checkout and no particular working directory. The package
+folder is looked at first; a source checkout (tests, `pip install -e .`, `PYTHONPATH=.`) has
+no such folders there and uses the top-level ones.
 """
 
 from __future__ import annotations
