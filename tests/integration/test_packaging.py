@@ -333,8 +333,9 @@ def test_the_installed_app_migrates_and_serves_from_another_directory(
 ) -> None:
     """After `flask --app clinic db upgrade` (the migrations found inside the package, the
     database in the installed instance folder), gunicorn "clinic:create_app()" serves the
-    real sign-in page with its stylesheet, and a signed-in patient downloads their plan as
-    a PDF rendered from the print templates the package carries."""
+    real sign-in page with its stylesheet and the About page from the documents the
+    package carries (docs/safety/), and a signed-in patient downloads their plan as a PDF
+    rendered from the print templates the package carries."""
     assert (venv / "var" / "clinic-instance" / "clinic.sqlite3").is_file()
 
     cookies: dict[str, str] = {}
@@ -343,6 +344,8 @@ def test_the_installed_app_migrates_and_serves_from_another_directory(
     page = login.body.decode()
     assert "<form" in page and 'name="password"' in page
     assert get(server, "/static/site.css").status == 200
+    about = get(server, "/about")
+    assert about.status == 200 and "It does not diagnose." in about.body.decode()
     keep_cookies(login, cookies)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token is not None
