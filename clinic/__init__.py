@@ -62,6 +62,7 @@ from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
+from clinic.safety.views import bp as safety_bp
 from clinic.timeline.views import bp as timeline_bp
 
 
@@ -116,6 +117,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         timeline_bp,
         reporting_bp,
         rights_bp,
+        safety_bp,
         catalogue_bp,
         library_bp,
         portal_bp,

@@ -52,6 +52,7 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
         NavEntry("Audit trail", "audit.search", blueprints=("audit",)),
         NavEntry("Outbox", "admin.outbox", endpoints=("admin.outbox",)),
+        NavEntry("Safety case", "safety.hazard_log_page", endpoints=("safety.hazard_log_page",)),
         ACCOUNT,
     ),
     Role.PATIENT: (

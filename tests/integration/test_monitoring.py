@@ -140,6 +140,25 @@ def test_ready_is_raised_and_a_stage_decision_answers_it(app: Flask, world: Worl
     assert "ready" not in summary.open_flag_kinds
 
 
+def test_a_ready_patient_stays_on_their_stage_until_a_clinician_decides(
+    app: Flask, world: World
+) -> None:
+    """The system never moves anyone: a patient who meets every condition to advance is
+    suggested ADVANCE and flagged "ready", and however often the rules run (as the daily
+    refresh does), the plan keeps its one start event and the patient stays at stage 1
+    until a clinician records a decision (hazard log HAZ-05, unsafe ADVANCE)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=16)
+    add_entries(app, protocol_id, world.patient, range(16), pain=(1, 0))
+    for _ in range(3):
+        refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.suggestion is Suggestion.ADVANCE and summary.stage == 1
+    assert (FlagKind.READY, True) in flags_of(app, world.patient.patient_id)
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        assert [event.kind for event in protocol.events] == [EventKind.START]
+
+
 def test_patients_without_the_portal_get_no_suggestion_and_no_silence_flag(
     app: Flask, world: World
 ) -> None:

@@ -35,7 +35,7 @@ from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[2]
 # Folders at the repository's top level that the wheel carries inside the package.
-BUNDLED = ("templates", "reports", "migrations")
+BUNDLED = ("templates", "reports", "migrations", "docs")
 # Left out of the copy the sdist is built from: what a checkout holds but never ships.
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "instance", "__pycache__", "*.pyc", "build", "dist",
@@ -184,8 +184,8 @@ def test_the_suite_runs_on_versions_within_the_declared_bounds() -> None:
 
 @pytest.mark.packaging
 def test_the_wheel_is_complete_and_installs_no_top_level_modules(wheel: Path) -> None:
-    """Every file of clinic/, templates/, reports/ and migrations/ is in the wheel, the three
-    folders inside the package; nothing but the package is installed (no `config`, `wsgi`
+    """Every file of clinic/, templates/, reports/, migrations/ and docs/ is in the wheel, the
+    four folders inside the package; nothing but the package is installed (no `config`, `wsgi`
     or gunicorn settings at the top of site-packages), and no bytecode ships."""
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -198,6 +198,7 @@ def test_the_wheel_is_complete_and_installs_no_top_level_modules(wheel: Path) ->
     assert "clinic/templates/auth/login.html" in names
     assert "clinic/reports/print.css" in names
     assert "clinic/migrations/alembic.ini" in names
+    assert "clinic/docs/safety/hazards.json" in names
     assert top_level == ["clinic"]
     assert {name.split("/")[0] for name in names} == {"clinic", "clinic-0.1.0.dist-info"}
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
@@ -332,8 +333,9 @@ def test_the_installed_app_migrates_and_serves_from_another_directory(
 ) -> None:
     """After `flask --app clinic db upgrade` (the migrations found inside the package, the
     database in the installed instance folder), gunicorn "clinic:create_app()" serves the
-    real sign-in page with its stylesheet, and a signed-in patient downloads their plan as
-    a PDF rendered from the print templates the package carries."""
+    real sign-in page with its stylesheet and the About page from the documents the
+    package carries (docs/safety/), and a signed-in patient downloads their plan as a PDF
+    rendered from the print templates the package carries."""
     assert (venv / "var" / "clinic-instance" / "clinic.sqlite3").is_file()
 
     cookies: dict[str, str] = {}
@@ -342,6 +344,8 @@ def test_the_installed_app_migrates_and_serves_from_another_directory(
     page = login.body.decode()
     assert "<form" in page and 'name="password"' in page
     assert get(server, "/static/site.css").status == 200
+    about = get(server, "/about")
+    assert about.status == 200 and "It does not diagnose." in about.body.decode()
     keep_cookies(login, cookies)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token is not None

@@ -484,3 +484,27 @@ def test_a_period_starting_mid_week_counts_only_its_own_days(app: Flask, world: 
         assert (
             sum(w.adherence.completed for w in report.progress.weeks) == report.adherence.completed
         )
+
+
+def test_the_printed_period_is_the_period_chosen_and_kept(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A report for a period in the past (not the proposed one) stores exactly that period,
+    prints it under the identifiers, and counts only the sessions inside it: its sessions
+    figure is the rules' figure for those dates, not for the weeks up to today (hazard log
+    HAZ-11, report with the wrong period)."""
+    first, last = today() - timedelta(days=27), today() - timedelta(days=14)
+    generate(
+        client,
+        world.patient.patient_id,
+        period_from=first.isoformat(),
+        period_to=last.isoformat(),
+    )
+    (report,) = stored_reports(app, world.patient.patient_id)
+    assert (report.period_from, report.period_to) == (first, last)
+    text = read_pdf(report.pdf).text
+    assert f"Period: {short_date(first)} to {short_date(last)}" in text
+    inside = engine_adherence(app, world.patient.patient_id, first, last)
+    up_to_today = engine_adherence(app, world.patient.patient_id, first, today())
+    assert inside.prescribed < up_to_today.prescribed
+    assert f"{inside.completed} completed of {inside.prescribed} prescribed" in text

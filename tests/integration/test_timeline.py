@@ -231,3 +231,34 @@ def test_the_decision_page_shows_the_suggestion_and_open_red_flags(
     advance = client.get(base + "/advance?from=suggestion").get_data(as_text=True)
     assert "1 open red flag" in advance and "The system suggests: Review" in advance
     assert form_values(advance)["reason"] == ""
+
+
+def test_every_page_that_acts_on_a_patient_names_that_patient(
+    app: Flask, client, world: World
+) -> None:
+    """Against acting on the wrong patient (hazard log HAZ-03): the timeline heads with the
+    name, clinic identifier and date of birth; the pages where a clinician decides a stage,
+    changes the plan, writes a note or a report name the patient in the page title and the
+    body, and never the clinic's other patient."""
+    protocol_id = ready_patient(app, world)
+    start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        name, identifier = patient.full_name, patient.clinic_identifier
+        born = patient.date_of_birth
+        other = db.session.get(Patient, world.other_patient.patient_id).full_name
+    text = unescape(re.sub(r"<[^>]+>", " ", timeline(client, world.clinician, patient.id)))
+    assert name in text and identifier in text and str(born.year) in text
+    base = f"/patients/{patient.id}"
+    for page in (
+        f"{base}/protocol/{protocol_id}/advance",
+        f"{base}/protocol/{protocol_id}/revise",
+        f"{base}/notes",
+        f"{base}/reports/new",
+    ):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = unescape(response.get_data(as_text=True))
+        title = html.split("<title>")[1].split("</title>")[0]
+        assert name in title and name in html.split("<main")[1], page
+        assert other not in html, page

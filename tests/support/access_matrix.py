@@ -103,6 +103,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("auth.stay_signed_in", "POST"): EVERYONE - {ANONYMOUS},
     ("auth.sign_in_again_and_resume", "POST"): EVERYONE,
     ("health.healthz", "GET"): EVERYONE,
+    # The intended-use statement is the software's label: read before an account exists too.
+    ("safety.about", "GET"): EVERYONE,
+    # The hazard log is the software's, the same for every clinic: any clinic's administrator.
+    ("safety.hazard_log_page", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("safety.hazard_log_pdf", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("static", "GET"): EVERYONE,
     ("portal.home", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.plan", "GET"): {PATIENT, OTHER_PATIENT},
