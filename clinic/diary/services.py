@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
@@ -23,6 +23,7 @@ from clinic.domain.diary import (
     RADIOTHERAPY_QUIET_SESSIONS,
     Bleeding,
     Concern,
+    FlagReason,
     SkipReason,
     bleeding_returned,
     encode_concerns,
@@ -136,12 +137,13 @@ def correct(
     patient = db.session.get_one(Patient, entry.patient_id)
     day, version_number, stage = _in_force(patient, protocol, details.occurred_at, now)
     _keep_revision(entry, "corrected", by, now)
+    earlier = min(entry.occurred_at, details.occurred_at)
     for name, value in asdict(details).items():
         setattr(entry, name, value)
     entry.occurred_on, entry.version_number, entry.stage = day, version_number, stage
     entry.updated_at = now
     db.session.flush()
-    _raise_flags(entry, protocol)
+    _raise_flags(entry, protocol, since=earlier)
     audit.record(
         "diary.correct",
         patient_id=patient.id,
@@ -201,17 +203,37 @@ def _in_force(
     return day, state.version, state.stage
 
 
-def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
-    if entry.skipped:
-        return
-    threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
-    report = entry.report
-    returned = bleeding_returned(
-        protocol.indication, report.bleeding, _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS)
-    )
+def _raise_flags(entry: DiaryEntry, protocol: Protocol, since: datetime | None = None) -> None:
+    """Raise the red flags `entry` calls for, then those its later sessions now call for.
+
+    Loss of depth and bleeding back after radiotherapy compare a session with the ones
+    before it, so an entry added for an earlier day (or corrected, or moved) changes what
+    the later sessions follow: they are checked again from `since` (the entry's earlier
+    time, when a correction moved it) or the entry's own. Flags are only ever added: the
+    `already` set keeps one per entry per reason, and none is removed."""
+    if not entry.skipped:
+        threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
+        report = entry.report
+        returned = _bleeding_returned(entry, protocol)
+        _add_flags(entry, red_flags(report, threshold, returned, _depth_lost(entry, protocol)))
+    for later in _later_sessions(entry, protocol, since or entry.occurred_at):
+        reasons = [
+            reason
+            for reason, found in (
+                (FlagReason.BLEEDING_RETURNED, _bleeding_returned(later, protocol)),
+                (FlagReason.DEPTH_LOSS, _depth_lost(later, protocol)),
+            )
+            if found
+        ]
+        _add_flags(later, reasons)
+    db.session.flush()
+
+
+def _add_flags(entry: DiaryEntry, reasons: list[FlagReason]) -> None:
     already = {flag.reason for flag in entry.flags}
-    for reason in red_flags(report, threshold, returned, _depth_lost(entry, protocol)):
+    for reason in reasons:
         if reason not in already:
+            report = entry.report
             db.session.add(
                 RedFlag(
                     clinic_id=entry.clinic_id,
@@ -221,14 +243,67 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol) -> None:
                     pain=max(report.pain_during, report.pain_after),
                 )
             )
-    db.session.flush()
+            already.add(reason)
+
+
+def _later_sessions(entry: DiaryEntry, protocol: Protocol, since: datetime) -> list[DiaryEntry]:
+    """The sessions of the same protocol after `since` whose checks `entry` can change:
+    the next `RADIOTHERAPY_QUIET_SESSIONS` after radiotherapy, the next
+    `DEPTH_LOOKBACK_SESSIONS` that say a depth after vaginoplasty (each check looks back
+    that far), in time order."""
+    rules = protocol.safety_indications
+    looks_back = [
+        (RADIOTHERAPY_QUIET_SESSIONS, False) if rules.follows_radiotherapy else None,
+        (DEPTH_LOOKBACK_SESSIONS, True) if rules.is_neovagina else None,
+    ]
+    found: dict[int, DiaryEntry] = {}
+    for n, with_depth in (look for look in looks_back if look is not None):
+        query = select(DiaryEntry).where(
+            *_same_sessions(entry),
+            (DiaryEntry.occurred_at > since)
+            | ((DiaryEntry.occurred_at == since) & (DiaryEntry.id > entry.id)),
+        )
+        if with_depth:
+            query = query.where(DiaryEntry.depth_cm.is_not(None))
+        order = (DiaryEntry.occurred_at, DiaryEntry.id)
+        found |= {later.id: later for later in db.session.scalars(query.order_by(*order).limit(n))}
+    return sorted(found.values(), key=lambda later: (later.occurred_at, later.id))
+
+
+def _same_sessions(entry: DiaryEntry) -> tuple[ColumnElement[bool], ...]:
+    """The other sessions done (not skipped, not withdrawn) under `entry`'s protocol."""
+    return (
+        DiaryEntry.clinic_id == entry.clinic_id,
+        DiaryEntry.patient_id == entry.patient_id,
+        DiaryEntry.protocol_id == entry.protocol_id,
+        DiaryEntry.skipped.is_(False),
+        DiaryEntry.withdrawn_at.is_(None),
+        DiaryEntry.id != entry.id,
+    )
+
+
+def _before(entry: DiaryEntry) -> ColumnElement[bool]:
+    return (DiaryEntry.occurred_at < entry.occurred_at) | (
+        (DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)
+    )
+
+
+def _bleeding_returned(entry: DiaryEntry, protocol: Protocol) -> bool:
+    """After radiotherapy (the patient's indication or the plan's): whether this session
+    brings bleeding back after the quiet sessions before it."""
+    return bleeding_returned(
+        protocol.safety_indications,
+        entry.report.bleeding,
+        _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS),
+    )
 
 
 def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
-    """After vaginoplasty: whether this session's depth is more than the clinic's set
-    amount below the best of the recent sessions with a dilator at least as wide."""
+    """After vaginoplasty (the patient's indication or the plan's): whether this session's
+    depth is more than the clinic's set amount below the best of the recent sessions with
+    a dilator at least as wide."""
     if (
-        not protocol.indication.is_neovagina
+        not protocol.safety_indications.is_neovagina
         or entry.depth_cm is None
         or entry.dilator_size_id is None
     ):
@@ -239,17 +314,7 @@ def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
     rows = db.session.execute(
         select(DiaryEntry.depth_cm, DilatorSize.diameter_mm)
         .join(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
-        .where(
-            DiaryEntry.clinic_id == entry.clinic_id,
-            DiaryEntry.patient_id == entry.patient_id,
-            DiaryEntry.protocol_id == entry.protocol_id,
-            DiaryEntry.skipped.is_(False),
-            DiaryEntry.withdrawn_at.is_(None),
-            DiaryEntry.depth_cm.is_not(None),
-            DiaryEntry.id != entry.id,
-            (DiaryEntry.occurred_at < entry.occurred_at)
-            | ((DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)),
-        )
+        .where(*_same_sessions(entry), DiaryEntry.depth_cm.is_not(None), _before(entry))
         .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
         .limit(DEPTH_LOOKBACK_SESSIONS)
     ).all()
@@ -263,16 +328,7 @@ def _bleeding_before(entry: DiaryEntry, n: int) -> list[Bleeding]:
     first (withdrawn ones left out: the patient said they were wrong)."""
     rows = db.session.scalars(
         select(DiaryEntry.bleeding)
-        .where(
-            DiaryEntry.clinic_id == entry.clinic_id,
-            DiaryEntry.patient_id == entry.patient_id,
-            DiaryEntry.protocol_id == entry.protocol_id,
-            DiaryEntry.skipped.is_(False),
-            DiaryEntry.withdrawn_at.is_(None),
-            DiaryEntry.id != entry.id,
-            (DiaryEntry.occurred_at < entry.occurred_at)
-            | ((DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)),
-        )
+        .where(*_same_sessions(entry), _before(entry))
         .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
         .limit(n)
     ).all()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from clinic.domain.flags import Severity
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indication, Indications
 from clinic.domain.protocols import Route
 
 PAIN_SCALE = range(0, 11)
@@ -120,7 +120,7 @@ class Concern(StrEnum):
         return FlagReason(self.value)
 
 
-def concerns_offered(route: Route, indication: Indication) -> list[Concern]:
+def concerns_offered(route: Route, indication: Indication | Indications) -> list[Concern]:
     """The concerns a plan asks about, in a fixed order: stool, wind or urine from the
     vagina only on a vaginal route (a neovagina too); new bowel leakage or urgency only on
     an anal one; not being able to insert the size used before only after vaginoplasty,
@@ -225,7 +225,7 @@ def red_flags(
 
 
 def bleeding_returned(
-    indication: Indication,
+    indication: Indication | Indications,
     now: Bleeding,
     before: Sequence[Bleeding],
     quiet: int = RADIOTHERAPY_QUIET_SESSIONS,
@@ -234,7 +234,7 @@ def bleeding_returned(
     none: any bleeding now (spotting too), and none in each of the `quiet` sessions just
     before (`before` is the earlier sessions, oldest first). Spotting is expected early
     on; bleeding that comes back once the tissue has settled needs a clinician's look."""
-    if indication is not Indication.PELVIC_RADIOTHERAPY or now is Bleeding.NONE:
+    if not indication.follows_radiotherapy or now is Bleeding.NONE:
         return False
     recent = before[-quiet:] if quiet > 0 else []
     return len(recent) == quiet and all(b is Bleeding.NONE for b in recent)

@@ -4,6 +4,10 @@ The list follows the clinical reference (shared guides, "Who uses a dilator prog
 stored value is the enum's value; the label is what clinicians read.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -85,3 +89,42 @@ MAINTENANCE_DURATIONS: dict[Indication, str] = {
 SURGEON_DIRECTED = frozenset(
     {Indication.ANAL_FISSURE, Indication.ANAL_STENOSIS, Indication.VAGINOPLASTY}
 )
+
+
+@dataclass(frozen=True)
+class Indications:
+    """The indications whose safety rules a plan follows: the patient's recorded one and
+    the plan's own (its template's). Every template is offered on the start page, so a
+    patient after vaginoplasty may be started from another indication's template; the
+    rules of either apply (as the start gates do), never only the template's.
+
+    It answers the same questions as one `Indication` (any of them does), so the domain's
+    rules take either."""
+
+    members: frozenset[Indication]
+
+    @classmethod
+    def of(cls, patient: Indication, plan: Indication | None = None) -> Indications:
+        """The patient's indication and the plan's (or template's), when there is one."""
+        return cls(frozenset({patient, *([plan] if plan is not None else [])}))
+
+    def __iter__(self) -> Iterator[Indication]:
+        return iter(sorted(self.members))
+
+    def __contains__(self, indication: object) -> bool:
+        return indication in self.members
+
+    @property
+    def is_surgeon_directed(self) -> bool:
+        """Whether any of them is surgeon-directed."""
+        return any(i.is_surgeon_directed for i in self.members)
+
+    @property
+    def follows_radiotherapy(self) -> bool:
+        """Whether any of them follows pelvic radiotherapy."""
+        return any(i.follows_radiotherapy for i in self.members)
+
+    @property
+    def is_neovagina(self) -> bool:
+        """Whether any of them is after vaginoplasty (the neovagina rules apply)."""
+        return any(i.is_neovagina for i in self.members)

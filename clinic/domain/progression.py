@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indication, Indications
 
 # Fewest painful sessions that suggest stepping back: one or two bad sessions are a reason
 # to hold, not to go back.
@@ -96,8 +96,9 @@ class GoingBack(StrEnum):
         }[self.value]
 
 
-def default_going_back(indication: Indication) -> GoingBack:
-    """The setting a new template or protocol starts with: review after vaginoplasty."""
+def default_going_back(indication: Indication | Indications) -> GoingBack:
+    """The setting a new template or protocol starts with: review after vaginoplasty
+    (the patient's or the template's indication, see `Indications`)."""
     if indication.is_neovagina:
         return GoingBack.SURGICAL_REVIEW
     return GoingBack.STEP_BACK

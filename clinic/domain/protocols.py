@@ -19,7 +19,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indication, Indications
 from clinic.domain.progression import Suggestion
 
 
@@ -241,7 +241,7 @@ def beyond_usual_limits(
     return found
 
 
-def needs_target_depth(indication: Indication | None) -> bool:
+def needs_target_depth(indication: Indication | Indications | None) -> bool:
     """Whether every stage must name a target depth: after vaginoplasty depth matters as
     much as diameter, and a schedule without it has caused harm (clinical reference)."""
     return indication is not None and indication.is_neovagina
@@ -251,7 +251,7 @@ def plan_problems(
     stages: Sequence[StagePlan],
     route: Route,
     max_step_mm: float = DEFAULT_MAX_STEP_MM,
-    indication: Indication | None = None,
+    indication: Indication | Indications | None = None,
 ) -> list[StageProblem]:
     """Everything wrong with a protocol's stages, in order; an empty list means valid."""
     problems: list[StageProblem] = []

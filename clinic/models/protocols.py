@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indication, Indications
 from clinic.domain.progression import GoingBack, Suggestion
 from clinic.domain.protocols import (
     DEFAULT_LAST_N_SESSIONS,
@@ -197,6 +197,13 @@ class Protocol(Model):
     )
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @property
+    def safety_indications(self) -> Indications:
+        """The indications whose safety rules this plan follows: its own (the template's)
+        and the patient's, whichever template it was started from."""
+        return Indications.of(self.patient.indication, self.indication)
+
     __table_args__ = (
         # The protocol's clinic is its patient's clinic: the database refuses a mismatch.
         sa.ForeignKeyConstraint(

@@ -146,7 +146,7 @@ def depth_trend(sessions: Iterable[ScoredSession]) -> list[DepthWeek]:
 def shows_depth(protocol: Protocol | None, trend: Sequence[DepthWeek]) -> bool:
     """Whether to show the depth trend: always after vaginoplasty (an empty one says that
     no depth was logged), and for any other program whose patient logged depths."""
-    return bool(trend) or (protocol is not None and protocol.indication.is_neovagina)
+    return bool(trend) or (protocol is not None and protocol.safety_indications.is_neovagina)
 
 
 def _size_steps(

@@ -83,10 +83,11 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
 def _concern_choices(prescription: Prescription) -> list[SelectChoice]:
     # What this plan asks about (by route), worded for the indication.
     protocol = prescription.protocol
-    surgical = protocol.indication in SURGICAL_INDICATIONS
+    rules = protocol.safety_indications
+    surgical = any(i in SURGICAL_INDICATIONS for i in rules)
     return [
         SelectChoice(c.value, c.label_for(surgical))
-        for c in concerns_offered(protocol.route, protocol.indication)
+        for c in concerns_offered(protocol.route, rules)
     ]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indication, Indications
 from clinic.domain.protocols import Route, StagePlan, needs_target_depth, plan_problems
 from clinic.extensions import db
 from clinic.models import DilatorSet, DilatorSize
@@ -67,7 +67,7 @@ def add_stage(form: PlanForm) -> bool:
     return True
 
 
-def mark_required_depth(form: PlanForm, indication: Indication | None) -> None:
+def mark_required_depth(form: PlanForm, indication: Indication | Indications | None) -> None:
     """Show each stage's target depth as required where the indication needs one (the
     plan rules refuse a stage without it, see `needs_target_depth`)."""
     for entry in form.stages:
@@ -79,7 +79,7 @@ def check_plan(
     clinic_id: int,
     route: Route,
     max_step_mm: float,
-    indication: Indication | None = None,
+    indication: Indication | Indications | None = None,
 ) -> bool:
     """Apply the plan rules to a form whose fields are already valid; put each problem
     next to the field it concerns and return whether the plan is sound. (The indication

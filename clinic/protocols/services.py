@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from clinic.audit.log import record
 from clinic.core.refusals import Refusal
 from clinic.domain.flags import FlagKind
-from clinic.domain.indications import Indication
+from clinic.domain.indications import Indications
 from clinic.domain.progression import GoingBack, Suggestion, default_going_back
 from clinic.domain.protocols import (
     STAGE_DECISIONS,
@@ -63,9 +63,10 @@ class ConcurrentChangeError(ProtocolChangeError):
         )
 
 
-def start_indications(patient: Patient, template: ProtocolTemplate | None) -> set[Indication]:
-    """The indications whose start conditions apply: the patient's and the template's."""
-    return {patient.indication, *([template.indication] if template else [])}
+def start_indications(patient: Patient, template: ProtocolTemplate | None) -> Indications:
+    """The indications whose start conditions and safety rules apply: the patient's and
+    the template's (a started plan keeps them: `Protocol.safety_indications`)."""
+    return Indications.of(patient.indication, template.indication if template else None)
 
 
 def needs_surgeon_direction(patient: Patient, template: ProtocolTemplate | None) -> bool:
@@ -126,7 +127,8 @@ def start_protocol(
     date it ended (kept on the patient's record) and the clinic's interval since; for a
     surgeon-directed program, the surgeon's direction and the procedure date.
     `going_back` (what pain that says go back suggests) defaults to the template's, or to
-    the indication's default (`default_going_back`) from scratch.
+    the indication's default (`default_going_back`) from scratch; review with the surgical
+    team whenever the patient's or the template's indication is after vaginoplasty.
     """
     current = open_protocol(patient.id, patient.clinic_id)
     earliest = max([today - timedelta(days=MAX_DAYS_BACK), *_recorded_days(patient)], default=today)
@@ -173,7 +175,14 @@ def start_protocol(
         db.session.flush()  # the old one must close before the new one opens (one open rule)
     indication = template.indication if template else patient.indication
     if going_back is None:
-        going_back = template.going_back if template else default_going_back(indication)
+        # The template's setting, unless the patient's indication calls for review with
+        # the surgical team (after vaginoplasty a smaller size risks narrowing).
+        rules = start_indications(patient, template)
+        going_back = (
+            template.going_back
+            if template and not rules.is_neovagina
+            else default_going_back(rules)
+        )
     protocol = Protocol(
         clinic_id=patient.clinic_id,
         patient=patient,

@@ -57,6 +57,7 @@ from clinic.protocols.services import (
     needs_surgeon_direction,
     record_event,
     revise_protocol,
+    start_indications,
     start_protocol,
     start_refusals,
 )
@@ -201,7 +202,7 @@ def start(patient_id: int) -> Response | str:
         if saved:
             flash(f"The protocol “{form.name.data}” was started.", "success")
             return redirect(url_for("protocols.current", patient_id=patient.id))
-    mark_required_depth(form, template.indication if template else patient.indication)
+    mark_required_depth(form, start_indications(patient, template))
     return render_template(
         "protocols/start.html",
         patient=patient,
@@ -237,8 +238,11 @@ def _start_defaults(
         "start_stage": 1,
         "replaces": replaces,
         "radiotherapy_ended_on": patient.radiotherapy_ended_on,
-        # From a template, its setting; from scratch, the usual for the indication.
-        "going_back": template.going_back.value if template else "",
+        # From a template, its setting; from scratch, the usual for the indication. After
+        # vaginoplasty (the patient's or the template's), the usual: review, never smaller.
+        "going_back": template.going_back.value
+        if template and not start_indications(patient, template).is_neovagina
+        else "",
     }
     if template is not None:
         defaults |= {
@@ -267,7 +271,7 @@ def _start_is_valid(
             clinic.id,
             Route(form.route.data),
             clinic.max_step_mm,
-            template.indication if template else patient.indication,
+            start_indications(patient, template),
         )
     ):
         return False
@@ -322,7 +326,9 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
     if not _added_stage(form) and (
         form.validate_on_submit()
-        and check_plan(form, clinic.id, protocol.route, clinic.max_step_mm, protocol.indication)
+        and check_plan(
+            form, clinic.id, protocol.route, clinic.max_step_mm, protocol.safety_indications
+        )
         and _save(
             form,
             lambda: revise_protocol(
@@ -340,7 +346,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     ):
         flash("The plan was changed; the earlier version stays in the history.", "success")
         return redirect(url_for("protocols.current", patient_id=patient.id))
-    mark_required_depth(form, protocol.indication)
+    mark_required_depth(form, protocol.safety_indications)
     return render_template("protocols/revise.html", patient=patient, protocol=protocol, form=form)
 
 

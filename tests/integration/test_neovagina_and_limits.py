@@ -23,7 +23,7 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.mdt.services import build_pack, pack_pdf
 from clinic.models import Clinic, Patient, Protocol, ProtocolTemplate, RedFlag, User
-from tests.support.diaries import add_entries
+from tests.support.diaries import add_entries, correct_session, log_session
 from tests.support.forms import form_values
 from tests.support.protocols import ZONE, clinic_template, make_protocol
 from tests.support.reports import ReportRenderer, read_pdf
@@ -255,6 +255,57 @@ def test_a_loss_of_depth_raises_a_red_flag_with_calm_guidance(
     assert "The dilator went less deep than before" in page
     assert "Contact your surgical team or the clinic" in page
     assert "do not change to a smaller size on your own" in page
+
+
+def test_a_backdated_entry_does_not_hide_a_loss_of_depth(app: Flask, world: World) -> None:
+    """Patients may add entries for the last days: today's 10 cm is logged, then
+    yesterday's forgotten session (12 cm, same size) is added. In time order today is 2 cm
+    below yesterday (more than the 1 cm set), so the later session (today's) is checked
+    again and raises the loss-of-depth red flag."""
+    protocol_id = on_vaginoplasty_plan(app, world)
+    log_session(app, world.patient, protocol_id, 0, depth=10.0)
+    log_session(app, world.patient, protocol_id, 1, depth=12.0)
+    assert flag_reasons(app) == [FlagReason.DEPTH_LOSS]
+
+
+def test_a_correction_does_not_hide_a_loss_of_depth(app: Flask, world: World) -> None:
+    """Yesterday's 10 cm and today's 10 cm raise nothing; yesterday's is then corrected to
+    12 cm (within the correction window): today's session now follows a deeper one and
+    raises the loss-of-depth red flag."""
+    protocol_id = on_vaginoplasty_plan(app, world)
+    key = log_session(app, world.patient, protocol_id, 1, depth=10.0)
+    log_session(app, world.patient, protocol_id, 0, depth=10.0)
+    assert flag_reasons(app) == []
+    correct_session(app, world.patient, protocol_id, key, 1, depth=12.0)
+    assert flag_reasons(app) == [FlagReason.DEPTH_LOSS]
+
+
+def test_a_vaginoplasty_patient_keeps_the_neovagina_rules_on_another_templates_plan(
+    app: Flask, world: World
+) -> None:
+    """A patient recorded as after vaginoplasty, started from another indication's
+    template (every template is offered on the start page): the plan follows the
+    neovagina rules all the same, from the patient's indication as the start gates do
+    (pain that says go back suggests a review with the surgical team, never a smaller
+    size; a loss of depth is a red flag)."""
+    with app.app_context():
+        today = clinic_today(ZONE)
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.indication = Indication.VAGINOPLASTY
+        protocol = make_protocol(
+            patient,
+            db.session.get(User, world.clinician.id),
+            template=clinic_template(world.clinic_a, Indication.VAGINISMUS),
+            started_on=today - timedelta(days=20),
+            surgeon_direction="Ms R. Adeyemi",
+            procedure_on=today - timedelta(days=30),
+        )
+        db.session.commit()
+        protocol_id = protocol.id
+        assert protocol.going_back is GoingBack.SURGICAL_REVIEW
+    log_session(app, world.patient, protocol_id, 2, depth=12.0)
+    log_session(app, world.patient, protocol_id, 1, depth=10.0)
+    assert flag_reasons(app) == [FlagReason.DEPTH_LOSS]
 
 
 def test_the_clinic_sets_how_much_depth_is_a_loss(

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
-from clinic.domain.diary import Concern, FlagReason, SkipReason
+from clinic.domain.diary import Bleeding, Concern, FlagReason, SkipReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.domain.measure_schedule import Cadence
@@ -24,7 +24,7 @@ from clinic.models import CareFlag, DiaryEntry, Patient, PatientSummary, RedFlag
 from clinic.models.types import utcnow
 from clinic.rights.export import build_export
 from tests.support.auth import act_as
-from tests.support.diaries import add_entries, refresh
+from tests.support.diaries import add_entries, log_session, refresh
 from tests.support.forms import form_values
 from tests.support.measures import answer_measure, assign_measure
 from tests.support.protocols import ZONE, clinic_template, make_protocol
@@ -230,6 +230,22 @@ def test_bleeding_after_a_quiet_spell_after_radiotherapy_is_flagged(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert reasons(app) == {FlagReason.BLEEDING_RETURNED: 3}
     assert "Bleeding after a spell without any" in page and "soaking a pad" in page
+
+
+def test_a_backdated_entry_does_not_hide_bleeding_after_radiotherapy(
+    app: Flask, world: World
+) -> None:
+    """After radiotherapy: five sessions without bleeding, then spotting today (not yet a
+    quiet spell: no flag); then the patient adds yesterday's forgotten session, also
+    without bleeding. Today's spotting now follows six sessions with none, so the later
+    session (today's) is checked again and raises "new bleeding after radiotherapy"."""
+    protocol_id = put_on_plan(app, world, Indication.PELVIC_RADIOTHERAPY)
+    for ago in (6, 5, 4, 3, 2):
+        log_session(app, world.patient, protocol_id, ago)
+    log_session(app, world.patient, protocol_id, 0, bleeding=Bleeding.SPOTTING)
+    assert reasons(app) == {}
+    log_session(app, world.patient, protocol_id, 1)
+    assert reasons(app) == {FlagReason.BLEEDING_RETURNED: 3}
 
 
 def test_spotting_early_after_radiotherapy_is_not_flagged(

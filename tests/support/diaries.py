@@ -1,7 +1,8 @@
 """Diary entries for tests, written straight to the database (fast), plus `refresh` to
-bring the monitoring summaries up to date afterwards as the app would, and a session with
-sharp pain logged through the diary service (`report_red_flag`). Protocols to log against
-come from tests/support/protocols.py."""
+bring the monitoring summaries up to date afterwards as the app would; a session with
+sharp pain logged through the diary service (`report_red_flag`), and calm sessions logged
+or corrected through it as the portal does (`log_session`, `correct_session`). Protocols
+to log against come from tests/support/protocols.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
 
 from flask import Flask
+from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
-from clinic.diary.services import SessionDetails, record
+from clinic.diary.services import SessionDetails, correct, record
 from clinic.domain.diary import Bleeding, SkipReason
 from clinic.domain.protocols import in_force_on
 from clinic.extensions import db
@@ -103,5 +105,64 @@ def report_red_flag(app: Flask, person, protocol_id: int) -> None:
             db.session.get(User, person.id),
             f"red-{person.id}",
             SessionDetails(utcnow(), size_id, 10, 3, 2, Bleeding.NONE, True, None, ""),
+        )
+        db.session.commit()
+
+
+def _calm_session(
+    protocol: Protocol, days_ago: int, bleeding: Bleeding, depth: float | None
+) -> SessionDetails:
+    day = clinic_today(ZONE) - timedelta(days=days_ago)
+    size_id = protocol.versions[0].stages[0].dilator_size_id
+    return SessionDetails(
+        datetime.combine(day, time(9), UTC), size_id, 15, 2, 1, bleeding, False, depth, ""
+    )
+
+
+def log_session(
+    app: Flask,
+    person,
+    protocol_id: int,
+    days_ago: int,
+    *,
+    bleeding: Bleeding = Bleeding.NONE,
+    depth: float | None = None,
+) -> str:
+    """The patient logs, now, a calm session of `days_ago` days ago (at 09:00 UTC) with the
+    plan's first size, through the diary service as the portal does (red flags raised);
+    returns the form key it was saved with."""
+    key = f"log-{uuid4()}"
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        record(
+            db.session.get(Patient, person.patient_id),
+            protocol,
+            db.session.get(User, person.id),
+            key,
+            _calm_session(protocol, days_ago, bleeding, depth),
+        )
+        db.session.commit()
+    return key
+
+
+def correct_session(
+    app: Flask,
+    person,
+    protocol_id: int,
+    key: str,
+    days_ago: int,
+    *,
+    bleeding: Bleeding = Bleeding.NONE,
+    depth: float | None = None,
+) -> None:
+    """The patient corrects, now, the session saved with `key` (see `log_session`)."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        entry = db.session.scalar(select(DiaryEntry).where(DiaryEntry.submission_key == key))
+        correct(
+            entry,
+            protocol,
+            db.session.get(User, person.id),
+            _calm_session(protocol, days_ago, bleeding, depth),
         )
         db.session.commit()
