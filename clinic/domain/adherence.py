@@ -15,10 +15,16 @@ The clinical rule (issue 5), in plain terms:
 - A paused day prescribes nothing, nor does any day before the start or after the protocol
   was completed or replaced.
 - A session counts as completed when it was done with the size prescribed for the stage in
-  force for that entry (issue 16: a smaller or a larger size is not what was prescribed)
+  force on its day (issue 16: a smaller or a larger size is not what was prescribed)
   and lasted at least a share (80% by default, a clinic setting) of that stage's minutes.
   Skipped and withdrawn entries never count. A session done with a larger size than
   prescribed is also noticed for a clinician's review (`larger_than_prescribed`).
+- A session is judged by the stage in force on its day, never by the version and stage
+  it was saved under (review 16): a move up recorded late, dated back to the appointment,
+  makes the sessions logged in between (against the old stage, with its size) sessions of
+  the new stage done with another size. They do not count for the new stage, and a
+  patient who switched to the new size after the appointment is not "larger than
+  prescribed".
 - Sessions count within their calendar week (the part of it inside the window), never
   more than that week asks: extra sessions do not make up for another week, and no figure
   ever reads "2 of 1". Sessions done early count toward the week's occasions that are not
@@ -79,6 +85,12 @@ class Schedule:
         if state is None or state.status is not ProtocolStatus.ACTIVE:
             return None
         return self.doses.get((state.version, state.stage))
+
+    def stage_on(self, day: date) -> tuple[int, int] | None:
+        """The (version number, stage number) in force on `day`, whatever the status
+        (a paused plan still has a stage and a size); None before the start."""
+        state = in_force_on(self.events, day)
+        return (state.version, state.stage) if state is not None else None
 
     def prescribed_on(self, day: date) -> int:
         """Whole sessions prescribed on `day`."""
@@ -166,13 +178,20 @@ def with_prescribed_size(session: Session, dose: StageDose) -> bool:
     return session.size_id == dose.size_id
 
 
+def judged_stage(session: Session, schedule: Schedule) -> tuple[int, int]:
+    """The (version number, stage number) a session is judged against: the one in force
+    on its day, not the one it was saved under (see the module docstring); the latter only
+    for a day before the start, where nothing else says what was prescribed."""
+    return schedule.stage_on(session.on) or (session.version, session.stage)
+
+
 def larger_than_prescribed(session: Session, schedule: Schedule) -> bool:
     """Whether a session done (not skipped or withdrawn) used a dilator of a larger
-    diameter than the stage it was logged against prescribes: a patient moving up on their
-    own, which a clinician should review."""
+    diameter than the stage in force on its day prescribes (paused or not): a patient
+    moving up on their own, which a clinician should review."""
     if session.skipped or session.withdrawn or session.size_mm is None:
         return False
-    dose = schedule.doses.get((session.version, session.stage))
+    dose = schedule.doses.get(judged_stage(session, schedule))
     if dose is None or dose.size_mm is None:
         return False
     return session.size_mm > dose.size_mm + _EPSILON_MM
@@ -181,12 +200,13 @@ def larger_than_prescribed(session: Session, schedule: Schedule) -> bool:
 def counts_as_completed(
     session: Session, schedule: Schedule, completion_pct: int = DEFAULT_COMPLETION_PCT
 ) -> bool:
-    """Whether a session counts as done: not skipped or withdrawn, done with the size
-    prescribed for the stage it was logged against, and at least `completion_pct`% of
-    that stage's minutes."""
+    """Whether a session counts as done: not skipped or withdrawn, on a day that
+    prescribes (running, not paused), done with the size prescribed by the stage in force
+    on its day, and at least `completion_pct`% of that stage's minutes. The version and
+    stage the session was saved under play no part (see the module docstring)."""
     if session.skipped or session.withdrawn or session.minutes is None:
         return False
-    dose = schedule.doses.get((session.version, session.stage))
+    dose = schedule.dose_on(session.on)
     if dose is None or not with_prescribed_size(session, dose):
         return False
     # Whole numbers: 8 of 10 minutes is exactly 80%, with no float rounding at the edge.

@@ -26,6 +26,11 @@ What counts as evidence (issue 16):
 - The recent sessions are the last `last_n_sessions` sessions that *count*: done with the
   prescribed size and at least the counted share of its minutes. A session with a smaller
   or larger size, or too short, is never evidence for advancing.
+- A session belongs to the stage in force on its day and is judged by that stage's size
+  and minutes, whatever stage it was saved under (review 16: a move up dated back to the
+  appointment leaves the sessions logged in between with the old size; they never count
+  for the new stage, nor toward its adherence). Only sessions with the current stage's
+  size count (`clinic.domain.adherence.counts_as_completed`, `with_prescribed_size`).
 - A recent session is within the ceiling when both its pain during **and** its pain after
   are at or below it, and it raised no red flag: an acknowledged red flag still speaks
   against advancing while its session is in the evidence window. Pain after therefore

@@ -22,8 +22,10 @@ from clinic.domain.adherence import (
     StageDose,
     adherence_between,
     counts_as_completed,
+    judged_stage,
     larger_than_prescribed,
     recent_adherence,
+    with_prescribed_size,
 )
 from clinic.domain.flags import (
     DEFAULT_NOT_LOGGING_DAYS,
@@ -202,6 +204,10 @@ def assess(
         # common, and days on hold are not days of practice at the stage.
         since = max(state.stage_since, running_since)
         window_start = max(since, today - timedelta(days=27))
+        # Each session is judged by the stage in force on its day (a move up dated back
+        # makes the sessions logged in between, with the old size, sessions of this stage
+        # with another size), and only the current stage's size is evidence for it.
+        current = schedule.doses[(state.version, state.stage)]
         at_stage = adherence_between(
             schedule, sessions, window_start, today, completion_pct, today=today
         )
@@ -217,7 +223,8 @@ def assess(
                     StageSession(
                         s.pain_during,
                         s.pain_after,
-                        counts=counts_as_completed(s, schedule, completion_pct),
+                        counts=counts_as_completed(s, schedule, completion_pct)
+                        and with_prescribed_size(s, current),
                         red_flag=s.red_flag,
                     )
                     for s in sessions
@@ -280,17 +287,19 @@ def _larger_sizes(
     protocol: Protocol, schedule: Schedule, sessions: Sequence[ScoredSession]
 ) -> list[Signal]:
     """A "larger size than prescribed" signal for each stage and size where a session was
-    done with a larger dilator than the stage prescribes (its first such session)."""
+    done with a larger dilator than the stage in force on its day prescribes (its first
+    such session), whatever stage the session was saved under."""
     stages = stages_of(protocol)
     found: dict[str, Signal] = {}
     for s in sessions:
         if s.size_id is None or not larger_than_prescribed(s, schedule):
             continue
-        stage = stages[(s.version, s.stage)]
+        version_number, stage_number = judged_stage(s, schedule)
+        stage = stages[(version_number, stage_number)]
         signal = larger_size(
             protocol.id,
-            s.version,
-            s.stage,
+            version_number,
+            stage_number,
             s.size_id,
             s.size_label or "another size",
             stage.dilator_size.display,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clinic.catalogue.services import SizeDetails, update_size
 from clinic.core.clock import clinic_today
@@ -20,6 +20,7 @@ from clinic.extensions import db
 from clinic.models import (
     CareFlag,
     Clinic,
+    DiaryEntry,
     Patient,
     PatientStatus,
     PatientSummary,
@@ -349,6 +350,67 @@ def test_a_larger_size_than_prescribed_raises_a_flag_and_is_not_counted(
     summary = summary_of(app, world.patient.patient_id)
     assert summary.adherence_7 == pytest.approx(100 * 3 / 7)
     assert summary.suggestion is Suggestion.HOLD
+
+
+def _move_up_dated_back(app: Flask, world: World, protocol_id: int, days_ago: int) -> None:
+    """A clinician records today a move up to stage 2 agreed `days_ago` days ago."""
+    with app.app_context():
+        protocol = db.session.get(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.ADVANCE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today - timedelta(days=days_ago),
+            today=today,
+            reason="Agreed at the appointment, entered late",
+        )
+        db.session.commit()
+
+
+def test_advance_is_not_suggested_from_sessions_done_at_the_previous_stage(
+    app: Flask, world: World
+) -> None:
+    """Review 16: a move up to stage 2 recorded late (effective 15 days ago, the
+    appointment's day). The diary of those 15 days was logged against stage 1 with stage
+    1's size (13 mm): each session is judged by the stage in force on its day, so stage 2
+    (17 mm) has no session with its prescribed size. No ADVANCE (to 21 mm), no "ready to
+    advance", and no adherence at stage 2 to speak of (none of its sessions were done)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=40)
+    add_entries(app, protocol_id, world.patient, range(40, -1, -1), pain=(1, 1))
+    _move_up_dated_back(app, world, protocol_id, 15)
+    refresh(app, world.clinic_a)
+    summary = summary_of(app, world.patient.patient_id)
+    assert summary.stage == 2
+    assert summary.suggestion is not Suggestion.ADVANCE, summary.suggestion_reasons
+    assert summary.adherence_7 == 0
+    # (Ready at stage 1 before the move was recorded: that flag is closed, none is open.)
+    assert (FlagKind.READY, True) not in flags_of(app, world.patient.patient_id)
+
+
+def test_the_new_size_after_a_move_up_dated_back_is_not_a_larger_size(
+    app: Flask, world: World
+) -> None:
+    """Review 16: a patient who switched to stage 2's 17 mm after the appointment, while
+    the move up was recorded only later (dated back to the appointment), used the size in
+    force on those days: no "larger size than prescribed" flag, and those sessions count
+    (the last 7 days all completed)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    _move_up_dated_back(app, world, protocol_id, 9)
+    add_entries(app, protocol_id, world.patient, range(30, -1, -1), pain=(1, 1))
+    with app.app_context():
+        # The last 9 days were logged before the move was recorded: saved against stage 1.
+        since = clinic_today(ZONE) - timedelta(days=9)
+        db.session.execute(
+            update(DiaryEntry)
+            .where(DiaryEntry.protocol_id == protocol_id, DiaryEntry.occurred_on >= since)
+            .values(stage=1)
+        )
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert FlagKind.LARGER_SIZE not in [k for k, _ in flags_of(app, world.patient.patient_id)]
+    assert summary_of(app, world.patient.patient_id).adherence_7 == 100
 
 
 def test_only_sessions_with_the_prescribed_size_make_a_patient_ready(

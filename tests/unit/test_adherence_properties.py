@@ -6,6 +6,7 @@ and the weeks adding up to the whole (hypothesis)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 from itertools import pairwise
@@ -23,6 +24,7 @@ from clinic.domain.adherence import (
     counts_as_completed,
     credit_for_week,
     days_between,
+    larger_than_prescribed,
     recent_adherence,
     week_start,
     weekly_adherence,
@@ -257,11 +259,76 @@ def test_a_session_counts_exactly_at_its_share_of_the_minutes(dose, minutes, pct
 def test_skipped_withdrawn_or_unknown_entries_never_count(
     schedule, stage, minutes, skipped, withdrawn
 ) -> None:
-    """Property: a skip, a withdrawn entry, or one against a stage the plan does not have
-    never counts as completed, however long."""
+    """Property: a skip, a withdrawn entry, or one on a day that prescribes nothing
+    (before the start, paused, ended) never counts as completed, however long."""
     session = Session(MONDAY, 1, stage, minutes, skipped=skipped, withdrawn=withdrawn)
-    if skipped or withdrawn or (1, stage) not in schedule.doses:
+    if skipped or withdrawn or schedule.dose_on(MONDAY) is None:
         assert not counts_as_completed(session, schedule)
+
+
+# Sizes 1-6 of a set 3 mm apart (size 1 is 13 mm), as the catalogue's.
+SIZES = st.integers(1, 6)
+
+
+@st.composite
+def sized_schedules(draw) -> Schedule:
+    """A generated plan (`schedules`) whose stages each prescribe a dilator size."""
+    plan = draw(schedules())
+    doses = {
+        key: replace(dose, size_id=(size := draw(SIZES)), size_mm=10.0 + 3 * size)
+        for key, dose in plan.doses.items()
+    }
+    return Schedule(plan.events, doses)
+
+
+@given(
+    sized_schedules(),
+    st.integers(-5, 80),
+    st.integers(1, 3),
+    st.integers(1, 6),
+    st.none() | SIZES,
+    st.integers(0, 60),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_session_is_judged_by_the_dose_in_force_on_its_day(
+    schedule, offset, version, stage, size, minutes, skipped, withdrawn
+) -> None:
+    """Property (review 16): whether a session counts, and whether it was a larger size
+    than prescribed, depend on the dose in force on its day only, never on the version and
+    stage it was saved under (a move up dated back leaves entries saved against the old
+    stage). It counts exactly when done on a day that prescribes, with that day's size (or
+    a size not known) and at least 80% of that day's minutes; it is larger exactly when
+    done with a wider dilator than the stage in force that day prescribes (paused too)."""
+    day = on(offset)
+    session = Session(
+        day,
+        version,
+        stage,
+        None if skipped else minutes,
+        skipped=skipped,
+        withdrawn=withdrawn,
+        size_id=size,
+        size_mm=None if size is None else 10.0 + 3 * size,
+    )
+    dose = schedule.dose_on(day)
+    state = in_force_on(schedule.events, day)
+    expected = (
+        dose is not None
+        and not skipped
+        and not withdrawn
+        and (size is None or size == dose.size_id)
+        and minutes * 100 >= DEFAULT_COMPLETION_PCT * dose.minutes
+    )
+    assert counts_as_completed(session, schedule) is expected
+    if state is not None:
+        in_force = schedule.doses[(state.version, state.stage)]
+        larger = not skipped and not withdrawn and size is not None and size > in_force.size_id
+        assert larger_than_prescribed(session, schedule) is larger
+        # The same entry saved under the stage in force judges the same.
+        saved_right = replace(session, version=state.version, stage=state.stage)
+        assert counts_as_completed(saved_right, schedule) is expected
+        assert larger_than_prescribed(saved_right, schedule) is larger
 
 
 @given(schedules(), entries(), WINDOWS, st.randoms(use_true_random=False))
