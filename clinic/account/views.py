@@ -31,6 +31,7 @@ from clinic.auth.services import InvitationAlreadyUsed
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
 from clinic.models import User
+from clinic.patients.queries import get_own_patient_record
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -42,6 +43,15 @@ def _me() -> User:
     return current_user._get_current_object()
 
 
+def _name_shown(user: User) -> str:
+    """The name on the account page: a staff member's own name; for a patient the name to
+    use, or none (issue 16: the legal name only where a document needs it)."""
+    if not user.role.is_patient:
+        return user.full_name
+    patient = get_own_patient_record(user)
+    return patient.greeting_name if patient is not None else ""
+
+
 @bp.get("")
 @any_signed_in
 def index() -> str:
@@ -51,6 +61,7 @@ def index() -> str:
     return render_template(
         "account/index.html",
         user=user,
+        name=_name_shown(user),
         two_factor=mfa.is_enabled(user),
         mandatory=mfa.is_mandatory(user),
         codes_left=mfa.recovery_codes_left(user) if mfa.is_enabled(user) else 0,

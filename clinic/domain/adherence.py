@@ -272,6 +272,42 @@ def adherence_between(
     return Adherence(first=first, last=last, prescribed=prescribed, completed=completed)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a patient reads about their own sessions from `first` to `last`: the
+    adherence figures (`completed` of `prescribed`, whole and capped by
+    `adherence_between`), the sessions done as prescribed beyond those (`extra`, said
+    apart so no figure reads "2 of 1"), and the sessions done that count for nothing
+    (`not_counted`: another size, or shorter than the share of the minutes that counts)."""
+
+    prescribed: int
+    completed: int
+    extra: int
+    not_counted: int
+
+
+def tally_between(
+    schedule: Schedule,
+    sessions: Iterable[Session],
+    first: date,
+    last: date,
+    completion_pct: int = DEFAULT_COMPLETION_PCT,
+) -> Tally:
+    """The patient's own figures from `first` to `last`, both included: the whole days'
+    prescription (days still to come in the window included, so a week reads "2 of 7" on
+    Tuesday) and what was done toward it, by the adherence rules."""
+    sessions = list(sessions)
+    adherence = adherence_between(schedule, sessions, first, last, completion_pct)
+    done = [s for s in sessions if first <= s.on <= last and not s.skipped and not s.withdrawn]
+    as_prescribed = sum(1 for s in done if counts_as_completed(s, schedule, completion_pct))
+    return Tally(
+        prescribed=adherence.prescribed,
+        completed=adherence.completed,
+        extra=as_prescribed - adherence.completed,
+        not_counted=len(done) - as_prescribed,
+    )
+
+
 def recent_adherence(
     schedule: Schedule,
     sessions: Iterable[Session],

@@ -247,6 +247,22 @@ def needs_target_depth(indication: Indication | Indications | None) -> bool:
     return indication is not None and indication.is_neovagina
 
 
+def lacks_flared_base(route: Route, flared_base: bool) -> bool:
+    """Whether a dilator cannot be used on `route` for want of a flared base: anal use needs
+    one (recorded on the set), so the device cannot slip fully inside."""
+    return route is Route.ANAL and not flared_base
+
+
+def flared_base_message(number: int) -> str:
+    """Why stage `number`'s dilator cannot be used anally, and what to do."""
+    return (
+        f"Stage {number}: a dilator used anally must have a flared base, so it cannot slip "
+        "inside, and this dilator's set is not recorded as having one. Choose a dilator from "
+        "a set with a flared base, or record the flared base on the set in the catalogue if "
+        "it has one."
+    )
+
+
 def plan_problems(
     stages: Sequence[StagePlan],
     route: Route,
@@ -270,17 +286,8 @@ def plan_problems(
                     f"{route.value} protocol.",
                 )
             )
-        elif route is Route.ANAL and not stage.flared_base:
-            problems.append(
-                StageProblem(
-                    i,
-                    "dilator_size_id",
-                    f"Stage {number}: a dilator used anally must have a flared base, so it "
-                    "cannot slip inside, and this dilator's set is not recorded as having "
-                    "one. Choose a dilator from a set with a flared base, or record the "
-                    "flared base on the set in the catalogue if it has one.",
-                )
-            )
+        elif lacks_flared_base(route, stage.flared_base):
+            problems.append(StageProblem(i, "dilator_size_id", flared_base_message(number)))
         per_period_max = (
             SESSIONS_PER_DAY_MAX if prescribed.period is Period.DAY else SESSIONS_PER_WEEK_MAX
         )

@@ -34,6 +34,7 @@ from clinic.diary.services import (
     withdraw,
 )
 from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
+from clinic.domain.protocols import lacks_flared_base
 from clinic.extensions import db
 from clinic.models import DiaryEntry, DilatorSet, DilatorSize, Patient
 from clinic.models.types import utcnow
@@ -56,7 +57,7 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
     """The sizes a patient can say they used: the prescribed one first (and chosen by
     default), then the clinic's other sizes made for this plan's route, smaller or larger
     (issue 16: a larger one raises a flag for review, so it must be choosable, never a
-    device for the other route)."""
+    device for the other route, nor for anal use one from a set without a flared base)."""
     route = prescription.protocol.route
     prescribed = prescription.stage.dilator_size
     sizes = db.session.scalars(
@@ -76,6 +77,7 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
             SelectChoice(str(s.id), s.display, optgroup=f"Other sizes: {s.dilator_set.name}")
             for s in sizes
             if s.dilator_set.intended_use.suits(route)
+            and not lacks_flared_base(route, s.dilator_set.flared_base)
         ),
     ]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -14,10 +14,12 @@ from clinic.alerts.services import reported_today
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
-from clinic.extensions import db
+from clinic.domain.adherence import Tally, tally_between, week_start
 from clinic.measures.answers import any_answered, waiting
-from clinic.models import DiaryEntry, Patient, Role
+from clinic.models import Patient, Role
 from clinic.models.types import utcnow
+from clinic.monitoring.evidence import schedule_of
+from clinic.monitoring.services import load_sessions
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import open_protocol
@@ -56,7 +58,7 @@ def home() -> str:
     prescription = current_prescription(patient)
     counts = None
     if prescription is not None and prescription.state is not None:
-        counts = sessions_done(patient, prescription.day)
+        counts = sessions_done(patient, prescription)
     return render_template(
         "portal/home.html",
         patient=patient,
@@ -68,18 +70,31 @@ def home() -> str:
     )
 
 
-def sessions_done(patient: Patient, today: date) -> dict[str, int]:
-    """Sessions done (not skipped, not withdrawn) today and this week (Monday first)."""
-    week_start = today - timedelta(days=today.weekday())
-    days = db.session.scalars(
-        select(DiaryEntry.occurred_on).where(
-            DiaryEntry.patient_id == patient.id,
-            DiaryEntry.occurred_on.between(week_start, today),
-            DiaryEntry.skipped.is_(False),
-            DiaryEntry.withdrawn_at.is_(None),
-        )
-    ).all()
-    return {"today": sum(1 for d in days if d == today), "week": len(days)}
+@dataclass(frozen=True)
+class Counts:
+    """The home page's figures: today's (for a stage of "N a day") and this week's."""
+
+    today: Tally
+    week: Tally
+    daily: bool
+
+
+def sessions_done(patient: Patient, prescription: Prescription) -> Counts:
+    """Sessions done today and this week (Monday first) against the plan, by the adherence
+    rules (`tally_between`): whole sessions with the prescribed size, never more than the
+    days prescribe (days before the start or paused prescribe nothing), with any extra
+    sessions and those that do not count kept apart."""
+    today = prescription.day
+    monday = week_start(today)
+    sunday = monday + timedelta(days=6)
+    schedule = schedule_of(prescription.protocol)
+    entries = load_sessions(patient.clinic_id, [patient.id], monday, sunday).get(patient.id, [])
+    pct = patient.clinic.completion_pct
+    return Counts(
+        today=tally_between(schedule, entries, today, today, pct),
+        week=tally_between(schedule, entries, monday, sunday, pct),
+        daily=prescription.stage.period.is_daily,
+    )
 
 
 def no_plan_page() -> tuple[str, int]:

@@ -24,12 +24,16 @@ from clinic.domain.protocols import (
     Route,
     StagePrescription,
     allowed_now,
+    flared_base_message,
     in_force_on,
+    lacks_flared_base,
     refusal,
 )
 from clinic.domain.starting import StartProblem, start_problems
 from clinic.extensions import db
 from clinic.models import (
+    DilatorSet,
+    DilatorSize,
     Patient,
     Protocol,
     ProtocolEvent,
@@ -136,6 +140,7 @@ def start_protocol(
     _check_date(start_on, earliest, latest, "start_on")
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
+    _check_flared_base(route, stages)
     if not needs_surgeon_direction(patient, template):
         surgeon_direction, procedure_on = "", None
     after_radiotherapy = needs_radiotherapy_date(patient, template)
@@ -231,6 +236,7 @@ def revise_protocol(
     _check_allowed(protocol, EventKind.EDIT, effective_on)
     if not 1 <= current_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "current_stage")
+    _check_flared_base(protocol.route, stages)
     last = protocol.events[-1]
     before = version(protocol, last.version_number).stages[last.stage - 1].dilator_size
     after_id = stages[current_stage - 1].dilator_size_id
@@ -320,6 +326,23 @@ def record_event(
 
 def _stage_out_of_range(count: int, field: str) -> ProtocolChangeError:
     return ProtocolChangeError(f"Choose a stage from 1 to {count} (the plan has {count}).", field)
+
+
+def _check_flared_base(route: Route, stages: Sequence[StagePrescription]) -> None:
+    """Refuse an anal plan with a dilator from a set not recorded as having a flared base,
+    whoever calls (the plan forms check it first, with the problem by its stage)."""
+    if route is not Route.ANAL:
+        return
+    ids = {s.dilator_size_id for s in stages}
+    rows = db.session.execute(
+        select(DilatorSize.id, DilatorSet.flared_base)
+        .join(DilatorSet)
+        .where(DilatorSize.id.in_(ids))
+    )
+    flared = {size_id: has_base for size_id, has_base in rows}
+    for number, stage in enumerate(stages, start=1):
+        if lacks_flared_base(route, flared.get(stage.dilator_size_id, False)):
+            raise ProtocolChangeError(flared_base_message(number), "dilator_size_id")
 
 
 def _check_lock(protocol: Protocol, expected: str) -> None:

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from clinic.account.guards import REAUTH_AT
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Patient, User
 from tests.support.audit import events
 from tests.support.auth import act_as, sign_in
 from tests.support.factories import PASSWORD
@@ -214,3 +214,26 @@ def test_new_password_follows_the_rules(
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert client.get("/account").status_code == 200  # still signed in, nothing changed
+
+
+def test_the_patients_account_page_uses_the_name_to_use_not_the_legal_name(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """Issue 16: the name to use everywhere patient-facing, the legal name only where a
+    document needs it. The patient's own "Your account" page is not such a document: it
+    shows the name to use, and no name at all when none was recorded."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        patient.full_name = "Legalname Onrecord"
+        patient.user.full_name = "Legalname Onrecord"  # as the patient service keeps it
+        patient.name_to_use = "Sam"
+        db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    assert "<h1>Your account</h1>" in page
+    assert "Legalname" not in page
+    assert "<dd>Sam</dd>" in page
+    with app.app_context():
+        db.session.get(Patient, world.patient.patient_id).name_to_use = ""
+        db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    assert "Legalname" not in page and "<dt>Name</dt>" not in page

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind
+from clinic.domain.protocols import EventKind, IntendedUse
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, Protocol, Role, User
+from clinic.models import Clinic, DilatorSet, DilatorSize, Patient, Protocol, Role, User
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
+from tests.support.diaries import add_entries, stage_size_id
 from tests.support.factories import make_user
-from tests.support.protocols import clinic_template, make_protocol
+from tests.support.protocols import ZONE, clinic_template, make_protocol, start_plan
 from tests.support.world import World
 
 
@@ -159,3 +160,65 @@ def test_after_radiotherapy_portal_and_template_agree_on_how_long(
     act_as(client, world.patient.id)
     assert words in client.get("/diary/").get_data(as_text=True)
     assert words in client.get("/diary/plan").get_data(as_text=True)
+
+
+def test_the_portal_home_never_reads_more_done_than_prescribed(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """Issue 16, whole sessions, "no figure ever reads 2 of 1": the vaginismus plan asks
+    once a day; a patient who logged twice today (once with a larger size, which does not
+    count) must not read "Done today: 2 of 1" on their home page. The figures come from
+    the adherence rules: today reads 1 of 1; the week counts only the days since the start
+    (started 3 days ago), and the session with another size is said apart, calmly."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=3)
+    add_entries(app, protocol_id, world.patient, [0], pain=(1, 1))
+    larger = stage_size_id(app, protocol_id, 2)
+    add_entries(app, protocol_id, world.patient, [0], pain=(1, 1), size_id=larger)
+    page = " ".join(client.get("/diary/").get_data(as_text=True).split())
+    assert "Done today: <strong>2</strong> of 1" not in page, page[page.find("Done today") :][:120]
+    assert "Done today: <strong>1</strong> of 1." in page
+    with app.app_context():
+        today = clinic_today(ZONE)
+    # The week prescribes its days from Monday, or from the start if later, to Sunday.
+    week_days = 7 if today.weekday() < 3 else 10 - today.weekday()
+    assert f"This week: <strong>1</strong> of {week_days}." in page
+    assert "not counted here (1 this week)" in page
+
+
+def test_sessions_done_beyond_the_plan_are_said_apart(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """Two sessions today with the prescribed size on a once-a-day plan read "1 of 1,
+    plus 1 extra": the extra is acknowledged, the figure never reads more than asked."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=3)
+    add_entries(app, protocol_id, world.patient, [0, 0], pain=(1, 1))
+    page = " ".join(client.get("/diary/").get_data(as_text=True).split())
+    assert "Done today: <strong>1</strong> of 1, plus 1 extra." in page
+    assert "not counted here" not in page
+
+
+def test_an_anal_plan_offers_no_other_size_without_a_flared_base(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """Issue 16: on an anal plan the log form's other sizes never include a dilator from a
+    set not recorded as having a flared base (it could slip inside), while the clinic's
+    sets with one stay choosable."""
+    with app.app_context():
+        unchecked = DilatorSet(
+            clinic_id=world.clinic_a,
+            name="Unchecked anal set",
+            material="Silicone",
+            intended_use=IntendedUse.ANAL,
+            flared_base=False,
+        )
+        db.session.add(DilatorSize(dilator_set=unchecked, label="Unchecked 1", diameter_mm=12))
+        make_protocol(
+            db.session.get(Patient, world.patient.patient_id),
+            db.session.get(User, world.clinician.id),
+            template=clinic_template(world.clinic_a, Indication.LEVATOR_ANI),
+        )
+        db.session.commit()
+    page = client.get("/diary/log").get_data(as_text=True)
+    assert "your prescribed size" in page
+    assert "Other sizes:" in page  # the flared anal set's other sizes
+    assert "Unchecked" not in page

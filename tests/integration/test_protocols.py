@@ -4,21 +4,23 @@ on any day."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from clinic.core.clock import clinic_today
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import ProtocolStatus
+from clinic.domain.protocols import IntendedUse, ProtocolStatus, Route
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     CareFlag,
     Clinic,
+    DilatorSet,
     DilatorSize,
     Patient,
     Protocol,
@@ -26,8 +28,10 @@ from clinic.models import (
     ProtocolStage,
     ProtocolTemplate,
     TemplateStage,
+    User,
 )
 from clinic.models.types import utcnow
+from clinic.protocols.services import ProtocolChangeError, revise_protocol, start_protocol
 from tests.support.auth import act_as
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
@@ -718,3 +722,62 @@ def test_a_planned_pause_waits_for_a_clinician_to_resume_it(
         ).one()
         assert flag.acknowledgement == "Resumed: Recovered well."
     assert record(client, world, pid, "advance").status_code == 302
+
+
+def test_the_services_refuse_an_anal_plan_without_a_flared_base(
+    app: Flask, world: World, library
+) -> None:
+    """Issue 16: a dilator used anally must have a flared base. Not only the plan forms
+    refuse it: `start_protocol` and `revise_protocol` do too, whoever calls them, with the
+    stage and what to do; nothing is saved. A set recorded with one goes through."""
+    with app.app_context():
+        unchecked = DilatorSet(
+            clinic_id=world.clinic_a,
+            name="Unchecked anal set",
+            material="Silicone",
+            intended_use=IntendedUse.ANAL,
+            flared_base=False,
+        )
+        size = DilatorSize(dilator_set=unchecked, label="Unchecked 1", diameter_mm=30)
+        db.session.add(size)
+        db.session.flush()
+        template = db.session.get(ProtocolTemplate, library["levator_ani"])
+        flared = [s.stage_values() for s in template.stages]
+        patient = db.session.get(Patient, world.patient.patient_id)
+        clinician = db.session.get(User, world.clinician.id)
+        day = clinic_today("Europe/London")
+        stage = replace(flared[0], dilator_size_id=size.id)
+        with pytest.raises(ProtocolChangeError, match="Stage 1: a dilator used anally must have"):
+            start_protocol(
+                patient,
+                clinician,
+                name="Anal plan",
+                route=Route.ANAL,
+                stages=[stage],
+                start_stage=1,
+                start_on=day,
+                today=day,
+            )
+        assert db.session.scalar(select(func.count()).select_from(Protocol)) == 0
+        protocol = start_protocol(
+            patient,
+            clinician,
+            name="Anal plan",
+            route=Route.ANAL,
+            stages=flared,
+            start_stage=1,
+            start_on=day,
+            today=day,
+        )
+        with pytest.raises(ProtocolChangeError, match="must have a flared base"):
+            revise_protocol(
+                protocol,
+                clinician,
+                expected_lock=str(protocol.lock_version),
+                stages=[*flared, stage],
+                current_stage=1,
+                effective_on=day,
+                today=day,
+                reason="A last, larger stage",
+            )
+        assert len(protocol.versions) == 1

@@ -13,10 +13,12 @@ from clinic.domain.adherence import (
     Schedule,
     Session,
     StageDose,
+    Tally,
     adherence_between,
     counts_as_completed,
     larger_than_prescribed,
     recent_adherence,
+    tally_between,
     week_start,
     weekly_adherence,
     weekly_due_on,
@@ -397,3 +399,39 @@ def test_weekly_rows_stop_at_the_last_day_that_counts() -> None:
         (MONDAY, MONDAY + timedelta(days=6), 7),
         (MONDAY + timedelta(days=7), MONDAY + timedelta(days=8), 2),
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 16: the patient's own figures (the portal home) never read "2 of 1"
+
+
+def test_the_patients_tally_keeps_extra_and_uncounted_sessions_apart() -> None:
+    """Once a day, started on Wednesday: the week prescribes Wednesday to Sunday (5).
+    Two sessions with the prescribed size on Wednesday read 1 of 1 that day plus 1 extra;
+    one with another size counts for nothing and is said as such."""
+    plan = Schedule(events=(start(MONDAY + timedelta(days=2)),), doses={(1, 1): SIZED})
+    wednesday, sunday = MONDAY + timedelta(days=2), MONDAY + timedelta(days=6)
+    sessions = [
+        done(wednesday, size_id=3),
+        done(wednesday, size_id=3),
+        done(wednesday, size_id=4, size_mm=24.0),
+        done(wednesday, size_id=3, skipped=True),
+    ]
+    assert tally_between(plan, sessions, wednesday, wednesday) == Tally(1, 1, 1, 1)
+    assert tally_between(plan, sessions, MONDAY, sunday) == Tally(5, 2, 0, 1)
+
+
+@given(timelines(), session_lists(), WINDOWS)
+def test_the_patients_tally_never_reads_more_done_than_prescribed(events, sessions, window) -> None:
+    """Property: completed never exceeds prescribed, agrees with `adherence_between`, and
+    completed + extra + not counted is every session done (not skipped or withdrawn) in
+    the window."""
+    plan = schedule(*events)
+    tally = tally_between(plan, sessions, *window)
+    adherence = adherence_between(plan, sessions, *window)
+    assert tally.completed <= tally.prescribed
+    assert (tally.prescribed, tally.completed) == (adherence.prescribed, adherence.completed)
+    first, last = window
+    done_in = [s for s in sessions if first <= s.on <= last and not s.skipped and not s.withdrawn]
+    assert tally.completed + tally.extra + tally.not_counted == len(done_in)
+    assert min(tally.extra, tally.not_counted) >= 0
