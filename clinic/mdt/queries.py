@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.dashboard.queries import Filters, caseload
 from clinic.extensions import db
@@ -52,7 +52,8 @@ def count_of_patients(clinic_id: int, patient_ids: Sequence[int]) -> int:
 
 def open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, Protocol]:
     """Each patient's active or paused protocol (a patient has at most one), with its
-    history, by patient id."""
+    history and its patient (whose indication picks the safety rules shown), by patient
+    id."""
     protocols = db.session.scalars(
         select(Protocol)
         .where(
@@ -60,7 +61,7 @@ def open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, Prot
             Protocol.patient_id.in_(patient_ids),
             Protocol.status.in_(OPEN_STATUSES),
         )
-        .options(*FULL_HISTORY)
+        .options(*FULL_HISTORY, selectinload(Protocol.patient))
     )
     return {p.patient_id: p for p in protocols}
 

@@ -33,6 +33,7 @@ SETTINGS = {
     "invitation_valid_days": "7",
     "max_step_mm": "5",
     "radiotherapy_weeks": "4",
+    "depth_drop_cm": "1.0",
     "completion_pct": "80",
     "not_logging_days": "5",
     "paper_size": "a4",
