@@ -14,12 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, url_for
-from sqlalchemy import select
 
 from clinic.auth.services import issue_invitation
 from clinic.core.clock import clinic_today
 from clinic.diary.services import SkipDetails, record
 from clinic.domain.diary import FlagReason, SkipReason
+from clinic.domain.indications import Indication
 from clinic.domain.measure_schedule import Cadence
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
@@ -31,7 +31,6 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
-    ProtocolTemplate,
     RedFlag,
     Report,
     User,
@@ -40,7 +39,7 @@ from clinic.models.invitations import EMAIL_CHANGE, RESET
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
-from tests.support.protocols import make_protocol
+from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
 INSTRUMENTS = Path(__file__).resolve().parents[2] / "clinic" / "data" / "instruments"
@@ -299,9 +298,9 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
     with app.app_context():
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
-        template = db.session.scalars(
-            select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-        ).first()
+        # The vaginismus template, named: "the first row" has no order on PostgreSQL, and
+        # a surgeon-directed or radiotherapy one would need more to start.
+        template = clinic_template(world.clinic_a, Indication.VAGINISMUS)
         # Both portal patients have a protocol, so their plan pages exist.
         protocol, _ = (
             make_protocol(
