@@ -33,3 +33,9 @@ def clinic_now(zone: str, at: datetime | None = None) -> datetime:
 def clinic_today(zone: str, now: datetime | None = None) -> date:
     """Today's date in the clinic's time zone (UTC if the zone is unknown)."""
     return clinic_now(zone, now).date()
+
+
+def whole_years(born: date, on: date) -> int:
+    """Age in completed years on `on` (a birthday on 29 February counts from 1 March in
+    other years)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

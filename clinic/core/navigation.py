@@ -1,9 +1,11 @@
-"""The main navigation: one list of entries per role, rendered by the base layout."""
+"""The main navigation (one list of entries per role, rendered by the base layout) and the
+sections of a patient's chart (rendered by templates/patients/_chart_layout.html)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic.access import policy_for
 from clinic.models import Role
 
 
@@ -62,3 +64,32 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         ACCOUNT,
     ),
 }
+
+
+# A patient's chart: one place with sections the clinician moves between in one click. Each
+# section is marked current on every page of its blueprints or endpoints, so a sub-page (a
+# note being changed, a stage decision) sits under its section.
+CHART_SECTIONS: tuple[NavEntry, ...] = (
+    NavEntry("Overview", "timeline.show", blueprints=("timeline",)),
+    NavEntry("Protocol", "protocols.current", blueprints=("protocols",)),
+    NavEntry("Outcome measures", "measures.index", blueprints=("measures",)),
+    NavEntry("Notes", "notes.index", blueprints=("notes",)),
+    NavEntry("Reports", "reporting.index", blueprints=("reporting",)),
+    NavEntry(
+        "Record details",
+        "patients.show",
+        endpoints=("patients.show", "patients.edit", "patients.invite"),
+    ),
+    NavEntry("Access history", "audit.patient_history", endpoints=("audit.patient_history",)),
+)
+
+
+def chart_sections_for(role: Role) -> tuple[NavEntry, ...]:
+    """The chart's sections a role may open, by each section page's own access policy (a
+    link that would answer 403 is never shown)."""
+    return tuple(
+        section
+        for section in CHART_SECTIONS
+        if (policy := policy_for(section.endpoint)) is not None
+        and (policy.public or role in policy.roles)
+    )

@@ -11,8 +11,9 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from clinic.access import HOME_ENDPOINTS
+from clinic.core.clock import clinic_today, whole_years
 from clinic.core.forms import error_items
-from clinic.core.navigation import NAVIGATION
+from clinic.core.navigation import NAVIGATION, NavEntry, chart_sections_for
 from clinic.domain.protocols import EventKind
 from clinic.models import Role
 
@@ -82,6 +83,16 @@ def breakable_email(address: str) -> Markup:
     )
 
 
+def chart_sections() -> tuple[NavEntry, ...]:
+    """The sections of a patient's chart the signed-in account may open."""
+    return chart_sections_for(current_user.role)
+
+
+def age_today(born: date) -> int:
+    """A person's age today in the signed-in account's clinic, in completed years."""
+    return whole_years(born, clinic_today(current_user.clinic.timezone))
+
+
 def register_template_helpers(app: Flask) -> None:
     """Expose the brand, the navigation, the home endpoints and the formatting filters to
     Jinja, and the protocol event kinds (pages ask `EventKind.ADVANCE in allowed`)."""
@@ -90,6 +101,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(percent)
     app.add_template_filter(breakable_email)
     app.add_template_global(error_items)
+    app.add_template_global(chart_sections)
+    app.add_template_global(age_today)
     app.add_template_global(EventKind, "EventKind")
 
     @app.context_processor

@@ -30,7 +30,7 @@ from clinic.measures.forms import (
 )
 from clinic.measures.instruments import available, imported, version_of
 from clinic.measures.results import describe_change, format_score, series_for
-from clinic.measures.schedule import AssignmentOverview, occasion_label, overview, schedule_in_words
+from clinic.measures.schedule import occasion_label, overview, schedule_in_words
 from clinic.measures.services import (
     ImportRefused,
     administrable_instruments,
@@ -200,13 +200,6 @@ def response(patient_id: int, response_id: int) -> str:
 
 def _stored_domains(found: MeasureResponse) -> dict[str, float | None]:
     return json.loads(found.domains or "{}")
-
-
-@bp.app_template_global("measures_overview")
-def measures_overview(patient: Patient) -> list[AssignmentOverview]:
-    """For the patient's page: their measures now, each with its schedule, next occasion
-    and any occasion waiting or overdue (a fixed number of queries)."""
-    return overview(patient, clinic_today(patient.clinic.timezone))
 
 
 # ---------------------------------------------------------------------------------------

@@ -190,8 +190,9 @@ class RedFlag(Model):
 
 
 # Open red flags per patient, as a correlated count lists load in the same query as the
-# patients (`undefer`), so they show them without a query per row. Deferred elsewhere: a
-# subquery on every patient load costs time on pages that do not show it.
+# patients (`undefer`), so they show them without a query per row; the loader of one
+# patient's chart does the same for its header. Deferred elsewhere: a subquery on every
+# patient load costs time on pages that do not show it.
 Patient.open_red_flags = so.column_property(
     sa.select(sa.func.count(RedFlag.id))
     .where(RedFlag.patient_id == Patient.id, RedFlag.acknowledged_at.is_(None))

@@ -11,16 +11,21 @@ from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, PatientStatus, RedFlag, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, Role, User
 from clinic.models.users import normalise_email
 
 
 def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
-    """The patient with this id in this clinic; 404 if absent or another clinic's."""
+    """The patient with this id in this clinic; 404 if absent or another clinic's. With
+    what the chart's header shows (the open red flags counted in the same query)."""
     return db.first_or_404(
         select(Patient)
         .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
-        .options(joinedload(Patient.user), joinedload(Patient.responsible_clinician))
+        .options(
+            joinedload(Patient.user),
+            joinedload(Patient.responsible_clinician),
+            undefer(Patient.open_red_flags),
+        )
     )
 
 
@@ -81,22 +86,6 @@ def email_in_use(email: str, clinic_id: int) -> bool:
     without case). Other clinics' accounts are none of this clinic's business."""
     stmt = select(User.id).where(User.email == normalise_email(email), User.clinic_id == clinic_id)
     return db.session.scalar(stmt.limit(1)) is not None
-
-
-def open_red_flags(patient_id: int, clinic_id: int) -> list[RedFlag]:
-    """The patient's red flags no clinician has acknowledged yet, newest first."""
-    return list(
-        db.session.scalars(
-            select(RedFlag)
-            .where(
-                RedFlag.patient_id == patient_id,
-                RedFlag.clinic_id == clinic_id,
-                RedFlag.acknowledged_at.is_(None),
-            )
-            .options(joinedload(RedFlag.entry))
-            .order_by(RedFlag.raised_at.desc())
-        )
-    )
 
 
 def patients_known_as(login_or_identifier: str, clinic_name: str | None = None) -> list[Patient]:

@@ -16,19 +16,13 @@ from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
-from clinic.patients.queries import (
-    active_clinicians,
-    caseload_query,
-    get_patient_or_404,
-    open_red_flags,
-)
+from clinic.patients.queries import active_clinicians, caseload_query, get_patient_or_404
 from clinic.patients.services import (
     PortalInvitationError,
     create_patient,
     invite_to_portal,
     update_patient,
 )
-from clinic.protocols.queries import open_protocol
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -75,14 +69,13 @@ def new() -> Response | str:
 @clinicians_only
 @audited("patient.view", patient="patient_id")
 def show(patient_id: int) -> str:
-    """One patient's record and portal access."""
+    """The chart's record details: who the patient is, portal access, their data."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     form = PortalInvitationForm(data={"email": patient.user.email if patient.user else ""})
     return _render_show(patient, form)
 
 
 def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
-    protocol = open_protocol(patient.id, patient.clinic_id, with_history=False)
     invited = patient.user is not None and not patient.user.has_password
     return render_template(
         "patients/show.html",
@@ -93,8 +86,6 @@ def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
             if invited and patient.user is not None
             else None
         ),
-        protocol=protocol,
-        flags=open_red_flags(patient.id, patient.clinic_id),
     )
 
 
