@@ -94,8 +94,9 @@ def age_today(born: date) -> int:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Expose the brand, the navigation, the home endpoints and the formatting filters to
-    Jinja, and the protocol event kinds (pages ask `EventKind.ADVANCE in allowed`)."""
+    """Expose the brand, the navigation (and a patient chart's sections), the home
+    endpoints and the formatting filters to Jinja, and the protocol event kinds (pages ask
+    `EventKind.ADVANCE in allowed`)."""
     for date_filter in DATE_FILTERS:
         app.add_template_filter(date_filter)
     app.add_template_filter(percent)

@@ -264,13 +264,17 @@ def test_no_plan_means_nothing_to_log(client, world: World, as_patient) -> None:
 def test_clinicians_see_red_flags_at_once(
     app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
-    """A red flag shows on the patient's record and in the caseload list of their clinic
-    straight away — and nowhere in another clinic."""
+    """A red flag shows on the patient's chart (counted in the header of every section,
+    linking to the flag on the Overview) and in the caseload list of their clinic straight
+    away — and nowhere in another clinic."""
     client.post("/diary/log", data=session_form(client, pain_after="9"))
     clinician = app.test_client()
     act_as(clinician, world.clinician.id)
-    record_page = clinician.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
-    assert "High pain" in record_page and "(9/10)" in record_page
+    pid = world.patient.patient_id
+    record_page = clinician.get(f"/patients/{pid}").get_data(as_text=True)
+    assert f'href="/patients/{pid}/timeline#flags-heading"><strong>1 open</strong>' in record_page
+    overview = clinician.get(f"/patients/{pid}/timeline").get_data(as_text=True)
+    assert "Red flag: High pain" in overview and "(9/10)" in overview
     assert "1 red flag" in clinician.get("/patients/").get_data(as_text=True)
     outsider = app.test_client()
     act_as(outsider, world.other_clinician.id)

@@ -494,14 +494,15 @@ def test_a_draft_is_not_shown_to_the_clinic(app: Flask, client, world: World) ->
 
 
 # ---------------------------------------------------------------------------------------
-# The patient's page
+# What is asked now
 
 
-def test_the_patient_page_lists_current_measures_and_overdue_in_words(
+def test_the_measures_page_lists_current_measures_and_overdue_in_words(
     app: Flask, client, world: World
 ) -> None:
-    """The record shows each measure being asked, its schedule, what is waiting (overdue
-    said in words, not by colour alone) and the next occasion, with a link to the page."""
+    """The chart's "Outcome measures" shows each measure being asked, its schedule, what is
+    waiting (overdue said in words, not by colour alone) and the next occasion; an ended
+    one only among the ended. (The record details no longer repeat this.)"""
     pid = world.patient.patient_id
     start = today() - timedelta(days=20)
     start_plan(app, pid, world.clinician.id, started_days_ago=20)
@@ -513,19 +514,19 @@ def test_the_patient_page_lists_current_measures_and_overdue_in_words(
         )
         db.session.commit()
     act_as(client, world.clinician.id)
-    page = client.get(f"/patients/{pid}").get_data(as_text=True)
-    section = page[page.index('id="measures-heading"') :]
-    assert f"{PAIN}</strong> \N{EM DASH} At the start, every 4 weeks" in section
+    page = client.get(measures_url(pid)).get_data(as_text=True)
+    section = page[page.index('id="assigned-heading"') : page.index("<details>")]
+    assert PAIN in section and "At the start, every 4 weeks" in section
     assert f"Overdue</strong>: at the start, since {start.day} {start:%b %Y}" in section
     week4 = start + timedelta(weeks=4)
-    assert f"Next: week 4, {week4.day} {week4:%b %Y}." in section
+    assert f"Week 4, {week4.day} {week4:%b %Y}" in section
     assert "Patient Global Impression" not in section  # ended
-    assert f'href="{measures_url(pid)}"' in section
+    assert 'id="measures-heading"' not in client.get(f"/patients/{pid}").get_data(as_text=True)
 
 
-def test_the_patient_page_without_measures(app: Flask, client, world: World, as_clinician) -> None:
-    """No measures: the section says so and links to the measures page."""
-    page = client.get(f"/patients/{world.patient.patient_id}").get_data(as_text=True)
+def test_the_measures_page_without_measures(client, world: World, as_clinician) -> None:
+    """No measures: the page says so."""
+    page = client.get(measures_url(world.patient.patient_id)).get_data(as_text=True)
     assert "No measures are being asked now." in page
 
 
