@@ -45,7 +45,7 @@ def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Pa
     page.get_by_text("Acknowledged flags").click()
     expect(page.get_by_text("Phoned the patient; settled with rest.")).to_be_visible()
 
-    page.get_by_role("link", name="← Today").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     page.get_by_label("Patients", exact=True).select_option(label="Whole clinic")
     page.get_by_label("Flag", exact=True).select_option(label="Ready to advance")
     page.get_by_role("button", name="Show patients").click()

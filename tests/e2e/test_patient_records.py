@@ -93,8 +93,9 @@ def test_clinician_adds_patient_after_fixing_missing_name(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/patients/\d+(#main)?$"))
     expect(page.get_by_role("heading", level=1, name="Robin Castell")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("The patient was added.")
-    expect(page.get_by_text(identifier, exact=True)).to_be_visible()
-    expect(page.get_by_text("Dyspareunia / vulvodynia")).to_be_visible()
+    details = page.get_by_role("article", name="Details")
+    expect(details.get_by_text(identifier, exact=True)).to_be_visible()
+    expect(details.get_by_text("Dyspareunia / vulvodynia")).to_be_visible()
     assert_accessible(page)
 
 
@@ -110,6 +111,9 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     expect_path(page, "/dashboard/")
     open_patient_list(page)
     page.get_by_role("link", name="Daniel Okafor").click()
+    page.get_by_role("navigation", name="Patient chart").get_by_role(
+        "link", name="Record details"
+    ).click()
 
     expect(page.get_by_role("heading", level=1, name="Daniel Okafor")).to_be_visible()
     expect(page.get_by_text("The patient does not use the portal yet.")).to_be_visible()

@@ -37,16 +37,17 @@ def new_patient(live_server: LiveServer) -> int:
 
 
 def test_clinician_builds_a_protocol_from_a_template(page: Page, live_server: LiveServer) -> None:
-    """From the patient's record a clinician picks the template for the patient's
-    indication, adjusts the first stage, starts the protocol, sees the plan with the
-    current stage marked, moves the patient up a stage with a reason, and opens the
-    printable instruction sheet; every page passes the accessibility checks."""
+    """From the patient's chart (its Protocol section) a clinician picks the template for
+    the patient's indication, adjusts the first stage, starts the protocol, sees the plan
+    with the current stage marked, moves the patient up a stage with a reason, and opens
+    the printable instruction sheet; every page passes the accessibility checks."""
     patient_id = new_patient(live_server)
     sign_in(page, "physio@northside.example")
     expect_path(page, "/dashboard/")
     open_patient_list(page)
     page.goto(f"/patients/{patient_id}")
-    page.get_by_role("link", name="Start a protocol or see earlier ones").click()
+    chart = page.get_by_role("navigation", name="Patient chart")
+    chart.get_by_role("link", name="Protocol").click()
 
     expect_path(page, f"/patients/{patient_id}/protocol/")
     assert_accessible(page)
@@ -55,7 +56,8 @@ def test_clinician_builds_a_protocol_from_a_template(page: Page, live_server: Li
     expect(first_row).to_contain_text("Vaginismus: graded exposure")
     first_row.get_by_role("link", name="Use").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Start a protocol for Robin Protocol")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Robin Protocol")
+    expect(page.get_by_role("heading", level=2).first).to_have_text("Start a protocol")
     assert_accessible(page)
     page.locator("#stages-0-minutes").fill("5")
     page.locator("#stages-0-technique_notes").fill("Start with 5 minutes; breathe slowly.")
@@ -70,7 +72,7 @@ def test_clinician_builds_a_protocol_from_a_template(page: Page, live_server: Li
     assert_accessible(page)
 
     page.get_by_role("link", name="Move up a stage").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Move up a stage")
+    expect(page.get_by_role("heading", level=2).first).to_have_text("Move up a stage")
     assert_accessible(page)
     page.get_by_label("Reason").fill("Comfortable at size 1 in every session.")
     page.get_by_role("button", name="Record").click()

@@ -27,7 +27,7 @@ ASSESSMENT = "Tolerating size 4 with breathing; pain down to 2/10."
 def test_clinician_generates_and_downloads_a_progress_report(
     page: Page, live_server: LiveServer
 ) -> None:
-    """From Sam Rivera's timeline the clinician opens the reports, asks for a period that
+    """From Sam Rivera's chart the clinician opens the Reports section, asks for a period that
     ends before it starts and is told so (the assessment typed is kept), corrects it,
     generates the report, sees it listed, and downloads a PDF under the neutral file name
     whose SHA-256 is the one listed."""
@@ -37,9 +37,9 @@ def test_clinician_generates_and_downloads_a_progress_report(
     page.goto(f"/patients/{patient_id}/timeline")
     expect(page.get_by_role("heading", level=1, name="Sam Rivera")).to_be_visible()
 
-    page.get_by_role("link", name="Progress reports").click()
+    page.get_by_role("navigation", name="Patient chart").get_by_role("link", name="Reports").click()
     expect_path(page, f"/patients/{patient_id}/reports")
-    expect(page.get_by_role("heading", level=1, name="Progress reports")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="Progress reports")).to_be_visible()
     assert_discreet_title(page)
     assert_accessible(page)
 
