@@ -122,7 +122,7 @@ def test_no_flag_for_expected_discomfort(
         ({"minutes": "ten"}, "Enter a whole number, for example 7."),
         ({"depth_cm": "40"}, "Enter a depth from 1 to 25 cm, or leave it empty."),
         ({"when": "yesterday"}, "Enter the date and time, for example"),
-        ({"dilator_size_id": "999999"}, "Not a valid choice"),
+        ({"dilator_size_id": "999999"}, "Choose the dilator you used from the list."),
     ],
 )
 def test_every_problem_is_explained_and_input_kept(
@@ -287,11 +287,11 @@ def test_the_size_list_offers_the_prescribed_size_first_and_only_the_routes_size
     select_html = page[page.index('<select id="dilator_size_id"') :]
     select_html = select_html[: select_html.index("</select>")]
     options = re.findall(r"<option([^>]*)>([^<]*)</option>", select_html)
-    assert options[0][1] == "Size 1 (13 mm), your prescribed size"
+    assert options[0][1] == "13 mm · Size 1 — Graduated vaginal set (your prescribed size)"
     assert "selected" in options[0][0]
     assert len(options) > 1 and all("selected" not in attrs for attrs, _ in options[1:])
     with app.app_context():
         sets = db.session.scalars(select(DilatorSet.name)).all()
     assert "Anal dilator set" in sets  # the clinic has one: the list leaves it out
     assert "Anal dilator set" not in select_html
-    assert 'label="Other sizes: ' in select_html
+    assert '<optgroup label="Graduated vaginal set">' in select_html  # grouped by set
