@@ -56,7 +56,7 @@ def library(app: Flask, world: World) -> dict[str, int]:
 
 def dilator_list(page: str, name: str) -> list[tuple[str, str, bool]]:
     """The options of the select `name` as (group label, option text, selected)."""
-    start = page.index(f'<select id="{name}"')
+    start = re.search(f'<select[^>]* id="{name}"', page).start()
     html = page[start : page.index("</select>", start)]
     found: list[tuple[str, str, bool]] = []
     group = ""
