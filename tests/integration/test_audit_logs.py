@@ -61,7 +61,12 @@ def test_main_flows_log_no_patient_data(
     patient is or wrote reaches a log record."""
     # A clinician records the patient and invites them to the portal.
     values = form_values(client.get("/patients/new").get_data(as_text=True))
-    values |= {"full_name": NAME, "date_of_birth": BIRTH[0], "clinic_identifier": "QX-1"}
+    values |= {
+        "full_name": NAME,
+        "date_of_birth": BIRTH[0],
+        "clinic_identifier": "QX-1",
+        "indication": "vaginismus",
+    }
     created = client.post("/patients/new", data=values)
     assert created.status_code == 302, created.get_data(as_text=True)
     patient_id = int(created.headers["Location"].rsplit("/", 1)[1])
