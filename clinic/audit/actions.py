@@ -93,6 +93,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("portal.log_form", "Opened the form to log a session"),
             ("portal.skip_form", "Opened the form to note a skipped session"),
             ("portal.edit_form", "Opened a diary entry to correct it"),
+            ("portal.withdraw_form", "Was asked to confirm withdrawing a diary entry"),
             ("portal.questionnaires", "Listed their questionnaires"),
             ("portal.questionnaire", "Opened a questionnaire"),
             ("portal.questionnaire_sent", "Saw a questionnaire's confirmation"),

@@ -289,18 +289,28 @@ def edit_entry(entry_id: int) -> Response | str:
     return render_template(template, form=form, prescription=prescription, editing=saved)
 
 
-@bp.post("/entries/<int:entry_id>/withdraw")
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
 @patients_only
 @audited(
+    "portal.withdraw_form",
     change="diary.withdraw",
     patient=own_patient,
     object_type="diary_entry",
     object_id="entry_id",
 )
-def withdraw_entry(entry_id: int) -> Response:
-    """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn)."""
+def withdraw_entry(entry_id: int) -> Response | str:
+    """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn): the
+    page asks first, and only its button withdraws, so a slip of the finger never does."""
     patient = own_record_or_404()
     saved = _own_entry(patient, entry_id)
+    if request.method == "GET":
+        if not can_change(saved):
+            flash(
+                "This entry can no longer be changed; tell your clinic if something is wrong.",
+                "error",
+            )
+            return redirect(url_for("portal.entry", entry_id=saved.id))
+        return render_template("portal/withdraw.html", entry=saved, zone=patient.clinic.timezone)
     try:
         withdraw(saved, current_user)
         flash("The entry was withdrawn.", "success")

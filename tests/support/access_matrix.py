@@ -121,6 +121,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.entry", "GET"): {PATIENT},
     ("portal.edit_entry", "GET"): {PATIENT},
     ("portal.edit_entry", "POST"): {PATIENT},
+    ("portal.withdraw_entry", "GET"): {PATIENT},
     ("portal.withdraw_entry", "POST"): {PATIENT},
     ("portal.questionnaires", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.questionnaire", "GET"): {PATIENT},
