@@ -18,6 +18,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("patient.create", "Added a patient"),
             ("patient.update", "Changed the patient's details"),
             ("patient.invite", "Issued a portal invitation"),
+            ("patient.invitation", "Opened the patient's portal invitation page"),
             ("patient.export", "Exported the patient's data"),
             ("patient.erase", "Erased the patient"),
             ("patient.erase_form", "Opened the form to erase the patient"),

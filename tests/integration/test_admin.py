@@ -105,6 +105,7 @@ def test_other_clinics_accounts_are_not_revealed(client, world: World, as_admin)
             "email": world.other_clinic_patient.email,
             "role": "clinician",
         },
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "/invitation/" in response.get_data(as_text=True)

@@ -58,6 +58,8 @@ NOT_AUDITED: dict[str, str] = {
     "admin.reset_two_factor GET": "a page saying what a reset does (the reset itself is "
     "audited: auth.mfa_reset)",
     "admin.invite GET": "an empty form",
+    "admin.invitation GET": "a colleague's invitation link, shown once (issuing it is "
+    "audited: staff.invite, staff.reinvite)",
     "admin.settings GET": "the clinic's own settings, no patient data",
     "patients.new GET": "an empty form",
 }

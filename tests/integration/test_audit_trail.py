@@ -197,6 +197,7 @@ def test_invitations_issued_and_accepted(app: Flask, client, world: World) -> No
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "New Colleague", "email": "colleague@example.org", "role": "clinician"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     with app.app_context():

@@ -10,8 +10,11 @@ GOOD_PASSWORD = "a calm river at dawn 42"
 
 
 def invite_patient(client, patient_id: int, email: str):
-    """A clinician (signed in on `client`) invites the patient to the portal."""
-    return client.post(f"/patients/{patient_id}/invitation", data={"email": email})
+    """A clinician (signed in on `client`) invites the patient to the portal; the answer
+    is the invitation page the request leads to (the link shown once)."""
+    return client.post(
+        f"/patients/{patient_id}/invitation", data={"email": email}, follow_redirects=True
+    )
 
 
 def link_in(response) -> str:
