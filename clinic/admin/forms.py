@@ -136,8 +136,8 @@ class ClinicSettingsForm(ClinicForm):
         "Time zone",
         validate_choice=False,
         validators=[InputRequired(TIMEZONE_MESSAGE)],
-        description="Patients' diary days follow this zone. Type a city's first letters "
-        "to find it in the list.",
+        description="Patients' diary days follow this zone. The list goes by city; on a "
+        "computer, typing a city's first letters finds it.",
     )
     invitation_valid_days = WholeNumberField(
         "Invitation links stay valid for (days)",

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
-LINK = re.compile(r'value="https?://[^"]+(/invitation/[^"]+)"')
+# The link in the invitation page's read-only text area.
+LINK = re.compile(
+    r'<textarea id="invitation-link"[^>]*>https?://[^<]+?(/invitation/[^<]+)</textarea>'
+)
 GOOD_PASSWORD = "a calm river at dawn 42"
 
 
