@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import time
-from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from wtforms import (
@@ -36,6 +35,7 @@ from clinic.core.forms import (
     strip,
     text_length,
 )
+from clinic.core.timezones import known_zones, zone_choices
 from clinic.domain.depth import DEPTH_DROP_CM_RANGE, DEPTH_LOOKBACK_SESSIONS
 from clinic.domain.starting import RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_LOW
 from clinic.domain.working_hours import DAY_NAMES
@@ -86,6 +86,7 @@ PATIENT_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 120."
 RESPONSE_MESSAGE = "Enter a whole number of working hours from 1 to 72."
 ESCALATE_AFTER_MESSAGE = "Enter a whole number of working hours from 1 to 72."
 ESCALATE_AGAIN_MESSAGE = "Enter a whole number of hours from 1 to 336 (two weeks)."
+TIMEZONE_MESSAGE = "Choose the clinic's time zone from the list."
 OUT_OF_HOURS_MESSAGE = "Say what patients should do outside opening hours."
 WORKING_DAY_CHOICES = [SelectChoice(str(n), name) for n, name in enumerate(DAY_NAMES, start=1)]
 
@@ -129,11 +130,14 @@ class ClinicSettingsForm(ClinicForm):
             ),
         ],
     )
-    timezone = StringField(
+    # Chosen from a list (clinic.core.timezones says why a plain select); checked against
+    # the tz database here, in plain words, rather than by the generic "Not a valid choice".
+    timezone = SelectField(
         "Time zone",
-        filters=[strip],
-        validators=[DataRequired("Enter the clinic's time zone, for example Europe/London.")],
-        description="Patients' diary days follow this zone, for example Europe/London.",
+        validate_choice=False,
+        validators=[InputRequired(TIMEZONE_MESSAGE)],
+        description="Patients' diary days follow this zone. The list goes by city; on a "
+        "computer, typing a city's first letters finds it.",
     )
     invitation_valid_days = WholeNumberField(
         "Invitation links stay valid for (days)",
@@ -308,6 +312,7 @@ class ClinicSettingsForm(ClinicForm):
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._clinic_id = clinic_id
+        self.timezone.choices = zone_choices(self.timezone.data)
 
     def validate_working_days(self, field: CheckboxesField) -> None:
         chosen = set(field.data or [])
@@ -327,11 +332,9 @@ class ClinicSettingsForm(ClinicForm):
         if field.data and taken is not None:
             raise ValidationError("Another clinic already uses this name. Add the town, say.")
 
-    def validate_timezone(self, field: StringField) -> None:
-        if field.data and field.data not in available_timezones():
-            raise ValidationError(
-                "Enter a time zone name such as Europe/London or America/New_York."
-            )
+    def validate_timezone(self, field: SelectField) -> None:
+        if field.data not in known_zones():
+            raise ValidationError(TIMEZONE_MESSAGE)
 
     def settings(self) -> ClinicSettings:
         """The validated input as plain values for the service."""

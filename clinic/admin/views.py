@@ -27,9 +27,8 @@ from clinic.admin.services import (
 )
 from clinic.audit.log import audited
 from clinic.auth import mfa
-from clinic.auth.invitations import invitation_email_status
+from clinic.auth.invitations import invitation_email_status, invitation_page, keep_to_show
 from clinic.core.forms import flash_refusal
-from clinic.core.links import external_url
 from clinic.core.refusals import Refusal
 from clinic.core.requests import page_number
 from clinic.extensions import db
@@ -41,15 +40,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 admins_only = roles(Role.ADMIN)
 
 
-def _invitation_page(token: str, user: User) -> str:
-    # Shown once: only the token's hash is stored, so this page cannot be recreated.
-    return render_template(
-        "shared/invitation_link.html",
-        link=external_url("auth.accept", token=token),
-        person=user.full_name,
-        user=user,
-        back_url=url_for("admin.staff"),
-    )
+def _show_link(token: str, user: User) -> Response:
+    # Shown by the page this redirects to, once: only the token's hash is stored, and
+    # reloading that page never re-sends this request (which would replace the link).
+    keep_to_show(user, token)
+    return redirect(url_for("admin.invitation", user_id=user.id))
 
 
 @bp.get("/staff")
@@ -71,7 +66,8 @@ def staff() -> str:
 @admins_only
 @audited(change="staff.invite")
 def invite() -> Response | str:
-    """Invite a clinician or administrator: the link is emailed, and shown once here."""
+    """Invite a clinician or administrator: the link is emailed, and shown once on the
+    invitation page this leads to."""
     form = StaffInvitationForm(clinic_id=current_user.clinic_id)
     if form.validate_on_submit():
         user, token = invite_staff(
@@ -81,14 +77,14 @@ def invite() -> Response | str:
             Role(form.role.data),
             by=current_user,
         )
-        return _invitation_page(token, user)
+        return _show_link(token, user)
     return render_template("admin/invite.html", form=form)
 
 
 @bp.post("/staff/<int:user_id>/invitation")
 @admins_only
 @audited(change="staff.reinvite", object_type="user", object_id="user_id")
-def reinvite(user_id: int) -> Response | str:
+def reinvite(user_id: int) -> Response:
     """Resend an invitation: a new link, emailed (the earlier one stops working)."""
     user = get_staff_or_404(user_id, current_user.clinic_id)
     try:
@@ -96,7 +92,20 @@ def reinvite(user_id: int) -> Response | str:
     except StaffChangeError as exc:
         flash_refusal(exc)
         return redirect(url_for("admin.staff"))
-    return _invitation_page(token, user)
+    return _show_link(token, user)
+
+
+@bp.get("/staff/<int:user_id>/invitation")
+@admins_only
+def invitation(user_id: int) -> str:
+    """A colleague's invitation: the new link once, then what became of it."""
+    user = get_staff_or_404(user_id, current_user.clinic_id)
+    return invitation_page(
+        user,
+        person=user.full_name,
+        back_url=url_for("admin.staff"),
+        resend_url=url_for("admin.reinvite", user_id=user.id),
+    )
 
 
 @bp.post("/staff/<int:user_id>/deactivate")

@@ -18,6 +18,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("patient.create", "Added a patient"),
             ("patient.update", "Changed the patient's details"),
             ("patient.invite", "Issued a portal invitation"),
+            ("patient.invitation", "Opened the patient's portal invitation page"),
             ("patient.export", "Exported the patient's data"),
             ("patient.erase", "Erased the patient"),
             ("patient.erase_form", "Opened the form to erase the patient"),
@@ -93,6 +94,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("portal.log_form", "Opened the form to log a session"),
             ("portal.skip_form", "Opened the form to note a skipped session"),
             ("portal.edit_form", "Opened a diary entry to correct it"),
+            ("portal.withdraw_form", "Was asked to confirm withdrawing a diary entry"),
             ("portal.questionnaires", "Listed their questionnaires"),
             ("portal.questionnaire", "Opened a questionnaire"),
             ("portal.questionnaire_sent", "Saw a questionnaire's confirmation"),
@@ -141,6 +143,42 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 
 ACTIONS: dict[str, str] = {code: words for _, group in ACTION_GROUPS for code, words in group}
 
+# What an attempted change that was not made reads as (its outcome is not "ok": the form
+# had errors, the rules refused it, or there was nothing to change). Its words above say
+# it was done: "Noted a skipped session" beside "Nothing changed" read as if it had been.
+NOT_DONE: dict[str, str] = {
+    "patient.create": "Patient not added",
+    "patient.update": "Patient's details not changed",
+    "patient.invite": "Portal invitation not issued",
+    "patient.erase": "Patient not erased",
+    "flag.acknowledge": "Flag not acknowledged",
+    "note.write": "Clinical note not saved",
+    "note.edit": "Clinical note not changed",
+    "note.addendum": "Addendum not saved",
+    "protocol.start": "Protocol not started",
+    "protocol.revise": "Plan change not saved",
+    "protocol.change": "Protocol decision not recorded",
+    "measure.assign": "Outcome measure not assigned",
+    "measure.end": "Outcome measure not ended",
+    "measure.answer": "Questionnaire answers not saved",
+    "instrument.import": "Questionnaire not added",
+    "instrument.retire": "Questionnaire not retired",
+    "report.create": "Progress report not generated",
+    "mdt.request": "MDT pack not requested",
+    "diary.log": "Session not saved",
+    "diary.skip": "Skipped session not saved",
+    "diary.correct": "Correction not saved",
+    "diary.withdraw": "Diary entry not withdrawn",
+    "staff.invite": "Colleague not invited",
+    "staff.reinvite": "New invitation link not issued",
+    "staff.deactivate": "Colleague not deactivated",
+    "staff.reactivate": "Colleague not reactivated",
+    "auth.mfa_reset": "Two-step sign-in not reset",
+    "clinic.settings": "Clinic settings not saved",
+    "audit.export": "Audit trail export not started",
+    "outbox.retry": "Message not queued again",
+}
+
 OUTCOMES: dict[str, str] = {
     "ok": "Done",
     "unchanged": "Nothing changed",
@@ -178,8 +216,11 @@ OBJECTS: dict[str, str] = {
 }
 
 
-def action_words(code: str) -> str:
-    """What `code` means ("Viewed the timeline"); the code itself when it is not known."""
+def action_words(code: str, outcome: str = "ok") -> str:
+    """What `code` means ("Viewed the timeline"), or for a change not made what was not
+    done ("Skipped session not saved"); the code itself when it is not known."""
+    if outcome != "ok" and code in NOT_DONE:
+        return NOT_DONE[code]
     return ACTIONS.get(code, code)
 
 

@@ -66,7 +66,7 @@ class EventLine:
             who=who,
             role=role_words(event.actor_role) if event.actor_role else "",
             action=event.action,
-            action_words=action_words(event.action),
+            action_words=action_words(event.action, event.outcome),
             patient_id=event.patient_id,
             patient=patient,
             patient_name=row.patient_name or "",

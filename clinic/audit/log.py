@@ -39,6 +39,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from clinic.core.refusals import not_done_reason
 from clinic.core.uow import persist_despite_failure
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient, User
@@ -215,7 +216,8 @@ def _recorded_in_this_request() -> bool:
 def _outcome(status: int) -> str:
     """The attempted change's outcome, from the answer the view gave."""
     if status < 400:
-        return "unchanged"  # a form shown again, or a change that was not needed
+        # A form shown again with its errors or a refusal, else a change not needed.
+        return not_done_reason() or "unchanged"
     return "invalid" if status in (400, 422) else "refused"
 
 

@@ -14,6 +14,12 @@ stops working.
 
 What the clinician sees (`invitation_email_status`): the status of the latest invitation
 email of each account, read from the outbox in one query for a whole list.
+
+The link is shown once, after POST/redirect/GET: the request that makes it keeps the token
+in the signed session cookie (`keep_to_show`), and the invitation page that follows takes
+it out (`take_to_show`), so reloading that page shows no link and never makes a new one (a
+re-sent POST would have revoked the link just given). Only an explicit "Send a new link"
+replaces it. The token never goes into a URL other than the link itself.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from flask import render_template, session
 from sqlalchemy import select
 
 from clinic.core.links import external_url
@@ -143,3 +150,67 @@ def invitation_email_status(user_ids: Iterable[int]) -> dict[int, str]:
         if user_id is not None and user_id not in latest:
             latest[user_id] = STATUS_WORDS[MessageStatus(status)]
     return latest
+
+
+# The session key holding a new link's token until the invitation page shows it.
+SHOW_ONCE_KEY = "invitation_to_show"
+
+
+def keep_to_show(user: User, token: str) -> None:
+    """Keep `user`'s new link until the invitation page shows it (once)."""
+    session[SHOW_ONCE_KEY] = {"user_id": user.id, "token": token}
+
+
+def take_to_show(user: User) -> str | None:
+    """The token of `user`'s new link, taken out of the session so it shows once; None if
+    there is none (the page was reloaded, or the link was for someone else)."""
+    kept = session.get(SHOW_ONCE_KEY)
+    if not isinstance(kept, dict) or kept.get("user_id") != user.id:
+        return None
+    session.pop(SHOW_ONCE_KEY)
+    token = kept.get("token")
+    return token if isinstance(token, str) else None
+
+
+def open_invitation(user_id: int, now: datetime) -> Invitation | None:
+    """The account's invitation whose link still works (unused, not replaced, unexpired)."""
+    return db.session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.user_id == user_id,
+            Invitation.purpose == INVITATION,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def invitation_page(
+    user: User | None,
+    *,
+    person: str,
+    back_url: str,
+    resend_url: str,
+    resend_email: str | None = None,
+) -> str:
+    """The invitation page of `user` (a patient's portal account or a colleague's): the
+    new link, once, with a "Copy link" button; afterwards (a reload) what became of the
+    link already given, and a button that sends a new one, saying that it replaces it.
+    `resend_email` goes with that button where the resend form asks for the address."""
+    token = take_to_show(user) if user is not None else None
+    current = None
+    if user is not None and token is None and not user.has_password:
+        current = open_invitation(user.id, utcnow())
+    return render_template(
+        "shared/invitation_link.html",
+        person=person,
+        user=user,
+        link=external_url("auth.accept", token=token) if token else None,
+        current=current,
+        back_url=back_url,
+        resend_url=resend_url,
+        resend_email=resend_email,
+    )

@@ -14,6 +14,7 @@ from wtforms import DateField, EmailField, Field, FloatField, IntegerField, Time
 from wtforms.fields import FieldList, FormField
 from wtforms.validators import Email, InputRequired, Length, StopValidation
 
+from clinic.core.refusals import note_not_done
 from clinic.core.uow import discard
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
@@ -75,6 +76,7 @@ class ClinicForm(FlaskForm):
             return True
         if self.is_submitted():
             discard()
+            note_not_done("invalid")
         return False
 
     def validate(self, extra_validators: object = None) -> bool:
@@ -190,6 +192,7 @@ def show_refusal(form: FlaskForm, refusal: Exception, default_field: str | None 
     discarded, see clinic.core.uow). (Before validation a field's errors are a tuple:
     rebuild it.)"""
     discard()
+    note_not_done("refused")
     name = getattr(refusal, "field", None) or default_field
     if name and name in form:
         form[name].errors = [*form[name].errors, str(refusal)]
@@ -201,4 +204,5 @@ def flash_refusal(refusal: Exception, category: str = "error") -> None:
     """Say a service's refusal in a message on the next page (for a view that answers it
     with a redirect); like `show_refusal`, nothing the request changed is saved."""
     discard()
+    note_not_done("refused")
     flash(str(refusal), category)

@@ -76,8 +76,12 @@ class EntryForm(ClinicForm):
 class SessionForm(EntryForm):
     """A session done."""
 
+    # The list holds only sizes for the plan's route (clinic.portal.entries): anything
+    # else, another clinic's size included, is refused in these words.
     dilator_size_id = SelectField(
-        "Dilator used", validators=[InputRequired("Choose the dilator you used.")]
+        "Dilator used",
+        validators=[InputRequired("Choose the dilator you used.")],
+        invalid_choice_message="Choose the dilator you used from the list.",
     )
     minutes = WholeNumberField(
         "Minutes",

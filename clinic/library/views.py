@@ -28,8 +28,14 @@ from clinic.library.services import (
 )
 from clinic.models import ProtocolTemplate, Role
 from clinic.models.types import enum_or_none
-from clinic.protocols.forms import ACTION_ADD_STAGE
-from clinic.protocols.plans import add_stage, check_plan, mark_required_depth, offer_sizes
+from clinic.protocols.forms import ACTION_ADD_STAGE, ACTION_SHOW_ROUTE
+from clinic.protocols.plans import (
+    add_stage,
+    check_plan,
+    mark_required_depth,
+    offer_sizes,
+    plan_route,
+)
 
 bp = Blueprint("library", __name__, url_prefix="/templates")
 
@@ -129,9 +135,11 @@ def restore(template_id: int) -> Response:
 def _ready_to_save(form: TemplateForm, keep_ids: Iterable[int]) -> bool:
     """Whether a submitted template form may be saved: not an "Add a stage" request, and
     valid both field by field and as a plan. Adds the stage in the former case."""
-    offer_sizes(form, current_user.clinic_id, keep_ids=keep_ids)
+    offer_sizes(form, current_user.clinic_id, plan_route(form.route), keep_ids=keep_ids)
     if request.method != "POST":
         return False
+    if request.form.get("action") == ACTION_SHOW_ROUTE:
+        return False  # the dilator lists are now those of the route chosen
     if request.form.get("action") == ACTION_ADD_STAGE:
         most = form.stages.max_entries
         if most is not None and len(form.stages) >= most:

@@ -22,6 +22,8 @@ from clinic.models import PatientStatus, User
 from clinic.patients.queries import identifier_taken
 from clinic.patients.services import PatientDetails
 
+INDICATION_MESSAGE = "Choose the patient's indication."
+
 # How far ahead a review can be planned; a later date is more likely a typo than a plan.
 REVIEW_HORIZON_YEARS = 2
 
@@ -65,10 +67,17 @@ class PatientForm(ClinicForm):
         ),
     )
     pronouns = StringField("Pronouns", filters=[strip], validators=[text_length(40)])
+    # No indication is chosen for the clinician: it decides the safety rules a plan gets,
+    # so a new record starts on "Choose…" and must be answered.
     indication = SelectField(
         "Indication",
-        choices=[SelectChoice(i.value, i.label) for i in Indication],
-        validators=[InputRequired("Choose an indication.")],
+        choices=[
+            SelectChoice("", "Choose…"),
+            *(SelectChoice(i.value, i.label) for i in Indication),
+        ],
+        default="",
+        validators=[InputRequired(INDICATION_MESSAGE)],
+        invalid_choice_message=INDICATION_MESSAGE,
     )
     indication_other = StringField(
         "Describe the indication (when Other)", filters=[strip], validators=[text_length(200)]

@@ -8,9 +8,8 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
-from clinic.auth.invitations import invitation_email_status
+from clinic.auth.invitations import invitation_email_status, invitation_page, keep_to_show
 from clinic.core.forms import show_refusal
-from clinic.core.links import external_url
 from clinic.core.requests import page_number
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
@@ -116,7 +115,8 @@ def edit(patient_id: int) -> Response | str:
 @audited(change="patient.invite", patient="patient_id")
 def invite(patient_id: int) -> Response | str | tuple[str, int]:
     """Invite the patient to the portal, or invite them again: a new single-use link is
-    emailed to them and shown once, to print or read out."""
+    emailed to them (the earlier one stops working) and shown once on the invitation page,
+    to copy, print or read out."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     if patient.user is not None and patient.user.has_password:
         flash("This patient already uses the portal; no invitation is needed.", "error")
@@ -128,12 +128,23 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
         except PortalInvitationError as exc:
             show_refusal(form, exc, "email")
         else:
-            # Shown once: only the token's hash is stored, so this page cannot be recreated.
-            return render_template(
-                "shared/invitation_link.html",
-                link=external_url("auth.accept", token=token),
-                person=patient.full_name,
-                user=patient.user,
-                back_url=url_for("patients.show", patient_id=patient.id),
-            )
+            # Shown by the page this redirects to, once: reloading it never re-sends this
+            # request, which would replace the link just given.
+            keep_to_show(patient.user, token)
+            return redirect(url_for("patients.invitation", patient_id=patient.id))
     return _render_show(patient, form), 400
+
+
+@bp.get("/<int:patient_id>/invitation")
+@clinicians_only
+@audited("patient.invitation", patient="patient_id")
+def invitation(patient_id: int) -> str:
+    """The patient's portal invitation: the new link once, then what became of it."""
+    patient = get_patient_or_404(patient_id, current_user.clinic_id)
+    return invitation_page(
+        patient.user,
+        person=patient.full_name,
+        back_url=url_for("patients.show", patient_id=patient.id),
+        resend_url=url_for("patients.invite", patient_id=patient.id),
+        resend_email=patient.user.email if patient.user else None,
+    )

@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 
 from clinic.alerts.services import patient_guidance
 from clinic.audit.log import audited, own_patient
+from clinic.catalogue.choices import clinic_sizes, option_label, size_groups
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.uow import discard
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
@@ -34,9 +35,8 @@ from clinic.diary.services import (
     withdraw,
 )
 from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
-from clinic.domain.protocols import lacks_flared_base
 from clinic.extensions import db
-from clinic.models import DiaryEntry, DilatorSet, DilatorSize, Patient
+from clinic.models import DiaryEntry, Patient
 from clinic.models.types import utcnow
 from clinic.portal.views import bp, current_prescription, own_record_or_404, patients_only
 from clinic.protocols.prescriptions import Prescription
@@ -54,32 +54,32 @@ def _local(moment: datetime, zone: str) -> datetime:
 
 
 def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectChoice]:
-    """The sizes a patient can say they used: the prescribed one first (and chosen by
-    default), then the clinic's other sizes made for this plan's route, smaller or larger
-    (issue 16: a larger one raises a flag for review, so it must be choosable, never a
-    device for the other route, nor for anal use one from a set without a flared base)."""
+    """The sizes a patient can say they used, each named with its set: the prescribed one
+    first (and chosen by default), then the rest of its set, then the clinic's other sets
+    for this plan's route, smaller or larger (issue 16: a larger one raises a flag for
+    review, so it must be choosable; never a device for the other route, nor for anal use
+    one from a set without a flared base). One query, sizes with their sets."""
     route = prescription.protocol.route
-    prescribed = prescription.stage.dilator_size
-    sizes = db.session.scalars(
-        select(DilatorSize)
-        .join(DilatorSet)
-        .where(
-            DilatorSet.clinic_id == patient.clinic_id,
-            DilatorSize.retired_at.is_(None),
-            DilatorSize.id != prescribed.id,
-        )
-        .options(selectinload(DilatorSize.dilator_set))
-        .order_by(DilatorSet.name, DilatorSize.diameter_mm)
+    prescribed = prescription.stage.dilator_size_id
+    choices = []
+    groups = size_groups(
+        clinic_sizes(patient.clinic_id),
+        route,
+        first=[prescribed],
+        keep=[prescribed],
+        chosen=[prescribed],
     )
-    return [
-        SelectChoice(str(prescribed.id), f"{prescribed.display}, your prescribed size"),
-        *(
-            SelectChoice(str(s.id), s.display, optgroup=f"Other sizes: {s.dilator_set.name}")
-            for s in sizes
-            if s.dilator_set.intended_use.suits(route)
-            and not lacks_flared_base(route, s.dilator_set.flared_base)
-        ),
-    ]
+    for dilator_set, group in groups:
+        group.sort(key=lambda size: size.id != prescribed)  # stable: then by diameter
+        choices += [
+            SelectChoice(
+                str(size.id),
+                option_label(size) + (" (your prescribed size)" if size.id == prescribed else ""),
+                optgroup=dilator_set.name,
+            )
+            for size in group
+        ]
+    return choices
 
 
 def _concern_choices(prescription: Prescription) -> list[SelectChoice]:
@@ -289,18 +289,28 @@ def edit_entry(entry_id: int) -> Response | str:
     return render_template(template, form=form, prescription=prescription, editing=saved)
 
 
-@bp.post("/entries/<int:entry_id>/withdraw")
+@bp.route("/entries/<int:entry_id>/withdraw", methods=["GET", "POST"])
 @patients_only
 @audited(
+    "portal.withdraw_form",
     change="diary.withdraw",
     patient=own_patient,
     object_type="diary_entry",
     object_id="entry_id",
 )
-def withdraw_entry(entry_id: int) -> Response:
-    """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn)."""
+def withdraw_entry(entry_id: int) -> Response | str:
+    """Withdraw an entry within 24 hours (it stays in the record, marked withdrawn): the
+    page asks first, and only its button withdraws, so a slip of the finger never does."""
     patient = own_record_or_404()
     saved = _own_entry(patient, entry_id)
+    if request.method == "GET":
+        if not can_change(saved):
+            flash(
+                "This entry can no longer be changed; tell your clinic if something is wrong.",
+                "error",
+            )
+            return redirect(url_for("portal.entry", entry_id=saved.id))
+        return render_template("portal/withdraw.html", entry=saved, zone=patient.clinic.timezone)
     try:
         withdraw(saved, current_user)
         flash("The entry was withdrawn.", "success")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wtforms import (
     BooleanField,
     FieldList,
@@ -55,10 +57,27 @@ def _size_id(value: object) -> str:
     return "" if value is None else str(value)
 
 
+NOT_LISTED_MESSAGE = "Choose a dilator from the list."
+
+
+class DilatorField(SelectField):
+    """A stage's dilator. The list shows the sizes for the plan's route
+    (clinic.protocols.plans.offer_sizes), but any of the clinic's sizes in use (`accepted`)
+    passes here, so a size for the other route, chosen before the route was changed, gets
+    the plan rules' message saying why it cannot be used, not a generic one. Anything
+    else (another clinic's size, a retired one, junk) is not in the list, and is told so."""
+
+    accepted: frozenset[str] = frozenset()
+
+    def pre_validate(self, form: object) -> None:
+        if self.data and self.data not in self.accepted:
+            raise ValidationError(NOT_LISTED_MESSAGE)
+
+
 class StageForm(Form):
     """One stage of a plan. Nested in a FieldList, so it has no CSRF token of its own."""
 
-    dilator_size_id = SelectField(
+    dilator_size_id = DilatorField(
         "Dilator", coerce=_size_id, validators=[InputRequired("Choose a dilator.")]
     )
     minutes = whole("Minutes per session", STAGE_LIMITS["minutes"])
@@ -128,12 +147,18 @@ class StageForm(Form):
 # save button first in the form, so pressing Enter saves.
 ACTION_SAVE = "save"
 ACTION_ADD_STAGE = "add_stage"
+# "Show the dilators for this route": the route changed, so the dilator lists are redrawn
+# for it (nothing is checked or saved).
+ACTION_SHOW_ROUTE = "show_route"
 
 
 class PlanForm(ClinicForm):
     """Fields every editable plan has: its stages."""
 
     stages = FieldList(FormField(StageForm), min_entries=1, max_entries=STAGES_MAX)
+    # A stage's dilator list for the size it holds, set by
+    # clinic.protocols.plans.offer_sizes (and used again for a stage added later).
+    dilator_choices: Callable[[object], list[SelectChoice]] | None = None
 
     def validate(self, extra_validators: object = None) -> bool:
         super().validate(extra_validators)

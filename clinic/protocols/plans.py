@@ -10,8 +10,15 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
+from wtforms import SelectChoice, SelectField
 
+from clinic.catalogue.choices import (
+    clinic_sizes,
+    option_label,
+    size_groups,
+    size_note,
+    usable_on,
+)
 from clinic.domain.indications import Indication, Indications
 from clinic.domain.protocols import Route, StagePlan, needs_target_depth, plan_problems
 from clinic.extensions import db
@@ -31,20 +38,52 @@ def clinic_dilator_sets(clinic_id: int) -> list[DilatorSet]:
     )
 
 
-def offer_sizes(form: PlanForm, clinic_id: int, keep_ids: Iterable[int] = ()) -> None:
-    """Fill every stage's dilator choices: the clinic's sizes grouped by set, without
-    retired ones unless the saved plan already uses them (`keep_ids`; never what a form
-    submits, or a retired size could be forced into a new plan)."""
-    keep = {str(i) for i in keep_ids}
-    choices = [SelectChoice("", "Choose a dilator")]
-    for dilator_set in clinic_dilator_sets(clinic_id):
-        group = f"{dilator_set.name} ({dilator_set.intended_use.label.lower()})"
-        for size in dilator_set.sizes:
-            if size.retired_at is None or str(size.id) in keep:
-                retired = " (retired)" if size.retired_at is not None else ""
-                choices.append(SelectChoice(str(size.id), size.display + retired, optgroup=group))
+def plan_route(field: SelectField) -> Route:
+    """The route a plan form shows: the one chosen, else the first offered (what the
+    list shows when nothing is chosen yet, e.g. a plan started from scratch)."""
+    try:
+        return Route(field.data)
+    except ValueError:
+        return Route(field.choices[0].value)
+
+
+def offer_sizes(form: PlanForm, clinic_id: int, route: Route, keep_ids: Iterable[int] = ()) -> None:
+    """Fill every stage's dilator list: the clinic's sizes for `route`, each named with its
+    set, grouped by set with the plan's own sets first (those of the sizes its stages
+    hold); retired sizes only where the saved plan already uses them (`keep_ids`; never
+    what a form submits, or a retired size could be forced into a new plan). A stage that
+    holds a size for the other route (the route was changed) still shows it, marked, next
+    to the plan rules' message. One query."""
+    keep = set(keep_ids)
+    sizes = clinic_sizes(clinic_id)
+    held = [int(v) for v in (e.form.dilator_size_id.data for e in form.stages) if _is_id(v)]
+    offered = [SelectChoice("", "Choose a dilator")]
+    for _set, group in size_groups(sizes, route, first=held, keep=keep):
+        offered += [_size_choice(size, route) for size in group]
+    # Any size of the clinic in use passes the field's own check; the plan rules then say
+    # why one for the other route cannot be used (see DilatorField).
+    available = [s for s in sizes if s.retired_at is None or s.id in keep]
+    accepted = frozenset(str(s.id) for s in available)
+    unsuited = {str(s.id): s for s in available if not usable_on(s.dilator_set, route)}
+
+    def choices_for(held_value: object) -> list[SelectChoice]:
+        size = unsuited.get(str(held_value))
+        return offered if size is None else [offered[0], _size_choice(size, route), *offered[1:]]
+
+    form.dilator_choices = choices_for
     for entry in form.stages:
-        entry.form.dilator_size_id.choices = choices
+        entry.form.dilator_size_id.choices = choices_for(entry.form.dilator_size_id.data)
+        entry.form.dilator_size_id.accepted = accepted
+
+
+def _size_choice(size: DilatorSize, route: Route) -> SelectChoice:
+    return SelectChoice(
+        str(size.id), option_label(size) + size_note(size, route), optgroup=size.dilator_set.name
+    )
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10
 
 
 def add_stage(form: PlanForm) -> bool:
@@ -62,8 +101,11 @@ def add_stage(form: PlanForm) -> bool:
         for name, field in kept[-1]._fields.items():
             if name not in ("remove", "limits_reason", "is_maintenance"):
                 new[name].data = field.data
-    choices = form.stages.entries[0].form.dilator_size_id.choices
-    new.dilator_size_id.choices = choices
+    first = form.stages.entries[0].form.dilator_size_id
+    new.dilator_size_id.choices = (
+        form.dilator_choices(new.dilator_size_id.data) if form.dilator_choices else first.choices
+    )
+    new.dilator_size_id.accepted = first.accepted
     return True
 
 

@@ -32,13 +32,20 @@ from clinic.patients.queries import get_patient_or_404
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
     ACTION_ADD_STAGE,
+    ACTION_SHOW_ROUTE,
     PlanForm,
     ProtocolEventForm,
     ReviseProtocolForm,
     StartProtocolForm,
     chosen_going_back,
 )
-from clinic.protocols.plans import add_stage, check_plan, mark_required_depth, offer_sizes
+from clinic.protocols.plans import (
+    add_stage,
+    check_plan,
+    mark_required_depth,
+    offer_sizes,
+    plan_route,
+)
 from clinic.protocols.prescriptions import prescription_on
 from clinic.protocols.queries import (
     get_protocol_or_404,
@@ -168,7 +175,7 @@ def start(patient_id: int) -> Response | str:
     current = open_protocol(patient.id, patient.clinic_id, with_history=False)
     replaces = f"{current.id}:{current.lock_version}" if current else "none"
     form = StartProtocolForm(data=_start_defaults(patient, template, replaces))
-    offer_sizes(form, clinic.id)
+    offer_sizes(form, clinic.id, plan_route(form.route))
     needs_surgeon = needs_surgeon_direction(patient, template)
     needs_radiotherapy = needs_radiotherapy_date(patient, template)
     # Shown as required (not "optional") where the indication needs them.
@@ -178,7 +185,7 @@ def start(patient_id: int) -> Response | str:
     ):
         for needed_field in fields:
             needed_field.flags.required = needed
-    if not _added_stage(form) and _start_is_valid(form, patient, template, needs_surgeon, replaces):
+    if not _redrawn(form) and _start_is_valid(form, patient, template, needs_surgeon, replaces):
         saved = _save(
             form,
             lambda: start_protocol(
@@ -323,8 +330,10 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
             "lock_version": str(protocol.lock_version),
         }
     form = ReviseProtocolForm(data=data)
-    offer_sizes(form, clinic.id, keep_ids={s.dilator_size_id for s in latest.stages})
-    if not _added_stage(form) and (
+    offer_sizes(
+        form, clinic.id, protocol.route, keep_ids={s.dilator_size_id for s in latest.stages}
+    )
+    if not _redrawn(form) and (
         form.validate_on_submit()
         and check_plan(
             form, clinic.id, protocol.route, clinic.max_step_mm, protocol.safety_indications
@@ -448,13 +457,16 @@ def instructions_pdf(patient_id: int, protocol_id: int) -> Response:
     return pdf_attachment(pdf, SHEET_FILE_NAME)
 
 
-def _added_stage(form: PlanForm) -> bool:
-    """Handle "Add a stage": True when the clinician asked for one (then nothing is
-    validated or saved, and the form comes back with the stage or a message)."""
-    if request.method == "POST" and request.form.get("action") == ACTION_ADD_STAGE:
+def _redrawn(form: PlanForm) -> bool:
+    """Handle "Add a stage" and "Show the dilators for this route": True when the
+    clinician asked for one (then nothing is validated or saved, and the form comes back
+    with the stage or a message, or with the dilator lists of the route now chosen)."""
+    if request.method != "POST":
+        return False
+    action = request.form.get("action")
+    if action == ACTION_ADD_STAGE:
         add_stage(form)
-        return True
-    return False
+    return action in (ACTION_ADD_STAGE, ACTION_SHOW_ROUTE)
 
 
 def _save(form: PlanForm | ProtocolEventForm, change: Callable[[], object]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pytest
@@ -104,6 +105,7 @@ def test_other_clinics_accounts_are_not_revealed(client, world: World, as_admin)
             "email": world.other_clinic_patient.email,
             "role": "clinician",
         },
+        follow_redirects=True,
     )
     assert response.status_code == 200
     assert "/invitation/" in response.get_data(as_text=True)
@@ -189,8 +191,10 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         ("name", "", "Enter the clinic&#39;s name."),
         ("name", "   ", "Enter the clinic&#39;s name."),
         ("name", "Clinic B", "Another clinic already uses this name."),
-        ("timezone", "Mars/Olympus", "Enter a time zone name such as Europe/London"),
-        ("timezone", "  ", "Enter the clinic&#39;s time zone, for example Europe/London."),
+        ("timezone", "Mars/Olympus", "Choose the clinic&#39;s time zone from the list."),
+        ("timezone", "  ", "Choose the clinic&#39;s time zone from the list."),
+        ("timezone", "", "Choose the clinic&#39;s time zone from the list."),
+        ("timezone", "europe/london", "Choose the clinic&#39;s time zone from the list."),
         ("invitation_valid_days", "0", "Enter a number of days from 1 to 30."),
         ("invitation_valid_days", "seven", "Enter a whole number, for example 7."),
         ("email", "desk", "Enter an address like clinic@example.org, or leave it empty."),
@@ -231,12 +235,69 @@ def test_clinic_settings_are_validated(
     assert message in html
     assert f'id="{field}-error"' in html
     assert "0300 000 000" in html
-    if value.strip():
+    # (A list cannot show a value it does not offer: the time zone is chosen again.)
+    if value.strip() and field != "timezone":
         assert f'value="{value}"' in html or f">{value}<" in html
     with app.app_context():
         clinic = db.session.get(Clinic, world.clinic_a)
         after = (clinic.name, clinic.timezone, clinic.completion_pct, clinic.not_logging_days)
         assert after == before
+
+
+def _zone_list(html: str) -> list[tuple[str, str, str, bool]]:
+    """The time zone list as (group, value, text, selected)."""
+    start = re.search(r'<select[^>]* id="timezone"', html).start()
+    found, group = [], ""
+    for tag in re.finditer(
+        r'<optgroup label="([^"]*)">|<option([^>]*)value="([^"]*)"([^>]*)>([^<]*)</option>',
+        html[start : html.index("</select>", start)],
+    ):
+        if tag.group(1) is not None:
+            group = tag.group(1)
+        else:
+            selected = "selected" in tag.group(2) + tag.group(4)
+            found.append((group, tag.group(3), tag.group(5), selected))
+    return found
+
+
+def test_the_time_zone_is_chosen_from_a_list_grouped_by_region(
+    client, world: World, as_admin
+) -> None:
+    """Issue 17: a list, not a text box: the zones most used first (London first), then
+    every canonical zone grouped by region and sorted by city, each read city first (typing
+    a city's first letters in the list finds it); the clinic's zone is chosen; legacy
+    aliases are not offered."""
+    zones = _zone_list(client.get("/admin/clinic").get_data(as_text=True))
+    assert zones[0] == ("Most used", "Europe/London", "London (Europe/London)", True)
+    assert [z for z in zones if z[3]] == [zones[0]]
+    groups = list(dict.fromkeys(group for group, *_ in zones))
+    assert groups[0] == "Most used"
+    assert groups[1:] == sorted(groups[1:]) and "Europe" in groups and "Pacific" in groups
+    values = [value for _, value, _, _ in zones]
+    assert len(values) == len(set(values)) > 400
+    assert "US/Eastern" not in values and "GB" not in values and "localtime" not in values
+    asia = [text for group, _, text, _ in zones if group == "Asia"]
+    assert asia == sorted(asia, key=str.casefold)
+    assert "Buenos Aires (America/Argentina/Buenos_Aires)" in [t for _, _, t, _ in zones]
+
+
+def test_a_zone_from_the_list_is_saved_and_a_legacy_one_kept(
+    app: Flask, client, world: World, as_admin
+) -> None:
+    """Any zone of the list saves; a clinic already set to a legacy alias ("GB") sees it
+    chosen, first, and saving the form unchanged keeps it."""
+    data = {**SETTINGS, "timezone": "America/Argentina/Buenos_Aires"}
+    assert client.post("/admin/clinic", data=data).status_code == 302
+    with app.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        assert clinic.timezone == "America/Argentina/Buenos_Aires"
+        clinic.timezone = "GB"
+        db.session.commit()
+    zones = _zone_list(client.get("/admin/clinic").get_data(as_text=True))
+    assert zones[0] == ("Most used", "GB", "GB", True)
+    assert client.post("/admin/clinic", data={**SETTINGS, "timezone": "GB"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).timezone == "GB"
 
 
 def test_monitoring_settings_show_their_current_values(client, world: World, as_admin) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 import clinic
 from clinic import create_app
-from clinic.audit.actions import ACTIONS
+from clinic.audit.actions import ACTIONS, NOT_DONE
 from clinic.extensions import db
 from clinic.models import AuditEvent
 from tests.support.access_matrix import (
@@ -58,6 +58,8 @@ NOT_AUDITED: dict[str, str] = {
     "admin.reset_two_factor GET": "a page saying what a reset does (the reset itself is "
     "audited: auth.mfa_reset)",
     "admin.invite GET": "an empty form",
+    "admin.invitation GET": "a colleague's invitation link, shown once (issuing it is "
+    "audited: staff.invite, staff.reinvite)",
     "admin.settings GET": "the clinic's own settings, no patient data",
     "patients.new GET": "an empty form",
 }
@@ -197,3 +199,19 @@ def test_every_recorded_action_is_described() -> None:
     assert len(found) > 40  # the scan really finds the app's actions
     missing = {code: where for code, where in found.items() if code not in ACTIONS}
     assert missing == {}
+
+
+def test_every_change_says_what_was_not_done() -> None:
+    """Each change a view declares (`@audited(change=...)`) has words for an attempt that
+    changed nothing in clinic.audit.actions.NOT_DONE ("Skipped session not saved"), so a
+    refused form never reads in the trail as if it had been saved."""
+    declared: set[str] = set()
+    package = Path(clinic.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "audited":
+                for keyword in node.keywords:
+                    if keyword.arg == "change" and isinstance(keyword.value, ast.Constant):
+                        declared.add(keyword.value.value)
+    assert len(declared) > 20  # the scan really finds the views' changes
+    assert sorted(declared - set(NOT_DONE)) == []

@@ -15,7 +15,7 @@ from clinic.extensions import db
 from clinic.models import AuditEvent, Patient
 from tests.support.auth import act_as
 from tests.support.forms import form_values
-from tests.support.invitations import choose_password, link_in
+from tests.support.invitations import choose_password, invite_patient, link_in
 from tests.support.protocols import start_plan
 from tests.support.world import World
 
@@ -61,11 +61,16 @@ def test_main_flows_log_no_patient_data(
     patient is or wrote reaches a log record."""
     # A clinician records the patient and invites them to the portal.
     values = form_values(client.get("/patients/new").get_data(as_text=True))
-    values |= {"full_name": NAME, "date_of_birth": BIRTH[0], "clinic_identifier": "QX-1"}
+    values |= {
+        "full_name": NAME,
+        "date_of_birth": BIRTH[0],
+        "clinic_identifier": "QX-1",
+        "indication": "vaginismus",
+    }
     created = client.post("/patients/new", data=values)
     assert created.status_code == 302, created.get_data(as_text=True)
     patient_id = int(created.headers["Location"].rsplit("/", 1)[1])
-    invitation = client.post(f"/patients/{patient_id}/invitation", data={"email": EMAIL})
+    invitation = invite_patient(client, patient_id, EMAIL)
     assert choose_password(app.test_client(), link_in(invitation)).status_code == 302
 
     # Someone tries the patient's address with a wrong password.

@@ -5,6 +5,7 @@ the patient's own diary actions, invitations issued and accepted."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from flask import Flask
@@ -197,6 +198,7 @@ def test_invitations_issued_and_accepted(app: Flask, client, world: World) -> No
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "New Colleague", "email": "colleague@example.org", "role": "clinician"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     with app.app_context():
@@ -293,3 +295,63 @@ def test_refused_and_not_found_pages_are_recorded(app: Flask, client, world: Wor
             "patient_id": world.patient.patient_id,
         }
         assert json.loads(events[1].detail) == {"status": 403, "endpoint": "dashboard.index"}
+
+
+def _audit_rows(html: str, action: int = 2, outcome: int = 5) -> list[tuple[str, str]]:
+    """(action, outcome) of each row of an audit table, in its order (the columns' places
+    differ: the patient's own history has no patient column)."""
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        cells = [
+            re.sub(r"<[^>]+>", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        if len(cells) > max(action, outcome):
+            rows.append((cells[action], cells[outcome]))
+    return rows
+
+
+def test_a_refused_form_reads_as_what_happened_on_the_audit_page(
+    app: Flask, client, world: World
+) -> None:
+    """Issue 17: a skipped-session form sent with an error, and a session the diary rules
+    refuse (a time in the future), are kept as attempts that say so: "Skipped session not
+    saved" / "Not done: the form had errors" and "Session not saved" / "Refused", never
+    "Noted a skipped session" or "Logged a session" with "Nothing changed"."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.patient.id)
+    skip = form_values(client.get("/diary/skip").get_data(as_text=True))
+    assert client.post("/diary/skip", data=skip | {"skip_reason": ""}).status_code == 200
+    log = form_values(client.get("/diary/log").get_data(as_text=True))
+    log |= {"pain_during": "2", "pain_after": "1", "bleeding": "none", "sharp_pain": "no"}
+    future = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post("/diary/log", data=log | {"when": future}).get_data(as_text=True)
+    assert "The time is in the future" in page
+    attempts = [
+        (e.action, e.outcome)
+        for e in events(app, actor_id=world.patient.id)
+        if e.action.startswith("diary.")
+    ]
+    assert attempts == [("diary.skip", "invalid"), ("diary.log", "refused")]
+
+    act_as(client, world.admin.id)
+    rows = _audit_rows(client.get("/admin/audit").get_data(as_text=True))
+    assert ("Skipped session not saved", "Not done: the form had errors") in rows
+    assert ("Session not saved", "Refused") in rows
+    assert not any(action in ("Noted a skipped session", "Logged a session") for action, _ in rows)
+    # The patient's access history, on the clinician's side, reads the same.
+    act_as(client, world.clinician.id)
+    history = client.get(f"/patients/{world.patient.patient_id}/access").get_data(as_text=True)
+    assert ("Skipped session not saved", "Not done: the form had errors") in _audit_rows(
+        history, action=2, outcome=4
+    )
+
+
+def test_a_change_made_keeps_its_words(app: Flask, client, world: World) -> None:
+    """A skip that is saved still reads "Noted a skipped session", "Done"."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.patient.id)
+    skip = form_values(client.get("/diary/skip").get_data(as_text=True))
+    assert client.post("/diary/skip", data=skip | {"skip_reason": "forgot"}).status_code == 302
+    act_as(client, world.admin.id)
+    rows = _audit_rows(client.get("/admin/audit").get_data(as_text=True))
+    assert ("Noted a skipped session", "Done") in rows

@@ -24,6 +24,7 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from tests.support.auth import act_as
 from tests.support.forms import form_values
+from tests.support.html import forms_in
 from tests.support.protocols import make_protocol
 from tests.support.world import World
 
@@ -122,7 +123,7 @@ def test_no_flag_for_expected_discomfort(
         ({"minutes": "ten"}, "Enter a whole number, for example 7."),
         ({"depth_cm": "40"}, "Enter a depth from 1 to 25 cm, or leave it empty."),
         ({"when": "yesterday"}, "Enter the date and time, for example"),
-        ({"dilator_size_id": "999999"}, "Not a valid choice"),
+        ({"dilator_size_id": "999999"}, "Choose the dilator you used from the list."),
     ],
 )
 def test_every_problem_is_explained_and_input_kept(
@@ -223,6 +224,43 @@ def test_withdrawal_keeps_the_record_and_its_flags(
     assert "withdrawn" in client.get("/diary/entries").get_data(as_text=True)
 
 
+def test_withdrawing_asks_first_and_only_its_button_withdraws(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """Issue 17: the entries list and the entry page link to a page that asks "Withdraw
+    this entry?", says what it means and offers the button and a "Keep it" link; neither
+    the list nor that page withdraws anything until the button is pressed (a POST with its
+    CSRF token), which then withdraws it."""
+    location = client.post("/diary/log", data=session_form(client)).headers["Location"]
+    entry_id = int(location.rsplit("/", 1)[1])
+    url = f"/diary/entries/{entry_id}/withdraw"
+    history = client.get("/diary/entries").get_data(as_text=True)
+    assert f'href="{url}"' in history
+    assert f'action="{url}"' not in history  # no one-tap withdrawal on the list
+    assert f'href="{url}"' in client.get(location).get_data(as_text=True)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<h1" in html and "Withdraw this entry?</h1>" in html
+    assert "no longer counts in your sessions or your progress" in html
+    assert "It is not deleted." in html and "You cannot undo this." in html
+    assert re.search(r'<a class="[^"]*" href="/diary/entries">Keep it</a>', html)
+    form = next(f for f in forms_in(html) if f.path(url) == url)
+    assert form.method == "post" and "csrf_token" in form.names
+    with app.app_context():
+        assert not db.session.get(DiaryEntry, entry_id).withdrawn
+    # Without its token the button's request is refused, and still nothing is withdrawn.
+    assert client.post(url, data={"csrf_token": ""}, csrf=False).status_code == 400
+    with app.app_context():
+        assert not db.session.get(DiaryEntry, entry_id).withdrawn
+    done = client.post(url, data=dict(form.values), follow_redirects=True)
+    assert "The entry was withdrawn." in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(DiaryEntry, entry_id).withdrawn
+    # Withdrawn, it can be neither withdrawn again nor asked about.
+    assert client.get(url).status_code == 302
+
+
 def test_after_24_hours_entries_are_fixed(
     app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
@@ -291,11 +329,11 @@ def test_the_size_list_offers_the_prescribed_size_first_and_only_the_routes_size
     select_html = page[page.index('<select id="dilator_size_id"') :]
     select_html = select_html[: select_html.index("</select>")]
     options = re.findall(r"<option([^>]*)>([^<]*)</option>", select_html)
-    assert options[0][1] == "Size 1 (13 mm), your prescribed size"
+    assert options[0][1] == "13 mm · Size 1 — Graduated vaginal set (your prescribed size)"
     assert "selected" in options[0][0]
     assert len(options) > 1 and all("selected" not in attrs for attrs, _ in options[1:])
     with app.app_context():
         sets = db.session.scalars(select(DilatorSet.name)).all()
     assert "Anal dilator set" in sets  # the clinic has one: the list leaves it out
     assert "Anal dilator set" not in select_html
-    assert 'label="Other sizes: ' in select_html
+    assert '<optgroup label="Graduated vaginal set">' in select_html  # grouped by set

@@ -102,6 +102,7 @@ def test_staff_invitations_are_emailed_and_the_list_shows_their_status_in_one_qu
                 "email": f"sam{n}@test.example",
                 "role": "clinician",
             },
+            follow_redirects=True,
         )
         assert response.status_code == 200
     [message] = to(mail, "sam0@test.example")
@@ -114,7 +115,7 @@ def test_staff_invitations_are_emailed_and_the_list_shows_their_status_in_one_qu
     assert html.count("Email sent") == 3
     assert "Resend invitation" in html
 
-    resent = client.post(f"/admin/staff/{sam_id}/invitation")
+    resent = client.post(f"/admin/staff/{sam_id}/invitation", follow_redirects=True)
     assert resent.status_code == 200
     first, second = to(mail, "sam0@test.example")
     assert link_path(second, "/invitation/") == link_in(resent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -143,12 +144,14 @@ def test_another_clinics_patient_is_not_revealed(
         assert sorted(u.clinic_id for u in accounts) == [world.clinic_a, world.clinic_b]
 
 
-def test_patient_already_on_portal_is_not_reinvited(client, world: World, as_clinician) -> None:
+def test_patient_already_on_portal_is_not_reinvited(
+    app: Flask, client, world: World, as_clinician
+) -> None:
     """A patient who already signs in gets no new invitation."""
-    response = invite_patient(client, world.patient.patient_id, world.patient.email)
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "already uses the portal" in page
+    page = invite_patient(client, world.patient.patient_id, world.patient.email)
+    assert "already uses the portal" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Invitation)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -178,6 +181,7 @@ def test_staff_invitation_journey(app: Flask, client, world: World, as_admin) ->
     response = client.post(
         "/admin/staff/new",
         data={"full_name": "Robin Hart", "email": "robin@test.example", "role": "clinician"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     link = link_in(response)
@@ -196,6 +200,7 @@ def test_deactivated_colleague_cannot_use_their_invitation(
         client.post(
             "/admin/staff/new",
             data={"full_name": "Kim Lee", "email": "kim@test.example", "role": "clinician"},
+            follow_redirects=True,
         )
     )
     with app.app_context():
@@ -225,7 +230,109 @@ def test_links_use_the_configured_public_address(
     response = client.post(
         f"/patients/{world.offline_patient_id}/invitation",
         data={"email": "host@example.org"},
+        follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert 'value="https://diary.example.org/invitation/' in html
+    assert ">https://diary.example.org/invitation/" in html
     assert "clinic.test/invitation" not in html
+
+
+# ---------------------------------------------------------------------------------------
+# The invitation page (issue 17): shown once after POST/redirect/GET, never re-made by a
+# reload, a new link only on an explicit request that says it replaces the earlier one.
+
+
+def _open_invitations(app: Flask, email: str) -> list[int]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Invitation.id)
+                .join(User, User.id == Invitation.user_id)
+                .where(
+                    User.email == email,
+                    Invitation.revoked_at.is_(None),
+                    Invitation.used_at.is_(None),
+                )
+            )
+        )
+
+
+@pytest.mark.parametrize("who", ["patient", "colleague"])
+def test_reloading_the_invitation_page_never_replaces_the_link(
+    app: Flask, client, world: World, who: str
+) -> None:
+    """The invitation request redirects to the invitation page (no token in its address),
+    which shows the link once; reloading it shows no link, makes no new invitation and
+    leaves the link given working, saying so; its "Send a new link" button, which says the
+    earlier link then stops working, is the one way to replace it."""
+    email = f"reload.{who}@example.org"
+    if who == "patient":
+        act_as(client, world.clinician.id)
+        page_url = f"/patients/{world.offline_patient_id}/invitation"
+        sent = client.post(page_url, data={"email": email})
+    else:
+        act_as(client, world.admin.id)
+        sent = client.post(
+            "/admin/staff/new",
+            data={"full_name": "Reload Colleague", "email": email, "role": "clinician"},
+        )
+        with app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        page_url = f"/admin/staff/{user_id}/invitation"
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == page_url  # the token is in no address but the link's
+    shown = client.get(page_url)
+    link = link_in(shown)
+    [first] = _open_invitations(app, email)
+    with client.session_transaction() as kept:
+        assert "invitation_to_show" not in kept  # shown: gone from the session
+
+    reloaded = client.get(page_url)
+    html = reloaded.get_data(as_text=True)
+    assert reloaded.status_code == 200
+    assert "/invitation/" not in html.replace(page_url, "")
+    assert "reloading this page does not replace it" in html
+    assert "The link already given still works, until" in html
+    assert _open_invitations(app, email) == [first]
+    assert app.test_client().get(link).status_code == 200  # still works
+
+    assert "The earlier link then stops working." in html
+    assert "Send a new link</button>" in html
+    resend = re.search(r'<form method="post" action="([^"]+)" class="resend-form">', html)
+    assert resend is not None
+    values = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    again = client.post(resend.group(1), data=values, follow_redirects=True)
+    new_link = link_in(again)
+    assert new_link != link
+    assert app.test_client().get(link).status_code == 410
+    assert len(_open_invitations(app, email)) == 1
+
+
+def test_the_link_has_a_copy_button_for_scripts_and_stays_plain_text_without(
+    client, world: World, as_clinician
+) -> None:
+    """The link is selectable text in a read-only field; a "Copy link" button, hidden
+    until the external script (deferred) finds the Clipboard API, reports through a
+    polite live region."""
+    html = invite_patient(client, world.offline_patient_id, "copy@example.org").get_data(
+        as_text=True
+    )
+    assert re.search(r'<textarea id="invitation-link" class="link-field" readonly[^>]*>http', html)
+    button = re.search(r"<button [^>]*data-copy-from=\"invitation-link\"[^>]*>Copy link<", html)
+    assert button is not None and " hidden" in button.group(0)
+    assert re.search(
+        r'<script src="/static/copy-link.js\?[^"]*" defer></script>|'
+        r'<script src="/static/copy-link.js" defer></script>',
+        html,
+    )
+    assert re.search(r'<p id="copy-status"[^>]*role="status" aria-live="polite"', html)
+
+
+def test_the_invitation_page_of_a_patient_on_the_portal_says_so(
+    client, world: World, as_clinician
+) -> None:
+    """A patient who set up their account has no invitation waiting: the page says so and
+    offers no new link."""
+    html = client.get(f"/patients/{world.patient.patient_id}/invitation").get_data(as_text=True)
+    assert "has set up the account: no invitation is waiting." in html
+    assert "Send a new link" not in html

@@ -215,7 +215,7 @@ def test_new_template_form_saves_on_enter(
     assert buttons[0] == "save" and buttons[-1] == "save" and "add_stage" in buttons
     assert 'name="stages-0-minutes"' in page and 'name="stages-1-minutes"' not in page
     assert value_of(page, "stages-0-pain_ceiling") == "3"
-    assert "Size 1 (13 mm)" in page  # the clinic's catalogue is on offer
+    assert "13 mm · Size 1 — Graduated vaginal set" in page  # the catalogue is on offer
 
 
 def test_add_a_stage_shows_one_more_and_saves_nothing(
@@ -383,8 +383,8 @@ def test_the_step_limit_is_the_clinics_own(
         ("stages-0-target_depth_cm", "-3", "Enter a depth from 1 to 25 cm"),
         ("stages-0-period", "month", "Not a valid choice"),
         ("stages-0-dilator_size_id", "", "Choose a dilator."),
-        ("stages-0-dilator_size_id", "abc", "Not a valid choice"),
-        ("stages-0-dilator_size_id", "999999", "Not a valid choice"),
+        ("stages-0-dilator_size_id", "abc", "Choose a dilator from the list."),
+        ("stages-0-dilator_size_id", "999999", "Choose a dilator from the list."),
         ("stages-0-technique_notes", "breathe\x00", "Remove the invisible control characters"),
         ("stages-0-limits_reason", "x" * 301, "Use at most 300 characters."),
     ],
@@ -597,7 +597,8 @@ def test_edit_keeps_a_retired_size_the_template_uses(
         db.session.get(DilatorSize, sizes["Size 2"]).retired_at = services.utcnow()
         db.session.commit()
     act_as(client, world.clinician.id)
-    assert "Size 2 (17 mm) (retired)" in text(client.get(f"/templates/{template_id}/edit"))
+    page = text(client.get(f"/templates/{template_id}/edit"))
+    assert "17 mm · Size 2 — Graduated vaginal set (retired)" in page
     assert "Size 2 (17 mm)" not in text(client.get("/templates/new"))
 
 

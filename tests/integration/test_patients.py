@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -102,6 +103,33 @@ def test_new_patient_form_defaults_to_me_as_responsible(client, world: World, as
     assert f'<option selected value="{world.clinician.id}">' in html
 
 
+def test_a_new_patients_indication_starts_unchosen(
+    app: Flask, client, world: World, as_clinician
+) -> None:
+    """Issue 17: the indication decides a plan's safety rules, so nothing is chosen for
+    the clinician: the list starts on an empty "Choose…" (selected, the only one), and a
+    form sent without one is refused with "Choose the patient's indication." and saves
+    nothing. A patient's own indication is chosen on their edit form."""
+    html = client.get("/patients/new").get_data(as_text=True)
+    start = html.index('id="indication"')
+    indication = html[start : html.index("</select>", start)]
+    assert '<option selected value="">Choose…</option>' in indication
+    assert indication.count("selected") == 1
+    before = patient_count(app)
+    response = client.post("/patients/new", data=valid_form(world, indication=""))
+    page = response.get_data(as_text=True)
+    assert "Choose the patient&#39;s indication." in page
+    assert 'id="indication-error"' in page
+    assert patient_count(app) == before
+    edit = client.get(f"/patients/{world.patient.patient_id}/edit").get_data(as_text=True)
+    start = edit.index('id="indication"')
+    chosen = re.findall(
+        r'<option selected value="([^"]*)"', edit[start : edit.index("</select>", start)]
+    )
+    with app.app_context():
+        assert chosen == [db.session.get(Patient, world.patient.patient_id).indication.value]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -115,7 +143,8 @@ def test_new_patient_form_defaults_to_me_as_responsible(client, world: World, as
         ("date_of_birth", "1850-01-01", "The date of birth must be in the past"),
         ("clinic_identifier", "", "Enter the clinic identifier."),
         ("clinic_identifier", " \t ", "Enter the clinic identifier."),
-        ("indication", "astrology", "Not a valid choice"),
+        ("indication", "astrology", "Choose the patient&#39;s indication."),
+        ("indication", "", "Choose the patient&#39;s indication."),
         ("indication", "other", "Describe the indication when you choose Other."),
         ("indication_other", "post-surgical", "Choose Other to add a description"),
         ("status", "deleted", "Not a valid choice"),

@@ -666,7 +666,7 @@ def test_a_retired_size_cannot_be_forced_into_a_new_plan(
         size.retired_at = utcnow()
         db.session.commit()
     response = client.post(url, data={**values, "action": "save"})
-    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert "Choose a dilator from the list." in response.get_data(as_text=True)
 
 
 def test_a_broken_stage_can_be_removed(

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import re
 
-LINK = re.compile(r'value="https?://[^"]+(/invitation/[^"]+)"')
+# The link in the invitation page's read-only text area.
+LINK = re.compile(
+    r'<textarea id="invitation-link"[^>]*>https?://[^<]+?(/invitation/[^<]+)</textarea>'
+)
 GOOD_PASSWORD = "a calm river at dawn 42"
 
 
 def invite_patient(client, patient_id: int, email: str):
-    """A clinician (signed in on `client`) invites the patient to the portal."""
-    return client.post(f"/patients/{patient_id}/invitation", data={"email": email})
+    """A clinician (signed in on `client`) invites the patient to the portal; the answer
+    is the invitation page the request leads to (the link shown once)."""
+    return client.post(
+        f"/patients/{patient_id}/invitation", data={"email": email}, follow_redirects=True
+    )
 
 
 def link_in(response) -> str:

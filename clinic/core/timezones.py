@@ -1,0 +1,96 @@
+"""The time zones a clinic can choose from, as the choices of a list (issue 17: chosen, not
+typed).
+
+The list is a plain <select>, which needs no JavaScript and is the most dependable control
+on a phone: it opens the phone's own picker, with nothing to type, misspell or
+autocorrect, whereas an <input list> (datalist) shows its suggestions differently in each
+browser (not at all in some mobile ones) and still takes any text. On a computer, typing a
+city's first letters in the closed list jumps to it, so every option starts with the city:
+"London (Europe/London)". The zones most clinics use come first; then every canonical zone
+of the tz database, grouped by region and sorted by city (legacy aliases such as
+"US/Eastern" or "GB" are left out of the list, but a clinic already set to one keeps it).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from wtforms import SelectChoice
+
+# The regions of the tz database's canonical names ("Etc" holds fixed offsets, not places).
+REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+COMMON = (
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Amsterdam",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Vancouver",
+    "Australia/Sydney",
+    "Australia/Melbourne",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Africa/Johannesburg",
+    "UTC",
+)
+COMMON_GROUP = "Most used"
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """Every zone name the tz database knows (read once: it lists a directory tree)."""
+    return frozenset(available_timezones())
+
+
+def zone_label(name: str) -> str:
+    """ "London (Europe/London)", "Buenos Aires (America/Argentina/Buenos_Aires)": the city
+    first, for type-to-search; the name itself where it is no place ("UTC")."""
+    if "/" not in name:
+        return name
+    city = name.rsplit("/", 1)[1].replace("_", " ")
+    return f"{city} ({name})"
+
+
+@cache
+def _listed() -> tuple[SelectChoice, ...]:
+    known = known_zones()
+    common = [SelectChoice(n, zone_label(n), optgroup=COMMON_GROUP) for n in COMMON if n in known]
+    regional = sorted(
+        (
+            (region, zone_label(name).casefold(), name)
+            for name in known - set(COMMON)
+            if (region := name.split("/", 1)[0]) in REGIONS and "/" in name
+        ),
+    )
+    return (
+        *common,
+        *(SelectChoice(name, zone_label(name), optgroup=region) for region, _, name in regional),
+    )
+
+
+def zone_choices(current: str | None = None) -> list[SelectChoice]:
+    """The list's choices; a `current` zone the list leaves out (a legacy alias the clinic
+    is set to) is offered first, so the list shows it and saving keeps it."""
+    choices = list(_listed())
+    if current and current in known_zones() and current not in {c.value for c in choices}:
+        choices.insert(0, SelectChoice(current, current, optgroup=COMMON_GROUP))
+    return choices
