@@ -37,6 +37,7 @@ from clinic.charts.svg import (
     MARKER,
     MUTED,
     NARROW,
+    PRINTED,
     VERMILION,
     WIDE,
     WIDER,
@@ -170,7 +171,7 @@ def _drawn(
 ) -> Chart:
     """The chart drawn in every variant, or only the wide one when it is `for_print`."""
     if for_print:
-        return Chart(chart_id, draw(WIDE, chart_id), key=key)
+        return Chart(chart_id, draw(PRINTED, chart_id), key=key)
     return Chart(
         chart_id,
         draw(WIDE, chart_id),
@@ -306,8 +307,8 @@ def _adherence(
             fill=BLUE,
             cls="bar",
         )
-        if values and slot >= text_width("100%", v.small) + 4:
-            d.text(percents, middle, top_y - 5, f"{week.percent:.0f}%", size=v.small, cls="value")
+        if values and slot >= text_width("100%", v.font) + 4:
+            d.text(percents, middle, top_y - 5, f"{week.percent:.0f}%", cls="value")
     labels = [short_day(w.week_start) for w in weeks]
     widths = [text_width(label, fs) for label in labels]
     gap = fs * 0.75

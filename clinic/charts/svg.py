@@ -30,32 +30,32 @@ MARKER = "#3e4c59"
 
 @dataclass(frozen=True)
 class Variant:
-    """One drawing of a chart: its width in viewBox units, font size and plot height.
-    A page shows the wide one on larger screens and in print, the narrow one on phones
-    (see the charts section of site.css), each at about its natural size."""
+    """One drawing of a chart: its width in viewBox units, its font sizes (labels, and
+    secondary text such as band names and marker numbers) and its plot's height. A page
+    shows the drawing that fits the screen at about its natural size (see the charts
+    section of site.css); print uses the wide one."""
 
     name: str
     width: float
     font: float
+    small: float
     plot_height: float
 
     @property
     def pad(self) -> float:
         return round(self.font * 0.5, 1)
 
-    @property
-    def small(self) -> float:
-        """The size of secondary text (band names, marker numbers)."""
-        return round(self.font * 0.875, 1)
 
-
-# Narrow: 360 units, shown 330-510 px wide on phones; wide: 860 units, shown 660-950 px
-# wide on tablets and laptops, and across a printed page's text (about 680 px); wider:
-# 1200 units, shown 1160-1450 px wide on large screens. With text at 14, 16 and 16 units,
-# it is never much below 12 px nor above 20 px (the breakpoints are in site.css).
-NARROW = Variant("narrow", 360, 14, 190)
-WIDE = Variant("wide", 860, 16, 230)
-WIDER = Variant("wider", 1200, 16, 260)
+# Narrow: 360 units, shown 326-510 px wide on phones; wide: 860 units, shown 664-950 px
+# wide on tablets and laptops; wider: 1200 units, shown 1160-1450 px wide on large
+# screens. Their sizes keep text at 12 px or more (at 390 px and up) and under about 20.
+NARROW = Variant("narrow", 360, 14.5, 13.5, 190)
+WIDE = Variant("wide", 860, 17, 15.5, 230)
+WIDER = Variant("wider", 1200, 16, 14.5, 260)
+# On paper, across the text's width (about 178 mm), the wide drawing's text is 8 to 9 pt,
+# and it is shorter: a page of the MDT pack holds a patient's chart with everything else,
+# and the table beside it gives the figures.
+PRINTED = Variant("wide", 860, 16, 14, 170)
 
 
 def number(value: float) -> str:
