@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
 
-from clinic.charts import PainPoint, SizeStep, pain_chart
+from clinic.charts import KeyEntry, PainPoint, SizeStep, pain_chart, step_key
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.depth import DepthWeek
 from clinic.mdt import queries
@@ -73,6 +73,11 @@ class PainChartData:
     file_name: str
     points: tuple[PainPoint, ...]
     steps: tuple[SizeStep, ...]
+
+    @property
+    def key(self) -> tuple[KeyEntry, ...]:
+        """What the chart's numbered markers stand for, printed under it."""
+        return step_key(self.steps)
 
 
 @dataclass(frozen=True)
@@ -219,8 +224,7 @@ def draw_charts(charts: Sequence[PainChartData]) -> dict[str, bytes]:
 
 def draw_pain_chart(chart: PainChartData) -> bytes:
     """One pain chart as SVG (an image in the PDF, with its alternative text there)."""
-    svg = pain_chart(chart.points, chart.steps, chart_id=chart.file_name[:-4], compact=True)
-    return str(svg).encode()
+    return pain_chart(chart.points, chart.steps, chart_id=chart.file_name[:-4], compact=True).file()
 
 
 def _page(

@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from markupsafe import Markup
-
-from clinic.charts import BandStart, ScorePoint, measure_chart
+from clinic.charts import BandStart, Chart, ScorePoint, measure_chart
 from clinic.core.templating import short_date
 from clinic.measures.results import ScoredAnswer, Series, format_score, read_change
 from clinic.measures.schedule import occasion_label
@@ -62,7 +60,7 @@ class MeasureSummary:
     latest: AnswerRow | None
     change: str  # "+9 points: improved", "-3 points" (a true minus), "No change", "—"
     notes: list[str]
-    chart: Markup | None = None
+    chart: Chart | None = None
     chart_id: str = ""
 
     @property
@@ -179,7 +177,7 @@ def _notes(series: Series, rows: list[AnswerRow], in_period: bool) -> list[str]:
     return notes
 
 
-def _chart(series: Series, chart_id: str) -> Markup:
+def _chart(series: Series, chart_id: str) -> Chart:
     """The series' total against the day each answer was given, on the instrument's range
     with its bands (the range of the scores when the instrument is no longer known)."""
     points = sorted(

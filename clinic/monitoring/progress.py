@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
 
-from markupsafe import Markup
-
-from clinic.charts import PainPoint, SizeStep, WeekBar, adherence_chart, pain_chart
+from clinic import charts
+from clinic.charts import Chart, PainPoint, SizeStep, WeekBar
 from clinic.domain.adherence import (
     DEFAULT_COMPLETION_PCT,
     Adherence,
@@ -54,8 +53,8 @@ class Progress:
     last_7: Adherence
     last_28: Adherence
     milestones: list[str]
-    adherence_svg: Markup | None  # None when no week prescribed anything
-    pain_svg: Markup | None  # None when no session in the window has pain scores
+    adherence_chart: Chart | None  # None when no week prescribed anything
+    pain_chart: Chart | None  # None when no session in the window has pain scores
 
 
 def first_week_shown(protocol: Protocol, today: date, weeks: int = WEEKS_SHOWN) -> date:
@@ -108,15 +107,15 @@ def build_progress(
         last_7=recent_adherence(schedule, sessions, today, 7, completion_pct, today=now_day),
         last_28=recent_adherence(schedule, sessions, today, 28, completion_pct, today=now_day),
         milestones=_milestones(protocol, stages, today),
-        adherence_svg=(
-            adherence_chart(
+        adherence_chart=(
+            charts.adherence_chart(
                 [WeekBar(w.week_start, w.percent) for w in weeks], compact=compact_charts
             )
             if has_prescription
             else None
         ),
-        pain_svg=(
-            pain_chart(
+        pain_chart=(
+            charts.pain_chart(
                 [
                     PainPoint(s.on, s.pain_during, s.pain_after)
                     for s in scored

@@ -188,12 +188,12 @@ def progress_report_pdf(report: ProgressReport) -> bytes:
     # node as part of the page (most of the time of a report), and an image carries the
     # alternative text a tagged PDF needs.
     charts = {
-        name: str(svg).encode()
-        for name, svg in (
-            (PAIN_CHART, report.progress.pain_svg),
-            (ADHERENCE_CHART, report.progress.adherence_svg),
+        name: chart.file()
+        for name, chart in (
+            (PAIN_CHART, report.progress.pain_chart),
+            (ADHERENCE_CHART, report.progress.adherence_chart),
         )
-        if svg is not None
+        if chart is not None
     }
     return render_pdf(
         "reports/progress.html", report.clinic.paper_size, files=charts, report=report

@@ -110,23 +110,26 @@ def test_the_timeline_charts_each_instrument_with_its_figures(
     app: Flask, client, world: World, scored: Scored
 ) -> None:
     """Dilator confidence has a chart on its 0-20 range with its bands, and a table of every
-    answer (day, occasion, total, band); the unscored week 2 is a marked gap, listed with
-    its reason; baseline 7, latest 16, change +9 improved. The FSFI, never scored, has no
-    chart: its reason is given in words instead."""
+    answer (day, occasion, total, band); the unscored week 2 is a gap with a numbered
+    marker, "not scored" in the chart's key, listed with its reason; baseline 7, latest 16,
+    change +9 improved. The FSFI, never scored, has no chart: its reason is given in words
+    instead."""
     html = timeline(client, world.clinician, world.patient.patient_id)
     text = text_of(html)
     assert 'id="measures-heading">Outcome measures</h2>' in html
     section = html.split('id="measures-heading"', 1)[1].split("</section>", 1)[0]
 
-    charts = re.findall(r"<svg[^>]*>.*?</svg>", section, re.DOTALL)
-    assert len(charts) == 1 and 'id="measure-chart-dilator-confidence"' in charts[0]
-    chart = charts[0]
-    assert "<title" in chart and ">Dilator confidence</title>" in chart
-    for band in ("Low", "Moderate", "High"):
-        assert f">{band}</text>" in chart
-    assert f"{short_date(days_ago(40))[:-5]}: not scored" in chart
-    assert f"Not scored: {short_date(days_ago(40))}" in chart  # said in the desc too
-    assert len(re.findall(r'<circle [^>]*class="dot', chart)) == 3
+    assert section.count('<figure class="chart-figure">') == 1
+    drawings = re.findall(r"<svg[^>]*>.*?</svg>", section, re.DOTALL)
+    assert len(drawings) == 3 and 'id="measure-chart-dilator-confidence"' in drawings[0]
+    for chart in drawings:
+        assert "<title" in chart and ">Dilator confidence</title>" in chart
+        for band in ("Low", "Moderate", "High"):
+            assert f">{band}</text>" in chart
+        assert f"Not scored: {short_date(days_ago(40))}" in chart  # said in the desc
+        assert len(re.findall(r'<circle [^>]*class="dot"', chart)) == 3
+    key = text_of(section.split('<ol class="chart-key">')[1].split("</ol>")[0])
+    assert key == f"1 {short_date(days_ago(40))[:-5]}: not scored"
 
     table = section.split("Dilator confidence: each")[1]
     rows = [text_of(row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)][1:5]

@@ -33,12 +33,16 @@ def page(client, person) -> str:
 def test_progress_shows_charts_tables_and_milestones(
     app: Flask, client, world: World, on_protocol: int
 ) -> None:
-    """With sessions logged, the page has both charts (with title and desc), their tables,
-    the recent figures and the milestones in plain words, weeks counted from the start."""
+    """With sessions logged, the page has both charts (each drawn narrow, wide and wider,
+    with title and desc) and the pain chart's key, their tables, the recent figures and
+    the milestones in plain words, weeks counted from the start."""
     add_entries(app, on_protocol, world.patient, [0, 1, 2, 3, 4, 5, 6, 7])
     html = page(client, world.patient)
-    assert html.count("<svg") == 2
+    assert html.count('<figure class="chart-figure">') == 2 and html.count("<svg") == 2 * 3
     assert 'id="adherence-chart-title"' in html and 'id="pain-chart-desc"' in html
+    assert 'id="pain-chart-narrow-title"' in html and 'id="pain-chart-wider-desc"' in html
+    key = html.split('<ol class="chart-key">')[1].split("</ol>")[0]
+    assert "stage 1, 13 mm" in key
     assert "Sessions each week" in html and "Pain over time" in html
     assert html.count("<caption>") == 2
     assert "<dt>Last 7 days</dt>" in html and "7 of 7 (100%)" in html
@@ -64,7 +68,7 @@ def test_charts_are_safe_under_the_content_security_policy(
     add_entries(app, on_protocol, world.patient, [0, 1, 2])
     html = page(client, world.patient)
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
-    assert len(svgs) == 2
+    assert len(svgs) == 2 * 3
     for svg in svgs:
         assert "<script" not in svg and "<style" not in svg and "style=" not in svg
 
@@ -88,7 +92,7 @@ def test_short_sessions_are_not_counted_as_done(
     add_entries(app, on_protocol, world.patient, [0, 1], minutes=5)
     html = page(client, world.patient)
     assert "0 of 7 (0%)" in html
-    assert html.count("<svg") == 2
+    assert html.count('<figure class="chart-figure">') == 2
 
 
 def test_without_a_plan_the_page_is_calm(client, world: World) -> None:
@@ -101,7 +105,7 @@ def test_without_a_plan_the_page_is_calm(client, world: World) -> None:
 def test_without_entries_there_is_no_pain_chart(client, world: World, on_protocol: int) -> None:
     """No sessions yet: the weekly chart shows 0%, pain says none logged, nothing breaks."""
     html = page(client, world.patient)
-    assert html.count("<svg") == 1
+    assert html.count('<figure class="chart-figure">') == 1
     assert "No sessions logged in these weeks yet." in html
     assert "0 of 7 (0%)" in html
 

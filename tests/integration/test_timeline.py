@@ -53,7 +53,7 @@ def test_timeline_shows_the_evidence_and_the_suggestion(app: Flask, client, worl
     assert "Suggested next step: Advance" in text
     assert "Met: pain during and after ≤ 3 in 6 of the last 6 sessions" in text
     assert "Advance to stage 2" in text
-    assert html.count("<svg") == 2
+    assert html.count('<figure class="chart-figure">') == 2
     assert "No time: 1" in text
     assert "15 entries" in text
     assert "Stage and plan history" in text and "Started" in text
@@ -206,7 +206,8 @@ def test_period_choice_and_query_count(app: Flask, client, world: World) -> None
     refresh(app, world.clinic_a)
     assert queries("?weeks=52") == few
     # Pain and adherence, then the pain scale and PGIC (two confidence answers: no score).
-    assert timeline(client, world.clinician, world.patient.patient_id).count("<svg") == 2 + 2
+    charts = timeline(client, world.clinician, world.patient.patient_id)
+    assert charts.count('<figure class="chart-figure">') == 2 + 2
     assert "100 entries" in timeline(client, world.clinician, world.patient.patient_id, "?weeks=52")
     four_weeks = timeline(client, world.clinician, world.patient.patient_id, "?weeks=4")
     assert "100 entries" not in four_weeks and '<option value="4" selected>' in four_weeks
