@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import select
 
-from clinic.core.clock import clinic_today
+from clinic.core.clock import clinic_today, now
 from clinic.diary.services import SessionDetails, correct, record
 from clinic.domain.diary import Bleeding, SkipReason
 from clinic.domain.protocols import in_force_on
@@ -114,9 +115,11 @@ def _calm_session(
 ) -> SessionDetails:
     day = clinic_today(ZONE) - timedelta(days=days_ago)
     size_id = protocol.versions[0].stages[0].dilator_size_id
-    return SessionDetails(
-        datetime.combine(day, time(9), UTC), size_id, 15, 2, 1, bleeding, False, depth, ""
-    )
+    # Today's session before 09:00 would be in the future (refused): then it is "just now",
+    # never earlier than the start of the clinic's day, so the test means the same at any hour.
+    local_start = datetime.combine(day, time(0), ZoneInfo(ZONE)).astimezone(UTC)
+    occurred = max(local_start, min(datetime.combine(day, time(9), UTC), now()))
+    return SessionDetails(occurred, size_id, 15, 2, 1, bleeding, False, depth, "")
 
 
 def log_session(
@@ -128,8 +131,8 @@ def log_session(
     bleeding: Bleeding = Bleeding.NONE,
     depth: float | None = None,
 ) -> str:
-    """The patient logs, now, a calm session of `days_ago` days ago (at 09:00 UTC) with the
-    plan's first size, through the diary service as the portal does (red flags raised);
+    """The patient logs, now, a calm session of `days_ago` days ago (at 09:00 UTC, or
+    just now when that is still to come today) with the plan's first size, through the diary service as the portal does (red flags raised);
     returns the form key it was saved with."""
     key = f"log-{uuid4()}"
     with app.app_context():
