@@ -61,7 +61,7 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
     one from a set without a flared base). One query, sizes with their sets."""
     route = prescription.protocol.route
     prescribed = prescription.stage.dilator_size_id
-    choices = []
+    choices: list[SelectChoice] = []
     groups = size_groups(
         clinic_sizes(patient.clinic_id),
         route,

@@ -400,6 +400,7 @@ HIDDEN_IDS = [
             ("full_name", "Swap Test"),
             ("date_of_birth", "1990-01-01"),
             ("clinic_identifier", "MRN-SWAP"),
+            ("indication", "vaginismus"),  # none is chosen for the clinician
         ),
     ),
     HiddenId("patients.edit", "responsible_clinician_id", "user_id"),
