@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app, request, url_for
@@ -73,11 +74,11 @@ def return_page(value: str | None, patient: Patient) -> ReturnPage | None:
         return None
     if accepted.patient_page and arguments.get("patient_id") != patient.id:
         return None
-    query: dict[str, str] = {}
+    values: dict[str, Any] = dict(arguments)  # only route arguments and listed words
     for name, word in parse_qsl(parts.query):
-        if name in accepted.query and name not in arguments:
-            query.setdefault(name, word[:120])
-    url = url_for(str(endpoint), **arguments, **query)
+        if name in accepted.query and name not in values:
+            values[name] = word[:120]
+    url = url_for(str(endpoint), **values)
     if _ANCHOR.fullmatch(parts.fragment):
         url += f"#{parts.fragment}"
     return ReturnPage(url, accepted.label)
