@@ -66,14 +66,6 @@ class SessionFlags:
         """The flag whose URL names the session's form (any of its flags would do)."""
         return self.flags[0]
 
-    @property
-    def entry(self) -> DiaryEntry:
-        return self.anchor.entry
-
-    @property
-    def urgent(self) -> bool:
-        return any(flag.reason.urgent for flag in self.flags)
-
 
 def by_session(flags: list[RedFlag]) -> list[SessionFlags]:
     """Open red flags grouped by the entry that raised them, in the order of their first

@@ -50,6 +50,37 @@ DEFAULT_PERIOD = 12
 NOTES_SHOWN = 3
 
 
+@dataclass(frozen=True)
+class Failed:
+    """An acknowledgement form sent back with what was typed: its errors, and the flags a
+    colleague acknowledged meanwhile."""
+
+    form: AcknowledgeForm | AcknowledgeSessionForm
+    taken: Sequence[RedFlag | CareFlag] = ()
+
+
+@dataclass(frozen=True)
+class FlagCard:
+    """One acknowledgement form of the page: the open red flags of one session, or one
+    rule flag (rule flags are not grouped: each comes from a rule of its own, on a day of
+    its own, and asks for a look of its own)."""
+
+    key: str  # "session-12" (the diary entry) or "rule-3" (the flag): ids and prefixes
+    source: str  # "red" or "rule", as the acknowledgement URL says
+    flags: Sequence[RedFlag | CareFlag]  # the open ones, most severe first
+    form: AcknowledgeForm | AcknowledgeSessionForm
+    taken: Sequence[RedFlag | CareFlag] = ()  # acknowledged meanwhile by someone else
+
+    @property
+    def anchor(self) -> RedFlag | CareFlag:
+        """The flag the form's URL names (for a session, any of its flags would do)."""
+        return (self.flags or self.taken)[0]
+
+    @property
+    def urgent(self) -> bool:
+        return any(isinstance(f, RedFlag) and f.reason.urgent for f in self.flags)
+
+
 @bp.get("")
 @clinicians_only
 @audited("timeline.view", patient="patient_id")
@@ -110,37 +141,6 @@ def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | t
     return redirect(back.url)
 
 
-@dataclass(frozen=True)
-class Failed:
-    """An acknowledgement form sent back with what was typed: its errors, and the flags a
-    colleague acknowledged meanwhile."""
-
-    form: AcknowledgeForm | AcknowledgeSessionForm
-    taken: Sequence[RedFlag | CareFlag] = ()
-
-
-@dataclass(frozen=True)
-class FlagCard:
-    """One acknowledgement form of the page: the open red flags of one session, or one
-    rule flag (rule flags are not grouped: each comes from a rule of its own, on a day of
-    its own, and asks for a look of its own)."""
-
-    key: str  # "session-12" (the diary entry) or "rule-3" (the flag): ids and prefixes
-    source: str  # "red" or "rule", as the acknowledgement URL says
-    flags: Sequence[RedFlag | CareFlag]  # the open ones, most severe first
-    form: AcknowledgeForm | AcknowledgeSessionForm
-    taken: Sequence[RedFlag | CareFlag] = ()  # acknowledged meanwhile by someone else
-
-    @property
-    def anchor(self) -> RedFlag | CareFlag:
-        """The flag the form's URL names (for a session, any of its flags would do)."""
-        return (self.flags or self.taken)[0]
-
-    @property
-    def urgent(self) -> bool:
-        return any(isinstance(f, RedFlag) and f.reason.urgent for f in self.flags)
-
-
 def _card_key(source: str, flag: RedFlag | CareFlag) -> str:
     # A session's card is named after its diary entry, whichever of its flags is open.
     return f"session-{flag.entry_id}" if isinstance(flag, RedFlag) else f"{source}-{flag.id}"
@@ -175,7 +175,7 @@ def _taken_message(taken: Sequence[RedFlag | CareFlag], patient: Patient) -> str
         else (f.acknowledged_by.full_name if f.acknowledged_by else "the system")
         for f in taken
     ]
-    done = "; ".join(f"{flag_label(f)} (by {name})" for f, name in zip(taken, who, strict=True))
+    done = "; ".join(f"{_flag_label(f)} (by {name})" for f, name in zip(taken, who, strict=True))
     return (
         f"While you were writing, {'this flag was' if len(taken) == 1 else 'these flags were'}"
         f" acknowledged: {done}. Nothing was saved and your note is kept below: check the"
@@ -183,7 +183,7 @@ def _taken_message(taken: Sequence[RedFlag | CareFlag], patient: Patient) -> str
     )
 
 
-def flag_label(flag: RedFlag | CareFlag) -> str:
+def _flag_label(flag: RedFlag | CareFlag) -> str:
     """A flag in a few words: "High pain (8/10)", "Pain rising"."""
     if isinstance(flag, CareFlag):
         return flag.kind.label
