@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Generic, TypeVar
@@ -436,6 +436,11 @@ class EventKind(StrEnum):
         """Whether recording this carries out `suggestion` (False when it overrides it)."""
         return suggestion is not None and decision_for(suggestion) is self
 
+    def overrides(self, suggestion: Suggestion | None) -> bool:
+        """Whether recording this stage decision departs from `suggestion` (a review asked
+        for counts: the history shows the decision as overriding it)."""
+        return self in STAGE_DECISIONS and suggestion is not None and not self.follows(suggestion)
+
 
 EVENT_LABELS = {
     EventKind.START: "Started",
@@ -621,3 +626,67 @@ def allowed_now(status: ProtocolStatus, stage: int, stage_count: int) -> frozens
     return frozenset(
         kind for kind in EventKind if refusal(kind, status, stage, stage_count) is None
     )
+
+
+# Recording a decision: one form for every kind, whether it follows the system's suggestion
+# or departs from it, and one difference only, the reason. A stage decision that carries out
+# the suggestion may leave it empty: the evidence the suggestion rests on is then recorded as
+# its reason, so the history always says why. One that departs from the suggestion must say
+# why the clinician sees it otherwise (what a colleague reading the history needs to know
+# of an override, and the check that it was meant), and so must every decision with no
+# suggestion to carry out: a pause, a resumption, the end, a stage decision while the rules
+# ask for a review.
+
+
+def reason_required(kind: EventKind, suggestion: Suggestion | None) -> bool:
+    """Whether recording `kind` needs a reason of the clinician's own."""
+    return not kind.follows(suggestion)
+
+
+def missing_reason(kind: EventKind, suggestion: Suggestion | None) -> str:
+    """What to say when a needed reason is missing."""
+    if not kind.overrides(suggestion):
+        return "Give the reason."
+    if suggestion is None or decision_for(suggestion) is None:
+        return "Give the reason: the system asked for a review before any change of stage."
+    return f"Say why you decided otherwise: the system suggested {suggestion.label.lower()}."
+
+
+def recorded_reason(
+    reason: str, kind: EventKind, suggestion: Suggestion | None, evidence: str
+) -> str:
+    """The reason kept with the decision: the clinician's own, or for a decision that
+    carries out the suggestion and has none, the evidence (`evidence`, the suggestion's
+    reasons on one line)."""
+    if reason or not kind.follows(suggestion):
+        return reason
+    return f"As suggested: {evidence}."
+
+
+# A hold proposes the patient's next review: two weeks on (the shortest minimum time at a
+# size in the sources, see the clinical reference), changeable, within a year.
+REVIEW_PROPOSED_AFTER = timedelta(days=14)
+
+
+def proposed_review_on(today: date) -> date:
+    """The review date a hold proposes."""
+    return today + REVIEW_PROPOSED_AFTER
+
+
+def latest_review_on(today: date) -> date:
+    """The latest review date a decision may set: a year from today (29 February gives
+    28 February)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
+def review_on_problem(day: date, today: date) -> str | None:
+    """Why `day` cannot be the next review date, in plain words; None when it can."""
+    if day < today:
+        return "The review date has passed: choose today or a later day."
+    latest = latest_review_on(today)
+    if day > latest:
+        return f"Choose a review date within a year, on or before {latest:%d %b %Y}."
+    return None

@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 
 from clinic.domain.flags import FlagKind, Trend, pain_trend
 from clinic.domain.progression import Suggestion
+from clinic.domain.protocols import EventKind, decision_for
 from clinic.extensions import Model
 from clinic.models.patients import Patient
 from clinic.models.types import UTCDateTime, enum_column, utcnow
@@ -106,6 +107,11 @@ class PatientSummary(Model):
     def trend(self) -> Trend | None:
         """Mean pain this week against last week."""
         return pain_trend(self.pain_7, self.pain_prev_7)
+
+    @property
+    def suggested_decision(self) -> EventKind | None:
+        """The stage decision that carries out the suggestion (None for a review)."""
+        return decision_for(self.suggestion) if self.suggestion else None
 
 
 class ClinicalNote(Model):

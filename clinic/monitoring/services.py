@@ -335,6 +335,22 @@ def acknowledge(flag: CareFlag | RedFlag, by: User, note: str) -> None:
     )
 
 
+def acknowledge_together(flags: Sequence[CareFlag | RedFlag], by: User, note: str) -> None:
+    """Acknowledge several flags with one note (the red flags of one session), each as
+    `acknowledge` does: audited one by one, and a report's waiting alerts withdrawn once
+    all its flags are acknowledged. All or none: when any was acknowledged meanwhile,
+    `FlagAlreadyAcknowledged` names every such flag, and the caller's unit of work discards
+    the others."""
+    taken: list[CareFlag | RedFlag] = []
+    for flag in flags:
+        try:
+            acknowledge(flag, by, note)
+        except FlagAlreadyAcknowledged:
+            taken.append(flag)
+    if taken:
+        raise FlagAlreadyAcknowledged(taken)
+
+
 def acknowledge_ready_flags(
     patient: Patient, by: User, note: str, kind: FlagKind = FlagKind.READY
 ) -> None:
@@ -423,7 +439,12 @@ def _close_settled_overdue_flags(open_flags: Sequence[Row], measures: MeasureEvi
 
 
 class FlagAlreadyAcknowledged(ValueError):
-    """The flag was acknowledged already (by someone else, or a form sent twice)."""
+    """The flag was acknowledged already (by someone else, or a form sent twice);
+    `flags` names the flags, when several were asked for."""
+
+    def __init__(self, flags: Sequence[CareFlag | RedFlag] = ()) -> None:
+        super().__init__()
+        self.flags = list(flags)
 
     def __str__(self) -> str:
         return "This flag has already been acknowledged."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from wtforms import (
     BooleanField,
@@ -27,7 +28,7 @@ from clinic.core.forms import (
     strip,
     text_length,
 )
-from clinic.domain.progression import GoingBack
+from clinic.domain.progression import GoingBack, Suggestion
 from clinic.domain.protocols import (
     DEFAULT_RED_FLAG_PAIN,
     DEPTH_CM_RANGE,
@@ -37,9 +38,13 @@ from clinic.domain.protocols import (
     STAGES_MAX,
     TECHNIQUE_NOTES_MAX,
     Bounds,
+    EventKind,
     Period,
     Route,
     StagePrescription,
+    missing_reason,
+    reason_required,
+    review_on_problem,
 )
 
 
@@ -270,14 +275,48 @@ class ReviseProtocolForm(PlanForm):
 REASON_MAX = 1000
 
 
+class ReviewDateField(PlainDateField):
+    """The next review date: a parse error that asks for a date to come."""
+
+    parse_error = "Enter a real date, with day, month and year, or leave it empty."
+
+
 class ProtocolEventForm(ClinicForm):
-    """A stage change, pause, resume or completion, with its date and reason."""
+    """A decision on a protocol: a stage decision, a pause, a resumption or the end. The
+    same form whether it follows the system's suggestion or departs from it; a reason is
+    needed except for a stage decision that carries the suggestion out (see
+    clinic.domain.protocols.reason_required). Fields a kind does not use are left out: the
+    planned resume date is a pause's, the next review date a hold's."""
 
     effective_on = PlainDateField("Date", validators=[InputRequired("Enter the date.")])
-    reason = TextAreaField(
-        "Reason",
-        filters=[strip],
-        validators=[InputRequired("Give the reason."), text_length(REASON_MAX)],
-    )
     resume_on = PlainDateField("Planned resume date", validators=[Optional()])
+    review_on = ReviewDateField("Review on", validators=[Optional()])
+    reason = TextAreaField("Reason", filters=[strip], validators=[text_length(REASON_MAX)])
     lock_version = HiddenField()
+    # The page the decision was started from (clinic.patients.returns checks it).
+    next = HiddenField()
+
+    def __init__(
+        self,
+        *args: object,
+        kind: EventKind,
+        suggestion: Suggestion | None,
+        today: date,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._kind, self._suggestion, self._today = kind, suggestion, today
+        self.reason.flags.required = reason_required(kind, suggestion)
+        if not kind.is_pause:
+            del self.resume_on
+        if kind is not EventKind.HOLD:
+            del self.review_on
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.reason.flags.required and not field.data:
+            raise ValidationError(missing_reason(self._kind, self._suggestion))
+
+    def validate_review_on(self, field: ReviewDateField) -> None:
+        problem = field.data and review_on_problem(field.data, self._today)
+        if problem:
+            raise ValidationError(problem)

@@ -27,7 +27,11 @@ from clinic.domain.protocols import (
     flared_base_message,
     in_force_on,
     lacks_flared_base,
+    missing_reason,
+    reason_required,
+    recorded_reason,
     refusal,
+    review_on_problem,
 )
 from clinic.domain.starting import StartProblem, start_problems
 from clinic.extensions import db
@@ -283,15 +287,24 @@ def record_event(
     reason: str,
     resume_on: date | None = None,
     suggested: Suggestion | None = None,
+    evidence: str = "",
+    review_on: date | None = None,
 ) -> ProtocolEvent:
     """Record a stage decision (advance, hold, step back) or a pause, resume or completion.
 
     `suggested` is what the system suggested when the clinician decided, kept with the
-    decision. A stage decision also answers an open "ready to advance" flag, and a
-    resume an open "review before resuming".
+    decision, and `evidence` its reasons on one line: a decision that carries the
+    suggestion out and gives no reason of its own is kept with those (any other needs a
+    reason, see clinic.domain.protocols.reason_required). A hold may set the patient's next
+    review date (`review_on`). A stage decision also answers an open "ready to advance"
+    flag, and a resume an open "review before resuming".
     """
     _check_lock(protocol, expected_lock)
     _check_allowed(protocol, kind, effective_on)
+    reason = reason.strip()
+    if not reason and reason_required(kind, suggested):
+        raise ProtocolChangeError(missing_reason(kind, suggested), "reason")
+    reason = recorded_reason(reason, kind, suggested, evidence)
     stage = protocol.events[-1].stage + kind.stage_step
     if kind is EventKind.PAUSE and resume_on is not None and resume_on <= effective_on:
         raise ProtocolChangeError("The resume date must be after the pause starts.", "resume_on")
@@ -305,6 +318,8 @@ def record_event(
         stage=stage,
         resume_on=resume_on if kind is EventKind.PAUSE else None,
     )
+    if kind is EventKind.HOLD and review_on is not None:
+        _set_review(protocol.patient, review_on, today, by)
     if kind in STAGE_DECISIONS:
         event.suggested = suggested
         acknowledge_ready_flags(protocol.patient, by, f"{kind.label}: {reason}")
@@ -322,6 +337,25 @@ def record_event(
         detail={"kind": kind.value},
     )
     return event
+
+
+def _set_review(patient: Patient, review_on: date, today: date, by: User) -> None:
+    """Make `review_on` the patient's next review date (a "review due" flag is raised on
+    that day), audited as a change to the record."""
+    problem = review_on_problem(review_on, today)
+    if problem:
+        raise ProtocolChangeError(problem, "review_on")
+    if patient.review_on == review_on:
+        return
+    patient.review_on = review_on
+    record(
+        "patient.update",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        actor=by,
+        detail={"fields": ["review_on"]},
+    )
 
 
 def _stage_out_of_range(count: int, field: str) -> ProtocolChangeError:

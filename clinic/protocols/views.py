@@ -16,6 +16,7 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
+from clinic.core.templating import short_date
 from clinic.domain.protocols import (
     CHANGE_PAGES,
     STAGE_DECISIONS,
@@ -24,11 +25,13 @@ from clinic.domain.protocols import (
     InForce,
     Route,
     in_force_on,
+    proposed_review_on,
 )
 from clinic.extensions import db
 from clinic.models import Patient, Protocol, ProtocolTemplate, Role
 from clinic.monitoring.services import assess_patient
 from clinic.patients.queries import get_patient_or_404
+from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
     ACTION_ADD_STAGE,
@@ -137,6 +140,9 @@ def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protoco
         others=[p for p in protocols if p.id != protocol.id],
         # What the clinician may record now (nothing once the protocol is closed).
         allowed=allowed_on(protocol, today),
+        # Where a decision started here comes back to: this page, at its decisions.
+        here=url_for(request.endpoint or "protocols.current", **(request.view_args or {}))
+        + "#actions-heading",
     )
 
 
@@ -376,17 +382,29 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
     kind = EventKind.from_slug(change)
-    # For a stage decision: what the rules say now, shown next to the form and kept with
-    # the decision (computed here, never taken from the request).
-    assessment = assess_patient(patient, protocol, _today()) if kind in STAGE_DECISIONS else None
+    today = _today()
+    # For a stage decision: what the rules say now, shown as context next to the form and
+    # kept with the decision (computed here, never taken from the request). Following it
+    # or not, the form is the same.
+    assessment = assess_patient(patient, protocol, today) if kind in STAGE_DECISIONS else None
     advice = assessment.advice if assessment else None
+    suggestion = advice.suggestion if advice else None
     data = None
     if request.method == "GET":
-        data = {"effective_on": _today(), "lock_version": str(protocol.lock_version)}
-        if request.args.get("from") == "suggestion" and advice and kind.follows(advice.suggestion):
-            # Accepting the suggestion brings its reasons, to edit freely.
-            data["reason"] = f"Suggested: {advice.summary}."
-    form = ProtocolEventForm(data=data)
+        data = {
+            "effective_on": today,
+            "lock_version": str(protocol.lock_version),
+            "next": request.args.get("next", ""),
+        }
+        if kind is EventKind.HOLD:
+            data["review_on"] = proposed_review_on(today)  # a proposal, to change or clear
+    form = ProtocolEventForm(data=data, kind=kind, suggestion=suggestion, today=today)
+    back = return_to(
+        form.next.data,
+        patient,
+        ReturnPage(url_for("protocols.current", patient_id=patient.id), "the protocol"),
+    )
+    review_on = form.review_on.data if form.review_on else None
     if form.validate_on_submit() and _save(
         form,
         lambda: record_event(
@@ -395,14 +413,16 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
             current_user,
             expected_lock=form.lock_version.data,
             effective_on=form.effective_on.data,
-            today=_today(),
-            reason=form.reason.data,
-            resume_on=form.resume_on.data,
-            suggested=advice.suggestion if advice else None,
+            today=today,
+            reason=form.reason.data or "",
+            resume_on=form.resume_on.data if form.resume_on else None,
+            suggested=suggestion,
+            evidence=advice.summary if advice else "",
+            review_on=review_on,
         ),
     ):
-        flash(f"Recorded: {kind.label.lower()}.", "success")
-        return redirect(url_for("protocols.current", patient_id=patient.id))
+        flash(_recorded_message(kind, review_on), "success")
+        return redirect(back.url)
     last = protocol.events[-1]
     return render_template(
         "protocols/change.html",
@@ -413,8 +433,20 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
         stage_now=last.stage,
         stages=version(protocol, last.version_number).stages,
         advice=advice,
+        follows=kind.follows(suggestion),
         open_red_flags=assessment.open_red_flags if assessment else 0,
+        back=back,
+        proposed_review_on=proposed_review_on(today),
     )
+
+
+def _recorded_message(kind: EventKind, review_on: date | None) -> str:
+    """What the page says once a decision is saved (the same whether it followed the
+    suggestion or not)."""
+    message = f"Recorded: {kind.label.lower()}."
+    if review_on is not None:
+        message += f" Next review: {short_date(review_on)}."
+    return message
 
 
 @bp.get("/<int:protocol_id>/instructions")

@@ -54,6 +54,29 @@ def skip_summary(entries: list[DiaryEntry]) -> list[tuple[SkipReason, int]]:
 
 
 @dataclass(frozen=True)
+class SessionFlags:
+    """The open red flags one diary entry raised: one report from the patient, acknowledged
+    together with one note. (Rule flags are not grouped: each comes from its own rule, on
+    its own day, and asks for its own look.)"""
+
+    flags: list[RedFlag]  # most severe first, never empty
+
+    @property
+    def anchor(self) -> RedFlag:
+        """The flag whose URL names the session's form (any of its flags would do)."""
+        return self.flags[0]
+
+
+def by_session(flags: list[RedFlag]) -> list[SessionFlags]:
+    """Open red flags grouped by the entry that raised them, in the order of their first
+    (most severe) flag; within a session, the order given."""
+    groups: dict[int, list[RedFlag]] = {}
+    for flag in flags:
+        groups.setdefault(flag.entry_id, []).append(flag)
+    return [SessionFlags(group) for group in groups.values()]
+
+
+@dataclass(frozen=True)
 class PatientFlags:
     """A patient's flags: the open ones (red flags first) and the latest acknowledged."""
 
@@ -64,6 +87,11 @@ class PatientFlags:
     @property
     def open_count(self) -> int:
         return len(self.open_red) + len(self.open_care)
+
+    @property
+    def open_sessions(self) -> list[SessionFlags]:
+        """The open red flags, one group per session that raised them."""
+        return by_session(self.open_red)
 
 
 def patient_flags(patient: Patient) -> PatientFlags:
@@ -126,4 +154,25 @@ def get_care_flag_or_404(flag_id: int, patient: Patient) -> CareFlag:
             CareFlag.patient_id == patient.id,
             CareFlag.clinic_id == patient.clinic_id,
         )
+    )
+
+
+def session_red_flags_or_404(flag_id: int, patient: Patient) -> list[RedFlag]:
+    """Every red flag (open or acknowledged) of the session that raised the patient's red
+    flag `flag_id`, with who acknowledged them, in the timeline's order; 404 if that flag
+    is another patient's or clinic's."""
+    flag = get_red_flag_or_404(flag_id, patient)
+    return sorted(
+        db.session.scalars(
+            select(RedFlag)
+            .where(
+                RedFlag.entry_id == flag.entry_id,
+                RedFlag.patient_id == patient.id,
+                RedFlag.clinic_id == patient.clinic_id,
+            )
+            .options(joinedload(RedFlag.entry), joinedload(RedFlag.acknowledged_by))
+            .order_by(RedFlag.raised_at.desc(), RedFlag.id.desc())
+            .execution_options(populate_existing=True)
+        ),
+        key=lambda f: -f.reason.severity,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -9,7 +12,7 @@ from werkzeug.wrappers import Response
 from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
-from clinic.core.forms import flash_refusal
+from clinic.core.uow import discard
 from clinic.domain.depth import DepthWeek
 from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
@@ -17,18 +20,24 @@ from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, Patient, RedFlag, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.progress import build_progress, depth_trend, first_week_shown, shows_depth
-from clinic.monitoring.services import FlagAlreadyAcknowledged, acknowledge, assess_patient
+from clinic.monitoring.services import (
+    FlagAlreadyAcknowledged,
+    acknowledge_together,
+    assess_patient,
+)
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
+from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols.queries import open_protocol, version
 from clinic.protocols.services import allowed_on
-from clinic.timeline.forms import AcknowledgeForm
+from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
+    PatientFlags,
     as_sessions,
     get_care_flag_or_404,
-    get_red_flag_or_404,
     patient_flags,
     period_entries,
+    session_red_flags_or_404,
     skip_summary,
 )
 
@@ -39,6 +48,37 @@ clinicians_only = roles(Role.CLINICIAN)
 PERIODS = (4, 12, 26, 52)  # weeks
 DEFAULT_PERIOD = 12
 NOTES_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An acknowledgement form sent back with what was typed: its errors, and the flags a
+    colleague acknowledged meanwhile."""
+
+    form: AcknowledgeForm | AcknowledgeSessionForm
+    taken: Sequence[RedFlag | CareFlag] = ()
+
+
+@dataclass(frozen=True)
+class FlagCard:
+    """One acknowledgement form of the page: the open red flags of one session, or one
+    rule flag (rule flags are not grouped: each comes from a rule of its own, on a day of
+    its own, and asks for a look of its own)."""
+
+    key: str  # "session-12" (the diary entry) or "rule-3" (the flag): ids and prefixes
+    source: str  # "red" or "rule", as the acknowledgement URL says
+    flags: Sequence[RedFlag | CareFlag]  # the open ones, most severe first
+    form: AcknowledgeForm | AcknowledgeSessionForm
+    taken: Sequence[RedFlag | CareFlag] = ()  # acknowledged meanwhile by someone else
+
+    @property
+    def anchor(self) -> RedFlag | CareFlag:
+        """The flag the form's URL names (for a session, any of its flags would do)."""
+        return (self.flags or self.taken)[0]
+
+    @property
+    def urgent(self) -> bool:
+        return any(isinstance(f, RedFlag) and f.reason.urgent for f in self.flags)
 
 
 @bp.get("")
@@ -54,32 +94,121 @@ def show(patient_id: int) -> str:
 @clinicians_only
 @audited(change="flag.acknowledge", patient="patient_id", object_type="flag", object_id="flag_id")
 def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | tuple[str, int]:
-    """Acknowledge a flag with a note on what was done about it."""
+    """Acknowledge with one note a rule flag, or the ticked red flags of the session that
+    raised this one (all of them or none)."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
-    flag: RedFlag | CareFlag = (
-        get_red_flag_or_404(flag_id, patient)
-        if source == "red"
-        else get_care_flag_or_404(flag_id, patient)
+    form: AcknowledgeForm | AcknowledgeSessionForm
+    flags: Sequence[RedFlag | CareFlag]
+    if source == "red":
+        flags = session_red_flags_or_404(flag_id, patient)
+        key = _card_key("red", flags[0])
+        form = AcknowledgeSessionForm(prefix=f"ack-{key}")
+        # Every flag of the session is a valid tick: one acknowledged meanwhile is then
+        # said in words, not refused as a value the page never offered.
+        form.flags.choices = [(str(f.id), f.reason.label) for f in flags]
+    else:
+        flags = [get_care_flag_or_404(flag_id, patient)]
+        key = _card_key("rule", flags[0])
+        form = AcknowledgeForm(prefix=f"ack-{key}")
+    back = return_to(form.next.data, patient, ReturnPage(_flags_section(patient), "the timeline"))
+    if all(f.acknowledged_at is not None for f in flags):
+        taken = _by_others(flags)
+        if not taken:
+            # Sent twice, or closed by the system: its form is gone from the page, so a
+            # complaint about the note would show nowhere.
+            flash(str(FlagAlreadyAcknowledged()), "info")
+            return redirect(back.url)
+        return _refuse(patient, key, form, taken)
+    if not form.validate_on_submit():
+        return _render(patient, {key: Failed(form)}), 400
+    chosen = (
+        [f for f in flags if str(f.id) in form.flags.data]
+        if isinstance(form, AcknowledgeSessionForm)
+        else list(flags)
     )
-    form = AcknowledgeForm(prefix=_form_prefix(source, flag_id))
-    if flag.acknowledged_at is not None:
-        # Its form is gone from the page, so a complaint about the note would show nowhere.
-        flash(str(FlagAlreadyAcknowledged()), "info")
-        return redirect(url_for("timeline.show", patient_id=patient.id) + "#flags-heading")
-    if form.validate_on_submit():
-        try:
-            acknowledge(flag, current_user, form.note.data)
-        except FlagAlreadyAcknowledged as exc:
-            flash_refusal(exc, "info")
-        else:
-            flash("The flag was acknowledged; your note is kept with it.", "success")
-        return redirect(url_for("timeline.show", patient_id=patient.id) + "#flags-heading")
-    return _render(patient, {(source, flag_id): form}), 400
+    try:
+        acknowledge_together(chosen, current_user, form.note.data)
+    except FlagAlreadyAcknowledged as exc:
+        discard()  # all or none: the flags acknowledged before the refusal are not kept
+        taken_ids = {f.id for f in exc.flags}
+        fresh = (
+            session_red_flags_or_404(flag_id, patient)
+            if source == "red"
+            else [get_care_flag_or_404(flag_id, patient)]
+        )
+        return _refuse(patient, key, form, [f for f in fresh if f.id in taken_ids])
+    flash(_acknowledged_message(len(chosen)), "success")
+    return redirect(back.url)
 
 
-def _form_prefix(source: str, flag_id: int) -> str:
-    # Each flag's form has its own field ids, so labels and errors stay unambiguous.
-    return f"ack-{source}-{flag_id}"
+def _card_key(source: str, flag: RedFlag | CareFlag) -> str:
+    # A session's card is named after its diary entry, whichever of its flags is open.
+    return f"session-{flag.entry_id}" if isinstance(flag, RedFlag) else f"{source}-{flag.id}"
+
+
+def _by_others(flags: Sequence[RedFlag | CareFlag]) -> list[RedFlag | CareFlag]:
+    """The flags a clinician other than the signed-in one has acknowledged."""
+    return [
+        f
+        for f in flags
+        if f.acknowledged_by_id is not None and f.acknowledged_by_id != current_user.id
+    ]
+
+
+def _refuse(
+    patient: Patient,
+    key: str,
+    form: AcknowledgeForm | AcknowledgeSessionForm,
+    taken: Sequence[RedFlag | CareFlag],
+) -> tuple[str, int]:
+    """Nothing is saved: the page again, the note as typed, saying who acknowledged what
+    meanwhile."""
+    discard()
+    form.form_errors.append(_taken_message(taken, patient))
+    return _render(patient, {key: Failed(form, taken)}), 409
+
+
+def _taken_message(taken: Sequence[RedFlag | CareFlag], patient: Patient) -> str:
+    who = [
+        "you, in another window"
+        if f.acknowledged_by_id == current_user.id
+        else (f.acknowledged_by.full_name if f.acknowledged_by else "the system")
+        for f in taken
+    ]
+    done = "; ".join(f"{_flag_label(f)} (by {name})" for f, name in zip(taken, who, strict=True))
+    return (
+        f"While you were writing, {'this flag was' if len(taken) == 1 else 'these flags were'}"
+        f" acknowledged: {done}. Nothing was saved and your note is kept below: check the"
+        " flags still open and send it again, or keep it as a clinical note."
+    )
+
+
+def _flag_label(flag: RedFlag | CareFlag) -> str:
+    """A flag in a few words: "High pain (8/10)", "Pain rising"."""
+    if isinstance(flag, CareFlag):
+        return flag.kind.label
+    if flag.reason.is_high_pain:
+        return f"{flag.reason.label} ({flag.pain}/10)"
+    return flag.reason.label
+
+
+def _acknowledged_message(count: int) -> str:
+    if count == 1:
+        return "The flag was acknowledged; your note is kept with it."
+    return f"{count} flags were acknowledged; your note is kept with each."
+
+
+def _flags_section(patient: Patient) -> str:
+    """The timeline's flags, at the period shown (where acknowledgements return to)."""
+    weeks = _period()
+    return (
+        url_for(
+            "timeline.show",
+            patient_id=patient.id,
+            weeks=weeks if weeks != DEFAULT_PERIOD else None,
+        )
+        + "#flags-heading"
+    )
 
 
 def _period() -> int:
@@ -88,7 +217,7 @@ def _period() -> int:
     return weeks if weeks in PERIODS else DEFAULT_PERIOD
 
 
-def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | None = None) -> str:
+def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
     protocol = open_protocol(patient.id, patient.clinic_id)
@@ -104,12 +233,7 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         depth_weeks = depth_trend(sessions)
     assessment = assess_patient(patient, protocol, today)
     flags = patient_flags(patient)
-    forms = {
-        (source, flag.id): (failed or {}).get((source, flag.id))
-        or AcknowledgeForm(prefix=_form_prefix(source, flag.id), formdata=None)
-        for source, group in (("red", flags.open_red), ("rule", flags.open_care))
-        for flag in group
-    }
+    cards = _flag_cards(flags, failed or {}, _flags_section(patient))
     # Next to a suggestion: the decision that carries it out, and what else may be recorded.
     decision: EventKind | None = None
     allowed: frozenset[EventKind] = frozenset()
@@ -134,7 +258,14 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         decision=decision,
         allowed=allowed,
         flags=flags,
-        forms=forms,
+        cards=cards,
+        # Where a decision started from the suggestion comes back to.
+        here=url_for(
+            "timeline.show",
+            patient_id=patient.id,
+            weeks=weeks if weeks != DEFAULT_PERIOD else None,
+        )
+        + "#suggestion-heading",
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),
         # Every answer on record: questionnaires are months apart, the page's period is not.
         measures=summaries(
@@ -143,3 +274,38 @@ def _render(patient: Patient, failed: dict[tuple[str, int], AcknowledgeForm] | N
         ),
         now=utcnow(),
     )
+
+
+def _flag_cards(flags: PatientFlags, failed: dict[str, Failed], here: str) -> list[FlagCard]:
+    """The page's acknowledgement forms: one per session with open red flags, each flag
+    ticked, then one per open rule flag; a form sent back keeps what was typed. A form
+    whose flags were all acknowledged meanwhile comes first, to say so and keep its note."""
+    cards: list[FlagCard] = []
+    for group in flags.open_sessions:
+        key = _card_key("red", group.anchor)
+        sent = failed.pop(key, None)
+        form = (
+            sent.form
+            if sent
+            else AcknowledgeSessionForm(
+                prefix=f"ack-{key}",
+                formdata=None,
+                data={"flags": [str(f.id) for f in group.flags], "next": here},
+            )
+        )
+        cards.append(FlagCard(key, "red", group.flags, form, sent.taken if sent else ()))
+    for flag in flags.open_care:
+        key = _card_key("rule", flag)
+        sent = failed.pop(key, None)
+        form = (
+            sent.form
+            if sent
+            else AcknowledgeForm(prefix=f"ack-{key}", formdata=None, data={"next": here})
+        )
+        cards.append(FlagCard(key, "rule", [flag], form, sent.taken if sent else ()))
+    gone = [
+        FlagCard(key, "red" if key.startswith("session-") else "rule", [], sent.form, sent.taken)
+        for key, sent in failed.items()
+        if sent.taken
+    ]
+    return gone + cards

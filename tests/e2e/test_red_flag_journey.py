@@ -1,6 +1,7 @@
-"""Browser journey across two people (issue 14): a patient logs a red flag, the
-clinician's email arrives at a real SMTP server, its link opens the dashboard, and
-acknowledging the flag withdraws the escalation that was waiting to go out.
+"""Browser journey across two people (issue 14): a patient logs a session that raises two
+red flags, the clinician's email arrives at a real SMTP server, its link opens the
+dashboard, and acknowledging both flags of the session with one note (issue 17) withdraws
+the escalation that was waiting to go out.
 
 Runs on a live server of its own (`mailing_server`: its own demo database, mail by SMTP to
 an aiosmtpd server on the loopback), so nothing here touches the data the other browser
@@ -65,9 +66,9 @@ def the_link(body: str) -> str:
     return links[0]
 
 
-def log_a_session_with_sharp_pain(page: Page) -> None:
-    """The patient logs today's session from Today with the real form: low pain, no
-    bleeding, but sharp pain."""
+def log_a_session_with_high_and_sharp_pain(page: Page) -> None:
+    """The patient logs today's session from Today with the real form: pain 8 during it
+    and sharp pain (two red flags from one session), no bleeding."""
     sign_in(page, PATIENT)
     expect_path(page, "/diary/")
     page.get_by_role("link", name="Log a session").click()
@@ -75,7 +76,7 @@ def log_a_session_with_sharp_pain(page: Page) -> None:
     assert_discreet_title(page)
     assert_no_horizontal_scrolling(page)
     assert_accessible_at(page)
-    page.get_by_role("group", name="Pain during the session").get_by_label("3", exact=True).check()
+    page.get_by_role("group", name="Pain during the session").get_by_label("8", exact=True).check()
     page.get_by_role("group", name="Pain afterwards").get_by_label("2", exact=True).check()
     page.get_by_role("group", name="Bleeding").get_by_label("None").check()
     page.get_by_role("group", name="Any sharp or sudden pain?").get_by_label("Yes").check()
@@ -99,21 +100,23 @@ def escalate_a_day_later_with_the_mail_server_down(server: LiveServer, sink: Smt
 def test_a_red_flag_reaches_the_clinician_by_email_and_acknowledging_stops_escalation(
     browser: Browser, mailing_server: tuple[LiveServer, SmtpSink]
 ) -> None:
-    """A patient on a 390 px phone logs a session with sharp pain through the diary form
-    and is told to stop, that the clinic has been sent a message, when it answers and when
-    to get emergency care. The clinician's email is then at the SMTP server: a neutral
+    """A patient on a 390 px phone logs a session with pain 8 and sharp pain through the
+    diary form and is told to stop, that the clinic has been sent a message, when it
+    answers and when to get emergency care. The clinician's email is then at the SMTP
+    server (one message for the report, however many flags): a neutral
     subject, a body with no health word, no name and no identifier, and one link. Opened
     in a fresh desktop browser, the link asks the clinician to sign in and then lands on
     the dashboard narrowed to what needs attention across the clinic, with the patient
     listed. A day later nobody has acknowledged it and the escalation waits in the outbox
-    (the mail server is down); the clinician acknowledges the flag from the patient's
-    timeline, the waiting escalation is withdrawn ("not needed") and never reaches the
-    mail server once it is back. Every page visited passes the accessibility checks at
-    390 and 1280 px."""
+    (the mail server is down); on the patient's timeline the session's two flags share one
+    form, each ticked and named with its severity, and the clinician acknowledges both
+    with one note; the page comes back to the flags, the waiting escalation is withdrawn
+    ("not needed") and never reaches the mail server once it is back. Every page visited
+    passes the accessibility checks at 390 and 1280 px."""
     server, sink = mailing_server
     with open_context(browser, server, PHONE_390) as patient_context:
         patient = patient_context.new_page()
-        log_a_session_with_sharp_pain(patient)
+        log_a_session_with_high_and_sharp_pain(patient)
         expect(patient.get_by_role("heading", name="Please stop for today")).to_be_visible()
         expect(patient.get_by_text("Your clinic has been sent a message about it.")).to_be_visible()
         expect(patient.get_by_role("heading", name="When the clinic will answer")).to_be_visible()
@@ -160,12 +163,23 @@ def test_a_red_flag_reaches_the_clinician_by_email_and_acknowledging_stops_escal
         expect(clinician.get_by_role("heading", level=1, name=PATIENT_NAME)).to_be_visible()
         assert_accessible_at(clinician)
         card = clinician.locator("article.urgent-card").filter(
-            has=clinician.get_by_role("heading", name=re.compile("Red flag: Sharp pain"))
+            has=clinician.get_by_role("checkbox", name=re.compile("Sharp pain"))
         )
         expect(card).to_have_count(1)
+        expect(card.get_by_role("heading")).to_have_text("Red flags from one session — 2 open")
+        boxes = card.get_by_role("group", name="Flags to acknowledge").get_by_role("checkbox")
+        expect(boxes).to_have_count(2)
+        for name in ("Sharp pain (urgent)", "High pain (8/10) (urgent)"):
+            expect(card.get_by_role("checkbox", name=name)).to_be_checked()
+        assert_no_horizontal_scrolling(clinician)
+        assert_accessible_at(clinician)
         card.get_by_label("What you did about it").fill("Phoned; settled, plan unchanged.")
-        card.get_by_role("button", name="Acknowledge this flag").click()
-        expect(clinician.get_by_role("status")).to_contain_text("The flag was acknowledged")
+        card.get_by_role("button", name="Acknowledge the ticked flags").click()
+        expect(clinician.get_by_role("status")).to_contain_text(
+            "2 flags were acknowledged; your note is kept with each."
+        )
+        assert clinician.url.endswith("#flags-heading")
+        expect(clinician.get_by_role("checkbox", name=re.compile("Sharp pain"))).to_have_count(0)
         assert_accessible_at(clinician)
 
     withdrawn = outbox(server.app, MessageKind.RED_FLAG_ESCALATION)

@@ -1,6 +1,9 @@
-"""Which decisions a clinician may record now, and the one name of each decision."""
+"""Which decisions a clinician may record now, the one name of each decision, when a
+decision needs a reason of the clinician's own, and the next review date a hold may set."""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -9,12 +12,19 @@ from hypothesis import strategies as st
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import (
     CHANGE_PAGES,
+    STAGE_DECISIONS,
     EventKind,
     ProtocolStatus,
     allowed_events,
     allowed_now,
     decision_for,
+    latest_review_on,
+    missing_reason,
+    proposed_review_on,
+    reason_required,
+    recorded_reason,
     refusal,
+    review_on_problem,
 )
 
 ACTIVE, PAUSED = ProtocolStatus.ACTIVE, ProtocolStatus.PAUSED
@@ -128,3 +138,67 @@ def test_the_decision_that_carries_out_each_suggestion(
 def test_a_decision_without_a_suggestion_follows_nothing() -> None:
     """With nothing suggested, no decision shows as following (or overriding) it."""
     assert not EventKind.HOLD.follows(None)
+
+
+@given(st.sampled_from(list(EventKind)), st.sampled_from([None, *Suggestion]))
+def test_only_carrying_the_suggestion_out_needs_no_reason(
+    kind: EventKind, suggestion: Suggestion | None
+) -> None:
+    """A reason may be left out exactly when the decision carries out the suggestion; a
+    decision that departs from it is an override (a stage decision only), and every other
+    decision needs a reason too."""
+    assert reason_required(kind, suggestion) == (not kind.follows(suggestion))
+    assert kind.overrides(suggestion) == (
+        kind in STAGE_DECISIONS and suggestion is not None and not kind.follows(suggestion)
+    )
+    if reason_required(kind, suggestion):
+        assert recorded_reason("", kind, suggestion, "evidence") == ""
+    else:
+        assert recorded_reason("", kind, suggestion, "pain ≤ 3") == "As suggested: pain ≤ 3."
+    assert recorded_reason("Mine.", kind, suggestion, "pain ≤ 3") == "Mine."
+
+
+@pytest.mark.parametrize(
+    ("kind", "suggestion", "message"),
+    [
+        (
+            EventKind.HOLD,
+            Suggestion.ADVANCE,
+            "Say why you decided otherwise: the system suggested advance.",
+        ),
+        (
+            EventKind.ADVANCE,
+            Suggestion.STEP_BACK,
+            "Say why you decided otherwise: the system suggested step back.",
+        ),
+        (
+            EventKind.HOLD,
+            Suggestion.REVIEW,
+            "Give the reason: the system asked for a review before any change of stage.",
+        ),
+        (EventKind.HOLD, None, "Give the reason."),
+        (EventKind.PAUSE, Suggestion.ADVANCE, "Give the reason."),
+    ],
+)
+def test_a_missing_reason_is_asked_for_in_plain_words(
+    kind: EventKind, suggestion: Suggestion | None, message: str
+) -> None:
+    """An override is asked why it departs from the suggestion; anything else for a reason."""
+    assert missing_reason(kind, suggestion) == message
+
+
+def test_a_hold_proposes_a_review_in_two_weeks_within_a_year() -> None:
+    """Two weeks ahead is proposed; today to a year ahead is accepted (29 February's year
+    ahead is 28 February), anything before or after is refused in words."""
+    today = date(2028, 2, 29)
+    assert proposed_review_on(today) == date(2028, 3, 14)
+    assert latest_review_on(today) == date(2029, 2, 28)
+    assert latest_review_on(date(2026, 6, 5)) == date(2027, 6, 5)
+    for fine in (today, proposed_review_on(today), latest_review_on(today)):
+        assert review_on_problem(fine, today) is None
+    assert review_on_problem(today - timedelta(days=1), today) == (
+        "The review date has passed: choose today or a later day."
+    )
+    assert review_on_problem(date(2029, 3, 1), today) == (
+        "Choose a review date within a year, on or before 28 Feb 2029."
+    )
