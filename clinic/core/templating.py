@@ -114,6 +114,9 @@ def register_template_helpers(app: Flask) -> None:
         is_staff = signed_in and current_user.role is not Role.PATIENT
         return {
             "brand": STAFF_BRAND if is_staff else NEUTRAL_BRAND,
+            # Shown in the header to staff only: a clinic's name can say what it treats.
+            # (The clinic is joined onto the user: this costs no query.)
+            "staff_clinic_name": current_user.clinic.name if is_staff else None,
             "home_endpoints": HOME_ENDPOINTS,
             "navigation": NAVIGATION.get(current_user.role, ()) if signed_in else (),
         }

@@ -13,11 +13,12 @@ when that one is missing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.e2e.helpers import AXE_SCRIPT
+from tests.e2e.helpers import AXE_SCRIPT, CopyChecker, EveryPageChecked, watching
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -111,3 +112,37 @@ def phone_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     context = open_context(browser, live_server, PHONE)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session")
+def copy_checker(browser: Browser) -> Iterator[CopyChecker]:
+    """Checks copies of pages at 390 and 1280 px, for the whole run."""
+    checker = CopyChecker(browser)
+    yield checker
+    checker.close()
+
+
+@pytest.fixture(autouse=True)
+def every_page_accessible(
+    copy_checker: CopyChecker, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EveryPageChecked]:
+    """Every page any browser context of the test loads is checked by axe at 390 and 1280
+    px (serious or critical WCAG 2.1 AA violations fail the test), whichever fixture or
+    test made the context: `Browser.new_context` is wrapped for the test's duration."""
+    checked = EveryPageChecked(copy_checker)
+    new_context = Browser.new_context
+
+    def watched_context(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = new_context(self, *args, **kwargs)
+        checked.watch(context)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    with watching(checked):
+        yield checked
+    monkeypatch.undo()
+    if problems := checked.problems():
+        pytest.fail(
+            "accessibility violations on pages the test visited:\n" + "\n".join(problems),
+            pytrace=False,
+        )
