@@ -131,9 +131,9 @@ def log_session(
     bleeding: Bleeding = Bleeding.NONE,
     depth: float | None = None,
 ) -> str:
-    """The patient logs, now, a calm session of `days_ago` days ago (at 09:00 UTC, or
-    just now when that is still to come today) with the plan's first size, through the diary service as the portal does (red flags raised);
-    returns the form key it was saved with."""
+    """The patient logs, now, a calm session of `days_ago` days ago (at 09:00 UTC, or just
+    now when that is still to come today) with the plan's first size, through the diary
+    service as the portal does (red flags raised); returns the form key it was saved with."""
     key = f"log-{uuid4()}"
     with app.app_context():
         protocol = db.session.get(Protocol, protocol_id)
