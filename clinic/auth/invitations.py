@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from flask import render_template, session
 from sqlalchemy import select
 
+from clinic.auth.sessions import INVITATION_TO_SHOW_KEY
 from clinic.core.links import external_url
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
@@ -153,21 +154,33 @@ def invitation_email_status(user_ids: Iterable[int]) -> dict[int, str]:
 
 
 # The session key holding a new link's token until the invitation page shows it.
-SHOW_ONCE_KEY = "invitation_to_show"
+SHOW_ONCE_KEY = INVITATION_TO_SHOW_KEY
+# The page is one redirect away; a link not shown within this time (a tab closed on the way)
+# is not shown later from the cookie: resending makes a new one.
+SHOW_WITHIN = timedelta(minutes=2)
 
 
 def keep_to_show(user: User, token: str) -> None:
-    """Keep `user`'s new link until the invitation page shows it (once)."""
-    session[SHOW_ONCE_KEY] = {"user_id": user.id, "token": token}
+    """Keep `user`'s new link until the invitation page shows it (once, within
+    `SHOW_WITHIN`); a sign-out or time-out forgets it."""
+    session[SHOW_ONCE_KEY] = {
+        "user_id": user.id,
+        "token": token,
+        "kept_at": utcnow().timestamp(),
+    }
 
 
 def take_to_show(user: User) -> str | None:
     """The token of `user`'s new link, taken out of the session so it shows once; None if
     there is none (the page was reloaded, or the link was for someone else)."""
-    kept = session.get(SHOW_ONCE_KEY)
+    kept = session.pop(SHOW_ONCE_KEY, None)
     if not isinstance(kept, dict) or kept.get("user_id") != user.id:
+        # Another account's page (or none): the kept link is dropped all the same, so it
+        # never waits in the cookie for a later page.
         return None
-    session.pop(SHOW_ONCE_KEY)
+    kept_at = kept.get("kept_at")
+    if not isinstance(kept_at, float) or utcnow().timestamp() - kept_at > SHOW_WITHIN.seconds:
+        return None
     token = kept.get("token")
     return token if isinstance(token, str) else None
 

@@ -55,6 +55,9 @@ from clinic.models.types import utcnow
 SESSION_ID_KEY = "session_id"
 # Who was signed out and why: lets a form sent after a time-out be kept for that person.
 SIGNED_OUT_KEY = "signed_out"
+# A new invitation link waiting for its one display (clinic/auth/invitations.py). Flask's
+# session cookie is signed, not encrypted: the link must not outlive the sign-in that made it.
+INVITATION_TO_SHOW_KEY = "invitation_to_show"
 # Flask-Login's own keys; ending a session removes them, never the CSRF secret, so a form
 # left open in another tab can still be sent (and kept) after a time-out.
 _FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember_seconds")
@@ -257,7 +260,7 @@ def _touch(record_id: int, now: datetime) -> None:
 def _forget(user_id: int | None = None, reason: str = "") -> None:
     """Drop the sign-in from Flask's session (keeping the CSRF secret); note who it was
     when known, so their unsent form can be kept for them."""
-    for key in (*_FLASK_LOGIN_KEYS, SESSION_ID_KEY):
+    for key in (*_FLASK_LOGIN_KEYS, SESSION_ID_KEY, INVITATION_TO_SHOW_KEY):
         session.pop(key, None)
     if user_id is not None:
         session[SIGNED_OUT_KEY] = {"user_id": user_id, "reason": reason}

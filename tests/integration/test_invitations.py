@@ -6,13 +6,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import Flask
+from flask import Flask, session
 from sqlalchemy import select
 
+from clinic.auth.invitations import keep_to_show
+from clinic.auth.sessions import _forget
 from clinic.extensions import db
 from clinic.models import Invitation, Patient, User
 from clinic.models.types import utcnow
 from tests.support.auth import act_as
+from tests.support.clock import frozen_at
 from tests.support.invitations import GOOD_PASSWORD, choose_password, invite_patient, link_in
 from tests.support.world import World
 
@@ -336,3 +339,30 @@ def test_the_invitation_page_of_a_patient_on_the_portal_says_so(
     html = client.get(f"/patients/{world.patient.patient_id}/invitation").get_data(as_text=True)
     assert "has set up the account: no invitation is waiting." in html
     assert "Send a new link" not in html
+
+
+def test_a_link_waiting_for_its_page_is_never_shown_late(
+    app: Flask, client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new link waits in the (signed, not encrypted) session cookie only for the one
+    redirect to its page: not shown more than two minutes later (a tab closed on the way),
+    and dropped when another page takes a look, so it never lingers in the cookie."""
+    clock = frozen_at(monkeypatch, utcnow())
+    act_as(client, world.clinician.id)
+    page_url = f"/patients/{world.offline_patient_id}/invitation"
+    assert client.post(page_url, data={"email": "late@example.org"}).status_code == 302
+    clock.advance(timedelta(minutes=3))
+    late = client.get(page_url).get_data(as_text=True)
+    assert "/invitation/" not in late.replace(page_url, "")
+    with client.session_transaction() as kept:
+        assert "invitation_to_show" not in kept
+
+
+def test_a_time_out_forgets_a_link_waiting_for_its_page(app: Flask) -> None:
+    """A session ended by the app (time-out, revocation) drops a link still waiting to be
+    shown, as the Sign out button does."""
+    with app.test_request_context():
+        keep_to_show(User(id=1, email="x@example.org"), "token-value")
+        assert "invitation_to_show" in session
+        _forget(1, "idle")
+        assert "invitation_to_show" not in session
