@@ -97,6 +97,7 @@ def reinvite(user_id: int) -> Response:
 
 @bp.get("/staff/<int:user_id>/invitation")
 @admins_only
+@audited("staff.invitation", object_type="user", object_id="user_id")
 def invitation(user_id: int) -> str:
     """A colleague's invitation: the new link once, then what became of it."""
     user = get_staff_or_404(user_id, current_user.clinic_id)

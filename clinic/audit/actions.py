@@ -129,6 +129,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("staff.invite", "Invited a colleague"),
             ("staff.reinvite", "Issued a new invitation link to a colleague"),
+            ("staff.invitation", "Opened a colleague's invitation page"),
             ("staff.deactivate", "Deactivated a colleague"),
             ("staff.reactivate", "Reactivated a colleague"),
             ("auth.mfa_reset", "Reset a colleague's two-step sign-in"),
