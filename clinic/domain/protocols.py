@@ -668,9 +668,13 @@ def recorded_reason(
 REVIEW_PROPOSED_AFTER = timedelta(days=14)
 
 
-def proposed_review_on(today: date) -> date:
-    """The review date a hold proposes."""
-    return today + REVIEW_PROPOSED_AFTER
+def proposed_review_on(today: date, planned: date | None = None) -> date:
+    """The review date a hold proposes: two weeks ahead, or the review already planned if
+    that is sooner (a hold sent as proposed must never push a planned review later)."""
+    proposal = today + REVIEW_PROPOSED_AFTER
+    if planned is not None and today <= planned < proposal:
+        return planned
+    return proposal
 
 
 def latest_review_on(today: date) -> date:

@@ -5,8 +5,9 @@ scoped to the clinic and the patient, at a fixed number of queries."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -31,7 +32,7 @@ from tests.support.diaries import add_entries, refresh, report_red_flag
 from tests.support.forms import form_values
 from tests.support.html import Form, forms_in
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
-from tests.support.protocols import start_plan
+from tests.support.protocols import ZONE, start_plan
 from tests.support.queries import count_queries
 from tests.support.world import World
 
@@ -542,3 +543,29 @@ def test_every_page_that_acts_on_a_patient_names_that_patient(
         title = html.split("<title>")[1].split("</title>")[0]
         assert name in title and name in html.split("<main")[1], page
         assert other not in html, page
+
+
+def test_a_flag_raised_later_on_the_same_session_shows_its_own_time(
+    app: Flask, client, world: World
+) -> None:
+    """A correction can raise a session's second flag hours after the first: the card
+    groups them but names the later one's own time, so its arrival is not misstated."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    first, second = session_flags(app, world, protocol_id)
+    with app.app_context():
+        flag = db.session.get(RedFlag, second)
+        flag.raised_at = db.session.get(RedFlag, first).raised_at + timedelta(hours=3)
+        local = (t.astimezone(ZoneInfo(ZONE)) for t in (flag.raised_at, raised_at_of(first)))
+        times = {f"{t.hour:02d}:{t.minute:02d}" for t in local}
+        db.session.commit()
+    html = timeline(client, world.clinician, world.patient.patient_id)
+    text = unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+    # The card's "Raised …" is its most severe flag's; the other flag names its own time.
+    assert text.count("raised ") == 1
+    shown = {text.split("Raised ", 1)[1][12:17], text.split("raised ", 1)[1][12:17]}
+    assert shown == times
+
+
+def raised_at_of(flag_id: int) -> datetime:
+    """The stored raised time of red flag `flag_id`."""
+    return db.session.get(RedFlag, flag_id).raised_at

@@ -202,3 +202,21 @@ def test_a_hold_proposes_a_review_in_two_weeks_within_a_year() -> None:
     assert review_on_problem(date(2029, 3, 1), today) == (
         "Choose a review date within a year, on or before 28 Feb 2029."
     )
+
+
+@pytest.mark.parametrize(
+    ("planned", "proposed"),
+    [
+        (None, date(2026, 12, 18)),
+        (date(2026, 12, 7), date(2026, 12, 7)),  # sooner review kept: never pushed later
+        (date(2026, 12, 4), date(2026, 12, 4)),  # today's review kept
+        (date(2026, 12, 3), date(2026, 12, 18)),  # a passed date is not proposed
+        (date(2027, 1, 20), date(2026, 12, 18)),  # a later review: the hold proposes sooner
+    ],
+)
+def test_a_hold_never_proposes_pushing_a_planned_review_later(
+    planned: date | None, proposed: date
+) -> None:
+    """The hold's proposed review date is the review already planned when that is sooner
+    than two weeks (and not passed), else two weeks ahead."""
+    assert proposed_review_on(date(2026, 12, 4), planned) == proposed
