@@ -141,7 +141,8 @@ class Evidence:
 
     `sessions` are the sessions done at this stage (not skipped or withdrawn), oldest
     first. `adherence_pct` covers the days at this stage (at most the last 28), None when
-    those days prescribed nothing.
+    those days prescribed nothing; `adherence_days` says how many days that was, so the
+    figure can name its window beside other adherence figures (issue 17).
     """
 
     rule: StageRule
@@ -152,6 +153,7 @@ class Evidence:
     stage: int
     stage_count: int
     going_back: GoingBack = GoingBack.STEP_BACK
+    adherence_days: int | None = None
 
     @property
     def counted(self) -> Sequence[StageSession]:
@@ -299,7 +301,11 @@ def _adherence_reason(evidence: Evidence) -> Reason:
     # Rounded as everywhere else, but never up to the minimum when it is not met: 79.6%
     # against 80% must not read "80% (< 80%)".
     pct = round(evidence.adherence_pct) if met else min(round(evidence.adherence_pct), minimum - 1)
-    return Reason(f"adherence {pct}% ({'≥' if met else '<'} {minimum}%)", met)
+    # Named by its window: a page may show another adherence figure (the last 28 days,
+    # the report's period) beside this one, and two unnamed figures read as a contradiction.
+    days = evidence.adherence_days
+    window = f"at this stage, last {_days(days)}" if days else "at this stage"
+    return Reason(f"adherence {window}: {pct}% ({'≥' if met else '<'} {minimum}%)", met)
 
 
 def _days(n: int) -> str:

@@ -10,7 +10,11 @@ patients (`check_patients`).
 
 The period is the four weeks (28 days) ending on the day the pack is made: the meeting
 discusses the latest figures, whenever it takes place. Mean pain compares the first two
-weeks of those four with the last two. Outcome measures are asked for weeks apart, so
+weeks of those four with the last two. The flags shown are those of the period (from its
+sessions, or raised in it) with how each was handled, and any still open however old;
+beside them, the latest decision recorded about the patient's program. Every adherence
+figure names its window (issue 17): the pack's own is "last 28 days", the suggestion's
+"at this stage". Outcome measures are asked for weeks apart, so
 four weeks would rarely hold two answers: they cover the running program from its start
 (the whole record for a patient without one), baseline to latest.
 """
@@ -19,13 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
+from zoneinfo import ZoneInfo
 
 from clinic.charts import KeyEntry, PainPoint, SizeStep, pain_chart, step_key
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.depth import DepthWeek
 from clinic.mdt import queries
+from clinic.mdt.queries import LatestDecision
 from clinic.measures.results import Series, series_for
 from clinic.measures.schedule import program_dates
 from clinic.measures.summaries import MeasureSummary, since, summaries
@@ -64,6 +70,10 @@ class Window:
     def second_half(self) -> tuple[date, date]:
         return self.last - timedelta(days=HALF_DAYS - 1), self.last
 
+    def starts_at(self, zone: str) -> datetime:
+        """The instant the window opens: midnight of its first day, in the clinic's zone."""
+        return datetime.combine(self.first, time(0), ZoneInfo(zone)).astimezone(UTC)
+
 
 @dataclass(frozen=True)
 class PainChartData:
@@ -91,8 +101,10 @@ class PatientPage:
     pain_first: float | None  # mean pain during, first two weeks (None: no sessions)
     pain_second: float | None  # the same, last two weeks
     scored_sessions: int
+    # The period's flags and any still open, oldest first (`queries.recent_red_flags`).
     red_flags: list[RedFlag]
     care_flags: list[CareFlag]
+    decision: LatestDecision | None  # the latest recorded; None: no program ever
     chart: PainChartData | None  # None when no session of the period has pain scores
     measures: list[MeasureSummary]  # answers to occasions from `measures_since` on
     measures_since: date | None  # the program's start; None: the whole record
@@ -102,6 +114,24 @@ class PatientPage:
     @property
     def shows_depth(self) -> bool:
         return shows_depth(self.protocol, self.depth_weeks)
+
+    @property
+    def open_red_flags(self) -> list[RedFlag]:
+        return [f for f in self.red_flags if f.acknowledged_at is None]
+
+    @property
+    def open_care_flags(self) -> list[CareFlag]:
+        """Most severe first, oldest first within a severity."""
+        waiting = [f for f in self.care_flags if f.acknowledged_at is None]
+        return sorted(waiting, key=lambda f: -f.kind.severity)
+
+    @property
+    def handled_red_flags(self) -> list[RedFlag]:
+        return [f for f in self.red_flags if f.acknowledged_at is not None]
+
+    @property
+    def handled_care_flags(self) -> list[CareFlag]:
+        return [f for f in self.care_flags if f.acknowledged_at is not None]
 
     @property
     def anchor(self) -> str:
@@ -148,8 +178,10 @@ def build_pack(
     protocols = queries.open_protocols(clinic.id, ids)
     assessments = assess_patients(clinic, patients, protocols, today)
     sessions = load_sessions(clinic.id, ids, window.first, window.last)
-    red_flags = queries.open_red_flags(clinic.id, ids)
-    care_flags = queries.open_care_flags(clinic.id, ids)
+    opened = window.starts_at(clinic.timezone)
+    red_flags = queries.recent_red_flags(clinic.id, ids, window.first, opened)
+    care_flags = queries.recent_care_flags(clinic.id, ids, opened)
+    decisions = queries.latest_decisions(clinic.id, ids)
     measures = series_for(clinic.id, ids, until=today, zone=clinic.timezone)
     # The program's start, as the measures' schedule counts it: a protocol that replaced
     # another continues its program, so the baseline answered before stays the baseline.
@@ -163,6 +195,7 @@ def build_pack(
             window,
             red_flags.get(patient.id, []),
             care_flags.get(patient.id, []),
+            decisions.get(patient.id),
             clinic.completion_pct,
             measures[patient.id],
             programs[patient.id].started_on,
@@ -235,6 +268,7 @@ def _page(
     window: Window,
     red_flags: list[RedFlag],
     care_flags: list[CareFlag],
+    decision: LatestDecision | None,
     completion_pct: int,
     measures: list[Series],
     program_started_on: date | None,
@@ -273,6 +307,7 @@ def _page(
         scored_sessions=len(scored),
         red_flags=red_flags,
         care_flags=care_flags,
+        decision=decision,
         chart=chart,
         measures=summaries(since(measures, started), in_period=started is not None),
         measures_since=started,

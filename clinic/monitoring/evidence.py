@@ -234,6 +234,8 @@ def assess(
                     and s.on >= since
                 ],
                 adherence_pct=at_stage.percent,
+                # The days the figure covers (today only once logged, as it counts).
+                adherence_days=max(0, (at_stage.last - at_stage.first).days + 1),
                 days_at_stage=(today - since).days,
                 open_red_flags=open_red_flags,
                 stage=state.stage,

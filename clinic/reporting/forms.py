@@ -11,8 +11,10 @@ from wtforms.validators import InputRequired, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainDateField, normalise_line_breaks, strip
 from clinic.core.templating import short_date
+from clinic.reporting.progress import TYPED_TEXT_MAX_LENGTH, too_long
 
-TEXT_MAX_LENGTH = 5000
+# What fits on the report's two pages (see `clinic.reporting.progress`).
+TEXT_MAX_LENGTH = TYPED_TEXT_MAX_LENGTH
 # Two years, a leap day included: longer periods make reports nobody reads.
 MAX_PERIOD = timedelta(days=2 * 365 + 1)
 
@@ -21,16 +23,15 @@ def at_most_text_length(_form: object, field: Field) -> None:
     """Refuse text over the limit, saying by how much. (Not `Length`: its `maxlength`
     attribute makes browsers cut off pasted text without a word.)"""
     if field.data and len(field.data) > TEXT_MAX_LENGTH:
-        raise ValidationError(
-            f"Use at most {TEXT_MAX_LENGTH:,} characters; this text has {len(field.data):,}."
-        )
+        raise ValidationError(too_long(field.data))
 
 
 def typed_text(label: str, description: str) -> TextAreaField:
     """Optional free text printed in the report as typed (escaped, never markup)."""
     return TextAreaField(
         label,
-        description=f"{description} Up to {TEXT_MAX_LENGTH:,} characters.",
+        description=f"{description} Up to {TEXT_MAX_LENGTH:,} characters (about 100 words),"
+        " so the report keeps to two pages.",
         filters=[normalise_line_breaks, strip],
         validators=[at_most_text_length],
         render_kw={"rows": 6},

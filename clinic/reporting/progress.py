@@ -47,6 +47,12 @@ from clinic.protocols.queries import patient_protocols
 from clinic.reporting.pdf import render_pdf
 
 DEFAULT_WEEKS = 12
+# The most an assessment or a plan may hold: about 100 words each, a summary for the
+# referrer and the team (the full reasoning belongs in the clinical notes). With both full,
+# 12 weeks of figures, a few red flags, stage changes and outcome measures, the report
+# stays on two pages, with room to spare, and the signature on the page where the plan
+# ends (issue 17; tests/integration/test_report_pages.py).
+TYPED_TEXT_MAX_LENGTH = 600
 # The days at each end of the period whose mean pain is compared (two weeks).
 END_DAYS = 14
 KIND = "progress"
@@ -92,6 +98,17 @@ class ProgressReport:
         return shows_depth(self.protocol, self.depth_weeks)
 
     @property
+    def assessment_paragraphs(self) -> list[str]:
+        """The assessment as typed, split at blank lines; empty when there is none."""
+        return paragraphs(self.assessment)
+
+    @property
+    def plan_paragraphs(self) -> list[str]:
+        """The plan as typed, split at blank lines (the last is printed with the
+        signature); empty when there is no plan."""
+        return paragraphs(self.plan)
+
+    @property
     def short_period(self) -> bool:
         """Under four weeks: the first and last two weeks would overlap."""
         return (self.period_to - self.period_from).days + 1 < 2 * END_DAYS
@@ -99,6 +116,19 @@ class ProgressReport:
     @property
     def title(self) -> str:
         return f"Progress report: {self.patient.full_name}"
+
+
+def paragraphs(text: str) -> list[str]:
+    """Typed text split at blank lines, each paragraph's own line breaks kept."""
+    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+
+
+def too_long(text: str) -> str:
+    """Why a typed text is refused, in plain words."""
+    return (
+        f"Use at most {TYPED_TEXT_MAX_LENGTH:,} characters, so the report fits on two pages;"
+        f" this text has {len(text):,}."
+    )
 
 
 def latest_protocol(patient: Patient) -> Protocol | None:
@@ -127,6 +157,9 @@ def build_progress_report(
     """The report's content for `protocol` (loaded with its history) over the period."""
     if period_to < period_from:
         raise ReportError("The end of the period must be on or after its start.", "period_to")
+    for field_name, text in (("assessment", assessment), ("plan", plan)):
+        if len(text) > TYPED_TEXT_MAX_LENGTH:
+            raise ReportError(too_long(text), field_name)
     entries = _entries(patient, protocol, period_from, period_to)
     sessions = [ScoredSession.of(e) for e in entries]
     generated_at = now or utcnow()

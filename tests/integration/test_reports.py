@@ -171,10 +171,7 @@ def test_the_pdf_reads_back_with_the_engines_figures(
 
     expected = engine_adherence(app, world.patient.patient_id, first, today())
     assert expected.completed > 0 and expected.prescribed > expected.completed
-    figure = (
-        f"{expected.completed} completed of {expected.prescribed} prescribed "
-        f"({expected.percent:.0f}%)"
-    )
+    figure = f"{expected.percent:.0f}% ({expected.completed} of {expected.prescribed} sessions)"
     with app.app_context():
         patient = db.session.get(Patient, world.patient.patient_id)
         name, identifier = patient.full_name, patient.clinic_identifier
@@ -325,11 +322,13 @@ def test_a_period_over_two_years_is_refused(app: Flask, client, world: World) ->
 def test_text_over_the_limit_is_refused(
     app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
-    """An assessment over 5,000 characters is refused, saying by how much, and kept."""
+    """An assessment over the limit (600 characters, what fits on two pages) is refused,
+    saying why and by how much, and kept in the form."""
     long_text = "a" * (TEXT_MAX_LENGTH + 1)
     response = generate(client, world.patient.patient_id, expect=400, assessment=long_text)
     html = response.get_data(as_text=True)
-    assert "Use at most 5,000 characters; this text has 5,001." in html
+    assert TEXT_MAX_LENGTH == 600
+    assert "Use at most 600 characters, so the report fits on two pages; this text has 601." in html
     assert form_values(html)["assessment"] == long_text
     assert stored_reports(app, world.patient.patient_id) == []
 
@@ -507,4 +506,4 @@ def test_the_printed_period_is_the_period_chosen_and_kept(
     inside = engine_adherence(app, world.patient.patient_id, first, last)
     up_to_today = engine_adherence(app, world.patient.patient_id, first, today())
     assert inside.prescribed < up_to_today.prescribed
-    assert f"{inside.completed} completed of {inside.prescribed} prescribed" in text
+    assert f"({inside.completed} of {inside.prescribed} sessions)" in text

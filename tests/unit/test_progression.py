@@ -57,7 +57,7 @@ def texts(advice: Advice) -> list[str]:
 
 
 PAIN_MET = Reason("pain during and after ≤ 3 in 6 of the last 6 sessions", True)
-ADHERENCE_MET = Reason("adherence 86% (≥ 80%)", True)
+ADHERENCE_MET = Reason("adherence at this stage: 86% (≥ 80%)", True)
 DAYS_MET = Reason("15 days at this stage (≥ 14)", True)
 
 
@@ -90,8 +90,8 @@ def test_every_condition_met_advances_with_its_three_reasons() -> None:
 def test_summary_joins_the_reasons_on_one_line() -> None:
     """The summary (a decision's pre-filled reason) is the reasons joined by semicolons."""
     assert suggest(evidence()).summary == (
-        "pain during and after ≤ 3 in 6 of the last 6 sessions; adherence 86% (≥ 80%); "
-        "15 days at this stage (≥ 14)"
+        "pain during and after ≤ 3 in 6 of the last 6 sessions; "
+        "adherence at this stage: 86% (≥ 80%); 15 days at this stage (≥ 14)"
     )
 
 
@@ -106,12 +106,26 @@ def test_the_minimums_themselves_are_enough() -> None:
     """Pain at the ceiling, adherence exactly at the minimum and exactly min days advance."""
     advice = suggest(evidence(pains=[3] * 6, adherence=80, days=14))
     assert advice.suggestion is Suggestion.ADVANCE
-    assert texts(advice)[1:] == ["adherence 80% (≥ 80%)", "14 days at this stage (≥ 14)"]
+    assert texts(advice)[1:] == [
+        "adherence at this stage: 80% (≥ 80%)",
+        "14 days at this stage (≥ 14)",
+    ]
+
+
+def test_adherence_names_the_days_it_covers() -> None:
+    """Given the days the figure covers, the reason names them, so it never sits unnamed
+    beside another window's adherence (the last 28 days, a report's period)."""
+    ev = replace(evidence(), adherence_days=12)
+    assert texts(suggest(ev))[1] == "adherence at this stage, last 12 days: 86% (≥ 80%)"
+    assert texts(suggest(replace(ev, adherence_days=1)))[1].startswith(
+        "adherence at this stage, last 1 day: "
+    )
 
 
 def test_adherence_is_shown_rounded() -> None:
     """Six of seven sessions (85.71...%) reads as 86%."""
-    assert texts(suggest(evidence(adherence=100 * 6 / 7)))[1] == "adherence 86% (≥ 80%)"
+    shown = texts(suggest(evidence(adherence=100 * 6 / 7)))[1]
+    assert shown == "adherence at this stage: 86% (≥ 80%)"
 
 
 def test_a_rule_with_no_minimum_adherence_accepts_a_window_that_prescribed_nothing() -> None:
@@ -127,7 +141,7 @@ def test_no_minimum_adherence_accepts_zero_adherence() -> None:
     rule = StageRule(pain_ceiling=3, last_n_sessions=6, min_adherence_pct=0, min_days=14)
     advice = suggest(evidence(adherence=0, rule=rule))
     assert advice.suggestion is Suggestion.ADVANCE
-    assert texts(advice)[1] == "adherence 0% (≥ 0%)"
+    assert texts(advice)[1] == "adherence at this stage: 0% (≥ 0%)"
 
 
 # ---------------------------------------------------------------------------------------
@@ -255,7 +269,7 @@ def test_adherence_below_half_the_minimum_after_a_week_is_a_review() -> None:
     advice = suggest(evidence(adherence=39, days=7))
     assert advice.suggestion is Suggestion.REVIEW
     assert advice.reasons == (
-        Reason("adherence 39% (< 80%)", False),
+        Reason("adherence at this stage: 39% (< 80%)", False),
         PAIN_MET,
         Reason("7 days at this stage (≥ 14)", False),
     )
@@ -287,7 +301,7 @@ def test_hold_lists_the_unmet_reasons_first() -> None:
     advice = suggest(evidence(adherence=70, days=10))
     assert advice.suggestion is Suggestion.HOLD
     assert advice.reasons == (
-        Reason("adherence 70% (< 80%)", False),
+        Reason("adherence at this stage: 70% (< 80%)", False),
         Reason("10 days at this stage (≥ 14)", False),
         PAIN_MET,
     )
@@ -341,7 +355,7 @@ def test_adherence_just_below_the_minimum_never_reads_as_the_minimum() -> None:
     """79.6% against 80% is unmet, so it must not read "80% (< 80%)"."""
     advice = suggest(evidence(adherence=79.6))
     assert advice.suggestion is Suggestion.HOLD
-    assert texts(advice)[0] == "adherence 79% (< 80%)"
+    assert texts(advice)[0] == "adherence at this stage: 79% (< 80%)"
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,6 +417,7 @@ def evidences(draw) -> Evidence:
         stage=draw(st.integers(1, stage_count)),
         stage_count=stage_count,
         going_back=draw(st.sampled_from(list(GoingBack))),
+        adherence_days=draw(st.none() | st.integers(0, 28)),
     )
 
 
@@ -477,7 +492,7 @@ def test_adherence_text_agrees_with_its_verdict(ev: Evidence) -> None:
         return
     minimum = ev.rule.min_adherence_pct
     reason = next(r for r in suggest(ev).reasons if r.text.startswith("adherence "))
-    shown = int(reason.text.removeprefix("adherence ").split("%")[0])
+    shown = int(reason.text.split(": ")[-1].split("%")[0])
     if reason.met:
         assert shown >= minimum
         assert reason.text.endswith(f"(≥ {minimum}%)")
@@ -519,7 +534,8 @@ def test_adherence_just_under_any_minimum_reads_below_it(minimum: int, short: fl
     advice = suggest(evidence(adherence=minimum - short, rule=rule))
     reason = next(r for r in advice.reasons if r.text.startswith("adherence "))
     assert not reason.met
-    assert reason.text == f"adherence {min(round(minimum - short), minimum - 1)}% (< {minimum}%)"
+    shown = min(round(minimum - short), minimum - 1)
+    assert reason.text == f"adherence at this stage: {shown}% (< {minimum}%)"
 
 
 def test_a_painless_session_never_makes_things_worse_in_a_small_world() -> None:
