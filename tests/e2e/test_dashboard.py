@@ -20,8 +20,9 @@ pytestmark = pytest.mark.e2e
 def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Page) -> None:
     """After sign-in the dashboard lists a red-flagged patient first; their timeline shows
     the flag, which the clinician acknowledges with a note; then, filtering for patients
-    ready to advance, the clinician accepts the suggestion for Morgan Ellis with its
-    reasons pre-filled, and the timeline shows the new stage."""
+    ready to advance, the clinician accepts the suggestion for Morgan Ellis (its reasons
+    shown beside the form and kept with the decision), and the timeline shows the new
+    stage."""
     sign_in(page, "physio@northside.example")
     expect_path(page, "/dashboard/")
     expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
@@ -40,17 +41,22 @@ def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Pa
     red = flags.locator("article.urgent-card").first
     expect(red.get_by_role("heading")).to_contain_text("Red flag")
     red.get_by_label("What you did about it").fill("Phoned the patient; settled with rest.")
-    red.get_by_role("button", name="Acknowledge this flag").click()
-    expect(page.get_by_role("status")).to_contain_text("The flag was acknowledged")
+    # One flag, or the ticked flags of one session together (the card says which).
+    red.get_by_role(
+        "button", name=re.compile(r"^Acknowledge (this flag|the ticked flags)$")
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text(
+        re.compile(r"flags? (was|were) acknowledged")
+    )
     page.get_by_text("Acknowledged flags").click()
-    expect(page.get_by_text("Phoned the patient; settled with rest.")).to_be_visible()
+    expect(page.get_by_text("Phoned the patient; settled with rest.").first).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     page.get_by_label("Patients", exact=True).select_option(label="Whole clinic")
     page.get_by_label("Flag", exact=True).select_option(label="Ready to advance")
     page.get_by_role("button", name="Show patients").click()
     expect(table.locator("tbody tr")).to_have_count(1)
-    table.get_by_role("link", name="Morgan Ellis").click()
+    table.get_by_role("link", name="Morgan Ellis", exact=True).click()
 
     expect(
         page.get_by_role("heading", level=2, name="Suggested next step: Advance")
@@ -63,11 +69,12 @@ def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Pa
     )
     page.get_by_role("link", name=f"Advance to stage {stage_now + 1}").click()
 
-    reason = page.get_by_label("Reason")
-    expect(reason).to_have_value(re.compile(r"^Suggested: pain during"))
+    # Following the suggestion: the same form as an override, the reason optional (the
+    # suggestion's reasons are kept with the decision) and never pre-filled with system text.
+    reason = page.get_by_label("Reason (optional)")
+    expect(reason).to_have_value("")
     assert_accessible(page)
-    reason.press("End")
-    reason.type(" Agreed with the patient today.")
+    reason.fill("Agreed with the patient today.")
     page.get_by_role("button", name=re.compile("Record|Save|Move")).click()
     expect(page.get_by_role("status")).to_contain_text("Recorded")
 
