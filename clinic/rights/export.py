@@ -1,6 +1,7 @@
 """A copy of everything the clinic holds about one patient, as a ZIP file: `patient.json`
-(a versioned, machine-readable bundle), each stored report PDF exactly as it was sent, and
-a README.txt saying what is where.
+(a versioned, machine-readable bundle), a readable page of the same data for a person on
+any screen (`my-data-<day>.html`, see `clinic.rights.summary`), each stored report PDF
+exactly as it was sent, and a README.txt saying what is where.
 
 The bundle is read with one query per table, whatever the record holds (no query per
 row). Rows are exported column by column, as the database keeps them, less what is not
@@ -148,8 +149,11 @@ def build_export(patient: Patient, now: datetime, today: date) -> PatientExport:
     return PatientExport(bundle, reports, export_file_name(patient, today))
 
 
-def export_zip(export: PatientExport, now: datetime) -> bytes:
-    """The ZIP file: patient.json, README.txt and reports/<file name> for each report."""
+def export_zip(
+    export: PatientExport, now: datetime, readable: tuple[str, str] | None = None
+) -> bytes:
+    """The ZIP file: README.txt, the `readable` page (file name, HTML) when given,
+    patient.json and reports/<file name> for each report."""
     buffer = io.BytesIO()
     stamp = now.astimezone(UTC).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -160,18 +164,21 @@ def export_zip(export: PatientExport, now: datetime) -> bytes:
             info.external_attr = 0o600 << 16  # unpacked readable by its owner only
             archive.writestr(info, content)
 
-        add("README.txt", _readme(export).encode())
+        add("README.txt", _readme(export, readable[0] if readable else None).encode())
+        if readable is not None:
+            add(readable[0], readable[1].encode())
         add("patient.json", json.dumps(export.bundle, indent=2, ensure_ascii=False).encode())
         for path, pdf in export.reports:
             add(path, pdf)
     return buffer.getvalue()
 
 
-def _readme(export: PatientExport) -> str:
+def _readme(export: PatientExport, readable_name: str | None) -> str:
     return render_template(
         "rights/export_readme.txt",
         bundle=export.bundle,
         report_count=len(export.reports),
+        readable_name=readable_name,
     )
 
 

@@ -22,6 +22,7 @@ from clinic.rights.erasure import ErasureRefused, erase_patient, what_erasure_re
 from clinic.rights.export import build_export, export_zip
 from clinic.rights.forms import ErasureForm
 from clinic.rights.queries import clinic_erasures, find_patients
+from clinic.rights.summary import build_summary, content_security_policy, summary_html
 
 bp = Blueprint("rights", __name__)
 
@@ -31,10 +32,13 @@ patients_only = roles(Role.PATIENT)
 
 
 def _export_response(patient: Patient, via: str) -> Response:
-    """The patient's data as a ZIP download, recorded in the audit trail."""
+    """The patient's data as a ZIP download (with its readable page), recorded in the
+    audit trail."""
     now = utcnow()
-    export = build_export(patient, now, clinic_today(current_user.clinic.timezone, now))
-    archive = export_zip(export, now)
+    today = clinic_today(current_user.clinic.timezone, now)
+    export = build_export(patient, now, today)
+    summary = build_summary(export, patient.clinic.timezone, patient.clinic_id, today)
+    archive = export_zip(export, now, (summary.file_name, summary_html(summary)))
     record(
         "patient.export",
         patient_id=patient.id,
@@ -62,6 +66,32 @@ def export(patient_id: int) -> Response:
 def own_export() -> Response:
     """The signed-in patient's own data, the same bundle the clinic would give them."""
     return _export_response(own_record_or_404(), via="portal")
+
+
+@bp.get("/diary/my-data/read")
+@patients_only
+def own_summary() -> Response:
+    """The signed-in patient's own data as a page to read on screen: the readable page of
+    their download, under a policy that allows its own style and nothing else."""
+    patient = own_record_or_404()
+    now = utcnow()
+    today = clinic_today(current_user.clinic.timezone, now)
+    export = build_export(patient, now, today)
+    summary = build_summary(export, patient.clinic.timezone, patient.clinic_id, today)
+    record(
+        "patient.export",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        detail={"via": "portal-page", "reports": len(export.reports)},
+    )
+    response = Response(
+        summary_html(summary, back_url=url_for("portal.home")), mimetype="text/html"
+    )
+    # Saved from the browser, it keeps the neutral name of the copy in the ZIP.
+    response.headers.set("Content-Disposition", "inline", filename=summary.file_name)
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    return response
 
 
 @bp.route("/patients/<int:patient_id>/erasure", methods=["GET", "POST"])

@@ -1,14 +1,19 @@
 """A copy of everything held about a patient: a ZIP of patient.json (versioned, matching the
-database), the stored reports byte for byte and a README; for the clinic's clinicians and
-administrators, and for the patient (only their own) from the portal; no secrets; audited;
-a fixed number of queries whatever the record holds."""
+database), a readable page of the same data (self-contained, neutral name and title, fit
+for a phone), the stored reports byte for byte and a README; for the clinic's clinicians
+and administrators, and for the patient (only their own) from the portal, where the
+readable page also opens on screen; no secrets; audited; a fixed number of queries
+whatever the record holds."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import re
 import zipfile
+from html import unescape
 from typing import Any
 
 import pytest
@@ -34,6 +39,7 @@ from clinic.notes.services import write_note
 from clinic.rights.export import SCHEMA_VERSION
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE
+from tests.support.privacy import denied_words
 from tests.support.queries import count_queries
 from tests.support.records import (
     NOTE_TEXT,
@@ -167,7 +173,8 @@ def test_each_report_is_in_the_zip_exactly_as_kept(
             assert archive.read(entry["file"]) == stored.pdf
             assert entry["sha256"] == stored.sha256
             assert "pdf" not in entry
-    assert sorted(archive.namelist()) == sorted(["README.txt", "patient.json", *paths])
+    readable = f"my-data-{clinic_today(ZONE).isoformat()}.html"
+    assert sorted(archive.namelist()) == sorted(["README.txt", readable, "patient.json", *paths])
 
 
 def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record) -> None:
@@ -266,7 +273,10 @@ def test_a_patient_downloads_only_their_own(app: Flask, client, world: World, re
     assert bundle["protocols"] == [] and bundle["clinical_notes"] == []
     text = archive.read("patient.json").decode()
     assert world.patient.name not in text and NOTE_TEXT not in text
-    assert archive.namelist() == ["README.txt", "patient.json"]
+    readable = f"my-data-{clinic_today(ZONE).isoformat()}.html"
+    assert archive.namelist() == ["README.txt", readable, "patient.json"]
+    page = archive.read(readable).decode()
+    assert world.patient.name not in page and NOTE_TEXT not in page
 
 
 def test_the_patient_page_offers_the_download(client, world: World, as_clinician) -> None:
@@ -302,3 +312,121 @@ def test_queries_do_not_grow_with_the_record(app: Flask, client, world: World) -
     assert len(large_bundle["diary_entries"]) == 12 > len(small["diary_entries"])
     assert len(large_bundle["clinical_notes"]) == 4 > len(small["clinical_notes"])
     assert large_count == small_count <= 25
+
+
+# The readable page ------------------------------------------------------------------------
+
+
+def readable_page(archive: zipfile.ZipFile) -> str:
+    """The readable page in an export's ZIP (exactly one, named my-data-<day>.html)."""
+    [name] = [n for n in archive.namelist() if n.endswith(".html")]
+    assert name == f"my-data-{clinic_today(ZONE).isoformat()}.html"
+    return archive.read(name).decode()
+
+
+def visible_text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_the_zip_holds_a_readable_page_of_the_same_data(
+    app: Flask, client, world: World, record, as_clinician
+) -> None:
+    """Beside patient.json, my-data-<day>.html says the same in plain words: the details,
+    the program with its stages and decisions, every diary entry (sessions and skips
+    counted as the bundle has them, the corrected one marked), the flag and how it was
+    handled (by whom, the note), the questionnaire's answer and score. The README points
+    to it."""
+    bundle, archive = unzip(client.get(export_url(record.patient_id)))
+    page = readable_page(archive)
+    text = visible_text(page)
+    with app.app_context():
+        patient = db.session.get(Patient, record.patient_id)
+        born = patient.date_of_birth
+        identifier = patient.clinic_identifier
+    assert "<title>My data</title>" in page
+    assert bundle["patient"]["full_name"] in text and identifier in text
+    assert f"Date of birth {born.day} {born:%B %Y}" in text
+    [protocol] = bundle["protocols"]
+    assert protocol["name"] in text and "Moved up a stage, stage 2" in text
+    assert "By " + world.clinician.name + ": Agreed at the appointment" in text
+    stages = protocol["versions"][-1]["stages"]
+    assert all(f"Stage {s['position']}:" in text for s in stages)
+
+    entries = bundle["diary_entries"]
+    done = sum(1 for e in entries if not e["skipped"] and not e["withdrawn_at"])
+    assert f"{done} sessions logged and 0 skipped." in text
+    assert page.count('<th scope="row">') == len(entries)
+    assert text.count("You corrected this entry.") == 1
+    assert re.search(
+        rf"High pain \(8/10\) From a session you logged\. Seen by "
+        rf"{re.escape(world.clinician.name)} on [^:]+:\d\d: Phoned; settled with rest\.",
+        text,
+    )
+    assert "Review due Review planned for today. Seen by" in text and "Booked." in text
+    assert "Pain numeric rating scale" in text and "score 6 (Moderate)" in text
+    assert "2 reports from your clinic" in text
+    assert "my-data-" in archive.read("README.txt").decode()
+
+
+def test_the_readable_page_is_self_contained_and_discreet(
+    app: Flask, client, world: World, record, as_clinician
+) -> None:
+    """The page loads nothing (its style inside it; no script, image, frame, external
+    link or stylesheet), fits a phone's width (a viewport, no fixed widths), and its title
+    and file name say nothing about the person or the therapy."""
+    _, archive = unzip(client.get(export_url(record.patient_id)))
+    page = readable_page(archive)
+    for tag in ("<script", "<img", "<iframe", "<link", "<object", "<embed", "@import", "url("):
+        assert tag not in page.lower(), tag
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "<style>" in page and not re.search(r"width:\s*\d{3,}px", page)
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    name = next(n for n in archive.namelist() if n.endswith(".html"))
+    words = set(re.findall(r"[a-z-]+", f"{title} {name}".lower()))
+    assert not words & denied_words(), words & denied_words()
+    assert world.patient.name.split()[0].lower() not in name.lower()
+
+
+def test_a_patient_reads_their_data_on_screen(app: Flask, client, world: World, record) -> None:
+    """From the portal, "Read my data" opens the same page, only ever the patient's own
+    whatever the URL says, under a policy that allows its own style and nothing else,
+    named as in the ZIP if saved, not cached, and audited."""
+    act_as(client, world.patient.id)
+    home = client.get("/diary/").get_data(as_text=True)
+    assert "/diary/my-data/read" in home and "Read my data" in home
+    response = client.get(f"/diary/my-data/read?patient_id={world.other_patient.patient_id}")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert world.patient.name in page and "Back to your diary" in page
+    style = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(unescape(style).encode()).digest()).decode()
+    policy = response.headers["Content-Security-Policy"]
+    assert f"style-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy and "'unsafe-inline'" not in policy
+    today = clinic_today(ZONE).isoformat()
+    assert response.headers["Content-Disposition"] == f"inline; filename=my-data-{today}.html"
+    assert response.headers["Cache-Control"] == "no-store"
+
+    act_as(client, world.other_patient.id)
+    other = client.get("/diary/my-data/read").get_data(as_text=True)
+    assert world.other_patient.name in other
+    assert world.patient.name not in other and "Phoned; settled with rest." not in other
+    assert "No diary entries yet." in other and "No program has been started yet." in other
+    with app.app_context():
+        vias = [
+            json.loads(e.detail)["via"]
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "patient.export")
+                .order_by(AuditEvent.id)
+            )
+        ]
+    assert vias == ["portal-page", "portal-page"]
+
+
+def test_staff_cannot_open_the_patients_page(client, world: World, record) -> None:
+    """The on-screen page is the patient's own: staff use the export."""
+    for staff in (world.clinician.id, world.admin.id):
+        act_as(client, staff)
+        assert client.get("/diary/my-data/read").status_code == 403

@@ -154,6 +154,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("instruments.retire", "POST"): {ADMIN},
     ("rights.export", "GET"): {CLINICIAN, ADMIN},
     ("rights.own_export", "GET"): {PATIENT, OTHER_PATIENT},
+    ("rights.own_summary", "GET"): {PATIENT, OTHER_PATIENT},
     ("rights.erase", "GET"): {ADMIN},
     ("rights.erase", "POST"): {ADMIN},
     ("rights.requests", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
