@@ -397,7 +397,8 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
             "next": request.args.get("next", ""),
         }
         if kind is EventKind.HOLD:
-            data["review_on"] = proposed_review_on(today, patient.review_on)  # a proposal, to change or clear
+            # A proposal, to change or clear.
+            data["review_on"] = proposed_review_on(today, patient.review_on)
     form = ProtocolEventForm(data=data, kind=kind, suggestion=suggestion, today=today)
     back = return_to(
         form.next.data,
