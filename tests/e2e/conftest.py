@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.e2e.helpers import AXE_SCRIPT, CopyChecker, EveryPageChecked, watching
+from tests.e2e.page_checks import AXE_SCRIPT, CopyChecker, EveryPageChecked, watching
 from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
