@@ -130,7 +130,8 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
         else:
             # Shown by the page this redirects to, once: reloading it never re-sends this
             # request, which would replace the link just given.
-            keep_to_show(patient.user, token)
+            if patient.user is not None:  # invite_to_portal made or kept the account
+                keep_to_show(patient.user, token)
             return redirect(url_for("patients.invitation", patient_id=patient.id))
     return _render_show(patient, form), 400
 
