@@ -159,7 +159,7 @@ def test_weeks_start_from_the_plan_start(client, world: World, on_protocol: int)
     today = clinic_today("Europe/London")
     expected = (week_start(today) - week_start(today - timedelta(days=20))).days // 7 + 1
     html = page(client, world.patient)
-    assert html.count('<tr><th scope="row">') == 2 * expected
+    assert html.count('<tr><th scope="row" class="nowrap">') == 2 * expected
 
 
 def test_a_week_with_nothing_planned_has_no_percentage(app: Flask, client, world: World) -> None:
