@@ -163,14 +163,7 @@ def start_protocol(
         # Entered on the start page: it belongs to the record, where every later program
         # (and the clinician reading the record) finds it.
         patient.radiotherapy_ended_on = ended_on
-        record(
-            "patient.update",
-            patient_id=patient.id,
-            object_type="patient",
-            object_id=patient.id,
-            actor=by,
-            detail={"fields": ["radiotherapy_ended_on"]},
-        )
+        _record_updated(patient, by, "radiotherapy_ended_on")
     if current is not None:
         _record(
             current,
@@ -348,14 +341,7 @@ def _set_review(patient: Patient, review_on: date, today: date, by: User) -> Non
     if patient.review_on == review_on:
         return
     patient.review_on = review_on
-    record(
-        "patient.update",
-        patient_id=patient.id,
-        object_type="patient",
-        object_id=patient.id,
-        actor=by,
-        detail={"fields": ["review_on"]},
-    )
+    _record_updated(patient, by, "review_on")
 
 
 def _stage_out_of_range(count: int, field: str) -> ProtocolChangeError:
@@ -493,3 +479,15 @@ def _record(
     protocol.status = STATUS_AFTER[kind] or protocol.status
     protocol.updated_at = utcnow()  # every change bumps the lock version, even a "hold"
     return event
+
+
+def _record_updated(patient: Patient, by: User, field: str) -> None:
+    """Audit a change to one field of the patient's record made from a protocol page."""
+    record(
+        "patient.update",
+        patient_id=patient.id,
+        object_type="patient",
+        object_id=patient.id,
+        actor=by,
+        detail={"fields": [field]},
+    )

@@ -16,20 +16,17 @@ from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import IntendedUse
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
-    Clinic,
     DiaryEntry,
     DilatorSet,
     DilatorSize,
     Patient,
     Protocol,
-    ProtocolTemplate,
     User,
 )
 from tests.support.auth import act_as
 from tests.support.forms import form_values
-from tests.support.protocols import clinic_template, make_protocol
+from tests.support.protocols import clinic_template, make_protocol, seed_both_libraries
 from tests.support.queries import queries_for
 from tests.support.world import World
 
@@ -42,16 +39,7 @@ WRONG_ROUTE = "this dilator is made for vaginal use and cannot be used in an ana
 @pytest.fixture
 def library(app: Flask, world: World) -> dict[str, int]:
     """The default catalogue and templates in both clinics; template ids of clinic A."""
-    with app.app_context():
-        for clinic_id in (world.clinic_a, world.clinic_b):
-            seed_clinic_library(db.session.get(Clinic, clinic_id))
-        db.session.commit()
-        return {
-            t.indication.value: t.id
-            for t in db.session.scalars(
-                select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-            )
-        }
+    return seed_both_libraries(app, world)
 
 
 def dilator_list(page: str, name: str) -> list[tuple[str, str, bool]]:

@@ -16,7 +16,6 @@ from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import IntendedUse, ProtocolStatus, Route
 from clinic.extensions import db
-from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     CareFlag,
     Clinic,
@@ -35,22 +34,14 @@ from clinic.protocols.services import ProtocolChangeError, revise_protocol, star
 from tests.support.auth import act_as
 from tests.support.factories import make_patient
 from tests.support.forms import form_values
+from tests.support.protocols import seed_both_libraries
 from tests.support.world import World
 
 
 @pytest.fixture
 def library(app: Flask, world: World) -> dict[str, int]:
     """The default catalogue and templates in both clinics; template ids of clinic A."""
-    with app.app_context():
-        for clinic_id in (world.clinic_a, world.clinic_b):
-            seed_clinic_library(db.session.get(Clinic, clinic_id))
-        db.session.commit()
-        return {
-            t.indication.value: t.id
-            for t in db.session.scalars(
-                select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
-            )
-        }
+    return seed_both_libraries(app, world)
 
 
 def base(world: World) -> str:

@@ -116,3 +116,18 @@ def start_plan(
         )
         db.session.commit()
         return protocol.id
+
+
+def seed_both_libraries(app: Flask, world) -> dict[str, int]:
+    """The default catalogue and templates in both clinics of `world`; the template ids of
+    clinic A by indication value."""
+    with app.app_context():
+        for clinic_id in (world.clinic_a, world.clinic_b):
+            seed_clinic_library(db.session.get(Clinic, clinic_id))
+        db.session.commit()
+        return {
+            t.indication.value: t.id
+            for t in db.session.scalars(
+                select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
+            )
+        }
