@@ -254,7 +254,7 @@ def test_the_mdt_pack_shows_the_measures_since_the_program_started(
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     reader = PdfReader(io.BytesIO(response.get_data()))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]
-    assert len(pages) == 3  # contents, then one page each
+    assert len(pages) >= 3  # contents, then each patient (flags and decisions may take two)
     own = next(p for p in pages[1:] if "Dilator confidence" in p)
     assert f"Outcome measures since the program started ({short_date(days_ago(54))})" in own
     assert (

@@ -47,8 +47,10 @@ PAGES = {
     "audit.patient_history": "Access history",
 }
 # Pages about one patient that are not part of the chart: the printable instruction sheet
-# handed to the patient (it must print without the clinic's navigation).
-NOT_CHART = {"protocols.instructions"}
+# handed to the patient (it must print without the clinic's navigation), and the portal
+# invitation page (the link shown once to print or read out; one page for patients and
+# colleagues alike).
+NOT_CHART = {"protocols.instructions", "patients.invitation"}
 
 
 def chart_nav(html: str) -> list[tuple[str, str, bool]]:

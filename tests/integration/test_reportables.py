@@ -166,9 +166,11 @@ def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(
     assert '<strong>Red flag</strong> <small class="severity">(urgent)</small>' in dashboard
     assert "Distress: check in" in dashboard
     timeline = client.get(f"/patients/{world.patient.patient_id}/timeline").get_data(as_text=True)
-    urgent = timeline.index("Red flag: New trouble passing urine, burning or blood in the urine")
-    assert urgent < timeline.index("Red flag: Distress or flashbacks during the session")
-    assert "— Urgent" in timeline
+    # One card for the session's flags, each with its severity in words, the urgent first.
+    card = timeline[timeline.index("Red flags from one session") :]
+    urgent = card.index("New trouble passing urine, burning or blood in the urine")
+    assert urgent < card.index("Distress or flashbacks during the session")
+    assert "(urgent)" in card
     assert "Distress or flashbacks during the session (needs attention)" in timeline  # entries
 
 

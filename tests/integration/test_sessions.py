@@ -415,7 +415,7 @@ def _kept_form_after_timeout(
     page of the same browser meets the time-out first."""
     act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/notes"
-    token = csrf_token_in(client.get(url).get_data(as_text=True).split("</header>")[1])
+    token = csrf_token_in(client.get(url).get_data(as_text=True).split('id="main"')[1])
     age_session(app, world.clinician.id, idle=timedelta(minutes=20))
     if other_tab_first:
         client.get("/patients/", follow_redirects=True)
