@@ -91,9 +91,7 @@ def due_reminders(now: datetime) -> list[Invitation]:
             .join(User, User.id == Invitation.user_id)
             .where(
                 Invitation.purpose == INVITATION,
-                Invitation.used_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > now,
+                Invitation.usable_at(now),
                 Invitation.created_at <= now - REMIND_AFTER,
                 User.active,
                 User.password_hash.is_(None),
@@ -179,7 +177,8 @@ def take_to_show(user: User) -> str | None:
         # never waits in the cookie for a later page.
         return None
     kept_at = kept.get("kept_at")
-    if not isinstance(kept_at, float) or utcnow().timestamp() - kept_at > SHOW_WITHIN.seconds:
+    waited = utcnow().timestamp() - kept_at if isinstance(kept_at, float) else None
+    if waited is None or waited > SHOW_WITHIN.total_seconds():
         return None
     token = kept.get("token")
     return token if isinstance(token, str) else None
@@ -192,9 +191,7 @@ def open_invitation(user_id: int, now: datetime) -> Invitation | None:
         .where(
             Invitation.user_id == user_id,
             Invitation.purpose == INVITATION,
-            Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
+            Invitation.usable_at(now),
         )
         .order_by(Invitation.id.desc())
         .limit(1)

@@ -84,3 +84,8 @@ class Invitation(Model):
     def is_usable(self, now: datetime) -> bool:
         """Unused, not replaced and not yet expired."""
         return self.used_at is None and self.revoked_at is None and now < self.expires_at
+
+    @classmethod
+    def usable_at(cls, now: datetime) -> sa.ColumnElement[bool]:
+        """`is_usable` as a query condition."""
+        return sa.and_(cls.used_at.is_(None), cls.revoked_at.is_(None), cls.expires_at > now)
