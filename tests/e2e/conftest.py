@@ -24,6 +24,7 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
+    PHONE_390,
     LiveServer,
     open_context,
     seeded_app,
@@ -110,6 +111,14 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 def phone_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A fresh phone-sized context (360x740, touch, mobile viewport) and a page in it."""
     context = open_context(browser, live_server, PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone_390(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh 390x844 phone context (touch, mobile viewport) and a page in it."""
+    context = open_context(browser, live_server, PHONE_390)
     yield context.new_page()
     context.close()
 

@@ -20,21 +20,6 @@ from tests.support.browser import LiveServer, open_context
 
 pytestmark = pytest.mark.e2e
 
-PHONE_390 = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
-
-
-@pytest.fixture
-def phone_390(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A fresh 390 px phone context (touch, mobile viewport) and a page in it."""
-    context = open_context(browser, live_server, PHONE_390)
-    yield context.new_page()
-    context.close()
-
 
 @pytest.fixture
 def clipboard_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -21,27 +20,10 @@ from tests.e2e.helpers import (
     sign_in,
     sign_out,
 )
-from tests.support.browser import STEP_TIMEOUT_MS, LiveServer
+from tests.support.browser import LiveServer
 from tests.support.measures import assign
 
 pytestmark = pytest.mark.e2e
-
-# A common phone today (CSS pixels).
-PHONE_390 = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 3,
-}
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A fresh 390x844 touch-screen context (no cookies) and a page in it."""
-    context = browser.new_context(base_url=live_server.base_url, bypass_csp=True, **PHONE_390)
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    yield context.new_page()
-    context.close()
 
 
 def question(page: Page, text: str):
@@ -56,7 +38,7 @@ def check_page(page: Page) -> None:
 
 
 def test_patient_saves_a_questionnaire_and_finishes_it_later(
-    phone: Page, live_server: LiveServer
+    phone_390: Page, live_server: LiveServer
 ) -> None:
     """On a 390 px phone a patient opens the questionnaire from Today, answers two of the
     five questions and saves; signed in again later, Today offers Continue, the page shows
@@ -64,7 +46,7 @@ def test_patient_saves_a_questionnaire_and_finishes_it_later(
     without being shown a score, and find it (date and name) among those sent; the clinic
     has it scored on version 1. Every page is discreet, fits the screen and passes the
     accessibility checks."""
-    page = phone
+    page = phone_390
     assignment = assign(
         live_server.app, live_server.patient_id("Jordan Blake"), "dilator-confidence"
     )

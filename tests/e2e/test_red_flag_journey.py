@@ -31,7 +31,7 @@ from tests.e2e.helpers import (
     sign_in,
 )
 from tests.support.alerts import outbox
-from tests.support.browser import DESKTOP, LiveServer, open_context
+from tests.support.browser import DESKTOP, PHONE_390, LiveServer, open_context
 from tests.support.privacy import assert_discreet
 from tests.support.smtp import SmtpSink
 
@@ -40,13 +40,6 @@ pytestmark = pytest.mark.e2e
 PATIENT = "avery.quinn@example.org"
 PATIENT_NAME, PATIENT_IDENTIFIER = "Avery Quinn", "NPH-1001"
 CLINICIAN = "physio@northside.example"
-# A phone a little wider than the other journeys' 360 px: the widths the issue names.
-PHONE_390 = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
 
 
 def messages_to(sink: SmtpSink, address: str) -> list[EmailMessage]:

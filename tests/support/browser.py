@@ -44,6 +44,8 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
+# A common phone today, the width the accessibility checks use (CSS pixels).
+PHONE_390 = {**PHONE, "viewport": {"width": 390, "height": 844}}
 
 
 @dataclass(frozen=True)
