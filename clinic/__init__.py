@@ -57,7 +57,7 @@ from clinic.models.types import render_migration_type
 from clinic.monitoring import upkeep
 from clinic.notes.views import bp as notes_bp
 from clinic.patients.views import bp as patients_bp
-from clinic.portal import entries, measures, progress  # noqa: F401 (their routes join portal_bp)
+from clinic.portal import entries, measures, progress, session  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.reporting.views import bp as reporting_bp

@@ -92,6 +92,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("portal.history", "Listed their diary entries"),
             ("portal.entry", "Viewed a diary entry"),
             ("portal.log_form", "Opened the form to log a session"),
+            ("portal.session_guide", "Opened the guided session"),
             ("portal.skip_form", "Opened the form to note a skipped session"),
             ("portal.edit_form", "Opened a diary entry to correct it"),
             ("portal.withdraw_form", "Was asked to confirm withdrawing a diary entry"),

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.core.forms import ClinicForm, PlainNumberField, WholeNumberField, strip, text_length
-from clinic.domain.diary import PAIN_SCALE, Bleeding, Concern, SkipReason
+from clinic.domain.diary import LOGGED_MINUTES, PAIN_SCALE, Bleeding, Concern, SkipReason
 
 
 class PlainDateTimeField(DateTimeLocalField):
@@ -87,7 +87,11 @@ class SessionForm(EntryForm):
         "Minutes",
         validators=[
             InputRequired("Enter how many minutes."),
-            NumberRange(1, 240, "Enter the minutes, from 1 to 240."),
+            NumberRange(
+                LOGGED_MINUTES.low,
+                LOGGED_MINUTES.high,
+                f"Enter the minutes, from {LOGGED_MINUTES.low} to {LOGGED_MINUTES.high}.",
+            ),
         ],
     )
     pain_during = pain_scale("Pain during the session")

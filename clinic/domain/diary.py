@@ -27,9 +27,11 @@ from enum import StrEnum
 
 from clinic.domain.flags import Severity
 from clinic.domain.indications import Indication, Indications
-from clinic.domain.protocols import Route
+from clinic.domain.protocols import Bounds, Route
 
 PAIN_SCALE = range(0, 11)
+# The minutes a logged session may have (a long session, or a few run together, included).
+LOGGED_MINUTES = Bounds(1, 240)
 MAX_BACKDATE_DAYS = 7
 CORRECTION_WINDOW_HOURS = 24
 

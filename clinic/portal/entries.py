@@ -35,6 +35,7 @@ from clinic.diary.services import (
     withdraw,
 )
 from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
+from clinic.domain.session_guide import prefill_minutes, prefill_stopped
 from clinic.extensions import db
 from clinic.models import DiaryEntry, Patient
 from clinic.models.types import utcnow
@@ -143,28 +144,35 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
 @patients_only
 @audited("portal.log_form", change="diary.log", patient=own_patient)
 def log_session() -> Response | str:
-    """Log a session: prefilled with what the plan prescribes, done in a few taps."""
+    """Log a session: prefilled with what the plan prescribes, done in a few taps. A guided
+    session's link may prefill the minutes it timed (`minutes`) and say it was stopped for
+    sharp pain (`stopped=1`: sharp pain ticked, the stop guidance shown); other values are
+    ignored, and nothing is saved until the patient submits."""
     patient = own_record_or_404()
     prescription = _open_plan(patient)
     zone = patient.clinic.timezone
     stage = prescription.stage
-    form = SessionForm(
-        data=None
-        if request.method == "POST"
-        else {
+    stopped = prefill_stopped(request.args.get("stopped"))
+    data: dict[str, object] | None = None
+    if request.method == "GET":
+        data = {
             "when": _local(datetime.now(ZoneInfo(zone)), zone),
             "dilator_size_id": str(stage.dilator_size_id),
-            "minutes": stage.minutes,
+            "minutes": prefill_minutes(request.args.get("minutes")) or stage.minutes,
             "key": new_submission_key(),
         }
-    )
+        if stopped:
+            data["sharp_pain"] = "yes"
+    form = SessionForm(data=data)
     form.dilator_size_id.choices = _size_choices(patient, prescription)
     form.concerns.choices = _concern_choices(prescription)
     if form.validate_on_submit():
         done = _save_new(form, patient, prescription, _session_details(form, zone))
         if done is not None:
             return done
-    return render_template("portal/log.html", form=form, prescription=prescription)
+    return render_template(
+        "portal/log.html", form=form, prescription=prescription, stopped=stopped
+    )
 
 
 @bp.route("/skip", methods=["GET", "POST"])

@@ -113,6 +113,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.plan_pdf", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.safety", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.progress", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.session_guide", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.log_session", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.log_session", "POST"): {PATIENT, OTHER_PATIENT},
     ("portal.log_skip", "GET"): {PATIENT, OTHER_PATIENT},

@@ -1,0 +1,66 @@
+"""The guided session: the steps for the stage the patient is on, and (with JavaScript) a
+timer for the prescribed minutes that opens the log form prefilled with the minutes timed.
+
+The page stores nothing: the patient still reviews and saves the log form. Its address
+and title say nothing about the therapy.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from clinic.alerts.services import reported_today
+from clinic.audit.log import audited, own_patient
+from clinic.domain.diary import LOGGED_MINUTES
+from clinic.domain.session_guide import StageFacts, guide_steps
+from clinic.models.types import utcnow
+from clinic.portal.views import (
+    bp,
+    current_prescription,
+    no_plan_page,
+    own_record_or_404,
+    patients_only,
+)
+from clinic.protocols.prescriptions import Prescription
+
+
+def stage_facts(prescription: Prescription) -> StageFacts:
+    """What the steps of the prescribed stage depend on, read from the plan."""
+    stage = prescription.stage
+    number = prescription.stage_number
+    previous = prescription.version.stages[number - 2] if number > 1 else None
+    protocol = prescription.protocol
+    state = prescription.state
+    return StageFacts(
+        route=protocol.route,
+        indications=protocol.safety_indications,
+        material=stage.dilator_size.dilator_set.material,
+        minutes=stage.minutes,
+        target_depth_cm=stage.target_depth_cm,
+        previous_size=previous.dilator_size.display
+        if previous is not None and previous.dilator_size_id != stage.dilator_size_id
+        else None,
+        days_on_stage=(prescription.day - state.stage_since).days if state else None,
+    )
+
+
+@bp.get("/session")
+@patients_only
+@audited("portal.session_guide", patient=own_patient)
+def session_guide() -> str | tuple[str, int]:
+    """A session, step by step, for the stage the plan prescribes today, with a timer;
+    while the plan is paused or before it starts, says so calmly and offers no session."""
+    patient = own_record_or_404()
+    prescription = current_prescription(patient)
+    if prescription is None:
+        return no_plan_page()
+    ready = prescription.state is not None and not prescription.paused
+    return render_template(
+        "portal/session.html",
+        prescription=prescription,
+        ready=ready,
+        steps=guide_steps(stage_facts(prescription)),
+        clinic=patient.clinic,
+        reported_today=reported_today(patient, utcnow()),
+        max_minutes=LOGGED_MINUTES.high,
+    )
