@@ -100,10 +100,7 @@ def _prepare(facts: StageFacts) -> Step:
         "dilator with warm water and mild soap."
     )
     if facts.route.is_anal:
-        text += (
-            " Use only the dilators you were given for anal use: each has a wide, flared "
-            "base."
-        )
+        text += " Use only the dilators you were given for anal use: each has a wide, flared base."
     return Step("prepare", "Get ready", text)
 
 
@@ -134,10 +131,7 @@ def _insert(facts: StageFacts) -> Step:
         "moving, breathe, and go on when they let go."
     )
     if facts.target_depth_cm is not None:
-        text += (
-            f" Go to a depth of {facts.target_depth_cm:g} cm: the marks on the dilator "
-            "show it."
-        )
+        text += f" Go to a depth of {facts.target_depth_cm:g} cm: the marks on the dilator show it."
     return Step("insert", "Insert slowly as you breathe out", text)
 
 

@@ -170,9 +170,7 @@ def log_session() -> Response | str:
         done = _save_new(form, patient, prescription, _session_details(form, zone))
         if done is not None:
             return done
-    return render_template(
-        "portal/log.html", form=form, prescription=prescription, stopped=stopped
-    )
+    return render_template("portal/log.html", form=form, prescription=prescription, stopped=stopped)
 
 
 @bp.route("/skip", methods=["GET", "POST"])

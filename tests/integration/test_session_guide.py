@@ -128,9 +128,7 @@ def test_after_radiotherapy_the_lubricant_is_low_irritant_and_spotting_expected(
     assert "Warm up on your previous size" not in text
 
 
-def test_after_vaginoplasty_the_target_depth_is_given(
-    app: Flask, client, world: World
-) -> None:
+def test_after_vaginoplasty_the_target_depth_is_given(app: Flask, client, world: World) -> None:
     """After vaginoplasty each stage has a target depth: the guide shows it beside the
     size and in the insert step."""
     on_template(
@@ -195,9 +193,7 @@ def test_today_starts_a_session_when_the_plan_runs(
     assert '<a class="button-link" href="/diary/session">Start a session</a>' in html
 
 
-def test_each_patient_gets_their_own_plan_only(
-    client, world: World, on_protocol
-) -> None:
+def test_each_patient_gets_their_own_plan_only(client, world: World, on_protocol) -> None:
     """The page reads the signed-in patient's own plan: another patient of the clinic,
     with no plan, is told there is none (404), never shown the first patient's."""
     act_as(client, world.other_patient.id)
