@@ -65,7 +65,7 @@ def test_main_pages_load_without_console_errors(
     """Signed out, as a clinician, a patient and an administrator: the sign-in page, the
     dashboard, the patient list, a patient's record and timeline, the protocol start and
     revise forms, a form sent back with errors (the invalid-field marks), the patient's
-    Today, log and plan pages and the clinic settings (ticked boxes) log no error."""
+    Today, log, plan and guided-session pages (its timer and breathing guide on) and the clinic settings (ticked boxes) log no error."""
     page = enforcing_page
     errors = ConsoleErrors(page)
     sam = live_server.patient_id("Sam Rivera")
@@ -95,6 +95,10 @@ def test_main_pages_load_without_console_errors(
     errors.settle()
     for path in ("/diary/log", "/diary/plan"):
         errors.open(path)
+    errors.open("/diary/session")  # its script runs under the policy: the timer shows
+    expect(page.get_by_role("button", name="Start the timer")).to_be_visible()
+    page.get_by_label("Breathing guide").check()
+    errors.settle()
     sign_out(page)
 
     sign_in(page, "admin@northside.example")
