@@ -65,7 +65,8 @@ def test_main_pages_load_without_console_errors(
     """Signed out, as a clinician, a patient and an administrator: the sign-in page, the
     dashboard, the patient list, a patient's record and timeline, the protocol start and
     revise forms, a form sent back with errors (the invalid-field marks), the patient's
-    Today, log, plan and guided-session pages (its timer and breathing guide on) and the clinic settings (ticked boxes) log no error."""
+    Today, log, plan and guided-session pages (its timer and breathing guide on) and the
+    clinic settings (ticked boxes) log no error."""
     page = enforcing_page
     errors = ConsoleErrors(page)
     sam = live_server.patient_id("Sam Rivera")
