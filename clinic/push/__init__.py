@@ -18,7 +18,8 @@ occasion check (tests/unit/test_outbox_occasions.py) classifies each caller's.
 What a payload says is the caller's choice of `title` and `body`: neutral words only (no
 condition, device, symptom, score, name or clinic name; tests/support/privacy.py lists
 the words refused), because a notification shows on a lock screen. The payload also
-carries `url`, the portal page the notification opens (same site only).
+carries `url`, the page of this site the notification opens (the site's root unless
+the caller names another path).
 
 The subscriptions themselves (turning notifications on and off on a device) are
 clinic.push.services; the pages, manifest and service worker are clinic.push.views.
@@ -36,14 +37,18 @@ from clinic.models.push import PushSubscription
 from clinic.outbox import PUSH, Content, post
 from clinic.outbox.kinds import MessageKind
 
-# Where a notification takes the patient: the portal's home.
+# The portal's path (the manifest's scope and start, the service worker's scope).
 PORTAL_PATH = "/diary/"
+# Where a notification takes the patient: the site's root, which sends a signed-in
+# patient to the portal and anyone else to sign in. Not "/diary/": the payload carries
+# no telling word, not even in a path the device never shows.
+OPEN_PATH = "/"
 # Push services take up to 4 KiB encrypted; a notification's words are far shorter.
 MAX_TITLE = 80
 MAX_BODY = 200
 
 
-def payload(title: str, body: str, url: str = PORTAL_PATH) -> dict[str, str]:
+def payload(title: str, body: str, url: str = OPEN_PATH) -> dict[str, str]:
     """What the service worker receives (clinic/static/push-sw.js): the words it shows and
     the page it opens."""
     if not url.startswith("/") or url.startswith("//"):
@@ -94,7 +99,7 @@ def notify(
     clinic_id: int,
     title: str,
     body: str,
-    url: str = PORTAL_PATH,
+    url: str = OPEN_PATH,
 ) -> bool:
     """Post a push message about `occasion` to each of the user's devices, in the current
     unit of work; True if at least one new message was written (False: the user has no

@@ -8,7 +8,7 @@
    on this site). */
 "use strict";
 
-const FALLBACK = { title: "Therapy diary", body: "Something to look at. Open to sign in.", url: "/diary/" };
+const FALLBACK = { title: "Notification", body: "Open to see it.", url: "/" };
 
 function sameSitePath(url) {
   try {
@@ -37,7 +37,7 @@ self.addEventListener("push", (event) => {
       body: body,
       icon: "/static/icons/app-192.png",
       badge: "/static/icons/app-192.png",
-      tag: "diary",
+      tag: "reminder",
       data: { url: url },
     })
   );
