@@ -12,6 +12,7 @@
   if (!section) {
     return;
   }
+  section.querySelector("[data-push-no-script]").hidden = true;
   const state = section.querySelector("[data-push-state]");
   const onForm = section.querySelector("[data-push-on]");
   const offForm = section.querySelector("[data-push-off]");

@@ -330,10 +330,7 @@ def test_the_key_file_is_made_once_with_mode_0600_and_reused(tmp_path) -> None:
     read/write only; threads racing to make it end with one key, which a new app (a
     restart) reads back rather than replacing."""
     instance = tmp_path / "instance"
-    apps = [
-        create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY=""))
-        for _ in range(4)
-    ]
+    apps = [create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY="")) for _ in range(4)]
     for each in apps:
         each.instance_path = str(instance)
     keys: list[str] = []

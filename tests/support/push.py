@@ -115,9 +115,7 @@ class LoopbackPushService:
         header, claims, signature = parts["t"].split(".")
         assert json.loads(unb64url(header)) == {"typ": "JWT", "alg": "ES256"}
         raw = unb64url(signature)
-        public = ec.EllipticCurvePublicKey.from_encoded_point(
-            ec.SECP256R1(), unb64url(parts["k"])
-        )
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(parts["k"]))
         try:
             public.verify(
                 encode_dss_signature(
@@ -169,7 +167,7 @@ class LoopbackPushService:
 
 def _handler(service: LoopbackPushService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             status = service.handle(self.path, self.headers, body)
@@ -177,7 +175,7 @@ def _handler(service: LoopbackPushService) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: endpoints stay out of the test output too
 
     return Handler
