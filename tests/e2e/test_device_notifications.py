@@ -51,7 +51,10 @@ BODY = "There is something for you to do today. Open to sign in."
 COUNT_PERMISSION_ASKS = """
 window.__permissionAsks = 0;
 const ask = Notification.requestPermission.bind(Notification);
-Notification.requestPermission = (...args) => { window.__permissionAsks += 1; return ask(...args); };
+Notification.requestPermission = (...args) => {
+  window.__permissionAsks += 1;
+  return ask(...args);
+};
 """
 
 # The browser's subscribe() answered as a push service would, with a subscription the
@@ -63,7 +66,8 @@ FAKE_SUBSCRIBE = """
   const KEPT = "e2e-fake-subscription";
   let current = null;
   const bytes = (text) => {
-    const raw = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) %% 4));
+    const padded = text + "===".slice((text.length + 3) %% 4);
+    const raw = atob(padded.replace(/-/g, "+").replace(/_/g, "/"));
     return Uint8Array.from(raw, (c) => c.charCodeAt(0)).buffer;
   };
   const subscription = {
@@ -71,7 +75,11 @@ FAKE_SUBSCRIBE = """
     expirationTime: null,
     options: {},
     getKey: (name) => bytes(made[name]),
-    toJSON: () => ({ endpoint: made.endpoint, expirationTime: null, keys: { p256dh: made.p256dh, auth: made.auth } }),
+    toJSON: () => ({
+      endpoint: made.endpoint,
+      expirationTime: null,
+      keys: { p256dh: made.p256dh, auth: made.auth },
+    }),
     unsubscribe: async () => { current = null; localStorage.removeItem(KEPT); return true; },
   };
   if (localStorage.getItem(KEPT)) { current = subscription; }
@@ -216,7 +224,8 @@ def test_a_subscription_reaches_the_server_and_a_push_is_shown(
         shown = page.evaluate(
             """navigator.serviceWorker.getRegistration('/diary/')
                  .then((r) => r.getNotifications())
-                 .then((list) => list.map((n) => ({ title: n.title, body: n.body, url: n.data.url })))"""
+                 .then((list) => list.map(
+                   (n) => ({ title: n.title, body: n.body, url: n.data.url })))"""
         )
         if shown:
             break
