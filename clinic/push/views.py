@@ -79,6 +79,12 @@ def device_context() -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("push_device_count")
+def device_count() -> int:
+    """How many devices the signed-in patient has turned notifications on on."""
+    return len(devices_of(current_user._get_current_object()))
+
+
 @bp.get("/diary/manifest.webmanifest")
 @public
 def manifest() -> Response:
