@@ -18,7 +18,6 @@ from clinic.audit.log import record
 from clinic.extensions import db
 from clinic.models import Patient, User
 from clinic.models.push import PushSubscription, service_host
-from clinic.models.types import utcnow
 
 
 def _own_patient_id(user: User) -> int | None:
@@ -54,7 +53,6 @@ def subscribe(user: User, *, endpoint: str, p256dh: str, auth: str) -> PushSubsc
         subscription.p256dh, subscription.auth = p256dh, auth
         subscription.last_error = ""
         subscription.last_failed_at = None
-    subscription.created_at = subscription.created_at or utcnow()
     db.session.flush()
     record(
         "push.subscribe",
