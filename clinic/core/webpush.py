@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -107,6 +108,11 @@ def subject() -> str:
         return base
     return f"mailto:{config['MAIL_FROM']}"
 
+
+# urllib3 (under requests, under pywebpush) logs each request line at DEBUG: the line
+# names the endpoint's path, which identifies a browser. Never below INFO, whatever the
+# root logger's level.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 # What the push service's answer means for the message (see the module's docstring).
 GONE = frozenset({404, 410})
