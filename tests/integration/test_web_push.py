@@ -9,6 +9,7 @@ patient's form post, as the page's script sends them.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import threading
@@ -368,3 +369,19 @@ def test_a_configured_key_is_used_and_no_file_is_made(tmp_path) -> None:
         key = webpush.vapid()
     assert key.private_pem().decode() == test_vapid_key()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_endpoint_reaches_the_logs(
+    app: Flask, world: World, service: LoopbackPushService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Subscribing, sending and a gone device, with every logger at DEBUG: the endpoints'
+    paths (which identify browsers) appear in no log record. (urllib3 would write each
+    request line at DEBUG: clinic.core.webpush keeps its logger at INFO.)"""
+    caplog.set_level(logging.DEBUG)
+    first, second = subscribed(app, world, service), subscribed(app, world, service)
+    service.answers[second.token] = 410
+    notify(app, world.patient.id)
+    assert [r.token for r in service.received] == [first.token]
+    assert logging.getLogger("urllib3.connectionpool").getEffectiveLevel() >= logging.INFO
+    for device in (first, second):
+        assert device.token not in caplog.text
