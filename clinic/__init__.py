@@ -60,6 +60,7 @@ from clinic.patients.views import bp as patients_bp
 from clinic.portal import entries, measures, progress, session  # noqa: F401 (their routes join portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
+from clinic.push.views import bp as push_bp
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.safety.views import bp as safety_bp
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         catalogue_bp,
         library_bp,
         portal_bp,
+        push_bp,
     ):
         app.register_blueprint(blueprint)
     # Before the access check: the session is checked (idle, lifetime, ended) on its own.

@@ -40,6 +40,20 @@ Environment variables:
   a worker that dies leaves them to others once it has run out.
 - `CLINIC_OUTBOX_SERVER_RETRY_SECONDS` (60): how soon messages are tried again after the
   mail server could not be reached (no attempt is used).
+- `CLINIC_VAPID_PRIVATE_KEY`: the key that signs Web Push messages (a PEM, EC P-256).
+  Without it the key is made on first need and kept in the instance folder
+  (`vapid-private.pem`, owner-readable only); set it in production when the instance
+  folder is not kept, or shared by several machines. Changing it silences every device
+  that subscribed with the old one until the patient turns notifications on again.
+- `CLINIC_VAPID_SUBJECT`: who runs the deployment, for the push services (a `mailto:` or
+  `https:` address). Default: `CLINIC_BASE_URL` when it is https, else a mailto: of
+  `CLINIC_MAIL_FROM`.
+- `CLINIC_PUSH_SERVICE_HOSTS`: the push services messages may be sent to, comma-separated
+  host names (a name matches itself and its subdomains). Default: the services of Chrome,
+  Firefox, Edge and Safari. The worker posts to whatever endpoint a browser gave, so this
+  list keeps it from being pointed at anything else (an address inside the network).
+- `CLINIC_PUSH_TTL_SECONDS` (14400): how long a push service keeps a message for a device
+  that is offline; a reminder older than that is no use.
 """
 
 from __future__ import annotations
@@ -51,6 +65,13 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
+# The push services of the browsers people use (Chrome, Firefox, Edge/Windows, Safari).
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "notify.windows.com",
+    "push.apple.com",
+)
 
 
 class ConfigError(RuntimeError):
@@ -190,4 +211,18 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "OUTBOX_SERVER_RETRY": timedelta(
             seconds=int(os.environ.get("CLINIC_OUTBOX_SERVER_RETRY_SECONDS", "60"))
         ),
+        # Web Push (clinic.push): the signing key (else made in the instance folder), who
+        # runs the deployment, the push services the worker may post to (https only),
+        # and how long a service keeps a message for a device that is offline.
+        "VAPID_PRIVATE_KEY": os.environ.get("CLINIC_VAPID_PRIVATE_KEY", "").strip(),
+        "VAPID_SUBJECT": os.environ.get("CLINIC_VAPID_SUBJECT", "").strip(),
+        "PUSH_SERVICE_HOSTS": tuple(
+            host.strip().lower()
+            for host in os.environ.get(
+                "CLINIC_PUSH_SERVICE_HOSTS", ",".join(PUSH_SERVICE_HOSTS)
+            ).split(",")
+            if host.strip()
+        ),
+        "PUSH_ALLOW_HTTP": False,  # tests only: their push service is on the loopback
+        "PUSH_TTL": timedelta(seconds=int(os.environ.get("CLINIC_PUSH_TTL_SECONDS", "14400"))),
     }

@@ -123,6 +123,8 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.email_change_requested", "Asked to change their email address"),
             ("auth.email_changed", "Changed their email address"),
             ("invitation.accept", "Accepted an invitation"),
+            ("push.subscribe", "Turned on notifications on a device"),
+            ("push.unsubscribe", "Turned off notifications on a device"),
         ),
     ),
     (
@@ -179,6 +181,8 @@ NOT_DONE: dict[str, str] = {
     "clinic.settings": "Clinic settings not saved",
     "audit.export": "Audit trail export not started",
     "outbox.retry": "Message not queued again",
+    "push.subscribe": "Notifications not turned on",
+    "push.unsubscribe": "Notifications not turned off",
 }
 
 OUTCOMES: dict[str, str] = {
@@ -199,6 +203,7 @@ OBJECTS: dict[str, str] = {
     "patient": "patient record",
     "note": "clinical note",
     "protocol": "protocol",
+    "push_subscription": "device with notifications",
     "red_flag": "red flag",
     "care_flag": "flag",
     "flag": "flag",

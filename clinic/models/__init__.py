@@ -23,6 +23,7 @@ from clinic.models.protocols import (
     ProtocolVersion,
     TemplateStage,
 )
+from clinic.models.push import PushSubscription
 from clinic.models.security import AuditEvent, PatientErasure, RecoveryCode, UserSession
 from clinic.models.users import Role, User
 
@@ -53,6 +54,7 @@ __all__ = [
     "ProtocolStage",
     "ProtocolTemplate",
     "ProtocolVersion",
+    "PushSubscription",
     "RecoveryCode",
     "RedFlag",
     "Report",

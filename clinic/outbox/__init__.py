@@ -34,17 +34,25 @@ from clinic.extensions import db
 from clinic.models import Clinic, User
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
+from clinic.outbox.delivery import EMAIL
+from clinic.outbox.delivery import PUSH as PUSH  # the channel of clinic.push's messages
 from clinic.outbox.jobs import deliver_outbox
 from clinic.outbox.kinds import MessageKind
 from clinic.queue import enqueue
-
-EMAIL = "email"
 
 # The tables whose row ids leave in a message: in an occasion's key (a report's first
 # flag, an invitation, a questionnaire assignment, an account as recipient) or as the
 # Message-ID (the outbox's own rows). See the module's docstring.
 IDS_NEVER_REUSED = frozenset(
-    {"users", "patients", "red_flags", "invitations", "measure_assignments", "outbox_messages"}
+    {
+        "users",
+        "patients",
+        "red_flags",
+        "invitations",
+        "measure_assignments",
+        "outbox_messages",
+        "push_subscriptions",
+    }
 )
 
 

@@ -23,13 +23,21 @@
    carry) is refused like one the server refused, so it never holds back the batch; and a
    message whose worker died while sending it on every one of its attempts is "failed"
    rather than claimed for ever.
-5. `next_due_at` says when something will next be due (a retry, a lease running out):
+5. A push message (channel "push", clinic.push) goes to one device: its body holds the
+   subscription's id and the payload. It is handed to that device's push service
+   (clinic.core.webpush) instead of the mail server. A device whose subscription is gone
+   (the patient turned it off, or the push service answered 404/410, whereupon the
+   subscription is deleted) makes the message "not needed". A push service that cannot
+   be reached gives back that one message without using up an attempt (push services
+   are many and independent: the rest of the batch goes on).
+6. `next_due_at` says when something will next be due (a retry, a lease running out):
    the worker's jobs (clinic.outbox.jobs) use it to come back then, sooner than the
    minute's sweep.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -38,13 +46,18 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from clinic.core import mail
+from clinic.core import mail, webpush
 from clinic.core.mail import MailServerUnavailable, Message, MessageRefused
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.models.outbox import MessageStatus, OutboxMessage
+from clinic.models.push import PushSubscription
 from clinic.models.types import utcnow
+
+# The channels a message goes out on (OutboxMessage.channel).
+EMAIL = "email"
+PUSH = "push"
 
 # How long a refused message waits before its next attempt, after each failed one; after
 # the last, it is "failed". About six hours from the first try to the last.
@@ -61,6 +74,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # set.
 SERVER_RETRY = timedelta(minutes=1)
 UNREACHABLE = "mail server unreachable"
+PUSH_UNREACHABLE = "push service unreachable"
+DEVICE_GONE = "the device no longer takes notifications"
 DIED_SENDING = "the worker stopped while sending it"
 
 logger = logging.getLogger(__name__)
@@ -74,6 +89,7 @@ class Claimed:
     attempts: int
     message: Message
     token: str  # the claim's: this worker's while the row still holds it
+    channel: str = EMAIL
 
 
 @dataclass
@@ -153,6 +169,7 @@ def claim(limit: int) -> list[Claimed]:
                 OutboxMessage.subject,
                 OutboxMessage.body,
                 OutboxMessage.sender_name,
+                OutboxMessage.channel,
             )
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -169,6 +186,7 @@ def claim(limit: int) -> list[Claimed]:
                 message_id=_message_id(row.id),
             ),
             token=token,
+            channel=row.channel,
         )
         for row in rows
     ]
@@ -252,6 +270,9 @@ def deliver_due(batch_size: int = 50) -> Delivery:
             for position, claimed in enumerate(batch):
                 if not _renew(claimed):
                     continue  # another worker took it when this batch outlived its lease
+                if claimed.channel == PUSH:
+                    _push(claimed, done)
+                    continue
                 try:
                     send(claimed.message)
                 except MessageRefused as refusal:
@@ -279,6 +300,59 @@ def deliver_due(batch_size: int = 50) -> Delivery:
         if done.server_unavailable or len(batch) < batch_size:
             break
     return done
+
+
+def _push(claimed: Claimed, done: Delivery) -> None:
+    """Send one push message to its device and record what became of it."""
+    try:
+        stored = json.loads(claimed.message.body)
+        subscription_id, payload = int(stored["device"]), json.dumps(stored["payload"])
+    except (ValueError, KeyError, TypeError):
+        done.refused += 1
+        _refused(claimed, "not a push message")
+        return
+    with unit_of_work():
+        subscription = db.session.get(PushSubscription, subscription_id)
+        device = (
+            webpush.Device(subscription.endpoint, subscription.p256dh, subscription.auth)
+            if subscription is not None
+            else None
+        )
+    if device is None:  # turned off (or gone) since the message was written
+        _mark(claimed, status=MessageStatus.CANCELLED, body="", last_error=DEVICE_GONE)
+        return
+    try:
+        webpush.send(device, payload)
+    except webpush.SubscriptionGone:
+        with unit_of_work():
+            db.session.execute(
+                sa.delete(PushSubscription).where(PushSubscription.id == subscription_id)
+            )
+        _mark(claimed, status=MessageStatus.CANCELLED, body="", last_error=DEVICE_GONE)
+    except webpush.PushServiceUnavailable as unavailable:
+        _release([claimed], f"{PUSH_UNREACHABLE} ({unavailable})")
+    except webpush.PushRefused as refusal:
+        done.refused += 1
+        _device_failed(subscription_id, refusal.reason)
+        _refused(claimed, refusal.reason)
+    else:
+        done.sent += 1
+        with unit_of_work():
+            db.session.execute(
+                sa.update(PushSubscription)
+                .where(PushSubscription.id == subscription_id)
+                .values(last_used_at=utcnow())
+            )
+        _mark(claimed, status=MessageStatus.SENT, sent_at=utcnow(), body="", last_error="")
+
+
+def _device_failed(subscription_id: int, reason: str) -> None:
+    with unit_of_work():
+        db.session.execute(
+            sa.update(PushSubscription)
+            .where(PushSubscription.id == subscription_id)
+            .values(last_failed_at=utcnow(), last_error=reason[:200])
+        )
 
 
 def _refused(claimed: Claimed, reason: str) -> None:

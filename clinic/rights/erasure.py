@@ -47,6 +47,7 @@ from clinic.models import (
     ProtocolEvent,
     ProtocolStage,
     ProtocolVersion,
+    PushSubscription,
     RecoveryCode,
     RedFlag,
     Report,
@@ -128,6 +129,7 @@ def _deletions(
     if account is not None:
         yield Invitation.__table__, Invitation.user_id == account
         yield OutboxMessage.__table__, OutboxMessage.user_id == account
+        yield PushSubscription.__table__, PushSubscription.user_id == account
         yield UserSession.__table__, UserSession.user_id == account
         yield RecoveryCode.__table__, RecoveryCode.user_id == account
         yield (

@@ -62,6 +62,8 @@ NOT_AUDITED: dict[str, str] = {
     "audited: staff.invite, staff.reinvite)",
     "admin.settings GET": "the clinic's own settings, no patient data",
     "patients.new GET": "an empty form",
+    "push.manifest GET": "the installable portal's manifest: the same for everyone",
+    "push.service_worker GET": "the service worker script: the same for everyone",
 }
 
 # Who requests each route: the first of these the access matrix lets in.

@@ -128,6 +128,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.questionnaire", "GET"): {PATIENT},
     ("portal.questionnaire", "POST"): {PATIENT},
     ("portal.questionnaire_sent", "GET"): {PATIENT},
+    # The installable portal: a manifest and a script, the same for everyone (browsers
+    # fetch manifests without cookies); turning notifications on or off: patients only.
+    ("push.manifest", "GET"): EVERYONE,
+    ("push.service_worker", "GET"): EVERYONE,
+    ("push.subscribe", "POST"): {PATIENT, OTHER_PATIENT},
+    ("push.unsubscribe", "POST"): {PATIENT, OTHER_PATIENT},
     ("patients.index", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "GET"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("patients.new", "POST"): {CLINICIAN, OTHER_CLINIC_CLINICIAN},

@@ -36,8 +36,9 @@ OCCASIONS: dict[str, str | None] = {
     "hashlib.sha256(token.encode()).hexdigest()[:32]": None,
 }
 # Not occasions but in every key or message: the recipient account (`user:<id>`) and the
-# Message-ID (`<outbox-<id>@...>`).
-ALWAYS = {"users", "outbox_messages"}
+# Message-ID (`<outbox-<id>@...>`); a push message's device, its address in the key
+# (`address:push device <id>`, clinic.push.notify).
+ALWAYS = {"users", "outbox_messages", "push_subscriptions"}
 
 
 def _called_name(call: ast.Call) -> str | None:

@@ -1,0 +1,387 @@
+"""Web Push end to end on the server side, against a real push service on the loopback.
+
+The loopback service (tests/support/push.py) checks each POST's VAPID signature against
+the app's public key and decrypts the payload with the subscription's private key, as the
+browser would: what it records is what a phone would show. Subscriptions come from a
+patient's form post, as the page's script sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from clinic import create_app, push
+from clinic.core import webpush
+from clinic.core.mail import Message
+from clinic.core.uow import unit_of_work
+from clinic.extensions import db
+from clinic.models import AuditEvent, Clinic, User
+from clinic.models.outbox import MessageStatus, OutboxMessage
+from clinic.models.push import PushSubscription
+from clinic.models.types import utcnow
+from clinic.outbox.delivery import DEVICE_GONE, PUSH_UNREACHABLE, deliver_due
+from clinic.outbox.kinds import MessageKind
+from tests.support.apps import config_for_tests
+from tests.support.auth import act_as
+from tests.support.privacy import assert_discreet
+from tests.support.push import BrowserSubscription, LoopbackPushService, loopback_push_service
+from tests.support.world import World
+
+SUBSCRIBE = "/account/notifications/device"
+UNSUBSCRIBE = "/account/notifications/device/off"
+JSON = {"Accept": "application/json"}
+TITLE = "A reminder"
+BODY = "There is something for you to do today. Open to sign in."
+KIND = MessageKind.QUESTIONNAIRE_READY  # any kind: the reminders will bring their own
+
+
+@pytest.fixture
+def service(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackPushService]:
+    """A push service on the loopback that the app may post to (http, 127.0.0.1)."""
+    monkeypatch.setitem(app.config, "PUSH_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "PUSH_SERVICE_HOSTS", ("127.0.0.1",))
+    with app.app_context():
+        key = webpush.application_server_key()
+    with loopback_push_service(key) as running:
+        yield running
+
+
+def subscribed(app: Flask, world: World, service: LoopbackPushService) -> BrowserSubscription:
+    """A device of the world's patient, turned on through the route the page uses."""
+    device = service.subscribe()
+    client = app.test_client()
+    act_as(client, world.patient.id)
+    response = client.post(SUBSCRIBE, data=device.form(), headers=JSON)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json == {"state": "on", "message": "Notifications are on for this device."}
+    return device
+
+
+def notify(app: Flask, user_id: int, occasion: str = "day-1") -> bool:
+    with app.app_context(), unit_of_work():
+        user = db.session.get(User, user_id)
+        return push.notify(
+            KIND, occasion, user=user, clinic_id=user.clinic_id, title=TITLE, body=BODY
+        )
+
+
+def push_rows(app: Flask) -> list[OutboxMessage]:
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.channel == "push")
+        ).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def test_the_worker_delivers_one_decrypted_neutral_payload(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """A patient's device turned on, then one notification posted: the outbox holds one
+    push row, the worker (run at once after the commit in tests) hands it to the push
+    service signed with the app's VAPID key, and what the service decrypts is the
+    caller's neutral title and body with the site's root to open, a TTL and normal
+    urgency."""
+    device = subscribed(app, world, service)
+    assert notify(app, world.patient.id) is True
+    assert service.refused == []
+    [received] = service.received
+    assert received.token == device.token
+    assert received.payload == {"title": TITLE, "body": BODY, "url": "/"}
+    assert received.ttl == "14400" and received.urgency == "normal"
+    assert received.claims["aud"] == service.base_url
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.SENT and row.body == "" and row.attempts == 1
+    assert row.recipient.startswith("push device ") and row.user_id == world.patient.id
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.last_used_at is not None
+
+
+def test_the_same_occasion_twice_sends_once_and_each_device_gets_one(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """Two devices: one message each; posting the same occasion again writes nothing."""
+    first, second = subscribed(app, world, service), subscribed(app, world, service)
+    assert notify(app, world.patient.id) is True
+    assert notify(app, world.patient.id) is False
+    assert sorted(r.token for r in service.received) == sorted([first.token, second.token])
+    assert len(push_rows(app)) == 2
+
+
+def test_a_user_without_a_device_gets_no_row(app: Flask, world: World) -> None:
+    """No subscription, no message: notify says so and the outbox stays empty."""
+    assert notify(app, world.patient.id) is False
+    assert push_rows(app) == []
+
+
+def test_410_removes_the_subscription(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """The push service says the subscription is gone (410): it is deleted, and the
+    message is "not needed", not failed or retried."""
+    device = subscribed(app, world, service)
+    service.answers[device.token] = 410
+    notify(app, world.patient.id)
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.CANCELLED and row.last_error == DEVICE_GONE
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_a_busy_or_unreachable_push_service_uses_no_attempt(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """503 from the service, then no service at all: the message waits without using an
+    attempt (as when the mail server is away); once the service answers, it goes."""
+    device = subscribed(app, world, service)
+    service.answers[device.token] = 503
+    notify(app, world.patient.id)
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 0
+    assert row.last_error.startswith(PUSH_UNREACHABLE)
+    with app.app_context():
+        # Nothing listens on the endpoint's port any more: a connection refused.
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        subscription.endpoint = "http://127.0.0.1:9/push/" + device.token
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        assert deliver_due().sent == 0
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 0
+    assert "ConnectionError" in row.last_error and "127.0.0.1" not in row.last_error
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        subscription.endpoint = device.endpoint
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.session.commit()
+        service.answers.pop(device.token)
+        assert deliver_due().sent == 1
+    assert [r.payload["title"] for r in service.received] == [TITLE]
+
+
+def test_a_refusal_backs_off_and_is_recorded_on_the_device(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """Any other refusal (400) uses an attempt and waits, like a refused email; the
+    device keeps the kind of error, never the endpoint."""
+    device = subscribed(app, world, service)
+    service.answers[device.token] = 400
+    notify(app, world.patient.id)
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 1
+    assert row.last_error == "push service refused (400)"
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=30)
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.last_error == "push service refused (400)"
+
+
+def test_a_device_turned_off_before_sending_makes_the_message_not_needed(
+    app: Flask, world: World, service: LoopbackPushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message written for a device the patient turns off before the worker sends it
+    is "not needed": nothing goes to the push service."""
+    from clinic.outbox import jobs
+
+    device = subscribed(app, world, service)
+    monkeypatch.setattr(jobs, "deliver_due", lambda: None)  # hold the worker back
+    monkeypatch.setattr(jobs, "come_back_when_due", lambda: None)
+    notify(app, world.patient.id)
+    client = app.test_client()
+    act_as(client, world.patient.id)
+    assert client.post(UNSUBSCRIBE, data={"endpoint": device.endpoint}, headers=JSON).json == {
+        "state": "off",
+        "message": "Notifications are off for this device.",
+    }
+    with app.app_context():
+        deliver_due()
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.CANCELLED and service.received == []
+
+
+def test_the_payload_carries_no_health_words(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """What the push service decrypts (the words shown and the whole plaintext) passes
+    the privacy deny-list, with the patient's name and the clinic's name as extra words."""
+    subscribed(app, world, service)
+    notify(app, world.patient.id)
+    [received] = service.received
+    payload = received.payload
+    with app.app_context():
+        clinic_name = db.session.get(Clinic, world.clinic_a).name
+    also = [world.patient.name, clinic_name]
+    assert_discreet(Message(to="device", subject=payload["title"], body=payload["body"]), also)
+    assert_discreet(Message(to="device", subject="", body=received.plaintext.decode()), also)
+
+
+def test_a_patient_can_never_remove_another_patients_device(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """The other patient posts the first one's endpoint to "turn off": 404, and the
+    subscription stays; the attempt is audited as not done."""
+    device = subscribed(app, world, service)
+    other = app.test_client()
+    act_as(other, world.other_patient.id)
+    response = other.post(UNSUBSCRIBE, data={"endpoint": device.endpoint}, headers=JSON)
+    assert response.status_code == 404
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.user_id == world.patient.id
+        outcomes = db.session.scalars(
+            sa.select(AuditEvent.outcome).where(AuditEvent.action == "push.unsubscribe")
+        ).all()
+        assert outcomes == ["refused"]
+
+
+def test_the_same_browser_turned_on_by_another_patient_moves_to_them(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """One browser, two patients in turn: the endpoint is one row, now the second
+    patient's, so the first one's notifications never show on a device someone else
+    now uses."""
+    device = subscribed(app, world, service)
+    other = app.test_client()
+    act_as(other, world.other_patient.id)
+    assert other.post(SUBSCRIBE, data=device.form(), headers=JSON).status_code == 200
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.user_id == world.other_patient.id
+    assert notify(app, world.patient.id) is False
+
+
+def test_subscribe_and_unsubscribe_are_audited_with_the_service_host_only(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """Both events name the patient and the push service's host; the endpoint's path
+    (which identifies the browser) is nowhere in the audit trail."""
+    device = subscribed(app, world, service)
+    client = app.test_client()
+    act_as(client, world.patient.id)
+    client.post(UNSUBSCRIBE, data={"endpoint": device.endpoint}, headers=JSON)
+    with app.app_context():
+        events = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action.like("push.%")).order_by(AuditEvent.id)
+        ).all()
+        assert [e.action for e in events] == ["push.subscribe", "push.unsubscribe"]
+        for event in events:
+            assert event.patient_id == world.patient.patient_id and event.outcome == "ok"
+            assert json.loads(event.detail)["service"] == "127.0.0.1"
+            assert device.token not in event.detail
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"endpoint": "https://attacker.example/push/x"}, "not one this site sends to"),
+        ({"endpoint": "http://169.254.169.254/latest"}, "not one this site sends to"),
+        ({"p256dh": "not-a-key"}, "not understood"),
+        ({"auth": "QUJD"}, "not understood"),
+        ({"endpoint": ""}, "not understood"),
+    ],
+)
+def test_a_subscription_the_server_cannot_use_is_refused(
+    app: Flask, world: World, service: LoopbackPushService, change: dict, expected: str
+) -> None:
+    """Endpoints outside the configured push services (the worker would post there) and
+    keys that are not a P-256 point and a 16-byte secret are refused, in plain words."""
+    device = service.subscribe()
+    client = app.test_client()
+    act_as(client, world.patient.id)
+    response = client.post(SUBSCRIBE, data={**device.form(), **change}, headers=JSON)
+    assert response.status_code == 400 and expected in response.json["message"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_without_script_a_form_post_comes_back_to_the_page(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """A plain form post (no JSON asked for) is answered with the notifications page and
+    a message, as every form here is."""
+    client = app.test_client()
+    act_as(client, world.patient.id)
+    response = client.post(SUBSCRIBE, data=service.subscribe().form(), follow_redirects=True)
+    assert response.status_code == 200
+    assert "Notifications are on for this device." in response.get_data(as_text=True)
+
+
+def test_erasing_the_patient_erases_their_devices(
+    app: Flask, world: World, service: LoopbackPushService
+) -> None:
+    """A patient's erasure takes their subscriptions with it (clinic.rights)."""
+    from clinic.rights.erasure import erased_tables
+
+    assert "push_subscriptions" in erased_tables()
+
+
+def test_the_key_file_is_made_once_with_mode_0600_and_reused(tmp_path) -> None:
+    """Without a configured key, the first use makes instance/vapid-private.pem, owner
+    read/write only; threads racing to make it end with one key, which a new app (a
+    restart) reads back rather than replacing."""
+    instance = tmp_path / "instance"
+    apps = [create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY="")) for _ in range(4)]
+    for each in apps:
+        each.instance_path = str(instance)
+    keys: list[str] = []
+    barrier = threading.Barrier(len(apps))
+
+    def first_use(each: Flask) -> None:
+        with each.app_context():
+            barrier.wait()
+            keys.append(webpush.application_server_key())
+
+    threads = [threading.Thread(target=first_use, args=(each,)) for each in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    path = instance / webpush.KEY_FILE
+    assert len(set(keys)) == 1 and len(keys) == len(apps)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert sorted(p.name for p in instance.iterdir()) == [webpush.KEY_FILE]
+    before = path.read_bytes()
+    restarted = create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY=""))
+    restarted.instance_path = str(instance)
+    with restarted.app_context():
+        assert webpush.application_server_key() == keys[0]
+    assert path.read_bytes() == before
+
+
+def test_a_configured_key_is_used_and_no_file_is_made(tmp_path) -> None:
+    """CLINIC_VAPID_PRIVATE_KEY (the VAPID_PRIVATE_KEY setting) wins: no file appears."""
+    from tests.support.apps import test_vapid_key
+
+    configured = create_app(config_for_tests("sqlite://"))
+    configured.instance_path = str(tmp_path)
+    with configured.app_context():
+        key = webpush.vapid()
+    assert key.private_pem().decode() == test_vapid_key()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_endpoint_reaches_the_logs(
+    app: Flask, world: World, service: LoopbackPushService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Subscribing, sending and a gone device, with every logger at DEBUG: the endpoints'
+    paths (which identify browsers) appear in no log record. (urllib3 would write each
+    request line at DEBUG: clinic.core.webpush keeps its logger at INFO.)"""
+    caplog.set_level(logging.DEBUG)
+    first, second = subscribed(app, world, service), subscribed(app, world, service)
+    service.answers[second.token] = 410
+    notify(app, world.patient.id)
+    assert [r.token for r in service.received] == [first.token]
+    assert logging.getLogger("urllib3.connectionpool").getEffectiveLevel() >= logging.INFO
+    for device in (first, second):
+        assert device.token not in caplog.text
