@@ -33,6 +33,8 @@ def test_patient_sees_their_own_care_team(app: Flask, client, world: World, as_p
     assert f"Signed in as {world.patient.email}" in html
     assert world.clinician.name in html
     assert "0100 000 000" in html  # the clinic's phone from its settings
+    # ... as a link that dials it and is never broken over two lines ("0100 000" / "000")
+    assert '<a class="nowrap" href="tel:0100000000">0100 000 000</a>' in html
 
 
 def test_no_name_to_use_means_a_neutral_greeting(client, world: World) -> None:
