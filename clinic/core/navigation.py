@@ -58,7 +58,18 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         ACCOUNT,
     ),
     Role.PATIENT: (
-        NavEntry("Today", "portal.home", endpoints=("portal.home",)),
+        # Today's own steps (a session guided, logged or skipped, then saved) stay under it.
+        NavEntry(
+            "Today",
+            "portal.home",
+            endpoints=(
+                "portal.home",
+                "portal.session_guide",
+                "portal.log_session",
+                "portal.log_skip",
+                "portal.entry",
+            ),
+        ),
         NavEntry("Progress", "portal.progress", endpoints=("portal.progress",)),
         NavEntry("Staying safe", "portal.safety", endpoints=("portal.safety",)),
         ACCOUNT,

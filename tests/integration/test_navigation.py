@@ -54,3 +54,14 @@ def test_a_patients_pages_sit_under_patients(client, world: World) -> None:
     ):
         shown = _nav(client.get(page).get_data(as_text=True))
         assert [label for label, _, marked in shown if marked] == ["Patients"], page
+
+
+def test_todays_steps_sit_under_today(client, world: World, on_protocol: int) -> None:
+    """The session guide, the log and skip forms mark "Today" as current: they are its
+    steps, and a patient on them should see where they came from."""
+    act_as(client, world.patient.id)
+    for page in ("/diary/session", "/diary/log", "/diary/skip"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        shown = _nav(response.get_data(as_text=True))
+        assert [label for label, _, marked in shown if marked] == ["Today"], page
