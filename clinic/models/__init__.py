@@ -23,6 +23,7 @@ from clinic.models.protocols import (
     ProtocolVersion,
     TemplateStage,
 )
+from clinic.models.reminders import ReminderPlan
 from clinic.models.security import AuditEvent, PatientErasure, RecoveryCode, UserSession
 from clinic.models.users import Role, User
 
@@ -55,6 +56,7 @@ __all__ = [
     "ProtocolVersion",
     "RecoveryCode",
     "RedFlag",
+    "ReminderPlan",
     "Report",
     "Role",
     "TemplateStage",
