@@ -29,9 +29,11 @@ The rules, as a clinician would state them:
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
   (counted from the latest entry, from when reminders were turned on, or from when the
-  plan last started or resumed, whichever is latest), the first slot from then on brings
-  one nudge instead of the usual reminder, and then nothing more until the patient notes
-  something again (which starts the count afresh).
+  plan last started or resumed, whichever is latest) although at least one reminder came
+  in that time, the next slot brings one nudge instead of the usual reminder, and then
+  nothing more until the patient notes something again (which starts the count afresh).
+  So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
+  nudge only at the slot after one that went unanswered.
 """
 
 from __future__ import annotations
@@ -51,7 +53,11 @@ NUDGE_DAYS_DEFAULT = 4
 NUDGE_DAYS_RANGE = (2, 14)
 MAX_TIMES_A_DAY = 3
 # Proposed times of day for "N times a day" (N = 1, 2, 3), and for weekly plans.
-_DAY_TIMES = {1: (time(19, 0),), 2: (time(8, 0), time(19, 0)), 3: (time(8, 0), time(13, 0), time(19, 0))}
+_DAY_TIMES = {
+    1: (time(19, 0),),
+    2: (time(8, 0), time(19, 0)),
+    3: (time(8, 0), time(13, 0), time(19, 0)),
+}
 _WEEKLY_TIME = time(19, 0)
 
 
@@ -200,9 +206,7 @@ def next_due_at(settings: Settings, after: datetime) -> datetime | None:
     return found[0].at if found else None
 
 
-def covered(
-    occurrence: Occurrence, entries: Sequence[datetime], zone: str, now: datetime
-) -> bool:
+def covered(occurrence: Occurrence, entries: Sequence[datetime], zone: str, now: datetime) -> bool:
     """Whether the slot's day already has, by `now`, as many entries as the slot's place
     among the day's slots."""
     tz = zone_of(zone)
@@ -220,11 +224,14 @@ def quiet_since(
 
 
 def nudge_occurrence(settings: Settings, reference: datetime) -> Occurrence | None:
-    """The occurrence that brings the nudge for a silence starting at `reference`."""
+    """The occurrence that brings the nudge for a silence starting at `reference`: the
+    first at least `nudge_after_days` later that follows a reminder sent in the silence."""
     threshold = reference + timedelta(days=settings.nudge_after_days)
-    start = threshold - timedelta(microseconds=1)
-    found = _sendable(settings, start, start + timedelta(days=_DAYS_AHEAD))
-    return found[0] if found else None
+    found = _sendable(settings, reference, threshold + timedelta(days=_DAYS_AHEAD))
+    for index, occurrence in enumerate(found):
+        if index > 0 and occurrence.at >= threshold:
+            return occurrence
+    return None
 
 
 def due(
@@ -244,15 +251,14 @@ def due(
     if not window:
         return []
     reference = quiet_since(settings, entries, running_since, now)
-    threshold = reference + timedelta(days=settings.nudge_after_days)
     nudge = nudge_occurrence(settings, reference)
     found: list[Due] = []
     for occurrence in window:
-        if occurrence.at >= threshold:
+        if nudge is not None and occurrence.at >= nudge.at:
             if occurrence == nudge:
                 occasion = f"nudge:{reference.astimezone(UTC):%Y%m%dT%H%M%S}"
                 found.append(Due(Kind.NUDGE, occurrence, occasion))
-            continue  # silence until the next entry
+            continue  # after the nudge, silence until the next entry
         if covered(occurrence, entries, settings.zone, now):
             continue
         found.append(Due(Kind.REMINDER, occurrence, f"slot:{occurrence.name}"))
