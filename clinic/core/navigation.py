@@ -61,6 +61,7 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         NavEntry("Today", "portal.home", endpoints=("portal.home",)),
         NavEntry("Progress", "portal.progress", endpoints=("portal.progress",)),
         NavEntry("Staying safe", "portal.safety", endpoints=("portal.safety",)),
+        NavEntry("Reminders", "portal.reminders", endpoints=("portal.reminders",)),
         ACCOUNT,
     ),
 }

@@ -55,7 +55,8 @@ class ReminderPlan(Model):
     next_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime, index=True)
     # Grows by one in the database at every change: the dashboard's cached tables use it.
     revision: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
-    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the patient last saved their choices.
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         # The plan's clinic is its patient's clinic: the database refuses a mismatch.
