@@ -58,9 +58,9 @@ from clinic.monitoring import upkeep
 from clinic.notes.views import bp as notes_bp
 from clinic.patients.views import bp as patients_bp
 from clinic.portal import entries, measures, progress  # noqa: F401 (their routes join portal_bp)
-from clinic.reminders import views as reminder_views  # noqa: F401 (its route joins portal_bp)
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
+from clinic.reminders import views as reminder_views  # noqa: F401 (its route joins portal_bp)
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.safety.views import bp as safety_bp

@@ -98,7 +98,9 @@ class Clinic(Model):
         sa.CheckConstraint("depth_drop_cm BETWEEN 0.5 AND 5", name="depth_drop_range"),
         sa.CheckConstraint("paper_size IN ('a4', 'letter')", name="paper_size_known"),
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
-        sa.CheckConstraint("reminder_nudge_days BETWEEN 2 AND 14", name="reminder_nudge_days_range"),
+        sa.CheckConstraint(
+            "reminder_nudge_days BETWEEN 2 AND 14", name="reminder_nudge_days_range"
+        ),
         sa.CheckConstraint("staff_idle_minutes BETWEEN 5 AND 60", name="staff_idle_range"),
         sa.CheckConstraint("patient_idle_minutes BETWEEN 5 AND 120", name="patient_idle_range"),
         sa.CheckConstraint("response_hours BETWEEN 1 AND 72", name="response_hours_range"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from wtforms import BooleanField, Field, RadioField, SelectField
+from wtforms import BooleanField, Field, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainTimeField
@@ -41,7 +41,7 @@ class RemindersForm(ClinicForm):
 
     reminders = RadioField(
         "Reminders",
-        choices=[(ON, "Yes, send me reminders"), (OFF, "No reminders")],
+        choices=[SelectChoice(ON, "Yes, send me reminders"), SelectChoice(OFF, "No reminders")],
         validate_choice=False,
         validators=[InputRequired(ONOFF_MESSAGE), AnyOf([ON, OFF], ONOFF_MESSAGE)],
     )
@@ -55,7 +55,7 @@ class RemindersForm(ClinicForm):
     )
     subject = RadioField(
         "Email subject",
-        choices=list(SUBJECTS.items()),
+        choices=[SelectChoice(key, words) for key, words in SUBJECTS.items()],
         validate_choice=False,
         validators=[InputRequired(SUBJECT_MESSAGE), AnyOf(list(SUBJECTS), SUBJECT_MESSAGE)],
     )
@@ -70,10 +70,12 @@ class RemindersForm(ClinicForm):
     def __init__(self, *args: Any, clinic_sender: str, push_offered: bool, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.timezone.choices = zone_choices(self.timezone.data)
+        # A clinic that sends with no name offers nothing else.
         self.sender.choices = [
-            (CLINIC, f"Show “{clinic_sender}”" if clinic_sender else "Show the clinic's name"),
-            (NONE, "Show no name, only the email address"),
+            *([SelectChoice(CLINIC, f"Show “{clinic_sender}”")] if clinic_sender else []),
+            SelectChoice(NONE, "Show no name, only the email address"),
         ]
+        self.clinic_sender = clinic_sender
         self.push_offered = push_offered
 
     # -- reading ---------------------------------------------------------------------
@@ -139,7 +141,8 @@ class RemindersForm(ClinicForm):
         self.timezone.data = zone
         self.timezone.choices = zone_choices(zone)
         self.subject.data = plan.subject if plan is not None else DEFAULT_SUBJECT
-        self.sender.data = CLINIC if plan is None or plan.show_clinic_name else NONE
+        shown = plan is None or plan.show_clinic_name
+        self.sender.data = CLINIC if shown and self.clinic_sender else NONE
         self.by_email.data = plan.by_email if plan is not None else True
         self.by_push.data = plan.by_push if plan is not None else False
 
@@ -154,9 +157,7 @@ class RemindersForm(ClinicForm):
         quiet_given = [self.quiet_from.data is not None, self.quiet_to.data is not None]
         if any(quiet_given) and not all(quiet_given) and not self.quiet_to.errors:
             missing = self.quiet_to if quiet_given[0] else self.quiet_from
-            missing.errors.append(
-                "Give both times for quiet hours, or leave both empty for none."
-            )
+            missing.errors.append("Give both times for quiet hours, or leave both empty for none.")
             valid = False
         if not self.on:
             return valid

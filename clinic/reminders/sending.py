@@ -84,7 +84,9 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
         sa.select(ReminderPlan, Patient, Clinic)
         .join(
             Patient,
-            sa.and_(Patient.id == ReminderPlan.patient_id, Patient.clinic_id == ReminderPlan.clinic_id),
+            sa.and_(
+                Patient.id == ReminderPlan.patient_id, Patient.clinic_id == ReminderPlan.clinic_id
+            ),
         )
         .join(Clinic, Clinic.id == ReminderPlan.clinic_id)
         .where(ReminderPlan.next_due_at <= now, ReminderPlan.enabled.is_(True))

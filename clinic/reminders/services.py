@@ -48,6 +48,11 @@ class ReminderStatus:
     def text(self) -> str:
         return f"on since {short_date(self.since)}" if self.on and self.since else "off"
 
+    @property
+    def label(self) -> str:
+        """The same, as a value on its own: "On since 3 Nov 2026", "Off"."""
+        return self.text[:1].upper() + self.text[1:]
+
 
 def plan_of(patient: Patient) -> ReminderPlan | None:
     """The patient's reminder settings, if they ever saved any."""

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.audit.log import audited, own_patient
-from clinic.core.clock import now
+from clinic.core import clock
 from clinic.domain.protocols import Period
 from clinic.domain.reminders import Kind, Slot, proposed_slots
 from clinic.models import Patient, ReminderPlan
@@ -47,7 +47,7 @@ def reminders() -> Response | str:
     proposed, frequency = _proposal(patient)
     if form.validate_on_submit():
         choice = form.choice(clinic.timezone)
-        changed = save_reminders(patient, choice, current_user, now())
+        changed = save_reminders(patient, choice, current_user, clock.now())
         if not changed:
             flash("Nothing was changed.", "info")
         elif choice.enabled:

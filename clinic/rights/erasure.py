@@ -43,6 +43,7 @@ from clinic.models import (
     Patient,
     PatientErasure,
     PatientSummary,
+    ReminderPlan,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -82,6 +83,7 @@ _PatientRows = (
     | type[Protocol]
     | type[RedFlag]
     | type[Report]
+    | type[ReminderPlan]
 )
 
 
@@ -105,6 +107,7 @@ def _deletions(
     yield DiaryEntry.__table__, of_patient(DiaryEntry)
     yield CareFlag.__table__, of_patient(CareFlag)
     yield PatientSummary.__table__, of_patient(PatientSummary)
+    yield ReminderPlan.__table__, of_patient(ReminderPlan)
     yield ClinicalNoteRevision.__table__, ClinicalNoteRevision.note_id.in_(notes)
     # Addenda first: they point at the notes they add to.
     yield (
