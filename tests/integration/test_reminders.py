@@ -127,9 +127,7 @@ def test_turning_reminders_on_is_saved_audited_and_scheduled(
     assert plan.slots == (Slot(0, time(7, 30)),)
     assert plan.next_due_at == datetime(2026, 11, 2, 7, 30, tzinfo=UTC)
     with app.app_context():
-        event = db.session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "reminders.change")
-        )
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reminders.change"))
         assert event.patient_id == world.patient.patient_id
         assert "07:30" not in (event.detail or "")
 
@@ -276,9 +274,7 @@ def test_one_nudge_after_the_silence_then_nothing_until_an_entry(
     Wednesday, nothing Thursday or Friday; after an entry on Saturday, Sunday's reminder."""
     every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
     _turn_on(app, world, every_day, MONDAY, nudge_days=2)
-    sent = [
-        _run(app, clock, datetime(2026, 11, day, 19, 0, tzinfo=UTC)) for day in range(2, 7)
-    ]
+    sent = [_run(app, clock, datetime(2026, 11, day, 19, 0, tzinfo=UTC)) for day in range(2, 7)]
     assert sent == [1, 1, 1, 0, 0]
     kinds = [m.kind for m in _messages(app)]
     assert kinds == ["reminder", "reminder", "reminder_nudge"]
