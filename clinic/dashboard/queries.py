@@ -28,7 +28,6 @@ from clinic.models import (
     ReminderPlan,
 )
 
-
 # "Low adherence" for the dashboard's reminders filter: under half of the prescribed
 # sessions done over the last 28 days.
 LOW_ADHERENCE_PCT = 50

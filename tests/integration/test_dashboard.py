@@ -12,8 +12,8 @@ from sqlalchemy.exc import OperationalError
 
 from clinic.core.clock import clinic_now, clinic_today
 from clinic.domain.indications import Indication
-from clinic.extensions import cache, db
 from clinic.domain.reminders import Slot
+from clinic.extensions import cache, db
 from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, User
 from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.auth import act_as

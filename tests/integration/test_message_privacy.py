@@ -25,11 +25,11 @@ from clinic.alerts.services import escalate_due
 from clinic.auth.invitations import remind
 from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
+from clinic.domain.reminders import Slot
 from clinic.extensions import db
 from clinic.models import Clinic, Invitation, Patient, User
 from clinic.models.outbox import OutboxMessage
 from clinic.outbox.kinds import MessageKind
-from clinic.domain.reminders import Slot
 from clinic.patients.services import invite_to_portal
 from clinic.reminders.jobs import send_reminders_now
 from clinic.reminders.services import ReminderChoice, save_reminders

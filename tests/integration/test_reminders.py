@@ -7,12 +7,14 @@ dashboard's filter; the progress report)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from clinic.admin.services import ClinicSettings, update_clinic_settings
 from clinic.domain.protocols import EventKind
 from clinic.domain.reminders import Slot, moment
 from clinic.extensions import db
@@ -21,7 +23,7 @@ from clinic.reminders.jobs import send_reminders_now
 from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.auth import act_as
 from tests.support.clock import Clock, frozen_at
-from tests.support.diaries import add_entries
+from tests.support.diaries import add_entries, refresh
 from tests.support.protocols import start_plan
 from tests.support.world import World
 
@@ -307,15 +309,8 @@ def test_a_clinic_zone_change_moves_the_reminders_that_follow_it(
 ) -> None:
     """A patient following the clinic's zone has their next reminder moved with it."""
     _turn_on(app, world, (Slot(0, time(7, 30)),), MONDAY)
-    from clinic.admin.services import update_clinic_settings
-    from clinic.admin.forms import ClinicSettingsForm  # noqa: F401 - the form's values
-
     with app.app_context():
         clinic = db.session.get(Clinic, world.clinic_a)
-        from dataclasses import fields
-
-        from clinic.admin.services import ClinicSettings
-
         values = {f.name: getattr(clinic, f.name, None) for f in fields(ClinicSettings)}
         values["sender_name"] = clinic.sender_name
         values["timezone"] = "America/New_York"
@@ -346,8 +341,6 @@ def test_the_dashboard_filters_no_reminders_and_low_adherence(
 ) -> None:
     """With the filter, a patient with low adherence and no reminders is listed; once
     their reminders are on, they are not (the cached table is not reused)."""
-    from tests.support.diaries import refresh
-
     refresh(app, world.clinic_a)
     act_as(client, world.clinician.id)
     url = "/dashboard/?who=all&reminders=off-low"

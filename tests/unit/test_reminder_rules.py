@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -38,7 +37,7 @@ def _ticks(draw: st.DrawFn, start: datetime, span: timedelta) -> list[datetime]:
     """Minute ticks from `start` over `span`, never further apart than GRACE, with repeats
     (the same minute twice: two workers). The gaps come from a seed the test draws, so
     hypothesis replays a failing run."""
-    rng = random.Random(draw(st.integers(0, 2**32)))  # noqa: S311 - test data, not secrets
+    rng = random.Random(draw(st.integers(0, 2**32)))
     longest = int(GRACE.total_seconds() // 60)
     ticks, at = [], start
     while at < start + span:
