@@ -15,6 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from clinic.admin.services import ClinicSettings, update_clinic_settings
+from clinic.core.clock import clinic_today
+from clinic.core.templating import short_date
 from clinic.domain.protocols import EventKind
 from clinic.domain.reminders import Slot, moment
 from clinic.extensions import db
@@ -25,6 +27,7 @@ from tests.support.auth import act_as
 from tests.support.clock import Clock, frozen_at
 from tests.support.diaries import add_entries, refresh
 from tests.support.protocols import start_plan
+from tests.support.reports import generate, read_pdf, stored_reports
 from tests.support.world import World
 
 URL = "/diary/reminders"
@@ -349,3 +352,20 @@ def test_the_dashboard_filters_no_reminders_and_low_adherence(
     _turn_on(app, world, (Slot(0, time(7, 30)),), MONDAY)
     assert name not in client.get(url).get_data(as_text=True)
     assert name in client.get("/dashboard/?who=all").get_data(as_text=True)
+
+
+def test_the_progress_report_says_whether_reminders_are_on(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """The PDF reads "Reminders: off", then "Reminders: on since <day>", never the times."""
+    act_as(client, world.clinician.id)
+    generate(client, world.patient.patient_id)
+    now = datetime.now(UTC)
+    _turn_on(app, world, (Slot(0, time(7, 30)),), now)
+    generate(client, world.patient.patient_id)
+    off, on = (read_pdf(r.pdf).text for r in stored_reports(app, world.patient.patient_id))
+    assert "Reminders: off." in off
+    with app.app_context():
+        since = clinic_today(db.session.get(Clinic, world.clinic_a).timezone, now)
+    assert f"Reminders: on since {short_date(since)}." in on
+    assert "07:30" not in on
