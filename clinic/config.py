@@ -190,4 +190,7 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "OUTBOX_SERVER_RETRY": timedelta(
             seconds=int(os.environ.get("CLINIC_OUTBOX_SERVER_RETRY_SECONDS", "60"))
         ),
+        # Whether the Reminders page offers notifications on the patient's device: only
+        # once clinic.reminders.sending.send_due posts them (Web Push, issue 15).
+        "REMINDERS_PUSH": False,
     }

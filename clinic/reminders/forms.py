@@ -159,6 +159,11 @@ class RemindersForm(ClinicForm):
             missing = self.quiet_to if quiet_given[0] else self.quiet_from
             missing.errors.append("Give both times for quiet hours, or leave both empty for none.")
             valid = False
+        if all(quiet_given) and self.quiet_from.data == self.quiet_to.data:
+            self.quiet_to.errors.append(
+                "Quiet hours need an end that differs from their start, or leave both empty."
+            )
+            valid = False
         if not self.on:
             return valid
         if not any(tick.data for _, tick, _ in self.day_rows()):

@@ -23,7 +23,7 @@ from clinic.reminders.services import plan_of, reminder_status, save_reminders, 
 def push_offered() -> bool:
     """Whether the page offers notifications on this device: only once that channel is
     wired into `clinic.reminders.sending.send_due` (configuration REMINDERS_PUSH)."""
-    return bool(current_app.config.get("REMINDERS_PUSH", False))
+    return bool(current_app.config["REMINDERS_PUSH"])
 
 
 def _proposal(patient: Patient) -> tuple[tuple[Slot, ...], str]:

@@ -145,6 +145,7 @@ def test_turning_reminders_on_is_saved_audited_and_scheduled(
         ({"at_0_2": "07:30"}, "Monday already has 07:30."),
         ({"on_0": None}, "Tick at least one day"),
         ({"quiet_to": None}, "Give both times for quiet hours"),
+        ({"quiet_to": "22:00"}, "Quiet hours need an end that differs from their start"),
         ({"by_email": None}, "Choose at least one way to receive reminders."),
         ({"timezone": "Mars/Olympus"}, "Choose your time zone from the list."),
         ({"at_0_1": "7h"}, "Enter a time like 08:30."),
@@ -369,3 +370,19 @@ def test_the_progress_report_says_whether_reminders_are_on(
         since = clinic_today(db.session.get(Clinic, world.clinic_a).timezone, now)
     assert f"Reminders: on since {short_date(since)}." in on
     assert "07:30" not in on
+
+
+def test_the_device_channel_is_offered_only_once_it_is_wired(
+    app: Flask, client, world: World, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without REMINDERS_PUSH the page offers email only and a sent `by_push` is ignored;
+    with it, the choice is offered and kept (and it alone is enough)."""
+    act_as(client, world.patient.id)
+    assert "Notification on this phone or computer" not in client.get(URL).get_data(as_text=True)
+    client.post(URL, data=_form(by_push="y"))
+    assert not _plan(app, world.patient.patient_id).by_push
+    monkeypatch.setitem(app.config, "REMINDERS_PUSH", True)
+    assert "Notification on this phone or computer" in client.get(URL).get_data(as_text=True)
+    client.post(URL, data=_form(by_push="y", by_email=None))
+    plan = _plan(app, world.patient.patient_id)
+    assert plan.by_push and not plan.by_email
