@@ -7,10 +7,10 @@ the rules (clinic.domain.reminders) and hands each due reminder to `send_due`.
 send one). Another channel (Web Push) is added there, beside the email, reading the
 plan's `by_push`.
 
-Cost: four queries a batch (the plans with their accounts and clinics, the latest entry
-of each patient, the recent entries, their open plans and when each last started or
-resumed), then one insert per message and the plans' new `next_due_at` in one
-executemany.
+Cost: five queries a batch (the plans with their patients and clinics, their accounts,
+the latest entry of each patient, the recent entries, their open plans and when each last
+started or resumed), then one insert per message and the plans' new `next_due_at` in one
+executemany; each different message is written once a batch (`Composer`).
 """
 
 from __future__ import annotations
@@ -44,12 +44,30 @@ class Batch:
     posted: int
 
 
-def reminder_content(plan: ReminderPlan, kind: Kind, local_time: str) -> Content:
+def reminder_content(
+    plan: ReminderPlan, kind: Kind, local_time: str, link: str | None = None
+) -> Content:
     """The email for a reminder or a nudge: the subject the patient chose, a neutral body,
     a link to sign in, and how to change or stop reminders."""
     template = "reminder.txt" if kind is Kind.REMINDER else "reminder_nudge.txt"
-    body = render_text(template, link=external_url("auth.login"), at=local_time)
+    body = render_text(template, link=link or external_url("auth.login"), at=local_time)
     return Content(subject=plan.subject_text, body=body)
+
+
+class Composer:
+    """The messages of one batch, each different one written once: reminders due in the
+    same minute mostly say the same thing (the sign-in link is worked out once too)."""
+
+    def __init__(self) -> None:
+        self._link: str | None = None
+        self._made: dict[tuple[str, Kind, str], Content] = {}
+
+    def content(self, plan: ReminderPlan, kind: Kind, local_time: str) -> Content:
+        key = (plan.subject, kind, local_time)
+        if key not in self._made:
+            self._link = self._link or external_url("auth.login")
+            self._made[key] = reminder_content(plan, kind, local_time, self._link)
+        return self._made[key]
 
 
 def sender_for(plan: ReminderPlan, clinic: Clinic) -> str:
@@ -57,9 +75,17 @@ def sender_for(plan: ReminderPlan, clinic: Clinic) -> str:
     return clinic.sender_name if plan.show_clinic_name else ""
 
 
-def send_due(plan: ReminderPlan, reminder: Due, *, account: User, clinic: Clinic) -> int:
+def send_due(
+    plan: ReminderPlan,
+    reminder: Due,
+    *,
+    account: User,
+    clinic: Clinic,
+    composer: Composer | None = None,
+) -> int:
     """Post one due reminder (or nudge) on each channel the patient chose; returns how many
     messages were new. The one function that knows channels."""
+    composer = composer or Composer()
     kind = MessageKind.REMINDER if reminder.kind is Kind.REMINDER else MessageKind.REMINDER_NUDGE
     posted = 0
     if plan.by_email:
@@ -69,7 +95,7 @@ def send_due(plan: ReminderPlan, reminder: Due, *, account: User, clinic: Clinic
             reminder.occasion,
             to=account,
             clinic_id=clinic.id,
-            content=reminder_content(plan, reminder.kind, f"{local:%H:%M}"),
+            content=composer.content(plan, reminder.kind, f"{local:%H:%M}"),
             sender_name=sender_for(plan, clinic),
         )
     # Web Push (plan.by_push) is posted here too, once that channel exists.
@@ -101,18 +127,26 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
     entries = _entries(patient_ids, now)
     states = _plan_states(patient_ids)
     posted = 0
+    composer = Composer()
+    # Set once everything is posted: a plan changed before a post would be flushed by it,
+    # one UPDATE a plan instead of one for the batch.
+    next_looks: list[tuple[ReminderPlan, datetime | None]] = []
     for plan, patient, clinic in rows:
         rules = rules_for(plan, clinic)
         if rules is None:
-            plan.next_due_at = None
+            next_looks.append((plan, None))
             continue
         account = accounts.get(patient.id)
         state, started_on = states.get(patient.id, (PlanState.NONE, None))
         running_since = moment(started_on, time(0, 0), rules.zone) if started_on else None
         if account is not None:
             for reminder in due(rules, state, entries[patient.id], now, running_since):
-                posted += send_due(plan, reminder, account=account, clinic=clinic)
-        plan.next_due_at = next_due_at(rules, now)
+                posted += send_due(
+                    plan, reminder, account=account, clinic=clinic, composer=composer
+                )
+        next_looks.append((plan, next_due_at(rules, now)))
+    for plan, at in next_looks:
+        plan.next_due_at = at
     db.session.flush()
     return Batch(len(rows), posted)
 
