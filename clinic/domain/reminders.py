@@ -29,8 +29,8 @@ The rules, as a clinician would state them:
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
   (counted from the latest entry, from when reminders were turned on, or from when the
-  plan last started or resumed, whichever is latest) although at least one reminder came
-  in that time, the next slot brings one nudge instead of the usual reminder, and then
+  plan last started or resumed, whichever is latest) and at least one slot has gone by in
+  that time, the next slot brings one nudge instead of the usual reminder, and then
   nothing more until the patient notes something again (which starts the count afresh).
   So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
   nudge only at the slot after one that went unanswered.
@@ -214,7 +214,7 @@ def covered(occurrence: Occurrence, entries: Sequence[datetime], zone: str, now:
     return done >= occurrence.ordinal
 
 
-def quiet_since(
+def silence_since(
     settings: Settings, entries: Sequence[datetime], running_since: datetime | None, now: datetime
 ) -> datetime:
     """Where the count of days without an entry starts: the latest entry, the moment
@@ -225,7 +225,8 @@ def quiet_since(
 
 def nudge_occurrence(settings: Settings, reference: datetime) -> Occurrence | None:
     """The occurrence that brings the nudge for a silence starting at `reference`: the
-    first at least `nudge_after_days` later that follows a reminder sent in the silence."""
+    first at least `nudge_after_days` later that is not the silence's first slot (so
+    slots further apart than the nudge days bring their reminder first)."""
     threshold = reference + timedelta(days=settings.nudge_after_days)
     found = _sendable(settings, reference, threshold + timedelta(days=_DAYS_AHEAD))
     for index, occurrence in enumerate(found):
@@ -250,7 +251,7 @@ def due(
     window = _sendable(settings, max(settings.since, now - GRACE), now)
     if not window:
         return []
-    reference = quiet_since(settings, entries, running_since, now)
+    reference = silence_since(settings, entries, running_since, now)
     nudge = nudge_occurrence(settings, reference)
     found: list[Due] = []
     for occurrence in window:
