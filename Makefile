@@ -74,8 +74,12 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 ## Last, mail: messages per second through the worker to an SMTP server on the loopback
 ## against a plain smtplib loop (target: at least half), and the time from a red-flag diary
 ## entry to the clinician's email (median, p95): make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)
+## Then reminders: 10,000 patients' reminders due in the same minute, queued by the
+## reminders job and delivered by the worker to the SMTP sink, against a plain smtplib loop
+## sending as many (target: at least half its speed):
+## make bench BENCH_ARGS="--reminders only --reminder-patients 10000"   (no wrk needed; "--reminders skip" leaves it out)
 bench: install
-	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*) ;; *) \
+	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*|*" --reminders only "*|*" --reminders=only "*) ;; *) \
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "Install wrk (apt-get install wrk) to run the benchmark." >&2; exit 1; } ;; esac
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)

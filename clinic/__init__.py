@@ -61,6 +61,7 @@ from clinic.portal import entries, measures, progress, session  # noqa: F401 (th
 from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.push.views import bp as push_bp
+from clinic.reminders import views as reminder_views  # noqa: F401 (its route joins portal_bp)
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.safety.views import bp as safety_bp

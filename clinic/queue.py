@@ -55,6 +55,7 @@ JOB_MODULES = (
     "clinic.mdt.jobs",
     "clinic.audit.jobs",
     "clinic.jobs.tasks",
+    "clinic.reminders.jobs",
 )
 
 _worker_app: Flask | None = None

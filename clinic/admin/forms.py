@@ -37,6 +37,7 @@ from clinic.core.forms import (
 )
 from clinic.core.timezones import known_zones, zone_choices
 from clinic.domain.depth import DEPTH_DROP_CM_RANGE, DEPTH_LOOKBACK_SESSIONS
+from clinic.domain.reminders import NUDGE_DAYS_RANGE
 from clinic.domain.starting import RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_LOW
 from clinic.domain.working_hours import DAY_NAMES
 from clinic.extensions import db
@@ -74,6 +75,7 @@ class StaffInvitationForm(ClinicForm):
 
 COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
 NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
+NUDGE_MESSAGE = f"Enter a whole number of days from {NUDGE_DAYS_RANGE[0]} to {NUDGE_DAYS_RANGE[1]}."
 DEPTH_DROP_MESSAGE = (
     f"Enter a depth from {DEPTH_DROP_CM_RANGE[0]:g} to {DEPTH_DROP_CM_RANGE[1]:g} cm."
 )
@@ -200,6 +202,19 @@ class ClinicSettingsForm(ClinicForm):
         description=(
             "Only for patients who use the portal. The days count from their last entry, "
             "or from when their program started or resumed."
+        ),
+    )
+    reminder_nudge_days = WholeNumberField(
+        "Days with nothing noted before one gentle nudge",
+        validators=[
+            InputRequired(NUDGE_MESSAGE),
+            NumberRange(NUDGE_DAYS_RANGE[0], NUDGE_DAYS_RANGE[1], NUDGE_MESSAGE),
+        ],
+        description=(
+            "For patients who turned reminders on: after this many days with nothing noted "
+            "(and a reminder time gone by), one gentle email replaces the next reminder, then "
+            f"nothing until they note something again. From {NUDGE_DAYS_RANGE[0]} to "
+            f"{NUDGE_DAYS_RANGE[1]} days."
         ),
     )
     # Checked here, in plain words, rather than by the generic "Not a valid choice".
@@ -348,6 +363,7 @@ class ClinicSettingsForm(ClinicForm):
             max_step_mm=self.max_step_mm.data,
             completion_pct=self.completion_pct.data,
             not_logging_days=self.not_logging_days.data,
+            reminder_nudge_days=self.reminder_nudge_days.data,
             paper_size=self.paper_size.data,
             staff_idle_minutes=self.staff_idle_minutes.data,
             patient_idle_minutes=self.patient_idle_minutes.data,

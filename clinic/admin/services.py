@@ -7,10 +7,13 @@ from dataclasses import asdict, dataclass
 from clinic.audit.log import record
 from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
+from clinic.core import clock
 from clinic.domain.depth import DEFAULT_DEPTH_DROP_CM
+from clinic.domain.reminders import NUDGE_DAYS_DEFAULT
 from clinic.domain.starting import DEFAULT_RADIOTHERAPY_WEEKS
 from clinic.extensions import db
 from clinic.models import Clinic, Role, User
+from clinic.reminders.services import reschedule_clinic
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ClinicSettings:
     radiotherapy_weeks: int = DEFAULT_RADIOTHERAPY_WEEKS
     # After vaginoplasty, how much less deep than recent sessions raises a red flag (cm).
     depth_drop_cm: float = DEFAULT_DEPTH_DROP_CM
+    # Days with nothing noted before a patient with reminders gets one nudge (2 to 14).
+    reminder_nudge_days: int = NUDGE_DAYS_DEFAULT
 
 
 class StaffChangeError(ValueError):
@@ -109,3 +114,6 @@ def update_clinic_settings(clinic: Clinic, settings: ClinicSettings) -> None:
     for name, value in values.items():
         setattr(clinic, name, value)
     db.session.flush()
+    if "timezone" in changed:
+        # Reminders that follow the clinic's zone fall due at other moments now.
+        reschedule_clinic(clinic, clock.now())

@@ -103,6 +103,8 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("diary.skip", "Noted a skipped session"),
             ("diary.correct", "Corrected a diary entry"),
             ("diary.withdraw", "Withdrew a diary entry"),
+            ("portal.reminders", "Opened their reminder settings"),
+            ("reminders.change", "Changed their reminders"),
         ),
     ),
     (
@@ -173,6 +175,7 @@ NOT_DONE: dict[str, str] = {
     "diary.skip": "Skipped session not saved",
     "diary.correct": "Correction not saved",
     "diary.withdraw": "Diary entry not withdrawn",
+    "reminders.change": "Reminder settings not saved",
     "staff.invite": "Colleague not invited",
     "staff.reinvite": "New invitation link not issued",
     "staff.deactivate": "Colleague not deactivated",
@@ -200,6 +203,7 @@ ROLES: dict[str, str] = {
 }
 
 OBJECTS: dict[str, str] = {
+    "reminder_plan": "reminder settings",
     "patient": "patient record",
     "note": "clinical note",
     "protocol": "protocol",

@@ -72,6 +72,7 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
         ),
         NavEntry("Progress", "portal.progress", endpoints=("portal.progress",)),
         NavEntry("Staying safe", "portal.safety", endpoints=("portal.safety",)),
+        NavEntry("Reminders", "portal.reminders", endpoints=("portal.reminders",)),
         ACCOUNT,
     ),
 }

@@ -19,7 +19,18 @@ from clinic.domain.diary import FlagReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
-from clinic.models import Patient, PatientErasure, PatientStatus, PatientSummary, RedFlag
+from clinic.models import (
+    Patient,
+    PatientErasure,
+    PatientStatus,
+    PatientSummary,
+    RedFlag,
+    ReminderPlan,
+)
+
+# "Low adherence" for the dashboard's reminders filter: under half of the prescribed
+# sessions done over the last 28 days.
+LOW_ADHERENCE_PCT = 50
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,8 @@ class Filters:
     indication: Indication | None = None
     flag: FlagKind | None = None
     search: str = ""
+    # Patients with reminders off and adherence under LOW_ADHERENCE_PCT over 28 days.
+    no_reminders_low_adherence: bool = False
 
     @property
     def narrowed(self) -> bool:
@@ -71,6 +84,17 @@ def caseload(clinic_id: int, clinician_id: int, filters: Filters) -> Select:
         )
     if filters.search:
         stmt = stmt.where(name_or_identifier_matches(filters.search))
+    if filters.no_reminders_low_adherence:
+        reminders_on = (
+            select(ReminderPlan.id)
+            .where(
+                ReminderPlan.patient_id == Patient.id,
+                ReminderPlan.clinic_id == Patient.clinic_id,
+                ReminderPlan.enabled.is_(True),
+            )
+            .exists()
+        )
+        stmt = stmt.where(~reminders_on, PatientSummary.adherence_28 < LOW_ADHERENCE_PCT)
     return stmt
 
 
@@ -80,7 +104,7 @@ class CaseloadState:
     from, and how many patients have an open red flag (shown whatever the filters,
     counted from the flags themselves).
 
-    `version` is three numbers that differ after any committed change to the clinic's
+    `version` is four numbers that differ after any committed change to the clinic's
     patients or their summaries: how many summaries, the sum of their versions, how many
     patients were erased. Why that is enough, whatever order concurrent transactions
     commit in: a transaction that changes a patient's row or anything their summary is
@@ -92,9 +116,12 @@ class CaseloadState:
     either an erasure happened (the third number grew) or no summary went away and every
     change added at least 1 to the sum: equal numbers mean the same rows. The numbers come
     from one statement, so from one snapshot. (A maximum of versions or timestamps would
-    not do: a transaction that commits after a later-numbered one leaves it unchanged.)"""
+    not do: a transaction that commits after a later-numbered one leaves it unchanged.)
+    The fourth is the sum of the clinic's reminder plans' revisions (the reminders
+    filter), kept the same way: each save adds 1 in the database, and a plan goes only
+    with its patient's erasure."""
 
-    version: tuple[int, int, int]
+    version: tuple[int, int, int, int]
     red_flag_patients: int
 
 
@@ -115,14 +142,22 @@ def caseload_state(clinic_id: int) -> CaseloadState:
         )
         .scalar_subquery()
     )
-    summaries, versions, erasures, red_flag_patients = db.session.execute(
+    reminders = (
+        select(func.coalesce(func.sum(ReminderPlan.revision), 0))
+        .where(ReminderPlan.clinic_id == clinic_id)
+        .scalar_subquery()
+    )
+    summaries, versions, erasures, red_flag_patients, reminder_revisions = db.session.execute(
         select(
             func.count(),
             func.coalesce(func.sum(PatientSummary.version), 0),
             erased,
             red_flagged,
+            reminders,
         )
         .select_from(PatientSummary)
         .where(PatientSummary.clinic_id == clinic_id)
     ).one()
-    return CaseloadState((summaries, int(versions), erasures), red_flag_patients)
+    return CaseloadState(
+        (summaries, int(versions), erasures, int(reminder_revisions)), red_flag_patients
+    )

@@ -22,7 +22,13 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.requests import page_number
 from clinic.core.uow import after_commit
-from clinic.dashboard.queries import CaseloadState, Filters, caseload, caseload_state
+from clinic.dashboard.queries import (
+    LOW_ADHERENCE_PCT,
+    CaseloadState,
+    Filters,
+    caseload,
+    caseload_state,
+)
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import cache, db
@@ -84,11 +90,11 @@ def _cache_key(clinic: Clinic, state: CaseloadState, filters: Filters, page: int
     # The clinic's creation time tells apart clinics that share an id across databases (a
     # restored backup, the test suite), whose versions would otherwise collide; the
     # clinician matters only for "my patients".
-    summaries, versions, erasures = state.version
+    summaries, versions, erasures, reminders = state.version
     owner = current_user.id if filters.mine_only else "all"
     return (
         f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:"
-        f"{summaries}.{versions}.{erasures}:"
+        f"{summaries}.{versions}.{erasures}.{reminders}:"
         f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}"
     )
 
@@ -99,12 +105,15 @@ def _choices() -> dict[str, object]:
         "indications": Indication,
         "flag_kinds": FlagKind,
         "ANY": ANY,
+        "low_adherence_pct": LOW_ADHERENCE_PCT,
     }
 
 
 # `show=attention` (the link in alert emails) narrows the list to patients with an open
 # red flag, in words that say nothing about health in a mail log or a browser history.
 SHOW_ATTENTION = "attention"
+# `reminders=off-low`: patients with no reminders and adherence under half.
+NO_REMINDERS_LOW_ADHERENCE = "off-low"
 
 
 def _filters() -> Filters:
@@ -121,4 +130,5 @@ def _filters() -> Filters:
         indication=enum_or_none(Indication, args.get("indication", "")),
         flag=flag,
         search=args.get("q", "").strip()[:120],
+        no_reminders_low_adherence=args.get("reminders") == NO_REMINDERS_LOW_ADHERENCE,
     )

@@ -24,6 +24,7 @@ from clinic.models.protocols import (
     TemplateStage,
 )
 from clinic.models.push import PushSubscription
+from clinic.models.reminders import ReminderPlan
 from clinic.models.security import AuditEvent, PatientErasure, RecoveryCode, UserSession
 from clinic.models.users import Role, User
 
@@ -57,6 +58,7 @@ __all__ = [
     "PushSubscription",
     "RecoveryCode",
     "RedFlag",
+    "ReminderPlan",
     "Report",
     "Role",
     "TemplateStage",

@@ -46,6 +46,9 @@ class Clinic(Model):
     completion_pct: so.Mapped[int] = so.mapped_column(default=80, server_default="80")
     # Days without a diary entry before a patient is flagged as not logging.
     not_logging_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
+    # Reminders (clinic.reminders): after this many days with nothing noted, a patient with
+    # reminders on gets one gentle nudge, then nothing until they note something again.
+    reminder_nudge_days: so.Mapped[int] = so.mapped_column(default=4, server_default="4")
     # The clinic-local day every patient summary was last recomputed (see clinic.monitoring).
     summaries_on: so.Mapped[date | None]
     # The clinic-local day the scheduled daily work last ran (clinic.schedule.daily): the
@@ -95,6 +98,9 @@ class Clinic(Model):
         sa.CheckConstraint("depth_drop_cm BETWEEN 0.5 AND 5", name="depth_drop_range"),
         sa.CheckConstraint("paper_size IN ('a4', 'letter')", name="paper_size_known"),
         sa.CheckConstraint("not_logging_days BETWEEN 2 AND 60", name="not_logging_days_range"),
+        sa.CheckConstraint(
+            "reminder_nudge_days BETWEEN 2 AND 14", name="reminder_nudge_days_range"
+        ),
         sa.CheckConstraint("staff_idle_minutes BETWEEN 5 AND 60", name="staff_idle_range"),
         sa.CheckConstraint("patient_idle_minutes BETWEEN 5 AND 120", name="patient_idle_range"),
         sa.CheckConstraint("response_hours BETWEEN 1 AND 72", name="response_hours_range"),

@@ -22,6 +22,8 @@ class MessageKind(StrEnum):
     RED_FLAG_ESCALATION = "red_flag_escalation"
     DAILY_DIGEST = "daily_digest"
     QUESTIONNAIRE_READY = "questionnaire_ready"
+    REMINDER = "reminder"
+    REMINDER_NUDGE = "reminder_nudge"
 
     @property
     def label(self) -> str:
@@ -43,6 +45,8 @@ _LABELS = {
     MessageKind.RED_FLAG_ESCALATION: "Red flag: not acknowledged in time (escalation)",
     MessageKind.DAILY_DIGEST: "Daily summary for a clinician",
     MessageKind.QUESTIONNAIRE_READY: "Questionnaire ready for a patient",
+    MessageKind.REMINDER: "Reminder a patient asked for",
+    MessageKind.REMINDER_NUDGE: "Gentle nudge after days with nothing noted",
 }
 
 

@@ -76,6 +76,28 @@ def devices_of(user: User) -> list[PushSubscription]:
     )
 
 
+def devices_by_user(user_ids: list[int]) -> dict[int, list[PushSubscription]]:
+    """The devices of several users at once (a batch of reminders), by user id, each
+    list oldest first; users with none are absent. Only each user's own clinic's rows:
+    a device is kept with the clinic of the account that turned it on."""
+    found: dict[int, list[PushSubscription]] = {}
+    if not user_ids:
+        return found
+    for device in db.session.scalars(
+        sa.select(PushSubscription)
+        .join(
+            User,
+            sa.and_(
+                User.id == PushSubscription.user_id, User.clinic_id == PushSubscription.clinic_id
+            ),
+        )
+        .where(PushSubscription.user_id.in_(user_ids))
+        .order_by(PushSubscription.id)
+    ):
+        found.setdefault(device.user_id, []).append(device)
+    return found
+
+
 def has_devices(user: User) -> bool:
     """Whether the user has turned notifications on on at least one device."""
     return (
@@ -100,19 +122,21 @@ def notify(
     title: str,
     body: str,
     url: str = OPEN_PATH,
-) -> bool:
+    devices: list[PushSubscription] | None = None,
+) -> int:
     """Post a push message about `occasion` to each of the user's devices, in the current
-    unit of work; True if at least one new message was written (False: the user has no
-    device, or this occasion's messages were already written)."""
+    unit of work; returns how many new messages were written (0: the user has no device,
+    or this occasion's messages were already written). `devices`: the user's devices when
+    the caller read them already (`devices_by_user`, for a batch)."""
     message = payload(title, body, url)
-    written = False
-    for device in devices_of(user):
+    written = 0
+    for device in devices_of(user) if devices is None else devices:
         if device.clinic_id != clinic_id:
             continue
         stored = json.dumps({"device": device.id, "payload": message}, sort_keys=True)
         # The device is the message's address (its key: "...:address:push device 12:push"),
         # the account its owner (erased with it).
-        written |= post(
+        written += post(
             kind,
             occasion,
             to=device_address(device),

@@ -44,6 +44,7 @@ from clinic.models.types import utcnow
 from clinic.monitoring.evidence import ScoredSession, schedule_of, stages_of
 from clinic.monitoring.progress import Progress, build_progress, depth_trend, shows_depth
 from clinic.protocols.queries import patient_protocols
+from clinic.reminders.services import reminder_status
 from clinic.reporting.pdf import render_pdf
 
 DEFAULT_WEEKS = 12
@@ -92,6 +93,9 @@ class ProgressReport:
     plan: str
     # Depth by week (after vaginoplasty, or whenever depths were logged).
     depth_weeks: list[DepthWeek] = field(default_factory=list)
+    # Whether the patient's reminders are on, and since when, as the report is made
+    # ("on since 3 Nov 2026" or "off"; never the days or times).
+    reminders: str = "off"
 
     @property
     def shows_depth(self) -> bool:
@@ -212,6 +216,7 @@ def build_progress_report(
         assessment=assessment,
         plan=plan,
         depth_weeks=depth_trend(sessions),
+        reminders=reminder_status(patient).text,
     )
 
 

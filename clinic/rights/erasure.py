@@ -50,6 +50,7 @@ from clinic.models import (
     PushSubscription,
     RecoveryCode,
     RedFlag,
+    ReminderPlan,
     Report,
     Role,
     User,
@@ -83,6 +84,7 @@ _PatientRows = (
     | type[Protocol]
     | type[RedFlag]
     | type[Report]
+    | type[ReminderPlan]
 )
 
 
@@ -106,6 +108,7 @@ def _deletions(
     yield DiaryEntry.__table__, of_patient(DiaryEntry)
     yield CareFlag.__table__, of_patient(CareFlag)
     yield PatientSummary.__table__, of_patient(PatientSummary)
+    yield ReminderPlan.__table__, of_patient(ReminderPlan)
     yield ClinicalNoteRevision.__table__, ClinicalNoteRevision.note_id.in_(notes)
     # Addenda first: they point at the notes they add to.
     yield (

@@ -47,6 +47,7 @@ from clinic.models import (
     ProtocolStage,
     ProtocolVersion,
     RedFlag,
+    ReminderPlan,
     Report,
     User,
     UserSession,
@@ -138,6 +139,7 @@ def build_export(patient: Patient, now: datetime, today: date) -> PatientExport:
         "red_flags": rows["red_flags"],
         "care_flags": rows["care_flags"],
         "dashboard_summary": rows["patient_summaries"][0] if rows["patient_summaries"] else None,
+        "reminder_settings": rows["reminder_plans"][0] if rows["reminder_plans"] else None,
         "clinical_notes": _notes(rows),
         "outcome_measures": _nest(
             rows["measure_assignments"], "responses", rows["measure_responses"], "assignment_id"
@@ -247,6 +249,7 @@ def _load(patient: Patient) -> dict[str, list[Row]]:
         "reports": _rows(
             Report, of_patient(Report), Report.created_at, Report.id, extra=[Report.pdf]
         ),
+        "reminder_plans": _rows(ReminderPlan, of_patient(ReminderPlan), ReminderPlan.id),
     }
     account = patient.user_id
     for model in (Invitation, UserSession):

@@ -30,6 +30,7 @@ from clinic.patients.queries import get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols.queries import open_protocol, version
 from clinic.protocols.services import allowed_on
+from clinic.reminders.services import reminder_status
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
     PatientFlags,
@@ -273,6 +274,7 @@ def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
             charts=True,
         ),
         now=utcnow(),
+        reminders=reminder_status(patient),
     )
 
 

@@ -28,6 +28,12 @@ smtplib loop, prints both rates and their ratio (target: the worker at least hal
 loop), then the time from a red-flag diary entry to the clinician's email at the server
 (median and 95th percentile).
 
+The reminders benchmark (`--reminders also`, the default, last; `--reminders only` for it
+alone; see tests/bench/reminders.py) makes `--reminder-patients` patients (default 10,000)
+whose reminders fall due in the same minute, has the real worker run the reminders job and
+deliver every message to the SMTP server, and compares the time from due to delivered
+with a plain smtplib loop sending as many messages (target: at least half its speed).
+
 Not part of the test suite: timings never decide whether tests pass.
 """
 
@@ -90,6 +96,7 @@ from clinic.reporting.progress import (
     progress_report_pdf,
 )
 from tests.bench.mail import MailFigures, measure_mail, report_mail
+from tests.bench.reminders import ReminderFigures, measure_reminders, report_reminders
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC_NAME = "Northside Pelvic Health"
@@ -795,16 +802,34 @@ def main() -> None:
     parser.add_argument(
         "--latency-samples", type=int, default=10, help="red-flag entries timed one by one"
     )
+    parser.add_argument(
+        "--reminders",
+        choices=("also", "only", "skip"),
+        default="also",
+        help="the reminders benchmark (reminders due in the same minute, queued and delivered, "
+        "vs a plain SMTP loop): last (default), alone (no wrk, no gunicorn), or not at all",
+    )
+    parser.add_argument(
+        "--reminder-patients",
+        type=int,
+        default=10_000,
+        help="patients whose reminders fall due in the same minute",
+    )
     args = parser.parse_args()
+    if args.reminders == "only":
+        args.report, args.mail = "skip", "skip"
     if args.mail == "only":
         args.report = "skip"
+        args.reminders = "skip"
+    if args.reminder_patients < 2:
+        parser.error("--reminder-patients must be at least 2")
     if args.patients < 1:
         parser.error("--patients must be at least 1")
     if args.renders < 1:
         parser.error("--renders must be at least 1")
     if args.messages < 2 or args.latency_samples < 1:
         parser.error("--messages must be at least 2 and --latency-samples at least 1")
-    pages_too = args.report != "only" and args.mail != "only"
+    pages_too = args.report != "only" and args.mail != "only" and args.reminders != "only"
     if pages_too and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
 
@@ -842,12 +867,19 @@ def main() -> None:
             mail = measure_mail(
                 database_url, Path(tmp), args.messages, args.latency_samples, free_port
             )
+        reminders: ReminderFigures | None = None
+        if args.reminders != "skip":
+            reminders = measure_reminders(
+                database_url, Path(tmp), args.reminder_patients, free_port
+            )
     if results is not None:
         report(results, args)
     if figures is not None:
         report_rendering(figures)
     if mail is not None:
         report_mail(mail)
+    if reminders is not None:
+        report_reminders(reminders)
 
 
 if __name__ == "__main__":

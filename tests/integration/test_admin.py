@@ -31,6 +31,7 @@ SETTINGS = {
     "depth_drop_cm": "1.0",
     "completion_pct": "80",
     "not_logging_days": "5",
+    "reminder_nudge_days": "4",
     "paper_size": "a4",
     "staff_idle_minutes": "15",
     "patient_idle_minutes": "30",
@@ -163,6 +164,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
             "depth_drop_cm": "1.5",
             "completion_pct": "70",
             "not_logging_days": "10",
+            "reminder_nudge_days": "6",
             "paper_size": "a4",
             "staff_idle_minutes": "10",
             "patient_idle_minutes": "45",
@@ -181,6 +183,7 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         assert clinic.radiotherapy_weeks == 6
         assert clinic.depth_drop_cm == 1.5
         assert (clinic.completion_pct, clinic.not_logging_days) == (70, 10)
+        assert clinic.reminder_nudge_days == 6
         assert (clinic.staff_idle_minutes, clinic.patient_idle_minutes) == (10, 45)
         assert db.session.get(Clinic, world.clinic_b).name == "Clinic B"
 
@@ -215,6 +218,8 @@ def test_clinic_settings_are_saved(app: Flask, client, world: World, as_admin) -
         ("not_logging_days", "1", "Enter a whole number of days from 2 to 60."),
         ("not_logging_days", "61", "Enter a whole number of days from 2 to 60."),
         ("not_logging_days", "a week", "Enter a whole number, for example 7."),
+        ("reminder_nudge_days", "1", "Enter a whole number of days from 2 to 14."),
+        ("reminder_nudge_days", "15", "Enter a whole number of days from 2 to 14."),
         ("staff_idle_minutes", "4", "Enter a whole number of minutes from 5 to 60."),
         ("staff_idle_minutes", "61", "Enter a whole number of minutes from 5 to 60."),
         ("patient_idle_minutes", "", "Enter a whole number of minutes from 5 to 120."),

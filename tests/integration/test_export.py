@@ -137,6 +137,7 @@ def test_the_bundle_matches_the_database(
     [review] = [f for f in bundle["care_flags"] if f["kind"] == "review_due"]
     assert review["acknowledgement"] == "Booked." and ISO_UTC.match(review["acknowledged_at"])
     assert bundle["dashboard_summary"]["patient_id"] == record.patient_id
+    assert bundle["reminder_settings"]["slots_text"] == "1@07:30"
 
     [note] = bundle["clinical_notes"]
     assert note["id"] == record.note_id and note["body"] == NOTE_TEXT

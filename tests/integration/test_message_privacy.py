@@ -25,11 +25,14 @@ from clinic.alerts.services import escalate_due
 from clinic.auth.invitations import remind
 from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
+from clinic.domain.reminders import Slot
 from clinic.extensions import db
 from clinic.models import Clinic, Invitation, Patient, User
 from clinic.models.outbox import OutboxMessage
 from clinic.outbox.kinds import MessageKind
 from clinic.patients.services import invite_to_portal
+from clinic.reminders.jobs import send_reminders_now
+from clinic.reminders.services import ReminderChoice, save_reminders
 from clinic.schedule.digest import post_digests
 from clinic.schedule.questionnaires import tell_questionnaires_ready
 from tests.support.alerts import log_session
@@ -127,6 +130,21 @@ def cause_everything(
             db.session.get_one(Clinic, world.clinic_a), clock().date()
         ),
     )
+    # Reminders every day at the next hour, nudge after 2 days: reminders, then the nudge.
+    at = (clock() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    every_day = tuple(Slot(day, at.time()) for day in range(7))
+
+    def turn_on() -> None:
+        patient = db.session.get_one(Patient, pid)
+        patient.clinic.reminder_nudge_days = 2
+        choice = ReminderChoice(True, every_day, None, "UTC", "reminder", True)
+        save_reminders(patient, choice, db.session.get_one(User, world.patient.id), clock())
+
+    _in_unit(app, turn_on)
+    for day in range(4):
+        clock.set(at + timedelta(days=day))
+        with app.app_context():
+            send_reminders_now()
 
 
 def test_no_message_of_any_kind_carries_health_information_or_the_patient(

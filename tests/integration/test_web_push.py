@@ -14,7 +14,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,15 +24,19 @@ from clinic import create_app, push
 from clinic.core import webpush
 from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
+from clinic.domain.reminders import Slot
 from clinic.extensions import db
-from clinic.models import AuditEvent, Clinic, User
+from clinic.models import AuditEvent, Clinic, Patient, User
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.push import PushSubscription
 from clinic.models.types import utcnow
 from clinic.outbox.delivery import DEVICE_GONE, PUSH_UNREACHABLE, deliver_due
 from clinic.outbox.kinds import MessageKind
+from clinic.reminders.jobs import send_reminders_now
+from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
+from tests.support.clock import frozen_at
 from tests.support.privacy import assert_discreet
 from tests.support.push import BrowserSubscription, LoopbackPushService, loopback_push_service
 from tests.support.world import World
@@ -67,7 +71,7 @@ def subscribed(app: Flask, world: World, service: LoopbackPushService) -> Browse
     return device
 
 
-def notify(app: Flask, user_id: int, occasion: str = "day-1") -> bool:
+def notify(app: Flask, user_id: int, occasion: str = "day-1") -> int:
     with app.app_context(), unit_of_work():
         user = db.session.get(User, user_id)
         return push.notify(
@@ -93,7 +97,7 @@ def test_the_worker_delivers_one_decrypted_neutral_payload(
     caller's neutral title and body with the site's root to open, a TTL and normal
     urgency."""
     device = subscribed(app, world, service)
-    assert notify(app, world.patient.id) is True
+    assert notify(app, world.patient.id) == 1
     assert service.refused == []
     [received] = service.received
     assert received.token == device.token
@@ -113,15 +117,62 @@ def test_the_same_occasion_twice_sends_once_and_each_device_gets_one(
 ) -> None:
     """Two devices: one message each; posting the same occasion again writes nothing."""
     first, second = subscribed(app, world, service), subscribed(app, world, service)
-    assert notify(app, world.patient.id) is True
-    assert notify(app, world.patient.id) is False
+    assert notify(app, world.patient.id) == 2
+    assert notify(app, world.patient.id) == 0
     assert sorted(r.token for r in service.received) == sorted([first.token, second.token])
     assert len(push_rows(app)) == 2
 
 
+def test_a_due_reminder_reaches_each_device_and_the_mailbox(
+    app: Flask,
+    world: World,
+    service: LoopbackPushService,
+    on_protocol: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reminders by email and notification, two devices on: at the slot, the minute's job
+    posts one email and one push message per device; each device's push service decrypts
+    the patient's chosen subject and a neutral line naming the time, nothing else; run
+    again, it sends nothing more."""
+    monday = datetime(2026, 11, 2, 7, 30, tzinfo=UTC)  # GMT: local time is UTC
+    clock = frozen_at(monkeypatch, monday - timedelta(hours=1))
+    first, second = subscribed(app, world, service), subscribed(app, world, service)
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        save_reminders(
+            patient,
+            ReminderChoice(
+                True, (Slot(0, time(7, 30)),), None, None, "routine", False, by_push=True
+            ),
+            db.session.get(User, world.patient.id),
+            clock.current,
+        )
+        db.session.commit()
+    clock.set(monday)
+    with app.app_context():
+        assert send_reminders_now() == 3
+        assert send_reminders_now() == 0
+    assert sorted(r.token for r in service.received) == sorted([first.token, second.token])
+    for received in service.received:
+        assert received.payload == {
+            "title": "Time for your routine",
+            "body": "The reminder you set for 07:30. Open to sign in.",
+            "url": "/",
+        }
+        assert_discreet(
+            Message(to="device", subject=received.payload["title"], body=received.payload["body"]),
+            (world.patient.name,),
+        )
+    with app.app_context():
+        email = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.channel == "email")
+        ).one()
+    assert (email.kind, email.subject) == (MessageKind.REMINDER.value, "Time for your routine")
+
+
 def test_a_user_without_a_device_gets_no_row(app: Flask, world: World) -> None:
     """No subscription, no message: notify says so and the outbox stays empty."""
-    assert notify(app, world.patient.id) is False
+    assert notify(app, world.patient.id) == 0
     assert push_rows(app) == []
 
 
@@ -258,7 +309,7 @@ def test_the_same_browser_turned_on_by_another_patient_moves_to_them(
     with app.app_context():
         subscription = db.session.scalars(sa.select(PushSubscription)).one()
         assert subscription.user_id == world.other_patient.id
-    assert notify(app, world.patient.id) is False
+    assert notify(app, world.patient.id) == 0
 
 
 def test_subscribe_and_unsubscribe_are_audited_with_the_service_host_only(

@@ -119,6 +119,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("portal.log_skip", "GET"): {PATIENT, OTHER_PATIENT},
     ("portal.log_skip", "POST"): {PATIENT, OTHER_PATIENT},
     ("portal.history", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.reminders", "GET"): {PATIENT, OTHER_PATIENT},
+    ("portal.reminders", "POST"): {PATIENT, OTHER_PATIENT},
     ("portal.entry", "GET"): {PATIENT},
     ("portal.edit_entry", "GET"): {PATIENT},
     ("portal.edit_entry", "POST"): {PATIENT},

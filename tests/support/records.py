@@ -30,6 +30,7 @@ from clinic.models import (
     Patient,
     RecoveryCode,
     RedFlag,
+    ReminderPlan,
     Report,
     User,
     UserSession,
@@ -101,6 +102,15 @@ def full_record(
                     acknowledgement="Phoned; settled with rest.",
                 )
             )
+        db.session.add(
+            ReminderPlan(
+                clinic_id=patient.clinic_id,
+                patient_id=patient_id,
+                enabled=True,
+                since=utcnow(),
+                slots_text="1@07:30",
+            )
+        )
         db.session.add(
             CareFlag(
                 clinic_id=patient.clinic_id,
