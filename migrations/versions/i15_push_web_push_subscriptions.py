@@ -1,7 +1,7 @@
 """Web Push (issue 15): the devices on which a patient turned notifications on.
 
 Revision ID: i15_push
-Revises: i16_neo
+Revises: i15_rem
 Create Date: 2026-12-05 05:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i15_push'
-down_revision = 'i16_neo'
+down_revision = 'i15_rem'
 branch_labels = None
 depends_on = None
 
