@@ -46,8 +46,11 @@ run: install
 
 ## test: lint, then every test (unit, integration, browser); SQLite unless
 ## CLINIC_TEST_DATABASE_URL points at PostgreSQL
+# Two processes (the machines here have two cores): see tests/conftest.py for the tests
+# that stay together. PYTEST_ARGS="-n 0" runs everything in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install browser-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

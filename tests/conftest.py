@@ -3,9 +3,10 @@ world of clinics and people most tests act in, and its client signed in as one o
 apps with other settings; a patient on a protocol; the access matrix's objects; progress
 reports as printed.
 
-Only fixtures live here. What they are built from (and what a test needs as a plain
-function, e.g. `act_as` inside a hypothesis test) lives in tests/support/, and tests import
-it from there, never from this file (tests/unit/test_suite_layout.py keeps it so).
+Only fixtures live here, and the hook that keeps some tests in one process. What they are
+built from (and what a test needs as a plain function, e.g. `act_as` inside a hypothesis
+test) lives in tests/support/, and tests import it from there, never from this file
+(tests/unit/test_suite_layout.py keeps it so).
 
 The schema is built with `create_all` for speed; tests/integration/test_migrations.py proves
 the migrations build exactly the same schema.
@@ -38,6 +39,32 @@ from tests.support.mail import sent_messages
 from tests.support.protocols import start_plan
 from tests.support.reports import RenderedReport, ReportRenderer, render_progress_report
 from tests.support.world import Person, World, build_world
+
+# Tests that must run in one process when the suite is split over several (`make test`
+# runs `pytest -n 2 --dist loadgroup`); every other test goes wherever a process is free.
+# - The browser journeys share one served demo app per process, and some read what an
+#   earlier one left there: in one process they keep the order they were written in.
+# - These modules build something costly once for all their tests (a wheel and a
+#   virtualenv, a backup, the append-only triggers), or flush a Redis database their tests
+#   share (the worker's queue): split, they would build it twice or flush each other's.
+SHARED_PROCESS_MODULES = frozenset(
+    {
+        "tests/integration/test_packaging.py",
+        "tests/integration/test_backup.py",
+        "tests/integration/test_audit_append_only.py",
+        "tests/integration/test_worker.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Name the process group of the tests that must share one (see above)."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith("tests/e2e/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif path in SHARED_PROCESS_MODULES:
+            item.add_marker(pytest.mark.xdist_group(path))
 
 
 @pytest.fixture(scope="session")

@@ -46,14 +46,17 @@ def import_problems(path: Path, source: str) -> list[str]:
 
 
 def conftest_problems(path: Path, source: str) -> list[str]:
-    """What a conftest defines besides fixtures: functions that are not fixtures, and
-    classes (both belong in tests/support/)."""
+    """What a conftest defines besides fixtures and pytest's hooks (`pytest_*`, which
+    pytest reads from conftests only): other functions, and classes (both belong in
+    tests/support/)."""
     problems = []
     for node in ast.parse(source).body:
         if isinstance(node, ast.ClassDef):
             problems.append(f"{path.name}:{node.lineno} defines the class {node.name}")
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not any(
-            "fixture" in ast.unparse(decorator) for decorator in node.decorator_list
+        elif (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and not node.name.startswith("pytest_")
+            and not any("fixture" in ast.unparse(decorator) for decorator in node.decorator_list)
         ):
             problems.append(f"{path.name}:{node.lineno} defines the helper {node.name}()")
     return problems
@@ -67,7 +70,8 @@ def test_no_module_imports_a_conftest_or_a_test_module() -> None:
 
 
 def test_conftest_files_only_declare_fixtures() -> None:
-    """Every function in a conftest is a fixture and no class is defined there."""
+    """Every function in a conftest is a fixture (or a pytest hook) and no class is
+    defined there."""
     problems = [
         p for path in TESTS.rglob("conftest.py") for p in conftest_problems(path, path.read_text())
     ]
@@ -113,4 +117,12 @@ def test_the_conftest_check_catches_helpers_and_classes() -> None:
     assert problems == [
         "conftest.py:9 defines the helper sign_in()",
         "conftest.py:11 defines the class World",
+    ]
+
+
+def test_the_conftest_check_allows_hooks_but_not_helpers() -> None:
+    """A pytest hook may sit in a conftest; a plain helper beside it may not."""
+    source = "def pytest_collection_modifyitems(items):\n    pass\n\ndef helper():\n    pass\n"
+    assert conftest_problems(Path("conftest.py"), source) == [
+        "conftest.py:4 defines the helper helper()"
     ]
