@@ -335,6 +335,13 @@ def _push(claimed: Claimed, done: Delivery) -> None:
         done.refused += 1
         _device_failed(subscription_id, refusal.reason)
         _refused(claimed, refusal.reason)
+    except Exception as error:  # one bad message, not the whole batch (as for email)
+        # Left "sending", it would stop the emails after it in this batch and come back in
+        # every batch after its lease. Its class only: an error's words may hold the
+        # endpoint, which identifies a browser and never reaches the logs.
+        logger.error("outbox message %s could not be pushed (%s)", claimed.id, type(error).__name__)
+        done.refused += 1
+        _refused(claimed, f"could not be sent ({type(error).__name__})")
     else:
         done.sent += 1
         with unit_of_work():

@@ -385,3 +385,43 @@ def test_no_endpoint_reaches_the_logs(
     assert logging.getLogger("urllib3.connectionpool").getEffectiveLevel() >= logging.INFO
     for device in (first, second):
         assert device.token not in caplog.text
+
+
+def test_an_unexpected_push_error_neither_stops_the_emails_nor_sticks_in_sending(
+    app: Flask,
+    world: World,
+    service: LoopbackPushService,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+) -> None:
+    """The push side fails in a way it did not foresee (here the key file cannot be read:
+    PermissionError): that one message is refused (an attempt used, backing off), and the
+    emails claimed in the same batch after it are still sent, not left "sending"."""
+    from clinic.core.mail import FileTransport
+    from clinic.outbox import jobs
+    from tests.support.outbox import add_messages, transport_in_use
+
+    subscribed(app, world, service)
+    monkeypatch.setattr(jobs, "deliver_due", lambda: None)  # hold the worker back
+    monkeypatch.setattr(jobs, "come_back_when_due", lambda: None)
+    notify(app, world.patient.id)
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(minutes=1))
+        )
+        db.session.commit()
+    emails = add_messages(app, world.clinic_a, 2, MessageStatus.PENDING)
+
+    def unreadable_key() -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(webpush, "vapid", unreadable_key)
+    with app.app_context(), transport_in_use(app, FileTransport(tmp_path, "no-reply@x.test")):
+        done = deliver_due()
+        rows = {m.id: m for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert (done.sent, done.refused) == (2, 1)
+    assert {rows[i].status for i in emails} == {MessageStatus.SENT}
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 1
+    assert row.last_error == "could not be sent (PermissionError)"
+    assert service.received == []
