@@ -361,13 +361,13 @@ def test_the_key_file_is_made_once_with_mode_0600_and_reused(tmp_path) -> None:
 
 def test_a_configured_key_is_used_and_no_file_is_made(tmp_path) -> None:
     """CLINIC_VAPID_PRIVATE_KEY (the VAPID_PRIVATE_KEY setting) wins: no file appears."""
-    from tests.support.apps import test_vapid_key
+    from tests.support.apps import vapid_key_for_tests
 
     configured = create_app(config_for_tests("sqlite://"))
     configured.instance_path = str(tmp_path)
     with configured.app_context():
         key = webpush.vapid()
-    assert key.private_pem().decode() == test_vapid_key()
+    assert key.private_pem().decode() == vapid_key_for_tests()
     assert list(tmp_path.iterdir()) == []
 
 
