@@ -14,6 +14,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -425,3 +426,36 @@ def test_an_unexpected_push_error_neither_stops_the_emails_nor_sticks_in_sending
     assert row.status == MessageStatus.PENDING and row.attempts == 1
     assert row.last_error == "could not be sent (PermissionError)"
     assert service.received == []
+
+
+def test_a_mail_server_outage_does_not_hold_back_push_messages(
+    app: Flask, world: World, service: LoopbackPushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An email due before a push message, with the mail server unreachable: the email
+    waits without using an attempt, as before, and the push message still goes to its
+    device in the same run instead of waiting for the mail server."""
+    from clinic.core.mail import MailServerUnavailable
+    from clinic.outbox import jobs
+    from tests.support.outbox import add_messages, transport_in_use
+
+    class NoMailServer:
+        @contextmanager
+        def session(self):
+            def send(message: Message) -> None:
+                raise MailServerUnavailable("ConnectionRefusedError")
+
+            yield send
+
+    device = subscribed(app, world, service)
+    monkeypatch.setattr(jobs, "deliver_due", lambda: None)  # hold the worker back
+    monkeypatch.setattr(jobs, "come_back_when_due", lambda: None)
+    (email,) = add_messages(app, world.clinic_a, 1, MessageStatus.PENDING, minutes_ago=5)
+    notify(app, world.patient.id)
+    with app.app_context(), transport_in_use(app, NoMailServer()):
+        done = deliver_due()
+        waiting = db.session.get(OutboxMessage, email)
+        assert done.server_unavailable and done.sent == 1
+        assert waiting.status == MessageStatus.PENDING and waiting.attempts == 0
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.SENT
+    assert [r.token for r in service.received] == [device.token]
