@@ -47,7 +47,10 @@ const self = {
     matchAll() {
       return Promise.resolve(scenario.windows.map((w) => windowClient(w.url, w.controlled)));
     },
-    openWindow(url) { opened.push(new URL(url, scenario.origin).href); return Promise.resolve(null); },
+    openWindow(url) {
+      opened.push(new URL(url, scenario.origin).href);
+      return Promise.resolve(null);
+    },
   },
 };
 vm.runInContext(fs.readFileSync(workerPath, "utf8"), vm.createContext({ self, URL, console }));
@@ -65,7 +68,7 @@ waited.then(() => true, () => false).then((settled) => {
 def tap(url: str, windows: list[dict[str, object]]) -> dict[str, object]:
     """Tap a notification whose payload names `url` with `windows` of the site open."""
     scenario = json.dumps({"origin": ORIGIN, "url": url, "windows": windows})
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - Node on our own harness and worker
         [NODE or "node", "-e", HARNESS, str(WORKER), scenario],
         capture_output=True,
         text=True,
