@@ -43,6 +43,8 @@ UNSUBSCRIBE = "/account/notifications/device/off"
 JSON = {"Accept": "application/json"}
 TITLE = "A reminder"
 BODY = "There is something for you to do today. Open to sign in."
+# 1,500 different CJK characters: within the endpoint's length, 4,500 bytes in UTF-8.
+NOT_ASCII = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500))
 KIND = MessageKind.QUESTIONNAIRE_READY  # any kind: the reminders will bring their own
 
 
@@ -287,6 +289,10 @@ def test_subscribe_and_unsubscribe_are_audited_with_the_service_host_only(
     [
         ({"endpoint": "https://attacker.example/push/x"}, "not one this site sends to"),
         ({"endpoint": "http://169.254.169.254/latest"}, "not one this site sends to"),
+        # requests would post to attacker.example (urllib3 ends the host at "\\").
+        ({"endpoint": "http://attacker.example\\.127.0.0.1/push/x"}, "not one this site"),
+        # Not ASCII: 4,500 bytes that PostgreSQL's unique index on the endpoint cannot hold.
+        ({"endpoint": "http://127.0.0.1/push/" + NOT_ASCII}, "not one this site sends to"),
         ({"p256dh": "not-a-key"}, "not understood"),
         ({"auth": "QUJD"}, "not understood"),
         ({"endpoint": ""}, "not understood"),
