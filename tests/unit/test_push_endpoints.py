@@ -108,8 +108,18 @@ def test_a_payload_is_short_and_opens_this_site(title: str, body: str) -> None:
     assert len(made["title"]) <= 80 and len(made["body"]) <= 200 and made["url"] == "/"
 
 
-@pytest.mark.parametrize("url", ["https://elsewhere.example/", "//elsewhere.example/", "x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/",
+        "x",
+        "/\\elsewhere.example/",  # browsers read "/\\" as "//"
+        "/\t/elsewhere.example/",  # and drop tabs and line breaks from a URL
+    ],
+)
 def test_a_notification_never_opens_another_site(url: str) -> None:
-    """A full URL or a scheme-relative one is refused: only paths of this site."""
+    """A full URL or a scheme-relative one (however a browser comes to read it so) is
+    refused: only paths of this site."""
     with pytest.raises(ValueError):
         payload("A reminder", "Open to sign in.", url)
