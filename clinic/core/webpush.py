@@ -200,6 +200,9 @@ def send(device: Device, payload: str) -> None:
         "sub": subject(),
         "aud": f"{endpoint.scheme}://{endpoint.netloc}",
     }
+    # Outside the `try`: a key that cannot be read or used is this server's fault, not the
+    # subscription's (the ValueError below would blame the device's keys).
+    key = vapid()
     try:
         webpush(
             subscription_info={
@@ -207,7 +210,7 @@ def send(device: Device, payload: str) -> None:
                 "keys": {"p256dh": device.p256dh, "auth": device.auth},
             },
             data=payload,
-            vapid_private_key=vapid(),
+            vapid_private_key=key,
             vapid_claims=claims,
             ttl=int(current_app.config["PUSH_TTL"].total_seconds()),
             timeout=TIMEOUT_SECONDS,

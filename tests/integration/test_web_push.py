@@ -465,3 +465,22 @@ def test_a_mail_server_outage_does_not_hold_back_push_messages(
     [row] = push_rows(app)
     assert row.status == MessageStatus.SENT
     assert [r.token for r in service.received] == [device.token]
+
+
+def test_an_unusable_signing_key_is_not_blamed_on_the_device(
+    app: Flask, world: World, service: LoopbackPushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A configured VAPID key that is not a key (a deployment's mistake) fails the send,
+    but the device keeps no error of its own: it is the server's key, not the
+    subscription's keys, that could not be used."""
+    subscribed(app, world, service)
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", "not a PEM")
+    app.extensions.pop(webpush._EXTENSION_KEY, None)
+    notify(app, world.patient.id)
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 1
+    assert "subscription" not in row.last_error
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.last_error == "" and subscription.last_failed_at is None
+    assert service.received == []
