@@ -31,6 +31,7 @@ import base64
 import contextlib
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 KEY_FILE = "vapid-private.pem"
 _EXTENSION_KEY = "clinic.push.vapid"
@@ -120,6 +123,10 @@ SERVICE_BUSY = frozenset({429, 502, 503, 504})
 # The connection and the answer together; a push service answers in well under a second.
 TIMEOUT_SECONDS = 10.0
 URGENCY = "normal"
+# A host name as push services have them: dot-separated ASCII labels, no trailing dot.
+_DNS_NAME = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 class PushServiceUnavailable(Exception):
@@ -150,18 +157,33 @@ class Device:
 
 def endpoint_allowed(endpoint: str) -> bool:
     """Whether the worker may post to `endpoint`: https (http only where tests allow it)
-    to one of the configured push services (a host or its subdomains). The endpoint comes
-    from a browser, that is from a patient's request: without this list, the worker could
-    be made to post to any address its network reaches."""
+    to one of the configured push services (a host or its subdomains), on the default
+    port (any port only where tests allow http). The endpoint comes from a browser, that
+    is from a patient's request: without this list, the worker could be made to post to
+    any address its network reaches.
+
+    The host is read as the HTTP client will read it, not only as `urlsplit` does: the
+    two disagree on a backslash (`https://evil.example\\.fcm.googleapis.com/` is
+    fcm.googleapis.com's subdomain to `urlsplit`, but requests posts to evil.example), so
+    the endpoint must be plain printable ASCII, the host plain DNS labels, and urllib3
+    (under requests) must find the same host and port."""
     config = current_app.config
+    allow_http = bool(config.get("PUSH_ALLOW_HTTP"))
+    if not endpoint.isascii() or not endpoint.isprintable() or " " in endpoint:
+        return False
     try:
         parts = urlsplit(endpoint)
         host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
+        port = parts.port  # raises ValueError for a port that is not a number
+        seen = parse_url(endpoint)
+    except (ValueError, LocationParseError):
         return False
-    schemes = ("https", "http") if config.get("PUSH_ALLOW_HTTP") else ("https",)
+    schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not host or parts.username or parts.password:
+        return False
+    if not _DNS_NAME.fullmatch(host) or (seen.host or "").lower() != host or seen.port != port:
+        return False
+    if port not in (None, 443) and not allow_http:
         return False
     return any(
         host == allowed or host.endswith("." + allowed) for allowed in config["PUSH_SERVICE_HOSTS"]
@@ -178,6 +200,9 @@ def send(device: Device, payload: str) -> None:
         "sub": subject(),
         "aud": f"{endpoint.scheme}://{endpoint.netloc}",
     }
+    # Outside the `try`: a key that cannot be read or used is this server's fault, not the
+    # subscription's (the ValueError below would blame the device's keys).
+    key = vapid()
     try:
         webpush(
             subscription_info={
@@ -185,7 +210,7 @@ def send(device: Device, payload: str) -> None:
                 "keys": {"p256dh": device.p256dh, "auth": device.auth},
             },
             data=payload,
-            vapid_private_key=vapid(),
+            vapid_private_key=key,
             vapid_claims=claims,
             ttl=int(current_app.config["PUSH_TTL"].total_seconds()),
             timeout=TIMEOUT_SECONDS,

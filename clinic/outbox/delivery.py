@@ -29,7 +29,8 @@
    (the patient turned it off, or the push service answered 404/410, whereupon the
    subscription is deleted) makes the message "not needed". A push service that cannot
    be reached gives back that one message without using up an attempt (push services
-   are many and independent: the rest of the batch goes on).
+   are many and independent: the rest of the batch goes on). A mail server that cannot
+   be reached holds back the emails only: the push messages of that run still go out.
 6. `next_due_at` says when something will next be due (a retry, a lease running out):
    the worker's jobs (clinic.outbox.jobs) use it to come back then, sooner than the
    minute's sweep.
@@ -261,13 +262,20 @@ def after_refusal(attempts: int, now: datetime) -> dict[str, object]:
 
 
 def deliver_due(batch_size: int = 50) -> Delivery:
-    """Send every message due now, batch after batch, until none is due or the server
-    cannot be reached."""
+    """Send every message due now, batch after batch, until none is due or the mail server
+    cannot be reached (push messages still go out then: their services are not the mail
+    server, and a mail outage must not silence the devices)."""
     done = Delivery()
     transport = mail.transport()
+    mail_down = ""  # why, once the mail server could not be reached in this run
     while batch := claim(batch_size):
+        emails = [c for c in batch if c.channel != PUSH]
+        if mail_down and emails:
+            _release(emails, mail_down)  # given back at once: the server is away
         with transport.session() as send:
             for position, claimed in enumerate(batch):
+                if mail_down and claimed.channel != PUSH:
+                    continue  # released
                 if not _renew(claimed):
                     continue  # another worker took it when this batch outlived its lease
                 if claimed.channel == PUSH:
@@ -280,8 +288,8 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                     _refused(claimed, refusal.reason)
                 except MailServerUnavailable as unavailable:
                     done.server_unavailable = True
-                    _release(batch[position:], f"{UNREACHABLE} ({unavailable})")
-                    break
+                    mail_down = f"{UNREACHABLE} ({unavailable})"
+                    _release([c for c in batch[position:] if c.channel != PUSH], mail_down)
                 except Exception as error:  # one bad message, not the whole batch
                     # The transport could not even take it (a header it cannot write): the
                     # message's fault. Left "sending", it would stop every batch it is in.
@@ -297,7 +305,7 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                         body="",
                         last_error="",
                     )
-        if done.server_unavailable or len(batch) < batch_size:
+        if len(batch) < batch_size or (mail_down and len(emails) == len(batch)):
             break
     return done
 
@@ -335,6 +343,13 @@ def _push(claimed: Claimed, done: Delivery) -> None:
         done.refused += 1
         _device_failed(subscription_id, refusal.reason)
         _refused(claimed, refusal.reason)
+    except Exception as error:  # one bad message, not the whole batch (as for email)
+        # Left "sending", it would stop the emails after it in this batch and come back in
+        # every batch after its lease. Its class only: an error's words may hold the
+        # endpoint, which identifies a browser and never reaches the logs.
+        logger.error("outbox message %s could not be pushed (%s)", claimed.id, type(error).__name__)
+        done.refused += 1
+        _refused(claimed, f"could not be sent ({type(error).__name__})")
     else:
         done.sent += 1
         with unit_of_work():

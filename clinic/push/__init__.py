@@ -51,7 +51,15 @@ MAX_BODY = 200
 def payload(title: str, body: str, url: str = OPEN_PATH) -> dict[str, str]:
     """What the service worker receives (clinic/static/push-sw.js): the words it shows and
     the page it opens."""
-    if not url.startswith("/") or url.startswith("//"):
+    # A browser reads "/\\host" as "//host" and drops tabs and line breaks ("/<tab>/host"):
+    # another site. A path here is printable ASCII, without backslashes.
+    if (
+        not url.startswith("/")
+        or url.startswith("//")
+        or not url.isascii()
+        or not url.isprintable()
+        or "\\" in url
+    ):
         raise ValueError("a notification opens a page of this site: give a path")
     return {"title": title[:MAX_TITLE], "body": body[:MAX_BODY], "url": url}
 

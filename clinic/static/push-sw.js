@@ -48,12 +48,15 @@ self.addEventListener("notificationclick", (event) => {
   const url = sameSitePath((event.notification.data || {}).url || FALLBACK.url);
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      // navigate() works only in a window this worker controls (a page under /diary/);
+      // in any other (the notifications page, say) it is refused: open a new one then.
+      const open = () => self.clients.openWindow(url);
       for (const client of windows) {
-        if (client.url.startsWith(self.location.origin) && "focus" in client) {
-          return client.navigate(url).then((opened) => (opened || client).focus());
+        if (client.url.startsWith(self.location.origin + "/") && "navigate" in client) {
+          return client.navigate(url).then((opened) => (opened || client).focus(), open);
         }
       }
-      return self.clients.openWindow(url);
+      return open();
     })
   );
 });

@@ -257,8 +257,11 @@
     if (!navigator.wakeLock || this.wakeLock) return;
     navigator.wakeLock.request("screen").then(
       function (lock) {
-        if (self.state === "running") self.wakeLock = lock;
-        else lock.release();
+        // Keep it only while running and holding no other: a pause and resume before the
+        // first request was granted makes a second one, and a lock not kept is released
+        // (held on, it would keep the screen on after the timer stopped).
+        if (self.state === "running" && !self.wakeLock) self.wakeLock = lock;
+        else lock.release().catch(function () {});
       },
       function () { /* refused (battery saver, no permission): the timer runs anyway */ }
     );

@@ -124,6 +124,44 @@ def test_the_tone_plays_once_at_the_end_when_chosen(page: Page) -> None:
     assert page.evaluate("window.__tones") == 1
 
 
+# A Wake Lock API whose requests the test settles: counts the locks held (not released).
+WAKE_LOCK_STUB = """
+window.__locksHeld = 0;
+window.__pendingLocks = [];
+Object.defineProperty(navigator, "wakeLock", { configurable: true, value: {
+  request() {
+    return new Promise((resolve) => window.__pendingLocks.push(() => {
+      window.__locksHeld += 1;
+      let released = false;
+      resolve({ release() {
+        if (!released) { released = true; window.__locksHeld -= 1; }
+        return Promise.resolve();
+      } });
+    }));
+  }
+} });
+window.__grantLocks = () => { window.__pendingLocks.splice(0).forEach((grant) => grant()); };
+"""
+
+
+def test_no_screen_lock_is_left_held_after_a_quick_pause_and_resume(page: Page) -> None:
+    """Paused and resumed before the browser granted the first screen lock: when both
+    requests are granted, one lock is kept, and pausing leaves none held (the screen may
+    sleep again)."""
+    page.add_init_script(WAKE_LOCK_STUB)
+    open_session(page, "sam.rivera@example.org")
+    page.get_by_role("button", name="Start the timer").click()
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Resume").click()
+    page.evaluate("window.__grantLocks()")
+    page.wait_for_function("window.__pendingLocks.length === 0")
+    page.clock.run_for(1_000)
+    assert page.evaluate("window.__locksHeld") == 1
+    page.get_by_role("button", name="Pause").click()
+    page.clock.run_for(1_000)
+    assert page.evaluate("window.__locksHeld") == 0
+
+
 def test_pause_and_resume_count_only_the_time_running(page: Page) -> None:
     """Paused at 1:30, five minutes pass and the timer still says 1:30; resumed for 50
     seconds it says 2:20, with the rest left; "Finish and log" opens the form with 2

@@ -13,10 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from clinic.core.clock import clinic_today
+from clinic.domain.diary import FlagReason
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import DiaryEntry, DilatorSet, Patient, Protocol, User
+from clinic.models import DiaryEntry, DilatorSet, Patient, Protocol, RedFlag, User
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
 from tests.support.forms import form_values
@@ -303,3 +304,30 @@ def test_without_javascript_the_guides_links_log_a_session(
     with app.app_context():
         entries = db.session.scalars(select(DiaryEntry).order_by(DiaryEntry.id)).all()
         assert [(e.minutes, e.report.sharp_pain) for e in entries] == [(10, False), (6, True)]
+
+
+def test_after_a_stop_the_form_says_what_saving_will_do(
+    app: Flask, client, world: World, on_protocol, as_patient
+) -> None:
+    """Opened from the sharp-pain stop, then sent back with an error after the patient
+    changed sharp pain to No: the page no longer claims sharp pain is ticked and the
+    clinic will be told (it would not be). Sent with Yes, saving raises the sharp-pain
+    red flag, as a session logged with sharp pain always has."""
+    link = "/diary/log?minutes=6&stopped=1"
+    values = form_values(client.get(link).get_data(as_text=True))
+    values.pop("concerns", None)
+    values |= {"pain_during": "2", "pain_after": "1", "bleeding": "none", "minutes": ""}
+    changed = client.post(link, data=values | {"sharp_pain": "no"})
+    assert changed.status_code == 200
+    html = words(changed.get_data(as_text=True))
+    assert "Enter how many minutes." in html
+    assert "Sharp pain is ticked below" not in html and "your clinic is told" not in html
+    kept = client.post(link, data=values | {"sharp_pain": "yes"})
+    assert "Sharp pain is ticked below. When you save this entry, your clinic is told." in words(
+        kept.get_data(as_text=True)
+    )
+    saved = client.post(link, data=values | {"sharp_pain": "yes", "minutes": "6"})
+    assert saved.status_code == 302
+    with app.app_context():
+        reasons = db.session.scalars(select(RedFlag.reason)).all()
+    assert FlagReason.SHARP_PAIN in reasons

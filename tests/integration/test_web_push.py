@@ -14,6 +14,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -46,6 +47,8 @@ UNSUBSCRIBE = "/account/notifications/device/off"
 JSON = {"Accept": "application/json"}
 TITLE = "A reminder"
 BODY = "There is something for you to do today. Open to sign in."
+# 1,500 different CJK characters: within the endpoint's length, 4,500 bytes in UTF-8.
+NOT_ASCII = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1500))
 KIND = MessageKind.QUESTIONNAIRE_READY  # any kind: the reminders will bring their own
 
 
@@ -337,6 +340,10 @@ def test_subscribe_and_unsubscribe_are_audited_with_the_service_host_only(
     [
         ({"endpoint": "https://attacker.example/push/x"}, "not one this site sends to"),
         ({"endpoint": "http://169.254.169.254/latest"}, "not one this site sends to"),
+        # requests would post to attacker.example (urllib3 ends the host at "\\").
+        ({"endpoint": "http://attacker.example\\.127.0.0.1/push/x"}, "not one this site"),
+        # Not ASCII: 4,500 bytes that PostgreSQL's unique index on the endpoint cannot hold.
+        ({"endpoint": "http://127.0.0.1/push/" + NOT_ASCII}, "not one this site sends to"),
         ({"p256dh": "not-a-key"}, "not understood"),
         ({"auth": "QUJD"}, "not understood"),
         ({"endpoint": ""}, "not understood"),
@@ -412,13 +419,13 @@ def test_the_key_file_is_made_once_with_mode_0600_and_reused(tmp_path) -> None:
 
 def test_a_configured_key_is_used_and_no_file_is_made(tmp_path) -> None:
     """CLINIC_VAPID_PRIVATE_KEY (the VAPID_PRIVATE_KEY setting) wins: no file appears."""
-    from tests.support.apps import test_vapid_key
+    from tests.support.apps import vapid_key_for_tests
 
     configured = create_app(config_for_tests("sqlite://"))
     configured.instance_path = str(tmp_path)
     with configured.app_context():
         key = webpush.vapid()
-    assert key.private_pem().decode() == test_vapid_key()
+    assert key.private_pem().decode() == vapid_key_for_tests()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -436,3 +443,95 @@ def test_no_endpoint_reaches_the_logs(
     assert logging.getLogger("urllib3.connectionpool").getEffectiveLevel() >= logging.INFO
     for device in (first, second):
         assert device.token not in caplog.text
+
+
+def test_an_unexpected_push_error_neither_stops_the_emails_nor_sticks_in_sending(
+    app: Flask,
+    world: World,
+    service: LoopbackPushService,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+) -> None:
+    """The push side fails in a way it did not foresee (here the key file cannot be read:
+    PermissionError): that one message is refused (an attempt used, backing off), and the
+    emails claimed in the same batch after it are still sent, not left "sending"."""
+    from clinic.core.mail import FileTransport
+    from clinic.outbox import jobs
+    from tests.support.outbox import add_messages, transport_in_use
+
+    subscribed(app, world, service)
+    monkeypatch.setattr(jobs, "deliver_due", lambda: None)  # hold the worker back
+    monkeypatch.setattr(jobs, "come_back_when_due", lambda: None)
+    notify(app, world.patient.id)
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(minutes=1))
+        )
+        db.session.commit()
+    emails = add_messages(app, world.clinic_a, 2, MessageStatus.PENDING)
+
+    def unreadable_key() -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(webpush, "vapid", unreadable_key)
+    with app.app_context(), transport_in_use(app, FileTransport(tmp_path, "no-reply@x.test")):
+        done = deliver_due()
+        rows = {m.id: m for m in db.session.scalars(sa.select(OutboxMessage))}
+    assert (done.sent, done.refused) == (2, 1)
+    assert {rows[i].status for i in emails} == {MessageStatus.SENT}
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 1
+    assert row.last_error == "could not be sent (PermissionError)"
+    assert service.received == []
+
+
+def test_a_mail_server_outage_does_not_hold_back_push_messages(
+    app: Flask, world: World, service: LoopbackPushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An email due before a push message, with the mail server unreachable: the email
+    waits without using an attempt, as before, and the push message still goes to its
+    device in the same run instead of waiting for the mail server."""
+    from clinic.core.mail import MailServerUnavailable
+    from clinic.outbox import jobs
+    from tests.support.outbox import add_messages, transport_in_use
+
+    class NoMailServer:
+        @contextmanager
+        def session(self):
+            def send(message: Message) -> None:
+                raise MailServerUnavailable("ConnectionRefusedError")
+
+            yield send
+
+    device = subscribed(app, world, service)
+    monkeypatch.setattr(jobs, "deliver_due", lambda: None)  # hold the worker back
+    monkeypatch.setattr(jobs, "come_back_when_due", lambda: None)
+    (email,) = add_messages(app, world.clinic_a, 1, MessageStatus.PENDING, minutes_ago=5)
+    notify(app, world.patient.id)
+    with app.app_context(), transport_in_use(app, NoMailServer()):
+        done = deliver_due()
+        waiting = db.session.get(OutboxMessage, email)
+        assert done.server_unavailable and done.sent == 1
+        assert waiting.status == MessageStatus.PENDING and waiting.attempts == 0
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.SENT
+    assert [r.token for r in service.received] == [device.token]
+
+
+def test_an_unusable_signing_key_is_not_blamed_on_the_device(
+    app: Flask, world: World, service: LoopbackPushService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A configured VAPID key that is not a key (a deployment's mistake) fails the send,
+    but the device keeps no error of its own: it is the server's key, not the
+    subscription's keys, that could not be used."""
+    subscribed(app, world, service)
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", "not a PEM")
+    app.extensions.pop(webpush._EXTENSION_KEY, None)
+    notify(app, world.patient.id)
+    [row] = push_rows(app)
+    assert row.status == MessageStatus.PENDING and row.attempts == 1
+    assert "subscription" not in row.last_error
+    with app.app_context():
+        subscription = db.session.scalars(sa.select(PushSubscription)).one()
+        assert subscription.last_error == "" and subscription.last_failed_at is None
+    assert service.received == []

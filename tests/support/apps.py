@@ -13,7 +13,7 @@ FAST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 @cache
-def test_vapid_key() -> str:
+def vapid_key_for_tests() -> str:
     """A Web Push signing key for this test run (PEM): apps under test never make one in
     the source checkout's instance folder (clinic.core.webpush)."""
     key = Vapid()
@@ -31,6 +31,6 @@ def config_for_tests(database_url: str, **overrides: Any) -> dict[str, Any]:
         # Tests sign in hundreds of times from one address; the rate-limit tests turn
         # limits back on for their own app.
         "RATELIMIT_ENABLED": False,
-        "VAPID_PRIVATE_KEY": test_vapid_key(),
+        "VAPID_PRIVATE_KEY": vapid_key_for_tests(),
         **overrides,
     }

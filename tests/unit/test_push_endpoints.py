@@ -61,6 +61,38 @@ def test_anything_else_is_refused(context: None, endpoint: str) -> None:
     assert not endpoint_allowed(endpoint)
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        # requests (urllib3) ends the host at a backslash, urlsplit does not: these would
+        # be posted to evil.example and 127.0.0.1.
+        "https://evil.example\\.fcm.googleapis.com/fcm/send/x",
+        "https://127.0.0.1\\.push.services.mozilla.com/wpush/v2/x",
+        "https://evil.example%2F.fcm.googleapis.com/x",  # not a host name
+        "https://evil.example\t.fcm.googleapis.com/x",  # urlsplit drops the tab, urllib3 not
+        "https://fcm.googleapis.com:22/x",  # a push service on another port
+        "https://fcm.googleapis.com:8443/x",
+        "https://fcm.googleapis.com@evil.example/x",  # userinfo
+        "https://fcm.googleapis.com./x",  # a trailing dot: another name to TLS and DNS
+        "https://xn--fcm-googleapis-com.evil.example/x",
+        "https://fcm.googleapis.com\u3002evil.example/x",  # an ideographic full stop
+        "https://[::1]/x",
+    ],
+)
+def test_hosts_the_http_client_reads_otherwise_are_refused(context: None, endpoint: str) -> None:
+    """The host checked is the host posted to: an endpoint that urlsplit and requests
+    read as different hosts, that is not plain ASCII, or that names a port, is refused."""
+    assert not endpoint_allowed(endpoint)
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["https://FCM.googleapis.com/fcm/send/x", "https://fcm.googleapis.com:443/x"]
+)
+def test_case_and_the_default_port_do_not_matter(context: None, endpoint: str) -> None:
+    """Upper case in the host, and the https port written out, are the same service."""
+    assert endpoint_allowed(endpoint)
+
+
 @given(host=st.from_regex(r"[a-z0-9-]{1,20}(\.[a-z0-9-]{1,20}){0,3}", fullmatch=True))
 def test_a_host_outside_the_list_is_never_allowed(context: None, host: str) -> None:
     """Any host that is not a listed service or one of its subdomains is refused."""
@@ -76,8 +108,18 @@ def test_a_payload_is_short_and_opens_this_site(title: str, body: str) -> None:
     assert len(made["title"]) <= 80 and len(made["body"]) <= 200 and made["url"] == "/"
 
 
-@pytest.mark.parametrize("url", ["https://elsewhere.example/", "//elsewhere.example/", "x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/",
+        "x",
+        "/\\elsewhere.example/",  # browsers read "/\\" as "//"
+        "/\t/elsewhere.example/",  # and drop tabs and line breaks from a URL
+    ],
+)
 def test_a_notification_never_opens_another_site(url: str) -> None:
-    """A full URL or a scheme-relative one is refused: only paths of this site."""
+    """A full URL or a scheme-relative one (however a browser comes to read it so) is
+    refused: only paths of this site."""
     with pytest.raises(ValueError):
         payload("A reminder", "Open to sign in.", url)
