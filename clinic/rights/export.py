@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import render_template
@@ -46,6 +47,7 @@ from clinic.models import (
     ProtocolEvent,
     ProtocolStage,
     ProtocolVersion,
+    PushSubscription,
     RedFlag,
     ReminderPlan,
     Report,
@@ -74,6 +76,9 @@ ONLY: Mapping[str, frozenset[str]] = {
     "user_sessions": frozenset(
         {"id", "created_at", "last_seen_at", "ended_at", "end_reason", "user_agent"}
     ),
+    # A device's push address works as a key to it: only the push service's name leaves
+    # (`_devices`), with the dates.
+    "push_subscriptions": frozenset({"id", "created_at", "last_used_at", "last_failed_at"}),
 }
 # Columns that hold JSON as text: exported as the JSON they hold.
 JSON_TEXT = frozenset(
@@ -258,6 +263,7 @@ def _load(patient: Patient) -> dict[str, list[Row]]:
             if account is not None
             else []
         )
+    rows["push_subscriptions"] = _devices(account) if account is not None else []
     people = _referenced(rows, "users")
     if patient.responsible_clinician_id is not None:
         people.add(patient.responsible_clinician_id)
@@ -363,6 +369,20 @@ def _notes(rows: Mapping[str, list[Row]]) -> list[Row]:
     return _nest(originals, "addenda", addenda, "addendum_to_id")
 
 
+def _devices(account: int) -> list[Row]:
+    """The devices with notifications on: dates, and the push service by name only."""
+    devices = _rows(
+        PushSubscription,
+        (PushSubscription.user_id == account,),
+        PushSubscription.created_at,
+        PushSubscription.id,
+        extra=[PushSubscription.endpoint],
+    )
+    for device in devices:
+        device["push_service"] = urlsplit(device.pop("endpoint")).hostname or ""
+    return devices
+
+
 def _portal_account(user: User | None, rows: Mapping[str, list[Row]]) -> Row | None:
     if user is None:
         return None
@@ -370,6 +390,7 @@ def _portal_account(user: User | None, rows: Mapping[str, list[Row]]) -> Row | N
     account["password_set"] = user.has_password
     account["invitations"] = rows["invitations"]
     account["sign_in_sessions"] = rows["user_sessions"]
+    account["notification_devices"] = rows["push_subscriptions"]
     return account
 
 

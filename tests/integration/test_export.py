@@ -42,6 +42,9 @@ from tests.support.diaries import ZONE
 from tests.support.privacy import denied_words
 from tests.support.queries import count_queries
 from tests.support.records import (
+    DEVICE_AUTH,
+    DEVICE_ENDPOINT,
+    DEVICE_KEY,
     NOTE_TEXT,
     RECOVERY_CODE_HASH,
     TOTP_SECRET,
@@ -191,6 +194,9 @@ def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record
             *db.session.scalars(select(UserSession.token_hash)),
             *db.session.scalars(select(Invitation.token_hash)),
             *db.session.scalars(select(DiaryEntry.submission_key)),
+            DEVICE_ENDPOINT.rsplit("/", 1)[1],
+            DEVICE_KEY,
+            DEVICE_AUTH,
         }
     act_as(client, world.clinician.id)
     bundle, archive = unzip(client.get(export_url(record.patient_id)))
@@ -201,6 +207,10 @@ def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record
     for field in ("password_hash", "totp_secret", "session_token", "totp_last_step"):
         assert field not in account
     assert account["password_set"] is True
+    # The device is listed by its push service's name and dates only.
+    [device] = account["notification_devices"]
+    assert device["push_service"] == "fcm.googleapis.com"
+    assert set(device) == {"id", "created_at", "last_used_at", "last_failed_at", "push_service"}
 
 
 def test_file_name_and_readme_are_neutral(

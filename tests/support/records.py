@@ -28,6 +28,7 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    PushSubscription,
     RecoveryCode,
     RedFlag,
     ReminderPlan,
@@ -44,6 +45,12 @@ from tests.support.protocols import start_plan
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 RECOVERY_CODE_HASH = "$argon2id$v=19$m=8,t=1,p=1$recovery-code-hash"
 NOTE_TEXT = "Tolerating size 2; discussed breathing."
+
+
+# A device with notifications on: its push address and keys are keys to it, never exported.
+DEVICE_ENDPOINT = "https://fcm.googleapis.com/fcm/send/record-device-address"
+DEVICE_KEY = "record-device-p256dh-key"
+DEVICE_AUTH = "record-device-auth-secret"
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,16 @@ def full_record(
                 slots_text="1@07:30",
             )
         )
+        if patient_user_id is not None:
+            db.session.add(
+                PushSubscription(
+                    user_id=patient_user_id,
+                    clinic_id=patient.clinic_id,
+                    endpoint=f"{DEVICE_ENDPOINT}-{patient_user_id}",
+                    p256dh=DEVICE_KEY,
+                    auth=DEVICE_AUTH,
+                )
+            )
         db.session.add(
             CareFlag(
                 clinic_id=patient.clinic_id,
