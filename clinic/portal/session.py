@@ -22,13 +22,32 @@ from clinic.portal.views import (
     patients_only,
 )
 from clinic.protocols.prescriptions import Prescription
+from clinic.protocols.queries import timeline
+
+
+def _first_time_on_this_size(prescription: Prescription) -> bool:
+    """Whether the stage in force put the patient on a size larger than any they used
+    before in this plan: after a step back, the size is one they already know."""
+    state = prescription.state
+    if state is None:
+        return True
+    earlier = [
+        event.device_mm
+        for event in timeline(prescription.protocol)
+        if event.effective_on < state.stage_since and event.device_mm is not None
+    ]
+    return not earlier or prescription.stage.dilator_size.diameter_mm > max(earlier)
 
 
 def stage_facts(prescription: Prescription) -> StageFacts:
     """What the steps of the prescribed stage depend on, read from the plan."""
     stage = prescription.stage
     number = prescription.stage_number
-    previous = prescription.version.stages[number - 2] if number > 1 else None
+    previous = (
+        prescription.version.stages[number - 2]
+        if number > 1 and _first_time_on_this_size(prescription)
+        else None
+    )
     protocol = prescription.protocol
     state = prescription.state
     return StageFacts(

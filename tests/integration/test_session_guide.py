@@ -21,7 +21,7 @@ from clinic.models import DiaryEntry, DilatorSet, Patient, Protocol, RedFlag, Us
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
 from tests.support.forms import form_values
-from tests.support.protocols import ZONE, clinic_template, make_protocol
+from tests.support.protocols import ZONE, clinic_template, make_protocol, start_plan
 from tests.support.world import World
 
 SCRIPT = re.compile(r"<script\b[^>]*>", re.S)
@@ -127,6 +127,24 @@ def test_after_radiotherapy_the_lubricant_is_low_irritant_and_spotting_expected(
     assert "low-irritant, water-based lubricant" in text
     assert "A little spotting afterwards is common." in text
     assert "Warm up on your previous size" not in text
+
+
+def test_after_a_step_back_the_size_is_not_new(app: Flask, client, world: World) -> None:
+    """Moved up to Size 2 (17 mm) twelve days ago, then on to Size 3 and back to Size 2
+    three days ago: Size 2 is one the patient knows, so no "new to you" warm-up; a move up
+    to a size never used before still offers it (the first test)."""
+    start_plan(
+        app,
+        world.patient.patient_id,
+        world.clinician.id,
+        [(EventKind.ADVANCE, 12), (EventKind.ADVANCE, 6), (EventKind.STEP_BACK, 3)],
+        started_days_ago=20,
+    )
+    act_as(client, world.patient.id)
+    text = words(client.get("/diary/session").get_data(as_text=True))
+    assert "<strong>Size 2 (17 mm)</strong>" in text
+    assert "Warm up on your previous size" not in text
+    assert "new to you" not in text
 
 
 def test_after_vaginoplasty_the_target_depth_is_given(app: Flask, client, world: World) -> None:
