@@ -409,3 +409,16 @@ def test_notifications_alone_need_a_device(app: Flask, client, world: World, clo
     client.post(URL, data=_form(by_push="y", by_email=None))
     plan = _plan(app, world.patient.patient_id)
     assert plan is not None and plan.by_push and not plan.by_email
+
+
+def test_the_reminders_filter_is_kept_by_the_pager_and_row_links(
+    app: Flask, client, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """The dashboard's links built from the filters (the pager, "Go to the first page",
+    where a decision comes back to) keep "no reminders, low adherence": page 2 of the
+    filtered list is not page 2 of everyone."""
+    refresh(app, world.clinic_a)
+    act_as(client, world.clinician.id)
+    html = client.get("/dashboard/?who=all&reminders=off-low&page=9").get_data(as_text=True)
+    assert "There is no page 9" in html
+    assert "reminders=off-low" in html.split("There is no page 9", 1)[1]
