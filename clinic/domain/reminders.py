@@ -7,9 +7,10 @@ gives these rules what it read and posts what they return.
 
 The rules, as a clinician would state them:
 
-- **One reminder per slot occurrence.** Each occurrence (a slot on one local date) has an
-  occasion name ("slot:2026-11-03T07:30") that the outbox keeps unique, so a job run twice,
-  late, or by two workers sends it once. An occurrence is sent when the job runs at or
+- **One reminder per slot occurrence.** Each occurrence (the k-th slot of one local date)
+  has an occasion name ("slot:2026-11-03-1") that the outbox keeps unique, so a job run
+  twice, late, or by two workers sends it once, and a slot moved later the same day after
+  its reminder went does not bring a second one (a time added to the day does). An occurrence is sent when the job runs at or
   after its time, up to `GRACE` later (a worker back after a long stop does not send a
   morning's reminders in the afternoon).
 - **Not after a logged session.** The k-th slot of a day (in time order) gets no reminder
@@ -135,7 +136,9 @@ class Occurrence:
 
     @property
     def name(self) -> str:
-        return f"{self.day.isoformat()}T{self.slot.at:%H:%M}"
+        """The day and the slot's place in it ("2026-11-03-1"), not its time: a slot moved
+        later the same day is the same occurrence, already reminded of."""
+        return f"{self.day.isoformat()}-{self.ordinal}"
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ def test_the_job_posts_one_message_per_slot_occurrence(
     assert _run(app, clock, datetime(2026, 11, 2, 7, 31, tzinfo=UTC)) == 0
     (message,) = _messages(app)
     assert message.subject == "A reminder you asked for"
-    assert message.key.startswith("reminder:slot:2026-11-02T07:30:user:")
+    assert message.key.startswith("reminder:slot:2026-11-02-1:user:")
     assert "dilat" not in message.body.lower()
     # A week later, the next occurrence.
     assert _run(app, clock, datetime(2026, 11, 9, 7, 30, tzinfo=UTC)) == 1
@@ -422,3 +422,23 @@ def test_the_reminders_filter_is_kept_by_the_pager_and_row_links(
     html = client.get("/dashboard/?who=all&reminders=off-low&page=9").get_data(as_text=True)
     assert "There is no page 9" in html
     assert "reminders=off-low" in html.split("There is no page 9", 1)[1]
+
+
+def test_a_slot_moved_later_the_same_day_does_not_remind_twice(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Monday 07:30 reminded at 07:30; at 08:00 the patient moves Monday's time to 09:00:
+    the day's one reminder was sent, so 09:00 brings nothing. A second time added that
+    day is a second reminder (the day's second slot), and next Monday's 09:00 comes."""
+    _turn_on(app, world, (Slot(0, time(7, 30)),), MONDAY)
+    assert _run(app, clock, datetime(2026, 11, 2, 7, 30, tzinfo=UTC)) == 1
+    _turn_on(app, world, (Slot(0, time(9, 0)),), datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    assert _run(app, clock, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) == 0
+    _turn_on(
+        app,
+        world,
+        (Slot(0, time(9, 0)), Slot(0, time(19, 0))),
+        datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+    )
+    assert _run(app, clock, datetime(2026, 11, 2, 19, 0, tzinfo=UTC)) == 1
+    assert _run(app, clock, datetime(2026, 11, 9, 9, 0, tzinfo=UTC)) == 1
