@@ -29,9 +29,9 @@ The rules, as a clinician would state them:
 - **Quiet hours are never broken.** The form refuses a slot inside quiet hours; should one
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
-  (counted from the latest entry, from when reminders were turned on, or from when the
-  plan last started or resumed, whichever is latest) and at least one slot has gone by in
-  that time, the next slot brings one nudge instead of the usual reminder, and then
+  (counted from the latest entry or the moment one was last noted, from when reminders
+  were turned on, or from when the plan last started or resumed, whichever is latest) and
+  at least one slot has gone by in that time, the next slot brings one nudge instead of the usual reminder, and then
   nothing more until the patient notes something again (which starts the count afresh).
   So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
   nudge only at the slot after one that went unanswered.
@@ -218,11 +218,18 @@ def covered(occurrence: Occurrence, entries: Sequence[datetime], zone: str, now:
 
 
 def silence_since(
-    settings: Settings, entries: Sequence[datetime], running_since: datetime | None, now: datetime
+    settings: Settings,
+    entries: Sequence[datetime],
+    running_since: datetime | None,
+    now: datetime,
+    last_noted: datetime | None = None,
 ) -> datetime:
-    """Where the count of days without an entry starts: the latest entry, the moment
-    reminders were turned on, or the plan's latest start or resumption."""
+    """Where the count of days without an entry starts: the latest entry, the moment one
+    was last noted (an entry for an earlier day, noted today, ends the silence too), the
+    moment reminders were turned on, or the plan's latest start or resumption."""
     known = [e for e in entries if e <= now]
+    if last_noted is not None and last_noted <= now:
+        known.append(last_noted)
     return max([settings.since, *known, *([running_since] if running_since else [])])
 
 
@@ -244,17 +251,19 @@ def due(
     entries: Sequence[datetime],
     now: datetime,
     running_since: datetime | None = None,
+    last_noted: datetime | None = None,
 ) -> list[Due]:
     """What to send at `now`: every occurrence in the last `GRACE` (and since reminders
     were turned on) that the rules allow. `entries` are the moments of the patient's
     entries (sessions and skipped sessions noted), at least those of the last
-    `nudge_after_days` days and the latest one."""
+    `nudge_after_days` days and the latest one; `last_noted` when the latest entry was
+    noted (it may be dated days earlier)."""
     if state is not PlanState.ACTIVE:
         return []
     window = _sendable(settings, max(settings.since, now - GRACE), now)
     if not window:
         return []
-    reference = silence_since(settings, entries, running_since, now)
+    reference = silence_since(settings, entries, running_since, now, last_noted)
     nudge = nudge_occurrence(settings, reference)
     found: list[Due] = []
     for occurrence in window:

@@ -442,3 +442,18 @@ def test_a_slot_moved_later_the_same_day_does_not_remind_twice(
     )
     assert _run(app, clock, datetime(2026, 11, 2, 19, 0, tzinfo=UTC)) == 1
     assert _run(app, clock, datetime(2026, 11, 9, 9, 0, tzinfo=UTC)) == 1
+
+
+def test_an_entry_noted_for_an_earlier_day_ends_the_silence(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Daily 19:00, nudge after 2 days: on Wednesday at 18:00 the patient notes Monday's
+    session (dated Monday). They have just noted something, so Wednesday brings the usual
+    reminder (the day is not covered), not "nothing has been noted for a few days"."""
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY, nudge_days=2)
+    assert [_run(app, clock, datetime(2026, 11, d, 19, 0, tzinfo=UTC)) for d in (2, 3)] == [1, 1]
+    clock.set(datetime(2026, 11, 4, 18, 0, tzinfo=UTC))
+    add_entries(app, on_protocol, world.patient, [2])  # Monday noon, noted now
+    assert _run(app, clock, datetime(2026, 11, 4, 19, 0, tzinfo=UTC)) == 1
+    assert [m.kind for m in _messages(app)] == ["reminder"] * 3
