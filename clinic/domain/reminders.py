@@ -30,8 +30,8 @@ The rules, as a clinician would state them:
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
   (counted from the latest entry or the moment one was last noted, from when reminders
-  were turned on, or from when the plan last started or resumed, whichever is latest) and
-  at least one slot has gone by in that time, the next slot brings one nudge instead of the usual reminder, and then
+  were turned on, or from when the plan last started or resumed, or when that was
+  recorded, whichever is latest) and at least one slot has gone by in that time, the next slot brings one nudge instead of the usual reminder, and then
   nothing more until the patient notes something again (which starts the count afresh).
   So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
   nudge only at the slot after one that went unanswered.

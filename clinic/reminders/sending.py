@@ -175,8 +175,12 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
             next_looks.append((plan, None))
             continue
         account = accounts.get(patient.id)
-        state, started_on = states.get(patient.id, (PlanState.NONE, None))
-        running_since = moment(started_on, time(0, 0), rules.zone) if started_on else None
+        state, started_on, recorded = states.get(patient.id, (PlanState.NONE, None, None))
+        # From the day it started or resumed, or from when that was recorded if later: a
+        # resumption recorded days late must not leave a nudge behind that was never sent
+        # (it fell while the plan still read as paused), silencing every reminder after it.
+        marks = [moment(started_on, time(0, 0), rules.zone)] if started_on else []
+        running_since = max([*marks, *([recorded] if recorded else [])], default=None)
         if account is not None:
             found = due(
                 rules, state, entries[patient.id], now, running_since, noted.get(patient.id)
@@ -245,18 +249,24 @@ def _entries(
     return found, noted
 
 
-def _plan_states(patient_ids: list[int]) -> dict[int, tuple[PlanState, date | None]]:
-    """Each patient's open plan: active or paused, and the day it last started or
-    resumed."""
+def _plan_states(
+    patient_ids: list[int],
+) -> dict[int, tuple[PlanState, date | None, datetime | None]]:
+    """Each patient's open plan: active or paused, the day it last started or resumed,
+    and when that was last recorded (a resumption may be recorded days after its date)."""
     started = (
-        sa.select(ProtocolEvent.protocol_id, sa.func.max(ProtocolEvent.effective_on).label("on"))
+        sa.select(
+            ProtocolEvent.protocol_id,
+            sa.func.max(ProtocolEvent.effective_on).label("on"),
+            sa.func.max(ProtocolEvent.created_at).label("recorded"),
+        )
         .where(ProtocolEvent.kind.in_([EventKind.START, EventKind.RESUME]))
         .group_by(ProtocolEvent.protocol_id)
         .subquery()
     )
-    found: dict[int, tuple[PlanState, date | None]] = {}
-    for patient_id, status, on in db.session.execute(
-        sa.select(Protocol.patient_id, Protocol.status, started.c.on)
+    found: dict[int, tuple[PlanState, date | None, datetime | None]] = {}
+    for patient_id, status, on, recorded in db.session.execute(
+        sa.select(Protocol.patient_id, Protocol.status, started.c.on, started.c.recorded)
         .outerjoin(started, started.c.protocol_id == Protocol.id)
         .where(
             Protocol.patient_id.in_(patient_ids),
@@ -264,7 +274,7 @@ def _plan_states(patient_ids: list[int]) -> dict[int, tuple[PlanState, date | No
         )
     ):
         state = PlanState.ACTIVE if status is ProtocolStatus.ACTIVE else PlanState.PAUSED
-        found[patient_id] = (state, on)
+        found[patient_id] = (state, on, _aware(recorded) if recorded else None)
     return found
 
 

@@ -457,3 +457,26 @@ def test_an_entry_noted_for_an_earlier_day_ends_the_silence(
     add_entries(app, on_protocol, world.patient, [2])  # Monday noon, noted now
     assert _run(app, clock, datetime(2026, 11, 4, 19, 0, tzinfo=UTC)) == 1
     assert [m.kind for m in _messages(app)] == ["reminder"] * 3
+
+
+def test_a_resumption_recorded_late_does_not_leave_the_reminders_silent(
+    app: Flask, world: World, clock: Clock
+) -> None:
+    """Daily 19:00, nudge after 2 days, reminders on for a fortnight; the plan was paused
+    12 days ago and today the clinician records that it resumed 5 days ago. The nudge
+    for that silence would have fallen while the plan was still recorded as paused (never
+    sent), so counting from the resumption's date would silence every reminder until the
+    patient notes something. Counted from when it was recorded: tonight's reminder comes,
+    then Tuesday's, then Wednesday's nudge."""
+    start_plan(
+        app,
+        world.patient.patient_id,
+        world.clinician.id,
+        [(EventKind.PAUSE, 12), (EventKind.RESUME, 5)],
+        started_days_ago=30,
+    )
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY - timedelta(days=14), nudge_days=2)
+    sent = [_run(app, clock, datetime(2026, 11, day, 19, 0, tzinfo=UTC)) for day in (2, 3, 4)]
+    assert sent == [1, 1, 1]
+    assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
