@@ -30,11 +30,14 @@ The rules, as a clinician would state them:
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
   (counted from the latest entry or the moment one was last noted, from when reminders
-  were turned on, or from when the plan last started or resumed, or when that was
-  recorded, whichever is latest) and at least one slot has gone by in that time, the next slot brings one nudge instead of the usual reminder, and then
-  nothing more until the patient notes something again (which starts the count afresh).
-  So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
-  nudge only at the slot after one that went unanswered.
+  were turned on, or from when the plan last started or resumed or that was recorded,
+  whichever is latest) and at least one slot has gone by in that time, the next slot
+  brings one nudge instead of the usual reminder, and then nothing more until the
+  patient notes something again (which starts the count afresh). Each later slot offers
+  the same nudge occasion again, which the outbox keeps to one message: a nudge whose
+  slot the job missed comes at the next slot, never twice. So a patient with weekly
+  slots and a shorter nudge setting gets their reminder, and the nudge only at the slot
+  after one that went unanswered.
 """
 
 from __future__ import annotations
@@ -266,11 +269,16 @@ def due(
     reference = silence_since(settings, entries, running_since, now, last_noted)
     nudge = nudge_occurrence(settings, reference)
     found: list[Due] = []
+    nudged = False
     for occurrence in window:
         if nudge is not None and occurrence.at >= nudge.at:
-            if occurrence == nudge:
+            # The nudge's occasion again at every later slot, once a run: the outbox keeps
+            # it to one message, and a nudge missed (a worker stopped over its slot) still
+            # comes once instead of leaving silence with no nudge at all.
+            if not nudged:
                 occasion = f"nudge:{reference.astimezone(UTC):%Y%m%dT%H%M%S}"
                 found.append(Due(Kind.NUDGE, occurrence, occasion))
+                nudged = True
             continue  # after the nudge, silence until the next entry
         if covered(occurrence, entries, settings.zone, now):
             continue

@@ -480,3 +480,19 @@ def test_a_resumption_recorded_late_does_not_leave_the_reminders_silent(
     sent = [_run(app, clock, datetime(2026, 11, day, 19, 0, tzinfo=UTC)) for day in (2, 3, 4)]
     assert sent == [1, 1, 1]
     assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
+
+
+def test_a_nudge_missed_by_a_stopped_worker_still_comes_once(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Daily 19:00, nudge after 2 days, nothing noted: the worker is stopped over
+    Wednesday's 19:00 (the nudge's slot) and back at 21:00. Thursday's slot brings the
+    nudge that never went (not silence until the patient notes something); Friday,
+    nothing."""
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY, nudge_days=2)
+    assert [_run(app, clock, datetime(2026, 11, d, 19, 0, tzinfo=UTC)) for d in (2, 3)] == [1, 1]
+    assert _run(app, clock, datetime(2026, 11, 4, 21, 0, tzinfo=UTC)) == 0
+    assert _run(app, clock, datetime(2026, 11, 5, 19, 0, tzinfo=UTC)) == 1
+    assert _run(app, clock, datetime(2026, 11, 6, 19, 0, tzinfo=UTC)) == 0
+    assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
