@@ -10,9 +10,9 @@ The rules, as a clinician would state them:
 - **One reminder per slot occurrence.** Each occurrence (the k-th slot of one local date)
   has an occasion name ("slot:2026-11-03-1") that the outbox keeps unique, so a job run
   twice, late, or by two workers sends it once, and a slot moved later the same day after
-  its reminder went does not bring a second one (a time added to the day does). An occurrence is sent when the job runs at or
-  after its time, up to `GRACE` later (a worker back after a long stop does not send a
-  morning's reminders in the afternoon).
+  its reminder went does not bring a second one (a time added to the day does). An
+  occurrence is sent when the job runs at or after its time, up to `GRACE` later (a
+  worker back after a long stop does not send a morning's reminders in the afternoon).
 - **Not after a logged session.** The k-th slot of a day (in time order) gets no reminder
   when that local day already has at least k entries (a session, or a skipped session
   noted), dated at or before the moment the reminder would go. "Twice a day" with slots

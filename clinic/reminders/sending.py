@@ -8,9 +8,9 @@ notifications on (clinic.push): one message per occasion, recipient and channel,
 run twice, or two workers, still send one.
 
 Cost: six queries a batch (the plans with their patients and clinics, their accounts,
-the latest entry of each patient and when they last noted one, the recent entries, their open plans and when each last
-started or resumed, the devices of those who chose notifications), then one insert per
-message and the plans' new `next_due_at` in one
+the latest entry of each patient and when they last noted one, the recent entries, their
+open plans and when each last started or resumed, the devices of those who chose
+notifications), then one insert per message and the plans' new `next_due_at` in one
 executemany; each different message is written once a batch (`Composer`).
 """
 
