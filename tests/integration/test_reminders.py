@@ -496,3 +496,23 @@ def test_a_nudge_missed_by_a_stopped_worker_still_comes_once(
     assert _run(app, clock, datetime(2026, 11, 5, 19, 0, tzinfo=UTC)) == 1
     assert _run(app, clock, datetime(2026, 11, 6, 19, 0, tzinfo=UTC)) == 0
     assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
+
+
+def test_notifications_alone_with_no_device_left_say_nothing_arrives(
+    app: Flask, client, world: World, clock: Clock
+) -> None:
+    """Reminders on by notification only, then the one device is gone (turned off, or
+    its push service answered "gone"): the page does not just say "on", it says that
+    nothing arrives now and what to do."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        save_reminders(
+            patient,
+            ReminderChoice(True, (Slot(0, time(7, 30)),), None, None, "asked", True, False, True),
+            db.session.get(User, world.patient.id),
+            MONDAY,
+        )
+        db.session.commit()
+    act_as(client, world.patient.id)
+    html = client.get(URL).get_data(as_text=True)
+    assert "Nothing arrives at the moment" in html
