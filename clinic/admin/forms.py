@@ -212,7 +212,8 @@ class ClinicSettingsForm(ClinicForm):
         ],
         description=(
             "For patients who turned reminders on: after this many days with nothing noted "
-            "(and a reminder time gone by), one gentle email replaces the next reminder, then "
+            "(and a reminder time gone by), one gentle message, by the email or notification "
+            "they chose, replaces the next reminder, then "
             f"nothing until they note something again. From {NUDGE_DAYS_RANGE[0]} to "
             f"{NUDGE_DAYS_RANGE[1]} days."
         ),

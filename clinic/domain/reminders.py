@@ -7,11 +7,12 @@ gives these rules what it read and posts what they return.
 
 The rules, as a clinician would state them:
 
-- **One reminder per slot occurrence.** Each occurrence (a slot on one local date) has an
-  occasion name ("slot:2026-11-03T07:30") that the outbox keeps unique, so a job run twice,
-  late, or by two workers sends it once. An occurrence is sent when the job runs at or
-  after its time, up to `GRACE` later (a worker back after a long stop does not send a
-  morning's reminders in the afternoon).
+- **One reminder per slot occurrence.** Each occurrence (the k-th slot of one local date)
+  has an occasion name ("slot:2026-11-03-1") that the outbox keeps unique, so a job run
+  twice, late, or by two workers sends it once, and a slot moved later the same day after
+  its reminder went does not bring a second one (a time added to the day does). An
+  occurrence is sent when the job runs at or after its time, up to `GRACE` later (a
+  worker back after a long stop does not send a morning's reminders in the afternoon).
 - **Not after a logged session.** The k-th slot of a day (in time order) gets no reminder
   when that local day already has at least k entries (a session, or a skipped session
   noted), dated at or before the moment the reminder would go. "Twice a day" with slots
@@ -28,12 +29,15 @@ The rules, as a clinician would state them:
 - **Quiet hours are never broken.** The form refuses a slot inside quiet hours; should one
   land there anyway (a slot moved by a clock change), it is not sent, not sent later.
 - **A gentle nudge, once.** When nothing has been noted for `nudge_after_days` days
-  (counted from the latest entry, from when reminders were turned on, or from when the
-  plan last started or resumed, whichever is latest) and at least one slot has gone by in
-  that time, the next slot brings one nudge instead of the usual reminder, and then
-  nothing more until the patient notes something again (which starts the count afresh).
-  So a patient with weekly slots and a shorter nudge setting gets their reminder, and the
-  nudge only at the slot after one that went unanswered.
+  (counted from the latest entry or the moment one was last noted, from when reminders
+  were turned on, or from when the plan last started or resumed or that was recorded,
+  whichever is latest) and at least one slot has gone by in that time, the next slot
+  brings one nudge instead of the usual reminder, and then nothing more until the
+  patient notes something again (which starts the count afresh). Each later slot offers
+  the same nudge occasion again, which the outbox keeps to one message: a nudge whose
+  slot the job missed comes at the next slot, never twice. So a patient with weekly
+  slots and a shorter nudge setting gets their reminder, and the nudge only at the slot
+  after one that went unanswered.
 """
 
 from __future__ import annotations
@@ -135,7 +139,9 @@ class Occurrence:
 
     @property
     def name(self) -> str:
-        return f"{self.day.isoformat()}T{self.slot.at:%H:%M}"
+        """The day and the slot's place in it ("2026-11-03-1"), not its time: a slot moved
+        later the same day is the same occurrence, already reminded of."""
+        return f"{self.day.isoformat()}-{self.ordinal}"
 
 
 @dataclass(frozen=True)
@@ -215,11 +221,18 @@ def covered(occurrence: Occurrence, entries: Sequence[datetime], zone: str, now:
 
 
 def silence_since(
-    settings: Settings, entries: Sequence[datetime], running_since: datetime | None, now: datetime
+    settings: Settings,
+    entries: Sequence[datetime],
+    running_since: datetime | None,
+    now: datetime,
+    last_noted: datetime | None = None,
 ) -> datetime:
-    """Where the count of days without an entry starts: the latest entry, the moment
-    reminders were turned on, or the plan's latest start or resumption."""
+    """Where the count of days without an entry starts: the latest entry, the moment one
+    was last noted (an entry for an earlier day, noted today, ends the silence too), the
+    moment reminders were turned on, or the plan's latest start or resumption."""
     known = [e for e in entries if e <= now]
+    if last_noted is not None and last_noted <= now:
+        known.append(last_noted)
     return max([settings.since, *known, *([running_since] if running_since else [])])
 
 
@@ -241,24 +254,31 @@ def due(
     entries: Sequence[datetime],
     now: datetime,
     running_since: datetime | None = None,
+    last_noted: datetime | None = None,
 ) -> list[Due]:
     """What to send at `now`: every occurrence in the last `GRACE` (and since reminders
     were turned on) that the rules allow. `entries` are the moments of the patient's
     entries (sessions and skipped sessions noted), at least those of the last
-    `nudge_after_days` days and the latest one."""
+    `nudge_after_days` days and the latest one; `last_noted` when the latest entry was
+    noted (it may be dated days earlier)."""
     if state is not PlanState.ACTIVE:
         return []
     window = _sendable(settings, max(settings.since, now - GRACE), now)
     if not window:
         return []
-    reference = silence_since(settings, entries, running_since, now)
+    reference = silence_since(settings, entries, running_since, now, last_noted)
     nudge = nudge_occurrence(settings, reference)
     found: list[Due] = []
+    nudged = False
     for occurrence in window:
         if nudge is not None and occurrence.at >= nudge.at:
-            if occurrence == nudge:
+            # The nudge's occasion again at every later slot, once a run: the outbox keeps
+            # it to one message, and a nudge missed (a worker stopped over its slot) still
+            # comes once instead of leaving silence with no nudge at all.
+            if not nudged:
                 occasion = f"nudge:{reference.astimezone(UTC):%Y%m%dT%H%M%S}"
                 found.append(Due(Kind.NUDGE, occurrence, occasion))
+                nudged = True
             continue  # after the nudge, silence until the next entry
         if covered(occurrence, entries, settings.zone, now):
             continue

@@ -8,9 +8,9 @@ notifications on (clinic.push): one message per occasion, recipient and channel,
 run twice, or two workers, still send one.
 
 Cost: six queries a batch (the plans with their patients and clinics, their accounts,
-the latest entry of each patient, the recent entries, their open plans and when each last
-started or resumed, the devices of those who chose notifications), then one insert per
-message and the plans' new `next_due_at` in one
+the latest entry of each patient and when they last noted one, the recent entries, their
+open plans and when each last started or resumed, the devices of those who chose
+notifications), then one insert per message and the plans' new `next_due_at` in one
 executemany; each different message is written once a batch (`Composer`).
 """
 
@@ -155,7 +155,7 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
         return Batch(0, 0)
     patient_ids = [patient.id for _, patient, _ in rows]
     accounts = _accounts(patient_ids)
-    entries = _entries(patient_ids, now)
+    entries, noted = _entries(patient_ids, now)
     states = _plan_states(patient_ids)
     devices = push.devices_by_user(
         [
@@ -175,10 +175,17 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
             next_looks.append((plan, None))
             continue
         account = accounts.get(patient.id)
-        state, started_on = states.get(patient.id, (PlanState.NONE, None))
-        running_since = moment(started_on, time(0, 0), rules.zone) if started_on else None
+        state, started_on, recorded = states.get(patient.id, (PlanState.NONE, None, None))
+        # From the day it started or resumed, or from when that was recorded if later: a
+        # resumption recorded days late must not leave a nudge behind that was never sent
+        # (it fell while the plan still read as paused), silencing every reminder after it.
+        marks = [moment(started_on, time(0, 0), rules.zone)] if started_on else []
+        running_since = max([*marks, *([recorded] if recorded else [])], default=None)
         if account is not None:
-            for reminder in due(rules, state, entries[patient.id], now, running_since):
+            found = due(
+                rules, state, entries[patient.id], now, running_since, noted.get(patient.id)
+            )
+            for reminder in found:
                 posted += send_due(
                     plan,
                     reminder,
@@ -210,41 +217,56 @@ def _accounts(patient_ids: list[int]) -> dict[int, User]:
     }
 
 
-def _entries(patient_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
-    """Each patient's entries of the last days, and their latest one (still in force)."""
+def _entries(
+    patient_ids: list[int], now: datetime
+) -> tuple[dict[int, list[datetime]], dict[int, datetime]]:
+    """Each patient's entries of the last days and their latest one (still in force), and
+    when they last noted one (an entry may be dated days before it was noted)."""
     found: dict[int, list[datetime]] = defaultdict(list)
+    noted: dict[int, datetime] = {}
     kept = sa.and_(
         DiaryEntry.patient_id.in_(patient_ids),
         DiaryEntry.withdrawn_at.is_(None),
         DiaryEntry.occurred_at <= now,
     )
-    for patient_id, latest in db.session.execute(
-        sa.select(DiaryEntry.patient_id, sa.func.max(DiaryEntry.occurred_at))
+    for patient_id, latest, last_noted in db.session.execute(
+        sa.select(
+            DiaryEntry.patient_id,
+            sa.func.max(DiaryEntry.occurred_at),
+            sa.func.max(DiaryEntry.created_at),
+        )
         .where(kept)
         .group_by(DiaryEntry.patient_id)
     ):
         found[patient_id].append(_aware(latest))
+        noted[patient_id] = _aware(last_noted)
     for patient_id, at in db.session.execute(
         sa.select(DiaryEntry.patient_id, DiaryEntry.occurred_at).where(
             kept, DiaryEntry.occurred_at >= now - _RECENT
         )
     ):
         found[patient_id].append(_aware(at))
-    return found
+    return found, noted
 
 
-def _plan_states(patient_ids: list[int]) -> dict[int, tuple[PlanState, date | None]]:
-    """Each patient's open plan: active or paused, and the day it last started or
-    resumed."""
+def _plan_states(
+    patient_ids: list[int],
+) -> dict[int, tuple[PlanState, date | None, datetime | None]]:
+    """Each patient's open plan: active or paused, the day it last started or resumed,
+    and when that was last recorded (a resumption may be recorded days after its date)."""
     started = (
-        sa.select(ProtocolEvent.protocol_id, sa.func.max(ProtocolEvent.effective_on).label("on"))
+        sa.select(
+            ProtocolEvent.protocol_id,
+            sa.func.max(ProtocolEvent.effective_on).label("on"),
+            sa.func.max(ProtocolEvent.created_at).label("recorded"),
+        )
         .where(ProtocolEvent.kind.in_([EventKind.START, EventKind.RESUME]))
         .group_by(ProtocolEvent.protocol_id)
         .subquery()
     )
-    found: dict[int, tuple[PlanState, date | None]] = {}
-    for patient_id, status, on in db.session.execute(
-        sa.select(Protocol.patient_id, Protocol.status, started.c.on)
+    found: dict[int, tuple[PlanState, date | None, datetime | None]] = {}
+    for patient_id, status, on, recorded in db.session.execute(
+        sa.select(Protocol.patient_id, Protocol.status, started.c.on, started.c.recorded)
         .outerjoin(started, started.c.protocol_id == Protocol.id)
         .where(
             Protocol.patient_id.in_(patient_ids),
@@ -252,7 +274,7 @@ def _plan_states(patient_ids: list[int]) -> dict[int, tuple[PlanState, date | No
         )
     ):
         state = PlanState.ACTIVE if status is ProtocolStatus.ACTIVE else PlanState.PAUSED
-        found[patient_id] = (state, on)
+        found[patient_id] = (state, on, _aware(recorded) if recorded else None)
     return found
 
 

@@ -60,6 +60,15 @@ def reminders() -> Response | str:
         clinic=clinic,
         status=reminder_status(patient),
         devices_on=devices_on,
+        # On, by notification only, and no device has them on any more (turned off, or
+        # gone): nothing arrives, and the page says so rather than "on" alone.
+        nothing_arrives=(
+            plan is not None
+            and plan.enabled
+            and plan.by_push
+            and not plan.by_email
+            and not devices_on
+        ),
         frequency=frequency,
         proposed=proposed,
         # A third time a day only where the plan asks for three (or one was given).

@@ -232,7 +232,7 @@ def test_the_job_posts_one_message_per_slot_occurrence(
     assert _run(app, clock, datetime(2026, 11, 2, 7, 31, tzinfo=UTC)) == 0
     (message,) = _messages(app)
     assert message.subject == "A reminder you asked for"
-    assert message.key.startswith("reminder:slot:2026-11-02T07:30:user:")
+    assert message.key.startswith("reminder:slot:2026-11-02-1:user:")
     assert "dilat" not in message.body.lower()
     # A week later, the next occurrence.
     assert _run(app, clock, datetime(2026, 11, 9, 7, 30, tzinfo=UTC)) == 1
@@ -409,3 +409,110 @@ def test_notifications_alone_need_a_device(app: Flask, client, world: World, clo
     client.post(URL, data=_form(by_push="y", by_email=None))
     plan = _plan(app, world.patient.patient_id)
     assert plan is not None and plan.by_push and not plan.by_email
+
+
+def test_the_reminders_filter_is_kept_by_the_pager_and_row_links(
+    app: Flask, client, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """The dashboard's links built from the filters (the pager, "Go to the first page",
+    where a decision comes back to) keep "no reminders, low adherence": page 2 of the
+    filtered list is not page 2 of everyone."""
+    refresh(app, world.clinic_a)
+    act_as(client, world.clinician.id)
+    html = client.get("/dashboard/?who=all&reminders=off-low&page=9").get_data(as_text=True)
+    assert "There is no page 9" in html
+    assert "reminders=off-low" in html.split("There is no page 9", 1)[1]
+
+
+def test_a_slot_moved_later_the_same_day_does_not_remind_twice(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Monday 07:30 reminded at 07:30; at 08:00 the patient moves Monday's time to 09:00:
+    the day's one reminder was sent, so 09:00 brings nothing. A second time added that
+    day is a second reminder (the day's second slot), and next Monday's 09:00 comes."""
+    _turn_on(app, world, (Slot(0, time(7, 30)),), MONDAY)
+    assert _run(app, clock, datetime(2026, 11, 2, 7, 30, tzinfo=UTC)) == 1
+    _turn_on(app, world, (Slot(0, time(9, 0)),), datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    assert _run(app, clock, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)) == 0
+    _turn_on(
+        app,
+        world,
+        (Slot(0, time(9, 0)), Slot(0, time(19, 0))),
+        datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+    )
+    assert _run(app, clock, datetime(2026, 11, 2, 19, 0, tzinfo=UTC)) == 1
+    assert _run(app, clock, datetime(2026, 11, 9, 9, 0, tzinfo=UTC)) == 1
+
+
+def test_an_entry_noted_for_an_earlier_day_ends_the_silence(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Daily 19:00, nudge after 2 days: on Wednesday at 18:00 the patient notes Monday's
+    session (dated Monday). They have just noted something, so Wednesday brings the usual
+    reminder (the day is not covered), not "nothing has been noted for a few days"."""
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY, nudge_days=2)
+    assert [_run(app, clock, datetime(2026, 11, d, 19, 0, tzinfo=UTC)) for d in (2, 3)] == [1, 1]
+    clock.set(datetime(2026, 11, 4, 18, 0, tzinfo=UTC))
+    add_entries(app, on_protocol, world.patient, [2])  # Monday noon, noted now
+    assert _run(app, clock, datetime(2026, 11, 4, 19, 0, tzinfo=UTC)) == 1
+    assert [m.kind for m in _messages(app)] == ["reminder"] * 3
+
+
+def test_a_resumption_recorded_late_does_not_leave_the_reminders_silent(
+    app: Flask, world: World, clock: Clock
+) -> None:
+    """Daily 19:00, nudge after 2 days, reminders on for a fortnight; the plan was paused
+    12 days ago and today the clinician records that it resumed 5 days ago. The nudge
+    for that silence would have fallen while the plan was still recorded as paused (never
+    sent), so counting from the resumption's date would silence every reminder until the
+    patient notes something. Counted from when it was recorded: tonight's reminder comes,
+    then Tuesday's, then Wednesday's nudge."""
+    start_plan(
+        app,
+        world.patient.patient_id,
+        world.clinician.id,
+        [(EventKind.PAUSE, 12), (EventKind.RESUME, 5)],
+        started_days_ago=30,
+    )
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY - timedelta(days=14), nudge_days=2)
+    sent = [_run(app, clock, datetime(2026, 11, day, 19, 0, tzinfo=UTC)) for day in (2, 3, 4)]
+    assert sent == [1, 1, 1]
+    assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
+
+
+def test_a_nudge_missed_by_a_stopped_worker_still_comes_once(
+    app: Flask, world: World, clock: Clock, on_protocol: int
+) -> None:
+    """Daily 19:00, nudge after 2 days, nothing noted: the worker is stopped over
+    Wednesday's 19:00 (the nudge's slot) and back at 21:00. Thursday's slot brings the
+    nudge that never went (not silence until the patient notes something); Friday,
+    nothing."""
+    every_day = tuple(Slot(d, time(19, 0)) for d in range(7))
+    _turn_on(app, world, every_day, MONDAY, nudge_days=2)
+    assert [_run(app, clock, datetime(2026, 11, d, 19, 0, tzinfo=UTC)) for d in (2, 3)] == [1, 1]
+    assert _run(app, clock, datetime(2026, 11, 4, 21, 0, tzinfo=UTC)) == 0
+    assert _run(app, clock, datetime(2026, 11, 5, 19, 0, tzinfo=UTC)) == 1
+    assert _run(app, clock, datetime(2026, 11, 6, 19, 0, tzinfo=UTC)) == 0
+    assert [m.kind for m in _messages(app)] == ["reminder", "reminder", "reminder_nudge"]
+
+
+def test_notifications_alone_with_no_device_left_say_nothing_arrives(
+    app: Flask, client, world: World, clock: Clock
+) -> None:
+    """Reminders on by notification only, then the one device is gone (turned off, or
+    its push service answered "gone"): the page does not just say "on", it says that
+    nothing arrives now and what to do."""
+    with app.app_context():
+        patient = db.session.get(Patient, world.patient.patient_id)
+        save_reminders(
+            patient,
+            ReminderChoice(True, (Slot(0, time(7, 30)),), None, None, "asked", True, False, True),
+            db.session.get(User, world.patient.id),
+            MONDAY,
+        )
+        db.session.commit()
+    act_as(client, world.patient.id)
+    html = client.get(URL).get_data(as_text=True)
+    assert "Nothing arrives at the moment" in html

@@ -34,7 +34,7 @@ OCCASIONS: dict[str, str | None] = {
     "f'{status.assignment.id}:{state.occasion.key}'": "measure_assignments",
     "day.isoformat()": None,
     "hashlib.sha256(token.encode()).hexdigest()[:32]": None,
-    # A slot's local date and time ("slot:2026-11-03T07:30"), or the moment a silence
+    # A slot's local date and place in the day ("slot:2026-11-03-1"), or the moment a silence
     # began ("nudge:20261103T073000"): clinic.domain.reminders.due.
     "reminder.occasion": None,
 }

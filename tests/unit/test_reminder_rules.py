@@ -208,16 +208,18 @@ def test_one_nudge_after_the_silence_then_nothing_until_an_entry(slots, zone, da
 def test_the_nudge_comes_at_the_first_slot_after_the_silence():
     """Daily 19:00, nudge after 4 days, reminders turned on Monday 20:00 and nothing
     noted: reminders up to Friday 19:00, the nudge at the first slot at least 4 days
-    later (Saturday 19:00), then nothing."""
+    later (Saturday 19:00), then nothing new: Sunday offers the same nudge occasion again,
+    which the outbox keeps to one message."""
     zone = "Europe/London"
     since = moment(date(2026, 5, 4), time(20, 0), zone)
     rules = Settings(proposed_slots(1, per_week=False), zone, since, nudge_after_days=4)
     saturday = moment(date(2026, 5, 9), time(19, 0), zone)
     friday = moment(date(2026, 5, 8), time(19, 0), zone)
     assert [d.kind for d in due(rules, PlanState.ACTIVE, [], friday)] == [Kind.REMINDER]
-    assert [d.kind for d in due(rules, PlanState.ACTIVE, [], saturday)] == [Kind.NUDGE]
+    (nudge,) = due(rules, PlanState.ACTIVE, [], saturday)
+    assert nudge.kind is Kind.NUDGE
     sunday = saturday + timedelta(days=1)
-    assert due(rules, PlanState.ACTIVE, [], sunday) == []
+    assert [d.occasion for d in due(rules, PlanState.ACTIVE, [], sunday)] == [nudge.occasion]
 
 
 def test_proposals_follow_the_prescription():
