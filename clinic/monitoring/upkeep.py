@@ -68,6 +68,7 @@ from clinic.models import (
     ProtocolStage,
     ProtocolVersion,
     RedFlag,
+    ReminderPlan,
     Report,
     User,
 )
@@ -163,8 +164,11 @@ INPUTS: dict[type[Any], Input] = {
 
 # Models with a patient column that no summary is made of (a test checks the two lists
 # cover every such model): notes and reports are read on their own pages, the audit trail
-# and the summaries themselves are outputs.
-NOT_INPUTS: frozenset[type[Any]] = frozenset({AuditEvent, ClinicalNote, Report, PatientSummary})
+# and the summaries themselves are outputs; reminder settings are read beside the summaries
+# by the dashboard's reminders filter (its cached pages follow their `revision`).
+NOT_INPUTS: frozenset[type[Any]] = frozenset(
+    {AuditEvent, ClinicalNote, Report, PatientSummary, ReminderPlan}
+)
 
 _CHANGES = "summary_upkeep_changes"
 _DEFERRED = "summary_upkeep_deferred"

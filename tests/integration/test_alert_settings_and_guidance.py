@@ -36,6 +36,7 @@ SETTINGS = {
     "depth_drop_cm": "1.0",
     "completion_pct": "80",
     "not_logging_days": "5",
+    "reminder_nudge_days": "4",
     "paper_size": "a4",
     "staff_idle_minutes": "15",
     "patient_idle_minutes": "30",
