@@ -16,6 +16,7 @@ executemany; each different message is written once a batch (`Composer`).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -43,6 +44,11 @@ from clinic.outbox.text import render_text
 from clinic.reminders.services import rules_for, zone_for
 
 BATCH = 500
+# When a plan's reminders fail (a bug, not a patient's doing), it is looked at again after
+# this, not every minute: the log says so, and the others are not held back.
+RETRY_FAILED = timedelta(minutes=15)
+
+logger = logging.getLogger(__name__)
 # Entries older than this only matter through the latest one (the nudge's count).
 _RECENT = timedelta(days=2)
 
@@ -181,20 +187,28 @@ def send_batch(now: datetime, limit: int = BATCH) -> Batch:
         # (it fell while the plan still read as paused), silencing every reminder after it.
         marks = [moment(started_on, time(0, 0), rules.zone)] if started_on else []
         running_since = max([*marks, *([recorded] if recorded else [])], default=None)
-        if account is not None:
-            found = due(
-                rules, state, entries[patient.id], now, running_since, noted.get(patient.id)
-            )
-            for reminder in found:
-                posted += send_due(
-                    plan,
-                    reminder,
-                    account=account,
-                    clinic=clinic,
-                    composer=composer,
-                    devices=devices.get(account.id, []),
-                )
-        next_looks.append((plan, next_due_at(rules, now)))
+        try:
+            # One plan's failure is that plan's alone: its posts are undone and it is
+            # looked at again later, while the batch (every plan due after it) goes on.
+            with db.session.begin_nested():
+                if account is not None:
+                    found = due(
+                        rules, state, entries[patient.id], now, running_since, noted.get(patient.id)
+                    )
+                    for reminder in found:
+                        posted += send_due(
+                            plan,
+                            reminder,
+                            account=account,
+                            clinic=clinic,
+                            composer=composer,
+                            devices=devices.get(account.id, []),
+                        )
+                next_look = next_due_at(rules, now)
+        except Exception:  # any failure: the rest of the batch still goes
+            logger.exception("reminders of plan %s failed; tried again later", plan.id)
+            next_look = now + RETRY_FAILED
+        next_looks.append((plan, next_look))
     for plan, at in next_looks:
         plan.next_due_at = at
     db.session.flush()

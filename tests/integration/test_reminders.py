@@ -29,6 +29,7 @@ from clinic.models import (
     ReminderPlan,
     User,
 )
+from clinic.reminders import sending
 from clinic.reminders.jobs import send_reminders_now
 from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.auth import act_as
@@ -516,3 +517,40 @@ def test_notifications_alone_with_no_device_left_say_nothing_arrives(
     act_as(client, world.patient.id)
     html = client.get(URL).get_data(as_text=True)
     assert "Nothing arrives at the moment" in html
+
+
+def test_one_plans_failure_does_not_hold_back_the_others(
+    app: Flask, world: World, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """Two patients due at 07:30; sending the first one's reminder fails after it posted:
+    that post is undone and the plan is looked at again in 15 minutes, the other patient's
+    reminder goes out, and the log names the plan only (no name, no address)."""
+    people = (world.patient, world.other_patient)
+    for person in people:
+        start_plan(app, person.patient_id, world.clinician.id)
+        with app.app_context():
+            save_reminders(
+                db.session.get(Patient, person.patient_id),
+                ReminderChoice(True, (Slot(0, time(7, 30)),), None, None, "asked", True),
+                db.session.get(User, person.id),
+                MONDAY,
+            )
+            db.session.commit()
+    original = sending.send_due
+
+    def failing_for_the_first(plan, reminder, *, account, **kwargs):  # type: ignore[no-untyped-def]
+        posted = original(plan, reminder, account=account, **kwargs)
+        if account.id == world.patient.id:
+            raise RuntimeError("a bug in one plan")
+        return posted
+
+    monkeypatch.setattr(sending, "send_due", failing_for_the_first)
+    slot = datetime(2026, 11, 2, 7, 30, tzinfo=UTC)
+    assert _run(app, clock, slot) == 1
+    (message,) = _messages(app)
+    assert message.recipient == world.other_patient.email
+    failed = _plan(app, world.patient.patient_id)
+    assert failed is not None and failed.next_due_at == slot + timedelta(minutes=15)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "failed; tried again later" in logged
+    assert world.patient.email not in logged and world.patient.name not in logged
