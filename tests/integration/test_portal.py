@@ -9,14 +9,20 @@ from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind, IntendedUse
+from clinic.domain.protocols import IntendedUse
 from clinic.extensions import db
-from clinic.models import Clinic, DilatorSet, DilatorSize, Patient, Protocol, Role, User
-from clinic.protocols.services import record_event
+from clinic.models import Clinic, DilatorSet, DilatorSize, Patient, Role, User
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries, stage_size_id
 from tests.support.factories import make_user
-from tests.support.protocols import ZONE, clinic_template, make_protocol, start_plan
+from tests.support.protocols import (
+    PAUSE_REASON,
+    ZONE,
+    clinic_template,
+    make_protocol,
+    pause_today,
+    start_plan,
+)
 from tests.support.world import World
 
 
@@ -81,25 +87,11 @@ def test_today_shows_the_current_stage_in_plain_words(
 
 def test_paused_plan_says_so_and_why(app: Flask, client, world: World, on_protocol) -> None:
     """A paused plan is shown as paused, with the clinician's reason and resume date."""
-    with app.app_context():
-        protocol = db.session.get(Protocol, on_protocol)
-        today = clinic_today("Europe/London")
-        record_event(
-            protocol,
-            EventKind.PAUSE,
-            db.session.get(User, world.clinician.id),
-            expected_lock=str(protocol.lock_version),
-            effective_on=today,
-            today=today,
-            reason="Rest until your follow-up appointment.",
-            resume_on=today + timedelta(days=10),
-        )
-        db.session.commit()
-        resume = (today + timedelta(days=10)).strftime("%A %d %B")
+    resume = pause_today(app, on_protocol, world.clinician.id).strftime("%A %d %B")
     act_as(client, world.patient.id)
     html = client.get("/diary/").get_data(as_text=True)
     assert "Your plan is paused" in html and resume in html
-    assert "Rest until your follow-up appointment." in html
+    assert PAUSE_REASON in html
 
 
 def test_whole_plan_and_safety_pages(client, world: World, on_protocol, as_patient) -> None:

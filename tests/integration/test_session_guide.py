@@ -18,10 +18,9 @@ from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import DiaryEntry, DilatorSet, Patient, Protocol, RedFlag, User
-from clinic.protocols.services import record_event
 from tests.support.auth import act_as
 from tests.support.forms import form_values
-from tests.support.protocols import ZONE, clinic_template, make_protocol, start_plan
+from tests.support.protocols import ZONE, clinic_template, make_protocol, pause_today, start_plan
 from tests.support.world import World
 
 SCRIPT = re.compile(r"<script\b[^>]*>", re.S)
@@ -58,24 +57,6 @@ def on_template(
         )
         db.session.commit()
         return protocol.id
-
-
-def pause(app: Flask, world: World, protocol_id: int) -> None:
-    """The clinician pauses the plan from today."""
-    with app.app_context():
-        protocol = db.session.get(Protocol, protocol_id)
-        today = clinic_today(ZONE)
-        record_event(
-            protocol,
-            EventKind.PAUSE,
-            db.session.get(User, world.clinician.id),
-            expected_lock=str(protocol.lock_version),
-            effective_on=today,
-            today=today,
-            reason="Rest until your follow-up appointment.",
-            resume_on=today + timedelta(days=10),
-        )
-        db.session.commit()
 
 
 def test_the_guide_shows_the_prescribed_stage_step_by_step(
@@ -184,7 +165,7 @@ def test_a_paused_plan_offers_no_session(
 ) -> None:
     """While the plan is paused, Today offers no "Start a session" and the session page
     says calmly that there is no session for now: no timer, no script, no stop button."""
-    pause(app, world, on_protocol)
+    pause_today(app, on_protocol, world.clinician.id)
     assert "Start a session" not in client.get("/diary/").get_data(as_text=True)
     response = client.get("/diary/session")
     assert response.status_code == 200

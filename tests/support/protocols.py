@@ -131,3 +131,26 @@ def seed_both_libraries(app: Flask, world) -> dict[str, int]:
                 select(ProtocolTemplate).where(ProtocolTemplate.clinic_id == world.clinic_a)
             )
         }
+
+
+PAUSE_REASON = "Rest until your follow-up appointment."
+
+
+def pause_today(app: Flask, protocol_id: int, clinician_id: int, resume_in_days: int = 10) -> date:
+    """The clinician pauses the plan from today, to resume in `resume_in_days` days (with
+    `PAUSE_REASON`); committed, returns the planned resume day."""
+    with app.app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, clinician_id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today,
+            today=today,
+            reason=PAUSE_REASON,
+            resume_on=today + timedelta(days=resume_in_days),
+        )
+        db.session.commit()
+        return today + timedelta(days=resume_in_days)
