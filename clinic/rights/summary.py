@@ -35,6 +35,7 @@ from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind, Period, ProtocolStatus, frequency_text
 from clinic.domain.questionnaires import Instrument
+from clinic.domain.reminders import parse_slots
 from clinic.measures.instruments import versions
 from clinic.measures.results import format_score
 from clinic.measures.schedule import occasion_label
@@ -200,7 +201,7 @@ def build_summary(export: PatientExport, zone: str, clinic_id: int, today: date)
         zone=zone,
         copied_at=_moment(bundle["exported_at"]) or datetime.min,
         copied_on=today,
-        about=_about(bundle, people),
+        about=[*_about(bundle, people), *_reminders(bundle, zone)],
         programs=[_program(p, people, sizes) for p in reversed(bundle["protocols"])],
         sessions=[_session(e, sizes, zone) for e in reversed(bundle["diary_entries"])],
         skips=_skips(bundle["diary_entries"]),
@@ -264,6 +265,40 @@ def _about(bundle: Mapping[str, Any], people: Mapping[int, str]) -> list[Detail]
     if account is not None:
         details.append(Detail("Sign-in email", account["email"]))
     return details
+
+
+def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
+    """The reminders the patient set (days and times: this is their own copy) and the
+    devices with notifications on (by push service and day)."""
+    settings = bundle["reminder_settings"]
+    if settings is None or not settings["enabled"]:
+        reminders = "off"
+    else:
+        ways = [
+            way
+            for way, chosen in (
+                ("email", settings["by_email"]),
+                ("notification", settings["by_push"]),
+            )
+            if chosen
+        ]
+        since = _local_day(settings["since"], zone)
+        when = ", ".join(slot.label for slot in parse_slots(settings["slots_text"]))
+        reminders = (
+            f"on{f' since {long_date(since)}' if since else ''}: {when} (by {' and '.join(ways)})"
+        )
+    account = bundle["portal_account"]
+    devices = account["notification_devices"] if account is not None else []
+    listed = "; ".join(
+        f"{device['push_service']}, since {long_date(day)}"
+        if (day := _local_day(device["created_at"], zone))
+        else device["push_service"]
+        for device in devices
+    )
+    return [
+        Detail("Reminders", reminders),
+        Detail("Devices with notifications on", listed or "none"),
+    ]
 
 
 def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> Program:

@@ -345,8 +345,9 @@ def test_the_zip_holds_a_readable_page_of_the_same_data(
     """Beside patient.json, my-data-<day>.html says the same in plain words: the details,
     the program with its stages and decisions, every diary entry (sessions and skips
     counted as the bundle has them, the corrected one marked), the flag and how it was
-    handled (by whom, the note), the questionnaire's answer and score. The README points
-    to it."""
+    handled (by whom, the note), the questionnaire's answer and score, the reminders set
+    and the devices with notifications on (by push service only). The README points to
+    it."""
     bundle, archive = unzip(client.get(export_url(record.patient_id)))
     page = readable_page(archive)
     text = visible_text(page)
@@ -376,6 +377,9 @@ def test_the_zip_holds_a_readable_page_of_the_same_data(
     assert "Review due Review planned for today. Seen by" in text and "Booked." in text
     assert "Pain numeric rating scale" in text and "score 6 (Moderate)" in text
     assert "2 reports from your clinic" in text
+    assert re.search(r"Reminders on since \d+ \w+ \d{4}: Monday 07:30 \(by email\)", text)
+    assert re.search(r"Devices with notifications on fcm\.googleapis\.com, since \d+", text)
+    assert DEVICE_KEY not in page and "record-device-address" not in page
     assert "my-data-" in archive.read("README.txt").decode()
 
 
