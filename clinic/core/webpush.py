@@ -48,6 +48,8 @@ from urllib3.util import parse_url
 KEY_FILE = "vapid-private.pem"
 _EXTENSION_KEY = "clinic.push.vapid"
 
+logger = logging.getLogger(__name__)
+
 
 def key_path(app: Flask) -> Path:
     """Where the instance keeps its key when the environment gives none."""
@@ -55,9 +57,15 @@ def key_path(app: Flask) -> Path:
 
 
 def _create_once(path: Path) -> bytes:
-    """The PEM at `path`, created (mode 0600, atomically) if there is none yet."""
+    """The PEM at `path`, created (mode 0600, atomically) if there is none yet. A file
+    others may read (restored from a backup, copied by hand) is made private again."""
     with contextlib.suppress(FileNotFoundError):
-        return path.read_bytes()
+        pem_found = path.read_bytes()
+        if path.stat().st_mode & 0o077:
+            logger.warning("the Web Push signing key could be read by others: made private")
+            with contextlib.suppress(PermissionError):
+                path.chmod(0o600)
+        return pem_found
     key = Vapid()
     key.generate_keys()
     pem: bytes = key.private_pem()

@@ -417,6 +417,25 @@ def test_the_key_file_is_made_once_with_mode_0600_and_reused(tmp_path) -> None:
     assert path.read_bytes() == before
 
 
+def test_a_key_file_others_could_read_is_made_private(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key file restored with a loose mode (0644) is read as it is, made owner-only
+    again, and the log says so (without the key)."""
+    made = create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY=""))
+    made.instance_path = str(tmp_path)
+    with made.app_context():
+        key = webpush.application_server_key()
+    path = tmp_path / webpush.KEY_FILE
+    path.chmod(0o644)
+    restored = create_app(config_for_tests("sqlite://", VAPID_PRIVATE_KEY=""))
+    restored.instance_path = str(tmp_path)
+    with restored.app_context():
+        assert webpush.application_server_key() == key
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "made private" in caplog.text and "PRIVATE KEY" not in caplog.text
+
+
 def test_a_configured_key_is_used_and_no_file_is_made(tmp_path) -> None:
     """CLINIC_VAPID_PRIVATE_KEY (the VAPID_PRIVATE_KEY setting) wins: no file appears."""
     from tests.support.apps import vapid_key_for_tests
