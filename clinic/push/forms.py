@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from wtforms import HiddenField
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -18,6 +19,21 @@ from clinic.core.webpush import endpoint_allowed
 
 SUBSCRIPTION_MESSAGE = "This browser's notification details were not understood."
 ENDPOINT_MESSAGE = "This browser's notification service is not one this site sends to."
+
+
+def _part(max_length: int) -> dict[str, Any]:
+    """What every part of a subscription takes: trimmed, present, not too long."""
+    return {
+        "filters": [strip],
+        "validators": [
+            InputRequired(SUBSCRIPTION_MESSAGE),
+            Length(max=max_length, message=SUBSCRIPTION_MESSAGE),
+        ],
+    }
+
+
+def _hidden(max_length: int) -> HiddenField:
+    return HiddenField(**_part(max_length))
 
 
 def _decoded_length(value: str) -> int:
@@ -34,27 +50,9 @@ class EndpointField(HiddenField):
 class SubscribeForm(ClinicForm):
     """A browser's push subscription: where to post, and the keys to encrypt for it."""
 
-    endpoint = EndpointField(
-        filters=[strip],
-        validators=[
-            InputRequired(SUBSCRIPTION_MESSAGE),
-            Length(max=2048, message=SUBSCRIPTION_MESSAGE),
-        ],
-    )
-    p256dh = HiddenField(
-        filters=[strip],
-        validators=[
-            InputRequired(SUBSCRIPTION_MESSAGE),
-            Length(max=200, message=SUBSCRIPTION_MESSAGE),
-        ],
-    )
-    auth = HiddenField(
-        filters=[strip],
-        validators=[
-            InputRequired(SUBSCRIPTION_MESSAGE),
-            Length(max=100, message=SUBSCRIPTION_MESSAGE),
-        ],
-    )
+    endpoint = EndpointField(**_part(2048))
+    p256dh = _hidden(200)
+    auth = _hidden(100)
 
     def validate_endpoint(self, field: HiddenField) -> None:
         if not endpoint_allowed(field.data):
@@ -73,10 +71,4 @@ class SubscribeForm(ClinicForm):
 class UnsubscribeForm(ClinicForm):
     """Turn notifications off on this device (the browser says which endpoint it has)."""
 
-    endpoint = HiddenField(
-        filters=[strip],
-        validators=[
-            InputRequired(SUBSCRIPTION_MESSAGE),
-            Length(max=2048, message=SUBSCRIPTION_MESSAGE),
-        ],
-    )
+    endpoint = _hidden(2048)
