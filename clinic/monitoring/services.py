@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
 from clinic.core.statements import affected_rows
+from clinic.core.templating import long_date
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.domain.flags import (
     PGIC_KEY,
@@ -221,7 +222,9 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
     for pid, found in _pgic_signals(clinic.id, ids, today).items():
         extra.setdefault(pid, []).extend(found)
     open_rows = _open_care_flags(clinic.id, ids)
-    closed = _close_settled_overdue_flags(open_rows, measures)
+    closed = _close_settled_overdue_flags(open_rows, measures) | _close_replaced_review_flags(
+        open_rows, {p.id: _review_on(p) for p in patients}
+    )
     open_flags: dict[int, list[FlagKind]] = defaultdict(list)
     open_episodes: set[tuple[int, str]] = set()
     for row in open_rows:
@@ -436,6 +439,37 @@ def _close_settled_overdue_flags(open_flags: Sequence[Row], measures: MeasureEvi
                 .execution_options(synchronize_session=False)
             )
     return {fid for fid, _ in settled}
+
+
+def review_flag_closing_note(review_on: date | None) -> str:
+    """The system's note on a "review due" flag whose review date was replaced."""
+    if review_on is None:
+        return "Closed by the system: no review is planned any more."
+    return f"Closed by the system: the review was moved to {long_date(review_on)}."
+
+
+def _close_replaced_review_flags(
+    open_flags: Sequence[Row], review_on: Mapping[int, date | None]
+) -> set[int]:
+    """Close the open "review due" flags whose date is no longer the patient's planned
+    review: a decision (a hold) or the record set another date, or none is planned
+    (discharged). The review they asked for was taken up, so the system says so and signs
+    nothing; the new date raises its own flag when it comes. Returns the ids closed."""
+    closed: set[int] = set()
+    for row in open_flags:
+        if row.kind is not FlagKind.REVIEW_DUE or row.patient_id not in review_on:
+            continue
+        planned = review_on[row.patient_id]
+        if row.key == f"review:{planned.isoformat() if planned else ''}":
+            continue
+        db.session.execute(
+            update(CareFlag)
+            .where(CareFlag.id == row.id, CareFlag.acknowledged_at.is_(None))
+            .values(acknowledged_at=utcnow(), acknowledgement=review_flag_closing_note(planned))
+            .execution_options(synchronize_session=False)
+        )
+        closed.add(row.id)
+    return closed
 
 
 class FlagAlreadyAcknowledged(ValueError):

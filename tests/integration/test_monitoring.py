@@ -35,6 +35,7 @@ from clinic.monitoring.services import (
     FlagAlreadyAcknowledged,
     acknowledge,
     refresh_patients,
+    review_flag_closing_note,
 )
 from clinic.protocols.services import record_event
 from tests.support.diaries import ZONE, add_entries, refresh, report_red_flag, stage_size_id
@@ -519,3 +520,62 @@ def test_a_pause_past_its_planned_date_raises_review_before_resuming(
         ).one()
         assert flag.detail.startswith("Paused since ")
         assert "review before resuming (the plan stays paused until it is resumed)" in flag.detail
+
+
+def review_flags(app: Flask, patient_id: int) -> list[bool]:
+    """Whether each of the patient's "review due" flags is open, oldest first."""
+    return [open_ for kind, open_ in flags_of(app, patient_id) if kind is FlagKind.REVIEW_DUE]
+
+
+def test_a_review_moved_by_a_hold_closes_the_review_due_flag(app: Flask, world: World) -> None:
+    """The review date has come ("review due" raised); the clinician holds the stage and
+    plans the review two weeks ahead: the flag is closed by the system, saying where the
+    review went, and none is raised again until that day. Discharged with a flag open:
+    closed too, no review being planned any more."""
+    pid = world.patient.patient_id
+    protocol_id = start_plan(app, pid, world.clinician.id)
+    with app.app_context():
+        today = clinic_today(ZONE)
+        db.session.get(Patient, pid).review_on = today
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert review_flags(app, pid) == [True]
+    later = today + timedelta(days=14)
+    with app.app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        record_event(
+            protocol,
+            EventKind.HOLD,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today,
+            today=today,
+            reason="Not yet: review in two weeks.",
+            review_on=later,
+        )
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert review_flags(app, pid) == [False]
+    with app.app_context():
+        flag = db.session.scalars(
+            select(CareFlag).filter_by(patient_id=pid, kind=FlagKind.REVIEW_DUE)
+        ).one()
+        assert flag.acknowledged_by_id is None
+        assert flag.acknowledgement == review_flag_closing_note(later)
+        # Another review date that has come (yesterday's, set on the record), then
+        # discharged with its flag open: closed, no review being planned any more.
+        db.session.get(Patient, pid).review_on = today - timedelta(days=1)
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    assert review_flags(app, pid) == [False, True]
+    with app.app_context():
+        db.session.get(Patient, pid).status = PatientStatus.DISCHARGED
+        db.session.commit()
+    refresh(app, world.clinic_a)
+    with app.app_context():
+        notes = db.session.scalars(
+            select(CareFlag.acknowledgement)
+            .filter_by(patient_id=pid, kind=FlagKind.REVIEW_DUE)
+            .order_by(CareFlag.id)
+        ).all()
+    assert notes == [review_flag_closing_note(later), review_flag_closing_note(None)]
