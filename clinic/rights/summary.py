@@ -272,7 +272,7 @@ def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
     devices with notifications on (by push service and day)."""
     settings = bundle["reminder_settings"]
     if settings is None or not settings["enabled"]:
-        reminders = "off"
+        reminders = "Off"
     else:
         ways = [
             way
