@@ -285,7 +285,7 @@ def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
         since = _local_day(settings["since"], zone)
         when = ", ".join(slot.label for slot in parse_slots(settings["slots_text"]))
         reminders = (
-            f"on{f' since {long_date(since)}' if since else ''}: {when} (by {' and '.join(ways)})"
+            f"On{f' since {long_date(since)}' if since else ''}: {when} (by {' and '.join(ways)})"
         )
     account = bundle["portal_account"]
     devices = account["notification_devices"] if account is not None else []
@@ -297,7 +297,7 @@ def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
     )
     return [
         Detail("Reminders", reminders),
-        Detail("Devices with notifications on", listed or "none"),
+        Detail("Devices with notifications on", listed or "None"),
     ]
 
 

@@ -377,7 +377,7 @@ def test_the_zip_holds_a_readable_page_of_the_same_data(
     assert "Review due Review planned for today. Seen by" in text and "Booked." in text
     assert "Pain numeric rating scale" in text and "score 6 (Moderate)" in text
     assert "2 reports from your clinic" in text
-    assert re.search(r"Reminders on since \d+ \w+ \d{4}: Monday 07:30 \(by email\)", text)
+    assert re.search(r"Reminders On since \d+ \w+ \d{4}: Monday 07:30 \(by email\)", text)
     assert re.search(r"Devices with notifications on fcm\.googleapis\.com, since \d+", text)
     assert DEVICE_KEY not in page and "record-device-address" not in page
     assert "my-data-" in archive.read("README.txt").decode()
