@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,8 @@ from tests.support.databases import temporary_database
 from tests.support.mail import sent_messages
 from tests.support.protocols import start_plan
 from tests.support.reports import RenderedReport, ReportRenderer, render_progress_report
+from tests.support.smtp import SmtpSink, smtp_sink
+from tests.support.worker import queue_shared_with_worker
 from tests.support.world import Person, World, build_world
 
 # Tests that must run in one process when the suite is split over several (`make test`
@@ -194,3 +197,18 @@ def progress_report(app: Flask, world: World) -> ReportRenderer:
         )
 
     return render
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """An SMTP server on the loopback that keeps what it receives."""
+    with smtp_sink() as running:
+        yield running
+
+
+@pytest.fixture
+def queue_url(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """A SQLite queue file shared by this process and a worker process."""
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    with queue_shared_with_worker(app, url):
+        yield url

@@ -13,7 +13,6 @@ minute the test first waits for the next one to begin, at most 21 s.)
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,10 +25,9 @@ from clinic.extensions import db
 from clinic.models import Patient, ReminderPlan, User
 from clinic.reminders.jobs import send_reminders
 from clinic.reminders.services import ReminderChoice, save_reminders
-from tests.support.smtp import SmtpSink, smtp_sink
+from tests.support.smtp import SmtpSink
 from tests.support.worker import (
     outbox_rows,
-    queue_shared_with_worker,
     running_worker,
     wait_for,
     worker_environment,
@@ -37,19 +35,6 @@ from tests.support.worker import (
 from tests.support.world import World
 
 pytestmark = pytest.mark.worker
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with smtp_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def queue_url(app: Flask, tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-    with queue_shared_with_worker(app, url):
-        yield url
 
 
 def test_a_reminder_arrives_at_its_time_through_the_worker(

@@ -44,21 +44,6 @@ REDIS_URL = "redis://127.0.0.1:6379/13"  # a db of its own, flushed before and a
 STARTED = "Huey consumer started"  # the consumer's log line as it starts its workers
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    """An SMTP server on the loopback that keeps what it receives."""
-    with smtp_sink() as running:
-        yield running
-
-
-@pytest.fixture
-def queue_url(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A SQLite queue file shared by this process and the worker."""
-    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
-    with queue_shared_with_worker(app, url):
-        yield url
-
-
 def _environment(database_url: str, queue_url: str, port: int, tmp_path: Path, **extra: str):
     return worker_environment(database_url, queue_url, port, tmp_path, **extra)
 
