@@ -72,16 +72,7 @@ def device_address(device: PushSubscription) -> str:
 
 def devices_of(user: User) -> list[PushSubscription]:
     """The user's subscriptions (devices with notifications on), oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(PushSubscription)
-            .where(
-                PushSubscription.user_id == user.id,
-                PushSubscription.clinic_id == user.clinic_id,
-            )
-            .order_by(PushSubscription.id)
-        )
-    )
+    return devices_by_user([user.id]).get(user.id, [])
 
 
 def devices_by_user(user_ids: list[int]) -> dict[int, list[PushSubscription]]:
@@ -104,21 +95,6 @@ def devices_by_user(user_ids: list[int]) -> dict[int, list[PushSubscription]]:
     ):
         found.setdefault(device.user_id, []).append(device)
     return found
-
-
-def has_devices(user: User) -> bool:
-    """Whether the user has turned notifications on on at least one device."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(PushSubscription)
-            .where(
-                PushSubscription.user_id == user.id,
-                PushSubscription.clinic_id == user.clinic_id,
-            )
-        )
-        or 0
-    ) > 0
 
 
 def notify(
