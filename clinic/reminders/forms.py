@@ -141,7 +141,9 @@ class RemindersForm(ClinicForm):
         self.timezone.data = zone
         self.timezone.choices = zone_choices(zone)
         self.subject.data = plan.subject if plan is not None else DEFAULT_SUBJECT
-        shown = plan is None or plan.show_clinic_name
+        # First proposed without the clinic's name: a name such as "... Pelvic Health"
+        # says what the reminder is about to anyone who sees the inbox or lock screen.
+        shown = plan is not None and plan.show_clinic_name
         self.sender.data = CLINIC if shown and self.clinic_sender else NONE
         self.by_email.data = plan.by_email if plan is not None else True
         self.by_push.data = plan.by_push if plan is not None else False

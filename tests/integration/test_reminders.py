@@ -7,6 +7,7 @@ dashboard's filter; the progress report)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -122,6 +123,8 @@ def test_the_page_proposes_days_and_times_from_the_prescription(
     assert "Your reminders are <strong>off</strong>" in html
     assert "Proposed from your plan" in html
     assert 'value="19:00"' in html
+    # The sender is first proposed without the clinic's name (it may say what it treats).
+    assert re.search(r'name="sender"[^>]*value="none"[^>]*checked|checked[^>]*value="none"', html)
     assert 'value="off" checked' in html or "checked" in html
     assert URL in client.get("/diary/").get_data(as_text=True)
 
