@@ -2,6 +2,6 @@
 itself): the ones production uses, defined in clinic/gunicorn_config.py, which the
 installed package carries (`gunicorn --config python:clinic.gunicorn_config ...`)."""
 
-from clinic.gunicorn_config import access_log_format, accesslog, logger_class
+from clinic.gunicorn_config import access_log_format, accesslog, logger_class, post_fork
 
-__all__ = ["access_log_format", "accesslog", "logger_class"]
+__all__ = ["access_log_format", "accesslog", "logger_class", "post_fork"]

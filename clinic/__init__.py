@@ -35,7 +35,7 @@ from clinic.auth.views import bp as auth_bp
 from clinic.bundled import MIGRATIONS, REPORTS, TEMPLATES
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
-from clinic.config import instance_path_from_environment, load_config
+from clinic.config import engine_options, instance_path_from_environment, load_config
 from clinic.core import mail, uow
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
@@ -88,6 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    # From the final URL (tests name theirs in test_config), unless given whole.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
 
     if app.config.get("PROXY_COUNT"):
         # Behind reverse proxies, the client's address (rate limits, audit) is the one they

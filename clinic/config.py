@@ -15,6 +15,23 @@ Environment variables:
   once and kept in the instance folder, so sessions survive restarts.
 - `CLINIC_DATABASE_URL`: SQLAlchemy URL. Defaults to a SQLite file in the instance folder;
   `postgresql+psycopg://user@host/db` is the production choice.
+- `CLINIC_DATABASE_POOL_SIZE` (2): connections each process keeps open to PostgreSQL. A
+  gunicorn sync worker serves one request at a time, which holds one connection (two when
+  a job runs in the request because the queue is down), so 2 is enough; a worker started
+  with `huey_consumer --workers N` (threads) needs N, one per thread.
+- `CLINIC_DATABASE_MAX_OVERFLOW` (2): connections a process may open beyond the pool for a
+  moment (closed when given back). At most pool size + overflow per process: size
+  PostgreSQL's `max_connections` on that (README: More than one machine).
+- `CLINIC_DATABASE_POOL_TIMEOUT` (10): seconds a request waits for a free connection when
+  the process has pool size + overflow in use; after that it answers the calm 503.
+- `CLINIC_DATABASE_POOL_RECYCLE` (1800): seconds after which a connection is closed and
+  opened afresh instead of reused (under firewalls' and PgBouncer's idle limits); -1 never.
+- `CLINIC_DATABASE_PGBOUNCER`: `transaction` when the database URL points at PgBouncer in
+  transaction pooling mode: each transaction may run on another server connection, so
+  psycopg's server-side prepared statements are turned off (PgBouncer 1.18 cannot carry
+  them). Empty (default) for a direct connection or session pooling. The app keeps no
+  other state on a connection across transactions (no session-level SET, advisory lock,
+  LISTEN, temporary table or WITH HOLD cursor). These five apply to PostgreSQL only.
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
 - `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
   people are built on. Required in production; in development, without it, links use the
@@ -60,11 +77,15 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 ENVIRONMENTS = ("production", "development", "testing")
+PGBOUNCER_MODES = ("", "transaction")
 # The push services of the browsers people use (Chrome, Firefox, Edge/Windows, Safari).
 PUSH_SERVICE_HOSTS = (
     "fcm.googleapis.com",
@@ -113,6 +134,49 @@ def instance_path_from_environment() -> str | None:
     return str(path)
 
 
+def _int(name: str, default: int, *, least: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < least:
+        raise ConfigError(f"{name} must be at least {least}, not {number}.")
+    return number
+
+
+def _pgbouncer_mode() -> str:
+    mode = os.environ.get("CLINIC_DATABASE_PGBOUNCER", "").strip().lower()
+    if mode not in PGBOUNCER_MODES:
+        raise ConfigError(
+            f"CLINIC_DATABASE_PGBOUNCER must be 'transaction' or empty, not {mode!r}."
+        )
+    return mode
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database: the pool of each process
+    on PostgreSQL (SQLite keeps Flask-SQLAlchemy's own), and what PgBouncer needs."""
+    # hide_parameters: a database error must never write patient data into the logs.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
+        return options
+    options.update(
+        pool_size=config["DATABASE_POOL_SIZE"],
+        max_overflow=config["DATABASE_MAX_OVERFLOW"],
+        pool_timeout=config["DATABASE_POOL_TIMEOUT"],
+        pool_recycle=config["DATABASE_POOL_RECYCLE"],
+    )
+    if config["DATABASE_PGBOUNCER"] == "transaction":
+        # psycopg prepares a statement on the server once it has run 5 times on a
+        # connection, then reuses it by name; behind PgBouncer the next transaction may run
+        # on a server connection that never saw it ("prepared statement does not exist").
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def load_config(instance_path: str | Path) -> dict[str, Any]:
     """Build the Flask configuration from the environment for this instance folder."""
     instance_path = Path(instance_path)
@@ -144,8 +208,13 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "CLINIC_ENV": env,
         "SECRET_KEY": _secret_key(env, instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # hide_parameters: a database error must never write patient data into the logs.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # The connection pool of each process (PostgreSQL; see engine_options, which
+        # create_app turns these into once the URL is final).
+        "DATABASE_POOL_SIZE": _int("CLINIC_DATABASE_POOL_SIZE", 2, least=1),
+        "DATABASE_MAX_OVERFLOW": _int("CLINIC_DATABASE_MAX_OVERFLOW", 2, least=0),
+        "DATABASE_POOL_TIMEOUT": _int("CLINIC_DATABASE_POOL_TIMEOUT", 10, least=1),
+        "DATABASE_POOL_RECYCLE": _int("CLINIC_DATABASE_POOL_RECYCLE", 1800, least=-1),
+        "DATABASE_PGBOUNCER": _pgbouncer_mode(),
         # How long a SQLite write waits for another to finish before the request gives up
         # with a 503 ("nothing was changed, try again").
         "SQLITE_BUSY_TIMEOUT_MS": 5000,

@@ -6,7 +6,7 @@ package root, so there are no import cycles.
 
 from typing import TYPE_CHECKING, ClassVar
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -59,3 +59,14 @@ def _rate_limits_off() -> bool:
     # Flask-Limiter keeps one on/off switch on this shared object; with several apps in one
     # process (the tests) each app's own RATELIMIT_ENABLED must decide, per request.
     return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def forget_inherited_connections(app: Flask) -> None:
+    """In a process just forked from one that holds `app` (gunicorn's `--preload`, huey's
+    process workers): leave the parent's pooled connections to the parent and open this
+    process's own. Two processes talking over one connection mix their answers."""
+    with app.app_context():
+        for engine in db.engines.values():
+            # close=False: closing would end the parent's connections too (they share the
+            # socket); the child only drops its references to them.
+            engine.dispose(close=False)

@@ -10,6 +10,10 @@ password-reset links carry a secret token in their path. So access log lines hol
 method, the path with any such token replaced by "[token]", the status, the size and the
 time taken: never the query string, the Referer, a redirect's Location, cookies or the
 request line as sent.
+
+`post_fork`: with `--preload` the app is built once in gunicorn's master and each worker
+forked from it; a worker then opens database connections of its own instead of sharing
+any the master's pool held.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import Flask
 from gunicorn.glogging import Logger
+
+from clinic.extensions import forget_inherited_connections
 
 # Off: the app's own audit trail records who did what, without anything typed.
 accesslog = None
@@ -60,3 +67,11 @@ class PrivateAccessLogger(Logger):
 
 
 logger_class = PrivateAccessLogger
+
+
+def post_fork(server: Any, _worker: Any) -> None:
+    """gunicorn's hook in each new worker: with `--preload`, forget the master's pooled
+    database connections (without it the worker builds its own app, and there are none)."""
+    app = getattr(server.app, "callable", None)  # set in the master by --preload only
+    if isinstance(app, Flask):
+        forget_inherited_connections(app)

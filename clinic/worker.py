@@ -3,11 +3,28 @@
 Creating the app here configures the queue (clinic.queue) from the environment, exactly
 as the web processes do, and gives every job the app it runs in. Run one consumer with the
 scheduler (the default) and any others with `--no-periodic` (README: production).
+
+Each of the consumer's workers (`--workers N`, threads by default) runs one job at a time
+in an app context of its own, so holds one database connection while it works: the
+worker's pool needs N connections (`CLINIC_DATABASE_POOL_SIZE`). Process workers
+(`--worker-type process`) are forked after the app is built and open their own.
 """
 
+import os
+
 from clinic import create_app
+from clinic.extensions import forget_inherited_connections
 from clinic.queue import huey
 
 app = create_app()
+_BUILT_IN = os.getpid()
+
+
+@huey.on_startup()
+def _own_connections() -> None:
+    # Runs in every consumer worker as it starts; only a forked one has inherited a pool.
+    if os.getpid() != _BUILT_IN:
+        forget_inherited_connections(app)
+
 
 __all__ = ["app", "huey"]

@@ -14,6 +14,7 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -92,6 +93,19 @@ def register_error_handlers(app: Flask) -> None:
     def database_unavailable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
         if not is_unavailability(error):
             raise error  # a bug, not an outage: the 500 path logs it in full
+        return unavailable(error, type(error.orig).__name__)
+
+    @app.errorhandler(PoolTimeout)
+    def no_free_connection(error: PoolTimeout) -> tuple[str, int, dict[str, str]]:
+        # Every connection this process may open is in use, and none came back within
+        # CLINIC_DATABASE_POOL_TIMEOUT: busy, not broken. The page is shown as to a
+        # visitor unless the account is loaded already: finding out who is signed in
+        # would wait for a connection all over again.
+        if "_login_user" not in g:
+            g._login_user = AnonymousUserMixin()
+        return unavailable(error, "pool exhausted")
+
+    def unavailable(error: SQLAlchemyError, cause: str) -> tuple[str, int, dict[str, str]]:
         discard()
         # Class names and the route's pattern only: the message and the statement's
         # parameters may carry patient data or connection details.
@@ -100,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
             request.method,
             request.url_rule.rule if request.url_rule else "(no route)",
             type(error).__name__,
-            type(error.orig).__name__,
+            cause,
         )
         title, detail = UNAVAILABLE_SAVE if request.method == "POST" else MESSAGES[503]
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -8,12 +8,26 @@ from pathlib import Path
 import pytest
 
 from clinic import create_app
-from clinic.config import ConfigError, instance_path_from_environment, load_config
+from clinic.config import ConfigError, engine_options, instance_path_from_environment, load_config
+
+POOL_VARIABLES = (
+    "CLINIC_DATABASE_POOL_SIZE",
+    "CLINIC_DATABASE_MAX_OVERFLOW",
+    "CLINIC_DATABASE_POOL_TIMEOUT",
+    "CLINIC_DATABASE_POOL_RECYCLE",
+    "CLINIC_DATABASE_PGBOUNCER",
+)
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("CLINIC_ENV", "SECRET_KEY", "CLINIC_DATABASE_URL", "CLINIC_MAX_CONTENT_LENGTH"):
+    for name in (
+        "CLINIC_ENV",
+        "SECRET_KEY",
+        "CLINIC_DATABASE_URL",
+        "CLINIC_MAX_CONTENT_LENGTH",
+        *POOL_VARIABLES,
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLINIC_BASE_URL", "https://diary.example.org")
     return monkeypatch
@@ -46,6 +60,53 @@ def test_plain_postgresql_url_uses_psycopg3(env, tmp_path: Path) -> None:
     env.setenv("SECRET_KEY", "k")
     env.setenv("CLINIC_DATABASE_URL", "postgresql://u@db/clinic")
     assert load_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/clinic"
+
+
+def test_postgresql_pools_are_small_by_default_and_sized_from_the_environment(
+    env, tmp_path: Path
+) -> None:
+    """On PostgreSQL each process keeps 2 connections, may open 2 more for a moment, waits
+    10 s for one and renews them every half hour; each setting can be changed. Prepared
+    statements stay on (psycopg's default) unless PgBouncer in transaction mode is named.
+    SQLite keeps Flask-SQLAlchemy's own pool."""
+    env.setenv("SECRET_KEY", "k")
+    env.setenv("CLINIC_DATABASE_URL", "postgresql://u@db/clinic")
+    options = engine_options(load_config(tmp_path))
+    assert {k: options[k] for k in ("pool_size", "max_overflow", "pool_timeout")} == {
+        "pool_size": 2,
+        "max_overflow": 2,
+        "pool_timeout": 10,
+    }
+    assert options["pool_recycle"] == 1800 and options["pool_pre_ping"]
+    assert "connect_args" not in options
+    for name, value in zip(POOL_VARIABLES, ("4", "0", "3", "600", "transaction"), strict=True):
+        env.setenv(name, value)
+    options = engine_options(load_config(tmp_path))
+    assert (options["pool_size"], options["max_overflow"], options["pool_timeout"]) == (4, 0, 3)
+    assert options["pool_recycle"] == 600
+    assert options["connect_args"] == {"prepare_threshold": None}
+    env.setenv("CLINIC_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert engine_options(load_config(tmp_path)) == {"pool_pre_ping": True, "hide_parameters": True}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CLINIC_DATABASE_POOL_SIZE", "0", "at least 1"),
+        ("CLINIC_DATABASE_MAX_OVERFLOW", "some", "whole number"),
+        ("CLINIC_DATABASE_POOL_TIMEOUT", "0", "at least 1"),
+        ("CLINIC_DATABASE_PGBOUNCER", "statement", "'transaction' or empty"),
+    ],
+)
+def test_a_pool_setting_that_makes_no_sense_stops_the_app(
+    env, tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    """A pool of no connections, a typo, or a PgBouncer mode the app cannot work behind
+    (statement pooling breaks transactions) is refused at start-up."""
+    env.setenv("SECRET_KEY", "k")
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path)
 
 
 def test_production_cookies_are_secure(env, tmp_path: Path) -> None:

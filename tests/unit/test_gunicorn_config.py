@@ -13,7 +13,9 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
-from clinic import gunicorn_config
+from clinic import create_app, gunicorn_config
+from clinic.extensions import db
+from tests.support.apps import config_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 # What `--config python:clinic.gunicorn_config` hands gunicorn: the module's names.
@@ -41,7 +43,7 @@ def test_the_project_folder_gets_the_same_settings() -> None:
     """gunicorn started from the project folder (which reads gunicorn.conf.py by itself)
     gets the same settings as production."""
     in_repository = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    for name in ("accesslog", "access_log_format", "logger_class"):
+    for name in ("accesslog", "access_log_format", "logger_class", "post_fork"):
         assert in_repository[name] is SETTINGS[name]
 
 
@@ -60,7 +62,7 @@ def test_a_log_turned_on_shows_nothing_typed(tmp_path: Path, log_format: str | N
     name searched for, the previous page's query, the redirect's target, the cookie or the
     token, whatever the format asks for."""
     config = Config()
-    for name in ("accesslog", "access_log_format", "logger_class"):
+    for name in ("accesslog", "access_log_format", "logger_class", "post_fork"):
         if name == "access_log_format" and log_format is not None:
             config.set(name, log_format)
         elif name == "accesslog":
@@ -100,3 +102,29 @@ def test_a_log_turned_on_shows_nothing_typed(tmp_path: Path, log_format: str | N
     assert "/patients/" in written and "/invitation/[token]" in written
     for secret in ("Avery", "Quinn", TOKEN, "secret-cookie", "next="):
         assert secret not in written, secret
+
+
+def test_a_worker_forked_from_a_preloading_master_opens_its_own_connections(
+    tmp_path: Path,
+) -> None:
+    """With `--preload` the master builds the app; the `post_fork` hook makes each worker
+    drop the pool it inherited (leaving the master's connection open, for the master),
+    so no connection is ever used by two processes. Without a preloaded app it does
+    nothing."""
+    app = create_app(config_for_tests(f"sqlite:///{tmp_path / 'clinic.sqlite3'}"))
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            inherited = connection.connection.dbapi_connection
+        pool = engine.pool
+        assert pool.checkedin() == 1  # what a forked worker would share with the master
+        gunicorn_config.post_fork(SimpleNamespace(app=SimpleNamespace(callable=None)), None)
+        assert engine.pool is pool
+        gunicorn_config.post_fork(SimpleNamespace(app=SimpleNamespace(callable=app)), None)
+        assert engine.pool is not pool and engine.pool.checkedin() == 0
+        assert inherited.execute("SELECT 1").fetchone() == (1,)  # still the master's
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection is not inherited
+        engine.dispose()
+    inherited.close()
