@@ -50,12 +50,16 @@ from tests.support.world import Person, World, build_world
 # - These modules build something costly once for all their tests (a wheel and a
 #   virtualenv, a backup, the append-only triggers), or flush a Redis database their tests
 #   share (the worker's queue): split, they would build it twice or flush each other's.
+# - These start servers once for all their tests (PgBouncer; two gunicorn instances, a
+#   worker and an SMTP server sharing one Redis database).
 SHARED_PROCESS_MODULES = frozenset(
     {
         "tests/integration/test_packaging.py",
         "tests/integration/test_backup.py",
         "tests/integration/test_audit_append_only.py",
         "tests/integration/test_worker.py",
+        "tests/integration/test_pgbouncer.py",
+        "tests/integration/test_two_instances.py",
     }
 )
 
