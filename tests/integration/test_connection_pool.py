@@ -1,0 +1,60 @@
+"""Each process's connection pool (CLINIC_DATABASE_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT):
+the settings reach the engine, and a request that finds every connection of its process
+in use for longer than the pool timeout gets the calm 503 page (nothing saved, try again),
+not a 500; once a connection is free again the same request works."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from clinic.extensions import db
+from tests.support.auth import act_as
+from tests.support.forms import form_values
+from tests.support.protocols import start_plan
+from tests.support.world import World
+
+UNAVAILABLE = "This page is not available right now"
+NOT_SAVED = "We could not save this"
+
+
+def _one_connection_app(make_app: Callable[..., Flask], database_url: str) -> Flask:
+    if make_url(database_url).get_backend_name() == "sqlite":
+        # The pool settings are PostgreSQL's; SQLite's pool takes the same options directly.
+        return make_app(
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1}
+        )
+    return make_app(DATABASE_POOL_SIZE=1, DATABASE_MAX_OVERFLOW=0, DATABASE_POOL_TIMEOUT=1)
+
+
+def test_a_request_that_waits_too_long_for_a_connection_gets_the_calm_503(
+    app: Flask, world: World, make_app: Callable[..., Flask], database_url: str
+) -> None:
+    """A process allowed one connection, waiting 1 s for it: while something else in the
+    process holds it, the patient's diary page and the diary POST answer 503 with
+    Retry-After and the calm words; released, both work."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    web = _one_connection_app(make_app, database_url)
+    client = web.test_client()
+    act_as(client, world.patient.id)
+    form = form_values(client.get("/diary/log").get_data(as_text=True))
+    form.update(pain_during="2", pain_after="1", bleeding="none", sharp_pain="no")
+    with web.app_context():
+        engine = db.engine
+    assert (engine.pool.size(), engine.pool.timeout()) == (1, 1)  # type: ignore[attr-defined]
+    # Outside any app context (a request would share it): as another thread would hold it.
+    held = engine.connect()
+    try:
+        page = client.get("/diary/log")
+        saved = client.post("/diary/log", data=form)
+    finally:
+        held.close()
+    for answer, words in ((page, UNAVAILABLE), (saved, NOT_SAVED)):
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"].isdigit()
+        html = answer.get_data(as_text=True)
+        assert words in html and "Traceback" not in html
+    assert client.get("/diary/log").status_code == 200
+    assert client.post("/diary/log", data=form).status_code == 302
