@@ -23,6 +23,7 @@ data are in the database, so a lost queue entry costs a delay, never a message.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 from collections.abc import Callable
@@ -72,6 +73,17 @@ def init_app(app: Flask) -> None:
     _worker_app = app
     for module in JOB_MODULES:
         importlib.import_module(module)
+
+
+def consumer_threads(argv: list[str]) -> int:
+    """How many jobs a consumer started with `argv` (`huey_consumer ... -w N -k TYPE`) runs
+    at once in one process: N for threads (and greenlets), 1 for process workers, each of
+    which has its own pool. Each running job holds one database connection."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("-w", "--workers", type=int, default=1)
+    parser.add_argument("-k", "--worker-type", default="thread")
+    known, _ = parser.parse_known_args(argv[1:])
+    return 1 if known.worker_type == "process" else max(1, known.workers)
 
 
 def _connect(url: str) -> None:
@@ -155,4 +167,13 @@ def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:
     after_commit(lambda: enqueue(task, *args))
 
 
-__all__ = ["crontab", "enqueue", "enqueue_after_commit", "huey", "init_app", "job", "periodic"]
+__all__ = [
+    "consumer_threads",
+    "crontab",
+    "enqueue",
+    "enqueue_after_commit",
+    "huey",
+    "init_app",
+    "job",
+    "periodic",
+]
