@@ -35,6 +35,11 @@ from tests.support.smtp import SmtpSink
 from tests.support.worker import outbox_rows, running_worker, wait_for, worker_environment
 from tests.support.world import World
 
+pytestmark = pytest.mark.skipif(
+    server_url() is None,
+    reason="PgBouncer is for PostgreSQL: set CLINIC_TEST_DATABASE_URL to run this",
+)
+
 # More than psycopg's prepare_threshold (5): a statement run this often would be prepared.
 TIMES = 8
 
@@ -44,8 +49,6 @@ def bouncer(database_url: str, session_app: Flask) -> Iterator[pgbouncer.PgBounc
     """PgBouncer in transaction mode offering the run's database (schema built by
     `session_app`) as `pooled` (3 server connections) and `single` (1), and an empty
     database of its own as `fresh`."""
-    if server_url() is None:
-        pytest.skip("PgBouncer is for PostgreSQL: set CLINIC_TEST_DATABASE_URL to run this")
     if not pgbouncer.available():
         if os.environ.get("CI"):
             pytest.fail("pgbouncer is not installed (.ci/system-deps installs it)")

@@ -26,13 +26,20 @@ from flask import Flask
 from tests.support.apps import vapid_key_for_tests
 from tests.support.databases import server_url
 from tests.support.forms import form_values
-from tests.support.instances import Browser, Instance, running_instance, title_of
+from tests.support.instances import Browser, Instance, running_instances, title_of
 from tests.support.protocols import start_plan
 from tests.support.smtp import SmtpSink, smtp_sink
 from tests.support.worker import running_worker, wait_for, worker_environment
 from tests.support.world import World
 
-pytestmark = pytest.mark.worker
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(
+        server_url() is None,
+        reason="two instances share a PostgreSQL database, never a SQLite file: "
+        "set CLINIC_TEST_DATABASE_URL to run this",
+    ),
+]
 
 # A Redis database of this module's own: the instances' rate limits and queue.
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -80,11 +87,6 @@ def deployment(
 ) -> Iterator[tuple[Instance, Instance]]:
     """Instances A and B and one worker, all with the same settings, on the run's
     database (its schema built by `session_app`); started once for the module."""
-    if server_url() is None:
-        pytest.skip(
-            "two instances share a PostgreSQL database, never a SQLite file: "
-            "set CLINIC_TEST_DATABASE_URL to run this"
-        )
     folder = tmp_path_factory.mktemp("deployment")
     settings = worker_environment(
         database_url,
@@ -97,8 +99,7 @@ def deployment(
     )
     with (
         running_worker({**settings, "CLINIC_INSTANCE_PATH": str(folder / "w")}, folder),
-        running_instance("A", settings, folder / "a") as a,
-        running_instance("B", settings, folder / "b") as b,
+        running_instances(("A", "B"), settings, folder) as (a, b),
     ):
         yield a, b
 

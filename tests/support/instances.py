@@ -1,10 +1,11 @@
 """Real web instances (gunicorn, as production starts them) for tests of a deployment of
 several, and a browser that talks to them over HTTP.
 
-`running_instance` starts `gunicorn --config python:clinic.gunicorn_config "clinic:create_app()"`
-on a free port with the environment it is given (one instance folder per instance: they
-share nothing but what the settings name), waits until /healthz answers, and stops it
-afterwards; its output goes to a log file, printed when the block fails.
+`running_instances` starts `gunicorn --config python:clinic.gunicorn_config
+"clinic:create_app()"` once per name, each on a free port with the environment it is given
+and an instance folder of its own (they share nothing but what the settings name), waits
+until each answers /healthz, and stops them afterwards; their output goes to log files,
+printed when the block fails.
 
 `Browser` keeps its cookies itself and sends them to whichever instance it is pointed at,
 as a browser does to one address behind a load balancer. (Production marks cookies Secure,
@@ -13,11 +14,13 @@ and the instances under test speak plain HTTP on the loopback.)
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -52,10 +55,35 @@ class Instance:
 
 
 @contextmanager
-def running_instance(
-    name: str, environment: dict[str, str], folder: Path, workers: int = 2
-) -> Iterator[Instance]:
-    """A gunicorn instance with `workers` processes for the block."""
+def running_instances(
+    names: Sequence[str], environment: dict[str, str], folder: Path, workers: int = 2
+) -> Iterator[list[Instance]]:
+    """One gunicorn instance per name, each with `workers` processes and an instance
+    folder of its own under `folder`, for the block. They start together and are killed
+    together, each with its workers."""
+    instances = [_start(name, environment, folder / name, workers) for name in names]
+    try:
+        deadline = time.monotonic() + 45
+        for instance in instances:
+            while not _healthy(instance):
+                if instance.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"instance {instance.name} did not start")
+                time.sleep(0.1)
+        yield instances
+    except BaseException:
+        for instance in instances:
+            print(f"--- instance {instance.name} log ---\n{instance.log}", file=sys.stderr)
+        raise
+    finally:
+        for instance in instances:
+            # The master and its workers at once: nothing of theirs needs keeping, and
+            # gunicorn's own shutdown takes seconds each.
+            os.killpg(instance.process.pid, signal.SIGKILL)
+        for instance in instances:
+            instance.process.wait(timeout=10)
+
+
+def _start(name: str, environment: dict[str, str], folder: Path, workers: int) -> Instance:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = folder / f"{name}.log"
@@ -75,25 +103,9 @@ def running_instance(
             env={**environment, "CLINIC_INSTANCE_PATH": str(folder / "instance")},
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own, stopped whole
         )
-    instance = Instance(name, port, log_path, process)
-    try:
-        deadline = time.monotonic() + 30
-        while not _healthy(instance):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"instance {name} did not start:\n{instance.log}")
-            time.sleep(0.1)
-        yield instance
-    except BaseException:
-        print(f"--- instance {name} log ---\n{instance.log}", file=sys.stderr)
-        raise
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    return Instance(name, port, log_path, process)
 
 
 def _healthy(instance: Instance) -> bool:
