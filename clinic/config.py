@@ -17,8 +17,9 @@ Environment variables:
   `postgresql+psycopg://user@host/db` is the production choice.
 - `CLINIC_DATABASE_POOL_SIZE` (2): connections each process keeps open to PostgreSQL. A
   gunicorn sync worker serves one request at a time, which holds one connection (two when
-  a job runs in the request because the queue is down), so 2 is enough; a worker started
-  with `huey_consumer --workers N` (threads) needs N, one per thread.
+  a job runs in the request because the queue is down), so 2 is enough. A worker started
+  with `huey_consumer --workers N` (threads) needs N, one per thread: unset, that is its
+  default (clinic.worker).
 - `CLINIC_DATABASE_MAX_OVERFLOW` (2): connections a process may open beyond the pool for a
   moment (closed when given back). At most pool size + overflow per process: size
   PostgreSQL's `max_connections` on that (README: More than one machine).
