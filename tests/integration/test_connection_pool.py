@@ -1,12 +1,17 @@
 """Each process's connection pool (CLINIC_DATABASE_POOL_SIZE, _MAX_OVERFLOW, _POOL_TIMEOUT):
 the settings reach the engine, and a request that finds every connection of its process
 in use for longer than the pool timeout gets the calm 503 page (nothing saved, try again),
-not a 500; once a connection is free again the same request works."""
+not a 500; once a connection is free again the same request works. A worker's pool
+keeps one connection per thread it runs."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
@@ -14,6 +19,7 @@ from clinic.extensions import db
 from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.protocols import start_plan
+from tests.support.worker import CONSUMER, ROOT, worker_environment
 from tests.support.world import World
 
 UNAVAILABLE = "This page is not available right now"
@@ -58,3 +64,35 @@ def test_a_request_that_waits_too_long_for_a_connection_gets_the_calm_503(
         assert words in html and "Traceback" not in html
     assert client.get("/diary/log").status_code == 200
     assert client.post("/diary/log", data=form).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "pool"),
+    [
+        (["-w", "3"], {}, "3"),
+        (["-w", "3", "-k", "process"], {}, "1"),
+        (["-w", "3"], {"CLINIC_DATABASE_POOL_SIZE": "5"}, "5"),
+    ],
+)
+def test_the_worker_keeps_a_connection_per_thread(
+    tmp_path: Path, arguments: list[str], environment: dict[str, str], pool: str
+) -> None:
+    """`huey_consumer clinic.worker.huey -w 3` (threads) builds its app with a pool of 3
+    connections, one per job running at once; process workers keep 1 each; a pool size
+    set in the environment wins. (The worker module is imported as the consumer imports
+    it, in a process of its own, with the consumer's command line.)"""
+    script = (
+        "import sys; sys.argv = [sys.argv[1], 'clinic.worker.huey', *sys.argv[2:]]; "
+        "import clinic.worker as w; print(w.app.config['DATABASE_POOL_SIZE'])"
+    )
+    env = worker_environment(f"sqlite:///{tmp_path / 'db.sqlite3'}", "", 25, tmp_path)
+    answer = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-c", script, str(CONSUMER), *arguments],
+        env={**env, **environment},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert answer.stdout.strip() == pool
