@@ -28,11 +28,11 @@ from __future__ import annotations
 import json
 import random
 import secrets
-import time
+import time as timer
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,6 @@ from clinic.models import (
     TemplateStage,
     User,
 )
-from clinic.monitoring.services import refresh_clinic
 
 DOMAIN = "seed-load.invalid"  # reserved (RFC 2606): no mail can ever reach it
 CLINIC_NAME = "Loadtest Clinic {:02d}"
@@ -144,7 +143,7 @@ def load(
 ) -> LoadResult:
     """Add `clinics` clinics sharing `patients` patients evenly, each clinic in a unit of
     work of its own (see the module's docstring); every account gets `password_hash`."""
-    started = time.perf_counter()
+    started = timer.perf_counter()
     result = LoadResult()
     first = _clinics_made() + 1
     for k in range(first, first + clinics):
@@ -153,8 +152,8 @@ def load(
             loaded = _load_clinic(k, share, years, password_hash, seed, result.counts)
         result.clinics.append(loaded)
         result.counts["clinics"] += 1
-        progress(f"{loaded.name}: {share} patients ({time.perf_counter() - started:.1f} s)")
-    result.seconds = time.perf_counter() - started
+        progress(f"{loaded.name}: {share} patients ({timer.perf_counter() - started:.1f} s)")
+    result.seconds = timer.perf_counter() - started
     return result
 
 
@@ -163,14 +162,45 @@ def _clinics_made() -> int:
 
 
 def _insert(table: sa.Table, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """Insert `rows` with executemany; with `ids`, return the new ids in the rows' order."""
+    """Insert `rows` (plain dicts with the same keys); with `ids`, return the new ids in
+    the rows' order.
+
+    SQLite: executemany, with RETURNING for the ids. PostgreSQL: COPY, the ids taken from
+    the table's sequence first. Several times faster than executemany there (psycopg sends
+    a statement per row; SQLAlchemy's many-rows-per-statement form spends its time
+    splitting the statement's text), and what makes 10,000 patients a matter of minutes.
+    COPY skips SQLAlchemy's column defaults: the rows give every column without a
+    server default."""
     if not rows:
         return []
-    if not ids:
-        db.session.execute(sa.insert(table), rows)
-        return []
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    if db.engine.dialect.name != "postgresql":
+        if not ids:
+            db.session.execute(sa.insert(table), rows)
+            return []
+        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(db.session.scalars(statement, rows))
+    new_ids: list[int] = []
+    if ids:
+        new_ids = list(
+            db.session.scalars(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": len(rows)},
+            )
+        )
+        rows = [row | {"id": new_id} for row, new_id in zip(rows, new_ids, strict=True)]
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    connection = db.session.connection().connection.driver_connection
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+    return new_ids
 
 
 def _load_clinic(
@@ -310,7 +340,9 @@ def _load_clinic(
         range(len(plans)),
         key=lambda i: (built[i].status is ProtocolStatus.ACTIVE, done[patient_ids[i]]),
     )
-    refresh_clinic(clinic)  # every summary and flag for today, as the daily run does
+    # Every summary and flag for today, as the daily run does: the new clinic is noted by
+    # the summary upkeep, which refreshes the whole clinic when the unit of work commits
+    # (after every row above), and marks it refreshed today (`summaries_on`).
     clinician = db.session.get(User, plans[best].clinician_id)
     return ClinicLoaded(
         name=clinic.name,
@@ -348,6 +380,7 @@ def _user(clinic_id: int, email: str, name: str, role: Role) -> dict[str, Any]:
         "role": role,
         "active": True,
         "session_token": secrets.token_urlsafe(24),
+        "created_at": datetime.now(UTC),
     }
 
 
@@ -385,6 +418,8 @@ def _patient(clinic: Clinic, p: _Planned, user_id: int, today: date) -> dict[str
         "status": status,
         "responsible_clinician_id": p.clinician_id,
         "review_on": review_on,
+        "created_at": datetime.combine(p.start, time(9), UTC) - timedelta(days=7),
+        "updated_at": datetime.combine(p.start, time(9), UTC) - timedelta(days=7),
         "radiotherapy_ended_on": (
             p.start - timedelta(weeks=clinic.radiotherapy_weeks + rng.randint(1, 8))
             if radiotherapy
