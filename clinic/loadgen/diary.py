@@ -93,7 +93,7 @@ def diary_rows(
         for i, hour in enumerate(sorted(rng.sample(range(7, 22), per_day))):
             occurred_at = datetime.combine(day, clock_time(hour, rng.randrange(60)), zone)
             created_at = min(now, occurred_at + timedelta(minutes=rng.randint(2, 90)))
-            row = {
+            row: dict[str, Any] = {
                 "clinic_id": clinic_id,
                 "patient_id": patient.patient_id,
                 "protocol_id": patient.protocol_id,

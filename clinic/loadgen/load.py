@@ -115,9 +115,7 @@ def refusal(heads: Iterable[str]) -> str | None:
         return "The database schema is not migrated: run `flask db upgrade` first."
     current = set(db.session.scalars(sa.text("SELECT version_num FROM alembic_version")))
     if current != set(heads):
-        return (
-            "The database schema is not at the latest migration: run `flask db upgrade` first."
-        )
+        return "The database schema is not at the latest migration: run `flask db upgrade` first."
     foreign_users = db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(~User.email.endswith("@" + DOMAIN))
     )
@@ -194,6 +192,8 @@ def _insert(table: sa.Table, rows: list[dict[str, Any]], *, ids: bool = False) -
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
     connection = db.session.connection().connection.driver_connection
+    if connection is None:
+        raise RuntimeError("The database connection is closed.")
     with (
         connection.cursor() as cursor,
         cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
@@ -264,10 +264,7 @@ def _load_clinic(
     )
     patient_ids = _insert(
         Patient.__table__,
-        [
-            _patient(clinic, p, user_id, today)
-            for p, user_id in zip(plans, user_ids, strict=True)
-        ],
+        [_patient(clinic, p, user_id, today) for p, user_id in zip(plans, user_ids, strict=True)],
         ids=True,
     )
     counts["patients"] += len(patient_ids)
@@ -502,7 +499,9 @@ def _load_diaries(
                 sa.select(DiaryEntry.submission_key, DiaryEntry.id).where(
                     DiaryEntry.submission_key.in_(keys[i : i + 500])
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     for flag in flags:
         flag["entry_id"] = entry_ids[flag.pop("submission_key")]
@@ -563,7 +562,9 @@ def _load_measures(
             sent = datetime.combine(on, datetime.min.time(), zone) + timedelta(
                 hours=rng.randint(8, 21)
             )
-            domains = {d.key: float(d.score) if d.score is not None else None for d in result.domains}
+            domains = {
+                d.key: float(d.score) if d.score is not None else None for d in result.domains
+            }
             responses.append(
                 {
                     "clinic_id": clinic_id,
@@ -588,9 +589,7 @@ def _load_measures(
     counts["questionnaire answers"] += len(responses)
 
 
-def _occasions(
-    p: _Planned, today: date, discharged: date | None
-) -> list[tuple[str, date, float]]:
+def _occasions(p: _Planned, today: date, discharged: date | None) -> list[tuple[str, date, float]]:
     """The occasions up to yesterday (or discharge): key, day, and how far through the
     programme (0 to 1) the patient was, which their answers follow."""
     end = min(today - timedelta(days=1), discharged or today)
@@ -638,7 +637,10 @@ def _load_reminders(
         slots = proposed_slots(stage.sessions, stage.period is Period.WEEK)
         since = b.protocol["created_at"]
         settings = Settings(
-            slots=slots, zone=clinic.timezone, since=since, nudge_after_days=clinic.reminder_nudge_days
+            slots=slots,
+            zone=clinic.timezone,
+            since=since,
+            nudge_after_days=clinic.reminder_nudge_days,
         )
         rows.append(
             {

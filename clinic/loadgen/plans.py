@@ -206,16 +206,20 @@ def protocol_rows(
     timeline: list[Event] = []
     stage = 1
     status = ProtocolStatus.ACTIVE
-    kinds = [(EventKind.START, start, reason, None), *((s.kind, s.on, s.reason, s.resume_on) for s in steps)]
+    kinds = [
+        (EventKind.START, start, reason, None),
+        *((s.kind, s.on, s.reason, s.resume_on) for s in steps),
+    ]
     for (kind, on, why, resume_on), at in zip(kinds, times, strict=True):
         stage += kind.stage_step
-        event = {
+        planned_end = resume_on if kind is EventKind.PAUSE else None
+        event: dict[str, Any] = {
             "kind": kind,
             "effective_on": on,
             "version_number": 1,
             "stage": stage,
             "reason": why,
-            "resume_on": resume_on if kind is EventKind.PAUSE else None,
+            "resume_on": planned_end,
             "suggested": None,
             "created_by_id": clinician_id,
             "created_at": at,
@@ -231,7 +235,7 @@ def protocol_rows(
                 effective_on=on,
                 version=1,
                 stage=stage,
-                resume_on=event["resume_on"],
+                resume_on=planned_end,
                 device_mm=template.diameters[template.stages[stage - 1].dilator_size_id],
             )
         )
