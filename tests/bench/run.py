@@ -79,12 +79,16 @@ from sqlalchemy import create_engine, select, text
 # This checkout's `clinic` and `tests` (the virtualenv's editable install may be another's).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from flask_migrate import upgrade
+
 from clinic import create_app
+from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.uow import unit_of_work
 from clinic.demo import seed_demo
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, User
+from clinic.loadgen import load as loadgen
+from clinic.models import Clinic, Patient
 from clinic.reporting.pdf import html_to_pdf
 from clinic.reporting.progress import (
     build_progress_report,
@@ -192,45 +196,40 @@ class Loaded:
     patient_id: int
 
 
-LOADED_LINE = re.compile(r"^clinic: (.+) \| clinician: (\S+) \| patient: (\S+)$", re.M)
-
-
 def seed(
     database_url: str, clinics: int, patients: int, seed_value: str = "bench"
 ) -> Loaded | None:
-    """Migrate the database, fill it with `flask seed-load` (`clinics` clinics sharing
-    `patients` patients; none if 0) and add the demo data. Returns whom to sign in as."""
+    """Migrate the database, add the demo data (the report and mail benchmarks use its
+    patients), then what `flask seed-load` adds: `clinics` clinics sharing `patients`
+    patients (none if 0). Returns whom to sign in as.
+
+    The generator is called directly, after the demo data: the command itself refuses a
+    database holding anything it did not make, the demo data included."""
     os.environ["CLINIC_DATABASE_URL"] = database_url
     app = create_app()
     loaded = None
     with app.app_context():
         started = time.perf_counter()
-        from flask_migrate import upgrade
-
         upgrade()
         log(f"migrated the database in {time.perf_counter() - started:.1f} s")
-        if patients:
-            result = app.test_cli_runner().invoke(
-                args=[
-                    "seed-load",
-                    f"--clinics={clinics}",
-                    f"--patients={patients}",
-                    f"--password={BENCH_PASSWORD}",
-                    f"--seed={seed_value}",
-                ]
-            )
-            if result.exit_code != 0:
-                raise SystemExit(f"seed-load failed: {result.output}")
-            log(result.stdout.strip().splitlines()[-1])
-            clinic, clinician, patient = LOADED_LINE.findall(result.stdout)[0]
-            patient_id = db.session.scalar(
-                select(Patient.id)
-                .join(User, Patient.user_id == User.id)
-                .where(User.email == patient)
-            )
-            loaded = Loaded(clinic, clinician, patient, patient_id)
         with unit_of_work():
             seed_demo()
+        if patients:
+            result = loadgen.load(
+                clinics=clinics,
+                patients=patients,
+                years=1,
+                password_hash=hash_password(BENCH_PASSWORD),
+                seed=seed_value,
+                progress=log,
+            )
+            counts = ", ".join(f"{n:,} {what}" for what, n in result.counts.items())
+            log(f"seed-load: {counts} in {result.seconds:.1f} s")
+            first = result.clinics[0]
+            log(f"signing in as {first.clinician_email} and {first.patient_email}")
+            loaded = Loaded(
+                first.name, first.clinician_email, first.patient_email, first.patient_id
+            )
         db.engine.dispose()
     return loaded
 
@@ -361,9 +360,10 @@ def probe(url: str, cookie: str, body: str | None = None) -> str | None:
 # Logging a session: every request a new submission key; a response other than the
 # redirect to the saved entry is counted as failed (wrk itself counts only 4xx and 5xx).
 POST_SCRIPT = """
+-- wrk.headers holds the -H headers (the cookie): add the form's type to them.
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 local threads = {}
-local counter = 0
-local ok, failed = 0, 0
+counter, ok, failed = 0, 0, 0  -- globals: done() reads them with thread:get
 function setup(thread)
   thread:set("id", #threads + 1)
   table.insert(threads, thread)
@@ -371,7 +371,7 @@ end
 function request()
   counter = counter + 1
   local key = string.format("%s-%d-%d", run_id, id, counter)
-  return wrk.format("POST", nil, headers, form .. "&key=" .. key)
+  return wrk.format("POST", nil, nil, form .. "&key=" .. key)
 end
 function response(status, headers, body)
   local location = headers["Location"] or headers["location"] or ""
@@ -411,9 +411,7 @@ def wrk(
         script = folder / "post.lua"
         lua_form = form.replace("\\", "\\\\").replace('"', '\\"')
         script.write_text(
-            f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\n'
-            f'form = "{lua_form}"\n'
-            'headers = {["Content-Type"] = "application/x-www-form-urlencoded"}\n' + POST_SCRIPT
+            f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\nform = "{lua_form}"\n' + POST_SCRIPT
         )
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
