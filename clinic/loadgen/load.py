@@ -502,15 +502,12 @@ def _load_diaries(
     keys = [flag["submission_key"] for flag in flags]
     entry_ids: dict[str, int] = {}
     for i in range(0, len(keys), 500):
-        entry_ids.update(
-            db.session.execute(
-                sa.select(DiaryEntry.submission_key, DiaryEntry.id).where(
-                    DiaryEntry.submission_key.in_(keys[i : i + 500])
-                )
+        found = db.session.execute(
+            sa.select(DiaryEntry.submission_key, DiaryEntry.id).where(
+                DiaryEntry.submission_key.in_(keys[i : i + 500])
             )
-            .tuples()
-            .all()
         )
+        entry_ids.update({key: entry_id for key, entry_id in found})
     for flag in flags:
         flag["entry_id"] = entry_ids[flag.pop("submission_key")]
     _insert(RedFlag.__table__, flags)
