@@ -24,7 +24,9 @@ from clinic.demo import SKIP_REASONS
 from clinic.domain.diary import Bleeding, FlagReason, SessionReport, red_flags
 from clinic.domain.protocols import Event, Period, ProtocolStatus, in_force_on
 
-OPEN_RED_FLAG_EVERY = 50  # one patient in 50 has an open red flag from the last days
+# One patient in 50 (the 2nd, 52nd, ... of each clinic, so small loads have one too) has
+# an open red flag from the last days.
+OPEN_RED_FLAG_EVERY = 50
 SILENT_EVERY = 25  # one in 25 stopped logging a week to a month ago
 ACKNOWLEDGEMENT = "Phoned the patient; advice given, plan unchanged."
 
@@ -72,7 +74,7 @@ def diary_rows(
     if patient.n % SILENT_EVERY == SILENT_EVERY // 2:
         last_day = today - timedelta(days=rng.randint(7, 30))  # stopped logging
     open_flag_day = None
-    if patient.n % OPEN_RED_FLAG_EVERY == OPEN_RED_FLAG_EVERY // 2:
+    if patient.n % OPEN_RED_FLAG_EVERY == 2:
         open_flag_day = today - timedelta(days=rng.randint(1, 3))
 
     adherence = regularity
