@@ -13,6 +13,7 @@ Used by `flask seed-load` (clinic.loadgen.load) and through it by the benchmark.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from clinic.demo import SKIP_REASONS
 from clinic.domain.diary import Bleeding, FlagReason, SessionReport, red_flags
-from clinic.domain.protocols import Event, Period, ProtocolStatus, in_force_on
+from clinic.domain.protocols import Event, InForce, Period, ProtocolStatus, in_force_on
 
 # One patient in 50 (the 2nd, 52nd, ... of each clinic, so small loads have one too) has
 # an open red flag from the last days.
@@ -79,10 +80,17 @@ def diary_rows(
 
     adherence = regularity
     first = patient.events[0].effective_on
+    # What is in force depends only on the events in effect by the day: read it once for
+    # each run of days between two events, not once a day.
+    effective = [event.effective_on for event in patient.events]
+    in_force: dict[int, InForce | None] = {}
     for day in (first + timedelta(days=d) for d in range((last_day - first).days + 1)):
         if day.weekday() == 0:  # some weeks go better than others
             adherence = min(1.0, max(0.1, regularity + rng.uniform(-0.25, 0.1)))
-        state = in_force_on(patient.events, day)
+        seen = bisect_right(effective, day)
+        if seen not in in_force:
+            in_force[seen] = in_force_on(patient.events, day)
+        state = in_force[seen]
         if state is None or state.status is not ProtocolStatus.ACTIVE:
             continue
         stage = patient.stages[state.version][state.stage - 1]
