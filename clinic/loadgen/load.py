@@ -610,12 +610,13 @@ def _occasions(p: _Planned, today: date, discharged: date | None) -> list[tuple[
 
 
 def _answers(instrument: Instrument, progress: float, rng: random.Random) -> dict[str, int | None]:
-    """Answers that improve as the programme goes on (the worst values first)."""
+    """Answers that improve as the programme goes on: about a third of the way up the
+    scale from the worst answer at the start, most of the way by the end."""
     given: dict[str, int | None] = {}
     lower_is_better = instrument.total is not None and instrument.total.better == "lower"
     for item in instrument.items:
         values = sorted(item.values, reverse=lower_is_better)
-        place = progress * (len(values) - 1) + rng.gauss(0, 1)
+        place = (0.3 + 0.6 * progress) * (len(values) - 1) + rng.gauss(0, 1)
         given[item.key] = values[min(len(values) - 1, max(0, round(place)))]
     return given
 
