@@ -155,7 +155,8 @@ def test_small_load_fills_each_clinic_with_its_own_data(migrated: Flask) -> None
 
 def test_printed_accounts_sign_in_and_open_their_pages(migrated: Flask) -> None:
     """The clinician and the patient printed for each clinic sign in with --password; the
-    clinician opens the dashboard and the patient's timeline, the patient their Today."""
+    clinician opens the dashboard, the caseload and the patient's timeline and protocol,
+    the patient their Today and progress (the pages the benchmark measures)."""
     result = small_load(migrated)
     assert result.exit_code == 0, result.output
     assert "Password of every account" not in result.stdout  # it was given
@@ -171,9 +172,12 @@ def test_printed_accounts_sign_in_and_open_their_pages(migrated: Flask) -> None:
         assert sign_in(staff, clinician, PASSWORD).status_code == 302
         assert staff.get("/dashboard/").status_code == 200
         assert staff.get(f"/patients/{patient_id}/timeline").status_code == 200
+        assert staff.get(f"/patients/{patient_id}/protocol/").status_code == 200
+        assert staff.get("/patients/").status_code == 200
         portal = migrated.test_client()
         assert sign_in(portal, patient_email, PASSWORD).status_code == 302
         assert portal.get("/diary/").status_code == 200
+        assert portal.get("/diary/progress").status_code == 200
 
 
 def test_a_generated_password_is_printed_once_and_works(migrated: Flask) -> None:
