@@ -717,6 +717,8 @@ def main() -> None:
     if args.mail == "only":
         args.report = "skip"
         args.reminders = "skip"
+    if args.report == "only":  # the report alone, as its help says
+        args.mail, args.reminders = "skip", "skip"
     if args.reminder_patients < 2:
         parser.error("--reminder-patients must be at least 2")
     if args.clinics < 1 or args.patients[0] < args.clinics:
