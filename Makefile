@@ -67,13 +67,20 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 	touch $@
 
-## bench: throughput of the caseload list, protocol page, dashboard and patient timeline
-## against a trivial endpoint (gunicorn + wrk; 1,000 patients with a year of diary entries
-## each); prints req/s, latency and the ratio to the baseline. Then the progress report:
-## median render time of a demo patient's 12-week report next to a one-paragraph document,
-## and the ratio (target: at most 10x). Options via BENCH_ARGS, e.g.
+## bench: throughput of the clinicians' and patients' pages (dashboard, caseload list,
+## protocol page, timeline, portal Today and progress, logging a session by POST) against a
+## trivial endpoint (gunicorn + wrk), on data from `flask seed-load` (10 clinics; 1,000
+## patients by default), on SQLite or PostgreSQL; prints req/s, latency, the ratio to the
+## baseline and each page's target (met/MISSED). With several sizes, each on a fresh
+## database, it then compares each page's ratio at the largest size with the smallest
+## (flagged when more than 20% slower). Options via BENCH_ARGS, e.g.
+## make bench BENCH_ARGS="--database postgresql --patients 1000,10000"   (a new database on
+##   127.0.0.1:5432 as user postgres, dropped at the end)
 ## make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"
+## Then the progress report: median render time of a demo patient's 12-week report next to
+## a one-paragraph document, and the ratio (target: at most 10x):
 ## make bench BENCH_ARGS="--report only --renders 40"   (the report alone, no wrk needed)
+## (the MDT pack: .venv/bin/python tests/bench/mdt_pack.py [--database postgresql])
 ## Last, mail: messages per second through the worker to an SMTP server on the loopback
 ## against a plain smtplib loop (target: at least half), and the time from a red-flag diary
 ## entry to the clinician's email (median, p95): make bench BENCH_ARGS="--mail only --messages 1000"   (no wrk needed)

@@ -1,4 +1,5 @@
 """Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations,
+`seed-load` for synthetic load data to size a deployment (logic in clinic.loadgen),
 `refresh-summaries` for the daily run, `report` for progress reports in batches, `backup`
 and `restore` for the SQLite database (logic in clinic/backup.py).
 
@@ -9,6 +10,7 @@ included) saves nothing. It says what it did once that is saved (`after_commit`)
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
+from clinic.loadgen import load as loadgen
 from clinic.models import Clinic, Patient, Role, User
 from clinic.models.users import normalise_email
 from clinic.monitoring.services import refresh_clinic
@@ -43,6 +46,7 @@ def register_commands(app: Flask) -> None:
     """Attach the commands to `flask --app clinic ...`."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_load_command)
     app.cli.add_command(refresh_summaries)
     app.cli.add_command(progress_report_command)
     app.cli.add_command(backup_command)
@@ -105,6 +109,76 @@ def seed_demo_command(if_empty: bool) -> None:
     after_commit(
         lambda: click.echo(f"Demo data added. Every demo account's password is {DEMO_PASSWORD}.")
     )
+
+
+@click.command("seed-load")
+@with_appcontext
+@click.option("--clinics", type=click.IntRange(1, 999), required=True, help="Clinics to add.")
+@click.option(
+    "--patients",
+    type=click.IntRange(1),
+    required=True,
+    help="Patients in all, spread evenly over the clinics.",
+)
+@click.option(
+    "--years",
+    type=click.FloatRange(0.1, 10),
+    default=1.0,
+    show_default=True,
+    help="Programmes started within this many years.",
+)
+@click.option("--password", help="Password of every account made (default: a random one).")
+@click.option("--seed", help="Makes the same data again (default: random, printed).")
+@click.option(
+    "--allow-production",
+    is_flag=True,
+    help="Load even though CLINIC_ENV is production (a staging copy, say).",
+)
+def seed_load_command(
+    clinics: int,
+    patients: int,
+    years: float,
+    password: str | None,
+    seed: str | None,
+    allow_production: bool,
+) -> None:
+    """Fill a database with synthetic clinics, staff and patients with a realistic history
+    (fictional names, emails @seed-load.invalid), to size a deployment. Refuses a database
+    holding anything else, an unmigrated one, and production without --allow-production."""
+    if current_app.config["CLINIC_ENV"] == "production" and not allow_production:
+        raise click.ClickException(
+            "CLINIC_ENV is production: seed-load writes fictional patients. Give "
+            "--allow-production if this really is a database for load testing."
+        )
+    if patients < clinics:
+        raise click.UsageError("Give at least one patient per clinic.")
+    problem = loadgen.refusal(backups.migration_heads())
+    if problem:
+        raise click.ClickException(problem)
+    generated = password is None
+    if password is None:
+        password = secrets.token_urlsafe(12)
+    elif password_problems(password, ""):
+        raise click.UsageError(" ".join(password_problems(password, "")))
+    if seed is None:
+        seed = secrets.token_hex(4)
+    result = loadgen.load(
+        clinics=clinics,
+        patients=patients,
+        years=years,
+        password_hash=hash_password(password),  # hashed once, for every account
+        seed=seed,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    for each in result.clinics:
+        click.echo(
+            f"clinic: {each.name} | clinician: {each.clinician_email} | "
+            f"patient: {each.patient_email}"
+        )
+    if generated:
+        click.echo(f"Password of every account: {password}")
+    counts = ", ".join(f"{n:,} {what}" for what, n in result.counts.items())
+    click.echo(f"Loaded {counts} in {result.seconds:.1f} s (seed {seed}).")
 
 
 @click.command("refresh-summaries")

@@ -1,11 +1,13 @@
 """Where an MDT pack's time goes, and whether drawing its charts in a process pool helps.
 
-Run with `.venv/bin/python tests/bench/mdt_pack.py [--patients 20] [--runs 9]`. It seeds a
-throwaway SQLite database as `make bench` does (the demo data plus bench patients with a
-year of diary entries each), builds the pack for that many bench patients, then times, in
-the same run: the reads (`build_pack`), drawing every pain chart in this process, drawing
-them in a warm `ProcessPoolExecutor` (forkserver, one worker per core), the one WeasyPrint
-render, and the whole pack as the view makes it. Medians, and the parallel/serial ratio.
+Run with `.venv/bin/python tests/bench/mdt_pack.py [--patients 20] [--runs 9]
+[--database sqlite|postgresql]`. It seeds a throwaway database as `make bench` does (the
+demo data plus one seed-load clinic of that many patients with up to a year of diary
+entries each), builds the pack for them, then times, in the same run: the reads
+(`build_pack`), drawing every pain chart in this process, drawing them in a warm
+`ProcessPoolExecutor` (forkserver, one worker per core), the one WeasyPrint render, the
+whole pack as the view makes it, and a one-paragraph document through the same pipeline.
+Medians, the parallel/serial ratio, and the whole pack's ratio to the paragraph.
 
 The app draws charts serially. On the 2-core machine this was written on (20 patients),
 the charts took about 70 ms of a 1.6 s pack, WeasyPrint the rest; the pool came out
@@ -39,7 +41,8 @@ from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.mdt import services
 from clinic.models import Clinic, Patient, User
-from tests.bench.run import CLINIC_NAME, CLINICIANS, seed
+from clinic.reporting.pdf import html_to_pdf
+from tests.bench.run import ONE_PARAGRAPH, Loaded, bench_database, seed
 
 
 def median_ms(run: Callable[[], object], runs: int) -> tuple[float, list[float]]:
@@ -55,18 +58,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=20)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/bench.db"
-        seed(url, args.patients)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        bench_database(args.database, Path(folder)) as url,
+    ):
+        loaded = seed(url, 1, args.patients)
         app = create_app({"SQLALCHEMY_DATABASE_URI": url})
         with app.app_context(), app.test_request_context():
-            measure(args)
+            measure(args, loaded)
+            db.engine.dispose()
 
 
-def measure(args: argparse.Namespace) -> None:
-    clinic = db.session.scalar(select(Clinic).where(Clinic.name == CLINIC_NAME))
-    author = db.session.scalar(select(User).where(User.email == CLINICIANS[0]))
+def measure(args: argparse.Namespace, loaded: Loaded | None) -> None:
+    if loaded is None:
+        raise SystemExit("--patients must be at least 1")
+    clinic = db.session.scalar(select(Clinic).where(Clinic.name == loaded.clinic))
+    author = db.session.scalar(select(User).where(User.email == loaded.clinician))
     ids = list(
         db.session.scalars(
             select(Patient.id)
@@ -107,6 +116,9 @@ def measure(args: argparse.Namespace) -> None:
             args.runs,
         ),
         "whole pack (serial)": median_ms(lambda: services.pack_pdf(build()), args.runs),
+        "one paragraph": median_ms(
+            lambda: html_to_pdf(ONE_PARAGRAPH, clinic.paper_size), args.runs
+        ),
     }
     rss = [_rss_mib(pid) for pid in pool._processes]  # private, but only measured
     pool.shutdown()
@@ -115,6 +127,8 @@ def measure(args: argparse.Namespace) -> None:
         print(f"{label:24} {median:7.0f} ms   ({', '.join(f'{t:.0f}' for t in times)})")
     serial, pooled = results["charts, serial"][0], results["charts, process pool"][0]
     print(f"pool / serial for the charts: {pooled / serial:.2f}")
+    whole, paragraph = results["whole pack (serial)"][0], results["one paragraph"][0]
+    print(f"whole pack / one-paragraph document: {whole / paragraph:.1f}x")
     print(f"pool start (first {workers} charts): {cold_ms:.0f} ms; worker memory: {rss} MiB")
 
 

@@ -1,25 +1,35 @@
-"""Throughput benchmark: clinicians' pages against a trivial endpoint, on a big caseload.
+"""Throughput benchmark: clinicians' and patients' pages against a trivial endpoint, on
+synthetic clinics of a given size, on SQLite or PostgreSQL.
 
 Run with `make bench` (options through BENCH_ARGS, e.g.
+`make bench BENCH_ARGS="--database postgresql --patients 1000,10000 --seconds 10"` or
 `make bench BENCH_ARGS="--patients 100 --seconds 3 --pages dashboard,timeline"`).
 
-It builds a SQLite database with the demo data plus a big caseload (default 1,000
-patients, half for each Northside clinician): every bench patient has a protocol started
-about a year ago and moved up through its stages since, and a year of diary entries
-(sessions at roughly the prescribed frequency, skips with their reasons, days without
-any entry, pain mostly low with higher days, red flags as the rules raise them, a few
-still open). Then it serves the app with gunicorn, signs in as a clinician and loads each
-page with wrk from a second process.
+For each size in `--patients` (a comma list) it makes a fresh database (`--database`:
+a SQLite file, or a uniquely named database on the PostgreSQL server at 127.0.0.1:5432 as
+user postgres, dropped at the end), migrates it and fills it with `flask seed-load`
+(clinic.loadgen: `--clinics` clinics sharing the patients, each patient on a protocol
+started within the last year with a diary, red flags, questionnaires), plus the demo data
+(the report and mail benchmarks use its patients). Then it serves the app with gunicorn,
+signs in as the clinician seed-load printed for the first clinic, and as that clinic's
+printed patient for the portal pages, and loads each page with wrk from a second process.
+Logging a session is a POST of the diary form with its CSRF token and a new submission key
+per request (a wrk Lua script); anything but the form's success redirect counts as an
+error.
 
 Machines here are shared and noisy, so the figure that matters is the ratio to the
-trivial endpoint (/healthz), measured in the same run before and after the pages. A page
-that does not answer 200 (not written yet, for instance) is reported and skipped.
+trivial endpoint (/healthz), measured in the same run before and after the pages; each
+page has a target ratio (issue 18), marked met or MISSED. With more than one size, a last
+table compares each page's ratio at the largest size with the smallest: a clinic's pages
+should cost what the clinic holds, not what the server holds (flagged when more than 20%
+slower). A page that does not answer 200 is reported and skipped.
 
 The report benchmark (`--report also`, the default; `--report only` for it alone, without
 wrk or gunicorn) renders the 12-week progress report of a demo patient with a diary in
 this warm process, `--renders` times, interleaved with as many renders of a one-paragraph
 document through the same pipeline; it prints both medians and their ratio against the
-target (the report takes at most 10x the paragraph).
+target (the report takes at most 10x the paragraph). The MDT pack's figures are
+tests/bench/mdt_pack.py (same `--database`).
 
 The mail benchmark (`--mail also`, the default, after the pages; `--mail only` for it
 alone, without wrk or gunicorn; see tests/bench/mail.py) sends `--messages` messages
@@ -34,7 +44,7 @@ whose reminders fall due in the same minute, has the real worker run the reminde
 deliver every message to the SMTP server, and compares the time from due to delivered
 with a plain smtplib loop sending as many messages (target: at least half its speed).
 
-Not part of the test suite: timings never decide whether tests pass.
+The report, mail and reminders benchmarks run once, on the first size's database.
 """
 
 from __future__ import annotations
@@ -42,7 +52,6 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import os
-import random
 import re
 import shutil
 import socket
@@ -53,10 +62,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from statistics import median
@@ -64,30 +74,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, select, text
 
 # This checkout's `clinic` and `tests` (the virtualenv's editable install may be another's).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from flask_migrate import upgrade
+
 from clinic import create_app
+from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
-from clinic.demo import DEMO_PASSWORD, SKIP_REASONS, seed_demo
-from clinic.domain.diary import Bleeding, FlagReason, SessionReport, red_flags
-from clinic.domain.indications import Indication
-from clinic.domain.protocols import Event, EventKind, Period, ProtocolStatus, in_force_on
+from clinic.core.uow import unit_of_work
+from clinic.demo import seed_demo
 from clinic.extensions import db
-from clinic.models import (
-    Clinic,
-    DiaryEntry,
-    Patient,
-    ProtocolTemplate,
-    RedFlag,
-    Role,
-    User,
-)
-from clinic.monitoring import upkeep
-from clinic.protocols.queries import timeline
-from clinic.protocols.services import record_event, start_protocol
+from clinic.loadgen import load as loadgen
+from clinic.models import Clinic, Patient
 from clinic.reporting.pdf import html_to_pdf
 from clinic.reporting.progress import (
     build_progress_report,
@@ -99,21 +100,45 @@ from tests.bench.mail import MailFigures, measure_mail, report_mail
 from tests.bench.reminders import ReminderFigures, measure_reminders, report_reminders
 
 ROOT = Path(__file__).resolve().parents[2]
-CLINIC_NAME = "Northside Pelvic Health"
-CLINICIANS = ("physio@northside.example", "physio2@northside.example")
-SIGN_IN_AS = CLINICIANS[0]
 BASELINE = ("trivial endpoint (/healthz)", "/healthz")
+BENCH_PASSWORD = "bench-load-pass-2026"  # every account seed-load makes here
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
-# The pages, in the order they are measured: name for --pages -> (label, path). {patient}
-# is a bench patient of the signed-in clinician with a year of logs.
+
+@dataclass(frozen=True)
+class Page:
+    """A page to measure: its label, path ({patient}: the signed-in clinician's printed
+    patient), who loads it, its target ratio to the trivial endpoint (None: none set),
+    and whether it is the diary form's POST."""
+
+    label: str
+    path: str
+    as_patient: bool = False
+    target: float | None = None
+    post: bool = False
+
+
+# The pages, in the order they are measured: name for --pages -> Page. Targets: issue 18.
 PAGES = {
-    "caseload": ("caseload list (/patients/)", "/patients/"),
-    "search": ("caseload search (?q=Bench 004)", "/patients/?q=Bench+004"),
-    "protocol": ("protocol page (a year of events)", "/patients/{patient}/protocol/"),
-    "dashboard": ("dashboard (/dashboard/)", "/dashboard/"),
-    "dashboard-all": ("dashboard, whole clinic (/dashboard/?who=all)", "/dashboard/?who=all"),
-    "timeline": ("patient timeline (/patients/<id>/timeline)", "/patients/{patient}/timeline"),
+    "caseload": Page("caseload list (/patients/)", "/patients/", target=0.30),
+    "search": Page("caseload search (?q=Patient 0004)", "/patients/?q=Patient+0004"),
+    "protocol": Page("protocol page", "/patients/{patient}/protocol/", target=0.30),
+    "dashboard": Page("dashboard (/dashboard/)", "/dashboard/", target=0.35),
+    "dashboard-all": Page("dashboard, whole clinic (?who=all)", "/dashboard/?who=all"),
+    "timeline": Page("patient timeline", "/patients/{patient}/timeline", target=0.15),
+    "today": Page("portal Today (/diary/)", "/diary/", as_patient=True, target=0.35),
+    "progress": Page(
+        "portal progress (/diary/progress)", "/diary/progress", as_patient=True, target=0.35
+    ),
+    "log": Page(
+        "logging a session (POST /diary/log)",
+        "/diary/log",
+        as_patient=True,
+        target=0.20,
+        post=True,
+    ),
 }
+SLOWER_LIMIT = 0.8  # a page's ratio at the largest size at least this share of the smallest's
 
 # The report benchmark: a demo patient whose diary covers the whole 12 weeks (Avery Quinn:
 # 120 days of daily and then weekly sessions, a red flag, stage changes).
@@ -125,19 +150,10 @@ ONE_PARAGRAPH = """<!doctype html>
 contact the clinic if you have any questions.</p></body></html>"""
 
 # wrk drops a response slower than its timeout (2 s by default) from the latency figures
+
+# wrk drops a response slower than its timeout (2 s by default) from the latency figures
 # and counts it as a timeout: give slow pages time, so their percentiles are real.
 WRK_TIMEOUT = 30
-INSERT_CHUNK = 10_000  # diary rows per bulk INSERT (and per commit)
-OPEN_RED_FLAG_EVERY = 50  # one bench patient in 50 has an open red flag from the last days
-SILENT_EVERY = 25  # one in 25 stopped logging a week to a month ago
-REVIEW_DUE_EVERY = 10  # one in 10 has a review date that has come
-# Why a clinician moved a bench patient up.
-ADVANCE_REASONS = (
-    "Comfortable at this size in recent sessions; pain low.",
-    "Insertion easy; ready for the next size.",
-    "Pain 2/10 or less for two weeks; moving up.",
-    "Sessions regular and comfortable.",
-)
 
 
 def log(message: str) -> None:
@@ -145,386 +161,77 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# The database ----------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of a new empty database of `kind` (sqlite or postgresql), dropped after."""
+    name = f"clinic_bench_{uuid.uuid4().hex[:10]}"
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / name}.sqlite3"
+        return
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 # Seeding ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class StagePrescription:
-    """What a diary entry needs from the stage it was logged under."""
+class Loaded:
+    """Who the benchmark signs in as: seed-load's printed clinician and patient of its
+    first clinic, and that patient's record."""
 
-    dilator_size_id: int
-    minutes: int
-    sessions: int
-    period: Period
-    red_flag_pain: int
-    target_depth_cm: float | None
-
-
-@dataclass(frozen=True)
-class BenchPatient:
-    """One seeded patient, as plain values: enough to write their diary without the ORM."""
-
-    n: int
+    clinic: str
+    clinician: str
+    patient: str
     patient_id: int
-    user_id: int
-    clinician_id: int
-    protocol_id: int
-    events: list[Event]  # the protocol's timeline, as the rules read it
-    stages: dict[int, list[StagePrescription]]  # per protocol version number, stage 1 first
 
 
-@dataclass
-class SeedCounts:
-    """What seeding inserted, for the report."""
+def seed(
+    database_url: str, clinics: int, patients: int, seed_value: str = "bench"
+) -> Loaded | None:
+    """Migrate the database, add the demo data (the report and mail benchmarks use its
+    patients), then what `flask seed-load` adds: `clinics` clinics sharing `patients`
+    patients (none if 0). Returns whom to sign in as.
 
-    patients: int = 0
-    events: int = 0
-    entries: int = 0
-    skips: int = 0
-    red_flags: int = 0
-    open_red_flags: int = 0
-
-
-def seed(database_url: str, patients: int) -> int | None:
-    """Build the bench database: the demo data plus `patients` bench patients with a year
-    of history each. Returns the id of a bench patient of the signed-in clinician who
-    logged all year (the patient whose pages are measured), None without bench patients."""
+    The generator is called directly, after the demo data: the command itself refuses a
+    database holding anything it did not make, the demo data included."""
     os.environ["CLINIC_DATABASE_URL"] = database_url
-    app = create_app({"PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
-    counts = SeedCounts(patients=patients)
+    app = create_app()
+    loaded = None
     with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()
-        clinic = db.session.scalar(select(Clinic).where(Clinic.name == CLINIC_NAME))
-        today = clinic_today(clinic.timezone)
-
-        # Each patient's summary and flags are computed once, after their whole year is in,
-        # not at every commit of the replay (which would also raise "not logging" flags for
-        # protocols whose diaries are not seeded yet).
-        with upkeep.deferred():
-            started = time.perf_counter()
-            bench = seed_protocols(clinic, patients, today)
-            counts.events = sum(len(p.events) for p in bench)
-            log(
-                f"seeded {patients} patients, {patients} protocols with {counts.events} "
-                f"events in {time.perf_counter() - started:.1f} s"
+        started = time.perf_counter()
+        upgrade()
+        log(f"migrated the database in {time.perf_counter() - started:.1f} s")
+        with unit_of_work():
+            seed_demo()
+        if patients:
+            result = loadgen.load(
+                clinics=clinics,
+                patients=patients,
+                years=1,
+                password_hash=hash_password(BENCH_PASSWORD),
+                seed=seed_value,
+                progress=log,
             )
-            started = time.perf_counter()
-            seed_diaries(clinic, bench, today, counts)
-            log(
-                f"seeded {counts.entries} diary entries ({counts.skips} skips) and "
-                f"{counts.red_flags} red flags ({counts.open_red_flags} open) "
-                f"in {time.perf_counter() - started:.1f} s"
+            counts = ", ".join(f"{n:,} {what}" for what, n in result.counts.items())
+            log(f"seed-load: {counts} in {result.seconds:.1f} s")
+            first = result.clinics[0]
+            log(f"signing in as {first.clinician_email} and {first.patient_email}")
+            loaded = Loaded(
+                first.name, first.clinician_email, first.patient_email, first.patient_id
             )
-            started = time.perf_counter()
-        # As the dashboard's first visit of the day would: the summaries are current, so
-        # the benchmark measures the steady state, not the once-a-day refresh.
-        clinic.summaries_on = today
-        db.session.commit()
-        log(f"refreshed the clinic's summaries in {time.perf_counter() - started:.1f} s")
-    return bench[0].patient_id if bench else None
-
-
-def seed_protocols(clinic: Clinic, count: int, today: date) -> list[BenchPatient]:
-    """Add `count` patients (each with a portal account), alternately for each clinician,
-    each on the vaginismus program from about a year ago, moved up stage by stage through
-    the protocol services as a clinician would."""
-    clinicians = [db.session.scalar(select(User).where(User.email == e)) for e in CLINICIANS]
-    template = db.session.scalar(
-        select(ProtocolTemplate).where(
-            ProtocolTemplate.clinic_id == clinic.id,
-            ProtocolTemplate.indication == Indication.VAGINISMUS,
-        )
-    )
-    stage_values = [stage.stage_values() for stage in template.stages]
-    password_hash = clinicians[0].password_hash  # the demo password: one hash, reused
-    bench: list[BenchPatient] = []
-    for n in range(count):
-        rng = random.Random(f"protocol-{n}")
-        clinician = clinicians[n % len(clinicians)]
-        name = f"Bench Patient {n:05d}"
-        user = User(
-            clinic_id=clinic.id,
-            email=f"bench.patient.{n:05d}@example.org",
-            full_name=name,
-            role=Role.PATIENT,
-            password_hash=password_hash,
-        )
-        patient = Patient(
-            clinic_id=clinic.id,
-            user=user,
-            full_name=name,
-            date_of_birth=date(1970, 1, 1) + timedelta(days=(n * 37) % 12_000),
-            clinic_identifier=f"B{n:06d}",
-            indication=Indication.VAGINISMUS,
-            responsible_clinician=clinician,
-            review_on=_review_date(n, rng, today),
-        )
-        db.session.add(patient)
-        db.session.flush()
-        protocol = start_protocol(
-            patient,
-            clinician,
-            name=template.name,
-            route=template.route,
-            stages=stage_values,
-            start_stage=1,
-            start_on=today - timedelta(days=365 - n % 7),
-            today=today,
-            template=template,
-        )
-        for day in _advance_days(rng, protocol.events[0].effective_on, today, len(stage_values)):
-            record_event(
-                protocol,
-                EventKind.ADVANCE,
-                clinician,
-                expected_lock=str(protocol.lock_version),
-                effective_on=day,
-                today=today,
-                reason=rng.choice(ADVANCE_REASONS),
-            )
-        bench.append(
-            BenchPatient(
-                n=n,
-                patient_id=patient.id,
-                user_id=user.id,
-                clinician_id=clinician.id,
-                protocol_id=protocol.id,
-                events=timeline(protocol),
-                stages={
-                    v.number: [
-                        StagePrescription(
-                            s.dilator_size_id,
-                            s.minutes,
-                            s.sessions,
-                            s.period,
-                            s.red_flag_pain,
-                            s.target_depth_cm,
-                        )
-                        for s in v.stages
-                    ]
-                    for v in protocol.versions
-                },
-            )
-        )
-        if n % 100 == 99:
-            db.session.commit()
-    db.session.commit()
-    return bench
-
-
-def _review_date(n: int, rng: random.Random, today: date) -> date:
-    """Most reviews are planned weeks ahead; one patient in REVIEW_DUE_EVERY is due now."""
-    if n % REVIEW_DUE_EVERY == 3:
-        return today - timedelta(days=rng.randrange(7))
-    return today + timedelta(days=rng.randint(7, 90))
-
-
-def _advance_days(rng: random.Random, start: date, today: date, stage_count: int) -> list[date]:
-    """When the patient moved up: every three weeks to a few months, at their own pace,
-    until the last stage (or until last week)."""
-    pace = rng.uniform(1.2, 3.5)
-    days: list[date] = []
-    day = start
-    while len(days) < stage_count - 1:
-        day += timedelta(days=round(rng.randint(18, 35) * pace))  # at least the 14 days
-        if day > today - timedelta(days=7):
-            break
-        days.append(day)
-    return days
-
-
-def seed_diaries(
-    clinic: Clinic, bench: Sequence[BenchPatient], today: date, counts: SeedCounts
-) -> None:
-    """A year of diary entries per bench patient, inserted with bulk INSERTs in chunks,
-    then the red flags those entries raise (acknowledged, except a few recent ones)."""
-    zone = ZoneInfo(clinic.timezone)
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    flags: list[dict[str, Any]] = []  # each with the submission key of its entry
-    for patient in bench:
-        for row, raised in _diary(patient, clinic.id, zone, today, now):
-            rows.append(row)
-            flags.extend(raised)
-            counts.entries += 1
-            counts.skips += row["skipped"]
-        if len(rows) >= INSERT_CHUNK:
-            db.session.execute(insert(DiaryEntry), rows)
-            db.session.commit()
-            rows.clear()
-    if rows:
-        db.session.execute(insert(DiaryEntry), rows)
-        db.session.commit()
-
-    keys = [flag["submission_key"] for flag in flags]
-    entry_ids: dict[str, int] = {}
-    for i in range(0, len(keys), 500):
-        entry_ids.update(
-            db.session.execute(
-                select(DiaryEntry.submission_key, DiaryEntry.id).where(
-                    DiaryEntry.submission_key.in_(keys[i : i + 500])
-                )
-            ).all()
-        )
-    for flag in flags:
-        flag["entry_id"] = entry_ids[flag.pop("submission_key")]
-    if flags:
-        db.session.execute(insert(RedFlag), flags)
-    db.session.commit()
-    counts.red_flags = len(flags)
-    counts.open_red_flags = sum(flag["acknowledged_at"] is None for flag in flags)
-
-
-def _diary(
-    patient: BenchPatient, clinic_id: int, zone: ZoneInfo, today: date, now: datetime
-) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    """The patient's entries from the protocol's start to yesterday, each with the red
-    flags it raises, as rows for bulk INSERTs.
-
-    Each patient has their own habits: how regularly they log (varying from week to week),
-    how much pain they feel. Pain rises after each step up and eases over about two weeks;
-    a few days are bad. Missed sessions are a skip with a reason or, less often, nothing.
-    """
-    rng = random.Random(f"diary-{patient.n}")
-    regularity = rng.uniform(0.55, 0.97)
-    sensitivity = rng.uniform(-0.5, 2.0)
-    last_day = today - timedelta(days=1)
-    if patient.n % SILENT_EVERY == SILENT_EVERY // 2:
-        last_day = today - timedelta(days=rng.randint(7, 30))  # stopped logging
-    open_flag_day = None
-    if patient.n % OPEN_RED_FLAG_EVERY == OPEN_RED_FLAG_EVERY // 2:
-        open_flag_day = today - timedelta(days=rng.randint(1, 3))
-
-    adherence = regularity
-    first = patient.events[0].effective_on
-    for day in (first + timedelta(days=d) for d in range((last_day - first).days + 1)):
-        if day.weekday() == 0:  # some weeks go better than others
-            adherence = min(1.0, max(0.1, regularity + rng.uniform(-0.25, 0.1)))
-        state = in_force_on(patient.events, day)
-        if state is None or state.status is not ProtocolStatus.ACTIVE:
-            continue
-        stage = patient.stages[state.version][state.stage - 1]
-        if stage.period is Period.DAY:
-            per_day = stage.sessions
-        else:
-            per_day = 1 if rng.random() < stage.sessions / 7 else 0
-        if day == open_flag_day:
-            per_day = max(per_day, 1)
-        for i, hour in enumerate(sorted(rng.sample(range(7, 22), per_day))):
-            occurred_at = datetime.combine(day, clock_time(hour, rng.randrange(60)), zone)
-            created_at = min(now, occurred_at + timedelta(minutes=rng.randint(2, 90)))
-            row = {
-                "clinic_id": clinic_id,
-                "patient_id": patient.patient_id,
-                "protocol_id": patient.protocol_id,
-                "version_number": state.version,
-                "stage": state.stage,
-                "occurred_at": occurred_at.astimezone(UTC),
-                "occurred_on": day,
-                "submission_key": f"bench-{patient.patient_id}-{day.isoformat()}-{i}",
-                "created_by_id": patient.user_id,
-                "created_at": created_at.astimezone(UTC),
-                "updated_at": None,
-                "withdrawn_at": None,
-                "note": "",
-                "skip_other": "",
-            }
-            flagged = day == open_flag_day and i == 0
-            if not flagged and rng.random() > adherence:
-                if rng.random() < 0.4:
-                    continue  # missed without a word, as often happens
-                yield row | _skip(rng), []
-                continue
-            session = _session(rng, stage, (day - state.stage_since).days, sensitivity)
-            if flagged:
-                session.update(pain_during=8, pain_after=7)  # a recent red flag, still open
-            report = SessionReport(
-                session["pain_during"],
-                session["pain_after"],
-                session["bleeding"],
-                session["sharp_pain"],
-            )
-            raised = [
-                _red_flag(row, reason, max(report.pain_during, report.pain_after))
-                | _acknowledgement(rng, row["created_at"], patient.clinician_id, now, flagged)
-                for reason in red_flags(report, stage.red_flag_pain)
-            ]
-            yield row | session, raised
-
-
-def _skip(rng: random.Random) -> dict[str, Any]:
-    """The columns of a skipped session."""
-    return {
-        "skipped": True,
-        "skip_reason": rng.choice(SKIP_REASONS),
-        "dilator_size_id": None,
-        "minutes": None,
-        "pain_during": None,
-        "pain_after": None,
-        "bleeding": None,
-        "sharp_pain": None,
-        "depth_cm": None,
-    }
-
-
-def _session(
-    rng: random.Random, stage: StagePrescription, days_on_stage: int, sensitivity: float
-) -> dict[str, Any]:
-    """The columns of a session done: mostly the prescribed minutes, pain mostly low
-    (`sensitivity` is the patient's usual level; higher for two weeks after a step up, and
-    on the odd bad day), bleeding rarely."""
-    settling = max(0.0, 3.0 - days_on_stage / 5)
-    during = round(sensitivity + settling + rng.gauss(0, 0.9))
-    if rng.random() < 0.02:
-        during += rng.randint(2, 4)  # a bad day
-    during = min(10, max(0, during))
-    after = min(10, max(0, during + rng.choice((-2, -1, -1, 0, 0, 0, 1))))
-    roll = rng.random()
-    bleeding = (
-        Bleeding.MORE if roll < 0.002 else Bleeding.SPOTTING if roll < 0.04 else Bleeding.NONE
-    )
-    minutes = stage.minutes
-    if rng.random() > 0.8:
-        minutes = max(1, minutes + rng.randint(-5, 5))
-    return {
-        "skipped": False,
-        "skip_reason": None,
-        "dilator_size_id": stage.dilator_size_id,
-        "minutes": minutes,
-        "pain_during": during,
-        "pain_after": after,
-        "bleeding": bleeding,
-        "sharp_pain": rng.random() < 0.002,
-        "depth_cm": stage.target_depth_cm,
-    }
-
-
-def _red_flag(entry: dict[str, Any], reason: FlagReason, pain: int) -> dict[str, Any]:
-    """A red flag raised by `entry` (named by its submission key until it has an id)."""
-    return {
-        "submission_key": entry["submission_key"],
-        "clinic_id": entry["clinic_id"],
-        "patient_id": entry["patient_id"],
-        "reason": reason,
-        "pain": pain,
-        "raised_at": entry["created_at"],
-    }
-
-
-def _acknowledgement(
-    rng: random.Random, raised_at: datetime, clinician_id: int, now: datetime, still_open: bool
-) -> dict[str, Any]:
-    """The acknowledgement columns of a red flag: the responsible clinician acknowledged it
-    within a day or so, unless it is `still_open`."""
-    if still_open:
-        return {"acknowledged_at": None, "acknowledged_by_id": None, "acknowledgement": ""}
-    return {
-        "acknowledged_at": min(now, raised_at + timedelta(hours=rng.uniform(1, 30))),
-        "acknowledged_by_id": clinician_id,
-        "acknowledgement": "Phoned the patient; advice given, plan unchanged.",
-    }
+        db.engine.dispose()
+    return loaded
 
 
 # Measuring -------------------------------------------------------------------------------
@@ -565,17 +272,38 @@ def serve(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[byte
     raise SystemExit("gunicorn did not answer /healthz within 10 s.")
 
 
-def sign_in(base: str) -> str:
-    """A clinician's session cookie, obtained through the real sign-in form."""
+def sign_in(base: str, email: str) -> str:
+    """A session cookie for `email`, obtained through the real sign-in form."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/login").read().decode()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode(
-        {"email": SIGN_IN_AS, "password": DEMO_PASSWORD, "csrf_token": token}
+        {"email": email, "password": BENCH_PASSWORD, "csrf_token": _csrf(page)}
     ).encode()
     opener.open(base + "/login", data=form).read()
     return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if found is None:
+        raise SystemExit("No CSRF token in the page: is the form there?")
+    return found.group(1)
+
+
+def _selected(page: str, name: str) -> str:
+    """The value the form prefilled for the field `name` (an <input> or a <select>)."""
+    field = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page)
+    if field is None:
+        select_html = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.S)
+        field = select_html and re.search(
+            r'<option[^>]*selected[^>]*value="([^"]*)"|<option[^>]*value="([^"]*)"[^>]*selected',
+            select_html.group(0),
+        )
+        if field is None:
+            raise SystemExit(f"The diary form has no {name} field.")
+        return field.group(1) or field.group(2)
+    return field.group(1)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -585,40 +313,108 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def probe(url: str, cookie: str) -> str | None:
-    """None if the page answers 200 once; otherwise why it cannot be measured."""
+def session_form(base: str, cookie: str, zone: str) -> str:
+    """The diary form's fields as the patient would send them (the prescribed dilator and
+    minutes, low pain, no bleeding), without the submission key: url-encoded."""
+    request = urllib.request.Request(base + "/diary/log", headers={"Cookie": cookie})
+    page = urllib.request.urlopen(request).read().decode()
+    return urllib.parse.urlencode(
+        {
+            "csrf_token": _csrf(page),
+            "when": datetime.now(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M"),
+            "dilator_size_id": _selected(page, "dilator_size_id"),
+            "minutes": _selected(page, "minutes"),
+            "pain_during": "1",
+            "pain_after": "1",
+            "bleeding": "none",
+            "sharp_pain": "no",
+            "note": "",
+        }
+    )
+
+
+def probe(url: str, cookie: str, body: str | None = None) -> str | None:
+    """None if the page answers 200 once (a POST: its success redirect to the entry);
+    otherwise why it cannot be measured."""
     opener = urllib.request.build_opener(_NoRedirect)
+    data = None if body is None else f"{body}&key=probe-{uuid.uuid4().hex}".encode()
     try:
-        with opener.open(urllib.request.Request(url, headers={"Cookie": cookie})) as response:
+        with opener.open(
+            urllib.request.Request(url, data=data, headers={"Cookie": cookie})
+        ) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status, location = exc.code, exc.headers.get("Location", "")
+        if body is not None and status in (302, 303) and "/diary/entries/" in location:
+            return None
         if status == 404:
             return "not found (404): the page does not exist yet; skipped"
         if 300 <= status < 400:
             return f"redirected ({status}) to {location}; skipped"
         return f"answered {status} ({exc.reason}); skipped"
+    if body is not None:
+        return f"answered {status} instead of the success redirect (form refused?); skipped"
     return None if status == 200 else f"answered {status}; skipped"
 
 
-def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, float]:
-    """Requests per second, latency percentiles (ms) and error counts from one wrk run."""
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            f"--timeout={WRK_TIMEOUT}s",
-            "--latency",
-            "-H",
-            f"Cookie: {cookie}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+# Logging a session: every request a new submission key; a response other than the
+# redirect to the saved entry is counted as failed (wrk itself counts only 4xx and 5xx).
+POST_SCRIPT = """
+-- wrk.headers holds the -H headers (the cookie): add the form's type to them.
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local threads = {}
+counter, ok, failed = 0, 0, 0  -- globals: done() reads them with thread:get
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+function request()
+  counter = counter + 1
+  local key = string.format("%s-%d-%d", run_id, id, counter)
+  return wrk.format("POST", nil, nil, form .. "&key=" .. key)
+end
+function response(status, headers, body)
+  local location = headers["Location"] or headers["location"] or ""
+  if (status == 302 or status == 303) and string.find(location, "/diary/entries/", 1, true) then
+    ok = ok + 1
+  else
+    failed = failed + 1
+  end
+end
+function done(summary, latency, requests)
+  local total_ok, total_failed = 0, 0
+  for _, thread in ipairs(threads) do
+    total_ok = total_ok + thread:get("ok")
+    total_failed = total_failed + thread:get("failed")
+  end
+  io.write(string.format("posted: %d saved, %d not saved\\n", total_ok, total_failed))
+end
+"""
+
+
+def wrk(
+    url: str, cookie: str, seconds: int, connections: int, form: str | None, folder: Path
+) -> dict[str, float]:
+    """Requests per second, latency percentiles (ms) and error counts from one wrk run
+    (`form`: POST it, with a new submission key each time)."""
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        f"--timeout={WRK_TIMEOUT}s",
+        "--latency",
+        "-H",
+        f"Cookie: {cookie}",
+    ]
+    if form is not None:
+        script = folder / "post.lua"
+        lua_form = form.replace("\\", "\\\\").replace('"', '\\"')
+        script.write_text(
+            f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\nform = "{lua_form}"\n' + POST_SCRIPT
+        )
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
@@ -626,47 +422,101 @@ def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, floa
 
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: .*timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    posted = re.search(r"posted: (\d+) saved, (\d+) not saved", out)
+    if form is not None:
+        if posted is None:
+            raise SystemExit(f"The wrk script did not report:\n{out}")
+        errors = int(posted.group(2))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": ms("50%"),
         "p90": ms("90%"),
         "p99": ms("99%"),
-        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+        "errors": errors,
         "timeouts": int(socket_errors.group(1)) if socket_errors else 0,
     }
 
 
+Result = tuple[str, Page | None, dict[str, float] | str]
+
+
 def measure(
-    base: str, cookie: str, pages: Sequence[tuple[str, str]], seconds: int, connections: int
-) -> list[tuple[str, dict[str, float] | str]]:
-    """Each page's wrk figures (or why it was skipped), between two runs of the baseline."""
-    results: list[tuple[str, dict[str, float] | str]] = []
-    runs = [BASELINE, *pages, (BASELINE[0] + ", again", BASELINE[1])]
-    for label, path in runs:
+    base: str,
+    cookies: dict[bool, str],
+    pages: Sequence[Page],
+    patient_id: int,
+    zone: str,
+    args: argparse.Namespace,
+    folder: Path,
+) -> list[Result]:
+    """Each page's wrk figures (or why it was skipped), between two runs of the baseline.
+    `cookies`: the clinician's (False) and the patient's (True) sessions."""
+    results: list[Result] = []
+    runs: list[tuple[str, Page | None]] = [(BASELINE[0], None)]
+    runs += [(page.label, page) for page in pages]
+    runs.append((BASELINE[0] + ", again", None))
+    for label, page in runs:
         log(f"measuring {label} ...")
-        problem = probe(base + path, cookie)
-        results.append((label, problem or wrk(base + path, cookie, seconds, connections)))
+        if page is None:
+            url, cookie, form = base + BASELINE[1], cookies[False], None
+        else:
+            url = base + page.path.format(patient=patient_id)
+            cookie = cookies[page.as_patient]
+            form = session_form(base, cookie, zone) if page.post else None
+        problem = probe(url, cookie, form)
+        figures = problem or wrk(url, cookie, args.seconds, args.connections, form, folder)
+        results.append((label, page, figures))
     return results
 
 
-def report(results: list[tuple[str, dict[str, float] | str]], args: argparse.Namespace) -> None:
-    """The results table: req/s, its ratio to the trivial endpoint, latency percentiles."""
-    baselines = [r["rps"] for label, r in results if label.startswith(BASELINE[0])]
+def report(results: list[Result], args: argparse.Namespace, patients: int) -> dict[str, float]:
+    """The results table: req/s, its ratio to the trivial endpoint against the page's
+    target, latency percentiles. Returns each page's ratio."""
+    baselines = [r["rps"] for _, page, r in results if page is None and not isinstance(r, str)]
     baseline = sum(baselines) / len(baselines)
-    width = max(len(label) for label, _ in results) + 1
-    print(f"\n{args.workers} gunicorn workers, wrk {args.connections} connections,", end=" ")
-    print(f"{args.seconds} s each, {args.patients} bench patients\n")
-    print(f"{'page':{width}} {'req/s':>8} {'ratio':>7} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
-    for label, r in results:
+    width = max(len(label) for label, _, _ in results) + 1
+    print(f"\n{patients:,} patients over {args.clinics} clinics, {args.database};", end=" ")
+    print(f"{args.workers} gunicorn workers, wrk {args.connections} connections,", end=" ")
+    print(f"{args.seconds} s each\n")
+    print(f"{'page':{width}} {'req/s':>8} {'ratio':>7} {'target':>13}", end=" ")
+    print(f"{'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")
+    ratios: dict[str, float] = {}
+    for label, page, r in results:
         if isinstance(r, str):
             print(f"{label:{width}} {r}")
             continue
-        print(f"{label:{width}} {r['rps']:8.0f} {r['rps'] / baseline:7.3f}", end=" ")
+        ratio = r["rps"] / baseline
+        target = ""
+        if page is not None:
+            ratios[label] = ratio
+            if page.target is not None:
+                met = "met" if ratio >= page.target else "MISSED"
+                target = f"≥{page.target:.2f} {met}"
+        print(f"{label:{width}} {r['rps']:8.0f} {ratio:7.3f} {target:>13}", end=" ")
         print(f"{r['p50']:8.1f} {r['p90']:8.1f} {r['p99']:8.1f}", end="")
         if r["errors"] or r["timeouts"]:
-            print(f"  ({r['errors']:.0f} error responses, {r['timeouts']:.0f} timeouts)", end="")
+            print(f"  ({r['errors']:.0f} errors, {r['timeouts']:.0f} timeouts)", end="")
         print()
     print(f"\nratio: req/s over the mean of the two {BASELINE[1]} runs ({baseline:.0f} req/s)")
+    return ratios
+
+
+def compare(by_size: dict[int, dict[str, float]]) -> None:
+    """Each page's ratio at the largest size against the smallest: flagged when more than
+    20% slower (a clinic's pages should cost what it holds, not what the server holds)."""
+    smallest, largest = min(by_size), max(by_size)
+    small, large = by_size[smallest], by_size[largest]
+    labels = [label for label in small if label in large]
+    if not labels:
+        return
+    width = max(len(label) for label in labels) + 1
+    print(f"\n{largest:,} patients against {smallest:,} (ratios to /healthz)\n")
+    print(f"{'page':{width}} {f'at {smallest:,}':>10} {f'at {largest:,}':>10} {'change':>8}")
+    for label in labels:
+        change = large[label] / small[label]
+        flag = "" if change >= SLOWER_LIMIT else "  more than 20% slower"
+        print(f"{label:{width}} {small[label]:10.3f} {large[label]:10.3f} {change:8.2f}{flag}")
 
 
 # The report benchmark -------------------------------------------------------------------
@@ -768,10 +618,56 @@ def page_names(value: str) -> list[str]:
     return names
 
 
+def sizes(value: str) -> list[int]:
+    """--patients: a comma-separated list of patient counts, each at least 1."""
+    try:
+        found = sorted({int(part) for part in value.split(",") if part.strip()})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("give numbers of patients, e.g. 1000,10000") from exc
+    if not found or found[0] < 1:
+        raise argparse.ArgumentTypeError("give numbers of patients of at least 1")
+    return found
+
+
+def measure_pages(
+    database_url: str, loaded: Loaded, args: argparse.Namespace, folder: Path
+) -> list[Result]:
+    """Serve the app with gunicorn on the database and measure the pages."""
+    env = {**os.environ, "CLINIC_DATABASE_URL": database_url}
+    port = free_port()
+    server = serve(port, args.workers, env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        cookies = {False: sign_in(base, loaded.clinician), True: sign_in(base, loaded.patient)}
+        app = create_app()
+        with app.app_context():
+            zone = db.session.scalar(select(Clinic.timezone).where(Clinic.name == loaded.clinic))
+            db.engine.dispose()
+        pages = [PAGES[name] for name in args.pages]
+        return measure(base, cookies, pages, loaded.patient_id, zone, args, folder)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> None:
-    """Seed, serve, measure, report."""
+    """For each size: seed, serve, measure, report; then compare the sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=1000, help="bench patients to seed")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="a SQLite file, or a new database on the PostgreSQL server at 127.0.0.1:5432 "
+        "(user postgres), dropped at the end",
+    )
+    parser.add_argument("--clinics", type=int, default=10, help="clinics seed-load makes")
+    parser.add_argument(
+        "--patients",
+        type=sizes,
+        default=[1000],
+        help="patients in all (a comma list, e.g. 1000,10000: the pages are measured on a "
+        "fresh database for each, then compared)",
+    )
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
@@ -786,7 +682,7 @@ def main() -> None:
         choices=("also", "only", "skip"),
         default="also",
         help="the progress report benchmark: after seeding, before the pages (default), "
-        "alone (no wrk, no gunicorn, no bench patients), or not at all",
+        "alone (no wrk, no gunicorn, no load data), or not at all",
     )
     parser.add_argument(
         "--renders", type=int, default=25, help="renders of the report and of the paragraph"
@@ -796,7 +692,7 @@ def main() -> None:
         choices=("also", "only", "skip"),
         default="also",
         help="the mail benchmark (worker vs a plain SMTP loop, alert latency): after the "
-        "pages (default), alone (no wrk, no gunicorn, no bench patients), or not at all",
+        "pages (default), alone (no wrk, no gunicorn, no load data), or not at all",
     )
     parser.add_argument("--messages", type=int, default=500, help="messages per mail sender")
     parser.add_argument(
@@ -821,10 +717,12 @@ def main() -> None:
     if args.mail == "only":
         args.report = "skip"
         args.reminders = "skip"
+    if args.report == "only":  # the report alone, as its help says
+        args.mail, args.reminders = "skip", "skip"
     if args.reminder_patients < 2:
         parser.error("--reminder-patients must be at least 2")
-    if args.patients < 1:
-        parser.error("--patients must be at least 1")
+    if args.clinics < 1 or args.patients[0] < args.clinics:
+        parser.error("--clinics must be at least 1, with at least one patient per clinic")
     if args.renders < 1:
         parser.error("--renders must be at least 1")
     if args.messages < 2 or args.latency_samples < 1:
@@ -832,48 +730,35 @@ def main() -> None:
     pages_too = args.report != "only" and args.mail != "only" and args.reminders != "only"
     if pages_too and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
+    os.environ.update({"CLINIC_ENV": "development", "SECRET_KEY": "bench-only-secret"})
 
+    figures: ReportFigures | None = None
+    mail: MailFigures | None = None
+    reminders: ReminderFigures | None = None
+    tables: list[tuple[int, list[Result]]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        database_url = f"sqlite:///{tmp}/bench.sqlite3"
-        env = {
-            **os.environ,
-            "CLINIC_ENV": "development",
-            "SECRET_KEY": "bench-only-secret",
-            "CLINIC_DATABASE_URL": database_url,
-        }
-        os.environ.update(env)
-        started = time.perf_counter()
-        patient_id = seed(database_url, args.patients if pages_too else 0)
-        log(f"seeding took {time.perf_counter() - started:.1f} s in all")
-        # Before gunicorn starts, so nothing else competes for the CPU.
-        figures = None if args.report == "skip" else measure_report(args.renders)
-
-        results = None
-        if pages_too:
-            port = free_port()
-            server = serve(port, args.workers, env)
-            try:
-                base = f"http://127.0.0.1:{port}"
-                pages = [
-                    (PAGES[name][0], PAGES[name][1].format(patient=patient_id))
-                    for name in args.pages
-                ]
-                results = measure(base, sign_in(base), pages, args.seconds, args.connections)
-            finally:
-                server.terminate()
-                server.wait(timeout=10)
-        mail: MailFigures | None = None
-        if args.mail != "skip":
-            mail = measure_mail(
-                database_url, Path(tmp), args.messages, args.latency_samples, free_port
-            )
-        reminders: ReminderFigures | None = None
-        if args.reminders != "skip":
-            reminders = measure_reminders(
-                database_url, Path(tmp), args.reminder_patients, free_port
-            )
-    if results is not None:
-        report(results, args)
+        for n, patients in enumerate(args.patients if pages_too else [0]):
+            first = n == 0
+            with bench_database(args.database, Path(tmp)) as database_url:
+                started = time.perf_counter()
+                loaded = seed(database_url, args.clinics, patients)
+                log(f"seeding took {time.perf_counter() - started:.1f} s in all")
+                # Before gunicorn starts, so nothing else competes for the CPU.
+                if first and args.report != "skip":
+                    figures = measure_report(args.renders)
+                if loaded is not None:
+                    tables.append((patients, measure_pages(database_url, loaded, args, Path(tmp))))
+                if first and args.mail != "skip":
+                    mail = measure_mail(
+                        database_url, Path(tmp), args.messages, args.latency_samples, free_port
+                    )
+                if first and args.reminders != "skip":
+                    reminders = measure_reminders(
+                        database_url, Path(tmp), args.reminder_patients, free_port
+                    )
+    by_size = {patients: report(results, args, patients) for patients, results in tables}
+    if len(by_size) > 1:
+        compare(by_size)
     if figures is not None:
         report_rendering(figures)
     if mail is not None:
