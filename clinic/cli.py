@@ -162,6 +162,10 @@ def seed_load_command(
         raise click.UsageError(" ".join(password_problems(password, "")))
     if seed is None:
         seed = secrets.token_hex(4)
+    if generated:
+        # Before loading: clinics load one transaction each, so an interrupted run keeps
+        # the clinics already loaded, whose accounts need this password.
+        click.echo(f"Password of every account: {password}")
     result = loadgen.load(
         clinics=clinics,
         patients=patients,
@@ -175,8 +179,6 @@ def seed_load_command(
             f"clinic: {each.name} | clinician: {each.clinician_email} | "
             f"patient: {each.patient_email}"
         )
-    if generated:
-        click.echo(f"Password of every account: {password}")
     counts = ", ".join(f"{n:,} {what}" for what, n in result.counts.items())
     click.echo(f"Loaded {counts} in {result.seconds:.1f} s (seed {seed}).")
 

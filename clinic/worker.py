@@ -19,7 +19,8 @@ from clinic import create_app
 from clinic.extensions import forget_inherited_connections
 from clinic.queue import consumer_threads, huey
 
-if Path(sys.argv[0]).name == "huey_consumer" and not os.environ.get("CLINIC_DATABASE_POOL_SIZE"):
+# `huey_consumer ...` or `python -m huey.bin.huey_consumer ...` (argv[0] ends in .py then).
+if Path(sys.argv[0]).stem == "huey_consumer" and not os.environ.get("CLINIC_DATABASE_POOL_SIZE"):
     os.environ["CLINIC_DATABASE_POOL_SIZE"] = str(consumer_threads(sys.argv))
 
 app = create_app()

@@ -21,6 +21,7 @@ from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from clinic.alerts.services import SECOND as ESCALATED_AS_FAR_AS_IT_GOES
 from clinic.demo import SKIP_REASONS
 from clinic.domain.diary import Bleeding, FlagReason, SessionReport, red_flags
 from clinic.domain.protocols import Event, InForce, Period, ProtocolStatus, in_force_on
@@ -205,10 +206,19 @@ def acknowledgement(
     rng: random.Random, raised_at: datetime, clinician_id: int, now: datetime, still_open: bool
 ) -> dict[str, Any]:
     """The acknowledgement columns of a red flag: the responsible clinician acknowledged it
-    within a day or so, unless it is `still_open`."""
+    within a day or so, unless it is `still_open`. Either way the flag counts as already
+    escalated as far as it goes (`escalated_level` 2, as clinic.alerts.upkeep marks flags
+    that arrive with loaded history): a loaded flag is not news, and a worker started on
+    the loaded database must not email every clinician about flags nobody raised."""
     if still_open:
-        return {"acknowledged_at": None, "acknowledged_by_id": None, "acknowledgement": ""}
+        return {
+            "acknowledged_at": None,
+            "acknowledged_by_id": None,
+            "acknowledgement": "",
+            "escalated_level": ESCALATED_AS_FAR_AS_IT_GOES,
+        }
     return {
+        "escalated_level": ESCALATED_AS_FAR_AS_IT_GOES,
         "acknowledged_at": min(now, raised_at + timedelta(hours=rng.uniform(1, 30))),
         "acknowledged_by_id": clinician_id,
         "acknowledgement": ACKNOWLEDGEMENT,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from huey.bin import huey_consumer
 from sqlalchemy.engine import make_url
 
 from clinic.extensions import db
@@ -67,15 +68,21 @@ def test_a_request_that_waits_too_long_for_a_connection_gets_the_calm_503(
 
 
 @pytest.mark.parametrize(
-    ("arguments", "environment", "pool"),
+    ("consumer", "arguments", "environment", "pool"),
     [
-        (["-w", "3"], {}, "3"),
-        (["-w", "3", "-k", "process"], {}, "1"),
-        (["-w", "3"], {"CLINIC_DATABASE_POOL_SIZE": "5"}, "5"),
+        (CONSUMER, ["-w", "3"], {}, "3"),
+        (CONSUMER, ["-w", "3", "-k", "process"], {}, "1"),
+        (CONSUMER, ["-w", "3"], {"CLINIC_DATABASE_POOL_SIZE": "5"}, "5"),
+        # `python -m huey.bin.huey_consumer ...`: argv[0] is the module's file (review).
+        (Path(huey_consumer.__file__), ["-w", "4"], {}, "4"),
     ],
 )
 def test_the_worker_keeps_a_connection_per_thread(
-    tmp_path: Path, arguments: list[str], environment: dict[str, str], pool: str
+    tmp_path: Path,
+    consumer: Path,
+    arguments: list[str],
+    environment: dict[str, str],
+    pool: str,
 ) -> None:
     """`huey_consumer clinic.worker.huey -w 3` (threads) builds its app with a pool of 3
     connections, one per job running at once; process workers keep 1 each; a pool size
@@ -87,7 +94,7 @@ def test_the_worker_keeps_a_connection_per_thread(
     )
     env = worker_environment(f"sqlite:///{tmp_path / 'db.sqlite3'}", "", 25, tmp_path)
     answer = subprocess.run(  # noqa: S603 - our own module, fixed arguments
-        [sys.executable, "-c", script, str(CONSUMER), *arguments],
+        [sys.executable, "-c", script, str(consumer), *arguments],
         env={**env, **environment},
         cwd=ROOT,
         capture_output=True,

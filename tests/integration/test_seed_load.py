@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from clinic.alerts.services import SECOND, escalate_due
 from clinic.backup import migration_heads
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind, ProtocolStatus, in_force_on
@@ -32,6 +34,7 @@ from clinic.models import (
     Role,
     User,
 )
+from clinic.models.types import utcnow
 from clinic.protocols import integrity
 from clinic.protocols.queries import timeline
 from clinic.protocols.services import record_event, start_protocol
@@ -375,3 +378,16 @@ def test_seeded_protocols_are_what_the_services_record(migrated: Flask) -> None:
             assert shape(replayed) == shape(protocol)
             assert integrity.verify(replayed)
         db.session.rollback()
+
+
+def test_loaded_red_flags_are_never_announced(migrated: Flask) -> None:
+    """Loaded flags, open ones included, count as escalated already: a worker started on
+    the loaded database emails no clinician about them (found in review: the open ones
+    were escalated to every clinician of every loaded clinic within minutes)."""
+    result = run(migrated, "--clinics", "1", "--patients", "60", "--password", PASSWORD)
+    assert result.exit_code == 0, result.output
+    with migrated.app_context():
+        assert _count(RedFlag, RedFlag.acknowledged_at.is_(None)) > 0
+        levels = set(db.session.scalars(select(RedFlag.escalated_level)))
+        assert levels == {SECOND}
+        assert escalate_due(utcnow() + timedelta(days=2)) == 0

@@ -61,8 +61,10 @@ def running_instances(
     """One gunicorn instance per name, each with `workers` processes and an instance
     folder of its own under `folder`, for the block. They start together and are killed
     together, each with its workers."""
-    instances = [_start(name, environment, folder / name, workers) for name in names]
+    instances: list[Instance] = []
     try:
+        for name in names:  # started inside the try: one that fails still stops the others
+            instances.append(_start(name, environment, folder / name, workers))
         deadline = time.monotonic() + 45
         for instance in instances:
             while not _healthy(instance):
