@@ -19,7 +19,7 @@ from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.progress import build_progress, first_week_shown
 from clinic.monitoring.services import load_sessions
 from clinic.portal.views import bp, own_record_or_404, patients_only
-from clinic.protocols.queries import open_protocol
+from clinic.protocols.queries import FOR_RULES, open_protocol
 
 
 @bp.get("/progress")
@@ -28,7 +28,7 @@ from clinic.protocols.queries import open_protocol
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
     patient = own_record_or_404()
-    protocol = open_protocol(patient.id, patient.clinic_id)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
     summary = None
     if protocol is not None:
         today = clinic_today(patient.clinic.timezone)

@@ -28,7 +28,7 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import open_protocol, version
+from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
@@ -221,7 +221,7 @@ def _period() -> int:
 def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
-    protocol = open_protocol(patient.id, patient.clinic_id)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS)
     weeks = _period()
     progress = entries = skips = None
     depth_weeks: list[DepthWeek] = []
