@@ -66,10 +66,12 @@ def caseload_query(
         select(Patient)
         .where(Patient.clinic_id == clinic_id)
         .options(
-            joinedload(Patient.user),
-            joinedload(Patient.responsible_clinician),
+            # Not each account's clinic (a join per row): it is the clinic shown, loaded.
+            joinedload(Patient.user).lazyload(User.clinic),
+            joinedload(Patient.responsible_clinician).lazyload(User.clinic),
             undefer(Patient.open_red_flags),
         )
+        # In the order of ix_patients_clinic_name: a page reads only its own rows.
         .order_by(Patient.full_name, Patient.id)
     )
     if status is not None:
