@@ -16,26 +16,30 @@ from clinic.models import (
     ProtocolStage,
     ProtocolTemplate,
     ProtocolVersion,
+    User,
 )
 
 # A protocol with what the rules read: its versions' stages with their sizes, and its
-# events (no authors: a patient's pages and the summaries never name them).
+# events (no authors: a patient's pages and the summaries never name them). Each size
+# and author is joined to the rows that name it (one query for versions, one for stages
+# with their sizes, one for events), not loaded by a query of its own.
 FOR_RULES = (
     selectinload(Protocol.versions)
     .selectinload(ProtocolVersion.stages)
-    .selectinload(ProtocolStage.dilator_size),
+    .joinedload(ProtocolStage.dilator_size),
     selectinload(Protocol.events),
 )
-# ... and who recorded each event (the timeline's history table).
+# ... and who recorded each event (the timeline's history table; the author's clinic is
+# the one shown, already loaded).
 WITH_EVENT_AUTHORS = (
     FOR_RULES[0],
-    selectinload(Protocol.events).selectinload(ProtocolEvent.created_by),
+    selectinload(Protocol.events).joinedload(ProtocolEvent.created_by).lazyload(User.clinic),
 )
 # A protocol with everything its history pages and the rules read (each version's author
-# too: one more query each for the events' and the versions' authors).
+# too).
 FULL_HISTORY = (
     *WITH_EVENT_AUTHORS,
-    selectinload(Protocol.versions).selectinload(ProtocolVersion.created_by),
+    selectinload(Protocol.versions).joinedload(ProtocolVersion.created_by).lazyload(User.clinic),
 )
 
 
