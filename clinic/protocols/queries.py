@@ -25,7 +25,7 @@ from clinic.models import (
 # with their sizes, one for events), not loaded by a query of its own.
 FOR_RULES = (
     selectinload(Protocol.versions)
-    .selectinload(ProtocolVersion.stages)
+    .joinedload(ProtocolVersion.stages)
     .joinedload(ProtocolStage.dilator_size),
     selectinload(Protocol.events),
 )

@@ -18,10 +18,10 @@ from tests.support.protocols import make_protocol
 from tests.support.queries import queries_for
 from tests.support.world import World
 
-# The protocol page: the session check, the patient, the protocols, their versions, their
-# stages with sizes, their events with authors, the audit row. One more is a regression
-# (a relationship loaded on its own).
-PROTOCOL_PAGE_QUERIES = 7
+# The protocol page: the session check, the patient, the protocols, their versions (with
+# their stages, sizes and authors), their events (with authors), the audit row. One more
+# is a regression (a relationship loaded on its own).
+PROTOCOL_PAGE_QUERIES = 6
 
 
 def add_patients(app: Flask, clinic_id: int, n: int) -> None:
