@@ -35,15 +35,16 @@ from typing import Any, TypeVar, cast
 
 from flask import current_app, g, has_app_context, has_request_context, make_response, request
 from flask_login import current_user
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from clinic.core.refusals import not_done_reason
 from clinic.core.uow import persist_despite_failure
 from clinic.extensions import db
-from clinic.models import AuditEvent, Patient, User
+from clinic.models import AuditEvent, User
 from clinic.models.types import utcnow
+from clinic.patients.queries import own_patient_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,12 +132,9 @@ def _values(
 
 
 def own_patient(_arguments: Mapping[str, Any]) -> int | None:
-    """The signed-in patient's own record (portal pages take no patient id from the URL)."""
-    return db.session.scalar(
-        select(Patient.id).where(
-            Patient.user_id == current_user.id, Patient.clinic_id == current_user.clinic_id
-        )
-    )
+    """The signed-in patient's own record (portal pages take no patient id from the URL;
+    the one the view loaded, without another query)."""
+    return own_patient_id(current_user)
 
 
 @dataclass(frozen=True)
@@ -185,7 +183,11 @@ def _after(spec: AuditSpec, arguments: Mapping[str, Any], status: int) -> None:
     if request.method in ("GET", "HEAD"):
         if spec.read is None or not 200 <= status < 300:
             return  # a redirect or a refusal showed nothing
-        _add(_values_from(spec, spec.read, arguments, "ok"))
+        # One INSERT statement, committed with the unit of work, as `record` would write
+        # it but without an object to track: nothing reads a page view's event back, and
+        # the ORM's flush of one object cost more than the statement (about 0.6 ms of a
+        # 6 ms dashboard view on PostgreSQL).
+        db.session.execute(insert(AuditEvent), [_values_from(spec, spec.read, arguments, "ok")])
     else:
         if spec.change is None:
             return

@@ -82,6 +82,9 @@ class Patient(Model):
         sa.UniqueConstraint("clinic_id", "clinic_identifier", name="uq_patients_clinic_identifier"),
         # Target of composite foreign keys: rows about a patient carry the patient's clinic.
         sa.UniqueConstraint("id", "clinic_id", name="uq_patients_id_clinic"),
+        # The caseload list's order within a clinic: a page of it reads that page's rows,
+        # whatever the clinic (or the server) holds.
+        sa.Index("ix_patients_clinic_name", "clinic_id", "full_name", "id"),
         sa.CheckConstraint(
             "indication <> 'other' OR indication_other <> ''", name="other_indication_described"
         ),

@@ -62,7 +62,7 @@ from clinic.monitoring.evidence import (
     assess,
     measure_evidence,
 )
-from clinic.protocols.queries import FULL_HISTORY, OPEN_STATUSES
+from clinic.protocols.queries import FOR_RULES, OPEN_STATUSES
 
 # Set in `Session.info` while a refresh writes: what it writes (summaries, flags it raises
 # or closes) is its own output, not a change `clinic.monitoring.upkeep` must answer.
@@ -509,7 +509,7 @@ def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Prot
             Protocol.patient_id.in_(patient_ids),
             Protocol.status.in_(OPEN_STATUSES),
         )
-        .options(*FULL_HISTORY)
+        .options(*FOR_RULES)
     )
 
 

@@ -6,6 +6,9 @@ not found (404): the caller never holds an object it may not see.
 
 from __future__ import annotations
 
+from typing import cast
+
+from flask import g, has_request_context
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
@@ -30,11 +33,28 @@ def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
 
 
 def get_own_patient_record(user: User) -> Patient | None:
-    """The record linked to a patient's portal login (portal views never take an id)."""
-    return db.session.scalar(
+    """The record linked to a patient's portal login (portal views never take an id).
+    Its id is kept for the rest of the request (`own_patient_id`)."""
+    patient = db.session.scalar(
         select(Patient)
         .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
         .options(joinedload(Patient.clinic), joinedload(Patient.responsible_clinician))
+    )
+    if has_request_context():
+        g.own_patient = (user.id, patient.id if patient is not None else None)
+    return patient
+
+
+def own_patient_id(user: User) -> int | None:
+    """The id of the record linked to a patient's portal login: the one this request
+    loaded already (a portal page's view, through `get_own_patient_record`), else one
+    query."""
+    if has_request_context():
+        found = g.get("own_patient")
+        if found is not None and found[0] == user.id:
+            return cast(int | None, found[1])
+    return db.session.scalar(
+        select(Patient.id).where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
     )
 
 
@@ -46,10 +66,12 @@ def caseload_query(
         select(Patient)
         .where(Patient.clinic_id == clinic_id)
         .options(
-            joinedload(Patient.user),
-            joinedload(Patient.responsible_clinician),
+            # Not each account's clinic (a join per row): it is the clinic shown, loaded.
+            joinedload(Patient.user).lazyload(User.clinic),
+            joinedload(Patient.responsible_clinician).lazyload(User.clinic),
             undefer(Patient.open_red_flags),
         )
+        # In the order of ix_patients_clinic_name: a page reads only its own rows.
         .order_by(Patient.full_name, Patient.id)
     )
     if status is not None:

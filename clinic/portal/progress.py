@@ -3,12 +3,15 @@ steps marked, and the milestones reached.
 
 The page costs a fixed number of queries whatever the diary holds: the protocol with its
 history (see `open_protocol`) and the window's entries in one query. The figures are made
-by `clinic.monitoring.progress`, the same code as the clinician's timeline.
+by `clinic.monitoring.progress`, the same code as the clinician's timeline, and kept
+under the patient's summary version (`clinic.monitoring.progress_cache`): while nothing
+they are made of changes, the entries are not read again nor the charts drawn.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import render_template
 
@@ -16,10 +19,11 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.models import Patient
 from clinic.monitoring.evidence import ScoredSession
-from clinic.monitoring.progress import build_progress, first_week_shown
+from clinic.monitoring.progress import first_week_shown
+from clinic.monitoring.progress_cache import cached_progress
 from clinic.monitoring.services import load_sessions
 from clinic.portal.views import bp, own_record_or_404, patients_only
-from clinic.protocols.queries import open_protocol
+from clinic.protocols.queries import FOR_RULES, open_protocol
 
 
 @bp.get("/progress")
@@ -28,17 +32,13 @@ from clinic.protocols.queries import open_protocol
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
     patient = own_record_or_404()
-    protocol = open_protocol(patient.id, patient.clinic_id)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
     summary = None
     if protocol is not None:
         today = clinic_today(patient.clinic.timezone)
         first = first_week_shown(protocol, today)
-        summary = build_progress(
-            protocol,
-            _entries(patient, first, today),
-            first,
-            today,
-            patient.clinic.completion_pct,
+        summary = cached_progress(
+            patient, protocol, partial(_entries, patient, first, today), first, today, "portal"
         )
     return render_template("portal/progress.html", patient=patient, progress=summary)
 

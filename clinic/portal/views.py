@@ -22,7 +22,7 @@ from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
 from clinic.patients.queries import get_own_patient_record
 from clinic.protocols.prescriptions import Prescription, prescription_on
-from clinic.protocols.queries import open_protocol
+from clinic.protocols.queries import FOR_RULES, open_protocol
 from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
 from clinic.reporting.instructions import instruction_sheet_pdf
 
@@ -40,7 +40,7 @@ def own_record_or_404() -> Patient:
 
 
 def current_prescription(patient: Patient) -> Prescription | None:
-    protocol = open_protocol(patient.id, patient.clinic_id)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
     if protocol is None:
         return None
     return prescription_on(protocol, clinic_today(patient.clinic.timezone))

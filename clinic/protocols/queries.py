@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from clinic.domain.protocols import Event, ProtocolStatus
 from clinic.extensions import db
@@ -13,15 +16,30 @@ from clinic.models import (
     ProtocolStage,
     ProtocolTemplate,
     ProtocolVersion,
+    User,
 )
 
-# A protocol with everything its history pages and the rules read.
-FULL_HISTORY = (
+# A protocol with what the rules read: its versions' stages with their sizes, and its
+# events (no authors: a patient's pages and the summaries never name them). Each size
+# and author is joined to the rows that name it (one query for versions, one for stages
+# with their sizes, one for events), not loaded by a query of its own.
+FOR_RULES = (
     selectinload(Protocol.versions)
-    .selectinload(ProtocolVersion.stages)
-    .selectinload(ProtocolStage.dilator_size),
-    selectinload(Protocol.versions).selectinload(ProtocolVersion.created_by),
-    selectinload(Protocol.events).selectinload(ProtocolEvent.created_by),
+    .joinedload(ProtocolVersion.stages)
+    .joinedload(ProtocolStage.dilator_size),
+    selectinload(Protocol.events),
+)
+# ... and who recorded each event (the timeline's history table; the author's clinic is
+# the one shown, already loaded).
+WITH_EVENT_AUTHORS = (
+    FOR_RULES[0],
+    selectinload(Protocol.events).joinedload(ProtocolEvent.created_by).lazyload(User.clinic),
+)
+# A protocol with everything its history pages and the rules read (each version's author
+# too).
+FULL_HISTORY = (
+    *WITH_EVENT_AUTHORS,
+    selectinload(Protocol.versions).joinedload(ProtocolVersion.created_by).lazyload(User.clinic),
 )
 
 
@@ -53,14 +71,20 @@ def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
     )
 
 
-def open_protocol(patient_id: int, clinic_id: int, with_history: bool = True) -> Protocol | None:
-    """The patient's active or paused protocol, if any (with its history unless told not)."""
+def open_protocol(
+    patient_id: int,
+    clinic_id: int,
+    with_history: bool = True,
+    load: Sequence[ORMOption] = FULL_HISTORY,
+) -> Protocol | None:
+    """The patient's active or paused protocol, if any (with its history unless told not;
+    `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY)."""
     stmt = select(Protocol).where(
         Protocol.patient_id == patient_id,
         Protocol.clinic_id == clinic_id,
         Protocol.status.in_(OPEN_STATUSES),
     )
-    return db.session.scalar(stmt.options(*FULL_HISTORY) if with_history else stmt)
+    return db.session.scalar(stmt.options(*load) if with_history else stmt)
 
 
 def usable_templates(clinic_id: int) -> list[ProtocolTemplate]:

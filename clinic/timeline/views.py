@@ -17,9 +17,11 @@ from clinic.domain.depth import DepthWeek
 from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
-from clinic.models import CareFlag, Patient, RedFlag, Role
+from clinic.models import CareFlag, DiaryEntry, Patient, RedFlag, Role
 from clinic.models.types import utcnow
-from clinic.monitoring.progress import build_progress, depth_trend, first_week_shown, shows_depth
+from clinic.monitoring.evidence import ScoredSession
+from clinic.monitoring.progress import depth_trend, first_week_shown, shows_depth
+from clinic.monitoring.progress_cache import cached_progress
 from clinic.monitoring.services import (
     FlagAlreadyAcknowledged,
     acknowledge_together,
@@ -28,7 +30,7 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import open_protocol, version
+from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
@@ -221,17 +223,24 @@ def _period() -> int:
 def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
-    protocol = open_protocol(patient.id, patient.clinic_id)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS)
     weeks = _period()
     progress = entries = skips = None
     depth_weeks: list[DepthWeek] = []
     if protocol is not None:
         first = first_week_shown(protocol, today, weeks)
-        entries = period_entries(patient, first, today)
+        loaded: list[list[DiaryEntry]] = []
+
+        def period_sessions() -> list[ScoredSession]:
+            loaded.append(period_entries(patient, first, today))
+            return as_sessions(loaded[0])
+
+        # The charts first (they read the summary's version before any entry), then the
+        # entries if drawing them did not load them.
+        progress = cached_progress(patient, protocol, period_sessions, first, today, "timeline")
+        entries = loaded[0] if loaded else period_entries(patient, first, today)
         skips = skip_summary(entries)
-        sessions = as_sessions(entries)
-        progress = build_progress(protocol, sessions, first, today, clinic.completion_pct)
-        depth_weeks = depth_trend(sessions)
+        depth_weeks = depth_trend(as_sessions(entries))
     assessment = assess_patient(patient, protocol, today)
     flags = patient_flags(patient)
     cards = _flag_cards(flags, failed or {}, _flags_section(patient))

@@ -1,0 +1,97 @@
+"""Charts kept under the patient's summary version (clinic.monitoring.progress_cache): a
+second visit with nothing changed draws nothing and reads no entries, and any committed
+change, made through another app instance with a cache of its own, shows at once."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import User
+from clinic.protocols.queries import get_protocol_or_404
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries
+from tests.support.protocols import start_plan
+from tests.support.queries import count_queries
+from tests.support.world import World
+
+PORTAL = "/diary/progress"
+FIGURES = re.compile(r'<figure class="chart-figure">.*?</figure>', re.S)
+
+
+def load(app: Flask, person_id: int, url: str) -> tuple[str, int]:
+    """The page at `url` as this person sees it on `app`, and the statements it sent."""
+    client = app.test_client()
+    act_as(client, person_id)
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
+
+
+def advance_today(app: Flask, protocol_id: int, world: World) -> None:
+    """The colleague moves the patient up to the next size today, on `app`."""
+    with app.app_context():
+        protocol = get_protocol_or_404(protocol_id, world.patient.patient_id, world.clinic_a)
+        record_event(
+            protocol,
+            EventKind.ADVANCE,
+            db.session.get(User, world.colleague.id),
+            expected_lock=str(protocol.lock_version),
+            reason="Comfortable at this size.",
+            effective_on=clinic_today("Europe/London"),
+            today=clinic_today("Europe/London"),
+        )
+        db.session.commit()
+
+
+def charts(html: str) -> list[str]:
+    """The page's charts (drawings, titles, descriptions and keys) as served."""
+    found = FIGURES.findall(html)
+    assert found, "no chart on the page"
+    return found
+
+
+def test_portal_progress_is_kept_until_the_diary_changes(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """The second visit sends one statement fewer (the entries are not read) and serves
+    the same charts; a session logged since, through another instance, is drawn at the
+    next visit, exactly as an instance with an empty cache draws it."""
+    add_entries(app, on_protocol, world.patient, [1, 2, 3])
+    first, drawn = load(app, world.patient.id, PORTAL)
+    again, kept = load(app, world.patient.id, PORTAL)
+    assert kept == drawn - 1
+    assert charts(again) == charts(first)
+
+    other = make_app()
+    add_entries(other, on_protocol, world.patient, [0], pain=(7, 6))
+    after, sent = load(app, world.patient.id, PORTAL)
+    assert sent == drawn
+    fresh, _ = load(make_app(), world.patient.id, PORTAL)
+    assert charts(after) == charts(fresh) != charts(first)
+
+
+def test_timeline_charts_follow_decisions_and_entries(app: Flask, make_app, world: World) -> None:
+    """The clinician's timeline keeps its charts too: after a decision (a new size on the
+    pain chart) or an entry, recorded elsewhere, the charts are those an instance with
+    an empty cache draws."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=40)
+    add_entries(app, protocol, world.patient, range(1, 30, 3))
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    before, _ = load(app, world.clinician.id, url)
+    assert charts(load(app, world.clinician.id, url)[0]) == charts(before)
+
+    other = make_app()
+    advance_today(other, protocol, world)
+    add_entries(other, protocol, world.patient, [0], pain=(8, 7))
+    after, _ = load(app, world.clinician.id, url)
+    fresh, _ = load(make_app(), world.clinician.id, url)
+    assert charts(after) == charts(fresh) != charts(before)
