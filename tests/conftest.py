@@ -50,12 +50,14 @@ from tests.support.world import Person, World, build_world
 # - These modules build something costly once for all their tests (a wheel and a
 #   virtualenv, a backup, the append-only triggers), or flush a Redis database their tests
 #   share (the worker's queue): split, they would build it twice or flush each other's.
+#   The fault drills share one private PostgreSQL and gunicorn for the module.
 SHARED_PROCESS_MODULES = frozenset(
     {
         "tests/integration/test_packaging.py",
         "tests/integration/test_backup.py",
         "tests/integration/test_audit_append_only.py",
         "tests/integration/test_worker.py",
+        "tests/integration/test_faults.py",
     }
 )
 
