@@ -77,6 +77,8 @@ class FaultFigures:
     first_error: float | None = None
     last_error: float | None = None
     retried: int = 0
+    saved_unanswered: int = 0
+    saved_after_503: int = 0  # of those, answered with the 503 page ("Nothing was changed")
     retried_ok: int = 0
     acknowledged: int = 0
     stored: int = 0
@@ -253,6 +255,15 @@ def _drill(
             # Every post without a success answer, sent again with its key.
             acknowledged = {k: _entry_id(v.location) for k, v in answers.items() if _is_ok(v)}
             again = [key for key in sent if key not in acknowledged]
+            # Saved although the answer said otherwise (or never came): the database went
+            # away between the commit and the answer, or the web process was killed there.
+            before = stored(app, cast.clinic_id).entry_ids_by_key
+            figures.saved_unanswered = sum(1 for key in again if key in before)
+            figures.saved_after_503 = sum(
+                1
+                for key in again
+                if key in before and key in answers and answers[key].status == 503
+            )
             print(f"faults: {len(again)} posts sent again with their keys ...", file=sys.stderr)
 
             def post_again(key: str) -> Outcome:
@@ -337,7 +348,9 @@ def report_faults(figures: FaultFigures) -> None:
         back = f"{outage.recovered_after:.2f} s" if outage.recovered_after is not None else "NEVER"
         print(f"PostgreSQL {outage.how}: away {held:.1f} s; first saved entry {back} after")
         print("  it accepted connections again")
-    print(f"\nsent again with their keys: {figures.retried}, saved: {figures.retried_ok}")
+    print(f"\nsent again with their keys: {figures.retried}, saved: {figures.retried_ok}", end="")
+    print(f" (of which {figures.saved_unanswered} had been saved the first time,")
+    print(f"{figures.saved_after_503} of them answered with the 503 page)")
     print(f"{'entries acknowledged (first answer or retry)':44} {figures.acknowledged:8d}")
     print(f"{'entries stored':44} {figures.stored:8d}")
     as_answered = figures.acknowledged - figures.wrong_entry

@@ -106,6 +106,14 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Drill]:
                 db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _server_up(drill: Drill) -> Iterator[None]:
+    """Each drill starts with PostgreSQL up, and leaves it up even when it failed."""
+    drill.postgres.ensure_running()
+    yield
+    drill.postgres.ensure_running()
+
+
 def _problems(outcomes: list[Outcome]) -> list[Outcome]:
     return [o for o in outcomes if o.kind == OTHER]
 

@@ -107,6 +107,11 @@ class PrivatePostgres:
         `immediate` is a crash (recovery at the next start)."""
         self._pg_ctl("-m", mode, "stop")
 
+    def ensure_running(self) -> None:
+        """Start it if a drill left it stopped (a drill that failed half-way)."""
+        if not self.running:
+            self.start()
+
     def restart(self, mode: str = "fast") -> None:
         """Stop and start again with the same settings."""
         self.stop(mode)
@@ -154,7 +159,15 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     server = PrivatePostgres(binaries, folder, free_port())
     try:
         server.initdb()
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                # Another process took the free port in between: try another one.
+                if attempt == 2:
+                    raise
+                server.port = free_port()
         yield server
     except BaseException:
         print(f"--- private PostgreSQL log ---\n{server.log}", file=sys.stderr)
