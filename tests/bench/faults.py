@@ -73,7 +73,8 @@ class FaultFigures:
     no_answer: int = 0
     unknown_at_end: int = 0
     outages: list[Outage] = field(default_factory=list)
-    worker_killed_at: float = 0.0
+    worker_killed_at: float = 0.0  # seconds into the wrk run
+    no_answer_at: list[float] = field(default_factory=list)  # when those posts were sent
     first_error: float | None = None
     last_error: float | None = None
     retried: int = 0
@@ -222,7 +223,7 @@ def _drill(
                     figures.outages.append(Outage(how, stopped_at, time.time()))
                 else:
                     server.kill_worker()
-                    figures.worker_killed_at = time.time()
+                    figures.worker_killed_at = time.time() - began
             wrk.communicate(timeout=seconds + 60)
 
             lines = _lines(drill)
@@ -230,6 +231,7 @@ def _drill(
             sent = {line.key: line for line in lines if line.kind == "S"}
             figures.requests = len(sent)
             figures.no_answer = sum(1 for line in lines if line.kind == "N")
+            figures.no_answer_at = sorted(line.sent - began for line in lines if line.kind == "N")
             figures.unknown_at_end = len(sent) - len(answers) - figures.no_answer
             for line in answers.values():
                 if line.status == 302 and _entry_id(line.location):
@@ -341,7 +343,9 @@ def report_faults(figures: FaultFigures) -> None:
     print(f"{'503, anything else':44} {figures.other_503:8d}")
     other = ", ".join(f"{n} x {status}" for status, n in sorted(figures.other.items())) or "0"
     print(f"{'other answers':44} {other:>8}")
-    print(f"{'no answer (connection lost)':44} {figures.no_answer:8d}")
+    print(f"{'no answer (connection lost)':44} {figures.no_answer:8d}", end="")
+    sent_at = ", ".join(f"{t:.1f}" for t in figures.no_answer_at)
+    print(f"  (sent at {sent_at} s; a gunicorn worker killed at {figures.worker_killed_at:.1f} s)")
     print(f"{'in flight when wrk stopped':44} {figures.unknown_at_end:8d}")
     for outage in figures.outages:
         held = outage.started - outage.stopped

@@ -145,14 +145,14 @@ def test_entries_posted_across_a_postgres_restart_are_stored_once_and_whole(
     load = Load(drill.portals, THREADS)
     load.start()
     try:
-        load.wait_for(OK, 12, 0, 30)
+        load.wait_for(OK, 12, 0, 60)
         stopped = time.monotonic()
         drill.postgres.stop("fast")
         load.wait_for(UNAVAILABLE, 6, stopped, 20)
         time.sleep(max(0.0, 1.5 - (time.monotonic() - stopped)))
         drill.postgres.start()
         back = time.monotonic()
-        load.wait_for(OK, 12, back, 30)
+        load.wait_for(OK, 12, back, 60)
     finally:
         load.stop()
     outcomes = list(load.outcomes)
@@ -200,7 +200,7 @@ def test_a_gunicorn_worker_killed_mid_load_loses_and_doubles_nothing(drill: Dril
     load = Load(drill.portals, THREADS)
     load.start()
     try:
-        load.wait_for(OK, 12, 0, 30)
+        load.wait_for(OK, 12, 0, 60)
         before = drill.server.worker_pids()
         killed = drill.server.kill_worker()
         after_kill = time.monotonic()
@@ -212,7 +212,7 @@ def test_a_gunicorn_worker_killed_mid_load_loses_and_doubles_nothing(drill: Dril
             20,
             "a new gunicorn worker in place of the killed one",
         )
-        load.wait_for(OK, 12, after_kill, 30)
+        load.wait_for(OK, 12, after_kill, 60)
     finally:
         load.stop()
     assert killed not in drill.server.worker_pids()
@@ -227,14 +227,14 @@ def test_a_gunicorn_worker_killed_mid_load_loses_and_doubles_nothing(drill: Dril
 def test_a_huey_worker_killed_just_after_the_server_took_a_message_doubles_only_that_one(
     drill: Drill, sink: SmtpSink, tmp_path: Path
 ) -> None:
-    """120 messages wait in the outbox (on the private PostgreSQL, beside the alerts of
+    """60 messages wait in the outbox (on the private PostgreSQL, beside the alerts of
     the red flags posted before, which wait too); a worker sends them all.
-    The SMTP server keeps the 30th and, before answering 250, the worker is SIGKILLed:
+    The SMTP server keeps the 20th and, before answering 250, the worker is SIGKILLed:
     the message was taken but never marked sent. Another worker, started at once, sends
     the rest once the dead worker's 2-second lease runs out. Counted by Message-ID:
-    every message arrives, the 30th twice (the one in flight, which the README
+    every message arrives, the 20th twice (the one in flight, which the README
     documents), every other once; every row ends "sent"."""
-    add_messages(drill.app, drill.cast.clinic_id, 120, MessageStatus.PENDING)
+    add_messages(drill.app, drill.cast.clinic_id, 60, MessageStatus.PENDING)
     ids = [r.id for r in outbox_rows(drill.app)]
     env = worker_environment(
         drill.url,
@@ -246,21 +246,24 @@ def test_a_huey_worker_killed_just_after_the_server_took_a_message_doubles_only_
     worker = Worker(env, tmp_path / "worker.log")
     in_flight: list[str] = []
 
-    def kill_at_30th(number: int) -> None:
-        if number == 30 and worker.process is not None:
+    def kill_at_20th(number: int) -> None:
+        if number == 20 and worker.process is not None:
             in_flight.append(str(sink.received[-1]["Message-ID"]))
             os.kill(worker.process.pid, signal.SIGKILL)
 
-    sink.handler.after_keeping = kill_at_30th
+    sink.handler.after_keeping = kill_at_20th
     worker.start()
     try:
-        wait_for(lambda: worker.process is not None and worker.process.poll() is not None, 30,
-                 "the worker killed at the 30th message")  # fmt: skip
+        wait_for(
+            lambda: worker.process is not None and worker.process.poll() is not None,
+            60,
+            "the worker killed at the 20th message",
+        )
         sink.handler.after_keeping = None
         worker.start()
         wait_for(
             lambda: all(r.status == MessageStatus.SENT for r in outbox_rows(drill.app)),
-            30,
+            60,
             "every message marked sent",
         )
     except BaseException:

@@ -224,8 +224,9 @@ class Answer:
     """One HTTP answer, as much of it as the drill looks at."""
 
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: str
+    set_cookies: tuple[str, ...] = ()
 
 
 def request(
@@ -250,7 +251,9 @@ def request(
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         text = response.read().decode("utf-8", errors="replace")
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, text)
+        answered = {k.lower(): v for k, v in response.getheaders()}
+        cookies = tuple(response.headers.get_all("Set-Cookie") or ())
+        return Answer(response.status, answered, text, cookies)
     finally:
         connection.close()
 
@@ -315,21 +318,10 @@ def sign_in(base: str, email: str, password: str) -> Portal:
     jar: dict[str, str] = {}
 
     def call(method: str, path: str, form: dict[str, str] | None = None) -> Answer:
-        parsed = urllib.parse.urlsplit(base)
-        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", errors="replace")
-            _keep_cookies(jar, response.headers.get_all("Set-Cookie") or [])
-            return Answer(response.status, dict(response.getheaders()), text)
-        finally:
-            connection.close()
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        answer = request(base, method, path, cookie=cookie, form=form)
+        _keep_cookies(jar, answer.set_cookies)
+        return answer
 
     token = _csrf(call("GET", "/login").body)
     signed = call("POST", "/login", {"email": email, "password": password, "csrf_token": token})
