@@ -3,12 +3,13 @@ on a PostgreSQL cluster of the test's own (tests/support/private_postgres.py), m
 with `flask db upgrade`, patients signed in through the real form, and threads posting the
 diary's log form, each post with a key of its own and its answer kept.
 
-- PostgreSQL stopped (`pg_ctl stop -m fast`) in the middle of the posts and started again:
-  every post answered as saved is stored exactly once, nothing is half-written (an entry
-  without its audit event, a summary that is not what the entries make, a red flag
-  without its alert in the outbox or the other way round), every post during the outage
-  gets the app's own 503 page with Retry-After, and posts succeed again once the server is
-  back, from the same gunicorn workers (no restart). A post refused with a 503 and sent
+- PostgreSQL stopped (`pg_ctl stop -m fast`, or crashed with `-m immediate`) in the
+  middle of the posts and started again: every post answered as saved is stored exactly
+  once, nothing is half-written (an entry without its audit event, a summary that is not
+  what the entries make, a red flag without its alert in the outbox or the other way
+  round), every post during the outage gets the app's own 503 page with Retry-After, and
+  posts succeed again once the server is back, from the same gunicorn workers (no
+  restart). A post refused with a 503 and sent
   again with the same key is stored once.
 - A gunicorn worker killed (SIGKILL) in the middle of the posts: the master starts
   another; no acknowledged entry is lost or doubled.
@@ -132,11 +133,13 @@ def _assert_stored_once(drill: Drill, load: Load, retried: list[Outcome]) -> Non
         assert found.entry_ids_by_key.get(outcome.key) == [outcome.entry_id], outcome
 
 
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_entries_posted_across_a_postgres_restart_are_stored_once_and_whole(
-    drill: Drill,
+    drill: Drill, mode: str
 ) -> None:
-    """Six threads post the log form while PostgreSQL is stopped (fast shutdown: every
-    connection ended) and started again 1.5 s later. Each answer is a success (302 to
+    """Six threads post the log form while PostgreSQL is stopped (`fast`: every
+    connection ended, as a service manager stops it; `immediate`: a crash, recovered at
+    the next start) and started again 1.5 s later. Each answer is a success (302 to
     the entry) or the app's 503 page with Retry-After, never a 500 or a dropped
     connection; posts succeed again after the start from the same worker processes; the
     posts refused are sent again with the same key and stored; the database then holds
@@ -147,7 +150,7 @@ def test_entries_posted_across_a_postgres_restart_are_stored_once_and_whole(
     try:
         load.wait_for(OK, 12, 0, 60)
         stopped = time.monotonic()
-        drill.postgres.stop("fast")
+        drill.postgres.stop(mode)
         load.wait_for(UNAVAILABLE, 6, stopped, 20)
         time.sleep(max(0.0, 1.5 - (time.monotonic() - stopped)))
         drill.postgres.start()
