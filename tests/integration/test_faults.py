@@ -212,7 +212,7 @@ def test_a_gunicorn_worker_killed_mid_load_loses_and_doubles_nothing(drill: Dril
                 len(drill.server.worker_pids() - before) == 1
                 and len(drill.server.worker_pids()) == drill.server.workers
             ),
-            20,
+            60,
             "a new gunicorn worker in place of the killed one",
         )
         load.wait_for(OK, 12, after_kill, 60)
