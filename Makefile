@@ -88,6 +88,10 @@ tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock
 ## reminders job and delivered by the worker to the SMTP sink, against a plain smtplib loop
 ## sending as many (target: at least half its speed):
 ## make bench BENCH_ARGS="--reminders only --reminder-patients 10000"   (no wrk needed; "--reminders skip" leaves it out)
+## Last, the fault drill on a private PostgreSQL (never the shared one): wrk posts diary
+## entries while PostgreSQL is stopped, crashed and started, a gunicorn worker and the huey
+## worker are SIGKILLed; every acknowledged entry must be stored once and whole, every
+## message delivered (tests/bench/faults.py): make bench BENCH_ARGS="--faults only"
 bench: install
 	@case " $(BENCH_ARGS) " in *" --report only "*|*" --report=only "*|*" --mail only "*|*" --mail=only "*|*" --reminders only "*|*" --reminders=only "*) ;; *) \
 	command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } \

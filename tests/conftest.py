@@ -51,7 +51,8 @@ from tests.support.world import Person, World, build_world
 #   virtualenv, a backup, the append-only triggers), or flush a Redis database their tests
 #   share (the worker's queue): split, they would build it twice or flush each other's.
 # - These start servers once for all their tests (PgBouncer; two gunicorn instances, a
-#   worker and an SMTP server sharing one Redis database).
+#   worker and an SMTP server sharing one Redis database; the fault drills' private
+#   PostgreSQL and gunicorn).
 SHARED_PROCESS_MODULES = frozenset(
     {
         "tests/integration/test_packaging.py",
@@ -60,6 +61,7 @@ SHARED_PROCESS_MODULES = frozenset(
         "tests/integration/test_worker.py",
         "tests/integration/test_pgbouncer.py",
         "tests/integration/test_two_instances.py",
+        "tests/integration/test_faults.py",
     }
 )
 

@@ -44,7 +44,14 @@ whose reminders fall due in the same minute, has the real worker run the reminde
 deliver every message to the SMTP server, and compares the time from due to delivered
 with a plain smtplib loop sending as many messages (target: at least half its speed).
 
+The fault drill (`--faults also`, the default, last; `--faults only` for it alone; see
+tests/bench/faults.py) posts diary entries with wrk while a private PostgreSQL is stopped,
+crashed and started and workers are SIGKILLed, then checks the database against every
+answer and counts the messages the killed worker's successor delivered.
+
 The report, mail and reminders benchmarks run once, on the first size's database.
+
+Not part of the test suite: timings never decide whether tests pass.
 """
 
 from __future__ import annotations
@@ -96,6 +103,7 @@ from clinic.reporting.progress import (
     latest_protocol,
     progress_report_pdf,
 )
+from tests.bench.faults import FaultFigures, measure_faults, report_faults
 from tests.bench.mail import MailFigures, measure_mail, report_mail
 from tests.bench.reminders import ReminderFigures, measure_reminders, report_reminders
 
@@ -711,14 +719,22 @@ def main() -> None:
         default=10_000,
         help="patients whose reminders fall due in the same minute",
     )
+    parser.add_argument(
+        "--faults",
+        choices=("also", "only", "skip"),
+        default="also",
+        help="the fault drill (PostgreSQL restarted, workers killed under wrk; see "
+        "tests/bench/faults.py): last (default), alone, or not at all",
+    )
     args = parser.parse_args()
+    if args.faults == "only":
+        args.report, args.mail, args.reminders = "skip", "skip", "skip"
     if args.reminders == "only":
-        args.report, args.mail = "skip", "skip"
+        args.report, args.mail, args.faults = "skip", "skip", "skip"
     if args.mail == "only":
-        args.report = "skip"
-        args.reminders = "skip"
+        args.report, args.reminders, args.faults = "skip", "skip", "skip"
     if args.report == "only":  # the report alone, as its help says
-        args.mail, args.reminders = "skip", "skip"
+        args.mail, args.reminders, args.faults = "skip", "skip", "skip"
     if args.reminder_patients < 2:
         parser.error("--reminder-patients must be at least 2")
     if args.clinics < 1 or args.patients[0] < args.clinics:
@@ -728,6 +744,7 @@ def main() -> None:
     if args.messages < 2 or args.latency_samples < 1:
         parser.error("--messages must be at least 2 and --latency-samples at least 1")
     pages_too = args.report != "only" and args.mail != "only" and args.reminders != "only"
+    pages_too = pages_too and args.faults != "only"
     if pages_too and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk (make bench does this).")
     os.environ.update({"CLINIC_ENV": "development", "SECRET_KEY": "bench-only-secret"})
@@ -756,6 +773,9 @@ def main() -> None:
                     reminders = measure_reminders(
                         database_url, Path(tmp), args.reminder_patients, free_port
                     )
+        faults: FaultFigures | None = None
+        if args.faults != "skip":
+            faults = measure_faults(Path(tmp))
     by_size = {patients: report(results, args, patients) for patients, results in tables}
     if len(by_size) > 1:
         compare(by_size)
@@ -765,6 +785,8 @@ def main() -> None:
         report_mail(mail)
     if reminders is not None:
         report_reminders(reminders)
+    if faults is not None:
+        report_faults(faults)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A real SMTP server on the loopback (aiosmtpd), for tests of what the system sends.
 
 `SmtpSink` accepts every message and keeps it (parsed) in `received`; a test can make it
-refuse recipients (`refuse`), stall a message until released (`hold_at`), or stop and
+refuse recipients (`refuse`), stall a message until released (`hold_at`), act in the
+instant after it kept a message and before it says so (`after_keeping`), or stop and
 start it again (the mail server going down and coming back).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -40,6 +41,9 @@ class SinkHandler:
     hold_at: int | None = None
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    # Called with the message's number (1-based) once it is kept, before the server
+    # answers 250: for killing a worker in the instant after the server took a message.
+    after_keeping: Callable[[int], None] | None = None
     _seen: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +70,8 @@ class SinkHandler:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.received.append(parsed)  # type: ignore[arg-type]
+        if self.after_keeping is not None:
+            self.after_keeping(number)
         return "250 OK"
 
 
