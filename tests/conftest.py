@@ -66,6 +66,10 @@ SHARED_PROCESS_MODULES = frozenset(
 )
 
 
+# tryfirst: pytest-xdist reads the groups in its own hook of the same name; called after
+# it, the marks would come too late and every test would go wherever (which is what
+# happened, silently, until tests/integration/test_process_groups.py).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Name the process group of the tests that must share one (see above)."""
     for item in items:
