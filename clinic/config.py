@@ -27,12 +27,16 @@ Environment variables:
   the process has pool size + overflow in use; after that it answers the calm 503.
 - `CLINIC_DATABASE_POOL_RECYCLE` (1800): seconds after which a connection is closed and
   opened afresh instead of reused (under firewalls' and PgBouncer's idle limits); -1 never.
+- `CLINIC_DATABASE_CONNECT_TIMEOUT` (5): seconds to wait for the database to answer when
+  opening a connection; a server that accepts the connection but never answers (a host
+  stuck under load, a half-open network path) then costs a request this long and the
+  calm 503, not gunicorn's worker time-out with nothing said.
 - `CLINIC_DATABASE_PGBOUNCER`: `transaction` when the database URL points at PgBouncer in
   transaction pooling mode: each transaction may run on another server connection, so
   psycopg's server-side prepared statements are turned off (PgBouncer 1.18 cannot carry
   them). Empty (default) for a direct connection or session pooling. The app keeps no
   other state on a connection across transactions (no session-level SET, advisory lock,
-  LISTEN, temporary table or WITH HOLD cursor). These five apply to PostgreSQL only.
+  LISTEN, temporary table or WITH HOLD cursor). These six apply to PostgreSQL only.
 - `CLINIC_MAX_CONTENT_LENGTH`: largest accepted request body in bytes (default 1 MiB).
 - `CLINIC_BASE_URL`: the public address (https://diary.example.org) that links sent to
   people are built on. Required in production; in development, without it, links use the
@@ -170,11 +174,13 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
         pool_timeout=config["DATABASE_POOL_TIMEOUT"],
         pool_recycle=config["DATABASE_POOL_RECYCLE"],
     )
+    connect_args: dict[str, Any] = {"connect_timeout": config["DATABASE_CONNECT_TIMEOUT"]}
     if config["DATABASE_PGBOUNCER"] == "transaction":
         # psycopg prepares a statement on the server once it has run 5 times on a
         # connection, then reuses it by name; behind PgBouncer the next transaction may run
         # on a server connection that never saw it ("prepared statement does not exist").
-        options["connect_args"] = {"prepare_threshold": None}
+        connect_args["prepare_threshold"] = None
+    options["connect_args"] = connect_args
     return options
 
 
@@ -215,6 +221,7 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "DATABASE_MAX_OVERFLOW": _int("CLINIC_DATABASE_MAX_OVERFLOW", 2, least=0),
         "DATABASE_POOL_TIMEOUT": _int("CLINIC_DATABASE_POOL_TIMEOUT", 10, least=1),
         "DATABASE_POOL_RECYCLE": _int("CLINIC_DATABASE_POOL_RECYCLE", 1800, least=-1),
+        "DATABASE_CONNECT_TIMEOUT": _int("CLINIC_DATABASE_CONNECT_TIMEOUT", 5, least=1),
         "DATABASE_PGBOUNCER": _pgbouncer_mode(),
         # How long a SQLite write waits for another to finish before the request gives up
         # with a 503 ("nothing was changed, try again").

@@ -6,9 +6,10 @@ keeps one connection per thread it runs."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,35 @@ def test_the_worker_keeps_a_connection_per_thread(
         check=True,
     )
     assert answer.stdout.strip() == pool
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never answers (a database host stuck under
+    load, a half-open network path)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
+def test_a_database_that_never_answers_gives_the_calm_503(
+    make_app: Callable[..., Flask], silent_server: int
+) -> None:
+    """With the database's host accepting connections but saying nothing, a page gives up
+    after CLINIC_DATABASE_CONNECT_TIMEOUT and answers the calm 503 (before, it hung until
+    gunicorn killed the worker, and the person saw nothing useful)."""
+    web = make_app(
+        url=f"postgresql+psycopg://clinic@127.0.0.1:{silent_server}/clinic",
+        DATABASE_CONNECT_TIMEOUT=1,
+    )
+    client = web.test_client()
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json == {
+        "status": "unavailable",
+        "database": "unreachable",
+    }
+    form = form_values(client.get("/login").get_data(as_text=True))  # no database needed
+    form.update(email="someone@example.org", password="a password of theirs")
+    signing_in = client.post("/login", data=form)
+    assert signing_in.status_code == 503
+    assert NOT_SAVED in signing_in.get_data(as_text=True)

@@ -66,7 +66,8 @@ def test_postgresql_pools_are_small_by_default_and_sized_from_the_environment(
     env, tmp_path: Path
 ) -> None:
     """On PostgreSQL each process keeps 2 connections, may open 2 more for a moment, waits
-    10 s for one and renews them every half hour; each setting can be changed. Prepared
+    10 s for one, 5 s for the server to answer a new one, and renews them every half
+    hour; each setting can be changed. Prepared
     statements stay on (psycopg's default) unless PgBouncer in transaction mode is named.
     SQLite keeps Flask-SQLAlchemy's own pool."""
     env.setenv("SECRET_KEY", "k")
@@ -78,13 +79,13 @@ def test_postgresql_pools_are_small_by_default_and_sized_from_the_environment(
         "pool_timeout": 10,
     }
     assert options["pool_recycle"] == 1800 and options["pool_pre_ping"]
-    assert "connect_args" not in options
+    assert options["connect_args"] == {"connect_timeout": 5}
     for name, value in zip(POOL_VARIABLES, ("4", "0", "3", "600", "transaction"), strict=True):
         env.setenv(name, value)
     options = engine_options(load_config(tmp_path))
     assert (options["pool_size"], options["max_overflow"], options["pool_timeout"]) == (4, 0, 3)
     assert options["pool_recycle"] == 600
-    assert options["connect_args"] == {"prepare_threshold": None}
+    assert options["connect_args"] == {"connect_timeout": 5, "prepare_threshold": None}
     env.setenv("CLINIC_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert engine_options(load_config(tmp_path)) == {"pool_pre_ping": True, "hide_parameters": True}
 
