@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 # Before the app is imported: tests never need (or write) a real secret key file.
 os.environ["CLINIC_ENV"] = "testing"
@@ -64,6 +65,15 @@ SHARED_PROCESS_MODULES = frozenset(
         "tests/integration/test_faults.py",
     }
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis without its per-example deadline: the suite runs in two processes beside
+    browsers and servers on a shared 2-core machine, where an example that takes 20 ms
+    alone can take 300 ms; timings never decide whether a test passes (README:
+    Performance), and a slow rule is a benchmark's business."""
+    settings.register_profile("suite", deadline=None)
+    settings.load_profile("suite")
 
 
 # tryfirst: pytest-xdist reads the groups in its own hook of the same name; called after
