@@ -30,7 +30,7 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version
+from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
 from clinic.timeline.digest import Digest, cached_digest
@@ -227,7 +227,9 @@ def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
     # The summary's version before anything it covers (the protocol too): what is kept
     # under it is then at least as new as the key (clinic.timeline.digest).
     summary = summary_version(patient.clinic_id, patient.id)
-    protocol = open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS)
+    protocol = with_patient(
+        open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
+    )
     weeks = _period()
     progress = None
     first = first_week_shown(protocol, today, weeks) if protocol is not None else None
