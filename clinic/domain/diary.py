@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from clinic.domain.flags import Severity
 from clinic.domain.indications import Indication, Indications
@@ -248,8 +249,12 @@ def encode_concerns(concerns: Iterable[Concern]) -> str:
     return " ".join(c.value for c in Concern if c in chosen)
 
 
+@lru_cache(maxsize=256)
 def decode_concerns(text: str | None) -> frozenset[Concern]:
     """Stored concerns back as a set (unknown words are ignored)."""
+    # Kept per stored text (at most 128 combinations as written): every diary row loaded
+    # goes through here, and building the set from the enum each time cost more than
+    # the rest of the row's loading.
     values = {c.value for c in Concern}
     return frozenset(Concern(v) for v in (text or "").split() if v in values)
 

@@ -52,8 +52,22 @@ def cached_progress(
     (after the version is read: a caller that needs the sessions anyway loads them after
     this call, never before). `page` names the page (each loads its sessions its own way,
     and keeps its own)."""
-    clinic = patient.clinic
     version = summary_version(patient.clinic_id, patient.id)
+    return cached_progress_at(version, patient, protocol, sessions, first, today, page)
+
+
+def cached_progress_at(
+    version: int | None,
+    patient: Patient,
+    protocol: Protocol,
+    sessions: Callable[[], Sequence[ScoredSession]],
+    first: date,
+    today: date,
+    page: str,
+) -> Progress:
+    """`cached_progress` for a caller that read the patient's summary `version` itself,
+    before loading anything the progress is drawn from (the protocol included)."""
+    clinic = patient.clinic
     if version is None:
         return build_progress(protocol, sessions(), first, today, clinic.completion_pct)
     # The clinic's creation time tells apart clinics that share an id across databases (a

@@ -10,8 +10,8 @@ from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.auth.invitations import invitation_email_status, invitation_page, keep_to_show
 from clinic.core.forms import show_refusal
+from clinic.core.pagination import paginate_counted
 from clinic.core.requests import page_number
-from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
@@ -35,12 +35,11 @@ def index() -> str:
     """The clinic's patients, searchable by name or identifier, filterable by status."""
     search = request.args.get("q", "").strip()[:120]
     status = enum_or_none(PatientStatus, request.args.get("status", ""))
-    page = db.paginate(
+    page = paginate_counted(
         caseload_query(current_user.clinic_id, search, status),
         page=page_number(),
         per_page=current_app.config["PATIENTS_PER_PAGE"],
         max_per_page=100,
-        error_out=False,
     )
     return render_template(
         "patients/index.html", page=page, search=search, status=status, statuses=PatientStatus

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
 from clinic.domain.protocols import Event, ProtocolStatus
 from clinic.extensions import db
 from clinic.models import (
+    Patient,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -85,6 +87,14 @@ def open_protocol(
         Protocol.status.in_(OPEN_STATUSES),
     )
     return db.session.scalar(stmt.options(*load) if with_history else stmt)
+
+
+def with_patient(protocol: Protocol | None, patient: Patient) -> Protocol | None:
+    """`protocol` with its `patient` set to the record the caller loaded: the relationship
+    joins on two columns (id and clinic), so reading it would send the row's query again."""
+    if protocol is not None and protocol.patient_id == patient.id:
+        set_committed_value(protocol, "patient", patient)
+    return protocol
 
 
 def usable_templates(clinic_id: int) -> list[ProtocolTemplate]:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.uow import discard
-from clinic.domain.depth import DepthWeek
 from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
@@ -21,7 +21,7 @@ from clinic.models import CareFlag, DiaryEntry, Patient, RedFlag, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.progress import depth_trend, first_week_shown, shows_depth
-from clinic.monitoring.progress_cache import cached_progress
+from clinic.monitoring.progress_cache import cached_progress_at, summary_version
 from clinic.monitoring.services import (
     FlagAlreadyAcknowledged,
     acknowledge_together,
@@ -30,9 +30,10 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version
+from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
+from clinic.timeline.digest import Digest, cached_digest
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
     PatientFlags,
@@ -223,25 +224,43 @@ def _period() -> int:
 def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
-    protocol = open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS)
+    # The summary's version before anything it covers (the protocol too): what is kept
+    # under it is then at least as new as the key (clinic.timeline.digest).
+    summary = summary_version(patient.clinic_id, patient.id)
+    protocol = with_patient(
+        open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
+    )
     weeks = _period()
-    progress = entries = skips = None
-    depth_weeks: list[DepthWeek] = []
-    if protocol is not None:
-        first = first_week_shown(protocol, today, weeks)
-        loaded: list[list[DiaryEntry]] = []
+    progress = None
+    first = first_week_shown(protocol, today, weeks) if protocol is not None else None
+    loaded: list[list[DiaryEntry]] = []
+    if protocol is not None and first is not None:
 
         def period_sessions() -> list[ScoredSession]:
             loaded.append(period_entries(patient, first, today))
             return as_sessions(loaded[0])
 
-        # The charts first (they read the summary's version before any entry), then the
-        # entries if drawing them did not load them.
-        progress = cached_progress(patient, protocol, period_sessions, first, today, "timeline")
-        entries = loaded[0] if loaded else period_entries(patient, first, today)
-        skips = skip_summary(entries)
-        depth_weeks = depth_trend(as_sessions(entries))
-    assessment = assess_patient(patient, protocol, today)
+        progress = cached_progress_at(
+            summary, patient, protocol, period_sessions, first, today, "timeline"
+        )
+
+    def build() -> Digest:
+        entries = None
+        if protocol is not None and first is not None:
+            entries = loaded[0] if loaded else period_entries(patient, first, today)
+        return Digest(
+            assessment=assess_patient(patient, protocol, today),
+            # Rendered by Jinja with autoescaping on: safe to put into the page as it is.
+            entries_html=Markup(  # noqa: S704
+                render_template("timeline/_entries.html", entries=entries, zone=clinic.timezone)
+            ),
+            skips=skip_summary(entries) if entries is not None else None,
+            depth_weeks=depth_trend(as_sessions(entries)) if entries is not None else [],
+        )
+
+    digest = cached_digest(summary, patient, protocol, first, today, build)
+    assessment = digest.assessment
+    depth_weeks = digest.depth_weeks
     flags = patient_flags(patient)
     cards = _flag_cards(flags, failed or {}, _flags_section(patient))
     # Next to a suggestion: the decision that carries it out, and what else may be recorded.
@@ -260,8 +279,8 @@ def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
         weeks=weeks,
         periods=PERIODS,
         progress=progress,
-        entries=entries,
-        skips=skips,
+        entries_html=digest.entries_html,
+        skips=digest.skips,
         depth_weeks=depth_weeks,
         depth_shown=shows_depth(protocol, depth_weeks),
         assessment=assessment,
