@@ -9,6 +9,7 @@ from functools import partial
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -47,6 +48,10 @@ def current_prescription(patient: Patient, today: date | None = None) -> Prescri
     protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
     if protocol is None:
         return None
+    # The protocol is this patient's (the query says so): its safety rules read the
+    # patient, who is loaded already, so not loaded again (the relationship is on the
+    # patient and clinic, which the session's identity map cannot answer).
+    set_committed_value(protocol, "patient", patient)
     return prescription_on(protocol, today or clinic_today(patient.clinic.timezone))
 
 
