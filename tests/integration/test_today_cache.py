@@ -16,12 +16,25 @@ from clinic.extensions import db
 from clinic.models import Clinic, User
 from clinic.protocols.queries import get_protocol_or_404
 from clinic.protocols.services import record_event
-from tests.integration.test_progress_cache import load
+from tests.support.auth import act_as
 from tests.support.diaries import add_entries
+from tests.support.queries import count_queries
 from tests.support.world import World
 
 TODAY = "/diary/"
 SESSIONS = re.compile(r'<article aria-labelledby="today-heading">.*?</article>', re.S)
+
+
+def load(app: Flask, person_id: int, url: str) -> tuple[str, int]:
+    """The page at `url` as this person sees it on `app`, and the statements it sent."""
+    client = app.test_client()
+    act_as(client, person_id)
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
 
 
 def sessions(html: str) -> str:
