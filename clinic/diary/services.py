@@ -109,6 +109,8 @@ def record(
         created_by_id=by.id,
         created_at=now,
         skipped=isinstance(details, SkipDetails),
+        # A new entry has no red flags yet: said, so that the flag rules do not look.
+        flags=[],
         **asdict(details),
     )
     db.session.add(entry)

@@ -43,10 +43,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from clinic.domain.protocols import Event, Period, ProtocolStatus, in_force_on
+from clinic.domain.protocols import Event, InForce, Period, ProtocolStatus, in_force_on
 
 DEFAULT_COMPLETION_PCT = 80
 
@@ -77,11 +77,25 @@ class Schedule:
 
     events: tuple[Event, ...]
     doses: Mapping[tuple[int, int], StageDose]
+    # What is in force on each day asked about, worked out once: the rules ask about the
+    # same days again and again (every session of a day, every window holding it). The
+    # events never change once the schedule is made.
+    _in_force: dict[date, InForce | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def in_force_on(self, day: date) -> InForce | None:
+        """`clinic.domain.protocols.in_force_on` for this schedule's events, remembered."""
+        try:
+            return self._in_force[day]
+        except KeyError:
+            state = self._in_force[day] = in_force_on(self.events, day)
+            return state
 
     def dose_on(self, day: date) -> StageDose | None:
         """The dose in force on `day`; None when the day prescribes nothing (before the
         start, paused, completed or replaced)."""
-        state = in_force_on(self.events, day)
+        state = self.in_force_on(day)
         if state is None or state.status is not ProtocolStatus.ACTIVE:
             return None
         return self.doses.get((state.version, state.stage))
@@ -89,7 +103,7 @@ class Schedule:
     def stage_on(self, day: date) -> tuple[int, int] | None:
         """The (version number, stage number) in force on `day`, whatever the status
         (a paused plan still has a stage and a size); None before the start."""
-        state = in_force_on(self.events, day)
+        state = self.in_force_on(day)
         return (state.version, state.stage) if state is not None else None
 
     def prescribed_on(self, day: date) -> int:

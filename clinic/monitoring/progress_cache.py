@@ -17,6 +17,7 @@ by a request that read the old version before that change: it sees that change o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
@@ -82,4 +83,43 @@ def cached_progress_at(
     progress = build_progress(protocol, sessions(), first, today, clinic.completion_pct)
     # Kept once the request's unit of work ends well (never from one rolled back).
     after_commit(partial(cache.set, key, progress))
+    return progress
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A page's Progress as kept (None: the patient had no open protocol)."""
+
+    progress: Progress | None
+
+
+def kept_progress(
+    patient: Patient, today: date, page: str, draw: Callable[[], Progress | None]
+) -> Progress | None:
+    """The patient's Progress on `today` (the clinic's) for their open protocol, drawn by
+    `draw` (which loads the protocol and its sessions itself) only when the cache has none
+    for what it is made of now. The open protocol's id is read with the version, from the
+    summary (which names it, refreshed in the same transaction as any change of it), so a
+    page served from the cache loads neither the protocol nor the entries. The period
+    shown follows from the protocol and the day, both in the key."""
+    clinic = patient.clinic
+    state = db.session.execute(
+        select(PatientSummary.version, PatientSummary.protocol_id).where(
+            PatientSummary.clinic_id == patient.clinic_id,
+            PatientSummary.patient_id == patient.id,
+        )
+    ).first()
+    if state is None:
+        return draw()
+    version, protocol_id = state
+    key = (
+        f"progress:{page}:{clinic.id}:{clinic.created_at.timestamp()}:{patient.id}:{version}:"
+        f"{protocol_id}:{today}:{clinic.completion_pct}"
+    )
+    found = cache.get(key)
+    if isinstance(found, _Kept):
+        return found.progress
+    progress = draw()
+    # Kept once the request's unit of work ends well (never from one rolled back).
+    after_commit(partial(cache.set, key, _Kept(progress)))
     return progress

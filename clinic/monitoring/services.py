@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from clinic.audit.log import record
@@ -104,17 +104,28 @@ def assess_patients(
     """What the rules say about each of these patients of `clinic` today, by patient id, in
     three queries whatever their number (`protocols` holds each one's open protocol, loaded
     with its history; patients without one are absent)."""
+    return _assess(clinic, patients, protocols, today)[0]
+
+
+def _assess(
+    clinic: Clinic,
+    patients: Sequence[Patient],
+    protocols: Mapping[int, Protocol],
+    today: date,
+) -> tuple[dict[int, Assessment], dict[int, int]]:
+    """`assess_patients`, with each patient's open distress flags (read with the open red
+    flags, in the same query)."""
     ids = [p.id for p in patients]
     sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
     last_entries = _last_entry_days(clinic.id, ids)
     red_flags = _open_red_flag_counts(clinic.id, ids)
-    return {
+    assessments = {
         p.id: assess(
             protocols.get(p.id),
             sessions.get(p.id, []),
             today=today,
             last_entry_on=last_entries.get(p.id),
-            open_red_flags=red_flags.get(p.id, 0),
+            open_red_flags=red_flags.get(p.id, (0, 0))[0],
             review_on=_review_on(p),
             completion_pct=clinic.completion_pct,
             not_logging_days=clinic.not_logging_days,
@@ -122,6 +133,7 @@ def assess_patients(
         )
         for p in patients
     }
+    return assessments, {pid: distress for pid, (_, distress) in red_flags.items()}
 
 
 def refresh_clinic(clinic: Clinic) -> None:
@@ -208,20 +220,26 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
     """Recompute the summaries and flags of `patients` (of `clinic`, rows taken)."""
     ids = [p.id for p in patients]
     protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
-    assessments = assess_patients(clinic, patients, protocols, today)
-    _close_stale_ready_flags(
-        clinic.id,
-        [
-            pid
-            for pid, a in assessments.items()
-            if a.advice is None or a.advice.suggestion is not Suggestion.ADVANCE
-        ],
-    )
+    assessments, distress = _assess(clinic, patients, protocols, today)
+    # The open flags are read first, so that the stale "ready" ones are closed only where
+    # there are some (most refreshes have none: no statement then); the rows taken keep
+    # other refreshes of these patients out until the end of the transaction.
+    open_rows = _open_care_flags(clinic.id, ids)
+    not_ready = {
+        pid
+        for pid, a in assessments.items()
+        if a.advice is None or a.advice.suggestion is not Suggestion.ADVANCE
+    }
+
+    def stale_ready(row: Row) -> bool:
+        return row.kind == FlagKind.READY and row.patient_id in not_ready
+
+    _close_stale_ready_flags(clinic.id, sorted({r.patient_id for r in open_rows if stale_ready(r)}))
+    open_rows = [r for r in open_rows if not stale_ready(r)]
     measures = _measure_evidence(clinic.id, ids, today)
     extra = _pain_skip_signals(clinic.id, ids, today)
     for pid, found in _pgic_signals(clinic.id, ids, today).items():
         extra.setdefault(pid, []).extend(found)
-    open_rows = _open_care_flags(clinic.id, ids)
     closed = _close_settled_overdue_flags(open_rows, measures) | _close_replaced_review_flags(
         open_rows, {p.id: _review_on(p) for p in patients}
     )
@@ -251,7 +269,6 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
             .execution_options(populate_existing=True)
         )
     }
-    distress = _open_distress_counts(clinic.id, ids)
     for patient in patients:
         summary = summaries.get(patient.id)
         if summary is None:
@@ -527,9 +544,16 @@ def _last_entry_days(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, da
     return {pid: day for pid, day in rows}
 
 
-def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, int]:
+def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Open red flags per patient: all of them, and those of a lower severity than urgent
+    (distress), in one query."""
+    distress = RedFlag.reason.in_([r for r in FlagReason if not r.urgent])
     rows = db.session.execute(
-        select(RedFlag.patient_id, func.count(RedFlag.id))
+        select(
+            RedFlag.patient_id,
+            func.count(RedFlag.id),
+            func.count(case((distress, RedFlag.id))),
+        )
         .where(
             RedFlag.clinic_id == clinic_id,
             RedFlag.patient_id.in_(patient_ids),
@@ -537,22 +561,7 @@ def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[in
         )
         .group_by(RedFlag.patient_id)
     )
-    return {pid: n for pid, n in rows}
-
-
-def _open_distress_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, int]:
-    """Open red flags of a lower severity than urgent (distress), per patient."""
-    rows = db.session.execute(
-        select(RedFlag.patient_id, func.count(RedFlag.id))
-        .where(
-            RedFlag.clinic_id == clinic_id,
-            RedFlag.patient_id.in_(patient_ids),
-            RedFlag.acknowledged_at.is_(None),
-            RedFlag.reason.in_([r for r in FlagReason if not r.urgent]),
-        )
-        .group_by(RedFlag.patient_id)
-    )
-    return {pid: n for pid, n in rows}
+    return {pid: (n, d) for pid, n, d in rows}
 
 
 def _pain_skip_signals(

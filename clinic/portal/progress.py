@@ -4,8 +4,9 @@ steps marked, and the milestones reached.
 The page costs a fixed number of queries whatever the diary holds: the protocol with its
 history (see `open_protocol`) and the window's entries in one query. The figures are made
 by `clinic.monitoring.progress`, the same code as the clinician's timeline, and kept
-under the patient's summary version (`clinic.monitoring.progress_cache`): while nothing
-they are made of changes, the entries are not read again nor the charts drawn.
+under the patient's summary version (`clinic.monitoring.progress_cache.kept_progress`):
+while nothing they are made of changes, neither the protocol nor the entries are read
+again, nor the charts drawn.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.models import Patient
 from clinic.monitoring.evidence import ScoredSession
-from clinic.monitoring.progress import first_week_shown
-from clinic.monitoring.progress_cache import cached_progress
+from clinic.monitoring.progress import Progress, build_progress, first_week_shown
+from clinic.monitoring.progress_cache import kept_progress
 from clinic.monitoring.services import load_sessions
 from clinic.portal.views import bp, own_record_or_404, patients_only
 from clinic.protocols.queries import FOR_RULES, open_protocol
@@ -32,15 +33,20 @@ from clinic.protocols.queries import FOR_RULES, open_protocol
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
     patient = own_record_or_404()
-    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
-    summary = None
-    if protocol is not None:
-        today = clinic_today(patient.clinic.timezone)
-        first = first_week_shown(protocol, today)
-        summary = cached_progress(
-            patient, protocol, partial(_entries, patient, first, today), first, today, "portal"
-        )
+    today = clinic_today(patient.clinic.timezone)
+    summary = kept_progress(patient, today, "portal", partial(_draw, patient, today))
     return render_template("portal/progress.html", patient=patient, progress=summary)
+
+
+def _draw(patient: Patient, today: date) -> Progress | None:
+    """The patient's Progress for their open protocol (None without one): the protocol
+    with its history and the window's entries, one query each."""
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
+    if protocol is None:
+        return None
+    first = first_week_shown(protocol, today)
+    sessions = _entries(patient, first, today)
+    return build_progress(protocol, sessions, first, today, patient.clinic.completion_pct)
 
 
 def _entries(patient: Patient, first: date, last: date) -> list[ScoredSession]:

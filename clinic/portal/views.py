@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -15,12 +18,13 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.domain.adherence import Tally, tally_between, week_start
-from clinic.measures.answers import any_answered, waiting
+from clinic.measures.answers import waiting
 from clinic.models import Patient, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
 from clinic.patients.queries import get_own_patient_record
+from clinic.portal.today import today_part
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import FOR_RULES, open_protocol
 from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
@@ -39,11 +43,16 @@ def own_record_or_404() -> Patient:
     return patient
 
 
-def current_prescription(patient: Patient) -> Prescription | None:
+def current_prescription(patient: Patient, today: date | None = None) -> Prescription | None:
+    """The patient's plan as it stands on `today` (the clinic's today unless given)."""
     protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
     if protocol is None:
         return None
-    return prescription_on(protocol, clinic_today(patient.clinic.timezone))
+    # The protocol is this patient's (the query says so): its safety rules read the
+    # patient, who is loaded already, so not loaded again (the relationship is on the
+    # patient and clinic, which the session's identity map cannot answer).
+    set_committed_value(protocol, "patient", patient)
+    return prescription_on(protocol, today or clinic_today(patient.clinic.timezone))
 
 
 @bp.get("/")
@@ -55,19 +64,34 @@ def home() -> str:
     answer, and who to contact; after a report that needs review today, a reminder to
     speak to the clinic before the next session instead of the call to log one."""
     patient = own_record_or_404()
-    prescription = current_prescription(patient)
-    counts = None
-    if prescription is not None and prescription.state is not None:
-        counts = sessions_done(patient, prescription)
+    today = clinic_today(patient.clinic.timezone)
+    part = today_part(patient, today, partial(_sessions_part, patient, today))
     return render_template(
         "portal/home.html",
         patient=patient,
+        sessions=part.sessions,
+        questionnaires=waiting(patient, today),
+        answered_any=part.answered_any,
+    )
+
+
+def _sessions_part(patient: Patient, today: date) -> Markup:
+    """Today's "Your sessions" article: the stage in plain words, the sessions done today
+    and this week, and after a report that needs review today, the reminder to speak to
+    the clinic first."""
+    prescription = current_prescription(patient, today)
+    counts = None
+    if prescription is not None and prescription.state is not None:
+        counts = sessions_done(patient, prescription)
+    html = render_template(
+        "portal/_today_sessions.html",
+        patient=patient,
         prescription=prescription,
         counts=counts,
-        questionnaires=waiting(patient, clinic_today(patient.clinic.timezone)),
-        answered_any=any_answered(patient),
         reported_today=reported_today(patient, utcnow()),
     )
+    # Safe: the output of an autoescaped template, marked so the page does not escape it again.
+    return Markup(html)  # noqa: S704
 
 
 @dataclass(frozen=True)

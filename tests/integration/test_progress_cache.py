@@ -11,7 +11,8 @@ from flask import Flask
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Clinic, User
+from clinic.monitoring.services import refresh_patients
 from clinic.protocols.queries import get_protocol_or_404
 from clinic.protocols.services import record_event
 from tests.support.auth import act_as
@@ -62,13 +63,14 @@ def charts(html: str) -> list[str]:
 def test_portal_progress_is_kept_until_the_diary_changes(
     app: Flask, make_app, world: World, on_protocol: int
 ) -> None:
-    """The second visit sends one statement fewer (the entries are not read) and serves
-    the same charts; a session logged since, through another instance, is drawn at the
-    next visit, exactly as an instance with an empty cache draws it."""
+    """The second visit sends four statements fewer (neither the protocol, with its
+    versions and events, nor the entries are read) and serves the same charts; a session
+    logged since, through another instance, is drawn at the next visit, exactly as an
+    instance with an empty cache draws it."""
     add_entries(app, on_protocol, world.patient, [1, 2, 3])
     first, drawn = load(app, world.patient.id, PORTAL)
     again, kept = load(app, world.patient.id, PORTAL)
-    assert kept == drawn - 1
+    assert kept == drawn - 4
     assert charts(again) == charts(first)
 
     other = make_app()
@@ -95,3 +97,23 @@ def test_timeline_charts_follow_decisions_and_entries(app: Flask, make_app, worl
     after, _ = load(app, world.clinician.id, url)
     fresh, _ = load(make_app(), world.clinician.id, url)
     assert charts(after) == charts(fresh) != charts(before)
+
+
+def test_portal_progress_follows_a_plan_started_elsewhere(
+    app: Flask, make_app, world: World
+) -> None:
+    """Kept without a plan ("no plan yet"), the page shows the plan a clinician starts
+    through another instance at the next visit (the open protocol is named by the
+    summary, read with its version), as an instance with an empty cache shows it."""
+    with app.app_context():  # a summary to key on, as every patient has once refreshed
+        refresh_patients(db.session.get_one(Clinic, world.clinic_a), [world.patient.patient_id])
+        db.session.commit()
+    first, drawn = load(app, world.patient.id, PORTAL)
+    again, kept = load(app, world.patient.id, PORTAL)
+    assert kept < drawn  # kept: the protocol is not looked for again
+    assert not FIGURES.search(first) and not FIGURES.search(again)
+
+    start_plan(make_app(), world.patient.patient_id, world.clinician.id)
+    after, _ = load(app, world.patient.id, PORTAL)
+    fresh, _ = load(make_app(), world.patient.id, PORTAL)
+    assert charts(after) == charts(fresh)

@@ -23,7 +23,7 @@ from clinic.domain.adherence import (
     weekly_adherence,
     weekly_due_on,
 )
-from clinic.domain.protocols import Event, EventKind, Period
+from clinic.domain.protocols import Event, EventKind, Period, in_force_on
 
 MONDAY = date(2026, 3, 2)
 DAILY = StageDose(sessions=1, period=Period.DAY, minutes=10)
@@ -435,3 +435,17 @@ def test_the_patients_tally_never_reads_more_done_than_prescribed(events, sessio
     done_in = [s for s in sessions if first <= s.on <= last and not s.skipped and not s.withdrawn]
     assert tally.completed + tally.extra + tally.not_counted == len(done_in)
     assert min(tally.extra, tally.not_counted) >= 0
+
+
+@given(timelines(), st.lists(DAY_OFFSETS, max_size=30))
+def test_a_schedule_remembers_each_day_exactly_as_worked_out(events, offsets) -> None:
+    """A schedule works out what is in force on a day once and remembers it: asked about
+    days in any order and more than once, it answers what `in_force_on` works out afresh
+    from the events, day by day (dose and stage alike)."""
+    kept = schedule(*events)
+    for n in offsets + offsets[::-1]:
+        day = MONDAY + timedelta(days=n)
+        fresh = schedule(*events)
+        assert kept.in_force_on(day) == in_force_on(events, day)
+        assert kept.dose_on(day) == fresh.dose_on(day)
+        assert kept.stage_on(day) == fresh.stage_on(day)

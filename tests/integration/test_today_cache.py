@@ -1,0 +1,120 @@
+"""The portal's Today keeps its plan-and-sessions part under the patient's summary version
+(clinic.portal.today): a second visit with nothing changed reads neither the plan nor the
+diary, and any committed change it is made of, made through another app instance with a
+cache of its own, shows at the next visit exactly as an instance with an empty cache
+shows it."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import Clinic, User
+from clinic.protocols.queries import get_protocol_or_404
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries
+from tests.support.queries import count_queries
+from tests.support.world import World
+
+TODAY = "/diary/"
+SESSIONS = re.compile(r'<article aria-labelledby="today-heading">.*?</article>', re.S)
+
+
+def load(app: Flask, person_id: int, url: str) -> tuple[str, int]:
+    """The page at `url` as this person sees it on `app`, and the statements it sent."""
+    client = app.test_client()
+    act_as(client, person_id)
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
+
+
+def sessions(html: str) -> str:
+    """The page's "Your sessions" article as served."""
+    found = SESSIONS.search(html)
+    assert found, "no sessions article on the page"
+    return found.group(0)
+
+
+def fresh(make_app, world: World) -> str:
+    """Today's sessions article as an instance with an empty cache renders it."""
+    return sessions(load(make_app(), world.patient.id, TODAY)[0])
+
+
+def test_today_is_kept_until_what_it_shows_changes(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """Unchanged, the second visit sends fewer statements and serves the same article; a
+    session logged today through another instance moves the counts at the next visit."""
+    add_entries(app, on_protocol, world.patient, [1, 2])
+    first, drawn = load(app, world.patient.id, TODAY)
+    again, kept = load(app, world.patient.id, TODAY)
+    assert kept < drawn
+    assert sessions(again) == sessions(first)
+
+    add_entries(make_app(), on_protocol, world.patient, [0])
+    after, sent = load(app, world.patient.id, TODAY)
+    assert sent == drawn
+    assert sessions(after) == fresh(make_app, world) != sessions(first)
+
+
+def test_today_follows_a_decision_made_elsewhere(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """The clinician pauses the plan through another instance: the patient's next visit
+    says so."""
+    before = sessions(load(app, world.patient.id, TODAY)[0])
+    assert "paused" not in before
+    other = make_app()
+    with other.app_context():
+        protocol = get_protocol_or_404(on_protocol, world.patient.patient_id, world.clinic_a)
+        record_event(
+            protocol,
+            EventKind.PAUSE,
+            db.session.get(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            reason="Healing after a minor procedure.",
+            effective_on=clinic_today("Europe/London"),
+            today=clinic_today("Europe/London"),
+        )
+        db.session.commit()
+    after = sessions(load(app, world.patient.id, TODAY)[0])
+    assert "Your plan is paused" in after
+    assert after == fresh(make_app, world)
+
+
+def test_today_follows_the_clinic_phone(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """The clinic's phone number, shown in the article after a report but not part of any
+    summary, is in the key: a number changed elsewhere is never served stale."""
+    load(app, world.patient.id, TODAY)
+    with app.app_context():
+        key_before = _keys(app)
+    other = make_app()
+    with other.app_context():
+        clinic = db.session.get(Clinic, world.clinic_a)
+        assert clinic is not None
+        clinic.phone = "0100 000 9999"
+        db.session.commit()
+    load(app, world.patient.id, TODAY)
+    with app.app_context():
+        assert _keys(app) - key_before, "a new key was not made for the new number"
+
+
+def _keys(app: Flask) -> set[str]:
+    """The Today keys in `app`'s own cache (a per-process cache in the tests)."""
+    from clinic.extensions import cache
+
+    backend = cache.cache
+    store = getattr(backend, "_cache", None)
+    assert isinstance(store, dict), "the tests' cache is expected to be in process"
+    return {k for k in store if "today:" in k}
