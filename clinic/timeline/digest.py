@@ -15,8 +15,7 @@ The version is read before anything the digest is made of (the caller reads it f
 then loads the protocol). What the digest holds depends on nobody's identity and on no
 request: no form, no token, no name of the viewer.
 
-Digests live in a cache of their own, per app and process, so that timelines viewed one
-after another never push the dashboard's tables out of the app's cache.
+Digests are kept with the other parts of patients' pages (clinic.monitoring.kept).
 """
 
 from __future__ import annotations
@@ -24,22 +23,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import partial
 
-from flask import current_app
-from flask_caching.backends import SimpleCache
 from markupsafe import Markup
 
-from clinic.core.uow import after_commit
 from clinic.domain.depth import DepthWeek
 from clinic.domain.diary import SkipReason
 from clinic.models import Patient, Protocol
 from clinic.monitoring.evidence import Assessment, stages_of
-
-# Enough for every patient a few clinicians look at in a day, at a few periods each;
-# about 20 kB a digest.
-DIGESTS_KEPT = 300
-DIGEST_SECONDS = 600
+from clinic.monitoring.kept import kept
 
 
 @dataclass(frozen=True)
@@ -53,14 +44,6 @@ class Digest:
     depth_weeks: list[DepthWeek]
 
 
-def _cache() -> SimpleCache:
-    found = current_app.extensions.get("timeline_digests")
-    if found is None:
-        found = SimpleCache(threshold=DIGESTS_KEPT, default_timeout=DIGEST_SECONDS)
-        current_app.extensions["timeline_digests"] = found
-    return found
-
-
 def cached_digest(
     version: int | None,
     patient: Patient,
@@ -70,29 +53,28 @@ def cached_digest(
     build: Callable[[], Digest],
 ) -> Digest:
     """The digest of the patient's timeline from `first` to `today` (the clinic's today),
-    from the cache when nothing it is made of changed since it was built. `version` is
+    kept while nothing it is made of changes. `version` is
     the patient's summary version, read before `protocol` was loaded (None: no summary
     yet, so nothing is kept). `build` makes it afresh."""
-    if version is None:
-        return build()
     clinic = patient.clinic
-    # The clinic's creation time tells apart clinics that share an id across databases (a
-    # restored backup, the test suite), as the dashboard's key does.
-    key = (
-        f"timeline:{clinic.id}:{clinic.created_at.timestamp()}:{patient.id}:{version}:"
-        f"{protocol.id if protocol else None}:{first}:{today}:{clinic.completion_pct}:"
-        f"{clinic.not_logging_days}:{clinic.timezone}"
+    digest = kept(
+        "timeline",
+        patient,
+        version,
+        (
+            protocol.id if protocol else None,
+            first,
+            today,
+            clinic.completion_pct,
+            clinic.not_logging_days,
+            clinic.timezone,
+        ),
+        build,
+        # The stage is an ORM row: kept without it, and put back from this request's
+        # protocol (the same as the one assessed: the version says so).
+        as_kept=lambda built: replace(built, assessment=replace(built.assessment, stage=None)),
     )
-    cache = _cache()
-    found = cache.get(key)
-    if isinstance(found, Digest):
-        return _with_stage(found, protocol)
-    digest = build()
-    # The stage is an ORM row: kept without it. Kept once the request's unit of work ends
-    # well (never from one rolled back).
-    kept = replace(digest, assessment=replace(digest.assessment, stage=None))
-    after_commit(partial(cache.set, key, kept))
-    return digest
+    return _with_stage(digest, protocol)
 
 
 def _with_stage(digest: Digest, protocol: Protocol | None) -> Digest:

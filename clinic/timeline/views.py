@@ -20,8 +20,9 @@ from clinic.measures.summaries import summaries
 from clinic.models import CareFlag, DiaryEntry, Patient, RedFlag, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import ScoredSession
+from clinic.monitoring.kept import summary_version
 from clinic.monitoring.progress import depth_trend, first_week_shown, shows_depth
-from clinic.monitoring.progress_cache import cached_progress_at, summary_version
+from clinic.monitoring.progress_cache import cached_progress_at
 from clinic.monitoring.services import (
     FlagAlreadyAcknowledged,
     acknowledge_together,

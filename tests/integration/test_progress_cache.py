@@ -1,6 +1,7 @@
-"""Charts kept under the patient's summary version (clinic.monitoring.progress_cache): a
-second visit with nothing changed draws nothing and reads no entries, and any committed
-change, made through another app instance with a cache of its own, shows at once."""
+"""Charts kept under the patient's summary version (clinic.monitoring.progress_cache and
+clinic.monitoring.kept): a second visit with nothing changed draws nothing and reads no
+entries, and any committed change, made through another app instance with a store of its
+own, shows at once."""
 
 from __future__ import annotations
 
@@ -8,49 +9,16 @@ import re
 
 from flask import Flask
 
-from clinic.core.clock import clinic_today
-from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Clinic, User
+from clinic.models import Clinic
 from clinic.monitoring.services import refresh_patients
-from clinic.protocols.queries import get_protocol_or_404
-from clinic.protocols.services import record_event
-from tests.support.auth import act_as
 from tests.support.diaries import add_entries
+from tests.support.patient_pages import advance_today, load
 from tests.support.protocols import start_plan
-from tests.support.queries import count_queries
 from tests.support.world import World
 
 PORTAL = "/diary/progress"
 FIGURES = re.compile(r'<figure class="chart-figure">.*?</figure>', re.S)
-
-
-def load(app: Flask, person_id: int, url: str) -> tuple[str, int]:
-    """The page at `url` as this person sees it on `app`, and the statements it sent."""
-    client = app.test_client()
-    act_as(client, person_id)
-    with app.app_context():
-        engine = db.engine
-    with count_queries(engine) as statements:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.get_data(as_text=True), len(statements)
-
-
-def advance_today(app: Flask, protocol_id: int, world: World) -> None:
-    """The colleague moves the patient up to the next size today, on `app`."""
-    with app.app_context():
-        protocol = get_protocol_or_404(protocol_id, world.patient.patient_id, world.clinic_a)
-        record_event(
-            protocol,
-            EventKind.ADVANCE,
-            db.session.get(User, world.colleague.id),
-            expected_lock=str(protocol.lock_version),
-            reason="Comfortable at this size.",
-            effective_on=clinic_today("Europe/London"),
-            today=clinic_today("Europe/London"),
-        )
-        db.session.commit()
 
 
 def charts(html: str) -> list[str]:

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from clinic.extensions import db
 from clinic.models import Clinic, DiaryEntry
-from tests.integration.test_progress_cache import advance_today, load
 from tests.support.diaries import add_entries, report_red_flag
+from tests.support.patient_pages import advance_today, load
 from tests.support.protocols import start_plan
 from tests.support.world import World
 

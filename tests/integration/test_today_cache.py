@@ -14,27 +14,15 @@ from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Clinic, User
+from clinic.monitoring.kept import store
 from clinic.protocols.queries import get_protocol_or_404
 from clinic.protocols.services import record_event
-from tests.support.auth import act_as
 from tests.support.diaries import add_entries
-from tests.support.queries import count_queries
+from tests.support.patient_pages import load
 from tests.support.world import World
 
 TODAY = "/diary/"
 SESSIONS = re.compile(r'<article aria-labelledby="today-heading">.*?</article>', re.S)
-
-
-def load(app: Flask, person_id: int, url: str) -> tuple[str, int]:
-    """The page at `url` as this person sees it on `app`, and the statements it sent."""
-    client = app.test_client()
-    act_as(client, person_id)
-    with app.app_context():
-        engine = db.engine
-    with count_queries(engine) as statements:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.get_data(as_text=True), len(statements)
 
 
 def sessions(html: str) -> str:
@@ -111,10 +99,7 @@ def test_today_follows_the_clinic_phone(
 
 
 def _keys(app: Flask) -> set[str]:
-    """The Today keys in `app`'s own cache (a per-process cache in the tests)."""
-    from clinic.extensions import cache
-
-    backend = cache.cache
-    store = getattr(backend, "_cache", None)
-    assert isinstance(store, dict), "the tests' cache is expected to be in process"
-    return {k for k in store if "today:" in k}
+    """The Today keys in `app`'s store of kept parts (in this process)."""
+    with app.app_context():
+        parts = store()
+    return {key for key in parts._cache if key.startswith("today:")}

@@ -1,0 +1,98 @@
+"""What a patient's pages show, kept per process under the patient's summary version.
+
+The timeline's charts and assessment, the portal's Today and Progress are made of what the
+patient's summary is made of (the diary and its revisions, red flags, questionnaires
+answered, the protocol with its versions, stages, events and sizes, the patient's record,
+the clinic's rules and time zone), so every committed change to any of it adds one to the
+summary's `version`, in the database and in the same transaction (clinic.monitoring.upkeep).
+A part kept under that version, with the patient, the clinic and whatever else it shows
+that no summary is made of (the day, the period, a phone number: the caller's `inputs`),
+is never an old answer: a changed input makes a new key, in any process or instance.
+
+The caller reads the version before loading anything the part is made of; what it then
+loads is at least as new as the key (a change committed in between is kept under the old
+key, which only a request that read the old version asks for). Nothing kept may depend on
+the viewer or the request: no form, token, or name of who is looking.
+
+The parts live in a store of their own per app and process, so that charts viewed one after
+another never push the dashboard's tables out of the app's cache (`CACHE_THRESHOLD`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Generic, TypeVar
+
+from flask import current_app
+from flask_caching.backends import SimpleCache
+from sqlalchemy import select
+
+from clinic.core.uow import after_commit
+from clinic.extensions import db
+from clinic.models import Patient, PatientSummary
+
+T = TypeVar("T")
+
+# Enough for every patient a few clinicians and patients look at in a day, a few parts
+# each (a part is 2 to 70 kB); older ones make way.
+PARTS_KEPT = 1000
+PART_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class _Kept(Generic[T]):
+    """A part as kept (its value may be None: "nothing to show" is kept too)."""
+
+    value: T
+
+
+def summary_version(clinic_id: int, patient_id: int) -> int | None:
+    """The patient's summary version (None: no summary yet, so nothing may be kept)."""
+    return db.session.scalar(
+        select(PatientSummary.version).where(
+            PatientSummary.clinic_id == clinic_id, PatientSummary.patient_id == patient_id
+        )
+    )
+
+
+def store() -> SimpleCache:
+    """This app's store of kept parts, in this process."""
+    found = current_app.extensions.get("patient_parts")
+    if found is None:
+        found = SimpleCache(threshold=PARTS_KEPT, default_timeout=PART_SECONDS)
+        current_app.extensions["patient_parts"] = found
+    return found
+
+
+def kept(
+    part: str,
+    patient: Patient,
+    version: int | None,
+    inputs: Iterable[object],
+    build: Callable[[], T],
+    *,
+    as_kept: Callable[[T], T] = lambda value: value,
+) -> T:
+    """The `part` of the patient's page for `version` (read before anything it is made
+    of) and `inputs`, from the store when it holds one, else made by `build` and kept once
+    the request's unit of work ends well (never from one rolled back). `as_kept` gives the
+    value as it may be kept (without database rows, say): a value from the store is
+    always in that form. Without a version (no summary yet) nothing is kept."""
+    if version is None:
+        return build()
+    clinic = patient.clinic
+    # The clinic's creation time tells apart clinics that share an id across databases (a
+    # restored backup, the test suite), as the dashboard's key does.
+    key = ":".join(
+        str(each)
+        for each in (part, clinic.id, clinic.created_at.timestamp(), patient.id, version, *inputs)
+    )
+    parts = store()
+    found = parts.get(key)
+    if isinstance(found, _Kept):
+        return found.value
+    value = build()
+    after_commit(partial(parts.set, key, _Kept(as_kept(value))))
+    return value
