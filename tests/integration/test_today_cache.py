@@ -10,15 +10,12 @@ import re
 
 from flask import Flask
 
-from clinic.core.clock import clinic_today
-from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Clinic, User
+from clinic.models import Clinic
 from clinic.monitoring.kept import store
-from clinic.protocols.queries import get_protocol_or_404
-from clinic.protocols.services import record_event
 from tests.support.diaries import add_entries
 from tests.support.patient_pages import load
+from tests.support.protocols import pause_today
 from tests.support.world import World
 
 TODAY = "/diary/"
@@ -61,19 +58,7 @@ def test_today_follows_a_decision_made_elsewhere(
     says so."""
     before = sessions(load(app, world.patient.id, TODAY)[0])
     assert "paused" not in before
-    other = make_app()
-    with other.app_context():
-        protocol = get_protocol_or_404(on_protocol, world.patient.patient_id, world.clinic_a)
-        record_event(
-            protocol,
-            EventKind.PAUSE,
-            db.session.get(User, world.clinician.id),
-            expected_lock=str(protocol.lock_version),
-            reason="Healing after a minor procedure.",
-            effective_on=clinic_today("Europe/London"),
-            today=clinic_today("Europe/London"),
-        )
-        db.session.commit()
+    pause_today(make_app(), on_protocol, world.clinician.id)
     after = sessions(load(app, world.patient.id, TODAY)[0])
     assert "Your plan is paused" in after
     assert after == fresh(make_app, world)
