@@ -153,6 +153,13 @@ def load(
         result.clinics.append(loaded)
         result.counts["clinics"] += 1
         progress(f"{loaded.name}: {share} patients ({timer.perf_counter() - started:.1f} s)")
+    if db.engine.dialect.name == "postgresql":
+        # The planner's statistics, as after any bulk load: until autovacuum gets to the new
+        # rows, PostgreSQL plans as for empty tables and reads a protocol's 4 events by
+        # scanning all 35,000 (measured: the protocol page 44 ms before, 11 ms after).
+        with unit_of_work():
+            db.session.execute(sa.text("ANALYZE"))
+        progress(f"statistics gathered ({timer.perf_counter() - started:.1f} s)")
     result.seconds = timer.perf_counter() - started
     return result
 
