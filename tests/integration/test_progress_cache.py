@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 
 from clinic.extensions import db
 from clinic.models import Clinic
 from clinic.monitoring.services import refresh_patients
+from clinic.timeline import views as timeline_views
 from tests.support.diaries import add_entries
 from tests.support.patient_pages import advance_today, load
 from tests.support.protocols import start_plan
@@ -85,3 +87,34 @@ def test_portal_progress_follows_a_plan_started_elsewhere(
     after, _ = load(app, world.patient.id, PORTAL)
     fresh, _ = load(make_app(), world.patient.id, PORTAL)
     assert charts(after) == charts(fresh)
+
+
+def test_a_decision_committed_as_the_timeline_loads_is_never_kept_as_newer(
+    app: Flask, make_app, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A colleague's decision committed in the instant before the timeline reads the
+    patient's summary version: the page reads that version before the protocol, so what
+    it keeps under the new version is the new protocol's, and the next visit shows the
+    charts an instance with an empty store shows. (Found in review: with the version read
+    after the protocol, the old protocol's charts were kept under the new version.)"""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, protocol, world.patient, range(1, 28, 2))
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    before = charts(load(app, world.clinician.id, url)[0])
+    other = make_app()
+    read_version = timeline_views.summary_version
+    decided: list[bool] = []
+
+    def colleague_decides_first(clinic_id: int, patient_id: int) -> int | None:
+        if not decided:
+            decided.append(True)
+            advance_today(other, protocol, world)
+        return read_version(clinic_id, patient_id)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(timeline_views, "summary_version", colleague_decides_first)
+        load(app, world.clinician.id, url)
+    assert decided
+    after = charts(load(app, world.clinician.id, url)[0])
+    assert after == charts(load(make_app(), world.clinician.id, url)[0])
+    assert after != before
