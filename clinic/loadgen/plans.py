@@ -134,14 +134,6 @@ def rng_day(rng: random.Random, after: date, today: date) -> date:
     return after + timedelta(days=rng.randint(1, max(1, (today - after).days - 1)))
 
 
-def status_after(steps: list[Step]) -> ProtocolStatus:
-    """The protocol's status once these steps are recorded."""
-    status = ProtocolStatus.ACTIVE
-    for step in steps:
-        status = STATUS_AFTER[step.kind] or status
-    return status
-
-
 class VersionHashes:
     """Content hashes of first versions: the same for every protocol a clinician starts
     from the same template (number, reason, author, stages), so computed once each."""
