@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext
@@ -22,6 +22,9 @@ from clinic.demo import seed_demo
 from clinic.extensions import db
 from clinic.models import Patient
 from tests.support.apps import config_for_tests
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -80,11 +83,32 @@ def seeded_app(database_url: str, **overrides: Any) -> Flask:
     return app
 
 
+def closing_responses(app: WSGIApplication) -> WSGIApplication:
+    """`app` with every response closed however its sending ends.
+
+    Werkzeug's development server closes a response only when its connection is still
+    readable after the last write: when the browser drops a connection in the middle of a
+    static file (a navigation while the stylesheet is on its way), the file stays open until
+    the garbage collector finds it, and its ResourceWarning fails whichever test is running
+    then (the suite turns warnings into errors). A generator's `finally` runs even then, when
+    the server lets go of it."""
+
+    def closing(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return closing
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[LiveServer]:
     """Serve `app` on a free port of 127.0.0.1 (threaded) for the block, then stop it and
     close its database connections."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, closing_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
