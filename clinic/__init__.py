@@ -47,6 +47,7 @@ from clinic.core.requests import (
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
+from clinic.fhir.views import bp as fhir_record_bp
 from clinic.jobs.views import bp as jobs_bp
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         timeline_bp,
         reporting_bp,
         rights_bp,
+        fhir_record_bp,
         safety_bp,
         catalogue_bp,
         library_bp,

@@ -1,7 +1,8 @@
 """Flask commands: `create-admin` to start a real clinic, `seed-demo` for demonstrations,
 `seed-load` for synthetic load data to size a deployment (logic in clinic.loadgen),
-`refresh-summaries` for the daily run, `report` for progress reports in batches, `backup`
-and `restore` for the SQLite database (logic in clinic/backup.py).
+`refresh-summaries` for the daily run, `report` for progress reports in batches,
+`fhir-export` for a patient's record as a FHIR R4 bundle (clinic.fhir), `backup` and
+`restore` for the SQLite database (logic in clinic/backup.py).
 
 A command that changes the database is one unit of work (clinic.core.uow): `@transactional`
 commits once when it succeeds, and a command that fails (any error, a usage error
@@ -9,6 +10,7 @@ included) saves nothing. It says what it did once that is saved (`after_commit`)
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import date, datetime
@@ -20,6 +22,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from clinic import backup as backups
+from clinic.audit.log import record as audit
 from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.templating import short_date
@@ -27,6 +30,7 @@ from clinic.core.uow import after_commit, transactional, unit_of_work
 from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
+from clinic.fhir import patient_bundle
 from clinic.library.defaults import seed_clinic_library
 from clinic.loadgen import load as loadgen
 from clinic.models import Clinic, Patient, Role, User
@@ -49,6 +53,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_load_command)
     app.cli.add_command(refresh_summaries)
     app.cli.add_command(progress_report_command)
+    app.cli.add_command(fhir_export_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
@@ -238,7 +243,7 @@ def progress_report_command(
         raise click.BadParameter(
             f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
         )
-    patient = _patient_for_report(login_or_identifier, clinic_name)
+    patient = _one_patient(login_or_identifier, clinic_name)
     protocol = latest_protocol(patient)
     if protocol is None:
         raise click.ClickException(
@@ -269,7 +274,7 @@ def progress_report_command(
             )
         except ReportError as exc:
             raise click.ClickException(str(exc)) from exc
-    _write_private(out, record.pdf)
+    _write_private(out, record.pdf, "The report was kept with the record but")
     click.echo(
         f"Progress report for {patient.clinic_identifier} ({patient.clinic.name}), "
         f"{first.isoformat()} to {last.isoformat()}, kept as report {record.id}."
@@ -278,7 +283,7 @@ def progress_report_command(
     click.echo(f"SHA-256: {record.sha256}")
 
 
-def _patient_for_report(login_or_identifier: str, clinic_name: str | None) -> Patient:
+def _one_patient(login_or_identifier: str, clinic_name: str | None) -> Patient:
     """The one patient the operator named, or a usage error saying how to name them."""
     if clinic_name is not None and (
         db.session.scalar(select(Clinic.id).where(Clinic.name == clinic_name.strip())) is None
@@ -308,6 +313,68 @@ def _patient_for_report(login_or_identifier: str, clinic_name: str | None) -> Pa
     return matches[0]
 
 
+@click.command("fhir-export")
+@with_appcontext
+@click.option(
+    "--patient",
+    "login_or_identifier",
+    required=True,
+    help="The patient's portal email or clinic identifier.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the JSON (replaced if it exists).",
+)
+@click.option(
+    "--clinic",
+    "clinic_name",
+    help="The clinic's name, when more than one clinic has a patient with that email or "
+    "identifier.",
+)
+@click.option(
+    "--base-url",
+    help="The public address the bundle's URLs start with (default: CLINIC_BASE_URL).",
+)
+def fhir_export_command(
+    login_or_identifier: str, out: Path, clinic_name: str | None, base_url: str | None
+) -> None:
+    """Write a patient's record as a FHIR R4 Bundle (type collection) to --out: the
+    patient, the programme, the diary, flags, measures, reports and who recorded what
+    (README.md, "FHIR R4"). The export is recorded in the audit trail."""
+    if not out.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
+        )
+    base = (base_url or current_app.config.get("CLINIC_BASE_URL") or "").strip().rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise click.BadParameter(
+            "give the public address (https://diary.example.org), or set CLINIC_BASE_URL.",
+            param_hint="--base-url",
+        )
+    patient = _one_patient(login_or_identifier, clinic_name)
+    bundle = patient_bundle(patient, base)
+    content = json.dumps(bundle, indent=2, ensure_ascii=False).encode()
+    # Recorded before the file is written: a record that left the system is never missing
+    # from the trail (a file that then cannot be written is said so).
+    with unit_of_work():
+        audit(
+            "patient.fhir_export",
+            patient_id=patient.id,
+            object_type="patient",
+            object_id=patient.id,
+            clinic_id=patient.clinic_id,
+            detail={"via": "command", "resources": len(bundle["entry"])},
+        )
+    _write_private(out, content, "The export was recorded in the audit trail but")
+    click.echo(
+        f"FHIR record of {patient.clinic_identifier} ({patient.clinic.name}): "
+        f"{len(bundle['entry'])} resources."
+    )
+    click.echo(f"Written to {out.resolve()} ({len(content):,} bytes).")
+
+
 def _check_period(first: date, last: date, program_start: date, today: date) -> None:
     """The web form's rules for the period, as usage errors."""
     if last > today:
@@ -333,8 +400,9 @@ def _check_period(first: date, last: date, program_start: date, today: date) -> 
         raise click.BadParameter("choose a period of at most two years.", param_hint="--from")
 
 
-def _write_private(path: Path, content: bytes) -> None:
-    """Write `content` readable by its owner only (it is a health record)."""
+def _write_private(path: Path, content: bytes, so_far: str) -> None:
+    """Write `content` readable by its owner only (it is a health record); `so_far` begins
+    the message when it cannot be written (what was done regardless)."""
     try:
         # Not through a symbolic link; and owner-only even when the file existed already
         # (the mode given to open applies only to a file it creates).
@@ -344,8 +412,7 @@ def _write_private(path: Path, content: bytes) -> None:
             file.write(content)
     except OSError as exc:
         raise click.ClickException(
-            f"The report was kept with the record but could not be written to {path}: "
-            f"{exc.strerror}."
+            f"{so_far} could not be written to {path}: {exc.strerror}."
         ) from exc
 
 

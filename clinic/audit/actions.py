@@ -20,6 +20,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("patient.invite", "Issued a portal invitation"),
             ("patient.invitation", "Opened the patient's portal invitation page"),
             ("patient.export", "Exported the patient's data"),
+            ("patient.fhir_export", "Exported the patient's record as FHIR (JSON)"),
             ("patient.erase", "Erased the patient"),
             ("patient.erase_form", "Opened the form to erase the patient"),
             ("dashboard.view", "Opened the dashboard (caseload)"),
