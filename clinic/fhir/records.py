@@ -145,6 +145,8 @@ def load_record(patient: Patient) -> PatientRecord:
     people = {p.created_by_id for p in protocols}
     people |= {e.created_by_id for e in entries}
     people |= {r.author_id for r in reports}
+    people |= {f.acknowledged_by_id for f in red_flags}
+    people |= {f.acknowledged_by_id for f in care_flags}
     people.add(patient.responsible_clinician_id)
     people.discard(None)
     staff = _staff(cid, {p for p in people if p is not None})
@@ -196,10 +198,14 @@ def record_resources(record: PatientRecord, base_url: str) -> list[Resource]:
     ctx = Context(
         base_url=base_url.rstrip("/"), clinic=record.clinic, staff=record.staff, patient=patient
     )
-    made_by: dict[str, Recorded] = {}
+    made_by: dict[tuple[str, bool], Recorded] = {}
 
-    def recorded(agent: Resource, target: Resource, at: datetime) -> None:
-        made_by.setdefault(agent["reference"], Recorded(agent)).add(target, at)
+    def recorded(agent: Resource, target: Resource, at: datetime, ack: bool = False) -> None:
+        made_by.setdefault((agent["reference"], ack), Recorded(agent, ack)).add(target, at)
+
+    def acknowledged(flag: RedFlag | CareFlag, resource: Resource) -> None:
+        if flag.acknowledged_at is not None and flag.acknowledged_by_id is not None:
+            recorded(ctx.agent(flag.acknowledged_by_id), resource, flag.acknowledged_at, True)
 
     plans: list[Resource] = []
     plan_of: dict[int, str] = {}
@@ -223,9 +229,11 @@ def record_resources(record: PatientRecord, base_url: str) -> list[Resource]:
     for red in record.red_flags:
         flags.append(build.red_flag_resource(ctx, red))
         recorded(ctx.organization, flags[-1], red.raised_at)
+        acknowledged(red, flags[-1])
     for care in record.care_flags:
         flags.append(build.care_flag_resource(ctx, care))
         recorded(ctx.organization, flags[-1], care.raised_at)
+        acknowledged(care, flags[-1])
 
     questionnaires: dict[str, Resource] = {}
     answers: list[Resource] = []
@@ -316,7 +324,7 @@ def find_patients(clinic_id: int, system: str | None, value: str) -> list[Patien
 # Reading one resource by id.
 
 _NUMBERED = re.compile(r"^([a-z]+)-([0-9]{1,18})$")
-_PROVENANCE = re.compile(r"^provenance-([0-9]{1,18})-(patient|clinic|user-[0-9]{1,18})$")
+_PROVENANCE = re.compile(r"^provenance-([0-9]{1,18})-(patient|clinic|user-[0-9]{1,18})(-ack)?$")
 
 # (type, id prefix) -> the query of the patient a patient-level resource belongs to.
 _OWNER: dict[tuple[str, str], Any] = {

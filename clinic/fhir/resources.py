@@ -474,7 +474,9 @@ def red_flag_resource(ctx: Context, flag: RedFlag) -> Resource:
     """A red flag raised by a diary entry: why, when, and whether a clinician has
     acknowledged it (inactive from then on); the entry is its detail."""
     reason: FlagReason = flag.reason
-    text = reason.label if flag.pain is None else f"{reason.label} ({flag.pain}/10)"
+    # The pain is the flag's reason only for high pain (other flags keep the session's).
+    shows_pain = reason.is_high_pain and flag.pain is not None
+    text = f"{reason.label} ({flag.pain}/10)" if shows_pain else reason.label
     resource: Resource = {
         "resourceType": "Flag",
         "id": flag_id(flag.id),
@@ -727,9 +729,11 @@ def report_document(ctx: Context, report: Report) -> Resource:
 
 @dataclass
 class Recorded:
-    """What one agent recorded for the patient, and when (earliest, latest)."""
+    """What one agent recorded for the patient, and when (earliest, latest); with
+    `acknowledged`, the flags they acknowledged instead."""
 
     agent: Resource
+    acknowledged: bool = False
     targets: list[Resource] = field(default_factory=list)
     first: datetime | None = None
     last: datetime | None = None
@@ -742,7 +746,8 @@ class Recorded:
 
 def provenance_resources(patient: Patient, recorded: Iterable[Recorded]) -> list[Resource]:
     """One Provenance per agent (the patient, a clinician, or the clinic for what its rules
-    and commands made): the records they made, when."""
+    and commands made): the records they made, when; and one per clinician who
+    acknowledged flags (activity UPDATE, "Acknowledged")."""
     found = []
     for item in recorded:
         if not item.targets or item.first is None or item.last is None:
@@ -753,16 +758,23 @@ def provenance_resources(patient: Patient, recorded: Iterable[Recorded]) -> list
             "Practitioner": f"user-{key.removeprefix('practitioner-')}",
             "Organization": "clinic",
         }[kind]
+        provenance: Resource = {
+            "resourceType": "Provenance",
+            "id": f"provenance-{patient.id}-{suffix}{'-ack' if item.acknowledged else ''}",
+            "target": item.targets,
+            "occurredPeriod": {
+                "start": fhir_instant(item.first),
+                "end": fhir_instant(item.last),
+            },
+            "recorded": fhir_instant(item.last),
+        }
+        if item.acknowledged:
+            provenance["activity"] = concept(
+                coding(codes.DATA_OPERATION, "UPDATE", "revise"), text="Acknowledged"
+            )
         found.append(
             {
-                "resourceType": "Provenance",
-                "id": f"provenance-{patient.id}-{suffix}",
-                "target": item.targets,
-                "occurredPeriod": {
-                    "start": fhir_instant(item.first),
-                    "end": fhir_instant(item.last),
-                },
-                "recorded": fhir_instant(item.last),
+                **provenance,
                 "agent": [
                     {
                         "type": concept(coding(codes.PROVENANCE_PARTICIPANT, "author", "Author")),

@@ -266,12 +266,21 @@ def test_reports_are_attached_with_their_hash_and_size(
 
 def test_provenance_names_who_recorded_what(app: Flask, world: World, record: FullRecord) -> None:
     """Provenance: the patient recorded the diary and the answers, the clinician the plan
-    and the report they made, the clinic (its rules) the flags and scores."""
+    and the report they made, the clinic (its rules) the flags and scores; the clinician
+    who acknowledged flags, the acknowledgements."""
     bundle = bundle_of(app, record.patient_id)
+    made = [p for p in resources(bundle, "Provenance") if "activity" not in p]
     by_agent = {
-        p["agent"][0]["who"]["reference"]: {t["reference"] for t in p["target"]}
-        for p in resources(bundle, "Provenance")
+        p["agent"][0]["who"]["reference"]: {t["reference"] for t in p["target"]} for p in made
     }
+    [acknowledgements] = [p for p in resources(bundle, "Provenance") if "activity" in p]
+    assert acknowledgements["id"] == f"provenance-{record.patient_id}-user-{world.clinician.id}-ack"
+    assert acknowledgements["activity"]["text"] == "Acknowledged"
+    assert acknowledgements["agent"][0]["who"] == {
+        "reference": f"Practitioner/practitioner-{world.clinician.id}"
+    }
+    # full_record's red flag and its review-due flag were both acknowledged.
+    assert len(acknowledgements["target"]) == 2
     sessions = {
         f"Observation/{r['id']}"
         for r in resources(bundle, "Observation")
@@ -281,6 +290,8 @@ def test_provenance_names_who_recorded_what(app: Flask, world: World, record: Fu
     clinician = by_agent[f"Practitioner/practitioner-{world.clinician.id}"]
     assert f"CarePlan/careplan-{record.protocol_id}" in clinician
     assert f"DocumentReference/report-{record.report_ids[0]}" in clinician
+    [high_pain] = [f for f in resources(bundle, "Flag") if f["id"].startswith("flag-")]
+    assert high_pain["code"]["text"] == "High pain (8/10)"
     rules = by_agent[f"Organization/clinic-{world.clinic_a}"]
     assert {f"Flag/{r['id']}" for r in resources(bundle, "Flag")} <= rules
     everything_recorded = set().union(*by_agent.values())

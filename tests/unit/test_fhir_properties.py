@@ -10,9 +10,22 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic.domain.diary import Bleeding, Concern, SkipReason
-from clinic.fhir.resources import Context, response_resources, session_observation
-from clinic.models import Clinic, DiaryEntry, DilatorSet, DilatorSize, MeasureResponse, Patient
+from clinic.domain.diary import Bleeding, Concern, FlagReason, SkipReason
+from clinic.fhir.resources import (
+    Context,
+    red_flag_resource,
+    response_resources,
+    session_observation,
+)
+from clinic.models import (
+    Clinic,
+    DiaryEntry,
+    DilatorSet,
+    DilatorSize,
+    MeasureResponse,
+    Patient,
+    RedFlag,
+)
 from tests.support.fhir import LOINC, PAIN, component, round_trips
 
 BASE = "https://diary.example.org"
@@ -161,3 +174,21 @@ def test_any_score_is_a_valid_observation(
         assert "valueQuantity" not in score and score["dataAbsentReason"]["text"]
     assert len(score.get("component", [])) == len(domains)
     assert len(qr.get("item", [])) == sum(v is not None for v in answers.values())
+
+
+@given(reason=st.sampled_from(FlagReason), pain=st.none() | st.integers(0, 10), at=MOMENTS)
+def test_a_red_flag_shows_a_pain_only_when_pain_raised_it(
+    reason: FlagReason, pain: int | None, at: datetime
+) -> None:
+    """A red flag is a valid Flag coded with its reason; its text shows the pain score
+    only for high pain (other flags keep the session's pain, which is not their reason)."""
+    flag = RedFlag(id=4, clinic_id=1, patient_id=7, entry_id=12, reason=reason, pain=pain)
+    flag.raised_at = at
+    resource = red_flag_resource(context(), flag)
+    round_trips(resource)
+    assert resource["code"]["coding"][0]["code"] == reason.value
+    shown = (
+        f"{reason.label} ({pain}/10)" if reason.is_high_pain and pain is not None else reason.label
+    )
+    assert resource["code"]["text"] == shown
+    assert resource["status"] == "active"
