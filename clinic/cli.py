@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -202,30 +204,39 @@ def refresh_summaries() -> None:
 
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
-
-
-@click.command("report")
-@with_appcontext
-@click.option(
+# The options of the commands that write one patient's record to a file (`report`,
+# `fhir-export`): who, and which clinic when more than one has a match.
+PATIENT_OPTION = click.option(
     "--patient",
     "login_or_identifier",
     required=True,
     help="The patient's portal email or clinic identifier.",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the PDF (replaced if it exists).",
-)
-@click.option("--from", "period_from", type=DAY, help="First day (YYYY-MM-DD).")
-@click.option("--to", "period_to", type=DAY, help="Last day (YYYY-MM-DD); default today.")
-@click.option(
+CLINIC_OPTION = click.option(
     "--clinic",
     "clinic_name",
     help="The clinic's name, when more than one clinic has a patient with that email or "
     "identifier.",
 )
+
+
+def out_option(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--out: where the command writes its file (a `kind` file, replaced if it exists)."""
+    return click.option(
+        "--out",
+        required=True,
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help=f"Where to write the {kind} (replaced if it exists).",
+    )
+
+
+@click.command("report")
+@with_appcontext
+@PATIENT_OPTION
+@out_option("PDF")
+@click.option("--from", "period_from", type=DAY, help="First day (YYYY-MM-DD).")
+@click.option("--to", "period_to", type=DAY, help="Last day (YYYY-MM-DD); default today.")
+@CLINIC_OPTION
 def progress_report_command(
     login_or_identifier: str,
     out: Path,
@@ -239,10 +250,7 @@ def progress_report_command(
     Without --from and --to the period is the web form's default: the last 12 weeks, or
     since the program started.
     """
-    if not out.parent.is_dir():
-        raise click.BadParameter(
-            f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
-        )
+    _check_folder(out)
     patient = _one_patient(login_or_identifier, clinic_name)
     protocol = latest_protocol(patient)
     if protocol is None:
@@ -315,24 +323,9 @@ def _one_patient(login_or_identifier: str, clinic_name: str | None) -> Patient:
 
 @click.command("fhir-export")
 @with_appcontext
-@click.option(
-    "--patient",
-    "login_or_identifier",
-    required=True,
-    help="The patient's portal email or clinic identifier.",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the JSON (replaced if it exists).",
-)
-@click.option(
-    "--clinic",
-    "clinic_name",
-    help="The clinic's name, when more than one clinic has a patient with that email or "
-    "identifier.",
-)
+@PATIENT_OPTION
+@out_option("JSON")
+@CLINIC_OPTION
 @click.option(
     "--base-url",
     help="The public address the bundle's URLs start with (default: CLINIC_BASE_URL).",
@@ -343,10 +336,7 @@ def fhir_export_command(
     """Write a patient's record as a FHIR R4 Bundle (type collection) to --out: the
     patient, the programme, the diary, flags, measures, reports and who recorded what
     (README.md, "FHIR R4"). The export is recorded in the audit trail."""
-    if not out.parent.is_dir():
-        raise click.BadParameter(
-            f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
-        )
+    _check_folder(out)
     base = (base_url or current_app.config.get("CLINIC_BASE_URL") or "").strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         raise click.BadParameter(
@@ -373,6 +363,14 @@ def fhir_export_command(
         f"{len(bundle['entry'])} resources."
     )
     click.echo(f"Written to {out.resolve()} ({len(content):,} bytes).")
+
+
+def _check_folder(out: Path) -> None:
+    """The file's folder must exist (a usage error before anything is read)."""
+    if not out.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {str(out.parent)!r} does not exist.", param_hint="--out"
+        )
 
 
 def _check_period(first: date, last: date, program_start: date, today: date) -> None:

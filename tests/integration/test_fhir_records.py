@@ -28,7 +28,7 @@ from clinic.fhir import (
 from clinic.fhir.codes import patient_identifier_system
 from clinic.models import DiaryEntry, MeasureResponse, Patient, Report
 from tests.support.diaries import add_entries
-from tests.support.fhir import LOINC, PAIN, component, resources, round_trips, unresolved
+from tests.support.fhir import PAIN, component, pains, resources, round_trips, unresolved
 from tests.support.measure_scores import answer_measure, assign_measure
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -140,12 +140,7 @@ def test_sessions_carry_the_diary_values(app: Flask, world: World, record: FullR
             assert reason["valueCodeableConcept"]["coding"][0]["code"] == entry.skip_reason
             assert component(observation, PAIN) is None and "device" not in observation
             continue
-        pains = [
-            part["valueInteger"]
-            for part in observation["component"]
-            if any(c["system"] == LOINC and c["code"] == PAIN for c in part["code"]["coding"])
-        ]
-        assert pains == [entry.pain_during, entry.pain_after]
+        assert pains(observation) == [entry.pain_during, entry.pain_after]
         minutes = component(observation, "session-minutes")
         assert minutes is not None and minutes["valueQuantity"]["value"] == entry.minutes
         diameter = component(observation, "dilator-diameter")

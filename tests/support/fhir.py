@@ -51,3 +51,12 @@ def component(observation: dict[str, Any], code: str) -> dict[str, Any] | None:
         if any(c["code"] == code for c in part["code"].get("coding", [])):
             return part
     return None
+
+
+def pains(observation: dict[str, Any]) -> list[int]:
+    """The values of the observation's components coded LOINC 72514-3, in order."""
+    return [
+        part["valueInteger"]
+        for part in observation.get("component", [])
+        if any(c["system"] == LOINC and c["code"] == PAIN for c in part["code"]["coding"])
+    ]

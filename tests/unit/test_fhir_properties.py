@@ -26,7 +26,7 @@ from clinic.models import (
     Patient,
     RedFlag,
 )
-from tests.support.fhir import LOINC, PAIN, component, round_trips
+from tests.support.fhir import PAIN, component, pains, round_trips
 
 BASE = "https://diary.example.org"
 MOMENTS = st.datetimes(
@@ -110,12 +110,7 @@ def test_any_diary_entry_is_a_valid_observation_with_its_values(entry: DiaryEntr
         )
         assert component(observation, PAIN) is None
         return
-    pains = [
-        part["valueInteger"]
-        for part in observation["component"]
-        if any(c["system"] == LOINC and c["code"] == PAIN for c in part["code"]["coding"])
-    ]
-    assert pains == [entry.pain_during, entry.pain_after]
+    assert pains(observation) == [entry.pain_during, entry.pain_after]
     minutes = component(observation, "session-minutes")
     assert minutes is not None and minutes["valueQuantity"]["value"] == entry.minutes
     depth = component(observation, "insertion-depth")
