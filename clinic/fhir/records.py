@@ -355,8 +355,12 @@ def read_resource(
     clinic_id: int, resource_type: str, resource_id: str, base_url: str
 ) -> Resource | None:
     """One resource of the clinic, as the bundle holds it; None when the type is not
-    served, the id is malformed or unknown, or it belongs to another clinic."""
-    if resource_type not in RESOURCE_TYPES or not isinstance(resource_id, str):
+    served, the id is malformed or unknown, or it belongs to another clinic. A resource
+    about a patient is taken from that patient's resources, built whole (the same fixed
+    number of queries as a bundle): what it says is always what the bundle says."""
+    if not isinstance(resource_type, str) or not isinstance(resource_id, str):
+        return None
+    if resource_type not in RESOURCE_TYPES:
         return None
     clinic = db.session.get(Clinic, clinic_id)
     if clinic is None:

@@ -350,6 +350,9 @@ def test_read_resource_serves_the_clinic_its_own_and_nothing_else(
         ]
         for kind, key in junk:
             assert read_resource(world.clinic_a, kind, key, BASE) is None, (kind, key)
+        assert read_resource(world.clinic_a, None, "patient-1", BASE) is None  # type: ignore[arg-type]
+        assert read_resource(world.clinic_a, "Patient", ["patient-1"], BASE) is None  # type: ignore[arg-type]
+        assert read_resource(10**9, "Organization", "clinic-1", BASE) is None
         assert read_resource(world.clinic_a, "Organization", f"clinic-{world.clinic_a}", BASE)
 
 
