@@ -309,12 +309,13 @@ def _one_patient(login_or_identifier: str, clinic_name: str | None) -> Patient:
         )
     if len({p.clinic_id for p in matches}) > 1:
         # Say no more than that: which clinics a person is a patient of is their data.
-        raise click.UsageError(
+        # Exit status 1 (not a usage error): the command was right, the name not enough.
+        raise click.ClickException(
             "More than one clinic has a patient with this email or identifier. "
             "Add --clinic NAME (the clinic's name as in its settings) to choose."
         )
     if len(matches) > 1:
-        raise click.UsageError(
+        raise click.ClickException(
             "Two patients of this clinic match (one by portal email, one by clinic "
             "identifier). Give the clinic identifier of the one you mean."
         )

@@ -2,10 +2,12 @@
 (clinic.fhir.codes) and the scoped reads (clinic.fhir.records), whose interface is
 re-exported here for the HTTP API, the chart download and the `fhir-export` command."""
 
+from clinic.fhir.codes import patient_identifier_system
 from clinic.fhir.records import (
     RESOURCE_TYPES,
     everything,
     find_patients,
+    full_url,
     patient_bundle,
     read_resource,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "document_reference",
     "everything",
     "find_patients",
+    "full_url",
     "patient_bundle",
+    "patient_identifier_system",
     "read_resource",
 ]

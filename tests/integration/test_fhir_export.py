@@ -87,7 +87,7 @@ def test_the_command_finds_by_identifier_and_the_clinic_chooses(
     args = ["fhir-export", "--patient", identifier, "--out", str(out), "--base-url", BASE]
 
     ambiguous = run(app, *args)
-    assert ambiguous.exit_code != 0
+    assert ambiguous.exit_code == 1
     assert "More than one clinic" in ambiguous.output and "--clinic" in ambiguous.output
     assert clinic_b not in ambiguous.output and not out.exists()
 
