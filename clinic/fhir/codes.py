@@ -46,7 +46,6 @@ STAGE_PARAMETER = "stage-parameter"
 # The codes of the `dilator-diary` system, with their displays.
 DIARY_CODES: dict[str, str] = {
     "dilator-session": "Dilator session",
-    "pain-during": "Pain during the session (0-10)",
     "pain-after": "Pain after the session (0-10)",
     "session-minutes": "Minutes of dilation",
     "dilator-diameter": "Diameter of the dilator used",

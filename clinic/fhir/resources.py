@@ -399,8 +399,10 @@ def _stage_request(
 def session_observation(
     ctx: Context, entry: DiaryEntry, size: DilatorSize | None, plan_id: str | None
 ) -> Resource:
-    """A diary entry: a session done (pains, minutes, dilator, bleeding, sharp pain,
-    depth, concerns) or skipped (with the reason), as one Observation with components.
+    """A diary entry as one Observation of pain (LOINC 72514-3) in the category
+    `dilator-session`: for a session done, the pain during it as the value and the rest
+    (pain after, minutes, dilator, depth, bleeding, sharp pain, concerns) as components;
+    for a skip, no value (data absent: not performed) and the reason as a component.
     Corrected entries are `amended`; withdrawn ones `entered-in-error`."""
     components: list[Resource] = []
 
@@ -422,7 +424,6 @@ def session_observation(
     else:
         report = entry.report
         part("skipped", "valueBoolean", False)
-        part("pain-during", "valueInteger", report.pain_during, pain)
         part("pain-after", "valueInteger", report.pain_after, pain)
         if entry.minutes is not None:
             part("session-minutes", "valueQuantity", quantity(entry.minutes, "min"))
@@ -452,15 +453,23 @@ def session_observation(
         "id": session_id(entry.id),
         "status": status,
         "category": [
-            concept(coding(codes.OBSERVATION_CATEGORY, "survey", "Survey"), text="Patient diary")
+            concept(coding(codes.OBSERVATION_CATEGORY, "survey", "Survey")),
+            concept(ctx.diary_code("dilator-session"), text="Patient diary"),
         ],
-        "code": concept(ctx.diary_code("dilator-session"), text="Dilator session"),
+        "code": concept(pain, text="Pain during the dilator session (0-10)"),
         "subject": ctx.subject,
         "effectiveDateTime": fhir_instant(entry.occurred_at),
         "issued": fhir_instant(entry.updated_at or entry.created_at),
         "performer": [ctx.subject],
-        "component": components,
     }
+    if entry.skipped:
+        observation["dataAbsentReason"] = concept(
+            coding(codes.DATA_ABSENT_REASON, "not-performed", "Not Performed"),
+            text="Session skipped",
+        )
+    else:
+        observation["valueInteger"] = entry.report.pain_during
+    observation["component"] = components
     if plan_id is not None:
         observation["basedOn"] = [reference("CarePlan", plan_id)]
     if size is not None and not entry.skipped:

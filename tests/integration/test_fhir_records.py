@@ -28,7 +28,16 @@ from clinic.fhir import (
 from clinic.fhir.codes import patient_identifier_system
 from clinic.models import DiaryEntry, MeasureResponse, Patient, Report
 from tests.support.diaries import add_entries
-from tests.support.fhir import PAIN, component, pains, resources, round_trips, unresolved
+from tests.support.fhir import (
+    LOINC,
+    PAIN,
+    PAIN_DISPLAY,
+    component,
+    pains,
+    resources,
+    round_trips,
+    unresolved,
+)
 from tests.support.measure_scores import answer_measure, assign_measure
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -138,8 +147,13 @@ def test_sessions_carry_the_diary_values(app: Flask, world: World, record: FullR
             reason = component(observation, "skip-reason")
             assert reason is not None
             assert reason["valueCodeableConcept"]["coding"][0]["code"] == entry.skip_reason
-            assert component(observation, PAIN) is None and "device" not in observation
+            assert pains(observation) == [] and "device" not in observation
+            assert observation["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
             continue
+        assert observation["code"]["coding"] == [
+            {"system": LOINC, "code": PAIN, "display": PAIN_DISPLAY}
+        ]
+        assert observation["valueInteger"] == entry.pain_during
         assert pains(observation) == [entry.pain_during, entry.pain_after]
         minutes = component(observation, "session-minutes")
         assert minutes is not None and minutes["valueQuantity"]["value"] == entry.minutes

@@ -10,6 +10,7 @@ from typing import Any
 
 LOINC = "http://loinc.org"
 PAIN = "72514-3"
+PAIN_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Reported"
 
 
 def round_trips(resource: dict[str, Any]) -> None:
@@ -54,9 +55,15 @@ def component(observation: dict[str, Any], code: str) -> dict[str, Any] | None:
 
 
 def pains(observation: dict[str, Any]) -> list[int]:
-    """The values of the observation's components coded LOINC 72514-3, in order."""
-    return [
-        part["valueInteger"]
-        for part in observation.get("component", [])
-        if any(c["system"] == LOINC and c["code"] == PAIN for c in part["code"]["coding"])
+    """The pain scores an observation holds: its value, when the observation is coded
+    LOINC 72514-3, then its components so coded, in order."""
+
+    def is_pain(code: dict[str, Any]) -> bool:
+        return any(c["system"] == LOINC and c["code"] == PAIN for c in code.get("coding", []))
+
+    found = [observation["valueInteger"]] if "valueInteger" in observation else []
+    if not is_pain(observation["code"]):
+        found = []
+    return found + [
+        part["valueInteger"] for part in observation.get("component", []) if is_pain(part["code"])
     ]

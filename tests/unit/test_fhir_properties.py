@@ -108,8 +108,10 @@ def test_any_diary_entry_is_a_valid_observation_with_its_values(entry: DiaryEntr
         assert reason["valueCodeableConcept"]["text"] == (
             entry.skip_other.strip() or entry.reason_skipped.label
         )
-        assert component(observation, PAIN) is None
+        assert pains(observation) == [] and "valueInteger" not in observation
         return
+    assert observation["code"]["coding"][0]["code"] == PAIN
+    assert observation["valueInteger"] == entry.pain_during
     assert pains(observation) == [entry.pain_during, entry.pain_after]
     minutes = component(observation, "session-minutes")
     assert minutes is not None and minutes["valueQuantity"]["value"] == entry.minutes
