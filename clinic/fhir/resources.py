@@ -7,7 +7,8 @@ Ids encode the kind of record, so one id never names two things: `patient-12`,
 flag), `careflag-5` (a rule flag), `instrument-pain-nrs-1` (a questionnaire version),
 `response-8` and `score-8` (a measure's answers and their score), `report-2` (a stored
 PDF), `provenance-12-patient` / `provenance-12-user-4` / `provenance-12-clinic` (who
-recorded what for patient 12). References are relative (`Patient/patient-12`): they
+recorded what for patient 12; `provenance-12-user-4-ack` for the flags user 4
+acknowledged). References are relative (`Patient/patient-12`): they
 resolve against the base of the bundle's full URLs, `{base_url}/fhir/r4`.
 """
 
