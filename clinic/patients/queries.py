@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, PatientStatus, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Role, User
 from clinic.models.users import normalise_email
 
 
@@ -43,6 +43,32 @@ def get_own_patient_record(user: User) -> Patient | None:
     if has_request_context():
         g.own_patient = (user.id, patient.id if patient is not None else None)
     return patient
+
+
+def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:
+    """The record linked to a patient's portal login, as committed now (with its clinic
+    and account, even where the session holds them already), and its summary's version
+    (None: no summary yet) read in the same statement: for a write whose summary refresh
+    may use them (clinic.monitoring.services.note_current). Its id is kept for the rest of
+    the request, as `get_own_patient_record` keeps it."""
+    row = db.session.execute(
+        select(Patient, PatientSummary.version)
+        .outerjoin(
+            PatientSummary,
+            (PatientSummary.patient_id == Patient.id)
+            & (PatientSummary.clinic_id == Patient.clinic_id),
+        )
+        .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+        .options(
+            joinedload(Patient.clinic),
+            joinedload(Patient.user),
+            joinedload(Patient.responsible_clinician),
+        )
+        .execution_options(populate_existing=True)
+    ).first()
+    if has_request_context():
+        g.own_patient = (user.id, row[0].id if row is not None else None)
+    return (row[0], row[1]) if row is not None else None
 
 
 def own_patient_id(user: User) -> int | None:
