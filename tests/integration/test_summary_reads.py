@@ -26,9 +26,7 @@ from tests.support.queries import count_queries
 from tests.support.world import World
 
 # What a summary says, without its version and the moment it was computed.
-SHOWN = [
-    c.key for c in PatientSummary.__table__.columns if c.key not in ("version", "computed_at")
-]
+SHOWN = [c.key for c in PatientSummary.__table__.columns if c.key not in ("version", "computed_at")]
 
 
 def shown(app: Flask, patient_id: int) -> dict[str, object]:
