@@ -207,7 +207,7 @@ def refresh_patients(
             patients += _patients(clinic.id, others)
         if patients:
             known = {patient.id: protocol for patient, protocol in current.values()}
-            _refresh(clinic, sorted(patients, key=lambda p: p.id), today, known)
+            _refresh(clinic, sorted(patients, key=lambda p: p.id), today, taken, known)
         db.session.flush()
 
 
@@ -235,20 +235,22 @@ def forget_current(session: Session) -> None:
     session.info.pop(_CURRENT, None)
 
 
-def _still_current(taken: Mapping[int, int]) -> dict[int, tuple[Patient, Protocol | None]]:
+def _still_current(
+    taken: Mapping[int, PatientSummary],
+) -> dict[int, tuple[Patient, Protocol | None]]:
     """The patients (and open protocols) `note_current` vouched for whose summary was
     taken at the version after the one read: nothing about them was committed since."""
     noted: dict[int, tuple[int, Patient, Protocol | None]] = db.session.info.pop(_CURRENT, {})
     return {
         pid: (patient, protocol)
         for pid, (version, patient, protocol) in noted.items()
-        if taken.get(pid) == version + 1
+        if pid in taken and taken[pid].version == version + 1
     }
 
 
-def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[int, int]:
+def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[int, PatientSummary]:
     """Add one to the version of the patients' summaries, taking their rows first; returns
-    each taken summary's new version by patient id.
+    the summaries as taken (their new versions), by patient id.
 
     Taken before anything is read: another refresh of the same patients waits until this
     transaction ends (row locks on PostgreSQL, in patient order so that two refreshes of
@@ -259,7 +261,7 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[i
     taken = select(PatientSummary.patient_id).where(PatientSummary.clinic_id == clinic_id)
     if patient_ids is not None:
         taken = taken.where(PatientSummary.patient_id.in_(patient_ids))
-    rows = db.session.execute(
+    rows = db.session.scalars(
         update(PatientSummary)
         .where(
             PatientSummary.patient_id.in_(
@@ -267,20 +269,22 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[i
             )
         )
         .values(version=PatientSummary.version + 1)
-        .returning(PatientSummary.patient_id, PatientSummary.version)
-        .execution_options(synchronize_session=False)
+        .returning(PatientSummary)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return {pid: version for pid, version in rows}
+    return {summary.patient_id: summary for summary in rows}
 
 
 def _refresh(
     clinic: Clinic,
     patients: Sequence[Patient],
     today: date,
+    summaries: Mapping[int, PatientSummary],
     known: Mapping[int, Protocol | None] | None = None,
 ) -> None:
-    """Recompute the summaries and flags of `patients` (of `clinic`, rows taken, read
-    since; `known`: the open protocols, or None, of those whose protocols are read)."""
+    """Recompute the summaries and flags of `patients` (of `clinic`, read since their
+    `summaries` were taken; `known`: the open protocols, or None, of those whose
+    protocols are read)."""
     ids = [p.id for p in patients]
     known = known or {}
     protocols = {pid: p for pid, p in known.items() if p is not None}
@@ -331,14 +335,6 @@ def _refresh(
     }
     for flag in _raise(clinic.id, signals, open_flags):
         open_flags[flag.patient_id].append(flag.kind)
-    summaries = {
-        s.patient_id: s
-        for s in db.session.scalars(
-            select(PatientSummary)
-            .where(PatientSummary.clinic_id == clinic.id, PatientSummary.patient_id.in_(ids))
-            .execution_options(populate_existing=True)
-        )
-    }
     for patient in patients:
         summary = summaries.get(patient.id)
         if summary is None:
