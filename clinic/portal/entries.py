@@ -143,17 +143,21 @@ def _skip_details(form: SkipForm, zone: str) -> SkipDetails:
 
 
 def _save_new(form, patient: Patient, prescription: Prescription, details) -> Response | None:
-    """Record the entry once; a repeated submission of the same form shows the first."""
-    existing = find_by_key(patient, form.key.data)
-    if existing is not None:
-        return redirect(url_for("portal.entry", entry_id=existing.id))
+    """Record the entry once; a repeated submission of the same form shows the first.
+
+    The form's key is unique: a form sent again fails its INSERT, and nothing of this
+    request is kept. So the key is looked up only then (or when the entry is refused: the
+    first one may have been saved before the plan changed), not before every entry."""
     try:
         entry = record(patient, prescription.protocol, current_user, form.key.data, details)
     except DiaryError as exc:
+        existing = find_by_key(patient, form.key.data)
+        if existing is not None:
+            return redirect(url_for("portal.entry", entry_id=existing.id))
         show_refusal(form, exc, "when")
         return None
-    except IntegrityError:  # the same form, sent twice at the same moment
-        discard()  # nothing of this request is saved: show the entry the other one saved
+    except IntegrityError:  # the same form sent again, or twice at the same moment
+        discard()  # nothing of this request is saved: show the entry the first one saved
         existing = find_by_key(patient, form.key.data)
         if existing is None:
             raise

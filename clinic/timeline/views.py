@@ -34,7 +34,7 @@ from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
-from clinic.timeline.digest import Digest, cached_digest
+from clinic.timeline.digest import Digest, cached_digest, kept_measures
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
     PatientFlags,
@@ -298,9 +298,13 @@ def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
         + "#suggestion-heading",
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),
         # Every answer on record: questionnaires are months apart, the page's period is not.
-        measures=summaries(
-            series_for(patient.clinic_id, [patient.id], zone=clinic.timezone)[patient.id],
-            charts=True,
+        measures=kept_measures(
+            summary,
+            patient,
+            lambda: summaries(
+                series_for(patient.clinic_id, [patient.id], zone=clinic.timezone)[patient.id],
+                charts=True,
+            ),
         ),
         now=utcnow(),
         reminders=reminder_status(patient),
