@@ -53,6 +53,20 @@ def on_plan(app: Flask, world: World) -> int:
     return protocol_id
 
 
+def vouched_for(world: World) -> tuple[Patient, Protocol, User]:
+    """As the diary form's POST does (in an app context): the patient's record with its
+    summary's version, then the plan, both afresh, vouched for to the refresh; gives the
+    record, the plan and the patient's account."""
+    user = db.session.get_one(User, world.patient.id)
+    found = own_record_and_version(user)
+    assert found is not None
+    patient, version = found
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=True)
+    assert protocol is not None
+    note_current(patient, protocol, version)
+    return patient, protocol, user
+
+
 def test_a_pause_committed_after_the_plan_was_loaded_is_in_the_summary(
     app: Flask, make_app, world: World
 ) -> None:
@@ -80,13 +94,7 @@ def test_what_was_vouched_for_is_read_again_when_the_version_moved(
     taken is not the next one, so the refresh reads the plan again and says paused."""
     protocol_id = on_plan(app, world)
     with app.app_context():
-        user = db.session.get_one(User, world.patient.id)
-        found = own_record_and_version(user)
-        assert found is not None
-        patient, version = found
-        protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=True)
-        assert protocol is not None
-        note_current(patient, protocol, version)
+        patient, protocol, user = vouched_for(world)
         pause_today(make_app(), protocol_id, world.colleague.id)
         record(patient, protocol, user, "vouched-then-paused", a_session(protocol))
         db.session.commit()
@@ -98,13 +106,7 @@ def test_a_plan_changed_in_the_same_transaction_is_read_again(app: Flask, world:
     leaves the loaded objects as they were): the refresh reads the plan again."""
     on_plan(app, world)
     with app.app_context():
-        user = db.session.get_one(User, world.patient.id)
-        found = own_record_and_version(user)
-        assert found is not None
-        patient, version = found
-        protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=True)
-        assert protocol is not None
-        note_current(patient, protocol, version)
+        patient, protocol, user = vouched_for(world)
         record(patient, protocol, user, "then-completed", a_session(protocol))
         db.session.execute(
             update(Protocol)
