@@ -18,7 +18,6 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.domain.adherence import Tally, tally_between, week_start
-from clinic.measures.answers import waiting
 from clinic.models import Patient, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
@@ -82,7 +81,7 @@ def home() -> str:
         "portal/home.html",
         patient=patient,
         sessions=part.sessions,
-        questionnaires=waiting(patient, today),
+        questionnaires=part.questionnaires,
         answered_any=part.answered_any,
     )
 
