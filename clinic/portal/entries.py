@@ -43,8 +43,8 @@ from clinic.monitoring.services import note_current
 from clinic.portal.views import (
     bp,
     current_prescription,
-    own_record_for_change,
     own_record_or_404,
+    own_record_with_version,
     patients_only,
 )
 from clinic.protocols.prescriptions import Prescription
@@ -65,7 +65,7 @@ def _patient_and_plan() -> tuple[Patient, Prescription]:
     if request.method != "POST":
         patient = own_record_or_404()
         return patient, _open_plan(patient)
-    patient, version = own_record_for_change()
+    patient, version = own_record_with_version()
     prescription = _open_plan(patient, afresh=True)
     note_current(patient, prescription.protocol, version)
     return patient, prescription

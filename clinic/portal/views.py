@@ -42,7 +42,7 @@ def own_record_or_404() -> Patient:
     return patient
 
 
-def own_record_for_change() -> tuple[Patient, int | None]:
+def own_record_with_version() -> tuple[Patient, int | None]:
     """The signed-in patient's record as committed now, and its summary's version read
     with it (see `own_record_and_version`); 404 if the login is not linked to one."""
     found = own_record_and_version(current_user)
@@ -74,9 +74,9 @@ def home() -> str:
     today and this week against the plan, any questionnaire from the clinic ready to
     answer, and who to contact; after a report that needs review today, a reminder to
     speak to the clinic before the next session instead of the call to log one."""
-    patient = own_record_or_404()
+    patient, version = own_record_with_version()
     today = clinic_today(patient.clinic.timezone)
-    part = today_part(patient, today, partial(_sessions_part, patient, today))
+    part = today_part(patient, version, today, partial(_sessions_part, patient, today))
     return render_template(
         "portal/home.html",
         patient=patient,
