@@ -15,7 +15,7 @@ from clinic.models import Clinic, ClinicInstrument, DiaryEntry
 from clinic.models.types import utcnow
 from tests.support.diaries import add_entries, refresh, report_red_flag
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
-from tests.support.measures import import_instrument, shipped_data
+from tests.support.measures import OWN_PAIN_TITLE, import_own_pain_scale
 from tests.support.patient_pages import advance_today, load
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -132,9 +132,7 @@ def test_outcome_measures_are_kept_and_changes_made_elsewhere_show_at_once(
         answer_measure(elsewhere, change, "once", {"change": 2}, occasion_days_ago=2)
 
     def imported(elsewhere: Flask) -> None:
-        data = shipped_data("pain-nrs.json")
-        data["version"], data["title"] = "2", "Pain, as this clinic words it"
-        import_instrument(elsewhere, world.clinic_a, data)
+        import_own_pain_scale(elsewhere, world.clinic_a)
 
     def retired(elsewhere: Flask) -> None:
         with elsewhere.app_context():
@@ -150,4 +148,4 @@ def test_outcome_measures_are_kept_and_changes_made_elsewhere_show_at_once(
         after, _ = measures_of(app, world.clinician.id, url)
         assert after == measures_of(make_app(), world.clinician.id, url)[0]
         assert after != before, made
-    assert "Pain, as this clinic words it" not in after
+    assert OWN_PAIN_TITLE not in after

@@ -16,7 +16,12 @@ from clinic.extensions import db
 from clinic.models import Clinic, MeasureAssignment
 from clinic.monitoring.kept import store
 from tests.support.diaries import add_entries
-from tests.support.measures import answer_measure, assign, import_instrument, shipped_data
+from tests.support.measures import (
+    OWN_PAIN_TITLE,
+    answer_measure,
+    assign,
+    import_own_pain_scale,
+)
 from tests.support.patient_pages import load
 from tests.support.protocols import ZONE, pause_today
 from tests.support.queries import count_queries
@@ -127,9 +132,7 @@ def test_questionnaires_waiting_are_kept_and_follow_changes_made_elsewhere(
         assign(elsewhere, world.patient.patient_id, "dilator-confidence")
 
     def imported(elsewhere: Flask) -> None:
-        data = shipped_data("pain-nrs.json")
-        data["version"], data["title"] = "2", "Pain, as this clinic words it"
-        import_instrument(elsewhere, world.clinic_a, data)
+        import_own_pain_scale(elsewhere, world.clinic_a)
 
     def answered(elsewhere: Flask) -> None:
         with elsewhere.app_context():
@@ -150,4 +153,4 @@ def test_questionnaires_waiting_are_kept_and_follow_changes_made_elsewhere(
         after, _ = waiting_of(app, world)
         assert after == waiting_of(make_app(), world)[0]
         assert after != before, made
-    assert "Pain, as this clinic words it" in after
+    assert OWN_PAIN_TITLE in after
