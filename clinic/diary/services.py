@@ -25,6 +25,7 @@ from clinic.domain.diary import (
     Concern,
     FlagReason,
     SkipReason,
+    bleeding_may_return,
     bleeding_returned,
     encode_concerns,
     red_flags,
@@ -292,12 +293,11 @@ def _before(entry: DiaryEntry) -> ColumnElement[bool]:
 
 def _bleeding_returned(entry: DiaryEntry, protocol: Protocol) -> bool:
     """After radiotherapy (the patient's indication or the plan's): whether this session
-    brings bleeding back after the quiet sessions before it."""
-    return bleeding_returned(
-        protocol.safety_indications,
-        entry.report.bleeding,
-        _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS),
-    )
+    brings bleeding back after the quiet sessions before it (read only when it can)."""
+    rules, now = protocol.safety_indications, entry.report.bleeding
+    if not bleeding_may_return(rules, now):
+        return False
+    return bleeding_returned(rules, now, _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS))
 
 
 def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:

@@ -227,6 +227,12 @@ def red_flags(
     return flags
 
 
+def bleeding_may_return(indication: Indication | Indications, now: Bleeding) -> bool:
+    """Whether `bleeding_returned` can hold for a session at all (after radiotherapy, with
+    bleeding now): only then are the sessions before it worth reading."""
+    return indication.follows_radiotherapy and now is not Bleeding.NONE
+
+
 def bleeding_returned(
     indication: Indication | Indications,
     now: Bleeding,
@@ -237,7 +243,7 @@ def bleeding_returned(
     none: any bleeding now (spotting too), and none in each of the `quiet` sessions just
     before (`before` is the earlier sessions, oldest first). Spotting is expected early
     on; bleeding that comes back once the tissue has settled needs a clinician's look."""
-    if not indication.follows_radiotherapy or now is Bleeding.NONE:
+    if not bleeding_may_return(indication, now):
         return False
     recent = before[-quiet:] if quiet > 0 else []
     return len(recent) == quiet and all(b is Bleeding.NONE for b in recent)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from clinic.domain.questionnaires import Instrument, parse_instrument, shipped_instruments
@@ -23,6 +23,22 @@ from clinic.models import ClinicInstrument
 def _parsed(definition: str) -> Instrument:
     # Imported definitions never change (a new version is a new row): parse each once.
     return parse_instrument(definition)
+
+
+def revision(clinic_id: int) -> tuple[int, int, int]:
+    """What changes whenever the clinic's instruments change, in one query: imports are
+    only ever added (a new version is a new row) or retired, never changed or deleted, so
+    their number, the latest one's id and the number retired. For a part of a page kept
+    while they stay the same (clinic.timeline.digest); a new way of changing an import
+    must change this too."""
+    row = db.session.execute(
+        select(
+            func.count(ClinicInstrument.id),
+            func.coalesce(func.max(ClinicInstrument.id), 0),
+            func.count(ClinicInstrument.retired_at),
+        ).where(ClinicInstrument.clinic_id == clinic_id)
+    ).one()
+    return (row[0], row[1], row[2])
 
 
 def _imported(clinic_id: int, *, include_retired: bool) -> list[ClinicInstrument]:

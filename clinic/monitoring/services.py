@@ -62,7 +62,7 @@ from clinic.monitoring.evidence import (
     assess,
     measure_evidence,
 )
-from clinic.protocols.queries import FOR_RULES, OPEN_STATUSES
+from clinic.protocols.queries import FOR_RULES, OPEN_STATUSES, with_patient
 
 # Set in `Session.info` while a refresh writes: what it writes (summaries, flags it raises
 # or closes) is its own output, not a change `clinic.monitoring.upkeep` must answer.
@@ -182,18 +182,75 @@ def refresh_patients(
     clinic: Clinic, patient_ids: Sequence[int] | None, today: date | None = None
 ) -> None:
     """Recompute the summaries and raise the flags of these patients of `clinic` (all of
-    them when `patient_ids` is None; ids of patients erased meanwhile are passed over)."""
-    today = today or clinic_today(clinic.timezone)
+    them when `patient_ids` is None; ids of patients erased meanwhile are passed over).
+
+    Everything is read after the summaries' rows are taken, so that a change another
+    transaction committed before (whose own refresh could not see this one's changes) is
+    in the result: the clinic, the patients and their protocols are read again even when
+    the session holds them already (loaded earlier in the request, they may be older),
+    except those `note_current` vouches for."""
     with _refreshing():
-        _take_summaries(clinic.id, patient_ids)
-        patients = _patients(clinic.id, patient_ids)
+        taken = _take_summaries(clinic.id, patient_ids)
+        current = _still_current(taken) if patient_ids is not None else {}
+        others = None if patient_ids is None else [i for i in patient_ids if i not in current]
+        if others is None or others:
+            # The clinic's rules and zone as committed (a refresh of a whole clinic because
+            # they changed may have committed since the session loaded the clinic).
+            db.session.execute(
+                select(Clinic)
+                .where(Clinic.id == clinic.id)
+                .execution_options(populate_existing=True)
+            )
+        today = today or clinic_today(clinic.timezone)
+        patients = [patient for patient, _ in current.values()]
+        if others is None or others:
+            patients += _patients(clinic.id, others)
         if patients:
-            _refresh(clinic, patients, today)
+            known = {patient.id: protocol for patient, protocol in current.values()}
+            _refresh(clinic, sorted(patients, key=lambda p: p.id), today, taken, known)
         db.session.flush()
 
 
-def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> None:
-    """Add one to the version of the patients' summaries, taking their rows first.
+# Set in `Session.info` by `note_current`: patient id -> (summary version read, patient,
+# open protocol), for this transaction's refresh.
+_CURRENT = "summary_inputs_current"
+
+
+def note_current(patient: Patient, protocol: Protocol | None, version: int | None) -> None:
+    """Vouch to the refresh before this transaction commits that `patient` (with its
+    clinic and account) and `protocol` (its open protocol with `FOR_RULES`, or None) were
+    loaded with `populate_existing` after its summary's `version` was read (in the same
+    statement as the patient, or before it). When the refresh then takes the summary at
+    the next version, no change about the patient was committed in between (each moves the
+    version, in its own transaction): they are current, and it uses them instead of
+    reading them again. Any other version, or a change this transaction makes to a
+    patient, account, protocol, size or clinic (`forget_current`), and they are read again.
+    For a write that changes none of those (a diary entry)."""
+    if version is not None:
+        db.session.info.setdefault(_CURRENT, {})[patient.id] = (version, patient, protocol)
+
+
+def forget_current(session: Session) -> None:
+    """Drop what `note_current` vouched for (the transaction ended, or changed it)."""
+    session.info.pop(_CURRENT, None)
+
+
+def _still_current(
+    taken: Mapping[int, PatientSummary],
+) -> dict[int, tuple[Patient, Protocol | None]]:
+    """The patients (and open protocols) `note_current` vouched for whose summary was
+    taken at the version after the one read: nothing about them was committed since."""
+    noted: dict[int, tuple[int, Patient, Protocol | None]] = db.session.info.pop(_CURRENT, {})
+    return {
+        pid: (patient, protocol)
+        for pid, (version, patient, protocol) in noted.items()
+        if pid in taken and taken[pid].version == version + 1
+    }
+
+
+def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[int, PatientSummary]:
+    """Add one to the version of the patients' summaries, taking their rows first; returns
+    the summaries as taken (their new versions), by patient id.
 
     Taken before anything is read: another refresh of the same patients waits until this
     transaction ends (row locks on PostgreSQL, in patient order so that two refreshes of
@@ -204,7 +261,7 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> None:
     taken = select(PatientSummary.patient_id).where(PatientSummary.clinic_id == clinic_id)
     if patient_ids is not None:
         taken = taken.where(PatientSummary.patient_id.in_(patient_ids))
-    db.session.execute(
+    rows = db.session.scalars(
         update(PatientSummary)
         .where(
             PatientSummary.patient_id.in_(
@@ -212,14 +269,31 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> None:
             )
         )
         .values(version=PatientSummary.version + 1)
-        .execution_options(synchronize_session=False)
+        .returning(PatientSummary)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
+    return {summary.patient_id: summary for summary in rows}
 
 
-def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
-    """Recompute the summaries and flags of `patients` (of `clinic`, rows taken)."""
+def _refresh(
+    clinic: Clinic,
+    patients: Sequence[Patient],
+    today: date,
+    summaries: Mapping[int, PatientSummary],
+    known: Mapping[int, Protocol | None] | None = None,
+) -> None:
+    """Recompute the summaries and flags of `patients` (of `clinic`, read since their
+    `summaries` were taken; `known`: the open protocols, or None, of those whose
+    protocols are read)."""
     ids = [p.id for p in patients]
-    protocols = {p.patient_id: p for p in _open_protocols(clinic.id, ids)}
+    known = known or {}
+    protocols = {pid: p for pid, p in known.items() if p is not None}
+    unknown = [pid for pid in ids if pid not in known]
+    if unknown:
+        protocols |= {p.patient_id: p for p in _open_protocols(clinic.id, unknown)}
+    for patient in patients:
+        # Read again, a protocol's `patient` is unloaded: its safety rules read the patient.
+        with_patient(protocols.get(patient.id), patient)
     assessments, distress = _assess(clinic, patients, protocols, today)
     # The open flags are read first, so that the stale "ready" ones are closed only where
     # there are some (most refreshes have none: no statement then); the rows taken keep
@@ -261,14 +335,6 @@ def _refresh(clinic: Clinic, patients: Sequence[Patient], today: date) -> None:
     }
     for flag in _raise(clinic.id, signals, open_flags):
         open_flags[flag.patient_id].append(flag.kind)
-    summaries = {
-        s.patient_id: s
-        for s in db.session.scalars(
-            select(PatientSummary)
-            .where(PatientSummary.clinic_id == clinic.id, PatientSummary.patient_id.in_(ids))
-            .execution_options(populate_existing=True)
-        )
-    }
     for patient in patients:
         summary = summaries.get(patient.id)
         if summary is None:
@@ -511,11 +577,16 @@ def _keeps_diary(patient: Patient) -> bool:
     return patient.user is not None and patient.user.has_password
 
 
+# The refresh's reads overwrite what the session holds (`populate_existing`): an object
+# the request loaded before the summaries' rows were taken may be older than the rows.
+
+
 def _patients(clinic_id: int, patient_ids: Sequence[int] | None) -> list[Patient]:
     stmt = select(Patient).where(Patient.clinic_id == clinic_id).options(joinedload(Patient.user))
     if patient_ids is not None:
         stmt = stmt.where(Patient.id.in_(patient_ids))
-    return list(db.session.scalars(stmt.order_by(Patient.id)))
+    stmt = stmt.order_by(Patient.id).execution_options(populate_existing=True)
+    return list(db.session.scalars(stmt))
 
 
 def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Protocol]:
@@ -527,6 +598,7 @@ def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Prot
             Protocol.status.in_(OPEN_STATUSES),
         )
         .options(*FOR_RULES)
+        .execution_options(populate_existing=True)
     )
 
 

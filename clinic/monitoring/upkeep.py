@@ -72,7 +72,12 @@ from clinic.models import (
     Report,
     User,
 )
-from clinic.monitoring.services import is_refreshing, refresh_clinic, refresh_patients
+from clinic.monitoring.services import (
+    forget_current,
+    is_refreshing,
+    refresh_clinic,
+    refresh_patients,
+)
 from clinic.protocols.queries import OPEN_STATUSES
 
 _S = TypeVar("_S", bound=Session)
@@ -168,6 +173,12 @@ INPUTS: dict[type[Any], Input] = {
 # by the dashboard's reminders filter (its cached pages follow their `revision`).
 NOT_INPUTS: frozenset[type[Any]] = frozenset(
     {AuditEvent, ClinicalNote, Report, PatientSummary, ReminderPlan}
+)
+
+# What `clinic.monitoring.services.note_current` may vouch for: a transaction that changes
+# any of these (the patient, the account, the protocol, a size, the clinic) reads them again.
+NOTED_SHAPES: frozenset[type[Any]] = frozenset(
+    {Patient, User, Protocol, ProtocolEvent, ProtocolVersion, ProtocolStage, DilatorSize, Clinic}
 )
 
 _CHANGES = "summary_upkeep_changes"
@@ -277,6 +288,8 @@ def _note_object(session: Session, obj: object, *, deleted: bool = False) -> Non
     found = INPUTS.get(type(obj))
     if found is None:
         return
+    if type(obj) in NOTED_SHAPES:
+        forget_current(session)
     changes = _changes(session)
     if found.own:
         changes.note(found, (getattr(obj, name) for name in found.own))
@@ -345,6 +358,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     if mapper is None or found is None or is_refreshing(state.session):
         return
     session, model = state.session, mapper.class_
+    if model in NOTED_SHAPES:
+        forget_current(session)  # a bulk statement leaves the objects as they were
     changes = _changes(session)
     given = state.parameters
     # One set of values (a dict), or a list of them for an executemany.
@@ -397,5 +412,7 @@ def _before_commit(session: Session) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     # Committed, rolled back or closed: what was noted is done with, unless refreshes are
     # deferred (a bulk load commits as it goes and refreshes once at the end).
-    if transaction.parent is None and not session.info.get(_DEFERRED):
-        session.info.pop(_CHANGES, None)
+    if transaction.parent is None:
+        forget_current(session)
+        if not session.info.get(_DEFERRED):
+            session.info.pop(_CHANGES, None)

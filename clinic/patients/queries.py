@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import g, has_request_context
-from sqlalchemy import Select, or_, select
+from flask import abort, g, has_request_context
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
-from clinic.models import Clinic, Patient, PatientStatus, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Role, User
 from clinic.models.users import normalise_email
+
+_CHART_HEADER = (
+    joinedload(Patient.user),
+    joinedload(Patient.responsible_clinician),
+    undefer(Patient.open_red_flags),
+)
 
 
 def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
@@ -24,11 +30,30 @@ def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
     return db.first_or_404(
         select(Patient)
         .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
-        .options(
-            joinedload(Patient.user),
-            joinedload(Patient.responsible_clinician),
-            undefer(Patient.open_red_flags),
-        )
+        .options(*_CHART_HEADER)
+    )
+
+
+def get_patient_and_version_or_404(patient_id: int, clinic_id: int) -> tuple[Patient, int | None]:
+    """`get_patient_or_404`, as committed now (even where the session holds the record
+    already), with its summary's version (None: no summary yet) read in the same
+    statement: for a page whose parts are kept under that version
+    (clinic.monitoring.kept), the record is then no older than the version."""
+    row = db.session.execute(
+        select(Patient, PatientSummary.version)
+        .outerjoin(PatientSummary, _summary_of_patient())
+        .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
+        .options(*_CHART_HEADER)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        abort(404)
+    return row[0], row[1]
+
+
+def _summary_of_patient() -> ColumnElement[bool]:
+    return (PatientSummary.patient_id == Patient.id) & (
+        PatientSummary.clinic_id == Patient.clinic_id
     )
 
 
@@ -43,6 +68,28 @@ def get_own_patient_record(user: User) -> Patient | None:
     if has_request_context():
         g.own_patient = (user.id, patient.id if patient is not None else None)
     return patient
+
+
+def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:
+    """The record linked to a patient's portal login, as committed now (with its clinic
+    and account, even where the session holds them already), and its summary's version
+    (None: no summary yet) read in the same statement: for a write whose summary refresh
+    may use them (clinic.monitoring.services.note_current). Its id is kept for the rest of
+    the request, as `get_own_patient_record` keeps it."""
+    row = db.session.execute(
+        select(Patient, PatientSummary.version)
+        .outerjoin(PatientSummary, _summary_of_patient())
+        .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
+        .options(
+            joinedload(Patient.clinic),
+            joinedload(Patient.user),
+            joinedload(Patient.responsible_clinician),
+        )
+        .execution_options(populate_existing=True)
+    ).first()
+    if has_request_context():
+        g.own_patient = (user.id, row[0].id if row is not None else None)
+    return (row[0], row[1]) if row is not None else None
 
 
 def own_patient_id(user: User) -> int | None:

@@ -39,15 +39,36 @@ from clinic.domain.session_guide import prefill_minutes, prefill_stopped
 from clinic.extensions import db
 from clinic.models import DiaryEntry, Patient
 from clinic.models.types import utcnow
-from clinic.portal.views import bp, current_prescription, own_record_or_404, patients_only
+from clinic.monitoring.services import note_current
+from clinic.portal.views import (
+    bp,
+    current_prescription,
+    own_record_or_404,
+    own_record_with_version,
+    patients_only,
+)
 from clinic.protocols.prescriptions import Prescription
 
 
-def _open_plan(patient: Patient) -> Prescription:
-    prescription = current_prescription(patient)
+def _open_plan(patient: Patient, *, afresh: bool = False) -> Prescription:
+    prescription = current_prescription(patient, afresh=afresh)
     if prescription is None:
         abort(404)  # nothing to log against until the clinician sets up a plan
     return prescription
+
+
+def _patient_and_plan() -> tuple[Patient, Prescription]:
+    """The signed-in patient and their plan. A new entry sent: both read as committed now,
+    after the summary's version, and vouched for to the summary's refresh before the
+    commit, which then reads neither again unless something about the patient was
+    committed meanwhile (clinic.monitoring.services.note_current)."""
+    if request.method != "POST":
+        patient = own_record_or_404()
+        return patient, _open_plan(patient)
+    patient, version = own_record_with_version()
+    prescription = _open_plan(patient, afresh=True)
+    note_current(patient, prescription.protocol, version)
+    return patient, prescription
 
 
 def _local(moment: datetime, zone: str) -> datetime:
@@ -122,17 +143,21 @@ def _skip_details(form: SkipForm, zone: str) -> SkipDetails:
 
 
 def _save_new(form, patient: Patient, prescription: Prescription, details) -> Response | None:
-    """Record the entry once; a repeated submission of the same form shows the first."""
-    existing = find_by_key(patient, form.key.data)
-    if existing is not None:
-        return redirect(url_for("portal.entry", entry_id=existing.id))
+    """Record the entry once; a repeated submission of the same form shows the first.
+
+    The form's key is unique: a form sent again fails its INSERT, and nothing of this
+    request is kept. So the key is looked up only then (or when the entry is refused: the
+    first one may have been saved before the plan changed), not before every entry."""
     try:
         entry = record(patient, prescription.protocol, current_user, form.key.data, details)
     except DiaryError as exc:
+        existing = find_by_key(patient, form.key.data)
+        if existing is not None:
+            return redirect(url_for("portal.entry", entry_id=existing.id))
         show_refusal(form, exc, "when")
         return None
-    except IntegrityError:  # the same form, sent twice at the same moment
-        discard()  # nothing of this request is saved: show the entry the other one saved
+    except IntegrityError:  # the same form sent again, or twice at the same moment
+        discard()  # nothing of this request is saved: show the entry the first one saved
         existing = find_by_key(patient, form.key.data)
         if existing is None:
             raise
@@ -148,8 +173,7 @@ def log_session() -> Response | str:
     session's link may prefill the minutes it timed (`minutes`) and say it was stopped for
     sharp pain (`stopped=1`: sharp pain ticked, the stop guidance shown); other values are
     ignored, and nothing is saved until the patient submits."""
-    patient = own_record_or_404()
-    prescription = _open_plan(patient)
+    patient, prescription = _patient_and_plan()
     zone = patient.clinic.timezone
     stage = prescription.stage
     stopped = prefill_stopped(request.args.get("stopped"))
@@ -178,8 +202,7 @@ def log_session() -> Response | str:
 @audited("portal.skip_form", change="diary.skip", patient=own_patient)
 def log_skip() -> Response | str:
     """Note a skipped session and why (no judgement: it helps plan what comes next)."""
-    patient = own_record_or_404()
-    prescription = _open_plan(patient)
+    patient, prescription = _patient_and_plan()
     zone = patient.clinic.timezone
     form = SkipForm(
         data=None

@@ -4,8 +4,10 @@
 That part is made of what the summary is made of (the open protocol with its stages and
 sizes, the diary, the red flags, the questionnaires answered, the clinic's rules and time
 zone), plus the clinic's day (which moves the plan's stage, the week's counts and
-"reported today") and the clinic's phone number, both in the key. It holds no form, token
-or other per-request data. The version is read first, then the rest.
+"reported today"), the clinic's phone number and its instruments' revision (the
+questionnaires waiting today are named and counted from them), all in the key. It holds
+no form, token or other per-request data. The version is read with the patient's record,
+then the rest.
 """
 
 from __future__ import annotations
@@ -17,31 +19,42 @@ from datetime import date
 
 from markupsafe import Markup
 
-from clinic.measures.answers import any_answered
+from clinic.measures.answers import WaitingQuestionnaire, any_answered, waiting
+from clinic.measures.instruments import revision
 from clinic.models import Patient
-from clinic.monitoring.kept import kept, summary_version
+from clinic.monitoring.kept import kept
 
 
 @dataclass(frozen=True)
 class TodayPart:
-    """The kept part of Today: the "Your sessions" article, rendered, and whether the
-    patient has sent any questionnaire."""
+    """The kept part of Today: the "Your sessions" article, rendered, whether the patient
+    has sent any questionnaire, and the questionnaires waiting for answers today."""
 
     sessions: Markup
     answered_any: bool
+    questionnaires: list[WaitingQuestionnaire]
 
 
-def today_part(patient: Patient, today: date, draw: Callable[[], Markup]) -> TodayPart:
+def today_part(
+    patient: Patient, version: int | None, today: date, draw: Callable[[], Markup]
+) -> TodayPart:
     """The plan-and-sessions article for the patient's `today` (the clinic's), drawn by
-    `draw` only when the cache has none for what it is made of now, and whether they
-    answered any questionnaire."""
+    `draw` only when the cache has none for what it is made of now, whether they answered
+    any questionnaire, and those waiting today (made of the assignments, answers and
+    drafts, and the plan's start and end, all summary inputs, and of the clinic's
+    instruments, which are not: their revision is in the key, read before they are).
+    `version` is the patient's summary version, read with the record (see
+    `clinic.portal.views.own_record_with_version`)."""
     clinic = patient.clinic
-    version = summary_version(patient.clinic_id, patient.id)
     phone = hashlib.sha256((clinic.phone or "").encode()).hexdigest()[:16]
     return kept(
         "today",
         patient,
         version,
-        (today, clinic.completion_pct, phone),
-        lambda: TodayPart(sessions=draw(), answered_any=any_answered(patient)),
+        (today, clinic.completion_pct, phone, *revision(clinic.id)),
+        lambda: TodayPart(
+            sessions=draw(),
+            answered_any=any_answered(patient),
+            questionnaires=waiting(patient, today),
+        ),
     )

@@ -18,12 +18,11 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.domain.adherence import Tally, tally_between, week_start
-from clinic.measures.answers import waiting
 from clinic.models import Patient, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
-from clinic.patients.queries import get_own_patient_record
+from clinic.patients.queries import get_own_patient_record, own_record_and_version
 from clinic.portal.today import today_part
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import FOR_RULES, open_protocol
@@ -43,9 +42,21 @@ def own_record_or_404() -> Patient:
     return patient
 
 
-def current_prescription(patient: Patient, today: date | None = None) -> Prescription | None:
-    """The patient's plan as it stands on `today` (the clinic's today unless given)."""
-    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
+def own_record_with_version() -> tuple[Patient, int | None]:
+    """The signed-in patient's record as committed now, and its summary's version read
+    with it (see `own_record_and_version`); 404 if the login is not linked to one."""
+    found = own_record_and_version(current_user)
+    if found is None:
+        abort(404)
+    return found
+
+
+def current_prescription(
+    patient: Patient, today: date | None = None, *, afresh: bool = False
+) -> Prescription | None:
+    """The patient's plan as it stands on `today` (the clinic's today unless given;
+    `afresh`: the protocol as committed now, even where the session holds it already)."""
+    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=afresh)
     if protocol is None:
         return None
     # The protocol is this patient's (the query says so): its safety rules read the
@@ -63,14 +74,14 @@ def home() -> str:
     today and this week against the plan, any questionnaire from the clinic ready to
     answer, and who to contact; after a report that needs review today, a reminder to
     speak to the clinic before the next session instead of the call to log one."""
-    patient = own_record_or_404()
+    patient, version = own_record_with_version()
     today = clinic_today(patient.clinic.timezone)
-    part = today_part(patient, today, partial(_sessions_part, patient, today))
+    part = today_part(patient, version, today, partial(_sessions_part, patient, today))
     return render_template(
         "portal/home.html",
         patient=patient,
         sessions=part.sessions,
-        questionnaires=waiting(patient, today),
+        questionnaires=part.questionnaires,
         answered_any=part.answered_any,
     )
 

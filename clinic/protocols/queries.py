@@ -78,15 +78,19 @@ def open_protocol(
     clinic_id: int,
     with_history: bool = True,
     load: Sequence[ORMOption] = FULL_HISTORY,
+    *,
+    afresh: bool = False,
 ) -> Protocol | None:
     """The patient's active or paused protocol, if any (with its history unless told not;
-    `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY)."""
+    `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY; `afresh`:
+    as committed now, even where the session holds it already)."""
     stmt = select(Protocol).where(
         Protocol.patient_id == patient_id,
         Protocol.clinic_id == clinic_id,
         Protocol.status.in_(OPEN_STATUSES),
     )
-    return db.session.scalar(stmt.options(*load) if with_history else stmt)
+    stmt = stmt.options(*load) if with_history else stmt
+    return db.session.scalar(stmt.execution_options(populate_existing=True) if afresh else stmt)
 
 
 def with_patient(protocol: Protocol | None, patient: Patient) -> Protocol | None:

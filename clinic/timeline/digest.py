@@ -28,6 +28,8 @@ from markupsafe import Markup
 
 from clinic.domain.depth import DepthWeek
 from clinic.domain.diary import SkipReason
+from clinic.measures.instruments import revision
+from clinic.measures.summaries import MeasureSummary
 from clinic.models import Patient, Protocol
 from clinic.monitoring.evidence import Assessment, stages_of
 from clinic.monitoring.kept import kept
@@ -85,3 +87,18 @@ def _with_stage(digest: Digest, protocol: Protocol | None) -> Digest:
         return digest
     stage = stages_of(protocol).get((state.version, state.stage))
     return replace(digest, assessment=replace(digest.assessment, stage=stage))
+
+
+def kept_measures(
+    version: int | None, patient: Patient, build: Callable[[], list[MeasureSummary]]
+) -> list[MeasureSummary]:
+    """The timeline's outcome measures (every answer on record, in words, with charts),
+    kept while nothing they are made of changes: the answers and assignments (summary
+    inputs: `version`, read before anything else, moves with them), the clinic's time zone
+    (another), and the clinic's instruments, whose titles, scales and bands the words and
+    charts use and which no summary is made of: their `revision` is read before `build`
+    reads them. `build` makes them afresh."""
+    clinic = patient.clinic
+    return kept(
+        "timeline-measures", patient, version, (clinic.timezone, *revision(clinic.id)), build
+    )

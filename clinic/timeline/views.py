@@ -29,12 +29,12 @@ from clinic.monitoring.services import (
     assess_patient,
 )
 from clinic.notes.queries import notes_for
-from clinic.patients.queries import get_patient_or_404
+from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
-from clinic.timeline.digest import Digest, cached_digest
+from clinic.timeline.digest import Digest, cached_digest, kept_measures
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
     PatientFlags,
@@ -91,8 +91,8 @@ class FlagCard:
 @audited("timeline.view", patient="patient_id")
 def show(patient_id: int) -> str:
     """One patient's course: flags, the suggested next step, charts, entries, history."""
-    patient = get_patient_or_404(patient_id, current_user.clinic_id)
-    return _render(patient)
+    patient, version = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
+    return _render(patient, summary=version)
 
 
 @bp.post("/flags/<any(red, rule):source>/<int:flag_id>/acknowledge")
@@ -222,12 +222,17 @@ def _period() -> int:
     return weeks if weeks in PERIODS else DEFAULT_PERIOD
 
 
-def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
+def _render(
+    patient: Patient, failed: dict[str, Failed] | None = None, *, summary: int | None = None
+) -> str:
+    """The timeline of `patient`; `summary`: their summary's version, read with the
+    record (else read here)."""
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
     # The summary's version before anything it covers (the protocol too): what is kept
     # under it is then at least as new as the key (clinic.timeline.digest).
-    summary = summary_version(patient.clinic_id, patient.id)
+    if summary is None:
+        summary = summary_version(patient.clinic_id, patient.id)
     protocol = with_patient(
         open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
     )
@@ -298,9 +303,13 @@ def _render(patient: Patient, failed: dict[str, Failed] | None = None) -> str:
         + "#suggestion-heading",
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),
         # Every answer on record: questionnaires are months apart, the page's period is not.
-        measures=summaries(
-            series_for(patient.clinic_id, [patient.id], zone=clinic.timezone)[patient.id],
-            charts=True,
+        measures=kept_measures(
+            summary,
+            patient,
+            lambda: summaries(
+                series_for(patient.clinic_id, [patient.id], zone=clinic.timezone)[patient.id],
+                charts=True,
+            ),
         ),
         now=utcnow(),
         reminders=reminder_status(patient),

@@ -14,8 +14,13 @@ started within the last year with a diary, red flags, questionnaires), plus the 
 signs in as the clinician seed-load printed for the first clinic, and as that clinic's
 printed patient for the portal pages, and loads each page with wrk from a second process.
 Logging a session is a POST of the diary form with its CSRF token and a new submission key
-per request (a wrk Lua script); anything but the form's success redirect counts as an
-error.
+per request (a wrk Lua script), signed in as up to `POSTERS` patients of that clinic with an
+active plan (the printed one first), the script taking them in turn, so that requests at
+the same moment are about different patients, as when many patients log; anything but the
+form's success redirect counts as an error. The same POST by the printed patient alone from
+every connection ("log-one", no target) shows what one patient's entries cost when they
+queue behind each other: each entry's summary refresh takes that patient's summary row
+until its commit.
 
 Machines here are shared and noisy, so the figure that matters is the ratio to the
 trivial endpoint (/healthz), measured in the same run before and after the pages; each
@@ -93,9 +98,10 @@ from clinic.auth.hashing import hash_password
 from clinic.core.clock import clinic_today
 from clinic.core.uow import unit_of_work
 from clinic.demo import seed_demo
+from clinic.domain.protocols import ProtocolStatus
 from clinic.extensions import db
 from clinic.loadgen import load as loadgen
-from clinic.models import Clinic, Patient
+from clinic.models import Clinic, Patient, Protocol, User
 from clinic.reporting.pdf import html_to_pdf
 from clinic.reporting.progress import (
     build_progress_report,
@@ -117,13 +123,15 @@ POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 class Page:
     """A page to measure: its label, path ({patient}: the signed-in clinician's printed
     patient), who loads it, its target ratio to the trivial endpoint (None: none set),
-    and whether it is the diary form's POST."""
+    whether it is the diary form's POST, and whether that POST is sent by the printed
+    patient alone (`one_patient`) rather than by several patients in turn."""
 
     label: str
     path: str
     as_patient: bool = False
     target: float | None = None
     post: bool = False
+    one_patient: bool = False
 
 
 # The pages, in the order they are measured: name for --pages -> Page. Targets: issue 18.
@@ -145,7 +153,15 @@ PAGES = {
         target=0.20,
         post=True,
     ),
+    "log-one": Page(
+        "logging a session, one patient, 16 at once",
+        "/diary/log",
+        as_patient=True,
+        post=True,
+        one_patient=True,
+    ),
 }
+POSTERS = 16  # patients the diary POST is sent as, in turn (at most)
 SLOWER_LIMIT = 0.8  # a page's ratio at the largest size at least this share of the smallest's
 
 # The report benchmark: a demo patient whose diary covers the whole 12 weeks (Avery Quinn:
@@ -196,12 +212,14 @@ def bench_database(kind: str, folder: Path) -> Iterator[str]:
 @dataclass(frozen=True)
 class Loaded:
     """Who the benchmark signs in as: seed-load's printed clinician and patient of its
-    first clinic, and that patient's record."""
+    first clinic, that patient's record, and the patients who post diary entries (the
+    printed one first, then others of the clinic with an active plan)."""
 
     clinic: str
     clinician: str
     patient: str
     patient_id: int
+    posters: tuple[str, ...] = ()
 
 
 def seed(
@@ -236,10 +254,33 @@ def seed(
             first = result.clinics[0]
             log(f"signing in as {first.clinician_email} and {first.patient_email}")
             loaded = Loaded(
-                first.name, first.clinician_email, first.patient_email, first.patient_id
+                first.name,
+                first.clinician_email,
+                first.patient_email,
+                first.patient_id,
+                posters(first.name, first.patient_email),
             )
         db.engine.dispose()
     return loaded
+
+
+def posters(clinic: str, printed: str) -> tuple[str, ...]:
+    """The sign-in emails of up to `POSTERS` patients of `clinic` with an active plan: the
+    printed patient first, then the others in the order of their records."""
+    emails = db.session.scalars(
+        select(User.email)
+        .join(Patient, Patient.user_id == User.id)
+        .join(Clinic, Clinic.id == Patient.clinic_id)
+        .join(Protocol, Protocol.patient_id == Patient.id)
+        .where(
+            Clinic.name == clinic,
+            Protocol.status == ProtocolStatus.ACTIVE,
+            User.email != printed,
+        )
+        .order_by(Patient.id)
+        .limit(POSTERS - 1)
+    ).all()
+    return (printed, *emails)
 
 
 # Measuring -------------------------------------------------------------------------------
@@ -367,9 +408,11 @@ def probe(url: str, cookie: str, body: str | None = None) -> str | None:
 
 # Logging a session: every request a new submission key; a response other than the
 # redirect to the saved entry is counted as failed (wrk itself counts only 4xx and 5xx).
+# `posts` (written before this script) holds one {cookie, form} pair per patient; each
+# request takes the next pair in turn, thread k the pairs k, k + threads_n, ..., so that
+# the requests in flight at once are about different patients (wrk.format with headers of
+# its own: wrk's -H headers are not added to them).
 POST_SCRIPT = """
--- wrk.headers holds the -H headers (the cookie): add the form's type to them.
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 local threads = {}
 counter, ok, failed = 0, 0, 0  -- globals: done() reads them with thread:get
 function setup(thread)
@@ -378,8 +421,13 @@ function setup(thread)
 end
 function request()
   counter = counter + 1
+  local post = posts[((counter - 1) * threads_n + id - 1) % #posts + 1]
   local key = string.format("%s-%d-%d", run_id, id, counter)
-  return wrk.format("POST", nil, nil, form .. "&key=" .. key)
+  local headers = {
+    ["Cookie"] = post[1],
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }
+  return wrk.format("POST", nil, headers, post[2] .. "&key=" .. key)
 end
 function response(status, headers, body)
   local location = headers["Location"] or headers["location"] or ""
@@ -398,16 +446,34 @@ function done(summary, latency, requests)
   io.write(string.format("posted: %d saved, %d not saved\\n", total_ok, total_failed))
 end
 """
+WRK_THREADS = 2
+
+
+def _lua(value: str) -> str:
+    """`value` as a Lua string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def post_script(posts: Sequence[tuple[str, str]]) -> str:
+    """The wrk script posting the diary form as each (cookie, form) pair in turn."""
+    pairs = ",\n".join(f"  {{{_lua(cookie)}, {_lua(form)}}}" for cookie, form in posts)
+    head = f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\nthreads_n = {WRK_THREADS}\n'
+    return head + f"posts = {{\n{pairs}\n}}\n" + POST_SCRIPT
 
 
 def wrk(
-    url: str, cookie: str, seconds: int, connections: int, form: str | None, folder: Path
+    url: str,
+    cookie: str,
+    seconds: int,
+    connections: int,
+    posts: Sequence[tuple[str, str]] | None,
+    folder: Path,
 ) -> dict[str, float]:
     """Requests per second, latency percentiles (ms) and error counts from one wrk run
-    (`form`: POST it, with a new submission key each time)."""
+    (`posts`: POST these (cookie, form) pairs in turn, a new submission key each time)."""
     command = [
         "wrk",
-        "-t2",
+        f"-t{WRK_THREADS}",
         f"-c{connections}",
         f"-d{seconds}s",
         f"--timeout={WRK_TIMEOUT}s",
@@ -415,12 +481,9 @@ def wrk(
         "-H",
         f"Cookie: {cookie}",
     ]
-    if form is not None:
+    if posts is not None:
         script = folder / "post.lua"
-        lua_form = form.replace("\\", "\\\\").replace('"', '\\"')
-        script.write_text(
-            f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\nform = "{lua_form}"\n' + POST_SCRIPT
-        )
+        script.write_text(post_script(posts))
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
 
@@ -432,7 +495,7 @@ def wrk(
     socket_errors = re.search(r"Socket errors: .*timeout (\d+)", out)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     posted = re.search(r"posted: (\d+) saved, (\d+) not saved", out)
-    if form is not None:
+    if posts is not None:
         if posted is None:
             raise SystemExit(f"The wrk script did not report:\n{out}")
         errors = int(posted.group(2))
@@ -452,6 +515,7 @@ Result = tuple[str, Page | None, dict[str, float] | str]
 def measure(
     base: str,
     cookies: dict[bool, str],
+    posters: Sequence[str],
     pages: Sequence[Page],
     patient_id: int,
     zone: str,
@@ -459,21 +523,26 @@ def measure(
     folder: Path,
 ) -> list[Result]:
     """Each page's wrk figures (or why it was skipped), between two runs of the baseline.
-    `cookies`: the clinician's (False) and the patient's (True) sessions."""
+    `cookies`: the clinician's (False) and the patient's (True) sessions; `posters`: the
+    sessions of the patients who post diary entries in turn (the printed patient's first)."""
     results: list[Result] = []
     runs: list[tuple[str, Page | None]] = [(BASELINE[0], None)]
     runs += [(page.label, page) for page in pages]
     runs.append((BASELINE[0] + ", again", None))
     for label, page in runs:
         log(f"measuring {label} ...")
+        posts: list[tuple[str, str]] | None = None
         if page is None:
-            url, cookie, form = base + BASELINE[1], cookies[False], None
+            url, cookie = base + BASELINE[1], cookies[False]
         else:
             url = base + page.path.format(patient=patient_id)
             cookie = cookies[page.as_patient]
-            form = session_form(base, cookie, zone) if page.post else None
-        problem = probe(url, cookie, form)
-        figures = problem or wrk(url, cookie, args.seconds, args.connections, form, folder)
+            if page.post:
+                senders = [cookie] if page.one_patient else posters
+                posts = [(sender, session_form(base, sender, zone)) for sender in senders]
+        problems = [probe(url, sender, form) for sender, form in posts or [(cookie, None)]]
+        problem = next((p for p in problems if p is not None), None)
+        figures = problem or wrk(url, cookie, args.seconds, args.connections, posts, folder)
         results.append((label, page, figures))
     return results
 
@@ -647,12 +716,17 @@ def measure_pages(
     try:
         base = f"http://127.0.0.1:{port}"
         cookies = {False: sign_in(base, loaded.clinician), True: sign_in(base, loaded.patient)}
+        # The other posters sign in only when their POST is measured (sign-ins are limited
+        # per address: 20 a minute).
+        posters = [cookies[True]]
+        if any(PAGES[name].post and not PAGES[name].one_patient for name in args.pages):
+            posters += [sign_in(base, email) for email in loaded.posters[1:]]
         app = create_app()
         with app.app_context():
             zone = db.session.scalar(select(Clinic.timezone).where(Clinic.name == loaded.clinic))
             db.engine.dispose()
         pages = [PAGES[name] for name in args.pages]
-        return measure(base, cookies, pages, loaded.patient_id, zone, args, folder)
+        return measure(base, cookies, posters, pages, loaded.patient_id, zone, args, folder)
     finally:
         server.terminate()
         server.wait(timeout=10)

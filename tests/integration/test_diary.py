@@ -14,6 +14,7 @@ from clinic.core.clock import clinic_today
 from clinic.domain.diary import FlagReason
 from clinic.extensions import db
 from clinic.models import (
+    AuditEvent,
     DiaryEntry,
     DilatorSet,
     EntryRevision,
@@ -26,6 +27,7 @@ from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.html import forms_in
 from tests.support.protocols import make_protocol
+from tests.support.queries import count_queries
 from tests.support.world import World
 
 
@@ -83,6 +85,37 @@ def test_the_same_form_sent_twice_saves_once(
     second = client.post("/diary/log", data=values)
     assert first.headers["Location"] == second.headers["Location"]
     assert count(app, DiaryEntry) == 1
+
+
+def test_a_calm_session_reads_no_earlier_sessions(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """Bleeding coming back is looked for after radiotherapy, in a session with bleeding:
+    logging a calm session on a vaginismus plan reads no earlier session's bleeding."""
+    values = session_form(client)
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        assert client.post("/diary/log", data=values).status_code == 302
+    assert not [s for s in statements if "diary_entries.bleeding FROM" in s]
+
+
+def test_a_form_sent_again_is_audited_as_an_attempt_that_changed_nothing(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """The key is looked up only when the INSERT finds it taken: the second sending saves
+    nothing (no second entry, no second "diary.log" event) and leaves its attempt in the
+    audit trail as unchanged."""
+    values = session_form(client)
+    client.post("/diary/log", data=values)
+    client.post("/diary/log", data=values)
+    with app.app_context():
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.outcome)
+            .where(AuditEvent.action == "diary.log")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [("diary.log", "ok"), ("diary.log", "unchanged")]
 
 
 def test_red_flags_give_guidance_and_reach_the_clinic(

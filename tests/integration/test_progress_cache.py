@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from clinic.extensions import db
-from clinic.models import Clinic
+from clinic.models import Clinic, Patient
 from clinic.monitoring.services import refresh_patients
 from clinic.timeline import views as timeline_views
 from tests.support.diaries import add_entries
@@ -102,17 +102,18 @@ def test_a_decision_committed_as_the_timeline_loads_is_never_kept_as_newer(
     url = f"/patients/{world.patient.patient_id}/timeline"
     before = charts(load(app, world.clinician.id, url)[0])
     other = make_app()
-    read_version = timeline_views.summary_version
+    # The page reads the record and the version in one statement, before the protocol.
+    read_version = timeline_views.get_patient_and_version_or_404
     decided: list[bool] = []
 
-    def colleague_decides_first(clinic_id: int, patient_id: int) -> int | None:
+    def colleague_decides_first(patient_id: int, clinic_id: int) -> tuple[Patient, int | None]:
         if not decided:
             decided.append(True)
             advance_today(other, protocol, world)
-        return read_version(clinic_id, patient_id)
+        return read_version(patient_id, clinic_id)
 
     with monkeypatch.context() as patched:
-        patched.setattr(timeline_views, "summary_version", colleague_decides_first)
+        patched.setattr(timeline_views, "get_patient_and_version_or_404", colleague_decides_first)
         load(app, world.clinician.id, url)
     assert decided
     after = charts(load(app, world.clinician.id, url)[0])

@@ -9,13 +9,22 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from sqlalchemy import select
 
+from clinic.core.clock import clinic_today
 from clinic.extensions import db
-from clinic.models import Clinic
+from clinic.models import Clinic, MeasureAssignment
 from clinic.monitoring.kept import store
 from tests.support.diaries import add_entries
+from tests.support.measures import (
+    OWN_PAIN_TITLE,
+    answer_measure,
+    assign,
+    import_own_pain_scale,
+)
 from tests.support.patient_pages import load
-from tests.support.protocols import pause_today
+from tests.support.protocols import ZONE, pause_today
+from tests.support.queries import count_queries
 from tests.support.world import World
 
 TODAY = "/diary/"
@@ -88,3 +97,60 @@ def _keys(app: Flask) -> set[str]:
     with app.app_context():
         parts = store()
     return {key for key in parts._cache if key.startswith("today:")}
+
+
+QUESTIONNAIRES = re.compile(r'<section class="callout questionnaires".*?</section>', re.S)
+
+
+def waiting_of(app: Flask, world: World) -> tuple[str, list[str]]:
+    """Today's "questionnaires ready" section as served ("" when there is none), and the
+    statements the visit sent."""
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        html = load(app, world.patient.id, TODAY)[0]
+    found = QUESTIONNAIRES.search(html)
+    return (found.group(0) if found else ""), statements
+
+
+def test_questionnaires_waiting_are_kept_and_follow_changes_made_elsewhere(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """The questionnaires ready today are kept with the rest of Today: a second visit reads
+    no assignments. A questionnaire assigned, the clinic's own version of an instrument
+    imported (instruments are no summary's input: their revision is in the key) and a
+    questionnaire answered, each committed through another instance: after each, the
+    section is the one an instance with an empty cache shows, and differs from before."""
+    assign(app, world.patient.patient_id, "pain-nrs")
+    first, _ = waiting_of(app, world)
+    assert "Pain" in first
+    again, statements = waiting_of(app, world)
+    assert again == first
+    assert not [s for s in statements if "FROM measure_assignments" in s]
+
+    def assigned(elsewhere: Flask) -> None:
+        assign(elsewhere, world.patient.patient_id, "dilator-confidence")
+
+    def imported(elsewhere: Flask) -> None:
+        import_own_pain_scale(elsewhere, world.clinic_a)
+
+    def answered(elsewhere: Flask) -> None:
+        with elsewhere.app_context():
+            row = db.session.scalars(
+                select(MeasureAssignment).where(
+                    MeasureAssignment.patient_id == world.patient.patient_id,
+                    MeasureAssignment.instrument_key == "dilator-confidence",
+                )
+            ).one()
+            assignment_id = row.id
+        answer_measure(
+            elsewhere, assignment_id, "once", {"insert": 2, "on_own": 3}, on=clinic_today(ZONE)
+        )
+
+    for made in (assigned, imported, answered):
+        before, _ = waiting_of(app, world)
+        made(make_app())
+        after, _ = waiting_of(app, world)
+        assert after == waiting_of(make_app(), world)[0]
+        assert after != before, made
+    assert OWN_PAIN_TITLE in after

@@ -124,6 +124,17 @@ def import_instrument(app: Flask, clinic_id: int, data: dict[str, Any]) -> None:
         db.session.commit()
 
 
+# The title of the clinic's own version of the pain scale (`import_own_pain_scale`).
+OWN_PAIN_TITLE = "Pain, as this clinic words it"
+
+
+def import_own_pain_scale(app: Flask, clinic_id: int) -> None:
+    """The clinic imports its own version 2 of the pain NRS, titled `OWN_PAIN_TITLE`."""
+    data = shipped_data("pain-nrs.json")
+    data["version"], data["title"] = "2", OWN_PAIN_TITLE
+    import_instrument(app, clinic_id, data)
+
+
 def end_assignment(app: Flask, assignment_id: int) -> None:
     """The clinician stops the assignment (as the clinician side does)."""
     with app.app_context():

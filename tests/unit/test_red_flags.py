@@ -13,6 +13,7 @@ from clinic.domain.diary import (
     Concern,
     FlagReason,
     SessionReport,
+    bleeding_may_return,
     bleeding_returned,
     concerns_offered,
     decode_concerns,
@@ -192,6 +193,19 @@ def test_bleeding_returned_follows_its_definition(indication, now, before, quiet
         and all(b is Bleeding.NONE for b in before[-quiet:])
     )
     assert bleeding_returned(indication, now, before, quiet) == expected
+
+
+@given(
+    st.sampled_from(list(Indication)),
+    st.sampled_from(list(Bleeding)),
+    st.lists(st.sampled_from(list(Bleeding)), max_size=12),
+)
+def test_bleeding_can_return_only_where_it_may(indication, now, before) -> None:
+    """Property: where `bleeding_may_return` says no, no sessions before change the answer
+    (so the diary need not read them): bleeding never returns."""
+    if not bleeding_may_return(indication, now):
+        assert not bleeding_returned(indication, now, before)
+    assert bleeding_may_return(indication, now) == (indication is RT and now is not Bleeding.NONE)
 
 
 @given(
