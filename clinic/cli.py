@@ -27,6 +27,7 @@ from clinic.core.uow import after_commit, transactional, unit_of_work
 from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
+from clinic.fhirapi.cli import api_token_group
 from clinic.library.defaults import seed_clinic_library
 from clinic.loadgen import load as loadgen
 from clinic.models import Clinic, Patient, Role, User
@@ -51,6 +52,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(progress_report_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(api_token_group)
 
 
 @click.command("create-admin")
