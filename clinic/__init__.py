@@ -48,6 +48,7 @@ from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join admin_bp)
+from clinic.fhirapi import reads as api_reads  # noqa: F401 (its routes join fhir_bp)
 from clinic.fhirapi.views import bp as fhir_bp
 from clinic.jobs.views import bp as jobs_bp
 from clinic.library.views import bp as library_bp

@@ -85,9 +85,8 @@ def fhir_response(
     response = Response(
         json.dumps(resource, ensure_ascii=False, separators=(",", ":")),
         status=status,
-        mimetype=FHIR_JSON,
+        content_type=f"{FHIR_JSON}; charset=utf-8",
     )
-    response.charset = "utf-8"
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

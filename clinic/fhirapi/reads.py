@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from clinic.access import api_token
 from clinic.extensions import db
 from clinic.fhir import RESOURCE_TYPES, everything, find_patients, read_resource
+from clinic.fhir.resources import patient_id
 from clinic.fhirapi.capability import capability_statement
 from clinic.fhirapi.outcomes import error_response, fhir_response
 from clinic.fhirapi.views import (
@@ -64,7 +65,7 @@ def search_patients(token: ApiToken) -> Response:
     base = base_url()
     entries = []
     for patient in found:
-        resource = read_resource(token.clinic_id, "Patient", f"patient-{patient.id}", base)
+        resource = read_resource(token.clinic_id, "Patient", patient_id(patient.id), base)
         if resource is not None:
             entries.append(
                 {
