@@ -86,15 +86,24 @@ _PLAIN_MESSAGES = {
 }
 
 
+def _plain(item: Any) -> str:
+    """A validation error's message in plain words (the library's, tidied, otherwise)."""
+    words = _PLAIN_MESSAGES.get(item.get("type", ""))
+    if words is not None:
+        return words
+    message = str(item.get("msg", "")).removeprefix("Value error, ").rstrip(". ")
+    if "is required" in message:
+        return "is required but missing"
+    if "does not match spec regex" in message:
+        return "is not valid: not in the format FHIR sets for it"
+    return f"is not valid: {message[:1].lower()}{message[1:]}" if message else "is not valid"
+
+
 def _validation_problem(error: pydantic.ValidationError, root: str) -> ImportProblem:
     issues = []
     for item in error.errors()[:MAX_ISSUES]:
         where = _location(root, tuple(item.get("loc", ())))
-        words = _PLAIN_MESSAGES.get(item.get("type", ""))
-        if words is None:
-            words = str(item.get("msg", "is not valid")).removeprefix("Value error, ")
-            words = "is not valid: " + words[0].lower() + words[1:] if words else "is not valid"
-        issues.append((f"{where} {words}.", where))
+        issues.append((f"{where} {_plain(item)}.", where))
     return ImportProblem(issues)
 
 
