@@ -215,6 +215,8 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
         world.other_clinic_patient.id,
         world.other_clinician.id,
     )
+    # A referral clinic B received, and the token it came through.
+    referral_id = make_referral(app, world.clinic_b, name="Kit Varga")
     with app.app_context():
         size = db.session.scalars(
             db.select(DilatorSize)
@@ -246,9 +248,6 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
         )
         db.session.add_all([instrument, message])
         db.session.commit()
-    # A referral clinic B received, and the token it came through.
-    referral_id = make_referral(app, world.clinic_b, name="Kit Varga")
-    with app.app_context():
         token_id = db.session.get_one(PendingReferral, referral_id).token_id
         other |= {
             "referral_id": referral_id,
@@ -422,6 +421,12 @@ HIDDEN_IDS = [
         ),
     ),
     HiddenId("patients.edit", "responsible_clinician_id", "user_id"),
+    HiddenId(
+        "admin.accept_referral_form",
+        "responsible_clinician_id",
+        "user_id",
+        typed=(("clinic_identifier", "MRN-SWAP-REF"),),
+    ),
     HiddenId("mdt.create", "patient_ids", "patient_id", add=True),
 ]
 # Form fields carrying ids, by the last part of their name ("stages-3-dilator_size_id").
