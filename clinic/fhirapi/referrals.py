@@ -27,6 +27,7 @@ from sqlalchemy import select
 from clinic.audit.log import record
 from clinic.core.forms import is_plausible_birth_date
 from clinic.core.refusals import Refusal
+from clinic.core.statements import affected_rows
 from clinic.domain.referral_reasons import indication_for_reason
 from clinic.extensions import db
 from clinic.models import ApiToken, Patient, PendingReferral, ReferralStatus, User
@@ -398,14 +399,12 @@ def decline_referral(referral: PendingReferral, reason: str, by: User) -> None:
 def _decide(referral: PendingReferral, status: ReferralStatus, by: User) -> None:
     # Taking the row first: two administrators deciding at once, the second finds it
     # decided (the UPDATE waits for the first's commit).
-    taken = db.session.execute(
-        PendingReferral.__table__.update()
-        .where(
-            PendingReferral.__table__.c.id == referral.id,
-            PendingReferral.__table__.c.status == ReferralStatus.PENDING.value,
-        )
+    table = PendingReferral.__table__
+    taken = affected_rows(
+        table.update()
+        .where(table.c.id == referral.id, table.c.status == ReferralStatus.PENDING.value)
         .values(status=status.value, decided_at=utcnow(), decided_by_id=by.id)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if taken != 1:
         raise ReferralDecisionError(DECIDED_MEANWHILE)
     db.session.refresh(referral)

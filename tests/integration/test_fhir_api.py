@@ -403,3 +403,17 @@ def test_calls_are_limited_per_token(
     assert body["issue"][0]["code"] == "throttled"
     assert int(refused.headers["Retry-After"]) >= 1
     assert client.get(url, headers=bearer(other)).status_code == 200
+
+
+def test_the_audit_trail_shows_the_token(
+    app: Flask, client, world: World, record: FullRecord, token: str
+) -> None:
+    """On the administrator's audit trail, a call of the API reads as made by its token
+    (by number) in the role "Other system (API token)", with what it did in words."""
+    client.get(f"/fhir/r4/Patient/patient-{record.patient_id}", headers=bearer(token))
+    [event] = api_events(app)
+    act_as(client, world.admin.id)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"API token {json.loads(event.detail)['token_id']}" in page
+    assert "Other system (API token)" in page
+    assert "Read a record (FHIR API)" in page
