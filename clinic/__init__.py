@@ -48,6 +48,9 @@ from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.fhir.views import bp as fhir_record_bp
+from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join admin_bp)
+from clinic.fhirapi import reads as api_reads  # noqa: F401 (its routes join fhir_bp)
+from clinic.fhirapi.views import bp as fhir_bp
 from clinic.jobs.views import bp as jobs_bp
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
@@ -128,6 +131,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         library_bp,
         portal_bp,
         push_bp,
+        fhir_bp,
     ):
         app.register_blueprint(blueprint)
     # Before the access check: the session is checked (idle, lifetime, ended) on its own.

@@ -34,8 +34,12 @@ class AccessPolicy:
 
     public: bool
     roles: frozenset[Role] = frozenset()
+    # Open to no session at all: the view checks an API token it was sent (clinic.fhirapi).
+    token: bool = False
 
     def describe(self) -> str:
+        if self.token:
+            return "api-token"
         return "public" if self.public else "+".join(sorted(self.roles))
 
 
@@ -49,6 +53,11 @@ def _declare(policy: AccessPolicy) -> Callable[[F], F]:
 
 
 public = _declare(AccessPolicy(public=True))
+
+api_token = _declare(AccessPolicy(public=True, token=True))
+"""For the FHIR API: no signed-in account is asked for (nor used); the view's blueprint
+authenticates the bearer token sent with the request, and a session cookie alone opens
+nothing there."""
 
 
 def roles(*allowed: Role) -> Callable[[F], F]:

@@ -33,6 +33,7 @@ from clinic.demo import DEMO_PASSWORD, seed_demo
 from clinic.domain.passwords import password_problems
 from clinic.extensions import db
 from clinic.fhir import patient_bundle
+from clinic.fhirapi.cli import api_token_group
 from clinic.library.defaults import seed_clinic_library
 from clinic.loadgen import load as loadgen
 from clinic.models import Clinic, Patient, Role, User
@@ -58,6 +59,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(fhir_export_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(api_token_group)
 
 
 @click.command("create-admin")

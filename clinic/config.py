@@ -44,6 +44,8 @@ Environment variables:
 - `CLINIC_SESSION_HOURS`: a signed-in session ends this many hours after sign-in, however
   active (default 12). Idle time-outs are clinic settings (15 minutes for staff, 30 for
   patients by default).
+- `CLINIC_RATELIMIT_FHIR`: calls one FHIR API token may make (Flask-Limiter's notation;
+  default "120 per minute;3000 per hour").
 - `CLINIC_RATELIMIT_STORAGE_URL`: where rate-limit counts are kept, e.g.
   `redis://127.0.0.1:6379/0`, so that every worker and server shares them. Default
   `memory://`: each process counts on its own.
@@ -267,6 +269,11 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "RATELIMIT_SIGN_IN": "20 per minute;200 per hour",
         "RATELIMIT_RESET_REQUEST": "5 per minute;30 per hour",
         "RATELIMIT_LINKS": "10 per minute;60 per hour",
+        # Per API token (clinic.fhirapi): a system reading records in bulk, not a person.
+        "RATELIMIT_FHIR": os.environ.get("CLINIC_RATELIMIT_FHIR", "").strip()
+        or "120 per minute;3000 per hour",
+        # The largest referral the FHIR API takes (a ServiceRequest with its Patient).
+        "FHIR_IMPORT_MAX_BYTES": 256 * 1024,
         # Email (clinic.core.mail): SMTP when a host is set, else .eml files; tests keep
         # messages in memory whatever the environment says.
         "MAIL_OUTBOX": "memory" if env == "testing" else ("smtp" if smtp_host else "files"),

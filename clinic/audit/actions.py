@@ -146,6 +146,22 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("outbox.retry", "Asked for a failed message to be sent again"),
         ),
     ),
+    (
+        "FHIR API and referrals",
+        (
+            ("fhir.search", "Searched patients (FHIR API)"),
+            ("fhir.read", "Read a record (FHIR API)"),
+            ("fhir.everything", "Read a patient's whole record (FHIR API)"),
+            ("fhir.import", "Sent a referral (FHIR API)"),
+            ("api_token.create", "Made an API token"),
+            ("api_token.revoke", "Revoked an API token"),
+            ("referral.list", "Listed the referrals waiting"),
+            ("referral.view", "Viewed a referral"),
+            ("referral.accept_form", "Opened a referral to accept it"),
+            ("referral.accept", "Accepted a referral into a new patient record"),
+            ("referral.decline", "Declined a referral"),
+        ),
+    ),
 )
 
 ACTIONS: dict[str, str] = {code: words for _, group in ACTION_GROUPS for code, words in group}
@@ -185,6 +201,11 @@ NOT_DONE: dict[str, str] = {
     "clinic.settings": "Clinic settings not saved",
     "audit.export": "Audit trail export not started",
     "outbox.retry": "Message not queued again",
+    "fhir.import": "Referral not taken",
+    "api_token.create": "API token not made",
+    "api_token.revoke": "API token not revoked",
+    "referral.accept": "Referral not accepted",
+    "referral.decline": "Referral not declined",
     "push.subscribe": "Notifications not turned on",
     "push.unsubscribe": "Notifications not turned off",
 }
@@ -201,6 +222,8 @@ ROLES: dict[str, str] = {
     "admin": "Administrator",
     "clinician": "Clinician",
     "patient": "Patient",
+    # A call another system made with an API token (clinic.fhirapi): `detail.token_id`.
+    "api": "Other system (API token)",
 }
 
 OBJECTS: dict[str, str] = {
@@ -225,6 +248,8 @@ OBJECTS: dict[str, str] = {
     "measure_response": "questionnaire answers",
     "clinic_instrument": "questionnaire",
     "outbox_message": "message",
+    "api_token": "API token",
+    "pending_referral": "referral",
 }
 
 

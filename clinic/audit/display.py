@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,7 +49,7 @@ class EventLine:
         """The line for a row of `clinic.audit.queries` (an event with names joined)."""
         event = row.AuditEvent
         if event.actor_id is None:
-            who = "Nobody signed in"
+            who = _api_token(event.detail) if event.actor_role == "api" else "Nobody signed in"
         elif row.actor_name is None:
             who = f"Account {event.actor_id} (no longer on record)"
         else:
@@ -76,3 +77,12 @@ class EventLine:
             ip=event.ip,
             detail="" if event.detail in ("", "{}") else event.detail,
         )
+
+
+def _api_token(detail: str) -> str:
+    """Who made a call of the FHIR API: the token its event names (clinic.fhirapi)."""
+    try:
+        token_id = json.loads(detail).get("token_id")
+    except (ValueError, AttributeError):
+        token_id = None
+    return f"API token {token_id}" if isinstance(token_id, int) else "An API token"

@@ -23,8 +23,10 @@ import time
 
 from flask import Flask, current_app, render_template
 from flask_limiter.errors import RateLimitExceeded
+from werkzeug.wrappers import Response
 
 from clinic.extensions import limiter
+from clinic.fhirapi.outcomes import api_error
 
 sign_in_limit = limiter.limit(lambda: current_app.config["RATELIMIT_SIGN_IN"], methods=["POST"])
 """Password and second-factor steps of signing in (and signing in again after a time-out)."""
@@ -55,9 +57,12 @@ def seconds_to_wait() -> int:
     return max(1, math.ceil(current.reset_at - time.time()))
 
 
-def too_many_requests(_error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
-    """The 429 page: what happened, and how long to wait, in words and in Retry-After."""
+def too_many_requests(_error: RateLimitExceeded) -> tuple[str | Response, int, dict[str, str]]:
+    """The 429 page: what happened, and how long to wait, in words and in Retry-After
+    (to the FHIR API, an OperationOutcome)."""
     seconds = seconds_to_wait()
+    if (outcome := api_error(429)) is not None:
+        return outcome, 429, {"Retry-After": str(seconds)}
     minutes = max(1, round(seconds / 60))
     wait = "about a minute" if minutes == 1 else f"about {minutes} minutes"
     page = render_template("errors/429.html", wait=wait)

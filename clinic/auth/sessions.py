@@ -39,10 +39,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import AnonymousUserMixin, current_user, login_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
+from clinic.access import policy_for
 from clinic.audit.log import record
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
@@ -352,9 +353,17 @@ def load_early() -> None:
     write lock is never held while the page is worked out. (Should the session be
     checked later, only by an error page after an earlier hook refused the request,
     its writes are dropped with that request; the next request checks again.)"""
-    if request.endpoint not in _NO_USER_ENDPOINTS:
-        with unit_of_work():
-            _ = current_user.is_authenticated
+    if request.endpoint in _NO_USER_ENDPOINTS:
+        return
+    policy = policy_for(request.endpoint) if request.endpoint else None
+    if policy is not None and policy.token:
+        # The FHIR API: a session cookie authenticates nothing there, so nobody is signed
+        # in for this request (nothing after this, an audit event included, can take the
+        # call for a person's).
+        g._login_user = AnonymousUserMixin()
+        return
+    with unit_of_work():
+        _ = current_user.is_authenticated
 
 
 # Time-out warnings ------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from clinic.core.uow import discard
+from clinic.fhirapi.outcomes import api_error
 
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Something in that request was not right", "Go back, check the form and try again."),
@@ -48,7 +49,12 @@ UNAVAILABLE_SAVE = (
 RETRY_AFTER_SECONDS = 10
 
 
-def _render(code: int, title: str | None = None, detail: str | None = None) -> tuple[str, int]:
+def _render(
+    code: int, title: str | None = None, detail: str | None = None
+) -> tuple[str | Response, int]:
+    # The FHIR API never answers with a page: machines read an OperationOutcome.
+    if (outcome := api_error(code)) is not None:
+        return outcome, code
     default_title, default_detail = MESSAGES.get(code, MESSAGES[500])
     return (
         render_template(
@@ -66,7 +72,7 @@ def register_error_handlers(app: Flask) -> None:
     an error outside any view (a before_request hook) is rolled back here."""
 
     @app.errorhandler(CSRFError)
-    def csrf_error(_error: CSRFError) -> tuple[str, int]:
+    def csrf_error(_error: CSRFError) -> tuple[str | Response, int]:
         return _render(
             400,
             "This form has expired",
@@ -75,7 +81,7 @@ def register_error_handlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int, list] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str | Response, int, list] | HTTPException:
         if error.code is None or error.code < 400:
             return error
         # Keep headers such as Allow (405); our page brings its own Content-Type.
@@ -83,20 +89,20 @@ def register_error_handlers(app: Flask) -> None:
         return (*_render(error.code), headers)
 
     @app.errorhandler(IntegrityError)
-    def conflict(_error: IntegrityError) -> tuple[str, int]:
+    def conflict(_error: IntegrityError) -> tuple[str | Response, int]:
         # A check passed a moment ago and the database refused the write anyway: two
         # submissions raced (a double tap, two colleagues). Nothing was saved.
         discard()
         return _render(409)
 
     @app.errorhandler(DBAPIError)
-    def database_unavailable(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+    def database_unavailable(error: DBAPIError) -> tuple[str | Response, int, dict[str, str]]:
         if not is_unavailability(error):
             raise error  # a bug, not an outage: the 500 path logs it in full
         return unavailable(error, type(error.orig).__name__)
 
     @app.errorhandler(PoolTimeout)
-    def no_free_connection(error: PoolTimeout) -> tuple[str, int, dict[str, str]]:
+    def no_free_connection(error: PoolTimeout) -> tuple[str | Response, int, dict[str, str]]:
         # Every connection this process may open is in use, and none came back within
         # CLINIC_DATABASE_POOL_TIMEOUT: busy, not broken. The page is shown as to a
         # visitor unless the account is loaded already: finding out who is signed in
@@ -105,7 +111,9 @@ def register_error_handlers(app: Flask) -> None:
             g._login_user = AnonymousUserMixin()
         return unavailable(error, "pool exhausted")
 
-    def unavailable(error: SQLAlchemyError, cause: str) -> tuple[str, int, dict[str, str]]:
+    def unavailable(
+        error: SQLAlchemyError, cause: str
+    ) -> tuple[str | Response, int, dict[str, str]]:
         discard()
         # Class names and the route's pattern only: the message and the statement's
         # parameters may carry patient data or connection details.
@@ -128,7 +136,7 @@ def register_error_handlers(app: Flask) -> None:
             return (*_render(503, title, detail), headers)
 
     @app.errorhandler(InternalServerError)
-    def server_error(_error: InternalServerError) -> tuple[str, int]:
+    def server_error(_error: InternalServerError) -> tuple[str | Response, int]:
         discard()
         return _render(500)
 

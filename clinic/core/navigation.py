@@ -49,7 +49,17 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
     ),
     Role.ADMIN: (
         NavEntry("Staff", "admin.staff", endpoints=("admin.staff",)),
-        NavEntry("Clinic", "admin.settings", endpoints=("admin.settings",)),
+        NavEntry("Clinic", "admin.settings", endpoints=("admin.settings", "admin.api_tokens")),
+        NavEntry(
+            "Referrals",
+            "admin.referrals",
+            endpoints=(
+                "admin.referrals",
+                "admin.referral",
+                "admin.accept_referral_form",
+                "admin.decline_referral_form",
+            ),
+        ),
         NavEntry("Questionnaires", "instruments.index", blueprints=("instruments",)),
         NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
         NavEntry("Audit trail", "audit.search", blueprints=("audit",)),

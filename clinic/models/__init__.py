@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
+from clinic.models.api import ApiToken, PendingReferral, ReferralStatus
 from clinic.models.care import (
     CareFlag,
     ClinicalNote,
@@ -29,6 +30,7 @@ from clinic.models.security import AuditEvent, PatientErasure, RecoveryCode, Use
 from clinic.models.users import Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "CareFlag",
     "Clinic",
@@ -50,6 +52,7 @@ __all__ = [
     "PatientErasure",
     "PatientStatus",
     "PatientSummary",
+    "PendingReferral",
     "Protocol",
     "ProtocolEvent",
     "ProtocolStage",
@@ -58,6 +61,7 @@ __all__ = [
     "PushSubscription",
     "RecoveryCode",
     "RedFlag",
+    "ReferralStatus",
     "ReminderPlan",
     "Report",
     "Role",

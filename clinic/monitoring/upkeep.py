@@ -63,6 +63,7 @@ from clinic.models import (
     MeasureResponse,
     Patient,
     PatientSummary,
+    PendingReferral,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -168,11 +169,12 @@ INPUTS: dict[type[Any], Input] = {
 }
 
 # Models with a patient column that no summary is made of (a test checks the two lists
-# cover every such model): notes and reports are read on their own pages, the audit trail
-# and the summaries themselves are outputs; reminder settings are read beside the summaries
-# by the dashboard's reminders filter (its cached pages follow their `revision`).
+# cover every such model): notes, reports and accepted referrals are read on their own
+# pages, the audit trail and the summaries themselves are outputs; reminder settings are
+# read beside the summaries by the dashboard's reminders filter (its cached pages follow
+# their `revision`).
 NOT_INPUTS: frozenset[type[Any]] = frozenset(
-    {AuditEvent, ClinicalNote, Report, PatientSummary, ReminderPlan}
+    {AuditEvent, ClinicalNote, Report, PatientSummary, ReminderPlan, PendingReferral}
 )
 
 # What `clinic.monitoring.services.note_current` may vouch for: a transaction that changes

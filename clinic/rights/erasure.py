@@ -43,6 +43,7 @@ from clinic.models import (
     Patient,
     PatientErasure,
     PatientSummary,
+    PendingReferral,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -81,6 +82,7 @@ _PatientRows = (
     | type[MeasureAssignment]
     | type[MeasureResponse]
     | type[PatientSummary]
+    | type[PendingReferral]
     | type[Protocol]
     | type[RedFlag]
     | type[Report]
@@ -127,6 +129,8 @@ def _deletions(
     yield ProtocolStage.__table__, ProtocolStage.version_id.in_(versions)
     yield ProtocolVersion.__table__, ProtocolVersion.protocol_id.in_(protocols)
     yield Protocol.__table__, of_patient(Protocol)
+    # The referral the record was accepted from holds the patient's details as sent.
+    yield PendingReferral.__table__, of_patient(PendingReferral)
     yield Patient.__table__, sa.and_(Patient.id == pid, Patient.clinic_id == cid)
     # The portal account goes after the record that points at it.
     if account is not None:

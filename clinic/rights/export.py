@@ -43,6 +43,7 @@ from clinic.models import (
     MeasureResponse,
     Patient,
     PatientSummary,
+    PendingReferral,
     Protocol,
     ProtocolEvent,
     ProtocolStage,
@@ -255,6 +256,10 @@ def _load(patient: Patient) -> dict[str, list[Row]]:
             Report, of_patient(Report), Report.created_at, Report.id, extra=[Report.pdf]
         ),
         "reminder_plans": _rows(ReminderPlan, of_patient(ReminderPlan), ReminderPlan.id),
+        # The referral the record was accepted from (clinic.fhirapi), as it arrived.
+        "referrals": _rows(
+            PendingReferral, of_patient(PendingReferral), PendingReferral.received_at
+        ),
     }
     account = patient.user_id
     for model in (Invitation, UserSession):

@@ -8,6 +8,7 @@ specification. A route added to the app without an entry there fails
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -27,9 +28,12 @@ from tests.support.access_matrix import (
     REQUESTER_ONLY,
     SCOPED,
     STAFF,
+    TOKEN_FREE,
+    TOKEN_ROUTES,
     actor_user_id,
     url_of,
 )
+from tests.support.api_tokens import referral_json
 from tests.support.auth import act_as
 from tests.support.world import World
 
@@ -50,8 +54,37 @@ def test_every_route_declares_a_policy(app: Flask) -> None:
 
 
 def test_every_route_is_in_the_matrix(app: Flask) -> None:
-    """Each route and method the app serves has an expected-access entry here."""
-    assert set(routes(app)) == set(MATRIX)
+    """Each route and method the app serves has an expected-access entry here (the FHIR
+    API's, opened by tokens, in TOKEN_ROUTES)."""
+    assert set(routes(app)) == set(MATRIX) | TOKEN_ROUTES
+    assert not set(MATRIX) & TOKEN_ROUTES
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize(("endpoint", "method"), sorted(TOKEN_ROUTES))
+def test_a_session_opens_no_token_route(
+    app: Flask, client, world: World, targets, endpoint: str, method: str, actor: str
+) -> None:
+    """The FHIR API ignores who is signed in: with a session cookie and no token, every
+    actor gets 401 with an OperationOutcome (never a page, a redirect to sign in, or the
+    data), but for the CapabilityStatement, which is open to anyone."""
+    url = url_of(app, endpoint, targets)
+    user_id = actor_user_id(world, actor)
+    if user_id is not None:
+        act_as(client, user_id)
+    if method == "POST":
+        body = json.dumps(referral_json()).encode()
+        response = client.post(url, data=body, content_type="application/fhir+json", csrf=False)
+    else:
+        response = client.get(url)
+
+    assert response.mimetype == "application/fhir+json"
+    if (endpoint, method) in TOKEN_FREE:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["resourceType"] == "OperationOutcome"
 
 
 def test_route_without_policy_is_refused(make_app: Callable[..., Flask]) -> None:

@@ -38,6 +38,7 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    PendingReferral,
     ProtocolTemplate,
     RedFlag,
     Report,
@@ -48,6 +49,7 @@ from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from clinic.protocols.queries import open_protocol
 from tests.support import access_matrix as matrix
+from tests.support.api_tokens import make_referral
 from tests.support.html import Form, elements_and_text, forms_in
 from tests.support.protocols import make_protocol
 from tests.support.routes import (
@@ -82,7 +84,15 @@ PATIENT_THINGS = {
     "run_id",
 }
 # Ids of a clinic's things (catalogue, library, instruments): swapped for another clinic's.
-CLINIC_THINGS = {"set_id", "size_id", "template_id", "instrument_id", "message_id"}
+CLINIC_THINGS = {
+    "set_id",
+    "size_id",
+    "template_id",
+    "instrument_id",
+    "message_id",
+    "token_id",
+    "referral_id",
+}
 FILLER = "Written by the id-swap test."
 
 
@@ -205,6 +215,8 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
         world.other_clinic_patient.id,
         world.other_clinician.id,
     )
+    # A referral clinic B received, and the token it came through.
+    referral_id = make_referral(app, world.clinic_b, name="Kit Varga")
     with app.app_context():
         size = db.session.scalars(
             db.select(DilatorSize)
@@ -236,7 +248,10 @@ def victims(app: Flask, world: World, targets: dict) -> dict[str, Victim]:
         )
         db.session.add_all([instrument, message])
         db.session.commit()
+        token_id = db.session.get_one(PendingReferral, referral_id).token_id
         other |= {
+            "referral_id": referral_id,
+            "token_id": token_id,
             "message_id": message.id,
             "user_id": world.other_clinician.id,
             "set_id": size.set_id,
@@ -262,6 +277,8 @@ def _rules_with_ids(app: Flask) -> list[tuple[str, str, list[str]]]:
     for rule in app.url_map.iter_rules():
         ids = sorted(rule.arguments - NOT_IDS)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) in matrix.TOKEN_ROUTES:
+                continue  # tokens, not sessions: their clinic scoping is in test_fhir_api.py
             if ids:
                 found.append((rule.endpoint, method, ids))
     return sorted(found)
@@ -404,6 +421,12 @@ HIDDEN_IDS = [
         ),
     ),
     HiddenId("patients.edit", "responsible_clinician_id", "user_id"),
+    HiddenId(
+        "admin.accept_referral_form",
+        "responsible_clinician_id",
+        "user_id",
+        typed=(("clinic_identifier", "MRN-SWAP-REF"),),
+    ),
     HiddenId("mdt.create", "patient_ids", "patient_id", add=True),
 ]
 # Form fields carrying ids, by the last part of their name ("stages-3-dilator_size_id").

@@ -31,6 +31,7 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    PendingReferral,
     RedFlag,
     Report,
     User,
@@ -39,6 +40,7 @@ from clinic.models.invitations import EMAIL_CHANGE, RESET
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
+from tests.support.api_tokens import make_referral
 from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
@@ -191,6 +193,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.settings", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.outbox", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.retry_message", "POST"): {ADMIN},
+    # The FHIR API's tokens and the referrals it brings: the clinic's administrators.
+    ("admin.api_tokens", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.api_tokens", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.revoke_api_token", "POST"): {ADMIN},
+    ("admin.referrals", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("admin.referral", "GET"): {ADMIN},
+    ("admin.accept_referral_form", "GET"): {ADMIN},
+    ("admin.accept_referral_form", "POST"): {ADMIN},
+    ("admin.decline_referral_form", "POST"): {ADMIN},
     ("audit.search", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.export", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("audit.patient_history", "GET"): {CLINICIAN},
@@ -292,7 +303,25 @@ SCOPED = {
     "admin.reactivate",
     "admin.reset_two_factor",
     "admin.retry_message",
+    "admin.revoke_api_token",
+    "admin.referral",
+    "admin.accept_referral_form",
+    "admin.decline_referral_form",
 }
+
+# The FHIR API (clinic.fhirapi): a bearer token opens it, never a session. Every actor
+# above, signed in or not, gets 401 there (test_access_matrix); what tokens may do is
+# tested in test_fhir_api.py. The route-walking tests leave these routes out.
+TOKEN_ROUTES: set[tuple[str, str]] = {
+    ("fhir.metadata", "GET"),
+    ("fhir.search_patients", "GET"),
+    ("fhir.read", "GET"),
+    ("fhir.patient_everything", "GET"),
+    ("fhir.create_service_request", "POST"),
+    ("fhir.read_service_request", "GET"),
+}
+# Of those, the one open without a token: what the server serves, nothing about anyone.
+TOKEN_FREE = {("fhir.metadata", "GET")}
 
 
 def actor_user_id(world: World, actor: str) -> int | None:
@@ -311,8 +340,10 @@ def actor_user_id(world: World, actor: str) -> int | None:
 def build_targets(app: Flask, world: World) -> dict[str, object]:
     """Objects of clinic A that URLs name: the patient's record and protocol, a colleague's
     account and invitation token, a dilator set and size, a template, a clinical note, a
-    progress report, a message that failed."""
+    progress report, a message that failed, a referral waiting and its API token."""
+    referral_id = make_referral(app, world.clinic_a)
     with app.app_context():
+        token_id = db.session.get_one(PendingReferral, referral_id).token_id
         for clinic_id in (world.clinic_a, world.clinic_b):
             seed_clinic_library(db.session.get(Clinic, clinic_id))
         # The vaginismus template, named: "the first row" has no order on PostgreSQL, and
@@ -474,6 +505,10 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "occasion_key": "once",
             "run_id": run.id,
             "message_id": failed_message.id,
+            "token_id": token_id,
+            "referral_id": referral_id,
+            "resource_type": "Patient",
+            "resource_id": f"patient-{world.patient.patient_id}",
         }
 
 

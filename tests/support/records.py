@@ -1,8 +1,8 @@
 """A patient record with something in every table that holds data about a patient, for
 the export and erasure tests: protocol with versions, stages and events, diary entries with
 a correction and a red flag, a care flag, notes with revisions and addenda, outcome
-measures, stored reports, and a portal account with invitations, sessions, recovery codes
-and secrets."""
+measures, stored reports, the referral it was accepted from, and a portal account with
+invitations, sessions, recovery codes and secrets."""
 
 from __future__ import annotations
 
@@ -28,9 +28,11 @@ from clinic.models import (
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    PendingReferral,
     PushSubscription,
     RecoveryCode,
     RedFlag,
+    ReferralStatus,
     ReminderPlan,
     Report,
     User,
@@ -175,6 +177,20 @@ def full_record(
             _report(patient, None, b"%PDF-1.7 second report", "progress-report-x.pdf"),
         ]
         db.session.add_all(reports)
+        # The referral the record was accepted from (clinic.fhirapi).
+        db.session.add(
+            PendingReferral(
+                clinic_id=patient.clinic_id,
+                status=ReferralStatus.ACCEPTED,
+                resource=json.dumps({"resourceType": "ServiceRequest", "status": "active"}),
+                full_name=patient.full_name,
+                date_of_birth=patient.date_of_birth,
+                referrer="Dr L. Moore, GP",
+                reason="Vaginismus",
+                patient_id=patient.id,
+                decided_at=utcnow(),
+            )
+        )
         if patient_user_id is not None:
             user = db.session.get(User, patient_user_id)
             user.totp_secret = TOTP_SECRET

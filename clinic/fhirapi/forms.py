@@ -1,0 +1,37 @@
+"""Forms of the administrator's API pages: a new token, and declining a referral."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired
+
+from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
+from clinic.fhirapi.tokens import LABEL_MAX
+
+
+class ApiTokenForm(ClinicForm):
+    """A label for the system that will use the token, and whether it may send referrals."""
+
+    label = StringField(
+        "Label",
+        filters=[strip],
+        validators=[
+            DataRequired("Name the system that will use the token."),
+            text_length(LABEL_MAX),
+        ],
+        description="The system that will use it, for example Hospital EPR.",
+    )
+    can_import = BooleanField(
+        "May also send referrals",
+        description="Without this, the token only reads records.",
+    )
+
+
+class DeclineReferralForm(ClinicForm):
+    """Why a referral is declined (kept with it, for the clinic's record)."""
+
+    reason = TextAreaField(
+        "Why is it declined?",
+        filters=[strip, normalise_line_breaks],
+        validators=[DataRequired("Say why the referral is declined."), text_length(500)],
+    )

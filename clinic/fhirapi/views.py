@@ -1,0 +1,241 @@
+"""The FHIR R4 API, under /fhir/r4/: JSON only (application/fhir+json), for systems the
+clinic authorises with an API token (`Authorization: Bearer <token>`).
+
+- `GET metadata`: the CapabilityStatement (no token needed: it says what is served,
+  nothing about anyone);
+- `GET Patient?identifier=system|value`: a searchset Bundle of the clinic's patients;
+- `GET <Type>/<id>` for each type the mapping serves (clinic.fhir.RESOURCE_TYPES), and
+  `GET Patient/<id>/$everything`;
+- `POST ServiceRequest`: a referral, kept for an administrator to accept (tokens made
+  with `can_import` only), and `GET ServiceRequest/<id>` to read one back.
+
+A token sees its own clinic only; anything of another clinic is "not found" (404), never
+"forbidden", so its existence is not revealed. No token, an unknown or a revoked one:
+401 with `WWW-Authenticate`. A browser's session cookie opens nothing here: views never
+look at the signed-in account, and CSRF (a defence for cookie-authenticated forms) does
+not apply. Each call with a token is rate-limited per token and leaves an audit event
+naming the token (actor role "api", `detail.token_id`); errors are OperationOutcomes
+(clinic.fhirapi.outcomes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, current_app, g, request, url_for
+from sqlalchemy import insert
+from werkzeug.wrappers import Response
+
+from clinic.access import api_token
+from clinic.core.clock import clinic_today
+from clinic.core.requests import takes_json
+from clinic.core.uow import persist_despite_failure
+from clinic.extensions import csrf, db, limiter
+from clinic.fhirapi.outcomes import (
+    FHIR_JSON,
+    error_response,
+    fhir_response,
+    operation_outcome,
+    outcome_with_issues,
+)
+from clinic.fhirapi.referrals import (
+    ImportProblem,
+    keep_referral,
+    parse_body,
+    read_referral,
+    service_request_of,
+)
+from clinic.fhirapi.tokens import note_use, token_for_secret
+from clinic.models import ApiToken, AuditEvent, PendingReferral
+from clinic.models.types import utcnow
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir/r4")
+# Tokens, not cookies, authenticate here: no form posts to these routes from a page.
+csrf.exempt(bp)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The role the audit trail shows for a call made with an API token.
+API_ROLE = "api"
+
+
+def current_token() -> ApiToken | None:
+    """The valid token this request carries (looked up once per request), or None."""
+    if "api_token" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        g.api_token = (
+            token_for_secret(secret.strip()) if scheme.lower() == "bearer" and secret else None
+        )
+    return cast(ApiToken | None, g.api_token)
+
+
+def rate_limit_key() -> str:
+    """Calls are counted per token; without a valid one, per client address."""
+    token = current_token()
+    return f"api-token:{token.id}" if token else f"api-address:{request.remote_addr}"
+
+
+api_limit = limiter.limit(lambda: current_app.config["RATELIMIT_FHIR"], key_func=rate_limit_key)
+
+
+def base_url() -> str:
+    """The site's public address (links in resources are `{base}/fhir/r4/...`)."""
+    return current_app.config.get("CLINIC_BASE_URL") or request.host_url.rstrip("/")
+
+
+@bp.before_request
+def refuse_what_we_cannot_answer() -> Response | None:
+    """Before any view: a client that accepts no JSON is told so (406)."""
+    accept = request.headers.get("Accept", "")
+    wanted = request.args.get("_format", "")
+    if wanted and wanted not in ("json", "application/json", FHIR_JSON):
+        return error_response(406, "_format: this API answers in JSON only.")
+    if accept and request.accept_mimetypes.best_match([FHIR_JSON, "application/json"]) is None:
+        return error_response(406)
+    return None
+
+
+# The audit trail ----------------------------------------------------------------------
+
+
+def _audit_row(
+    token: ApiToken,
+    action: str,
+    outcome: str,
+    patient_id: int | None,
+    detail: Mapping[str, Any],
+) -> dict[str, Any]:
+    # Written by hand, not through clinic.audit.log.record: that names the signed-in
+    # account, and here a browser's cookie must never make the call look like a person's.
+    return {
+        "at": utcnow(),
+        "clinic_id": token.clinic_id,
+        "actor_id": None,
+        "actor_role": API_ROLE,
+        "action": action,
+        "patient_id": patient_id,
+        "object_type": g.get("api_object_type", ""),
+        "object_id": g.get("api_object_id"),
+        "outcome": outcome,
+        "ip": (request.remote_addr or "")[:45],
+        "detail": json.dumps({"token_id": token.id, **detail}, sort_keys=True, default=str),
+    }
+
+
+def audit_patient(patient_id: int | None) -> None:
+    """Name the patient the call read (or asked for) in its audit event."""
+    g.api_patient_id = patient_id
+
+
+def audit_detail(**detail: Any) -> None:
+    """Add non-identifying facts (a FHIR reference, a count) to the call's audit event."""
+    g.setdefault("api_detail", {}).update(detail)
+
+
+def api_call(action: str) -> Callable[[F], F]:
+    """A view the API serves to a token: 401 without a valid one; its use is audited
+    as `action` (after an error too, as its attempt) and the token's last use noted."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            token = current_token()
+            if token is None:
+                return error_response(401)
+            response: Response = view(token, *args, **kwargs)
+            patient_id = g.get("api_patient_id")
+            detail = g.get("api_detail", {})
+            if response.status_code < 400:
+                note_use(token)
+                db.session.execute(
+                    insert(AuditEvent), [_audit_row(token, action, "ok", patient_id, detail)]
+                )
+            else:
+                outcome = "invalid" if response.status_code in (400, 413, 415) else "refused"
+                row = _audit_row(
+                    token, action, outcome, patient_id, {**detail, "status": response.status_code}
+                )
+                persist_despite_failure(lambda: db.session.execute(insert(AuditEvent), [row]))
+            return response
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+# Routes ---------------------------------------------------------------------------------
+
+
+@bp.post("/ServiceRequest")
+@api_token
+@api_limit
+@takes_json
+@api_call("fhir.import")
+def create_service_request(token: ApiToken) -> Response:
+    """Take a referral (a ServiceRequest with its Patient) and keep it as pending."""
+    g.api_object_type = "pending_referral"
+    if not token.can_import:
+        return error_response(
+            403, "This token may read only; ask the clinic for one that may import."
+        )
+    if request.mimetype not in (FHIR_JSON, "application/json"):
+        return error_response(415)
+    limit = current_app.config["FHIR_IMPORT_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        return error_response(413, f"The body is larger than {limit} bytes.")
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        return error_response(413, f"The body is larger than {limit} bytes.")
+    try:
+        data = parse_body(body)
+        draft = read_referral(data, clinic_today(token.clinic.timezone))
+    except ImportProblem as problem:
+        return _problem_response(problem)
+    referral = keep_referral(token, draft, data)
+    g.api_object_id = referral.id
+    location = base_url() + url_for("fhir.read_service_request", referral_id=referral.id)
+    outcome = operation_outcome(
+        201,
+        f"Referral received as ServiceRequest/{referral.id}; it waits for the clinic to accept it.",
+        severity="information",
+    )
+    outcome["issue"][0]["code"] = "informational"
+    return fhir_response(outcome, 201, {"Location": location})
+
+
+def _problem_response(problem: ImportProblem) -> Response:
+    issues = [
+        {
+            "severity": "error",
+            "code": "invalid" if where else "structure",
+            "diagnostics": text,
+            **({"expression": [where]} if where else {}),
+        }
+        for text, where in problem.issues
+    ]
+    return fhir_response(outcome_with_issues(issues), 400)
+
+
+@bp.get("/ServiceRequest/<int:referral_id>")
+@api_token
+@api_limit
+@api_call("fhir.read")
+def read_service_request(token: ApiToken, referral_id: int) -> Response:
+    """A referral this clinic received, as it arrived (a ServiceRequest)."""
+    g.api_object_type = "pending_referral"
+    g.api_object_id = referral_id
+    referral = db.session.scalar(
+        db.select(PendingReferral).where(
+            PendingReferral.id == referral_id, PendingReferral.clinic_id == token.clinic_id
+        )
+    )
+    if referral is None:
+        return error_response(404, f"ServiceRequest/{referral_id} is not known here.")
+    audit_patient(referral.patient_id)
+    resource = service_request_of(referral.resource)
+    resource["id"] = str(referral.id)
+    return fhir_response(resource)
