@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload, undefer
 
+from clinic.core.requests import MAX_ID
 from clinic.domain.questionnaires import Instrument
 from clinic.extensions import db
 from clinic.fhir import codes
@@ -371,9 +372,12 @@ def read_resource(
     if resource_type == "Provenance":
         found = _PROVENANCE.match(resource_id)
         owner = int(found.group(1)) if found else None
+        if owner is not None and owner > MAX_ID:
+            return None
     else:
         found = _NUMBERED.match(resource_id)
-        if found is None:
+        # Beyond the columns' range no row can match, and PostgreSQL refuses the query.
+        if found is None or int(found.group(2)) > MAX_ID:
             return None
         prefix, pk = found.group(1), int(found.group(2))
         if (resource_type, prefix) == ("Organization", "clinic"):
