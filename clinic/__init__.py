@@ -62,6 +62,8 @@ from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.push.views import bp as push_bp
 from clinic.reminders import views as reminder_views  # noqa: F401 (its route joins portal_bp)
+from clinic.letters.views import bp as letters_bp
+from clinic.letters.views import recipients_bp
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.safety.views import bp as safety_bp
@@ -120,6 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         protocols_bp,
         timeline_bp,
         reporting_bp,
+        letters_bp,
+        recipients_bp,
         rights_bp,
         safety_bp,
         catalogue_bp,

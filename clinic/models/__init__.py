@@ -12,6 +12,15 @@ from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
 from clinic.models.jobs import JobRun, JobStatus
+from clinic.models.letters import (
+    Delivery,
+    Letter,
+    LetterAddressee,
+    LetterKind,
+    LetterTemplate,
+    Recipient,
+    RecipientRole,
+)
 from clinic.models.measures import ClinicInstrument, MeasureAssignment, MeasureResponse
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.patients import Patient, PatientStatus
@@ -35,12 +44,17 @@ __all__ = [
     "ClinicInstrument",
     "ClinicalNote",
     "ClinicalNoteRevision",
+    "Delivery",
     "DiaryEntry",
     "DilatorSet",
     "DilatorSize",
     "EntryRevision",
     "Invitation",
     "JobRun",
+    "Letter",
+    "LetterAddressee",
+    "LetterKind",
+    "LetterTemplate",
     "JobStatus",
     "MeasureAssignment",
     "MeasureResponse",
@@ -56,6 +70,8 @@ __all__ = [
     "ProtocolTemplate",
     "ProtocolVersion",
     "PushSubscription",
+    "Recipient",
+    "RecipientRole",
     "RecoveryCode",
     "RedFlag",
     "ReminderPlan",
