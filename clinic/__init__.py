@@ -48,6 +48,8 @@ from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
 from clinic.extensions import cache, csrf, db, login_manager, migrate
 from clinic.jobs.views import bp as jobs_bp
+from clinic.letters.address_book import bp as recipients_bp
+from clinic.letters.views import bp as letters_bp
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
 from clinic.measures.views import bp as measures_bp
@@ -62,8 +64,6 @@ from clinic.portal.views import bp as portal_bp
 from clinic.protocols.views import bp as protocols_bp
 from clinic.push.views import bp as push_bp
 from clinic.reminders import views as reminder_views  # noqa: F401 (its route joins portal_bp)
-from clinic.letters.views import bp as letters_bp
-from clinic.letters.views import recipients_bp
 from clinic.reporting.views import bp as reporting_bp
 from clinic.rights.views import bp as rights_bp
 from clinic.safety.views import bp as safety_bp

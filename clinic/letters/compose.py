@@ -24,6 +24,7 @@ from clinic.reporting.progress import (
     latest_protocol,
 )
 
+PAIN_SCALE = "(0\u201310)"  # an en dash, as the report prints the range
 NO_PROGRAMME = "No dilator programme has been started yet."
 
 
@@ -112,11 +113,12 @@ def programme_text(report: ProgressReport | None) -> str:
     if report.short_period:
         if report.pain_overall is not None:
             lines.append(
-                f"Mean pain during sessions (0–10): {report.pain_overall:.1f} over the period."
+                f"Mean pain during sessions {PAIN_SCALE}: {report.pain_overall:.1f}"
+                " over the period."
             )
     elif report.pain_start is not None or report.pain_end is not None:
         lines.append(
-            "Mean pain during sessions (0–10): "
+            f"Mean pain during sessions {PAIN_SCALE}: "
             f"{_pain(report.pain_start)} in the first two weeks, "
             f"{_pain(report.pain_end)} in the last two weeks."
         )

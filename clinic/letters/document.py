@@ -37,7 +37,7 @@ class LetterDocument:
 
     @property
     def salutation(self) -> str:
-        """"Dear Dr Amira Shah," to one recipient; "Dear colleagues," to several."""
+        """ "Dear Dr Amira Shah," to one recipient; "Dear colleagues," to several."""
         if len(self.addressees) == 1:
             return f"Dear {self.addressees[0].name},"
         return "Dear colleagues,"
@@ -57,4 +57,3 @@ def file_name(kind: LetterKind, written_on: date) -> str:
     """A discreet file name: a letter and its date, nothing about whom or what."""
     del kind  # the kind says something about the care: not in the name
     return f"letter-{written_on.isoformat()}.pdf"
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Optional, ValidationError
 
 from clinic.admin.forms import CheckboxesField
@@ -26,13 +26,15 @@ class RecipientForm(ClinicForm):
     name = StringField(
         "Name",
         filters=[strip],
-        validators=[DataRequired("Enter the person's name, for example Dr Amira Shah."),
-                    text_length(120)],
+        validators=[
+            DataRequired("Enter the person's name, for example Dr Amira Shah."),
+            text_length(120),
+        ],
         description="As letters address them, with their title: for example Dr Amira Shah.",
     )
     role = SelectField(
         "Role",
-        choices=[(r.value, r.label) for r in RecipientRole],
+        choices=[SelectChoice(r.value, r.label) for r in RecipientRole],
         validators=[InputRequired("Choose their role.")],
     )
     service = StringField(
@@ -50,8 +52,10 @@ class RecipientForm(ClinicForm):
     postal_address = TextAreaField(
         "Postal address",
         filters=[normalise_line_breaks, strip],
-        validators=[DataRequired("Enter the postal address letters are printed with."),
-                    text_length(500)],
+        validators=[
+            DataRequired("Enter the postal address letters are printed with."),
+            text_length(500),
+        ],
         render_kw={"rows": 4},
         description="One line per line of the address, as printed on the letter.",
     )
@@ -61,8 +65,10 @@ class RecipientForm(ClinicForm):
         validators=[
             Optional(),
             text_length(254),
-            Email("Enter an address like name@nhs.example, or leave it empty.",
-                  check_deliverability=False),
+            Email(
+                "Enter an address like name@nhs.example, or leave it empty.",
+                check_deliverability=False,
+            ),
         ],
         description="Letters to this recipient are emailed here, the PDF attached. Leave it "
         "empty to print and post them instead.",
@@ -123,7 +129,7 @@ class LetterForm(ClinicForm):
 
     kind = SelectField(
         "Kind of letter",
-        choices=[(k.value, k.label) for k in LetterKind],
+        choices=[SelectChoice(k.value, k.label) for k in LetterKind],
         validators=[InputRequired("Choose the kind of letter.")],
     )
     recipients = CheckboxesField(
@@ -159,7 +165,7 @@ class LetterForm(ClinicForm):
     def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.recipients.choices = [
-            (r.id, f"{r.name} ({r.description}){'' if r.email else ' — to print'}")
+            SelectChoice(r.id, f"{r.name} ({r.description}){'' if r.email else ' (to print)'}")
             for r in recipients
         ]
 

@@ -17,8 +17,8 @@ from clinic.core.mail import Attachment
 from clinic.core.refusals import Refusal
 from clinic.extensions import db
 from clinic.letters.compose import LetterText, record_summary
-from clinic.letters.queries import clinic_letter_templates
 from clinic.letters.document import LetterDocument, file_name, letter_pdf
+from clinic.letters.queries import clinic_letter_templates
 from clinic.letters.recipients import PATIENT_ADDRESS, is_patient_address
 from clinic.models import (
     Delivery,

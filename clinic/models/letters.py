@@ -68,7 +68,7 @@ class LetterKind(StrEnum):
         }[self.value]
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         """The letter's heading."""
         return {
             "referral": "Referral letter",
@@ -86,6 +86,11 @@ class Delivery(StrEnum):
     @property
     def label(self) -> str:
         return {"email": "Secure email", "print": "To print and post"}[self.value]
+
+    @property
+    def by_email(self) -> bool:
+        """Whether the copy goes by secure email (else it is printed and posted)."""
+        return self is Delivery.EMAIL
 
 
 class Recipient(Model):
@@ -172,6 +177,11 @@ class Letter(Model):
         # Its id names the occasion of the messages that carry it (clinic.outbox).
         {"sqlite_autoincrement": True},
     )
+
+    @property
+    def emailed(self) -> bool:
+        """Whether any recipient gets it by secure email."""
+        return any(a.delivery.by_email for a in self.addressees)
 
     @property
     def to_print(self) -> bool:

@@ -26,11 +26,17 @@ from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     Clinic,
     ClinicInstrument,
+    Delivery,
     JobRun,
     JobStatus,
+    Letter,
+    LetterAddressee,
+    LetterKind,
     MeasureAssignment,
     MeasureResponse,
     Patient,
+    Recipient,
+    RecipientRole,
     RedFlag,
     Report,
     User,
@@ -61,6 +67,7 @@ ACTORS = [
     OTHER_CLINIC_ADMIN,
 ]
 EVERYONE = set(ACTORS)
+STAFF_ROLES = {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN}
 
 # (endpoint, method) -> actors allowed. URLs name objects of clinic A (see `targets`): the
 # patient record and protocol of PATIENT, the account of CLINICIAN's colleague, a dilator
@@ -153,6 +160,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("reporting.new", "GET"): {CLINICIAN},
     ("reporting.new", "POST"): {CLINICIAN},
     ("reporting.download", "GET"): {CLINICIAN},
+    ("letters.index", "GET"): {CLINICIAN},
+    ("letters.new", "GET"): {CLINICIAN},
+    ("letters.new", "POST"): {CLINICIAN},
+    ("letters.show", "GET"): {CLINICIAN},
+    ("letters.download", "GET"): {CLINICIAN},
+    # The address book: the clinic's staff of either role; its wording, administrators.
+    ("recipients.index", "GET"): STAFF_ROLES,
+    ("recipients.new", "GET"): STAFF_ROLES,
+    ("recipients.new", "POST"): STAFF_ROLES,
+    ("recipients.edit", "GET"): {CLINICIAN, ADMIN},
+    ("recipients.edit", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.archive", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.restore", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.templates", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("recipients.templates", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("measures.index", "GET"): {CLINICIAN},
     ("measures.add", "POST"): {CLINICIAN},
     ("measures.end", "GET"): {CLINICIAN},
@@ -274,6 +296,13 @@ SCOPED = {
     "reporting.index",
     "reporting.new",
     "reporting.download",
+    "letters.index",
+    "letters.new",
+    "letters.show",
+    "letters.download",
+    "recipients.edit",
+    "recipients.archive",
+    "recipients.restore",
     "audit.patient_history",
     "jobs.progress",
     "jobs.download",
@@ -374,6 +403,43 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             size_bytes=15,
         )
         db.session.add(report)
+        # A recipient of clinic A's address book, and a letter to them kept as the record
+        # keeps it (tests/integration/test_letters.py writes and sends real ones).
+        recipient = Recipient(
+            clinic_id=world.clinic_a,
+            name="Dr Matrix",
+            role=RecipientRole.GP,
+            organisation="Matrix Surgery",
+            postal_address="1 Matrix Road",
+        )
+        db.session.add(recipient)
+        db.session.flush()
+        letter = Letter(
+            clinic_id=world.clinic_a,
+            patient_id=world.patient.patient_id,
+            kind=LetterKind.UPDATE,
+            author_id=world.clinician.id,
+            opening="o",
+            reason="r",
+            programme="p",
+            red_flags="f",
+            measures="m",
+            ask="a",
+            file_name="letter-matrix.pdf",
+            pdf=b"%PDF-1.7 matrix",
+            sha256="0" * 64,
+            size_bytes=15,
+            addressees=[
+                LetterAddressee(
+                    recipient_id=recipient.id,
+                    name="Dr Matrix",
+                    description="GP, Matrix Surgery",
+                    postal_address="1 Matrix Road",
+                    delivery=Delivery.PRINT,
+                )
+            ],
+        )
+        db.session.add(letter)
         # A questionnaire due today for PATIENT (answering it is in test_portal_measures.py).
         measure = MeasureAssignment(
             clinic_id=world.clinic_a,
@@ -463,6 +529,8 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "entry_id": entry.id,
             "note_id": note.id,
             "report_id": report.id,
+            "recipient_id": recipient.id,
+            "letter_id": letter.id,
             "source": "red",
             "flag_id": red_flag.id,
             "filename": "site.css",

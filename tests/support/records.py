@@ -22,13 +22,20 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import (
     CareFlag,
+    Delivery,
     DiaryEntry,
     EntryRevision,
     Invitation,
+    Letter,
+    LetterAddressee,
+    LetterKind,
     MeasureAssignment,
     MeasureResponse,
+    OutboxMessage,
     Patient,
     PushSubscription,
+    Recipient,
+    RecipientRole,
     RecoveryCode,
     RedFlag,
     ReminderPlan,
@@ -175,6 +182,60 @@ def full_record(
             _report(patient, None, b"%PDF-1.7 second report", "progress-report-x.pdf"),
         ]
         db.session.add_all(reports)
+        # A letter to a recipient by secure email, its message still in the outbox.
+        recipient = Recipient(
+            clinic_id=patient.clinic_id,
+            name="Dr Record",
+            role=RecipientRole.GP,
+            organisation="Record Surgery",
+            postal_address="1 Record Road",
+            email="letters@record-surgery.example",
+        )
+        db.session.add(recipient)
+        db.session.flush()
+        letter = Letter(
+            clinic_id=patient.clinic_id,
+            patient_id=patient_id,
+            kind=LetterKind.UPDATE,
+            author_id=clinician_id,
+            opening="Thank you.",
+            reason="Update.",
+            programme="Stage 2.",
+            red_flags="None.",
+            measures="None.",
+            ask="Nothing.",
+            file_name="letter-x.pdf",
+            pdf=b"%PDF-1.7 a letter",
+            sha256=hashlib.sha256(b"%PDF-1.7 a letter").hexdigest(),
+            size_bytes=17,
+        )
+        db.session.add(letter)
+        db.session.flush()
+        key = f"letter:{letter.id}:address:{recipient.email}:email"
+        db.session.add_all(
+            [
+                LetterAddressee(
+                    letter_id=letter.id,
+                    recipient_id=recipient.id,
+                    name=recipient.name,
+                    description="GP, Record Surgery",
+                    postal_address=recipient.postal_address,
+                    email=recipient.email,
+                    delivery=Delivery.EMAIL,
+                    outbox_key=key,
+                ),
+                OutboxMessage(
+                    clinic_id=patient.clinic_id,
+                    kind="letter",
+                    key=key,
+                    recipient=recipient.email,
+                    subject="A letter from the clinic",
+                    body="Attached.",
+                    attachment_name="letter-x.pdf",
+                    attachment=b"%PDF-1.7 a letter",
+                ),
+            ]
+        )
         if patient_user_id is not None:
             user = db.session.get(User, patient_user_id)
             user.totp_secret = TOTP_SECRET
