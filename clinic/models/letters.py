@@ -164,8 +164,10 @@ class Letter(Model):
     size_bytes: so.Mapped[int]
 
     author: so.Mapped[User] = so.relationship()
+    # Never nulled or deleted by the ORM with the letter: deleting a letter is refused
+    # (below), and the erasure deletes both with plain statements.
     addressees: so.Mapped[list[LetterAddressee]] = so.relationship(
-        order_by="LetterAddressee.id", lazy="raise", back_populates="letter"
+        order_by="LetterAddressee.id", lazy="raise", back_populates="letter", passive_deletes="all"
     )
 
     __table_args__ = (
