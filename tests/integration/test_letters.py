@@ -50,6 +50,7 @@ from tests.support.measure_scores import answer_measure, assign_measure
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
 from tests.support.reports import read_pdf
+from tests.support.worker import outbox_rows, running_worker, wait_for, worker_environment
 from tests.support.world import World
 
 GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal", "referral", "discharge")
@@ -624,3 +625,47 @@ def test_the_letters_list_costs_the_same_queries_for_one_or_many(
         compose(client, world.patient.patient_id, recipients=[first, second])
     assert len(stored_letters(app, world.patient.patient_id)) == 4
     assert statements() == one
+
+
+@pytest.mark.worker
+def test_the_worker_delivers_the_letter_with_its_pdf_to_the_mail_server(
+    app: Flask,
+    client,
+    world: World,
+    course: int,
+    as_clinician,
+    sink,
+    queue_url: str,
+    database_url: str,
+    tmp_path,
+) -> None:
+    """Through the real worker process and a real SMTP server: the recipient's message
+    has a neutral subject and body and the letter attached byte for byte; the outbox row
+    no longer holds the PDF; the letter's page says the copy was sent."""
+    rid = add(app, world.clinic_a, "Dr Amira Shah", email="gynae@hospital.example")
+    env = worker_environment(database_url, queue_url, sink.port, tmp_path)
+    with running_worker(env, tmp_path):
+        response = compose(client, world.patient.patient_id, recipients=[rid], with_report="y")
+        assert response.status_code == 302
+        wait_for(lambda: len(sink.received) >= 1, 60, "the letter at the SMTP server")
+        wait_for(lambda: all(r.status.label == "Sent" for r in outbox_rows(app)), 30, "marked sent")
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    (message,) = list(sink.received)
+    assert message["To"] == "gynae@hospital.example"
+    assert message["Subject"] == f"A letter from the clinic (reference L-{letter.id})"
+    (part,) = list(message.iter_attachments())
+    assert part.get_filename() == letter.file_name
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == letter.pdf
+    body = message.get_body(("plain",)).get_content()
+    with app.app_context():
+        name = db.session.get(Patient, world.patient.patient_id).full_name
+    assert name not in body and name not in message["Subject"]
+    with app.app_context():
+        (row,) = db.session.scalars(select(OutboxMessage)).all()
+        assert row.attachment is None and row.body == ""
+    page = text_of(
+        client.get(f"{letters_url(world.patient.patient_id)}/{letter.id}").get_data(as_text=True)
+    )
+    # (The address may wrap: the page marks where, which reads here as spaces.)
+    assert re.search(r"Secure email to gynae.*?example Sent \d{2} \w{3} \d{4}", page)
