@@ -75,7 +75,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
             "email": "gynae.letters@leeds-hospital.example",
         },
         {
-            "name": "Dr Tom Okafor",
+            "name": "Dr Tom Whitfield",
             "role": RecipientRole.GP,
             "service": "",
             "organisation": "Canal Street Surgery",
@@ -85,7 +85,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
     ],
     "riverside": [
         {
-            "name": "Ms Priya Natarajan",
+            "name": "Ms Helen Marsh",
             "role": RecipientRole.PSYCHOSEXUAL_THERAPIST,
             "service": "Psychosexual therapy service",
             "organisation": "Riverside Community Health",

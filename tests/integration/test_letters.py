@@ -316,7 +316,7 @@ def test_new_clinics_get_the_default_templates_and_administrators_edit_them(
     assert set(kinds) <= set(LetterKind)
     act_as(client, world.clinician.id)
     start_plan(app, world.patient.patient_id, world.clinician.id, [])
-    add(app, world.clinic_a, "Dr Tom Okafor")
+    add(app, world.clinic_a, "Dr Tom Whitfield")
     form = form_values(
         client.get(f"{letters_url(world.patient.patient_id)}/new?kind=update").get_data(
             as_text=True
@@ -419,7 +419,7 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
         email="gynae@hospital.example",
         role=RecipientRole.GYNAECOLOGIST,
     )
-    printed = add(app, world.clinic_a, "Dr Tom Okafor")
+    printed = add(app, world.clinic_a, "Dr Tom Whitfield")
     response = compose(
         client,
         world.patient.patient_id,
@@ -463,14 +463,14 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
         "Yours sincerely,",
         f"{role}, ",
         "Dr Amira Shah",
-        "Dr Tom Okafor",
+        "Dr Tom Whitfield",
         "Progress report (attached to the letter)",
         "Week by week",
     ):
         assert words in pdf.text, words
     assert signer in pdf.text
     assert "Progress report (attached" not in short.text
-    assert "Dear Dr Tom Okafor," in short.text
+    assert "Dear Dr Tom Whitfield," in short.text
     catalog = pdf.reader.trailer["/Root"]
     assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
     assert str(catalog["/Lang"]).startswith("en")
@@ -485,7 +485,7 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
 
     by_name = {a.name: a for a in with_report.addressees}
     assert by_name["Dr Amira Shah"].delivery.by_email
-    assert not by_name["Dr Tom Okafor"].delivery.by_email
+    assert not by_name["Dr Tom Whitfield"].delivery.by_email
     with app.app_context():
         (message,) = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "letter")
@@ -517,7 +517,7 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
     assert "To print:" in page and "Sent" in page
     listing = text_of(client.get(letters_url(world.patient.patient_id)).get_data(as_text=True))
     assert "Dr Amira Shah: secure email (sent)" in listing
-    assert "Dr Tom Okafor: to print and post" in listing
+    assert "Dr Tom Whitfield: to print and post" in listing
 
 
 def test_the_referral_placeholder_must_be_completed(
@@ -525,7 +525,7 @@ def test_the_referral_placeholder_must_be_completed(
 ) -> None:
     """A referral starts with a part only the clinician can write; sent as it is, the
     form says so and no letter is made."""
-    rid = add(app, world.clinic_a, "Dr Tom Okafor")
+    rid = add(app, world.clinic_a, "Dr Tom Whitfield")
     response = compose(client, world.patient.patient_id, kind="referral", recipients=[rid])
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -576,7 +576,7 @@ def test_another_patients_or_clinics_letter_is_not_found(
 ) -> None:
     """A letter's URL under another patient, or opened by another clinic's clinician,
     answers 404."""
-    rid = add(app, world.clinic_a, "Dr Tom Okafor")
+    rid = add(app, world.clinic_a, "Dr Tom Whitfield")
     assert compose(client, world.patient.patient_id, recipients=[rid]).status_code == 302
     (letter,) = stored_letters(app, world.patient.patient_id)
     other = world.other_patient.patient_id
@@ -592,7 +592,7 @@ def test_a_stored_letter_cannot_be_changed_or_deleted(
     app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
     """The record of what was sent stands: the ORM refuses to change or delete it."""
-    rid = add(app, world.clinic_a, "Dr Tom Okafor")
+    rid = add(app, world.clinic_a, "Dr Tom Whitfield")
     assert compose(client, world.patient.patient_id, recipients=[rid]).status_code == 302
     with app.app_context(), pytest.raises(LetterIsFinal), unit_of_work():
         letter = db.session.scalars(select(Letter)).one()
