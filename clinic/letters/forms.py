@@ -155,7 +155,7 @@ class LetterForm(ClinicForm):
         "Give the outcome measures, or None.",
         "First and latest score of each measure answered in the period, with the change.",
     )
-    ask = _section("What you ask", "Say what you ask of the recipients.")
+    ask = _section("What we ask", "Say what you ask of the recipients.")
     with_report = BooleanField(
         "Attach the progress report",
         description="The progress report of the same period follows the letter as further "
