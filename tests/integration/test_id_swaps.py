@@ -49,6 +49,7 @@ from clinic.notes.services import write_note
 from clinic.protocols.queries import open_protocol
 from tests.support import access_matrix as matrix
 from tests.support.html import Form, elements_and_text, forms_in
+from tests.support.letters import stored_letter
 from tests.support.protocols import make_protocol
 from tests.support.routes import (
     NOT_PAGES,
@@ -73,6 +74,7 @@ PATIENT_THINGS = {
     "protocol_id",
     "note_id",
     "report_id",
+    "letter_id",
     "flag_id",
     "entry_id",
     "assignment_id",
@@ -82,7 +84,14 @@ PATIENT_THINGS = {
     "run_id",
 }
 # Ids of a clinic's things (catalogue, library, instruments): swapped for another clinic's.
-CLINIC_THINGS = {"set_id", "size_id", "template_id", "instrument_id", "message_id"}
+CLINIC_THINGS = {
+    "set_id",
+    "size_id",
+    "template_id",
+    "instrument_id",
+    "message_id",
+    "recipient_id",
+}
 FILLER = "Written by the id-swap test."
 
 
@@ -172,8 +181,13 @@ def _things_of(
             expires_at=utcnow() + timedelta(hours=24),
         )
         db.session.add_all([response, run])
+        recipient, letter = stored_letter(
+            patient.clinic_id, patient.id, author.id, f"Dr Swap {patient.id}"
+        )
         db.session.commit()
         return {
+            "letter_id": letter.id,
+            "recipient_id": recipient.id,
             "run_id": run.id,
             "patient_id": patient.id,
             "protocol_id": protocol.id,

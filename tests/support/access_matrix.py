@@ -26,17 +26,11 @@ from clinic.library.defaults import seed_clinic_library
 from clinic.models import (
     Clinic,
     ClinicInstrument,
-    Delivery,
     JobRun,
     JobStatus,
-    Letter,
-    LetterAddressee,
-    LetterKind,
     MeasureAssignment,
     MeasureResponse,
     Patient,
-    Recipient,
-    RecipientRole,
     RedFlag,
     Report,
     User,
@@ -45,6 +39,7 @@ from clinic.models.invitations import EMAIL_CHANGE, RESET
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
+from tests.support.letters import stored_letter
 from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
@@ -405,41 +400,9 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
         db.session.add(report)
         # A recipient of clinic A's address book, and a letter to them kept as the record
         # keeps it (tests/integration/test_letters.py writes and sends real ones).
-        recipient = Recipient(
-            clinic_id=world.clinic_a,
-            name="Dr Matrix",
-            role=RecipientRole.GP,
-            organisation="Matrix Surgery",
-            postal_address="1 Matrix Road",
+        recipient, letter = stored_letter(
+            world.clinic_a, world.patient.patient_id, world.clinician.id, "Dr Matrix"
         )
-        db.session.add(recipient)
-        db.session.flush()
-        letter = Letter(
-            clinic_id=world.clinic_a,
-            patient_id=world.patient.patient_id,
-            kind=LetterKind.UPDATE,
-            author_id=world.clinician.id,
-            opening="o",
-            reason="r",
-            programme="p",
-            red_flags="f",
-            measures="m",
-            ask="a",
-            file_name="letter-matrix.pdf",
-            pdf=b"%PDF-1.7 matrix",
-            sha256="0" * 64,
-            size_bytes=15,
-            addressees=[
-                LetterAddressee(
-                    recipient_id=recipient.id,
-                    name="Dr Matrix",
-                    description="GP, Matrix Surgery",
-                    postal_address="1 Matrix Road",
-                    delivery=Delivery.PRINT,
-                )
-            ],
-        )
-        db.session.add(letter)
         # A questionnaire due today for PATIENT (answering it is in test_portal_measures.py).
         measure = MeasureAssignment(
             clinic_id=world.clinic_a,

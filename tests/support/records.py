@@ -22,20 +22,13 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import (
     CareFlag,
-    Delivery,
     DiaryEntry,
     EntryRevision,
     Invitation,
-    Letter,
-    LetterAddressee,
-    LetterKind,
     MeasureAssignment,
     MeasureResponse,
-    OutboxMessage,
     Patient,
     PushSubscription,
-    Recipient,
-    RecipientRole,
     RecoveryCode,
     RedFlag,
     ReminderPlan,
@@ -46,6 +39,7 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from clinic.notes.services import change_note, write_addendum, write_note
 from tests.support.diaries import ZONE, add_entries, refresh
+from tests.support.letters import stored_letter
 from tests.support.protocols import start_plan
 
 # Secrets the record holds: none may ever leave it in an export.
@@ -183,58 +177,12 @@ def full_record(
         ]
         db.session.add_all(reports)
         # A letter to a recipient by secure email, its message still in the outbox.
-        recipient = Recipient(
-            clinic_id=patient.clinic_id,
-            name="Dr Record",
-            role=RecipientRole.GP,
-            organisation="Record Surgery",
-            postal_address="1 Record Road",
+        stored_letter(
+            patient.clinic_id,
+            patient_id,
+            clinician_id,
+            "Dr Record",
             email="letters@record-surgery.example",
-        )
-        db.session.add(recipient)
-        db.session.flush()
-        letter = Letter(
-            clinic_id=patient.clinic_id,
-            patient_id=patient_id,
-            kind=LetterKind.UPDATE,
-            author_id=clinician_id,
-            opening="Thank you.",
-            reason="Update.",
-            programme="Stage 2.",
-            red_flags="None.",
-            measures="None.",
-            ask="Nothing.",
-            file_name="letter-x.pdf",
-            pdf=b"%PDF-1.7 a letter",
-            sha256=hashlib.sha256(b"%PDF-1.7 a letter").hexdigest(),
-            size_bytes=17,
-        )
-        db.session.add(letter)
-        db.session.flush()
-        key = f"letter:{letter.id}:address:{recipient.email}:email"
-        db.session.add_all(
-            [
-                LetterAddressee(
-                    letter_id=letter.id,
-                    recipient_id=recipient.id,
-                    name=recipient.name,
-                    description="GP, Record Surgery",
-                    postal_address=recipient.postal_address,
-                    email=recipient.email,
-                    delivery=Delivery.EMAIL,
-                    outbox_key=key,
-                ),
-                OutboxMessage(
-                    clinic_id=patient.clinic_id,
-                    kind="letter",
-                    key=key,
-                    recipient=recipient.email,
-                    subject="A letter from the clinic",
-                    body="Attached.",
-                    attachment_name="letter-x.pdf",
-                    attachment=b"%PDF-1.7 a letter",
-                ),
-            ]
         )
         if patient_user_id is not None:
             user = db.session.get(User, patient_user_id)
