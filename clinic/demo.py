@@ -70,8 +70,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
             "role": RecipientRole.GYNAECOLOGIST,
             "service": "Vulval and pelvic pain clinic",
             "organisation": "Leeds General Infirmary",
-            "postal_address": "Women's Health Unit\nLeeds General Infirmary\n"
-            "Great George Street\nLeeds LS1 3EX",
+            "postal_address": "Women's Health Unit\nGreat George Street\nLeeds LS1 3EX",
             "email": "gynae.letters@leeds-hospital.example",
         },
         {
@@ -79,7 +78,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
             "role": RecipientRole.GP,
             "service": "",
             "organisation": "Canal Street Surgery",
-            "postal_address": "Canal Street Surgery\n3 Canal Street\nLeeds LS12 2PT",
+            "postal_address": "3 Canal Street\nLeeds LS12 2PT",
             "email": "",
         },
     ],
@@ -89,7 +88,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
             "role": RecipientRole.PSYCHOSEXUAL_THERAPIST,
             "service": "Psychosexual therapy service",
             "organisation": "Riverside Community Health",
-            "postal_address": "Riverside Health Centre\n40 Redcliff Hill\nBristol BS1 6SX",
+            "postal_address": "40 Redcliff Hill\nBristol BS1 6SX",
             "email": "psychosexual@riverside-health.example",
         },
         {
@@ -97,8 +96,7 @@ RECIPIENTS: dict[str, list[dict[str, object]]] = {
             "role": RecipientRole.COLORECTAL_SURGEON,
             "service": "Colorectal surgery",
             "organisation": "Bristol Royal Infirmary",
-            "postal_address": "Colorectal Office\nBristol Royal Infirmary\n"
-            "Upper Maudlin Street\nBristol BS2 8HW",
+            "postal_address": "Colorectal Office\nUpper Maudlin Street\nBristol BS2 8HW",
             "email": "",
         },
     ],

@@ -57,7 +57,7 @@ class RecipientForm(ClinicForm):
             text_length(500),
         ],
         render_kw={"rows": 4},
-        description="One line per line of the address, as printed on the letter.",
+        description="One line per line, as printed under the organisation on the letter.",
     )
     email = StringField(
         "Secure email address",
