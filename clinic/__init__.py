@@ -52,6 +52,8 @@ from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join adm
 from clinic.fhirapi import reads as api_reads  # noqa: F401 (its routes join fhir_bp)
 from clinic.fhirapi.views import bp as fhir_bp
 from clinic.jobs.views import bp as jobs_bp
+from clinic.letters.address_book import bp as recipients_bp
+from clinic.letters.views import bp as letters_bp
 from clinic.library.views import bp as library_bp
 from clinic.mdt.views import bp as mdt_bp
 from clinic.measures.views import bp as measures_bp
@@ -124,6 +126,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         protocols_bp,
         timeline_bp,
         reporting_bp,
+        letters_bp,
+        recipients_bp,
         rights_bp,
         fhir_record_bp,
         safety_bp,

@@ -34,6 +34,8 @@ from clinic.models import (
     PatientStatus,
     Protocol,
     ProtocolTemplate,
+    Recipient,
+    RecipientRole,
     Role,
     User,
 )
@@ -57,6 +59,47 @@ CLINICS = {
         "phone": "0117 496 0777",
         "email": "reception@riverside.example",
     },
+}
+
+# The clinics' address books (clinic.letters): one recipient with a secure-email address,
+# one whose letters are printed and posted.
+RECIPIENTS: dict[str, list[dict[str, object]]] = {
+    "northside": [
+        {
+            "name": "Dr Amira Shah",
+            "role": RecipientRole.GYNAECOLOGIST,
+            "service": "Vulval and pelvic pain clinic",
+            "organisation": "Leeds General Infirmary",
+            "postal_address": "Women's Health Unit\nGreat George Street\nLeeds LS1 3EX",
+            "email": "gynae.letters@leeds-hospital.example",
+        },
+        {
+            "name": "Dr Tom Whitfield",
+            "role": RecipientRole.GP,
+            "service": "",
+            "organisation": "Canal Street Surgery",
+            "postal_address": "3 Canal Street\nLeeds LS12 2PT",
+            "email": "",
+        },
+    ],
+    "riverside": [
+        {
+            "name": "Ms Helen Marsh",
+            "role": RecipientRole.PSYCHOSEXUAL_THERAPIST,
+            "service": "Psychosexual therapy service",
+            "organisation": "Riverside Community Health",
+            "postal_address": "40 Redcliff Hill\nBristol BS1 6SX",
+            "email": "psychosexual@riverside-health.example",
+        },
+        {
+            "name": "Mr David Lindqvist",
+            "role": RecipientRole.COLORECTAL_SURGEON,
+            "service": "Colorectal surgery",
+            "organisation": "Bristol Royal Infirmary",
+            "postal_address": "Colorectal Office\nUpper Maudlin Street\nBristol BS2 8HW",
+            "email": "",
+        },
+    ],
 }
 
 STAFF = [
@@ -358,6 +401,10 @@ def seed_demo() -> None:
         for clinic, email, name, role in STAFF
     }
     db.session.add_all(staff.values())
+    for clinic_key, recipients in RECIPIENTS.items():
+        db.session.add_all(
+            Recipient(clinic_id=clinics[clinic_key].id, **details) for details in recipients
+        )
     for (
         clinic,
         name,

@@ -36,15 +36,26 @@ SERVICE_NOT_AVAILABLE = 421
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a letter's PDF)."""
+
+    file_name: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Message:
-    """One plain-text email to one address. `message_id` is stable for an outbox row, so
-    that a copy sent again after a worker died mid-send is recognisable as the same."""
+    """One plain-text email to one address, with files attached if any. `message_id` is
+    stable for an outbox row, so that a copy sent again after a worker died mid-send is
+    recognisable as the same."""
 
     to: str
     subject: str
     body: str
     sender_name: str = ""
     message_id: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 class MailServerUnavailable(Exception):
@@ -83,6 +94,11 @@ def as_email(message: Message, sender: str) -> EmailMessage:
     if message.message_id:
         email["Message-ID"] = message.message_id
     email.set_content(message.body)
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.file_name
+        )
     return email
 
 

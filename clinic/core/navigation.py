@@ -41,15 +41,25 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
                 "reporting",
                 "audit",
                 "measures",
+                "letters",
             ),
         ),
         NavEntry("Templates", "library.index", blueprints=("library",)),
+        NavEntry(
+            "Address book",
+            "recipients.index",
+            endpoints=("recipients.index", "recipients.new", "recipients.edit"),
+        ),
         NavEntry("Dilators", "catalogue.index", blueprints=("catalogue",)),
         ACCOUNT,
     ),
     Role.ADMIN: (
         NavEntry("Staff", "admin.staff", endpoints=("admin.staff",)),
-        NavEntry("Clinic", "admin.settings", endpoints=("admin.settings", "admin.api_tokens")),
+        NavEntry(
+            "Clinic",
+            "admin.settings",
+            endpoints=("admin.settings", "admin.api_tokens", "recipients.templates"),
+        ),
         NavEntry(
             "Referrals",
             "admin.referrals",
@@ -59,6 +69,11 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
                 "admin.accept_referral_form",
                 "admin.decline_referral_form",
             ),
+        ),
+        NavEntry(
+            "Address book",
+            "recipients.index",
+            endpoints=("recipients.index", "recipients.new", "recipients.edit"),
         ),
         NavEntry("Questionnaires", "instruments.index", blueprints=("instruments",)),
         NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
@@ -97,6 +112,7 @@ CHART_SECTIONS: tuple[NavEntry, ...] = (
     NavEntry("Outcome measures", "measures.index", blueprints=("measures",)),
     NavEntry("Notes", "notes.index", blueprints=("notes",)),
     NavEntry("Reports", "reporting.index", blueprints=("reporting",)),
+    NavEntry("Letters", "letters.index", blueprints=("letters",)),
     NavEntry(
         "Record details",
         "patients.show",

@@ -25,6 +25,7 @@ from clinic.domain.protocols import (
     Route,
 )
 from clinic.extensions import db
+from clinic.letters.defaults import seed_letter_templates
 from clinic.models import Clinic, DilatorSet, DilatorSize, ProtocolTemplate, TemplateStage
 
 VAGINAL_SET = "Graduated vaginal set"
@@ -505,7 +506,8 @@ TEMPLATES: list[TemplateDefault] = [
 
 
 def seed_clinic_library(clinic: Clinic) -> None:
-    """Give a new clinic the default catalogue and templates (the caller commits)."""
+    """Give a new clinic the default catalogue, protocol templates and letter templates
+    (the caller commits)."""
     if clinic.id is None:
         db.session.flush()  # the clinic needs its id before rows can point at it
     sizes: dict[tuple[str, str], DilatorSize] = {}
@@ -560,4 +562,6 @@ def seed_clinic_library(clinic: Clinic) -> None:
                 ],
             )
         )
+    # And its letters' wording (clinic.letters), edited in the clinic's settings.
+    seed_letter_templates(clinic)
     db.session.flush()

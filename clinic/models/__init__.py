@@ -13,6 +13,15 @@ from clinic.models.clinics import Clinic
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
 from clinic.models.jobs import JobRun, JobStatus
+from clinic.models.letters import (
+    Delivery,
+    Letter,
+    LetterAddressee,
+    LetterKind,
+    LetterTemplate,
+    Recipient,
+    RecipientRole,
+)
 from clinic.models.measures import ClinicInstrument, MeasureAssignment, MeasureResponse
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.patients import Patient, PatientStatus
@@ -37,6 +46,7 @@ __all__ = [
     "ClinicInstrument",
     "ClinicalNote",
     "ClinicalNoteRevision",
+    "Delivery",
     "DiaryEntry",
     "DilatorSet",
     "DilatorSize",
@@ -44,6 +54,10 @@ __all__ = [
     "Invitation",
     "JobRun",
     "JobStatus",
+    "Letter",
+    "LetterAddressee",
+    "LetterKind",
+    "LetterTemplate",
     "MeasureAssignment",
     "MeasureResponse",
     "MessageStatus",
@@ -59,6 +73,8 @@ __all__ = [
     "ProtocolTemplate",
     "ProtocolVersion",
     "PushSubscription",
+    "Recipient",
+    "RecipientRole",
     "RecoveryCode",
     "RedFlag",
     "ReferralStatus",

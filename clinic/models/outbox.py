@@ -71,6 +71,12 @@ class OutboxMessage(Model):
     subject: so.Mapped[str] = so.mapped_column(sa.String(200))
     # Emptied once sent: a link in it may sign someone in, and the row outlives its use.
     body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # A file sent with the message (a letter's PDF, clinic.letters): its name, and its
+    # bytes until the message is sent (emptied then, like the body; the letter keeps them).
+    attachment_name: so.Mapped[str] = so.mapped_column(
+        sa.String(120), default="", server_default=""
+    )
+    attachment: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
     status: so.Mapped[MessageStatus] = so.mapped_column(
         enum_column(MessageStatus, "message_status"), default=MessageStatus.PENDING
     )

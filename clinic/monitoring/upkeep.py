@@ -59,6 +59,7 @@ from clinic.models import (
     DiaryEntry,
     DilatorSize,
     EntryRevision,
+    Letter,
     MeasureAssignment,
     MeasureResponse,
     Patient,
@@ -169,12 +170,12 @@ INPUTS: dict[type[Any], Input] = {
 }
 
 # Models with a patient column that no summary is made of (a test checks the two lists
-# cover every such model): notes, reports and accepted referrals are read on their own
-# pages, the audit trail and the summaries themselves are outputs; reminder settings are
+# cover every such model): notes, reports, letters and accepted referrals are read on their
+# own pages, the audit trail and the summaries themselves are outputs; reminder settings are
 # read beside the summaries by the dashboard's reminders filter (its cached pages follow
 # their `revision`).
 NOT_INPUTS: frozenset[type[Any]] = frozenset(
-    {AuditEvent, ClinicalNote, Report, PatientSummary, ReminderPlan, PendingReferral}
+    {AuditEvent, ClinicalNote, Report, Letter, PatientSummary, ReminderPlan, PendingReferral}
 )
 
 # What `clinic.monitoring.services.note_current` may vouch for: a transaction that changes

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clinic.core.mail import Attachment
 from clinic.core.uow import after_commit, in_unit_of_work
 from clinic.extensions import db
 from clinic.models import Clinic, User
@@ -49,6 +50,7 @@ IDS_NEVER_REUSED = frozenset(
         "patients",
         "red_flags",
         "invitations",
+        "letters",
         "measure_assignments",
         "outbox_messages",
         "push_subscriptions",
@@ -88,11 +90,13 @@ def post(
     sender_name: str = "",
     channel: str = EMAIL,
     account: User | None = None,
+    attachment: Attachment | None = None,
 ) -> bool:
     """Write one message into the outbox, in the current unit of work; True if it is new
     (False: this occasion's message to this recipient was already written). A message to
     an address about an account (its old or new address during an email change) names the
-    `account`, so that erasing the account erases the message too."""
+    `account`, so that erasing the account erases the message too. An `attachment` (a
+    letter's PDF) goes with the message and is emptied once it is sent."""
     address = to.email if isinstance(to, User) else to
     owner = to if isinstance(to, User) else account
     values = {
@@ -105,6 +109,8 @@ def post(
         "sender_name": sender_name,
         "subject": content.subject,
         "body": content.body,
+        "attachment_name": attachment.file_name if attachment else "",
+        "attachment": attachment.content if attachment else None,
         "status": MessageStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": utcnow(),

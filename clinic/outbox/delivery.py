@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from clinic.core import mail, webpush
-from clinic.core.mail import MailServerUnavailable, Message, MessageRefused
+from clinic.core.mail import Attachment, MailServerUnavailable, Message, MessageRefused
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
@@ -171,6 +171,8 @@ def claim(limit: int) -> list[Claimed]:
                 OutboxMessage.body,
                 OutboxMessage.sender_name,
                 OutboxMessage.channel,
+                OutboxMessage.attachment_name,
+                OutboxMessage.attachment,
             )
             .where(OutboxMessage.id.in_(ids))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
@@ -185,6 +187,11 @@ def claim(limit: int) -> list[Claimed]:
                 body=row.body,
                 sender_name=row.sender_name,
                 message_id=_message_id(row.id),
+                attachments=(
+                    (Attachment(row.attachment_name, row.attachment),)
+                    if row.attachment is not None
+                    else ()
+                ),
             ),
             token=token,
             channel=row.channel,
@@ -298,11 +305,13 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                     _refused(claimed, f"could not be sent ({type(error).__name__})")
                 else:
                     done.sent += 1
+                    # The attachment goes with the body: the letter it came from keeps it.
                     _mark(
                         claimed,
                         status=MessageStatus.SENT,
                         sent_at=utcnow(),
                         body="",
+                        attachment=None,
                         last_error="",
                     )
         if len(batch) < batch_size or (mail_down and len(emails) == len(batch)):

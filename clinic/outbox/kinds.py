@@ -24,6 +24,7 @@ class MessageKind(StrEnum):
     QUESTIONNAIRE_READY = "questionnaire_ready"
     REMINDER = "reminder"
     REMINDER_NUDGE = "reminder_nudge"
+    LETTER = "letter"
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ _LABELS = {
     MessageKind.QUESTIONNAIRE_READY: "Questionnaire ready for a patient",
     MessageKind.REMINDER: "Reminder a patient asked for",
     MessageKind.REMINDER_NUDGE: "Gentle nudge after days with nothing noted",
+    MessageKind.LETTER: "Letter to another service (PDF attached)",
 }
 
 

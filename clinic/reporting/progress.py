@@ -225,7 +225,18 @@ def progress_report_pdf(report: ProgressReport) -> bytes:
     # Charts go in as SVG images, not inline markup: WeasyPrint styles every inline SVG
     # node as part of the page (most of the time of a report), and an image carries the
     # alternative text a tagged PDF needs.
-    charts = {
+    return render_pdf(
+        "reports/progress.html",
+        report.clinic.paper_size,
+        files=report_charts(report),
+        report=report,
+    )
+
+
+def report_charts(report: ProgressReport) -> dict[str, bytes]:
+    """The report's charts as the files its template names (the letters that carry the
+    report as further pages render them too)."""
+    return {
         name: chart.file()
         for name, chart in (
             (PAIN_CHART, report.progress.pain_chart),
@@ -233,9 +244,6 @@ def progress_report_pdf(report: ProgressReport) -> bytes:
         )
         if chart is not None
     }
-    return render_pdf(
-        "reports/progress.html", report.clinic.paper_size, files=charts, report=report
-    )
 
 
 def file_name(patient: Patient, period_to: date) -> str:

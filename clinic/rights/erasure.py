@@ -37,6 +37,8 @@ from clinic.models import (
     EntryRevision,
     Invitation,
     JobRun,
+    Letter,
+    LetterAddressee,
     MeasureAssignment,
     MeasureResponse,
     OutboxMessage,
@@ -86,6 +88,7 @@ _PatientRows = (
     | type[Protocol]
     | type[RedFlag]
     | type[Report]
+    | type[Letter]
     | type[ReminderPlan]
 )
 
@@ -125,6 +128,15 @@ def _deletions(
     # deliberate exception, so it deletes them with a plain table-level DELETE, which
     # that hook does not see.
     yield Report.__table__, of_patient(Report)
+    # Letters likewise (their hook refuses ORM deletes), with whom they went to and the
+    # messages that carried them (their PDF, if not yet sent).
+    letters = sa.select(Letter.id).where(of_patient(Letter))
+    letter_keys = sa.select(LetterAddressee.outbox_key).where(
+        LetterAddressee.letter_id.in_(letters), LetterAddressee.outbox_key.is_not(None)
+    )
+    yield OutboxMessage.__table__, OutboxMessage.key.in_(letter_keys)
+    yield LetterAddressee.__table__, LetterAddressee.letter_id.in_(letters)
+    yield Letter.__table__, of_patient(Letter)
     yield ProtocolEvent.__table__, ProtocolEvent.protocol_id.in_(protocols)
     yield ProtocolStage.__table__, ProtocolStage.version_id.in_(versions)
     yield ProtocolVersion.__table__, ProtocolVersion.protocol_id.in_(protocols)
@@ -288,4 +300,5 @@ def what_erasure_removes(patient: Patient) -> list[tuple[str, int]]:
         ("Clinical notes and addenda (with their earlier wording)", count(ClinicalNote)),
         ("Outcome-measure answers", count(MeasureResponse)),
         ("Progress reports (the stored PDFs)", count(Report)),
+        ("Letters to other services (the stored PDFs)", count(Letter)),
     ]

@@ -19,7 +19,7 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,8 @@ from clinic.models import (
     DilatorSize,
     EntryRevision,
     Invitation,
+    Letter,
+    LetterAddressee,
     MeasureAssignment,
     MeasureResponse,
     Patient,
@@ -66,6 +68,7 @@ LEFT_OUT: Mapping[str, frozenset[str]] = {
     "*": frozenset({"clinic_id"}),
     "diary_entries": frozenset({"submission_key"}),
     "reports": frozenset({"pdf"}),
+    "letters": frozenset({"pdf"}),
 }
 # Sign-in records are exported only field by field: they exist to hold secrets (token
 # hashes), which stay secret even from their owner, and a column added later for another
@@ -112,6 +115,7 @@ class PatientExport:
     bundle: dict[str, Any]
     reports: list[tuple[str, bytes]]
     file_name: str
+    letters: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def export_file_name(patient: Patient, day: date) -> str:
@@ -124,12 +128,13 @@ def export_file_name(patient: Patient, day: date) -> str:
 def build_export(patient: Patient, now: datetime, today: date) -> PatientExport:
     """Everything held about `patient`, read with one query per table."""
     rows = _load(patient)
-    report_files = _report_paths(rows["reports"])
-    reports = []
-    for report in rows["reports"]:
-        pdf = report.pop("pdf")
-        report["file"] = report_files[report["id"]]
-        reports.append((report["file"], pdf))
+    files: dict[str, list[tuple[str, bytes]]] = {"reports": [], "letters": []}
+    for kind, found in files.items():
+        paths = _report_paths(rows[kind], kind)
+        for document in rows[kind]:
+            pdf = document.pop("pdf")
+            document["file"] = paths[document["id"]]
+            found.append((document["file"], pdf))
     clinic = db.session.get_one(Clinic, patient.clinic_id)
     bundle = {
         "format": FORMAT,
@@ -151,17 +156,21 @@ def build_export(patient: Patient, now: datetime, today: date) -> PatientExport:
             rows["measure_assignments"], "responses", rows["measure_responses"], "assignment_id"
         ),
         "reports": rows["reports"],
+        "letters": _nest(rows["letters"], "recipients", rows["letter_addressees"], "letter_id"),
         "people": rows["people"],
         "dilator_sizes": rows["dilator_sizes"],
     }
-    return PatientExport(bundle, reports, export_file_name(patient, today))
+    return PatientExport(
+        bundle, files["reports"], export_file_name(patient, today), files["letters"]
+    )
 
 
 def export_zip(
     export: PatientExport, now: datetime, readable: tuple[str, str] | None = None
 ) -> bytes:
     """The ZIP file: README.txt, the `readable` page (file name, HTML) when given,
-    patient.json and reports/<file name> for each report."""
+    patient.json, reports/<file name> for each report and letters/<file name> for each
+    letter."""
     buffer = io.BytesIO()
     stamp = now.astimezone(UTC).timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -176,7 +185,7 @@ def export_zip(
         if readable is not None:
             add(readable[0], readable[1].encode())
         add("patient.json", json.dumps(export.bundle, indent=2, ensure_ascii=False).encode())
-        for path, pdf in export.reports:
+        for path, pdf in [*export.reports, *export.letters]:
             add(path, pdf)
     return buffer.getvalue()
 
@@ -259,6 +268,14 @@ def _load(patient: Patient) -> dict[str, list[Row]]:
         # The referral the record was accepted from (clinic.fhirapi), as it arrived.
         "referrals": _rows(
             PendingReferral, of_patient(PendingReferral), PendingReferral.received_at
+        ),
+        "letters": _rows(
+            Letter, of_patient(Letter), Letter.created_at, Letter.id, extra=[Letter.pdf]
+        ),
+        "letter_addressees": _rows(
+            LetterAddressee,
+            (LetterAddressee.letter_id.in_(sa.select(Letter.id).where(*of_patient(Letter))),),
+            LetterAddressee.id,
         ),
     }
     account = patient.user_id
@@ -399,9 +416,9 @@ def _portal_account(user: User | None, rows: Mapping[str, list[Row]]) -> Row | N
     return account
 
 
-def _report_paths(reports: list[Row]) -> dict[int, str]:
-    """Each report's path in the ZIP: reports/<its file name>, made unique if two reports
-    share a name, and never able to leave the folder."""
+def _report_paths(reports: list[Row], folder: str = "reports") -> dict[int, str]:
+    """Each report's (or letter's) path in the ZIP: <folder>/<its file name>, made unique
+    if two share a name, and never able to leave the folder."""
     paths: dict[int, str] = {}
     taken: set[str] = set()
     for report in reports:
@@ -410,7 +427,7 @@ def _report_paths(reports: list[Row]) -> dict[int, str]:
             stem, dot, suffix = name.rpartition(".")
             name = f"{stem}-{report['id']}{dot}{suffix}" if dot else f"{name}-{report['id']}"
         taken.add(name)
-        paths[report["id"]] = f"reports/{name}"
+        paths[report["id"]] = f"{folder}/{name}"
     return paths
 
 

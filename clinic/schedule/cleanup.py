@@ -67,9 +67,10 @@ def clean_up(now: datetime) -> Cleaned:
         .where(
             OutboxMessage.status.in_([MessageStatus.FAILED, MessageStatus.CANCELLED]),
             OutboxMessage.created_at < cutoff,
-            OutboxMessage.body != "",
+            sa.or_(OutboxMessage.body != "", OutboxMessage.attachment.is_not(None)),
         )
-        .values(body="")
+        # A letter's PDF too: the letter keeps it, the outbox need not.
+        .values(body="", attachment=None)
         .execution_options(synchronize_session=False)
     )
     return Cleaned(sessions=sessions, links=links, message_bodies=bodies)

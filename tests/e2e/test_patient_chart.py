@@ -31,6 +31,7 @@ SECTIONS = [
     ("Outcome measures", "/measures"),
     ("Notes", "/notes"),
     ("Reports", "/reports"),
+    ("Letters", "/letters"),
     ("Record details", ""),
     ("Access history", "/access"),
 ]

@@ -27,6 +27,7 @@ from clinic.models import (
     CareFlag,
     DiaryEntry,
     Invitation,
+    Letter,
     Patient,
     ProtocolEvent,
     ProtocolStage,
@@ -166,7 +167,8 @@ def test_each_report_is_in_the_zip_exactly_as_kept(
     app: Flask, client, world: World, record, as_clinician
 ) -> None:
     """Every stored report is in reports/ byte for byte, even two with the same file
-    name, and its entry in patient.json names its file and checksum."""
+    name, and its entry in patient.json names its file and checksum; every letter is in
+    letters/ the same way."""
     bundle, archive = unzip(client.get(export_url(record.patient_id)))
     assert len(bundle["reports"]) == 2
     paths = {r["file"] for r in bundle["reports"]}
@@ -177,8 +179,16 @@ def test_each_report_is_in_the_zip_exactly_as_kept(
             assert archive.read(entry["file"]) == stored.pdf
             assert entry["sha256"] == stored.sha256
             assert "pdf" not in entry
+    # And each letter in letters/, byte for byte, with whom it went to.
+    [letter] = bundle["letters"]
+    assert letter["file"] == "letters/letter-x.pdf" and "pdf" not in letter
+    assert [r["name"] for r in letter["recipients"]] == ["Dr Record"]
+    with app.app_context():
+        assert archive.read(letter["file"]) == db.session.get(Letter, letter["id"]).pdf
     readable = f"my-data-{clinic_today(ZONE).isoformat()}.html"
-    assert sorted(archive.namelist()) == sorted(["README.txt", readable, "patient.json", *paths])
+    assert sorted(archive.namelist()) == sorted(
+        ["README.txt", readable, "patient.json", *paths, letter["file"]]
+    )
 
 
 def test_no_secret_leaves_in_the_bundle(app: Flask, client, world: World, record) -> None:
@@ -322,7 +332,8 @@ def test_queries_do_not_grow_with_the_record(app: Flask, client, world: World) -
     large_count, large_bundle = queries(large.patient_id)
     assert len(large_bundle["diary_entries"]) == 12 > len(small["diary_entries"])
     assert len(large_bundle["clinical_notes"]) == 4 > len(small["clinical_notes"])
-    assert large_count == small_count <= 25
+    # 27: one more each for letters and their recipients (issue 19).
+    assert large_count == small_count <= 27
 
 
 # The readable page ------------------------------------------------------------------------

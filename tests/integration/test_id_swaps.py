@@ -51,6 +51,7 @@ from clinic.protocols.queries import open_protocol
 from tests.support import access_matrix as matrix
 from tests.support.api_tokens import make_referral
 from tests.support.html import Form, elements_and_text, forms_in
+from tests.support.letters import stored_letter
 from tests.support.protocols import make_protocol
 from tests.support.routes import (
     NOT_PAGES,
@@ -75,6 +76,7 @@ PATIENT_THINGS = {
     "protocol_id",
     "note_id",
     "report_id",
+    "letter_id",
     "flag_id",
     "entry_id",
     "assignment_id",
@@ -92,6 +94,7 @@ CLINIC_THINGS = {
     "message_id",
     "token_id",
     "referral_id",
+    "recipient_id",
 }
 FILLER = "Written by the id-swap test."
 
@@ -182,8 +185,13 @@ def _things_of(
             expires_at=utcnow() + timedelta(hours=24),
         )
         db.session.add_all([response, run])
+        recipient, letter = stored_letter(
+            patient.clinic_id, patient.id, author.id, f"Dr Swap {patient.id}"
+        )
         db.session.commit()
         return {
+            "letter_id": letter.id,
+            "recipient_id": recipient.id,
             "run_id": run.id,
             "patient_id": patient.id,
             "protocol_id": protocol.id,

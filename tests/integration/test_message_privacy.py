@@ -27,7 +27,9 @@ from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
 from clinic.domain.reminders import Slot
 from clinic.extensions import db
-from clinic.models import Clinic, Invitation, Patient, User
+from clinic.letters.compose import LetterText
+from clinic.letters.services import LetterRequest, create_letter
+from clinic.models import Clinic, Invitation, LetterKind, Patient, Recipient, RecipientRole, User
 from clinic.models.outbox import OutboxMessage
 from clinic.outbox.kinds import MessageKind
 from clinic.patients.services import invite_to_portal
@@ -130,6 +132,31 @@ def cause_everything(
             db.session.get_one(Clinic, world.clinic_a), clock().date()
         ),
     )
+    # A letter about the patient to a recipient of the address book, the PDF attached.
+    with app.test_request_context(), unit_of_work():
+        recipient = Recipient(
+            clinic_id=world.clinic_a,
+            name="Dr Pelvic Vaginismus",
+            role=RecipientRole.GYNAECOLOGIST,
+            service="Vulvodynia clinic",
+            organisation="Pelvic Pain Hospital",
+            postal_address="1 Road",
+            email="letters@hospital.example",
+        )
+        db.session.add(recipient)
+        db.session.flush()
+        patient = db.session.get_one(Patient, pid)
+        create_letter(
+            patient,
+            LetterRequest(
+                kind=LetterKind.REFERRAL,
+                recipient_ids=(recipient.id,),
+                text=LetterText(*(f"{NAME} {IDENTIFIER}",) * 6),
+                with_report=False,
+            ),
+            db.session.get_one(User, clinician),
+            clock().date(),
+        )
     # Reminders every day at the next hour, nudge after 2 days: reminders, then the nudge.
     at = (clock() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     every_day = tuple(Slot(day, at.time()) for day in range(7))
@@ -170,5 +197,7 @@ def test_no_message_of_any_kind_carries_health_information_or_the_patient(
     for message in sent:
         kind = next(k for prefix, k in kinds.items() if message.message_id.startswith(prefix))
         seen.add(kind)
-        assert_discreet(message, also=[NAME, IDENTIFIER, "PELVIC-9"])
+        assert_discreet(
+            message, also=[NAME, IDENTIFIER, "PELVIC-9", "Vulvodynia", "Pelvic Pain Hospital"]
+        )
     assert seen == {kind.value for kind in MessageKind}, "a kind of message was not caused"

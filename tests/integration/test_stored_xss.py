@@ -39,6 +39,7 @@ from clinic.models import (
     DilatorSize,
     Patient,
     ProtocolTemplate,
+    Recipient,
     RedFlag,
     User,
 )
@@ -224,6 +225,10 @@ FIELDS = [
     Field("diary entries", _diary),
     Field("flag acknowledgement", _acknowledgement),
     Field("browser name", _user_agent),
+    Field(
+        "letter recipient",
+        _set(Recipient, "recipient_id", "name", "service", "organisation", "postal_address"),
+    ),
 ]
 
 
@@ -237,12 +242,14 @@ def _stages(app: Flask, targets: dict, text) -> None:
 
 
 # Static files; the matrix's stored report and MDT pack are stubs (real ones are read below).
-SKIPPED_PAGES = {"static", "reporting.download", "jobs.download"}
+SKIPPED_PAGES = {"static", "reporting.download", "jobs.download", "letters.download"}
 # Stored but on no page today (only in a person's data export): still stored hostile, so a
 # page that starts showing it is checked from then on.
 NOT_SHOWN = {"user_sessions.user_agent"}
 # Fields a report's form takes: typed at generation, printed only in the PDF.
 REPORT_FIELDS = ("reports.assessment", "reports.plan")
+# A letter's text, typed (or kept as prefilled) when it is written: in its page and its PDF.
+LETTER_FIELDS = ("opening", "reason", "programme", "red_flags", "measures", "ask")
 
 
 def _injections(html: str) -> list[str]:
@@ -335,8 +342,9 @@ def _pdf_text(pdf: bytes, problems: dict, where: str) -> str:
 
 
 def _documents(app: Flask, world: World, targets: dict, text, problems: dict) -> list[str]:
-    """The progress report (generated through its form, with hostile assessment and plan)
-    and an MDT pack for the patient, as PDF text."""
+    """The progress report (generated through its form, with hostile assessment and plan),
+    an MDT pack for the patient, and a letter written with hostile text to the hostile
+    recipient (its page, and its PDF with the report attached), as text."""
     client = client_as(app, world, matrix.CLINICIAN)
     patient_id = world.patient.patient_id
     today = clinic_today(ZONE).isoformat()
@@ -355,9 +363,25 @@ def _documents(app: Flask, world: World, targets: dict, text, problems: dict) ->
     report = client.get(f"/patients/{patient_id}/reports/{report_id}/download").get_data()
     pack = make_pack(client, [patient_id], date.fromisoformat(today))
     assert pack.mimetype == "application/pdf", pack.get_data(as_text=True)
+    written = client.post(
+        f"/patients/{patient_id}/letters/new",
+        data={
+            "kind": "update",
+            "recipients": [targets["recipient_id"]],
+            "with_report": "y",
+            **{name: text(f"letters.{name}") for name in LETTER_FIELDS},
+        },
+    )
+    assert written.status_code == 302, written.get_data(as_text=True)
+    letter_page = client.get(written.headers["Location"]).get_data(as_text=True)
+    if found := _injections(letter_page):
+        problems["the letter's page"] = found
+    letter = client.get(written.headers["Location"] + "/download").get_data()
     return [
         _pdf_text(report, problems, "progress report"),
         _pdf_text(pack.get_data(), problems, "MDT pack"),
+        _pdf_text(letter, problems, "letter"),
+        elements_and_text(letter_page)[1],
     ]
 
 

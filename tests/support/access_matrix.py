@@ -41,6 +41,7 @@ from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from tests.support.api_tokens import make_referral
+from tests.support.letters import stored_letter
 from tests.support.protocols import clinic_template, make_protocol
 from tests.support.world import World
 
@@ -63,6 +64,7 @@ ACTORS = [
     OTHER_CLINIC_ADMIN,
 ]
 EVERYONE = set(ACTORS)
+STAFF_ROLES = {CLINICIAN, OTHER_CLINIC_CLINICIAN, ADMIN, OTHER_CLINIC_ADMIN}
 
 # (endpoint, method) -> actors allowed. URLs name objects of clinic A (see `targets`): the
 # patient record and protocol of PATIENT, the account of CLINICIAN's colleague, a dilator
@@ -155,6 +157,21 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("reporting.new", "GET"): {CLINICIAN},
     ("reporting.new", "POST"): {CLINICIAN},
     ("reporting.download", "GET"): {CLINICIAN},
+    ("letters.index", "GET"): {CLINICIAN},
+    ("letters.new", "GET"): {CLINICIAN},
+    ("letters.new", "POST"): {CLINICIAN},
+    ("letters.show", "GET"): {CLINICIAN},
+    ("letters.download", "GET"): {CLINICIAN},
+    # The address book: the clinic's staff of either role; its wording, administrators.
+    ("recipients.index", "GET"): STAFF_ROLES,
+    ("recipients.new", "GET"): STAFF_ROLES,
+    ("recipients.new", "POST"): STAFF_ROLES,
+    ("recipients.edit", "GET"): {CLINICIAN, ADMIN},
+    ("recipients.edit", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.archive", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.restore", "POST"): {CLINICIAN, ADMIN},
+    ("recipients.templates", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("recipients.templates", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("measures.index", "GET"): {CLINICIAN},
     ("measures.add", "POST"): {CLINICIAN},
     ("measures.end", "GET"): {CLINICIAN},
@@ -286,6 +303,13 @@ SCOPED = {
     "reporting.index",
     "reporting.new",
     "reporting.download",
+    "letters.index",
+    "letters.new",
+    "letters.show",
+    "letters.download",
+    "recipients.edit",
+    "recipients.archive",
+    "recipients.restore",
     "audit.patient_history",
     "jobs.progress",
     "jobs.download",
@@ -407,6 +431,11 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             size_bytes=15,
         )
         db.session.add(report)
+        # A recipient of clinic A's address book, and a letter to them kept as the record
+        # keeps it (tests/integration/test_letters.py writes and sends real ones).
+        recipient, letter = stored_letter(
+            world.clinic_a, world.patient.patient_id, world.clinician.id, "Dr Matrix"
+        )
         # A questionnaire due today for PATIENT (answering it is in test_portal_measures.py).
         measure = MeasureAssignment(
             clinic_id=world.clinic_a,
@@ -496,6 +525,8 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "entry_id": entry.id,
             "note_id": note.id,
             "report_id": report.id,
+            "recipient_id": recipient.id,
+            "letter_id": letter.id,
             "source": "red",
             "flag_id": red_flag.id,
             "filename": "site.css",

@@ -78,7 +78,13 @@ def denied_words() -> frozenset[str]:
 def assert_discreet(message: Message, also: Iterable[str] = ()) -> None:
     """Fail if the message's subject or body carries a denied word or any of `also` (the
     patient's name, their clinic identifier, a note they wrote)."""
-    for part, text in (("subject", message.subject), ("body", message.body)):
+    # An attachment's file name shows in every mail program's list, like the subject.
+    names = " ".join(a.file_name for a in message.attachments)
+    for part, text in (
+        ("subject", message.subject),
+        ("body", message.body),
+        ("attachment's file name", names),
+    ):
         lowered = text.lower()
         for word in denied_words():
             if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):

@@ -41,6 +41,7 @@ from clinic.models import (
 from clinic.models.types import utcnow
 from clinic.notes.services import change_note, write_addendum, write_note
 from tests.support.diaries import ZONE, add_entries, refresh
+from tests.support.letters import stored_letter
 from tests.support.protocols import start_plan
 
 # Secrets the record holds: none may ever leave it in an export.
@@ -190,6 +191,14 @@ def full_record(
                 patient_id=patient.id,
                 decided_at=utcnow(),
             )
+        )
+        # A letter to a recipient by secure email, its message still in the outbox.
+        stored_letter(
+            patient.clinic_id,
+            patient_id,
+            clinician_id,
+            "Dr Record",
+            email="letters@record-surgery.example",
         )
         if patient_user_id is not None:
             user = db.session.get(User, patient_user_id)

@@ -37,6 +37,8 @@ OCCASIONS: dict[str, str | None] = {
     # A slot's local date and place in the day ("slot:2026-11-03-1"), or the moment a silence
     # began ("nudge:20261103T073000"): clinic.domain.reminders.due.
     "reminder.occasion": None,
+    # A letter sent to the recipients of the address book (clinic.letters.services).
+    "letter.id": "letters",
 }
 # Not occasions but in every key or message: the recipient account (`user:<id>`) and the
 # Message-ID (`<outbox-<id>@...>`); a push message's device, its address in the key

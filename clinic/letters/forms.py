@@ -1,0 +1,194 @@
+"""Forms of the letters feature: a recipient of the address book, the clinic's letter
+templates, and a letter (its kind and recipients, then its text)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Optional, ValidationError
+
+from clinic.admin.forms import CheckboxesField
+from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
+from clinic.letters.compose import LetterText
+from clinic.letters.recipients import RecipientDetails
+from clinic.models import LetterKind, Recipient, RecipientRole
+
+# A letter's sections each hold at most this much (about 500 words): a letter is read in
+# a few minutes; the full record goes as the attached report.
+SECTION_MAX = 3000
+TEMPLATE_TEXT_MAX = 1000
+
+
+class RecipientForm(ClinicForm):
+    """Someone letters go to."""
+
+    name = StringField(
+        "Name",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter the person's name, for example Dr Amira Shah."),
+            text_length(120),
+        ],
+        description="As letters address them, with their title: for example Dr Amira Shah.",
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(r.value, r.label) for r in RecipientRole],
+        validators=[InputRequired("Choose their role.")],
+    )
+    service = StringField(
+        "Service",
+        filters=[strip],
+        validators=[text_length(160)],
+        description="For example Pelvic pain clinic, or Gender surgery team.",
+    )
+    organisation = StringField(
+        "Organisation",
+        filters=[strip],
+        validators=[DataRequired("Enter the practice or hospital."), text_length(160)],
+        description="The practice or hospital.",
+    )
+    postal_address = TextAreaField(
+        "Postal address",
+        filters=[normalise_line_breaks, strip],
+        validators=[
+            DataRequired("Enter the postal address letters are printed with."),
+            text_length(500),
+        ],
+        render_kw={"rows": 4},
+        description="One line per line, as printed under the organisation on the letter.",
+    )
+    email = StringField(
+        "Secure email address",
+        filters=[strip],
+        validators=[
+            Optional(),
+            text_length(254),
+            Email(
+                "Enter an address like name@nhs.example, or leave it empty.",
+                check_deliverability=False,
+            ),
+        ],
+        description="Letters to this recipient are emailed here, the PDF attached. Leave it "
+        "empty to print and post them instead.",
+    )
+
+    def details(self) -> RecipientDetails:
+        """The form's values for the service."""
+        return RecipientDetails(
+            name=self.name.data,
+            role=RecipientRole(self.role.data),
+            service=self.service.data or "",
+            organisation=self.organisation.data,
+            postal_address=self.postal_address.data,
+            email=self.email.data or "",
+        )
+
+
+def _template_text(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[normalise_line_breaks, strip],
+        validators=[DataRequired("Enter the wording."), text_length(TEMPLATE_TEXT_MAX)],
+        render_kw={"rows": 4},
+    )
+
+
+class LetterTemplatesForm(ClinicForm):
+    """The clinic's wording for each kind of letter: how it opens and what it asks."""
+
+    referral_opening = _template_text("Opening")
+    referral_ask = _template_text("What the letter asks")
+    update_opening = _template_text("Opening")
+    update_ask = _template_text("What the letter asks")
+    discharge_opening = _template_text("Opening")
+    discharge_ask = _template_text("What the letter asks")
+
+    def wording(self) -> dict[LetterKind, tuple[str, str]]:
+        """The form's wording by kind: (opening, ask)."""
+        return {
+            kind: (self[f"{kind.value}_opening"].data, self[f"{kind.value}_ask"].data)
+            for kind in LetterKind
+        }
+
+
+def _section(label: str, message: str, description: str = "") -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[normalise_line_breaks, strip],
+        validators=[DataRequired(message), text_length(SECTION_MAX)],
+        render_kw={"rows": 5},
+        description=description,
+    )
+
+
+class LetterForm(ClinicForm):
+    """A letter: its kind, recipients and text, prefilled from the record and edited by
+    the clinician. `recipients` are the clinic's address book (not archived)."""
+
+    kind = SelectField(
+        "Kind of letter",
+        choices=[SelectChoice(k.value, k.label) for k in LetterKind],
+        validators=[InputRequired("Choose the kind of letter.")],
+    )
+    recipients = CheckboxesField(
+        "Recipients",
+        coerce=int,
+        validate_choice=False,  # the service checks them against the address book
+    )
+    opening = _section("Opening", "Write how the letter opens.")
+    reason = _section("Reason for this letter", "Say why you are writing.")
+    programme = _section(
+        "The programme and where it stands",
+        "Describe the programme.",
+        "From the record: the stage in force, the dilator, minutes, frequency, and adherence "
+        "over the last 12 weeks (or since the start), as the progress report counts them.",
+    )
+    red_flags = _section(
+        "Red flags and how they were handled",
+        "Say which red flags there were, or None.",
+        "From the red flags of the same period and their reviews.",
+    )
+    measures = _section(
+        "Outcome measures",
+        "Give the outcome measures, or None.",
+        "First and latest score of each measure answered in the period, with the change.",
+    )
+    ask = _section("What we ask", "Say what you ask of the recipients.")
+    with_report = BooleanField(
+        "Attach the progress report",
+        description="The progress report of the same period follows the letter as further "
+        "pages of the same PDF.",
+    )
+
+    def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recipients.choices = [
+            SelectChoice(r.id, f"{r.name} ({r.description}){'' if r.email else ' (to print)'}")
+            for r in recipients
+        ]
+
+    def validate_recipients(self, field: CheckboxesField) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one recipient.")
+
+    def validate(self, extra_validators: object = None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in ("opening", "reason", "programme", "red_flags", "measures", "ask"):
+            field = self[name]
+            if field.data and "[to complete" in field.data:
+                field.errors = [*field.errors, "Complete or remove the part in square brackets."]
+                valid = False
+        return valid
+
+    def text(self) -> LetterText:
+        """The letter's words."""
+        return LetterText(
+            opening=self.opening.data,
+            reason=self.reason.data,
+            programme=self.programme.data,
+            red_flags=self.red_flags.data,
+            measures=self.measures.data,
+            ask=self.ask.data,
+        )

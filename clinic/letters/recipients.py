@@ -1,0 +1,109 @@
+"""The clinic's address book of letter recipients: scoped reads, and the changes a
+clinician or an administrator makes (each audited). A recipient is archived, never
+deleted: the letters sent to them keep naming them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from clinic.audit import log as audit
+from clinic.core.refusals import Refusal
+from clinic.extensions import db
+from clinic.models import Recipient, RecipientRole, Role, User
+from clinic.models.types import utcnow
+from clinic.models.users import normalise_email
+
+PATIENT_ADDRESS = "Letters are never sent to a patient's own address by this route."
+
+
+class RecipientRefused(Refusal):
+    """The address book cannot take this change (said in plain words, for the form)."""
+
+
+@dataclass(frozen=True)
+class RecipientDetails:
+    """A recipient as the form gives them."""
+
+    name: str
+    role: RecipientRole
+    service: str
+    organisation: str
+    postal_address: str
+    email: str  # "" for none
+
+
+def clinic_recipients(clinic_id: int, *, archived: bool = False) -> list[Recipient]:
+    """The clinic's recipients in the address book (or those archived), by name: one query."""
+    condition = Recipient.archived_at.is_not(None) if archived else Recipient.archived_at.is_(None)
+    return list(
+        db.session.scalars(
+            select(Recipient)
+            .where(Recipient.clinic_id == clinic_id, condition)
+            .order_by(Recipient.name, Recipient.id)
+        )
+    )
+
+
+def get_recipient_or_404(recipient_id: int, clinic_id: int) -> Recipient:
+    """The recipient with this id in this clinic's address book; 404 if absent or another
+    clinic's."""
+    return db.first_or_404(
+        select(Recipient).where(Recipient.id == recipient_id, Recipient.clinic_id == clinic_id)
+    )
+
+
+def is_patient_address(email: str) -> bool:
+    """Whether a patient account, of any clinic, signs in with this address."""
+    found = select(User.id).where(User.email == normalise_email(email), User.role == Role.PATIENT)
+    return db.session.scalar(found.limit(1)) is not None
+
+
+def _check(details: RecipientDetails) -> None:
+    if details.email and is_patient_address(details.email):
+        raise RecipientRefused(PATIENT_ADDRESS, "email")
+
+
+def _apply(recipient: Recipient, details: RecipientDetails) -> None:
+    recipient.name = details.name
+    recipient.role = details.role
+    recipient.service = details.service
+    recipient.organisation = details.organisation
+    recipient.postal_address = details.postal_address
+    recipient.email = normalise_email(details.email) if details.email else ""
+
+
+def add_recipient(clinic_id: int, details: RecipientDetails, actor: User) -> Recipient:
+    """Add someone to the clinic's address book."""
+    _check(details)
+    recipient = Recipient(clinic_id=clinic_id)
+    _apply(recipient, details)
+    db.session.add(recipient)
+    db.session.flush()
+    audit.record("recipient.create", object_type="recipient", object_id=recipient.id, actor=actor)
+    return recipient
+
+
+def update_recipient(recipient: Recipient, details: RecipientDetails, actor: User) -> None:
+    """Change a recipient's details (letters already written keep the details they had)."""
+    _check(details)
+    _apply(recipient, details)
+    db.session.flush()
+    audit.record("recipient.update", object_type="recipient", object_id=recipient.id, actor=actor)
+
+
+def set_archived(recipient: Recipient, archived: bool, actor: User) -> None:
+    """Take a recipient out of the address book, or put them back."""
+    if (recipient.archived_at is not None) == archived:
+        raise RecipientRefused(
+            f"{recipient.name} is {'already archived' if archived else 'not archived'}."
+        )
+    recipient.archived_at = utcnow() if archived else None
+    db.session.flush()
+    audit.record(
+        "recipient.archive" if archived else "recipient.restore",
+        object_type="recipient",
+        object_id=recipient.id,
+        actor=actor,
+    )
