@@ -133,7 +133,48 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise _problem("The body is nested too deeply to read.") from None
     if not isinstance(data, dict):
         raise _problem("The body must be a FHIR resource (a JSON object).")
+    where = _control_character_in(data)
+    if where is not None:
+        raise _problem(
+            "Text in FHIR may not hold control characters (other than tab and line "
+            f"breaks): {where} has one.",
+            where,
+        )
     return data
+
+
+# FHIR strings hold no characters below U+0020 but tab, CR and LF (and PostgreSQL text
+# can hold no NUL at all: one kept would fail the insert).
+_CONTROL = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r"}
+# A step of a path through the JSON: (the parent's link, this step's text).
+_Link = tuple[Any, str] | None
+
+
+def _control_character_in(data: dict[str, Any]) -> str | None:
+    """Where the first key or text holding a control character is, or None. Walked
+    without recursion (the JSON may be as deep as the parser allows); each node keeps a
+    link to its parent, so the path is spelt out only for the one found."""
+
+    def spelt(link: _Link) -> str:
+        steps: list[str] = []
+        while link is not None:
+            link, step = link
+            steps.append(step)
+        return "".join(reversed(steps))[:200]
+
+    stack: list[tuple[_Link, Any]] = [((None, str(data.get("resourceType", ""))[:40]), data)]
+    while stack:
+        link, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not _CONTROL.isdisjoint(key):
+                    return spelt(link)
+                stack.append(((link, f".{key}"), value))
+        elif isinstance(node, list):
+            stack.extend(((link, f"[{i}]"), value) for i, value in enumerate(node))
+        elif isinstance(node, str) and not _CONTROL.isdisjoint(node):
+            return spelt(link)
+    return None
 
 
 def split_referral(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:

@@ -192,6 +192,22 @@ def _without(path: str) -> dict[str, Any]:
             "exactly one ServiceRequest",
             "entry",
         ),
+        # A NUL no PostgreSQL text can hold (and FHIR allows no control character).
+        (
+            {**referral_json(), "note": [{"text": "see\u0000soon"}]},
+            "control characters",
+            "ServiceRequest.note[0].text",
+        ),
+        (
+            {
+                **referral_json(),
+                "contained": [
+                    {**referral_json()["contained"][0], "name": [{"text": "Robin\u0000Hale"}]}
+                ],
+            },
+            "control characters",
+            "ServiceRequest.contained[0].name[0].text",
+        ),
         ([1, 2, 3], "a JSON object", ""),
         (b"{not json", "not JSON", ""),
         (b"\xff\xfe", "UTF-8", ""),
