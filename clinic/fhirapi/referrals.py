@@ -113,6 +113,13 @@ def _validate(model: type[pydantic.BaseModel], data: dict[str, Any], root: str) 
         model.model_validate(data)
     except pydantic.ValidationError as error:
         raise _validation_problem(error, root) from None
+    except LookupError:
+        # fhir.resources looks a contained or entry resource's model up by its
+        # resourceType, and raises KeyError for a name it does not know.
+        raise _problem(
+            f"{root} holds a resource whose resourceType is not a FHIR R4 resource type.",
+            root,
+        ) from None
     except (ValueError, TypeError, RecursionError) as error:  # the library's own checks
         raise _problem(f"{root} is not valid FHIR: {error}", root) from None
 

@@ -208,6 +208,23 @@ def _without(path: str) -> dict[str, Any]:
             "control characters",
             "ServiceRequest.contained[0].name[0].text",
         ),
+        # A type the library has no model for (it raises KeyError looking it up).
+        (
+            {
+                **referral_json(),
+                "contained": [{**referral_json()["contained"][0], "resourceType": "Nope"}],
+            },
+            "not a FHIR R4 resource type",
+            "ServiceRequest",
+        ),
+        (
+            {
+                **bundle_of(referral_json()),
+                "entry": [*bundle_of(referral_json())["entry"], {"resource": {"resourceType": ""}}],
+            },
+            "not a FHIR R4 resource type",
+            "Bundle",
+        ),
         ([1, 2, 3], "a JSON object", ""),
         (b"{not json", "not JSON", ""),
         (b"\xff\xfe", "UTF-8", ""),
