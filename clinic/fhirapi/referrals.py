@@ -184,6 +184,41 @@ def _control_character_in(data: dict[str, Any]) -> str | None:
     return None
 
 
+# ServiceRequest.status and .intent are bound to these codes ("required"); the library
+# checks only that a code is a code. A referral the clinic can act on is `active`.
+_STATUSES = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")
+_INTENTS = (
+    "proposal",
+    "plan",
+    "directive",
+    "order",
+    "original-order",
+    "reflex-order",
+    "filler-order",
+    "instance-order",
+    "option",
+)
+
+
+def _check_request_codes(request: dict[str, Any], where: str) -> None:
+    """Refuse a ServiceRequest whose status or intent is no code of FHIR's, or that is
+    not active (a draft, revoked, completed or entered-in-error request is no referral)."""
+    status, intent = request.get("status"), request.get("intent")
+    if status not in _STATUSES:
+        raise _problem(
+            f"{where}.status is not one of FHIR's request status codes.", f"{where}.status"
+        )
+    if status != "active":
+        raise _problem(
+            f"Only an active referral can be received; this one's status is {status}.",
+            f"{where}.status",
+        )
+    if intent not in _INTENTS:
+        raise _problem(
+            f"{where}.intent is not one of FHIR's request intent codes.", f"{where}.intent"
+        )
+
+
 def split_referral(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The ServiceRequest, its Patient and where the Patient is (for messages), from a
     posted ServiceRequest (Patient contained) or Bundle (transaction or batch)."""
@@ -191,6 +226,7 @@ def split_referral(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     if kind == "ServiceRequest":
         _validate(ServiceRequest, data, "ServiceRequest")
         request = data
+        _check_request_codes(request, "ServiceRequest")
         reference = _subject_reference(request, "ServiceRequest")
         if not reference.startswith("#"):
             raise _problem(
@@ -220,6 +256,7 @@ def split_referral(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
         index, entry = requests[0]
         request = entry["resource"]
         where = f"Bundle.entry[{index}].resource"
+        _check_request_codes(request, where)
         reference = _subject_reference(request, where)
         for patient_index, candidate in enumerate(entries):
             if _type_of(candidate) == "Patient" and reference in _names_of(candidate):

@@ -182,6 +182,28 @@ def _without(path: str) -> dict[str, Any]:
             "birthDate",
         ),
         ({**referral_json(), "authoredOn": "yesterday"}, "not in the format", "authoredOn"),
+        # Codes the library takes as codes but FHIR's required value sets do not have,
+        # and a request that is no live referral.
+        ({**referral_json(), "status": "nonsense"}, "status codes", "ServiceRequest.status"),
+        ({**referral_json(), "status": "revoked"}, "Only an active", "ServiceRequest.status"),
+        ({**referral_json(), "intent": "wish"}, "intent codes", "ServiceRequest.intent"),
+        (
+            {
+                **bundle_of(referral_json()),
+                "entry": [
+                    bundle_of(referral_json())["entry"][0],
+                    {
+                        **bundle_of(referral_json())["entry"][1],
+                        "resource": {
+                            **bundle_of(referral_json())["entry"][1]["resource"],
+                            "status": "entered-in-error",
+                        },
+                    },
+                ],
+            },
+            "Only an active",
+            "Bundle.entry[1].resource.status",
+        ),
         ({**referral_json(), "colour": "blue"}, "not an element", "ServiceRequest.colour"),
         ({**referral_json(), "subject": {"reference": "#nobody"}}, "names no Patient", "subject"),
         ({**referral_json(), "subject": {"reference": "Patient/12"}}, "contained", "subject"),
