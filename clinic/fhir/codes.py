@@ -31,6 +31,14 @@ PAIN_LOINC_DISPLAY = "Pain severity - 0-10 verbal numeric rating [Score] - Repor
 # Provider-unspecified progress note: the type of our stored progress reports.
 PROGRESS_NOTE_LOINC = "11506-3"
 PROGRESS_NOTE_DISPLAY = "Progress note"
+# The LOINC document types of our letters, by letter kind: a referral onward is a
+# "Referral note"; an update to the referrer answers their request, a "Consult note"; a
+# discharge letter is a "Discharge summary".
+LETTER_LOINC: dict[str, tuple[str, str]] = {
+    "referral": ("57133-1", "Referral note"),
+    "update": ("11488-4", "Consult note"),
+    "discharge": ("18842-5", "Discharge summary"),
+}
 
 # Our code systems (the names after /fhir/CodeSystem/).
 DIARY = "dilator-diary"  # the session panel and its parts

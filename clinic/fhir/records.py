@@ -7,8 +7,8 @@ The interface (stable: the HTTP API and the chart download are built on it):
   it uses (Device), each protocol (CarePlan, an activity per stage of its current plan as a
   DeviceRequest naming the Device), each diary entry (Observation), the red flags and rule
   flags (Flag), the measures answered (Questionnaire, QuestionnaireResponse and a score
-  Observation), the stored reports (DocumentReference with the PDF) and who recorded what
-  (Provenance). Every reference resolves inside it; each entry's fullUrl is
+  Observation), the stored reports and letters (DocumentReference with the PDF) and who
+  recorded what (Provenance). Every reference resolves inside it; each entry's fullUrl is
   `{base_url}/fhir/r4/{Type}/{id}`.
 - `everything(patient, base_url)`: the same resources as a `searchset` (Patient/$everything).
 - `read_resource(clinic_id, resource_type, resource_id, base_url)`: one resource, only if
@@ -44,6 +44,7 @@ from clinic.models import (
     DiaryEntry,
     DilatorSet,
     DilatorSize,
+    Letter,
     MeasureResponse,
     Patient,
     Protocol,
@@ -86,6 +87,7 @@ class PatientRecord:
     care_flags: list[CareFlag]
     responses: list[MeasureResponse]
     reports: list[Report]
+    letters: list[Letter]
     staff: dict[int, User]
     sizes: dict[int, DilatorSize]
     instruments: dict[tuple[str, str], Instrument]
@@ -143,9 +145,18 @@ def load_record(patient: Patient) -> PatientRecord:
             .order_by(Report.created_at, Report.id)
         )
     )
+    letters = list(
+        db.session.scalars(
+            sa.select(Letter)
+            .where(*mine(Letter))
+            .options(undefer(Letter.pdf))
+            .order_by(Letter.created_at, Letter.id)
+        )
+    )
     people = {p.created_by_id for p in protocols}
     people |= {e.created_by_id for e in entries}
     people |= {r.author_id for r in reports}
+    people |= {letter.author_id for letter in letters}
     people |= {f.acknowledged_by_id for f in red_flags}
     people |= {f.acknowledged_by_id for f in care_flags}
     people.add(patient.responsible_clinician_id)
@@ -163,6 +174,7 @@ def load_record(patient: Patient) -> PatientRecord:
         care_flags=care_flags,
         responses=responses,
         reports=reports,
+        letters=letters,
         staff=staff,
         sizes=_sizes(cid, size_ids),
         instruments=instruments,
@@ -252,6 +264,9 @@ def record_resources(record: PatientRecord, base_url: str) -> list[Resource]:
     for report in record.reports:
         documents.append(build.report_document(ctx, report))
         recorded(ctx.agent(report.author_id), documents[-1], report.created_at)
+    for letter in record.letters:
+        documents.append(build.letter_document(ctx, letter))
+        recorded(ctx.agent(letter.author_id), documents[-1], letter.created_at)
 
     return [
         build.patient_resource(ctx, patient),
@@ -343,6 +358,7 @@ _OWNER: dict[tuple[str, str], Any] = {
     ("Flag", "flag"): lambda pk: sa.select(RedFlag.patient_id).where(RedFlag.id == pk),
     ("Flag", "careflag"): lambda pk: sa.select(CareFlag.patient_id).where(CareFlag.id == pk),
     ("DocumentReference", "report"): lambda pk: sa.select(Report.patient_id).where(Report.id == pk),
+    ("DocumentReference", "letter"): lambda pk: sa.select(Letter.patient_id).where(Letter.id == pk),
     ("DeviceRequest", "stage"): lambda pk: (
         sa.select(Protocol.patient_id)
         .join(ProtocolVersion, ProtocolVersion.protocol_id == Protocol.id)

@@ -6,10 +6,10 @@ Ids encode the kind of record, so one id never names two things: `patient-12`,
 `stage-17` (a stage of its current plan), `session-123` (a diary entry), `flag-7` (a red
 flag), `careflag-5` (a rule flag), `instrument-pain-nrs-1` (a questionnaire version),
 `response-8` and `score-8` (a measure's answers and their score), `report-2` (a stored
-PDF), `provenance-12-patient` / `provenance-12-user-4` / `provenance-12-clinic` (who
-recorded what for patient 12; `provenance-12-user-4-ack` for the flags user 4
-acknowledged). References are relative (`Patient/patient-12`): they
-resolve against the base of the bundle's full URLs, `{base_url}/fhir/r4`.
+progress report), `letter-3` (a stored letter), `provenance-12-patient` /
+`provenance-12-user-4` / `provenance-12-clinic` (who recorded what for patient 12;
+`provenance-12-user-4-ack` for the flags user 4 acknowledged). References are relative
+(`Patient/patient-12`): they resolve against the base of the bundle's full URLs, `{base_url}/fhir/r4`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from clinic.models import (
     Clinic,
     DiaryEntry,
     DilatorSize,
+    Letter,
     MeasureResponse,
     Patient,
     Protocol,
@@ -173,6 +174,10 @@ def score_id(pk: int) -> str:
 
 def report_id(pk: int) -> str:
     return f"report-{pk}"
+
+
+def letter_id(pk: int) -> str:
+    return f"letter-{pk}"
 
 
 # The clinic, its people and its devices.
@@ -731,6 +736,23 @@ def report_document(ctx: Context, report: Report) -> Resource:
             text="Progress report",
         ),
         period=(report.period_from, report.period_to),
+    )
+
+
+def letter_document(ctx: Context, letter: Letter) -> Resource:
+    """A letter to another service, exactly as sent; typed by its kind (LOINC Referral
+    note, Consult note or Discharge summary) and authored by the clinician who signed it."""
+    code, display = codes.LETTER_LOINC[letter.kind.value]
+    return document_reference(
+        resource_id=letter_id(letter.id),
+        subject=ctx.subject,
+        pdf=letter.pdf,
+        created_at=letter.created_at,
+        author=ctx.agent(letter.author_id),
+        custodian=ctx.organization,
+        title=letter.file_name,
+        description=letter.kind.heading,
+        doc_type=concept(coding(codes.LOINC, code, display), text=letter.kind.heading),
     )
 
 

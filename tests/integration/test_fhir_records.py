@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clinic.domain.diary import SkipReason
 from clinic.extensions import db
@@ -25,8 +25,8 @@ from clinic.fhir import (
     patient_bundle,
     read_resource,
 )
-from clinic.fhir.codes import patient_identifier_system
-from clinic.models import DiaryEntry, MeasureResponse, Patient, Report
+from clinic.fhir.codes import LETTER_LOINC, patient_identifier_system
+from clinic.models import DiaryEntry, Letter, LetterKind, MeasureResponse, Patient, Report
 from tests.support.diaries import add_entries
 from tests.support.fhir import (
     LOINC,
@@ -38,6 +38,7 @@ from tests.support.fhir import (
     round_trips,
     unresolved,
 )
+from tests.support.letters import stored_letter
 from tests.support.measure_scores import answer_measure, assign_measure
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -250,11 +251,13 @@ def test_scores_equal_the_scoring_rules(app: Flask, world: World) -> None:
     assert len(domains) == 6  # FSFI's
 
 
-def test_reports_are_attached_with_their_hash_and_size(
+def test_reports_and_letters_are_attached_with_their_hash_and_size(
     app: Flask, world: World, record: FullRecord
 ) -> None:
-    """Each stored report is a DocumentReference carrying the PDF exactly: its bytes in
-    base64, application/pdf, its size, and its SHA-1 in base64 (FHIR's Attachment.hash)."""
+    """Each stored report and letter is a DocumentReference carrying the PDF exactly: its
+    bytes in base64, application/pdf, its size, and its SHA-1 in base64 (FHIR's
+    Attachment.hash); a letter is typed by its kind's LOINC document code and authored by
+    the clinician who signed it."""
     bundle = bundle_of(app, record.patient_id)
     documents = {r["id"]: r for r in resources(bundle, "DocumentReference")}
     with app.app_context():
@@ -262,6 +265,12 @@ def test_reports_are_attached_with_their_hash_and_size(
             select(Report).where(Report.patient_id == record.patient_id)
         ).all()
         pdfs = {f"report-{r.id}": (r.pdf, r.sha256, r.size_bytes) for r in stored}
+        letters = db.session.scalars(
+            select(Letter).where(Letter.patient_id == record.patient_id)
+        ).all()
+        assert letters
+        pdfs |= {f"letter-{x.id}": (x.pdf, x.sha256, x.size_bytes) for x in letters}
+        authors = {f"letter-{x.id}": (x.author_id, x.kind) for x in letters}
     assert set(documents) == set(pdfs)
     for key, (pdf, sha256, size) in pdfs.items():
         [content] = documents[key]["content"]
@@ -271,6 +280,52 @@ def test_reports_are_attached_with_their_hash_and_size(
         assert attachment["contentType"] == "application/pdf"
         assert attachment["size"] == size == len(pdf)
         assert attachment["hash"] == base64.b64encode(hashlib.sha1(pdf).digest()).decode()  # noqa: S324
+    expected = {LetterKind.REFERRAL: "57133-1", LetterKind.UPDATE: "11488-4"}
+    expected[LetterKind.DISCHARGE] = "18842-5"
+    for key, (author_id, kind) in authors.items():
+        document = documents[key]
+        assert document["type"]["coding"][0] == {
+            "system": LOINC,
+            "code": expected[kind],
+            "display": LETTER_LOINC[kind.value][1],
+        }
+        assert document["author"] == [{"reference": f"Practitioner/practitioner-{author_id}"}]
+        signed = [
+            p
+            for p in resources(bundle, "Provenance")
+            if {"reference": f"DocumentReference/{key}"} in p["target"]
+        ]
+        assert [p["agent"][0]["who"]["reference"] for p in signed] == [
+            f"Practitioner/practitioner-{author_id}"
+        ]
+
+
+def test_every_kind_of_letter_has_its_document_type(app: Flask, world: World) -> None:
+    """A referral, an update and a discharge letter each carry their own LOINC type
+    (Referral note, Consult note, Discharge summary), valid R4 by round trip."""
+    with app.app_context():
+        made = {}
+        for kind in LetterKind:
+            _, letter = stored_letter(
+                world.clinic_a, world.patient.patient_id, world.clinician.id, f"Dr {kind}"
+            )
+            db.session.flush()
+            made[f"letter-{letter.id}"] = kind
+            db.session.execute(  # the kind, set where the ORM may not change a kept letter
+                update(Letter).where(Letter.id == letter.id).values(kind=kind)
+            )
+        db.session.commit()
+    bundle = bundle_of(app, world.patient.patient_id)
+    documents = {r["id"]: r for r in resources(bundle, "DocumentReference")}
+    assert {documents[key]["type"]["coding"][0]["code"] for key in made} == {
+        "57133-1",
+        "11488-4",
+        "18842-5",
+    }
+    for key, kind in made.items():
+        assert documents[key]["type"]["coding"][0]["code"] == LETTER_LOINC[kind.value][0]
+        round_trips(documents[key])
+    assert unresolved(bundle) == set()
 
 
 def test_provenance_names_who_recorded_what(app: Flask, world: World, record: FullRecord) -> None:
