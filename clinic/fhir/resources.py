@@ -9,7 +9,8 @@ flag), `careflag-5` (a rule flag), `instrument-pain-nrs-1` (a questionnaire vers
 progress report), `letter-3` (a stored letter), `provenance-12-patient` /
 `provenance-12-user-4` / `provenance-12-clinic` (who recorded what for patient 12;
 `provenance-12-user-4-ack` for the flags user 4 acknowledged). References are relative
-(`Patient/patient-12`): they resolve against the base of the bundle's full URLs, `{base_url}/fhir/r4`.
+(`Patient/patient-12`): they resolve against the base of the bundle's full URLs,
+`{base_url}/fhir/r4`.
 """
 
 from __future__ import annotations
