@@ -166,6 +166,8 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("fhir.read", "Read a record (FHIR API)"),
             ("fhir.everything", "Read a patient's whole record (FHIR API)"),
             ("fhir.import", "Sent a referral (FHIR API)"),
+            ("fhir.metadata", "Read what the server serves (FHIR API)"),
+            ("fhir.call", "Called an address the API does not serve (FHIR API)"),
             ("api_token.create", "Made an API token"),
             ("api_token.revoke", "Revoked an API token"),
             ("referral.list", "Listed the referrals waiting"),

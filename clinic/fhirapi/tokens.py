@@ -69,15 +69,22 @@ def issue_token(
     return token, secret
 
 
-def token_for_secret(secret: str) -> ApiToken | None:
-    """The unrevoked token whose secret this is, or None."""
+def token_of_secret(secret: str) -> ApiToken | None:
+    """The token whose secret this is, revoked or not, or None (for the audit trail: a
+    revoked token still in use is its clinic's business)."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     wanted = digest(secret)
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == wanted))
     if token is None or not hmac.compare_digest(token.token_hash, wanted):
         return None
-    return token if token.active else None
+    return token
+
+
+def token_for_secret(secret: str) -> ApiToken | None:
+    """The unrevoked token whose secret this is, or None."""
+    token = token_of_secret(secret)
+    return token if token is not None and token.active else None
 
 
 def note_use(token: ApiToken) -> None:

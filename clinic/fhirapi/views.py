@@ -14,19 +14,24 @@ A token sees its own clinic only; anything of another clinic is "not found" (404
 401 with `WWW-Authenticate`. A browser's session cookie opens nothing here: views never
 look at the signed-in account, and CSRF (a defence for cookie-authenticated forms) does
 not apply. Each call with a token is rate-limited per token and leaves an audit event
-naming the token (actor role "api", `detail.token_id`); errors are OperationOutcomes
+under the token's clinic naming the token (actor role "api", `detail.token_id`), refused
+calls included: a revoked token still in use ("refused", `detail.reason` "revoked"), a
+406, a 429, a 500, an address not served. A call with no token or an unknown one belongs to
+no clinic: it is rate-limited per address and leaves nothing. Errors are OperationOutcomes
 (clinic.fhirapi.outcomes).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, g, request, url_for
 from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from clinic.access import api_token
@@ -38,6 +43,7 @@ from clinic.fhirapi.outcomes import (
     FHIR_JSON,
     error_response,
     fhir_response,
+    is_api_request,
     operation_outcome,
     outcome_with_issues,
 )
@@ -48,7 +54,7 @@ from clinic.fhirapi.referrals import (
     read_referral,
     service_request_of,
 )
-from clinic.fhirapi.tokens import note_use, token_for_secret
+from clinic.fhirapi.tokens import note_use, token_of_secret
 from clinic.models import ApiToken, AuditEvent, PendingReferral
 from clinic.models.types import utcnow
 
@@ -60,17 +66,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # The role the audit trail shows for a call made with an API token.
 API_ROLE = "api"
+# The audit action of each view (by endpoint name), for calls refused before it runs.
+_ACTIONS: dict[str, str] = {"metadata": "fhir.metadata"}
+
+log = logging.getLogger(__name__)
+
+
+def presented_token() -> ApiToken | None:
+    """The token whose secret this request carries, revoked or not (looked up once per
+    request), or None."""
+    if "api_presented_token" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        g.api_presented_token = (
+            token_of_secret(secret.strip()) if scheme.lower() == "bearer" and secret else None
+        )
+    return cast(ApiToken | None, g.api_presented_token)
 
 
 def current_token() -> ApiToken | None:
-    """The valid token this request carries (looked up once per request), or None."""
-    if "api_token" not in g:
-        header = request.headers.get("Authorization", "")
-        scheme, _, secret = header.partition(" ")
-        g.api_token = (
-            token_for_secret(secret.strip()) if scheme.lower() == "bearer" and secret else None
-        )
-    return cast(ApiToken | None, g.api_token)
+    """The valid (unrevoked) token this request carries, or None."""
+    token = presented_token()
+    return token if token is not None and token.active else None
 
 
 def rate_limit_key() -> str:
@@ -145,7 +162,7 @@ def api_call(action: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             token = current_token()
             if token is None:
-                return error_response(401)
+                return error_response(401)  # audited, if revoked, by audit_unaudited_call
             response: Response = view(token, *args, **kwargs)
             patient_id = g.get("api_patient_id")
             detail = g.get("api_detail", {})
@@ -160,11 +177,47 @@ def api_call(action: str) -> Callable[[F], F]:
                     token, action, outcome, patient_id, {**detail, "status": response.status_code}
                 )
                 persist_despite_failure(lambda: db.session.execute(insert(AuditEvent), [row]))
+            g.api_audited = True
             return response
 
+        _ACTIONS[view.__name__] = action
         return cast(F, wrapper)
 
     return decorator
+
+
+@bp.after_app_request
+def audit_unaudited_call(response: Response) -> Response:
+    """A call under /fhir/ with a token we know that no view put in the audit trail (a
+    revoked token, a 406, a 429, a 500, an address not served, the CapabilityStatement
+    read with a token) leaves its row under the token's clinic. Without a known token
+    nothing is written: such a call belongs to no clinic."""
+    if not is_api_request() or g.get("api_audited"):
+        return response
+    try:
+        token = presented_token()
+        if token is None:
+            return response
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        action = (
+            _ACTIONS.get(endpoint, "fhir.call") if request.blueprint == bp.name else "fhir.call"
+        )
+        detail: dict[str, Any] = {"method": request.method}
+        if response.status_code >= 400:
+            outcome = "failed" if response.status_code >= 500 else "refused"
+            detail["status"] = response.status_code
+            if not token.active:
+                detail["reason"] = "revoked"
+        else:
+            outcome = "ok"
+        row = _audit_row(token, action, outcome, None, detail)
+        persist_despite_failure(lambda: db.session.execute(insert(AuditEvent), [row]))
+        g.api_audited = True
+    except SQLAlchemyError:
+        # The database is what failed (the answer says so already): the call cannot be
+        # written down, and an after-request hook must not turn the answer into another.
+        log.warning("FHIR API call not audited: the database failed", exc_info=True)
+    return response
 
 
 # Routes ---------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ import pytest
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.fhir import RESOURCE_TYPES, patient_bundle
-from clinic.fhirapi.tokens import get_token_or_none, revoke_token
+from clinic.fhirapi.tokens import get_token_or_none, revoke_token, token_of_secret
 from clinic.models import AuditEvent, Patient
 from tests.support.api_tokens import bearer, make_token
 from tests.support.auth import act_as
@@ -425,3 +425,105 @@ def test_the_audit_trail_shows_the_token(
     assert f"API token {json.loads(event.detail)['token_id']}" in page
     assert "Other system (API token)" in page
     assert "Read a record (FHIR API)" in page
+
+
+# Refused calls in the audit trail ---------------------------------------------------------
+
+
+def _revoke(app: Flask, clinic_id: int, secret: str) -> int:
+    """Revoke the token with this secret; its id."""
+    with app.app_context():
+        found = token_of_secret(secret)
+        assert found is not None and found.clinic_id == clinic_id
+        revoke_token(found)
+        db.session.commit()
+        return found.id
+
+
+def test_a_revoked_token_still_in_use_is_audited_under_its_clinic(
+    app: Flask, client, world: World, record: FullRecord, token: str
+) -> None:
+    """A revoked token's calls are refused (401) and each leaves a row under the token's
+    clinic: the action tried, "refused", the token and the reason "revoked"; no patient."""
+    token_id = _revoke(app, world.clinic_a, token)
+    pid = record.patient_id
+    outcome(client.get(f"/fhir/r4/Patient/patient-{pid}", headers=bearer(token)), 401)
+    outcome(client.get(f"/fhir/r4/Patient/patient-{pid}/$everything", headers=bearer(token)), 401)
+    events = api_events(app)
+    assert [(e.action, e.outcome, e.clinic_id, e.patient_id) for e in events] == [
+        ("fhir.read", "refused", world.clinic_a, None),
+        ("fhir.everything", "refused", world.clinic_a, None),
+    ]
+    for event in events:
+        detail = json.loads(event.detail)
+        assert detail["token_id"] == token_id
+        assert detail["reason"] == "revoked" and detail["status"] == 401
+
+
+def test_406_and_unserved_addresses_with_a_known_token_are_audited(
+    app: Flask, client, world: World, record: FullRecord, token: str
+) -> None:
+    """A call refused before any view runs (406: no JSON accepted; 404: an address not
+    served; 405) still leaves one row under the token's clinic, with its status."""
+    pid = record.patient_id
+    url = f"/fhir/r4/Patient/patient-{pid}"
+    outcome(client.get(url, headers={**bearer(token), "Accept": "application/fhir+xml"}), 406)
+    outcome(client.get("/fhir/r4/Patient/a/b/c", headers=bearer(token)), 404)
+    outcome(client.delete(url, headers=bearer(token)), 405)
+    events = api_events(app)
+    assert [(e.action, e.outcome, json.loads(e.detail)["status"]) for e in events] == [
+        ("fhir.read", "refused", 406),
+        ("fhir.call", "refused", 404),
+        ("fhir.call", "refused", 405),
+    ]
+    assert {e.clinic_id for e in events} == {world.clinic_a}
+
+
+def test_429_and_500_with_a_known_token_are_audited(
+    make_app: Callable[..., Flask], world: World, record: FullRecord
+) -> None:
+    """A call over the token's limit (429) and one the server fails (500) each leave a
+    row under the token's clinic ("refused" and "failed", with the status)."""
+    app = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_FHIR="1 per minute", PROPAGATE_EXCEPTIONS=False
+    )
+
+    @app.get("/fhir/r4/broken")
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    broken.access_policy = app.view_functions["fhir.metadata"].access_policy  # type: ignore[attr-defined]
+    secret = make_token(app, world.clinic_a)
+    client = app.test_client()
+    url = f"/fhir/r4/Patient/patient-{record.patient_id}"
+    assert client.get(url, headers=bearer(secret)).status_code == 200
+    outcome(client.get(url, headers=bearer(secret)), 429)
+    outcome(client.get("/fhir/r4/broken", headers=bearer(secret)), 500)
+    events = api_events(app)
+    assert [(e.action, e.outcome, json.loads(e.detail).get("status")) for e in events] == [
+        ("fhir.read", "ok", None),
+        ("fhir.read", "refused", 429),
+        ("fhir.call", "failed", 500),
+    ]
+    assert {e.clinic_id for e in events} == {world.clinic_a}
+
+
+def test_calls_without_a_known_token_leave_nothing_but_are_limited(
+    make_app: Callable[..., Flask], world: World, record: FullRecord
+) -> None:
+    """No token, or one nobody issued: refused (401, 406, 404) and no audit row at all
+    (the call belongs to no clinic); past the limit, 429 all the same."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FHIR="3 per minute")
+    client = app.test_client()
+    url = f"/fhir/r4/Patient/patient-{record.patient_id}"
+    unknown = bearer("fhir_" + "x" * 43)
+    with app.app_context():
+        before = db.session.scalar(select(func.count(AuditEvent.id)))
+    outcome(client.get(url), 401)
+    outcome(client.get(url, headers=unknown), 401)
+    outcome(client.get(url, headers={**unknown, "Accept": "text/xml"}), 406)
+    outcome(client.get("/fhir/r4/Nothing/here/at/all", headers=unknown), 404)
+    statuses = [client.get(url, headers=unknown).status_code for _ in range(3)]
+    assert 429 in statuses
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == before
