@@ -27,6 +27,7 @@ from clinic.fhirapi.referrals import (
     decline_referral,
     get_referral_or_404,
     pending_referrals,
+    possibly_known,
 )
 from clinic.fhirapi.tokens import (
     TokenError,
@@ -170,7 +171,9 @@ def accept_referral_form(referral_id: int) -> Response | str:
             "success",
         )
         return redirect(url_for("admin.referrals"))
-    return render_template("admin/referral_accept.html", referral=found, form=form)
+    return render_template(
+        "admin/referral_accept.html", referral=found, form=form, known=possibly_known(found)
+    )
 
 
 @bp.post("/referrals/<int:referral_id>/decline")

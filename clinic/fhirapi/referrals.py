@@ -13,6 +13,7 @@ Functions that change data flush; the unit of work commits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +23,8 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from clinic.audit.log import record
 from clinic.core.forms import is_plausible_birth_date
@@ -59,6 +61,8 @@ class ReferralDraft:
     reason: str
     indication: str
     note: str
+    # What makes a retry of this referral the same one (see `dedup_key`).
+    dedup_key: str
 
 
 def _problem(text: str, where: str = "") -> ImportProblem:
@@ -330,7 +334,22 @@ def read_referral(data: dict[str, Any], today: date) -> ReferralDraft:
         note="\n".join(
             n["text"] for n in request.get("note") or [] if isinstance(n.get("text"), str)
         ),
+        dedup_key=dedup_key(request, data),
     )
+
+
+def dedup_key(request: dict[str, Any], data: dict[str, Any]) -> str:
+    """What makes a retry the same referral: the ServiceRequest's identifier
+    (system|value, the first with a value) when it has one, else the whole body in
+    canonical JSON (keys sorted, no spaces); hashed (SHA-256) to a fixed length."""
+    for identifier in request.get("identifier") or []:
+        if isinstance(identifier, dict) and identifier.get("value"):
+            named = f"{identifier.get('system') or ''}|{identifier['value']}"
+            return (
+                "identifier:" + hashlib.sha256(named.encode("utf-8", "surrogatepass")).hexdigest()
+            )
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "body:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _patient_name(patient: dict[str, Any]) -> str:
@@ -404,8 +423,24 @@ class ReferralDecisionError(Refusal):
 DECIDED_MEANWHILE = "This referral was decided meanwhile, perhaps by a colleague."
 
 
-def keep_referral(token: ApiToken, draft: ReferralDraft, data: dict[str, Any]) -> PendingReferral:
-    """Keep a valid referral as pending (the posted JSON exactly as read)."""
+def received_before(clinic_id: int, key: str) -> PendingReferral | None:
+    """The clinic's referral kept under this de-duplication key, if any."""
+    return db.session.scalar(
+        select(PendingReferral).where(
+            PendingReferral.clinic_id == clinic_id, PendingReferral.dedup_key == key
+        )
+    )
+
+
+def keep_referral(
+    token: ApiToken, draft: ReferralDraft, data: dict[str, Any]
+) -> tuple[PendingReferral, bool]:
+    """Keep a valid referral as pending (the posted JSON exactly as read); or, when the
+    clinic has it already (a retry: the same ServiceRequest identifier, else the same
+    body), that one. Returns the referral and whether it is new."""
+    earlier = received_before(token.clinic_id, draft.dedup_key)
+    if earlier is not None:
+        return earlier, False
     referral = PendingReferral(
         clinic_id=token.clinic_id,
         token_id=token.id,
@@ -417,10 +452,36 @@ def keep_referral(token: ApiToken, draft: ReferralDraft, data: dict[str, Any]) -
         reason=draft.reason,
         indication=draft.indication,
         note=draft.note,
+        dedup_key=draft.dedup_key,
     )
-    db.session.add(referral)
-    db.session.flush()
-    return referral
+    try:
+        # In a savepoint: a retry racing this one may have kept it a moment ago (the
+        # unique index refuses the second), and then it is that one.
+        with db.session.begin_nested():
+            db.session.add(referral)
+    except IntegrityError:
+        earlier = received_before(token.clinic_id, draft.dedup_key)
+        if earlier is None:
+            raise
+        return earlier, False
+    return referral, True
+
+
+def possibly_known(referral: PendingReferral) -> list[Patient]:
+    """The clinic's patients with the referral's name (ignoring case and spacing) and date
+    of birth: perhaps the same person, whom the administrator should not add twice."""
+    name = " ".join(referral.full_name.split()).lower()
+    return list(
+        db.session.scalars(
+            select(Patient)
+            .where(
+                Patient.clinic_id == referral.clinic_id,
+                Patient.date_of_birth == referral.date_of_birth,
+                func.lower(Patient.full_name) == name,
+            )
+            .order_by(Patient.id)
+        )
+    )
 
 
 def pending_referrals(clinic_id: int) -> list[PendingReferral]:

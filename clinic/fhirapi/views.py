@@ -248,16 +248,23 @@ def create_service_request(token: ApiToken) -> Response:
         draft = read_referral(data, clinic_today(token.clinic.timezone))
     except ImportProblem as problem:
         return _problem_response(problem)
-    referral = keep_referral(token, draft, data)
+    referral, new = keep_referral(token, draft, data)
     g.api_object_id = referral.id
     location = base_url() + url_for("fhir.read_service_request", referral_id=referral.id)
-    outcome = operation_outcome(
-        201,
-        f"Referral received as ServiceRequest/{referral.id}; it waits for the clinic to accept it.",
-        severity="information",
-    )
+    if new:
+        status = 201
+        text = (
+            f"Referral received as ServiceRequest/{referral.id}; "
+            "it waits for the clinic to accept it."
+        )
+    else:
+        # A retry (after a timeout, say): the referral the clinic has already, not a second.
+        status = 200
+        text = f"This referral was received already, as ServiceRequest/{referral.id}."
+        audit_detail(duplicate=True)
+    outcome = operation_outcome(status, text, severity="information")
     outcome["issue"][0]["code"] = "informational"
-    return fhir_response(outcome, 201, {"Location": location})
+    return fhir_response(outcome, status, {"Location": location})
 
 
 def _problem_response(problem: ImportProblem) -> Response:

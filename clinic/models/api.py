@@ -90,6 +90,10 @@ class PendingReferral(Model):
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     decline_reason: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     patient_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("patients.id"))
+    # What makes a retry the same referral (clinic.fhirapi.referrals.dedup_key):
+    # "identifier:" or "body:" and a SHA-256; unique per clinic. None for a referral kept
+    # some other way (tests, data made by hand).
+    dedup_key: so.Mapped[str | None] = so.mapped_column(sa.String(80))
 
     token: so.Mapped[ApiToken | None] = so.relationship()
     decided_by: so.Mapped[User | None] = so.relationship()
@@ -97,4 +101,6 @@ class PendingReferral(Model):
     __table_args__ = (
         # The administrator's list: a clinic's referrals waiting, oldest first.
         sa.Index("ix_pending_referrals_clinic_status", "clinic_id", "status", "received_at"),
+        # A sending system retrying after a timeout finds its referral, never makes two.
+        sa.Index("uq_pending_referrals_dedup", "clinic_id", "dedup_key", unique=True),
     )

@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decline_reason', sa.String(length=500), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=True),
+    sa.Column('dedup_key', sa.String(length=80), nullable=True),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_pending_referrals_clinic_id_clinics')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_pending_referrals_decided_by_id_users')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_pending_referrals_patient_id_patients')),
@@ -62,11 +63,13 @@ def upgrade():
     )
     with op.batch_alter_table('pending_referrals', schema=None) as batch_op:
         batch_op.create_index('ix_pending_referrals_clinic_status', ['clinic_id', 'status', 'received_at'], unique=False)
+        batch_op.create_index('uq_pending_referrals_dedup', ['clinic_id', 'dedup_key'], unique=True)
 
 
 
 def downgrade():
     with op.batch_alter_table('pending_referrals', schema=None) as batch_op:
+        batch_op.drop_index('uq_pending_referrals_dedup')
         batch_op.drop_index('ix_pending_referrals_clinic_status')
 
     op.drop_table('pending_referrals')

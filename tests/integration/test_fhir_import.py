@@ -324,9 +324,10 @@ KEYS = st.sampled_from(
     )
 )
 def test_junk_never_makes_a_500(app: Flask, client, importer: str, junk: Any) -> None:
-    """Whatever JSON is posted, the answer is 201 or a 4xx OperationOutcome, never a 500."""
+    """Whatever JSON is posted, the answer is 201 (200 for a repeat) or a 4xx
+    OperationOutcome, never a 500."""
     response = post(client, importer, junk)
-    assert response.status_code == 201 or 400 <= response.status_code < 500
+    assert response.status_code in (200, 201) or 400 <= response.status_code < 500
     assert response.mimetype == FHIR_JSON
     OperationOutcome.model_validate(response.get_json(force=True))
 
@@ -449,3 +450,94 @@ def test_the_list_costs_the_same_at_5_and_50_referrals(app: Flask, client, world
         make_referral(app, world.clinic_a)
     many = queries_for(app, client, "/admin/referrals")
     assert few == many
+
+
+# Retries and people the clinic knows already ---------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["contained", "bundle"])
+def test_a_retried_referral_is_not_kept_twice(
+    app: Flask, client, world: World, importer: str, shape: str
+) -> None:
+    """The same body posted again (a retry after a timeout; no ServiceRequest identifier):
+    200 with the first referral's Location, still one referral, the retry audited as a
+    duplicate. A different body is a new referral (201)."""
+    sent = referral_json()
+    body = sent if shape == "contained" else bundle_of(sent)
+    first = post(client, importer, body)
+    assert first.status_code == 201
+    again = post(client, importer, json.loads(json.dumps(body, sort_keys=True)))
+    assert again.status_code == 200, again.get_data(as_text=True)
+    OperationOutcome.model_validate(again.get_json(force=True))
+    assert again.headers["Location"] == first.headers["Location"]
+    assert len(referrals(app)) == 1
+    other = post(client, importer, referral_json(reason="Vaginal stenosis"))
+    assert other.status_code == 201 and other.headers["Location"] != first.headers["Location"]
+    assert len(referrals(app)) == 2
+    with app.app_context():
+        details = db.session.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "fhir.import")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [json.loads(d).get("duplicate") for d in details] == [None, True, None]
+
+
+def test_the_service_request_identifier_names_the_referral(
+    app: Flask, client, world: World, importer: str
+) -> None:
+    """With a ServiceRequest identifier, a retry is found by it (system|value) even if the
+    body changed (a new timestamp, say); the same value under another system is another
+    referral; another clinic's token keeps its own (de-duplication is per clinic)."""
+
+    def with_identifier(system: str, note: str) -> dict[str, Any]:
+        sent = referral_json()
+        sent["identifier"] = [{"system": system, "value": "REF-2026-0042"}]
+        sent["note"] = [{"text": note}]
+        return sent
+
+    first = post(client, importer, with_identifier("https://gp.example/referrals", "First."))
+    assert first.status_code == 201
+    retry = post(client, importer, with_identifier("https://gp.example/referrals", "Resent."))
+    assert (retry.status_code, retry.headers["Location"]) == (200, first.headers["Location"])
+    assert [r.note for r in referrals(app)] == ["First."]
+    other_system = post(client, importer, with_identifier("https://other.example/ids", "Other."))
+    assert other_system.status_code == 201
+    elsewhere = make_token(app, world.clinic_b, can_import=True)
+    theirs = post(client, elsewhere, with_identifier("https://gp.example/referrals", "First."))
+    assert theirs.status_code == 201
+    assert theirs.headers["Location"] != first.headers["Location"]
+    with app.app_context():
+        counted = db.session.scalars(select(PendingReferral.clinic_id)).all()
+    assert sorted(counted) == sorted([world.clinic_a, world.clinic_a, world.clinic_b])
+
+
+def test_the_accept_page_shows_patients_with_the_same_name_and_birth_date(
+    app: Flask, client, world: World
+) -> None:
+    """Accepting a referral for someone the clinic has already (same name, however
+    capitalised, and date of birth): the page says "Possibly already a patient" and names
+    them with their clinic identifier. Another clinic's patient of the same name and birth
+    date is never shown, and a referral for a stranger shows no such notice."""
+    with app.app_context():
+        mine = db.session.get_one(Patient, world.patient.patient_id)
+        theirs = db.session.get_one(Patient, world.other_clinic_patient.patient_id)
+        mine_name, mine_born, mine_id = (
+            mine.full_name,
+            mine.date_of_birth,
+            mine.clinic_identifier,
+        )
+        theirs.full_name, theirs.date_of_birth = mine_name, mine_born
+        theirs_id = theirs.clinic_identifier
+        db.session.commit()
+    known = make_referral(
+        app, world.clinic_a, name=mine_name.upper(), born=mine_born.isoformat(), reason="Known"
+    )
+    stranger = make_referral(app, world.clinic_a, name="Robin Hale", born="1988-04-12")
+    act_as(client, world.admin.id)
+    page = client.get(f"/admin/referrals/{known}/accept").get_data(as_text=True)
+    assert "Possibly already a patient" in page
+    assert mine_id in page and mine_name in page
+    assert theirs_id not in page
+    clean = client.get(f"/admin/referrals/{stranger}/accept").get_data(as_text=True)
+    assert "Possibly already a patient" not in clean and mine_id not in clean

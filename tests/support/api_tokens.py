@@ -65,6 +65,6 @@ def make_referral(app: Flask, clinic_id: int, **details: str) -> int:
         clinic = db.session.get_one(Clinic, clinic_id)
         token, _ = issue_token(clinic, f"Referrer {next(_labels)}", can_import=True)
         data = referral_json(**details)
-        referral = keep_referral(token, read_referral(data, clinic_today(clinic.timezone)), data)
+        referral, _ = keep_referral(token, read_referral(data, clinic_today(clinic.timezone)), data)
         db.session.commit()
         return referral.id
