@@ -13,7 +13,8 @@ The interface (stable: the HTTP API and the chart download are built on it):
 - `everything(patient, base_url)`: the same resources as a `searchset` (Patient/$everything).
 - `read_resource(clinic_id, resource_type, resource_id, base_url)`: one resource, only if
   it belongs to that clinic; None otherwise (unknown type, malformed or unknown id).
-- `find_patients(clinic_id, system, value)`: the clinic's patients with that identifier.
+- `find_patients(clinic_id, system, value, base_url)`: the clinic's patients with that
+  identifier (the system compared in full when the base URL is known).
 - `RESOURCE_TYPES`: the types `read_resource` serves.
 
 Reads are scoped by clinic inside every query, and a bundle is read with a fixed number of
@@ -319,15 +320,22 @@ def everything(patient: Patient, base_url: str) -> dict[str, Any]:
     return _bundle("searchset", record_resources(load_record(patient), base_url), base_url)
 
 
-def find_patients(clinic_id: int, system: str | None, value: str) -> list[Patient]:
+def find_patients(
+    clinic_id: int, system: str | None, value: str, base_url: str | None = None
+) -> list[Patient]:
     """The clinic's patients whose clinic identifier is `value`. With a `system`, only
-    the clinic's own identifier system matches (whatever address the app is reached at:
-    it is compared by its `/fhir/identifier/<clinic id>/patient` ending)."""
+    the clinic's own identifier system matches: with `base_url` (the API always knows the
+    address it answers at) the system must be exactly `{base_url}/fhir/identifier/<clinic
+    id>/patient`; without it, a system with that ending under any address."""
     value = value.strip()
     if not value or len(value) > 40:
         return []
-    if system is not None and not system.endswith(codes.identifier_system_suffix(clinic_id)):
-        return []
+    if system is not None:
+        if base_url is not None:
+            if system != codes.patient_identifier_system(base_url.rstrip("/"), clinic_id):
+                return []
+        elif not system.endswith(codes.identifier_system_suffix(clinic_id)):
+            return []
     return list(
         db.session.scalars(
             sa.select(Patient)

@@ -30,7 +30,9 @@ def capability_statement(base_url: str, resource_types: Iterable[str]) -> dict[s
                     "name": "identifier",
                     "type": "token",
                     "documentation": (
-                        "The clinic's identifier for the patient: system|value, or value."
+                        "The clinic's identifier for the patient: system|value, or value. "
+                        f"The system is exactly {base_url}/fhir/identifier/<clinic id>/patient"
+                        " (another finds nobody). No other search parameter is accepted."
                     ),
                 }
             ]
@@ -38,7 +40,11 @@ def capability_statement(base_url: str, resource_types: Iterable[str]) -> dict[s
                 {
                     "name": "everything",
                     "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                    "documentation": "The patient's whole record, as a searchset Bundle.",
+                    "documentation": (
+                        "The patient's whole record, as a searchset Bundle. It takes no "
+                        "parameters (_since, _type, _count...): any is refused with a 400 "
+                        "OperationOutcome naming it."
+                    ),
                 }
             ]
         resources.append(resource)

@@ -61,8 +61,8 @@ def search_patients(token: ApiToken) -> Response:
             400, "Search patients by one identifier: identifier=system|value (or value)."
         )
     system, bar, value = values[0].rpartition("|")
-    found = find_patients(token.clinic_id, system if bar else None, value)
     base = base_url()
+    found = find_patients(token.clinic_id, system if bar else None, value, base)
     entries = []
     for patient in found:
         resource = read_resource(token.clinic_id, "Patient", patient_id(patient.id), base)
@@ -92,8 +92,16 @@ def search_patients(token: ApiToken) -> Response:
 @api_limit
 @api_call("fhir.everything")
 def patient_everything(token: ApiToken, resource_id: str) -> Response:
-    """The patient's whole record as a searchset Bundle."""
+    """The patient's whole record as a searchset Bundle. It takes no parameters: one
+    given (_since, _type, _count...) is refused, never ignored (the answer would hold more
+    than was asked)."""
     g.api_object_type = "patient"
+    unknown = sorted(set(request.args) - GENERAL_PARAMETERS)
+    if unknown:
+        return error_response(
+            400,
+            f"Unknown parameter: {', '.join(unknown)[:100]}. $everything takes no parameters.",
+        )
     found = PATIENT_ID.match(resource_id)
     patient = (
         db.session.scalar(

@@ -206,6 +206,33 @@ def test_search_by_identifier_finds_the_clinic_s_patient_only(
     assert response.get_json(force=True)["total"] == 0 or foreign == identifier
 
 
+def test_a_foreign_identifier_system_finds_nobody(
+    make_app: Callable[..., Flask], world: World, record: FullRecord
+) -> None:
+    """The identifier system is compared in full with the address the API answers at
+    (CLINIC_BASE_URL when set): the clinic's ending under another host, or the request's
+    host when a public address is configured, finds nobody; the exact system finds them."""
+    app = make_app(CLINIC_BASE_URL="https://diary.example.org")
+    secret = make_token(app, world.clinic_a)
+    client = app.test_client()
+    identifier = identifier_of(app, record.patient_id)
+    ending = f"/fhir/identifier/{world.clinic_a}/patient"
+
+    def total(system: str) -> int:
+        response = client.get(
+            "/fhir/r4/Patient",
+            query_string={"identifier": f"{system}|{identifier}"},
+            headers=bearer(secret),
+        )
+        assert response.status_code == 200
+        return int(response.get_json(force=True)["total"])
+
+    assert total("https://diary.example.org" + ending) == 1
+    assert total("https://evil.example" + ending) == 0
+    assert total("http://localhost" + ending) == 0  # the request's own host: not the public one
+    assert total("https://diary.example.org/mirror" + ending) == 0
+
+
 @pytest.mark.parametrize(
     "query",
     [{}, {"identifier": ""}, {"name": "Sam"}, {"identifier": ["a", "b"]}, {"_count": "5"}],
@@ -216,6 +243,26 @@ def test_a_bad_search_is_400(client, world: World, token: str, query: dict) -> N
     support, is refused (400) rather than answered with more than was asked."""
     body = outcome(client.get("/fhir/r4/Patient", query_string=query, headers=bearer(token)), 400)
     assert body["issue"][0]["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"_since": "2026-01-01"}, {"_type": "Observation"}, {"_count": "5"}, {"start": "x"}],
+    ids=["since", "type", "count", "start"],
+)
+def test_everything_refuses_any_parameter(
+    client, record: FullRecord, token: str, query: dict
+) -> None:
+    """$everything takes no parameters: any (FHIR's _since, _type, _count or another) is
+    refused with a 400 OperationOutcome naming it, never ignored; _format is allowed."""
+    url = f"/fhir/r4/Patient/patient-{record.patient_id}/$everything"
+    body = outcome(client.get(url, query_string=query, headers=bearer(token)), 400)
+    [name] = query
+    assert body["issue"][0]["code"] == "invalid"
+    assert name in body["issue"][0]["diagnostics"]
+    assert "entry" not in body
+    fine = client.get(url, query_string={"_format": "json"}, headers=bearer(token))
+    assert fine.status_code == 200
 
 
 def test_another_clinic_s_records_are_not_found(

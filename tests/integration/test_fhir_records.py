@@ -444,6 +444,19 @@ def test_find_patients_by_identifier_within_the_clinic(app: Flask, world: World)
             == []
         )
         assert find_patients(world.clinic_a, "urn:oid:1.2.3", value) == []
+        # Where the base URL is known (the API), the system is compared in full: the
+        # clinic's ending under another address is a foreign system.
+        assert find_patients(world.clinic_a, own_system, value, BASE) == [mine]
+        assert find_patients(world.clinic_a, own_system, value, BASE + "/") == [mine]
+        assert find_patients(world.clinic_a, None, value, BASE) == [mine]
+        for foreign in (
+            patient_identifier_system("https://evil.example", world.clinic_a),
+            patient_identifier_system(BASE + "/x", world.clinic_a),
+            patient_identifier_system("http://diary.example.org", world.clinic_a),
+            own_system + "/",
+            patient_identifier_system(BASE, world.clinic_b),
+        ):
+            assert find_patients(world.clinic_a, foreign, value, BASE) == [], foreign
         assert find_patients(world.clinic_a, None, theirs.clinic_identifier) == []
         assert find_patients(world.clinic_b, None, value) == []
         assert find_patients(world.clinic_a, None, "") == []
