@@ -22,8 +22,9 @@ staff = roles(Role.CLINICIAN, Role.ADMIN)
 
 
 def base_url() -> str:
-    """The address the bundle's URLs start with: the configured public one, else the
-    address of this request."""
+    """The address FHIR URLs start with (the chart's download and the API alike): the
+    configured public one (CLINIC_BASE_URL), else the address of this request; no
+    trailing slash."""
     return (current_app.config.get("CLINIC_BASE_URL") or request.host_url).rstrip("/")
 
 

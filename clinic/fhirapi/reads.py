@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from clinic.access import api_token
 from clinic.extensions import db
 from clinic.fhir import RESOURCE_TYPES, everything, find_patients, read_resource
+from clinic.fhir.records import full_url
 from clinic.fhir.resources import patient_id
 from clinic.fhirapi.capability import capability_statement
 from clinic.fhirapi.outcomes import error_response, fhir_response
@@ -69,7 +70,7 @@ def search_patients(token: ApiToken) -> Response:
         if resource is not None:
             entries.append(
                 {
-                    "fullUrl": f"{base}/fhir/r4/Patient/{resource['id']}",
+                    "fullUrl": full_url(base, resource),
                     "resource": resource,
                     "search": {"mode": "match"},
                 }

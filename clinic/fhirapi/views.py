@@ -39,6 +39,7 @@ from clinic.core.clock import clinic_today
 from clinic.core.requests import takes_json
 from clinic.core.uow import persist_despite_failure
 from clinic.extensions import csrf, db, limiter
+from clinic.fhir.views import base_url
 from clinic.fhirapi.outcomes import (
     FHIR_JSON,
     error_response,
@@ -97,11 +98,6 @@ def rate_limit_key() -> str:
 
 
 api_limit = limiter.limit(lambda: current_app.config["RATELIMIT_FHIR"], key_func=rate_limit_key)
-
-
-def base_url() -> str:
-    """The site's public address (links in resources are `{base}/fhir/r4/...`)."""
-    return current_app.config.get("CLINIC_BASE_URL") or request.host_url.rstrip("/")
 
 
 @bp.before_request
