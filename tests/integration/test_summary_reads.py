@@ -171,3 +171,18 @@ def test_clinic_rules_committed_after_the_clinic_was_loaded_are_in_the_summary(
         refresh_patients(db.session.get_one(Clinic, world.clinic_a), [pid])
         db.session.commit()
     assert shown(app, pid) == posted
+
+
+def test_a_plan_closed_through_its_object_in_the_same_transaction_is_read_again(
+    app: Flask, world: World
+) -> None:
+    """What was vouched for, then changed in the same transaction through the loaded
+    object (the plan completed): the object vouched for is no longer the open plan, so the
+    refresh reads the open plan again (there is none) instead of using it."""
+    on_plan(app, world)
+    with app.app_context():
+        patient, protocol, user = vouched_for(world)
+        record(patient, protocol, user, "then-closed", a_session(protocol))
+        protocol.status = ProtocolStatus.COMPLETED
+        db.session.commit()
+    assert shown(app, world.patient.patient_id)["protocol_id"] is None
