@@ -195,12 +195,14 @@ def refresh_patients(
         others = None if patient_ids is None else [i for i in patient_ids if i not in current]
         if others is None or others:
             # The clinic's rules and zone as committed (a refresh of a whole clinic because
-            # they changed may have committed since the session loaded the clinic).
-            db.session.execute(
+            # they changed may have committed since the session loaded the clinic). The
+            # row is fetched: an ORM result overwrites the session's object only as its
+            # rows are read.
+            db.session.scalars(
                 select(Clinic)
                 .where(Clinic.id == clinic.id)
                 .execution_options(populate_existing=True)
-            )
+            ).one()
         today = today or clinic_today(clinic.timezone)
         patients = [patient for patient, _ in current.values()]
         if others is None or others:

@@ -142,3 +142,47 @@ def test_a_session_posted_reads_the_plan_once_and_the_summary_is_right(
         refresh_patients(db.session.get_one(Clinic, world.clinic_a), [world.patient.patient_id])
         db.session.commit()
     assert shown(app, world.patient.patient_id) == posted
+
+
+def test_clinic_rules_committed_after_the_clinic_was_loaded_are_in_the_summary(
+    app: Flask, make_app, world: World
+) -> None:
+    """The clinic is loaded (as every request loads it, with the signed-in account), its
+    time zone is then changed through another instance (committed, every summary
+    refreshed), then a change to one patient's record is committed from the first session:
+    that patient's summary is computed in the clinic's zone as committed (its day is the
+    one a refresh from scratch gives), not in the zone the session loaded. UTC+14 and
+    UTC-11 are 25 hours apart, so the two zones never share a day."""
+    pid = world.patient.patient_id
+    on_plan(app, world)
+    with app.app_context():
+        db.session.get_one(Clinic, world.clinic_a).timezone = "Pacific/Kiritimati"
+        db.session.commit()
+    with app.app_context():
+        patient = db.session.get_one(Patient, pid)
+        assert patient.clinic.timezone == "Pacific/Kiritimati"
+        with make_app().app_context():
+            db.session.get_one(Clinic, world.clinic_a).timezone = "Pacific/Pago_Pago"
+            db.session.commit()
+        patient.pronouns = "they/them"
+        db.session.commit()
+    posted = shown(app, pid)
+    with app.app_context():
+        refresh_patients(db.session.get_one(Clinic, world.clinic_a), [pid])
+        db.session.commit()
+    assert shown(app, pid) == posted
+
+
+def test_a_plan_closed_through_its_object_in_the_same_transaction_is_read_again(
+    app: Flask, world: World
+) -> None:
+    """What was vouched for, then changed in the same transaction through the loaded
+    object (the plan completed): the object vouched for is no longer the open plan, so the
+    refresh reads the open plan again (there is none) instead of using it."""
+    on_plan(app, world)
+    with app.app_context():
+        patient, protocol, user = vouched_for(world)
+        record(patient, protocol, user, "then-closed", a_session(protocol))
+        protocol.status = ProtocolStatus.COMPLETED
+        db.session.commit()
+    assert shown(app, world.patient.patient_id)["protocol_id"] is None
