@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
@@ -276,11 +276,11 @@ _SAME_SESSIONS = (
     DiaryEntry.withdrawn_at.is_(None),
     DiaryEntry.id != bindparam("entry_id"),
 )
-_ENTRY_AT = bindparam("occurred_at")
+_ENTRY_AT: BindParameter[datetime] = bindparam("occurred_at")
 _BEFORE = (DiaryEntry.occurred_at < _ENTRY_AT) | (
     (DiaryEntry.occurred_at == _ENTRY_AT) & (DiaryEntry.id < bindparam("entry_id"))
 )
-_SINCE = bindparam("since")
+_SINCE: BindParameter[datetime] = bindparam("since")
 _AFTER_SINCE = (DiaryEntry.occurred_at > _SINCE) | (
     (DiaryEntry.occurred_at == _SINCE) & (DiaryEntry.id > bindparam("entry_id"))
 )

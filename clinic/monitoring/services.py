@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import BindParameter, Row, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from clinic.audit.log import record
@@ -355,9 +355,10 @@ def _refresh(
 # commit, and building a statement (and working out its cache key) costs more CPU than
 # running it. Each takes the clinic and the patients as parameters (`clinic_id`,
 # `patient_ids`) and, where a window is read, its days (`first`, `last`).
-_CLINIC = bindparam("clinic_id")
-_PATIENTS = bindparam("patient_ids", expanding=True)
-_FIRST, _LAST = bindparam("first"), bindparam("last")
+_CLINIC: BindParameter[int] = bindparam("clinic_id")
+_PATIENTS: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
+_FIRST: BindParameter[date] = bindparam("first")
+_LAST: BindParameter[date] = bindparam("last")
 
 _SESSIONS = (
     select(
