@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import BindParameter, bindparam, select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
@@ -255,40 +255,76 @@ def _later_sessions(entry: DiaryEntry, protocol: Protocol, since: datetime) -> l
     `DEPTH_LOOKBACK_SESSIONS` that say a depth after vaginoplasty (each check looks back
     that far), in time order."""
     rules = protocol.safety_indications
-    looks_back = [
-        (RADIOTHERAPY_QUIET_SESSIONS, False) if rules.follows_radiotherapy else None,
-        (DEPTH_LOOKBACK_SESSIONS, True) if rules.is_neovagina else None,
-    ]
     found: dict[int, DiaryEntry] = {}
-    for n, with_depth in (look for look in looks_back if look is not None):
-        query = select(DiaryEntry).where(
-            *_same_sessions(entry),
-            (DiaryEntry.occurred_at > since)
-            | ((DiaryEntry.occurred_at == since) & (DiaryEntry.id > entry.id)),
-        )
-        if with_depth:
-            query = query.where(DiaryEntry.depth_cm.is_not(None))
-        order = (DiaryEntry.occurred_at, DiaryEntry.id)
-        found |= {later.id: later for later in db.session.scalars(query.order_by(*order).limit(n))}
+    params = _params(entry) | {"since": since}
+    if rules.follows_radiotherapy:
+        found |= {later.id: later for later in db.session.scalars(_LATER, params)}
+    if rules.is_neovagina:
+        found |= {later.id: later for later in db.session.scalars(_LATER_WITH_DEPTH, params)}
     return sorted(found.values(), key=lambda later: (later.occurred_at, later.id))
 
 
-def _same_sessions(entry: DiaryEntry) -> tuple[ColumnElement[bool], ...]:
-    """The other sessions done (not skipped, not withdrawn) under `entry`'s protocol."""
-    return (
-        DiaryEntry.clinic_id == entry.clinic_id,
-        DiaryEntry.patient_id == entry.patient_id,
-        DiaryEntry.protocol_id == entry.protocol_id,
-        DiaryEntry.skipped.is_(False),
-        DiaryEntry.withdrawn_at.is_(None),
-        DiaryEntry.id != entry.id,
-    )
+# The statements the flag rules run for every entry saved, built once (building one costs
+# more CPU than running it). Each reads the other sessions done (not skipped, not
+# withdrawn) under the entry's protocol: parameters `_params(entry)`, and `since` for
+# those after a moment.
+_SAME_SESSIONS = (
+    DiaryEntry.clinic_id == bindparam("clinic_id"),
+    DiaryEntry.patient_id == bindparam("patient_id"),
+    DiaryEntry.protocol_id == bindparam("protocol_id"),
+    DiaryEntry.skipped.is_(False),
+    DiaryEntry.withdrawn_at.is_(None),
+    DiaryEntry.id != bindparam("entry_id"),
+)
+_ENTRY_AT: BindParameter[datetime] = bindparam("occurred_at")
+_BEFORE = (DiaryEntry.occurred_at < _ENTRY_AT) | (
+    (DiaryEntry.occurred_at == _ENTRY_AT) & (DiaryEntry.id < bindparam("entry_id"))
+)
+_SINCE: BindParameter[datetime] = bindparam("since")
+_AFTER_SINCE = (DiaryEntry.occurred_at > _SINCE) | (
+    (DiaryEntry.occurred_at == _SINCE) & (DiaryEntry.id > bindparam("entry_id"))
+)
+_FORWARD = (DiaryEntry.occurred_at, DiaryEntry.id)
+_BACKWARD = (DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
+# The next sessions whose "bleeding back" check looks back at the entry, and the next ones
+# with a depth whose "depth lost" check does.
+_LATER = (
+    select(DiaryEntry)
+    .where(*_SAME_SESSIONS, _AFTER_SINCE)
+    .order_by(*_FORWARD)
+    .limit(RADIOTHERAPY_QUIET_SESSIONS)
+)
+_LATER_WITH_DEPTH = (
+    select(DiaryEntry)
+    .where(*_SAME_SESSIONS, _AFTER_SINCE, DiaryEntry.depth_cm.is_not(None))
+    .order_by(*_FORWARD)
+    .limit(DEPTH_LOOKBACK_SESSIONS)
+)
+# The depths (with the dilator's width) and the bleeding answers of the sessions before.
+_DEPTHS_BEFORE = (
+    select(DiaryEntry.depth_cm, DilatorSize.diameter_mm)
+    .join(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
+    .where(*_SAME_SESSIONS, DiaryEntry.depth_cm.is_not(None), _BEFORE)
+    .order_by(*_BACKWARD)
+    .limit(DEPTH_LOOKBACK_SESSIONS)
+)
+_BLEEDING_BEFORE = (
+    select(DiaryEntry.bleeding)
+    .where(*_SAME_SESSIONS, _BEFORE)
+    .order_by(*_BACKWARD)
+    .limit(RADIOTHERAPY_QUIET_SESSIONS)
+)
 
 
-def _before(entry: DiaryEntry) -> ColumnElement[bool]:
-    return (DiaryEntry.occurred_at < entry.occurred_at) | (
-        (DiaryEntry.occurred_at == entry.occurred_at) & (DiaryEntry.id < entry.id)
-    )
+def _params(entry: DiaryEntry) -> dict[str, object]:
+    """The parameters of the statements above for `entry`."""
+    return {
+        "clinic_id": entry.clinic_id,
+        "patient_id": entry.patient_id,
+        "protocol_id": entry.protocol_id,
+        "entry_id": entry.id,
+        "occurred_at": entry.occurred_at,
+    }
 
 
 def _bleeding_returned(entry: DiaryEntry, protocol: Protocol) -> bool:
@@ -297,7 +333,7 @@ def _bleeding_returned(entry: DiaryEntry, protocol: Protocol) -> bool:
     rules, now = protocol.safety_indications, entry.report.bleeding
     if not bleeding_may_return(rules, now):
         return False
-    return bleeding_returned(rules, now, _bleeding_before(entry, RADIOTHERAPY_QUIET_SESSIONS))
+    return bleeding_returned(rules, now, _bleeding_before(entry))
 
 
 def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
@@ -313,27 +349,17 @@ def _depth_lost(entry: DiaryEntry, protocol: Protocol) -> bool:
     size = db.session.get(DilatorSize, entry.dilator_size_id)
     if size is None:
         return False
-    rows = db.session.execute(
-        select(DiaryEntry.depth_cm, DilatorSize.diameter_mm)
-        .join(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
-        .where(*_same_sessions(entry), DiaryEntry.depth_cm.is_not(None), _before(entry))
-        .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
-        .limit(DEPTH_LOOKBACK_SESSIONS)
-    ).all()
+    rows = db.session.execute(_DEPTHS_BEFORE, _params(entry)).all()
     before = [DepthReading(depth, mm) for depth, mm in reversed(rows) if depth is not None]
     drop_cm = protocol.patient.clinic.depth_drop_cm
     return depth_lost(DepthReading(entry.depth_cm, size.diameter_mm), before, drop_cm)
 
 
-def _bleeding_before(entry: DiaryEntry, n: int) -> list[Bleeding]:
-    """The bleeding answers of the `n` sessions of the same protocol before `entry`, oldest
-    first (withdrawn ones left out: the patient said they were wrong)."""
-    rows = db.session.scalars(
-        select(DiaryEntry.bleeding)
-        .where(*_same_sessions(entry), _before(entry))
-        .order_by(DiaryEntry.occurred_at.desc(), DiaryEntry.id.desc())
-        .limit(n)
-    ).all()
+def _bleeding_before(entry: DiaryEntry) -> list[Bleeding]:
+    """The bleeding answers of the `RADIOTHERAPY_QUIET_SESSIONS` sessions of the same
+    protocol before `entry`, oldest first (withdrawn ones left out: the patient said they
+    were wrong)."""
+    rows = db.session.scalars(_BLEEDING_BEFORE, _params(entry)).all()
     return [b for b in reversed(rows) if b is not None]
 
 

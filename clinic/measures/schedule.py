@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from clinic.core.templating import short_date
@@ -68,6 +68,35 @@ class OccasionStatus:
 NO_PROGRAM = ProgramDates(None, None)
 
 
+# The statements below run on every write's summary refresh (and on the pages that show
+# occasions): built once, since building one costs more CPU than running it. Parameters:
+# `clinic_id`, and `patient_ids` or `assignment_ids`.
+_CLINIC: BindParameter[int] = bindparam("clinic_id")
+_PATIENTS: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
+# The starts and completions of the patients' protocols, in order: protocols follow each
+# other (one open at a time), each starting before it ends.
+_PROGRAM_EVENTS = (
+    select(Protocol.patient_id, ProtocolEvent.kind, ProtocolEvent.effective_on)
+    .join(ProtocolEvent, ProtocolEvent.protocol_id == Protocol.id)
+    .where(
+        Protocol.clinic_id == _CLINIC,
+        Protocol.patient_id.in_(_PATIENTS),
+        ProtocolEvent.kind.in_([EventKind.START, EventKind.COMPLETE]),
+    )
+    .order_by(Protocol.patient_id, Protocol.id, ProtocolEvent.id)
+)
+_ASSIGNMENTS = (
+    select(MeasureAssignment)
+    .where(MeasureAssignment.clinic_id == _CLINIC, MeasureAssignment.patient_id.in_(_PATIENTS))
+    .order_by(MeasureAssignment.id)
+)
+_ASSIGNMENTS_NOT_ENDED = _ASSIGNMENTS.where(MeasureAssignment.ended_at.is_(None))
+_RESPONSES = select(MeasureResponse).where(
+    MeasureResponse.clinic_id == _CLINIC,
+    MeasureResponse.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
+)
+
+
 def programs(clinic_id: int, patient_ids: Collection[int]) -> dict[int, list[ProgramDates]]:
     """Each patient's programs, oldest first (one query whatever the number of patients):
     from a protocol's start to the completion of the protocol that ends the program (a
@@ -76,15 +105,7 @@ def programs(clinic_id: int, patient_ids: Collection[int]) -> dict[int, list[Pro
     if not patient_ids:
         return found
     rows = db.session.execute(
-        select(Protocol.patient_id, ProtocolEvent.kind, ProtocolEvent.effective_on)
-        .join(ProtocolEvent, ProtocolEvent.protocol_id == Protocol.id)
-        .where(
-            Protocol.clinic_id == clinic_id,
-            Protocol.patient_id.in_(patient_ids),
-            ProtocolEvent.kind.in_([EventKind.START, EventKind.COMPLETE]),
-        )
-        # Protocols follow each other (one open at a time), each starting before it ends.
-        .order_by(Protocol.patient_id, Protocol.id, ProtocolEvent.id)
+        _PROGRAM_EVENTS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
     ).all()
     running: dict[int, date] = {}  # the start of each patient's program not yet completed
     for pid, kind, day in rows:
@@ -146,21 +167,17 @@ def occasion_statuses(
     result: dict[int, list[OccasionStatus]] = {pid: [] for pid in patient_ids}
     if not patient_ids:
         return result
-    query = select(MeasureAssignment).where(
-        MeasureAssignment.clinic_id == clinic_id,
-        MeasureAssignment.patient_id.in_(patient_ids),
+    assignments = list(
+        db.session.scalars(
+            _ASSIGNMENTS if include_ended else _ASSIGNMENTS_NOT_ENDED,
+            {"clinic_id": clinic_id, "patient_ids": list(patient_ids)},
+        )
     )
-    if not include_ended:
-        query = query.where(MeasureAssignment.ended_at.is_(None))
-    assignments = list(db.session.scalars(query.order_by(MeasureAssignment.id)))
     if not assignments:
         return result
     responses: dict[int, dict[str, MeasureResponse]] = defaultdict(dict)
     for response in db.session.scalars(
-        select(MeasureResponse).where(
-            MeasureResponse.clinic_id == clinic_id,
-            MeasureResponse.assignment_id.in_([a.id for a in assignments]),
-        )
+        _RESPONSES, {"clinic_id": clinic_id, "assignment_ids": [a.id for a in assignments]}
     ):
         responses[response.assignment_id][response.occasion_key] = response
     found = programs(clinic_id, {a.patient_id for a in assignments})

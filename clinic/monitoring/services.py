@@ -18,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import BindParameter, Row, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from clinic.audit.log import record
@@ -352,50 +353,141 @@ def _refresh(
         )
 
 
+# The statements every refresh runs, built once: a refresh runs before every write's
+# commit, and building a statement (and working out its cache key) costs more CPU than
+# running it. Each takes the clinic and the patients as parameters (`clinic_id`,
+# `patient_ids`) and, where a window is read, its days (`first`, `last`).
+_CLINIC: BindParameter[int] = bindparam("clinic_id")
+_PATIENTS: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
+_FIRST: BindParameter[date] = bindparam("first")
+_LAST: BindParameter[date] = bindparam("last")
+
+_SESSIONS = (
+    select(
+        DiaryEntry.patient_id,
+        DiaryEntry.occurred_on,
+        DiaryEntry.version_number,
+        DiaryEntry.stage,
+        DiaryEntry.minutes,
+        DiaryEntry.skipped,
+        DiaryEntry.withdrawn_at,
+        DiaryEntry.pain_during,
+        DiaryEntry.pain_after,
+        DiaryEntry.depth_cm,
+        DiaryEntry.dilator_size_id,
+        DilatorSize.label.label("size_label"),
+        DilatorSize.diameter_mm.label("size_mm"),
+        select(RedFlag.id).where(RedFlag.entry_id == DiaryEntry.id).exists().label("red_flag"),
+    )
+    .join(Protocol, Protocol.id == DiaryEntry.protocol_id)
+    .outerjoin(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
+    .where(
+        DiaryEntry.clinic_id == _CLINIC,
+        DiaryEntry.patient_id.in_(_PATIENTS),
+        DiaryEntry.occurred_on.between(_FIRST, _LAST),
+        Protocol.status.in_(OPEN_STATUSES),
+    )
+    .order_by(DiaryEntry.patient_id, DiaryEntry.occurred_at, DiaryEntry.id)
+)
+_LAST_ENTRY_DAYS = (
+    select(DiaryEntry.patient_id, func.max(DiaryEntry.occurred_on))
+    .where(
+        DiaryEntry.clinic_id == _CLINIC,
+        DiaryEntry.patient_id.in_(_PATIENTS),
+        DiaryEntry.withdrawn_at.is_(None),
+    )
+    .group_by(DiaryEntry.patient_id)
+)
+_OPEN_RED_FLAG_COUNTS = (
+    select(
+        RedFlag.patient_id,
+        func.count(RedFlag.id),
+        func.count(case((RedFlag.reason.in_([r for r in FlagReason if not r.urgent]), RedFlag.id))),
+    )
+    .where(
+        RedFlag.clinic_id == _CLINIC,
+        RedFlag.patient_id.in_(_PATIENTS),
+        RedFlag.acknowledged_at.is_(None),
+    )
+    .group_by(RedFlag.patient_id)
+)
+_PAIN_SKIPS = select(DiaryEntry.patient_id, DiaryEntry.occurred_on).where(
+    DiaryEntry.clinic_id == _CLINIC,
+    DiaryEntry.patient_id.in_(_PATIENTS),
+    DiaryEntry.skipped.is_(True),
+    DiaryEntry.skip_reason == SkipReason.PAIN_OR_FEAR,
+    DiaryEntry.withdrawn_at.is_(None),
+    DiaryEntry.occurred_on.between(_FIRST, _LAST),
+)
+_PGIC_ANSWERS = select(
+    MeasureResponse.id,
+    MeasureResponse.patient_id,
+    MeasureResponse.total,
+    MeasureResponse.occasion_on,
+).where(
+    MeasureResponse.clinic_id == _CLINIC,
+    MeasureResponse.patient_id.in_(_PATIENTS),
+    MeasureResponse.instrument_key == PGIC_KEY,
+    MeasureResponse.submitted_at.is_not(None),
+    MeasureResponse.occasion_on >= _FIRST,
+)
+_OPEN_CARE_FLAGS = select(CareFlag.id, CareFlag.patient_id, CareFlag.kind, CareFlag.key).where(
+    CareFlag.clinic_id == _CLINIC,
+    CareFlag.patient_id.in_(_PATIENTS),
+    CareFlag.acknowledged_at.is_(None),
+)
+
+
+@lru_cache(maxsize=256)
+def _size_display(label: str, diameter_mm: float) -> str:
+    """`size_display`, remembered: a quarter's sessions name the same few sizes."""
+    return size_display(label, diameter_mm)
+
+
 def load_sessions(
     clinic_id: int, patient_ids: Sequence[int], first: date, last: date
 ) -> dict[int, list[ScoredSession]]:
     """The entries of these patients' open protocols from `first` to `last`, per patient,
     oldest first, in one query: each with the dilator used and whether it raised a red
     flag (acknowledged or not: an acknowledged flag is not a painless session)."""
-    red_flag = (
-        select(RedFlag.id).where(RedFlag.entry_id == DiaryEntry.id).exists().label("red_flag")
-    )
     rows = db.session.execute(
-        select(
-            DiaryEntry.patient_id,
-            DiaryEntry.occurred_on,
-            DiaryEntry.version_number,
-            DiaryEntry.stage,
-            DiaryEntry.minutes,
-            DiaryEntry.skipped,
-            DiaryEntry.withdrawn_at,
-            DiaryEntry.pain_during,
-            DiaryEntry.pain_after,
-            DiaryEntry.depth_cm,
-            DiaryEntry.dilator_size_id,
-            DilatorSize.label.label("size_label"),
-            DilatorSize.diameter_mm.label("size_mm"),
-            red_flag,
-        )
-        .join(Protocol, Protocol.id == DiaryEntry.protocol_id)
-        .outerjoin(DilatorSize, DilatorSize.id == DiaryEntry.dilator_size_id)
-        .where(
-            DiaryEntry.clinic_id == clinic_id,
-            DiaryEntry.patient_id.in_(patient_ids),
-            DiaryEntry.occurred_on.between(first, last),
-            Protocol.status.in_(OPEN_STATUSES),
-        )
-        .order_by(DiaryEntry.patient_id, DiaryEntry.occurred_at, DiaryEntry.id)
+        _SESSIONS,
+        {"clinic_id": clinic_id, "patient_ids": list(patient_ids), "first": first, "last": last},
     )
     by_patient: dict[int, list[ScoredSession]] = defaultdict(list)
-    for r in rows:
-        by_patient[r.patient_id].append(
-            ScoredSession.of(
-                r,
-                red_flag=bool(r.red_flag),
-                size_mm=r.size_mm,
-                size_label=size_display(r.size_label, r.size_mm) if r.size_label else "",
+    # Unpacked by position, in the statement's order: a quarter's rows per patient, and
+    # reading a row's fields by name costs more than the rest of the loop.
+    for (
+        patient_id,
+        on,
+        version_number,
+        stage,
+        minutes,
+        skipped,
+        withdrawn_at,
+        pain_during,
+        pain_after,
+        depth_cm,
+        size_id,
+        size_label,
+        size_mm,
+        red_flag,
+    ) in rows:
+        by_patient[patient_id].append(
+            ScoredSession(
+                on=on,
+                version=version_number,
+                stage=stage,
+                minutes=minutes,
+                skipped=skipped,
+                withdrawn=withdrawn_at is not None,
+                size_id=size_id,
+                size_mm=size_mm,
+                pain_during=pain_during,
+                pain_after=pain_after,
+                red_flag=bool(red_flag),
+                size_label=_size_display(size_label, size_mm) if size_label else "",
+                depth_cm=depth_cm,
             )
         )
     return by_patient
@@ -607,13 +699,7 @@ def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Prot
 def _last_entry_days(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, date]:
     """The day of each patient's latest entry (a session or a skip; withdrawn ones aside)."""
     rows = db.session.execute(
-        select(DiaryEntry.patient_id, func.max(DiaryEntry.occurred_on))
-        .where(
-            DiaryEntry.clinic_id == clinic_id,
-            DiaryEntry.patient_id.in_(patient_ids),
-            DiaryEntry.withdrawn_at.is_(None),
-        )
-        .group_by(DiaryEntry.patient_id)
+        _LAST_ENTRY_DAYS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
     )
     return {pid: day for pid, day in rows}
 
@@ -621,19 +707,8 @@ def _last_entry_days(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, da
 def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """Open red flags per patient: all of them, and those of a lower severity than urgent
     (distress), in one query."""
-    distress = RedFlag.reason.in_([r for r in FlagReason if not r.urgent])
     rows = db.session.execute(
-        select(
-            RedFlag.patient_id,
-            func.count(RedFlag.id),
-            func.count(case((distress, RedFlag.id))),
-        )
-        .where(
-            RedFlag.clinic_id == clinic_id,
-            RedFlag.patient_id.in_(patient_ids),
-            RedFlag.acknowledged_at.is_(None),
-        )
-        .group_by(RedFlag.patient_id)
+        _OPEN_RED_FLAG_COUNTS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
     )
     return {pid: (n, d) for pid, n, d in rows}
 
@@ -643,14 +718,13 @@ def _pain_skip_signals(
 ) -> dict[int, list[Signal]]:
     """A "skipping for pain" signal per patient the rule finds one for (one query)."""
     rows = db.session.execute(
-        select(DiaryEntry.patient_id, DiaryEntry.occurred_on).where(
-            DiaryEntry.clinic_id == clinic_id,
-            DiaryEntry.patient_id.in_(patient_ids),
-            DiaryEntry.skipped.is_(True),
-            DiaryEntry.skip_reason == SkipReason.PAIN_OR_FEAR,
-            DiaryEntry.withdrawn_at.is_(None),
-            DiaryEntry.occurred_on.between(today - timedelta(days=LOOKBACK_DAYS - 1), today),
-        )
+        _PAIN_SKIPS,
+        {
+            "clinic_id": clinic_id,
+            "patient_ids": list(patient_ids),
+            "first": today - timedelta(days=LOOKBACK_DAYS - 1),
+            "last": today,
+        },
     )
     days: dict[int, list[date]] = defaultdict(list)
     for pid, on in rows:
@@ -666,18 +740,12 @@ def _pgic_signals(
     (their episodes are the responses: one answered long ago and acknowledged is not
     raised again)."""
     rows = db.session.execute(
-        select(
-            MeasureResponse.id,
-            MeasureResponse.patient_id,
-            MeasureResponse.total,
-            MeasureResponse.occasion_on,
-        ).where(
-            MeasureResponse.clinic_id == clinic_id,
-            MeasureResponse.patient_id.in_(patient_ids),
-            MeasureResponse.instrument_key == PGIC_KEY,
-            MeasureResponse.submitted_at.is_not(None),
-            MeasureResponse.occasion_on >= today - timedelta(days=LOOKBACK_DAYS - 1),
-        )
+        _PGIC_ANSWERS,
+        {
+            "clinic_id": clinic_id,
+            "patient_ids": list(patient_ids),
+            "first": today - timedelta(days=LOOKBACK_DAYS - 1),
+        },
     )
     signals: dict[int, list[Signal]] = defaultdict(list)
     for response_id, pid, total, on in rows:
@@ -732,11 +800,7 @@ def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> list[Row]:
     """The patients' open rule flags: id, patient id, kind and episode key of each."""
     return list(
         db.session.execute(
-            select(CareFlag.id, CareFlag.patient_id, CareFlag.kind, CareFlag.key).where(
-                CareFlag.clinic_id == clinic_id,
-                CareFlag.patient_id.in_(patient_ids),
-                CareFlag.acknowledged_at.is_(None),
-            )
+            _OPEN_CARE_FLAGS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
         )
     )
 
