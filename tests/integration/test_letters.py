@@ -557,6 +557,21 @@ def test_no_recipient_or_an_archived_or_foreign_one_is_refused(
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
+@pytest.mark.parametrize("junk", ["abc", str(2**31), str(2**70), "-1", "1.5"])
+def test_a_recipient_id_that_is_no_id_is_refused_in_plain_words(
+    app: Flask, client, world: World, course: int, as_clinician, junk: str
+) -> None:
+    """A recipient id that is not a number, or one past what an id column holds, is
+    refused next to the field in plain words (never a database overflow and a 500)."""
+    rid = add(app, world.clinic_a, "Dr Here", email="here@surgery.example")
+    response = compose(client, world.patient.patient_id, recipients=[str(rid), junk])
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose recipients from the address book." in page
+    assert "Choose at least one recipient." not in page
+    assert stored_letters(app, world.patient.patient_id) == []
+
+
 def test_an_address_that_became_a_patients_is_never_sent_to(
     app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
