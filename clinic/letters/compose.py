@@ -69,6 +69,9 @@ def prefill(
 # Left in the prefilled text where only the clinician can say it; the form refuses a
 # letter that still holds it.
 TO_COMPLETE = "[to complete: what you would like the recipient to assess or do]"
+# A discharge is not always a programme finished (the patient may stop, move or be
+# referred on): the record cannot say which, so the clinician does.
+TO_COMPLETE_DISCHARGE = "[to complete: the programme finished, or why the patient is discharged]"
 
 
 def _reason(kind: LetterKind, patient: Patient) -> str:
@@ -77,7 +80,7 @@ def _reason(kind: LetterKind, patient: Patient) -> str:
     if kind is LetterKind.REFERRAL:
         return f"{indication}\nReason for this referral: {TO_COMPLETE}"
     if kind is LetterKind.DISCHARGE:
-        return f"{indication}\nThe programme is complete."
+        return f"{indication}\nReason for discharge: {TO_COMPLETE_DISCHARGE}"
     return f"{indication}\nAn update on the programme you referred them for."
 
 

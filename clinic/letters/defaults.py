@@ -6,7 +6,9 @@ The wording follows the clinical reference (shared guides, clinical-content.md):
 programme is the clinic's, the treating team leads; pain that persists between sessions is
 a reason for review and possibly referral (colorectal or anorectal surgery,
 urogynaecology, urology, psychosexual therapy); maintenance after radiotherapy lasts about
-one to two years, after vaginoplasty it is lifelong.
+one to two years, after vaginoplasty it is lifelong. It states nothing the record cannot
+know: whether a discharged patient finished the programme, or what they were given to take
+home, is the clinician's to write.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ DEFAULT_WORDING: dict[LetterKind, tuple[str, str]] = {
         "or sooner if anything changes.",
     ),
     LetterKind.DISCHARGE: (
-        "This patient has completed their graded dilator programme with our pelvic health "
-        "physiotherapy service and is now discharged from our care. A summary of the "
-        "programme follows.",
+        "I am writing to let you know that this patient is now discharged from our pelvic "
+        "health physiotherapy service, where they followed a graded dilator programme. A "
+        "summary of the programme follows.",
         "Please re-refer if their symptoms return or if pain persists between sessions. "
-        "Where a maintenance routine was agreed (after pelvic radiotherapy usually for about "
-        "one to two years, after vaginoplasty for life), the patient has written guidance to "
-        "continue it.",
+        "Where dilation is to continue as maintenance (after pelvic radiotherapy usually for "
+        "about one to two years, after vaginoplasty for life), please encourage the patient "
+        "to keep to it.",
     ),
 }
 

@@ -22,7 +22,7 @@ from clinic.domain.adherence import adherence_between
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.letters.compose import TO_COMPLETE
+from clinic.letters.compose import TO_COMPLETE, TO_COMPLETE_DISCHARGE
 from clinic.letters.defaults import DEFAULT_WORDING
 from clinic.letters.recipients import PATIENT_ADDRESS
 from clinic.models import (
@@ -555,6 +555,32 @@ def test_no_recipient_or_an_archived_or_foreign_one_is_refused(
     assert stored_letters(app, world.patient.patient_id) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_discharge_letter_states_no_completion_the_clinician_did_not_confirm(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A discharge is not always a programme finished, and the record cannot say which: the
+    prefilled discharge letter (here mid-programme, at stage 2) claims neither completion
+    nor guidance the patient was given; it asks the clinician for the reason, and refuses
+    to go until they give it."""
+    rid = add(app, world.clinic_a, "Dr Tom Whitfield")
+    page = client.get(f"{letters_url(world.patient.patient_id)}/new?kind=discharge")
+    values = form_values(page.get_data(as_text=True))
+    prefilled = " ".join(str(values[k]) for k in ("opening", "reason", "ask")).lower()
+    for claim in ("complete", "has written guidance"):
+        assert claim not in prefilled.replace(TO_COMPLETE_DISCHARGE.lower(), "")
+    assert TO_COMPLETE_DISCHARGE in str(values["reason"])
+    response = compose(client, world.patient.patient_id, kind="discharge", recipients=[rid])
+    assert response.status_code == 400
+    assert "Complete or remove the part in square brackets." in response.get_data(as_text=True)
+    reason = str(values["reason"]).replace(TO_COMPLETE_DISCHARGE, "Moved out of the area.")
+    response = compose(
+        client, world.patient.patient_id, kind="discharge", recipients=[rid], reason=reason
+    )
+    assert response.status_code == 302
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    assert "Reason for discharge: Moved out of the area." in letter.reason
 
 
 @pytest.mark.parametrize("junk", ["abc", str(2**31), str(2**70), "-1", "1.5"])
