@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from clinic.audit.actions import ACTIONS
 from clinic.core.clock import clinic_today
-from clinic.core.templating import short_date
+from clinic.core.templating import long_date, short_date
 from clinic.core.uow import unit_of_work
 from clinic.domain.adherence import adherence_between
 from clinic.domain.diary import FlagReason, SkipReason
@@ -410,8 +410,9 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
     """Written to two recipients (one by email, one to print) with the report attached:
     one PDF/UA document whose text has the letter's sections, the patient as letters
     identify them and the sign-off, then the report's pages (more pages than the letter
-    alone); kept with its SHA-256, downloaded identically twice under a discreet name; the
-    emailed copy goes through the outbox with the same bytes attached; audited."""
+    alone) with a neutral title; kept with its SHA-256, downloaded identically twice under
+    a discreet name; the emailed copy goes through the outbox with the same bytes attached;
+    audited."""
     emailed = add(
         app,
         world.clinic_a,
@@ -474,7 +475,11 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
     catalog = pdf.reader.trailer["/Root"]
     assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
     assert str(catalog["/Lang"]).startswith("en")
-    assert pdf.reader.metadata.title == f"Progress update: {name}"
+    # Neutral, like the file name: viewers show the title in the window and tab.
+    with app.app_context():
+        clinic_name = db.session.get(Clinic, world.clinic_a).name
+    assert pdf.reader.metadata.title == f"Letter from {clinic_name}, {long_date(today())}"
+    assert name not in pdf.reader.metadata.title
     assert pdf.reader.metadata.author == signer
 
     url = f"{letters_url(world.patient.patient_id)}/{with_report.id}/download"
