@@ -8,7 +8,8 @@ a reason for review and possibly referral (colorectal or anorectal surgery,
 urogynaecology, urology, psychosexual therapy); maintenance after radiotherapy lasts about
 one to two years, after vaginoplasty it is lifelong. It states nothing the record cannot
 know: whether a discharged patient finished the programme, or what they were given to take
-home, is the clinician's to write.
+home, is the clinician's to write; and it promises no course while a referral is awaited (a
+referral may follow a red flag, when the programme should not simply go on).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ DEFAULT_WORDING: dict[LetterKind, tuple[str, str]] = {
         "I am writing to refer this patient, who is under our care for a graded dilator "
         "programme with pelvic health physiotherapy. A summary of the programme so far "
         "follows.",
-        "I would be grateful if you would assess them and advise on further management. "
-        "We will continue the programme meanwhile unless you advise otherwise, and will be "
+        "I would be grateful if you would assess them and advise on further management, "
+        "including whether the dilator programme should continue meanwhile. We will be "
         "glad to discuss them at any time.",
     ),
     LetterKind.UPDATE: (

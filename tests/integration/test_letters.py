@@ -562,6 +562,20 @@ def test_no_recipient_or_an_archived_or_foreign_one_is_refused(
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
+def test_a_referral_promises_no_course_while_it_is_awaited(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A referral often follows a red flag, when the programme should not simply go on:
+    the prefilled referral asks the recipient about continuing it rather than saying the
+    clinic will."""
+    add(app, world.clinic_a, "Dr Tom Whitfield")
+    page = client.get(f"{letters_url(world.patient.patient_id)}/new?kind=referral")
+    values = form_values(page.get_data(as_text=True))
+    ask = str(values["ask"])
+    assert "will continue" not in ask.lower()
+    assert "whether the dilator programme should continue" in ask
+
+
 def test_a_discharge_letter_states_no_completion_the_clinician_did_not_confirm(
     app: Flask, client, world: World, course: int, as_clinician
 ) -> None:
