@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Optional, ValidationError
 
 from clinic.admin.forms import CheckboxesField
@@ -170,6 +177,8 @@ class LetterForm(ClinicForm):
         "First and latest score of each measure answered in the period, with the change.",
     )
     ask = _section("What we ask", "Say what you ask of the recipients.")
+    # A one-time key given with the form: the same form sent twice makes one letter.
+    key = HiddenField()
     with_report = BooleanField(
         "Attach the progress report",
         description="The progress report of the same period follows the letter as further "
@@ -182,6 +191,10 @@ class LetterForm(ClinicForm):
             SelectChoice(r.id, f"{r.name} ({r.description}){'' if r.email else ' (to print)'}")
             for r in recipients
         ]
+
+    def validate_key(self, field: HiddenField) -> None:
+        if not field.data or len(field.data) > 64:
+            raise ValidationError("This form is out of date: reload the page and try again.")
 
     def validate_recipients(self, field: CheckboxesField) -> None:
         if not field.data and not field.process_errors:

@@ -46,6 +46,17 @@ def get_letter_or_404(
     )
 
 
+def letter_by_key(patient_id: int, clinic_id: int, key: str) -> Letter | None:
+    """The patient's letter already written from the form with this one-time key."""
+    return db.session.scalars(
+        select(Letter).where(
+            Letter.patient_id == patient_id,
+            Letter.clinic_id == clinic_id,
+            Letter.submission_key == key,
+        )
+    ).first()
+
+
 @dataclass(frozen=True)
 class CopyStatus:
     """Where one emailed copy of a letter stands, from its outbox row."""

@@ -50,6 +50,7 @@ class LetterRequest:
     recipient_ids: tuple[int, ...]
     text: LetterText
     with_report: bool
+    key: str  # the form's one-time key (LetterForm.key)
 
 
 def reference(letter: Letter) -> str:
@@ -137,6 +138,7 @@ def create_letter(patient: Patient, request: LetterRequest, author: User, today:
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         size_bytes=len(pdf),
+        submission_key=request.key,
         **text,
     )
     db.session.add(letter)

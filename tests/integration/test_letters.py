@@ -729,3 +729,33 @@ def test_the_worker_delivers_the_letter_with_its_pdf_to_the_mail_server(
     )
     # (The address may wrap: the page marks where, which reads here as spaces.)
     assert re.search(r"Secure email to gynae.*?example Sent \d{2} \w{3} \d{4}", page)
+
+
+def test_the_same_form_sent_twice_makes_one_letter_and_one_message_each(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A double submit (the same form, same one-time key, posted twice): one letter, one
+    outbox message per recipient; the second answer redirects to the first letter."""
+    first = add(app, world.clinic_a, "Dr A", email="a@surgery.example")
+    second = add(app, world.clinic_a, "Dr B", email="b@hospital.example")
+    url = letters_url(world.patient.patient_id)
+    values: dict[str, object] = form_values(
+        client.get(f"{url}/new?kind=update").get_data(as_text=True)
+    )
+    values.pop("with_report", None)
+    values["recipients"] = [first, second]
+    assert values["key"]
+    once = client.post(f"{url}/new", data=values)
+    again = client.post(f"{url}/new", data=values)
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    assert once.status_code == again.status_code == 302
+    assert once.headers["Location"] == again.headers["Location"] == f"{url}/{letter.id}"
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        assert sorted(r.recipient for r in rows) == ["a@surgery.example", "b@hospital.example"]
+    # A form without its key (out of date) is refused in plain words, nothing made.
+    values.pop("key")
+    stale = client.post(f"{url}/new", data=values)
+    assert stale.status_code == 400
+    assert "This form is out of date" in stale.get_data(as_text=True)
+    assert len(stored_letters(app, world.patient.patient_id)) == 1
