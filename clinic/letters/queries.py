@@ -63,6 +63,8 @@ class CopyStatus:
 
     status: MessageStatus
     sent_at: datetime | None
+    # Why it did not go (failed or withdrawn), in plain words; "" otherwise.
+    reason: str = ""
 
     @property
     def label(self) -> str:
@@ -83,11 +85,14 @@ def delivery_status(letters: list[Letter]) -> dict[str, CopyStatus]:
     if not keys:
         return {}
     rows = db.session.execute(
-        select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.sent_at).where(
-            OutboxMessage.key.in_(keys)
-        )
+        select(
+            OutboxMessage.key, OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.last_error
+        ).where(OutboxMessage.key.in_(keys))
     )
-    return {key: CopyStatus(status, sent_at) for key, status, sent_at in rows}
+    return {
+        key: CopyStatus(status, sent_at, "" if status is MessageStatus.SENT else reason)
+        for key, status, sent_at, reason in rows
+    }
 
 
 def clinic_letter_templates(clinic_id: int) -> dict[LetterKind, LetterTemplate]:

@@ -39,7 +39,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.letters import LetterIsFinal
-from clinic.models.outbox import OutboxMessage
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
 from tests.support.auth import act_as
@@ -759,3 +759,62 @@ def test_the_same_form_sent_twice_makes_one_letter_and_one_message_each(
     assert stale.status_code == 400
     assert "This form is out of date" in stale.get_data(as_text=True)
     assert len(stored_letters(app, world.patient.patient_id)) == 1
+
+
+def test_a_changed_address_or_an_archived_recipient_withdraws_the_unsent_copies(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """When a recipient's email is changed, their letter messages still waiting or failed
+    are cancelled (body and PDF emptied): the worker and an administrator's "send again"
+    cannot use the old address; the letter's page says the copy was not sent and why.
+    Other edits change nothing; archiving another recipient withdraws theirs."""
+    first = add(app, world.clinic_a, "Dr A", email="a@surgery.example")
+    second = add(app, world.clinic_a, "Dr B", email="b@hospital.example")
+    url = letters_url(world.patient.patient_id)
+    assert compose(client, world.patient.patient_id, recipients=[first, second]).status_code == 302
+    assert compose(client, world.patient.patient_id, recipients=[first]).status_code == 302
+    letter = stored_letters(app, world.patient.patient_id)[0]
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        for row in rows:  # not yet sent (the test's queue may have sent them)
+            row.status, row.body, row.attachment = MessageStatus.PENDING, "Body", b"%PDF"
+            row.sent_at = None
+        (failed, *_) = rows
+        assert failed.recipient == "a@surgery.example"
+        failed.status = MessageStatus.FAILED
+        failed.last_error = "550 mailbox unavailable"
+        failed_id = failed.id
+        db.session.commit()
+
+    def statuses() -> dict[tuple[str, int], MessageStatus]:
+        with app.app_context():
+            return {
+                (r.recipient, r.id): r.status for r in db.session.scalars(select(OutboxMessage))
+            }
+
+    values = form_values(client.get(f"/recipients/{first}/edit").get_data(as_text=True))
+    values["service"] = "Practice nurse team"
+    assert client.post(f"/recipients/{first}/edit", data=values).status_code == 302
+    assert MessageStatus.CANCELLED not in statuses().values()
+
+    values["email"] = "a.new@surgery.example"
+    assert client.post(f"/recipients/{first}/edit", data=values).status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        to_a = [r for r in rows if r.recipient == "a@surgery.example"]
+        assert len(to_a) == 2
+        assert all(r.status is MessageStatus.CANCELLED for r in to_a)
+        assert all(r.body == "" and r.attachment is None for r in to_a)
+        (to_b,) = [r for r in rows if r.recipient == "b@hospital.example"]
+        assert to_b.status is MessageStatus.PENDING
+    page = text_of(client.get(f"{url}/{letter.id}").get_data(as_text=True))
+    assert "Not sent Reason: withdrawn because the recipient's email address was changed." in page
+    act_as(client, world.admin.id)
+    assert client.post(f"/admin/outbox/{failed_id}/retry").status_code in (302, 400)
+    assert statuses()[("a@surgery.example", failed_id)] is MessageStatus.CANCELLED
+
+    act_as(client, world.clinician.id)
+    assert client.post(f"/recipients/{second}/archive").status_code == 302
+    assert set(statuses().values()) == {MessageStatus.CANCELLED}
+    page = text_of(client.get(f"{url}/{letter.id}").get_data(as_text=True))
+    assert "Reason: withdrawn because the recipient was archived." in page
