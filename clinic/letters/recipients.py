@@ -18,11 +18,11 @@ from clinic.models import (
     OutboxMessage,
     Recipient,
     RecipientRole,
-    Role,
     User,
 )
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+from clinic.outbox.delivery import is_patient_address
 
 PATIENT_ADDRESS = "Letters are never sent to a patient's own address by this route."
 # Why a letter's copy to a recipient was withdrawn before it went (on the letter's page).
@@ -64,12 +64,6 @@ def get_recipient_or_404(recipient_id: int, clinic_id: int) -> Recipient:
     return db.first_or_404(
         select(Recipient).where(Recipient.id == recipient_id, Recipient.clinic_id == clinic_id)
     )
-
-
-def is_patient_address(email: str) -> bool:
-    """Whether a patient account, of any clinic, signs in with this address."""
-    found = select(User.id).where(User.email == normalise_email(email), User.role == Role.PATIENT)
-    return db.session.scalar(found.limit(1)) is not None
 
 
 def _check(details: RecipientDetails) -> None:

@@ -19,7 +19,7 @@ from clinic.extensions import db
 from clinic.letters.compose import LetterText, record_summary
 from clinic.letters.document import LetterDocument, file_name, letter_pdf
 from clinic.letters.queries import clinic_letter_templates
-from clinic.letters.recipients import PATIENT_ADDRESS, is_patient_address
+from clinic.letters.recipients import PATIENT_ADDRESS
 from clinic.models import (
     Delivery,
     Letter,
@@ -31,7 +31,7 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from clinic.outbox import Content, occasion_key, post, sender_name_for
-from clinic.outbox.delivery import EMAIL
+from clinic.outbox.delivery import EMAIL, is_patient_address
 from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 

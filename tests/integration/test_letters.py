@@ -38,9 +38,11 @@ from clinic.models import (
     RedFlag,
     User,
 )
+from clinic.models.invitations import EMAIL_CHANGE, Invitation
 from clinic.models.letters import LetterIsFinal
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.monitoring.evidence import ScoredSession, schedule_of
+from clinic.outbox.delivery import PATIENT_ADDRESS_NOW
 from clinic.protocols.queries import patient_protocols
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries
@@ -818,3 +820,55 @@ def test_a_changed_address_or_an_archived_recipient_withdraws_the_unsent_copies(
     assert set(statuses().values()) == {MessageStatus.CANCELLED}
     page = text_of(client.get(f"{url}/{letter.id}").get_data(as_text=True))
     assert "Reason: withdrawn because the recipient was archived." in page
+
+
+@pytest.mark.worker
+def test_the_worker_refuses_a_letter_to_an_address_that_became_a_patients(
+    app: Flask,
+    client,
+    world: World,
+    course: int,
+    as_clinician,
+    sink,
+    queue_url: str,
+    database_url: str,
+    tmp_path,
+) -> None:
+    """A letter queued to an address that, before the worker sends it, became a patient's
+    sign-in or the new address of a patient's pending email change: the real worker marks
+    each copy failed with a plain reason, and nothing reaches the real SMTP server; an
+    administrator's "send again" is refused again."""
+    first = add(app, world.clinic_a, "Dr Moved", email="moved@hospital.example")
+    second = add(app, world.clinic_a, "Dr Pending", email="pending@hospital.example")
+    response = compose(client, world.patient.patient_id, recipients=[first, second])
+    assert response.status_code == 302
+    with app.app_context():
+        assert {r.status for r in db.session.scalars(select(OutboxMessage))} == {
+            MessageStatus.PENDING
+        }
+        db.session.get(User, world.other_patient.id).email = "moved@hospital.example"
+        invitation, _token = Invitation.issue(
+            db.session.get(User, world.patient.id),
+            None,
+            valid_days=1,
+            purpose=EMAIL_CHANGE,
+            new_email="pending@hospital.example",
+        )
+        db.session.add(invitation)
+        db.session.commit()
+    env = worker_environment(database_url, queue_url, sink.port, tmp_path)
+    with running_worker(env, tmp_path):
+        wait_for(lambda: all(r.status.failed for r in outbox_rows(app)), 60, "both copies failed")
+    assert sink.received == []
+    rows = outbox_rows(app)
+    assert {r.last_error for r in rows} == {PATIENT_ADDRESS_NOW}
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    page = text_of(
+        client.get(f"{letters_url(world.patient.patient_id)}/{letter.id}").get_data(as_text=True)
+    )
+    assert page.count(f"Failed Reason: {PATIENT_ADDRESS_NOW}.") == 2
+    with running_worker(env, tmp_path):
+        act_as(client, world.admin.id)
+        assert client.post(f"/admin/outbox/{rows[0].id}/retry").status_code == 302
+        wait_for(lambda: outbox_rows(app)[0].status.failed, 60, "refused again")
+    assert sink.received == []
