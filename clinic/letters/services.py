@@ -7,7 +7,8 @@ patient's after it was entered."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -50,7 +51,8 @@ class LetterRequest:
     recipient_ids: tuple[int, ...]
     text: LetterText
     with_report: bool
-    key: str  # the form's one-time key (LetterForm.key)
+    # The form's one-time key (LetterForm.key); a fresh one for a letter made otherwise.
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def reference(letter: Letter) -> str:
