@@ -153,13 +153,23 @@ def red_flags_text(report: ProgressReport | None) -> str:
     return "\n".join(lines)
 
 
+def _scale_note(title: str, scale: str) -> str:
+    """The " (0 to 10)" after a measure's title, unless the title already states its range
+    (a pain scale titled with its 0-10 range): said once, not twice."""
+    if not scale:
+        return ""
+    low, _, high = scale.partition(" to ")
+    stated = (f"{low}\u2013{high}", f"{low}-{high}", f"{low} to {high}", f"{low}\u2014{high}")
+    return "" if any(form in title for form in stated) else f" ({scale})"
+
+
 def measures_text(report: ProgressReport | None) -> str:
     """Each outcome measure answered in the period: first and latest score, and the change."""
     if report is None or not report.measures:
         return "None recorded in this period."
     lines = []
     for summary in report.measures:
-        scale = f" ({summary.scale})" if summary.scale else ""
+        scale = _scale_note(summary.title, summary.scale)
         if summary.baseline is None or summary.latest is None:
             lines.append(f"{summary.title}{scale}: not scored in this period.")
         elif summary.baseline == summary.latest:

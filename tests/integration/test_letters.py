@@ -22,7 +22,7 @@ from clinic.domain.adherence import adherence_between
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.letters.compose import TO_COMPLETE, TO_COMPLETE_DISCHARGE
+from clinic.letters.compose import TO_COMPLETE, TO_COMPLETE_DISCHARGE, _scale_note
 from clinic.letters.defaults import DEFAULT_WORDING
 from clinic.letters.recipients import PATIENT_ADDRESS
 from clinic.models import (
@@ -402,6 +402,9 @@ def test_the_letter_is_prefilled_with_the_engines_figures(
     assert "Reviewed by" in form["red_flags"]
     assert "Phoned; settled with rest." in form["red_flags"]
     assert "7" in form["measures"] and "3" in form["measures"] and "change" in form["measures"]
+    # The title states the range: it is not repeated (a range, then the range again).
+    assert form["measures"].startswith("Pain numeric rating scale (0\u201310): 7 ")
+    assert "(0 to 10)" not in form["measures"]
     assert form["opening"] == DEFAULT_WORDING[LetterKind.UPDATE][0]
     assert form["ask"] == DEFAULT_WORDING[LetterKind.UPDATE][1]
 
@@ -872,3 +875,19 @@ def test_the_worker_refuses_a_letter_to_an_address_that_became_a_patients(
         assert client.post(f"/admin/outbox/{rows[0].id}/retry").status_code == 302
         wait_for(lambda: outbox_rows(app)[0].status.failed, 60, "refused again")
     assert sink.received == []
+
+
+@pytest.mark.parametrize(
+    ("title", "scale", "shown"),
+    [
+        ("Pain numeric rating scale (0\u201310)", "0 to 10", ""),
+        ("Pain score 0-10", "0 to 10", ""),
+        ("Female Sexual Function Index", "2 to 36", " (2 to 36)"),
+        ("Pain (0\u201310)", "0 to 20", " (0 to 20)"),
+        ("Pain numeric rating scale", "", ""),
+    ],
+)
+def test_a_measures_range_is_said_once(title: str, scale: str, shown: str) -> None:
+    """The letter adds a measure's range after its title only when the title does not
+    already state that range."""
+    assert _scale_note(title, scale) == shown
