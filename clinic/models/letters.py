@@ -5,6 +5,7 @@ the people it went to and how."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -164,7 +165,10 @@ class Letter(Model):
     size_bytes: so.Mapped[int]
     # The one-time key of the form it was written from: the same form sent twice makes
     # one letter (and one message per recipient), not two.
-    submission_key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # (A fresh one for a letter made otherwise.)
+    submission_key: so.Mapped[str] = so.mapped_column(
+        sa.String(64), default=lambda: uuid.uuid4().hex
+    )
 
     author: so.Mapped[User] = so.relationship()
     # Never nulled or deleted by the ORM with the letter: deleting a letter is refused
