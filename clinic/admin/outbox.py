@@ -94,6 +94,13 @@ def send_again(message: OutboxMessage, by: User) -> None:
             f"Only a message that failed can be sent again; this one is "
             f"“{message.status.label.lower()}”."
         )
+    if message.body == "":
+        # The daily clean-up empties a failed message's body (and a letter's PDF) after a
+        # while; sent again, it would arrive empty, and be shown as sent.
+        raise OutboxChangeError(
+            "This message is too old to send again: what it said was cleared. "
+            "Send it afresh from where it was written (a letter: write it again)."
+        )
     retry(message)
     record("outbox.retry", object_type="outbox_message", object_id=message.id, actor=by)
     db.session.flush()

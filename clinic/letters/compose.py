@@ -69,6 +69,9 @@ def prefill(
 # Left in the prefilled text where only the clinician can say it; the form refuses a
 # letter that still holds it.
 TO_COMPLETE = "[to complete: what you would like the recipient to assess or do]"
+# A discharge is not always a programme finished (the patient may stop, move or be
+# referred on): the record cannot say which, so the clinician does.
+TO_COMPLETE_DISCHARGE = "[to complete: the programme finished, or why the patient is discharged]"
 
 
 def _reason(kind: LetterKind, patient: Patient) -> str:
@@ -77,7 +80,7 @@ def _reason(kind: LetterKind, patient: Patient) -> str:
     if kind is LetterKind.REFERRAL:
         return f"{indication}\nReason for this referral: {TO_COMPLETE}"
     if kind is LetterKind.DISCHARGE:
-        return f"{indication}\nThe programme is complete."
+        return f"{indication}\nReason for discharge: {TO_COMPLETE_DISCHARGE}"
     return f"{indication}\nAn update on the programme you referred them for."
 
 
@@ -150,13 +153,23 @@ def red_flags_text(report: ProgressReport | None) -> str:
     return "\n".join(lines)
 
 
+def _scale_note(title: str, scale: str) -> str:
+    """The " (0 to 10)" after a measure's title, unless the title already states its range
+    (a pain scale titled with its 0-10 range): said once, not twice."""
+    if not scale:
+        return ""
+    low, _, high = scale.partition(" to ")
+    stated = (f"{low}\u2013{high}", f"{low}-{high}", f"{low} to {high}", f"{low}\u2014{high}")
+    return "" if any(form in title for form in stated) else f" ({scale})"
+
+
 def measures_text(report: ProgressReport | None) -> str:
     """Each outcome measure answered in the period: first and latest score, and the change."""
     if report is None or not report.measures:
         return "None recorded in this period."
     lines = []
     for summary in report.measures:
-        scale = f" ({summary.scale})" if summary.scale else ""
+        scale = _scale_note(summary.title, summary.scale)
         if summary.baseline is None or summary.latest is None:
             lines.append(f"{summary.title}{scale}: not scored in this period.")
         elif summary.baseline == summary.latest:

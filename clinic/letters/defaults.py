@@ -6,7 +6,10 @@ The wording follows the clinical reference (shared guides, clinical-content.md):
 programme is the clinic's, the treating team leads; pain that persists between sessions is
 a reason for review and possibly referral (colorectal or anorectal surgery,
 urogynaecology, urology, psychosexual therapy); maintenance after radiotherapy lasts about
-one to two years, after vaginoplasty it is lifelong.
+one to two years, after vaginoplasty it is lifelong. It states nothing the record cannot
+know: whether a discharged patient finished the programme, or what they were given to take
+home, is the clinician's to write; and it promises no course while a referral is awaited (a
+referral may follow a red flag, when the programme should not simply go on).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ DEFAULT_WORDING: dict[LetterKind, tuple[str, str]] = {
         "I am writing to refer this patient, who is under our care for a graded dilator "
         "programme with pelvic health physiotherapy. A summary of the programme so far "
         "follows.",
-        "I would be grateful if you would assess them and advise on further management. "
-        "We will continue the programme meanwhile unless you advise otherwise, and will be "
+        "I would be grateful if you would assess them and advise on further management, "
+        "including whether the dilator programme should continue meanwhile. We will be "
         "glad to discuss them at any time.",
     ),
     LetterKind.UPDATE: (
@@ -33,13 +36,13 @@ DEFAULT_WORDING: dict[LetterKind, tuple[str, str]] = {
         "or sooner if anything changes.",
     ),
     LetterKind.DISCHARGE: (
-        "This patient has completed their graded dilator programme with our pelvic health "
-        "physiotherapy service and is now discharged from our care. A summary of the "
-        "programme follows.",
+        "I am writing to let you know that this patient is now discharged from our pelvic "
+        "health physiotherapy service, where they followed a graded dilator programme. A "
+        "summary of the programme follows.",
         "Please re-refer if their symptoms return or if pain persists between sessions. "
-        "Where a maintenance routine was agreed (after pelvic radiotherapy usually for about "
-        "one to two years, after vaginoplasty for life), the patient has written guidance to "
-        "continue it.",
+        "Where dilation is to continue as maintenance (after pelvic radiotherapy usually for "
+        "about one to two years, after vaginoplasty for life), please encourage the patient "
+        "to keep to it.",
     ),
 }
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Optional, ValidationError
 
 from clinic.admin.forms import CheckboxesField
 from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
+from clinic.core.requests import MAX_ID
 from clinic.letters.compose import LetterText
 from clinic.letters.recipients import RecipientDetails
 from clinic.models import LetterKind, Recipient, RecipientRole
@@ -113,6 +121,18 @@ class LetterTemplatesForm(ClinicForm):
         }
 
 
+NOT_IN_ADDRESS_BOOK = "Choose recipients from the address book."
+
+
+def _recipient_id(value: object) -> int:
+    # Bounded before any query: a number past what an id column holds overflows the
+    # database driver (a 500), where it should read as a recipient not in the list.
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(NOT_IN_ADDRESS_BOOK)
+    return int(text)
+
+
 def _section(label: str, message: str, description: str = "") -> TextAreaField:
     return TextAreaField(
         label,
@@ -134,8 +154,9 @@ class LetterForm(ClinicForm):
     )
     recipients = CheckboxesField(
         "Recipients",
-        coerce=int,
+        coerce=_recipient_id,
         validate_choice=False,  # the service checks them against the address book
+        invalid_value_message=NOT_IN_ADDRESS_BOOK,
     )
     opening = _section("Opening", "Write how the letter opens.")
     reason = _section("Reason for this letter", "Say why you are writing.")
@@ -156,6 +177,8 @@ class LetterForm(ClinicForm):
         "First and latest score of each measure answered in the period, with the change.",
     )
     ask = _section("What we ask", "Say what you ask of the recipients.")
+    # A one-time key given with the form: the same form sent twice makes one letter.
+    key = HiddenField()
     with_report = BooleanField(
         "Attach the progress report",
         description="The progress report of the same period follows the letter as further "
@@ -169,8 +192,12 @@ class LetterForm(ClinicForm):
             for r in recipients
         ]
 
+    def validate_key(self, field: HiddenField) -> None:
+        if not field.data or len(field.data) > 64:
+            raise ValidationError("This form is out of date: reload the page and try again.")
+
     def validate_recipients(self, field: CheckboxesField) -> None:
-        if not field.data:
+        if not field.data and not field.process_errors:
             raise ValidationError("Choose at least one recipient.")
 
     def validate(self, extra_validators: object = None) -> bool:

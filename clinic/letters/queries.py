@@ -46,12 +46,25 @@ def get_letter_or_404(
     )
 
 
+def letter_by_key(patient_id: int, clinic_id: int, key: str) -> Letter | None:
+    """The patient's letter already written from the form with this one-time key."""
+    return db.session.scalars(
+        select(Letter).where(
+            Letter.patient_id == patient_id,
+            Letter.clinic_id == clinic_id,
+            Letter.submission_key == key,
+        )
+    ).first()
+
+
 @dataclass(frozen=True)
 class CopyStatus:
     """Where one emailed copy of a letter stands, from its outbox row."""
 
     status: MessageStatus
     sent_at: datetime | None
+    # Why it did not go (failed or withdrawn), in plain words; "" otherwise.
+    reason: str = ""
 
     @property
     def label(self) -> str:
@@ -72,11 +85,14 @@ def delivery_status(letters: list[Letter]) -> dict[str, CopyStatus]:
     if not keys:
         return {}
     rows = db.session.execute(
-        select(OutboxMessage.key, OutboxMessage.status, OutboxMessage.sent_at).where(
-            OutboxMessage.key.in_(keys)
-        )
+        select(
+            OutboxMessage.key, OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.last_error
+        ).where(OutboxMessage.key.in_(keys))
     )
-    return {key: CopyStatus(status, sent_at) for key, status, sent_at in rows}
+    return {
+        key: CopyStatus(status, sent_at, "" if status is MessageStatus.SENT else reason)
+        for key, status, sent_at, reason in rows
+    }
 
 
 def clinic_letter_templates(clinic_id: int) -> dict[LetterKind, LetterTemplate]:

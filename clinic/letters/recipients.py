@@ -6,16 +6,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
 from clinic.extensions import db
-from clinic.models import Recipient, RecipientRole, Role, User
+from clinic.models import (
+    LetterAddressee,
+    MessageStatus,
+    OutboxMessage,
+    Recipient,
+    RecipientRole,
+    User,
+)
 from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
+from clinic.outbox.delivery import is_patient_address
 
 PATIENT_ADDRESS = "Letters are never sent to a patient's own address by this route."
+# Why a letter's copy to a recipient was withdrawn before it went (on the letter's page).
+ADDRESS_CHANGED = "withdrawn because the recipient's email address was changed"
+ARCHIVED = "withdrawn because the recipient was archived"
 
 
 class RecipientRefused(Refusal):
@@ -54,12 +66,6 @@ def get_recipient_or_404(recipient_id: int, clinic_id: int) -> Recipient:
     )
 
 
-def is_patient_address(email: str) -> bool:
-    """Whether a patient account, of any clinic, signs in with this address."""
-    found = select(User.id).where(User.email == normalise_email(email), User.role == Role.PATIENT)
-    return db.session.scalar(found.limit(1)) is not None
-
-
 def _check(details: RecipientDetails) -> None:
     if details.email and is_patient_address(details.email):
         raise RecipientRefused(PATIENT_ADDRESS, "email")
@@ -85,21 +91,48 @@ def add_recipient(clinic_id: int, details: RecipientDetails, actor: User) -> Rec
     return recipient
 
 
+def _withdraw_unsent_copies(recipient: Recipient, reason: str) -> None:
+    """Cancel the recipient's letter messages not sent yet (waiting or failed): they carry
+    the old address, and neither the worker nor an administrator's "send again" may use
+    it. A copy being sent stays as it is: the worker may already have handed it over."""
+    keys = select(LetterAddressee.outbox_key).where(
+        LetterAddressee.recipient_id == recipient.id, LetterAddressee.outbox_key.is_not(None)
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.clinic_id == recipient.clinic_id,
+            OutboxMessage.key.in_(keys),
+            OutboxMessage.status.in_([MessageStatus.PENDING, MessageStatus.FAILED]),
+        )
+        # The letter keeps its PDF; the message's copy of it goes with the message.
+        .values(status=MessageStatus.CANCELLED, body="", attachment=None, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def update_recipient(recipient: Recipient, details: RecipientDetails, actor: User) -> None:
-    """Change a recipient's details (letters already written keep the details they had)."""
+    """Change a recipient's details (letters already written keep the details they had).
+    A new email address withdraws the copies of letters not yet sent to the old one."""
     _check(details)
+    old_email = recipient.email
     _apply(recipient, details)
+    if recipient.email != old_email:
+        _withdraw_unsent_copies(recipient, ADDRESS_CHANGED)
     db.session.flush()
     audit.record("recipient.update", object_type="recipient", object_id=recipient.id, actor=actor)
 
 
 def set_archived(recipient: Recipient, archived: bool, actor: User) -> None:
-    """Take a recipient out of the address book, or put them back."""
+    """Take a recipient out of the address book (withdrawing the copies of letters not yet
+    sent to them), or put them back."""
     if (recipient.archived_at is not None) == archived:
         raise RecipientRefused(
             f"{recipient.name} is {'already archived' if archived else 'not archived'}."
         )
     recipient.archived_at = utcnow() if archived else None
+    if archived:
+        _withdraw_unsent_copies(recipient, ARCHIVED)
     db.session.flush()
     audit.record(
         "recipient.archive" if archived else "recipient.restore",

@@ -7,7 +7,8 @@ patient's after it was entered."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from clinic.extensions import db
 from clinic.letters.compose import LetterText, record_summary
 from clinic.letters.document import LetterDocument, file_name, letter_pdf
 from clinic.letters.queries import clinic_letter_templates
-from clinic.letters.recipients import PATIENT_ADDRESS, is_patient_address
+from clinic.letters.recipients import PATIENT_ADDRESS
 from clinic.models import (
     Delivery,
     Letter,
@@ -31,7 +32,7 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from clinic.outbox import Content, occasion_key, post, sender_name_for
-from clinic.outbox.delivery import EMAIL
+from clinic.outbox.delivery import EMAIL, is_patient_address
 from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 
@@ -50,6 +51,8 @@ class LetterRequest:
     recipient_ids: tuple[int, ...]
     text: LetterText
     with_report: bool
+    # The form's one-time key (LetterForm.key); a fresh one for a letter made otherwise.
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def reference(letter: Letter) -> str:
@@ -137,6 +140,7 @@ def create_letter(patient: Patient, request: LetterRequest, author: User, today:
         pdf=pdf,
         sha256=hashlib.sha256(pdf).hexdigest(),
         size_bytes=len(pdf),
+        submission_key=request.key,
         **text,
     )
     db.session.add(letter)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -13,12 +14,15 @@ from clinic.audit.log import audited
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
+from clinic.core.uow import discard
+from clinic.diary.forms import new_submission_key
 from clinic.letters.compose import prefill, record_summary
 from clinic.letters.forms import LetterForm
 from clinic.letters.queries import (
     clinic_letter_templates,
     delivery_status,
     get_letter_or_404,
+    letter_by_key,
     patient_letters,
 )
 from clinic.letters.recipients import clinic_recipients
@@ -66,9 +70,19 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
         text = prefill(kind, template, patient, summary)
         form = LetterForm(
             recipients=address_book,
-            data={"kind": kind.value, **text.__dict__, "with_report": summary is not None},
+            data={
+                "kind": kind.value,
+                **text.__dict__,
+                "with_report": summary is not None,
+                "key": new_submission_key(),
+            },
         )
     if form.validate_on_submit():
+        # The same form sent again (a double click, a reload): show the letter it made,
+        # and send nothing again.
+        existing = letter_by_key(patient.id, patient.clinic_id, form.key.data)
+        if existing is not None:
+            return redirect(url_for("letters.show", patient_id=patient.id, letter_id=existing.id))
         try:
             letter = create_letter(
                 patient,
@@ -77,12 +91,19 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
                     recipient_ids=tuple(form.recipients.data),
                     text=form.text(),
                     with_report=form.with_report.data,
+                    key=form.key.data,
                 ),
                 current_user._get_current_object(),
                 today,
             )
         except LetterRefused as exc:
             show_refusal(form, exc)
+        except IntegrityError:  # the same form, sent twice at the same moment
+            discard()  # nothing of this request is kept: show the letter the other one made
+            existing = letter_by_key(patient.id, patient.clinic_id, form.key.data)
+            if existing is None:
+                raise
+            return redirect(url_for("letters.show", patient_id=patient.id, letter_id=existing.id))
         else:
             flash("The letter was written and kept with the record.", "success")
             return redirect(url_for("letters.show", patient_id=patient.id, letter_id=letter.id))

@@ -5,6 +5,7 @@ the people it went to and how."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -162,6 +163,12 @@ class Letter(Model):
     pdf: so.Mapped[bytes] = so.mapped_column(sa.LargeBinary, deferred=True)
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
     size_bytes: so.Mapped[int]
+    # The one-time key of the form it was written from: the same form sent twice makes
+    # one letter (and one message per recipient), not two.
+    # (A fresh one for a letter made otherwise.)
+    submission_key: so.Mapped[str] = so.mapped_column(
+        sa.String(64), default=lambda: uuid.uuid4().hex
+    )
 
     author: so.Mapped[User] = so.relationship()
     # Never nulled or deleted by the ORM with the letter: deleting a letter is refused
@@ -176,6 +183,7 @@ class Letter(Model):
             ["patients.id", "patients.clinic_id"],
             name="fk_letters_patient_clinic",
         ),
+        sa.UniqueConstraint("clinic_id", "submission_key", name="uq_letters_submission_key"),
         # Its id names the occasion of the messages that carry it (clinic.outbox).
         {"sqlite_autoincrement": True},
     )

@@ -52,9 +52,12 @@ from clinic.core.mail import Attachment, MailServerUnavailable, Message, Message
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
+from clinic.models.invitations import Invitation
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.push import PushSubscription
 from clinic.models.types import utcnow
+from clinic.models.users import Role, User, normalise_email
+from clinic.outbox.kinds import MessageKind
 
 # The channels a message goes out on (OutboxMessage.channel).
 EMAIL = "email"
@@ -78,6 +81,10 @@ UNREACHABLE = "mail server unreachable"
 PUSH_UNREACHABLE = "push service unreachable"
 DEVICE_GONE = "the device no longer takes notifications"
 DIED_SENDING = "the worker stopped while sending it"
+PATIENT_ADDRESS_NOW = "not sent: the address is now a patient's own"
+# Kinds sent to addresses outside the clinic's accounts that must never reach a patient,
+# checked again just before each is sent (the address may have become a patient's).
+NEVER_TO_PATIENTS = frozenset({MessageKind.LETTER.value})
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +98,7 @@ class Claimed:
     message: Message
     token: str  # the claim's: this worker's while the row still holds it
     channel: str = EMAIL
+    kind: str = ""
 
 
 @dataclass
@@ -171,6 +179,7 @@ def claim(limit: int) -> list[Claimed]:
                 OutboxMessage.body,
                 OutboxMessage.sender_name,
                 OutboxMessage.channel,
+                OutboxMessage.kind,
                 OutboxMessage.attachment_name,
                 OutboxMessage.attachment,
             )
@@ -195,6 +204,7 @@ def claim(limit: int) -> list[Claimed]:
             ),
             token=token,
             channel=row.channel,
+            kind=row.kind,
         )
         for row in rows
     ]
@@ -288,6 +298,12 @@ def deliver_due(batch_size: int = 50) -> Delivery:
                 if claimed.channel == PUSH:
                     _push(claimed, done)
                     continue
+                if claimed.kind in NEVER_TO_PATIENTS and _now_a_patients(claimed.message.to):
+                    # Written when the address was no patient's; it is one now. Failed, not
+                    # retried, and refused again if an administrator sends it again.
+                    done.refused += 1
+                    _mark(claimed, status=MessageStatus.FAILED, last_error=PATIENT_ADDRESS_NOW)
+                    continue
                 try:
                     send(claimed.message)
                 except MessageRefused as refusal:
@@ -317,6 +333,28 @@ def deliver_due(batch_size: int = 50) -> Delivery:
         if len(batch) < batch_size or (mail_down and len(emails) == len(batch)):
             break
     return done
+
+
+def is_patient_address(email: str) -> bool:
+    """Whether a patient account, of any clinic, signs in with this address, or is moving
+    to it (an email change waiting for its link to be opened)."""
+    address = normalise_email(email)
+    signs_in = sa.select(User.id).where(User.email == address, User.role == Role.PATIENT)
+    moving = (
+        sa.select(Invitation.id)
+        .join(User, User.id == Invitation.user_id)
+        .where(
+            Invitation.new_email == address,
+            Invitation.usable_at(utcnow()),
+            User.role == Role.PATIENT,
+        )
+    )
+    return db.session.scalar(signs_in.union_all(moving).limit(1)) is not None
+
+
+def _now_a_patients(address: str) -> bool:
+    with unit_of_work():
+        return is_patient_address(address)
 
 
 def _push(claimed: Claimed, done: Delivery) -> None:

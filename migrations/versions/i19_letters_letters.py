@@ -72,10 +72,12 @@ def upgrade():
     sa.Column('pdf', sa.LargeBinary(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_letters_author_id_users')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_letters_clinic_id_clinics')),
     sa.ForeignKeyConstraint(['patient_id', 'clinic_id'], ['patients.id', 'patients.clinic_id'], name='fk_letters_patient_clinic'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_letters')),
+    sa.UniqueConstraint('clinic_id', 'submission_key', name='uq_letters_submission_key'),
     sqlite_autoincrement=True
     )
     with op.batch_alter_table('letters', schema=None) as batch_op:

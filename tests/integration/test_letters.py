@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 
 from clinic.audit.actions import ACTIONS
 from clinic.core.clock import clinic_today
-from clinic.core.templating import short_date
+from clinic.core.templating import long_date, short_date
 from clinic.core.uow import unit_of_work
 from clinic.domain.adherence import adherence_between
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.letters.compose import TO_COMPLETE
+from clinic.letters.compose import TO_COMPLETE, TO_COMPLETE_DISCHARGE, _scale_note
 from clinic.letters.defaults import DEFAULT_WORDING
 from clinic.letters.recipients import PATIENT_ADDRESS
 from clinic.models import (
@@ -38,9 +38,11 @@ from clinic.models import (
     RedFlag,
     User,
 )
+from clinic.models.invitations import EMAIL_CHANGE, Invitation
 from clinic.models.letters import LetterIsFinal
-from clinic.models.outbox import OutboxMessage
+from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.monitoring.evidence import ScoredSession, schedule_of
+from clinic.outbox.delivery import PATIENT_ADDRESS_NOW
 from clinic.protocols.queries import patient_protocols
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries
@@ -400,6 +402,9 @@ def test_the_letter_is_prefilled_with_the_engines_figures(
     assert "Reviewed by" in form["red_flags"]
     assert "Phoned; settled with rest." in form["red_flags"]
     assert "7" in form["measures"] and "3" in form["measures"] and "change" in form["measures"]
+    # The title states the range: it is not repeated (a range, then the range again).
+    assert form["measures"].startswith("Pain numeric rating scale (0\u201310): 7 ")
+    assert "(0 to 10)" not in form["measures"]
     assert form["opening"] == DEFAULT_WORDING[LetterKind.UPDATE][0]
     assert form["ask"] == DEFAULT_WORDING[LetterKind.UPDATE][1]
 
@@ -410,8 +415,9 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
     """Written to two recipients (one by email, one to print) with the report attached:
     one PDF/UA document whose text has the letter's sections, the patient as letters
     identify them and the sign-off, then the report's pages (more pages than the letter
-    alone); kept with its SHA-256, downloaded identically twice under a discreet name; the
-    emailed copy goes through the outbox with the same bytes attached; audited."""
+    alone) with a neutral title; kept with its SHA-256, downloaded identically twice under
+    a discreet name; the emailed copy goes through the outbox with the same bytes attached;
+    audited."""
     emailed = add(
         app,
         world.clinic_a,
@@ -474,7 +480,11 @@ def test_a_letter_with_the_report_is_one_tagged_pdf_kept_as_made(
     catalog = pdf.reader.trailer["/Root"]
     assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
     assert str(catalog["/Lang"]).startswith("en")
-    assert pdf.reader.metadata.title == f"Progress update: {name}"
+    # Neutral, like the file name: viewers show the title in the window and tab.
+    with app.app_context():
+        clinic_name = db.session.get(Clinic, world.clinic_a).name
+    assert pdf.reader.metadata.title == f"Letter from {clinic_name}, {long_date(today())}"
+    assert name not in pdf.reader.metadata.title
     assert pdf.reader.metadata.author == signer
 
     url = f"{letters_url(world.patient.patient_id)}/{with_report.id}/download"
@@ -555,6 +565,61 @@ def test_no_recipient_or_an_archived_or_foreign_one_is_refused(
     assert stored_letters(app, world.patient.patient_id) == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_referral_promises_no_course_while_it_is_awaited(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A referral often follows a red flag, when the programme should not simply go on:
+    the prefilled referral asks the recipient about continuing it rather than saying the
+    clinic will."""
+    add(app, world.clinic_a, "Dr Tom Whitfield")
+    page = client.get(f"{letters_url(world.patient.patient_id)}/new?kind=referral")
+    values = form_values(page.get_data(as_text=True))
+    ask = str(values["ask"])
+    assert "will continue" not in ask.lower()
+    assert "whether the dilator programme should continue" in ask
+
+
+def test_a_discharge_letter_states_no_completion_the_clinician_did_not_confirm(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A discharge is not always a programme finished, and the record cannot say which: the
+    prefilled discharge letter (here mid-programme, at stage 2) claims neither completion
+    nor guidance the patient was given; it asks the clinician for the reason, and refuses
+    to go until they give it."""
+    rid = add(app, world.clinic_a, "Dr Tom Whitfield")
+    page = client.get(f"{letters_url(world.patient.patient_id)}/new?kind=discharge")
+    values = form_values(page.get_data(as_text=True))
+    prefilled = " ".join(str(values[k]) for k in ("opening", "reason", "ask")).lower()
+    for claim in ("complete", "has written guidance"):
+        assert claim not in prefilled.replace(TO_COMPLETE_DISCHARGE.lower(), "")
+    assert TO_COMPLETE_DISCHARGE in str(values["reason"])
+    response = compose(client, world.patient.patient_id, kind="discharge", recipients=[rid])
+    assert response.status_code == 400
+    assert "Complete or remove the part in square brackets." in response.get_data(as_text=True)
+    reason = str(values["reason"]).replace(TO_COMPLETE_DISCHARGE, "Moved out of the area.")
+    response = compose(
+        client, world.patient.patient_id, kind="discharge", recipients=[rid], reason=reason
+    )
+    assert response.status_code == 302
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    assert "Reason for discharge: Moved out of the area." in letter.reason
+
+
+@pytest.mark.parametrize("junk", ["abc", str(2**31), str(2**70), "-1", "1.5"])
+def test_a_recipient_id_that_is_no_id_is_refused_in_plain_words(
+    app: Flask, client, world: World, course: int, as_clinician, junk: str
+) -> None:
+    """A recipient id that is not a number, or one past what an id column holds, is
+    refused next to the field in plain words (never a database overflow and a 500)."""
+    rid = add(app, world.clinic_a, "Dr Here", email="here@surgery.example")
+    response = compose(client, world.patient.patient_id, recipients=[str(rid), junk])
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose recipients from the address book." in page
+    assert "Choose at least one recipient." not in page
+    assert stored_letters(app, world.patient.patient_id) == []
 
 
 def test_an_address_that_became_a_patients_is_never_sent_to(
@@ -669,3 +734,160 @@ def test_the_worker_delivers_the_letter_with_its_pdf_to_the_mail_server(
     )
     # (The address may wrap: the page marks where, which reads here as spaces.)
     assert re.search(r"Secure email to gynae.*?example Sent \d{2} \w{3} \d{4}", page)
+
+
+def test_the_same_form_sent_twice_makes_one_letter_and_one_message_each(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """A double submit (the same form, same one-time key, posted twice): one letter, one
+    outbox message per recipient; the second answer redirects to the first letter."""
+    first = add(app, world.clinic_a, "Dr A", email="a@surgery.example")
+    second = add(app, world.clinic_a, "Dr B", email="b@hospital.example")
+    url = letters_url(world.patient.patient_id)
+    values: dict[str, object] = form_values(
+        client.get(f"{url}/new?kind=update").get_data(as_text=True)
+    )
+    values.pop("with_report", None)
+    values["recipients"] = [first, second]
+    assert values["key"]
+    once = client.post(f"{url}/new", data=values)
+    again = client.post(f"{url}/new", data=values)
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    assert once.status_code == again.status_code == 302
+    assert once.headers["Location"] == again.headers["Location"] == f"{url}/{letter.id}"
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        assert sorted(r.recipient for r in rows) == ["a@surgery.example", "b@hospital.example"]
+    # A form without its key (out of date) is refused in plain words, nothing made.
+    values.pop("key")
+    stale = client.post(f"{url}/new", data=values)
+    assert stale.status_code == 400
+    assert "This form is out of date" in stale.get_data(as_text=True)
+    assert len(stored_letters(app, world.patient.patient_id)) == 1
+
+
+def test_a_changed_address_or_an_archived_recipient_withdraws_the_unsent_copies(
+    app: Flask, client, world: World, course: int, as_clinician
+) -> None:
+    """When a recipient's email is changed, their letter messages still waiting or failed
+    are cancelled (body and PDF emptied): the worker and an administrator's "send again"
+    cannot use the old address; the letter's page says the copy was not sent and why.
+    Other edits change nothing; archiving another recipient withdraws theirs."""
+    first = add(app, world.clinic_a, "Dr A", email="a@surgery.example")
+    second = add(app, world.clinic_a, "Dr B", email="b@hospital.example")
+    url = letters_url(world.patient.patient_id)
+    assert compose(client, world.patient.patient_id, recipients=[first, second]).status_code == 302
+    assert compose(client, world.patient.patient_id, recipients=[first]).status_code == 302
+    letter = stored_letters(app, world.patient.patient_id)[0]
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        for row in rows:  # not yet sent (the test's queue may have sent them)
+            row.status, row.body, row.attachment = MessageStatus.PENDING, "Body", b"%PDF"
+            row.sent_at = None
+        (failed, *_) = rows
+        assert failed.recipient == "a@surgery.example"
+        failed.status = MessageStatus.FAILED
+        failed.last_error = "550 mailbox unavailable"
+        failed_id = failed.id
+        db.session.commit()
+
+    def statuses() -> dict[tuple[str, int], MessageStatus]:
+        with app.app_context():
+            return {
+                (r.recipient, r.id): r.status for r in db.session.scalars(select(OutboxMessage))
+            }
+
+    values = form_values(client.get(f"/recipients/{first}/edit").get_data(as_text=True))
+    values["service"] = "Practice nurse team"
+    assert client.post(f"/recipients/{first}/edit", data=values).status_code == 302
+    assert MessageStatus.CANCELLED not in statuses().values()
+
+    values["email"] = "a.new@surgery.example"
+    assert client.post(f"/recipients/{first}/edit", data=values).status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        to_a = [r for r in rows if r.recipient == "a@surgery.example"]
+        assert len(to_a) == 2
+        assert all(r.status is MessageStatus.CANCELLED for r in to_a)
+        assert all(r.body == "" and r.attachment is None for r in to_a)
+        (to_b,) = [r for r in rows if r.recipient == "b@hospital.example"]
+        assert to_b.status is MessageStatus.PENDING
+    page = text_of(client.get(f"{url}/{letter.id}").get_data(as_text=True))
+    assert "Not sent Reason: withdrawn because the recipient's email address was changed." in page
+    act_as(client, world.admin.id)
+    assert client.post(f"/admin/outbox/{failed_id}/retry").status_code in (302, 400)
+    assert statuses()[("a@surgery.example", failed_id)] is MessageStatus.CANCELLED
+
+    act_as(client, world.clinician.id)
+    assert client.post(f"/recipients/{second}/archive").status_code == 302
+    assert set(statuses().values()) == {MessageStatus.CANCELLED}
+    page = text_of(client.get(f"{url}/{letter.id}").get_data(as_text=True))
+    assert "Reason: withdrawn because the recipient was archived." in page
+
+
+@pytest.mark.worker
+def test_the_worker_refuses_a_letter_to_an_address_that_became_a_patients(
+    app: Flask,
+    client,
+    world: World,
+    course: int,
+    as_clinician,
+    sink,
+    queue_url: str,
+    database_url: str,
+    tmp_path,
+) -> None:
+    """A letter queued to an address that, before the worker sends it, became a patient's
+    sign-in or the new address of a patient's pending email change: the real worker marks
+    each copy failed with a plain reason, and nothing reaches the real SMTP server; an
+    administrator's "send again" is refused again."""
+    first = add(app, world.clinic_a, "Dr Moved", email="moved@hospital.example")
+    second = add(app, world.clinic_a, "Dr Pending", email="pending@hospital.example")
+    response = compose(client, world.patient.patient_id, recipients=[first, second])
+    assert response.status_code == 302
+    with app.app_context():
+        assert {r.status for r in db.session.scalars(select(OutboxMessage))} == {
+            MessageStatus.PENDING
+        }
+        db.session.get(User, world.other_patient.id).email = "moved@hospital.example"
+        invitation, _token = Invitation.issue(
+            db.session.get(User, world.patient.id),
+            None,
+            valid_days=1,
+            purpose=EMAIL_CHANGE,
+            new_email="pending@hospital.example",
+        )
+        db.session.add(invitation)
+        db.session.commit()
+    env = worker_environment(database_url, queue_url, sink.port, tmp_path)
+    with running_worker(env, tmp_path):
+        wait_for(lambda: all(r.status.failed for r in outbox_rows(app)), 60, "both copies failed")
+    assert sink.received == []
+    rows = outbox_rows(app)
+    assert {r.last_error for r in rows} == {PATIENT_ADDRESS_NOW}
+    (letter,) = stored_letters(app, world.patient.patient_id)
+    page = text_of(
+        client.get(f"{letters_url(world.patient.patient_id)}/{letter.id}").get_data(as_text=True)
+    )
+    assert page.count(f"Failed Reason: {PATIENT_ADDRESS_NOW}.") == 2
+    with running_worker(env, tmp_path):
+        act_as(client, world.admin.id)
+        assert client.post(f"/admin/outbox/{rows[0].id}/retry").status_code == 302
+        wait_for(lambda: outbox_rows(app)[0].status.failed, 60, "refused again")
+    assert sink.received == []
+
+
+@pytest.mark.parametrize(
+    ("title", "scale", "shown"),
+    [
+        ("Pain numeric rating scale (0\u201310)", "0 to 10", ""),
+        ("Pain score 0-10", "0 to 10", ""),
+        ("Female Sexual Function Index", "2 to 36", " (2 to 36)"),
+        ("Pain (0\u201310)", "0 to 20", " (0 to 20)"),
+        ("Pain numeric rating scale", "", ""),
+    ],
+)
+def test_a_measures_range_is_said_once(title: str, scale: str, shown: str) -> None:
+    """The letter adds a measure's range after its title only when the title does not
+    already state that range."""
+    assert _scale_note(title, scale) == shown

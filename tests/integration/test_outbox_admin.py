@@ -132,6 +132,24 @@ def test_retry_is_refused_for_a_message_that_did_not_fail(
         assert db.session.get(OutboxMessage, message_id).attempts == 1
 
 
+def test_retry_is_refused_once_the_clean_up_emptied_the_message(
+    app: Flask, client, world: World, as_admin
+) -> None:
+    """A failed message whose body (and a letter's PDF) the daily clean-up emptied is not
+    sent again as an empty email shown as sent: the page says why, and it stays failed."""
+    (message_id,) = add_messages(app, world.clinic_a, 1, MessageStatus.FAILED)
+    with app.app_context():
+        message = db.session.get(OutboxMessage, message_id)
+        message.body, message.attachment = "", None
+        db.session.commit()
+        sent_before = len(mail.transport().messages)
+    response = client.post(f"/admin/outbox/{message_id}/retry", follow_redirects=True)
+    assert "too old to send again" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(OutboxMessage, message_id).status == MessageStatus.FAILED
+        assert len(mail.transport().messages) == sent_before
+
+
 def test_another_clinics_admin_cannot_retry_or_learn_of_a_message(
     app: Flask, client, world: World
 ) -> None:

@@ -367,6 +367,7 @@ def _documents(app: Flask, world: World, targets: dict, text, problems: dict) ->
         f"/patients/{patient_id}/letters/new",
         data={
             "kind": "update",
+            "key": "stored-xss-letter",
             "recipients": [targets["recipient_id"]],
             "with_report": "y",
             **{name: text(f"letters.{name}") for name in LETTER_FIELDS},
