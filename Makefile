@@ -9,7 +9,7 @@ DEV := CLINIC_ENV=development
 # Flask's factory convention, as in production: `clinic` has create_app.
 FLASK := $(BIN)/flask --app clinic
 
-.PHONY: run test lint install system-deps browser-deps bench clean
+.PHONY: run test lint install system-deps browser-deps bench clean translations
 
 ## install: create .venv and install the app with its test tools
 install: $(VENV)/.installed
@@ -56,6 +56,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## translations: extract every marked string (babel.cfg) into clinic/translations/messages.pot,
+## merge it into each language's catalogue (a new string arrives untranslated, and the
+## completeness test fails until every patient-facing one is translated), and compile the
+## .mo files the app reads (committed, so a deployment needs no build step)
+TRANSLATIONS := clinic/translations
+translations: install
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		-c TRANSLATORS: --sort-by-file --project "Therapy diary" -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel --quiet update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel --quiet compile -d $(TRANSLATIONS) --statistics
 
 ## browser-deps: Debian's Chromium for the browser tests, axe-core for accessibility checks
 browser-deps: system-deps tests/e2e/node_modules/.installed

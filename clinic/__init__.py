@@ -20,7 +20,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clinic import access, queue
+from clinic import access, i18n, queue
 from clinic.account import notifications  # noqa: F401 (its routes join account_bp)
 from clinic.account import upkeep as account_upkeep
 from clinic.account.guards import enforce_mandatory_enrolment
@@ -46,7 +46,7 @@ from clinic.core.requests import (
 )
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
-from clinic.extensions import cache, csrf, db, login_manager, migrate
+from clinic.extensions import babel, cache, csrf, db, login_manager, migrate
 from clinic.fhir.views import bp as fhir_record_bp
 from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join admin_bp)
 from clinic.fhirapi import reads as api_reads  # noqa: F401 (its routes join fhir_bp)
@@ -176,6 +176,12 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     cache.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(i18n.TRANSLATIONS),
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

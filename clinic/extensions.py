@@ -7,6 +7,7 @@ package root, so there are no import cycles.
 from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask, current_app
+from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -50,6 +51,8 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 cache = Cache()
+# Translations and local date formats (clinic.i18n chooses the language of a request).
+babel = Babel()
 # Limits are declared on the views (clinic.auth.limits), counted per client address.
 limiter = Limiter(key_func=get_remote_address)
 

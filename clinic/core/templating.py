@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, has_request_context
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_percent
+from flask import Flask, has_app_context, has_request_context
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from clinic import i18n
 from clinic.access import HOME_ENDPOINTS
 from clinic.core.clock import clinic_today, whole_years
 from clinic.core.forms import error_items
@@ -23,6 +28,25 @@ NEUTRAL_BRAND = "Therapy diary"
 STAFF_BRAND = "Clinic workspace"
 
 
+def _locale() -> Locale:
+    """The language of the page being made (English outside a request or app)."""
+    if has_app_context():
+        chosen = get_locale()
+        if chosen is not None:
+            return chosen
+    return Locale("en")
+
+
+def _formatted(day: date | datetime, english: str, skeleton: str) -> str:
+    """A date in the page's language: the English pattern the product has always printed
+    ("3 Nov 2026"), or, in another language, that language's own form of the same fields
+    (CLDR skeleton: "3 nov 2026", "3 de noviembre de 2026")."""
+    locale = _locale()
+    if locale.language == "en":
+        return format_date(day, english, locale=locale)
+    return format_skeleton(skeleton, day, locale=locale)
+
+
 def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
     """A UTC timestamp as the clinic's local date and time, e.g. "22 Nov 2026 09:07"."""
     if moment is None:
@@ -31,38 +55,45 @@ def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
         local = moment.astimezone(ZoneInfo(zone))
     except (ZoneInfoNotFoundError, ValueError):
         local = moment
-    return local.strftime("%d %b %Y %H:%M")
+    return f"{_formatted(local, 'dd MMM y', 'yMMMd')} {local:%H:%M}"
 
 
 def short_date(day: date | None) -> str:
     """A calendar day as lists show it, e.g. "3 Nov 2026"."""
-    return f"{day.day} {day:%b %Y}" if day else ""
+    return _formatted(day, "d MMM y", "yMMMd") if day else ""
 
 
 def padded_date(day: date | None) -> str:
     """A calendar day with a two-digit day, as the protocol's record shows it: "03 Nov 2026"
     (the days of its history line up)."""
-    return f"{day:%d %b %Y}" if day else ""
+    return _formatted(day, "dd MMM y", "yMMMd") if day else ""
 
 
 def long_date(day: date | None) -> str:
     """A calendar day with the month in full, as printed for patients: "3 November 2026"."""
-    return f"{day.day} {day:%B %Y}" if day else ""
+    return _formatted(day, "d MMMM y", "yMMMMd") if day else ""
 
 
 def day_month(day: date | None) -> str:
     """A day and month without the year, for short spans within one report: "3 Nov"."""
-    return f"{day.day} {day:%b}" if day else ""
+    return _formatted(day, "d MMM", "MMMd") if day else ""
 
 
 def weekday(day: date | None) -> str:
     """The day of the week: "Tuesday"."""
-    return f"{day:%A}" if day else ""
+    return format_date(day, "EEEE", locale=_locale()) if day else ""
 
 
 def weekday_date(day: date | None) -> str:
-    """A near day as the patient's portal names it: "Tuesday 03 November"."""
-    return f"{day:%A %d %B}" if day else ""
+    """A near day as the patient's portal names it: "Tuesday 03 November" ("martes 3 de
+    noviembre")."""
+    if not day:
+        return ""
+    locale = _locale()
+    if locale.language == "en":
+        return format_date(day, "EEEE dd MMMM", locale=locale)
+    named = format_date(day, "EEEE", locale=locale)
+    return f"{named} {format_skeleton('MMMMd', day, locale=locale)}"
 
 
 # The named date and time formats, each a Jinja filter under its own name.
@@ -70,8 +101,9 @@ DATE_FILTERS = (short_date, padded_date, long_date, day_month, weekday, weekday_
 
 
 def percent(value: float | None) -> str:
-    """A share as a whole percentage, "86%"; a dash when there is none."""
-    return "—" if value is None else f"{value:.0f}%"
+    """A share as a whole percentage in the page's language, "86%" ("86 %"); a dash when
+    there is none."""
+    return "—" if value is None else format_percent(round(value) / 100, locale=_locale())
 
 
 def breakable_email(address: str) -> Markup:
@@ -119,4 +151,6 @@ def register_template_helpers(app: Flask) -> None:
             "staff_clinic_name": current_user.clinic.name if is_staff else None,
             "home_endpoints": HOME_ENDPOINTS,
             "navigation": NAVIGATION.get(current_user.role, ()) if signed_in else (),
+            # <html lang dir>: screen readers, hyphenation and PDF /Lang follow it.
+            "page_language": i18n.language(str(_locale())),
         }

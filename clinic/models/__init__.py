@@ -1,5 +1,8 @@
 """Typed SQLAlchemy 2 models, one module per aggregate. Importing this registers them all."""
 
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
 from clinic.models.api import ApiToken, PendingReferral, ReferralStatus
 from clinic.models.care import (
     CareFlag,
@@ -9,7 +12,7 @@ from clinic.models.care import (
     Report,
 )
 from clinic.models.catalogue import DilatorSet, DilatorSize
-from clinic.models.clinics import Clinic
+from clinic.models.clinics import Clinic, ClinicLanguage
 from clinic.models.diary import DiaryEntry, EntryRevision, RedFlag
 from clinic.models.invitations import Invitation
 from clinic.models.jobs import JobRun, JobStatus
@@ -44,6 +47,7 @@ __all__ = [
     "CareFlag",
     "Clinic",
     "ClinicInstrument",
+    "ClinicLanguage",
     "ClinicalNote",
     "ClinicalNoteRevision",
     "Delivery",
@@ -85,3 +89,21 @@ __all__ = [
     "User",
     "UserSession",
 ]
+
+
+# The language a signed-in patient's pages are served in (clinic.i18n.select_locale):
+# their record's language when their clinic has turned it on, else NULL (English). A
+# correlated subquery loaded with the account, so choosing the language costs no query.
+User.language = so.column_property(
+    sa.select(Patient.language)
+    .join(
+        ClinicLanguage,
+        sa.and_(
+            ClinicLanguage.clinic_id == Patient.clinic_id,
+            ClinicLanguage.code == Patient.language,
+        ),
+    )
+    .where(Patient.user_id == User.id)
+    .correlate_except(Patient, ClinicLanguage)
+    .scalar_subquery()
+)

@@ -129,3 +129,22 @@ class Clinic(Model):
 
     def __repr__(self) -> str:
         return f"<Clinic {self.id}>"
+
+
+class ClinicLanguage(Model):
+    """A language the clinic has turned on for its patients, after its own review of the
+    patient guidance in it (safety wording is clinical content). English needs no row: it
+    is always on. Turning a language off deletes the row (the audit trail keeps both)."""
+
+    __tablename__ = "clinic_languages"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"))
+    code: so.Mapped[str] = so.mapped_column(sa.String(12))
+    # Who reviewed the translation for the clinic (name and role), and when.
+    reviewed_by: so.Mapped[str] = so.mapped_column(sa.String(200))
+    reviewed_on: so.Mapped[date]
+    turned_on_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    turned_on_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("clinic_id", "code", name="uq_clinic_languages_code"),)

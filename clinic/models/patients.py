@@ -64,6 +64,10 @@ class Patient(Model):
     # treatment history, the same for every program that follows (a replaced protocol
     # must not take it away) and what the clinic's interval before dilation counts from.
     radiotherapy_ended_on: so.Mapped[date | None]
+    # The language the patient reads their portal, emails and printed sheets in (a code of
+    # clinic.i18n.LANGUAGES). Served only once the clinic has turned it on
+    # (clinic.models.clinics.ClinicLanguage); English until then.
+    language: so.Mapped[str] = so.mapped_column(sa.String(12), default="en", server_default="en")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, time
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -82,6 +83,9 @@ class User(UserMixin, Model):
 
     # Joined: every signed-in request needs the clinic (its time zone, its settings).
     clinic: so.Mapped[Clinic] = so.relationship(lazy="joined")
+    if TYPE_CHECKING:
+        # Mapped in clinic.models once Patient exists: a patient's served language.
+        language: so.Mapped[str | None]
 
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),

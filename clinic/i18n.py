@@ -1,0 +1,151 @@
+"""The languages the patient's side speaks (issue 20), and which one a request is served in.
+
+Everything a patient reads is marked for translation (`gettext`/`_` in Python and
+templates) and kept in gettext catalogues under clinic/translations/ (see the README's
+"Languages"). The clinician's side is marked too but ships in English: staff are always
+served English, whatever their browser asks for.
+
+Which language a page speaks:
+- a signed-in patient: the language on their record, if their clinic has turned it on (a
+  clinic turns a language on only after its own review of the safety wording; see
+  clinic.languages); otherwise English;
+- staff: English;
+- before sign-in: the browser's Accept-Language, among the shipped languages.
+
+Safety wording is clinical content, so each shipped language carries its review status,
+shown to the administrator who decides whether their clinic turns it on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the patient's side can be read in."""
+
+    code: str
+    # The English name (for staff pages) and the language's own name (for the patient's
+    # choice: a patient looks for "Español", not "Spanish").
+    name: str
+    native: str
+    # "rtl" for a right-to-left script: pages set dir="rtl" and the style sheet uses
+    # logical properties (margin-inline-start, not margin-left), so the layout mirrors.
+    direction: str = "ltr"
+    # The tag pages and PDFs declare (<html lang>, PDF /Lang); English is British English.
+    tag: str = ""
+    # Who translated it and who has reviewed it, as shipped. A clinic records its own
+    # clinical review when it turns the language on.
+    review: str = ""
+
+    @property
+    def lang(self) -> str:
+        """The BCP 47 tag a page or PDF in this language declares."""
+        return self.tag or self.code
+
+
+DEFAULT_LANGUAGE = "en"
+
+LANGUAGES: dict[str, Language] = {
+    "en": Language(
+        "en",
+        "English",
+        "English",
+        tag="en-GB",
+        review="Source language: the wording clinicians reviewed against the clinical reference.",
+    ),
+    "es": Language(
+        "es",
+        "Spanish",
+        "Español",
+        review=(
+            "Translated by the development team from the reviewed English; not yet reviewed "
+            "by a Spanish-speaking pelvic-health clinician. Review the safety guidance and "
+            "the guided session before turning it on."
+        ),
+    ),
+    "fr": Language(
+        "fr",
+        "French",
+        "Français",
+        review=(
+            "Translated by the development team from the reviewed English; not yet reviewed "
+            "by a French-speaking pelvic-health clinician. Review the safety guidance and "
+            "the guided session before turning it on."
+        ),
+    ),
+}
+
+
+# The files whose every message a patient can read (or receive): each shipped language must
+# translate all of them (tests/unit/test_translations.py). A file with both a patient's and
+# a clinician's messages is listed whole: translating a clinician's message too costs
+# nothing, missing a patient's costs their understanding. Paths from the project's root.
+PATIENT_FACING: tuple[str, ...] = (
+    "templates/base.html",
+    "templates/macros.html",
+    "templates/portal",
+    "templates/auth",
+    "templates/account",
+    "templates/errors",
+    "templates/push",
+    "templates/shared/_safety_guidance.html",
+    "templates/shared/_session_plan.html",
+    "templates/shared/_sharp_pain.html",
+    "templates/mail/email_address_in_use.txt",
+    "templates/mail/email_change_link.txt",
+    "templates/mail/email_change_requested.txt",
+    "templates/mail/email_changed.txt",
+    "templates/mail/invitation.txt",
+    "templates/mail/invitation_reminder.txt",
+    "templates/mail/password_changed.txt",
+    "templates/mail/password_reset.txt",
+    "templates/mail/questionnaire_ready.txt",
+    "templates/mail/reminder.txt",
+    "templates/mail/reminder_nudge.txt",
+    "templates/mail/two_factor_off.txt",
+    "reports/instructions.html",
+    "clinic/portal",
+    "clinic/auth",
+    "clinic/account",
+)
+
+
+def is_patient_facing(path: str) -> bool:
+    """Whether a source file (a path from the project's root) holds messages a patient
+    reads."""
+    return any(path == entry or path.startswith(f"{entry}/") for entry in PATIENT_FACING)
+
+
+def language(code: str | None) -> Language:
+    """The shipped language with this code, English for any other."""
+    return LANGUAGES.get(code or DEFAULT_LANGUAGE) or LANGUAGES[DEFAULT_LANGUAGE]
+
+
+def select_locale() -> str:
+    """The language this request is served in (Flask-Babel's locale selector; see the
+    module docstring for the rule)."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if current_user.is_authenticated:
+        if current_user.role.is_patient:
+            # Loaded with the account in the same statement (User.language): the record's
+            # language if the clinic has turned it on, else nothing.
+            return language(current_user.language).code
+        return DEFAULT_LANGUAGE
+    return request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
+
+
+def select_timezone() -> str | None:
+    """The time zone dates and times are shown in: the signed-in account's clinic's
+    (a patient's portal already counts days in it; see clinic.core.clock)."""
+    if has_request_context() and current_user.is_authenticated:
+        return str(current_user.clinic.timezone)
+    return None
