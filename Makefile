@@ -63,7 +63,7 @@ lint: install
 ## .mo files the app reads (committed, so a deployment needs no build step)
 TRANSLATIONS := clinic/translations
 translations: install
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 \
 		-c TRANSLATORS: --sort-by-file --project "Therapy diary" -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel --quiet update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel --quiet compile -d $(TRANSLATIONS) --statistics

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from flask import Flask, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_login import current_user
@@ -106,6 +106,15 @@ def percent(value: float | None) -> str:
     return "—" if value is None else format_percent(round(value) / 100, locale=_locale())
 
 
+def number(value: float | int | None, places: int = 1) -> str:
+    """A number in the page's language, with at most `places` decimals: "27.5" ("27,5");
+    whole numbers print whole ("25", never "25.0")."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "#" * places if places else "")
+    return format_decimal(value, format=pattern, locale=_locale())
+
+
 def breakable_email(address: str) -> Markup:
     """An email address that may wrap after its "@" and its dots in a narrow column (never
     in the middle of a word), and still copies as typed."""
@@ -132,6 +141,10 @@ def register_template_helpers(app: Flask) -> None:
     for date_filter in DATE_FILTERS:
         app.add_template_filter(date_filter)
     app.add_template_filter(percent)
+    app.add_template_filter(number)
+    # Every {% trans %} block is trimmed: its msgid does not depend on the template's
+    # line breaks and indentation.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(breakable_email)
     app.add_template_global(error_items)
     app.add_template_global(chart_sections)

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "_l": None,
+    "N_": None,
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
 }
