@@ -52,6 +52,7 @@ from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join adm
 from clinic.fhirapi import reads as api_reads  # noqa: F401 (its routes join fhir_bp)
 from clinic.fhirapi.views import bp as fhir_bp
 from clinic.jobs.views import bp as jobs_bp
+from clinic.languages import bp as languages_bp
 from clinic.letters.address_book import bp as recipients_bp
 from clinic.letters.views import bp as letters_bp
 from clinic.library.views import bp as library_bp
@@ -136,6 +137,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         portal_bp,
         push_bp,
         fhir_bp,
+        languages_bp,
     ):
         app.register_blueprint(blueprint)
     # Before the access check: the session is checked (idle, lifetime, ended) on its own.

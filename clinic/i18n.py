@@ -46,6 +46,11 @@ class Language:
     review: str = ""
 
     @property
+    def label(self) -> str:
+        """How staff pages name it: "Spanish (Español)", "English"."""
+        return self.name if self.native == self.name else f"{self.name} ({self.native})"
+
+    @property
     def lang(self) -> str:
         """The BCP 47 tag a page or PDF in this language declares."""
         return self.tag or self.code

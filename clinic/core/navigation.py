@@ -59,6 +59,7 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
             "Clinic",
             "admin.settings",
             endpoints=("admin.settings", "admin.api_tokens", "recipients.templates"),
+            blueprints=("languages",),
         ),
         NavEntry(
             "Referrals",

@@ -18,6 +18,7 @@ from clinic.core.forms import (
     text_length,
 )
 from clinic.domain.indications import Indication
+from clinic.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from clinic.models import PatientStatus, User
 from clinic.patients.queries import identifier_taken
 from clinic.patients.services import PatientDetails
@@ -67,6 +68,23 @@ class PatientForm(ClinicForm):
         ),
     )
     pronouns = StringField("Pronouns", filters=[strip], validators=[text_length(40)])
+    language = SelectField(
+        "Language",
+        choices=[
+            SelectChoice(
+                code, language.name if code == "en" else f"{language.name} ({language.native})"
+            )
+            for code, language in LANGUAGES.items()
+        ],
+        # A form sent without it (an older page, a referral) keeps the record's language,
+        # or English for a new one.
+        default=DEFAULT_LANGUAGE,
+        invalid_choice_message="Choose one of the languages listed.",
+        description=(
+            "The portal, emails and printed sheets speak it once the clinic has turned it on "
+            "(Clinic → Languages); until then, English."
+        ),
+    )
     # No indication is chosen for the clinician: it decides the safety rules a plan gets,
     # so a new record starts on "Choose…" and must be answered.
     indication = SelectField(
@@ -161,6 +179,7 @@ class PatientForm(ClinicForm):
             date_of_birth=self.date_of_birth.data,
             clinic_identifier=self.clinic_identifier.data,
             pronouns=self.pronouns.data or "",
+            language=self.language.data,
             indication=indication,
             indication_other=self.indication_other.data or "",
             referring_clinician=self.referring_clinician.data or "",

@@ -31,6 +31,7 @@ class PatientDetails:
     responsible_clinician_id: int | None
     review_on: date | None  # the next planned review; "review due" is flagged from then
     radiotherapy_ended_on: date | None = None  # counts the interval before dilation starts
+    language: str = "en"  # a code of clinic.i18n.LANGUAGES: what the patient reads
 
 
 class PortalInvitationError(ValueError):

@@ -12,6 +12,8 @@ from clinic.auth.invitations import invitation_email_status, invitation_page, ke
 from clinic.core.forms import show_refusal
 from clinic.core.pagination import paginate_counted
 from clinic.core.requests import page_number
+from clinic.i18n import DEFAULT_LANGUAGE, language
+from clinic.languages.queries import turned_on
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
@@ -79,6 +81,10 @@ def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
         "patients/show.html",
         patient=patient,
         invite_form=invite_form,
+        language=language(patient.language),
+        # English is always on; another language only once the clinic has turned it on.
+        language_on=patient.language == DEFAULT_LANGUAGE
+        or patient.language in turned_on(patient.clinic_id),
         invitation_email=(
             invitation_email_status([patient.user.id]).get(patient.user.id)
             if invited and patient.user is not None

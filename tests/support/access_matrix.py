@@ -214,6 +214,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("admin.api_tokens", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.api_tokens", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.revoke_api_token", "POST"): {ADMIN},
+    # A language is the software's (the same code at every clinic); each administrator
+    # turns it on or off for their own clinic only.
+    ("languages.index", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("languages.switch_on", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
+    ("languages.switch_off", "POST"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.referrals", "GET"): {ADMIN, OTHER_CLINIC_ADMIN},
     ("admin.referral", "GET"): {ADMIN},
     ("admin.accept_referral_form", "GET"): {ADMIN},
@@ -538,6 +543,7 @@ def build_targets(app: Flask, world: World) -> dict[str, object]:
             "message_id": failed_message.id,
             "token_id": token_id,
             "referral_id": referral_id,
+            "code": "es",
             "resource_type": "Patient",
             "resource_id": f"patient-{world.patient.patient_id}",
         }
