@@ -31,6 +31,7 @@ PATIENT_FORM_FIELDS = [
     "date_of_birth",
     "clinic_identifier",
     "pronouns",
+    "language",
     "indication",
     "indication_other",
     "referring_clinician",
