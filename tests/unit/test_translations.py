@@ -6,52 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from clinic.i18n import DEFAULT_LANGUAGE, LANGUAGES, PATIENT_FACING, TRANSLATIONS, is_patient_facing
+from tests.support.translations import ROOT, catalogue, extracted
 
-ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {
-    **DEFAULT_KEYWORDS,
-    "_l": None,
-    "N_": None,
-    "lazy_gettext": None,
-    "lazy_ngettext": (1, 2),
-}
 TRANSLATED = sorted(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
 # %(name)s placeholders (Python and Jinja's newstyle gettext) and {name} ones.
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{(\w*)\}")
-
-
-@cache
-def extracted() -> dict[str, set[str]]:
-    """Every marked message in the code (msgid, or msgid and plural joined by a NUL), with
-    the files it appears in."""
-    with (ROOT / "babel.cfg").open() as config:
-        method_map, options_map = parse_mapping_cfg(config)
-    found: dict[str, set[str]] = {}
-    for filename, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS
-    ):
-        key = "\0".join(message) if isinstance(message, tuple) else message
-        if key:
-            found.setdefault(key, set()).add(Path(filename).as_posix())
-    return found
-
-
-@cache
-def catalogue(code: str) -> Catalog:
-    """A shipped language's catalogue as committed (.po)."""
-    with (TRANSLATIONS / code / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        return read_po(source, locale=code)
 
 
 def _key(message_id: str | tuple[str, ...]) -> str:
