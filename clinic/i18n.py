@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
+from flask_babel import refresh
 from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -139,6 +140,8 @@ def select_locale() -> str:
     module docstring for the rule)."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    if (chosen := g.get(_SERVE_IN)) is not None:
+        return str(chosen)
     if current_user.is_authenticated:
         if current_user.role.is_patient:
             # Loaded with the account in the same statement (User.language): the record's
@@ -146,6 +149,18 @@ def select_locale() -> str:
             return language(current_user.language).code
         return DEFAULT_LANGUAGE
     return request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
+
+
+_SERVE_IN = "serve_in_language"
+
+
+def serve_in(code: str) -> None:
+    """Serve the rest of this request in `code` (a page that knows whose it is before
+    anyone signs in: an invitation or reset link opens in its patient's language, not the
+    browser's)."""
+    setattr(g, _SERVE_IN, language(code).code)
+    # Flask-Babel keeps the request's language once asked: ask again.
+    refresh()
 
 
 def select_timezone() -> str | None:
