@@ -84,8 +84,8 @@ NUDGE_MESSAGE = _l(
 )
 DEPTH_DROP_MESSAGE = _l(
     "Enter a depth from %(low)s to %(high)s cm.",
-    low=f"{DEPTH_DROP_CM_RANGE[0]:g}",
-    high=f"{DEPTH_DROP_CM_RANGE[1]:g}",
+    low=format(DEPTH_DROP_CM_RANGE[0], "g"),
+    high=format(DEPTH_DROP_CM_RANGE[1], "g"),
 )
 RADIOTHERAPY_WEEKS_MESSAGE = _l(
     "Enter a whole number of weeks from %(low)s to %(high)s.",

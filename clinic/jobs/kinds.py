@@ -52,11 +52,11 @@ class JobKind:
 
 
 def _patients(n: int) -> str:
-    return ngettext("%(count)s patient", "%(count)s patients", n, count=f"{n:,}")
+    return ngettext("%(count)s patient", "%(count)s patients", n, count=format(n, ","))
 
 
 def _events(n: int) -> str:
-    return ngettext("%(count)s event", "%(count)s events", n, count=f"{n:,}")
+    return ngettext("%(count)s event", "%(count)s events", n, count=format(n, ","))
 
 
 MDT_PACK = JobKind(
