@@ -225,9 +225,7 @@ STAFF_MARKED = (
 def staff_templates() -> Iterator[Path]:
     """The Jinja files of the staff folders listed in STAFF_MARKED."""
     for entry in STAFF_MARKED:
-        yield from sorted(
-            p for p in (ROOT / entry).rglob("*") if p.suffix in {".html", ".txt"}
-        )
+        yield from sorted(p for p in (ROOT / entry).rglob("*") if p.suffix in {".html", ".txt"})
 
 
 def test_the_staff_marked_list_names_folders_that_exist() -> None:
