@@ -14,7 +14,6 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -90,14 +89,14 @@ def _caseload_table(clinic: Clinic, filters: Filters, page: int) -> Markup:
 def _cache_key(clinic: Clinic, state: CaseloadState, filters: Filters, page: int) -> str:
     # The clinic's creation time tells apart clinics that share an id across databases (a
     # restored backup, the test suite), whose versions would otherwise collide; the
-    # clinician matters only for "my patients"; the language, should staff pages ever be
-    # shown in another (the table's words are marked for translation).
+    # clinician matters only for "my patients". No language: staff pages are always in
+    # English (clinic.i18n), and asking for the page's locale would cost a query here.
     summaries, versions, erasures, reminders = state.version
     owner = current_user.id if filters.mine_only else "all"
     return (
         f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:"
         f"{summaries}.{versions}.{erasures}.{reminders}:"
-        f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}:{get_locale()}"
+        f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}"
     )
 
 
