@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -49,19 +51,19 @@ class StaffInvitationForm(ClinicForm):
     """A new colleague's name, email and role."""
 
     full_name = StringField(
-        "Full name",
+        _l("Full name"),
         filters=[strip],
-        validators=[DataRequired("Enter their name."), text_length(120)],
+        validators=[DataRequired(_l("Enter their name.")), text_length(120)],
     )
-    email = email_field("Work email")
+    email = email_field(_l("Work email"))
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            SelectChoice(Role.CLINICIAN.value, "Clinician (sees and treats patients)"),
-            SelectChoice(Role.ADMIN.value, "Administrator (manages staff and clinic settings)"),
+            SelectChoice(Role.CLINICIAN.value, _l("Clinician (sees and treats patients)")),
+            SelectChoice(Role.ADMIN.value, _l("Administrator (manages staff and clinic settings)")),
         ],
         default=Role.CLINICIAN.value,
-        validators=[InputRequired("Choose a role.")],
+        validators=[InputRequired(_l("Choose a role."))],
     )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
@@ -70,27 +72,35 @@ class StaffInvitationForm(ClinicForm):
 
     def validate_email(self, field: StringField) -> None:
         if field.data and email_in_use(field.data, self._clinic_id):
-            raise ValidationError("An account at this clinic already uses this email address.")
+            raise ValidationError(_("An account at this clinic already uses this email address."))
 
 
-COMPLETION_MESSAGE = "Enter a whole number from 50 to 100."
-NOT_LOGGING_MESSAGE = "Enter a whole number of days from 2 to 60."
-NUDGE_MESSAGE = f"Enter a whole number of days from {NUDGE_DAYS_RANGE[0]} to {NUDGE_DAYS_RANGE[1]}."
-DEPTH_DROP_MESSAGE = (
-    f"Enter a depth from {DEPTH_DROP_CM_RANGE[0]:g} to {DEPTH_DROP_CM_RANGE[1]:g} cm."
+COMPLETION_MESSAGE = _l("Enter a whole number from 50 to 100.")
+NOT_LOGGING_MESSAGE = _l("Enter a whole number of days from 2 to 60.")
+NUDGE_MESSAGE = _l(
+    "Enter a whole number of days from %(low)s to %(high)s.",
+    low=NUDGE_DAYS_RANGE[0],
+    high=NUDGE_DAYS_RANGE[1],
 )
-RADIOTHERAPY_WEEKS_MESSAGE = (
-    f"Enter a whole number of weeks from {RADIOTHERAPY_WEEKS_LOW} to {RADIOTHERAPY_WEEKS_HIGH}."
+DEPTH_DROP_MESSAGE = _l(
+    "Enter a depth from %(low)s to %(high)s cm.",
+    low=format(DEPTH_DROP_CM_RANGE[0], "g"),
+    high=format(DEPTH_DROP_CM_RANGE[1], "g"),
 )
-PAPER_MESSAGE = "Choose A4 or US Letter."
-STAFF_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 60."
-PATIENT_IDLE_MESSAGE = "Enter a whole number of minutes from 5 to 120."
-RESPONSE_MESSAGE = "Enter a whole number of working hours from 1 to 72."
-ESCALATE_AFTER_MESSAGE = "Enter a whole number of working hours from 1 to 72."
-ESCALATE_AGAIN_MESSAGE = "Enter a whole number of hours from 1 to 336 (two weeks)."
-TIMEZONE_MESSAGE = "Choose the clinic's time zone from the list."
-OUT_OF_HOURS_MESSAGE = "Say what patients should do outside opening hours."
-WORKING_DAY_CHOICES = [SelectChoice(str(n), name) for n, name in enumerate(DAY_NAMES, start=1)]
+RADIOTHERAPY_WEEKS_MESSAGE = _l(
+    "Enter a whole number of weeks from %(low)s to %(high)s.",
+    low=RADIOTHERAPY_WEEKS_LOW,
+    high=RADIOTHERAPY_WEEKS_HIGH,
+)
+PAPER_MESSAGE = _l("Choose A4 or US Letter.")
+STAFF_IDLE_MESSAGE = _l("Enter a whole number of minutes from 5 to 60.")
+PATIENT_IDLE_MESSAGE = _l("Enter a whole number of minutes from 5 to 120.")
+RESPONSE_MESSAGE = _l("Enter a whole number of working hours from 1 to 72.")
+ESCALATE_AFTER_MESSAGE = _l("Enter a whole number of working hours from 1 to 72.")
+ESCALATE_AGAIN_MESSAGE = _l("Enter a whole number of hours from 1 to 336 (two weeks).")
+TIMEZONE_MESSAGE = _l("Choose the clinic's time zone from the list.")
+OUT_OF_HOURS_MESSAGE = _l("Say what patients should do outside opening hours.")
+WORKING_DAY_CHOICES = [SelectChoice(str(n), _l(name)) for n, name in enumerate(DAY_NAMES, start=1)]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -101,33 +111,35 @@ class CheckboxesField(SelectMultipleField):
 
 
 # The papers clinic.reporting.pdf prints on (the database allows only these too).
-PAPER_SIZES = [SelectChoice("a4", "A4"), SelectChoice("letter", "US Letter")]
+PAPER_SIZES = [SelectChoice("a4", "A4"), SelectChoice("letter", _l("US Letter"))]
 
 
 class ClinicSettingsForm(ClinicForm):
     """The clinic's name, how patients reach it, and its settings."""
 
     name = StringField(
-        "Clinic name",
+        _l("Clinic name"),
         filters=[strip],
-        validators=[DataRequired("Enter the clinic's name."), text_length(120)],
+        validators=[DataRequired(_l("Enter the clinic's name.")), text_length(120)],
     )
-    address = TextAreaField("Address", filters=[strip], validators=[text_length(500)])
+    address = TextAreaField(_l("Address"), filters=[strip], validators=[text_length(500)])
     phone = StringField(
-        "Phone",
+        _l("Phone"),
         filters=[strip],
         validators=[text_length(40)],
-        description="Needed before patients can be invited: what patients are told after "
-        "a report that needs review asks them to phone the clinic.",
+        description=_l(
+            "Needed before patients can be invited: what patients are told after "
+            "a report that needs review asks them to phone the clinic."
+        ),
     )
     email = StringField(
-        "Contact email",
+        _l("Contact email"),
         filters=[strip],
         validators=[
             Optional(),
             text_length(254),
             Email(
-                "Enter an address like clinic@example.org, or leave it empty.",
+                _l("Enter an address like clinic@example.org, or leave it empty."),
                 check_deliverability=False,
             ),
         ],
@@ -135,92 +147,96 @@ class ClinicSettingsForm(ClinicForm):
     # Chosen from a list (clinic.core.timezones says why a plain select); checked against
     # the tz database here, in plain words, rather than by the generic "Not a valid choice".
     timezone = SelectField(
-        "Time zone",
+        _l("Time zone"),
         validate_choice=False,
         validators=[InputRequired(TIMEZONE_MESSAGE)],
-        description="Patients' diary days follow this zone. The list goes by city; on a "
-        "computer, typing a city's first letters finds it.",
+        description=_l(
+            "Patients' diary days follow this zone. The list goes by city; on a "
+            "computer, typing a city's first letters finds it."
+        ),
     )
     invitation_valid_days = WholeNumberField(
-        "Invitation links stay valid for (days)",
+        _l("Invitation links stay valid for (days)"),
         validators=[
-            InputRequired("Enter a number of days from 1 to 30."),
-            NumberRange(1, 30, "Enter a number of days from 1 to 30."),
+            InputRequired(_l("Enter a number of days from 1 to 30.")),
+            NumberRange(1, 30, _l("Enter a number of days from 1 to 30.")),
         ],
     )
 
     max_step_mm = PlainNumberField(
-        "Largest step between stages without confirmation (mm)",
+        _l("Largest step between stages without confirmation (mm)"),
         validators=[
-            InputRequired("Enter a step from 0.5 to 20 mm."),
-            NumberRange(0.5, 20, "Enter a step from 0.5 to 20 mm."),
+            InputRequired(_l("Enter a step from 0.5 to 20 mm.")),
+            NumberRange(0.5, 20, _l("Enter a step from 0.5 to 20 mm.")),
         ],
-        description="A bigger jump in dilator diameter needs the clinician's reason.",
+        description=_l("A bigger jump in dilator diameter needs the clinician's reason."),
     )
     radiotherapy_weeks = WholeNumberField(
-        "Weeks after pelvic radiotherapy ends before dilation may start",
+        _l("Weeks after pelvic radiotherapy ends before dilation may start"),
         validators=[
             InputRequired(RADIOTHERAPY_WEEKS_MESSAGE),
             NumberRange(
                 RADIOTHERAPY_WEEKS_LOW, RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_MESSAGE
             ),
         ],
-        description=(
+        description=_l(
             "The guideline range is 2 to 8 weeks. A program after radiotherapy cannot start "
             "earlier than this after the date radiotherapy ended."
         ),
     )
     depth_drop_cm = PlainNumberField(
-        "After vaginoplasty: red flag when depth drops by more than (cm)",
+        _l("After vaginoplasty: red flag when depth drops by more than (cm)"),
         validators=[
             InputRequired(DEPTH_DROP_MESSAGE),
             NumberRange(DEPTH_DROP_CM_RANGE[0], DEPTH_DROP_CM_RANGE[1], DEPTH_DROP_MESSAGE),
         ],
-        description=(
-            "Compared with the deepest of the patient's last "
-            f"{DEPTH_LOOKBACK_SESSIONS} sessions with a dilator at least as wide. 1 cm is "
-            "beyond the usual reading error of the dilator's markings."
+        description=_l(
+            "Compared with the deepest of the patient's last %(count)s sessions with a "
+            "dilator at least as wide. 1 cm is beyond the usual reading error of the "
+            "dilator's markings.",
+            count=DEPTH_LOOKBACK_SESSIONS,
         ),
     )
     completion_pct = WholeNumberField(
-        "Minimum share of the prescribed minutes for a session to count as done (%)",
+        _l("Minimum share of the prescribed minutes for a session to count as done (%)"),
         validators=[
             InputRequired(COMPLETION_MESSAGE),
             NumberRange(50, 100, COMPLETION_MESSAGE),
         ],
-        description=(
+        description=_l(
             "At 80, a 10-minute session counts as done from 8 minutes. "
             "Adherence and the suggestions to move up a stage use this."
         ),
     )
     not_logging_days = WholeNumberField(
-        "Days without a diary entry before a patient is flagged as not logging",
+        _l("Days without a diary entry before a patient is flagged as not logging"),
         validators=[
             InputRequired(NOT_LOGGING_MESSAGE),
             NumberRange(2, 60, NOT_LOGGING_MESSAGE),
         ],
-        description=(
+        description=_l(
             "Only for patients who use the portal. The days count from their last entry, "
             "or from when their program started or resumed."
         ),
     )
     reminder_nudge_days = WholeNumberField(
-        "Days with nothing noted before one gentle nudge",
+        _l("Days with nothing noted before one gentle nudge"),
         validators=[
             InputRequired(NUDGE_MESSAGE),
             NumberRange(NUDGE_DAYS_RANGE[0], NUDGE_DAYS_RANGE[1], NUDGE_MESSAGE),
         ],
-        description=(
+        description=_l(
             "For patients who turned reminders on: after this many days with nothing noted "
             "(and a reminder time gone by), one gentle message, by the email or notification "
-            "they chose, replaces the next reminder, then "
-            f"nothing until they note something again. From {NUDGE_DAYS_RANGE[0]} to "
-            f"{NUDGE_DAYS_RANGE[1]} days."
+            "they chose, replaces the next reminder, then nothing until they note something "
+            "again. From %(low)s to %(high)s days.",
+            low=NUDGE_DAYS_RANGE[0],
+            high=NUDGE_DAYS_RANGE[1],
         ),
     )
     # Checked here, in plain words, rather than by the generic "Not a valid choice".
     paper_size = SelectField(
-        "Paper for printed documents",
+        _l("Paper for printed documents"),
         choices=PAPER_SIZES,
         default="a4",
         validate_choice=False,
@@ -228,29 +244,29 @@ class ClinicSettingsForm(ClinicForm):
             InputRequired(PAPER_MESSAGE),
             AnyOf([choice.value for choice in PAPER_SIZES], PAPER_MESSAGE),
         ],
-        description="Progress reports and other PDFs are printed on this paper.",
+        description=_l("Progress reports and other PDFs are printed on this paper."),
     )
     staff_idle_minutes = WholeNumberField(
-        "Sign staff out after this many minutes without activity",
+        _l("Sign staff out after this many minutes without activity"),
         validators=[
             InputRequired(STAFF_IDLE_MESSAGE),
             NumberRange(5, 60, STAFF_IDLE_MESSAGE),
         ],
-        description=(
+        description=_l(
             "Two minutes before, a page left open asks whether they are still there. "
             "Anything typed in a form is kept, and sent once they sign in again."
         ),
     )
     patient_idle_minutes = WholeNumberField(
-        "Sign patients out after this many minutes without activity",
+        _l("Sign patients out after this many minutes without activity"),
         validators=[
             InputRequired(PATIENT_IDLE_MESSAGE),
             NumberRange(5, 120, PATIENT_IDLE_MESSAGE),
         ],
     )
     staff_mfa_required = BooleanField(
-        "Require two-factor sign-in for administrators and clinicians",
-        description=(
+        _l("Require two-factor sign-in for administrators and clinicians"),
+        description=_l(
             "Staff without it are asked to set it up (with an authenticator app on their "
             "phone) the next time they open a page, you included. Patients may choose it "
             "but are never required to."
@@ -259,70 +275,77 @@ class ClinicSettingsForm(ClinicForm):
 
     # Alerts: when the clinic answers, what patients do meanwhile, who is told.
     response_hours = WholeNumberField(
-        "Usual time to answer a patient's report that needs review (working hours)",
+        _l("Usual time to answer a patient's report that needs review (working hours)"),
         validators=[InputRequired(RESPONSE_MESSAGE), NumberRange(1, 72, RESPONSE_MESSAGE)],
-        description="Patients are told the clinic usually answers within this time, "
-        "during opening hours.",
+        description=_l(
+            "Patients are told the clinic usually answers within this time, during opening hours."
+        ),
     )
     working_days = CheckboxesField(
-        "Working days",
+        _l("Working days"),
         choices=WORKING_DAY_CHOICES,
         validate_choice=False,
     )
     opens_at = PlainTimeField(
-        "Opens at",
+        _l("Opens at"),
         format="%H:%M",
-        validators=[InputRequired("Enter the opening time, for example 08:00.")],
+        validators=[InputRequired(_l("Enter the opening time, for example 08:00."))],
     )
     closes_at = PlainTimeField(
-        "Closes at",
+        _l("Closes at"),
         format="%H:%M",
-        validators=[InputRequired("Enter the closing time, for example 18:00.")],
+        validators=[InputRequired(_l("Enter the closing time, for example 18:00."))],
     )
     escalate_after_working_hours = WholeNumberField(
-        "First reminder to all staff after (working hours)",
+        _l("First reminder to all staff after (working hours)"),
         validators=[
             InputRequired(ESCALATE_AFTER_MESSAGE),
             NumberRange(1, 72, ESCALATE_AFTER_MESSAGE),
         ],
-        description="Counted in opening hours. If nobody has acknowledged the report by "
-        "then, every clinician and administrator is reminded.",
+        description=_l(
+            "Counted in opening hours. If nobody has acknowledged the report by "
+            "then, every clinician and administrator is reminded."
+        ),
     )
     escalate_again_after_hours = WholeNumberField(
-        "Second reminder after (hours)",
+        _l("Second reminder after (hours)"),
         validators=[
             InputRequired(ESCALATE_AGAIN_MESSAGE),
             NumberRange(1, 336, ESCALATE_AGAIN_MESSAGE),
         ],
-        description="Counted around the clock, nights and weekends included.",
+        description=_l("Counted around the clock, nights and weekends included."),
     )
     duty_email = StringField(
-        "Duty address",
+        _l("Duty address"),
         filters=[strip],
         validators=[
             Optional(),
             text_length(254),
             Email(
-                "Enter an address like duty@example.org, or leave it empty.",
+                _l("Enter an address like duty@example.org, or leave it empty."),
                 check_deliverability=False,
             ),
         ],
-        description="A shared inbox that receives every alert and reminder too.",
+        description=_l("A shared inbox that receives every alert and reminder too."),
     )
     sender_name = StringField(
-        "Sender name on emails",
+        _l("Sender name on emails"),
         filters=[strip],
         validators=[text_length(120)],
-        description="Shown as who the email is from. Leave it empty to show no name: some "
-        "patients prefer no clinic name in their mailbox.",
+        description=_l(
+            "Shown as who the email is from. Leave it empty to show no name: some "
+            "patients prefer no clinic name in their mailbox."
+        ),
     )
     out_of_hours_text = TextAreaField(
-        "What patients should do outside opening hours",
+        _l("What patients should do outside opening hours"),
         filters=[strip, normalise_line_breaks],
         validators=[DataRequired(OUT_OF_HOURS_MESSAGE), text_length(1000)],
         render_kw={"rows": 5},
-        description="Shown with the guidance after a report that needs review, for "
-        "example who to call at night and at weekends.",
+        description=_l(
+            "Shown with the guidance after a report that needs review, for "
+            "example who to call at night and at weekends."
+        ),
     )
 
     def __init__(self, *args: object, clinic_id: int, **kwargs: object) -> None:
@@ -333,20 +356,20 @@ class ClinicSettingsForm(ClinicForm):
     def validate_working_days(self, field: CheckboxesField) -> None:
         chosen = set(field.data or [])
         if not chosen:
-            raise ValidationError("Choose at least one working day.")
+            raise ValidationError(_("Choose at least one working day."))
         if not chosen <= {choice.value for choice in WORKING_DAY_CHOICES}:
-            raise ValidationError("Choose days from the list.")
+            raise ValidationError(_("Choose days from the list."))
 
     def validate_closes_at(self, field: PlainTimeField) -> None:
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:
-            raise ValidationError("The closing time must be later than the opening time.")
+            raise ValidationError(_("The closing time must be later than the opening time."))
 
     def validate_name(self, field: StringField) -> None:
         taken = db.session.scalar(
             select(Clinic.id).where(Clinic.name == field.data, Clinic.id != self._clinic_id)
         )
         if field.data and taken is not None:
-            raise ValidationError("Another clinic already uses this name. Add the town, say.")
+            raise ValidationError(_("Another clinic already uses this name. Add the town, say."))
 
     def validate_timezone(self, field: SelectField) -> None:
         if field.data not in known_zones():

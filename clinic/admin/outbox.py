@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext as _
 
 from clinic.audit.log import record
 from clinic.core.refusals import Refusal
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import User
 from clinic.models.outbox import MessageStatus, OutboxMessage
@@ -20,13 +22,14 @@ from clinic.outbox.delivery import retry
 from clinic.outbox.jobs import deliver_outbox
 from clinic.queue import enqueue_after_commit
 
-# The list's filter: its value in the URL -> (words, the statuses it shows).
+# The list's filter: its value in the URL -> (words, the statuses it shows). The words are
+# marked here and translated by the page that shows them.
 SHOWN: dict[str, tuple[str, tuple[MessageStatus, ...]]] = {
-    "all": ("All messages", ()),
-    "failed": ("Failed", (MessageStatus.FAILED,)),
-    "waiting": ("Waiting or sending", (MessageStatus.PENDING, MessageStatus.SENDING)),
-    "sent": ("Sent", (MessageStatus.SENT,)),
-    "cancelled": ("Not needed", (MessageStatus.CANCELLED,)),
+    "all": (N_("All messages"), ()),
+    "failed": (N_("Failed"), (MessageStatus.FAILED,)),
+    "waiting": (N_("Waiting or sending"), (MessageStatus.PENDING, MessageStatus.SENDING)),
+    "sent": (N_("Sent"), (MessageStatus.SENT,)),
+    "cancelled": (N_("Not needed"), (MessageStatus.CANCELLED,)),
 }
 
 # The columns the list shows; subject and body stay in the database.
@@ -91,15 +94,19 @@ def send_again(message: OutboxMessage, by: User) -> None:
     to deliver once the change is saved."""
     if message.status != MessageStatus.FAILED:
         raise OutboxChangeError(
-            f"Only a message that failed can be sent again; this one is "
-            f"“{message.status.label.lower()}”."
+            _(
+                "Only a message that failed can be sent again; this one is “%(status)s”.",
+                status=message.status.label.lower(),
+            )
         )
     if message.body == "":
         # The daily clean-up empties a failed message's body (and a letter's PDF) after a
         # while; sent again, it would arrive empty, and be shown as sent.
         raise OutboxChangeError(
-            "This message is too old to send again: what it said was cleared. "
-            "Send it afresh from where it was written (a letter: write it again)."
+            _(
+                "This message is too old to send again: what it said was cleared. "
+                "Send it afresh from where it was written (a letter: write it again)."
+            )
         )
     retry(message)
     record("outbox.retry", object_type="outbox_message", object_id=message.id, actor=by)

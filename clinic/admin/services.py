@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from flask_babel import gettext as _
+
 from clinic.audit.log import record
 from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
@@ -75,9 +77,11 @@ def reissue_staff_invitation(user: User, by: User) -> str:
     """A fresh invitation, emailed, for a colleague who has not yet chosen a password (the
     earlier link stops working)."""
     if user.has_password:
-        raise StaffChangeError(f"{user.full_name} has already set a password.")
+        raise StaffChangeError(_("%(name)s has already set a password.", name=user.full_name))
     if not user.active:
-        raise StaffChangeError(f"Reactivate {user.full_name} before inviting them again.")
+        raise StaffChangeError(
+            _("Reactivate %(name)s before inviting them again.", name=user.full_name)
+        )
     record("staff.reinvite", object_type="user", object_id=user.id, actor=by)
     token = issue_invitation(user, created_by=by)
     email_invitation(user, token)
@@ -87,7 +91,7 @@ def reissue_staff_invitation(user: User, by: User) -> str:
 def set_staff_active(user: User, active: bool, by: User) -> None:
     """Deactivate (signing them out everywhere) or reactivate a colleague."""
     if user.id == by.id:
-        raise StaffChangeError("You cannot deactivate your own account.")
+        raise StaffChangeError(_("You cannot deactivate your own account."))
     user.active = active
     record(
         "staff.reactivate" if active else "staff.deactivate",

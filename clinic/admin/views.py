@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -149,17 +150,20 @@ def reset_two_factor(user_id: int) -> Response | str:
     except Refusal as refusal:
         flash_refusal(refusal)
         return redirect(url_for("admin.staff"))
-    then = (
-        "They will be asked to set it up again, with their new phone, when they sign in."
-        if mfa.is_mandatory(user)
-        else "They can sign in with their password alone, and turn it on again from their "
-        "account page."
-    )
-    flash(
-        f"Two-factor sign-in was reset for {user.full_name}, who has been signed out "
-        f"everywhere. {then}",
-        "success",
-    )
+    if mfa.is_mandatory(user):
+        done = _(
+            "Two-factor sign-in was reset for %(name)s, who has been signed out everywhere. "
+            "They will be asked to set it up again, with their new phone, when they sign in.",
+            name=user.full_name,
+        )
+    else:
+        done = _(
+            "Two-factor sign-in was reset for %(name)s, who has been signed out everywhere. "
+            "They can sign in with their password alone, and turn it on again from their "
+            "account page.",
+            name=user.full_name,
+        )
+    flash(done, "success")
     return redirect(url_for("admin.staff"))
 
 
@@ -170,8 +174,12 @@ def _set_active(user_id: int, active: bool) -> Response:
     except StaffChangeError as exc:
         flash_refusal(exc)
     else:
-        verb = "reactivated" if active else "deactivated"
-        flash(f"{user.full_name} was {verb}.", "success")
+        flash(
+            _("%(name)s was reactivated.", name=user.full_name)
+            if active
+            else _("%(name)s was deactivated.", name=user.full_name),
+            "success",
+        )
     return redirect(url_for("admin.staff"))
 
 
@@ -185,7 +193,7 @@ def settings() -> Response | str:
     form = ClinicSettingsForm(obj=clinic, clinic_id=clinic.id, **alert_settings_data(clinic))
     if form.validate_on_submit():
         update_clinic_settings(clinic, form.settings())
-        flash("Clinic details saved.", "success")
+        flash(_("Clinic details saved."), "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)
 
@@ -227,6 +235,6 @@ def retry_message(message_id: int) -> Response:
     except OutboxChangeError as refusal:
         flash_refusal(refusal)
     else:
-        flash("The message will be sent again in a moment.", "success")
+        flash(_("The message will be sent again in a moment."), "success")
     shown = request.form.get("status")
     return redirect(url_for("admin.outbox", status=shown if shown in SHOWN else None))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from sqlalchemy import Row
 
 from clinic.audit.actions import action_words, object_words, outcome_words, role_words
@@ -49,15 +50,15 @@ class EventLine:
         """The line for a row of `clinic.audit.queries` (an event with names joined)."""
         event = row.AuditEvent
         if event.actor_id is None:
-            who = _api_token(event.detail) if event.actor_role == "api" else "Nobody signed in"
+            who = _api_token(event.detail) if event.actor_role == "api" else _("Nobody signed in")
         elif row.actor_name is None:
-            who = f"Account {event.actor_id} (no longer on record)"
+            who = _("Account %(number)s (no longer on record)", number=event.actor_id)
         else:
             who = row.actor_name
         if event.patient_id is None:
             patient = ""
         elif row.patient_found is None:
-            patient = f"erased patient #{event.patient_id}"
+            patient = _("erased patient #%(number)s", number=event.patient_id)
         else:
             patient = f"{row.patient_name} ({row.patient_identifier})"
         return cls(
@@ -85,4 +86,8 @@ def _api_token(detail: str) -> str:
         token_id = json.loads(detail).get("token_id")
     except (ValueError, AttributeError):
         token_id = None
-    return f"API token {token_id}" if isinstance(token_id, int) else "An API token"
+    return (
+        _("API token %(number)s", number=token_id)
+        if isinstance(token_id, int)
+        else _("An API token")
+    )

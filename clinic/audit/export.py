@@ -12,25 +12,29 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 
+from flask_babel import gettext
 from sqlalchemy import Row
 
 from clinic.audit.display import EventLine
+from clinic.domain.text import N_
 
+# The column names, marked for translation (the export is written in the default language:
+# a background run has no reader's language).
 HEADER = (
-    "Time (clinic)",
-    "Time (UTC)",
-    "Who",
-    "Role",
-    "Action",
-    "Action code",
-    "Patient",
-    "Patient identifier",
-    "Patient number",
-    "Object",
-    "Outcome",
-    "IP address",
-    "Detail",
-    "Event number",
+    N_("Time (clinic)"),
+    N_("Time (UTC)"),
+    N_("Who"),
+    N_("Role"),
+    N_("Action"),
+    N_("Action code"),
+    N_("Patient"),
+    N_("Patient identifier"),
+    N_("Patient number"),
+    N_("Object"),
+    N_("Outcome"),
+    N_("IP address"),
+    N_("Detail"),
+    N_("Event number"),
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,7 +78,7 @@ def csv_lines(rows: Iterable[Row], zone: str) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    yield "\ufeff" + line(HEADER)
+    yield "\ufeff" + line(tuple(gettext(name) for name in HEADER))
     for row in rows:
         yield line(cells(EventLine.of(row, zone)))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
@@ -27,7 +29,7 @@ class ListChoiceField(SelectField):
         try:
             super().pre_validate(form)
         except ValidationError as exc:
-            raise ValidationError("Choose from the list.") from exc
+            raise ValidationError(_("Choose from the list.")) from exc
 
 
 class AuditSearchForm(ClinicForm):
@@ -37,28 +39,37 @@ class AuditSearchForm(ClinicForm):
     class Meta:
         csrf = False
 
-    user = ListChoiceField("Who", default=ANYONE)
+    user = ListChoiceField(_l("Who"), default=ANYONE)
     patient = StringField(
-        "Patient name or identifier", filters=[strip], validators=[text_length(120)]
+        _l("Patient name or identifier"), filters=[strip], validators=[text_length(120)]
     )
-    action = ListChoiceField("Action", default=ANYONE)
-    date_from = PlainDateField("From", validators=[Optional()])
-    date_to = PlainDateField("To", validators=[Optional()])
+    action = ListChoiceField(_l("Action"), default=ANYONE)
+    date_from = PlainDateField(_l("From"), validators=[Optional()])
+    date_to = PlainDateField(_l("To"), validators=[Optional()])
 
     def __init__(self, *args: Any, staff: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user.choices = [(ANYONE, "Anyone")] + [
-            (str(u.id), f"{u.full_name} ({u.role_label}{'' if u.active else ', deactivated'})")
+        self.user.choices = [(ANYONE, _("Anyone"))] + [
+            (
+                str(u.id),
+                _("%(name)s (%(role)s)", name=u.full_name, role=u.role_label)
+                if u.active
+                else _("%(name)s (%(role)s, deactivated)", name=u.full_name, role=u.role_label),
+            )
             for u in staff
         ]
+        # The words of clinic.audit.actions are marked there; translated here, per request.
         self.action.choices = {
-            None: [(ANYONE, "Any action")],
-            **{group: list(actions) for group, actions in ACTION_GROUPS},
+            None: [(ANYONE, _("Any action"))],
+            **{
+                _(group): [(code, _(words)) for code, words in actions]
+                for group, actions in ACTION_GROUPS
+            },
         }
 
     def validate_date_to(self, field: PlainDateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end of the period must be on or after its start.")
+            raise ValidationError(_("The end of the period must be on or after its start."))
 
     @property
     def actor_id(self) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -79,7 +80,7 @@ def size_groups(
 def size_note(size: DilatorSize, route: Route) -> str:
     """What a listed size's line adds: it was retired, or it is not for this route."""
     if not usable_on(size.dilator_set, route):
-        return f" (not for {route.value} use)"
+        return " " + _("(not for %(route)s use)", route=route.value)
     if size.retired_at is not None:
-        return " (retired)"
+        return " " + _("(retired)")
     return ""

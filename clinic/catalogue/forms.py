@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
@@ -29,7 +32,9 @@ def to_tenth(value: object) -> object:
         return value
 
 
-def within(low: float, high: float, message: str) -> Callable[[FlaskForm, Field], None]:
+def within(
+    low: float, high: float, message: str | LazyString
+) -> Callable[[FlaskForm, Field], None]:
     """A range check written so that "nan" (which float() accepts) fails it too. An empty
     or unreadable value is left to the required check and the parse error."""
 
@@ -43,7 +48,7 @@ def within(low: float, high: float, message: str) -> Callable[[FlaskForm, Field]
 class DiameterField(PlainNumberField):
     """A diameter in millimetres whose parse error says what to type."""
 
-    parse_error = "Enter the diameter as a number of millimetres, for example 27.5."
+    parse_error = _l("Enter the diameter as a number of millimetres, for example 27.5.")
 
     def _value(self) -> str:
         # Stored diameters show as clinicians write them: 25 and 27.5, not 25.0 or 27.50.
@@ -56,35 +61,37 @@ class DilatorSetForm(ClinicForm):
     """Create or edit a dilator set."""
 
     name = StringField(
-        "Name or brand",
+        _l("Name or brand"),
         filters=[strip],
         validators=[
-            DataRequired("Enter the set's name or brand."),
+            DataRequired(_l("Enter the set's name or brand.")),
             text_length(120),
         ],
     )
-    material = StringField("Material", filters=[strip], validators=[text_length(120)])
+    material = StringField(_l("Material"), filters=[strip], validators=[text_length(120)])
     intended_use = SelectField(
-        "Intended use",
-        choices=[SelectChoice("", "Choose an intended use")]
+        _l("Intended use"),
+        choices=[SelectChoice("", _l("Choose an intended use"))]
         + [SelectChoice(u.value, u.label) for u in IntendedUse],
         default="",
-        validators=[InputRequired("Choose what the set is made for.")],
+        validators=[InputRequired(_l("Choose what the set is made for."))],
     )
     flared_base = BooleanField(
-        "Every size in this set has a flared base",
-        description=(
+        _l("Every size in this set has a flared base"),
+        description=_l(
             "A flared base stops a dilator slipping inside. Sets for anal use must have one; "
             "protocols used anally can only prescribe sizes from such a set."
         ),
     )
-    notes = TextAreaField("Notes", filters=[strip], validators=[text_length(2000)])
+    notes = TextAreaField(_l("Notes"), filters=[strip], validators=[text_length(2000)])
 
     def validate_flared_base(self, field: BooleanField) -> None:
         if self.intended_use.data in (IntendedUse.ANAL, IntendedUse.EITHER) and not field.data:
             raise ValidationError(
-                "A set for anal use must have a flared base. Tick this box if every size "
-                "has one, or choose vaginal use."
+                _(
+                    "A set for anal use must have a flared base. Tick this box if every size "
+                    "has one, or choose vaginal use."
+                )
             )
 
     def details(self) -> SetDetails:
@@ -102,28 +109,28 @@ class DilatorSizeForm(ClinicForm):
     """Add a size to a set, or edit one."""
 
     label = StringField(
-        "Label",
+        _l("Label"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a label, for example Size 3."),
+            DataRequired(_l("Enter a label, for example Size 3.")),
             text_length(40),
         ],
     )
     diameter_mm = DiameterField(
-        "Diameter (mm)",
+        _l("Diameter (mm)"),
         filters=[to_tenth],
         validators=[
-            InputRequired("Enter the diameter in millimetres."),
-            within(*DIAMETER_RANGE_MM, "Enter a diameter from 1 to 80 mm, for example 27.5."),
+            InputRequired(_l("Enter the diameter in millimetres.")),
+            within(*DIAMETER_RANGE_MM, _l("Enter a diameter from 1 to 80 mm, for example 27.5.")),
         ],
     )
     insertable_length_mm = WholeNumberField(
-        "Insertable length (mm)",
+        _l("Insertable length (mm)"),
         validators=[
             Optional(),
             within(
                 *INSERTABLE_LENGTH_RANGE_MM,
-                "Enter a length from 10 to 400 mm, or leave it empty.",
+                _l("Enter a length from 10 to 400 mm, or leave it empty."),
             ),
         ],
     )

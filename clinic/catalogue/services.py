@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import Enum
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from clinic.catalogue.queries import size_in_use
 from clinic.core.refusals import Refusal
 from clinic.domain.protocols import IntendedUse
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import DilatorSet, DilatorSize
 from clinic.models.types import utcnow
@@ -22,7 +24,7 @@ LABEL_CONSTRAINT = "uq_dilator_sizes_set_label"
 # SQLite names the columns rather than the constraint.
 LABEL_CONSTRAINT_SQLITE = "dilator_sizes.set_id, dilator_sizes.label"
 
-DIAMETER_IN_USE = (
+DIAMETER_IN_USE = N_(
     "A template or protocol prescribes this size, so its diameter cannot change: "
     "prescriptions on record must keep meaning what they meant. To use another diameter, "
     "add a new size instead."
@@ -55,7 +57,7 @@ class CatalogueError(Refusal):
 
 def label_taken_message(label: str) -> str:
     """The plain-words refusal of a label the set already has."""
-    return f"This set already has a size labelled “{label}”. Choose another label."
+    return _("This set already has a size labelled “%(label)s”. Choose another label.", label=label)
 
 
 class Removal(Enum):
@@ -94,7 +96,7 @@ def update_size(size: DilatorSize, details: SizeDetails) -> None:
     changes_diameter = round(details.diameter_mm, 1) != round(size.diameter_mm, 1)
     in_use = size_in_use(size.id)
     if changes_diameter and in_use:
-        raise CatalogueError(DIAMETER_IN_USE, "diameter_mm")
+        raise CatalogueError(_(DIAMETER_IN_USE), "diameter_mm")
     _save_size(size, details, add=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -42,7 +43,7 @@ def new_set() -> Response | str:
     form = DilatorSetForm()
     if form.validate_on_submit():
         dilator_set = services.create_set(current_user.clinic_id, form.details())
-        flash(f"{dilator_set.name} was added. Now add its sizes.", "success")
+        flash(_("%(name)s was added. Now add its sizes.", name=dilator_set.name), "success")
         return redirect(url_for("catalogue.new_size", set_id=dilator_set.id))
     return render_template("catalogue/set_form.html", form=form, dilator_set=None)
 
@@ -55,7 +56,7 @@ def edit_set(set_id: int) -> Response | str:
     form = DilatorSetForm(obj=dilator_set)
     if form.validate_on_submit():
         services.update_set(dilator_set, form.details())
-        flash(f"{dilator_set.name} was updated.", "success")
+        flash(_("%(name)s was updated.", name=dilator_set.name), "success")
         return _back_to_set(dilator_set.id)
     return render_template("catalogue/set_form.html", form=form, dilator_set=dilator_set)
 
@@ -72,7 +73,10 @@ def new_size(set_id: int) -> Response | str:
         except CatalogueError as exc:
             show_refusal(form, exc, "label")
         else:
-            flash(f"{size.label} was added to {dilator_set.name}.", "success")
+            flash(
+                _("%(size)s was added to %(set)s.", size=size.label, set=dilator_set.name),
+                "success",
+            )
             return _back_to_set(dilator_set.id)
     return render_template(
         "catalogue/size_form.html", form=form, dilator_set=dilator_set, size=None, in_use=False
@@ -91,7 +95,7 @@ def edit_size(size_id: int) -> Response | str:
         except CatalogueError as exc:
             show_refusal(form, exc, "label")
         else:
-            flash(f"{size.label} was updated.", "success")
+            flash(_("%(name)s was updated.", name=size.label), "success")
             return _back_to_set(size.set_id)
     return render_template(
         "catalogue/size_form.html",
@@ -110,15 +114,24 @@ def remove_size(size_id: int) -> Response:
     label, set_id = size.label, size.set_id
     outcome = services.remove_size(size)
     if outcome is Removal.DELETED:
-        flash(f"{label} was deleted.", "success")
+        flash(_("%(name)s was deleted.", name=label), "success")
     elif outcome is Removal.RETIRED:
         flash(
-            f"{label} was retired, not deleted, because protocols or templates use it. "
-            "It is no longer offered for new plans; restore it to offer it again.",
+            _(
+                "%(name)s was retired, not deleted, because protocols or templates use it. "
+                "It is no longer offered for new plans; restore it to offer it again.",
+                name=label,
+            ),
             "success",
         )
     else:
-        flash(f"{label} is already retired. Protocols or templates use it, so it is kept.", "info")
+        flash(
+            _(
+                "%(name)s is already retired. Protocols or templates use it, so it is kept.",
+                name=label,
+            ),
+            "info",
+        )
     return _back_to_set(set_id)
 
 
@@ -128,7 +141,10 @@ def restore_size(size_id: int) -> Response:
     """Offer a retired size for new plans again."""
     size = get_size_or_404(size_id, current_user.clinic_id)
     if services.restore_size(size):
-        flash(f"{size.label} was restored and is offered for new plans again.", "success")
+        flash(
+            _("%(name)s was restored and is offered for new plans again.", name=size.label),
+            "success",
+        )
     else:
-        flash(f"{size.label} is not retired; nothing changed.", "info")
+        flash(_("%(name)s is not retired; nothing changed.", name=size.label), "info")
     return _back_to_set(size.set_id)

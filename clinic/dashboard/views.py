@@ -89,7 +89,8 @@ def _caseload_table(clinic: Clinic, filters: Filters, page: int) -> Markup:
 def _cache_key(clinic: Clinic, state: CaseloadState, filters: Filters, page: int) -> str:
     # The clinic's creation time tells apart clinics that share an id across databases (a
     # restored backup, the test suite), whose versions would otherwise collide; the
-    # clinician matters only for "my patients".
+    # clinician matters only for "my patients". No language: staff pages are always in
+    # English (clinic.i18n), and asking for the page's locale would cost a query here.
     summaries, versions, erasures, reminders = state.version
     owner = current_user.id if filters.mine_only else "all"
     return (

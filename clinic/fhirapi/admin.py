@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -98,7 +99,7 @@ def revoke_api_token(token_id: int) -> Response:
     except TokenError as refusal:
         flash_refusal(refusal)
     else:
-        flash(f"The token “{token.label}” no longer works.", "success")
+        flash(_("The token “%(label)s” no longer works.", label=token.label), "success")
     return redirect(url_for("admin.api_tokens"))
 
 
@@ -155,7 +156,7 @@ def accept_referral_form(referral_id: int) -> Response | str:
     filled in from the referral, checked and saved by the usual service."""
     found = get_referral_or_404(current_user.clinic_id, referral_id)
     if found.status is not ReferralStatus.PENDING:
-        flash_refusal(ReferralDecisionError("This referral was decided already."))
+        flash_refusal(ReferralDecisionError(_("This referral was decided already.")))
         return redirect(url_for("admin.referral", referral_id=found.id))
     form = _patient_form(found)
     if form.validate_on_submit():
@@ -166,8 +167,10 @@ def accept_referral_form(referral_id: int) -> Response | str:
             flash_refusal(refusal)
             return redirect(url_for("admin.referral", referral_id=found.id))
         flash(
-            "The patient record was made. Their clinician invites them to the portal from "
-            "their chart.",
+            _(
+                "The patient record was made. Their clinician invites them to the portal "
+                "from their chart."
+            ),
             "success",
         )
         return redirect(url_for("admin.referrals"))
@@ -189,7 +192,7 @@ def decline_referral_form(referral_id: int) -> Response | str:
         except ReferralDecisionError as refusal:
             flash_refusal(refusal)
             return redirect(url_for("admin.referral", referral_id=found.id))
-        flash("The referral was declined.", "success")
+        flash(_("The referral was declined."), "success")
         return redirect(url_for("admin.referrals"))
     return render_template(
         "admin/referral.html", referral=found, decline_form=form, statuses=ReferralStatus

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
@@ -13,17 +14,17 @@ class ApiTokenForm(ClinicForm):
     """A label for the system that will use the token, and whether it may send referrals."""
 
     label = StringField(
-        "Label",
+        _l("Label"),
         filters=[strip],
         validators=[
-            DataRequired("Name the system that will use the token."),
+            DataRequired(_l("Name the system that will use the token.")),
             text_length(LABEL_MAX),
         ],
-        description="The system that will use it, for example Hospital EPR.",
+        description=_l("The system that will use it, for example Hospital EPR."),
     )
     can_import = BooleanField(
-        "May also send referrals",
-        description="Without this, the token only reads records.",
+        _l("May also send referrals"),
+        description=_l("Without this, the token only reads records."),
     )
 
 
@@ -31,7 +32,7 @@ class DeclineReferralForm(ClinicForm):
     """Why a referral is declined (kept with it, for the clinic's record)."""
 
     reason = TextAreaField(
-        "Why is it declined?",
+        _l("Why is it declined?"),
         filters=[strip, normalise_line_breaks],
-        validators=[DataRequired("Say why the referral is declined."), text_length(500)],
+        validators=[DataRequired(_l("Say why the referral is declined.")), text_length(500)],
     )

@@ -23,6 +23,7 @@ import pydantic
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +32,7 @@ from clinic.core.forms import is_plausible_birth_date
 from clinic.core.refusals import Refusal
 from clinic.core.statements import affected_rows
 from clinic.domain.referral_reasons import indication_for_reason
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import ApiToken, Patient, PendingReferral, ReferralStatus, User
 from clinic.models.types import utcnow
@@ -420,7 +422,7 @@ class ReferralDecisionError(Refusal):
     """The referral cannot be accepted or declined (decided meanwhile)."""
 
 
-DECIDED_MEANWHILE = "This referral was decided meanwhile, perhaps by a colleague."
+DECIDED_MEANWHILE = N_("This referral was decided meanwhile, perhaps by a colleague.")
 
 
 def received_before(clinic_id: int, key: str) -> PendingReferral | None:
@@ -513,7 +515,7 @@ def accept_referral(referral: PendingReferral, patient: Patient, by: User) -> No
     """Mark the referral accepted into `patient` (a record the patient-creation service
     has just made)."""
     if referral.status is not ReferralStatus.PENDING:
-        raise ReferralDecisionError(DECIDED_MEANWHILE)
+        raise ReferralDecisionError(_(DECIDED_MEANWHILE))
     _decide(referral, ReferralStatus.ACCEPTED, by)
     referral.patient_id = patient.id
     db.session.flush()
@@ -530,7 +532,7 @@ def decline_referral(referral: PendingReferral, reason: str, by: User) -> None:
     """Decline the referral, saying why (told to no one automatically: the sending
     system is not written back to)."""
     if referral.status is not ReferralStatus.PENDING:
-        raise ReferralDecisionError(DECIDED_MEANWHILE)
+        raise ReferralDecisionError(_(DECIDED_MEANWHILE))
     _decide(referral, ReferralStatus.DECLINED, by)
     referral.decline_reason = reason
     db.session.flush()
@@ -552,5 +554,5 @@ def _decide(referral: PendingReferral, status: ReferralStatus, by: User) -> None
         .values(status=status.value, decided_at=utcnow(), decided_by_id=by.id)
     )
     if taken != 1:
-        raise ReferralDecisionError(DECIDED_MEANWHILE)
+        raise ReferralDecisionError(_(DECIDED_MEANWHILE))
     db.session.refresh(referral)

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic.audit.log import record
@@ -43,11 +44,11 @@ def issue_token(
     available again."""
     label = " ".join(label.split())
     if not label:
-        raise TokenError("Give the token a label: the name of the system that will use it.")
+        raise TokenError(_("Give the token a label: the name of the system that will use it."))
     if len(label) > LABEL_MAX:
-        raise TokenError(f"Keep the label to {LABEL_MAX} characters or fewer.")
+        raise TokenError(_("Keep the label to %(max)s characters or fewer.", max=LABEL_MAX))
     if token_labelled(clinic.id, label) is not None:
-        raise TokenError("A token with this label is still in use. Choose another label.")
+        raise TokenError(_("A token with this label is still in use. Choose another label."))
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         clinic_id=clinic.id,
@@ -129,7 +130,7 @@ def get_token_or_none(clinic_id: int, token_id: int) -> ApiToken | None:
 def revoke_token(token: ApiToken, *, by: User | None = None) -> None:
     """Stop the token working, from its next request on."""
     if not token.active:
-        raise TokenError("This token was revoked already.")
+        raise TokenError(_("This token was revoked already."))
     token.revoked_at = utcnow()
     db.session.flush()
     record(

@@ -3,14 +3,19 @@ use, and what a download of their file records in the audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import ngettext
+
+from clinic.domain.text import N_
 from clinic.models import Role
 
 
 @dataclass(frozen=True)
 class JobKind:
-    """One kind of run."""
+    """One kind of run. Its words are marked with `N_` (English here): the pages that
+    show them translate them in the reader's language."""
 
     key: str
     label: str  # what is made, as the progress page names it ("MDT pack")
@@ -18,8 +23,10 @@ class JobKind:
     # The only role that asks for this kind; its pages refuse (404) anyone else, even the
     # same account should its role change.
     role: Role
-    unit: str  # what the progress counts, one and many ("patient", "patients")
+    # What the progress counts, many ("patients", for "Patients done"), and `n` of them
+    # in the reader's language ("1 patient", "12,000 events").
     units: str
+    counted: Callable[[int], str]
     # What the progress page says while the units are being made, then after the last one.
     working: str
     finishing: str
@@ -41,23 +48,33 @@ class JobKind:
 
     def count(self, n: int) -> str:
         """`n` in the kind's unit, with thousands separated: "1 patient", "12,000 events"."""
-        return f"{n:,} {self.unit if n == 1 else self.units}"
+        return self.counted(n)
+
+
+def _patients(n: int) -> str:
+    return ngettext("%(count)s patient", "%(count)s patients", n, count=format(n, ","))
+
+
+def _events(n: int) -> str:
+    return ngettext("%(count)s event", "%(count)s events", n, count=format(n, ","))
 
 
 MDT_PACK = JobKind(
     key="mdt_pack",
-    label="MDT pack",
-    in_sentence="MDT pack",
+    label=N_("MDT pack"),
+    in_sentence=N_("MDT pack"),
     role=Role.CLINICIAN,
-    unit="patient",
-    units="patients",
-    working="Preparing the pages",
-    finishing="Laying out the PDF. This is the longest step.",
+    units=N_("patients"),
+    counted=_patients,
+    working=N_("Preparing the pages"),
+    finishing=N_("Laying out the PDF. This is the longest step."),
     file_type="PDF",
-    keeping="Contains health information: save it where your clinic keeps meeting papers, "
-    "and delete it after the meeting.",
+    keeping=N_(
+        "Contains health information: save it where your clinic keeps meeting papers, "
+        "and delete it after the meeting."
+    ),
     form_endpoint="mdt.new",
-    form_label="MDT pack form",
+    form_label=N_("MDT pack form"),
     too_large="The file came out too large to keep. Try again with fewer patients.",
     download_action="mdt.export",
     object_type="mdt_pack",
@@ -65,18 +82,20 @@ MDT_PACK = JobKind(
 
 AUDIT_EXPORT = JobKind(
     key="audit_export",
-    label="Audit trail export",
-    in_sentence="audit trail export",
+    label=N_("Audit trail export"),
+    in_sentence=N_("audit trail export"),
     role=Role.ADMIN,
-    unit="event",
-    units="events",
-    working="Writing the events",
-    finishing="Saving the file.",
+    units=N_("events"),
+    counted=_events,
+    working=N_("Writing the events"),
+    finishing=N_("Saving the file."),
     file_type="CSV",
-    keeping="Contains the names of patients and staff: keep it where your clinic keeps "
-    "confidential records, and delete it when you no longer need it.",
+    keeping=N_(
+        "Contains the names of patients and staff: keep it where your clinic keeps "
+        "confidential records, and delete it when you no longer need it."
+    ),
     form_endpoint="audit.search",
-    form_label="Audit trail",
+    form_label=N_("Audit trail"),
     too_large="The file came out too large to keep. Try again with a shorter period or "
     "narrower filters.",
     holds_any_patient=True,

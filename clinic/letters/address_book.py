@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -54,7 +55,7 @@ def new() -> Response | str | tuple[str, int]:
         except RecipientRefused as exc:
             show_refusal(form, exc)
         else:
-            flash(f"{recipient.name} was added to the address book.", "success")
+            flash(_("%(name)s was added to the address book.", name=recipient.name), "success")
             return redirect(url_for("recipients.index", _anchor=f"recipient-{recipient.id}"))
     page = render_template("letters/recipient_form.html", form=form, recipient=None)
     return (page, 400) if request.method == "POST" else page
@@ -77,7 +78,7 @@ def edit(recipient_id: int) -> Response | str | tuple[str, int]:
         except RecipientRefused as exc:
             show_refusal(form, exc)
         else:
-            flash(f"{recipient.name}'s details were saved.", "success")
+            flash(_("%(name)s's details were saved.", name=recipient.name), "success")
             return redirect(url_for("recipients.index", _anchor=f"recipient-{recipient.id}"))
     page = render_template("letters/recipient_form.html", form=form, recipient=recipient)
     return (page, 400) if request.method == "POST" else page
@@ -107,7 +108,9 @@ def _set_archived(recipient_id: int, archived: bool) -> Response:
         flash_refusal(exc)
     else:
         flash(
-            f"{recipient.name} was {'archived' if archived else 'put back in the address book'}.",
+            _("%(name)s was archived.", name=recipient.name)
+            if archived
+            else _("%(name)s was put back in the address book.", name=recipient.name),
             "success",
         )
     return redirect(url_for("recipients.index"))
@@ -125,7 +128,7 @@ def templates() -> Response | str | tuple[str, int]:
     form = LetterTemplatesForm(data=None if request.method == "POST" else data)
     if form.validate_on_submit():
         save_letter_templates(current_user.clinic_id, form.wording(), current_user)
-        flash("The letter templates were saved.", "success")
+        flash(_("The letter templates were saved."), "success")
         return redirect(url_for("recipients.templates"))
     page = render_template("letters/templates.html", form=form, kinds=list(LetterKind))
     return (page, 400) if request.method == "POST" else page

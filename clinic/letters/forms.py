@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -32,54 +35,56 @@ class RecipientForm(ClinicForm):
     """Someone letters go to."""
 
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired("Enter the person's name, for example Dr Amira Shah."),
+            DataRequired(_l("Enter the person's name, for example Dr Amira Shah.")),
             text_length(120),
         ],
-        description="As letters address them, with their title: for example Dr Amira Shah.",
+        description=_l("As letters address them, with their title: for example Dr Amira Shah."),
     )
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[SelectChoice(r.value, r.label) for r in RecipientRole],
-        validators=[InputRequired("Choose their role.")],
+        validators=[InputRequired(_l("Choose their role."))],
     )
     service = StringField(
-        "Service",
+        _l("Service"),
         filters=[strip],
         validators=[text_length(160)],
-        description="For example Pelvic pain clinic, or Gender surgery team.",
+        description=_l("For example Pelvic pain clinic, or Gender surgery team."),
     )
     organisation = StringField(
-        "Organisation",
+        _l("Organisation"),
         filters=[strip],
-        validators=[DataRequired("Enter the practice or hospital."), text_length(160)],
-        description="The practice or hospital.",
+        validators=[DataRequired(_l("Enter the practice or hospital.")), text_length(160)],
+        description=_l("The practice or hospital."),
     )
     postal_address = TextAreaField(
-        "Postal address",
+        _l("Postal address"),
         filters=[normalise_line_breaks, strip],
         validators=[
-            DataRequired("Enter the postal address letters are printed with."),
+            DataRequired(_l("Enter the postal address letters are printed with.")),
             text_length(500),
         ],
         render_kw={"rows": 4},
-        description="One line per line, as printed under the organisation on the letter.",
+        description=_l("One line per line, as printed under the organisation on the letter."),
     )
     email = StringField(
-        "Secure email address",
+        _l("Secure email address"),
         filters=[strip],
         validators=[
             Optional(),
             text_length(254),
             Email(
-                "Enter an address like name@nhs.example, or leave it empty.",
+                _l("Enter an address like name@nhs.example, or leave it empty."),
                 check_deliverability=False,
             ),
         ],
-        description="Letters to this recipient are emailed here, the PDF attached. Leave it "
-        "empty to print and post them instead.",
+        description=_l(
+            "Letters to this recipient are emailed here, the PDF attached. Leave it "
+            "empty to print and post them instead."
+        ),
     )
 
     def details(self) -> RecipientDetails:
@@ -94,11 +99,11 @@ class RecipientForm(ClinicForm):
         )
 
 
-def _template_text(label: str) -> TextAreaField:
+def _template_text(label: str | LazyString) -> TextAreaField:
     return TextAreaField(
         label,
         filters=[normalise_line_breaks, strip],
-        validators=[DataRequired("Enter the wording."), text_length(TEMPLATE_TEXT_MAX)],
+        validators=[DataRequired(_l("Enter the wording.")), text_length(TEMPLATE_TEXT_MAX)],
         render_kw={"rows": 4},
     )
 
@@ -106,12 +111,12 @@ def _template_text(label: str) -> TextAreaField:
 class LetterTemplatesForm(ClinicForm):
     """The clinic's wording for each kind of letter: how it opens and what it asks."""
 
-    referral_opening = _template_text("Opening")
-    referral_ask = _template_text("What the letter asks")
-    update_opening = _template_text("Opening")
-    update_ask = _template_text("What the letter asks")
-    discharge_opening = _template_text("Opening")
-    discharge_ask = _template_text("What the letter asks")
+    referral_opening = _template_text(_l("Opening"))
+    referral_ask = _template_text(_l("What the letter asks"))
+    update_opening = _template_text(_l("Opening"))
+    update_ask = _template_text(_l("What the letter asks"))
+    discharge_opening = _template_text(_l("Opening"))
+    discharge_ask = _template_text(_l("What the letter asks"))
 
     def wording(self) -> dict[LetterKind, tuple[str, str]]:
         """The form's wording by kind: (opening, ask)."""
@@ -121,7 +126,7 @@ class LetterTemplatesForm(ClinicForm):
         }
 
 
-NOT_IN_ADDRESS_BOOK = "Choose recipients from the address book."
+NOT_IN_ADDRESS_BOOK = _l("Choose recipients from the address book.")
 
 
 def _recipient_id(value: object) -> int:
@@ -133,7 +138,9 @@ def _recipient_id(value: object) -> int:
     return int(text)
 
 
-def _section(label: str, message: str, description: str = "") -> TextAreaField:
+def _section(
+    label: str | LazyString, message: str | LazyString, description: str | LazyString = ""
+) -> TextAreaField:
     return TextAreaField(
         label,
         filters=[normalise_line_breaks, strip],
@@ -148,64 +155,77 @@ class LetterForm(ClinicForm):
     the clinician. `recipients` are the clinic's address book (not archived)."""
 
     kind = SelectField(
-        "Kind of letter",
+        _l("Kind of letter"),
         choices=[SelectChoice(k.value, k.label) for k in LetterKind],
-        validators=[InputRequired("Choose the kind of letter.")],
+        validators=[InputRequired(_l("Choose the kind of letter."))],
     )
     recipients = CheckboxesField(
-        "Recipients",
+        _l("Recipients"),
         coerce=_recipient_id,
         validate_choice=False,  # the service checks them against the address book
         invalid_value_message=NOT_IN_ADDRESS_BOOK,
     )
-    opening = _section("Opening", "Write how the letter opens.")
-    reason = _section("Reason for this letter", "Say why you are writing.")
+    opening = _section(_l("Opening"), _l("Write how the letter opens."))
+    reason = _section(_l("Reason for this letter"), _l("Say why you are writing."))
     programme = _section(
-        "The programme and where it stands",
-        "Describe the programme.",
-        "From the record: the stage in force, the dilator, minutes, frequency, and adherence "
-        "over the last 12 weeks (or since the start), as the progress report counts them.",
+        _l("The programme and where it stands"),
+        _l("Describe the programme."),
+        _l(
+            "From the record: the stage in force, the dilator, minutes, frequency, and adherence "
+            "over the last 12 weeks (or since the start), as the progress report counts them."
+        ),
     )
     red_flags = _section(
-        "Red flags and how they were handled",
-        "Say which red flags there were, or None.",
-        "From the red flags of the same period and their reviews.",
+        _l("Red flags and how they were handled"),
+        _l("Say which red flags there were, or None."),
+        _l("From the red flags of the same period and their reviews."),
     )
     measures = _section(
-        "Outcome measures",
-        "Give the outcome measures, or None.",
-        "First and latest score of each measure answered in the period, with the change.",
+        _l("Outcome measures"),
+        _l("Give the outcome measures, or None."),
+        _l("First and latest score of each measure answered in the period, with the change."),
     )
-    ask = _section("What we ask", "Say what you ask of the recipients.")
+    ask = _section(_l("What we ask"), _l("Say what you ask of the recipients."))
     # A one-time key given with the form: the same form sent twice makes one letter.
     key = HiddenField()
     with_report = BooleanField(
-        "Attach the progress report",
-        description="The progress report of the same period follows the letter as further "
-        "pages of the same PDF.",
+        _l("Attach the progress report"),
+        description=_l(
+            "The progress report of the same period follows the letter as further "
+            "pages of the same PDF."
+        ),
     )
 
     def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.recipients.choices = [
-            SelectChoice(r.id, f"{r.name} ({r.description}){'' if r.email else ' (to print)'}")
+            SelectChoice(
+                r.id,
+                _("%(name)s (%(description)s)", name=r.name, description=r.description)
+                if r.email
+                else _(
+                    "%(name)s (%(description)s) (to print)",
+                    name=r.name,
+                    description=r.description,
+                ),
+            )
             for r in recipients
         ]
 
     def validate_key(self, field: HiddenField) -> None:
         if not field.data or len(field.data) > 64:
-            raise ValidationError("This form is out of date: reload the page and try again.")
+            raise ValidationError(_("This form is out of date: reload the page and try again."))
 
     def validate_recipients(self, field: CheckboxesField) -> None:
         if not field.data and not field.process_errors:
-            raise ValidationError("Choose at least one recipient.")
+            raise ValidationError(_("Choose at least one recipient."))
 
     def validate(self, extra_validators: object = None) -> bool:
         valid = super().validate(extra_validators)
         for name in ("opening", "reason", "programme", "red_flags", "measures", "ask"):
             field = self[name]
             if field.data and "[to complete" in field.data:
-                field.errors = [*field.errors, "Complete or remove the part in square brackets."]
+                field.errors = [*field.errors, _("Complete or remove the part in square brackets.")]
                 valid = False
         return valid
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
@@ -68,13 +69,13 @@ class CopyStatus:
 
     @property
     def label(self) -> str:
-        """Queued, sent or failed, in words."""
+        """Queued, sent or failed, in words (the reader's language)."""
         return {
-            MessageStatus.PENDING: "Queued",
-            MessageStatus.SENDING: "Queued (being sent)",
-            MessageStatus.SENT: "Sent",
-            MessageStatus.FAILED: "Failed",
-            MessageStatus.CANCELLED: "Not sent",
+            MessageStatus.PENDING: _("Queued"),
+            MessageStatus.SENDING: _("Queued (being sent)"),
+            MessageStatus.SENT: _("Sent"),
+            MessageStatus.FAILED: _("Failed"),
+            MessageStatus.CANCELLED: _("Not sent"),
         }[self.status]
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic.audit import log as audit
 from clinic.core.refusals import Refusal
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import (
     LetterAddressee,
@@ -24,7 +26,7 @@ from clinic.models.types import utcnow
 from clinic.models.users import normalise_email
 from clinic.outbox.delivery import is_patient_address
 
-PATIENT_ADDRESS = "Letters are never sent to a patient's own address by this route."
+PATIENT_ADDRESS = N_("Letters are never sent to a patient's own address by this route.")
 # Why a letter's copy to a recipient was withdrawn before it went (on the letter's page).
 ADDRESS_CHANGED = "withdrawn because the recipient's email address was changed"
 ARCHIVED = "withdrawn because the recipient was archived"
@@ -68,7 +70,7 @@ def get_recipient_or_404(recipient_id: int, clinic_id: int) -> Recipient:
 
 def _check(details: RecipientDetails) -> None:
     if details.email and is_patient_address(details.email):
-        raise RecipientRefused(PATIENT_ADDRESS, "email")
+        raise RecipientRefused(_(PATIENT_ADDRESS), "email")
 
 
 def _apply(recipient: Recipient, details: RecipientDetails) -> None:
@@ -128,7 +130,9 @@ def set_archived(recipient: Recipient, archived: bool, actor: User) -> None:
     sent to them), or put them back."""
     if (recipient.archived_at is not None) == archived:
         raise RecipientRefused(
-            f"{recipient.name} is {'already archived' if archived else 'not archived'}."
+            _("%(name)s is already archived.", name=recipient.name)
+            if archived
+            else _("%(name)s is not archived.", name=recipient.name)
         )
     recipient.archived_at = utcnow() if archived else None
     if archived:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic.audit import log as audit
@@ -71,7 +72,7 @@ def message_for(letter: Letter) -> Content:
 
 def _recipients(patient: Patient, ids: tuple[int, ...]) -> list[Recipient]:
     if not ids:
-        raise LetterRefused("Choose at least one recipient from the address book.", "recipients")
+        raise LetterRefused(_("Choose at least one recipient from the address book."), "recipients")
     found = list(
         db.session.scalars(
             select(Recipient)
@@ -85,11 +86,14 @@ def _recipients(patient: Patient, ids: tuple[int, ...]) -> list[Recipient]:
     )
     if len(found) != len(set(ids)):
         raise LetterRefused(
-            "A recipient chosen is no longer in the address book: choose again.", "recipients"
+            _("A recipient chosen is no longer in the address book: choose again."), "recipients"
         )
     for recipient in found:
         if recipient.email and is_patient_address(recipient.email):
-            raise LetterRefused(f"{recipient.name}: {PATIENT_ADDRESS}", "recipients")
+            raise LetterRefused(
+                _("%(name)s: %(reason)s", name=recipient.name, reason=_(PATIENT_ADDRESS)),
+                "recipients",
+            )
     return found
 
 
@@ -100,7 +104,7 @@ def create_letter(patient: Patient, request: LetterRequest, author: User, today:
     report = record_summary(patient, author, today) if request.with_report else None
     if request.with_report and report is None:
         raise LetterRefused(
-            "This patient has no programme yet, so there is no progress report to attach.",
+            _("This patient has no programme yet, so there is no progress report to attach."),
             "with_report",
         )
     addressees = [

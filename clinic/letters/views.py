@@ -5,6 +5,7 @@ and each letter with its delivery per recipient."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -105,7 +106,7 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
                 raise
             return redirect(url_for("letters.show", patient_id=patient.id, letter_id=existing.id))
         else:
-            flash("The letter was written and kept with the record.", "success")
+            flash(_("The letter was written and kept with the record."), "success")
             return redirect(url_for("letters.show", patient_id=patient.id, letter_id=letter.id))
     page = render_template(
         "letters/new.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
@@ -38,15 +39,15 @@ class TemplateForm(PlanForm):
     ClinicForm: text with invisible control characters is refused next to its field.)"""
 
     name = StringField(
-        "Template name",
+        _l("Template name"),
         filters=[strip],
-        validators=[InputRequired("Give the template a name."), text_length(120)],
+        validators=[InputRequired(_l("Give the template a name.")), text_length(120)],
     )
     indication = SelectField(
-        "Indication",
+        _l("Indication"),
         choices=[SelectChoice(i.value, i.label) for i in Indication],
-        validators=[InputRequired("Choose an indication.")],
-        description=(
+        validators=[InputRequired(_l("Choose an indication."))],
+        description=_l(
             "Anal fissure, after haemorrhoidectomy / anal stenosis and after vaginoplasty: "
             "dilation is used only when the treating surgeon directs it; the clinician "
             "records the surgeon and the procedure date when a patient's protocol is started."
@@ -54,17 +55,17 @@ class TemplateForm(PlanForm):
     )
     route = route_field()
     going_back = going_back_field()
-    description = TextAreaField("Description", filters=[strip], validators=[text_length(2000)])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[text_length(2000)])
     sources = TextAreaField(
-        "Sources",
+        _l("Sources"),
         filters=[strip],
         validators=[text_length(4000)],
-        description="The guidelines and studies the plan rests on, one a line.",
+        description=_l("The guidelines and studies the plan rests on, one a line."),
     )
     review_on = PlainDateField(
-        "Review the template by",
+        _l("Review the template by"),
         validators=[Optional()],
-        description="When the clinic checks the template against current evidence.",
+        description=_l("When the clinic checks the template against current evidence."),
     )
 
     def details(self) -> TemplateDetails:

@@ -13,11 +13,12 @@ from datetime import date
 from clinic.domain.indications import Indication
 from clinic.domain.progression import GoingBack
 from clinic.domain.protocols import Route, StagePrescription
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import ProtocolTemplate, TemplateStage
 from clinic.models.types import utcnow
 
-STALE_TEMPLATE_MESSAGE = (
+STALE_TEMPLATE_MESSAGE = N_(
     "Someone else changed this template while you were editing. Your changes were not "
     "saved: reload the page to see their version."
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -67,7 +68,7 @@ def new() -> Response | str:
         form = TemplateForm(data={"stages": [NEW_STAGE_DEFAULTS]})
     if _ready_to_save(form, keep_ids=()):
         template = create_template(current_user.clinic_id, form.details())
-        flash(f"The template “{template.name}” was saved.", "success")
+        flash(_("The template “%(name)s” was saved.", name=template.name), "success")
         return redirect(url_for("library.show", template_id=template.id))
     return _form_page(form, template=None)
 
@@ -84,9 +85,9 @@ def edit(template_id: int) -> Response | str | tuple[str, int]:
         try:
             update_template(template, form.details(), form.based_on_version())
         except (TemplateChangedError, StaleDataError):
-            show_refusal(form, Refusal(STALE_TEMPLATE_MESSAGE))
+            show_refusal(form, Refusal(_(STALE_TEMPLATE_MESSAGE)))
             return _form_page(form, template=template), 409
-        flash(f"Your changes to “{template.name}” were saved.", "success")
+        flash(_("Your changes to “%(name)s” were saved.", name=template.name), "success")
         return redirect(url_for("library.show", template_id=template.id))
     return _form_page(form, template=template)
 
@@ -98,7 +99,10 @@ def copy(template_id: int) -> Response:
     template = get_template_or_404(template_id, current_user.clinic_id)
     duplicate = copy_template(template)
     flash(
-        f"This is a copy of “{template.name}”. Rename it and change what differs, then save.",
+        _(
+            "This is a copy of “%(name)s”. Rename it and change what differs, then save.",
+            name=template.name,
+        ),
         "success",
     )
     return redirect(url_for("library.edit", template_id=duplicate.id))
@@ -111,12 +115,15 @@ def retire(template_id: int) -> Response:
     template = get_template_or_404(template_id, current_user.clinic_id)
     if retire_template(template):
         flash(
-            f"“{template.name}” was retired: it is no longer offered for new protocols. "
-            "Protocols already started from it keep their own copy of the plan.",
+            _(
+                "“%(name)s” was retired: it is no longer offered for new protocols. "
+                "Protocols already started from it keep their own copy of the plan.",
+                name=template.name,
+            ),
             "success",
         )
     else:
-        flash(f"“{template.name}” was already retired.", "info")
+        flash(_("“%(name)s” was already retired.", name=template.name), "info")
     return redirect(url_for("library.show", template_id=template.id))
 
 
@@ -126,9 +133,9 @@ def restore(template_id: int) -> Response:
     """Put a retired template back in use."""
     template = get_template_or_404(template_id, current_user.clinic_id)
     if restore_template(template):
-        flash(f"“{template.name}” is back in use in the library.", "success")
+        flash(_("“%(name)s” is back in use in the library.", name=template.name), "success")
     else:
-        flash(f"“{template.name}” is already in use.", "info")
+        flash(_("“%(name)s” is already in use.", name=template.name), "info")
     return redirect(url_for("library.show", template_id=template.id))
 
 

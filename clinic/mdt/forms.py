@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
@@ -32,7 +34,7 @@ class PatientIdsField(Field):
             text = raw.strip()
             if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
                 self.data = []
-                raise ValueError("Tick patients from the list only.")
+                raise ValueError(_("Tick patients from the list only."))
             ids.append(int(text))
         self.data = list(dict.fromkeys(ids))
 
@@ -49,9 +51,9 @@ class MdtPackForm(ClinicForm):
     """Make an MDT pack: at least one and at most 40 patients, and a meeting date near
     `today` (the clinic's date)."""
 
-    patient_ids = PatientIdsField("Patients")
+    patient_ids = PatientIdsField(_l("Patients"))
     meeting_on = PlainDateField(
-        "Meeting date", validators=[InputRequired("Enter the date of the meeting.")]
+        _l("Meeting date"), validators=[InputRequired(_l("Enter the date of the meeting."))]
     )
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
@@ -60,11 +62,15 @@ class MdtPackForm(ClinicForm):
 
     def validate_patient_ids(self, field: Field) -> None:
         if not field.data:
-            raise ValidationError("Tick at least one patient.")
+            raise ValidationError(_("Tick at least one patient."))
         if len(field.data) > MAX_PATIENTS:
             ticked = len(field.data)
             raise ValidationError(
-                f"Tick at most {MAX_PATIENTS} patients for one pack (you ticked {ticked})."
+                _(
+                    "Tick at most %(max)s patients for one pack (you ticked %(ticked)s).",
+                    max=MAX_PATIENTS,
+                    ticked=ticked,
+                )
             )
 
     def validate_meeting_on(self, field: Field) -> None:
@@ -72,6 +78,10 @@ class MdtPackForm(ClinicForm):
         latest = self.today + timedelta(days=DAYS_AFTER)
         if not earliest <= field.data <= latest:
             raise ValidationError(
-                f"Choose a meeting date from {short_date(earliest)} to {short_date(latest)} "
-                "(two weeks back to three months ahead)."
+                _(
+                    "Choose a meeting date from %(earliest)s to %(latest)s "
+                    "(two weeks back to three months ahead).",
+                    earliest=short_date(earliest),
+                    latest=short_date(latest),
+                )
             )

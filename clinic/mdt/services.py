@@ -27,6 +27,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from clinic.charts import KeyEntry, PainPoint, SizeStep, pain_chart, step_key
 from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.depth import DepthWeek
@@ -216,10 +219,14 @@ def check_patients(clinic: Clinic, patient_ids: Sequence[int]) -> list[int]:
 def _checked_count(patient_ids: Sequence[int]) -> list[int]:
     ids = list(dict.fromkeys(patient_ids))
     if not ids:
-        raise MdtPackError("Choose at least one patient.")
+        raise MdtPackError(_("Choose at least one patient."))
     if len(ids) > MAX_PATIENTS:
         raise MdtPackError(
-            f"Choose at most {MAX_PATIENTS} patients for one pack (you chose {len(ids)})."
+            _(
+                "Choose at most %(max)s patients for one pack (you chose %(chosen)s).",
+                max=MAX_PATIENTS,
+                chosen=len(ids),
+            )
         )
     return ids
 
@@ -228,9 +235,13 @@ def _refuse_missing(asked: int, found: int) -> None:
     if found != asked:
         missing = asked - found
         raise MdtPackError(
-            f"{missing} of the chosen patients {'is' if missing == 1 else 'are'} not a "
-            "patient of this clinic (or no longer exists). Nothing was made: choose again "
-            "from the list."
+            ngettext(
+                "%(num)d of the chosen patients is not a patient of this clinic (or no "
+                "longer exists). Nothing was made: choose again from the list.",
+                "%(num)d of the chosen patients are not a patient of this clinic (or no "
+                "longer exists). Nothing was made: choose again from the list.",
+                missing,
+            )
         )
 
 
