@@ -63,8 +63,9 @@ def test_the_spanish_pain_scale(app: Flask, client, world: World) -> None:
     assignment = assign(app, world.patient.patient_id, "pain-nrs")
     act_as(client, world.patient.id)
     html = client.get(url(assignment)).get_data(as_text=True)
-    assert "Escala numérica de dolor (0–10)" in html
-    assert "0 – Sin dolor" in html and "10 – El peor dolor que pueda imaginar" in html
+    dash = "\N{EN DASH}"
+    assert f"Escala numérica de dolor (0{dash}10)" in html
+    assert f"0 {dash} Sin dolor" in html and f"10 {dash} El peor dolor que pueda imaginar" in html
     assert "No pain" not in html
 
 
