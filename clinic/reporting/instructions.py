@@ -14,6 +14,7 @@ copy of the same sheet for the clinic's file. Either way the PDF declares its la
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -56,6 +57,37 @@ def file_name(code: str = DEFAULT_LANGUAGE) -> str:
         return _("session-plan.pdf")
 
 
+# The page-number message's placeholders, and the CSS counter each becomes.
+_COUNTERS = {"%(page)s": "counter(page)", "%(pages)s": "counter(pages)"}
+_PLACEHOLDER = re.compile(r"(%\(pages?\)s)")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string (quoted; a backslash, quote, newline or "<" escaped, so it
+    can neither end the string nor the <style> element)."""
+    escaped = text.replace("\\", "\\5C ").replace('"', "\\22 ").replace("\n", " ")
+    return '"' + escaped.replace("<", "\\3C ") + '"'
+
+
+def page_margins_css() -> Markup:
+    """The sheet's page footer (the confidentiality line and "Page 1 of 3") in the
+    language being rendered: print.css words it in English, and CSS cannot translate."""
+    footer = _(
+        "Confidential: personal health information. If you received this in error, destroy"
+        " it and tell the sender."
+    )
+    # TRANSLATORS: the page number at the foot of a printed page ("Page 1 of 3").
+    pages = _("Page %(page)s of %(pages)s")  # unformatted: each placeholder becomes a counter
+    counted = " ".join(
+        _COUNTERS.get(part) or _css_string(part) for part in _PLACEHOLDER.split(pages) if part
+    )
+    css = (
+        f"@page {{ @bottom-left {{ content: {_css_string(footer)}; }}"
+        f" @bottom-right {{ content: {counted}; }} }}"
+    )
+    return Markup(css)  # noqa: S704 - our own rules; every text in them is a CSS string
+
+
 def instruction_sheet_pdf(
     prescription: Prescription, clinic: Clinic, today: date, code: str = DEFAULT_LANGUAGE
 ) -> bytes:
@@ -70,6 +102,7 @@ def instruction_sheet_pdf(
             prescription=prescription,
             today=today,
             page_language=language(code),
+            page_margins=page_margins_css(),
         )
 
 

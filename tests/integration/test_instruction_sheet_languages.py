@@ -43,7 +43,10 @@ def test_clinician_prints_a_spanish_patients_sheet_in_spanish(
         assert words in sheet.text, words
     assert "Use Size 2 (17 mm) durante 10 minutos, una vez al día." in sheet.text
     assert "Permanezca en esta etapa al menos 14 días" in sheet.text
-    for english in (STOP_SIGNAL, "go to emergency care", "Staying safe", "you are here"):
+    # The page footer too (print.css words it in English; the sheet overrides it).
+    assert "Confidencial: información personal de salud." in sheet.text
+    assert "Página 1 de" in sheet.text
+    for english in (STOP_SIGNAL, "go to emergency care", "Staying safe", "you are here", "Page 1"):
         assert english not in sheet.text, english
     for word in GIVEAWAYS:
         assert word not in sheet.title.lower() and word not in sheet.file_name
@@ -60,6 +63,7 @@ def test_the_clinic_gets_an_english_copy(
     assert language_of(sheet) == "en-GB"
     assert sheet.title == "Your session plan" and sheet.file_name == "session-plan.pdf"
     assert STOP_SIGNAL in sheet.text and "Stage 2 — you are here" in sheet.text
+    assert "Confidential: personal health information." in sheet.text and "Page 1 of" in sheet.text
     assert STOP_SIGNAL_ES not in sheet.text
 
 
