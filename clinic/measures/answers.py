@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -46,7 +49,7 @@ from clinic.measures.schedule import OccasionStatus, due_now, occasion_statuses
 from clinic.models import MeasureAssignment, MeasureResponse, Patient
 from clinic.models.types import utcnow
 
-NOT_OFFERED = "Choose one of the answers listed for this question."
+NOT_OFFERED = _l("Choose one of the answers listed for this question.")
 
 
 class AnswersRefused(Refusal):
@@ -55,9 +58,13 @@ class AnswersRefused(Refusal):
 
     def __init__(self, problems: Mapping[str, str]) -> None:
         self.problems = dict(problems)
-        count = len(self.problems)
-        noun = "answer" if count == 1 else "answers"
-        super().__init__(f"Please check {count} {noun}: nothing was saved yet.")
+        super().__init__(
+            ngettext(
+                "Please check %(num)d answer: nothing was saved yet.",
+                "Please check %(num)d answers: nothing was saved yet.",
+                len(self.problems),
+            )
+        )
 
 
 class NothingAnswered(Refusal):
@@ -105,6 +112,12 @@ class AnsweredQuestionnaire:
 # Pure rules over an instrument and a set of answers
 
 
+def page_language() -> str:
+    """The language of the page being made (English outside a request): the one a patient
+    reads their questionnaires in."""
+    return str(get_locale() or "en")
+
+
 def answer_problems(instrument: Instrument, answers: Mapping[str, int | None]) -> dict[str, str]:
     """What is wrong with each answer, by item key: an item the instrument does not have,
     or a value its item does not offer. Blank answers (None) are fine."""
@@ -113,11 +126,11 @@ def answer_problems(instrument: Instrument, answers: Mapping[str, int | None]) -
     for key, value in answers.items():
         item = items.get(key)
         if item is None:
-            problems[key] = "This question is not part of this questionnaire."
+            problems[key] = _("This question is not part of this questionnaire.")
         elif value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value not in item.values
         ):
-            problems[key] = NOT_OFFERED
+            problems[key] = str(NOT_OFFERED)
     return problems
 
 
@@ -156,10 +169,14 @@ def scored_answers(
 # Reading: what waits for the patient, what they answered, a draft's answers
 
 
-def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
-    """The questionnaires the patient can answer today, oldest occasion first. Those that
-    cannot be put to patients (no wording, or no longer known) are left out. The clinic's
-    instruments are read once, however many are waiting."""
+def waiting(
+    patient: Patient, today: date, language: str | None = None
+) -> list[WaitingQuestionnaire]:
+    """The questionnaires the patient can answer today, oldest occasion first, titled in
+    `language` where the instrument has a usable translation (default: the page's). Those
+    that cannot be put to patients (no wording, or no longer known) are left out. The
+    clinic's instruments are read once, however many are waiting."""
+    code = language or page_language()
     statuses = occasion_statuses(patient.clinic_id, [patient.id], today)[patient.id]
     due = due_now(statuses)
     if not due:
@@ -180,7 +197,7 @@ def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
             WaitingQuestionnaire(
                 assignment_id=status.assignment.id,
                 occasion_key=status.state.occasion.key,
-                title=instrument.title,
+                title=instrument.in_language(code).title,
                 questions=len(instrument.items),
                 some_conditional=any(item.shown_if for item in instrument.items),
                 in_progress=status.in_progress,
@@ -189,9 +206,11 @@ def waiting(patient: Patient, today: date) -> list[WaitingQuestionnaire]:
     return found
 
 
-def answered(patient: Patient) -> list[AnsweredQuestionnaire]:
-    """The questionnaires the patient sent, newest first (date and name only); the
-    clinic's instruments are read once, however many were sent."""
+def answered(patient: Patient, language: str | None = None) -> list[AnsweredQuestionnaire]:
+    """The questionnaires the patient sent, newest first (date and name only, the name in
+    `language` where it has a usable translation; default: the page's); the clinic's
+    instruments are read once, however many were sent."""
+    code = language or page_language()
     responses = list(
         db.session.scalars(
             select(MeasureResponse)
@@ -213,7 +232,7 @@ def answered(patient: Patient) -> list[AnsweredQuestionnaire]:
         result.append(
             AnsweredQuestionnaire(
                 answered_on=response.sent_at.astimezone(zone).date(),
-                title=instrument.title if instrument else "Questionnaire",
+                title=instrument.in_language(code).title if instrument else _("Questionnaire"),
             )
         )
     return result
@@ -242,7 +261,7 @@ def instrument_of(response: MeasureResponse) -> Instrument:
     )
     if instrument is None:  # imports are never deleted: only a damaged database gets here
         raise QuestionnaireUnavailable(
-            "This questionnaire cannot be answered here any more. Your clinic can help."
+            _("This questionnaire cannot be answered here any more. Your clinic can help.")
         )
     return instrument
 
@@ -273,19 +292,19 @@ def start_or_resume(
     occasion that is not due today, or an instrument patients cannot be asked; refuses
     (AlreadySent) an occasion already answered."""
     if assignment.patient_id != patient.id or assignment.clinic_id != patient.clinic_id:
-        raise QuestionnaireUnavailable("This questionnaire is not yours.", mine=False)
+        raise QuestionnaireUnavailable(_("This questionnaire is not yours."), mine=False)
     if assignment.ended_at is not None:
         raise QuestionnaireUnavailable(
-            "Your clinic has stopped this questionnaire, so there is nothing to answer."
+            _("Your clinic has stopped this questionnaire, so there is nothing to answer.")
         )
     today = today or clinic_today(patient.clinic.timezone)
     status = _occasion(patient, assignment, occasion_key, today)
     if status is None or (not status.state.due and not status.state.answered):
         raise QuestionnaireUnavailable(
-            "This questionnaire is not open. Your clinic will let you know when it is."
+            _("This questionnaire is not open. Your clinic will let you know when it is.")
         )
     if status.state.answered:
-        raise AlreadySent("Your answers to this questionnaire were already sent.")
+        raise AlreadySent(_("Your answers to this questionnaire were already sent."))
     if status.response is not None:  # a draft saved before: it keeps its version
         instrument = instrument_of(status.response)
         draft = status.response
@@ -298,7 +317,10 @@ def start_or_resume(
     if instrument is None or not instrument.administrable:
         # Scoring-only instruments are entered by clinicians, never answered in the portal.
         raise QuestionnaireUnavailable(
-            "This questionnaire cannot be answered here. Your clinic will go through it with you."
+            _(
+                "This questionnaire cannot be answered here. Your clinic will go through it"
+                " with you."
+            )
         )
     if draft is not None:
         return draft
@@ -358,7 +380,7 @@ def submit(
         raise AnswersRefused(problems)
     if all(value is None for value in answers.values()):
         raise NothingAnswered(
-            "Answer at least one question before sending, or save your answers to finish later."
+            _("Answer at least one question before sending, or save your answers to finish later.")
         )
     result = score(instrument, answers)
     domains = {d.key: float(d.score) if d.score is not None else None for d in result.domains}
@@ -404,8 +426,10 @@ def _write(response: MeasureResponse, now: datetime, **values: object) -> None:
             db.session.flush()
         except IntegrityError as exc:  # the occasion's row appeared since the page loaded
             raise SavedElsewhere(
-                "Answers to this questionnaire were saved from another window or device at "
-                "the same moment. Check the answers below and save or send them again."
+                _(
+                    "Answers to this questionnaire were saved from another window or device at"
+                    " the same moment. Check the answers below and save or send them again."
+                )
             ) from exc
         return
     changed = affected_rows(
@@ -415,5 +439,5 @@ def _write(response: MeasureResponse, now: datetime, **values: object) -> None:
         .execution_options(synchronize_session=False)
     )
     if changed != 1:
-        raise AlreadySent("Your answers to this questionnaire were already sent.")
+        raise AlreadySent(_("Your answers to this questionnaire were already sent."))
     db.session.refresh(response)

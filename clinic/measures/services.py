@@ -278,6 +278,11 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
         ("the key", instrument.key, MAX_KEY_LENGTH),
         ("the version", instrument.version, MAX_VERSION_LENGTH),
         ("the title", instrument.title, MAX_TITLE_LENGTH),
+        *(
+            (f"the {t.language!r} title", t.title, MAX_TITLE_LENGTH)
+            for t in instrument.translations
+            if t.title is not None
+        ),
     ):
         if len(value) > limit:
             problems.append(f"{what} is {len(value)} characters long; use at most {limit}")

@@ -6,6 +6,11 @@ occasion, but the assignment is always looked up within the signed-in patient's 
 record: anyone else's is not found. Patients are never shown a score: clinicians interpret
 scores with the patient, and a band such as "Severe" read alone, without that context, can
 alarm more than it informs.
+
+A questionnaire is worded in the patient's language when its file has a translation whose
+terms allow it (clinic.domain.questionnaires.Instrument.in_language); otherwise it is shown
+in English with a note saying so. Either way the answers are option values: a response
+scores the same whatever language it was read in.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -33,6 +39,7 @@ from clinic.measures.answers import (
     SavedElsewhere,
     answered,
     instrument_of,
+    page_language,
     save_draft,
     saved_answers,
     start_or_resume,
@@ -71,7 +78,7 @@ def _not_open_page(refusal: QuestionnaireUnavailable) -> tuple[str, int]:
     if not refusal.mine:
         abort(404)
     return render_template(
-        "errors/error.html", code=404, title="Nothing to answer here", detail=str(refusal)
+        "errors/error.html", code=404, title=_("Nothing to answer here"), detail=str(refusal)
     ), 404
 
 
@@ -89,7 +96,7 @@ def _posted_answers(instrument: Instrument) -> tuple[dict[str, str], dict[str, i
 
 def _unreadable(raw: Mapping[str, str], answers: Mapping[str, int | None]) -> dict[str, str]:
     """Questions whose posted choice is not a number at all (only a hand-made request)."""
-    return {key: NOT_OFFERED for key, text in raw.items() if text and answers[key] is None}
+    return {key: str(NOT_OFFERED) for key, text in raw.items() if text and answers[key] is None}
 
 
 def _condition(instrument: Instrument, item: Item) -> str | None:
@@ -101,9 +108,17 @@ def _condition(instrument: Instrument, item: Item) -> str | None:
         return None
     number = next(n for n, i in enumerate(instrument.items, start=1) if i.key == rule.item)
     earlier = instrument.item(rule.item)
-    labels = [f"“{o.label}”" for o in earlier.options if o.value in rule.values]
-    chosen = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-    return f"Only if you answered {chosen} to question {number} above. Otherwise leave it blank."
+    labels = [_("“%(answer)s”", answer=o.label) for o in earlier.options if o.value in rule.values]
+    chosen = (
+        labels[0]
+        if len(labels) == 1
+        else _("%(answers)s or %(last)s", answers=", ".join(labels[:-1]), last=labels[-1])
+    )
+    return _(
+        "Only if you answered %(answers)s to question %(number)d above. Otherwise leave it blank.",
+        answers=chosen,
+        number=number,
+    )
 
 
 def _page(
@@ -117,9 +132,14 @@ def _page(
     blanks: list[str] | None = None,
     message: str | None = None,
 ) -> str:
+    # The wording in the page's language where a translation whose terms allow it exists;
+    # the answers are option values, so they score alike in every language.
+    language = page_language()
+    instrument = instrument.in_language(language)
     return render_template(
         "portal/questionnaire.html",
         instrument=instrument,
+        only_in_english=instrument.language.split("-")[0] != language.split("-")[0],
         assignment_id=assignment_id,
         occasion_key=occasion_key,
         values=values,
@@ -198,7 +218,9 @@ def questionnaire(assignment_id: int, occasion_key: str) -> Response | str | tup
     except QuestionnaireUnavailable as refusal:
         discard()
         return _not_open_page(refusal)
-    flash("Your answers are saved. You can finish the questionnaire later from Today.", "success")
+    flash(
+        _("Your answers are saved. You can finish the questionnaire later from Today."), "success"
+    )
     return redirect(url_for("portal.home"))
 
 
@@ -240,7 +262,9 @@ def questionnaire_sent(assignment_id: int, occasion_key: str) -> Response | str:
     instrument = version_of(patient.clinic_id, sent.instrument_key, sent.instrument_version)
     return render_template(
         "portal/questionnaire_sent.html",
-        title=instrument.title if instrument else "the questionnaire",
+        title=instrument.in_language(page_language()).title
+        if instrument
+        else _("the questionnaire"),
         clinic=patient.clinic,
         more=waiting(patient, clinic_today(patient.clinic.timezone)),
     )

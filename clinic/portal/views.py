@@ -26,8 +26,7 @@ from clinic.patients.queries import get_own_patient_record, own_record_and_versi
 from clinic.portal.today import today_part
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import FOR_RULES, open_protocol
-from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
-from clinic.reporting.instructions import instruction_sheet_pdf
+from clinic.reporting.instructions import file_name, instruction_sheet_pdf, sheet_language
 
 bp = Blueprint("portal", __name__, url_prefix="/diary")
 
@@ -161,13 +160,15 @@ def plan() -> str | tuple[str, int]:
 @patients_only
 @audited("portal.plan_pdf", patient=own_patient)
 def plan_pdf() -> Response | tuple[str, int]:
-    """The signed-in patient's own current plan as a PDF to keep or print (neutral name)."""
+    """The signed-in patient's own current plan as a PDF to keep or print, in their
+    language (neutral name)."""
     patient = own_record_or_404()
     prescription = current_prescription(patient)
     if prescription is None:
         return no_plan_page()
-    pdf = instruction_sheet_pdf(prescription, patient.clinic, prescription.day)
-    return pdf_attachment(pdf, SHEET_FILE_NAME)
+    code = sheet_language(patient)
+    pdf = instruction_sheet_pdf(prescription, patient.clinic, prescription.day, code)
+    return pdf_attachment(pdf, file_name(code))
 
 
 @bp.get("/safety")

@@ -28,6 +28,7 @@ from clinic.domain.protocols import (
     proposed_review_on,
 )
 from clinic.extensions import db
+from clinic.i18n import DEFAULT_LANGUAGE, language
 from clinic.models import Patient, Protocol, ProtocolTemplate, Role
 from clinic.monitoring.services import assess_patient
 from clinic.patients.queries import get_patient_or_404
@@ -71,8 +72,14 @@ from clinic.protocols.services import (
     start_protocol,
     start_refusals,
 )
-from clinic.reporting.instructions import FILE_NAME as SHEET_FILE_NAME
-from clinic.reporting.instructions import instruction_sheet_pdf
+from clinic.reporting.instructions import (
+    CLINIC_COPY,
+    copy_language,
+    file_name,
+    instruction_sheet_html,
+    instruction_sheet_pdf,
+    sheet_language,
+)
 
 bp = Blueprint("protocols", __name__, url_prefix="/patients/<int:patient_id>/protocol")
 
@@ -459,17 +466,25 @@ def _recorded_message(kind: EventKind, review_on: date | None) -> str:
     object_id="protocol_id",
 )
 def instructions(patient_id: int, protocol_id: int) -> str:
-    """The plan in plain language with the safety guidance, to print for the patient."""
+    """The plan in plain language with the safety guidance, to print for the patient: in
+    the patient's language, or in English for the clinic's file (`?copy=clinic`)."""
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
     today = _today()
     prescription = prescription_on(protocol, today)
+    copy = request.args.get("copy") == CLINIC_COPY
+    patient_code = sheet_language(patient)
+    code = DEFAULT_LANGUAGE if copy else patient_code
+    sheet = instruction_sheet_html(
+        prescription, current_user.clinic, today, patient.greeting_name, code
+    )
     return render_template(
         "protocols/instructions.html",
         patient=patient,
         prescription=prescription,
-        clinic=current_user.clinic,
-        today=today,
+        sheet=sheet,
+        copy=CLINIC_COPY if copy else None,
+        patient_language=language(patient_code),
     )
 
 
@@ -482,12 +497,14 @@ def instructions(patient_id: int, protocol_id: int) -> str:
     object_id="protocol_id",
 )
 def instructions_pdf(patient_id: int, protocol_id: int) -> Response:
-    """The same sheet as a PDF to print or hand over (neutral file name, never cached)."""
+    """The same sheet as a PDF to print or hand over, in the patient's language or, with
+    `?copy=clinic`, in English for the clinic (neutral file name, never cached)."""
     patient = _patient(patient_id)
     protocol = get_protocol_or_404(protocol_id, patient.id, current_user.clinic_id)
     today = _today()
-    pdf = instruction_sheet_pdf(prescription_on(protocol, today), current_user.clinic, today)
-    return pdf_attachment(pdf, SHEET_FILE_NAME)
+    code = copy_language(patient, request.args.get("copy"))
+    pdf = instruction_sheet_pdf(prescription_on(protocol, today), current_user.clinic, today, code)
+    return pdf_attachment(pdf, file_name(code))
 
 
 def _redrawn(form: PlanForm) -> bool:

@@ -355,6 +355,18 @@ def test_what_the_clinic_keeps_must_fit(
     assert rows(app) == []
 
 
+def test_a_translated_title_must_fit_too(app: Flask, client, world: World) -> None:
+    """A translation's title is shown where the English one is, so it has the same limit."""
+    data = {**shipped("pain-nrs.json"), "version": "2"}
+    data["translations"][0]["title"] = "T" * 201
+    act_as(client, world.admin.id)
+    response = post_text(client, dumps(data))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "The 'es' title is 201 characters long; use at most 200" in page
+    assert rows(app) == []
+
+
 def test_the_licence_must_be_confirmed(app: Flask, client, world: World) -> None:
     """Without the confirmation nothing is imported, and the box says why."""
     data = {**shipped("pain-nrs.json"), "version": "2"}

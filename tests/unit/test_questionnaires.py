@@ -1094,8 +1094,8 @@ def test_every_problem_is_reported_at_once() -> None:
         load_instrument(data)
     assert raised.value.problems == (
         "the instrument: unknown field 'colour' (expected: citation, decimals, domains, format,"
-        " instructions, items, key, licence, notes, recall_period, title, total, validity,"
-        " version)",
+        " instructions, items, key, licence, notes, recall_period, title, total, translations,"
+        " validity, version)",
         "item 3 ('calm'), option 1: 'value' is missing",
         "item 4 ('hope'): the label 'option 0' is given to 2 options",
     )

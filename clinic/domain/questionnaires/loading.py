@@ -185,7 +185,8 @@ def shipping_problems(instrument: Instrument, file_name: str) -> list[str]:
 
     Only free, public-domain or clinic-owned instruments ship their wording; any other ships
     as scoring rules only, named <key>.scoring.json. A clinic-licensed instrument is the
-    clinic's to import, never ours to ship.
+    clinic's to import, never ours to ship. The same holds for each translation: its
+    wording ships only when its own terms allow it.
     """
     problems: list[str] = []
     status = instrument.licence.status
@@ -196,6 +197,12 @@ def shipping_problems(instrument: Instrument, file_name: str) -> list[str]:
         )
     elif instrument.administrable and not status.may_ship_wording:
         problems.append(f"its licence status ({status.value}) does not allow shipping its wording")
+    for translation in instrument.translations:
+        if translation.worded and not translation.licence.status.may_ship_wording:
+            problems.append(
+                f"its {translation.language!r} translation's licence status"
+                f" ({translation.licence.status.value}) does not allow shipping its wording"
+            )
     expected = instrument.key + (".json" if instrument.administrable else SCORING_ONLY_SUFFIX)
     if file_name != expected:
         problems.append(f"the file should be named {expected}")

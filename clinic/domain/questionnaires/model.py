@@ -9,7 +9,7 @@ files or checks anything: the classes only hold what the other modules computed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -44,6 +44,12 @@ class LicenceStatus(StrEnum):
     def may_ship_wording(self) -> bool:
         """Whether the application itself may carry the items' wording."""
         return self in _SHIPPABLE_WORDING
+
+    @property
+    def allows_wording(self) -> bool:
+        """Whether wording under these terms may be put before patients at all (by us, or
+        by the clinic that holds the licence): every status but terms not established."""
+        return self is not LicenceStatus.NOT_SHIPPED
 
 
 _SHIPPABLE_WORDING = frozenset(
@@ -195,6 +201,52 @@ class Licence:
 
 
 @dataclass(frozen=True)
+class ItemWording:
+    """One item's wording in another language: its text, and each answer's label by the
+    value it scores (the values are the item's own: a translation never changes a score)."""
+
+    key: str
+    text: str
+    labels: tuple[tuple[int, str], ...]
+
+    def label(self, value: int) -> str:
+        """The label of the answer that scores `value`."""
+        return dict(self.labels)[value]
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The instrument's patient-facing wording in another language (title, recall period,
+    instructions, items and answers), with its own licence status: a translation's terms
+    are not the original's (a free scale may have a licensed translation, or none whose
+    terms are known). A translation whose terms are not established carries no wording: it
+    records that the language was looked into. Bands, domains and notes are the
+    clinician's and stay in the instrument's own language."""
+
+    language: str
+    licence: Licence
+    title: str | None = None
+    recall_period: str | None = None
+    instructions: str | None = None
+    items: tuple[ItemWording, ...] = ()
+
+    @property
+    def worded(self) -> bool:
+        """Whether the translation carries the wording patients can be asked in."""
+        return bool(self.items)
+
+    @property
+    def usable(self) -> bool:
+        """Whether patients may be asked in this language: worded, under terms that allow
+        it (checked on loading: wording under terms not established is refused)."""
+        return self.worded and self.licence.status.allows_wording
+
+
+# The language every instrument file is written in (its `title`, `items`...).
+SOURCE_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
 class Instrument:
     """A questionnaire: what it asks, how it is scored, where it comes from."""
 
@@ -211,6 +263,52 @@ class Instrument:
     recall_period: str | None = None
     instructions: str | None = None
     notes: str | None = None
+    translations: tuple[Translation, ...] = ()
+    # The language the wording is in: the file's own (English), or the one `in_language`
+    # put it in.
+    language: str = SOURCE_LANGUAGE
+
+    def translation(self, code: str) -> Translation | None:
+        """The usable translation into language `code` ("es"; a translation for a region,
+        "pt-BR", serves "pt" when there is no plain one), or None."""
+        usable = [t for t in self.translations if t.usable]
+        for translation in usable:
+            if translation.language == code:
+                return translation
+        for translation in usable:
+            if translation.language.split("-")[0] == code.split("-")[0]:
+                return translation
+        return None
+
+    def in_language(self, code: str) -> Instrument:
+        """The instrument worded in language `code` when a usable translation exists, else
+        itself (in its own language: check `language`). Only the wording changes: keys,
+        answer values, skip logic and everything scored stay the same, so answers given in
+        any language score alike."""
+        if code.split("-")[0] == self.language.split("-")[0]:
+            return self
+        found = self.translation(code) if self.administrable else None
+        if found is None:
+            return self
+        wording = {w.key: w for w in found.items}
+        items = tuple(
+            replace(
+                item,
+                text=wording[item.key].text,
+                options=tuple(
+                    replace(o, label=wording[item.key].label(o.value)) for o in item.options
+                ),
+            )
+            for item in self.items
+        )
+        return replace(
+            self,
+            title=found.title or self.title,
+            recall_period=found.recall_period,
+            instructions=found.instructions,
+            items=items,
+            language=found.language,
+        )
 
     @property
     def administrable(self) -> bool:

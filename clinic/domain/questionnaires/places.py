@@ -15,6 +15,7 @@ from typing import Any
 Path = tuple[str | int, ...]
 
 _ITEM_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def _instrument(here: _Place, step: str | int, node: Any) -> _Place:
         "validity": ("validity", "validity"),
         "decimals": ("decimals", "value"),
         "format": ("format", "value"),
+        "translations": ("translations", "translations"),
     }
     name, part = parts.get(str(step), (f"the {str(step).replace('_', ' ')}", "value"))
     return _Place(name, part)
@@ -142,6 +144,40 @@ def _the_field(here: _Place, step: str | int, node: Any) -> _Place:
     return _Place(f"{here.name}: {the}{step}", "value")
 
 
+def _translations(here: _Place, step: str | int, node: Any) -> _Place:
+    number = _number(step)
+    code = node.get("language") if isinstance(node, Mapping) else None
+    named_by = f" ({code!r})" if isinstance(code, str) and _LANGUAGE.fullmatch(code) else ""
+    return _Place(f"translation {number}{named_by}", "translation", number=number)
+
+
+def _translation(here: _Place, step: str | int, node: Any) -> _Place:
+    """A field of a translation: 'translation 1 ('es'): the title'."""
+    if step == "items":
+        return _Place(f"{here.name}: items", "translated items", owner=here.name)
+    if step == "licence":
+        return _Place(f"{here.name}: the licence", "translated licence", owner=here.name)
+    return _Place(f"{here.name}: the {str(step).replace('_', ' ')}", "value")
+
+
+def _translated_licence(here: _Place, step: str | int, node: Any) -> _Place:
+    return _Place(f"{here.owner}: the licence {step}", "value")
+
+
+def _translated_items(here: _Place, step: str | int, node: Any) -> _Place:
+    number = _number(step)
+    name = f"{here.owner}, item {number}" + named(node, " ({!r})")
+    return _Place(name, "translated item", number=number)
+
+
+def _translated_item(here: _Place, step: str | int, node: Any) -> _Place:
+    if step in ("key", "text"):
+        return _Place(f"{here.name}'s {step}", "value")
+    if step == "options":
+        return _Place(f"{here.name}: options", "options", owner=here.name)
+    return _Place(f"{here.name}: {step}", "value")
+
+
 def _number(step: str | int) -> int:
     return step + 1 if isinstance(step, int) else 0
 
@@ -161,4 +197,9 @@ _STEPS: dict[str, Callable[[_Place, str | int, Any], _Place]] = {
     "band": _the_field,
     "validity": _validity,
     "rule": _the_field,
+    "translations": _translations,
+    "translation": _translation,
+    "translated licence": _translated_licence,
+    "translated items": _translated_items,
+    "translated item": _translated_item,
 }

@@ -189,6 +189,11 @@ def _string(where: str, path: Path, value: object) -> list[str]:
             f"{what} must be lower-case letters and digits, words joined by hyphens"
             " (like 'pain-nrs')"
         ]
+    if path[-1:] == ("language",):
+        return [
+            f"{where} must be a language code, two or three lower-case letters with perhaps"
+            f" a region (like 'es' or 'pt-BR'), not {shown(value)}"
+        ]
     if path[-1:] == ("key",):
         return [
             f"{where} must start with a lower-case letter, then letters, digits or"

@@ -23,17 +23,20 @@ from itertools import pairwise
 from typing import Any
 
 from clinic.domain.questionnaires.model import (
+    SOURCE_LANGUAGE,
     Band,
     Better,
     Domain,
     Instrument,
     Item,
+    ItemWording,
     Licence,
     LicenceStatus,
     Option,
     ShownIf,
     SumOf,
     Total,
+    Translation,
     ValidityRule,
 )
 from clinic.domain.questionnaires.places import Path, place
@@ -111,6 +114,7 @@ class _Checker:
         domains, complete = self.domains(by_key, decimals)
         total = self.total(by_key, domains if complete else None, decimals)
         validity = self.validity(by_key)
+        translations = self.translations(items)
         if header is None or total is None:
             return None
         return Instrument(
@@ -127,6 +131,7 @@ class _Checker:
             recall_period=self.text(("recall_period",)),
             instructions=self.text(("instructions",)),
             notes=self.text(("notes",)),
+            translations=translations,
         )
 
     def sound_items(self, header: _Header | None) -> tuple[Item, ...] | None:
@@ -473,6 +478,128 @@ class _Checker:
                 )
         return ValidityRule(data["reason"].strip(), at_least, keys, values, or_missing)
 
+    # -- translations -------------------------------------------------------------------
+
+    def translations(self, items: Sequence[Item]) -> tuple[Translation, ...]:
+        """The translations, each checked against the items: a worded one words every item
+        and every answer the item offers (by value), and the title, recall period and
+        instructions the instrument has; one whose terms are not established carries no
+        wording; each language once, and never the instrument's own (English)."""
+        found: list[Translation] = []
+        for path, entry in self.entries(("translations",)):
+            translation = self.translation(entry, path, items)
+            if translation is None:
+                continue
+            if translation.language.split("-")[0] == SOURCE_LANGUAGE:
+                self.problem(
+                    f"{place(self.document, path)}: the instrument itself is in English;"
+                    " a translation is into another language"
+                )
+            elif any(t.language == translation.language for t in found):
+                self.problem(f"the language {translation.language!r} is translated twice")
+            found.append(translation)
+        return tuple(found)
+
+    def translation(
+        self, data: Mapping[str, Any], path: Path, items: Sequence[Item]
+    ) -> Translation | None:
+        where = place(self.document, path)
+        licence = Licence(LicenceStatus(data["licence"]["status"]), data["licence"]["note"].strip())
+        fields = {name: _stripped(data.get(name)) for name in ("title", *_OPTIONAL_WORDING)}
+        worded = "items" in data or any(fields.values())
+        if not worded:
+            return Translation(data["language"], licence)
+        if licence.status is LicenceStatus.NOT_SHIPPED:
+            self.problem(
+                f"{where}: its terms are not established, so it must not carry wording"
+                " (keep only the language and the licence)"
+            )
+            return None
+        if items and all(item.text is None for item in items):
+            self.problem(
+                f"{where}: the instrument ships as scoring rules only, so its translation"
+                " carries no wording either"
+            )
+            return None
+        for name in ("title", "items"):
+            if name not in data:
+                self.problem(f"{where}: {name!r} is missing (a translation words them all)")
+        for name in _OPTIONAL_WORDING:
+            if self.text((name,)) is not None and fields[name] is None:
+                self.problem(f"{where}: {name!r} is missing (the instrument has one)")
+            elif self.text((name,)) is None and fields[name] is not None:
+                self.problem(f"{where}: {name!r} is given, but the instrument has none")
+        wording = self.translated_items((*path, "items"), where, items)
+        if wording is None or "title" not in data:
+            return None
+        return Translation(
+            data["language"],
+            licence,
+            fields["title"],
+            fields["recall_period"],
+            fields["instructions"],
+            wording,
+        )
+
+    def translated_items(
+        self, path: Path, where: str, items: Sequence[Item]
+    ) -> tuple[ItemWording, ...] | None:
+        """Every item's wording, in the items' order (None when one is missing or wrong)."""
+        given: dict[str, ItemWording] = {}
+        sound = True
+        for item_path, entry in self.entries(path):
+            at = place(self.document, item_path)
+            key = entry["key"]
+            item = next((i for i in items if i.key == key), None)
+            if item is None:
+                self.problem(f"{at}: {key!r} is not an item of this instrument")
+                sound = False
+            elif key in given:
+                self.problem(f"{where}: the item {key!r} is translated twice")
+                sound = False
+            else:
+                labels = self.translated_labels(entry["options"], at, item)
+                if labels is None:
+                    sound = False
+                else:
+                    given[key] = ItemWording(key, entry["text"].strip(), labels)
+        missing = [item.key for item in items if item.key not in given]
+        if missing and sound and isinstance(self.raw(path), list) and not self.shape.broken(path):
+            self.problem(f"{where}: no wording for {', '.join(missing)}")
+        if not sound or missing:
+            return None
+        return tuple(given[item.key] for item in items)
+
+    def translated_labels(
+        self, options: Sequence[Mapping[str, Any]], where: str, item: Item
+    ) -> tuple[tuple[int, str], ...] | None:
+        """Each answer's label by value: exactly the values the item offers, each once,
+        no two labels alike."""
+        labels = [(o["value"], o["label"].strip()) for o in options]
+        values = [value for value, _label in labels]
+        problems: list[str] = []
+        for value, n in Counter(values).items():
+            if n > 1:
+                problems.append(f"{where}: the value {value} is given {n} labels")
+        unknown = [v for v in dict.fromkeys(values) if v not in item.values]
+        lacking = [v for v in item.values if v not in values]
+        if unknown:
+            problems.append(
+                f"{where}: the item does not offer {describe_values(unknown)}"
+                f" (it offers {describe_values(item.values)})"
+            )
+        if lacking:
+            problems.append(f"{where}: no label for {describe_values(lacking)}")
+        for label, n in Counter(label for _value, label in labels).items():
+            if n > 1:
+                problems.append(f"{where}: the label {label!r} is given to {n} options")
+        for problem in problems:
+            self.problem(problem)
+        if problems:
+            return None
+        by_value = dict(labels)
+        return tuple((value, by_value[value]) for value in item.values)
+
     # -- small pieces -------------------------------------------------------------------
 
     def range(
@@ -502,6 +629,14 @@ class _Checker:
                     " when it is not asked)"
                 )
         return None if unknown else tuple(keys)
+
+
+# Wording a translation gives exactly when the instrument has it.
+_OPTIONAL_WORDING = ("recall_period", "instructions")
+
+
+def _stripped(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) else None
 
 
 def _key_of(data: object) -> str | None:
