@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from clinic.domain.text import N_
+
 
 class Indication(StrEnum):
     """Indications a clinic records; OTHER needs a free-text description."""
@@ -45,7 +47,7 @@ class Indication(StrEnum):
         """How long a maintenance phase lasts, in the words the patient reads both in the
         portal and in the template's notes (one source, so they never disagree)."""
         return MAINTENANCE_DURATIONS.get(
-            self, "This routine has no set end date: keep it going until your clinic says."
+            self, N_("This routine has no set end date: keep it going until your clinic says.")
         )
 
     @property
@@ -79,11 +81,11 @@ INDICATION_LABELS: dict[Indication, str] = {
 # Clinical reference: after pelvic radiotherapy "continue about 1-2 years, and say so
 # consistently"; after vaginoplasty, maintenance is lifelong.
 MAINTENANCE_DURATIONS: dict[Indication, str] = {
-    Indication.PELVIC_RADIOTHERAPY: (
+    Indication.PELVIC_RADIOTHERAPY: N_(
         "Keep this routine going for about 1 to 2 years after radiotherapy. Your clinic will "
         "tell you when you can stop."
     ),
-    Indication.VAGINOPLASTY: "This routine is lifelong: keep it going.",
+    Indication.VAGINOPLASTY: N_("This routine is lifelong: keep it going."),
 }
 
 SURGEON_DIRECTED = frozenset(
