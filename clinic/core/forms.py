@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
@@ -46,20 +47,21 @@ def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
         if isinstance(field, FieldList):
             # Plan-level messages link to the list's heading (id "<name>-heading").
             items += [
-                (f"{field.id}-heading", field.label.text, e)
+                (f"{field.id}-heading", field.label.text, str(e))
                 for e in field.errors
-                if isinstance(e, str)
+                if isinstance(e, str | LazyString)
             ]
             for number, entry in enumerate(field.entries, start=1):
                 prefix = f"Stage {number}: "
                 for sub in leaf_fields(entry.form):
                     # Plan-rule messages start with "Stage n: ", which the label already says.
-                    messages = [e.removeprefix(prefix) for e in sub.errors]
+                    messages = [str(e).removeprefix(prefix) for e in sub.errors]
                     if messages:
                         text = " ".join(m[:1].upper() + m[1:] for m in messages)
                         items.append((sub.id, f"Stage {number}, {sub.label.text}", text))
         elif field.errors:
-            items.append((field.id, field.label.text, " ".join(field.errors)))
+            # A message may be lazy (translated when shown): joined as the text it is now.
+            items.append((field.id, field.label.text, " ".join(str(e) for e in field.errors)))
     return items
 
 

@@ -48,8 +48,8 @@ def opening_hours(clinic: Clinic) -> str:
     return gettext(
         "%(days)s, %(opens)s to %(closes)s",
         days=working_days(hours.days),
-        opens=f"{hours.opens:%H:%M}",
-        closes=f"{hours.closes:%H:%M}",
+        opens=hours.opens.strftime("%H:%M"),
+        closes=hours.closes.strftime("%H:%M"),
     )
 
 
@@ -63,4 +63,4 @@ def next_opening(moment: datetime, zone: str) -> str:
     else:
         named = format_date(local, "EEEE", locale=locale)
         day = f"{named} {format_skeleton('MMMMd', local, locale=locale)}"
-    return gettext("%(day)s at %(time)s", day=day, time=f"{local:%H:%M}")
+    return gettext("%(day)s at %(time)s", day=day, time=local.strftime("%H:%M"))

@@ -205,7 +205,7 @@ class RemindersForm(ClinicForm):
                         gettext(
                             "%(day)s already has %(time)s. Choose another time.",
                             day=name,
-                            time=f"{at:%H:%M}",
+                            time=at.strftime("%H:%M"),
                         )
                     )
                     valid = False
@@ -214,9 +214,9 @@ class RemindersForm(ClinicForm):
                         gettext(
                             "%(time)s is in your quiet hours (%(start)s to %(end)s). Choose "
                             "another time, or change the quiet hours.",
-                            time=f"{at:%H:%M}",
-                            start=f"{quiet.start:%H:%M}",
-                            end=f"{quiet.end:%H:%M}",
+                            time=at.strftime("%H:%M"),
+                            start=quiet.start.strftime("%H:%M"),
+                            end=quiet.end.strftime("%H:%M"),
                         )
                     )
                     valid = False
