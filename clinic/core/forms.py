@@ -9,8 +9,8 @@ from datetime import date
 from typing import Any
 
 from flask import flash
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
