@@ -118,8 +118,8 @@ PATIENT_FACING: tuple[str, ...] = (
     # The diary's forms and refusals, the reminders page, form errors, composed words
     # (sizes, schedules), and the domain's labels and sentences the portal shows: skip
     # reasons, bleeding answers, concerns, the red flags' names ("You told us about ..."),
-    # the guided session's steps, maintenance durations, milestones, day names and
-    # reminder subjects.
+    # the guided session's steps, maintenance durations, milestones, day names,
+    # reminder subjects, and the progress charts' titles, descriptions and keys.
     "clinic/diary",
     "clinic/reminders/forms.py",
     "clinic/reminders/views.py",
@@ -131,6 +131,7 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/domain/reminders.py",
     "clinic/models/reminders.py",
     "clinic/monitoring/progress.py",
+    "clinic/charts/__init__.py",
 )
 
 

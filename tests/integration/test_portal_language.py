@@ -145,7 +145,12 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
         "log": ["¿Algún dolor agudo o repentino?", "Dolor durante la sesión", "Ninguno"],
         "skip": ["¿Por qué no se hizo?", "Falta de tiempo", "Otro motivo"],
         "history": ["Sus registros"],
-        "progress": ["Progreso", "Sesiones hechas últimamente", "Hitos"],
+        "progress": [
+            "Progreso",
+            "Sesiones hechas últimamente",
+            "Hitos",
+            "Sesiones hechas cada semana",
+        ],
         "plan": ["Su plan de sesiones"],
         "session": ["Prepárese", "Use abundante lubricante", "Temporizador", "Paso a paso"],
     }
@@ -164,6 +169,9 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
             text = text.split("Descargar en PDF", 1)[0]
         assert english_left(text, notes) == [], name
 
+    session = client.get(PAGES["session"]).get_data(as_text=True)
+    assert "Temporizador iniciado: {minutes}." in session  # what the timer's script says
+
     entry = log_red_flag(client)
     text = words(entry)
     assert "Pare por hoy, por favor" in text
@@ -175,6 +183,9 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
 
     listed = words(client.get(PAGES["history"]).get_data(as_text=True))
     assert "Clínica avisada" in listed and english_left(listed, notes) == []
+    progress = words(client.get(PAGES["progress"]).get_data(as_text=True))
+    assert "Dolor durante y después de las sesiones" in progress
+    assert "etapa 2, 17 mm" in progress and english_left(progress, notes) == []
 
 
 def test_without_the_clinics_review_the_patient_reads_english(
