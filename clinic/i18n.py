@@ -125,6 +125,7 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/reminders/views.py",
     "clinic/core/forms.py",
     "clinic/core/words.py",
+    "clinic/core/timezones.py",
     "clinic/domain/diary.py",
     "clinic/domain/session_guide.py",
     "clinic/domain/indications.py",

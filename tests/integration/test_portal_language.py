@@ -30,6 +30,7 @@ PAGES = {
     "progress": "/diary/progress",
     "plan": "/diary/plan",
     "session": "/diary/session",
+    "reminders": "/diary/reminders",
 }
 # Where the portal's own messages come from (the questionnaires and the shared safety
 # templates are checked where they are made).
@@ -37,7 +38,8 @@ PORTAL_SOURCES = re.compile(
     r"^(templates/portal/(?!questionnaire)[^/]+\.html"
     r"|clinic/portal/(?!measures)[^/]+\.py"
     r"|clinic/diary/.*\.py"
-    r"|clinic/core/words\.py"
+    r"|clinic/core/(words|timezones)\.py"
+    r"|clinic/reminders/(forms|views)\.py"
     r"|clinic/domain/(diary|session_guide)\.py)$"
 )
 TAG = re.compile(r"<[^>]+>")
@@ -153,6 +155,7 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
         ],
         "plan": ["Su plan de sesiones"],
         "session": ["Prepárese", "Use abundante lubricante", "Temporizador", "Paso a paso"],
+        "reminders": ["Recordatorios", "Horario de silencio", "Segunda hora para Lunes", "Lo que llega"],
     }
     for name, path in PAGES.items():
         response = client.get(path)
@@ -169,6 +172,8 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
             text = text.split("Descargar en PDF", 1)[0]
         assert english_left(text, notes) == [], name
 
+    reminders = client.get(PAGES["reminders"]).get_data(as_text=True)
+    assert 'optgroup label="Más usadas"' in reminders  # the time zones' groups too
     session = client.get(PAGES["session"]).get_data(as_text=True)
     assert "Temporizador iniciado: {minutes}." in session  # what the timer's script says
 
