@@ -155,7 +155,12 @@ def test_a_spanish_patient_reads_the_portal_in_spanish(
         ],
         "plan": ["Su plan de sesiones"],
         "session": ["Prepárese", "Use abundante lubricante", "Temporizador", "Paso a paso"],
-        "reminders": ["Recordatorios", "Horario de silencio", "Segunda hora para Lunes", "Lo que llega"],
+        "reminders": [
+            "Recordatorios",
+            "Horario de silencio",
+            "Segunda hora para Lunes",
+            "Lo que llega",
+        ],
     }
     for name, path in PAGES.items():
         response = client.get(path)
