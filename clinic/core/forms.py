@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from flask import flash
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
@@ -45,11 +44,13 @@ def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
         if field.type == "CSRFTokenField":
             continue
         if isinstance(field, FieldList):
-            # Plan-level messages link to the list's heading (id "<name>-heading").
+            # Plan-level messages link to the list's heading (id "<name>-heading"); the
+            # entries' own errors (lists) are named below. A message may be a lazy
+            # translation (clinic.i18n), hence str().
             items += [
                 (f"{field.id}-heading", field.label.text, str(e))
                 for e in field.errors
-                if isinstance(e, str | LazyString)
+                if not isinstance(e, list | tuple | dict)
             ]
             for number, entry in enumerate(field.entries, start=1):
                 prefix = f"Stage {number}: "
@@ -60,7 +61,6 @@ def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
                         text = " ".join(m[:1].upper() + m[1:] for m in messages)
                         items.append((sub.id, f"Stage {number}, {sub.label.text}", text))
         elif field.errors:
-            # A message may be lazy (translated when shown): joined as the text it is now.
             items.append((field.id, field.label.text, " ".join(str(e) for e in field.errors)))
     return items
 
