@@ -128,7 +128,6 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/core/timezones.py",
     "clinic/domain/diary.py",
     "clinic/domain/session_guide.py",
-    "clinic/domain/indications.py",
     "clinic/domain/reminders.py",
     "clinic/models/reminders.py",
     "clinic/monitoring/progress.py",
