@@ -36,7 +36,7 @@ from clinic.bundled import MIGRATIONS, REPORTS, TEMPLATES
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
 from clinic.config import engine_options, instance_path_from_environment, load_config
-from clinic.core import mail, uow
+from clinic.core import mail, uow, words
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.requests import (
@@ -150,6 +150,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.after_request(sessions.add_idle_warning)
     register_error_handlers(app)
     register_template_helpers(app)
+    words.register(app)
     register_commands(app)
     # Last, once every route exists: each view runs in the request's unit of work.
     uow.init_app(app)

@@ -126,6 +126,23 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/portal",
     "clinic/auth",
     "clinic/account",
+    # The diary's forms and refusals, the reminders page, form errors, composed words
+    # (sizes, schedules), and the domain's labels and sentences the portal shows: skip
+    # reasons, bleeding answers, concerns, the red flags' names ("You told us about ..."),
+    # the guided session's steps, maintenance durations, milestones, day names,
+    # reminder subjects, and the progress charts' titles, descriptions and keys.
+    "clinic/diary",
+    "clinic/reminders/forms.py",
+    "clinic/reminders/views.py",
+    "clinic/core/forms.py",
+    "clinic/core/words.py",
+    "clinic/core/timezones.py",
+    "clinic/domain/diary.py",
+    "clinic/domain/session_guide.py",
+    "clinic/domain/reminders.py",
+    "clinic/models/reminders.py",
+    "clinic/monitoring/progress.py",
+    "clinic/charts/__init__.py",
 )
 
 

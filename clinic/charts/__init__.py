@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from datetime import date
 from xml.etree import ElementTree as ET
 
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 
 from clinic.charts import layout
-from clinic.charts.layout import Scale, short_day, text_width
+from clinic.charts.layout import Scale, decimal, short_day, text_width
 from clinic.charts.svg import (
     AXIS,
     BAND_FILL,
@@ -71,8 +72,10 @@ class SizeStep:
     @property
     def text(self) -> str:
         """How the key reads it: "21 mm", or "stage 3, 21 mm"."""
-        size = f"{self.diameter_mm:g} mm"
-        return f"stage {self.stage}, {size}" if self.stage is not None else size
+        size = gettext("%(mm)s mm", mm=decimal(self.diameter_mm))
+        if self.stage is None:
+            return size
+        return gettext("stage %(stage)s, %(size)s", stage=self.stage, size=size)
 
 
 @dataclass(frozen=True)
@@ -197,26 +200,35 @@ def pain_chart(
     key = step_key(size_steps)
     if points:
         first, last = points[0].on, points[-1].on
-        description = (
-            f"Pain from 0 to 10 for {len(points)} sessions from {short_day(first)} {first.year} "
-            f"to {short_day(last)} {last.year}."
+        first_day = "%s %d" % (short_day(first), first.year)  # noqa: UP031 (not a message)
+        last_day = "%s %d" % (short_day(last), last.year)  # noqa: UP031
+        description = ngettext(
+            "Pain from 0 to 10 for %(num)d session from %(first)s to %(last)s.",
+            "Pain from 0 to 10 for %(num)d sessions from %(first)s to %(last)s.",
+            len(points),
+            first=first_day,
+            last=last_day,
         )
     else:
-        description = "No sessions with pain scores yet."
+        description = gettext("No sessions with pain scores yet.")
     if key:
-        description += (
-            " Changes: " + ", ".join(f"{entry.text} from {entry.day}" for entry in key) + "."
+        description += " " + gettext(
+            "Changes: %(changes)s.",
+            changes=", ".join(
+                gettext("%(change)s from %(day)s", change=entry.text, day=entry.day)
+                for entry in key
+            ),
         )
 
     def draw(variant: Variant, drawing_id: str) -> Markup:
         return _line_chart(
             variant,
             drawing_id,
-            title="Pain during and after sessions",
+            title=gettext("Pain during and after sessions"),
             description=description,
             series=[
-                ("Pain during", DURING, [(p.on, float(p.during)) for p in points]),
-                ("Pain after", AFTER, [(p.on, float(p.after)) for p in points]),
+                (gettext("Pain during"), DURING, [(p.on, float(p.during)) for p in points]),
+                (gettext("Pain after"), AFTER, [(p.on, float(p.after)) for p in points]),
             ],
             y_range=(0.0, 10.0),
             y_label=lambda v: f"{v:g}",
@@ -239,23 +251,27 @@ def adherence_chart(
     a week with nothing prescribed has no bar, and a week at 0% a sliver on the axis."""
     with_bars = [w for w in weeks if w.percent is not None]
     if with_bars:
-        description = (
-            f"Weekly sessions done as a percentage of those prescribed, for {len(weeks)} weeks: "
-            + ", ".join(
-                f"week of {short_day(w.week_start)} {w.percent:.0f}%"
+        description = gettext(
+            "Weekly sessions done as a percentage of those prescribed, for %(count)s: %(weeks)s.",
+            count=ngettext("%(num)d week", "%(num)d weeks", len(weeks)),
+            weeks=", ".join(
+                gettext(
+                    "week of %(day)s %(share)s",
+                    day=short_day(w.week_start),
+                    share=format(w.percent, ".0f") + "%",
+                )
                 for w in with_bars
                 if w.percent is not None
-            )
-            + "."
+            ),
         )
         empty = [w for w in weeks if w.percent is None]
         if empty:
-            description += " Nothing prescribed in the week of " + ", ".join(
-                short_day(w.week_start) for w in empty
+            description += " " + gettext(
+                "Nothing prescribed in the week of %(days)s.",
+                days=", ".join(short_day(w.week_start) for w in empty),
             )
-            description += "."
     else:
-        description = "No weeks with sessions prescribed yet."
+        description = gettext("No weeks with sessions prescribed yet.")
 
     def draw(variant: Variant, drawing_id: str) -> Markup:
         return _adherence(variant, drawing_id, weeks, description, values=not compact)
@@ -274,7 +290,11 @@ def _adherence(
     height = bottom + fs * 1.6 + pad
     y = Scale(0, 100, bottom, top)
     d = Drawing(
-        v, height, chart_id=chart_id, title="Sessions done each week", description=description
+        v,
+        height,
+        chart_id=chart_id,
+        title=gettext("Sessions done each week"),
+        description=description,
     )
     _y_axis(
         d,
@@ -484,7 +504,7 @@ def _line_chart(
 
 
 def _no_data(d: Drawing, v: Variant, x: float, y: float) -> None:
-    d.text(d.group("no-data"), x, y, "No data yet", size=v.font * 1.25, fill=MUTED)
+    d.text(d.group("no-data"), x, y, gettext("No data yet"), size=v.font * 1.25, fill=MUTED)
 
 
 def _band_ranges(

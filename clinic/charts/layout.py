@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from flask import has_app_context
+from flask_babel import get_locale
+
 # Advance widths of DejaVu Sans, in ems, rounded up; bold is about a tenth wider. A
 # character not listed (accents, other scripts) counts as a full em.
 _WIDTHS = {
@@ -155,9 +161,30 @@ class DateTick:
         return self.label_x + self.width / 2
 
 
+def language() -> Locale:
+    """The language of the chart being drawn: the page's (a patient's Progress is drawn
+    in theirs, and kept per language), English outside an app."""
+    if has_app_context():
+        chosen = get_locale()
+        if chosen is not None:
+            return chosen
+    return Locale("en")
+
+
 def short_day(on: date) -> str:
-    """A day without its year, "2 Mar"."""
-    return f"{on.day} {on:%b}"
+    """A day without its year, "2 Mar" ("2 mar")."""
+    locale = language()
+    if locale.language == "en":
+        return f"{on.day} {on:%b}"
+    return format_skeleton("MMMd", on, locale=locale)
+
+
+def decimal(value: float) -> str:
+    """A number as the chart's language writes it: "27.5" ("27,5")."""
+    locale = language()
+    if locale.language == "en":
+        return f"{value:g}"
+    return format_decimal(value, format="#,##0.##", locale=locale)
 
 
 # From the finest to the coarsest: every day, every other day, Mondays, every other Monday,

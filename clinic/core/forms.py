@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
@@ -20,7 +21,7 @@ from clinic.core.uow import discard
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
+CONTROL_CHARACTER_MESSAGE = _l("Remove the invisible control characters from this text.")
 
 
 def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
@@ -108,13 +109,13 @@ def strip(value: object) -> object:
 
 def text_length(maximum: int) -> Length:
     """A length limit that says the limit in plain words."""
-    return Length(max=maximum, message=f"Use at most {maximum} characters.")
+    return Length(max=maximum, message=_l("Use at most %(num)s characters.", num=maximum))
 
 
 class _PlainParseError:
     """Mixin: replace a field's technical parse error ("Not a valid ...") with `parse_error`."""
 
-    parse_error = "Check this value."
+    parse_error: object = _l("Check this value.")
     # The parsed value, of the field class this is mixed into (WTForms ships no types, so
     # its fields' data is Any too; declared here so the None below does not narrow it).
     data: Any
@@ -141,19 +142,19 @@ class _PlainParseError:
 class PlainDateField(_PlainParseError, DateField):
     """An HTML date input whose parse error says what to type."""
 
-    parse_error = "Enter a real date, for example 1990-04-23."
+    parse_error = _l("Enter a real date, for example 1990-04-23.")
 
 
 class PlainTimeField(_PlainParseError, TimeField):
     """An HTML time input ("08:30") whose parse error says what to type."""
 
-    parse_error = "Enter a time like 08:30."
+    parse_error = _l("Enter a time like 08:30.")
 
 
 class WholeNumberField(_PlainParseError, IntegerField):
     """A number input whose parse error says what to type."""
 
-    parse_error = "Enter a whole number, for example 7."
+    parse_error = _l("Enter a whole number, for example 7.")
 
 
 class PlainNumberField(_PlainParseError, FloatField):
@@ -161,7 +162,7 @@ class PlainNumberField(_PlainParseError, FloatField):
     which Python would read as numbers and every range check would let through, are not
     numbers here."""
 
-    parse_error = "Enter a number, for example 12.5."
+    parse_error = _l("Enter a number, for example 12.5.")
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)

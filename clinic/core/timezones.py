@@ -16,20 +16,23 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from wtforms import SelectChoice
+
+from clinic.domain.text import N_
 
 # The regions of the tz database's canonical names ("Etc" holds fixed offsets, not places).
 REGIONS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
+    N_("Africa"),
+    N_("America"),
+    N_("Antarctica"),
+    N_("Arctic"),
+    N_("Asia"),
+    N_("Atlantic"),
+    N_("Australia"),
+    N_("Europe"),
+    N_("Indian"),
+    N_("Pacific"),
 )
 COMMON = (
     "Europe/London",
@@ -52,7 +55,7 @@ COMMON = (
     "Africa/Johannesburg",
     "UTC",
 )
-COMMON_GROUP = "Most used"
+COMMON_GROUP = N_("Most used")
 
 
 @cache
@@ -90,7 +93,12 @@ def _listed() -> tuple[SelectChoice, ...]:
 def zone_choices(current: str | None = None) -> list[SelectChoice]:
     """The list's choices; a `current` zone the list leaves out (a legacy alias the clinic
     is set to) is offered first, so the list shows it and saving keeps it."""
-    choices = list(_listed())
+    # The groups' names in the page's language (a patient's reminders page); the list
+    # itself is made once, in English.
+    choices = [
+        SelectChoice(c.value, c.label, optgroup=gettext(c.optgroup)) if c.optgroup else c
+        for c in _listed()
+    ]
     if current and current in known_zones() and current not in {c.value for c in choices}:
-        choices.insert(0, SelectChoice(current, current, optgroup=COMMON_GROUP))
+        choices.insert(0, SelectChoice(current, current, optgroup=gettext(COMMON_GROUP)))
     return choices

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import BindParameter, bindparam, select
 
 from clinic.audit import log as audit
@@ -184,8 +185,11 @@ def can_change(entry: DiaryEntry, now: datetime | None = None) -> bool:
 def _check_window(entry: DiaryEntry, now: datetime) -> None:
     if not can_change(entry, now):
         raise DiaryError(
-            f"Entries can be changed for {CORRECTION_WINDOW_HOURS} hours after saving. "
-            "This one can no longer be changed; tell your clinic if something is wrong."
+            gettext(
+                "Entries can be changed for %(hours)s hours after saving. This one can no "
+                "longer be changed; tell your clinic if something is wrong.",
+                hours=CORRECTION_WINDOW_HOURS,
+            )
         )
 
 
@@ -195,14 +199,19 @@ def _in_force(
     zone = patient.clinic.timezone
     day, today = local_day(moment, zone), local_day(now, zone)
     if moment > now + timedelta(minutes=5):
-        raise DiaryError("The time is in the future. Enter when the session happened.", "when")
+        raise DiaryError(
+            gettext("The time is in the future. Enter when the session happened."), "when"
+        )
     if day < today - timedelta(days=MAX_BACKDATE_DAYS):
         raise DiaryError(
-            f"Entries can be added for the last {MAX_BACKDATE_DAYS} days only.", "when"
+            gettext(
+                "Entries can be added for the last %(days)s days only.", days=MAX_BACKDATE_DAYS
+            ),
+            "when",
         )
     state = in_force_on(timeline(protocol), day)
     if state is None or state.status in (ProtocolStatus.COMPLETED, ProtocolStatus.REPLACED):
-        raise DiaryError("That day is outside your current plan. Check the date.", "when")
+        raise DiaryError(gettext("That day is outside your current plan. Check the date."), "when")
     return day, state.version, state.stage
 
 

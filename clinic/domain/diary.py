@@ -29,6 +29,7 @@ from functools import lru_cache
 from clinic.domain.flags import Severity
 from clinic.domain.indications import Indication, Indications
 from clinic.domain.protocols import Bounds, Route
+from clinic.domain.text import N_
 
 PAIN_SCALE = range(0, 11)
 # The minutes a logged session may have (a long session, or a few run together, included).
@@ -47,9 +48,9 @@ class Bleeding(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "none": "None",
-            "spotting": "A few drops or spotting",
-            "more": "More than spotting",
+            "none": N_("None"),
+            "spotting": N_("A few drops or spotting"),
+            "more": N_("More than spotting"),
         }[self.value]
 
     @property
@@ -70,12 +71,12 @@ class SkipReason(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "no_time": "No time",
-            "pain_or_fear": "Pain or worry about pain",
-            "unwell": "Unwell or menstruating",
-            "no_privacy": "No privacy",
-            "forgot": "Forgot",
-            "other": "Another reason",
+            "no_time": N_("No time"),
+            "pain_or_fear": N_("Pain or worry about pain"),
+            "unwell": N_("Unwell or menstruating"),
+            "no_privacy": N_("No privacy"),
+            "forgot": N_("Forgot"),
+            "other": N_("Another reason"),
         }[self.value]
 
 
@@ -104,17 +105,24 @@ class Concern(StrEnum):
     def label_for(self, surgical: bool) -> str:
         """The checkbox's words for the patient (plain, no diagnosis named)."""
         if self is Concern.INFECTION:
-            signs = "a bad-smelling discharge, redness that is spreading"
             if surgical:
-                return f"A fever, or signs of infection: {signs}, or a wound opening"
-            return f"A fever, or signs of infection: {signs}"
+                return N_(
+                    "A fever, or signs of infection: a bad-smelling discharge, redness that "
+                    "is spreading, or a wound opening"
+                )
+            return N_(
+                "A fever, or signs of infection: a bad-smelling discharge, redness that is "
+                "spreading"
+            )
         return {
-            "fistula": "Stool (poo), wind or urine (pee) coming from the vagina",
-            "urinary": "New trouble peeing, burning when you pee, or blood in your pee",
-            "bowel_leakage": "New leaking of stool (poo) or wind, or needing to rush to the toilet",
-            "device_stuck": "The dilator would not come out",
-            "not_inserted": "I could not insert the size I used before",
-            "distress": "Upsetting feelings or memories (flashbacks) during the session",
+            "fistula": N_("Stool (poo), wind or urine (pee) coming from the vagina"),
+            "urinary": N_("New trouble peeing, burning when you pee, or blood in your pee"),
+            "bowel_leakage": N_(
+                "New leaking of stool (poo) or wind, or needing to rush to the toilet"
+            ),
+            "device_stuck": N_("The dilator would not come out"),
+            "not_inserted": N_("I could not insert the size I used before"),
+            "distress": N_("Upsetting feelings or memories (flashbacks) during the session"),
         }[self.value]
 
     @property
@@ -158,18 +166,18 @@ class FlagReason(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "high_pain": "High pain",
-            "bleeding": "Bleeding beyond spotting",
-            "sharp_pain": "Sharp pain",
-            "infection": "Fever or infection signs",
-            "fistula": "Stool, wind or urine from the vagina or neovagina",
-            "urinary": "New trouble passing urine, burning or blood in the urine",
-            "bowel_leakage": "New leakage of stool or wind, or urgency",
-            "device_stuck": "Device could not be removed",
-            "not_inserted": "Could not insert a size used before",
-            "depth_loss": "Loss of depth",
-            "rt_bleeding": "New bleeding after radiotherapy, after a spell with none",
-            "distress": "Distress or flashbacks during the session",
+            "high_pain": N_("High pain"),
+            "bleeding": N_("Bleeding beyond spotting"),
+            "sharp_pain": N_("Sharp pain"),
+            "infection": N_("Fever or infection signs"),
+            "fistula": N_("Stool, wind or urine from the vagina or neovagina"),
+            "urinary": N_("New trouble passing urine, burning or blood in the urine"),
+            "bowel_leakage": N_("New leakage of stool or wind, or urgency"),
+            "device_stuck": N_("Device could not be removed"),
+            "not_inserted": N_("Could not insert a size used before"),
+            "depth_loss": N_("Loss of depth"),
+            "rt_bleeding": N_("New bleeding after radiotherapy, after a spell with none"),
+            "distress": N_("Distress or flashbacks during the session"),
         }[self.value]
 
     @property

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from clinic.domain.diary import LOGGED_MINUTES
 from clinic.domain.indications import Indication, Indications
 from clinic.domain.protocols import Route
+from clinic.domain.text import N_, Words
 
 # A size counts as new for its first week: the warm-up on the previous size is offered in
 # those sessions. The reference gives no length; a week covers the first few sessions of
@@ -71,11 +72,24 @@ class StageFacts:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the session: a stable key (for tests and styling), a heading, words."""
+    """One step of the session: a stable key (for tests and styling), a heading, and its
+    sentences, each marked for translation (the page translates them one by one)."""
 
     key: str
-    heading: str
-    text: str
+    heading: Words
+    sentences: tuple[Words, ...]
+
+    @property
+    def text(self) -> str:
+        """The step's words in English."""
+        return " ".join(str(sentence) for sentence in self.sentences)
+
+
+def _step(key: str, heading: Words | str, *sentences: Words | str) -> Step:
+    def words(text: Words | str) -> Words:
+        return text if isinstance(text, Words) else Words(text)
+
+    return Step(key, words(heading), tuple(words(s) for s in sentences))
 
 
 def guide_steps(facts: StageFacts) -> list[Step]:
@@ -83,11 +97,16 @@ def guide_steps(facts: StageFacts) -> list[Step]:
     steps = [_prepare(facts), _position()]
     if facts.warm_up_due:
         steps.append(
-            Step(
+            _step(
                 "warm_up",
-                "Warm up on your previous size",
-                f"This size is new to you. Start with a few minutes on your previous size, "
-                f"{facts.previous_size}, then change to this one.",
+                N_("Warm up on your previous size"),
+                Words(
+                    N_(
+                        "This size is new to you. Start with a few minutes on your previous "
+                        "size, %(size)s, then change to this one."
+                    ),
+                    {"size": facts.previous_size},
+                ),
             )
         )
     steps += [_lubricant(facts), _insert(facts), _hold(facts), _finish(facts)]
@@ -95,69 +114,114 @@ def guide_steps(facts: StageFacts) -> list[Step]:
 
 
 def _prepare(facts: StageFacts) -> Step:
-    text = (
-        "Choose a private time when you will not be hurried. Wash your hands, and wash the "
-        "dilator with warm water and mild soap."
-    )
+    sentences = [
+        N_(
+            "Choose a private time when you will not be hurried. Wash your hands, and wash the "
+            "dilator with warm water and mild soap."
+        )
+    ]
     if facts.route.is_anal:
-        text += " Use only the dilators you were given for anal use: each has a wide, flared base."
-    return Step("prepare", "Get ready", text)
+        sentences.append(
+            N_("Use only the dilators you were given for anal use: each has a wide, flared base.")
+        )
+    return _step("prepare", N_("Get ready"), *sentences)
 
 
 def _position() -> Step:
-    return Step(
+    return _step(
         "position",
-        "Get comfortable",
-        "Lie down and let your body feel supported: for example on your back with your "
-        "knees bent and apart, or on your side with your knees drawn up. Use the position "
-        "your clinician showed you, if they showed you one.",
+        N_("Get comfortable"),
+        N_(
+            "Lie down and let your body feel supported: for example on your back with your "
+            "knees bent and apart, or on your side with your knees drawn up. Use the position "
+            "your clinician showed you, if they showed you one."
+        ),
     )
 
 
 def _lubricant(facts: StageFacts) -> Step:
-    kind = "a low-irritant, water-based" if facts.easily_irritated else "water-based"
-    text = f"Use plenty of {kind} lubricant on the dilator and around the opening."
     if facts.easily_irritated:
-        text += " The skin there is easily irritated, so a gentle product suits it best."
+        sentences = [
+            N_(
+                "Use plenty of a low-irritant, water-based lubricant on the dilator and around "
+                "the opening."
+            ),
+            N_("The skin there is easily irritated, so a gentle product suits it best."),
+        ]
+    else:
+        sentences = [
+            N_("Use plenty of water-based lubricant on the dilator and around the opening.")
+        ]
     if facts.silicone:
-        text += " Your dilator is silicone: never use a silicone-based lubricant, it damages it."
-    return Step("lubricant", "Use plenty of lubricant", text)
+        sentences.append(
+            N_("Your dilator is silicone: never use a silicone-based lubricant, it damages it.")
+        )
+    return _step("lubricant", N_("Use plenty of lubricant"), *sentences)
 
 
 def _insert(facts: StageFacts) -> Step:
-    text = (
-        "Breathe slowly. As you breathe out, let the muscles relax and slide the dilator in "
-        "slowly. Use steady, gentle pressure, never force. If the muscles tighten, stop "
-        "moving, breathe, and go on when they let go."
-    )
+    sentences: list[Words | str] = [
+        N_(
+            "Breathe slowly. As you breathe out, let the muscles relax and slide the dilator in "
+            "slowly. Use steady, gentle pressure, never force. If the muscles tighten, stop "
+            "moving, breathe, and go on when they let go."
+        )
+    ]
     if facts.target_depth_cm is not None:
-        text += f" Go to a depth of {facts.target_depth_cm:g} cm: the marks on the dilator show it."
-    return Step("insert", "Insert slowly as you breathe out", text)
+        sentences.append(
+            Words(
+                N_("Go to a depth of %(depth)s cm: the marks on the dilator show it."),
+                {"depth": facts.target_depth_cm},
+            )
+        )
+    return _step("insert", N_("Insert slowly as you breathe out"), *sentences)
 
 
 def _hold(facts: StageFacts) -> Step:
-    minutes = f"{facts.minutes} minute{'' if facts.minutes == 1 else 's'}"
-    return Step(
+    # One minute apart, every other count plural: true of English, Spanish and French for
+    # counts from 1 (a stage is at least a minute long).
+    if facts.minutes == 1:
+        heading = Words(N_("Hold for 1 minute"))
+        keep = Words(
+            N_("Keep it in place for 1 minute, breathing slowly, with steady, gentle pressure.")
+        )
+    else:
+        values = {"minutes": facts.minutes}
+        heading = Words(N_("Hold for %(minutes)s minutes"), values)
+        keep = Words(
+            N_(
+                "Keep it in place for %(minutes)s minutes, breathing slowly, with steady, "
+                "gentle pressure."
+            ),
+            values,
+        )
+    return _step(
         "hold",
-        f"Hold for {minutes}",
-        f"Keep it in place for {minutes}, breathing slowly, with steady, gentle pressure. "
-        "Move it gently only as your clinician has asked you to.",
+        heading,
+        keep,
+        N_("Move it gently only as your clinician has asked you to."),
     )
 
 
 def _finish(facts: StageFacts) -> Step:
-    text = (
-        "Breathe out and take the dilator out slowly. Wash it with warm water and mild "
-        "soap and let it dry. It is yours alone: never share it"
-    )
-    text += ", and never move it from anal to vaginal use." if facts.route.is_anal else "."
+    sentences = [
+        N_(
+            "Breathe out and take the dilator out slowly. Wash it with warm water and mild "
+            "soap and let it dry."
+        ),
+        N_("It is yours alone: never share it, and never move it from anal to vaginal use.")
+        if facts.route.is_anal
+        else N_("It is yours alone: never share it."),
+    ]
     if any(i in SPOTTING_LIKELY for i in facts.indications):
-        text += (
-            " A little spotting afterwards is common. Contact the clinic if bleeding lasts "
-            "more than a few minutes, is dark red or comes with pain."
+        sentences.append(
+            N_(
+                "A little spotting afterwards is common. Contact the clinic if bleeding lasts "
+                "more than a few minutes, is dark red or comes with pain."
+            )
         )
-    text += " Then log your session."
-    return Step("finish", "Finish and log", text)
+    sentences.append(N_("Then log your session."))
+    return _step("finish", N_("Finish and log"), *sentences)
 
 
 def prefill_minutes(raw: str | None) -> int | None:

@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
 
+from flask_babel import gettext
+
 from clinic import charts
 from clinic.charts import Chart, PainPoint, SizeStep, WeekBar
+from clinic.core.templating import day_month
+from clinic.core.words import size_name
 from clinic.domain.adherence import (
     DEFAULT_COMPLETION_PCT,
     Adherence,
@@ -168,7 +172,8 @@ def _milestones(
     protocol: Protocol, stages: dict[tuple[int, int], ProtocolStage], today: date
 ) -> list[str]:
     """The protocol's events up to today in plain words, weeks counted from the start:
-    "Moved to Size 3 (21 mm) in week 4"."""
+    "Moved to Size 3 (21 mm) in week 4", in the language of the page being made (the
+    patient's, on their Progress page; kept under it, see progress_cache)."""
     if not protocol.events:
         return []
     start = protocol.events[0].effective_on
@@ -178,19 +183,25 @@ def _milestones(
         stage = stages.get((event.version_number, event.stage))
         if event.effective_on > today or stage is None:
             continue
-        size, mm = stage.dilator_size.display, stage.dilator_size.diameter_mm
+        size, mm = size_name(stage.dilator_size), stage.dilator_size.diameter_mm
         week = (event.effective_on - start).days // 7 + 1
         changed_size = previous_mm is not None and mm != previous_mm
         if event.kind is EventKind.START:
-            text = f"Started with {size} on {_day(event.effective_on)}"
+            text = gettext(
+                "Started with %(size)s on %(day)s", size=size, day=day_month(event.effective_on)
+            )
         elif event.kind is EventKind.STEP_BACK:
-            text = f"Went back to {size} in week {week}, to let things settle"
+            text = gettext(
+                "Went back to %(size)s in week %(week)s, to let things settle", size=size, week=week
+            )
         elif changed_size:
-            text = f"Moved to {size} in week {week}"
+            text = gettext("Moved to %(size)s in week %(week)s", size=size, week=week)
         elif event.kind is EventKind.ADVANCE:
-            text = f"Moved up to stage {event.stage} in week {week}"
+            text = gettext(
+                "Moved up to stage %(stage)s in week %(week)s", stage=event.stage, week=week
+            )
         elif event.kind is EventKind.COMPLETE:
-            text = f"Completed the plan in week {week}"
+            text = gettext("Completed the plan in week %(week)s", week=week)
         else:
             text = ""
         if text:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from clinic.extensions import db
@@ -38,7 +39,7 @@ def cached_progress_at(
         f"progress-{page}",
         patient,
         version,
-        (protocol.id, first, today, completion),
+        (protocol.id, first, today, completion, str(get_locale())),
         lambda: build_progress(protocol, sessions(), first, today, completion),
     )
 
@@ -65,6 +66,7 @@ def kept_progress(
         f"progress-{page}",
         patient,
         version,
-        (protocol_id, today, patient.clinic.completion_pct),
+        # The milestones are in the page's language (clinic.monitoring.progress).
+        (protocol_id, today, patient.clinic.completion_pct, str(get_locale())),
         draw,
     )

@@ -11,6 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +21,10 @@ from wtforms import SelectChoice
 
 from clinic.alerts.services import patient_guidance
 from clinic.audit.log import audited, own_patient
-from clinic.catalogue.choices import clinic_sizes, option_label, size_groups
+from clinic.catalogue.choices import clinic_sizes, size_groups
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.uow import discard
+from clinic.core.words import millimetres, say
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
 from clinic.diary.services import (
     DiaryError,
@@ -37,7 +39,7 @@ from clinic.diary.services import (
 from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
 from clinic.domain.session_guide import prefill_minutes, prefill_stopped
 from clinic.extensions import db
-from clinic.models import DiaryEntry, Patient
+from clinic.models import DiaryEntry, DilatorSize, Patient
 from clinic.models.types import utcnow
 from clinic.monitoring.services import note_current
 from clinic.portal.views import (
@@ -96,12 +98,23 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
         choices += [
             SelectChoice(
                 str(size.id),
-                option_label(size) + (" (your prescribed size)" if size.id == prescribed else ""),
+                _size_label(size, prescribed=size.id == prescribed),
                 optgroup=dilator_set.name,
             )
             for size in group
         ]
     return choices
+
+
+def _size_label(size: DilatorSize, *, prescribed: bool) -> str:
+    """A size as the list names it, in the page's language: "25 mm · Size 4 — Vaginal
+    dilator set (your prescribed size)" (the label and the set's name are the clinic's)."""
+    diameter = millimetres(size.diameter_mm)
+    named = diameter
+    if size.label.replace(" ", "") != f"{size.diameter_mm:g}mm":
+        named = f"{diameter} · {size.label}"
+    label = f"{named} — {size.dilator_set.name}"
+    return gettext("%(size)s (your prescribed size)", size=label) if prescribed else label
 
 
 def _concern_choices(prescription: Prescription) -> list[SelectChoice]:
@@ -110,7 +123,7 @@ def _concern_choices(prescription: Prescription) -> list[SelectChoice]:
     rules = protocol.safety_indications
     surgical = any(i in SURGICAL_INDICATIONS for i in rules)
     return [
-        SelectChoice(c.value, c.label_for(surgical))
+        SelectChoice(c.value, say(c.label_for(surgical)))
         for c in concerns_offered(protocol.route, rules)
     ]
 
@@ -277,7 +290,8 @@ def edit_entry(entry_id: int) -> Response | str:
     saved = _own_entry(patient, entry_id)
     if not can_change(saved):
         flash(
-            "This entry can no longer be changed; tell your clinic if something is wrong.", "error"
+            gettext("This entry can no longer be changed; tell your clinic if something is wrong."),
+            "error",
         )
         return redirect(url_for("portal.entry", entry_id=saved.id))
     prescription = _open_plan(patient)
@@ -312,7 +326,7 @@ def edit_entry(entry_id: int) -> Response | str:
         except DiaryError as exc:
             show_refusal(form, exc, "when")
         else:
-            flash("Your entry was corrected.", "success")
+            flash(gettext("Your entry was corrected."), "success")
             return redirect(url_for("portal.entry", entry_id=saved.id))
     template = "portal/skip.html" if saved.skipped else "portal/log.html"
     return render_template(template, form=form, prescription=prescription, editing=saved)
@@ -335,14 +349,16 @@ def withdraw_entry(entry_id: int) -> Response | str:
     if request.method == "GET":
         if not can_change(saved):
             flash(
-                "This entry can no longer be changed; tell your clinic if something is wrong.",
+                gettext(
+                    "This entry can no longer be changed; tell your clinic if something is wrong."
+                ),
                 "error",
             )
             return redirect(url_for("portal.entry", entry_id=saved.id))
         return render_template("portal/withdraw.html", entry=saved, zone=patient.clinic.timezone)
     try:
         withdraw(saved, current_user)
-        flash("The entry was withdrawn.", "success")
+        flash(gettext("The entry was withdrawn."), "success")
     except DiaryError as exc:
         flash_refusal(exc)
     return redirect(url_for("portal.history"))

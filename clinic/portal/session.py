@@ -8,9 +8,11 @@ and title say nothing about the therapy.
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext
 
 from clinic.alerts.services import reported_today
 from clinic.audit.log import audited, own_patient
+from clinic.core.words import size_name
 from clinic.domain.diary import LOGGED_MINUTES
 from clinic.domain.session_guide import StageFacts, guide_steps
 from clinic.models.types import utcnow
@@ -56,11 +58,36 @@ def stage_facts(prescription: Prescription) -> StageFacts:
         material=stage.dilator_size.dilator_set.material,
         minutes=stage.minutes,
         target_depth_cm=stage.target_depth_cm,
-        previous_size=previous.dilator_size.display
+        previous_size=size_name(previous.dilator_size)
         if previous is not None and previous.dilator_size_id != stage.dilator_size_id
         else None,
         days_on_stage=(prescription.day - state.stage_since).days if state else None,
     )
+
+
+def timer_words() -> dict[str, str]:
+    """What the timer's script says and shows (static/session.js), in the page's language;
+    {name} marks where the script puts a value."""
+    return {
+        "resume": gettext("Resume"),
+        "pause": gettext("Pause"),
+        "idle": gettext("not started"),
+        "running": gettext("running"),
+        "paused": gettext("paused"),
+        "ended": gettext("stopped"),
+        "started": gettext("Timer started: %(minutes)s.", minutes="{minutes}"),
+        "pausedAt": gettext("Paused at %(time)s.", time="{time}"),
+        "runningAgain": gettext("Timer running again."),
+        "timeUpHeading": gettext("Time is up"),
+        "stoppedHeading": gettext("Timer stopped"),
+        "noTime": gettext("No time was timed."),
+        "youTimed": gettext("You timed %(minutes)s.", minutes="{minutes}"),
+        "timeUp": gettext("Time is up."),
+        "minute": gettext("%(num)s minute", num="{n}"),
+        "minutes": gettext("%(num)s minutes", num="{n}"),
+        "breatheIn": gettext("Breathe in… 4 seconds"),
+        "breatheOut": gettext("Breathe out… 6 seconds"),
+    }
 
 
 @bp.get("/session")
@@ -82,4 +109,5 @@ def session_guide() -> str | tuple[str, int]:
         clinic=patient.clinic,
         reported_today=reported_today(patient, utcnow()),
         max_minutes=LOGGED_MINUTES.high,
+        timer_words=timer_words(),
     )

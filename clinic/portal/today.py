@@ -4,8 +4,9 @@
 That part is made of what the summary is made of (the open protocol with its stages and
 sizes, the diary, the red flags, the questionnaires answered, the clinic's rules and time
 zone), plus the clinic's day (which moves the plan's stage, the week's counts and
-"reported today"), the clinic's phone number and its instruments' revision (the
-questionnaires waiting today are named and counted from them), all in the key. It holds
+"reported today"), the clinic's phone number, its instruments' revision (the
+questionnaires waiting today are named and counted from them) and the page's language
+(the article is rendered in it), all in the key. It holds
 no form, token or other per-request data. The version is read with the patient's record,
 then the rest.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from clinic.measures.answers import WaitingQuestionnaire, any_answered, waiting
@@ -51,7 +53,9 @@ def today_part(
         "today",
         patient,
         version,
-        (today, clinic.completion_pct, phone, *revision(clinic.id)),
+        # The language: a Spanish page never shows an English article kept for another
+        # request, nor the other way round.
+        (today, clinic.completion_pct, phone, str(get_locale()), *revision(clinic.id)),
         lambda: TodayPart(
             sessions=draw(),
             answered_any=any_answered(patient),

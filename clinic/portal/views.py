@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from functools import partial
 
 from flask import Blueprint, abort, render_template
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm.attributes import set_committed_value
@@ -23,6 +24,7 @@ from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
 from clinic.patients.queries import get_own_patient_record, own_record_and_version
+from clinic.portal import words
 from clinic.portal.today import today_part
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import FOR_RULES, open_protocol
@@ -31,6 +33,9 @@ from clinic.reporting.instructions import file_name, instruction_sheet_pdf, shee
 bp = Blueprint("portal", __name__, url_prefix="/diary")
 
 patients_only = roles(Role.PATIENT)
+
+bp.add_app_template_filter(words.opening_hours)
+bp.add_app_template_global(words.next_opening)
 
 
 def own_record_or_404() -> Patient:
@@ -136,9 +141,11 @@ def no_plan_page() -> tuple[str, int]:
     return render_template(
         "errors/error.html",
         code=404,
-        title="No session plan yet",
-        detail="Your clinician has not set up your session plan here yet. Until they do, "
-        "follow what you agreed at your last appointment.",
+        title=gettext("No session plan yet"),
+        detail=gettext(
+            "Your clinician has not set up your session plan here yet. Until they do, "
+            "follow what you agreed at your last appointment."
+        ),
     ), 404
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
@@ -18,19 +20,23 @@ from clinic.reminders.services import ReminderChoice
 
 ON, OFF = "on", "off"
 CLINIC, NONE = "clinic", "none"
-ONOFF_MESSAGE = "Choose whether to receive reminders."
-ZONE_MESSAGE = "Choose your time zone from the list."
-SUBJECT_MESSAGE = "Choose one of the subjects."
-SENDER_MESSAGE = "Choose how the sender shows."
+ONOFF_MESSAGE = _l("Choose whether to receive reminders.")
+ZONE_MESSAGE = _l("Choose your time zone from the list.")
+SUBJECT_MESSAGE = _l("Choose one of the subjects.")
+SENDER_MESSAGE = _l("Choose how the sender shows.")
 TIMES = range(1, MAX_TIMES_A_DAY + 1)
 
 
 def _day_fields(cls: type[ClinicForm]) -> type[ClinicForm]:
     """A tick box and up to three times for each day of the week."""
     for day, name in enumerate(DAY_NAMES):
-        setattr(cls, f"on_{day}", BooleanField(name))
+        setattr(cls, f"on_{day}", BooleanField(_l(name)))
         for n in TIMES:
-            label = f"{name}, time" if n == 1 else f"{name}, time {n} (optional)"
+            label = (
+                _l("%(day)s, time", day=_l(name))
+                if n == 1
+                else _l("%(day)s, time %(num)s (optional)", day=_l(name), num=n)
+            )
             setattr(cls, f"at_{day}_{n}", PlainTimeField(label, format="%H:%M"))
     return cls
 
@@ -40,40 +46,47 @@ class RemindersForm(ClinicForm):
     """A patient's reminder choices."""
 
     reminders = RadioField(
-        "Reminders",
-        choices=[SelectChoice(ON, "Yes, send me reminders"), SelectChoice(OFF, "No reminders")],
+        _l("Reminders"),
+        choices=[
+            SelectChoice(ON, _l("Yes, send me reminders")),
+            SelectChoice(OFF, _l("No reminders")),
+        ],
         validate_choice=False,
         validators=[InputRequired(ONOFF_MESSAGE), AnyOf([ON, OFF], ONOFF_MESSAGE)],
     )
-    quiet_from = PlainTimeField("Quiet from", format="%H:%M")
-    quiet_to = PlainTimeField("Quiet until", format="%H:%M")
+    quiet_from = PlainTimeField(_l("Quiet from"), format="%H:%M")
+    quiet_to = PlainTimeField(_l("Quiet until"), format="%H:%M")
     timezone = SelectField(
-        "Your time zone",
+        _l("Your time zone"),
         validate_choice=False,
         validators=[InputRequired(ZONE_MESSAGE)],
-        description="Times are on this clock. Change it if you move or travel for a while.",
+        description=_l("Times are on this clock. Change it if you move or travel for a while."),
     )
     subject = RadioField(
-        "Email subject",
-        choices=[SelectChoice(key, words) for key, words in SUBJECTS.items()],
+        _l("Email subject"),
+        choices=[SelectChoice(key, _l(words)) for key, words in SUBJECTS.items()],
         validate_choice=False,
         validators=[InputRequired(SUBJECT_MESSAGE), AnyOf(list(SUBJECTS), SUBJECT_MESSAGE)],
     )
     sender = RadioField(
-        "Sender",
+        _l("Sender"),
         validate_choice=False,
         validators=[InputRequired(SENDER_MESSAGE), AnyOf([CLINIC, NONE], SENDER_MESSAGE)],
     )
-    by_email = BooleanField("By email")
-    by_push = BooleanField("Notification on your phone or computer")
+    by_email = BooleanField(_l("By email"))
+    by_push = BooleanField(_l("Notification on your phone or computer"))
 
     def __init__(self, *args: Any, clinic_sender: str, devices_on: int = 0, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.timezone.choices = zone_choices(self.timezone.data)
         # A clinic that sends with no name offers nothing else.
         self.sender.choices = [
-            *([SelectChoice(CLINIC, f"Show “{clinic_sender}”")] if clinic_sender else []),
-            SelectChoice(NONE, "Show no name, only the email address"),
+            *(
+                [SelectChoice(CLINIC, gettext("Show “%(name)s”", name=clinic_sender))]
+                if clinic_sender
+                else []
+            ),
+            SelectChoice(NONE, gettext("Show no name, only the email address")),
         ]
         self.clinic_sender = clinic_sender
         self.devices_on = devices_on  # devices with notifications on (clinic.push)
@@ -159,48 +172,65 @@ class RemindersForm(ClinicForm):
         quiet_given = [self.quiet_from.data is not None, self.quiet_to.data is not None]
         if any(quiet_given) and not all(quiet_given) and not self.quiet_to.errors:
             missing = self.quiet_to if quiet_given[0] else self.quiet_from
-            missing.errors.append("Give both times for quiet hours, or leave both empty for none.")
+            missing.errors.append(
+                gettext("Give both times for quiet hours, or leave both empty for none.")
+            )
             valid = False
         if all(quiet_given) and self.quiet_from.data == self.quiet_to.data:
             self.quiet_to.errors.append(
-                "Quiet hours need an end that differs from their start, or leave both empty."
+                gettext(
+                    "Quiet hours need an end that differs from their start, or leave both empty."
+                )
             )
             valid = False
         if not self.on:
             return valid
         if not any(tick.data for _, tick, _ in self.day_rows()):
-            self.on_0.errors.append("Tick at least one day, or choose “No reminders”.")
+            self.on_0.errors.append(gettext("Tick at least one day, or choose “No reminders”."))
             valid = False
         quiet = self.quiet()
         for day, tick, times in self.day_rows():
             if not tick.data:
                 continue
             given = [t for t in times if t.data is not None]
-            name = DAY_NAMES[day]
+            name = gettext(DAY_NAMES[day])
             if not given and not any(t.errors for t in times):
-                times[0].errors.append(f"Give a time for {name}, or untick it.")
+                times[0].errors.append(gettext("Give a time for %(day)s, or untick it.", day=name))
                 valid = False
             seen: set[time] = set()
             for t in given:
                 at = t.data.replace(second=0, microsecond=0)
                 if at in seen:
-                    t.errors.append(f"{name} already has {at:%H:%M}. Choose another time.")
+                    t.errors.append(
+                        gettext(
+                            "%(day)s already has %(time)s. Choose another time.",
+                            day=name,
+                            time=at.strftime("%H:%M"),
+                        )
+                    )
                     valid = False
                 elif quiet is not None and quiet.covers(at):
                     t.errors.append(
-                        f"{at:%H:%M} is in your quiet hours ({quiet.label}). Choose another "
-                        "time, or change the quiet hours."
+                        gettext(
+                            "%(time)s is in your quiet hours (%(start)s to %(end)s). Choose "
+                            "another time, or change the quiet hours.",
+                            time=at.strftime("%H:%M"),
+                            start=quiet.start.strftime("%H:%M"),
+                            end=quiet.end.strftime("%H:%M"),
+                        )
                     )
                     valid = False
                 seen.add(at)
         if not self.by_email.data and not self.by_push.data:
-            self.by_email.errors.append("Choose at least one way to receive reminders.")
+            self.by_email.errors.append(gettext("Choose at least one way to receive reminders."))
             valid = False
         elif self.on and not self.by_email.data and not self.devices_on:
             # Notifications alone, with no device to show them: nothing would arrive.
             self.by_email.errors.append(
-                "No device has notifications on yet. Choose email too, or turn notifications "
-                "on for this device below first."
+                gettext(
+                    "No device has notifications on yet. Choose email too, or turn "
+                    "notifications on for this device below first."
+                )
             )
             valid = False
         return valid

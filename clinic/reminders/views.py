@@ -5,12 +5,14 @@ looks, with a preview of exactly what arrives."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic import push
 from clinic.audit.log import audited, own_patient
 from clinic.core import clock
+from clinic.core.words import how_often
 from clinic.domain.protocols import Period
 from clinic.domain.reminders import Kind, Slot, proposed_slots
 from clinic.models import Patient, ReminderPlan
@@ -27,7 +29,9 @@ def _proposal(patient: Patient) -> tuple[tuple[Slot, ...], str]:
     if prescription is None:
         return proposed_slots(1, per_week=False), ""
     stage = prescription.stage
-    return proposed_slots(stage.sessions, per_week=stage.period is Period.WEEK), stage.frequency
+    return proposed_slots(stage.sessions, per_week=stage.period is Period.WEEK), how_often(
+        stage.sessions, stage.period
+    )
 
 
 @bp.route("/reminders", methods=["GET", "POST"])
@@ -45,11 +49,11 @@ def reminders() -> Response | str:
         choice = form.choice(clinic.timezone)
         changed = save_reminders(patient, choice, current_user, clock.now())
         if not changed:
-            flash("Nothing was changed.", "info")
+            flash(gettext("Nothing was changed."), "info")
         elif choice.enabled:
-            flash("Saved: your reminders are on.", "success")
+            flash(gettext("Saved: your reminders are on."), "success")
         else:
-            flash("Saved: you will not receive reminders.", "success")
+            flash(gettext("Saved: you will not receive reminders."), "success")
         return redirect(url_for("portal.reminders"))
     if not form.is_submitted():
         form.fill(plan, proposed, zone_for(plan, clinic))

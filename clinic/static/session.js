@@ -35,7 +35,42 @@
     heading.focus({ preventScroll: true });
   }
 
-  function minutesWords(n) { return n + (n === 1 ? " minute" : " minutes"); }
+  /* The words the timer says, in the page's language (the page's data-words, from
+     clinic.portal.session.timer_words); English when the page gives none. */
+  var WORDS = {
+    resume: "Resume",
+    pause: "Pause",
+    idle: "not started",
+    running: "running",
+    paused: "paused",
+    ended: "stopped",
+    started: "Timer started: {minutes}.",
+    pausedAt: "Paused at {time}.",
+    runningAgain: "Timer running again.",
+    timeUpHeading: "Time is up",
+    stoppedHeading: "Timer stopped",
+    noTime: "No time was timed.",
+    youTimed: "You timed {minutes}.",
+    timeUp: "Time is up.",
+    minute: "{n} minute",
+    minutes: "{n} minutes",
+    breatheIn: "Breathe in… 4 seconds",
+    breatheOut: "Breathe out… 6 seconds"
+  };
+
+  function loadWords(root) {
+    var given = {};
+    try { given = JSON.parse(root.getAttribute("data-words") || "{}"); } catch (e) { given = {}; }
+    Object.keys(given).forEach(function (key) { WORDS[key] = given[key]; });
+  }
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
+
+  function minutesWords(n) { return fill(n === 1 ? WORDS.minute : WORDS.minutes, { n: n }); }
 
   function Session(root) {
     this.root = root;
@@ -119,12 +154,12 @@
     this.el.pause.hidden = !started;
     this.el.stop.hidden = !started;
     this.el.finish.hidden = !started;
-    this.el.pause.textContent = this.state === "paused" ? "Resume" : "Pause";
+    this.el.pause.textContent = this.state === "paused" ? WORDS.resume : WORDS.pause;
     this.el.state.textContent = {
-      idle: "not started",
-      running: "running",
-      paused: "paused",
-      ended: "stopped"
+      idle: WORDS.idle,
+      running: WORDS.running,
+      paused: WORDS.paused,
+      ended: WORDS.ended
     }[this.state];
   };
 
@@ -168,7 +203,7 @@
     this.prepareSound();
     this.run();
     this.el.pause.focus(); // the start button has gone: keep the keyboard's place
-    this.say("Timer started: " + minutesWords(Math.round(this.totalMs / 60000)) + ".");
+    this.say(fill(WORDS.started, { minutes: minutesWords(Math.round(this.totalMs / 60000)) }));
   };
 
   Session.prototype.togglePause = function () {
@@ -177,10 +212,10 @@
       this.state = "paused";
       this.showControls();
       this.render();
-      this.say("Paused at " + clockText(Math.floor(this.banked / 1000)) + ".");
+      this.say(fill(WORDS.pausedAt, { time: clockText(Math.floor(this.banked / 1000)) }));
     } else if (this.state === "paused") {
       this.run();
-      this.say("Timer running again.");
+      this.say(WORDS.runningAgain);
     }
   };
 
@@ -202,14 +237,14 @@
     }
     if (already) return;
     var minutes = this.timedMinutes();
-    this.el.endHeading.textContent = how === "done" ? "Time is up" : "Timer stopped";
+    this.el.endHeading.textContent = how === "done" ? WORDS.timeUpHeading : WORDS.stoppedHeading;
     this.el.endSummary.textContent = minutes === null
-      ? "No time was timed."
-      : "You timed " + minutesWords(minutes) + ".";
+      ? WORDS.noTime
+      : fill(WORDS.youTimed, { minutes: minutesWords(minutes) });
     this.el.end.hidden = false;
     bringToFocus(this.el.endHeading);
     if (how === "done") {
-      this.say("Time is up.");
+      this.say(WORDS.timeUp);
       this.chime();
     }
   };
@@ -309,7 +344,7 @@
 
   Breathing.prototype.phase = function (breathingIn) {
     var self = this;
-    this.cue.textContent = breathingIn ? "Breathe in… 4 seconds" : "Breathe out… 6 seconds";
+    this.cue.textContent = breathingIn ? WORDS.breatheIn : WORDS.breatheOut;
     this.timeout = window.setTimeout(function () {
       self.phase(!breathingIn);
     }, breathingIn ? BREATHE_IN_MS : BREATHE_OUT_MS);
@@ -334,6 +369,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var root = byId("session-timer");
     if (!root) return;
+    loadWords(root);
     new Session(root).bind();
     var breathing = new Breathing(byId("breathing-toggle"), byId("breathing"), byId("breath-cue"));
     breathing.toggle.addEventListener("change", function () { breathing.update(); });
