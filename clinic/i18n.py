@@ -18,11 +18,19 @@ shown to the administrator who decides whether their clinic turns it on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import force_locale
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from clinic.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -149,3 +157,65 @@ def select_timezone() -> str | None:
     if has_request_context() and current_user.is_authenticated:
         return str(current_user.clinic.timezone)
     return None
+
+
+# --- The language of what reaches a patient outside a page ------------------------------
+
+
+def effective_language(record_language: str | None, turned_on: Iterable[str]) -> str:
+    """The language a patient is served in, from their record's language and the codes
+    their clinic has turned on: the record's when it is shipped and turned on (English
+    always is), else English."""
+    code = language(record_language).code
+    return code if code == DEFAULT_LANGUAGE or code in set(turned_on) else DEFAULT_LANGUAGE
+
+
+def language_for(user: User) -> str:
+    """The language of a message to this account (an email, a notification): a patient's
+    own (their record's language, if their clinic has turned it on), English for staff.
+    Read from the database now, not from the loaded account, so a language chosen in the
+    same unit of work counts."""
+    from clinic.extensions import db
+    from clinic.models import ClinicLanguage, Patient
+
+    code = db.session.scalar(
+        sa.select(Patient.language)
+        .join(
+            ClinicLanguage,
+            sa.and_(
+                ClinicLanguage.clinic_id == Patient.clinic_id,
+                ClinicLanguage.code == Patient.language,
+            ),
+        )
+        .where(Patient.user_id == user.id)
+    )
+    return language(code).code
+
+
+def choosable_languages(clinic_id: int) -> list[Language]:
+    """The languages a patient of this clinic may choose: English, and the shipped ones
+    the clinic has turned on, in the registry's order."""
+    from clinic.extensions import db
+    from clinic.models import ClinicLanguage
+
+    turned_on = set(
+        db.session.scalars(
+            sa.select(ClinicLanguage.code).where(ClinicLanguage.clinic_id == clinic_id)
+        )
+    )
+    return [
+        entry for code, entry in LANGUAGES.items() if code == DEFAULT_LANGUAGE or code in turned_on
+    ]
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Render what is inside (a message's subject and body, composed by the worker or by a
+    request in another language) in the language `code`."""
+    with force_locale(language(code).code):
+        yield
+
+
+def in_language_of(user: User) -> AbstractContextManager[None]:
+    """Render what is inside in the language of a message to `user` (`language_for`)."""
+    return speaking(language_for(user))

@@ -130,6 +130,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.password_changed", "Changed their password"),
             ("auth.email_change_requested", "Asked to change their email address"),
             ("auth.email_changed", "Changed their email address"),
+            ("account.language", "Chose the language of their pages and emails"),
             ("invitation.accept", "Accepted an invitation"),
             ("push.subscribe", "Turned on notifications on a device"),
             ("push.unsubscribe", "Turned off notifications on a device"),

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
+from flask_babel import gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
@@ -121,15 +122,17 @@ def ended_message(reason: str, user: User) -> str | None:
     """What the sign-in page says about a session that ended by itself."""
     if reason == EndReason.IDLE:
         minutes = int(idle_limit(user).total_seconds() // 60)
-        return (
-            f"You were signed out after {minutes} minutes without activity. "
-            "Sign in again to continue."
+        return gettext(
+            "You were signed out after %(minutes)d minutes without activity. "
+            "Sign in again to continue.",
+            minutes=minutes,
         )
     if reason == EndReason.LIFETIME:
         hours = math.ceil(current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds() / 3600)
-        return (
-            f"For your security, sessions end {hours} hours after signing in. "
-            "Sign in again to continue."
+        return gettext(
+            "For your security, sessions end %(hours)d hours after signing in. "
+            "Sign in again to continue.",
+            hours=hours,
         )
     return None
 

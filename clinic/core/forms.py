@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
@@ -174,9 +175,9 @@ def email_field(label: str = "Email") -> EmailField:
         label,
         filters=[strip],
         validators=[
-            InputRequired("Enter an email address."),
+            InputRequired(_l("Enter an email address.")),
             text_length(254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
+            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
         ],
     )
 

@@ -12,16 +12,17 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.reminders import QuietHours, Slot, parse_slots, slots_text
+from clinic.domain.text import N_
 from clinic.extensions import Model
 from clinic.models.types import UTCDateTime, utcnow
 
 # The subjects a patient chooses from: neutral, so a lock screen or a shared inbox shows
 # nothing about their care. The key is stored; the words may be reworded.
 SUBJECTS = {
-    "reminder": "Your reminder",
-    "asked": "A reminder you asked for",
-    "routine": "Time for your routine",
-    "note": "A quick note",
+    "reminder": N_("Your reminder"),
+    "asked": N_("A reminder you asked for"),
+    "routine": N_("Time for your routine"),
+    "note": N_("A quick note"),
 }
 DEFAULT_SUBJECT = "reminder"
 
