@@ -104,6 +104,7 @@ PATIENT_FACING: tuple[str, ...] = (
     "templates/account",
     "templates/errors",
     "templates/push",
+    "templates/safety/about.html",
     "templates/shared/_safety_guidance.html",
     "templates/shared/_session_plan.html",
     "templates/shared/_sharp_pain.html",
@@ -123,6 +124,15 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/portal",
     "clinic/auth",
     "clinic/account",
+    "clinic/push",
+    "clinic/core/errors.py",
+    "clinic/core/forms.py",
+    "clinic/core/navigation.py",
+    "clinic/domain/passwords.py",
+    "clinic/models/reminders.py",
+    "clinic/reminders/sending.py",
+    "clinic/schedule/questionnaires.py",
+    "clinic/__init__.py",
 )
 
 

@@ -54,8 +54,9 @@ def catalogue(code: str) -> Catalog:
         return read_po(source, locale=code)
 
 
-def _key(message_id: str | tuple[str, ...]) -> str:
-    return "\0".join(message_id) if isinstance(message_id, tuple) else message_id
+def _key(message_id: str | tuple[str, ...] | list[str]) -> str:
+    # A plural message's id is a tuple in a .po and a list in a .mo (babel's readers).
+    return "\0".join(message_id) if isinstance(message_id, tuple | list) else message_id
 
 
 def _strings(value: str | tuple[str, ...] | list[str] | None) -> list[str]:
