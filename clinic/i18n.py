@@ -158,6 +158,14 @@ def select_locale() -> str:
             # language if the clinic has turned it on, else nothing.
             return language(current_user.language).code
         return DEFAULT_LANGUAGE
+    return browser_language()
+
+
+def browser_language() -> str:
+    """The shipped language the browser asks for first (Accept-Language), else English:
+    the language of every page before sign-in."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     return request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
 
 

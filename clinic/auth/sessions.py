@@ -39,7 +39,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
@@ -49,6 +49,7 @@ from clinic.audit.log import record
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
+from clinic.i18n import browser_language
 from clinic.models import Role, User, UserSession
 from clinic.models.invitations import hash_token
 from clinic.models.types import utcnow
@@ -330,7 +331,11 @@ def load_user(user_id: str) -> User | None:
 
 def _expire(user_session: UserSession, user: User, reason: EndReason, now: datetime) -> None:
     session_id, user_id = user_session.id, user.id
-    message = ended_message(reason, user)
+    # Said while the account is being loaded, so not in the signed-in person's language
+    # (choosing it would load the account again): in the browser's, as the sign-in page
+    # that shows it will be.
+    with force_locale(browser_language()):
+        message = ended_message(reason, user)
     detail: dict[str, object] = {"reason": reason.value}
     if reason is EndReason.IDLE:
         detail["idle_minutes"] = int(idle_limit(user).total_seconds() // 60)

@@ -87,11 +87,25 @@ class ClinicForm(FlaskForm):
             if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data)
         ]
         if not tainted:
-            return super().validate(extra_validators)
+            valid = super().validate(extra_validators)
+            if not valid:
+                self._say_errors_now()
+            return valid
         for field in tainted:
             field.errors = [CONTROL_CHARACTER_MESSAGE]
         self._errors = None  # recomputed from the fields on next access
         return False
+
+    def _say_errors_now(self) -> None:
+        """Turn messages marked for translation (lazy_gettext) into the words of this
+        request's language, so the errors are plain strings like any other (joined,
+        compared, shown)."""
+        for field in leaf_fields(self):
+            if any(not isinstance(error, str) for error in field.errors):
+                field.errors = [
+                    error if isinstance(error, str) else str(error) for error in field.errors
+                ]
+        self._errors = None
 
 
 def normalise_line_breaks(value: object) -> object:
