@@ -92,7 +92,7 @@ def choose_language() -> Response | tuple[str, int]:
             # Said in the language just chosen: the page it leads to speaks it.
             with force_locale(chosen.code):
                 flash(
-                    _("Your pages and emails will now be in %(language)s.", language=chosen.native),
+                    _("Language saved: %(language)s.", language=chosen.native),
                     "success",
                 )
             return redirect(url_for("account.index"))
