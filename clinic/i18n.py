@@ -105,6 +105,7 @@ PATIENT_FACING: tuple[str, ...] = (
     "templates/errors",
     "templates/push",
     "templates/safety/about.html",
+    "templates/rights/my_data.html",
     "templates/shared/_safety_guidance.html",
     "templates/shared/_session_plan.html",
     "templates/shared/_sharp_pain.html",
@@ -132,6 +133,7 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/models/reminders.py",
     "clinic/reminders/sending.py",
     "clinic/schedule/questionnaires.py",
+    "clinic/rights/summary.py",
     "clinic/__init__.py",
 )
 

@@ -554,3 +554,19 @@ def test_the_unavailable_page_is_translated(
     assert response.status_code == 503
     for word in words:
         assert word in page(response)
+
+
+def test_the_patients_own_data_page_is_in_their_language(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """The readable copy of their data a patient opens from the portal speaks their
+    language (headings, labels, the program's decisions), with the page's lang."""
+    speaks(app, world.patient.patient_id, "es")
+    act_as(client, world.patient.id)
+    response = client.get("/diary/my-data/read")
+    assert response.status_code == 200
+    html = page(response)
+    assert '<html lang="es"' in html and "<title>Mis datos</title>" in html
+    for words in ("<h1>Mis datos</h1>", "Sobre usted", "Fecha de nacimiento", "Su programa"):
+        assert words in html
+    assert "What your care team was told" not in html
