@@ -30,7 +30,7 @@ from clinic.core.refusals import Refusal
 from clinic.domain import backoff
 from clinic.domain.text import N_
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Role, User
 from clinic.models.types import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -46,6 +46,12 @@ SIGN_IN_FAILED = N_(
 # too: the cookie would otherwise open those accounts, without a password, to whoever
 # holds it later (the next person at a shared computer, a copy of the cookie).
 PENDING_ACCOUNTS = "pending_accounts"
+# Each account offered is named by its clinic and, in these words, its role.
+ROLE_WORDS = {
+    Role.ADMIN: N_("administrator"),
+    Role.CLINICIAN: N_("clinician"),
+    Role.PATIENT: N_("patient"),
+}
 PENDING_NEXT = "pending_next"
 # Between a right password and the code of an account with two-factor on: who, and since
 # when (a POSIX time). Not signed in yet; the code must come within PENDING_SECONDS.
@@ -204,7 +210,10 @@ def choose_account() -> Response | str:
         return redirect(url_for("auth.index"))
     form = ChooseAccountForm()
     form.account.choices = [
-        SelectChoice(str(user.id), f"{user.clinic.name} ({user.role_label.lower()})")
+        SelectChoice(
+            str(user.id),
+            _("%(clinic)s (%(role)s)", clinic=user.clinic.name, role=_(ROLE_WORDS[user.role])),
+        )
         for user in accounts
     ]
     if form.validate_on_submit():

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from clinic.access import public
+from clinic.account.services import change_password
 from clinic.auth.invitations import remind
 from clinic.auth.services import issue_invitation
 from clinic.core.mail import Message
@@ -24,12 +25,13 @@ from clinic.core.uow import unit_of_work
 from clinic.domain.reminders import Kind, Slot
 from clinic.extensions import db
 from clinic.i18n import language_for, speaking
-from clinic.models import AuditEvent, Invitation, Patient, ReminderPlan, User
+from clinic.models import AuditEvent, Clinic, Invitation, Patient, ReminderPlan, Role, User
 from clinic.reminders.jobs import send_reminders_now
 from clinic.reminders.sending import notification_words
 from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.auth import act_as
 from tests.support.clock import Clock, frozen_at
+from tests.support.factories import PASSWORD, make_user
 from tests.support.invitations import choose_password, invite_patient
 from tests.support.languages import language_of, speaks, turn_on
 from tests.support.mail import link_path, to
@@ -337,9 +339,6 @@ def test_the_chosen_language_reaches_the_patients_emails(
     turn_on(app, world.clinic_a, "fr")
     client.post("/account/language", data={"language": "fr"})
     with app.app_context(), unit_of_work():
-        from clinic.account.services import change_password
-        from tests.support.factories import PASSWORD
-
         change_password(
             db.session.get_one(User, world.patient.id), PASSWORD, "a calm river at dawn 42"
         )
@@ -570,3 +569,36 @@ def test_the_patients_own_data_page_is_in_their_language(
     for words in ("<h1>Mis datos</h1>", "Sobre usted", "Fecha de nacimiento", "Su programa"):
         assert words in html
     assert "What your care team was told" not in html
+
+
+def test_the_about_page_says_in_the_readers_language_that_the_statement_is_english(
+    client: FlaskClient,
+) -> None:
+    """The public "About this software" page: its own words in the browser's language,
+    and a note that the safety statement (the safety case's wording) is published in
+    English, marked as English for screen readers."""
+    html = page(client.get("/about", headers={"Accept-Language": "fr"}))
+    assert "<h1>À propos de ce logiciel</h1>" in html
+    assert "n'est publiée qu'en anglais" in html
+    assert '<div class="about-statement" lang="en">' in html
+    english = page(client.get("/about"))
+    assert "published in English only" not in english
+
+
+def test_choosing_among_accounts_names_the_roles_in_the_browsers_language(
+    app: Flask, client, world: World
+) -> None:
+    """One address and password with accounts at two clinics: the choice names each
+    clinic and the role in the page's language."""
+    with app.app_context():
+        clinic_b = db.session.get_one(Clinic, world.clinic_b)
+        make_user(clinic_b, Role.CLINICIAN, email=world.patient.email)
+        db.session.commit()
+    response = client.post(
+        "/login",
+        data={"email": world.patient.email, "password": PASSWORD},
+        headers={"Accept-Language": "es"},
+        follow_redirects=True,
+    )
+    html = page(response)
+    assert "Clinic A (paciente)" in html and "Clinic B (profesional clínico)" in html
