@@ -18,7 +18,7 @@ shown to the administrator who decides whether their clinic turns it on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,14 +180,9 @@ def select_timezone() -> str | None:
 
 
 # --- The language of what reaches a patient outside a page ------------------------------
-
-
-def effective_language(record_language: str | None, turned_on: Iterable[str]) -> str:
-    """The language a patient is served in, from their record's language and the codes
-    their clinic has turned on: the record's when it is shipped and turned on (English
-    always is), else English."""
-    code = language(record_language).code
-    return code if code == DEFAULT_LANGUAGE or code in set(turned_on) else DEFAULT_LANGUAGE
+# Emails and notifications are composed by a request in someone else's language (a
+# clinician inviting a patient) or by the worker, in none: each is written inside
+# `in_language_of(recipient)` (or `speaking(code)` when the code was loaded with a batch).
 
 
 def language_for(user: User) -> str:
