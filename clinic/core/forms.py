@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
@@ -17,11 +18,12 @@ from wtforms.validators import Email, InputRequired, Length, StopValidation
 
 from clinic.core.refusals import note_not_done
 from clinic.core.uow import discard
+from clinic.domain.text import N_
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTER_MESSAGE = "Remove the invisible control characters from this text."
+CONTROL_CHARACTER_MESSAGE = N_("Remove the invisible control characters from this text.")
 
 
 def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
@@ -92,7 +94,7 @@ class ClinicForm(FlaskForm):
                 self._say_errors_now()
             return valid
         for field in tainted:
-            field.errors = [CONTROL_CHARACTER_MESSAGE]
+            field.errors = [gettext(CONTROL_CHARACTER_MESSAGE)]
         self._errors = None  # recomputed from the fields on next access
         return False
 
@@ -121,7 +123,8 @@ def strip(value: object) -> object:
 
 def text_length(maximum: int) -> Length:
     """A length limit that says the limit in plain words."""
-    return Length(max=maximum, message=f"Use at most {maximum} characters.")
+    # WTForms fills in %(max)d once the message is said in the request's language.
+    return Length(max=maximum, message=_l("Use at most %(max)d characters."))
 
 
 class _PlainParseError:
