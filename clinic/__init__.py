@@ -46,6 +46,7 @@ from clinic.core.requests import (
 )
 from clinic.core.templating import register_template_helpers
 from clinic.dashboard.views import bp as dashboard_bp
+from clinic.domain.text import N_
 from clinic.extensions import babel, cache, csrf, db, login_manager, migrate
 from clinic.fhir.views import bp as fhir_record_bp
 from clinic.fhirapi import admin as api_admin  # noqa: F401 (its routes join admin_bp)
@@ -187,7 +188,7 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = N_("Please sign in to continue.")
     login_manager.login_message_category = "info"
     # Flask-Login's "strong" protection compares a hash of IP and user agent; phones change
     # networks all day, so rely on the server-side session record instead (auth.sessions).

@@ -18,12 +18,19 @@ shown to the administrator who decides whether their clinic turns it on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from flask import g, has_request_context, request
-from flask_babel import refresh
+from flask_babel import force_locale, refresh
 from flask_login import current_user
+
+if TYPE_CHECKING:
+    from clinic.models import User
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -102,6 +109,8 @@ PATIENT_FACING: tuple[str, ...] = (
     "templates/account",
     "templates/errors",
     "templates/push",
+    "templates/safety/about.html",
+    "templates/rights/my_data.html",
     "templates/shared/_safety_guidance.html",
     "templates/shared/_session_plan.html",
     "templates/shared/_sharp_pain.html",
@@ -143,6 +152,14 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/models/reminders.py",
     "clinic/monitoring/progress.py",
     "clinic/charts/__init__.py",
+    "clinic/push",
+    "clinic/core/errors.py",
+    "clinic/core/navigation.py",
+    "clinic/domain/passwords.py",
+    "clinic/reminders/sending.py",
+    "clinic/schedule/questionnaires.py",
+    "clinic/rights/summary.py",
+    "clinic/__init__.py",
 )
 
 
@@ -170,6 +187,14 @@ def select_locale() -> str:
             # language if the clinic has turned it on, else nothing.
             return language(current_user.language).code
         return DEFAULT_LANGUAGE
+    return browser_language()
+
+
+def browser_language() -> str:
+    """The shipped language the browser asks for first (Accept-Language), else English:
+    the language of every page before sign-in."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     return request.accept_languages.best_match(LANGUAGES, DEFAULT_LANGUAGE)
 
 
@@ -191,3 +216,60 @@ def select_timezone() -> str | None:
     if has_request_context() and current_user.is_authenticated:
         return str(current_user.clinic.timezone)
     return None
+
+
+# --- The language of what reaches a patient outside a page ------------------------------
+# Emails and notifications are composed by a request in someone else's language (a
+# clinician inviting a patient) or by the worker, in none: each is written inside
+# `in_language_of(recipient)` (or `speaking(code)` when the code was loaded with a batch).
+
+
+def language_for(user: User) -> str:
+    """The language of a message to this account (an email, a notification): a patient's
+    own (their record's language, if their clinic has turned it on), English for staff.
+    Read from the database now, not from the loaded account, so a language chosen in the
+    same unit of work counts."""
+    from clinic.extensions import db
+    from clinic.models import ClinicLanguage, Patient
+
+    code = db.session.scalar(
+        sa.select(Patient.language)
+        .join(
+            ClinicLanguage,
+            sa.and_(
+                ClinicLanguage.clinic_id == Patient.clinic_id,
+                ClinicLanguage.code == Patient.language,
+            ),
+        )
+        .where(Patient.user_id == user.id)
+    )
+    return language(code).code
+
+
+def choosable_languages(clinic_id: int) -> list[Language]:
+    """The languages a patient of this clinic may choose: English, and the shipped ones
+    the clinic has turned on, in the registry's order."""
+    from clinic.extensions import db
+    from clinic.models import ClinicLanguage
+
+    turned_on = set(
+        db.session.scalars(
+            sa.select(ClinicLanguage.code).where(ClinicLanguage.clinic_id == clinic_id)
+        )
+    )
+    return [
+        entry for code, entry in LANGUAGES.items() if code == DEFAULT_LANGUAGE or code in turned_on
+    ]
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Render what is inside (a message's subject and body, composed by the worker or by a
+    request in another language) in the language `code`."""
+    with force_locale(language(code).code):
+        yield
+
+
+def in_language_of(user: User) -> AbstractContextManager[None]:
+    """Render what is inside in the language of a message to `user` (`language_for`)."""
+    return speaking(language_for(user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import time
 
+from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, Length
 
@@ -12,14 +13,15 @@ from clinic.auth.forms import ChoosePasswordForm, code_field
 from clinic.core.forms import ClinicForm, email_field
 from clinic.domain.daily import DIGEST_TIMES
 from clinic.domain.passwords import MAX_LENGTH
+from clinic.i18n import Language
 from clinic.models import User
 
 
-def current_password_field(label: str = "Your current password") -> PasswordField:
+def current_password_field(label: str = _l("Your current password")) -> PasswordField:
     """The password the account signs in with now."""
     return PasswordField(
         label,
-        validators=[InputRequired("Enter your current password."), Length(max=MAX_LENGTH)],
+        validators=[InputRequired(_l("Enter your current password.")), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -27,15 +29,15 @@ def current_password_field(label: str = "Your current password") -> PasswordFiel
 class ReauthenticateForm(ClinicForm):
     """The password again, before a security change."""
 
-    password = current_password_field("Password")
+    password = current_password_field(_l("Password"))
 
 
 class ReauthenticateWithCodeForm(ReauthenticateForm):
     """The password and a code, for an account with two-factor on."""
 
     code = code_field(
-        "Code from your authenticator app",
-        description="The 6 digits your app shows now, or one of your recovery codes.",
+        _l("Code from your authenticator app"),
+        description=_l("The 6 digits your app shows now, or one of your recovery codes."),
     )
 
 
@@ -55,7 +57,7 @@ class ChangeEmailForm(ClinicForm):
     """The new address to sign in with, and the current password (asked here, whenever
     the person last entered it: an open session is not enough to move the account)."""
 
-    email = email_field("New email address")
+    email = email_field(_l("New email address"))
     password = current_password_field()
 
 
@@ -63,8 +65,8 @@ class ChangeEmailWithCodeForm(ChangeEmailForm):
     """The same, with a code, for an account with two-factor on."""
 
     code = code_field(
-        "Code from your authenticator app",
-        description="The 6 digits your app shows now, or one of your recovery codes.",
+        _l("Code from your authenticator app"),
+        description=_l("The 6 digits your app shows now, or one of your recovery codes."),
     )
 
 
@@ -76,15 +78,15 @@ class ConfirmEmailForm(ClinicForm):
 class ConfirmEnrolmentForm(ClinicForm):
     """The first code from the app, proving it was set up with the new key."""
 
-    code = code_field("6-digit code from the app", recovery_codes=False)
+    code = code_field(_l("6-digit code from the app"), recovery_codes=False)
 
 
 # --- Email notifications (clinic.account.notifications) ---------------------------------
 
 ON, OFF = "on", "off"
-DIGEST_CHOICE_MESSAGE = "Choose whether to receive the daily summary."
-DIGEST_TIME_MESSAGE = "Choose a time from the list."
-QUESTIONNAIRE_CHOICE_MESSAGE = "Choose whether to receive these emails."
+DIGEST_CHOICE_MESSAGE = _l("Choose whether to receive the daily summary.")
+DIGEST_TIME_MESSAGE = _l("Choose a time from the list.")
+QUESTIONNAIRE_CHOICE_MESSAGE = _l("Choose whether to receive these emails.")
 
 
 def _time_value(at: time) -> str:
@@ -95,13 +97,13 @@ class DigestPreferencesForm(ClinicForm):
     """A clinician's daily summary: on or off, and at which clinic-local time."""
 
     digest = RadioField(
-        "Daily summary by email",
-        choices=[SelectChoice(ON, "Send it each day"), SelectChoice(OFF, "Do not send it")],
+        _l("Daily summary by email"),
+        choices=[SelectChoice(ON, _l("Send it each day")), SelectChoice(OFF, _l("Do not send it"))],
         validate_choice=False,
         validators=[InputRequired(DIGEST_CHOICE_MESSAGE), AnyOf([ON, OFF], DIGEST_CHOICE_MESSAGE)],
     )
     digest_at = SelectField(
-        "Send it at",
+        _l("Send it at"),
         choices=[SelectChoice(_time_value(t), _time_value(t)) for t in DIGEST_TIMES],
         validate_choice=False,
         validators=[
@@ -131,10 +133,10 @@ class QuestionnaireEmailsForm(ClinicForm):
     """A patient's emails saying a questionnaire is ready: on or off."""
 
     questionnaire_emails = RadioField(
-        "Email me when my clinic asks me to fill in a questionnaire",
+        _l("Email me when my clinic asks me to fill in a questionnaire"),
         choices=[
-            SelectChoice(ON, "Yes, email me"),
-            SelectChoice(OFF, "No, I will check when I sign in"),
+            SelectChoice(ON, _l("Yes, email me")),
+            SelectChoice(OFF, _l("No, I will check when I sign in")),
         ],
         validate_choice=False,
         validators=[
@@ -147,3 +149,24 @@ class QuestionnaireEmailsForm(ClinicForm):
     def for_user(cls, user: User) -> QuestionnaireEmailsForm:
         """The form showing what `user` has chosen (a sent form's values win)."""
         return cls(data={"questionnaire_emails": ON if user.questionnaire_emails else OFF})
+
+
+# --- The patient's language (clinic.account.language) ------------------------------------
+
+LANGUAGE_MESSAGE = _l("Choose one of the languages listed.")
+
+
+class LanguageForm(ClinicForm):
+    """The language a patient reads their pages and emails in: English or one their clinic
+    has turned on (the choices are set per clinic; a code not among them is refused by
+    the service, which knows the clinic)."""
+
+    language = RadioField(
+        _l("Language"),
+        validate_choice=False,
+        validators=[InputRequired(LANGUAGE_MESSAGE)],
+    )
+
+    def __init__(self, *args: object, languages: list[Language], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [SelectChoice(entry.code, entry.native) for entry in languages]

@@ -20,18 +20,20 @@ from functools import wraps
 from typing import TypeVar, cast
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clinic.account.forms import ReauthenticateForm, ReauthenticateWithCodeForm
 from clinic.auth import mfa
+from clinic.domain.text import N_
 from clinic.models.types import utcnow
 
 F = TypeVar("F", bound=Callable[..., object])
 
 REAUTH_AT = "reauth_at"
 REAUTH_WINDOW = timedelta(minutes=5)
-REAUTH_NEEDED = "For your security, confirm it is you before changing this."
+REAUTH_NEEDED = N_("For your security, confirm it is you before changing this.")
 # A form sent after the five minutes: its fields travel in the "confirm it is you" page as
 # hidden fields with this prefix (never stored on the server), then are offered to send on.
 # Not from the sign-in and account pages (they hold passwords), never a password or the
@@ -54,7 +56,7 @@ ENROLMENT_ENDPOINTS = frozenset(
         "static",
     }
 )
-ENROLMENT_NEEDED = (
+ENROLMENT_NEEDED = N_(
     "Your clinic requires two-factor sign-in for all staff. Set it up now to continue: "
     "it takes a couple of minutes and a phone with an authenticator app."
 )
@@ -98,7 +100,7 @@ def reauthentication_needed() -> Response | str | None:
     page."""
     if has_recent_auth():
         return None
-    flash(REAUTH_NEEDED, "info")
+    flash(gettext(REAUTH_NEEDED), "info")
     if request.method == "GET":
         back = request.full_path.removesuffix("?")
     elif kept := _typed_fields():
@@ -158,5 +160,5 @@ def enforce_mandatory_enrolment() -> Response | None:
         return None
     if not current_user.is_authenticated or not mfa.needs_enrolment(current_user):
         return None
-    flash(ENROLMENT_NEEDED, "info")
+    flash(gettext(ENROLMENT_NEEDED), "info")
     return redirect(url_for("account.two_factor"))

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
+
 from clinic.core.links import external_url
+from clinic.domain.text import N_
+from clinic.i18n import in_language_of
 from clinic.models import User
 from clinic.outbox import Content, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 
-CHANGE_LINK_SUBJECT = "Confirm your new email address"
-IN_USE_SUBJECT = "A request about this email address"
-NOTICE_SUBJECT = "A change to your account"
+CHANGE_LINK_SUBJECT = N_("Confirm your new email address")
+IN_USE_SUBJECT = N_("A request about this email address")
+NOTICE_SUBJECT = N_("A change to your account")
 
 _NOTICES = {
     MessageKind.EMAIL_CHANGE_REQUESTED: "email_change_requested.txt",
@@ -38,18 +42,22 @@ def send_email_change_link(
 ) -> None:
     """Write the message with the confirmation link to the NEW address (the account keeps
     its address until the link is opened)."""
-    body = render_text(
-        "email_change_link.txt",
-        link=external_url("account.confirm_email", email_token=token),
-        expires_at=expires_at,
-        zone=user.clinic.timezone,
-    )
+    with in_language_of(user):
+        content = Content(
+            subject=gettext(CHANGE_LINK_SUBJECT),
+            body=render_text(
+                "email_change_link.txt",
+                link=external_url("account.confirm_email", email_token=token),
+                expires_at=expires_at,
+                zone=user.clinic.timezone,
+            ),
+        )
     post(
         MessageKind.EMAIL_CHANGE_LINK,
         invitation_id,
         to=new_email,
         clinic_id=user.clinic_id,
-        content=Content(subject=CHANGE_LINK_SUBJECT, body=body),
+        content=content,
         sender_name=sender_name_for(user.clinic),
         account=user,
     )
@@ -58,18 +66,23 @@ def send_email_change_link(
 def tell_address_in_use(user: User, address: str, occasion: object) -> None:
     """Tell `address`, which another account of `user`'s clinic signs in with, that `user`
     asked to move to it and that nothing changed (the person who asked is answered as
-    if a link had gone: only the mailbox's owner learns the address has an account)."""
-    body = render_text(
-        "email_address_in_use.txt",
-        sign_in=external_url("auth.login"),
-        phone=user.clinic.phone,
-    )
+    if a link had gone: only the mailbox's owner learns the address has an account).
+    In the asking account's language: the address's own account is not looked up."""
+    with in_language_of(user):
+        content = Content(
+            subject=gettext(IN_USE_SUBJECT),
+            body=render_text(
+                "email_address_in_use.txt",
+                sign_in=external_url("auth.login"),
+                phone=user.clinic.phone,
+            ),
+        )
     post(
         MessageKind.EMAIL_ADDRESS_IN_USE,
         occasion,
         to=address,
         clinic_id=user.clinic_id,
-        content=Content(subject=IN_USE_SUBJECT, body=body),
+        content=content,
         sender_name=sender_name_for(user.clinic),
         account=user,
     )
@@ -78,19 +91,23 @@ def tell_address_in_use(user: User, address: str, occasion: object) -> None:
 def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, to: str) -> None:
     """Tell the account's owner at `to` (its address before the change) that `kind` of
     change happened at `at`, with what to do if it was not them."""
-    body = render_text(
-        _NOTICES[kind],
-        at=at,
-        zone=user.clinic.timezone,
-        reset=external_url("auth.forgot_password"),
-        phone=user.clinic.phone,
-    )
+    with in_language_of(user):
+        content = Content(
+            subject=gettext(NOTICE_SUBJECT),
+            body=render_text(
+                _NOTICES[kind],
+                at=at,
+                zone=user.clinic.timezone,
+                reset=external_url("auth.forgot_password"),
+                phone=user.clinic.phone,
+            ),
+        )
     post(
         kind,
         occasion,
         to=to,
         clinic_id=user.clinic_id,
-        content=Content(subject=NOTICE_SUBJECT, body=body),
+        content=content,
         sender_name=sender_name_for(user.clinic),
         account=user,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import time
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -47,7 +48,7 @@ def notifications() -> Response | str:
         patient_form = QuestionnaireEmailsForm.for_user(user)
         if patient_form.validate_on_submit():
             set_questionnaire_emails(user, enabled=patient_form.questionnaire_emails.data == ON)
-            flash("Your choice is saved.", "success")
+            flash(_("Your choice is saved."), "success")
             return redirect(url_for("account.notifications"))
         return render_template("account/notifications.html", form=patient_form, user=user)
     form = DigestPreferencesForm.for_user(user)
@@ -55,9 +56,12 @@ def notifications() -> Response | str:
         enabled = form.digest.data == ON
         set_digest(user, enabled=enabled, at=form.chosen_time)
         flash(
-            f"Saved: your daily summary will be sent at {form.digest_at.data}, clinic time."
+            _(
+                "Saved: your daily summary will be sent at %(time)s, clinic time.",
+                time=form.digest_at.data,
+            )
             if enabled
-            else "Saved: you will not receive the daily summary.",
+            else _("Saved: you will not receive the daily summary."),
             "success",
         )
         return redirect(url_for("account.notifications"))

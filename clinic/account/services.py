@@ -15,6 +15,7 @@ The account's address is also told when the password changes or two-factor is tu
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic.account import notices
@@ -32,6 +33,7 @@ from clinic.auth.services import (
 )
 from clinic.core.refusals import Refusal
 from clinic.domain import backoff
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import Invitation, User
 from clinic.models.invitations import EMAIL_CHANGE, hash_token
@@ -40,12 +42,12 @@ from clinic.models.users import normalise_email
 from clinic.outbox.kinds import MessageKind
 from clinic.patients.queries import email_in_use
 
-NOT_CURRENT = "That is not your current password."
-PAUSED = (
+NOT_CURRENT = N_("That is not your current password.")
+PAUSED = N_(
     "There were too many wrong attempts, so this is paused for a few minutes. Wait, then try again."
 )
-CONFIRM_REFUSED = "Those details did not match. Check them and try again."
-ADDRESS_TAKEN = "Another account at your clinic already uses this email address."
+CONFIRM_REFUSED = N_("Those details did not match. Check them and try again.")
+ADDRESS_TAKEN = N_("Another account at your clinic already uses this email address.")
 
 
 def confirm_identity(user: User, password: str, code: str = "") -> bool:
@@ -61,7 +63,7 @@ def _check_current_password(user: User, password: str, field: str) -> None:
     existence to keep secret."""
     if not check_password(user, password):
         paused = backoff.is_paused(user.sign_in_blocked_until, utcnow())
-        raise Refusal(PAUSED if paused else NOT_CURRENT, field=field)
+        raise Refusal(_(PAUSED if paused else NOT_CURRENT), field=field)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -69,7 +71,7 @@ def change_password(user: User, current: str, new: str) -> None:
     the account's address is told. The current password is checked like a sign-in."""
     _check_current_password(user, current, "current_password")
     if new == current:
-        raise Refusal("Choose a password different from your current one.", field="password")
+        raise Refusal(_("Choose a password different from your current one."), field="password")
     now = utcnow()
     set_password(user, new)
     user.password_changed_at = now
@@ -93,10 +95,12 @@ def request_email_change(user: User, new_email: str, password: str, code: str = 
     once opened, checks again (`confirm_email_change`)."""
     email = normalise_email(new_email)
     if email == user.email:
-        raise Refusal("This is already your email address.", field="email")
+        raise Refusal(_("This is already your email address."), field="email")
     _check_current_password(user, password, "password")
     if mfa.is_enabled(user) and check_second_step(user, code) is None:
-        raise Refusal("That code did not match. Enter the code your app shows now.", field="code")
+        raise Refusal(
+            _("That code did not match. Enter the code your app shows now."), field="code"
+        )
     now = utcnow()
     occasion = f"{user.id}:{now.isoformat()}"
     if email_in_use(email, user.clinic_id):
@@ -127,7 +131,7 @@ def confirm_email_change(invitation: Invitation) -> User:
     meanwhile. Raises InvitationAlreadyUsed when another request used the link first."""
     user = invitation.user
     if email_in_use(invitation.new_email, user.clinic_id):
-        raise Refusal(ADDRESS_TAKEN)
+        raise Refusal(_(ADDRESS_TAKEN))
     now = utcnow()
     claim_link(invitation, now)
     old = user.email

@@ -4,11 +4,15 @@ one of those changes asks for first (see clinic.account.guards)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clinic.access import any_signed_in, is_safe_redirect, public
+from clinic.access import any_signed_in, is_safe_redirect, public, roles
 from clinic.account import services
 from clinic.account.forms import (
     ChangeEmailForm,
@@ -16,6 +20,7 @@ from clinic.account.forms import (
     ChangePasswordForm,
     ConfirmEmailForm,
     ConfirmEnrolmentForm,
+    LanguageForm,
     ReauthenticateForm,
     ReauthenticateWithCodeForm,
 )
@@ -25,12 +30,14 @@ from clinic.account.guards import (
     mark_recent_auth,
     require_recent_auth,
 )
+from clinic.account.language import language_form, set_language
 from clinic.auth import mfa
 from clinic.auth.limits import link_limit, sign_in_limit
 from clinic.auth.services import InvitationAlreadyUsed
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.refusals import Refusal
-from clinic.models import User
+from clinic.i18n import choosable_languages
+from clinic.models import Role, User
 from clinic.patients.queries import get_own_patient_record
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -43,29 +50,54 @@ def _me() -> User:
     return current_user._get_current_object()
 
 
-def _name_shown(user: User) -> str:
-    """The name on the account page: a staff member's own name; for a patient the name to
-    use, or none (issue 16: the legal name only where a document needs it)."""
-    if not user.role.is_patient:
-        return user.full_name
-    patient = get_own_patient_record(user)
-    return patient.greeting_name if patient is not None else ""
+def index_context(user: User) -> dict[str, Any]:
+    """What the account page shows: the person's sign-in details, two-factor sign-in and,
+    for a patient whose clinic offers more than English, their language."""
+    patient = get_own_patient_record(user) if user.role.is_patient else None
+    return {
+        "user": user,
+        "name": (patient.greeting_name if patient is not None else "")
+        if user.role.is_patient
+        else user.full_name,
+        "two_factor": mfa.is_enabled(user),
+        "mandatory": mfa.is_mandatory(user),
+        "codes_left": mfa.recovery_codes_left(user) if mfa.is_enabled(user) else 0,
+        "language_form": language_form(user, patient) if patient is not None else None,
+    }
 
 
 @bp.get("")
 @any_signed_in
 def index() -> str:
     """The signed-in person's email, password and two-factor sign-in, with what they can
-    change."""
+    change (a patient: their language too)."""
+    return render_template("account/index.html", **index_context(_me()))
+
+
+@bp.post("/language")
+@roles(Role.PATIENT)
+def choose_language() -> Response | tuple[str, int]:
+    """Save the signed-in patient's choice of language (clinic.account.language): the
+    record is the session's patient's, never one named by the form. The next page speaks
+    the language chosen; a language not offered is refused, with nothing saved."""
     user = _me()
-    return render_template(
-        "account/index.html",
-        user=user,
-        name=_name_shown(user),
-        two_factor=mfa.is_enabled(user),
-        mandatory=mfa.is_mandatory(user),
-        codes_left=mfa.recovery_codes_left(user) if mfa.is_enabled(user) else 0,
-    )
+    patient = get_own_patient_record(user)
+    form = LanguageForm(languages=choosable_languages(user.clinic_id))
+    if patient is not None and form.validate_on_submit():
+        try:
+            chosen = set_language(user, patient, form.language.data)
+        except Refusal as refusal:
+            show_refusal(form, refusal)
+        else:
+            # Said in the language just chosen: the page it leads to speaks it.
+            with force_locale(chosen.code):
+                flash(
+                    _("Language saved: %(language)s.", language=chosen.native),
+                    "success",
+                )
+            return redirect(url_for("account.index"))
+    page = render_template("account/index.html", **{**index_context(user), "language_form": form})
+    return page, 400
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
@@ -89,7 +121,7 @@ def reauthenticate() -> Response | str:
             if kept:
                 return render_template("account/send_kept.html", kept=kept, target=back)
             return redirect(back)
-        show_refusal(form, Refusal(services.CONFIRM_REFUSED))
+        show_refusal(form, Refusal(_(services.CONFIRM_REFUSED)))
     if kept:
         return confirmation_page(kept, back, form)
     return render_template("account/reauthenticate.html", form=form, with_code=with_code)
@@ -113,7 +145,10 @@ def change_password() -> Response | str:
             # The account's other sessions ended (a stolen cookie stops working); this one,
             # the owner's, stays signed in (see clinic.auth.services.set_password).
             flash(
-                "Your password was changed. Anywhere else you were signed in has been signed out.",
+                _(
+                    "Your password was changed. Anywhere else you were signed in has been "
+                    "signed out."
+                ),
                 "success",
             )
             return redirect(url_for("account.index"))
@@ -139,8 +174,11 @@ def change_email() -> Response | str:
             show_refusal(form, refusal)
         else:
             flash(
-                f"We sent a link to {new_email}. Open it to finish the change; until then, "
-                "sign in with your current address.",
+                _(
+                    "We sent a link to %(address)s. Open it to finish the change; until then, "
+                    "sign in with your current address.",
+                    address=new_email,
+                ),
                 "success",
             )
             return redirect(url_for("account.index"))
@@ -165,7 +203,10 @@ def confirm_email(email_token: str) -> Response | tuple[str, int] | str:
         except Refusal as refusal:
             show_refusal(form, refusal)
         else:
-            flash(f"Your email address is now {user.email}. Use it to sign in.", "success")
+            flash(
+                _("Your email address is now %(address)s. Use it to sign in.", address=user.email),
+                "success",
+            )
             signed_in = current_user.is_authenticated and current_user.id == user.id
             return redirect(url_for("account.index" if signed_in else "auth.login"))
     return render_template("account/confirm_email.html", form=form, new_email=invitation.new_email)
@@ -238,7 +279,7 @@ def disable_two_factor() -> Response:
     except Refusal as refusal:
         flash_refusal(refusal)
     else:
-        flash("Two-factor sign-in is off. Signing in needs only your password.", "success")
+        flash(_("Two-factor sign-in is off. Signing in needs only your password."), "success")
     return redirect(url_for("account.index"))
 
 

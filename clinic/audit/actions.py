@@ -136,6 +136,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("auth.password_changed", N_("Changed their password")),
             ("auth.email_change_requested", N_("Asked to change their email address")),
             ("auth.email_changed", N_("Changed their email address")),
+            ("account.language", N_("Chose the language of their pages and emails")),
             ("invitation.accept", N_("Accepted an invitation")),
             ("push.subscribe", N_("Turned on notifications on a device")),
             ("push.unsubscribe", N_("Turned off notifications on a device")),

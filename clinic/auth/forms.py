@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from clinic.core.forms import ClinicForm, email_field, strip
-from clinic.domain.passwords import MAX_LENGTH, password_problems
+from clinic.domain.passwords import MAX_LENGTH, password_problem_messages
 
 
 class LoginForm(ClinicForm):
     """Email and password, the same for every role."""
 
     email = EmailField(
-        "Email",
-        validators=[InputRequired("Enter your email address."), Length(max=254)],
+        _l("Email"),
+        validators=[InputRequired(_l("Enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        "Password",
-        validators=[InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password.")), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -27,22 +29,22 @@ class LoginForm(ClinicForm):
 class ChooseAccountForm(ClinicForm):
     """Which clinic's account to use, when one sign-in matched several."""
 
-    account = RadioField("Continue as", validators=[InputRequired("Choose an account.")])
+    account = RadioField(_l("Continue as"), validators=[InputRequired(_l("Choose an account."))])
 
 
 class ChoosePasswordForm(ClinicForm):
     """A new password, typed twice. `email` is the account's, to refuse it as a password."""
 
     password = PasswordField(
-        "New password",
-        validators=[InputRequired("Choose a password.")],
+        _l("New password"),
+        validators=[InputRequired(_l("Choose a password."))],
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Type it again",
+        _l("Type it again"),
         validators=[
-            InputRequired("Type the password a second time."),
-            EqualTo("password", "The two passwords are not the same."),
+            InputRequired(_l("Type the password a second time.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -52,26 +54,26 @@ class ChoosePasswordForm(ClinicForm):
         self._email = email
 
     def validate_password(self, field: PasswordField) -> None:
-        problems = password_problems(field.data or "", self._email)
+        problems = password_problem_messages(field.data or "", self._email)
         if problems:
-            raise ValidationError(" ".join(problems))
+            raise ValidationError(" ".join(gettext(text, **values) for text, values in problems))
 
 
 CODE_RENDER = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
 
 
 def code_field(
-    label: str = "Code", *, description: str = "", recovery_codes: bool = True
+    label: str = _l("Code"), *, description: str = "", recovery_codes: bool = True
 ) -> StringField:
     """A one-time code: the 6 digits an authenticator app shows, or (where allowed) one of
     the account's recovery codes."""
     if recovery_codes:
-        required = "Enter the 6-digit code from your authenticator app."
-        too_long = Length(max=40, message="Enter the 6-digit code, or one recovery code.")
+        required = _l("Enter the 6-digit code from your authenticator app.")
+        too_long = Length(max=40, message=_l("Enter the 6-digit code, or one recovery code."))
         render = CODE_RENDER
     else:
-        required = "Enter the 6-digit code your app shows."
-        too_long = Length(max=20, message="Enter the 6 digits your app shows.")
+        required = _l("Enter the 6-digit code your app shows.")
+        too_long = Length(max=20, message=_l("Enter the 6 digits your app shows."))
         render = {**CODE_RENDER, "inputmode": "numeric"}
     return StringField(
         label,
@@ -91,7 +93,7 @@ class SecondFactorForm(ClinicForm):
 class ForgotPasswordForm(ClinicForm):
     """The address to send a link to, for choosing a new password."""
 
-    email = email_field("Email")
+    email = email_field(_l("Email"))
 
 
 class SignInAgainForm(ClinicForm):
@@ -100,15 +102,15 @@ class SignInAgainForm(ClinicForm):
 
     kept = HiddenField()
     password = PasswordField(
-        "Password",
-        validators=[InputRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password.")), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
     code = StringField(
-        "Code from your authenticator app",
+        _l("Code from your authenticator app"),
         filters=[strip],
-        validators=[Length(max=40, message="Enter the 6-digit code, or one recovery code.")],
-        description="The 6 digits your app shows now, or one of your recovery codes.",
+        validators=[Length(max=40, message=_l("Enter the 6-digit code, or one recovery code."))],
+        description=_l("The 6 digits your app shows now, or one of your recovery codes."),
         render_kw={
             "autocomplete": "one-time-code",
             "autocapitalize": "none",
@@ -123,4 +125,4 @@ class SignInAgainForm(ClinicForm):
 
     def validate_code(self, field: StringField) -> None:
         if not field.data:
-            raise ValidationError("Enter the 6-digit code from your authenticator app.")
+            raise ValidationError(gettext("Enter the 6-digit code from your authenticator app."))

@@ -28,12 +28,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import render_template, session
+from flask_babel import gettext
 from sqlalchemy import select
 
 from clinic.auth.sessions import INVITATION_TO_SHOW_KEY
 from clinic.core.links import external_url
 from clinic.core.uow import unit_of_work
+from clinic.domain.text import N_
 from clinic.extensions import db
+from clinic.i18n import in_language_of
 from clinic.models import Invitation, User
 from clinic.models.invitations import INVITATION, hash_token
 from clinic.models.outbox import MessageStatus, OutboxMessage
@@ -44,8 +47,8 @@ from clinic.outbox.text import render_text
 from clinic.queue import crontab, periodic
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
-SUBJECT = "Set up your account"
-REMINDER_SUBJECT = "Your account is waiting to be set up"
+SUBJECT = N_("Set up your account")
+REMINDER_SUBJECT = N_("Your account is waiting to be set up")
 REMIND_AFTER = timedelta(days=3)
 
 # How the clinician reads the email's status: "sent" means the mail server accepted it.
@@ -65,19 +68,24 @@ def email_invitation(user: User, token: str) -> None:
         select(Invitation).where(Invitation.token_hash == hash_token(token))
     ).one()
     clinic = user.clinic
-    body = render_text(
-        "invitation.txt",
-        link=external_url("auth.accept", token=token),
-        expires_at=invitation.expires_at,
-        zone=clinic.timezone,
-        patient=user.role.is_patient,
-    )
+    # In the patient's language (staff: English), whoever's request sends it.
+    with in_language_of(user):
+        content = Content(
+            subject=gettext(SUBJECT),
+            body=render_text(
+                "invitation.txt",
+                link=external_url("auth.accept", token=token),
+                expires_at=invitation.expires_at,
+                zone=clinic.timezone,
+                patient=user.role.is_patient,
+            ),
+        )
     post(
         MessageKind.INVITATION,
         invitation.id,
         to=user,
         clinic_id=user.clinic_id,
-        content=Content(subject=SUBJECT, body=body),
+        content=content,
         sender_name=sender_name_for(clinic),
     )
 
@@ -105,19 +113,23 @@ def remind(invitation: Invitation) -> bool:
     """Write the one reminder of `invitation` (False when it was written before)."""
     user = invitation.user
     clinic = user.clinic
-    body = render_text(
-        "invitation_reminder.txt",
-        issued_at=invitation.created_at,
-        expires_at=invitation.expires_at,
-        zone=clinic.timezone,
-        sign_in=external_url("auth.login"),
-    )
+    with in_language_of(user):
+        content = Content(
+            subject=gettext(REMINDER_SUBJECT),
+            body=render_text(
+                "invitation_reminder.txt",
+                issued_at=invitation.created_at,
+                expires_at=invitation.expires_at,
+                zone=clinic.timezone,
+                sign_in=external_url("auth.login"),
+            ),
+        )
     return post(
         MessageKind.INVITATION_REMINDER,
         invitation.id,
         to=user,
         clinic_id=user.clinic_id,
-        content=Content(subject=REMINDER_SUBJECT, body=body),
+        content=content,
         sender_name=sender_name_for(clinic),
     )
 

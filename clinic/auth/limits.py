@@ -22,6 +22,7 @@ import math
 import time
 
 from flask import Flask, current_app, render_template
+from flask_babel import gettext, ngettext
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.wrappers import Response
 
@@ -64,6 +65,10 @@ def too_many_requests(_error: RateLimitExceeded) -> tuple[str | Response, int, d
     if (outcome := api_error(429)) is not None:
         return outcome, 429, {"Retry-After": str(seconds)}
     minutes = max(1, round(seconds / 60))
-    wait = "about a minute" if minutes == 1 else f"about {minutes} minutes"
+    wait = (
+        gettext("about a minute")
+        if minutes == 1
+        else ngettext("about %(num)d minute", "about %(num)d minutes", minutes)
+    )
     page = render_template("errors/429.html", wait=wait)
     return page, 429, {"Retry-After": str(seconds)}

@@ -33,6 +33,7 @@ from datetime import datetime
 
 import pyotp
 import segno
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from sqlalchemy import delete, func, or_, select, update
 
@@ -40,6 +41,7 @@ from clinic.audit.log import record
 from clinic.auth import sessions
 from clinic.core.refusals import Refusal
 from clinic.core.statements import affected_rows
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import RecoveryCode, Role, User
 from clinic.models.types import utcnow
@@ -56,15 +58,15 @@ RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 RECOVERY_GROUPS = 3
 RECOVERY_GROUP_LENGTH = 4
 
-CODE_REFUSED = (
+CODE_REFUSED = N_(
     "That code did not work. Enter the newest code your app shows (each code works once), "
     "or one of your recovery codes."
 )
-ENROLMENT_CODE_REFUSED = (
+ENROLMENT_CODE_REFUSED = N_(
     "That code did not work. Check the app shows this account, then enter the newest 6-digit code."
 )
-MANDATORY = "Your clinic requires two-factor sign-in for its staff, so it cannot be turned off."
-RESET_OWN = (
+MANDATORY = N_("Your clinic requires two-factor sign-in for its staff, so it cannot be turned off.")
+RESET_OWN = N_(
     "You cannot reset your own two-factor sign-in. Sign in with one of your recovery codes, "
     "or ask another administrator."
 )
@@ -187,7 +189,7 @@ def confirm_enrolment(
     now = now or utcnow()
     step = matching_step(secret, entry, now, None)
     if step is None:
-        raise Refusal(ENROLMENT_CODE_REFUSED, field="code")
+        raise Refusal(gettext(ENROLMENT_CODE_REFUSED), field="code")
     replaced = is_enabled(user)
     user.totp_secret = secret
     user.totp_enabled_at = now
@@ -206,7 +208,7 @@ def confirm_enrolment(
 def replace_recovery_codes(user: User, now: datetime | None = None) -> list[str]:
     """New recovery codes for an account with two-factor on; the old ones stop working."""
     if not is_enabled(user):
-        raise Refusal("Two-factor sign-in is not on for your account.")
+        raise Refusal(gettext("Two-factor sign-in is not on for your account."))
     codes = _replace_recovery_codes(user, now or utcnow())
     record("auth.recovery_codes_replaced", actor=user, object_type="user", object_id=user.id)
     return codes
@@ -227,7 +229,7 @@ def disable(user: User) -> None:
     """Turn two-factor off: forget the secret and the recovery codes. Refused when the
     clinic makes it mandatory for the account."""
     if is_mandatory(user):
-        raise Refusal(MANDATORY)
+        raise Refusal(gettext(MANDATORY))
     was_enabled = is_enabled(user)
     _forget_second_factor(user)
     if was_enabled:

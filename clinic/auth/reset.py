@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from clinic.access import public
@@ -36,6 +37,8 @@ from clinic.auth.services import (
 from clinic.auth.views import bp, home_url
 from clinic.core.links import external_url
 from clinic.core.uow import unit_of_work
+from clinic.domain.text import N_
+from clinic.i18n import in_language_of
 from clinic.models import User
 from clinic.models.invitations import RESET
 from clinic.outbox import Content, post, sender_name_for
@@ -44,7 +47,7 @@ from clinic.outbox.text import render_text
 from clinic.queue import enqueue, job
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
-SUBJECT = "Your sign-in link"
+SUBJECT = N_("Your sign-in link")
 
 
 def reset_message(links: list[tuple[User, str]]) -> Content:
@@ -57,17 +60,19 @@ def reset_message(links: list[tuple[User, str]]) -> Content:
 
     With several links, each is labelled with its clinic's name on mail
     (`sender_name_for`); a clinic that keeps its name out of mailboxes gets a neutral
-    "Account 2" instead, its place in the list."""
+    "Account 2" instead, its place in the list. In the first account's language (a
+    patient's own, English for staff): one address rarely has accounts that disagree."""
     hours = int(RESET_VALID_FOR.total_seconds() // 3600)
-    listed = [
-        (
-            sender_name_for(user.clinic) or f"Account {number}",
-            external_url("auth.choose_new_password", reset_token=token),
-        )
-        for number, (user, token) in enumerate(links, start=1)
-    ]
-    body = render_text("password_reset.txt", links=listed, hours=hours)
-    return Content(subject=SUBJECT, body=body)
+    with in_language_of(links[0][0]):
+        listed = [
+            (
+                sender_name_for(user.clinic) or _("Account %(number)d", number=number),
+                external_url("auth.choose_new_password", reset_token=token),
+            )
+            for number, (user, token) in enumerate(links, start=1)
+        ]
+        body = render_text("password_reset.txt", links=listed, hours=hours)
+        return Content(subject=_(SUBJECT), body=body)
 
 
 @job
@@ -129,9 +134,11 @@ def choose_new_password(reset_token: str) -> Response | tuple[str, int] | str:
             return render_template("auth/reset_unusable.html"), 410  # saves nothing
         if mfa.is_enabled(user):
             # The link proves the mailbox, not the phone: the code is still asked for.
-            flash("Your new password is saved. Sign in with it, then enter your code.", "success")
+            flash(
+                _("Your new password is saved. Sign in with it, then enter your code."), "success"
+            )
             return redirect(url_for("auth.login"))
         complete_sign_in(user, after="password reset")
-        flash("Your new password is saved and you are signed in.", "success")
+        flash(_("Your new password is saved and you are signed in."), "success")
         return redirect(home_url())
     return render_template("auth/reset_choose.html", form=form, user=user)

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
+from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
@@ -48,6 +49,7 @@ from clinic.audit.log import record
 from clinic.core.statements import affected_rows
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
+from clinic.i18n import browser_language
 from clinic.models import Role, User, UserSession
 from clinic.models.invitations import hash_token
 from clinic.models.types import utcnow
@@ -121,15 +123,17 @@ def ended_message(reason: str, user: User) -> str | None:
     """What the sign-in page says about a session that ended by itself."""
     if reason == EndReason.IDLE:
         minutes = int(idle_limit(user).total_seconds() // 60)
-        return (
-            f"You were signed out after {minutes} minutes without activity. "
-            "Sign in again to continue."
+        return gettext(
+            "You were signed out after %(minutes)d minutes without activity. "
+            "Sign in again to continue.",
+            minutes=minutes,
         )
     if reason == EndReason.LIFETIME:
         hours = math.ceil(current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds() / 3600)
-        return (
-            f"For your security, sessions end {hours} hours after signing in. "
-            "Sign in again to continue."
+        return gettext(
+            "For your security, sessions end %(hours)d hours after signing in. "
+            "Sign in again to continue.",
+            hours=hours,
         )
     return None
 
@@ -327,7 +331,11 @@ def load_user(user_id: str) -> User | None:
 
 def _expire(user_session: UserSession, user: User, reason: EndReason, now: datetime) -> None:
     session_id, user_id = user_session.id, user.id
-    message = ended_message(reason, user)
+    # Said while the account is being loaded, so not in the signed-in person's language
+    # (choosing it would load the account again): in the browser's, as the sign-in page
+    # that shows it will be.
+    with force_locale(browser_language()):
+        message = ended_message(reason, user)
     detail: dict[str, object] = {"reason": reason.value}
     if reason is EndReason.IDLE:
         detail["idle_minutes"] = int(idle_limit(user).total_seconds() // 60)

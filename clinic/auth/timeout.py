@@ -30,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_url
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -101,11 +102,9 @@ def kept_form(signed: str) -> KeptForm | None:
 
 def time_words(seconds: int) -> str:
     """A short wait in words: "2 minutes", "1 minute", "less than a minute"."""
-    if seconds >= 90:
-        return f"{round(seconds / 60)} minutes"
     if seconds >= 60:
-        return "1 minute"
-    return "less than a minute"
+        return ngettext("%(num)d minute", "%(num)d minutes", max(1, round(seconds / 60)))
+    return gettext("less than a minute")
 
 
 @login_manager.unauthorized_handler
@@ -123,7 +122,7 @@ def send_to_sign_in() -> Response | str:
         if user is not None and user.active:
             return _sign_in_again_page(user, keep_form(user_id))
     if not g.get("signed_out_message"):
-        flash(login_manager.login_message, login_manager.login_message_category)
+        flash(gettext(login_manager.login_message), login_manager.login_message_category)
     return redirect(login_url("auth.login", next_url=request.url))
 
 
@@ -136,7 +135,7 @@ def _sign_in_again_page(user: User, kept: str, form: SignInAgainForm | None = No
     # Said once: when the session ended in this very request, the layout's message says it.
     why = None
     if not g.get("signed_out_message"):
-        why = sessions.ended_message(reason, user) or "You have been signed out."
+        why = sessions.ended_message(reason, user) or gettext("You have been signed out.")
     return render_template("auth/idle_sign_in_again.html", form=form, why=why)
 
 
@@ -176,7 +175,7 @@ def sign_in_again_and_resume() -> Response | str:
     form_kept = kept_form(request.form.get("kept", ""))
     user = db.session.get(User, form_kept.user_id) if form_kept else None
     if form_kept is None or user is None:
-        flash("That page has expired. Please sign in.", "info")
+        flash(gettext("That page has expired. Please sign in."), "info")
         return redirect(url_for("auth.login"))
     if current_user.is_authenticated:
         # Signed in again meanwhile (another tab): as that person, send on; as anyone
@@ -192,5 +191,5 @@ def sign_in_again_and_resume() -> Response | str:
             complete_sign_in(user, second_factor=second_factor, after="time-out")
             return render_template("auth/idle_send_kept.html", kept=form_kept)
         # The failure was kept (it counts towards the back-off, and is audited).
-        show_refusal(form, Refusal(SIGN_IN_FAILED))
+        show_refusal(form, Refusal(gettext(SIGN_IN_FAILED)))
     return _sign_in_again_page(user, request.form.get("kept", ""), form)

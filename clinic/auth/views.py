@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeGuard
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -26,15 +28,16 @@ from clinic.auth.services import (
 from clinic.core.forms import show_refusal
 from clinic.core.refusals import Refusal
 from clinic.domain import backoff
+from clinic.domain.text import N_
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import Role, User
 from clinic.models.types import utcnow
 
 bp = Blueprint("auth", __name__)
 
 # The same words for every refusal (wrong password, unknown address, sign-in paused after
 # many attempts), so the page never tells whether an account exists.
-SIGN_IN_FAILED = (
+SIGN_IN_FAILED = N_(
     "Those details did not match an active account. Check them and try again. After "
     "several unsuccessful tries, signing in pauses for a few minutes."
 )
@@ -43,14 +46,20 @@ SIGN_IN_FAILED = (
 # too: the cookie would otherwise open those accounts, without a password, to whoever
 # holds it later (the next person at a shared computer, a copy of the cookie).
 PENDING_ACCOUNTS = "pending_accounts"
+# Each account offered is named by its clinic and, in these words, its role.
+ROLE_WORDS = {
+    Role.ADMIN: N_("administrator"),
+    Role.CLINICIAN: N_("clinician"),
+    Role.PATIENT: N_("patient"),
+}
 PENDING_NEXT = "pending_next"
 # Between a right password and the code of an account with two-factor on: who, and since
 # when (a POSIX time). Not signed in yet; the code must come within PENDING_SECONDS.
 PENDING_CODE = "pending_second_factor"
 PENDING_SECONDS = 5 * 60
-CODE_EXPIRED = "That took more than 5 minutes. Please sign in again."
+CODE_EXPIRED = N_("That took more than 5 minutes. Please sign in again.")
 # The password was right, so saying that sign-in is paused tells nothing new.
-CODE_PAUSED = (
+CODE_PAUSED = N_(
     "After several unsuccessful tries, signing in to this account is paused for a few "
     "minutes. Please wait, then sign in again."
 )
@@ -94,7 +103,7 @@ def login() -> Response | str:
             session[PENDING_NEXT] = next_url if is_safe_redirect(next_url) else None
             return redirect(url_for("auth.choose_account"))
         record_failed_sign_in(form.email.data)  # kept: it counts towards the back-off
-        show_refusal(form, Refusal(SIGN_IN_FAILED))
+        show_refusal(form, Refusal(_(SIGN_IN_FAILED)))
     return render_template("auth/login.html", form=form)
 
 
@@ -144,7 +153,7 @@ def second_factor() -> Response | str:
     if user is None:
         had_pending = session.pop(PENDING_CODE, None) is not None
         if had_pending:
-            flash(CODE_EXPIRED, "info")
+            flash(_(CODE_EXPIRED), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -153,15 +162,19 @@ def second_factor() -> Response | str:
             signed_in = _sign_in(user, session.get(PENDING_NEXT), second_factor=method)
             if method == "recovery":  # after _sign_in, which starts a fresh session
                 flash(
-                    f"You signed in with a recovery code ({mfa.recovery_codes_left(user)} "
-                    "left; each works once). If your phone is lost, choose “Move to a new "
-                    "phone” on Your account.",
+                    ngettext(
+                        "You signed in with a recovery code (%(num)d left; each works once). "
+                        "If your phone is lost, choose “Move to a new phone” on Your account.",
+                        "You signed in with a recovery code (%(num)d left; each works once). "
+                        "If your phone is lost, choose “Move to a new phone” on Your account.",
+                        mfa.recovery_codes_left(user),
+                    ),
                     "info",
                 )
             return signed_in
         # The failure was kept (it counts towards the back-off, and is audited).
         paused = backoff.is_paused(user.sign_in_blocked_until, utcnow())
-        show_refusal(form, Refusal(CODE_PAUSED if paused else mfa.CODE_REFUSED, field="code"))
+        show_refusal(form, Refusal(_(CODE_PAUSED if paused else mfa.CODE_REFUSED), field="code"))
     return render_template("auth/second_factor.html", form=form)
 
 
@@ -184,7 +197,7 @@ def choose_account() -> Response | str:
     pending = _pending_account_ids()
     if pending is None:
         session.pop(PENDING_ACCOUNTS, None)
-        flash(CODE_EXPIRED, "info")
+        flash(_(CODE_EXPIRED), "info")
         return redirect(url_for("auth.login"))
     accounts = [
         user
@@ -197,7 +210,10 @@ def choose_account() -> Response | str:
         return redirect(url_for("auth.index"))
     form = ChooseAccountForm()
     form.account.choices = [
-        SelectChoice(str(user.id), f"{user.clinic.name} ({user.role_label.lower()})")
+        SelectChoice(
+            str(user.id),
+            _("%(clinic)s (%(role)s)", clinic=user.clinic.name, role=_(ROLE_WORDS[user.role])),
+        )
         for user in accounts
     ]
     if form.validate_on_submit():
@@ -214,7 +230,7 @@ def logout() -> Response:
     sessions.end_current()
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -233,6 +249,6 @@ def accept(token: str) -> Response | tuple[str, int] | str:
         except InvitationAlreadyUsed:
             return render_template("auth/invitation_unusable.html"), 410  # saves nothing
         complete_sign_in(user, after="invitation")
-        flash("Your password is set and you are signed in.", "success")
+        flash(_("Your password is set and you are signed in."), "success")
         return redirect(home_url())
     return render_template("auth/accept_invitation.html", form=form, user=invitation.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, current_app, g, render_template, request
+from flask_babel import gettext
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
@@ -19,32 +20,42 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from clinic.core.uow import discard
+from clinic.domain.text import N_
 from clinic.fhirapi.outcomes import api_error
 
+# Marked for translation (N_) and shown in the reader's language (`_render`).
 MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Something in that request was not right", "Go back, check the form and try again."),
-    403: ("You do not have access to this page", "If you think you should, ask your clinic."),
-    404: ("Page not found", "The page may have moved, or the address may be mistyped."),
-    405: ("That action is not available here", "Go back and use the buttons on the page."),
-    410: ("This link can no longer be used", "Ask your clinic for a new one."),
+    400: (
+        N_("Something in that request was not right"),
+        N_("Go back, check the form and try again."),
+    ),
+    403: (
+        N_("You do not have access to this page"),
+        N_("If you think you should, ask your clinic."),
+    ),
+    404: (N_("Page not found"), N_("The page may have moved, or the address may be mistyped.")),
+    405: (N_("That action is not available here"), N_("Go back and use the buttons on the page.")),
+    410: (N_("This link can no longer be used"), N_("Ask your clinic for a new one.")),
     409: (
-        "That could not be saved",
-        "It clashes with something saved a moment ago (perhaps the same form sent twice). "
-        "Nothing was changed: go back, reload the page and check before trying again.",
+        N_("That could not be saved"),
+        N_(
+            "It clashes with something saved a moment ago (perhaps the same form sent twice). "
+            "Nothing was changed: go back, reload the page and check before trying again."
+        ),
     ),
-    413: ("That was too much to send at once", "Shorten what you entered and try again."),
+    413: (N_("That was too much to send at once"), N_("Shorten what you entered and try again.")),
     500: (
-        "Something went wrong on our side",
-        "Nothing you entered was saved. Please try again in a moment.",
+        N_("Something went wrong on our side"),
+        N_("Nothing you entered was saved. Please try again in a moment."),
     ),
-    503: ("This page is not available right now", "Please try again in a moment."),
+    503: (N_("This page is not available right now"), N_("Please try again in a moment.")),
 }
 
 # A database that is unreachable or too busy to take a write: the request is abandoned
 # whole, and the browser is told when to try again.
 UNAVAILABLE_SAVE = (
-    "We could not save this",
-    "Nothing was changed. Please try again in a moment.",
+    N_("We could not save this"),
+    N_("Nothing was changed. Please try again in a moment."),
 )
 RETRY_AFTER_SECONDS = 10
 
@@ -60,8 +71,8 @@ def _render(
         render_template(
             "errors/error.html",
             code=code,
-            title=title or default_title,
-            detail=detail or default_detail,
+            title=gettext(title or default_title),
+            detail=gettext(detail or default_detail),
         ),
         code,
     )
@@ -75,9 +86,11 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(_error: CSRFError) -> tuple[str | Response, int]:
         return _render(
             400,
-            "This form has expired",
-            "For your security, forms stop working after you sign out or after a long pause. "
-            "Go back, reload the page and submit it again.",
+            N_("This form has expired"),
+            N_(
+                "For your security, forms stop working after you sign out or after a long "
+                "pause. Go back, reload the page and submit it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
@@ -17,11 +18,12 @@ from wtforms.validators import Email, InputRequired, Length, StopValidation
 
 from clinic.core.refusals import note_not_done
 from clinic.core.uow import discard
+from clinic.domain.text import N_
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTER_MESSAGE = _l("Remove the invisible control characters from this text.")
+CONTROL_CHARACTER_MESSAGE = N_("Remove the invisible control characters from this text.")
 
 
 def leaf_fields(fields: Iterable[Field]) -> Iterator[Field]:
@@ -89,11 +91,25 @@ class ClinicForm(FlaskForm):
             if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data)
         ]
         if not tainted:
-            return super().validate(extra_validators)
+            valid = super().validate(extra_validators)
+            if not valid:
+                self._say_errors_now()
+            return valid
         for field in tainted:
-            field.errors = [CONTROL_CHARACTER_MESSAGE]
+            field.errors = [gettext(CONTROL_CHARACTER_MESSAGE)]
         self._errors = None  # recomputed from the fields on next access
         return False
+
+    def _say_errors_now(self) -> None:
+        """Turn messages marked for translation (lazy_gettext) into the words of this
+        request's language, so the errors are plain strings like any other (joined,
+        compared, shown)."""
+        for field in leaf_fields(self):
+            if any(not isinstance(error, str) for error in field.errors):
+                field.errors = [
+                    error if isinstance(error, str) else str(error) for error in field.errors
+                ]
+        self._errors = None
 
 
 def normalise_line_breaks(value: object) -> object:
@@ -177,9 +193,9 @@ def email_field(label: str = "Email") -> EmailField:
         label,
         filters=[strip],
         validators=[
-            InputRequired("Enter an email address."),
+            InputRequired(_l("Enter an email address.")),
             text_length(254),
-            Email("Enter an email address like name@example.org.", check_deliverability=False),
+            Email(_l("Enter an email address like name@example.org."), check_deliverability=False),
         ],
     )
 

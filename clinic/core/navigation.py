@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic.access import policy_for
+from clinic.domain.text import N_
 from clinic.models import Role
 
 
@@ -13,6 +14,7 @@ from clinic.models import Role
 class NavEntry:
     """One link of the main navigation, and the pages that count as inside it."""
 
+    # Marked for translation (N_); the layout translates it in the reader's language.
     label: str
     endpoint: str
     # The page is marked as current on any page of these blueprints, or on these endpoints.
@@ -24,14 +26,14 @@ class NavEntry:
         return blueprint in self.blueprints or endpoint in self.endpoints
 
 
-ACCOUNT = NavEntry("Your account", "account.index", blueprints=("account",))
+ACCOUNT = NavEntry(N_("Your account"), "account.index", blueprints=("account",))
 
 NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
     Role.CLINICIAN: (
-        NavEntry("Today", "dashboard.index", blueprints=("dashboard",)),
+        NavEntry(N_("Today"), "dashboard.index", blueprints=("dashboard",)),
         # Everything about one patient sits under "Patients".
         NavEntry(
-            "Patients",
+            N_("Patients"),
             "patients.index",
             blueprints=(
                 "patients",
@@ -44,25 +46,25 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
                 "letters",
             ),
         ),
-        NavEntry("Templates", "library.index", blueprints=("library",)),
+        NavEntry(N_("Templates"), "library.index", blueprints=("library",)),
         NavEntry(
-            "Address book",
+            N_("Address book"),
             "recipients.index",
             endpoints=("recipients.index", "recipients.new", "recipients.edit"),
         ),
-        NavEntry("Dilators", "catalogue.index", blueprints=("catalogue",)),
+        NavEntry(N_("Dilators"), "catalogue.index", blueprints=("catalogue",)),
         ACCOUNT,
     ),
     Role.ADMIN: (
-        NavEntry("Staff", "admin.staff", endpoints=("admin.staff",)),
+        NavEntry(N_("Staff"), "admin.staff", endpoints=("admin.staff",)),
         NavEntry(
-            "Clinic",
+            N_("Clinic"),
             "admin.settings",
             endpoints=("admin.settings", "admin.api_tokens", "recipients.templates"),
             blueprints=("languages",),
         ),
         NavEntry(
-            "Referrals",
+            N_("Referrals"),
             "admin.referrals",
             endpoints=(
                 "admin.referrals",
@@ -72,21 +74,23 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
             ),
         ),
         NavEntry(
-            "Address book",
+            N_("Address book"),
             "recipients.index",
             endpoints=("recipients.index", "recipients.new", "recipients.edit"),
         ),
-        NavEntry("Questionnaires", "instruments.index", blueprints=("instruments",)),
-        NavEntry("Data requests", "rights.requests", blueprints=("rights",)),
-        NavEntry("Audit trail", "audit.search", blueprints=("audit",)),
-        NavEntry("Outbox", "admin.outbox", endpoints=("admin.outbox",)),
-        NavEntry("Safety case", "safety.hazard_log_page", endpoints=("safety.hazard_log_page",)),
+        NavEntry(N_("Questionnaires"), "instruments.index", blueprints=("instruments",)),
+        NavEntry(N_("Data requests"), "rights.requests", blueprints=("rights",)),
+        NavEntry(N_("Audit trail"), "audit.search", blueprints=("audit",)),
+        NavEntry(N_("Outbox"), "admin.outbox", endpoints=("admin.outbox",)),
+        NavEntry(
+            N_("Safety case"), "safety.hazard_log_page", endpoints=("safety.hazard_log_page",)
+        ),
         ACCOUNT,
     ),
     Role.PATIENT: (
         # Today's own steps (a session guided, logged or skipped, then saved) stay under it.
         NavEntry(
-            "Today",
+            N_("Today"),
             "portal.home",
             endpoints=(
                 "portal.home",
@@ -96,9 +100,9 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
                 "portal.entry",
             ),
         ),
-        NavEntry("Progress", "portal.progress", endpoints=("portal.progress",)),
-        NavEntry("Staying safe", "portal.safety", endpoints=("portal.safety",)),
-        NavEntry("Reminders", "portal.reminders", endpoints=("portal.reminders",)),
+        NavEntry(N_("Progress"), "portal.progress", endpoints=("portal.progress",)),
+        NavEntry(N_("Staying safe"), "portal.safety", endpoints=("portal.safety",)),
+        NavEntry(N_("Reminders"), "portal.reminders", endpoints=("portal.reminders",)),
         ACCOUNT,
     ),
 }
@@ -108,18 +112,18 @@ NAVIGATION: dict[Role, tuple[NavEntry, ...]] = {
 # section is marked current on every page of its blueprints or endpoints, so a sub-page (a
 # note being changed, a stage decision) sits under its section.
 CHART_SECTIONS: tuple[NavEntry, ...] = (
-    NavEntry("Overview", "timeline.show", blueprints=("timeline",)),
-    NavEntry("Protocol", "protocols.current", blueprints=("protocols",)),
-    NavEntry("Outcome measures", "measures.index", blueprints=("measures",)),
-    NavEntry("Notes", "notes.index", blueprints=("notes",)),
-    NavEntry("Reports", "reporting.index", blueprints=("reporting",)),
-    NavEntry("Letters", "letters.index", blueprints=("letters",)),
+    NavEntry(N_("Overview"), "timeline.show", blueprints=("timeline",)),
+    NavEntry(N_("Protocol"), "protocols.current", blueprints=("protocols",)),
+    NavEntry(N_("Outcome measures"), "measures.index", blueprints=("measures",)),
+    NavEntry(N_("Notes"), "notes.index", blueprints=("notes",)),
+    NavEntry(N_("Reports"), "reporting.index", blueprints=("reporting",)),
+    NavEntry(N_("Letters"), "letters.index", blueprints=("letters",)),
     NavEntry(
-        "Record details",
+        N_("Record details"),
         "patients.show",
         endpoints=("patients.show", "patients.edit", "patients.invite"),
     ),
-    NavEntry("Access history", "audit.patient_history", endpoints=("audit.patient_history",)),
+    NavEntry(N_("Access history"), "audit.patient_history", endpoints=("audit.patient_history",)),
 )
 
 

@@ -10,6 +10,9 @@ import gzip
 from collections.abc import Container
 from functools import cache
 from importlib import resources
+from typing import Any
+
+from clinic.domain.text import N_
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 copes with more; this only stops absurd request bodies early
@@ -28,17 +31,32 @@ def password_problems(
     password: str, email: str = "", common: Container[str] | None = None
 ) -> list[str]:
     """Return what is wrong with `password` in plain words; an empty list means it is fine."""
+    return [
+        message % values for message, values in password_problem_messages(password, email, common)
+    ]
+
+
+def password_problem_messages(
+    password: str, email: str = "", common: Container[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """What is wrong with `password`, each as a message marked for translation and the
+    values of its placeholders (the form shows them in the reader's language)."""
     if common is None:
         common = common_passwords()
-    problems: list[str] = []
+    problems: list[tuple[str, dict[str, Any]]] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters (you have {len(password)}).")
+        problems.append(
+            (
+                N_("Use at least %(minimum)d characters (you have %(count)d)."),
+                {"minimum": MIN_LENGTH, "count": len(password)},
+            )
+        )
     if len(password) > MAX_LENGTH:
-        problems.append(f"Use at most {MAX_LENGTH} characters.")
+        problems.append((N_("Use at most %(maximum)d characters."), {"maximum": MAX_LENGTH}))
     folded = password.strip().lower()
     email = email.strip().lower()
     if email and folded in {email, email.split("@", 1)[0]}:
-        problems.append("Do not use your email address as your password.")
+        problems.append((N_("Do not use your email address as your password."), {}))
     if folded in common:
-        problems.append("This password is too common. Choose something harder to guess.")
+        problems.append((N_("This password is too common. Choose something harder to guess."), {}))
     return problems

@@ -16,9 +16,11 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from clinic.core.forms import ClinicForm, strip
 from clinic.core.webpush import endpoint_allowed
+from clinic.domain.text import N_
 
-SUBSCRIPTION_MESSAGE = "This browser's notification details were not understood."
-ENDPOINT_MESSAGE = "This browser's notification service is not one this site sends to."
+# Marked for translation: clinic.push.views says them in the patient's language.
+SUBSCRIPTION_MESSAGE = N_("This browser's notification details were not understood.")
+ENDPOINT_MESSAGE = N_("This browser's notification service is not one this site sends to.")
 
 
 def _part(max_length: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -27,6 +28,8 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.templating import NEUTRAL_BRAND
 from clinic.core.uow import discard
 from clinic.core.webpush import application_server_key
+from clinic.domain.text import N_
+from clinic.i18n import language
 from clinic.models import Role, User
 from clinic.push import PORTAL_PATH, devices_of, services
 from clinic.push.forms import SubscribeForm, UnsubscribeForm
@@ -36,13 +39,18 @@ bp = Blueprint("push", __name__)
 SERVICE_WORKER = "push-sw.js"
 # The manifest's words and colours: the portal's own, with nothing about care.
 APP_NAME = NEUTRAL_BRAND
-APP_SHORT_NAME = "Diary"
+APP_SHORT_NAME = N_("Diary")
 THEME_COLOUR = "#1d6a72"
 BACKGROUND_COLOUR = "#ffffff"
 
-TURNED_ON = "Notifications are on for this device."
-TURNED_OFF = "Notifications are off for this device."
-NOT_FOUND = "This device had no notifications on."
+# Marked for translation; `_answer` says them (and the forms' messages) in the patient's
+# language.
+TURNED_ON = N_("Notifications are on for this device.")
+TURNED_OFF = N_("Notifications are off for this device.")
+NOT_FOUND = N_("This device had no notifications on.")
+UNREADABLE = N_("The form could not be read.")
+EXPIRED = N_("The page had expired. Reload it and try again.")
+UNREADABLE_RELOAD = N_("The form could not be read. Reload the page and try again.")
 
 
 def _wants_json() -> bool:
@@ -50,7 +58,9 @@ def _wants_json() -> bool:
 
 
 def _answer(status: int, state: str, message: str) -> BaseResponse:
-    """JSON for the page's script; for a plain form, the notifications page again."""
+    """JSON for the page's script; for a plain form, the notifications page again. The
+    message (an English msgid) is said in the page's language."""
+    message = gettext(message)
     if _wants_json():
         response = jsonify({"state": state, "message": message})
         response.status_code = status
@@ -110,13 +120,13 @@ def manifest() -> Response:
         {
             "id": PORTAL_PATH,
             "name": APP_NAME,
-            "short_name": APP_SHORT_NAME,
+            "short_name": gettext(APP_SHORT_NAME),
             "start_url": PORTAL_PATH,
             "scope": PORTAL_PATH,
             "display": "standalone",
             "theme_color": THEME_COLOUR,
             "background_color": BACKGROUND_COLOUR,
-            "lang": "en",
+            "lang": language(str(get_locale() or "en")).lang,
             "icons": icons,
         }
     )
@@ -143,9 +153,9 @@ def subscribe() -> BaseResponse:
     user: User = current_user._get_current_object()
     form = SubscribeForm()
     if not form.validate_on_submit():
-        message = next(iter(form.errors.values()), ["The form could not be read."])[0]
+        message = next(iter(form.errors.values()), [UNREADABLE])[0]
         if "csrf_token" in form.errors:
-            message = "The page had expired. Reload it and try again."
+            message = EXPIRED
         return _answer(400, "error", str(message))
     services.subscribe(
         user, endpoint=form.endpoint.data, p256dh=form.p256dh.data, auth=form.auth.data
@@ -161,7 +171,7 @@ def unsubscribe() -> BaseResponse:
     user: User = current_user._get_current_object()
     form = UnsubscribeForm()
     if not form.validate_on_submit():
-        return _answer(400, "error", "The form could not be read. Reload the page and try again.")
+        return _answer(400, "error", UNREADABLE_RELOAD)
     if not services.unsubscribe(user, endpoint=form.endpoint.data):
         discard()
         return _answer(404, "off", NOT_FOUND)

@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from clinic import push
 from clinic.core.links import external_url
 from clinic.domain.protocols import EventKind, ProtocolStatus
 from clinic.domain.reminders import Due, Kind, PlanState, due, moment, next_due_at, zone_of
 from clinic.extensions import db
+from clinic.i18n import language, speaking
 from clinic.models import (
     Clinic,
     DiaryEntry,
@@ -65,34 +67,39 @@ def reminder_content(
     plan: ReminderPlan, kind: Kind, local_time: str, link: str | None = None
 ) -> Content:
     """The email for a reminder or a nudge: the subject the patient chose, a neutral body,
-    a link to sign in, and how to change or stop reminders."""
+    a link to sign in, and how to change or stop reminders, in the language being spoken
+    (the page's, or the patient's: `speaking`)."""
     template = "reminder.txt" if kind is Kind.REMINDER else "reminder_nudge.txt"
     body = render_text(template, link=link or external_url("auth.login"), at=local_time)
-    return Content(subject=plan.subject_text, body=body)
+    return Content(subject=_(plan.subject_text), body=body)
 
 
 class Composer:
     """The messages of one batch, each different one written once: reminders due in the
-    same minute mostly say the same thing (the sign-in link is worked out once too)."""
+    same minute mostly say the same thing (the sign-in link is worked out once too), each
+    in the patient's language."""
 
     def __init__(self) -> None:
         self._link: str | None = None
-        self._made: dict[tuple[str, Kind, str], Content] = {}
+        self._made: dict[tuple[str, Kind, str, str], Content] = {}
 
-    def content(self, plan: ReminderPlan, kind: Kind, local_time: str) -> Content:
-        key = (plan.subject, kind, local_time)
+    def content(self, plan: ReminderPlan, kind: Kind, local_time: str, code: str = "en") -> Content:
+        key = (plan.subject, kind, local_time, code)
         if key not in self._made:
             self._link = self._link or external_url("auth.login")
-            self._made[key] = reminder_content(plan, kind, local_time, self._link)
+            with speaking(code):
+                self._made[key] = reminder_content(plan, kind, local_time, self._link)
         return self._made[key]
 
 
 def notification_words(plan: ReminderPlan, kind: Kind, local_time: str) -> tuple[str, str]:
     """A notification's title and text: the subject the patient chose and a line as
-    neutral as the email's (a lock screen shows both)."""
+    neutral as the email's (a lock screen shows both), in the language being spoken."""
     if kind is Kind.REMINDER:
-        return plan.subject_text, f"The reminder you set for {local_time}. Open to sign in."
-    return plan.subject_text, "Whenever you are ready, open to sign in and pick up again."
+        return _(plan.subject_text), _(
+            "The reminder you set for %(time)s. Open to sign in.", time=local_time
+        )
+    return _(plan.subject_text), _("Whenever you are ready, open to sign in and pick up again.")
 
 
 def sender_for(plan: ReminderPlan, clinic: Clinic) -> str:
@@ -111,8 +118,11 @@ def send_due(
 ) -> int:
     """Post one due reminder (or nudge) on each channel the patient chose; returns how many
     messages were new. The one function that knows channels. `devices`: the account's
-    devices with notifications on, when the caller read them already (a batch)."""
+    devices with notifications on, when the caller read them already (a batch). In the
+    patient's language (`account.language`, loaded with the account: their record's,
+    when their clinic has turned it on)."""
     composer = composer or Composer()
+    code = language(account.language).code
     kind = MessageKind.REMINDER if reminder.kind is Kind.REMINDER else MessageKind.REMINDER_NUDGE
     local = reminder.occurrence.at.astimezone(zone_of(zone_for(plan, clinic)))
     posted = 0
@@ -122,11 +132,12 @@ def send_due(
             reminder.occasion,
             to=account,
             clinic_id=clinic.id,
-            content=composer.content(plan, reminder.kind, f"{local:%H:%M}"),
+            content=composer.content(plan, reminder.kind, f"{local:%H:%M}", code),
             sender_name=sender_for(plan, clinic),
         )
     if plan.by_push:
-        title, body = notification_words(plan, reminder.kind, f"{local:%H:%M}")
+        with speaking(code):
+            title, body = notification_words(plan, reminder.kind, f"{local:%H:%M}")
         posted += push.notify(
             kind,
             reminder.occasion,

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any
 
 from flask import render_template
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from clinic.bundled import TEMPLATES
@@ -36,6 +37,7 @@ from clinic.domain.indications import Indication
 from clinic.domain.protocols import EventKind, Period, ProtocolStatus, frequency_text
 from clinic.domain.questionnaires import Instrument
 from clinic.domain.reminders import parse_slots
+from clinic.domain.text import N_
 from clinic.measures.instruments import versions
 from clinic.measures.results import format_score
 from clinic.measures.schedule import occasion_label
@@ -43,7 +45,7 @@ from clinic.models import PatientStatus
 from clinic.rights.export import PatientExport
 
 STYLESHEET = TEMPLATES / "rights" / "my_data.css"
-TITLE = "My data"
+TITLE = N_("My data")
 
 Row = Mapping[str, Any]
 
@@ -177,7 +179,7 @@ class DataSummary:
 
     @property
     def title(self) -> str:
-        return TITLE
+        return _(TITLE)
 
 
 def readable_file_name(day: date) -> str:
@@ -243,27 +245,28 @@ def _about(bundle: Mapping[str, Any], people: Mapping[int, str]) -> list[Detail]
     patient = bundle["patient"]
     indication = Indication(patient["indication"])
     reason = (
-        f"Other: {patient['indication_other']}"
+        _("Other: %(what)s", what=patient["indication_other"])
         if indication is Indication.OTHER
-        else indication.label
+        else _(indication.label)
     )
+    not_recorded = _("not recorded")
     details = [
-        Detail("Name", patient["full_name"]),
-        Detail("Name you use", patient["name_to_use"] or "not recorded"),
-        Detail("Pronouns", patient["pronouns"] or "not recorded"),
-        Detail("Date of birth", long_date(_day(patient["date_of_birth"]))),
-        Detail("Clinic reference", patient["clinic_identifier"]),
-        Detail("What you are seen for", reason),
-        Detail("Referred by", patient["referring_clinician"] or "not recorded"),
+        Detail(_("Name"), patient["full_name"]),
+        Detail(_("Name you use"), patient["name_to_use"] or not_recorded),
+        Detail(_("Pronouns"), patient["pronouns"] or not_recorded),
+        Detail(_("Date of birth"), long_date(_day(patient["date_of_birth"]))),
+        Detail(_("Clinic reference"), patient["clinic_identifier"]),
+        Detail(_("What you are seen for"), reason),
+        Detail(_("Referred by"), patient["referring_clinician"] or not_recorded),
         Detail(
-            "Your clinician",
-            people.get(patient["responsible_clinician_id"], "not assigned"),
+            _("Your clinician"),
+            people.get(patient["responsible_clinician_id"], _("not assigned")),
         ),
-        Detail("Status", PatientStatus(patient["status"]).label),
+        Detail(_("Status"), _(PatientStatus(patient["status"]).label)),
     ]
     account = bundle["portal_account"]
     if account is not None:
-        details.append(Detail("Sign-in email", account["email"]))
+        details.append(Detail(_("Sign-in email"), account["email"]))
     return details
 
 
@@ -272,32 +275,36 @@ def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
     devices with notifications on (by push service and day)."""
     settings = bundle["reminder_settings"]
     if settings is None or not settings["enabled"]:
-        reminders = "Off"
+        reminders = _("Off")
     else:
-        ways = [
-            way
-            for way, chosen in (
-                ("email", settings["by_email"]),
-                ("notification", settings["by_push"]),
-            )
-            if chosen
-        ]
+        by_email, by_push = settings["by_email"], settings["by_push"]
+        ways = (
+            _("by email and notification")
+            if by_email and by_push
+            else _("by email")
+            if by_email
+            else _("by notification")
+            if by_push
+            else ""
+        )
         since = _local_day(settings["since"], zone)
-        when = ", ".join(slot.label for slot in parse_slots(settings["slots_text"]))
+        when = ", ".join(_(slot.label) for slot in parse_slots(settings["slots_text"]))
         reminders = (
-            f"On{f' since {long_date(since)}' if since else ''}: {when} (by {' and '.join(ways)})"
+            _("On since %(day)s: %(when)s (%(ways)s)", day=long_date(since), when=when, ways=ways)
+            if since
+            else _("On: %(when)s (%(ways)s)", when=when, ways=ways)
         )
     account = bundle["portal_account"]
     devices = account["notification_devices"] if account is not None else []
     listed = "; ".join(
-        f"{device['push_service']}, since {long_date(day)}"
+        _("%(service)s, since %(day)s", service=device["push_service"], day=long_date(day))
         if (day := _local_day(device["created_at"], zone))
         else device["push_service"]
         for device in devices
     )
     return [
-        Detail("Reminders", reminders),
-        Detail("Devices with notifications on", listed or "None"),
+        Detail(_("Reminders"), reminders),
+        Detail(_("Devices with notifications on"), listed or _("None")),
     ]
 
 
@@ -308,15 +315,15 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
     status = ProtocolStatus(row["status"])
     return Program(
         name=row["name"],
-        status=status.label,
+        status=_(status.label),
         open=status.is_open,
         started_on=_day(row["events"][0]["effective_on"]) if row["events"] else None,
         stages=[
             Stage(
                 number=s["position"],
-                size=sizes.get(s["dilator_size_id"], "not recorded"),
+                size=sizes.get(s["dilator_size_id"], _("not recorded")),
                 minutes=s["minutes"],
-                how_often=frequency_text(s["sessions"], Period(s["period"])),
+                how_often=_(frequency_text(s["sessions"], Period(s["period"]))),
                 min_days=s["min_days"] or None,
                 target_depth_cm=s.get("target_depth_cm"),
             )
@@ -325,9 +332,9 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
         changes=[
             Change(
                 on=_day(e["effective_on"]),
-                what=EventKind(e["kind"]).label,
+                what=_(EventKind(e["kind"]).label),
                 stage=e["stage"],
-                by=people.get(e["created_by_id"], "the clinic"),
+                by=people.get(e["created_by_id"], _("the clinic")),
                 reason=e["reason"],
             )
             for e in reversed(events)
@@ -339,16 +346,17 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
 def _session(row: Row, sizes: Mapping[int, str], zone: str) -> Session:
     other = []
     if row["bleeding"] and Bleeding(row["bleeding"]) is not Bleeding.NONE:
-        other.append(f"Bleeding: {Bleeding(row['bleeding']).label.lower()}")
+        other.append(_("Bleeding: %(amount)s", amount=_(Bleeding(row["bleeding"]).label).lower()))
     if row["sharp_pain"]:
-        other.append("Sharp pain")
+        other.append(_("Sharp pain"))
     if row["depth_cm"] is not None:
-        other.append(f"Depth {row['depth_cm']:g} cm")
-    other += [Concern(c).label_for(surgical=False) for c in row["concerns"]]
+        depth = f"{row['depth_cm']:g}"
+        other.append(_("Depth %(depth)s cm", depth=depth))
+    other += [_(Concern(c).label_for(surgical=False)) for c in row["concerns"]]
     if row["skip_other"]:
         other.append(row["skip_other"])
     if row["note"]:
-        other.append(f"Your note: {row['note']}")
+        other.append(_("Your note: %(note)s", note=row["note"]))
     return Session(
         on=_day(row["occurred_on"]),
         skipped=row["skipped"],
@@ -356,7 +364,7 @@ def _session(row: Row, sizes: Mapping[int, str], zone: str) -> Session:
         size=sizes.get(row["dilator_size_id"], "") if row["dilator_size_id"] else "",
         pain_during=row["pain_during"],
         pain_after=row["pain_after"],
-        skip_reason=SkipReason(row["skip_reason"]).label if row["skip_reason"] else "",
+        skip_reason=_(SkipReason(row["skip_reason"]).label) if row["skip_reason"] else "",
         other=other,
         withdrawn_on=_local_day(row["withdrawn_at"], zone),
         corrected=bool(row["revisions"]),
@@ -365,7 +373,7 @@ def _session(row: Row, sizes: Mapping[int, str], zone: str) -> Session:
 
 def _skips(entries: Sequence[Row]) -> list[tuple[str, int]]:
     counts = Counter(
-        SkipReason(e["skip_reason"]).label
+        _(SkipReason(e["skip_reason"]).label)
         for e in entries
         if e["skipped"] and e["skip_reason"] and not e["withdrawn_at"]
     )
@@ -377,9 +385,9 @@ def _alerts(bundle: Mapping[str, Any], people: Mapping[int, str], zone: str) -> 
     alerts = [
         Alert(
             on=days.get(f["entry_id"]) or _local_day(f["raised_at"], zone) or date.min,
-            what=FlagReason(f["reason"]).label
+            what=_(FlagReason(f["reason"]).label)
             + (f" ({f['pain']}/10)" if f["reason"] == FlagReason.HIGH_PAIN.value else ""),
-            detail="From a session you logged",
+            detail=_("From a session you logged"),
             handled_by=people.get(f["acknowledged_by_id"], ""),
             handled_at=_moment(f["acknowledged_at"]),
             note=f["acknowledgement"],
@@ -389,7 +397,7 @@ def _alerts(bundle: Mapping[str, Any], people: Mapping[int, str], zone: str) -> 
     alerts += [
         Alert(
             on=_local_day(f["raised_at"], zone) or date.min,
-            what=FlagKind(f["kind"]).label,
+            what=_(FlagKind(f["kind"]).label),
             detail=f["detail"],
             handled_by=people.get(f["acknowledged_by_id"], ""),
             handled_at=_moment(f["acknowledged_at"]),
@@ -414,7 +422,7 @@ def _questionnaires(
             found.append(
                 Questionnaire(
                     title=instrument.title if instrument else response["instrument_key"],
-                    occasion=occasion_label(response["occasion_key"]),
+                    occasion=_(occasion_label(response["occasion_key"])),
                     sent_at=_moment(response["submitted_at"]),
                     score=_score(response, instrument),
                     answers=_answers(response["answers"] or {}, instrument),
@@ -426,7 +434,7 @@ def _questionnaires(
 def _score(response: Row, instrument: Instrument | None) -> str:
     if response["total"] is None:
         reason = response["invalid_reason"]
-        return f"No score: {reason}" if reason else "No total score"
+        return _("No score: %(reason)s", reason=reason) if reason else _("No total score")
     band = f" ({response['band_label']})" if response["band_label"] else ""
     return f"{format_score(response['total'], instrument)}{band}"
 
@@ -441,7 +449,7 @@ def _answers(given: Mapping[str, Any], instrument: Instrument | None) -> list[An
         value = given[item.key]
         option = next((o for o in item.options if o.value == value), None)
         if value is None:
-            shown = "left blank"
+            shown = _("left blank")
         elif option is not None and option.label and option.label != str(value):
             shown = f"{option.label} ({value})"
         else:

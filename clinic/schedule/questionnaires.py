@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from clinic.core.links import external_url
+from clinic.domain.text import N_
 from clinic.extensions import db
+from clinic.i18n import language, speaking
 from clinic.measures.schedule import occasion_statuses
 from clinic.models import Clinic, Patient, User
 from clinic.outbox import Content, post, sender_name_for
@@ -23,16 +26,18 @@ from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 
 # Neutral on purpose: it shows on lock screens and in notification previews.
-SUBJECT = "You have something to fill in"
+SUBJECT = N_("You have something to fill in")
 
 
-def ready_message() -> Content:
-    """The message to a patient: something to fill in, and a link to sign in."""
+def ready_message(code: str = "en") -> Content:
+    """The message to a patient: something to fill in, and a link to sign in, in the
+    language `code` (the patient's)."""
     # The sign-in page, not the questionnaires' own address: the portal's addresses
     # say what the care is about, and a link shows in previews. After signing in, the
     # patient's first page lists what is waiting.
-    body = render_text("questionnaire_ready.txt", link=external_url("auth.login"))
-    return Content(subject=SUBJECT, body=body)
+    with speaking(code):
+        body = render_text("questionnaire_ready.txt", link=external_url("auth.login"))
+        return Content(subject=gettext(SUBJECT), body=body)
 
 
 def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
@@ -55,7 +60,8 @@ def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
     }
     if not accounts:
         return 0
-    content: Content | None = None
+    # One message per language (the accounts' languages were loaded with them).
+    contents: dict[str, Content] = {}
     posted = 0
     statuses = occasion_statuses(clinic.id, accounts.keys(), today)
     for patient_id, found in statuses.items():
@@ -63,11 +69,13 @@ def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
             state = status.state
             if not state.due or state.overdue or status.response is not None:
                 continue
-            content = content or ready_message()
+            account = accounts[patient_id]
+            code = language(account.language).code
+            content = contents.get(code) or contents.setdefault(code, ready_message(code))
             posted += post(
                 MessageKind.QUESTIONNAIRE_READY,
                 f"{status.assignment.id}:{state.occasion.key}",
-                to=accounts[patient_id],
+                to=account,
                 clinic_id=clinic.id,
                 content=content,
                 sender_name=sender_name_for(clinic),

@@ -32,6 +32,12 @@
       "This browser could not reach its notification service, so notifications were not turned on. Check the connection and try again later. Email reminders still work.",
     serverFailed: "Notifications were not turned on: this site could not be reached. Try again later.",
   };
+  // The page gives the same words in its own language (data-text); English stays the fallback.
+  try {
+    Object.assign(TEXT, JSON.parse(section.dataset.text || "{}"));
+  } catch (_error) {
+    // Unreadable words: keep the English ones.
+  }
 
   function show(text, which) {
     state.textContent = text;

@@ -26,6 +26,7 @@ import json
 import struct
 import zlib
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -35,7 +36,7 @@ from clinic import push
 from clinic.core import webpush
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
-from clinic.models import User
+from clinic.models import ClinicLanguage, Patient, User
 from clinic.models.push import PushSubscription
 from clinic.outbox.kinds import MessageKind
 from tests.e2e.helpers import sign_in, sign_out
@@ -335,3 +336,50 @@ def test_the_portal_is_installable(page: Page, live_server: LiveServer) -> None:
     sign_out(page)
     sign_in(page, CLINICIAN)
     assert page.locator("link[rel=manifest]").count() == 0
+
+
+@pytest.fixture
+def spanish_patient(live_server: LiveServer) -> Iterator[None]:
+    """The demo patient reads Spanish, which their clinic has turned on (issue 20); both
+    undone afterwards (the live server's data is shared by the run's browser tests)."""
+    with live_server.app.app_context():
+        patient = db.session.scalar(
+            sa.select(Patient).join(User, User.id == Patient.user_id).where(User.email == PATIENT)
+        )
+        before = patient.language
+        patient.language = "es"
+        turned_on = ClinicLanguage(
+            clinic_id=patient.clinic_id,
+            code="es",
+            reviewed_by="Dr Review, pelvic-health physiotherapist",
+            reviewed_on=date(2026, 11, 1),
+        )
+        db.session.add(turned_on)
+        db.session.commit()
+        patient_id, row_id = patient.id, turned_on.id
+    yield
+    with live_server.app.app_context():
+        db.session.get_one(Patient, patient_id).language = before
+        db.session.execute(sa.delete(ClinicLanguage).where(ClinicLanguage.id == row_id))
+        db.session.commit()
+
+
+def test_the_switch_and_its_script_speak_the_patients_language(
+    context: BrowserContext, live_server: LiveServer, spanish_patient: None
+) -> None:
+    """For a patient who reads Spanish, the section and the words its script writes (the
+    state of this device) are Spanish; the account page offers their language by its
+    own name, chosen. (Every page is checked at 390 px and for accessibility.)"""
+    page = context.new_page()
+    sign_in(page, PATIENT)
+    page.goto("/account/notifications")
+    expect(page.get_by_role("heading", name="Notificaciones en este dispositivo")).to_be_visible()
+    expect(page.locator("[data-push-device] [data-push-state]")).to_have_text(
+        "Las notificaciones están desactivadas en este dispositivo."
+    )
+    expect(page.get_by_role("button", name="Activar las notificaciones")).to_be_visible()
+    page.goto("/account")
+    expect(page.get_by_role("heading", level=1, name="Su cuenta")).to_be_visible()
+    expect(page.get_by_role("radio", name="Español")).to_be_checked()
+    page.get_by_role("banner").get_by_role("button", name="Cerrar sesión").click()
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()

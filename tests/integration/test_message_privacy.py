@@ -1,7 +1,9 @@
 """Every kind of message the system sends, caused the way it is in use, for a patient whose
 name, identifier and notes are full of diagnostic words: no subject or body carries any of
 them, nor any word of the deny-list (tests/support/privacy.py), and every kind in
-`MessageKind` is covered (a new kind without a cause here fails the suite)."""
+`MessageKind` is covered (a new kind without a cause here fails the suite). The same for a
+patient who reads Spanish or French (issue 20): their messages are in their language, and
+as discreet; the clinic's staff are still written to in English."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from clinic.schedule.questionnaires import tell_questionnaires_ready
 from tests.support.alerts import log_session
 from tests.support.clock import Clock, frozen_at
 from tests.support.factories import PASSWORD, make_patient
+from tests.support.languages import speaks
 from tests.support.mail import sent_messages
 from tests.support.measures import assign
 from tests.support.privacy import assert_discreet
@@ -79,7 +82,10 @@ def cause_everything(
     # A new patient invited to the portal, then reminded.
     with app.app_context(), unit_of_work():
         clinic = db.session.get_one(Clinic, world.clinic_a)
-        newcomer = make_patient(clinic, full_name=NAME + " Junior", clinic_identifier="PELVIC-9")
+        language = db.session.get_one(Patient, world.patient.patient_id).language
+        newcomer = make_patient(
+            clinic, full_name=NAME + " Junior", clinic_identifier="PELVIC-9", language=language
+        )
         db.session.flush()
         invite_to_portal(newcomer, "newcomer@example.org", db.session.get_one(User, clinician))
         newcomer_user = newcomer.user_id
@@ -174,6 +180,25 @@ def cause_everything(
             send_reminders_now()
 
 
+# The kinds written to the patient (in their language); the others go to staff (English).
+TO_THE_PATIENT = {
+    MessageKind.PASSWORD_RESET,
+    MessageKind.INVITATION,
+    MessageKind.INVITATION_REMINDER,
+    MessageKind.EMAIL_CHANGE_LINK,
+    MessageKind.EMAIL_CHANGE_REQUESTED,
+    MessageKind.EMAIL_ADDRESS_IN_USE,
+    MessageKind.EMAIL_CHANGED,
+    MessageKind.PASSWORD_CHANGED,
+    MessageKind.TWO_FACTOR_OFF,
+    MessageKind.QUESTIONNAIRE_READY,
+    MessageKind.REMINDER,
+    MessageKind.REMINDER_NUDGE,
+}
+GREETING = {"en": "Hello,", "es": "Hola:", "fr": "Bonjour,"}
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr"])
 def test_no_message_of_any_kind_carries_health_information_or_the_patient(
     app: Flask,
     client: FlaskClient,
@@ -181,9 +206,13 @@ def test_no_message_of_any_kind_carries_health_information_or_the_patient(
     clock: Clock,
     on_protocol: int,
     sent: list[Message],
+    language: str,
 ) -> None:
     """With the record full of diagnostic words (the name, the identifier), every kind of
-    message is written and sent, and none names any of them or a deny-listed word."""
+    message is written and sent, and none names any of them or a deny-listed word (in
+    English, Spanish or French); the patient's messages are in the patient's language,
+    the staff's in English."""
+    speaks(app, world.patient.patient_id, language)
     with app.app_context(), unit_of_work():
         patient = db.session.get_one(Patient, world.patient.patient_id)
         patient.full_name, patient.clinic_identifier = NAME, IDENTIFIER
@@ -197,6 +226,9 @@ def test_no_message_of_any_kind_carries_health_information_or_the_patient(
     for message in sent:
         kind = next(k for prefix, k in kinds.items() if message.message_id.startswith(prefix))
         seen.add(kind)
+        expected = language if MessageKind(kind) in TO_THE_PATIENT else "en"
+        if MessageKind(kind) is not MessageKind.LETTER:
+            assert message.body.startswith(GREETING[expected]), (kind, message.body[:40])
         assert_discreet(
             message, also=[NAME, IDENTIFIER, "PELVIC-9", "Vulvodynia", "Pelvic Pain Hospital"]
         )

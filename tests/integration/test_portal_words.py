@@ -44,7 +44,7 @@ CASES = {
         "named": "Size 3 (21 mm)",
         "plain": "27,5 mm",
         "three": "3 veces al día",
-        "twice": "dos veces a la semana",
+        "twice": "dos veces por semana",
         "mean": "3,0",
         "weekdays": "de lunes a viernes",
         "some": "lunes, miércoles y viernes",

@@ -25,6 +25,7 @@ from clinic.extensions import db
 from clinic.models import Patient, ReminderPlan, User
 from clinic.reminders.jobs import send_reminders
 from clinic.reminders.services import ReminderChoice, save_reminders
+from tests.support.languages import speaks
 from tests.support.smtp import SmtpSink
 from tests.support.worker import (
     outbox_rows,
@@ -37,6 +38,14 @@ from tests.support.world import World
 pytestmark = pytest.mark.worker
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        ("en", "A quick note", "the reminder you set for {at}"),
+        # Issue 20: the worker writes it in the patient's language.
+        ("es", "Una nota breve", "el recordatorio que programó para las {at}"),
+    ],
+)
 def test_a_reminder_arrives_at_its_time_through_the_worker(
     app: Flask,
     world: World,
@@ -45,9 +54,13 @@ def test_a_reminder_arrives_at_its_time_through_the_worker(
     queue_url: str,
     database_url: str,
     tmp_path: Path,
+    language: str,
+    subject: str,
+    words: str,
 ) -> None:
-    """The slot of this minute is delivered once by the worker; the next minute's is not
-    sent early."""
+    """The slot of this minute is delivered once by the worker, in the patient's language;
+    the next minute's is not sent early."""
+    speaks(app, world.patient.patient_id, language)
     now = datetime.now(UTC)
     if now.second >= 40:
         # Late in a minute the next one could begin before the worker runs the job (and
@@ -76,10 +89,10 @@ def test_a_reminder_arrives_at_its_time_through_the_worker(
             plan = db.session.scalar(db.select(ReminderPlan))
             due = plan.next_due_at
     (message,) = list(sink.received)
-    assert message["Subject"] == "A quick note"
+    assert message["Subject"] == subject
     assert message["To"] == world.patient.email
     assert str(message["From"]) == "no-reply@clinic.test"  # no clinic name, as chosen
-    assert f"the reminder you set for {this_minute:%H:%M}" in message.get_content()
+    assert words.format(at=f"{this_minute:%H:%M}") in message.get_content()
     assert "https://clinic.test/login" in message.get_content()
     assert [r.kind for r in outbox_rows(app)] == ["reminder"]
     if datetime.now(UTC) < next_minute:

@@ -62,6 +62,60 @@ DENIED = frozenset(
 )
 
 
+# The same in the shipped translations (issue 20): a patient's message in Spanish or French
+# is as discreet as in English. Not "sesión": in Spanish it is also the word for signing
+# in ("iniciar sesión"), which every message asks for.
+DENIED_TRANSLATED = frozenset(
+    {
+        # Spanish
+        "vaginismo",
+        "dispareunia",
+        "vulvodinia",
+        "vagina",
+        "vaginal",
+        "radioterapia",
+        "estenosis",
+        "pélvico",
+        "pélvica",
+        "dilatador",
+        "dilatadores",
+        "dilatación",
+        "dolor",
+        "doloroso",
+        "sangrado",
+        "sangre",
+        "hemorragia",
+        "síntoma",
+        "síntomas",
+        "puntuación",
+        "diario",
+        "fisioterapia",
+        "menopausia",
+        # French
+        "vulvodynie",
+        "radiothérapie",
+        "sténose",
+        "pelvien",
+        "pelvienne",
+        "dilatateur",
+        "dilatateurs",
+        "douleur",
+        "douloureux",
+        "douloureuse",
+        "saignement",
+        "saignements",
+        "sang",
+        "symptôme",
+        "symptômes",
+        "séance",
+        "séances",
+        "kinésithérapie",
+        "ménopause",
+        "journal",
+    }
+)
+
+
 def _indication_words() -> set[str]:
     words: set[str] = set()
     for label in INDICATION_LABELS.values():
@@ -72,7 +126,7 @@ def _indication_words() -> set[str]:
 
 def denied_words() -> frozenset[str]:
     """Every word a message must not contain."""
-    return DENIED | _indication_words()
+    return DENIED | DENIED_TRANSLATED | _indication_words()
 
 
 def assert_discreet(message: Message, also: Iterable[str] = ()) -> None:
