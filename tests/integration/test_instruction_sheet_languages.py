@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.integration.test_instruction_sheets import (
+from tests.support.auth import act_as
+from tests.support.languages import speaks
+from tests.support.sheets import (
     GIVEAWAYS,
     STOP_SIGNAL,
     clinician_url,
     download,
 )
-from tests.support.auth import act_as
-from tests.support.languages import speaks
 from tests.support.world import World
 
 STOP_SIGNAL_ES = "Un dolor agudo o repentino es una señal para parar."

@@ -4,13 +4,8 @@ patient to download their own (and only their own) plan."""
 
 from __future__ import annotations
 
-import io
-import re
-from dataclasses import dataclass
-
 import pytest
 from flask import Flask
-from pypdf import PdfReader
 
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
@@ -19,41 +14,11 @@ from clinic.protocols.prescriptions import prescription_on
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE
 from tests.support.protocols import start_plan
+from tests.support.sheets import GIVEAWAYS, STOP_SIGNAL, clinician_url, download
 from tests.support.world import World
 
+
 # Words that would say what the therapy is, or where on the body.
-GIVEAWAYS = ("dilat", "vagin", "pelvic", "anal", "sexual", "rectal")
-STOP_SIGNAL = "Sharp or sudden pain is a signal to stop."
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """A downloaded sheet: its text (whitespace collapsed), title and file name."""
-
-    text: str
-    title: str
-    file_name: str
-    reader: PdfReader
-
-
-def download(client, url: str) -> Sheet:
-    """GET a sheet and check it comes as a private PDF attachment."""
-    response = client.get(url)
-    assert response.status_code == 200, response.status_code
-    assert response.mimetype == "application/pdf"
-    assert response.headers["Cache-Control"] == "no-store"
-    disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;")
-    reader = PdfReader(io.BytesIO(response.get_data()))
-    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-    file_name = re.search(r'filename="?([^";]+)', disposition).group(1)
-    return Sheet(text=text, title=reader.metadata.title, file_name=file_name, reader=reader)
-
-
-def clinician_url(patient_id: int, protocol_id: int) -> str:
-    return f"/patients/{patient_id}/protocol/{protocol_id}/instructions.pdf"
-
-
 @pytest.fixture
 def on_stage_two(on_protocol: int) -> int:
     """PATIENT's plan, moved up to stage 2 (Size 2, 17 mm) five days ago (`on_protocol`)."""

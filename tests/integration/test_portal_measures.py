@@ -42,22 +42,10 @@ from tests.support.measures import (
 )
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.questionnaire_pages import send, url
 from tests.support.world import World
 
 READY = "A short questionnaire from your clinic is ready"
-
-
-def url(assignment_id: int, occasion: str = "once") -> str:
-    return f"/diary/questionnaires/{assignment_id}/{occasion}"
-
-
-def send(client, assignment_id: int, action: str, occasion: str = "once", **chosen: Any) -> Any:
-    """Post the questionnaire page's own form as a browser would (its hidden fields and the
-    answers already checked), with `chosen` answers changed and the button `action`."""
-    values = form_values(client.get(url(assignment_id, occasion)).get_data(as_text=True))
-    values.update({f"q-{key}": str(value) for key, value in chosen.items()})
-    values["action"] = action
-    return client.post(url(assignment_id, occasion), data=values)
 
 
 def responses(app: Flask) -> list[MeasureResponse]:

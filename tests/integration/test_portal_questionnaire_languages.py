@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models import MeasureResponse
-from tests.integration.test_portal_measures import send, url
 from tests.support.auth import act_as
 from tests.support.languages import speaks
 from tests.support.measures import assign, import_instrument, shipped_data
+from tests.support.questionnaire_pages import send, url
 from tests.support.world import World
 
 ONLY_ENGLISH_ES = "Este cuestionario solo está disponible en inglés."
