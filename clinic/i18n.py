@@ -20,9 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
 from flask_login import current_user
+from markupsafe import escape
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -149,3 +153,19 @@ def select_timezone() -> str | None:
     if has_request_context() and current_user.is_authenticated:
         return str(current_user.clinic.timezone)
     return None
+
+
+class LazyText(LazyString):
+    """A translation made when it is shown, that is plain text: Jinja escapes it like any
+    other string. (Flask-Babel's LazyString passes itself off as markup, so a form label or
+    message holding an apostrophe or "<" would reach the page unescaped.)"""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_text(string: str, **variables: Any) -> LazyText:
+    """Mark `string` for translation at import time (form labels, validators' messages,
+    choices, module constants): translated into the request's language each time it is
+    shown, and escaped in HTML. Imported as `_l`, which `make translations` extracts."""
+    return LazyText(gettext, string, **variables)

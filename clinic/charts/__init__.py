@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from xml.etree import ElementTree as ET
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from clinic.charts import layout
@@ -46,8 +48,10 @@ from clinic.charts.svg import (
     number,
     path_through,
 )
+from clinic.domain.text import N_
 
-NOT_SCORED = "not scored"
+# Marked for translation, and translated where each chart is drawn.
+NOT_SCORED = N_("not scored")
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,10 @@ class SizeStep:
     @property
     def text(self) -> str:
         """How the key reads it: "21 mm", or "stage 3, 21 mm"."""
-        size = f"{self.diameter_mm:g} mm"
-        return f"stage {self.stage}, {size}" if self.stage is not None else size
+        size = _("%(size)s mm", size=f"{self.diameter_mm:g}")
+        if self.stage is None:
+            return size
+        return _("stage %(stage)d, %(size)s", stage=self.stage, size=size)
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def step_key(size_steps: Sequence[SizeStep]) -> tuple[KeyEntry, ...]:
 
 def _unscored_key(points: Sequence[ScorePoint]) -> tuple[KeyEntry, ...]:
     ordered = sorted({p.on for p in points if p.total is None})
-    return tuple(KeyEntry(i, on, NOT_SCORED) for i, on in enumerate(ordered, start=1))
+    return tuple(KeyEntry(i, on, _(NOT_SCORED)) for i, on in enumerate(ordered, start=1))
 
 
 def _drawn(
@@ -197,26 +203,31 @@ def pain_chart(
     key = step_key(size_steps)
     if points:
         first, last = points[0].on, points[-1].on
-        description = (
-            f"Pain from 0 to 10 for {len(points)} sessions from {short_day(first)} {first.year} "
-            f"to {short_day(last)} {last.year}."
+        description = _(
+            "Pain from 0 to 10 for %(count)d sessions from %(first)s to %(last)s.",
+            count=len(points),
+            first=f"{short_day(first)} {first.year}",
+            last=f"{short_day(last)} {last.year}",
         )
     else:
-        description = "No sessions with pain scores yet."
+        description = _("No sessions with pain scores yet.")
     if key:
-        description += (
-            " Changes: " + ", ".join(f"{entry.text} from {entry.day}" for entry in key) + "."
+        description += " " + _(
+            "Changes: %(changes)s.",
+            changes=", ".join(
+                _("%(change)s from %(day)s", change=entry.text, day=entry.day) for entry in key
+            ),
         )
 
     def draw(variant: Variant, drawing_id: str) -> Markup:
         return _line_chart(
             variant,
             drawing_id,
-            title="Pain during and after sessions",
+            title=_("Pain during and after sessions"),
             description=description,
             series=[
-                ("Pain during", DURING, [(p.on, float(p.during)) for p in points]),
-                ("Pain after", AFTER, [(p.on, float(p.after)) for p in points]),
+                (_("Pain during"), DURING, [(p.on, float(p.during)) for p in points]),
+                (_("Pain after"), AFTER, [(p.on, float(p.after)) for p in points]),
             ],
             y_range=(0.0, 10.0),
             y_label=lambda v: f"{v:g}",
@@ -239,23 +250,28 @@ def adherence_chart(
     a week with nothing prescribed has no bar, and a week at 0% a sliver on the axis."""
     with_bars = [w for w in weeks if w.percent is not None]
     if with_bars:
-        description = (
-            f"Weekly sessions done as a percentage of those prescribed, for {len(weeks)} weeks: "
-            + ", ".join(
-                f"week of {short_day(w.week_start)} {w.percent:.0f}%"
+        description = _(
+            "Weekly sessions done as a percentage of those prescribed, for %(count)d weeks:"
+            " %(weeks)s.",
+            count=len(weeks),
+            weeks=", ".join(
+                _(
+                    "week of %(day)s %(percent)s",
+                    day=short_day(w.week_start),
+                    percent=f"{w.percent:.0f}%",
+                )
                 for w in with_bars
                 if w.percent is not None
-            )
-            + "."
+            ),
         )
         empty = [w for w in weeks if w.percent is None]
         if empty:
-            description += " Nothing prescribed in the week of " + ", ".join(
-                short_day(w.week_start) for w in empty
+            description += " " + _(
+                "Nothing prescribed in the week of %(days)s.",
+                days=", ".join(short_day(w.week_start) for w in empty),
             )
-            description += "."
     else:
-        description = "No weeks with sessions prescribed yet."
+        description = _("No weeks with sessions prescribed yet.")
 
     def draw(variant: Variant, drawing_id: str) -> Markup:
         return _adherence(variant, drawing_id, weeks, description, values=not compact)
@@ -274,7 +290,7 @@ def _adherence(
     height = bottom + fs * 1.6 + pad
     y = Scale(0, 100, bottom, top)
     d = Drawing(
-        v, height, chart_id=chart_id, title="Sessions done each week", description=description
+        v, height, chart_id=chart_id, title=_("Sessions done each week"), description=description
     )
     _y_axis(
         d,
@@ -361,18 +377,32 @@ def measure_chart(
     scored = [(p.on, p.total) for p in points if p.total is not None]
     if scored:
         (first_on, first_total), (last_on, last_total) = scored[0], scored[-1]
-        description = (
-            f"{title}, from {fmt(minimum)} to {fmt(maximum)}: {len(scored)} scored "
-            f"answer{'s' if len(scored) != 1 else ''} from {short_day(first_on)} {first_on.year} "
-            f"({fmt(first_total)}) to {short_day(last_on)} {last_on.year} ({fmt(last_total)})."
+        description = ngettext(
+            "%(title)s, from %(minimum)s to %(maximum)s: %(num)d scored answer from %(first)s"
+            " (%(first_total)s) to %(last)s (%(last_total)s).",
+            "%(title)s, from %(minimum)s to %(maximum)s: %(num)d scored answers from %(first)s"
+            " (%(first_total)s) to %(last)s (%(last_total)s).",
+            len(scored),
+            title=title,
+            minimum=fmt(minimum),
+            maximum=fmt(maximum),
+            first=f"{short_day(first_on)} {first_on.year}",
+            first_total=fmt(first_total),
+            last=f"{short_day(last_on)} {last_on.year}",
+            last_total=fmt(last_total),
         )
     else:
-        description = f"{title}: no answer could be scored yet."
+        description = _("%(title)s: no answer could be scored yet.", title=title)
     if key:
-        description += " Not scored: " + ", ".join(f"{e.day} {e.on.year}" for e in key) + "."
+        description += " " + _(
+            "Not scored: %(days)s.", days=", ".join(f"{e.day} {e.on.year}" for e in key)
+        )
     if bands:
-        description += (
-            " Bands: " + ", ".join(f"{b.label} from {fmt(b.minimum)}" for b in bands) + "."
+        description += " " + _(
+            "Bands: %(bands)s.",
+            bands=", ".join(
+                _("%(band)s from %(minimum)s", band=b.label, minimum=fmt(b.minimum)) for b in bands
+            ),
         )
 
     def draw(variant: Variant, drawing_id: str) -> Markup:
@@ -484,7 +514,7 @@ def _line_chart(
 
 
 def _no_data(d: Drawing, v: Variant, x: float, y: float) -> None:
-    d.text(d.group("no-data"), x, y, "No data yet", size=v.font * 1.25, fill=MUTED)
+    d.text(d.group("no-data"), x, y, _("No data yet"), size=v.font * 1.25, fill=MUTED)
 
 
 def _band_ranges(
@@ -665,7 +695,7 @@ def _legend_rows(
     rows: list[list[tuple[float, str, _Look]]] = [[]]
     at = left
     sample = v.font * 2
-    for name, look, _ in series:
+    for name, look, _values in series:
         width = sample + v.font * 0.4 + text_width(name, v.font)
         if rows[-1] and at + width > v.width - v.pad:
             rows.append([])
@@ -717,7 +747,7 @@ def _bands(
     """Every other band shaded, and each named in the margin on the right beside a bracket
     over its range; a name moved to keep clear of its neighbours keeps a short leader."""
     group = d.group("bands")
-    for index, (start, end, _) in enumerate(ranges):
+    for index, (start, end, _label) in enumerate(ranges):
         if index % 2:
             d.add(
                 "rect",
@@ -734,7 +764,7 @@ def _bands(
     bracket = right + v.font * 0.35
     text_x = bracket + v.font * 0.45
     line_height = v.small * 1.2
-    for (start, end, _), name_lines, middle, want, size in zip(
+    for (start, end, _label), name_lines, middle, want, size in zip(
         ranges, lines, middles, wanted, sizes, strict=True
     ):
         upper, lower = y(end) + 1.5, y(start) - 1.5

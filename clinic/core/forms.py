@@ -45,20 +45,21 @@ def error_items(form: FlaskForm) -> list[tuple[str, str, str]]:
         if isinstance(field, FieldList):
             # Plan-level messages link to the list's heading (id "<name>-heading").
             items += [
-                (f"{field.id}-heading", field.label.text, e)
+                (f"{field.id}-heading", field.label.text, str(e))
                 for e in field.errors
-                if isinstance(e, str)
+                if not isinstance(e, (list, dict))  # a message, lazy or not (not a stage's)
             ]
             for number, entry in enumerate(field.entries, start=1):
                 prefix = f"Stage {number}: "
                 for sub in leaf_fields(entry.form):
                     # Plan-rule messages start with "Stage n: ", which the label already says.
-                    messages = [e.removeprefix(prefix) for e in sub.errors]
+                    messages = [str(e).removeprefix(prefix) for e in sub.errors]
                     if messages:
                         text = " ".join(m[:1].upper() + m[1:] for m in messages)
                         items.append((sub.id, f"Stage {number}, {sub.label.text}", text))
         elif field.errors:
-            items.append((field.id, field.label.text, " ".join(field.errors)))
+            # Messages may be lazy (translated when shown): join them as text.
+            items.append((field.id, field.label.text, " ".join(str(e) for e in field.errors)))
     return items
 
 
