@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import fmean
 
+from flask_babel import gettext as _
+
 from clinic import charts
 from clinic.charts import Chart, PainPoint, SizeStep, WeekBar
 from clinic.domain.adherence import (
@@ -182,15 +184,17 @@ def _milestones(
         week = (event.effective_on - start).days // 7 + 1
         changed_size = previous_mm is not None and mm != previous_mm
         if event.kind is EventKind.START:
-            text = f"Started with {size} on {_day(event.effective_on)}"
+            text = _("Started with %(size)s on %(day)s", size=size, day=_day(event.effective_on))
         elif event.kind is EventKind.STEP_BACK:
-            text = f"Went back to {size} in week {week}, to let things settle"
+            text = _(
+                "Went back to %(size)s in week %(week)d, to let things settle", size=size, week=week
+            )
         elif changed_size:
-            text = f"Moved to {size} in week {week}"
+            text = _("Moved to %(size)s in week %(week)d", size=size, week=week)
         elif event.kind is EventKind.ADVANCE:
-            text = f"Moved up to stage {event.stage} in week {week}"
+            text = _("Moved up to stage %(stage)d in week %(week)d", stage=event.stage, week=week)
         elif event.kind is EventKind.COMPLETE:
-            text = f"Completed the plan in week {week}"
+            text = _("Completed the plan in week %(week)d", week=week)
         else:
             text = ""
         if text:

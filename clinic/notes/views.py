@@ -85,12 +85,12 @@ def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
     note = get_note_or_404(note_id, patient.id, patient.clinic_id)
     if not note.editable_by(current_user, utcnow()):
         if request.method == "GET":
-            flash(str(EDIT_REFUSED), "error")
+            flash(_(EDIT_REFUSED), "error")
             return redirect(_notes_url(patient.id, note))
         # Sent just after the window closed (or by someone else): keep the text on the
         # page, so it can be saved as an addendum instead of being lost.
         form = NoteForm()
-        form.body.errors = [EDIT_REFUSED]
+        form.body.errors = [_(EDIT_REFUSED)]
         return _render_edit(patient, note, form, refused=True), 403
     form = NoteForm(data=None if request.method == "POST" else {"body": note.body})
     if form.validate_on_submit():
@@ -128,7 +128,7 @@ def add_addendum(patient_id: int, note_id: int) -> Response | tuple[str, int]:
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     note = get_note_or_404(note_id, patient.id, patient.clinic_id)
     if not can_take_addendum(note):
-        flash(str(ADDENDUM_REFUSED), "error")
+        flash(_(ADDENDUM_REFUSED), "error")
         return redirect(_notes_url(patient.id, note))
     form = AddendumForm()
     if form.validate_on_submit():

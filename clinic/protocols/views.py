@@ -404,7 +404,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     back = return_to(
         form.next.data,
         patient,
-        ReturnPage(url_for("protocols.current", patient_id=patient.id), "the protocol"),
+        ReturnPage(url_for("protocols.current", patient_id=patient.id), _("the protocol")),
     )
     review_on = form.review_on.data if form.review_on else None
     if form.validate_on_submit() and _save(

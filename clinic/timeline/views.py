@@ -116,7 +116,9 @@ def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | t
         flags = [get_care_flag_or_404(flag_id, patient)]
         key = _card_key("rule", flags[0])
         form = AcknowledgeForm(prefix=f"ack-{key}")
-    back = return_to(form.next.data, patient, ReturnPage(_flags_section(patient), "the timeline"))
+    back = return_to(
+        form.next.data, patient, ReturnPage(_flags_section(patient), _("the timeline"))
+    )
     if all(f.acknowledged_at is not None for f in flags):
         taken = _by_others(flags)
         if not taken:
