@@ -63,6 +63,11 @@ class PainPoint:
     after: int
 
 
+def _day_and_year(on: date) -> str:
+    """A day with its year, as the charts' descriptions give it: "2 Mar 2026"."""
+    return f"{short_day(on)} {on.year}"
+
+
 @dataclass(frozen=True)
 class SizeStep:
     """The day a stage or dilator diameter came into force (the first one is the start);
@@ -75,7 +80,7 @@ class SizeStep:
     @property
     def text(self) -> str:
         """How the key reads it: "21 mm", or "stage 3, 21 mm"."""
-        size = _("%(size)s mm", size=f"{self.diameter_mm:g}")
+        size = _("%(size)s mm", size=format(self.diameter_mm, "g"))
         if self.stage is None:
             return size
         return _("stage %(stage)d, %(size)s", stage=self.stage, size=size)
@@ -206,8 +211,8 @@ def pain_chart(
         description = _(
             "Pain from 0 to 10 for %(count)d sessions from %(first)s to %(last)s.",
             count=len(points),
-            first=f"{short_day(first)} {first.year}",
-            last=f"{short_day(last)} {last.year}",
+            first=_day_and_year(first),
+            last=_day_and_year(last),
         )
     else:
         description = _("No sessions with pain scores yet.")
@@ -386,9 +391,9 @@ def measure_chart(
             title=title,
             minimum=fmt(minimum),
             maximum=fmt(maximum),
-            first=f"{short_day(first_on)} {first_on.year}",
+            first=_day_and_year(first_on),
             first_total=fmt(first_total),
-            last=f"{short_day(last_on)} {last_on.year}",
+            last=_day_and_year(last_on),
             last_total=fmt(last_total),
         )
     else:

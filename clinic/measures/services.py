@@ -350,7 +350,7 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
                 " another version (for example '%(example)s' or a higher number)",
                 version=instrument.version,
                 key=instrument.key,
-                example=f"{instrument.version}-{_slug(clinic.name)}",
+                example="-".join((instrument.version, _slug(clinic.name))),
             )
         )
     earlier = db.session.scalar(

@@ -20,8 +20,8 @@ def at_most_note_length(_form: object, field: Field) -> None:
             _(
                 "Use at most %(max)s characters; this text has %(length)s. "
                 "Shorten it, or split it into two notes.",
-                max=f"{NOTE_MAX_LENGTH:,}",
-                length=f"{len(field.data):,}",
+                max=format(NOTE_MAX_LENGTH, ","),
+                length=format(len(field.data), ","),
             )
         )
 
@@ -30,7 +30,7 @@ def note_text(label: object, empty_message: object) -> TextAreaField:
     """A note's text: required (white space alone does not count), at most 5,000 characters."""
     return TextAreaField(
         label,
-        description=_l("Up to %(max)s characters.", max=f"{NOTE_MAX_LENGTH:,}"),
+        description=_l("Up to %(max)s characters.", max=format(NOTE_MAX_LENGTH, ",")),
         filters=[normalise_line_breaks, strip],
         validators=[DataRequired(empty_message), at_most_note_length],
         render_kw={"rows": 8},

@@ -107,8 +107,8 @@ class StageForm(Form):
                 DEPTH_CM_RANGE.high,
                 _l(
                     "Enter a depth from %(low)s to %(high)s cm, or leave it empty.",
-                    low=f"{DEPTH_CM_RANGE.low:g}",
-                    high=f"{DEPTH_CM_RANGE.high:g}",
+                    low=format(DEPTH_CM_RANGE.low, "g"),
+                    high=format(DEPTH_CM_RANGE.high, "g"),
                 ),
             ),
         ],

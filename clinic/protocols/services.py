@@ -416,7 +416,7 @@ def _check_date(day: date, earliest: date, latest: date, field: str = "effective
         raise ProtocolChangeError(
             _(
                 "The date cannot be before %(date)s: changes are recorded in order.",
-                date=f"{earliest:%d %b %Y}",
+                date=earliest.strftime("%d %b %Y"),
             ),
             field,
         )
@@ -425,7 +425,7 @@ def _check_date(day: date, earliest: date, latest: date, field: str = "effective
             _(
                 "The date cannot be after %(date)s: record changes on or before the day they"
                 " take effect.",
-                date=f"{latest:%d %b %Y}",
+                date=latest.strftime("%d %b %Y"),
             ),
             field,
         )

@@ -36,7 +36,7 @@ def typed_text(label: object, description: object) -> TextAreaField:
             "%(description)s Up to %(max)s characters (about 100 words), so the report keeps"
             " to two pages.",
             description=description,
-            max=f"{TEXT_MAX_LENGTH:,}",
+            max=format(TEXT_MAX_LENGTH, ","),
         ),
         filters=[normalise_line_breaks, strip],
         validators=[at_most_text_length],

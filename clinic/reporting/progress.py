@@ -133,8 +133,8 @@ def too_long(text: str) -> str:
     return _(
         "Use at most %(max)s characters, so the report fits on two pages; this text has"
         " %(length)s.",
-        max=f"{TYPED_TEXT_MAX_LENGTH:,}",
-        length=f"{len(text):,}",
+        max=format(TYPED_TEXT_MAX_LENGTH, ","),
+        length=format(len(text), ","),
     )
 
 
