@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from clinic.domain.indications import Indication, Indications
 from clinic.domain.progression import Suggestion
+from clinic.domain.text import N_
 
 
 class Route(StrEnum):
@@ -31,7 +32,7 @@ class Route(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"vaginal": N_("Vaginal"), "anal": N_("Anal")}[self.value]
 
     @property
     def is_vaginal(self) -> bool:
@@ -52,7 +53,9 @@ class IntendedUse(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"vaginal": "Vaginal", "anal": "Anal", "either": "Vaginal or anal"}[self.value]
+        return {"vaginal": N_("Vaginal"), "anal": N_("Anal"), "either": N_("Vaginal or anal")}[
+            self.value
+        ]
 
     def suits(self, route: Route) -> bool:
         """Whether a device made for this use may be prescribed for `route`."""
@@ -67,7 +70,7 @@ class Period(StrEnum):
 
     @property
     def label(self) -> str:
-        return f"per {self.value}"
+        return {"day": N_("per day"), "week": N_("per week")}[self.value]
 
     @property
     def is_daily(self) -> bool:
@@ -375,7 +378,12 @@ class ProtocolStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {
+            "active": N_("Active"),
+            "paused": N_("Paused"),
+            "completed": N_("Completed"),
+            "replaced": N_("Replaced"),
+        }[self.value]
 
     @property
     def is_open(self) -> bool:
@@ -443,24 +451,24 @@ class EventKind(StrEnum):
 
 
 EVENT_LABELS = {
-    EventKind.START: "Started",
-    EventKind.EDIT: "Plan changed",
-    EventKind.ADVANCE: "Moved up a stage",
-    EventKind.HOLD: "Held at stage",
-    EventKind.STEP_BACK: "Stepped back a stage",
-    EventKind.PAUSE: "Paused",
-    EventKind.RESUME: "Resumed",
-    EventKind.COMPLETE: "Completed",
-    EventKind.REPLACED: "Replaced by a new protocol",
+    EventKind.START: N_("Started"),
+    EventKind.EDIT: N_("Plan changed"),
+    EventKind.ADVANCE: N_("Moved up a stage"),
+    EventKind.HOLD: N_("Held at stage"),
+    EventKind.STEP_BACK: N_("Stepped back a stage"),
+    EventKind.PAUSE: N_("Paused"),
+    EventKind.RESUME: N_("Resumed"),
+    EventKind.COMPLETE: N_("Completed"),
+    EventKind.REPLACED: N_("Replaced by a new protocol"),
 }
 
 CHANGE_PAGE_TITLES = {
-    EventKind.ADVANCE: "Move up a stage",
-    EventKind.HOLD: "Hold at this stage",
-    EventKind.STEP_BACK: "Step back a stage",
-    EventKind.PAUSE: "Pause the protocol",
-    EventKind.RESUME: "Resume the protocol",
-    EventKind.COMPLETE: "Complete the protocol",
+    EventKind.ADVANCE: N_("Move up a stage"),
+    EventKind.HOLD: N_("Hold at this stage"),
+    EventKind.STEP_BACK: N_("Step back a stage"),
+    EventKind.PAUSE: N_("Pause the protocol"),
+    EventKind.RESUME: N_("Resume the protocol"),
+    EventKind.COMPLETE: N_("Complete the protocol"),
 }
 
 # The status each kind of event leaves the protocol in (stage changes and edits keep an

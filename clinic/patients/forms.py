@@ -75,7 +75,7 @@ class PatientForm(ClinicForm):
         _l("Indication"),
         choices=[
             SelectChoice("", _l("Choose…")),
-            *(SelectChoice(i.value, i.label) for i in Indication),
+            *(SelectChoice(i.value, _l(i.label)) for i in Indication),
         ],
         default="",
         validators=[InputRequired(INDICATION_MESSAGE)],
@@ -91,7 +91,7 @@ class PatientForm(ClinicForm):
     )
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(s.value, s.label) for s in PatientStatus],
+        choices=[SelectChoice(s.value, _l(s.label)) for s in PatientStatus],
         default="active",
         validators=[InputRequired(_l("Choose a status."))],
     )

@@ -202,7 +202,7 @@ def going_back_field() -> SelectField:
         _l("When pain says go back, suggest"),
         choices=[
             SelectChoice("", _l("The usual for the indication")),
-            *(SelectChoice(g.value, g.label) for g in GoingBack),
+            *(SelectChoice(g.value, _l(g.label)) for g in GoingBack),
         ],
         default="",
         validators=[Optional()],
@@ -221,7 +221,7 @@ def chosen_going_back(field: SelectField) -> GoingBack | None:
 def route_field() -> SelectField:
     return SelectField(
         _l("Used"),
-        choices=[SelectChoice(r.value, r.label) for r in Route],
+        choices=[SelectChoice(r.value, _l(r.label)) for r in Route],
         validators=[InputRequired(_l("Choose vaginal or anal."))],
     )
 
