@@ -54,8 +54,8 @@ def catalogue(code: str) -> Catalog:
         return read_po(source, locale=code)
 
 
-def _key(message_id: str | tuple[str, ...]) -> str:
-    return "\0".join(message_id) if isinstance(message_id, tuple) else message_id
+def _key(message_id: str | tuple[str, ...] | list[str]) -> str:
+    return message_id if isinstance(message_id, str) else "\0".join(message_id)
 
 
 def _strings(value: str | tuple[str, ...] | list[str] | None) -> list[str]:
@@ -127,7 +127,18 @@ def test_the_compiled_catalogue_matches_its_source(code: str) -> None:
         for message in catalogue(code)
         if message.id and message.string and not message.fuzzy and all(_strings(message.string))
     }
-    actual = {_key(message.id): _strings(message.string) for message in compiled if message.id}
+    # An untranslated plural is compiled with its English forms (Babel's fallback, so
+    # ngettext still chooses the right one): not a translation, so not compared.
+    untranslated = {
+        _key(message.id)
+        for message in catalogue(code)
+        if message.id and not all(_strings(message.string))
+    }
+    actual = {
+        _key(message.id): _strings(message.string)
+        for message in compiled
+        if message.id and _key(message.id) not in untranslated
+    }
     assert actual == expected
 
 
