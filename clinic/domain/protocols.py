@@ -652,11 +652,12 @@ def reason_required(kind: EventKind, suggestion: Suggestion | None) -> bool:
 
 
 def missing_reason(kind: EventKind, suggestion: Suggestion | None) -> str:
-    """What to say when a needed reason is missing."""
+    """What to say when a needed reason is missing (in English: the caller translates it;
+    the fixed sentences are marked for that)."""
     if not kind.overrides(suggestion):
-        return "Give the reason."
+        return N_("Give the reason.")
     if suggestion is None or decision_for(suggestion) is None:
-        return "Give the reason: the system asked for a review before any change of stage."
+        return N_("Give the reason: the system asked for a review before any change of stage.")
     return f"Say why you decided otherwise: the system suggested {suggestion.label.lower()}."
 
 
@@ -695,9 +696,10 @@ def latest_review_on(today: date) -> date:
 
 
 def review_on_problem(day: date, today: date) -> str | None:
-    """Why `day` cannot be the next review date, in plain words; None when it can."""
+    """Why `day` cannot be the next review date, in plain words (in English: the caller
+    translates it); None when it can."""
     if day < today:
-        return "The review date has passed: choose today or a later day."
+        return N_("The review date has passed: choose today or a later day.")
     latest = latest_review_on(today)
     if day > latest:
         return f"Choose a review date within a year, on or before {latest:%d %b %Y}."

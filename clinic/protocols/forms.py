@@ -92,7 +92,10 @@ class StageForm(Form):
     sessions = whole(_l("Sessions"), STAGE_LIMITS["sessions"])
     period = SelectField(
         _l("Per"),
-        choices=[SelectChoice(p.value, p.value) for p in Period],
+        choices=[
+            SelectChoice(Period.DAY.value, _l("day")),
+            SelectChoice(Period.WEEK.value, _l("week")),
+        ],
         default=Period.DAY.value,
         validators=[InputRequired(_l("Choose per day or per week."))],
     )
@@ -324,9 +327,9 @@ class ProtocolEventForm(ClinicForm):
 
     def validate_reason(self, field: TextAreaField) -> None:
         if self.reason.flags.required and not field.data:
-            raise ValidationError(missing_reason(self._kind, self._suggestion))
+            raise ValidationError(_(missing_reason(self._kind, self._suggestion)))
 
     def validate_review_on(self, field: ReviewDateField) -> None:
         problem = field.data and review_on_problem(field.data, self._today)
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(_(problem))

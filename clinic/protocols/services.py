@@ -302,7 +302,7 @@ def record_event(
     _check_allowed(protocol, kind, effective_on)
     reason = reason.strip()
     if not reason and reason_required(kind, suggested):
-        raise ProtocolChangeError(missing_reason(kind, suggested), "reason")
+        raise ProtocolChangeError(_(missing_reason(kind, suggested)), "reason")
     reason = recorded_reason(reason, kind, suggested, evidence)
     stage = protocol.events[-1].stage + kind.stage_step
     if kind is EventKind.PAUSE and resume_on is not None and resume_on <= effective_on:
@@ -343,7 +343,7 @@ def _set_review(patient: Patient, review_on: date, today: date, by: User) -> Non
     that day), audited as a change to the record."""
     problem = review_on_problem(review_on, today)
     if problem:
-        raise ProtocolChangeError(problem, "review_on")
+        raise ProtocolChangeError(_(problem), "review_on")
     if patient.review_on == review_on:
         return
     patient.review_on = review_on
