@@ -22,12 +22,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
-from flask_babel import force_locale, refresh
+from flask_babel import force_locale, gettext, refresh
+from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
 from flask_login import current_user
+from markupsafe import escape
 
 if TYPE_CHECKING:
     from clinic.models import User
@@ -273,3 +275,19 @@ def speaking(code: str) -> Iterator[None]:
 def in_language_of(user: User) -> AbstractContextManager[None]:
     """Render what is inside in the language of a message to `user` (`language_for`)."""
     return speaking(language_for(user))
+
+
+class LazyText(LazyString):
+    """A translation made when it is shown, that is plain text: Jinja escapes it like any
+    other string. (Flask-Babel's LazyString passes itself off as markup, so a form label or
+    message holding an apostrophe or "<" would reach the page unescaped.)"""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_text(string: str, **variables: Any) -> LazyText:
+    """Mark `string` for translation at import time (form labels, validators' messages,
+    choices, module constants): translated into the request's language each time it is
+    shown, and escaped in HTML. Imported as `_l`, which `make translations` extracts."""
+    return LazyText(gettext, string, **variables)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, Length
 
@@ -14,6 +13,7 @@ from clinic.core.forms import ClinicForm, email_field
 from clinic.domain.daily import DIGEST_TIMES
 from clinic.domain.passwords import MAX_LENGTH
 from clinic.i18n import Language
+from clinic.i18n import lazy_text as _l
 from clinic.models import User
 
 

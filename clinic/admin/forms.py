@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -43,6 +42,7 @@ from clinic.domain.reminders import NUDGE_DAYS_RANGE
 from clinic.domain.starting import RADIOTHERAPY_WEEKS_HIGH, RADIOTHERAPY_WEEKS_LOW
 from clinic.domain.working_hours import DAY_NAMES
 from clinic.extensions import db
+from clinic.i18n import lazy_text as _l
 from clinic.models import Clinic, Role
 from clinic.patients.queries import email_in_use
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional, ValidationError
 
 from clinic.audit.actions import ACTION_GROUPS
 from clinic.core.forms import ClinicForm, PlainDateField, strip, text_length
+from clinic.i18n import lazy_text as _l
 from clinic.models import User
 
 ANYONE = ""

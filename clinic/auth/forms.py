@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from clinic.core.forms import ClinicForm, email_field, strip
 from clinic.domain.passwords import MAX_LENGTH, password_problem_messages
+from clinic.i18n import lazy_text as _l
 
 
 class LoginForm(ClinicForm):

@@ -7,7 +7,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
@@ -16,6 +15,7 @@ from clinic.catalogue.queries import label_taken
 from clinic.catalogue.services import SetDetails, SizeDetails, label_taken_message
 from clinic.core.forms import ClinicForm, PlainNumberField, WholeNumberField, strip, text_length
 from clinic.domain.protocols import IntendedUse
+from clinic.i18n import lazy_text as _l
 
 DIAMETER_RANGE_MM = (1, 80)
 INSERTABLE_LENGTH_RANGE_MM = (10, 400)

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import flash
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
 from wtforms.fields import FieldList, FormField
@@ -19,6 +18,7 @@ from wtforms.validators import Email, InputRequired, Length, StopValidation
 from clinic.core.refusals import note_not_done
 from clinic.core.uow import discard
 from clinic.domain.text import N_
+from clinic.i18n import lazy_text as _l
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -21,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.core.forms import ClinicForm, PlainNumberField, WholeNumberField, strip, text_length
 from clinic.domain.diary import LOGGED_MINUTES, PAIN_SCALE, Bleeding, Concern, SkipReason
+from clinic.i18n import lazy_text as _l
 
 
 class PlainDateTimeField(DateTimeLocalField):

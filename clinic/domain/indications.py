@@ -63,19 +63,19 @@ class Indication(StrEnum):
 
 
 INDICATION_LABELS: dict[Indication, str] = {
-    Indication.VAGINISMUS: "Vaginismus / genito-pelvic pain-penetration disorder",
-    Indication.DYSPAREUNIA: "Dyspareunia / vulvodynia",
-    Indication.PELVIC_RADIOTHERAPY: "After pelvic radiotherapy (stenosis prevention)",
-    Indication.VAGINOPLASTY: "After vaginoplasty",
-    Indication.ANAL_STENOSIS: "Anal stenosis / after haemorrhoidectomy",
-    Indication.ANAL_FISSURE: "Anal fissure (surgeon-directed)",
-    Indication.LEVATOR_ANI: "Levator ani syndrome",
-    Indication.CHRONIC_PELVIC_PAIN: "Chronic prostatitis / chronic pelvic pain syndrome",
-    Indication.VAGINAL_AGENESIS: "Vaginal agenesis / MRKH",
-    Indication.MENOPAUSE_GSM: "Genitourinary syndrome of menopause / vaginal atrophy",
-    Indication.PERINEAL_SCARRING: "Post-partum perineal scarring",
-    Indication.LICHEN_SCLEROSUS: "Narrowing from lichen sclerosus / lichen planus",
-    Indication.OTHER: "Other",
+    Indication.VAGINISMUS: N_("Vaginismus / genito-pelvic pain-penetration disorder"),
+    Indication.DYSPAREUNIA: N_("Dyspareunia / vulvodynia"),
+    Indication.PELVIC_RADIOTHERAPY: N_("After pelvic radiotherapy (stenosis prevention)"),
+    Indication.VAGINOPLASTY: N_("After vaginoplasty"),
+    Indication.ANAL_STENOSIS: N_("Anal stenosis / after haemorrhoidectomy"),
+    Indication.ANAL_FISSURE: N_("Anal fissure (surgeon-directed)"),
+    Indication.LEVATOR_ANI: N_("Levator ani syndrome"),
+    Indication.CHRONIC_PELVIC_PAIN: N_("Chronic prostatitis / chronic pelvic pain syndrome"),
+    Indication.VAGINAL_AGENESIS: N_("Vaginal agenesis / MRKH"),
+    Indication.MENOPAUSE_GSM: N_("Genitourinary syndrome of menopause / vaginal atrophy"),
+    Indication.PERINEAL_SCARRING: N_("Post-partum perineal scarring"),
+    Indication.LICHEN_SCLEROSUS: N_("Narrowing from lichen sclerosus / lichen planus"),
+    Indication.OTHER: N_("Other"),
 }
 
 # Clinical reference: after pelvic radiotherapy "continue about 1-2 years, and say so

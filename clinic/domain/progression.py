@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from clinic.domain.indications import Indication, Indications
+from clinic.domain.text import N_
 
 # Fewest painful sessions that suggest stepping back: one or two bad sessions are a reason
 # to hold, not to go back.
@@ -69,10 +70,10 @@ class Suggestion(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "step_back": "Step back",
-            "review": "Review",
-            "hold": "Hold",
-            "advance": "Advance",
+            "step_back": N_("Step back"),
+            "review": N_("Review"),
+            "hold": N_("Hold"),
+            "advance": N_("Advance"),
         }[self.value]
 
     @property
@@ -96,8 +97,8 @@ class GoingBack(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "step_back": "Step back a stage",
-            "surgical_review": "Review with the surgical team (never a smaller size)",
+            "step_back": N_("Step back a stage"),
+            "surgical_review": N_("Review with the surgical team (never a smaller size)"),
         }[self.value]
 
 

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from clinic.domain.indications import Indication, Indications
 from clinic.domain.progression import Suggestion
+from clinic.domain.text import N_
 
 
 class Route(StrEnum):
@@ -31,7 +32,7 @@ class Route(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"vaginal": N_("Vaginal"), "anal": N_("Anal")}[self.value]
 
     @property
     def is_vaginal(self) -> bool:
@@ -52,7 +53,9 @@ class IntendedUse(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"vaginal": "Vaginal", "anal": "Anal", "either": "Vaginal or anal"}[self.value]
+        return {"vaginal": N_("Vaginal"), "anal": N_("Anal"), "either": N_("Vaginal or anal")}[
+            self.value
+        ]
 
     def suits(self, route: Route) -> bool:
         """Whether a device made for this use may be prescribed for `route`."""
@@ -67,7 +70,7 @@ class Period(StrEnum):
 
     @property
     def label(self) -> str:
-        return f"per {self.value}"
+        return {"day": N_("per day"), "week": N_("per week")}[self.value]
 
     @property
     def is_daily(self) -> bool:
@@ -375,7 +378,12 @@ class ProtocolStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {
+            "active": N_("Active"),
+            "paused": N_("Paused"),
+            "completed": N_("Completed"),
+            "replaced": N_("Replaced"),
+        }[self.value]
 
     @property
     def is_open(self) -> bool:
@@ -443,24 +451,24 @@ class EventKind(StrEnum):
 
 
 EVENT_LABELS = {
-    EventKind.START: "Started",
-    EventKind.EDIT: "Plan changed",
-    EventKind.ADVANCE: "Moved up a stage",
-    EventKind.HOLD: "Held at stage",
-    EventKind.STEP_BACK: "Stepped back a stage",
-    EventKind.PAUSE: "Paused",
-    EventKind.RESUME: "Resumed",
-    EventKind.COMPLETE: "Completed",
-    EventKind.REPLACED: "Replaced by a new protocol",
+    EventKind.START: N_("Started"),
+    EventKind.EDIT: N_("Plan changed"),
+    EventKind.ADVANCE: N_("Moved up a stage"),
+    EventKind.HOLD: N_("Held at stage"),
+    EventKind.STEP_BACK: N_("Stepped back a stage"),
+    EventKind.PAUSE: N_("Paused"),
+    EventKind.RESUME: N_("Resumed"),
+    EventKind.COMPLETE: N_("Completed"),
+    EventKind.REPLACED: N_("Replaced by a new protocol"),
 }
 
 CHANGE_PAGE_TITLES = {
-    EventKind.ADVANCE: "Move up a stage",
-    EventKind.HOLD: "Hold at this stage",
-    EventKind.STEP_BACK: "Step back a stage",
-    EventKind.PAUSE: "Pause the protocol",
-    EventKind.RESUME: "Resume the protocol",
-    EventKind.COMPLETE: "Complete the protocol",
+    EventKind.ADVANCE: N_("Move up a stage"),
+    EventKind.HOLD: N_("Hold at this stage"),
+    EventKind.STEP_BACK: N_("Step back a stage"),
+    EventKind.PAUSE: N_("Pause the protocol"),
+    EventKind.RESUME: N_("Resume the protocol"),
+    EventKind.COMPLETE: N_("Complete the protocol"),
 }
 
 # The status each kind of event leaves the protocol in (stage changes and edits keep an
@@ -644,11 +652,12 @@ def reason_required(kind: EventKind, suggestion: Suggestion | None) -> bool:
 
 
 def missing_reason(kind: EventKind, suggestion: Suggestion | None) -> str:
-    """What to say when a needed reason is missing."""
+    """What to say when a needed reason is missing (in English: the caller translates it;
+    the fixed sentences are marked for that)."""
     if not kind.overrides(suggestion):
-        return "Give the reason."
+        return N_("Give the reason.")
     if suggestion is None or decision_for(suggestion) is None:
-        return "Give the reason: the system asked for a review before any change of stage."
+        return N_("Give the reason: the system asked for a review before any change of stage.")
     return f"Say why you decided otherwise: the system suggested {suggestion.label.lower()}."
 
 
@@ -687,9 +696,10 @@ def latest_review_on(today: date) -> date:
 
 
 def review_on_problem(day: date, today: date) -> str | None:
-    """Why `day` cannot be the next review date, in plain words; None when it can."""
+    """Why `day` cannot be the next review date, in plain words (in English: the caller
+    translates it); None when it can."""
     if day < today:
-        return "The review date has passed: choose today or a later day."
+        return N_("The review date has passed: choose today or a later day.")
     latest = latest_review_on(today)
     if day > latest:
         return f"Choose a review date within a year, on or before {latest:%d %b %Y}."

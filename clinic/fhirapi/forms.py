@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
 from clinic.fhirapi.tokens import LABEL_MAX
+from clinic.i18n import lazy_text as _l
 
 
 class ApiTokenForm(ClinicForm):

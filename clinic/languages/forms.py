@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, StringField, ValidationError
 from wtforms.validators import DataRequired
 
 from clinic.core.clock import clinic_today
 from clinic.core.forms import ClinicForm, PlainDateField, strip, text_length
+from clinic.i18n import lazy_text as _l
 
 
 class TurnOnLanguageForm(ClinicForm):

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Optional, Val
 from clinic.admin.forms import CheckboxesField
 from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
 from clinic.core.requests import MAX_ID
+from clinic.i18n import lazy_text as _l
 from clinic.letters.compose import LetterText
 from clinic.letters.recipients import RecipientDetails
 from clinic.models import LetterKind, Recipient, RecipientRole

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
@@ -16,6 +15,7 @@ from clinic.domain.protocols import (
     DEFAULT_RED_FLAG_PAIN,
     Route,
 )
+from clinic.i18n import lazy_text as _l
 from clinic.library.services import TemplateDetails
 from clinic.protocols.forms import PlanForm, chosen_going_back, going_back_field, route_field
 

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainDateField
 from clinic.core.requests import MAX_ID
 from clinic.core.templating import short_date
+from clinic.i18n import lazy_text as _l
 from clinic.mdt.services import MAX_PATIENTS
 
 # A pack is made shortly before the meeting, or just after it for the minutes; a date

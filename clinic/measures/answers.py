@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -44,6 +43,7 @@ from clinic.core.refusals import Refusal
 from clinic.core.statements import affected_rows
 from clinic.domain.questionnaires import Instrument, Item, Score, score
 from clinic.extensions import db
+from clinic.i18n import lazy_text as _l
 from clinic.measures.instruments import available, current, version_of, versions
 from clinic.measures.schedule import OccasionStatus, due_now, occasion_statuses
 from clinic.models import MeasureAssignment, MeasureResponse, Patient

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf.file import FileField, FileSize
 from wtforms import BooleanField, Field, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
@@ -14,52 +15,56 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 from clinic.core.forms import ClinicForm, PlainDateField, WholeNumberField
 from clinic.domain.measure_schedule import MAX_EVERY_WEEKS, Cadence
 from clinic.domain.questionnaires import Instrument
+from clinic.i18n import lazy_text as _l
 from clinic.measures.services import MAX_DEFINITION_BYTES
 
 DEFAULT_EVERY_WEEKS = 4
 
 LICENCE_WORDS = {
-    "free": "free to use",
-    "public domain": "public domain",
-    "clinic-owned, editable": "our own wording, editable",
-    "clinic-licensed": "used under the clinic's licence",
-    "not shipped: terms not established": "terms not established",
+    "free": _l("free to use"),
+    "public domain": _l("public domain"),
+    "clinic-owned, editable": _l("our own wording, editable"),
+    "clinic-licensed": _l("used under the clinic's licence"),
+    "not shipped: terms not established": _l("terms not established"),
 }
 
 
 def licence_words(status: str) -> str:
-    """A licence status as a clinician reads it in a list."""
-    return LICENCE_WORDS.get(status, status)
+    """A licence status as a clinician reads it in a list (in the request's language)."""
+    words = LICENCE_WORDS.get(status)
+    return str(words) if words is not None else status
 
 
 class AssignMeasureForm(ClinicForm):
     """Assign an instrument to a patient: which one, and when it is asked."""
 
-    instrument = SelectField("Measure", validators=[InputRequired("Choose a measure.")])
+    instrument = SelectField(_l("Measure"), validators=[InputRequired(_l("Choose a measure."))])
     schedule = RadioField(
-        "When to ask",
+        _l("When to ask"),
         choices=[
-            SelectChoice(Cadence.REPEATING.value, "At the start of the program, then repeating"),
-            SelectChoice(Cadence.ONCE.value, "Once, on a chosen day"),
+            SelectChoice(
+                Cadence.REPEATING.value, _l("At the start of the program, then repeating")
+            ),
+            SelectChoice(Cadence.ONCE.value, _l("Once, on a chosen day")),
         ],
         default=Cadence.REPEATING.value,
-        validators=[InputRequired("Choose when to ask: repeating, or once.")],
+        validators=[InputRequired(_l("Choose when to ask: repeating, or once."))],
     )
     every_weeks = WholeNumberField(
-        "Repeat every (weeks)",
+        _l("Repeat every (weeks)"),
         default=DEFAULT_EVERY_WEEKS,
         validators=[Optional()],
         render_kw={"min": 1, "max": MAX_EVERY_WEEKS, "inputmode": "numeric"},
     )
-    at_discharge = BooleanField("Also at discharge", default=True)
-    on = PlainDateField("Day", validators=[Optional()])
+    at_discharge = BooleanField(_l("Also at discharge"), default=True)
+    on = PlainDateField(_l("Day"), validators=[Optional()])
 
     def __init__(
         self, *args: Any, instruments: Mapping[str, Instrument], today: date, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.instrument.choices = [SelectChoice("", "Choose a measure")] + [
+        self.instrument.choices = [SelectChoice("", _("Choose a measure"))] + [
             SelectChoice(
                 key, f"{instrument.title} ({licence_words(instrument.licence.status.value)})"
             )
@@ -77,15 +82,18 @@ class AssignMeasureForm(ClinicForm):
             return
         if not 1 <= field.data <= MAX_EVERY_WEEKS:
             raise ValidationError(
-                f"Repeat every 1 to {MAX_EVERY_WEEKS} weeks, or leave it blank to ask only at"
-                " the start (and at discharge)."
+                _(
+                    "Repeat every 1 to %(max)d weeks, or leave it blank to ask only at the start"
+                    " (and at discharge).",
+                    max=MAX_EVERY_WEEKS,
+                )
             )
 
     def validate_on(self, field: Field) -> None:
         if self.schedule.data != Cadence.ONCE.value:
             return
         if field.data is None and not field.errors:
-            raise ValidationError("Enter the day the patient is asked to answer.")
+            raise ValidationError(_("Enter the day the patient is asked to answer."))
 
 
 class EndMeasureForm(ClinicForm):
@@ -96,23 +104,29 @@ class ImportInstrumentForm(ClinicForm):
     """Import an instrument file: upload it, or paste its text; and confirm the licence."""
 
     file = FileField(
-        "Instrument file (JSON)",
+        _l("Instrument file (JSON)"),
         validators=[
             FileSize(
                 max_size=MAX_DEFINITION_BYTES,
-                message=f"The file is larger than {MAX_DEFINITION_BYTES // 1024} kB, the most"
-                " accepted.",
+                message=_l(
+                    "The file is larger than %(max)d kB, the most accepted.",
+                    max=MAX_DEFINITION_BYTES // 1024,
+                ),
             )
         ],
         render_kw={"accept": ".json,application/json"},
     )
-    text = TextAreaField("Or paste the file's text", render_kw={"rows": 8, "spellcheck": "false"})
+    text = TextAreaField(
+        _l("Or paste the file's text"), render_kw={"rows": 8, "spellcheck": "false"}
+    )
     licence_confirmed = BooleanField(
-        "The clinic may use this instrument as its licence status says",
+        _l("The clinic may use this instrument as its licence status says"),
         validators=[
             DataRequired(
-                "Confirm that the clinic may use this instrument: it is free or in the public"
-                " domain, the clinic's own, or the clinic holds a licence for it."
+                _l(
+                    "Confirm that the clinic may use this instrument: it is free or in the"
+                    " public domain, the clinic's own, or the clinic holds a licence for it."
+                )
             )
         ],
     )
@@ -124,7 +138,7 @@ class ImportInstrumentForm(ClinicForm):
             self.text.data = ""
             self.text.errors = [
                 *self.text.errors,
-                "Paste the file's text here; to send the file itself, use the file box.",
+                _("Paste the file's text here; to send the file itself, use the file box."),
             ]
             return False
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
@@ -132,11 +146,11 @@ class ImportInstrumentForm(ClinicForm):
         if has_file and has_text:
             self.text.errors = [
                 *self.text.errors,
-                "Upload a file or paste its text, not both: clear this box to use the file.",
+                _("Upload a file or paste its text, not both: clear this box to use the file."),
             ]
             return False
         if not has_file and not has_text and not self.file.errors:
-            self.file.errors = [*self.file.errors, "Choose a file to upload, or paste its text."]
+            self.file.errors = [*self.file.errors, _("Choose a file to upload, or paste its text.")]
             return False
         return valid
 
@@ -149,7 +163,7 @@ class ImportInstrumentForm(ClinicForm):
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise ValueError(
-                    "The file is not UTF-8 text: save it as UTF-8 JSON and upload it again."
+                    _("The file is not UTF-8 text: save it as UTF-8 JSON and upload it again.")
                 ) from None
         return self.text.data or ""
 

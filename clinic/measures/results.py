@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from clinic.core.templating import short_date
@@ -48,7 +49,7 @@ class ScoredAnswer:
         answers (as stored at submission)."""
         if self.total is not None:
             return ""
-        return self.invalid_reason or "Not scored: too few answers"
+        return self.invalid_reason or _("Not scored: too few answers")
 
 
 @dataclass
@@ -128,26 +129,38 @@ def describe_change(series: Series) -> str:
     """The change from the first score to the latest as a sentence, e.g. "2 points lower
     than the first score (6 on 3 Jun 2026): improved." (the measures page)."""
     if series.rates_change:
-        return (
-            f"{series.title} is itself the patient's rating of change since the start, so it"
-            " is not compared with an earlier answer: read each answer's band."
+        return _(
+            "%(title)s is itself the patient's rating of change since the start, so it is not"
+            " compared with an earlier answer: read each answer's band.",
+            title=series.title,
         )
     baseline = series.baseline
     if baseline is None:
-        return "No score yet."
-    first_score = format_score(baseline.total, series.instrument)
-    first = f"the first score ({first_score} on {short_date(baseline.answered_on)})"
+        return _("No score yet.")
+    first = _(
+        "the first score (%(score)s on %(date)s)",
+        score=format_score(baseline.total, series.instrument),
+        date=short_date(baseline.answered_on),
+    )
     reading = read_change(series)
     if reading is None:
-        return "One score so far: the change shows from the second."
+        return _("One score so far: the change shows from the second.")
     if reading.direction == 0:
-        return f"The same as {first}."
-    unit = "point" if reading.amount == "1" else "points"
-    direction = "lower" if reading.direction < 0 else "higher"
-    words = f"{reading.amount} {unit} {direction} than {first}"
+        return _("The same as %(first)s.", first=first)
+    if reading.direction < 0:
+        if reading.amount == "1":
+            words = _("%(amount)s point lower than %(first)s", amount=reading.amount, first=first)
+        else:
+            words = _("%(amount)s points lower than %(first)s", amount=reading.amount, first=first)
+    elif reading.amount == "1":
+        words = _("%(amount)s point higher than %(first)s", amount=reading.amount, first=first)
+    else:
+        words = _("%(amount)s points higher than %(first)s", amount=reading.amount, first=first)
     if reading.improved is None:
         return words + "."
-    return words + (": improved." if reading.improved else ": worse.")
+    if reading.improved:
+        return _("%(change)s: improved.", change=words)
+    return _("%(change)s: worse.", change=words)
 
 
 def series_for(

@@ -19,6 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -32,6 +33,7 @@ from clinic.domain.measure_schedule import (
     states,
 )
 from clinic.domain.protocols import EventKind
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.measures.instruments import available
 from clinic.models import MeasureAssignment, MeasureResponse, Patient, Protocol, ProtocolEvent
@@ -227,32 +229,39 @@ def overdue(statuses: list[OccasionStatus]) -> list[OccasionStatus]:
 # In words, for the clinician's pages
 
 
-_OCCASION_LABELS = {"once": "Once", "baseline": "At the start", "discharge": "At discharge"}
+_OCCASION_LABELS = {
+    "once": N_("Once"),
+    "baseline": N_("At the start"),
+    "discharge": N_("At discharge"),
+}
 
 
-def occasion_label(key: str) -> str:
-    """An occasion's key as people read it: "At the start", "Week 4", "At discharge"."""
+def occasion_label(key: str, *, translated: bool = True) -> str:
+    """An occasion's key as people read it: "At the start", "Week 4", "At discharge"; in
+    the request's language, or in English (`translated` False) for words that are stored."""
     if key.startswith("week-") and key.removeprefix("week-").isdigit():
-        return f"Week {key.removeprefix('week-')}"
-    return _OCCASION_LABELS.get(key, key)
+        week = key.removeprefix("week-")
+        return _("Week %(week)s", week=week) if translated else f"Week {week}"
+    label = _OCCASION_LABELS.get(key, key)
+    return _(label) if translated and key in _OCCASION_LABELS else label
 
 
 def schedule_in_words(assignment: MeasureAssignment) -> str:
     """When the assignment asks, e.g. "At the start, every 4 weeks, and at discharge" or
     "Once, on 3 Jun 2026"."""
     if assignment.cadence is Cadence.ONCE:
-        return f"Once, on {short_date(assignment.on)}"
-    parts = ["At the start"]
-    if assignment.every_weeks:
-        weeks = assignment.every_weeks
-        parts.append("every week" if weeks == 1 else f"every {weeks} weeks")
+        return _("Once, on %(date)s", date=short_date(assignment.on))
+    weeks = assignment.every_weeks
+    every = (
+        "" if not weeks else _("every week") if weeks == 1 else _("every %(num)d weeks", num=weeks)
+    )
+    if every and assignment.at_discharge:
+        return _("At the start, %(every)s, and at discharge", every=every)
+    if every:
+        return _("At the start and %(every)s", every=every)
     if assignment.at_discharge:
-        parts.append("at discharge")
-    if len(parts) == 1:
-        return "At the start only"
-    if len(parts) == 2:
-        return f"{parts[0]} and {parts[1]}"
-    return f"{parts[0]}, {parts[1]}, and {parts[2]}"
+        return _("At the start and at discharge")
+    return _("At the start only")
 
 
 @dataclass(frozen=True)
@@ -274,11 +283,11 @@ def next_occasion(
         return None
     if assignment.cadence is Cadence.ONCE:
         day = assignment.on  # a one-off always has its day (see clinic.domain.measure_schedule)
-        return NextOccasion(day, "Once") if day is not None and day > today else None
+        return NextOccasion(day, _("Once")) if day is not None and day > today else None
     if program.discharged_on is not None:
         return None
     if program.started_on is None:
-        return NextOccasion(None, "At the start, once a protocol starts")
+        return NextOccasion(None, _("At the start, once a protocol starts"))
     rule = as_rule(assignment)
     horizon = today + timedelta(weeks=(assignment.every_weeks or 0) + 1)
     ahead = [
@@ -291,7 +300,7 @@ def next_occasion(
     if ahead:
         return NextOccasion(ahead[0].on, occasion_label(ahead[0].key))
     if assignment.at_discharge:
-        return NextOccasion(None, "At discharge")
+        return NextOccasion(None, _("At discharge"))
     return None
 
 

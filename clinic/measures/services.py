@@ -27,6 +27,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, exists, func, select
 
 from clinic.audit.log import record
@@ -71,9 +73,13 @@ class ImportRefused(Refusal):
     def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
         self.problems = tuple(problems)
         count = len(self.problems)
-        heading = "1 problem" if count == 1 else f"{count} problems"
         super().__init__(
-            f"The file has {heading}, listed below; nothing was imported.", "definition"
+            ngettext(
+                "The file has %(num)d problem, listed below; nothing was imported.",
+                "The file has %(num)d problems, listed below; nothing was imported.",
+                count,
+            ),
+            "definition",
         )
 
 
@@ -103,23 +109,27 @@ def assign(
     today = today or clinic_today(patient.clinic.timezone)
     instrument = available(patient.clinic_id).get(instrument_key)
     if instrument is None:
-        raise Refusal("Choose one of the measures listed.", "instrument")
+        raise Refusal(_("Choose one of the measures listed."), "instrument")
     if not instrument.administrable:
         raise Refusal(
-            f"{instrument.title} cannot be sent to patients: only its scoring rules ship"
-            " with this application, without the wording of its questions, because its"
-            " terms of use are not established. A clinic that holds a licence can import"
-            " the licensed wording (an administrator, under Questionnaires); then it can be"
-            " assigned.",
+            _(
+                "%(title)s cannot be sent to patients: only its scoring rules ship with this"
+                " application, without the wording of its questions, because its terms of use"
+                " are not established. A clinic that holds a licence can import the licensed"
+                " wording (an administrator, under Questionnaires); then it can be assigned.",
+                title=instrument.title,
+            ),
             "instrument",
         )
     if cadence is Cadence.ONCE:
         if on is None:
-            raise Refusal("Enter the day the patient is asked to answer.", "on")
+            raise Refusal(_("Enter the day the patient is asked to answer."), "on")
         if on < today:
             raise Refusal(
-                f"The day cannot be in the past: choose today ({short_date(today)}) or a"
-                " later day.",
+                _(
+                    "The day cannot be in the past: choose today (%(date)s) or a later day.",
+                    date=short_date(today),
+                ),
                 "on",
             )
         every_weeks, at_discharge = None, False
@@ -127,16 +137,23 @@ def assign(
         on = None
         if every_weeks is not None and not 1 <= every_weeks <= MAX_EVERY_WEEKS:
             raise Refusal(
-                f"Repeat every 1 to {MAX_EVERY_WEEKS} weeks (a year at most), or leave it"
-                " blank to ask only at the start and at discharge.",
+                _(
+                    "Repeat every 1 to %(max)d weeks (a year at most), or leave it blank to ask"
+                    " only at the start and at discharge.",
+                    max=MAX_EVERY_WEEKS,
+                ),
                 "every_weeks",
             )
     existing = active_assignment(patient, instrument_key)
     if existing is not None:
         raise Refusal(
-            f"{patient.full_name} already has {instrument.title} assigned"
-            f" ({schedule_in_words(existing).lower()}). To change its schedule, end that"
-            " assignment first, then assign it again.",
+            _(
+                "%(name)s already has %(title)s assigned (%(schedule)s). To change its"
+                " schedule, end that assignment first, then assign it again.",
+                name=patient.full_name,
+                title=instrument.title,
+                schedule=schedule_in_words(existing).lower(),
+            ),
             "instrument",
         )
     assignment = MeasureAssignment(
@@ -202,7 +219,7 @@ def end_assignment(assignment: MeasureAssignment, by: User, now: datetime | None
     """Stop asking: no occasion opens after this, and any waiting now is withdrawn from the
     patient's list. Answers already given stay on the record."""
     if assignment.ended_at is not None:
-        raise Refusal("This measure was already ended.")
+        raise Refusal(_("This measure was already ended."))
     assignment.ended_at = now or utcnow()
     assignment.ended_by_id = by.id
     db.session.flush()
@@ -229,10 +246,15 @@ def import_instrument(
     text = json_text.removeprefix("\ufeff")  # a byte-order mark some editors add
     if len(text.encode("utf-8")) > MAX_DEFINITION_BYTES:
         raise ImportRefused(
-            [f"the file is larger than {MAX_DEFINITION_BYTES // 1024} kB, the most accepted"]
+            [
+                _(
+                    "the file is larger than %(max)d kB, the most accepted",
+                    max=MAX_DEFINITION_BYTES // 1024,
+                )
+            ]
         )
     if not text.strip():
-        raise ImportRefused(["the file is empty"])
+        raise ImportRefused([_("the file is empty")])
     try:
         instrument = parse_instrument(text)
     except InstrumentError as error:
@@ -272,24 +294,36 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
     problems: list[str] = []
     if _has_control_characters(json.loads(text)):
         problems.append(
-            "the file's text contains invisible control characters (such as \\u0000): remove them"
+            _(
+                "the file's text contains invisible control characters (such as \\u0000):"
+                " remove them"
+            )
         )
     for what, value, limit in (
-        ("the key", instrument.key, MAX_KEY_LENGTH),
-        ("the version", instrument.version, MAX_VERSION_LENGTH),
-        ("the title", instrument.title, MAX_TITLE_LENGTH),
+        (_("the key"), instrument.key, MAX_KEY_LENGTH),
+        (_("the version"), instrument.version, MAX_VERSION_LENGTH),
+        (_("the title"), instrument.title, MAX_TITLE_LENGTH),
         *(
-            (f"the {t.language!r} title", t.title, MAX_TITLE_LENGTH)
+            (_("the %(language)s title", language=repr(t.language)), t.title, MAX_TITLE_LENGTH)
             for t in instrument.translations
             if t.title is not None
         ),
     ):
         if len(value) > limit:
-            problems.append(f"{what} is {len(value)} characters long; use at most {limit}")
+            problems.append(
+                _(
+                    "%(what)s is %(length)d characters long; use at most %(limit)d",
+                    what=what,
+                    length=len(value),
+                    limit=limit,
+                )
+            )
     if not instrument.administrable:
         problems.append(
-            "its questions have no wording (a scoring-only file), so patients could not be"
-            " asked it: add each item's text and every answer's label, then import it"
+            _(
+                "its questions have no wording (a scoring-only file), so patients could not be"
+                " asked it: add each item's text and every answer's label, then import it"
+            )
         )
     shipped = shipped_instruments().get(instrument.key)
     if shipped is not None and not shipped.administrable:
@@ -297,21 +331,32 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
         # the scoring stays exactly as shipped, so scores mean the same everywhere.
         if instrument.licence.status is not LicenceStatus.CLINIC_LICENSED:
             problems.append(
-                f"the terms of {shipped.title} are not established, so only a clinic holding"
-                f" a licence may add its wording: set the licence status to"
-                f" '{LicenceStatus.CLINIC_LICENSED.value}' and say in the licence note which"
-                " licence the clinic holds"
+                _(
+                    "the terms of %(title)s are not established, so only a clinic holding a"
+                    " licence may add its wording: set the licence status to '%(status)s' and"
+                    " say in the licence note which licence the clinic holds",
+                    title=shipped.title,
+                    status=LicenceStatus.CLINIC_LICENSED.value,
+                )
             )
         problems += [
-            f"{difference} (only the wording may be added to {shipped.title}; its scoring"
-            " must stay exactly as shipped)"
+            _(
+                "%(difference)s (only the wording may be added to %(title)s; its scoring must"
+                " stay exactly as shipped)",
+                difference=difference,
+                title=shipped.title,
+            )
             for difference in scoring_differences(shipped, instrument)
         ]
     elif shipped is not None and shipped.version == instrument.version:
         problems.append(
-            f"version {instrument.version} of {instrument.key} ships with the application:"
-            " give your copy another version (for example"
-            f" '{instrument.version}-{_slug(clinic.name)}' or a higher number)"
+            _(
+                "version %(version)s of %(key)s ships with the application: give your copy"
+                " another version (for example '%(example)s' or a higher number)",
+                version=instrument.version,
+                key=instrument.key,
+                example="-".join((instrument.version, _slug(clinic.name))),
+            )
         )
     earlier = db.session.scalar(
         select(ClinicInstrument).where(
@@ -322,10 +367,13 @@ def _import_problems(clinic: Clinic, instrument: Instrument, text: str) -> list[
     )
     if earlier is not None:
         problems.append(
-            f"version {instrument.version} of {instrument.key} was imported on"
-            f" {short_date(earlier.imported_at.astimezone(ZoneInfo(clinic.timezone)).date())}:"
-            " answers refer to a key and a version,"
-            " so a version cannot change; give this file a new version"
+            _(
+                "version %(version)s of %(key)s was imported on %(date)s: answers refer to a"
+                " key and a version, so a version cannot change; give this file a new version",
+                version=instrument.version,
+                key=instrument.key,
+                date=short_date(earlier.imported_at.astimezone(ZoneInfo(clinic.timezone)).date()),
+            )
         )
     return problems
 
@@ -353,7 +401,7 @@ def retire_instrument(row: ClinicInstrument, by: User, now: datetime | None = No
     with the measure assigned would be left with nothing they can answer (no other
     version, or only scoring rules)."""
     if row.retired_at is not None:
-        raise Refusal("This version was already retired.")
+        raise Refusal(_("This version was already retired."))
     if not _administrable_without(row):
         waiting = db.session.scalar(
             select(func.count(func.distinct(MeasureAssignment.patient_id))).where(
@@ -363,11 +411,17 @@ def retire_instrument(row: ClinicInstrument, by: User, now: datetime | None = No
             )
         )
         if waiting:
-            patients = "1 patient has" if waiting == 1 else f"{waiting} patients have"
             raise Refusal(
-                f"{patients} {row.title} assigned, and once this version is retired there"
-                " would be nothing they could answer. End those assignments first (on each"
-                " patient's outcome measures page), then retire it."
+                ngettext(
+                    "%(num)d patient has %(title)s assigned, and once this version is retired"
+                    " there would be nothing they could answer. End those assignments first (on"
+                    " each patient's outcome measures page), then retire it.",
+                    "%(num)d patients have %(title)s assigned, and once this version is retired"
+                    " there would be nothing they could answer. End those assignments first (on"
+                    " each patient's outcome measures page), then retire it.",
+                    waiting,
+                    title=row.title,
+                )
             )
     row.retired_at = now or utcnow()
     db.session.flush()

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+
 from clinic.charts import BandStart, Chart, ScorePoint, measure_chart
 from clinic.core.templating import short_date
 from clinic.measures.results import ScoredAnswer, Series, format_score, read_change
@@ -80,9 +82,10 @@ def summarise(
     instrument = series.instrument
     scale = ""
     if instrument is not None:
-        scale = (
-            f"{format_score(float(instrument.total.minimum), instrument)} to "
-            f"{format_score(float(instrument.total.maximum), instrument)}"
+        scale = _(
+            "%(minimum)s to %(maximum)s",
+            minimum=format_score(float(instrument.total.minimum), instrument),
+            maximum=format_score(float(instrument.total.maximum), instrument),
         )
     return MeasureSummary(
         instrument_key=series.instrument_key,
@@ -120,17 +123,22 @@ def change_in_words(series: Series) -> str:
     instrument says which way is better; "—" until there are two scores, "Not compared"
     for a rating of change itself (the report, MDT pack and timeline tables)."""
     if series.rates_change:
-        return "Not compared"
+        return _("Not compared")
     reading = read_change(series)
     if reading is None:
         return "—"
     if reading.direction == 0:
-        return "No change"
-    sign = "+" if reading.direction > 0 else MINUS
-    words = f"{sign}{reading.amount} point{'' if reading.amount == '1' else 's'}"
+        return _("No change")
+    amount = f"{'+' if reading.direction > 0 else MINUS}{reading.amount}"
+    if reading.amount == "1":
+        words = _("%(amount)s point", amount=amount)
+    else:
+        words = _("%(amount)s points", amount=amount)
     if reading.improved is None:
         return words
-    return f"{words}: {'improved' if reading.improved else 'worse'}"
+    if reading.improved:
+        return _("%(change)s: improved", change=words)
+    return _("%(change)s: worse", change=words)
 
 
 def since(found: Sequence[Series], first: date | None) -> list[Series]:
@@ -160,20 +168,29 @@ def _row(series: Series, answer: ScoredAnswer) -> AnswerRow:
 def _notes(series: Series, rows: list[AnswerRow], in_period: bool) -> list[str]:
     """What a reader should know beside the figures, in words: each answer without a
     score and why (when none has one, these say it all), and a lone score."""
-    where = "in this period" if in_period else "so far"
     notes = [
-        f"{row.day} ({row.occasion.lower()}): {row.not_scored.rstrip('.')}."
+        _(
+            "%(day)s (%(occasion)s): %(reason)s.",
+            day=row.day,
+            occasion=row.occasion.lower(),
+            reason=row.not_scored.rstrip("."),
+        )
         for row in rows
         if not row.score
     ]
     scored = len(series.scored)
     if series.rates_change:
         notes.append(
-            f"{series.title} is itself the patient's rating of change since the start: each"
-            " answer is read on its own, not compared with the first."
+            _(
+                "%(title)s is itself the patient's rating of change since the start: each"
+                " answer is read on its own, not compared with the first.",
+                title=series.title,
+            )
         )
+    elif scored == 1 and in_period:
+        notes.append(_("Only one scored answer in this period: no change to show yet."))
     elif scored == 1:
-        notes.append(f"Only one scored answer {where}: no change to show yet.")
+        notes.append(_("Only one scored answer so far: no change to show yet."))
     return notes
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -114,7 +115,7 @@ def add(patient_id: int) -> Response | tuple[str, int]:
         except Refusal as refusal:
             show_refusal(form, refusal, "instrument")
             return _render_index(patient, form), 400
-        flash("The measure was assigned.", "success")
+        flash(_("The measure was assigned."), "success")
         return redirect(url_for("measures.index", patient_id=patient.id))
     return _render_index(patient, form), 400
 
@@ -139,12 +140,12 @@ def end(patient_id: int, assignment_id: int) -> Response | str:
     assignment = _assignment_or_404(assignment_id, patient)
     back = url_for("measures.index", patient_id=patient.id)
     if assignment.ended_at is not None:
-        flash("This measure was already ended.", "info")
+        flash(_("This measure was already ended."), "info")
         return redirect(back)
     form = EndMeasureForm()
     if form.validate_on_submit():
         end_assignment(assignment, current_user)
-        flash("The measure was ended. Answers already given stay on the record.", "success")
+        flash(_("The measure was ended. Answers already given stay on the record."), "success")
         return redirect(back)
     instrument = available(patient.clinic_id).get(assignment.instrument_key)
     return render_template(
@@ -259,7 +260,9 @@ def import_file() -> Response | tuple[str, int]:
         show_refusal(form, refusal)
         return _render_instruments(form, refusal.problems), 400
     title, version = row.title, row.version
-    flash(f"{title}, version {version}, was imported.", "success")
+    flash(
+        _("%(title)s, version %(version)s, was imported.", title=title, version=version), "success"
+    )
     return redirect(url_for("instruments.index"))
 
 
@@ -282,5 +285,8 @@ def retire(instrument_id: int) -> Response:
             flash_refusal(refusal)
             return redirect(url_for("instruments.index"))
         title, version = row.title, row.version
-        flash(f"{title}, version {version}, was retired.", "success")
+        flash(
+            _("%(title)s, version %(version)s, was retired.", title=title, version=version),
+            "success",
+        )
     return redirect(url_for("instruments.index"))

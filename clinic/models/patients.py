@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from clinic.domain.indications import Indication
+from clinic.domain.text import N_
 from clinic.extensions import Model
 from clinic.models.clinics import Clinic
 from clinic.models.types import UTCDateTime, enum_column, utcnow
@@ -28,7 +29,11 @@ class PatientStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {
+            "active": N_("Active"),
+            "paused": N_("Paused"),
+            "discharged": N_("Discharged"),
+        }[self.value]
 
 
 class Patient(Model):

@@ -357,7 +357,8 @@ def measure_evidence(
             overdue.add(key)
             what = titles.get(assignment.instrument_key, assignment.instrument_key)
             if assignment.cadence is not Cadence.ONCE:
-                what += f", {occasion_label(state.occasion.key).lower()}"
+                # Stored with the flag: in English, whoever's request raised it.
+                what += f", {occasion_label(state.occasion.key, translated=False).lower()}"
             signals.setdefault(patient_id, []).append(
                 measure_overdue(
                     assignment.id, state.occasion.key, state.occasion.on, what, grace_days

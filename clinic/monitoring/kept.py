@@ -12,7 +12,9 @@ is never an old answer: a changed input makes a new key, in any process or insta
 The caller reads the version before loading anything the part is made of; what it then
 loads is at least as new as the key (a change committed in between is kept under the old
 key, which only a request that read the old version asks for). Nothing kept may depend on
-the viewer or the request: no form, token, or name of who is looking.
+the viewer or the request: no form, token, or name of who is looking. The one exception is
+the language the part is written in (its words, dates and charts' labels): it is part of
+every key, so a patient reading Spanish and their clinician reading English never share one.
 
 The parts live in a store of their own per app and process, so that charts viewed one after
 another never push the dashboard's tables out of the app's cache (`CACHE_THRESHOLD`).
@@ -26,6 +28,7 @@ from functools import partial
 from typing import Generic, TypeVar
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_caching.backends import SimpleCache
 from sqlalchemy import select
 
@@ -85,9 +88,18 @@ def kept(
     clinic = patient.clinic
     # The clinic's creation time tells apart clinics that share an id across databases (a
     # restored backup, the test suite), as the dashboard's key does.
+    language = get_locale()
     key = ":".join(
         str(each)
-        for each in (part, clinic.id, clinic.created_at.timestamp(), patient.id, version, *inputs)
+        for each in (
+            part,
+            clinic.id,
+            clinic.created_at.timestamp(),
+            patient.id,
+            version,
+            language,
+            *inputs,
+        )
     )
     parts = store()
     found = parts.get(key)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 
+from flask_babel import gettext as _
 from sqlalchemy import BindParameter, Row, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -658,7 +659,7 @@ class FlagAlreadyAcknowledged(ValueError):
         self.flags = list(flags)
 
     def __str__(self) -> str:
-        return "This flag has already been acknowledged."
+        return _("This flag has already been acknowledged.")
 
 
 def _review_on(patient: Patient) -> date | None:
@@ -774,8 +775,8 @@ def _raise(
         for row in db.session.execute(
             select(CareFlag.patient_id, CareFlag.key).where(
                 CareFlag.clinic_id == clinic_id,
-                CareFlag.patient_id.in_({pid for pid, _ in wanted}),
-                CareFlag.key.in_({key for _, key in wanted}),
+                CareFlag.patient_id.in_({pid for pid, _key in wanted}),
+                CareFlag.key.in_({key for _pid, key in wanted}),
             )
         )
     }

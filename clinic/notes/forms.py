@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from clinic.core.forms import ClinicForm, normalise_line_breaks, strip
+from clinic.i18n import lazy_text as _l
 
 NOTE_MAX_LENGTH = 5000
 
@@ -15,16 +17,20 @@ def at_most_note_length(_form: object, field: Field) -> None:
     `maxlength` on the box, and browsers silently cut off pasted text at that limit.)"""
     if field.data and len(field.data) > NOTE_MAX_LENGTH:
         raise ValidationError(
-            f"Use at most {NOTE_MAX_LENGTH:,} characters; this text has {len(field.data):,}. "
-            "Shorten it, or split it into two notes."
+            _(
+                "Use at most %(max)s characters; this text has %(length)s. "
+                "Shorten it, or split it into two notes.",
+                max=format(NOTE_MAX_LENGTH, ","),
+                length=format(len(field.data), ","),
+            )
         )
 
 
-def note_text(label: str, empty_message: str) -> TextAreaField:
+def note_text(label: object, empty_message: object) -> TextAreaField:
     """A note's text: required (white space alone does not count), at most 5,000 characters."""
     return TextAreaField(
         label,
-        description=f"Up to {NOTE_MAX_LENGTH:,} characters.",
+        description=_l("Up to %(max)s characters.", max=format(NOTE_MAX_LENGTH, ",")),
         filters=[normalise_line_breaks, strip],
         validators=[DataRequired(empty_message), at_most_note_length],
         render_kw={"rows": 8},
@@ -34,10 +40,10 @@ def note_text(label: str, empty_message: str) -> TextAreaField:
 class NoteForm(ClinicForm):
     """Write a new note, or change one within its 24 hours."""
 
-    body = note_text("Note", "Write the note before saving: it is empty.")
+    body = note_text(_l("Note"), _l("Write the note before saving: it is empty."))
 
 
 class AddendumForm(ClinicForm):
     """Add to a note that can no longer be changed (or to a colleague's note)."""
 
-    body = note_text("Addendum", "Write the addendum before saving: it is empty.")
+    body = note_text(_l("Addendum"), _l("Write the addendum before saving: it is empty."))

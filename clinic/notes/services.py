@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import update
 
 from clinic.audit.log import record
 from clinic.core.statements import affected_rows
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import ClinicalNote, ClinicalNoteRevision, Patient, User
 from clinic.models.types import utcnow
 
-EDIT_REFUSED = "Notes can be changed for 24 hours by their author; add an addendum instead."
-ADDENDUM_REFUSED = (
+# Marked here, translated where they are raised or shown.
+EDIT_REFUSED = N_("Notes can be changed for 24 hours by their author; add an addendum instead.")
+ADDENDUM_REFUSED = N_(
     "An addendum cannot have addenda of its own; add one to the original note instead."
 )
 
@@ -55,7 +58,7 @@ def change_note(note: ClinicalNote, editor: User, body: str, now: datetime | Non
     author may, within 24 hours of writing it."""
     now = now or utcnow()
     if not note.editable_by(editor, now):
-        raise NoteError(EDIT_REFUSED)
+        raise NoteError(_(EDIT_REFUSED))
     if body == note.body:
         return  # saved unchanged: nothing was edited, so no "edited" mark and no revision
     # Added by its key, not through `note.revisions`, which is never lazy-loaded.
@@ -90,8 +93,10 @@ class NoteChangedMeanwhile(NoteError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This note was changed meanwhile, perhaps in another window. Your text is "
-            "below: open the note again to see its latest wording, then make your change."
+            _(
+                "This note was changed meanwhile, perhaps in another window. Your text is "
+                "below: open the note again to see its latest wording, then make your change."
+            )
         )
 
 
@@ -100,7 +105,7 @@ def write_addendum(
 ) -> ClinicalNote:
     """Add an addendum to an original note, signed by `author` and dated now."""
     if not can_take_addendum(note):
-        raise NoteError(ADDENDUM_REFUSED)
+        raise NoteError(_(ADDENDUM_REFUSED))
     addendum = ClinicalNote(
         clinic_id=note.clinic_id,
         patient_id=note.patient_id,

@@ -4,6 +4,7 @@ within 24 hours, add an addendum."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -64,7 +65,7 @@ def add(patient_id: int) -> Response | tuple[str, int]:
     form = NoteForm()
     if form.validate_on_submit():
         note = write_note(patient, current_user, form.body.data)
-        flash("The note was added.", "success")
+        flash(_("The note was added."), "success")
         return redirect(_notes_url(patient.id, note))
     return _render_index(patient, form), 400
 
@@ -84,12 +85,12 @@ def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
     note = get_note_or_404(note_id, patient.id, patient.clinic_id)
     if not note.editable_by(current_user, utcnow()):
         if request.method == "GET":
-            flash(EDIT_REFUSED, "error")
+            flash(_(EDIT_REFUSED), "error")
             return redirect(_notes_url(patient.id, note))
         # Sent just after the window closed (or by someone else): keep the text on the
         # page, so it can be saved as an addendum instead of being lost.
         form = NoteForm()
-        form.body.errors = [EDIT_REFUSED]
+        form.body.errors = [_(EDIT_REFUSED)]
         return _render_edit(patient, note, form, refused=True), 403
     form = NoteForm(data=None if request.method == "POST" else {"body": note.body})
     if form.validate_on_submit():
@@ -101,7 +102,7 @@ def edit(patient_id: int, note_id: int) -> Response | str | tuple[str, int]:
         except NoteError as exc:  # the 24 hours ran out while the form was being checked
             show_refusal(form, exc, "body")
             return _render_edit(patient, note, form, refused=True), 403
-        flash("The note was updated.", "success")
+        flash(_("The note was updated."), "success")
         return redirect(_notes_url(patient.id, note))
     return _render_edit(patient, note, form, refused=False)
 
@@ -127,11 +128,11 @@ def add_addendum(patient_id: int, note_id: int) -> Response | tuple[str, int]:
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     note = get_note_or_404(note_id, patient.id, patient.clinic_id)
     if not can_take_addendum(note):
-        flash(ADDENDUM_REFUSED, "error")
+        flash(_(ADDENDUM_REFUSED), "error")
         return redirect(_notes_url(patient.id, note))
     form = AddendumForm()
     if form.validate_on_submit():
         addendum = write_addendum(note, current_user, form.body.data)
-        flash("The addendum was added.", "success")
+        flash(_("The addendum was added."), "success")
         return redirect(_notes_url(patient.id, addendum))
     return render_template("notes/addendum.html", patient=patient, note=note, form=form), 400

@@ -22,6 +22,7 @@ from flask import current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from clinic.access import is_safe_redirect
+from clinic.i18n import lazy_text as _l
 from clinic.models import Patient
 
 
@@ -41,12 +42,12 @@ class _Accepted:
 
 
 ACCEPTED: dict[str, _Accepted] = {
-    "timeline.show": _Accepted("the timeline", frozenset({"weeks"})),
-    "protocols.current": _Accepted("the protocol", frozenset({"on"})),
-    "protocols.detail": _Accepted("the protocol", frozenset({"on"})),
-    "patients.show": _Accepted("the patient's record", frozenset()),
+    "timeline.show": _Accepted(_l("the timeline"), frozenset({"weeks"})),
+    "protocols.current": _Accepted(_l("the protocol"), frozenset({"on"})),
+    "protocols.detail": _Accepted(_l("the protocol"), frozenset({"on"})),
+    "patients.show": _Accepted(_l("the patient's record"), frozenset()),
     "dashboard.index": _Accepted(
-        "Today",
+        _l("Today"),
         frozenset({"who", "status", "indication", "flag", "q", "page", "show"}),
         patient_page=False,
     ),

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+
 from clinic.audit.log import record
 from clinic.auth.invitations import email_invitation
 from clinic.auth.services import issue_invitation
 from clinic.domain.indications import Indication
+from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.models import Patient, PatientStatus, Role, User
 from clinic.models.users import normalise_email
@@ -40,12 +43,13 @@ class PortalInvitationError(ValueError):
 
 # Patients are told to phone the clinic (about a link that stopped working, and in the
 # guidance on what to do when something is wrong): no number, no invitation.
-NO_CLINIC_PHONE = (
+# Marked here, translated where they are raised.
+NO_CLINIC_PHONE = N_(
     "Your clinic has no phone number in its settings yet, and patients are told to phone "
     "the clinic. Ask an administrator to add it in Clinic settings, then invite the patient."
 )
 
-EMAIL_UNAVAILABLE = (
+EMAIL_UNAVAILABLE = N_(
     "Another account at this clinic already uses this email address. "
     "Ask the patient for another address."
 )
@@ -92,11 +96,11 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
     and email them the link (the earlier link, if any, stops working). Refused while the
     clinic has no phone number."""
     if not patient.clinic.phone.strip():
-        raise PortalInvitationError(NO_CLINIC_PHONE)
+        raise PortalInvitationError(_(NO_CLINIC_PHONE))
     user = patient.user
     if user is None:
         if email_in_use(email, patient.clinic_id):
-            raise PortalInvitationError(EMAIL_UNAVAILABLE)
+            raise PortalInvitationError(_(EMAIL_UNAVAILABLE))
         user = User(
             clinic_id=patient.clinic_id,
             email=email,
@@ -107,10 +111,10 @@ def invite_to_portal(patient: Patient, email: str, invited_by: User) -> str:
         db.session.add(user)
         db.session.flush()
     elif user.has_password:
-        raise PortalInvitationError("This patient already uses the portal.")
+        raise PortalInvitationError(_("This patient already uses the portal."))
     elif user.email != normalise_email(email):
         if email_in_use(email, patient.clinic_id):
-            raise PortalInvitationError(EMAIL_UNAVAILABLE)
+            raise PortalInvitationError(_(EMAIL_UNAVAILABLE))
         user.email = email  # a corrected address before the patient has signed in
     record(
         "patient.invite",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -60,7 +61,7 @@ def new() -> Response | str:
     )
     if form.validate_on_submit():
         patient = create_patient(current_user.clinic_id, form.details())
-        flash("The patient was added.", "success")
+        flash(_("The patient was added."), "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=None)
 
@@ -110,7 +111,7 @@ def edit(patient_id: int) -> Response | str:
     )
     if form.validate_on_submit():
         update_patient(patient, form.details())
-        flash("The record was updated.", "success")
+        flash(_("The record was updated."), "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     return render_template("patients/form.html", form=form, patient=patient)
 
@@ -124,7 +125,7 @@ def invite(patient_id: int) -> Response | str | tuple[str, int]:
     to copy, print or read out."""
     patient = get_patient_or_404(patient_id, current_user.clinic_id)
     if patient.user is not None and patient.user.has_password:
-        flash("This patient already uses the portal; no invitation is needed.", "error")
+        flash(_("This patient already uses the portal; no invitation is needed."), "error")
         return redirect(url_for("patients.show", patient_id=patient.id))
     form = PortalInvitationForm()
     if form.validate_on_submit():

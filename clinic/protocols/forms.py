@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from flask_babel import gettext as _
 from wtforms import (
     BooleanField,
     FieldList,
@@ -46,11 +47,13 @@ from clinic.domain.protocols import (
     reason_required,
     review_on_problem,
 )
+from clinic.i18n import lazy_text as _l
 
 
 def whole(label: str, limits: Bounds[int], **kwargs: object) -> WholeNumberField:
-    """A required whole number within `limits`, with the range in its message."""
-    message = f"Enter a whole number from {limits.low} to {limits.high}."
+    """A required whole number within `limits`, with the range in its message (`label`
+    may be lazy: translated when shown)."""
+    message = _l("Enter a whole number from %(low)d to %(high)d.", low=limits.low, high=limits.high)
     return WholeNumberField(
         label,
         validators=[InputRequired(message), NumberRange(limits.low, limits.high, message)],
@@ -62,7 +65,7 @@ def _size_id(value: object) -> str:
     return "" if value is None else str(value)
 
 
-NOT_LISTED_MESSAGE = "Choose a dilator from the list."
+NOT_LISTED_MESSAGE = _l("Choose a dilator from the list.")
 
 
 class DilatorField(SelectField):
@@ -83,49 +86,57 @@ class StageForm(Form):
     """One stage of a plan. Nested in a FieldList, so it has no CSRF token of its own."""
 
     dilator_size_id = DilatorField(
-        "Dilator", coerce=_size_id, validators=[InputRequired("Choose a dilator.")]
+        _l("Dilator"), coerce=_size_id, validators=[InputRequired(_l("Choose a dilator."))]
     )
-    minutes = whole("Minutes per session", STAGE_LIMITS["minutes"])
-    sessions = whole("Sessions", STAGE_LIMITS["sessions"])
+    minutes = whole(_l("Minutes per session"), STAGE_LIMITS["minutes"])
+    sessions = whole(_l("Sessions"), STAGE_LIMITS["sessions"])
     period = SelectField(
-        "Per",
-        choices=[SelectChoice(p.value, p.value) for p in Period],
+        _l("Per"),
+        choices=[
+            SelectChoice(Period.DAY.value, _l("day")),
+            SelectChoice(Period.WEEK.value, _l("week")),
+        ],
         default=Period.DAY.value,
-        validators=[InputRequired("Choose per day or per week.")],
+        validators=[InputRequired(_l("Choose per day or per week."))],
     )
-    min_days = whole("Minimum days at this stage", STAGE_LIMITS["min_days"])
-    is_maintenance = BooleanField("Maintenance phase (no end date)")
+    min_days = whole(_l("Minimum days at this stage"), STAGE_LIMITS["min_days"])
+    is_maintenance = BooleanField(_l("Maintenance phase (no end date)"))
     target_depth_cm = PlainNumberField(
-        "Target depth (cm)",
+        _l("Target depth (cm)"),
         validators=[
             Optional(),
             NumberRange(
                 DEPTH_CM_RANGE.low,
                 DEPTH_CM_RANGE.high,
-                f"Enter a depth from {DEPTH_CM_RANGE.low:g} to {DEPTH_CM_RANGE.high:g} cm, "
-                "or leave it empty.",
+                _l(
+                    "Enter a depth from %(low)s to %(high)s cm, or leave it empty.",
+                    low=format(DEPTH_CM_RANGE.low, "g"),
+                    high=format(DEPTH_CM_RANGE.high, "g"),
+                ),
             ),
         ],
     )
     technique_notes = TextAreaField(
-        "Technique notes for the patient",
+        _l("Technique notes for the patient"),
         filters=[strip],
         validators=[text_length(TECHNIQUE_NOTES_MAX)],
     )
-    pain_ceiling = whole("Pain during at most (0-10)", STAGE_LIMITS["pain_ceiling"])
-    last_n_sessions = whole("Over the last … completed sessions", STAGE_LIMITS["last_n_sessions"])
-    min_adherence_pct = whole("Adherence at least (%)", STAGE_LIMITS["min_adherence_pct"])
+    pain_ceiling = whole(_l("Pain during at most (0-10)"), STAGE_LIMITS["pain_ceiling"])
+    last_n_sessions = whole(
+        _l("Over the last … completed sessions"), STAGE_LIMITS["last_n_sessions"]
+    )
+    min_adherence_pct = whole(_l("Adherence at least (%)"), STAGE_LIMITS["min_adherence_pct"])
     red_flag_pain = whole(
-        "Red flag when pain reaches (0-10)",
+        _l("Red flag when pain reaches (0-10)"),
         STAGE_LIMITS["red_flag_pain"],
         default=DEFAULT_RED_FLAG_PAIN,
     )
     limits_reason = StringField(
-        "Reason for going beyond the usual limits",
+        _l("Reason for going beyond the usual limits"),
         filters=[strip],
         validators=[text_length(LIMITS_REASON_MAX)],
     )
-    remove = BooleanField("Remove this stage when saving")
+    remove = BooleanField(_l("Remove this stage when saving"))
 
     def stage_values(self) -> StagePrescription:
         """The validated stage as the value the services take."""
@@ -176,7 +187,7 @@ class PlanForm(ClinicForm):
                 for field in entry.form:
                     field.errors = []
         self._errors = None
-        plan_errors = [e for e in self.stages.errors if isinstance(e, str)]
+        plan_errors = [e for e in self.stages.errors if not isinstance(e, (list, dict))]
         return not (self.form_errors or plan_errors or any(f.errors for f in leaf_fields(self)))
 
     def kept_stages(self) -> list[StageForm]:
@@ -185,20 +196,20 @@ class PlanForm(ClinicForm):
 
     def validate_stages(self, field: FieldList) -> None:
         if not self.kept_stages():
-            raise ValidationError("Keep at least one stage.")
+            raise ValidationError(_("Keep at least one stage."))
 
 
 def going_back_field() -> SelectField:
     """What the plan suggests when pain says go back (see clinic.domain.progression)."""
     return SelectField(
-        "When pain says go back, suggest",
+        _l("When pain says go back, suggest"),
         choices=[
-            SelectChoice("", "The usual for the indication"),
-            *(SelectChoice(g.value, g.label) for g in GoingBack),
+            SelectChoice("", _l("The usual for the indication")),
+            *(SelectChoice(g.value, _l(g.label)) for g in GoingBack),
         ],
         default="",
         validators=[Optional()],
-        description=(
+        description=_l(
             "The usual: a review with the surgical team after vaginoplasty, where going down "
             "a size risks narrowing; otherwise stepping back a stage."
         ),
@@ -212,9 +223,9 @@ def chosen_going_back(field: SelectField) -> GoingBack | None:
 
 def route_field() -> SelectField:
     return SelectField(
-        "Used",
-        choices=[SelectChoice(r.value, r.label) for r in Route],
-        validators=[InputRequired("Choose vaginal or anal.")],
+        _l("Used"),
+        choices=[SelectChoice(r.value, _l(r.label)) for r in Route],
+        validators=[InputRequired(_l("Choose vaginal or anal."))],
     )
 
 
@@ -222,32 +233,34 @@ class StartProtocolForm(PlanForm):
     """Start a patient's protocol from a template's copy or from scratch."""
 
     name = StringField(
-        "Protocol name",
+        _l("Protocol name"),
         filters=[strip],
-        validators=[InputRequired("Give the protocol a name."), text_length(120)],
+        validators=[InputRequired(_l("Give the protocol a name.")), text_length(120)],
     )
     route = route_field()
-    start_on = PlainDateField("Start date", validators=[InputRequired("Enter the start date.")])
-    start_stage = whole("Start at stage", STAGE_NUMBER_RANGE, default=1)
+    start_on = PlainDateField(
+        _l("Start date"), validators=[InputRequired(_l("Enter the start date."))]
+    )
+    start_stage = whole(_l("Start at stage"), STAGE_NUMBER_RANGE, default=1)
     surgeon_direction = StringField(
-        "Directed by the treating surgeon (name)",
+        _l("Directed by the treating surgeon (name)"),
         filters=[strip],
         validators=[text_length(200)],
-        description="For example Ms R. Patel, colorectal surgery.",
+        description=_l("For example Ms R. Patel, colorectal surgery."),
     )
     procedure_on = PlainDateField(
-        "Date of the procedure",
+        _l("Date of the procedure"),
         validators=[Optional()],
-        description="The operation this program follows. The program starts on or after it.",
+        description=_l("The operation this program follows. The program starts on or after it."),
     )
     surgeon_confirmed = BooleanField(
-        "I confirm this program is directed by the patient's treating surgeon"
+        _l("I confirm this program is directed by the patient's treating surgeon")
     )
     going_back = going_back_field()
     radiotherapy_ended_on = PlainDateField(
-        "Radiotherapy ended on",
+        _l("Radiotherapy ended on"),
         validators=[Optional()],
-        description="The last day of pelvic radiotherapy. Saved on the patient's record.",
+        description=_l("The last day of pelvic radiotherapy. Saved on the patient's record."),
     )
     # Which open protocol (id and lock) the clinician saw when the form opened: a start
     # from an outdated form must not silently replace a protocol started meanwhile.
@@ -257,17 +270,17 @@ class StartProtocolForm(PlanForm):
 class ReviseProtocolForm(PlanForm):
     """A new version of an open protocol's plan."""
 
-    current_stage = whole("Patient's current stage in the new plan", STAGE_NUMBER_RANGE)
+    current_stage = whole(_l("Patient's current stage in the new plan"), STAGE_NUMBER_RANGE)
     effective_on = PlainDateField(
-        "In force from", validators=[InputRequired("Enter the date the new plan starts.")]
+        _l("In force from"), validators=[InputRequired(_l("Enter the date the new plan starts."))]
     )
     reason = TextAreaField(
-        "Why the plan changes",
+        _l("Why the plan changes"),
         filters=[strip],
-        validators=[InputRequired("Say why the plan changes."), text_length(1000)],
+        validators=[InputRequired(_l("Say why the plan changes.")), text_length(1000)],
     )
     confirm_device_change = BooleanField(
-        "I confirm the new plan changes the dilator the patient uses now"
+        _l("I confirm the new plan changes the dilator the patient uses now")
     )
     lock_version = HiddenField()
 
@@ -278,7 +291,7 @@ REASON_MAX = 1000
 class ReviewDateField(PlainDateField):
     """The next review date: a parse error that asks for a date to come."""
 
-    parse_error = "Enter a real date, with day, month and year, or leave it empty."
+    parse_error = _l("Enter a real date, with day, month and year, or leave it empty.")
 
 
 class ProtocolEventForm(ClinicForm):
@@ -288,10 +301,10 @@ class ProtocolEventForm(ClinicForm):
     clinic.domain.protocols.reason_required). Fields a kind does not use are left out: the
     planned resume date is a pause's, the next review date a hold's."""
 
-    effective_on = PlainDateField("Date", validators=[InputRequired("Enter the date.")])
-    resume_on = PlainDateField("Planned resume date", validators=[Optional()])
-    review_on = ReviewDateField("Review on", validators=[Optional()])
-    reason = TextAreaField("Reason", filters=[strip], validators=[text_length(REASON_MAX)])
+    effective_on = PlainDateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    resume_on = PlainDateField(_l("Planned resume date"), validators=[Optional()])
+    review_on = ReviewDateField(_l("Review on"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), filters=[strip], validators=[text_length(REASON_MAX)])
     lock_version = HiddenField()
     # The page the decision was started from (clinic.patients.returns checks it).
     next = HiddenField()
@@ -314,9 +327,9 @@ class ProtocolEventForm(ClinicForm):
 
     def validate_reason(self, field: TextAreaField) -> None:
         if self.reason.flags.required and not field.data:
-            raise ValidationError(missing_reason(self._kind, self._suggestion))
+            raise ValidationError(_(missing_reason(self._kind, self._suggestion)))
 
     def validate_review_on(self, field: ReviewDateField) -> None:
         problem = field.data and review_on_problem(field.data, self._today)
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(_(problem))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField
@@ -57,7 +58,7 @@ def offer_sizes(form: PlanForm, clinic_id: int, route: Route, keep_ids: Iterable
     keep = set(keep_ids)
     sizes = clinic_sizes(clinic_id)
     held = [int(v) for v in (e.form.dilator_size_id.data for e in form.stages) if _is_id(v)]
-    offered = [SelectChoice("", "Choose a dilator")]
+    offered = [SelectChoice("", _("Choose a dilator"))]
     for _set, group in size_groups(sizes, route, first=held, keep=keep):
         offered += [_size_choice(size, route) for size in group]
     # Any size of the clinic in use passes the field's own check; the plan rules then say
@@ -91,7 +92,10 @@ def add_stage(form: PlanForm) -> bool:
     only in size), to be edited before saving; at the maximum, say so and return False."""
     if len(form.stages.entries) >= form.stages.max_entries:
         form.form_errors.append(
-            f"A plan has at most {form.stages.max_entries} stages: remove one to add another."
+            _(
+                "A plan has at most %(max)d stages: remove one to add another.",
+                max=form.stages.max_entries,
+            )
         )
         return False
     kept = form.kept_stages()
@@ -140,7 +144,7 @@ def check_plan(
     ok = True
     for stage in stages:
         if int(stage.dilator_size_id.data) not in sizes:
-            stage.dilator_size_id.errors.append("Choose a dilator from this clinic's catalogue.")
+            stage.dilator_size_id.errors.append(_("Choose a dilator from this clinic's catalogue."))
             ok = False
     if not ok:
         return False

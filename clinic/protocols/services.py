@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from clinic.audit.log import record
@@ -66,8 +67,10 @@ class ConcurrentChangeError(ProtocolChangeError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Someone else changed this protocol while you were working on it. Nothing was "
-            "saved: reload the page to see the current version, then make your change again."
+            _(
+                "Someone else changed this protocol while you were working on it. Nothing was "
+                "saved: reload the page to see the current version, then make your change again."
+            )
         )
 
 
@@ -241,9 +244,12 @@ def revise_protocol(
         # Moving between sizes is a stage decision (move up, step back) with its own
         # record; a revision that changes the device in use must say so explicitly.
         raise ProtocolChangeError(
-            f"This new plan changes the dilator the patient uses now (from {before.display}). "
-            "Tick the confirmation if that is intended, or keep the current stage on the "
-            "same dilator and use Move up or Step back.",
+            _(
+                "This new plan changes the dilator the patient uses now (from %(dilator)s). "
+                "Tick the confirmation if that is intended, or keep the current stage on the "
+                "same dilator and use Move up or Step back.",
+                dilator=before.display,
+            ),
             "confirm_device_change",
         )
     new = _add_version(protocol, stages, by, reason)
@@ -296,11 +302,11 @@ def record_event(
     _check_allowed(protocol, kind, effective_on)
     reason = reason.strip()
     if not reason and reason_required(kind, suggested):
-        raise ProtocolChangeError(missing_reason(kind, suggested), "reason")
+        raise ProtocolChangeError(_(missing_reason(kind, suggested)), "reason")
     reason = recorded_reason(reason, kind, suggested, evidence)
     stage = protocol.events[-1].stage + kind.stage_step
     if kind is EventKind.PAUSE and resume_on is not None and resume_on <= effective_on:
-        raise ProtocolChangeError("The resume date must be after the pause starts.", "resume_on")
+        raise ProtocolChangeError(_("The resume date must be after the pause starts."), "resume_on")
     event = _record(
         protocol,
         kind,
@@ -337,7 +343,7 @@ def _set_review(patient: Patient, review_on: date, today: date, by: User) -> Non
     that day), audited as a change to the record."""
     problem = review_on_problem(review_on, today)
     if problem:
-        raise ProtocolChangeError(problem, "review_on")
+        raise ProtocolChangeError(_(problem), "review_on")
     if patient.review_on == review_on:
         return
     patient.review_on = review_on
@@ -345,7 +351,9 @@ def _set_review(patient: Patient, review_on: date, today: date, by: User) -> Non
 
 
 def _stage_out_of_range(count: int, field: str) -> ProtocolChangeError:
-    return ProtocolChangeError(f"Choose a stage from 1 to {count} (the plan has {count}).", field)
+    return ProtocolChangeError(
+        _("Choose a stage from 1 to %(count)d (the plan has %(count)d).", count=count), field
+    )
 
 
 def _check_flared_base(route: Route, stages: Sequence[StagePrescription]) -> None:
@@ -406,13 +414,19 @@ def _recorded_days(patient: Patient) -> list[date]:
 def _check_date(day: date, earliest: date, latest: date, field: str = "effective_on") -> None:
     if day < earliest:
         raise ProtocolChangeError(
-            f"The date cannot be before {earliest:%d %b %Y}: changes are recorded in order.",
+            _(
+                "The date cannot be before %(date)s: changes are recorded in order.",
+                date=earliest.strftime("%d %b %Y"),
+            ),
             field,
         )
     if day > latest:
         raise ProtocolChangeError(
-            f"The date cannot be after {latest:%d %b %Y}: record changes on or before the "
-            "day they take effect.",
+            _(
+                "The date cannot be after %(date)s: record changes on or before the day they"
+                " take effect.",
+                date=latest.strftime("%d %b %Y"),
+            ),
             field,
         )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -220,7 +221,7 @@ def start(patient_id: int) -> Response | str:
             ),
         )
         if saved:
-            flash(f"The protocol “{form.name.data}” was started.", "success")
+            flash(_("The protocol “%(name)s” was started.", name=form.name.data), "success")
             return redirect(url_for("protocols.current", patient_id=patient.id))
     mark_required_depth(form, start_indications(patient, template))
     return render_template(
@@ -310,7 +311,7 @@ def _start_is_valid(
         form[problem.field].errors.append(problem.message)
     if needs_surgeon and not form.surgeon_confirmed.data:
         form.surgeon_confirmed.errors.append(
-            "Tick to confirm the treating surgeon directs this program."
+            _("Tick to confirm the treating surgeon directs this program.")
         )
         return False
     return not problems
@@ -331,7 +332,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
     clinic = current_user.clinic
     protocol = get_protocol_or_404(protocol_id, patient.id, clinic.id)
     if not protocol.status.is_open:
-        flash("Only an active or paused protocol can be changed.", "error")
+        flash(_("Only an active or paused protocol can be changed."), "error")
         return redirect(url_for("protocols.detail", patient_id=patient.id, protocol_id=protocol.id))
     latest = protocol.versions[-1]
     data = None
@@ -366,7 +367,7 @@ def revise(patient_id: int, protocol_id: int) -> Response | str:
             ),
         )
     ):
-        flash("The plan was changed; the earlier version stays in the history.", "success")
+        flash(_("The plan was changed; the earlier version stays in the history."), "success")
         return redirect(url_for("protocols.current", patient_id=patient.id))
     mark_required_depth(form, protocol.safety_indications)
     return render_template("protocols/revise.html", patient=patient, protocol=protocol, form=form)
@@ -410,7 +411,7 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
     back = return_to(
         form.next.data,
         patient,
-        ReturnPage(url_for("protocols.current", patient_id=patient.id), "the protocol"),
+        ReturnPage(url_for("protocols.current", patient_id=patient.id), _("the protocol")),
     )
     review_on = form.review_on.data if form.review_on else None
     if form.validate_on_submit() and _save(
@@ -451,10 +452,13 @@ def change(patient_id: int, protocol_id: int, change: str) -> Response | str:
 def _recorded_message(kind: EventKind, review_on: date | None) -> str:
     """What the page says once a decision is saved (the same whether it followed the
     suggestion or not)."""
-    message = f"Recorded: {kind.label.lower()}."
     if review_on is not None:
-        message += f" Next review: {short_date(review_on)}."
-    return message
+        return _(
+            "Recorded: %(decision)s. Next review: %(date)s.",
+            decision=_(kind.label).lower(),
+            date=short_date(review_on),
+        )
+    return _("Recorded: %(decision)s.", decision=_(kind.label).lower())
 
 
 @bp.get("/<int:protocol_id>/instructions")

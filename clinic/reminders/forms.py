@@ -8,13 +8,13 @@ from datetime import time
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Field, RadioField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, InputRequired, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainTimeField
 from clinic.core.timezones import known_zones, zone_choices
 from clinic.domain.reminders import DAY_NAMES, MAX_TIMES_A_DAY, QuietHours, Slot
+from clinic.i18n import lazy_text as _l
 from clinic.models.reminders import DEFAULT_SUBJECT, SUBJECTS, ReminderPlan
 from clinic.reminders.services import ReminderChoice
 

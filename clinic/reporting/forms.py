@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from wtforms import Field, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainDateField, normalise_line_breaks, strip
 from clinic.core.templating import short_date
+from clinic.i18n import lazy_text as _l
 from clinic.reporting.progress import TYPED_TEXT_MAX_LENGTH, too_long
 
 # What fits on the report's two pages (see `clinic.reporting.progress`).
@@ -26,12 +28,16 @@ def at_most_text_length(_form: object, field: Field) -> None:
         raise ValidationError(too_long(field.data))
 
 
-def typed_text(label: str, description: str) -> TextAreaField:
+def typed_text(label: object, description: object) -> TextAreaField:
     """Optional free text printed in the report as typed (escaped, never markup)."""
     return TextAreaField(
         label,
-        description=f"{description} Up to {TEXT_MAX_LENGTH:,} characters (about 100 words),"
-        " so the report keeps to two pages.",
+        description=_l(
+            "%(description)s Up to %(max)s characters (about 100 words), so the report keeps"
+            " to two pages.",
+            description=description,
+            max=format(TEXT_MAX_LENGTH, ","),
+        ),
         filters=[normalise_line_breaks, strip],
         validators=[at_most_text_length],
         render_kw={"rows": 6},
@@ -46,13 +52,15 @@ class ProgressReportForm(ClinicForm):
     """
 
     period_from = PlainDateField(
-        "Period from", validators=[InputRequired("Enter the first day of the period.")]
+        _l("Period from"), validators=[InputRequired(_l("Enter the first day of the period."))]
     )
     period_to = PlainDateField(
-        "Period to", validators=[InputRequired("Enter the last day of the period.")]
+        _l("Period to"), validators=[InputRequired(_l("Enter the last day of the period."))]
     )
-    assessment = typed_text("Assessment", "Your assessment, printed in the report as typed.")
-    plan = typed_text("Plan", "The plan from here, printed in the report as typed.")
+    assessment = typed_text(
+        _l("Assessment"), _l("Your assessment, printed in the report as typed.")
+    )
+    plan = typed_text(_l("Plan"), _l("The plan from here, printed in the report as typed."))
 
     def __init__(self, *args: Any, today: date, program_start: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,17 +70,22 @@ class ProgressReportForm(ClinicForm):
     def validate_period_from(self, field: Field) -> None:
         if field.data < self.program_start:
             raise ValidationError(
-                f"The program started on {short_date(self.program_start)}: "
-                "start the period on that day or later."
+                _(
+                    "The program started on %(date)s: start the period on that day or later.",
+                    date=short_date(self.program_start),
+                )
             )
         if self.period_to.data and self.period_to.data - field.data >= MAX_PERIOD:
-            raise ValidationError("Choose a period of at most two years.")
+            raise ValidationError(_("Choose a period of at most two years."))
 
     def validate_period_to(self, field: Field) -> None:
         if field.data > self.today:
             raise ValidationError(
-                f"The period cannot end in the future: choose today ({short_date(self.today)}) "
-                "or an earlier day."
+                _(
+                    "The period cannot end in the future: choose today (%(date)s) or an"
+                    " earlier day.",
+                    date=short_date(self.today),
+                )
             )
         if self.period_from.data and field.data < self.period_from.data:
-            raise ValidationError("The end of the period must be on or after its start.")
+            raise ValidationError(_("The end of the period must be on or after its start."))

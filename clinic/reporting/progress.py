@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -119,7 +120,7 @@ class ProgressReport:
 
     @property
     def title(self) -> str:
-        return f"Progress report: {self.patient.full_name}"
+        return _("Progress report: %(name)s", name=self.patient.full_name)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -129,9 +130,11 @@ def paragraphs(text: str) -> list[str]:
 
 def too_long(text: str) -> str:
     """Why a typed text is refused, in plain words."""
-    return (
-        f"Use at most {TYPED_TEXT_MAX_LENGTH:,} characters, so the report fits on two pages;"
-        f" this text has {len(text):,}."
+    return _(
+        "Use at most %(max)s characters, so the report fits on two pages; this text has"
+        " %(length)s.",
+        max=format(TYPED_TEXT_MAX_LENGTH, ","),
+        length=format(len(text), ","),
     )
 
 
@@ -160,7 +163,7 @@ def build_progress_report(
 ) -> ProgressReport:
     """The report's content for `protocol` (loaded with its history) over the period."""
     if period_to < period_from:
-        raise ReportError("The end of the period must be on or after its start.", "period_to")
+        raise ReportError(_("The end of the period must be on or after its start."), "period_to")
     for field_name, text in (("assessment", assessment), ("plan", plan)):
         if len(text) > TYPED_TEXT_MAX_LENGTH:
             raise ReportError(too_long(text), field_name)
@@ -264,7 +267,7 @@ def create_progress_report(
     """Make the progress report and keep it, exactly as generated, in the patient's record."""
     protocol = latest_protocol(patient)
     if protocol is None:
-        raise ReportError("This patient has no protocol yet, so there is nothing to report.")
+        raise ReportError(_("This patient has no protocol yet, so there is nothing to report."))
     report = build_progress_report(
         patient, protocol, period_from, period_to, author=author, assessment=assessment, plan=plan
     )

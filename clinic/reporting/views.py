@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -78,8 +79,12 @@ def new(patient_id: int) -> Response | str | tuple[str, int]:
             show_refusal(form, exc)
         else:
             flash(
-                f"The progress report for {short_date(record.period_from)} to "
-                f"{short_date(record.period_to)} was generated and kept with the record.",
+                _(
+                    "The progress report for %(start)s to %(end)s was generated and kept with"
+                    " the record.",
+                    start=short_date(record.period_from),
+                    end=short_date(record.period_to),
+                ),
                 "success",
             )
             return redirect(

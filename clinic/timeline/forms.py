@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.core.forms import ClinicForm, strip, text_length
+from clinic.i18n import lazy_text as _l
 
 NOTE_MAX = 1000
 
@@ -21,17 +22,19 @@ class FlagChoicesField(SelectMultipleField):
         kwargs.setdefault("widget", ListWidget(prefix_label=False))
         kwargs.setdefault("option_widget", CheckboxInput())
         super().__init__(*args, **kwargs)
-        self.invalid_value_message = self.invalid_choice_message = (
+        self.invalid_value_message = self.invalid_choice_message = _l(
             "Tick only the flags shown for this session."
         )
 
 
 def _note_field() -> TextAreaField:
     return TextAreaField(
-        "What you did about it",
+        _l("What you did about it"),
         filters=[strip],
         validators=[
-            DataRequired("Write a short note on what you did (for example: phoned the patient)."),
+            DataRequired(
+                _l("Write a short note on what you did (for example: phoned the patient).")
+            ),
             text_length(NOTE_MAX),
         ],
     )
@@ -50,9 +53,9 @@ class AcknowledgeSessionForm(ClinicForm):
     ticked is acknowledged, all of them or none (the fields in the order of the page)."""
 
     flags = FlagChoicesField(
-        "Flags to acknowledge",
+        _l("Flags to acknowledge"),
         coerce=str,
-        validators=[InputRequired("Tick at least one flag to acknowledge.")],
+        validators=[InputRequired(_l("Tick at least one flag to acknowledge."))],
     )
     note = _note_field()
     next = HiddenField()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -115,7 +116,9 @@ def acknowledge_flag(patient_id: int, source: str, flag_id: int) -> Response | t
         flags = [get_care_flag_or_404(flag_id, patient)]
         key = _card_key("rule", flags[0])
         form = AcknowledgeForm(prefix=f"ack-{key}")
-    back = return_to(form.next.data, patient, ReturnPage(_flags_section(patient), "the timeline"))
+    back = return_to(
+        form.next.data, patient, ReturnPage(_flags_section(patient), _("the timeline"))
+    )
     if all(f.acknowledged_at is not None for f in flags):
         taken = _by_others(flags)
         if not taken:
@@ -175,32 +178,43 @@ def _refuse(
 
 def _taken_message(taken: Sequence[RedFlag | CareFlag], patient: Patient) -> str:
     who = [
-        "you, in another window"
+        _("you, in another window")
         if f.acknowledged_by_id == current_user.id
-        else (f.acknowledged_by.full_name if f.acknowledged_by else "the system")
+        else (f.acknowledged_by.full_name if f.acknowledged_by else _("the system"))
         for f in taken
     ]
-    done = "; ".join(f"{_flag_label(f)} (by {name})" for f, name in zip(taken, who, strict=True))
-    return (
-        f"While you were writing, {'this flag was' if len(taken) == 1 else 'these flags were'}"
-        f" acknowledged: {done}. Nothing was saved and your note is kept below: check the"
-        " flags still open and send it again, or keep it as a clinical note."
+    done = "; ".join(
+        _("%(flag)s (by %(name)s)", flag=_flag_label(f), name=name)
+        for f, name in zip(taken, who, strict=True)
+    )
+    if len(taken) == 1:
+        return _(
+            "While you were writing, this flag was acknowledged: %(done)s. Nothing was saved"
+            " and your note is kept below: check the flags still open and send it again, or"
+            " keep it as a clinical note.",
+            done=done,
+        )
+    return _(
+        "While you were writing, these flags were acknowledged: %(done)s. Nothing was saved"
+        " and your note is kept below: check the flags still open and send it again, or keep"
+        " it as a clinical note.",
+        done=done,
     )
 
 
 def _flag_label(flag: RedFlag | CareFlag) -> str:
     """A flag in a few words: "High pain (8/10)", "Pain rising"."""
     if isinstance(flag, CareFlag):
-        return flag.kind.label
+        return _(flag.kind.label)
     if flag.reason.is_high_pain:
-        return f"{flag.reason.label} ({flag.pain}/10)"
-    return flag.reason.label
+        return f"{_(flag.reason.label)} ({flag.pain}/10)"
+    return _(flag.reason.label)
 
 
 def _acknowledged_message(count: int) -> str:
     if count == 1:
-        return "The flag was acknowledged; your note is kept with it."
-    return f"{count} flags were acknowledged; your note is kept with each."
+        return _("The flag was acknowledged; your note is kept with it.")
+    return _("%(count)d flags were acknowledged; your note is kept with each.", count=count)
 
 
 def _flags_section(patient: Patient) -> str:

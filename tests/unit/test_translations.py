@@ -174,9 +174,9 @@ def test_patient_facing_templates_mark_all_their_text(path: Path) -> None:
 
 # --- Text left unmarked in staff templates ----------------------------------------------
 
-# The clinician and administrator side ships in English but is ready for translation: the
-# template folders below hold no unmarked text either (their messages may stay untranslated).
-STAFF_MARKED = (
+# Staff pages ship in English but are ready for translation (issue 20): every word they
+# print is marked. Files or folders, as in PATIENT_FACING.
+STAFF_MARKED: tuple[str, ...] = (
     "templates/admin",
     "templates/audit",
     "templates/catalogue",
@@ -186,22 +186,50 @@ STAFF_MARKED = (
     "templates/languages",
     "templates/library",
     "templates/mdt",
+    "templates/measures",
+    "templates/notes",
+    "templates/patients",
+    "templates/protocols",
+    "templates/reporting",
+    "templates/safety/_hazard.html",
+    "templates/safety/hazard_log.html",
+    "templates/timeline",
+    "templates/shared/_chart.html",
+    "templates/shared/_caseload_filters.html",
+    "templates/mail/daily_digest.txt",
+    "templates/mail/red_flag_alert.txt",
+    "templates/mail/red_flag_escalation.txt",
+    "templates/mail/letter.txt",
+    "reports/_depth.html",
+    "reports/_measures.html",
+    "reports/_progress_body.html",
+    "reports/hazard_log.html",
+    "reports/letter.html",
+    "reports/mdt.html",
+    "reports/progress.html",
 )
 
 
-def staff_templates() -> Iterator[Path]:
-    """The Jinja files of the staff folders listed in STAFF_MARKED."""
+def templates_under(entries: tuple[str, ...]) -> Iterator[Path]:
+    """The Jinja files (pages, mail text and printed sheets) these entries name."""
+    for entry in entries:
+        path = ROOT / entry
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in {".html", ".txt"})
+        elif path.suffix in {".html", ".txt"}:
+            yield path
+
+
+def test_the_staff_marked_list_names_files_that_exist() -> None:
+    """Every entry of STAFF_MARKED names a file or folder that exists."""
     for entry in STAFF_MARKED:
-        yield from sorted(p for p in (ROOT / entry).rglob("*") if p.suffix in {".html", ".txt"})
+        assert (ROOT / entry).exists(), entry
 
 
-def test_the_staff_marked_list_names_folders_that_exist() -> None:
-    """Every entry of STAFF_MARKED is a folder (a rename would drop it from the check)."""
-    for entry in STAFF_MARKED:
-        assert (ROOT / entry).is_dir(), entry
-
-
-@pytest.mark.parametrize("path", list(staff_templates()), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", list(templates_under(STAFF_MARKED)), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_staff_templates_mark_all_their_text(path: Path) -> None:
-    """Every word a staff template of STAFF_MARKED prints is marked for translation."""
+    """Every word a staff template prints is marked for translation (they ship in English,
+    ready for a translator)."""
     assert unmarked_text(path.read_text()) == []

@@ -71,6 +71,10 @@ class Better(StrEnum):
     LOWER = "lower"
     HIGHER = "higher"
 
+    @property
+    def is_lower(self) -> bool:
+        return self is Better.LOWER
+
 
 class Status(StrEnum):
     """Whether a response gave a total that can be read."""
