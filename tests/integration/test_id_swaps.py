@@ -70,7 +70,17 @@ UNTOUCHED_BY_DESIGN = ("audit_events", "user_sessions")
 ZONE = "Europe/London"
 
 # URL parts that are not ids (words, secrets, file names).
-NOT_IDS = {"change", "source", "filename", "occasion_key", "token", "reset_token", "email_token"}
+# Arguments that name no row: a kind, a file, a one-time token, a shipped language's code.
+NOT_IDS = {
+    "change",
+    "source",
+    "filename",
+    "occasion_key",
+    "token",
+    "reset_token",
+    "email_token",
+    "code",
+}
 # Ids of a patient's things: swapped for another patient's in the same clinic too.
 PATIENT_THINGS = {
     "protocol_id",

@@ -95,6 +95,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("account.confirm_email", "POST"): EVERYONE,
     ("account.notifications", "GET"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
     ("account.notifications", "POST"): {PATIENT, OTHER_PATIENT, CLINICIAN, OTHER_CLINIC_CLINICIAN},
+    # A patient chooses their own language (the record is the session's, never a form's).
+    ("account.choose_language", "POST"): {PATIENT, OTHER_PATIENT},
     ("auth.accept", "GET"): EVERYONE,
     ("auth.accept", "POST"): EVERYONE,
     ("auth.forgot_password", "GET"): EVERYONE,
