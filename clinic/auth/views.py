@@ -30,6 +30,7 @@ from clinic.core.refusals import Refusal
 from clinic.domain import backoff
 from clinic.domain.text import N_
 from clinic.extensions import db
+from clinic.i18n import language_for, serve_in
 from clinic.models import Role, User
 from clinic.models.types import utcnow
 
@@ -242,6 +243,8 @@ def accept(token: str) -> Response | tuple[str, int] | str:
     invitation = find_usable_invitation(token)
     if invitation is None:
         return render_template("auth/invitation_unusable.html"), 410
+    # The link is the patient's: it opens in their language, whatever the browser asks.
+    serve_in(language_for(invitation.user))
     form = ChoosePasswordForm(email=invitation.user.email)
     if form.validate_on_submit():
         try:

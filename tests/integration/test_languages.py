@@ -11,9 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from clinic.auth.services import issue_invitation
 from clinic.extensions import db
-from clinic.models import AuditEvent, ClinicLanguage, Patient
+from clinic.models import AuditEvent, ClinicLanguage, Patient, User
+from clinic.models.invitations import RESET
 from tests.support.auth import act_as
+from tests.support.languages import speaks
 from tests.support.world import World
 
 TOKEN = re.compile(r'name="(es-csrf_token)"[^>]*value="([^"]+)"')
@@ -176,3 +179,32 @@ def test_the_clinician_records_the_language_on_the_patients_record(
     assert saved.status_code == 302
     with app.app_context():
         assert db.session.get_one(Patient, world.patient.patient_id).language == "es"
+
+
+def test_invitation_and_reset_links_open_in_the_patients_language(app: Flask, world: World) -> None:
+    """A link emailed to a patient who reads Spanish opens in Spanish even in a browser that
+    asks for English (the page knows whose link it is); a staff member's opens in English
+    even in a browser that asks for Spanish."""
+    speaks(app, world.patient.patient_id, "es")
+    with app.app_context():
+        patient = db.session.get_one(User, world.patient.id)
+        patient.password_hash = None  # invited, not yet signed in
+        invitation = issue_invitation(patient, created_by=None)
+        reset = issue_invitation(
+            db.session.get_one(User, world.other_patient.id), created_by=None, purpose=RESET
+        )
+        staff_reset = issue_invitation(
+            db.session.get_one(User, world.clinician.id), created_by=None, purpose=RESET
+        )
+        db.session.commit()
+    speaks(app, world.other_patient.patient_id, "es")
+    visitor = app.test_client()
+    english = {"Accept-Language": "en-GB"}
+    page = visitor.get(f"/invitation/{invitation}", headers=english).get_data(as_text=True)
+    assert '<html lang="es"' in page and "contraseña" in page.lower()
+    page = visitor.get(f"/password/reset/{reset}", headers=english).get_data(as_text=True)
+    assert '<html lang="es"' in page
+    page = visitor.get(f"/password/reset/{staff_reset}", headers={"Accept-Language": "es"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="en-GB"' in page
