@@ -8,6 +8,7 @@ French on, and demo patients read them, which the other browser tests must not s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from clinic import i18n
+from clinic.core.mail import Message
 from clinic.core.timezones import known_zones
 from clinic.extensions import db
 from clinic.models import Clinic, ClinicLanguage, DilatorSet, DilatorSize, Patient, User
@@ -26,6 +28,8 @@ from tests.e2e.helpers import (
 )
 from tests.support.browser import DESKTOP, PHONE_390, LiveServer, open_context, seeded_app, serving
 from tests.support.databases import temporary_database
+from tests.support.privacy import assert_discreet
+from tests.support.smtp import smtp_sink
 from tests.support.translations import english_on_page, words
 
 pytestmark = pytest.mark.e2e
@@ -82,30 +86,32 @@ def multilingual_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
 CLINIC_DATA = ", ".join((".clinic-words", ".out-of-hours", 'a[href^="tel:"]', 'a[href^="mailto:"]'))
 
 
+def clinic_words(server: LiveServer) -> set[str]:
+    """Words that are data rather than the product's wording: what the clinic typed in its
+    own language (the demo's is English): its name and contact details, its dilators' sets
+    and labels ("Size 4"); the names on its records; the places time zones are named by
+    ("Swift Current (America/Swift_Current)")."""
+    with server.app.app_context():
+        typed = [
+            *db.session.scalars(db.select(DilatorSize.label)),
+            *db.session.scalars(db.select(DilatorSet.name)),
+            *db.session.scalars(db.select(User.full_name)),
+        ]
+        clinic = db.session.execute(db.select(Clinic).filter_by(name=NORTHSIDE)).scalar_one()
+        typed += [clinic.name, clinic.address, clinic.email]
+    places = " ".join(known_zones()).replace("_", " ").replace("/", " ")
+    return words(" ".join(typed) + " " + places)
+
+
 def allowed_data(page: Page, server: LiveServer) -> set[str]:
-    """Words on a portal page that are data rather than the product's wording: what the
-    clinic typed in its own language (the demo's is English): its name and contact
-    details, its dilators' sets and labels ("Size 4"), the plan's technique notes and its
-    out-of-hours text; the patient's and clinician's names; the places time zones are
-    named by."""
+    """The data on a portal page (`clinic_words`), and what the page marks as the clinic's
+    own words: the plan's technique notes, the out-of-hours text, phone and email links."""
     data = page.evaluate(
         """(selector) => Array.from(document.querySelectorAll(selector))
                .map(e => e.innerText).join(' ')""",
         CLINIC_DATA,
     )
-    with server.app.app_context():
-        labels = " ".join(
-            [
-                *db.session.scalars(db.select(DilatorSize.label)),
-                *db.session.scalars(db.select(DilatorSet.name)),
-            ]
-        )
-        clinic = db.session.execute(db.select(Clinic).filter_by(name=NORTHSIDE)).scalar_one()
-        typed = " ".join((clinic.name, clinic.address, clinic.email))
-        names = " ".join(db.session.scalars(db.select(User.full_name)))
-    # Time zones are named by their places ("Swift Current (America/Swift_Current)").
-    places = " ".join(known_zones()).replace("_", " ").replace("/", " ")
-    return set(words(f"{data} {labels} {typed} {names} {places}"))
+    return words(data) | clinic_words(server)
 
 
 def check_page(page: Page, code: str, server: LiveServer) -> None:
@@ -182,3 +188,105 @@ def test_a_right_to_left_language_mirrors_the_layout(
         with app.app_context():
             db.session.execute(db.delete(ClinicLanguage).where(ClinicLanguage.code == "he"))
             db.session.commit()
+
+
+def test_a_spanish_speaking_patient_meets_no_english_from_invitation_to_red_flag(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The issue's journey, on a server of its own mailing a real SMTP server: Northside's
+    administrator turns Spanish on after recording its review; a clinician records that
+    Daniel reads Spanish and invites him. The invitation email is Spanish (and discreet);
+    its link, opened on a 390 px phone whose browser asks for English, is Spanish; Daniel
+    chooses a password, reaches Today, opens the guided session, stops it for sharp pain
+    and logs the session with sharp pain; the red flag's guidance is Spanish. No page, and
+    not the email, shows an English word of the product's wording."""
+    with (
+        smtp_sink() as sink,
+        temporary_database(tmp_path_factory.mktemp("e2e-spanish-db")) as database_url,
+    ):
+        app = seeded_app(
+            database_url,
+            MAIL_OUTBOX="smtp",
+            MAIL_SMTP_HOST="127.0.0.1",
+            MAIL_SMTP_PORT=sink.port,
+            MAIL_SMTP_SECURITY="none",
+            MAIL_FROM="no-reply@clinic.test",
+        )
+        with serving(app) as server:
+            app.config["CLINIC_BASE_URL"] = server.base_url
+            with open_context(browser, server, DESKTOP) as staff:
+                admin = staff.new_page()
+                sign_in(admin, "admin@northside.example")
+                admin.goto("/admin/languages/")
+                admin.locator("#language-es").locator("xpath=..").get_by_text(
+                    "Turn Spanish on"
+                ).first.click()
+                admin.get_by_label("Reviewed by").first.fill("A. Ruiz, physiotherapist")
+                admin.get_by_label("Reviewed on").first.fill("2026-12-01")
+                admin.locator("#es-confirm").check()
+                admin.get_by_role("button", name="Turn Spanish on").click()
+                expect(admin.get_by_role("status")).to_contain_text("Spanish is on")
+            with open_context(browser, server, DESKTOP) as staff:
+                clinician = staff.new_page()
+                sign_in(clinician, "physio@northside.example")
+                open_daniels_record(clinician)
+                clinician.get_by_role("link", name="Edit details").click()
+                clinician.get_by_label("Language").select_option("es")
+                clinician.get_by_role("button", name="Save").click()
+                details = clinician.get_by_role("article", name="Details")
+                expect(details).to_contain_text("Spanish (Español)")
+                expect(details).not_to_contain_text("Not turned on")
+                clinician.get_by_label("Patient's email address").fill(DANIEL)
+                clinician.get_by_role("button", name="Send invitation").click()
+                expect(clinician.get_by_text("We are emailing the invitation to")).to_be_visible()
+
+            [email] = [m for m in list(sink.received) if m["To"] == DANIEL]
+            body = email.get_content()
+            assert_discreet(
+                Message(to=DANIEL, subject=str(email["Subject"]), body=body),
+                also=["Daniel", "Okafor", "NPH-1004"],
+            )
+            without_links = re.sub(r"https?://\S+", " ", body)
+            mail_words = f"{email['Subject']} {without_links}"
+            leaks = english_on_page(mail_words, "es", clinic_words(server))
+            assert not leaks, f"the invitation email shows English: {sorted(leaks)}"
+            link = re.search(r"https?://\S+/invitation/\S+", body).group(0)
+
+            with open_context(browser, server, {**PHONE_390, "locale": "en-GB"}) as phone:
+                page = phone.new_page()
+                page.goto(link)
+                check_page(page, "es", server)
+                page.locator("#password").fill("un río tranquilo al alba 42")
+                page.locator("#confirm").fill("un río tranquilo al alba 42")
+                page.locator("main form button[type=submit]").click()
+                expect_path(page, "/diary/")
+                check_page(page, "es", server)
+                page.goto("/diary/session")
+                check_page(page, "es", server)
+                page.locator("#timer-start").click()
+                page.locator("#pain-stop").click()
+                expect(page.locator("#pain-panel-heading")).to_be_focused()
+                check_page(page, "es", server)  # the stop guidance, in the timer's page
+                page.locator("#pain-panel a[href*='/diary/log']").click()
+                expect_path(page, "/diary/log")
+                check_page(page, "es", server)
+                page.locator("input[name=pain_during][value='6']").check()
+                page.locator("input[name=pain_after][value='3']").check()
+                page.locator("input[name=bleeding][value='none']").check()
+                page.locator("input[name=sharp_pain][value='yes']").check()
+                page.locator("main form button[type=submit]").last.click()
+                expect(page).to_have_url(re.compile(r"/diary/entries/\d+"))
+                check_page(page, "es", server)
+                assert "dolor agudo" in page.locator("main").inner_text().lower()
+
+
+DANIEL = "daniel.okafor@example.org"
+
+
+def open_daniels_record(page: Page) -> None:
+    """From the clinician's dashboard to Daniel Okafor's record details."""
+    page.goto("/patients/?q=Okafor")
+    page.get_by_role("link", name="Daniel Okafor").click()
+    page.get_by_role("navigation", name="Patient chart").get_by_role(
+        "link", name="Record details"
+    ).click()
