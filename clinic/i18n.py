@@ -248,6 +248,18 @@ def language_for(user: User) -> str:
     return language(code).code
 
 
+def link_language(user: User) -> str | None:
+    """The language a page reached through an emailed link (an invitation, a password
+    reset) speaks before anyone signs in, when the link decides it: a staff member's is
+    English; a patient's is their language when it is one their clinic has turned on
+    other than English. None: the browser's Accept-Language decides, as for any
+    visitor."""
+    if not user.role.is_patient:
+        return DEFAULT_LANGUAGE
+    code = language_for(user)
+    return None if code == DEFAULT_LANGUAGE else code
+
+
 def choosable_languages(clinic_id: int) -> list[Language]:
     """The languages a patient of this clinic may choose: English, and the shipped ones
     the clinic has turned on, in the registry's order."""

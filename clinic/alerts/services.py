@@ -32,6 +32,7 @@ from clinic.domain.working_hours import (
     parse_days,
 )
 from clinic.extensions import db
+from clinic.i18n import DEFAULT_LANGUAGE, speaking
 from clinic.models import Clinic, Patient, RedFlag, Role, User
 from clinic.outbox import Content, cancel, post, sender_name_for
 from clinic.outbox.kinds import MessageKind
@@ -146,7 +147,9 @@ def alert_content(*, for_clinician: bool = True) -> Content:
     """The message a new report sends: that a patient needs review, and where to look (an
     administrator, who cannot open the dashboard, is given the sign-in page)."""
     link = _dashboard_link() if for_clinician else external_url("auth.index")
-    body = render_text("red_flag_alert.txt", link=link, for_clinician=for_clinician)
+    # Staff read English, though the report is written inside the patient's request.
+    with speaking(DEFAULT_LANGUAGE):
+        body = render_text("red_flag_alert.txt", link=link, for_clinician=for_clinician)
     return Content(subject=ALERT_SUBJECT, body=body)
 
 
@@ -157,13 +160,14 @@ def escalation_content(clinic: Clinic, level: int, *, for_clinician: bool) -> Co
         clinic.escalate_after_working_hours if level == FIRST else clinic.escalate_again_after_hours
     )
     link = _dashboard_link() if for_clinician else external_url("auth.index")
-    body = render_text(
-        "red_flag_escalation.txt",
-        level=level,
-        hours=hours,
-        for_clinician=for_clinician,
-        link=link,
-    )
+    with speaking(DEFAULT_LANGUAGE):  # staff read English, whoever's request this is
+        body = render_text(
+            "red_flag_escalation.txt",
+            level=level,
+            hours=hours,
+            for_clinician=for_clinician,
+            link=link,
+        )
     return Content(subject=ESCALATION_SUBJECT, body=body)
 
 

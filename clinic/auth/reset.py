@@ -38,7 +38,7 @@ from clinic.auth.views import bp, home_url
 from clinic.core.links import external_url
 from clinic.core.uow import unit_of_work
 from clinic.domain.text import N_
-from clinic.i18n import in_language_of, language_for, serve_in
+from clinic.i18n import in_language_of, link_language, serve_in
 from clinic.models import User
 from clinic.models.invitations import RESET
 from clinic.outbox import Content, post, sender_name_for
@@ -127,7 +127,8 @@ def choose_new_password(reset_token: str) -> Response | tuple[str, int] | str:
         return render_template("auth/reset_unusable.html"), 410
     user = invitation.user
     # The link is its account's: it opens in their language, whatever the browser asks.
-    serve_in(language_for(user))
+    if (code := link_language(user)) is not None:
+        serve_in(code)
     form = ChoosePasswordForm(email=user.email)
     if form.validate_on_submit():
         try:

@@ -30,7 +30,7 @@ from clinic.core.refusals import Refusal
 from clinic.domain import backoff
 from clinic.domain.text import N_
 from clinic.extensions import db
-from clinic.i18n import language_for, serve_in
+from clinic.i18n import link_language, serve_in
 from clinic.models import Role, User
 from clinic.models.types import utcnow
 
@@ -244,7 +244,8 @@ def accept(token: str) -> Response | tuple[str, int] | str:
     if invitation is None:
         return render_template("auth/invitation_unusable.html"), 410
     # The link is the patient's: it opens in their language, whatever the browser asks.
-    serve_in(language_for(invitation.user))
+    if (code := link_language(invitation.user)) is not None:
+        serve_in(code)
     form = ChoosePasswordForm(email=invitation.user.email)
     if form.validate_on_submit():
         try:

@@ -204,7 +204,7 @@ def test_invitation_and_reset_links_open_in_the_patients_language(app: Flask, wo
     assert '<html lang="es"' in page and "contraseña" in page.lower()
     page = visitor.get(f"/password/reset/{reset}", headers=english).get_data(as_text=True)
     assert '<html lang="es"' in page
-    page = visitor.get(f"/password/reset/{staff_reset}", headers={"Accept-Language": "es"}).get_data(
-        as_text=True
-    )
+    page = visitor.get(
+        f"/password/reset/{staff_reset}", headers={"Accept-Language": "es"}
+    ).get_data(as_text=True)
     assert '<html lang="en-GB"' in page

@@ -32,6 +32,7 @@ from clinic.reminders.services import ReminderChoice, save_reminders
 from tests.support.auth import act_as
 from tests.support.clock import Clock, frozen_at
 from tests.support.factories import PASSWORD, make_user
+from tests.support.forms import form_values
 from tests.support.invitations import choose_password, invite_patient
 from tests.support.languages import language_of, speaks, turn_on
 from tests.support.mail import link_path, to
@@ -602,3 +603,21 @@ def test_choosing_among_accounts_names_the_roles_in_the_browsers_language(
     )
     html = page(response)
     assert "Clinic A (paciente)" in html and "Clinic B (profesional clínico)" in html
+
+
+def test_staff_alerts_raised_by_a_spanish_patients_report_are_english(
+    app: Flask, client, world: World, on_protocol: int, mail
+) -> None:
+    """The clinician's alert is written inside the patient's request, in which Spanish is
+    spoken: it is still English, wholly (no "Hola:")."""
+    speaks(app, world.patient.patient_id, "es")
+    act_as(client, world.patient.id)
+    values = form_values(client.get("/diary/log").get_data(as_text=True))
+    values.pop("concerns", None)
+    values |= {"pain_during": "3", "pain_after": "2", "bleeding": "more", "sharp_pain": "yes"}
+    assert client.post("/diary/log", data=values).status_code == 302
+    alerts = [m for m in mail if m.to != world.patient.email]
+    assert alerts, "the report should alert the clinic"
+    for message in alerts:
+        assert message.body.startswith("Hello,"), message.body[:40]
+        assert "Hola" not in message.body and "paciente" not in message.body
