@@ -186,6 +186,7 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=i18n.select_timezone,
         default_translation_directories=str(i18n.TRANSLATIONS),
     )
+    i18n.install_fast_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Please sign in to continue.")
