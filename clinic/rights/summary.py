@@ -31,10 +31,11 @@ from markupsafe import Markup
 from clinic.bundled import TEMPLATES
 from clinic.core.clock import zone_of
 from clinic.core.templating import long_date
+from clinic.core.words import how_often
 from clinic.domain.diary import Bleeding, Concern, FlagReason, SkipReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind, Period, ProtocolStatus, frequency_text
+from clinic.domain.protocols import EventKind, Period, ProtocolStatus
 from clinic.domain.questionnaires import Instrument
 from clinic.domain.reminders import parse_slots
 from clinic.domain.text import N_
@@ -323,7 +324,7 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
                 number=s["position"],
                 size=sizes.get(s["dilator_size_id"], _("not recorded")),
                 minutes=s["minutes"],
-                how_often=_(frequency_text(s["sessions"], Period(s["period"]))),
+                how_often=how_often(s["sessions"], Period(s["period"])),
                 min_days=s["min_days"] or None,
                 target_depth_cm=s.get("target_depth_cm"),
             )
@@ -422,7 +423,7 @@ def _questionnaires(
             found.append(
                 Questionnaire(
                     title=instrument.title if instrument else response["instrument_key"],
-                    occasion=_(occasion_label(response["occasion_key"])),
+                    occasion=occasion_label(response["occasion_key"]),
                     sent_at=_moment(response["submitted_at"]),
                     score=_score(response, instrument),
                     answers=_answers(response["answers"] or {}, instrument),
