@@ -643,14 +643,49 @@ def test_staff_alerts_raised_by_a_spanish_patients_report_are_english(
         assert "Hola" not in message.body and "paciente" not in message.body
 
 
+@pytest.mark.parametrize(
+    ("code", "phrases"),
+    [
+        (
+            "es",
+            (
+                "Estado En curso",  # the patient's status
+                "En curso · iniciado el",  # the program's
+                "Paso a la etapa siguiente, etapa 2",
+                "Inicio, etapa 1",
+                "Iniciado a partir de la plantilla «Vaginismus: graded exposure».",
+                "10 minutos una vez al día",
+                "Al inicio · enviado el",
+                "Semana 4 · enviado el",
+                "Lunes 07:30",
+                "Dolor intenso (8/10)",
+                "Revisión pendiente",
+                "Escala numérica de dolor",
+            ),
+        ),
+        (
+            "fr",
+            (
+                "En cours",
+                "Passage à l'étape suivante, étape 2",
+                "Commencé à partir du modèle « Vaginismus: graded exposure ».",
+                "Au début · envoyé le",
+                "Semaine 4 · envoyé le",
+                "Lundi 07:30",
+                "Bilan à prévoir",
+            ),
+        ),
+    ],
+)
 def test_the_patients_own_data_page_has_no_english_of_the_products_wording(
-    app: Flask, client, world: World
+    app: Flask, client, world: World, code: str, phrases: tuple[str, ...]
 ) -> None:
-    """A Spanish patient's "my data" page, with a full record (a protocol started and moved
-    up a stage, sessions, alerts, reminders, questionnaires at the start and in week 4),
-    shows no English word of the product's wording: statuses, the program's changes, how
-    often, the questionnaires' occasions are all in Spanish. Only the data is left as
-    typed (names, the clinic's details, its dilators' labels and sets, notes)."""
+    """A Spanish (or French) patient's "my data" page, with a full record (a protocol
+    started and moved up a stage, sessions, alerts, reminders, questionnaires at the start
+    and in week 4), shows no English word of the product's wording: statuses, the
+    program's changes, how often, the questionnaires (in their translation) and their
+    occasions, the reminders' days and the alerts' names are all in the patient's
+    language. Only the data is left as typed (see `data_words`)."""
     record = full_record(app, world.patient.patient_id, world.patient.id, world.clinician.id)
     with app.app_context():
         baseline = db.session.get_one(MeasureResponse, record.response_id)
@@ -671,7 +706,7 @@ def test_the_patients_own_data_page_has_no_english_of_the_products_wording(
             )
         )
         db.session.commit()
-    speaks(app, world.patient.patient_id, "es")
+    speaks(app, world.patient.patient_id, code)
     act_as(client, world.patient.id)
     response = client.get("/diary/my-data/read")
     assert response.status_code == 200
@@ -679,23 +714,10 @@ def test_the_patients_own_data_page_has_no_english_of_the_products_wording(
         r"<style>.*?</style>|<!--.*?-->", " ", response.get_data(as_text=True), flags=re.S
     )
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-    for spanish in (
-        "Estado En curso",  # the patient's status
-        "En curso · iniciado el",  # the program's
-        "Paso a la etapa siguiente, etapa 2",
-        "Inicio, etapa 1",
-        "Iniciado a partir de la plantilla «Vaginismus: graded exposure».",
-        "10 minutos una vez al día",
-        "Al inicio · enviado el",
-        "Semana 4 · enviado el",
-        "Lunes 07:30",
-        "Dolor intenso (8/10)",
-        "Revisión pendiente",
-        "Escala numérica de dolor",
-    ):
-        assert spanish in text, spanish
-    leaks = english_on_page(text, "es", data_words(app, world))
-    assert not leaks, f"my data in Spanish shows English: {sorted(leaks)}"
+    for phrase in phrases:
+        assert phrase in text, phrase
+    leaks = english_on_page(text, code, data_words(app, world))
+    assert not leaks, f"my data in {code} shows English: {sorted(leaks)}"
 
 
 def data_words(app: Flask, world: World) -> set[str]:
