@@ -167,6 +167,13 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/reminders/sending.py",
     "clinic/schedule/questionnaires.py",
     "clinic/rights/summary.py",
+    # The "my data" page's words for the record and its program: the patient's status,
+    # the protocol's status and changes ("Started", "Moved up a stage"), the questionnaire
+    # occasions ("At the start", "Week 4"), the names of the alerts their team saw.
+    "clinic/models/patients.py",
+    "clinic/domain/protocols.py",
+    "clinic/measures/schedule.py",
+    "clinic/domain/flags.py",
     "clinic/__init__.py",
 )
 

@@ -46,6 +46,8 @@ from enum import IntEnum, StrEnum
 from fractions import Fraction
 from statistics import fmean
 
+from clinic.domain.text import N_
+
 DEFAULT_NOT_LOGGING_DAYS = 5
 # Three skips for pain or fear of it within two weeks: at the usual two to three sessions
 # a week, that is most of a fortnight's sessions given up to pain. A named constant, not a
@@ -106,17 +108,17 @@ class FlagKind(StrEnum):
 
 
 FLAG_LABELS = {
-    FlagKind.RED_FLAG: "Red flag",
-    FlagKind.PAIN_RISING: "Pain rising",
-    FlagKind.NOT_LOGGING: "Not logging",
-    FlagKind.REVIEW_DUE: "Review due",
-    FlagKind.READY: "Ready to advance",
-    FlagKind.MEASURE_OVERDUE: "Questionnaire overdue",
-    FlagKind.LARGER_SIZE: "Larger size than prescribed",
-    FlagKind.RESUME_REVIEW: "Review before resuming",
-    FlagKind.PAIN_SKIPS: "Skipping for pain",
-    FlagKind.PGIC_WORSE: "Feels very much worse",
-    FlagKind.DISTRESS: "Distress: check in",
+    FlagKind.RED_FLAG: N_("Red flag"),
+    FlagKind.PAIN_RISING: N_("Pain rising"),
+    FlagKind.NOT_LOGGING: N_("Not logging"),
+    FlagKind.REVIEW_DUE: N_("Review due"),
+    FlagKind.READY: N_("Ready to advance"),
+    FlagKind.MEASURE_OVERDUE: N_("Questionnaire overdue"),
+    FlagKind.LARGER_SIZE: N_("Larger size than prescribed"),
+    FlagKind.RESUME_REVIEW: N_("Review before resuming"),
+    FlagKind.PAIN_SKIPS: N_("Skipping for pain"),
+    FlagKind.PGIC_WORSE: N_("Feels very much worse"),
+    FlagKind.DISTRESS: N_("Distress: check in"),
 }
 FLAG_SEVERITIES = {
     FlagKind.RED_FLAG: Severity.URGENT,

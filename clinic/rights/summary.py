@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,13 +32,15 @@ from markupsafe import Markup
 from clinic.bundled import TEMPLATES
 from clinic.core.clock import zone_of
 from clinic.core.templating import long_date
+from clinic.core.words import how_often
 from clinic.domain.diary import Bleeding, Concern, FlagReason, SkipReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
-from clinic.domain.protocols import EventKind, Period, ProtocolStatus, frequency_text
+from clinic.domain.protocols import EventKind, Period, ProtocolStatus
 from clinic.domain.questionnaires import Instrument
-from clinic.domain.reminders import parse_slots
+from clinic.domain.reminders import DAY_NAMES, parse_slots
 from clinic.domain.text import N_
+from clinic.measures.answers import page_language
 from clinic.measures.instruments import versions
 from clinic.measures.results import format_score
 from clinic.measures.schedule import occasion_label
@@ -197,7 +200,14 @@ def build_summary(export: PatientExport, zone: str, clinic_id: int, today: date)
     }
     measures = bundle["outcome_measures"]
     has_answers = any(r["submitted_at"] for a in measures for r in a["responses"])
-    instruments = versions(clinic_id) if has_answers else {}
+    # The questionnaires in the reader's language where they have a usable translation,
+    # as the portal asked them (the answers' values and scores are the same in any).
+    code = page_language()
+    instruments = (
+        {key: found.in_language(code) for key, found in versions(clinic_id).items()}
+        if has_answers
+        else {}
+    )
     return DataSummary(
         clinic_name=bundle["clinic"]["name"],
         zone=zone,
@@ -288,7 +298,10 @@ def _reminders(bundle: Mapping[str, Any], zone: str) -> list[Detail]:
             else ""
         )
         since = _local_day(settings["since"], zone)
-        when = ", ".join(_(slot.label) for slot in parse_slots(settings["slots_text"]))
+        when = ", ".join(
+            _("%(day)s %(time)s", day=_(DAY_NAMES[slot.weekday]), time=f"{slot.at:%H:%M}")
+            for slot in parse_slots(settings["slots_text"])
+        )
         reminders = (
             _("On since %(day)s: %(when)s (%(ways)s)", day=long_date(since), when=when, ways=ways)
             if since
@@ -323,7 +336,7 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
                 number=s["position"],
                 size=sizes.get(s["dilator_size_id"], _("not recorded")),
                 minutes=s["minutes"],
-                how_often=_(frequency_text(s["sessions"], Period(s["period"]))),
+                how_often=how_often(s["sessions"], Period(s["period"])),
                 min_days=s["min_days"] or None,
                 target_depth_cm=s.get("target_depth_cm"),
             )
@@ -335,12 +348,29 @@ def _program(row: Row, people: Mapping[int, str], sizes: Mapping[int, str]) -> P
                 what=_(EventKind(e["kind"]).label),
                 stage=e["stage"],
                 by=people.get(e["created_by_id"], _("the clinic")),
-                reason=e["reason"],
+                reason=_reason(e["kind"], e["reason"]),
             )
             for e in reversed(events)
         ],
         earlier_plans=max(0, len(plans) - 1),
     )
+
+
+# The reason the app itself writes when a protocol starts (clinic/protocols/services.py),
+# stored in English with the event: said in the reader's language here.
+_FROM_TEMPLATE = re.compile(r"Started from the template “(?P<name>.*)”\.", re.DOTALL)
+
+
+def _reason(kind: str, reason: str) -> str:
+    """A decision's reason as the clinician wrote it, or, for the words the app wrote when
+    the protocol started, the same words in the reader's language."""
+    if kind != EventKind.START.value or not reason:
+        return reason
+    if reason == "Started.":
+        return _("Started.")
+    if found := _FROM_TEMPLATE.fullmatch(reason):
+        return _("Started from the template “%(name)s”.", name=found["name"])
+    return reason
 
 
 def _session(row: Row, sizes: Mapping[int, str], zone: str) -> Session:
@@ -422,7 +452,7 @@ def _questionnaires(
             found.append(
                 Questionnaire(
                     title=instrument.title if instrument else response["instrument_key"],
-                    occasion=_(occasion_label(response["occasion_key"])),
+                    occasion=occasion_label(response["occasion_key"]),
                     sent_at=_moment(response["submitted_at"]),
                     score=_score(response, instrument),
                     answers=_answers(response["answers"] or {}, instrument),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -22,10 +22,27 @@ from clinic.auth.invitations import remind
 from clinic.auth.services import issue_invitation
 from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
+from clinic.domain.protocols import EventKind
 from clinic.domain.reminders import Kind, Slot
 from clinic.extensions import db
 from clinic.i18n import language_for, speaking
-from clinic.models import AuditEvent, Clinic, Invitation, Patient, ReminderPlan, Role, User
+from clinic.models import (
+    AuditEvent,
+    CareFlag,
+    Clinic,
+    DilatorSet,
+    DilatorSize,
+    Invitation,
+    MeasureResponse,
+    Patient,
+    Protocol,
+    ProtocolEvent,
+    RedFlag,
+    ReminderPlan,
+    Role,
+    User,
+)
+from clinic.models.types import utcnow
 from clinic.reminders.jobs import send_reminders_now
 from clinic.reminders.sending import notification_words
 from clinic.reminders.services import ReminderChoice, save_reminders
@@ -38,6 +55,9 @@ from tests.support.languages import language_of, speaks, turn_on
 from tests.support.mail import link_path, to
 from tests.support.privacy import assert_discreet
 from tests.support.protocols import start_plan
+from tests.support.records import full_record
+from tests.support.translations import english_on_page
+from tests.support.translations import words as words_of
 from tests.support.world import World
 
 MORNING = datetime(2027, 1, 12, 9, 5, tzinfo=UTC)
@@ -621,3 +641,108 @@ def test_staff_alerts_raised_by_a_spanish_patients_report_are_english(
     for message in alerts:
         assert message.body.startswith("Hello,"), message.body[:40]
         assert "Hola" not in message.body and "paciente" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("code", "phrases"),
+    [
+        (
+            "es",
+            (
+                "Estado En curso",  # the patient's status
+                "En curso · iniciado el",  # the program's
+                "Paso a la etapa siguiente, etapa 2",
+                "Inicio, etapa 1",
+                "Iniciado a partir de la plantilla «Vaginismus: graded exposure».",
+                "10 minutos una vez al día",
+                "Al inicio · enviado el",
+                "Semana 4 · enviado el",
+                "Lunes 07:30",
+                "Dolor intenso (8/10)",
+                "Revisión pendiente",
+                "Escala numérica de dolor",
+            ),
+        ),
+        (
+            "fr",
+            (
+                "En cours",
+                "Passage à l'étape suivante, étape 2",
+                "Commencé à partir du modèle « Vaginismus: graded exposure ».",
+                "Au début · envoyé le",
+                "Semaine 4 · envoyé le",
+                "Lundi 07:30",
+                "Bilan à prévoir",
+            ),
+        ),
+    ],
+)
+def test_the_patients_own_data_page_has_no_english_of_the_products_wording(
+    app: Flask, client, world: World, code: str, phrases: tuple[str, ...]
+) -> None:
+    """A Spanish (or French) patient's "my data" page, with a full record (a protocol
+    started and moved up a stage, sessions, alerts, reminders, questionnaires at the start
+    and in week 4), shows no English word of the product's wording: statuses, the
+    program's changes, how often, the questionnaires (in their translation) and their
+    occasions, the reminders' days and the alerts' names are all in the patient's
+    language. Only the data is left as typed (see `data_words`)."""
+    record = full_record(app, world.patient.patient_id, world.patient.id, world.clinician.id)
+    with app.app_context():
+        baseline = db.session.get_one(MeasureResponse, record.response_id)
+        db.session.add(
+            MeasureResponse(
+                clinic_id=baseline.clinic_id,
+                patient_id=baseline.patient_id,
+                assignment_id=baseline.assignment_id,
+                occasion_key="week-4",
+                occasion_on=baseline.occasion_on + timedelta(weeks=4),
+                instrument_key=baseline.instrument_key,
+                instrument_version=baseline.instrument_version,
+                answers=json.dumps({"pain": 3}),
+                submitted_at=utcnow(),
+                total=3.0,
+                band_label=baseline.band_label,
+                valid=True,
+            )
+        )
+        db.session.commit()
+    speaks(app, world.patient.patient_id, code)
+    act_as(client, world.patient.id)
+    response = client.get("/diary/my-data/read")
+    assert response.status_code == 200
+    html = re.sub(
+        r"<style>.*?</style>|<!--.*?-->", " ", response.get_data(as_text=True), flags=re.S
+    )
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    for phrase in phrases:
+        assert phrase in text, phrase
+    leaks = english_on_page(text, code, data_words(app, world))
+    assert not leaks, f"my data in {code} shows English: {sorted(leaks)}"
+
+
+def data_words(app: Flask, world: World) -> set[str]:
+    """The words on the page that are data, not the product's wording: what the clinic and
+    its people typed (names and email addresses, the clinic's details, its dilators' labels
+    and sets, the plan's name, the reasons for decisions, how alerts were handled), and
+    what the record stores as it was written: the alerts' details and the questionnaires'
+    bands (the clinician's words, in the instrument's own language)."""
+    with app.app_context():
+        clinic = db.session.get_one(Clinic, world.clinic_a)
+        typed = [
+            clinic.name,
+            clinic.address or "",
+            clinic.email or "",
+            *db.session.scalars(select(DilatorSize.label)),
+            *db.session.scalars(select(DilatorSet.name)),
+            *db.session.scalars(select(User.full_name)),
+            *db.session.scalars(select(User.email)),
+            *db.session.scalars(select(Protocol.name)),
+            *db.session.scalars(
+                select(ProtocolEvent.reason).where(ProtocolEvent.kind != EventKind.START)
+            ),
+            *db.session.scalars(select(CareFlag.detail)),
+            *db.session.scalars(select(CareFlag.acknowledgement)),
+            *db.session.scalars(select(RedFlag.acknowledgement)),
+            *db.session.scalars(select(MeasureResponse.band_label)),
+        ]
+    return words_of(" ".join(filter(None, typed)))
