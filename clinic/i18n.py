@@ -245,19 +245,10 @@ def language_for(user: User) -> str:
     Read from the database now, not from the loaded account, so a language chosen in the
     same unit of work counts."""
     from clinic.extensions import db
-    from clinic.models import ClinicLanguage, Patient
+    from clinic.models import User
 
-    code = db.session.scalar(
-        sa.select(Patient.language)
-        .join(
-            ClinicLanguage,
-            sa.and_(
-                ClinicLanguage.clinic_id == Patient.clinic_id,
-                ClinicLanguage.code == Patient.language,
-            ),
-        )
-        .where(Patient.user_id == user.id)
-    )
+    # User.language: the record's language when the clinic has turned it on, else NULL.
+    code = db.session.scalar(sa.select(User.language).where(User.id == user.id))
     return language(code).code
 
 

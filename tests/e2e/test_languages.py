@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from clinic import i18n
@@ -28,8 +28,9 @@ from tests.e2e.helpers import (
 )
 from tests.support.browser import DESKTOP, PHONE_390, LiveServer, open_context, seeded_app, serving
 from tests.support.databases import temporary_database
+from tests.support.languages import speaks
 from tests.support.privacy import assert_discreet
-from tests.support.smtp import smtp_sink
+from tests.support.smtp import SmtpSink
 from tests.support.translations import english_on_page, words
 
 pytestmark = pytest.mark.e2e
@@ -59,25 +60,8 @@ def multilingual_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
     Sam reading Spanish and Morgan French."""
     with temporary_database(tmp_path_factory.mktemp("e2e-languages-db")) as database_url:
         app = seeded_app(database_url)
-        with app.app_context():
-            clinic = db.session.execute(db.select(Clinic).filter_by(name=NORTHSIDE)).scalar_one()
-            for code in ("es", "fr"):
-                db.session.add(
-                    ClinicLanguage(
-                        clinic_id=clinic.id,
-                        code=code,
-                        reviewed_by="Test reviewer",
-                        reviewed_on=date(2026, 12, 1),
-                    )
-                )
-            for email, code in READERS.items():
-                patient = db.session.execute(
-                    db.select(Patient)
-                    .join(User, Patient.user_id == User.id)
-                    .filter(User.email == email)
-                ).scalar_one()
-                patient.language = code
-            db.session.commit()
+        for email, code in READERS.items():
+            speaks(app, patient_id_of(app, email), code)
         with serving(app) as server:
             yield server
 
@@ -101,6 +85,14 @@ def clinic_words(server: LiveServer) -> set[str]:
         typed += [clinic.name, clinic.address, clinic.email]
     places = " ".join(known_zones()).replace("_", " ").replace("/", " ")
     return words(" ".join(typed) + " " + places)
+
+
+def patient_id_of(app: Flask, email: str) -> int:
+    """The record of the demo patient who signs in as `email`."""
+    with app.app_context():
+        return db.session.execute(
+            db.select(Patient.id).join(User, Patient.user_id == User.id).filter(User.email == email)
+        ).scalar_one()
 
 
 def allowed_data(page: Page, server: LiveServer) -> set[str]:
@@ -153,22 +145,7 @@ def test_a_right_to_left_language_mirrors_the_layout(
         i18n.LANGUAGES, "he", i18n.Language("he", "Hebrew", "עברית", direction="rtl")
     )
     app = multilingual_server.app
-    with app.app_context():
-        patient = db.session.execute(
-            db.select(Patient)
-            .join(User, Patient.user_id == User.id)
-            .filter(User.email == "avery.quinn@example.org")
-        ).scalar_one()
-        patient.language = "he"
-        db.session.add(
-            ClinicLanguage(
-                clinic_id=patient.clinic_id,
-                code="he",
-                reviewed_by="Test reviewer",
-                reviewed_on=date(2026, 12, 1),
-            )
-        )
-        db.session.commit()
+    speaks(app, patient_id_of(app, "avery.quinn@example.org"), "he")
     try:
         for device in (PHONE_390, DESKTOP):
             with open_context(browser, multilingual_server, device) as context:
@@ -191,7 +168,7 @@ def test_a_right_to_left_language_mirrors_the_layout(
 
 
 def test_a_spanish_speaking_patient_meets_no_english_from_invitation_to_red_flag(
-    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+    browser: Browser, mailing_server: tuple[LiveServer, SmtpSink]
 ) -> None:
     """The issue's journey, on a server of its own mailing a real SMTP server: Northside's
     administrator turns Spanish on after recording its review; a clinician records that
@@ -200,84 +177,71 @@ def test_a_spanish_speaking_patient_meets_no_english_from_invitation_to_red_flag
     chooses a password, reaches Today, opens the guided session, stops it for sharp pain
     and logs the session with sharp pain; the red flag's guidance is Spanish. No page, and
     not the email, shows an English word of the product's wording."""
-    with (
-        smtp_sink() as sink,
-        temporary_database(tmp_path_factory.mktemp("e2e-spanish-db")) as database_url,
-    ):
-        app = seeded_app(
-            database_url,
-            MAIL_OUTBOX="smtp",
-            MAIL_SMTP_HOST="127.0.0.1",
-            MAIL_SMTP_PORT=sink.port,
-            MAIL_SMTP_SECURITY="none",
-            MAIL_FROM="no-reply@clinic.test",
-        )
-        with serving(app) as server:
-            app.config["CLINIC_BASE_URL"] = server.base_url
-            with open_context(browser, server, DESKTOP) as staff:
-                admin = staff.new_page()
-                sign_in(admin, "admin@northside.example")
-                admin.goto("/admin/languages/")
-                admin.locator("#language-es").locator("xpath=..").get_by_text(
-                    "Turn Spanish on"
-                ).first.click()
-                admin.get_by_label("Reviewed by").first.fill("A. Ruiz, physiotherapist")
-                admin.get_by_label("Reviewed on").first.fill("2026-12-01")
-                admin.locator("#es-confirm").check()
-                admin.get_by_role("button", name="Turn Spanish on").click()
-                expect(admin.get_by_role("status")).to_contain_text("Spanish is on")
-            with open_context(browser, server, DESKTOP) as staff:
-                clinician = staff.new_page()
-                sign_in(clinician, "physio@northside.example")
-                open_daniels_record(clinician)
-                clinician.get_by_role("link", name="Edit details").click()
-                clinician.get_by_label("Language").select_option("es")
-                clinician.get_by_role("button", name="Save").click()
-                details = clinician.get_by_role("article", name="Details")
-                expect(details).to_contain_text("Spanish (Español)")
-                expect(details).not_to_contain_text("Not turned on")
-                clinician.get_by_label("Patient's email address").fill(DANIEL)
-                clinician.get_by_role("button", name="Send invitation").click()
-                expect(clinician.get_by_text("We are emailing the invitation to")).to_be_visible()
+    server, sink = mailing_server
+    with open_context(browser, server, DESKTOP) as staff:
+        admin = staff.new_page()
+        sign_in(admin, "admin@northside.example")
+        admin.goto("/admin/languages/")
+        admin.locator("#language-es").locator("xpath=..").get_by_text(
+            "Turn Spanish on"
+        ).first.click()
+        admin.get_by_label("Reviewed by").first.fill("A. Ruiz, physiotherapist")
+        admin.get_by_label("Reviewed on").first.fill("2026-12-01")
+        admin.locator("#es-confirm").check()
+        admin.get_by_role("button", name="Turn Spanish on").click()
+        expect(admin.get_by_role("status")).to_contain_text("Spanish is on")
+    with open_context(browser, server, DESKTOP) as staff:
+        clinician = staff.new_page()
+        sign_in(clinician, "physio@northside.example")
+        open_daniels_record(clinician)
+        clinician.get_by_role("link", name="Edit details").click()
+        clinician.get_by_label("Language").select_option("es")
+        clinician.get_by_role("button", name="Save").click()
+        details = clinician.get_by_role("article", name="Details")
+        expect(details).to_contain_text("Spanish (Español)")
+        expect(details).not_to_contain_text("Not turned on")
+        clinician.get_by_label("Patient's email address").fill(DANIEL)
+        clinician.get_by_role("button", name="Send invitation").click()
+        expect(clinician.get_by_text("We are emailing the invitation to")).to_be_visible()
 
-            [email] = [m for m in list(sink.received) if m["To"] == DANIEL]
-            body = email.get_content()
-            assert_discreet(
-                Message(to=DANIEL, subject=str(email["Subject"]), body=body),
-                also=["Daniel", "Okafor", "NPH-1004"],
-            )
-            without_links = re.sub(r"https?://\S+", " ", body)
-            mail_words = f"{email['Subject']} {without_links}"
-            leaks = english_on_page(mail_words, "es", clinic_words(server))
-            assert not leaks, f"the invitation email shows English: {sorted(leaks)}"
-            link = re.search(r"https?://\S+/invitation/\S+", body).group(0)
+    [email] = [m for m in list(sink.received) if m["To"] == DANIEL]
+    body = email.get_content()
+    assert_discreet(
+        Message(to=DANIEL, subject=str(email["Subject"]), body=body),
+        also=["Daniel", "Okafor", "NPH-1004"],
+    )
+    without_links = re.sub(r"https?://\S+", " ", body)
+    mail_words = f"{email['Subject']} {without_links}"
+    leaks = english_on_page(mail_words, "es", clinic_words(server))
+    assert not leaks, f"the invitation email shows English: {sorted(leaks)}"
+    link = re.search(r"https?://\S+/invitation/\S+", body).group(0)
 
-            with open_context(browser, server, {**PHONE_390, "locale": "en-GB"}) as phone:
-                page = phone.new_page()
-                page.goto(link)
-                check_page(page, "es", server)
-                page.locator("#password").fill("un río tranquilo al alba 42")
-                page.locator("#confirm").fill("un río tranquilo al alba 42")
-                page.locator("main form button[type=submit]").click()
-                expect_path(page, "/diary/")
-                check_page(page, "es", server)
-                page.goto("/diary/session")
-                check_page(page, "es", server)
-                page.locator("#timer-start").click()
-                page.locator("#pain-stop").click()
-                expect(page.locator("#pain-panel-heading")).to_be_focused()
-                check_page(page, "es", server)  # the stop guidance, in the timer's page
-                page.locator("#pain-panel a[href*='/diary/log']").click()
-                expect_path(page, "/diary/log")
-                check_page(page, "es", server)
-                page.locator("input[name=pain_during][value='6']").check()
-                page.locator("input[name=pain_after][value='3']").check()
-                page.locator("input[name=bleeding][value='none']").check()
-                page.locator("input[name=sharp_pain][value='yes']").check()
-                page.locator("main form button[type=submit]").last.click()
-                expect(page).to_have_url(re.compile(r"/diary/entries/\d+"))
-                check_page(page, "es", server)
-                assert "dolor agudo" in page.locator("main").inner_text().lower()
+    with open_context(browser, server, {**PHONE_390, "locale": "en-GB"}) as phone:
+        page = phone.new_page()
+        page.goto(link)
+        check_page(page, "es", server)
+        page.locator("#password").fill("un río tranquilo al alba 42")
+        page.locator("#confirm").fill("un río tranquilo al alba 42")
+        page.locator("main form button[type=submit]").click()
+        expect_path(page, "/diary/")
+        check_page(page, "es", server)
+        page.goto("/diary/session")
+        check_page(page, "es", server)
+        page.locator("#timer-start").click()
+        page.locator("#pain-stop").click()
+        expect(page.locator("#pain-panel-heading")).to_be_focused()
+        check_page(page, "es", server)  # the stop guidance, in the timer's page
+        page.locator("#pain-panel a[href*='/diary/log']").click()
+        expect_path(page, "/diary/log")
+        check_page(page, "es", server)
+        page.locator("input[name=pain_during][value='6']").check()
+        page.locator("input[name=pain_after][value='3']").check()
+        page.locator("input[name=bleeding][value='none']").check()
+        page.locator("input[name=sharp_pain][value='yes']").check()
+        page.locator("main form button[type=submit]").last.click()
+        expect(page).to_have_url(re.compile(r"/diary/entries/\d+"))
+        check_page(page, "es", server)
+        assert "dolor agudo" in page.locator("main").inner_text().lower()
 
 
 DANIEL = "daniel.okafor@example.org"
