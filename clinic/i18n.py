@@ -143,6 +143,8 @@ PATIENT_FACING: tuple[str, ...] = (
     "clinic/portal",
     "clinic/auth",
     "clinic/account",
+    # The brand every page carries ("Therapy diary"), and the date formats.
+    "clinic/core/templating.py",
     # The diary's forms and refusals, the reminders page, form errors, composed words
     # (sizes, schedules), and the domain's labels and sentences the portal shows: skip
     # reasons, bleeding answers, concerns, the red flags' names ("You told us about ..."),

@@ -19,13 +19,15 @@ from clinic.core.clock import clinic_today, whole_years
 from clinic.core.forms import error_items
 from clinic.core.navigation import NAVIGATION, NavEntry, chart_sections_for
 from clinic.domain.protocols import EventKind
-from clinic.i18n import current_locale
+from clinic.domain.text import N_
+from clinic.i18n import current_locale, gettext
 from clinic.models import Role
 
 # Titles and headings may be read from across a room or from browser history: the name a
 # patient or a visitor sees says nothing about what the therapy is.
-NEUTRAL_BRAND = "Therapy diary"
-STAFF_BRAND = "Clinic workspace"
+# Marked for translation: a patient reads the brand in their own language too.
+NEUTRAL_BRAND = N_("Therapy diary")
+STAFF_BRAND = N_("Clinic workspace")
 
 
 def _locale() -> Locale:
@@ -172,7 +174,7 @@ def register_template_helpers(app: Flask) -> None:
         signed_in = has_request_context() and current_user.is_authenticated
         is_staff = signed_in and current_user.role is not Role.PATIENT
         return {
-            "brand": STAFF_BRAND if is_staff else NEUTRAL_BRAND,
+            "brand": gettext(STAFF_BRAND if is_staff else NEUTRAL_BRAND),
             # Shown in the header to staff only: a clinic's name can say what it treats.
             # (The clinic is joined onto the user: this costs no query.)
             "staff_clinic_name": current_user.clinic.name if is_staff else None,

@@ -119,7 +119,7 @@ def manifest() -> Response:
     response = jsonify(
         {
             "id": PORTAL_PATH,
-            "name": APP_NAME,
+            "name": gettext(APP_NAME),
             "short_name": gettext(APP_SHORT_NAME),
             "start_url": PORTAL_PATH,
             "scope": PORTAL_PATH,

@@ -50,7 +50,7 @@ PORTAL_PAGES = [
     "/diary/session",
     "/diary/reminders",
     "/diary/questionnaires",
-    "/account/",
+    "/account",
 ]
 
 
@@ -66,8 +66,12 @@ def multilingual_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Li
             yield server
 
 
-# Where a portal page shows what the clinic typed (see `allowed_data`).
-CLINIC_DATA = ", ".join((".clinic-words", ".out-of-hours", 'a[href^="tel:"]', 'a[href^="mailto:"]'))
+# Where a portal page shows what the clinic typed (see `allowed_data`), and text the page
+# itself declares to be in another language (`lang`: a language's own name in the
+# account's choice of language, "English").
+CLINIC_DATA = ", ".join(
+    (".clinic-words", ".out-of-hours", 'a[href^="tel:"]', 'a[href^="mailto:"]', "[lang]:not(html)")
+)
 
 
 def clinic_words(server: LiveServer) -> set[str]:

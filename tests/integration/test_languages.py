@@ -114,9 +114,9 @@ def test_turning_off_leaves_the_patients_record_and_serves_english(
     )
     patient = app.test_client()
     act_as(patient, world.patient.id)
-    assert '<html lang="es" dir="ltr">' in patient.get("/account/").get_data(as_text=True)
+    assert '<html lang="es" dir="ltr">' in patient.get("/account").get_data(as_text=True)
     assert client.post("/admin/languages/es/off").status_code == 302
-    assert '<html lang="en-GB" dir="ltr">' in patient.get("/account/").get_data(as_text=True)
+    assert '<html lang="en-GB" dir="ltr">' in patient.get("/account").get_data(as_text=True)
     with app.app_context():
         assert db.session.get_one(Patient, world.patient.patient_id).language == "es"
     assert "already off" in client.post("/admin/languages/es/off", follow_redirects=True).get_data(
