@@ -266,17 +266,30 @@ def link_language(user: User) -> str | None:
     return None if code == DEFAULT_LANGUAGE else code
 
 
-def choosable_languages(clinic_id: int) -> list[Language]:
-    """The languages a patient of this clinic may choose: English, and the shipped ones
-    the clinic has turned on, in the registry's order."""
+def turned_on_codes(clinic_id: int) -> set[str]:
+    """The shipped languages this clinic has turned on (English needs no turning on)."""
     from clinic.extensions import db
     from clinic.models import ClinicLanguage
 
-    turned_on = set(
+    return set(
         db.session.scalars(
             sa.select(ClinicLanguage.code).where(ClinicLanguage.clinic_id == clinic_id)
         )
     )
+
+
+def served_language(clinic_id: int, code: str) -> str:
+    """What a patient whose record names `code` reads at this clinic: `code` once the
+    clinic has turned it on, else English (User.language says the same for an account)."""
+    if code == DEFAULT_LANGUAGE or code not in turned_on_codes(clinic_id):
+        return DEFAULT_LANGUAGE
+    return language(code).code
+
+
+def choosable_languages(clinic_id: int) -> list[Language]:
+    """The languages a patient of this clinic may choose: English, and the shipped ones
+    the clinic has turned on, in the registry's order."""
+    turned_on = turned_on_codes(clinic_id)
     return [
         entry for code, entry in LANGUAGES.items() if code == DEFAULT_LANGUAGE or code in turned_on
     ]

@@ -13,8 +13,7 @@ from clinic.auth.invitations import invitation_email_status, invitation_page, ke
 from clinic.core.forms import show_refusal
 from clinic.core.pagination import paginate_counted
 from clinic.core.requests import page_number
-from clinic.i18n import DEFAULT_LANGUAGE, language
-from clinic.languages.queries import turned_on
+from clinic.i18n import language, served_language
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
@@ -84,8 +83,7 @@ def _render_show(patient: Patient, invite_form: PortalInvitationForm) -> str:
         invite_form=invite_form,
         language=language(patient.language),
         # English is always on; another language only once the clinic has turned it on.
-        language_on=patient.language == DEFAULT_LANGUAGE
-        or patient.language in turned_on(patient.clinic_id),
+        language_on=served_language(patient.clinic_id, patient.language) == patient.language,
         invitation_email=(
             invitation_email_status([patient.user.id]).get(patient.user.id)
             if invited and patient.user is not None

@@ -17,15 +17,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import sqlalchemy as sa
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from clinic.extensions import db
-from clinic.i18n import DEFAULT_LANGUAGE, language
-from clinic.models import Clinic, ClinicLanguage, Patient
+from clinic.i18n import DEFAULT_LANGUAGE, language, served_language
+from clinic.models import Clinic, Patient
 from clinic.protocols.prescriptions import Prescription
 from clinic.reporting.pdf import render_pdf
 
@@ -37,16 +35,8 @@ FILE_NAME = "session-plan.pdf"
 
 def sheet_language(patient: Patient) -> str:
     """The language the patient's sheet prints in: their record's, when their clinic has
-    turned it on (a ClinicLanguage row), else English (the same rule as their portal's)."""
-    if patient.language == DEFAULT_LANGUAGE:
-        return DEFAULT_LANGUAGE
-    turned_on = db.session.scalar(
-        sa.select(ClinicLanguage.id).where(
-            ClinicLanguage.clinic_id == patient.clinic_id,
-            ClinicLanguage.code == patient.language,
-        )
-    )
-    return language(patient.language).code if turned_on is not None else DEFAULT_LANGUAGE
+    turned it on, else English (the same rule as their portal's)."""
+    return served_language(patient.clinic_id, patient.language)
 
 
 def file_name(code: str = DEFAULT_LANGUAGE) -> str:
