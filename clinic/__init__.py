@@ -36,7 +36,7 @@ from clinic.bundled import MIGRATIONS, REPORTS, TEMPLATES
 from clinic.catalogue.views import bp as catalogue_bp
 from clinic.cli import register_commands
 from clinic.config import engine_options, instance_path_from_environment, load_config
-from clinic.core import mail, uow, words
+from clinic.core import mail, transactions, uow, words
 from clinic.core.errors import register_error_handlers, set_security_headers
 from clinic.core.health import bp as health_bp
 from clinic.core.requests import (
@@ -171,6 +171,9 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             event.listen(engine, "connect", pragmas)
+            if engine.dialect.name == "postgresql":
+                # A transaction from the first write on, no ping under load.
+                transactions.install(engine)
     migrate.init_app(
         app,
         db,

@@ -167,9 +167,11 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """SQLAlchemy's engine options for the configured database: the pool of each process
     on PostgreSQL (SQLite keeps Flask-SQLAlchemy's own), and what PgBouncer needs."""
     # hide_parameters: a database error must never write patient data into the logs.
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    options: dict[str, Any] = {"hide_parameters": True}
     if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
-        return options
+        return {**options, "pool_pre_ping": True}
+    # No pool_pre_ping: PostgreSQL connections are pinged only after sitting idle
+    # (clinic.core.transactions, installed by create_app), a round trip saved per request.
     options.update(
         pool_size=config["DATABASE_POOL_SIZE"],
         max_overflow=config["DATABASE_MAX_OVERFLOW"],

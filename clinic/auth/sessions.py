@@ -37,11 +37,12 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
 from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from werkzeug.wrappers import Response
 
 from clinic.access import policy_for
@@ -282,6 +283,23 @@ def signed_out_user_id() -> int | None:
 # Every request ----------------------------------------------------------------------------
 
 
+# Every request but the trivial ones sends this: built once, not per request. The
+# session's own columns are enough (no object of it to track); the account is the object
+# the request works with.
+_SESSION_WITH_ACCOUNT = (
+    select(
+        UserSession.id,
+        UserSession.created_at,
+        UserSession.last_seen_at,
+        UserSession.ended_at,
+        UserSession.end_reason,
+        User,
+    )
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's user loader: the account behind this browser's session, or None when
     the session is unknown, ended, idle too long, too old, or its account is deactivated.
@@ -291,15 +309,11 @@ def load_user(user_id: str) -> User | None:
     if not raw_id.isdigit() or not generation or not isinstance(token, str):
         _forget()
         return None
-    row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == hash_token(token))
-    ).first()
+    row = db.session.execute(_SESSION_WITH_ACCOUNT, {"token_hash": hash_token(token)}).first()
     if row is None or row.User.id != int(raw_id):
         _forget()
         return None
-    user_session, user = row.UserSession, row.User
+    user_session, user = row, row.User
     now = utcnow()
     if user_session.ended_at is not None:
         _forget(user.id, user_session.end_reason)
@@ -329,7 +343,7 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _expire(user_session: UserSession, user: User, reason: EndReason, now: datetime) -> None:
+def _expire(user_session: Row[Any], user: User, reason: EndReason, now: datetime) -> None:
     session_id, user_id = user_session.id, user.id
     # Said while the account is being loaded, so not in the signed-in person's language
     # (choosing it would load the account again): in the browser's, as the sign-in page

@@ -10,8 +10,9 @@ themselves on every visit. `caseload_state` says when a rendered table may be re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.core.search import name_or_identifier_matches
@@ -125,8 +126,8 @@ class CaseloadState:
     red_flag_patients: int
 
 
-def caseload_state(clinic_id: int) -> CaseloadState:
-    """The clinic's caseload version and count of red-flagged patients, in one query."""
+def _caseload_state_statement() -> Select[Any]:
+    clinic_id = bindparam("clinic_id")
     erased = (
         select(func.count(PatientErasure.id))
         .where(PatientErasure.clinic_id == clinic_id)
@@ -147,7 +148,7 @@ def caseload_state(clinic_id: int) -> CaseloadState:
         .where(ReminderPlan.clinic_id == clinic_id)
         .scalar_subquery()
     )
-    summaries, versions, erasures, red_flag_patients, reminder_revisions = db.session.execute(
+    return (
         select(
             func.count(),
             func.coalesce(func.sum(PatientSummary.version), 0),
@@ -157,6 +158,17 @@ def caseload_state(clinic_id: int) -> CaseloadState:
         )
         .select_from(PatientSummary)
         .where(PatientSummary.clinic_id == clinic_id)
+    )
+
+
+# Sent on every dashboard visit: built once, not per visit.
+_CASELOAD_STATE = _caseload_state_statement()
+
+
+def caseload_state(clinic_id: int) -> CaseloadState:
+    """The clinic's caseload version and count of red-flagged patients, in one query."""
+    summaries, versions, erasures, red_flag_patients, reminder_revisions = db.session.execute(
+        _CASELOAD_STATE, {"clinic_id": clinic_id}
     ).one()
     return CaseloadState(
         (summaries, int(versions), erasures, int(reminder_revisions)), red_flag_patients

@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "clinic"
-# The modules allowed to end a transaction: the unit of work, and nothing else.
-UNIT_OF_WORK_MODULES = frozenset({PACKAGE / "core" / "uow.py"})
+# The modules allowed to end a transaction: the unit of work, and the PostgreSQL connection
+# class under it (clinic.core.transactions: its commit() and rollback() are the driver's,
+# extended to go back to autocommit; it decides no transaction's end).
+UNIT_OF_WORK_MODULES = frozenset(
+    {PACKAGE / "core" / "uow.py", PACKAGE / "core" / "transactions.py"}
+)
 TRANSACTION_ENDS = frozenset({"commit", "rollback"})
 
 
