@@ -115,9 +115,7 @@ def test_a_locking_read_holds_its_lock_until_the_unit_ends(
         with other.app_context():
             with pytest.raises(DBAPIError) as refused:
                 db.session.execute(
-                    select(Patient.id)
-                    .where(Patient.id == patient_id)
-                    .with_for_update(nowait=True)
+                    select(Patient.id).where(Patient.id == patient_id).with_for_update(nowait=True)
                 )
             assert isinstance(refused.value.orig, psycopg.errors.LockNotAvailable)
             db.session.rollback()
