@@ -43,6 +43,7 @@ from flask import current_app, flash, g, has_request_context, request, session, 
 from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
 from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from clinic.access import policy_for
@@ -297,6 +298,7 @@ _SESSION_WITH_ACCOUNT = (
     )
     .join(User, User.id == UserSession.user_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(User.clinic))
 )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from clinic.domain.questionnaires import Instrument, parse_instrument, shipped_instruments
@@ -31,14 +31,16 @@ def revision(clinic_id: int) -> tuple[int, int, int]:
     their number, the latest one's id and the number retired. For a part of a page kept
     while they stay the same (clinic.timeline.digest); a new way of changing an import
     must change this too."""
-    row = db.session.execute(
-        select(
-            func.count(ClinicInstrument.id),
-            func.coalesce(func.max(ClinicInstrument.id), 0),
-            func.count(ClinicInstrument.retired_at),
-        ).where(ClinicInstrument.clinic_id == clinic_id)
-    ).one()
+    row = db.session.execute(_REVISION, {"clinic_id": clinic_id}).one()
     return (row[0], row[1], row[2])
+
+
+# Read on every portal Today and chart (built once).
+_REVISION = select(
+    func.count(ClinicInstrument.id),
+    func.coalesce(func.max(ClinicInstrument.id), 0),
+    func.count(ClinicInstrument.retired_at),
+).where(ClinicInstrument.clinic_id == bindparam("clinic_id"))
 
 
 def _imported(clinic_id: int, *, include_retired: bool) -> list[ClinicInstrument]:

@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 from flask import current_app
 from flask_babel import get_locale
 from flask_caching.backends import SimpleCache
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from clinic.core.uow import after_commit
 from clinic.extensions import db
@@ -53,11 +53,14 @@ class _Kept(Generic[T]):
 
 def summary_version(clinic_id: int, patient_id: int) -> int | None:
     """The patient's summary version (None: no summary yet, so nothing may be kept)."""
-    return db.session.scalar(
-        select(PatientSummary.version).where(
-            PatientSummary.clinic_id == clinic_id, PatientSummary.patient_id == patient_id
-        )
-    )
+    return db.session.scalar(_VERSION, {"clinic_id": clinic_id, "patient_id": patient_id})
+
+
+# Read on every kept page (built once).
+_VERSION = select(PatientSummary.version).where(
+    PatientSummary.clinic_id == bindparam("clinic_id"),
+    PatientSummary.patient_id == bindparam("patient_id"),
+)
 
 
 def store() -> SimpleCache:

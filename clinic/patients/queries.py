@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from flask import abort, g, has_request_context
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
@@ -24,14 +24,59 @@ _CHART_HEADER = (
 )
 
 
+def _summary_of_patient() -> ColumnElement[bool]:
+    return (PatientSummary.patient_id == Patient.id) & (
+        PatientSummary.clinic_id == Patient.clinic_id
+    )
+
+
+# The loaders below run on every chart and portal page: their statements are built once,
+# with the ids as parameters (building a statement with its loader options, and working
+# out its cache key, cost more than running it).
+_PATIENT_ID, _CLINIC_ID, _USER_ID = (
+    bindparam("patient_id"),
+    bindparam("clinic_id"),
+    bindparam("user_id"),
+)
+
+_CHART = (
+    select(Patient)
+    .where(Patient.id == _PATIENT_ID, Patient.clinic_id == _CLINIC_ID)
+    .options(*_CHART_HEADER)
+)
+_CHART_AND_VERSION = (
+    select(Patient, PatientSummary.version)
+    .outerjoin(PatientSummary, _summary_of_patient())
+    .where(Patient.id == _PATIENT_ID, Patient.clinic_id == _CLINIC_ID)
+    .options(*_CHART_HEADER)
+    .execution_options(populate_existing=True)
+)
+# Not the clinic: it is the signed-in account's, which the session check loaded.
+_OWN_RECORD = (
+    select(Patient)
+    .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
+    .options(joinedload(Patient.responsible_clinician))
+)
+_OWN_RECORD_AND_VERSION = (
+    select(Patient, PatientSummary.version)
+    .outerjoin(PatientSummary, _summary_of_patient())
+    .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
+    .options(
+        joinedload(Patient.clinic),
+        joinedload(Patient.user),
+        joinedload(Patient.responsible_clinician),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
 def get_patient_or_404(patient_id: int, clinic_id: int) -> Patient:
     """The patient with this id in this clinic; 404 if absent or another clinic's. With
     what the chart's header shows (the open red flags counted in the same query)."""
-    return db.first_or_404(
-        select(Patient)
-        .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
-        .options(*_CHART_HEADER)
-    )
+    patient = db.session.scalar(_CHART, {"patient_id": patient_id, "clinic_id": clinic_id})
+    if patient is None:
+        abort(404)
+    return patient
 
 
 def get_patient_and_version_or_404(patient_id: int, clinic_id: int) -> tuple[Patient, int | None]:
@@ -40,31 +85,17 @@ def get_patient_and_version_or_404(patient_id: int, clinic_id: int) -> tuple[Pat
     statement: for a page whose parts are kept under that version
     (clinic.monitoring.kept), the record is then no older than the version."""
     row = db.session.execute(
-        select(Patient, PatientSummary.version)
-        .outerjoin(PatientSummary, _summary_of_patient())
-        .where(Patient.id == patient_id, Patient.clinic_id == clinic_id)
-        .options(*_CHART_HEADER)
-        .execution_options(populate_existing=True)
+        _CHART_AND_VERSION, {"patient_id": patient_id, "clinic_id": clinic_id}
     ).first()
     if row is None:
         abort(404)
     return row[0], row[1]
 
 
-def _summary_of_patient() -> ColumnElement[bool]:
-    return (PatientSummary.patient_id == Patient.id) & (
-        PatientSummary.clinic_id == Patient.clinic_id
-    )
-
-
 def get_own_patient_record(user: User) -> Patient | None:
     """The record linked to a patient's portal login (portal views never take an id).
     Its id is kept for the rest of the request (`own_patient_id`)."""
-    patient = db.session.scalar(
-        select(Patient)
-        .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
-        .options(joinedload(Patient.clinic), joinedload(Patient.responsible_clinician))
-    )
+    patient = db.session.scalar(_OWN_RECORD, {"user_id": user.id, "clinic_id": user.clinic_id})
     if has_request_context():
         g.own_patient = (user.id, patient.id if patient is not None else None)
     return patient
@@ -77,15 +108,7 @@ def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:
     may use them (clinic.monitoring.services.note_current). Its id is kept for the rest of
     the request, as `get_own_patient_record` keeps it."""
     row = db.session.execute(
-        select(Patient, PatientSummary.version)
-        .outerjoin(PatientSummary, _summary_of_patient())
-        .where(Patient.user_id == user.id, Patient.clinic_id == user.clinic_id)
-        .options(
-            joinedload(Patient.clinic),
-            joinedload(Patient.user),
-            joinedload(Patient.responsible_clinician),
-        )
-        .execution_options(populate_existing=True)
+        _OWN_RECORD_AND_VERSION, {"user_id": user.id, "clinic_id": user.clinic_id}
     ).first()
     if has_request_context():
         g.own_patient = (user.id, row[0].id if row is not None else None)

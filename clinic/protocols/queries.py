@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
@@ -84,13 +85,27 @@ def open_protocol(
     """The patient's active or paused protocol, if any (with its history unless told not;
     `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY; `afresh`:
     as committed now, even where the session holds it already)."""
-    stmt = select(Protocol).where(
-        Protocol.patient_id == patient_id,
-        Protocol.clinic_id == clinic_id,
-        Protocol.status.in_(OPEN_STATUSES),
+    return db.session.scalar(
+        _open_protocol_statement(tuple(load) if with_history else (), afresh),
+        {"patient_id": patient_id, "clinic_id": clinic_id},
     )
-    stmt = stmt.options(*load) if with_history else stmt
-    return db.session.scalar(stmt.execution_options(populate_existing=True) if afresh else stmt)
+
+
+@lru_cache(maxsize=16)
+def _open_protocol_statement(load: tuple[ORMOption, ...], afresh: bool) -> Select[tuple[Protocol]]:
+    # Built once per way of loading (a handful, all constants of this module): every
+    # chart and portal page asks, and building the statement with its loader options
+    # cost more than running it.
+    stmt = (
+        select(Protocol)
+        .where(
+            Protocol.patient_id == bindparam("patient_id"),
+            Protocol.clinic_id == bindparam("clinic_id"),
+            Protocol.status.in_(OPEN_STATUSES),
+        )
+        .options(*load)
+    )
+    return stmt.execution_options(populate_existing=True) if afresh else stmt
 
 
 def with_patient(protocol: Protocol | None, patient: Patient) -> Protocol | None:
