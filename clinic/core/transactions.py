@@ -45,7 +45,7 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Connection, Engine, event, exc
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # An execution option: the statement may commit by itself when nothing was written before
@@ -96,6 +96,13 @@ def needs_transaction(statement: str) -> bool:
     """Whether `statement` must run inside a transaction: whatever is not a plain read.
     (The same statement strings come back from SQLAlchemy's cache, hence the memo.)"""
     return not _PLAIN_READ.match(statement) or bool(_NOT_ONLY_READING.search(statement))
+
+
+def runs_alone(connection: Connection) -> bool:
+    """Whether a statement marked `ALONE_IF_READING` sent now on `connection` commits by
+    itself: a PostgreSQL connection still reading, outside any transaction."""
+    dbapi_connection = connection.connection.dbapi_connection
+    return isinstance(dbapi_connection, BeginOnWrite) and dbapi_connection.autocommit
 
 
 def install(engine: Engine) -> None:

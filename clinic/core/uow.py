@@ -63,6 +63,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.wrappers import Response
 
+from clinic.core.transactions import ALONE_IF_READING, runs_alone
 from clinic.extensions import db
 
 P = ParamSpec("P")
@@ -231,4 +232,9 @@ def _note_flush(session: Session, _context: object) -> None:
 @event.listens_for(db.session, "do_orm_execute")
 def _note_statement(state: ORMExecuteState) -> None:
     if not state.is_select:  # an UPDATE, INSERT or DELETE (or text SQL: counted as one)
+        if state.execution_options.get(ALONE_IF_READING) and runs_alone(state.session.connection()):
+            # It commits by itself (a page view's audit row on PostgreSQL, when nothing
+            # else was written): the unit has nothing to commit for it, and a page that
+            # only reads then ends without the session's commit.
+            return
         state.session.info[_WROTE] = True

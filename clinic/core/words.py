@@ -6,11 +6,10 @@ it always has; another language gets its own words and its own way of writing nu
 
 from __future__ import annotations
 
-from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import gettext, ngettext
 
-from clinic.core.templating import _locale, number
+from clinic.core.templating import fixed_places, number
 from clinic.domain.protocols import Period
 from clinic.domain.text import Words
 
@@ -63,7 +62,7 @@ def how_often(sessions: int, period: Period) -> str:
 
 def one_decimal(value: float) -> str:
     """A decimal with exactly one place, as a table of means prints it: "3.0" ("3,0")."""
-    return format_decimal(value, format="0.0", locale=_locale())
+    return fixed_places(value, 1)
 
 
 def register(app: Flask) -> None:

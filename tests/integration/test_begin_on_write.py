@@ -58,13 +58,25 @@ def test_a_page_that_only_reads_sends_every_statement_outside_a_transaction(
     app: Flask, client: FlaskClient, as_clinician, world: World
 ) -> None:
     """The dashboard reads the session, the caseload's version and the table, and writes
-    its audit row: all outside a transaction (no BEGIN, no ROLLBACK), the row committed
-    by itself and kept."""
+    its audit row: all outside a transaction (no BEGIN, no ROLLBACK, no COMMIT), the row
+    committed by itself and kept."""
     client.get("/dashboard/")  # the session's once-a-minute activity write happens here
     with app.app_context():
         before = db.session.scalar(select(func.count(AuditEvent.id)))
-    with statuses(app) as seen:
-        assert client.get("/dashboard/").status_code == 200
+    commits: list[object] = []
+
+    def count_commit(connection: object) -> None:
+        commits.append(connection)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", count_commit)
+    try:
+        with statuses(app) as seen:
+            assert client.get("/dashboard/").status_code == 200
+    finally:
+        event.remove(engine, "commit", count_commit)
+    assert commits == []  # nothing for the unit of work to commit
     assert [kind for kind, _ in seen][-1] == "INSERT"
     assert {status for _, status in seen} == {TransactionStatus.IDLE}, seen
     with app.app_context():
