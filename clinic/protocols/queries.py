@@ -65,13 +65,19 @@ def get_protocol_or_404(protocol_id: int, patient_id: int, clinic_id: int) -> Pr
 def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
     """All of a patient's protocols, newest first, with their history loaded."""
     return list(
-        db.session.scalars(
-            select(Protocol)
-            .where(Protocol.patient_id == patient_id, Protocol.clinic_id == clinic_id)
-            .options(*FULL_HISTORY)
-            .order_by(Protocol.created_at.desc(), Protocol.id.desc())
-        )
+        db.session.scalars(_PATIENT_PROTOCOLS, {"patient_id": patient_id, "clinic_id": clinic_id})
     )
+
+
+# The protocol page's statement, built once (as `_open_protocol_statement`'s).
+_PATIENT_PROTOCOLS = (
+    select(Protocol)
+    .where(
+        Protocol.patient_id == bindparam("patient_id"), Protocol.clinic_id == bindparam("clinic_id")
+    )
+    .options(*FULL_HISTORY)
+    .order_by(Protocol.created_at.desc(), Protocol.id.desc())
+)
 
 
 def open_protocol(
