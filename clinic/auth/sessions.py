@@ -37,12 +37,11 @@ import re
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from flask import current_app, flash, g, has_request_context, request, session, url_for
 from flask_babel import force_locale, gettext
 from flask_login import AnonymousUserMixin, current_user, login_user
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -333,7 +332,7 @@ def load_user(user_id: str) -> User | None:
         current_app.config["SESSION_ABSOLUTE_LIFETIME"],
     )
     if reason is not None:
-        _expire(user_session, user, reason, now)
+        _expire(user_session.id, user, reason, now)
         return None
     last_seen = user_session.last_seen_at
     if now - last_seen >= TOUCH_EVERY and request.endpoint not in PASSIVE_ENDPOINTS:
@@ -345,8 +344,8 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _expire(user_session: Row[Any], user: User, reason: EndReason, now: datetime) -> None:
-    session_id, user_id = user_session.id, user.id
+def _expire(session_id: int, user: User, reason: EndReason, now: datetime) -> None:
+    user_id = user.id
     # Said while the account is being loaded, so not in the signed-in person's language
     # (choosing it would load the account again): in the browser's, as the sign-in page
     # that shows it will be.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.core.search import name_or_identifier_matches
@@ -127,7 +127,7 @@ class CaseloadState:
 
 
 def _caseload_state_statement() -> Select[Any]:
-    clinic_id = bindparam("clinic_id")
+    clinic_id: BindParameter[int] = bindparam("clinic_id")
     erased = (
         select(func.count(PatientErasure.id))
         .where(PatientErasure.clinic_id == clinic_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from flask import abort, g, has_request_context
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
@@ -33,11 +33,9 @@ def _summary_of_patient() -> ColumnElement[bool]:
 # The loaders below run on every chart and portal page: their statements are built once,
 # with the ids as parameters (building a statement with its loader options, and working
 # out its cache key, cost more than running it).
-_PATIENT_ID, _CLINIC_ID, _USER_ID = (
-    bindparam("patient_id"),
-    bindparam("clinic_id"),
-    bindparam("user_id"),
-)
+_PATIENT_ID: BindParameter[int] = bindparam("patient_id")
+_CLINIC_ID: BindParameter[int] = bindparam("clinic_id")
+_USER_ID: BindParameter[int] = bindparam("user_id")
 
 _CHART = (
     select(Patient)
@@ -48,7 +46,13 @@ _CHART_AND_VERSION = (
     select(Patient, PatientSummary.version)
     .outerjoin(PatientSummary, _summary_of_patient())
     .where(Patient.id == _PATIENT_ID, Patient.clinic_id == _CLINIC_ID)
-    .options(*_CHART_HEADER)
+    .options(
+        *_CHART_HEADER,
+        # Read afresh too (populate_existing), the responsible clinician is often the
+        # signed-in one, whose clinic the page reads next: a lazy load after a fresh read
+        # reads afresh as well (a query of its own), so it comes in this one.
+        joinedload(Patient.responsible_clinician).joinedload(User.clinic),
+    )
     .execution_options(populate_existing=True)
 )
 # Not the clinic: it is the signed-in account's, which the session check loaded.
@@ -136,9 +140,11 @@ def caseload_query(
         select(Patient)
         .where(Patient.clinic_id == clinic_id)
         .options(
-            # Not each account's clinic (a join per row): it is the clinic shown, loaded.
-            joinedload(Patient.user).lazyload(User.clinic),
-            joinedload(Patient.responsible_clinician).lazyload(User.clinic),
+            # Of each account, only what a row shows (whether the invitation was
+            # accepted; the clinician's name): not the other 18 columns, nor the language
+            # a patient's account carries (a subquery per row).
+            joinedload(Patient.user).load_only(User.password_hash),
+            joinedload(Patient.responsible_clinician).load_only(User.full_name),
             undefer(Patient.open_red_flags),
         )
         # In the order of ix_patients_clinic_name: a page reads only its own rows.

@@ -98,7 +98,7 @@ def open_protocol(
 
 
 @lru_cache(maxsize=16)
-def _open_protocol_statement(load: tuple[ORMOption, ...], afresh: bool) -> Select[tuple[Protocol]]:
+def _open_protocol_statement(load: tuple[ORMOption, ...], afresh: bool) -> Select[Protocol]:
     # Built once per way of loading (a handful, all constants of this module): every
     # chart and portal page asks, and building the statement with its loader options
     # cost more than running it.

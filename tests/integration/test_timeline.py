@@ -493,6 +493,22 @@ def test_period_choice_and_query_count(app: Flask, client, world: World) -> None
     )
 
 
+def test_the_chart_reads_the_clinic_in_no_query_of_its_own(
+    app: Flask, client, world: World
+) -> None:
+    """The world's patient is in the care of the signed-in clinician: the record is read
+    afresh with the clinician's account, and the clinic the page reads next comes in that
+    same statement (a lazy load after a fresh read would send a query of its own)."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.clinician.id)
+    client.get(url(world.patient.patient_id))
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        assert client.get(url(world.patient.patient_id)).status_code == 200
+    assert not [s for s in statements if s.lstrip().startswith("SELECT clinics.")]
+
+
 def test_the_decision_page_shows_the_suggestion_and_open_red_flags(
     app: Flask, client, world: World
 ) -> None:
