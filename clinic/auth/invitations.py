@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from flask import render_template, session
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from clinic.auth.sessions import INVITATION_TO_SHOW_KEY
 from clinic.core.links import external_url
@@ -104,6 +105,8 @@ def due_reminders(now: datetime) -> list[Invitation]:
                 User.active,
                 User.password_hash.is_(None),
             )
+            # Each reminder names its account's clinic.
+            .options(joinedload(Invitation.user).joinedload(User.clinic))
             .order_by(Invitation.id)
         )
     )

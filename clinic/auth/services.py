@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.account.guards import mark_recent_auth
@@ -57,6 +58,8 @@ def claimed_accounts(email: str) -> list[User]:
                 User.active,
                 User.password_hash.is_not(None),
             )
+            # Sign-in and reset messages name each account's clinic.
+            .options(joinedload(User.clinic))
             .order_by(User.id)
         )
     )

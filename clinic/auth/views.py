@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -203,7 +204,10 @@ def choose_account() -> Response | str:
     accounts = [
         user
         for user in db.session.scalars(
-            select(User).where(User.id.in_(pending), User.active).order_by(User.id)
+            select(User)
+            .where(User.id.in_(pending), User.active)
+            .options(joinedload(User.clinic))  # each named with its clinic
+            .order_by(User.id)
         )
     ]
     if len(accounts) < 2 or current_user.is_authenticated:

@@ -149,8 +149,10 @@ def fixed_places(value: float | int, places: int) -> str:
 # English (every staff page) is written here, as Babel writes it, at a tenth of its cost:
 # the float's shortest decimal form rounded half to even (tests/unit/test_numbers.py
 # compares the two).
-def _finite(value: float | int) -> bool:
-    return isinstance(value, int) or math.isfinite(value)
+def _finite(value: object) -> bool:
+    # Plain ints and floats only: anything else (a Decimal, a string) goes to Babel as it
+    # always did.
+    return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
 def _rounded(value: float | int, places: int) -> Decimal:

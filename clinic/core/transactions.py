@@ -25,15 +25,17 @@ request wrote nothing else, is its own transaction (`ALONE_IF_READING`) instead 
 `BEGIN`, `INSERT`, `COMMIT`. A single INSERT is atomic and, committed, as durable as any.
 
 The pool's ping (`pool_pre_ping`) is replaced by one that runs only on a connection that
-sat unused in the pool for longer than `PING_AFTER_IDLE`: a busy process lends its
-connection again within a millisecond or two and pays no ping, a quiet one pings as
-before. A connection cannot miss a restart of the server that way: stopping and starting
-PostgreSQL takes far longer than that, so a connection that sat through one is pinged
-(and replaced) before it is used, and one in use while the server is down fails its
-request with the calm 503, as any would (clinic.core.errors). What a busy process does
-not notice before using it is a single connection cut on its own (a server process
-killed, a network fault): that request answers the calm 503, SQLAlchemy replaces the
-process's pool, and the next request works.
+has not heard from the server for longer than `PING_AFTER_IDLE` (since its last
+statement, not since its return to the pool: a request may hold a connection quietly for
+seconds): a busy process lends its connection again within a millisecond or two of its
+last statement and pays no ping, a quiet one pings as before. A connection cannot miss a
+restart of the server that way: stopping and starting PostgreSQL takes far longer than
+that, so a connection that sat through one is pinged (and replaced) before it is used,
+and one in use while the server is down fails its request with the calm 503, as any
+would (clinic.core.errors). What a busy process does not notice before using it is a
+single connection cut on its own (a server process killed, a network fault): that
+request answers the calm 503, SQLAlchemy replaces the process's pool, and the next
+request works.
 """
 
 from __future__ import annotations
@@ -58,37 +60,54 @@ PING_AFTER_IDLE = 0.1  # seconds
 
 _PLAIN_READ = re.compile(r"\s*\(*\s*SELECT\b", re.IGNORECASE)
 # In a SELECT: row locks (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE),
-# advisory locks and sequences, which a transaction must hold or which change something.
+# advisory locks, sequences, settings, notifications, the transaction's id and SELECT ...
+# INTO: what a transaction must hold or what changes something. (No function of the app's
+# database writes; one that did would have to be named here.)
 _NOT_ONLY_READING = re.compile(
-    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|KEY\s+SHARE|SHARE)\b|\bpg_advisory|\b(?:nextval|setval)\s*\(",
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|KEY\s+SHARE|SHARE)\b"
+    r"|\bpg_(?:try_)?advisory|\b(?:nextval|setval|set_config|pg_notify|txid_current)\s*\("
+    r"|\bINTO\b",
     re.IGNORECASE,
 )
-_CHECKED_IN_AT = "clinic.checked_in_at"
+_LAST_USED_AT = "clinic.last_used_at"
 
 
 class BeginOnWrite(psycopg.Connection[Any]):
-    """A psycopg connection that reads in autocommit and is put back to it whenever its
-    transaction ends."""
+    """A psycopg connection that reads in autocommit, opens a transaction when told a
+    write is coming (`begin_for_write`) and goes back to reading when that transaction
+    ends. A transaction SQLAlchemy asked for itself (an explicit isolation level) is left
+    alone."""
 
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self._back_to_reading()
+    began_for_write = False
 
-    def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self._back_to_reading()
+    def begin_for_write(self) -> None:
+        """Leave autocommit: psycopg sends BEGIN before the next statement."""
+        self.autocommit = False
+        self.began_for_write = True
 
-    def _back_to_reading(self) -> None:
+    def back_to_reading(self) -> None:
+        """Autocommit again, if nothing is in progress (a connection lent by the pool)."""
         if (
             not self.closed
             and not self.autocommit
             and self.info.transaction_status == TransactionStatus.IDLE
         ):
             self.autocommit = True
+        self.began_for_write = False
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if self.began_for_write:
+                self.back_to_reading()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            if self.began_for_write:
+                self.back_to_reading()
 
 
 @lru_cache(maxsize=4096)
@@ -105,6 +124,13 @@ def runs_alone(connection: Connection) -> bool:
     return isinstance(dbapi_connection, BeginOnWrite) and dbapi_connection.autocommit
 
 
+def holds_transaction(connection: Connection) -> bool:
+    """Whether `connection` is a PostgreSQL connection that opened a transaction for a
+    write (or a locking read): one its unit of work must end with a commit."""
+    dbapi_connection = connection.connection.dbapi_connection
+    return isinstance(dbapi_connection, BeginOnWrite) and dbapi_connection.began_for_write
+
+
 def install(engine: Engine) -> None:
     """Make `engine`'s PostgreSQL connections begin on the first write, and ping only the
     connections that sat idle. Call it on an engine created without `pool_pre_ping`."""
@@ -115,28 +141,37 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def begin_before_writing(
-        _conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+        conn: Connection, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
         connection = cursor.connection
         if not connection.autocommit:
-            return  # already in the transaction
+            return  # already in a transaction
+        if "isolation_level" in conn.get_execution_options():
+            return  # SQLAlchemy was told how (AUTOCOMMIT for VACUUM, say): as it says
         if isinstance(cursor, psycopg.ServerCursor) or needs_transaction(statement):
             if context is not None and context.execution_options.get(ALONE_IF_READING):
                 return
             # psycopg sends BEGIN just before this statement.
-            connection.autocommit = False
+            connection.begin_for_write()
 
-    @event.listens_for(engine, "checkin")
-    def note_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        record.info[_CHECKED_IN_AT] = time.monotonic()
+    @event.listens_for(engine, "after_cursor_execute")
+    def note_use(conn: Connection, *_args: Any) -> None:
+        # The last time the connection heard from the server. Not the time it went back
+        # to the pool: a request may hold it quietly for seconds (a PDF, an email) while
+        # the server restarts, and give it back without a word to the server.
+        conn.info[_LAST_USED_AT] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
     def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        checked_in = record.info.get(_CHECKED_IN_AT)
-        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE:
+        if isinstance(dbapi_connection, BeginOnWrite):
+            # Back from SQLAlchemy's reset of an isolation level it was asked for.
+            dbapi_connection.back_to_reading()
+        last_used = record.info.get(_LAST_USED_AT)
+        if last_used is not None and time.monotonic() - last_used < PING_AFTER_IDLE:
             return
         try:
             dbapi_connection.execute("SELECT 1")
         except psycopg.Error as error:
             # The pool tries again with a new connection (SQLAlchemy's documented way).
             raise exc.DisconnectionError() from error
+        record.info[_LAST_USED_AT] = time.monotonic()

@@ -63,7 +63,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.wrappers import Response
 
-from clinic.core.transactions import ALONE_IF_READING, runs_alone
+from clinic.core.transactions import ALONE_IF_READING, holds_transaction, runs_alone
 from clinic.extensions import db
 
 P = ParamSpec("P")
@@ -218,10 +218,18 @@ def _roll_back() -> None:
 
 
 def _has_changes() -> bool:
-    """Whether the session holds anything to commit: a write already sent, or changed
-    objects not yet flushed."""
+    """Whether the session holds anything to commit: a write already sent, changed
+    objects not yet flushed, or (PostgreSQL) a transaction its connection opened for a
+    write or a locking read, whatever the session noticed."""
     session = db.session
-    return bool(session.info.get(_WROTE) or session.new or session.dirty or session.deleted)
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+        return True
+    return db.session().in_transaction() and holds_transaction(session.connection())
+
+
+def is_discarded() -> bool:
+    """Whether the open unit of work was discarded (it will roll back)."""
+    return bool(db.session.info.get(_DISCARDED))
 
 
 @event.listens_for(db.session, "after_flush")
@@ -235,6 +243,7 @@ def _note_statement(state: ORMExecuteState) -> None:
         if state.execution_options.get(ALONE_IF_READING) and runs_alone(state.session.connection()):
             # It commits by itself (a page view's audit row on PostgreSQL, when nothing
             # else was written): the unit has nothing to commit for it, and a page that
-            # only reads then ends without the session's commit.
+            # only reads then ends without the session's commit. (Should the statement
+            # join a transaction after all, `_has_changes` sees that transaction.)
             return
         state.session.info[_WROTE] = True

@@ -17,8 +17,10 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from clinic.core import transactions
-from clinic.core.uow import unit_of_work
+from clinic.access import public
+from clinic.audit.log import audited
+from clinic.core import transactions, uow
+from clinic.core.uow import discard, unit_of_work
 from clinic.extensions import db
 from clinic.models import AuditEvent, Patient
 from tests.support.databases import server_url
@@ -149,3 +151,79 @@ def test_a_connection_cut_while_it_sat_idle_is_replaced_before_it_is_lent(
         time.sleep(transactions.PING_AFTER_IDLE * 2)
         assert db.session.scalar(select(func.count(Patient.id))) >= 1
         assert db.session.scalar(select(func.pg_backend_pid())) != pid
+
+
+def test_a_connection_cut_while_a_request_held_it_quietly_is_replaced(
+    app: Flask, client: FlaskClient, as_clinician, world: World
+) -> None:
+    """A request holds a connection without a word to the server (a PDF, an email) while
+    the server ends it, then gives it back: the next request does not take it unchecked
+    (the ping counts from the connection's last statement, not its return to the pool)."""
+    assert client.get("/dashboard/").status_code == 200
+    with app.app_context():
+        engine = db.engine
+    engine.pool.dispose()  # the one connection below is the pool's
+    with engine.connect() as held:
+        pid = held.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with psycopg.connect(
+            engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+            autocommit=True,
+        ) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        time.sleep(transactions.PING_AFTER_IDLE * 3)
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_an_isolation_level_sqlalchemy_was_given_is_kept(app: Flask) -> None:
+    """A connection told AUTOCOMMIT runs what cannot run in a transaction (VACUUM); one told
+    REPEATABLE READ keeps it after a commit."""
+    with app.app_context():
+        engine = db.engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM audit_events")
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        conn.exec_driver_sql("SELECT 1")
+        conn.commit()
+        level = conn.exec_driver_sql("SHOW transaction_isolation").scalar()
+        assert level == "repeatable read"
+
+
+def _probe(make_app) -> Flask:
+    """The app with two audited pages made for these tests: one that discards its unit
+    and still answers 200, one that only takes a row lock."""
+    probe = make_app()
+
+    @public
+    @audited("probe.discarded")
+    def discarded() -> str:
+        discard()  # a refusal said on a page that still answers 200
+        return "ok"
+
+    @public
+    @audited("probe.locked")
+    def locked() -> str:
+        db.session.execute(select(Patient.id).limit(1).with_for_update())
+        return "ok"
+
+    probe.add_url_rule("/probe/discarded", view_func=discarded)
+    probe.add_url_rule("/probe/locked", view_func=locked)
+    uow.init_app(probe)
+    return probe
+
+
+def _events(app: Flask, action: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
+        )
+
+
+def test_a_page_view_row_goes_with_its_unit(make_app, world: World) -> None:
+    """The row of a page whose unit was discarded is not kept (as on SQLite); the row of a
+    page that only took a row lock is committed with that unit's transaction."""
+    probe = _probe(make_app)
+    client = probe.test_client()
+    assert client.get("/probe/discarded").status_code == 200
+    assert client.get("/probe/locked").status_code == 200
+    assert _events(probe, "probe.discarded") == 0
+    assert _events(probe, "probe.locked") == 1
