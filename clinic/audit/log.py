@@ -195,9 +195,8 @@ def _after(spec: AuditSpec, arguments: Mapping[str, Any], status: int) -> None:
         # the ORM's flush of one object cost more than the statement (about 0.6 ms of a
         # 6 ms dashboard view on PostgreSQL). When the request wrote nothing else, on
         # PostgreSQL the row is a transaction of its own: one round trip, not three
-        # (clinic.core.transactions).
-        # (A view that discarded its unit yet answers 2xx: the row goes with the unit, as
-        # on SQLite, never committed alone.)
+        # (clinic.core.transactions). A view that discarded its unit yet answers 2xx
+        # leaves its row in the unit, rolled back with it as on SQLite.
         statement = _PAGE_VIEW_IN_UNIT if is_discarded() else _PAGE_VIEW
         db.session.execute(statement, _values_from(spec, spec.read, arguments, "ok"))
     else:
