@@ -170,8 +170,9 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"hide_parameters": True}
     if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite":
         return {**options, "pool_pre_ping": True}
-    # No pool_pre_ping: PostgreSQL connections are pinged only after sitting idle
-    # (clinic.core.transactions, installed by create_app), a round trip saved per request.
+    # No pool_pre_ping: a PostgreSQL connection is pinged only when it has not heard from
+    # the server for a while (clinic.core.transactions, installed by create_app): a round
+    # trip saved per request under load.
     options.update(
         pool_size=config["DATABASE_POOL_SIZE"],
         max_overflow=config["DATABASE_MAX_OVERFLOW"],

@@ -130,7 +130,7 @@ def number(value: float | int | None, places: int = 1) -> str:
     if value is None:
         return ""
     locale = _locale()
-    if locale.language == "en" and _finite(value):
+    if locale.language == "en" and _plain_number(value):
         written = f"{_rounded(value, places):,f}"
         return written.rstrip("0").rstrip(".") if "." in written else written
     pattern = "#,##0" + ("." + "#" * places if places else "")
@@ -141,7 +141,7 @@ def fixed_places(value: float | int, places: int) -> str:
     """A number in the page's language with exactly `places` decimals and no grouping:
     "3.0" ("3,0")."""
     locale = _locale()
-    if locale.language == "en" and _finite(value):
+    if locale.language == "en" and _plain_number(value):
         return f"{_rounded(value, places):f}"
     return format_decimal(value, format="0." + "0" * places, locale=locale)
 
@@ -149,7 +149,7 @@ def fixed_places(value: float | int, places: int) -> str:
 # English (every staff page) is written here, as Babel writes it, at a tenth of its cost:
 # the float's shortest decimal form rounded half to even (tests/unit/test_numbers.py
 # compares the two).
-def _finite(value: object) -> bool:
+def _plain_number(value: object) -> bool:
     # Plain ints and floats only: anything else (a Decimal, a string) goes to Babel as it
     # always did.
     return type(value) is int or (type(value) is float and math.isfinite(value))

@@ -117,18 +117,14 @@ def needs_transaction(statement: str) -> bool:
     return not _PLAIN_READ.match(statement) or bool(_NOT_ONLY_READING.search(statement))
 
 
-def runs_alone(connection: Connection) -> bool:
-    """Whether a statement marked `ALONE_IF_READING` sent now on `connection` commits by
-    itself: a PostgreSQL connection still reading, outside any transaction."""
+def in_transaction(connection: Connection) -> bool | None:
+    """Whether a PostgreSQL connection of this module is inside a transaction now (one
+    opened for a write or a locking read, or one SQLAlchemy asked for): what its unit of
+    work must commit. None for any other connection (SQLite), whose driver does not say."""
     dbapi_connection = connection.connection.dbapi_connection
-    return isinstance(dbapi_connection, BeginOnWrite) and dbapi_connection.autocommit
-
-
-def holds_transaction(connection: Connection) -> bool:
-    """Whether `connection` is a PostgreSQL connection that opened a transaction for a
-    write (or a locking read): one its unit of work must end with a commit."""
-    dbapi_connection = connection.connection.dbapi_connection
-    return isinstance(dbapi_connection, BeginOnWrite) and dbapi_connection.began_for_write
+    if not isinstance(dbapi_connection, BeginOnWrite):
+        return None
+    return dbapi_connection.info.transaction_status != TransactionStatus.IDLE
 
 
 def install(engine: Engine) -> None:

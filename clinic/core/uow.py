@@ -63,7 +63,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 from werkzeug.wrappers import Response
 
-from clinic.core.transactions import ALONE_IF_READING, holds_transaction, runs_alone
+from clinic.core.transactions import in_transaction
 from clinic.extensions import db
 
 P = ParamSpec("P")
@@ -218,13 +218,19 @@ def _roll_back() -> None:
 
 
 def _has_changes() -> bool:
-    """Whether the session holds anything to commit: a write already sent, changed
-    objects not yet flushed, or (PostgreSQL) a transaction its connection opened for a
-    write or a locking read, whatever the session noticed."""
-    session = db.session
-    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
+    """Whether the session holds anything to commit: changed objects not yet flushed, or
+    a write already sent. On PostgreSQL the connection itself says whether a write was
+    sent: it is inside a transaction (clinic.core.transactions opens one at the first
+    write or locking read; a page view's audit row, committed alone, leaves none). The
+    session's own note of statements it sent (`_WROTE`) answers for SQLite."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
         return True
-    return db.session().in_transaction() and holds_transaction(session.connection())
+    if session.in_transaction():
+        opened = in_transaction(session.connection())
+        if opened is not None:
+            return opened
+    return bool(session.info.get(_WROTE))
 
 
 def is_discarded() -> bool:
@@ -240,10 +246,4 @@ def _note_flush(session: Session, _context: object) -> None:
 @event.listens_for(db.session, "do_orm_execute")
 def _note_statement(state: ORMExecuteState) -> None:
     if not state.is_select:  # an UPDATE, INSERT or DELETE (or text SQL: counted as one)
-        if state.execution_options.get(ALONE_IF_READING) and runs_alone(state.session.connection()):
-            # It commits by itself (a page view's audit row on PostgreSQL, when nothing
-            # else was written): the unit has nothing to commit for it, and a page that
-            # only reads then ends without the session's commit. (Should the statement
-            # join a transaction after all, `_has_changes` sees that transaction.)
-            return
         state.session.info[_WROTE] = True
