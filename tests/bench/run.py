@@ -117,6 +117,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ("trivial endpoint (/healthz)", "/healthz")
 BENCH_PASSWORD = "bench-load-pass-2026"  # every account seed-load makes here
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+# Every request of the benchmark names the same browser, as a real browser's do: the
+# sign-in keeps who signed in from which browser (Flask-Login's session protection), and
+# a session used from another one is marked not fresh, its cookie signed and sent again on
+# every answer. (wrk sends no User-Agent of its own; urllib sends "Python-urllib/3.x".)
+USER_AGENT = "clinic-bench/1 (wrk and urllib)"
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,7 @@ def sign_in(base: str, email: str) -> str:
     """A session cookie for `email`, obtained through the real sign-in form."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(base + "/login").read().decode()
     form = urllib.parse.urlencode(
         {"email": email, "password": BENCH_PASSWORD, "csrf_token": _csrf(page)}
@@ -365,7 +371,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def session_form(base: str, cookie: str, zone: str) -> str:
     """The diary form's fields as the patient would send them (the prescribed dilator and
     minutes, low pain, no bleeding), without the submission key: url-encoded."""
-    request = urllib.request.Request(base + "/diary/log", headers={"Cookie": cookie})
+    request = urllib.request.Request(
+        base + "/diary/log", headers={"Cookie": cookie, "User-Agent": USER_AGENT}
+    )
     page = urllib.request.urlopen(request).read().decode()
     return urllib.parse.urlencode(
         {
@@ -389,7 +397,9 @@ def probe(url: str, cookie: str, body: str | None = None) -> str | None:
     data = None if body is None else f"{body}&key=probe-{uuid.uuid4().hex}".encode()
     try:
         with opener.open(
-            urllib.request.Request(url, data=data, headers={"Cookie": cookie})
+            urllib.request.Request(
+                url, data=data, headers={"Cookie": cookie, "User-Agent": USER_AGENT}
+            )
         ) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
@@ -425,6 +435,7 @@ function request()
   local key = string.format("%s-%d-%d", run_id, id, counter)
   local headers = {
     ["Cookie"] = post[1],
+    ["User-Agent"] = user_agent,
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }
   return wrk.format("POST", nil, headers, post[2] .. "&key=" .. key)
@@ -458,6 +469,7 @@ def post_script(posts: Sequence[tuple[str, str]]) -> str:
     """The wrk script posting the diary form as each (cookie, form) pair in turn."""
     pairs = ",\n".join(f"  {{{_lua(cookie)}, {_lua(form)}}}" for cookie, form in posts)
     head = f'run_id = "wrk-{uuid.uuid4().hex[:12]}"\nthreads_n = {WRK_THREADS}\n'
+    head += f"user_agent = {_lua(USER_AGENT)}\n"
     return head + f"posts = {{\n{pairs}\n}}\n" + POST_SCRIPT
 
 
@@ -480,6 +492,8 @@ def wrk(
         "--latency",
         "-H",
         f"Cookie: {cookie}",
+        "-H",
+        f"User-Agent: {USER_AGENT}",
     ]
     if posts is not None:
         script = folder / "post.lua"
