@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from clinic import i18n
 from clinic.access import HOME_ENDPOINTS
+from clinic.core.chrome import site_chrome
 from clinic.core.clock import clinic_today, whole_years
 from clinic.core.forms import error_items
 from clinic.core.navigation import NAVIGATION, NavEntry, chart_sections_for
@@ -195,6 +196,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(chart_sections)
     app.add_template_global(age_today)
     app.add_template_global(EventKind, "EventKind")
+    app.add_template_global(site_chrome)
 
     @app.context_processor
     def site_context() -> dict[str, object]:

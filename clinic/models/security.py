@@ -45,6 +45,17 @@ class AuditEvent(Model):
         sa.Index("ix_audit_events_clinic_at", "clinic_id", "at"),
         sa.Index("ix_audit_events_clinic_patient_at", "clinic_id", "patient_id", "at"),
         sa.Index("ix_audit_events_clinic_actor_at", "clinic_id", "actor_id", "at"),
+        # Erasures only: which events are about the record holding a patient id now is
+        # told by the last erasure for that id, looked up once per event listed
+        # (clinic.audit.queries._last_erasure_of); without it, each lookup walked the trail.
+        sa.Index(
+            "ix_audit_events_erasures",
+            "clinic_id",
+            "patient_id",
+            "id",
+            sqlite_where=sa.text("action = 'patient.erase'"),
+            postgresql_where=sa.text("action = 'patient.erase'"),
+        ),
     )
 
 
