@@ -111,6 +111,7 @@ LANGUAGES: dict[str, Language] = {
 # nothing, missing a patient's costs their understanding. Paths from the project's root.
 PATIENT_FACING: tuple[str, ...] = (
     "templates/base.html",
+    "templates/layout",
     "templates/macros.html",
     "templates/portal",
     "templates/auth",

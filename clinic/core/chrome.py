@@ -1,21 +1,27 @@
 """The layout's chrome (its head links, header and footer), rendered once per kind of page
 and reader and kept, not rendered on every visit.
 
-Every page repeats the same header (the brand, the clinic's name for staff, the navigation
-with the current entry marked, the sign-out button), footer (who is signed in) and links
-in its head. Rendering them was a tenth of a cached page's time (the dashboard's, on
-PostgreSQL), for markup that changes only with what `_key` holds: the part, the language,
-the reader's role, the name the footer shows, the clinic's name, the page's endpoint and
-blueprint (the navigation's current entry) and the root the app is served under. So a
-part is kept under that key for the life of the process, in the app (each app its own:
-tests make many), and any change to one of those values is a new key: a clinic renamed
-shows its new name on the next page.
+Every page repeats the same head links (the icon, the style sheet, a patient's installable
+portal), header (the brand, the clinic's name for staff, the navigation with the current
+entry marked, the sign-out button) and footer (who is signed in, the "About" link).
+Rendering them was a tenth of a cached page's time (the dashboard's, on PostgreSQL), for
+markup that changes only with what each part's key holds (`_key`): the language, whether
+someone is signed in and as which role, the clinic's name (the header, for staff), the
+page's endpoint and blueprint (the navigation's current entry), the name the footer shows,
+and the root the app is served under. So each part is kept under its key for the life of
+the process, in the app (each app its own: tests make many); any change to one of those
+values is a new key: a clinic renamed shows its new name on the next page. The header is
+shared by the staff of one clinic and role, the links by everyone of a kind; the footer,
+which names its reader, is one per person (the oldest kept parts go first when the
+process holds `KEEP_AT_MOST`).
 
 The sign-out form's CSRF token is the request's own: a part is kept split where the token
-goes, and the request's token is put back in on every visit.
+goes (a mark no value shown can contain: every value is escaped, and the mark is a tag),
+and the request's token is put back in on every visit.
 
 `templates/layout/*.html` are the parts; whatever they show must be in `_key`
-(tests/integration/test_chrome.py renders them afresh and compares).
+(tests/integration/test_chrome.py compares kept parts with fresh ones, each reader's
+after every other reader's).
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from clinic.i18n import current_locale
 
 Part = Literal["links", "header", "footer"]
 
-# Where the request's CSRF token goes in a kept part: no template or person writes this.
-_TOKEN_MARK = "clinic-chrome-csrf-token-mark"  # noqa: S105 (a marker, not a secret)
+# Where the request's CSRF token goes in a kept part: a tag, which no escaped value (a
+# name, an address) can contain.
+_TOKEN_MARK = Markup("<clinic-csrf-token>")
 _KEPT = "clinic.chrome"
-# Parts (kinds of page times readers) a process keeps at most; beyond, it starts afresh.
+# Parts a process keeps at most (the oldest go first): a footer per person signed in lately.
 KEEP_AT_MOST = 4096
 
 
@@ -48,8 +55,8 @@ def site_chrome(part: Part) -> Markup:
     if pieces is None:
         html = render_template(f"layout/{part}.html", csrf_token=lambda: _TOKEN_MARK)
         pieces = html.split(_TOKEN_MARK)
-        if len(kept) >= KEEP_AT_MOST:
-            kept.clear()
+        while len(kept) >= KEEP_AT_MOST:
+            kept.pop(next(iter(kept)), None)  # the oldest kept (dicts keep their order)
         kept[key] = pieces
     if len(pieces) == 1:
         return Markup(pieces[0])  # noqa: S704 (an autoescaped template's output)
@@ -58,27 +65,29 @@ def site_chrome(part: Part) -> Markup:
 
 
 def _key(part: Part) -> tuple[object, ...]:
-    """Everything the parts show that may differ between two requests."""
-    if not current_user.is_authenticated:
+    """Everything `part` shows that may differ between two requests."""
+    signed_in = current_user.is_authenticated
+    role = current_user.role if signed_in else None
+    patient = role is not None and role.is_patient
+    if part == "links":  # the same for everyone of a kind: no words, no names
+        return (part, signed_in, patient, request.script_root)
+    language = str(current_locale())
+    if part == "header":
         return (
             part,
-            str(current_locale()),
-            None,
+            language,
+            role,
+            # Staff see their clinic's name (loaded with the account); patients never do.
+            current_user.clinic.name if signed_in and not patient else None,
             request.endpoint,
             request.blueprint,
             request.script_root,
         )
-    role = current_user.role
-    patient = role.is_patient
     return (
         part,
-        str(current_locale()),
-        role,
-        # The footer's "Signed in as": a patient's sign-in address, staff's name.
-        current_user.email if patient else current_user.full_name,
-        # The header shows staff their clinic's name (it is loaded with the account).
-        None if patient else current_user.clinic.name,
-        request.endpoint,
-        request.blueprint,
+        language,
+        # "Signed in as": a patient's sign-in address, staff's name.
+        (current_user.email if patient else current_user.full_name) if signed_in else None,
+        request.endpoint == "safety.about",  # the "About" link marked as the current page
         request.script_root,
     )

@@ -55,6 +55,10 @@ class Clinic(Model):
     # refresh, questionnaires made ready. Apart from `summaries_on`, which a first page
     # view or a whole-clinic change also sets.
     daily_run_on: so.Mapped[date | None]
+    # Moves by 1 whenever a staff member's name changes (clinic.account.upkeep): pages that
+    # name staff and are kept under the patients' versions (the caseload list) key on it
+    # too. Read with the signed-in account's clinic, so it costs no query.
+    staff_revision: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # Paper for printed documents: "a4" or "letter".
     paper_size: so.Mapped[str] = so.mapped_column(sa.String(10), default="a4", server_default="a4")
     # Security settings: two-factor mandatory for admins and clinicians; idle minutes

@@ -1,4 +1,5 @@
-"""Progress with its charts, kept under the patient's summary version (clinic.monitoring.kept).
+"""The timeline's Progress with its charts, kept under the patient's summary version
+(clinic.monitoring.kept; the portal keeps its Progress page rendered, clinic.portal.progress).
 
 Drawing a year's charts is most of what the timeline and the portal's Progress page cost
 (about 15 ms of CPU for 12 weeks); what they are drawn from (the diary, the protocol with
@@ -11,10 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from flask_babel import get_locale
-from sqlalchemy import select
 
-from clinic.extensions import db
-from clinic.models import Patient, PatientSummary, Protocol
+from clinic.models import Patient, Protocol
 from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.kept import kept
 from clinic.monitoring.progress import Progress, build_progress
@@ -41,32 +40,4 @@ def cached_progress_at(
         version,
         (protocol.id, first, today, completion, str(get_locale())),
         lambda: build_progress(protocol, sessions(), first, today, completion),
-    )
-
-
-def kept_progress(
-    patient: Patient, today: date, page: str, draw: Callable[[], Progress | None]
-) -> Progress | None:
-    """The patient's Progress on `today` (the clinic's) for their open protocol, drawn by
-    `draw` (which loads the protocol and its sessions itself) only when none is kept for
-    what it is made of now. The open protocol's id is read with the version, from the
-    summary (which names it, refreshed in the same transaction as any change of it), so a
-    page served from the store loads neither the protocol nor the entries. The period
-    shown follows from the protocol and the day, both in the key."""
-    state = db.session.execute(
-        select(PatientSummary.version, PatientSummary.protocol_id).where(
-            PatientSummary.clinic_id == patient.clinic_id,
-            PatientSummary.patient_id == patient.id,
-        )
-    ).first()
-    if state is None:
-        return draw()
-    version, protocol_id = state
-    return kept(
-        f"progress-{page}",
-        patient,
-        version,
-        # The milestones are in the page's language (clinic.monitoring.progress).
-        (protocol_id, today, patient.clinic.completion_pct, str(get_locale())),
-        draw,
     )

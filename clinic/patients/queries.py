@@ -61,6 +61,12 @@ _OWN_RECORD = (
     .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
     .options(joinedload(Patient.responsible_clinician))
 )
+_OWN_RECORD_AND_SUMMARY = (
+    select(Patient, PatientSummary.version, PatientSummary.protocol_id)
+    .outerjoin(PatientSummary, _summary_of_patient())
+    .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
+    .options(joinedload(Patient.responsible_clinician))
+)
 _OWN_RECORD_AND_VERSION = (
     select(Patient, PatientSummary.version)
     .outerjoin(PatientSummary, _summary_of_patient())
@@ -103,6 +109,19 @@ def get_own_patient_record(user: User) -> Patient | None:
     if has_request_context():
         g.own_patient = (user.id, patient.id if patient is not None else None)
     return patient
+
+
+def own_record_and_summary(user: User) -> tuple[Patient, int | None, int | None] | None:
+    """The record linked to a patient's portal login, with its summary's version and the
+    open protocol the summary names (None, None: no summary yet), read in the same
+    statement: for a page kept under that version (clinic.monitoring.kept). Its id is
+    kept for the rest of the request, as `get_own_patient_record` keeps it."""
+    row = db.session.execute(
+        _OWN_RECORD_AND_SUMMARY, {"user_id": user.id, "clinic_id": user.clinic_id}
+    ).first()
+    if has_request_context():
+        g.own_patient = (user.id, row[0].id if row is not None else None)
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:

@@ -1,10 +1,21 @@
-"""Clinician pages for patient records."""
+"""Clinician pages for patient records.
+
+The caseload list's table is kept rendered, as the dashboard's is (clinic.dashboard.views),
+under the clinic's caseload version (which moves with any committed change to its
+patients or their summaries: names, identifiers, statuses, invitations, red flags, erasures),
+the clinic's staff revision (a responsible clinician's name; clinic.account.upkeep), the
+search, the status and the page. A kept table is either current or never asked for again.
+"""
 
 from __future__ import annotations
+
+import hashlib
+from functools import partial
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -13,7 +24,10 @@ from clinic.auth.invitations import invitation_email_status, invitation_page, ke
 from clinic.core.forms import show_refusal
 from clinic.core.pagination import paginate_counted
 from clinic.core.requests import page_number
-from clinic.i18n import language, served_language
+from clinic.core.uow import after_commit
+from clinic.dashboard.queries import caseload_state
+from clinic.extensions import cache
+from clinic.i18n import current_locale, language, served_language
 from clinic.models import Patient, PatientStatus, Role
 from clinic.models.types import enum_or_none
 from clinic.patients.forms import PatientForm, PortalInvitationForm
@@ -37,15 +51,47 @@ def index() -> str:
     """The clinic's patients, searchable by name or identifier, filterable by status."""
     search = request.args.get("q", "").strip()[:120]
     status = enum_or_none(PatientStatus, request.args.get("status", ""))
-    page = paginate_counted(
-        caseload_query(current_user.clinic_id, search, status),
-        page=page_number(),
+    clinic = current_user.clinic
+    page = page_number()
+    # Read before the table is rendered, so a table is never older than its key.
+    version = caseload_state(clinic.id).version
+    # The clinic's creation time tells apart clinics that share an id across databases
+    # (a restored backup, the test suite). The search is hashed: a key holds no name.
+    key = ":".join(
+        str(part)
+        for part in (
+            "patients",
+            clinic.id,
+            clinic.created_at.timestamp(),
+            *version,
+            clinic.staff_revision,
+            hashlib.sha256(search.encode()).hexdigest(),
+            status.value if status else "",
+            page,
+            current_locale(),
+        )
+    )
+    table = cache.get(key)
+    if table is None:
+        table = _caseload_table(clinic.id, search, status, page)
+        # Kept only once the request ends well: never from a unit that is rolled back.
+        after_commit(partial(cache.set, key, table))
+    return render_template(
+        "patients/index.html", table=table, search=search, status=status, statuses=PatientStatus
+    )
+
+
+def _caseload_table(clinic_id: int, search: str, status: PatientStatus | None, page: int) -> Markup:
+    """The caseload list's table and pager for this search, status and page, rendered."""
+    rows = paginate_counted(
+        caseload_query(clinic_id, search, status),
+        page=page,
         per_page=current_app.config["PATIENTS_PER_PAGE"],
         max_per_page=100,
     )
-    return render_template(
-        "patients/index.html", page=page, search=search, status=status, statuses=PatientStatus
-    )
+    html = render_template("patients/_list.html", page=rows, search=search, status=status)
+    # Safe: the output of an autoescaped template, marked so the page does not escape it again.
+    return Markup(html)  # noqa: S704
 
 
 @bp.route("/new", methods=["GET", "POST"])

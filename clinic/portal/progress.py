@@ -1,12 +1,16 @@
 """The patient's Progress page: weekly adherence, pain over time with the dilator size
 steps marked, and the milestones reached.
 
-The page costs a fixed number of queries whatever the diary holds: the protocol with its
-history (see `open_protocol`) and the window's entries in one query. The figures are made
-by `clinic.monitoring.progress`, the same code as the clinician's timeline, and kept
-under the patient's summary version (`clinic.monitoring.progress_cache.kept_progress`):
-while nothing they are made of changes, neither the protocol nor the entries are read
-again, nor the charts drawn.
+The page costs a fixed number of queries whatever the diary holds: the record with its
+summary's version and open protocol (one statement), and, when the figures must be drawn,
+the protocol with its history (see `open_protocol`) and the window's entries. The figures
+are made by `clinic.monitoring.progress`, the same code as the clinician's timeline, and
+kept rendered (`templates/portal/_progress.html`) under the patient's summary version
+(clinic.monitoring.kept): while nothing they are made of changes, neither the protocol
+nor the entries are read again, nor the charts drawn, nor the figures rendered. The
+summary names the open protocol (refreshed in the same transaction as any change of it),
+read with the version and the record in one statement; the period shown follows from the
+protocol and the day, both in the key, and the language is in every kept part's key.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import render_template
+from flask import abort, render_template
+from flask_login import current_user
+from markupsafe import Markup
 
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.models import Patient
 from clinic.monitoring.evidence import ScoredSession
+from clinic.monitoring.kept import kept
 from clinic.monitoring.progress import Progress, build_progress, first_week_shown
-from clinic.monitoring.progress_cache import kept_progress
 from clinic.monitoring.services import load_sessions
-from clinic.portal.views import bp, own_record_or_404, patients_only
+from clinic.patients.queries import own_record_and_summary
+from clinic.portal.views import bp, patients_only
 from clinic.protocols.queries import FOR_RULES, open_protocol
 
 
@@ -32,10 +39,26 @@ from clinic.protocols.queries import FOR_RULES, open_protocol
 @audited("portal.progress", patient=own_patient)
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
-    patient = own_record_or_404()
+    found = own_record_and_summary(current_user)
+    if found is None:
+        abort(404)
+    patient, version, protocol_id = found
     today = clinic_today(patient.clinic.timezone)
-    summary = kept_progress(patient, today, "portal", partial(_draw, patient, today))
-    return render_template("portal/progress.html", patient=patient, progress=summary)
+    figures = kept(
+        "portal-progress",
+        patient,
+        version,
+        (protocol_id, today, patient.clinic.completion_pct),
+        partial(_figures, patient, today),
+    )
+    return render_template("portal/progress.html", figures=figures)
+
+
+def _figures(patient: Patient, today: date) -> Markup:
+    """The page's figures for `today`, rendered."""
+    html = render_template("portal/_progress.html", progress=_draw(patient, today))
+    # Safe: the output of an autoescaped template, marked so the page does not escape it again.
+    return Markup(html)  # noqa: S704
 
 
 def _draw(patient: Patient, today: date) -> Progress | None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
 
-from clinic.core.chrome import site_chrome
 from clinic.extensions import db
 from clinic.models import Clinic, User
 from tests.support.auth import act_as
@@ -37,33 +35,46 @@ def _forget_kept(app: Flask) -> None:
     app.extensions.pop("clinic.chrome", None)
 
 
-@pytest.mark.parametrize(
-    ("who", "page"),
-    [
-        (None, "/login"),
-        (None, "/about"),
-        ("clinician", "/dashboard/"),
-        ("clinician", "/patients/"),
-        ("clinician", "/about"),
-        ("admin", "/admin/clinic"),
-        ("patient", "/diary/"),
-        ("patient", "/diary/progress"),
-        ("patient", "/about"),
-    ],
-)
-def test_the_kept_chrome_is_what_a_fresh_render_gives(
-    app: Flask, client, world: World, who: str | None, page: str
-) -> None:
-    """A page served from kept parts shows exactly the parts a fresh render shows, for
-    each kind of reader (signed out, staff, patient) and page."""
-    if who is not None:
-        act_as(client, getattr(world, who).id)
-    _forget_kept(app)
-    fresh = client.get(page)
-    assert fresh.status_code == 200
-    kept = client.get(page)
-    assert app.extensions["clinic.chrome"], "nothing was kept"
-    assert _parts(kept.get_data(as_text=True)) == _parts(fresh.get_data(as_text=True))
+# Readers (None: signed out) and the pages each visits.
+VISITS = [
+    (None, "/login"),
+    (None, "/about"),
+    ("clinician", "/dashboard/"),
+    ("clinician", "/patients/"),
+    ("clinician", "/about"),
+    ("colleague", "/dashboard/"),
+    ("admin", "/admin/clinic"),
+    ("other_clinician", "/dashboard/"),
+    ("patient", "/diary/"),
+    ("patient", "/diary/progress"),
+    ("patient", "/about"),
+    ("other_patient", "/diary/"),
+]
+
+
+def test_the_kept_chrome_is_what_a_fresh_render_gives(app: Flask, world: World) -> None:
+    """Each reader's page, served after every other reader's pages were (their parts
+    kept), shows exactly the parts a fresh render gives it: signed out, staff of two
+    clinics and roles, patients; a key missing anything a part shows would hand one
+    reader another's part."""
+    clients = {}
+    for who in {who for who, _ in VISITS}:
+        clients[who] = app.test_client()
+        if who is not None:
+            act_as(clients[who], getattr(world, who).id)
+    for who, page in VISITS:
+        _forget_kept(app)
+        for other, other_page in VISITS:
+            if (other, other_page) != (who, page):
+                assert clients[other].get(other_page).status_code == 200
+        served = clients[who].get(page)
+        assert served.status_code == 200
+        _forget_kept(app)
+        fresh = clients[who].get(page)
+        assert _parts(served.get_data(as_text=True)) == _parts(fresh.get_data(as_text=True)), (
+            who,
+            page,
+        )
 
 
 def test_a_renamed_clinic_and_clinician_show_on_the_next_page(
@@ -95,19 +106,18 @@ def test_the_current_page_is_marked_whatever_was_kept_for_another(client, world:
 
 
 def test_each_session_signs_out_with_its_own_token(app: Flask, world: World) -> None:
-    """Two people whose headers are the same kept part (same role, clinic and name) each
-    get their own session's CSRF token in the sign-out form, and signing out with it
-    works; the other's token is refused."""
-    with app.app_context():
-        twin = db.session.get(User, world.colleague.id)
-        twin.full_name = world.clinician.name
-        db.session.commit()
+    """Two clinicians of one clinic share one kept header (the second visit keeps only
+    their own footer), yet each gets their own session's CSRF token in the sign-out
+    form: signing out with it works, and the other's token is refused."""
     first, second = app.test_client(), app.test_client()
     act_as(first, world.clinician.id)
     act_as(second, world.colleague.id)
+    _forget_kept(app)
     first_page = first.get("/dashboard/").get_data(as_text=True)
+    kept_before = len(app.extensions["clinic.chrome"])
     second_page = second.get("/dashboard/").get_data(as_text=True)
-    assert _parts(first_page) == _parts(second_page)  # one kept header for both
+    assert len(app.extensions["clinic.chrome"]) == kept_before + 1  # the footer only
+    assert _parts(first_page)["header"] == _parts(second_page)["header"]
     mine, theirs = csrf_token_in(first_page), csrf_token_in(second_page)
     assert mine != theirs
     refused = second.post("/logout", data={"csrf_token": mine})
@@ -117,14 +127,24 @@ def test_each_session_signs_out_with_its_own_token(app: Flask, world: World) -> 
     assert second.get("/dashboard/").status_code in (302, 303)  # signed out
 
 
-def test_the_language_is_part_of_the_key(app: Flask, client, world: World) -> None:
-    """A part kept in one language is never shown to a reader of another."""
+def test_a_name_holding_the_mark_never_shows_the_token(app: Flask, client, world: World) -> None:
+    """A clinic named with what looks like the token's mark shows that name as typed:
+    the request's token goes only into the sign-out form."""
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).name = "Acme <clinic-csrf-token> Health"
+        db.session.commit()
     act_as(client, world.clinician.id)
-    english = _parts(client.get("/about").get_data(as_text=True))["footer"]
-    with app.test_request_context("/about", headers={"Accept-Language": "es"}):
-        from flask_babel import force_locale
+    html = client.get("/dashboard/").get_data(as_text=True)
+    token = csrf_token_in(html)
+    assert "Acme &lt;clinic-csrf-token&gt; Health" in _parts(html)["header"]
+    assert html.count(token) == 1
 
-        with force_locale("es"):
-            spanish = str(site_chrome("footer"))
-    assert "About this software" in english
-    assert "About this software" not in spanish
+
+def test_the_language_is_part_of_the_key(client) -> None:
+    """A part kept in one language is never shown to a reader of another: the same page,
+    signed out, in English and then in Spanish."""
+    english = client.get("/about", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    spanish = client.get("/about", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert 'lang="es' in spanish
+    assert "About this software" in _parts(english)["footer"]
+    assert "About this software" not in _parts(spanish)["footer"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
+from flask import Flask, template_rendered
 
 from clinic.extensions import db
 from clinic.models import Clinic, Patient
@@ -119,3 +119,24 @@ def test_a_decision_committed_as_the_timeline_loads_is_never_kept_as_newer(
     after = charts(load(app, world.clinician.id, url)[0])
     assert after == charts(load(make_app(), world.clinician.id, url)[0])
     assert after != before
+
+
+def test_portal_progress_is_kept_rendered(app: Flask, world: World, on_protocol: int) -> None:
+    """The figures (charts, tables, milestones) are rendered at the first visit and kept
+    rendered: a second visit with nothing changed renders only the page around them, and
+    serves the same figures."""
+    add_entries(app, on_protocol, world.patient, [1, 2])
+    visits: list[list[str]] = []
+
+    def note(_sender: Flask, template: object, **_extra: object) -> None:
+        visits[-1].append(getattr(template, "name", ""))
+
+    pages = []
+    with template_rendered.connected_to(note, app):
+        for _ in range(2):
+            visits.append([])
+            pages.append(load(app, world.patient.id, PORTAL)[0])
+    first, second = visits
+    assert "portal/_progress.html" in first
+    assert "portal/progress.html" in second and "portal/_progress.html" not in second
+    assert charts(pages[1]) == charts(pages[0])
