@@ -18,8 +18,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import abort, render_template
-from flask_login import current_user
+from flask import render_template
 from markupsafe import Markup
 
 from clinic.audit.log import audited, own_patient
@@ -29,8 +28,7 @@ from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.kept import kept
 from clinic.monitoring.progress import Progress, build_progress, first_week_shown
 from clinic.monitoring.services import load_sessions
-from clinic.patients.queries import own_record_and_summary
-from clinic.portal.views import bp, patients_only
+from clinic.portal.views import bp, own_record_with_summary, patients_only
 from clinic.protocols.queries import FOR_RULES, open_protocol
 
 
@@ -39,10 +37,7 @@ from clinic.protocols.queries import FOR_RULES, open_protocol
 @audited("portal.progress", patient=own_patient)
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
-    found = own_record_and_summary(current_user)
-    if found is None:
-        abort(404)
-    patient, version, protocol_id = found
+    patient, version, protocol_id = own_record_with_summary()
     today = clinic_today(patient.clinic.timezone)
     figures = kept(
         "portal-progress",

@@ -46,7 +46,7 @@ def today_part(
     drafts, and the plan's start and end, all summary inputs, and of the clinic's
     instruments, which are not: their revision is in the key, read before they are).
     `version` is the patient's summary version, read with the record (see
-    `clinic.portal.views.own_record_with_version`)."""
+    `clinic.portal.views.own_record_with_summary`)."""
     clinic = patient.clinic
     phone = hashlib.sha256((clinic.phone or "").encode()).hexdigest()[:16]
     return kept(

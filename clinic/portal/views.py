@@ -23,7 +23,11 @@ from clinic.models import Patient, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
-from clinic.patients.queries import get_own_patient_record, own_record_and_version
+from clinic.patients.queries import (
+    get_own_patient_record,
+    own_record_and_summary,
+    own_record_and_version,
+)
 from clinic.portal import words
 from clinic.portal.today import today_part
 from clinic.protocols.prescriptions import Prescription, prescription_on
@@ -55,6 +59,16 @@ def own_record_with_version() -> tuple[Patient, int | None]:
     return found
 
 
+def own_record_with_summary() -> tuple[Patient, int | None, int | None]:
+    """The signed-in patient's record, its summary's version and the open protocol the
+    summary names, in one statement (see `own_record_and_summary`): for pages kept under
+    that version; 404 if the login is not linked to a record."""
+    found = own_record_and_summary(current_user)
+    if found is None:
+        abort(404)
+    return found
+
+
 def current_prescription(
     patient: Patient, today: date | None = None, *, afresh: bool = False
 ) -> Prescription | None:
@@ -78,7 +92,7 @@ def home() -> str:
     today and this week against the plan, any questionnaire from the clinic ready to
     answer, and who to contact; after a report that needs review today, a reminder to
     speak to the clinic before the next session instead of the call to log one."""
-    patient, version = own_record_with_version()
+    patient, version, _plan = own_record_with_summary()
     today = clinic_today(patient.clinic.timezone)
     part = today_part(patient, version, today, partial(_sessions_part, patient, today))
     return render_template(
