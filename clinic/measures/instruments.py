@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from clinic.domain.questionnaires import Instrument, parse_instrument, shipped_instruments
 from clinic.extensions import db
@@ -35,12 +35,22 @@ def revision(clinic_id: int) -> tuple[int, int, int]:
     return (row[0], row[1], row[2])
 
 
-# Read on every portal Today and chart (built once).
-_REVISION = select(
-    func.count(ClinicInstrument.id),
-    func.coalesce(func.max(ClinicInstrument.id), 0),
-    func.count(ClinicInstrument.retired_at),
-).where(ClinicInstrument.clinic_id == bindparam("clinic_id"))
+def revision_columns(
+    clinic_id: ColumnElement[int] | InstrumentedAttribute[int],
+) -> tuple[ScalarSelect[int], ...]:
+    """`revision`'s three numbers for the clinic `clinic_id` names (a parameter, or a
+    column of the statement they are put in), as scalar subqueries: a page that reads its
+    record anyway reads them in the same statement (the portal's Today)."""
+    of_clinic = ClinicInstrument.clinic_id == clinic_id
+    return (
+        select(func.count(ClinicInstrument.id)).where(of_clinic).scalar_subquery(),
+        select(func.coalesce(func.max(ClinicInstrument.id), 0)).where(of_clinic).scalar_subquery(),
+        select(func.count(ClinicInstrument.retired_at)).where(of_clinic).scalar_subquery(),
+    )
+
+
+# Read on every chart (built once).
+_REVISION = select(*revision_columns(bindparam("clinic_id")))
 
 
 def _imported(clinic_id: int, *, include_retired: bool) -> list[ClinicInstrument]:

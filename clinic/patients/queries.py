@@ -6,7 +6,7 @@ not found (404): the caller never holds an object it may not see.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import NamedTuple, cast
 
 from flask import abort, g, has_request_context
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
+from clinic.measures.instruments import revision_columns
 from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Role, User
 from clinic.models.users import normalise_email
 
@@ -62,7 +63,12 @@ _OWN_RECORD = (
     .options(joinedload(Patient.responsible_clinician))
 )
 _OWN_RECORD_AND_SUMMARY = (
-    select(Patient, PatientSummary.version, PatientSummary.protocol_id)
+    select(
+        Patient,
+        PatientSummary.version,
+        PatientSummary.protocol_id,
+        *revision_columns(Patient.clinic_id),
+    )
     .outerjoin(PatientSummary, _summary_of_patient())
     .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
     .options(joinedload(Patient.responsible_clinician))
@@ -111,17 +117,29 @@ def get_own_patient_record(user: User) -> Patient | None:
     return patient
 
 
-def own_record_and_summary(user: User) -> tuple[Patient, int | None, int | None] | None:
-    """The record linked to a patient's portal login, with its summary's version and the
-    open protocol the summary names (None, None: no summary yet), read in the same
-    statement: for a page kept under that version (clinic.monitoring.kept). Its id is
-    kept for the rest of the request, as `get_own_patient_record` keeps it."""
+class OwnRecord(NamedTuple):
+    """A patient's own record as a portal page reads it (`own_record_and_summary`)."""
+
+    patient: Patient
+    version: int | None  # the summary's (None: no summary yet)
+    protocol_id: int | None  # the open protocol the summary names
+    instruments: tuple[int, int, int]  # the clinic's instruments' revision
+
+
+def own_record_and_summary(user: User) -> OwnRecord | None:
+    """The record linked to a patient's portal login, with its summary's version, the open
+    protocol the summary names and the clinic's instruments' revision
+    (clinic.measures.instruments.revision), read in one statement: for pages kept under
+    those (clinic.monitoring.kept). Its id is kept for the rest of the request, as
+    `get_own_patient_record` keeps it."""
     row = db.session.execute(
         _OWN_RECORD_AND_SUMMARY, {"user_id": user.id, "clinic_id": user.clinic_id}
     ).first()
     if has_request_context():
         g.own_patient = (user.id, row[0].id if row is not None else None)
-    return (row[0], row[1], row[2]) if row is not None else None
+    if row is None:
+        return None
+    return OwnRecord(row[0], row[1], row[2], (row[3], row[4], row[5]))
 
 
 def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:

@@ -37,7 +37,7 @@ from clinic.protocols.queries import FOR_RULES, open_protocol
 @audited("portal.progress", patient=own_patient)
 def progress() -> str:
     """Progress: sessions done each week, pain over time and the milestones reached."""
-    patient, version, protocol_id = own_record_with_summary()
+    patient, version, protocol_id, _instruments = own_record_with_summary()
     today = clinic_today(patient.clinic.timezone)
     figures = kept(
         "portal-progress",

@@ -7,8 +7,8 @@ zone), plus the clinic's day (which moves the plan's stage, the week's counts an
 "reported today"), the clinic's phone number, its instruments' revision (the
 questionnaires waiting today are named and counted from them) and the page's language
 (the article is rendered in it), all in the key. It holds
-no form, token or other per-request data. The version is read with the patient's record,
-then the rest.
+no form, token or other per-request data. The version and the instruments' revision are
+read with the patient's record, in one statement, then the rest.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from clinic.measures.answers import WaitingQuestionnaire, any_answered, waiting
-from clinic.measures.instruments import revision
-from clinic.models import Patient
 from clinic.monitoring.kept import kept
+from clinic.patients.queries import OwnRecord
 
 
 @dataclass(frozen=True)
@@ -37,25 +36,24 @@ class TodayPart:
     questionnaires: list[WaitingQuestionnaire]
 
 
-def today_part(
-    patient: Patient, version: int | None, today: date, draw: Callable[[], Markup]
-) -> TodayPart:
+def today_part(own: OwnRecord, today: date, draw: Callable[[], Markup]) -> TodayPart:
     """The plan-and-sessions article for the patient's `today` (the clinic's), drawn by
     `draw` only when the cache has none for what it is made of now, whether they answered
     any questionnaire, and those waiting today (made of the assignments, answers and
     drafts, and the plan's start and end, all summary inputs, and of the clinic's
     instruments, which are not: their revision is in the key, read before they are).
-    `version` is the patient's summary version, read with the record (see
-    `clinic.portal.views.own_record_with_summary`)."""
+    `own` is the patient's record with their summary's version and the instruments'
+    revision, read in one statement (see `clinic.portal.views.own_record_with_summary`)."""
+    patient = own.patient
     clinic = patient.clinic
     phone = hashlib.sha256((clinic.phone or "").encode()).hexdigest()[:16]
     return kept(
         "today",
         patient,
-        version,
+        own.version,
         # The language: a Spanish page never shows an English article kept for another
         # request, nor the other way round.
-        (today, clinic.completion_pct, phone, str(get_locale()), *revision(clinic.id)),
+        (today, clinic.completion_pct, phone, str(get_locale()), *own.instruments),
         lambda: TodayPart(
             sessions=draw(),
             answered_any=any_answered(patient),

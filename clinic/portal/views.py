@@ -24,6 +24,7 @@ from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
 from clinic.patients.queries import (
+    OwnRecord,
     get_own_patient_record,
     own_record_and_summary,
     own_record_and_version,
@@ -59,10 +60,11 @@ def own_record_with_version() -> tuple[Patient, int | None]:
     return found
 
 
-def own_record_with_summary() -> tuple[Patient, int | None, int | None]:
-    """The signed-in patient's record, its summary's version and the open protocol the
-    summary names, in one statement (see `own_record_and_summary`): for pages kept under
-    that version; 404 if the login is not linked to a record."""
+def own_record_with_summary() -> OwnRecord:
+    """The signed-in patient's record, its summary's version, the open protocol the
+    summary names and the clinic's instruments' revision, in one statement (see
+    `own_record_and_summary`): for pages kept under those; 404 if the login is not linked
+    to a record."""
     found = own_record_and_summary(current_user)
     if found is None:
         abort(404)
@@ -92,9 +94,10 @@ def home() -> str:
     today and this week against the plan, any questionnaire from the clinic ready to
     answer, and who to contact; after a report that needs review today, a reminder to
     speak to the clinic before the next session instead of the call to log one."""
-    patient, version, _plan = own_record_with_summary()
+    own = own_record_with_summary()
+    patient = own.patient
     today = clinic_today(patient.clinic.timezone)
-    part = today_part(patient, version, today, partial(_sessions_part, patient, today))
+    part = today_part(own, today, partial(_sessions_part, patient, today))
     return render_template(
         "portal/home.html",
         patient=patient,
