@@ -378,7 +378,7 @@ def _on_execute(state: ORMExecuteState) -> None:
             changes.note(found, (r[name] for name in found.own))
         return
     if state.is_update and found.columns is not None:
-        sets = _columns_set(state.statement, rows)
+        sets = columns_set(state.statement, rows)
         if sets is not None and not sets & found.columns:
             return  # e.g. a failed sign-in counted on a patient's account: no summary input
     if rows:  # an UPDATE by primary key, one set of values per row
@@ -391,7 +391,7 @@ def _on_execute(state: ORMExecuteState) -> None:
         changes.note(found, row)
 
 
-def _columns_set(statement: object, rows: Sequence[Mapping[str, object]]) -> set[str] | None:
+def columns_set(statement: object, rows: Sequence[Mapping[str, object]]) -> set[str] | None:
     """The names of the columns a bulk UPDATE sets, or None when they cannot be told (then
     the statement counts as changing every column). SQLAlchemy keeps `.values(...)` in
     `_values` (or `_ordered_values`) and has no public reader for it; pyproject bounds the

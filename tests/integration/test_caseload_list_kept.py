@@ -5,7 +5,8 @@ own, shows on the next visit."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, template_rendered
+from sqlalchemy import update
 
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, PatientStatus, User
@@ -34,7 +35,14 @@ def test_a_change_elsewhere_shows_on_the_next_visit(
     shows them."""
     act_as(client, world.clinician.id)
     before = _rows(client)
-    assert _rows(client) == before  # kept
+    drawn: list[str] = []
+
+    def note(_sender: Flask, template: object, **_extra: object) -> None:
+        drawn.append(getattr(template, "name", ""))
+
+    with template_rendered.connected_to(note, app):
+        assert _rows(client) == before
+    assert "patients/index.html" in drawn and "patients/_list.html" not in drawn  # kept
     other = make_app()
     with other.app_context():
         db.session.get_one(Patient, world.patient.patient_id).full_name = "Robin Renamed"
@@ -66,14 +74,33 @@ def test_a_responsible_clinician_renamed_shows_on_the_next_visit(
     assert "Dr Alex Newname" in rows and world.clinician.name not in rows
 
 
-def test_only_a_name_moves_the_staff_revision(app: Flask, world: World) -> None:
-    """Other changes to an account (its email) and to patients leave the staff revision
-    as it was; a rename moves only its own clinic's."""
+def test_a_bulk_rename_moves_the_staff_revision_too(
+    app: Flask, make_app, client, world: World
+) -> None:
+    """Staff renamed by a bulk UPDATE (no object in the session) move their clinic's
+    staff revision as an object's rename does, and the list shows the new name."""
+    act_as(client, world.colleague.id)
+    assert world.clinician.name in _rows(client)
+    revision = _staff_revision(app, world.clinic_a)
+    with make_app().app_context():
+        db.session.execute(
+            update(User).where(User.id == world.clinician.id).values(full_name="Dr Bulk Renamed")
+        )
+        db.session.commit()
+    assert _staff_revision(app, world.clinic_a) == revision + 1
+    assert "Dr Bulk Renamed" in _rows(client)
+
+
+def test_only_a_staff_name_moves_the_staff_revision(app: Flask, world: World) -> None:
+    """Other changes to an account (its email), a patient's record and a patient's own
+    account renamed (the record's change moves the caseload version itself) leave the
+    staff revision as it was; a staff rename moves only its own clinic's."""
     revision_a = _staff_revision(app, world.clinic_a)
     revision_b = _staff_revision(app, world.clinic_b)
     with app.app_context():
         db.session.get_one(User, world.clinician.id).email = "alex.new@example.org"
         db.session.get_one(Patient, world.patient.patient_id).full_name = "Sam New"
+        db.session.get_one(User, world.patient.id).full_name = "Sam New"
         db.session.commit()
     assert _staff_revision(app, world.clinic_a) == revision_a
     with app.app_context():
@@ -81,6 +108,28 @@ def test_only_a_name_moves_the_staff_revision(app: Flask, world: World) -> None:
         db.session.commit()
     assert _staff_revision(app, world.clinic_a) == revision_a
     assert _staff_revision(app, world.clinic_b) == revision_b + 1
+
+
+def test_a_status_and_a_page_are_kept_under_their_own_keys(
+    app: Flask, client, world: World, monkeypatch
+) -> None:
+    """The list filtered by status, and each page of it, are tables of their own: none is
+    served for another."""
+    monkeypatch.setitem(app.config, "PATIENTS_PER_PAGE", 1)
+    with app.app_context():
+        db.session.get_one(
+            Patient, world.other_patient.patient_id
+        ).status = PatientStatus.DISCHARGED
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    pages = [
+        client.get(LIST, query_string=query).get_data(as_text=True)
+        for query in ({}, {"page": 2}, {"status": "discharged"}, {"page": 2})
+    ]
+    tables = [html[html.index("<table") : html.index("</table>")] for html in pages]
+    assert tables[0] != tables[1] and tables[1] == tables[3]
+    assert "1 patient matching your search" in tables[2]
+    assert world.other_patient.name in tables[2] and world.patient.name not in tables[2]
 
 
 def test_a_search_is_kept_under_its_own_key(client, world: World) -> None:

@@ -44,6 +44,7 @@ VISITS = [
     ("clinician", "/about"),
     ("colleague", "/dashboard/"),
     ("admin", "/admin/clinic"),
+    ("admin", "/about"),
     ("other_clinician", "/dashboard/"),
     ("patient", "/diary/"),
     ("patient", "/diary/progress"),
