@@ -66,7 +66,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
         and inspect(obj).attrs.full_name.history.has_changes()
     }
     if renamed:
-        move_staff_revision(session, renamed)
+        _move_staff_revision(session, renamed)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
@@ -83,10 +83,10 @@ def _on_execute(state: ORMExecuteState) -> None:
     staff = select(User.clinic_id).where(User.role != Role.PATIENT).distinct()
     clinics = set(state.session.scalars(staff if where is None else staff.where(where)))
     if clinics:
-        move_staff_revision(state.session, clinics)
+        _move_staff_revision(state.session, clinics)
 
 
-def move_staff_revision(session: Session, clinic_ids: set[int]) -> None:
+def _move_staff_revision(session: Session, clinic_ids: set[int]) -> None:
     """Add 1 to these clinics' staff revision, in the database (never from a value read
     earlier: no concurrent rename is lost). A table-level statement: the clinics'
     summaries are not made of it, and their upkeep does not see one

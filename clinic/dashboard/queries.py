@@ -21,6 +21,7 @@ from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
 from clinic.models import (
+    Clinic,
     Patient,
     PatientErasure,
     PatientStatus,
@@ -161,8 +162,19 @@ def _caseload_state_statement() -> Select[Any]:
     )
 
 
-# Sent on every dashboard visit: built once, not per visit.
+# Sent on every dashboard and caseload list visit: built once, not per visit.
 _CASELOAD_STATE = _caseload_state_statement()
+
+
+def caseload_key(
+    page: str, clinic: Clinic, version: tuple[int, int, int, int], *parts: object
+) -> str:
+    """The cache key of a table of the clinic's caseload kept under its `version`
+    (`CaseloadState.version`, read before the table is made), with what else the table is
+    made of (`parts`). The clinic's creation time tells apart clinics that share an id
+    across databases (a restored backup, the test suite), whose versions would collide."""
+    fixed = (page, clinic.id, clinic.created_at.timestamp(), *version)
+    return ":".join(str(part) for part in (*fixed, *parts))
 
 
 def caseload_state(clinic_id: int) -> CaseloadState:

@@ -27,6 +27,7 @@ from clinic.dashboard.queries import (
     CaseloadState,
     Filters,
     caseload,
+    caseload_key,
     caseload_state,
 )
 from clinic.domain.flags import FlagKind
@@ -87,16 +88,17 @@ def _caseload_table(clinic: Clinic, filters: Filters, page: int) -> Markup:
 
 
 def _cache_key(clinic: Clinic, state: CaseloadState, filters: Filters, page: int) -> str:
-    # The clinic's creation time tells apart clinics that share an id across databases (a
-    # restored backup, the test suite), whose versions would otherwise collide; the
-    # clinician matters only for "my patients". No language: staff pages are always in
-    # English (clinic.i18n), and asking for the page's locale would cost a query here.
-    summaries, versions, erasures, reminders = state.version
+    # The clinician matters only for "my patients". No language: staff pages are always in
+    # English (clinic.i18n).
     owner = current_user.id if filters.mine_only else "all"
-    return (
-        f"dashboard:{clinic.id}:{clinic.created_at.timestamp()}:"
-        f"{summaries}.{versions}.{erasures}.{reminders}:"
-        f"{clinic_today(clinic.timezone)}:{owner}:{page}:{filters!r}"
+    return caseload_key(
+        "dashboard",
+        clinic,
+        state.version,
+        clinic_today(clinic.timezone),
+        owner,
+        page,
+        repr(filters),
     )
 
 

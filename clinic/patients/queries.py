@@ -6,10 +6,10 @@ not found (404): the caller never holds an object it may not see.
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from flask import abort, g, has_request_context
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
@@ -117,6 +117,19 @@ def get_own_patient_record(user: User) -> Patient | None:
     return patient
 
 
+# A row of any columns (the own-record statements read different ones).
+AnyRow = tuple[Any, ...]
+
+
+def _own_row(statement: Select[*AnyRow], user: User) -> Row[*AnyRow] | None:
+    """The row `statement` reads for a patient's portal login (the record first), its
+    record's id kept for the rest of the request, as `get_own_patient_record` keeps it."""
+    row = db.session.execute(statement, {"user_id": user.id, "clinic_id": user.clinic_id}).first()
+    if has_request_context():
+        g.own_patient = (user.id, row[0].id if row is not None else None)
+    return row
+
+
 class OwnRecord(NamedTuple):
     """A patient's own record as a portal page reads it (`own_record_and_summary`)."""
 
@@ -132,11 +145,7 @@ def own_record_and_summary(user: User) -> OwnRecord | None:
     (clinic.measures.instruments.revision), read in one statement: for pages kept under
     those (clinic.monitoring.kept). Its id is kept for the rest of the request, as
     `get_own_patient_record` keeps it."""
-    row = db.session.execute(
-        _OWN_RECORD_AND_SUMMARY, {"user_id": user.id, "clinic_id": user.clinic_id}
-    ).first()
-    if has_request_context():
-        g.own_patient = (user.id, row[0].id if row is not None else None)
+    row = _own_row(_OWN_RECORD_AND_SUMMARY, user)
     if row is None:
         return None
     return OwnRecord(row[0], row[1], row[2], (row[3], row[4], row[5]))
@@ -148,11 +157,7 @@ def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:
     (None: no summary yet) read in the same statement: for a write whose summary refresh
     may use them (clinic.monitoring.services.note_current). Its id is kept for the rest of
     the request, as `get_own_patient_record` keeps it."""
-    row = db.session.execute(
-        _OWN_RECORD_AND_VERSION, {"user_id": user.id, "clinic_id": user.clinic_id}
-    ).first()
-    if has_request_context():
-        g.own_patient = (user.id, row[0].id if row is not None else None)
+    row = _own_row(_OWN_RECORD_AND_VERSION, user)
     return (row[0], row[1]) if row is not None else None
 
 

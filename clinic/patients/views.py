@@ -25,7 +25,7 @@ from clinic.core.forms import show_refusal
 from clinic.core.pagination import paginate_counted
 from clinic.core.requests import page_number
 from clinic.core.uow import after_commit
-from clinic.dashboard.queries import caseload_state
+from clinic.dashboard.queries import caseload_key, caseload_state
 from clinic.extensions import cache
 from clinic.i18n import current_locale, language, served_language
 from clinic.models import Patient, PatientStatus, Role
@@ -55,21 +55,16 @@ def index() -> str:
     page = page_number()
     # Read before the table is rendered, so a table is never older than its key.
     version = caseload_state(clinic.id).version
-    # The clinic's creation time tells apart clinics that share an id across databases
-    # (a restored backup, the test suite). The search is hashed: a key holds no name.
-    key = ":".join(
-        str(part)
-        for part in (
-            "patients",
-            clinic.id,
-            clinic.created_at.timestamp(),
-            *version,
-            clinic.staff_revision,
-            hashlib.sha256(search.encode()).hexdigest(),
-            status.value if status else "",
-            page,
-            current_locale(),
-        )
+    key = caseload_key(
+        "patients",
+        clinic,
+        version,
+        clinic.staff_revision,
+        # Hashed: a key holds no name.
+        hashlib.sha256(search.encode()).hexdigest(),
+        status.value if status else "",
+        page,
+        current_locale(),
     )
     table = cache.get(key)
     if table is None:
