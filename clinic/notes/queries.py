@@ -6,7 +6,7 @@ another clinic's note is simply not found (404).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
@@ -31,22 +31,28 @@ def notes_for(patient_id: int, clinic_id: int, limit: int | None = None) -> list
     """The patient's original notes, newest first (the latest `limit` if given), each with
     its author, its earlier wording and its addenda (oldest first, with their authors and
     earlier wording) loaded: at most four queries, however many notes there are."""
-    stmt = (
-        select(ClinicalNote)
-        .where(
-            ClinicalNote.patient_id == patient_id,
-            ClinicalNote.clinic_id == clinic_id,
-            ClinicalNote.addendum_to_id.is_(None),
-        )
-        .options(
-            joinedload(ClinicalNote.author),
-            selectinload(ClinicalNote.revisions),
-            selectinload(ClinicalNote.addenda).options(
-                joinedload(ClinicalNote.author), selectinload(ClinicalNote.revisions)
-            ),
-        )
-        .order_by(ClinicalNote.written_at.desc(), ClinicalNote.id.desc())
+    whose = {"patient_id": patient_id, "clinic_id": clinic_id}
+    if limit is None:
+        return list(db.session.scalars(_NOTES, whose))
+    return list(db.session.scalars(_LATEST_NOTES, {**whose, "limit": limit}))
+
+
+# Built once (the timeline shows the latest notes on every view): building a statement
+# with its loader options costs more than running it.
+_NOTES = (
+    select(ClinicalNote)
+    .where(
+        ClinicalNote.patient_id == bindparam("patient_id"),
+        ClinicalNote.clinic_id == bindparam("clinic_id"),
+        ClinicalNote.addendum_to_id.is_(None),
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
+    .options(
+        joinedload(ClinicalNote.author),
+        selectinload(ClinicalNote.revisions),
+        selectinload(ClinicalNote.addenda).options(
+            joinedload(ClinicalNote.author), selectinload(ClinicalNote.revisions)
+        ),
+    )
+    .order_by(ClinicalNote.written_at.desc(), ClinicalNote.id.desc())
+)
+_LATEST_NOTES = _NOTES.limit(bindparam("limit"))

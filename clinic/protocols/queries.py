@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -64,18 +67,17 @@ def get_protocol_or_404(protocol_id: int, patient_id: int, clinic_id: int) -> Pr
 
 def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
     """All of a patient's protocols, newest first, with their history loaded."""
-    return list(
-        db.session.scalars(_PATIENT_PROTOCOLS, {"patient_id": patient_id, "clinic_id": clinic_id})
-    )
+    whose = {"patient_id": patient_id, "clinic_id": clinic_id}
+    protocols = list(db.session.scalars(_PATIENT_PROTOCOLS, whose))
+    _load_history(protocols, _history_statements(FULL_HISTORY, open_only=False), whose)
+    return protocols
 
 
-# The protocol page's statement, built once (as `_open_protocol_statement`'s).
 _PATIENT_PROTOCOLS = (
     select(Protocol)
     .where(
         Protocol.patient_id == bindparam("patient_id"), Protocol.clinic_id == bindparam("clinic_id")
     )
-    .options(*FULL_HISTORY)
     .order_by(Protocol.created_at.desc(), Protocol.id.desc())
 )
 
@@ -91,27 +93,95 @@ def open_protocol(
     """The patient's active or paused protocol, if any (with its history unless told not;
     `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY; `afresh`:
     as committed now, even where the session holds it already)."""
-    return db.session.scalar(
-        _open_protocol_statement(tuple(load) if with_history else (), afresh),
-        {"patient_id": patient_id, "clinic_id": clinic_id},
+    whose = {"patient_id": patient_id, "clinic_id": clinic_id}
+    protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
+    if protocol is not None and with_history:
+        _load_history(
+            [protocol], _history_statements(tuple(load), open_only=True, afresh=afresh), whose
+        )
+    return protocol
+
+
+_OPEN_PROTOCOL = {
+    afresh: select(Protocol)
+    .where(
+        Protocol.patient_id == bindparam("patient_id"),
+        Protocol.clinic_id == bindparam("clinic_id"),
+        Protocol.status.in_(OPEN_STATUSES),
     )
+    .execution_options(populate_existing=afresh)
+    for afresh in (False, True)
+}
+
+
+@dataclass(frozen=True)
+class _History:
+    """The statements that load the versions (with their stages and sizes) and the events
+    of a patient's protocols, or of their open one."""
+
+    versions: Select[ProtocolVersion]
+    events: Select[ProtocolEvent]
+
+
+# Whose names each way of loading brings: the versions' authors, the events' authors.
+_AUTHORS: dict[tuple[ORMOption, ...], tuple[bool, bool]] = {
+    FOR_RULES: (False, False),
+    WITH_EVENT_AUTHORS: (False, True),
+    FULL_HISTORY: (True, True),
+}
 
 
 @lru_cache(maxsize=16)
-def _open_protocol_statement(load: tuple[ORMOption, ...], afresh: bool) -> Select[Protocol]:
-    # Built once per way of loading (a handful, all constants of this module): every
-    # chart and portal page asks, and building the statement with its loader options
-    # cost more than running it.
-    stmt = (
-        select(Protocol)
-        .where(
+def _history_statements(
+    load: tuple[ORMOption, ...], *, open_only: bool, afresh: bool = False
+) -> _History:
+    # Why not `selectinload`: it builds its statement again on every load, and on these
+    # pages building it cost more than running it. These are built once per way of
+    # loading (a handful, all constants of this module) and pick the rows by the patient
+    # (joined to their protocol) rather than by a list of protocol ids.
+    def of_patient(stmt: Select[Any], model: Any) -> Select[Any]:
+        stmt = stmt.join(Protocol, Protocol.id == model.protocol_id).where(
             Protocol.patient_id == bindparam("patient_id"),
             Protocol.clinic_id == bindparam("clinic_id"),
-            Protocol.status.in_(OPEN_STATUSES),
         )
-        .options(*load)
+        if open_only:
+            stmt = stmt.where(Protocol.status.in_(OPEN_STATUSES))
+        return stmt.execution_options(populate_existing=afresh)
+
+    version_authors, event_authors = _AUTHORS[load]
+    versions = select(ProtocolVersion).options(
+        joinedload(ProtocolVersion.stages).joinedload(ProtocolStage.dilator_size),
+        *(
+            [joinedload(ProtocolVersion.created_by).lazyload(User.clinic)]
+            if version_authors
+            else []
+        ),
     )
-    return stmt.execution_options(populate_existing=True) if afresh else stmt
+    events = select(ProtocolEvent).options(
+        *([joinedload(ProtocolEvent.created_by).lazyload(User.clinic)] if event_authors else [])
+    )
+    return _History(
+        of_patient(versions, ProtocolVersion).order_by(
+            ProtocolVersion.protocol_id, ProtocolVersion.number
+        ),
+        of_patient(events, ProtocolEvent).order_by(ProtocolEvent.protocol_id, ProtocolEvent.id),
+    )
+
+
+def _load_history(protocols: list[Protocol], history: _History, whose: dict[str, int]) -> None:
+    """Set each protocol's versions and events (in their relationships' order) from
+    `history`'s two statements."""
+    if not protocols:
+        return
+    versions: defaultdict[int, list[ProtocolVersion]] = defaultdict(list)
+    for each in db.session.scalars(history.versions, whose).unique():
+        versions[each.protocol_id].append(each)
+    events: defaultdict[int, list[ProtocolEvent]] = defaultdict(list)
+    for event in db.session.scalars(history.events, whose):
+        events[event.protocol_id].append(event)
+    for protocol in protocols:
+        set_committed_value(protocol, "versions", versions[protocol.id])
+        set_committed_value(protocol, "events", events[protocol.id])
 
 
 def with_patient(protocol: Protocol | None, patient: Patient) -> Protocol | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -21,9 +22,7 @@ from clinic.core.templating import short_date
 from clinic.domain.protocols import (
     CHANGE_PAGES,
     STAGE_DECISIONS,
-    Event,
     EventKind,
-    InForce,
     Route,
     in_force_on,
     proposed_review_on,
@@ -31,8 +30,9 @@ from clinic.domain.protocols import (
 from clinic.extensions import db
 from clinic.i18n import DEFAULT_LANGUAGE, language
 from clinic.models import Patient, Protocol, ProtocolTemplate, Role
+from clinic.monitoring.kept import kept
 from clinic.monitoring.services import assess_patient
-from clinic.patients.queries import get_patient_or_404
+from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
@@ -103,7 +103,7 @@ def _patient(patient_id: int) -> Patient:
 @audited("protocol.view", patient="patient_id")
 def current(patient_id: int) -> str:
     """The patient's open protocol, or the choice of how to start one."""
-    patient = _patient(patient_id)
+    patient, summary = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
     protocols = patient_protocols(patient.id, patient.clinic_id)
     open_protocol = next((p for p in protocols if p.status.is_open), None)
     if open_protocol is None:
@@ -113,7 +113,7 @@ def current(patient_id: int) -> str:
             templates=_templates_for(patient),
             past=protocols,
         )
-    return _render_detail(patient, open_protocol, protocols)
+    return _render_detail(patient, open_protocol, protocols, summary)
 
 
 @bp.get("/<int:protocol_id>")
@@ -121,47 +121,77 @@ def current(patient_id: int) -> str:
 @audited("protocol.view", patient="patient_id", object_type="protocol", object_id="protocol_id")
 def detail(patient_id: int, protocol_id: int) -> str:
     """Any of the patient's protocols, current or past, with its full history."""
-    patient = _patient(patient_id)
+    patient, summary = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
     protocols = patient_protocols(patient.id, patient.clinic_id)
     protocol = next((p for p in protocols if p.id == protocol_id), None)
     if protocol is None:
         abort(404)
-    return _render_detail(patient, protocol, protocols)
+    return _render_detail(patient, protocol, protocols, summary)
 
 
-def _render_detail(patient: Patient, protocol: Protocol, protocols: list[Protocol]) -> str:
+def _render_detail(
+    patient: Patient, protocol: Protocol, protocols: list[Protocol], summary: int | None
+) -> str:
+    """The protocol page. `summary`: the patient's summary version, read with the record
+    before the protocols were loaded."""
     today = _today()
-    prescription = prescription_on(protocol, today)
-    now, shown = prescription.state, prescription.version
-    asked_day, asked = _in_force_lookup(timeline(protocol))
+    asked_day = _asked_day()
+    # Checked on every view, kept or not: it is there to notice rows changed behind the
+    # app's back, which move no version.
+    verified = integrity.verify(protocol)
+    clinic = current_user.clinic
+
+    def build() -> Markup:
+        prescription = prescription_on(protocol, today)
+        now, shown = prescription.state, prescription.version
+        asked = in_force_on(timeline(protocol), asked_day) if asked_day else None
+        return Markup(  # noqa: S704 (rendered by Jinja with autoescaping on)
+            render_template(
+                "protocols/_detail.html",
+                patient=patient,
+                protocol=protocol,
+                shown=shown,
+                now=now,
+                today=today,
+                asked_day=asked_day,
+                asked=asked,
+                asked_version=version(protocol, asked.version) if asked else None,
+                verified=verified,
+                others=[p for p in protocols if p.id != protocol.id],
+                # What the clinician may record now (nothing once the protocol is closed).
+                allowed=allowed_on(protocol, today),
+                # Where a decision started here comes back to: this page, at its decisions.
+                here=url_for(request.endpoint or "protocols.current", **(request.view_args or {}))
+                + "#actions-heading",
+            )
+        )
+
+    # Kept under the summary's version, which every committed change to the patient's
+    # record and protocols moves, with what else it shows: the day, the day asked about,
+    # the page's address, the clinic's zone (times in the history) and the staff's names
+    # (who recorded each change: `staff_revision`). Only an open protocol whose history
+    # checks out: a past one names sizes whose relabelling moves no version, and a
+    # history that fails the check is shown as the database holds it now.
+    keep = verified and protocol.status.is_open
     return render_template(
         "protocols/show.html",
         patient=patient,
-        protocol=protocol,
-        shown=shown,
-        now=now,
-        today=today,
-        asked_day=asked_day,
-        asked=asked,
-        asked_version=version(protocol, asked.version) if asked else None,
-        verified=integrity.verify(protocol),
-        others=[p for p in protocols if p.id != protocol.id],
-        # What the clinician may record now (nothing once the protocol is closed).
-        allowed=allowed_on(protocol, today),
-        # Where a decision started here comes back to: this page, at its decisions.
-        here=url_for(request.endpoint or "protocols.current", **(request.view_args or {}))
-        + "#actions-heading",
+        detail=kept(
+            "protocol-page",
+            patient,
+            summary if keep else None,
+            (request.path, asked_day, today, clinic.timezone, clinic.staff_revision),
+            build,
+        ),
     )
 
 
-def _in_force_lookup(events: Sequence[Event]) -> tuple[date | None, InForce | None]:
+def _asked_day() -> date | None:
     # "What was prescribed on ...?" from the ?on=YYYY-MM-DD query; junk input is ignored.
-    raw = request.args.get("on", "")
     try:
-        day = date.fromisoformat(raw)
+        return date.fromisoformat(request.args.get("on", ""))
     except ValueError:
-        return None, None
-    return day, in_force_on(events, day)
+        return None
 
 
 def _templates_for(patient: Patient) -> list[ProtocolTemplate]:

@@ -56,11 +56,14 @@ class ReminderStatus:
 
 def plan_of(patient: Patient) -> ReminderPlan | None:
     """The patient's reminder settings, if they ever saved any."""
-    return db.session.scalar(
-        sa.select(ReminderPlan).where(
-            ReminderPlan.patient_id == patient.id, ReminderPlan.clinic_id == patient.clinic_id
-        )
-    )
+    return db.session.scalar(_PLAN, {"patient_id": patient.id, "clinic_id": patient.clinic_id})
+
+
+# Read on every timeline view (built once).
+_PLAN = sa.select(ReminderPlan).where(
+    ReminderPlan.patient_id == sa.bindparam("patient_id"),
+    ReminderPlan.clinic_id == sa.bindparam("clinic_id"),
+)
 
 
 def zone_for(plan: ReminderPlan | None, clinic: Clinic) -> str:

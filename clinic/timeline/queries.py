@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.domain.diary import SkipReason
@@ -96,22 +96,9 @@ class PatientFlags:
 
 def patient_flags(patient: Patient) -> PatientFlags:
     """Every flag of the patient worth showing, in two queries."""
-    red = list(
-        db.session.scalars(
-            select(RedFlag)
-            .where(RedFlag.patient_id == patient.id, RedFlag.clinic_id == patient.clinic_id)
-            .options(joinedload(RedFlag.entry), joinedload(RedFlag.acknowledged_by))
-            .order_by(RedFlag.raised_at.desc(), RedFlag.id.desc())
-        )
-    )
-    care = list(
-        db.session.scalars(
-            select(CareFlag)
-            .where(CareFlag.patient_id == patient.id, CareFlag.clinic_id == patient.clinic_id)
-            .options(joinedload(CareFlag.acknowledged_by))
-            .order_by(CareFlag.raised_at.desc(), CareFlag.id.desc())
-        )
-    )
+    whose = {"patient_id": patient.id, "clinic_id": patient.clinic_id}
+    red = list(db.session.scalars(_RED_FLAGS, whose))
+    care = list(db.session.scalars(_CARE_FLAGS, whose))
     flags: list[RedFlag | CareFlag] = [*red, *care]
     acknowledged = [
         flag
@@ -133,6 +120,26 @@ def patient_flags(patient: Patient) -> PatientFlags:
         ),
         acknowledged=acknowledged[:ACKNOWLEDGED_SHOWN],
     )
+
+
+# The timeline's statements for its flags, built once: building a statement with its
+# loader options costs more than running it.
+_RED_FLAGS = (
+    select(RedFlag)
+    .where(
+        RedFlag.patient_id == bindparam("patient_id"), RedFlag.clinic_id == bindparam("clinic_id")
+    )
+    .options(joinedload(RedFlag.entry), joinedload(RedFlag.acknowledged_by))
+    .order_by(RedFlag.raised_at.desc(), RedFlag.id.desc())
+)
+_CARE_FLAGS = (
+    select(CareFlag)
+    .where(
+        CareFlag.patient_id == bindparam("patient_id"), CareFlag.clinic_id == bindparam("clinic_id")
+    )
+    .options(joinedload(CareFlag.acknowledged_by))
+    .order_by(CareFlag.raised_at.desc(), CareFlag.id.desc())
+)
 
 
 def get_red_flag_or_404(flag_id: int, patient: Patient) -> RedFlag:
