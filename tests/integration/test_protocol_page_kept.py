@@ -1,0 +1,181 @@
+"""The protocol page's body is kept rendered under the patient's summary version and the
+clinic's staff revision (clinic.protocols.views): a view with nothing changed serves it as
+kept, any committed change to what it shows (made through another app instance with a
+cache of its own) shows on the next view, and its history's fingerprints are checked on
+every view, so a change made behind the app's back (which moves no version) shows at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import Flask, template_rendered
+from sqlalchemy import update
+
+from clinic.core.clock import clinic_today
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import Protocol, ProtocolStage, User
+from clinic.protocols.services import record_event
+from tests.support.auth import act_as
+from tests.support.protocols import ZONE, start_plan
+from tests.support.world import World
+
+FINGERPRINTS_MATCH = "The history matches its recorded fingerprints."
+FINGERPRINTS_BROKEN = "the history does not match its fingerprints"
+
+
+def _page(client, world: World, query: str = "") -> str:
+    """The protocol page's body as served (below the patient's header)."""
+    html = client.get(f"/patients/{world.patient.patient_id}/protocol/{query}").get_data(
+        as_text=True
+    )
+    return html[html.index('<div class="page-head">') : html.index("</main>")]
+
+
+@contextmanager
+def _drawn(app: Flask) -> Iterator[list[str]]:
+    """The names of the templates rendered inside the block."""
+    names: list[str] = []
+
+    def note(_sender: Flask, template: object, **_extra: object) -> None:
+        names.append(getattr(template, "name", ""))
+
+    with template_rendered.connected_to(note, app):
+        yield names
+
+
+def _advance_elsewhere(make_app, world: World, protocol_id: int) -> None:
+    """A clinician moves the patient up a stage through another instance."""
+    with make_app().app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.ADVANCE,
+            db.session.get_one(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today,
+            today=today,
+            reason="Comfortable for two weeks",
+        )
+        db.session.commit()
+
+
+def test_a_view_with_nothing_changed_serves_the_kept_body(app: Flask, client, world: World) -> None:
+    """The second view serves the body without drawing it again, byte for byte as the
+    first; the page around it (the patient's header) is drawn on every view."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.clinician.id)
+    first = _page(client, world)
+    with _drawn(app) as drawn:
+        assert _page(client, world) == first
+    assert "protocols/show.html" in drawn and "protocols/_detail.html" not in drawn
+
+
+def test_a_decision_recorded_elsewhere_shows_on_the_next_view(
+    app: Flask, make_app, client, world: World
+) -> None:
+    """A stage decision committed through another instance shows on the next view of a
+    body this instance kept, as an instance with an empty cache shows it."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.clinician.id)
+    before = _page(client, world)
+    assert "Stage 1 of" in before
+    _advance_elsewhere(make_app, world, protocol_id)
+    after = _page(client, world)
+    assert "Stage 2 of" in after and "Comfortable for two weeks" in after
+    fresh = make_app().test_client()
+    act_as(fresh, world.clinician.id)
+    assert _page(fresh, world) == after
+
+
+def test_a_colleague_renamed_shows_in_the_history(
+    app: Flask, make_app, client, world: World
+) -> None:
+    """The history names who recorded each change, which no summary is made of: renaming
+    them (through another instance) shows on the next view."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.colleague.id)
+    assert world.clinician.name in _page(client, world)
+    with make_app().app_context():
+        db.session.get_one(User, world.clinician.id).full_name = "Dr Alex Newname"
+        db.session.commit()
+    page = _page(client, world)
+    assert "Dr Alex Newname" in page and world.clinician.name not in page
+
+
+def test_a_change_behind_the_apps_back_shows_at_once(app: Flask, client, world: World) -> None:
+    """A prescription edited in the database directly (a table-level UPDATE, which the
+    session's upkeep does not see, so no version moves) is caught by the fingerprints on
+    the very next view: the page warns and shows the rows as they are now, not the kept
+    body."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    act_as(client, world.clinician.id)
+    kept = _page(client, world)
+    assert FINGERPRINTS_MATCH in kept and "59 minutes" not in kept
+    with app.app_context():
+        db.session.execute(update(ProtocolStage.__table__).values(minutes=59))
+        db.session.commit()
+    tampered = _page(client, world)
+    assert FINGERPRINTS_BROKEN in tampered and "59" in tampered
+    # Drawn afresh on every view while the check fails.
+    with _drawn(app) as drawn:
+        assert FINGERPRINTS_BROKEN in _page(client, world)
+    assert "protocols/_detail.html" in drawn
+
+
+def test_the_day_asked_about_is_kept_under_its_own_key(app: Flask, client, world: World) -> None:
+    """ "What was prescribed on a given day?" answers each day asked for, never another
+    day's kept answer."""
+    start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=20)
+    act_as(client, world.clinician.id)
+    today = clinic_today(ZONE)
+    before_start = (today - timedelta(days=40)).isoformat()
+    during = (today - timedelta(days=5)).isoformat()
+    assert "had not started" in _page(client, world, f"?on={before_start}")
+    answer = _page(client, world, f"?on={during}")
+    assert "had not started" not in answer and "plan version 1, stage 1" in answer
+    assert "had not started" in _page(client, world, f"?on={before_start}")
+
+
+def test_a_past_protocol_is_drawn_on_every_view(app: Flask, make_app, client, world: World) -> None:
+    """A closed protocol's page is not kept: it names sizes whose relabelling moves no
+    version once the protocol is closed."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    with app.app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        today = clinic_today(ZONE)
+        record_event(
+            protocol,
+            EventKind.COMPLETE,
+            db.session.get_one(User, world.clinician.id),
+            expected_lock=str(protocol.lock_version),
+            effective_on=today,
+            today=today,
+            reason="Goals met",
+        )
+        db.session.commit()
+    act_as(client, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/protocol/{protocol_id}"
+    assert client.get(url).status_code == 200
+    with _drawn(app) as drawn:
+        assert client.get(url).status_code == 200
+    assert "protocols/_detail.html" in drawn
+
+
+def test_the_history_lists_every_event_oldest_first(app: Flask, client, world: World) -> None:
+    """The history lists every event oldest first, as the protocol's relationship orders
+    them (they are loaded by a statement of their own, not by the relationship)."""
+    start_plan(
+        app,
+        world.patient.patient_id,
+        world.clinician.id,
+        changes=[(EventKind.ADVANCE, 10), (EventKind.HOLD, 3)],
+    )
+    act_as(client, world.clinician.id)
+    page = _page(client, world)
+    history = page[page.index('id="history-heading"') :]
+    order = [history.index(word) for word in ("Started", "Moved up a stage", "Held at stage")]
+    assert order == sorted(order)
