@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from flask import get_template_attribute
 from markupsafe import Markup
 
 from clinic.domain.depth import DepthWeek
@@ -33,6 +34,12 @@ from clinic.measures.summaries import MeasureSummary
 from clinic.models import Patient, Protocol
 from clinic.monitoring.evidence import Assessment, stages_of
 from clinic.monitoring.kept import kept
+
+
+def measures_section(measures: list[MeasureSummary], patient: Patient) -> Markup:
+    """The section as the timeline shows it (its macro, rendered with autoescaping on)."""
+    section = get_template_attribute("timeline/_measures.html", "measures_section")
+    return Markup(section(measures, patient))  # noqa: S704
 
 
 @dataclass(frozen=True)
@@ -91,14 +98,18 @@ def _with_stage(digest: Digest, protocol: Protocol | None) -> Digest:
 
 def kept_measures(
     version: int | None, patient: Patient, build: Callable[[], list[MeasureSummary]]
-) -> list[MeasureSummary]:
-    """The timeline's outcome measures (every answer on record, in words, with charts),
-    kept while nothing they are made of changes: the answers and assignments (summary
-    inputs: `version`, read before anything else, moves with them), the clinic's time zone
-    (another), and the clinic's instruments, whose titles, scales and bands the words and
-    charts use and which no summary is made of: their `revision` is read before `build`
-    reads them. `build` makes them afresh."""
+) -> Markup:
+    """The timeline's outcome measures section (every answer on record, in words, with
+    charts), kept rendered while nothing it is made of changes: the answers and
+    assignments (summary inputs: `version`, read before anything else, moves with them),
+    the clinic's time zone (another), and the clinic's instruments, whose titles, scales
+    and bands the words and charts use and which no summary is made of: their `revision`
+    is read before `build` reads them. `build` makes the measures afresh."""
     clinic = patient.clinic
     return kept(
-        "timeline-measures", patient, version, (clinic.timezone, *revision(clinic.id)), build
+        "timeline-measures",
+        patient,
+        version,
+        (clinic.timezone, *revision(clinic.id)),
+        lambda: measures_section(build(), patient),
     )
