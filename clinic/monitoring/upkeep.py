@@ -149,7 +149,8 @@ INPUTS: dict[type[Any], Input] = {
         .distinct(),
         columns=frozenset({"password_hash"}),
     ),
-    # Summaries name the size a patient is on, with its diameter.
+    # Summaries name the size a patient is on, with its diameter; the pages kept under the
+    # summary's version (the protocol page's plan) also say whether a size is retired.
     DilatorSize: Input(
         select(Protocol.clinic_id, Protocol.patient_id)
         .select_from(DilatorSize)
@@ -158,7 +159,7 @@ INPUTS: dict[type[Any], Input] = {
         .join(Protocol, Protocol.id == ProtocolVersion.protocol_id)
         .where(Protocol.status.in_(OPEN_STATUSES))
         .distinct(),
-        columns=frozenset({"label", "diameter_mm"}),
+        columns=frozenset({"label", "diameter_mm", "retired_at"}),
     ),
     # The rules' thresholds, and the zone that says which day it is, for every patient.
     Clinic: Input(

@@ -69,7 +69,7 @@ def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
     """All of a patient's protocols, newest first, with their history loaded."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocols = list(db.session.scalars(_PATIENT_PROTOCOLS, whose))
-    _load_history(protocols, _history_statements(FULL_HISTORY, open_only=False), whose)
+    _load_history(protocols, _history_statements(FULL_HISTORY, one_protocol=False), whose)
     return protocols
 
 
@@ -91,13 +91,17 @@ def open_protocol(
     afresh: bool = False,
 ) -> Protocol | None:
     """The patient's active or paused protocol, if any (with its history unless told not;
-    `load` says how much of it: FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY; `afresh`:
-    as committed now, even where the session holds it already)."""
+    `load` says how much of it, one of FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY;
+    `afresh`: as committed now, even where the session holds it already)."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
     if protocol is not None and with_history:
+        # By its id, not by the patient's open protocol again: one completed or replaced
+        # meanwhile (committed between the statements) keeps the history it was read with.
         _load_history(
-            [protocol], _history_statements(tuple(load), open_only=True, afresh=afresh), whose
+            [protocol],
+            _history_statements(tuple(load), one_protocol=True, afresh=afresh),
+            {"protocol_id": protocol.id},
         )
     return protocol
 
@@ -133,19 +137,21 @@ _AUTHORS: dict[tuple[ORMOption, ...], tuple[bool, bool]] = {
 
 @lru_cache(maxsize=16)
 def _history_statements(
-    load: tuple[ORMOption, ...], *, open_only: bool, afresh: bool = False
+    load: tuple[ORMOption, ...], *, one_protocol: bool, afresh: bool = False
 ) -> _History:
     # Why not `selectinload`: it builds its statement again on every load, and on these
     # pages building it cost more than running it. These are built once per way of
-    # loading (a handful, all constants of this module) and pick the rows by the patient
-    # (joined to their protocol) rather than by a list of protocol ids.
-    def of_patient(stmt: Select[Any], model: Any) -> Select[Any]:
-        stmt = stmt.join(Protocol, Protocol.id == model.protocol_id).where(
-            Protocol.patient_id == bindparam("patient_id"),
-            Protocol.clinic_id == bindparam("clinic_id"),
-        )
-        if open_only:
-            stmt = stmt.where(Protocol.status.in_(OPEN_STATUSES))
+    # loading (a handful, all constants of this module) and pick the rows of one protocol
+    # (`protocol_id`) or of all the patient's (`patient_id`, `clinic_id`: joined to their
+    # protocol, rather than listing the protocols' ids).
+    def rows_of(stmt: Select[Any], model: Any) -> Select[Any]:
+        if one_protocol:
+            stmt = stmt.where(model.protocol_id == bindparam("protocol_id"))
+        else:
+            stmt = stmt.join(Protocol, Protocol.id == model.protocol_id).where(
+                Protocol.patient_id == bindparam("patient_id"),
+                Protocol.clinic_id == bindparam("clinic_id"),
+            )
         return stmt.execution_options(populate_existing=afresh)
 
     version_authors, event_authors = _AUTHORS[load]
@@ -161,23 +167,23 @@ def _history_statements(
         *([joinedload(ProtocolEvent.created_by).lazyload(User.clinic)] if event_authors else [])
     )
     return _History(
-        of_patient(versions, ProtocolVersion).order_by(
+        rows_of(versions, ProtocolVersion).order_by(
             ProtocolVersion.protocol_id, ProtocolVersion.number
         ),
-        of_patient(events, ProtocolEvent).order_by(ProtocolEvent.protocol_id, ProtocolEvent.id),
+        rows_of(events, ProtocolEvent).order_by(ProtocolEvent.protocol_id, ProtocolEvent.id),
     )
 
 
-def _load_history(protocols: list[Protocol], history: _History, whose: dict[str, int]) -> None:
+def _load_history(protocols: list[Protocol], history: _History, params: dict[str, int]) -> None:
     """Set each protocol's versions and events (in their relationships' order) from
-    `history`'s two statements."""
+    `history`'s two statements, run with `params`."""
     if not protocols:
         return
     versions: defaultdict[int, list[ProtocolVersion]] = defaultdict(list)
-    for each in db.session.scalars(history.versions, whose).unique():
+    for each in db.session.scalars(history.versions, params).unique():
         versions[each.protocol_id].append(each)
     events: defaultdict[int, list[ProtocolEvent]] = defaultdict(list)
-    for event in db.session.scalars(history.events, whose):
+    for event in db.session.scalars(history.events, params):
         events[event.protocol_id].append(event)
     for protocol in protocols:
         set_committed_value(protocol, "versions", versions[protocol.id])

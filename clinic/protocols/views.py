@@ -166,12 +166,14 @@ def _render_detail(
             )
         )
 
-    # Kept under the summary's version, which every committed change to the patient's
-    # record and protocols moves, with what else it shows: the day, the day asked about,
-    # the page's address, the clinic's zone (times in the history) and the staff's names
-    # (who recorded each change: `staff_revision`). Only an open protocol whose history
-    # checks out: a past one names sizes whose relabelling moves no version, and a
-    # history that fails the check is shown as the database holds it now.
+    # Kept under the summary's version, which every change committed through the app to
+    # the patient's record, protocols and the sizes of their open plan moves, with what
+    # else it shows: the day, the day asked about, the page's address, the clinic's zone
+    # (times in the history) and the staff's names (who recorded each change:
+    # `staff_revision`). Only an open protocol whose history checks out: a past one names
+    # sizes whose changes move no version, and a history that fails the check is drawn
+    # from the rows as they are now. (A value the fingerprints do not cover, edited in the
+    # database directly, shows once the version moves or the part expires.)
     keep = verified and protocol.status.is_open
     return render_template(
         "protocols/show.html",

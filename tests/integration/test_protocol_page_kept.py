@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import Flask, template_rendered
 from sqlalchemy import update
 
+from clinic.catalogue.services import remove_size
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
@@ -114,12 +115,12 @@ def test_a_change_behind_the_apps_back_shows_at_once(app: Flask, client, world: 
     start_plan(app, world.patient.patient_id, world.clinician.id)
     act_as(client, world.clinician.id)
     kept = _page(client, world)
-    assert FINGERPRINTS_MATCH in kept and "59 minutes" not in kept
+    assert FINGERPRINTS_MATCH in kept and "<td>59</td>" not in kept
     with app.app_context():
         db.session.execute(update(ProtocolStage.__table__).values(minutes=59))
         db.session.commit()
     tampered = _page(client, world)
-    assert FINGERPRINTS_BROKEN in tampered and "59" in tampered
+    assert FINGERPRINTS_BROKEN in tampered and "<td>59</td>" in tampered
     # Drawn afresh on every view while the check fails.
     with _drawn(app) as drawn:
         assert FINGERPRINTS_BROKEN in _page(client, world)
@@ -165,17 +166,16 @@ def test_a_past_protocol_is_drawn_on_every_view(app: Flask, make_app, client, wo
     assert "protocols/_detail.html" in drawn
 
 
-def test_the_history_lists_every_event_oldest_first(app: Flask, client, world: World) -> None:
-    """The history lists every event oldest first, as the protocol's relationship orders
-    them (they are loaded by a statement of their own, not by the relationship)."""
-    start_plan(
-        app,
-        world.patient.patient_id,
-        world.clinician.id,
-        changes=[(EventKind.ADVANCE, 10), (EventKind.HOLD, 3)],
-    )
+def test_a_size_retired_in_the_open_plan_shows_on_the_next_view(
+    app: Flask, make_app, client, world: World
+) -> None:
+    """The plan marks a retired size: retiring one the plan uses (through another
+    instance) moves the patient's summary version, so the next view says so."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
     act_as(client, world.clinician.id)
-    page = _page(client, world)
-    history = page[page.index('id="history-heading"') :]
-    order = [history.index(word) for word in ("Started", "Moved up a stage", "Held at stage")]
-    assert order == sorted(order)
+    assert "(retired size)" not in _page(client, world)
+    with make_app().app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        remove_size(protocol.versions[-1].stages[0].dilator_size)  # in use: retired
+        db.session.commit()
+    assert "(retired size)" in _page(client, world)
