@@ -715,7 +715,7 @@ def test_template_page_reads_as_a_plan(
     template_id = template_id_named(app, "After vaginoplasty: intensive then maintenance")
     page = text(client.get(f"/templates/{template_id}"))
     assert '<th scope="col">Dilator</th>' in page
-    assert "<td>25 mm</td>" in page and "3 times a day" in page and "14 days" in page
+    assert '<td class="nowrap">25 mm</td>' in page and "3 times a day" in page and "14 days" in page
     assert "Maintenance (no end)" in page
     assert "pain ≤ 3 over last 6 sessions, adherence ≥ 80%" in page
     assert "pain ≥ 7" in page
