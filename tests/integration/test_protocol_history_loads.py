@@ -13,29 +13,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, event
 
-from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import Protocol, User
+from clinic.models import Protocol
 from clinic.protocols import integrity
 from clinic.protocols.queries import FOR_RULES, open_protocol, patient_protocols
-from clinic.protocols.services import record_event
 from tests.support.auth import act_as
-from tests.support.protocols import ZONE, start_plan
+from tests.support.protocols import record_today, start_plan
 from tests.support.world import World
-
-
-def _record(protocol: Protocol, kind: EventKind, clinician_id: int) -> None:
-    today = clinic_today(ZONE)
-    record_event(
-        protocol,
-        kind,
-        db.session.get_one(User, clinician_id),
-        expected_lock=str(protocol.lock_version),
-        effective_on=today,
-        today=today,
-        reason="Agreed at the appointment",
-    )
 
 
 @contextmanager
@@ -51,7 +36,9 @@ def _completed_before_the_history(
         if not fired and "FROM protocol_versions" in statement:
             fired.append(True)
             with other.app_context():
-                _record(db.session.get_one(Protocol, protocol_id), EventKind.COMPLETE, clinician_id)
+                record_today(
+                    db.session.get_one(Protocol, protocol_id), EventKind.COMPLETE, clinician_id
+                )
                 db.session.commit()
 
     event.listen(engine, "before_cursor_execute", complete)
@@ -107,7 +94,7 @@ def test_a_change_in_the_same_unit_of_work_is_loaded_as_made(app: Flask, world: 
         patient_id, clinic_id = world.patient.patient_id, world.clinic_a
         protocol = open_protocol(patient_id, clinic_id)
         assert protocol is not None
-        _record(protocol, EventKind.ADVANCE, world.clinician.id)
+        record_today(protocol, EventKind.ADVANCE, world.clinician.id)
         recorded = list(protocol.events)
         for again in (
             open_protocol(patient_id, clinic_id),

@@ -18,9 +18,8 @@ from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Protocol, ProtocolStage, User
-from clinic.protocols.services import record_event
 from tests.support.auth import act_as
-from tests.support.protocols import ZONE, start_plan
+from tests.support.protocols import ZONE, decide_today, start_plan
 from tests.support.world import World
 
 FINGERPRINTS_MATCH = "The history matches its recorded fingerprints."
@@ -47,23 +46,6 @@ def _drawn(app: Flask) -> Iterator[list[str]]:
         yield names
 
 
-def _advance_elsewhere(make_app, world: World, protocol_id: int) -> None:
-    """A clinician moves the patient up a stage through another instance."""
-    with make_app().app_context():
-        protocol = db.session.get_one(Protocol, protocol_id)
-        today = clinic_today(ZONE)
-        record_event(
-            protocol,
-            EventKind.ADVANCE,
-            db.session.get_one(User, world.clinician.id),
-            expected_lock=str(protocol.lock_version),
-            effective_on=today,
-            today=today,
-            reason="Comfortable for two weeks",
-        )
-        db.session.commit()
-
-
 def test_a_view_with_nothing_changed_serves_the_kept_body(app: Flask, client, world: World) -> None:
     """The second view serves the body without drawing it again, byte for byte as the
     first; the page around it (the patient's header) is drawn on every view."""
@@ -84,7 +66,9 @@ def test_a_decision_recorded_elsewhere_shows_on_the_next_view(
     act_as(client, world.clinician.id)
     before = _page(client, world)
     assert "Stage 1 of" in before
-    _advance_elsewhere(make_app, world, protocol_id)
+    decide_today(
+        make_app(), protocol_id, EventKind.ADVANCE, world.clinician.id, "Comfortable for two weeks"
+    )
     after = _page(client, world)
     assert "Stage 2 of" in after and "Comfortable for two weeks" in after
     fresh = make_app().test_client()
@@ -145,19 +129,7 @@ def test_a_past_protocol_is_drawn_on_every_view(app: Flask, make_app, client, wo
     """A closed protocol's page is not kept: it names sizes whose relabelling moves no
     version once the protocol is closed."""
     protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
-    with app.app_context():
-        protocol = db.session.get_one(Protocol, protocol_id)
-        today = clinic_today(ZONE)
-        record_event(
-            protocol,
-            EventKind.COMPLETE,
-            db.session.get_one(User, world.clinician.id),
-            expected_lock=str(protocol.lock_version),
-            effective_on=today,
-            today=today,
-            reason="Goals met",
-        )
-        db.session.commit()
+    decide_today(app, protocol_id, EventKind.COMPLETE, world.clinician.id, "Goals met")
     act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/protocol/{protocol_id}"
     assert client.get(url).status_code == 200

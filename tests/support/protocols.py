@@ -134,23 +134,47 @@ def seed_both_libraries(app: Flask, world) -> dict[str, int]:
 
 
 PAUSE_REASON = "Rest until your follow-up appointment."
+DECISION_REASON = "Agreed at the appointment"
+
+
+def record_today(
+    protocol: Protocol,
+    kind: EventKind,
+    clinician_id: int,
+    reason: str = DECISION_REASON,
+    **details: Any,
+) -> None:
+    """The clinician records `kind` on `protocol` from today, with `reason` (and
+    `details`, e.g. `resume_on`, as `record_event` takes them); not committed; needs an
+    app context."""
+    today = clinic_today(ZONE)
+    record_event(
+        protocol,
+        kind,
+        db.session.get_one(User, clinician_id),
+        expected_lock=str(protocol.lock_version),
+        effective_on=today,
+        today=today,
+        reason=reason,
+        **details,
+    )
+
+
+def decide_today(
+    app: Flask, protocol_id: int, kind: EventKind, clinician_id: int, reason: str = DECISION_REASON
+) -> None:
+    """`record_today` through `app` (another instance, say), committed."""
+    with app.app_context():
+        record_today(db.session.get_one(Protocol, protocol_id), kind, clinician_id, reason)
+        db.session.commit()
 
 
 def pause_today(app: Flask, protocol_id: int, clinician_id: int, resume_in_days: int = 10) -> date:
     """The clinician pauses the plan from today, to resume in `resume_in_days` days (with
     `PAUSE_REASON`); committed, returns the planned resume day."""
+    resume_on = clinic_today(ZONE) + timedelta(days=resume_in_days)
     with app.app_context():
         protocol = db.session.get_one(Protocol, protocol_id)
-        today = clinic_today(ZONE)
-        record_event(
-            protocol,
-            EventKind.PAUSE,
-            db.session.get(User, clinician_id),
-            expected_lock=str(protocol.lock_version),
-            effective_on=today,
-            today=today,
-            reason=PAUSE_REASON,
-            resume_on=today + timedelta(days=resume_in_days),
-        )
+        record_today(protocol, EventKind.PAUSE, clinician_id, PAUSE_REASON, resume_on=resume_on)
         db.session.commit()
-        return today + timedelta(days=resume_in_days)
+    return resume_on
