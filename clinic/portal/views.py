@@ -30,7 +30,7 @@ from clinic.patients.queries import (
     own_record_and_version,
 )
 from clinic.portal import words
-from clinic.portal.today import today_part
+from clinic.portal.today import today_page
 from clinic.protocols.prescriptions import Prescription, prescription_on
 from clinic.protocols.queries import FOR_RULES, open_protocol
 from clinic.reporting.instructions import file_name, instruction_sheet_pdf, sheet_language
@@ -97,13 +97,8 @@ def home() -> str:
     own = own_record_with_summary()
     patient = own.patient
     today = clinic_today(patient.clinic.timezone)
-    part = today_part(own, today, partial(_sessions_part, patient, today))
     return render_template(
-        "portal/home.html",
-        patient=patient,
-        sessions=part.sessions,
-        questionnaires=part.questionnaires,
-        answered_any=part.answered_any,
+        "portal/home.html", content=today_page(own, today, partial(_sessions_part, patient, today))
     )
 
 

@@ -1,8 +1,8 @@
-"""The portal's Today keeps its plan-and-sessions part under the patient's summary version
+"""The portal's Today is kept rendered under the patient's summary version
 (clinic.portal.today): a second visit with nothing changed reads neither the plan nor the
-diary, and any committed change it is made of, made through another app instance with a
-cache of its own, shows at the next visit exactly as an instance with an empty cache
-shows it."""
+diary, and any committed change it is made of (the care team's names and the clinic's
+details included), made through another app instance with a cache of its own, shows at
+the next visit exactly as an instance with an empty cache shows it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
-from clinic.models import Clinic, MeasureAssignment
+from clinic.models import Clinic, MeasureAssignment, User
 from clinic.monitoring.kept import store
 from tests.support.diaries import add_entries
 from tests.support.measures import (
@@ -92,6 +92,41 @@ def test_today_follows_the_clinic_phone(
     load(app, world.patient.id, TODAY)
     with app.app_context():
         assert _keys(app) - key_before, "a new key was not made for the new number"
+
+
+CARE_TEAM = re.compile(r"<h2>Your care team</h2>.*?</article>", re.S)
+
+
+def care_team(html: str) -> str:
+    """Today's "Your care team" article as served."""
+    found = CARE_TEAM.search(html)
+    assert found, "no care team on the page"
+    return found.group(0)
+
+
+def test_today_follows_the_care_team_changed_elsewhere(
+    app: Flask, make_app, world: World, on_protocol: int
+) -> None:
+    """The care team names the responsible clinician and the clinic's name, email and
+    address, which no summary is made of: a clinician renamed, and the clinic's details
+    changed, through another instance, show at the next visit of a page this instance
+    kept, as an instance with an empty cache shows them."""
+    before = care_team(load(app, world.patient.id, TODAY)[0])
+    assert world.clinician.name in before
+    with make_app().app_context():
+        db.session.get_one(User, world.clinician.id).full_name = "Dr Alex Newname"
+        db.session.commit()
+    renamed = care_team(load(app, world.patient.id, TODAY)[0])
+    assert "Dr Alex Newname" in renamed and world.clinician.name not in renamed
+    with make_app().app_context():
+        clinic = db.session.get_one(Clinic, world.clinic_a)
+        clinic.name, clinic.email = "Riverside Pelvic Health", "desk@riverside.example"
+        clinic.address = "2 River Street"
+        db.session.commit()
+    moved = care_team(load(app, world.patient.id, TODAY)[0])
+    for shown in ("Riverside Pelvic Health", "desk@riverside.example", "2 River Street"):
+        assert shown in moved
+    assert moved == care_team(load(make_app(), world.patient.id, TODAY)[0])
 
 
 def _keys(app: Flask) -> set[str]:
