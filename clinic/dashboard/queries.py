@@ -29,6 +29,7 @@ from clinic.models import (
     RedFlag,
     ReminderPlan,
 )
+from clinic.monitoring.kept import served_under
 
 # "Low adherence" for the dashboard's reminders filter: under half of the prescribed
 # sessions done over the last 28 days.
@@ -172,8 +173,9 @@ def caseload_key(
     """The cache key of a table of the clinic's caseload kept under its `version`
     (`CaseloadState.version`, read before the table is made), with what else the table is
     made of (`parts`). The clinic's creation time tells apart clinics that share an id
-    across databases (a restored backup, the test suite), whose versions would collide."""
-    fixed = (page, clinic.id, clinic.created_at.timestamp(), *version)
+    across databases (a restored backup, the test suite), whose versions would collide;
+    the address prefix, because the table's links start with it."""
+    fixed = (page, clinic.id, clinic.created_at.timestamp(), *version, served_under())
     return ":".join(str(part) for part in (*fixed, *parts))
 
 

@@ -12,9 +12,10 @@ is never an old answer: a changed input makes a new key, in any process or insta
 The caller reads the version before loading anything the part is made of; what it then
 loads is at least as new as the key (a change committed in between is kept under the old
 key, which only a request that read the old version asks for). Nothing kept may depend on
-the viewer or the request: no form, token, or name of who is looking. The one exception is
-the language the part is written in (its words, dates and charts' labels): it is part of
-every key, so a patient reading Spanish and their clinician reading English never share one.
+the viewer or the request: no form, token, or name of who is looking. The exceptions are
+the language the part is written in (its words, dates and charts' labels) and the address
+prefix its links start with: both are part of every key, so a patient reading Spanish and
+their clinician reading English never share one.
 
 The parts live in a store of their own per app and process, so that charts viewed one after
 another never push the dashboard's tables out of the app's cache (`CACHE_THRESHOLD`).
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Generic, TypeVar
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_caching.backends import SimpleCache
 from sqlalchemy import bindparam, select
@@ -61,6 +62,13 @@ _VERSION = select(PatientSummary.version).where(
     PatientSummary.clinic_id == bindparam("clinic_id"),
     PatientSummary.patient_id == bindparam("patient_id"),
 )
+
+
+def served_under() -> str:
+    """The address prefix the app is reached under in this request (`SCRIPT_NAME`, as a
+    proxy may send it): every link a kept part holds starts with it, so it is part of
+    every key (a process reached under two prefixes keeps a part for each)."""
+    return request.script_root if has_request_context() else ""
 
 
 def store() -> SimpleCache:
@@ -101,6 +109,7 @@ def kept(
             patient.id,
             version,
             language,
+            served_under(),
             *inputs,
         )
     )
