@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale
@@ -80,6 +80,45 @@ def store() -> SimpleCache:
     return found
 
 
+def part_key(
+    part: str, patient: Patient, version: int | None, inputs: Iterable[object]
+) -> str | None:
+    """The key the `part` of the patient's page is kept under for `version` (read before
+    anything it is made of) and `inputs`; None without a version (no summary yet: nothing
+    may be kept)."""
+    if version is None:
+        return None
+    clinic = patient.clinic
+    # The clinic's creation time tells apart clinics that share an id across databases (a
+    # restored backup, the test suite), as the dashboard's key does.
+    return ":".join(
+        str(each)
+        for each in (
+            part,
+            clinic.id,
+            clinic.created_at.timestamp(),
+            patient.id,
+            version,
+            get_locale(),
+            served_under(),
+            *inputs,
+        )
+    )
+
+
+def found(key: str | None) -> _Kept[Any] | None:
+    """What is kept under `key`, if anything (a value of None is kept too)."""
+    value = store().get(key) if key is not None else None
+    return value if isinstance(value, _Kept) else None
+
+
+def keep(key: str | None, value: object) -> None:
+    """Keep `value` under `key` once the request's unit of work ends well (never from one
+    rolled back); nothing without a key."""
+    if key is not None:
+        after_commit(partial(store().set, key, _Kept(value)))
+
+
 def kept(
     part: str,
     patient: Patient,
@@ -91,32 +130,13 @@ def kept(
 ) -> T:
     """The `part` of the patient's page for `version` (read before anything it is made
     of) and `inputs`, from the store when it holds one, else made by `build` and kept once
-    the request's unit of work ends well (never from one rolled back). `as_kept` gives the
-    value as it may be kept (without database rows, say): a value from the store is
-    always in that form. Without a version (no summary yet) nothing is kept."""
-    if version is None:
-        return build()
-    clinic = patient.clinic
-    # The clinic's creation time tells apart clinics that share an id across databases (a
-    # restored backup, the test suite), as the dashboard's key does.
-    language = get_locale()
-    key = ":".join(
-        str(each)
-        for each in (
-            part,
-            clinic.id,
-            clinic.created_at.timestamp(),
-            patient.id,
-            version,
-            language,
-            served_under(),
-            *inputs,
-        )
-    )
-    parts = store()
-    found = parts.get(key)
-    if isinstance(found, _Kept):
-        return found.value
+    the request's unit of work ends well. `as_kept` gives the value as it may be kept
+    (without database rows, say): a value from the store is always in that form. Without
+    a version (no summary yet) nothing is kept."""
+    key = part_key(part, patient, version, inputs)
+    existing = found(key)
+    if existing is not None:
+        return cast(T, existing.value)
     value = build()
-    after_commit(partial(parts.set, key, _Kept(as_kept(value))))
+    keep(key, as_kept(value))
     return value

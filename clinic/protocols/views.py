@@ -30,7 +30,7 @@ from clinic.domain.protocols import (
 from clinic.extensions import db
 from clinic.i18n import DEFAULT_LANGUAGE, language
 from clinic.models import Patient, Protocol, ProtocolTemplate, Role
-from clinic.monitoring.kept import kept
+from clinic.monitoring.kept import found, keep, part_key
 from clinic.monitoring.services import assess_patient
 from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
@@ -104,6 +104,13 @@ def _patient(patient_id: int) -> Patient:
 def current(patient_id: int) -> str:
     """The patient's open protocol, or the choice of how to start one."""
     patient, summary = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
+    # The open protocol's rows, as a fingerprint: when its page is kept under them, they
+    # verified when it was drawn and still do, and nothing else need be loaded.
+    fingerprint = integrity.open_fingerprint(patient.id, patient.clinic_id)
+    key = _detail_key(patient, summary, fingerprint) if fingerprint is not None else None
+    existing = found(key)
+    if existing is not None:
+        return _show_detail(patient, existing.value)
     protocols = patient_protocols(patient.id, patient.clinic_id)
     open_protocol = next((p for p in protocols if p.status.is_open), None)
     if open_protocol is None:
@@ -113,79 +120,85 @@ def current(patient_id: int) -> str:
             templates=_templates_for(patient),
             past=protocols,
         )
-    return _render_detail(patient, open_protocol, protocols, summary)
+    return _render_detail(patient, open_protocol, protocols, key)
 
 
 @bp.get("/<int:protocol_id>")
 @clinicians_only
 @audited("protocol.view", patient="patient_id", object_type="protocol", object_id="protocol_id")
 def detail(patient_id: int, protocol_id: int) -> str:
-    """Any of the patient's protocols, current or past, with its full history."""
-    patient, summary = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
+    """Any of the patient's protocols, current or past, with its full history (drawn
+    afresh: the open one's page is kept at its own address)."""
+    patient = _patient(patient_id)
     protocols = patient_protocols(patient.id, patient.clinic_id)
     protocol = next((p for p in protocols if p.id == protocol_id), None)
     if protocol is None:
         abort(404)
-    return _render_detail(patient, protocol, protocols, summary)
+    return _render_detail(patient, protocol, protocols, None)
+
+
+def _detail_key(patient: Patient, summary: int | None, fingerprint: str) -> str | None:
+    """The key the open protocol's page is kept under: the patient's summary version,
+    which every change committed through the app to the patient's record, protocols and
+    the sizes of their open plan moves; the fingerprint of the open protocol's rows,
+    which any change to them moves, through the app or not; and what else the page shows:
+    the day, the day asked about, the page's address, the clinic's zone (times in the
+    history) and the staff's names (who recorded each change: `staff_revision`)."""
+    clinic = current_user.clinic
+    return part_key(
+        "protocol-page",
+        patient,
+        summary,
+        (
+            request.path,
+            _asked_day(),
+            _today(),
+            clinic.timezone,
+            clinic.staff_revision,
+            fingerprint,
+        ),
+    )
 
 
 def _render_detail(
-    patient: Patient, protocol: Protocol, protocols: list[Protocol], summary: int | None
+    patient: Patient, protocol: Protocol, protocols: list[Protocol], key: str | None
 ) -> str:
-    """The protocol page. `summary`: the patient's summary version, read with the record
-    before the protocols were loaded."""
+    """The protocol page, drawn from the rows loaded, and kept under `key` (if any) when
+    `protocol` is open and its history checks out: a history that fails the check is
+    drawn from the rows as they are on every view, with its warning."""
     today = _today()
     asked_day = _asked_day()
-    # Checked on every view, kept or not: it is there to notice rows changed behind the
-    # app's back, which move no version.
     verified = integrity.verify(protocol)
-    clinic = current_user.clinic
-
-    def build() -> Markup:
-        prescription = prescription_on(protocol, today)
-        now, shown = prescription.state, prescription.version
-        asked = in_force_on(timeline(protocol), asked_day) if asked_day else None
-        return Markup(  # noqa: S704 (rendered by Jinja with autoescaping on)
-            render_template(
-                "protocols/_detail.html",
-                patient=patient,
-                protocol=protocol,
-                shown=shown,
-                now=now,
-                today=today,
-                asked_day=asked_day,
-                asked=asked,
-                asked_version=version(protocol, asked.version) if asked else None,
-                verified=verified,
-                others=[p for p in protocols if p.id != protocol.id],
-                # What the clinician may record now (nothing once the protocol is closed).
-                allowed=allowed_on(protocol, today),
-                # Where a decision started here comes back to: this page, at its decisions.
-                here=url_for(request.endpoint or "protocols.current", **(request.view_args or {}))
-                + "#actions-heading",
-            )
+    prescription = prescription_on(protocol, today)
+    now, shown = prescription.state, prescription.version
+    asked = in_force_on(timeline(protocol), asked_day) if asked_day else None
+    body = Markup(  # noqa: S704 (rendered by Jinja with autoescaping on)
+        render_template(
+            "protocols/_detail.html",
+            patient=patient,
+            protocol=protocol,
+            shown=shown,
+            now=now,
+            today=today,
+            asked_day=asked_day,
+            asked=asked,
+            asked_version=version(protocol, asked.version) if asked else None,
+            verified=verified,
+            others=[p for p in protocols if p.id != protocol.id],
+            # What the clinician may record now (nothing once the protocol is closed).
+            allowed=allowed_on(protocol, today),
+            # Where a decision started here comes back to: this page, at its decisions.
+            here=url_for(request.endpoint or "protocols.current", **(request.view_args or {}))
+            + "#actions-heading",
         )
-
-    # Kept under the summary's version, which every change committed through the app to
-    # the patient's record, protocols and the sizes of their open plan moves, with what
-    # else it shows: the day, the day asked about, the page's address, the clinic's zone
-    # (times in the history) and the staff's names (who recorded each change:
-    # `staff_revision`). Only an open protocol whose history checks out: a past one names
-    # sizes whose changes move no version, and a history that fails the check is drawn
-    # from the rows as they are now. (A value the fingerprints do not cover, edited in the
-    # database directly, shows once the version moves or the part expires.)
-    keep = verified and protocol.status.is_open
-    return render_template(
-        "protocols/show.html",
-        patient=patient,
-        detail=kept(
-            "protocol-page",
-            patient,
-            summary if keep else None,
-            (request.path, asked_day, today, clinic.timezone, clinic.staff_revision),
-            build,
-        ),
     )
+    if verified and protocol.status.is_open:
+        keep(key, body)
+    return _show_detail(patient, body)
+
+
+def _show_detail(patient: Patient, body: Markup) -> str:
+    return render_template("protocols/show.html", patient=patient, detail=body)
 
 
 def _asked_day() -> date | None:

@@ -1,8 +1,9 @@
 """The protocol page's body is kept rendered under the patient's summary version and the
 clinic's staff revision (clinic.protocols.views): a view with nothing changed serves it as
 kept, any committed change to what it shows (made through another app instance with a
-cache of its own) shows on the next view, and its history's fingerprints are checked on
-every view, so a change made behind the app's back (which moves no version) shows at once."""
+cache of its own) shows on the next view, and it is kept under the fingerprint of the open
+protocol's rows, read on every view, so a change made behind the app's back (which moves
+no version) is drawn and checked at once."""
 
 from __future__ import annotations
 

@@ -1,0 +1,100 @@
+"""The fingerprint of a patient's open protocol's rows (clinic.protocols.integrity
+`open_fingerprint`), which the protocol page is kept under: the same rows always give the
+same one, and any change to any of them, through the app or behind its back, gives
+another. Runs on SQLite and, in CI, on PostgreSQL (each writes values its own way)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import Table, literal, null, select, update
+
+from clinic.domain.protocols import EventKind
+from clinic.extensions import db
+from clinic.models import Protocol, ProtocolEvent, ProtocolStage, ProtocolVersion
+from clinic.protocols.integrity import _row_text, open_fingerprint
+from tests.support.protocols import decide_today, start_plan
+from tests.support.world import World
+
+
+def _fingerprint(app: Flask, world: World, patient_id: int | None = None) -> str | None:
+    with app.app_context():
+        return open_fingerprint(patient_id or world.patient.patient_id, world.clinic_a)
+
+
+def test_the_same_rows_give_the_same_fingerprint(app: Flask, world: World) -> None:
+    """Read twice with nothing changed, the fingerprint is the same; a patient with no
+    open protocol, or asked about under another clinic, has none."""
+    assert _fingerprint(app, world) is None
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    first = _fingerprint(app, world)
+    assert first is not None and _fingerprint(app, world) == first
+    with app.app_context():
+        assert open_fingerprint(world.patient.patient_id, world.clinic_b) is None
+
+
+@pytest.mark.parametrize(
+    ("table", "values"),
+    [
+        (Protocol.__table__, {"surgeon_direction": "Changed directly"}),
+        (ProtocolVersion.__table__, {"reason": "Changed directly"}),
+        (ProtocolStage.__table__, {"minutes": 59}),
+        (ProtocolEvent.__table__, {"reason": "Changed directly"}),
+    ],
+    ids=["protocol", "version", "stage", "event"],
+)
+def test_a_change_behind_the_apps_back_to_any_row_changes_it(
+    app: Flask, world: World, table: Table, values: dict[str, object]
+) -> None:
+    """A column of the protocol, a version, a stage or an event changed in the database
+    directly (which moves no summary version) gives another fingerprint."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    before = _fingerprint(app, world)
+    with app.app_context():
+        db.session.execute(update(table).values(**values))
+        db.session.commit()
+    assert _fingerprint(app, world) not in (before, None)
+
+
+def test_a_decision_recorded_changes_it(app: Flask, world: World) -> None:
+    """A stage decision (a new event, the protocol's head hash moved) gives another."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    before = _fingerprint(app, world)
+    decide_today(app, protocol_id, EventKind.ADVANCE, world.clinician.id)
+    assert _fingerprint(app, world) not in (before, None)
+
+
+def test_other_protocols_leave_it_alone(app: Flask, world: World) -> None:
+    """Another patient's protocol changing, even directly, leaves it as it was."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    other_id = start_plan(app, world.other_patient.patient_id, world.clinician.id)
+    before = _fingerprint(app, world)
+    with app.app_context():
+        db.session.execute(
+            update(ProtocolEvent.__table__)
+            .where(ProtocolEvent.protocol_id == other_id)
+            .values(reason="Changed directly")
+        )
+        db.session.commit()
+    assert _fingerprint(app, world) == before
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ((null(), literal("")), (literal(""), literal(""))),
+        ((literal("a,b"), literal("c")), (literal("a"), literal("b,c"))),
+        ((literal("a','b"), literal("c")), (literal("a"), literal("b','c"))),
+    ],
+    ids=["null-or-empty", "comma", "quote"],
+)
+def test_rows_that_differ_never_read_the_same(
+    app: Flask, one: tuple[object, ...], other: tuple[object, ...]
+) -> None:
+    """Two rows whose values differ are written differently, even where joining their
+    values plainly would give the same text: NULL and "", a comma inside a value, and a
+    quote inside one."""
+    with app.app_context():
+        first = db.session.scalar(select(_row_text(*one)))
+        second = db.session.scalar(select(_row_text(*other)))
+    assert first != second
