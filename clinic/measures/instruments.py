@@ -29,7 +29,7 @@ def revision(clinic_id: int) -> tuple[int, int, int]:
     """What changes whenever the clinic's instruments change, in one query: imports are
     only ever added (a new version is a new row) or retired, never changed or deleted, so
     their number, the latest one's id and the number retired. For a part of a page kept
-    while they stay the same (clinic.timeline.digest); a new way of changing an import
+    while they stay the same (clinic.timeline.course); a new way of changing an import
     must change this too."""
     row = db.session.execute(_REVISION, {"clinic_id": clinic_id}).one()
     return (row[0], row[1], row[2])

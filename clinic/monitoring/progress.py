@@ -173,7 +173,7 @@ def _milestones(
 ) -> list[str]:
     """The protocol's events up to today in plain words, weeks counted from the start:
     "Moved to Size 3 (21 mm) in week 4", in the language of the page being made (the
-    patient's, on their Progress page; kept under it, see progress_cache)."""
+    patient's, on their Progress page; kept in that language, see clinic.monitoring.kept)."""
     if not protocol.events:
         return []
     start = protocol.events[0].effective_on

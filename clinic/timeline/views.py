@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
@@ -18,12 +18,10 @@ from clinic.core.uow import discard
 from clinic.domain.protocols import EventKind, decision_for
 from clinic.measures.results import series_for
 from clinic.measures.summaries import summaries
-from clinic.models import CareFlag, DiaryEntry, Patient, RedFlag, Role
+from clinic.models import CareFlag, Patient, RedFlag, Role
 from clinic.models.types import utcnow
-from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.kept import summary_version
-from clinic.monitoring.progress import depth_trend, first_week_shown, shows_depth
-from clinic.monitoring.progress_cache import cached_progress_at
+from clinic.monitoring.progress import build_progress, depth_trend, first_week_shown, shows_depth
 from clinic.monitoring.services import (
     FlagAlreadyAcknowledged,
     acknowledge_together,
@@ -35,7 +33,7 @@ from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
-from clinic.timeline.digest import Digest, cached_digest, kept_measures
+from clinic.timeline.course import kept_course, kept_measures
 from clinic.timeline.forms import AcknowledgeForm, AcknowledgeSessionForm
 from clinic.timeline.queries import (
     PatientFlags,
@@ -244,77 +242,22 @@ def _render(
     clinic = current_user.clinic
     today = clinic_today(clinic.timezone)
     # The summary's version before anything it covers (the protocol too): what is kept
-    # under it is then at least as new as the key (clinic.timeline.digest).
+    # under it is then at least as new as the key (clinic.timeline.course).
     if summary is None:
         summary = summary_version(patient.clinic_id, patient.id)
-    protocol = with_patient(
-        open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
-    )
     weeks = _period()
-    progress = None
-    first = first_week_shown(protocol, today, weeks) if protocol is not None else None
-    loaded: list[list[DiaryEntry]] = []
-    if protocol is not None and first is not None:
-
-        def period_sessions() -> list[ScoredSession]:
-            loaded.append(period_entries(patient, first, today))
-            return as_sessions(loaded[0])
-
-        progress = cached_progress_at(
-            summary, patient, protocol, period_sessions, first, today, "timeline"
-        )
-
-    def build() -> Digest:
-        entries = None
-        if protocol is not None and first is not None:
-            entries = loaded[0] if loaded else period_entries(patient, first, today)
-        return Digest(
-            assessment=assess_patient(patient, protocol, today),
-            # Rendered by Jinja with autoescaping on: safe to put into the page as it is.
-            entries_html=Markup(  # noqa: S704
-                render_template("timeline/_entries.html", entries=entries, zone=clinic.timezone)
-            ),
-            skips=skip_summary(entries) if entries is not None else None,
-            depth_weeks=depth_trend(as_sessions(entries)) if entries is not None else [],
-        )
-
-    digest = cached_digest(summary, patient, protocol, first, today, build)
-    assessment = digest.assessment
-    depth_weeks = digest.depth_weeks
-    flags = patient_flags(patient)
-    cards = _flag_cards(flags, failed or {}, _flags_section(patient))
-    # Next to a suggestion: the decision that carries it out, and what else may be recorded.
-    decision: EventKind | None = None
-    allowed: frozenset[EventKind] = frozenset()
-    state = assessment.in_force
-    if assessment.advice and state is not None and protocol is not None:
-        decision = decision_for(assessment.advice.suggestion)
-        allowed = allowed_on(protocol, today)
     return render_template(
         "timeline/show.html",
         patient=patient,
-        protocol=protocol,
-        stages=version(protocol, protocol.events[-1].version_number).stages if protocol else [],
-        today=today,
-        weeks=weeks,
-        periods=PERIODS,
-        progress=progress,
-        entries_html=digest.entries_html,
-        skips=digest.skips,
-        depth_weeks=depth_weeks,
-        depth_shown=shows_depth(protocol, depth_weeks),
-        assessment=assessment,
-        decision=decision,
-        allowed=allowed,
-        flags=flags,
-        cards=cards,
-        # Where a decision started from the suggestion comes back to.
-        here=url_for(
-            "timeline.show",
-            patient_id=patient.id,
-            weeks=weeks if weeks != DEFAULT_PERIOD else None,
-        )
-        + "#suggestion-heading",
+        course=kept_course(
+            # A form sent back keeps what was typed: drawn for this request only.
+            None if failed else summary,
+            patient,
+            weeks,
+            today,
+            reminder_status(patient).label,
+            lambda: _course(patient, failed or {}, weeks, today),
+        ),
         notes=notes_for(patient.id, patient.clinic_id, limit=NOTES_SHOWN),
         # Every answer on record: questionnaires are months apart, the page's period is not.
         measures=kept_measures(
@@ -326,8 +269,61 @@ def _render(
             ),
         ),
         now=utcnow(),
-        reminders=reminder_status(patient),
     )
+
+
+def _course(
+    patient: Patient, failed: dict[str, Failed], weeks: int, today: date
+) -> dict[str, object]:
+    """What the timeline's course of care is drawn from (`timeline/_course.html`): the
+    flags with their acknowledgement forms (those in `failed` as sent back), the open
+    protocol with its history, the rules' assessment, and the period's entries with the
+    progress, skips and depths made of them."""
+    flags = patient_flags(patient)
+    protocol = with_patient(
+        open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
+    )
+    first = first_week_shown(protocol, today, weeks) if protocol is not None else None
+    entries = None
+    progress = None
+    if protocol is not None and first is not None:
+        entries = period_entries(patient, first, today)
+        progress = build_progress(
+            protocol, as_sessions(entries), first, today, patient.clinic.completion_pct
+        )
+    depth_weeks = depth_trend(as_sessions(entries)) if entries is not None else []
+    assessment = assess_patient(patient, protocol, today)
+    # Next to a suggestion: the decision that carries it out, and what else may be recorded.
+    decision: EventKind | None = None
+    allowed: frozenset[EventKind] = frozenset()
+    if assessment.advice and assessment.in_force is not None and protocol is not None:
+        decision = decision_for(assessment.advice.suggestion)
+        allowed = allowed_on(protocol, today)
+    return {
+        "patient": patient,
+        "protocol": protocol,
+        "stages": version(protocol, protocol.events[-1].version_number).stages if protocol else [],
+        "today": today,
+        "weeks": weeks,
+        "periods": PERIODS,
+        "progress": progress,
+        "entries": entries,
+        "skips": skip_summary(entries) if entries is not None else None,
+        "depth_weeks": depth_weeks,
+        "depth_shown": shows_depth(protocol, depth_weeks),
+        "assessment": assessment,
+        "decision": decision,
+        "allowed": allowed,
+        "flags": flags,
+        "cards": _flag_cards(flags, failed, _flags_section(patient)),
+        # Where a decision started from the suggestion comes back to.
+        "here": url_for(
+            "timeline.show",
+            patient_id=patient.id,
+            weeks=weeks if weeks != DEFAULT_PERIOD else None,
+        )
+        + "#suggestion-heading",
+    }
 
 
 def _flag_cards(flags: PatientFlags, failed: dict[str, Failed], here: str) -> list[FlagCard]:

@@ -1,7 +1,7 @@
-"""Charts kept under the patient's summary version (clinic.monitoring.progress_cache and
-clinic.monitoring.kept): a second visit with nothing changed draws nothing and reads no
-entries, and any committed change, made through another app instance with a store of its
-own, shows at once."""
+"""Charts kept under the patient's summary version (clinic.monitoring.kept: the portal's
+Progress page, and the timeline's course of care, clinic.timeline.course): a second visit
+with nothing changed draws nothing and reads no entries, and any committed change, made
+through another app instance with a store of its own, shows at once."""
 
 from __future__ import annotations
 

@@ -1,0 +1,263 @@
+"""The timeline's course of care kept under the patient's summary version
+(clinic.timeline.course): a second visit with nothing changed neither loads the protocol
+nor reads the diary nor assesses it again, and any committed change, made through another
+app instance with caches of its own, shows at once, exactly as an instance with empty
+caches shows it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, template_rendered
+from sqlalchemy import select, update
+
+from clinic.extensions import db
+from clinic.models import Clinic, ClinicInstrument, DiaryEntry, RedFlag, ReminderPlan, User
+from clinic.models.types import utcnow
+from clinic.monitoring.services import acknowledge
+from tests.support.auth import act_as
+from tests.support.diaries import add_entries, refresh, report_red_flag
+from tests.support.html import forms_in
+from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
+from tests.support.measures import OWN_PAIN_TITLE, import_own_pain_scale
+from tests.support.patient_pages import advance_today, load
+from tests.support.protocols import start_plan
+from tests.support.queries import count_queries
+from tests.support.world import World
+
+# What the kept course gives the page: the flags, the suggestion, the entries' table, the
+# skips.
+KEPT = re.compile(
+    r'<section aria-labelledby="(?:flags|suggestion|entries)-heading".*?</section>'
+    r"|<h3>Why sessions were skipped</h3>.*?</section>",
+    re.S,
+)
+# Each reader's forms carry their own session's token.
+TOKEN = re.compile(r'(name="[\w-]*csrf_token"[^>]*value=")[^"]+')
+
+
+def kept_parts(html: str) -> list[str]:
+    """The parts of the timeline's kept course, as served (CSRF tokens blanked)."""
+    found = [TOKEN.sub(r"\1", part) for part in KEPT.findall(html)]
+    assert len(found) == 4, "the flags, the suggestion, the entries or the skips are missing"
+    return found
+
+
+def test_second_visit_reads_no_diary(app: Flask, world: World) -> None:
+    """With nothing changed, the second visit serves the same flags, suggestion, entries
+    and skips with eleven statements fewer: the flags, the open protocol with its versions
+    and events, the period's entries and their red flags, the rules' quarter of sessions,
+    last entry and open red flags, and the outcome measures' answers are not read again."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=40)
+    add_entries(app, protocol, world.patient, range(1, 30, 3))
+    add_entries(app, protocol, world.patient, [2], skipped=True)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    first, drawn = load(app, world.clinician.id, url)
+    again, kept = load(app, world.clinician.id, url)
+    assert again == first or kept_parts(again) == kept_parts(first)
+    assert kept == drawn - 11
+
+
+def test_changes_made_elsewhere_show_at_once(app: Flask, make_app, world: World) -> None:
+    """A red flag reported and then acknowledged, a decision recorded, an entry's note
+    corrected and the clinic's time zone changed, each committed through another
+    instance: after each, the flags, suggestion, entries and skips are those an instance
+    with empty caches shows, and differ from what was shown before."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=40)
+    add_entries(app, protocol, world.patient, range(1, 30, 2))
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    other = make_app()
+
+    def note_corrected(elsewhere: Flask) -> None:
+        with elsewhere.app_context():
+            entry = db.session.scalar(
+                select(DiaryEntry.id).where(DiaryEntry.protocol_id == protocol).limit(1)
+            )
+            db.session.execute(
+                update(DiaryEntry).where(DiaryEntry.id == entry).values(note="Corrected later")
+            )
+            db.session.commit()
+
+    def rules_changed(elsewhere: Flask) -> None:
+        with elsewhere.app_context():
+            clinic = db.session.get(Clinic, world.clinic_a)
+            # The entries' times are shown in the clinic's zone: 12:00 UTC moves by hours.
+            clinic.timezone = "America/New_York"
+            db.session.commit()
+
+    def flag_acknowledged(elsewhere: Flask) -> None:
+        with elsewhere.app_context():
+            flag = db.session.scalars(select(RedFlag)).one()
+            acknowledge(flag, db.session.get_one(User, world.colleague.id), "Phoned; settled.")
+            db.session.commit()
+
+    changes = [
+        lambda elsewhere: report_red_flag(elsewhere, world.patient, protocol),
+        flag_acknowledged,
+        lambda elsewhere: advance_today(elsewhere, protocol, world),
+        note_corrected,
+        rules_changed,
+    ]
+    for change in changes:
+        before = kept_parts(load(app, world.clinician.id, url)[0])
+        assert kept_parts(load(app, world.clinician.id, url)[0]) == before
+        change(other)
+        after = kept_parts(load(app, world.clinician.id, url)[0])
+        fresh = kept_parts(load(make_app(), world.clinician.id, url)[0])
+        assert after == fresh
+        assert after != before, change
+
+
+@contextmanager
+def _drawn(app: Flask) -> Iterator[list[str]]:
+    """The names of the templates rendered inside the block."""
+    names: list[str] = []
+
+    def note(_sender: Flask, template: object, **_extra: object) -> None:
+        names.append(getattr(template, "name", ""))
+
+    with template_rendered.connected_to(note, app):
+        yield names
+
+
+def test_each_reader_acknowledges_with_their_own_token(app: Flask, world: World) -> None:
+    """The flags' forms are kept with the course, but each reader's page carries their
+    own session's CSRF token: a colleague served the course the clinician's visit drew
+    acknowledges the flag from it."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id)
+    report_red_flag(app, world.patient, protocol)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    first = app.test_client()
+    act_as(first, world.clinician.id)
+    assert "Acknowledge" in first.get(url).get_data(as_text=True)
+    colleague = app.test_client()
+    act_as(colleague, world.colleague.id)
+    with _drawn(app) as drawn:
+        page = colleague.get(url).get_data(as_text=True)
+    assert "timeline/_course.html" not in drawn  # served as kept
+    form = next(f for f in forms_in(page) if "/acknowledge" in f.action)
+    values = dict(form.values) | {n: "Phoned; settled." for n in form.names if n.endswith("note")}
+    answer = colleague.post(form.action, data=values)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with app.app_context():
+        flag = db.session.scalars(select(RedFlag)).one()
+        assert flag.acknowledged_by_id == world.colleague.id
+
+
+def test_a_refused_note_is_shown_once_and_never_kept(app: Flask, world: World) -> None:
+    """An acknowledgement sent without a note comes back with the message and the form as
+    sent; the next visit shows the flag's form afresh, without the message."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id)
+    report_red_flag(app, world.patient, protocol)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    client = app.test_client()
+    act_as(client, world.clinician.id)
+    form = next(
+        f for f in forms_in(client.get(url).get_data(as_text=True)) if "/acknowledge" in f.action
+    )
+    refused = client.post(form.action, data=dict(form.values))
+    assert refused.status_code == 400
+    message = "Write a short note on what you did"
+    assert message in refused.get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)
+    assert message not in again and "Acknowledge" in again
+
+
+def test_reminders_switched_elsewhere_show_while_the_course_is_kept(
+    app: Flask, make_app, world: World
+) -> None:
+    """The reminders' state is no part of the summary: switched on through another
+    instance, it shows on the next visit, while the rest of the course is served as
+    kept."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    before, _ = load(app, world.clinician.id, url)
+    assert "<dt>Reminders</dt><dd>Off</dd>" in before
+    with make_app().app_context():
+        db.session.add(
+            ReminderPlan(
+                clinic_id=world.clinic_a,
+                patient_id=world.patient.patient_id,
+                enabled=True,
+                since=utcnow(),
+                slots_text="1@07:30",
+            )
+        )
+        db.session.commit()
+    with _drawn(app) as drawn:
+        after, _ = load(app, world.clinician.id, url)
+    assert "timeline/_course.html" not in drawn
+    assert "<dt>Reminders</dt><dd>On since " in after
+
+
+def test_a_patient_without_a_plan_has_a_kept_course_too(app: Flask, world: World) -> None:
+    """No open protocol: the course says so and offers to start one, with no progress and
+    no reminders' state, drawn once; a plan started then shows at once."""
+    refresh(app, world.clinic_a)  # a summary to key on, as every patient has once
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    first, drawn = load(app, world.clinician.id, url)
+    assert "No open protocol." in first and "Reminders" not in first
+    again, kept = load(app, world.clinician.id, url)
+    assert kept < drawn and again.count("No open protocol.") == 1
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    after, _ = load(app, world.clinician.id, url)
+    assert "No open protocol." not in after and "<dt>Reminders</dt>" in after
+
+
+MEASURES = re.compile(r'<section aria-labelledby="measures-heading".*?</section>', re.S)
+
+
+def measures_of(app: Flask, person_id: int, url: str) -> tuple[str, list[str]]:
+    """The timeline's outcome-measures section as served, and the statements sent."""
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        html = load(app, person_id, url)[0]
+    found = MEASURES.search(html)
+    assert found is not None, "no outcome-measures section"
+    return found.group(0), statements
+
+
+def test_outcome_measures_are_kept_and_changes_made_elsewhere_show_at_once(
+    app: Flask, make_app, world: World
+) -> None:
+    """The outcome measures (words, tables, charts) are made once: a second visit reads no
+    answers. Then an answer submitted, the clinic's new version of the instrument imported
+    (no summary is made of instruments: their own revision is in the key) and retired, each
+    committed through another instance: after each, the section is the one an instance
+    with empty caches shows, and differs from what was shown before."""
+    patient = world.patient.patient_id
+    start_plan(app, patient, world.clinician.id, started_days_ago=40)
+    weekly_pain_scores(app, patient, weeks=3, started_days_ago=40)
+    change = assign_measure(app, patient, "pgic", on_days_ago=2)
+    refresh(app, world.clinic_a)
+    url = f"/patients/{patient}/timeline"
+    other = make_app()
+    first, _ = measures_of(app, world.clinician.id, url)
+    again, statements = measures_of(app, world.clinician.id, url)
+    assert again == first
+    assert not [s for s in statements if "FROM measure_responses" in s]
+
+    def answered(elsewhere: Flask) -> None:
+        answer_measure(elsewhere, change, "once", {"change": 2}, occasion_days_ago=2)
+
+    def imported(elsewhere: Flask) -> None:
+        import_own_pain_scale(elsewhere, world.clinic_a)
+
+    def retired(elsewhere: Flask) -> None:
+        with elsewhere.app_context():
+            row = db.session.scalars(
+                select(ClinicInstrument).where(ClinicInstrument.clinic_id == world.clinic_a)
+            ).one()
+            row.retired_at = utcnow()
+            db.session.commit()
+
+    for made in (answered, imported, retired):
+        before, _ = measures_of(app, world.clinician.id, url)
+        made(other)
+        after, _ = measures_of(app, world.clinician.id, url)
+        assert after == measures_of(make_app(), world.clinician.id, url)[0]
+        assert after != before, made
+    assert OWN_PAIN_TITLE not in after
