@@ -222,7 +222,7 @@ _CURRENT = "summary_inputs_current"
 
 def note_current(patient: Patient, protocol: Protocol | None, version: int | None) -> None:
     """Vouch to the refresh before this transaction commits that `patient` (with its
-    clinic and account) and `protocol` (its open protocol with `FOR_RULES`, or None) were
+    clinic and account) and `protocol` (its open protocol with `History.RULES`, or None) were
     loaded with `populate_existing` after its summary's `version` was read (in the same
     statement as the patient, or before it). When the refresh then takes the summary at
     the next version, no change about the patient was committed in between (each moves the

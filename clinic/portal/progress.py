@@ -29,7 +29,7 @@ from clinic.monitoring.kept import kept
 from clinic.monitoring.progress import Progress, build_progress, first_week_shown
 from clinic.monitoring.services import load_sessions
 from clinic.portal.views import bp, own_record_with_summary, patients_only
-from clinic.protocols.queries import FOR_RULES, open_protocol
+from clinic.protocols.queries import History, open_protocol
 
 
 @bp.get("/progress")
@@ -59,7 +59,7 @@ def _figures(patient: Patient, today: date) -> Markup:
 def _draw(patient: Patient, today: date) -> Progress | None:
     """The patient's Progress for their open protocol (None without one): the protocol
     with its history and the window's entries, one query each."""
-    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES)
     if protocol is None:
         return None
     first = first_week_shown(protocol, today)

@@ -6,8 +6,8 @@ with its stages and sizes, the diary, the red flags, the questionnaires answered
 clinic's rules and time zone), plus the clinic's day (which moves the plan's stage, the
 week's counts and "reported today"), the clinic's name and contact details, its staff
 revision (the responsible clinician's name), its instruments' revision (the
-questionnaires waiting today are named and counted from them) and the page's language
-(the page is rendered in it), all in the key. It holds no form, token or other
+questionnaires waiting today are named and counted from them), all in the key, with
+the page's language (every kept part's key holds it). It holds no form, token or other
 per-request data. The version and the instruments' revision are
 read with the patient's record, in one statement, then the rest.
 """
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import render_template
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from clinic.measures.answers import any_answered, waiting
@@ -52,9 +51,6 @@ def today_page(own: OwnRecord, today: date, draw: Callable[[], Markup]) -> Marku
             clinic.completion_pct,
             hashlib.sha256(contact.encode()).hexdigest()[:16],
             clinic.staff_revision,
-            # The language: a Spanish page never shows an English article kept for
-            # another request, nor the other way round.
-            str(get_locale()),
             *own.instruments,
         ),
         lambda: Markup(  # noqa: S704 (rendered by Jinja with autoescaping on)

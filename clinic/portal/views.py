@@ -32,7 +32,7 @@ from clinic.patients.queries import (
 from clinic.portal import words
 from clinic.portal.today import today_page
 from clinic.protocols.prescriptions import Prescription, prescription_on
-from clinic.protocols.queries import FOR_RULES, open_protocol
+from clinic.protocols.queries import History, open_protocol
 from clinic.reporting.instructions import file_name, instruction_sheet_pdf, sheet_language
 
 bp = Blueprint("portal", __name__, url_prefix="/diary")
@@ -76,7 +76,7 @@ def current_prescription(
 ) -> Prescription | None:
     """The patient's plan as it stands on `today` (the clinic's today unless given;
     `afresh`: the protocol as committed now, even where the session holds it already)."""
-    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=afresh)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES, afresh=afresh)
     if protocol is None:
         return None
     # The protocol is this patient's (the query says so): its safety rules read the

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.interfaces import ORMOption
 
 from clinic.domain.protocols import Event, ProtocolStatus
 from clinic.extensions import db
@@ -25,26 +24,34 @@ from clinic.models import (
     User,
 )
 
-# A protocol with what the rules read: its versions' stages with their sizes, and its
-# events (no authors: a patient's pages and the summaries never name them). Each size
-# and author is joined to the rows that name it (one query for versions, one for stages
-# with their sizes, one for events), not loaded by a query of its own.
+
+class History(Enum):
+    """How much of a protocol's history `open_protocol` loads: what the rules read (its
+    versions' stages with their sizes, and its events: a patient's pages and the
+    summaries name no author), and also who recorded each event (the timeline's history
+    table), or also who made each version (the protocol's own pages). The value: whether
+    the versions' authors and the events' authors come too."""
+
+    RULES = (False, False)
+    EVENT_AUTHORS = (False, True)
+    FULL = (True, True)
+
+
+# The same, as loader options, for a statement that selects protocols (many patients'
+# at once): what the rules read. Each size and author is joined to the rows that name it
+# (one query for versions, one for stages with their sizes, one for events), not loaded
+# by a query of its own.
 FOR_RULES = (
     selectinload(Protocol.versions)
     .joinedload(ProtocolVersion.stages)
     .joinedload(ProtocolStage.dilator_size),
     selectinload(Protocol.events),
 )
-# ... and who recorded each event (the timeline's history table; the author's clinic is
-# the one shown, already loaded).
-WITH_EVENT_AUTHORS = (
+# ... and everything its history pages read: who recorded each event and made each
+# version (the author's clinic is the one shown, already loaded).
+FULL_HISTORY = (
     FOR_RULES[0],
     selectinload(Protocol.events).joinedload(ProtocolEvent.created_by).lazyload(User.clinic),
-)
-# A protocol with everything its history pages and the rules read (each version's author
-# too).
-FULL_HISTORY = (
-    *WITH_EVENT_AUTHORS,
     selectinload(Protocol.versions).joinedload(ProtocolVersion.created_by).lazyload(User.clinic),
 )
 
@@ -69,7 +76,7 @@ def patient_protocols(patient_id: int, clinic_id: int) -> list[Protocol]:
     """All of a patient's protocols, newest first, with their history loaded."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocols = list(db.session.scalars(_PATIENT_PROTOCOLS, whose))
-    _load_history(protocols, _history_statements(FULL_HISTORY, one_protocol=False), whose)
+    _load_history(protocols, _history_statements(History.FULL, one_protocol=False), whose)
     return protocols
 
 
@@ -86,12 +93,12 @@ def open_protocol(
     patient_id: int,
     clinic_id: int,
     with_history: bool = True,
-    load: Sequence[ORMOption] = FULL_HISTORY,
+    load: History = History.FULL,
     *,
     afresh: bool = False,
 ) -> Protocol | None:
     """The patient's active or paused protocol, if any (with its history unless told not;
-    `load` says how much of it, one of FOR_RULES, WITH_EVENT_AUTHORS or FULL_HISTORY;
+    `load` says how much of it;
     `afresh`: as committed now, even where the session holds it already)."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
@@ -100,7 +107,7 @@ def open_protocol(
         # meanwhile (committed between the statements) keeps the history it was read with.
         _load_history(
             [protocol],
-            _history_statements(tuple(load), one_protocol=True, afresh=afresh),
+            _history_statements(load, one_protocol=True, afresh=afresh),
             {"protocol_id": protocol.id},
         )
     return protocol
@@ -127,21 +134,11 @@ class _History:
     events: Select[ProtocolEvent]
 
 
-# Whose names each way of loading brings: the versions' authors, the events' authors.
-_AUTHORS: dict[tuple[ORMOption, ...], tuple[bool, bool]] = {
-    FOR_RULES: (False, False),
-    WITH_EVENT_AUTHORS: (False, True),
-    FULL_HISTORY: (True, True),
-}
-
-
 @lru_cache(maxsize=16)
-def _history_statements(
-    load: tuple[ORMOption, ...], *, one_protocol: bool, afresh: bool = False
-) -> _History:
+def _history_statements(load: History, *, one_protocol: bool, afresh: bool = False) -> _History:
     # Why not `selectinload`: it builds its statement again on every load, and on these
     # pages building it cost more than running it. These are built once per way of
-    # loading (a handful, all constants of this module) and pick the rows of one protocol
+    # loading (a handful) and pick the rows of one protocol
     # (`protocol_id`) or of all the patient's (`patient_id`, `clinic_id`: joined to their
     # protocol, rather than listing the protocols' ids).
     def rows_of(stmt: Select[Any], model: Any) -> Select[Any]:
@@ -154,7 +151,7 @@ def _history_statements(
             )
         return stmt.execution_options(populate_existing=afresh)
 
-    version_authors, event_authors = _AUTHORS[load]
+    version_authors, event_authors = load.value
     versions = select(ProtocolVersion).options(
         joinedload(ProtocolVersion.stages).joinedload(ProtocolStage.dilator_size),
         *(

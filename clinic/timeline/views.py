@@ -30,7 +30,7 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import WITH_EVENT_AUTHORS, open_protocol, version, with_patient
+from clinic.protocols.queries import History, open_protocol, version, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
 from clinic.timeline.course import kept_course, kept_measures
@@ -281,7 +281,7 @@ def _course(
     progress, skips and depths made of them."""
     flags = patient_flags(patient)
     protocol = with_patient(
-        open_protocol(patient.id, patient.clinic_id, load=WITH_EVENT_AUTHORS), patient
+        open_protocol(patient.id, patient.clinic_id, load=History.EVENT_AUTHORS), patient
     )
     first = first_week_shown(protocol, today, weeks) if protocol is not None else None
     entries = None

@@ -17,7 +17,7 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Protocol
 from clinic.protocols import integrity
-from clinic.protocols.queries import FOR_RULES, open_protocol, patient_protocols
+from clinic.protocols.queries import History, open_protocol, patient_protocols
 from tests.support.auth import act_as
 from tests.support.protocols import record_today, start_plan
 from tests.support.world import World
@@ -98,7 +98,7 @@ def test_a_change_in_the_same_unit_of_work_is_loaded_as_made(app: Flask, world: 
         recorded = list(protocol.events)
         for again in (
             open_protocol(patient_id, clinic_id),
-            open_protocol(patient_id, clinic_id, load=FOR_RULES, afresh=True),
+            open_protocol(patient_id, clinic_id, load=History.RULES, afresh=True),
             patient_protocols(patient_id, clinic_id)[0],
         ):
             assert again is protocol

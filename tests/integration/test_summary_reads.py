@@ -17,7 +17,7 @@ from clinic.models import Clinic, Patient, PatientSummary, Protocol, User
 from clinic.models.types import utcnow
 from clinic.monitoring.services import note_current, refresh_patients
 from clinic.patients.queries import own_record_and_version
-from clinic.protocols.queries import FOR_RULES, open_protocol
+from clinic.protocols.queries import History, open_protocol
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries, refresh
 from tests.support.forms import form_values
@@ -61,7 +61,7 @@ def vouched_for(world: World) -> tuple[Patient, Protocol, User]:
     found = own_record_and_version(user)
     assert found is not None
     patient, version = found
-    protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES, afresh=True)
+    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES, afresh=True)
     assert protocol is not None
     note_current(patient, protocol, version)
     return patient, protocol, user
@@ -77,7 +77,7 @@ def test_a_pause_committed_after_the_plan_was_loaded_is_in_the_summary(
     protocol_id = on_plan(app, world)
     with app.app_context():
         patient = db.session.get_one(Patient, world.patient.patient_id)
-        protocol = open_protocol(patient.id, patient.clinic_id, load=FOR_RULES)
+        protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES)
         assert protocol is not None and protocol.status is ProtocolStatus.ACTIVE
         pause_today(make_app(), protocol_id, world.colleague.id)
         user = db.session.get_one(User, world.patient.id)
