@@ -20,7 +20,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -183,7 +183,9 @@ def _diary(app: Flask, world: World, targets: dict, text) -> None:
         login = _row(User, world.patient.id)
         protocol = open_protocol(patient.id, patient.clinic_id)
         size_id = protocol.versions[-1].stages[0].dilator_size_id
-        moment = utcnow() - timedelta(minutes=10)
+        # Now, not a while ago: the plan started today, and "a while ago" is yesterday
+        # just after midnight (the entry would be refused as before the plan).
+        moment = utcnow()
         details = SessionDetails(moment, size_id, 10, 2, 1, Bleeding.NONE, False, None, "")
         session = record(patient, protocol, login, "xss-session", details)
         session.note = text("diary_entries.note")
