@@ -12,10 +12,12 @@ is never an old answer: a changed input makes a new key, in any process or insta
 The caller reads the version before loading anything the part is made of; what it then
 loads is at least as new as the key (a change committed in between is kept under the old
 key, which only a request that read the old version asks for). Nothing kept may depend on
-the viewer or the request: no form, token, or name of who is looking. The exceptions are
-the language the part is written in (its words, dates and charts' labels) and the address
-prefix its links start with: both are part of every key, so a patient reading Spanish and
-their clinician reading English never share one.
+the viewer or the request: no form as sent, token, or name of who is looking. The
+exceptions are the language the part is written in (its words, dates and charts' labels)
+and the address prefix its links start with: both are part of every key, so a patient
+reading Spanish and their clinician reading English never share one. (The timeline's
+course keeps its untouched acknowledgement forms with a mark where the CSRF token goes,
+and each request puts its own token back: clinic.timeline.course.)
 
 The parts live in a store of their own per app and process, so that charts viewed one after
 another never push the dashboard's tables out of the app's cache (`CACHE_THRESHOLD`).

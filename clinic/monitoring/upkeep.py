@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Delete, Select, Update, inspect, select
+from sqlalchemy import Delete, Select, Update, inspect, select, union_all
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.scoping import scoped_session
 
@@ -101,6 +101,23 @@ class Input:
     whole_clinic: bool = False
 
 
+# Who names each size: the patients whose open plan prescribes it, and those whose diary
+# entries say they used it.
+_SIZE_USERS = union_all(
+    select(
+        ProtocolStage.dilator_size_id.label("size_id"),
+        Protocol.clinic_id.label("clinic_id"),
+        Protocol.patient_id.label("patient_id"),
+    )
+    .join(ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id)
+    .join(Protocol, Protocol.id == ProtocolVersion.protocol_id)
+    .where(Protocol.status.in_(OPEN_STATUSES)),
+    select(DiaryEntry.dilator_size_id, DiaryEntry.clinic_id, DiaryEntry.patient_id).where(
+        DiaryEntry.dilator_size_id.is_not(None)
+    ),
+).subquery("size_users")
+
+
 def _of_patient(model: Any) -> Input:
     """A model whose rows carry their patient and clinic."""
     return Input(
@@ -150,14 +167,12 @@ INPUTS: dict[type[Any], Input] = {
         columns=frozenset({"password_hash"}),
     ),
     # Summaries name the size a patient is on, with its diameter; the pages kept under the
-    # summary's version (the protocol page's plan) also say whether a size is retired.
+    # summary's version name sizes too: the protocol page's plan (and whether a size is
+    # retired), the timeline's entries (any size of the clinic's sets, not only the plan's).
     DilatorSize: Input(
-        select(Protocol.clinic_id, Protocol.patient_id)
+        select(_SIZE_USERS.c.clinic_id, _SIZE_USERS.c.patient_id)
         .select_from(DilatorSize)
-        .join(ProtocolStage, ProtocolStage.dilator_size_id == DilatorSize.id)
-        .join(ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id)
-        .join(Protocol, Protocol.id == ProtocolVersion.protocol_id)
-        .where(Protocol.status.in_(OPEN_STATUSES))
+        .join(_SIZE_USERS, _SIZE_USERS.c.size_id == DilatorSize.id)
         .distinct(),
         columns=frozenset({"label", "diameter_mm", "retired_at"}),
     ),

@@ -13,8 +13,18 @@ from contextlib import contextmanager
 from flask import Flask, template_rendered
 from sqlalchemy import select, update
 
+from clinic.catalogue.services import SizeDetails, add_size, update_size
 from clinic.extensions import db
-from clinic.models import Clinic, ClinicInstrument, DiaryEntry, RedFlag, ReminderPlan, User
+from clinic.models import (
+    Clinic,
+    ClinicInstrument,
+    DiaryEntry,
+    DilatorSize,
+    Protocol,
+    RedFlag,
+    ReminderPlan,
+    User,
+)
 from clinic.models.types import utcnow
 from clinic.monitoring.services import acknowledge
 from tests.support.auth import act_as
@@ -204,6 +214,48 @@ def test_a_patient_without_a_plan_has_a_kept_course_too(app: Flask, world: World
     start_plan(app, world.patient.patient_id, world.clinician.id)
     after, _ = load(app, world.clinician.id, url)
     assert "No open protocol." not in after and "<dt>Reminders</dt>" in after
+
+
+def test_a_size_used_off_plan_relabelled_elsewhere_shows_at_once(
+    app: Flask, make_app, world: World
+) -> None:
+    """The entries name the size each session used, which may be any size of the
+    clinic's sets, not only the plan's: one relabelled through another instance shows
+    its new label on the next visit, as an instance with an empty cache shows it (found
+    by review: only the sizes of open plans moved the summaries' versions)."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=10)
+    with app.app_context():
+        protocol = db.session.get_one(Protocol, protocol_id)
+        plan_size = protocol.versions[0].stages[0].dilator_size
+        spare = add_size(plan_size.dilator_set, SizeDetails("Spare", 14.0, None))
+        db.session.commit()
+        spare_id = spare.id
+    add_entries(app, protocol_id, world.patient, [1, 2], size_id=spare_id)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    assert "Spare (14 mm)" in load(app, world.clinician.id, url)[0]
+    with make_app().app_context():
+        update_size(db.session.get_one(DilatorSize, spare_id), SizeDetails("Renamed", 14.0, None))
+        db.session.commit()
+    after, _ = load(app, world.clinician.id, url)
+    entries = re.search(r'<section aria-labelledby="entries-heading".*?</section>', after, re.S)
+    assert entries is not None
+    assert "Renamed (14 mm)" in entries.group() and "Spare (14 mm)" not in entries.group()
+    assert kept_parts(after) == kept_parts(load(make_app(), world.clinician.id, url)[0])
+
+
+def test_a_colleague_renamed_elsewhere_shows_in_the_history(
+    app: Flask, make_app, world: World
+) -> None:
+    """The plan's history names who recorded each change, which no summary is made of:
+    a clinician renamed through another instance is named anew on the next visit (the
+    clinic's staff revision is in the course's key)."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    url = f"/patients/{world.patient.patient_id}/timeline"
+    assert world.clinician.name in load(app, world.colleague.id, url)[0]
+    with make_app().app_context():
+        db.session.get_one(User, world.clinician.id).full_name = "Dr Alex Newname"
+        db.session.commit()
+    assert "Dr Alex Newname" in load(app, world.colleague.id, url)[0]
 
 
 MEASURES = re.compile(r'<section aria-labelledby="measures-heading".*?</section>', re.S)
