@@ -18,6 +18,10 @@ from clinic.measures.instruments import revision_columns
 from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Role, User
 from clinic.models.users import normalise_email
 
+# A row of any columns (the own-record statements, and the chart's with columns added,
+# read different ones).
+AnyRow = tuple[Any, ...]
+
 _CHART_HEADER = (
     joinedload(Patient.user),
     joinedload(Patient.responsible_clinician),
@@ -100,12 +104,27 @@ def get_patient_and_version_or_404(patient_id: int, clinic_id: int) -> tuple[Pat
     already), with its summary's version (None: no summary yet) read in the same
     statement: for a page whose parts are kept under that version
     (clinic.monitoring.kept), the record is then no older than the version."""
-    row = db.session.execute(
-        _CHART_AND_VERSION, {"patient_id": patient_id, "clinic_id": clinic_id}
-    ).first()
+    row = get_chart_row_or_404(_CHART_AND_VERSION, patient_id, clinic_id)
+    return row[0], row[1]
+
+
+def chart_and_version_with(*columns: ColumnElement[Any]) -> Select[*AnyRow]:
+    """The statement of `get_patient_and_version_or_404` with `columns` read in the same
+    round trip (they may use its parameters, `patient_id` and `clinic_id`): for
+    `get_chart_row_or_404`. Build it once."""
+    return _CHART_AND_VERSION.add_columns(*columns)
+
+
+def get_chart_row_or_404(
+    statement: Select[*AnyRow], patient_id: int, clinic_id: int
+) -> Row[*AnyRow]:
+    """The row `statement` (`_CHART_AND_VERSION`, or one `chart_and_version_with` made)
+    reads: the patient, the summary's version, then any other columns; 404 if the
+    patient is absent or another clinic's."""
+    row = db.session.execute(statement, {"patient_id": patient_id, "clinic_id": clinic_id}).first()
     if row is None:
         abort(404)
-    return row[0], row[1]
+    return row
 
 
 def get_own_patient_record(user: User) -> Patient | None:
@@ -115,10 +134,6 @@ def get_own_patient_record(user: User) -> Patient | None:
     if has_request_context():
         g.own_patient = (user.id, patient.id if patient is not None else None)
     return patient
-
-
-# A row of any columns (the own-record statements read different ones).
-AnyRow = tuple[Any, ...]
 
 
 def _own_row(statement: Select[*AnyRow], user: User) -> Row[*AnyRow] | None:

@@ -14,7 +14,9 @@ import json
 from typing import Any
 
 from sqlalchemy import (
-    CompoundSelect,
+    ColumnElement,
+    Label,
+    Select,
     String,
     bindparam,
     literal_column,
@@ -115,18 +117,22 @@ def verify(protocol: Protocol) -> bool:
 def open_fingerprint(patient_id: int, clinic_id: int) -> str | None:
     """A digest of every column of the rows `verify` reads for the patient's open protocol
     (the protocol, its versions, their stages and its events), read in one statement;
-    None when the patient has no open protocol.
+    None when the patient has no open protocol. (A page reads `OPEN_ROWS` with the
+    patient's record instead, and gives it to `fingerprint`.)
 
     Rows that verified once verify again while their fingerprint is the same: a page
     built from them may be kept under it (the protocol page) and need not load and check
     them again. A change to any column of any of the rows, or a row added or removed,
     gives another fingerprint, whether it came through the app or not."""
-    rows = db.session.execute(_OPEN_ROWS, {"patient_id": patient_id, "clinic_id": clinic_id})
-    digest = hashlib.sha256()
-    for kind, row_id, values in rows:
-        digest.update(f"{kind}{row_id}\x1e{values}\x1d".encode())
-    found = digest.hexdigest()
-    return None if found == _NO_ROWS else found
+    return fingerprint(
+        db.session.scalar(select(OPEN_ROWS), {"patient_id": patient_id, "clinic_id": clinic_id})
+    )
+
+
+def fingerprint(rows: str | None) -> str | None:
+    """The digest of the open protocol's rows as `OPEN_ROWS` reads them (None: no open
+    protocol)."""
+    return None if rows is None else hashlib.sha256(rows.encode()).hexdigest()
 
 
 class _row_text(FunctionElement[str]):
@@ -155,7 +161,30 @@ def _row_text_sqlite(element: _row_text, compiler: SQLCompiler, **kw: Any) -> st
     return " || ',' || ".join(f"quote({c}) || '/' || hex({c})" for c in columns)
 
 
-def _open_rows() -> CompoundSelect:
+class _lines(FunctionElement[str]):
+    """The aggregate of the rows' texts (the first argument), one line each, in the order
+    of the other arguments. SQLite's `group_concat` takes no order of its own: its rows
+    come from a subquery in that order. (Were they ever read in another order, the
+    fingerprint would only differ, and the page be drawn and checked again: text that
+    tells every row apart, joined in any order, never reads as other rows.)"""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_lines)
+def _lines_sql(element: _lines, compiler: SQLCompiler, **kw: Any) -> str:
+    line, *order = (compiler.process(each, **kw) for each in element.clauses)
+    return f"string_agg({line}, chr(10) ORDER BY {', '.join(order)})"
+
+
+@compiles(_lines, "sqlite")
+def _lines_sqlite(element: _lines, compiler: SQLCompiler, **kw: Any) -> str:
+    line = compiler.process(next(iter(element.clauses)), **kw)
+    return f"group_concat({line}, char(10))"
+
+
+def _open_rows() -> Label[str]:
     protocol, versions, stages, events = (
         model.__table__ for model in (Protocol, ProtocolVersion, ProtocolStage, ProtocolEvent)
     )
@@ -171,22 +200,32 @@ def _open_rows() -> CompoundSelect:
         .scalar_subquery()
     )
     of_versions = select(versions.c.id).where(versions.c.protocol_id == opened)
-    return union_all(
-        select(
-            literal_column("'p'").label("kind"), protocol.c.id, _row_text(*protocol.columns)
-        ).where(protocol.c.id == opened),
-        select(literal_column("'v'"), versions.c.id, _row_text(*versions.columns)).where(
-            versions.c.protocol_id == opened
-        ),
-        select(literal_column("'s'"), stages.c.id, _row_text(*stages.columns)).where(
-            stages.c.version_id.in_(of_versions)
-        ),
-        select(literal_column("'e'"), events.c.id, _row_text(*events.columns)).where(
-            events.c.protocol_id == opened
-        ),
-    ).order_by(literal_column("kind"), literal_column("id"))
+
+    def rows(kind: str, table: Any, which: ColumnElement[bool]) -> Select[Any]:
+        text = literal_column(f"'{kind}'", String) + _row_text(*table.columns)
+        return select(
+            literal_column(f"'{kind}'").label("kind"), table.c.id, text.label("line")
+        ).where(which)
+
+    each = (
+        union_all(
+            rows("p", protocol, protocol.c.id == opened),
+            rows("v", versions, versions.c.protocol_id == opened),
+            rows("s", stages, stages.c.version_id.in_(of_versions)),
+            rows("e", events, events.c.protocol_id == opened),
+        )
+        .order_by(literal_column("kind"), literal_column("id"))
+        .subquery("open_rows")
+    )
+    return (
+        select(_lines(each.c.line, each.c.kind, each.c.id))
+        .select_from(each)
+        .scalar_subquery()
+        .label("open_rows")
+    )
 
 
-# Built once: the page reads it on every view.
-_OPEN_ROWS = _open_rows()
-_NO_ROWS = hashlib.sha256().hexdigest()
+# The open protocol's rows as text, one line each (NULL: no open protocol), for the
+# patient and clinic in the parameters `patient_id` and `clinic_id`. Built once: the
+# protocol page reads it on every view, with the patient's record.
+OPEN_ROWS = _open_rows()

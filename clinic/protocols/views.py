@@ -32,7 +32,11 @@ from clinic.i18n import DEFAULT_LANGUAGE, language
 from clinic.models import Patient, Protocol, ProtocolTemplate, Role
 from clinic.monitoring.kept import found, keep, part_key
 from clinic.monitoring.services import assess_patient
-from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
+from clinic.patients.queries import (
+    chart_and_version_with,
+    get_chart_row_or_404,
+    get_patient_or_404,
+)
 from clinic.patients.returns import ReturnPage, return_to
 from clinic.protocols import integrity
 from clinic.protocols.forms import (
@@ -86,6 +90,10 @@ bp = Blueprint("protocols", __name__, url_prefix="/patients/<int:patient_id>/pro
 
 clinicians_only = roles(Role.CLINICIAN)
 
+# The page's first read: the patient's record and summary version with the open
+# protocol's rows (clinic.protocols.integrity.OPEN_ROWS), in one round trip.
+_HEAD = chart_and_version_with(integrity.OPEN_ROWS)
+
 # The URL words of the change pages, quoted for the route's `any` converter.
 CHANGE_SLUGS = ", ".join(f"'{kind.slug}'" for kind in CHANGE_PAGES)
 
@@ -103,10 +111,11 @@ def _patient(patient_id: int) -> Patient:
 @audited("protocol.view", patient="patient_id")
 def current(patient_id: int) -> str:
     """The patient's open protocol, or the choice of how to start one."""
-    patient, summary = get_patient_and_version_or_404(patient_id, current_user.clinic_id)
-    # The open protocol's rows, as a fingerprint: when its page is kept under them, they
-    # verified when it was drawn and still do, and nothing else need be loaded.
-    fingerprint = integrity.open_fingerprint(patient.id, patient.clinic_id)
+    # The open protocol's rows, read with the record, as a fingerprint: when its page is
+    # kept under them, they verified when it was drawn and still do, and nothing else need
+    # be loaded.
+    patient, summary, rows = get_chart_row_or_404(_HEAD, patient_id, current_user.clinic_id)
+    fingerprint = integrity.fingerprint(rows)
     key = _detail_key(patient, summary, fingerprint) if fingerprint is not None else None
     existing = found(key)
     if existing is not None:
