@@ -5,12 +5,13 @@ own, shows on the next visit."""
 
 from __future__ import annotations
 
-from flask import Flask, template_rendered
+from flask import Flask
 from sqlalchemy import update
 
 from clinic.extensions import db
 from clinic.models import Clinic, Patient, PatientStatus, User
 from tests.support.auth import act_as
+from tests.support.patient_pages import templates_drawn
 from tests.support.world import World
 
 LIST = "/patients/"
@@ -35,12 +36,7 @@ def test_a_change_elsewhere_shows_on_the_next_visit(
     shows them."""
     act_as(client, world.clinician.id)
     before = _rows(client)
-    drawn: list[str] = []
-
-    def note(_sender: Flask, template: object, **_extra: object) -> None:
-        drawn.append(getattr(template, "name", ""))
-
-    with template_rendered.connected_to(note, app):
+    with templates_drawn(app) as drawn:
         assert _rows(client) == before
     assert "patients/index.html" in drawn and "patients/_list.html" not in drawn  # kept
     other = make_app()

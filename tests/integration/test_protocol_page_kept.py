@@ -7,11 +7,9 @@ no version) is drawn and checked at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import Flask, template_rendered
+from flask import Flask
 from sqlalchemy import update
 
 from clinic.catalogue.services import remove_size
@@ -20,6 +18,7 @@ from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Protocol, ProtocolStage, User
 from tests.support.auth import act_as
+from tests.support.patient_pages import templates_drawn
 from tests.support.protocols import ZONE, decide_today, start_plan
 from tests.support.world import World
 
@@ -35,25 +34,13 @@ def _page(client, world: World, query: str = "") -> str:
     return html[html.index('<div class="page-head">') : html.index("</main>")]
 
 
-@contextmanager
-def _drawn(app: Flask) -> Iterator[list[str]]:
-    """The names of the templates rendered inside the block."""
-    names: list[str] = []
-
-    def note(_sender: Flask, template: object, **_extra: object) -> None:
-        names.append(getattr(template, "name", ""))
-
-    with template_rendered.connected_to(note, app):
-        yield names
-
-
 def test_a_view_with_nothing_changed_serves_the_kept_body(app: Flask, client, world: World) -> None:
     """The second view serves the body without drawing it again, byte for byte as the
     first; the page around it (the patient's header) is drawn on every view."""
     start_plan(app, world.patient.patient_id, world.clinician.id)
     act_as(client, world.clinician.id)
     first = _page(client, world)
-    with _drawn(app) as drawn:
+    with templates_drawn(app) as drawn:
         assert _page(client, world) == first
     assert "protocols/show.html" in drawn and "protocols/_detail.html" not in drawn
 
@@ -107,7 +94,7 @@ def test_a_change_behind_the_apps_back_shows_at_once(app: Flask, client, world: 
     tampered = _page(client, world)
     assert FINGERPRINTS_BROKEN in tampered and "<td>59</td>" in tampered
     # Drawn afresh on every view while the check fails.
-    with _drawn(app) as drawn:
+    with templates_drawn(app) as drawn:
         assert FINGERPRINTS_BROKEN in _page(client, world)
     assert "protocols/_detail.html" in drawn
 
@@ -134,7 +121,7 @@ def test_a_past_protocol_is_drawn_on_every_view(app: Flask, make_app, client, wo
     act_as(client, world.clinician.id)
     url = f"/patients/{world.patient.patient_id}/protocol/{protocol_id}"
     assert client.get(url).status_code == 200
-    with _drawn(app) as drawn:
+    with templates_drawn(app) as drawn:
         assert client.get(url).status_code == 200
     assert "protocols/_detail.html" in drawn
 

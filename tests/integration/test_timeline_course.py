@@ -7,10 +7,8 @@ caches shows it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from flask import Flask, template_rendered
+from flask import Flask
 from sqlalchemy import select, update
 
 from clinic.catalogue.services import SizeDetails, add_size, update_size
@@ -32,7 +30,7 @@ from tests.support.diaries import add_entries, refresh, report_red_flag
 from tests.support.html import forms_in
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
 from tests.support.measures import OWN_PAIN_TITLE, import_own_pain_scale
-from tests.support.patient_pages import advance_today, load
+from tests.support.patient_pages import advance_today, load, templates_drawn
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
 from tests.support.world import World
@@ -120,18 +118,6 @@ def test_changes_made_elsewhere_show_at_once(app: Flask, make_app, world: World)
         assert after != before, change
 
 
-@contextmanager
-def _drawn(app: Flask) -> Iterator[list[str]]:
-    """The names of the templates rendered inside the block."""
-    names: list[str] = []
-
-    def note(_sender: Flask, template: object, **_extra: object) -> None:
-        names.append(getattr(template, "name", ""))
-
-    with template_rendered.connected_to(note, app):
-        yield names
-
-
 def test_each_reader_acknowledges_with_their_own_token(app: Flask, world: World) -> None:
     """The flags' forms are kept with the course, but each reader's page carries their
     own session's CSRF token: a colleague served the course the clinician's visit drew
@@ -144,7 +130,7 @@ def test_each_reader_acknowledges_with_their_own_token(app: Flask, world: World)
     assert "Acknowledge" in first.get(url).get_data(as_text=True)
     colleague = app.test_client()
     act_as(colleague, world.colleague.id)
-    with _drawn(app) as drawn:
+    with templates_drawn(app) as drawn:
         page = colleague.get(url).get_data(as_text=True)
     assert "timeline/_course.html" not in drawn  # served as kept
     form = next(f for f in forms_in(page) if "/acknowledge" in f.action)
@@ -196,7 +182,7 @@ def test_reminders_switched_elsewhere_show_while_the_course_is_kept(
             )
         )
         db.session.commit()
-    with _drawn(app) as drawn:
+    with templates_drawn(app) as drawn:
         after, _ = load(app, world.clinician.id, url)
     assert "timeline/_course.html" not in drawn
     assert "<dt>Reminders</dt><dd>On since " in after

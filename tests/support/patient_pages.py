@@ -1,9 +1,13 @@
 """Patients' pages as served, for the tests of what they keep (clinic.monitoring.kept):
-a page and the statements it sent, and a colleague's decision made through another app."""
+a page and the statements it sent, the templates drawn, and a colleague's decision made
+through another app."""
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, template_rendered
 
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind
@@ -42,3 +46,16 @@ def advance_today(app: Flask, protocol_id: int, world: World) -> None:
             today=clinic_today("Europe/London"),
         )
         db.session.commit()
+
+
+@contextmanager
+def templates_drawn(app: Flask) -> Iterator[list[str]]:
+    """The names of the templates `app` renders inside the block (a part served as kept
+    draws none of its own)."""
+    names: list[str] = []
+
+    def note(_sender: Flask, template: object, **_extra: object) -> None:
+        names.append(getattr(template, "name", ""))
+
+    with template_rendered.connected_to(note, app):
+        yield names
