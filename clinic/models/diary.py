@@ -54,7 +54,11 @@ class DiaryEntry(Model):
     occurred_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
     # The clinic-local calendar day of `occurred_at`: weeks and "today" are local.
     occurred_on: so.Mapped[date] = so.mapped_column(index=True)
-    dilator_size_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("dilator_sizes.id"))
+    # Indexed: a size relabelled finds the patients whose diary names it (their pages
+    # kept show its label).
+    dilator_size_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("dilator_sizes.id"), index=True
+    )
     minutes: so.Mapped[int | None]
     pain_during: so.Mapped[int | None]
     pain_after: so.Mapped[int | None]

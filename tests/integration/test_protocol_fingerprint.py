@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import Table, func, literal, null, select, update
+from sqlalchemy import text as sa_text
 
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
@@ -112,6 +113,31 @@ def test_rows_that_differ_never_read_the_same(
     with app.app_context():
         first = db.session.scalar(select(_row_text(*one)))
         second = db.session.scalar(select(_row_text(*other)))
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ROW(NULL, '')", "ROW('', NULL)"),
+        ("ROW('a,b', 'c')", "ROW('a', 'b,c')"),
+        ("ROW('a\"b', 'c')", "ROW('a', '\"b,c')"),
+        ("ROW('a)', 'b')", "ROW('a', ')b')"),
+        ("ROW('a' || chr(10) || 'pb', 'c')", "ROW('a', 'pb' || chr(10) || 'c')"),
+    ],
+    ids=["null-or-empty", "comma", "quote", "parenthesis", "newline"],
+)
+def test_records_that_differ_never_read_the_same_on_postgresql(
+    app: Flask, one: str, other: str
+) -> None:
+    """What the fingerprint relies on there: PostgreSQL writes a row as a record whose
+    text tells NULL from "", and quotes a value holding a comma, a quote, a parenthesis or
+    a newline (so the newline between the rows' lines never reads as one inside a row)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's record text")
+        first = db.session.scalar(sa_text(f"SELECT CAST({one} AS TEXT)"))
+        second = db.session.scalar(sa_text(f"SELECT CAST({other} AS TEXT)"))
     assert first != second
 
 
