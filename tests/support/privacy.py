@@ -145,7 +145,11 @@ def assert_discreet(message: Message, also: Iterable[str] = ()) -> None:
                 raise AssertionError(f"the {part} of a {message.subject!r} message says {word!r}")
         for secret in also:
             for piece in [secret, *secret.split()]:
-                if len(piece) >= 3 and piece.lower() in lowered:
+                # As a whole word, as the denied words are: a link's random token (letters,
+                # digits, "-" and "_") may hold any few letters, which name nobody (one
+                # holding "pain" failed a run, taken for "Pelvic Pain Hospital").
+                found = re.search(rf"(?<![\w-]){re.escape(piece.lower())}(?![\w-])", lowered)
+                if len(piece) >= 3 and found:
                     raise AssertionError(
                         f"the {part} of a {message.subject!r} message names {piece!r}"
                     )
