@@ -15,9 +15,9 @@ shared by the staff of one clinic and role, the links by everyone of a kind; the
 which names its reader, is one per person (the oldest kept parts go first when the
 process holds `KEEP_AT_MOST`).
 
-The sign-out form's CSRF token is the request's own: a part is kept split where the token
-goes (a mark no value shown can contain: every value is escaped, and the mark is a tag),
-and the request's token is put back in on every visit.
+The sign-out form's CSRF token is the request's own: a part is kept with a mark where the
+token goes, and the request's token is put back in on every visit
+(clinic.core.kept_tokens).
 
 `templates/layout/*.html` are the parts; whatever they show must be in `_key`
 (tests/integration/test_chrome.py compares kept parts with fresh ones, each reader's
@@ -30,16 +30,13 @@ from typing import Literal
 
 from flask import current_app, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from clinic.core.kept_tokens import TOKEN_MARK, with_request_token
 from clinic.i18n import current_locale
 
 Part = Literal["links", "header", "footer"]
 
-# Where the request's CSRF token goes in a kept part: a tag, which no escaped value (a
-# name, an address) can contain.
-_TOKEN_MARK = Markup("<clinic-csrf-token>")
 _KEPT = "clinic.chrome"
 # Parts a process keeps at most (the oldest go first): a footer per person signed in lately.
 KEEP_AT_MOST = 4096
@@ -49,19 +46,15 @@ def site_chrome(part: Part) -> Markup:
     """The layout's `part`, for this request (pages are made in requests only: the parts
     read the request's endpoint): from the app's kept parts when one was rendered for the
     same key, else rendered now (and kept)."""
-    kept: dict[tuple[object, ...], list[str]] = current_app.extensions.setdefault(_KEPT, {})
+    kept: dict[tuple[object, ...], str] = current_app.extensions.setdefault(_KEPT, {})
     key = _key(part)
-    pieces = kept.get(key)
-    if pieces is None:
-        html = render_template(f"layout/{part}.html", csrf_token=lambda: _TOKEN_MARK)
-        pieces = html.split(_TOKEN_MARK)
+    html = kept.get(key)
+    if html is None:
+        html = render_template(f"layout/{part}.html", csrf_token=lambda: TOKEN_MARK)
         while len(kept) >= KEEP_AT_MOST:
             kept.pop(next(iter(kept)), None)  # the oldest kept (dicts keep their order)
-        kept[key] = pieces
-    if len(pieces) == 1:
-        return Markup(pieces[0])  # noqa: S704 (an autoescaped template's output)
-    # The token is the request's own, escaped like any value (it never needs it).
-    return Markup(str(escape(generate_csrf())).join(pieces))  # noqa: S704 (as above)
+        kept[key] = html
+    return with_request_token(html)
 
 
 def _key(part: Part) -> tuple[object, ...]:

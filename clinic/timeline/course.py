@@ -17,9 +17,9 @@ flag and no diary, and draws nothing of it.
 The version is read before anything the course is made of (the caller reads it first;
 the course's `build` loads the rest). What is kept depends on nobody's identity and on no
 request: the flags' acknowledgement forms are kept with a mark where the CSRF token goes,
-and each request puts its own token back; the reminders' state (no summary is made of it)
-goes where its mark is, on every visit. A form sent back with what was typed (a note
-refused) is drawn afresh and not kept.
+and each request puts its own token back (clinic.core.kept_tokens); the reminders' state
+(no summary is made of it) goes where its mark is, on every visit. A form sent back with
+what was typed (a note refused) is drawn afresh and not kept.
 """
 
 from __future__ import annotations
@@ -28,17 +28,16 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 from flask import get_template_attribute, render_template
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from clinic.core.kept_tokens import token_marked, with_request_token
 from clinic.measures.instruments import revision
 from clinic.measures.summaries import MeasureSummary
 from clinic.models import Patient
 from clinic.monitoring.kept import kept
 
-# Where the request's own values go in the kept course. HTML comments: whatever a patient
-# or clinician typed is escaped ("<" written "&lt;"), so no text on the page reads as one.
-TOKEN_MARK = "<!--timeline:csrf-token-->"  # noqa: S105 (a placeholder, not a secret)
+# Where the reminders' state goes in the kept course: an HTML comment, which no text on the
+# page can read as (whatever a patient or clinician typed is escaped: "<" written "&lt;").
 REMINDERS_MARK = Markup("<!--timeline:reminders-->")
 
 
@@ -71,17 +70,15 @@ def kept_course(
         ),
         lambda: _drawn(build()),
     )
-    if TOKEN_MARK in html:
-        html = html.replace(TOKEN_MARK, str(escape(generate_csrf())))
-    # Rendered by Jinja with autoescaping on, the reminders' state escaped here: safe.
-    return Markup(html.replace(REMINDERS_MARK, str(escape(reminders))))  # noqa: S704
+    return with_request_token(html.replace(REMINDERS_MARK, str(escape(reminders))))
 
 
 def _drawn(context: Mapping[str, object]) -> str:
-    """The course drawn, with the request's CSRF token (the same in every form of a
-    request) replaced by its mark, so that another request puts its own back."""
-    html = render_template("timeline/_course.html", reminders_mark=REMINDERS_MARK, **context)
-    return html.replace(str(escape(generate_csrf())), TOKEN_MARK)
+    """The course drawn, with the request's CSRF token marked, so that another request
+    puts its own back (clinic.core.kept_tokens)."""
+    return token_marked(
+        render_template("timeline/_course.html", reminders_mark=REMINDERS_MARK, **context)
+    )
 
 
 def measures_section(measures: list[MeasureSummary], patient: Patient) -> Markup:
