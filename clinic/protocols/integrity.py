@@ -28,7 +28,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from clinic.domain.protocols import STATUS_AFTER, ProtocolStatus
-from clinic.extensions import db
 from clinic.models import Protocol, ProtocolEvent, ProtocolStage, ProtocolVersion
 
 
@@ -114,24 +113,16 @@ def verify(protocol: Protocol) -> bool:
     return previous == protocol.head_hash and status == protocol.status
 
 
-def open_fingerprint(patient_id: int, clinic_id: int) -> str | None:
-    """A digest of every column of the rows `verify` reads for the patient's open protocol
-    (the protocol, its versions, their stages and its events), read in one statement;
-    None when the patient has no open protocol. (A page reads `OPEN_ROWS` with the
-    patient's record instead, and gives it to `fingerprint`.)
+def fingerprint(rows: str | None) -> str | None:
+    """The digest of the patient's open protocol's rows as `OPEN_ROWS` reads them (None:
+    no open protocol): every column of the rows `verify` reads (the protocol, its
+    versions, their stages and its events).
 
     Rows that verified once verify again while their fingerprint is the same: a page
-    built from them may be kept under it (the protocol page) and need not load and check
-    them again. A change to any column of any of the rows, or a row added or removed,
-    gives another fingerprint, whether it came through the app or not."""
-    return fingerprint(
-        db.session.scalar(select(OPEN_ROWS), {"patient_id": patient_id, "clinic_id": clinic_id})
-    )
-
-
-def fingerprint(rows: str | None) -> str | None:
-    """The digest of the open protocol's rows as `OPEN_ROWS` reads them (None: no open
-    protocol)."""
+    built from them may be kept under it (the protocol page, which reads `OPEN_ROWS` with
+    the patient's record) and need not load and check them again. A change to any column
+    of any of the rows, or a row added or removed, gives another fingerprint, whether it
+    came through the app or not."""
     return None if rows is None else hashlib.sha256(rows.encode()).hexdigest()
 
 

@@ -98,8 +98,8 @@ def open_protocol(
     afresh: bool = False,
 ) -> Protocol | None:
     """The patient's active or paused protocol, if any (with its history unless told not;
-    `load` says how much of it;
-    `afresh`: as committed now, even where the session holds it already)."""
+    `load` says how much of it; `afresh`: as committed now, even where the session holds
+    it already)."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
     if protocol is not None and with_history:
@@ -138,9 +138,9 @@ class _History:
 def _history_statements(load: History, *, one_protocol: bool, afresh: bool = False) -> _History:
     # Why not `selectinload`: it builds its statement again on every load, and on these
     # pages building it cost more than running it. These are built once per way of
-    # loading (a handful) and pick the rows of one protocol
-    # (`protocol_id`) or of all the patient's (`patient_id`, `clinic_id`: joined to their
-    # protocol, rather than listing the protocols' ids).
+    # loading (a handful) and pick the rows of one protocol (`protocol_id`) or of all the
+    # patient's (`patient_id`, `clinic_id`: joined to their protocol, rather than listing
+    # the protocols' ids).
     def rows_of(stmt: Select[Any], model: Any) -> Select[Any]:
         if one_protocol:
             stmt = stmt.where(model.protocol_id == bindparam("protocol_id"))

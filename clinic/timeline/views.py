@@ -30,7 +30,7 @@ from clinic.monitoring.services import (
 from clinic.notes.queries import notes_for
 from clinic.patients.queries import get_patient_and_version_or_404, get_patient_or_404
 from clinic.patients.returns import ReturnPage, return_to
-from clinic.protocols.queries import History, open_protocol, version, with_patient
+from clinic.protocols.queries import History, open_protocol, with_patient
 from clinic.protocols.services import allowed_on
 from clinic.reminders.services import reminder_status
 from clinic.timeline.course import kept_course, kept_measures
@@ -286,12 +286,12 @@ def _course(
     first = first_week_shown(protocol, today, weeks) if protocol is not None else None
     entries = None
     progress = None
+    depth_weeks = []
     if protocol is not None and first is not None:
         entries = period_entries(patient, first, today)
-        progress = build_progress(
-            protocol, as_sessions(entries), first, today, patient.clinic.completion_pct
-        )
-    depth_weeks = depth_trend(as_sessions(entries)) if entries is not None else []
+        sessions = as_sessions(entries)
+        progress = build_progress(protocol, sessions, first, today, patient.clinic.completion_pct)
+        depth_weeks = depth_trend(sessions)
     assessment = assess_patient(patient, protocol, today)
     # Next to a suggestion: the decision that carries it out, and what else may be recorded.
     decision: EventKind | None = None
@@ -302,7 +302,6 @@ def _course(
     return {
         "patient": patient,
         "protocol": protocol,
-        "stages": version(protocol, protocol.events[-1].version_number).stages if protocol else [],
         "today": today,
         "weeks": weeks,
         "periods": PERIODS,

@@ -1,5 +1,5 @@
 """The fingerprint of a patient's open protocol's rows (clinic.protocols.integrity
-`open_fingerprint`), which the protocol page is kept under: the same rows always give the
+`OPEN_ROWS` and `fingerprint`), which the protocol page is kept under: the same rows always give the
 same one, and any change to any of them, through the app or behind its back, gives
 another. Runs on SQLite and, in CI, on PostgreSQL (each writes values its own way)."""
 
@@ -13,12 +13,19 @@ from sqlalchemy import text as sa_text
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import Protocol, ProtocolEvent, ProtocolStage, ProtocolVersion
-from clinic.protocols.integrity import _row_text, open_fingerprint
+from clinic.protocols.integrity import OPEN_ROWS, _row_text, fingerprint
 from tests.support.auth import act_as
 from tests.support.protocols import decide_today, start_plan
 from tests.support.world import World
 
 MATCH = "The history matches its recorded fingerprints."
+
+
+def open_fingerprint(patient_id: int, clinic_id: int) -> str | None:
+    """The fingerprint of the patient's open protocol's rows, read on their own (the page
+    reads them with the patient's record)."""
+    whose = {"patient_id": patient_id, "clinic_id": clinic_id}
+    return fingerprint(db.session.scalar(select(OPEN_ROWS), whose))
 
 
 def _fingerprint(app: Flask, world: World, patient_id: int | None = None) -> str | None:
