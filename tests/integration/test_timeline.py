@@ -174,9 +174,11 @@ def test_acknowledging_a_red_flag_needs_a_note_and_keeps_it(
     protocol = start_plan(app, world.patient.patient_id, world.clinician.id)
     report_red_flag(app, world.patient, protocol)
     with app.app_context():
-        flag_id = db.session.scalars(select(RedFlag.id)).one()
+        flag_id, entry_id = db.session.execute(select(RedFlag.id, RedFlag.entry_id)).one()
     (form,) = flag_forms(timeline(client, world.clinician, world.patient.patient_id))
-    assert form.action.endswith(f"/flags/red/{flag_id}/acknowledge")
+    # Posted to the flag's own card, where a browser then shows a refusal's message.
+    assert form.path("/").endswith(f"/flags/red/{flag_id}/acknowledge")
+    assert form.action.endswith(f"#flag-session-{entry_id}")
     assert "checkbox" not in form.kinds.values()  # a lone flag: nothing to tick
 
     refused = send(client, form, note="   ")

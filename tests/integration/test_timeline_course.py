@@ -153,6 +153,8 @@ def test_a_refused_note_is_shown_once_and_never_kept(app: Flask, world: World) -
     form = next(
         f for f in forms_in(client.get(url).get_data(as_text=True)) if "/acknowledge" in f.action
     )
+    # The form posts to its own card: a browser shows the refused note's message there.
+    assert "/acknowledge#flag-session-" in form.action
     refused = client.post(form.action, data=dict(form.values))
     assert refused.status_code == 400
     message = "Write a short note on what you did"
