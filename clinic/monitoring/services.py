@@ -15,14 +15,31 @@ for the whole clinic, because days passing move the windows: the scheduler's dai
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, Row, bindparam, case, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.types import TypeEngine
 
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
@@ -104,9 +121,10 @@ def assess_patients(
     today: date,
 ) -> dict[int, Assessment]:
     """What the rules say about each of these patients of `clinic` today, by patient id, in
-    three queries whatever their number (`protocols` holds each one's open protocol, loaded
+    two queries whatever their number (`protocols` holds each one's open protocol, loaded
     with its history; patients without one are absent)."""
-    return _assess(clinic, patients, protocols, today)[0]
+    facts = _read_facts(clinic.id, [p.id for p in patients], today)
+    return _assess(clinic, patients, protocols, today, facts)
 
 
 def _assess(
@@ -114,20 +132,18 @@ def _assess(
     patients: Sequence[Patient],
     protocols: Mapping[int, Protocol],
     today: date,
-) -> tuple[dict[int, Assessment], dict[int, int]]:
-    """`assess_patients`, with each patient's open distress flags (read with the open red
-    flags, in the same query)."""
+    facts: _Facts,
+) -> dict[int, Assessment]:
+    """`assess_patients`, with the patients' `facts` read already."""
     ids = [p.id for p in patients]
     sessions = load_sessions(clinic.id, ids, today - timedelta(days=LOOKBACK_DAYS - 1), today)
-    last_entries = _last_entry_days(clinic.id, ids)
-    red_flags = _open_red_flag_counts(clinic.id, ids)
-    assessments = {
+    return {
         p.id: assess(
             protocols.get(p.id),
             sessions.get(p.id, []),
             today=today,
-            last_entry_on=last_entries.get(p.id),
-            open_red_flags=red_flags.get(p.id, (0, 0))[0],
+            last_entry_on=facts.last_entry_on.get(p.id),
+            open_red_flags=facts.open_red_flags.get(p.id, 0),
             review_on=_review_on(p),
             completion_pct=clinic.completion_pct,
             not_logging_days=clinic.not_logging_days,
@@ -135,7 +151,6 @@ def _assess(
         )
         for p in patients
     }
-    return assessments, {pid: distress for pid, (_, distress) in red_flags.items()}
 
 
 def refresh_clinic(clinic: Clinic) -> None:
@@ -181,10 +196,20 @@ def refresh_clinic_if_stale(clinic: Clinic) -> bool:
 
 
 def refresh_patients(
-    clinic: Clinic, patient_ids: Sequence[int] | None, today: date | None = None
+    clinic: Clinic,
+    patient_ids: Sequence[int] | None,
+    today: date | None = None,
+    *,
+    measures_moved: Collection[int] | None = None,
 ) -> None:
     """Recompute the summaries and raise the flags of these patients of `clinic` (all of
     them when `patient_ids` is None; ids of patients erased meanwhile are passed over).
+
+    `measures_moved`: the patients among them whose questionnaires' evidence (overdue and
+    answered occasions, PGIC answers) the change may have moved; None for all. A diary
+    entry moves none of it, so the refresh after one does not read it: those patients'
+    "questionnaire overdue" and "feels very much worse" flags stay as they are (the day's
+    refresh of the whole clinic raises those that days passing bring).
 
     Everything is read after the summaries' rows are taken, so that a change another
     transaction committed before (whose own refresh could not see this one's changes) is
@@ -211,7 +236,9 @@ def refresh_patients(
             patients += _patients(clinic.id, others)
         if patients:
             known = {patient.id: protocol for patient, protocol in current.values()}
-            _refresh(clinic, sorted(patients, key=lambda p: p.id), today, taken, known)
+            _refresh(
+                clinic, sorted(patients, key=lambda p: p.id), today, taken, known, measures_moved
+            )
         db.session.flush()
 
 
@@ -285,11 +312,13 @@ def _refresh(
     today: date,
     summaries: Mapping[int, PatientSummary],
     known: Mapping[int, Protocol | None] | None = None,
+    measures_moved: Collection[int] | None = None,
 ) -> None:
     """Recompute the summaries and flags of `patients` (of `clinic`, read since their
     `summaries` were taken; `known`: the open protocols, or None, of those whose
-    protocols are read)."""
+    protocols are read; `measures_moved`: see `refresh_patients`)."""
     ids = [p.id for p in patients]
+    measured = ids if measures_moved is None else [i for i in ids if i in measures_moved]
     known = known or {}
     protocols = {pid: p for pid, p in known.items() if p is not None}
     unknown = [pid for pid in ids if pid not in known]
@@ -298,27 +327,36 @@ def _refresh(
     for patient in patients:
         # Read again, a protocol's `patient` is unloaded: its safety rules read the patient.
         with_patient(protocols.get(patient.id), patient)
-    assessments, distress = _assess(clinic, patients, protocols, today)
-    # The open flags are read first, so that the stale "ready" ones are closed only where
-    # there are some (most refreshes have none: no statement then); the rows taken keep
-    # other refreshes of these patients out until the end of the transaction.
-    open_rows = _open_care_flags(clinic.id, ids)
+    facts = _read_facts(clinic.id, ids, today)
+    assessments = _assess(clinic, patients, protocols, today, facts)
+    # The open flags are read first (with the facts), so that the stale "ready" ones are
+    # closed only where there are some (most refreshes have none: no statement then).
+    open_rows = facts.open_care_flags
     not_ready = {
         pid
         for pid, a in assessments.items()
         if a.advice is None or a.advice.suggestion is not Suggestion.ADVANCE
     }
 
-    def stale_ready(row: Row) -> bool:
+    def stale_ready(row: OpenCareFlag) -> bool:
         return row.kind == FlagKind.READY and row.patient_id in not_ready
 
     _close_stale_ready_flags(clinic.id, sorted({r.patient_id for r in open_rows if stale_ready(r)}))
     open_rows = [r for r in open_rows if not stale_ready(r)]
-    measures = _measure_evidence(clinic.id, ids, today)
-    extra = _pain_skip_signals(clinic.id, ids, today)
-    for pid, found in _pgic_signals(clinic.id, ids, today).items():
-        extra.setdefault(pid, []).extend(found)
-    closed = _close_settled_overdue_flags(open_rows, measures) | _close_replaced_review_flags(
+    extra = {
+        pid: [signal]
+        for pid, days in facts.pain_skip_days.items()
+        if (signal := pain_skips(days, today)) is not None
+    }
+    measures = MeasureEvidence({}, set(), set())
+    if measured:
+        measures = _measure_evidence(clinic.id, measured, today)
+        for pid, found in _pgic_signals(clinic.id, measured, today).items():
+            extra.setdefault(pid, []).extend(found)
+    # Only the overdue flags of patients whose questionnaires were read can be settled.
+    read = set(measured)
+    settled = _close_settled_overdue_flags([r for r in open_rows if r.patient_id in read], measures)
+    closed = settled | _close_replaced_review_flags(
         open_rows, {p.id: _review_on(p) for p in patients}
     )
     open_flags: dict[int, list[FlagKind]] = defaultdict(list)
@@ -350,7 +388,7 @@ def _refresh(
             protocols.get(patient.id),
             open_flags[patient.id],
             assessments[patient.id].open_red_flags,
-            distress.get(patient.id, 0),
+            facts.open_distress_flags.get(patient.id, 0),
         )
 
 
@@ -390,36 +428,122 @@ _SESSIONS = (
     )
     .order_by(DiaryEntry.patient_id, DiaryEntry.occurred_at, DiaryEntry.id)
 )
-_LAST_ENTRY_DAYS = (
-    select(DiaryEntry.patient_id, func.max(DiaryEntry.occurred_on))
+# What the refresh reads about the patients beside their sessions, in one statement (on
+# this path a statement's round trip and overhead cost more than its rows): one row per
+# fact, `fact` naming it, in the columns it uses (the others NULL).
+#   last_entry: the day of the latest entry, a session or a skip (withdrawn ones aside);
+#   red_flags:  the open red flags (`n`), and those of a lower severity than urgent
+#               (distress, `m`);
+#   care_flag:  an open rule flag (its id `n`, `kind`, episode `key`);
+#   pain_skip:  the day of a session skipped for pain or worry about pain in the
+#               look-back window (withdrawn ones aside).
+_FACT_COLUMNS = ("fact", "patient_id", "day", "n", "m", "kind", "key")
+
+
+def _fact(name: str, patient_id: Any, **values: Any) -> Select[Any]:
+    """One branch of `_FACTS`: the fact's columns, typed NULLs for the rest."""
+    types: dict[str, TypeEngine[Any]] = {
+        "day": Date(),
+        "n": Integer(),
+        "m": Integer(),
+        "kind": String(),
+        "key": String(),
+    }
+    columns = [literal(name, String()).label("fact"), patient_id.label("patient_id")]
+    columns += [
+        (values[c] if c in values else null().cast(types[c])).label(c) for c in _FACT_COLUMNS[2:]
+    ]
+    return select(*columns)
+
+
+_FACTS = union_all(
+    _fact("last_entry", DiaryEntry.patient_id, day=func.max(DiaryEntry.occurred_on))
     .where(
         DiaryEntry.clinic_id == _CLINIC,
         DiaryEntry.patient_id.in_(_PATIENTS),
         DiaryEntry.withdrawn_at.is_(None),
     )
-    .group_by(DiaryEntry.patient_id)
-)
-_OPEN_RED_FLAG_COUNTS = (
-    select(
+    .group_by(DiaryEntry.patient_id),
+    _fact(
+        "red_flags",
         RedFlag.patient_id,
-        func.count(RedFlag.id),
-        func.count(case((RedFlag.reason.in_([r for r in FlagReason if not r.urgent]), RedFlag.id))),
+        n=func.count(RedFlag.id),
+        m=func.count(
+            case((RedFlag.reason.in_([r for r in FlagReason if not r.urgent]), RedFlag.id))
+        ),
     )
     .where(
         RedFlag.clinic_id == _CLINIC,
         RedFlag.patient_id.in_(_PATIENTS),
         RedFlag.acknowledged_at.is_(None),
     )
-    .group_by(RedFlag.patient_id)
+    .group_by(RedFlag.patient_id),
+    _fact(
+        "care_flag",
+        CareFlag.patient_id,
+        n=CareFlag.id,
+        kind=CareFlag.kind.cast(String()),
+        key=CareFlag.key,
+    ).where(
+        CareFlag.clinic_id == _CLINIC,
+        CareFlag.patient_id.in_(_PATIENTS),
+        CareFlag.acknowledged_at.is_(None),
+    ),
+    _fact("pain_skip", DiaryEntry.patient_id, day=DiaryEntry.occurred_on).where(
+        DiaryEntry.clinic_id == _CLINIC,
+        DiaryEntry.patient_id.in_(_PATIENTS),
+        DiaryEntry.skipped.is_(True),
+        DiaryEntry.skip_reason == SkipReason.PAIN_OR_FEAR,
+        DiaryEntry.withdrawn_at.is_(None),
+        DiaryEntry.occurred_on.between(_FIRST, _LAST),
+    ),
 )
-_PAIN_SKIPS = select(DiaryEntry.patient_id, DiaryEntry.occurred_on).where(
-    DiaryEntry.clinic_id == _CLINIC,
-    DiaryEntry.patient_id.in_(_PATIENTS),
-    DiaryEntry.skipped.is_(True),
-    DiaryEntry.skip_reason == SkipReason.PAIN_OR_FEAR,
-    DiaryEntry.withdrawn_at.is_(None),
-    DiaryEntry.occurred_on.between(_FIRST, _LAST),
-)
+
+
+class OpenCareFlag(NamedTuple):
+    """An open rule flag, as the refresh reads it."""
+
+    id: int
+    patient_id: int
+    kind: FlagKind
+    key: str
+
+
+@dataclass
+class _Facts:
+    """`_FACTS`, by patient id (patients with none of a fact are absent from its dict)."""
+
+    last_entry_on: dict[int, date] = field(default_factory=dict)
+    open_red_flags: dict[int, int] = field(default_factory=dict)
+    open_distress_flags: dict[int, int] = field(default_factory=dict)
+    open_care_flags: list[OpenCareFlag] = field(default_factory=list)
+    pain_skip_days: defaultdict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _read_facts(clinic_id: int, patient_ids: Sequence[int], today: date) -> _Facts:
+    """The patients' facts (see `_FACTS`) as of `today`, in one query."""
+    facts = _Facts()
+    rows = db.session.execute(
+        _FACTS,
+        {
+            "clinic_id": clinic_id,
+            "patient_ids": list(patient_ids),
+            "first": today - timedelta(days=LOOKBACK_DAYS - 1),
+            "last": today,
+        },
+    )
+    for fact, pid, day, n, m, kind, key in rows:
+        if fact == "last_entry":
+            facts.last_entry_on[pid] = day
+        elif fact == "red_flags":
+            facts.open_red_flags[pid], facts.open_distress_flags[pid] = n, m
+        elif fact == "care_flag":
+            facts.open_care_flags.append(OpenCareFlag(n, pid, FlagKind(kind), key))
+        else:
+            facts.pain_skip_days[pid].append(day)
+    return facts
+
+
 _PGIC_ANSWERS = select(
     MeasureResponse.id,
     MeasureResponse.patient_id,
@@ -431,11 +555,6 @@ _PGIC_ANSWERS = select(
     MeasureResponse.instrument_key == PGIC_KEY,
     MeasureResponse.submitted_at.is_not(None),
     MeasureResponse.occasion_on >= _FIRST,
-)
-_OPEN_CARE_FLAGS = select(CareFlag.id, CareFlag.patient_id, CareFlag.kind, CareFlag.key).where(
-    CareFlag.clinic_id == _CLINIC,
-    CareFlag.patient_id.in_(_PATIENTS),
-    CareFlag.acknowledged_at.is_(None),
 )
 
 
@@ -595,7 +714,9 @@ def _measure_evidence(clinic_id: int, patient_ids: Sequence[int], today: date) -
     return measure_evidence(statuses, titles, DEFAULT_GRACE_DAYS)
 
 
-def _close_settled_overdue_flags(open_flags: Sequence[Row], measures: MeasureEvidence) -> set[int]:
+def _close_settled_overdue_flags(
+    open_flags: Sequence[OpenCareFlag], measures: MeasureEvidence
+) -> set[int]:
     """Close the open "questionnaire overdue" flags among `open_flags` whose occasion is no
     longer overdue: answered (late, but answered), or no longer asked for (the measure was
     stopped). Nothing is left for a clinician to do about them, so the system says so and
@@ -627,7 +748,7 @@ def review_flag_closing_note(review_on: date | None) -> str:
 
 
 def _close_replaced_review_flags(
-    open_flags: Sequence[Row], review_on: Mapping[int, date | None]
+    open_flags: Sequence[OpenCareFlag], review_on: Mapping[int, date | None]
 ) -> set[int]:
     """Close the open "review due" flags whose date is no longer the patient's planned
     review: a decision (a hold) or the record set another date, or none is planned
@@ -697,43 +818,6 @@ def _open_protocols(clinic_id: int, patient_ids: Sequence[int]) -> Iterable[Prot
     )
 
 
-def _last_entry_days(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, date]:
-    """The day of each patient's latest entry (a session or a skip; withdrawn ones aside)."""
-    rows = db.session.execute(
-        _LAST_ENTRY_DAYS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
-    )
-    return {pid: day for pid, day in rows}
-
-
-def _open_red_flag_counts(clinic_id: int, patient_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """Open red flags per patient: all of them, and those of a lower severity than urgent
-    (distress), in one query."""
-    rows = db.session.execute(
-        _OPEN_RED_FLAG_COUNTS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
-    )
-    return {pid: (n, d) for pid, n, d in rows}
-
-
-def _pain_skip_signals(
-    clinic_id: int, patient_ids: Sequence[int], today: date
-) -> dict[int, list[Signal]]:
-    """A "skipping for pain" signal per patient the rule finds one for (one query)."""
-    rows = db.session.execute(
-        _PAIN_SKIPS,
-        {
-            "clinic_id": clinic_id,
-            "patient_ids": list(patient_ids),
-            "first": today - timedelta(days=LOOKBACK_DAYS - 1),
-            "last": today,
-        },
-    )
-    days: dict[int, list[date]] = defaultdict(list)
-    for pid, on in rows:
-        days[pid].append(on)
-    found = {pid: pain_skips(d, today) for pid, d in days.items()}
-    return {pid: [signal] for pid, signal in found.items() if signal is not None}
-
-
 def _pgic_signals(
     clinic_id: int, patient_ids: Sequence[int], today: date
 ) -> dict[int, list[Signal]]:
@@ -795,15 +879,6 @@ def _raise(
     db.session.add_all(raised)
     db.session.flush()
     return raised
-
-
-def _open_care_flags(clinic_id: int, patient_ids: Sequence[int]) -> list[Row]:
-    """The patients' open rule flags: id, patient id, kind and episode key of each."""
-    return list(
-        db.session.execute(
-            _OPEN_CARE_FLAGS, {"clinic_id": clinic_id, "patient_ids": list(patient_ids)}
-        )
-    )
 
 
 def _fill(

@@ -93,12 +93,14 @@ class Input:
     feed, with the model in its FROM (so a bulk statement's WHERE clause can narrow it), or
     (clinic id,) when `whole_clinic`. `own` names the attributes that hold those ids on an
     object, when it has them (no query needed). `columns`: only changes to these matter
-    (None: any column)."""
+    (None: any column). `measures`: whether a change can move the questionnaires' evidence
+    (a diary's rows cannot: the refresh after them does not read it)."""
 
     rows: Select[*tuple[Any, ...]]
     own: tuple[str, ...] = ()
     columns: frozenset[str] | None = None
     whole_clinic: bool = False
+    measures: bool = True
 
 
 # Who names each size: the patients whose open plan prescribes it, and those whose diary
@@ -118,10 +120,12 @@ _SIZE_USERS = union_all(
 ).subquery("size_users")
 
 
-def _of_patient(model: Any) -> Input:
+def _of_patient(model: Any, *, measures: bool = True) -> Input:
     """A model whose rows carry their patient and clinic."""
     return Input(
-        select(model.clinic_id, model.patient_id).distinct(), own=("clinic_id", "patient_id")
+        select(model.clinic_id, model.patient_id).distinct(),
+        own=("clinic_id", "patient_id"),
+        measures=measures,
     )
 
 
@@ -135,14 +139,16 @@ def _through_protocol(model: Any, *joins: Any) -> Input:
 
 INPUTS: dict[type[Any], Input] = {
     Patient: Input(select(Patient.clinic_id, Patient.id).distinct(), own=("clinic_id", "id")),
-    DiaryEntry: _of_patient(DiaryEntry),
+    # The diary and the red flags its entries raise: no questionnaire is read again for them.
+    DiaryEntry: _of_patient(DiaryEntry, measures=False),
     EntryRevision: Input(
         select(DiaryEntry.clinic_id, DiaryEntry.patient_id)
         .select_from(EntryRevision)
         .join(DiaryEntry, DiaryEntry.id == EntryRevision.entry_id)
-        .distinct()
+        .distinct(),
+        measures=False,
     ),
-    RedFlag: _of_patient(RedFlag),
+    RedFlag: _of_patient(RedFlag, measures=False),
     CareFlag: _of_patient(CareFlag),
     MeasureAssignment: _of_patient(MeasureAssignment),
     MeasureResponse: _of_patient(MeasureResponse),
@@ -210,10 +216,12 @@ class UnnoticedWrite(TypeError):
 
 @dataclass
 class _Changes:
-    """What a transaction changed so far: patients by clinic, whole clinics, and rows of
-    models that reach their patient through other rows (resolved before commit)."""
+    """What a transaction changed so far: patients by clinic (and among them, those whose
+    change can move the questionnaires' evidence), whole clinics, and rows of models that
+    reach their patient through other rows (resolved before commit)."""
 
     patients: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    measures_moved: defaultdict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     clinics: set[int] = field(default_factory=set)
     rows: defaultdict[type[Any], set[int]] = field(default_factory=lambda: defaultdict(set))
 
@@ -227,6 +235,15 @@ class _Changes:
             self.clinics.add(values[0])
         elif values[1] is not None:
             self.patients[values[0]].add(values[1])
+            if found.measures:
+                self.measures_moved[values[0]].add(values[1])
+
+    def refreshed(self, clinic_id: int, patient_id: int) -> None:
+        """Forget a patient whose summary a refresh has just written."""
+        for noted in (self.patients, self.measures_moved):
+            noted[clinic_id].discard(patient_id)
+            if not noted[clinic_id]:
+                del noted[clinic_id]
 
 
 def install(session: scoped_session[_S]) -> None:
@@ -282,7 +299,11 @@ def refresh_changed(session: Session) -> None:
             if clinic_id in whole:
                 refresh_clinic(clinic)
             else:
-                refresh_patients(clinic, sorted(patients[clinic_id]))
+                refresh_patients(
+                    clinic,
+                    sorted(patients[clinic_id]),
+                    measures_moved=changes.measures_moved.get(clinic_id, set()),
+                )
 
 
 def _resolve(session: Session, changes: _Changes) -> tuple[set[int], dict[int, set[int]]]:
@@ -363,9 +384,7 @@ def _note_refreshed(session: Session) -> None:
         return
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, PatientSummary) and obj.clinic_id in changes.patients:
-            changes.patients[obj.clinic_id].discard(obj.patient_id)
-            if not changes.patients[obj.clinic_id]:
-                del changes.patients[obj.clinic_id]
+            changes.refreshed(obj.clinic_id, obj.patient_id)
 
 
 def _on_execute(state: ORMExecuteState) -> None:

@@ -29,7 +29,7 @@ from clinic.monitoring.services import (
 from tests.support.apps import config_for_tests
 from tests.support.auth import act_as
 from tests.support.databases import temporary_database
-from tests.support.diaries import refresh
+from tests.support.diaries import add_entries, refresh
 from tests.support.factories import make_patient
 from tests.support.measure_scores import (
     answer_measure,
@@ -140,6 +140,31 @@ def test_an_ended_measure_raises_nothing_and_its_open_flag_is_closed(
     assert overdue_flags(app, world.other_patient.patient_id) == [
         (f"measure_overdue:{flagged}:once", False, MEASURE_NOT_ASKED)
     ]
+
+
+def test_a_session_logged_leaves_the_questionnaires_and_their_flags_as_they_are(
+    app: Flask, world: World
+) -> None:
+    """A diary entry moves nothing a questionnaire's flag is made of, so the refresh before
+    its commit reads no questionnaire (no assignment, answer or instrument) and leaves an
+    open "questionnaire overdue" flag open and counted in the summary, instead of taking it
+    for a questionnaire no longer asked for."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    assignment = assign_measure(app, world.patient.patient_id, "pain-nrs", on_days_ago=10)
+    refresh(app, world.clinic_a)
+    flag = (f"measure_overdue:{assignment}:once", True, "")
+    assert overdue_flags(app, world.patient.patient_id) == [flag]
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        add_entries(app, protocol_id, world.patient, [0])
+    assert any(s.lstrip().startswith("UPDATE patient_summaries") for s in statements)
+    assert not [s for s in statements if "measure_" in s or "clinic_instruments" in s]
+    assert overdue_flags(app, world.patient.patient_id) == [flag]
+    with app.app_context():
+        summary = db.session.get(PatientSummary, world.patient.patient_id)
+        assert summary.last_entry_on == today()
+        assert FlagKind.MEASURE_OVERDUE in summary.open_kinds
 
 
 def test_one_flag_per_occasion(app: Flask, world: World) -> None:
