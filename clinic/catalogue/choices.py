@@ -4,7 +4,8 @@ A list offers only the sizes that may be used on the plan's route (made for it a
 anal use, from a set with a flared base: `usable_on`), each named with its set ("25 mm ·
 Size 4 — Vaginal dilator set": two sets may both have a "Size 4", and a closed list shows
 only the chosen line), grouped by set with the prescribed set first. The clinic's sizes
-come with their sets in one query, however many stages the form has.
+come with their sets in one query, however many stages the form has; a diary form sent is
+checked against the one size it names (`clinic_size`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.domain.protocols import Route, lacks_flared_base
@@ -32,6 +33,29 @@ def clinic_sizes(clinic_id: int) -> list[DilatorSize]:
             .order_by(DilatorSet.name, DilatorSet.id, DilatorSize.diameter_mm, DilatorSize.id)
         )
     )
+
+
+def clinic_size(clinic_id: int, size_id: str) -> list[DilatorSize]:
+    """The size of the clinic's sets with this id as a form sent it (a list of one, with
+    its set loaded), or none: another clinic's, or not an id."""
+    # An id a database integer can hold, or nothing to look up ("²" is a digit to
+    # `isdigit`, and a number too large for the column is an error, not "not found").
+    if not (size_id.isascii() and size_id.isdecimal()) or int(size_id) > _LARGEST_ID:
+        return []
+    found = db.session.scalars(_CLINIC_SIZE, {"clinic_id": clinic_id, "size_id": int(size_id)})
+    return list(found)
+
+
+_LARGEST_ID = 2**31 - 1
+
+
+# Built once: it runs for every session a patient saves.
+_CLINIC_SIZE = (
+    select(DilatorSize)
+    .join(DilatorSize.dilator_set)
+    .where(DilatorSize.id == bindparam("size_id"), DilatorSet.clinic_id == bindparam("clinic_id"))
+    .options(contains_eager(DilatorSize.dilator_set))
+)
 
 
 def usable_on(dilator_set: DilatorSet, route: Route) -> bool:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -21,7 +21,7 @@ from wtforms import SelectChoice
 
 from clinic.alerts.services import patient_guidance
 from clinic.audit.log import audited, own_patient
-from clinic.catalogue.choices import clinic_sizes, size_groups
+from clinic.catalogue.choices import clinic_size, clinic_sizes, size_groups
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.uow import discard
 from clinic.core.words import millimetres, say
@@ -77,17 +77,38 @@ def _local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectChoice]:
+def _offer(form: SessionForm, patient: Patient, prescription: Prescription) -> None:
+    """Set the sizes and concerns the form offers. A form sent is checked against the size
+    it names alone: each size is offered or not on its own (`size_groups`), so the answer
+    is the whole list's, without reading and naming every size of the clinic for each
+    session saved. The form shown (again, after a refusal) offers them all (`_offer_all`)."""
+    chosen = form.dilator_size_id.data if form.is_submitted() else None
+    form.dilator_size_id.choices = _size_choices(patient, prescription, chosen)
+    form.concerns.choices = _concern_choices(prescription)
+
+
+def _offer_all(form: SessionForm, patient: Patient, prescription: Prescription) -> None:
+    """Before the form is shown again after it was sent: every size to choose from."""
+    if form.is_submitted():
+        form.dilator_size_id.choices = _size_choices(patient, prescription)
+
+
+def _size_choices(
+    patient: Patient, prescription: Prescription, chosen: str | None = None
+) -> list[SelectChoice]:
     """The sizes a patient can say they used, each named with its set: the prescribed one
     first (and chosen by default), then the rest of its set, then the clinic's other sets
     for this plan's route, smaller or larger (issue 16: a larger one raises a flag for
     review, so it must be choosable; never a device for the other route, nor for anal use
-    one from a set without a flared base). One query, sizes with their sets."""
+    one from a set without a flared base). One query, sizes with their sets; with `chosen`
+    (a size's id as sent), only that one, if it is among them."""
     route = prescription.protocol.route
     prescribed = prescription.stage.dilator_size_id
     choices: list[SelectChoice] = []
     groups = size_groups(
-        clinic_sizes(patient.clinic_id),
+        clinic_sizes(patient.clinic_id)
+        if chosen is None
+        else _named(patient, prescription, chosen),
         route,
         first=[prescribed],
         keep=[prescribed],
@@ -104,6 +125,20 @@ def _size_choices(patient: Patient, prescription: Prescription) -> list[SelectCh
             for size in group
         ]
     return choices
+
+
+def _named(patient: Patient, prescription: Prescription, chosen: str) -> list[DilatorSize]:
+    """The size a sent form names: one of the plan's (loaded with it, its set too), or
+    else looked up among the clinic's (none if it is not one of them)."""
+    planned = {
+        str(stage.dilator_size_id): stage.dilator_size
+        for version in prescription.protocol.versions
+        for stage in version.stages
+    }
+    size = planned.get(chosen)
+    if size is not None and "dilator_set" not in inspect(size).unloaded:
+        return [size] if size.dilator_set.clinic_id == patient.clinic_id else []
+    return clinic_size(patient.clinic_id, chosen)
 
 
 def _size_label(size: DilatorSize, *, prescribed: bool) -> str:
@@ -201,12 +236,12 @@ def log_session() -> Response | str:
         if stopped:
             data["sharp_pain"] = "yes"
     form = SessionForm(data=data)
-    form.dilator_size_id.choices = _size_choices(patient, prescription)
-    form.concerns.choices = _concern_choices(prescription)
+    _offer(form, patient, prescription)
     if form.validate_on_submit():
         done = _save_new(form, patient, prescription, _session_details(form, zone))
         if done is not None:
             return done
+    _offer_all(form, patient, prescription)
     return render_template("portal/log.html", form=form, prescription=prescription, stopped=stopped)
 
 
@@ -316,9 +351,8 @@ def edit_entry(entry_id: int) -> Response | str:
                 "concerns": sorted(saved.concerns or ()),
             }
     form = form_class(data=data)
-    if not saved.skipped:
-        form.dilator_size_id.choices = _size_choices(patient, prescription)
-        form.concerns.choices = _concern_choices(prescription)
+    if isinstance(form, SessionForm):
+        _offer(form, patient, prescription)
     if form.validate_on_submit():
         details = _skip_details(form, zone) if saved.skipped else _session_details(form, zone)
         try:
@@ -328,6 +362,8 @@ def edit_entry(entry_id: int) -> Response | str:
         else:
             flash(gettext("Your entry was corrected."), "success")
             return redirect(url_for("portal.entry", entry_id=saved.id))
+    if isinstance(form, SessionForm):
+        _offer_all(form, patient, prescription)
     template = "portal/skip.html" if saved.skipped else "portal/log.html"
     return render_template(template, form=form, prescription=prescription, editing=saved)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from clinic.domain.protocols import Event, ProtocolStatus
 from clinic.extensions import db
 from clinic.models import (
+    DilatorSize,
     Patient,
     Protocol,
     ProtocolEvent,
@@ -153,7 +154,11 @@ def _history_statements(load: History, *, one_protocol: bool, afresh: bool = Fal
 
     version_authors, event_authors = load.value
     versions = select(ProtocolVersion).options(
-        joinedload(ProtocolVersion.stages).joinedload(ProtocolStage.dilator_size),
+        # With each size's set: a diary form sent names a size, most often one of the
+        # plan's, and is checked against it and its set (clinic.portal.entries).
+        joinedload(ProtocolVersion.stages)
+        .joinedload(ProtocolStage.dilator_size)
+        .joinedload(DilatorSize.dilator_set),
         *(
             [joinedload(ProtocolVersion.created_by).lazyload(User.clinic)]
             if version_authors

@@ -24,6 +24,7 @@ from clinic.models import (
     Protocol,
     User,
 )
+from clinic.models.types import utcnow
 from tests.support.auth import act_as
 from tests.support.forms import form_values
 from tests.support.protocols import clinic_template, make_protocol, seed_both_libraries
@@ -257,31 +258,70 @@ def test_the_log_form_names_each_size_with_its_set_the_prescribed_set_first(
     assert list(dict.fromkeys(group for group, _, _ in options)) == [VAGINAL, VAGINOPLASTY]
 
 
-@pytest.mark.parametrize("whose", ["anal set", "other clinic"])
+NOT_SIZES = ["", "abc", "-1", "0", "\u00b2", "1.5", "99999999999999999999"]
+
+
+@pytest.mark.parametrize("whose", ["anal set", "other clinic", "retired", *NOT_SIZES])
 def test_the_log_form_refuses_a_size_not_listed_in_plain_words(
     app: Flask, client, world: World, library, on_plan, as_patient, whose: str
 ) -> None:
-    """A size of the other route, or of another clinic, sent anyway: "Choose the dilator
-    you used from the list.", and nothing is saved."""
-    forged = (
-        size_id(app, world.clinic_a, ANAL, "Anal 1")
-        if whose == "anal set"
-        else size_id(app, world.clinic_b, VAGINAL, "Size 1")
-    )
-    values = form_values(client.get("/diary/log").get_data(as_text=True))
+    """A size of the other route, of another clinic, or retired (and not the plan's), or
+    something that is no size at all, sent anyway: "Choose the dilator you used from the
+    list." (or, sent empty, "Choose the dilator you used."), nothing is saved, and the
+    form shown again offers every size it offered before. (A form sent is checked
+    against the size it names alone: the answer must be the whole list's.)"""
+    if whose == "retired":
+        with app.app_context():
+            retired = db.session.get(DilatorSize, size_id(app, world.clinic_a, VAGINAL, "Size 5"))
+            retired.retired_at = utcnow()
+            db.session.commit()
+    forged = {
+        "anal set": lambda: str(size_id(app, world.clinic_a, ANAL, "Anal 1")),
+        "other clinic": lambda: str(size_id(app, world.clinic_b, VAGINAL, "Size 1")),
+        "retired": lambda: str(size_id(app, world.clinic_a, VAGINAL, "Size 5")),
+    }.get(whose, lambda: whose)()
+    shown = client.get("/diary/log").get_data(as_text=True)
+    values = form_values(shown)
     values.update(
         {
-            "dilator_size_id": str(forged),
+            "dilator_size_id": forged,
             "pain_during": "1",
             "pain_after": "0",
             "bleeding": "none",
             "sharp_pain": "no",
         }
     )
-    page = client.post("/diary/log", data=values).get_data(as_text=True)
-    assert "Choose the dilator you used from the list." in page
+    response = client.post("/diary/log", data=values)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    expected = "Choose the dilator you used." if whose == "" else "from the list."
+    assert f"{expected}" in page
+    listed = [text for _, text, _ in dilator_list(page, "dilator_size_id")]
+    assert listed == [text for _, text, _ in dilator_list(shown, "dilator_size_id")]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DiaryEntry)) == 0
+
+
+def test_the_log_form_takes_a_larger_size_of_another_set(
+    app: Flask, client, world: World, library, on_plan, as_patient
+) -> None:
+    """A size of the clinic's other set for the route, not in the plan, is saved: the
+    form sent is checked against the clinic's sizes, not only the plan's."""
+    other = size_id(app, world.clinic_a, VAGINOPLASTY, "27.5 mm")
+    values = form_values(client.get("/diary/log").get_data(as_text=True))
+    values.update(
+        {
+            "dilator_size_id": str(other),
+            "pain_during": "1",
+            "pain_after": "0",
+            "bleeding": "none",
+            "sharp_pain": "no",
+        }
+    )
+    response = client.post("/diary/log", data=values)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(DiaryEntry.dilator_size_id)).one() == other
 
 
 def test_the_log_form_costs_the_same_queries_with_a_bigger_catalogue(
