@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from babel import Locale
-from babel.support import NullTranslations
+from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import force_locale, get_locale, get_translations, refresh
 from flask_babel.speaklater import LazyString  # type: ignore[import-untyped]
@@ -34,6 +35,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from wtforms.i18n import messages_path
 
 if TYPE_CHECKING:
     from clinic.models import User
@@ -341,6 +343,18 @@ def translations() -> NullTranslations:
     found = get_translations()
     state.clinic_translations = (locale, found)
     return found
+
+
+def wtforms_translations() -> NullTranslations:
+    """WTForms' own messages ("Not a valid choice." ...) in the language being spoken now.
+    Flask-WTF reads WTForms' catalogue from disk again on every request that makes a
+    form; the catalogues never change while the app runs, so each is read once."""
+    return _wtforms_catalogue(str(current_locale()))
+
+
+@cache
+def _wtforms_catalogue(locale: str) -> NullTranslations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 def gettext(string: str, **variables: Any) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from babel.support import NullTranslations
 from flask import flash
 from flask_babel import gettext
 from flask_wtf import FlaskForm
@@ -19,6 +20,7 @@ from clinic.core.refusals import note_not_done
 from clinic.core.uow import discard
 from clinic.domain.text import N_
 from clinic.i18n import lazy_text as _l
+from clinic.i18n import wtforms_translations
 
 # Invisible characters no one types on purpose (tab and line breaks are fine). PostgreSQL
 # cannot store NUL at all; the others hide text in records people rely on.
@@ -72,6 +74,12 @@ class ClinicForm(FlaskForm):
     to its field before any other rule runs (some rules query the database, and
     PostgreSQL cannot even compare text that holds a NUL). A sent form that fails its
     checks saves nothing of its request (see `validate_on_submit`)."""
+
+    class Meta(FlaskForm.Meta):
+        """WTForms' messages in the request's language, from a catalogue read once."""
+
+        def get_translations(self, form: Any) -> NullTranslations:
+            return wtforms_translations()
 
     def validate_on_submit(self, extra_validators: object = None) -> bool:
         """Whether the form was sent and passes its checks. A sent form that fails them

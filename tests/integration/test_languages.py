@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from clinic.auth.services import issue_invitation
+from clinic.core.forms import ClinicForm
 from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicLanguage, Patient, User
 from clinic.models.invitations import RESET
@@ -208,3 +211,27 @@ def test_invitation_and_reset_links_open_in_the_patients_language(app: Flask, wo
         f"/password/reset/{staff_reset}", headers={"Accept-Language": "es"}
     ).get_data(as_text=True)
     assert '<html lang="en-GB"' in page
+
+
+def test_wtforms_own_messages_follow_the_request_language_from_a_catalogue_read_once(
+    app: Flask,
+) -> None:
+    """A form's built-in messages (WTForms' own, such as "Not a valid choice.") are in the
+    language being spoken, French and Spanish as well as English, and each language's
+    catalogue is read from disk once, not again for every request that makes a form."""
+    said: dict[str, str] = {}
+    catalogues = []
+    for code in ("fr", "es", "en", "fr"):
+        with app.test_request_context("/"), force_locale(code):
+            form = ClinicForm(meta={"csrf": False})
+            translations = form.meta.get_translations(form)
+            said[code] = translations.gettext("Not a valid choice.")
+            catalogues.append(translations)
+    assert said == {
+        "fr": "N'est pas un choix valide.",
+        "es": "Opción inválida.",
+        "en": "Not a valid choice.",
+    }
+    # The catalogue itself (not Flask-WTF's stand-in, which reads it again per request),
+    # the same one for French both times.
+    assert isinstance(catalogues[0], Translations) and catalogues[0] is catalogues[3]
