@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple, cast
 
 from flask import abort, g, has_request_context
-from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, undefer
 
 from clinic.core.search import name_or_identifier_matches
 from clinic.extensions import db
 from clinic.measures.instruments import revision_columns
-from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Role, User
+from clinic.models import Clinic, Patient, PatientStatus, PatientSummary, Protocol, Role, User
 from clinic.models.users import normalise_email
+from clinic.protocols.queries import OPEN_STATUSES
 
 # A row of any columns (the own-record statements, and the chart's with columns added,
 # read different ones).
@@ -77,9 +78,17 @@ _OWN_RECORD_AND_SUMMARY = (
     .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
     .options(joinedload(Patient.responsible_clinician))
 )
-_OWN_RECORD_AND_VERSION = (
-    select(Patient, PatientSummary.version)
+_OWN_RECORD_VERSION_AND_PLAN = (
+    select(Patient, PatientSummary.version, Protocol)
     .outerjoin(PatientSummary, _summary_of_patient())
+    .outerjoin(
+        Protocol,
+        and_(
+            Protocol.patient_id == Patient.id,
+            Protocol.clinic_id == Patient.clinic_id,
+            Protocol.status.in_(OPEN_STATUSES),
+        ),
+    )
     .where(Patient.user_id == _USER_ID, Patient.clinic_id == _CLINIC_ID)
     .options(
         joinedload(Patient.clinic),
@@ -166,14 +175,15 @@ def own_record_and_summary(user: User) -> OwnRecord | None:
     return OwnRecord(row[0], row[1], row[2], (row[3], row[4], row[5]))
 
 
-def own_record_and_version(user: User) -> tuple[Patient, int | None] | None:
+def own_record_version_and_plan(user: User) -> tuple[Patient, int | None, Protocol | None] | None:
     """The record linked to a patient's portal login, as committed now (with its clinic
-    and account, even where the session holds them already), and its summary's version
-    (None: no summary yet) read in the same statement: for a write whose summary refresh
-    may use them (clinic.monitoring.services.note_current). Its id is kept for the rest of
-    the request, as `get_own_patient_record` keeps it."""
-    row = _own_row(_OWN_RECORD_AND_VERSION, user)
-    return (row[0], row[1]) if row is not None else None
+    and account, even where the session holds them already), its summary's version (None:
+    no summary yet) and its open protocol (None: no plan; its history not loaded, see
+    `clinic.protocols.queries.load_history`), read in one statement: for a write whose
+    summary refresh may use them (clinic.monitoring.services.note_current). Its id is kept
+    for the rest of the request, as `get_own_patient_record` keeps it."""
+    row = _own_row(_OWN_RECORD_VERSION_AND_PLAN, user)
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 def own_patient_id(user: User) -> int | None:

@@ -46,14 +46,16 @@ from clinic.portal.views import (
     bp,
     current_prescription,
     own_record_or_404,
-    own_record_with_version,
+    own_record_version_and_plan_or_404,
     patients_only,
+    prescription_of,
 )
 from clinic.protocols.prescriptions import Prescription
+from clinic.protocols.queries import History, load_history
 
 
-def _open_plan(patient: Patient, *, afresh: bool = False) -> Prescription:
-    prescription = current_prescription(patient, afresh=afresh)
+def _open_plan(patient: Patient) -> Prescription:
+    prescription = current_prescription(patient)
     if prescription is None:
         abort(404)  # nothing to log against until the clinician sets up a plan
     return prescription
@@ -67,10 +69,12 @@ def _patient_and_plan() -> tuple[Patient, Prescription]:
     if request.method != "POST":
         patient = own_record_or_404()
         return patient, _open_plan(patient)
-    patient, version = own_record_with_version()
-    prescription = _open_plan(patient, afresh=True)
-    note_current(patient, prescription.protocol, version)
-    return patient, prescription
+    patient, version, protocol = own_record_version_and_plan_or_404()
+    if protocol is None:
+        abort(404)  # nothing to log against until the clinician sets up a plan
+    load_history(protocol, History.RULES, afresh=True)
+    note_current(patient, protocol, version)
+    return patient, prescription_of(patient, protocol)
 
 
 def _local(moment: datetime, zone: str) -> datetime:

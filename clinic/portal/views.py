@@ -19,7 +19,7 @@ from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
 from clinic.domain.adherence import Tally, tally_between, week_start
-from clinic.models import Patient, Role
+from clinic.models import Patient, Protocol, Role
 from clinic.models.types import utcnow
 from clinic.monitoring.evidence import schedule_of
 from clinic.monitoring.services import load_sessions
@@ -27,7 +27,7 @@ from clinic.patients.queries import (
     OwnRecord,
     get_own_patient_record,
     own_record_and_summary,
-    own_record_and_version,
+    own_record_version_and_plan,
 )
 from clinic.portal import words
 from clinic.portal.today import today_page
@@ -51,10 +51,11 @@ def own_record_or_404() -> Patient:
     return patient
 
 
-def own_record_with_version() -> tuple[Patient, int | None]:
-    """The signed-in patient's record as committed now, and its summary's version read
-    with it (see `own_record_and_version`); 404 if the login is not linked to one."""
-    found = own_record_and_version(current_user)
+def own_record_version_and_plan_or_404() -> tuple[Patient, int | None, Protocol | None]:
+    """The signed-in patient's record as committed now, its summary's version and its open
+    protocol read with it (see `own_record_version_and_plan`); 404 if the login is not
+    linked to one."""
+    found = own_record_version_and_plan(current_user)
     if found is None:
         abort(404)
     return found
@@ -71,14 +72,17 @@ def own_record_with_summary() -> OwnRecord:
     return found
 
 
-def current_prescription(
-    patient: Patient, today: date | None = None, *, afresh: bool = False
-) -> Prescription | None:
-    """The patient's plan as it stands on `today` (the clinic's today unless given;
-    `afresh`: the protocol as committed now, even where the session holds it already)."""
-    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES, afresh=afresh)
-    if protocol is None:
-        return None
+def current_prescription(patient: Patient, today: date | None = None) -> Prescription | None:
+    """The patient's plan as it stands on `today` (the clinic's today unless given)."""
+    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES)
+    return None if protocol is None else prescription_of(patient, protocol, today)
+
+
+def prescription_of(
+    patient: Patient, protocol: Protocol, today: date | None = None
+) -> Prescription:
+    """What `protocol`, the patient's open one loaded with `History.RULES`, prescribes on
+    `today` (the clinic's today unless given)."""
     # The protocol is this patient's (the query says so): its safety rules read the
     # patient, who is loaded already, so not loaded again (the relationship is on the
     # patient and clinic, which the session's identity map cannot answer).

@@ -104,14 +104,20 @@ def open_protocol(
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
     protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
     if protocol is not None and with_history:
-        # By its id, not by the patient's open protocol again: one completed or replaced
-        # meanwhile (committed between the statements) keeps the history it was read with.
-        _load_history(
-            [protocol],
-            _history_statements(load, one_protocol=True, afresh=afresh),
-            {"protocol_id": protocol.id},
-        )
+        load_history(protocol, load, afresh=afresh)
     return protocol
+
+
+def load_history(protocol: Protocol, load: History, *, afresh: bool = False) -> None:
+    """Load `load` of the protocol's history (`afresh`: as committed now, even where the
+    session holds it already). By its id, not by the patient's open protocol again: one
+    completed or replaced meanwhile (committed between the statements) keeps the history
+    it was read with."""
+    _load_history(
+        [protocol],
+        _history_statements(load, one_protocol=True, afresh=afresh),
+        {"protocol_id": protocol.id},
+    )
 
 
 _OPEN_PROTOCOL = {

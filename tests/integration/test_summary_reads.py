@@ -16,8 +16,8 @@ from clinic.extensions import db
 from clinic.models import Clinic, Patient, PatientSummary, Protocol, User
 from clinic.models.types import utcnow
 from clinic.monitoring.services import note_current, refresh_patients
-from clinic.patients.queries import own_record_and_version
-from clinic.protocols.queries import History, open_protocol
+from clinic.patients.queries import own_record_version_and_plan
+from clinic.protocols.queries import History, load_history, open_protocol
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries, refresh
 from tests.support.forms import form_values
@@ -55,14 +55,14 @@ def on_plan(app: Flask, world: World) -> int:
 
 def vouched_for(world: World) -> tuple[Patient, Protocol, User]:
     """As the diary form's POST does (in an app context): the patient's record with its
-    summary's version, then the plan, both afresh, vouched for to the refresh; gives the
-    record, the plan and the patient's account."""
+    summary's version and open plan, then the plan's history, all afresh, vouched for to
+    the refresh; gives the record, the plan and the patient's account."""
     user = db.session.get_one(User, world.patient.id)
-    found = own_record_and_version(user)
+    found = own_record_version_and_plan(user)
     assert found is not None
-    patient, version = found
-    protocol = open_protocol(patient.id, patient.clinic_id, load=History.RULES, afresh=True)
+    patient, version, protocol = found
     assert protocol is not None
+    load_history(protocol, History.RULES, afresh=True)
     note_current(patient, protocol, version)
     return patient, protocol, user
 
@@ -122,9 +122,9 @@ def test_a_plan_changed_in_the_same_transaction_is_read_again(app: Flask, world:
 def test_a_session_posted_reads_the_plan_once_and_the_summary_is_right(
     app: Flask, client, world: World
 ) -> None:
-    """Logging a session through the form: the patient's plan is read once (by the form,
-    not again by the refresh before the commit), and the summary committed is the one a
-    refresh from scratch computes."""
+    """Logging a session through the form: the patient's plan is read once (with the
+    record, by the form, not again by the refresh before the commit), and the summary
+    committed is the one a refresh from scratch computes."""
     on_plan(app, world)
     act_as(client, world.patient.id)
     values = form_values(client.get("/diary/log").get_data(as_text=True))
@@ -134,8 +134,12 @@ def test_a_session_posted_reads_the_plan_once_and_the_summary_is_right(
     with count_queries(engine) as statements:
         response = client.post("/diary/log", data=values)
     assert response.status_code == 302 and "/diary/entries/" in response.headers["Location"]
-    plan_reads = [s for s in statements if s.lstrip().startswith("SELECT protocols.id")]
-    assert len(plan_reads) == 1
+    # The plan comes with the record (one statement), then its versions and its events.
+    assert not [s for s in statements if s.lstrip().startswith("SELECT protocols.id")]
+    record = [s for s in statements if s.lstrip().startswith("SELECT patients.id")]
+    assert len(record) == 1 and "protocols.id" in record[0]
+    for history in ("protocol_versions", "protocol_events"):
+        assert len([s for s in statements if f"FROM {history}" in s]) == 1, history
     posted = shown(app, world.patient.patient_id)
     assert posted["last_entry_on"] is not None
     with app.app_context():
