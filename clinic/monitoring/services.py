@@ -29,6 +29,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Update,
     bindparam,
     case,
     func,
@@ -289,10 +290,24 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[i
     wrote. Refreshes of other patients of the clinic do not wait. The version goes up in
     the database (`version + 1`), never from a value read earlier, so no refresh is lost
     from the sum the dashboard's cache key is made of."""
-    taken = select(PatientSummary.patient_id).where(PatientSummary.clinic_id == clinic_id)
+    # Named apart from the columns: an UPDATE keeps their names for its SET clause.
+    params: dict[str, object] = {"taken_clinic": clinic_id}
     if patient_ids is not None:
-        taken = taken.where(PatientSummary.patient_id.in_(patient_ids))
-    rows = db.session.scalars(
+        params["taken_patients"] = list(patient_ids)
+    rows = db.session.scalars(_TAKE[patient_ids is not None], params)
+    return {summary.patient_id: summary for summary in rows}
+
+
+def _take_statement(some: bool) -> Update:
+    """`_take_summaries`' statement, for some patients of the clinic or for all."""
+    taken = select(PatientSummary.patient_id).where(
+        PatientSummary.clinic_id == bindparam("taken_clinic")
+    )
+    if some:
+        taken = taken.where(
+            PatientSummary.patient_id.in_(bindparam("taken_patients", expanding=True))
+        )
+    return (
         update(PatientSummary)
         .where(
             PatientSummary.patient_id.in_(
@@ -303,7 +318,6 @@ def _take_summaries(clinic_id: int, patient_ids: Sequence[int] | None) -> dict[i
         .returning(PatientSummary)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return {summary.patient_id: summary for summary in rows}
 
 
 def _refresh(
@@ -400,6 +414,9 @@ _CLINIC: BindParameter[int] = bindparam("clinic_id")
 _PATIENTS: BindParameter[list[int]] = bindparam("patient_ids", expanding=True)
 _FIRST: BindParameter[date] = bindparam("first")
 _LAST: BindParameter[date] = bindparam("last")
+
+# Built once too: every refresh takes its summaries first (`_take_summaries`).
+_TAKE = {some: _take_statement(some) for some in (False, True)}
 
 _SESSIONS = (
     select(
