@@ -39,14 +39,18 @@ def clinic_size(clinic_id: int, size_id: str) -> list[DilatorSize]:
     """The size of the clinic's sets with this id as a form sent it (a list of one, with
     its set loaded), or none: another clinic's, or not an id."""
     # An id a database integer can hold, or nothing to look up ("²" is a digit to
-    # `isdigit`, and a number too large for the column is an error, not "not found").
-    if not (size_id.isascii() and size_id.isdecimal()) or int(size_id) > _LARGEST_ID:
+    # `isdigit`, a number too large for the column is an error, not "not found", and
+    # Python refuses to read one of more than 4,300 digits).
+    if not (size_id.isascii() and size_id.isdecimal() and len(size_id) <= _ID_DIGITS):
+        return []
+    if int(size_id) > _LARGEST_ID:
         return []
     found = db.session.scalars(_CLINIC_SIZE, {"clinic_id": clinic_id, "size_id": int(size_id)})
     return list(found)
 
 
-_LARGEST_ID = 2**31 - 1
+_LARGEST_ID = 2**31 - 1  # PostgreSQL's integer, which the ids are
+_ID_DIGITS = len(str(_LARGEST_ID))
 
 
 # Built once: it runs for every session a patient saves.

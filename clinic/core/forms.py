@@ -8,8 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from babel.support import NullTranslations
-from flask import flash
+from flask import current_app, flash
 from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, Field, FloatField, IntegerField, TimeField
@@ -78,7 +77,9 @@ class ClinicForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         """WTForms' messages in the request's language, from a catalogue read once."""
 
-        def get_translations(self, form: Any) -> NullTranslations:
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
             return wtforms_translations()
 
     def validate_on_submit(self, extra_validators: object = None) -> bool:

@@ -208,9 +208,9 @@ def refresh_patients(
 
     `measures_moved`: the patients among them whose questionnaires' evidence (overdue and
     answered occasions, PGIC answers) the change may have moved; None for all. A diary
-    entry moves none of it, so the refresh after one does not read it: those patients'
-    "questionnaire overdue" and "feels very much worse" flags stay as they are (the day's
-    refresh of the whole clinic raises those that days passing bring).
+    entry moves none of it, so the refresh after one reads it only if it was not read yet
+    today (`PatientSummary.measures_on`; days passing make a questionnaire overdue):
+    otherwise it would find what it found then, and those flags stay as they are.
 
     Everything is read after the summaries' rows are taken, so that a change another
     transaction committed before (whose own refresh could not see this one's changes) is
@@ -332,7 +332,7 @@ def _refresh(
     `summaries` were taken; `known`: the open protocols, or None, of those whose
     protocols are read; `measures_moved`: see `refresh_patients`)."""
     ids = [p.id for p in patients]
-    measured = ids if measures_moved is None else [i for i in ids if i in measures_moved]
+    measured = [i for i in ids if _measures_due(i, summaries.get(i), today, measures_moved)]
     known = known or {}
     protocols = {pid: p for pid, p in known.items() if p is not None}
     unknown = [pid for pid in ids if pid not in known]
@@ -396,6 +396,8 @@ def _refresh(
         if summary is None:
             summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id, version=1)
             db.session.add(summary)
+        if patient.id in read:
+            summary.measures_on = today
         _fill(
             summary,
             assessments[patient.id],
@@ -404,6 +406,21 @@ def _refresh(
             assessments[patient.id].open_red_flags,
             facts.open_distress_flags.get(patient.id, 0),
         )
+
+
+def _measures_due(
+    patient_id: int,
+    summary: PatientSummary | None,
+    today: date,
+    measures_moved: Collection[int] | None,
+) -> bool:
+    """Whether the refresh reads the patient's questionnaires' evidence: when the change
+    may have moved it (`measures_moved`: see `refresh_patients`), or when it was not read
+    yet on `today` (days passing make a questionnaire overdue). Otherwise it says today
+    what it said when last read today."""
+    if measures_moved is None or patient_id in measures_moved:
+        return True
+    return summary is None or summary.measures_on != today
 
 
 # The statements every refresh runs, built once: a refresh runs before every write's
@@ -537,14 +554,28 @@ class _Facts:
     pain_skip_days: defaultdict[int, list[date]] = field(default_factory=lambda: defaultdict(list))
 
 
+# SQLite numbers every id of an IN list apart, and `_FACTS` names the list four times:
+# read in chunks that stay under its default limit of 32,766 variables (one statement for
+# any clinic of up to this many patients).
+_FACTS_CHUNK = 8000
+
+
 def _read_facts(clinic_id: int, patient_ids: Sequence[int], today: date) -> _Facts:
-    """The patients' facts (see `_FACTS`) as of `today`, in one query."""
+    """The patients' facts (see `_FACTS`) as of `today`, in one query (a clinic of more
+    than `_FACTS_CHUNK` patients: one per chunk)."""
     facts = _Facts()
+    ids = list(patient_ids)
+    for start in range(0, len(ids), _FACTS_CHUNK):
+        _add_facts(facts, clinic_id, ids[start : start + _FACTS_CHUNK], today)
+    return facts
+
+
+def _add_facts(facts: _Facts, clinic_id: int, patient_ids: list[int], today: date) -> None:
     rows = db.session.execute(
         _FACTS,
         {
             "clinic_id": clinic_id,
-            "patient_ids": list(patient_ids),
+            "patient_ids": patient_ids,
             "first": today - timedelta(days=LOOKBACK_DAYS - 1),
             "last": today,
         },
@@ -558,7 +589,6 @@ def _read_facts(clinic_id: int, patient_ids: Sequence[int], today: date) -> _Fac
             facts.open_care_flags.append(OpenCareFlag(n, pid, FlagKind(kind), key))
         else:
             facts.pain_skip_days[pid].append(day)
-    return facts
 
 
 _PGIC_ANSWERS = select(

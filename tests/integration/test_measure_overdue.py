@@ -167,6 +167,26 @@ def test_a_session_logged_leaves_the_questionnaires_and_their_flags_as_they_are(
         assert FlagKind.MEASURE_OVERDUE in summary.open_kinds
 
 
+def test_a_session_logged_raises_a_questionnaire_overdue_since_today(
+    app: Flask, world: World
+) -> None:
+    """A questionnaire asked for eight days ago falls overdue today; before the day's
+    refresh of the clinic has run, the patient logs a session: its refresh reads the
+    questionnaires (not yet read today) and raises the flag then, as any refresh today
+    would. The next session, with the questionnaires read today already, reads none."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    assign_measure(app, world.patient.patient_id, "pain-nrs", on_days_ago=8)
+    assert overdue_flags(app, world.patient.patient_id) == []
+    add_entries(app, protocol_id, world.patient, [0])
+    assert [open_ for _, open_, _ in overdue_flags(app, world.patient.patient_id)] == [True]
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as statements:
+        add_entries(app, protocol_id, world.patient, [0])
+    assert not [s for s in statements if "measure_" in s]
+    assert [open_ for _, open_, _ in overdue_flags(app, world.patient.patient_id)] == [True]
+
+
 def test_one_flag_per_occasion(app: Flask, world: World) -> None:
     """Asked weekly since a protocol started 20 days ago: a week ago only the start was
     overdue; today week 1 is too (week 2, 6 days ago, is not yet), and gets its own flag

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from clinic.catalogue.services import SizeDetails, update_size
 from clinic.core.clock import clinic_today
 from clinic.diary.services import SessionDetails, record
-from clinic.domain.diary import Bleeding
+from clinic.domain.diary import Bleeding, SkipReason
 from clinic.domain.flags import FlagKind
 from clinic.domain.progression import Suggestion
 from clinic.domain.protocols import EventKind
@@ -29,7 +29,7 @@ from clinic.models import (
     User,
 )
 from clinic.models.types import utcnow
-from clinic.monitoring import upkeep
+from clinic.monitoring import services, upkeep
 from clinic.monitoring.services import (
     NO_LONGER_READY,
     FlagAlreadyAcknowledged,
@@ -579,3 +579,37 @@ def test_a_review_moved_by_a_hold_closes_the_review_due_flag(app: Flask, world: 
             .order_by(CareFlag.id)
         ).all()
     assert notes == [review_flag_closing_note(later), review_flag_closing_note(None)]
+
+
+def test_the_facts_read_in_chunks_are_the_facts_read_at_once(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clinic too big for one statement on SQLite (its IN lists are numbered apart) has
+    its facts read in chunks: last entries, open red flags and distress, open rule flags
+    and pain skips come out the same as from one statement."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    add_entries(app, protocol_id, world.patient, range(1, 20, 2))
+    add_entries(
+        app,
+        protocol_id,
+        world.patient,
+        [1, 3, 5],
+        skipped=True,
+        skip_reason=SkipReason.PAIN_OR_FEAR,
+    )
+    report_red_flag(app, world.patient, protocol_id)
+    with app.app_context():
+        clinic = db.session.get_one(Clinic, world.clinic_a)
+        others = [make_patient(clinic).id for _ in range(3)]
+        db.session.commit()
+        ids = [*others, world.patient.patient_id]  # the one with facts in the last chunk
+        today = clinic_today(ZONE)
+        at_once = services._read_facts(world.clinic_a, ids, today)
+        monkeypatch.setattr(services, "_FACTS_CHUNK", 2)
+        chunked = services._read_facts(world.clinic_a, ids, today)
+    assert at_once.last_entry_on and at_once.open_red_flags and at_once.pain_skip_days
+    assert chunked.last_entry_on == at_once.last_entry_on
+    assert chunked.open_red_flags == at_once.open_red_flags
+    assert chunked.open_distress_flags == at_once.open_distress_flags
+    assert sorted(chunked.open_care_flags) == sorted(at_once.open_care_flags)
+    assert dict(chunked.pain_skip_days) == dict(at_once.pain_skip_days)
