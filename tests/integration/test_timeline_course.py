@@ -27,6 +27,7 @@ from clinic.models.types import utcnow
 from clinic.monitoring.services import acknowledge
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries, refresh, report_red_flag
+from tests.support.factories import make_patient
 from tests.support.html import forms_in
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
 from tests.support.measures import OWN_PAIN_TITLE, import_own_pain_scale
@@ -302,3 +303,30 @@ def test_outcome_measures_are_kept_and_changes_made_elsewhere_show_at_once(
         assert after == measures_of(make_app(), world.clinician.id, url)[0]
         assert after != before, made
     assert OWN_PAIN_TITLE not in after
+
+
+def test_adherence_says_why_there_is_no_figure(app: Flask, world: World) -> None:
+    """Adherence reads "72% (5 of 7 sessions)" for a patient with a diary; for a patient
+    who does not use the portal there is no diary to count, and the page says so instead
+    of "— (0 of 7 sessions)"."""
+    with app.app_context():
+        offline = make_patient(db.session.get_one(Clinic, world.clinic_a)).id
+        db.session.commit()
+    for patient_id in (world.patient.patient_id, offline):
+        start_plan(app, patient_id, world.clinician.id, started_days_ago=30)
+    add_entries(app, protocol_of(app, world.patient.patient_id), world.patient, range(1, 8))
+    refresh(app, world.clinic_a)
+    with_diary, _ = load(app, world.clinician.id, f"/patients/{world.patient.patient_id}/timeline")
+    without, _ = load(app, world.clinician.id, f"/patients/{offline}/timeline")
+    said = re.compile(r"<dt>Adherence, last (?:7|28) days</dt><dd>([^<]*)</dd>")
+    shown = said.findall(with_diary)
+    assert len(shown) == 2
+    assert all(re.fullmatch(r"\d+% \(\d+ of \d+ sessions\)", s) for s in shown), shown
+    assert said.findall(without) == ["— (no diary: the patient does not use the portal)"] * 2
+
+
+def protocol_of(app: Flask, patient_id: int) -> int:
+    with app.app_context():
+        return db.session.scalars(
+            select(Protocol.id).where(Protocol.patient_id == patient_id)
+        ).one()
