@@ -22,7 +22,7 @@ from clinic.audit.display import EventLine
 from clinic.audit.forms import AuditExportForm, AuditSearchForm
 from clinic.audit.jobs import make_audit_export
 from clinic.audit.log import audited, record
-from clinic.core.requests import MAX_ID, page_number
+from clinic.core.requests import database_id, page_number
 from clinic.jobs.kinds import AUDIT_EXPORT
 from clinic.jobs.services import request_run
 from clinic.models import Patient, Role
@@ -39,9 +39,10 @@ def _patient_id_asked() -> int | None:
     raw = request.args.get("patient_id", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    found = database_id(raw)
+    if found is None:
         abort(404)
-    return int(raw)
+    return found
 
 
 def _audited_patient(_arguments: Any) -> int | None:

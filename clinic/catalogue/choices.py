@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
+from clinic.core.requests import database_id
 from clinic.domain.protocols import Route, lacks_flared_base
 from clinic.extensions import db
 from clinic.models import DilatorSet, DilatorSize
@@ -38,19 +39,10 @@ def clinic_sizes(clinic_id: int) -> list[DilatorSize]:
 def clinic_size(clinic_id: int, size_id: str) -> list[DilatorSize]:
     """The size of the clinic's sets with this id as a form sent it (a list of one, with
     its set loaded), or none: another clinic's, or not an id."""
-    # An id a database integer can hold, or nothing to look up ("²" is a digit to
-    # `isdigit`, a number too large for the column is an error, not "not found", and
-    # Python refuses to read one of more than 4,300 digits).
-    if not (size_id.isascii() and size_id.isdecimal() and len(size_id) <= _ID_DIGITS):
+    found = database_id(size_id)
+    if found is None:
         return []
-    if int(size_id) > _LARGEST_ID:
-        return []
-    found = db.session.scalars(_CLINIC_SIZE, {"clinic_id": clinic_id, "size_id": int(size_id)})
-    return list(found)
-
-
-_LARGEST_ID = 2**31 - 1  # PostgreSQL's integer, which the ids are
-_ID_DIGITS = len(str(_LARGEST_ID))
+    return list(db.session.scalars(_CLINIC_SIZE, {"clinic_id": clinic_id, "size_id": found}))
 
 
 # Built once: it runs for every session a patient saves.

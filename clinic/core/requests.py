@@ -12,6 +12,20 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
+def database_id(text: str) -> int | None:
+    """`text` (a form's or a query's value) as a database id: a whole number from 1 to
+    `MAX_ID` in ASCII digits, or None. (`str.isdigit` takes "²", which `int` refuses, and
+    Python refuses to read a number of more than 4,300 digits: both would be a 500.)"""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+_ID_DIGITS = len(str(MAX_ID))
+
+
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` URL parts bounded to what a database id can be, so a huge number is a
     plain 404 instead of an overflow inside the database driver."""

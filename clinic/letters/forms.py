@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Optional, Val
 
 from clinic.admin.forms import CheckboxesField
 from clinic.core.forms import ClinicForm, normalise_line_breaks, strip, text_length
-from clinic.core.requests import MAX_ID
+from clinic.core.requests import database_id
 from clinic.i18n import lazy_text as _l
 from clinic.letters.compose import LetterText
 from clinic.letters.recipients import RecipientDetails
@@ -132,10 +132,10 @@ NOT_IN_ADDRESS_BOOK = _l("Choose recipients from the address book.")
 def _recipient_id(value: object) -> int:
     # Bounded before any query: a number past what an id column holds overflows the
     # database driver (a 500), where it should read as a recipient not in the list.
-    text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    found = database_id(str(value))
+    if found is None:
         raise ValueError(NOT_IN_ADDRESS_BOOK)
-    return int(text)
+    return found
 
 
 def _section(

@@ -10,7 +10,7 @@ from wtforms import Field
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from clinic.core.forms import ClinicForm, PlainDateField
-from clinic.core.requests import MAX_ID
+from clinic.core.requests import database_id
 from clinic.core.templating import short_date
 from clinic.i18n import lazy_text as _l
 from clinic.mdt.services import MAX_PATIENTS
@@ -31,11 +31,11 @@ class PatientIdsField(Field):
     def process_formdata(self, valuelist: list[str]) -> None:
         ids: list[int] = []
         for raw in valuelist:
-            text = raw.strip()
-            if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+            found = database_id(raw)
+            if found is None:
                 self.data = []
                 raise ValueError(_("Tick patients from the list only."))
-            ids.append(int(text))
+            ids.append(found)
         self.data = list(dict.fromkeys(ids))
 
     def process_data(self, value: Any) -> None:

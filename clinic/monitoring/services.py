@@ -555,8 +555,9 @@ class _Facts:
 
 
 # SQLite numbers every id of an IN list apart, and `_FACTS` names the list four times:
-# read in chunks that stay under its default limit of 32,766 variables (one statement for
-# any clinic of up to this many patients).
+# read in chunks, so that a whole clinic's refresh meets SQLite's default limit of 32,766
+# variables here no sooner than in its statements that name the list once (one
+# statement for any clinic of up to this many patients).
 _FACTS_CHUNK = 8000
 
 

@@ -18,9 +18,8 @@ anything to keep it current; this module listens to the sessions of `db` instead
    the red flags they raise) cannot move the questionnaires' evidence, so its refresh
    reads that only if it was not read yet today (`Input.measures`). A change to a clinic's
    rules (completion percentage, days before "not logging", time zone) refreshes the
-   whole clinic. A patient refreshed on
-   purpose after their last change (the daily refresh, a test's refresh as of another day)
-   is not refreshed again.
+   whole clinic. A patient refreshed on purpose after their last change (the daily
+   refresh, a test's refresh as of another day) is not refreshed again.
 3. A rollback forgets what was noted.
 
 So whoever commits (a request's unit of work, a CLI command, a test) and however often the

@@ -111,7 +111,8 @@ def test_an_erased_patient_shows_by_number_only(app: Flask, client, world: World
     assert shown(narrowed) == [1]
     assert "Only events about" in narrowed.get_data(as_text=True)
     assert audit_page(client, patient_id=424243).status_code == 404
-    assert audit_page(client, patient_id="12abc").status_code == 404
+    for junk in ("12abc", "\u00b2", "1" * 4301, "0", str(2**31)):
+        assert audit_page(client, patient_id=junk).status_code == 404, junk[:10]
 
 
 @pytest.mark.parametrize(

@@ -607,7 +607,11 @@ def test_a_discharge_letter_states_no_completion_the_clinician_did_not_confirm(
     assert "Reason for discharge: Moved out of the area." in letter.reason
 
 
-@pytest.mark.parametrize("junk", ["abc", str(2**31), str(2**70), "-1", "1.5"])
+@pytest.mark.parametrize(
+    "junk",
+    ["abc", str(2**31), str(2**70), "-1", "1.5", "\u00b2", "1" * 4301],
+    ids=lambda junk: junk if len(junk) < 30 else f"{len(junk)} digits",
+)
 def test_a_recipient_id_that_is_no_id_is_refused_in_plain_words(
     app: Flask, client, world: World, course: int, as_clinician, junk: str
 ) -> None:

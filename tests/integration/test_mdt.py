@@ -307,6 +307,8 @@ def test_form_ticks_my_running_programs_and_lists_most_urgent_first(
     [
         ("none", 0, "Tick at least one patient."),
         ("junk", 0, "Tick patients from the list only."),
+        ("superscript", 0, "Tick patients from the list only."),
+        ("4301 digits", 0, "Tick patients from the list only."),
         ("too_many", 0, "Tick at most 40 patients for one pack (you ticked 41)."),
         ("own", 200, "Choose a meeting date from"),
         ("own", -30, "Choose a meeting date from"),
@@ -320,6 +322,8 @@ def test_invalid_requests_are_refused_with_a_reason(
     chosen = {
         "none": [],
         "junk": ["abc"],
+        "superscript": ["\u00b2"],
+        "4301 digits": ["1" * 4301],
         "too_many": list(range(1, 42)),
         "own": [caseload.own],
     }[ids]
