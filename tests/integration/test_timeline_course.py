@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from clinic.catalogue.services import SizeDetails, add_size, update_size
+from clinic.domain.protocols import EventKind
 from clinic.extensions import db
 from clinic.models import (
     Clinic,
@@ -307,18 +308,30 @@ def test_outcome_measures_are_kept_and_changes_made_elsewhere_show_at_once(
 
 def test_adherence_says_why_there_is_no_figure(app: Flask, world: World) -> None:
     """Adherence reads "72% (5 of 7 sessions)" for a patient with a diary; for a patient
-    who does not use the portal there is no diary to count, and the page says so instead
+    who does not use the portal there is no diary to count, and for days a paused plan
+    prescribes nothing there is nothing to count against: the page says which, instead
     of "— (0 of 7 sessions)"."""
     with app.app_context():
         offline = make_patient(db.session.get_one(Clinic, world.clinic_a)).id
         db.session.commit()
     for patient_id in (world.patient.patient_id, offline):
         start_plan(app, patient_id, world.clinician.id, started_days_ago=30)
+    start_plan(
+        app,
+        world.other_patient.patient_id,
+        world.clinician.id,
+        [(EventKind.PAUSE, 10)],
+        started_days_ago=30,
+    )
     add_entries(app, protocol_of(app, world.patient.patient_id), world.patient, range(1, 8))
     refresh(app, world.clinic_a)
     with_diary, _ = load(app, world.clinician.id, f"/patients/{world.patient.patient_id}/timeline")
     without, _ = load(app, world.clinician.id, f"/patients/{offline}/timeline")
+    paused, _ = load(
+        app, world.clinician.id, f"/patients/{world.other_patient.patient_id}/timeline"
+    )
     said = re.compile(r"<dt>Adherence, last (?:7|28) days</dt><dd>([^<]*)</dd>")
+    assert said.findall(paused)[0] == "— (no sessions prescribed in these days)"
     shown = said.findall(with_diary)
     assert len(shown) == 2
     assert all(re.fullmatch(r"\d+% \(\d+ of \d+ sessions\)", s) for s in shown), shown
