@@ -44,7 +44,7 @@ from sqlalchemy.types import TypeEngine
 
 from clinic.audit.log import record
 from clinic.core.clock import clinic_today
-from clinic.core.statements import affected_rows
+from clinic.core.statements import affected_rows, insert_or_leave
 from clinic.core.templating import long_date
 from clinic.domain.diary import FlagReason, SkipReason
 from clinic.domain.flags import (
@@ -235,6 +235,9 @@ def refresh_patients(
         patients = [patient for patient, _ in current.values()]
         if others is None or others:
             patients += _patients(clinic.id, others)
+        missing = [patient.id for patient in patients if patient.id not in taken]
+        if missing:
+            taken = {**taken, **_first_summaries(clinic.id, missing, today)}
         if patients:
             known = {patient.id: protocol for patient, protocol in current.values()}
             _refresh(
@@ -320,6 +323,31 @@ def _take_statement(some: bool) -> Update:
     )
 
 
+def _first_summaries(
+    clinic_id: int, patient_ids: Sequence[int], today: date
+) -> dict[int, PatientSummary]:
+    """The summaries of patients read without one (new, or whose first refresh committed
+    after this one took the clinic's rows): written unless another transaction wrote one
+    meanwhile (which then stands, and this waits for it), then taken as
+    `_take_summaries` takes them, and the patients read again now that their rows are
+    held. Without it, a whole clinic's refresh that read a patient created a moment
+    after its take wrote a second summary for them, and failed on the key."""
+    table = PatientSummary.__table__
+    db.session.execute(
+        insert_or_leave(table)
+        .values(
+            [
+                {"patient_id": pid, "clinic_id": clinic_id, "computed_on": today, "version": 0}
+                for pid in patient_ids
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["patient_id"])
+    )
+    taken = _take_summaries(clinic_id, patient_ids)
+    _patients(clinic_id, patient_ids)  # as committed now (the results overwrite the objects)
+    return taken
+
+
 def _refresh(
     clinic: Clinic,
     patients: Sequence[Patient],
@@ -392,10 +420,7 @@ def _refresh(
     for flag in _raise(clinic.id, signals, open_flags):
         open_flags[flag.patient_id].append(flag.kind)
     for patient in patients:
-        summary = summaries.get(patient.id)
-        if summary is None:
-            summary = PatientSummary(patient_id=patient.id, clinic_id=clinic.id, version=1)
-            db.session.add(summary)
+        summary = summaries[patient.id]  # every patient's is taken (`_first_summaries`)
         if patient.id in read:
             summary.measures_on = today
         _fill(

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 
 from clinic.core.mail import Attachment
+from clinic.core.statements import insert_or_leave
 from clinic.core.uow import after_commit, in_unit_of_work
 from clinic.extensions import db
 from clinic.models import Clinic, User
@@ -118,11 +118,7 @@ def post(
         "created_at": utcnow(),
     }
     table = OutboxMessage.__table__
-    insert = (
-        postgresql.insert(table)
-        if db.session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert(table)
-    )
+    insert = insert_or_leave(table)
     # ON CONFLICT DO NOTHING: a second writer of the same occasion (a job run twice, two
     # workers at once) neither fails nor writes a second message.
     # Whether a row was written is read from RETURNING: psycopg reports no row count (-1)

@@ -276,3 +276,47 @@ def test_a_scheduled_refresh_and_the_first_dashboard_visit_queue_instead_of_dead
     scheduled.join(timeout=30)
     visit.join(timeout=30)
     assert outcomes == {"scheduled": "None", "visit": "False"}
+
+
+@pytest.mark.skipif(
+    server_url() is None,
+    reason="SQLite has one write lock per database: a new patient's transaction cannot "
+    "commit while a whole clinic's refresh holds it; PostgreSQL's row locks let it",
+)
+def test_a_patient_created_while_the_clinic_is_refreshed_keeps_one_summary(
+    app: Flask, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole clinic's refresh takes its summaries, then reads its patients. A patient
+    created and committed in between (with the summary its own commit writes) is read
+    without a summary taken: the refresh takes the one written, never writes a second
+    (which failed the refresh on the key), and both refreshes count in its version."""
+    with app.app_context():
+        clinic = make_clinic(name="Growing clinic")
+        make_patient(clinic, portal=True)
+        db.session.commit()
+        clinic_id = clinic.id
+    other = make_app()
+    created: list[int] = []
+    original = services._patients
+
+    def a_patient_arrives(clinic_id_read: int, patient_ids: object) -> list[Patient]:
+        # Once, between the whole clinic's take and its read (not in the new patient's
+        # own refresh, which reads them too).
+        if patient_ids is None and not created:
+            created.append(0)
+            with other.app_context():
+                patient = make_patient(db.session.get_one(Clinic, clinic_id), portal=True)
+                db.session.commit()
+                created[0] = patient.id
+        return original(clinic_id_read, patient_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(services, "_patients", a_patient_arrives)
+    with app.app_context():
+        refresh_patients(db.session.get_one(Clinic, clinic_id), None)
+        db.session.commit()
+    with app.app_context():
+        (summary,) = db.session.scalars(
+            select(PatientSummary).where(PatientSummary.patient_id == created[0])
+        )
+        assert summary.version == 2  # its own first refresh, then the clinic's
+        assert summary.clinic_id == clinic_id and summary.computed_on is not None
