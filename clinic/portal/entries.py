@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -140,9 +140,9 @@ def _named(patient: Patient, prescription: Prescription, chosen: str) -> list[Di
         for stage in version.stages
     }
     size = planned.get(chosen)
-    if size is not None and "dilator_set" not in inspect(size).unloaded:
-        return [size] if size.dilator_set.clinic_id == patient.clinic_id else []
-    return clinic_size(patient.clinic_id, chosen)
+    if size is None:
+        return clinic_size(patient.clinic_id, chosen)
+    return [size] if size.dilator_set.clinic_id == patient.clinic_id else []
 
 
 def _size_label(size: DilatorSize, *, prescribed: bool) -> str:

@@ -95,16 +95,13 @@ def open_protocol(
     clinic_id: int,
     with_history: bool = True,
     load: History = History.FULL,
-    *,
-    afresh: bool = False,
 ) -> Protocol | None:
     """The patient's active or paused protocol, if any (with its history unless told not;
-    `load` says how much of it; `afresh`: as committed now, even where the session holds
-    it already)."""
+    `load` says how much of it)."""
     whose = {"patient_id": patient_id, "clinic_id": clinic_id}
-    protocol = db.session.scalar(_OPEN_PROTOCOL[afresh], whose)
+    protocol = db.session.scalar(_OPEN_PROTOCOL, whose)
     if protocol is not None and with_history:
-        load_history(protocol, load, afresh=afresh)
+        load_history(protocol, load)
     return protocol
 
 
@@ -120,16 +117,11 @@ def load_history(protocol: Protocol, load: History, *, afresh: bool = False) -> 
     )
 
 
-_OPEN_PROTOCOL = {
-    afresh: select(Protocol)
-    .where(
-        Protocol.patient_id == bindparam("patient_id"),
-        Protocol.clinic_id == bindparam("clinic_id"),
-        Protocol.status.in_(OPEN_STATUSES),
-    )
-    .execution_options(populate_existing=afresh)
-    for afresh in (False, True)
-}
+_OPEN_PROTOCOL = select(Protocol).where(
+    Protocol.patient_id == bindparam("patient_id"),
+    Protocol.clinic_id == bindparam("clinic_id"),
+    Protocol.status.in_(OPEN_STATUSES),
+)
 
 
 @dataclass(frozen=True)
