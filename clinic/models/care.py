@@ -66,9 +66,6 @@ class PatientSummary(Model):
     clinic_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("clinics.id"), index=True)
     computed_on: so.Mapped[date]
     computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
-    # The day the questionnaires' evidence was last read for it: a refresh after a change
-    # that cannot move that evidence (a diary entry) reads it only when this is not today.
-    measures_on: so.Mapped[date | None]
     # One more at every refresh (in the database, `version + 1`): the dashboard caches its
     # table under the sum of its clinic's versions (see clinic.dashboard.queries).
     version: so.Mapped[int] = so.mapped_column(default=1, server_default="1")

@@ -208,9 +208,10 @@ def refresh_patients(
 
     `measures_moved`: the patients among them whose questionnaires' evidence (overdue and
     answered occasions, PGIC answers) the change may have moved; None for all. A diary
-    entry moves none of it, so the refresh after one reads it only if it was not read yet
-    today (`PatientSummary.measures_on`; days passing make a questionnaire overdue):
-    otherwise it would find what it found then, and those flags stay as they are.
+    entry moves none of it, so the refresh after one reads it only if the summary was not
+    computed yet today (days passing make a questionnaire overdue; every refresh reads it
+    or finds the summary computed today, so one computed today read it today): otherwise
+    it would find what it found then, and those flags stay as they are.
 
     Everything is read after the summaries' rows are taken, so that a change another
     transaction committed before (whose own refresh could not see this one's changes) is
@@ -238,6 +239,9 @@ def refresh_patients(
         missing = [patient.id for patient in patients if patient.id not in taken]
         if missing:
             taken = {**taken, **_first_summaries(clinic.id, missing, today)}
+            # A first summary reads everything (its row says "today" before it is computed).
+            if measures_moved is not None:
+                measures_moved = {*measures_moved, *missing}
         if patients:
             known = {patient.id: protocol for patient, protocol in current.values()}
             _refresh(
@@ -421,8 +425,6 @@ def _refresh(
         open_flags[flag.patient_id].append(flag.kind)
     for patient in patients:
         summary = summaries[patient.id]  # every patient's is taken (`_first_summaries`)
-        if patient.id in read:
-            summary.measures_on = today
         _fill(
             summary,
             assessments[patient.id],
@@ -440,12 +442,12 @@ def _measures_due(
     measures_moved: Collection[int] | None,
 ) -> bool:
     """Whether the refresh reads the patient's questionnaires' evidence: when the change
-    may have moved it (`measures_moved`: see `refresh_patients`), or when it was not read
-    yet on `today` (days passing make a questionnaire overdue). Otherwise it says today
-    what it said when last read today."""
+    may have moved it (`measures_moved`: see `refresh_patients`), or when the summary was
+    not computed yet on `today` (days passing make a questionnaire overdue). Otherwise it
+    says today what it said when the summary was computed earlier today."""
     if measures_moved is None or patient_id in measures_moved:
         return True
-    return summary is None or summary.measures_on != today
+    return summary is None or summary.computed_on != today
 
 
 # The statements every refresh runs, built once: a refresh runs before every write's

@@ -16,10 +16,10 @@ anything to keep it current; this module listens to the sessions of `db` instead
    writes (summaries, flags raised or closed) is flushed in the same transaction, and is
    not itself noted as a change. A change to the diary alone (entries, their revisions,
    the red flags they raise) cannot move the questionnaires' evidence, so its refresh
-   reads that only if it was not read yet today (`Input.measures`). A change to a clinic's
-   rules (completion percentage, days before "not logging", time zone) refreshes the
-   whole clinic. A patient refreshed on purpose after their last change (the daily
-   refresh, a test's refresh as of another day) is not refreshed again.
+   reads that only if the summary was not computed yet today (`Input.measures`). A
+   change to a clinic's rules (completion percentage, days before "not logging", time
+   zone) refreshes the whole clinic. A patient refreshed on purpose after their last
+   change (the daily refresh, a test's refresh as of another day) is not refreshed again.
 3. A rollback forgets what was noted.
 
 So whoever commits (a request's unit of work, a CLI command, a test) and however often the
@@ -96,7 +96,8 @@ class Input:
     (clinic id,) when `whole_clinic`. `own` names the attributes that hold those ids on an
     object, when it has them (no query needed). `columns`: only changes to these matter
     (None: any column). `measures`: whether a change can move the questionnaires' evidence
-    (a diary's rows cannot: the refresh after them reads it only if not yet read today);
+    (a diary's rows cannot: the refresh after them reads it only on the summary's first
+    refresh of the day);
     True where unsure, which costs only a read."""
 
     rows: Select[*tuple[Any, ...]]
