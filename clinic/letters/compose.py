@@ -108,6 +108,11 @@ def programme_text(report: ProgressReport | None) -> str:
     adherence = report.adherence
     if adherence.percent is None:
         lines.append(f"Adherence from {_period(report)}: no sessions were prescribed.")
+    elif not report.keeps_diary:
+        lines.append(
+            f"Adherence from {_period(report)}: not known (no diary: the patient does not"
+            " use the portal)."
+        )
     else:
         lines.append(
             f"Adherence from {_period(report)}: {percent(adherence.percent)} "

@@ -113,6 +113,12 @@ class Patient(Model):
         return f"Hello, {self.greeting_name}" if self.greeting_name else "Hello"
 
     @property
+    def keeps_diary(self) -> bool:
+        """Whether the patient uses the portal (has set a password), so keeps a diary.
+        Without it there is no diary to count: adherence is unknown, not 0%."""
+        return self.user is not None and self.user.has_password
+
+    @property
     def indication_label(self) -> str:
         """The indication as a clinician reads it, with the free text for "other"."""
         if self.indication is Indication.OTHER:

@@ -57,8 +57,11 @@ class Progress:
     last_7: Adherence
     last_28: Adherence
     milestones: list[str]
-    adherence_chart: Chart | None  # None when no week prescribed anything
+    adherence_chart: Chart | None  # None when no week prescribed anything, or no diary
     pain_chart: Chart | None  # None when no session in the window has pain scores
+    # False for a patient without a diary (not on the portal): the weeks' prescriptions
+    # stand, but what was done is unknown, so no adherence is shown (not 0%).
+    keeps_diary: bool = True
 
 
 def first_week_shown(protocol: Protocol, today: date, weeks: int = WEEKS_SHOWN) -> date:
@@ -78,11 +81,13 @@ def build_progress(
     compact_charts: bool = False,
     *,
     now_day: date | None = None,
+    keeps_diary: bool = True,
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
     stages with their sizes, and events must be loaded). `now_day` is the clinic's real
     today (by default `today`): adherence counts it only once it is logged or has ended;
-    a report's window can end earlier."""
+    a report's window can end earlier. Without a diary (`keeps_diary` false) there is no
+    adherence chart: every bar would read 0% for sessions nobody could record."""
     now_day = now_day or today
     stages = stages_of(protocol)
     schedule = schedule_of(protocol)
@@ -105,7 +110,7 @@ def build_progress(
     before = [s for s in steps if s.on < first]
     if before:  # the size in force when the window opens
         shown_steps.insert(0, SizeStep(first, before[-1].diameter_mm, before[-1].stage))
-    has_prescription = any(w.percent is not None for w in weeks)
+    has_prescription = keeps_diary and any(w.percent is not None for w in weeks)
     return Progress(
         weeks=rows,
         last_7=recent_adherence(schedule, sessions, today, 7, completion_pct, today=now_day),
@@ -131,6 +136,7 @@ def build_progress(
             if scored
             else None
         ),
+        keeps_diary=keeps_diary,
     )
 
 

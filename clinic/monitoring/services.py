@@ -148,7 +148,7 @@ def _assess(
             review_on=_review_on(p),
             completion_pct=clinic.completion_pct,
             not_logging_days=clinic.not_logging_days,
-            keeps_diary=_keeps_diary(p),
+            keeps_diary=p.keeps_diary,
         )
         for p in patients
     }
@@ -861,11 +861,6 @@ class FlagAlreadyAcknowledged(ValueError):
 def _review_on(patient: Patient) -> date | None:
     """The planned review that can fall due (none once the patient is discharged)."""
     return patient.review_on if patient.status is not PatientStatus.DISCHARGED else None
-
-
-def _keeps_diary(patient: Patient) -> bool:
-    """Whether the patient uses the portal (has set a password), so keeps a diary."""
-    return patient.user is not None and patient.user.has_password
 
 
 # The refresh's reads overwrite what the session holds (`populate_existing`): an object

@@ -99,6 +99,11 @@ class ProgressReport:
     reminders: str = "off"
 
     @property
+    def keeps_diary(self) -> bool:
+        """Whether there is a diary to count for the period (see `build_progress_report`)."""
+        return self.progress.keeps_diary
+
+    @property
     def shows_depth(self) -> bool:
         return shows_depth(self.protocol, self.depth_weeks)
 
@@ -177,6 +182,9 @@ def build_progress_report(
     state = in_force_on(schedule.events, period_to)
     stages = stages_of(protocol)
     stage = stages.get((state.version, state.stage)) if state else None
+    # A diary to count: the patient uses the portal, or used it in the period (an account
+    # closed since leaves its entries). Otherwise adherence is unknown, not 0%.
+    keeps_diary = patient.keeps_diary or bool(entries)
     return ProgressReport(
         clinic=patient.clinic,
         patient=patient,
@@ -204,6 +212,7 @@ def build_progress_report(
             completion,
             compact_charts=True,
             now_day=made_on,
+            keeps_diary=keeps_diary,
         ),
         events=_history(protocol, period_from, period_to),
         measures=summaries(

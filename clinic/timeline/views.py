@@ -290,7 +290,14 @@ def _course(
     if protocol is not None and first is not None:
         entries = period_entries(patient, first, today)
         sessions = as_sessions(entries)
-        progress = build_progress(protocol, sessions, first, today, patient.clinic.completion_pct)
+        progress = build_progress(
+            protocol,
+            sessions,
+            first,
+            today,
+            patient.clinic.completion_pct,
+            keeps_diary=patient.keeps_diary,
+        )
         depth_weeks = depth_trend(sessions)
     assessment = assess_patient(patient, protocol, today)
     # Next to a suggestion: the decision that carries it out, and what else may be recorded.

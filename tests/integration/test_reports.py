@@ -19,7 +19,8 @@ from clinic.domain.adherence import Adherence, adherence_between
 from clinic.domain.diary import SkipReason
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
-from clinic.models import DiaryEntry, Patient, Protocol, Report, User
+from clinic.letters.compose import programme_text
+from clinic.models import Clinic, DiaryEntry, Patient, Protocol, Report, User
 from clinic.models.care import ReportIsFinal
 from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
@@ -27,6 +28,7 @@ from clinic.reporting.forms import TEXT_MAX_LENGTH
 from clinic.reporting.progress import build_progress_report, create_progress_report
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries
+from tests.support.factories import make_patient
 from tests.support.forms import form_values
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -507,3 +509,54 @@ def test_the_printed_period_is_the_period_chosen_and_kept(
     up_to_today = engine_adherence(app, world.patient.patient_id, first, today())
     assert inside.prescribed < up_to_today.prescribed
     assert f"({inside.completed} of {inside.prescribed} sessions)" in text
+
+
+def test_a_patient_without_a_diary_has_no_adherence_figure(
+    app: Flask, client, world: World, as_clinician
+) -> None:
+    """A patient who does not use the portal has no diary: the report and the letter built
+    from it say adherence is not known, week by week too, and draw no chart of 0% bars
+    (it read "0% (0 of 28 sessions)", as if every session had been missed)."""
+    with app.app_context():
+        offline = make_patient(db.session.get_one(Clinic, world.clinic_a)).id
+        db.session.commit()
+    start_plan(app, offline, world.clinician.id, started_days_ago=STARTED_DAYS_AGO)
+    generate(client, offline)
+    (report,) = stored_reports(app, offline)
+    text = read_pdf(report.pdf).text
+    assert "not known: the patient does not use the portal" in text
+    assert "no diary (7 prescribed)" in text
+    assert "% (0 of" not in text and "0%" not in text
+    assert "Bar chart of the share of prescribed sessions" not in text
+    with app.test_request_context():
+        patient = db.session.get_one(Patient, offline)
+        protocol = patient_protocols(offline, patient.clinic_id)[0]
+        built = build_progress_report(
+            patient, protocol, today() - timedelta(days=27), today(), author=None
+        )
+        letter = programme_text(built)
+    assert not built.keeps_diary and built.progress.adherence_chart is None
+    assert "not known (no diary: the patient does not use the portal)" in letter
+
+
+def test_entries_kept_from_an_account_closed_since_still_count(
+    app: Flask, world: World, course: int
+) -> None:
+    """A patient whose portal login no longer has a password (closed since) still has the
+    entries they logged in the period: their adherence is counted, not called unknown."""
+    with app.app_context():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        patient.user.password_hash = None
+        db.session.commit()
+    with app.test_request_context():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        assert not patient.keeps_diary
+        built = build_progress_report(
+            patient,
+            db.session.get_one(Protocol, course),
+            today() - timedelta(days=27),
+            today(),
+            author=None,
+        )
+    assert built.keeps_diary and built.adherence.percent is not None
+    assert built.progress.adherence_chart is not None

@@ -336,6 +336,19 @@ def test_adherence_says_why_there_is_no_figure(app: Flask, world: World) -> None
     assert len(shown) == 2
     assert all(re.fullmatch(r"\d+% \(\d+ of \d+ sessions\)", s) for s in shown), shown
     assert said.findall(without) == ["— (no diary: the patient does not use the portal)"] * 2
+    # Week by week too: the prescriptions stand, what was done is unknown, and no chart
+    # draws 0% bars for sessions nobody could record.
+    week_row = re.compile(
+        r'<tr><th scope="row" class="nowrap">[^<]*</th>'
+        r"<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>"
+    )
+    assert 'id="adherence-chart' in with_diary and 'id="adherence-chart' not in without
+    assert "there is no diary of the sessions done" in without
+    offline_weeks = week_row.findall(without)
+    assert len(offline_weeks) >= 4
+    assert {(done, share) for _, done, share in offline_weeks} == {("—", "no diary")}
+    assert any(prescribed != "0" for prescribed, _, _ in offline_weeks)
+    assert all(share.endswith("%") for _, _, share in week_row.findall(with_diary)[1:])
 
 
 def protocol_of(app: Flask, patient_id: int) -> int:
