@@ -322,6 +322,8 @@ def accept_invitation(invitation: Invitation, password: str, now: datetime | Non
     claim_link(invitation, now)
     user = invitation.user
     set_password(user, password, keep_current_session=False)
+    if user.claimed_at is None:  # the first acceptance; a later invitation changes nothing
+        user.claimed_at = now
     db.session.flush()
     patient = None
     if user.role is Role.PATIENT:

@@ -35,6 +35,14 @@ The clinical rule (issue 5), in plain terms:
 - Adherence is completed / prescribed, never above 100%, and there is no adherence at all
   (None, not 0%) for a window that prescribed nothing (sessions on days that prescribed
   nothing, before the start or while paused, do not count either).
+- Adherence counts from the day the patient began the diary (`diary_since`: the day they
+  joined the portal), when that is later than the window's first day. A plan often starts
+  at the appointment and the invitation is accepted days later: nothing could be logged
+  before, so those days are neither prescribed nor missed (a patient who joined today
+  never reads 0% for the weeks before). Sessions logged afterwards for those days (the
+  diary takes entries a week back) stay in the diary but are not counted either. A window
+  wholly before it has no figure, and says so (`Adherence.before_diary`), rather than
+  "nothing prescribed".
 
 Pure functions over plain values: no Flask, no database.
 """
@@ -142,6 +150,8 @@ class Adherence:
     last: date
     prescribed: int
     completed: int
+    # The whole window lies before the patient began the diary: nothing is known of it.
+    before_diary: bool = False
 
     @property
     def percent(self) -> float | None:
@@ -259,13 +269,19 @@ def adherence_between(
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     *,
     today: date | None = None,
+    diary_since: date | None = None,
 ) -> Adherence:
     """Adherence from `first` to `last`, both included, counted calendar week by calendar
     week (`credit_for_week`); given `today`, no later than the last day that counts
-    (`last_counted_day`)."""
+    (`last_counted_day`); given `diary_since`, from that day at the earliest (a window
+    ending before it: no figure, `before_diary`)."""
     sessions = list(sessions)
     if today is not None:
         last = min(last, last_counted_day(sessions, today))
+    if diary_since is not None and diary_since > first:
+        if diary_since > last:
+            return Adherence(first=first, last=last, prescribed=0, completed=0, before_diary=True)
+        first = diary_since
     done_on = Counter(
         s.on
         for s in sessions
@@ -306,12 +322,20 @@ def tally_between(
     first: date,
     last: date,
     completion_pct: int = DEFAULT_COMPLETION_PCT,
+    *,
+    diary_since: date | None = None,
 ) -> Tally:
     """The patient's own figures from `first` to `last`, both included: the whole days'
     prescription (days still to come in the window included, so a week reads "2 of 7" on
-    Tuesday) and what was done toward it, by the adherence rules."""
+    Tuesday) and what was done toward it, by the adherence rules, from `diary_since` at
+    the earliest."""
     sessions = list(sessions)
-    adherence = adherence_between(schedule, sessions, first, last, completion_pct)
+    adherence = adherence_between(
+        schedule, sessions, first, last, completion_pct, diary_since=diary_since
+    )
+    if adherence.before_diary:
+        return Tally(prescribed=0, completed=0, extra=0, not_counted=0)
+    first = adherence.first  # from the day the diary began, when that is later
     done = [s for s in sessions if first <= s.on <= last and not s.skipped and not s.withdrawn]
     as_prescribed = sum(1 for s in done if counts_as_completed(s, schedule, completion_pct))
     return Tally(
@@ -330,17 +354,24 @@ def recent_adherence(
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     *,
     today: date | None = None,
+    diary_since: date | None = None,
 ) -> Adherence:
     """Adherence over the `days` days ending with `last` (7 and 28 are reported). Given
     `today`, the days end no later than the last day that counts (`last_counted_day`):
-    the last 7 days of a patient who has not logged today end yesterday."""
+    the last 7 days of a patient who has not logged today end yesterday. Given
+    `diary_since`, they start no earlier than that day."""
     if days < 1:
         raise ValueError("days must be at least 1")
     sessions = list(sessions)
     if today is not None:
         last = min(last, last_counted_day(sessions, today))
     return adherence_between(
-        schedule, sessions, last - timedelta(days=days - 1), last, completion_pct
+        schedule,
+        sessions,
+        last - timedelta(days=days - 1),
+        last,
+        completion_pct,
+        diary_since=diary_since,
     )
 
 
@@ -352,12 +383,14 @@ def weekly_adherence(
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     *,
     today: date | None = None,
+    diary_since: date | None = None,
 ) -> list[Adherence]:
     """Adherence per calendar week (Monday to Sunday), oldest first, for every week from
     the one holding `first` to the one holding `last`. The first week starts at `first`
     and the last stops at `last`: days outside the window count nothing (a report's period
     may start mid-week, and its sessions before `first` were never read). Given `today`,
-    the weeks stop at the last day that counts (`last_counted_day`)."""
+    the weeks stop at the last day that counts (`last_counted_day`); given `diary_since`,
+    the weeks before it have no figure and the week holding it counts from it."""
     if today is not None:
         last = min(last, last_counted_day(sessions, today))
     weeks: list[Adherence] = []
@@ -365,6 +398,10 @@ def weekly_adherence(
     while monday <= last:
         sunday = min(monday + timedelta(days=6), last)
         start = max(monday, first)
-        weeks.append(adherence_between(schedule, sessions, start, sunday, completion_pct))
+        weeks.append(
+            adherence_between(
+                schedule, sessions, start, sunday, completion_pct, diary_since=diary_since
+            )
+        )
         monday += timedelta(days=7)
     return weeks

@@ -106,17 +106,28 @@ def programme_text(report: ProgressReport | None) -> str:
             line += f" Target depth {stage.target_depth_cm:g} cm."
         lines.append(line)
     adherence = report.adherence
-    if adherence.percent is None:
+    began = report.progress.diary_since
+    if adherence.before_diary and began is not None:
+        lines.append(
+            f"Adherence from {_period(report)}: not known (the patient began the clinic's"
+            f" online diary on {short_date(began)}, after this period)."
+        )
+    elif adherence.percent is None:
         lines.append(f"Adherence from {_period(report)}: no sessions were prescribed.")
     elif not report.keeps_diary:
         lines.append(
-            f"Adherence from {_period(report)}: not known (no diary: the patient does not"
-            " use the portal)."
+            f"Adherence from {_period(report)}: not known (the patient does not keep the"
+            " clinic's online diary)."
         )
     else:
+        since = (
+            f", counted from {short_date(began)}, when the patient began the clinic's online diary"
+            if began is not None
+            else ""
+        )
         lines.append(
             f"Adherence from {_period(report)}: {percent(adherence.percent)} "
-            f"({adherence.completed} of {adherence.prescribed} prescribed sessions done)."
+            f"({adherence.completed} of {adherence.prescribed} prescribed sessions done{since})."
         )
     if report.short_period:
         if report.pain_overall is not None:

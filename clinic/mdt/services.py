@@ -294,6 +294,7 @@ def _page(
             window.last,
             completion_pct,
             today=window.last,
+            diary_since=patient.diary_since,
         )
     scored = [s for s in sessions if s.scored]
     started = program_started_on if protocol is not None else None

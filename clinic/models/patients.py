@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -117,6 +118,16 @@ class Patient(Model):
         """Whether the patient uses the portal (has set a password), so keeps a diary.
         Without it there is no diary to count: adherence is unknown, not 0%."""
         return self.user is not None and self.user.has_password
+
+    @property
+    def diary_since(self) -> date | None:
+        """The clinic-local day the patient began the diary (accepted the portal's
+        invitation), from which adherence counts; None when every day counts (not known:
+        an account given its password another way) or when there is no diary at all
+        (`keeps_diary`)."""
+        if not self.keeps_diary or self.user is None or self.user.claimed_at is None:
+            return None
+        return self.user.claimed_at.astimezone(ZoneInfo(self.clinic.timezone)).date()
 
     @property
     def indication_label(self) -> str:

@@ -62,6 +62,10 @@ class User(UserMixin, Model):
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=new_session_token)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
+    # When the invitation was accepted (the first password chosen): a patient's diary
+    # begins then, and adherence counts from that day. Empty for an account given its
+    # password another way (seeded data, or claimed before this was kept): every day counts.
+    claimed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime)
     # Two-factor (TOTP): the shared secret (base32) once enrolment is confirmed, and the
     # last time step accepted, so a code cannot be used twice.
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))

@@ -160,11 +160,13 @@ def assess(
     completion_pct: int = DEFAULT_COMPLETION_PCT,
     not_logging_days: int = DEFAULT_NOT_LOGGING_DAYS,
     keeps_diary: bool = True,
+    diary_since: date | None = None,
 ) -> Assessment:
     """Apply the rules to a patient: `protocol` is the open one (with its history) or
     None, `sessions` its entries of the last `LOOKBACK_DAYS` days. A patient who does not
     use the portal (`keeps_diary` false) has no diary to judge: no suggestion, and no
-    "not logging" flag."""
+    "not logging" flag. One who began the diary on `diary_since` is judged from that day:
+    adherence counts from it, and a silence too (the days before could not be logged)."""
     signals = [s for s in (review_due(review_on, today),) if s]
     if protocol is None:
         return Assessment(
@@ -209,7 +211,13 @@ def assess(
         # with another size), and only the current stage's size is evidence for it.
         current = schedule.doses[(state.version, state.stage)]
         at_stage = adherence_between(
-            schedule, sessions, window_start, today, completion_pct, today=today
+            schedule,
+            sessions,
+            window_start,
+            today,
+            completion_pct,
+            today=today,
+            diary_since=diary_since,
         )
         advice = suggest(
             Evidence(
@@ -243,7 +251,9 @@ def assess(
                 going_back=protocol.going_back,
             )
         )
-        silence = not_logging(last_entry_on, running_since, today, not_logging_days)
+        silence = not_logging(
+            last_entry_on, max(running_since, diary_since or running_since), today, not_logging_days
+        )
         rising = pain_rising(scored, today)
         signals += [s for s in (silence, rising) if s]
         if advice.suggestion is Suggestion.ADVANCE:
@@ -266,12 +276,16 @@ def assess(
         stage_count=stage_count,
         # Without the portal there is no diary, so no adherence to speak of (not 0%).
         adherence_7=(
-            recent_adherence(schedule, sessions, today, 7, completion_pct, today=today).percent
+            recent_adherence(
+                schedule, sessions, today, 7, completion_pct, today=today, diary_since=diary_since
+            ).percent
             if keeps_diary
             else None
         ),
         adherence_28=(
-            recent_adherence(schedule, sessions, today, 28, completion_pct, today=today).percent
+            recent_adherence(
+                schedule, sessions, today, 28, completion_pct, today=today, diary_since=diary_since
+            ).percent
             if keeps_diary
             else None
         ),

@@ -62,6 +62,9 @@ class Progress:
     # False for a patient without a diary (not on the portal): the weeks' prescriptions
     # stand, but what was done is unknown, so no adherence is shown (not 0%).
     keeps_diary: bool = True
+    # The day the patient began the diary, when it fell inside the window: adherence
+    # counts from it (None when every day of the window counts).
+    diary_since: date | None = None
 
 
 def first_week_shown(protocol: Protocol, today: date, weeks: int = WEEKS_SHOWN) -> date:
@@ -82,16 +85,20 @@ def build_progress(
     *,
     now_day: date | None = None,
     keeps_diary: bool = True,
+    diary_since: date | None = None,
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
     stages with their sizes, and events must be loaded). `now_day` is the clinic's real
     today (by default `today`): adherence counts it only once it is logged or has ended;
     a report's window can end earlier. Without a diary (`keeps_diary` false) there is no
-    adherence chart: every bar would read 0% for sessions nobody could record."""
+    adherence chart: every bar would read 0% for sessions nobody could record; with one
+    begun on `diary_since`, adherence counts from that day (the weeks before have none)."""
     now_day = now_day or today
     stages = stages_of(protocol)
     schedule = schedule_of(protocol)
-    weeks = weekly_adherence(schedule, sessions, first, today, completion_pct, today=now_day)
+    weeks = weekly_adherence(
+        schedule, sessions, first, today, completion_pct, today=now_day, diary_since=diary_since
+    )
     scored = [s for s in sessions if s.scored]
     by_week: dict[date, list[ScoredSession]] = defaultdict(list)
     for s in scored:
@@ -113,12 +120,18 @@ def build_progress(
     has_prescription = keeps_diary and any(w.percent is not None for w in weeks)
     return Progress(
         weeks=rows,
-        last_7=recent_adherence(schedule, sessions, today, 7, completion_pct, today=now_day),
-        last_28=recent_adherence(schedule, sessions, today, 28, completion_pct, today=now_day),
+        last_7=recent_adherence(
+            schedule, sessions, today, 7, completion_pct, today=now_day, diary_since=diary_since
+        ),
+        last_28=recent_adherence(
+            schedule, sessions, today, 28, completion_pct, today=now_day, diary_since=diary_since
+        ),
         milestones=_milestones(protocol, stages, today),
         adherence_chart=(
             charts.adherence_chart(
-                [WeekBar(w.week_start, w.percent) for w in weeks], compact=compact_charts
+                # From the week the diary began: nothing is known of the weeks before.
+                [WeekBar(w.week_start, w.percent) for w in weeks if not w.before_diary],
+                compact=compact_charts,
             )
             if has_prescription
             else None
@@ -137,6 +150,7 @@ def build_progress(
             else None
         ),
         keeps_diary=keeps_diary,
+        diary_since=diary_since if diary_since is not None and diary_since > first else None,
     )
 
 

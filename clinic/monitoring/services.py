@@ -149,6 +149,7 @@ def _assess(
             completion_pct=clinic.completion_pct,
             not_logging_days=clinic.not_logging_days,
             keeps_diary=p.keeps_diary,
+            diary_since=p.diary_since,
         )
         for p in patients
     }

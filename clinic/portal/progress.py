@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
+from clinic.domain.adherence import week_start
 from clinic.models import Patient
 from clinic.monitoring.evidence import ScoredSession
 from clinic.monitoring.kept import kept
@@ -63,8 +64,13 @@ def _draw(patient: Patient, today: date) -> Progress | None:
     if protocol is None:
         return None
     first = first_week_shown(protocol, today)
+    since = patient.diary_since
+    if since is not None:  # the weeks before the diary began have nothing of the patient's
+        first = max(first, week_start(since))
     sessions = _entries(patient, first, today)
-    return build_progress(protocol, sessions, first, today, patient.clinic.completion_pct)
+    return build_progress(
+        protocol, sessions, first, today, patient.clinic.completion_pct, diary_since=since
+    )
 
 
 def _entries(patient: Patient, first: date, last: date) -> list[ScoredSession]:

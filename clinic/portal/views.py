@@ -145,9 +145,10 @@ def sessions_done(patient: Patient, prescription: Prescription) -> Counts:
     schedule = schedule_of(prescription.protocol)
     entries = load_sessions(patient.clinic_id, [patient.id], monday, sunday).get(patient.id, [])
     pct = patient.clinic.completion_pct
+    since = patient.diary_since  # the week the diary began counts from that day
     return Counts(
-        today=tally_between(schedule, entries, today, today, pct),
-        week=tally_between(schedule, entries, monday, sunday, pct),
+        today=tally_between(schedule, entries, today, today, pct, diary_since=since),
+        week=tally_between(schedule, entries, monday, sunday, pct, diary_since=since),
         daily=prescription.stage.period.is_daily,
     )
 

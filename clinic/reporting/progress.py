@@ -185,6 +185,7 @@ def build_progress_report(
     # A diary to count: the patient uses the portal, or used it in the period (an account
     # closed since leaves its entries). Otherwise adherence is unknown, not 0%.
     keeps_diary = patient.keeps_diary or bool(entries)
+    diary_since = patient.diary_since
     return ProgressReport(
         clinic=patient.clinic,
         patient=patient,
@@ -197,7 +198,13 @@ def build_progress_report(
         stage=stage,
         stage_count=sum(1 for v, _ in stages if state and v == state.version),
         adherence=adherence_between(
-            schedule, sessions, period_from, period_to, completion, today=made_on
+            schedule,
+            sessions,
+            period_from,
+            period_to,
+            completion,
+            today=made_on,
+            diary_since=diary_since,
         ),
         pain_start=_mean_pain(sessions, period_from, period_from + timedelta(days=END_DAYS - 1)),
         pain_end=_mean_pain(sessions, period_to - timedelta(days=END_DAYS - 1), period_to),
@@ -213,6 +220,7 @@ def build_progress_report(
             compact_charts=True,
             now_day=made_on,
             keeps_diary=keeps_diary,
+            diary_since=diary_since,
         ),
         events=_history(protocol, period_from, period_to),
         measures=summaries(

@@ -99,6 +99,7 @@ PORTAL_ACCOUNT_FIELDS = (
     "email",
     "active",
     "created_at",
+    "claimed_at",
     "last_login_at",
     "password_changed_at",
     "totp_enabled_at",

@@ -297,6 +297,7 @@ def _course(
             today,
             patient.clinic.completion_pct,
             keeps_diary=patient.keeps_diary,
+            diary_since=patient.diary_since,
         )
         depth_weeks = depth_trend(sessions)
     assessment = assess_patient(patient, protocol, today)

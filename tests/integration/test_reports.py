@@ -537,7 +537,7 @@ def test_a_patient_without_a_diary_has_no_adherence_figure(
         )
         letter = programme_text(built)
     assert not built.keeps_diary and built.progress.adherence_chart is None
-    assert "not known (no diary: the patient does not use the portal)" in letter
+    assert "not known (the patient does not keep the clinic's online diary)" in letter
 
 
 def test_entries_kept_from_an_account_closed_since_still_count(

@@ -449,3 +449,82 @@ def test_a_schedule_remembers_each_day_exactly_as_worked_out(events, offsets) ->
         assert kept.in_force_on(day) == in_force_on(events, day)
         assert kept.dose_on(day) == fresh.dose_on(day)
         assert kept.stage_on(day) == fresh.stage_on(day)
+
+
+# ---------------------------------------------------------------------------------------
+# The day the diary began (the portal's invitation accepted)
+
+
+def test_days_before_the_diary_began_are_neither_prescribed_nor_missed() -> None:
+    """A daily plan started on Monday, the diary begun on Thursday, one session a day
+    since: 4 of 4 (100%), not 4 of 7; the three days before could not be logged."""
+    thursday = MONDAY + timedelta(days=3)
+    sessions = [done(thursday + timedelta(days=n)) for n in range(4)]
+    sunday = MONDAY + timedelta(days=6)
+    plan = schedule(start())
+    assert adherence_between(plan, sessions, MONDAY, sunday).percent == pytest.approx(400 / 7)
+    since = adherence_between(plan, sessions, MONDAY, sunday, diary_since=thursday)
+    assert (since.first, since.prescribed, since.completed) == (thursday, 4, 4)
+    assert not since.before_diary
+
+
+def test_a_window_wholly_before_the_diary_has_no_figure_and_says_why() -> None:
+    """Last week, for a patient who began the diary today: no figure (not 0%), marked
+    as before the diary rather than as a week that prescribed nothing; its days stay
+    the window's own, so the week keeps its label."""
+    today = MONDAY + timedelta(days=7)
+    week = adherence_between(
+        schedule(start()), [], MONDAY, MONDAY + timedelta(days=6), diary_since=today
+    )
+    assert week.before_diary and week.percent is None and week.prescribed == 0
+    assert (week.first, week.week_start) == (MONDAY, MONDAY)
+    assert recent_adherence(
+        schedule(start()), [], today, 7, today=today, diary_since=today
+    ).before_diary  # nothing logged today: the last 7 days end yesterday
+
+
+def test_weekly_rows_before_the_diary_have_no_figure_and_the_first_counts_from_it() -> None:
+    """Three weeks of a daily plan, the diary begun on the second week's Wednesday and
+    kept every day since: the first week before the diary, the second 5 of 5, the third
+    7 of 7."""
+    wednesday = MONDAY + timedelta(days=9)
+    last = MONDAY + timedelta(days=20)
+    sessions = [done(wednesday + timedelta(days=n)) for n in range((last - wednesday).days + 1)]
+    weeks = weekly_adherence(schedule(start()), sessions, MONDAY, last, diary_since=wednesday)
+    assert [(w.before_diary, w.prescribed, w.completed) for w in weeks] == [
+        (True, 0, 0),
+        (False, 5, 5),
+        (False, 7, 7),
+    ]
+
+
+def test_the_patients_tally_counts_from_the_day_the_diary_began() -> None:
+    """The week the patient joined on Wednesday reads "2 of 5" by Thursday, not "2 of 7";
+    sessions logged back for days before it are not counted either."""
+    wednesday = MONDAY + timedelta(days=2)
+    sessions = [done(MONDAY), done(wednesday), done(wednesday + timedelta(days=1))]
+    tally = tally_between(
+        schedule(start()), sessions, MONDAY, MONDAY + timedelta(days=6), diary_since=wednesday
+    )
+    assert tally == Tally(prescribed=5, completed=2, extra=0, not_counted=0)
+    assert tally_between(
+        schedule(start()), sessions, MONDAY, MONDAY + timedelta(days=1), diary_since=wednesday
+    ) == Tally(prescribed=0, completed=0, extra=0, not_counted=0)
+
+
+@given(timelines(), session_lists(), WINDOWS, DAY_OFFSETS)
+def test_the_diary_start_is_the_same_as_a_window_starting_that_day(
+    events, sessions, window, offset
+) -> None:
+    """Whatever the plan, the diary and the window: counting from the day the diary began
+    is exactly counting a window that starts that day (when it falls inside), the whole
+    window when it began earlier, and no figure when it began after."""
+    plan = schedule(*events)
+    first, last = window
+    since = MONDAY + timedelta(days=offset)
+    got = adherence_between(plan, sessions, first, last, diary_since=since)
+    if since > last:
+        assert got.before_diary and got.prescribed == got.completed == 0
+        assert got.percent is None
+    else:
+        assert got == adherence_between(plan, sessions, max(first, since), last)
