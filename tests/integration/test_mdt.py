@@ -583,3 +583,19 @@ def test_adherence_figures_each_name_their_window(
     assert "Adherence, last 28 days: " in text
     assert re.search(r"adherence at this stage, last \d+ days?: \d+% \([≥<] \d+%\)", text)
     assert not re.search(r"\d+\.\d+ sessions", text)
+
+
+def test_a_patient_without_a_diary_has_no_figures_of_sessions(
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
+) -> None:
+    """A patient on a program who does not use the portal: adherence and pain are not
+    known (no diary), never "0%" nor "no sessions", which would read as sessions missed."""
+    start_plan(app, caseload.offline, world.clinician.id, started_days_ago=30)
+    reader = PdfReader(io.BytesIO(post(client, [caseload.offline]).get_data()))
+    text = " ".join(text_of(reader, i) for i in range(1, len(reader.pages)))
+    assert (
+        "Adherence, last 28 days: not known: the patient does not use the portal, so there is"
+        " no diary of the sessions done." in text
+    )
+    assert "mean): not known: no diary." in text
+    assert "no sessions in the first two weeks" not in text and "0%" not in text

@@ -22,13 +22,14 @@ from clinic.extensions import db
 from clinic.letters.compose import programme_text
 from clinic.models import Clinic, DiaryEntry, Patient, Protocol, Report, User
 from clinic.models.care import ReportIsFinal
+from clinic.models.users import Role
 from clinic.monitoring.evidence import ScoredSession, schedule_of
 from clinic.protocols.queries import patient_protocols
 from clinic.reporting.forms import TEXT_MAX_LENGTH
 from clinic.reporting.progress import build_progress_report, create_progress_report
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries
-from tests.support.factories import make_patient
+from tests.support.factories import make_patient, make_user
 from tests.support.forms import form_values
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
@@ -525,10 +526,10 @@ def test_a_patient_without_a_diary_has_no_adherence_figure(
     (report,) = stored_reports(app, offline)
     text = read_pdf(report.pdf).text
     assert "not known: the patient does not use the portal" in text
-    assert text.count("no diary") >= 5  # the summary's pain line, then each week
+    assert text.count("no diary") >= 5  # the adherence and pain lines, then each week
     assert "mean): not known: no diary." in text  # not "no sessions", as if none were done
     assert "% (0 of" not in text and "0%" not in text
-    assert "Bar chart of the share of prescribed sessions" not in text
+    assert "Share of prescribed sessions completed each week" not in text  # the chart's caption
     with app.test_request_context():
         patient = db.session.get_one(Patient, offline)
         protocol = patient_protocols(offline, patient.clinic_id)[0]
@@ -561,3 +562,31 @@ def test_entries_kept_from_an_account_closed_since_still_count(
         )
     assert built.keeps_diary and built.adherence.percent is not None
     assert built.progress.adherence_chart is not None
+
+
+def test_an_invited_patient_who_has_not_joined_yet_has_no_diary_either(
+    app: Flask, world: World
+) -> None:
+    """Invited but no password chosen yet: no diary, so no figure; once on the portal,
+    a patient who logged nothing in the period reads 0% (0 of N), missed sessions."""
+    with app.app_context():
+        clinic = db.session.get_one(Clinic, world.clinic_a)
+        invited = make_patient(clinic, user=make_user(clinic, Role.PATIENT, password=None)).id
+        joined = make_patient(clinic, portal=True).id
+        db.session.commit()
+    figures = {}
+    for patient_id in (invited, joined):
+        start_plan(app, patient_id, world.clinician.id, started_days_ago=STARTED_DAYS_AGO)
+        with app.test_request_context():
+            patient = db.session.get_one(Patient, patient_id)
+            protocol = patient_protocols(patient_id, patient.clinic_id)[0]
+            built = build_progress_report(
+                patient, protocol, today() - timedelta(days=13), today(), author=None
+            )
+            figures[patient_id] = (
+                built.keeps_diary,
+                built.adherence.completed,
+                built.adherence.percent,
+            )
+    assert figures[invited][0] is False
+    assert figures[joined] == (True, 0, 0.0)
