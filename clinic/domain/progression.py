@@ -155,6 +155,10 @@ class Evidence:
     stage_count: int
     going_back: GoingBack = GoingBack.STEP_BACK
     adherence_days: int | None = None
+    # The adherence window starts the day the patient began the diary (joined the portal
+    # during this stage), or lies wholly before it (joined today, nothing logged yet).
+    adherence_since_diary: bool = False
+    before_diary: bool = False
 
     @property
     def counted(self) -> Sequence[StageSession]:
@@ -296,6 +300,8 @@ def _pain_reason(evidence: Evidence) -> Reason:
 
 def _adherence_reason(evidence: Evidence) -> Reason:
     minimum = evidence.rule.min_adherence_pct
+    if evidence.before_diary:
+        return Reason("no adherence yet: the patient began the diary today", minimum == 0)
     if evidence.adherence_pct is None:
         return Reason("no sessions prescribed at this stage yet", minimum == 0)
     met = evidence.adherence_pct >= minimum
@@ -306,6 +312,8 @@ def _adherence_reason(evidence: Evidence) -> Reason:
     # the report's period) beside this one, and two unnamed figures read as a contradiction.
     days = evidence.adherence_days
     window = f"at this stage, last {_days(days)}" if days else "at this stage"
+    if evidence.adherence_since_diary and days:
+        window = f"at this stage since the diary began ({_days(days)})"
     return Reason(f"adherence {window}: {pct}% ({'≥' if met else '<'} {minimum}%)", met)
 
 

@@ -249,6 +249,8 @@ def assess(
                 stage=state.stage,
                 stage_count=stage_count,
                 going_back=protocol.going_back,
+                adherence_since_diary=at_stage.first > window_start,
+                before_diary=at_stage.before_diary,
             )
         )
         silence = not_logging(

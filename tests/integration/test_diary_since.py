@@ -98,6 +98,7 @@ def test_the_timeline_counts_from_the_day_the_diary_began(app: Flask, client, wo
         r"<td>([^<]*)</td>",
         html,
     )
+    assert "adherence at this stage since the diary began (1 day): 100%" in html
     assert ("—", "—", "before the diary") in rows
     assert rows[-1][2] == "100%"
 

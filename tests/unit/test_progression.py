@@ -122,6 +122,20 @@ def test_adherence_names_the_days_it_covers() -> None:
     )
 
 
+def test_adherence_since_the_diary_began_says_so() -> None:
+    """A patient who joined the portal during this stage: the figure covers the days since
+    they began the diary, and says so; one who joined today with nothing logged yet has no
+    figure, and the reason says why rather than "no sessions prescribed"."""
+    ev = replace(evidence(), adherence_days=3, adherence_since_diary=True)
+    assert texts(suggest(ev))[1] == (
+        "adherence at this stage since the diary began (3 days): 86% (≥ 80%)"
+    )
+    today = replace(evidence(adherence=None), adherence_days=1, before_diary=True)
+    advice = suggest(today)
+    assert "no adherence yet: the patient began the diary today" in texts(advice)
+    assert advice.suggestion is not Suggestion.ADVANCE
+
+
 def test_adherence_is_shown_rounded() -> None:
     """Six of seven sessions (85.71...%) reads as 86%."""
     shown = texts(suggest(evidence(adherence=100 * 6 / 7)))[1]
