@@ -110,7 +110,7 @@ def programme_text(report: ProgressReport | None) -> str:
     if adherence.before_diary and began is not None:
         lines.append(
             f"Adherence from {_period(report)}: not known (the patient began the clinic's"
-            f" online diary on {short_date(began)}, after this period)."
+            f" online diary on {short_date(began)})."
         )
     elif adherence.percent is None:
         lines.append(f"Adherence from {_period(report)}: no sessions were prescribed.")

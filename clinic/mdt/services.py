@@ -113,6 +113,12 @@ class PatientPage:
     measures_since: date | None  # the program's start; None: the whole record
     # Depth by week in the window (after vaginoplasty, or whenever depths were logged).
     depth_weeks: list[DepthWeek] = field(default_factory=list)
+    # The day the patient began the diary, when known: nothing is known of the days before.
+    diary_since: date | None = None
+
+    def before_diary(self, last: date) -> bool:
+        """Whether the days up to `last` (a half of the window) all came before the diary."""
+        return self.diary_since is not None and self.diary_since > last
 
     @property
     def shows_depth(self) -> bool:
@@ -324,6 +330,7 @@ def _page(
         measures=summaries(since(measures, started), in_period=started is not None),
         measures_since=started,
         depth_weeks=depth_trend(sessions) if protocol is not None else [],
+        diary_since=patient.diary_since,
     )
 
 

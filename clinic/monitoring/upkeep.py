@@ -168,13 +168,14 @@ INPUTS: dict[type[Any], Input] = {
         (ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id),
         (Protocol, Protocol.id == ProtocolVersion.protocol_id),
     ),
-    # The portal in use (a password chosen) decides whether the rules expect a diary.
+    # The portal in use (a password chosen) decides whether the rules expect a diary, and
+    # the day it was claimed where adherence starts.
     User: Input(
         select(Patient.clinic_id, Patient.id)
         .select_from(User)
         .join(Patient, Patient.user_id == User.id)
         .distinct(),
-        columns=frozenset({"password_hash"}),
+        columns=frozenset({"password_hash", "claimed_at"}),
     ),
     # Summaries name the size a patient is on, with its diameter; the pages kept under the
     # summary's version name sizes too: the protocol page's plan (and whether a size is
