@@ -88,7 +88,9 @@ def build_progress(
     diary_since: date | None = None,
 ) -> Progress:
     """The Progress page's content for `protocol`'s window `first` to `today` (its versions,
-    stages with their sizes, and events must be loaded). `now_day` is the clinic's real
+    stages with their sizes, and events must be loaded). `sessions` may start earlier
+    than `first` (the last 28 days' figure needs 28 days): the weeks and the charts show
+    the window's alone. `now_day` is the clinic's real
     today (by default `today`): adherence counts it only once it is logged or has ended;
     a report's window can end earlier. Without a diary (`keeps_diary` false) there is no
     adherence chart: every bar would read 0% for sessions nobody could record; with one
@@ -99,7 +101,7 @@ def build_progress(
     weeks = weekly_adherence(
         schedule, sessions, first, today, completion_pct, today=now_day, diary_since=diary_since
     )
-    scored = [s for s in sessions if s.scored]
+    scored = [s for s in sessions if s.scored and s.on >= first]
     by_week: dict[date, list[ScoredSession]] = defaultdict(list)
     for s in scored:
         by_week[week_start(s.on)].append(s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -288,11 +288,16 @@ def _course(
     progress = None
     depth_weeks = []
     if protocol is not None and first is not None:
-        entries = period_entries(patient, first, today)
+        # The 28 days' figure needs 28 days of sessions (ending yesterday until today is
+        # logged), more than a 4-week period holds before its last Sunday (it read "100%
+        # (22 of 28 sessions)" on a Monday): read from the earlier of the two; the page
+        # shows the period's own.
+        read = period_entries(patient, min(first, today - timedelta(days=28)), today)
+        entries = [e for e in read if e.occurred_on >= first]
         sessions = as_sessions(entries)
         progress = build_progress(
             protocol,
-            sessions,
+            as_sessions(read),
             first,
             today,
             patient.clinic.completion_pct,

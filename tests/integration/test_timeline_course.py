@@ -356,3 +356,24 @@ def protocol_of(app: Flask, patient_id: int) -> int:
         return db.session.scalars(
             select(Protocol.id).where(Protocol.patient_id == patient_id)
         ).one()
+
+
+def test_the_28_days_figure_counts_28_days_whatever_period_is_shown(
+    app: Flask, world: World
+) -> None:
+    """Shown over 4 weeks (Monday to Sunday), the period holds fewer than 28 days until
+    its last Sunday: the 28 days' figure still counts 28 days of a daily plan, and its
+    sessions agree with its percentage (it read "100% (22 of 28 sessions)" on a Monday,
+    the percentage from 28 days and the sessions from 22)."""
+    protocol = start_plan(app, world.patient.patient_id, world.clinician.id, started_days_ago=60)
+    add_entries(app, protocol, world.patient, range(1, 41))  # every day but today
+    refresh(app, world.clinic_a)
+    html, _ = load(
+        app, world.clinician.id, f"/patients/{world.patient.patient_id}/timeline?weeks=4"
+    )
+    figure = re.search(
+        r"<dt>Adherence, last 28 days</dt><dd>(\d+)% \((\d+) of (\d+) sessions\)</dd>", html
+    )
+    assert figure is not None, html
+    percent, done, prescribed = (int(g) for g in figure.groups())
+    assert (percent, done, prescribed) == (100, 28, 28)  # the 28 days before today
