@@ -48,18 +48,24 @@ from tests.support.world import World
 STARTED_DAYS_AGO = 20
 
 
-def join_portal(app: Flask, client, world: World) -> SimpleNamespace:
-    """The offline patient, on a daily plan for 20 days, is invited and chooses a password
-    today, then logs today's session. Returns them as the diary helpers take a person."""
+def claim_today(app: Flask, client, world: World) -> SimpleNamespace:
+    """The offline patient, 20 days into a daily plan, joins the portal today (invited,
+    chooses a password) and logs nothing yet. Returns them as the diary helpers take a
+    person, with their protocol's id."""
     start_plan(app, world.offline_patient_id, world.clinician.id, started_days_ago=STARTED_DAYS_AGO)
     act_as(client, world.clinician.id)
     link = link_in(invite_patient(client, world.offline_patient_id, "joined@example.org"))
     choose_password(app.test_client(), link)
     with app.app_context():
         patient = db.session.get_one(Patient, world.offline_patient_id)
-        person = SimpleNamespace(patient_id=patient.id, id=patient.user_id)
         protocol = patient_protocols(patient.id, patient.clinic_id)[0].id
-    add_entries(app, protocol, person, [0])
+        return SimpleNamespace(patient_id=patient.id, id=patient.user_id, protocol=protocol)
+
+
+def join_portal(app: Flask, client, world: World) -> SimpleNamespace:
+    """`claim_today`, then today's session logged and the clinic's summaries refreshed."""
+    person = claim_today(app, client, world)
+    add_entries(app, person.protocol, person, [0])
     refresh(app, world.clinic_a)
     return person
 
@@ -209,19 +215,6 @@ def test_the_migration_takes_the_day_from_the_accepted_invitation(tmp_path: Path
             assert db.session.scalar(select(Clinic.summaries_on)) is None
             db.session.remove()
             db.engine.dispose()
-
-
-def claim_today(app: Flask, client, world: World) -> SimpleNamespace:
-    """The offline patient, 20 days into a daily plan, joins the portal today and logs
-    nothing yet. Returns them as the diary helpers take a person, with their protocol."""
-    start_plan(app, world.offline_patient_id, world.clinician.id, started_days_ago=STARTED_DAYS_AGO)
-    act_as(client, world.clinician.id)
-    link = link_in(invite_patient(client, world.offline_patient_id, "today@example.org"))
-    choose_password(app.test_client(), link)
-    with app.app_context():
-        patient = db.session.get_one(Patient, world.offline_patient_id)
-        protocol = patient_protocols(patient.id, patient.clinic_id)[0].id
-        return SimpleNamespace(patient_id=patient.id, id=patient.user_id, protocol=protocol)
 
 
 def test_the_day_a_patient_joins_nothing_reads_as_nothing_planned_or_missed(
