@@ -130,6 +130,10 @@ class StageSession:
     pain_after: int
     counts: bool = True
     red_flag: bool = False
+    # Logged for a day before the patient began the diary (the diary takes entries a week
+    # back): evidence against moving on like any other, never evidence for it, as that
+    # day's adherence is not known.
+    logged_back: bool = False
 
     def within(self, ceiling: int) -> bool:
         """Pain during and after at or below `ceiling`, and no red flag."""
@@ -262,12 +266,15 @@ def _pain_reason(evidence: Evidence) -> Reason:
     ceiling = rule.pain_ceiling
     recent = evidence.recent
     needed = rule.last_n_sessions
-    within = sum(1 for s in recent if s.within(ceiling))
+    within = sum(1 for s in recent if s.within(ceiling) and not s.logged_back)
     flagged = sum(1 for s in recent if s.red_flag)
+    logged_back = sum(1 for s in recent if s.logged_back)
     others = evidence.others_against
     notes = []
     if flagged:
         notes.append(f"{flagged} with a red flag")
+    if logged_back:
+        notes.append(f"{logged_back} logged for days before the diary began, not counted")
     if others:
         notes.append(
             f"{_count(others, 'other session')} with another size or fewer minutes"

@@ -117,7 +117,8 @@ class PatientPage:
     diary_since: date | None = None
 
     def before_diary(self, last: date) -> bool:
-        """Whether the days up to `last` (a half of the window) all came before the diary."""
+        """Whether the days up to `last` (a half of the window) all came before the diary
+        (a half with sessions logged back for those days shows their pain all the same)."""
         return self.diary_since is not None and self.diary_since > last
 
     @property

@@ -206,10 +206,10 @@ def assess(
         # common, and days on hold are not days of practice at the stage.
         since = max(state.stage_since, running_since)
         window_start = max(since, today - timedelta(days=27))
-        # The evidence for moving on starts when the diary did, as its adherence does:
-        # sessions logged back for days before it (the diary takes a week back) stay in
-        # the diary, but one day's adherence never carries a week of backfilled sessions.
-        evidence_from = max(since, diary_since) if diary_since is not None else since
+        # Sessions logged back for days before the diary began (the diary takes a week
+        # back) speak against moving on like any other (pain above the ceiling steps
+        # back), but never for it: one day's adherence never carries a backfilled week.
+        diary_began = diary_since or since
         # Each session is judged by the stage in force on its day (a move up dated back
         # makes the sessions logged in between, with the old size, sessions of this stage
         # with another size), and only the current stage's size is evidence for it.
@@ -238,12 +238,13 @@ def assess(
                         counts=counts_as_completed(s, schedule, completion_pct)
                         and with_prescribed_size(s, current),
                         red_flag=s.red_flag,
+                        logged_back=s.on < diary_began,
                     )
                     for s in sessions
                     if s.pain_during is not None
                     and s.pain_after is not None
                     and s.scored
-                    and s.on >= evidence_from
+                    and s.on >= since
                 ],
                 adherence_pct=at_stage.percent,
                 # The days the figure covers (today only once logged, as it counts).

@@ -6,9 +6,9 @@ counts from it (clinic.domain.adherence, `diary_since`). Filled for accounts cla
 before this revision from their accepted invitation, or, where the daily clean-up has
 deleted it (30 days after), from the audit trail's "invitation.accept" event, which is
 never deleted; left empty where there is neither (an account given a password another
-way), which counts every day, as before. Every clinic's summaries are then due again
-(`summaries_on` emptied): the next daily work or dashboard visit recomputes them by the
-new rule (`flask refresh-summaries` does it at once).
+way), which counts every day, as before. Stored summaries follow the new rule at the next
+daily work (03:00 in each clinic), or at once with `flask refresh-summaries`; pages
+worked out per visit (the timeline, reports, letters, the MDT pack) follow it at once.
 
 Revision ID: i21_claimed_at
 Revises: i18_size_users
@@ -34,10 +34,14 @@ def upgrade():
         " WHERE invitations.user_id = users.id AND invitations.purpose = 'invitation'"
         "), ("
         " SELECT min(audit_events.at) FROM audit_events"
-        " WHERE audit_events.actor_id = users.id AND audit_events.action = 'invitation.accept'"
+        # The clinic first: the audit trail's index starts with it (a person's events are
+        # filed under their own clinic), so each lookup reads one person's events, not
+        # the whole trail's (about 76 s instead of 0.2 s for 2,000 accounts and a
+        # million events, measured on PostgreSQL 15).
+        " WHERE audit_events.clinic_id = users.clinic_id"
+        " AND audit_events.actor_id = users.id AND audit_events.action = 'invitation.accept'"
         ")) WHERE users.password_hash IS NOT NULL"
     )
-    op.execute("UPDATE clinics SET summaries_on = NULL")
 
 
 def downgrade():

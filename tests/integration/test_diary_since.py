@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from clinic import create_app
 from clinic.core.clock import clinic_today
@@ -153,7 +153,7 @@ def test_the_migration_takes_the_day_from_the_accepted_invitation(tmp_path: Path
     invitation (never from a password reset's link), or, once the clean-up has deleted
     the invitation, from the audit trail's acceptance; an account with a password but
     neither (seeded) keeps none, and so counts every day, as before; an account not
-    claimed yet keeps none either. Every clinic's summaries are due again afterwards."""
+    claimed yet keeps none either."""
     accepted = utcnow() - timedelta(days=3)
     reset = utcnow() - timedelta(days=40)
     audited = utcnow() - timedelta(days=60)
@@ -206,13 +206,11 @@ def test_the_migration_takes_the_day_from_the_accepted_invitation(tmp_path: Path
                         at=audited, clinic_id=clinic_id, actor_id=ids[3], action="invitation.accept"
                     )
                 )
-                conn.execute(update(Clinic.__table__).values(summaries_on=date.today()))
             upgrade()
             claimed = db.session.scalars(
                 select(User.claimed_at).where(User.id.in_(ids)).order_by(User.id)
             ).all()
             assert claimed == [accepted, None, None, audited]
-            assert db.session.scalar(select(Clinic.summaries_on)) is None
             db.session.remove()
             db.engine.dispose()
 
@@ -246,6 +244,25 @@ def test_sessions_logged_back_before_joining_do_not_carry_a_suggestion(
         assert summary.suggestion is not None and summary.suggestion.name != "ADVANCE"
     timeline, _ = load(app, world.clinician.id, f"/patients/{person.patient_id}/timeline")
     assert "adherence at this stage since the diary began (1 day): 100%" in timeline
+    reasons = re.findall(r"(?:Not met|Met): ([^<]*)</li>", timeline)
+    assert reasons[0] == (
+        "pain during and after ≤ 3 in 1 of the last 6 sessions"
+        " (5 logged for days before the diary began, not counted)"
+    )
+
+
+def test_painful_sessions_logged_back_before_joining_still_call_for_a_review(
+    app: Flask, client, world: World
+) -> None:
+    """Joined today and logged the last six days back at pain 6 (above the stage's
+    ceiling): they speak against moving on like any other, so the first stage calls for
+    a review, as it would have had they been logged on their days."""
+    person = claim_today(app, client, world)
+    add_entries(app, person.protocol, person, range(1, 7), pain=(6, 6))
+    refresh(app, world.clinic_a)
+    with app.app_context():
+        summary = db.session.get_one(PatientSummary, person.patient_id)
+        assert summary.suggestion is not None and summary.suggestion.name == "REVIEW"
 
 
 def test_the_patients_week_and_the_mdt_pack_count_from_the_day_the_diary_began(

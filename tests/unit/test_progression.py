@@ -136,6 +136,21 @@ def test_adherence_since_the_diary_began_says_so() -> None:
     assert advice.suggestion is not Suggestion.ADVANCE
 
 
+def test_sessions_logged_back_before_the_diary_never_speak_for_moving_on() -> None:
+    """Six sessions at low pain, five of them logged back for days before the diary
+    began: not evidence for advancing (their days' adherence is not known), and the
+    reason says why; six at high pain logged back still step back, as any would."""
+    calm = [StageSession(1, 1, logged_back=n < 5) for n in range(6)]
+    advice = suggest(evidence(sessions=calm))
+    assert advice.suggestion is Suggestion.HOLD
+    assert texts(advice)[0] == (
+        "pain during and after ≤ 3 in 1 of the last 6 sessions"
+        " (5 logged for days before the diary began, not counted)"
+    )
+    painful = [StageSession(6, 6, logged_back=True) for _ in range(6)]
+    assert suggest(evidence(sessions=painful)).suggestion is Suggestion.STEP_BACK
+
+
 def test_adherence_is_shown_rounded() -> None:
     """Six of seven sessions (85.71...%) reads as 86%."""
     shown = texts(suggest(evidence(adherence=100 * 6 / 7)))[1]
