@@ -284,18 +284,19 @@ def _pain_reason(evidence: Evidence) -> Reason:
     if len(recent) < needed and uncounted:
         notes.append(f"{uncounted} not counted: another size or fewer minutes")
     note = f" ({'; '.join(notes)})" if notes else ""
+    # One parenthesis, not two: "(6 needed; 1 with a red flag)".
+    short = f" ({'; '.join([f'{needed} needed', *notes])})"
     if not evidence.sessions:
         return Reason(f"no sessions logged at this stage yet ({needed} needed)", False)
     if not recent:
         return Reason(
-            f"no sessions with the prescribed size and minutes at this stage yet"
-            f" ({needed} needed){note}",
+            f"no sessions with the prescribed size and minutes at this stage yet{short}",
             False,
         )
     if len(recent) < needed:
         return Reason(
             f"pain during and after ≤ {ceiling} in {within} of"
-            f" {_count(len(recent), 'session')} at this stage ({needed} needed){note}",
+            f" {_count(len(recent), 'session')} at this stage{short}",
             False,
         )
     return Reason(

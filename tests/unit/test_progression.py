@@ -595,8 +595,8 @@ def test_sessions_with_another_size_or_too_short_are_not_evidence_for_advancing(
     advice = suggest(evidence(sessions=sessions))
     assert advice.suggestion is Suggestion.HOLD
     assert texts(advice)[0] == (
-        "pain during and after ≤ 3 in 4 of 4 sessions at this stage (6 needed)"
-        " (2 not counted: another size or fewer minutes)"
+        "pain during and after ≤ 3 in 4 of 4 sessions at this stage (6 needed;"
+        " 2 not counted: another size or fewer minutes)"
     )
 
 
@@ -605,8 +605,8 @@ def test_only_sessions_with_another_size_say_so() -> None:
     advice = suggest(evidence(sessions=[StageSession(0, 0, counts=False)] * 8))
     assert advice.suggestion is Suggestion.HOLD
     assert texts(advice)[0] == (
-        "no sessions with the prescribed size and minutes at this stage yet (6 needed)"
-        " (8 not counted: another size or fewer minutes)"
+        "no sessions with the prescribed size and minutes at this stage yet (6 needed;"
+        " 8 not counted: another size or fewer minutes)"
     )
 
 
