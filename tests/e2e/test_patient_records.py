@@ -147,6 +147,13 @@ def test_invited_patient_chooses_password_and_reaches_diary(
     expect(page.get_by_role("status")).to_contain_text("Your password is set")
     assert_discreet_title(page)
     assert_accessible(page)
+    # The plan started a month before the invitation: nothing of that month counts
+    # against the patient, who reads that their diary starts today.
+    page.get_by_role("link", name="Progress").click()
+    expect(page.get_by_text("nothing yet: your diary starts today")).to_have_count(2)
+    expect(page.get_by_text("nothing in your plan")).to_have_count(0)
+    assert_discreet_title(page)
+    assert_accessible(page)
 
     sign_out(page)
     page.goto(link)
