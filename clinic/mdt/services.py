@@ -292,6 +292,7 @@ def _page(
     program_started_on: date | None,
 ) -> PatientPage:
     adherence = None
+    diary_since = patient.diary_since
     if protocol is not None and assessment.keeps_diary:
         # The pack is made today: today counts once logged, as on screen.
         adherence = adherence_between(
@@ -301,7 +302,7 @@ def _page(
             window.last,
             completion_pct,
             today=window.last,
-            diary_since=patient.diary_since,
+            diary_since=diary_since,
         )
     scored = [s for s in sessions if s.scored]
     started = program_started_on if protocol is not None else None
@@ -331,7 +332,7 @@ def _page(
         measures=summaries(since(measures, started), in_period=started is not None),
         measures_since=started,
         depth_weeks=depth_trend(sessions) if protocol is not None else [],
-        diary_since=patient.diary_since,
+        diary_since=diary_since,
     )
 
 

@@ -182,10 +182,8 @@ def build_progress_report(
     state = in_force_on(schedule.events, period_to)
     stages = stages_of(protocol)
     stage = stages.get((state.version, state.stage)) if state else None
-    # A diary to count: the patient uses the portal, or logged entries in the period (no
-    # path takes a password away today; should one ever, what was logged still counts).
-    # Otherwise adherence is unknown, not 0%.
-    keeps_diary = patient.keeps_diary or bool(entries)
+    # Without the portal there is no diary: adherence is unknown, not 0%.
+    keeps_diary = patient.keeps_diary
     diary_since = patient.diary_since
     return ProgressReport(
         clinic=patient.clinic,

@@ -294,10 +294,11 @@ def _course(
         # shows the period's own.
         read = period_entries(patient, min(first, today - timedelta(days=28)), today)
         entries = [e for e in read if e.occurred_on >= first]
-        sessions = as_sessions(entries)
+        read_sessions = as_sessions(read)
+        sessions = [s for s in read_sessions if s.on >= first]
         progress = build_progress(
             protocol,
-            as_sessions(read),
+            read_sessions,
             first,
             today,
             patient.clinic.completion_pct,

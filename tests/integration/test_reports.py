@@ -541,29 +541,6 @@ def test_a_patient_without_a_diary_has_no_adherence_figure(
     assert "not known (the patient does not keep the clinic's online diary)" in letter
 
 
-def test_entries_kept_from_an_account_closed_since_still_count(
-    app: Flask, world: World, course: int
-) -> None:
-    """A patient whose portal login no longer has a password (closed since) still has the
-    entries they logged in the period: their adherence is counted, not called unknown."""
-    with app.app_context():
-        patient = db.session.get_one(Patient, world.patient.patient_id)
-        patient.user.password_hash = None
-        db.session.commit()
-    with app.test_request_context():
-        patient = db.session.get_one(Patient, world.patient.patient_id)
-        assert not patient.keeps_diary
-        built = build_progress_report(
-            patient,
-            db.session.get_one(Protocol, course),
-            today() - timedelta(days=27),
-            today(),
-            author=None,
-        )
-    assert built.keeps_diary and built.adherence.percent is not None
-    assert built.progress.adherence_chart is not None
-
-
 def test_an_invited_patient_who_has_not_joined_yet_has_no_diary_either(
     app: Flask, world: World
 ) -> None:
