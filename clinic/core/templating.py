@@ -4,6 +4,7 @@ dates, times and shares (templates never format a date themselves)."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +171,18 @@ def breakable_email(address: str) -> Markup:
     )
 
 
+# A comparison sign, a space and a number: "≥ 14", "≤ 3", "< 80%" (matched once escaped).
+_COMPARISON = re.compile(r"(≥|≤|&lt;|&gt;) (?=\d)")
+
+
+def keep_comparisons(text: str | None) -> Markup:
+    """`text` (escaped, unless it is markup already) with each comparison sign held to its
+    number by a no-break space, so that a narrow column (a phone, a table cell) never ends
+    a line with "≥" and starts the next with "14"."""
+    escaped = str(escape(text or ""))
+    return Markup(_COMPARISON.sub("\\1\N{NO-BREAK SPACE}", escaped))  # noqa: S704 (escaped above)
+
+
 def chart_sections() -> tuple[NavEntry, ...]:
     """The sections of a patient's chart the signed-in account may open."""
     return chart_sections_for(current_user.role)
@@ -192,6 +205,7 @@ def register_template_helpers(app: Flask) -> None:
     # line breaks and indentation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(breakable_email)
+    app.add_template_filter(keep_comparisons)
     app.add_template_global(error_items)
     app.add_template_global(chart_sections)
     app.add_template_global(age_today)

@@ -62,7 +62,7 @@ def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Pa
         page.get_by_role("heading", level=2, name="Suggested next step: Advance")
     ).to_be_visible()
     expect(
-        page.get_by_text(re.compile(r"Met: pain during and after ≤ \d+ in \d+ of the last"))
+        page.get_by_text(re.compile(r"Met: pain during and after ≤\s\d+ in \d+ of the last"))
     ).to_be_visible()
     stage_now = int(
         re.search(r"stage (\d+) of", page.locator("dl.details").first.inner_text()).group(1)

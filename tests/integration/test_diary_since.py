@@ -246,7 +246,7 @@ def test_sessions_logged_back_before_joining_do_not_carry_a_suggestion(
     assert "adherence at this stage since the diary began (1 day): 100%" in timeline
     reasons = re.findall(r"(?:Not met|Met): ([^<]*)</li>", timeline)
     assert reasons[0] == (
-        "pain during and after ≤ 3 in 1 of the last 6 sessions"
+        "pain during and after ≤\N{NO-BREAK SPACE}3 in 1 of the last 6 sessions"
         " (5 logged for days before the diary began, not counted)"
     )
 

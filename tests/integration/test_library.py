@@ -717,8 +717,9 @@ def test_template_page_reads_as_a_plan(
     assert '<th scope="col">Dilator</th>' in page
     assert '<td class="nowrap">25 mm</td>' in page and "3 times a day" in page and "14 days" in page
     assert "Maintenance (no end)" in page
-    assert "pain ≤ 3 over last 6 sessions, adherence ≥ 80%" in page
-    assert "pain ≥ 7" in page
+    nbsp = "\N{NO-BREAK SPACE}"  # each sign held to its number
+    assert f"pain ≤{nbsp}3 over last 6 sessions, adherence ≥{nbsp}80%" in page
+    assert f"pain ≥{nbsp}7" in page
     assert "Insert to your measured depth." in page
     assert "Anal fissure" not in page
 

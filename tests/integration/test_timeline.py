@@ -65,7 +65,8 @@ def test_timeline_shows_the_evidence_and_the_suggestion(app: Flask, client, worl
     html = timeline(client, world.clinician, world.patient.patient_id)
     text = unescape(re.sub(r"<[^>]+>", " ", html))
     assert "Suggested next step: Advance" in text
-    assert "Met: pain during and after ≤ 3 in 6 of the last 6 sessions" in text
+    # The sign is held to its number (a no-break space): never "≤" at a line's end.
+    assert "Met: pain during and after ≤\N{NO-BREAK SPACE}3 in 6 of the last 6 sessions" in text
     assert "Advance to stage 2" in text
     assert html.count('<figure class="chart-figure">') == 2
     assert "No time: 1" in text

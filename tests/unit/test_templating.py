@@ -1,10 +1,15 @@
-"""Showing UTC timestamps in the clinic's own time zone, and email addresses in narrow columns."""
+"""Showing UTC timestamps in the clinic's own time zone, and email addresses and thresholds
+in narrow columns."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from clinic.core.templating import breakable_email, clinic_time
+from markupsafe import Markup
+
+from clinic.core.templating import breakable_email, clinic_time, keep_comparisons
+
+NBSP = "\N{NO-BREAK SPACE}"
 
 
 def test_timestamps_follow_the_clinics_zone_and_summer_time() -> None:
@@ -31,3 +36,15 @@ def test_an_email_address_may_break_after_its_at_and_dots_and_is_escaped() -> No
     assert str(breakable_email("jo.b@example.org")) == "jo.<wbr>b<wbr>@example.<wbr>org"
     assert "<script>" not in str(breakable_email("<script>@x.org"))
     assert str(breakable_email("<script>@x.org")).startswith("&lt;script&gt;")
+
+
+def test_a_comparison_sign_stays_with_its_number_and_the_text_is_escaped() -> None:
+    """`keep_comparisons` puts a no-break space between "≥", "≤", "<" or ">" and the number
+    after it (a phone never shows "(≥" at a line's end and "14)" below), leaves other
+    spaces and signs alone, escapes typed text, and keeps markup already escaped."""
+    assert str(keep_comparisons("14 days here (≥ 14)")) == f"14 days here (≥{NBSP}14)"
+    assert str(keep_comparisons("adherence: 70% (< 80%)")) == f"adherence: 70% (&lt;{NBSP}80%)"
+    assert str(keep_comparisons("pain ≤ 3, x > 2")) == f"pain ≤{NBSP}3, x &gt;{NBSP}2"
+    assert str(keep_comparisons("a ≥ b, <script>")) == "a ≥ b, &lt;script&gt;"
+    assert str(keep_comparisons(Markup("pain ≤ 3 &amp; more"))) == f"pain ≤{NBSP}3 &amp; more"
+    assert str(keep_comparisons(None)) == ""
