@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from clinic.core.links import external_url
 from clinic.domain.working_hours import (
@@ -85,22 +85,23 @@ def patient_guidance(clinic: Clinic, now: datetime) -> PatientGuidance:
     )
 
 
-def reported_today(patient: Patient, now: datetime) -> bool:
-    """Whether the patient raised a red flag today (the clinic's day), acknowledged or not:
-    their Today page then asks them to speak to the clinic before the next session."""
+def report_to_discuss(patient: Patient, now: datetime) -> date | None:
+    """The clinic-local day of the patient's latest red flag that their Today page asks
+    them to speak to the clinic about before the next session: one raised today,
+    acknowledged or not, or else one the clinic has not acknowledged yet, however old (a
+    report sent late in the evening must not drop out of sight at midnight while nobody
+    has read it). None when there is neither."""
     zone = ZoneInfo(patient.clinic.timezone)
     local = now.astimezone(zone)
     midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
-    found = db.session.scalar(
-        select(RedFlag.id)
-        .where(
+    latest = db.session.scalar(
+        select(func.max(RedFlag.raised_at)).where(
             RedFlag.patient_id == patient.id,
             RedFlag.clinic_id == patient.clinic_id,
-            RedFlag.raised_at >= midnight,
+            or_(RedFlag.raised_at >= midnight, RedFlag.acknowledged_at.is_(None)),
         )
-        .limit(1)
     )
-    return found is not None
+    return latest.astimezone(zone).date() if latest is not None else None
 
 
 def _can_sign_in(user: User) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import render_template
 from flask_babel import gettext
 
-from clinic.alerts.services import reported_today
+from clinic.alerts.services import report_to_discuss
 from clinic.audit.log import audited, own_patient
+from clinic.core.clock import clinic_today
 from clinic.core.words import size_name
 from clinic.domain.diary import LOGGED_MINUTES
 from clinic.domain.session_guide import StageFacts, guide_steps
@@ -107,7 +108,8 @@ def session_guide() -> str | tuple[str, int]:
         ready=ready,
         steps=guide_steps(stage_facts(prescription)),
         clinic=patient.clinic,
-        reported_today=reported_today(patient, utcnow()),
+        today=clinic_today(patient.clinic.timezone),
+        reported_on=report_to_discuss(patient, utcnow()),
         max_minutes=LOGGED_MINUTES.high,
         timer_words=timer_words(),
     )

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from clinic.access import roles
-from clinic.alerts.services import reported_today
+from clinic.alerts.services import report_to_discuss
 from clinic.audit.log import audited, own_patient
 from clinic.core.clock import clinic_today
 from clinic.core.downloads import pdf_attachment
@@ -96,8 +96,9 @@ def prescription_of(
 def home() -> str:
     """Today: what to do now (the current stage in plain words), how many sessions are done
     today and this week against the plan, any questionnaire from the clinic ready to
-    answer, and who to contact; after a report that needs review today, a reminder to
-    speak to the clinic before the next session instead of the call to log one."""
+    answer, and who to contact; after a report that needs review (today's, or one the
+    clinic has not acknowledged yet), a reminder to speak to the clinic before the next
+    session instead of the call to log one."""
     own = own_record_with_summary()
     patient = own.patient
     today = clinic_today(patient.clinic.timezone)
@@ -108,8 +109,8 @@ def home() -> str:
 
 def _sessions_part(patient: Patient, today: date) -> Markup:
     """Today's "Your sessions" article: the stage in plain words, the sessions done today
-    and this week, and after a report that needs review today, the reminder to speak to
-    the clinic first."""
+    and this week, and after a report that needs review (today's, or one the clinic has
+    not acknowledged yet), the reminder to speak to the clinic first."""
     prescription = current_prescription(patient, today)
     counts = None
     if prescription is not None and prescription.state is not None:
@@ -119,7 +120,8 @@ def _sessions_part(patient: Patient, today: date) -> Markup:
         patient=patient,
         prescription=prescription,
         counts=counts,
-        reported_today=reported_today(patient, utcnow()),
+        today=today,
+        reported_on=report_to_discuss(patient, utcnow()),
     )
     # Safe: the output of an autoescaped template, marked so the page does not escape it again.
     return Markup(html)  # noqa: S704

@@ -2,12 +2,13 @@
 address, sender name, out-of-hours text) and what a patient is then told: after a report
 that needs review, the guidance says the clinic has been sent a message, when it answers,
 what to do outside opening hours and when to get emergency care; Today keeps a calm
-reminder for the rest of the day. The dashboard link in alerts narrows the caseload."""
+reminder for the rest of the day, and after that until the clinic has read the report.
+The dashboard link in alerts narrows the caseload."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from clinic.domain.diary import Bleeding
 from clinic.extensions import db
-from clinic.models import Clinic, Patient
+from clinic.models import Clinic, Patient, RedFlag
 from tests.support.alerts import log_session
 from tests.support.auth import act_as
 from tests.support.protocols import start_plan
@@ -180,6 +181,58 @@ def test_today_keeps_a_calm_reminder_after_a_report(
     assert 'class="button-link" href="/diary/log"' not in html
     assert "<title>Today" in html
     assert "bleeding" not in html.split("</title>")[0].lower()
+
+
+def _flags_raised_days_ago(app: Flask, entry_id: int, days: int, *, acknowledged: bool) -> None:
+    """Move the entry's red flags `days` back, acknowledged by the clinic or not."""
+    with app.app_context():
+        for flag in db.session.scalars(select(RedFlag).where(RedFlag.entry_id == entry_id)):
+            flag.raised_at -= timedelta(days=days)
+            flag.acknowledged_at = flag.raised_at + timedelta(hours=1) if acknowledged else None
+        db.session.commit()
+
+
+def test_today_keeps_the_reminder_until_the_clinic_has_read_an_earlier_report(
+    app: Flask, client, world: World, flagged: int, as_patient
+) -> None:
+    """A report from two days ago that nobody at the clinic has acknowledged still asks the
+    patient to speak to the clinic first, naming its day (it does not drop out of sight at
+    midnight); the guided session says the same."""
+    _flags_raised_days_ago(app, flagged, 2, acknowledged=False)
+    with app.app_context():
+        raised = db.session.scalar(select(RedFlag.raised_at).where(RedFlag.entry_id == flagged))
+    day = raised.astimezone(LONDON)
+    named = f"{day.day} {day:%B %Y}"
+    for page in ("/diary/", "/diary/session"):
+        html = client.get(page).get_data(as_text=True)
+        assert f"You reported something on {named} that your clinic has not looked at yet." in (
+            html
+        ), page
+        assert "Please speak to the clinic before your next session" in html
+        assert "You reported something today" not in html
+    assert 'class="button-link" href="/diary/log"' not in client.get("/diary/").get_data(
+        as_text=True
+    )
+
+
+def test_an_earlier_report_the_clinic_has_read_leaves_today_as_usual(
+    app: Flask, client, world: World, flagged: int, as_patient
+) -> None:
+    """Once the clinic has acknowledged an earlier report, Today offers the session again."""
+    _flags_raised_days_ago(app, flagged, 2, acknowledged=True)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "You reported something" not in html
+    assert ">Log a session</a>" in html
+
+
+def test_todays_report_keeps_its_reminder_when_already_read(
+    app: Flask, client, world: World, flagged: int, as_patient
+) -> None:
+    """A report from today keeps the reminder for the rest of the day even once the clinic
+    has acknowledged it (the patient may not have heard back yet)."""
+    _flags_raised_days_ago(app, flagged, 0, acknowledged=True)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "You reported something today that your clinic will look at." in html
 
 
 def test_today_offers_logging_without_a_report(
