@@ -7,7 +7,8 @@ patient's own record.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -22,6 +23,7 @@ from wtforms import SelectChoice
 from clinic.alerts.services import patient_guidance
 from clinic.audit.log import audited, own_patient
 from clinic.catalogue.choices import clinic_size, clinic_sizes, size_groups
+from clinic.core.clock import clinic_today
 from clinic.core.forms import flash_refusal, show_refusal
 from clinic.core.uow import discard
 from clinic.core.words import millimetres, say
@@ -205,7 +207,7 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
     except DiaryError as exc:
         existing = find_by_key(patient, form.key.data)
         if existing is not None:
-            return redirect(url_for("portal.entry", entry_id=existing.id))
+            return redirect(url_for("portal.entry", entry_id=existing.id, saved=1))
         show_refusal(form, exc, "when")
         return None
     except IntegrityError:  # the same form sent again, or twice at the same moment
@@ -214,7 +216,7 @@ def _save_new(form, patient: Patient, prescription: Prescription, details) -> Re
         if existing is None:
             raise
         entry = existing
-    return redirect(url_for("portal.entry", entry_id=entry.id))
+    return redirect(url_for("portal.entry", entry_id=entry.id, saved=1))
 
 
 @bp.route("/log", methods=["GET", "POST"])
@@ -268,6 +270,34 @@ def log_skip() -> Response | str:
     return render_template("portal/skip.html", form=form)
 
 
+@dataclass(frozen=True)
+class EntryReport:
+    """How the entry page speaks of an entry and its red flags."""
+
+    just_saved: bool  # reached straight after saving or correcting it
+    today: bool  # saved just now, or a session of today: "stop for today" still applies
+    day: date  # the session's day (the clinic's)
+    before_correction: bool  # every urgent flag came before the entry's last correction
+    unread: bool  # a flag the clinic has not acknowledged yet
+
+
+def entry_report(entry: DiaryEntry, today: date, *, just_saved: bool) -> EntryReport:
+    """What the entry page says about `entry` on the clinic's `today`. Flags once raised
+    stay for the clinic, a correction's included: a correction that took the cause away
+    is told apart from one that did not."""
+    urgent = [flag for flag in entry.flags if flag.reason.urgent]
+    corrected = entry.updated_at
+    return EntryReport(
+        just_saved=just_saved,
+        today=just_saved or entry.occurred_on == today,
+        day=entry.occurred_on,
+        before_correction=bool(urgent)
+        and corrected is not None
+        and all(flag.raised_at < corrected for flag in urgent),
+        unread=any(flag.acknowledged_at is None for flag in entry.flags),
+    )
+
+
 def _own_entry(patient: Patient, entry_id: int) -> DiaryEntry:
     """One of the patient's own entries; 404 for anyone else's."""
     return db.first_or_404(
@@ -281,16 +311,21 @@ def _own_entry(patient: Patient, entry_id: int) -> DiaryEntry:
 @patients_only
 @audited("portal.entry", patient=own_patient, object_type="diary_entry", object_id="entry_id")
 def entry(entry_id: int) -> str:
-    """A saved entry, with calm, immediate guidance when it raised a red flag."""
+    """An entry: straight after saving it (`?saved=1`, where saving leads), with calm,
+    immediate guidance when it raised a red flag; opened again later, what was entered
+    and what became of any report, in the past tense for a day gone by (never "Saved" or
+    "stop for today" about a session days ago)."""
     patient = own_record_or_404()
     saved = _own_entry(patient, entry_id)
+    zone = patient.clinic.timezone
     return render_template(
         "portal/entry.html",
         entry=saved,
         clinic=patient.clinic,
         changeable=can_change(saved),
-        zone=patient.clinic.timezone,
+        zone=zone,
         guidance=patient_guidance(patient.clinic, utcnow()) if saved.flags else None,
+        report=entry_report(saved, clinic_today(zone), just_saved=request.args.get("saved") == "1"),
     )
 
 
@@ -365,7 +400,7 @@ def edit_entry(entry_id: int) -> Response | str:
             show_refusal(form, exc, "when")
         else:
             flash(gettext("Your entry was corrected."), "success")
-            return redirect(url_for("portal.entry", entry_id=saved.id))
+            return redirect(url_for("portal.entry", entry_id=saved.id, saved=1))
     if isinstance(form, SessionForm):
         _offer_all(form, patient, prescription)
     template = "portal/skip.html" if saved.skipped else "portal/log.html"

@@ -18,6 +18,7 @@ from clinic.models.types import utcnow
 from clinic.notes.services import write_note
 from tests.support.audit import events
 from tests.support.auth import act_as
+from tests.support.diaries import saved_entry_id
 from tests.support.forms import form_values
 from tests.support.invitations import choose_password, invite_patient, link_in
 from tests.support.mdt import ask_for_pack, download_pack
@@ -146,7 +147,7 @@ def test_the_patients_diary_actions_are_recorded_with_the_patient_as_actor(
     act_as(client, world.patient.id)
     values = form_values(client.get("/diary/log").get_data(as_text=True))
     values |= {"pain_during": "2", "pain_after": "1", "bleeding": "none", "sharp_pain": "no"}
-    entry_id = int(client.post("/diary/log", data=values).headers["Location"].rsplit("/", 1)[1])
+    entry_id = saved_entry_id(client.post("/diary/log", data=values).headers["Location"])
     edit_url = f"/diary/entries/{entry_id}/edit"
     corrected = form_values(client.get(edit_url).get_data(as_text=True)) | {"pain_after": "3"}
     assert client.post(edit_url, data=corrected).status_code == 302

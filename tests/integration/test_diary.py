@@ -4,7 +4,7 @@ guidance, corrections within 24 hours, and nobody else's entries."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -24,6 +24,7 @@ from clinic.models import (
 )
 from clinic.models.types import utcnow
 from tests.support.auth import act_as
+from tests.support.diaries import saved_entry_id
 from tests.support.forms import form_values
 from tests.support.html import forms_in
 from tests.support.protocols import make_protocol
@@ -229,7 +230,7 @@ def test_correction_within_24_hours_keeps_the_original(
     """A correction changes the entry, keeps its earlier values in the audit trail, and a
     red flag it newly reveals is raised."""
     location = client.post("/diary/log", data=session_form(client)).headers["Location"]
-    entry_id = int(location.rsplit("/", 1)[1])
+    entry_id = saved_entry_id(location)
     values = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
     assert values["pain_during"] == "2"
     values["pain_during"] = "9"
@@ -249,7 +250,7 @@ def test_withdrawal_keeps_the_record_and_its_flags(
     location = client.post("/diary/log", data=session_form(client, sharp_pain="yes")).headers[
         "Location"
     ]
-    entry_id = int(location.rsplit("/", 1)[1])
+    entry_id = saved_entry_id(location)
     client.post(f"/diary/entries/{entry_id}/withdraw")
     with app.app_context():
         entry = db.session.get(DiaryEntry, entry_id)
@@ -265,7 +266,7 @@ def test_withdrawing_asks_first_and_only_its_button_withdraws(
     the list nor that page withdraws anything until the button is pressed (a POST with its
     CSRF token), which then withdraws it."""
     location = client.post("/diary/log", data=session_form(client)).headers["Location"]
-    entry_id = int(location.rsplit("/", 1)[1])
+    entry_id = saved_entry_id(location)
     url = f"/diary/entries/{entry_id}/withdraw"
     history = client.get("/diary/entries").get_data(as_text=True)
     assert f'href="{url}"' in history
@@ -299,7 +300,7 @@ def test_after_24_hours_entries_are_fixed(
 ) -> None:
     """After the window an entry can be neither corrected nor withdrawn."""
     location = client.post("/diary/log", data=session_form(client)).headers["Location"]
-    entry_id = int(location.rsplit("/", 1)[1])
+    entry_id = saved_entry_id(location)
     with app.app_context():
         db.session.get(DiaryEntry, entry_id).created_at = utcnow() - timedelta(hours=25)
         db.session.commit()
@@ -316,7 +317,7 @@ def test_nobody_reads_or_changes_another_patients_entry(
     location = client.post("/diary/log", data=session_form(client, note="private")).headers[
         "Location"
     ]
-    entry_id = int(location.rsplit("/", 1)[1])
+    entry_id = saved_entry_id(location)
     other = app.test_client()
     act_as(other, world.other_patient.id)
     assert other.get(f"/diary/entries/{entry_id}").status_code == 404
@@ -370,3 +371,92 @@ def test_the_size_list_offers_the_prescribed_size_first_and_only_the_routes_size
     assert "Anal dilator set" in sets  # the clinic has one: the list leaves it out
     assert "Anal dilator set" not in select_html
     assert '<optgroup label="Graduated vaginal set">' in select_html  # grouped by set
+
+
+def _title(page: str) -> str:
+    return page.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def _days_back(client, days: int, **answers: str) -> dict[str, str]:
+    """The diary form for a session `days` ago at the same time of day (the diary takes a
+    week back)."""
+    values = session_form(client, **answers)
+    when = values["when"]
+    day = date.fromisoformat(when[:10]) - timedelta(days=days)
+    return {**values, "when": f"{day.isoformat()}{when[10:]}"}
+
+
+def test_an_entry_opened_later_is_not_saved_again(
+    client, world: World, on_plan, as_patient
+) -> None:
+    """Straight after saving, the page says "Saved" and "Well done"; opened again later
+    from the list, it is "Your entry", with neither (nor "Entry saved" as its title)."""
+    location = client.post("/diary/log", data=session_form(client)).headers["Location"]
+    assert location.endswith("?saved=1")
+    saved = client.get(location).get_data(as_text=True)
+    assert "<h1>Saved</h1>" in saved and "Well done" in saved
+    assert _title(saved).startswith("Entry saved")
+    later = client.get(f"/diary/entries/{saved_entry_id(location)}").get_data(as_text=True)
+    assert "<h1>Your entry</h1>" in later
+    assert "Saved" not in later.split("<main", 1)[1] and "Well done" not in later
+    assert _title(later).startswith("Your entry")
+
+
+def test_a_withdrawn_entry_never_reads_saved(client, world: World, on_plan, as_patient) -> None:
+    """A withdrawn skip is "Withdrawn entry", without "Thank you for noting it"."""
+    values = form_values(client.get("/diary/skip").get_data(as_text=True))
+    location = client.post("/diary/skip", data={**values, "skip_reason": "no_time"}).headers[
+        "Location"
+    ]
+    entry_id = saved_entry_id(location)
+    withdraw_form = form_values(client.get(f"/diary/entries/{entry_id}/withdraw").get_data(True))
+    client.post(f"/diary/entries/{entry_id}/withdraw", data=withdraw_form)
+    page = client.get(f"/diary/entries/{entry_id}").get_data(as_text=True)
+    assert "<h1>Withdrawn entry</h1>" in page
+    assert "Thank you for noting it" not in page and "<h1>Saved</h1>" not in page
+
+
+def test_a_report_from_days_ago_is_told_in_the_past(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """A session with red flags three days ago, opened again: no "stop for today"; it says
+    the clinic was told and has not looked yet (speak to it first), and, once the clinic
+    has acknowledged the flags, that it has looked, without the opening hours."""
+    form = _days_back(client, 3, pain_during="8", bleeding="more", sharp_pain="yes")
+    location = client.post("/diary/log", data=form).headers["Location"]
+    entry_id = saved_entry_id(location)
+    just_saved = client.get(location).get_data(as_text=True)
+    assert "Please stop for today" in just_saved  # said once, straight after the session
+    page = client.get(f"/diary/entries/{entry_id}").get_data(as_text=True)
+    assert "Please stop for today" not in page and "Do not continue" not in page
+    assert "Your clinic was told about this session" in page
+    assert "has not looked at it yet" in page
+    assert "Speak to the clinic before your next session" in page
+    assert "When the clinic will answer" in page and "Get emergency care now" in page
+    with app.app_context():
+        for flag in db.session.scalars(select(RedFlag).where(RedFlag.entry_id == entry_id)):
+            flag.acknowledged_at = utcnow()
+        db.session.commit()
+    page = client.get(f"/diary/entries/{entry_id}").get_data(as_text=True)
+    assert "Your clinic has looked at it." in page
+    assert "When the clinic will answer" not in page
+    assert "Speak to the clinic before your next session" not in page
+    assert "Get emergency care now" in page
+
+
+def test_a_correction_that_takes_the_cause_away_says_the_report_came_before_it(
+    client, world: World, on_plan, as_patient
+) -> None:
+    """Pain 9 corrected to 0: the flag stays for the clinic, and the page says it was
+    reported before the correction, not "You told us about high pain" above "Pain 0"."""
+    form = session_form(client, pain_during="9", pain_after="9")
+    location = client.post("/diary/log", data=form).headers["Location"]
+    entry_id = saved_entry_id(location)
+    edit = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
+    answer = client.post(
+        f"/diary/entries/{entry_id}/edit", data={**edit, "pain_during": "0", "pain_after": "0"}
+    )
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Before you corrected this entry, you told us about high pain." in page
+    assert "You told us about high pain." not in page
+    assert "Your clinic has been sent a message about it." in page

@@ -24,7 +24,7 @@ from clinic.models import CareFlag, DiaryEntry, Patient, PatientSummary, RedFlag
 from clinic.models.types import utcnow
 from clinic.rights.export import build_export
 from tests.support.auth import act_as
-from tests.support.diaries import add_entries, log_session, refresh
+from tests.support.diaries import add_entries, log_session, refresh, saved_entry_id
 from tests.support.forms import form_values
 from tests.support.measures import answer_measure, assign_measure
 from tests.support.protocols import ZONE, clinic_template, make_protocol
@@ -212,7 +212,7 @@ def test_a_correction_keeps_the_boxes_and_a_new_box_adds_its_flag(
     first flag stays."""
     put_on_plan(app, world)
     response = client.post("/diary/log", data=session_form(client, ["urinary"]))
-    entry_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    entry_id = saved_entry_id(response.headers["Location"])
     edit = client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True)
     values = form_values(edit)
     assert values.get("concerns") == "urinary"

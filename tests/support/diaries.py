@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -169,3 +170,10 @@ def correct_session(
             _calm_session(protocol, days_ago, bleeding, depth),
         )
         db.session.commit()
+
+
+def saved_entry_id(location: str) -> int:
+    """The id of the entry a diary form's answer leads to ("/diary/entries/12?saved=1")."""
+    path = urlsplit(location).path
+    assert path.startswith("/diary/entries/"), location
+    return int(path.rsplit("/", 1)[1])
