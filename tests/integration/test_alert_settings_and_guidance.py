@@ -183,6 +183,31 @@ def test_today_keeps_a_calm_reminder_after_a_report(
     assert "bleeding" not in html.split("</title>")[0].lower()
 
 
+def test_bleeding_with_sharp_pain_needs_a_check_today(
+    client, world: World, flagged: int, as_patient
+) -> None:
+    """Bleeding beyond spotting with sharp pain: a medical check today even if light, by
+    the clinic or, when it is closed, an out-of-hours medical service; never "if it is
+    lighter, rest" (clinical reference: bleeding with acute pain needs medical review)."""
+    html = client.get(f"/diary/entries/{flagged}?saved=1").get_data(as_text=True)
+    assert "Bleeding with sharp or strong pain needs a medical check today" in html
+    assert "when it is closed, contact your out-of-hours medical service or urgent care" in html
+    assert "If it is lighter, rest" not in html
+
+
+def test_light_bleeding_alone_says_when_to_have_it_checked(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """Bleeding beyond spotting without pain: rest, unless it lasts, is dark red or comes
+    with pain (then a check today); otherwise tell the clinic before the next session."""
+    protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)
+    entry_id = log_session(app, world.patient, protocol_id, pain=1, bleeding=Bleeding.MORE)
+    html = client.get(f"/diary/entries/{entry_id}?saved=1").get_data(as_text=True)
+    assert "If it is lighter, rest. If it lasts more than a few minutes, is dark red" in html
+    assert "Otherwise, tell the clinic before your next session." in html
+    assert "Bleeding with sharp or strong pain" not in html
+
+
 def _flags_raised_days_ago(app: Flask, entry_id: int, days: int, *, acknowledged: bool) -> None:
     """Move the entry's red flags `days` back, acknowledged by the clinic or not."""
     with app.app_context():

@@ -234,6 +234,21 @@ def test_bleeding_after_a_quiet_spell_after_radiotherapy_is_flagged(
     assert "Bleeding after a spell without any" in page and "soaking a pad" in page
 
 
+def test_bleeding_beyond_spotting_after_a_quiet_spell_says_heavy_bleeding_once(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """After radiotherapy, more than spotting after a quiet spell raises both bleeding
+    flags; the page defines heavy bleeding and its emergency once, not in each section."""
+    protocol_id = put_on_plan(app, world, Indication.PELVIC_RADIOTHERAPY)
+    add_entries(app, protocol_id, world.patient, [12, 10, 8, 6, 4, 2])
+    response = client.post("/diary/log", data=session_form(client, bleeding="more"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert set(reasons(app)) == {FlagReason.BLEEDING, FlagReason.BLEEDING_RETURNED}
+    assert "Bleeding after a spell without any" in page and "About the bleeding" in page
+    assert page.count("soaking a pad") == 1
+    assert page.count("If the bleeding is heavy, get urgent medical care now.") == 1
+
+
 def test_a_backdated_entry_does_not_hide_bleeding_after_radiotherapy(
     app: Flask, world: World
 ) -> None:
