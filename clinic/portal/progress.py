@@ -52,7 +52,11 @@ def progress() -> str:
 
 def _figures(patient: Patient, today: date) -> Markup:
     """The page's figures for `today`, rendered."""
-    html = render_template("portal/_progress.html", progress=_draw(patient, today))
+    html = render_template(
+        "portal/_progress.html",
+        progress=_draw(patient, today),
+        completion_pct=patient.clinic.completion_pct,
+    )
     # Safe: the output of an autoescaped template, marked so the page does not escape it again.
     return Markup(html)  # noqa: S704
 

@@ -176,7 +176,7 @@ def test_the_portal_home_never_reads_more_done_than_prescribed(
     # The week prescribes its days from Monday, or from the start if later, to Sunday.
     week_days = 7 if today.weekday() < 3 else 10 - today.weekday()
     assert f"This week: <strong>1</strong> of {week_days}." in page
-    assert "not counted here (1 this week)" in page
+    assert "or shorter than 80% of the planned time, are not counted here (1 this week)" in page
 
 
 def test_sessions_done_beyond_the_plan_are_said_apart(

@@ -13,6 +13,7 @@ from clinic.core.clock import clinic_today
 from clinic.domain.adherence import week_start
 from clinic.domain.protocols import EventKind
 from clinic.extensions import db
+from clinic.models import Clinic
 from tests.support.auth import act_as
 from tests.support.diaries import add_entries
 from tests.support.protocols import start_plan
@@ -93,6 +94,23 @@ def test_short_sessions_are_not_counted_as_done(
     html = page(client, world.patient)
     assert "0 of 7 (0%)" in html
     assert html.count('<figure class="chart-figure">') == 2
+
+
+def test_the_rule_for_a_session_that_counts_names_the_clinics_share(
+    app: Flask, client, world: World, on_protocol: int
+) -> None:
+    """The page says a session counts from the clinic's share of the planned time ("at
+    least 80%"; 75% once the clinic sets it), never the vaguer "most of the time", under
+    which 6 of 10 minutes would seem to count when it does not."""
+    html = " ".join(page(client, world.patient).split())
+    assert "lasted at least 80% of the time in your plan" in html
+    assert "most of the time" not in html
+    with app.app_context():
+        db.session.get_one(Clinic, world.clinic_a).completion_pct = 75
+        db.session.commit()
+    assert "lasted at least 75% of the time in your plan" in " ".join(
+        page(client, world.patient).split()
+    )
 
 
 def test_without_a_plan_the_page_is_calm(client, world: World) -> None:
