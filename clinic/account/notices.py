@@ -58,7 +58,7 @@ def send_email_change_link(
         to=new_email,
         clinic_id=user.clinic_id,
         content=content,
-        sender_name=sender_name_for(user.clinic),
+        sender_name=sender_name_for(user.clinic, to=user),
         account=user,
     )
 
@@ -83,7 +83,7 @@ def tell_address_in_use(user: User, address: str, occasion: object) -> None:
         to=address,
         clinic_id=user.clinic_id,
         content=content,
-        sender_name=sender_name_for(user.clinic),
+        sender_name=sender_name_for(user.clinic, to=user),
         account=user,
     )
 
@@ -108,6 +108,6 @@ def notify_owner(kind: MessageKind, user: User, occasion: object, at: datetime, 
         to=to,
         clinic_id=user.clinic_id,
         content=content,
-        sender_name=sender_name_for(user.clinic),
+        sender_name=sender_name_for(user.clinic, to=user),
         account=user,
     )

@@ -87,7 +87,7 @@ def email_invitation(user: User, token: str) -> None:
         to=user,
         clinic_id=user.clinic_id,
         content=content,
-        sender_name=sender_name_for(clinic),
+        sender_name=sender_name_for(clinic, to=user),
     )
 
 
@@ -133,7 +133,7 @@ def remind(invitation: Invitation) -> bool:
         to=user,
         clinic_id=user.clinic_id,
         content=content,
-        sender_name=sender_name_for(clinic),
+        sender_name=sender_name_for(clinic, to=user),
     )
 
 

@@ -66,7 +66,7 @@ def reset_message(links: list[tuple[User, str]]) -> Content:
     with in_language_of(links[0][0]):
         listed = [
             (
-                sender_name_for(user.clinic) or _("Account %(number)d", number=number),
+                sender_name_for(user.clinic, to=user) or _("Account %(number)d", number=number),
                 external_url("auth.choose_new_password", reset_token=token),
             )
             for number, (user, token) in enumerate(links, start=1)
@@ -92,7 +92,7 @@ def send_reset_links(email: str) -> None:
                 clinic_id=first.clinic_id,
                 content=reset_message(links),
                 # From the clinic (as it chose to be named) when one clinic sends it.
-                sender_name=sender_name_for(first.clinic) if len(links) == 1 else "",
+                sender_name=sender_name_for(first.clinic, to=first) if len(links) == 1 else "",
             )
 
 

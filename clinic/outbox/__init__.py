@@ -32,7 +32,7 @@ from clinic.core.mail import Attachment
 from clinic.core.statements import insert_or_leave
 from clinic.core.uow import after_commit, in_unit_of_work
 from clinic.extensions import db
-from clinic.models import Clinic, User
+from clinic.models import Clinic, Patient, ReminderPlan, User
 from clinic.models.outbox import MessageStatus, OutboxMessage
 from clinic.models.types import utcnow
 from clinic.outbox.delivery import EMAIL
@@ -66,11 +66,25 @@ class Content:
     body: str
 
 
-def sender_name_for(clinic: Clinic) -> str:
+def sender_name_for(clinic: Clinic, to: User | None = None) -> str:
     """The display name in From for this clinic's messages: the one set in the clinic's
-    settings, which may be empty (some patients prefer no clinic name in their mailbox),
-    or the clinic's name when none was set."""
+    settings, which may be empty, or the clinic's name when none was set. To a patient,
+    none unless they chose, in their reminder settings, to see the clinic's name: a name
+    such as "... Pelvic Health" beside the subject says what the email is about to anyone
+    who sees the inbox (as reminders are first proposed; clinic.reminders.forms)."""
+    if to is not None and to.role.is_patient and not _shows_clinic_name(to):
+        return ""
     return clinic.sender_name
+
+
+def _shows_clinic_name(patient_user: User) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(ReminderPlan.show_clinic_name)
+            .join(Patient, Patient.id == ReminderPlan.patient_id)
+            .where(Patient.user_id == patient_user.id, Patient.clinic_id == patient_user.clinic_id)
+        )
+    )
 
 
 def occasion_key(kind: MessageKind, occasion: object, recipient: User | str, channel: str) -> str:

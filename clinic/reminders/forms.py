@@ -70,6 +70,7 @@ class RemindersForm(ClinicForm):
     )
     sender = RadioField(
         _l("Sender"),
+        description=_l("For reminders and every other email sent to you, such as a sign-in link."),
         validate_choice=False,
         validators=[InputRequired(SENDER_MESSAGE), AnyOf([CLINIC, NONE], SENDER_MESSAGE)],
     )

@@ -18,7 +18,7 @@ from clinic.auth import reset as reset_module
 from clinic.auth.services import InvitationAlreadyUsed, issue_invitation, reset_password
 from clinic.core.mail import FileTransport, Message
 from clinic.extensions import db
-from clinic.models import AuditEvent, Clinic, Invitation, Role, User, UserSession
+from clinic.models import AuditEvent, Clinic, Invitation, ReminderPlan, Role, User, UserSession
 from clinic.models.invitations import RESET
 from clinic.models.types import utcnow
 from tests.support.audit import events as audit
@@ -224,7 +224,10 @@ def test_one_address_at_two_clinics_gets_one_email_with_a_link_each(
         db.session.commit()
     ask_for_reset(client, world.patient.email)
     (message,) = mail
-    assert "Clinic A:" in message.body and "Clinic B:" in message.body
+    # The patient's account is not named by its clinic (a patient's email shows no clinic
+    # name until they choose to see it); the clinician's is.
+    assert "Account 1:" in message.body and "Clinic B:" in message.body
+    assert "Clinic A" not in message.body
     first, second = links_in(message)
     assert choose(client, second).headers["Location"] == "/dashboard/"
     with app.app_context():
@@ -239,15 +242,16 @@ def test_a_clinic_that_keeps_its_name_off_mail_is_not_named_in_a_reset_email(
     """One address has accounts at two clinics, one of which chose no name on mail (some
     patients prefer none in their mailbox): its link is labelled by its place in the
     list ("Account 2"), never by the clinic's name; the other clinic's link keeps the
-    name it shows on mail (its sender name, not its full name)."""
+    name it shows on mail (its sender name, not its full name). (Staff accounts: a
+    patient's are never named by their clinic unless the patient chose it.)"""
     with app.app_context():
         a = db.session.get(Clinic, world.clinic_a)
         a.name, a.mail_sender_name = "Northside Physiotherapy Service", "Northside"
         b = db.session.get(Clinic, world.clinic_b)
         b.name, b.mail_sender_name = "Eastgate Surgery Follow-up", ""
-        make_user(b, Role.PATIENT, email=world.patient.email)
+        make_user(b, Role.CLINICIAN, email=world.clinician.email)
         db.session.commit()
-    ask_for_reset(client, world.patient.email)
+    ask_for_reset(client, world.clinician.email)
     (message,) = mail
     assert message.sender_name == ""
     assert "Northside:\n" in message.body and "Account 2:\n" in message.body
@@ -258,16 +262,41 @@ def test_a_clinic_that_keeps_its_name_off_mail_is_not_named_in_a_reset_email(
 def test_a_reset_email_from_one_clinic_comes_under_the_name_it_chose(
     app: Flask, client, world: World, mail
 ) -> None:
-    """From one clinic, the reset email comes from the sender name the clinic set for
-    mail, and from no name at all when it chose none."""
+    """From one clinic, a colleague's reset email comes from the sender name the clinic
+    set for mail, and from no name at all when it chose none."""
     for chosen in ("Northside", ""):
         with app.app_context():
             db.session.get(Clinic, world.clinic_a).mail_sender_name = chosen
             db.session.commit()
         mail.clear()
-        ask_for_reset(client, world.patient.email)
+        ask_for_reset(client, world.clinician.email)
         (message,) = mail
         assert message.sender_name == chosen
+
+
+def test_a_patients_reset_email_names_the_clinic_only_if_they_chose_it(
+    app: Flask, client, world: World, mail
+) -> None:
+    """A clinic named "Northside Pelvic Health" says what the email is about beside its
+    subject: a patient's reset email comes from no name, unless the patient chose, in
+    their reminder settings, to see the clinic's name (then from it, as reminders are)."""
+    with app.app_context():
+        db.session.get(Clinic, world.clinic_a).name = "Northside Pelvic Health"
+        db.session.commit()
+    ask_for_reset(client, world.patient.email)
+    (message,) = mail
+    assert message.sender_name == ""
+    with app.app_context():
+        db.session.add(
+            ReminderPlan(
+                clinic_id=world.clinic_a, patient_id=world.patient.patient_id, show_clinic_name=True
+            )
+        )
+        db.session.commit()
+    mail.clear()
+    ask_for_reset(client, world.patient.email)
+    (message,) = mail
+    assert message.sender_name == "Northside Pelvic Health"
 
 
 def test_a_reset_lifts_the_back_off(app: Flask, client, world: World, mail) -> None:
