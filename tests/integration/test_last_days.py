@@ -1,7 +1,7 @@
 """The same days are "the last N days" on every page that names them: until today is
 logged, they are the N whole days ending yesterday (clinic.domain.adherence.last_days),
 for adherence and mean pain alike, on the dashboard, the timeline (its figures and the
-suggestion's reasons) and the MDT pack.
+suggestion's reasons), the MDT pack, the progress report and the letter built from it.
 
 The patient here is 40 days into a daily plan (one session of 10 minutes a day at stage 1)
 and logged a session on each of the 13 days before today, none today: the last 28 days
@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template
 from pypdf import PdfReader
 
 from clinic.core.clock import clinic_today
+from clinic.core.templating import day_month, short_date
+from clinic.extensions import db
+from clinic.letters.compose import programme_text
+from clinic.models import Patient, Protocol
+from clinic.reporting.progress import build_progress_report
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries, refresh
 from tests.support.mdt import make_pack
@@ -98,3 +104,54 @@ def test_both_figures_labelled_last_7_days_cover_the_same_days(
     page = timeline_text(client, world)
     assert "Adherence, last 7 days 100% (7 of 7 sessions)" in page
     assert "Mean pain during, last 7 days 4.3 (7 days before: 2.0)" in page
+
+
+def test_the_report_states_the_days_its_adherence_counts(
+    app: Flask, client, world: World, protocol_id: int
+) -> None:
+    """A report made today for a period ending today counts up to yesterday (today is not
+    logged): its summary names those days and says that today was not counted, and the
+    letter built from it says the same."""
+    today = clinic_today(ZONE)
+    first = today - timedelta(days=STARTED_DAYS_AGO)
+    with app.test_request_context():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        protocol = db.session.get_one(Protocol, protocol_id)
+        report = build_progress_report(patient, protocol, first, today, author=None)
+        letter = programme_text(report)
+        html = text(render_template("reports/progress.html", report=report))
+    assert (report.adherence.completed, report.adherence.prescribed) == (13, 40)
+    yesterday = today - timedelta(days=1)
+    assert (
+        f"Adherence over the period ({day_month(first)} to {short_date(yesterday)};"
+        f" {short_date(today)} not counted: nothing was logged that day before the report"
+        " was made): 32% (13 of 40 sessions)."
+    ) in html
+    assert (
+        f"Adherence from {short_date(first)} to {short_date(yesterday)}"
+        f" ({short_date(today)} not counted: nothing was logged that day before this was"
+        " written): 32% (13 of 40 prescribed sessions done)."
+    ) in letter
+
+
+def test_a_report_of_today_alone_says_nothing_is_counted_yet(
+    app: Flask, client, world: World, protocol_id: int
+) -> None:
+    """A period of today alone, made before today is logged: no figure, and no claim that
+    nothing was prescribed (today prescribes a session); it is simply not counted yet."""
+    today = clinic_today(ZONE)
+    with app.test_request_context():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        protocol = db.session.get_one(Protocol, protocol_id)
+        report = build_progress_report(patient, protocol, today, today, author=None)
+        letter = programme_text(report)
+        html = text(render_template("reports/progress.html", report=report))
+    assert (
+        f"Adherence over the period ({short_date(today)} not counted: nothing was logged"
+        " that day before the report was made): not counted yet."
+    ) in html
+    assert "no sessions were prescribed" not in html
+    assert (
+        f"Adherence on {short_date(today)}: not counted yet (nothing was logged that day"
+        " before this was written)."
+    ) in letter
