@@ -11,7 +11,11 @@ The clinical rule (issue 5), in plain terms:
   any seven days in a row. Stage changes mid-week mix the two frequencies day by day.
 - Today counts only once it has been logged (a session or a skip) or has ended: until
   then the windows end yesterday, so a patient who logged every day never reads 86% for
-  the 7 days before today's entry (`last_counted_day`).
+  the 7 days before today's entry (`last_counted_day`). "The last N days" are always N
+  whole days ending on that day (`last_days`): the window moves back a day, it is never
+  cut to N - 1 days. Every figure named "last N days" (adherence, mean pain, the
+  suggestion's adherence at a stage, on every page and document) takes its days from
+  `last_days`, so one patient reads the same figure everywhere on the same day.
 - A paused day prescribes nothing, nor does any day before the start or after the protocol
   was completed or replaced.
 - A session counts as completed when it was done with the size prescribed for the stage in
@@ -178,6 +182,16 @@ def last_counted_day(sessions: Iterable[Session], today: date) -> date:
     or a skip, not withdrawn), otherwise yesterday, the last day that has ended."""
     logged = any(s.on == today and not s.withdrawn for s in sessions)
     return today if logged else today - timedelta(days=1)
+
+
+def last_days(days: int, sessions: Iterable[Session], today: date) -> tuple[date, date]:
+    """The first and last day of "the last `days` days" on `today`: `days` whole days
+    ending on the last day that counts (`last_counted_day`), so yesterday and the days
+    before it until something is logged today."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    last = last_counted_day(sessions, today)
+    return last - timedelta(days=days - 1), last
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -357,21 +371,19 @@ def recent_adherence(
     diary_since: date | None = None,
 ) -> Adherence:
     """Adherence over the `days` days ending with `last` (7 and 28 are reported). Given
-    `today`, the days end no later than the last day that counts (`last_counted_day`):
-    the last 7 days of a patient who has not logged today end yesterday. Given
+    `today`, they are the last `days` days that count (`last_days`): the last 7 days of a
+    patient who has not logged today are the 7 days ending yesterday. Given
     `diary_since`, they start no earlier than that day."""
     if days < 1:
         raise ValueError("days must be at least 1")
     sessions = list(sessions)
+    first = last - timedelta(days=days - 1)
     if today is not None:
-        last = min(last, last_counted_day(sessions, today))
+        counted_first, counted_last = last_days(days, sessions, today)
+        if counted_last < last:
+            first, last = counted_first, counted_last
     return adherence_between(
-        schedule,
-        sessions,
-        last - timedelta(days=days - 1),
-        last,
-        completion_pct,
-        diary_since=diary_since,
+        schedule, sessions, first, last, completion_pct, diary_since=diary_since
     )
 
 

@@ -7,7 +7,9 @@ kinds are raised by the rules below when the clinic's data shows them:
   default) while the protocol is running;
 - pain rising: the mean pain during, or the mean pain after, the sessions of the last 7
   days is at least 2 points above the same mean over the 7 days before (issue 16: pain
-  after a session counts too);
+  after a session counts too). "The last 7 days" are those adherence counts
+  (`clinic.domain.adherence.last_days`: the 7 days ending yesterday until today is
+  logged), so the two figures a page labels "last 7 days" cover the same days;
 - ready to advance: the progression rule suggests advancing (see
   `clinic.domain.progression`);
 - review due: the review date the clinician set has come;
@@ -181,23 +183,29 @@ def not_logging(
     return Signal(FlagKind.NOT_LOGGING, f"not_logging:{since.isoformat()}", detail)
 
 
-def pain_means(sessions: Sequence[ScoredDay], today: date) -> tuple[float | None, float | None]:
-    """Mean pain during over the last 7 days (today included) and over the 7 days before;
-    None for a window without sessions."""
-    recent, before = _pain_windows(sessions, today)
+def pain_means(sessions: Sequence[ScoredDay], last: date) -> tuple[float | None, float | None]:
+    """Mean pain during over the 7 days ending on `last` (the last of "the last 7 days",
+    `clinic.domain.adherence.last_days`) and over the 7 days before; None for a window
+    without sessions."""
+    recent, before = _pain_windows(sessions, last)
     return (fmean(recent) if recent else None, fmean(before) if before else None)
 
 
-def pain_rising(sessions: Sequence[ScoredDay], today: date) -> Signal | None:
+def pain_rising(
+    sessions: Sequence[ScoredDay], today: date, last: date | None = None
+) -> Signal | None:
     """A "pain rising" signal when the last 7 days' mean pain during, or mean pain after,
-    is at least 2 points above the previous 7 days' (both windows need sessions).
+    is at least 2 points above the previous 7 days' (both windows need sessions). The last
+    7 days end on `last` (`clinic.domain.adherence.last_days`; `today` if not given).
 
-    One signal per 7-day block at most: a rise that lasts is not re-raised every day.
+    One signal per 7-day block of `today` at most: a rise that lasts is not re-raised
+    every day.
     """
+    last = today if last is None else last
     block = today.toordinal() // PAIN_WINDOW_DAYS
     for when, windows in (
-        ("during", _pain_windows(sessions, today)),
-        ("after", _pain_after_windows(sessions, today)),
+        ("during", _pain_windows(sessions, last)),
+        ("after", _pain_after_windows(sessions, last)),
     ):
         rise = _rise(*windows)
         if rise is not None:
@@ -333,21 +341,21 @@ def pgic_very_much_worse(response_id: int, answer: float | None, on: date) -> Si
     )
 
 
-def _pain_windows(sessions: Sequence[ScoredDay], today: date) -> tuple[list[int], list[int]]:
-    """Pain during of the sessions in the last 7 days (today included) and the 7 before."""
-    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
+def _pain_windows(sessions: Sequence[ScoredDay], last: date) -> tuple[list[int], list[int]]:
+    """Pain during of the sessions in the 7 days ending on `last` and the 7 before."""
+    recent_from = last - timedelta(days=PAIN_WINDOW_DAYS - 1)
     before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
-    recent = [s.pain_during for s in sessions if recent_from <= s.on <= today]
+    recent = [s.pain_during for s in sessions if recent_from <= s.on <= last]
     before = [s.pain_during for s in sessions if before_from <= s.on < recent_from]
     return recent, before
 
 
-def _pain_after_windows(sessions: Sequence[ScoredDay], today: date) -> tuple[list[int], list[int]]:
+def _pain_after_windows(sessions: Sequence[ScoredDay], last: date) -> tuple[list[int], list[int]]:
     """Pain after, as `_pain_windows` (sessions without a pain-after score left out)."""
-    recent_from = today - timedelta(days=PAIN_WINDOW_DAYS - 1)
+    recent_from = last - timedelta(days=PAIN_WINDOW_DAYS - 1)
     before_from = recent_from - timedelta(days=PAIN_WINDOW_DAYS)
     scored = [(s.on, s.pain_after) for s in sessions if s.pain_after is not None]
-    recent = [p for on, p in scored if recent_from <= on <= today]
+    recent = [p for on, p in scored if recent_from <= on <= last]
     before = [p for on, p in scored if before_from <= on < recent_from]
     return recent, before
 

@@ -88,6 +88,17 @@ def _period(report: ProgressReport) -> str:
     return f"{short_date(report.period_from)} to {short_date(report.period_to)}"
 
 
+def _counted_period(report: ProgressReport) -> str:
+    """The days the report's adherence counts, as `_period` says them, and the period's
+    last day when it is not among them (the report was made that day, before anything
+    was logged for it)."""
+    day = report.day_not_counted
+    if day is None:
+        return _period(report)
+    note = f"{short_date(day)} not counted: nothing was logged that day before this was written"
+    return f"{short_date(report.period_from)} to {short_date(report.adherence.last)} ({note})"
+
+
 def programme_text(report: ProgressReport | None) -> str:
     """The programme and where it stands, with adherence and pain over the period."""
     if report is None:
@@ -107,16 +118,22 @@ def programme_text(report: ProgressReport | None) -> str:
         lines.append(line)
     adherence = report.adherence
     began = report.progress.diary_since
-    if adherence.before_diary and began is not None:
+    period = _counted_period(report)
+    if adherence.last < report.period_from:
         lines.append(
-            f"Adherence from {_period(report)}: not known (the patient began the clinic's"
+            f"Adherence on {short_date(report.period_to)}: not counted yet (nothing was"
+            " logged that day before this was written)."
+        )
+    elif adherence.before_diary and began is not None:
+        lines.append(
+            f"Adherence from {period}: not known (the patient began the clinic's"
             f" online diary on {short_date(began)})."
         )
     elif adherence.percent is None:
-        lines.append(f"Adherence from {_period(report)}: no sessions were prescribed.")
+        lines.append(f"Adherence from {period}: no sessions were prescribed.")
     elif not report.keeps_diary:
         lines.append(
-            f"Adherence from {_period(report)}: not known (the patient does not keep the"
+            f"Adherence from {period}: not known (the patient does not keep the"
             " clinic's online diary)."
         )
     else:
@@ -126,7 +143,7 @@ def programme_text(report: ProgressReport | None) -> str:
             else ""
         )
         lines.append(
-            f"Adherence from {_period(report)}: {percent(adherence.percent)} "
+            f"Adherence from {period}: {percent(adherence.percent)} "
             f"({adherence.completed} of {adherence.prescribed} prescribed sessions done{since})."
         )
     if report.short_period:

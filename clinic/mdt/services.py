@@ -2,7 +2,7 @@
 
 Everything is read by the job that makes the pack (clinic.mdt.jobs), for all chosen
 patients at once (see `queries`): the figures come from the same rules as the timeline
-and the dashboard (`assess_patients`, `adherence_between`), so the pack never disagrees
+and the dashboard (`assess_patients`, `recent_adherence`), so the pack never disagrees
 with the screen. The charts are drawn from plain values, patient by patient (the job's
 progress), then the whole pack is laid out in one WeasyPrint render, its charts passed as
 files as the progress report does. The request that asks for a pack only checks the
@@ -10,13 +10,16 @@ patients (`check_patients`).
 
 The period is the four weeks (28 days) ending on the day the pack is made: the meeting
 discusses the latest figures, whenever it takes place. Mean pain compares the first two
-weeks of those four with the last two. The flags shown are those of the period (from its
-sessions, or raised in it) with how each was handled, and any still open however old;
-beside them, the latest decision recorded about the patient's program. Every adherence
-figure names its window (issue 17): the pack's own is "last 28 days", the suggestion's
-"at this stage". Outcome measures are asked for weeks apart, so
-four weeks would rarely hold two answers: they cover the running program from its start
-(the whole record for a patient without one), baseline to latest.
+weeks of those four with the last two. Adherence is "the last 28 days" as the dashboard
+and the timeline count them (`clinic.domain.adherence.last_days`): for a patient who has
+not logged today, the 28 days ending yesterday, which start a day before the period.
+The flags shown are those of the period (from its sessions, or raised in it) with how
+each was handled, and any still open however old; beside them, the latest decision
+recorded about the patient's program. Every adherence figure names its window (issue
+17): the pack's own is "last 28 days", the suggestion's "at this stage". Outcome
+measures are asked for weeks apart, so four weeks would rarely hold two answers: they
+cover the running program from its start (the whole record for a patient without one),
+baseline to latest.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from clinic.charts import KeyEntry, PainPoint, SizeStep, pain_chart, step_key
-from clinic.domain.adherence import Adherence, adherence_between
+from clinic.domain.adherence import Adherence, last_days, recent_adherence
 from clinic.domain.depth import DepthWeek
 from clinic.mdt import queries
 from clinic.mdt.queries import LatestDecision
@@ -64,6 +67,12 @@ class Window:
     @classmethod
     def ending(cls, last: date) -> Window:
         return cls(last - timedelta(days=WINDOW_DAYS - 1), last)
+
+    @property
+    def counted_if_not_logged(self) -> tuple[date, date]:
+        """The days adherence's "last 28 days" cover for a patient who has not logged
+        on the window's last day (`clinic.domain.adherence.last_days`)."""
+        return last_days(WINDOW_DAYS, (), self.last)
 
     @property
     def first_half(self) -> tuple[date, date]:
@@ -115,6 +124,15 @@ class PatientPage:
     depth_weeks: list[DepthWeek] = field(default_factory=list)
     # The day the patient began the diary, when known: nothing is known of the days before.
     diary_since: date | None = None
+
+    @property
+    def adherence_since_diary(self) -> bool:
+        """Whether the adherence figure counts fewer than its 28 days because the patient
+        began the diary within them."""
+        adherence = self.adherence
+        if adherence is None or adherence.before_diary:
+            return False
+        return adherence.first > adherence.last - timedelta(days=WINDOW_DAYS - 1)
 
     def before_diary(self, last: date) -> bool:
         """Whether the days up to `last` (a half of the window) all came before the diary
@@ -187,7 +205,9 @@ def build_pack(
     window = Window.ending(today)
     protocols = queries.open_protocols(clinic.id, ids)
     assessments = assess_patients(clinic, patients, protocols, today)
-    sessions = load_sessions(clinic.id, ids, window.first, window.last)
+    # A day more than the window: adherence's last 28 days start a day earlier for a
+    # patient who has not logged today.
+    sessions = load_sessions(clinic.id, ids, window.first - timedelta(days=1), window.last)
     opened = window.starts_at(clinic.timezone)
     red_flags = queries.recent_red_flags(clinic.id, ids, window.first, opened)
     care_flags = queries.recent_care_flags(clinic.id, ids, opened)
@@ -294,16 +314,17 @@ def _page(
     adherence = None
     diary_since = patient.diary_since
     if protocol is not None and assessment.keeps_diary:
-        # The pack is made today: today counts once logged, as on screen.
-        adherence = adherence_between(
+        # The pack is made today: the last 28 days as on screen (today counts once logged).
+        adherence = recent_adherence(
             schedule_of(protocol),
             sessions,
-            window.first,
             window.last,
+            WINDOW_DAYS,
             completion_pct,
             today=window.last,
             diary_since=diary_since,
         )
+    sessions = [s for s in sessions if s.on >= window.first]  # the rest: the window's own
     scored = [s for s in sessions if s.scored]
     started = program_started_on if protocol is not None else None
     chart = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Row
@@ -24,6 +24,7 @@ from clinic.domain.adherence import (
     counts_as_completed,
     judged_stage,
     larger_than_prescribed,
+    last_days,
     recent_adherence,
     with_prescribed_size,
 )
@@ -193,7 +194,14 @@ def assess(
         for s in sessions
         if s.pain_during is not None and s.scored
     ]
-    pain_7, pain_prev_7 = pain_means(scored, today)
+    # "The last 28 days" and "the last 7 days" as every figure names them (`last_days`):
+    # whole days ending yesterday until today is logged. Pain follows adherence rather
+    # than counting today regardless: the README's rule is that "the last 7 days" end
+    # yesterday until today is logged, and an unlogged today holds no pain scores, so
+    # counting it would only drop the first of the 7 days from the mean shown beside
+    # adherence over all 7.
+    last_28_from, last = last_days(28, sessions, today)
+    pain_7, pain_prev_7 = pain_means(scored, last)
     advice = None
     if (
         keeps_diary
@@ -205,7 +213,9 @@ def assess(
         # After a pause the evidence starts again: regression after illness or surgery is
         # common, and days on hold are not days of practice at the stage.
         since = max(state.stage_since, running_since)
-        window_start = max(since, today - timedelta(days=27))
+        # The last 28 days (never 27: the window moves back a day while today is not
+        # logged), or the days at this stage when fewer.
+        window_start = max(since, last_28_from)
         # Sessions logged back for days before the diary began (the diary takes a week
         # back) speak against moving on like any other (pain above the ceiling steps
         # back), but never for it: one day's adherence never carries a backfilled week.
@@ -215,13 +225,7 @@ def assess(
         # with another size), and only the current stage's size is evidence for it.
         current = schedule.doses[(state.version, state.stage)]
         at_stage = adherence_between(
-            schedule,
-            sessions,
-            window_start,
-            today,
-            completion_pct,
-            today=today,
-            diary_since=diary_since,
+            schedule, sessions, window_start, last, completion_pct, diary_since=diary_since
         )
         advice = suggest(
             Evidence(
@@ -261,7 +265,7 @@ def assess(
         silence = not_logging(
             last_entry_on, max(running_since, diary_since or running_since), today, not_logging_days
         )
-        rising = pain_rising(scored, today)
+        rising = pain_rising(scored, today, last)
         signals += [s for s in (silence, rising) if s]
         if advice.suggestion is Suggestion.ADVANCE:
             signals.append(

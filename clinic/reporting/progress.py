@@ -99,6 +99,13 @@ class ProgressReport:
     reminders: str = "off"
 
     @property
+    def day_not_counted(self) -> date | None:
+        """The period's last day when adherence does not count it: a report made that
+        day before anything was logged for it (a day counts once logged or over, as on
+        screen), whose figure then ends the day before (`adherence.last`)."""
+        return self.period_to if self.adherence.last < self.period_to else None
+
+    @property
     def keeps_diary(self) -> bool:
         """Whether there is a diary to count for the period (see `build_progress_report`)."""
         return self.progress.keeps_diary

@@ -360,8 +360,8 @@ def test_the_letter_is_prefilled_with_the_engines_figures(
 ) -> None:
     """The form's programme text carries the stage, dilator, minutes and frequency in
     force, and adherence over the report's default period exactly as the adherence rules
-    compute it (whole sessions); the red flag with its review; the pain scores with their
-    change."""
+    compute it (whole sessions), naming the days counted (today only once logged); the
+    red flag with its review; the pain scores with their change."""
     add(app, world.clinic_a, "Dr Amira Shah", email="gynae@hospital.example")
     form = form_values(
         client.get(f"{letters_url(world.patient.patient_id)}/new?kind=update").get_data(
@@ -389,8 +389,13 @@ def test_the_letter_is_prefilled_with_the_engines_figures(
         flag = db.session.scalars(select(RedFlag)).one()
         flag_day = short_date(flag.entry.occurred_on)
     assert expected.prescribed > expected.completed > 0
+    uncounted = (
+        f" ({short_date(today())} not counted: nothing was logged that day before this was written)"
+        if expected.last < today()
+        else ""
+    )
     assert (
-        f"Adherence from {short_date(start)} to {short_date(today())}: "
+        f"Adherence from {short_date(start)} to {short_date(expected.last)}{uncounted}: "
         f"{expected.percent:.0f}% ({expected.completed} of {expected.prescribed} prescribed "
         "sessions done)." in form["programme"]
     )

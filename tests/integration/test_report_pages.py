@@ -262,9 +262,10 @@ def test_the_limit_is_said_in_plain_words_and_held_by_the_service(
 def test_each_adherence_figure_names_its_window(
     app: Flask, client, world: World, busy_quarter: int, as_clinician
 ) -> None:
-    """The summary's adherence says it covers the period (its dates) and is the rules'
-    figure for it; each week's row is under "Adherence that week"; no figure is a fraction
-    of a session, and no other adherence figure stands unnamed beside them."""
+    """The summary's adherence says which days of the period it covers (to yesterday,
+    saying so, when today is not logged yet) and is the rules' figure for them; each
+    week's row is under "Adherence that week"; no figure is a fraction of a session, and
+    no other adherence figure stands unnamed beside them."""
     generate(client, world.patient.patient_id)
     (report,) = stored_reports(app, world.patient.patient_id)
     text = read_pdf(report.pdf).text
@@ -282,9 +283,16 @@ def test_each_adherence_figure_names_its_window(
             protocol.patient.clinic.completion_pct,
             today=today(),
         )
+    uncounted = (
+        f"; {short_date(today())} not counted: nothing was logged that day before the report"
+        " was made"
+        if expected.last < today()
+        else ""
+    )
     assert (
-        f"Adherence over the period ({first.day} {first:%b} to {short_date(today())}): "
-        f"{expected.percent:.0f}% ({expected.completed} of {expected.prescribed} sessions)."
+        f"Adherence over the period ({first.day} {first:%b} to {short_date(expected.last)}"
+        f"{uncounted}): {expected.percent:.0f}% ({expected.completed} of"
+        f" {expected.prescribed} sessions)."
     ) in text
     assert "Adherence that week" in text
     for figure in re.findall(r"[Aa]dherence[^%]{0,80}%", text):

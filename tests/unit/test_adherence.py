@@ -17,6 +17,7 @@ from clinic.domain.adherence import (
     adherence_between,
     counts_as_completed,
     larger_than_prescribed,
+    last_days,
     recent_adherence,
     tally_between,
     week_start,
@@ -369,6 +370,32 @@ def test_today_counts_once_logged() -> None:
     assert (waiting.completed, waiting.prescribed, waiting.last) == (7, 7, today - timedelta(1))
     logged = recent_adherence(plan, [*before, done(today)], today, 7, today=today)
     assert (logged.completed, logged.prescribed, logged.last) == (7, 7, today)
+
+
+def test_the_last_n_days_move_back_a_day_until_today_is_logged() -> None:
+    """The last 28 days are always 28 whole days: ending yesterday until something is
+    logged today (a withdrawn entry is not), then ending today; never cut to 27."""
+    today = MONDAY + timedelta(days=40)
+    yesterday = today - timedelta(days=1)
+    assert last_days(28, [], today) == (today - timedelta(days=28), yesterday)
+    withdrawn = done(today, withdrawn=True)
+    assert last_days(28, [withdrawn], today) == (today - timedelta(days=28), yesterday)
+    skip = done(today, minutes=None, skipped=True)
+    assert last_days(28, [skip], today) == (today - timedelta(days=27), today)
+    assert last_days(1, [], today) == (yesterday, yesterday)
+    with pytest.raises(ValueError):
+        last_days(0, [], today)
+
+
+def test_a_window_of_the_last_28_days_counts_28_days_before_today_is_logged() -> None:
+    """Daily for 40 days, done on the 13 days before today, nothing yet today: the last
+    28 days read 13 of 28 (the window moves back a day), not 13 of 27."""
+    plan = schedule(start(MONDAY))
+    today = MONDAY + timedelta(days=40)
+    sessions = [done(today - timedelta(days=n)) for n in range(1, 14)]
+    result = recent_adherence(plan, sessions, today, 28, today=today)
+    assert (result.completed, result.prescribed) == (13, 28)
+    assert (result.first, result.last) == last_days(28, sessions, today)
 
 
 def test_a_skip_logged_today_counts_today_too() -> None:

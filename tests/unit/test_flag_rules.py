@@ -190,6 +190,22 @@ def test_pain_means_are_none_for_an_empty_window() -> None:
     assert pain_means(scored((8, 3)), TODAY) == (None, 3.0)
 
 
+def test_pain_windows_end_where_the_last_7_days_end() -> None:
+    """Given the last day of "the last 7 days" (yesterday while today is not logged),
+    pain means and pain rising count the 7 days ending on it, as adherence does: the
+    session of 7 days ago (pain 0) is in, and the week before starts 14 days ago."""
+    yesterday = ago(1)
+    sessions = scored(*[(n, 5) for n in range(1, 7)], (7, 0), (14, 1))
+    assert pain_means(sessions, yesterday) == (pytest.approx(30 / 7), 1.0)
+    assert pain_means(sessions, TODAY) == (5.0, 0.0)
+    signal = pain_rising(sessions, TODAY, yesterday)
+    assert signal is not None
+    assert signal.detail == (
+        "Mean pain during 4.3 in the last 7 days, up from 1.0 in the 7 days before"
+    )
+    assert signal.key == f"pain_rising:{TODAY.toordinal() // 7}"
+
+
 def test_a_rise_of_exactly_two_points_raises() -> None:
     """Mean 4.0 this week against 2.0 the week before: pain rising, with both means."""
     signal = pain_rising(scored((1, 4), (3, 4), (8, 2), (9, 2)), TODAY)
