@@ -47,6 +47,24 @@ def test_clinician_sheet_spells_out_the_stage_and_the_safety_guidance(
     assert "0100 000 000" in sheet.text
 
 
+def test_the_sheet_lists_the_warning_signs_of_the_plan_and_says_what_heavy_bleeding_is(
+    client, world: World, on_stage_two: int, as_clinician
+) -> None:
+    """The printed sheet carries what the portal's safety page does: the warning signs
+    this plan asks about (a vaginal plan: infection, stool, wind or urine from the
+    vagina; never the anal plans' leakage), what to do about each, and heavy bleeding
+    in plain words (clinical reference), without the portal's "tick these" line."""
+    text = " ".join(
+        download(client, clinician_url(world.patient.patient_id, on_stage_two)).text.split()
+    )
+    assert "A fever or signs of infection" in text
+    assert "Stool (poo), wind or urine (pee) coming from the vagina" in text
+    assert "New leaking of stool" not in text
+    assert "soaking a pad, passing clots" in text
+    assert "Contact the clinic about these, as each one says." in text
+    assert "Anything else today?" not in text
+
+
 def test_sheet_is_discreet_and_anonymous(
     app: Flask, client, world: World, on_stage_two: int, as_clinician
 ) -> None:

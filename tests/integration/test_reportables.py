@@ -28,6 +28,7 @@ from tests.support.diaries import add_entries, log_session, refresh, saved_entry
 from tests.support.forms import form_values
 from tests.support.measures import answer_measure, assign_measure
 from tests.support.protocols import ZONE, clinic_template, make_protocol
+from tests.support.sheets import download
 from tests.support.world import World
 
 
@@ -232,6 +233,21 @@ def test_bleeding_after_a_quiet_spell_after_radiotherapy_is_flagged(
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert reasons(app) == {FlagReason.BLEEDING_RETURNED: 3}
     assert "Bleeding after a spell without any" in page and "soaking a pad" in page
+
+
+def test_the_plan_after_vaginoplasty_names_its_own_warning_signs(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """After vaginoplasty, the patient's plan page and its PDF name the warning signs of
+    the neovagina (a size used before that no longer goes in, or less depth) with
+    infection signs, and the portal says to tick them when logging."""
+    put_on_plan(app, world, Indication.VAGINOPLASTY)
+    page = " ".join(client.get("/diary/plan").get_data(as_text=True).split())
+    assert "You could not insert the size you used before</strong>, or it goes less deep" in page
+    assert "A fever or signs of infection" in page and "Anything else today?" in page
+    sheet = " ".join(download(client, "/diary/plan.pdf").text.split())
+    assert "You could not insert the size you used before, or it goes less deep" in sheet
+    assert "a wound opening" in sheet
 
 
 def test_bleeding_beyond_spotting_after_a_quiet_spell_says_heavy_bleeding_once(
