@@ -82,18 +82,28 @@ class AuditFilters:
 
 def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, ...]:
     """The UTC moments between which the clinic's calendar days `first` to `last` fall
-    (midnight at the start of `first`, midnight after `last`)."""
+    (midnight at the start of `first`, midnight after `last`).
+
+    A bound past the first or last moment Python can hold is no bound at all (None):
+    every event lies inside it. So 31/12/9999 as the last day (there is no day after it)
+    or 1/1/0001 as the first in a zone ahead of UTC (its midnight is in year 0 in UTC)
+    narrow nothing rather than overflow."""
     try:
         tz: tzinfo = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = UTC
 
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    def midnight(day: date | None) -> datetime | None:
+        if day is None:
+            return None
+        try:
+            return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+        except OverflowError:
+            return None
 
     return (
-        midnight(first) if first else None,
-        midnight(last + timedelta(days=1)) if last else None,
+        midnight(first),
+        midnight(last + timedelta(days=1)) if last and last < date.max else None,
     )
 
 

@@ -20,7 +20,7 @@ from tests.e2e.helpers import (
     focus_path_to,
     sign_in,
 )
-from tests.support.browser import DESKTOP, LiveServer, open_context
+from tests.support.browser import DESKTOP, PHONE_390, LiveServer, open_context
 
 pytestmark = pytest.mark.e2e
 
@@ -207,7 +207,7 @@ def test_sharp_pain_stops_the_timer_and_opens_the_log(phone_390: Page) -> None:
     expect(stop).to_be_visible()
     page.get_by_role("button", name="Start the timer").click()
     page.clock.run_for(3 * MINUTE_MS + 10_000)
-    expect(stop).to_be_in_viewport()  # kept in view at the foot of the screen
+    expect(stop).to_be_in_viewport()  # above the timer, still in view while it runs
     stop.click()
     panel = page.get_by_role("heading", name="Stop for now")
     expect(panel).to_be_focused()
@@ -228,6 +228,56 @@ def test_sharp_pain_stops_the_timer_and_opens_the_log(phone_390: Page) -> None:
     ).to_be_checked()
     expect(page.get_by_role("heading", name="You stopped because of sharp pain")).to_be_visible()
     assert_accessible(page)
+
+
+# Where on the page each timer button's centre is covered by something else, at every
+# scroll position (10 px apart) at which that centre is on the screen.
+COVERED_BUTTONS = """
+() => {
+  const ids = ["timer-start", "timer-pause", "timer-stop", "timer-finish"];
+  const covered = [];
+  const end = document.documentElement.scrollHeight - window.innerHeight;
+  for (let y = 0; y <= end + 10; y += 10) {
+    window.scrollTo(0, y);
+    for (const id of ids) {
+      const button = document.getElementById(id);
+      if (button.hidden) continue;
+      const box = button.getBoundingClientRect();
+      const x = box.left + box.width / 2, middle = box.top + box.height / 2;
+      if (middle < 0 || middle >= window.innerHeight) continue;
+      const hit = document.elementFromPoint(x, middle);
+      if (!button.contains(hit)) covered.push(`${id} at ${y}px: ${hit && (hit.id || hit.tagName)}`);
+    }
+  }
+  window.scrollTo(0, 0);
+  return covered;
+}
+"""
+
+
+@pytest.mark.parametrize("height", [844, 667])
+def test_the_sharp_pain_stop_never_covers_the_timer(
+    browser: Browser, live_server: LiveServer, height: int
+) -> None:
+    """On a phone 390 px wide (844 and 667 px tall) the sharp-pain stop, which stays at
+    the foot of the screen until the page reaches its place, never lies over the timer's
+    buttons: at every scroll position, a tap at the centre of "Start the timer" (and, once
+    it runs, of Pause, Stop and "Finish and log") reaches that button. It once covered
+    Start as the page opened, so a tap meant for Start opened the log with sharp pain
+    ticked. The stop is on the first screen all the same."""
+    context = open_context(
+        browser, live_server, {**PHONE_390, "viewport": {"width": 390, "height": height}}
+    )
+    page = context.new_page()
+    try:
+        open_session(page, "sam.rivera@example.org")
+        expect(page.get_by_role("link", name="I felt sharp pain — stop")).to_be_in_viewport()
+        assert page.evaluate(COVERED_BUTTONS) == []
+        page.get_by_role("button", name="Start the timer").click()
+        expect(page.locator("#timer-state")).to_have_text("running")
+        assert page.evaluate(COVERED_BUTTONS) == []
+    finally:
+        context.close()
 
 
 def test_the_breathing_guide_keeps_still_for_reduced_motion(page: Page) -> None:

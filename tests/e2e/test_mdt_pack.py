@@ -11,7 +11,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import assert_accessible, assert_discreet_title, expect_path, sign_in
+from tests.e2e.helpers import (
+    assert_accessible,
+    assert_discreet_title,
+    assert_no_horizontal_scrolling,
+    expect_path,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,3 +50,18 @@ def test_clinician_downloads_an_mdt_pack_of_their_patients(page: Page) -> None:
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+def test_the_pack_form_fits_a_phone(phone_390: Page) -> None:
+    """At 390 px the MDT pack form never scrolls sideways: the patients' table, inside the
+    form's "Patients in the pack" fieldset, scrolls in its own box instead (a fieldset is
+    as wide as its widest content by default, and once made the page 628 px wide)."""
+    page = phone_390
+    sign_in(page, "physio@northside.example")
+    expect_path(page, "/dashboard/")
+    page.goto("/mdt/")
+    expect(page.get_by_role("heading", level=1, name="MDT pack")).to_be_visible()
+    assert_no_horizontal_scrolling(page)
+    table_box = page.locator("fieldset .table-wrap")
+    assert table_box.evaluate("box => box.scrollWidth > box.clientWidth")
+    assert table_box.evaluate("box => box.getBoundingClientRect().right") <= 390

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from clinic.audit.queries import day_bounds
 from clinic.core.clock import clinic_today
 from clinic.extensions import db
 from clinic.models import AuditEvent, Clinic, Patient, PatientErasure, Role
@@ -191,6 +195,58 @@ def test_filters_that_make_no_sense_are_explained(
     for name, value in query.items():
         if name.startswith("date"):
             assert f'name="{name}" type="date" value="{value}"' in page
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_the_first_and_last_days_a_date_can_hold_show_every_event(
+    app: Flask, client, world: World, zone: str
+) -> None:
+    """ "To" 31/12/9999 (there is no day after it) and "From" 1/1/0001 (whose midnight is
+    in year 0 in UTC where the clinic is ahead of UTC) list every event, in a zone 14
+    hours ahead of UTC and one 11 hours behind, rather than answering 500."""
+    set_zone(app, world.clinic_a, zone)
+    add_event(app, world.clinic_a, actor=world.clinician.id, marker=1)
+    act_as(client, world.admin.id)
+    for query, expected in (
+        ({"date_to": "9999-12-31"}, [1]),
+        ({"date_from": "0001-01-01"}, [1]),
+        ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, [1]),
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, []),
+    ):
+        response = audit_page(client, **query)
+        assert response.status_code == 200, query
+        assert shown(response) == expected, query
+
+
+# The days next to the ends of the calendar, which a random draw seldom meets.
+EDGE_DAYS = st.sampled_from(
+    [date.min, date.min + timedelta(days=1), date.max - timedelta(days=1), date.max]
+)
+
+
+@settings(max_examples=300)
+@given(
+    first=st.one_of(EDGE_DAYS, st.dates()),
+    last=st.one_of(EDGE_DAYS, st.dates()),
+    zone=st.sampled_from(["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/London"]),
+)
+def test_day_bounds_never_overflow(first: date, last: date, zone: str) -> None:
+    """For any days from 1/1/0001 to 31/12/9999, in zones ahead of and behind UTC, the
+    period's UTC bounds are found without overflow: each bound is the local midnight
+    (the start of `first`, the end of `last`) or, where that midnight lies beyond what a
+    datetime can hold, no bound at all; and the end comes after the start."""
+    start, end = day_bounds(first, last, zone)
+    tz = ZoneInfo(zone)
+    if start is not None:
+        assert start.astimezone(tz).replace(tzinfo=None) == datetime.combine(first, time.min)
+    else:
+        assert first == date.min
+    if end is not None:
+        assert end.astimezone(tz).date() == last + timedelta(days=1)
+    else:
+        assert last == date.max
+    if start is not None and end is not None and first <= last:
+        assert start < end
 
 
 def test_the_list_is_paginated_at_a_constant_cost(

@@ -304,7 +304,8 @@ def _audit_rows(html: str, action: int = 2, outcome: int = 5) -> list[tuple[str,
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
         cells = [
-            re.sub(r"<[^>]+>", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+            re.sub(r"<[^>]+>", " ", c).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         ]
         if len(cells) > max(action, outcome):
             rows.append((cells[action], cells[outcome]))

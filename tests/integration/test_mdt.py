@@ -31,6 +31,7 @@ from tests.support.factories import make_user
 from tests.support.mdt import make_pack
 from tests.support.protocols import start_plan
 from tests.support.queries import count_queries
+from tests.support.reports import UNBROKEN_WORD, widest_run_fits_the_page
 from tests.support.world import World
 
 URL = "/mdt/"
@@ -566,6 +567,20 @@ def test_latest_decision_is_shown_with_date_author_and_reason(
 
     offline = PdfReader(io.BytesIO(post(client, [caseload.offline]).get_data()))
     assert "Latest decision None: no program has been started." in text_of(offline, 1)
+
+
+def test_a_long_unbroken_reason_wraps_on_the_page(
+    app: Flask, client, world: World, caseload: Caseload, as_clinician
+) -> None:
+    """The latest decision's reason holding a 200-character word with no break in it is
+    printed whole, wrapped onto lines that fit the page, rather than running off its
+    right edge."""
+    record_decision(
+        app, caseload.own_protocol, EventKind.HOLD, world.clinician.id, 1, UNBROKEN_WORD
+    )
+    pdf = post(client, [caseload.own]).get_data()
+    longest, fits = widest_run_fits_the_page(pdf)
+    assert longest <= fits, f"{longest} characters on one line; the page holds {fits}"
 
 
 def test_adherence_figures_each_name_their_window(

@@ -26,8 +26,15 @@ from clinic.reporting.progress import ReportError, build_progress_report, progre
 from tests.support.diaries import ZONE, add_entries
 from tests.support.forms import form_values
 from tests.support.measure_scores import answer_measure, assign_measure, weekly_pain_scores
-from tests.support.protocols import start_plan
-from tests.support.reports import ReadBack, generate, read_pdf, stored_reports
+from tests.support.protocols import decide_today, start_plan
+from tests.support.reports import (
+    UNBROKEN_WORD,
+    ReadBack,
+    generate,
+    read_pdf,
+    stored_reports,
+    widest_run_fits_the_page,
+)
 from tests.support.world import World
 
 STARTED_DAYS_AGO = 120
@@ -298,3 +305,18 @@ def test_each_adherence_figure_names_its_window(
     for figure in re.findall(r"[Aa]dherence[^%]{0,80}%", text):
         assert "over the period" in figure or "that week" in figure, figure
     assert not re.search(r"\d+\.\d+ (sessions|of)", text)
+
+
+def test_a_long_unbroken_reason_wraps_on_the_page(
+    app: Flask, world: World, on_protocol: int, progress_report
+) -> None:
+    """A decision's reason holding a 200-character word with no break in it is printed
+    whole in the report's stage history, wrapped onto lines that fit the page, rather
+    than running off its right edge (the same body is the report a letter attaches)."""
+    decide_today(
+        app, on_protocol, EventKind.HOLD, world.clinician.id, f"See {UNBROKEN_WORD} for why."
+    )
+    pdf = progress_report(on_protocol).pdf
+    assert read_pdf(pdf).text.count("A") >= len(UNBROKEN_WORD)
+    longest, fits = widest_run_fits_the_page(pdf)
+    assert longest <= fits, f"{longest} characters on one line; the page holds {fits}"

@@ -5,6 +5,7 @@ prints them (`render_progress_report`, offered as the `progress_report` fixture)
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -105,3 +106,22 @@ def read_pdf(data: bytes) -> ReadBack:
     reader = PdfReader(io.BytesIO(data))
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     return ReadBack(text, reader)
+
+
+# A 200-character word with no break in it, as a clinician might paste into a reason.
+UNBROKEN_WORD = "A" * 200
+# The narrowest a DejaVu Sans "A" is printed in these documents (0.684 em at 7 pt, below
+# the smallest type they use): any run of it longer than the page's width holds at this
+# size ran off the page.
+NARROWEST_A_PT = 0.684 * 7
+
+
+def widest_run_fits_the_page(pdf: bytes, char: str = "A") -> tuple[int, int]:
+    """The longest run of `char` on one line of any page, and the most of them the page's
+    width could hold: the first is at most the second only if a long word was wrapped."""
+    reader = PdfReader(io.BytesIO(pdf))
+    longest = max(
+        (len(run) for page in reader.pages for run in re.findall(f"{char}+", page.extract_text())),
+        default=0,
+    )
+    return longest, int(float(reader.pages[0].mediabox.width) / NARROWEST_A_PT)
