@@ -117,7 +117,7 @@ def record(
     )
     db.session.add(entry)
     db.session.flush()
-    _raise_flags(entry, protocol)
+    _raise_flags(entry, protocol, now=now)
     audit.record(
         "diary.skip" if entry.skipped else "diary.log",
         patient_id=patient.id,
@@ -147,7 +147,7 @@ def correct(
     entry.occurred_on, entry.version_number, entry.stage = day, version_number, stage
     entry.updated_at = now
     db.session.flush()
-    _raise_flags(entry, protocol, since=earlier)
+    _raise_flags(entry, protocol, since=earlier, now=now)
     audit.record(
         "diary.correct",
         patient_id=patient.id,
@@ -215,19 +215,23 @@ def _in_force(
     return day, state.version, state.stage
 
 
-def _raise_flags(entry: DiaryEntry, protocol: Protocol, since: datetime | None = None) -> None:
+def _raise_flags(
+    entry: DiaryEntry, protocol: Protocol, since: datetime | None = None, *, now: datetime
+) -> None:
     """Raise the red flags `entry` calls for, then those its later sessions now call for.
 
     Loss of depth and bleeding back after radiotherapy compare a session with the ones
     before it, so an entry added for an earlier day (or corrected, or moved) changes what
     the later sessions follow: they are checked again from `since` (the entry's earlier
     time, when a correction moved it) or the entry's own. Flags are only ever added: the
-    `already` set keeps one per entry per reason, and none is removed."""
+    `already` set keeps one per entry per reason, and none is removed. They are raised at
+    `now`, the moment the entry was saved (or corrected)."""
     if not entry.skipped:
         threshold = version(protocol, entry.version_number).stages[entry.stage - 1].red_flag_pain
         report = entry.report
         returned = _bleeding_returned(entry, protocol)
-        _add_flags(entry, red_flags(report, threshold, returned, _depth_lost(entry, protocol)))
+        found = red_flags(report, threshold, returned, _depth_lost(entry, protocol))
+        _add_flags(entry, found, now)
     for later in _later_sessions(entry, protocol, since or entry.occurred_at):
         reasons = [
             reason
@@ -237,11 +241,11 @@ def _raise_flags(entry: DiaryEntry, protocol: Protocol, since: datetime | None =
             )
             if found
         ]
-        _add_flags(later, reasons)
+        _add_flags(later, reasons, now)
     db.session.flush()
 
 
-def _add_flags(entry: DiaryEntry, reasons: list[FlagReason]) -> None:
+def _add_flags(entry: DiaryEntry, reasons: list[FlagReason], now: datetime) -> None:
     already = {flag.reason for flag in entry.flags}
     for reason in reasons:
         if reason not in already:
@@ -253,6 +257,7 @@ def _add_flags(entry: DiaryEntry, reasons: list[FlagReason]) -> None:
                     entry=entry,
                     reason=reason,
                     pain=max(report.pain_during, report.pain_after),
+                    raised_at=now,
                 )
             )
             already.add(reason)

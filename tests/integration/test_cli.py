@@ -208,6 +208,19 @@ def test_demo_diaries_have_history_and_a_red_flag_in_each_clinic(app: Flask) -> 
         assert to_review == ["Priya Natarajan"]
 
 
+def test_demo_red_flags_are_raised_when_their_sessions_were_saved(app: Flask) -> None:
+    """A demo flag is raised when its entry was saved (days ago), not when the demo was
+    seeded: otherwise every demo patient's Today read "You reported something today"
+    about a session of days before."""
+    assert run(app, "seed-demo").exit_code == 0
+    with app.app_context():
+        flags = db.session.scalars(select(RedFlag)).all()
+        assert flags
+        for flag in flags:
+            entry = db.session.get_one(DiaryEntry, flag.entry_id)
+            assert flag.raised_at == entry.created_at
+
+
 def test_refresh_summaries_brings_every_clinic_up_to_today(app: Flask, world: World) -> None:
     """The scheduled command recomputes each clinic's summaries and marks the day."""
     with app.app_context():
