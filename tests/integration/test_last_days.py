@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -25,7 +25,7 @@ from clinic.core.templating import day_month, short_date
 from clinic.extensions import db
 from clinic.letters.compose import programme_text
 from clinic.models import Patient, Protocol
-from clinic.reporting.progress import build_progress_report
+from clinic.reporting.progress import ProgressReport, build_progress_report
 from tests.support.auth import act_as
 from tests.support.diaries import ZONE, add_entries, refresh
 from tests.support.mdt import make_pack
@@ -106,6 +106,19 @@ def test_both_figures_labelled_last_7_days_cover_the_same_days(
     assert "Mean pain during, last 7 days 4.3 (7 days before: 2.0)" in page
 
 
+def report_and_letter(
+    app: Flask, world: World, protocol_id: int, first: date, last: date
+) -> tuple[ProgressReport, str, str]:
+    """The patient's progress report for `first` to `last`, its page's text and the
+    programme paragraph a letter builds from it."""
+    with app.test_request_context():
+        patient = db.session.get_one(Patient, world.patient.patient_id)
+        protocol = db.session.get_one(Protocol, protocol_id)
+        report = build_progress_report(patient, protocol, first, last, author=None)
+        html = text(render_template("reports/progress.html", report=report))
+        return report, html, programme_text(report)
+
+
 def test_the_report_states_the_days_its_adherence_counts(
     app: Flask, client, world: World, protocol_id: int
 ) -> None:
@@ -114,12 +127,7 @@ def test_the_report_states_the_days_its_adherence_counts(
     letter built from it says the same."""
     today = clinic_today(ZONE)
     first = today - timedelta(days=STARTED_DAYS_AGO)
-    with app.test_request_context():
-        patient = db.session.get_one(Patient, world.patient.patient_id)
-        protocol = db.session.get_one(Protocol, protocol_id)
-        report = build_progress_report(patient, protocol, first, today, author=None)
-        letter = programme_text(report)
-        html = text(render_template("reports/progress.html", report=report))
+    report, html, letter = report_and_letter(app, world, protocol_id, first, today)
     assert (report.adherence.completed, report.adherence.prescribed) == (13, 40)
     yesterday = today - timedelta(days=1)
     assert (
@@ -140,12 +148,7 @@ def test_a_report_of_today_alone_says_nothing_is_counted_yet(
     """A period of today alone, made before today is logged: no figure, and no claim that
     nothing was prescribed (today prescribes a session); it is simply not counted yet."""
     today = clinic_today(ZONE)
-    with app.test_request_context():
-        patient = db.session.get_one(Patient, world.patient.patient_id)
-        protocol = db.session.get_one(Protocol, protocol_id)
-        report = build_progress_report(patient, protocol, today, today, author=None)
-        letter = programme_text(report)
-        html = text(render_template("reports/progress.html", report=report))
+    _, html, letter = report_and_letter(app, world, protocol_id, today, today)
     assert (
         f"Adherence over the period ({short_date(today)} not counted: nothing was logged"
         " that day before the report was made): not counted yet."
