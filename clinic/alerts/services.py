@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 
 from clinic.core.links import external_url
+from clinic.domain.diary import FlagReason
 from clinic.domain.working_hours import (
     OpeningHours,
     add_working_hours,
@@ -85,10 +86,13 @@ def patient_guidance(clinic: Clinic, now: datetime) -> PatientGuidance:
     )
 
 
+URGENT_REASONS = tuple(reason for reason in FlagReason if reason.urgent)
+
+
 def report_to_discuss(patient: Patient, now: datetime) -> date | None:
     """The clinic-local day of the patient's latest red flag that their Today page asks
     them to speak to the clinic about before the next session: one raised today,
-    acknowledged or not, or else one the clinic has not acknowledged yet, however old (a
+    acknowledged or not, or else an urgent one the clinic has not acknowledged yet, however old (a
     report sent late in the evening must not drop out of sight at midnight while nobody
     has read it). None when there is neither."""
     zone = ZoneInfo(patient.clinic.timezone)
@@ -98,7 +102,12 @@ def report_to_discuss(patient: Patient, now: datetime) -> date | None:
         select(func.max(RedFlag.raised_at)).where(
             RedFlag.patient_id == patient.id,
             RedFlag.clinic_id == patient.clinic_id,
-            or_(RedFlag.raised_at >= midnight, RedFlag.acknowledged_at.is_(None)),
+            or_(
+                RedFlag.raised_at >= midnight,
+                # Urgent ones: a distress check-in asks no one to stop (clinical reference:
+                # lower severity), so it does not hold the next session back for days.
+                RedFlag.acknowledged_at.is_(None) & RedFlag.reason.in_(URGENT_REASONS),
+            ),
         )
     )
     return latest.astimezone(zone).date() if latest is not None else None

@@ -72,9 +72,15 @@ def sender_name_for(clinic: Clinic, to: User | None = None) -> str:
     none unless they chose, in their reminder settings, to see the clinic's name: a name
     such as "... Pelvic Health" beside the subject says what the email is about to anyone
     who sees the inbox (as reminders are first proposed; clinic.reminders.forms)."""
-    if to is not None and to.role.is_patient and not _shows_clinic_name(to):
-        return ""
+    if to is not None and to.role.is_patient:
+        return patient_sender_name(clinic, shows_clinic_name=_shows_clinic_name(to))
     return clinic.sender_name
+
+
+def patient_sender_name(clinic: Clinic, *, shows_clinic_name: bool) -> str:
+    """The From name on an email to a patient: the clinic's sender name only if the patient
+    chose to see it (`ReminderPlan.show_clinic_name`; none without reminder settings)."""
+    return clinic.sender_name if shows_clinic_name else ""
 
 
 def _shows_clinic_name(patient_user: User) -> bool:

@@ -38,10 +38,17 @@ from clinic.diary.services import (
     record,
     withdraw,
 )
-from clinic.domain.diary import SURGICAL_INDICATIONS, Bleeding, SkipReason, concerns_offered
+from clinic.domain.diary import (
+    SURGICAL_INDICATIONS,
+    Bleeding,
+    FlagReason,
+    SkipReason,
+    concerns_offered,
+    red_flags,
+)
 from clinic.domain.session_guide import prefill_minutes, prefill_stopped
 from clinic.extensions import db
-from clinic.models import DiaryEntry, DilatorSize, Patient
+from clinic.models import DiaryEntry, DilatorSize, Patient, ProtocolStage, ProtocolVersion
 from clinic.models.types import utcnow
 from clinic.monitoring.services import note_current
 from clinic.portal.views import (
@@ -283,19 +290,36 @@ class EntryReport:
 
 def entry_report(entry: DiaryEntry, today: date, *, just_saved: bool) -> EntryReport:
     """What the entry page says about `entry` on the clinic's `today`. Flags once raised
-    stay for the clinic, a correction's included: a correction that took the cause away
-    is told apart from one that did not."""
-    urgent = [flag for flag in entry.flags if flag.reason.urgent]
-    corrected = entry.updated_at
+    stay for the clinic, a correction's included: a correction whose answers no longer
+    show any of the urgent reasons reported is told apart from one that kept them."""
+    urgent = {flag.reason for flag in entry.flags if flag.reason.urgent}
     return EntryReport(
         just_saved=just_saved,
         today=just_saved or entry.occurred_on == today,
         day=entry.occurred_on,
         before_correction=bool(urgent)
-        and corrected is not None
-        and all(flag.raised_at < corrected for flag in urgent),
+        and entry.updated_at is not None
+        and not entry.skipped
+        and not urgent & set(_shown_now(entry)),
         unread=any(flag.acknowledged_at is None for flag in entry.flags),
     )
+
+
+def _shown_now(entry: DiaryEntry) -> list[FlagReason]:
+    """The red flags the entry's answers show as they stand (after any correction), under
+    its stage's threshold. Those found by comparing sessions (bleeding back after
+    radiotherapy, loss of depth) cannot be told from one entry: counted as still shown."""
+    threshold = db.session.scalar(
+        select(ProtocolStage.red_flag_pain)
+        .join(ProtocolVersion, ProtocolVersion.id == ProtocolStage.version_id)
+        .where(
+            ProtocolVersion.protocol_id == entry.protocol_id,
+            ProtocolVersion.number == entry.version_number,
+            ProtocolStage.position == entry.stage,
+        )
+    )
+    found = red_flags(entry.report, threshold if threshold is not None else 0)
+    return [*found, FlagReason.BLEEDING_RETURNED, FlagReason.DEPTH_LOSS]
 
 
 def _own_entry(patient: Patient, entry_id: int) -> DiaryEntry:

@@ -40,7 +40,7 @@ from clinic.models import (
     ReminderPlan,
     User,
 )
-from clinic.outbox import Content, post
+from clinic.outbox import Content, patient_sender_name, post
 from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 from clinic.reminders.services import rules_for, zone_for
@@ -104,7 +104,7 @@ def notification_words(plan: ReminderPlan, kind: Kind, local_time: str) -> tuple
 
 def sender_for(plan: ReminderPlan, clinic: Clinic) -> str:
     """The From name: the clinic's sender name, or none if the patient prefers."""
-    return clinic.sender_name if plan.show_clinic_name else ""
+    return patient_sender_name(clinic, shows_clinic_name=plan.show_clinic_name)
 
 
 def send_due(

@@ -20,8 +20,8 @@ from clinic.domain.text import N_
 from clinic.extensions import db
 from clinic.i18n import language, speaking
 from clinic.measures.schedule import occasion_statuses
-from clinic.models import Clinic, Patient, User
-from clinic.outbox import Content, post, sender_name_for
+from clinic.models import Clinic, Patient, ReminderPlan, User
+from clinic.outbox import Content, patient_sender_name, post
 from clinic.outbox.kinds import MessageKind
 from clinic.outbox.text import render_text
 
@@ -45,10 +45,12 @@ def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
     today and was not announced yet; returns how many were posted (four queries, then
     one per message)."""
     accounts = {
-        patient_id: user
-        for patient_id, user in db.session.execute(
-            select(Patient.id, User)
+        patient_id: (user, bool(shows_clinic_name))
+        for patient_id, user, shows_clinic_name in db.session.execute(
+            select(Patient.id, User, ReminderPlan.show_clinic_name)
             .join(User, User.id == Patient.user_id)
+            # Whether the patient chose to see the clinic's name on emails.
+            .outerjoin(ReminderPlan, ReminderPlan.patient_id == Patient.id)
             .where(
                 Patient.clinic_id == clinic.id,
                 User.clinic_id == clinic.id,
@@ -69,7 +71,7 @@ def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
             state = status.state
             if not state.due or state.overdue or status.response is not None:
                 continue
-            account = accounts[patient_id]
+            account, shows_clinic_name = accounts[patient_id]
             code = language(account.language).code
             content = contents.get(code) or contents.setdefault(code, ready_message(code))
             posted += post(
@@ -78,6 +80,6 @@ def tell_questionnaires_ready(clinic: Clinic, today: date) -> int:
                 to=account,
                 clinic_id=clinic.id,
                 content=content,
-                sender_name=sender_name_for(clinic),
+                sender_name=patient_sender_name(clinic, shows_clinic_name=shows_clinic_name),
             )
     return posted

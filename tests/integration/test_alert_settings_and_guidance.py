@@ -20,6 +20,8 @@ from clinic.extensions import db
 from clinic.models import Clinic, Patient, RedFlag
 from tests.support.alerts import log_session
 from tests.support.auth import act_as
+from tests.support.diaries import saved_entry_id
+from tests.support.forms import form_values
 from tests.support.protocols import start_plan
 from tests.support.world import World
 
@@ -238,6 +240,22 @@ def test_today_keeps_the_reminder_until_the_clinic_has_read_an_earlier_report(
     assert 'class="button-link" href="/diary/log"' not in client.get("/diary/").get_data(
         as_text=True
     )
+
+
+def test_an_earlier_distress_check_in_does_not_hold_the_next_session_back(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """A distress check-in asks no one to stop (lower severity): from the next day, unread
+    or not, Today offers the session as usual (found by review)."""
+    start_plan(app, world.patient.patient_id, world.clinician.id)
+    values = form_values(client.get("/diary/log").get_data(as_text=True))
+    answers = {"pain_during": "1", "pain_after": "1", "bleeding": "none", "sharp_pain": "no"}
+    sent = client.post("/diary/log", data={**values, **answers, "concerns": ["distress"]})
+    entry_id = saved_entry_id(sent.headers["Location"])
+    _flags_raised_days_ago(app, entry_id, 2, acknowledged=False)
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "You reported something" not in html
+    assert ">Log a session</a>" in html
 
 
 def test_an_earlier_report_the_clinic_has_read_leaves_today_as_usual(

@@ -460,3 +460,17 @@ def test_a_correction_that_takes_the_cause_away_says_the_report_came_before_it(
     assert "Before you corrected this entry, you told us about high pain." in page
     assert "You told us about high pain." not in page
     assert "Your clinic has been sent a message about it." in page
+
+
+def test_a_correction_that_keeps_the_cause_still_says_what_was_reported(
+    client, world: World, on_plan, as_patient
+) -> None:
+    """Pain 9 kept and only the note corrected: the report is not "before the
+    correction", since the answers still show it (found by review)."""
+    form = session_form(client, pain_during="9", pain_after="9")
+    entry_id = saved_entry_id(client.post("/diary/log", data=form).headers["Location"])
+    edit = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
+    answer = client.post(f"/diary/entries/{entry_id}/edit", data={**edit, "note": "a typo"})
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "You told us about high pain." in page
+    assert "Before you corrected this entry" not in page

@@ -63,6 +63,8 @@ def test_the_sheet_lists_the_warning_signs_of_the_plan_and_says_what_heavy_bleed
     assert "soaking a pad, passing clots" in text
     assert "Contact the clinic about these, as each one says." in text
     assert "Anything else today?" not in text
+    # On paper nothing tells the clinic of distress: the patient is asked to.
+    assert "Tell your clinician, who will check in with you gently." in text
 
 
 def test_sheet_is_discreet_and_anonymous(

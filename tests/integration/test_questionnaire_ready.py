@@ -13,7 +13,7 @@ from clinic.core.mail import Message
 from clinic.core.uow import unit_of_work
 from clinic.extensions import db
 from clinic.measures.answers import save_draft, start_or_resume
-from clinic.models import Clinic, MeasureAssignment, Patient, User
+from clinic.models import Clinic, MeasureAssignment, Patient, ReminderPlan, User
 from clinic.outbox.kinds import MessageKind
 from clinic.schedule.daily import run_daily_work
 from tests.support.clock import Clock, frozen_at
@@ -58,12 +58,33 @@ def test_a_ready_questionnaire_is_announced_once_per_occasion(
     assert message.subject == "You have something to fill in"
     assert "http://clinic.test/login" in message.body
     assert_discreet(message, also=names_in(app, world))
+    assert message.sender_name == ""  # no clinic name unless the patient chose to see it
     assert outbox_keys(app, MessageKind.QUESTIONNAIRE_READY.value) == [
         f"questionnaire_ready:{assignment}:once:user:{world.patient.id}:email"
     ]
 
     run_at(app, clock, EARLY + DAY, "start_daily_work")
     assert len(mail) == 1
+
+
+def test_the_clinic_is_named_in_from_only_for_a_patient_who_chose_it(
+    app: Flask, world: World, clock: Clock, mail: list[Message]
+) -> None:
+    """A patient whose reminder settings show the clinic's name gets the questionnaire
+    email from it, as their reminders; one without settings gets it from no name."""
+    with app.app_context():
+        db.session.add(
+            ReminderPlan(
+                clinic_id=world.clinic_a, patient_id=world.patient.patient_id, show_clinic_name=True
+            )
+        )
+        db.session.commit()
+        clinic_name = db.session.get_one(Clinic, world.clinic_a).sender_name
+    assign(app, world.patient.patient_id, days_from_today=1)
+    assign(app, world.other_patient.patient_id, days_from_today=1)
+    run_at(app, clock, EARLY, "start_daily_work")
+    senders = {message.to: message.sender_name for message in mail}
+    assert senders == {world.patient.email: clinic_name, world.other_patient.email: ""}
 
 
 def test_only_portal_patients_who_want_them_and_only_of_the_clinic(
