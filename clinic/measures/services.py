@@ -11,8 +11,8 @@ The rules, in plain words:
 - A patient has at most one active assignment of an instrument: to change a schedule, end
   the assignment and assign again. A one-off whose occasion was answered is finished and
   does not count.
-- A one-off is asked today or later, never in the past; a repeating one every 1 to 52 weeks
-  (or only at the start and at discharge).
+- A one-off is asked today or later (within two years), never in the past; a repeating
+  one every 1 to 52 weeks (or only at the start and at discharge).
 - An import goes through the same validation as the bundled files, and records the licence
   the clinic claims. For an instrument that ships as scoring rules only, the import may add
   the wording and nothing else: its scoring must be exactly the shipped rules. A new
@@ -23,7 +23,7 @@ The rules, in plain words:
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,8 @@ from clinic.models.types import utcnow
 
 # A worded FSFI is about 15 kB; a quarter of a megabyte leaves room for long instruments.
 MAX_DEFINITION_BYTES = 256 * 1024
+# How far ahead a one-off questionnaire may be asked.
+ONE_OFF_HORIZON = timedelta(days=731)
 # The columns that keep a copy of these (clinic_instruments).
 MAX_KEY_LENGTH = 60
 MAX_VERSION_LENGTH = 20
@@ -129,6 +131,16 @@ def assign(
                 _(
                     "The day cannot be in the past: choose today (%(date)s) or a later day.",
                     date=short_date(today),
+                ),
+                "on",
+            )
+        if on > today + ONE_OFF_HORIZON:
+            # A questionnaire years ahead is a slip of the keyboard (31/12/9999), not a plan.
+            raise Refusal(
+                _(
+                    "Choose a day within two years, by %(date)s: a questionnaire further ahead"
+                    " is better assigned nearer the time.",
+                    date=short_date(today + ONE_OFF_HORIZON),
                 ),
                 "on",
             )

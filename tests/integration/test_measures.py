@@ -202,6 +202,27 @@ def test_a_one_off_in_the_past_is_refused(app: Flask, client, world: World) -> N
     assert assignments(app, pid) == []
 
 
+def test_a_one_off_years_ahead_is_refused(app: Flask, client, world: World) -> None:
+    """31/12/9999 (a slip of the keyboard) is refused in words next to the day, with the
+    last day allowed (two years ahead); what was typed stays (found by a walk)."""
+    pid = world.patient.patient_id
+    act_as(client, world.clinician.id)
+    values = {
+        **assign_form(client, pid),
+        "instrument": "pain-nrs",
+        "schedule": "once",
+        "on": "9999-12-31",
+    }
+    response = client.post(measures_url(pid), data=values)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="on-error"' in page and "Choose a day within two years, by" in page
+    assert form_values(page, form_index=1)["on"] == "9999-12-31"
+    assert assignments(app, pid) == []
+    values["on"] = (today() + timedelta(days=365)).isoformat()
+    assert client.post(measures_url(pid), data=values).status_code == 302
+
+
 def test_a_scoring_only_instrument_is_not_offered_and_refused_in_words(
     app: Flask, client, world: World
 ) -> None:
