@@ -87,6 +87,14 @@ def test_following_and_overriding_open_the_same_form(client, ready: str) -> None
     assert not re.search(r'for="reason">Reason <span class="optional">', step_back)
 
 
+def test_a_decision_page_is_titled_by_what_it_asks_not_what_is_done(client, ready: str) -> None:
+    """Before anything is saved, the tab reads "Move up a stage", never the history's
+    "Moved up a stage" (found by a walk)."""
+    advance = page(client, ready + "/advance")
+    title = advance.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Move up a stage · ")
+
+
 def test_following_the_suggestion_records_its_evidence_as_the_reason(
     app: Flask, client, world: World, ready: str
 ) -> None:
