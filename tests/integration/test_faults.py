@@ -40,6 +40,7 @@ from clinic.extensions import db
 from clinic.models.outbox import MessageStatus
 from tests.support.apps import config_for_tests
 from tests.support.databases import server_url
+from tests.support.diaries import saved_entry_id
 from tests.support.drill import (
     NO_ANSWER,
     OK,
@@ -191,7 +192,7 @@ def test_a_post_refused_during_the_outage_is_stored_once_when_sent_again(drill: 
     assert first.status == again.status == 302
     assert first.headers["location"] == again.headers["location"]
     assert stored(drill.app, drill.cast.clinic_id).entry_ids_by_key["drill-retry-key"] == [
-        int(first.headers["location"].rsplit("/", 1)[1])
+        saved_entry_id(first.headers["location"])
     ]
 
 
