@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 
 from clinic.core.links import external_url
-from clinic.domain.diary import FlagReason
+from clinic.domain.diary import URGENT_REASONS
 from clinic.domain.working_hours import (
     OpeningHours,
     add_working_hours,
@@ -86,15 +86,12 @@ def patient_guidance(clinic: Clinic, now: datetime) -> PatientGuidance:
     )
 
 
-URGENT_REASONS = tuple(reason for reason in FlagReason if reason.urgent)
-
-
 def report_to_discuss(patient: Patient, now: datetime) -> date | None:
     """The clinic-local day of the patient's latest red flag that their Today page asks
     them to speak to the clinic about before the next session: one raised today,
-    acknowledged or not, or else an urgent one the clinic has not acknowledged yet, however old (a
-    report sent late in the evening must not drop out of sight at midnight while nobody
-    has read it). None when there is neither."""
+    acknowledged or not, or else an urgent one the clinic has not acknowledged yet,
+    however old (a report sent late in the evening must not drop out of sight at midnight
+    while nobody has read it). None when there is neither."""
     zone = ZoneInfo(patient.clinic.timezone)
     local = now.astimezone(zone)
     midnight = datetime(local.year, local.month, local.day, tzinfo=zone)

@@ -16,7 +16,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from clinic.core.search import name_or_identifier_matches
-from clinic.domain.diary import FlagReason
+from clinic.domain.diary import URGENT_REASONS
 from clinic.domain.flags import FlagKind
 from clinic.domain.indications import Indication
 from clinic.extensions import db
@@ -141,7 +141,7 @@ def _caseload_state_statement() -> Select[Any]:
             RedFlag.clinic_id == clinic_id,
             RedFlag.acknowledged_at.is_(None),
             # The banner is for urgent flags; a distress check-in shows in its row.
-            RedFlag.reason.in_([r for r in FlagReason if r.urgent]),
+            RedFlag.reason.in_(URGENT_REASONS),
         )
         .scalar_subquery()
     )

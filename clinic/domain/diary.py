@@ -206,6 +206,11 @@ class SessionReport:
     concerns: frozenset[Concern] = field(default_factory=frozenset)
 
 
+# The reasons that ask the patient to stop and the clinic to look promptly (every one but a
+# distress check-in): for queries that pick them out.
+URGENT_REASONS = tuple(reason for reason in FlagReason if reason.urgent)
+
+
 def red_flags(
     report: SessionReport,
     red_flag_pain: int,

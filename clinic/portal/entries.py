@@ -283,7 +283,6 @@ class EntryReport:
 
     just_saved: bool  # reached straight after saving or correcting it
     today: bool  # saved just now, or a session of today: "stop for today" still applies
-    day: date  # the session's day (the clinic's)
     before_correction: bool  # every urgent flag came before the entry's last correction
     unread: bool  # a flag the clinic has not acknowledged yet
 
@@ -296,7 +295,6 @@ def entry_report(entry: DiaryEntry, today: date, *, just_saved: bool) -> EntryRe
     return EntryReport(
         just_saved=just_saved,
         today=just_saved or entry.occurred_on == today,
-        day=entry.occurred_on,
         before_correction=bool(urgent)
         and entry.updated_at is not None
         and not entry.skipped

@@ -242,6 +242,13 @@ def test_today_keeps_the_reminder_until_the_clinic_has_read_an_earlier_report(
     )
 
 
+def _assert_today_as_usual(client) -> None:
+    """Today offers logging a session, with no call to speak to the clinic first."""
+    html = client.get("/diary/").get_data(as_text=True)
+    assert "You reported something" not in html
+    assert ">Log a session</a>" in html
+
+
 def test_an_earlier_distress_check_in_does_not_hold_the_next_session_back(
     app: Flask, client, world: World, as_patient
 ) -> None:
@@ -253,9 +260,7 @@ def test_an_earlier_distress_check_in_does_not_hold_the_next_session_back(
     sent = client.post("/diary/log", data={**values, **answers, "concerns": ["distress"]})
     entry_id = saved_entry_id(sent.headers["Location"])
     _flags_raised_days_ago(app, entry_id, 2, acknowledged=False)
-    html = client.get("/diary/").get_data(as_text=True)
-    assert "You reported something" not in html
-    assert ">Log a session</a>" in html
+    _assert_today_as_usual(client)
 
 
 def test_an_earlier_report_the_clinic_has_read_leaves_today_as_usual(
@@ -263,9 +268,7 @@ def test_an_earlier_report_the_clinic_has_read_leaves_today_as_usual(
 ) -> None:
     """Once the clinic has acknowledged an earlier report, Today offers the session again."""
     _flags_raised_days_ago(app, flagged, 2, acknowledged=True)
-    html = client.get("/diary/").get_data(as_text=True)
-    assert "You reported something" not in html
-    assert ">Log a session</a>" in html
+    _assert_today_as_usual(client)
 
 
 def test_todays_report_keeps_its_reminder_when_already_read(
