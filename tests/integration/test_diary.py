@@ -462,6 +462,23 @@ def test_a_correction_that_takes_the_cause_away_says_the_report_came_before_it(
     assert "Your clinic has been sent a message about it." in page
 
 
+def test_a_correction_that_takes_bleeding_away_drops_its_advice(
+    client, world: World, on_plan, as_patient
+) -> None:
+    """Bleeding with sharp pain corrected to none: the page no longer advises on bleeding
+    above "Bleeding: None" (seen in the final walk); the emergency signs stay."""
+    form = session_form(client, bleeding="more", sharp_pain="yes")
+    entry_id = saved_entry_id(client.post("/diary/log", data=form).headers["Location"])
+    edit = form_values(client.get(f"/diary/entries/{entry_id}/edit").get_data(as_text=True))
+    answer = client.post(
+        f"/diary/entries/{entry_id}/edit", data={**edit, "bleeding": "none", "sharp_pain": "no"}
+    )
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Before you corrected this entry" in page
+    assert "About the bleeding" not in page and "needs a medical check today" not in page
+    assert "Get emergency care now" in page
+
+
 def test_a_correction_that_keeps_the_cause_still_says_what_was_reported(
     client, world: World, on_plan, as_patient
 ) -> None:

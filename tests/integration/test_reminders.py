@@ -125,6 +125,9 @@ def test_the_page_proposes_days_and_times_from_the_prescription(
     assert 'value="19:00"' in html
     # The sender is first proposed without the clinic's name (it may say what it treats).
     assert re.search(r'name="sender"[^>]*value="none"[^>]*checked|checked[^>]*value="none"', html)
+    # ... and says the choice covers every email, tied to the question for screen readers.
+    assert 'aria-describedby="sender-hint"' in html
+    assert 'id="sender-hint" class="hint">For reminders and every other email sent to you' in html
     assert 'value="off" checked' in html or "checked" in html
     assert URL in client.get("/diary/").get_data(as_text=True)
 
