@@ -8,13 +8,15 @@ browser (not at all in some mobile ones) and still takes any text. On a computer
 city's first letters in the closed list jumps to it, so every option starts with the city:
 "London (Europe/London)". The zones most clinics use come first; then every canonical zone
 of the tz database, grouped by region and sorted by city (legacy aliases such as
-"US/Eastern" or "GB" are left out of the list, but a clinic already set to one keeps it).
+"US/Eastern", "GB", "Asia/Calcutta" or "Europe/Kiev" are left out of the list, but a clinic
+already set to one keeps it).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from zoneinfo import available_timezones
+from pathlib import Path
+from zoneinfo import TZPATH, available_timezones
 
 from flask_babel import gettext
 from wtforms import SelectChoice
@@ -64,6 +66,24 @@ def known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+@cache
+def canonical_zones() -> frozenset[str] | None:
+    """The zones the tz database's `zone.tab` names (one for each region of each country,
+    by its current name: "Asia/Kolkata", "Europe/Kyiv"), or None where the system has no
+    such file. Without it, the list would offer the old names kept as links beside the
+    current ones ("Asia/Calcutta" next to "Asia/Kolkata", "America/Buenos_Aires" next to
+    "America/Argentina/Buenos_Aires"): the same rules under two names, and a choice that
+    looks like it matters."""
+    for folder in TZPATH:
+        table = Path(folder) / "zone.tab"
+        if table.is_file():
+            rows = table.read_text(encoding="utf-8").splitlines()
+            return frozenset(
+                row.split("\t")[2].strip() for row in rows if row and not row.startswith("#")
+            )
+    return None
+
+
 def zone_label(name: str) -> str:
     """ "London (Europe/London)", "Buenos Aires (America/Argentina/Buenos_Aires)": the city
     first, for type-to-search; the name itself where it is no place ("UTC")."""
@@ -77,10 +97,12 @@ def zone_label(name: str) -> str:
 def _listed() -> tuple[SelectChoice, ...]:
     known = known_zones()
     common = [SelectChoice(n, zone_label(n), optgroup=COMMON_GROUP) for n in COMMON if n in known]
+    canonical = canonical_zones()
+    offered = known if canonical is None else known & canonical
     regional = sorted(
         (
             (region, zone_label(name).casefold(), name)
-            for name in known - set(COMMON)
+            for name in offered - set(COMMON)
             if (region := name.split("/", 1)[0]) in REGIONS and "/" in name
         ),
     )
