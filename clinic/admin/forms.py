@@ -123,13 +123,24 @@ class ClinicSettingsForm(ClinicForm):
         validators=[DataRequired(_l("Enter the clinic's name.")), text_length(120)],
     )
     address = TextAreaField(_l("Address"), filters=[strip], validators=[text_length(500)])
+    # Required, not optional: after a report that needs review, patients are asked to
+    # phone the clinic (the portal's guidance gives this number), so invitations to the
+    # portal are refused while it is empty (clinic.patients.services.invite_to_portal).
     phone = StringField(
         _l("Phone"),
         filters=[strip],
-        validators=[text_length(40)],
+        validators=[
+            DataRequired(
+                _l(
+                    "Enter the clinic's phone number: patients are asked to phone it after a"
+                    " report that needs review."
+                )
+            ),
+            text_length(40),
+        ],
         description=_l(
-            "Needed before patients can be invited: what patients are told after "
-            "a report that needs review asks them to phone the clinic."
+            "Patients are asked to phone this number after a report that needs review, so "
+            "none can be invited to the portal without it."
         ),
     )
     email = StringField(

@@ -110,7 +110,7 @@ class FlagKind(StrEnum):
 
 
 FLAG_LABELS = {
-    FlagKind.RED_FLAG: N_("Red flag"),
+    FlagKind.RED_FLAG: N_("Urgent red flag"),
     FlagKind.PAIN_RISING: N_("Pain rising"),
     FlagKind.NOT_LOGGING: N_("Not logging"),
     FlagKind.REVIEW_DUE: N_("Review due"),

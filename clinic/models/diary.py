@@ -10,6 +10,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.types import TypeDecorator
 
 from clinic.domain.diary import (
+    URGENT_REASONS,
     Bleeding,
     Concern,
     FlagReason,
@@ -193,13 +194,25 @@ class RedFlag(Model):
     )
 
 
-# Open red flags per patient, as a correlated count lists load in the same query as the
-# patients (`undefer`), so they show them without a query per row; the loader of one
-# patient's chart does the same for its header. Deferred elsewhere: a subquery on every
-# patient load costs time on pages that do not show it.
+# Open red flags per patient, and how many of them are urgent (all but a distress
+# check-in: the dashboard's "urgent red flags"), as correlated counts lists load in the
+# same query as the patients (`undefer`), so they show them without a query per row; the
+# loader of one patient's chart does the same for its header. Deferred elsewhere: a
+# subquery on every patient load costs time on pages that do not show it.
 Patient.open_red_flags = so.column_property(
     sa.select(sa.func.count(RedFlag.id))
     .where(RedFlag.patient_id == Patient.id, RedFlag.acknowledged_at.is_(None))
+    .correlate_except(RedFlag)
+    .scalar_subquery(),
+    deferred=True,
+)
+Patient.open_urgent_red_flags = so.column_property(
+    sa.select(sa.func.count(RedFlag.id))
+    .where(
+        RedFlag.patient_id == Patient.id,
+        RedFlag.acknowledged_at.is_(None),
+        RedFlag.reason.in_(URGENT_REASONS),
+    )
     .correlate_except(RedFlag)
     .scalar_subquery(),
     deferred=True,

@@ -84,9 +84,10 @@ class Patient(Model):
     )
     if TYPE_CHECKING:
         # Mapped after the classes they need exist: summary in clinic.models.care,
-        # open_red_flags in clinic.models.diary.
+        # open_red_flags and open_urgent_red_flags in clinic.models.diary.
         summary: so.Mapped[PatientSummary | None]
         open_red_flags: so.Mapped[int]
+        open_urgent_red_flags: so.Mapped[int]
 
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "clinic_identifier", name="uq_patients_clinic_identifier"),

@@ -27,6 +27,7 @@ _CHART_HEADER = (
     joinedload(Patient.user),
     joinedload(Patient.responsible_clinician),
     undefer(Patient.open_red_flags),
+    undefer(Patient.open_urgent_red_flags),
 )
 
 
@@ -213,6 +214,7 @@ def caseload_query(
             joinedload(Patient.user).load_only(User.password_hash),
             joinedload(Patient.responsible_clinician).load_only(User.full_name),
             undefer(Patient.open_red_flags),
+            undefer(Patient.open_urgent_red_flags),
         )
         # In the order of ix_patients_clinic_name: a page reads only its own rows.
         .order_by(Patient.full_name, Patient.id)

@@ -142,9 +142,7 @@ def start_protocol(
     team whenever the patient's or the template's indication is after vaginoplasty.
     """
     current = open_protocol(patient.id, patient.clinic_id)
-    earliest = max([today - timedelta(days=MAX_DAYS_BACK), *_recorded_days(patient)], default=today)
-    latest = today if current is not None else today + timedelta(days=MAX_DAYS_AHEAD)
-    _check_date(start_on, earliest, latest, "start_on")
+    _check_start_date(start_on, today, _recorded_days(patient), replacing=current is not None)
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
     _check_flared_base(route, stages)
@@ -409,6 +407,53 @@ def _recorded_days(patient: Patient) -> list[date]:
             .group_by(Protocol.id)
         )
     )
+
+
+def _check_start_date(start_on: date, today: date, recorded: list[date], replacing: bool) -> None:
+    """Refuse a start date outside what a protocol may start on, saying which limit it
+    crossed: a year back for a program put on record late, the last day recorded for an
+    earlier protocol (protocols follow each other), today for one that replaces the open
+    protocol, and MAX_DAYS_AHEAD days ahead for a planned start. (Not `_check_date`: its
+    words are about a change following the one before, and a first protocol has none.)"""
+    year_back = today - timedelta(days=MAX_DAYS_BACK)
+    earlier = max(recorded, default=None)
+    if earlier is not None and earlier >= year_back and start_on < earlier:
+        raise ProtocolChangeError(
+            _(
+                "The patient's earlier protocol has changes recorded up to %(date)s: start"
+                " the new one on that day or later.",
+                date=earlier.strftime("%d %b %Y"),
+            ),
+            "start_on",
+        )
+    if start_on < year_back:
+        raise ProtocolChangeError(
+            _(
+                "A program can be put on record up to a year back: start it on %(date)s or later.",
+                date=year_back.strftime("%d %b %Y"),
+            ),
+            "start_on",
+        )
+    if replacing and start_on > today:
+        raise ProtocolChangeError(
+            _(
+                "This protocol replaces the open one, so it cannot start after today"
+                " (%(date)s): two protocols are never in force on the same day.",
+                date=today.strftime("%d %b %Y"),
+            ),
+            "start_on",
+        )
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if start_on > latest:
+        raise ProtocolChangeError(
+            _(
+                "A start can be planned up to %(days)d days ahead: start it on %(date)s or"
+                " earlier.",
+                days=MAX_DAYS_AHEAD,
+                date=latest.strftime("%d %b %Y"),
+            ),
+            "start_on",
+        )
 
 
 def _check_date(day: date, earliest: date, latest: date, field: str = "effective_on") -> None:

@@ -67,6 +67,10 @@ class ProgressReportForm(ClinicForm):
         self.today = today
         self.program_start = program_start
 
+    # Each message goes on the field that is wrong on its own terms; a rule between the
+    # two fields is checked only when the other one is right, so a mistake in one never
+    # puts an error on the other.
+
     def validate_period_from(self, field: Field) -> None:
         if field.data < self.program_start:
             raise ValidationError(
@@ -75,7 +79,17 @@ class ProgressReportForm(ClinicForm):
                     date=short_date(self.program_start),
                 )
             )
-        if self.period_to.data and self.period_to.data - field.data >= MAX_PERIOD:
+        if field.data > self.today:
+            raise ValidationError(
+                _(
+                    "The period cannot start in the future: choose today (%(date)s) or an"
+                    " earlier day.",
+                    date=short_date(self.today),
+                )
+            )
+        # Only against an end that is right: an end in the future is that field's mistake.
+        end = self.period_to.data
+        if end and end <= self.today and end - field.data >= MAX_PERIOD:
             raise ValidationError(_("Choose a period of at most two years."))
 
     def validate_period_to(self, field: Field) -> None:
@@ -87,5 +101,15 @@ class ProgressReportForm(ClinicForm):
                     date=short_date(self.today),
                 )
             )
-        if self.period_from.data and field.data < self.period_from.data:
+        if field.data < self.program_start:
+            raise ValidationError(
+                _(
+                    "The program started on %(date)s: end the period on that day or later.",
+                    date=short_date(self.program_start),
+                )
+            )
+        # The start is validated first (its errors are known here): compared only with a
+        # start that is right.
+        start = self.period_from.data
+        if start and not self.period_from.errors and field.data < start:
             raise ValidationError(_("The end of the period must be on or after its start."))

@@ -89,6 +89,12 @@ class PatientFlags:
         return len(self.open_red) + len(self.open_care)
 
     @property
+    def open_urgent(self) -> int:
+        """How many of the open red flags are urgent (all but a distress check-in), as the
+        dashboard counts them."""
+        return sum(1 for f in self.open_red if f.reason.urgent)
+
+    @property
     def open_sessions(self) -> list[SessionFlags]:
         """The open red flags, one group per session that raised them."""
         return by_session(self.open_red)

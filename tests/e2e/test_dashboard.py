@@ -31,7 +31,7 @@ def test_clinician_acknowledges_a_red_flag_and_advances_a_ready_patient(page: Pa
 
     table = page.get_by_role("table")
     first_row = table.locator("tbody tr").first
-    expect(first_row).to_contain_text("Red flag")
+    expect(first_row).to_contain_text("urgent red flag")
     name = first_row.get_by_role("link").inner_text()
     first_row.get_by_role("link", name=name).click()
 

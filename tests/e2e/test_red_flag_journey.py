@@ -148,7 +148,7 @@ def test_a_red_flag_reaches_the_clinician_by_email_and_acknowledging_stops_escal
         expect(clinician.get_by_label("Flag", exact=True)).to_have_value("red_flag")
         row = clinician.get_by_role("row").filter(has_text=PATIENT_NAME)
         expect(row).to_have_count(1)
-        expect(row).to_contain_text("Red flag")
+        expect(row).to_contain_text("urgent red flag")
         assert_discreet_title(clinician)
         assert_accessible_at(clinician)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from io import BytesIO
 
 import pytest
@@ -247,6 +248,25 @@ def test_clinic_settings_are_validated(
         clinic = db.session.get(Clinic, world.clinic_a)
         after = (clinic.name, clinic.timezone, clinic.completion_pct, clinic.not_logging_days)
         assert after == before
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_the_clinic_phone_is_required_and_labelled_so(
+    app: Flask, client, world: World, value: str, as_admin
+) -> None:
+    """Patients are told to phone the clinic after a report that needs review, and
+    invitations wait for the number: the field is not labelled optional, and saving
+    without it is refused next to it, saying why; the number on record stays."""
+    form = client.get("/admin/clinic").get_data(as_text=True)
+    label = form[form.index('<label for="phone">') :]
+    assert "(optional)" not in label[: label.index("</label>")]
+    response = client.post("/admin/clinic", data={**SETTINGS, "phone": value})
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert 'id="phone-error"' in html
+    assert "Enter the clinic's phone number: patients are asked to phone it" in html
+    with app.app_context():
+        assert db.session.get(Clinic, world.clinic_a).phone == "0100 000 000"
 
 
 def _zone_list(html: str) -> list[tuple[str, str, str, bool]]:

@@ -69,9 +69,9 @@ def test_most_urgent_first_red_flags_then_attention_then_the_rest(
         name_of(app, world.patient.patient_id),
         name_of(app, world.offline_patient_id),
     ]
-    assert "Red flag" in html and "(urgent)" in html
+    assert "<strong>1 urgent red flag</strong>" in html
     assert "Not logging" in html and "(needs attention)" in html
-    assert "1 patient has an open red flag." in html
+    assert "1 patient has an open urgent red flag." in html
 
 
 def test_my_patients_by_default_whole_clinic_on_request(app: Flask, client, world: World) -> None:
@@ -129,7 +129,7 @@ def test_red_flags_are_announced_whatever_the_filters(app: Flask, client, world:
     report_red_flag(app, world.other_patient, protocol)
     html = dashboard(client, world.clinician)
     assert name_of(app, world.other_patient.patient_id) not in rows(html)
-    assert "1 patient has an open red flag." in html
+    assert "1 patient has an open urgent red flag." in html
     assert "flag=red_flag" in html
     html = dashboard(client, world.clinician, "?who=all&status=any&flag=red_flag")
     assert rows(html) == [name_of(app, world.other_patient.patient_id)]
@@ -146,12 +146,12 @@ def test_a_red_flag_reported_after_a_visit_shows_on_the_next(
     refresh(app, world.clinic_a)
     first = rows(dashboard(client, world.clinician, "?who=all"))
     assert first[0] != name_of(app, world.other_patient.patient_id)
-    assert "Red flag" not in dashboard(client, world.clinician, "?who=all").split("<tbody>")[1]
+    assert "red flag" not in dashboard(client, world.clinician, "?who=all").split("<tbody>")[1]
 
     report_red_flag(app, world.other_patient, flagged)
     html = dashboard(client, world.clinician, "?who=all")
     assert rows(html)[0] == name_of(app, world.other_patient.patient_id)
-    assert "Red flag" in html.split("<tbody>")[1]
+    assert "1 urgent red flag" in html.split("<tbody>")[1]
 
 
 def test_changed_details_show_on_the_next_visit(app: Flask, client, world: World) -> None:

@@ -344,10 +344,11 @@ def test_clinicians_see_red_flags_at_once(
     act_as(clinician, world.clinician.id)
     pid = world.patient.patient_id
     record_page = clinician.get(f"/patients/{pid}").get_data(as_text=True)
-    assert f'href="/patients/{pid}/timeline#flags-heading"><strong>1 open</strong>' in record_page
+    flag_link = f'href="/patients/{pid}/timeline#flags-heading"><strong>1 urgent red flag</strong>'
+    assert flag_link in record_page
     overview = clinician.get(f"/patients/{pid}/timeline").get_data(as_text=True)
     assert "Red flag: High pain" in overview and "(9/10)" in overview
-    assert "1 red flag" in clinician.get("/patients/").get_data(as_text=True)
+    assert "1 urgent red flag" in clinician.get("/patients/").get_data(as_text=True)
     outsider = app.test_client()
     act_as(outsider, world.other_clinician.id)
     assert "red flag" not in outsider.get("/patients/").get_data(as_text=True)

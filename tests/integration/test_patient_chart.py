@@ -121,7 +121,7 @@ def test_the_header_says_who_the_patient_is_and_links_open_red_flags(
     header = html[start : html.index("</header>", start)]
     assert [fact for fact in facts if fact not in header] == [], header
     flags = f"/patients/{world.patient.patient_id}/timeline#flags-heading"
-    assert f'<a class="flag-text" href="{flags}"><strong>1 open</strong>' in header
+    assert f'<a class="flag-text" href="{flags}"><strong>1 urgent red flag</strong>' in header
 
 
 def test_the_header_says_when_no_red_flag_is_open(client, world: World) -> None:

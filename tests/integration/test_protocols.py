@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -150,8 +151,8 @@ def test_add_a_stage_saves_nothing(app: Flask, client, world: World, library, as
     ("changes", "message"),
     [
         ({"start_stage": "9"}, "Choose a stage from 1 to 7 (the plan has 7)."),
-        ({"start_on": "2000-01-01"}, "The date cannot be before"),
-        ({"start_on": "2999-01-01"}, "The date cannot be after"),
+        ({"start_on": "2000-01-01"}, "A program can be put on record up to a year back"),
+        ({"start_on": "2999-01-01"}, "A start can be planned up to 90 days ahead"),
         ({"name": ""}, "Give the protocol a name."),
         ({"stages-1-dilator_size_id": "stage-1"}, "Choose a dilator"),
         ({"stages-2-minutes": "0"}, "Enter a whole number from 1 to 60."),
@@ -169,6 +170,28 @@ def test_start_form_explains_problems(
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert message in html.replace("&#39;", "'")
+    with app.app_context():
+        assert the_protocol(app, world) is None
+
+
+def test_a_first_protocol_too_far_back_is_told_the_limit_not_an_order_of_changes(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
+    """A first protocol has no earlier change to follow: a start more than a year back is
+    refused with the year's limit and its first allowed day, on the start date field,
+    never with "changes are recorded in order"."""
+    too_early = today(app) - timedelta(days=400)
+    response = start_from_template(
+        client, world, library["vaginismus"], start_on=too_early.isoformat()
+    )
+    html = unescape(response.get_data(as_text=True))
+    first_allowed = (today(app) - timedelta(days=365)).strftime("%d %b %Y")
+    assert (
+        f"A program can be put on record up to a year back: start it on {first_allowed} or later."
+        in html
+    )
+    assert "recorded in order" not in html
+    assert 'id="start_on-error"' in html
     with app.app_context():
         assert the_protocol(app, world) is None
 
@@ -550,13 +573,17 @@ def test_a_new_protocol_cannot_start_inside_an_earlier_one(
     start_from_template(client, world, library["vaginismus"])
     ahead = (today(app) + timedelta(days=10)).isoformat()
     replacing = start_from_template(client, world, library["dyspareunia"], start_on=ahead)
-    assert "The date cannot be after" in replacing.get_data(as_text=True)
+    assert "replaces the open one, so it cannot start after today" in replacing.get_data(
+        as_text=True
+    )
     with app.app_context():
         pid = the_protocol(app, world).id
     assert record(client, world, pid, "complete").status_code == 302
     back = (today(app) - timedelta(days=30)).isoformat()
     overlapping = start_from_template(client, world, library["dyspareunia"], start_on=back)
-    assert "The date cannot be before" in overlapping.get_data(as_text=True)
+    assert "earlier protocol has changes recorded up to" in unescape(
+        overlapping.get_data(as_text=True)
+    )
 
 
 def test_a_start_from_an_outdated_form_is_refused(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -69,6 +70,11 @@ def session_form(client, concerns: list[str] = (), **answers: str) -> dict:
     if concerns:
         values["concerns"] = list(concerns)
     return values
+
+
+def text_of(html: str) -> str:
+    """A page's visible text, tags dropped and white space collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def reasons(app: Flask) -> dict[FlagReason, int]:
@@ -164,7 +170,7 @@ def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(
     assert reasons(app) == {FlagReason.URINARY: 3, FlagReason.DISTRESS: 2}
     act_as(client, world.clinician.id)
     dashboard = client.get("/dashboard/?who=all").get_data(as_text=True)
-    assert '<strong>Red flag</strong> <small class="severity">(urgent)</small>' in dashboard
+    assert "<strong>1 urgent red flag</strong>" in dashboard
     assert "Distress: check in" in dashboard
     timeline = client.get(f"/patients/{world.patient.patient_id}/timeline").get_data(as_text=True)
     # One card for the session's flags, each with its severity in words, the urgent first.
@@ -173,6 +179,31 @@ def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(
     assert urgent < card.index("Distress or flashbacks during the session")
     assert "(urgent)" in card
     assert "Distress or flashbacks during the session (needs attention)" in timeline  # entries
+
+
+def test_every_page_counts_red_flags_in_the_same_words(
+    app: Flask, client, world: World, as_patient
+) -> None:
+    """One urgent red flag and one distress check-in, open: the dashboard counts the
+    urgent one ("1 urgent red flag"); the caseload list, the chart's header and the
+    timeline count both and say how many are urgent ("2 red flags (1 urgent)"; the
+    timeline's open flags count its rule flags apart), so no
+    page shows another number under the same name."""
+    put_on_plan(app, world)
+    client.post("/diary/log", data=session_form(client, ["urinary", "distress"]))
+    act_as(client, world.clinician.id)
+    dashboard = client.get("/dashboard/?who=all").get_data(as_text=True)
+    assert "<strong>1 urgent red flag</strong>" in dashboard
+    assert "1 patient has an open urgent red flag." in dashboard
+    listed = text_of(client.get("/patients/").get_data(as_text=True))
+    assert "2 red flags (1 urgent)" in listed
+    timeline = client.get(f"/patients/{world.patient.patient_id}/timeline").get_data(as_text=True)
+    header = timeline[timeline.index('class="patient-banner"') :]
+    assert "2 red flags (1 urgent)" in text_of(header[: header.index("</header>")])
+    # With the rule flag the plan's start raised, counted apart.
+    open_flags = timeline[timeline.index("<dt>Open flags</dt>") :]
+    shown = re.sub(r"<[^>]+>", "", open_flags[: open_flags.index("</dd>")])
+    assert shown == "Open flags3: 2 red flags (1 urgent), 1 other flag"
 
 
 def test_nothing_ticked_is_lost_on_a_validation_error(

@@ -307,6 +307,36 @@ def test_a_period_that_does_not_fit_is_refused_in_plain_words(
     assert stored_reports(app, world.patient.patient_id) == []
 
 
+@pytest.mark.parametrize(
+    ("changes", "wrong", "message"),
+    [
+        # The end is in the future: not a start that makes the period too long.
+        ({"period_from": "-10", "period_to": "+800"}, {"period_to"}, "cannot end in the future"),
+        # The start is in the future: not an end that comes before it.
+        ({"period_from": "+5", "period_to": "today"}, {"period_from"}, "cannot start in the"),
+        # Both before the program: each says so, not that the end comes before the start.
+        (
+            {"period_from": "-41", "period_to": "-50"},
+            {"period_from", "period_to"},
+            "end the period on that day or later.",
+        ),
+    ],
+)
+def test_the_message_goes_on_the_field_that_is_wrong(
+    client, world: World, course: int, changes, wrong: set[str], message: str, as_clinician
+) -> None:
+    """A mistake in one date puts no error on the other, right, date: a rule between the
+    two (the end on or after the start, two years at most) is checked only against a date
+    that is right on its own terms."""
+    values = {
+        name: (today() if value == "today" else today() + timedelta(days=int(value))).isoformat()
+        for name, value in changes.items()
+    }
+    html = generate(client, world.patient.patient_id, expect=400, **values).get_data(as_text=True)
+    assert message in unescape(html)
+    assert {name for name in ("period_from", "period_to") if f'id="{name}-error"' in html} == wrong
+
+
 def test_a_period_over_two_years_is_refused(app: Flask, client, world: World) -> None:
     """A program of 800 days: a report over all of it is refused; two years is accepted."""
     protocol_id = start_plan(app, world.patient.patient_id, world.clinician.id)

@@ -44,7 +44,7 @@ def scored(*pairs: tuple[int, int]) -> list[ScoredDay]:
 @pytest.mark.parametrize(
     ("kind", "severity", "label"),
     [
-        (FlagKind.RED_FLAG, Severity.URGENT, "Red flag"),
+        (FlagKind.RED_FLAG, Severity.URGENT, "Urgent red flag"),
         (FlagKind.PAIN_RISING, Severity.ATTENTION, "Pain rising"),
         (FlagKind.NOT_LOGGING, Severity.ATTENTION, "Not logging"),
         (FlagKind.REVIEW_DUE, Severity.ATTENTION, "Review due"),
