@@ -12,6 +12,10 @@ review"):
 - Surgeon-directed programs (anal fissure, after haemorrhoidectomy / anal stenosis, after
   vaginoplasty) need the treating surgeon's direction and the date of the procedure, and
   cannot start before that date.
+- Children and young people: the product is not for children outside a specialist service,
+  and where dilation is used young (vaginal agenesis / MRKH, often started in adolescence)
+  a specialist service leads, with consent, privacy from family and safeguarding in place.
+  A patient under 18 on the start date needs the service that leads the program named.
 
 Pure functions: the protocol services apply them, the start page shows their messages.
 """
@@ -22,13 +26,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from clinic.core.clock import whole_years
 from clinic.domain.indications import Indication
+from clinic.domain.text import N_
 
 # The clinic setting "weeks after radiotherapy ends before dilation starts": its default
 # and the published range it may be set in.
 DEFAULT_RADIOTHERAPY_WEEKS = 4
 RADIOTHERAPY_WEEKS_LOW = 2
 RADIOTHERAPY_WEEKS_HIGH = 8
+
+# From this age (completed years on the start date) a program needs no specialist service
+# for children and young people.
+ADULT_AGE = 18
+
+SPECIALIST_SERVICE_NEEDED = N_(
+    "The patient is under 18 on the start date: enter the specialist service for children "
+    "and young people that leads this program."
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,12 @@ def earliest_after_radiotherapy(ended_on: date, interval_weeks: int) -> date:
     return ended_on + timedelta(weeks=interval_weeks)
 
 
+def is_under_18_on(date_of_birth: date, day: date) -> bool:
+    """Whether a person born on `date_of_birth` is under 18 on `day` (18 from the 18th
+    birthday itself; born on 29 February, from 1 March in a year without one)."""
+    return whole_years(date_of_birth, day) < ADULT_AGE
+
+
 def start_problems(
     indications: Iterable[Indication],
     *,
@@ -52,11 +73,16 @@ def start_problems(
     radiotherapy_weeks: int,
     surgeon_direction: str,
     procedure_on: date | None,
+    date_of_birth: date,
+    specialist_direction: str,
 ) -> list[StartProblem]:
     """Everything that stops a protocol for these indications (the patient's and the
-    template's) from starting on `start_on`; an empty list means it may start."""
+    template's) from starting on `start_on` for a patient born on `date_of_birth`; an
+    empty list means it may start."""
     found = set(indications)
     problems: list[StartProblem] = []
+    if is_under_18_on(date_of_birth, start_on) and not specialist_direction.strip():
+        problems.append(StartProblem("specialist_direction", SPECIALIST_SERVICE_NEEDED))
     if any(i.follows_radiotherapy for i in found):
         if radiotherapy_ended_on is None:
             problems.append(

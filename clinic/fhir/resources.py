@@ -334,8 +334,18 @@ def careplan_resources(ctx: Context, protocol: Protocol) -> list[Resource]:
         and ctx.patient.responsible_clinician_id in ctx.staff
     ):
         plan["contributor"] = [ctx.agent(ctx.patient.responsible_clinician_id)]
+    notes = []
     if protocol.surgeon_direction:
-        plan["note"] = [{"text": f"Directed by {protocol.surgeon_direction}."}]
+        notes.append({"text": f"Directed by {protocol.surgeon_direction}."})
+    if protocol.specialist_direction:
+        notes.append(
+            {
+                "text": f"Led by {protocol.specialist_direction} (specialist service for "
+                "children and young people)."
+            }
+        )
+    if notes:
+        plan["note"] = notes
     return [plan, *requests]
 
 

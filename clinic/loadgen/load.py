@@ -46,6 +46,7 @@ from clinic.domain.progression import default_going_back
 from clinic.domain.protocols import EventKind, Period, ProtocolStatus, in_force_on
 from clinic.domain.questionnaires import Instrument, score, shipped_instruments
 from clinic.domain.reminders import Settings, next_due_at, proposed_slots, slots_text
+from clinic.domain.starting import is_under_18_on
 from clinic.extensions import db
 from clinic.library.defaults import seed_clinic_library
 from clinic.loadgen.diary import DiaryPlan, StageRx, diary_rows
@@ -84,6 +85,9 @@ MEASURED_EVERY_WEEKS = 4
 ANY_PRONOUNS = ("she/her", "he/him", "they/them", "she/they", "he/they", "")
 VAGINAL_PRONOUNS = ("she/her", "she/her", "they/them", "she/they", "")
 SURGEON = "Loadtest Surgeon, surgical team"
+# Who leads the program of a patient under 18 on its start date (with --years above about
+# four, some patients born late enough start young).
+SPECIALIST = "Loadtest Specialist, adolescent gynaecology"
 
 
 class LoadRefused(Exception):
@@ -279,18 +283,18 @@ def _load_clinic(
         ],
         ids=True,
     )
-    patient_ids = _insert(
-        Patient.__table__,
-        [_patient(clinic, p, user_id, today) for p, user_id in zip(plans, user_ids, strict=True)],
-        ids=True,
-    )
+    patient_rows = [
+        _patient(clinic, p, user_id, today) for p, user_id in zip(plans, user_ids, strict=True)
+    ]
+    patient_ids = _insert(Patient.__table__, patient_rows, ids=True)
     counts["patients"] += len(patient_ids)
 
     # Protocols, as the services would have recorded them.
     hashes = VersionHashes()
     built = []
-    for p, patient_id in zip(plans, patient_ids, strict=True):
+    for p, patient_id, patient in zip(plans, patient_ids, patient_rows, strict=True):
         surgeon = any(i.is_surgeon_directed for i in Indications.of(p.template.indication))
+        young = is_under_18_on(patient["date_of_birth"], p.start)
         built.append(
             protocol_rows(
                 clinic_id=clinic.id,
@@ -304,6 +308,7 @@ def _load_clinic(
                 hashes=hashes,
                 surgeon_direction=SURGEON if surgeon else "",
                 procedure_on=p.start - timedelta(days=14) if surgeon else None,
+                specialist_direction=SPECIALIST if young else "",
             )
         )
     protocol_ids = _insert(Protocol.__table__, [b.protocol for b in built], ids=True)

@@ -175,6 +175,7 @@ def protocol_rows(
     hashes: VersionHashes,
     surgeon_direction: str = "",
     procedure_on: date | None = None,
+    specialist_direction: str = "",
 ) -> ProtocolRows:
     """The rows `start_protocol` (from `template`, at stage 1, on `start`) and then
     `record_event` for each step write, each recorded on its effective day in office
@@ -190,6 +191,7 @@ def protocol_rows(
         route=template.route,
         surgeon_direction=surgeon_direction,
         procedure_on=procedure_on,
+        specialist_direction=specialist_direction,
         created_at=times[0],
     )
     content_hash = hashes.of(template, reason, clinician_id)
@@ -241,6 +243,7 @@ def protocol_rows(
             "source_template_id": template.id,
             "surgeon_direction": surgeon_direction,
             "procedure_on": procedure_on,
+            "specialist_direction": specialist_direction,
             "going_back": template.going_back,
             "status": status,
             "created_by_id": clinician_id,

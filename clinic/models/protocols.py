@@ -170,6 +170,11 @@ class Protocol(Model):
     # On the protocol, not the patient: each program follows its own procedure.
     surgeon_direction: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     procedure_on: so.Mapped[date | None]
+    # A patient under 18 on the start date: the specialist service for children and young
+    # people that leads the program, as the clinician confirmed; empty for adults.
+    specialist_direction: so.Mapped[str] = so.mapped_column(
+        sa.String(200), default="", server_default=""
+    )
     # What the plan suggests when pain says go back (copied from the template at start).
     going_back: so.Mapped[GoingBack] = so.mapped_column(
         enum_column(GoingBack, "going_back"),

@@ -256,6 +256,15 @@ class StartProtocolForm(PlanForm):
     surgeon_confirmed = BooleanField(
         _l("I confirm this program is directed by the patient's treating surgeon")
     )
+    specialist_direction = StringField(
+        _l("Specialist service leading the program"),
+        filters=[strip],
+        validators=[text_length(200)],
+        description=_l("For example Dr M. Osei, adolescent gynaecology service."),
+    )
+    specialist_confirmed = BooleanField(
+        _l("I confirm a specialist service for children and young people leads this program")
+    )
     going_back = going_back_field()
     radiotherapy_ended_on = PlainDateField(
         _l("Radiotherapy ended on"),

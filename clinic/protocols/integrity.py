@@ -38,7 +38,8 @@ def _digest(payload: object) -> str:
 
 def genesis(protocol: Protocol) -> str:
     """Where the chain starts: the protocol's identity, so changing whose protocol it is,
-    its route, indication or surgeon's direction breaks every event hash."""
+    its route, indication, surgeon's or specialist service's direction breaks every event
+    hash."""
     identity: dict[str, object] = {
         "patient_id": protocol.patient_id if protocol.patient_id else protocol.patient.id,
         "clinic_id": protocol.clinic_id,
@@ -52,6 +53,9 @@ def genesis(protocol: Protocol) -> str:
         # Only when recorded: protocols from before the procedure date existed keep the
         # hashes they were chained with.
         identity["procedure_on"] = protocol.procedure_on.isoformat()
+    if protocol.specialist_direction:
+        # Likewise: only a child's protocol names the service that leads it.
+        identity["specialist_direction"] = protocol.specialist_direction
     return _digest(identity)
 
 

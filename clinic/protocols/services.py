@@ -34,7 +34,7 @@ from clinic.domain.protocols import (
     refusal,
     review_on_problem,
 )
-from clinic.domain.starting import StartProblem, start_problems
+from clinic.domain.starting import StartProblem, is_under_18_on, start_problems
 from clinic.extensions import db
 from clinic.models import (
     DilatorSet,
@@ -86,6 +86,12 @@ def needs_surgeon_direction(patient: Patient, template: ProtocolTemplate | None)
     return any(i.is_surgeon_directed for i in start_indications(patient, template))
 
 
+def needs_specialist_direction(patient: Patient, start_on: date) -> bool:
+    """A patient under 18 on the start date: a specialist service for children and young
+    people leads the program (clinic.domain.starting)."""
+    return is_under_18_on(patient.date_of_birth, start_on)
+
+
 def needs_radiotherapy_date(patient: Patient, template: ProtocolTemplate | None) -> bool:
     """Programs after pelvic radiotherapy start only after the clinic's interval."""
     return any(i.follows_radiotherapy for i in start_indications(patient, template))
@@ -99,9 +105,11 @@ def start_refusals(
     surgeon_direction: str,
     procedure_on: date | None,
     radiotherapy_ended_on: date | None,
+    specialist_direction: str,
 ) -> list[StartProblem]:
     """Why a protocol for this patient (from this template) cannot start on `start_on`:
-    the start conditions of `clinic.domain.starting`, with the clinic's interval."""
+    the start conditions of `clinic.domain.starting`, with the clinic's interval; each
+    message in English (`_(problem.message)` translates it)."""
     return start_problems(
         start_indications(patient, template),
         start_on=start_on,
@@ -109,7 +117,18 @@ def start_refusals(
         radiotherapy_weeks=patient.clinic.radiotherapy_weeks,
         surgeon_direction=surgeon_direction,
         procedure_on=procedure_on,
+        date_of_birth=patient.date_of_birth,
+        specialist_direction=specialist_direction,
     )
+
+
+def check_start_date(patient: Patient, start_on: date, *, today: date, replacing: bool) -> None:
+    """Refuse (next to the start date) a day a new protocol cannot start on: before
+    anything already recorded for the patient or more than a year back, and after today
+    when it replaces an open protocol (else more than 90 days ahead). Checked before the
+    start conditions, which a day that cannot be recorded makes moot (a mistyped year
+    would otherwise read as a child's start)."""
+    _check_start_date(start_on, today, _recorded_days(patient), replacing=replacing)
 
 
 def start_protocol(
@@ -127,6 +146,7 @@ def start_protocol(
     surgeon_direction: str = "",
     procedure_on: date | None = None,
     radiotherapy_ended_on: date | None = None,
+    specialist_direction: str = "",
 ) -> Protocol:
     """Start a protocol (replacing the open one, whose history stays) at `start_stage`.
 
@@ -136,18 +156,22 @@ def start_protocol(
 
     Some indications set conditions (`clinic.domain.starting`): after radiotherapy, the
     date it ended (kept on the patient's record) and the clinic's interval since; for a
-    surgeon-directed program, the surgeon's direction and the procedure date.
+    surgeon-directed program, the surgeon's direction and the procedure date; for a
+    patient under 18 on `start_on`, the specialist service that leads the program (kept
+    only then).
     `going_back` (what pain that says go back suggests) defaults to the template's, or to
     the indication's default (`default_going_back`) from scratch; review with the surgical
     team whenever the patient's or the template's indication is after vaginoplasty.
     """
     current = open_protocol(patient.id, patient.clinic_id)
-    _check_start_date(start_on, today, _recorded_days(patient), replacing=current is not None)
+    check_start_date(patient, start_on, today=today, replacing=current is not None)
     if not 1 <= start_stage <= len(stages):
         raise _stage_out_of_range(len(stages), "start_stage")
     _check_flared_base(route, stages)
     if not needs_surgeon_direction(patient, template):
         surgeon_direction, procedure_on = "", None
+    if not needs_specialist_direction(patient, start_on):
+        specialist_direction = ""
     after_radiotherapy = needs_radiotherapy_date(patient, template)
     ended_on = radiotherapy_ended_on or patient.radiotherapy_ended_on
     problems = start_refusals(
@@ -157,9 +181,10 @@ def start_protocol(
         surgeon_direction=surgeon_direction,
         procedure_on=procedure_on,
         radiotherapy_ended_on=ended_on,
+        specialist_direction=specialist_direction,
     )
     if problems:
-        raise ProtocolChangeError(problems[0].message, problems[0].field)
+        raise ProtocolChangeError(_(problems[0].message), problems[0].field)
     if after_radiotherapy and ended_on != patient.radiotherapy_ended_on:
         # Entered on the start page: it belongs to the record, where every later program
         # (and the clinician reading the record) finds it.
@@ -196,6 +221,7 @@ def start_protocol(
         source_template_id=template.id if template else None,
         surgeon_direction=surgeon_direction,
         procedure_on=procedure_on,
+        specialist_direction=specialist_direction,
         status=ProtocolStatus.ACTIVE,
         created_by=by,
         created_at=utcnow(),

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from clinic.access import roles
 from clinic.audit.log import audited
-from clinic.core.clock import clinic_today
+from clinic.core.clock import clinic_today, whole_years
 from clinic.core.downloads import pdf_attachment
 from clinic.core.forms import show_refusal
 from clinic.core.templating import short_date
@@ -69,7 +69,9 @@ from clinic.protocols.services import (
     ConcurrentChangeError,
     ProtocolChangeError,
     allowed_on,
+    check_start_date,
     needs_radiotherapy_date,
+    needs_specialist_direction,
     needs_surgeon_direction,
     record_event,
     revise_protocol,
@@ -246,14 +248,27 @@ def start(patient_id: int) -> Response | str:
     offer_sizes(form, clinic.id, plan_route(form.route))
     needs_surgeon = needs_surgeon_direction(patient, template)
     needs_radiotherapy = needs_radiotherapy_date(patient, template)
-    # Shown as required (not "optional") where the indication needs them.
+    # Under 18 on the start date the form shows (today's until one is sent; a date that
+    # could not be read counts as today's, and the form is refused for it anyway).
+    start_day = form.start_on.data or _today()
+    needs_specialist = needs_specialist_direction(patient, start_day)
+    # Shown as required (not "optional") where the indication (or the age) needs them.
     for needed, fields in (
         (needs_surgeon, (form.surgeon_direction, form.procedure_on)),
         (needs_radiotherapy, (form.radiotherapy_ended_on,)),
+        (needs_specialist, (form.specialist_direction,)),
     ):
         for needed_field in fields:
             needed_field.flags.required = needed
-    if not _redrawn(form) and _start_is_valid(form, patient, template, needs_surgeon, replaces):
+    if not _redrawn(form) and _start_is_valid(
+        form,
+        patient,
+        template,
+        replaces,
+        replacing=current is not None,
+        needs_surgeon=needs_surgeon,
+        needs_specialist=needs_specialist,
+    ):
         saved = _save(
             form,
             lambda: start_protocol(
@@ -272,6 +287,7 @@ def start(patient_id: int) -> Response | str:
                 radiotherapy_ended_on=form.radiotherapy_ended_on.data
                 if needs_radiotherapy
                 else None,
+                specialist_direction=form.specialist_direction.data if needs_specialist else "",
             ),
         )
         if saved:
@@ -285,6 +301,9 @@ def start(patient_id: int) -> Response | str:
         template=template,
         needs_surgeon=needs_surgeon,
         needs_radiotherapy=needs_radiotherapy,
+        needs_specialist=needs_specialist,
+        start_day=start_day,
+        age_on_start=whole_years(patient.date_of_birth, start_day),
         radiotherapy_weeks=clinic.radiotherapy_weeks,
         choice=choice,
     )
@@ -332,12 +351,16 @@ def _start_is_valid(
     form: StartProtocolForm,
     patient: Patient,
     template: ProtocolTemplate | None,
-    needs_surgeon: bool,
     replaces: str,
+    *,
+    replacing: bool,
+    needs_surgeon: bool,
+    needs_specialist: bool,
 ) -> bool:
-    """Field rules, plan rules, the start conditions (every one shown at once, next to its
-    field), the surgeon's confirmation, and that the protocols the form was opened against
-    have not changed since (a double submit, a colleague's start)."""
+    """Field rules, plan rules, that the protocols the form was opened against have not
+    changed since (a double submit, a colleague's start), a start date that can be
+    recorded, then the start conditions (every one shown at once, next to its field) and
+    the surgeon's and the specialist service's confirmations."""
     clinic = current_user.clinic
     if not (
         form.validate_on_submit()
@@ -353,6 +376,11 @@ def _start_is_valid(
     if form.replaces.data != replaces:
         form.form_errors.append(str(ConcurrentChangeError()))
         return False
+    try:
+        check_start_date(patient, form.start_on.data, today=_today(), replacing=replacing)
+    except ProtocolChangeError as refused:
+        show_refusal(form, refused)
+        return False
     problems = start_refusals(
         patient,
         template,
@@ -360,15 +388,25 @@ def _start_is_valid(
         surgeon_direction=form.surgeon_direction.data or "" if needs_surgeon else "",
         procedure_on=form.procedure_on.data if needs_surgeon else None,
         radiotherapy_ended_on=form.radiotherapy_ended_on.data,
+        specialist_direction=form.specialist_direction.data or "" if needs_specialist else "",
     )
     for problem in problems:
-        form[problem.field].errors.append(problem.message)
+        form[problem.field].errors.append(_(problem.message))
+    confirmed = True
     if needs_surgeon and not form.surgeon_confirmed.data:
         form.surgeon_confirmed.errors.append(
             _("Tick to confirm the treating surgeon directs this program.")
         )
-        return False
-    return not problems
+        confirmed = False
+    if needs_specialist and not form.specialist_confirmed.data:
+        form.specialist_confirmed.errors.append(
+            _(
+                "Tick to confirm a specialist service for children and young people leads "
+                "this program."
+            )
+        )
+        confirmed = False
+    return confirmed and not problems
 
 
 @bp.route("/<int:protocol_id>/revise", methods=["GET", "POST"])

@@ -16,9 +16,10 @@ from clinic.alerts.services import SECOND, escalate_due
 from clinic.backup import migration_heads
 from clinic.core.clock import clinic_today
 from clinic.domain.protocols import EventKind, ProtocolStatus, in_force_on
+from clinic.domain.starting import is_under_18_on
 from clinic.extensions import db
 from clinic.library.defaults import TEMPLATES
-from clinic.loadgen.load import DOMAIN
+from clinic.loadgen.load import DOMAIN, SPECIALIST
 from clinic.models import (
     Clinic,
     DiaryEntry,
@@ -306,7 +307,8 @@ def test_seeded_protocols_are_what_the_services_record(migrated: Flask) -> None:
     """Each seeded protocol's history, replayed through `start_protocol` and
     `record_event` for a copy of its patient, gives the same protocol: status, plan,
     events (kind, day, stage, reason, planned resume), what pain going back suggests, the
-    surgeon's direction and the lock version. Only ids, times and hashes differ."""
+    surgeon's direction, the specialist service's (none: no child in this load) and the
+    lock version. Only ids, times and hashes differ."""
     assert small_load(migrated, patients=24).exit_code == 0
     with migrated.app_context():
         seeded = db.session.scalars(select(Protocol).order_by(Protocol.id)).all()
@@ -343,6 +345,7 @@ def test_seeded_protocols_are_what_the_services_record(migrated: Flask) -> None:
                 template=template,
                 surgeon_direction=protocol.surgeon_direction,
                 procedure_on=protocol.procedure_on,
+                specialist_direction=protocol.specialist_direction,
             )
             for event in protocol.events[1:]:
                 record_event(
@@ -366,6 +369,7 @@ def test_seeded_protocols_are_what_the_services_record(migrated: Flask) -> None:
                     p.going_back,
                     p.surgeon_direction,
                     p.procedure_on,
+                    p.specialist_direction,
                     p.source_template_id,
                     p.lock_version,
                     [
@@ -381,6 +385,30 @@ def test_seeded_protocols_are_what_the_services_record(migrated: Flask) -> None:
             assert shape(replayed) == shape(protocol)
             assert integrity.verify(replayed)
         db.session.rollback()
+
+
+def test_programs_loaded_from_before_the_18th_birthday_name_the_specialist_service(
+    migrated: Flask,
+) -> None:
+    """Over ten years some loaded patients start young: each of those protocols names the
+    specialist service that leads it (as `start_protocol` requires), no adult's does, and
+    every chain still verifies."""
+    result = run(
+        migrated, "--clinics", "1", "--patients", "40", "--years", "10",
+        "--password", PASSWORD, "--seed", "young",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with migrated.app_context():
+        protocols = db.session.scalars(select(Protocol)).all()
+        young = [
+            p
+            for p in protocols
+            if is_under_18_on(p.patient.date_of_birth, p.events[0].effective_on)
+        ]
+        assert young and len(young) < len(protocols)
+        for protocol in protocols:
+            assert (protocol.specialist_direction == SPECIALIST) == (protocol in young)
+            assert integrity.verify(protocol)
 
 
 def test_loaded_red_flags_are_never_announced(migrated: Flask) -> None:

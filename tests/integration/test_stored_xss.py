@@ -126,6 +126,8 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
         # Surgeon-directed, so the surgeon's (hostile) name is kept with a procedure date.
         template.indication = Indication.VAGINOPLASTY
         today = clinic_today(ZONE)
+        # Under 18, so the specialist service's (hostile) name is kept too.
+        patient.date_of_birth = date(today.year - 16, 1, 1)
         stages = [
             replace(
                 stage.stage_values(),
@@ -142,6 +144,7 @@ def _protocol(app: Flask, world: World, targets: dict, text) -> None:
             name=text("protocols.name"),
             surgeon_direction=text("protocols.surgeon_direction"),
             procedure_on=today,
+            specialist_direction=text("protocols.specialist_direction"),
         )
         db.session.flush()
         revise_protocol(

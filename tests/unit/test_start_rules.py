@@ -1,5 +1,7 @@
 """The conditions some indications put on starting a protocol (clinic.domain.starting):
-the interval after radiotherapy, and the surgeon's direction with the procedure date."""
+the interval after radiotherapy, and the surgeon's direction with the procedure date; and
+the one the patient's age puts on it: under 18 on the start date, a specialist service
+leads."""
 
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ from clinic.domain.starting import (
     DEFAULT_RADIOTHERAPY_WEEKS,
     RADIOTHERAPY_WEEKS_HIGH,
     RADIOTHERAPY_WEEKS_LOW,
+    SPECIALIST_SERVICE_NEEDED,
     earliest_after_radiotherapy,
+    is_under_18_on,
     start_problems,
 )
 
 RT = Indication.PELVIC_RADIOTHERAPY
 ENDED = date(2026, 9, 1)
+ADULT_BORN = date(1990, 1, 1)
 
 
 def problems(indications, **kw) -> list[tuple[str, str]]:
@@ -29,6 +34,8 @@ def problems(indications, **kw) -> list[tuple[str, str]]:
         "radiotherapy_weeks": DEFAULT_RADIOTHERAPY_WEEKS,
         "surgeon_direction": "",
         "procedure_on": None,
+        "date_of_birth": ADULT_BORN,
+        "specialist_direction": "",
     } | kw
     return [(p.field, p.message) for p in start_problems(indications, **values)]
 
@@ -122,3 +129,53 @@ def test_maintenance_durations_match_the_clinical_reference() -> None:
     assert "about 1 to 2 years" in RT.maintenance_duration
     assert "lifelong" in Indication.VAGINOPLASTY.maintenance_duration
     assert "until your clinic says" in Indication.VAGINISMUS.maintenance_duration
+
+
+def eighteenth_birthday(born: date) -> date:
+    """The day a person becomes 18, worked out on its own: the same day 18 years on, or
+    1 March when born on 29 February and that year has none."""
+    try:
+        return born.replace(year=born.year + 18)
+    except ValueError:
+        return date(born.year + 18, 3, 1)
+
+
+@given(
+    born=st.dates(min_value=date(1900, 1, 1), max_value=date(2090, 12, 31)),
+    offset=st.integers(-400, 400),
+)
+def test_under_18_exactly_until_the_18th_birthday(born: date, offset: int) -> None:
+    """On every day around the 18th birthday, a person is under 18 exactly when the day
+    comes before it: 17 years and 364 days is under 18, the birthday itself is not."""
+    day = eighteenth_birthday(born) + timedelta(days=offset)
+    assert is_under_18_on(born, day) == (day < eighteenth_birthday(born))
+
+
+@pytest.mark.parametrize(
+    ("born", "day", "under_18"),
+    [
+        (date(2008, 12, 6), date(2026, 12, 5), True),  # 17 years and 364 days
+        (date(2008, 12, 6), date(2026, 12, 6), False),  # 18 today
+        (date(2008, 2, 29), date(2026, 2, 28), True),  # no 29 February in 2026
+        (date(2008, 2, 29), date(2026, 3, 1), False),
+        (date(2019, 6, 1), date(2026, 12, 6), True),  # a 7-year-old
+    ],
+)
+def test_the_18th_birthday_boundary(born: date, day: date, under_18: bool) -> None:
+    """The boundary, spelled out."""
+    assert is_under_18_on(born, day) is under_18
+
+
+def test_under_18_a_specialist_service_must_be_named() -> None:
+    """For a patient under 18 on the start date, whatever the indication, the service
+    that leads the program is required, next to its field; spaces are no name; named, the
+    start may go ahead. An adult is never asked."""
+    young = {"date_of_birth": date(2012, 3, 4)}
+    assert problems({Indication.VAGINISMUS}, **young) == [
+        ("specialist_direction", SPECIALIST_SERVICE_NEEDED)
+    ]
+    assert problems({Indication.VAGINAL_AGENESIS}, **young, specialist_direction="   ") == [
+        ("specialist_direction", SPECIALIST_SERVICE_NEEDED)
+    ]
+    assert problems({Indication.VAGINAL_AGENESIS}, **young, specialist_direction="Dr M. Osei") == []
+    assert problems({Indication.VAGINAL_AGENESIS}) == []
