@@ -88,6 +88,6 @@ def test_clinician_moves_through_every_section_of_a_chart(
     expect_path(page, chart_path + "/notes")
 
     banner = page.locator("header.patient-banner")
-    banner.get_by_role("link", name=re.compile(r"^\d+ open")).click()
+    banner.get_by_role("link", name=re.compile(r"^\d+ (urgent )?red flags?\b")).click()
     expect(page).to_have_url(re.compile(re.escape(chart_path) + r"/timeline#flags-heading$"))
     expect(page.get_by_role("heading", level=2, name="Flags")).to_be_in_viewport()
