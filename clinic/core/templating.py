@@ -59,15 +59,25 @@ def _formatted(day: date | datetime, english: str, skeleton: str) -> str:
     return format_skeleton(skeleton, day, locale=locale)
 
 
+def _clinic_local(moment: datetime, zone: str) -> datetime:
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment
+
+
 def clinic_time(moment: datetime | None, zone: str = "UTC") -> str:
     """A UTC timestamp as the clinic's local date and time, e.g. "22 Nov 2026 09:07"."""
     if moment is None:
         return ""
-    try:
-        local = moment.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = moment
+    local = _clinic_local(moment, zone)
     return f"{_formatted(local, 'dd MMM y', 'yMMMd')} {local:%H:%M}"
+
+
+def clinic_clock(moment: datetime | None, zone: str = "UTC") -> str:
+    """A UTC timestamp as the clinic's local time of day, as `clinic_time` writes it
+    ("09:07"): for a moment of the last hour or so, where the day goes without saying."""
+    return "" if moment is None else f"{_clinic_local(moment, zone):%H:%M}"
 
 
 def short_date(day: date | None) -> str:
@@ -112,7 +122,16 @@ def weekday_date(day: date | None) -> str:
 
 
 # The named date and time formats, each a Jinja filter under its own name.
-DATE_FILTERS = (short_date, padded_date, long_date, day_month, weekday, weekday_date, clinic_time)
+DATE_FILTERS = (
+    short_date,
+    padded_date,
+    long_date,
+    day_month,
+    weekday,
+    weekday_date,
+    clinic_time,
+    clinic_clock,
+)
 
 
 def percent(value: float | None) -> str:

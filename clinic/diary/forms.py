@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     RadioField,
@@ -126,6 +127,9 @@ class SessionForm(EntryForm):
         coerce=Concern,
     )
     note = TextAreaField(_l("Note"), filters=[strip], validators=[text_length(1000)])
+    # Shown only when the answers repeat a session saved a moment ago (the form was sent
+    # again after Back): ticked, the session is saved as one more.
+    another = BooleanField(_l("This was another session"))
 
 
 class SkipForm(EntryForm):
@@ -137,6 +141,8 @@ class SkipForm(EntryForm):
         validators=[InputRequired(_l("Choose a reason (it helps your clinician plan with you)."))],
     )
     skip_other = StringField(_l("Tell us more"), filters=[strip], validators=[text_length(200)])
+    # As on SessionForm: shown only when the answers repeat a skip noted a moment ago.
+    another = BooleanField(_l("This was another skipped session"))
 
     def validate_skip_other(self, field: StringField) -> None:
         if self.skip_reason.data == SkipReason.OTHER.value and not field.data:

@@ -22,6 +22,7 @@ from clinic.domain.diary import (
     CORRECTION_WINDOW_HOURS,
     MAX_BACKDATE_DAYS,
     RADIOTHERAPY_QUIET_SESSIONS,
+    REPEAT_WINDOW_MINUTES,
     Bleeding,
     Concern,
     FlagReason,
@@ -87,6 +88,137 @@ def find_by_key(patient: Patient, key: str) -> DiaryEntry | None:
             DiaryEntry.patient_id == patient.id, DiaryEntry.submission_key == key
         )
     )
+
+
+@dataclass(frozen=True)
+class SavedEntry:
+    """An entry the patient saved a moment ago, as the diary's forms speak of it."""
+
+    id: int
+    created_at: datetime
+    submission_key: str
+
+
+# An entry repeats a new one when it is the same patient's, under the same plan, for the
+# same clinic-local day, saved (created) within REPEAT_WINDOW_MINUTES and not withdrawn,
+# of the same kind, with every answer the same: for a session the dilator, minutes, both
+# pains, bleeding, sharp pain, depth, the concerns ticked and the note; for a skip the
+# reason and its words. The time of day is left out: the Back button reloads the form
+# with the time it is now, so a form sent again rarely carries the first one's time. The
+# day is kept: catching up on several days with the same answers is not a repeat. Two
+# real sessions of one day with every answer the same, logged within half an hour, are
+# rare, and the patient says so with one tick. Withdrawn entries are left out: the
+# patient said they were wrong. The entry saved from this very form (its key) comes
+# first, so a form sent again still leads to the entry it saved.
+# One row at most, found through ix_diary_entries_clinic_patient_day (all three columns
+# compared for equality); built once, as the flag rules' statements are.
+_REPEAT_OF = (
+    DiaryEntry.clinic_id == bindparam("clinic_id"),
+    DiaryEntry.patient_id == bindparam("patient_id"),
+    DiaryEntry.occurred_on == bindparam("day"),
+    DiaryEntry.protocol_id == bindparam("protocol_id"),
+    DiaryEntry.created_at >= bindparam("since"),
+    DiaryEntry.withdrawn_at.is_(None),
+)
+_REPEATED_FIRST = (
+    (DiaryEntry.submission_key == bindparam("key")).desc(),
+    DiaryEntry.created_at.desc(),
+    DiaryEntry.id.desc(),
+)
+_SAVED = (DiaryEntry.id, DiaryEntry.created_at, DiaryEntry.submission_key)
+_REPEATED_SESSION = (
+    select(*_SAVED)
+    .where(
+        *_REPEAT_OF,
+        DiaryEntry.skipped.is_(False),
+        DiaryEntry.dilator_size_id == bindparam("dilator_size_id"),
+        DiaryEntry.minutes == bindparam("minutes"),
+        DiaryEntry.pain_during == bindparam("pain_during"),
+        DiaryEntry.pain_after == bindparam("pain_after"),
+        DiaryEntry.bleeding == bindparam("bleeding"),
+        DiaryEntry.sharp_pain == bindparam("sharp_pain"),
+        DiaryEntry.depth_cm.is_not_distinct_from(bindparam("depth_cm")),
+        DiaryEntry.concerns == bindparam("concerns"),
+        DiaryEntry.note == bindparam("note"),
+    )
+    .order_by(*_REPEATED_FIRST)
+    .limit(1)
+)
+_REPEATED_SKIP = (
+    select(*_SAVED)
+    .where(
+        *_REPEAT_OF,
+        DiaryEntry.skipped.is_(True),
+        DiaryEntry.skip_reason == bindparam("skip_reason"),
+        DiaryEntry.skip_other == bindparam("skip_other"),
+    )
+    .order_by(*_REPEATED_FIRST)
+    .limit(1)
+)
+
+
+def find_repeat(
+    patient: Patient,
+    protocol: Protocol,
+    key: str,
+    details: SessionDetails | SkipDetails,
+    now: datetime | None = None,
+) -> SavedEntry | None:
+    """The entry the patient saved a moment ago whose answers `details` repeat (see
+    `_REPEAT_OF` for what counts as the same), the one saved from the form with `key`
+    first; None when there is none. One indexed statement."""
+    now = now or utcnow()
+    params: dict[str, object] = {
+        "clinic_id": patient.clinic_id,
+        "patient_id": patient.id,
+        "day": local_day(details.occurred_at, patient.clinic.timezone),
+        "protocol_id": protocol.id,
+        "since": now - timedelta(minutes=REPEAT_WINDOW_MINUTES),
+        "key": key,
+    }
+    fields = asdict(details)
+    del fields["occurred_at"]
+    statement = _REPEATED_SKIP if isinstance(details, SkipDetails) else _REPEATED_SESSION
+    row = db.session.execute(statement, params | fields).first()
+    return SavedEntry(*row) if row is not None else None
+
+
+def last_saved(
+    patient: Patient, *, skipped: bool, now: datetime | None = None
+) -> SavedEntry | None:
+    """The patient's latest entry of the kind (a skip or a session) saved within
+    REPEAT_WINDOW_MINUTES and not withdrawn, for the forms to mention: pressing Back after
+    saving shows the form again, and a line saying it was saved tells the patient so."""
+    now = now or utcnow()
+    # An entry saved within the window is for a day at most MAX_BACKDATE_DAYS before the
+    # day it was saved: the bound reads the patient's last days through the day index.
+    first_day = local_day(now, patient.clinic.timezone) - timedelta(days=MAX_BACKDATE_DAYS + 1)
+    row = db.session.execute(
+        _LAST_SAVED,
+        {
+            "clinic_id": patient.clinic_id,
+            "patient_id": patient.id,
+            "first_day": first_day,
+            "since": now - timedelta(minutes=REPEAT_WINDOW_MINUTES),
+            "skipped": skipped,
+        },
+    ).first()
+    return SavedEntry(*row) if row is not None else None
+
+
+_LAST_SAVED = (
+    select(*_SAVED)
+    .where(
+        DiaryEntry.clinic_id == bindparam("clinic_id"),
+        DiaryEntry.patient_id == bindparam("patient_id"),
+        DiaryEntry.occurred_on >= bindparam("first_day"),
+        DiaryEntry.created_at >= bindparam("since"),
+        DiaryEntry.withdrawn_at.is_(None),
+        DiaryEntry.skipped == bindparam("skipped"),
+    )
+    .order_by(DiaryEntry.created_at.desc(), DiaryEntry.id.desc())
+    .limit(1)
+)
 
 
 def record(

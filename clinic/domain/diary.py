@@ -36,6 +36,10 @@ PAIN_SCALE = range(0, 11)
 LOGGED_MINUTES = Bounds(1, 240)
 MAX_BACKDATE_DAYS = 7
 CORRECTION_WINDOW_HOURS = 24
+# A new entry whose answers repeat one the patient saved this long ago or less is held
+# until they say it was another session (clinic.diary.services.find_repeat): the Back
+# button brings the form back, and a second Save would count the session twice.
+REPEAT_WINDOW_MINUTES = 30
 
 
 class Bleeding(StrEnum):

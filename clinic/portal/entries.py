@@ -30,11 +30,14 @@ from clinic.core.words import millimetres, say
 from clinic.diary.forms import SessionForm, SkipForm, new_submission_key
 from clinic.diary.services import (
     DiaryError,
+    SavedEntry,
     SessionDetails,
     SkipDetails,
     can_change,
     correct,
     find_by_key,
+    find_repeat,
+    last_saved,
     record,
     withdraw,
 )
@@ -48,7 +51,14 @@ from clinic.domain.diary import (
 )
 from clinic.domain.session_guide import prefill_minutes, prefill_stopped
 from clinic.extensions import db
-from clinic.models import DiaryEntry, DilatorSize, Patient, ProtocolStage, ProtocolVersion
+from clinic.models import (
+    DiaryEntry,
+    DilatorSize,
+    Patient,
+    ProtocolStage,
+    ProtocolVersion,
+    RedFlag,
+)
 from clinic.models.types import utcnow
 from clinic.monitoring.services import note_current
 from clinic.portal.views import (
@@ -203,27 +213,61 @@ def _skip_details(form: SkipForm, zone: str) -> SkipDetails:
     )
 
 
-def _save_new(form, patient: Patient, prescription: Prescription, details) -> Response | None:
-    """Record the entry once; a repeated submission of the same form shows the first.
+@dataclass(frozen=True)
+class Held:
+    """A new entry not saved: its answers repeat an entry saved a moment ago (the form
+    sent again after Back), so the form comes back asking whether it was another one."""
 
-    The form's key is unique: a form sent again fails its INSERT, and nothing of this
-    request is kept. So the key is looked up only then (or when the entry is refused: the
-    first one may have been saved before the plan changed), not before every entry."""
+    earlier: SavedEntry
+    # The earlier entry raised an urgent flag: the clinic was told then, and its page
+    # says what to do now (stop for today, when to get emergency care).
+    urgent: bool
+
+
+def _save_new(
+    form: SessionForm | SkipForm,
+    patient: Patient,
+    prescription: Prescription,
+    details: SessionDetails | SkipDetails,
+) -> Response | Held | None:
+    """Record the entry once; a repeated submission of the same form shows the first, and
+    the same answers sent from a new form soon after (Back, then Save) are held.
+
+    Unless the patient ticked that it was another session, one indexed statement looks
+    for an entry saved a moment ago with the same answers (`find_repeat`): the one this
+    very form saved (its key, sent again) is shown; another one holds the new entry
+    (`Held`). The form's key is unique besides: a form sent twice at the same moment, or
+    ticked and sent again, fails its INSERT, and nothing of this request is kept. So the
+    key itself is looked up only then (or when the entry is refused: the first one may
+    have been saved before the plan changed)."""
+    key = form.key.data
+    if not form.another.data:
+        earlier = find_repeat(patient, prescription.protocol, key, details)
+        if earlier is not None and earlier.submission_key == key:
+            return redirect(url_for("portal.entry", entry_id=earlier.id, saved=1))
+        if earlier is not None:
+            return Held(earlier, urgent=any(reason.urgent for reason in _raised(earlier)))
     try:
-        entry = record(patient, prescription.protocol, current_user, form.key.data, details)
+        entry = record(patient, prescription.protocol, current_user, key, details)
     except DiaryError as exc:
-        existing = find_by_key(patient, form.key.data)
+        existing = find_by_key(patient, key)
         if existing is not None:
             return redirect(url_for("portal.entry", entry_id=existing.id, saved=1))
         show_refusal(form, exc, "when")
         return None
     except IntegrityError:  # the same form sent again, or twice at the same moment
         discard()  # nothing of this request is saved: show the entry the first one saved
-        existing = find_by_key(patient, form.key.data)
+        existing = find_by_key(patient, key)
         if existing is None:
             raise
         entry = existing
     return redirect(url_for("portal.entry", entry_id=entry.id, saved=1))
+
+
+def _raised(entry: SavedEntry) -> list[FlagReason]:
+    """The red flags an entry raised (the patient's own: the entry was found in their
+    record)."""
+    return list(db.session.scalars(select(RedFlag.reason).where(RedFlag.entry_id == entry.id)))
 
 
 @bp.route("/log", methods=["GET", "POST"])
@@ -250,12 +294,22 @@ def log_session() -> Response | str:
             data["sharp_pain"] = "yes"
     form = SessionForm(data=data)
     _offer(form, patient, prescription)
+    held = None
     if form.validate_on_submit():
         done = _save_new(form, patient, prescription, _session_details(form, zone))
-        if done is not None:
+        if isinstance(done, Response):
             return done
+        held = done
     _offer_all(form, patient, prescription)
-    return render_template("portal/log.html", form=form, prescription=prescription, stopped=stopped)
+    return render_template(
+        "portal/log.html",
+        form=form,
+        prescription=prescription,
+        stopped=stopped,
+        zone=zone,
+        held=held,
+        recent=last_saved(patient, skipped=False) if request.method == "GET" else None,
+    )
 
 
 @bp.route("/skip", methods=["GET", "POST"])
@@ -270,11 +324,19 @@ def log_skip() -> Response | str:
         if request.method == "POST"
         else {"when": _local(datetime.now(ZoneInfo(zone)), zone), "key": new_submission_key()}
     )
+    held = None
     if form.validate_on_submit():
         done = _save_new(form, patient, prescription, _skip_details(form, zone))
-        if done is not None:
+        if isinstance(done, Response):
             return done
-    return render_template("portal/skip.html", form=form)
+        held = done
+    return render_template(
+        "portal/skip.html",
+        form=form,
+        zone=zone,
+        held=held,
+        recent=last_saved(patient, skipped=True) if request.method == "GET" else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -373,7 +373,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def session_form(base: str, cookie: str, zone: str) -> str:
     """The diary form's fields as the patient would send them (the prescribed dilator and
-    minutes, low pain, no bleeding), without the submission key: url-encoded."""
+    minutes, low pain, no bleeding), without the submission key and the note: url-encoded.
+    Each post adds its key, and its key as its note too: the same answers again within
+    half an hour would be held as a repeat (clinic.diary.services.find_repeat), so each
+    post is the ordinary case, a repeat looked for and none found."""
     request = urllib.request.Request(
         base + "/diary/log", headers={"Cookie": cookie, "User-Agent": USER_AGENT}
     )
@@ -388,7 +391,6 @@ def session_form(base: str, cookie: str, zone: str) -> str:
             "pain_after": "1",
             "bleeding": "none",
             "sharp_pain": "no",
-            "note": "",
         }
     )
 
@@ -397,7 +399,8 @@ def probe(url: str, cookie: str, body: str | None = None) -> str | None:
     """None if the page answers 200 once (a POST: its success redirect to the entry);
     otherwise why it cannot be measured."""
     opener = urllib.request.build_opener(_NoRedirect)
-    data = None if body is None else f"{body}&key=probe-{uuid.uuid4().hex}".encode()
+    key = f"probe-{uuid.uuid4().hex}"
+    data = None if body is None else f"{body}&key={key}&note={key}".encode()
     try:
         with opener.open(
             urllib.request.Request(
@@ -419,8 +422,9 @@ def probe(url: str, cookie: str, body: str | None = None) -> str | None:
     return None if status == 200 else f"answered {status}; skipped"
 
 
-# Logging a session: every request a new submission key; a response other than the
-# redirect to the saved entry is counted as failed (wrk itself counts only 4xx and 5xx).
+# Logging a session: every request a new submission key (its note too: see session_form);
+# a response other than the redirect to the saved entry is counted as failed (wrk itself
+# counts only 4xx and 5xx).
 # `posts` (written before this script) holds one {cookie, form} pair per patient; each
 # request takes the next pair in turn, thread k the pairs k, k + threads_n, ..., so that
 # the requests in flight at once are about different patients (wrk.format with headers of
@@ -441,7 +445,7 @@ function request()
     ["User-Agent"] = user_agent,
     ["Content-Type"] = "application/x-www-form-urlencoded",
   }
-  return wrk.format("POST", nil, headers, post[2] .. "&key=" .. key)
+  return wrk.format("POST", nil, headers, post[2] .. "&key=" .. key .. "&note=" .. key)
 end
 function response(status, headers, body)
   local location = headers["Location"] or headers["location"] or ""

@@ -3,6 +3,8 @@ finds the entry in their history."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -68,3 +70,59 @@ def test_patient_logs_a_painful_session_on_a_phone(phone_page: Page) -> None:
     assert_discreet_title(page)
     assert_no_horizontal_scrolling(page)
     assert_accessible(page)
+
+
+def test_back_after_saving_then_save_again_asks_before_a_second_entry(phone_390: Page) -> None:
+    """On a 390 px phone a patient logs a session, presses Back (the form comes again,
+    with a new key, saying the session was saved) and saves the same answers again: no
+    second entry, the form again with every answer still chosen and a calm message,
+    announced, with a link to the entry and a labelled box. Ticked, the save makes a
+    second entry. Every page fits and passes axe. (Jordan's diary: no other journey logs
+    sessions in it.)"""
+    page = phone_390
+    sign_in(page, "jordan.blake@example.org")
+    expect_path(page, "/diary/")
+    page.goto("/diary/log")
+
+    def answer() -> None:
+        page.get_by_role("group", name="Pain during the session").get_by_label(
+            "3", exact=True
+        ).check()
+        page.get_by_role("group", name="Pain afterwards").get_by_label("1", exact=True).check()
+        page.get_by_role("group", name="Bleeding").get_by_label("None").check()
+        page.get_by_role("group", name="Any sharp or sudden pain?").get_by_label("No").check()
+        page.get_by_label("Note").fill("Went back to the breathing first")
+
+    answer()
+    page.get_by_role("button", name="Save session").click()
+    expect(page.get_by_role("heading", level=1, name="Saved")).to_be_visible()
+    first = urlsplit(page.url).path
+
+    page.go_back()
+    expect_path(page, "/diary/log")
+    expect(page.get_by_text("You saved a session at")).to_be_visible()
+    answer()  # as the patient would, whether or not the browser kept the answers
+    page.get_by_role("button", name="Save session").click()
+
+    expect_path(page, "/diary/log")
+    notice = page.get_by_role("alert").filter(has_text="You already saved this same session at")
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("link", name="See it")).to_have_attribute("href", first)
+    another = page.get_by_role("checkbox", name="This was another session")
+    expect(another).not_to_be_checked()
+    pain = page.get_by_role("group", name="Pain during the session")
+    expect(pain.get_by_label("3", exact=True)).to_be_checked()
+    expect(page.get_by_label("Note")).to_have_value("Went back to the breathing first")
+    assert_no_horizontal_scrolling(page)
+    assert_accessible(page)
+
+    another.check()
+    page.get_by_role("button", name="Save session").click()
+    expect(page.get_by_role("heading", level=1, name="Saved")).to_be_visible()
+    second = urlsplit(page.url).path
+    assert second != first
+
+    page.get_by_role("link", name="All your entries").click()
+    expect_path(page, "/diary/entries")
+    listed = page.locator(".entry-list li > a").evaluate_all("(a) => a.map(l => l.pathname)")
+    assert {first, second} <= set(listed)

@@ -109,6 +109,9 @@ def test_twenty_patients_logging_at_once_lose_nothing(app: Flask) -> None:
                     "pain_after": "1",
                     "bleeding": "none",
                     "sharp_pain": "no",
+                    # Each round is another session with the same answers: said so, as
+                    # the patient would (clinic.diary.services.find_repeat).
+                    "another": "y",
                 }
                 start.wait()
                 response = client.post("/diary/log", data=values)

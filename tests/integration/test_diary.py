@@ -104,9 +104,9 @@ def test_a_calm_session_reads_no_earlier_sessions(
 def test_a_form_sent_again_is_audited_as_an_attempt_that_changed_nothing(
     app: Flask, client, world: World, on_plan, as_patient
 ) -> None:
-    """The key is looked up only when the INSERT finds it taken: the second sending saves
-    nothing (no second entry, no second "diary.log" event) and leaves its attempt in the
-    audit trail as unchanged."""
+    """The second sending finds the entry its key saved (by the look for a repeat, or
+    when the INSERT finds the key taken): it saves nothing (no second entry, no second
+    "diary.log" event) and leaves its attempt in the audit trail as unchanged."""
     values = session_form(client)
     client.post("/diary/log", data=values)
     client.post("/diary/log", data=values)

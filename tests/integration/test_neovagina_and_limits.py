@@ -60,7 +60,9 @@ def on_vaginoplasty_plan(app: Flask, world: World, changes=()) -> int:
 
 
 def log(client, depth: str, concerns: tuple[str, ...] = ()):
-    """A calm session logged through the portal with this depth (cm); the response."""
+    """A calm session logged through the portal with this depth (cm); the response. Each
+    is another session: said so ("another"), as the patient would when the same answers
+    come again within half an hour (clinic.diary.services.find_repeat)."""
     values: dict = form_values(client.get("/diary/log").get_data(as_text=True))
     values.pop("concerns", None)
     values.update(
@@ -70,6 +72,7 @@ def log(client, depth: str, concerns: tuple[str, ...] = ()):
             "bleeding": "none",
             "sharp_pain": "no",
             "depth_cm": depth,
+            "another": "y",
         }
     )
     if concerns:

@@ -298,6 +298,9 @@ class Portal:
             "sharp_pain": "yes" if sharp_pain else "no",
             "depth_cm": "",
             "note": "",
+            # Every key is another session with the same answers: said so, as the patient
+            # would (clinic.diary.services.find_repeat holds a repeat otherwise).
+            "another": "y",
         }
 
     def post(self, key: str, *, sharp_pain: bool = False, timeout: float = 30) -> Answer:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 
-from clinic.core.templating import breakable_email, clinic_time, keep_comparisons
+from clinic.core.templating import breakable_email, clinic_clock, clinic_time, keep_comparisons
 
 NBSP = "\N{NO-BREAK SPACE}"
 
@@ -20,6 +20,19 @@ def test_timestamps_follow_the_clinics_zone_and_summer_time() -> None:
     assert (
         clinic_time(datetime(2026, 1, 1, 9, 0, tzinfo=UTC), "Europe/London") == "01 Jan 2026 09:00"
     )
+
+
+def test_a_time_of_day_follows_the_clinics_zone_as_the_full_time_does() -> None:
+    """`clinic_clock` is the time part of `clinic_time`, in the clinic's zone."""
+    for moment in (
+        datetime(2026, 7, 1, 9, 5, tzinfo=UTC),
+        datetime(2026, 1, 1, 23, 55, tzinfo=UTC),
+    ):
+        for zone in ("Europe/London", "America/Mexico_City", "Nowhere/Land"):
+            assert clinic_time(moment, zone).endswith(" " + clinic_clock(moment, zone))
+    assert clinic_clock(datetime(2026, 7, 1, 9, 5, tzinfo=UTC), "Europe/London") == "10:05"
+    assert clinic_clock(datetime(2026, 1, 1, 3, 5, tzinfo=UTC), "America/Mexico_City") == "21:05"
+    assert clinic_clock(None) == ""
 
 
 def test_unknown_zone_falls_back_to_utc_and_none_is_blank() -> None:
