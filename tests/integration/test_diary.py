@@ -27,7 +27,7 @@ from tests.support.auth import act_as
 from tests.support.diaries import saved_entry_id
 from tests.support.forms import form_values
 from tests.support.html import forms_in
-from tests.support.protocols import make_protocol
+from tests.support.protocols import make_protocol, portal_patients_on_plan
 from tests.support.queries import count_queries
 from tests.support.world import World
 
@@ -35,15 +35,7 @@ from tests.support.world import World
 @pytest.fixture
 def on_plan(app: Flask, world: World) -> None:
     """Both clinic-A portal patients on the vaginismus template since 10 days ago."""
-    with app.app_context():
-        today = clinic_today("Europe/London")
-        for person in (world.patient, world.other_patient):
-            make_protocol(
-                db.session.get(Patient, person.patient_id),
-                db.session.get(User, world.clinician.id),
-                started_on=today - timedelta(days=10),
-            )
-        db.session.commit()
+    portal_patients_on_plan(app, world)
 
 
 def session_form(client, **answers: str) -> dict[str, str]:

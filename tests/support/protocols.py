@@ -178,3 +178,17 @@ def pause_today(app: Flask, protocol_id: int, clinician_id: int, resume_in_days:
         record_today(protocol, EventKind.PAUSE, clinician_id, PAUSE_REASON, resume_on=resume_on)
         db.session.commit()
     return resume_on
+
+
+def portal_patients_on_plan(app: Flask, world: Any) -> None:
+    """Both clinic-A portal patients (the world's patient and other patient) on the
+    vaginismus template since 10 days ago."""
+    with app.app_context():
+        today = clinic_today("Europe/London")
+        for person in (world.patient, world.other_patient):
+            make_protocol(
+                db.session.get(Patient, person.patient_id),
+                db.session.get(User, world.clinician.id),
+                started_on=today - timedelta(days=10),
+            )
+        db.session.commit()
