@@ -245,8 +245,12 @@ def _save_new(
         earlier = find_repeat(patient, prescription.protocol, key, details)
         if earlier is not None and earlier.submission_key == key:
             return redirect(url_for("portal.entry", entry_id=earlier.id, saved=1))
-        if earlier is not None:
-            return Held(earlier, urgent=any(reason.urgent for reason in _raised(earlier)))
+        raised = _raised(earlier) if earlier is not None else []
+        # A repeat whose red flags the clinic has looked at already is saved, not held: it
+        # may be a second session with the same trouble, and a doubled entry is the safer
+        # mistake than a report never made.
+        if earlier is not None and not any(acknowledged for _, acknowledged in raised):
+            return Held(earlier, urgent=any(reason.urgent for reason, _ in raised))
     try:
         entry = record(patient, prescription.protocol, current_user, key, details)
     except DiaryError as exc:
@@ -264,10 +268,15 @@ def _save_new(
     return redirect(url_for("portal.entry", entry_id=entry.id, saved=1))
 
 
-def _raised(entry: SavedEntry) -> list[FlagReason]:
-    """The red flags an entry raised (the patient's own: the entry was found in their
-    record)."""
-    return list(db.session.scalars(select(RedFlag.reason).where(RedFlag.entry_id == entry.id)))
+def _raised(entry: SavedEntry) -> list[tuple[FlagReason, bool]]:
+    """The red flags an entry raised, each with whether the clinic has acknowledged it (the
+    patient's own: the entry was found in their record)."""
+    rows = db.session.execute(
+        select(RedFlag.reason, RedFlag.acknowledged_at.is_not(None)).where(
+            RedFlag.entry_id == entry.id
+        )
+    )
+    return [(reason, bool(acknowledged)) for reason, acknowledged in rows]
 
 
 @bp.route("/log", methods=["GET", "POST"])
@@ -308,6 +317,7 @@ def log_session() -> Response | str:
         stopped=stopped,
         zone=zone,
         held=held,
+        clinic=patient.clinic,
         recent=last_saved(patient, skipped=False) if request.method == "GET" else None,
     )
 
@@ -335,6 +345,7 @@ def log_skip() -> Response | str:
         form=form,
         zone=zone,
         held=held,
+        clinic=patient.clinic,
         recent=last_saved(patient, skipped=True) if request.method == "GET" else None,
     )
 

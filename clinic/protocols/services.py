@@ -443,6 +443,19 @@ def _check_start_date(start_on: date, today: date, recorded: list[date], replaci
     words are about a change following the one before, and a first protocol has none.)"""
     year_back = today - timedelta(days=MAX_DAYS_BACK)
     earlier = max(recorded, default=None)
+    if replacing and earlier is not None and earlier > today:
+        # The open protocol is planned ahead: no day is both on or after its days and on
+        # or before today, so say when it can be replaced instead of naming either limit
+        # (each alone would send the clinician to a day the other refuses).
+        raise ProtocolChangeError(
+            _(
+                "The open protocol has days planned up to %(date)s, after today, and a"
+                " protocol replacing it starts on the day it is entered at the latest: it"
+                " can be replaced from %(date)s.",
+                date=earlier.strftime("%d %b %Y"),
+            ),
+            "start_on",
+        )
     if earlier is not None and earlier >= year_back and start_on < earlier:
         raise ProtocolChangeError(
             _(

@@ -309,12 +309,41 @@ def test_a_repeat_with_red_flag_answers_loses_no_flag_and_leads_to_the_guidance(
 
     page = client.post("/diary/log", data=back_and_save(client, first)).get_data(as_text=True)
     assert HELD in page
-    assert "Your clinic has been sent a message about it. The entry says what to do now." in page
+    # What the entry's page says to do now is said here too: the patient may never have
+    # seen that page (its answer lost, then the form sent again).
+    notice = page[
+        page.index('id="repeat-notice"') : page.index("</div>", page.index('id="repeat-notice"'))
+    ]
+    assert "Your clinic has been sent a message about it." in notice
+    assert "<strong>Do not continue</strong> the session today" in notice
+    assert "Speak to the clinic before your next session" in notice
+    assert "Get emergency care now" in notice and "bleeding is heavy" in notice
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RedFlag)) == 3
     assert entries(app) == 1
     shown = client.get(f"/diary/entries/{first_id}").get_data(as_text=True)
     assert "Please stop for today" in shown and "Get emergency care now" in shown
+
+
+def test_a_repeat_of_an_entry_whose_flags_the_clinic_has_seen_is_saved(
+    app: Flask, client, world: World, on_plan, as_patient
+) -> None:
+    """Once the clinic has acknowledged the first entry's red flags, the same answers again
+    may be a second session with the same trouble: saved at once, with flags of its own
+    for the clinic to see (a doubled entry is the safer mistake than a report not made)."""
+    first = session_form(client, pain_during="8", sharp_pain="yes")
+    first_id = saved(client, first)
+    with app.app_context():
+        for flag in db.session.scalars(select(RedFlag).where(RedFlag.entry_id == first_id)):
+            flag.acknowledged_at = utcnow()
+            flag.acknowledged_by_id = world.clinician.id
+        db.session.commit()
+    second_id = saved(client, back_and_save(client, first))
+    assert second_id != first_id and entries(app) == 2
+    with app.app_context():
+        again = db.session.scalars(select(RedFlag).where(RedFlag.entry_id == second_id)).all()
+        assert {f.reason.value for f in again} == {"high_pain", "sharp_pain"}
+        assert all(f.acknowledged_at is None for f in again)
 
 
 def test_the_message_is_in_the_patients_language_and_the_clinics_time(
@@ -361,6 +390,12 @@ def test_a_ticked_form_sent_back_with_an_error_keeps_its_tick(
     page = client.post("/diary/log", data=again).get_data(as_text=True)
     assert "Enter the minutes, from 1 to 240." in page
     assert form_values(page).get("another") == "y"
+    # Shown, ticked, where the patient can take it back (not a hidden field).
+    box = re.search(r'<input[^>]*name="another"[^>]*>', page).group(0)
+    assert 'type="checkbox"' in box and "checked" in box
+    unticked = {k: v for k, v in form_values(page).items() if k != "another"}
+    held(client, {**unticked, "minutes": first["minutes"]})
+    assert entries(app) == 1
     saved(client, {**form_values(page), "minutes": first["minutes"]})
     assert entries(app) == 2
 

@@ -586,6 +586,24 @@ def test_a_new_protocol_cannot_start_inside_an_earlier_one(
     )
 
 
+def test_a_protocol_planned_ahead_says_when_it_can_be_replaced(
+    app: Flask, client, world: World, library, as_clinician
+) -> None:
+    """An open protocol planned to start in 10 days leaves no day a replacement could start
+    on (on or after its start, and by today): the refusal says from when it can be
+    replaced, whatever day was asked for, instead of two limits that contradict each other."""
+    ahead = today(app) + timedelta(days=10)
+    start_from_template(client, world, library["vaginismus"], start_on=ahead.isoformat())
+    for asked in (today(app), ahead):
+        response = start_from_template(
+            client, world, library["dyspareunia"], start_on=asked.isoformat()
+        )
+        html = unescape(response.get_data(as_text=True))
+        assert f"it can be replaced from {ahead.strftime('%d %b %Y')}." in html, asked
+        assert "earlier protocol has changes recorded up to" not in html
+        assert "cannot start after today" not in html
+
+
 def test_a_start_from_an_outdated_form_is_refused(
     app: Flask, client, world: World, library, as_clinician
 ) -> None:

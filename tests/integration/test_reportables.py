@@ -157,6 +157,11 @@ def test_distress_gets_a_gentle_check_in_flagged_at_a_lower_severity(
     timeline = client.get(f"/patients/{world.patient.patient_id}/timeline").get_data(as_text=True)
     assert "Red flag: Distress or flashbacks during the session" in timeline
     assert "— Needs attention" in timeline
+    # Counted as a red flag where all are, said to be not urgent (never "(0 urgent)").
+    header = timeline[timeline.index('class="patient-banner"') :]
+    assert "1 red flag (not urgent)" in text_of(header[: header.index("</header>")])
+    listed = text_of(client.get("/patients/").get_data(as_text=True))
+    assert "1 red flag (not urgent)" in listed and "0 urgent" not in listed
 
 
 def test_several_reports_at_once_each_raise_their_flag_and_show_in_words(

@@ -249,3 +249,34 @@ def test_existing_protocols_keep_their_fingerprints(app: Flask, world: World) ->
             "created_at": protocol.created_at.isoformat(),
         }
         assert integrity.genesis(protocol) == integrity._digest(before)
+
+
+def test_the_service_typed_survives_a_start_date_moved_past_the_18th_birthday(
+    app: Flask, client: FlaskClient, world: World, library, as_clinician: Person
+) -> None:
+    """A patient 18 in five days: the clinician types the service for today's start, then
+    dates the start after the birthday with another mistake (no stage). The fieldset goes
+    (not needed for that day) but what was typed is kept; dated back to today, it is
+    there again. Nothing typed is lost, and an adult's plan still stores none of it."""
+    born_on(app, world, years_before(today() + timedelta(days=5), 18))
+    page = client.get(new_url(world, library["vaginismus"])).get_data(as_text=True)
+    assert FIELDSET in page
+    later = (today() + timedelta(days=6)).isoformat()
+    sent = {
+        **form_values(page),
+        "action": "save",
+        "specialist_direction": "Adolescent gynaecology, St Elsewhere",
+        "specialist_confirmed": "y",
+        "start_on": later,
+        "start_stage": "99",
+    }
+    again = client.post(new_url(world, library["vaginismus"]), data=sent).get_data(as_text=True)
+    assert FIELDSET not in again and protocols_of(app, world) == []
+    values = form_values(again)
+    assert values["specialist_direction"] == "Adolescent gynaecology, St Elsewhere"
+    assert values["specialist_confirmed"] == "y"
+    back = {**values, "action": "save", "start_on": today().isoformat(), "start_stage": "1"}
+    response = client.post(new_url(world, library["vaginismus"]), data=back)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [protocol] = protocols_of(app, world)
+    assert protocol.specialist_direction == "Adolescent gynaecology, St Elsewhere"
