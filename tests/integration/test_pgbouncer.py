@@ -104,9 +104,17 @@ def test_sign_in_diary_and_dashboard_work_over_shared_server_connections(
         if sign_in(client, email).status_code != 302:
             failures.append(f"{email} could not sign in")
             return
-        for _ in range(TIMES):
+        for time in range(TIMES):
             form = form_values(client.get("/diary/log").get_data(as_text=True))
-            form.update(pain_during="2", pain_after="1", bleeding="none", sharp_pain="no")
+            # A note of its own each time: the same answers again within half an hour are
+            # held as a repeat (Back, then Save) instead of saved.
+            form.update(
+                pain_during="2",
+                pain_after="1",
+                bleeding="none",
+                sharp_pain="no",
+                note=f"session {time + 1}",
+            )
             answer = client.post("/diary/log", data=form)
             if answer.status_code != 302:
                 failures.append(f"diary POST answered {answer.status_code}")
